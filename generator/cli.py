@@ -1,0 +1,177 @@
+"""The cxg-gen command line.
+
+Generator commands (build, check, schema, graph) need no database and import nothing from
+FastAPI or SQLAlchemy. Runtime commands (serve, db, create-admin) import the runtime lazily.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from generator import writer
+from generator.diagnostics import SpecError
+from generator.pipeline import find_root, generate
+from generator.render import spec_schemas
+
+app = typer.Typer(
+    name="cxg-gen",
+    help="Spec-driven FastAPI CRUD backend generator for the CXG platform.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(
+    help="Database migrations (Alembic, one environment per database).", no_args_is_help=True
+)
+app.add_typer(db_app, name="db")
+
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+RootOption = Annotated[
+    Path | None, typer.Option("--root", help="Project root (default: nearest with specs/).")
+]
+
+
+def _root(root: Path | None) -> Path:
+    return (root or find_root(Path.cwd())).resolve()
+
+
+def _generate_or_exit(root: Path):
+    try:
+        return generate(root)
+    except SpecError as exc:
+        for diag in exc.diagnostics:
+            err.print(str(diag), markup=False)
+        err.print(f"[red]{len(exc.diagnostics)} problem(s) in specs; nothing written.[/red]")
+        raise typer.Exit(2) from None
+
+
+@app.command()
+def build(root: RootOption = None) -> None:
+    """Render generated/ from specs/ and templates/, writing only files that changed."""
+    root = _root(root)
+    started = time.perf_counter()
+    project, files = _generate_or_exit(root)
+    plan = writer.plan(root, files)
+    writer.apply(root, files, plan)
+    elapsed = time.perf_counter() - started
+    written = len(plan.missing) + len(plan.changed)
+    out.print(
+        f"{len(project.entities)} entities, {len(files)} files: {written} written, "
+        f"{len(plan.extra)} removed, {len(files) - written} unchanged ({elapsed:.2f}s)"
+    )
+
+
+@app.command()
+def check(
+    root: RootOption = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="List files only, no diff.")] = False,
+) -> None:
+    """Exit 1 when generated/ is not what the specs say (no database needed)."""
+    root = _root(root)
+    _, files = _generate_or_exit(root)
+    plan = writer.plan(root, files)
+    if plan.clean:
+        out.print(f"generated/ is up to date ({len(files)} files)")
+        return
+    if not quiet:
+        sys.stdout.write(writer.diff(root, files, plan))
+    for label, paths in (
+        ("changed", plan.changed),
+        ("missing", plan.missing),
+        ("extra", plan.extra),
+    ):
+        for path in paths:
+            err.print(f"{label}: {path}", markup=False)
+    err.print("[red]generated code is out of date: run `cxg-gen build`[/red]")
+    raise typer.Exit(1)
+
+
+@app.command()
+def schema(
+    kind: Annotated[str, typer.Argument(help="entity or domain")] = "entity",
+) -> None:
+    """Print the JSON Schema of the spec format (also written to specs/*.schema.json)."""
+    schemas = spec_schemas()
+    key = f"specs/{kind}.schema.json"
+    if key not in schemas:
+        err.print(f"unknown schema '{kind}' (entity or domain)")
+        raise typer.Exit(2)
+    sys.stdout.write(schemas[key])
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Bind address (default from settings).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default 8100).")] = None,
+    migrate: Annotated[bool, typer.Option(help="Apply migrations first.")] = True,
+) -> None:
+    """Apply migrations and serve the API (embedded PostgreSQL when no URL is configured)."""
+    from runtime.cli import serve as run
+
+    run(host=host, port=port, migrate=migrate)
+
+
+@app.command("create-admin")
+def create_admin(
+    username: Annotated[str, typer.Option(help="Login name.")],
+    email: Annotated[str, typer.Option(help="E-mail address.")],
+    full_name: Annotated[str, typer.Option("--full-name", help="Display name.")] = "Administrator",
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+    ] = False,
+) -> None:
+    """Create a MASTER administrator (password from stdin or CXG_ADMIN_PASSWORD)."""
+    from runtime.cli import create_admin as run
+
+    raise typer.Exit(
+        run(username=username, email=email, full_name=full_name, password_stdin=password_stdin)
+    )
+
+
+@db_app.command("upgrade")
+def db_upgrade(
+    revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
+) -> None:
+    """Apply migrations to both databases."""
+    from runtime.cli import db_upgrade as run
+
+    run(revision)
+
+
+@db_app.command("check")
+def db_check() -> None:
+    """Fail when models and migrations disagree (uses a scratch database)."""
+    from runtime.cli import db_check as run
+
+    raise typer.Exit(run())
+
+
+@db_app.command("revision")
+def db_revision(
+    message: Annotated[str, typer.Option("-m", "--message", help="What the revision does.")],
+    database: Annotated[str, typer.Option(help="manager, tenant or both.")] = "both",
+) -> None:
+    """Autogenerate a migration from the difference between models and migrations."""
+    from runtime.cli import db_revision as run
+
+    raise typer.Exit(run(message, database))
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()
+
+
+__all__ = ["app", "main", "json"]

@@ -1,0 +1,211 @@
+"""How each spec field type becomes a column, a Pydantic type and API behaviour."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from generator.spec import FieldSpec, FieldType, OnDelete
+
+PHONE_PATTERN = r"^\+?[0-9][0-9 ()-]{5,18}[0-9]$"
+URL_PATTERN = r"^https?://[^\s/$.?#][^\s]*$"
+CURRENCY_PATTERN = r"^[A-Z]{3}$"
+
+ON_DELETE_SQL = {
+    OnDelete.restrict: "RESTRICT",
+    OnDelete.cascade: "CASCADE",
+    OnDelete.set_null: "SET NULL",
+}
+
+# Columns every table has; specs may not redefine them.
+MIXIN_COLUMNS = frozenset(
+    {
+        "id",
+        "created_at",
+        "updated_at",
+        "created_by",
+        "updated_by",
+        "tenant_id",
+        "is_deleted",
+        "deleted_at",
+        "deleted_by",
+    }
+)
+
+
+@dataclass(frozen=True)
+class TypeInfo:
+    python_type: str
+    api_type: str
+    numeric: bool = False
+    text: bool = False
+    orderable: bool = False
+
+
+TYPES: dict[FieldType, TypeInfo] = {
+    FieldType.string: TypeInfo("str", "str", text=True, orderable=True),
+    FieldType.text: TypeInfo("str", "str", text=True),
+    FieldType.integer: TypeInfo("int", "int", numeric=True, orderable=True),
+    FieldType.bigint: TypeInfo("int", "int", numeric=True, orderable=True),
+    FieldType.decimal: TypeInfo("Decimal", "Decimal", numeric=True, orderable=True),
+    FieldType.money: TypeInfo("Decimal", "Decimal", numeric=True, orderable=True),
+    FieldType.boolean: TypeInfo("bool", "bool"),
+    FieldType.date: TypeInfo("date", "date", orderable=True),
+    FieldType.datetime: TypeInfo("datetime", "datetime", orderable=True),
+    FieldType.uuid: TypeInfo("uuid.UUID", "UUID"),
+    FieldType.email: TypeInfo("str", "EmailStr", text=True, orderable=True),
+    FieldType.phone: TypeInfo("str", "str", text=True, orderable=True),
+    FieldType.url: TypeInfo("str", "str", text=True),
+    FieldType.enum: TypeInfo("str", "str", orderable=True),
+    FieldType.json: TypeInfo("dict[str, Any]", "dict[str, Any]"),
+    FieldType.currency: TypeInfo("str", "str", orderable=True),
+    FieldType.password: TypeInfo("str", "NewPassword"),
+    FieldType.secret: TypeInfo("str", "str"),
+    FieldType.ref: TypeInfo("uuid.UUID", "UUID"),
+}
+
+
+def column_type(spec: FieldSpec) -> str:
+    kind = spec.type
+    if kind is FieldType.string:
+        return f"String({spec.max_length or 255})"
+    if kind in (FieldType.text,):
+        return "Text"
+    if kind is FieldType.integer:
+        return "Integer"
+    if kind is FieldType.bigint:
+        return "BigInteger"
+    if kind in (FieldType.decimal, FieldType.money):
+        precision, scale = decimal_shape(spec)
+        return f"Numeric({precision}, {scale})"
+    if kind is FieldType.boolean:
+        return "Boolean"
+    if kind is FieldType.date:
+        return "Date"
+    if kind is FieldType.datetime:
+        return "DateTime(timezone=True)"
+    if kind in (FieldType.uuid, FieldType.ref):
+        return "Uuid"
+    if kind is FieldType.email:
+        return f"String({spec.max_length or 255})"
+    if kind is FieldType.phone:
+        return f"String({spec.max_length or 20})"
+    if kind is FieldType.url:
+        return f"String({spec.max_length or 2048})"
+    if kind is FieldType.enum:
+        return f"String({max(20, *(len(v) for v in spec.values or ['']))})"
+    if kind is FieldType.json:
+        return "JSONB"
+    if kind is FieldType.currency:
+        return "CHAR(3)"
+    if kind in (FieldType.password, FieldType.secret):
+        return "String(255)"
+    raise AssertionError(kind)
+
+
+def decimal_shape(spec: FieldSpec) -> tuple[int, int]:
+    default_scale = 2 if spec.type is FieldType.money else 4
+    return spec.precision or 18, spec.scale if spec.scale is not None else default_scale
+
+
+def effective_default(spec: FieldSpec) -> Any:
+    if spec.default is None and spec.type is FieldType.currency:
+        return "KRW"
+    return spec.default
+
+
+def python_literal(spec: FieldSpec, value: Any) -> str:
+    if spec.type in (FieldType.decimal, FieldType.money):
+        return f'Decimal("{Decimal(str(value))}")'
+    return repr(value)
+
+
+def server_default_sql(spec: FieldSpec, value: Any) -> str | None:
+    """SQL for the column's server default, so rows inserted outside the API agree."""
+    if value is None or spec.type is FieldType.json:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    if spec.type in (FieldType.decimal, FieldType.money):
+        return str(Decimal(str(value)))
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def check_sql(name: str, spec: FieldSpec) -> str | None:
+    """A CHECK constraint so the database holds the same rules as the API."""
+    parts = []
+    if spec.type is FieldType.enum and spec.values:
+        quoted = ", ".join(f"'{v}'" for v in spec.values)
+        parts.append(f"{name} IN ({quoted})")
+    if TYPES[spec.type].numeric:
+        if spec.min is not None:
+            parts.append(f"{name} >= {_number(spec.min)}")
+        if spec.max is not None:
+            parts.append(f"{name} <= {_number(spec.max)}")
+    return " AND ".join(parts) or None
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def api_constraints(spec: FieldSpec) -> str:
+    """Keyword arguments of pydantic.Field for the write schemas."""
+    kwargs: list[str] = []
+    kind = spec.type
+    if TYPES[kind].text or kind in (FieldType.secret,):
+        if spec.min_length is not None:
+            kwargs.append(f"min_length={spec.min_length}")
+        max_length = spec.max_length or _default_max_length(kind)
+        if max_length:
+            kwargs.append(f"max_length={max_length}")
+    if kind is FieldType.phone and not spec.pattern:
+        kwargs.append(f"pattern={PHONE_PATTERN!r}")
+    if kind is FieldType.url and not spec.pattern:
+        kwargs.append(f"pattern={URL_PATTERN!r}")
+    if kind is FieldType.currency:
+        kwargs.append(f"pattern={CURRENCY_PATTERN!r}")
+    if spec.pattern:
+        kwargs.append(f"pattern={spec.pattern!r}")
+    if TYPES[kind].numeric:
+        if spec.min is not None:
+            kwargs.append(f"ge={_number_literal(kind, spec.min)}")
+        if spec.max is not None:
+            kwargs.append(f"le={_number_literal(kind, spec.max)}")
+        if kind in (FieldType.decimal, FieldType.money):
+            precision, scale = decimal_shape(spec)
+            kwargs.append(f"max_digits={precision}, decimal_places={scale}")
+    if kind is FieldType.integer:
+        kwargs.append("ge=-2147483648" if spec.min is None else "")
+        kwargs.append("le=2147483647" if spec.max is None else "")
+    return ", ".join(k for k in kwargs if k)
+
+
+def _number_literal(kind: FieldType, value: float) -> str:
+    if kind in (FieldType.integer, FieldType.bigint):
+        return str(int(value))
+    if kind in (FieldType.decimal, FieldType.money):
+        return f'Decimal("{_number(value)}")'
+    return _number(value)
+
+
+def _default_max_length(kind: FieldType) -> int | None:
+    return {
+        FieldType.string: 255,
+        FieldType.email: 255,
+        FieldType.phone: 20,
+        FieldType.url: 2048,
+        FieldType.secret: 255,
+    }.get(kind)
+
+
+def enum_annotation(values: list[str]) -> str:
+    return "Literal[" + ", ".join(repr(v) for v in values) + "]"
+
+
+def is_identifier(name: str) -> bool:
+    return re.fullmatch(r"[a-z][a-z0-9_]*", name) is not None

@@ -1,0 +1,270 @@
+"""The typed domain model the templates read: Project → Scope → Domain → Entity → Field.
+
+Everything a template needs is decided here (column types, Pydantic types, which schema a
+field belongs to, URL paths, tags, permission codes, imports), so that templates only loop
+and substitute.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+from generator.spec import FieldType, Operation
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class ScopeInfo(Frozen):
+    """The fixed facts of a scope (manager or tenants)."""
+
+    name: str  # directory under specs/ and generated/
+    label_ko: str
+    label_en: str
+    database: str  # manager | tenant
+    base_class: str  # in runtime.models
+    db_dependency: str  # Annotated session alias in runtime.deps
+    permission_dependency: str  # permission-checking dependency factory in runtime.deps
+    tenant_scoped: bool
+
+
+SCOPES: dict[str, ScopeInfo] = {
+    "manager": ScopeInfo(
+        name="manager",
+        label_ko="관리자",
+        label_en="Manager",
+        database="manager",
+        base_class="ManagerBase",
+        db_dependency="ManagerDb",
+        permission_dependency="manager_permission",
+        tenant_scoped=False,
+    ),
+    "tenants": ScopeInfo(
+        name="tenants",
+        label_ko="테넌트",
+        label_en="Tenant",
+        database="tenant",
+        base_class="TenantBase",
+        db_dependency="TenantDb",
+        permission_dependency="tenant_permission",
+        tenant_scoped=True,
+    ),
+}
+
+# Paths under each scope that the runtime serves itself.
+RESERVED_PATHS = ("/auth",)
+
+
+class Field(Frozen):
+    name: str
+    kind: FieldType
+    label_ko: str
+    label_en: str
+    description: str | None
+    # database
+    column_type: str  # SQLAlchemy type expression
+    python_type: str  # Mapped[...] inner type
+    nullable: bool
+    default_repr: str | None  # Python literal of the default, if any
+    server_default: str | None  # SQL text of the server default, if any
+    index: bool
+    foreign_key: str | None  # "schema.table.id"
+    on_delete: str | None  # SQL ON DELETE action
+    check_sql: str | None  # CHECK constraint body
+    # API
+    api_type: str  # Pydantic annotation (without Optional)
+    constraints: str  # Field(...) keyword arguments, pre-rendered
+    in_create: bool
+    in_update: bool
+    in_response: bool
+    create_required: bool
+    hashed: bool  # stored as a bcrypt hash (password)
+    write_only: bool
+    search: bool
+    filter: bool
+    sort: bool
+    status_endpoint: bool
+    enum_values: tuple[str, ...] = ()
+    ref_entity: str | None = None  # "<domain>.<table>"
+    ref_class: str | None = None
+    ref_module: str | None = None
+    range_filter: bool = False
+
+    @property
+    def create_annotation(self) -> str:
+        return (
+            self.api_type
+            if self.create_required or not self.nullable
+            else f"{self.api_type} | None"
+        )
+
+    @property
+    def create_default(self) -> str | None:
+        """Right-hand side of the Create field, or None when the field is required."""
+        if self.create_required:
+            return None
+        return self.default_repr if self.default_repr is not None else "None"
+
+    @property
+    def response_annotation(self) -> str:
+        return f"{self.api_type} | None" if self.nullable else self.api_type
+
+
+class UniqueRule(Frozen):
+    name: str
+    columns: tuple[str, ...]  # includes tenant_id in tenant scope
+    fields: tuple[str, ...]  # the spec's fields, for messages
+    partial: bool  # only among live (not soft-deleted) rows
+
+
+class IndexRule(Frozen):
+    name: str
+    columns: tuple[str, ...]
+
+
+class Entity(Frozen):
+    scope: ScopeInfo
+    domain: str
+    domain_label_ko: str
+    domain_label_en: str
+    spec_path: str
+    class_name: str
+    table: str
+    label_ko: str
+    label_en: str
+    description: str | None
+    singular: str  # snake_case, for function names: user, login_log
+    plural: str  # the table name: users, login_logs
+    url_path: str  # relative to the scope: /idam/users
+    soft_delete: bool
+    operations: tuple[Operation, ...]
+    fields: tuple[Field, ...]
+    uniques: tuple[UniqueRule, ...]
+    indexes: tuple[IndexRule, ...]
+    default_sort: str
+
+    @property
+    def key(self) -> str:
+        return f"{self.domain}.{self.table}"
+
+    @property
+    def package(self) -> str:
+        return f"generated.{self.scope.name}.{self.domain}.{self.table}"
+
+    @property
+    def output_dir(self) -> str:
+        return f"generated/{self.scope.name}/{self.domain}/{self.table}"
+
+    @property
+    def tag(self) -> str:
+        return f"{self.scope.label_ko} > {self.domain_label_ko} > {self.label_ko}"
+
+    @property
+    def permission_prefix(self) -> str:
+        return self.key
+
+    @property
+    def permissions(self) -> list[tuple[str, str]]:
+        """(code, Korean label) of every action this entity's endpoints require."""
+        ops = set(self.operations)
+        actions = []
+        if ops & {Operation.list, Operation.get}:
+            actions.append(("read", "조회"))
+        for op, label in (
+            (Operation.create, "생성"),
+            (Operation.update, "수정"),
+            (Operation.delete, "삭제"),
+        ):
+            if op in ops:
+                actions.append((op.value, label))
+        if self.status_field:
+            actions.append((self.status_field.name, "상태 변경"))
+        return [(f"{self.key}:{action}", f"{self.label_ko} {label}") for action, label in actions]
+
+    @property
+    def create_fields(self) -> list[Field]:
+        return [f for f in self.fields if f.in_create]
+
+    @property
+    def update_fields(self) -> list[Field]:
+        return [f for f in self.fields if f.in_update]
+
+    @property
+    def response_fields(self) -> list[Field]:
+        return [f for f in self.fields if f.in_response]
+
+    @property
+    def search_fields(self) -> list[Field]:
+        return [f for f in self.fields if f.search]
+
+    @property
+    def filter_fields(self) -> list[Field]:
+        return [f for f in self.fields if f.filter]
+
+    @property
+    def sort_fields(self) -> list[str]:
+        declared = [f.name for f in self.fields if f.sort]
+        return sorted({*declared, "created_at", "updated_at"})
+
+    @property
+    def range_fields(self) -> list[Field]:
+        return [f for f in self.fields if f.filter and f.range_filter]
+
+    @property
+    def ref_fields(self) -> list[Field]:
+        return [f for f in self.fields if f.kind is FieldType.ref]
+
+    @property
+    def hashed_fields(self) -> list[Field]:
+        return [f for f in self.fields if f.hashed]
+
+    @property
+    def write_only_fields(self) -> list[Field]:
+        return [f for f in self.fields if f.write_only]
+
+    @property
+    def status_field(self) -> Field | None:
+        return next((f for f in self.fields if f.status_endpoint), None)
+
+    @property
+    def check_fields(self) -> list[Field]:
+        return [f for f in self.fields if f.check_sql]
+
+    @property
+    def non_nullable_update_fields(self) -> list[str]:
+        return [f.name for f in self.update_fields if not f.nullable]
+
+    def has(self, operation: str) -> bool:
+        return Operation(operation) in self.operations
+
+    @property
+    def mutates(self) -> bool:
+        return any(
+            op in self.operations for op in (Operation.create, Operation.update, Operation.delete)
+        ) or bool(self.status_field)
+
+
+class Domain(Frozen):
+    code: str
+    label_ko: str
+    label_en: str
+    spec_path: str
+    entities: tuple[Entity, ...]
+
+
+class Scope(Frozen):
+    info: ScopeInfo
+    domains: tuple[Domain, ...]
+
+    @property
+    def entities(self) -> list[Entity]:
+        return [e for d in self.domains for e in d.entities]
+
+
+class Project(Frozen):
+    scopes: tuple[Scope, ...]
+
+    @property
+    def entities(self) -> list[Entity]:
+        return [e for s in self.scopes for e in s.entities]

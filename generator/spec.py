@@ -1,0 +1,144 @@
+"""The spec language (v1): the shape of the YAML files under ``specs/``.
+
+These models describe what a person writes, nothing more. They are strict (unknown keys are
+errors) and carry no derived names; :mod:`generator.model` turns them into the typed domain
+model the templates read. ``cxg-gen schema`` exports them as JSON Schema for editors.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+Identifier = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=63)]
+ClassName = Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Za-z0-9]*$", max_length=63)]
+ResourcePath = Annotated[str, StringConstraints(pattern=r"^/?[a-z][a-z0-9-]*(/[a-z][a-z0-9-]*)*$")]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class Label(Strict):
+    """A name shown to people: Korean first (the default locale), English second."""
+
+    ko: str = Field(min_length=1)
+    en: str = Field(min_length=1)
+
+
+class FieldType(StrEnum):
+    string = "string"
+    text = "text"
+    integer = "integer"
+    bigint = "bigint"
+    decimal = "decimal"
+    money = "money"
+    boolean = "boolean"
+    date = "date"
+    datetime = "datetime"
+    uuid = "uuid"
+    email = "email"
+    phone = "phone"
+    url = "url"
+    enum = "enum"
+    json = "json"
+    currency = "currency"
+    password = "password"
+    secret = "secret"
+    ref = "ref"
+
+
+class OnDelete(StrEnum):
+    restrict = "restrict"
+    cascade = "cascade"
+    set_null = "set_null"
+
+
+class Operation(StrEnum):
+    create = "create"
+    get = "get"
+    list = "list"
+    update = "update"
+    delete = "delete"
+
+
+class FieldSpec(Strict):
+    """One column. ``type`` decides the column type, the Pydantic type and the defaults."""
+
+    type: FieldType
+    label: Label | None = None
+    description: str | None = None
+    required: bool = Field(
+        default=True,
+        description="Must be given on create and may not be null. False makes the column nullable.",
+    )
+    default: Any = Field(
+        default=None, description="Default value on create (also in the database)."
+    )
+    unique: bool = Field(
+        default=False, description="Unique among live rows (per tenant in tenants)."
+    )
+    index: bool = False
+    min_length: int | None = Field(default=None, ge=0)
+    max_length: int | None = Field(default=None, ge=1)
+    min: float | None = Field(default=None, description="Smallest allowed value (numbers).")
+    max: float | None = Field(default=None, description="Largest allowed value (numbers).")
+    pattern: str | None = Field(
+        default=None, description="Regular expression the value must match."
+    )
+    precision: int | None = Field(default=None, ge=1, le=38)
+    scale: int | None = Field(default=None, ge=0, le=38)
+    values: list[Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9_]*$")]] | None = Field(
+        default=None, description="Allowed values of an enum, UPPER_SNAKE_CASE."
+    )
+    to: str | None = Field(
+        default=None,
+        pattern=r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$",
+        description="Referenced entity as <domain>.<table> in the same scope.",
+    )
+    on_delete: OnDelete | None = None
+    search: bool = Field(default=False, description="Part of the case-insensitive ?search=.")
+    filter: bool = Field(default=False, description="Exact-match query parameter on the list.")
+    sort: bool = Field(default=False, description="Allowed in ?sort=.")
+    read_only: bool = Field(default=False, description="Returned, never written through the API.")
+    status_endpoint: bool = Field(
+        default=False, description="Enum only: adds PATCH /{id}/status to change this field."
+    )
+
+
+class EntitySpec(Strict):
+    """One table: ``specs/<scope>/<domain>/<table>.yaml``."""
+
+    entity: ClassName = Field(description="Class name of the model, e.g. User.")
+    table: Identifier | None = Field(
+        default=None, description="Table name; the file name if absent."
+    )
+    label: Label
+    description: str | None = None
+    path: ResourcePath | None = Field(
+        default=None,
+        description=(
+            "Resource path. Relative (sales-orders) is mounted under the domain; absolute "
+            "(/tenants) directly under the scope. Default: the table name in kebab-case."
+        ),
+    )
+    soft_delete: bool = True
+    operations: list[Operation] = Field(
+        default_factory=lambda: list(Operation), description="Endpoints to generate."
+    )
+    fields: dict[Identifier, FieldSpec] = Field(min_length=1)
+    unique_together: list[list[Identifier]] = Field(default_factory=list)
+    indexes: list[list[Identifier]] = Field(default_factory=list)
+    default_sort: str = Field(
+        default="-created_at", pattern=r"^-?[a-z][a-z0-9_]*$", description="Order of lists."
+    )
+
+
+class DomainSpec(Strict):
+    """One domain (= PostgreSQL schema): ``specs/<scope>/<domain>/_domain.yaml``."""
+
+    code: Identifier
+    label: Label
+    description: str | None = None

@@ -1,0 +1,1 @@
+"""The hand-written core that generated code stands on and that serves the API."""

@@ -1,0 +1,108 @@
+"""The app factory: runtime core plus the generated v1 aggregators of both scopes."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+from sqlalchemy import MetaData, text
+
+from runtime import handlers
+from runtime.auth import router as manager_auth_router
+from runtime.context import language_var
+from runtime.db import MANAGER, TENANT, Databases, resolve_urls
+from runtime.envelope import error_payload, ok
+from runtime.errors import DatabaseError
+from runtime.middleware import RequestContextMiddleware
+from runtime.models import TenantBase
+from runtime.settings import Settings, get_settings
+from runtime.tables import manager_tables
+
+API_PREFIX = "/api/v1"
+AUTH_TAG = "관리자 > 인증 > 인증"
+
+
+def _generated(scope: str, module: str):
+    """A generated module of a scope, or None when the scope has no specs yet."""
+    name = f"generated.{scope}.{module}"
+    if importlib.util.find_spec(f"generated.{scope}") is None:
+        return None
+    return importlib.import_module(name)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    manager_v1, tenant_v1 = _generated("manager", "v1"), _generated("tenants", "v1")
+    manager_models = _generated("manager", "models")
+    tenant_models = _generated("tenants", "models")
+    manager_metadata: MetaData = manager_models.metadata
+    tenant_metadata: MetaData = tenant_models.metadata if tenant_models else TenantBase.metadata
+    tables = manager_tables(manager_metadata)  # fail fast when the specs break the contract
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        databases = Databases(resolve_urls(settings), settings)
+        app.state.databases = databases
+        app.state.manager_tables = tables
+        app.state.audit_tables = {
+            MANAGER: tables.audit_logs,
+            TENANT: tenant_metadata.tables.get("audt.audit_logs"),
+        }
+        try:
+            yield
+        finally:
+            await databases.dispose()
+
+    tags = [{"name": AUTH_TAG, "description": "Sign-in and tokens of manager users"}]
+    for v1 in (manager_v1, tenant_v1):
+        tags += getattr(v1, "TAGS", [])
+    app = FastAPI(
+        title="CXG Platform API",
+        version="1.0.0",
+        description="CXG 멀티테넌트 SaaS 플랫폼 API (manager and tenant systems).",
+        lifespan=lifespan,
+        docs_url="/docs",
+        redoc_url="/redoc",
+        openapi_url="/openapi.json",
+        openapi_tags=tags,
+    )
+    handlers.install(app)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_credentials=True,
+            allow_methods=["*"],
+            allow_headers=["*"],
+            expose_headers=["X-Request-ID"],
+        )
+    app.add_middleware(RequestContextMiddleware)
+
+    app.include_router(manager_auth_router, prefix=f"{API_PREFIX}/manager/auth", tags=[AUTH_TAG])
+    app.include_router(manager_v1.router, prefix=f"{API_PREFIX}/manager")
+    if tenant_v1 is not None:
+        app.include_router(tenant_v1.router, prefix=f"{API_PREFIX}/tenants")
+
+    @app.get("/health", tags=["시스템 > 상태 > 헬스 체크"], summary="헬스 체크")
+    async def health(request: Request):
+        databases: Databases = request.app.state.databases
+        status = {}
+        for name, engine in databases.engines.items():
+            try:
+                async with engine.connect() as conn:
+                    await conn.execute(text("SELECT 1"))
+                status[name] = "ok"
+            except Exception:  # noqa: BLE001 - any failure means "down"
+                status[name] = "down"
+        if all(v == "ok" for v in status.values()):
+            return ok({"status": "ok", "databases": status})
+        body = error_payload(
+            DatabaseError.code, DatabaseError().message(language_var.get()), status
+        )
+        return JSONResponse(body, status_code=503)
+
+    return app

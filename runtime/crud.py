@@ -1,0 +1,247 @@
+"""The shared mechanics of every generated service: paging, filters, search, sort, soft
+delete, tenancy, reference checks and the mapping of constraint violations to API errors.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import ColumnElement, Index, UniqueConstraint, func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
+
+from runtime.errors import AlreadyExistsError, ConflictError, NotFoundError, ValidationError
+from runtime.models import is_soft_delete, is_tenant_scoped
+from runtime.principal import Actor
+
+M = TypeVar("M")
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A foreign key checked on write: the target must exist, be live and be ours."""
+
+    field: str
+    target: type
+
+
+@dataclass(frozen=True)
+class Listing:
+    model: type
+    search: tuple[InstrumentedAttribute, ...] = ()
+    filters: tuple[str, ...] = ()
+    default_sort: str = "-created_at"
+
+
+@dataclass(frozen=True)
+class PageResult(Generic[M]):
+    items: Sequence[M]
+    total: int
+    page: int
+    page_size: int
+
+
+# -- reading ---------------------------------------------------------------------------------
+
+
+def visible(model: type, actor: Actor) -> list[ColumnElement[bool]]:
+    """Rows this actor may see: live ones, of the actor's tenant."""
+    conditions: list[ColumnElement[bool]] = []
+    if is_soft_delete(model):
+        conditions.append(model.is_deleted.is_(False))
+    if is_tenant_scoped(model):
+        if actor.tenant_id is None:  # a tenant table without a tenant: see nothing
+            conditions.append(model.id.is_(None))
+        else:
+            conditions.append(model.tenant_id == actor.tenant_id)
+    return conditions
+
+
+def escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def order_by(model: type, sort: str) -> list[ColumnElement[Any]]:
+    clauses = []
+    for term in sort.split(","):
+        term = term.strip()
+        column = getattr(model, term.removeprefix("-"))
+        clauses.append(column.desc() if term.startswith("-") else column.asc())
+    clauses.append(model.id.asc())  # a total order, so pages never overlap
+    return clauses
+
+
+async def fetch_page(db: AsyncSession, listing: Listing, params: Any, actor: Actor) -> PageResult:
+    model = listing.model
+    conditions = visible(model, actor)
+    for name in listing.filters:
+        value = getattr(params, name, None)
+        if value is not None:
+            conditions.append(getattr(model, name) == value)
+    if params.search and listing.search:
+        pattern = f"%{escape_like(params.search)}%"
+        conditions.append(or_(*(col.ilike(pattern, escape="\\") for col in listing.search)))
+    total = await db.scalar(select(func.count()).select_from(model).where(*conditions))
+    rows = await db.scalars(
+        select(model)
+        .where(*conditions)
+        .order_by(*order_by(model, params.sort or listing.default_sort))
+        .offset((params.page - 1) * params.page_size)
+        .limit(params.page_size)
+    )
+    return PageResult(list(rows), int(total or 0), params.page, params.page_size)
+
+
+async def get_live(db: AsyncSession, model: type[M], row_id: uuid.UUID, actor: Actor) -> M:
+    row = await db.scalar(select(model).where(model.id == row_id, *visible(model, actor)))
+    if row is None:
+        raise NotFoundError(detail={"id": str(row_id)})
+    return row
+
+
+# -- writing ---------------------------------------------------------------------------------
+
+
+async def check_references(
+    db: AsyncSession, references: Sequence[Reference], values: dict[str, Any], actor: Actor
+) -> None:
+    problems = []
+    for ref in references:
+        value = values.get(ref.field)
+        if value is None:
+            continue
+        target = ref.target
+        found = await db.scalar(
+            select(target.id).where(target.id == value, *visible(target, actor))
+        )
+        if found is None:
+            problems.append(
+                {
+                    "field": ref.field,
+                    "source": "body",
+                    "message": f"referenced row {value} does not exist",
+                    "type": "reference_not_found",
+                }
+            )
+    if problems:
+        raise ValidationError(detail=problems)
+
+
+async def create(
+    db: AsyncSession,
+    model: type[M],
+    values: dict[str, Any],
+    actor: Actor,
+    *,
+    references: Sequence[Reference] = (),
+) -> M:
+    await check_references(db, references, values, actor)
+    row = model(**values)
+    row.created_by = row.updated_by = actor.user_id
+    if is_tenant_scoped(model):
+        row.tenant_id = actor.tenant_id
+    db.add(row)
+    await flush(db, model)
+    return row
+
+
+async def update(
+    db: AsyncSession,
+    model: type[M],
+    row_id: uuid.UUID,
+    values: dict[str, Any],
+    actor: Actor,
+    *,
+    references: Sequence[Reference] = (),
+) -> M:
+    row = await get_live(db, model, row_id, actor)
+    await check_references(db, references, values, actor)
+    for name, value in values.items():
+        setattr(row, name, value)
+    row.updated_by = actor.user_id
+    await flush(db, model)
+    return row
+
+
+async def delete(db: AsyncSession, model: type, row_id: uuid.UUID, actor: Actor) -> None:
+    row = await get_live(db, model, row_id, actor)
+    if is_soft_delete(model):
+        row.is_deleted = True
+        row.deleted_at = datetime.now(UTC)
+        row.deleted_by = row.updated_by = actor.user_id
+    else:
+        await db.delete(row)
+    await flush(db, model, deleting=True)
+
+
+async def flush(db: AsyncSession, model: type, *, deleting: bool = False) -> None:
+    try:
+        await db.flush()
+    except IntegrityError as exc:
+        raise translate(exc, model, deleting=deleting) from None
+
+
+# -- constraint violations -------------------------------------------------------------------
+
+
+def _columns_of(model: type, name: str | None) -> list[str]:
+    table = model.__table__
+    for item in (*table.indexes, *table.constraints):
+        if isinstance(item, Index | UniqueConstraint) and item.name == name:
+            return [c.name for c in item.columns if c.name != "tenant_id"]
+    return []
+
+
+def translate(exc: IntegrityError, model: type, *, deleting: bool = False) -> Exception:
+    """Map a PostgreSQL constraint violation to the API error a client can act on."""
+    cause = exc.orig.__cause__ if exc.orig is not None else None
+    sqlstate = getattr(exc.orig, "sqlstate", None) or getattr(cause, "sqlstate", None)
+    constraint = getattr(cause, "constraint_name", None)
+    column = getattr(cause, "column_name", None)
+    if sqlstate == "23505":
+        fields = _columns_of(model, constraint)
+        return AlreadyExistsError(
+            detail=[
+                {"field": f, "source": "body", "message": "already exists", "type": "unique"}
+                for f in fields
+            ]
+            or None
+        )
+    if sqlstate == "23503":
+        if deleting:
+            return ConflictError(
+                {
+                    "ko": "다른 데이터가 참조하고 있어 삭제할 수 없습니다.",
+                    "en": "Other rows still reference this row.",
+                },
+                detail={"constraint": constraint},
+            )
+        return ValidationError(
+            detail=[
+                {
+                    "field": None,
+                    "source": "body",
+                    "message": "referenced row does not exist",
+                    "type": "reference_not_found",
+                    "constraint": constraint,
+                }
+            ]
+        )
+    if sqlstate in ("23514", "23502"):
+        return ValidationError(
+            detail=[
+                {
+                    "field": column,
+                    "source": "body",
+                    "message": "violates a database rule",
+                    "type": "constraint",
+                    "constraint": constraint,
+                }
+            ]
+        )
+    return exc

@@ -1,0 +1,148 @@
+"""Dependencies generated code uses: database sessions and permission-checked principals."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from runtime.db import MANAGER, TENANT, UnitOfWork
+from runtime.errors import ForbiddenError, UnauthorizedError
+from runtime.principal import MANAGER as MANAGER_SYSTEM
+from runtime.principal import TENANT as TENANT_SYSTEM
+from runtime.principal import Actor
+from runtime.security import ACCESS, TokenError, decode_token
+
+bearer = HTTPBearer(auto_error=False, description="Access token from POST .../auth/login")
+
+INVALID_TOKEN = {
+    "ko": "인증 토큰이 유효하지 않거나 만료되었습니다.",
+    "en": "The access token is invalid or expired.",
+}
+MISSING_TOKEN = {"ko": "인증 토큰이 필요합니다.", "en": "An access token is required."}
+
+
+def unit_of_work(request: Request) -> UnitOfWork:
+    uow = getattr(request.state, "uow", None)
+    if uow is None:  # a route outside the audited router: still one unit of work
+        uow = UnitOfWork(request.app.state.databases)
+        request.state.uow = uow
+    return uow
+
+
+async def manager_session(request: Request) -> AsyncSession:
+    return unit_of_work(request).session(MANAGER)
+
+
+async def tenant_session(request: Request) -> AsyncSession:
+    return unit_of_work(request).session(TENANT)
+
+
+ManagerDb = Annotated[AsyncSession, Depends(manager_session)]
+TenantDb = Annotated[AsyncSession, Depends(tenant_session)]
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+
+
+def token_claims(credentials: HTTPAuthorizationCredentials | None, system: str) -> dict[str, Any]:
+    if credentials is None or not credentials.credentials:
+        raise UnauthorizedError(MISSING_TOKEN)
+    try:
+        claims = decode_token(credentials.credentials, expected_type=ACCESS)
+    except TokenError:
+        raise UnauthorizedError(INVALID_TOKEN) from None
+    if claims.get("sys") != system:
+        raise UnauthorizedError(INVALID_TOKEN, detail={"reason": "wrong system"})
+    return claims
+
+
+async def current_manager_actor(request: Request, credentials: Credentials, db: ManagerDb) -> Actor:
+    """A live manager user with a live session; the token alone is not enough (logout)."""
+    claims = token_claims(credentials, MANAGER_SYSTEM)
+    tables = request.app.state.manager_tables
+    users, sessions = tables.users, tables.sessions
+    row = (
+        await db.execute(
+            select(
+                users.c.username,
+                users.c.user_type,
+                users.c.status,
+                users.c.is_deleted,
+                sessions.c.status.label("session_status"),
+                sessions.c.expires_at,
+            )
+            .join(sessions, sessions.c.user_id == users.c.id)
+            .where(
+                users.c.id == uuid.UUID(claims["sub"]), sessions.c.id == uuid.UUID(claims["sid"])
+            )
+        )
+    ).one_or_none()
+    if (
+        row is None
+        or row.is_deleted
+        or row.status != "ACTIVE"
+        or row.session_status != "ACTIVE"
+        or row.expires_at <= datetime.now(UTC)
+    ):
+        raise UnauthorizedError(INVALID_TOKEN)
+    actor = Actor(
+        user_id=uuid.UUID(claims["sub"]),
+        username=row.username,
+        system=MANAGER_SYSTEM,
+        user_type=row.user_type,
+        session_id=uuid.UUID(claims["sid"]),
+    )
+    request.state.actor = actor
+    return actor
+
+
+CurrentManagerUser = Annotated[Actor, Depends(current_manager_actor)]
+
+
+def manager_permission(code: str) -> Any:
+    """Depends() for a manager endpoint that requires ``code``.
+
+    The manager API is the provider's administration: until role-based permissions land,
+    only MASTER users hold manager permissions.
+    """
+
+    async def check(request: Request, actor: CurrentManagerUser) -> Actor:
+        if actor.user_type != "MASTER":
+            raise ForbiddenError(detail={"permission": code})
+        return actor
+
+    check.__name__ = f"require_{code.replace('.', '_').replace(':', '_')}"
+    return Depends(check)
+
+
+async def current_tenant_actor(request: Request, credentials: Credentials) -> Actor:
+    """A tenant principal; ``tenant_id`` comes only from the signed token."""
+    claims = token_claims(credentials, TENANT_SYSTEM)
+    try:
+        tenant_id = uuid.UUID(str(claims.get("tid")))
+    except ValueError:
+        raise UnauthorizedError(INVALID_TOKEN) from None
+    actor = Actor(
+        user_id=uuid.UUID(claims["sub"]),
+        username=str(claims.get("name", "")),
+        system=TENANT_SYSTEM,
+        user_type=str(claims.get("utp", "USER")),
+        session_id=uuid.UUID(claims["sid"]),
+        tenant_id=tenant_id,
+    )
+    request.state.actor = actor
+    return actor
+
+
+def tenant_permission(code: str) -> Any:
+    """Depends() for a tenant endpoint that requires ``code``."""
+
+    async def check(actor: Annotated[Actor, Depends(current_tenant_actor)]) -> Actor:
+        return actor
+
+    check.__name__ = f"require_{code.replace('.', '_').replace(':', '_')}"
+    return Depends(check)

@@ -1,0 +1,88 @@
+"""Alembic, one environment per database (manager, tenant), driven from code.
+
+``cxg-gen db upgrade`` applies both; ``cxg-gen db revision`` autogenerates from the generated
+models; ``cxg-gen db check`` fails when models and migrations disagree.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import importlib.util
+from pathlib import Path
+
+from alembic.config import Config
+from sqlalchemy import MetaData, text
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
+
+from runtime.db import async_url
+from runtime.models import ManagerBase, TenantBase
+
+HERE = Path(__file__).resolve().parent
+DATABASES = ("manager", "tenant")
+SCOPE_OF = {"manager": "manager", "tenant": "tenants"}
+VERSION_TABLE_SCHEMA = "public"
+
+
+def target_metadata(database: str) -> MetaData:
+    """The generated models of the database's scope (empty when it has no specs yet)."""
+    scope = SCOPE_OF[database]
+    if importlib.util.find_spec(f"generated.{scope}") is not None:
+        return importlib.import_module(f"generated.{scope}.models").metadata
+    return (ManagerBase if database == "manager" else TenantBase).metadata
+
+
+def config(database: str, url: str) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(HERE / database))
+    cfg.set_main_option("path_separator", "os")
+    cfg.set_main_option("version_locations", str(HERE / database / "versions"))
+    # Revision files are named by sequence, not by date, so a listing reads in order.
+    cfg.set_main_option("file_template", "%%(rev)s_%%(slug)s")
+    cfg.attributes["url"] = async_url(url)
+    cfg.attributes["database"] = database
+    return cfg
+
+
+def schemas_of(metadata: MetaData) -> list[str]:
+    return sorted({t.schema for t in metadata.tables.values() if t.schema})
+
+
+def run_env(context) -> None:
+    """Body of every env.py: online, async, with one PostgreSQL schema per domain."""
+    cfg = context.config
+    database = cfg.attributes["database"]
+    metadata = target_metadata(database)
+    schemas = set(schemas_of(metadata))
+
+    def include_name(name, type_, parent_names):
+        if type_ == "schema":
+            return name in schemas
+        return True
+
+    def do_run(connection) -> None:
+        for schema in sorted(schemas):
+            connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+        connection.commit()
+        context.configure(
+            connection=connection,
+            target_metadata=metadata,
+            include_schemas=True,
+            include_name=include_name,
+            version_table_schema=VERSION_TABLE_SCHEMA,
+            compare_type=True,
+            compare_server_default=False,
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+
+    async def main() -> None:
+        engine = create_async_engine(cfg.attributes["url"], poolclass=NullPool)
+        try:
+            async with engine.connect() as connection:
+                await connection.run_sync(do_run)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(main())

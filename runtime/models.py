@@ -1,0 +1,87 @@
+"""Declarative bases and the columns every table has.
+
+Mixins come from the scope (tenant_id) and the spec's ``soft_delete`` flag, never from each
+spec. Constraint names follow one convention so migrations stay stable.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import Boolean, DateTime, MetaData, Uuid, func, text
+from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class ManagerBase(DeclarativeBase):
+    """Tables of the manager database (mgmt_db)."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class TenantBase(DeclarativeBase):
+    """Tables of the tenant database (tnnt_db)."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class RecordMixin:
+    """Primary key, timestamps and who created/updated the row."""
+
+    # Fetch server-generated values (timestamps) with RETURNING: async code must never
+    # lazy-load an expired attribute.
+    __mapper_args__ = {"eager_defaults": True}
+
+    id: Mapped[uuid.UUID] = mapped_column(
+        Uuid,
+        primary_key=True,
+        default=uuid.uuid4,
+        server_default=text("gen_random_uuid()"),
+        sort_order=-10,
+    )
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), nullable=False, sort_order=10
+    )
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True),
+        server_default=func.now(),
+        onupdate=func.now(),
+        nullable=False,
+        sort_order=10,
+    )
+    created_by: Mapped[uuid.UUID | None] = mapped_column(Uuid, sort_order=10)
+    updated_by: Mapped[uuid.UUID | None] = mapped_column(Uuid, sort_order=10)
+
+
+class SoftDeleteMixin:
+    """Rows are marked deleted, never removed; reads skip them."""
+
+    is_deleted: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=text("false"), nullable=False, sort_order=11
+    )
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), sort_order=11)
+    deleted_by: Mapped[uuid.UUID | None] = mapped_column(Uuid, sort_order=11)
+
+
+class TenantMixin:
+    """The owning tenant: always taken from the caller's token, never from a request body."""
+
+    @declared_attr
+    def tenant_id(cls) -> Mapped[uuid.UUID]:
+        return mapped_column(Uuid, nullable=False, index=True, sort_order=-9)
+
+
+def is_soft_delete(model: type) -> bool:
+    return issubclass(model, SoftDeleteMixin)
+
+
+def is_tenant_scoped(model: type) -> bool:
+    return issubclass(model, TenantMixin)

@@ -1,0 +1,19 @@
+"""Who is calling: the authenticated principal every generated endpoint receives."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+MANAGER = "manager"
+TENANT = "tenant"
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    user_id: uuid.UUID
+    username: str
+    system: str  # manager | tenant: which user table and which database the token belongs to
+    user_type: str
+    session_id: uuid.UUID | None = None
+    tenant_id: uuid.UUID | None = None  # set for tenant principals; confines every query

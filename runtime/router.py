@@ -1,0 +1,67 @@
+"""The audited router: one unit of work per request, one audit row per successful mutation.
+
+Endpoint authors do nothing: the route class opens the request's sessions, runs the
+endpoint, writes the audit row in the same transaction as the change and commits once.
+Any error rolls everything back, audit row included.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from typing import Any, ClassVar
+
+from fastapi import APIRouter, Request, Response
+from fastapi.routing import APIRoute
+
+from runtime import audit
+from runtime.db import UnitOfWork
+
+MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+SCOPE_DATABASE = {"manager": "manager", "tenants": "tenant"}
+
+
+class UnitOfWorkRoute(APIRoute):
+    """Runs the endpoint inside a unit of work; audits mutations when ``entity`` is set."""
+
+    scope_name: ClassVar[str | None] = None
+    entity: ClassVar[str | None] = None
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+        mutating = bool(self.methods & MUTATING)
+        entity = self.entity
+        database = SCOPE_DATABASE.get(self.scope_name or "manager", "manager")
+
+        async def run(request: Request) -> Response:
+            uow = UnitOfWork(request.app.state.databases)
+            request.state.uow = uow
+            try:
+                response = await handler(request)
+                if mutating and response.status_code < 400:
+                    if entity:
+                        await audit.record(
+                            uow.session(database),
+                            request.app.state.audit_tables[database],
+                            actor=getattr(request.state, "actor", None),
+                            action=audit.action_for(request.method, request.url.path),
+                            entity=entity,
+                            entity_id=audit.target_id(request, response),
+                            request=request,
+                            status_code=response.status_code,
+                        )
+                    await uow.commit()
+                return response
+            finally:
+                await uow.close()
+
+        return run
+
+
+def audited_router(*, scope: str, entity: str | None) -> APIRouter:
+    """An APIRouter whose routes run in a unit of work and audit ``entity`` mutations."""
+    route_class = type(
+        f"AuditedRoute_{(entity or scope).replace('.', '_')}",
+        (UnitOfWorkRoute,),
+        {"scope_name": scope, "entity": entity},
+    )
+    return APIRouter(route_class=route_class)

@@ -1,0 +1,158 @@
+"""Passwords (bcrypt) and tokens (PyJWT).
+
+The 72-byte rule: bcrypt only reads the first 72 bytes of a password, and bcrypt 5 raises
+on longer input. Silently truncating would let two different long passwords match each
+other, so a new password over 72 UTF-8 bytes is refused with a validation error (422), and
+a login with one simply fails like any wrong password. Nothing is ever truncated.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+
+import anyio.to_thread
+import bcrypt
+import jwt
+from pydantic import AfterValidator
+
+from runtime.settings import get_settings
+
+BCRYPT_MAX_BYTES = 72
+PASSWORD_MIN_LENGTH = 8
+
+ACCESS = "access"
+REFRESH = "refresh"
+
+
+# -- password policy ------------------------------------------------------------------------
+
+
+def password_problems(password: str) -> list[str]:
+    """The original's strength rules (upper, lower, digit, at least 8) plus the 72-byte rule."""
+    problems = []
+    if len(password) < PASSWORD_MIN_LENGTH:
+        problems.append(f"at least {PASSWORD_MIN_LENGTH} characters")
+    if not any(c.isupper() for c in password):
+        problems.append("an uppercase letter")
+    if not any(c.islower() for c in password):
+        problems.append("a lowercase letter")
+    if not any(c.isdigit() for c in password):
+        problems.append("a digit")
+    return problems
+
+
+def check_new_password(password: str) -> str:
+    if len(password.encode("utf-8")) > BCRYPT_MAX_BYTES:
+        raise ValueError(f"password must be at most {BCRYPT_MAX_BYTES} bytes in UTF-8")
+    problems = password_problems(password)
+    if problems:
+        raise ValueError("password must contain " + ", ".join(problems))
+    return password
+
+
+NewPassword = Annotated[str, AfterValidator(check_new_password)]
+
+
+# -- hashing ---------------------------------------------------------------------------------
+
+
+def hash_password_sync(password: str) -> str:
+    data = password.encode("utf-8")
+    if len(data) > BCRYPT_MAX_BYTES:
+        raise ValueError(f"password longer than {BCRYPT_MAX_BYTES} bytes")
+    return bcrypt.hashpw(data, bcrypt.gensalt(rounds=get_settings().bcrypt_rounds)).decode()
+
+
+def verify_password_sync(password: str, hashed: str | None) -> bool:
+    data = password.encode("utf-8")
+    if not hashed or len(data) > BCRYPT_MAX_BYTES:
+        return False
+    try:
+        return bcrypt.checkpw(data, hashed.encode("utf-8"))
+    except ValueError:
+        return False
+
+
+async def hash_password(password: str) -> str:
+    """bcrypt is deliberately slow: run it off the event loop."""
+    return await anyio.to_thread.run_sync(hash_password_sync, password)
+
+
+async def verify_password(password: str, hashed: str | None) -> bool:
+    return await anyio.to_thread.run_sync(verify_password_sync, password, hashed)
+
+
+# A real hash to compare against when the user does not exist, so that an unknown username
+# costs the same time as a wrong password.
+_DUMMY_HASH: str | None = None
+
+
+async def verify_against_dummy(password: str) -> bool:
+    global _DUMMY_HASH
+    if _DUMMY_HASH is None:
+        _DUMMY_HASH = await hash_password("Dummy-password-1")
+    await verify_password(password, _DUMMY_HASH)
+    return False
+
+
+# -- tokens ----------------------------------------------------------------------------------
+
+
+class TokenError(Exception):
+    """The token is missing, malformed, expired, tampered with or of the wrong type."""
+
+
+def create_token(
+    *,
+    subject: uuid.UUID,
+    token_type: str,
+    session_id: uuid.UUID,
+    system: str,
+    extra: dict[str, Any] | None = None,
+    now: datetime | None = None,
+) -> str:
+    settings = get_settings()
+    now = now or datetime.now(UTC)
+    lifetime = (
+        timedelta(minutes=settings.access_token_minutes)
+        if token_type == ACCESS
+        else timedelta(days=settings.refresh_token_days)
+    )
+    claims = {
+        "iss": settings.jwt_issuer,
+        "sub": str(subject),
+        "sid": str(session_id),
+        "jti": uuid.uuid4().hex,
+        "typ": token_type,
+        "sys": system,
+        "iat": int(now.timestamp()),
+        "exp": int((now + lifetime).timestamp()),
+        **(extra or {}),
+    }
+    return jwt.encode(claims, settings.secret_key(), algorithm=settings.jwt_algorithm)
+
+
+def decode_token(token: str, *, expected_type: str) -> dict[str, Any]:
+    settings = get_settings()
+    try:
+        claims = jwt.decode(
+            token,
+            settings.secret_key(),
+            algorithms=[settings.jwt_algorithm],  # never taken from the token header
+            issuer=settings.jwt_issuer,
+            options={"require": ["exp", "iat", "sub", "sid", "typ", "sys"]},
+        )
+    except jwt.ExpiredSignatureError as exc:
+        raise TokenError("expired") from exc
+    except jwt.PyJWTError as exc:
+        raise TokenError("invalid") from exc
+    if claims.get("typ") != expected_type:
+        raise TokenError("wrong token type")
+    try:
+        uuid.UUID(claims["sub"])
+        uuid.UUID(claims["sid"])
+    except (ValueError, TypeError) as exc:
+        raise TokenError("invalid") from exc
+    return claims

@@ -1,0 +1,70 @@
+"""Settings from the environment (prefix ``CXG_``) and an optional ``.env`` file."""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CXG_", env_file=".env", extra="ignore")
+
+    environment: str = Field("development", description="development | test | production")
+    host: str = "127.0.0.1"
+    port: int = 8100
+
+    # Databases: both unset → an embedded PostgreSQL under data_dir (zero set-up default).
+    manager_database_url: str | None = None
+    tenant_database_url: str | None = None
+    data_dir: Path = PROJECT_ROOT / ".cxg"
+    db_pool_size: int = 10
+    db_max_overflow: int = 10
+    db_echo: bool = False
+
+    # Tokens. Without CXG_JWT_SECRET a random secret is kept in data_dir (development only).
+    jwt_secret: str | None = None
+    jwt_algorithm: str = "HS256"
+    jwt_issuer: str = "cxg"
+    access_token_minutes: int = 30
+    refresh_token_days: int = 7
+    bcrypt_rounds: int = Field(12, ge=4, le=16)
+
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    redis_url: str | None = None
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        """CXG_CORS_ORIGINS is a comma-separated list."""
+        if isinstance(value, str):
+            return [o.strip() for o in value.split(",") if o.strip()]
+        return value
+
+    @property
+    def embedded(self) -> bool:
+        return not (self.manager_database_url and self.tenant_database_url)
+
+    def secret_key(self) -> str:
+        if self.jwt_secret:
+            return self.jwt_secret
+        if self.environment == "production":
+            raise RuntimeError("CXG_JWT_SECRET must be set in production")
+        path = self.data_dir / "jwt-secret"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        self.jwt_secret = path.read_text().strip()
+        return self.jwt_secret
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,96 @@
+"""Tables the runtime itself reads and writes, found by name in the generated metadata.
+
+The runtime never imports a generated entity. It relies on a small contract instead: the
+manager specs must define these tables with at least these columns. The app checks the
+contract at start-up and fails with a clear message when a spec breaks it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import MetaData, Table
+
+CONTRACT: dict[str, set[str]] = {
+    "idam.users": {
+        "id",
+        "username",
+        "email",
+        "password",
+        "full_name",
+        "user_type",
+        "status",
+        "last_login_at",
+        "is_deleted",
+    },
+    "idam.sessions": {
+        "id",
+        "user_id",
+        "status",
+        "expires_at",
+        "ip_address",
+        "user_agent",
+        "revoked_at",
+        "last_activity_at",
+    },
+    "idam.login_logs": {
+        "id",
+        "user_id",
+        "username",
+        "attempt_type",
+        "success",
+        "failure_reason",
+        "ip_address",
+        "user_agent",
+    },
+    "audt.audit_logs": {
+        "id",
+        "user_id",
+        "username",
+        "action",
+        "entity",
+        "entity_id",
+        "method",
+        "path",
+        "status_code",
+        "request_id",
+        "client_ip",
+        "user_agent",
+    },
+}
+
+
+class ContractError(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class ManagerTables:
+    users: Table
+    sessions: Table
+    login_logs: Table
+    audit_logs: Table
+
+
+def manager_tables(metadata: MetaData) -> ManagerTables:
+    problems = []
+    for name, columns in CONTRACT.items():
+        table = metadata.tables.get(name)
+        if table is None:
+            problems.append(f"missing table {name} (specs/manager/{name.replace('.', '/')}.yaml)")
+            continue
+        missing = columns - set(table.columns.keys())
+        if missing:
+            problems.append(f"table {name} lacks column(s): {', '.join(sorted(missing))}")
+    if problems:
+        raise ContractError("the manager specs break the runtime contract: " + "; ".join(problems))
+    t = metadata.tables
+    return ManagerTables(
+        t["idam.users"], t["idam.sessions"], t["idam.login_logs"], t["audt.audit_logs"]
+    )
+
+
+def readable_columns(table: Table) -> list:
+    """Columns a client may see: not write-only (password, secrets), not soft-delete state."""
+    hidden = {"is_deleted", "deleted_at", "deleted_by"}
+    return [c for c in table.columns if not c.info.get("write_only") and c.name not in hidden]

@@ -1,0 +1,86 @@
+"""Shared fixtures: real PostgreSQL, the real app over HTTP, a MASTER administrator."""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import httpx
+import pytest
+
+from tests.database import fresh_databases, run_sync
+
+ADMIN_PASSWORD = "Admin-Passw0rd"
+
+
+@pytest.fixture(scope="session")
+def database_urls(tmp_path_factory) -> dict[str, str]:
+    with fresh_databases(tmp_path_factory.mktemp("pg")) as urls:
+        os.environ["CXG_MANAGER_DATABASE_URL"] = urls["manager"]
+        os.environ["CXG_TENANT_DATABASE_URL"] = urls["tenant"]
+        os.environ.setdefault("CXG_JWT_SECRET", "test-secret-" + uuid.uuid4().hex)
+        os.environ["CXG_ENVIRONMENT"] = "test"
+        from runtime.settings import get_settings
+
+        get_settings.cache_clear()
+        from runtime.cli import upgrade
+        from runtime.db import async_url
+
+        upgrade({k: async_url(v) for k, v in urls.items()})
+        yield urls
+
+
+@pytest.fixture(scope="session")
+async def app(database_urls):
+    from runtime.app import create_app
+
+    application = create_app()
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture(scope="session")
+async def client(app):
+    transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 50000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://cxg.test") as c:
+        yield c
+
+
+@pytest.fixture(scope="session")
+def admin(database_urls) -> dict[str, str]:
+    from runtime.cli import _insert_admin
+    from runtime.db import async_url
+
+    username = "admin_" + uuid.uuid4().hex[:8]
+    email = f"{username}@cxg.example"
+    assert (
+        run_sync(
+            _insert_admin(
+                async_url(database_urls["manager"]),
+                username,
+                email,
+                "Administrator",
+                ADMIN_PASSWORD,
+            )
+        )
+        == 0
+    )
+    return {"username": username, "password": ADMIN_PASSWORD, "email": email}
+
+
+async def login(client: httpx.AsyncClient, username: str, password: str) -> dict:
+    response = await client.post(
+        "/api/v1/manager/auth/login", json={"username": username, "password": password}
+    )
+    assert response.status_code == 200, response.text
+    return response.json()["data"]
+
+
+@pytest.fixture(scope="session")
+async def admin_tokens(client, admin) -> dict:
+    return await login(client, admin["username"], admin["password"])
+
+
+@pytest.fixture(scope="session")
+async def auth(admin_tokens) -> dict[str, str]:
+    return {"Authorization": f"Bearer {admin_tokens['access_token']}"}

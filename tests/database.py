@@ -1,0 +1,76 @@
+"""Where tests find PostgreSQL: CXG_TEST_DATABASE_URL when set, else an embedded server.
+
+Either way each test session gets two fresh databases (manager and tenant) and drops them
+at the end, so runs never see each other's rows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
+
+import asyncpg
+from sqlalchemy.engine import make_url
+
+
+def run_sync(coro):
+    """Run a coroutine to completion from sync code, whatever loop is around."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
+
+def _plain(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def _asyncpg_args(url: str) -> dict:
+    u = make_url(_plain(url))
+    args = {"user": u.username or "postgres", "database": u.database or "postgres"}
+    if u.password:
+        args["password"] = u.password
+    host = u.query.get("host") or u.host
+    if host:
+        args["host"] = host
+    if u.port:
+        args["port"] = u.port
+    return args
+
+
+async def _admin(server_url: str, statements: list[str]) -> None:
+    conn = await asyncpg.connect(**_asyncpg_args(server_url))
+    try:
+        for statement in statements:
+            await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
+@contextmanager
+def fresh_databases(workdir: Path) -> Iterator[dict[str, str]]:
+    """Yield {'manager': url, 'tenant': url} of two new, empty databases."""
+    server = None
+    server_url = os.environ.get("CXG_TEST_DATABASE_URL")
+    if not server_url:
+        from runtime import embedded
+
+        server = embedded.start(workdir / "pgdata", temporary=True)
+        server_url = embedded.server_url(server, "postgres")
+    suffix = uuid.uuid4().hex[:10]
+    names = {"manager": f"cxg_test_mgmt_{suffix}", "tenant": f"cxg_test_tnnt_{suffix}"}
+    run_sync(_admin(server_url, [f'CREATE DATABASE "{n}"' for n in names.values()]))
+    base = make_url(_plain(server_url))
+    try:
+        yield {
+            k: base.set(database=v).render_as_string(hide_password=False) for k, v in names.items()
+        }
+    finally:
+        run_sync(
+            _admin(
+                server_url, [f'DROP DATABASE IF EXISTS "{n}" WITH (FORCE)' for n in names.values()]
+            )
+        )
