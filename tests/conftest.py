@@ -39,10 +39,43 @@ async def app(database_urls):
         yield application
 
 
+WRITE_ONLY_KEYS = {"password", "mfa_secret", "key_hash", "current_password", "new_password"}
+
+
+def _write_only_leaks(value, path="$") -> list[str]:
+    """Paths in a JSON document where a write-only value would be exposed."""
+    leaks = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key in WRITE_ONLY_KEYS:
+                leaks.append(f"{path}.{key}")
+            leaks += _write_only_leaks(item, f"{path}.{key}")
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            leaks += _write_only_leaks(item, f"{path}[{i}]")
+    elif isinstance(value, str) and value.startswith("$2b$"):
+        leaks.append(path)
+    return leaks
+
+
+async def _no_secrets_in_responses(response: httpx.Response) -> None:
+    """Every response of the API tests is checked: no password or hash ever leaves."""
+    await response.aread()
+    if response.headers.get("content-type", "").startswith("application/json"):
+        body = response.json()
+        data = body.get("data") if isinstance(body, dict) else body
+        leaks = _write_only_leaks(data)
+        assert not leaks, f"{response.request.url} exposes {leaks}"
+
+
 @pytest.fixture(scope="session")
 async def client(app):
     transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 50000))
-    async with httpx.AsyncClient(transport=transport, base_url="http://cxg.test") as c:
+    async with httpx.AsyncClient(
+        transport=transport,
+        base_url="http://cxg.test",
+        event_hooks={"response": [_no_secrets_in_responses]},
+    ) as c:
         yield c
 
 

@@ -35,13 +35,6 @@ def assert_envelope(body: dict, *, success: bool) -> None:
         assert set(body["error"]) == {"code", "message", "detail"}
 
 
-def no_password(value) -> None:
-    """No response anywhere carries a password or its hash."""
-    text = repr(value)
-    assert "password" not in text or "'password'" not in text
-    assert "$2b$" not in text
-
-
 async def audit_rows(database_urls, entity_id):
     from runtime.db import async_url
 
@@ -167,7 +160,6 @@ async def test_list_pagination_search_and_filters(client, auth):
         )
     ).json()["data"]
     assert [u["username"] for u in descending["items"]] == [f"pg_{tag}_6", f"pg_{tag}_5"]
-    no_password(page1)
 
 
 async def test_duplicate_username_is_409(client, auth):
