@@ -405,6 +405,9 @@ def _build_field(p: Parsed, name: str, fs: FieldSpec, index, diags) -> Field | N
         ref_entity=ref_entity,
         ref_class=ref_class,
         ref_module=ref_module,
+        pattern=fs.pattern,
+        min_length=fs.min_length,
+        max_length=fs.max_length,
         range_filter=fs.filter
         and kind
         in (

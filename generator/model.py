@@ -90,6 +90,9 @@ class Field(Frozen):
     ref_class: str | None = None
     ref_module: str | None = None
     range_filter: bool = False
+    pattern: str | None = None  # the value's regular expression, if any (text fields)
+    min_length: int | None = None
+    max_length: int | None = None
 
     @property
     def create_annotation(self) -> str:
