@@ -124,6 +124,13 @@ async def _log_login(
     )
 
 
+async def _refuse(db, request: Request, username: str, user_id, reason: str, message) -> None:
+    """Record the failed attempt (committed even though the request fails), then refuse."""
+    await _log_login(db, request, username=username, user_id=user_id, success=False, reason=reason)
+    await request.state.uow.commit()
+    raise UnauthorizedError(message)
+
+
 async def _user_view(db, request: Request, user_id: uuid.UUID) -> dict[str, Any]:
     users = _tables(request).users
     row = (await db.execute(select(*readable_columns(users)).where(users.c.id == user_id))).one()
@@ -184,33 +191,11 @@ async def login(data: LoginRequest, request: Request, db: ManagerDb):
     ).one_or_none()
     if user is None:
         await verify_against_dummy(data.password)  # same cost as a wrong password
-        await _log_login(
-            db, request, username=data.username, user_id=None, success=False, reason="UNKNOWN_USER"
-        )
-        await request.state.uow.commit()
-        raise UnauthorizedError(BAD_LOGIN)
+        await _refuse(db, request, data.username, None, "UNKNOWN_USER", BAD_LOGIN)
     if not await verify_password(data.password, user.password):
-        await _log_login(
-            db,
-            request,
-            username=data.username,
-            user_id=user.id,
-            success=False,
-            reason="BAD_PASSWORD",
-        )
-        await request.state.uow.commit()
-        raise UnauthorizedError(BAD_LOGIN)
+        await _refuse(db, request, data.username, user.id, "BAD_PASSWORD", BAD_LOGIN)
     if user.status != "ACTIVE":
-        await _log_login(
-            db,
-            request,
-            username=data.username,
-            user_id=user.id,
-            success=False,
-            reason=f"STATUS_{user.status}",
-        )
-        await request.state.uow.commit()
-        raise UnauthorizedError(INACTIVE)
+        await _refuse(db, request, data.username, user.id, f"STATUS_{user.status}", INACTIVE)
     now = datetime.now(UTC)
     session_id = uuid.uuid4()
     await db.execute(
