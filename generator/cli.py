@@ -6,7 +6,6 @@ FastAPI or SQLAlchemy. Runtime commands (serve, db, create-admin) import the run
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from pathlib import Path
@@ -48,8 +47,8 @@ def _generate_or_exit(root: Path):
     try:
         return generate(root)
     except SpecError as exc:
-        for diag in exc.diagnostics:
-            err.print(str(diag), markup=False)
+        # plain lines, never wrapped: editors and CI parse file:line:col
+        sys.stderr.write("".join(f"{diag}\n" for diag in exc.diagnostics))
         err.print(f"[red]{len(exc.diagnostics)} problem(s) in specs; nothing written.[/red]")
         raise typer.Exit(2) from None
 
@@ -90,7 +89,7 @@ def check(
         ("extra", plan.extra),
     ):
         for path in paths:
-            err.print(f"{label}: {path}", markup=False)
+            sys.stderr.write(f"{label}: {path}\n")
     err.print("[red]generated code is out of date: run `cxg-gen build`[/red]")
     raise typer.Exit(1)
 
@@ -172,6 +171,3 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
-
-
-__all__ = ["app", "main", "json"]

@@ -107,10 +107,34 @@ def _parse_file(file, rel, scope, domain, model, diags) -> Parsed | None:
     except ValidationError as exc:
         for err in exc.errors():
             loc = tuple(err["loc"])
-            line, col = source.key(loc) if err["type"] == "extra_forbidden" else source.value(loc)
+            is_key = err["type"] == "extra_forbidden" or "[key]" in loc
+            loc = tuple(p for p in loc if p != "[key]")
+            line, col = source.key(loc) if is_key else source.value(loc)
+            if "[key]" in err["loc"]:
+                kind = "field" if loc[:1] == ("fields",) else "key"
+                diags.add(rel, line, col, f"invalid {kind} name {loc[-1]!r} (use snake_case)")
+                continue
             diags.add(rel, line, col, _message(err, loc))
-        return None
+        # Keep going with what is valid, so that the cross-file checks (references, enum
+        # defaults, duplicates) still report their problems in this same run.
+        spec = _salvage(model, data, exc)
+        return Parsed(rel, scope, domain, spec, source) if spec else None
     return Parsed(rel, scope, domain, spec, source)
+
+
+def _salvage(model, data: dict, exc: ValidationError):
+    """The spec without the keys and fields that failed validation, or None."""
+    trimmed = {**data, "fields": dict(data.get("fields") or {})} if "fields" in data else dict(data)
+    for err in exc.errors():
+        loc = [p for p in err["loc"] if p != "[key]"]
+        if len(loc) >= 2 and loc[0] == "fields" and isinstance(trimmed.get("fields"), dict):
+            trimmed["fields"].pop(loc[1], None)
+        elif loc and loc[0] != "fields":
+            trimmed.pop(loc[0], None)
+    try:
+        return model.model_validate(trimmed)
+    except ValidationError:
+        return None
 
 
 def _message(err: dict, loc: tuple) -> str:
@@ -362,7 +386,8 @@ def _build_field(p: Parsed, name: str, fs: FieldSpec, index, diags) -> Field | N
             ref_class = target.spec.entity
             ref_module = f"generated.{p.scope}.{fs.to}.model"
     for key, message in problems:
-        diags.add(p.path, *p.at(key if key in p.source.values else (*loc, "type")), message)
+        where = key if key in p.source.values else (*loc, "type")
+        diags.add(p.path, *p.at(where), f"{'.'.join(map(str, key))}: {message}")
     if problems:
         return None
 
