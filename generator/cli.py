@@ -70,6 +70,20 @@ def build(root: RootOption = None) -> None:
 
 
 @app.command()
+def graph(root: RootOption = None) -> None:
+    """Write only the ER diagrams (Mermaid, one per domain) into docs/er/."""
+    root = _root(root)
+    _, files = _generate_or_exit(root)
+    diagrams = {p: t for p, t in files.items() if p.startswith("docs/er/")}
+    plan = writer.plan(root, diagrams, managed_dirs=("docs/er",))
+    writer.apply(root, diagrams, plan)
+    out.print(
+        f"{len(diagrams)} diagram files in docs/er "
+        f"({len(plan.missing) + len(plan.changed)} written, {len(plan.extra)} removed)"
+    )
+
+
+@app.command()
 def check(
     root: RootOption = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="List files only, no diff.")] = False,

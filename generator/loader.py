@@ -182,6 +182,7 @@ def _build(parsed: list[Parsed], diags: Diagnostics) -> Project:
             ents = tuple(sorted(built.get((s, code), []), key=lambda e: e.table))
             scope_domains.append(
                 Domain(
+                    scope_name=s,
                     code=code,
                     label_ko=spec.label.ko,
                     label_en=spec.label.en,

@@ -110,6 +110,14 @@ class Field(Frozen):
         return self.default_repr if self.default_repr is not None else "None"
 
     @property
+    def diagram_type(self) -> str:
+        return self.kind.value
+
+    @property
+    def diagram_key(self) -> str:
+        return "FK" if self.ref_entity else ""
+
+    @property
     def response_annotation(self) -> str:
         return f"{self.api_type} | None" if self.nullable else self.api_type
 
@@ -242,6 +250,10 @@ class Entity(Frozen):
         return Operation(operation) in self.operations
 
     @property
+    def diagram_id(self) -> str:
+        return self.key.replace(".", "_")
+
+    @property
     def mutates(self) -> bool:
         return any(
             op in self.operations for op in (Operation.create, Operation.update, Operation.delete)
@@ -249,11 +261,28 @@ class Entity(Frozen):
 
 
 class Domain(Frozen):
+    scope_name: str
     code: str
     label_ko: str
     label_en: str
     spec_path: str
     entities: tuple[Entity, ...]
+
+    @property
+    def diagram_name(self) -> str:
+        return f"{self.scope_name}-{self.code}"
+
+    @property
+    def foreign_refs(self) -> list[str]:
+        """Entities of other domains that this domain's entities reference."""
+        return sorted(
+            {
+                f.ref_entity
+                for e in self.entities
+                for f in e.ref_fields
+                if f.ref_entity and not f.ref_entity.startswith(self.code + ".")
+            }
+        )
 
 
 class Scope(Frozen):

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 GENERATED_DIR = "generated"
+# Directories whose every file belongs to cxg-gen: stale files there are removed.
+MANAGED_DIRS = (GENERATED_DIR, "docs/er")
 IGNORED_DIRS = {"__pycache__"}
 
 
@@ -23,22 +25,23 @@ class Plan:
         return not (self.changed or self.missing or self.extra)
 
 
-def existing_outputs(root: Path) -> set[str]:
-    """Every file currently under generated/ (all of it belongs to cxg-gen)."""
-    base = root / GENERATED_DIR
-    if not base.is_dir():
-        return set()
+def existing_outputs(root: Path, managed_dirs: tuple[str, ...] = MANAGED_DIRS) -> set[str]:
+    """Every file currently in the managed directories (all of it belongs to cxg-gen)."""
     found = set()
-    for dirpath, dirnames, filenames in os.walk(base):
-        dirnames[:] = [d for d in dirnames if d not in IGNORED_DIRS]
-        for name in filenames:
-            if name.endswith((".pyc", ".pyo")):
-                continue
-            found.add((Path(dirpath) / name).relative_to(root).as_posix())
+    for managed in managed_dirs:
+        base = root / managed
+        if not base.is_dir():
+            continue
+        for dirpath, dirnames, filenames in os.walk(base):
+            dirnames[:] = [d for d in dirnames if d not in IGNORED_DIRS]
+            for name in filenames:
+                if name.endswith((".pyc", ".pyo")):
+                    continue
+                found.add((Path(dirpath) / name).relative_to(root).as_posix())
     return found
 
 
-def plan(root: Path, files: dict[str, str]) -> Plan:
+def plan(root: Path, files: dict[str, str], managed_dirs: tuple[str, ...] = MANAGED_DIRS) -> Plan:
     result = Plan()
     for rel, text in files.items():
         target = root / rel
@@ -46,7 +49,7 @@ def plan(root: Path, files: dict[str, str]) -> Plan:
             result.missing.append(rel)
         elif target.read_bytes() != text.encode("utf-8"):
             result.changed.append(rel)
-    result.extra = sorted(existing_outputs(root) - set(files))
+    result.extra = sorted(existing_outputs(root, managed_dirs) - set(files))
     return result
 
 
@@ -65,7 +68,8 @@ def apply(root: Path, files: dict[str, str], p: Plan) -> None:
             raise
     for rel in p.extra:
         (root / rel).unlink(missing_ok=True)
-    _remove_empty_dirs(root / GENERATED_DIR)
+    for managed in MANAGED_DIRS:
+        _remove_empty_dirs(root / managed)
 
 
 def _remove_empty_dirs(base: Path) -> None:
