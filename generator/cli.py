@@ -111,6 +111,7 @@ def check(
 @app.command()
 def schema(
     kind: Annotated[str, typer.Argument(help="entity or domain")] = "entity",
+    root: RootOption = None,  # accepted for symmetry; the schema does not depend on it
 ) -> None:
     """Print the JSON Schema of the spec format (also written to specs/*.schema.json)."""
     schemas = spec_schemas()

@@ -179,9 +179,11 @@ def api_constraints(spec: FieldSpec) -> str:
         if kind in (FieldType.decimal, FieldType.money):
             precision, scale = decimal_shape(spec)
             kwargs.append(f"max_digits={precision}, decimal_places={scale}")
-    if kind is FieldType.integer:
-        kwargs.append("ge=-2147483648" if spec.min is None else "")
-        kwargs.append("le=2147483647" if spec.max is None else "")
+    # Out-of-range numbers are a 422 here, not a database error later.
+    bounds = {FieldType.integer: 2**31, FieldType.bigint: 2**63}.get(kind)
+    if bounds:
+        kwargs.append(f"ge={-bounds}" if spec.min is None else "")
+        kwargs.append(f"le={bounds - 1}" if spec.max is None else "")
     return ", ".join(k for k in kwargs if k)
 
 

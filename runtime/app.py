@@ -20,7 +20,7 @@ from runtime.errors import DatabaseError
 from runtime.middleware import RequestContextMiddleware
 from runtime.models import TenantBase
 from runtime.settings import Settings, get_settings
-from runtime.tables import manager_tables
+from runtime.tables import ContractError, manager_tables
 
 API_PREFIX = "/api/v1"
 AUTH_TAG = "관리자 > 인증 > 인증"
@@ -42,6 +42,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     manager_metadata: MetaData = manager_models.metadata
     tenant_metadata: MetaData = tenant_models.metadata if tenant_models else TenantBase.metadata
     tables = manager_tables(manager_metadata)  # fail fast when the specs break the contract
+    tenant_audit = tenant_metadata.tables.get("audt.audit_logs")
+    if tenant_v1 is not None and tenant_audit is None:
+        raise ContractError(
+            "the tenant specs need audt.audit_logs (specs/tenants/audt/"
+            "audit_logs.yaml): every tenant mutation is audited there"
+        )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -50,7 +56,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.manager_tables = tables
         app.state.audit_tables = {
             MANAGER: tables.audit_logs,
-            TENANT: tenant_metadata.tables.get("audt.audit_logs"),
+            TENANT: tenant_audit,
         }
         try:
             yield

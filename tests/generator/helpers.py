@@ -1,0 +1,46 @@
+"""Helpers for generator tests: throw-away project roots and the CLI as a subprocess."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+GOLDEN = REPO / "tests" / "golden"
+
+
+def make_project(tmp: Path, specs: Path = GOLDEN / "project" / "specs") -> Path:
+    """A project root with the repository's templates and the given specs."""
+    root = tmp / "project"
+    shutil.copytree(REPO / "templates", root / "templates")
+    shutil.copytree(specs, root / "specs")
+    return root
+
+
+def cxg(root: Path, *args: str, seed: str | None = None) -> subprocess.CompletedProcess:
+    env = dict(os.environ)
+    if seed is not None:
+        env["PYTHONHASHSEED"] = seed
+    return subprocess.run(
+        [sys.executable, "-m", "generator.cli", *args, "--root", str(root)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=REPO,
+    )
+
+
+def snapshot(root: Path) -> dict[str, tuple[bytes, int]]:
+    """Bytes and modification time of every file under generated/ and docs/."""
+    result = {}
+    for base in ("generated", "docs"):
+        for path in sorted((root / base).rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts:
+                result[path.relative_to(root).as_posix()] = (
+                    path.read_bytes(),
+                    path.stat().st_mtime_ns,
+                )
+    return result

@@ -1,0 +1,121 @@
+"""Bad specs: every problem reported as path:line:col, exit code 2, nothing written."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from tests.generator.helpers import cxg, make_project, snapshot
+
+GOOD_ORDER = """\
+entity: Order
+label: {ko: 주문, en: Order}
+fields:
+  order_no: {type: string, max_length: 30, unique: true}
+  status: {type: enum, values: [OPEN, CLOSED], default: OPEN}
+  product_id: {type: ref, to: shop.products}
+"""
+
+CASES = {
+    "unknown key": (
+        GOOD_ORDER.replace("unique: true}", "uniqe: true}"),
+        "specs/manager/shop/orders.yaml:4:44: unknown key 'uniqe' in fields.order_no",
+    ),
+    "wrong type": (
+        GOOD_ORDER.replace("max_length: 30", "max_length: lots"),
+        "specs/manager/shop/orders.yaml:4:40: fields.order_no.max_length: Input should be a "
+        "valid integer",
+    ),
+    "unknown field type": (
+        GOOD_ORDER.replace("type: string", "type: strng"),
+        "specs/manager/shop/orders.yaml:4:20: fields.order_no.type: invalid value 'strng'",
+    ),
+    "enum default not among the values": (
+        GOOD_ORDER.replace("default: OPEN", "default: SHIPPED"),
+        "specs/manager/shop/orders.yaml:5:57: fields.status.default: default 'SHIPPED' is not "
+        "one of the enum values: OPEN, CLOSED",
+    ),
+    "dangling reference": (
+        GOOD_ORDER.replace("shop.products", "shop.produce"),
+        "specs/manager/shop/orders.yaml:6:31: fields.product_id.to: unknown entity "
+        "'shop.produce' in scope 'manager'",
+    ),
+    "duplicate table": (
+        GOOD_ORDER.replace("entity: Order", "entity: Order\ntable: products"),
+        "specs/manager/shop/products.yaml:1:1: duplicate table 'shop.products' (already "
+        "defined in specs/manager/shop/orders.yaml)",
+    ),
+    "invalid field name": (
+        GOOD_ORDER.replace("order_no:", "Order-No:"),
+        "specs/manager/shop/orders.yaml:4:3: invalid field name 'Order-No' (use snake_case)",
+    ),
+    "invalid class name": (
+        GOOD_ORDER.replace("entity: Order", "entity: order"),
+        "specs/manager/shop/orders.yaml:1:9: entity: invalid identifier 'order'",
+    ),
+    "yaml syntax error": (
+        GOOD_ORDER.replace(
+            "{type: enum, values: [OPEN, CLOSED], default: OPEN}",
+            "{type: enum, values: [OPEN, CLOSED, default: OPEN}",
+        ),
+        "specs/manager/shop/orders.yaml:5:",
+    ),
+    "duplicate key": (
+        GOOD_ORDER + "  order_no: {type: text}\n",
+        "specs/manager/shop/orders.yaml:7:3: duplicate key 'order_no'",
+    ),
+    "mixin column redefined": (
+        GOOD_ORDER + "  created_at: {type: datetime}\n",
+        "specs/manager/shop/orders.yaml:7:3: field 'created_at' is provided by every table",
+    ),
+}
+
+
+@pytest.fixture
+def project(tmp_path):
+    root = make_project(tmp_path)
+    (root / "specs/manager/shop/orders.yaml").write_text(GOOD_ORDER)
+    result = cxg(root, "build")
+    assert result.returncode == 0, result.stderr
+    return root
+
+
+@pytest.mark.parametrize("case", list(CASES), ids=lambda c: c.replace(" ", "-"))
+def test_bad_spec(project, case):
+    text, expected = CASES[case]
+    before = snapshot(project)
+    (project / "specs/manager/shop/orders.yaml").write_text(text)
+    for command in ("build", "check"):
+        result = cxg(project, command)
+        assert result.returncode == 2, (command, result.stdout, result.stderr)
+        assert expected in result.stderr, result.stderr
+        assert "nothing written" in result.stderr
+        assert "Traceback" not in result.stderr
+    assert snapshot(project) == before  # generated/ untouched
+
+
+def test_every_problem_in_every_file_at_once(project):
+    (project / "specs/manager/shop/orders.yaml").write_text(
+        textwrap.dedent("""\
+        entity: Order
+        label: {ko: 주문, en: Order}
+        fields:
+          order_no: {type: string, colour: red}
+          status: {type: enum, values: [OPEN], default: GONE}
+          buyer_id: {type: ref, to: crm.buyers}
+        """)
+    )
+    (project / "specs/manager/shop/extra.yaml").write_text("entity: Extra\nfields: {}\n")
+    result = cxg(project, "build")
+    assert result.returncode == 2
+    lines = [line for line in result.stderr.splitlines() if line.startswith("specs/")]
+    assert lines == sorted(lines)
+    assert [line.split(": ")[0] for line in lines] == [
+        "specs/manager/shop/extra.yaml:1:1",
+        "specs/manager/shop/extra.yaml:2:9",
+        "specs/manager/shop/orders.yaml:4:28",
+        "specs/manager/shop/orders.yaml:5:49",
+        "specs/manager/shop/orders.yaml:6:29",
+    ]
+    assert "5 problem(s) in specs; nothing written." in result.stderr

@@ -1,0 +1,126 @@
+"""The cxg-gen CLI as users run it: build, check, schema, determinism, idempotency."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from tests.generator.helpers import cxg, make_project, snapshot
+
+
+@pytest.fixture
+def built(tmp_path):
+    root = make_project(tmp_path)
+    result = cxg(root, "build")
+    assert result.returncode == 0, result.stderr
+    return root
+
+
+def test_build_is_deterministic_across_hash_seeds(tmp_path):
+    first, second = make_project(tmp_path / "a"), make_project(tmp_path / "b")
+    assert cxg(first, "build", seed="0").returncode == 0
+    assert cxg(second, "build", seed="12345").returncode == 0
+    a = {k: v[0] for k, v in snapshot(first).items()}
+    b = {k: v[0] for k, v in snapshot(second).items()}
+    assert len(a) > 20
+    assert a == b
+
+
+def test_second_build_writes_nothing(built):
+    before = snapshot(built)
+    again = cxg(built, "build")
+    assert again.returncode == 0
+    assert ": 0 written, 0 removed," in again.stdout
+    assert snapshot(built) == before  # same bytes, same modification times
+
+
+def test_removed_spec_removes_its_outputs(built):
+    (built / "specs/manager/shop/price_logs.yaml").unlink()
+    result = cxg(built, "build")
+    assert result.returncode == 0, result.stderr
+    assert "removed" in result.stdout and " 0 removed" not in result.stdout
+    assert not (built / "generated/manager/shop/price_logs").exists()
+    assert (built / "generated/manager/shop/products/model.py").exists()
+    v1 = (built / "generated/manager/v1.py").read_text()
+    assert "price_logs" not in v1
+
+
+def test_check_clean_exits_0_and_writes_nothing(built):
+    before = snapshot(built)
+    result = cxg(built, "check")
+    assert result.returncode == 0, result.stderr + result.stdout
+    assert "up to date" in result.stdout
+    assert snapshot(built) == before
+
+
+def test_check_reports_a_changed_file_with_a_diff(built):
+    target = built / "generated/manager/shop/products/schemas.py"
+    target.write_text(target.read_text().replace("상품", "HAND EDIT", 1))
+    before = snapshot(built)
+    result = cxg(built, "check")
+    assert result.returncode == 1
+    assert "changed: generated/manager/shop/products/schemas.py" in result.stderr
+    assert "--- a/generated/manager/shop/products/schemas.py" in result.stdout
+    assert "-" in result.stdout and "HAND EDIT" in result.stdout
+    assert snapshot(built) == before  # check never writes
+
+
+def test_check_reports_missing_and_extra_files(built):
+    (built / "generated/manager/shop/categories/router.py").unlink()
+    (built / "generated/manager/shop/stray.py").write_text("x = 1\n")
+    result = cxg(built, "check")
+    assert result.returncode == 1
+    assert "missing: generated/manager/shop/categories/router.py" in result.stderr
+    assert "extra: generated/manager/shop/stray.py" in result.stderr
+    assert "+++ /dev/null" in result.stdout  # the extra file shown as removed
+    fixed = cxg(built, "build")
+    assert fixed.returncode == 0
+    assert cxg(built, "check").returncode == 0
+    assert not (built / "generated/manager/shop/stray.py").exists()
+
+
+def test_check_covers_the_er_diagrams(built):
+    diagram = built / "docs/er/manager-shop.md"
+    assert "erDiagram" in diagram.read_text()
+    assert "shop_categories |o--o{ shop_categories" in diagram.read_text()  # optional self-ref
+    assert "shop_categories ||--o{ shop_products" in diagram.read_text()  # required ref
+    diagram.unlink()
+    result = cxg(built, "check")
+    assert result.returncode == 1 and "missing: docs/er/manager-shop.md" in result.stderr
+    assert cxg(built, "graph").returncode == 0
+    assert diagram.exists() and cxg(built, "check").returncode == 0
+
+
+def test_schema_command_matches_the_kept_schema_file(built):
+    result = cxg(built, "schema", "entity")
+    assert result.returncode == 0
+    schema = json.loads(result.stdout)
+    assert schema["$schema"].startswith("https://json-schema.org/")
+    assert {"entity", "label", "fields"} <= set(schema["properties"])
+    assert schema["additionalProperties"] is False
+    assert result.stdout == (built / "specs/entity.schema.json").read_text()
+
+
+def test_check_needs_no_database(built, monkeypatch):
+    """check runs with no database settings at all and without importing the runtime."""
+    shutil.rmtree(built / "generated/manager/shop/products")
+    result = cxg(built, "check", "-q")
+    assert result.returncode == 1
+    assert "missing: generated/manager/shop/products/model.py" in result.stderr
+    import subprocess
+    import sys
+
+    probe = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, generator.cli, generator.pipeline; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+            "('fastapi', 'sqlalchemy', 'asyncpg', 'runtime')))",
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert probe.stdout.strip() == "[]"
