@@ -110,6 +110,13 @@ class Field(Frozen):
         return self.default_repr if self.default_repr is not None else "None"
 
     @property
+    def filter_annotation(self) -> str:
+        """Enum filters take several values (?status=A&status=B); others one exact value."""
+        if self.kind is FieldType.enum:
+            return f"list[{self.api_type}]"
+        return "str" if self.kind is FieldType.password else self.api_type
+
+    @property
     def diagram_type(self) -> str:
         return self.kind.value
 

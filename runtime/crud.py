@@ -35,6 +35,7 @@ class Listing:
     model: type
     search: tuple[InstrumentedAttribute, ...] = ()
     filters: tuple[str, ...] = ()
+    ranges: tuple[str, ...] = ()  # <name>_from / <name>_to, inclusive
     default_sort: str = "-created_at"
 
 
@@ -81,8 +82,16 @@ async def fetch_page(db: AsyncSession, listing: Listing, params: Any, actor: Act
     conditions = visible(model, actor)
     for name in listing.filters:
         value = getattr(params, name, None)
-        if value is not None:
+        if isinstance(value, list):
+            conditions.append(getattr(model, name).in_(value))
+        elif value is not None:
             conditions.append(getattr(model, name) == value)
+    for name in listing.ranges:
+        low, high = getattr(params, f"{name}_from", None), getattr(params, f"{name}_to", None)
+        if low is not None:
+            conditions.append(getattr(model, name) >= low)
+        if high is not None:
+            conditions.append(getattr(model, name) <= high)
     if params.search and listing.search:
         pattern = f"%{escape_like(params.search)}%"
         conditions.append(or_(*(col.ilike(pattern, escape="\\") for col in listing.search)))

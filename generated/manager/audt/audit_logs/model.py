@@ -70,6 +70,7 @@ class AuditLog(RecordMixin, ManagerBase):
     status_code: Mapped[int] = mapped_column(
         Integer,
         nullable=False,
+        index=True,
         comment="응답 코드",
     )
     request_id: Mapped[str | None] = mapped_column(

@@ -81,10 +81,21 @@ class AuditLogListParams(ListParams):
 
     user_id: UUID | None = Field(None, title="수행자", description="Exact match.")
     action: (
-        Literal["CREATE", "UPDATE", "DELETE", "STATUS_CHANGE", "LOGIN", "LOGOUT", "PASSWORD_CHANGE"]
+        list[
+            Literal[
+                "CREATE", "UPDATE", "DELETE", "STATUS_CHANGE", "LOGIN", "LOGOUT", "PASSWORD_CHANGE"
+            ]
+        ]
         | None
-    ) = Field(None, title="작업", description="Exact match.")
+    ) = Field(None, title="작업", description="Any of these values (repeat the parameter).")
     entity: str | None = Field(None, title="대상 엔터티", description="Exact match.")
     entity_id: UUID | None = Field(None, title="대상 ID", description="Exact match.")
+    status_code: int | None = Field(None, title="응답 코드", description="Exact match.")
     request_id: str | None = Field(None, title="요청 ID", description="Exact match.")
     client_ip: str | None = Field(None, title="클라이언트 주소", description="Exact match.")
+    status_code_from: int | None = Field(
+        None, title="응답 코드 이상", description="Inclusive lower bound."
+    )
+    status_code_to: int | None = Field(
+        None, title="응답 코드 이하", description="Inclusive upper bound."
+    )

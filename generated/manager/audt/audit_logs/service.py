@@ -28,9 +28,11 @@ LISTING = crud.Listing(
         "action",
         "entity",
         "entity_id",
+        "status_code",
         "request_id",
         "client_ip",
     ),
+    ranges=("status_code",),
     default_sort="-created_at",
 )
 REFERENCES = ()

@@ -65,8 +65,8 @@ class ApiKeyListParams(ListParams):
     searchable: ClassVar[bool] = True
 
     user_id: UUID | None = Field(None, title="소유자", description="Exact match.")
-    status: Literal["ACTIVE", "REVOKED", "EXPIRED"] | None = Field(
-        None, title="상태", description="Exact match."
+    status: list[Literal["ACTIVE", "REVOKED", "EXPIRED"]] | None = Field(
+        None, title="상태", description="Any of these values (repeat the parameter)."
     )
 
 

@@ -65,8 +65,8 @@ class LoginLogListParams(ListParams):
     searchable: ClassVar[bool] = True
 
     user_id: UUID | None = Field(None, title="사용자", description="Exact match.")
-    attempt_type: Literal["LOGIN", "LOGOUT", "REFRESH"] | None = Field(
-        None, title="시도 유형", description="Exact match."
+    attempt_type: list[Literal["LOGIN", "LOGOUT", "REFRESH"]] | None = Field(
+        None, title="시도 유형", description="Any of these values (repeat the parameter)."
     )
     success: bool | None = Field(None, title="성공 여부", description="Exact match.")
     failure_reason: str | None = Field(None, title="실패 사유", description="Exact match.")

@@ -30,6 +30,7 @@ LISTING = crud.Listing(
         "success",
         "failure_reason",
     ),
+    ranges=(),
     default_sort="-created_at",
 )
 REFERENCES = (crud.Reference("user_id", User),)

@@ -80,7 +80,7 @@ class PermissionListParams(ListParams):
 
     resource: str | None = Field(None, title="리소스", description="Exact match.")
     action: str | None = Field(None, title="작업", description="Exact match.")
-    scope: Literal["MANAGER", "TENANT"] | None = Field(
-        None, title="적용 범위", description="Exact match."
+    scope: list[Literal["MANAGER", "TENANT"]] | None = Field(
+        None, title="적용 범위", description="Any of these values (repeat the parameter)."
     )
     is_system: bool | None = Field(None, title="시스템 권한", description="Exact match.")

@@ -29,6 +29,7 @@ LISTING = crud.Listing(
         "scope",
         "is_system",
     ),
+    ranges=(),
     default_sort="-created_at",
 )
 REFERENCES = ()

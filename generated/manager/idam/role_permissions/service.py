@@ -26,6 +26,7 @@ LISTING = crud.Listing(
         "role_id",
         "permission_id",
     ),
+    ranges=(),
     default_sort="-created_at",
 )
 REFERENCES = (

@@ -63,11 +63,11 @@ class RoleListParams(ListParams):
     )
     searchable: ClassVar[bool] = True
 
-    role_type: Literal["SYSTEM", "CUSTOM"] | None = Field(
-        None, title="역할 유형", description="Exact match."
+    role_type: list[Literal["SYSTEM", "CUSTOM"]] | None = Field(
+        None, title="역할 유형", description="Any of these values (repeat the parameter)."
     )
-    status: Literal["ACTIVE", "INACTIVE"] | None = Field(
-        None, title="상태", description="Exact match."
+    status: list[Literal["ACTIVE", "INACTIVE"]] | None = Field(
+        None, title="상태", description="Any of these values (repeat the parameter)."
     )
 
 

@@ -27,6 +27,7 @@ LISTING = crud.Listing(
         "role_type",
         "status",
     ),
+    ranges=(),
     default_sort="-created_at",
 )
 REFERENCES = ()

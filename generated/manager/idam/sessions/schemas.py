@@ -66,8 +66,8 @@ class SessionListParams(ListParams):
     searchable: ClassVar[bool] = False
 
     user_id: UUID | None = Field(None, title="사용자", description="Exact match.")
-    status: Literal["ACTIVE", "REVOKED", "EXPIRED"] | None = Field(
-        None, title="상태", description="Exact match."
+    status: list[Literal["ACTIVE", "REVOKED", "EXPIRED"]] | None = Field(
+        None, title="상태", description="Any of these values (repeat the parameter)."
     )
 
 

@@ -25,6 +25,7 @@ LISTING = crud.Listing(
         "user_id",
         "status",
     ),
+    ranges=(),
     default_sort="-created_at",
 )
 REFERENCES = (crud.Reference("user_id", User),)

@@ -26,6 +26,7 @@ LISTING = crud.Listing(
         "user_id",
         "role_id",
     ),
+    ranges=(),
     default_sort="-created_at",
 )
 REFERENCES = (

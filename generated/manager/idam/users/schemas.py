@@ -105,11 +105,11 @@ class UserListParams(ListParams):
     )
     searchable: ClassVar[bool] = True
 
-    user_type: Literal["MASTER", "TENANT", "SYSTEM"] | None = Field(
-        None, title="사용자 유형", description="Exact match."
+    user_type: list[Literal["MASTER", "TENANT", "SYSTEM"]] | None = Field(
+        None, title="사용자 유형", description="Any of these values (repeat the parameter)."
     )
-    status: Literal["ACTIVE", "INACTIVE", "LOCKED", "SUSPENDED"] | None = Field(
-        None, title="상태", description="Exact match."
+    status: list[Literal["ACTIVE", "INACTIVE", "LOCKED", "SUSPENDED"]] | None = Field(
+        None, title="상태", description="Any of these values (repeat the parameter)."
     )
 
 

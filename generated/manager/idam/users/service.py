@@ -29,6 +29,7 @@ LISTING = crud.Listing(
         "user_type",
         "status",
     ),
+    ranges=(),
     default_sort="-created_at",
 )
 REFERENCES = ()

@@ -24,6 +24,7 @@ LISTING = crud.Listing(
         Category.name,
     ),
     filters=(),
+    ranges=(),
     default_sort="-created_at",
 )
 REFERENCES = (crud.Reference("parent_id", Category),)

@@ -22,6 +22,7 @@ LISTING = crud.Listing(
     model=PriceLog,
     search=(),
     filters=("product_id",),
+    ranges=(),
     default_sort="-changed_at",
 )
 REFERENCES = (crud.Reference("product_id", Product),)

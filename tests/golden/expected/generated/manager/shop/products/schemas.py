@@ -106,10 +106,20 @@ class ProductListParams(ListParams):
     quantity: int | None = Field(None, title="quantity", description="Exact match.")
     price: Decimal | None = Field(None, title="price", description="Exact match.")
     active: bool | None = Field(None, title="active", description="Exact match.")
-    status: Literal["DRAFT", "ON_SALE", "RETIRED"] | None = Field(
-        None, title="status", description="Exact match."
+    status: list[Literal["DRAFT", "ON_SALE", "RETIRED"]] | None = Field(
+        None, title="status", description="Any of these values (repeat the parameter)."
     )
     category_id: UUID | None = Field(None, title="category_id", description="Exact match.")
+    quantity_from: int | None = Field(
+        None, title="quantity 이상", description="Inclusive lower bound."
+    )
+    quantity_to: int | None = Field(
+        None, title="quantity 이하", description="Inclusive upper bound."
+    )
+    price_from: Decimal | None = Field(
+        None, title="price 이상", description="Inclusive lower bound."
+    )
+    price_to: Decimal | None = Field(None, title="price 이하", description="Inclusive upper bound.")
 
 
 class ProductStatusChange(ApiModel):

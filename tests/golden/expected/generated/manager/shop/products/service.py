@@ -32,6 +32,10 @@ LISTING = crud.Listing(
         "status",
         "category_id",
     ),
+    ranges=(
+        "quantity",
+        "price",
+    ),
     default_sort="-created_at",
 )
 REFERENCES = (crud.Reference("category_id", Category),)

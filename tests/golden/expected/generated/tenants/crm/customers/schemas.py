@@ -57,4 +57,6 @@ class CustomerListParams(ListParams):
     sortable: ClassVar[frozenset[str]] = frozenset(["code", "created_at", "updated_at"])
     searchable: ClassVar[bool] = True
 
-    grade: Literal["A", "B", "C"] | None = Field(None, title="grade", description="Exact match.")
+    grade: list[Literal["A", "B", "C"]] | None = Field(
+        None, title="grade", description="Any of these values (repeat the parameter)."
+    )

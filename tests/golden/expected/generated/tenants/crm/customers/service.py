@@ -24,6 +24,7 @@ LISTING = crud.Listing(
         Customer.name,
     ),
     filters=("grade",),
+    ranges=(),
     default_sort="-created_at",
 )
 REFERENCES = ()
