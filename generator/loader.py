@@ -21,6 +21,7 @@ from generator.model import (
     Entity,
     Field,
     IndexRule,
+    LineCollection,
     Project,
     Scope,
     UniqueRule,
@@ -281,7 +282,48 @@ def _build_entity(p: Parsed, domain: DomainSpec, index, diags) -> Entity | None:
         uniques=_uniques(spec, table, scope.tenant_scoped),
         indexes=_indexes(spec, table, scope.tenant_scoped),
         default_sort=spec.default_sort,
+        lines=_lines_of(p, index),
+        **_line_of(p, spec, index),
     )
+
+
+def _segment(header: Parsed, child_table: str) -> str:
+    """items for sales_order_items under sales_orders; the whole name when no prefix fits."""
+    singular = _snake(header.spec.entity)
+    return child_table.removeprefix(singular + "_").replace("_", "-")
+
+
+def _line_of(p: Parsed, spec: EntitySpec, index) -> dict:
+    for fs in spec.fields.values():
+        header = index.get((p.scope, fs.to)) if fs.parent else None
+        if header is not None:
+            return {
+                "parent_url_path": _url_path(header, header.spec, _table(header)),
+                "line_segment": _segment(header, _table(p)),
+            }
+    return {}
+
+
+def _lines_of(header: Parsed, index) -> tuple[LineCollection, ...]:
+    """Entities of the same scope whose parent ref points at ``header``."""
+    key = f"{header.domain}.{_table(header)}"
+    found = []
+    for (scope, child_key), child in sorted(index.items()):
+        if scope != header.scope:
+            continue
+        for name, fs in child.spec.fields.items():
+            if fs.parent and fs.to == key:
+                found.append(
+                    LineCollection(
+                        class_name=child.spec.entity,
+                        package=f"generated.{scope}.{child_key}",
+                        key=child_key,
+                        parent_field=name,
+                        segment=_segment(header, _table(child)),
+                        label_ko=child.spec.label.ko,
+                    )
+                )
+    return tuple(found)
 
 
 def _check_field_lists(p: Parsed, spec: EntitySpec, names: set[str], diags) -> None:
@@ -299,6 +341,13 @@ def _check_field_lists(p: Parsed, spec: EntitySpec, names: set[str], diags) -> N
             p.path,
             *p.at(("default_sort",)),
             f"default_sort: '{sort_field}' is not a sortable field (add sort: true)",
+        )
+    parents = [n for n, f in spec.fields.items() if f.parent]
+    if len(parents) > 1:
+        diags.add(
+            p.path,
+            *p.at(("fields", parents[1], "parent")),
+            "only one field per entity may be its parent",
         )
     status = [n for n, f in spec.fields.items() if f.status_endpoint]
     if len(status) > 1:
@@ -332,6 +381,10 @@ def _build_field(p: Parsed, name: str, fs: FieldSpec, index, diags) -> Field | N
         bad("on_delete", "'on_delete' is only for ref fields")
     if fs.on_delete is OnDelete.set_null and fs.required:
         bad("on_delete", "on_delete: set_null needs required: false")
+    if fs.parent and kind is not FieldType.ref:
+        bad("parent", "parent is only for ref fields")
+    if fs.parent and not fs.required:
+        bad("parent", "a parent reference must be required")
     if fs.status_endpoint and kind is not FieldType.enum:
         bad("status_endpoint", "status_endpoint is only for enum fields")
     for key in ("min_length", "max_length"):
@@ -431,6 +484,7 @@ def _build_field(p: Parsed, name: str, fs: FieldSpec, index, diags) -> Field | N
         ref_entity=ref_entity,
         ref_class=ref_class,
         ref_module=ref_module,
+        parent=fs.parent,
         pattern=fs.pattern,
         min_length=fs.min_length,
         max_length=fs.max_length,

@@ -90,6 +90,7 @@ class Field(Frozen):
     ref_class: str | None = None
     ref_module: str | None = None
     range_filter: bool = False
+    parent: bool = False  # the header this row is a line of
     pattern: str | None = None  # the value's regular expression, if any (text fields)
     min_length: int | None = None
     max_length: int | None = None
@@ -129,6 +130,21 @@ class Field(Frozen):
         return f"{self.api_type} | None" if self.nullable else self.api_type
 
 
+class LineCollection(Frozen):
+    """Lines of a header: the child entity and how they appear under the header."""
+
+    class_name: str
+    package: str
+    key: str
+    parent_field: str
+    segment: str  # URL segment and body key: items, lines
+    label_ko: str
+
+    @property
+    def attribute(self) -> str:
+        return self.segment.replace("-", "_")
+
+
 class UniqueRule(Frozen):
     name: str
     columns: tuple[str, ...]  # includes tenant_id in tenant scope
@@ -161,6 +177,18 @@ class Entity(Frozen):
     uniques: tuple[UniqueRule, ...]
     indexes: tuple[IndexRule, ...]
     default_sort: str
+    lines: tuple[LineCollection, ...] = ()  # when this entity is a header
+    parent_url_path: str | None = None  # when this entity is a line: its header's path
+    line_segment: str | None = None  # ... and its segment under the header
+
+    @property
+    def parent_field(self) -> Field | None:
+        return next((f for f in self.fields if f.parent), None)
+
+    @property
+    def line_fields(self) -> list[Field]:
+        """Create fields of a line given inside its header (the header ref is implied)."""
+        return [f for f in self.create_fields if not f.parent]
 
     @property
     def key(self) -> str:

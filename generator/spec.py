@@ -106,6 +106,13 @@ class FieldSpec(Strict):
     status_endpoint: bool = Field(
         default=False, description="Enum only: adds PATCH /{id}/status to change this field."
     )
+    parent: bool = Field(
+        default=False,
+        description=(
+            "Ref only: this row is a line of the referenced header (order → order items). "
+            "Adds /<header>/{id}/<lines> and lets the header be created with its lines."
+        ),
+    )
 
 
 class EntitySpec(Strict):

@@ -23,17 +23,19 @@ def action_for(method: str, path: str) -> str:
 
 
 def target_id(request: Request, response: Response) -> uuid.UUID | None:
-    """The row acted on: the path's id, or the id of the row a POST created."""
-    for value in request.path_params.values():
+    """The row acted on: the row a POST created, else the last id in the path."""
+    if request.method == "POST":
+        try:
+            data = json.loads(bytes(response.body)).get("data") or {}
+            return uuid.UUID(str(data.get("id")))
+        except (ValueError, TypeError, AttributeError):
+            pass
+    for value in reversed(list(request.path_params.values())):
         try:
             return uuid.UUID(str(value))
         except ValueError:
             continue
-    try:
-        data = json.loads(bytes(response.body)).get("data") or {}
-        return uuid.UUID(str(data.get("id")))
-    except (ValueError, TypeError, AttributeError):
-        return None
+    return None
 
 
 def client_ip(request: Request) -> str | None:

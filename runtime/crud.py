@@ -5,7 +5,8 @@ delete, tenancy, reference checks and the mapping of constraint violations to AP
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
@@ -15,7 +16,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
-from runtime.errors import AlreadyExistsError, ConflictError, NotFoundError, ValidationError
+from runtime.errors import (
+    AlreadyExistsError,
+    ConflictError,
+    CXGError,
+    NotFoundError,
+    ValidationError,
+)
 from runtime.models import is_soft_delete, is_tenant_scoped
 from runtime.principal import Actor
 
@@ -106,6 +113,19 @@ async def fetch_page(db: AsyncSession, listing: Listing, params: Any, actor: Act
     return PageResult(list(rows), int(total or 0), params.page, params.page_size)
 
 
+async def children(
+    db: AsyncSession, listing: Listing, parent_field: str, parent_id: uuid.UUID, actor: Actor
+) -> list:
+    """The live lines of one header, in the line entity's default order."""
+    model = listing.model
+    rows = await db.scalars(
+        select(model)
+        .where(getattr(model, parent_field) == parent_id, *visible(model, actor))
+        .order_by(*order_by(model, listing.default_sort))
+    )
+    return list(rows)
+
+
 async def get_live(db: AsyncSession, model: type[M], row_id: uuid.UUID, actor: Actor) -> M:
     row = await db.scalar(select(model).where(model.id == row_id, *visible(model, actor)))
     if row is None:
@@ -193,6 +213,20 @@ async def flush(db: AsyncSession, model: type, *, deleting: bool = False) -> Non
         await db.flush()
     except IntegrityError as exc:
         raise translate(exc, model, deleting=deleting) from None
+
+
+@contextmanager
+def line_errors(collection: str, position: int) -> Iterator[None]:
+    """Name the failing line in errors: items.2.product_id rather than product_id."""
+    try:
+        yield
+    except CXGError as exc:
+        if isinstance(exc.detail, list):
+            for item in exc.detail:
+                if isinstance(item, dict):
+                    field = item.get("field")
+                    item["field"] = f"{collection}.{position}" + (f".{field}" if field else "")
+        raise
 
 
 # -- constraint violations -------------------------------------------------------------------

@@ -67,6 +67,8 @@ def test_golden_output_is_black_stable_and_lint_clean():
             "E,F,W,I,B,UP",
             "--ignore",
             "E501,B008",
+            "--line-length",
+            "100",
             "--config",
             "lint.isort.known-first-party=['runtime','generated']",
             *python,

@@ -2,6 +2,8 @@
 """Every manager model, imported so the metadata is complete (migrations, app)."""
 
 from generated.manager.shop.categories.model import Category
+from generated.manager.shop.order_lines.model import OrderLine
+from generated.manager.shop.orders.model import Order
 from generated.manager.shop.price_logs.model import PriceLog
 from generated.manager.shop.products.model import Product
 from runtime.models import ManagerBase
@@ -11,6 +13,8 @@ metadata = ManagerBase.metadata
 __all__ = [
     "metadata",
     "Category",
+    "Order",
+    "OrderLine",
     "PriceLog",
     "Product",
 ]

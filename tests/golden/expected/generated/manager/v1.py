@@ -4,6 +4,9 @@
 from fastapi import APIRouter
 
 from generated.manager.shop.categories.router import router as shop_categories_router
+from generated.manager.shop.order_lines.router import nested_router as shop_order_lines_nested
+from generated.manager.shop.order_lines.router import router as shop_order_lines_router
+from generated.manager.shop.orders.router import router as shop_orders_router
 from generated.manager.shop.price_logs.router import router as shop_price_logs_router
 from generated.manager.shop.products.router import router as shop_products_router
 
@@ -12,12 +15,21 @@ router.include_router(
     shop_categories_router, prefix="/shop/categories", tags=["관리자 > 상점 > 분류"]
 )
 router.include_router(
+    shop_order_lines_router, prefix="/shop/order-lines", tags=["관리자 > 상점 > 주문 품목"]
+)
+router.include_router(shop_orders_router, prefix="/shop/orders", tags=["관리자 > 상점 > 주문"])
+router.include_router(
     shop_price_logs_router, prefix="/shop/price-logs", tags=["관리자 > 상점 > 가격 이력"]
 )
 router.include_router(shop_products_router, prefix="/shop/products", tags=["관리자 > 상점 > 상품"])
+router.include_router(
+    shop_order_lines_nested, prefix="/shop/orders", tags=["관리자 > 상점 > 주문 품목"]
+)
 
 TAGS = [
     {"name": "관리자 > 상점 > 분류", "description": "Category (shop.categories)"},
+    {"name": "관리자 > 상점 > 주문 품목", "description": "Order line (shop.order_lines)"},
+    {"name": "관리자 > 상점 > 주문", "description": "Order (shop.orders)"},
     {"name": "관리자 > 상점 > 가격 이력", "description": "Price log (shop.price_logs)"},
     {"name": "관리자 > 상점 > 상품", "description": "Product (shop.products)"},
 ]
