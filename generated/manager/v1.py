@@ -7,9 +7,13 @@ from generated.manager.audt.audit_logs.router import router as audt_audit_logs_r
 from generated.manager.idam.api_keys.router import router as idam_api_keys_router
 from generated.manager.idam.login_logs.router import router as idam_login_logs_router
 from generated.manager.idam.permissions.router import router as idam_permissions_router
+from generated.manager.idam.role_permissions.router import (
+    nested_router as idam_role_permissions_nested,
+)
 from generated.manager.idam.role_permissions.router import router as idam_role_permissions_router
 from generated.manager.idam.roles.router import router as idam_roles_router
 from generated.manager.idam.sessions.router import router as idam_sessions_router
+from generated.manager.idam.user_roles.router import nested_router as idam_user_roles_nested
 from generated.manager.idam.user_roles.router import router as idam_user_roles_router
 from generated.manager.idam.users.router import router as idam_users_router
 
@@ -40,6 +44,12 @@ router.include_router(
 )
 router.include_router(
     idam_users_router, prefix="/idam/users", tags=["관리자 > 사용자권한 > 사용자"]
+)
+router.include_router(
+    idam_role_permissions_nested, prefix="/idam/roles", tags=["관리자 > 사용자권한 > 역할 권한"]
+)
+router.include_router(
+    idam_user_roles_nested, prefix="/idam/users", tags=["관리자 > 사용자권한 > 사용자 역할"]
 )
 
 TAGS = [

@@ -11,6 +11,8 @@ from uuid import UUID
 
 from fastapi import Query, status
 
+from generated.manager.idam.roles.model import Role
+from runtime import crud
 from runtime.deps import ManagerDb, manager_permission
 from runtime.envelope import Envelope, ok
 from runtime.principal import Actor
@@ -20,6 +22,7 @@ from runtime.schemas import Deleted
 from . import service
 from .schemas import (
     RolePermissionCreate,
+    RolePermissionLineCreate,
     RolePermissionListParams,
     RolePermissionListResponse,
     RolePermissionResponse,
@@ -104,3 +107,41 @@ async def delete_role_permission(
 ) -> Envelope[Deleted]:
     await service.delete_role_permission(db, role_permission_id, actor)
     return ok(Deleted(id=role_permission_id))
+
+
+# Lines under their header: manager/idam/roles/{role_id}/permissions
+nested_router = audited_router(scope="manager", entity="idam.role_permissions")
+
+
+@nested_router.get(
+    "/{role_id}/permissions",
+    response_model=Envelope[list[RolePermissionResponse]],
+    summary="역할 권한 목록 (상위 문서별)",
+    operation_id="manager_idam_role_permissions_list_of_parent",
+)
+async def list_role_permissions_of_parent(
+    role_id: UUID,
+    db: ManagerDb,
+    actor: Annotated[Actor, manager_permission("idam.role_permissions:read")],
+) -> Envelope[list[RolePermissionResponse]]:
+    await crud.get_live(db, Role, role_id, actor)
+    rows = await service.lines_of(db, role_id, actor)
+    return ok([RolePermissionResponse.model_validate(row) for row in rows])
+
+
+@nested_router.post(
+    "/{role_id}/permissions",
+    response_model=Envelope[RolePermissionResponse],
+    status_code=status.HTTP_201_CREATED,
+    summary="역할 권한 추가 (상위 문서별)",
+    operation_id="manager_idam_role_permissions_create_in_parent",
+)
+async def create_role_permission_in_parent(
+    role_id: UUID,
+    data: RolePermissionLineCreate,
+    db: ManagerDb,
+    actor: Annotated[Actor, manager_permission("idam.role_permissions:create")],
+) -> Envelope[RolePermissionResponse]:
+    await crud.get_live(db, Role, role_id, actor)
+    row = await service.create_line(db, role_id, data, actor)
+    return ok(RolePermissionResponse.model_validate(row))

@@ -25,6 +25,12 @@ class RolePermissionCreate(RolePermissionBase):
     pass
 
 
+class RolePermissionLineCreate(ApiModel):
+    """A line given inside its header's POST body or at the header's sub-resource."""
+
+    permission_id: UUID = Field(..., title="권한")
+
+
 class RolePermissionUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 

@@ -17,7 +17,12 @@ from runtime import crud
 from runtime.principal import Actor
 
 from .model import RolePermission
-from .schemas import RolePermissionCreate, RolePermissionListParams, RolePermissionUpdate
+from .schemas import (
+    RolePermissionCreate,
+    RolePermissionLineCreate,
+    RolePermissionListParams,
+    RolePermissionUpdate,
+)
 
 LISTING = crud.Listing(
     model=RolePermission,
@@ -65,3 +70,15 @@ async def update_role_permission(
 
 async def delete_role_permission(db: AsyncSession, role_permission_id: UUID, actor: Actor) -> None:
     await crud.delete(db, RolePermission, role_permission_id, actor)
+
+
+async def create_line(
+    db: AsyncSession, role_id: UUID, data: RolePermissionLineCreate, actor: Actor
+) -> RolePermission:
+    """A line of the header role_id (the header was checked or just created)."""
+    values = {**data.model_dump(), "role_id": role_id}
+    return await crud.create(db, RolePermission, values, actor, references=REFERENCES)
+
+
+async def lines_of(db: AsyncSession, role_id: UUID, actor: Actor) -> list[RolePermission]:
+    return await crud.children(db, LISTING, "role_id", role_id, actor)

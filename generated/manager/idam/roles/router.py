@@ -11,6 +11,8 @@ from uuid import UUID
 
 from fastapi import Query, status
 
+from generated.manager.idam.role_permissions import service as permissions_service
+from generated.manager.idam.role_permissions.schemas import RolePermissionResponse
 from runtime.deps import ManagerDb, manager_permission
 from runtime.envelope import Envelope, ok
 from runtime.principal import Actor
@@ -28,6 +30,15 @@ from .schemas import (
 )
 
 router = audited_router(scope="manager", entity="idam.roles")
+
+
+async def _with_lines(db: ManagerDb, row, actor: Actor) -> RoleResponse:
+    response = RoleResponse.model_validate(row)
+    response.permissions = [
+        RolePermissionResponse.model_validate(line)
+        for line in await permissions_service.lines_of(db, row.id, actor)
+    ]
+    return response
 
 
 @router.get(
@@ -58,7 +69,7 @@ async def create_role(
     actor: Annotated[Actor, manager_permission("idam.roles:create")],
 ) -> Envelope[RoleResponse]:
     row = await service.create_role(db, data, actor)
-    return ok(RoleResponse.model_validate(row))
+    return ok(await _with_lines(db, row, actor))
 
 
 @router.get(
@@ -73,7 +84,7 @@ async def get_role(
     actor: Annotated[Actor, manager_permission("idam.roles:read")],
 ) -> Envelope[RoleResponse]:
     row = await service.get_role(db, role_id, actor)
-    return ok(RoleResponse.model_validate(row))
+    return ok(await _with_lines(db, row, actor))
 
 
 @router.patch(

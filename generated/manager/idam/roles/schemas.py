@@ -9,6 +9,10 @@ from uuid import UUID
 
 from pydantic import Field
 
+from generated.manager.idam.role_permissions.schemas import (
+    RolePermissionLineCreate,
+    RolePermissionResponse,
+)
 from runtime.schemas import ApiModel, ListParams, Page, UpdateModel
 
 
@@ -24,9 +28,14 @@ class RoleBase(ApiModel):
 
 
 class RoleCreate(RoleBase):
-    """Body of POST: a new role."""
+    """Body of POST: a new role, optionally with its lines."""
 
-    pass
+    permissions: list[RolePermissionLineCreate] = Field(
+        default_factory=list,
+        max_length=1000,
+        title="역할 권한",
+        description="Lines created with the header, in one transaction.",
+    )
 
 
 class RoleUpdate(UpdateModel):
@@ -49,6 +58,9 @@ class RoleResponse(RoleBase):
     updated_at: datetime
     created_by: UUID | None = None
     updated_by: UUID | None = None
+    permissions: list[RolePermissionResponse] | None = Field(
+        None, title="역할 권한", description="The lines, on the header's create and detail."
+    )
 
 
 class RoleListResponse(Page[RoleResponse]):

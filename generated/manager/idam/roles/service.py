@@ -11,6 +11,7 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from generated.manager.idam.role_permissions import service as permissions_service
 from runtime import crud
 from runtime.principal import Actor
 
@@ -44,8 +45,16 @@ async def get_role(db: AsyncSession, role_id: UUID, actor: Actor) -> Role:
 
 
 async def create_role(db: AsyncSession, data: RoleCreate, actor: Actor) -> Role:
-    values = data.model_dump()
-    return await crud.create(db, Role, values, actor, references=REFERENCES)
+    values = data.model_dump(
+        exclude={
+            "permissions",
+        }
+    )
+    row = await crud.create(db, Role, values, actor, references=REFERENCES)
+    for position, line in enumerate(data.permissions):
+        with crud.line_errors("permissions", position):
+            await permissions_service.create_line(db, row.id, line, actor)
+    return row
 
 
 async def update_role(db: AsyncSession, role_id: UUID, data: RoleUpdate, actor: Actor) -> Role:

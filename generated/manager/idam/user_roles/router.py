@@ -11,6 +11,8 @@ from uuid import UUID
 
 from fastapi import Query, status
 
+from generated.manager.idam.users.model import User
+from runtime import crud
 from runtime.deps import ManagerDb, manager_permission
 from runtime.envelope import Envelope, ok
 from runtime.principal import Actor
@@ -20,6 +22,7 @@ from runtime.schemas import Deleted
 from . import service
 from .schemas import (
     UserRoleCreate,
+    UserRoleLineCreate,
     UserRoleListParams,
     UserRoleListResponse,
     UserRoleResponse,
@@ -104,3 +107,41 @@ async def delete_user_role(
 ) -> Envelope[Deleted]:
     await service.delete_user_role(db, user_role_id, actor)
     return ok(Deleted(id=user_role_id))
+
+
+# Lines under their header: manager/idam/users/{user_id}/roles
+nested_router = audited_router(scope="manager", entity="idam.user_roles")
+
+
+@nested_router.get(
+    "/{user_id}/roles",
+    response_model=Envelope[list[UserRoleResponse]],
+    summary="사용자 역할 목록 (상위 문서별)",
+    operation_id="manager_idam_user_roles_list_of_parent",
+)
+async def list_user_roles_of_parent(
+    user_id: UUID,
+    db: ManagerDb,
+    actor: Annotated[Actor, manager_permission("idam.user_roles:read")],
+) -> Envelope[list[UserRoleResponse]]:
+    await crud.get_live(db, User, user_id, actor)
+    rows = await service.lines_of(db, user_id, actor)
+    return ok([UserRoleResponse.model_validate(row) for row in rows])
+
+
+@nested_router.post(
+    "/{user_id}/roles",
+    response_model=Envelope[UserRoleResponse],
+    status_code=status.HTTP_201_CREATED,
+    summary="사용자 역할 추가 (상위 문서별)",
+    operation_id="manager_idam_user_roles_create_in_parent",
+)
+async def create_user_role_in_parent(
+    user_id: UUID,
+    data: UserRoleLineCreate,
+    db: ManagerDb,
+    actor: Annotated[Actor, manager_permission("idam.user_roles:create")],
+) -> Envelope[UserRoleResponse]:
+    await crud.get_live(db, User, user_id, actor)
+    row = await service.create_line(db, user_id, data, actor)
+    return ok(UserRoleResponse.model_validate(row))

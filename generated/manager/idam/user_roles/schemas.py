@@ -27,6 +27,14 @@ class UserRoleCreate(UserRoleBase):
     pass
 
 
+class UserRoleLineCreate(ApiModel):
+    """A line given inside its header's POST body or at the header's sub-resource."""
+
+    role_id: UUID = Field(..., title="역할")
+    granted_at: datetime | None = Field(None, title="부여 일시")
+    expires_at: datetime | None = Field(None, title="만료 일시")
+
+
 class UserRoleUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 

@@ -17,7 +17,7 @@ from runtime import crud
 from runtime.principal import Actor
 
 from .model import UserRole
-from .schemas import UserRoleCreate, UserRoleListParams, UserRoleUpdate
+from .schemas import UserRoleCreate, UserRoleLineCreate, UserRoleListParams, UserRoleUpdate
 
 LISTING = crud.Listing(
     model=UserRole,
@@ -59,3 +59,15 @@ async def update_user_role(
 
 async def delete_user_role(db: AsyncSession, user_role_id: UUID, actor: Actor) -> None:
     await crud.delete(db, UserRole, user_role_id, actor)
+
+
+async def create_line(
+    db: AsyncSession, user_id: UUID, data: UserRoleLineCreate, actor: Actor
+) -> UserRole:
+    """A line of the header user_id (the header was checked or just created)."""
+    values = {**data.model_dump(), "user_id": user_id}
+    return await crud.create(db, UserRole, values, actor, references=REFERENCES)
+
+
+async def lines_of(db: AsyncSession, user_id: UUID, actor: Actor) -> list[UserRole]:
+    return await crud.children(db, LISTING, "user_id", user_id, actor)

@@ -11,6 +11,8 @@ from uuid import UUID
 
 from fastapi import Query, status
 
+from generated.manager.idam.user_roles import service as roles_service
+from generated.manager.idam.user_roles.schemas import UserRoleResponse
 from runtime.deps import ManagerDb, manager_permission
 from runtime.envelope import Envelope, ok
 from runtime.principal import Actor
@@ -28,6 +30,15 @@ from .schemas import (
 )
 
 router = audited_router(scope="manager", entity="idam.users")
+
+
+async def _with_lines(db: ManagerDb, row, actor: Actor) -> UserResponse:
+    response = UserResponse.model_validate(row)
+    response.roles = [
+        UserRoleResponse.model_validate(line)
+        for line in await roles_service.lines_of(db, row.id, actor)
+    ]
+    return response
 
 
 @router.get(
@@ -58,7 +69,7 @@ async def create_user(
     actor: Annotated[Actor, manager_permission("idam.users:create")],
 ) -> Envelope[UserResponse]:
     row = await service.create_user(db, data, actor)
-    return ok(UserResponse.model_validate(row))
+    return ok(await _with_lines(db, row, actor))
 
 
 @router.get(
@@ -73,7 +84,7 @@ async def get_user(
     actor: Annotated[Actor, manager_permission("idam.users:read")],
 ) -> Envelope[UserResponse]:
     row = await service.get_user(db, user_id, actor)
-    return ok(UserResponse.model_validate(row))
+    return ok(await _with_lines(db, row, actor))
 
 
 @router.patch(

@@ -9,6 +9,7 @@ from uuid import UUID
 
 from pydantic import EmailStr, Field
 
+from generated.manager.idam.user_roles.schemas import UserRoleLineCreate, UserRoleResponse
 from runtime.schemas import ApiModel, ListParams, Page, UpdateModel
 from runtime.security import NewPassword
 
@@ -36,10 +37,16 @@ class UserBase(ApiModel):
 
 
 class UserCreate(UserBase):
-    """Body of POST: a new user."""
+    """Body of POST: a new user, optionally with its lines."""
 
     password: NewPassword = Field(..., title="비밀번호")
     mfa_secret: str | None = Field(None, max_length=255, title="다중인증 비밀키")
+    roles: list[UserRoleLineCreate] = Field(
+        default_factory=list,
+        max_length=1000,
+        title="사용자 역할",
+        description="Lines created with the header, in one transaction.",
+    )
 
 
 class UserUpdate(UpdateModel):
@@ -91,6 +98,9 @@ class UserResponse(UserBase):
     updated_at: datetime
     created_by: UUID | None = None
     updated_by: UUID | None = None
+    roles: list[UserRoleResponse] | None = Field(
+        None, title="사용자 역할", description="The lines, on the header's create and detail."
+    )
 
 
 class UserListResponse(Page[UserResponse]):

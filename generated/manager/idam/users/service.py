@@ -11,6 +11,7 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from generated.manager.idam.user_roles import service as roles_service
 from runtime import crud
 from runtime.principal import Actor
 from runtime.security import hash_password
@@ -46,9 +47,17 @@ async def get_user(db: AsyncSession, user_id: UUID, actor: Actor) -> User:
 
 
 async def create_user(db: AsyncSession, data: UserCreate, actor: Actor) -> User:
-    values = data.model_dump()
+    values = data.model_dump(
+        exclude={
+            "roles",
+        }
+    )
     values["password"] = await hash_password(values["password"])
-    return await crud.create(db, User, values, actor, references=REFERENCES)
+    row = await crud.create(db, User, values, actor, references=REFERENCES)
+    for position, line in enumerate(data.roles):
+        with crud.line_errors("roles", position):
+            await roles_service.create_line(db, row.id, line, actor)
+    return row
 
 
 async def update_user(db: AsyncSession, user_id: UUID, data: UserUpdate, actor: Actor) -> User:

@@ -1,0 +1,118 @@
+"""Header/line documents: a header created with its lines in one transaction, lines as a
+sub-resource of their header, and the whole document rolled back when one line is bad.
+
+In IDAM a role is the header of its role_permissions and a user of its user_roles.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from tests.api.test_references import ROLES, make_role
+from tests.api.test_users_flow import USERS, new_user
+
+PERMISSIONS = "/api/v1/manager/idam/permissions"
+
+
+async def make_permission(client, auth) -> dict:
+    tag = uuid.uuid4().hex[:8]
+    body = {
+        "code": f"demo.t_{tag}:read",
+        "name": f"Read {tag}",
+        "resource": "demo",
+        "action": "read",
+    }
+    response = await client.post(PERMISSIONS, json=body, headers=auth)
+    assert response.status_code == 201, response.text
+    return response.json()["data"]
+
+
+def role_body(**extra) -> dict:
+    code = "DOC_" + uuid.uuid4().hex[:8].upper()
+    return {"code": code, "name": f"Role {code}", **extra}
+
+
+async def test_header_created_with_its_lines(client, auth):
+    perms = [await make_permission(client, auth) for _ in range(2)]
+    body = role_body(permissions=[{"permission_id": p["id"]} for p in perms])
+    created = await client.post(ROLES, json=body, headers=auth)
+    assert created.status_code == 201, created.text
+    role = created.json()["data"]
+    assert sorted(line["permission_id"] for line in role["permissions"]) == sorted(
+        p["id"] for p in perms
+    )
+    assert all(line["role_id"] == role["id"] for line in role["permissions"])
+
+    detail = await client.get(f"{ROLES}/{role['id']}", headers=auth)
+    assert len(detail.json()["data"]["permissions"]) == 2
+    lines = await client.get(f"{ROLES}/{role['id']}/permissions", headers=auth)
+    assert lines.status_code == 200
+    assert sorted(line["id"] for line in lines.json()["data"]) == sorted(
+        line["id"] for line in role["permissions"]
+    )
+
+
+async def test_one_bad_line_rolls_back_the_whole_document(client, auth):
+    good = await make_permission(client, auth)
+    body = role_body(
+        permissions=[{"permission_id": good["id"]}, {"permission_id": str(uuid.uuid4())}]
+    )
+    refused = await client.post(ROLES, json=body, headers=auth)
+    assert refused.status_code == 422, refused.text
+    assert [d["field"] for d in refused.json()["error"]["detail"]] == [
+        "permissions.1.permission_id"
+    ]
+    listed = await client.get(ROLES, params={"search": body["code"]}, headers=auth)
+    assert listed.json()["data"]["total"] == 0  # the header is not there either
+    links = await client.get(
+        "/api/v1/manager/idam/role-permissions", params={"permission_id": good["id"]}, headers=auth
+    )
+    assert links.json()["data"]["total"] == 0  # nor the good line
+
+
+async def test_duplicate_line_is_409_naming_the_line(client, auth):
+    perm = await make_permission(client, auth)
+    body = role_body(permissions=[{"permission_id": perm["id"]}] * 2)
+    refused = await client.post(ROLES, json=body, headers=auth)
+    assert refused.status_code == 409, refused.text
+    fields = [d["field"] for d in refused.json()["error"]["detail"]]
+    assert fields and all(f.startswith("permissions.1") for f in fields)
+
+
+async def test_lines_sub_resource(client, auth):
+    role = await make_role(client, auth)
+    perm = await make_permission(client, auth)
+    added = await client.post(
+        f"{ROLES}/{role['id']}/permissions", json={"permission_id": perm["id"]}, headers=auth
+    )
+    assert added.status_code == 201, added.text
+    assert added.json()["data"]["role_id"] == role["id"]
+    audit = await client.get(
+        "/api/v1/manager/audt/audit-logs",
+        params={"entity_id": added.json()["data"]["id"]},
+        headers=auth,
+    )
+    assert [(r["entity"], r["action"]) for r in audit.json()["data"]["items"]] == [
+        ("idam.role_permissions", "CREATE")
+    ]
+    listed = await client.get(f"{ROLES}/{role['id']}/permissions", headers=auth)
+    assert [line["permission_id"] for line in listed.json()["data"]] == [perm["id"]]
+    # the header must exist (and be live) for its lines to be reachable
+    missing = await client.get(f"{ROLES}/{uuid.uuid4()}/permissions", headers=auth)
+    assert missing.status_code == 404
+    await client.delete(f"{ROLES}/{role['id']}", headers=auth)
+    gone = await client.post(
+        f"{ROLES}/{role['id']}/permissions", json={"permission_id": perm["id"]}, headers=auth
+    )
+    assert gone.status_code == 404
+
+
+async def test_user_created_with_roles(client, auth):
+    roles = [await make_role(client, auth) for _ in range(2)]
+    body = new_user(roles=[{"role_id": r["id"]} for r in roles])
+    created = await client.post(USERS, json=body, headers=auth)
+    assert created.status_code == 201, created.text
+    user = created.json()["data"]
+    assert sorted(r["role_id"] for r in user["roles"]) == sorted(r["id"] for r in roles)
+    listed = await client.get(f"{USERS}/{user['id']}/roles", headers=auth)
+    assert len(listed.json()["data"]) == 2
