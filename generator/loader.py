@@ -342,6 +342,14 @@ def _check_field_lists(p: Parsed, spec: EntitySpec, names: set[str], diags) -> N
             *p.at(("default_sort",)),
             f"default_sort: '{sort_field}' is not a sortable field (add sort: true)",
         )
+    if spec.display and (
+        spec.display not in spec.fields or not F.TYPES[spec.fields[spec.display].type].text
+    ):
+        diags.add(
+            p.path,
+            *p.at(("display",)),
+            f"display: '{spec.display}' is not a text field of this entity",
+        )
     parents = [n for n, f in spec.fields.items() if f.parent]
     if len(parents) > 1:
         diags.add(
@@ -430,7 +438,7 @@ def _build_field(p: Parsed, name: str, fs: FieldSpec, index, diags) -> Field | N
             "read_only",
             "a read_only field must be optional or have a default (the API never writes it)",
         )
-    ref_entity = ref_class = ref_module = None
+    ref_entity = ref_class = ref_module = ref_display = None
     if kind is FieldType.ref and fs.to:
         target = index.get((p.scope, fs.to))
         if target is None:
@@ -438,6 +446,9 @@ def _build_field(p: Parsed, name: str, fs: FieldSpec, index, diags) -> Field | N
         else:
             ref_entity = fs.to
             ref_class = target.spec.entity
+            ref_display = _display_of(target.spec)
+            if f"{name.removesuffix('_id')}_name" in p.spec.fields:  # the spec names it already
+                ref_display = None
             ref_module = f"generated.{p.scope}.{fs.to}.model"
     for key, message in problems:
         where = key if key in p.source.values else (*loc, "type")
@@ -485,6 +496,7 @@ def _build_field(p: Parsed, name: str, fs: FieldSpec, index, diags) -> Field | N
         ref_class=ref_class,
         ref_module=ref_module,
         parent=fs.parent,
+        ref_display=ref_display,
         pattern=fs.pattern,
         min_length=fs.min_length,
         max_length=fs.max_length,
@@ -499,6 +511,16 @@ def _build_field(p: Parsed, name: str, fs: FieldSpec, index, diags) -> Field | N
             FieldType.datetime,
         ),
     )
+
+
+DISPLAY_CANDIDATES = ("name", "full_name", "title", "code", "username")
+
+
+def _display_of(spec: EntitySpec) -> str | None:
+    """The field that names a row of ``spec`` for people, if it has one."""
+    if spec.display:
+        return spec.display if spec.display in spec.fields else None
+    return next((c for c in DISPLAY_CANDIDATES if c in spec.fields), None)
 
 
 def _check_default(fs: FieldSpec, default, bad) -> None:

@@ -91,6 +91,7 @@ class Field(Frozen):
     ref_module: str | None = None
     range_filter: bool = False
     parent: bool = False  # the header this row is a line of
+    ref_display: str | None = None  # the target's display field, shown next to the id
     pattern: str | None = None  # the value's regular expression, if any (text fields)
     min_length: int | None = None
     max_length: int | None = None
@@ -109,6 +110,11 @@ class Field(Frozen):
         if self.create_required:
             return None
         return self.default_repr if self.default_repr is not None else "None"
+
+    @property
+    def display_attr(self) -> str:
+        """role_id → role_name: the referenced row's display name in responses."""
+        return f"{self.name.removesuffix('_id')}_name"
 
     @property
     def filter_annotation(self) -> str:
@@ -180,6 +186,10 @@ class Entity(Frozen):
     lines: tuple[LineCollection, ...] = ()  # when this entity is a header
     parent_url_path: str | None = None  # when this entity is a line: its header's path
     line_segment: str | None = None  # ... and its segment under the header
+
+    @property
+    def display_refs(self) -> list[Field]:
+        return [f for f in self.fields if f.ref_display]
 
     @property
     def parent_field(self) -> Field | None:

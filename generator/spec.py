@@ -132,6 +132,13 @@ class EntitySpec(Strict):
         ),
     )
     soft_delete: bool = True
+    display: Identifier | None = Field(
+        default=None,
+        description=(
+            "Field that names a row for people (shown as <ref>_name next to references to it). "
+            "Default: the first of name, full_name, title, code, username that exists."
+        ),
+    )
     operations: list[Operation] = Field(
         default_factory=lambda: list(Operation), description="Endpoints to generate."
     )

@@ -38,12 +38,22 @@ class Reference:
 
 
 @dataclass(frozen=True)
+class Display:
+    """The referenced row's name shown next to a reference: role_id → role_name."""
+
+    field: str
+    column: InstrumentedAttribute  # the target's display column
+    attribute: str
+
+
+@dataclass(frozen=True)
 class Listing:
     model: type
     search: tuple[InstrumentedAttribute, ...] = ()
     filters: tuple[str, ...] = ()
     ranges: tuple[str, ...] = ()  # <name>_from / <name>_to, inclusive
     default_sort: str = "-created_at"
+    displays: tuple[Display, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -110,7 +120,30 @@ async def fetch_page(db: AsyncSession, listing: Listing, params: Any, actor: Act
         .offset((params.page - 1) * params.page_size)
         .limit(params.page_size)
     )
-    return PageResult(list(rows), int(total or 0), params.page, params.page_size)
+    items = list(rows)
+    await attach_displays(db, listing, items, actor)
+    return PageResult(items, int(total or 0), params.page, params.page_size)
+
+
+async def attach_displays(db: AsyncSession, listing: Listing, rows: Sequence, actor: Actor) -> None:
+    """One query per reference field for a whole page: never one query per row."""
+    for display in listing.displays:
+        ids = {getattr(row, display.field) for row in rows} - {None}
+        names: dict = {}
+        if ids:
+            target = display.column.class_
+            conditions = [target.id.in_(ids)]
+            if is_tenant_scoped(target):
+                conditions.append(target.tenant_id == actor.tenant_id)
+            result = await db.execute(select(target.id, display.column).where(*conditions))
+            names = {row_id: name for row_id, name in result}
+        for row in rows:
+            setattr(row, display.attribute, names.get(getattr(row, display.field)))
+
+
+async def with_displays(db: AsyncSession, listing: Listing, row: M, actor: Actor) -> M:
+    await attach_displays(db, listing, [row], actor)
+    return row
 
 
 async def children(
@@ -123,7 +156,9 @@ async def children(
         .where(getattr(model, parent_field) == parent_id, *visible(model, actor))
         .order_by(*order_by(model, listing.default_sort))
     )
-    return list(rows)
+    items = list(rows)
+    await attach_displays(db, listing, items, actor)
+    return items
 
 
 async def get_live(db: AsyncSession, model: type[M], row_id: uuid.UUID, actor: Actor) -> M:

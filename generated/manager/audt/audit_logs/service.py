@@ -34,6 +34,7 @@ LISTING = crud.Listing(
     ),
     ranges=("status_code",),
     default_sort="-created_at",
+    displays=(),
 )
 REFERENCES = ()
 
@@ -45,19 +46,22 @@ async def list_audit_logs(
 
 
 async def get_audit_log(db: AsyncSession, audit_log_id: UUID, actor: Actor) -> AuditLog:
-    return await crud.get_live(db, AuditLog, audit_log_id, actor)
+    row = await crud.get_live(db, AuditLog, audit_log_id, actor)
+    return await crud.with_displays(db, LISTING, row, actor)
 
 
 async def create_audit_log(db: AsyncSession, data: AuditLogCreate, actor: Actor) -> AuditLog:
     values = data.model_dump()
-    return await crud.create(db, AuditLog, values, actor, references=REFERENCES)
+    row = await crud.create(db, AuditLog, values, actor, references=REFERENCES)
+    return await crud.with_displays(db, LISTING, row, actor)
 
 
 async def update_audit_log(
     db: AsyncSession, audit_log_id: UUID, data: AuditLogUpdate, actor: Actor
 ) -> AuditLog:
     values = data.model_dump(exclude_unset=True)
-    return await crud.update(db, AuditLog, audit_log_id, values, actor, references=REFERENCES)
+    row = await crud.update(db, AuditLog, audit_log_id, values, actor, references=REFERENCES)
+    return await crud.with_displays(db, LISTING, row, actor)
 
 
 async def delete_audit_log(db: AsyncSession, audit_log_id: UUID, actor: Actor) -> None:

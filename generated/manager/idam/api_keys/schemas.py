@@ -46,6 +46,9 @@ class ApiKeyResponse(ApiKeyBase):
     id: UUID
     key_prefix: str | None = Field(None, title="키 접두어")
     last_used_at: datetime | None = Field(None, title="마지막 사용")
+    user_name: str | None = Field(
+        None, title="소유자 이름", description="Display name of the referenced row."
+    )
     created_at: datetime
     updated_at: datetime
     created_by: UUID | None = None

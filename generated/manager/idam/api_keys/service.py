@@ -30,6 +30,7 @@ LISTING = crud.Listing(
     ),
     ranges=(),
     default_sort="-created_at",
+    displays=(crud.Display("user_id", User.full_name, "user_name"),),
 )
 REFERENCES = (crud.Reference("user_id", User),)
 
@@ -41,19 +42,22 @@ async def list_api_keys(
 
 
 async def get_api_key(db: AsyncSession, api_key_id: UUID, actor: Actor) -> ApiKey:
-    return await crud.get_live(db, ApiKey, api_key_id, actor)
+    row = await crud.get_live(db, ApiKey, api_key_id, actor)
+    return await crud.with_displays(db, LISTING, row, actor)
 
 
 async def create_api_key(db: AsyncSession, data: ApiKeyCreate, actor: Actor) -> ApiKey:
     values = data.model_dump()
-    return await crud.create(db, ApiKey, values, actor, references=REFERENCES)
+    row = await crud.create(db, ApiKey, values, actor, references=REFERENCES)
+    return await crud.with_displays(db, LISTING, row, actor)
 
 
 async def update_api_key(
     db: AsyncSession, api_key_id: UUID, data: ApiKeyUpdate, actor: Actor
 ) -> ApiKey:
     values = data.model_dump(exclude_unset=True)
-    return await crud.update(db, ApiKey, api_key_id, values, actor, references=REFERENCES)
+    row = await crud.update(db, ApiKey, api_key_id, values, actor, references=REFERENCES)
+    return await crud.with_displays(db, LISTING, row, actor)
 
 
 async def delete_api_key(db: AsyncSession, api_key_id: UUID, actor: Actor) -> None:
@@ -63,4 +67,5 @@ async def delete_api_key(db: AsyncSession, api_key_id: UUID, actor: Actor) -> No
 async def change_api_key_status(
     db: AsyncSession, api_key_id: UUID, status: str, actor: Actor
 ) -> ApiKey:
-    return await crud.update(db, ApiKey, api_key_id, {"status": status}, actor)
+    row = await crud.update(db, ApiKey, api_key_id, {"status": status}, actor)
+    return await crud.with_displays(db, LISTING, row, actor)

@@ -48,6 +48,9 @@ class LoginLogResponse(LoginLogBase):
     """A login log as returned by the API."""
 
     id: UUID
+    user_name: str | None = Field(
+        None, title="사용자 이름", description="Display name of the referenced row."
+    )
     created_at: datetime
     updated_at: datetime
     created_by: UUID | None = None

@@ -32,6 +32,7 @@ LISTING = crud.Listing(
     ),
     ranges=(),
     default_sort="-created_at",
+    displays=(crud.Display("user_id", User.full_name, "user_name"),),
 )
 REFERENCES = (crud.Reference("user_id", User),)
 
@@ -43,19 +44,22 @@ async def list_login_logs(
 
 
 async def get_login_log(db: AsyncSession, login_log_id: UUID, actor: Actor) -> LoginLog:
-    return await crud.get_live(db, LoginLog, login_log_id, actor)
+    row = await crud.get_live(db, LoginLog, login_log_id, actor)
+    return await crud.with_displays(db, LISTING, row, actor)
 
 
 async def create_login_log(db: AsyncSession, data: LoginLogCreate, actor: Actor) -> LoginLog:
     values = data.model_dump()
-    return await crud.create(db, LoginLog, values, actor, references=REFERENCES)
+    row = await crud.create(db, LoginLog, values, actor, references=REFERENCES)
+    return await crud.with_displays(db, LISTING, row, actor)
 
 
 async def update_login_log(
     db: AsyncSession, login_log_id: UUID, data: LoginLogUpdate, actor: Actor
 ) -> LoginLog:
     values = data.model_dump(exclude_unset=True)
-    return await crud.update(db, LoginLog, login_log_id, values, actor, references=REFERENCES)
+    row = await crud.update(db, LoginLog, login_log_id, values, actor, references=REFERENCES)
+    return await crud.with_displays(db, LISTING, row, actor)
 
 
 async def delete_login_log(db: AsyncSession, login_log_id: UUID, actor: Actor) -> None:

@@ -31,6 +31,7 @@ LISTING = crud.Listing(
     ),
     ranges=(),
     default_sort="-created_at",
+    displays=(),
 )
 REFERENCES = ()
 
@@ -42,19 +43,22 @@ async def list_permissions(
 
 
 async def get_permission(db: AsyncSession, permission_id: UUID, actor: Actor) -> Permission:
-    return await crud.get_live(db, Permission, permission_id, actor)
+    row = await crud.get_live(db, Permission, permission_id, actor)
+    return await crud.with_displays(db, LISTING, row, actor)
 
 
 async def create_permission(db: AsyncSession, data: PermissionCreate, actor: Actor) -> Permission:
     values = data.model_dump()
-    return await crud.create(db, Permission, values, actor, references=REFERENCES)
+    row = await crud.create(db, Permission, values, actor, references=REFERENCES)
+    return await crud.with_displays(db, LISTING, row, actor)
 
 
 async def update_permission(
     db: AsyncSession, permission_id: UUID, data: PermissionUpdate, actor: Actor
 ) -> Permission:
     values = data.model_dump(exclude_unset=True)
-    return await crud.update(db, Permission, permission_id, values, actor, references=REFERENCES)
+    row = await crud.update(db, Permission, permission_id, values, actor, references=REFERENCES)
+    return await crud.with_displays(db, LISTING, row, actor)
 
 
 async def delete_permission(db: AsyncSession, permission_id: UUID, actor: Actor) -> None:

@@ -44,6 +44,12 @@ class RolePermissionResponse(RolePermissionBase):
     """A role permission as returned by the API."""
 
     id: UUID
+    role_name: str | None = Field(
+        None, title="역할 이름", description="Display name of the referenced row."
+    )
+    permission_name: str | None = Field(
+        None, title="권한 이름", description="Display name of the referenced row."
+    )
     created_at: datetime
     updated_at: datetime
     created_by: UUID | None = None

@@ -33,6 +33,10 @@ LISTING = crud.Listing(
     ),
     ranges=(),
     default_sort="-created_at",
+    displays=(
+        crud.Display("role_id", Role.name, "role_name"),
+        crud.Display("permission_id", Permission.name, "permission_name"),
+    ),
 )
 REFERENCES = (
     crud.Reference("role_id", Role),
@@ -49,23 +53,26 @@ async def list_role_permissions(
 async def get_role_permission(
     db: AsyncSession, role_permission_id: UUID, actor: Actor
 ) -> RolePermission:
-    return await crud.get_live(db, RolePermission, role_permission_id, actor)
+    row = await crud.get_live(db, RolePermission, role_permission_id, actor)
+    return await crud.with_displays(db, LISTING, row, actor)
 
 
 async def create_role_permission(
     db: AsyncSession, data: RolePermissionCreate, actor: Actor
 ) -> RolePermission:
     values = data.model_dump()
-    return await crud.create(db, RolePermission, values, actor, references=REFERENCES)
+    row = await crud.create(db, RolePermission, values, actor, references=REFERENCES)
+    return await crud.with_displays(db, LISTING, row, actor)
 
 
 async def update_role_permission(
     db: AsyncSession, role_permission_id: UUID, data: RolePermissionUpdate, actor: Actor
 ) -> RolePermission:
     values = data.model_dump(exclude_unset=True)
-    return await crud.update(
+    row = await crud.update(
         db, RolePermission, role_permission_id, values, actor, references=REFERENCES
     )
+    return await crud.with_displays(db, LISTING, row, actor)
 
 
 async def delete_role_permission(db: AsyncSession, role_permission_id: UUID, actor: Actor) -> None:
@@ -77,7 +84,8 @@ async def create_line(
 ) -> RolePermission:
     """A line of the header role_id (the header was checked or just created)."""
     values = {**data.model_dump(), "role_id": role_id}
-    return await crud.create(db, RolePermission, values, actor, references=REFERENCES)
+    row = await crud.create(db, RolePermission, values, actor, references=REFERENCES)
+    return await crud.with_displays(db, LISTING, row, actor)
 
 
 async def lines_of(db: AsyncSession, role_id: UUID, actor: Actor) -> list[RolePermission]:

@@ -30,6 +30,7 @@ LISTING = crud.Listing(
     ),
     ranges=(),
     default_sort="-created_at",
+    displays=(),
 )
 REFERENCES = ()
 
@@ -41,7 +42,8 @@ async def list_roles(
 
 
 async def get_role(db: AsyncSession, role_id: UUID, actor: Actor) -> Role:
-    return await crud.get_live(db, Role, role_id, actor)
+    row = await crud.get_live(db, Role, role_id, actor)
+    return await crud.with_displays(db, LISTING, row, actor)
 
 
 async def create_role(db: AsyncSession, data: RoleCreate, actor: Actor) -> Role:
@@ -54,12 +56,13 @@ async def create_role(db: AsyncSession, data: RoleCreate, actor: Actor) -> Role:
     for position, line in enumerate(data.permissions):
         with crud.line_errors("permissions", position):
             await permissions_service.create_line(db, row.id, line, actor)
-    return row
+    return await crud.with_displays(db, LISTING, row, actor)
 
 
 async def update_role(db: AsyncSession, role_id: UUID, data: RoleUpdate, actor: Actor) -> Role:
     values = data.model_dump(exclude_unset=True)
-    return await crud.update(db, Role, role_id, values, actor, references=REFERENCES)
+    row = await crud.update(db, Role, role_id, values, actor, references=REFERENCES)
+    return await crud.with_displays(db, LISTING, row, actor)
 
 
 async def delete_role(db: AsyncSession, role_id: UUID, actor: Actor) -> None:
@@ -67,4 +70,5 @@ async def delete_role(db: AsyncSession, role_id: UUID, actor: Actor) -> None:
 
 
 async def change_role_status(db: AsyncSession, role_id: UUID, status: str, actor: Actor) -> Role:
-    return await crud.update(db, Role, role_id, {"status": status}, actor)
+    row = await crud.update(db, Role, role_id, {"status": status}, actor)
+    return await crud.with_displays(db, LISTING, row, actor)

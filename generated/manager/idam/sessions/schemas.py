@@ -47,6 +47,9 @@ class SessionResponse(SessionBase):
     """A session as returned by the API."""
 
     id: UUID
+    user_name: str | None = Field(
+        None, title="사용자 이름", description="Display name of the referenced row."
+    )
     created_at: datetime
     updated_at: datetime
     created_by: UUID | None = None

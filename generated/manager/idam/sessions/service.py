@@ -27,6 +27,7 @@ LISTING = crud.Listing(
     ),
     ranges=(),
     default_sort="-created_at",
+    displays=(crud.Display("user_id", User.full_name, "user_name"),),
 )
 REFERENCES = (crud.Reference("user_id", User),)
 
@@ -38,19 +39,22 @@ async def list_sessions(
 
 
 async def get_session(db: AsyncSession, session_id: UUID, actor: Actor) -> Session:
-    return await crud.get_live(db, Session, session_id, actor)
+    row = await crud.get_live(db, Session, session_id, actor)
+    return await crud.with_displays(db, LISTING, row, actor)
 
 
 async def create_session(db: AsyncSession, data: SessionCreate, actor: Actor) -> Session:
     values = data.model_dump()
-    return await crud.create(db, Session, values, actor, references=REFERENCES)
+    row = await crud.create(db, Session, values, actor, references=REFERENCES)
+    return await crud.with_displays(db, LISTING, row, actor)
 
 
 async def update_session(
     db: AsyncSession, session_id: UUID, data: SessionUpdate, actor: Actor
 ) -> Session:
     values = data.model_dump(exclude_unset=True)
-    return await crud.update(db, Session, session_id, values, actor, references=REFERENCES)
+    row = await crud.update(db, Session, session_id, values, actor, references=REFERENCES)
+    return await crud.with_displays(db, LISTING, row, actor)
 
 
 async def delete_session(db: AsyncSession, session_id: UUID, actor: Actor) -> None:
@@ -60,4 +64,5 @@ async def delete_session(db: AsyncSession, session_id: UUID, actor: Actor) -> No
 async def change_session_status(
     db: AsyncSession, session_id: UUID, status: str, actor: Actor
 ) -> Session:
-    return await crud.update(db, Session, session_id, {"status": status}, actor)
+    row = await crud.update(db, Session, session_id, {"status": status}, actor)
+    return await crud.with_displays(db, LISTING, row, actor)

@@ -50,6 +50,12 @@ class UserRoleResponse(UserRoleBase):
     """A user role as returned by the API."""
 
     id: UUID
+    user_name: str | None = Field(
+        None, title="사용자 이름", description="Display name of the referenced row."
+    )
+    role_name: str | None = Field(
+        None, title="역할 이름", description="Display name of the referenced row."
+    )
     created_at: datetime
     updated_at: datetime
     created_by: UUID | None = None

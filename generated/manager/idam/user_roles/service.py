@@ -28,6 +28,10 @@ LISTING = crud.Listing(
     ),
     ranges=(),
     default_sort="-created_at",
+    displays=(
+        crud.Display("user_id", User.full_name, "user_name"),
+        crud.Display("role_id", Role.name, "role_name"),
+    ),
 )
 REFERENCES = (
     crud.Reference("user_id", User),
@@ -42,19 +46,22 @@ async def list_user_roles(
 
 
 async def get_user_role(db: AsyncSession, user_role_id: UUID, actor: Actor) -> UserRole:
-    return await crud.get_live(db, UserRole, user_role_id, actor)
+    row = await crud.get_live(db, UserRole, user_role_id, actor)
+    return await crud.with_displays(db, LISTING, row, actor)
 
 
 async def create_user_role(db: AsyncSession, data: UserRoleCreate, actor: Actor) -> UserRole:
     values = data.model_dump()
-    return await crud.create(db, UserRole, values, actor, references=REFERENCES)
+    row = await crud.create(db, UserRole, values, actor, references=REFERENCES)
+    return await crud.with_displays(db, LISTING, row, actor)
 
 
 async def update_user_role(
     db: AsyncSession, user_role_id: UUID, data: UserRoleUpdate, actor: Actor
 ) -> UserRole:
     values = data.model_dump(exclude_unset=True)
-    return await crud.update(db, UserRole, user_role_id, values, actor, references=REFERENCES)
+    row = await crud.update(db, UserRole, user_role_id, values, actor, references=REFERENCES)
+    return await crud.with_displays(db, LISTING, row, actor)
 
 
 async def delete_user_role(db: AsyncSession, user_role_id: UUID, actor: Actor) -> None:
@@ -66,7 +73,8 @@ async def create_line(
 ) -> UserRole:
     """A line of the header user_id (the header was checked or just created)."""
     values = {**data.model_dump(), "user_id": user_id}
-    return await crud.create(db, UserRole, values, actor, references=REFERENCES)
+    row = await crud.create(db, UserRole, values, actor, references=REFERENCES)
+    return await crud.with_displays(db, LISTING, row, actor)
 
 
 async def lines_of(db: AsyncSession, user_id: UUID, actor: Actor) -> list[UserRole]:

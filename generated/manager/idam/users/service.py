@@ -32,6 +32,7 @@ LISTING = crud.Listing(
     ),
     ranges=(),
     default_sort="-created_at",
+    displays=(),
 )
 REFERENCES = ()
 
@@ -43,7 +44,8 @@ async def list_users(
 
 
 async def get_user(db: AsyncSession, user_id: UUID, actor: Actor) -> User:
-    return await crud.get_live(db, User, user_id, actor)
+    row = await crud.get_live(db, User, user_id, actor)
+    return await crud.with_displays(db, LISTING, row, actor)
 
 
 async def create_user(db: AsyncSession, data: UserCreate, actor: Actor) -> User:
@@ -57,14 +59,15 @@ async def create_user(db: AsyncSession, data: UserCreate, actor: Actor) -> User:
     for position, line in enumerate(data.roles):
         with crud.line_errors("roles", position):
             await roles_service.create_line(db, row.id, line, actor)
-    return row
+    return await crud.with_displays(db, LISTING, row, actor)
 
 
 async def update_user(db: AsyncSession, user_id: UUID, data: UserUpdate, actor: Actor) -> User:
     values = data.model_dump(exclude_unset=True)
     if values.get("password") is not None:
         values["password"] = await hash_password(values["password"])
-    return await crud.update(db, User, user_id, values, actor, references=REFERENCES)
+    row = await crud.update(db, User, user_id, values, actor, references=REFERENCES)
+    return await crud.with_displays(db, LISTING, row, actor)
 
 
 async def delete_user(db: AsyncSession, user_id: UUID, actor: Actor) -> None:
@@ -72,4 +75,5 @@ async def delete_user(db: AsyncSession, user_id: UUID, actor: Actor) -> None:
 
 
 async def change_user_status(db: AsyncSession, user_id: UUID, status: str, actor: Actor) -> User:
-    return await crud.update(db, User, user_id, {"status": status}, actor)
+    row = await crud.update(db, User, user_id, {"status": status}, actor)
+    return await crud.with_displays(db, LISTING, row, actor)

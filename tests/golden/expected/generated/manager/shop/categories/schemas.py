@@ -40,6 +40,9 @@ class CategoryResponse(CategoryBase):
     """A category as returned by the API."""
 
     id: UUID
+    parent_name: str | None = Field(
+        None, title="parent_id 이름", description="Display name of the referenced row."
+    )
     created_at: datetime
     updated_at: datetime
     created_by: UUID | None = None

@@ -26,6 +26,7 @@ LISTING = crud.Listing(
     filters=(),
     ranges=(),
     default_sort="-created_at",
+    displays=(crud.Display("parent_id", Category.name, "parent_name"),),
 )
 REFERENCES = (crud.Reference("parent_id", Category),)
 
@@ -37,19 +38,22 @@ async def list_categories(
 
 
 async def get_category(db: AsyncSession, category_id: UUID, actor: Actor) -> Category:
-    return await crud.get_live(db, Category, category_id, actor)
+    row = await crud.get_live(db, Category, category_id, actor)
+    return await crud.with_displays(db, LISTING, row, actor)
 
 
 async def create_category(db: AsyncSession, data: CategoryCreate, actor: Actor) -> Category:
     values = data.model_dump()
-    return await crud.create(db, Category, values, actor, references=REFERENCES)
+    row = await crud.create(db, Category, values, actor, references=REFERENCES)
+    return await crud.with_displays(db, LISTING, row, actor)
 
 
 async def update_category(
     db: AsyncSession, category_id: UUID, data: CategoryUpdate, actor: Actor
 ) -> Category:
     values = data.model_dump(exclude_unset=True)
-    return await crud.update(db, Category, category_id, values, actor, references=REFERENCES)
+    row = await crud.update(db, Category, category_id, values, actor, references=REFERENCES)
+    return await crud.with_displays(db, LISTING, row, actor)
 
 
 async def delete_category(db: AsyncSession, category_id: UUID, actor: Actor) -> None:

@@ -59,6 +59,9 @@ class OrderLineResponse(OrderLineBase):
     """A order line as returned by the API."""
 
     id: UUID
+    product_name: str | None = Field(
+        None, title="product_id 이름", description="Display name of the referenced row."
+    )
     created_at: datetime
     updated_at: datetime
     created_by: UUID | None = None

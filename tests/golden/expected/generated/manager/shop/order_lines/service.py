@@ -28,6 +28,7 @@ LISTING = crud.Listing(
     ),
     ranges=(),
     default_sort="line_no",
+    displays=(crud.Display("product_id", Product.name, "product_name"),),
 )
 REFERENCES = (
     crud.Reference("order_id", Order),
@@ -42,19 +43,22 @@ async def list_order_lines(
 
 
 async def get_order_line(db: AsyncSession, order_line_id: UUID, actor: Actor) -> OrderLine:
-    return await crud.get_live(db, OrderLine, order_line_id, actor)
+    row = await crud.get_live(db, OrderLine, order_line_id, actor)
+    return await crud.with_displays(db, LISTING, row, actor)
 
 
 async def create_order_line(db: AsyncSession, data: OrderLineCreate, actor: Actor) -> OrderLine:
     values = data.model_dump()
-    return await crud.create(db, OrderLine, values, actor, references=REFERENCES)
+    row = await crud.create(db, OrderLine, values, actor, references=REFERENCES)
+    return await crud.with_displays(db, LISTING, row, actor)
 
 
 async def update_order_line(
     db: AsyncSession, order_line_id: UUID, data: OrderLineUpdate, actor: Actor
 ) -> OrderLine:
     values = data.model_dump(exclude_unset=True)
-    return await crud.update(db, OrderLine, order_line_id, values, actor, references=REFERENCES)
+    row = await crud.update(db, OrderLine, order_line_id, values, actor, references=REFERENCES)
+    return await crud.with_displays(db, LISTING, row, actor)
 
 
 async def delete_order_line(db: AsyncSession, order_line_id: UUID, actor: Actor) -> None:
@@ -66,7 +70,8 @@ async def create_line(
 ) -> OrderLine:
     """A line of the header order_id (the header was checked or just created)."""
     values = {**data.model_dump(), "order_id": order_id}
-    return await crud.create(db, OrderLine, values, actor, references=REFERENCES)
+    row = await crud.create(db, OrderLine, values, actor, references=REFERENCES)
+    return await crud.with_displays(db, LISTING, row, actor)
 
 
 async def lines_of(db: AsyncSession, order_id: UUID, actor: Actor) -> list[OrderLine]:

@@ -24,6 +24,7 @@ LISTING = crud.Listing(
     filters=("ordered_on",),
     ranges=("ordered_on",),
     default_sort="-created_at",
+    displays=(),
 )
 REFERENCES = ()
 
@@ -35,7 +36,8 @@ async def list_orders(
 
 
 async def get_order(db: AsyncSession, order_id: UUID, actor: Actor) -> Order:
-    return await crud.get_live(db, Order, order_id, actor)
+    row = await crud.get_live(db, Order, order_id, actor)
+    return await crud.with_displays(db, LISTING, row, actor)
 
 
 async def create_order(db: AsyncSession, data: OrderCreate, actor: Actor) -> Order:
@@ -48,12 +50,13 @@ async def create_order(db: AsyncSession, data: OrderCreate, actor: Actor) -> Ord
     for position, line in enumerate(data.lines):
         with crud.line_errors("lines", position):
             await lines_service.create_line(db, row.id, line, actor)
-    return row
+    return await crud.with_displays(db, LISTING, row, actor)
 
 
 async def update_order(db: AsyncSession, order_id: UUID, data: OrderUpdate, actor: Actor) -> Order:
     values = data.model_dump(exclude_unset=True)
-    return await crud.update(db, Order, order_id, values, actor, references=REFERENCES)
+    row = await crud.update(db, Order, order_id, values, actor, references=REFERENCES)
+    return await crud.with_displays(db, LISTING, row, actor)
 
 
 async def delete_order(db: AsyncSession, order_id: UUID, actor: Actor) -> None:

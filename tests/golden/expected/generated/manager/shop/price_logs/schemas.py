@@ -45,6 +45,9 @@ class PriceLogResponse(PriceLogBase):
     """A price log as returned by the API."""
 
     id: UUID
+    product_name: str | None = Field(
+        None, title="product_id 이름", description="Display name of the referenced row."
+    )
     created_at: datetime
     updated_at: datetime
     created_by: UUID | None = None

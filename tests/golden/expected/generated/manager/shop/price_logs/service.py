@@ -24,6 +24,7 @@ LISTING = crud.Listing(
     filters=("product_id",),
     ranges=(),
     default_sort="-changed_at",
+    displays=(crud.Display("product_id", Product.name, "product_name"),),
 )
 REFERENCES = (crud.Reference("product_id", Product),)
 
@@ -35,19 +36,22 @@ async def list_price_logs(
 
 
 async def get_price_log(db: AsyncSession, price_log_id: UUID, actor: Actor) -> PriceLog:
-    return await crud.get_live(db, PriceLog, price_log_id, actor)
+    row = await crud.get_live(db, PriceLog, price_log_id, actor)
+    return await crud.with_displays(db, LISTING, row, actor)
 
 
 async def create_price_log(db: AsyncSession, data: PriceLogCreate, actor: Actor) -> PriceLog:
     values = data.model_dump()
-    return await crud.create(db, PriceLog, values, actor, references=REFERENCES)
+    row = await crud.create(db, PriceLog, values, actor, references=REFERENCES)
+    return await crud.with_displays(db, LISTING, row, actor)
 
 
 async def update_price_log(
     db: AsyncSession, price_log_id: UUID, data: PriceLogUpdate, actor: Actor
 ) -> PriceLog:
     values = data.model_dump(exclude_unset=True)
-    return await crud.update(db, PriceLog, price_log_id, values, actor, references=REFERENCES)
+    row = await crud.update(db, PriceLog, price_log_id, values, actor, references=REFERENCES)
+    return await crud.with_displays(db, LISTING, row, actor)
 
 
 async def delete_price_log(db: AsyncSession, price_log_id: UUID, actor: Actor) -> None:

@@ -85,6 +85,9 @@ class ProductResponse(ProductBase):
 
     id: UUID
     views: int = Field(title="views")
+    category_name: str | None = Field(
+        None, title="category_id 이름", description="Display name of the referenced row."
+    )
     created_at: datetime
     updated_at: datetime
     created_by: UUID | None = None

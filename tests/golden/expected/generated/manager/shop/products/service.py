@@ -37,6 +37,7 @@ LISTING = crud.Listing(
         "price",
     ),
     default_sort="-created_at",
+    displays=(crud.Display("category_id", Category.name, "category_name"),),
 )
 REFERENCES = (crud.Reference("category_id", Category),)
 
@@ -48,14 +49,16 @@ async def list_products(
 
 
 async def get_product(db: AsyncSession, product_id: UUID, actor: Actor) -> Product:
-    return await crud.get_live(db, Product, product_id, actor)
+    row = await crud.get_live(db, Product, product_id, actor)
+    return await crud.with_displays(db, LISTING, row, actor)
 
 
 async def create_product(db: AsyncSession, data: ProductCreate, actor: Actor) -> Product:
     values = data.model_dump()
     if values.get("admin_pin") is not None:
         values["admin_pin"] = await hash_password(values["admin_pin"])
-    return await crud.create(db, Product, values, actor, references=REFERENCES)
+    row = await crud.create(db, Product, values, actor, references=REFERENCES)
+    return await crud.with_displays(db, LISTING, row, actor)
 
 
 async def update_product(
@@ -64,7 +67,8 @@ async def update_product(
     values = data.model_dump(exclude_unset=True)
     if values.get("admin_pin") is not None:
         values["admin_pin"] = await hash_password(values["admin_pin"])
-    return await crud.update(db, Product, product_id, values, actor, references=REFERENCES)
+    row = await crud.update(db, Product, product_id, values, actor, references=REFERENCES)
+    return await crud.with_displays(db, LISTING, row, actor)
 
 
 async def delete_product(db: AsyncSession, product_id: UUID, actor: Actor) -> None:
@@ -74,4 +78,5 @@ async def delete_product(db: AsyncSession, product_id: UUID, actor: Actor) -> No
 async def change_product_status(
     db: AsyncSession, product_id: UUID, status: str, actor: Actor
 ) -> Product:
-    return await crud.update(db, Product, product_id, {"status": status}, actor)
+    row = await crud.update(db, Product, product_id, {"status": status}, actor)
+    return await crud.with_displays(db, LISTING, row, actor)

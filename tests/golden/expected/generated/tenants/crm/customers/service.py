@@ -26,6 +26,7 @@ LISTING = crud.Listing(
     filters=("grade",),
     ranges=(),
     default_sort="-created_at",
+    displays=(),
 )
 REFERENCES = ()
 
@@ -37,19 +38,22 @@ async def list_customers(
 
 
 async def get_customer(db: AsyncSession, customer_id: UUID, actor: Actor) -> Customer:
-    return await crud.get_live(db, Customer, customer_id, actor)
+    row = await crud.get_live(db, Customer, customer_id, actor)
+    return await crud.with_displays(db, LISTING, row, actor)
 
 
 async def create_customer(db: AsyncSession, data: CustomerCreate, actor: Actor) -> Customer:
     values = data.model_dump()
-    return await crud.create(db, Customer, values, actor, references=REFERENCES)
+    row = await crud.create(db, Customer, values, actor, references=REFERENCES)
+    return await crud.with_displays(db, LISTING, row, actor)
 
 
 async def update_customer(
     db: AsyncSession, customer_id: UUID, data: CustomerUpdate, actor: Actor
 ) -> Customer:
     values = data.model_dump(exclude_unset=True)
-    return await crud.update(db, Customer, customer_id, values, actor, references=REFERENCES)
+    row = await crud.update(db, Customer, customer_id, values, actor, references=REFERENCES)
+    return await crud.with_displays(db, LISTING, row, actor)
 
 
 async def delete_customer(db: AsyncSession, customer_id: UUID, actor: Actor) -> None:
