@@ -13,6 +13,7 @@ from sqlalchemy import MetaData, text
 
 from runtime import handlers
 from runtime.auth import router as manager_auth_router
+from runtime.authz import Listener, PermissionCache, seed_catalog
 from runtime.context import language_var
 from runtime.db import MANAGER, TENANT, Databases, resolve_urls
 from runtime.envelope import error_payload, ok
@@ -38,6 +39,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     manager_v1, tenant_v1 = _generated("manager", "v1"), _generated("tenants", "v1")
     manager_models = _generated("manager", "models")
+    manager_permissions = _generated("manager", "permissions")
     tenant_models = _generated("tenants", "models")
     manager_metadata: MetaData = manager_models.metadata
     tenant_metadata: MetaData = tenant_models.metadata if tenant_models else TenantBase.metadata
@@ -53,6 +55,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI):
         databases = Databases(resolve_urls(settings), settings)
         app.state.databases = databases
+        app.state.permission_cache = PermissionCache()
+        listener = Listener(databases.engines[MANAGER], app.state.permission_cache)
+        await listener.start()
+        await seed_catalog(
+            databases.engines[MANAGER], tables, getattr(manager_permissions, "PERMISSIONS", ())
+        )
         app.state.manager_tables = tables
         app.state.audit_tables = {
             MANAGER: tables.audit_logs,
@@ -61,6 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            await listener.stop()
             await databases.dispose()
 
     tags = [{"name": AUTH_TAG, "description": "Sign-in and tokens of manager users"}]

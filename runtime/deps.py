@@ -11,6 +11,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from runtime.authz import load_permissions
 from runtime.db import MANAGER, TENANT, UnitOfWork
 from runtime.errors import ForbiddenError, UnauthorizedError
 from runtime.principal import MANAGER as MANAGER_SYSTEM
@@ -106,12 +107,19 @@ CurrentManagerUser = Annotated[Actor, Depends(current_manager_actor)]
 def manager_permission(code: str) -> Any:
     """Depends() for a manager endpoint that requires ``code``.
 
-    The manager API is the provider's administration: until role-based permissions land,
-    only MASTER users hold manager permissions.
+    MASTER users hold every manager permission; everyone else holds what their roles grant
+    (cached per process, see runtime.authz).
     """
 
-    async def check(request: Request, actor: CurrentManagerUser) -> Actor:
-        if actor.user_type != "MASTER":
+    async def check(request: Request, actor: CurrentManagerUser, db: ManagerDb) -> Actor:
+        if actor.user_type == "MASTER":
+            return actor
+        cache = request.app.state.permission_cache
+        codes = cache.get(actor.user_id)
+        if codes is None:
+            codes = await load_permissions(db, request.app.state.manager_tables, actor.user_id)
+            cache.put(actor.user_id, codes)
+        if code not in codes:
             raise ForbiddenError(detail={"permission": code})
         return actor
 

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.routing import APIRoute
 
 from runtime import audit
+from runtime.authz import AUTHZ_ENTITIES, notify_change
 from runtime.db import UnitOfWork
 
 MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -49,7 +50,11 @@ class UnitOfWorkRoute(APIRoute):
                             request=request,
                             status_code=response.status_code,
                         )
+                    if entity in AUTHZ_ENTITIES:
+                        await notify_change(uow.session(database))
                     await uow.commit()
+                    if entity in AUTHZ_ENTITIES:
+                        request.app.state.permission_cache.clear()
                 return response
             finally:
                 await uow.close()

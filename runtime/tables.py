@@ -43,6 +43,19 @@ CONTRACT: dict[str, set[str]] = {
         "ip_address",
         "user_agent",
     },
+    "idam.roles": {"id", "code", "status", "is_deleted"},
+    "idam.permissions": {
+        "id",
+        "code",
+        "name",
+        "resource",
+        "action",
+        "scope",
+        "is_system",
+        "is_deleted",
+    },
+    "idam.user_roles": {"id", "user_id", "role_id", "expires_at"},
+    "idam.role_permissions": {"id", "role_id", "permission_id"},
     "audt.audit_logs": {
         "id",
         "user_id",
@@ -70,6 +83,10 @@ class ManagerTables:
     sessions: Table
     login_logs: Table
     audit_logs: Table
+    roles: Table
+    permissions: Table
+    user_roles: Table
+    role_permissions: Table
 
 
 def manager_tables(metadata: MetaData) -> ManagerTables:
@@ -86,7 +103,14 @@ def manager_tables(metadata: MetaData) -> ManagerTables:
         raise ContractError("the manager specs break the runtime contract: " + "; ".join(problems))
     t = metadata.tables
     return ManagerTables(
-        t["idam.users"], t["idam.sessions"], t["idam.login_logs"], t["audt.audit_logs"]
+        users=t["idam.users"],
+        sessions=t["idam.sessions"],
+        login_logs=t["idam.login_logs"],
+        audit_logs=t["audt.audit_logs"],
+        roles=t["idam.roles"],
+        permissions=t["idam.permissions"],
+        user_roles=t["idam.user_roles"],
+        role_permissions=t["idam.role_permissions"],
     )
 
 
