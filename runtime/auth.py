@@ -45,6 +45,14 @@ BAD_REFRESH = {
     "ko": "갱신 토큰이 유효하지 않거나 만료되었습니다.",
     "en": "The refresh token is invalid or expired.",
 }
+LOCKED = {
+    "ko": "로그인 실패가 반복되어 계정이 잠겼습니다. 잠시 후 다시 시도하세요.",
+    "en": "Too many failed logins: the account is locked for a while.",
+}
+REUSED = {
+    "ko": "이미 사용된 갱신 토큰입니다. 다시 로그인하세요.",
+    "en": "This refresh token was already used; sign in again.",
+}
 WRONG_PASSWORD = {
     "ko": "현재 비밀번호가 올바르지 않습니다.",
     "en": "The current password is incorrect.",
@@ -90,10 +98,20 @@ def _tables(request: Request):
 
 
 async def _issue(db, request: Request, user_id: uuid.UUID, session_id: uuid.UUID) -> TokenPair:
+    """A new token pair; the session remembers its refresh token so an old one can't be reused."""
     settings = get_settings()
+    refresh_id = uuid.uuid4().hex
     access = create_token(subject=user_id, token_type=ACCESS, session_id=session_id, system=MANAGER)
     refresh = create_token(
-        subject=user_id, token_type=REFRESH, session_id=session_id, system=MANAGER
+        subject=user_id,
+        token_type=REFRESH,
+        session_id=session_id,
+        system=MANAGER,
+        token_id=refresh_id,
+    )
+    sessions = _tables(request).sessions
+    await db.execute(
+        update(sessions).where(sessions.c.id == session_id).values(refresh_jti=refresh_id)
     )
     return TokenPair(
         access_token=access, refresh_token=refresh, expires_in=settings.access_token_minutes * 60
@@ -124,11 +142,27 @@ async def _log_login(
     )
 
 
-async def _refuse(db, request: Request, username: str, user_id, reason: str, message) -> None:
+async def _refuse(
+    db, request: Request, username: str, user_id, reason: str, message, detail=None
+) -> None:
     """Record the failed attempt (committed even though the request fails), then refuse."""
     await _log_login(db, request, username=username, user_id=user_id, success=False, reason=reason)
     await request.state.uow.commit()
-    raise UnauthorizedError(message)
+    raise UnauthorizedError(message, detail=detail)
+
+
+async def _count_failure(db, request: Request, user) -> None:
+    """One more failure; at the threshold the account locks for a while and the count restarts."""
+    settings = get_settings()
+    users = _tables(request).users
+    attempts = (user.failed_login_attempts or 0) + 1
+    values: dict[str, Any] = {"failed_login_attempts": attempts}
+    if attempts >= settings.login_max_failures:
+        values = {
+            "failed_login_attempts": 0,
+            "locked_until": datetime.now(UTC) + timedelta(minutes=settings.login_lock_minutes),
+        }
+    await db.execute(update(users).where(users.c.id == user.id).values(**values))
 
 
 async def _user_view(db, request: Request, user_id: uuid.UUID) -> dict[str, Any]:
@@ -184,15 +218,32 @@ async def login(data: LoginRequest, request: Request, db: ManagerDb):
     users, sessions = _tables(request).users, _tables(request).sessions
     user = (
         await db.execute(
-            select(users.c.id, users.c.password, users.c.status).where(
-                users.c.username == data.username, users.c.is_deleted.is_(False)
+            select(
+                users.c.id,
+                users.c.password,
+                users.c.status,
+                users.c.failed_login_attempts,
+                users.c.locked_until,
             )
+            .where(users.c.username == data.username, users.c.is_deleted.is_(False))
+            .with_for_update()
         )
     ).one_or_none()
     if user is None:
         await verify_against_dummy(data.password)  # same cost as a wrong password
         await _refuse(db, request, data.username, None, "UNKNOWN_USER", BAD_LOGIN)
+    if user.locked_until and user.locked_until > datetime.now(UTC):
+        await _refuse(
+            db,
+            request,
+            data.username,
+            user.id,
+            "LOCKED",
+            LOCKED,
+            detail={"locked_until": user.locked_until.isoformat()},
+        )
     if not await verify_password(data.password, user.password):
+        await _count_failure(db, request, user)
         await _refuse(db, request, data.username, user.id, "BAD_PASSWORD", BAD_LOGIN)
     if user.status != "ACTIVE":
         await _refuse(db, request, data.username, user.id, f"STATUS_{user.status}", INACTIVE)
@@ -211,7 +262,11 @@ async def login(data: LoginRequest, request: Request, db: ManagerDb):
             updated_by=user.id,
         )
     )
-    await db.execute(update(users).where(users.c.id == user.id).values(last_login_at=now))
+    await db.execute(
+        update(users)
+        .where(users.c.id == user.id)
+        .values(last_login_at=now, failed_login_attempts=0, locked_until=None)
+    )
     await _log_login(
         db, request, username=data.username, user_id=user.id, success=True, reason=None
     )
@@ -232,6 +287,7 @@ async def refresh(data: RefreshRequest, request: Request, db: ManagerDb):
         await db.execute(
             select(
                 sessions.c.status,
+                sessions.c.refresh_jti,
                 sessions.c.expires_at,
                 users.c.status.label("user_status"),
                 users.c.is_deleted,
@@ -248,6 +304,15 @@ async def refresh(data: RefreshRequest, request: Request, db: ManagerDb):
         or row.is_deleted
     ):
         raise UnauthorizedError(BAD_REFRESH)
+    if claims.get("jti") != row.refresh_jti:
+        # An old refresh token came back: someone may hold a stolen copy. End the session.
+        await db.execute(
+            update(sessions)
+            .where(sessions.c.id == session_id)
+            .values(status="REVOKED", revoked_at=datetime.now(UTC))
+        )
+        await request.state.uow.commit()
+        raise UnauthorizedError(REUSED)
     await db.execute(
         update(sessions)
         .where(sessions.c.id == session_id)
@@ -277,6 +342,17 @@ async def change_password(
             updated_by=actor.user_id,
             updated_at=datetime.now(UTC),
         )
+    )
+    # every other sign-in of this user ends; the current one goes on
+    sessions = _tables(request).sessions
+    await db.execute(
+        update(sessions)
+        .where(
+            sessions.c.user_id == actor.user_id,
+            sessions.c.id != actor.session_id,
+            sessions.c.status == "ACTIVE",
+        )
+        .values(status="REVOKED", revoked_at=datetime.now(UTC))
     )
     return ok(Message(message="비밀번호가 변경되었습니다."))
 

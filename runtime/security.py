@@ -112,6 +112,7 @@ def create_token(
     system: str,
     extra: dict[str, Any] | None = None,
     now: datetime | None = None,
+    token_id: str | None = None,
 ) -> str:
     settings = get_settings()
     now = now or datetime.now(UTC)
@@ -124,7 +125,7 @@ def create_token(
         "iss": settings.jwt_issuer,
         "sub": str(subject),
         "sid": str(session_id),
-        "jti": uuid.uuid4().hex,
+        "jti": token_id or uuid.uuid4().hex,
         "typ": token_type,
         "sys": system,
         "iat": int(now.timestamp()),

@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     access_token_minutes: int = 30
     refresh_token_days: int = 7
     bcrypt_rounds: int = Field(12, ge=4, le=16)
+    # Account lockout: this many failed logins in a row lock the account for a while.
+    login_max_failures: int = Field(5, ge=1)
+    login_lock_minutes: int = Field(15, ge=1)
 
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     redis_url: str | None = None

@@ -68,3 +68,9 @@ class Session(RecordMixin, ManagerBase):
         nullable=True,
         comment="폐기 일시",
     )
+    refresh_jti: Mapped[str | None] = mapped_column(
+        String(255),
+        nullable=True,
+        info={"write_only": True},
+        comment="현재 갱신 토큰 ID",
+    )

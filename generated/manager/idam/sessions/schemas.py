@@ -27,7 +27,7 @@ class SessionBase(ApiModel):
 class SessionCreate(SessionBase):
     """Body of POST: a new session."""
 
-    pass
+    refresh_jti: str | None = Field(None, max_length=255, title="현재 갱신 토큰 ID")
 
 
 class SessionUpdate(UpdateModel):
@@ -41,6 +41,7 @@ class SessionUpdate(UpdateModel):
     user_agent: str | None = Field(None, max_length=500, title="사용자 에이전트")
     last_activity_at: datetime | None = Field(None, title="마지막 활동")
     revoked_at: datetime | None = Field(None, title="폐기 일시")
+    refresh_jti: str | None = Field(None, max_length=255, title="현재 갱신 토큰 ID")
 
 
 class SessionResponse(SessionBase):
