@@ -59,7 +59,7 @@ TYPES: dict[FieldType, TypeInfo] = {
     FieldType.phone: TypeInfo("str", "str", text=True, orderable=True),
     FieldType.url: TypeInfo("str", "str", text=True),
     FieldType.enum: TypeInfo("str", "str", orderable=True),
-    FieldType.json: TypeInfo("dict[str, Any]", "dict[str, Any]"),
+    FieldType.json: TypeInfo("dict[str, Any] | list[Any]", "dict[str, Any] | list[Any]"),
     FieldType.currency: TypeInfo("str", "str", orderable=True),
     FieldType.password: TypeInfo("str", "NewPassword"),
     FieldType.secret: TypeInfo("str", "str"),

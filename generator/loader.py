@@ -417,7 +417,9 @@ def _build_field(p: Parsed, name: str, fs: FieldSpec, index, diags) -> Field | N
     if fs.min is not None and fs.max is not None and fs.min > fs.max:
         bad("min", "min is greater than max")
     if kind in (FieldType.password, FieldType.secret):
-        for key in ("unique", "search", "filter", "sort", "index", "default"):
+        # a secret may be unique or indexed (an API key's digest is looked up); never shown
+        allowed = {"unique", "index"} if kind is FieldType.secret else set()
+        for key in {"unique", "search", "filter", "sort", "index", "default"} - allowed:
             if getattr(fs, key):
                 bad(key, f"'{key}' is not allowed on {kind.value} fields (write-only)")
         if fs.read_only:

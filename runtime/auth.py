@@ -15,9 +15,10 @@ from pydantic import BaseModel, EmailStr, Field
 from sqlalchemy import insert, select, update
 
 from runtime.audit import client_ip
+from runtime.authz import load_permissions
 from runtime.deps import CurrentManagerUser, ManagerDb
 from runtime.envelope import Envelope, ok
-from runtime.errors import AlreadyExistsError, UnauthorizedError
+from runtime.errors import AlreadyExistsError, ForbiddenError, UnauthorizedError, ValidationError
 from runtime.principal import MANAGER
 from runtime.router import audited_router
 from runtime.security import (
@@ -25,9 +26,11 @@ from runtime.security import (
     REFRESH,
     NewPassword,
     TokenError,
+    api_key_digest,
     create_token,
     decode_token,
     hash_password,
+    new_api_key,
     verify_against_dummy,
     verify_password,
 )
@@ -375,3 +378,101 @@ async def logout(request: Request, actor: CurrentManagerUser, db: ManagerDb):
         attempt="LOGOUT",
     )
     return ok(Message(message="로그아웃되었습니다."))
+
+
+class ApiKeyRequest(BaseModel):
+    name: str = Field(min_length=1, max_length=100)
+    scopes: list[str] = Field(
+        min_length=1, max_length=500, description="Permission codes the key may use."
+    )
+    expires_at: datetime | None = Field(None, description="No expiry when absent.")
+
+
+class IssuedApiKey(BaseModel):
+    id: uuid.UUID
+    name: str
+    key: str = Field(description="Shown this once; only its digest is stored.")
+    key_prefix: str
+    scopes: list[str]
+    expires_at: datetime | None
+
+
+@router.post(
+    "/api-keys",
+    response_model=Envelope[IssuedApiKey],
+    status_code=status.HTTP_201_CREATED,
+    summary="API 키 발급",
+)
+async def issue_api_key(
+    data: ApiKeyRequest, request: Request, actor: CurrentManagerUser, db: ManagerDb
+):
+    """A key for machine clients of the caller, limited to scopes the caller holds."""
+    if actor.scopes is not None:
+        raise ForbiddenError(
+            {
+                "ko": "API 키로는 API 키를 발급할 수 없습니다.",
+                "en": "An API key cannot issue API keys.",
+            }
+        )
+    tables = _tables(request)
+    held = (
+        None if actor.user_type == "MASTER" else await load_permissions(db, tables, actor.user_id)
+    )
+    catalog = set(
+        await db.scalars(
+            select(tables.permissions.c.code).where(tables.permissions.c.is_deleted.is_(False))
+        )
+    )
+    unknown = sorted(set(data.scopes) - catalog)
+    beyond = sorted(set(data.scopes) - held) if held is not None else []
+    if unknown or beyond:
+        raise ValidationError(
+            detail=[
+                {
+                    "field": "scopes",
+                    "source": "body",
+                    "type": "scope",
+                    "message": f"{code}: "
+                    + ("unknown permission" if code in unknown else "not a permission you hold"),
+                }
+                for code in unknown + beyond
+            ]
+        )
+    if data.expires_at is not None and data.expires_at <= datetime.now(UTC):
+        raise ValidationError(
+            detail=[
+                {
+                    "field": "expires_at",
+                    "source": "body",
+                    "type": "past",
+                    "message": "must be in the future",
+                }
+            ]
+        )
+    key, prefix = new_api_key()
+    key_id = uuid.uuid4()
+    scopes = sorted(set(data.scopes))
+    await db.execute(
+        insert(tables.api_keys).values(
+            id=key_id,
+            name=data.name,
+            user_id=actor.user_id,
+            key_prefix=prefix,
+            key_hash=api_key_digest(key),
+            scopes=scopes,
+            status="ACTIVE",
+            expires_at=data.expires_at,
+            created_by=actor.user_id,
+            updated_by=actor.user_id,
+        )
+    )
+    return ok(
+        IssuedApiKey(
+            id=key_id,
+            name=data.name,
+            key=key,
+            key_prefix=prefix,
+            scopes=scopes,
+            expires_at=data.expires_at,
+        )
+    )

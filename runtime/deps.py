@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,7 +17,7 @@ from runtime.errors import ForbiddenError, UnauthorizedError
 from runtime.principal import MANAGER as MANAGER_SYSTEM
 from runtime.principal import TENANT as TENANT_SYSTEM
 from runtime.principal import Actor
-from runtime.security import ACCESS, TokenError, decode_token
+from runtime.security import ACCESS, TokenError, api_key_digest, decode_token
 
 bearer = HTTPBearer(auto_error=False, description="Access token from POST .../auth/login")
 
@@ -61,8 +61,65 @@ def token_claims(credentials: HTTPAuthorizationCredentials | None, system: str) 
     return claims
 
 
-async def current_manager_actor(request: Request, credentials: Credentials, db: ManagerDb) -> Actor:
-    """A live manager user with a live session; the token alone is not enough (logout)."""
+api_key_header = APIKeyHeader(
+    name="X-API-Key", auto_error=False, description="An API key from POST .../auth/api-keys"
+)
+ApiKeyValue = Annotated[str | None, Depends(api_key_header)]
+INVALID_KEY = {
+    "ko": "API 키가 유효하지 않거나 만료되었습니다.",
+    "en": "The API key is invalid, revoked or expired.",
+}
+
+
+async def api_key_actor(request: Request, key: str, db: AsyncSession) -> Actor:
+    """A machine client: the key's owner, limited to the key's scopes."""
+    tables = request.app.state.manager_tables
+    keys, users = tables.api_keys, tables.users
+    row = (
+        await db.execute(
+            select(
+                keys.c.id,
+                keys.c.user_id,
+                keys.c.scopes,
+                keys.c.status,
+                keys.c.expires_at,
+                keys.c.is_deleted,
+                users.c.username,
+                users.c.user_type,
+                users.c.status.label("user_status"),
+                users.c.is_deleted.label("user_deleted"),
+            )
+            .join(users, users.c.id == keys.c.user_id)
+            .where(keys.c.key_hash == api_key_digest(key))
+        )
+    ).one_or_none()
+    if (
+        row is None
+        or row.is_deleted
+        or row.status != "ACTIVE"
+        or (row.expires_at is not None and row.expires_at <= datetime.now(UTC))
+        or row.user_deleted
+        or row.user_status != "ACTIVE"
+    ):
+        raise UnauthorizedError(INVALID_KEY)
+    actor = Actor(
+        user_id=row.user_id,
+        username=row.username,
+        system=MANAGER_SYSTEM,
+        user_type=row.user_type,
+        scopes=frozenset(row.scopes or ()),
+    )
+    request.state.actor = actor
+    return actor
+
+
+async def current_manager_actor(
+    request: Request, credentials: Credentials, api_key: ApiKeyValue, db: ManagerDb
+) -> Actor:
+    """A live manager user with a live session (the token alone is not enough: logout),
+    or a machine client with a live API key."""
+    if credentials is None and api_key:
+        return await api_key_actor(request, api_key, db)
     claims = token_claims(credentials, MANAGER_SYSTEM)
     tables = request.app.state.manager_tables
     users, sessions = tables.users, tables.sessions
@@ -112,6 +169,8 @@ def manager_permission(code: str) -> Any:
     """
 
     async def check(request: Request, actor: CurrentManagerUser, db: ManagerDb) -> Actor:
+        if actor.scopes is not None and code not in actor.scopes:
+            raise ForbiddenError(detail={"permission": code})  # beyond what the key allows
         if actor.user_type == "MASTER":
             return actor
         cache = request.app.state.permission_cache

@@ -17,3 +17,4 @@ class Actor:
     user_type: str
     session_id: uuid.UUID | None = None
     tenant_id: uuid.UUID | None = None  # set for tenant principals; confines every query
+    scopes: frozenset[str] | None = None  # an API key's permission codes; None for users

@@ -8,6 +8,8 @@ a login with one simply fails like any wrong password. Nothing is ever truncated
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
@@ -95,6 +97,23 @@ async def verify_against_dummy(password: str) -> bool:
         _DUMMY_HASH = await hash_password("Dummy-password-1")
     await verify_password(password, _DUMMY_HASH)
     return False
+
+
+# -- API keys --------------------------------------------------------------------------------
+# Keys are 256-bit random values, so a fast digest is enough (bcrypt protects guessable
+# passwords; nobody can guess these): lookups stay one indexed query.
+
+API_KEY_PREFIX = "cxg"
+
+
+def new_api_key() -> tuple[str, str]:
+    """(the key to show once, its public prefix)."""
+    prefix = secrets.token_hex(4)
+    return f"{API_KEY_PREFIX}_{prefix}_{secrets.token_urlsafe(32)}", prefix
+
+
+def api_key_digest(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 
 # -- tokens ----------------------------------------------------------------------------------

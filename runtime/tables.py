@@ -43,6 +43,17 @@ CONTRACT: dict[str, set[str]] = {
         "ip_address",
         "user_agent",
     },
+    "idam.api_keys": {
+        "id",
+        "user_id",
+        "key_prefix",
+        "key_hash",
+        "scopes",
+        "status",
+        "expires_at",
+        "last_used_at",
+        "is_deleted",
+    },
     "idam.roles": {"id", "code", "status", "is_deleted"},
     "idam.permissions": {
         "id",
@@ -87,6 +98,7 @@ class ManagerTables:
     permissions: Table
     user_roles: Table
     role_permissions: Table
+    api_keys: Table
 
 
 def manager_tables(metadata: MetaData) -> ManagerTables:
@@ -111,6 +123,7 @@ def manager_tables(metadata: MetaData) -> ManagerTables:
         permissions=t["idam.permissions"],
         user_roles=t["idam.user_roles"],
         role_permissions=t["idam.role_permissions"],
+        api_keys=t["idam.api_keys"],
     )
 
 

@@ -6,8 +6,6 @@ from runtime.permissions import PermissionDef
 PERMISSIONS: tuple[PermissionDef, ...] = (
     PermissionDef("audt.audit_logs:read", "감사 로그 조회"),
     PermissionDef("idam.api_keys:read", "API 키 조회"),
-    PermissionDef("idam.api_keys:create", "API 키 생성"),
-    PermissionDef("idam.api_keys:update", "API 키 수정"),
     PermissionDef("idam.api_keys:delete", "API 키 삭제"),
     PermissionDef("idam.api_keys:status", "API 키 상태 변경"),
     PermissionDef("idam.login_logs:read", "로그인 이력 조회"),

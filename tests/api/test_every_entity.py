@@ -183,6 +183,11 @@ async def test_crud(client, auth, entity: Entity):
 async def test_read_only_resources(client, auth, entity: Entity):
     # make sure there is something to read: a mutation and a sign-in leave rows everywhere
     await create_row(client, auth, ENTITIES[("manager", "idam.roles")])
+    await client.post(
+        "/api/v1/manager/auth/api-keys",
+        headers=auth,  # keys are issued there
+        json={"name": "matrix", "scopes": ["idam.users:read"]},
+    )
     listed = await client.get(url(entity), params={"page_size": 5}, headers=auth)
     assert listed.status_code == 200, listed.text
     page = listed.json()["data"]

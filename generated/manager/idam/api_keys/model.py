@@ -11,6 +11,7 @@ from sqlalchemy import (
     CheckConstraint,
     DateTime,
     ForeignKey,
+    Index,
     String,
     Uuid,
     text,
@@ -22,11 +23,17 @@ from runtime.models import ManagerBase, RecordMixin, SoftDeleteMixin
 
 
 class ApiKey(SoftDeleteMixin, RecordMixin, ManagerBase):
-    """API 키 (API key)"""
+    """API 키 (API key): Keys for machine clients (X-API-Key). Issued by POST /api/v1/manager/auth/api-keys, which shows the key once; only its SHA-256 is stored. Revoke with PATCH /{id}/status."""
 
     __tablename__ = "api_keys"
     __table_args__ = (
         CheckConstraint("status IN ('ACTIVE', 'REVOKED', 'EXPIRED')", name="status"),
+        Index(
+            "uq_api_keys_key_hash",
+            "key_hash",
+            unique=True,
+            postgresql_where=text("NOT is_deleted"),
+        ),
         {"schema": "idam", "comment": "API 키"},
     )
 
@@ -47,13 +54,13 @@ class ApiKey(SoftDeleteMixin, RecordMixin, ManagerBase):
         nullable=True,
         comment="키 접두어",
     )
-    key_hash: Mapped[str | None] = mapped_column(
+    key_hash: Mapped[str] = mapped_column(
         String(255),
-        nullable=True,
+        nullable=False,
         info={"write_only": True},
         comment="키 해시",
     )
-    scopes: Mapped[dict[str, Any]] = mapped_column(
+    scopes: Mapped[dict[str, Any] | list[Any]] = mapped_column(
         JSONB,
         nullable=False,
         default=[],

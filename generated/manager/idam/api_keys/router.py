@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import Query, status
+from fastapi import Query
 
 from runtime.deps import ManagerDb, manager_permission
 from runtime.envelope import Envelope, ok
@@ -19,12 +19,10 @@ from runtime.schemas import Deleted
 
 from . import service
 from .schemas import (
-    ApiKeyCreate,
     ApiKeyListParams,
     ApiKeyListResponse,
     ApiKeyResponse,
     ApiKeyStatusChange,
-    ApiKeyUpdate,
 )
 
 router = audited_router(scope="manager", entity="idam.api_keys")
@@ -45,22 +43,6 @@ async def list_api_keys(
     return ok(ApiKeyListResponse.from_result(page, ApiKeyResponse))
 
 
-@router.post(
-    "",
-    response_model=Envelope[ApiKeyResponse],
-    status_code=status.HTTP_201_CREATED,
-    summary="API 키 생성",
-    operation_id="manager_idam_api_keys_create",
-)
-async def create_api_key(
-    data: ApiKeyCreate,
-    db: ManagerDb,
-    actor: Annotated[Actor, manager_permission("idam.api_keys:create")],
-) -> Envelope[ApiKeyResponse]:
-    row = await service.create_api_key(db, data, actor)
-    return ok(ApiKeyResponse.model_validate(row))
-
-
 @router.get(
     "/{api_key_id}",
     response_model=Envelope[ApiKeyResponse],
@@ -73,22 +55,6 @@ async def get_api_key(
     actor: Annotated[Actor, manager_permission("idam.api_keys:read")],
 ) -> Envelope[ApiKeyResponse]:
     row = await service.get_api_key(db, api_key_id, actor)
-    return ok(ApiKeyResponse.model_validate(row))
-
-
-@router.patch(
-    "/{api_key_id}",
-    response_model=Envelope[ApiKeyResponse],
-    summary="API 키 수정",
-    operation_id="manager_idam_api_keys_update",
-)
-async def update_api_key(
-    api_key_id: UUID,
-    data: ApiKeyUpdate,
-    db: ManagerDb,
-    actor: Annotated[Actor, manager_permission("idam.api_keys:update")],
-) -> Envelope[ApiKeyResponse]:
-    row = await service.update_api_key(db, api_key_id, data, actor)
     return ok(ApiKeyResponse.model_validate(row))
 
 

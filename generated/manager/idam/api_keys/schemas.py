@@ -17,7 +17,7 @@ class ApiKeyBase(ApiModel):
 
     name: str = Field(..., max_length=100, title="키 이름")
     user_id: UUID = Field(..., title="소유자")
-    scopes: dict[str, Any] = Field([], title="권한 범위")
+    scopes: dict[str, Any] | list[Any] = Field([], title="권한 범위")
     status: Literal["ACTIVE", "REVOKED", "EXPIRED"] = Field("ACTIVE", title="상태")
     expires_at: datetime | None = Field(None, title="만료 일시")
 
@@ -25,18 +25,18 @@ class ApiKeyBase(ApiModel):
 class ApiKeyCreate(ApiKeyBase):
     """Body of POST: a new api key."""
 
-    key_hash: str | None = Field(None, max_length=255, title="키 해시")
+    key_hash: str = Field(..., max_length=255, title="키 해시")
 
 
 class ApiKeyUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
-    non_nullable: ClassVar[frozenset[str]] = frozenset(["name", "user_id", "scopes"])
+    non_nullable: ClassVar[frozenset[str]] = frozenset(["name", "user_id", "key_hash", "scopes"])
 
     name: str | None = Field(None, max_length=100, title="키 이름")
     user_id: UUID | None = Field(None, title="소유자")
     key_hash: str | None = Field(None, max_length=255, title="키 해시")
-    scopes: dict[str, Any] | None = Field(None, title="권한 범위")
+    scopes: dict[str, Any] | list[Any] | None = Field(None, title="권한 범위")
     expires_at: datetime | None = Field(None, title="만료 일시")
 
 

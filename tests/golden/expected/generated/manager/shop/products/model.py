@@ -153,7 +153,7 @@ class Product(SoftDeleteMixin, RecordMixin, ManagerBase):
         index=True,
         comment="status",
     )
-    attributes: Mapped[dict[str, Any] | None] = mapped_column(
+    attributes: Mapped[dict[str, Any] | list[Any] | None] = mapped_column(
         JSONB,
         nullable=True,
         comment="attributes",

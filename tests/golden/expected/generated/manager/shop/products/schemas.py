@@ -36,7 +36,7 @@ class ProductBase(ApiModel):
         None, max_length=2048, pattern="^https?://[^\\s/$.?#][^\\s]*$", title="homepage"
     )
     status: Literal["DRAFT", "ON_SALE", "RETIRED"] = Field("DRAFT", title="status")
-    attributes: dict[str, Any] | None = Field(None, title="attributes")
+    attributes: dict[str, Any] | list[Any] | None = Field(None, title="attributes")
     category_id: UUID = Field(..., title="category_id")
 
 
@@ -74,7 +74,7 @@ class ProductUpdate(UpdateModel):
     homepage: str | None = Field(
         None, max_length=2048, pattern="^https?://[^\\s/$.?#][^\\s]*$", title="homepage"
     )
-    attributes: dict[str, Any] | None = Field(None, title="attributes")
+    attributes: dict[str, Any] | list[Any] | None = Field(None, title="attributes")
     admin_pin: NewPassword | None = Field(None, title="admin_pin")
     api_token: str | None = Field(None, max_length=255, title="api_token")
     category_id: UUID | None = Field(None, title="category_id")
