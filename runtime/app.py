@@ -20,6 +20,7 @@ from runtime.envelope import error_payload, ok
 from runtime.errors import DatabaseError
 from runtime.middleware import RequestContextMiddleware
 from runtime.models import TenantBase
+from runtime.ratelimit import MemoryCounter, RateLimitMiddleware, RedisCounter
 from runtime.settings import Settings, get_settings
 from runtime.tables import ContractError, manager_tables
 
@@ -69,6 +70,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            if isinstance(counter, RedisCounter):
+                await counter.close()
             await listener.stop()
             await databases.dispose()
 
@@ -95,6 +98,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_headers=["*"],
             expose_headers=["X-Request-ID"],
         )
+    counter = RedisCounter(settings.redis_url) if settings.redis_url else MemoryCounter()
+    app.add_middleware(RateLimitMiddleware, settings=settings, counter=counter)
     app.add_middleware(RequestContextMiddleware)
 
     app.include_router(manager_auth_router, prefix=f"{API_PREFIX}/manager/auth", tags=[AUTH_TAG])

@@ -39,6 +39,11 @@ class Settings(BaseSettings):
     login_max_failures: int = Field(5, ge=1)
     login_lock_minutes: int = Field(15, ge=1)
 
+    # Requests per window (default: per hour) for a signed-in principal / a client address.
+    rate_limit_authenticated: int = Field(1000, ge=1)
+    rate_limit_anonymous: int = Field(100, ge=1)
+    rate_limit_window_seconds: int = Field(3600, ge=1)
+
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     redis_url: str | None = None
 

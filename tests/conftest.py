@@ -20,6 +20,9 @@ def database_urls(tmp_path_factory) -> dict[str, str]:
         os.environ["CXG_TENANT_DATABASE_URL"] = urls["tenant"]
         os.environ.setdefault("CXG_JWT_SECRET", "test-secret-" + uuid.uuid4().hex)
         os.environ["CXG_ENVIRONMENT"] = "test"
+        # the suite makes thousands of requests from one address; limits are tested on their own
+        os.environ["CXG_RATE_LIMIT_ANONYMOUS"] = "1000000"
+        os.environ["CXG_RATE_LIMIT_AUTHENTICATED"] = "1000000"
         from runtime.settings import get_settings
 
         get_settings.cache_clear()

@@ -1,0 +1,116 @@
+"""Rate limiting as the original documented: per hour, 1000 requests for an authenticated
+principal and 100 for an unauthenticated client address (both configurable).
+
+Counters are fixed windows. With CXG_REDIS_URL they live in Redis, so every worker shares
+them; otherwise in this process's memory. Over the limit: 429 RATE_LIMITED with Retry-After.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from typing import Protocol
+
+import jwt
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from runtime.context import language_var
+from runtime.envelope import error_payload
+from runtime.errors import RateLimitedError
+from runtime.settings import Settings
+
+EXEMPT_PATHS = ("/health", "/docs", "/redoc", "/openapi.json")
+
+
+class Counter(Protocol):
+    async def hit(self, key: str, window: int) -> int: ...
+
+
+class MemoryCounter:
+    def __init__(self) -> None:
+        self._counts: dict[str, int] = {}
+        self._window_of: dict[str, int] = {}
+
+    async def hit(self, key: str, window: int) -> int:
+        current = int(time.time()) // window
+        if self._window_of.get(key) != current:
+            self._window_of[key], self._counts[key] = current, 0
+        self._counts[key] += 1
+        return self._counts[key]
+
+
+class RedisCounter:
+    def __init__(self, url: str) -> None:
+        import redis.asyncio as redis
+
+        self._redis = redis.from_url(url)
+
+    async def hit(self, key: str, window: int) -> int:
+        bucket = f"cxg:rl:{key}:{int(time.time()) // window}"
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.incr(bucket)
+            pipe.expire(bucket, window + 5)
+            count, _ = await pipe.execute()
+        return int(count)
+
+    async def close(self) -> None:
+        await self._redis.aclose()
+
+
+def principal_key(headers: dict[str, str], settings: Settings) -> str | None:
+    """Who is calling, when a signed token or an API key says so (checked later anyway)."""
+    auth = headers.get("authorization", "")
+    if auth.lower().startswith("bearer "):
+        try:
+            claims = jwt.decode(
+                auth[7:],
+                settings.secret_key(),
+                algorithms=[settings.jwt_algorithm],
+                options={"verify_exp": False},
+            )
+            return f"user:{claims.get('sub')}"
+        except jwt.PyJWTError:
+            return None
+    key = headers.get("x-api-key")
+    if key:
+        return "key:" + hashlib.sha256(key.encode()).hexdigest()[:32]
+    return None
+
+
+class RateLimitMiddleware:
+    def __init__(self, app: ASGIApp, settings: Settings, counter: Counter) -> None:
+        self.app, self.settings, self.counter = app, settings, counter
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith(EXEMPT_PATHS):
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        window = self.settings.rate_limit_window_seconds
+        principal = principal_key(headers, self.settings)
+        if principal:
+            key, limit = principal, self.settings.rate_limit_authenticated
+        else:
+            client = scope.get("client")
+            key, limit = (
+                f"ip:{client[0] if client else 'unknown'}",
+                self.settings.rate_limit_anonymous,
+            )
+        count = await self.counter.hit(key, window)
+        if count > limit:
+            retry = window - int(time.time()) % window
+            error = RateLimitedError(detail={"limit": limit, "window_seconds": window})
+            body = error_payload(error.code, error.message(language_var.get()), error.detail)
+            response = JSONResponse(
+                body,
+                status_code=429,
+                headers={
+                    "Retry-After": str(retry),
+                    "X-RateLimit-Limit": str(limit),
+                    "X-RateLimit-Remaining": "0",
+                },
+            )
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)

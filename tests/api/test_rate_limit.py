@@ -1,0 +1,75 @@
+"""Rate limits, in memory and in real Redis (shared by several app instances)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from contextlib import asynccontextmanager
+
+import httpx
+
+from runtime.settings import Settings
+
+REDIS_URL = os.environ.get("CXG_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+@asynccontextmanager
+async def app_client(settings: Settings, address: str = "198.51.100.1"):
+    from runtime.app import create_app
+
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app, client=(address, 40000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://rl") as client:
+            yield client
+
+
+def limited(**overrides) -> Settings:
+    values = {"rate_limit_anonymous": 3, "rate_limit_authenticated": 5, **overrides}
+    return Settings(**values)
+
+
+def assert_429(response) -> None:
+    assert response.status_code == 429, response.text
+    body = response.json()
+    assert body["success"] is False and body["error"]["code"] == "RATE_LIMITED"
+    assert 0 < int(response.headers["retry-after"]) <= 3600
+    assert body["request_id"] == response.headers["x-request-id"]
+
+
+async def test_anonymous_limit_per_address_in_memory(database_urls):
+    async with app_client(limited()) as client:
+        for _ in range(3):
+            assert (await client.get("/api/v1/manager/idam/users")).status_code == 401
+        assert_429(await client.get("/api/v1/manager/idam/users"))
+        assert (await client.get("/health")).status_code == 200  # health is never limited
+
+
+async def test_authenticated_limit_is_per_principal(database_urls, admin_tokens):
+    headers = {"Authorization": f"Bearer {admin_tokens['access_token']}"}
+    async with app_client(limited()) as client:
+        for _ in range(5):
+            assert (await client.get("/api/v1/manager/auth/me", headers=headers)).status_code == 200
+        assert_429(await client.get("/api/v1/manager/auth/me", headers=headers))
+        # anonymous callers from the same address still have their own allowance
+        assert (await client.get("/api/v1/manager/idam/users")).status_code == 401
+
+
+async def test_redis_counts_are_shared_between_workers(database_urls):
+    import redis.asyncio as redis
+
+    address = f"198.51.100.{uuid.uuid4().int % 250 + 1}"
+    settings = limited(redis_url=REDIS_URL)
+    conn = redis.from_url(REDIS_URL)
+    await conn.flushdb()
+    try:
+        async with app_client(settings, address) as first, app_client(settings, address) as second:
+            assert (await first.get("/api/v1/manager/idam/users")).status_code == 401
+            assert (await second.get("/api/v1/manager/idam/users")).status_code == 401
+            assert (await first.get("/api/v1/manager/idam/users")).status_code == 401
+            assert_429(await second.get("/api/v1/manager/idam/users"))  # 4th across both
+        keys = [k.decode() for k in await conn.keys("cxg:rl:*")]
+        assert any(address in k for k in keys)
+    finally:
+        await conn.flushdb()
+        await conn.aclose()
