@@ -2,6 +2,10 @@
 """Every manager model, imported so the metadata is complete (migrations, app)."""
 
 from generated.manager.audt.audit_logs.model import AuditLog
+from generated.manager.bill.invoice_items.model import InvoiceItem
+from generated.manager.bill.invoices.model import Invoice
+from generated.manager.bill.plans.model import Plan
+from generated.manager.bill.transactions.model import Transaction
 from generated.manager.idam.api_keys.model import ApiKey
 from generated.manager.idam.login_logs.model import LoginLog
 from generated.manager.idam.permissions.model import Permission
@@ -10,6 +14,8 @@ from generated.manager.idam.roles.model import Role
 from generated.manager.idam.sessions.model import Session
 from generated.manager.idam.user_roles.model import UserRole
 from generated.manager.idam.users.model import User
+from generated.manager.tnnt.subscriptions.model import Subscription
+from generated.manager.tnnt.tenants.model import Tenant
 from runtime.models import ManagerBase
 
 metadata = ManagerBase.metadata
@@ -18,11 +24,17 @@ __all__ = [
     "metadata",
     "ApiKey",
     "AuditLog",
+    "Invoice",
+    "InvoiceItem",
     "LoginLog",
     "Permission",
+    "Plan",
     "Role",
     "RolePermission",
     "Session",
+    "Subscription",
+    "Tenant",
+    "Transaction",
     "User",
     "UserRole",
 ]

@@ -4,6 +4,11 @@
 from fastapi import APIRouter
 
 from generated.manager.audt.audit_logs.router import router as audt_audit_logs_router
+from generated.manager.bill.invoice_items.router import nested_router as bill_invoice_items_nested
+from generated.manager.bill.invoice_items.router import router as bill_invoice_items_router
+from generated.manager.bill.invoices.router import router as bill_invoices_router
+from generated.manager.bill.plans.router import router as bill_plans_router
+from generated.manager.bill.transactions.router import router as bill_transactions_router
 from generated.manager.idam.api_keys.router import router as idam_api_keys_router
 from generated.manager.idam.login_logs.router import router as idam_login_logs_router
 from generated.manager.idam.permissions.router import router as idam_permissions_router
@@ -16,10 +21,22 @@ from generated.manager.idam.sessions.router import router as idam_sessions_route
 from generated.manager.idam.user_roles.router import nested_router as idam_user_roles_nested
 from generated.manager.idam.user_roles.router import router as idam_user_roles_router
 from generated.manager.idam.users.router import router as idam_users_router
+from generated.manager.tnnt.subscriptions.router import router as tnnt_subscriptions_router
+from generated.manager.tnnt.tenants.router import router as tnnt_tenants_router
 
 router = APIRouter()
 router.include_router(
     audt_audit_logs_router, prefix="/audt/audit-logs", tags=["관리자 > 감사 > 감사 로그"]
+)
+router.include_router(
+    bill_invoice_items_router, prefix="/bill/invoice-items", tags=["관리자 > 청구 > 청구서 항목"]
+)
+router.include_router(
+    bill_invoices_router, prefix="/bill/invoices", tags=["관리자 > 청구 > 청구서"]
+)
+router.include_router(bill_plans_router, prefix="/bill/plans", tags=["관리자 > 청구 > 요금제"])
+router.include_router(
+    bill_transactions_router, prefix="/bill/transactions", tags=["관리자 > 청구 > 거래"]
 )
 router.include_router(
     idam_api_keys_router, prefix="/idam/api-keys", tags=["관리자 > 사용자권한 > API 키"]
@@ -46,6 +63,13 @@ router.include_router(
     idam_users_router, prefix="/idam/users", tags=["관리자 > 사용자권한 > 사용자"]
 )
 router.include_router(
+    tnnt_subscriptions_router, prefix="/tnnt/subscriptions", tags=["관리자 > 테넌트관리 > 구독"]
+)
+router.include_router(tnnt_tenants_router, prefix="/tenants", tags=["관리자 > 테넌트관리 > 테넌트"])
+router.include_router(
+    bill_invoice_items_nested, prefix="/bill/invoices", tags=["관리자 > 청구 > 청구서 항목"]
+)
+router.include_router(
     idam_role_permissions_nested, prefix="/idam/roles", tags=["관리자 > 사용자권한 > 역할 권한"]
 )
 router.include_router(
@@ -54,6 +78,10 @@ router.include_router(
 
 TAGS = [
     {"name": "관리자 > 감사 > 감사 로그", "description": "Audit log (audt.audit_logs)"},
+    {"name": "관리자 > 청구 > 청구서 항목", "description": "Invoice item (bill.invoice_items)"},
+    {"name": "관리자 > 청구 > 청구서", "description": "Invoice (bill.invoices)"},
+    {"name": "관리자 > 청구 > 요금제", "description": "Plan (bill.plans)"},
+    {"name": "관리자 > 청구 > 거래", "description": "Transaction (bill.transactions)"},
     {"name": "관리자 > 사용자권한 > API 키", "description": "API key (idam.api_keys)"},
     {"name": "관리자 > 사용자권한 > 로그인 이력", "description": "Login log (idam.login_logs)"},
     {"name": "관리자 > 사용자권한 > 권한", "description": "Permission (idam.permissions)"},
@@ -65,4 +93,6 @@ TAGS = [
     {"name": "관리자 > 사용자권한 > 세션", "description": "Session (idam.sessions)"},
     {"name": "관리자 > 사용자권한 > 사용자 역할", "description": "User role (idam.user_roles)"},
     {"name": "관리자 > 사용자권한 > 사용자", "description": "User (idam.users)"},
+    {"name": "관리자 > 테넌트관리 > 구독", "description": "Subscription (tnnt.subscriptions)"},
+    {"name": "관리자 > 테넌트관리 > 테넌트", "description": "Tenant (tnnt.tenants)"},
 ]

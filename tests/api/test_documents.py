@@ -116,3 +116,43 @@ async def test_user_created_with_roles(client, auth):
     assert sorted(r["role_id"] for r in user["roles"]) == sorted(r["id"] for r in roles)
     listed = await client.get(f"{USERS}/{user['id']}/roles", headers=auth)
     assert len(listed.json()["data"]) == 2
+
+
+async def test_tenants_path_override_and_invoice_with_items(client, auth):
+    tenant = await client.post(
+        "/api/v1/manager/tenants",
+        headers=auth,
+        json={"code": "acme" + uuid.uuid4().hex[:6], "name": "ACME", "business_no": "123-45-67890"},
+    )
+    assert tenant.status_code == 201, tenant.text
+    tenant_id = tenant.json()["data"]["id"]
+    body = {
+        "invoice_no": "INV-" + uuid.uuid4().hex[:8],
+        "target_tenant_id": tenant_id,
+        "invoice_date": "2026-11-01",
+        "due_date": "2026-11-30",
+        "total_amount": "33000",
+        "items": [
+            {
+                "line_no": 1,
+                "description": "Standard plan",
+                "unit_price": "30000",
+                "amount": "30000",
+            },
+            {"line_no": 2, "description": "VAT", "unit_price": "3000", "amount": "3000"},
+        ],
+    }
+    invoice = await client.post("/api/v1/manager/bill/invoices", json=body, headers=auth)
+    assert invoice.status_code == 201, invoice.text
+    data = invoice.json()["data"]
+    assert data["currency"] == "KRW" and data["status"] == "PENDING"
+    assert data["target_tenant_name"] == "ACME"
+    assert [(i["line_no"], i["amount"]) for i in data["items"]] == [(1, "30000.00"), (2, "3000.00")]
+    items = await client.get(f"/api/v1/manager/bill/invoices/{data['id']}/items", headers=auth)
+    assert [i["description"] for i in items.json()["data"]] == ["Standard plan", "VAT"]
+    same_line = await client.post(
+        f"/api/v1/manager/bill/invoices/{data['id']}/items",
+        headers=auth,
+        json={"line_no": 2, "description": "dup", "unit_price": "1", "amount": "1"},
+    )
+    assert same_line.status_code == 409

@@ -80,8 +80,13 @@ async def create_row(client, auth, entity: Entity) -> tuple[dict, dict]:
         if field.kind is FieldType.ref:
             parent = ENTITIES[(entity.scope.name, field.ref_entity)]
             body[field.name] = (await create_row(client, auth, parent))[1]["id"]
-        else:
+        elif field.create_required:
             body[field.name] = sample(field, tag)
+        else:  # optional: filled when a generic value fits, so responses show it round-trip
+            try:
+                body[field.name] = sample(field, tag)
+            except AssertionError:
+                continue
     response = await client.post(url(entity), json=body, headers=auth)
     assert response.status_code == 201, f"{entity.key}: {response.text}"
     return body, response.json()["data"]
@@ -104,7 +109,10 @@ def changed(field: Field, value: object) -> object:
     if kind is FieldType.enum:
         return field.enum_values[-1]
     if kind in (FieldType.string, FieldType.text):
-        return sample(field, uuid.uuid4().hex[:10])
+        try:
+            return sample(field, uuid.uuid4().hex[:10])
+        except AssertionError:  # no generic value fits its pattern
+            return None
     return None
 
 
@@ -112,6 +120,8 @@ def changed(field: Field, value: object) -> object:
 async def test_crud(client, auth, entity: Entity):
     body, row = await create_row(client, auth, entity)
     for field in entity.create_fields:
+        if field.name not in body:
+            continue
         if field.in_response:
             assert same(field, body[field.name], row[field.name]), field.name
         else:
