@@ -14,6 +14,7 @@ from fastapi import Request, status
 from pydantic import BaseModel, EmailStr, Field
 from sqlalchemy import insert, select, update
 
+from runtime import audit
 from runtime.audit import client_ip
 from runtime.authz import load_permissions
 from runtime.deps import CurrentManagerUser, ManagerDb
@@ -152,6 +153,22 @@ async def _refuse(
     await _log_login(db, request, username=username, user_id=user_id, success=False, reason=reason)
     await request.state.uow.commit()
     raise UnauthorizedError(message, detail=detail)
+
+
+async def _audit(
+    db, request: Request, actor, action: str, entity: str, entity_id, status_code: int = 200
+) -> None:
+    """Auth events go to the same audit trail as every other change."""
+    await audit.record(
+        db,
+        _tables(request).audit_logs,
+        actor=actor,
+        action=action,
+        entity=entity,
+        entity_id=entity_id,
+        request=request,
+        status_code=status_code,
+    )
 
 
 async def _count_failure(db, request: Request, user) -> None:
@@ -357,6 +374,7 @@ async def change_password(
         )
         .values(status="REVOKED", revoked_at=datetime.now(UTC))
     )
+    await _audit(db, request, actor, "PASSWORD_CHANGE", "idam.users", actor.user_id)
     return ok(Message(message="비밀번호가 변경되었습니다."))
 
 
@@ -377,6 +395,7 @@ async def logout(request: Request, actor: CurrentManagerUser, db: ManagerDb):
         reason=None,
         attempt="LOGOUT",
     )
+    await _audit(db, request, actor, "LOGOUT", "idam.sessions", actor.session_id)
     return ok(Message(message="로그아웃되었습니다."))
 
 

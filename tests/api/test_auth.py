@@ -43,6 +43,10 @@ async def query_manager(database_urls, table: str, where=None):
         await engine.dispose()
 
 
+def tokens_session(tokens: dict) -> str:
+    return jwt.decode(tokens["access_token"], options={"verify_signature": False})["sid"]
+
+
 def assert_401(response) -> None:
     assert response.status_code == 401, response.text
     assert_envelope(response.json(), success=False)
@@ -158,6 +162,12 @@ async def test_logout_revokes_access_and_refresh_tokens(client, auth):
     assert_401(
         await client.post(f"{AUTH}/refresh", json={"refresh_token": tokens["refresh_token"]})
     )
+    audit = await client.get(
+        "/api/v1/manager/audt/audit-logs",
+        headers=auth,
+        params={"entity_id": tokens_session(tokens), "action": "LOGOUT"},
+    )
+    assert [r["username"] for r in audit.json()["data"]["items"]] == [user["username"]]
     # only that session ends
     assert (await client.get(USERS, headers=bearer(other["access_token"]))).status_code == 200
 
