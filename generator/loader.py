@@ -502,6 +502,8 @@ def _build_field(p: Parsed, name: str, fs: FieldSpec, index, diags) -> Field | N
         pattern=fs.pattern,
         min_length=fs.min_length,
         max_length=fs.max_length,
+        minimum=fs.min,
+        maximum=fs.max,
         range_filter=fs.filter
         and kind
         in (

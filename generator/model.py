@@ -95,6 +95,8 @@ class Field(Frozen):
     pattern: str | None = None  # the value's regular expression, if any (text fields)
     min_length: int | None = None
     max_length: int | None = None
+    minimum: float | None = None
+    maximum: float | None = None
 
     @property
     def create_annotation(self) -> str:

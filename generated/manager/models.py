@@ -2,10 +2,22 @@
 """Every manager model, imported so the metadata is complete (migrations, app)."""
 
 from generated.manager.audt.audit_logs.model import AuditLog
+from generated.manager.audt.compliances.model import Compliance
+from generated.manager.audt.policies.model import AuditPolicy
+from generated.manager.auto.executions.model import WorkflowExecution
+from generated.manager.auto.tasks.model import AutomationTask
+from generated.manager.auto.workflows.model import AutomationWorkflow
 from generated.manager.bill.invoice_items.model import InvoiceItem
 from generated.manager.bill.invoices.model import Invoice
 from generated.manager.bill.plans.model import Plan
 from generated.manager.bill.transactions.model import Transaction
+from generated.manager.bkup.executions.model import BackupExecution
+from generated.manager.bkup.recovery_plans.model import RecoveryPlan
+from generated.manager.bkup.schedules.model import BackupSchedule
+from generated.manager.cnfg.configurations.model import Configuration
+from generated.manager.cnfg.feature_flags.model import FeatureFlag
+from generated.manager.cnfg.service_quotas.model import ServiceQuota
+from generated.manager.cnfg.tenant_features.model import TenantFeature
 from generated.manager.idam.api_keys.model import ApiKey
 from generated.manager.idam.login_logs.model import LoginLog
 from generated.manager.idam.permissions.model import Permission
@@ -14,6 +26,22 @@ from generated.manager.idam.roles.model import Role
 from generated.manager.idam.sessions.model import Session
 from generated.manager.idam.user_roles.model import UserRole
 from generated.manager.idam.users.model import User
+from generated.manager.ifra.resource_usages.model import ResourceUsage
+from generated.manager.ifra.resources.model import Resource
+from generated.manager.intg.apis.model import ExternalApi
+from generated.manager.intg.rate_limits.model import RateLimit
+from generated.manager.intg.webhooks.model import Webhook
+from generated.manager.mntr.health_checks.model import HealthCheck
+from generated.manager.mntr.incidents.model import Incident
+from generated.manager.mntr.system_metrics.model import SystemMetric
+from generated.manager.noti.campaigns.model import Campaign
+from generated.manager.noti.notifications.model import Notification
+from generated.manager.noti.templates.model import NotificationTemplate
+from generated.manager.stat.tenant_stats.model import TenantStat
+from generated.manager.stat.usage_stats.model import UsageStat
+from generated.manager.supt.feedbacks.model import Feedback
+from generated.manager.supt.ticket_comments.model import TicketComment
+from generated.manager.supt.tickets.model import Ticket
 from generated.manager.tnnt.subscriptions.model import Subscription
 from generated.manager.tnnt.tenants.model import Tenant
 from runtime.models import ManagerBase
@@ -24,17 +52,45 @@ __all__ = [
     "metadata",
     "ApiKey",
     "AuditLog",
+    "AuditPolicy",
+    "AutomationTask",
+    "AutomationWorkflow",
+    "BackupExecution",
+    "BackupSchedule",
+    "Campaign",
+    "Compliance",
+    "Configuration",
+    "ExternalApi",
+    "FeatureFlag",
+    "Feedback",
+    "HealthCheck",
+    "Incident",
     "Invoice",
     "InvoiceItem",
     "LoginLog",
+    "Notification",
+    "NotificationTemplate",
     "Permission",
     "Plan",
+    "RateLimit",
+    "RecoveryPlan",
+    "Resource",
+    "ResourceUsage",
     "Role",
     "RolePermission",
+    "ServiceQuota",
     "Session",
     "Subscription",
+    "SystemMetric",
     "Tenant",
+    "TenantFeature",
+    "TenantStat",
+    "Ticket",
+    "TicketComment",
     "Transaction",
+    "UsageStat",
     "User",
     "UserRole",
+    "Webhook",
+    "WorkflowExecution",
 ]

@@ -4,11 +4,24 @@
 from fastapi import APIRouter
 
 from generated.manager.audt.audit_logs.router import router as audt_audit_logs_router
+from generated.manager.audt.compliances.router import router as audt_compliances_router
+from generated.manager.audt.policies.router import router as audt_policies_router
+from generated.manager.auto.executions.router import router as auto_executions_router
+from generated.manager.auto.tasks.router import nested_router as auto_tasks_nested
+from generated.manager.auto.tasks.router import router as auto_tasks_router
+from generated.manager.auto.workflows.router import router as auto_workflows_router
 from generated.manager.bill.invoice_items.router import nested_router as bill_invoice_items_nested
 from generated.manager.bill.invoice_items.router import router as bill_invoice_items_router
 from generated.manager.bill.invoices.router import router as bill_invoices_router
 from generated.manager.bill.plans.router import router as bill_plans_router
 from generated.manager.bill.transactions.router import router as bill_transactions_router
+from generated.manager.bkup.executions.router import router as bkup_executions_router
+from generated.manager.bkup.recovery_plans.router import router as bkup_recovery_plans_router
+from generated.manager.bkup.schedules.router import router as bkup_schedules_router
+from generated.manager.cnfg.configurations.router import router as cnfg_configurations_router
+from generated.manager.cnfg.feature_flags.router import router as cnfg_feature_flags_router
+from generated.manager.cnfg.service_quotas.router import router as cnfg_service_quotas_router
+from generated.manager.cnfg.tenant_features.router import router as cnfg_tenant_features_router
 from generated.manager.idam.api_keys.router import router as idam_api_keys_router
 from generated.manager.idam.login_logs.router import router as idam_login_logs_router
 from generated.manager.idam.permissions.router import router as idam_permissions_router
@@ -21,12 +34,44 @@ from generated.manager.idam.sessions.router import router as idam_sessions_route
 from generated.manager.idam.user_roles.router import nested_router as idam_user_roles_nested
 from generated.manager.idam.user_roles.router import router as idam_user_roles_router
 from generated.manager.idam.users.router import router as idam_users_router
+from generated.manager.ifra.resource_usages.router import router as ifra_resource_usages_router
+from generated.manager.ifra.resources.router import router as ifra_resources_router
+from generated.manager.intg.apis.router import router as intg_apis_router
+from generated.manager.intg.rate_limits.router import router as intg_rate_limits_router
+from generated.manager.intg.webhooks.router import router as intg_webhooks_router
+from generated.manager.mntr.health_checks.router import router as mntr_health_checks_router
+from generated.manager.mntr.incidents.router import router as mntr_incidents_router
+from generated.manager.mntr.system_metrics.router import router as mntr_system_metrics_router
+from generated.manager.noti.campaigns.router import router as noti_campaigns_router
+from generated.manager.noti.notifications.router import router as noti_notifications_router
+from generated.manager.noti.templates.router import router as noti_templates_router
+from generated.manager.stat.tenant_stats.router import router as stat_tenant_stats_router
+from generated.manager.stat.usage_stats.router import router as stat_usage_stats_router
+from generated.manager.supt.feedbacks.router import router as supt_feedbacks_router
+from generated.manager.supt.ticket_comments.router import (
+    nested_router as supt_ticket_comments_nested,
+)
+from generated.manager.supt.ticket_comments.router import router as supt_ticket_comments_router
+from generated.manager.supt.tickets.router import router as supt_tickets_router
 from generated.manager.tnnt.subscriptions.router import router as tnnt_subscriptions_router
 from generated.manager.tnnt.tenants.router import router as tnnt_tenants_router
 
 router = APIRouter()
 router.include_router(
     audt_audit_logs_router, prefix="/audt/audit-logs", tags=["관리자 > 감사 > 감사 로그"]
+)
+router.include_router(
+    audt_compliances_router, prefix="/audt/compliances", tags=["관리자 > 감사 > 컴플라이언스"]
+)
+router.include_router(
+    audt_policies_router, prefix="/audt/policies", tags=["관리자 > 감사 > 감사 정책"]
+)
+router.include_router(
+    auto_executions_router, prefix="/auto/executions", tags=["관리자 > 자동화 > 실행 내역"]
+)
+router.include_router(auto_tasks_router, prefix="/auto/tasks", tags=["관리자 > 자동화 > 작업"])
+router.include_router(
+    auto_workflows_router, prefix="/auto/workflows", tags=["관리자 > 자동화 > 워크플로우"]
 )
 router.include_router(
     bill_invoice_items_router, prefix="/bill/invoice-items", tags=["관리자 > 청구 > 청구서 항목"]
@@ -37,6 +82,31 @@ router.include_router(
 router.include_router(bill_plans_router, prefix="/bill/plans", tags=["관리자 > 청구 > 요금제"])
 router.include_router(
     bill_transactions_router, prefix="/bill/transactions", tags=["관리자 > 청구 > 거래"]
+)
+router.include_router(
+    bkup_executions_router, prefix="/bkup/executions", tags=["관리자 > 백업 > 백업 실행"]
+)
+router.include_router(
+    bkup_recovery_plans_router, prefix="/bkup/recovery-plans", tags=["관리자 > 백업 > 복구 계획"]
+)
+router.include_router(
+    bkup_schedules_router, prefix="/bkup/schedules", tags=["관리자 > 백업 > 백업 스케줄"]
+)
+router.include_router(
+    cnfg_configurations_router, prefix="/cnfg/configurations", tags=["관리자 > 설정 > 시스템 설정"]
+)
+router.include_router(
+    cnfg_feature_flags_router, prefix="/cnfg/feature-flags", tags=["관리자 > 설정 > 기능 플래그"]
+)
+router.include_router(
+    cnfg_service_quotas_router,
+    prefix="/cnfg/service-quotas",
+    tags=["관리자 > 설정 > 서비스 할당량"],
+)
+router.include_router(
+    cnfg_tenant_features_router,
+    prefix="/cnfg/tenant-features",
+    tags=["관리자 > 설정 > 테넌트별 기능"],
 )
 router.include_router(
     idam_api_keys_router, prefix="/idam/api-keys", tags=["관리자 > 사용자권한 > API 키"]
@@ -63,9 +133,60 @@ router.include_router(
     idam_users_router, prefix="/idam/users", tags=["관리자 > 사용자권한 > 사용자"]
 )
 router.include_router(
+    ifra_resource_usages_router,
+    prefix="/ifra/resource-usages",
+    tags=["관리자 > 인프라 > 리소스 사용량"],
+)
+router.include_router(
+    ifra_resources_router, prefix="/ifra/resources", tags=["관리자 > 인프라 > 리소스"]
+)
+router.include_router(intg_apis_router, prefix="/intg/apis", tags=["관리자 > 연동 > 외부 API"])
+router.include_router(
+    intg_rate_limits_router, prefix="/intg/rate-limits", tags=["관리자 > 연동 > API 제한"]
+)
+router.include_router(intg_webhooks_router, prefix="/intg/webhooks", tags=["관리자 > 연동 > 웹훅"])
+router.include_router(
+    mntr_health_checks_router, prefix="/mntr/health-checks", tags=["관리자 > 모니터링 > 헬스 체크"]
+)
+router.include_router(
+    mntr_incidents_router, prefix="/mntr/incidents", tags=["관리자 > 모니터링 > 인시던트"]
+)
+router.include_router(
+    mntr_system_metrics_router,
+    prefix="/mntr/system-metrics",
+    tags=["관리자 > 모니터링 > 시스템 메트릭"],
+)
+router.include_router(
+    noti_campaigns_router, prefix="/noti/campaigns", tags=["관리자 > 알림 > 알림 캠페인"]
+)
+router.include_router(
+    noti_notifications_router, prefix="/noti/notifications", tags=["관리자 > 알림 > 알림"]
+)
+router.include_router(
+    noti_templates_router, prefix="/noti/templates", tags=["관리자 > 알림 > 알림 템플릿"]
+)
+router.include_router(
+    stat_tenant_stats_router, prefix="/stat/tenant-stats", tags=["관리자 > 통계 > 테넌트 통계"]
+)
+router.include_router(
+    stat_usage_stats_router, prefix="/stat/usage-stats", tags=["관리자 > 통계 > 사용 통계"]
+)
+router.include_router(
+    supt_feedbacks_router, prefix="/supt/feedbacks", tags=["관리자 > 고객지원 > 피드백"]
+)
+router.include_router(
+    supt_ticket_comments_router,
+    prefix="/supt/ticket-comments",
+    tags=["관리자 > 고객지원 > 티켓 댓글"],
+)
+router.include_router(
+    supt_tickets_router, prefix="/supt/tickets", tags=["관리자 > 고객지원 > 지원 티켓"]
+)
+router.include_router(
     tnnt_subscriptions_router, prefix="/tnnt/subscriptions", tags=["관리자 > 테넌트관리 > 구독"]
 )
 router.include_router(tnnt_tenants_router, prefix="/tenants", tags=["관리자 > 테넌트관리 > 테넌트"])
+router.include_router(auto_tasks_nested, prefix="/auto/workflows", tags=["관리자 > 자동화 > 작업"])
 router.include_router(
     bill_invoice_items_nested, prefix="/bill/invoices", tags=["관리자 > 청구 > 청구서 항목"]
 )
@@ -75,13 +196,31 @@ router.include_router(
 router.include_router(
     idam_user_roles_nested, prefix="/idam/users", tags=["관리자 > 사용자권한 > 사용자 역할"]
 )
+router.include_router(
+    supt_ticket_comments_nested, prefix="/supt/tickets", tags=["관리자 > 고객지원 > 티켓 댓글"]
+)
 
 TAGS = [
     {"name": "관리자 > 감사 > 감사 로그", "description": "Audit log (audt.audit_logs)"},
+    {"name": "관리자 > 감사 > 컴플라이언스", "description": "Compliance (audt.compliances)"},
+    {"name": "관리자 > 감사 > 감사 정책", "description": "Audit policy (audt.policies)"},
+    {"name": "관리자 > 자동화 > 실행 내역", "description": "Execution (auto.executions)"},
+    {"name": "관리자 > 자동화 > 작업", "description": "Task (auto.tasks)"},
+    {"name": "관리자 > 자동화 > 워크플로우", "description": "Workflow (auto.workflows)"},
     {"name": "관리자 > 청구 > 청구서 항목", "description": "Invoice item (bill.invoice_items)"},
     {"name": "관리자 > 청구 > 청구서", "description": "Invoice (bill.invoices)"},
     {"name": "관리자 > 청구 > 요금제", "description": "Plan (bill.plans)"},
     {"name": "관리자 > 청구 > 거래", "description": "Transaction (bill.transactions)"},
+    {"name": "관리자 > 백업 > 백업 실행", "description": "Backup execution (bkup.executions)"},
+    {"name": "관리자 > 백업 > 복구 계획", "description": "Recovery plan (bkup.recovery_plans)"},
+    {"name": "관리자 > 백업 > 백업 스케줄", "description": "Backup schedule (bkup.schedules)"},
+    {"name": "관리자 > 설정 > 시스템 설정", "description": "Configuration (cnfg.configurations)"},
+    {"name": "관리자 > 설정 > 기능 플래그", "description": "Feature flag (cnfg.feature_flags)"},
+    {"name": "관리자 > 설정 > 서비스 할당량", "description": "Service quota (cnfg.service_quotas)"},
+    {
+        "name": "관리자 > 설정 > 테넌트별 기능",
+        "description": "Tenant feature (cnfg.tenant_features)",
+    },
     {"name": "관리자 > 사용자권한 > API 키", "description": "API key (idam.api_keys)"},
     {"name": "관리자 > 사용자권한 > 로그인 이력", "description": "Login log (idam.login_logs)"},
     {"name": "관리자 > 사용자권한 > 권한", "description": "Permission (idam.permissions)"},
@@ -93,6 +232,34 @@ TAGS = [
     {"name": "관리자 > 사용자권한 > 세션", "description": "Session (idam.sessions)"},
     {"name": "관리자 > 사용자권한 > 사용자 역할", "description": "User role (idam.user_roles)"},
     {"name": "관리자 > 사용자권한 > 사용자", "description": "User (idam.users)"},
+    {
+        "name": "관리자 > 인프라 > 리소스 사용량",
+        "description": "Resource usage (ifra.resource_usages)",
+    },
+    {"name": "관리자 > 인프라 > 리소스", "description": "Resource (ifra.resources)"},
+    {"name": "관리자 > 연동 > 외부 API", "description": "External API (intg.apis)"},
+    {"name": "관리자 > 연동 > API 제한", "description": "Rate limit (intg.rate_limits)"},
+    {"name": "관리자 > 연동 > 웹훅", "description": "Webhook (intg.webhooks)"},
+    {"name": "관리자 > 모니터링 > 헬스 체크", "description": "Health check (mntr.health_checks)"},
+    {"name": "관리자 > 모니터링 > 인시던트", "description": "Incident (mntr.incidents)"},
+    {
+        "name": "관리자 > 모니터링 > 시스템 메트릭",
+        "description": "System metric (mntr.system_metrics)",
+    },
+    {"name": "관리자 > 알림 > 알림 캠페인", "description": "Campaign (noti.campaigns)"},
+    {"name": "관리자 > 알림 > 알림", "description": "Notification (noti.notifications)"},
+    {
+        "name": "관리자 > 알림 > 알림 템플릿",
+        "description": "Notification template (noti.templates)",
+    },
+    {"name": "관리자 > 통계 > 테넌트 통계", "description": "Tenant statistic (stat.tenant_stats)"},
+    {"name": "관리자 > 통계 > 사용 통계", "description": "Usage statistic (stat.usage_stats)"},
+    {"name": "관리자 > 고객지원 > 피드백", "description": "Feedback (supt.feedbacks)"},
+    {
+        "name": "관리자 > 고객지원 > 티켓 댓글",
+        "description": "Ticket comment (supt.ticket_comments)",
+    },
+    {"name": "관리자 > 고객지원 > 지원 티켓", "description": "Ticket (supt.tickets)"},
     {"name": "관리자 > 테넌트관리 > 구독", "description": "Subscription (tnnt.subscriptions)"},
     {"name": "관리자 > 테넌트관리 > 테넌트", "description": "Tenant (tnnt.tenants)"},
 ]

@@ -35,10 +35,20 @@ async def test_catalog_is_seeded_from_the_specs(client, auth):
         "audt.audit_logs:read",
     } <= codes
     assert "audt.audit_logs:create" not in codes  # audit logs are read-only
-    listed = await client.get(
-        PERMISSIONS, params={"is_system": True, "page_size": 100}, headers=auth
-    )
-    assert codes <= {p["code"] for p in listed.json()["data"]["items"]}
+    seeded, page = set(), 1
+    while True:
+        listed = (
+            await client.get(
+                PERMISSIONS,
+                headers=auth,
+                params={"is_system": True, "page_size": 100, "page": page},
+            )
+        ).json()["data"]
+        seeded |= {p["code"] for p in listed["items"]}
+        if page >= listed["total_pages"]:
+            break
+        page += 1
+    assert codes <= seeded
 
 
 async def test_roles_grant_permissions_and_changes_apply_at_once(client, auth):
