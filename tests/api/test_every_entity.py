@@ -220,3 +220,16 @@ async def test_read_only_resources(client, auth, entity: Entity):
 
 def test_matrix_covers_every_manager_entity():
     assert {e.key for e in MANAGER} >= {"idam.users", "idam.roles", "audt.audit_logs"}
+
+
+async def test_openapi_lists_every_resource_under_its_korean_tag(client):
+    spec = (await client.get("/openapi.json")).json()
+    for entity in PROJECT.entities:
+        if entity.scope.name != "manager":
+            continue
+        path = url(entity)
+        assert path in spec["paths"], path
+        operations = spec["paths"][path]
+        for operation in operations.values():
+            assert operation["tags"] == [entity.tag], path
+        assert entity.tag.count(" > ") == 2 and entity.tag.startswith("관리자 > ")
