@@ -1,0 +1,91 @@
+"""The tenant scope's generated path: tenant_id comes from the token only, and a tenant sees
+nothing of another's rows (the application half of isolation; RLS is still to come).
+
+Tenant sign-in does not exist yet, so these tests mint tenant tokens with the runtime's own
+signer, exactly as a sign-in will.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from runtime.security import ACCESS, create_token
+
+CUSTOMERS = "/api/v1/tenants/crm/customers"
+ORDERS = "/api/v1/tenants/srm/sales-orders"
+
+
+def tenant_headers(tenant_id: uuid.UUID) -> dict[str, str]:
+    token = create_token(
+        subject=uuid.uuid4(),
+        token_type=ACCESS,
+        session_id=uuid.uuid4(),
+        system="tenant",
+        extra={"tid": str(tenant_id), "name": "clerk"},
+    )
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def test_rows_belong_to_the_callers_tenant(client):
+    a, b = uuid.uuid4(), uuid.uuid4()
+    code = "C" + uuid.uuid4().hex[:8]
+    created = await client.post(
+        CUSTOMERS,
+        headers=tenant_headers(a),
+        json={"code": code, "name": "Acme", "tenant_id": str(b)},
+    )  # a body tenant_id is ignored
+    assert created.status_code == 201, created.text
+    row = created.json()["data"]
+    assert row["tenant_id"] == str(a)
+
+    mine = await client.get(CUSTOMERS, params={"search": code}, headers=tenant_headers(a))
+    assert [c["id"] for c in mine.json()["data"]["items"]] == [row["id"]]
+    theirs = await client.get(CUSTOMERS, params={"search": code}, headers=tenant_headers(b))
+    assert theirs.json()["data"]["total"] == 0
+    assert (
+        await client.get(f"{CUSTOMERS}/{row['id']}", headers=tenant_headers(b))
+    ).status_code == 404
+    assert (
+        await client.patch(
+            f"{CUSTOMERS}/{row['id']}", json={"name": "Stolen"}, headers=tenant_headers(b)
+        )
+    ).status_code == 404
+    assert (
+        await client.delete(f"{CUSTOMERS}/{row['id']}", headers=tenant_headers(b))
+    ).status_code == 404
+    # the same code is free in another tenant: codes are unique per tenant
+    other = await client.post(
+        CUSTOMERS, headers=tenant_headers(b), json={"code": code, "name": "Other Acme"}
+    )
+    assert other.status_code == 201
+    again = await client.post(
+        CUSTOMERS, headers=tenant_headers(a), json={"code": code, "name": "Dup"}
+    )
+    assert again.status_code == 409
+
+
+async def test_references_to_another_tenants_rows_are_refused(client):
+    a, b = uuid.uuid4(), uuid.uuid4()
+    customer = (
+        await client.post(
+            CUSTOMERS,
+            headers=tenant_headers(a),
+            json={"code": "C" + uuid.uuid4().hex[:8], "name": "Mine"},
+        )
+    ).json()["data"]
+    order = {
+        "order_no": "SO-" + uuid.uuid4().hex[:6],
+        "customer_id": customer["id"],
+        "order_date": "2026-11-24",
+    }
+    refused = await client.post(ORDERS, json=order, headers=tenant_headers(b))
+    assert refused.status_code == 422
+    assert refused.json()["error"]["detail"][0]["field"] == "customer_id"
+    accepted = await client.post(ORDERS, json=order, headers=tenant_headers(a))
+    assert accepted.status_code == 201, accepted.text
+    assert accepted.json()["data"]["customer_name"] == "Mine"
+
+
+async def test_manager_tokens_are_refused_on_tenant_endpoints(client, auth):
+    response = await client.get(CUSTOMERS, headers=auth)
+    assert response.status_code == 401
