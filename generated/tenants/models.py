@@ -3,50 +3,124 @@
 
 from generated.tenants.adm.code_groups.model import CodeGroup
 from generated.tenants.adm.codes.model import Code
+from generated.tenants.adm.notices.model import Notice
 from generated.tenants.adm.roles.model import Role
 from generated.tenants.adm.settings.model import Setting
 from generated.tenants.adm.user_roles.model import UserRole
 from generated.tenants.adm.users.model import User
+from generated.tenants.asm.service_requests.model import ServiceRequest
+from generated.tenants.asm.warranties.model import Warranty
 from generated.tenants.audt.audit_logs.model import AuditLog
 from generated.tenants.crm.activities.model import Activity
 from generated.tenants.crm.contacts.model import Contact
 from generated.tenants.crm.customers.model import Customer
+from generated.tenants.crm.leads.model import Lead
 from generated.tenants.crm.opportunities.model import Opportunity
+from generated.tenants.fam.depreciations.model import Depreciation
+from generated.tenants.fam.fixed_assets.model import FixedAsset
+from generated.tenants.fim.accounts.model import Account
+from generated.tenants.fim.budgets.model import Budget
+from generated.tenants.fim.invoices.model import FinanceInvoice
+from generated.tenants.fim.journal_entries.model import JournalEntry
+from generated.tenants.fim.journal_lines.model import JournalLine
+from generated.tenants.fim.payments.model import Payment
+from generated.tenants.hrm.attendances.model import Attendance
+from generated.tenants.hrm.departments.model import Department
+from generated.tenants.hrm.employees.model import Employee
+from generated.tenants.hrm.leave_requests.model import LeaveRequest
+from generated.tenants.hrm.payrolls.model import Payroll
+from generated.tenants.hrm.positions.model import Position
 from generated.tenants.ivm.adjustments.model import Adjustment
 from generated.tenants.ivm.products.model import Product
 from generated.tenants.ivm.stock_levels.model import StockLevel
 from generated.tenants.ivm.stock_movements.model import StockMovement
+from generated.tenants.ivm.units.model import Unit
 from generated.tenants.ivm.warehouses.model import Warehouse
+from generated.tenants.lwm.approvals.model import Approval
+from generated.tenants.lwm.steps.model import Step
+from generated.tenants.lwm.tasks.model import Task
+from generated.tenants.lwm.workflows.model import Workflow
+from generated.tenants.pim.brands.model import Brand
+from generated.tenants.pim.categories.model import Category
+from generated.tenants.pim.price_lists.model import PriceList
+from generated.tenants.pim.products.model import CatalogProduct
+from generated.tenants.pim.variants.model import Variant
+from generated.tenants.psm.purchase_order_items.model import PurchaseOrderItem
+from generated.tenants.psm.purchase_orders.model import PurchaseOrder
+from generated.tenants.psm.receipts.model import Receipt
+from generated.tenants.psm.requisitions.model import Requisition
+from generated.tenants.psm.vendors.model import Vendor
 from generated.tenants.srm.quote_items.model import QuoteItem
 from generated.tenants.srm.quotes.model import Quote
 from generated.tenants.srm.sales_activities.model import SalesActivity
 from generated.tenants.srm.sales_order_items.model import SalesOrderItem
 from generated.tenants.srm.sales_orders.model import SalesOrder
+from generated.tenants.wms.inbounds.model import Inbound
+from generated.tenants.wms.locations.model import Location
+from generated.tenants.wms.outbounds.model import Outbound
+from generated.tenants.wms.pickings.model import Picking
 from runtime.models import TenantBase
 
 metadata = TenantBase.metadata
 
 __all__ = [
     "metadata",
+    "Account",
     "Activity",
     "Adjustment",
+    "Approval",
+    "Attendance",
     "AuditLog",
+    "Brand",
+    "Budget",
+    "CatalogProduct",
+    "Category",
     "Code",
     "CodeGroup",
     "Contact",
     "Customer",
+    "Department",
+    "Depreciation",
+    "Employee",
+    "FinanceInvoice",
+    "FixedAsset",
+    "Inbound",
+    "JournalEntry",
+    "JournalLine",
+    "Lead",
+    "LeaveRequest",
+    "Location",
+    "Notice",
     "Opportunity",
+    "Outbound",
+    "Payment",
+    "Payroll",
+    "Picking",
+    "Position",
+    "PriceList",
     "Product",
+    "PurchaseOrder",
+    "PurchaseOrderItem",
     "Quote",
     "QuoteItem",
+    "Receipt",
+    "Requisition",
     "Role",
     "SalesActivity",
     "SalesOrder",
     "SalesOrderItem",
+    "ServiceRequest",
     "Setting",
+    "Step",
     "StockLevel",
     "StockMovement",
+    "Task",
+    "Unit",
     "User",
     "UserRole",
+    "Variant",
+    "Vendor",
     "Warehouse",
+    "Warranty",
+    "Workflow",
 ]

@@ -6,22 +6,64 @@ from fastapi import APIRouter
 from generated.tenants.adm.code_groups.router import router as adm_code_groups_router
 from generated.tenants.adm.codes.router import nested_router as adm_codes_nested
 from generated.tenants.adm.codes.router import router as adm_codes_router
+from generated.tenants.adm.notices.router import router as adm_notices_router
 from generated.tenants.adm.roles.router import router as adm_roles_router
 from generated.tenants.adm.settings.router import router as adm_settings_router
 from generated.tenants.adm.user_roles.router import nested_router as adm_user_roles_nested
 from generated.tenants.adm.user_roles.router import router as adm_user_roles_router
 from generated.tenants.adm.users.router import router as adm_users_router
+from generated.tenants.asm.service_requests.router import router as asm_service_requests_router
+from generated.tenants.asm.warranties.router import router as asm_warranties_router
 from generated.tenants.audt.audit_logs.router import router as audt_audit_logs_router
 from generated.tenants.crm.activities.router import router as crm_activities_router
 from generated.tenants.crm.contacts.router import nested_router as crm_contacts_nested
 from generated.tenants.crm.contacts.router import router as crm_contacts_router
 from generated.tenants.crm.customers.router import router as crm_customers_router
+from generated.tenants.crm.leads.router import router as crm_leads_router
 from generated.tenants.crm.opportunities.router import router as crm_opportunities_router
+from generated.tenants.fam.depreciations.router import nested_router as fam_depreciations_nested
+from generated.tenants.fam.depreciations.router import router as fam_depreciations_router
+from generated.tenants.fam.fixed_assets.router import router as fam_fixed_assets_router
+from generated.tenants.fim.accounts.router import router as fim_accounts_router
+from generated.tenants.fim.budgets.router import router as fim_budgets_router
+from generated.tenants.fim.invoices.router import router as fim_invoices_router
+from generated.tenants.fim.journal_entries.router import router as fim_journal_entries_router
+from generated.tenants.fim.journal_lines.router import nested_router as fim_journal_lines_nested
+from generated.tenants.fim.journal_lines.router import router as fim_journal_lines_router
+from generated.tenants.fim.payments.router import router as fim_payments_router
+from generated.tenants.hrm.attendances.router import router as hrm_attendances_router
+from generated.tenants.hrm.departments.router import router as hrm_departments_router
+from generated.tenants.hrm.employees.router import router as hrm_employees_router
+from generated.tenants.hrm.leave_requests.router import router as hrm_leave_requests_router
+from generated.tenants.hrm.payrolls.router import router as hrm_payrolls_router
+from generated.tenants.hrm.positions.router import router as hrm_positions_router
 from generated.tenants.ivm.adjustments.router import router as ivm_adjustments_router
 from generated.tenants.ivm.products.router import router as ivm_products_router
 from generated.tenants.ivm.stock_levels.router import router as ivm_stock_levels_router
 from generated.tenants.ivm.stock_movements.router import router as ivm_stock_movements_router
+from generated.tenants.ivm.units.router import router as ivm_units_router
 from generated.tenants.ivm.warehouses.router import router as ivm_warehouses_router
+from generated.tenants.lwm.approvals.router import router as lwm_approvals_router
+from generated.tenants.lwm.steps.router import nested_router as lwm_steps_nested
+from generated.tenants.lwm.steps.router import router as lwm_steps_router
+from generated.tenants.lwm.tasks.router import router as lwm_tasks_router
+from generated.tenants.lwm.workflows.router import router as lwm_workflows_router
+from generated.tenants.pim.brands.router import router as pim_brands_router
+from generated.tenants.pim.categories.router import router as pim_categories_router
+from generated.tenants.pim.price_lists.router import router as pim_price_lists_router
+from generated.tenants.pim.products.router import router as pim_products_router
+from generated.tenants.pim.variants.router import nested_router as pim_variants_nested
+from generated.tenants.pim.variants.router import router as pim_variants_router
+from generated.tenants.psm.purchase_order_items.router import (
+    nested_router as psm_purchase_order_items_nested,
+)
+from generated.tenants.psm.purchase_order_items.router import (
+    router as psm_purchase_order_items_router,
+)
+from generated.tenants.psm.purchase_orders.router import router as psm_purchase_orders_router
+from generated.tenants.psm.receipts.router import router as psm_receipts_router
+from generated.tenants.psm.requisitions.router import router as psm_requisitions_router
+from generated.tenants.psm.vendors.router import router as psm_vendors_router
 from generated.tenants.srm.quote_items.router import nested_router as srm_quote_items_nested
 from generated.tenants.srm.quote_items.router import router as srm_quote_items_router
 from generated.tenants.srm.quotes.router import router as srm_quotes_router
@@ -31,12 +73,18 @@ from generated.tenants.srm.sales_order_items.router import (
 )
 from generated.tenants.srm.sales_order_items.router import router as srm_sales_order_items_router
 from generated.tenants.srm.sales_orders.router import router as srm_sales_orders_router
+from generated.tenants.wms.inbounds.router import router as wms_inbounds_router
+from generated.tenants.wms.locations.router import router as wms_locations_router
+from generated.tenants.wms.outbounds.router import router as wms_outbounds_router
+from generated.tenants.wms.pickings.router import nested_router as wms_pickings_nested
+from generated.tenants.wms.pickings.router import router as wms_pickings_router
 
 router = APIRouter()
 router.include_router(
     adm_code_groups_router, prefix="/adm/code-groups", tags=["테넌트 > 관리 > 코드 그룹"]
 )
 router.include_router(adm_codes_router, prefix="/adm/codes", tags=["테넌트 > 관리 > 공통 코드"])
+router.include_router(adm_notices_router, prefix="/adm/notices", tags=["테넌트 > 관리 > 공지사항"])
 router.include_router(adm_roles_router, prefix="/adm/roles", tags=["테넌트 > 관리 > 역할"])
 router.include_router(
     adm_settings_router, prefix="/adm/settings", tags=["테넌트 > 관리 > 환경 설정"]
@@ -45,6 +93,14 @@ router.include_router(
     adm_user_roles_router, prefix="/adm/user-roles", tags=["테넌트 > 관리 > 사용자 역할"]
 )
 router.include_router(adm_users_router, prefix="/adm/users", tags=["테넌트 > 관리 > 사용자"])
+router.include_router(
+    asm_service_requests_router,
+    prefix="/asm/service-requests",
+    tags=["테넌트 > 사후서비스 > 서비스 요청"],
+)
+router.include_router(
+    asm_warranties_router, prefix="/asm/warranties", tags=["테넌트 > 사후서비스 > 보증"]
+)
 router.include_router(
     audt_audit_logs_router, prefix="/audt/audit-logs", tags=["테넌트 > 감사 > 감사 로그"]
 )
@@ -57,8 +113,49 @@ router.include_router(
 router.include_router(
     crm_customers_router, prefix="/crm/customers", tags=["테넌트 > 고객관리 > 고객"]
 )
+router.include_router(crm_leads_router, prefix="/crm/leads", tags=["테넌트 > 고객관리 > 잠재고객"])
 router.include_router(
     crm_opportunities_router, prefix="/crm/opportunities", tags=["테넌트 > 고객관리 > 영업기회"]
+)
+router.include_router(
+    fam_depreciations_router, prefix="/fam/depreciations", tags=["테넌트 > 고정자산 > 감가상각"]
+)
+router.include_router(
+    fam_fixed_assets_router, prefix="/fam/fixed-assets", tags=["테넌트 > 고정자산 > 고정자산"]
+)
+router.include_router(
+    fim_accounts_router, prefix="/fim/accounts", tags=["테넌트 > 재무회계 > 계정과목"]
+)
+router.include_router(fim_budgets_router, prefix="/fim/budgets", tags=["테넌트 > 재무회계 > 예산"])
+router.include_router(
+    fim_invoices_router, prefix="/fim/invoices", tags=["테넌트 > 재무회계 > 송장"]
+)
+router.include_router(
+    fim_journal_entries_router, prefix="/fim/journal-entries", tags=["테넌트 > 재무회계 > 전표"]
+)
+router.include_router(
+    fim_journal_lines_router, prefix="/fim/journal-lines", tags=["테넌트 > 재무회계 > 전표 분개"]
+)
+router.include_router(
+    fim_payments_router, prefix="/fim/payments", tags=["테넌트 > 재무회계 > 결제"]
+)
+router.include_router(
+    hrm_attendances_router, prefix="/hrm/attendances", tags=["테넌트 > 인사관리 > 근태"]
+)
+router.include_router(
+    hrm_departments_router, prefix="/hrm/departments", tags=["테넌트 > 인사관리 > 부서"]
+)
+router.include_router(
+    hrm_employees_router, prefix="/hrm/employees", tags=["테넌트 > 인사관리 > 직원"]
+)
+router.include_router(
+    hrm_leave_requests_router, prefix="/hrm/leave-requests", tags=["테넌트 > 인사관리 > 휴가 신청"]
+)
+router.include_router(
+    hrm_payrolls_router, prefix="/hrm/payrolls", tags=["테넌트 > 인사관리 > 급여"]
+)
+router.include_router(
+    hrm_positions_router, prefix="/hrm/positions", tags=["테넌트 > 인사관리 > 직위"]
 )
 router.include_router(
     ivm_adjustments_router, prefix="/ivm/adjustments", tags=["테넌트 > 재고관리 > 재고 조정"]
@@ -74,8 +171,47 @@ router.include_router(
     prefix="/ivm/stock-movements",
     tags=["테넌트 > 재고관리 > 재고 이동"],
 )
+router.include_router(ivm_units_router, prefix="/ivm/units", tags=["테넌트 > 재고관리 > 단위"])
 router.include_router(
     ivm_warehouses_router, prefix="/ivm/warehouses", tags=["테넌트 > 재고관리 > 창고"]
+)
+router.include_router(
+    lwm_approvals_router, prefix="/lwm/approvals", tags=["테넌트 > 업무흐름 > 승인"]
+)
+router.include_router(lwm_steps_router, prefix="/lwm/steps", tags=["테넌트 > 업무흐름 > 단계"])
+router.include_router(lwm_tasks_router, prefix="/lwm/tasks", tags=["테넌트 > 업무흐름 > 작업"])
+router.include_router(
+    lwm_workflows_router, prefix="/lwm/workflows", tags=["테넌트 > 업무흐름 > 워크플로우"]
+)
+router.include_router(pim_brands_router, prefix="/pim/brands", tags=["테넌트 > 상품정보 > 브랜드"])
+router.include_router(
+    pim_categories_router, prefix="/pim/categories", tags=["테넌트 > 상품정보 > 상품 분류"]
+)
+router.include_router(
+    pim_price_lists_router, prefix="/pim/price-lists", tags=["테넌트 > 상품정보 > 가격표"]
+)
+router.include_router(
+    pim_products_router, prefix="/pim/products", tags=["테넌트 > 상품정보 > 상품"]
+)
+router.include_router(
+    pim_variants_router, prefix="/pim/variants", tags=["테넌트 > 상품정보 > 상품 옵션"]
+)
+router.include_router(
+    psm_purchase_order_items_router,
+    prefix="/psm/purchase-order-items",
+    tags=["테넌트 > 구매관리 > 구매주문 품목"],
+)
+router.include_router(
+    psm_purchase_orders_router, prefix="/psm/purchase-orders", tags=["테넌트 > 구매관리 > 구매주문"]
+)
+router.include_router(
+    psm_receipts_router, prefix="/psm/receipts", tags=["테넌트 > 구매관리 > 입고"]
+)
+router.include_router(
+    psm_requisitions_router, prefix="/psm/requisitions", tags=["테넌트 > 구매관리 > 구매요청"]
+)
+router.include_router(
+    psm_vendors_router, prefix="/psm/vendors", tags=["테넌트 > 구매관리 > 공급업체"]
 )
 router.include_router(
     srm_quote_items_router, prefix="/srm/quote-items", tags=["테넌트 > 영업관리 > 견적 품목"]
@@ -95,6 +231,18 @@ router.include_router(
     srm_sales_orders_router, prefix="/srm/sales-orders", tags=["테넌트 > 영업관리 > 판매주문"]
 )
 router.include_router(
+    wms_inbounds_router, prefix="/wms/inbounds", tags=["테넌트 > 창고관리 > 입하"]
+)
+router.include_router(
+    wms_locations_router, prefix="/wms/locations", tags=["테넌트 > 창고관리 > 로케이션"]
+)
+router.include_router(
+    wms_outbounds_router, prefix="/wms/outbounds", tags=["테넌트 > 창고관리 > 출하"]
+)
+router.include_router(
+    wms_pickings_router, prefix="/wms/pickings", tags=["테넌트 > 창고관리 > 피킹"]
+)
+router.include_router(
     adm_codes_nested, prefix="/adm/code-groups", tags=["테넌트 > 관리 > 공통 코드"]
 )
 router.include_router(
@@ -104,6 +252,21 @@ router.include_router(
     crm_contacts_nested, prefix="/crm/customers", tags=["테넌트 > 고객관리 > 연락처"]
 )
 router.include_router(
+    fam_depreciations_nested, prefix="/fam/fixed-assets", tags=["테넌트 > 고정자산 > 감가상각"]
+)
+router.include_router(
+    fim_journal_lines_nested, prefix="/fim/journal-entries", tags=["테넌트 > 재무회계 > 전표 분개"]
+)
+router.include_router(lwm_steps_nested, prefix="/lwm/workflows", tags=["테넌트 > 업무흐름 > 단계"])
+router.include_router(
+    pim_variants_nested, prefix="/pim/products", tags=["테넌트 > 상품정보 > 상품 옵션"]
+)
+router.include_router(
+    psm_purchase_order_items_nested,
+    prefix="/psm/purchase-orders",
+    tags=["테넌트 > 구매관리 > 구매주문 품목"],
+)
+router.include_router(
     srm_quote_items_nested, prefix="/srm/quotes", tags=["테넌트 > 영업관리 > 견적 품목"]
 )
 router.include_router(
@@ -111,19 +274,43 @@ router.include_router(
     prefix="/srm/sales-orders",
     tags=["테넌트 > 영업관리 > 판매주문 품목"],
 )
+router.include_router(
+    wms_pickings_nested, prefix="/wms/outbounds", tags=["테넌트 > 창고관리 > 피킹"]
+)
 
 TAGS = [
     {"name": "테넌트 > 관리 > 코드 그룹", "description": "Code group (adm.code_groups)"},
     {"name": "테넌트 > 관리 > 공통 코드", "description": "Code (adm.codes)"},
+    {"name": "테넌트 > 관리 > 공지사항", "description": "Notice (adm.notices)"},
     {"name": "테넌트 > 관리 > 역할", "description": "Role (adm.roles)"},
     {"name": "테넌트 > 관리 > 환경 설정", "description": "Setting (adm.settings)"},
     {"name": "테넌트 > 관리 > 사용자 역할", "description": "User role (adm.user_roles)"},
     {"name": "테넌트 > 관리 > 사용자", "description": "User (adm.users)"},
+    {
+        "name": "테넌트 > 사후서비스 > 서비스 요청",
+        "description": "Service request (asm.service_requests)",
+    },
+    {"name": "테넌트 > 사후서비스 > 보증", "description": "Warranty (asm.warranties)"},
     {"name": "테넌트 > 감사 > 감사 로그", "description": "Audit log (audt.audit_logs)"},
     {"name": "테넌트 > 고객관리 > 활동", "description": "Activity (crm.activities)"},
     {"name": "테넌트 > 고객관리 > 연락처", "description": "Contact (crm.contacts)"},
     {"name": "테넌트 > 고객관리 > 고객", "description": "Customer (crm.customers)"},
+    {"name": "테넌트 > 고객관리 > 잠재고객", "description": "Lead (crm.leads)"},
     {"name": "테넌트 > 고객관리 > 영업기회", "description": "Opportunity (crm.opportunities)"},
+    {"name": "테넌트 > 고정자산 > 감가상각", "description": "Depreciation (fam.depreciations)"},
+    {"name": "테넌트 > 고정자산 > 고정자산", "description": "Fixed asset (fam.fixed_assets)"},
+    {"name": "테넌트 > 재무회계 > 계정과목", "description": "Account (fim.accounts)"},
+    {"name": "테넌트 > 재무회계 > 예산", "description": "Budget (fim.budgets)"},
+    {"name": "테넌트 > 재무회계 > 송장", "description": "Invoice (fim.invoices)"},
+    {"name": "테넌트 > 재무회계 > 전표", "description": "Journal entry (fim.journal_entries)"},
+    {"name": "테넌트 > 재무회계 > 전표 분개", "description": "Journal line (fim.journal_lines)"},
+    {"name": "테넌트 > 재무회계 > 결제", "description": "Payment (fim.payments)"},
+    {"name": "테넌트 > 인사관리 > 근태", "description": "Attendance (hrm.attendances)"},
+    {"name": "테넌트 > 인사관리 > 부서", "description": "Department (hrm.departments)"},
+    {"name": "테넌트 > 인사관리 > 직원", "description": "Employee (hrm.employees)"},
+    {"name": "테넌트 > 인사관리 > 휴가 신청", "description": "Leave request (hrm.leave_requests)"},
+    {"name": "테넌트 > 인사관리 > 급여", "description": "Payroll (hrm.payrolls)"},
+    {"name": "테넌트 > 인사관리 > 직위", "description": "Position (hrm.positions)"},
     {"name": "테넌트 > 재고관리 > 재고 조정", "description": "Adjustment (ivm.adjustments)"},
     {"name": "테넌트 > 재고관리 > 제품", "description": "Product (ivm.products)"},
     {"name": "테넌트 > 재고관리 > 재고 현황", "description": "Stock level (ivm.stock_levels)"},
@@ -131,7 +318,25 @@ TAGS = [
         "name": "테넌트 > 재고관리 > 재고 이동",
         "description": "Stock movement (ivm.stock_movements)",
     },
+    {"name": "테넌트 > 재고관리 > 단위", "description": "Unit of measure (ivm.units)"},
     {"name": "테넌트 > 재고관리 > 창고", "description": "Warehouse (ivm.warehouses)"},
+    {"name": "테넌트 > 업무흐름 > 승인", "description": "Approval (lwm.approvals)"},
+    {"name": "테넌트 > 업무흐름 > 단계", "description": "Step (lwm.steps)"},
+    {"name": "테넌트 > 업무흐름 > 작업", "description": "Task (lwm.tasks)"},
+    {"name": "테넌트 > 업무흐름 > 워크플로우", "description": "Workflow (lwm.workflows)"},
+    {"name": "테넌트 > 상품정보 > 브랜드", "description": "Brand (pim.brands)"},
+    {"name": "테넌트 > 상품정보 > 상품 분류", "description": "Category (pim.categories)"},
+    {"name": "테넌트 > 상품정보 > 가격표", "description": "Price list (pim.price_lists)"},
+    {"name": "테넌트 > 상품정보 > 상품", "description": "Catalog product (pim.products)"},
+    {"name": "테넌트 > 상품정보 > 상품 옵션", "description": "Variant (pim.variants)"},
+    {
+        "name": "테넌트 > 구매관리 > 구매주문 품목",
+        "description": "Purchase order item (psm.purchase_order_items)",
+    },
+    {"name": "테넌트 > 구매관리 > 구매주문", "description": "Purchase order (psm.purchase_orders)"},
+    {"name": "테넌트 > 구매관리 > 입고", "description": "Receipt (psm.receipts)"},
+    {"name": "테넌트 > 구매관리 > 구매요청", "description": "Requisition (psm.requisitions)"},
+    {"name": "테넌트 > 구매관리 > 공급업체", "description": "Vendor (psm.vendors)"},
     {"name": "테넌트 > 영업관리 > 견적 품목", "description": "Quote item (srm.quote_items)"},
     {"name": "테넌트 > 영업관리 > 견적", "description": "Quote (srm.quotes)"},
     {
@@ -143,4 +348,8 @@ TAGS = [
         "description": "Sales order item (srm.sales_order_items)",
     },
     {"name": "테넌트 > 영업관리 > 판매주문", "description": "Sales order (srm.sales_orders)"},
+    {"name": "테넌트 > 창고관리 > 입하", "description": "Inbound (wms.inbounds)"},
+    {"name": "테넌트 > 창고관리 > 로케이션", "description": "Location (wms.locations)"},
+    {"name": "테넌트 > 창고관리 > 출하", "description": "Outbound (wms.outbounds)"},
+    {"name": "테넌트 > 창고관리 > 피킹", "description": "Picking (wms.pickings)"},
 ]
