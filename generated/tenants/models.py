@@ -9,6 +9,7 @@ from generated.tenants.adm.settings.model import Setting
 from generated.tenants.adm.user_roles.model import UserRole
 from generated.tenants.adm.users.model import User
 from generated.tenants.asm.service_requests.model import ServiceRequest
+from generated.tenants.asm.service_visits.model import ServiceVisit
 from generated.tenants.asm.warranties.model import Warranty
 from generated.tenants.audt.audit_logs.model import AuditLog
 from generated.tenants.crm.activities.model import Activity
@@ -30,6 +31,7 @@ from generated.tenants.hrm.employees.model import Employee
 from generated.tenants.hrm.leave_requests.model import LeaveRequest
 from generated.tenants.hrm.payrolls.model import Payroll
 from generated.tenants.hrm.positions.model import Position
+from generated.tenants.hrm.trainings.model import Training
 from generated.tenants.ivm.adjustments.model import Adjustment
 from generated.tenants.ivm.products.model import Product
 from generated.tenants.ivm.stock_levels.model import StockLevel
@@ -40,6 +42,7 @@ from generated.tenants.lwm.approvals.model import Approval
 from generated.tenants.lwm.steps.model import Step
 from generated.tenants.lwm.tasks.model import Task
 from generated.tenants.lwm.workflows.model import Workflow
+from generated.tenants.pim.attributes.model import ProductAttribute
 from generated.tenants.pim.brands.model import Brand
 from generated.tenants.pim.categories.model import Category
 from generated.tenants.pim.price_lists.model import PriceList
@@ -99,6 +102,7 @@ __all__ = [
     "Position",
     "PriceList",
     "Product",
+    "ProductAttribute",
     "PurchaseOrder",
     "PurchaseOrderItem",
     "Quote",
@@ -110,11 +114,13 @@ __all__ = [
     "SalesOrder",
     "SalesOrderItem",
     "ServiceRequest",
+    "ServiceVisit",
     "Setting",
     "Step",
     "StockLevel",
     "StockMovement",
     "Task",
+    "Training",
     "Unit",
     "User",
     "UserRole",

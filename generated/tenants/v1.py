@@ -13,6 +13,8 @@ from generated.tenants.adm.user_roles.router import nested_router as adm_user_ro
 from generated.tenants.adm.user_roles.router import router as adm_user_roles_router
 from generated.tenants.adm.users.router import router as adm_users_router
 from generated.tenants.asm.service_requests.router import router as asm_service_requests_router
+from generated.tenants.asm.service_visits.router import nested_router as asm_service_visits_nested
+from generated.tenants.asm.service_visits.router import router as asm_service_visits_router
 from generated.tenants.asm.warranties.router import router as asm_warranties_router
 from generated.tenants.audt.audit_logs.router import router as audt_audit_logs_router
 from generated.tenants.crm.activities.router import router as crm_activities_router
@@ -37,6 +39,7 @@ from generated.tenants.hrm.employees.router import router as hrm_employees_route
 from generated.tenants.hrm.leave_requests.router import router as hrm_leave_requests_router
 from generated.tenants.hrm.payrolls.router import router as hrm_payrolls_router
 from generated.tenants.hrm.positions.router import router as hrm_positions_router
+from generated.tenants.hrm.trainings.router import router as hrm_trainings_router
 from generated.tenants.ivm.adjustments.router import router as ivm_adjustments_router
 from generated.tenants.ivm.products.router import router as ivm_products_router
 from generated.tenants.ivm.stock_levels.router import router as ivm_stock_levels_router
@@ -48,6 +51,7 @@ from generated.tenants.lwm.steps.router import nested_router as lwm_steps_nested
 from generated.tenants.lwm.steps.router import router as lwm_steps_router
 from generated.tenants.lwm.tasks.router import router as lwm_tasks_router
 from generated.tenants.lwm.workflows.router import router as lwm_workflows_router
+from generated.tenants.pim.attributes.router import router as pim_attributes_router
 from generated.tenants.pim.brands.router import router as pim_brands_router
 from generated.tenants.pim.categories.router import router as pim_categories_router
 from generated.tenants.pim.price_lists.router import router as pim_price_lists_router
@@ -97,6 +101,11 @@ router.include_router(
     asm_service_requests_router,
     prefix="/asm/service-requests",
     tags=["테넌트 > 사후서비스 > 서비스 요청"],
+)
+router.include_router(
+    asm_service_visits_router,
+    prefix="/asm/service-visits",
+    tags=["테넌트 > 사후서비스 > 방문 서비스"],
 )
 router.include_router(
     asm_warranties_router, prefix="/asm/warranties", tags=["테넌트 > 사후서비스 > 보증"]
@@ -158,6 +167,9 @@ router.include_router(
     hrm_positions_router, prefix="/hrm/positions", tags=["테넌트 > 인사관리 > 직위"]
 )
 router.include_router(
+    hrm_trainings_router, prefix="/hrm/trainings", tags=["테넌트 > 인사관리 > 교육"]
+)
+router.include_router(
     ivm_adjustments_router, prefix="/ivm/adjustments", tags=["테넌트 > 재고관리 > 재고 조정"]
 )
 router.include_router(
@@ -182,6 +194,9 @@ router.include_router(lwm_steps_router, prefix="/lwm/steps", tags=["테넌트 > 
 router.include_router(lwm_tasks_router, prefix="/lwm/tasks", tags=["테넌트 > 업무흐름 > 작업"])
 router.include_router(
     lwm_workflows_router, prefix="/lwm/workflows", tags=["테넌트 > 업무흐름 > 워크플로우"]
+)
+router.include_router(
+    pim_attributes_router, prefix="/pim/attributes", tags=["테넌트 > 상품정보 > 상품 속성"]
 )
 router.include_router(pim_brands_router, prefix="/pim/brands", tags=["테넌트 > 상품정보 > 브랜드"])
 router.include_router(
@@ -249,6 +264,11 @@ router.include_router(
     adm_user_roles_nested, prefix="/adm/users", tags=["테넌트 > 관리 > 사용자 역할"]
 )
 router.include_router(
+    asm_service_visits_nested,
+    prefix="/asm/service-requests",
+    tags=["테넌트 > 사후서비스 > 방문 서비스"],
+)
+router.include_router(
     crm_contacts_nested, prefix="/crm/customers", tags=["테넌트 > 고객관리 > 연락처"]
 )
 router.include_router(
@@ -290,6 +310,10 @@ TAGS = [
         "name": "테넌트 > 사후서비스 > 서비스 요청",
         "description": "Service request (asm.service_requests)",
     },
+    {
+        "name": "테넌트 > 사후서비스 > 방문 서비스",
+        "description": "Service visit (asm.service_visits)",
+    },
     {"name": "테넌트 > 사후서비스 > 보증", "description": "Warranty (asm.warranties)"},
     {"name": "테넌트 > 감사 > 감사 로그", "description": "Audit log (audt.audit_logs)"},
     {"name": "테넌트 > 고객관리 > 활동", "description": "Activity (crm.activities)"},
@@ -311,6 +335,7 @@ TAGS = [
     {"name": "테넌트 > 인사관리 > 휴가 신청", "description": "Leave request (hrm.leave_requests)"},
     {"name": "테넌트 > 인사관리 > 급여", "description": "Payroll (hrm.payrolls)"},
     {"name": "테넌트 > 인사관리 > 직위", "description": "Position (hrm.positions)"},
+    {"name": "테넌트 > 인사관리 > 교육", "description": "Training (hrm.trainings)"},
     {"name": "테넌트 > 재고관리 > 재고 조정", "description": "Adjustment (ivm.adjustments)"},
     {"name": "테넌트 > 재고관리 > 제품", "description": "Product (ivm.products)"},
     {"name": "테넌트 > 재고관리 > 재고 현황", "description": "Stock level (ivm.stock_levels)"},
@@ -324,6 +349,7 @@ TAGS = [
     {"name": "테넌트 > 업무흐름 > 단계", "description": "Step (lwm.steps)"},
     {"name": "테넌트 > 업무흐름 > 작업", "description": "Task (lwm.tasks)"},
     {"name": "테넌트 > 업무흐름 > 워크플로우", "description": "Workflow (lwm.workflows)"},
+    {"name": "테넌트 > 상품정보 > 상품 속성", "description": "Product attribute (pim.attributes)"},
     {"name": "테넌트 > 상품정보 > 브랜드", "description": "Brand (pim.brands)"},
     {"name": "테넌트 > 상품정보 > 상품 분류", "description": "Category (pim.categories)"},
     {"name": "테넌트 > 상품정보 > 가격표", "description": "Price list (pim.price_lists)"},

@@ -9,6 +9,10 @@ from uuid import UUID
 
 from pydantic import Field
 
+from generated.tenants.asm.service_visits.schemas import (
+    ServiceVisitLineCreate,
+    ServiceVisitResponse,
+)
 from runtime.schemas import ApiModel, ListParams, Page, UpdateModel
 
 
@@ -30,9 +34,14 @@ class ServiceRequestBase(ApiModel):
 
 
 class ServiceRequestCreate(ServiceRequestBase):
-    """Body of POST: a new service request."""
+    """Body of POST: a new service request, optionally with its lines."""
 
-    pass
+    service_visits: list[ServiceVisitLineCreate] = Field(
+        default_factory=list,
+        max_length=1000,
+        title="방문 서비스",
+        description="Lines created with the header, in one transaction.",
+    )
 
 
 class ServiceRequestUpdate(UpdateModel):
@@ -71,6 +80,9 @@ class ServiceRequestResponse(ServiceRequestBase):
     updated_at: datetime
     created_by: UUID | None = None
     updated_by: UUID | None = None
+    service_visits: list[ServiceVisitResponse] | None = Field(
+        None, title="방문 서비스", description="The lines, on the header's create and detail."
+    )
 
 
 class ServiceRequestListResponse(Page[ServiceRequestResponse]):

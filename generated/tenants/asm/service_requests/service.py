@@ -12,6 +12,7 @@ from uuid import UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from generated.tenants.adm.users.model import User
+from generated.tenants.asm.service_visits import service as service_visits_service
 from generated.tenants.crm.customers.model import Customer
 from generated.tenants.ivm.products.model import Product
 from runtime import crud
@@ -62,8 +63,15 @@ async def get_service_request(
 async def create_service_request(
     db: AsyncSession, data: ServiceRequestCreate, actor: Actor
 ) -> ServiceRequest:
-    values = data.model_dump()
+    values = data.model_dump(
+        exclude={
+            "service_visits",
+        }
+    )
     row = await crud.create(db, ServiceRequest, values, actor, references=REFERENCES)
+    for position, line in enumerate(data.service_visits):
+        with crud.line_errors("service_visits", position):
+            await service_visits_service.create_line(db, row.id, line, actor)
     return await crud.with_displays(db, LISTING, row, actor)
 
 
