@@ -156,6 +156,8 @@ def _number(value: float) -> str:
 def api_constraints(spec: FieldSpec) -> str:
     """Keyword arguments of pydantic.Field for the write schemas."""
     kwargs: list[str] = []
+    if spec.example is not None:
+        kwargs.append(f"examples=[{spec.example!r}]")
     kind = spec.type
     if TYPES[kind].text or kind in (FieldType.secret,):
         if spec.min_length is not None:

@@ -412,6 +412,15 @@ def _build_field(p: Parsed, name: str, fs: FieldSpec, index, diags) -> Field | N
                 re.compile(fs.pattern)
             except re.error as exc:
                 bad("pattern", f"invalid regular expression: {exc}")
+    if (
+        fs.example is not None
+        and fs.pattern
+        and info.text
+        and (not isinstance(fs.example, str) or not _matches(fs.pattern, fs.example))
+    ):
+        bad("example", f"example {fs.example!r} does not match the pattern")
+    if fs.example is not None and fs.values and fs.example not in fs.values:
+        bad("example", f"example {fs.example!r} is not one of the enum values")
     if fs.min_length is not None and fs.max_length is not None and fs.min_length > fs.max_length:
         bad("min_length", "min_length is greater than max_length")
     if fs.min is not None and fs.max is not None and fs.min > fs.max:
@@ -504,6 +513,7 @@ def _build_field(p: Parsed, name: str, fs: FieldSpec, index, diags) -> Field | N
         max_length=fs.max_length,
         minimum=fs.min,
         maximum=fs.max,
+        example=fs.example,
         range_filter=fs.filter
         and kind
         in (
@@ -515,6 +525,13 @@ def _build_field(p: Parsed, name: str, fs: FieldSpec, index, diags) -> Field | N
             FieldType.datetime,
         ),
     )
+
+
+def _matches(pattern: str, value: str) -> bool:
+    try:
+        return re.fullmatch(pattern, value) is not None
+    except re.error:
+        return True  # the pattern itself is reported elsewhere
 
 
 DISPLAY_CANDIDATES = ("name", "full_name", "title", "code", "username")

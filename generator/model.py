@@ -7,6 +7,8 @@ and substitute.
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, ConfigDict
 
 from generator.spec import FieldType, Operation
@@ -97,6 +99,7 @@ class Field(Frozen):
     max_length: int | None = None
     minimum: float | None = None
     maximum: float | None = None
+    example: Any = None
 
     @property
     def create_annotation(self) -> str:

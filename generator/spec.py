@@ -99,6 +99,9 @@ class FieldSpec(Strict):
         description="Referenced entity as <domain>.<table> in the same scope.",
     )
     on_delete: OnDelete | None = None
+    example: Any = Field(
+        default=None, description="A valid value, shown in the API docs and used by tests."
+    )
     search: bool = Field(default=False, description="Part of the case-insensitive ?search=.")
     filter: bool = Field(default=False, description="Exact-match query parameter on the list.")
     sort: bool = Field(default=False, description="Allowed in ?sort=.")

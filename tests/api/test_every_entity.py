@@ -36,6 +36,8 @@ def _text_candidates(tag: str) -> list[str]:
 
 def sample(field: Field, tag: str) -> object:
     """A valid value for ``field`` (within its declared limits)."""
+    if field.example is not None:
+        return field.example
     kind = field.kind
     if kind is FieldType.enum:
         return field.enum_values[0]

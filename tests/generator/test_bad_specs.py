@@ -65,6 +65,12 @@ CASES = {
         GOOD_ORDER + "  order_no: {type: text}\n",
         "specs/manager/shop/orders.yaml:7:3: duplicate key 'order_no'",
     ),
+    "example that breaks its own pattern": (
+        GOOD_ORDER.replace(
+            "max_length: 30,", 'max_length: 30, pattern: "^SO-[0-9]+$", example: "PO-1",'
+        ),
+        "specs/manager/shop/orders.yaml:4:",
+    ),
     "mixin column redefined": (
         GOOD_ORDER + "  created_at: {type: datetime}\n",
         "specs/manager/shop/orders.yaml:7:3: field 'created_at' is provided by every table",

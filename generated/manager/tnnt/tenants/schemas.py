@@ -18,7 +18,11 @@ class TenantBase(ApiModel):
     code: str = Field(..., max_length=30, pattern="^[A-Za-z0-9_-]+$", title="테넌트 코드")
     name: str = Field(..., max_length=200, title="회사명")
     business_no: str | None = Field(
-        None, max_length=12, pattern="^[0-9]{3}-[0-9]{2}-[0-9]{5}$", title="사업자등록번호"
+        None,
+        examples=["123-45-67890"],
+        max_length=12,
+        pattern="^[0-9]{3}-[0-9]{2}-[0-9]{5}$",
+        title="사업자등록번호",
     )
     representative: str | None = Field(None, max_length=100, title="대표자명")
     email: EmailStr | None = Field(None, max_length=255, title="대표 이메일")
@@ -51,7 +55,11 @@ class TenantUpdate(UpdateModel):
     code: str | None = Field(None, max_length=30, pattern="^[A-Za-z0-9_-]+$", title="테넌트 코드")
     name: str | None = Field(None, max_length=200, title="회사명")
     business_no: str | None = Field(
-        None, max_length=12, pattern="^[0-9]{3}-[0-9]{2}-[0-9]{5}$", title="사업자등록번호"
+        None,
+        examples=["123-45-67890"],
+        max_length=12,
+        pattern="^[0-9]{3}-[0-9]{2}-[0-9]{5}$",
+        title="사업자등록번호",
     )
     representative: str | None = Field(None, max_length=100, title="대표자명")
     email: EmailStr | None = Field(None, max_length=255, title="대표 이메일")

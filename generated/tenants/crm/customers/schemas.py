@@ -22,7 +22,11 @@ class CustomerBase(ApiModel):
         "CORPORATE", title="고객 유형"
     )
     business_no: str | None = Field(
-        None, max_length=12, pattern="^[0-9]{3}-[0-9]{2}-[0-9]{5}$", title="사업자등록번호"
+        None,
+        examples=["123-45-67890"],
+        max_length=12,
+        pattern="^[0-9]{3}-[0-9]{2}-[0-9]{5}$",
+        title="사업자등록번호",
     )
     email: EmailStr | None = Field(None, max_length=255, title="이메일")
     phone: str | None = Field(
@@ -55,7 +59,11 @@ class CustomerUpdate(UpdateModel):
         None, title="고객 유형"
     )
     business_no: str | None = Field(
-        None, max_length=12, pattern="^[0-9]{3}-[0-9]{2}-[0-9]{5}$", title="사업자등록번호"
+        None,
+        examples=["123-45-67890"],
+        max_length=12,
+        pattern="^[0-9]{3}-[0-9]{2}-[0-9]{5}$",
+        title="사업자등록번호",
     )
     email: EmailStr | None = Field(None, max_length=255, title="이메일")
     phone: str | None = Field(

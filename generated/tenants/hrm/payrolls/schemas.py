@@ -17,7 +17,9 @@ class PayrollBase(ApiModel):
     """Fields that are both written and read."""
 
     employee_id: UUID = Field(..., title="직원")
-    pay_period: str = Field(..., max_length=7, pattern="^[0-9]{4}-[0-9]{2}$", title="급여 기간")
+    pay_period: str = Field(
+        ..., examples=["2026-11"], max_length=7, pattern="^[0-9]{4}-[0-9]{2}$", title="급여 기간"
+    )
     base_pay: Decimal = Field(..., ge=Decimal("0"), max_digits=18, decimal_places=2, title="기본급")
     allowances: Decimal = Field(
         Decimal("0"), ge=Decimal("0"), max_digits=18, decimal_places=2, title="수당"
@@ -47,7 +49,7 @@ class PayrollUpdate(UpdateModel):
 
     employee_id: UUID | None = Field(None, title="직원")
     pay_period: str | None = Field(
-        None, max_length=7, pattern="^[0-9]{4}-[0-9]{2}$", title="급여 기간"
+        None, examples=["2026-11"], max_length=7, pattern="^[0-9]{4}-[0-9]{2}$", title="급여 기간"
     )
     base_pay: Decimal | None = Field(
         None, ge=Decimal("0"), max_digits=18, decimal_places=2, title="기본급"

@@ -18,7 +18,11 @@ class VendorBase(ApiModel):
     code: str = Field(..., max_length=30, title="공급업체 코드")
     name: str = Field(..., max_length=200, title="업체명")
     business_no: str | None = Field(
-        None, max_length=12, pattern="^[0-9]{3}-[0-9]{2}-[0-9]{5}$", title="사업자등록번호"
+        None,
+        examples=["123-45-67890"],
+        max_length=12,
+        pattern="^[0-9]{3}-[0-9]{2}-[0-9]{5}$",
+        title="사업자등록번호",
     )
     contact_name: str | None = Field(None, max_length=100, title="담당자")
     email: EmailStr | None = Field(None, max_length=255, title="이메일")
@@ -43,7 +47,11 @@ class VendorUpdate(UpdateModel):
     code: str | None = Field(None, max_length=30, title="공급업체 코드")
     name: str | None = Field(None, max_length=200, title="업체명")
     business_no: str | None = Field(
-        None, max_length=12, pattern="^[0-9]{3}-[0-9]{2}-[0-9]{5}$", title="사업자등록번호"
+        None,
+        examples=["123-45-67890"],
+        max_length=12,
+        pattern="^[0-9]{3}-[0-9]{2}-[0-9]{5}$",
+        title="사업자등록번호",
     )
     contact_name: str | None = Field(None, max_length=100, title="담당자")
     email: EmailStr | None = Field(None, max_length=255, title="이메일")
