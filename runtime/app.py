@@ -13,19 +13,24 @@ from sqlalchemy import MetaData, text
 
 from runtime import handlers
 from runtime.auth import router as manager_auth_router
-from runtime.authz import Listener, PermissionCache, seed_catalog
+from runtime.authz import Cache, Listener, seed_catalog
 from runtime.context import language_var
 from runtime.db import MANAGER, TENANT, Databases, resolve_urls
 from runtime.envelope import error_payload, ok
 from runtime.errors import DatabaseError
 from runtime.middleware import RequestContextMiddleware
 from runtime.models import TenantBase
+from runtime.permissions import MANAGER_RUNTIME_PERMISSIONS
 from runtime.ratelimit import MemoryCounter, RateLimitMiddleware, RedisCounter
 from runtime.settings import Settings, get_settings
-from runtime.tables import ContractError, manager_tables
+from runtime.tables import manager_tables, tenant_tables
+from runtime.tenancy import router as tenancy_router
+from runtime.tenant_auth import router as tenant_auth_router
 
 API_PREFIX = "/api/v1"
 AUTH_TAG = "관리자 > 인증 > 인증"
+TENANT_AUTH_TAG = "테넌트 > 인증 > 인증"
+TENANCY_TAG = "관리자 > 테넌트 관리 > 테넌트 운영"
 
 
 def _generated(scope: str, module: str):
@@ -45,37 +50,49 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     manager_metadata: MetaData = manager_models.metadata
     tenant_metadata: MetaData = tenant_models.metadata if tenant_models else TenantBase.metadata
     tables = manager_tables(manager_metadata)  # fail fast when the specs break the contract
-    tenant_audit = tenant_metadata.tables.get("audt.audit_logs")
-    if tenant_v1 is not None and tenant_audit is None:
-        raise ContractError(
-            "the tenant specs need audt.audit_logs (specs/tenants/audt/"
-            "audit_logs.yaml): every tenant mutation is audited there"
-        )
+    tenant = tenant_tables(tenant_metadata) if tenant_v1 is not None else None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         databases = Databases(resolve_urls(settings), settings)
         app.state.databases = databases
-        app.state.permission_cache = PermissionCache()
-        listener = Listener(databases.engines[MANAGER], app.state.permission_cache)
-        await listener.start()
+        app.state.permission_caches = {MANAGER: Cache(), TENANT: Cache()}
+        app.state.tenant_status_cache = Cache()
+        # what a committed change on each database may make stale
+        app.state.caches = {
+            MANAGER: (app.state.permission_caches[MANAGER], app.state.tenant_status_cache),
+            TENANT: (app.state.permission_caches[TENANT],),
+        }
+        listeners = [
+            Listener(databases.engines[db], *app.state.caches[db]) for db in app.state.caches
+        ]
+        for listener in listeners:
+            await listener.start()
         await seed_catalog(
-            databases.engines[MANAGER], tables, getattr(manager_permissions, "PERMISSIONS", ())
+            databases.engines[MANAGER],
+            tables,
+            getattr(manager_permissions, "PERMISSIONS", ()) + MANAGER_RUNTIME_PERMISSIONS,
         )
         app.state.manager_tables = tables
+        app.state.tenant_tables = tenant
         app.state.audit_tables = {
             MANAGER: tables.audit_logs,
-            TENANT: tenant_audit,
+            TENANT: tenant.audit_logs if tenant else None,
         }
         try:
             yield
         finally:
             if isinstance(counter, RedisCounter):
                 await counter.close()
-            await listener.stop()
+            for listener in listeners:
+                await listener.stop()
             await databases.dispose()
 
-    tags = [{"name": AUTH_TAG, "description": "Sign-in and tokens of manager users"}]
+    tags = [
+        {"name": AUTH_TAG, "description": "Sign-in and tokens of manager users"},
+        {"name": TENANCY_TAG, "description": "Provisioning tenants and acting for them"},
+        {"name": TENANT_AUTH_TAG, "description": "Sign-in and tokens of tenant users"},
+    ]
     for v1 in (manager_v1, tenant_v1):
         tags += getattr(v1, "TAGS", [])
     app = FastAPI(
@@ -105,6 +122,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(manager_auth_router, prefix=f"{API_PREFIX}/manager/auth", tags=[AUTH_TAG])
     app.include_router(manager_v1.router, prefix=f"{API_PREFIX}/manager")
     if tenant_v1 is not None:
+        app.include_router(tenancy_router, prefix=f"{API_PREFIX}/manager", tags=[TENANCY_TAG])
+        app.include_router(
+            tenant_auth_router, prefix=f"{API_PREFIX}/tenants/auth", tags=[TENANT_AUTH_TAG]
+        )
         app.include_router(tenant_v1.router, prefix=f"{API_PREFIX}/tenants")
 
     @app.get("/health", tags=["시스템 > 상태 > 헬스 체크"], summary="헬스 체크")

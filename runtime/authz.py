@@ -1,11 +1,12 @@
-"""Role-based permissions of manager users, cached per process with exact invalidation.
+"""Role-based permissions, cached per process with exact invalidation.
 
-A user's permission codes come from idam.user_roles → roles → role_permissions → permissions.
-They are loaded once and kept in memory, so checking a permission costs no query on the hot
-path. Whenever a role, permission or assignment changes, the audited router sends
-``NOTIFY cxg_authz`` inside the same transaction; every process LISTENs and drops its cache
-when the change commits. A TTL bounds staleness should a notification ever be missed (for
-example after a reconnect).
+A manager user's codes come from idam.user_roles → roles → role_permissions → permissions; a
+tenant user's from adm.user_roles → adm.roles (each role lists its codes). They are loaded
+once and kept in memory, so checking a permission costs no query on the hot path. Whenever a
+role, permission, assignment or tenant changes, the audited router sends ``NOTIFY cxg_authz``
+inside the same transaction, on that database; every process LISTENs on both databases and
+drops the matching caches when the change commits. A TTL bounds staleness should a
+notification ever be missed (for example after a reconnect).
 """
 
 from __future__ import annotations
@@ -19,33 +20,48 @@ from sqlalchemy import or_, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from runtime.permissions import PermissionDef
-from runtime.tables import ManagerTables
+from runtime.permissions import ALL, TENANT_ADMIN_ROLE, PermissionDef
+from runtime.tables import ManagerTables, TenantTables
 
 CHANNEL = "cxg_authz"
-# Changes to these entities can change what someone may do.
+# Changes to these entities can change what someone may do (or whether a tenant may sign in).
 AUTHZ_ENTITIES = frozenset(
-    {"idam.users", "idam.roles", "idam.permissions", "idam.user_roles", "idam.role_permissions"}
+    {
+        "idam.users",
+        "idam.roles",
+        "idam.permissions",
+        "idam.user_roles",
+        "idam.role_permissions",
+        "tnnt.tenants",
+        "adm.users",
+        "adm.roles",
+        "adm.user_roles",
+    }
 )
 log = logging.getLogger("cxg.authz")
 
 
-class PermissionCache:
+class Cache:
+    """A small TTL map: user id → permission codes, tenant id → status."""
+
     def __init__(self, ttl_seconds: float = 300.0):
         self.ttl = ttl_seconds
-        self._entries: dict[uuid.UUID, tuple[float, frozenset[str]]] = {}
+        self._entries: dict[object, tuple[float, object]] = {}
 
-    def get(self, user_id: uuid.UUID) -> frozenset[str] | None:
-        entry = self._entries.get(user_id)
+    def get(self, key: object):
+        entry = self._entries.get(key)
         if entry is None or time.monotonic() - entry[0] > self.ttl:
             return None
         return entry[1]
 
-    def put(self, user_id: uuid.UUID, codes: frozenset[str]) -> None:
-        self._entries[user_id] = (time.monotonic(), codes)
+    def put(self, key: object, value: object) -> None:
+        self._entries[key] = (time.monotonic(), value)
 
     def clear(self, *_: object) -> None:
         self._entries.clear()
+
+
+PermissionCache = Cache
 
 
 async def load_permissions(
@@ -67,6 +83,28 @@ async def load_permissions(
         )
     )
     return frozenset(rows)
+
+
+async def load_tenant_permissions(
+    db: AsyncSession, tables: TenantTables, user_id: uuid.UUID
+) -> frozenset[str]:
+    """The codes a tenant user's active roles list; ``ALL`` for a tenant administrator.
+
+    The query runs in the request's tenant transaction, so row-level security confines it
+    to the caller's tenant as well.
+    """
+    ur, r = tables.user_roles, tables.roles
+    rows = await db.execute(
+        select(r.c.code, r.c.permissions)
+        .join(ur, ur.c.role_id == r.c.id)
+        .where(ur.c.user_id == user_id, r.c.status == "ACTIVE", r.c.is_deleted.is_(False))
+    )
+    codes: set[str] = set()
+    for code, listed in rows:
+        if code == TENANT_ADMIN_ROLE:
+            return ALL
+        codes.update(c for c in (listed or ()) if isinstance(c, str))
+    return frozenset(codes)
 
 
 async def notify_change(db: AsyncSession) -> None:
@@ -103,11 +141,15 @@ async def seed_catalog(
 
 
 class Listener:
-    """LISTEN on a dedicated connection; clears the cache on every notification."""
+    """LISTEN on a dedicated connection; clears the caches on every notification."""
 
-    def __init__(self, engine: AsyncEngine, cache: PermissionCache):
-        self.engine, self.cache = engine, cache
+    def __init__(self, engine: AsyncEngine, *caches: Cache):
+        self.engine, self.caches = engine, caches
         self._conn = None
+
+    def clear(self, *_: object) -> None:
+        for cache in self.caches:
+            cache.clear()
 
     async def start(self) -> None:
         import asyncpg
@@ -117,7 +159,7 @@ class Listener:
             kwargs.pop("prepared_statement_cache_size", None)
             kwargs.pop("async_creator_fn", None)
             self._conn = await asyncpg.connect(*args, **kwargs)
-            await self._conn.add_listener(CHANNEL, self.cache.clear)
+            await self._conn.add_listener(CHANNEL, self.clear)
         except Exception:  # noqa: BLE001 - the TTL still bounds staleness
             log.exception("could not LISTEN for permission changes")
             self._conn = None

@@ -64,6 +64,16 @@ class PageResult(Generic[M]):
     page_size: int
 
 
+class ApplicationCheck:
+    """The application half of tenant isolation, on by default.
+
+    Only tests switch it off (runtime.testing), to show that row-level security alone still
+    confines every endpoint to the caller's tenant.
+    """
+
+    enabled: bool = True
+
+
 # -- reading ---------------------------------------------------------------------------------
 
 
@@ -72,7 +82,7 @@ def visible(model: type, actor: Actor) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = []
     if is_soft_delete(model):
         conditions.append(model.is_deleted.is_(False))
-    if is_tenant_scoped(model):
+    if is_tenant_scoped(model) and ApplicationCheck.enabled:
         if actor.tenant_id is None:  # a tenant table without a tenant: see nothing
             conditions.append(model.id.is_(None))
         else:
@@ -133,7 +143,7 @@ async def attach_displays(db: AsyncSession, listing: Listing, rows: Sequence, ac
         if ids:
             target = display.column.class_
             conditions = [target.id.in_(ids)]
-            if is_tenant_scoped(target):
+            if is_tenant_scoped(target) and ApplicationCheck.enabled:
                 conditions.append(target.tenant_id == actor.tenant_id)
             result = await db.execute(select(target.id, display.column).where(*conditions))
             names = {row_id: name for row_id, name in result}

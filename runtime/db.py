@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 
+from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -49,6 +51,7 @@ class Databases:
             )
             for name, url in urls.items()
         }
+        self.tenant_role = settings.tenant_app_role
         self.sessionmakers = {
             name: async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
             for name, engine in self.engines.items()
@@ -59,17 +62,51 @@ class Databases:
             await engine.dispose()
 
 
+# Every tenant transaction starts by saying whose it is. Both settings are transaction-local
+# (the third argument), so a pooled connection never carries them into the next request.
+ENTER_TENANT = text(
+    "SELECT set_config('cxg.tenant_id', :tenant_id, true), "
+    "CASE WHEN :role = '' THEN '' ELSE set_config('role', :role, true) END"
+)
+
+
 @dataclass
 class UnitOfWork:
-    """The sessions one request uses; committed once, at the end, or rolled back."""
+    """The sessions one request uses; committed once, at the end, or rolled back.
+
+    ``tenant_id`` is the tenant the request acts for, bound once from the verified token
+    (or the signing-in tenant). The row-level security policies of the tenant database read
+    it; without it a tenant transaction sees no rows at all.
+    """
 
     databases: Databases
     sessions: dict[str, AsyncSession] = field(default_factory=dict)
+    tenant_id: uuid.UUID | None = None
+
+    def bind_tenant(self, tenant_id: uuid.UUID) -> None:
+        if self.tenant_id is not None and self.tenant_id != tenant_id:
+            raise RuntimeError("a unit of work acts for one tenant only")
+        if self.tenant_id is None and TENANT in self.sessions:
+            if self.sessions[TENANT].in_transaction():
+                raise RuntimeError("bind the tenant before the tenant database is used")
+        self.tenant_id = tenant_id
 
     def session(self, name: str) -> AsyncSession:
         if name not in self.sessions:
-            self.sessions[name] = self.databases.sessionmakers[name]()
+            session = self.databases.sessionmakers[name]()
+            if name == TENANT:
+                event.listen(session.sync_session, "after_begin", self._enter_tenant)
+            self.sessions[name] = session
         return self.sessions[name]
+
+    def _enter_tenant(self, _session, _transaction, connection) -> None:
+        connection.execute(
+            ENTER_TENANT,
+            {
+                "tenant_id": str(self.tenant_id) if self.tenant_id else "",
+                "role": self.databases.tenant_role,
+            },
+        )
 
     async def commit(self) -> None:
         for session in self.sessions.values():

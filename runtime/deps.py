@@ -11,12 +11,13 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from runtime.authz import load_permissions
+from runtime.authz import load_permissions, load_tenant_permissions
 from runtime.db import MANAGER, TENANT, UnitOfWork
 from runtime.errors import ForbiddenError, UnauthorizedError
+from runtime.permissions import ACT_FOR_TENANT, ALL
+from runtime.principal import ACTING_MANAGER, Actor
 from runtime.principal import MANAGER as MANAGER_SYSTEM
 from runtime.principal import TENANT as TENANT_SYSTEM
-from runtime.principal import Actor
 from runtime.security import ACCESS, TokenError, api_key_digest, decode_token
 
 bearer = HTTPBearer(auto_error=False, description="Access token from POST .../auth/login")
@@ -26,6 +27,10 @@ INVALID_TOKEN = {
     "en": "The access token is invalid or expired.",
 }
 MISSING_TOKEN = {"ko": "인증 토큰이 필요합니다.", "en": "An access token is required."}
+INACTIVE_TENANT = {
+    "ko": "사용이 중지되었거나 해지된 테넌트입니다.",
+    "en": "This tenant is suspended or closed.",
+}
 
 
 def unit_of_work(request: Request) -> UnitOfWork:
@@ -113,14 +118,8 @@ async def api_key_actor(request: Request, key: str, db: AsyncSession) -> Actor:
     return actor
 
 
-async def current_manager_actor(
-    request: Request, credentials: Credentials, api_key: ApiKeyValue, db: ManagerDb
-) -> Actor:
-    """A live manager user with a live session (the token alone is not enough: logout),
-    or a machine client with a live API key."""
-    if credentials is None and api_key:
-        return await api_key_actor(request, api_key, db)
-    claims = token_claims(credentials, MANAGER_SYSTEM)
+async def _manager_user(request: Request, claims: dict[str, Any], db: AsyncSession) -> Actor:
+    """The manager user and live session a token names, or 401."""
     tables = request.app.state.manager_tables
     users, sessions = tables.users, tables.sessions
     row = (
@@ -147,13 +146,23 @@ async def current_manager_actor(
         or row.expires_at <= datetime.now(UTC)
     ):
         raise UnauthorizedError(INVALID_TOKEN)
-    actor = Actor(
+    return Actor(
         user_id=uuid.UUID(claims["sub"]),
         username=row.username,
         system=MANAGER_SYSTEM,
         user_type=row.user_type,
         session_id=uuid.UUID(claims["sid"]),
     )
+
+
+async def current_manager_actor(
+    request: Request, credentials: Credentials, api_key: ApiKeyValue, db: ManagerDb
+) -> Actor:
+    """A live manager user with a live session (the token alone is not enough: logout),
+    or a machine client with a live API key."""
+    if credentials is None and api_key:
+        return await api_key_actor(request, api_key, db)
+    actor = await _manager_user(request, token_claims(credentials, MANAGER_SYSTEM), db)
     request.state.actor = actor
     return actor
 
@@ -161,55 +170,161 @@ async def current_manager_actor(
 CurrentManagerUser = Annotated[Actor, Depends(current_manager_actor)]
 
 
+async def manager_codes(request: Request, actor: Actor, db: AsyncSession) -> frozenset[str]:
+    """What a manager user may do: everything for MASTER, else what the roles grant (cached)."""
+    if actor.user_type == "MASTER":
+        return ALL
+    cache = request.app.state.permission_caches[MANAGER]
+    codes = cache.get(actor.user_id)
+    if codes is None:
+        codes = await load_permissions(db, request.app.state.manager_tables, actor.user_id)
+        cache.put(actor.user_id, codes)
+    return codes
+
+
+def _holds(codes: frozenset[str], code: str) -> bool:
+    return code in codes or ALL <= codes
+
+
+def _named(check: Any, code: str) -> Any:
+    check.__name__ = f"require_{code.replace('.', '_').replace(':', '_')}"
+    return Depends(check)
+
+
 def manager_permission(code: str) -> Any:
     """Depends() for a manager endpoint that requires ``code``.
 
     MASTER users hold every manager permission; everyone else holds what their roles grant
-    (cached per process, see runtime.authz).
+    (cached per process, see runtime.authz). An API key is further limited to its scopes.
     """
 
     async def check(request: Request, actor: CurrentManagerUser, db: ManagerDb) -> Actor:
         if actor.scopes is not None and code not in actor.scopes:
             raise ForbiddenError(detail={"permission": code})  # beyond what the key allows
-        if actor.user_type == "MASTER":
-            return actor
-        cache = request.app.state.permission_cache
-        codes = cache.get(actor.user_id)
-        if codes is None:
-            codes = await load_permissions(db, request.app.state.manager_tables, actor.user_id)
-            cache.put(actor.user_id, codes)
-        if code not in codes:
+        if not _holds(await manager_codes(request, actor, db), code):
             raise ForbiddenError(detail={"permission": code})
         return actor
 
-    check.__name__ = f"require_{code.replace('.', '_').replace(':', '_')}"
-    return Depends(check)
+    return _named(check, code)
+
+
+async def tenant_status(request: Request, tenant_id: uuid.UUID) -> str:
+    """ACTIVE, SUSPENDED, ... or DELETED; cached, and dropped whenever a tenant changes."""
+    cache = request.app.state.tenant_status_cache
+    status = cache.get(tenant_id)
+    if status is None:
+        tenants = request.app.state.manager_tables.tenants
+        db = unit_of_work(request).session(MANAGER)
+        row = (
+            await db.execute(
+                select(tenants.c.status, tenants.c.is_deleted).where(tenants.c.id == tenant_id)
+            )
+        ).one_or_none()
+        status = "DELETED" if row is None or row.is_deleted else row.status
+        cache.put(tenant_id, status)
+    return status
+
+
+async def _acting_manager(request: Request, claims: dict[str, Any], tenant_id: uuid.UUID) -> Actor:
+    """A manager user acting for a tenant: still signed in and still allowed to."""
+    db = unit_of_work(request).session(MANAGER)
+    manager = await _manager_user(request, claims, db)
+    if not _holds(await manager_codes(request, manager, db), ACT_FOR_TENANT):
+        raise ForbiddenError(detail={"permission": ACT_FOR_TENANT})
+    return Actor(
+        user_id=manager.user_id,
+        username=f"{manager.username} (manager)"[:100],
+        system=TENANT_SYSTEM,
+        user_type=ACTING_MANAGER,
+        session_id=manager.session_id,
+        tenant_id=tenant_id,
+    )
 
 
 async def current_tenant_actor(request: Request, credentials: Credentials) -> Actor:
-    """A tenant principal; ``tenant_id`` comes only from the signed token."""
+    """A tenant principal. ``tenant_id`` comes only from the signed token; the tenant must be
+    active and the session live. From here on the request's tenant transaction is bound to
+    that tenant (row-level security)."""
     claims = token_claims(credentials, TENANT_SYSTEM)
     try:
         tenant_id = uuid.UUID(str(claims.get("tid")))
     except ValueError:
         raise UnauthorizedError(INVALID_TOKEN) from None
-    actor = Actor(
-        user_id=uuid.UUID(claims["sub"]),
-        username=str(claims.get("name", "")),
-        system=TENANT_SYSTEM,
-        user_type=str(claims.get("utp", "USER")),
-        session_id=uuid.UUID(claims["sid"]),
-        tenant_id=tenant_id,
-    )
+    if await tenant_status(request, tenant_id) != "ACTIVE":
+        raise UnauthorizedError(INACTIVE_TENANT, detail={"reason": "tenant not active"})
+    uow = unit_of_work(request)
+    uow.bind_tenant(tenant_id)
+    if claims.get("act") == MANAGER_SYSTEM:
+        actor = await _acting_manager(request, claims, tenant_id)
+    else:
+        actor = await _tenant_user(request, claims, tenant_id, uow.session(TENANT))
     request.state.actor = actor
     return actor
 
 
-def tenant_permission(code: str) -> Any:
-    """Depends() for a tenant endpoint that requires ``code``."""
+async def _tenant_user(
+    request: Request, claims: dict[str, Any], tenant_id: uuid.UUID, db: AsyncSession
+) -> Actor:
+    tables = request.app.state.tenant_tables
+    users, sessions = tables.users, tables.sessions
+    row = (
+        await db.execute(
+            select(
+                users.c.username,
+                users.c.user_type,
+                users.c.status,
+                users.c.is_deleted,
+                sessions.c.status.label("session_status"),
+                sessions.c.expires_at,
+            )
+            .join(sessions, sessions.c.user_id == users.c.id)
+            .where(
+                users.c.id == uuid.UUID(claims["sub"]),
+                sessions.c.id == uuid.UUID(claims["sid"]),
+                users.c.tenant_id == tenant_id,
+            )
+        )
+    ).one_or_none()
+    if (
+        row is None
+        or row.is_deleted
+        or row.status != "ACTIVE"
+        or row.session_status != "ACTIVE"
+        or row.expires_at <= datetime.now(UTC)
+    ):
+        raise UnauthorizedError(INVALID_TOKEN)
+    return Actor(
+        user_id=uuid.UUID(claims["sub"]),
+        username=row.username,
+        system=TENANT_SYSTEM,
+        user_type=row.user_type,
+        session_id=uuid.UUID(claims["sid"]),
+        tenant_id=tenant_id,
+    )
 
-    async def check(actor: Annotated[Actor, Depends(current_tenant_actor)]) -> Actor:
+
+CurrentTenantUser = Annotated[Actor, Depends(current_tenant_actor)]
+
+
+def tenant_permission(code: str) -> Any:
+    """Depends() for a tenant endpoint that requires ``code``.
+
+    A tenant administrator (role TENANT_ADMIN) and a manager acting for the tenant hold every
+    tenant permission; everyone else holds what their adm roles list (cached per process).
+    """
+
+    async def check(request: Request, actor: CurrentTenantUser, db: TenantDb) -> Actor:
+        if actor.user_type == ACTING_MANAGER:
+            return actor
+        cache = request.app.state.permission_caches[TENANT]
+        codes = cache.get(actor.user_id)
+        if codes is None:
+            codes = await load_tenant_permissions(
+                db, request.app.state.tenant_tables, actor.user_id
+            )
+            cache.put(actor.user_id, codes)
+        if not _holds(codes, code):
+            raise ForbiddenError(detail={"permission": code})
         return actor
 
-    check.__name__ = f"require_{code.replace('.', '_').replace(':', '_')}"
-    return Depends(check)
+    return _named(check, code)

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 MANAGER = "manager"
 TENANT = "tenant"
+# user_type of a manager user acting for a tenant with an act token (runtime.tenancy)
+ACTING_MANAGER = "MANAGER"
 
 
 @dataclass(frozen=True, slots=True)

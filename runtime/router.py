@@ -44,7 +44,8 @@ class UnitOfWorkRoute(APIRoute):
                             uow.session(database),
                             request.app.state.audit_tables[database],
                             actor=getattr(request.state, "actor", None),
-                            action=audit.action_for(request.method, request.url.path),
+                            action=getattr(request.state, "audit_action", None)
+                            or audit.action_for(request.method, request.url.path),
                             entity=entity,
                             entity_id=audit.target_id(request, response),
                             request=request,
@@ -53,8 +54,9 @@ class UnitOfWorkRoute(APIRoute):
                     if entity in AUTHZ_ENTITIES:
                         await notify_change(uow.session(database))
                     await uow.commit()
-                    if entity in AUTHZ_ENTITIES:
-                        request.app.state.permission_cache.clear()
+                    if entity in AUTHZ_ENTITIES:  # this process need not wait for NOTIFY
+                        for cache in request.app.state.caches[database]:
+                            cache.clear()
                 return response
             finally:
                 await uow.close()

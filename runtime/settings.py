@@ -27,6 +27,9 @@ class Settings(BaseSettings):
     db_pool_size: int = 10
     db_max_overflow: int = 10
     db_echo: bool = False
+    # Tenant transactions run as this role: not the tables' owner, so row-level security
+    # applies to it (see runtime.rls). Empty: the connection's own role is used as it is.
+    tenant_app_role: str = Field("cxg_app", pattern=r"^[a-z_][a-z0-9_]*$|^$")
 
     # Tokens. Without CXG_JWT_SECRET a random secret is kept in data_dir (development only).
     jwt_secret: str | None = None

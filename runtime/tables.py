@@ -1,8 +1,8 @@
 """Tables the runtime itself reads and writes, found by name in the generated metadata.
 
 The runtime never imports a generated entity. It relies on a small contract instead: the
-manager specs must define these tables with at least these columns. The app checks the
-contract at start-up and fails with a clear message when a spec breaks it.
+specs of each system must define these tables with at least these columns. The app checks
+the contracts at start-up and fails with a clear message when a spec breaks one.
 """
 
 from __future__ import annotations
@@ -11,38 +11,59 @@ from dataclasses import dataclass
 
 from sqlalchemy import MetaData, Table
 
+USERS = {
+    "id",
+    "username",
+    "email",
+    "password",
+    "full_name",
+    "user_type",
+    "status",
+    "last_login_at",
+    "failed_login_attempts",
+    "locked_until",
+    "is_deleted",
+}
+SESSIONS = {
+    "id",
+    "user_id",
+    "status",
+    "expires_at",
+    "ip_address",
+    "user_agent",
+    "revoked_at",
+    "last_activity_at",
+    "refresh_jti",
+}
+LOGIN_LOGS = {
+    "id",
+    "user_id",
+    "username",
+    "attempt_type",
+    "success",
+    "failure_reason",
+    "ip_address",
+    "user_agent",
+}
+AUDIT_LOGS = {
+    "id",
+    "user_id",
+    "username",
+    "action",
+    "entity",
+    "entity_id",
+    "method",
+    "path",
+    "status_code",
+    "request_id",
+    "client_ip",
+    "user_agent",
+}
+
 CONTRACT: dict[str, set[str]] = {
-    "idam.users": {
-        "id",
-        "username",
-        "email",
-        "password",
-        "full_name",
-        "user_type",
-        "status",
-        "last_login_at",
-        "is_deleted",
-    },
-    "idam.sessions": {
-        "id",
-        "user_id",
-        "status",
-        "expires_at",
-        "ip_address",
-        "user_agent",
-        "revoked_at",
-        "last_activity_at",
-    },
-    "idam.login_logs": {
-        "id",
-        "user_id",
-        "username",
-        "attempt_type",
-        "success",
-        "failure_reason",
-        "ip_address",
-        "user_agent",
-    },
+    "idam.users": USERS,
+    "idam.sessions": SESSIONS,
+    "idam.login_logs": LOGIN_LOGS,
     "idam.api_keys": {
         "id",
         "user_id",
@@ -67,20 +88,17 @@ CONTRACT: dict[str, set[str]] = {
     },
     "idam.user_roles": {"id", "user_id", "role_id", "expires_at"},
     "idam.role_permissions": {"id", "role_id", "permission_id"},
-    "audt.audit_logs": {
-        "id",
-        "user_id",
-        "username",
-        "action",
-        "entity",
-        "entity_id",
-        "method",
-        "path",
-        "status_code",
-        "request_id",
-        "client_ip",
-        "user_agent",
-    },
+    "audt.audit_logs": AUDIT_LOGS,
+    "tnnt.tenants": {"id", "code", "name", "status", "is_deleted"},
+}
+# The tenant system: every table also has tenant_id (the scope adds it).
+TENANT_CONTRACT: dict[str, set[str]] = {
+    "adm.users": USERS,
+    "adm.sessions": SESSIONS,
+    "adm.login_logs": LOGIN_LOGS,
+    "adm.roles": {"id", "code", "permissions", "status", "is_deleted"},
+    "adm.user_roles": {"id", "user_id", "role_id"},
+    "audt.audit_logs": AUDIT_LOGS,
 }
 
 
@@ -99,20 +117,35 @@ class ManagerTables:
     user_roles: Table
     role_permissions: Table
     api_keys: Table
+    tenants: Table
 
 
-def manager_tables(metadata: MetaData) -> ManagerTables:
+@dataclass(frozen=True)
+class TenantTables:
+    users: Table
+    sessions: Table
+    login_logs: Table
+    audit_logs: Table
+    roles: Table
+    user_roles: Table
+
+
+def _check(metadata: MetaData, contract: dict[str, set[str]], scope: str) -> None:
     problems = []
-    for name, columns in CONTRACT.items():
+    for name, columns in contract.items():
         table = metadata.tables.get(name)
         if table is None:
-            problems.append(f"missing table {name} (specs/manager/{name.replace('.', '/')}.yaml)")
+            problems.append(f"missing table {name} (specs/{scope}/{name.replace('.', '/')}.yaml)")
             continue
         missing = columns - set(table.columns.keys())
         if missing:
             problems.append(f"table {name} lacks column(s): {', '.join(sorted(missing))}")
     if problems:
-        raise ContractError("the manager specs break the runtime contract: " + "; ".join(problems))
+        raise ContractError(f"the {scope} specs break the runtime contract: " + "; ".join(problems))
+
+
+def manager_tables(metadata: MetaData) -> ManagerTables:
+    _check(metadata, CONTRACT, "manager")
     t = metadata.tables
     return ManagerTables(
         users=t["idam.users"],
@@ -124,6 +157,20 @@ def manager_tables(metadata: MetaData) -> ManagerTables:
         user_roles=t["idam.user_roles"],
         role_permissions=t["idam.role_permissions"],
         api_keys=t["idam.api_keys"],
+        tenants=t["tnnt.tenants"],
+    )
+
+
+def tenant_tables(metadata: MetaData) -> TenantTables:
+    _check(metadata, TENANT_CONTRACT, "tenants")
+    t = metadata.tables
+    return TenantTables(
+        users=t["adm.users"],
+        sessions=t["adm.sessions"],
+        login_logs=t["adm.login_logs"],
+        audit_logs=t["audt.audit_logs"],
+        roles=t["adm.roles"],
+        user_roles=t["adm.user_roles"],
     )
 
 

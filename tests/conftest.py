@@ -120,3 +120,57 @@ async def admin_tokens(client, admin) -> dict:
 @pytest.fixture(scope="session")
 async def auth(admin_tokens) -> dict[str, str]:
     return {"Authorization": f"Bearer {admin_tokens['access_token']}"}
+
+
+TENANT_ADMIN_PASSWORD = "Tenant-Adm1n-Pass"
+
+
+async def tenant_login(client: httpx.AsyncClient, code: str, username: str, password: str) -> dict:
+    response = await client.post(
+        "/api/v1/tenants/auth/login",
+        json={"tenant_code": code, "username": username, "password": password},
+    )
+    assert response.status_code == 200, response.text
+    return response.json()["data"]
+
+
+async def new_tenant(client: httpx.AsyncClient, auth: dict[str, str]) -> dict:
+    """A tenant made the way a MASTER makes one: created, provisioned, its admin signed in."""
+    code = "T" + uuid.uuid4().hex[:10]
+    created = await client.post(
+        "/api/v1/manager/tenants", json={"code": code, "name": f"Company {code}"}, headers=auth
+    )
+    assert created.status_code == 201, created.text
+    tenant = created.json()["data"]
+    username = f"admin.{code.lower()}"
+    provisioned = await client.post(
+        f"/api/v1/manager/tenants/{tenant['id']}/provision",
+        json={
+            "username": username,
+            "email": f"{username}@cxg.example",
+            "full_name": "Tenant Admin",
+            "password": TENANT_ADMIN_PASSWORD,
+        },
+        headers=auth,
+    )
+    assert provisioned.status_code == 201, provisioned.text
+    tokens = await tenant_login(client, code, username, TENANT_ADMIN_PASSWORD)
+    return {
+        "id": tenant["id"],
+        "code": code,
+        "username": username,
+        "password": TENANT_ADMIN_PASSWORD,
+        "admin_id": provisioned.json()["data"]["admin"]["id"],
+        "tokens": tokens,
+        "headers": {"Authorization": f"Bearer {tokens['access_token']}"},
+    }
+
+
+@pytest.fixture(scope="session")
+async def tenant_a(client, auth) -> dict:
+    return await new_tenant(client, auth)
+
+
+@pytest.fixture(scope="session")
+async def tenant_b(client, auth) -> dict:
+    return await new_tenant(client, auth)

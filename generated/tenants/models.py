@@ -3,8 +3,10 @@
 
 from generated.tenants.adm.code_groups.model import CodeGroup
 from generated.tenants.adm.codes.model import Code
+from generated.tenants.adm.login_logs.model import LoginLog
 from generated.tenants.adm.notices.model import Notice
 from generated.tenants.adm.roles.model import Role
+from generated.tenants.adm.sessions.model import Session
 from generated.tenants.adm.settings.model import Setting
 from generated.tenants.adm.user_roles.model import UserRole
 from generated.tenants.adm.users.model import User
@@ -93,6 +95,7 @@ __all__ = [
     "Lead",
     "LeaveRequest",
     "Location",
+    "LoginLog",
     "Notice",
     "Opportunity",
     "Outbound",
@@ -115,6 +118,7 @@ __all__ = [
     "SalesOrderItem",
     "ServiceRequest",
     "ServiceVisit",
+    "Session",
     "Setting",
     "Step",
     "StockLevel",

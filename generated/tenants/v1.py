@@ -6,8 +6,10 @@ from fastapi import APIRouter
 from generated.tenants.adm.code_groups.router import router as adm_code_groups_router
 from generated.tenants.adm.codes.router import nested_router as adm_codes_nested
 from generated.tenants.adm.codes.router import router as adm_codes_router
+from generated.tenants.adm.login_logs.router import router as adm_login_logs_router
 from generated.tenants.adm.notices.router import router as adm_notices_router
 from generated.tenants.adm.roles.router import router as adm_roles_router
+from generated.tenants.adm.sessions.router import router as adm_sessions_router
 from generated.tenants.adm.settings.router import router as adm_settings_router
 from generated.tenants.adm.user_roles.router import nested_router as adm_user_roles_nested
 from generated.tenants.adm.user_roles.router import router as adm_user_roles_router
@@ -88,8 +90,12 @@ router.include_router(
     adm_code_groups_router, prefix="/adm/code-groups", tags=["테넌트 > 관리 > 코드 그룹"]
 )
 router.include_router(adm_codes_router, prefix="/adm/codes", tags=["테넌트 > 관리 > 공통 코드"])
+router.include_router(
+    adm_login_logs_router, prefix="/adm/login-logs", tags=["테넌트 > 관리 > 로그인 이력"]
+)
 router.include_router(adm_notices_router, prefix="/adm/notices", tags=["테넌트 > 관리 > 공지사항"])
 router.include_router(adm_roles_router, prefix="/adm/roles", tags=["테넌트 > 관리 > 역할"])
+router.include_router(adm_sessions_router, prefix="/adm/sessions", tags=["테넌트 > 관리 > 세션"])
 router.include_router(
     adm_settings_router, prefix="/adm/settings", tags=["테넌트 > 관리 > 환경 설정"]
 )
@@ -301,8 +307,10 @@ router.include_router(
 TAGS = [
     {"name": "테넌트 > 관리 > 코드 그룹", "description": "Code group (adm.code_groups)"},
     {"name": "테넌트 > 관리 > 공통 코드", "description": "Code (adm.codes)"},
+    {"name": "테넌트 > 관리 > 로그인 이력", "description": "Login log (adm.login_logs)"},
     {"name": "테넌트 > 관리 > 공지사항", "description": "Notice (adm.notices)"},
     {"name": "테넌트 > 관리 > 역할", "description": "Role (adm.roles)"},
+    {"name": "테넌트 > 관리 > 세션", "description": "Session (adm.sessions)"},
     {"name": "테넌트 > 관리 > 환경 설정", "description": "Setting (adm.settings)"},
     {"name": "테넌트 > 관리 > 사용자 역할", "description": "User role (adm.user_roles)"},
     {"name": "테넌트 > 관리 > 사용자", "description": "User (adm.users)"},

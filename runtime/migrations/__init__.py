@@ -76,6 +76,12 @@ def run_env(context) -> None:
         )
         with context.begin_transaction():
             context.run_migrations()
+        if database == "tenant":  # the second wall covers whatever the migrations created
+            from runtime import rls
+            from runtime.settings import get_settings
+
+            rls.secure(connection, get_settings().tenant_app_role)
+            connection.commit()
 
     async def main() -> None:
         engine = create_async_engine(cfg.attributes["url"], poolclass=NullPool)

@@ -123,10 +123,10 @@ async def test_other_processes_see_role_changes(client, auth, database_urls):
         transport = httpx.ASGITransport(app=other)
         async with httpx.AsyncClient(transport=transport, base_url="http://worker2") as second:
             assert (await second.get(USERS, headers=headers)).status_code == 200  # cached now
-            assert other.state.permission_cache.get(uuid.UUID(user["id"])) is not None
+            assert other.state.permission_caches["manager"].get(uuid.UUID(user["id"])) is not None
             await client.delete(f"/api/v1/manager/idam/user-roles/{link['id']}", headers=auth)
             for _ in range(50):  # the notification arrives asynchronously
-                if other.state.permission_cache.get(uuid.UUID(user["id"])) is None:
+                if other.state.permission_caches["manager"].get(uuid.UUID(user["id"])) is None:
                     break
                 await asyncio.sleep(0.05)
             assert (await second.get(USERS, headers=headers)).status_code == 403

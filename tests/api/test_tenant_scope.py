@@ -1,75 +1,50 @@
-"""The tenant scope's generated path: tenant_id comes from the token only, and a tenant sees
-nothing of another's rows (the application half of isolation; RLS is still to come).
-
-Tenant sign-in does not exist yet, so these tests mint tenant tokens with the runtime's own
-signer, exactly as a sign-in will.
+"""The tenant scope's generated path: tenant_id comes from the token only, a tenant sees
+nothing of another's rows, codes are unique per tenant, references stay inside the tenant.
+(The spec-driven isolation matrix is in test_isolation.py.)
 """
 
 from __future__ import annotations
 
 import uuid
 
-from runtime.security import ACCESS, create_token
-
 CUSTOMERS = "/api/v1/tenants/crm/customers"
 ORDERS = "/api/v1/tenants/srm/sales-orders"
 
 
-def tenant_headers(tenant_id: uuid.UUID) -> dict[str, str]:
-    token = create_token(
-        subject=uuid.uuid4(),
-        token_type=ACCESS,
-        session_id=uuid.uuid4(),
-        system="tenant",
-        extra={"tid": str(tenant_id), "name": "clerk"},
-    )
-    return {"Authorization": f"Bearer {token}"}
-
-
-async def test_rows_belong_to_the_callers_tenant(client):
-    a, b = uuid.uuid4(), uuid.uuid4()
+async def test_rows_belong_to_the_callers_tenant(client, tenant_a, tenant_b):
+    a, b = tenant_a["headers"], tenant_b["headers"]
     code = "C" + uuid.uuid4().hex[:8]
     created = await client.post(
         CUSTOMERS,
-        headers=tenant_headers(a),
-        json={"code": code, "name": "Acme", "tenant_id": str(b)},
+        headers=a,
+        json={"code": code, "name": "Acme", "tenant_id": tenant_b["id"]},
     )  # a body tenant_id is ignored
     assert created.status_code == 201, created.text
     row = created.json()["data"]
-    assert row["tenant_id"] == str(a)
+    assert row["tenant_id"] == tenant_a["id"]
 
-    mine = await client.get(CUSTOMERS, params={"search": code}, headers=tenant_headers(a))
+    mine = await client.get(CUSTOMERS, params={"search": code}, headers=a)
     assert [c["id"] for c in mine.json()["data"]["items"]] == [row["id"]]
-    theirs = await client.get(CUSTOMERS, params={"search": code}, headers=tenant_headers(b))
+    theirs = await client.get(CUSTOMERS, params={"search": code}, headers=b)
     assert theirs.json()["data"]["total"] == 0
+    assert (await client.get(f"{CUSTOMERS}/{row['id']}", headers=b)).status_code == 404
     assert (
-        await client.get(f"{CUSTOMERS}/{row['id']}", headers=tenant_headers(b))
+        await client.patch(f"{CUSTOMERS}/{row['id']}", json={"name": "Stolen"}, headers=b)
     ).status_code == 404
-    assert (
-        await client.patch(
-            f"{CUSTOMERS}/{row['id']}", json={"name": "Stolen"}, headers=tenant_headers(b)
-        )
-    ).status_code == 404
-    assert (
-        await client.delete(f"{CUSTOMERS}/{row['id']}", headers=tenant_headers(b))
-    ).status_code == 404
+    assert (await client.delete(f"{CUSTOMERS}/{row['id']}", headers=b)).status_code == 404
     # the same code is free in another tenant: codes are unique per tenant
-    other = await client.post(
-        CUSTOMERS, headers=tenant_headers(b), json={"code": code, "name": "Other Acme"}
-    )
+    other = await client.post(CUSTOMERS, headers=b, json={"code": code, "name": "Other Acme"})
     assert other.status_code == 201
-    again = await client.post(
-        CUSTOMERS, headers=tenant_headers(a), json={"code": code, "name": "Dup"}
-    )
+    again = await client.post(CUSTOMERS, headers=a, json={"code": code, "name": "Dup"})
     assert again.status_code == 409
 
 
-async def test_references_to_another_tenants_rows_are_refused(client):
-    a, b = uuid.uuid4(), uuid.uuid4()
+async def test_references_to_another_tenants_rows_are_refused(client, tenant_a, tenant_b):
+    a, b = tenant_a["headers"], tenant_b["headers"]
     customer = (
         await client.post(
             CUSTOMERS,
-            headers=tenant_headers(a),
+            headers=a,
             json={"code": "C" + uuid.uuid4().hex[:8], "name": "Mine"},
         )
     ).json()["data"]
@@ -78,10 +53,10 @@ async def test_references_to_another_tenants_rows_are_refused(client):
         "customer_id": customer["id"],
         "order_date": "2026-11-24",
     }
-    refused = await client.post(ORDERS, json=order, headers=tenant_headers(b))
+    refused = await client.post(ORDERS, json=order, headers=b)
     assert refused.status_code == 422
     assert refused.json()["error"]["detail"][0]["field"] == "customer_id"
-    accepted = await client.post(ORDERS, json=order, headers=tenant_headers(a))
+    accepted = await client.post(ORDERS, json=order, headers=a)
     assert accepted.status_code == 201, accepted.text
     assert accepted.json()["data"]["customer_name"] == "Mine"
 

@@ -22,7 +22,7 @@ class AuditLog(RecordMixin, ManagerBase):
     __tablename__ = "audit_logs"
     __table_args__ = (
         CheckConstraint(
-            "action IN ('CREATE', 'UPDATE', 'DELETE', 'STATUS_CHANGE', 'LOGIN', 'LOGOUT', 'PASSWORD_CHANGE')",
+            "action IN ('CREATE', 'UPDATE', 'DELETE', 'STATUS_CHANGE', 'LOGIN', 'LOGOUT', 'PASSWORD_CHANGE', 'PROVISION', 'ACT_FOR_TENANT')",
             name="action",
         ),
         {"schema": "audt", "comment": "감사 로그"},

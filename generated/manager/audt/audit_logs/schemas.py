@@ -18,7 +18,15 @@ class AuditLogBase(ApiModel):
     user_id: UUID | None = Field(None, title="수행자")
     username: str | None = Field(None, max_length=100, title="수행자명")
     action: Literal[
-        "CREATE", "UPDATE", "DELETE", "STATUS_CHANGE", "LOGIN", "LOGOUT", "PASSWORD_CHANGE"
+        "CREATE",
+        "UPDATE",
+        "DELETE",
+        "STATUS_CHANGE",
+        "LOGIN",
+        "LOGOUT",
+        "PASSWORD_CHANGE",
+        "PROVISION",
+        "ACT_FOR_TENANT",
     ] = Field(..., title="작업")
     entity: str = Field(..., max_length=100, title="대상 엔터티")
     entity_id: UUID | None = Field(None, title="대상 ID")
@@ -46,7 +54,17 @@ class AuditLogUpdate(UpdateModel):
     user_id: UUID | None = Field(None, title="수행자")
     username: str | None = Field(None, max_length=100, title="수행자명")
     action: (
-        Literal["CREATE", "UPDATE", "DELETE", "STATUS_CHANGE", "LOGIN", "LOGOUT", "PASSWORD_CHANGE"]
+        Literal[
+            "CREATE",
+            "UPDATE",
+            "DELETE",
+            "STATUS_CHANGE",
+            "LOGIN",
+            "LOGOUT",
+            "PASSWORD_CHANGE",
+            "PROVISION",
+            "ACT_FOR_TENANT",
+        ]
         | None
     ) = Field(None, title="작업")
     entity: str | None = Field(None, max_length=100, title="대상 엔터티")
@@ -83,7 +101,15 @@ class AuditLogListParams(ListParams):
     action: (
         list[
             Literal[
-                "CREATE", "UPDATE", "DELETE", "STATUS_CHANGE", "LOGIN", "LOGOUT", "PASSWORD_CHANGE"
+                "CREATE",
+                "UPDATE",
+                "DELETE",
+                "STATUS_CHANGE",
+                "LOGIN",
+                "LOGOUT",
+                "PASSWORD_CHANGE",
+                "PROVISION",
+                "ACT_FOR_TENANT",
             ]
         ]
         | None

@@ -1,0 +1,416 @@
+"""Sign-in mechanics both systems share: login with lockout, token pairs bound to a session,
+refresh rotation with reuse detection, password change, logout, login history.
+
+A system is described by its ``Accounts``: its user, session, login-log and audit tables, and
+for the tenant system the tenant every query is confined to. The manager and tenant auth
+routers are thin layers over these functions.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from fastapi import Request
+from pydantic import BaseModel, Field
+from sqlalchemy import ColumnElement, Table, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from runtime import audit
+from runtime.audit import client_ip
+from runtime.errors import UnauthorizedError
+from runtime.principal import Actor
+from runtime.security import (
+    ACCESS,
+    REFRESH,
+    NewPassword,
+    TokenError,
+    create_token,
+    decode_token,
+    hash_password,
+    verify_against_dummy,
+    verify_password,
+)
+from runtime.settings import get_settings
+from runtime.tables import readable_columns
+
+BAD_LOGIN = {
+    "ko": "사용자명 또는 비밀번호가 올바르지 않습니다.",
+    "en": "Incorrect username or password.",
+}
+INACTIVE = {"ko": "사용할 수 없는 계정입니다.", "en": "This account cannot sign in."}
+BAD_REFRESH = {
+    "ko": "갱신 토큰이 유효하지 않거나 만료되었습니다.",
+    "en": "The refresh token is invalid or expired.",
+}
+LOCKED = {
+    "ko": "로그인 실패가 반복되어 계정이 잠겼습니다. 잠시 후 다시 시도하세요.",
+    "en": "Too many failed logins: the account is locked for a while.",
+}
+REUSED = {
+    "ko": "이미 사용된 갱신 토큰입니다. 다시 로그인하세요.",
+    "en": "This refresh token was already used; sign in again.",
+}
+WRONG_PASSWORD = {
+    "ko": "현재 비밀번호가 올바르지 않습니다.",
+    "en": "The current password is incorrect.",
+}
+
+
+class LoginRequest(BaseModel):
+    username: str = Field(min_length=1, max_length=100)
+    password: str = Field(min_length=1, max_length=200)
+
+
+class RefreshRequest(BaseModel):
+    refresh_token: str = Field(min_length=1)
+
+
+class ChangePasswordRequest(BaseModel):
+    current_password: str = Field(min_length=1, max_length=200)
+    new_password: NewPassword
+
+
+class TokenPair(BaseModel):
+    access_token: str
+    refresh_token: str
+    token_type: str = "bearer"
+    expires_in: int = Field(description="Seconds until the access token expires.")
+
+
+class Message(BaseModel):
+    message: str
+
+
+@dataclass(frozen=True)
+class Accounts:
+    """One system's account tables; ``tenant_id`` confines them to one tenant."""
+
+    system: str
+    users: Table
+    sessions: Table
+    login_logs: Table
+    audit_logs: Table
+    tenant_id: uuid.UUID | None = None
+
+    def mine(self, table: Table) -> list[ColumnElement[bool]]:
+        return [table.c.tenant_id == self.tenant_id] if self.tenant_id else []
+
+    def stamp(self, values: dict[str, Any]) -> dict[str, Any]:
+        return {**values, "tenant_id": self.tenant_id} if self.tenant_id else values
+
+    def claims(self) -> dict[str, str]:
+        return {"tid": str(self.tenant_id)} if self.tenant_id else {}
+
+
+def _agent(request: Request) -> str | None:
+    return (request.headers.get("user-agent") or "")[:500] or None
+
+
+async def issue(
+    db: AsyncSession, accounts: Accounts, user_id: uuid.UUID, session_id: uuid.UUID
+) -> TokenPair:
+    """A new token pair; the session remembers its refresh token so an old one can't be reused."""
+    settings = get_settings()
+    refresh_id = uuid.uuid4().hex
+    common = {
+        "subject": user_id,
+        "session_id": session_id,
+        "system": accounts.system,
+        "extra": accounts.claims(),
+    }
+    access = create_token(token_type=ACCESS, **common)
+    refresh = create_token(token_type=REFRESH, token_id=refresh_id, **common)
+    sessions = accounts.sessions
+    await db.execute(
+        update(sessions)
+        .where(sessions.c.id == session_id, *accounts.mine(sessions))
+        .values(refresh_jti=refresh_id)
+    )
+    return TokenPair(
+        access_token=access, refresh_token=refresh, expires_in=settings.access_token_minutes * 60
+    )
+
+
+async def log_attempt(
+    db: AsyncSession,
+    request: Request,
+    accounts: Accounts,
+    *,
+    username: str,
+    user_id: uuid.UUID | None,
+    success: bool,
+    reason: str | None,
+    attempt: str = "LOGIN",
+) -> None:
+    await db.execute(
+        insert(accounts.login_logs).values(
+            **accounts.stamp(
+                {
+                    "id": uuid.uuid4(),
+                    "user_id": user_id,
+                    "username": username[:100],
+                    "attempt_type": attempt,
+                    "success": success,
+                    "failure_reason": reason,
+                    "ip_address": client_ip(request),
+                    "user_agent": _agent(request),
+                }
+            )
+        )
+    )
+
+
+async def refuse(
+    db: AsyncSession,
+    request: Request,
+    accounts: Accounts,
+    username: str,
+    user_id: uuid.UUID | None,
+    reason: str,
+    message: dict[str, str],
+    detail: Any = None,
+) -> None:
+    """Record the failed attempt (committed even though the request fails), then refuse."""
+    await log_attempt(
+        db, request, accounts, username=username, user_id=user_id, success=False, reason=reason
+    )
+    await request.state.uow.commit()
+    raise UnauthorizedError(message, detail=detail)
+
+
+async def record_audit(
+    db: AsyncSession,
+    request: Request,
+    accounts: Accounts,
+    actor: Actor,
+    action: str,
+    entity: str,
+    entity_id: uuid.UUID | None,
+) -> None:
+    """Auth events go to the same audit trail as every other change."""
+    await audit.record(
+        db,
+        accounts.audit_logs,
+        actor=actor,
+        action=action,
+        entity=entity,
+        entity_id=entity_id,
+        request=request,
+        status_code=200,
+    )
+
+
+async def _count_failure(db: AsyncSession, accounts: Accounts, user: Any) -> None:
+    """One more failure; at the threshold the account locks for a while and the count restarts."""
+    settings = get_settings()
+    users = accounts.users
+    attempts = (user.failed_login_attempts or 0) + 1
+    values: dict[str, Any] = {"failed_login_attempts": attempts}
+    if attempts >= settings.login_max_failures:
+        values = {
+            "failed_login_attempts": 0,
+            "locked_until": datetime.now(UTC) + timedelta(minutes=settings.login_lock_minutes),
+        }
+    await db.execute(update(users).where(users.c.id == user.id).values(**values))
+
+
+async def user_view(db: AsyncSession, accounts: Accounts, user_id: uuid.UUID) -> dict[str, Any]:
+    users = accounts.users
+    row = (
+        await db.execute(
+            select(*readable_columns(users)).where(users.c.id == user_id, *accounts.mine(users))
+        )
+    ).one()
+    return dict(row._mapping)
+
+
+async def sign_in(
+    db: AsyncSession, request: Request, accounts: Accounts, data: LoginRequest
+) -> TokenPair:
+    """Check the password (same answer for an unknown user), count failures, open a session."""
+    users, sessions = accounts.users, accounts.sessions
+    user = (
+        await db.execute(
+            select(
+                users.c.id,
+                users.c.password,
+                users.c.status,
+                users.c.failed_login_attempts,
+                users.c.locked_until,
+            )
+            .where(
+                users.c.username == data.username,
+                users.c.is_deleted.is_(False),
+                *accounts.mine(users),
+            )
+            .with_for_update()
+        )
+    ).one_or_none()
+    if user is None:
+        await verify_against_dummy(data.password)  # same cost as a wrong password
+        await refuse(db, request, accounts, data.username, None, "UNKNOWN_USER", BAD_LOGIN)
+    if user.locked_until and user.locked_until > datetime.now(UTC):
+        await refuse(
+            db,
+            request,
+            accounts,
+            data.username,
+            user.id,
+            "LOCKED",
+            LOCKED,
+            detail={"locked_until": user.locked_until.isoformat()},
+        )
+    if not await verify_password(data.password, user.password):
+        await _count_failure(db, accounts, user)
+        await refuse(db, request, accounts, data.username, user.id, "BAD_PASSWORD", BAD_LOGIN)
+    if user.status != "ACTIVE":
+        await refuse(
+            db, request, accounts, data.username, user.id, f"STATUS_{user.status}", INACTIVE
+        )
+    now = datetime.now(UTC)
+    session_id = uuid.uuid4()
+    await db.execute(
+        insert(sessions).values(
+            **accounts.stamp(
+                {
+                    "id": session_id,
+                    "user_id": user.id,
+                    "status": "ACTIVE",
+                    "expires_at": now + timedelta(days=get_settings().refresh_token_days),
+                    "ip_address": client_ip(request),
+                    "user_agent": _agent(request),
+                    "last_activity_at": now,
+                    "created_by": user.id,
+                    "updated_by": user.id,
+                }
+            )
+        )
+    )
+    await db.execute(
+        update(users)
+        .where(users.c.id == user.id)
+        .values(last_login_at=now, failed_login_attempts=0, locked_until=None)
+    )
+    await log_attempt(
+        db, request, accounts, username=data.username, user_id=user.id, success=True, reason=None
+    )
+    return await issue(db, accounts, user.id, session_id)
+
+
+def refresh_claims(token: str, system: str) -> dict[str, Any]:
+    """The claims of a valid refresh token of ``system``, or 401."""
+    try:
+        claims = decode_token(token, expected_type=REFRESH)
+    except TokenError:
+        raise UnauthorizedError(BAD_REFRESH) from None
+    if claims.get("sys") != system:
+        raise UnauthorizedError(BAD_REFRESH)
+    return claims
+
+
+async def rotate(
+    db: AsyncSession, request: Request, accounts: Accounts, claims: dict[str, Any]
+) -> TokenPair:
+    """A new pair for a live session; an already used refresh token ends the session."""
+    users, sessions = accounts.users, accounts.sessions
+    user_id, session_id = uuid.UUID(claims["sub"]), uuid.UUID(claims["sid"])
+    row = (
+        await db.execute(
+            select(
+                sessions.c.status,
+                sessions.c.refresh_jti,
+                sessions.c.expires_at,
+                users.c.status.label("user_status"),
+                users.c.is_deleted,
+            )
+            .join(users, users.c.id == sessions.c.user_id)
+            .where(sessions.c.id == session_id, users.c.id == user_id, *accounts.mine(sessions))
+        )
+    ).one_or_none()
+    if (
+        row is None
+        or row.status != "ACTIVE"
+        or row.expires_at <= datetime.now(UTC)
+        or row.user_status != "ACTIVE"
+        or row.is_deleted
+    ):
+        raise UnauthorizedError(BAD_REFRESH)
+    if claims.get("jti") != row.refresh_jti:
+        # An old refresh token came back: someone may hold a stolen copy. End the session.
+        await db.execute(
+            update(sessions)
+            .where(sessions.c.id == session_id)
+            .values(status="REVOKED", revoked_at=datetime.now(UTC))
+        )
+        await request.state.uow.commit()
+        raise UnauthorizedError(REUSED)
+    await db.execute(
+        update(sessions)
+        .where(sessions.c.id == session_id)
+        .values(last_activity_at=datetime.now(UTC))
+    )
+    return await issue(db, accounts, user_id, session_id)
+
+
+async def change_password(
+    db: AsyncSession,
+    request: Request,
+    accounts: Accounts,
+    actor: Actor,
+    data: ChangePasswordRequest,
+) -> Message:
+    """New password; every other session of the user ends, the current one goes on."""
+    users, sessions = accounts.users, accounts.sessions
+    current = await db.scalar(
+        select(users.c.password).where(users.c.id == actor.user_id, *accounts.mine(users))
+    )
+    if not await verify_password(data.current_password, current):
+        raise UnauthorizedError(WRONG_PASSWORD)
+    now = datetime.now(UTC)
+    await db.execute(
+        update(users)
+        .where(users.c.id == actor.user_id)
+        .values(
+            password=await hash_password(data.new_password),
+            updated_by=actor.user_id,
+            updated_at=now,
+        )
+    )
+    await db.execute(
+        update(sessions)
+        .where(
+            sessions.c.user_id == actor.user_id,
+            sessions.c.id != actor.session_id,
+            sessions.c.status == "ACTIVE",
+        )
+        .values(status="REVOKED", revoked_at=now)
+    )
+    await record_audit(
+        db, request, accounts, actor, "PASSWORD_CHANGE", users.fullname, actor.user_id
+    )
+    return Message(message="비밀번호가 변경되었습니다.")
+
+
+async def sign_out(db: AsyncSession, request: Request, accounts: Accounts, actor: Actor) -> Message:
+    """Revoke the caller's session: its access and refresh tokens stop working at once."""
+    sessions = accounts.sessions
+    await db.execute(
+        update(sessions)
+        .where(sessions.c.id == actor.session_id)
+        .values(status="REVOKED", revoked_at=datetime.now(UTC), updated_by=actor.user_id)
+    )
+    await log_attempt(
+        db,
+        request,
+        accounts,
+        username=actor.username,
+        user_id=actor.user_id,
+        success=True,
+        reason=None,
+        attempt="LOGOUT",
+    )
+    await record_audit(db, request, accounts, actor, "LOGOUT", sessions.fullname, actor.session_id)
+    return Message(message="로그아웃되었습니다.")
