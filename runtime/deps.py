@@ -188,6 +188,7 @@ def _holds(codes: frozenset[str], code: str) -> bool:
 
 def _named(check: Any, code: str) -> Any:
     check.__name__ = f"require_{code.replace('.', '_').replace(':', '_')}"
+    check.permission = code  # what the route requires, for docs and the permission tests
     return Depends(check)
 
 
@@ -320,7 +321,7 @@ def tenant_permission(code: str) -> Any:
         codes = cache.get(actor.user_id)
         if codes is None:
             codes = await load_tenant_permissions(
-                db, request.app.state.tenant_tables, actor.user_id
+                db, request.app.state.tenant_tables, actor.tenant_id, actor.user_id
             )
             cache.put(actor.user_id, codes)
         if not _holds(codes, code):

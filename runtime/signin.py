@@ -214,7 +214,9 @@ async def _count_failure(db: AsyncSession, accounts: Accounts, user: Any) -> Non
             "failed_login_attempts": 0,
             "locked_until": datetime.now(UTC) + timedelta(minutes=settings.login_lock_minutes),
         }
-    await db.execute(update(users).where(users.c.id == user.id).values(**values))
+    await db.execute(
+        update(users).where(users.c.id == user.id, *accounts.mine(users)).values(**values)
+    )
 
 
 async def user_view(db: AsyncSession, accounts: Accounts, user_id: uuid.UUID) -> dict[str, Any]:
@@ -291,7 +293,7 @@ async def sign_in(
     )
     await db.execute(
         update(users)
-        .where(users.c.id == user.id)
+        .where(users.c.id == user.id, *accounts.mine(users))
         .values(last_login_at=now, failed_login_attempts=0, locked_until=None)
     )
     await log_attempt(
@@ -342,14 +344,14 @@ async def rotate(
         # An old refresh token came back: someone may hold a stolen copy. End the session.
         await db.execute(
             update(sessions)
-            .where(sessions.c.id == session_id)
+            .where(sessions.c.id == session_id, *accounts.mine(sessions))
             .values(status="REVOKED", revoked_at=datetime.now(UTC))
         )
         await request.state.uow.commit()
         raise UnauthorizedError(REUSED)
     await db.execute(
         update(sessions)
-        .where(sessions.c.id == session_id)
+        .where(sessions.c.id == session_id, *accounts.mine(sessions))
         .values(last_activity_at=datetime.now(UTC))
     )
     return await issue(db, accounts, user_id, session_id)
@@ -372,7 +374,7 @@ async def change_password(
     now = datetime.now(UTC)
     await db.execute(
         update(users)
-        .where(users.c.id == actor.user_id)
+        .where(users.c.id == actor.user_id, *accounts.mine(users))
         .values(
             password=await hash_password(data.new_password),
             updated_by=actor.user_id,
@@ -385,6 +387,7 @@ async def change_password(
             sessions.c.user_id == actor.user_id,
             sessions.c.id != actor.session_id,
             sessions.c.status == "ACTIVE",
+            *accounts.mine(sessions),
         )
         .values(status="REVOKED", revoked_at=now)
     )
@@ -399,7 +402,7 @@ async def sign_out(db: AsyncSession, request: Request, accounts: Accounts, actor
     sessions = accounts.sessions
     await db.execute(
         update(sessions)
-        .where(sessions.c.id == actor.session_id)
+        .where(sessions.c.id == actor.session_id, *accounts.mine(sessions))
         .values(status="REVOKED", revoked_at=datetime.now(UTC), updated_by=actor.user_id)
     )
     await log_attempt(

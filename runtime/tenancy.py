@@ -82,6 +82,7 @@ async def _tenant(db, request: Request, tenant_id: uuid.UUID):
     response_model=Envelope[Provisioned],
     status_code=status.HTTP_201_CREATED,
     summary="테넌트 관리자 생성",
+    openapi_extra={"x-permission": PROVISION_TENANT},
 )
 async def provision(
     tenant_id: uuid.UUID,
@@ -101,11 +102,18 @@ async def provision(
     tdb = uow.session(TENANT)
     tables = request.app.state.tenant_tables
     users, roles = tables.users, tables.roles
-    if await tdb.scalar(select(func.count()).select_from(users)):
+    # the tenant filter is explicit here too: row-level security is the second wall, not the first
+    if await tdb.scalar(
+        select(func.count()).select_from(users).where(users.c.tenant_id == tenant_id)
+    ):
         raise ConflictError(ALREADY_PROVISIONED)
     stamp = {"tenant_id": tenant_id, "created_by": actor.user_id, "updated_by": actor.user_id}
     role_id = await tdb.scalar(
-        select(roles.c.id).where(roles.c.code == TENANT_ADMIN_ROLE, roles.c.is_deleted.is_(False))
+        select(roles.c.id).where(
+            roles.c.tenant_id == tenant_id,
+            roles.c.code == TENANT_ADMIN_ROLE,
+            roles.c.is_deleted.is_(False),
+        )
     )
     if role_id is None:
         role_id = uuid.uuid4()
@@ -157,6 +165,7 @@ async def provision(
     "/tenants/{tenant_id}/act-token",
     response_model=Envelope[ActToken],
     summary="테넌트 대리 접근 토큰 발급",
+    openapi_extra={"x-permission": ACT_FOR_TENANT},
 )
 async def act_token(
     tenant_id: uuid.UUID,

@@ -11,6 +11,7 @@ from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
+import jwt
 import pytest
 
 from generator.loader import load_project
@@ -28,6 +29,11 @@ TAG_ROOT = {"manager": "관리자 > ", "tenants": "테넌트 > "}
 
 def ident(entity: Entity) -> str:
     return f"{entity.scope.name}:{entity.key}"
+
+
+def tenant_of(headers: dict) -> str:
+    token = headers["Authorization"].removeprefix("Bearer ")
+    return jwt.decode(token, options={"verify_signature": False})["tid"]
 
 
 @pytest.fixture
@@ -114,12 +120,23 @@ async def valid_body(
     return body
 
 
+# Bookkeeping a client must not set: sent with every row the matrix creates, never applied.
+FORGED = {
+    "id": "00000000-0000-4000-8000-000000000001",
+    "tenant_id": "00000000-0000-4000-8000-000000000002",
+    "created_by": "00000000-0000-4000-8000-000000000003",
+    "updated_by": "00000000-0000-4000-8000-000000000003",
+    "is_deleted": True,
+    "deleted_at": "2026-01-01T00:00:00Z",
+}
+
+
 async def create_row(
     client, auth, entity: Entity, chain: tuple[str, ...] = ()
 ) -> tuple[dict, dict]:
     """POST a valid row (creating referenced parents first); return (body, response data)."""
     body = await valid_body(client, auth, entity, chain=chain)
-    response = await client.post(url(entity), json=body, headers=auth)
+    response = await client.post(url(entity), json={**FORGED, **body}, headers=auth)
     assert response.status_code == 201, f"{entity.key}: {response.text}"
     return body, response.json()["data"]
 
@@ -154,6 +171,11 @@ def changed(field: Field, value: object) -> object:
 async def test_crud(client, headers_of, entity: Entity):
     auth = headers_of[entity.scope.name]
     body, row = await create_row(client, auth, entity)
+    # mass assignment: the forged bookkeeping was ignored
+    assert row["id"] != FORGED["id"]
+    assert row["created_by"] != FORGED["created_by"]
+    if entity.scope.name == "tenants":
+        assert row["tenant_id"] == tenant_of(auth)
     for field in entity.create_fields:
         if field.name not in body:
             continue

@@ -35,6 +35,7 @@ router = audited_router(scope="manager", entity="audt.compliances")
     response_model=Envelope[ComplianceListResponse],
     summary="컴플라이언스 목록 조회",
     operation_id="manager_audt_compliances_list",
+    openapi_extra={"x-permission": "audt.compliances:read"},
 )
 async def list_compliances(
     params: Annotated[ComplianceListParams, Query()],
@@ -51,6 +52,7 @@ async def list_compliances(
     status_code=status.HTTP_201_CREATED,
     summary="컴플라이언스 생성",
     operation_id="manager_audt_compliances_create",
+    openapi_extra={"x-permission": "audt.compliances:create"},
 )
 async def create_compliance(
     data: ComplianceCreate,
@@ -66,6 +68,7 @@ async def create_compliance(
     response_model=Envelope[ComplianceResponse],
     summary="컴플라이언스 상세 조회",
     operation_id="manager_audt_compliances_get",
+    openapi_extra={"x-permission": "audt.compliances:read"},
 )
 async def get_compliance(
     compliance_id: UUID,
@@ -81,6 +84,7 @@ async def get_compliance(
     response_model=Envelope[ComplianceResponse],
     summary="컴플라이언스 수정",
     operation_id="manager_audt_compliances_update",
+    openapi_extra={"x-permission": "audt.compliances:update"},
 )
 async def update_compliance(
     compliance_id: UUID,
@@ -97,6 +101,7 @@ async def update_compliance(
     response_model=Envelope[ComplianceResponse],
     summary="컴플라이언스 상태 변경",
     operation_id="manager_audt_compliances_change_status",
+    openapi_extra={"x-permission": "audt.compliances:status"},
 )
 async def change_compliance_status(
     compliance_id: UUID,
@@ -113,6 +118,7 @@ async def change_compliance_status(
     response_model=Envelope[Deleted],
     summary="컴플라이언스 삭제",
     operation_id="manager_audt_compliances_delete",
+    openapi_extra={"x-permission": "audt.compliances:delete"},
 )
 async def delete_compliance(
     compliance_id: UUID,

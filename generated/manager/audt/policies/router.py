@@ -35,6 +35,7 @@ router = audited_router(scope="manager", entity="audt.policies")
     response_model=Envelope[AuditPolicyListResponse],
     summary="감사 정책 목록 조회",
     operation_id="manager_audt_policies_list",
+    openapi_extra={"x-permission": "audt.policies:read"},
 )
 async def list_policies(
     params: Annotated[AuditPolicyListParams, Query()],
@@ -51,6 +52,7 @@ async def list_policies(
     status_code=status.HTTP_201_CREATED,
     summary="감사 정책 생성",
     operation_id="manager_audt_policies_create",
+    openapi_extra={"x-permission": "audt.policies:create"},
 )
 async def create_audit_policy(
     data: AuditPolicyCreate,
@@ -66,6 +68,7 @@ async def create_audit_policy(
     response_model=Envelope[AuditPolicyResponse],
     summary="감사 정책 상세 조회",
     operation_id="manager_audt_policies_get",
+    openapi_extra={"x-permission": "audt.policies:read"},
 )
 async def get_audit_policy(
     audit_policy_id: UUID,
@@ -81,6 +84,7 @@ async def get_audit_policy(
     response_model=Envelope[AuditPolicyResponse],
     summary="감사 정책 수정",
     operation_id="manager_audt_policies_update",
+    openapi_extra={"x-permission": "audt.policies:update"},
 )
 async def update_audit_policy(
     audit_policy_id: UUID,
@@ -97,6 +101,7 @@ async def update_audit_policy(
     response_model=Envelope[AuditPolicyResponse],
     summary="감사 정책 상태 변경",
     operation_id="manager_audt_policies_change_status",
+    openapi_extra={"x-permission": "audt.policies:status"},
 )
 async def change_audit_policy_status(
     audit_policy_id: UUID,
@@ -113,6 +118,7 @@ async def change_audit_policy_status(
     response_model=Envelope[Deleted],
     summary="감사 정책 삭제",
     operation_id="manager_audt_policies_delete",
+    openapi_extra={"x-permission": "audt.policies:delete"},
 )
 async def delete_audit_policy(
     audit_policy_id: UUID,

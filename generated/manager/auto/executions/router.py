@@ -31,6 +31,7 @@ router = audited_router(scope="manager", entity="auto.executions")
     response_model=Envelope[WorkflowExecutionListResponse],
     summary="실행 내역 목록 조회",
     operation_id="manager_auto_executions_list",
+    openapi_extra={"x-permission": "auto.executions:read"},
 )
 async def list_executions(
     params: Annotated[WorkflowExecutionListParams, Query()],
@@ -46,6 +47,7 @@ async def list_executions(
     response_model=Envelope[WorkflowExecutionResponse],
     summary="실행 내역 상세 조회",
     operation_id="manager_auto_executions_get",
+    openapi_extra={"x-permission": "auto.executions:read"},
 )
 async def get_workflow_execution(
     workflow_execution_id: UUID,

@@ -37,6 +37,7 @@ router = audited_router(scope="manager", entity="auto.tasks")
     response_model=Envelope[AutomationTaskListResponse],
     summary="작업 목록 조회",
     operation_id="manager_auto_tasks_list",
+    openapi_extra={"x-permission": "auto.tasks:read"},
 )
 async def list_tasks(
     params: Annotated[AutomationTaskListParams, Query()],
@@ -53,6 +54,7 @@ async def list_tasks(
     status_code=status.HTTP_201_CREATED,
     summary="작업 생성",
     operation_id="manager_auto_tasks_create",
+    openapi_extra={"x-permission": "auto.tasks:create"},
 )
 async def create_automation_task(
     data: AutomationTaskCreate,
@@ -68,6 +70,7 @@ async def create_automation_task(
     response_model=Envelope[AutomationTaskResponse],
     summary="작업 상세 조회",
     operation_id="manager_auto_tasks_get",
+    openapi_extra={"x-permission": "auto.tasks:read"},
 )
 async def get_automation_task(
     automation_task_id: UUID,
@@ -83,6 +86,7 @@ async def get_automation_task(
     response_model=Envelope[AutomationTaskResponse],
     summary="작업 수정",
     operation_id="manager_auto_tasks_update",
+    openapi_extra={"x-permission": "auto.tasks:update"},
 )
 async def update_automation_task(
     automation_task_id: UUID,
@@ -99,6 +103,7 @@ async def update_automation_task(
     response_model=Envelope[Deleted],
     summary="작업 삭제",
     operation_id="manager_auto_tasks_delete",
+    openapi_extra={"x-permission": "auto.tasks:delete"},
 )
 async def delete_automation_task(
     automation_task_id: UUID,
@@ -118,6 +123,7 @@ nested_router = audited_router(scope="manager", entity="auto.tasks")
     response_model=Envelope[list[AutomationTaskResponse]],
     summary="작업 목록 (상위 문서별)",
     operation_id="manager_auto_tasks_list_of_parent",
+    openapi_extra={"x-permission": "auto.tasks:read"},
 )
 async def list_tasks_of_parent(
     workflow_id: UUID,
@@ -135,6 +141,7 @@ async def list_tasks_of_parent(
     status_code=status.HTTP_201_CREATED,
     summary="작업 추가 (상위 문서별)",
     operation_id="manager_auto_tasks_create_in_parent",
+    openapi_extra={"x-permission": "auto.tasks:create"},
 )
 async def create_automation_task_in_parent(
     workflow_id: UUID,

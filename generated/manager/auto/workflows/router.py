@@ -46,6 +46,7 @@ async def _with_lines(db: ManagerDb, row, actor: Actor) -> AutomationWorkflowRes
     response_model=Envelope[AutomationWorkflowListResponse],
     summary="워크플로우 목록 조회",
     operation_id="manager_auto_workflows_list",
+    openapi_extra={"x-permission": "auto.workflows:read"},
 )
 async def list_workflows(
     params: Annotated[AutomationWorkflowListParams, Query()],
@@ -62,6 +63,7 @@ async def list_workflows(
     status_code=status.HTTP_201_CREATED,
     summary="워크플로우 생성",
     operation_id="manager_auto_workflows_create",
+    openapi_extra={"x-permission": "auto.workflows:create"},
 )
 async def create_automation_workflow(
     data: AutomationWorkflowCreate,
@@ -77,6 +79,7 @@ async def create_automation_workflow(
     response_model=Envelope[AutomationWorkflowResponse],
     summary="워크플로우 상세 조회",
     operation_id="manager_auto_workflows_get",
+    openapi_extra={"x-permission": "auto.workflows:read"},
 )
 async def get_automation_workflow(
     automation_workflow_id: UUID,
@@ -92,6 +95,7 @@ async def get_automation_workflow(
     response_model=Envelope[AutomationWorkflowResponse],
     summary="워크플로우 수정",
     operation_id="manager_auto_workflows_update",
+    openapi_extra={"x-permission": "auto.workflows:update"},
 )
 async def update_automation_workflow(
     automation_workflow_id: UUID,
@@ -108,6 +112,7 @@ async def update_automation_workflow(
     response_model=Envelope[AutomationWorkflowResponse],
     summary="워크플로우 상태 변경",
     operation_id="manager_auto_workflows_change_status",
+    openapi_extra={"x-permission": "auto.workflows:status"},
 )
 async def change_automation_workflow_status(
     automation_workflow_id: UUID,
@@ -126,6 +131,7 @@ async def change_automation_workflow_status(
     response_model=Envelope[Deleted],
     summary="워크플로우 삭제",
     operation_id="manager_auto_workflows_delete",
+    openapi_extra={"x-permission": "auto.workflows:delete"},
 )
 async def delete_automation_workflow(
     automation_workflow_id: UUID,

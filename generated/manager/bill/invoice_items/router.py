@@ -37,6 +37,7 @@ router = audited_router(scope="manager", entity="bill.invoice_items")
     response_model=Envelope[InvoiceItemListResponse],
     summary="청구서 항목 목록 조회",
     operation_id="manager_bill_invoice_items_list",
+    openapi_extra={"x-permission": "bill.invoice_items:read"},
 )
 async def list_invoice_items(
     params: Annotated[InvoiceItemListParams, Query()],
@@ -53,6 +54,7 @@ async def list_invoice_items(
     status_code=status.HTTP_201_CREATED,
     summary="청구서 항목 생성",
     operation_id="manager_bill_invoice_items_create",
+    openapi_extra={"x-permission": "bill.invoice_items:create"},
 )
 async def create_invoice_item(
     data: InvoiceItemCreate,
@@ -68,6 +70,7 @@ async def create_invoice_item(
     response_model=Envelope[InvoiceItemResponse],
     summary="청구서 항목 상세 조회",
     operation_id="manager_bill_invoice_items_get",
+    openapi_extra={"x-permission": "bill.invoice_items:read"},
 )
 async def get_invoice_item(
     invoice_item_id: UUID,
@@ -83,6 +86,7 @@ async def get_invoice_item(
     response_model=Envelope[InvoiceItemResponse],
     summary="청구서 항목 수정",
     operation_id="manager_bill_invoice_items_update",
+    openapi_extra={"x-permission": "bill.invoice_items:update"},
 )
 async def update_invoice_item(
     invoice_item_id: UUID,
@@ -99,6 +103,7 @@ async def update_invoice_item(
     response_model=Envelope[Deleted],
     summary="청구서 항목 삭제",
     operation_id="manager_bill_invoice_items_delete",
+    openapi_extra={"x-permission": "bill.invoice_items:delete"},
 )
 async def delete_invoice_item(
     invoice_item_id: UUID,
@@ -118,6 +123,7 @@ nested_router = audited_router(scope="manager", entity="bill.invoice_items")
     response_model=Envelope[list[InvoiceItemResponse]],
     summary="청구서 항목 목록 (상위 문서별)",
     operation_id="manager_bill_invoice_items_list_of_parent",
+    openapi_extra={"x-permission": "bill.invoice_items:read"},
 )
 async def list_invoice_items_of_parent(
     invoice_id: UUID,
@@ -135,6 +141,7 @@ async def list_invoice_items_of_parent(
     status_code=status.HTTP_201_CREATED,
     summary="청구서 항목 추가 (상위 문서별)",
     operation_id="manager_bill_invoice_items_create_in_parent",
+    openapi_extra={"x-permission": "bill.invoice_items:create"},
 )
 async def create_invoice_item_in_parent(
     invoice_id: UUID,

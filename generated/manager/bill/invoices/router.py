@@ -46,6 +46,7 @@ async def _with_lines(db: ManagerDb, row, actor: Actor) -> InvoiceResponse:
     response_model=Envelope[InvoiceListResponse],
     summary="청구서 목록 조회",
     operation_id="manager_bill_invoices_list",
+    openapi_extra={"x-permission": "bill.invoices:read"},
 )
 async def list_invoices(
     params: Annotated[InvoiceListParams, Query()],
@@ -62,6 +63,7 @@ async def list_invoices(
     status_code=status.HTTP_201_CREATED,
     summary="청구서 생성",
     operation_id="manager_bill_invoices_create",
+    openapi_extra={"x-permission": "bill.invoices:create"},
 )
 async def create_invoice(
     data: InvoiceCreate,
@@ -77,6 +79,7 @@ async def create_invoice(
     response_model=Envelope[InvoiceResponse],
     summary="청구서 상세 조회",
     operation_id="manager_bill_invoices_get",
+    openapi_extra={"x-permission": "bill.invoices:read"},
 )
 async def get_invoice(
     invoice_id: UUID,
@@ -92,6 +95,7 @@ async def get_invoice(
     response_model=Envelope[InvoiceResponse],
     summary="청구서 수정",
     operation_id="manager_bill_invoices_update",
+    openapi_extra={"x-permission": "bill.invoices:update"},
 )
 async def update_invoice(
     invoice_id: UUID,
@@ -108,6 +112,7 @@ async def update_invoice(
     response_model=Envelope[InvoiceResponse],
     summary="청구서 상태 변경",
     operation_id="manager_bill_invoices_change_status",
+    openapi_extra={"x-permission": "bill.invoices:status"},
 )
 async def change_invoice_status(
     invoice_id: UUID,
@@ -124,6 +129,7 @@ async def change_invoice_status(
     response_model=Envelope[Deleted],
     summary="청구서 삭제",
     operation_id="manager_bill_invoices_delete",
+    openapi_extra={"x-permission": "bill.invoices:delete"},
 )
 async def delete_invoice(
     invoice_id: UUID,

@@ -35,6 +35,7 @@ router = audited_router(scope="manager", entity="bill.plans")
     response_model=Envelope[PlanListResponse],
     summary="요금제 목록 조회",
     operation_id="manager_bill_plans_list",
+    openapi_extra={"x-permission": "bill.plans:read"},
 )
 async def list_plans(
     params: Annotated[PlanListParams, Query()],
@@ -51,6 +52,7 @@ async def list_plans(
     status_code=status.HTTP_201_CREATED,
     summary="요금제 생성",
     operation_id="manager_bill_plans_create",
+    openapi_extra={"x-permission": "bill.plans:create"},
 )
 async def create_plan(
     data: PlanCreate,
@@ -66,6 +68,7 @@ async def create_plan(
     response_model=Envelope[PlanResponse],
     summary="요금제 상세 조회",
     operation_id="manager_bill_plans_get",
+    openapi_extra={"x-permission": "bill.plans:read"},
 )
 async def get_plan(
     plan_id: UUID,
@@ -81,6 +84,7 @@ async def get_plan(
     response_model=Envelope[PlanResponse],
     summary="요금제 수정",
     operation_id="manager_bill_plans_update",
+    openapi_extra={"x-permission": "bill.plans:update"},
 )
 async def update_plan(
     plan_id: UUID,
@@ -97,6 +101,7 @@ async def update_plan(
     response_model=Envelope[PlanResponse],
     summary="요금제 상태 변경",
     operation_id="manager_bill_plans_change_status",
+    openapi_extra={"x-permission": "bill.plans:status"},
 )
 async def change_plan_status(
     plan_id: UUID,
@@ -113,6 +118,7 @@ async def change_plan_status(
     response_model=Envelope[Deleted],
     summary="요금제 삭제",
     operation_id="manager_bill_plans_delete",
+    openapi_extra={"x-permission": "bill.plans:delete"},
 )
 async def delete_plan(
     plan_id: UUID,

@@ -35,6 +35,7 @@ router = audited_router(scope="manager", entity="bill.transactions")
     response_model=Envelope[TransactionListResponse],
     summary="거래 목록 조회",
     operation_id="manager_bill_transactions_list",
+    openapi_extra={"x-permission": "bill.transactions:read"},
 )
 async def list_transactions(
     params: Annotated[TransactionListParams, Query()],
@@ -51,6 +52,7 @@ async def list_transactions(
     status_code=status.HTTP_201_CREATED,
     summary="거래 생성",
     operation_id="manager_bill_transactions_create",
+    openapi_extra={"x-permission": "bill.transactions:create"},
 )
 async def create_transaction(
     data: TransactionCreate,
@@ -66,6 +68,7 @@ async def create_transaction(
     response_model=Envelope[TransactionResponse],
     summary="거래 상세 조회",
     operation_id="manager_bill_transactions_get",
+    openapi_extra={"x-permission": "bill.transactions:read"},
 )
 async def get_transaction(
     transaction_id: UUID,
@@ -81,6 +84,7 @@ async def get_transaction(
     response_model=Envelope[TransactionResponse],
     summary="거래 수정",
     operation_id="manager_bill_transactions_update",
+    openapi_extra={"x-permission": "bill.transactions:update"},
 )
 async def update_transaction(
     transaction_id: UUID,
@@ -97,6 +101,7 @@ async def update_transaction(
     response_model=Envelope[TransactionResponse],
     summary="거래 상태 변경",
     operation_id="manager_bill_transactions_change_status",
+    openapi_extra={"x-permission": "bill.transactions:status"},
 )
 async def change_transaction_status(
     transaction_id: UUID,
@@ -113,6 +118,7 @@ async def change_transaction_status(
     response_model=Envelope[Deleted],
     summary="거래 삭제",
     operation_id="manager_bill_transactions_delete",
+    openapi_extra={"x-permission": "bill.transactions:delete"},
 )
 async def delete_transaction(
     transaction_id: UUID,

@@ -31,6 +31,7 @@ router = audited_router(scope="manager", entity="bkup.executions")
     response_model=Envelope[BackupExecutionListResponse],
     summary="백업 실행 목록 조회",
     operation_id="manager_bkup_executions_list",
+    openapi_extra={"x-permission": "bkup.executions:read"},
 )
 async def list_executions(
     params: Annotated[BackupExecutionListParams, Query()],
@@ -46,6 +47,7 @@ async def list_executions(
     response_model=Envelope[BackupExecutionResponse],
     summary="백업 실행 상세 조회",
     operation_id="manager_bkup_executions_get",
+    openapi_extra={"x-permission": "bkup.executions:read"},
 )
 async def get_backup_execution(
     backup_execution_id: UUID,

@@ -35,6 +35,7 @@ router = audited_router(scope="manager", entity="bkup.recovery_plans")
     response_model=Envelope[RecoveryPlanListResponse],
     summary="복구 계획 목록 조회",
     operation_id="manager_bkup_recovery_plans_list",
+    openapi_extra={"x-permission": "bkup.recovery_plans:read"},
 )
 async def list_recovery_plans(
     params: Annotated[RecoveryPlanListParams, Query()],
@@ -51,6 +52,7 @@ async def list_recovery_plans(
     status_code=status.HTTP_201_CREATED,
     summary="복구 계획 생성",
     operation_id="manager_bkup_recovery_plans_create",
+    openapi_extra={"x-permission": "bkup.recovery_plans:create"},
 )
 async def create_recovery_plan(
     data: RecoveryPlanCreate,
@@ -66,6 +68,7 @@ async def create_recovery_plan(
     response_model=Envelope[RecoveryPlanResponse],
     summary="복구 계획 상세 조회",
     operation_id="manager_bkup_recovery_plans_get",
+    openapi_extra={"x-permission": "bkup.recovery_plans:read"},
 )
 async def get_recovery_plan(
     recovery_plan_id: UUID,
@@ -81,6 +84,7 @@ async def get_recovery_plan(
     response_model=Envelope[RecoveryPlanResponse],
     summary="복구 계획 수정",
     operation_id="manager_bkup_recovery_plans_update",
+    openapi_extra={"x-permission": "bkup.recovery_plans:update"},
 )
 async def update_recovery_plan(
     recovery_plan_id: UUID,
@@ -97,6 +101,7 @@ async def update_recovery_plan(
     response_model=Envelope[RecoveryPlanResponse],
     summary="복구 계획 상태 변경",
     operation_id="manager_bkup_recovery_plans_change_status",
+    openapi_extra={"x-permission": "bkup.recovery_plans:status"},
 )
 async def change_recovery_plan_status(
     recovery_plan_id: UUID,
@@ -113,6 +118,7 @@ async def change_recovery_plan_status(
     response_model=Envelope[Deleted],
     summary="복구 계획 삭제",
     operation_id="manager_bkup_recovery_plans_delete",
+    openapi_extra={"x-permission": "bkup.recovery_plans:delete"},
 )
 async def delete_recovery_plan(
     recovery_plan_id: UUID,

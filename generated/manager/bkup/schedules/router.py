@@ -34,6 +34,7 @@ router = audited_router(scope="manager", entity="bkup.schedules")
     response_model=Envelope[BackupScheduleListResponse],
     summary="백업 스케줄 목록 조회",
     operation_id="manager_bkup_schedules_list",
+    openapi_extra={"x-permission": "bkup.schedules:read"},
 )
 async def list_schedules(
     params: Annotated[BackupScheduleListParams, Query()],
@@ -50,6 +51,7 @@ async def list_schedules(
     status_code=status.HTTP_201_CREATED,
     summary="백업 스케줄 생성",
     operation_id="manager_bkup_schedules_create",
+    openapi_extra={"x-permission": "bkup.schedules:create"},
 )
 async def create_backup_schedule(
     data: BackupScheduleCreate,
@@ -65,6 +67,7 @@ async def create_backup_schedule(
     response_model=Envelope[BackupScheduleResponse],
     summary="백업 스케줄 상세 조회",
     operation_id="manager_bkup_schedules_get",
+    openapi_extra={"x-permission": "bkup.schedules:read"},
 )
 async def get_backup_schedule(
     backup_schedule_id: UUID,
@@ -80,6 +83,7 @@ async def get_backup_schedule(
     response_model=Envelope[BackupScheduleResponse],
     summary="백업 스케줄 수정",
     operation_id="manager_bkup_schedules_update",
+    openapi_extra={"x-permission": "bkup.schedules:update"},
 )
 async def update_backup_schedule(
     backup_schedule_id: UUID,
@@ -96,6 +100,7 @@ async def update_backup_schedule(
     response_model=Envelope[Deleted],
     summary="백업 스케줄 삭제",
     operation_id="manager_bkup_schedules_delete",
+    openapi_extra={"x-permission": "bkup.schedules:delete"},
 )
 async def delete_backup_schedule(
     backup_schedule_id: UUID,

@@ -34,6 +34,7 @@ router = audited_router(scope="manager", entity="cnfg.configurations")
     response_model=Envelope[ConfigurationListResponse],
     summary="시스템 설정 목록 조회",
     operation_id="manager_cnfg_configurations_list",
+    openapi_extra={"x-permission": "cnfg.configurations:read"},
 )
 async def list_configurations(
     params: Annotated[ConfigurationListParams, Query()],
@@ -50,6 +51,7 @@ async def list_configurations(
     status_code=status.HTTP_201_CREATED,
     summary="시스템 설정 생성",
     operation_id="manager_cnfg_configurations_create",
+    openapi_extra={"x-permission": "cnfg.configurations:create"},
 )
 async def create_configuration(
     data: ConfigurationCreate,
@@ -65,6 +67,7 @@ async def create_configuration(
     response_model=Envelope[ConfigurationResponse],
     summary="시스템 설정 상세 조회",
     operation_id="manager_cnfg_configurations_get",
+    openapi_extra={"x-permission": "cnfg.configurations:read"},
 )
 async def get_configuration(
     configuration_id: UUID,
@@ -80,6 +83,7 @@ async def get_configuration(
     response_model=Envelope[ConfigurationResponse],
     summary="시스템 설정 수정",
     operation_id="manager_cnfg_configurations_update",
+    openapi_extra={"x-permission": "cnfg.configurations:update"},
 )
 async def update_configuration(
     configuration_id: UUID,
@@ -96,6 +100,7 @@ async def update_configuration(
     response_model=Envelope[Deleted],
     summary="시스템 설정 삭제",
     operation_id="manager_cnfg_configurations_delete",
+    openapi_extra={"x-permission": "cnfg.configurations:delete"},
 )
 async def delete_configuration(
     configuration_id: UUID,

@@ -34,6 +34,7 @@ router = audited_router(scope="manager", entity="cnfg.feature_flags")
     response_model=Envelope[FeatureFlagListResponse],
     summary="기능 플래그 목록 조회",
     operation_id="manager_cnfg_feature_flags_list",
+    openapi_extra={"x-permission": "cnfg.feature_flags:read"},
 )
 async def list_feature_flags(
     params: Annotated[FeatureFlagListParams, Query()],
@@ -50,6 +51,7 @@ async def list_feature_flags(
     status_code=status.HTTP_201_CREATED,
     summary="기능 플래그 생성",
     operation_id="manager_cnfg_feature_flags_create",
+    openapi_extra={"x-permission": "cnfg.feature_flags:create"},
 )
 async def create_feature_flag(
     data: FeatureFlagCreate,
@@ -65,6 +67,7 @@ async def create_feature_flag(
     response_model=Envelope[FeatureFlagResponse],
     summary="기능 플래그 상세 조회",
     operation_id="manager_cnfg_feature_flags_get",
+    openapi_extra={"x-permission": "cnfg.feature_flags:read"},
 )
 async def get_feature_flag(
     feature_flag_id: UUID,
@@ -80,6 +83,7 @@ async def get_feature_flag(
     response_model=Envelope[FeatureFlagResponse],
     summary="기능 플래그 수정",
     operation_id="manager_cnfg_feature_flags_update",
+    openapi_extra={"x-permission": "cnfg.feature_flags:update"},
 )
 async def update_feature_flag(
     feature_flag_id: UUID,
@@ -96,6 +100,7 @@ async def update_feature_flag(
     response_model=Envelope[Deleted],
     summary="기능 플래그 삭제",
     operation_id="manager_cnfg_feature_flags_delete",
+    openapi_extra={"x-permission": "cnfg.feature_flags:delete"},
 )
 async def delete_feature_flag(
     feature_flag_id: UUID,

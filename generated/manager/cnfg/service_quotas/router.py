@@ -34,6 +34,7 @@ router = audited_router(scope="manager", entity="cnfg.service_quotas")
     response_model=Envelope[ServiceQuotaListResponse],
     summary="서비스 할당량 목록 조회",
     operation_id="manager_cnfg_service_quotas_list",
+    openapi_extra={"x-permission": "cnfg.service_quotas:read"},
 )
 async def list_service_quotas(
     params: Annotated[ServiceQuotaListParams, Query()],
@@ -50,6 +51,7 @@ async def list_service_quotas(
     status_code=status.HTTP_201_CREATED,
     summary="서비스 할당량 생성",
     operation_id="manager_cnfg_service_quotas_create",
+    openapi_extra={"x-permission": "cnfg.service_quotas:create"},
 )
 async def create_service_quota(
     data: ServiceQuotaCreate,
@@ -65,6 +67,7 @@ async def create_service_quota(
     response_model=Envelope[ServiceQuotaResponse],
     summary="서비스 할당량 상세 조회",
     operation_id="manager_cnfg_service_quotas_get",
+    openapi_extra={"x-permission": "cnfg.service_quotas:read"},
 )
 async def get_service_quota(
     service_quota_id: UUID,
@@ -80,6 +83,7 @@ async def get_service_quota(
     response_model=Envelope[ServiceQuotaResponse],
     summary="서비스 할당량 수정",
     operation_id="manager_cnfg_service_quotas_update",
+    openapi_extra={"x-permission": "cnfg.service_quotas:update"},
 )
 async def update_service_quota(
     service_quota_id: UUID,
@@ -96,6 +100,7 @@ async def update_service_quota(
     response_model=Envelope[Deleted],
     summary="서비스 할당량 삭제",
     operation_id="manager_cnfg_service_quotas_delete",
+    openapi_extra={"x-permission": "cnfg.service_quotas:delete"},
 )
 async def delete_service_quota(
     service_quota_id: UUID,

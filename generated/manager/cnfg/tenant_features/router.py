@@ -34,6 +34,7 @@ router = audited_router(scope="manager", entity="cnfg.tenant_features")
     response_model=Envelope[TenantFeatureListResponse],
     summary="테넌트별 기능 목록 조회",
     operation_id="manager_cnfg_tenant_features_list",
+    openapi_extra={"x-permission": "cnfg.tenant_features:read"},
 )
 async def list_tenant_features(
     params: Annotated[TenantFeatureListParams, Query()],
@@ -50,6 +51,7 @@ async def list_tenant_features(
     status_code=status.HTTP_201_CREATED,
     summary="테넌트별 기능 생성",
     operation_id="manager_cnfg_tenant_features_create",
+    openapi_extra={"x-permission": "cnfg.tenant_features:create"},
 )
 async def create_tenant_feature(
     data: TenantFeatureCreate,
@@ -65,6 +67,7 @@ async def create_tenant_feature(
     response_model=Envelope[TenantFeatureResponse],
     summary="테넌트별 기능 상세 조회",
     operation_id="manager_cnfg_tenant_features_get",
+    openapi_extra={"x-permission": "cnfg.tenant_features:read"},
 )
 async def get_tenant_feature(
     tenant_feature_id: UUID,
@@ -80,6 +83,7 @@ async def get_tenant_feature(
     response_model=Envelope[TenantFeatureResponse],
     summary="테넌트별 기능 수정",
     operation_id="manager_cnfg_tenant_features_update",
+    openapi_extra={"x-permission": "cnfg.tenant_features:update"},
 )
 async def update_tenant_feature(
     tenant_feature_id: UUID,
@@ -96,6 +100,7 @@ async def update_tenant_feature(
     response_model=Envelope[Deleted],
     summary="테넌트별 기능 삭제",
     operation_id="manager_cnfg_tenant_features_delete",
+    openapi_extra={"x-permission": "cnfg.tenant_features:delete"},
 )
 async def delete_tenant_feature(
     tenant_feature_id: UUID,

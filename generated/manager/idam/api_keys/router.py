@@ -33,6 +33,7 @@ router = audited_router(scope="manager", entity="idam.api_keys")
     response_model=Envelope[ApiKeyListResponse],
     summary="API 키 목록 조회",
     operation_id="manager_idam_api_keys_list",
+    openapi_extra={"x-permission": "idam.api_keys:read"},
 )
 async def list_api_keys(
     params: Annotated[ApiKeyListParams, Query()],
@@ -48,6 +49,7 @@ async def list_api_keys(
     response_model=Envelope[ApiKeyResponse],
     summary="API 키 상세 조회",
     operation_id="manager_idam_api_keys_get",
+    openapi_extra={"x-permission": "idam.api_keys:read"},
 )
 async def get_api_key(
     api_key_id: UUID,
@@ -63,6 +65,7 @@ async def get_api_key(
     response_model=Envelope[ApiKeyResponse],
     summary="API 키 상태 변경",
     operation_id="manager_idam_api_keys_change_status",
+    openapi_extra={"x-permission": "idam.api_keys:status"},
 )
 async def change_api_key_status(
     api_key_id: UUID,
@@ -79,6 +82,7 @@ async def change_api_key_status(
     response_model=Envelope[Deleted],
     summary="API 키 삭제",
     operation_id="manager_idam_api_keys_delete",
+    openapi_extra={"x-permission": "idam.api_keys:delete"},
 )
 async def delete_api_key(
     api_key_id: UUID,

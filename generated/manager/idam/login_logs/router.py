@@ -31,6 +31,7 @@ router = audited_router(scope="manager", entity="idam.login_logs")
     response_model=Envelope[LoginLogListResponse],
     summary="로그인 이력 목록 조회",
     operation_id="manager_idam_login_logs_list",
+    openapi_extra={"x-permission": "idam.login_logs:read"},
 )
 async def list_login_logs(
     params: Annotated[LoginLogListParams, Query()],
@@ -46,6 +47,7 @@ async def list_login_logs(
     response_model=Envelope[LoginLogResponse],
     summary="로그인 이력 상세 조회",
     operation_id="manager_idam_login_logs_get",
+    openapi_extra={"x-permission": "idam.login_logs:read"},
 )
 async def get_login_log(
     login_log_id: UUID,

@@ -34,6 +34,7 @@ router = audited_router(scope="manager", entity="idam.permissions")
     response_model=Envelope[PermissionListResponse],
     summary="권한 목록 조회",
     operation_id="manager_idam_permissions_list",
+    openapi_extra={"x-permission": "idam.permissions:read"},
 )
 async def list_permissions(
     params: Annotated[PermissionListParams, Query()],
@@ -50,6 +51,7 @@ async def list_permissions(
     status_code=status.HTTP_201_CREATED,
     summary="권한 생성",
     operation_id="manager_idam_permissions_create",
+    openapi_extra={"x-permission": "idam.permissions:create"},
 )
 async def create_permission(
     data: PermissionCreate,
@@ -65,6 +67,7 @@ async def create_permission(
     response_model=Envelope[PermissionResponse],
     summary="권한 상세 조회",
     operation_id="manager_idam_permissions_get",
+    openapi_extra={"x-permission": "idam.permissions:read"},
 )
 async def get_permission(
     permission_id: UUID,
@@ -80,6 +83,7 @@ async def get_permission(
     response_model=Envelope[PermissionResponse],
     summary="권한 수정",
     operation_id="manager_idam_permissions_update",
+    openapi_extra={"x-permission": "idam.permissions:update"},
 )
 async def update_permission(
     permission_id: UUID,
@@ -96,6 +100,7 @@ async def update_permission(
     response_model=Envelope[Deleted],
     summary="권한 삭제",
     operation_id="manager_idam_permissions_delete",
+    openapi_extra={"x-permission": "idam.permissions:delete"},
 )
 async def delete_permission(
     permission_id: UUID,

@@ -37,6 +37,7 @@ router = audited_router(scope="manager", entity="idam.role_permissions")
     response_model=Envelope[RolePermissionListResponse],
     summary="역할 권한 목록 조회",
     operation_id="manager_idam_role_permissions_list",
+    openapi_extra={"x-permission": "idam.role_permissions:read"},
 )
 async def list_role_permissions(
     params: Annotated[RolePermissionListParams, Query()],
@@ -53,6 +54,7 @@ async def list_role_permissions(
     status_code=status.HTTP_201_CREATED,
     summary="역할 권한 생성",
     operation_id="manager_idam_role_permissions_create",
+    openapi_extra={"x-permission": "idam.role_permissions:create"},
 )
 async def create_role_permission(
     data: RolePermissionCreate,
@@ -68,6 +70,7 @@ async def create_role_permission(
     response_model=Envelope[RolePermissionResponse],
     summary="역할 권한 상세 조회",
     operation_id="manager_idam_role_permissions_get",
+    openapi_extra={"x-permission": "idam.role_permissions:read"},
 )
 async def get_role_permission(
     role_permission_id: UUID,
@@ -83,6 +86,7 @@ async def get_role_permission(
     response_model=Envelope[RolePermissionResponse],
     summary="역할 권한 수정",
     operation_id="manager_idam_role_permissions_update",
+    openapi_extra={"x-permission": "idam.role_permissions:update"},
 )
 async def update_role_permission(
     role_permission_id: UUID,
@@ -99,6 +103,7 @@ async def update_role_permission(
     response_model=Envelope[Deleted],
     summary="역할 권한 삭제",
     operation_id="manager_idam_role_permissions_delete",
+    openapi_extra={"x-permission": "idam.role_permissions:delete"},
 )
 async def delete_role_permission(
     role_permission_id: UUID,
@@ -118,6 +123,7 @@ nested_router = audited_router(scope="manager", entity="idam.role_permissions")
     response_model=Envelope[list[RolePermissionResponse]],
     summary="역할 권한 목록 (상위 문서별)",
     operation_id="manager_idam_role_permissions_list_of_parent",
+    openapi_extra={"x-permission": "idam.role_permissions:read"},
 )
 async def list_role_permissions_of_parent(
     role_id: UUID,
@@ -135,6 +141,7 @@ async def list_role_permissions_of_parent(
     status_code=status.HTTP_201_CREATED,
     summary="역할 권한 추가 (상위 문서별)",
     operation_id="manager_idam_role_permissions_create_in_parent",
+    openapi_extra={"x-permission": "idam.role_permissions:create"},
 )
 async def create_role_permission_in_parent(
     role_id: UUID,

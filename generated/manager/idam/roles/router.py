@@ -46,6 +46,7 @@ async def _with_lines(db: ManagerDb, row, actor: Actor) -> RoleResponse:
     response_model=Envelope[RoleListResponse],
     summary="역할 목록 조회",
     operation_id="manager_idam_roles_list",
+    openapi_extra={"x-permission": "idam.roles:read"},
 )
 async def list_roles(
     params: Annotated[RoleListParams, Query()],
@@ -62,6 +63,7 @@ async def list_roles(
     status_code=status.HTTP_201_CREATED,
     summary="역할 생성",
     operation_id="manager_idam_roles_create",
+    openapi_extra={"x-permission": "idam.roles:create"},
 )
 async def create_role(
     data: RoleCreate,
@@ -77,6 +79,7 @@ async def create_role(
     response_model=Envelope[RoleResponse],
     summary="역할 상세 조회",
     operation_id="manager_idam_roles_get",
+    openapi_extra={"x-permission": "idam.roles:read"},
 )
 async def get_role(
     role_id: UUID,
@@ -92,6 +95,7 @@ async def get_role(
     response_model=Envelope[RoleResponse],
     summary="역할 수정",
     operation_id="manager_idam_roles_update",
+    openapi_extra={"x-permission": "idam.roles:update"},
 )
 async def update_role(
     role_id: UUID,
@@ -108,6 +112,7 @@ async def update_role(
     response_model=Envelope[RoleResponse],
     summary="역할 상태 변경",
     operation_id="manager_idam_roles_change_status",
+    openapi_extra={"x-permission": "idam.roles:status"},
 )
 async def change_role_status(
     role_id: UUID,
@@ -124,6 +129,7 @@ async def change_role_status(
     response_model=Envelope[Deleted],
     summary="역할 삭제",
     operation_id="manager_idam_roles_delete",
+    openapi_extra={"x-permission": "idam.roles:delete"},
 )
 async def delete_role(
     role_id: UUID,

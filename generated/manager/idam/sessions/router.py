@@ -32,6 +32,7 @@ router = audited_router(scope="manager", entity="idam.sessions")
     response_model=Envelope[SessionListResponse],
     summary="세션 목록 조회",
     operation_id="manager_idam_sessions_list",
+    openapi_extra={"x-permission": "idam.sessions:read"},
 )
 async def list_sessions(
     params: Annotated[SessionListParams, Query()],
@@ -47,6 +48,7 @@ async def list_sessions(
     response_model=Envelope[SessionResponse],
     summary="세션 상세 조회",
     operation_id="manager_idam_sessions_get",
+    openapi_extra={"x-permission": "idam.sessions:read"},
 )
 async def get_session(
     session_id: UUID,
@@ -62,6 +64,7 @@ async def get_session(
     response_model=Envelope[SessionResponse],
     summary="세션 상태 변경",
     operation_id="manager_idam_sessions_change_status",
+    openapi_extra={"x-permission": "idam.sessions:status"},
 )
 async def change_session_status(
     session_id: UUID,

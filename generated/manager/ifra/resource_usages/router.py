@@ -31,6 +31,7 @@ router = audited_router(scope="manager", entity="ifra.resource_usages")
     response_model=Envelope[ResourceUsageListResponse],
     summary="리소스 사용량 목록 조회",
     operation_id="manager_ifra_resource_usages_list",
+    openapi_extra={"x-permission": "ifra.resource_usages:read"},
 )
 async def list_resource_usages(
     params: Annotated[ResourceUsageListParams, Query()],
@@ -46,6 +47,7 @@ async def list_resource_usages(
     response_model=Envelope[ResourceUsageResponse],
     summary="리소스 사용량 상세 조회",
     operation_id="manager_ifra_resource_usages_get",
+    openapi_extra={"x-permission": "ifra.resource_usages:read"},
 )
 async def get_resource_usage(
     resource_usage_id: UUID,

@@ -35,6 +35,7 @@ router = audited_router(scope="manager", entity="ifra.resources")
     response_model=Envelope[ResourceListResponse],
     summary="리소스 목록 조회",
     operation_id="manager_ifra_resources_list",
+    openapi_extra={"x-permission": "ifra.resources:read"},
 )
 async def list_resources(
     params: Annotated[ResourceListParams, Query()],
@@ -51,6 +52,7 @@ async def list_resources(
     status_code=status.HTTP_201_CREATED,
     summary="리소스 생성",
     operation_id="manager_ifra_resources_create",
+    openapi_extra={"x-permission": "ifra.resources:create"},
 )
 async def create_resource(
     data: ResourceCreate,
@@ -66,6 +68,7 @@ async def create_resource(
     response_model=Envelope[ResourceResponse],
     summary="리소스 상세 조회",
     operation_id="manager_ifra_resources_get",
+    openapi_extra={"x-permission": "ifra.resources:read"},
 )
 async def get_resource(
     resource_id: UUID,
@@ -81,6 +84,7 @@ async def get_resource(
     response_model=Envelope[ResourceResponse],
     summary="리소스 수정",
     operation_id="manager_ifra_resources_update",
+    openapi_extra={"x-permission": "ifra.resources:update"},
 )
 async def update_resource(
     resource_id: UUID,
@@ -97,6 +101,7 @@ async def update_resource(
     response_model=Envelope[ResourceResponse],
     summary="리소스 상태 변경",
     operation_id="manager_ifra_resources_change_status",
+    openapi_extra={"x-permission": "ifra.resources:status"},
 )
 async def change_resource_status(
     resource_id: UUID,
@@ -113,6 +118,7 @@ async def change_resource_status(
     response_model=Envelope[Deleted],
     summary="리소스 삭제",
     operation_id="manager_ifra_resources_delete",
+    openapi_extra={"x-permission": "ifra.resources:delete"},
 )
 async def delete_resource(
     resource_id: UUID,

@@ -35,6 +35,7 @@ router = audited_router(scope="manager", entity="intg.apis")
     response_model=Envelope[ExternalApiListResponse],
     summary="외부 API 목록 조회",
     operation_id="manager_intg_apis_list",
+    openapi_extra={"x-permission": "intg.apis:read"},
 )
 async def list_apis(
     params: Annotated[ExternalApiListParams, Query()],
@@ -51,6 +52,7 @@ async def list_apis(
     status_code=status.HTTP_201_CREATED,
     summary="외부 API 생성",
     operation_id="manager_intg_apis_create",
+    openapi_extra={"x-permission": "intg.apis:create"},
 )
 async def create_external_api(
     data: ExternalApiCreate,
@@ -66,6 +68,7 @@ async def create_external_api(
     response_model=Envelope[ExternalApiResponse],
     summary="외부 API 상세 조회",
     operation_id="manager_intg_apis_get",
+    openapi_extra={"x-permission": "intg.apis:read"},
 )
 async def get_external_api(
     external_api_id: UUID,
@@ -81,6 +84,7 @@ async def get_external_api(
     response_model=Envelope[ExternalApiResponse],
     summary="외부 API 수정",
     operation_id="manager_intg_apis_update",
+    openapi_extra={"x-permission": "intg.apis:update"},
 )
 async def update_external_api(
     external_api_id: UUID,
@@ -97,6 +101,7 @@ async def update_external_api(
     response_model=Envelope[ExternalApiResponse],
     summary="외부 API 상태 변경",
     operation_id="manager_intg_apis_change_status",
+    openapi_extra={"x-permission": "intg.apis:status"},
 )
 async def change_external_api_status(
     external_api_id: UUID,
@@ -113,6 +118,7 @@ async def change_external_api_status(
     response_model=Envelope[Deleted],
     summary="외부 API 삭제",
     operation_id="manager_intg_apis_delete",
+    openapi_extra={"x-permission": "intg.apis:delete"},
 )
 async def delete_external_api(
     external_api_id: UUID,

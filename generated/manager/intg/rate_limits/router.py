@@ -34,6 +34,7 @@ router = audited_router(scope="manager", entity="intg.rate_limits")
     response_model=Envelope[RateLimitListResponse],
     summary="API 제한 목록 조회",
     operation_id="manager_intg_rate_limits_list",
+    openapi_extra={"x-permission": "intg.rate_limits:read"},
 )
 async def list_rate_limits(
     params: Annotated[RateLimitListParams, Query()],
@@ -50,6 +51,7 @@ async def list_rate_limits(
     status_code=status.HTTP_201_CREATED,
     summary="API 제한 생성",
     operation_id="manager_intg_rate_limits_create",
+    openapi_extra={"x-permission": "intg.rate_limits:create"},
 )
 async def create_rate_limit(
     data: RateLimitCreate,
@@ -65,6 +67,7 @@ async def create_rate_limit(
     response_model=Envelope[RateLimitResponse],
     summary="API 제한 상세 조회",
     operation_id="manager_intg_rate_limits_get",
+    openapi_extra={"x-permission": "intg.rate_limits:read"},
 )
 async def get_rate_limit(
     rate_limit_id: UUID,
@@ -80,6 +83,7 @@ async def get_rate_limit(
     response_model=Envelope[RateLimitResponse],
     summary="API 제한 수정",
     operation_id="manager_intg_rate_limits_update",
+    openapi_extra={"x-permission": "intg.rate_limits:update"},
 )
 async def update_rate_limit(
     rate_limit_id: UUID,
@@ -96,6 +100,7 @@ async def update_rate_limit(
     response_model=Envelope[Deleted],
     summary="API 제한 삭제",
     operation_id="manager_intg_rate_limits_delete",
+    openapi_extra={"x-permission": "intg.rate_limits:delete"},
 )
 async def delete_rate_limit(
     rate_limit_id: UUID,

@@ -35,6 +35,7 @@ router = audited_router(scope="manager", entity="intg.webhooks")
     response_model=Envelope[WebhookListResponse],
     summary="웹훅 목록 조회",
     operation_id="manager_intg_webhooks_list",
+    openapi_extra={"x-permission": "intg.webhooks:read"},
 )
 async def list_webhooks(
     params: Annotated[WebhookListParams, Query()],
@@ -51,6 +52,7 @@ async def list_webhooks(
     status_code=status.HTTP_201_CREATED,
     summary="웹훅 생성",
     operation_id="manager_intg_webhooks_create",
+    openapi_extra={"x-permission": "intg.webhooks:create"},
 )
 async def create_webhook(
     data: WebhookCreate,
@@ -66,6 +68,7 @@ async def create_webhook(
     response_model=Envelope[WebhookResponse],
     summary="웹훅 상세 조회",
     operation_id="manager_intg_webhooks_get",
+    openapi_extra={"x-permission": "intg.webhooks:read"},
 )
 async def get_webhook(
     webhook_id: UUID,
@@ -81,6 +84,7 @@ async def get_webhook(
     response_model=Envelope[WebhookResponse],
     summary="웹훅 수정",
     operation_id="manager_intg_webhooks_update",
+    openapi_extra={"x-permission": "intg.webhooks:update"},
 )
 async def update_webhook(
     webhook_id: UUID,
@@ -97,6 +101,7 @@ async def update_webhook(
     response_model=Envelope[WebhookResponse],
     summary="웹훅 상태 변경",
     operation_id="manager_intg_webhooks_change_status",
+    openapi_extra={"x-permission": "intg.webhooks:status"},
 )
 async def change_webhook_status(
     webhook_id: UUID,
@@ -113,6 +118,7 @@ async def change_webhook_status(
     response_model=Envelope[Deleted],
     summary="웹훅 삭제",
     operation_id="manager_intg_webhooks_delete",
+    openapi_extra={"x-permission": "intg.webhooks:delete"},
 )
 async def delete_webhook(
     webhook_id: UUID,

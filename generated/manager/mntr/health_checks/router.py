@@ -34,6 +34,7 @@ router = audited_router(scope="manager", entity="mntr.health_checks")
     response_model=Envelope[HealthCheckListResponse],
     summary="헬스 체크 목록 조회",
     operation_id="manager_mntr_health_checks_list",
+    openapi_extra={"x-permission": "mntr.health_checks:read"},
 )
 async def list_health_checks(
     params: Annotated[HealthCheckListParams, Query()],
@@ -50,6 +51,7 @@ async def list_health_checks(
     status_code=status.HTTP_201_CREATED,
     summary="헬스 체크 생성",
     operation_id="manager_mntr_health_checks_create",
+    openapi_extra={"x-permission": "mntr.health_checks:create"},
 )
 async def create_health_check(
     data: HealthCheckCreate,
@@ -65,6 +67,7 @@ async def create_health_check(
     response_model=Envelope[HealthCheckResponse],
     summary="헬스 체크 상세 조회",
     operation_id="manager_mntr_health_checks_get",
+    openapi_extra={"x-permission": "mntr.health_checks:read"},
 )
 async def get_health_check(
     health_check_id: UUID,
@@ -80,6 +83,7 @@ async def get_health_check(
     response_model=Envelope[HealthCheckResponse],
     summary="헬스 체크 수정",
     operation_id="manager_mntr_health_checks_update",
+    openapi_extra={"x-permission": "mntr.health_checks:update"},
 )
 async def update_health_check(
     health_check_id: UUID,
@@ -96,6 +100,7 @@ async def update_health_check(
     response_model=Envelope[Deleted],
     summary="헬스 체크 삭제",
     operation_id="manager_mntr_health_checks_delete",
+    openapi_extra={"x-permission": "mntr.health_checks:delete"},
 )
 async def delete_health_check(
     health_check_id: UUID,

@@ -35,6 +35,7 @@ router = audited_router(scope="manager", entity="mntr.incidents")
     response_model=Envelope[IncidentListResponse],
     summary="인시던트 목록 조회",
     operation_id="manager_mntr_incidents_list",
+    openapi_extra={"x-permission": "mntr.incidents:read"},
 )
 async def list_incidents(
     params: Annotated[IncidentListParams, Query()],
@@ -51,6 +52,7 @@ async def list_incidents(
     status_code=status.HTTP_201_CREATED,
     summary="인시던트 생성",
     operation_id="manager_mntr_incidents_create",
+    openapi_extra={"x-permission": "mntr.incidents:create"},
 )
 async def create_incident(
     data: IncidentCreate,
@@ -66,6 +68,7 @@ async def create_incident(
     response_model=Envelope[IncidentResponse],
     summary="인시던트 상세 조회",
     operation_id="manager_mntr_incidents_get",
+    openapi_extra={"x-permission": "mntr.incidents:read"},
 )
 async def get_incident(
     incident_id: UUID,
@@ -81,6 +84,7 @@ async def get_incident(
     response_model=Envelope[IncidentResponse],
     summary="인시던트 수정",
     operation_id="manager_mntr_incidents_update",
+    openapi_extra={"x-permission": "mntr.incidents:update"},
 )
 async def update_incident(
     incident_id: UUID,
@@ -97,6 +101,7 @@ async def update_incident(
     response_model=Envelope[IncidentResponse],
     summary="인시던트 상태 변경",
     operation_id="manager_mntr_incidents_change_status",
+    openapi_extra={"x-permission": "mntr.incidents:status"},
 )
 async def change_incident_status(
     incident_id: UUID,
@@ -113,6 +118,7 @@ async def change_incident_status(
     response_model=Envelope[Deleted],
     summary="인시던트 삭제",
     operation_id="manager_mntr_incidents_delete",
+    openapi_extra={"x-permission": "mntr.incidents:delete"},
 )
 async def delete_incident(
     incident_id: UUID,

@@ -31,6 +31,7 @@ router = audited_router(scope="manager", entity="mntr.system_metrics")
     response_model=Envelope[SystemMetricListResponse],
     summary="시스템 메트릭 목록 조회",
     operation_id="manager_mntr_system_metrics_list",
+    openapi_extra={"x-permission": "mntr.system_metrics:read"},
 )
 async def list_system_metrics(
     params: Annotated[SystemMetricListParams, Query()],
@@ -46,6 +47,7 @@ async def list_system_metrics(
     response_model=Envelope[SystemMetricResponse],
     summary="시스템 메트릭 상세 조회",
     operation_id="manager_mntr_system_metrics_get",
+    openapi_extra={"x-permission": "mntr.system_metrics:read"},
 )
 async def get_system_metric(
     system_metric_id: UUID,

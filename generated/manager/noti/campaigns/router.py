@@ -35,6 +35,7 @@ router = audited_router(scope="manager", entity="noti.campaigns")
     response_model=Envelope[CampaignListResponse],
     summary="알림 캠페인 목록 조회",
     operation_id="manager_noti_campaigns_list",
+    openapi_extra={"x-permission": "noti.campaigns:read"},
 )
 async def list_campaigns(
     params: Annotated[CampaignListParams, Query()],
@@ -51,6 +52,7 @@ async def list_campaigns(
     status_code=status.HTTP_201_CREATED,
     summary="알림 캠페인 생성",
     operation_id="manager_noti_campaigns_create",
+    openapi_extra={"x-permission": "noti.campaigns:create"},
 )
 async def create_campaign(
     data: CampaignCreate,
@@ -66,6 +68,7 @@ async def create_campaign(
     response_model=Envelope[CampaignResponse],
     summary="알림 캠페인 상세 조회",
     operation_id="manager_noti_campaigns_get",
+    openapi_extra={"x-permission": "noti.campaigns:read"},
 )
 async def get_campaign(
     campaign_id: UUID,
@@ -81,6 +84,7 @@ async def get_campaign(
     response_model=Envelope[CampaignResponse],
     summary="알림 캠페인 수정",
     operation_id="manager_noti_campaigns_update",
+    openapi_extra={"x-permission": "noti.campaigns:update"},
 )
 async def update_campaign(
     campaign_id: UUID,
@@ -97,6 +101,7 @@ async def update_campaign(
     response_model=Envelope[CampaignResponse],
     summary="알림 캠페인 상태 변경",
     operation_id="manager_noti_campaigns_change_status",
+    openapi_extra={"x-permission": "noti.campaigns:status"},
 )
 async def change_campaign_status(
     campaign_id: UUID,
@@ -113,6 +118,7 @@ async def change_campaign_status(
     response_model=Envelope[Deleted],
     summary="알림 캠페인 삭제",
     operation_id="manager_noti_campaigns_delete",
+    openapi_extra={"x-permission": "noti.campaigns:delete"},
 )
 async def delete_campaign(
     campaign_id: UUID,

@@ -35,6 +35,7 @@ router = audited_router(scope="manager", entity="noti.notifications")
     response_model=Envelope[NotificationListResponse],
     summary="알림 목록 조회",
     operation_id="manager_noti_notifications_list",
+    openapi_extra={"x-permission": "noti.notifications:read"},
 )
 async def list_notifications(
     params: Annotated[NotificationListParams, Query()],
@@ -51,6 +52,7 @@ async def list_notifications(
     status_code=status.HTTP_201_CREATED,
     summary="알림 생성",
     operation_id="manager_noti_notifications_create",
+    openapi_extra={"x-permission": "noti.notifications:create"},
 )
 async def create_notification(
     data: NotificationCreate,
@@ -66,6 +68,7 @@ async def create_notification(
     response_model=Envelope[NotificationResponse],
     summary="알림 상세 조회",
     operation_id="manager_noti_notifications_get",
+    openapi_extra={"x-permission": "noti.notifications:read"},
 )
 async def get_notification(
     notification_id: UUID,
@@ -81,6 +84,7 @@ async def get_notification(
     response_model=Envelope[NotificationResponse],
     summary="알림 수정",
     operation_id="manager_noti_notifications_update",
+    openapi_extra={"x-permission": "noti.notifications:update"},
 )
 async def update_notification(
     notification_id: UUID,
@@ -97,6 +101,7 @@ async def update_notification(
     response_model=Envelope[NotificationResponse],
     summary="알림 상태 변경",
     operation_id="manager_noti_notifications_change_status",
+    openapi_extra={"x-permission": "noti.notifications:status"},
 )
 async def change_notification_status(
     notification_id: UUID,
@@ -113,6 +118,7 @@ async def change_notification_status(
     response_model=Envelope[Deleted],
     summary="알림 삭제",
     operation_id="manager_noti_notifications_delete",
+    openapi_extra={"x-permission": "noti.notifications:delete"},
 )
 async def delete_notification(
     notification_id: UUID,

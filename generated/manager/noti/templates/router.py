@@ -34,6 +34,7 @@ router = audited_router(scope="manager", entity="noti.templates")
     response_model=Envelope[NotificationTemplateListResponse],
     summary="알림 템플릿 목록 조회",
     operation_id="manager_noti_templates_list",
+    openapi_extra={"x-permission": "noti.templates:read"},
 )
 async def list_templates(
     params: Annotated[NotificationTemplateListParams, Query()],
@@ -50,6 +51,7 @@ async def list_templates(
     status_code=status.HTTP_201_CREATED,
     summary="알림 템플릿 생성",
     operation_id="manager_noti_templates_create",
+    openapi_extra={"x-permission": "noti.templates:create"},
 )
 async def create_notification_template(
     data: NotificationTemplateCreate,
@@ -65,6 +67,7 @@ async def create_notification_template(
     response_model=Envelope[NotificationTemplateResponse],
     summary="알림 템플릿 상세 조회",
     operation_id="manager_noti_templates_get",
+    openapi_extra={"x-permission": "noti.templates:read"},
 )
 async def get_notification_template(
     notification_template_id: UUID,
@@ -80,6 +83,7 @@ async def get_notification_template(
     response_model=Envelope[NotificationTemplateResponse],
     summary="알림 템플릿 수정",
     operation_id="manager_noti_templates_update",
+    openapi_extra={"x-permission": "noti.templates:update"},
 )
 async def update_notification_template(
     notification_template_id: UUID,
@@ -96,6 +100,7 @@ async def update_notification_template(
     response_model=Envelope[Deleted],
     summary="알림 템플릿 삭제",
     operation_id="manager_noti_templates_delete",
+    openapi_extra={"x-permission": "noti.templates:delete"},
 )
 async def delete_notification_template(
     notification_template_id: UUID,

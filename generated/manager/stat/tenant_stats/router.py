@@ -31,6 +31,7 @@ router = audited_router(scope="manager", entity="stat.tenant_stats")
     response_model=Envelope[TenantStatListResponse],
     summary="테넌트 통계 목록 조회",
     operation_id="manager_stat_tenant_stats_list",
+    openapi_extra={"x-permission": "stat.tenant_stats:read"},
 )
 async def list_tenant_stats(
     params: Annotated[TenantStatListParams, Query()],
@@ -46,6 +47,7 @@ async def list_tenant_stats(
     response_model=Envelope[TenantStatResponse],
     summary="테넌트 통계 상세 조회",
     operation_id="manager_stat_tenant_stats_get",
+    openapi_extra={"x-permission": "stat.tenant_stats:read"},
 )
 async def get_tenant_stat(
     tenant_stat_id: UUID,

@@ -31,6 +31,7 @@ router = audited_router(scope="manager", entity="stat.usage_stats")
     response_model=Envelope[UsageStatListResponse],
     summary="사용 통계 목록 조회",
     operation_id="manager_stat_usage_stats_list",
+    openapi_extra={"x-permission": "stat.usage_stats:read"},
 )
 async def list_usage_stats(
     params: Annotated[UsageStatListParams, Query()],
@@ -46,6 +47,7 @@ async def list_usage_stats(
     response_model=Envelope[UsageStatResponse],
     summary="사용 통계 상세 조회",
     operation_id="manager_stat_usage_stats_get",
+    openapi_extra={"x-permission": "stat.usage_stats:read"},
 )
 async def get_usage_stat(
     usage_stat_id: UUID,

@@ -35,6 +35,7 @@ router = audited_router(scope="manager", entity="supt.feedbacks")
     response_model=Envelope[FeedbackListResponse],
     summary="피드백 목록 조회",
     operation_id="manager_supt_feedbacks_list",
+    openapi_extra={"x-permission": "supt.feedbacks:read"},
 )
 async def list_feedbacks(
     params: Annotated[FeedbackListParams, Query()],
@@ -51,6 +52,7 @@ async def list_feedbacks(
     status_code=status.HTTP_201_CREATED,
     summary="피드백 생성",
     operation_id="manager_supt_feedbacks_create",
+    openapi_extra={"x-permission": "supt.feedbacks:create"},
 )
 async def create_feedback(
     data: FeedbackCreate,
@@ -66,6 +68,7 @@ async def create_feedback(
     response_model=Envelope[FeedbackResponse],
     summary="피드백 상세 조회",
     operation_id="manager_supt_feedbacks_get",
+    openapi_extra={"x-permission": "supt.feedbacks:read"},
 )
 async def get_feedback(
     feedback_id: UUID,
@@ -81,6 +84,7 @@ async def get_feedback(
     response_model=Envelope[FeedbackResponse],
     summary="피드백 수정",
     operation_id="manager_supt_feedbacks_update",
+    openapi_extra={"x-permission": "supt.feedbacks:update"},
 )
 async def update_feedback(
     feedback_id: UUID,
@@ -97,6 +101,7 @@ async def update_feedback(
     response_model=Envelope[FeedbackResponse],
     summary="피드백 상태 변경",
     operation_id="manager_supt_feedbacks_change_status",
+    openapi_extra={"x-permission": "supt.feedbacks:status"},
 )
 async def change_feedback_status(
     feedback_id: UUID,
@@ -113,6 +118,7 @@ async def change_feedback_status(
     response_model=Envelope[Deleted],
     summary="피드백 삭제",
     operation_id="manager_supt_feedbacks_delete",
+    openapi_extra={"x-permission": "supt.feedbacks:delete"},
 )
 async def delete_feedback(
     feedback_id: UUID,

@@ -37,6 +37,7 @@ router = audited_router(scope="manager", entity="supt.ticket_comments")
     response_model=Envelope[TicketCommentListResponse],
     summary="티켓 댓글 목록 조회",
     operation_id="manager_supt_ticket_comments_list",
+    openapi_extra={"x-permission": "supt.ticket_comments:read"},
 )
 async def list_ticket_comments(
     params: Annotated[TicketCommentListParams, Query()],
@@ -53,6 +54,7 @@ async def list_ticket_comments(
     status_code=status.HTTP_201_CREATED,
     summary="티켓 댓글 생성",
     operation_id="manager_supt_ticket_comments_create",
+    openapi_extra={"x-permission": "supt.ticket_comments:create"},
 )
 async def create_ticket_comment(
     data: TicketCommentCreate,
@@ -68,6 +70,7 @@ async def create_ticket_comment(
     response_model=Envelope[TicketCommentResponse],
     summary="티켓 댓글 상세 조회",
     operation_id="manager_supt_ticket_comments_get",
+    openapi_extra={"x-permission": "supt.ticket_comments:read"},
 )
 async def get_ticket_comment(
     ticket_comment_id: UUID,
@@ -83,6 +86,7 @@ async def get_ticket_comment(
     response_model=Envelope[TicketCommentResponse],
     summary="티켓 댓글 수정",
     operation_id="manager_supt_ticket_comments_update",
+    openapi_extra={"x-permission": "supt.ticket_comments:update"},
 )
 async def update_ticket_comment(
     ticket_comment_id: UUID,
@@ -99,6 +103,7 @@ async def update_ticket_comment(
     response_model=Envelope[Deleted],
     summary="티켓 댓글 삭제",
     operation_id="manager_supt_ticket_comments_delete",
+    openapi_extra={"x-permission": "supt.ticket_comments:delete"},
 )
 async def delete_ticket_comment(
     ticket_comment_id: UUID,
@@ -118,6 +123,7 @@ nested_router = audited_router(scope="manager", entity="supt.ticket_comments")
     response_model=Envelope[list[TicketCommentResponse]],
     summary="티켓 댓글 목록 (상위 문서별)",
     operation_id="manager_supt_ticket_comments_list_of_parent",
+    openapi_extra={"x-permission": "supt.ticket_comments:read"},
 )
 async def list_ticket_comments_of_parent(
     ticket_id: UUID,
@@ -135,6 +141,7 @@ async def list_ticket_comments_of_parent(
     status_code=status.HTTP_201_CREATED,
     summary="티켓 댓글 추가 (상위 문서별)",
     operation_id="manager_supt_ticket_comments_create_in_parent",
+    openapi_extra={"x-permission": "supt.ticket_comments:create"},
 )
 async def create_ticket_comment_in_parent(
     ticket_id: UUID,

@@ -46,6 +46,7 @@ async def _with_lines(db: ManagerDb, row, actor: Actor) -> TicketResponse:
     response_model=Envelope[TicketListResponse],
     summary="지원 티켓 목록 조회",
     operation_id="manager_supt_tickets_list",
+    openapi_extra={"x-permission": "supt.tickets:read"},
 )
 async def list_tickets(
     params: Annotated[TicketListParams, Query()],
@@ -62,6 +63,7 @@ async def list_tickets(
     status_code=status.HTTP_201_CREATED,
     summary="지원 티켓 생성",
     operation_id="manager_supt_tickets_create",
+    openapi_extra={"x-permission": "supt.tickets:create"},
 )
 async def create_ticket(
     data: TicketCreate,
@@ -77,6 +79,7 @@ async def create_ticket(
     response_model=Envelope[TicketResponse],
     summary="지원 티켓 상세 조회",
     operation_id="manager_supt_tickets_get",
+    openapi_extra={"x-permission": "supt.tickets:read"},
 )
 async def get_ticket(
     ticket_id: UUID,
@@ -92,6 +95,7 @@ async def get_ticket(
     response_model=Envelope[TicketResponse],
     summary="지원 티켓 수정",
     operation_id="manager_supt_tickets_update",
+    openapi_extra={"x-permission": "supt.tickets:update"},
 )
 async def update_ticket(
     ticket_id: UUID,
@@ -108,6 +112,7 @@ async def update_ticket(
     response_model=Envelope[TicketResponse],
     summary="지원 티켓 상태 변경",
     operation_id="manager_supt_tickets_change_status",
+    openapi_extra={"x-permission": "supt.tickets:status"},
 )
 async def change_ticket_status(
     ticket_id: UUID,
@@ -124,6 +129,7 @@ async def change_ticket_status(
     response_model=Envelope[Deleted],
     summary="지원 티켓 삭제",
     operation_id="manager_supt_tickets_delete",
+    openapi_extra={"x-permission": "supt.tickets:delete"},
 )
 async def delete_ticket(
     ticket_id: UUID,

@@ -35,6 +35,7 @@ router = audited_router(scope="manager", entity="tnnt.subscriptions")
     response_model=Envelope[SubscriptionListResponse],
     summary="구독 목록 조회",
     operation_id="manager_tnnt_subscriptions_list",
+    openapi_extra={"x-permission": "tnnt.subscriptions:read"},
 )
 async def list_subscriptions(
     params: Annotated[SubscriptionListParams, Query()],
@@ -51,6 +52,7 @@ async def list_subscriptions(
     status_code=status.HTTP_201_CREATED,
     summary="구독 생성",
     operation_id="manager_tnnt_subscriptions_create",
+    openapi_extra={"x-permission": "tnnt.subscriptions:create"},
 )
 async def create_subscription(
     data: SubscriptionCreate,
@@ -66,6 +68,7 @@ async def create_subscription(
     response_model=Envelope[SubscriptionResponse],
     summary="구독 상세 조회",
     operation_id="manager_tnnt_subscriptions_get",
+    openapi_extra={"x-permission": "tnnt.subscriptions:read"},
 )
 async def get_subscription(
     subscription_id: UUID,
@@ -81,6 +84,7 @@ async def get_subscription(
     response_model=Envelope[SubscriptionResponse],
     summary="구독 수정",
     operation_id="manager_tnnt_subscriptions_update",
+    openapi_extra={"x-permission": "tnnt.subscriptions:update"},
 )
 async def update_subscription(
     subscription_id: UUID,
@@ -97,6 +101,7 @@ async def update_subscription(
     response_model=Envelope[SubscriptionResponse],
     summary="구독 상태 변경",
     operation_id="manager_tnnt_subscriptions_change_status",
+    openapi_extra={"x-permission": "tnnt.subscriptions:status"},
 )
 async def change_subscription_status(
     subscription_id: UUID,
@@ -113,6 +118,7 @@ async def change_subscription_status(
     response_model=Envelope[Deleted],
     summary="구독 삭제",
     operation_id="manager_tnnt_subscriptions_delete",
+    openapi_extra={"x-permission": "tnnt.subscriptions:delete"},
 )
 async def delete_subscription(
     subscription_id: UUID,

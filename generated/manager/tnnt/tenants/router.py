@@ -35,6 +35,7 @@ router = audited_router(scope="manager", entity="tnnt.tenants")
     response_model=Envelope[TenantListResponse],
     summary="테넌트 목록 조회",
     operation_id="manager_tnnt_tenants_list",
+    openapi_extra={"x-permission": "tnnt.tenants:read"},
 )
 async def list_tenants(
     params: Annotated[TenantListParams, Query()],
@@ -51,6 +52,7 @@ async def list_tenants(
     status_code=status.HTTP_201_CREATED,
     summary="테넌트 생성",
     operation_id="manager_tnnt_tenants_create",
+    openapi_extra={"x-permission": "tnnt.tenants:create"},
 )
 async def create_tenant(
     data: TenantCreate,
@@ -66,6 +68,7 @@ async def create_tenant(
     response_model=Envelope[TenantResponse],
     summary="테넌트 상세 조회",
     operation_id="manager_tnnt_tenants_get",
+    openapi_extra={"x-permission": "tnnt.tenants:read"},
 )
 async def get_tenant(
     tenant_id: UUID,
@@ -81,6 +84,7 @@ async def get_tenant(
     response_model=Envelope[TenantResponse],
     summary="테넌트 수정",
     operation_id="manager_tnnt_tenants_update",
+    openapi_extra={"x-permission": "tnnt.tenants:update"},
 )
 async def update_tenant(
     tenant_id: UUID,
@@ -97,6 +101,7 @@ async def update_tenant(
     response_model=Envelope[TenantResponse],
     summary="테넌트 상태 변경",
     operation_id="manager_tnnt_tenants_change_status",
+    openapi_extra={"x-permission": "tnnt.tenants:status"},
 )
 async def change_tenant_status(
     tenant_id: UUID,
@@ -113,6 +118,7 @@ async def change_tenant_status(
     response_model=Envelope[Deleted],
     summary="테넌트 삭제",
     operation_id="manager_tnnt_tenants_delete",
+    openapi_extra={"x-permission": "tnnt.tenants:delete"},
 )
 async def delete_tenant(
     tenant_id: UUID,

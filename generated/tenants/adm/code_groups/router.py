@@ -45,6 +45,7 @@ async def _with_lines(db: TenantDb, row, actor: Actor) -> CodeGroupResponse:
     response_model=Envelope[CodeGroupListResponse],
     summary="코드 그룹 목록 조회",
     operation_id="tenants_adm_code_groups_list",
+    openapi_extra={"x-permission": "adm.code_groups:read"},
 )
 async def list_code_groups(
     params: Annotated[CodeGroupListParams, Query()],
@@ -61,6 +62,7 @@ async def list_code_groups(
     status_code=status.HTTP_201_CREATED,
     summary="코드 그룹 생성",
     operation_id="tenants_adm_code_groups_create",
+    openapi_extra={"x-permission": "adm.code_groups:create"},
 )
 async def create_code_group(
     data: CodeGroupCreate,
@@ -76,6 +78,7 @@ async def create_code_group(
     response_model=Envelope[CodeGroupResponse],
     summary="코드 그룹 상세 조회",
     operation_id="tenants_adm_code_groups_get",
+    openapi_extra={"x-permission": "adm.code_groups:read"},
 )
 async def get_code_group(
     code_group_id: UUID,
@@ -91,6 +94,7 @@ async def get_code_group(
     response_model=Envelope[CodeGroupResponse],
     summary="코드 그룹 수정",
     operation_id="tenants_adm_code_groups_update",
+    openapi_extra={"x-permission": "adm.code_groups:update"},
 )
 async def update_code_group(
     code_group_id: UUID,
@@ -107,6 +111,7 @@ async def update_code_group(
     response_model=Envelope[Deleted],
     summary="코드 그룹 삭제",
     operation_id="tenants_adm_code_groups_delete",
+    openapi_extra={"x-permission": "adm.code_groups:delete"},
 )
 async def delete_code_group(
     code_group_id: UUID,

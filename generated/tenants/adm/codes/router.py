@@ -37,6 +37,7 @@ router = audited_router(scope="tenants", entity="adm.codes")
     response_model=Envelope[CodeListResponse],
     summary="공통 코드 목록 조회",
     operation_id="tenants_adm_codes_list",
+    openapi_extra={"x-permission": "adm.codes:read"},
 )
 async def list_codes(
     params: Annotated[CodeListParams, Query()],
@@ -53,6 +54,7 @@ async def list_codes(
     status_code=status.HTTP_201_CREATED,
     summary="공통 코드 생성",
     operation_id="tenants_adm_codes_create",
+    openapi_extra={"x-permission": "adm.codes:create"},
 )
 async def create_code(
     data: CodeCreate,
@@ -68,6 +70,7 @@ async def create_code(
     response_model=Envelope[CodeResponse],
     summary="공통 코드 상세 조회",
     operation_id="tenants_adm_codes_get",
+    openapi_extra={"x-permission": "adm.codes:read"},
 )
 async def get_code(
     code_id: UUID,
@@ -83,6 +86,7 @@ async def get_code(
     response_model=Envelope[CodeResponse],
     summary="공통 코드 수정",
     operation_id="tenants_adm_codes_update",
+    openapi_extra={"x-permission": "adm.codes:update"},
 )
 async def update_code(
     code_id: UUID,
@@ -99,6 +103,7 @@ async def update_code(
     response_model=Envelope[Deleted],
     summary="공통 코드 삭제",
     operation_id="tenants_adm_codes_delete",
+    openapi_extra={"x-permission": "adm.codes:delete"},
 )
 async def delete_code(
     code_id: UUID,
@@ -118,6 +123,7 @@ nested_router = audited_router(scope="tenants", entity="adm.codes")
     response_model=Envelope[list[CodeResponse]],
     summary="공통 코드 목록 (상위 문서별)",
     operation_id="tenants_adm_codes_list_of_parent",
+    openapi_extra={"x-permission": "adm.codes:read"},
 )
 async def list_codes_of_parent(
     group_id: UUID,
@@ -135,6 +141,7 @@ async def list_codes_of_parent(
     status_code=status.HTTP_201_CREATED,
     summary="공통 코드 추가 (상위 문서별)",
     operation_id="tenants_adm_codes_create_in_parent",
+    openapi_extra={"x-permission": "adm.codes:create"},
 )
 async def create_code_in_parent(
     group_id: UUID,

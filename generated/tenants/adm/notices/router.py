@@ -35,6 +35,7 @@ router = audited_router(scope="tenants", entity="adm.notices")
     response_model=Envelope[NoticeListResponse],
     summary="공지사항 목록 조회",
     operation_id="tenants_adm_notices_list",
+    openapi_extra={"x-permission": "adm.notices:read"},
 )
 async def list_notices(
     params: Annotated[NoticeListParams, Query()],
@@ -51,6 +52,7 @@ async def list_notices(
     status_code=status.HTTP_201_CREATED,
     summary="공지사항 생성",
     operation_id="tenants_adm_notices_create",
+    openapi_extra={"x-permission": "adm.notices:create"},
 )
 async def create_notice(
     data: NoticeCreate,
@@ -66,6 +68,7 @@ async def create_notice(
     response_model=Envelope[NoticeResponse],
     summary="공지사항 상세 조회",
     operation_id="tenants_adm_notices_get",
+    openapi_extra={"x-permission": "adm.notices:read"},
 )
 async def get_notice(
     notice_id: UUID,
@@ -81,6 +84,7 @@ async def get_notice(
     response_model=Envelope[NoticeResponse],
     summary="공지사항 수정",
     operation_id="tenants_adm_notices_update",
+    openapi_extra={"x-permission": "adm.notices:update"},
 )
 async def update_notice(
     notice_id: UUID,
@@ -97,6 +101,7 @@ async def update_notice(
     response_model=Envelope[NoticeResponse],
     summary="공지사항 상태 변경",
     operation_id="tenants_adm_notices_change_status",
+    openapi_extra={"x-permission": "adm.notices:status"},
 )
 async def change_notice_status(
     notice_id: UUID,
@@ -113,6 +118,7 @@ async def change_notice_status(
     response_model=Envelope[Deleted],
     summary="공지사항 삭제",
     operation_id="tenants_adm_notices_delete",
+    openapi_extra={"x-permission": "adm.notices:delete"},
 )
 async def delete_notice(
     notice_id: UUID,

@@ -35,6 +35,7 @@ router = audited_router(scope="tenants", entity="adm.roles")
     response_model=Envelope[RoleListResponse],
     summary="역할 목록 조회",
     operation_id="tenants_adm_roles_list",
+    openapi_extra={"x-permission": "adm.roles:read"},
 )
 async def list_roles(
     params: Annotated[RoleListParams, Query()],
@@ -51,6 +52,7 @@ async def list_roles(
     status_code=status.HTTP_201_CREATED,
     summary="역할 생성",
     operation_id="tenants_adm_roles_create",
+    openapi_extra={"x-permission": "adm.roles:create"},
 )
 async def create_role(
     data: RoleCreate,
@@ -66,6 +68,7 @@ async def create_role(
     response_model=Envelope[RoleResponse],
     summary="역할 상세 조회",
     operation_id="tenants_adm_roles_get",
+    openapi_extra={"x-permission": "adm.roles:read"},
 )
 async def get_role(
     role_id: UUID,
@@ -81,6 +84,7 @@ async def get_role(
     response_model=Envelope[RoleResponse],
     summary="역할 수정",
     operation_id="tenants_adm_roles_update",
+    openapi_extra={"x-permission": "adm.roles:update"},
 )
 async def update_role(
     role_id: UUID,
@@ -97,6 +101,7 @@ async def update_role(
     response_model=Envelope[RoleResponse],
     summary="역할 상태 변경",
     operation_id="tenants_adm_roles_change_status",
+    openapi_extra={"x-permission": "adm.roles:status"},
 )
 async def change_role_status(
     role_id: UUID,
@@ -113,6 +118,7 @@ async def change_role_status(
     response_model=Envelope[Deleted],
     summary="역할 삭제",
     operation_id="tenants_adm_roles_delete",
+    openapi_extra={"x-permission": "adm.roles:delete"},
 )
 async def delete_role(
     role_id: UUID,

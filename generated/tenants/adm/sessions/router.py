@@ -31,6 +31,7 @@ router = audited_router(scope="tenants", entity="adm.sessions")
     response_model=Envelope[SessionListResponse],
     summary="세션 목록 조회",
     operation_id="tenants_adm_sessions_list",
+    openapi_extra={"x-permission": "adm.sessions:read"},
 )
 async def list_sessions(
     params: Annotated[SessionListParams, Query()],
@@ -46,6 +47,7 @@ async def list_sessions(
     response_model=Envelope[SessionResponse],
     summary="세션 상세 조회",
     operation_id="tenants_adm_sessions_get",
+    openapi_extra={"x-permission": "adm.sessions:read"},
 )
 async def get_session(
     session_id: UUID,

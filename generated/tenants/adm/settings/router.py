@@ -34,6 +34,7 @@ router = audited_router(scope="tenants", entity="adm.settings")
     response_model=Envelope[SettingListResponse],
     summary="환경 설정 목록 조회",
     operation_id="tenants_adm_settings_list",
+    openapi_extra={"x-permission": "adm.settings:read"},
 )
 async def list_settings(
     params: Annotated[SettingListParams, Query()],
@@ -50,6 +51,7 @@ async def list_settings(
     status_code=status.HTTP_201_CREATED,
     summary="환경 설정 생성",
     operation_id="tenants_adm_settings_create",
+    openapi_extra={"x-permission": "adm.settings:create"},
 )
 async def create_setting(
     data: SettingCreate,
@@ -65,6 +67,7 @@ async def create_setting(
     response_model=Envelope[SettingResponse],
     summary="환경 설정 상세 조회",
     operation_id="tenants_adm_settings_get",
+    openapi_extra={"x-permission": "adm.settings:read"},
 )
 async def get_setting(
     setting_id: UUID,
@@ -80,6 +83,7 @@ async def get_setting(
     response_model=Envelope[SettingResponse],
     summary="환경 설정 수정",
     operation_id="tenants_adm_settings_update",
+    openapi_extra={"x-permission": "adm.settings:update"},
 )
 async def update_setting(
     setting_id: UUID,
@@ -96,6 +100,7 @@ async def update_setting(
     response_model=Envelope[Deleted],
     summary="환경 설정 삭제",
     operation_id="tenants_adm_settings_delete",
+    openapi_extra={"x-permission": "adm.settings:delete"},
 )
 async def delete_setting(
     setting_id: UUID,

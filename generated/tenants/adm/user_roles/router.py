@@ -37,6 +37,7 @@ router = audited_router(scope="tenants", entity="adm.user_roles")
     response_model=Envelope[UserRoleListResponse],
     summary="사용자 역할 목록 조회",
     operation_id="tenants_adm_user_roles_list",
+    openapi_extra={"x-permission": "adm.user_roles:read"},
 )
 async def list_user_roles(
     params: Annotated[UserRoleListParams, Query()],
@@ -53,6 +54,7 @@ async def list_user_roles(
     status_code=status.HTTP_201_CREATED,
     summary="사용자 역할 생성",
     operation_id="tenants_adm_user_roles_create",
+    openapi_extra={"x-permission": "adm.user_roles:create"},
 )
 async def create_user_role(
     data: UserRoleCreate,
@@ -68,6 +70,7 @@ async def create_user_role(
     response_model=Envelope[UserRoleResponse],
     summary="사용자 역할 상세 조회",
     operation_id="tenants_adm_user_roles_get",
+    openapi_extra={"x-permission": "adm.user_roles:read"},
 )
 async def get_user_role(
     user_role_id: UUID,
@@ -83,6 +86,7 @@ async def get_user_role(
     response_model=Envelope[UserRoleResponse],
     summary="사용자 역할 수정",
     operation_id="tenants_adm_user_roles_update",
+    openapi_extra={"x-permission": "adm.user_roles:update"},
 )
 async def update_user_role(
     user_role_id: UUID,
@@ -99,6 +103,7 @@ async def update_user_role(
     response_model=Envelope[Deleted],
     summary="사용자 역할 삭제",
     operation_id="tenants_adm_user_roles_delete",
+    openapi_extra={"x-permission": "adm.user_roles:delete"},
 )
 async def delete_user_role(
     user_role_id: UUID,
@@ -118,6 +123,7 @@ nested_router = audited_router(scope="tenants", entity="adm.user_roles")
     response_model=Envelope[list[UserRoleResponse]],
     summary="사용자 역할 목록 (상위 문서별)",
     operation_id="tenants_adm_user_roles_list_of_parent",
+    openapi_extra={"x-permission": "adm.user_roles:read"},
 )
 async def list_user_roles_of_parent(
     user_id: UUID,
@@ -135,6 +141,7 @@ async def list_user_roles_of_parent(
     status_code=status.HTTP_201_CREATED,
     summary="사용자 역할 추가 (상위 문서별)",
     operation_id="tenants_adm_user_roles_create_in_parent",
+    openapi_extra={"x-permission": "adm.user_roles:create"},
 )
 async def create_user_role_in_parent(
     user_id: UUID,

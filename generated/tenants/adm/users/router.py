@@ -46,6 +46,7 @@ async def _with_lines(db: TenantDb, row, actor: Actor) -> UserResponse:
     response_model=Envelope[UserListResponse],
     summary="사용자 목록 조회",
     operation_id="tenants_adm_users_list",
+    openapi_extra={"x-permission": "adm.users:read"},
 )
 async def list_users(
     params: Annotated[UserListParams, Query()],
@@ -62,6 +63,7 @@ async def list_users(
     status_code=status.HTTP_201_CREATED,
     summary="사용자 생성",
     operation_id="tenants_adm_users_create",
+    openapi_extra={"x-permission": "adm.users:create"},
 )
 async def create_user(
     data: UserCreate,
@@ -77,6 +79,7 @@ async def create_user(
     response_model=Envelope[UserResponse],
     summary="사용자 상세 조회",
     operation_id="tenants_adm_users_get",
+    openapi_extra={"x-permission": "adm.users:read"},
 )
 async def get_user(
     user_id: UUID,
@@ -92,6 +95,7 @@ async def get_user(
     response_model=Envelope[UserResponse],
     summary="사용자 수정",
     operation_id="tenants_adm_users_update",
+    openapi_extra={"x-permission": "adm.users:update"},
 )
 async def update_user(
     user_id: UUID,
@@ -108,6 +112,7 @@ async def update_user(
     response_model=Envelope[UserResponse],
     summary="사용자 상태 변경",
     operation_id="tenants_adm_users_change_status",
+    openapi_extra={"x-permission": "adm.users:status"},
 )
 async def change_user_status(
     user_id: UUID,
@@ -124,6 +129,7 @@ async def change_user_status(
     response_model=Envelope[Deleted],
     summary="사용자 삭제",
     operation_id="tenants_adm_users_delete",
+    openapi_extra={"x-permission": "adm.users:delete"},
 )
 async def delete_user(
     user_id: UUID,

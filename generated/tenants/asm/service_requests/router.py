@@ -46,6 +46,7 @@ async def _with_lines(db: TenantDb, row, actor: Actor) -> ServiceRequestResponse
     response_model=Envelope[ServiceRequestListResponse],
     summary="서비스 요청 목록 조회",
     operation_id="tenants_asm_service_requests_list",
+    openapi_extra={"x-permission": "asm.service_requests:read"},
 )
 async def list_service_requests(
     params: Annotated[ServiceRequestListParams, Query()],
@@ -62,6 +63,7 @@ async def list_service_requests(
     status_code=status.HTTP_201_CREATED,
     summary="서비스 요청 생성",
     operation_id="tenants_asm_service_requests_create",
+    openapi_extra={"x-permission": "asm.service_requests:create"},
 )
 async def create_service_request(
     data: ServiceRequestCreate,
@@ -77,6 +79,7 @@ async def create_service_request(
     response_model=Envelope[ServiceRequestResponse],
     summary="서비스 요청 상세 조회",
     operation_id="tenants_asm_service_requests_get",
+    openapi_extra={"x-permission": "asm.service_requests:read"},
 )
 async def get_service_request(
     service_request_id: UUID,
@@ -92,6 +95,7 @@ async def get_service_request(
     response_model=Envelope[ServiceRequestResponse],
     summary="서비스 요청 수정",
     operation_id="tenants_asm_service_requests_update",
+    openapi_extra={"x-permission": "asm.service_requests:update"},
 )
 async def update_service_request(
     service_request_id: UUID,
@@ -108,6 +112,7 @@ async def update_service_request(
     response_model=Envelope[ServiceRequestResponse],
     summary="서비스 요청 상태 변경",
     operation_id="tenants_asm_service_requests_change_status",
+    openapi_extra={"x-permission": "asm.service_requests:status"},
 )
 async def change_service_request_status(
     service_request_id: UUID,
@@ -124,6 +129,7 @@ async def change_service_request_status(
     response_model=Envelope[Deleted],
     summary="서비스 요청 삭제",
     operation_id="tenants_asm_service_requests_delete",
+    openapi_extra={"x-permission": "asm.service_requests:delete"},
 )
 async def delete_service_request(
     service_request_id: UUID,

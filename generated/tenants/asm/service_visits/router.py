@@ -37,6 +37,7 @@ router = audited_router(scope="tenants", entity="asm.service_visits")
     response_model=Envelope[ServiceVisitListResponse],
     summary="방문 서비스 목록 조회",
     operation_id="tenants_asm_service_visits_list",
+    openapi_extra={"x-permission": "asm.service_visits:read"},
 )
 async def list_service_visits(
     params: Annotated[ServiceVisitListParams, Query()],
@@ -53,6 +54,7 @@ async def list_service_visits(
     status_code=status.HTTP_201_CREATED,
     summary="방문 서비스 생성",
     operation_id="tenants_asm_service_visits_create",
+    openapi_extra={"x-permission": "asm.service_visits:create"},
 )
 async def create_service_visit(
     data: ServiceVisitCreate,
@@ -68,6 +70,7 @@ async def create_service_visit(
     response_model=Envelope[ServiceVisitResponse],
     summary="방문 서비스 상세 조회",
     operation_id="tenants_asm_service_visits_get",
+    openapi_extra={"x-permission": "asm.service_visits:read"},
 )
 async def get_service_visit(
     service_visit_id: UUID,
@@ -83,6 +86,7 @@ async def get_service_visit(
     response_model=Envelope[ServiceVisitResponse],
     summary="방문 서비스 수정",
     operation_id="tenants_asm_service_visits_update",
+    openapi_extra={"x-permission": "asm.service_visits:update"},
 )
 async def update_service_visit(
     service_visit_id: UUID,
@@ -99,6 +103,7 @@ async def update_service_visit(
     response_model=Envelope[Deleted],
     summary="방문 서비스 삭제",
     operation_id="tenants_asm_service_visits_delete",
+    openapi_extra={"x-permission": "asm.service_visits:delete"},
 )
 async def delete_service_visit(
     service_visit_id: UUID,
@@ -118,6 +123,7 @@ nested_router = audited_router(scope="tenants", entity="asm.service_visits")
     response_model=Envelope[list[ServiceVisitResponse]],
     summary="방문 서비스 목록 (상위 문서별)",
     operation_id="tenants_asm_service_visits_list_of_parent",
+    openapi_extra={"x-permission": "asm.service_visits:read"},
 )
 async def list_service_visits_of_parent(
     service_request_id: UUID,
@@ -135,6 +141,7 @@ async def list_service_visits_of_parent(
     status_code=status.HTTP_201_CREATED,
     summary="방문 서비스 추가 (상위 문서별)",
     operation_id="tenants_asm_service_visits_create_in_parent",
+    openapi_extra={"x-permission": "asm.service_visits:create"},
 )
 async def create_service_visit_in_parent(
     service_request_id: UUID,

@@ -34,6 +34,7 @@ router = audited_router(scope="tenants", entity="asm.warranties")
     response_model=Envelope[WarrantyListResponse],
     summary="보증 목록 조회",
     operation_id="tenants_asm_warranties_list",
+    openapi_extra={"x-permission": "asm.warranties:read"},
 )
 async def list_warranties(
     params: Annotated[WarrantyListParams, Query()],
@@ -50,6 +51,7 @@ async def list_warranties(
     status_code=status.HTTP_201_CREATED,
     summary="보증 생성",
     operation_id="tenants_asm_warranties_create",
+    openapi_extra={"x-permission": "asm.warranties:create"},
 )
 async def create_warranty(
     data: WarrantyCreate,
@@ -65,6 +67,7 @@ async def create_warranty(
     response_model=Envelope[WarrantyResponse],
     summary="보증 상세 조회",
     operation_id="tenants_asm_warranties_get",
+    openapi_extra={"x-permission": "asm.warranties:read"},
 )
 async def get_warranty(
     warranty_id: UUID,
@@ -80,6 +83,7 @@ async def get_warranty(
     response_model=Envelope[WarrantyResponse],
     summary="보증 수정",
     operation_id="tenants_asm_warranties_update",
+    openapi_extra={"x-permission": "asm.warranties:update"},
 )
 async def update_warranty(
     warranty_id: UUID,
@@ -96,6 +100,7 @@ async def update_warranty(
     response_model=Envelope[Deleted],
     summary="보증 삭제",
     operation_id="tenants_asm_warranties_delete",
+    openapi_extra={"x-permission": "asm.warranties:delete"},
 )
 async def delete_warranty(
     warranty_id: UUID,

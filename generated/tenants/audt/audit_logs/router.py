@@ -31,6 +31,7 @@ router = audited_router(scope="tenants", entity="audt.audit_logs")
     response_model=Envelope[AuditLogListResponse],
     summary="감사 로그 목록 조회",
     operation_id="tenants_audt_audit_logs_list",
+    openapi_extra={"x-permission": "audt.audit_logs:read"},
 )
 async def list_audit_logs(
     params: Annotated[AuditLogListParams, Query()],
@@ -46,6 +47,7 @@ async def list_audit_logs(
     response_model=Envelope[AuditLogResponse],
     summary="감사 로그 상세 조회",
     operation_id="tenants_audt_audit_logs_get",
+    openapi_extra={"x-permission": "audt.audit_logs:read"},
 )
 async def get_audit_log(
     audit_log_id: UUID,

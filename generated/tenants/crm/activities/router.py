@@ -34,6 +34,7 @@ router = audited_router(scope="tenants", entity="crm.activities")
     response_model=Envelope[ActivityListResponse],
     summary="활동 목록 조회",
     operation_id="tenants_crm_activities_list",
+    openapi_extra={"x-permission": "crm.activities:read"},
 )
 async def list_activities(
     params: Annotated[ActivityListParams, Query()],
@@ -50,6 +51,7 @@ async def list_activities(
     status_code=status.HTTP_201_CREATED,
     summary="활동 생성",
     operation_id="tenants_crm_activities_create",
+    openapi_extra={"x-permission": "crm.activities:create"},
 )
 async def create_activity(
     data: ActivityCreate,
@@ -65,6 +67,7 @@ async def create_activity(
     response_model=Envelope[ActivityResponse],
     summary="활동 상세 조회",
     operation_id="tenants_crm_activities_get",
+    openapi_extra={"x-permission": "crm.activities:read"},
 )
 async def get_activity(
     activity_id: UUID,
@@ -80,6 +83,7 @@ async def get_activity(
     response_model=Envelope[ActivityResponse],
     summary="활동 수정",
     operation_id="tenants_crm_activities_update",
+    openapi_extra={"x-permission": "crm.activities:update"},
 )
 async def update_activity(
     activity_id: UUID,
@@ -96,6 +100,7 @@ async def update_activity(
     response_model=Envelope[Deleted],
     summary="활동 삭제",
     operation_id="tenants_crm_activities_delete",
+    openapi_extra={"x-permission": "crm.activities:delete"},
 )
 async def delete_activity(
     activity_id: UUID,

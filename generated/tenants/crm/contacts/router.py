@@ -37,6 +37,7 @@ router = audited_router(scope="tenants", entity="crm.contacts")
     response_model=Envelope[ContactListResponse],
     summary="연락처 목록 조회",
     operation_id="tenants_crm_contacts_list",
+    openapi_extra={"x-permission": "crm.contacts:read"},
 )
 async def list_contacts(
     params: Annotated[ContactListParams, Query()],
@@ -53,6 +54,7 @@ async def list_contacts(
     status_code=status.HTTP_201_CREATED,
     summary="연락처 생성",
     operation_id="tenants_crm_contacts_create",
+    openapi_extra={"x-permission": "crm.contacts:create"},
 )
 async def create_contact(
     data: ContactCreate,
@@ -68,6 +70,7 @@ async def create_contact(
     response_model=Envelope[ContactResponse],
     summary="연락처 상세 조회",
     operation_id="tenants_crm_contacts_get",
+    openapi_extra={"x-permission": "crm.contacts:read"},
 )
 async def get_contact(
     contact_id: UUID,
@@ -83,6 +86,7 @@ async def get_contact(
     response_model=Envelope[ContactResponse],
     summary="연락처 수정",
     operation_id="tenants_crm_contacts_update",
+    openapi_extra={"x-permission": "crm.contacts:update"},
 )
 async def update_contact(
     contact_id: UUID,
@@ -99,6 +103,7 @@ async def update_contact(
     response_model=Envelope[Deleted],
     summary="연락처 삭제",
     operation_id="tenants_crm_contacts_delete",
+    openapi_extra={"x-permission": "crm.contacts:delete"},
 )
 async def delete_contact(
     contact_id: UUID,
@@ -118,6 +123,7 @@ nested_router = audited_router(scope="tenants", entity="crm.contacts")
     response_model=Envelope[list[ContactResponse]],
     summary="연락처 목록 (상위 문서별)",
     operation_id="tenants_crm_contacts_list_of_parent",
+    openapi_extra={"x-permission": "crm.contacts:read"},
 )
 async def list_contacts_of_parent(
     customer_id: UUID,
@@ -135,6 +141,7 @@ async def list_contacts_of_parent(
     status_code=status.HTTP_201_CREATED,
     summary="연락처 추가 (상위 문서별)",
     operation_id="tenants_crm_contacts_create_in_parent",
+    openapi_extra={"x-permission": "crm.contacts:create"},
 )
 async def create_contact_in_parent(
     customer_id: UUID,

@@ -35,6 +35,7 @@ router = audited_router(scope="tenants", entity="crm.leads")
     response_model=Envelope[LeadListResponse],
     summary="잠재고객 목록 조회",
     operation_id="tenants_crm_leads_list",
+    openapi_extra={"x-permission": "crm.leads:read"},
 )
 async def list_leads(
     params: Annotated[LeadListParams, Query()],
@@ -51,6 +52,7 @@ async def list_leads(
     status_code=status.HTTP_201_CREATED,
     summary="잠재고객 생성",
     operation_id="tenants_crm_leads_create",
+    openapi_extra={"x-permission": "crm.leads:create"},
 )
 async def create_lead(
     data: LeadCreate,
@@ -66,6 +68,7 @@ async def create_lead(
     response_model=Envelope[LeadResponse],
     summary="잠재고객 상세 조회",
     operation_id="tenants_crm_leads_get",
+    openapi_extra={"x-permission": "crm.leads:read"},
 )
 async def get_lead(
     lead_id: UUID,
@@ -81,6 +84,7 @@ async def get_lead(
     response_model=Envelope[LeadResponse],
     summary="잠재고객 수정",
     operation_id="tenants_crm_leads_update",
+    openapi_extra={"x-permission": "crm.leads:update"},
 )
 async def update_lead(
     lead_id: UUID,
@@ -97,6 +101,7 @@ async def update_lead(
     response_model=Envelope[LeadResponse],
     summary="잠재고객 상태 변경",
     operation_id="tenants_crm_leads_change_status",
+    openapi_extra={"x-permission": "crm.leads:status"},
 )
 async def change_lead_status(
     lead_id: UUID,
@@ -113,6 +118,7 @@ async def change_lead_status(
     response_model=Envelope[Deleted],
     summary="잠재고객 삭제",
     operation_id="tenants_crm_leads_delete",
+    openapi_extra={"x-permission": "crm.leads:delete"},
 )
 async def delete_lead(
     lead_id: UUID,

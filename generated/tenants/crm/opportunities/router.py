@@ -35,6 +35,7 @@ router = audited_router(scope="tenants", entity="crm.opportunities")
     response_model=Envelope[OpportunityListResponse],
     summary="영업기회 목록 조회",
     operation_id="tenants_crm_opportunities_list",
+    openapi_extra={"x-permission": "crm.opportunities:read"},
 )
 async def list_opportunities(
     params: Annotated[OpportunityListParams, Query()],
@@ -51,6 +52,7 @@ async def list_opportunities(
     status_code=status.HTTP_201_CREATED,
     summary="영업기회 생성",
     operation_id="tenants_crm_opportunities_create",
+    openapi_extra={"x-permission": "crm.opportunities:create"},
 )
 async def create_opportunity(
     data: OpportunityCreate,
@@ -66,6 +68,7 @@ async def create_opportunity(
     response_model=Envelope[OpportunityResponse],
     summary="영업기회 상세 조회",
     operation_id="tenants_crm_opportunities_get",
+    openapi_extra={"x-permission": "crm.opportunities:read"},
 )
 async def get_opportunity(
     opportunity_id: UUID,
@@ -81,6 +84,7 @@ async def get_opportunity(
     response_model=Envelope[OpportunityResponse],
     summary="영업기회 수정",
     operation_id="tenants_crm_opportunities_update",
+    openapi_extra={"x-permission": "crm.opportunities:update"},
 )
 async def update_opportunity(
     opportunity_id: UUID,
@@ -97,6 +101,7 @@ async def update_opportunity(
     response_model=Envelope[OpportunityResponse],
     summary="영업기회 상태 변경",
     operation_id="tenants_crm_opportunities_change_stage",
+    openapi_extra={"x-permission": "crm.opportunities:stage"},
 )
 async def change_opportunity_stage(
     opportunity_id: UUID,
@@ -113,6 +118,7 @@ async def change_opportunity_stage(
     response_model=Envelope[Deleted],
     summary="영업기회 삭제",
     operation_id="tenants_crm_opportunities_delete",
+    openapi_extra={"x-permission": "crm.opportunities:delete"},
 )
 async def delete_opportunity(
     opportunity_id: UUID,

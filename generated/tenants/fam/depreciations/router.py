@@ -37,6 +37,7 @@ router = audited_router(scope="tenants", entity="fam.depreciations")
     response_model=Envelope[DepreciationListResponse],
     summary="감가상각 목록 조회",
     operation_id="tenants_fam_depreciations_list",
+    openapi_extra={"x-permission": "fam.depreciations:read"},
 )
 async def list_depreciations(
     params: Annotated[DepreciationListParams, Query()],
@@ -53,6 +54,7 @@ async def list_depreciations(
     status_code=status.HTTP_201_CREATED,
     summary="감가상각 생성",
     operation_id="tenants_fam_depreciations_create",
+    openapi_extra={"x-permission": "fam.depreciations:create"},
 )
 async def create_depreciation(
     data: DepreciationCreate,
@@ -68,6 +70,7 @@ async def create_depreciation(
     response_model=Envelope[DepreciationResponse],
     summary="감가상각 상세 조회",
     operation_id="tenants_fam_depreciations_get",
+    openapi_extra={"x-permission": "fam.depreciations:read"},
 )
 async def get_depreciation(
     depreciation_id: UUID,
@@ -83,6 +86,7 @@ async def get_depreciation(
     response_model=Envelope[DepreciationResponse],
     summary="감가상각 수정",
     operation_id="tenants_fam_depreciations_update",
+    openapi_extra={"x-permission": "fam.depreciations:update"},
 )
 async def update_depreciation(
     depreciation_id: UUID,
@@ -99,6 +103,7 @@ async def update_depreciation(
     response_model=Envelope[Deleted],
     summary="감가상각 삭제",
     operation_id="tenants_fam_depreciations_delete",
+    openapi_extra={"x-permission": "fam.depreciations:delete"},
 )
 async def delete_depreciation(
     depreciation_id: UUID,
@@ -118,6 +123,7 @@ nested_router = audited_router(scope="tenants", entity="fam.depreciations")
     response_model=Envelope[list[DepreciationResponse]],
     summary="감가상각 목록 (상위 문서별)",
     operation_id="tenants_fam_depreciations_list_of_parent",
+    openapi_extra={"x-permission": "fam.depreciations:read"},
 )
 async def list_depreciations_of_parent(
     fixed_asset_id: UUID,
@@ -135,6 +141,7 @@ async def list_depreciations_of_parent(
     status_code=status.HTTP_201_CREATED,
     summary="감가상각 추가 (상위 문서별)",
     operation_id="tenants_fam_depreciations_create_in_parent",
+    openapi_extra={"x-permission": "fam.depreciations:create"},
 )
 async def create_depreciation_in_parent(
     fixed_asset_id: UUID,

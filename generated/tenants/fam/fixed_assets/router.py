@@ -46,6 +46,7 @@ async def _with_lines(db: TenantDb, row, actor: Actor) -> FixedAssetResponse:
     response_model=Envelope[FixedAssetListResponse],
     summary="고정자산 목록 조회",
     operation_id="tenants_fam_fixed_assets_list",
+    openapi_extra={"x-permission": "fam.fixed_assets:read"},
 )
 async def list_fixed_assets(
     params: Annotated[FixedAssetListParams, Query()],
@@ -62,6 +63,7 @@ async def list_fixed_assets(
     status_code=status.HTTP_201_CREATED,
     summary="고정자산 생성",
     operation_id="tenants_fam_fixed_assets_create",
+    openapi_extra={"x-permission": "fam.fixed_assets:create"},
 )
 async def create_fixed_asset(
     data: FixedAssetCreate,
@@ -77,6 +79,7 @@ async def create_fixed_asset(
     response_model=Envelope[FixedAssetResponse],
     summary="고정자산 상세 조회",
     operation_id="tenants_fam_fixed_assets_get",
+    openapi_extra={"x-permission": "fam.fixed_assets:read"},
 )
 async def get_fixed_asset(
     fixed_asset_id: UUID,
@@ -92,6 +95,7 @@ async def get_fixed_asset(
     response_model=Envelope[FixedAssetResponse],
     summary="고정자산 수정",
     operation_id="tenants_fam_fixed_assets_update",
+    openapi_extra={"x-permission": "fam.fixed_assets:update"},
 )
 async def update_fixed_asset(
     fixed_asset_id: UUID,
@@ -108,6 +112,7 @@ async def update_fixed_asset(
     response_model=Envelope[FixedAssetResponse],
     summary="고정자산 상태 변경",
     operation_id="tenants_fam_fixed_assets_change_status",
+    openapi_extra={"x-permission": "fam.fixed_assets:status"},
 )
 async def change_fixed_asset_status(
     fixed_asset_id: UUID,
@@ -124,6 +129,7 @@ async def change_fixed_asset_status(
     response_model=Envelope[Deleted],
     summary="고정자산 삭제",
     operation_id="tenants_fam_fixed_assets_delete",
+    openapi_extra={"x-permission": "fam.fixed_assets:delete"},
 )
 async def delete_fixed_asset(
     fixed_asset_id: UUID,

@@ -34,6 +34,7 @@ router = audited_router(scope="tenants", entity="fim.accounts")
     response_model=Envelope[AccountListResponse],
     summary="계정과목 목록 조회",
     operation_id="tenants_fim_accounts_list",
+    openapi_extra={"x-permission": "fim.accounts:read"},
 )
 async def list_accounts(
     params: Annotated[AccountListParams, Query()],
@@ -50,6 +51,7 @@ async def list_accounts(
     status_code=status.HTTP_201_CREATED,
     summary="계정과목 생성",
     operation_id="tenants_fim_accounts_create",
+    openapi_extra={"x-permission": "fim.accounts:create"},
 )
 async def create_account(
     data: AccountCreate,
@@ -65,6 +67,7 @@ async def create_account(
     response_model=Envelope[AccountResponse],
     summary="계정과목 상세 조회",
     operation_id="tenants_fim_accounts_get",
+    openapi_extra={"x-permission": "fim.accounts:read"},
 )
 async def get_account(
     account_id: UUID,
@@ -80,6 +83,7 @@ async def get_account(
     response_model=Envelope[AccountResponse],
     summary="계정과목 수정",
     operation_id="tenants_fim_accounts_update",
+    openapi_extra={"x-permission": "fim.accounts:update"},
 )
 async def update_account(
     account_id: UUID,
@@ -96,6 +100,7 @@ async def update_account(
     response_model=Envelope[Deleted],
     summary="계정과목 삭제",
     operation_id="tenants_fim_accounts_delete",
+    openapi_extra={"x-permission": "fim.accounts:delete"},
 )
 async def delete_account(
     account_id: UUID,

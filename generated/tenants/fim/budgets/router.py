@@ -34,6 +34,7 @@ router = audited_router(scope="tenants", entity="fim.budgets")
     response_model=Envelope[BudgetListResponse],
     summary="예산 목록 조회",
     operation_id="tenants_fim_budgets_list",
+    openapi_extra={"x-permission": "fim.budgets:read"},
 )
 async def list_budgets(
     params: Annotated[BudgetListParams, Query()],
@@ -50,6 +51,7 @@ async def list_budgets(
     status_code=status.HTTP_201_CREATED,
     summary="예산 생성",
     operation_id="tenants_fim_budgets_create",
+    openapi_extra={"x-permission": "fim.budgets:create"},
 )
 async def create_budget(
     data: BudgetCreate,
@@ -65,6 +67,7 @@ async def create_budget(
     response_model=Envelope[BudgetResponse],
     summary="예산 상세 조회",
     operation_id="tenants_fim_budgets_get",
+    openapi_extra={"x-permission": "fim.budgets:read"},
 )
 async def get_budget(
     budget_id: UUID,
@@ -80,6 +83,7 @@ async def get_budget(
     response_model=Envelope[BudgetResponse],
     summary="예산 수정",
     operation_id="tenants_fim_budgets_update",
+    openapi_extra={"x-permission": "fim.budgets:update"},
 )
 async def update_budget(
     budget_id: UUID,
@@ -96,6 +100,7 @@ async def update_budget(
     response_model=Envelope[Deleted],
     summary="예산 삭제",
     operation_id="tenants_fim_budgets_delete",
+    openapi_extra={"x-permission": "fim.budgets:delete"},
 )
 async def delete_budget(
     budget_id: UUID,

@@ -35,6 +35,7 @@ router = audited_router(scope="tenants", entity="fim.invoices")
     response_model=Envelope[FinanceInvoiceListResponse],
     summary="송장 목록 조회",
     operation_id="tenants_fim_invoices_list",
+    openapi_extra={"x-permission": "fim.invoices:read"},
 )
 async def list_invoices(
     params: Annotated[FinanceInvoiceListParams, Query()],
@@ -51,6 +52,7 @@ async def list_invoices(
     status_code=status.HTTP_201_CREATED,
     summary="송장 생성",
     operation_id="tenants_fim_invoices_create",
+    openapi_extra={"x-permission": "fim.invoices:create"},
 )
 async def create_finance_invoice(
     data: FinanceInvoiceCreate,
@@ -66,6 +68,7 @@ async def create_finance_invoice(
     response_model=Envelope[FinanceInvoiceResponse],
     summary="송장 상세 조회",
     operation_id="tenants_fim_invoices_get",
+    openapi_extra={"x-permission": "fim.invoices:read"},
 )
 async def get_finance_invoice(
     finance_invoice_id: UUID,
@@ -81,6 +84,7 @@ async def get_finance_invoice(
     response_model=Envelope[FinanceInvoiceResponse],
     summary="송장 수정",
     operation_id="tenants_fim_invoices_update",
+    openapi_extra={"x-permission": "fim.invoices:update"},
 )
 async def update_finance_invoice(
     finance_invoice_id: UUID,
@@ -97,6 +101,7 @@ async def update_finance_invoice(
     response_model=Envelope[FinanceInvoiceResponse],
     summary="송장 상태 변경",
     operation_id="tenants_fim_invoices_change_status",
+    openapi_extra={"x-permission": "fim.invoices:status"},
 )
 async def change_finance_invoice_status(
     finance_invoice_id: UUID,
@@ -113,6 +118,7 @@ async def change_finance_invoice_status(
     response_model=Envelope[Deleted],
     summary="송장 삭제",
     operation_id="tenants_fim_invoices_delete",
+    openapi_extra={"x-permission": "fim.invoices:delete"},
 )
 async def delete_finance_invoice(
     finance_invoice_id: UUID,

@@ -46,6 +46,7 @@ async def _with_lines(db: TenantDb, row, actor: Actor) -> JournalEntryResponse:
     response_model=Envelope[JournalEntryListResponse],
     summary="전표 목록 조회",
     operation_id="tenants_fim_journal_entries_list",
+    openapi_extra={"x-permission": "fim.journal_entries:read"},
 )
 async def list_journal_entries(
     params: Annotated[JournalEntryListParams, Query()],
@@ -62,6 +63,7 @@ async def list_journal_entries(
     status_code=status.HTTP_201_CREATED,
     summary="전표 생성",
     operation_id="tenants_fim_journal_entries_create",
+    openapi_extra={"x-permission": "fim.journal_entries:create"},
 )
 async def create_journal_entry(
     data: JournalEntryCreate,
@@ -77,6 +79,7 @@ async def create_journal_entry(
     response_model=Envelope[JournalEntryResponse],
     summary="전표 상세 조회",
     operation_id="tenants_fim_journal_entries_get",
+    openapi_extra={"x-permission": "fim.journal_entries:read"},
 )
 async def get_journal_entry(
     journal_entry_id: UUID,
@@ -92,6 +95,7 @@ async def get_journal_entry(
     response_model=Envelope[JournalEntryResponse],
     summary="전표 수정",
     operation_id="tenants_fim_journal_entries_update",
+    openapi_extra={"x-permission": "fim.journal_entries:update"},
 )
 async def update_journal_entry(
     journal_entry_id: UUID,
@@ -108,6 +112,7 @@ async def update_journal_entry(
     response_model=Envelope[JournalEntryResponse],
     summary="전표 상태 변경",
     operation_id="tenants_fim_journal_entries_change_status",
+    openapi_extra={"x-permission": "fim.journal_entries:status"},
 )
 async def change_journal_entry_status(
     journal_entry_id: UUID,
@@ -124,6 +129,7 @@ async def change_journal_entry_status(
     response_model=Envelope[Deleted],
     summary="전표 삭제",
     operation_id="tenants_fim_journal_entries_delete",
+    openapi_extra={"x-permission": "fim.journal_entries:delete"},
 )
 async def delete_journal_entry(
     journal_entry_id: UUID,

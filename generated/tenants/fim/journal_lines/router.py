@@ -37,6 +37,7 @@ router = audited_router(scope="tenants", entity="fim.journal_lines")
     response_model=Envelope[JournalLineListResponse],
     summary="전표 분개 목록 조회",
     operation_id="tenants_fim_journal_lines_list",
+    openapi_extra={"x-permission": "fim.journal_lines:read"},
 )
 async def list_journal_lines(
     params: Annotated[JournalLineListParams, Query()],
@@ -53,6 +54,7 @@ async def list_journal_lines(
     status_code=status.HTTP_201_CREATED,
     summary="전표 분개 생성",
     operation_id="tenants_fim_journal_lines_create",
+    openapi_extra={"x-permission": "fim.journal_lines:create"},
 )
 async def create_journal_line(
     data: JournalLineCreate,
@@ -68,6 +70,7 @@ async def create_journal_line(
     response_model=Envelope[JournalLineResponse],
     summary="전표 분개 상세 조회",
     operation_id="tenants_fim_journal_lines_get",
+    openapi_extra={"x-permission": "fim.journal_lines:read"},
 )
 async def get_journal_line(
     journal_line_id: UUID,
@@ -83,6 +86,7 @@ async def get_journal_line(
     response_model=Envelope[JournalLineResponse],
     summary="전표 분개 수정",
     operation_id="tenants_fim_journal_lines_update",
+    openapi_extra={"x-permission": "fim.journal_lines:update"},
 )
 async def update_journal_line(
     journal_line_id: UUID,
@@ -99,6 +103,7 @@ async def update_journal_line(
     response_model=Envelope[Deleted],
     summary="전표 분개 삭제",
     operation_id="tenants_fim_journal_lines_delete",
+    openapi_extra={"x-permission": "fim.journal_lines:delete"},
 )
 async def delete_journal_line(
     journal_line_id: UUID,
@@ -118,6 +123,7 @@ nested_router = audited_router(scope="tenants", entity="fim.journal_lines")
     response_model=Envelope[list[JournalLineResponse]],
     summary="전표 분개 목록 (상위 문서별)",
     operation_id="tenants_fim_journal_lines_list_of_parent",
+    openapi_extra={"x-permission": "fim.journal_lines:read"},
 )
 async def list_journal_lines_of_parent(
     journal_entry_id: UUID,
@@ -135,6 +141,7 @@ async def list_journal_lines_of_parent(
     status_code=status.HTTP_201_CREATED,
     summary="전표 분개 추가 (상위 문서별)",
     operation_id="tenants_fim_journal_lines_create_in_parent",
+    openapi_extra={"x-permission": "fim.journal_lines:create"},
 )
 async def create_journal_line_in_parent(
     journal_entry_id: UUID,

@@ -34,6 +34,7 @@ router = audited_router(scope="tenants", entity="fim.payments")
     response_model=Envelope[PaymentListResponse],
     summary="결제 목록 조회",
     operation_id="tenants_fim_payments_list",
+    openapi_extra={"x-permission": "fim.payments:read"},
 )
 async def list_payments(
     params: Annotated[PaymentListParams, Query()],
@@ -50,6 +51,7 @@ async def list_payments(
     status_code=status.HTTP_201_CREATED,
     summary="결제 생성",
     operation_id="tenants_fim_payments_create",
+    openapi_extra={"x-permission": "fim.payments:create"},
 )
 async def create_payment(
     data: PaymentCreate,
@@ -65,6 +67,7 @@ async def create_payment(
     response_model=Envelope[PaymentResponse],
     summary="결제 상세 조회",
     operation_id="tenants_fim_payments_get",
+    openapi_extra={"x-permission": "fim.payments:read"},
 )
 async def get_payment(
     payment_id: UUID,
@@ -80,6 +83,7 @@ async def get_payment(
     response_model=Envelope[PaymentResponse],
     summary="결제 수정",
     operation_id="tenants_fim_payments_update",
+    openapi_extra={"x-permission": "fim.payments:update"},
 )
 async def update_payment(
     payment_id: UUID,
@@ -96,6 +100,7 @@ async def update_payment(
     response_model=Envelope[Deleted],
     summary="결제 삭제",
     operation_id="tenants_fim_payments_delete",
+    openapi_extra={"x-permission": "fim.payments:delete"},
 )
 async def delete_payment(
     payment_id: UUID,

@@ -34,6 +34,7 @@ router = audited_router(scope="tenants", entity="hrm.attendances")
     response_model=Envelope[AttendanceListResponse],
     summary="근태 목록 조회",
     operation_id="tenants_hrm_attendances_list",
+    openapi_extra={"x-permission": "hrm.attendances:read"},
 )
 async def list_attendances(
     params: Annotated[AttendanceListParams, Query()],
@@ -50,6 +51,7 @@ async def list_attendances(
     status_code=status.HTTP_201_CREATED,
     summary="근태 생성",
     operation_id="tenants_hrm_attendances_create",
+    openapi_extra={"x-permission": "hrm.attendances:create"},
 )
 async def create_attendance(
     data: AttendanceCreate,
@@ -65,6 +67,7 @@ async def create_attendance(
     response_model=Envelope[AttendanceResponse],
     summary="근태 상세 조회",
     operation_id="tenants_hrm_attendances_get",
+    openapi_extra={"x-permission": "hrm.attendances:read"},
 )
 async def get_attendance(
     attendance_id: UUID,
@@ -80,6 +83,7 @@ async def get_attendance(
     response_model=Envelope[AttendanceResponse],
     summary="근태 수정",
     operation_id="tenants_hrm_attendances_update",
+    openapi_extra={"x-permission": "hrm.attendances:update"},
 )
 async def update_attendance(
     attendance_id: UUID,
@@ -96,6 +100,7 @@ async def update_attendance(
     response_model=Envelope[Deleted],
     summary="근태 삭제",
     operation_id="tenants_hrm_attendances_delete",
+    openapi_extra={"x-permission": "hrm.attendances:delete"},
 )
 async def delete_attendance(
     attendance_id: UUID,

@@ -34,6 +34,7 @@ router = audited_router(scope="tenants", entity="hrm.departments")
     response_model=Envelope[DepartmentListResponse],
     summary="부서 목록 조회",
     operation_id="tenants_hrm_departments_list",
+    openapi_extra={"x-permission": "hrm.departments:read"},
 )
 async def list_departments(
     params: Annotated[DepartmentListParams, Query()],
@@ -50,6 +51,7 @@ async def list_departments(
     status_code=status.HTTP_201_CREATED,
     summary="부서 생성",
     operation_id="tenants_hrm_departments_create",
+    openapi_extra={"x-permission": "hrm.departments:create"},
 )
 async def create_department(
     data: DepartmentCreate,
@@ -65,6 +67,7 @@ async def create_department(
     response_model=Envelope[DepartmentResponse],
     summary="부서 상세 조회",
     operation_id="tenants_hrm_departments_get",
+    openapi_extra={"x-permission": "hrm.departments:read"},
 )
 async def get_department(
     department_id: UUID,
@@ -80,6 +83,7 @@ async def get_department(
     response_model=Envelope[DepartmentResponse],
     summary="부서 수정",
     operation_id="tenants_hrm_departments_update",
+    openapi_extra={"x-permission": "hrm.departments:update"},
 )
 async def update_department(
     department_id: UUID,
@@ -96,6 +100,7 @@ async def update_department(
     response_model=Envelope[Deleted],
     summary="부서 삭제",
     operation_id="tenants_hrm_departments_delete",
+    openapi_extra={"x-permission": "hrm.departments:delete"},
 )
 async def delete_department(
     department_id: UUID,

@@ -35,6 +35,7 @@ router = audited_router(scope="tenants", entity="hrm.employees")
     response_model=Envelope[EmployeeListResponse],
     summary="직원 목록 조회",
     operation_id="tenants_hrm_employees_list",
+    openapi_extra={"x-permission": "hrm.employees:read"},
 )
 async def list_employees(
     params: Annotated[EmployeeListParams, Query()],
@@ -51,6 +52,7 @@ async def list_employees(
     status_code=status.HTTP_201_CREATED,
     summary="직원 생성",
     operation_id="tenants_hrm_employees_create",
+    openapi_extra={"x-permission": "hrm.employees:create"},
 )
 async def create_employee(
     data: EmployeeCreate,
@@ -66,6 +68,7 @@ async def create_employee(
     response_model=Envelope[EmployeeResponse],
     summary="직원 상세 조회",
     operation_id="tenants_hrm_employees_get",
+    openapi_extra={"x-permission": "hrm.employees:read"},
 )
 async def get_employee(
     employee_id: UUID,
@@ -81,6 +84,7 @@ async def get_employee(
     response_model=Envelope[EmployeeResponse],
     summary="직원 수정",
     operation_id="tenants_hrm_employees_update",
+    openapi_extra={"x-permission": "hrm.employees:update"},
 )
 async def update_employee(
     employee_id: UUID,
@@ -97,6 +101,7 @@ async def update_employee(
     response_model=Envelope[EmployeeResponse],
     summary="직원 상태 변경",
     operation_id="tenants_hrm_employees_change_status",
+    openapi_extra={"x-permission": "hrm.employees:status"},
 )
 async def change_employee_status(
     employee_id: UUID,
@@ -113,6 +118,7 @@ async def change_employee_status(
     response_model=Envelope[Deleted],
     summary="직원 삭제",
     operation_id="tenants_hrm_employees_delete",
+    openapi_extra={"x-permission": "hrm.employees:delete"},
 )
 async def delete_employee(
     employee_id: UUID,

@@ -35,6 +35,7 @@ router = audited_router(scope="tenants", entity="hrm.leave_requests")
     response_model=Envelope[LeaveRequestListResponse],
     summary="휴가 신청 목록 조회",
     operation_id="tenants_hrm_leave_requests_list",
+    openapi_extra={"x-permission": "hrm.leave_requests:read"},
 )
 async def list_leave_requests(
     params: Annotated[LeaveRequestListParams, Query()],
@@ -51,6 +52,7 @@ async def list_leave_requests(
     status_code=status.HTTP_201_CREATED,
     summary="휴가 신청 생성",
     operation_id="tenants_hrm_leave_requests_create",
+    openapi_extra={"x-permission": "hrm.leave_requests:create"},
 )
 async def create_leave_request(
     data: LeaveRequestCreate,
@@ -66,6 +68,7 @@ async def create_leave_request(
     response_model=Envelope[LeaveRequestResponse],
     summary="휴가 신청 상세 조회",
     operation_id="tenants_hrm_leave_requests_get",
+    openapi_extra={"x-permission": "hrm.leave_requests:read"},
 )
 async def get_leave_request(
     leave_request_id: UUID,
@@ -81,6 +84,7 @@ async def get_leave_request(
     response_model=Envelope[LeaveRequestResponse],
     summary="휴가 신청 수정",
     operation_id="tenants_hrm_leave_requests_update",
+    openapi_extra={"x-permission": "hrm.leave_requests:update"},
 )
 async def update_leave_request(
     leave_request_id: UUID,
@@ -97,6 +101,7 @@ async def update_leave_request(
     response_model=Envelope[LeaveRequestResponse],
     summary="휴가 신청 상태 변경",
     operation_id="tenants_hrm_leave_requests_change_status",
+    openapi_extra={"x-permission": "hrm.leave_requests:status"},
 )
 async def change_leave_request_status(
     leave_request_id: UUID,
@@ -113,6 +118,7 @@ async def change_leave_request_status(
     response_model=Envelope[Deleted],
     summary="휴가 신청 삭제",
     operation_id="tenants_hrm_leave_requests_delete",
+    openapi_extra={"x-permission": "hrm.leave_requests:delete"},
 )
 async def delete_leave_request(
     leave_request_id: UUID,

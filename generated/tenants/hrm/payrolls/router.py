@@ -35,6 +35,7 @@ router = audited_router(scope="tenants", entity="hrm.payrolls")
     response_model=Envelope[PayrollListResponse],
     summary="급여 목록 조회",
     operation_id="tenants_hrm_payrolls_list",
+    openapi_extra={"x-permission": "hrm.payrolls:read"},
 )
 async def list_payrolls(
     params: Annotated[PayrollListParams, Query()],
@@ -51,6 +52,7 @@ async def list_payrolls(
     status_code=status.HTTP_201_CREATED,
     summary="급여 생성",
     operation_id="tenants_hrm_payrolls_create",
+    openapi_extra={"x-permission": "hrm.payrolls:create"},
 )
 async def create_payroll(
     data: PayrollCreate,
@@ -66,6 +68,7 @@ async def create_payroll(
     response_model=Envelope[PayrollResponse],
     summary="급여 상세 조회",
     operation_id="tenants_hrm_payrolls_get",
+    openapi_extra={"x-permission": "hrm.payrolls:read"},
 )
 async def get_payroll(
     payroll_id: UUID,
@@ -81,6 +84,7 @@ async def get_payroll(
     response_model=Envelope[PayrollResponse],
     summary="급여 수정",
     operation_id="tenants_hrm_payrolls_update",
+    openapi_extra={"x-permission": "hrm.payrolls:update"},
 )
 async def update_payroll(
     payroll_id: UUID,
@@ -97,6 +101,7 @@ async def update_payroll(
     response_model=Envelope[PayrollResponse],
     summary="급여 상태 변경",
     operation_id="tenants_hrm_payrolls_change_status",
+    openapi_extra={"x-permission": "hrm.payrolls:status"},
 )
 async def change_payroll_status(
     payroll_id: UUID,
@@ -113,6 +118,7 @@ async def change_payroll_status(
     response_model=Envelope[Deleted],
     summary="급여 삭제",
     operation_id="tenants_hrm_payrolls_delete",
+    openapi_extra={"x-permission": "hrm.payrolls:delete"},
 )
 async def delete_payroll(
     payroll_id: UUID,

@@ -34,6 +34,7 @@ router = audited_router(scope="tenants", entity="hrm.positions")
     response_model=Envelope[PositionListResponse],
     summary="직위 목록 조회",
     operation_id="tenants_hrm_positions_list",
+    openapi_extra={"x-permission": "hrm.positions:read"},
 )
 async def list_positions(
     params: Annotated[PositionListParams, Query()],
@@ -50,6 +51,7 @@ async def list_positions(
     status_code=status.HTTP_201_CREATED,
     summary="직위 생성",
     operation_id="tenants_hrm_positions_create",
+    openapi_extra={"x-permission": "hrm.positions:create"},
 )
 async def create_position(
     data: PositionCreate,
@@ -65,6 +67,7 @@ async def create_position(
     response_model=Envelope[PositionResponse],
     summary="직위 상세 조회",
     operation_id="tenants_hrm_positions_get",
+    openapi_extra={"x-permission": "hrm.positions:read"},
 )
 async def get_position(
     position_id: UUID,
@@ -80,6 +83,7 @@ async def get_position(
     response_model=Envelope[PositionResponse],
     summary="직위 수정",
     operation_id="tenants_hrm_positions_update",
+    openapi_extra={"x-permission": "hrm.positions:update"},
 )
 async def update_position(
     position_id: UUID,
@@ -96,6 +100,7 @@ async def update_position(
     response_model=Envelope[Deleted],
     summary="직위 삭제",
     operation_id="tenants_hrm_positions_delete",
+    openapi_extra={"x-permission": "hrm.positions:delete"},
 )
 async def delete_position(
     position_id: UUID,

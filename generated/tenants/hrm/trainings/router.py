@@ -35,6 +35,7 @@ router = audited_router(scope="tenants", entity="hrm.trainings")
     response_model=Envelope[TrainingListResponse],
     summary="교육 목록 조회",
     operation_id="tenants_hrm_trainings_list",
+    openapi_extra={"x-permission": "hrm.trainings:read"},
 )
 async def list_trainings(
     params: Annotated[TrainingListParams, Query()],
@@ -51,6 +52,7 @@ async def list_trainings(
     status_code=status.HTTP_201_CREATED,
     summary="교육 생성",
     operation_id="tenants_hrm_trainings_create",
+    openapi_extra={"x-permission": "hrm.trainings:create"},
 )
 async def create_training(
     data: TrainingCreate,
@@ -66,6 +68,7 @@ async def create_training(
     response_model=Envelope[TrainingResponse],
     summary="교육 상세 조회",
     operation_id="tenants_hrm_trainings_get",
+    openapi_extra={"x-permission": "hrm.trainings:read"},
 )
 async def get_training(
     training_id: UUID,
@@ -81,6 +84,7 @@ async def get_training(
     response_model=Envelope[TrainingResponse],
     summary="교육 수정",
     operation_id="tenants_hrm_trainings_update",
+    openapi_extra={"x-permission": "hrm.trainings:update"},
 )
 async def update_training(
     training_id: UUID,
@@ -97,6 +101,7 @@ async def update_training(
     response_model=Envelope[TrainingResponse],
     summary="교육 상태 변경",
     operation_id="tenants_hrm_trainings_change_status",
+    openapi_extra={"x-permission": "hrm.trainings:status"},
 )
 async def change_training_status(
     training_id: UUID,
@@ -113,6 +118,7 @@ async def change_training_status(
     response_model=Envelope[Deleted],
     summary="교육 삭제",
     operation_id="tenants_hrm_trainings_delete",
+    openapi_extra={"x-permission": "hrm.trainings:delete"},
 )
 async def delete_training(
     training_id: UUID,

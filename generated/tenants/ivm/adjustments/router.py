@@ -35,6 +35,7 @@ router = audited_router(scope="tenants", entity="ivm.adjustments")
     response_model=Envelope[AdjustmentListResponse],
     summary="재고 조정 목록 조회",
     operation_id="tenants_ivm_adjustments_list",
+    openapi_extra={"x-permission": "ivm.adjustments:read"},
 )
 async def list_adjustments(
     params: Annotated[AdjustmentListParams, Query()],
@@ -51,6 +52,7 @@ async def list_adjustments(
     status_code=status.HTTP_201_CREATED,
     summary="재고 조정 생성",
     operation_id="tenants_ivm_adjustments_create",
+    openapi_extra={"x-permission": "ivm.adjustments:create"},
 )
 async def create_adjustment(
     data: AdjustmentCreate,
@@ -66,6 +68,7 @@ async def create_adjustment(
     response_model=Envelope[AdjustmentResponse],
     summary="재고 조정 상세 조회",
     operation_id="tenants_ivm_adjustments_get",
+    openapi_extra={"x-permission": "ivm.adjustments:read"},
 )
 async def get_adjustment(
     adjustment_id: UUID,
@@ -81,6 +84,7 @@ async def get_adjustment(
     response_model=Envelope[AdjustmentResponse],
     summary="재고 조정 수정",
     operation_id="tenants_ivm_adjustments_update",
+    openapi_extra={"x-permission": "ivm.adjustments:update"},
 )
 async def update_adjustment(
     adjustment_id: UUID,
@@ -97,6 +101,7 @@ async def update_adjustment(
     response_model=Envelope[AdjustmentResponse],
     summary="재고 조정 상태 변경",
     operation_id="tenants_ivm_adjustments_change_status",
+    openapi_extra={"x-permission": "ivm.adjustments:status"},
 )
 async def change_adjustment_status(
     adjustment_id: UUID,
@@ -113,6 +118,7 @@ async def change_adjustment_status(
     response_model=Envelope[Deleted],
     summary="재고 조정 삭제",
     operation_id="tenants_ivm_adjustments_delete",
+    openapi_extra={"x-permission": "ivm.adjustments:delete"},
 )
 async def delete_adjustment(
     adjustment_id: UUID,

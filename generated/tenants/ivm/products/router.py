@@ -35,6 +35,7 @@ router = audited_router(scope="tenants", entity="ivm.products")
     response_model=Envelope[ProductListResponse],
     summary="제품 목록 조회",
     operation_id="tenants_ivm_products_list",
+    openapi_extra={"x-permission": "ivm.products:read"},
 )
 async def list_products(
     params: Annotated[ProductListParams, Query()],
@@ -51,6 +52,7 @@ async def list_products(
     status_code=status.HTTP_201_CREATED,
     summary="제품 생성",
     operation_id="tenants_ivm_products_create",
+    openapi_extra={"x-permission": "ivm.products:create"},
 )
 async def create_product(
     data: ProductCreate,
@@ -66,6 +68,7 @@ async def create_product(
     response_model=Envelope[ProductResponse],
     summary="제품 상세 조회",
     operation_id="tenants_ivm_products_get",
+    openapi_extra={"x-permission": "ivm.products:read"},
 )
 async def get_product(
     product_id: UUID,
@@ -81,6 +84,7 @@ async def get_product(
     response_model=Envelope[ProductResponse],
     summary="제품 수정",
     operation_id="tenants_ivm_products_update",
+    openapi_extra={"x-permission": "ivm.products:update"},
 )
 async def update_product(
     product_id: UUID,
@@ -97,6 +101,7 @@ async def update_product(
     response_model=Envelope[ProductResponse],
     summary="제품 상태 변경",
     operation_id="tenants_ivm_products_change_status",
+    openapi_extra={"x-permission": "ivm.products:status"},
 )
 async def change_product_status(
     product_id: UUID,
@@ -113,6 +118,7 @@ async def change_product_status(
     response_model=Envelope[Deleted],
     summary="제품 삭제",
     operation_id="tenants_ivm_products_delete",
+    openapi_extra={"x-permission": "ivm.products:delete"},
 )
 async def delete_product(
     product_id: UUID,

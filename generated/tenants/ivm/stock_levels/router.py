@@ -34,6 +34,7 @@ router = audited_router(scope="tenants", entity="ivm.stock_levels")
     response_model=Envelope[StockLevelListResponse],
     summary="재고 현황 목록 조회",
     operation_id="tenants_ivm_stock_levels_list",
+    openapi_extra={"x-permission": "ivm.stock_levels:read"},
 )
 async def list_stock_levels(
     params: Annotated[StockLevelListParams, Query()],
@@ -50,6 +51,7 @@ async def list_stock_levels(
     status_code=status.HTTP_201_CREATED,
     summary="재고 현황 생성",
     operation_id="tenants_ivm_stock_levels_create",
+    openapi_extra={"x-permission": "ivm.stock_levels:create"},
 )
 async def create_stock_level(
     data: StockLevelCreate,
@@ -65,6 +67,7 @@ async def create_stock_level(
     response_model=Envelope[StockLevelResponse],
     summary="재고 현황 상세 조회",
     operation_id="tenants_ivm_stock_levels_get",
+    openapi_extra={"x-permission": "ivm.stock_levels:read"},
 )
 async def get_stock_level(
     stock_level_id: UUID,
@@ -80,6 +83,7 @@ async def get_stock_level(
     response_model=Envelope[StockLevelResponse],
     summary="재고 현황 수정",
     operation_id="tenants_ivm_stock_levels_update",
+    openapi_extra={"x-permission": "ivm.stock_levels:update"},
 )
 async def update_stock_level(
     stock_level_id: UUID,
@@ -96,6 +100,7 @@ async def update_stock_level(
     response_model=Envelope[Deleted],
     summary="재고 현황 삭제",
     operation_id="tenants_ivm_stock_levels_delete",
+    openapi_extra={"x-permission": "ivm.stock_levels:delete"},
 )
 async def delete_stock_level(
     stock_level_id: UUID,

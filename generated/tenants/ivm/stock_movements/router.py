@@ -34,6 +34,7 @@ router = audited_router(scope="tenants", entity="ivm.stock_movements")
     response_model=Envelope[StockMovementListResponse],
     summary="재고 이동 목록 조회",
     operation_id="tenants_ivm_stock_movements_list",
+    openapi_extra={"x-permission": "ivm.stock_movements:read"},
 )
 async def list_stock_movements(
     params: Annotated[StockMovementListParams, Query()],
@@ -50,6 +51,7 @@ async def list_stock_movements(
     status_code=status.HTTP_201_CREATED,
     summary="재고 이동 생성",
     operation_id="tenants_ivm_stock_movements_create",
+    openapi_extra={"x-permission": "ivm.stock_movements:create"},
 )
 async def create_stock_movement(
     data: StockMovementCreate,
@@ -65,6 +67,7 @@ async def create_stock_movement(
     response_model=Envelope[StockMovementResponse],
     summary="재고 이동 상세 조회",
     operation_id="tenants_ivm_stock_movements_get",
+    openapi_extra={"x-permission": "ivm.stock_movements:read"},
 )
 async def get_stock_movement(
     stock_movement_id: UUID,
@@ -80,6 +83,7 @@ async def get_stock_movement(
     response_model=Envelope[StockMovementResponse],
     summary="재고 이동 수정",
     operation_id="tenants_ivm_stock_movements_update",
+    openapi_extra={"x-permission": "ivm.stock_movements:update"},
 )
 async def update_stock_movement(
     stock_movement_id: UUID,
@@ -96,6 +100,7 @@ async def update_stock_movement(
     response_model=Envelope[Deleted],
     summary="재고 이동 삭제",
     operation_id="tenants_ivm_stock_movements_delete",
+    openapi_extra={"x-permission": "ivm.stock_movements:delete"},
 )
 async def delete_stock_movement(
     stock_movement_id: UUID,

@@ -34,6 +34,7 @@ router = audited_router(scope="tenants", entity="ivm.units")
     response_model=Envelope[UnitListResponse],
     summary="단위 목록 조회",
     operation_id="tenants_ivm_units_list",
+    openapi_extra={"x-permission": "ivm.units:read"},
 )
 async def list_units(
     params: Annotated[UnitListParams, Query()],
@@ -50,6 +51,7 @@ async def list_units(
     status_code=status.HTTP_201_CREATED,
     summary="단위 생성",
     operation_id="tenants_ivm_units_create",
+    openapi_extra={"x-permission": "ivm.units:create"},
 )
 async def create_unit(
     data: UnitCreate,
@@ -65,6 +67,7 @@ async def create_unit(
     response_model=Envelope[UnitResponse],
     summary="단위 상세 조회",
     operation_id="tenants_ivm_units_get",
+    openapi_extra={"x-permission": "ivm.units:read"},
 )
 async def get_unit(
     unit_id: UUID,
@@ -80,6 +83,7 @@ async def get_unit(
     response_model=Envelope[UnitResponse],
     summary="단위 수정",
     operation_id="tenants_ivm_units_update",
+    openapi_extra={"x-permission": "ivm.units:update"},
 )
 async def update_unit(
     unit_id: UUID,
@@ -96,6 +100,7 @@ async def update_unit(
     response_model=Envelope[Deleted],
     summary="단위 삭제",
     operation_id="tenants_ivm_units_delete",
+    openapi_extra={"x-permission": "ivm.units:delete"},
 )
 async def delete_unit(
     unit_id: UUID,

@@ -34,6 +34,7 @@ router = audited_router(scope="tenants", entity="ivm.warehouses")
     response_model=Envelope[WarehouseListResponse],
     summary="창고 목록 조회",
     operation_id="tenants_ivm_warehouses_list",
+    openapi_extra={"x-permission": "ivm.warehouses:read"},
 )
 async def list_warehouses(
     params: Annotated[WarehouseListParams, Query()],
@@ -50,6 +51,7 @@ async def list_warehouses(
     status_code=status.HTTP_201_CREATED,
     summary="창고 생성",
     operation_id="tenants_ivm_warehouses_create",
+    openapi_extra={"x-permission": "ivm.warehouses:create"},
 )
 async def create_warehouse(
     data: WarehouseCreate,
@@ -65,6 +67,7 @@ async def create_warehouse(
     response_model=Envelope[WarehouseResponse],
     summary="창고 상세 조회",
     operation_id="tenants_ivm_warehouses_get",
+    openapi_extra={"x-permission": "ivm.warehouses:read"},
 )
 async def get_warehouse(
     warehouse_id: UUID,
@@ -80,6 +83,7 @@ async def get_warehouse(
     response_model=Envelope[WarehouseResponse],
     summary="창고 수정",
     operation_id="tenants_ivm_warehouses_update",
+    openapi_extra={"x-permission": "ivm.warehouses:update"},
 )
 async def update_warehouse(
     warehouse_id: UUID,
@@ -96,6 +100,7 @@ async def update_warehouse(
     response_model=Envelope[Deleted],
     summary="창고 삭제",
     operation_id="tenants_ivm_warehouses_delete",
+    openapi_extra={"x-permission": "ivm.warehouses:delete"},
 )
 async def delete_warehouse(
     warehouse_id: UUID,

@@ -35,6 +35,7 @@ router = audited_router(scope="tenants", entity="lwm.approvals")
     response_model=Envelope[ApprovalListResponse],
     summary="승인 목록 조회",
     operation_id="tenants_lwm_approvals_list",
+    openapi_extra={"x-permission": "lwm.approvals:read"},
 )
 async def list_approvals(
     params: Annotated[ApprovalListParams, Query()],
@@ -51,6 +52,7 @@ async def list_approvals(
     status_code=status.HTTP_201_CREATED,
     summary="승인 생성",
     operation_id="tenants_lwm_approvals_create",
+    openapi_extra={"x-permission": "lwm.approvals:create"},
 )
 async def create_approval(
     data: ApprovalCreate,
@@ -66,6 +68,7 @@ async def create_approval(
     response_model=Envelope[ApprovalResponse],
     summary="승인 상세 조회",
     operation_id="tenants_lwm_approvals_get",
+    openapi_extra={"x-permission": "lwm.approvals:read"},
 )
 async def get_approval(
     approval_id: UUID,
@@ -81,6 +84,7 @@ async def get_approval(
     response_model=Envelope[ApprovalResponse],
     summary="승인 수정",
     operation_id="tenants_lwm_approvals_update",
+    openapi_extra={"x-permission": "lwm.approvals:update"},
 )
 async def update_approval(
     approval_id: UUID,
@@ -97,6 +101,7 @@ async def update_approval(
     response_model=Envelope[ApprovalResponse],
     summary="승인 상태 변경",
     operation_id="tenants_lwm_approvals_change_status",
+    openapi_extra={"x-permission": "lwm.approvals:status"},
 )
 async def change_approval_status(
     approval_id: UUID,
@@ -113,6 +118,7 @@ async def change_approval_status(
     response_model=Envelope[Deleted],
     summary="승인 삭제",
     operation_id="tenants_lwm_approvals_delete",
+    openapi_extra={"x-permission": "lwm.approvals:delete"},
 )
 async def delete_approval(
     approval_id: UUID,

@@ -37,6 +37,7 @@ router = audited_router(scope="tenants", entity="lwm.steps")
     response_model=Envelope[StepListResponse],
     summary="단계 목록 조회",
     operation_id="tenants_lwm_steps_list",
+    openapi_extra={"x-permission": "lwm.steps:read"},
 )
 async def list_steps(
     params: Annotated[StepListParams, Query()],
@@ -53,6 +54,7 @@ async def list_steps(
     status_code=status.HTTP_201_CREATED,
     summary="단계 생성",
     operation_id="tenants_lwm_steps_create",
+    openapi_extra={"x-permission": "lwm.steps:create"},
 )
 async def create_step(
     data: StepCreate,
@@ -68,6 +70,7 @@ async def create_step(
     response_model=Envelope[StepResponse],
     summary="단계 상세 조회",
     operation_id="tenants_lwm_steps_get",
+    openapi_extra={"x-permission": "lwm.steps:read"},
 )
 async def get_step(
     step_id: UUID,
@@ -83,6 +86,7 @@ async def get_step(
     response_model=Envelope[StepResponse],
     summary="단계 수정",
     operation_id="tenants_lwm_steps_update",
+    openapi_extra={"x-permission": "lwm.steps:update"},
 )
 async def update_step(
     step_id: UUID,
@@ -99,6 +103,7 @@ async def update_step(
     response_model=Envelope[Deleted],
     summary="단계 삭제",
     operation_id="tenants_lwm_steps_delete",
+    openapi_extra={"x-permission": "lwm.steps:delete"},
 )
 async def delete_step(
     step_id: UUID,
@@ -118,6 +123,7 @@ nested_router = audited_router(scope="tenants", entity="lwm.steps")
     response_model=Envelope[list[StepResponse]],
     summary="단계 목록 (상위 문서별)",
     operation_id="tenants_lwm_steps_list_of_parent",
+    openapi_extra={"x-permission": "lwm.steps:read"},
 )
 async def list_steps_of_parent(
     workflow_id: UUID,
@@ -135,6 +141,7 @@ async def list_steps_of_parent(
     status_code=status.HTTP_201_CREATED,
     summary="단계 추가 (상위 문서별)",
     operation_id="tenants_lwm_steps_create_in_parent",
+    openapi_extra={"x-permission": "lwm.steps:create"},
 )
 async def create_step_in_parent(
     workflow_id: UUID,

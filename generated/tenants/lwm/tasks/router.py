@@ -35,6 +35,7 @@ router = audited_router(scope="tenants", entity="lwm.tasks")
     response_model=Envelope[TaskListResponse],
     summary="작업 목록 조회",
     operation_id="tenants_lwm_tasks_list",
+    openapi_extra={"x-permission": "lwm.tasks:read"},
 )
 async def list_tasks(
     params: Annotated[TaskListParams, Query()],
@@ -51,6 +52,7 @@ async def list_tasks(
     status_code=status.HTTP_201_CREATED,
     summary="작업 생성",
     operation_id="tenants_lwm_tasks_create",
+    openapi_extra={"x-permission": "lwm.tasks:create"},
 )
 async def create_task(
     data: TaskCreate,
@@ -66,6 +68,7 @@ async def create_task(
     response_model=Envelope[TaskResponse],
     summary="작업 상세 조회",
     operation_id="tenants_lwm_tasks_get",
+    openapi_extra={"x-permission": "lwm.tasks:read"},
 )
 async def get_task(
     task_id: UUID,
@@ -81,6 +84,7 @@ async def get_task(
     response_model=Envelope[TaskResponse],
     summary="작업 수정",
     operation_id="tenants_lwm_tasks_update",
+    openapi_extra={"x-permission": "lwm.tasks:update"},
 )
 async def update_task(
     task_id: UUID,
@@ -97,6 +101,7 @@ async def update_task(
     response_model=Envelope[TaskResponse],
     summary="작업 상태 변경",
     operation_id="tenants_lwm_tasks_change_status",
+    openapi_extra={"x-permission": "lwm.tasks:status"},
 )
 async def change_task_status(
     task_id: UUID,
@@ -113,6 +118,7 @@ async def change_task_status(
     response_model=Envelope[Deleted],
     summary="작업 삭제",
     operation_id="tenants_lwm_tasks_delete",
+    openapi_extra={"x-permission": "lwm.tasks:delete"},
 )
 async def delete_task(
     task_id: UUID,

@@ -46,6 +46,7 @@ async def _with_lines(db: TenantDb, row, actor: Actor) -> WorkflowResponse:
     response_model=Envelope[WorkflowListResponse],
     summary="워크플로우 목록 조회",
     operation_id="tenants_lwm_workflows_list",
+    openapi_extra={"x-permission": "lwm.workflows:read"},
 )
 async def list_workflows(
     params: Annotated[WorkflowListParams, Query()],
@@ -62,6 +63,7 @@ async def list_workflows(
     status_code=status.HTTP_201_CREATED,
     summary="워크플로우 생성",
     operation_id="tenants_lwm_workflows_create",
+    openapi_extra={"x-permission": "lwm.workflows:create"},
 )
 async def create_workflow(
     data: WorkflowCreate,
@@ -77,6 +79,7 @@ async def create_workflow(
     response_model=Envelope[WorkflowResponse],
     summary="워크플로우 상세 조회",
     operation_id="tenants_lwm_workflows_get",
+    openapi_extra={"x-permission": "lwm.workflows:read"},
 )
 async def get_workflow(
     workflow_id: UUID,
@@ -92,6 +95,7 @@ async def get_workflow(
     response_model=Envelope[WorkflowResponse],
     summary="워크플로우 수정",
     operation_id="tenants_lwm_workflows_update",
+    openapi_extra={"x-permission": "lwm.workflows:update"},
 )
 async def update_workflow(
     workflow_id: UUID,
@@ -108,6 +112,7 @@ async def update_workflow(
     response_model=Envelope[WorkflowResponse],
     summary="워크플로우 상태 변경",
     operation_id="tenants_lwm_workflows_change_status",
+    openapi_extra={"x-permission": "lwm.workflows:status"},
 )
 async def change_workflow_status(
     workflow_id: UUID,
@@ -124,6 +129,7 @@ async def change_workflow_status(
     response_model=Envelope[Deleted],
     summary="워크플로우 삭제",
     operation_id="tenants_lwm_workflows_delete",
+    openapi_extra={"x-permission": "lwm.workflows:delete"},
 )
 async def delete_workflow(
     workflow_id: UUID,

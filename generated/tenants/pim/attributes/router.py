@@ -34,6 +34,7 @@ router = audited_router(scope="tenants", entity="pim.attributes")
     response_model=Envelope[ProductAttributeListResponse],
     summary="상품 속성 목록 조회",
     operation_id="tenants_pim_attributes_list",
+    openapi_extra={"x-permission": "pim.attributes:read"},
 )
 async def list_attributes(
     params: Annotated[ProductAttributeListParams, Query()],
@@ -50,6 +51,7 @@ async def list_attributes(
     status_code=status.HTTP_201_CREATED,
     summary="상품 속성 생성",
     operation_id="tenants_pim_attributes_create",
+    openapi_extra={"x-permission": "pim.attributes:create"},
 )
 async def create_product_attribute(
     data: ProductAttributeCreate,
@@ -65,6 +67,7 @@ async def create_product_attribute(
     response_model=Envelope[ProductAttributeResponse],
     summary="상품 속성 상세 조회",
     operation_id="tenants_pim_attributes_get",
+    openapi_extra={"x-permission": "pim.attributes:read"},
 )
 async def get_product_attribute(
     product_attribute_id: UUID,
@@ -80,6 +83,7 @@ async def get_product_attribute(
     response_model=Envelope[ProductAttributeResponse],
     summary="상품 속성 수정",
     operation_id="tenants_pim_attributes_update",
+    openapi_extra={"x-permission": "pim.attributes:update"},
 )
 async def update_product_attribute(
     product_attribute_id: UUID,
@@ -96,6 +100,7 @@ async def update_product_attribute(
     response_model=Envelope[Deleted],
     summary="상품 속성 삭제",
     operation_id="tenants_pim_attributes_delete",
+    openapi_extra={"x-permission": "pim.attributes:delete"},
 )
 async def delete_product_attribute(
     product_attribute_id: UUID,

@@ -34,6 +34,7 @@ router = audited_router(scope="tenants", entity="pim.brands")
     response_model=Envelope[BrandListResponse],
     summary="브랜드 목록 조회",
     operation_id="tenants_pim_brands_list",
+    openapi_extra={"x-permission": "pim.brands:read"},
 )
 async def list_brands(
     params: Annotated[BrandListParams, Query()],
@@ -50,6 +51,7 @@ async def list_brands(
     status_code=status.HTTP_201_CREATED,
     summary="브랜드 생성",
     operation_id="tenants_pim_brands_create",
+    openapi_extra={"x-permission": "pim.brands:create"},
 )
 async def create_brand(
     data: BrandCreate,
@@ -65,6 +67,7 @@ async def create_brand(
     response_model=Envelope[BrandResponse],
     summary="브랜드 상세 조회",
     operation_id="tenants_pim_brands_get",
+    openapi_extra={"x-permission": "pim.brands:read"},
 )
 async def get_brand(
     brand_id: UUID,
@@ -80,6 +83,7 @@ async def get_brand(
     response_model=Envelope[BrandResponse],
     summary="브랜드 수정",
     operation_id="tenants_pim_brands_update",
+    openapi_extra={"x-permission": "pim.brands:update"},
 )
 async def update_brand(
     brand_id: UUID,
@@ -96,6 +100,7 @@ async def update_brand(
     response_model=Envelope[Deleted],
     summary="브랜드 삭제",
     operation_id="tenants_pim_brands_delete",
+    openapi_extra={"x-permission": "pim.brands:delete"},
 )
 async def delete_brand(
     brand_id: UUID,

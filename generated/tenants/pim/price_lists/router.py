@@ -35,6 +35,7 @@ router = audited_router(scope="tenants", entity="pim.price_lists")
     response_model=Envelope[PriceListListResponse],
     summary="가격표 목록 조회",
     operation_id="tenants_pim_price_lists_list",
+    openapi_extra={"x-permission": "pim.price_lists:read"},
 )
 async def list_price_lists(
     params: Annotated[PriceListListParams, Query()],
@@ -51,6 +52,7 @@ async def list_price_lists(
     status_code=status.HTTP_201_CREATED,
     summary="가격표 생성",
     operation_id="tenants_pim_price_lists_create",
+    openapi_extra={"x-permission": "pim.price_lists:create"},
 )
 async def create_price_list(
     data: PriceListCreate,
@@ -66,6 +68,7 @@ async def create_price_list(
     response_model=Envelope[PriceListResponse],
     summary="가격표 상세 조회",
     operation_id="tenants_pim_price_lists_get",
+    openapi_extra={"x-permission": "pim.price_lists:read"},
 )
 async def get_price_list(
     price_list_id: UUID,
@@ -81,6 +84,7 @@ async def get_price_list(
     response_model=Envelope[PriceListResponse],
     summary="가격표 수정",
     operation_id="tenants_pim_price_lists_update",
+    openapi_extra={"x-permission": "pim.price_lists:update"},
 )
 async def update_price_list(
     price_list_id: UUID,
@@ -97,6 +101,7 @@ async def update_price_list(
     response_model=Envelope[PriceListResponse],
     summary="가격표 상태 변경",
     operation_id="tenants_pim_price_lists_change_status",
+    openapi_extra={"x-permission": "pim.price_lists:status"},
 )
 async def change_price_list_status(
     price_list_id: UUID,
@@ -113,6 +118,7 @@ async def change_price_list_status(
     response_model=Envelope[Deleted],
     summary="가격표 삭제",
     operation_id="tenants_pim_price_lists_delete",
+    openapi_extra={"x-permission": "pim.price_lists:delete"},
 )
 async def delete_price_list(
     price_list_id: UUID,

@@ -46,6 +46,7 @@ async def _with_lines(db: TenantDb, row, actor: Actor) -> CatalogProductResponse
     response_model=Envelope[CatalogProductListResponse],
     summary="상품 목록 조회",
     operation_id="tenants_pim_products_list",
+    openapi_extra={"x-permission": "pim.products:read"},
 )
 async def list_products(
     params: Annotated[CatalogProductListParams, Query()],
@@ -62,6 +63,7 @@ async def list_products(
     status_code=status.HTTP_201_CREATED,
     summary="상품 생성",
     operation_id="tenants_pim_products_create",
+    openapi_extra={"x-permission": "pim.products:create"},
 )
 async def create_catalog_product(
     data: CatalogProductCreate,
@@ -77,6 +79,7 @@ async def create_catalog_product(
     response_model=Envelope[CatalogProductResponse],
     summary="상품 상세 조회",
     operation_id="tenants_pim_products_get",
+    openapi_extra={"x-permission": "pim.products:read"},
 )
 async def get_catalog_product(
     catalog_product_id: UUID,
@@ -92,6 +95,7 @@ async def get_catalog_product(
     response_model=Envelope[CatalogProductResponse],
     summary="상품 수정",
     operation_id="tenants_pim_products_update",
+    openapi_extra={"x-permission": "pim.products:update"},
 )
 async def update_catalog_product(
     catalog_product_id: UUID,
@@ -108,6 +112,7 @@ async def update_catalog_product(
     response_model=Envelope[CatalogProductResponse],
     summary="상품 상태 변경",
     operation_id="tenants_pim_products_change_status",
+    openapi_extra={"x-permission": "pim.products:status"},
 )
 async def change_catalog_product_status(
     catalog_product_id: UUID,
@@ -124,6 +129,7 @@ async def change_catalog_product_status(
     response_model=Envelope[Deleted],
     summary="상품 삭제",
     operation_id="tenants_pim_products_delete",
+    openapi_extra={"x-permission": "pim.products:delete"},
 )
 async def delete_catalog_product(
     catalog_product_id: UUID,

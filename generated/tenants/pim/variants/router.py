@@ -37,6 +37,7 @@ router = audited_router(scope="tenants", entity="pim.variants")
     response_model=Envelope[VariantListResponse],
     summary="상품 옵션 목록 조회",
     operation_id="tenants_pim_variants_list",
+    openapi_extra={"x-permission": "pim.variants:read"},
 )
 async def list_variants(
     params: Annotated[VariantListParams, Query()],
@@ -53,6 +54,7 @@ async def list_variants(
     status_code=status.HTTP_201_CREATED,
     summary="상품 옵션 생성",
     operation_id="tenants_pim_variants_create",
+    openapi_extra={"x-permission": "pim.variants:create"},
 )
 async def create_variant(
     data: VariantCreate,
@@ -68,6 +70,7 @@ async def create_variant(
     response_model=Envelope[VariantResponse],
     summary="상품 옵션 상세 조회",
     operation_id="tenants_pim_variants_get",
+    openapi_extra={"x-permission": "pim.variants:read"},
 )
 async def get_variant(
     variant_id: UUID,
@@ -83,6 +86,7 @@ async def get_variant(
     response_model=Envelope[VariantResponse],
     summary="상품 옵션 수정",
     operation_id="tenants_pim_variants_update",
+    openapi_extra={"x-permission": "pim.variants:update"},
 )
 async def update_variant(
     variant_id: UUID,
@@ -99,6 +103,7 @@ async def update_variant(
     response_model=Envelope[Deleted],
     summary="상품 옵션 삭제",
     operation_id="tenants_pim_variants_delete",
+    openapi_extra={"x-permission": "pim.variants:delete"},
 )
 async def delete_variant(
     variant_id: UUID,
@@ -118,6 +123,7 @@ nested_router = audited_router(scope="tenants", entity="pim.variants")
     response_model=Envelope[list[VariantResponse]],
     summary="상품 옵션 목록 (상위 문서별)",
     operation_id="tenants_pim_variants_list_of_parent",
+    openapi_extra={"x-permission": "pim.variants:read"},
 )
 async def list_variants_of_parent(
     product_id: UUID,
@@ -135,6 +141,7 @@ async def list_variants_of_parent(
     status_code=status.HTTP_201_CREATED,
     summary="상품 옵션 추가 (상위 문서별)",
     operation_id="tenants_pim_variants_create_in_parent",
+    openapi_extra={"x-permission": "pim.variants:create"},
 )
 async def create_variant_in_parent(
     product_id: UUID,

@@ -37,6 +37,7 @@ router = audited_router(scope="tenants", entity="psm.purchase_order_items")
     response_model=Envelope[PurchaseOrderItemListResponse],
     summary="구매주문 품목 목록 조회",
     operation_id="tenants_psm_purchase_order_items_list",
+    openapi_extra={"x-permission": "psm.purchase_order_items:read"},
 )
 async def list_purchase_order_items(
     params: Annotated[PurchaseOrderItemListParams, Query()],
@@ -53,6 +54,7 @@ async def list_purchase_order_items(
     status_code=status.HTTP_201_CREATED,
     summary="구매주문 품목 생성",
     operation_id="tenants_psm_purchase_order_items_create",
+    openapi_extra={"x-permission": "psm.purchase_order_items:create"},
 )
 async def create_purchase_order_item(
     data: PurchaseOrderItemCreate,
@@ -68,6 +70,7 @@ async def create_purchase_order_item(
     response_model=Envelope[PurchaseOrderItemResponse],
     summary="구매주문 품목 상세 조회",
     operation_id="tenants_psm_purchase_order_items_get",
+    openapi_extra={"x-permission": "psm.purchase_order_items:read"},
 )
 async def get_purchase_order_item(
     purchase_order_item_id: UUID,
@@ -83,6 +86,7 @@ async def get_purchase_order_item(
     response_model=Envelope[PurchaseOrderItemResponse],
     summary="구매주문 품목 수정",
     operation_id="tenants_psm_purchase_order_items_update",
+    openapi_extra={"x-permission": "psm.purchase_order_items:update"},
 )
 async def update_purchase_order_item(
     purchase_order_item_id: UUID,
@@ -99,6 +103,7 @@ async def update_purchase_order_item(
     response_model=Envelope[Deleted],
     summary="구매주문 품목 삭제",
     operation_id="tenants_psm_purchase_order_items_delete",
+    openapi_extra={"x-permission": "psm.purchase_order_items:delete"},
 )
 async def delete_purchase_order_item(
     purchase_order_item_id: UUID,
@@ -118,6 +123,7 @@ nested_router = audited_router(scope="tenants", entity="psm.purchase_order_items
     response_model=Envelope[list[PurchaseOrderItemResponse]],
     summary="구매주문 품목 목록 (상위 문서별)",
     operation_id="tenants_psm_purchase_order_items_list_of_parent",
+    openapi_extra={"x-permission": "psm.purchase_order_items:read"},
 )
 async def list_purchase_order_items_of_parent(
     purchase_order_id: UUID,
@@ -135,6 +141,7 @@ async def list_purchase_order_items_of_parent(
     status_code=status.HTTP_201_CREATED,
     summary="구매주문 품목 추가 (상위 문서별)",
     operation_id="tenants_psm_purchase_order_items_create_in_parent",
+    openapi_extra={"x-permission": "psm.purchase_order_items:create"},
 )
 async def create_purchase_order_item_in_parent(
     purchase_order_id: UUID,

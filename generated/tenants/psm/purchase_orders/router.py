@@ -46,6 +46,7 @@ async def _with_lines(db: TenantDb, row, actor: Actor) -> PurchaseOrderResponse:
     response_model=Envelope[PurchaseOrderListResponse],
     summary="구매주문 목록 조회",
     operation_id="tenants_psm_purchase_orders_list",
+    openapi_extra={"x-permission": "psm.purchase_orders:read"},
 )
 async def list_purchase_orders(
     params: Annotated[PurchaseOrderListParams, Query()],
@@ -62,6 +63,7 @@ async def list_purchase_orders(
     status_code=status.HTTP_201_CREATED,
     summary="구매주문 생성",
     operation_id="tenants_psm_purchase_orders_create",
+    openapi_extra={"x-permission": "psm.purchase_orders:create"},
 )
 async def create_purchase_order(
     data: PurchaseOrderCreate,
@@ -77,6 +79,7 @@ async def create_purchase_order(
     response_model=Envelope[PurchaseOrderResponse],
     summary="구매주문 상세 조회",
     operation_id="tenants_psm_purchase_orders_get",
+    openapi_extra={"x-permission": "psm.purchase_orders:read"},
 )
 async def get_purchase_order(
     purchase_order_id: UUID,
@@ -92,6 +95,7 @@ async def get_purchase_order(
     response_model=Envelope[PurchaseOrderResponse],
     summary="구매주문 수정",
     operation_id="tenants_psm_purchase_orders_update",
+    openapi_extra={"x-permission": "psm.purchase_orders:update"},
 )
 async def update_purchase_order(
     purchase_order_id: UUID,
@@ -108,6 +112,7 @@ async def update_purchase_order(
     response_model=Envelope[PurchaseOrderResponse],
     summary="구매주문 상태 변경",
     operation_id="tenants_psm_purchase_orders_change_status",
+    openapi_extra={"x-permission": "psm.purchase_orders:status"},
 )
 async def change_purchase_order_status(
     purchase_order_id: UUID,
@@ -124,6 +129,7 @@ async def change_purchase_order_status(
     response_model=Envelope[Deleted],
     summary="구매주문 삭제",
     operation_id="tenants_psm_purchase_orders_delete",
+    openapi_extra={"x-permission": "psm.purchase_orders:delete"},
 )
 async def delete_purchase_order(
     purchase_order_id: UUID,

@@ -35,6 +35,7 @@ router = audited_router(scope="tenants", entity="psm.receipts")
     response_model=Envelope[ReceiptListResponse],
     summary="입고 목록 조회",
     operation_id="tenants_psm_receipts_list",
+    openapi_extra={"x-permission": "psm.receipts:read"},
 )
 async def list_receipts(
     params: Annotated[ReceiptListParams, Query()],
@@ -51,6 +52,7 @@ async def list_receipts(
     status_code=status.HTTP_201_CREATED,
     summary="입고 생성",
     operation_id="tenants_psm_receipts_create",
+    openapi_extra={"x-permission": "psm.receipts:create"},
 )
 async def create_receipt(
     data: ReceiptCreate,
@@ -66,6 +68,7 @@ async def create_receipt(
     response_model=Envelope[ReceiptResponse],
     summary="입고 상세 조회",
     operation_id="tenants_psm_receipts_get",
+    openapi_extra={"x-permission": "psm.receipts:read"},
 )
 async def get_receipt(
     receipt_id: UUID,
@@ -81,6 +84,7 @@ async def get_receipt(
     response_model=Envelope[ReceiptResponse],
     summary="입고 수정",
     operation_id="tenants_psm_receipts_update",
+    openapi_extra={"x-permission": "psm.receipts:update"},
 )
 async def update_receipt(
     receipt_id: UUID,
@@ -97,6 +101,7 @@ async def update_receipt(
     response_model=Envelope[ReceiptResponse],
     summary="입고 상태 변경",
     operation_id="tenants_psm_receipts_change_status",
+    openapi_extra={"x-permission": "psm.receipts:status"},
 )
 async def change_receipt_status(
     receipt_id: UUID,
@@ -113,6 +118,7 @@ async def change_receipt_status(
     response_model=Envelope[Deleted],
     summary="입고 삭제",
     operation_id="tenants_psm_receipts_delete",
+    openapi_extra={"x-permission": "psm.receipts:delete"},
 )
 async def delete_receipt(
     receipt_id: UUID,

@@ -35,6 +35,7 @@ router = audited_router(scope="tenants", entity="psm.requisitions")
     response_model=Envelope[RequisitionListResponse],
     summary="구매요청 목록 조회",
     operation_id="tenants_psm_requisitions_list",
+    openapi_extra={"x-permission": "psm.requisitions:read"},
 )
 async def list_requisitions(
     params: Annotated[RequisitionListParams, Query()],
@@ -51,6 +52,7 @@ async def list_requisitions(
     status_code=status.HTTP_201_CREATED,
     summary="구매요청 생성",
     operation_id="tenants_psm_requisitions_create",
+    openapi_extra={"x-permission": "psm.requisitions:create"},
 )
 async def create_requisition(
     data: RequisitionCreate,
@@ -66,6 +68,7 @@ async def create_requisition(
     response_model=Envelope[RequisitionResponse],
     summary="구매요청 상세 조회",
     operation_id="tenants_psm_requisitions_get",
+    openapi_extra={"x-permission": "psm.requisitions:read"},
 )
 async def get_requisition(
     requisition_id: UUID,
@@ -81,6 +84,7 @@ async def get_requisition(
     response_model=Envelope[RequisitionResponse],
     summary="구매요청 수정",
     operation_id="tenants_psm_requisitions_update",
+    openapi_extra={"x-permission": "psm.requisitions:update"},
 )
 async def update_requisition(
     requisition_id: UUID,
@@ -97,6 +101,7 @@ async def update_requisition(
     response_model=Envelope[RequisitionResponse],
     summary="구매요청 상태 변경",
     operation_id="tenants_psm_requisitions_change_status",
+    openapi_extra={"x-permission": "psm.requisitions:status"},
 )
 async def change_requisition_status(
     requisition_id: UUID,
@@ -113,6 +118,7 @@ async def change_requisition_status(
     response_model=Envelope[Deleted],
     summary="구매요청 삭제",
     operation_id="tenants_psm_requisitions_delete",
+    openapi_extra={"x-permission": "psm.requisitions:delete"},
 )
 async def delete_requisition(
     requisition_id: UUID,

@@ -35,6 +35,7 @@ router = audited_router(scope="tenants", entity="psm.vendors")
     response_model=Envelope[VendorListResponse],
     summary="공급업체 목록 조회",
     operation_id="tenants_psm_vendors_list",
+    openapi_extra={"x-permission": "psm.vendors:read"},
 )
 async def list_vendors(
     params: Annotated[VendorListParams, Query()],
@@ -51,6 +52,7 @@ async def list_vendors(
     status_code=status.HTTP_201_CREATED,
     summary="공급업체 생성",
     operation_id="tenants_psm_vendors_create",
+    openapi_extra={"x-permission": "psm.vendors:create"},
 )
 async def create_vendor(
     data: VendorCreate,
@@ -66,6 +68,7 @@ async def create_vendor(
     response_model=Envelope[VendorResponse],
     summary="공급업체 상세 조회",
     operation_id="tenants_psm_vendors_get",
+    openapi_extra={"x-permission": "psm.vendors:read"},
 )
 async def get_vendor(
     vendor_id: UUID,
@@ -81,6 +84,7 @@ async def get_vendor(
     response_model=Envelope[VendorResponse],
     summary="공급업체 수정",
     operation_id="tenants_psm_vendors_update",
+    openapi_extra={"x-permission": "psm.vendors:update"},
 )
 async def update_vendor(
     vendor_id: UUID,
@@ -97,6 +101,7 @@ async def update_vendor(
     response_model=Envelope[VendorResponse],
     summary="공급업체 상태 변경",
     operation_id="tenants_psm_vendors_change_status",
+    openapi_extra={"x-permission": "psm.vendors:status"},
 )
 async def change_vendor_status(
     vendor_id: UUID,
@@ -113,6 +118,7 @@ async def change_vendor_status(
     response_model=Envelope[Deleted],
     summary="공급업체 삭제",
     operation_id="tenants_psm_vendors_delete",
+    openapi_extra={"x-permission": "psm.vendors:delete"},
 )
 async def delete_vendor(
     vendor_id: UUID,

@@ -37,6 +37,7 @@ router = audited_router(scope="tenants", entity="srm.quote_items")
     response_model=Envelope[QuoteItemListResponse],
     summary="견적 품목 목록 조회",
     operation_id="tenants_srm_quote_items_list",
+    openapi_extra={"x-permission": "srm.quote_items:read"},
 )
 async def list_quote_items(
     params: Annotated[QuoteItemListParams, Query()],
@@ -53,6 +54,7 @@ async def list_quote_items(
     status_code=status.HTTP_201_CREATED,
     summary="견적 품목 생성",
     operation_id="tenants_srm_quote_items_create",
+    openapi_extra={"x-permission": "srm.quote_items:create"},
 )
 async def create_quote_item(
     data: QuoteItemCreate,
@@ -68,6 +70,7 @@ async def create_quote_item(
     response_model=Envelope[QuoteItemResponse],
     summary="견적 품목 상세 조회",
     operation_id="tenants_srm_quote_items_get",
+    openapi_extra={"x-permission": "srm.quote_items:read"},
 )
 async def get_quote_item(
     quote_item_id: UUID,
@@ -83,6 +86,7 @@ async def get_quote_item(
     response_model=Envelope[QuoteItemResponse],
     summary="견적 품목 수정",
     operation_id="tenants_srm_quote_items_update",
+    openapi_extra={"x-permission": "srm.quote_items:update"},
 )
 async def update_quote_item(
     quote_item_id: UUID,
@@ -99,6 +103,7 @@ async def update_quote_item(
     response_model=Envelope[Deleted],
     summary="견적 품목 삭제",
     operation_id="tenants_srm_quote_items_delete",
+    openapi_extra={"x-permission": "srm.quote_items:delete"},
 )
 async def delete_quote_item(
     quote_item_id: UUID,
@@ -118,6 +123,7 @@ nested_router = audited_router(scope="tenants", entity="srm.quote_items")
     response_model=Envelope[list[QuoteItemResponse]],
     summary="견적 품목 목록 (상위 문서별)",
     operation_id="tenants_srm_quote_items_list_of_parent",
+    openapi_extra={"x-permission": "srm.quote_items:read"},
 )
 async def list_quote_items_of_parent(
     quote_id: UUID,
@@ -135,6 +141,7 @@ async def list_quote_items_of_parent(
     status_code=status.HTTP_201_CREATED,
     summary="견적 품목 추가 (상위 문서별)",
     operation_id="tenants_srm_quote_items_create_in_parent",
+    openapi_extra={"x-permission": "srm.quote_items:create"},
 )
 async def create_quote_item_in_parent(
     quote_id: UUID,

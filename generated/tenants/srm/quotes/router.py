@@ -46,6 +46,7 @@ async def _with_lines(db: TenantDb, row, actor: Actor) -> QuoteResponse:
     response_model=Envelope[QuoteListResponse],
     summary="견적 목록 조회",
     operation_id="tenants_srm_quotes_list",
+    openapi_extra={"x-permission": "srm.quotes:read"},
 )
 async def list_quotes(
     params: Annotated[QuoteListParams, Query()],
@@ -62,6 +63,7 @@ async def list_quotes(
     status_code=status.HTTP_201_CREATED,
     summary="견적 생성",
     operation_id="tenants_srm_quotes_create",
+    openapi_extra={"x-permission": "srm.quotes:create"},
 )
 async def create_quote(
     data: QuoteCreate,
@@ -77,6 +79,7 @@ async def create_quote(
     response_model=Envelope[QuoteResponse],
     summary="견적 상세 조회",
     operation_id="tenants_srm_quotes_get",
+    openapi_extra={"x-permission": "srm.quotes:read"},
 )
 async def get_quote(
     quote_id: UUID,
@@ -92,6 +95,7 @@ async def get_quote(
     response_model=Envelope[QuoteResponse],
     summary="견적 수정",
     operation_id="tenants_srm_quotes_update",
+    openapi_extra={"x-permission": "srm.quotes:update"},
 )
 async def update_quote(
     quote_id: UUID,
@@ -108,6 +112,7 @@ async def update_quote(
     response_model=Envelope[QuoteResponse],
     summary="견적 상태 변경",
     operation_id="tenants_srm_quotes_change_status",
+    openapi_extra={"x-permission": "srm.quotes:status"},
 )
 async def change_quote_status(
     quote_id: UUID,
@@ -124,6 +129,7 @@ async def change_quote_status(
     response_model=Envelope[Deleted],
     summary="견적 삭제",
     operation_id="tenants_srm_quotes_delete",
+    openapi_extra={"x-permission": "srm.quotes:delete"},
 )
 async def delete_quote(
     quote_id: UUID,

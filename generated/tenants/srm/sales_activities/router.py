@@ -34,6 +34,7 @@ router = audited_router(scope="tenants", entity="srm.sales_activities")
     response_model=Envelope[SalesActivityListResponse],
     summary="판매활동 목록 조회",
     operation_id="tenants_srm_sales_activities_list",
+    openapi_extra={"x-permission": "srm.sales_activities:read"},
 )
 async def list_sales_activities(
     params: Annotated[SalesActivityListParams, Query()],
@@ -50,6 +51,7 @@ async def list_sales_activities(
     status_code=status.HTTP_201_CREATED,
     summary="판매활동 생성",
     operation_id="tenants_srm_sales_activities_create",
+    openapi_extra={"x-permission": "srm.sales_activities:create"},
 )
 async def create_sales_activity(
     data: SalesActivityCreate,
@@ -65,6 +67,7 @@ async def create_sales_activity(
     response_model=Envelope[SalesActivityResponse],
     summary="판매활동 상세 조회",
     operation_id="tenants_srm_sales_activities_get",
+    openapi_extra={"x-permission": "srm.sales_activities:read"},
 )
 async def get_sales_activity(
     sales_activity_id: UUID,
@@ -80,6 +83,7 @@ async def get_sales_activity(
     response_model=Envelope[SalesActivityResponse],
     summary="판매활동 수정",
     operation_id="tenants_srm_sales_activities_update",
+    openapi_extra={"x-permission": "srm.sales_activities:update"},
 )
 async def update_sales_activity(
     sales_activity_id: UUID,
@@ -96,6 +100,7 @@ async def update_sales_activity(
     response_model=Envelope[Deleted],
     summary="판매활동 삭제",
     operation_id="tenants_srm_sales_activities_delete",
+    openapi_extra={"x-permission": "srm.sales_activities:delete"},
 )
 async def delete_sales_activity(
     sales_activity_id: UUID,

@@ -37,6 +37,7 @@ router = audited_router(scope="tenants", entity="srm.sales_order_items")
     response_model=Envelope[SalesOrderItemListResponse],
     summary="판매주문 품목 목록 조회",
     operation_id="tenants_srm_sales_order_items_list",
+    openapi_extra={"x-permission": "srm.sales_order_items:read"},
 )
 async def list_sales_order_items(
     params: Annotated[SalesOrderItemListParams, Query()],
@@ -53,6 +54,7 @@ async def list_sales_order_items(
     status_code=status.HTTP_201_CREATED,
     summary="판매주문 품목 생성",
     operation_id="tenants_srm_sales_order_items_create",
+    openapi_extra={"x-permission": "srm.sales_order_items:create"},
 )
 async def create_sales_order_item(
     data: SalesOrderItemCreate,
@@ -68,6 +70,7 @@ async def create_sales_order_item(
     response_model=Envelope[SalesOrderItemResponse],
     summary="판매주문 품목 상세 조회",
     operation_id="tenants_srm_sales_order_items_get",
+    openapi_extra={"x-permission": "srm.sales_order_items:read"},
 )
 async def get_sales_order_item(
     sales_order_item_id: UUID,
@@ -83,6 +86,7 @@ async def get_sales_order_item(
     response_model=Envelope[SalesOrderItemResponse],
     summary="판매주문 품목 수정",
     operation_id="tenants_srm_sales_order_items_update",
+    openapi_extra={"x-permission": "srm.sales_order_items:update"},
 )
 async def update_sales_order_item(
     sales_order_item_id: UUID,
@@ -99,6 +103,7 @@ async def update_sales_order_item(
     response_model=Envelope[Deleted],
     summary="판매주문 품목 삭제",
     operation_id="tenants_srm_sales_order_items_delete",
+    openapi_extra={"x-permission": "srm.sales_order_items:delete"},
 )
 async def delete_sales_order_item(
     sales_order_item_id: UUID,
@@ -118,6 +123,7 @@ nested_router = audited_router(scope="tenants", entity="srm.sales_order_items")
     response_model=Envelope[list[SalesOrderItemResponse]],
     summary="판매주문 품목 목록 (상위 문서별)",
     operation_id="tenants_srm_sales_order_items_list_of_parent",
+    openapi_extra={"x-permission": "srm.sales_order_items:read"},
 )
 async def list_sales_order_items_of_parent(
     sales_order_id: UUID,
@@ -135,6 +141,7 @@ async def list_sales_order_items_of_parent(
     status_code=status.HTTP_201_CREATED,
     summary="판매주문 품목 추가 (상위 문서별)",
     operation_id="tenants_srm_sales_order_items_create_in_parent",
+    openapi_extra={"x-permission": "srm.sales_order_items:create"},
 )
 async def create_sales_order_item_in_parent(
     sales_order_id: UUID,

@@ -46,6 +46,7 @@ async def _with_lines(db: TenantDb, row, actor: Actor) -> SalesOrderResponse:
     response_model=Envelope[SalesOrderListResponse],
     summary="판매주문 목록 조회",
     operation_id="tenants_srm_sales_orders_list",
+    openapi_extra={"x-permission": "srm.sales_orders:read"},
 )
 async def list_sales_orders(
     params: Annotated[SalesOrderListParams, Query()],
@@ -62,6 +63,7 @@ async def list_sales_orders(
     status_code=status.HTTP_201_CREATED,
     summary="판매주문 생성",
     operation_id="tenants_srm_sales_orders_create",
+    openapi_extra={"x-permission": "srm.sales_orders:create"},
 )
 async def create_sales_order(
     data: SalesOrderCreate,
@@ -77,6 +79,7 @@ async def create_sales_order(
     response_model=Envelope[SalesOrderResponse],
     summary="판매주문 상세 조회",
     operation_id="tenants_srm_sales_orders_get",
+    openapi_extra={"x-permission": "srm.sales_orders:read"},
 )
 async def get_sales_order(
     sales_order_id: UUID,
@@ -92,6 +95,7 @@ async def get_sales_order(
     response_model=Envelope[SalesOrderResponse],
     summary="판매주문 수정",
     operation_id="tenants_srm_sales_orders_update",
+    openapi_extra={"x-permission": "srm.sales_orders:update"},
 )
 async def update_sales_order(
     sales_order_id: UUID,
@@ -108,6 +112,7 @@ async def update_sales_order(
     response_model=Envelope[SalesOrderResponse],
     summary="판매주문 상태 변경",
     operation_id="tenants_srm_sales_orders_change_status",
+    openapi_extra={"x-permission": "srm.sales_orders:status"},
 )
 async def change_sales_order_status(
     sales_order_id: UUID,
@@ -124,6 +129,7 @@ async def change_sales_order_status(
     response_model=Envelope[Deleted],
     summary="판매주문 삭제",
     operation_id="tenants_srm_sales_orders_delete",
+    openapi_extra={"x-permission": "srm.sales_orders:delete"},
 )
 async def delete_sales_order(
     sales_order_id: UUID,

@@ -35,6 +35,7 @@ router = audited_router(scope="tenants", entity="wms.inbounds")
     response_model=Envelope[InboundListResponse],
     summary="입하 목록 조회",
     operation_id="tenants_wms_inbounds_list",
+    openapi_extra={"x-permission": "wms.inbounds:read"},
 )
 async def list_inbounds(
     params: Annotated[InboundListParams, Query()],
@@ -51,6 +52,7 @@ async def list_inbounds(
     status_code=status.HTTP_201_CREATED,
     summary="입하 생성",
     operation_id="tenants_wms_inbounds_create",
+    openapi_extra={"x-permission": "wms.inbounds:create"},
 )
 async def create_inbound(
     data: InboundCreate,
@@ -66,6 +68,7 @@ async def create_inbound(
     response_model=Envelope[InboundResponse],
     summary="입하 상세 조회",
     operation_id="tenants_wms_inbounds_get",
+    openapi_extra={"x-permission": "wms.inbounds:read"},
 )
 async def get_inbound(
     inbound_id: UUID,
@@ -81,6 +84,7 @@ async def get_inbound(
     response_model=Envelope[InboundResponse],
     summary="입하 수정",
     operation_id="tenants_wms_inbounds_update",
+    openapi_extra={"x-permission": "wms.inbounds:update"},
 )
 async def update_inbound(
     inbound_id: UUID,
@@ -97,6 +101,7 @@ async def update_inbound(
     response_model=Envelope[InboundResponse],
     summary="입하 상태 변경",
     operation_id="tenants_wms_inbounds_change_status",
+    openapi_extra={"x-permission": "wms.inbounds:status"},
 )
 async def change_inbound_status(
     inbound_id: UUID,
@@ -113,6 +118,7 @@ async def change_inbound_status(
     response_model=Envelope[Deleted],
     summary="입하 삭제",
     operation_id="tenants_wms_inbounds_delete",
+    openapi_extra={"x-permission": "wms.inbounds:delete"},
 )
 async def delete_inbound(
     inbound_id: UUID,

@@ -34,6 +34,7 @@ router = audited_router(scope="tenants", entity="wms.locations")
     response_model=Envelope[LocationListResponse],
     summary="로케이션 목록 조회",
     operation_id="tenants_wms_locations_list",
+    openapi_extra={"x-permission": "wms.locations:read"},
 )
 async def list_locations(
     params: Annotated[LocationListParams, Query()],
@@ -50,6 +51,7 @@ async def list_locations(
     status_code=status.HTTP_201_CREATED,
     summary="로케이션 생성",
     operation_id="tenants_wms_locations_create",
+    openapi_extra={"x-permission": "wms.locations:create"},
 )
 async def create_location(
     data: LocationCreate,
@@ -65,6 +67,7 @@ async def create_location(
     response_model=Envelope[LocationResponse],
     summary="로케이션 상세 조회",
     operation_id="tenants_wms_locations_get",
+    openapi_extra={"x-permission": "wms.locations:read"},
 )
 async def get_location(
     location_id: UUID,
@@ -80,6 +83,7 @@ async def get_location(
     response_model=Envelope[LocationResponse],
     summary="로케이션 수정",
     operation_id="tenants_wms_locations_update",
+    openapi_extra={"x-permission": "wms.locations:update"},
 )
 async def update_location(
     location_id: UUID,
@@ -96,6 +100,7 @@ async def update_location(
     response_model=Envelope[Deleted],
     summary="로케이션 삭제",
     operation_id="tenants_wms_locations_delete",
+    openapi_extra={"x-permission": "wms.locations:delete"},
 )
 async def delete_location(
     location_id: UUID,

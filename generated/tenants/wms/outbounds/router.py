@@ -46,6 +46,7 @@ async def _with_lines(db: TenantDb, row, actor: Actor) -> OutboundResponse:
     response_model=Envelope[OutboundListResponse],
     summary="출하 목록 조회",
     operation_id="tenants_wms_outbounds_list",
+    openapi_extra={"x-permission": "wms.outbounds:read"},
 )
 async def list_outbounds(
     params: Annotated[OutboundListParams, Query()],
@@ -62,6 +63,7 @@ async def list_outbounds(
     status_code=status.HTTP_201_CREATED,
     summary="출하 생성",
     operation_id="tenants_wms_outbounds_create",
+    openapi_extra={"x-permission": "wms.outbounds:create"},
 )
 async def create_outbound(
     data: OutboundCreate,
@@ -77,6 +79,7 @@ async def create_outbound(
     response_model=Envelope[OutboundResponse],
     summary="출하 상세 조회",
     operation_id="tenants_wms_outbounds_get",
+    openapi_extra={"x-permission": "wms.outbounds:read"},
 )
 async def get_outbound(
     outbound_id: UUID,
@@ -92,6 +95,7 @@ async def get_outbound(
     response_model=Envelope[OutboundResponse],
     summary="출하 수정",
     operation_id="tenants_wms_outbounds_update",
+    openapi_extra={"x-permission": "wms.outbounds:update"},
 )
 async def update_outbound(
     outbound_id: UUID,
@@ -108,6 +112,7 @@ async def update_outbound(
     response_model=Envelope[OutboundResponse],
     summary="출하 상태 변경",
     operation_id="tenants_wms_outbounds_change_status",
+    openapi_extra={"x-permission": "wms.outbounds:status"},
 )
 async def change_outbound_status(
     outbound_id: UUID,
@@ -124,6 +129,7 @@ async def change_outbound_status(
     response_model=Envelope[Deleted],
     summary="출하 삭제",
     operation_id="tenants_wms_outbounds_delete",
+    openapi_extra={"x-permission": "wms.outbounds:delete"},
 )
 async def delete_outbound(
     outbound_id: UUID,

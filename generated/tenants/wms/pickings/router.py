@@ -38,6 +38,7 @@ router = audited_router(scope="tenants", entity="wms.pickings")
     response_model=Envelope[PickingListResponse],
     summary="피킹 목록 조회",
     operation_id="tenants_wms_pickings_list",
+    openapi_extra={"x-permission": "wms.pickings:read"},
 )
 async def list_pickings(
     params: Annotated[PickingListParams, Query()],
@@ -54,6 +55,7 @@ async def list_pickings(
     status_code=status.HTTP_201_CREATED,
     summary="피킹 생성",
     operation_id="tenants_wms_pickings_create",
+    openapi_extra={"x-permission": "wms.pickings:create"},
 )
 async def create_picking(
     data: PickingCreate,
@@ -69,6 +71,7 @@ async def create_picking(
     response_model=Envelope[PickingResponse],
     summary="피킹 상세 조회",
     operation_id="tenants_wms_pickings_get",
+    openapi_extra={"x-permission": "wms.pickings:read"},
 )
 async def get_picking(
     picking_id: UUID,
@@ -84,6 +87,7 @@ async def get_picking(
     response_model=Envelope[PickingResponse],
     summary="피킹 수정",
     operation_id="tenants_wms_pickings_update",
+    openapi_extra={"x-permission": "wms.pickings:update"},
 )
 async def update_picking(
     picking_id: UUID,
@@ -100,6 +104,7 @@ async def update_picking(
     response_model=Envelope[PickingResponse],
     summary="피킹 상태 변경",
     operation_id="tenants_wms_pickings_change_status",
+    openapi_extra={"x-permission": "wms.pickings:status"},
 )
 async def change_picking_status(
     picking_id: UUID,
@@ -116,6 +121,7 @@ async def change_picking_status(
     response_model=Envelope[Deleted],
     summary="피킹 삭제",
     operation_id="tenants_wms_pickings_delete",
+    openapi_extra={"x-permission": "wms.pickings:delete"},
 )
 async def delete_picking(
     picking_id: UUID,
@@ -135,6 +141,7 @@ nested_router = audited_router(scope="tenants", entity="wms.pickings")
     response_model=Envelope[list[PickingResponse]],
     summary="피킹 목록 (상위 문서별)",
     operation_id="tenants_wms_pickings_list_of_parent",
+    openapi_extra={"x-permission": "wms.pickings:read"},
 )
 async def list_pickings_of_parent(
     outbound_id: UUID,
@@ -152,6 +159,7 @@ async def list_pickings_of_parent(
     status_code=status.HTTP_201_CREATED,
     summary="피킹 추가 (상위 문서별)",
     operation_id="tenants_wms_pickings_create_in_parent",
+    openapi_extra={"x-permission": "wms.pickings:create"},
 )
 async def create_picking_in_parent(
     outbound_id: UUID,

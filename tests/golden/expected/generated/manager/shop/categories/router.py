@@ -34,6 +34,7 @@ router = audited_router(scope="manager", entity="shop.categories")
     response_model=Envelope[CategoryListResponse],
     summary="분류 목록 조회",
     operation_id="manager_shop_categories_list",
+    openapi_extra={"x-permission": "shop.categories:read"},
 )
 async def list_categories(
     params: Annotated[CategoryListParams, Query()],
@@ -50,6 +51,7 @@ async def list_categories(
     status_code=status.HTTP_201_CREATED,
     summary="분류 생성",
     operation_id="manager_shop_categories_create",
+    openapi_extra={"x-permission": "shop.categories:create"},
 )
 async def create_category(
     data: CategoryCreate,
@@ -65,6 +67,7 @@ async def create_category(
     response_model=Envelope[CategoryResponse],
     summary="분류 상세 조회",
     operation_id="manager_shop_categories_get",
+    openapi_extra={"x-permission": "shop.categories:read"},
 )
 async def get_category(
     category_id: UUID,
@@ -80,6 +83,7 @@ async def get_category(
     response_model=Envelope[CategoryResponse],
     summary="분류 수정",
     operation_id="manager_shop_categories_update",
+    openapi_extra={"x-permission": "shop.categories:update"},
 )
 async def update_category(
     category_id: UUID,
@@ -96,6 +100,7 @@ async def update_category(
     response_model=Envelope[Deleted],
     summary="분류 삭제",
     operation_id="manager_shop_categories_delete",
+    openapi_extra={"x-permission": "shop.categories:delete"},
 )
 async def delete_category(
     category_id: UUID,

@@ -37,6 +37,7 @@ router = audited_router(scope="manager", entity="shop.order_lines")
     response_model=Envelope[OrderLineListResponse],
     summary="주문 품목 목록 조회",
     operation_id="manager_shop_order_lines_list",
+    openapi_extra={"x-permission": "shop.order_lines:read"},
 )
 async def list_order_lines(
     params: Annotated[OrderLineListParams, Query()],
@@ -53,6 +54,7 @@ async def list_order_lines(
     status_code=status.HTTP_201_CREATED,
     summary="주문 품목 생성",
     operation_id="manager_shop_order_lines_create",
+    openapi_extra={"x-permission": "shop.order_lines:create"},
 )
 async def create_order_line(
     data: OrderLineCreate,
@@ -68,6 +70,7 @@ async def create_order_line(
     response_model=Envelope[OrderLineResponse],
     summary="주문 품목 상세 조회",
     operation_id="manager_shop_order_lines_get",
+    openapi_extra={"x-permission": "shop.order_lines:read"},
 )
 async def get_order_line(
     order_line_id: UUID,
@@ -83,6 +86,7 @@ async def get_order_line(
     response_model=Envelope[OrderLineResponse],
     summary="주문 품목 수정",
     operation_id="manager_shop_order_lines_update",
+    openapi_extra={"x-permission": "shop.order_lines:update"},
 )
 async def update_order_line(
     order_line_id: UUID,
@@ -99,6 +103,7 @@ async def update_order_line(
     response_model=Envelope[Deleted],
     summary="주문 품목 삭제",
     operation_id="manager_shop_order_lines_delete",
+    openapi_extra={"x-permission": "shop.order_lines:delete"},
 )
 async def delete_order_line(
     order_line_id: UUID,
@@ -118,6 +123,7 @@ nested_router = audited_router(scope="manager", entity="shop.order_lines")
     response_model=Envelope[list[OrderLineResponse]],
     summary="주문 품목 목록 (상위 문서별)",
     operation_id="manager_shop_order_lines_list_of_parent",
+    openapi_extra={"x-permission": "shop.order_lines:read"},
 )
 async def list_order_lines_of_parent(
     order_id: UUID,
@@ -135,6 +141,7 @@ async def list_order_lines_of_parent(
     status_code=status.HTTP_201_CREATED,
     summary="주문 품목 추가 (상위 문서별)",
     operation_id="manager_shop_order_lines_create_in_parent",
+    openapi_extra={"x-permission": "shop.order_lines:create"},
 )
 async def create_order_line_in_parent(
     order_id: UUID,

@@ -45,6 +45,7 @@ async def _with_lines(db: ManagerDb, row, actor: Actor) -> OrderResponse:
     response_model=Envelope[OrderListResponse],
     summary="주문 목록 조회",
     operation_id="manager_shop_orders_list",
+    openapi_extra={"x-permission": "shop.orders:read"},
 )
 async def list_orders(
     params: Annotated[OrderListParams, Query()],
@@ -61,6 +62,7 @@ async def list_orders(
     status_code=status.HTTP_201_CREATED,
     summary="주문 생성",
     operation_id="manager_shop_orders_create",
+    openapi_extra={"x-permission": "shop.orders:create"},
 )
 async def create_order(
     data: OrderCreate,
@@ -76,6 +78,7 @@ async def create_order(
     response_model=Envelope[OrderResponse],
     summary="주문 상세 조회",
     operation_id="manager_shop_orders_get",
+    openapi_extra={"x-permission": "shop.orders:read"},
 )
 async def get_order(
     order_id: UUID,
@@ -91,6 +94,7 @@ async def get_order(
     response_model=Envelope[OrderResponse],
     summary="주문 수정",
     operation_id="manager_shop_orders_update",
+    openapi_extra={"x-permission": "shop.orders:update"},
 )
 async def update_order(
     order_id: UUID,
@@ -107,6 +111,7 @@ async def update_order(
     response_model=Envelope[Deleted],
     summary="주문 삭제",
     operation_id="manager_shop_orders_delete",
+    openapi_extra={"x-permission": "shop.orders:delete"},
 )
 async def delete_order(
     order_id: UUID,

@@ -31,6 +31,7 @@ router = audited_router(scope="manager", entity="shop.price_logs")
     response_model=Envelope[PriceLogListResponse],
     summary="가격 이력 목록 조회",
     operation_id="manager_shop_price_logs_list",
+    openapi_extra={"x-permission": "shop.price_logs:read"},
 )
 async def list_price_logs(
     params: Annotated[PriceLogListParams, Query()],
@@ -46,6 +47,7 @@ async def list_price_logs(
     response_model=Envelope[PriceLogResponse],
     summary="가격 이력 상세 조회",
     operation_id="manager_shop_price_logs_get",
+    openapi_extra={"x-permission": "shop.price_logs:read"},
 )
 async def get_price_log(
     price_log_id: UUID,

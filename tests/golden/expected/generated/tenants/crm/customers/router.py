@@ -34,6 +34,7 @@ router = audited_router(scope="tenants", entity="crm.customers")
     response_model=Envelope[CustomerListResponse],
     summary="고객 목록 조회",
     operation_id="tenants_crm_customers_list",
+    openapi_extra={"x-permission": "crm.customers:read"},
 )
 async def list_customers(
     params: Annotated[CustomerListParams, Query()],
@@ -50,6 +51,7 @@ async def list_customers(
     status_code=status.HTTP_201_CREATED,
     summary="고객 생성",
     operation_id="tenants_crm_customers_create",
+    openapi_extra={"x-permission": "crm.customers:create"},
 )
 async def create_customer(
     data: CustomerCreate,
@@ -65,6 +67,7 @@ async def create_customer(
     response_model=Envelope[CustomerResponse],
     summary="고객 상세 조회",
     operation_id="tenants_crm_customers_get",
+    openapi_extra={"x-permission": "crm.customers:read"},
 )
 async def get_customer(
     customer_id: UUID,
@@ -80,6 +83,7 @@ async def get_customer(
     response_model=Envelope[CustomerResponse],
     summary="고객 수정",
     operation_id="tenants_crm_customers_update",
+    openapi_extra={"x-permission": "crm.customers:update"},
 )
 async def update_customer(
     customer_id: UUID,
@@ -96,6 +100,7 @@ async def update_customer(
     response_model=Envelope[Deleted],
     summary="고객 삭제",
     operation_id="tenants_crm_customers_delete",
+    openapi_extra={"x-permission": "crm.customers:delete"},
 )
 async def delete_customer(
     customer_id: UUID,

@@ -1,0 +1,161 @@
+"""Tenant isolation, driven by the spec model: two tenants with rows in every tenant table,
+and for every tenant endpoint tenant A never sees, counts, changes, deletes or references
+B's rows. Run twice: with the application's tenant filter, and with it switched off so that
+PostgreSQL row-level security alone stands between the tenants.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+
+import pytest
+
+from generator.model import Entity
+from generator.spec import FieldType
+from runtime.testing import without_application_tenant_check
+from tests.api.test_every_entity import ENTITIES, PREFIX, PROJECT, create_row, url, valid_body
+
+TENANT_ENTITIES = [e for e in PROJECT.entities if e.scope.name == "tenants"]
+MODES = {
+    "application-and-rls": contextlib.nullcontext,
+    "rls-only": without_application_tenant_check,
+}
+
+
+@pytest.fixture(scope="module")
+async def rows(client, tenant_a, tenant_b) -> dict[str, dict[str, dict]]:
+    """One row per tenant table, per tenant (system-written tables: one of their rows)."""
+    made: dict[str, dict[str, dict]] = {"a": {}, "b": {}}
+    for side, tenant in (("a", tenant_a), ("b", tenant_b)):
+        for entity in TENANT_ENTITIES:
+            if entity.has("create"):
+                made[side][entity.key] = (await create_row(client, tenant["headers"], entity))[1]
+    for side, tenant in (("a", tenant_a), ("b", tenant_b)):
+        for entity in TENANT_ENTITIES:
+            if not entity.has("create"):
+                listed = await client.get(url(entity), headers=tenant["headers"])
+                items = listed.json()["data"]["items"]
+                assert items, f"{entity.key}: {side} has no rows to hide"
+                made[side][entity.key] = items[0]
+    return made
+
+
+def assert_not_found(response, what: str) -> None:
+    assert response.status_code == 404, f"{what}: {response.status_code} {response.text}"
+    assert response.json()["error"]["code"] == "RESOURCE_NOT_FOUND", what
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("entity", TENANT_ENTITIES, ids=lambda e: e.key)
+async def test_a_never_reaches_bs_rows(client, rows, tenant_a, tenant_b, mode, entity: Entity):
+    a, b = tenant_a["headers"], tenant_b["headers"]
+    theirs = rows["b"][entity.key]
+    base = url(entity)
+    their_url = f"{base}/{theirs['id']}"
+    with MODES[mode]():
+        assert_not_found(await client.get(their_url, headers=a), "get")
+        if entity.has("update"):
+            assert_not_found(await client.patch(their_url, json={}, headers=a), "update")
+        if entity.status_field:
+            status = entity.status_field
+            assert_not_found(
+                await client.patch(
+                    f"{their_url}/{status.name}",
+                    json={status.name: status.enum_values[0]},
+                    headers=a,
+                ),
+                "status",
+            )
+        if entity.has("delete"):
+            assert_not_found(await client.delete(their_url, headers=a), "delete")
+        if entity.parent_field is not None:
+            header = rows["b"][entity.parent_field.ref_entity]
+            lines = (
+                f"{PREFIX['tenants']}{entity.parent_url_path}/{header['id']}/{entity.line_segment}"
+            )
+            assert_not_found(await client.get(lines, headers=a), "lines of B's header")
+            line = await valid_body(client, a, entity, {entity.parent_field.name: None})
+            line.pop(entity.parent_field.name)
+            assert_not_found(await client.post(lines, json=line, headers=a), "line into B's")
+
+        listed = await client.get(base, params={"page_size": 100}, headers=a)
+        assert listed.status_code == 200, listed.text
+        page = listed.json()["data"]
+        assert page["items"], "A's own rows are listed"
+        assert {i["tenant_id"] for i in page["items"]} == {tenant_a["id"]}
+        assert theirs["id"] not in {i["id"] for i in page["items"]}
+        if page["total"] <= 100:  # the count is of A's rows only
+            assert page["total"] == len(page["items"])
+
+    # B's row is untouched
+    still = await client.get(their_url, headers=b)
+    assert still.status_code == 200
+    assert still.json()["data"]["updated_at"] == theirs["updated_at"]
+
+
+REFERENCES = [
+    (entity, field)
+    for entity in TENANT_ENTITIES
+    if entity.has("create")
+    for field in entity.create_fields
+    if field.kind is FieldType.ref
+]
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize(
+    ("entity", "field"), REFERENCES, ids=lambda x: getattr(x, "key", None) or x.name
+)
+async def test_a_cannot_reference_bs_rows(client, rows, tenant_a, mode, entity, field):
+    target = rows["b"][ENTITIES[("tenants", field.ref_entity)].key]
+    body = await valid_body(client, tenant_a["headers"], entity, {field.name: target["id"]})
+    with MODES[mode]():
+        response = await client.post(url(entity), json=body, headers=tenant_a["headers"])
+    assert response.status_code == 422, response.text
+    error = response.json()["error"]
+    assert error["code"] == "VALIDATION_ERROR"
+    assert [d["field"] for d in error["detail"]] == [field.name]
+    assert error["detail"][0]["type"] == "reference_not_found"
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_body_cannot_choose_the_tenant_or_the_bookkeeping(client, tenant_a, tenant_b, mode):
+    """Mass assignment: tenant_id, id, created_by, is_deleted in a body change nothing."""
+    forged = {
+        "tenant_id": tenant_b["id"],
+        "id": str(uuid.uuid4()),
+        "created_by": str(uuid.uuid4()),
+        "updated_by": str(uuid.uuid4()),
+        "is_deleted": True,
+        "deleted_at": "2026-01-01T00:00:00Z",
+    }
+    customers = "/api/v1/tenants/crm/customers"
+    with MODES[mode]():
+        created = await client.post(
+            customers,
+            json={"code": "M" + uuid.uuid4().hex[:8], "name": "Forged", **forged},
+            headers=tenant_a["headers"],
+        )
+        assert created.status_code == 201, created.text
+        row = created.json()["data"]
+        assert row["tenant_id"] == tenant_a["id"]
+        assert row["id"] != forged["id"]
+        assert row["created_by"] == row["updated_by"] != forged["created_by"]
+        patched = await client.patch(
+            f"{customers}/{row['id']}",
+            json={"name": "Still mine", **forged},
+            headers=tenant_a["headers"],
+        )
+        assert patched.status_code == 200, patched.text
+        after = patched.json()["data"]
+        assert after["tenant_id"] == tenant_a["id"] and after["id"] == row["id"]
+        assert after["created_by"] == row["created_by"]
+        listed = await client.get(
+            customers, params={"search": row["code"]}, headers=tenant_a["headers"]
+        )
+        assert [i["id"] for i in listed.json()["data"]["items"]] == [row["id"]]  # not deleted
+    theirs = await client.get(
+        customers, params={"search": row["code"]}, headers=tenant_b["headers"]
+    )
+    assert theirs.json()["data"]["total"] == 0

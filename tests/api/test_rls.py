@@ -1,0 +1,91 @@
+"""The second wall on its own: row-level security in the tenant database, checked straight
+in PostgreSQL as the application role."""
+
+from __future__ import annotations
+
+import uuid
+
+import asyncpg
+import pytest
+
+from tests.api.test_every_entity import PROJECT
+from tests.database import _asyncpg_args
+
+TENANT_TABLES = sorted(
+    f"{e.domain}.{e.table}" for e in PROJECT.entities if e.scope.name == "tenants"
+)
+APP_ROLE = "cxg_app"
+
+
+@pytest.fixture
+async def owner(database_urls):
+    conn = await asyncpg.connect(**_asyncpg_args(database_urls["tenant"]))
+    try:
+        yield conn
+    finally:
+        await conn.close()
+
+
+async def test_every_tenant_table_has_forced_rls_and_the_policy(owner):
+    rows = await owner.fetch(
+        "SELECT n.nspname || '.' || c.relname AS name, c.relrowsecurity, "
+        "c.relforcerowsecurity, pg_get_userbyid(c.relowner) AS owner, "
+        "(SELECT count(*) FROM pg_policy p WHERE p.polrelid = c.oid "
+        " AND p.polname = 'tenant_isolation') AS policies "
+        "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE c.relkind = 'r' AND n.nspname || '.' || c.relname = ANY($1::text[])",
+        TENANT_TABLES,
+    )
+    found = {r["name"]: r for r in rows}
+    assert sorted(found) == TENANT_TABLES
+    for name, row in found.items():
+        assert row["relrowsecurity"] and row["relforcerowsecurity"], name
+        assert row["policies"] == 1, name
+        assert row["owner"] != APP_ROLE, name
+    role = await owner.fetchrow(
+        "SELECT rolsuper, rolbypassrls, rolcanlogin FROM pg_roles WHERE rolname = $1", APP_ROLE
+    )
+    assert role is not None and not role["rolsuper"] and not role["rolbypassrls"]
+
+
+async def test_the_app_role_sees_and_writes_only_its_tenant(client, owner, tenant_a, tenant_b):
+    for tenant in (tenant_a, tenant_b):
+        created = await client.post(
+            "/api/v1/tenants/crm/customers",
+            json={"code": "R" + uuid.uuid4().hex[:8], "name": "RLS"},
+            headers=tenant["headers"],
+        )
+        assert created.status_code == 201
+    everyone = await owner.fetch("SELECT DISTINCT tenant_id FROM crm.customers")
+    assert {str(r["tenant_id"]) for r in everyone} >= {tenant_a["id"], tenant_b["id"]}
+
+    async with owner.transaction():
+        await owner.execute(f"SET LOCAL ROLE {APP_ROLE}")
+        # no tenant set: nothing at all
+        assert await owner.fetchval("SELECT count(*) FROM crm.customers") == 0
+        await owner.execute("SELECT set_config('cxg.tenant_id', $1, true)", tenant_a["id"])
+        seen = await owner.fetch("SELECT DISTINCT tenant_id FROM crm.customers")
+        assert [str(r["tenant_id"]) for r in seen] == [tenant_a["id"]]
+        # B's rows can be neither changed nor removed: the statements find nothing
+        assert (
+            await owner.execute(
+                "UPDATE crm.customers SET name = 'x' WHERE tenant_id = $1",
+                uuid.UUID(tenant_b["id"]),
+            )
+            == "UPDATE 0"
+        )
+        assert (
+            await owner.execute(
+                "DELETE FROM crm.customers WHERE tenant_id = $1", uuid.UUID(tenant_b["id"])
+            )
+            == "DELETE 0"
+        )
+        # and a row cannot be written into B
+        with pytest.raises(asyncpg.InsufficientPrivilegeError, match="row-level security"):
+            async with owner.transaction():
+                await owner.execute(
+                    "INSERT INTO crm.customers (id, tenant_id, code, name, customer_type, "
+                    "grade, status) VALUES (gen_random_uuid(), $1, 'X1', 'x', 'CORPORATE', "
+                    "'NORMAL', 'ACTIVE')",
+                    uuid.UUID(tenant_b["id"]),
+                )
