@@ -13,6 +13,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from generator import fields as F
+from generator import numbering
 from generator.diagnostics import Diagnostics, SpecError
 from generator.model import (
     RESERVED_PATHS,
@@ -441,6 +442,8 @@ def _build_field(p: Parsed, name: str, fs: FieldSpec, index, diags) -> Field | N
         bad("filter", f"{kind.value} fields cannot be filtered")
     if kind is FieldType.json and (fs.unique or fs.index):
         bad("type", "json fields cannot be unique or indexed")
+    if fs.numbering is not None:
+        _check_numbering(fs, p.scope, index, bad)
     default = F.effective_default(fs)
     if default is not None:
         _check_default(fs, default, bad)
@@ -495,7 +498,10 @@ def _build_field(p: Parsed, name: str, fs: FieldSpec, index, diags) -> Field | N
         in_create=not fs.read_only,
         in_update=not fs.read_only and not fs.status_endpoint,
         in_response=not write_only,
-        create_required=fs.required and default is None and not fs.read_only,
+        create_required=fs.required
+        and default is None
+        and not fs.read_only
+        and fs.numbering is None,
         hashed=kind is FieldType.password,
         write_only=write_only,
         search=fs.search,
@@ -514,6 +520,7 @@ def _build_field(p: Parsed, name: str, fs: FieldSpec, index, diags) -> Field | N
         minimum=fs.min,
         maximum=fs.max,
         example=fs.example,
+        numbering=fs.numbering,
         range_filter=fs.filter
         and kind
         in (
@@ -525,6 +532,28 @@ def _build_field(p: Parsed, name: str, fs: FieldSpec, index, diags) -> Field | N
             FieldType.datetime,
         ),
     )
+
+
+def _check_numbering(fs, scope: str, index, bad) -> None:
+    """A document number must be a unique text field of a scope that keeps the counters, and
+    every number the format can produce must fit the field."""
+    fmt = fs.numbering
+    if fs.type not in (FieldType.string,):
+        bad("numbering", "numbering is only for string fields")
+        return
+    if not fs.unique:
+        bad("numbering", "a numbered field must be unique (numbers are unique per tenant)")
+    if (scope, numbering.COUNTERS) not in index:
+        bad("numbering", f"numbering needs the counter entity {numbering.COUNTERS} in this scope")
+    problem = numbering.problem(fmt)
+    if problem:
+        bad("numbering", problem)
+        return
+    widest = numbering.render(fmt, numbering.WIDEST_DAY, 10 ** numbering.width(fmt) - 1)
+    if fs.max_length is not None and len(widest) > fs.max_length:
+        bad("numbering", f"numbers like {widest!r} are longer than max_length {fs.max_length}")
+    if fs.pattern and not _matches(fs.pattern, widest):
+        bad("numbering", f"numbers like {widest!r} do not match the pattern")
 
 
 def _matches(pattern: str, value: str) -> bool:

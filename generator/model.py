@@ -11,6 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from generator import numbering
 from generator.spec import FieldType, Operation
 
 
@@ -100,12 +101,22 @@ class Field(Frozen):
     minimum: float | None = None
     maximum: float | None = None
     example: Any = None
+    numbering: str | None = None  # document number format, filled per tenant when left out
+
+    @property
+    def numbering_template(self) -> str:
+        """The format compiled for runtime.numbering: strftime with a {seq} marker."""
+        return numbering.template(self.numbering or "")
+
+    @property
+    def numbering_width(self) -> int:
+        return numbering.width(self.numbering or "")
 
     @property
     def create_annotation(self) -> str:
         return (
             self.api_type
-            if self.create_required or not self.nullable
+            if self.create_required or (not self.nullable and not self.numbering)
             else f"{self.api_type} | None"
         )
 
@@ -275,6 +286,10 @@ class Entity(Frozen):
     @property
     def ref_fields(self) -> list[Field]:
         return [f for f in self.fields if f.kind is FieldType.ref]
+
+    @property
+    def numbered_fields(self) -> list[Field]:
+        return [f for f in self.fields if f.numbering]
 
     @property
     def hashed_fields(self) -> list[Field]:

@@ -102,6 +102,14 @@ class FieldSpec(Strict):
     example: Any = Field(
         default=None, description="A valid value, shown in the API docs and used by tests."
     )
+    numbering: str | None = Field(
+        default=None,
+        description=(
+            "Document number format, e.g. 'SO-{yyyy}{mm}-{seq:5}': when a create request leaves"
+            " the field out, the next number of the tenant's counter for that period is used."
+            " Placeholders: {yyyy} {yy} {mm} {dd} and one {seq:N} (N digits, zero-padded)."
+        ),
+    )
     search: bool = Field(default=False, description="Part of the case-insensitive ?search=.")
     filter: bool = Field(default=False, description="Exact-match query parameter on the list.")
     sort: bool = Field(default=False, description="Allowed in ?sort=.")

@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
+from runtime import numbering
 from runtime.errors import (
     AlreadyExistsError,
     ConflictError,
@@ -222,6 +223,21 @@ async def create(
     db.add(row)
     await flush(db, model)
     return row
+
+
+async def next_number(
+    db: AsyncSession, model: type, key: str, template: str, width: int, actor: Actor
+) -> str:
+    """The caller's tenant's next document number for ``key`` (see runtime.numbering)."""
+    return await numbering.next_number(
+        db,
+        model.metadata.tables[numbering.COUNTERS],
+        tenant_id=actor.tenant_id,
+        key=key,
+        template=template,
+        width=width,
+        user_id=actor.user_id,
+    )
 
 
 async def update(

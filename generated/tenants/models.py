@@ -3,6 +3,7 @@
 
 from generated.tenants.adm.code_groups.model import CodeGroup
 from generated.tenants.adm.codes.model import Code
+from generated.tenants.adm.document_sequences.model import DocumentSequence
 from generated.tenants.adm.login_logs.model import LoginLog
 from generated.tenants.adm.notices.model import Notice
 from generated.tenants.adm.roles.model import Role
@@ -86,6 +87,7 @@ __all__ = [
     "Customer",
     "Department",
     "Depreciation",
+    "DocumentSequence",
     "Employee",
     "FinanceInvoice",
     "FixedAsset",

@@ -12,6 +12,7 @@ PERMISSIONS: tuple[PermissionDef, ...] = (
     PermissionDef("adm.codes:create", "공통 코드 생성"),
     PermissionDef("adm.codes:update", "공통 코드 수정"),
     PermissionDef("adm.codes:delete", "공통 코드 삭제"),
+    PermissionDef("adm.document_sequences:read", "문서 번호 채번 조회"),
     PermissionDef("adm.login_logs:read", "로그인 이력 조회"),
     PermissionDef("adm.notices:read", "공지사항 조회"),
     PermissionDef("adm.notices:create", "공지사항 생성"),

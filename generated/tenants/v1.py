@@ -6,6 +6,7 @@ from fastapi import APIRouter
 from generated.tenants.adm.code_groups.router import router as adm_code_groups_router
 from generated.tenants.adm.codes.router import nested_router as adm_codes_nested
 from generated.tenants.adm.codes.router import router as adm_codes_router
+from generated.tenants.adm.document_sequences.router import router as adm_document_sequences_router
 from generated.tenants.adm.login_logs.router import router as adm_login_logs_router
 from generated.tenants.adm.notices.router import router as adm_notices_router
 from generated.tenants.adm.roles.router import router as adm_roles_router
@@ -90,6 +91,11 @@ router.include_router(
     adm_code_groups_router, prefix="/adm/code-groups", tags=["테넌트 > 관리 > 코드 그룹"]
 )
 router.include_router(adm_codes_router, prefix="/adm/codes", tags=["테넌트 > 관리 > 공통 코드"])
+router.include_router(
+    adm_document_sequences_router,
+    prefix="/adm/document-sequences",
+    tags=["테넌트 > 관리 > 문서 번호 채번"],
+)
 router.include_router(
     adm_login_logs_router, prefix="/adm/login-logs", tags=["테넌트 > 관리 > 로그인 이력"]
 )
@@ -307,6 +313,10 @@ router.include_router(
 TAGS = [
     {"name": "테넌트 > 관리 > 코드 그룹", "description": "Code group (adm.code_groups)"},
     {"name": "테넌트 > 관리 > 공통 코드", "description": "Code (adm.codes)"},
+    {
+        "name": "테넌트 > 관리 > 문서 번호 채번",
+        "description": "Document sequence (adm.document_sequences)",
+    },
     {"name": "테넌트 > 관리 > 로그인 이력", "description": "Login log (adm.login_logs)"},
     {"name": "테넌트 > 관리 > 공지사항", "description": "Notice (adm.notices)"},
     {"name": "테넌트 > 관리 > 역할", "description": "Role (adm.roles)"},

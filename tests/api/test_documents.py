@@ -156,3 +156,86 @@ async def test_tenants_path_override_and_invoice_with_items(client, auth):
         json={"line_no": 2, "description": "dup", "unit_price": "1", "amount": "1"},
     )
     assert same_line.status_code == 409
+
+
+SALES_ORDERS = "/api/v1/tenants/srm/sales-orders"
+
+
+async def _order(client, headers, customer_id: str, **extra):
+    return await client.post(
+        SALES_ORDERS,
+        json={"customer_id": customer_id, "order_date": "2026-11-24", **extra},
+        headers=headers,
+    )
+
+
+async def _customer(client, headers) -> str:
+    created = await client.post(
+        "/api/v1/tenants/crm/customers",
+        json={"code": "N" + uuid.uuid4().hex[:8], "name": "Numbered"},
+        headers=headers,
+    )
+    return created.json()["data"]["id"]
+
+
+async def test_documents_are_numbered_per_tenant_without_gaps(client, auth):
+    from datetime import UTC, datetime
+
+    from tests.conftest import new_tenant
+
+    a, b = await new_tenant(client, auth), await new_tenant(client, auth)
+    month = datetime.now(UTC).strftime("%Y%m")
+    customer_a = await _customer(client, a["headers"])
+    first = await _order(client, a["headers"], customer_a)
+    assert first.status_code == 201, first.text
+    assert first.json()["data"]["order_no"] == f"SO-{month}-00001"
+    # a document that fails (one bad line) rolls back its number with it
+    failed = await _order(
+        client,
+        a["headers"],
+        customer_a,
+        items=[
+            {
+                "line_no": 1,
+                "product_id": str(uuid.uuid4()),
+                "quantity": "1",
+                "unit_price": "10",
+                "amount": "10",
+            }
+        ],
+    )
+    assert failed.status_code == 422, failed.text
+    assert failed.json()["error"]["detail"][0]["field"] == "items.0.product_id"
+    second = await _order(client, a["headers"], customer_a)
+    assert second.json()["data"]["order_no"] == f"SO-{month}-00002"
+    # an explicit number is kept, and does not move the counter
+    manual = await _order(client, a["headers"], customer_a, order_no="LEGACY-1")
+    assert manual.json()["data"]["order_no"] == "LEGACY-1"
+    third = await _order(client, a["headers"], customer_a)
+    assert third.json()["data"]["order_no"] == f"SO-{month}-00003"
+    # another tenant counts on its own
+    other = await _order(client, b["headers"], await _customer(client, b["headers"]))
+    assert other.json()["data"]["order_no"] == f"SO-{month}-00001"
+    # and a number taken by hand is refused like any duplicate
+    clash = await _order(client, a["headers"], customer_a, order_no=f"SO-{month}-00001")
+    assert clash.status_code == 409
+    counters = await client.get(
+        "/api/v1/tenants/adm/document-sequences",
+        params={"code": "srm.sales_orders.order_no"},
+        headers=a["headers"],
+    )
+    assert [c["last_value"] for c in counters.json()["data"]["items"]] == [3]
+
+
+async def test_concurrent_documents_never_share_a_number(client, tenant_b):
+    import asyncio
+
+    customer = await _customer(client, tenant_b["headers"])
+    responses = await asyncio.gather(
+        *(_order(client, tenant_b["headers"], customer) for _ in range(6))
+    )
+    assert all(r.status_code == 201 for r in responses), [r.text for r in responses]
+    numbers = [r.json()["data"]["order_no"] for r in responses]
+    assert len(set(numbers)) == 6
+    sequence = sorted(int(n.rsplit("-", 1)[1]) for n in numbers)
+    assert sequence == list(range(sequence[0], sequence[0] + 6))  # no gaps

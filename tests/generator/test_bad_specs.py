@@ -71,6 +71,19 @@ CASES = {
         ),
         "specs/manager/shop/orders.yaml:4:",
     ),
+    "numbering without a counter table": (
+        GOOD_ORDER.replace("unique: true}", 'unique: true, numbering: "SO-{yyyy}-{seq:5}"}'),
+        "specs/manager/shop/orders.yaml:4:69: fields.order_no.numbering: numbering needs the "
+        "counter entity adm.document_sequences in this scope",
+    ),
+    "numbering with an unknown placeholder": (
+        GOOD_ORDER.replace("unique: true}", 'unique: true, numbering: "SO-{yyy}-{seq:5}"}'),
+        "fields.order_no.numbering: unknown placeholder {yyy}",
+    ),
+    "numbers longer than the field": (
+        GOOD_ORDER.replace("unique: true}", 'unique: true, numbering: "SO-{yyyy}-{seq:30}"}'),
+        "fields.order_no.numbering: {seq:N} takes 1 to 12 digits",
+    ),
     "mixin column redefined": (
         GOOD_ORDER + "  created_at: {type: datetime}\n",
         "specs/manager/shop/orders.yaml:7:3: field 'created_at' is provided by every table",

@@ -19,7 +19,7 @@ from runtime.schemas import ApiModel, ListParams, Page, UpdateModel
 class ServiceRequestBase(ApiModel):
     """Fields that are both written and read."""
 
-    request_no: str = Field(..., max_length=30, title="요청 번호")
+    request_no: str | None = Field(None, max_length=30, title="요청 번호")
     customer_id: UUID = Field(..., title="고객")
     product_id: UUID | None = Field(None, title="제품")
     request_type: Literal["REPAIR", "INSTALLATION", "INSPECTION", "RETURN", "INQUIRY"] = Field(

@@ -68,6 +68,10 @@ async def create_service_request(
             "service_visits",
         }
     )
+    if values.get("request_no") is None:  # numbered per tenant when left out
+        values["request_no"] = await crud.next_number(
+            db, ServiceRequest, "asm.service_requests.request_no", "AS-%Y%m-{seq}", 5, actor
+        )
     row = await crud.create(db, ServiceRequest, values, actor, references=REFERENCES)
     for position, line in enumerate(data.service_visits):
         with crud.line_errors("service_visits", position):

@@ -15,7 +15,7 @@ from runtime.schemas import ApiModel, ListParams, Page, UpdateModel
 class WarrantyBase(ApiModel):
     """Fields that are both written and read."""
 
-    warranty_no: str = Field(..., max_length=30, title="보증 번호")
+    warranty_no: str | None = Field(None, max_length=30, title="보증 번호")
     customer_id: UUID = Field(..., title="고객")
     product_id: UUID = Field(..., title="제품")
     serial_no: str | None = Field(None, max_length=100, title="시리얼 번호")

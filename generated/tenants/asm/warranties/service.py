@@ -61,6 +61,10 @@ async def get_warranty(db: AsyncSession, warranty_id: UUID, actor: Actor) -> War
 
 async def create_warranty(db: AsyncSession, data: WarrantyCreate, actor: Actor) -> Warranty:
     values = data.model_dump()
+    if values.get("warranty_no") is None:  # numbered per tenant when left out
+        values["warranty_no"] = await crud.next_number(
+            db, Warranty, "asm.warranties.warranty_no", "WR-%Y-{seq}", 6, actor
+        )
     row = await crud.create(db, Warranty, values, actor, references=REFERENCES)
     return await crud.with_displays(db, LISTING, row, actor)
 

@@ -17,7 +17,7 @@ from runtime.schemas import ApiModel, ListParams, Page, UpdateModel
 class FixedAssetBase(ApiModel):
     """Fields that are both written and read."""
 
-    asset_no: str = Field(..., max_length=30, title="자산 번호")
+    asset_no: str | None = Field(None, max_length=30, title="자산 번호")
     name: str = Field(..., max_length=200, title="자산명")
     category: Literal[
         "BUILDING", "MACHINERY", "VEHICLE", "IT_EQUIPMENT", "FURNITURE", "SOFTWARE"

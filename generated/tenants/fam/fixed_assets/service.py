@@ -56,6 +56,10 @@ async def create_fixed_asset(db: AsyncSession, data: FixedAssetCreate, actor: Ac
             "depreciations",
         }
     )
+    if values.get("asset_no") is None:  # numbered per tenant when left out
+        values["asset_no"] = await crud.next_number(
+            db, FixedAsset, "fam.fixed_assets.asset_no", "FA-%Y-{seq}", 6, actor
+        )
     row = await crud.create(db, FixedAsset, values, actor, references=REFERENCES)
     for position, line in enumerate(data.depreciations):
         with crud.line_errors("depreciations", position):

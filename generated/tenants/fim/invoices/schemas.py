@@ -16,7 +16,7 @@ from runtime.schemas import ApiModel, ListParams, Page, UpdateModel
 class FinanceInvoiceBase(ApiModel):
     """Fields that are both written and read."""
 
-    invoice_no: str = Field(..., max_length=30, title="송장 번호")
+    invoice_no: str | None = Field(None, max_length=30, title="송장 번호")
     direction: Literal["RECEIVABLE", "PAYABLE"] = Field(..., title="구분")
     customer_id: UUID | None = Field(None, title="고객")
     vendor_id: UUID | None = Field(None, title="공급업체")

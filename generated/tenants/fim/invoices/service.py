@@ -65,6 +65,10 @@ async def create_finance_invoice(
     db: AsyncSession, data: FinanceInvoiceCreate, actor: Actor
 ) -> FinanceInvoice:
     values = data.model_dump()
+    if values.get("invoice_no") is None:  # numbered per tenant when left out
+        values["invoice_no"] = await crud.next_number(
+            db, FinanceInvoice, "fim.invoices.invoice_no", "INV-%Y%m-{seq}", 5, actor
+        )
     row = await crud.create(db, FinanceInvoice, values, actor, references=REFERENCES)
     return await crud.with_displays(db, LISTING, row, actor)
 

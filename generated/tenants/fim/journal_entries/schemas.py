@@ -16,7 +16,7 @@ from runtime.schemas import ApiModel, ListParams, Page, UpdateModel
 class JournalEntryBase(ApiModel):
     """Fields that are both written and read."""
 
-    entry_no: str = Field(..., max_length=30, title="전표 번호")
+    entry_no: str | None = Field(None, max_length=30, title="전표 번호")
     entry_date: date = Field(..., title="전표일")
     description: str | None = Field(None, max_length=300, title="적요")
     status: Literal["DRAFT", "POSTED", "REVERSED"] = Field("DRAFT", title="상태")

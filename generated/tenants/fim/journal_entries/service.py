@@ -54,6 +54,10 @@ async def create_journal_entry(
             "journal_lines",
         }
     )
+    if values.get("entry_no") is None:  # numbered per tenant when left out
+        values["entry_no"] = await crud.next_number(
+            db, JournalEntry, "fim.journal_entries.entry_no", "JE-%Y%m-{seq}", 6, actor
+        )
     row = await crud.create(db, JournalEntry, values, actor, references=REFERENCES)
     for position, line in enumerate(data.journal_lines):
         with crud.line_errors("journal_lines", position):

@@ -16,7 +16,7 @@ from runtime.schemas import ApiModel, ListParams, Page, UpdateModel
 class AdjustmentBase(ApiModel):
     """Fields that are both written and read."""
 
-    adjustment_no: str = Field(..., max_length=30, title="조정 번호")
+    adjustment_no: str | None = Field(None, max_length=30, title="조정 번호")
     product_id: UUID = Field(..., title="제품")
     warehouse_id: UUID = Field(..., title="창고")
     quantity_delta: Decimal = Field(..., max_digits=14, decimal_places=3, title="조정 수량")

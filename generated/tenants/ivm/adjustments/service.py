@@ -55,6 +55,10 @@ async def get_adjustment(db: AsyncSession, adjustment_id: UUID, actor: Actor) ->
 
 async def create_adjustment(db: AsyncSession, data: AdjustmentCreate, actor: Actor) -> Adjustment:
     values = data.model_dump()
+    if values.get("adjustment_no") is None:  # numbered per tenant when left out
+        values["adjustment_no"] = await crud.next_number(
+            db, Adjustment, "ivm.adjustments.adjustment_no", "ADJ-%Y%m-{seq}", 5, actor
+        )
     row = await crud.create(db, Adjustment, values, actor, references=REFERENCES)
     return await crud.with_displays(db, LISTING, row, actor)
 

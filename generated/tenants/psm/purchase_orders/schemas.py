@@ -20,7 +20,7 @@ from runtime.schemas import ApiModel, ListParams, Page, UpdateModel
 class PurchaseOrderBase(ApiModel):
     """Fields that are both written and read."""
 
-    po_no: str = Field(..., max_length=30, title="발주 번호")
+    po_no: str | None = Field(None, max_length=30, title="발주 번호")
     vendor_id: UUID = Field(..., title="공급업체")
     order_date: date = Field(..., title="발주일")
     expected_date: date | None = Field(None, title="입고 예정일")

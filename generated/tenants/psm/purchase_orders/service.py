@@ -61,6 +61,10 @@ async def create_purchase_order(
             "items",
         }
     )
+    if values.get("po_no") is None:  # numbered per tenant when left out
+        values["po_no"] = await crud.next_number(
+            db, PurchaseOrder, "psm.purchase_orders.po_no", "PO-%Y%m-{seq}", 5, actor
+        )
     row = await crud.create(db, PurchaseOrder, values, actor, references=REFERENCES)
     for position, line in enumerate(data.items):
         with crud.line_errors("items", position):

@@ -15,7 +15,7 @@ from runtime.schemas import ApiModel, ListParams, Page, UpdateModel
 class ReceiptBase(ApiModel):
     """Fields that are both written and read."""
 
-    receipt_no: str = Field(..., max_length=30, title="입고 번호")
+    receipt_no: str | None = Field(None, max_length=30, title="입고 번호")
     purchase_order_id: UUID = Field(..., title="구매주문")
     warehouse_id: UUID = Field(..., title="창고")
     received_on: date = Field(..., title="입고일")

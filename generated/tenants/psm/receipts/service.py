@@ -54,6 +54,10 @@ async def get_receipt(db: AsyncSession, receipt_id: UUID, actor: Actor) -> Recei
 
 async def create_receipt(db: AsyncSession, data: ReceiptCreate, actor: Actor) -> Receipt:
     values = data.model_dump()
+    if values.get("receipt_no") is None:  # numbered per tenant when left out
+        values["receipt_no"] = await crud.next_number(
+            db, Receipt, "psm.receipts.receipt_no", "GR-%Y%m-{seq}", 5, actor
+        )
     row = await crud.create(db, Receipt, values, actor, references=REFERENCES)
     return await crud.with_displays(db, LISTING, row, actor)
 

@@ -16,7 +16,7 @@ from runtime.schemas import ApiModel, ListParams, Page, UpdateModel
 class RequisitionBase(ApiModel):
     """Fields that are both written and read."""
 
-    requisition_no: str = Field(..., max_length=30, title="요청 번호")
+    requisition_no: str | None = Field(None, max_length=30, title="요청 번호")
     product_id: UUID = Field(..., title="제품")
     quantity: Decimal = Field(..., ge=Decimal("0"), max_digits=14, decimal_places=3, title="수량")
     needed_by: date | None = Field(None, title="필요일")

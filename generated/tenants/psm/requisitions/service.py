@@ -48,6 +48,10 @@ async def create_requisition(
     db: AsyncSession, data: RequisitionCreate, actor: Actor
 ) -> Requisition:
     values = data.model_dump()
+    if values.get("requisition_no") is None:  # numbered per tenant when left out
+        values["requisition_no"] = await crud.next_number(
+            db, Requisition, "psm.requisitions.requisition_no", "PR-%Y%m-{seq}", 5, actor
+        )
     row = await crud.create(db, Requisition, values, actor, references=REFERENCES)
     return await crud.with_displays(db, LISTING, row, actor)
 

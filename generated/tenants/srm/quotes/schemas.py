@@ -17,7 +17,7 @@ from runtime.schemas import ApiModel, ListParams, Page, UpdateModel
 class QuoteBase(ApiModel):
     """Fields that are both written and read."""
 
-    quote_no: str = Field(..., max_length=30, title="견적 번호")
+    quote_no: str | None = Field(None, max_length=30, title="견적 번호")
     customer_id: UUID = Field(..., title="고객")
     quote_date: date = Field(..., title="견적일")
     valid_until: date | None = Field(None, title="유효기한")

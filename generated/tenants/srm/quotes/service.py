@@ -55,6 +55,10 @@ async def create_quote(db: AsyncSession, data: QuoteCreate, actor: Actor) -> Quo
             "items",
         }
     )
+    if values.get("quote_no") is None:  # numbered per tenant when left out
+        values["quote_no"] = await crud.next_number(
+            db, Quote, "srm.quotes.quote_no", "QT-%Y%m-{seq}", 5, actor
+        )
     row = await crud.create(db, Quote, values, actor, references=REFERENCES)
     for position, line in enumerate(data.items):
         with crud.line_errors("items", position):

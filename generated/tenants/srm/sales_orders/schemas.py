@@ -20,7 +20,7 @@ from runtime.schemas import ApiModel, ListParams, Page, UpdateModel
 class SalesOrderBase(ApiModel):
     """Fields that are both written and read."""
 
-    order_no: str = Field(..., max_length=30, title="주문 번호")
+    order_no: str | None = Field(None, max_length=30, title="주문 번호")
     customer_id: UUID = Field(..., title="고객")
     quote_id: UUID | None = Field(None, title="견적")
     order_date: date = Field(..., title="주문일")

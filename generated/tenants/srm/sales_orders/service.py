@@ -65,6 +65,10 @@ async def create_sales_order(db: AsyncSession, data: SalesOrderCreate, actor: Ac
             "items",
         }
     )
+    if values.get("order_no") is None:  # numbered per tenant when left out
+        values["order_no"] = await crud.next_number(
+            db, SalesOrder, "srm.sales_orders.order_no", "SO-%Y%m-{seq}", 5, actor
+        )
     row = await crud.create(db, SalesOrder, values, actor, references=REFERENCES)
     for position, line in enumerate(data.items):
         with crud.line_errors("items", position):

@@ -15,7 +15,7 @@ from runtime.schemas import ApiModel, ListParams, Page, UpdateModel
 class InboundBase(ApiModel):
     """Fields that are both written and read."""
 
-    inbound_no: str = Field(..., max_length=30, title="입하 번호")
+    inbound_no: str | None = Field(None, max_length=30, title="입하 번호")
     warehouse_id: UUID = Field(..., title="창고")
     receipt_id: UUID | None = Field(None, title="입고")
     expected_at: datetime | None = Field(None, title="도착 예정")

@@ -51,6 +51,10 @@ async def get_inbound(db: AsyncSession, inbound_id: UUID, actor: Actor) -> Inbou
 
 async def create_inbound(db: AsyncSession, data: InboundCreate, actor: Actor) -> Inbound:
     values = data.model_dump()
+    if values.get("inbound_no") is None:  # numbered per tenant when left out
+        values["inbound_no"] = await crud.next_number(
+            db, Inbound, "wms.inbounds.inbound_no", "IB-%Y%m-{seq}", 5, actor
+        )
     row = await crud.create(db, Inbound, values, actor, references=REFERENCES)
     return await crud.with_displays(db, LISTING, row, actor)
 

@@ -16,7 +16,7 @@ from runtime.schemas import ApiModel, ListParams, Page, UpdateModel
 class OutboundBase(ApiModel):
     """Fields that are both written and read."""
 
-    outbound_no: str = Field(..., max_length=30, title="출하 번호")
+    outbound_no: str | None = Field(None, max_length=30, title="출하 번호")
     warehouse_id: UUID = Field(..., title="창고")
     sales_order_id: UUID | None = Field(None, title="판매주문")
     ship_date: date | None = Field(None, title="출하일")

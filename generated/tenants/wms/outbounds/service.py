@@ -62,6 +62,10 @@ async def create_outbound(db: AsyncSession, data: OutboundCreate, actor: Actor) 
             "pickings",
         }
     )
+    if values.get("outbound_no") is None:  # numbered per tenant when left out
+        values["outbound_no"] = await crud.next_number(
+            db, Outbound, "wms.outbounds.outbound_no", "OB-%Y%m-{seq}", 5, actor
+        )
     row = await crud.create(db, Outbound, values, actor, references=REFERENCES)
     for position, line in enumerate(data.pickings):
         with crud.line_errors("pickings", position):
