@@ -11,7 +11,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from sqlalchemy import MetaData, text
 
-from runtime import handlers
+from runtime import handlers, rules
 from runtime.auth import router as manager_auth_router
 from runtime.authz import Cache, Listener, seed_catalog
 from runtime.context import language_var
@@ -22,6 +22,7 @@ from runtime.middleware import RequestContextMiddleware
 from runtime.models import TenantBase
 from runtime.permissions import MANAGER_RUNTIME_PERMISSIONS
 from runtime.ratelimit import MemoryCounter, RateLimitMiddleware, RedisCounter
+from runtime.rules import known_codes
 from runtime.settings import Settings, get_settings
 from runtime.tables import manager_tables, tenant_tables
 from runtime.tenancy import router as tenancy_router
@@ -51,6 +52,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     tenant_metadata: MetaData = tenant_models.metadata if tenant_models else TenantBase.metadata
     tables = manager_tables(manager_metadata)  # fail fast when the specs break the contract
     tenant = tenant_tables(tenant_metadata) if tenant_v1 is not None else None
+    if tenant is not None:  # a tenant role lists codes of the tenant catalog only
+        catalog = getattr(_generated("tenants", "permissions"), "PERMISSIONS", ())
+        rules.register(
+            tenant.roles.fullname,
+            "known_codes",
+            known_codes("permissions", (d.code for d in catalog)),
+        )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):

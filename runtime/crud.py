@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
-from runtime import numbering
+from runtime import numbering, rules
 from runtime.errors import (
     AlreadyExistsError,
     ConflictError,
@@ -182,6 +182,12 @@ async def get_live(db: AsyncSession, model: type[M], row_id: uuid.UUID, actor: A
 # -- writing ---------------------------------------------------------------------------------
 
 
+def check_rules(model: type, values: dict[str, Any]) -> None:
+    problems = rules.problems(model.__table__.fullname, values)
+    if problems:
+        raise ValidationError(detail=problems)
+
+
 async def check_references(
     db: AsyncSession, references: Sequence[Reference], values: dict[str, Any], actor: Actor
 ) -> None:
@@ -215,6 +221,7 @@ async def create(
     *,
     references: Sequence[Reference] = (),
 ) -> M:
+    check_rules(model, values)
     await check_references(db, references, values, actor)
     row = model(**values)
     row.created_by = row.updated_by = actor.user_id
@@ -250,6 +257,7 @@ async def update(
     references: Sequence[Reference] = (),
 ) -> M:
     row = await get_live(db, model, row_id, actor)
+    check_rules(model, values)
     await check_references(db, references, values, actor)
     for name, value in values.items():
         setattr(row, name, value)

@@ -118,9 +118,8 @@ async def api_key_actor(request: Request, key: str, db: AsyncSession) -> Actor:
     return actor
 
 
-async def _manager_user(request: Request, claims: dict[str, Any], db: AsyncSession) -> Actor:
-    """The manager user and live session a token names, or 401."""
-    tables = request.app.state.manager_tables
+async def _live_user(db: AsyncSession, tables: Any, claims: dict[str, Any], *where: Any) -> Any:
+    """The user a token names, provided the user and the token's session are both live."""
     users, sessions = tables.users, tables.sessions
     row = (
         await db.execute(
@@ -134,7 +133,9 @@ async def _manager_user(request: Request, claims: dict[str, Any], db: AsyncSessi
             )
             .join(sessions, sessions.c.user_id == users.c.id)
             .where(
-                users.c.id == uuid.UUID(claims["sub"]), sessions.c.id == uuid.UUID(claims["sid"])
+                users.c.id == uuid.UUID(claims["sub"]),
+                sessions.c.id == uuid.UUID(claims["sid"]),
+                *where,
             )
         )
     ).one_or_none()
@@ -146,6 +147,12 @@ async def _manager_user(request: Request, claims: dict[str, Any], db: AsyncSessi
         or row.expires_at <= datetime.now(UTC)
     ):
         raise UnauthorizedError(INVALID_TOKEN)
+    return row
+
+
+async def _manager_user(request: Request, claims: dict[str, Any], db: AsyncSession) -> Actor:
+    """The manager user and live session a token names, or 401."""
+    row = await _live_user(db, request.app.state.manager_tables, claims)
     return Actor(
         user_id=uuid.UUID(claims["sub"]),
         username=row.username,
@@ -267,33 +274,7 @@ async def _tenant_user(
     request: Request, claims: dict[str, Any], tenant_id: uuid.UUID, db: AsyncSession
 ) -> Actor:
     tables = request.app.state.tenant_tables
-    users, sessions = tables.users, tables.sessions
-    row = (
-        await db.execute(
-            select(
-                users.c.username,
-                users.c.user_type,
-                users.c.status,
-                users.c.is_deleted,
-                sessions.c.status.label("session_status"),
-                sessions.c.expires_at,
-            )
-            .join(sessions, sessions.c.user_id == users.c.id)
-            .where(
-                users.c.id == uuid.UUID(claims["sub"]),
-                sessions.c.id == uuid.UUID(claims["sid"]),
-                users.c.tenant_id == tenant_id,
-            )
-        )
-    ).one_or_none()
-    if (
-        row is None
-        or row.is_deleted
-        or row.status != "ACTIVE"
-        or row.session_status != "ACTIVE"
-        or row.expires_at <= datetime.now(UTC)
-    ):
-        raise UnauthorizedError(INVALID_TOKEN)
+    row = await _live_user(db, tables, claims, tables.users.c.tenant_id == tenant_id)
     return Actor(
         user_id=uuid.UUID(claims["sub"]),
         username=row.username,

@@ -239,3 +239,47 @@ async def test_concurrent_documents_never_share_a_number(client, tenant_b):
     assert len(set(numbers)) == 6
     sequence = sorted(int(n.rsplit("-", 1)[1]) for n in numbers)
     assert sequence == list(range(sequence[0], sequence[0] + 6))  # no gaps
+
+
+async def test_tenant_order_with_its_items_in_one_request(client, tenant_a):
+    headers = tenant_a["headers"]
+    customer = await _customer(client, headers)
+    product = await client.post(
+        "/api/v1/tenants/ivm/products",
+        json={"code": "P" + uuid.uuid4().hex[:8], "name": "Widget"},
+        headers=headers,
+    )
+    assert product.status_code == 201, product.text
+    product_id = product.json()["data"]["id"]
+
+    def line(no: int, product: str = product_id) -> dict:
+        return {
+            "line_no": no,
+            "product_id": product,
+            "quantity": "2",
+            "unit_price": "1500",
+            "amount": "3000",
+        }
+
+    order_no = "SO-T-" + uuid.uuid4().hex[:6]
+    created = await _order(client, headers, customer, order_no=order_no, items=[line(1), line(2)])
+    assert created.status_code == 201, created.text
+    order = created.json()["data"]
+    assert [i["line_no"] for i in order["items"]] == [1, 2]
+    assert {i["product_name"] for i in order["items"]} == {"Widget"}
+    items_url = f"{SALES_ORDERS}/{order['id']}/items"
+    assert len((await client.get(items_url, headers=headers)).json()["data"]) == 2
+    added = await client.post(items_url, json=line(3), headers=headers)
+    assert added.status_code == 201, added.text
+    assert added.json()["data"]["sales_order_id"] == order["id"]
+    assert len((await client.get(items_url, headers=headers)).json()["data"]) == 3
+
+    # one bad line (a product that does not exist) and nothing of the document is kept
+    bad_no = "SO-T-" + uuid.uuid4().hex[:6]
+    refused = await _order(
+        client, headers, customer, order_no=bad_no, items=[line(1), line(2, str(uuid.uuid4()))]
+    )
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["error"]["detail"][0]["field"] == "items.1.product_id"
+    found = await client.get(SALES_ORDERS, params={"search": bad_no}, headers=headers)
+    assert found.json()["data"]["total"] == 0

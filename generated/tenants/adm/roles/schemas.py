@@ -18,7 +18,12 @@ class RoleBase(ApiModel):
     code: str = Field(..., max_length=50, pattern="^[A-Za-z0-9_]+$", title="역할 코드")
     name: str = Field(..., max_length=100, title="역할명")
     description: str | None = Field(None, title="설명")
-    permissions: dict[str, Any] | list[Any] = Field([], title="권한 코드")
+    permissions: dict[str, Any] | list[Any] = Field(
+        [],
+        examples=[["crm.customers:read"]],
+        title="권한 코드",
+        description="Permission codes of the tenant catalog this role grants.",
+    )
     status: Literal["ACTIVE", "INACTIVE"] = Field("ACTIVE", title="상태")
 
 
@@ -36,7 +41,9 @@ class RoleUpdate(UpdateModel):
     code: str | None = Field(None, max_length=50, pattern="^[A-Za-z0-9_]+$", title="역할 코드")
     name: str | None = Field(None, max_length=100, title="역할명")
     description: str | None = Field(None, title="설명")
-    permissions: dict[str, Any] | list[Any] | None = Field(None, title="권한 코드")
+    permissions: dict[str, Any] | list[Any] | None = Field(
+        None, examples=[["crm.customers:read"]], title="권한 코드"
+    )
 
 
 class RoleResponse(RoleBase):
