@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 from runtime.db import async_url
+from runtime.migrations import checks as _checks  # noqa: F401 - registers the comparator
 from runtime.models import ManagerBase, TenantBase
 
 HERE = Path(__file__).resolve().parent

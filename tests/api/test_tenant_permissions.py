@@ -99,3 +99,30 @@ async def test_other_processes_follow_role_changes_and_suspensions(client, auth)
                     break
                 await asyncio.sleep(0.05)
             assert (await second.get(CUSTOMERS, headers=tenant["headers"])).status_code == 401
+
+
+async def test_warm_requests_check_permission_and_tenant_without_queries(app, client, tenant_a):
+    """After the first request, neither the permission nor the tenant's status costs a query:
+    what remains is entering the tenant, the session check and the listing itself."""
+    from sqlalchemy import event
+
+    clerk, _ = await make_clerk(client, tenant_a, ["crm.customers:read"])
+    assert (await client.get(CUSTOMERS, headers=clerk)).status_code == 200  # warms the caches
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    engines = [e.sync_engine for e in app.state.databases.engines.values()]
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", record)
+    try:
+        assert (await client.get(CUSTOMERS, headers=clerk)).status_code == 200
+    finally:
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", record)
+    text = "\n".join(statements)
+    assert "adm.roles" not in text and "adm.user_roles" not in text
+    assert "tnnt.tenants" not in text
+    assert "set_config('cxg.tenant_id'" in statements[0]
+    assert len(statements) == 4, statements  # tenant, session, count, page
