@@ -538,7 +538,7 @@ def _check_numbering(fs, scope: str, index, bad) -> None:
     """A document number must be a unique text field of a scope that keeps the counters, and
     every number the format can produce must fit the field."""
     fmt = fs.numbering
-    if fs.type not in (FieldType.string,):
+    if fs.type is not FieldType.string:
         bad("numbering", "numbering is only for string fields")
         return
     if not fs.unique:

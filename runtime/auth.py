@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import Request, status
-from pydantic import BaseModel, EmailStr, Field
+from pydantic import BaseModel, Field
 from sqlalchemy import insert, select
 
 from runtime import signin
@@ -22,19 +22,14 @@ from runtime.envelope import Envelope, ok
 from runtime.errors import AlreadyExistsError, ForbiddenError, ValidationError
 from runtime.principal import MANAGER
 from runtime.router import audited_router
-from runtime.security import NewPassword, api_key_digest, hash_password, new_api_key
+from runtime.security import api_key_digest, hash_password, new_api_key
 from runtime.signin import ChangePasswordRequest, LoginRequest, Message, RefreshRequest, TokenPair
 
 router = audited_router(scope="manager", entity=None)
 
 
-class RegisterRequest(BaseModel):
+class RegisterRequest(signin.NewAccount):
     """Self-registration. Type, status and roles are not accepted: they are set here."""
-
-    username: str = Field(min_length=3, max_length=100, pattern=r"^[A-Za-z0-9._-]+$")
-    email: EmailStr
-    full_name: str = Field(min_length=1, max_length=100)
-    password: NewPassword
 
 
 def _tables(request: Request):

@@ -61,9 +61,6 @@ class Cache:
         self._entries.clear()
 
 
-PermissionCache = Cache
-
-
 async def load_permissions(
     db: AsyncSession, tables: ManagerTables, user_id: uuid.UUID
 ) -> frozenset[str]:

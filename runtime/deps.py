@@ -177,16 +177,26 @@ async def current_manager_actor(
 CurrentManagerUser = Annotated[Actor, Depends(current_manager_actor)]
 
 
+async def _cached_codes(
+    request: Request, database: str, user_id: uuid.UUID, load
+) -> frozenset[str]:
+    """A user's permission codes from the per-process cache, loaded once on a miss."""
+    cache = request.app.state.permission_caches[database]
+    codes = cache.get(user_id)
+    if codes is None:
+        codes = await load()
+        cache.put(user_id, codes)
+    return codes
+
+
 async def manager_codes(request: Request, actor: Actor, db: AsyncSession) -> frozenset[str]:
     """What a manager user may do: everything for MASTER, else what the roles grant (cached)."""
     if actor.user_type == "MASTER":
         return ALL
-    cache = request.app.state.permission_caches[MANAGER]
-    codes = cache.get(actor.user_id)
-    if codes is None:
-        codes = await load_permissions(db, request.app.state.manager_tables, actor.user_id)
-        cache.put(actor.user_id, codes)
-    return codes
+    tables = request.app.state.manager_tables
+    return await _cached_codes(
+        request, MANAGER, actor.user_id, lambda: load_permissions(db, tables, actor.user_id)
+    )
 
 
 def _holds(codes: frozenset[str], code: str) -> bool:
@@ -233,6 +243,21 @@ async def tenant_status(request: Request, tenant_id: uuid.UUID) -> str:
     return status
 
 
+async def enter_tenant(
+    request: Request, claims: dict[str, Any], invalid: dict[str, str]
+) -> uuid.UUID:
+    """The tenant a verified token names (``invalid`` when it names none), provided it is
+    active; the request's tenant transaction is bound to it from here on."""
+    try:
+        tenant_id = uuid.UUID(str(claims.get("tid")))
+    except ValueError:
+        raise UnauthorizedError(invalid) from None
+    if await tenant_status(request, tenant_id) != "ACTIVE":
+        raise UnauthorizedError(INACTIVE_TENANT, detail={"reason": "tenant not active"})
+    unit_of_work(request).bind_tenant(tenant_id)
+    return tenant_id
+
+
 async def _acting_manager(request: Request, claims: dict[str, Any], tenant_id: uuid.UUID) -> Actor:
     """A manager user acting for a tenant: still signed in and still allowed to."""
     db = unit_of_work(request).session(MANAGER)
@@ -254,14 +279,8 @@ async def current_tenant_actor(request: Request, credentials: Credentials) -> Ac
     active and the session live. From here on the request's tenant transaction is bound to
     that tenant (row-level security)."""
     claims = token_claims(credentials, TENANT_SYSTEM)
-    try:
-        tenant_id = uuid.UUID(str(claims.get("tid")))
-    except ValueError:
-        raise UnauthorizedError(INVALID_TOKEN) from None
-    if await tenant_status(request, tenant_id) != "ACTIVE":
-        raise UnauthorizedError(INACTIVE_TENANT, detail={"reason": "tenant not active"})
+    tenant_id = await enter_tenant(request, claims, INVALID_TOKEN)
     uow = unit_of_work(request)
-    uow.bind_tenant(tenant_id)
     if claims.get("act") == MANAGER_SYSTEM:
         actor = await _acting_manager(request, claims, tenant_id)
     else:
@@ -298,13 +317,13 @@ def tenant_permission(code: str) -> Any:
     async def check(request: Request, actor: CurrentTenantUser, db: TenantDb) -> Actor:
         if actor.user_type == ACTING_MANAGER:
             return actor
-        cache = request.app.state.permission_caches[TENANT]
-        codes = cache.get(actor.user_id)
-        if codes is None:
-            codes = await load_tenant_permissions(
-                db, request.app.state.tenant_tables, actor.tenant_id, actor.user_id
-            )
-            cache.put(actor.user_id, codes)
+        tables = request.app.state.tenant_tables
+        codes = await _cached_codes(
+            request,
+            TENANT,
+            actor.user_id,
+            lambda: load_tenant_permissions(db, tables, actor.tenant_id, actor.user_id),
+        )
         if not _holds(codes, code):
             raise ForbiddenError(detail={"permission": code})
         return actor

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi import Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, EmailStr, Field
 from sqlalchemy import ColumnElement, Table, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -62,6 +62,15 @@ WRONG_PASSWORD = {
 class LoginRequest(BaseModel):
     username: str = Field(min_length=1, max_length=100)
     password: str = Field(min_length=1, max_length=200)
+
+
+class NewAccount(BaseModel):
+    """A user account someone asks for: the user type, status and roles are set by the server."""
+
+    username: str = Field(min_length=3, max_length=100, pattern=r"^[A-Za-z0-9._-]+$")
+    email: EmailStr
+    full_name: str = Field(min_length=1, max_length=100)
+    password: NewPassword
 
 
 class RefreshRequest(BaseModel):

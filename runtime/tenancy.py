@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import Request, status
-from pydantic import BaseModel, EmailStr, Field
+from pydantic import BaseModel
 from sqlalchemy import func, insert, select, update
 
 from runtime import signin
@@ -24,7 +24,7 @@ from runtime.permissions import ACT_FOR_TENANT, PROVISION_TENANT, TENANT_ADMIN_R
 from runtime.principal import MANAGER, Actor
 from runtime.principal import TENANT as TENANT_SYSTEM_NAME
 from runtime.router import audited_router
-from runtime.security import ACCESS, NewPassword, create_token, hash_password
+from runtime.security import ACCESS, create_token, hash_password
 from runtime.settings import get_settings
 from runtime.tenant_auth import tenant_accounts
 
@@ -40,13 +40,8 @@ ALREADY_PROVISIONED = {
 }
 
 
-class ProvisionRequest(BaseModel):
+class ProvisionRequest(signin.NewAccount):
     """The tenant's first administrator."""
-
-    username: str = Field(min_length=3, max_length=100, pattern=r"^[A-Za-z0-9._-]+$")
-    email: EmailStr
-    full_name: str = Field(min_length=1, max_length=100)
-    password: NewPassword
 
 
 class Provisioned(BaseModel):

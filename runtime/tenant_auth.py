@@ -21,7 +21,7 @@ from runtime.deps import (
     CurrentTenantUser,
     ManagerDb,
     TenantDb,
-    tenant_status,
+    enter_tenant,
     unit_of_work,
 )
 from runtime.envelope import Envelope, ok
@@ -92,16 +92,10 @@ async def login(data: TenantLoginRequest, request: Request, mdb: ManagerDb):
 @router.post("/refresh", response_model=Envelope[TokenPair], summary="토큰 갱신")
 async def refresh(data: RefreshRequest, request: Request):
     claims = signin.refresh_claims(data.refresh_token, TENANT_SYSTEM)
-    try:
-        tenant_id = uuid.UUID(str(claims.get("tid")))
-    except ValueError:
-        raise UnauthorizedError(signin.BAD_REFRESH) from None
-    if await tenant_status(request, tenant_id) != "ACTIVE":
-        raise UnauthorizedError(INACTIVE_TENANT, detail={"reason": "tenant not active"})
-    uow = unit_of_work(request)
-    uow.bind_tenant(tenant_id)
+    tenant_id = await enter_tenant(request, claims, signin.BAD_REFRESH)
     accounts = tenant_accounts(request, tenant_id)
-    return ok(await signin.rotate(uow.session(TENANT), request, accounts, claims))
+    db = unit_of_work(request).session(TENANT)
+    return ok(await signin.rotate(db, request, accounts, claims))
 
 
 @router.get("/me", response_model=Envelope[dict[str, Any]], summary="현재 사용자 정보")

@@ -6,6 +6,8 @@ this also shows the permission caches following role changes."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 import pytest
 
@@ -19,15 +21,13 @@ MANAGER_ROLES = "/api/v1/manager/idam/roles"
 TENANT_ROLES = "/api/v1/tenants/adm/roles"
 
 
+@dataclass(frozen=True)
 class Grants:
     """One user per system whose permissions the test sets, entity by entity."""
 
-    def __init__(self, client, system: str, admin: dict, headers: dict, change):
-        self.client, self.system, self.admin, self.headers = client, system, admin, headers
-        self._change = change
-
-    async def set(self, codes: list[str]) -> None:
-        await self._change(codes)
+    admin: dict  # headers of whoever creates the rows
+    headers: dict  # the user's headers
+    set: Callable[[list[str]], Awaitable[None]]  # give the user exactly these codes
 
 
 @pytest.fixture(scope="module")
@@ -74,7 +74,7 @@ async def manager_grants(client, auth) -> Grants:
         assert link.status_code == 201, link.text
         state["link"] = link.json()["data"]["id"]
 
-    return Grants(client, "manager", auth, headers, change)
+    return Grants(auth, headers, change)
 
 
 @pytest.fixture(scope="module")
@@ -112,7 +112,7 @@ async def tenant_grants(client, tenant_a) -> Grants:
         )
         assert changed.status_code == 200, changed.text
 
-    return Grants(client, "tenants", admin, bearer(tokens["access_token"]), change)
+    return Grants(admin, bearer(tokens["access_token"]), change)
 
 
 def concrete(path: str) -> str:

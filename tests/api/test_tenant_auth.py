@@ -5,22 +5,20 @@ tenant without the permission."""
 from __future__ import annotations
 
 import uuid
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from tests.api.test_auth import make_user
+from generated.tenants.models import metadata as TENANT_METADATA
+from tests.api.test_auth import bearer, make_user
 from tests.conftest import TENANT_ADMIN_PASSWORD, login, new_tenant, tenant_login
 
 AUTH = "/api/v1/tenants/auth"
 TENANTS = "/api/v1/manager/tenants"
 CUSTOMERS = "/api/v1/tenants/crm/customers"
 BAD_LOGIN = "사용자명 또는 비밀번호가 올바르지 않습니다."
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 def assert_error(response, status: int, code: str) -> dict:
@@ -31,40 +29,33 @@ def assert_error(response, status: int, code: str) -> dict:
     return body["error"]
 
 
-async def tenant_rows(database_urls, tenant_id: str, table: str, where) -> list[dict]:
-    """Rows of a tenant table read straight from the database, as that tenant."""
-    from generated.tenants.models import metadata
+@asynccontextmanager
+async def as_tenant(database_urls, tenant_id: str):
+    """A connection straight to the tenant database, in one transaction, as that tenant."""
     from runtime.db import async_url
 
-    t = metadata.tables[table]
     engine = create_async_engine(async_url(database_urls["tenant"]))
     try:
         async with engine.begin() as conn:
             await conn.execute(
                 text("SELECT set_config('cxg.tenant_id', :t, true)"), {"t": tenant_id}
             )
-            rows = await conn.execute(select(t).where(*where(t)))
-            return [dict(r._mapping) for r in rows]
+            yield conn
     finally:
         await engine.dispose()
+
+
+async def tenant_rows(database_urls, tenant_id: str, table: str, where) -> list[dict]:
+    """Rows of a tenant table read straight from the database."""
+    t = TENANT_METADATA.tables[table]
+    async with as_tenant(database_urls, tenant_id) as conn:
+        return [dict(r._mapping) for r in await conn.execute(select(t).where(*where(t)))]
 
 
 async def set_tenant_user(database_urls, tenant_id: str, user_id: str, **values) -> None:
-    from generated.tenants.models import metadata
-    from runtime.db import async_url
-
-    users = metadata.tables["adm.users"]
-    engine = create_async_engine(async_url(database_urls["tenant"]))
-    try:
-        async with engine.begin() as conn:
-            await conn.execute(
-                text("SELECT set_config('cxg.tenant_id', :t, true)"), {"t": tenant_id}
-            )
-            await conn.execute(
-                update(users).where(users.c.id == uuid.UUID(user_id)).values(**values)
-            )
-    finally:
-        await engine.dispose()
+    users = TENANT_METADATA.tables["adm.users"]
+    async with as_tenant(database_urls, tenant_id) as conn:
+        await conn.execute(update(users).where(users.c.id == uuid.UUID(user_id)).values(**values))
 
 
 async def test_provisioned_admin_signs_in_and_sees_their_account(client, tenant_a):
