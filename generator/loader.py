@@ -396,6 +396,8 @@ def _build_field(p: Parsed, name: str, fs: FieldSpec, index, diags) -> Field | N
         bad("parent", "a parent reference must be required")
     if fs.status_endpoint and kind is not FieldType.enum:
         bad("status_endpoint", "status_endpoint is only for enum fields")
+    if fs.transitions is not None:
+        _check_transitions(fs, bad)
     for key in ("min_length", "max_length"):
         if getattr(fs, key) is not None and not (info.text or kind is FieldType.secret):
             bad(key, f"'{key}' is only for text fields")
@@ -495,7 +497,7 @@ def _build_field(p: Parsed, name: str, fs: FieldSpec, index, diags) -> Field | N
         check_sql=F.check_sql(name, fs),
         api_type=api_type,
         constraints=F.api_constraints(fs),
-        in_create=not fs.read_only,
+        in_create=not fs.read_only and not fs.transitions,  # a machine starts at its default
         in_update=not fs.read_only and not fs.status_endpoint,
         in_response=not write_only,
         create_required=fs.required
@@ -521,6 +523,9 @@ def _build_field(p: Parsed, name: str, fs: FieldSpec, index, diags) -> Field | N
         maximum=fs.max,
         example=fs.example,
         numbering=fs.numbering,
+        transitions=tuple(
+            (state, tuple(targets)) for state, targets in (fs.transitions or {}).items()
+        ),
         range_filter=fs.filter
         and kind
         in (
@@ -532,6 +537,21 @@ def _build_field(p: Parsed, name: str, fs: FieldSpec, index, diags) -> Field | N
             FieldType.datetime,
         ),
     )
+
+
+def _check_transitions(fs: FieldSpec, bad) -> None:
+    """A state machine names only the field's values, starts at its default and moves."""
+    if not fs.status_endpoint:
+        bad("transitions", "transitions need status_endpoint: true (the moves are taken there)")
+    values = set(fs.values or ())
+    for state, targets in fs.transitions.items():
+        for name in (state, *targets):
+            if values and name not in values:
+                bad("transitions", f"'{name}' is not one of the enum values")
+        if state in targets:
+            bad("transitions", f"'{state}' moves to itself")
+    if fs.default is None:
+        bad("transitions", "a state machine needs a default (its initial state)")
 
 
 def _check_numbering(fs, scope: str, index, bad) -> None:

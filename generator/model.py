@@ -102,6 +102,13 @@ class Field(Frozen):
     maximum: float | None = None
     example: Any = None
     numbering: str | None = None  # document number format, filled per tenant when left out
+    transitions: tuple[tuple[str, tuple[str, ...]], ...] = ()  # state machine: (from, (to, ...))
+
+    @property
+    def moves(self) -> dict[str, list[str]]:
+        """The allowed moves by state; every state is a key (terminal ones move nowhere)."""
+        declared = dict(self.transitions)
+        return {state: list(declared.get(state, ())) for state in self.enum_values}
 
     @property
     def numbering_template(self) -> str:

@@ -117,6 +117,15 @@ class FieldSpec(Strict):
     status_endpoint: bool = Field(
         default=False, description="Enum only: adds PATCH /{id}/status to change this field."
     )
+    transitions: dict[str, list[str]] | None = Field(
+        default=None,
+        description=(
+            "Enum with status_endpoint: the state machine of the field, as FROM: [TO, ...]."
+            " PATCH /{id}/<field> may only take a listed move (409 INVALID_TRANSITION"
+            " otherwise); a state with no entry is terminal. New rows start in the default"
+            " state, which create does not let a client choose."
+        ),
+    )
     parent: bool = Field(
         default=False,
         description=(

@@ -22,6 +22,7 @@ from runtime.errors import (
     ConflictError,
     CXGError,
     NotFoundError,
+    TransitionError,
     ValidationError,
 )
 from runtime.models import is_soft_delete, is_tenant_scoped
@@ -172,8 +173,11 @@ async def children(
     return items
 
 
-async def get_live(db: AsyncSession, model: type[M], row_id: uuid.UUID, actor: Actor) -> M:
-    row = await db.scalar(select(model).where(model.id == row_id, *visible(model, actor)))
+async def get_live(
+    db: AsyncSession, model: type[M], row_id: uuid.UUID, actor: Actor, *, lock: bool = False
+) -> M:
+    query = select(model).where(model.id == row_id, *visible(model, actor))
+    row = await db.scalar(query.with_for_update() if lock else query)
     if row is None:
         raise NotFoundError(detail={"id": str(row_id)})
     return row
@@ -264,6 +268,34 @@ async def update(
     row.updated_by = actor.user_id
     await flush(db, model)
     return row
+
+
+async def change_status(
+    db: AsyncSession,
+    model: type[M],
+    row_id: uuid.UUID,
+    field: str,
+    value: str,
+    actor: Actor,
+    *,
+    moves: dict[str, list[str]] | None = None,
+) -> M:
+    """Set the status field; with a state machine (``moves``) only along an allowed move.
+
+    The row is locked first, so two concurrent moves from one state cannot both pass.
+    """
+    row = await get_live(db, model, row_id, actor, lock=moves is not None)
+    current = getattr(row, field)
+    if moves is not None and value not in moves.get(current, ()):
+        raise TransitionError(
+            detail={
+                "field": field,
+                "from": current,
+                "to": value,
+                "allowed": moves.get(current, []),
+            }
+        )
+    return await update(db, model, row_id, {field: value}, actor)
 
 
 async def delete(db: AsyncSession, model: type, row_id: uuid.UUID, actor: Actor) -> None:

@@ -57,6 +57,18 @@ class ConflictError(CXGError):
     messages = {"ko": "다른 데이터와 충돌합니다.", "en": "The request conflicts with other data."}
 
 
+class TransitionError(CXGError):
+    """A status move the entity's state machine does not allow (``detail.allowed`` lists
+    the moves that are)."""
+
+    status_code = 409
+    code = "INVALID_TRANSITION"
+    messages = {
+        "ko": "현재 상태에서 허용되지 않는 상태 변경입니다.",
+        "en": "This status change is not allowed from the current status.",
+    }
+
+
 class UnauthorizedError(CXGError):
     status_code = 401
     code = "AUTHENTICATION_REQUIRED"

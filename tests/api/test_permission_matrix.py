@@ -14,7 +14,7 @@ import pytest
 from generator.model import Entity
 from runtime.permissions import MANAGER_RUNTIME_PERMISSIONS
 from tests.api.test_auth import bearer, make_user
-from tests.api.test_every_entity import PROJECT, create_row, url, valid_body
+from tests.api.test_every_entity import PROJECT, create_row, status_target, url, valid_body
 from tests.conftest import login, tenant_login
 
 MANAGER_ROLES = "/api/v1/manager/idam/roles"
@@ -178,7 +178,7 @@ async def test_the_entitys_codes_let_the_user_through(
             (
                 "PATCH",
                 f"{row_url}/{status.name}",
-                {status.name: status.enum_values[-1]},
+                {status.name: status_target(status, row[status.name])},
                 status.name,
             )
         )

@@ -84,6 +84,18 @@ CASES = {
         GOOD_ORDER.replace("unique: true}", 'unique: true, numbering: "SO-{yyyy}-{seq:30}"}'),
         "fields.order_no.numbering: {seq:N} takes 1 to 12 digits",
     ),
+    "transitions without a status endpoint": (
+        GOOD_ORDER.replace("default: OPEN}", "default: OPEN, transitions: {OPEN: [CLOSED]}}"),
+        "specs/manager/shop/orders.yaml:5:76: fields.status.transitions: transitions need "
+        "status_endpoint: true",
+    ),
+    "transition to an unknown state": (
+        GOOD_ORDER.replace(
+            "default: OPEN}",
+            "default: OPEN, status_endpoint: true, transitions: {OPEN: [SHIPPED]}}",
+        ),
+        "fields.status.transitions: 'SHIPPED' is not one of the enum values",
+    ),
     "mixin column redefined": (
         GOOD_ORDER + "  created_at: {type: datetime}\n",
         "specs/manager/shop/orders.yaml:7:3: field 'created_at' is provided by every table",

@@ -66,5 +66,5 @@ async def delete_compliance(db: AsyncSession, compliance_id: UUID, actor: Actor)
 async def change_compliance_status(
     db: AsyncSession, compliance_id: UUID, status: str, actor: Actor
 ) -> Compliance:
-    row = await crud.update(db, Compliance, compliance_id, {"status": status}, actor)
+    row = await crud.change_status(db, Compliance, compliance_id, "status", status, actor)
     return await crud.with_displays(db, LISTING, row, actor)

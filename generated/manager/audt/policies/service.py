@@ -62,5 +62,5 @@ async def delete_audit_policy(db: AsyncSession, audit_policy_id: UUID, actor: Ac
 async def change_audit_policy_status(
     db: AsyncSession, audit_policy_id: UUID, status: str, actor: Actor
 ) -> AuditPolicy:
-    row = await crud.update(db, AuditPolicy, audit_policy_id, {"status": status}, actor)
+    row = await crud.change_status(db, AuditPolicy, audit_policy_id, "status", status, actor)
     return await crud.with_displays(db, LISTING, row, actor)

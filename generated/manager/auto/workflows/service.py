@@ -83,7 +83,7 @@ async def delete_automation_workflow(
 async def change_automation_workflow_status(
     db: AsyncSession, automation_workflow_id: UUID, status: str, actor: Actor
 ) -> AutomationWorkflow:
-    row = await crud.update(
-        db, AutomationWorkflow, automation_workflow_id, {"status": status}, actor
+    row = await crud.change_status(
+        db, AutomationWorkflow, automation_workflow_id, "status", status, actor
     )
     return await crud.with_displays(db, LISTING, row, actor)

@@ -84,5 +84,5 @@ async def delete_invoice(db: AsyncSession, invoice_id: UUID, actor: Actor) -> No
 async def change_invoice_status(
     db: AsyncSession, invoice_id: UUID, status: str, actor: Actor
 ) -> Invoice:
-    row = await crud.update(db, Invoice, invoice_id, {"status": status}, actor)
+    row = await crud.change_status(db, Invoice, invoice_id, "status", status, actor)
     return await crud.with_displays(db, LISTING, row, actor)

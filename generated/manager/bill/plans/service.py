@@ -62,5 +62,5 @@ async def delete_plan(db: AsyncSession, plan_id: UUID, actor: Actor) -> None:
 
 
 async def change_plan_status(db: AsyncSession, plan_id: UUID, status: str, actor: Actor) -> Plan:
-    row = await crud.update(db, Plan, plan_id, {"status": status}, actor)
+    row = await crud.change_status(db, Plan, plan_id, "status", status, actor)
     return await crud.with_displays(db, LISTING, row, actor)

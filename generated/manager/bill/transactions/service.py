@@ -77,5 +77,5 @@ async def delete_transaction(db: AsyncSession, transaction_id: UUID, actor: Acto
 async def change_transaction_status(
     db: AsyncSession, transaction_id: UUID, status: str, actor: Actor
 ) -> Transaction:
-    row = await crud.update(db, Transaction, transaction_id, {"status": status}, actor)
+    row = await crud.change_status(db, Transaction, transaction_id, "status", status, actor)
     return await crud.with_displays(db, LISTING, row, actor)

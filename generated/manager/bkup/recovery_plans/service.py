@@ -64,5 +64,5 @@ async def delete_recovery_plan(db: AsyncSession, recovery_plan_id: UUID, actor: 
 async def change_recovery_plan_status(
     db: AsyncSession, recovery_plan_id: UUID, status: str, actor: Actor
 ) -> RecoveryPlan:
-    row = await crud.update(db, RecoveryPlan, recovery_plan_id, {"status": status}, actor)
+    row = await crud.change_status(db, RecoveryPlan, recovery_plan_id, "status", status, actor)
     return await crud.with_displays(db, LISTING, row, actor)

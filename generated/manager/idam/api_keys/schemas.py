@@ -18,7 +18,6 @@ class ApiKeyBase(ApiModel):
     name: str = Field(..., max_length=100, title="키 이름")
     user_id: UUID = Field(..., title="소유자")
     scopes: dict[str, Any] | list[Any] = Field([], title="권한 범위")
-    status: Literal["ACTIVE", "REVOKED", "EXPIRED"] = Field("ACTIVE", title="상태")
     expires_at: datetime | None = Field(None, title="만료 일시")
 
 
@@ -45,6 +44,7 @@ class ApiKeyResponse(ApiKeyBase):
 
     id: UUID
     key_prefix: str | None = Field(None, title="키 접두어")
+    status: Literal["ACTIVE", "REVOKED", "EXPIRED"] = Field(title="상태")
     last_used_at: datetime | None = Field(None, title="마지막 사용")
     user_name: str | None = Field(
         None, title="소유자 이름", description="Display name of the referenced row."

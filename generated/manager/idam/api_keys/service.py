@@ -33,6 +33,8 @@ LISTING = crud.Listing(
     displays=(crud.Display("user_id", User.full_name, "user_name"),),
 )
 REFERENCES = (crud.Reference("user_id", User),)
+# The state machine of status: the allowed moves from each state.
+MOVES = {"ACTIVE": ["REVOKED", "EXPIRED"], "REVOKED": [], "EXPIRED": []}
 
 
 async def list_api_keys(
@@ -67,5 +69,5 @@ async def delete_api_key(db: AsyncSession, api_key_id: UUID, actor: Actor) -> No
 async def change_api_key_status(
     db: AsyncSession, api_key_id: UUID, status: str, actor: Actor
 ) -> ApiKey:
-    row = await crud.update(db, ApiKey, api_key_id, {"status": status}, actor)
+    row = await crud.change_status(db, ApiKey, api_key_id, "status", status, actor, moves=MOVES)
     return await crud.with_displays(db, LISTING, row, actor)

@@ -70,5 +70,5 @@ async def delete_role(db: AsyncSession, role_id: UUID, actor: Actor) -> None:
 
 
 async def change_role_status(db: AsyncSession, role_id: UUID, status: str, actor: Actor) -> Role:
-    row = await crud.update(db, Role, role_id, {"status": status}, actor)
+    row = await crud.change_status(db, Role, role_id, "status", status, actor)
     return await crud.with_displays(db, LISTING, row, actor)

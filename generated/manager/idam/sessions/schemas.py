@@ -16,7 +16,6 @@ class SessionBase(ApiModel):
     """Fields that are both written and read."""
 
     user_id: UUID = Field(..., title="사용자")
-    status: Literal["ACTIVE", "REVOKED", "EXPIRED"] = Field("ACTIVE", title="상태")
     expires_at: datetime = Field(..., title="만료 일시")
     ip_address: str | None = Field(None, max_length=45, title="IP 주소")
     user_agent: str | None = Field(None, max_length=500, title="사용자 에이전트")
@@ -48,6 +47,7 @@ class SessionResponse(SessionBase):
     """A session as returned by the API."""
 
     id: UUID
+    status: Literal["ACTIVE", "REVOKED", "EXPIRED"] = Field(title="상태")
     user_name: str | None = Field(
         None, title="사용자 이름", description="Display name of the referenced row."
     )

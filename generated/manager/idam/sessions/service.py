@@ -30,6 +30,8 @@ LISTING = crud.Listing(
     displays=(crud.Display("user_id", User.full_name, "user_name"),),
 )
 REFERENCES = (crud.Reference("user_id", User),)
+# The state machine of status: the allowed moves from each state.
+MOVES = {"ACTIVE": ["REVOKED", "EXPIRED"], "REVOKED": [], "EXPIRED": []}
 
 
 async def list_sessions(
@@ -64,5 +66,5 @@ async def delete_session(db: AsyncSession, session_id: UUID, actor: Actor) -> No
 async def change_session_status(
     db: AsyncSession, session_id: UUID, status: str, actor: Actor
 ) -> Session:
-    row = await crud.update(db, Session, session_id, {"status": status}, actor)
+    row = await crud.change_status(db, Session, session_id, "status", status, actor, moves=MOVES)
     return await crud.with_displays(db, LISTING, row, actor)

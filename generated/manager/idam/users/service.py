@@ -75,5 +75,5 @@ async def delete_user(db: AsyncSession, user_id: UUID, actor: Actor) -> None:
 
 
 async def change_user_status(db: AsyncSession, user_id: UUID, status: str, actor: Actor) -> User:
-    row = await crud.update(db, User, user_id, {"status": status}, actor)
+    row = await crud.change_status(db, User, user_id, "status", status, actor)
     return await crud.with_displays(db, LISTING, row, actor)

@@ -70,5 +70,5 @@ async def delete_resource(db: AsyncSession, resource_id: UUID, actor: Actor) -> 
 async def change_resource_status(
     db: AsyncSession, resource_id: UUID, status: str, actor: Actor
 ) -> Resource:
-    row = await crud.update(db, Resource, resource_id, {"status": status}, actor)
+    row = await crud.change_status(db, Resource, resource_id, "status", status, actor)
     return await crud.with_displays(db, LISTING, row, actor)

@@ -65,5 +65,5 @@ async def delete_external_api(db: AsyncSession, external_api_id: UUID, actor: Ac
 async def change_external_api_status(
     db: AsyncSession, external_api_id: UUID, status: str, actor: Actor
 ) -> ExternalApi:
-    row = await crud.update(db, ExternalApi, external_api_id, {"status": status}, actor)
+    row = await crud.change_status(db, ExternalApi, external_api_id, "status", status, actor)
     return await crud.with_displays(db, LISTING, row, actor)

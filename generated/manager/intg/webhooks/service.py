@@ -64,5 +64,5 @@ async def delete_webhook(db: AsyncSession, webhook_id: UUID, actor: Actor) -> No
 async def change_webhook_status(
     db: AsyncSession, webhook_id: UUID, status: str, actor: Actor
 ) -> Webhook:
-    row = await crud.update(db, Webhook, webhook_id, {"status": status}, actor)
+    row = await crud.change_status(db, Webhook, webhook_id, "status", status, actor)
     return await crud.with_displays(db, LISTING, row, actor)

@@ -74,5 +74,5 @@ async def delete_incident(db: AsyncSession, incident_id: UUID, actor: Actor) -> 
 async def change_incident_status(
     db: AsyncSession, incident_id: UUID, status: str, actor: Actor
 ) -> Incident:
-    row = await crud.update(db, Incident, incident_id, {"status": status}, actor)
+    row = await crud.change_status(db, Incident, incident_id, "status", status, actor)
     return await crud.with_displays(db, LISTING, row, actor)

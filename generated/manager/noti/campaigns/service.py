@@ -65,5 +65,5 @@ async def delete_campaign(db: AsyncSession, campaign_id: UUID, actor: Actor) -> 
 async def change_campaign_status(
     db: AsyncSession, campaign_id: UUID, status: str, actor: Actor
 ) -> Campaign:
-    row = await crud.update(db, Campaign, campaign_id, {"status": status}, actor)
+    row = await crud.change_status(db, Campaign, campaign_id, "status", status, actor)
     return await crud.with_displays(db, LISTING, row, actor)

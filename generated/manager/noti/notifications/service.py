@@ -80,5 +80,5 @@ async def delete_notification(db: AsyncSession, notification_id: UUID, actor: Ac
 async def change_notification_status(
     db: AsyncSession, notification_id: UUID, status: str, actor: Actor
 ) -> Notification:
-    row = await crud.update(db, Notification, notification_id, {"status": status}, actor)
+    row = await crud.change_status(db, Notification, notification_id, "status", status, actor)
     return await crud.with_displays(db, LISTING, row, actor)

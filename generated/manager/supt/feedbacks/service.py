@@ -66,5 +66,5 @@ async def delete_feedback(db: AsyncSession, feedback_id: UUID, actor: Actor) -> 
 async def change_feedback_status(
     db: AsyncSession, feedback_id: UUID, status: str, actor: Actor
 ) -> Feedback:
-    row = await crud.update(db, Feedback, feedback_id, {"status": status}, actor)
+    row = await crud.change_status(db, Feedback, feedback_id, "status", status, actor)
     return await crud.with_displays(db, LISTING, row, actor)

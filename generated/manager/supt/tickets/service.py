@@ -86,5 +86,5 @@ async def delete_ticket(db: AsyncSession, ticket_id: UUID, actor: Actor) -> None
 async def change_ticket_status(
     db: AsyncSession, ticket_id: UUID, status: str, actor: Actor
 ) -> Ticket:
-    row = await crud.update(db, Ticket, ticket_id, {"status": status}, actor)
+    row = await crud.change_status(db, Ticket, ticket_id, "status", status, actor)
     return await crud.with_displays(db, LISTING, row, actor)

@@ -81,5 +81,5 @@ async def delete_subscription(db: AsyncSession, subscription_id: UUID, actor: Ac
 async def change_subscription_status(
     db: AsyncSession, subscription_id: UUID, status: str, actor: Actor
 ) -> Subscription:
-    row = await crud.update(db, Subscription, subscription_id, {"status": status}, actor)
+    row = await crud.change_status(db, Subscription, subscription_id, "status", status, actor)
     return await crud.with_displays(db, LISTING, row, actor)

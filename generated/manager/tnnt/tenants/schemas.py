@@ -34,7 +34,6 @@ class TenantBase(ApiModel):
     tenant_type: Literal["TRIAL", "STANDARD", "PREMIUM", "ENTERPRISE"] = Field(
         "TRIAL", title="테넌트 유형"
     )
-    status: Literal["PENDING", "ACTIVE", "SUSPENDED", "TERMINATED"] = Field("PENDING", title="상태")
     start_date: date | None = Field(None, title="시작일")
     end_date: date | None = Field(None, title="종료일")
     timezone: str = Field("Asia/Seoul", max_length=50, title="시간대")
@@ -81,6 +80,7 @@ class TenantResponse(TenantBase):
     """A tenant as returned by the API."""
 
     id: UUID
+    status: Literal["PENDING", "ACTIVE", "SUSPENDED", "TERMINATED"] = Field(title="상태")
     created_at: datetime
     updated_at: datetime
     created_by: UUID | None = None

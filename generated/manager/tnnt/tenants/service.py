@@ -35,6 +35,13 @@ LISTING = crud.Listing(
     displays=(),
 )
 REFERENCES = ()
+# The state machine of status: the allowed moves from each state.
+MOVES = {
+    "PENDING": ["ACTIVE", "TERMINATED"],
+    "ACTIVE": ["SUSPENDED", "TERMINATED"],
+    "SUSPENDED": ["ACTIVE", "TERMINATED"],
+    "TERMINATED": [],
+}
 
 
 async def list_tenants(
@@ -69,5 +76,5 @@ async def delete_tenant(db: AsyncSession, tenant_id: UUID, actor: Actor) -> None
 async def change_tenant_status(
     db: AsyncSession, tenant_id: UUID, status: str, actor: Actor
 ) -> Tenant:
-    row = await crud.update(db, Tenant, tenant_id, {"status": status}, actor)
+    row = await crud.change_status(db, Tenant, tenant_id, "status", status, actor, moves=MOVES)
     return await crud.with_displays(db, LISTING, row, actor)

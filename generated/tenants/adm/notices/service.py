@@ -64,5 +64,5 @@ async def delete_notice(db: AsyncSession, notice_id: UUID, actor: Actor) -> None
 async def change_notice_status(
     db: AsyncSession, notice_id: UUID, status: str, actor: Actor
 ) -> Notice:
-    row = await crud.update(db, Notice, notice_id, {"status": status}, actor)
+    row = await crud.change_status(db, Notice, notice_id, "status", status, actor)
     return await crud.with_displays(db, LISTING, row, actor)

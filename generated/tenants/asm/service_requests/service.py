@@ -96,5 +96,5 @@ async def delete_service_request(db: AsyncSession, service_request_id: UUID, act
 async def change_service_request_status(
     db: AsyncSession, service_request_id: UUID, status: str, actor: Actor
 ) -> ServiceRequest:
-    row = await crud.update(db, ServiceRequest, service_request_id, {"status": status}, actor)
+    row = await crud.change_status(db, ServiceRequest, service_request_id, "status", status, actor)
     return await crud.with_displays(db, LISTING, row, actor)

@@ -77,5 +77,5 @@ async def delete_customer(db: AsyncSession, customer_id: UUID, actor: Actor) -> 
 async def change_customer_status(
     db: AsyncSession, customer_id: UUID, status: str, actor: Actor
 ) -> Customer:
-    row = await crud.update(db, Customer, customer_id, {"status": status}, actor)
+    row = await crud.change_status(db, Customer, customer_id, "status", status, actor)
     return await crud.with_displays(db, LISTING, row, actor)

@@ -65,5 +65,5 @@ async def delete_lead(db: AsyncSession, lead_id: UUID, actor: Actor) -> None:
 
 
 async def change_lead_status(db: AsyncSession, lead_id: UUID, status: str, actor: Actor) -> Lead:
-    row = await crud.update(db, Lead, lead_id, {"status": status}, actor)
+    row = await crud.change_status(db, Lead, lead_id, "status", status, actor)
     return await crud.with_displays(db, LISTING, row, actor)

@@ -71,5 +71,5 @@ async def delete_opportunity(db: AsyncSession, opportunity_id: UUID, actor: Acto
 async def change_opportunity_stage(
     db: AsyncSession, opportunity_id: UUID, stage: str, actor: Actor
 ) -> Opportunity:
-    row = await crud.update(db, Opportunity, opportunity_id, {"stage": stage}, actor)
+    row = await crud.change_status(db, Opportunity, opportunity_id, "stage", stage, actor)
     return await crud.with_displays(db, LISTING, row, actor)

@@ -82,5 +82,5 @@ async def delete_fixed_asset(db: AsyncSession, fixed_asset_id: UUID, actor: Acto
 async def change_fixed_asset_status(
     db: AsyncSession, fixed_asset_id: UUID, status: str, actor: Actor
 ) -> FixedAsset:
-    row = await crud.update(db, FixedAsset, fixed_asset_id, {"status": status}, actor)
+    row = await crud.change_status(db, FixedAsset, fixed_asset_id, "status", status, actor)
     return await crud.with_displays(db, LISTING, row, actor)

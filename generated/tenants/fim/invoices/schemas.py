@@ -27,7 +27,6 @@ class FinanceInvoiceBase(ApiModel):
         Decimal("0"), ge=Decimal("0"), max_digits=18, decimal_places=2, title="세액"
     )
     currency: str = Field("KRW", pattern="^[A-Z]{3}$", title="통화")
-    status: Literal["DRAFT", "ISSUED", "PAID", "OVERDUE", "CANCELED"] = Field("DRAFT", title="상태")
 
 
 class FinanceInvoiceCreate(FinanceInvoiceBase):
@@ -63,6 +62,7 @@ class FinanceInvoiceResponse(FinanceInvoiceBase):
 
     id: UUID
     tenant_id: UUID
+    status: Literal["DRAFT", "ISSUED", "PAID", "OVERDUE", "CANCELED"] = Field(title="상태")
     customer_name: str | None = Field(
         None, title="고객 이름", description="Display name of the referenced row."
     )

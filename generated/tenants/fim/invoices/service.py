@@ -46,6 +46,14 @@ REFERENCES = (
     crud.Reference("customer_id", Customer),
     crud.Reference("vendor_id", Vendor),
 )
+# The state machine of status: the allowed moves from each state.
+MOVES = {
+    "DRAFT": ["ISSUED", "CANCELED"],
+    "ISSUED": ["PAID", "OVERDUE", "CANCELED"],
+    "PAID": [],
+    "OVERDUE": ["PAID", "CANCELED"],
+    "CANCELED": [],
+}
 
 
 async def list_invoices(
@@ -90,5 +98,7 @@ async def delete_finance_invoice(db: AsyncSession, finance_invoice_id: UUID, act
 async def change_finance_invoice_status(
     db: AsyncSession, finance_invoice_id: UUID, status: str, actor: Actor
 ) -> FinanceInvoice:
-    row = await crud.update(db, FinanceInvoice, finance_invoice_id, {"status": status}, actor)
+    row = await crud.change_status(
+        db, FinanceInvoice, finance_invoice_id, "status", status, actor, moves=MOVES
+    )
     return await crud.with_displays(db, LISTING, row, actor)

@@ -19,7 +19,6 @@ class JournalEntryBase(ApiModel):
     entry_no: str | None = Field(None, max_length=30, title="전표 번호")
     entry_date: date = Field(..., title="전표일")
     description: str | None = Field(None, max_length=300, title="적요")
-    status: Literal["DRAFT", "POSTED", "REVERSED"] = Field("DRAFT", title="상태")
 
 
 class JournalEntryCreate(JournalEntryBase):
@@ -48,6 +47,7 @@ class JournalEntryResponse(JournalEntryBase):
 
     id: UUID
     tenant_id: UUID
+    status: Literal["DRAFT", "POSTED", "REVERSED"] = Field(title="상태")
     created_at: datetime
     updated_at: datetime
     created_by: UUID | None = None

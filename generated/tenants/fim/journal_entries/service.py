@@ -33,6 +33,8 @@ LISTING = crud.Listing(
     displays=(),
 )
 REFERENCES = ()
+# The state machine of status: the allowed moves from each state.
+MOVES = {"DRAFT": ["POSTED"], "POSTED": ["REVERSED"], "REVERSED": []}
 
 
 async def list_journal_entries(
@@ -82,5 +84,7 @@ async def delete_journal_entry(db: AsyncSession, journal_entry_id: UUID, actor: 
 async def change_journal_entry_status(
     db: AsyncSession, journal_entry_id: UUID, status: str, actor: Actor
 ) -> JournalEntry:
-    row = await crud.update(db, JournalEntry, journal_entry_id, {"status": status}, actor)
+    row = await crud.change_status(
+        db, JournalEntry, journal_entry_id, "status", status, actor, moves=MOVES
+    )
     return await crud.with_displays(db, LISTING, row, actor)

@@ -82,5 +82,5 @@ async def delete_employee(db: AsyncSession, employee_id: UUID, actor: Actor) -> 
 async def change_employee_status(
     db: AsyncSession, employee_id: UUID, status: str, actor: Actor
 ) -> Employee:
-    row = await crud.update(db, Employee, employee_id, {"status": status}, actor)
+    row = await crud.change_status(db, Employee, employee_id, "status", status, actor)
     return await crud.with_displays(db, LISTING, row, actor)

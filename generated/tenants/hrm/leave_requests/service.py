@@ -74,5 +74,5 @@ async def delete_leave_request(db: AsyncSession, leave_request_id: UUID, actor: 
 async def change_leave_request_status(
     db: AsyncSession, leave_request_id: UUID, status: str, actor: Actor
 ) -> LeaveRequest:
-    row = await crud.update(db, LeaveRequest, leave_request_id, {"status": status}, actor)
+    row = await crud.change_status(db, LeaveRequest, leave_request_id, "status", status, actor)
     return await crud.with_displays(db, LISTING, row, actor)

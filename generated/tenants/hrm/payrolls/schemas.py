@@ -31,7 +31,6 @@ class PayrollBase(ApiModel):
         ..., ge=Decimal("0"), max_digits=18, decimal_places=2, title="실지급액"
     )
     paid_on: date | None = Field(None, title="지급일")
-    status: Literal["DRAFT", "CONFIRMED", "PAID"] = Field("DRAFT", title="상태")
 
 
 class PayrollCreate(PayrollBase):
@@ -71,6 +70,7 @@ class PayrollResponse(PayrollBase):
 
     id: UUID
     tenant_id: UUID
+    status: Literal["DRAFT", "CONFIRMED", "PAID"] = Field(title="상태")
     employee_name: str | None = Field(
         None, title="직원 이름", description="Display name of the referenced row."
     )

@@ -31,6 +31,8 @@ LISTING = crud.Listing(
     displays=(crud.Display("employee_id", Employee.name, "employee_name"),),
 )
 REFERENCES = (crud.Reference("employee_id", Employee),)
+# The state machine of status: the allowed moves from each state.
+MOVES = {"DRAFT": ["CONFIRMED"], "CONFIRMED": ["PAID"], "PAID": []}
 
 
 async def list_payrolls(
@@ -65,5 +67,5 @@ async def delete_payroll(db: AsyncSession, payroll_id: UUID, actor: Actor) -> No
 async def change_payroll_status(
     db: AsyncSession, payroll_id: UUID, status: str, actor: Actor
 ) -> Payroll:
-    row = await crud.update(db, Payroll, payroll_id, {"status": status}, actor)
+    row = await crud.change_status(db, Payroll, payroll_id, "status", status, actor, moves=MOVES)
     return await crud.with_displays(db, LISTING, row, actor)

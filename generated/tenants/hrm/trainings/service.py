@@ -68,5 +68,5 @@ async def delete_training(db: AsyncSession, training_id: UUID, actor: Actor) -> 
 async def change_training_status(
     db: AsyncSession, training_id: UUID, status: str, actor: Actor
 ) -> Training:
-    row = await crud.update(db, Training, training_id, {"status": status}, actor)
+    row = await crud.change_status(db, Training, training_id, "status", status, actor)
     return await crud.with_displays(db, LISTING, row, actor)

@@ -78,5 +78,5 @@ async def delete_adjustment(db: AsyncSession, adjustment_id: UUID, actor: Actor)
 async def change_adjustment_status(
     db: AsyncSession, adjustment_id: UUID, status: str, actor: Actor
 ) -> Adjustment:
-    row = await crud.update(db, Adjustment, adjustment_id, {"status": status}, actor)
+    row = await crud.change_status(db, Adjustment, adjustment_id, "status", status, actor)
     return await crud.with_displays(db, LISTING, row, actor)

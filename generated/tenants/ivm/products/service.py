@@ -67,5 +67,5 @@ async def delete_product(db: AsyncSession, product_id: UUID, actor: Actor) -> No
 async def change_product_status(
     db: AsyncSession, product_id: UUID, status: str, actor: Actor
 ) -> Product:
-    row = await crud.update(db, Product, product_id, {"status": status}, actor)
+    row = await crud.change_status(db, Product, product_id, "status", status, actor)
     return await crud.with_displays(db, LISTING, row, actor)

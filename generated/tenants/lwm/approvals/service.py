@@ -74,5 +74,5 @@ async def delete_approval(db: AsyncSession, approval_id: UUID, actor: Actor) -> 
 async def change_approval_status(
     db: AsyncSession, approval_id: UUID, status: str, actor: Actor
 ) -> Approval:
-    row = await crud.update(db, Approval, approval_id, {"status": status}, actor)
+    row = await crud.change_status(db, Approval, approval_id, "status", status, actor)
     return await crud.with_displays(db, LISTING, row, actor)

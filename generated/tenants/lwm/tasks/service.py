@@ -70,5 +70,5 @@ async def delete_task(db: AsyncSession, task_id: UUID, actor: Actor) -> None:
 
 
 async def change_task_status(db: AsyncSession, task_id: UUID, status: str, actor: Actor) -> Task:
-    row = await crud.update(db, Task, task_id, {"status": status}, actor)
+    row = await crud.change_status(db, Task, task_id, "status", status, actor)
     return await crud.with_displays(db, LISTING, row, actor)

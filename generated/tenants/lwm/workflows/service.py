@@ -74,5 +74,5 @@ async def delete_workflow(db: AsyncSession, workflow_id: UUID, actor: Actor) -> 
 async def change_workflow_status(
     db: AsyncSession, workflow_id: UUID, status: str, actor: Actor
 ) -> Workflow:
-    row = await crud.update(db, Workflow, workflow_id, {"status": status}, actor)
+    row = await crud.change_status(db, Workflow, workflow_id, "status", status, actor)
     return await crud.with_displays(db, LISTING, row, actor)

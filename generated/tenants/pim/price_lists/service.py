@@ -66,5 +66,5 @@ async def delete_price_list(db: AsyncSession, price_list_id: UUID, actor: Actor)
 async def change_price_list_status(
     db: AsyncSession, price_list_id: UUID, status: str, actor: Actor
 ) -> PriceList:
-    row = await crud.update(db, PriceList, price_list_id, {"status": status}, actor)
+    row = await crud.change_status(db, PriceList, price_list_id, "status", status, actor)
     return await crud.with_displays(db, LISTING, row, actor)

@@ -94,5 +94,5 @@ async def delete_catalog_product(db: AsyncSession, catalog_product_id: UUID, act
 async def change_catalog_product_status(
     db: AsyncSession, catalog_product_id: UUID, status: str, actor: Actor
 ) -> CatalogProduct:
-    row = await crud.update(db, CatalogProduct, catalog_product_id, {"status": status}, actor)
+    row = await crud.change_status(db, CatalogProduct, catalog_product_id, "status", status, actor)
     return await crud.with_displays(db, LISTING, row, actor)

@@ -28,9 +28,6 @@ class PurchaseOrderBase(ApiModel):
         Decimal("0"), ge=Decimal("0"), max_digits=18, decimal_places=2, title="합계 금액"
     )
     currency: str = Field("KRW", pattern="^[A-Z]{3}$", title="통화")
-    status: Literal["DRAFT", "ISSUED", "PARTIALLY_RECEIVED", "RECEIVED", "CANCELED"] = Field(
-        "DRAFT", title="상태"
-    )
 
 
 class PurchaseOrderCreate(PurchaseOrderBase):
@@ -66,6 +63,9 @@ class PurchaseOrderResponse(PurchaseOrderBase):
 
     id: UUID
     tenant_id: UUID
+    status: Literal["DRAFT", "ISSUED", "PARTIALLY_RECEIVED", "RECEIVED", "CANCELED"] = Field(
+        title="상태"
+    )
     vendor_name: str | None = Field(
         None, title="공급업체 이름", description="Display name of the referenced row."
     )

@@ -38,6 +38,14 @@ LISTING = crud.Listing(
     displays=(crud.Display("vendor_id", Vendor.name, "vendor_name"),),
 )
 REFERENCES = (crud.Reference("vendor_id", Vendor),)
+# The state machine of status: the allowed moves from each state.
+MOVES = {
+    "DRAFT": ["ISSUED", "CANCELED"],
+    "ISSUED": ["PARTIALLY_RECEIVED", "RECEIVED", "CANCELED"],
+    "PARTIALLY_RECEIVED": ["RECEIVED"],
+    "RECEIVED": [],
+    "CANCELED": [],
+}
 
 
 async def list_purchase_orders(
@@ -89,5 +97,7 @@ async def delete_purchase_order(db: AsyncSession, purchase_order_id: UUID, actor
 async def change_purchase_order_status(
     db: AsyncSession, purchase_order_id: UUID, status: str, actor: Actor
 ) -> PurchaseOrder:
-    row = await crud.update(db, PurchaseOrder, purchase_order_id, {"status": status}, actor)
+    row = await crud.change_status(
+        db, PurchaseOrder, purchase_order_id, "status", status, actor, moves=MOVES
+    )
     return await crud.with_displays(db, LISTING, row, actor)

@@ -77,5 +77,5 @@ async def delete_receipt(db: AsyncSession, receipt_id: UUID, actor: Actor) -> No
 async def change_receipt_status(
     db: AsyncSession, receipt_id: UUID, status: str, actor: Actor
 ) -> Receipt:
-    row = await crud.update(db, Receipt, receipt_id, {"status": status}, actor)
+    row = await crud.change_status(db, Receipt, receipt_id, "status", status, actor)
     return await crud.with_displays(db, LISTING, row, actor)

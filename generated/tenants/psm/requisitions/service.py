@@ -71,5 +71,5 @@ async def delete_requisition(db: AsyncSession, requisition_id: UUID, actor: Acto
 async def change_requisition_status(
     db: AsyncSession, requisition_id: UUID, status: str, actor: Actor
 ) -> Requisition:
-    row = await crud.update(db, Requisition, requisition_id, {"status": status}, actor)
+    row = await crud.change_status(db, Requisition, requisition_id, "status", status, actor)
     return await crud.with_displays(db, LISTING, row, actor)

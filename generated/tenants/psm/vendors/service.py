@@ -68,5 +68,5 @@ async def delete_vendor(db: AsyncSession, vendor_id: UUID, actor: Actor) -> None
 async def change_vendor_status(
     db: AsyncSession, vendor_id: UUID, status: str, actor: Actor
 ) -> Vendor:
-    row = await crud.update(db, Vendor, vendor_id, {"status": status}, actor)
+    row = await crud.change_status(db, Vendor, vendor_id, "status", status, actor)
     return await crud.with_displays(db, LISTING, row, actor)

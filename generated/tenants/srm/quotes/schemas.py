@@ -25,9 +25,6 @@ class QuoteBase(ApiModel):
         Decimal("0"), ge=Decimal("0"), max_digits=18, decimal_places=2, title="합계 금액"
     )
     currency: str = Field("KRW", pattern="^[A-Z]{3}$", title="통화")
-    status: Literal["DRAFT", "SENT", "ACCEPTED", "REJECTED", "EXPIRED"] = Field(
-        "DRAFT", title="상태"
-    )
 
 
 class QuoteCreate(QuoteBase):
@@ -63,6 +60,7 @@ class QuoteResponse(QuoteBase):
 
     id: UUID
     tenant_id: UUID
+    status: Literal["DRAFT", "SENT", "ACCEPTED", "REJECTED", "EXPIRED"] = Field(title="상태")
     customer_name: str | None = Field(
         None, title="고객 이름", description="Display name of the referenced row."
     )

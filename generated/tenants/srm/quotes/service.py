@@ -36,6 +36,14 @@ LISTING = crud.Listing(
     displays=(crud.Display("customer_id", Customer.name, "customer_name"),),
 )
 REFERENCES = (crud.Reference("customer_id", Customer),)
+# The state machine of status: the allowed moves from each state.
+MOVES = {
+    "DRAFT": ["SENT"],
+    "SENT": ["ACCEPTED", "REJECTED", "EXPIRED"],
+    "ACCEPTED": [],
+    "REJECTED": [],
+    "EXPIRED": [],
+}
 
 
 async def list_quotes(
@@ -77,5 +85,5 @@ async def delete_quote(db: AsyncSession, quote_id: UUID, actor: Actor) -> None:
 
 
 async def change_quote_status(db: AsyncSession, quote_id: UUID, status: str, actor: Actor) -> Quote:
-    row = await crud.update(db, Quote, quote_id, {"status": status}, actor)
+    row = await crud.change_status(db, Quote, quote_id, "status", status, actor, moves=MOVES)
     return await crud.with_displays(db, LISTING, row, actor)

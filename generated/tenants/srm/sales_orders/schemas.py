@@ -29,9 +29,6 @@ class SalesOrderBase(ApiModel):
         Decimal("0"), ge=Decimal("0"), max_digits=18, decimal_places=2, title="합계 금액"
     )
     currency: str = Field("KRW", pattern="^[A-Z]{3}$", title="통화")
-    status: Literal["DRAFT", "CONFIRMED", "SHIPPED", "DELIVERED", "CANCELED"] = Field(
-        "DRAFT", title="상태"
-    )
 
 
 class SalesOrderCreate(SalesOrderBase):
@@ -68,6 +65,7 @@ class SalesOrderResponse(SalesOrderBase):
 
     id: UUID
     tenant_id: UUID
+    status: Literal["DRAFT", "CONFIRMED", "SHIPPED", "DELIVERED", "CANCELED"] = Field(title="상태")
     customer_name: str | None = Field(
         None, title="고객 이름", description="Display name of the referenced row."
     )

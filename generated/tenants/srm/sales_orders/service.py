@@ -46,6 +46,14 @@ REFERENCES = (
     crud.Reference("customer_id", Customer),
     crud.Reference("quote_id", Quote),
 )
+# The state machine of status: the allowed moves from each state.
+MOVES = {
+    "DRAFT": ["CONFIRMED", "CANCELED"],
+    "CONFIRMED": ["SHIPPED", "CANCELED"],
+    "SHIPPED": ["DELIVERED"],
+    "DELIVERED": [],
+    "CANCELED": [],
+}
 
 
 async def list_sales_orders(
@@ -91,5 +99,7 @@ async def delete_sales_order(db: AsyncSession, sales_order_id: UUID, actor: Acto
 async def change_sales_order_status(
     db: AsyncSession, sales_order_id: UUID, status: str, actor: Actor
 ) -> SalesOrder:
-    row = await crud.update(db, SalesOrder, sales_order_id, {"status": status}, actor)
+    row = await crud.change_status(
+        db, SalesOrder, sales_order_id, "status", status, actor, moves=MOVES
+    )
     return await crud.with_displays(db, LISTING, row, actor)

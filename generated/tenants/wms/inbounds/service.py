@@ -74,5 +74,5 @@ async def delete_inbound(db: AsyncSession, inbound_id: UUID, actor: Actor) -> No
 async def change_inbound_status(
     db: AsyncSession, inbound_id: UUID, status: str, actor: Actor
 ) -> Inbound:
-    row = await crud.update(db, Inbound, inbound_id, {"status": status}, actor)
+    row = await crud.change_status(db, Inbound, inbound_id, "status", status, actor)
     return await crud.with_displays(db, LISTING, row, actor)

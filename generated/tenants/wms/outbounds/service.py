@@ -88,5 +88,5 @@ async def delete_outbound(db: AsyncSession, outbound_id: UUID, actor: Actor) -> 
 async def change_outbound_status(
     db: AsyncSession, outbound_id: UUID, status: str, actor: Actor
 ) -> Outbound:
-    row = await crud.update(db, Outbound, outbound_id, {"status": status}, actor)
+    row = await crud.change_status(db, Outbound, outbound_id, "status", status, actor)
     return await crud.with_displays(db, LISTING, row, actor)

@@ -75,7 +75,7 @@ async def delete_picking(db: AsyncSession, picking_id: UUID, actor: Actor) -> No
 async def change_picking_status(
     db: AsyncSession, picking_id: UUID, status: str, actor: Actor
 ) -> Picking:
-    row = await crud.update(db, Picking, picking_id, {"status": status}, actor)
+    row = await crud.change_status(db, Picking, picking_id, "status", status, actor)
     return await crud.with_displays(db, LISTING, row, actor)
 
 
