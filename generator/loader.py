@@ -313,7 +313,7 @@ def _lines_of(header: Parsed, index) -> tuple[LineCollection, ...]:
         if scope != header.scope:
             continue
         for name, fs in child.spec.fields.items():
-            if fs.parent and fs.to == key:
+            if fs.parent and fs.embedded and fs.to == key:
                 found.append(
                     LineCollection(
                         class_name=child.spec.entity,
@@ -394,6 +394,8 @@ def _build_field(p: Parsed, name: str, fs: FieldSpec, index, diags) -> Field | N
         bad("parent", "parent is only for ref fields")
     if fs.parent and not fs.required:
         bad("parent", "a parent reference must be required")
+    if not fs.embedded and not fs.parent:
+        bad("embedded", "embedded is only for parent references")
     if fs.status_endpoint and kind is not FieldType.enum:
         bad("status_endpoint", "status_endpoint is only for enum fields")
     if fs.transitions is not None:

@@ -322,6 +322,13 @@ class Entity(Frozen):
         return Operation(operation) in self.operations
 
     @property
+    def reads(self):  # -> generator.readsql.ReadSql
+        """The SQL of the hot read path (list and get), decided here at build time."""
+        from generator.readsql import read_sql
+
+        return read_sql(self)
+
+    @property
     def diagram_id(self) -> str:
         return self.key.replace(".", "_")
 

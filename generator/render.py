@@ -38,6 +38,7 @@ REGISTRY: tuple[Output, ...] = (
     Output("scope_models.py.j2", "scope", "generated/{o.info.name}/models.py"),
     Output("scope_router.py.j2", "scope", "generated/{o.info.name}/v1.py"),
     Output("scope_permissions.py.j2", "scope", "generated/{o.info.name}/permissions.py"),
+    Output("scope_reads.py.j2", "scope", "generated/{o.info.name}/reads.py"),
     Output("package.py.j2", "domain", "generated/{s.info.name}/{o.code}/__init__.py"),
     Output("package.py.j2", "entity", "{o.output_dir}/__init__.py"),
     Output("model.py.j2", "entity", "{o.output_dir}/model.py"),

@@ -133,6 +133,14 @@ class FieldSpec(Strict):
             "Adds /<header>/{id}/<lines> and lets the header be created with its lines."
         ),
     )
+    embedded: bool = Field(
+        default=True,
+        description=(
+            "Parent refs only: the header's create takes these lines and its detail returns"
+            " them. false for children that are not a document's lines (a customer's"
+            " contacts): they are reached at /<header>/{id}/<lines> only."
+        ),
+    )
 
 
 class EntitySpec(Strict):

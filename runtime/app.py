@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from sqlalchemy import MetaData, text
+from sqlalchemy.engine import make_url
 
 from runtime import handlers, rules
 from runtime.auth import router as manager_auth_router
@@ -18,6 +19,14 @@ from runtime.context import language_var
 from runtime.db import MANAGER, TENANT, Databases, resolve_urls
 from runtime.envelope import error_payload, ok
 from runtime.errors import DatabaseError
+from runtime.hotpath import (
+    MANAGER_SYSTEM,
+    TENANT_SYSTEM,
+    DriverPool,
+    Hot,
+    HotPathMiddleware,
+    routes_of,
+)
 from runtime.middleware import RequestContextMiddleware
 from runtime.models import TenantBase
 from runtime.permissions import MANAGER_RUNTIME_PERMISSIONS
@@ -42,6 +51,21 @@ def _generated(scope: str, module: str):
     return importlib.import_module(name)
 
 
+def _hot_path(urls: dict[str, str], settings: Settings) -> Hot:
+    """Driver connections for the hot read path, one small pool per database."""
+    plain = {name: make_url(url).set(drivername="postgresql") for name, url in urls.items()}
+    dsn = {name: url.render_as_string(hide_password=False) for name, url in plain.items()}
+    size = settings.hot_pool_size
+    return Hot(
+        pools={
+            MANAGER: DriverPool(dsn[MANAGER], size, tenant=False),
+            TENANT: DriverPool(
+                dsn[TENANT], size, tenant=True, role=settings.tenant_app_role or None
+            ),
+        }
+    )
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     manager_v1, tenant_v1 = _generated("manager", "v1"), _generated("tenants", "v1")
@@ -62,8 +86,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        databases = Databases(resolve_urls(settings), settings)
+        urls = resolve_urls(settings)
+        databases = Databases(urls, settings)
         app.state.databases = databases
+        app.state.hot = _hot_path(urls, settings) if settings.hot_path else None
         app.state.permission_caches = {MANAGER: Cache(), TENANT: Cache()}
         app.state.tenant_status_cache = Cache()
         # what a committed change on each database may make stale
@@ -94,6 +120,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 await counter.close()
             for listener in listeners:
                 await listener.stop()
+            if app.state.hot is not None:
+                await app.state.hot.close()
             await databases.dispose()
 
     tags = [
@@ -114,6 +142,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_tags=tags,
     )
     handlers.install(app)
+    # innermost of the middlewares: rate limits, request ids and CORS apply to its answers too
+    hot_routes = routes_of(
+        f"{API_PREFIX}/manager", _generated("manager", "reads").PLANS, MANAGER_SYSTEM
+    )
+    if tenant_v1 is not None:
+        hot_routes |= routes_of(
+            f"{API_PREFIX}/tenants", _generated("tenants", "reads").PLANS, TENANT_SYSTEM
+        )
+    app.add_middleware(HotPathMiddleware, routes=hot_routes)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -192,4 +192,10 @@ def serve(*, host: str | None, port: int | None, migrate: bool) -> None:
     settings = get_settings()
     host, port = host or settings.host, port or settings.port
     _say(f"CXG API on http://{host}:{port} ({where}); docs at http://{host}:{port}/docs")
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    uvicorn.run(
+        create_app(settings),
+        host=host,
+        port=port,
+        log_level="info",
+        access_log=settings.access_log,
+    )

@@ -30,6 +30,10 @@ from runtime.principal import Actor
 
 M = TypeVar("M")
 
+# A header's detail, and its /{id}/<lines> list, show at most this many lines (a document is
+# created with at most as many).
+LINES_LIMIT = 1000
+
 
 @dataclass(frozen=True)
 class Reference:
@@ -167,6 +171,7 @@ async def children(
         select(model)
         .where(getattr(model, parent_field) == parent_id, *visible(model, actor))
         .order_by(*order_by(model, listing.default_sort))
+        .limit(LINES_LIMIT)
     )
     items = list(rows)
     await attach_displays(db, listing, items, actor)

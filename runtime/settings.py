@@ -25,6 +25,12 @@ class Settings(BaseSettings):
     tenant_database_url: str | None = None
     data_dir: Path = PROJECT_ROOT / ".cxg"
     db_pool_size: int = 10
+    # Lists and gets answered from the generated SQL on driver connections (runtime.hotpath);
+    # false sends every request through the generated routers (same answers, slower).
+    hot_path: bool = True
+    hot_pool_size: int = 10
+    # one log line per request costs about a tenth of a small read; mutations are audited anyway
+    access_log: bool = False
     db_max_overflow: int = 10
     db_echo: bool = False
     # Tenant transactions run as this role: not the tables' owner, so row-level security

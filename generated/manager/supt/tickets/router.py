@@ -11,8 +11,6 @@ from uuid import UUID
 
 from fastapi import Query, status
 
-from generated.manager.supt.ticket_comments import service as comments_service
-from generated.manager.supt.ticket_comments.schemas import TicketCommentResponse
 from runtime.deps import ManagerDb, manager_permission
 from runtime.envelope import Envelope, ok
 from runtime.principal import Actor
@@ -30,15 +28,6 @@ from .schemas import (
 )
 
 router = audited_router(scope="manager", entity="supt.tickets")
-
-
-async def _with_lines(db: ManagerDb, row, actor: Actor) -> TicketResponse:
-    response = TicketResponse.model_validate(row)
-    response.comments = [
-        TicketCommentResponse.model_validate(line)
-        for line in await comments_service.lines_of(db, row.id, actor)
-    ]
-    return response
 
 
 @router.get(
@@ -71,7 +60,7 @@ async def create_ticket(
     actor: Annotated[Actor, manager_permission("supt.tickets:create")],
 ) -> Envelope[TicketResponse]:
     row = await service.create_ticket(db, data, actor)
-    return ok(await _with_lines(db, row, actor))
+    return ok(TicketResponse.model_validate(row))
 
 
 @router.get(
@@ -87,7 +76,7 @@ async def get_ticket(
     actor: Annotated[Actor, manager_permission("supt.tickets:read")],
 ) -> Envelope[TicketResponse]:
     row = await service.get_ticket(db, ticket_id, actor)
-    return ok(await _with_lines(db, row, actor))
+    return ok(TicketResponse.model_validate(row))
 
 
 @router.patch(

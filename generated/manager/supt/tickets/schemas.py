@@ -9,10 +9,6 @@ from uuid import UUID
 
 from pydantic import EmailStr, Field
 
-from generated.manager.supt.ticket_comments.schemas import (
-    TicketCommentLineCreate,
-    TicketCommentResponse,
-)
 from runtime.schemas import ApiModel, ListParams, Page, UpdateModel
 
 
@@ -36,14 +32,9 @@ class TicketBase(ApiModel):
 
 
 class TicketCreate(TicketBase):
-    """Body of POST: a new ticket, optionally with its lines."""
+    """Body of POST: a new ticket."""
 
-    comments: list[TicketCommentLineCreate] = Field(
-        default_factory=list,
-        max_length=1000,
-        title="티켓 댓글",
-        description="Lines created with the header, in one transaction.",
-    )
+    pass
 
 
 class TicketUpdate(UpdateModel):
@@ -80,9 +71,6 @@ class TicketResponse(TicketBase):
     updated_at: datetime
     created_by: UUID | None = None
     updated_by: UUID | None = None
-    comments: list[TicketCommentResponse] | None = Field(
-        None, title="티켓 댓글", description="The lines, on the header's create and detail."
-    )
 
 
 class TicketListResponse(Page[TicketResponse]):

@@ -12,7 +12,6 @@ from uuid import UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from generated.manager.idam.users.model import User
-from generated.manager.supt.ticket_comments import service as comments_service
 from generated.manager.tnnt.tenants.model import Tenant
 from runtime import crud
 from runtime.principal import Actor
@@ -59,15 +58,8 @@ async def get_ticket(db: AsyncSession, ticket_id: UUID, actor: Actor) -> Ticket:
 
 
 async def create_ticket(db: AsyncSession, data: TicketCreate, actor: Actor) -> Ticket:
-    values = data.model_dump(
-        exclude={
-            "comments",
-        }
-    )
+    values = data.model_dump()
     row = await crud.create(db, Ticket, values, actor, references=REFERENCES)
-    for position, line in enumerate(data.comments):
-        with crud.line_errors("comments", position):
-            await comments_service.create_line(db, row.id, line, actor)
     return await crud.with_displays(db, LISTING, row, actor)
 
 

@@ -11,8 +11,6 @@ from uuid import UUID
 
 from fastapi import Query, status
 
-from generated.tenants.asm.service_visits import service as service_visits_service
-from generated.tenants.asm.service_visits.schemas import ServiceVisitResponse
 from runtime.deps import TenantDb, tenant_permission
 from runtime.envelope import Envelope, ok
 from runtime.principal import Actor
@@ -30,15 +28,6 @@ from .schemas import (
 )
 
 router = audited_router(scope="tenants", entity="asm.service_requests")
-
-
-async def _with_lines(db: TenantDb, row, actor: Actor) -> ServiceRequestResponse:
-    response = ServiceRequestResponse.model_validate(row)
-    response.service_visits = [
-        ServiceVisitResponse.model_validate(line)
-        for line in await service_visits_service.lines_of(db, row.id, actor)
-    ]
-    return response
 
 
 @router.get(
@@ -71,7 +60,7 @@ async def create_service_request(
     actor: Annotated[Actor, tenant_permission("asm.service_requests:create")],
 ) -> Envelope[ServiceRequestResponse]:
     row = await service.create_service_request(db, data, actor)
-    return ok(await _with_lines(db, row, actor))
+    return ok(ServiceRequestResponse.model_validate(row))
 
 
 @router.get(
@@ -87,7 +76,7 @@ async def get_service_request(
     actor: Annotated[Actor, tenant_permission("asm.service_requests:read")],
 ) -> Envelope[ServiceRequestResponse]:
     row = await service.get_service_request(db, service_request_id, actor)
-    return ok(await _with_lines(db, row, actor))
+    return ok(ServiceRequestResponse.model_validate(row))
 
 
 @router.patch(

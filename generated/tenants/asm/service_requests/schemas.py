@@ -9,10 +9,6 @@ from uuid import UUID
 
 from pydantic import Field
 
-from generated.tenants.asm.service_visits.schemas import (
-    ServiceVisitLineCreate,
-    ServiceVisitResponse,
-)
 from runtime.schemas import ApiModel, ListParams, Page, UpdateModel
 
 
@@ -34,14 +30,9 @@ class ServiceRequestBase(ApiModel):
 
 
 class ServiceRequestCreate(ServiceRequestBase):
-    """Body of POST: a new service request, optionally with its lines."""
+    """Body of POST: a new service request."""
 
-    service_visits: list[ServiceVisitLineCreate] = Field(
-        default_factory=list,
-        max_length=1000,
-        title="방문 서비스",
-        description="Lines created with the header, in one transaction.",
-    )
+    pass
 
 
 class ServiceRequestUpdate(UpdateModel):
@@ -80,9 +71,6 @@ class ServiceRequestResponse(ServiceRequestBase):
     updated_at: datetime
     created_by: UUID | None = None
     updated_by: UUID | None = None
-    service_visits: list[ServiceVisitResponse] | None = Field(
-        None, title="방문 서비스", description="The lines, on the header's create and detail."
-    )
 
 
 class ServiceRequestListResponse(Page[ServiceRequestResponse]):

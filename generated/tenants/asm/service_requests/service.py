@@ -12,7 +12,6 @@ from uuid import UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from generated.tenants.adm.users.model import User
-from generated.tenants.asm.service_visits import service as service_visits_service
 from generated.tenants.crm.customers.model import Customer
 from generated.tenants.ivm.products.model import Product
 from runtime import crud
@@ -63,19 +62,12 @@ async def get_service_request(
 async def create_service_request(
     db: AsyncSession, data: ServiceRequestCreate, actor: Actor
 ) -> ServiceRequest:
-    values = data.model_dump(
-        exclude={
-            "service_visits",
-        }
-    )
+    values = data.model_dump()
     if values.get("request_no") is None:  # numbered per tenant when left out
         values["request_no"] = await crud.next_number(
             db, ServiceRequest, "asm.service_requests.request_no", "AS-%Y%m-{seq}", 5, actor
         )
     row = await crud.create(db, ServiceRequest, values, actor, references=REFERENCES)
-    for position, line in enumerate(data.service_visits):
-        with crud.line_errors("service_visits", position):
-            await service_visits_service.create_line(db, row.id, line, actor)
     return await crud.with_displays(db, LISTING, row, actor)
 
 

@@ -11,8 +11,6 @@ from uuid import UUID
 
 from fastapi import Query, status
 
-from generated.tenants.crm.contacts import service as contacts_service
-from generated.tenants.crm.contacts.schemas import ContactResponse
 from runtime.deps import TenantDb, tenant_permission
 from runtime.envelope import Envelope, ok
 from runtime.principal import Actor
@@ -30,15 +28,6 @@ from .schemas import (
 )
 
 router = audited_router(scope="tenants", entity="crm.customers")
-
-
-async def _with_lines(db: TenantDb, row, actor: Actor) -> CustomerResponse:
-    response = CustomerResponse.model_validate(row)
-    response.contacts = [
-        ContactResponse.model_validate(line)
-        for line in await contacts_service.lines_of(db, row.id, actor)
-    ]
-    return response
 
 
 @router.get(
@@ -71,7 +60,7 @@ async def create_customer(
     actor: Annotated[Actor, tenant_permission("crm.customers:create")],
 ) -> Envelope[CustomerResponse]:
     row = await service.create_customer(db, data, actor)
-    return ok(await _with_lines(db, row, actor))
+    return ok(CustomerResponse.model_validate(row))
 
 
 @router.get(
@@ -87,7 +76,7 @@ async def get_customer(
     actor: Annotated[Actor, tenant_permission("crm.customers:read")],
 ) -> Envelope[CustomerResponse]:
     row = await service.get_customer(db, customer_id, actor)
-    return ok(await _with_lines(db, row, actor))
+    return ok(CustomerResponse.model_validate(row))
 
 
 @router.patch(

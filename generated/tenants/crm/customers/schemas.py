@@ -9,7 +9,6 @@ from uuid import UUID
 
 from pydantic import EmailStr, Field
 
-from generated.tenants.crm.contacts.schemas import ContactLineCreate, ContactResponse
 from runtime.schemas import ApiModel, ListParams, Page, UpdateModel
 
 
@@ -38,14 +37,9 @@ class CustomerBase(ApiModel):
 
 
 class CustomerCreate(CustomerBase):
-    """Body of POST: a new customer, optionally with its lines."""
+    """Body of POST: a new customer."""
 
-    contacts: list[ContactLineCreate] = Field(
-        default_factory=list,
-        max_length=1000,
-        title="연락처",
-        description="Lines created with the header, in one transaction.",
-    )
+    pass
 
 
 class CustomerUpdate(UpdateModel):
@@ -82,9 +76,6 @@ class CustomerResponse(CustomerBase):
     updated_at: datetime
     created_by: UUID | None = None
     updated_by: UUID | None = None
-    contacts: list[ContactResponse] | None = Field(
-        None, title="연락처", description="The lines, on the header's create and detail."
-    )
 
 
 class CustomerListResponse(Page[CustomerResponse]):

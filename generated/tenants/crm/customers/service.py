@@ -11,7 +11,6 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from generated.tenants.crm.contacts import service as contacts_service
 from runtime import crud
 from runtime.principal import Actor
 
@@ -50,15 +49,8 @@ async def get_customer(db: AsyncSession, customer_id: UUID, actor: Actor) -> Cus
 
 
 async def create_customer(db: AsyncSession, data: CustomerCreate, actor: Actor) -> Customer:
-    values = data.model_dump(
-        exclude={
-            "contacts",
-        }
-    )
+    values = data.model_dump()
     row = await crud.create(db, Customer, values, actor, references=REFERENCES)
-    for position, line in enumerate(data.contacts):
-        with crud.line_errors("contacts", position):
-            await contacts_service.create_line(db, row.id, line, actor)
     return await crud.with_displays(db, LISTING, row, actor)
 
 

@@ -11,8 +11,6 @@ from uuid import UUID
 
 from fastapi import Query, status
 
-from generated.tenants.fam.depreciations import service as depreciations_service
-from generated.tenants.fam.depreciations.schemas import DepreciationResponse
 from runtime.deps import TenantDb, tenant_permission
 from runtime.envelope import Envelope, ok
 from runtime.principal import Actor
@@ -30,15 +28,6 @@ from .schemas import (
 )
 
 router = audited_router(scope="tenants", entity="fam.fixed_assets")
-
-
-async def _with_lines(db: TenantDb, row, actor: Actor) -> FixedAssetResponse:
-    response = FixedAssetResponse.model_validate(row)
-    response.depreciations = [
-        DepreciationResponse.model_validate(line)
-        for line in await depreciations_service.lines_of(db, row.id, actor)
-    ]
-    return response
 
 
 @router.get(
@@ -71,7 +60,7 @@ async def create_fixed_asset(
     actor: Annotated[Actor, tenant_permission("fam.fixed_assets:create")],
 ) -> Envelope[FixedAssetResponse]:
     row = await service.create_fixed_asset(db, data, actor)
-    return ok(await _with_lines(db, row, actor))
+    return ok(FixedAssetResponse.model_validate(row))
 
 
 @router.get(
@@ -87,7 +76,7 @@ async def get_fixed_asset(
     actor: Annotated[Actor, tenant_permission("fam.fixed_assets:read")],
 ) -> Envelope[FixedAssetResponse]:
     row = await service.get_fixed_asset(db, fixed_asset_id, actor)
-    return ok(await _with_lines(db, row, actor))
+    return ok(FixedAssetResponse.model_validate(row))
 
 
 @router.patch(

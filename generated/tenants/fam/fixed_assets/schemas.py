@@ -10,7 +10,6 @@ from uuid import UUID
 
 from pydantic import Field
 
-from generated.tenants.fam.depreciations.schemas import DepreciationLineCreate, DepreciationResponse
 from runtime.schemas import ApiModel, ListParams, Page, UpdateModel
 
 
@@ -35,14 +34,9 @@ class FixedAssetBase(ApiModel):
 
 
 class FixedAssetCreate(FixedAssetBase):
-    """Body of POST: a new fixed asset, optionally with its lines."""
+    """Body of POST: a new fixed asset."""
 
-    depreciations: list[DepreciationLineCreate] = Field(
-        default_factory=list,
-        max_length=1000,
-        title="감가상각",
-        description="Lines created with the header, in one transaction.",
-    )
+    pass
 
 
 class FixedAssetUpdate(UpdateModel):
@@ -88,9 +82,6 @@ class FixedAssetResponse(FixedAssetBase):
     updated_at: datetime
     created_by: UUID | None = None
     updated_by: UUID | None = None
-    depreciations: list[DepreciationResponse] | None = Field(
-        None, title="감가상각", description="The lines, on the header's create and detail."
-    )
 
 
 class FixedAssetListResponse(Page[FixedAssetResponse]):

@@ -11,7 +11,6 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from generated.tenants.fam.depreciations import service as depreciations_service
 from generated.tenants.hrm.departments.model import Department
 from runtime import crud
 from runtime.principal import Actor
@@ -51,19 +50,12 @@ async def get_fixed_asset(db: AsyncSession, fixed_asset_id: UUID, actor: Actor) 
 
 
 async def create_fixed_asset(db: AsyncSession, data: FixedAssetCreate, actor: Actor) -> FixedAsset:
-    values = data.model_dump(
-        exclude={
-            "depreciations",
-        }
-    )
+    values = data.model_dump()
     if values.get("asset_no") is None:  # numbered per tenant when left out
         values["asset_no"] = await crud.next_number(
             db, FixedAsset, "fam.fixed_assets.asset_no", "FA-%Y-{seq}", 6, actor
         )
     row = await crud.create(db, FixedAsset, values, actor, references=REFERENCES)
-    for position, line in enumerate(data.depreciations):
-        with crud.line_errors("depreciations", position):
-            await depreciations_service.create_line(db, row.id, line, actor)
     return await crud.with_displays(db, LISTING, row, actor)
 
 

@@ -11,8 +11,6 @@ from uuid import UUID
 
 from fastapi import Query, status
 
-from generated.tenants.pim.variants import service as variants_service
-from generated.tenants.pim.variants.schemas import VariantResponse
 from runtime.deps import TenantDb, tenant_permission
 from runtime.envelope import Envelope, ok
 from runtime.principal import Actor
@@ -30,15 +28,6 @@ from .schemas import (
 )
 
 router = audited_router(scope="tenants", entity="pim.products")
-
-
-async def _with_lines(db: TenantDb, row, actor: Actor) -> CatalogProductResponse:
-    response = CatalogProductResponse.model_validate(row)
-    response.variants = [
-        VariantResponse.model_validate(line)
-        for line in await variants_service.lines_of(db, row.id, actor)
-    ]
-    return response
 
 
 @router.get(
@@ -71,7 +60,7 @@ async def create_catalog_product(
     actor: Annotated[Actor, tenant_permission("pim.products:create")],
 ) -> Envelope[CatalogProductResponse]:
     row = await service.create_catalog_product(db, data, actor)
-    return ok(await _with_lines(db, row, actor))
+    return ok(CatalogProductResponse.model_validate(row))
 
 
 @router.get(
@@ -87,7 +76,7 @@ async def get_catalog_product(
     actor: Annotated[Actor, tenant_permission("pim.products:read")],
 ) -> Envelope[CatalogProductResponse]:
     row = await service.get_catalog_product(db, catalog_product_id, actor)
-    return ok(await _with_lines(db, row, actor))
+    return ok(CatalogProductResponse.model_validate(row))
 
 
 @router.patch(

@@ -10,7 +10,6 @@ from uuid import UUID
 
 from pydantic import Field
 
-from generated.tenants.pim.variants.schemas import VariantLineCreate, VariantResponse
 from runtime.schemas import ApiModel, ListParams, Page, UpdateModel
 
 
@@ -31,14 +30,9 @@ class CatalogProductBase(ApiModel):
 
 
 class CatalogProductCreate(CatalogProductBase):
-    """Body of POST: a new catalog product, optionally with its lines."""
+    """Body of POST: a new catalog product."""
 
-    variants: list[VariantLineCreate] = Field(
-        default_factory=list,
-        max_length=1000,
-        title="상품 옵션",
-        description="Lines created with the header, in one transaction.",
-    )
+    pass
 
 
 class CatalogProductUpdate(UpdateModel):
@@ -76,9 +70,6 @@ class CatalogProductResponse(CatalogProductBase):
     updated_at: datetime
     created_by: UUID | None = None
     updated_by: UUID | None = None
-    variants: list[VariantResponse] | None = Field(
-        None, title="상품 옵션", description="The lines, on the header's create and detail."
-    )
 
 
 class CatalogProductListResponse(Page[CatalogProductResponse]):

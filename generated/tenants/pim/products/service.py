@@ -14,7 +14,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from generated.tenants.ivm.products.model import Product
 from generated.tenants.pim.brands.model import Brand
 from generated.tenants.pim.categories.model import Category
-from generated.tenants.pim.variants import service as variants_service
 from runtime import crud
 from runtime.principal import Actor
 
@@ -65,15 +64,8 @@ async def get_catalog_product(
 async def create_catalog_product(
     db: AsyncSession, data: CatalogProductCreate, actor: Actor
 ) -> CatalogProduct:
-    values = data.model_dump(
-        exclude={
-            "variants",
-        }
-    )
+    values = data.model_dump()
     row = await crud.create(db, CatalogProduct, values, actor, references=REFERENCES)
-    for position, line in enumerate(data.variants):
-        with crud.line_errors("variants", position):
-            await variants_service.create_line(db, row.id, line, actor)
     return await crud.with_displays(db, LISTING, row, actor)
 
 
