@@ -329,6 +329,17 @@ class Entity(Frozen):
         return read_sql(self)
 
     @property
+    def hot_create(self) -> bool:
+        """POST answered by one precompiled statement (row, audit row and checks together):
+        not for documents with lines, hashed or numbered fields, which take the long way."""
+        return (
+            self.has("create")
+            and not self.lines
+            and not self.hashed_fields
+            and not self.numbered_fields
+        )
+
+    @property
     def diagram_id(self) -> str:
         return self.key.replace(".", "_")
 

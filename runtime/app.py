@@ -144,11 +144,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     handlers.install(app)
     # innermost of the middlewares: rate limits, request ids and CORS apply to its answers too
     hot_routes = routes_of(
-        f"{API_PREFIX}/manager", _generated("manager", "reads").PLANS, MANAGER_SYSTEM
+        f"{API_PREFIX}/manager",
+        _generated("manager", "reads").PLANS,
+        MANAGER_SYSTEM,
+        manager_metadata,
+        tables.audit_logs,
     )
-    if tenant_v1 is not None:
+    if tenant is not None:
         hot_routes |= routes_of(
-            f"{API_PREFIX}/tenants", _generated("tenants", "reads").PLANS, TENANT_SYSTEM
+            f"{API_PREFIX}/tenants",
+            _generated("tenants", "reads").PLANS,
+            TENANT_SYSTEM,
+            tenant_metadata,
+            tenant.audit_logs,
         )
     app.add_middleware(HotPathMiddleware, routes=hot_routes)
     if settings.cors_origins:

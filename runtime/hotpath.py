@@ -31,10 +31,12 @@ from urllib.parse import parse_qsl
 import asyncpg
 from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
-from starlette.types import ASGIApp, Receive, Scope, Send
+from sqlalchemy import MetaData, Table
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from runtime.context import request_id_var
 from runtime.crud import LINES_LIMIT, ApplicationCheck
+from runtime.hotcreate import CreateStatement, is_json
 from runtime.permissions import ALL
 from runtime.security import ACCESS, TokenError, decode_token
 
@@ -72,6 +74,8 @@ class ReadPlan:
     search: list[str] = field(default_factory=list)
     default_sort: str = "-created_at"
     lines: list[tuple[str, str, str]] = field(default_factory=list)  # (attribute, key, parent)
+    create: type[BaseModel] | None = None  # the body of a create this layer may answer
+    references: list[tuple[str, str]] = field(default_factory=list)  # (field, domain.table)
     get: bool = True
     list: bool = True
 
@@ -258,6 +262,7 @@ class Route:
     def __init__(self, plan: ReadPlan, system: System):
         self.plan, self.system = plan, system
         self.lines: list[tuple[str, Route, str]] = []  # resolved by routes_of
+        self.create: CreateStatement | None = None  # likewise
         live_from, live_where = system.live(1)
         n = 4 if system.tenant_scoped else 3  # the row's own parameters start here
         tenant = " AND t.tenant_id = $3" if system.tenant_scoped else ""
@@ -425,34 +430,61 @@ def _escape_like(text: str) -> str:
 
 
 class HotPathMiddleware:
-    """Answers the generated lists and gets it can; passes everything else on."""
+    """Answers the generated lists, gets and simple creates it can; passes the rest on."""
 
     def __init__(self, app: ASGIApp, routes: dict[str, Route]) -> None:
         self.app = app
         self.routes = routes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] == "GET":
-            body = await self._answer(scope)
-            if body is not None:
-                await send(
-                    {
-                        "type": "http.response.start",
-                        "status": 200,
-                        "headers": [
-                            (b"content-type", b"application/json"),
-                            (b"content-length", str(len(body)).encode()),
-                        ],
-                    }
-                )
-                await send({"type": "http.response.body", "body": body})
-                return
+        if scope["type"] == "http":
+            if scope["method"] == "GET":
+                body = await self._answer(scope, self._read)
+                if body is not None:
+                    return await _respond(send, 200, body)
+            elif scope["method"] == "POST":
+                route = self.routes.get(scope["path"])
+                if route is not None and route.create is not None and is_json(scope):
+                    request = await _request_body(receive)
+                    body = await self._answer(scope, lambda *a: self._create(*a, request))
+                    if body is not None:
+                        return await _respond(send, 201, body)
+                    receive = _replay(request, receive)
         await self.app(scope, receive, send)
 
-    async def _answer(self, scope: Scope) -> bytes | None:
+    async def _answer(self, scope: Scope, handler) -> bytes | None:
         hot: Hot | None = getattr(scope["app"].state, "hot", None)
         if hot is None:
             return None
+        try:
+            body = await handler(scope, hot)
+        except Exception:  # noqa: BLE001 - the long way answers (and reports) it properly
+            body = None
+        if body is None:
+            hot.passed += 1
+        else:
+            hot.served += 1
+        return body
+
+    def _claims(self, scope: Scope, system: System) -> tuple[dict, Any] | None:
+        """The verified claims of the request's token and the caller's cached codes."""
+        token = _bearer(scope)
+        if not token:
+            return None
+        try:
+            claims = decode_token(token, expected_type=ACCESS)
+        except TokenError:
+            return None
+        if claims.get("sys") != system.name or claims.get("act"):
+            return None  # another system's token, or a manager acting for a tenant
+        state = scope["app"].state
+        if system.tenant_scoped:
+            tenant_id = uuid.UUID(str(claims.get("tid")))
+            if state.tenant_status_cache.get(tenant_id) != "ACTIVE":
+                return None
+        return claims, state.permission_caches[system.database].get(uuid.UUID(claims["sub"]))
+
+    async def _read(self, scope: Scope, hot: Hot) -> bytes | None:
         path: str = scope["path"]
         route, row_id = self.routes.get(path), None
         if route is None:
@@ -466,40 +498,87 @@ class HotPathMiddleware:
                 return None
         elif not route.plan.list:
             return None
-        try:
-            body = await self._read(scope, hot, route, row_id)
-        except Exception:  # noqa: BLE001 - the long way answers (and reports) it properly
-            body = None
-        if body is None:
-            hot.passed += 1
-        else:
-            hot.served += 1
-        return body
-
-    async def _read(self, scope: Scope, hot: Hot, route: Route, row_id) -> bytes | None:
-        token = _bearer(scope)
-        if not token:
+        known = self._claims(scope, route.system)
+        if known is None:
             return None
-        try:
-            claims = decode_token(token, expected_type=ACCESS)
-        except TokenError:
-            return None
-        system = route.system
-        if claims.get("sys") != system.name or claims.get("act"):
-            return None  # another system's token, or a manager acting for a tenant
-        state = scope["app"].state
-        if system.tenant_scoped:
-            tenant_id = uuid.UUID(str(claims.get("tid")))
-            if state.tenant_status_cache.get(tenant_id) != "ACTIVE":
-                return None
-        codes = state.permission_caches[system.database].get(uuid.UUID(claims["sub"]))
+        claims, codes = known
         if row_id is not None:
             return await route.get(hot, claims, row_id, codes)
         return await route.list(hot, claims, scope.get("query_string", b""), codes)
 
+    async def _create(self, scope: Scope, hot: Hot, request: bytes) -> bytes | None:
+        route = self.routes[scope["path"]]
+        statement = route.create
+        if statement is None or not statement.eligible():
+            return None
+        known = self._claims(scope, route.system)
+        if known is None:
+            return None
+        claims, codes = known
+        values = statement.values(request)
+        if values is None:
+            return None  # the long way names what is wrong with the body
+        auth = route._auth_args(claims)
+        allowed = _holds(codes, f"{route.plan.key}:create")
+        if route.system.tenant_scoped and not allowed:
+            return None
+        args = [*auth, allowed, *values, *statement.request_args(scope)]
+        tenant = auth[2] if route.system.tenant_scoped else None
+        record = await hot.run(
+            route.system.database, tenant, lambda conn: conn.fetchrow(statement.sql, *args)
+        )
+        if record is None:
+            return None  # nothing was written: a dead session, a permission, a reference
+        row = route.plan.response.model_validate(dict(record))
+        return _envelope(row.__pydantic_serializer__.to_json(row))
 
-def routes_of(prefix: str, plans, system: System) -> dict[str, Route]:
+
+async def _respond(send: Send, status: int, body: bytes) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+async def _request_body(receive: Receive) -> bytes:
+    chunks, more = [], True
+    while more:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunks.append(message.get("body", b""))
+        more = message.get("more_body", False)
+    return b"".join(chunks)
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """A receive that hands the already-read body to the long way, then carries on."""
+    pending = True
+
+    async def replay() -> Message:
+        nonlocal pending
+        if pending:
+            pending = False
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
+
+
+def routes_of(
+    prefix: str, plans, system: System, metadata: MetaData, audit: Table | None
+) -> dict[str, Route]:
     routes = {plan.key: Route(plan, system) for plan in plans}
     for route in routes.values():
         route.lines = [(a, routes[key], parent) for a, key, parent in route.plan.lines]
+        if route.plan.create is not None and audit is not None:
+            targets = {key: metadata.tables[key] for _, key in route.plan.references}
+            route.create = CreateStatement(route, metadata.tables[route.plan.key], audit, targets)
     return {f"{prefix}{route.plan.path}": route for route in routes.values()}

@@ -11,13 +11,13 @@ import hashlib
 import time
 from typing import Protocol
 
-import jwt
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from runtime.context import language_var
 from runtime.envelope import error_payload
 from runtime.errors import RateLimitedError
+from runtime.security import TokenError, verified_claims
 from runtime.settings import Settings
 
 EXEMPT_PATHS = ("/health", "/docs", "/redoc", "/openapi.json")
@@ -63,14 +63,8 @@ def principal_key(headers: dict[str, str], settings: Settings) -> str | None:
     auth = headers.get("authorization", "")
     if auth.lower().startswith("bearer "):
         try:
-            claims = jwt.decode(
-                auth[7:],
-                settings.secret_key(),
-                algorithms=[settings.jwt_algorithm],
-                options={"verify_exp": False},
-            )
-            return f"user:{claims.get('sub')}"
-        except jwt.PyJWTError:
+            return f"user:{verified_claims(auth[7:]).get('sub')}"
+        except TokenError:
             return None
     key = headers.get("x-api-key")
     if key:

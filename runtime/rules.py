@@ -20,6 +20,10 @@ def register(table: str, name: str, rule: Rule) -> None:
     _RULES.setdefault(table, {})[name] = rule
 
 
+def has_rules(table: str) -> bool:
+    return bool(_RULES.get(table))
+
+
 def problems(table: str, values: dict[str, Any]) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = []
     for rule in _RULES.get(table, {}).values():

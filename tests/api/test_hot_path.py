@@ -8,13 +8,15 @@ the other on the very next request, and a dropped connection costs a retried rea
 
 from __future__ import annotations
 
+import uuid
+
 import asyncpg
 import httpx
 import pytest
 
 from runtime.hotpath import APPLICATION_NAME
 from tests.api.test_auth import AUTH, USERS, assert_401, bearer, make_user, tokens_session
-from tests.api.test_every_entity import PROJECT, create_row, url
+from tests.api.test_every_entity import FORGED, PROJECT, create_row, url, valid_body
 from tests.conftest import login
 from tests.database import _asyncpg_args
 
@@ -140,3 +142,62 @@ async def test_a_dropped_connection_costs_one_retried_read(client, database_urls
     before = hot(client).served
     assert data_of(await client.get(base, headers=headers))["items"]
     assert hot(client).served == before + 1
+
+
+HOT_CREATES = [e for e in PROJECT.entities if e.hot_create]
+AUDIT = {"manager": "/api/v1/manager/audt/audit-logs", "tenants": "/api/v1/tenants/audt/audit-logs"}
+
+
+@pytest.mark.parametrize("entity", HOT_CREATES, ids=lambda e: f"{e.scope.name}:{e.key}")
+async def test_hot_creates_equal_the_routers(client, long_way, headers_of, entity):
+    from runtime import rules
+    from runtime.authz import AUTHZ_ENTITIES
+
+    auth = headers_of[entity.scope.name]
+    body = await valid_body(client, auth, entity)
+    base = url(entity)
+    await client.get(base, headers=auth)  # warms the permission cache
+    before = hot(client).served
+    created = await client.post(base, json={**FORGED, **body}, headers=auth)
+    assert created.status_code == 201, created.text
+    long_way_only = entity.key in AUTHZ_ENTITIES or rules.has_rules(
+        f"{entity.domain}.{entity.table}"
+    )
+    assert hot(client).served == before + (0 if long_way_only else 1)
+    row = created.json()["data"]
+    assert row["created_by"] != FORGED["created_by"] and row["id"] != FORGED["id"]
+    if entity.has("get"):
+        assert row == data_of(await long_way.get(f"{base}/{row['id']}", headers=auth))
+    trail = await long_way.get(
+        AUDIT[entity.scope.name],
+        params={"entity_id": row["id"], "action": "CREATE"},
+        headers=auth,
+    )
+    (entry,) = data_of(trail)["items"]
+    assert entry["entity"] == entity.key and entry["method"] == "POST"
+    assert entry["status_code"] == 201 and entry["path"] == base
+    assert entry["request_id"] == created.headers["x-request-id"]
+    assert entry["client_ip"] == "203.0.113.7" and entry["user_id"] == row["created_by"]
+
+
+async def test_a_refused_hot_create_writes_nothing(client, tenant_a, tenant_b):
+    """A duplicate and a reference to another tenant's row: the long way's errors, no rows."""
+    base, headers = "/api/v1/tenants/crm/contacts", tenant_a["headers"]
+    theirs = await client.post(
+        "/api/v1/tenants/crm/customers",
+        json={"code": "HPX" + uuid.uuid4().hex[:6], "name": "B's"},
+        headers=tenant_b["headers"],
+    )
+    await client.get(base, headers=headers)
+    refused = await client.post(
+        base, json={"customer_id": theirs.json()["data"]["id"], "name": "x"}, headers=headers
+    )
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["error"]["detail"][0]["field"] == "customer_id"
+    customers = "/api/v1/tenants/crm/customers"
+    body = {"code": "HPD" + uuid.uuid4().hex[:6], "name": "Twice"}
+    assert (await client.post(customers, json=body, headers=headers)).status_code == 201
+    again = await client.post(customers, json=body, headers=headers)
+    assert again.status_code == 409, again.text
+    listed = await client.get(customers, params={"search": body["code"]}, headers=headers)
+    assert data_of(listed)["total"] == 1
