@@ -688,6 +688,17 @@ def _indexes(spec: EntitySpec, table: str, tenant: bool) -> tuple[IndexRule, ...
     for group in spec.indexes:
         columns = (["tenant_id"] if tenant and "tenant_id" not in group else []) + list(group)
         rules.append(IndexRule(name=_constraint_name("ix", table, columns), columns=tuple(columns)))
+    # Lists read live rows in the default order (ties broken by id), a tenant's rows in the
+    # tenant scope: one index serves every page, and keyset pages too, without sorting.
+    order = [*(["tenant_id"] if tenant else []), spec.default_sort.removeprefix("-"), "id"]
+    if all(rule.columns != tuple(order) for rule in rules):
+        rules.append(
+            IndexRule(
+                name=_constraint_name("ix", table, [*order, "order"]),
+                columns=tuple(order),
+                partial=spec.soft_delete,
+            )
+        )
     return tuple(rules)
 
 

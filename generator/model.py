@@ -158,6 +158,16 @@ class Field(Frozen):
     def response_annotation(self) -> str:
         return f"{self.api_type} | None" if self.nullable else self.api_type
 
+    @property
+    def output_type(self) -> str:
+        """The type a response declares: an e-mail address was checked when it was written,
+        and checking it again on every read costs more than the rest of the row."""
+        return "str" if self.kind is FieldType.email else self.api_type
+
+    @property
+    def output_annotation(self) -> str:
+        return f"{self.output_type} | None" if self.nullable else self.output_type
+
 
 class LineCollection(Frozen):
     """Lines of a header: the child entity and how they appear under the header."""
@@ -184,6 +194,7 @@ class UniqueRule(Frozen):
 class IndexRule(Frozen):
     name: str
     columns: tuple[str, ...]
+    partial: bool = False  # live rows only (soft delete)
 
 
 class Entity(Frozen):
@@ -327,6 +338,13 @@ class Entity(Frozen):
         from generator.readsql import read_sql
 
         return read_sql(self)
+
+    @property
+    def plain_output_fields(self) -> list[Field]:
+        """Written fields whose response type is plainer than their input type."""
+        return [
+            f for f in self.fields if f.in_response and f.in_create and f.output_type != f.api_type
+        ]
 
     @property
     def hot_create(self) -> bool:

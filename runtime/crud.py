@@ -102,11 +102,15 @@ def escape_like(text: str) -> str:
 
 def order_by(model: type, sort: str) -> list[ColumnElement[Any]]:
     clauses = []
+    descending = False
     for term in sort.split(","):
         term = term.strip()
+        descending = term.startswith("-")
         column = getattr(model, term.removeprefix("-"))
-        clauses.append(column.desc() if term.startswith("-") else column.asc())
-    clauses.append(model.id.asc())  # a total order, so pages never overlap
+        clauses.append(column.desc() if descending else column.asc())
+    # a total order, so pages never overlap; id runs the way the last term does, so the
+    # default order is one index scan (see the order indexes the generator adds)
+    clauses.append(model.id.desc() if descending else model.id.asc())
     return clauses
 
 

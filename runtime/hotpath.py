@@ -248,12 +248,13 @@ def _envelope(data: bytes) -> bytes:
 
 
 def _order(sort: str) -> str:
-    terms = []
+    """ORDER BY as runtime.crud.order_by says it: the terms, then id the way the last runs."""
+    terms, direction = [], "ASC"
     for term in sort.split(","):
         term = term.strip()
-        name = term.removeprefix("-")
-        terms.append(f"t.{name} {'DESC' if term.startswith('-') else 'ASC'}")
-    return ", ".join([*terms, "t.id ASC"])
+        direction = "DESC" if term.startswith("-") else "ASC"
+        terms.append(f"t.{term.removeprefix('-')} {direction}")
+    return ", ".join([*terms, f"t.id {direction}"])
 
 
 class Route:

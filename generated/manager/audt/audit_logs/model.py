@@ -7,6 +7,7 @@ import uuid
 
 from sqlalchemy import (
     CheckConstraint,
+    Index,
     Integer,
     String,
     Uuid,
@@ -24,6 +25,11 @@ class AuditLog(RecordMixin, ManagerBase):
         CheckConstraint(
             "action IN ('CREATE', 'UPDATE', 'DELETE', 'STATUS_CHANGE', 'LOGIN', 'LOGOUT', 'PASSWORD_CHANGE', 'PROVISION', 'ACT_FOR_TENANT')",
             name="action",
+        ),
+        Index(
+            "ix_audit_logs_created_at_id_order",
+            "created_at",
+            "id",
         ),
         {"schema": "audt", "comment": "감사 로그"},
     )

@@ -10,6 +10,7 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     ForeignKey,
+    Index,
     String,
     Text,
     Uuid,
@@ -30,6 +31,12 @@ class Compliance(SoftDeleteMixin, RecordMixin, ManagerBase):
         ),
         CheckConstraint(
             "status IN ('NOT_STARTED', 'IN_PROGRESS', 'COMPLIANT', 'NON_COMPLIANT')", name="status"
+        ),
+        Index(
+            "ix_compliances_created_at_id_order",
+            "created_at",
+            "id",
+            postgresql_where=text("NOT is_deleted"),
         ),
         {"schema": "audt", "comment": "컴플라이언스"},
     )

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import (
     CheckConstraint,
+    Index,
     Integer,
     String,
     Text,
@@ -25,6 +26,12 @@ class AuditPolicy(SoftDeleteMixin, RecordMixin, ManagerBase):
     __table_args__ = (
         CheckConstraint("retention_days >= 1 AND retention_days <= 3650", name="retention_days"),
         CheckConstraint("status IN ('ACTIVE', 'INACTIVE')", name="status"),
+        Index(
+            "ix_policies_created_at_id_order",
+            "created_at",
+            "id",
+            postgresql_where=text("NOT is_deleted"),
+        ),
         {"schema": "audt", "comment": "감사 정책"},
     )
 

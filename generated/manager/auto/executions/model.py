@@ -11,6 +11,7 @@ from sqlalchemy import (
     CheckConstraint,
     DateTime,
     ForeignKey,
+    Index,
     String,
     Text,
     Uuid,
@@ -28,6 +29,11 @@ class WorkflowExecution(RecordMixin, ManagerBase):
     __tablename__ = "executions"
     __table_args__ = (
         CheckConstraint("status IN ('RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELED')", name="status"),
+        Index(
+            "ix_executions_started_at_id_order",
+            "started_at",
+            "id",
+        ),
         {"schema": "auto", "comment": "실행 내역"},
     )
 

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import (
     CheckConstraint,
     ForeignKey,
+    Index,
     Integer,
     String,
     Uuid,
@@ -31,6 +32,12 @@ class AutomationTask(SoftDeleteMixin, RecordMixin, ManagerBase):
         ),
         CheckConstraint("step_order >= 1 AND step_order <= 1000", name="step_order"),
         CheckConstraint("retry_count >= 0 AND retry_count <= 10", name="retry_count"),
+        Index(
+            "ix_tasks_step_order_id_order",
+            "step_order",
+            "id",
+            postgresql_where=text("NOT is_deleted"),
+        ),
         {"schema": "auto", "comment": "작업"},
     )
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import (
     CheckConstraint,
+    Index,
     String,
     Text,
     text,
@@ -26,6 +27,12 @@ class AutomationWorkflow(SoftDeleteMixin, RecordMixin, ManagerBase):
             "trigger_type IN ('MANUAL', 'SCHEDULE', 'EVENT', 'WEBHOOK')", name="trigger_type"
         ),
         CheckConstraint("status IN ('DRAFT', 'ACTIVE', 'PAUSED', 'ARCHIVED')", name="status"),
+        Index(
+            "ix_workflows_created_at_id_order",
+            "created_at",
+            "id",
+            postgresql_where=text("NOT is_deleted"),
+        ),
         {"schema": "auto", "comment": "워크플로우"},
     )
 

@@ -36,6 +36,11 @@ class InvoiceItem(RecordMixin, ManagerBase):
             "line_no",
             unique=True,
         ),
+        Index(
+            "ix_invoice_items_line_no_id_order",
+            "line_no",
+            "id",
+        ),
         {"schema": "bill", "comment": "청구서 항목"},
     )
 

@@ -48,6 +48,12 @@ class Invoice(SoftDeleteMixin, RecordMixin, ManagerBase):
             "status",
             "due_date",
         ),
+        Index(
+            "ix_invoices_created_at_id_order",
+            "created_at",
+            "id",
+            postgresql_where=text("NOT is_deleted"),
+        ),
         {"schema": "bill", "comment": "청구서"},
     )
 

@@ -38,6 +38,12 @@ class Plan(SoftDeleteMixin, RecordMixin, ManagerBase):
             unique=True,
             postgresql_where=text("NOT is_deleted"),
         ),
+        Index(
+            "ix_plans_created_at_id_order",
+            "created_at",
+            "id",
+            postgresql_where=text("NOT is_deleted"),
+        ),
         {"schema": "bill", "comment": "요금제"},
     )
 

@@ -12,6 +12,7 @@ from sqlalchemy import (
     CheckConstraint,
     DateTime,
     ForeignKey,
+    Index,
     Numeric,
     String,
     Uuid,
@@ -35,6 +36,12 @@ class Transaction(SoftDeleteMixin, RecordMixin, ManagerBase):
             name="payment_method",
         ),
         CheckConstraint("status IN ('PENDING', 'SUCCEEDED', 'FAILED', 'CANCELED')", name="status"),
+        Index(
+            "ix_transactions_created_at_id_order",
+            "created_at",
+            "id",
+            postgresql_where=text("NOT is_deleted"),
+        ),
         {"schema": "bill", "comment": "거래"},
     )
 

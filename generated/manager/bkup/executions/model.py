@@ -11,6 +11,7 @@ from sqlalchemy import (
     CheckConstraint,
     DateTime,
     ForeignKey,
+    Index,
     String,
     Text,
     Uuid,
@@ -28,6 +29,11 @@ class BackupExecution(RecordMixin, ManagerBase):
     __table_args__ = (
         CheckConstraint("status IN ('RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELED')", name="status"),
         CheckConstraint("size_bytes >= 0", name="size_bytes"),
+        Index(
+            "ix_executions_started_at_id_order",
+            "started_at",
+            "id",
+        ),
         {"schema": "bkup", "comment": "백업 실행"},
     )
 

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import (
     CheckConstraint,
     DateTime,
+    Index,
     Integer,
     String,
     Text,
@@ -28,6 +29,12 @@ class RecoveryPlan(SoftDeleteMixin, RecordMixin, ManagerBase):
         CheckConstraint("rto_minutes >= 1 AND rto_minutes <= 100000", name="rto_minutes"),
         CheckConstraint("rpo_minutes >= 0 AND rpo_minutes <= 100000", name="rpo_minutes"),
         CheckConstraint("status IN ('DRAFT', 'APPROVED', 'RETIRED')", name="status"),
+        Index(
+            "ix_recovery_plans_created_at_id_order",
+            "created_at",
+            "id",
+            postgresql_where=text("NOT is_deleted"),
+        ),
         {"schema": "bkup", "comment": "복구 계획"},
     )
 

@@ -9,6 +9,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     DateTime,
+    Index,
     Integer,
     String,
     text,
@@ -26,6 +27,12 @@ class BackupSchedule(SoftDeleteMixin, RecordMixin, ManagerBase):
         CheckConstraint("backup_type IN ('FULL', 'INCREMENTAL', 'SNAPSHOT')", name="backup_type"),
         CheckConstraint("target_database IN ('MANAGER', 'TENANT', 'ALL')", name="target_database"),
         CheckConstraint("retention_days >= 1 AND retention_days <= 3650", name="retention_days"),
+        Index(
+            "ix_schedules_created_at_id_order",
+            "created_at",
+            "id",
+            postgresql_where=text("NOT is_deleted"),
+        ),
         {"schema": "bkup", "comment": "백업 스케줄"},
     )
 

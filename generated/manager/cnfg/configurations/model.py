@@ -28,6 +28,12 @@ class Configuration(SoftDeleteMixin, RecordMixin, ManagerBase):
             unique=True,
             postgresql_where=text("NOT is_deleted"),
         ),
+        Index(
+            "ix_configurations_created_at_id_order",
+            "created_at",
+            "id",
+            postgresql_where=text("NOT is_deleted"),
+        ),
         {"schema": "cnfg", "comment": "시스템 설정"},
     )
 

@@ -28,6 +28,12 @@ class Permission(SoftDeleteMixin, RecordMixin, ManagerBase):
             unique=True,
             postgresql_where=text("NOT is_deleted"),
         ),
+        Index(
+            "ix_permissions_created_at_id_order",
+            "created_at",
+            "id",
+            postgresql_where=text("NOT is_deleted"),
+        ),
         {"schema": "idam", "comment": "권한"},
     )
 

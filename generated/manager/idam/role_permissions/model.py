@@ -26,6 +26,11 @@ class RolePermission(RecordMixin, ManagerBase):
             "permission_id",
             unique=True,
         ),
+        Index(
+            "ix_role_permissions_created_at_id_order",
+            "created_at",
+            "id",
+        ),
         {"schema": "idam", "comment": "역할 권한"},
     )
 

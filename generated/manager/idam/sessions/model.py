@@ -10,6 +10,7 @@ from sqlalchemy import (
     CheckConstraint,
     DateTime,
     ForeignKey,
+    Index,
     String,
     Uuid,
     text,
@@ -25,6 +26,11 @@ class Session(RecordMixin, ManagerBase):
     __tablename__ = "sessions"
     __table_args__ = (
         CheckConstraint("status IN ('ACTIVE', 'REVOKED', 'EXPIRED')", name="status"),
+        Index(
+            "ix_sessions_created_at_id_order",
+            "created_at",
+            "id",
+        ),
         {"schema": "idam", "comment": "세션"},
     )
 

@@ -28,6 +28,11 @@ class UserRole(RecordMixin, ManagerBase):
             "role_id",
             unique=True,
         ),
+        Index(
+            "ix_user_roles_created_at_id_order",
+            "created_at",
+            "id",
+        ),
         {"schema": "idam", "comment": "사용자 역할"},
     )
 

@@ -44,6 +44,12 @@ class User(SoftDeleteMixin, RecordMixin, ManagerBase):
             "status",
             "created_at",
         ),
+        Index(
+            "ix_users_created_at_id_order",
+            "created_at",
+            "id",
+            postgresql_where=text("NOT is_deleted"),
+        ),
         {"schema": "idam", "comment": "사용자"},
     )
 

@@ -11,6 +11,7 @@ from sqlalchemy import (
     CheckConstraint,
     DateTime,
     ForeignKey,
+    Index,
     Numeric,
     String,
     Uuid,
@@ -28,6 +29,11 @@ class ResourceUsage(RecordMixin, ManagerBase):
         CheckConstraint(
             "metric IN ('CPU', 'MEMORY', 'STORAGE', 'NETWORK_IN', 'NETWORK_OUT', 'REQUESTS')",
             name="metric",
+        ),
+        Index(
+            "ix_resource_usages_measured_at_id_order",
+            "measured_at",
+            "id",
         ),
         {"schema": "ifra", "comment": "리소스 사용량"},
     )

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import (
     CheckConstraint,
     ForeignKey,
+    Index,
     Numeric,
     String,
     Uuid,
@@ -36,6 +37,12 @@ class Resource(SoftDeleteMixin, RecordMixin, ManagerBase):
         CheckConstraint("monthly_cost >= 0", name="monthly_cost"),
         CheckConstraint(
             "status IN ('PROVISIONING', 'ACTIVE', 'MAINTENANCE', 'DECOMMISSIONED')", name="status"
+        ),
+        Index(
+            "ix_resources_created_at_id_order",
+            "created_at",
+            "id",
+            postgresql_where=text("NOT is_deleted"),
         ),
         {"schema": "ifra", "comment": "리소스"},
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     CheckConstraint,
+    Index,
     Integer,
     String,
     text,
@@ -22,6 +23,12 @@ class ExternalApi(SoftDeleteMixin, RecordMixin, ManagerBase):
         CheckConstraint("auth_type IN ('NONE', 'API_KEY', 'OAUTH2', 'BASIC')", name="auth_type"),
         CheckConstraint("timeout_seconds >= 1 AND timeout_seconds <= 600", name="timeout_seconds"),
         CheckConstraint("status IN ('ACTIVE', 'INACTIVE', 'ERROR')", name="status"),
+        Index(
+            "ix_apis_created_at_id_order",
+            "created_at",
+            "id",
+            postgresql_where=text("NOT is_deleted"),
+        ),
         {"schema": "intg", "comment": "외부 API"},
     )
 

@@ -9,6 +9,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     ForeignKey,
+    Index,
     Integer,
     String,
     Uuid,
@@ -27,6 +28,12 @@ class RateLimit(SoftDeleteMixin, RecordMixin, ManagerBase):
         CheckConstraint("scope IN ('GLOBAL', 'TENANT', 'USER', 'API_KEY', 'IP')", name="scope"),
         CheckConstraint("limit_count >= 1 AND limit_count <= 100000000", name="limit_count"),
         CheckConstraint("window_seconds >= 1 AND window_seconds <= 2592000", name="window_seconds"),
+        Index(
+            "ix_rate_limits_created_at_id_order",
+            "created_at",
+            "id",
+            postgresql_where=text("NOT is_deleted"),
+        ),
         {"schema": "intg", "comment": "API 제한"},
     )
 

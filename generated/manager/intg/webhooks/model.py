@@ -11,6 +11,7 @@ from sqlalchemy import (
     CheckConstraint,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     String,
     Uuid,
@@ -29,6 +30,12 @@ class Webhook(SoftDeleteMixin, RecordMixin, ManagerBase):
     __table_args__ = (
         CheckConstraint("failure_count >= 0", name="failure_count"),
         CheckConstraint("status IN ('ACTIVE', 'PAUSED', 'DISABLED')", name="status"),
+        Index(
+            "ix_webhooks_created_at_id_order",
+            "created_at",
+            "id",
+            postgresql_where=text("NOT is_deleted"),
+        ),
         {"schema": "intg", "comment": "웹훅"},
     )
 

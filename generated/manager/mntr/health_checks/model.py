@@ -9,6 +9,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     DateTime,
+    Index,
     Integer,
     String,
     text,
@@ -30,6 +31,12 @@ class HealthCheck(SoftDeleteMixin, RecordMixin, ManagerBase):
         CheckConstraint("timeout_seconds >= 1 AND timeout_seconds <= 300", name="timeout_seconds"),
         CheckConstraint(
             "last_status IN ('UNKNOWN', 'HEALTHY', 'DEGRADED', 'DOWN')", name="last_status"
+        ),
+        Index(
+            "ix_health_checks_created_at_id_order",
+            "created_at",
+            "id",
+            postgresql_where=text("NOT is_deleted"),
         ),
         {"schema": "mntr", "comment": "헬스 체크"},
     )

@@ -10,6 +10,7 @@ from sqlalchemy import (
     CheckConstraint,
     DateTime,
     ForeignKey,
+    Index,
     String,
     Text,
     Uuid,
@@ -28,6 +29,12 @@ class Incident(SoftDeleteMixin, RecordMixin, ManagerBase):
         CheckConstraint("severity IN ('LOW', 'MEDIUM', 'HIGH', 'CRITICAL')", name="severity"),
         CheckConstraint(
             "status IN ('OPEN', 'INVESTIGATING', 'MITIGATED', 'RESOLVED', 'CLOSED')", name="status"
+        ),
+        Index(
+            "ix_incidents_created_at_id_order",
+            "created_at",
+            "id",
+            postgresql_where=text("NOT is_deleted"),
         ),
         {"schema": "mntr", "comment": "인시던트"},
     )

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import (
     DateTime,
+    Index,
     Numeric,
     String,
 )
@@ -22,7 +23,14 @@ class SystemMetric(RecordMixin, ManagerBase):
     """시스템 메트릭 (System metric)"""
 
     __tablename__ = "system_metrics"
-    __table_args__ = ({"schema": "mntr", "comment": "시스템 메트릭"},)
+    __table_args__ = (
+        Index(
+            "ix_system_metrics_collected_at_id_order",
+            "collected_at",
+            "id",
+        ),
+        {"schema": "mntr", "comment": "시스템 메트릭"},
+    )
 
     service: Mapped[str] = mapped_column(
         String(100),

@@ -11,6 +11,7 @@ from sqlalchemy import (
     CheckConstraint,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     String,
     Uuid,
@@ -30,6 +31,12 @@ class Campaign(SoftDeleteMixin, RecordMixin, ManagerBase):
         CheckConstraint("sent_count >= 0", name="sent_count"),
         CheckConstraint(
             "status IN ('DRAFT', 'SCHEDULED', 'RUNNING', 'COMPLETED', 'CANCELED')", name="status"
+        ),
+        Index(
+            "ix_campaigns_created_at_id_order",
+            "created_at",
+            "id",
+            postgresql_where=text("NOT is_deleted"),
         ),
         {"schema": "noti", "comment": "알림 캠페인"},
     )

@@ -10,6 +10,7 @@ from sqlalchemy import (
     CheckConstraint,
     DateTime,
     ForeignKey,
+    Index,
     String,
     Text,
     Uuid,
@@ -29,6 +30,12 @@ class Notification(SoftDeleteMixin, RecordMixin, ManagerBase):
         CheckConstraint("priority IN ('LOW', 'NORMAL', 'HIGH', 'URGENT')", name="priority"),
         CheckConstraint(
             "status IN ('PENDING', 'SENT', 'DELIVERED', 'READ', 'FAILED')", name="status"
+        ),
+        Index(
+            "ix_notifications_created_at_id_order",
+            "created_at",
+            "id",
+            postgresql_where=text("NOT is_deleted"),
         ),
         {"schema": "noti", "comment": "알림"},
     )

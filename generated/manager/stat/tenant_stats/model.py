@@ -37,6 +37,11 @@ class TenantStat(RecordMixin, ManagerBase):
             "stat_date",
             unique=True,
         ),
+        Index(
+            "ix_tenant_stats_stat_date_id_order",
+            "stat_date",
+            "id",
+        ),
         {"schema": "stat", "comment": "테넌트 통계"},
     )
 

@@ -35,6 +35,11 @@ class UsageStat(RecordMixin, ManagerBase):
             "metric",
             unique=True,
         ),
+        Index(
+            "ix_usage_stats_stat_date_id_order",
+            "stat_date",
+            "id",
+        ),
         {"schema": "stat", "comment": "사용 통계"},
     )
 

@@ -8,6 +8,7 @@ import uuid
 from sqlalchemy import (
     CheckConstraint,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -30,6 +31,12 @@ class Feedback(SoftDeleteMixin, RecordMixin, ManagerBase):
         ),
         CheckConstraint(
             "status IN ('NEW', 'REVIEWED', 'PLANNED', 'DONE', 'REJECTED')", name="status"
+        ),
+        Index(
+            "ix_feedbacks_created_at_id_order",
+            "created_at",
+            "id",
+            postgresql_where=text("NOT is_deleted"),
         ),
         {"schema": "supt", "comment": "피드백"},
     )

@@ -8,6 +8,7 @@ import uuid
 from sqlalchemy import (
     Boolean,
     ForeignKey,
+    Index,
     Text,
     Uuid,
     text,
@@ -21,7 +22,15 @@ class TicketComment(SoftDeleteMixin, RecordMixin, ManagerBase):
     """티켓 댓글 (Ticket comment)"""
 
     __tablename__ = "ticket_comments"
-    __table_args__ = ({"schema": "supt", "comment": "티켓 댓글"},)
+    __table_args__ = (
+        Index(
+            "ix_ticket_comments_created_at_id_order",
+            "created_at",
+            "id",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        {"schema": "supt", "comment": "티켓 댓글"},
+    )
 
     ticket_id: Mapped[uuid.UUID] = mapped_column(
         Uuid,

@@ -40,6 +40,12 @@ class Ticket(SoftDeleteMixin, RecordMixin, ManagerBase):
             unique=True,
             postgresql_where=text("NOT is_deleted"),
         ),
+        Index(
+            "ix_tickets_created_at_id_order",
+            "created_at",
+            "id",
+            postgresql_where=text("NOT is_deleted"),
+        ),
         {"schema": "supt", "comment": "지원 티켓"},
     )
 

@@ -61,6 +61,9 @@ class TicketResponse(TicketBase):
     """A ticket as returned by the API."""
 
     id: UUID
+    requester_email: str | None = Field(
+        None, title="요청자 이메일", json_schema_extra={"format": "email"}
+    )
     target_tenant_name: str | None = Field(
         None, title="테넌트 이름", description="Display name of the referenced row."
     )

@@ -13,6 +13,7 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     ForeignKey,
+    Index,
     Numeric,
     String,
     Uuid,
@@ -33,6 +34,12 @@ class Subscription(SoftDeleteMixin, RecordMixin, ManagerBase):
         ),
         CheckConstraint("amount >= 0", name="amount"),
         CheckConstraint("status IN ('ACTIVE', 'PAUSED', 'CANCELED', 'EXPIRED')", name="status"),
+        Index(
+            "ix_subscriptions_created_at_id_order",
+            "created_at",
+            "id",
+            postgresql_where=text("NOT is_deleted"),
+        ),
         {"schema": "tnnt", "comment": "구독"},
     )
 

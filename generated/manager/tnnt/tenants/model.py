@@ -43,6 +43,12 @@ class Tenant(SoftDeleteMixin, RecordMixin, ManagerBase):
             "status",
             "created_at",
         ),
+        Index(
+            "ix_tenants_created_at_id_order",
+            "created_at",
+            "id",
+            postgresql_where=text("NOT is_deleted"),
+        ),
         {"schema": "tnnt", "comment": "테넌트"},
     )
 

@@ -81,6 +81,7 @@ class TenantResponse(TenantBase):
 
     id: UUID
     status: Literal["PENDING", "ACTIVE", "SUSPENDED", "TERMINATED"] = Field(title="상태")
+    email: str | None = Field(None, title="대표 이메일", json_schema_extra={"format": "email"})
     created_at: datetime
     updated_at: datetime
     created_by: UUID | None = None

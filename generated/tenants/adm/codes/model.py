@@ -34,6 +34,13 @@ class Code(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             unique=True,
             postgresql_where=text("NOT is_deleted"),
         ),
+        Index(
+            "ix_codes_tenant_id_sort_order_id_order",
+            "tenant_id",
+            "sort_order",
+            "id",
+            postgresql_where=text("NOT is_deleted"),
+        ),
         {"schema": "adm", "comment": "공통 코드"},
     )
 

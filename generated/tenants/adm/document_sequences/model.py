@@ -28,6 +28,12 @@ class DocumentSequence(TenantMixin, RecordMixin, TenantBase):
             "period",
             unique=True,
         ),
+        Index(
+            "ix_document_sequences_tenant_id_code_id_order",
+            "tenant_id",
+            "code",
+            "id",
+        ),
         {"schema": "adm", "comment": "문서 번호 채번"},
     )
 

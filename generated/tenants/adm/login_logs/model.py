@@ -9,6 +9,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     ForeignKey,
+    Index,
     String,
     Uuid,
     text,
@@ -24,6 +25,12 @@ class LoginLog(TenantMixin, RecordMixin, TenantBase):
     __tablename__ = "login_logs"
     __table_args__ = (
         CheckConstraint("attempt_type IN ('LOGIN', 'LOGOUT', 'REFRESH')", name="attempt_type"),
+        Index(
+            "ix_login_logs_tenant_id_created_at_id_order",
+            "tenant_id",
+            "created_at",
+            "id",
+        ),
         {"schema": "adm", "comment": "로그인 이력"},
     )
 

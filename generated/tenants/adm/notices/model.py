@@ -9,6 +9,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     DateTime,
+    Index,
     String,
     Text,
     text,
@@ -24,6 +25,13 @@ class Notice(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
     __tablename__ = "notices"
     __table_args__ = (
         CheckConstraint("status IN ('DRAFT', 'PUBLISHED', 'ARCHIVED')", name="status"),
+        Index(
+            "ix_notices_tenant_id_created_at_id_order",
+            "tenant_id",
+            "created_at",
+            "id",
+            postgresql_where=text("NOT is_deleted"),
+        ),
         {"schema": "adm", "comment": "공지사항"},
     )
 

@@ -31,6 +31,13 @@ class Role(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             unique=True,
             postgresql_where=text("NOT is_deleted"),
         ),
+        Index(
+            "ix_roles_tenant_id_created_at_id_order",
+            "tenant_id",
+            "created_at",
+            "id",
+            postgresql_where=text("NOT is_deleted"),
+        ),
         {"schema": "adm", "comment": "역할"},
     )
 

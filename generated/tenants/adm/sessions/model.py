@@ -10,6 +10,7 @@ from sqlalchemy import (
     CheckConstraint,
     DateTime,
     ForeignKey,
+    Index,
     String,
     Uuid,
     text,
@@ -25,6 +26,12 @@ class Session(TenantMixin, RecordMixin, TenantBase):
     __tablename__ = "sessions"
     __table_args__ = (
         CheckConstraint("status IN ('ACTIVE', 'REVOKED', 'EXPIRED')", name="status"),
+        Index(
+            "ix_sessions_tenant_id_created_at_id_order",
+            "tenant_id",
+            "created_at",
+            "id",
+        ),
         {"schema": "adm", "comment": "세션"},
     )
 

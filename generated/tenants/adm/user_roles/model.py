@@ -27,6 +27,12 @@ class UserRole(TenantMixin, RecordMixin, TenantBase):
             "role_id",
             unique=True,
         ),
+        Index(
+            "ix_user_roles_tenant_id_created_at_id_order",
+            "tenant_id",
+            "created_at",
+            "id",
+        ),
         {"schema": "adm", "comment": "사용자 역할"},
     )
 

@@ -11,6 +11,7 @@ from sqlalchemy import (
     CheckConstraint,
     DateTime,
     ForeignKey,
+    Index,
     Numeric,
     Text,
     Uuid,
@@ -27,6 +28,13 @@ class ServiceVisit(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
     __tablename__ = "service_visits"
     __table_args__ = (
         CheckConstraint("charge >= 0", name="charge"),
+        Index(
+            "ix_service_visits_tenant_id_visited_at_id_order",
+            "tenant_id",
+            "visited_at",
+            "id",
+            postgresql_where=text("NOT is_deleted"),
+        ),
         {"schema": "asm", "comment": "방문 서비스"},
     )
 

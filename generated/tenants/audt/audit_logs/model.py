@@ -7,6 +7,7 @@ import uuid
 
 from sqlalchemy import (
     CheckConstraint,
+    Index,
     Integer,
     String,
     Uuid,
@@ -24,6 +25,12 @@ class AuditLog(TenantMixin, RecordMixin, TenantBase):
         CheckConstraint(
             "action IN ('CREATE', 'UPDATE', 'DELETE', 'STATUS_CHANGE', 'LOGIN', 'LOGOUT', 'PASSWORD_CHANGE', 'PROVISION', 'ACT_FOR_TENANT')",
             name="action",
+        ),
+        Index(
+            "ix_audit_logs_tenant_id_created_at_id_order",
+            "tenant_id",
+            "created_at",
+            "id",
         ),
         {"schema": "audt", "comment": "감사 로그"},
     )

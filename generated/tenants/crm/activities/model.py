@@ -10,6 +10,7 @@ from sqlalchemy import (
     CheckConstraint,
     DateTime,
     ForeignKey,
+    Index,
     String,
     Text,
     Uuid,
@@ -27,6 +28,13 @@ class Activity(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
     __table_args__ = (
         CheckConstraint(
             "activity_type IN ('CALL', 'MEETING', 'EMAIL', 'VISIT', 'TASK')", name="activity_type"
+        ),
+        Index(
+            "ix_activities_tenant_id_activity_date_id_order",
+            "tenant_id",
+            "activity_date",
+            "id",
+            postgresql_where=text("NOT is_deleted"),
         ),
         {"schema": "crm", "comment": "활동"},
     )

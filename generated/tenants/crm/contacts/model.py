@@ -8,6 +8,7 @@ import uuid
 from sqlalchemy import (
     Boolean,
     ForeignKey,
+    Index,
     String,
     Uuid,
     text,
@@ -21,7 +22,16 @@ class Contact(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
     """연락처 (Contact)"""
 
     __tablename__ = "contacts"
-    __table_args__ = ({"schema": "crm", "comment": "연락처"},)
+    __table_args__ = (
+        Index(
+            "ix_contacts_tenant_id_created_at_id_order",
+            "tenant_id",
+            "created_at",
+            "id",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        {"schema": "crm", "comment": "연락처"},
+    )
 
     customer_id: Mapped[uuid.UUID] = mapped_column(
         Uuid,

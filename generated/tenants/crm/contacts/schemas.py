@@ -63,6 +63,7 @@ class ContactResponse(ContactBase):
 
     id: UUID
     tenant_id: UUID
+    email: str | None = Field(None, title="이메일", json_schema_extra={"format": "email"})
     customer_name: str | None = Field(
         None, title="고객 이름", description="Display name of the referenced row."
     )

@@ -8,6 +8,7 @@ import uuid
 from sqlalchemy import (
     CheckConstraint,
     ForeignKey,
+    Index,
     String,
     Uuid,
     text,
@@ -26,6 +27,13 @@ class Lead(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         CheckConstraint(
             "status IN ('NEW', 'CONTACTED', 'QUALIFIED', 'CONVERTED', 'DISQUALIFIED')",
             name="status",
+        ),
+        Index(
+            "ix_leads_tenant_id_created_at_id_order",
+            "tenant_id",
+            "created_at",
+            "id",
+            postgresql_where=text("NOT is_deleted"),
         ),
         {"schema": "crm", "comment": "잠재고객"},
     )

@@ -56,6 +56,7 @@ class LeadResponse(LeadBase):
 
     id: UUID
     tenant_id: UUID
+    email: str | None = Field(None, title="이메일", json_schema_extra={"format": "email"})
     converted_customer_name: str | None = Field(
         None, title="전환 고객 이름", description="Display name of the referenced row."
     )

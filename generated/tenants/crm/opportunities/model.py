@@ -12,6 +12,7 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     ForeignKey,
+    Index,
     Integer,
     Numeric,
     String,
@@ -33,6 +34,13 @@ class Opportunity(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         ),
         CheckConstraint("amount >= 0", name="amount"),
         CheckConstraint("probability >= 0 AND probability <= 100", name="probability"),
+        Index(
+            "ix_opportunities_tenant_id_created_at_id_order",
+            "tenant_id",
+            "created_at",
+            "id",
+            postgresql_where=text("NOT is_deleted"),
+        ),
         {"schema": "crm", "comment": "영업기회"},
     )
 

@@ -35,6 +35,12 @@ class Depreciation(TenantMixin, RecordMixin, TenantBase):
             "period_end",
             unique=True,
         ),
+        Index(
+            "ix_depreciations_tenant_id_period_end_id_order",
+            "tenant_id",
+            "period_end",
+            "id",
+        ),
         {"schema": "fam", "comment": "감가상각"},
     )
 

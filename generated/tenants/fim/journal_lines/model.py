@@ -36,6 +36,12 @@ class JournalLine(TenantMixin, RecordMixin, TenantBase):
             "line_no",
             unique=True,
         ),
+        Index(
+            "ix_journal_lines_tenant_id_line_no_id_order",
+            "tenant_id",
+            "line_no",
+            "id",
+        ),
         {"schema": "fim", "comment": "전표 분개"},
     )
 

@@ -12,6 +12,7 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     ForeignKey,
+    Index,
     Numeric,
     String,
     Uuid,
@@ -29,6 +30,13 @@ class Payment(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
     __table_args__ = (
         CheckConstraint("amount >= 0", name="amount"),
         CheckConstraint("method IN ('BANK_TRANSFER', 'CARD', 'CASH', 'OTHER')", name="method"),
+        Index(
+            "ix_payments_tenant_id_created_at_id_order",
+            "tenant_id",
+            "created_at",
+            "id",
+            postgresql_where=text("NOT is_deleted"),
+        ),
         {"schema": "fim", "comment": "결제"},
     )
 

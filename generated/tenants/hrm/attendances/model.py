@@ -37,6 +37,12 @@ class Attendance(TenantMixin, RecordMixin, TenantBase):
             "work_date",
             unique=True,
         ),
+        Index(
+            "ix_attendances_tenant_id_work_date_id_order",
+            "tenant_id",
+            "work_date",
+            "id",
+        ),
         {"schema": "hrm", "comment": "근태"},
     )
 

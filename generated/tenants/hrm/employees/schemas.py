@@ -64,6 +64,7 @@ class EmployeeResponse(EmployeeBase):
 
     id: UUID
     tenant_id: UUID
+    email: str | None = Field(None, title="이메일", json_schema_extra={"format": "email"})
     department_name: str | None = Field(
         None, title="부서 이름", description="Display name of the referenced row."
     )

@@ -11,6 +11,7 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     ForeignKey,
+    Index,
     Numeric,
     String,
     Text,
@@ -33,6 +34,13 @@ class LeaveRequest(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         CheckConstraint("days >= 0", name="days"),
         CheckConstraint(
             "status IN ('REQUESTED', 'APPROVED', 'REJECTED', 'CANCELED')", name="status"
+        ),
+        Index(
+            "ix_leave_requests_tenant_id_created_at_id_order",
+            "tenant_id",
+            "created_at",
+            "id",
+            postgresql_where=text("NOT is_deleted"),
         ),
         {"schema": "hrm", "comment": "휴가 신청"},
     )

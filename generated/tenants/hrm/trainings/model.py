@@ -11,6 +11,7 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     ForeignKey,
+    Index,
     Numeric,
     String,
     Uuid,
@@ -29,6 +30,13 @@ class Training(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         CheckConstraint("hours >= 0", name="hours"),
         CheckConstraint(
             "status IN ('PLANNED', 'ATTENDED', 'COMPLETED', 'CANCELED')", name="status"
+        ),
+        Index(
+            "ix_trainings_tenant_id_created_at_id_order",
+            "tenant_id",
+            "created_at",
+            "id",
+            postgresql_where=text("NOT is_deleted"),
         ),
         {"schema": "hrm", "comment": "교육"},
     )

@@ -32,6 +32,12 @@ class StockLevel(TenantMixin, RecordMixin, TenantBase):
             "warehouse_id",
             unique=True,
         ),
+        Index(
+            "ix_stock_levels_tenant_id_created_at_id_order",
+            "tenant_id",
+            "created_at",
+            "id",
+        ),
         {"schema": "ivm", "comment": "재고 현황"},
     )
 

@@ -11,6 +11,7 @@ from sqlalchemy import (
     CheckConstraint,
     DateTime,
     ForeignKey,
+    Index,
     Numeric,
     String,
     Uuid,
@@ -27,6 +28,12 @@ class StockMovement(TenantMixin, RecordMixin, TenantBase):
     __table_args__ = (
         CheckConstraint(
             "movement_type IN ('IN', 'OUT', 'TRANSFER', 'ADJUSTMENT')", name="movement_type"
+        ),
+        Index(
+            "ix_stock_movements_tenant_id_moved_at_id_order",
+            "tenant_id",
+            "moved_at",
+            "id",
         ),
         {"schema": "ivm", "comment": "재고 이동"},
     )

@@ -28,6 +28,13 @@ class Warehouse(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             unique=True,
             postgresql_where=text("NOT is_deleted"),
         ),
+        Index(
+            "ix_warehouses_tenant_id_created_at_id_order",
+            "tenant_id",
+            "created_at",
+            "id",
+            postgresql_where=text("NOT is_deleted"),
+        ),
         {"schema": "ivm", "comment": "창고"},
     )
 

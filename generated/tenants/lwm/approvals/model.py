@@ -8,6 +8,7 @@ import uuid
 from sqlalchemy import (
     CheckConstraint,
     ForeignKey,
+    Index,
     Integer,
     String,
     Uuid,
@@ -26,6 +27,13 @@ class Approval(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         CheckConstraint("current_step >= 1 AND current_step <= 100", name="current_step"),
         CheckConstraint(
             "status IN ('PENDING', 'APPROVED', 'REJECTED', 'WITHDRAWN')", name="status"
+        ),
+        Index(
+            "ix_approvals_tenant_id_created_at_id_order",
+            "tenant_id",
+            "created_at",
+            "id",
+            postgresql_where=text("NOT is_deleted"),
         ),
         {"schema": "lwm", "comment": "승인"},
     )

@@ -34,6 +34,13 @@ class Step(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             unique=True,
             postgresql_where=text("NOT is_deleted"),
         ),
+        Index(
+            "ix_steps_tenant_id_step_no_id_order",
+            "tenant_id",
+            "step_no",
+            "id",
+            postgresql_where=text("NOT is_deleted"),
+        ),
         {"schema": "lwm", "comment": "단계"},
     )
 

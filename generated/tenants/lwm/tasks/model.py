@@ -10,6 +10,7 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     ForeignKey,
+    Index,
     String,
     Text,
     Uuid,
@@ -27,6 +28,13 @@ class Task(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
     __table_args__ = (
         CheckConstraint("priority IN ('LOW', 'NORMAL', 'HIGH', 'URGENT')", name="priority"),
         CheckConstraint("status IN ('TODO', 'IN_PROGRESS', 'DONE', 'CANCELED')", name="status"),
+        Index(
+            "ix_tasks_tenant_id_created_at_id_order",
+            "tenant_id",
+            "created_at",
+            "id",
+            postgresql_where=text("NOT is_deleted"),
+        ),
         {"schema": "lwm", "comment": "작업"},
     )
 

@@ -31,6 +31,13 @@ class ProductAttribute(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             unique=True,
             postgresql_where=text("NOT is_deleted"),
         ),
+        Index(
+            "ix_attributes_tenant_id_created_at_id_order",
+            "tenant_id",
+            "created_at",
+            "id",
+            postgresql_where=text("NOT is_deleted"),
+        ),
         {"schema": "pim", "comment": "상품 속성"},
     )
 

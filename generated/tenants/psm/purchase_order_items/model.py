@@ -35,6 +35,12 @@ class PurchaseOrderItem(TenantMixin, RecordMixin, TenantBase):
             "line_no",
             unique=True,
         ),
+        Index(
+            "ix_purchase_order_items_tenant_id_line_no_id_order",
+            "tenant_id",
+            "line_no",
+            "id",
+        ),
         {"schema": "psm", "comment": "구매주문 품목"},
     )
 

@@ -39,6 +39,13 @@ class Requisition(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             unique=True,
             postgresql_where=text("NOT is_deleted"),
         ),
+        Index(
+            "ix_requisitions_tenant_id_created_at_id_order",
+            "tenant_id",
+            "created_at",
+            "id",
+            postgresql_where=text("NOT is_deleted"),
+        ),
         {"schema": "psm", "comment": "구매요청"},
     )
 

@@ -68,6 +68,7 @@ class VendorResponse(VendorBase):
 
     id: UUID
     tenant_id: UUID
+    email: str | None = Field(None, title="이메일", json_schema_extra={"format": "email"})
     created_at: datetime
     updated_at: datetime
     created_by: UUID | None = None

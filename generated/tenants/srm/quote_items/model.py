@@ -35,6 +35,12 @@ class QuoteItem(TenantMixin, RecordMixin, TenantBase):
             "line_no",
             unique=True,
         ),
+        Index(
+            "ix_quote_items_tenant_id_line_no_id_order",
+            "tenant_id",
+            "line_no",
+            "id",
+        ),
         {"schema": "srm", "comment": "견적 품목"},
     )
 

@@ -10,6 +10,7 @@ from sqlalchemy import (
     CheckConstraint,
     DateTime,
     ForeignKey,
+    Index,
     String,
     Text,
     Uuid,
@@ -27,6 +28,13 @@ class SalesActivity(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
     __table_args__ = (
         CheckConstraint(
             "activity_type IN ('CALL', 'VISIT', 'DEMO', 'FOLLOW_UP')", name="activity_type"
+        ),
+        Index(
+            "ix_sales_activities_tenant_id_activity_date_id_order",
+            "tenant_id",
+            "activity_date",
+            "id",
+            postgresql_where=text("NOT is_deleted"),
         ),
         {"schema": "srm", "comment": "판매활동"},
     )

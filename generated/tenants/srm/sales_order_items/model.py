@@ -35,6 +35,12 @@ class SalesOrderItem(TenantMixin, RecordMixin, TenantBase):
             "line_no",
             unique=True,
         ),
+        Index(
+            "ix_sales_order_items_tenant_id_line_no_id_order",
+            "tenant_id",
+            "line_no",
+            "id",
+        ),
         {"schema": "srm", "comment": "판매주문 품목"},
     )
 

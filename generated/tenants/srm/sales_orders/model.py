@@ -39,6 +39,13 @@ class SalesOrder(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             unique=True,
             postgresql_where=text("NOT is_deleted"),
         ),
+        Index(
+            "ix_sales_orders_tenant_id_created_at_id_order",
+            "tenant_id",
+            "created_at",
+            "id",
+            postgresql_where=text("NOT is_deleted"),
+        ),
         {"schema": "srm", "comment": "판매주문"},
     )
 

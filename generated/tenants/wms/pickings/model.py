@@ -11,6 +11,7 @@ from sqlalchemy import (
     CheckConstraint,
     DateTime,
     ForeignKey,
+    Index,
     Numeric,
     String,
     Uuid,
@@ -28,6 +29,13 @@ class Picking(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
     __table_args__ = (
         CheckConstraint("quantity >= 0", name="quantity"),
         CheckConstraint("status IN ('OPEN', 'PICKED', 'SHORT')", name="status"),
+        Index(
+            "ix_pickings_tenant_id_created_at_id_order",
+            "tenant_id",
+            "created_at",
+            "id",
+            postgresql_where=text("NOT is_deleted"),
+        ),
         {"schema": "wms", "comment": "피킹"},
     )
 

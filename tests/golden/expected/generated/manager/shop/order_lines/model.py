@@ -32,6 +32,11 @@ class OrderLine(RecordMixin, ManagerBase):
             "line_no",
             unique=True,
         ),
+        Index(
+            "ix_order_lines_line_no_id_order",
+            "line_no",
+            "id",
+        ),
         {"schema": "shop", "comment": "주문 품목"},
     )
 

@@ -29,6 +29,12 @@ class Order(SoftDeleteMixin, RecordMixin, ManagerBase):
             unique=True,
             postgresql_where=text("NOT is_deleted"),
         ),
+        Index(
+            "ix_orders_created_at_id_order",
+            "created_at",
+            "id",
+            postgresql_where=text("NOT is_deleted"),
+        ),
         {"schema": "shop", "comment": "주문"},
     )
 

@@ -10,6 +10,7 @@ from decimal import Decimal
 from sqlalchemy import (
     DateTime,
     ForeignKey,
+    Index,
     Numeric,
     Uuid,
 )
@@ -22,7 +23,14 @@ class PriceLog(RecordMixin, ManagerBase):
     """가격 이력 (Price log)"""
 
     __tablename__ = "price_logs"
-    __table_args__ = ({"schema": "shop", "comment": "가격 이력"},)
+    __table_args__ = (
+        Index(
+            "ix_price_logs_changed_at_id_order",
+            "changed_at",
+            "id",
+        ),
+        {"schema": "shop", "comment": "가격 이력"},
+    )
 
     product_id: Mapped[uuid.UUID] = mapped_column(
         Uuid,

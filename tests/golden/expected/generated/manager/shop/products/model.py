@@ -56,6 +56,12 @@ class Product(SoftDeleteMixin, RecordMixin, ManagerBase):
             "status",
             "created_at",
         ),
+        Index(
+            "ix_products_created_at_id_order",
+            "created_at",
+            "id",
+            postgresql_where=text("NOT is_deleted"),
+        ),
         {"schema": "shop", "comment": "상품"},
     )
 

@@ -85,6 +85,9 @@ class ProductResponse(ProductBase):
 
     id: UUID
     views: int = Field(title="views")
+    contact_email: str | None = Field(
+        None, title="contact_email", json_schema_extra={"format": "email"}
+    )
     category_name: str | None = Field(
         None, title="category_id 이름", description="Display name of the referenced row."
     )
