@@ -127,11 +127,15 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Bind address (default from settings).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (default 8100).")] = None,
     migrate: Annotated[bool, typer.Option(help="Apply migrations first.")] = True,
+    workers: Annotated[
+        int | None,
+        typer.Option(help="Worker processes (default: one per core in production, else one)."),
+    ] = None,
 ) -> None:
     """Apply migrations and serve the API (embedded PostgreSQL when no URL is configured)."""
     from runtime.cli import serve as run
 
-    run(host=host, port=port, migrate=migrate)
+    run(host=host, port=port, migrate=migrate, workers=workers)
 
 
 @app.command("create-admin")

@@ -298,6 +298,12 @@ class Entity(Frozen):
         return sorted({*declared, "created_at", "updated_at"})
 
     @property
+    def keyset_sort_fields(self) -> list[str]:
+        """Sortable fields that are never null: a keyset cursor can continue from them."""
+        nullable = {f.name for f in self.fields if f.nullable}
+        return [name for name in self.sort_fields if name not in nullable]
+
+    @property
     def range_fields(self) -> list[Field]:
         return [f for f in self.fields if f.filter and f.range_filter]
 

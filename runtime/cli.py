@@ -174,7 +174,7 @@ async def _insert_admin(url: str, username: str, email: str, full_name: str, pas
     return 0
 
 
-def serve(*, host: str | None, port: int | None, migrate: bool) -> None:
+def serve(*, host: str | None, port: int | None, migrate: bool, workers: int | None = None) -> None:
     import uvicorn
 
     settings = get_settings()
@@ -184,18 +184,27 @@ def serve(*, host: str | None, port: int | None, migrate: bool) -> None:
         else ("configured PostgreSQL")
     )
     urls = resolve_urls(settings)
-    _use_urls(urls)
+    _use_urls(urls)  # the workers inherit the URLs, so they share one embedded server
     if migrate:
         upgrade(urls)
+    settings = get_settings()
+    settings.secret_key()  # made once here, so every worker signs with the same key
+    host, port = host or settings.host, port or settings.port
+    workers = workers or settings.worker_count()
+    _say(f"CXG API on http://{host}:{port} ({where}); docs at http://{host}:{port}/docs")
+    if workers > 1 and not settings.redis_url:
+        _say(f"{workers} workers without CXG_REDIS_URL: each counts its own rate limits")
+    options = {
+        "host": host,
+        "port": port,
+        "log_level": "info",
+        "access_log": settings.access_log,
+        # addresses in X-Forwarded-For are believed from these peers only
+        "forwarded_allow_ips": settings.trusted_proxies,
+    }
+    if workers > 1:  # each worker builds its own app (pools, caches, listeners)
+        uvicorn.run("runtime.app:create_app", factory=True, workers=workers, **options)
+        return
     from runtime.app import create_app
 
-    settings = get_settings()
-    host, port = host or settings.host, port or settings.port
-    _say(f"CXG API on http://{host}:{port} ({where}); docs at http://{host}:{port}/docs")
-    uvicorn.run(
-        create_app(settings),
-        host=host,
-        port=port,
-        log_level="info",
-        access_log=settings.access_log,
-    )
+    uvicorn.run(create_app(settings), **options)

@@ -4,6 +4,7 @@ delete, tenancy, reference checks and the mapping of constraint violations to AP
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -11,12 +12,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, Index, UniqueConstraint, func, or_, select
+from sqlalchemy import ColumnElement, Index, UniqueConstraint, and_, func, literal, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
-from runtime import numbering, rules
+from runtime import numbering, paging, rules
 from runtime.errors import (
     AlreadyExistsError,
     ConflictError,
@@ -65,9 +66,11 @@ class Listing:
 @dataclass(frozen=True)
 class PageResult(Generic[M]):
     items: Sequence[M]
-    total: int
+    total: int | None
     page: int
     page_size: int
+    count: str = "exact"  # what total is: exact, estimated or none
+    next_cursor: str | None = None
 
 
 class ApplicationCheck:
@@ -132,17 +135,68 @@ async def fetch_page(db: AsyncSession, listing: Listing, params: Any, actor: Act
     if params.search and listing.search:
         pattern = f"%{escape_like(params.search)}%"
         conditions.append(or_(*(col.ilike(pattern, escape="\\") for col in listing.search)))
-    total = await db.scalar(select(func.count()).select_from(model).where(*conditions))
+    total, counted = await count_rows(db, model, conditions, params.count)
+    sort = params.sort or listing.default_sort
+    query = select(model).where(*conditions)
+    offset = (params.page - 1) * params.page_size
+    if params.cursor:
+        query, offset = query.where(after_cursor(model, sort, params.cursor)), 0
     rows = await db.scalars(
-        select(model)
-        .where(*conditions)
-        .order_by(*order_by(model, params.sort or listing.default_sort))
-        .offset((params.page - 1) * params.page_size)
-        .limit(params.page_size)
+        query.order_by(*order_by(model, sort)).offset(offset).limit(params.page_size)
     )
     items = list(rows)
     await attach_displays(db, listing, items, actor)
-    return PageResult(items, int(total or 0), params.page, params.page_size)
+    return PageResult(
+        items,
+        total,
+        params.page,
+        params.page_size,
+        counted,
+        paging.next_cursor(sort, items[-1] if items else None, params.page_size, len(items)),
+    )
+
+
+async def count_rows(
+    db: AsyncSession, model: type, conditions: list, mode: str | None
+) -> tuple[int | None, str]:
+    """The total as ``?count=`` asks (see runtime.paging), and what kind of total it is."""
+    if mode == "none":
+        return None, "none"
+    matching = select(literal(1)).select_from(model).where(*conditions)
+    if mode == "exact":
+        return int(await db.scalar(select(func.count()).select_from(matching.subquery()))), mode
+    if mode is None:  # exact while that is cheap: at most EXACT_UP_TO + 1 index entries
+        capped = matching.limit(paging.EXACT_UP_TO + 1).subquery()
+        total = int(await db.scalar(select(func.count()).select_from(capped)))
+        if total <= paging.EXACT_UP_TO:
+            return total, "exact"
+        return max(await estimate(db, matching), total), "estimated"
+    return await estimate(db, matching), "estimated"
+
+
+async def estimate(db: AsyncSession, query: Any) -> int:
+    """The planner's estimate of the rows ``query`` returns (EXPLAIN, nothing is read)."""
+    conn = await db.connection()
+    compiled = query.compile(dialect=conn.dialect)
+    driver = (await conn.get_raw_connection()).driver_connection
+    args = [compiled.params[name] for name in compiled.positiontup or ()]
+    plan = await driver.fetchval("EXPLAIN (FORMAT JSON) " + compiled.string, *args)
+    plan = json.loads(plan) if isinstance(plan, str) else plan
+    return int(plan[0]["Plan"]["Plan Rows"])
+
+
+def after_cursor(model: type, sort: str, cursor: str) -> ColumnElement[bool]:
+    """Rows after a keyset cursor, in ``sort`` order (the cursor was checked against it)."""
+    terms = paging.sort_terms(sort)
+    try:
+        _, raw = paging.decode_cursor(cursor)
+        values = paging.typed(raw, [getattr(model, c).type.python_type for c, _ in terms])
+    except ValueError as exc:
+        raise ValidationError(
+            detail=[{"field": "cursor", "source": "query", "message": str(exc), "type": "cursor"}]
+        ) from None
+    groups = paging.keyset(terms, values, lambda c, op, v: getattr(model, c).op(op)(v))
+    return or_(*(and_(*group) for group in groups))
 
 
 async def attach_displays(db: AsyncSession, listing: Listing, rows: Sequence, actor: Actor) -> None:

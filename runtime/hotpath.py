@@ -37,7 +37,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from runtime.context import request_id_var
 from runtime.crud import LINES_LIMIT, ApplicationCheck
 from runtime.hotcreate import CreateStatement, is_json
+from runtime.paging import EXACT_UP_TO, decode_cursor, keyset, next_cursor, sort_terms, typed
 from runtime.permissions import ALL
+from runtime.schemas import pages
 from runtime.security import ACCESS, TokenError, decode_token
 
 # asyncpg raises these when the connection under a statement is gone: the read is retried
@@ -264,6 +266,7 @@ class Route:
         self.plan, self.system = plan, system
         self.lines: list[tuple[str, Route, str]] = []  # resolved by routes_of
         self.create: CreateStatement | None = None  # likewise
+        self.types: dict[str, type] = {}  # the columns' Python types, for keyset cursors
         live_from, live_where = system.live(1)
         n = 4 if system.tenant_scoped else 3  # the row's own parameters start here
         tenant = " AND t.tenant_id = $3" if system.tenant_scoped else ""
@@ -373,38 +376,69 @@ class Route:
             return None
         auth = self._auth_args(claims)
         tenant = auth[2] if self.system.tenant_scoped else None
+        table, mode, sort = self.plan.table, params.count, params.order
         count_where, count_args = self._where(params, tenant, self.first_param)
+        if mode in ("none", "estimated"):
+            total_sql, count_args = "NULL::bigint", []
+        elif mode == "exact":
+            total_sql = f"(SELECT count(*) FROM {table} t WHERE {count_where})"
+        else:  # exact while that is cheap (runtime.paging)
+            total_sql = (
+                f"(SELECT count(*) FROM (SELECT 1 FROM {table} t WHERE {count_where}"
+                f" LIMIT {EXACT_UP_TO + 1}) s)"
+            )
         count_sql = (
-            f"SELECT u.user_type AS _cxg_user_type,"
-            f" (SELECT count(*) FROM {self.plan.table} t WHERE {count_where}) AS _cxg_total"
+            f"SELECT u.user_type AS _cxg_user_type, {total_sql} AS _cxg_total"
             f" FROM {self.live_from} WHERE {self.live_where}"
         )
-        page_where, page_args = self._where(params, tenant, 1)
-        n = len(page_args)
+        where, args = self._where(params, tenant, 1)
+        estimate_sql = f"EXPLAIN (FORMAT JSON) SELECT 1 FROM {table} t WHERE {where}"
+        estimate_args = list(args)
+        size, offset = params.page_size, (params.page - 1) * params.page_size
+        if params.cursor:
+            terms = sort_terms(sort)
+            try:
+                values = typed(decode_cursor(params.cursor)[1], [self.types[c] for c, _ in terms])
+            except (ValueError, KeyError):
+                return None  # the long way names what is wrong with the cursor
+
+            def compare(column: str, op: str, value: Any) -> str:
+                args.append(value)
+                return f"t.{column} {op} ${len(args)}"
+
+            groups = keyset(terms, values, compare)
+            where += " AND (" + " OR ".join(f"({' AND '.join(g)})" for g in groups) + ")"
+            offset = 0
+        n = len(args)
         page_sql = (
-            f"SELECT {self.plan.select} FROM {self.plan.table} t {self.plan.joins}"
-            f" WHERE {page_where} ORDER BY {_order(params.sort or self.plan.default_sort)}"
-            f" LIMIT ${n + 1} OFFSET ${n + 2}"
+            f"SELECT {self.plan.select} FROM {table} t {self.plan.joins}"
+            f" WHERE {where} ORDER BY {_order(sort)} LIMIT ${n + 1} OFFSET ${n + 2}"
         )
-        size = params.page_size
-        offset = (params.page - 1) * size
 
         async def work(conn: Connection):
             head = await conn.fetchrow(count_sql, *auth, *count_args)
             if head is None or not self._allowed(head["_cxg_user_type"], codes):
-                return None, []
-            return head, await conn.fetch(page_sql, *page_args, size, offset)
+                return None, [], None
+            rows = await conn.fetch(page_sql, *args, size, offset)
+            total, counted = head["_cxg_total"], "none" if mode == "none" else "exact"
+            if mode == "estimated" or (mode is None and total > EXACT_UP_TO):
+                plan = await conn.fetchval(estimate_sql, *estimate_args)
+                total = max(int(plan[0]["Plan"]["Plan Rows"]), total or 0)
+                counted = "estimated"
+            return (total, counted), rows, None
 
-        head, rows = await hot.run(self.system.database, tenant, work)
+        head, rows, _ = await hot.run(self.system.database, tenant, work)
         if head is None:
             return None
-        total = int(head["_cxg_total"])
+        total, counted = head
         page = self.plan.page(
             items=[self.plan.response.model_validate(dict(r)) for r in rows],
             total=total,
             page=params.page,
             page_size=size,
-            total_pages=-(-total // size) if total else 0,
+            total_pages=pages(total, size),
+            count=counted,
+            next_cursor=next_cursor(sort, rows[-1] if rows else None, size, len(rows)),
         )
         return _envelope(page.__pydantic_serializer__.to_json(page))
 
@@ -579,7 +613,18 @@ def routes_of(
     routes = {plan.key: Route(plan, system) for plan in plans}
     for route in routes.values():
         route.lines = [(a, routes[key], parent) for a, key, parent in route.plan.lines]
+        route.types = _python_types(metadata.tables[route.plan.key])
         if route.plan.create is not None and audit is not None:
             targets = {key: metadata.tables[key] for _, key in route.plan.references}
             route.create = CreateStatement(route, metadata.tables[route.plan.key], audit, targets)
     return {f"{prefix}{route.plan.path}": route for route in routes.values()}
+
+
+def _python_types(table: Table) -> dict[str, type]:
+    types = {}
+    for column in table.columns:
+        try:
+            types[column.name] = column.type.python_type
+        except NotImplementedError:  # no Python type to compare with (a cursor never needs it)
+            continue
+    return types

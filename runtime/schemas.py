@@ -8,6 +8,8 @@ from typing import Any, ClassVar, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from runtime.paging import EXACT_UP_TO, CountMode, decode_cursor, sort_terms
+
 T = TypeVar("T")
 
 MAX_PAGE_SIZE = 100
@@ -34,10 +36,16 @@ class UpdateModel(ApiModel):
 
 class Page(ApiModel, Generic[T]):
     items: list[T]
-    total: int
+    total: int | None = Field(description="Matching rows; null with count=none.")
     page: int
     page_size: int
-    total_pages: int
+    total_pages: int | None
+    count: CountMode = Field(
+        "exact", description="What total is: an exact count, the planner's estimate, or none."
+    )
+    next_cursor: str | None = Field(
+        None, description="Pass as ?cursor= for the next page (keyset); null on the last page."
+    )
 
     @classmethod
     def from_result(cls, result: Any, item_model: type[BaseModel]) -> Page[T]:
@@ -46,8 +54,16 @@ class Page(ApiModel, Generic[T]):
             total=result.total,
             page=result.page,
             page_size=result.page_size,
-            total_pages=math.ceil(result.total / result.page_size) if result.total else 0,
+            total_pages=pages(result.total, result.page_size),
+            count=result.count,
+            next_cursor=result.next_cursor,
         )
+
+
+def pages(total: int | None, page_size: int) -> int | None:
+    if total is None:
+        return None
+    return math.ceil(total / page_size) if total else 0
 
 
 class ListParams(BaseModel):
@@ -55,6 +71,9 @@ class ListParams(BaseModel):
 
     sortable: ClassVar[frozenset[str]] = frozenset()
     searchable: ClassVar[bool] = False
+    default_sort: ClassVar[str] = "-created_at"
+    # sortable fields that are never null: the ones a keyset cursor can continue from
+    keyset_sortable: ClassVar[frozenset[str]] = frozenset({"created_at", "updated_at"})
 
     page: int = Field(1, ge=1, description="Page number, from 1.")
     page_size: int = Field(20, ge=1, le=MAX_PAGE_SIZE, description="Rows per page (max 100).")
@@ -63,6 +82,18 @@ class ListParams(BaseModel):
     )
     sort: str | None = Field(
         None, max_length=200, description="Comma-separated fields; '-' for descending."
+    )
+    cursor: str | None = Field(
+        None,
+        max_length=2000,
+        description="The next_cursor of the previous page: continue after it (keyset paging).",
+    )
+    count: CountMode | None = Field(
+        None,
+        description=(
+            "exact, estimated (the planner's estimate) or none. Default: exact up to"
+            f" {EXACT_UP_TO:,} rows, estimated beyond."
+        ),
     )
 
     @field_validator("sort")
@@ -82,6 +113,24 @@ class ListParams(BaseModel):
         if self.search is not None and not self.searchable:
             raise ValueError("this resource has no searchable fields")
         return self
+
+    @model_validator(mode="after")
+    def _cursor_fits(self) -> ListParams:
+        if self.cursor is None:
+            return self
+        if self.page != 1:
+            raise ValueError("cursor and page cannot be combined")
+        sort, _ = decode_cursor(self.cursor)  # ValueError: not one of ours
+        if sort != self.order:
+            raise ValueError(f"the cursor continues sort={sort}; send the same sort")
+        unkeyable = [c for c, _ in sort_terms(sort)[:-1] if c not in self.keyset_sortable]
+        if unkeyable:
+            raise ValueError(f"keyset pages need sort fields that are never empty: {unkeyable}")
+        return self
+
+    @property
+    def order(self) -> str:
+        return self.sort or self.default_sort
 
 
 class Deleted(ApiModel):

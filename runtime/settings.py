@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from functools import lru_cache
 from pathlib import Path
@@ -24,11 +25,18 @@ class Settings(BaseSettings):
     manager_database_url: str | None = None
     tenant_database_url: str | None = None
     data_dir: Path = PROJECT_ROOT / ".cxg"
-    db_pool_size: int = 10
+    # Connections per worker process and database: the ORM's pool (writes and whatever the
+    # hot path passes on) and the hot path's own. Small by default, so that several workers
+    # and the rest of the machine fit in PostgreSQL's max_connections (100 by default).
+    db_pool_size: int = 5
     # Lists and gets answered from the generated SQL on driver connections (runtime.hotpath);
     # false sends every request through the generated routers (same answers, slower).
     hot_path: bool = True
-    hot_pool_size: int = 10
+    hot_pool_size: int = 8
+    # worker processes of `serve`: unset means one per core in production, one otherwise
+    workers: int | None = Field(None, ge=1)
+    # peers whose X-Forwarded-For is believed (comma-separated addresses); none by default
+    trusted_proxies: str = ""
     # one log line per request costs about a tenth of a small read; mutations are audited anyway
     access_log: bool = False
     db_max_overflow: int = 10
@@ -67,6 +75,11 @@ class Settings(BaseSettings):
     @property
     def embedded(self) -> bool:
         return not (self.manager_database_url and self.tenant_database_url)
+
+    def worker_count(self) -> int:
+        if self.workers:
+            return self.workers
+        return (os.cpu_count() or 1) if self.environment == "production" else 1
 
     def secret_key(self) -> str:
         if self.jwt_secret:

@@ -75,6 +75,8 @@ class ComplianceListParams(ListParams):
         ["created_at", "due_date", "title", "updated_at"]
     )
     searchable: ClassVar[bool] = True
+    default_sort: ClassVar[str] = "-created_at"
+    keyset_sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "title", "updated_at"])
 
     standard: list[Literal["ISMS_P", "ISO27001", "SOC2", "GDPR", "PIPA"]] | None = Field(
         None, title="기준", description="Any of these values (repeat the parameter)."

@@ -64,6 +64,10 @@ class AuditPolicyListParams(ListParams):
         ["created_at", "name", "retention_days", "updated_at"]
     )
     searchable: ClassVar[bool] = True
+    default_sort: ClassVar[str] = "-created_at"
+    keyset_sortable: ClassVar[frozenset[str]] = frozenset(
+        ["created_at", "name", "retention_days", "updated_at"]
+    )
 
     status: list[Literal["ACTIVE", "INACTIVE"]] | None = Field(
         None, title="상태", description="Any of these values (repeat the parameter)."

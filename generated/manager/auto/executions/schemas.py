@@ -66,6 +66,10 @@ class WorkflowExecutionListParams(ListParams):
         ["created_at", "finished_at", "started_at", "updated_at"]
     )
     searchable: ClassVar[bool] = False
+    default_sort: ClassVar[str] = "-started_at"
+    keyset_sortable: ClassVar[frozenset[str]] = frozenset(
+        ["created_at", "started_at", "updated_at"]
+    )
 
     workflow_id: UUID | None = Field(None, title="워크플로우", description="Exact match.")
     status: list[Literal["RUNNING", "SUCCEEDED", "FAILED", "CANCELED"]] | None = Field(

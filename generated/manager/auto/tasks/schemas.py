@@ -84,6 +84,10 @@ class AutomationTaskListParams(ListParams):
         ["created_at", "name", "step_order", "updated_at"]
     )
     searchable: ClassVar[bool] = True
+    default_sort: ClassVar[str] = "step_order"
+    keyset_sortable: ClassVar[frozenset[str]] = frozenset(
+        ["created_at", "name", "step_order", "updated_at"]
+    )
 
     workflow_id: UUID | None = Field(None, title="워크플로우", description="Exact match.")
     task_type: (

@@ -73,6 +73,8 @@ class AutomationWorkflowListParams(ListParams):
 
     sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "name", "updated_at"])
     searchable: ClassVar[bool] = True
+    default_sort: ClassVar[str] = "-created_at"
+    keyset_sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "name", "updated_at"])
 
     trigger_type: list[Literal["MANUAL", "SCHEDULE", "EVENT", "WEBHOOK"]] | None = Field(
         None, title="트리거 유형", description="Any of these values (repeat the parameter)."

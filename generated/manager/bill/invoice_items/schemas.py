@@ -89,5 +89,9 @@ class InvoiceItemListParams(ListParams):
         ["amount", "created_at", "line_no", "updated_at"]
     )
     searchable: ClassVar[bool] = True
+    default_sort: ClassVar[str] = "line_no"
+    keyset_sortable: ClassVar[frozenset[str]] = frozenset(
+        ["amount", "created_at", "line_no", "updated_at"]
+    )
 
     invoice_id: UUID | None = Field(None, title="청구서", description="Exact match.")

@@ -128,6 +128,18 @@ class InvoiceListParams(ListParams):
         ]
     )
     searchable: ClassVar[bool] = True
+    default_sort: ClassVar[str] = "-created_at"
+    keyset_sortable: ClassVar[frozenset[str]] = frozenset(
+        [
+            "created_at",
+            "due_date",
+            "invoice_date",
+            "invoice_no",
+            "status",
+            "total_amount",
+            "updated_at",
+        ]
+    )
 
     target_tenant_id: UUID | None = Field(None, title="테넌트", description="Exact match.")
     subscription_id: UUID | None = Field(None, title="구독", description="Exact match.")

@@ -90,6 +90,10 @@ class PlanListParams(ListParams):
         ["code", "created_at", "max_users", "monthly_price", "name", "updated_at", "yearly_price"]
     )
     searchable: ClassVar[bool] = True
+    default_sort: ClassVar[str] = "-created_at"
+    keyset_sortable: ClassVar[frozenset[str]] = frozenset(
+        ["code", "created_at", "max_users", "monthly_price", "name", "updated_at", "yearly_price"]
+    )
 
     monthly_price: Decimal | None = Field(None, title="월 요금", description="Exact match.")
     status: list[Literal["ACTIVE", "INACTIVE", "ARCHIVED"]] | None = Field(

@@ -92,6 +92,8 @@ class TransactionListParams(ListParams):
         ["amount", "created_at", "processed_at", "updated_at"]
     )
     searchable: ClassVar[bool] = True
+    default_sort: ClassVar[str] = "-created_at"
+    keyset_sortable: ClassVar[frozenset[str]] = frozenset(["amount", "created_at", "updated_at"])
 
     invoice_id: UUID | None = Field(None, title="청구서", description="Exact match.")
     target_tenant_id: UUID | None = Field(None, title="테넌트", description="Exact match.")

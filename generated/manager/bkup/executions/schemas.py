@@ -68,6 +68,10 @@ class BackupExecutionListParams(ListParams):
         ["created_at", "finished_at", "size_bytes", "started_at", "updated_at"]
     )
     searchable: ClassVar[bool] = False
+    default_sort: ClassVar[str] = "-started_at"
+    keyset_sortable: ClassVar[frozenset[str]] = frozenset(
+        ["created_at", "started_at", "updated_at"]
+    )
 
     schedule_id: UUID | None = Field(None, title="스케줄", description="Exact match.")
     status: list[Literal["RUNNING", "SUCCEEDED", "FAILED", "CANCELED"]] | None = Field(

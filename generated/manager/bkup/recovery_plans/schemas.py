@@ -66,6 +66,10 @@ class RecoveryPlanListParams(ListParams):
         ["created_at", "last_tested_at", "name", "rpo_minutes", "rto_minutes", "updated_at"]
     )
     searchable: ClassVar[bool] = True
+    default_sort: ClassVar[str] = "-created_at"
+    keyset_sortable: ClassVar[frozenset[str]] = frozenset(
+        ["created_at", "name", "rpo_minutes", "rto_minutes", "updated_at"]
+    )
 
     status: list[Literal["DRAFT", "APPROVED", "RETIRED"]] | None = Field(
         None, title="상태", description="Any of these values (repeat the parameter)."

@@ -74,6 +74,10 @@ class BackupScheduleListParams(ListParams):
         ["created_at", "name", "next_run_at", "retention_days", "updated_at"]
     )
     searchable: ClassVar[bool] = True
+    default_sort: ClassVar[str] = "-created_at"
+    keyset_sortable: ClassVar[frozenset[str]] = frozenset(
+        ["created_at", "name", "retention_days", "updated_at"]
+    )
 
     backup_type: list[Literal["FULL", "INCREMENTAL", "SNAPSHOT"]] | None = Field(
         None, title="백업 유형", description="Any of these values (repeat the parameter)."

@@ -67,6 +67,10 @@ class ConfigurationListParams(ListParams):
         ["category", "config_key", "created_at", "updated_at"]
     )
     searchable: ClassVar[bool] = True
+    default_sort: ClassVar[str] = "-created_at"
+    keyset_sortable: ClassVar[frozenset[str]] = frozenset(
+        ["config_key", "created_at", "updated_at"]
+    )
 
     value_type: list[Literal["STRING", "NUMBER", "BOOLEAN", "JSON"]] | None = Field(
         None, title="값 유형", description="Any of these values (repeat the parameter)."

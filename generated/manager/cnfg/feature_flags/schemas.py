@@ -65,5 +65,9 @@ class FeatureFlagListParams(ListParams):
         ["code", "created_at", "name", "rollout_percent", "updated_at"]
     )
     searchable: ClassVar[bool] = True
+    default_sort: ClassVar[str] = "-created_at"
+    keyset_sortable: ClassVar[frozenset[str]] = frozenset(
+        ["code", "created_at", "name", "rollout_percent", "updated_at"]
+    )
 
     is_enabled: bool | None = Field(None, title="사용 여부", description="Exact match.")

@@ -69,6 +69,10 @@ class ServiceQuotaListParams(ListParams):
         ["created_at", "limit_value", "updated_at", "used_value"]
     )
     searchable: ClassVar[bool] = False
+    default_sort: ClassVar[str] = "-created_at"
+    keyset_sortable: ClassVar[frozenset[str]] = frozenset(
+        ["created_at", "limit_value", "updated_at", "used_value"]
+    )
 
     target_tenant_id: UUID | None = Field(None, title="테넌트", description="Exact match.")
     quota_type: list[Literal["USERS", "STORAGE_GB", "API_CALLS", "WORKFLOWS", "EMAILS"]] | None = (

@@ -67,6 +67,8 @@ class TenantFeatureListParams(ListParams):
 
     sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "expires_at", "updated_at"])
     searchable: ClassVar[bool] = False
+    default_sort: ClassVar[str] = "-created_at"
+    keyset_sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "updated_at"])
 
     target_tenant_id: UUID | None = Field(None, title="테넌트", description="Exact match.")
     feature_flag_id: UUID | None = Field(None, title="기능 플래그", description="Exact match.")

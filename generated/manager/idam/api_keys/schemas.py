@@ -66,6 +66,8 @@ class ApiKeyListParams(ListParams):
         ["created_at", "expires_at", "last_used_at", "name", "updated_at"]
     )
     searchable: ClassVar[bool] = True
+    default_sort: ClassVar[str] = "-created_at"
+    keyset_sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "name", "updated_at"])
 
     user_id: UUID | None = Field(None, title="소유자", description="Exact match.")
     status: list[Literal["ACTIVE", "REVOKED", "EXPIRED"]] | None = Field(

@@ -66,6 +66,8 @@ class LoginLogListParams(ListParams):
 
     sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "updated_at", "username"])
     searchable: ClassVar[bool] = True
+    default_sort: ClassVar[str] = "-created_at"
+    keyset_sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "updated_at", "username"])
 
     user_id: UUID | None = Field(None, title="사용자", description="Exact match.")
     attempt_type: list[Literal["LOGIN", "LOGOUT", "REFRESH"]] | None = Field(

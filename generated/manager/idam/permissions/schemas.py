@@ -77,6 +77,10 @@ class PermissionListParams(ListParams):
         ["code", "created_at", "name", "resource", "updated_at"]
     )
     searchable: ClassVar[bool] = True
+    default_sort: ClassVar[str] = "-created_at"
+    keyset_sortable: ClassVar[frozenset[str]] = frozenset(
+        ["code", "created_at", "name", "resource", "updated_at"]
+    )
 
     resource: str | None = Field(None, title="리소스", description="Exact match.")
     action: str | None = Field(None, title="작업", description="Exact match.")

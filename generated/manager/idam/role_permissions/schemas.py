@@ -65,6 +65,8 @@ class RolePermissionListParams(ListParams):
 
     sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "updated_at"])
     searchable: ClassVar[bool] = False
+    default_sort: ClassVar[str] = "-created_at"
+    keyset_sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "updated_at"])
 
     role_id: UUID | None = Field(None, title="역할", description="Exact match.")
     permission_id: UUID | None = Field(None, title="권한", description="Exact match.")

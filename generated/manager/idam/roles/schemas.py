@@ -74,6 +74,10 @@ class RoleListParams(ListParams):
         ["code", "created_at", "name", "priority", "updated_at"]
     )
     searchable: ClassVar[bool] = True
+    default_sort: ClassVar[str] = "-created_at"
+    keyset_sortable: ClassVar[frozenset[str]] = frozenset(
+        ["code", "created_at", "name", "priority", "updated_at"]
+    )
 
     role_type: list[Literal["SYSTEM", "CUSTOM"]] | None = Field(
         None, title="역할 유형", description="Any of these values (repeat the parameter)."

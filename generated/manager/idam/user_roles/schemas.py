@@ -71,6 +71,8 @@ class UserRoleListParams(ListParams):
 
     sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "expires_at", "updated_at"])
     searchable: ClassVar[bool] = False
+    default_sort: ClassVar[str] = "-created_at"
+    keyset_sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "updated_at"])
 
     user_id: UUID | None = Field(None, title="사용자", description="Exact match.")
     role_id: UUID | None = Field(None, title="역할", description="Exact match.")

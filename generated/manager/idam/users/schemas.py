@@ -115,6 +115,10 @@ class UserListParams(ListParams):
         ["created_at", "email", "full_name", "last_login_at", "status", "updated_at", "username"]
     )
     searchable: ClassVar[bool] = True
+    default_sort: ClassVar[str] = "-created_at"
+    keyset_sortable: ClassVar[frozenset[str]] = frozenset(
+        ["created_at", "email", "full_name", "status", "updated_at", "username"]
+    )
 
     user_type: list[Literal["MASTER", "TENANT", "SYSTEM"]] | None = Field(
         None, title="사용자 유형", description="Any of these values (repeat the parameter)."

@@ -76,6 +76,10 @@ class ResourceUsageListParams(ListParams):
         ["created_at", "measured_at", "updated_at", "value"]
     )
     searchable: ClassVar[bool] = False
+    default_sort: ClassVar[str] = "-measured_at"
+    keyset_sortable: ClassVar[frozenset[str]] = frozenset(
+        ["created_at", "measured_at", "updated_at", "value"]
+    )
 
     resource_id: UUID | None = Field(None, title="리소스", description="Exact match.")
     target_tenant_id: UUID | None = Field(None, title="테넌트", description="Exact match.")

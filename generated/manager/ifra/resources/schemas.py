@@ -86,6 +86,10 @@ class ResourceListParams(ListParams):
         ["created_at", "monthly_cost", "name", "updated_at"]
     )
     searchable: ClassVar[bool] = True
+    default_sort: ClassVar[str] = "-created_at"
+    keyset_sortable: ClassVar[frozenset[str]] = frozenset(
+        ["created_at", "monthly_cost", "name", "updated_at"]
+    )
 
     resource_type: (
         list[Literal["SERVER", "DATABASE", "STORAGE", "NETWORK", "CACHE", "QUEUE"]] | None

@@ -65,6 +65,8 @@ class ExternalApiListParams(ListParams):
 
     sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "name", "updated_at"])
     searchable: ClassVar[bool] = True
+    default_sort: ClassVar[str] = "-created_at"
+    keyset_sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "name", "updated_at"])
 
     auth_type: list[Literal["NONE", "API_KEY", "OAUTH2", "BASIC"]] | None = Field(
         None, title="인증 방식", description="Any of these values (repeat the parameter)."

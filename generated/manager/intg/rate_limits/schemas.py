@@ -70,6 +70,10 @@ class RateLimitListParams(ListParams):
         ["created_at", "limit_count", "name", "updated_at"]
     )
     searchable: ClassVar[bool] = True
+    default_sort: ClassVar[str] = "-created_at"
+    keyset_sortable: ClassVar[frozenset[str]] = frozenset(
+        ["created_at", "limit_count", "name", "updated_at"]
+    )
 
     target_tenant_id: UUID | None = Field(None, title="테넌트", description="Exact match.")
     scope: list[Literal["GLOBAL", "TENANT", "USER", "API_KEY", "IP"]] | None = Field(

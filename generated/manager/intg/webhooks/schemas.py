@@ -70,6 +70,8 @@ class WebhookListParams(ListParams):
         ["created_at", "last_delivered_at", "name", "updated_at"]
     )
     searchable: ClassVar[bool] = True
+    default_sort: ClassVar[str] = "-created_at"
+    keyset_sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "name", "updated_at"])
 
     target_tenant_id: UUID | None = Field(None, title="테넌트", description="Exact match.")
     status: list[Literal["ACTIVE", "PAUSED", "DISABLED"]] | None = Field(

@@ -85,6 +85,8 @@ class HealthCheckListParams(ListParams):
         ["created_at", "last_checked_at", "name", "updated_at"]
     )
     searchable: ClassVar[bool] = True
+    default_sort: ClassVar[str] = "-created_at"
+    keyset_sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "name", "updated_at"])
 
     check_type: list[Literal["HTTP", "TCP", "DATABASE", "QUEUE"]] | None = Field(
         None, title="점검 유형", description="Any of these values (repeat the parameter)."

@@ -74,6 +74,10 @@ class IncidentListParams(ListParams):
         ["created_at", "resolved_at", "severity", "started_at", "title", "updated_at"]
     )
     searchable: ClassVar[bool] = True
+    default_sort: ClassVar[str] = "-created_at"
+    keyset_sortable: ClassVar[frozenset[str]] = frozenset(
+        ["created_at", "severity", "started_at", "title", "updated_at"]
+    )
 
     severity: list[Literal["LOW", "MEDIUM", "HIGH", "CRITICAL"]] | None = Field(
         None, title="심각도", description="Any of these values (repeat the parameter)."

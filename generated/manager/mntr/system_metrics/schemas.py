@@ -66,6 +66,10 @@ class SystemMetricListParams(ListParams):
         ["collected_at", "created_at", "metric_name", "updated_at", "value"]
     )
     searchable: ClassVar[bool] = True
+    default_sort: ClassVar[str] = "-collected_at"
+    keyset_sortable: ClassVar[frozenset[str]] = frozenset(
+        ["collected_at", "created_at", "metric_name", "updated_at", "value"]
+    )
 
     service: str | None = Field(None, title="서비스", description="Exact match.")
     metric_name: str | None = Field(None, title="메트릭명", description="Exact match.")

@@ -66,6 +66,10 @@ class CampaignListParams(ListParams):
         ["created_at", "name", "scheduled_at", "sent_count", "updated_at"]
     )
     searchable: ClassVar[bool] = True
+    default_sort: ClassVar[str] = "-created_at"
+    keyset_sortable: ClassVar[frozenset[str]] = frozenset(
+        ["created_at", "name", "sent_count", "updated_at"]
+    )
 
     template_id: UUID | None = Field(None, title="템플릿", description="Exact match.")
     scheduled_at: datetime | None = Field(None, title="예약 일시", description="Exact match.")

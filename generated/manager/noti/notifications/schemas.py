@@ -79,6 +79,8 @@ class NotificationListParams(ListParams):
         ["created_at", "priority", "sent_at", "updated_at"]
     )
     searchable: ClassVar[bool] = True
+    default_sort: ClassVar[str] = "-created_at"
+    keyset_sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "priority", "updated_at"])
 
     template_id: UUID | None = Field(None, title="템플릿", description="Exact match.")
     recipient_user_id: UUID | None = Field(None, title="수신자", description="Exact match.")

@@ -65,6 +65,10 @@ class NotificationTemplateListParams(ListParams):
 
     sortable: ClassVar[frozenset[str]] = frozenset(["code", "created_at", "name", "updated_at"])
     searchable: ClassVar[bool] = True
+    default_sort: ClassVar[str] = "-created_at"
+    keyset_sortable: ClassVar[frozenset[str]] = frozenset(
+        ["code", "created_at", "name", "updated_at"]
+    )
 
     channel: list[Literal["EMAIL", "SMS", "PUSH", "IN_APP"]] | None = Field(
         None, title="채널", description="Any of these values (repeat the parameter)."

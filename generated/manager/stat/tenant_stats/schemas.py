@@ -77,6 +77,18 @@ class TenantStatListParams(ListParams):
         ]
     )
     searchable: ClassVar[bool] = False
+    default_sort: ClassVar[str] = "-stat_date"
+    keyset_sortable: ClassVar[frozenset[str]] = frozenset(
+        [
+            "active_users",
+            "api_calls",
+            "created_at",
+            "revenue",
+            "stat_date",
+            "storage_mb",
+            "updated_at",
+        ]
+    )
 
     target_tenant_id: UUID | None = Field(None, title="테넌트", description="Exact match.")
     stat_date: date | None = Field(None, title="기준일", description="Exact match.")

@@ -64,6 +64,10 @@ class UsageStatListParams(ListParams):
         ["created_at", "stat_date", "updated_at", "value"]
     )
     searchable: ClassVar[bool] = False
+    default_sort: ClassVar[str] = "-stat_date"
+    keyset_sortable: ClassVar[frozenset[str]] = frozenset(
+        ["created_at", "stat_date", "updated_at", "value"]
+    )
 
     stat_date: date | None = Field(None, title="기준일", description="Exact match.")
     metric: (

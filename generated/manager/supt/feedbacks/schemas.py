@@ -69,6 +69,10 @@ class FeedbackListParams(ListParams):
 
     sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "rating", "title", "updated_at"])
     searchable: ClassVar[bool] = True
+    default_sort: ClassVar[str] = "-created_at"
+    keyset_sortable: ClassVar[frozenset[str]] = frozenset(
+        ["created_at", "rating", "title", "updated_at"]
+    )
 
     target_tenant_id: UUID | None = Field(None, title="테넌트", description="Exact match.")
     rating: int | None = Field(None, title="평점", description="Exact match.")

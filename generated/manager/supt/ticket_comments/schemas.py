@@ -71,6 +71,8 @@ class TicketCommentListParams(ListParams):
 
     sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "updated_at"])
     searchable: ClassVar[bool] = False
+    default_sort: ClassVar[str] = "created_at"
+    keyset_sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "updated_at"])
 
     ticket_id: UUID | None = Field(None, title="티켓", description="Exact match.")
     author_id: UUID | None = Field(None, title="작성자", description="Exact match.")

@@ -87,6 +87,10 @@ class TicketListParams(ListParams):
         ["created_at", "priority", "resolved_at", "status", "ticket_no", "title", "updated_at"]
     )
     searchable: ClassVar[bool] = True
+    default_sort: ClassVar[str] = "-created_at"
+    keyset_sortable: ClassVar[frozenset[str]] = frozenset(
+        ["created_at", "priority", "status", "ticket_no", "title", "updated_at"]
+    )
 
     target_tenant_id: UUID | None = Field(None, title="테넌트", description="Exact match.")
     category: (

@@ -89,6 +89,10 @@ class SubscriptionListParams(ListParams):
         ["amount", "created_at", "end_date", "start_date", "updated_at"]
     )
     searchable: ClassVar[bool] = False
+    default_sort: ClassVar[str] = "-created_at"
+    keyset_sortable: ClassVar[frozenset[str]] = frozenset(
+        ["amount", "created_at", "start_date", "updated_at"]
+    )
 
     target_tenant_id: UUID | None = Field(None, title="테넌트", description="Exact match.")
     plan_id: UUID | None = Field(None, title="요금제", description="Exact match.")

@@ -108,6 +108,10 @@ class TenantListParams(ListParams):
         ]
     )
     searchable: ClassVar[bool] = True
+    default_sort: ClassVar[str] = "-created_at"
+    keyset_sortable: ClassVar[frozenset[str]] = frozenset(
+        ["code", "created_at", "name", "status", "updated_at"]
+    )
 
     tenant_type: list[Literal["TRIAL", "STANDARD", "PREMIUM", "ENTERPRISE"]] | None = Field(
         None, title="테넌트 유형", description="Any of these values (repeat the parameter)."

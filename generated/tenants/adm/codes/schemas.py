@@ -76,6 +76,10 @@ class CodeListParams(ListParams):
         ["code", "created_at", "name", "sort_order", "updated_at"]
     )
     searchable: ClassVar[bool] = True
+    default_sort: ClassVar[str] = "sort_order"
+    keyset_sortable: ClassVar[frozenset[str]] = frozenset(
+        ["code", "created_at", "name", "sort_order", "updated_at"]
+    )
 
     group_id: UUID | None = Field(None, title="코드 그룹", description="Exact match.")
     is_active: bool | None = Field(None, title="사용 여부", description="Exact match.")

@@ -56,6 +56,10 @@ class DocumentSequenceListParams(ListParams):
 
     sortable: ClassVar[frozenset[str]] = frozenset(["code", "created_at", "period", "updated_at"])
     searchable: ClassVar[bool] = False
+    default_sort: ClassVar[str] = "code"
+    keyset_sortable: ClassVar[frozenset[str]] = frozenset(
+        ["code", "created_at", "period", "updated_at"]
+    )
 
     code: str | None = Field(None, title="대상 필드", description="Exact match.")
     period: str | None = Field(None, title="기간 키", description="Exact match.")

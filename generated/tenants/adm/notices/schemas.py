@@ -61,6 +61,8 @@ class NoticeListParams(ListParams):
         ["created_at", "published_at", "title", "updated_at"]
     )
     searchable: ClassVar[bool] = True
+    default_sort: ClassVar[str] = "-created_at"
+    keyset_sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "title", "updated_at"])
 
     is_pinned: bool | None = Field(None, title="상단 고정", description="Exact match.")
     published_at: datetime | None = Field(None, title="게시 일시", description="Exact match.")

@@ -66,6 +66,10 @@ class RoleListParams(ListParams):
 
     sortable: ClassVar[frozenset[str]] = frozenset(["code", "created_at", "name", "updated_at"])
     searchable: ClassVar[bool] = True
+    default_sort: ClassVar[str] = "-created_at"
+    keyset_sortable: ClassVar[frozenset[str]] = frozenset(
+        ["code", "created_at", "name", "updated_at"]
+    )
 
     status: list[Literal["ACTIVE", "INACTIVE"]] | None = Field(
         None, title="상태", description="Any of these values (repeat the parameter)."

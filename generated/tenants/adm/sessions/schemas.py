@@ -70,6 +70,10 @@ class SessionListParams(ListParams):
         ["created_at", "expires_at", "last_activity_at", "updated_at"]
     )
     searchable: ClassVar[bool] = False
+    default_sort: ClassVar[str] = "-created_at"
+    keyset_sortable: ClassVar[frozenset[str]] = frozenset(
+        ["created_at", "expires_at", "updated_at"]
+    )
 
     user_id: UUID | None = Field(None, title="사용자", description="Exact match.")
     status: list[Literal["ACTIVE", "REVOKED", "EXPIRED"]] | None = Field(

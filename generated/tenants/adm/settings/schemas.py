@@ -58,3 +58,7 @@ class SettingListParams(ListParams):
 
     sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "setting_key", "updated_at"])
     searchable: ClassVar[bool] = True
+    default_sort: ClassVar[str] = "-created_at"
+    keyset_sortable: ClassVar[frozenset[str]] = frozenset(
+        ["created_at", "setting_key", "updated_at"]
+    )

@@ -89,6 +89,10 @@ class UserListParams(ListParams):
         ["created_at", "email", "full_name", "last_login_at", "updated_at", "username"]
     )
     searchable: ClassVar[bool] = True
+    default_sort: ClassVar[str] = "-created_at"
+    keyset_sortable: ClassVar[frozenset[str]] = frozenset(
+        ["created_at", "email", "full_name", "updated_at", "username"]
+    )
 
     user_type: list[Literal["ADMIN", "USER"]] | None = Field(
         None, title="사용자 유형", description="Any of these values (repeat the parameter)."

@@ -84,6 +84,10 @@ class ServiceRequestListParams(ListParams):
         ["created_at", "request_no", "requested_at", "updated_at"]
     )
     searchable: ClassVar[bool] = True
+    default_sort: ClassVar[str] = "-created_at"
+    keyset_sortable: ClassVar[frozenset[str]] = frozenset(
+        ["created_at", "request_no", "requested_at", "updated_at"]
+    )
 
     customer_id: UUID | None = Field(None, title="고객", description="Exact match.")
     product_id: UUID | None = Field(None, title="제품", description="Exact match.")

@@ -81,6 +81,10 @@ class ServiceVisitListParams(ListParams):
 
     sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "updated_at", "visited_at"])
     searchable: ClassVar[bool] = False
+    default_sort: ClassVar[str] = "-visited_at"
+    keyset_sortable: ClassVar[frozenset[str]] = frozenset(
+        ["created_at", "updated_at", "visited_at"]
+    )
 
     service_request_id: UUID | None = Field(None, title="서비스 요청", description="Exact match.")
     technician_id: UUID | None = Field(None, title="기사", description="Exact match.")

@@ -74,6 +74,10 @@ class WarrantyListParams(ListParams):
         ["created_at", "end_date", "start_date", "updated_at", "warranty_no"]
     )
     searchable: ClassVar[bool] = True
+    default_sort: ClassVar[str] = "-created_at"
+    keyset_sortable: ClassVar[frozenset[str]] = frozenset(
+        ["created_at", "end_date", "start_date", "updated_at", "warranty_no"]
+    )
 
     customer_id: UUID | None = Field(None, title="고객", description="Exact match.")
     product_id: UUID | None = Field(None, title="제품", description="Exact match.")

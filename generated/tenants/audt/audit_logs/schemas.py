@@ -97,6 +97,8 @@ class AuditLogListParams(ListParams):
 
     sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "updated_at"])
     searchable: ClassVar[bool] = True
+    default_sort: ClassVar[str] = "-created_at"
+    keyset_sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "updated_at"])
 
     user_id: UUID | None = Field(None, title="수행자", description="Exact match.")
     action: (

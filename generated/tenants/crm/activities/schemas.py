@@ -74,6 +74,10 @@ class ActivityListParams(ListParams):
 
     sortable: ClassVar[frozenset[str]] = frozenset(["activity_date", "created_at", "updated_at"])
     searchable: ClassVar[bool] = True
+    default_sort: ClassVar[str] = "-activity_date"
+    keyset_sortable: ClassVar[frozenset[str]] = frozenset(
+        ["activity_date", "created_at", "updated_at"]
+    )
 
     customer_id: UUID | None = Field(None, title="고객", description="Exact match.")
     opportunity_id: UUID | None = Field(None, title="영업기회", description="Exact match.")

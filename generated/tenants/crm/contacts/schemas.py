@@ -82,6 +82,8 @@ class ContactListParams(ListParams):
 
     sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "name", "updated_at"])
     searchable: ClassVar[bool] = True
+    default_sort: ClassVar[str] = "-created_at"
+    keyset_sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "name", "updated_at"])
 
     customer_id: UUID | None = Field(None, title="고객", description="Exact match.")
     is_primary: bool | None = Field(None, title="주 담당자", description="Exact match.")

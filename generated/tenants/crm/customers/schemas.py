@@ -90,6 +90,10 @@ class CustomerListParams(ListParams):
         ["code", "created_at", "grade", "name", "updated_at"]
     )
     searchable: ClassVar[bool] = True
+    default_sort: ClassVar[str] = "-created_at"
+    keyset_sortable: ClassVar[frozenset[str]] = frozenset(
+        ["code", "created_at", "grade", "name", "updated_at"]
+    )
 
     customer_type: list[Literal["CORPORATE", "INDIVIDUAL", "PUBLIC"]] | None = Field(
         None, title="고객 유형", description="Any of these values (repeat the parameter)."

@@ -75,6 +75,8 @@ class LeadListParams(ListParams):
 
     sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "name", "updated_at"])
     searchable: ClassVar[bool] = True
+    default_sort: ClassVar[str] = "-created_at"
+    keyset_sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "name", "updated_at"])
 
     source: list[Literal["WEB", "REFERRAL", "EVENT", "CALL", "OTHER"]] | None = Field(
         None, title="유입 경로", description="Any of these values (repeat the parameter)."

@@ -85,6 +85,10 @@ class OpportunityListParams(ListParams):
         ]
     )
     searchable: ClassVar[bool] = True
+    default_sort: ClassVar[str] = "-created_at"
+    keyset_sortable: ClassVar[frozenset[str]] = frozenset(
+        ["amount", "created_at", "name", "probability", "stage", "updated_at"]
+    )
 
     customer_id: UUID | None = Field(None, title="고객", description="Exact match.")
     stage: list[Literal["LEAD", "QUALIFIED", "PROPOSAL", "NEGOTIATION", "WON", "LOST"]] | None = (

@@ -91,6 +91,10 @@ class DepreciationListParams(ListParams):
         ["amount", "created_at", "period_end", "updated_at"]
     )
     searchable: ClassVar[bool] = False
+    default_sort: ClassVar[str] = "-period_end"
+    keyset_sortable: ClassVar[frozenset[str]] = frozenset(
+        ["amount", "created_at", "period_end", "updated_at"]
+    )
 
     fixed_asset_id: UUID | None = Field(None, title="고정자산", description="Exact match.")
     period_end: date | None = Field(None, title="기간 종료일", description="Exact match.")

@@ -95,6 +95,10 @@ class FixedAssetListParams(ListParams):
         ["acquired_on", "acquisition_cost", "asset_no", "created_at", "name", "updated_at"]
     )
     searchable: ClassVar[bool] = True
+    default_sort: ClassVar[str] = "-created_at"
+    keyset_sortable: ClassVar[frozenset[str]] = frozenset(
+        ["acquired_on", "acquisition_cost", "asset_no", "created_at", "name", "updated_at"]
+    )
 
     category: (
         list[Literal["BUILDING", "MACHINERY", "VEHICLE", "IT_EQUIPMENT", "FURNITURE", "SOFTWARE"]]

@@ -71,6 +71,10 @@ class AccountListParams(ListParams):
         ["account_type", "code", "created_at", "name", "updated_at"]
     )
     searchable: ClassVar[bool] = True
+    default_sort: ClassVar[str] = "-created_at"
+    keyset_sortable: ClassVar[frozenset[str]] = frozenset(
+        ["account_type", "code", "created_at", "name", "updated_at"]
+    )
 
     account_type: list[Literal["ASSET", "LIABILITY", "EQUITY", "REVENUE", "EXPENSE"]] | None = (
         Field(None, title="계정 유형", description="Any of these values (repeat the parameter).")

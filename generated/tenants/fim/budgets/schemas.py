@@ -67,6 +67,10 @@ class BudgetListParams(ListParams):
         ["amount", "created_at", "fiscal_year", "updated_at"]
     )
     searchable: ClassVar[bool] = False
+    default_sort: ClassVar[str] = "-created_at"
+    keyset_sortable: ClassVar[frozenset[str]] = frozenset(
+        ["amount", "created_at", "fiscal_year", "updated_at"]
+    )
 
     fiscal_year: int | None = Field(None, title="회계연도", description="Exact match.")
     account_id: UUID | None = Field(None, title="계정", description="Exact match.")

@@ -86,6 +86,10 @@ class FinanceInvoiceListParams(ListParams):
         ["amount", "created_at", "due_date", "invoice_no", "issue_date", "updated_at"]
     )
     searchable: ClassVar[bool] = True
+    default_sort: ClassVar[str] = "-created_at"
+    keyset_sortable: ClassVar[frozenset[str]] = frozenset(
+        ["amount", "created_at", "invoice_no", "issue_date", "updated_at"]
+    )
 
     direction: list[Literal["RECEIVABLE", "PAYABLE"]] | None = Field(
         None, title="구분", description="Any of these values (repeat the parameter)."

@@ -68,6 +68,10 @@ class JournalEntryListParams(ListParams):
         ["created_at", "entry_date", "entry_no", "updated_at"]
     )
     searchable: ClassVar[bool] = True
+    default_sort: ClassVar[str] = "-created_at"
+    keyset_sortable: ClassVar[frozenset[str]] = frozenset(
+        ["created_at", "entry_date", "entry_no", "updated_at"]
+    )
 
     entry_date: date | None = Field(None, title="전표일", description="Exact match.")
     status: list[Literal["DRAFT", "POSTED", "REVERSED"]] | None = Field(

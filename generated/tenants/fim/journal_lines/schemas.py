@@ -93,6 +93,8 @@ class JournalLineListParams(ListParams):
 
     sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "line_no", "updated_at"])
     searchable: ClassVar[bool] = False
+    default_sort: ClassVar[str] = "line_no"
+    keyset_sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "line_no", "updated_at"])
 
     journal_entry_id: UUID | None = Field(None, title="전표", description="Exact match.")
     account_id: UUID | None = Field(None, title="계정", description="Exact match.")

@@ -76,6 +76,10 @@ class PaymentListParams(ListParams):
         ["amount", "created_at", "paid_on", "updated_at"]
     )
     searchable: ClassVar[bool] = True
+    default_sort: ClassVar[str] = "-created_at"
+    keyset_sortable: ClassVar[frozenset[str]] = frozenset(
+        ["amount", "created_at", "paid_on", "updated_at"]
+    )
 
     invoice_id: UUID | None = Field(None, title="송장", description="Exact match.")
     paid_on: date | None = Field(None, title="결제일", description="Exact match.")

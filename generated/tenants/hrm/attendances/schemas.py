@@ -71,6 +71,8 @@ class AttendanceListParams(ListParams):
         ["check_in", "check_out", "created_at", "updated_at", "work_date"]
     )
     searchable: ClassVar[bool] = False
+    default_sort: ClassVar[str] = "-work_date"
+    keyset_sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "updated_at", "work_date"])
 
     employee_id: UUID | None = Field(None, title="직원", description="Exact match.")
     work_date: date | None = Field(None, title="근무일", description="Exact match.")

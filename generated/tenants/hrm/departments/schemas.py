@@ -61,6 +61,10 @@ class DepartmentListParams(ListParams):
 
     sortable: ClassVar[frozenset[str]] = frozenset(["code", "created_at", "name", "updated_at"])
     searchable: ClassVar[bool] = True
+    default_sort: ClassVar[str] = "-created_at"
+    keyset_sortable: ClassVar[frozenset[str]] = frozenset(
+        ["code", "created_at", "name", "updated_at"]
+    )
 
     parent_id: UUID | None = Field(None, title="상위 부서", description="Exact match.")
     is_active: bool | None = Field(None, title="사용 여부", description="Exact match.")

@@ -91,6 +91,10 @@ class EmployeeListParams(ListParams):
         ["created_at", "employee_no", "hire_date", "name", "updated_at"]
     )
     searchable: ClassVar[bool] = True
+    default_sort: ClassVar[str] = "-created_at"
+    keyset_sortable: ClassVar[frozenset[str]] = frozenset(
+        ["created_at", "employee_no", "hire_date", "name", "updated_at"]
+    )
 
     department_id: UUID | None = Field(None, title="부서", description="Exact match.")
     position_id: UUID | None = Field(None, title="직위", description="Exact match.")

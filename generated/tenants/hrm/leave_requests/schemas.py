@@ -79,6 +79,10 @@ class LeaveRequestListParams(ListParams):
         ["created_at", "end_date", "start_date", "updated_at"]
     )
     searchable: ClassVar[bool] = False
+    default_sort: ClassVar[str] = "-created_at"
+    keyset_sortable: ClassVar[frozenset[str]] = frozenset(
+        ["created_at", "end_date", "start_date", "updated_at"]
+    )
 
     employee_id: UUID | None = Field(None, title="직원", description="Exact match.")
     leave_type: list[Literal["ANNUAL", "SICK", "FAMILY", "UNPAID", "OTHER"]] | None = Field(

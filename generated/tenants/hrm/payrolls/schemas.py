@@ -91,6 +91,10 @@ class PayrollListParams(ListParams):
         ["created_at", "net_pay", "paid_on", "pay_period", "updated_at"]
     )
     searchable: ClassVar[bool] = False
+    default_sort: ClassVar[str] = "-created_at"
+    keyset_sortable: ClassVar[frozenset[str]] = frozenset(
+        ["created_at", "net_pay", "pay_period", "updated_at"]
+    )
 
     employee_id: UUID | None = Field(None, title="직원", description="Exact match.")
     pay_period: str | None = Field(None, title="급여 기간", description="Exact match.")

@@ -73,6 +73,10 @@ class TrainingListParams(ListParams):
         ["created_at", "start_date", "title", "updated_at"]
     )
     searchable: ClassVar[bool] = True
+    default_sort: ClassVar[str] = "-created_at"
+    keyset_sortable: ClassVar[frozenset[str]] = frozenset(
+        ["created_at", "start_date", "title", "updated_at"]
+    )
 
     employee_id: UUID | None = Field(None, title="직원", description="Exact match.")
     start_date: date | None = Field(None, title="시작일", description="Exact match.")

@@ -74,6 +74,10 @@ class AdjustmentListParams(ListParams):
         ["adjusted_on", "adjustment_no", "created_at", "updated_at"]
     )
     searchable: ClassVar[bool] = True
+    default_sort: ClassVar[str] = "-created_at"
+    keyset_sortable: ClassVar[frozenset[str]] = frozenset(
+        ["adjusted_on", "adjustment_no", "created_at", "updated_at"]
+    )
 
     product_id: UUID | None = Field(None, title="제품", description="Exact match.")
     warehouse_id: UUID | None = Field(None, title="창고", description="Exact match.")

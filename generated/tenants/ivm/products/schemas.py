@@ -76,6 +76,10 @@ class ProductListParams(ListParams):
         ["category", "code", "created_at", "name", "standard_price", "updated_at"]
     )
     searchable: ClassVar[bool] = True
+    default_sort: ClassVar[str] = "-created_at"
+    keyset_sortable: ClassVar[frozenset[str]] = frozenset(
+        ["code", "created_at", "name", "standard_price", "updated_at"]
+    )
 
     category: str | None = Field(None, title="분류", description="Exact match.")
     standard_price: Decimal | None = Field(None, title="표준 단가", description="Exact match.")

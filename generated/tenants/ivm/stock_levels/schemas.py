@@ -71,6 +71,8 @@ class StockLevelListParams(ListParams):
 
     sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "quantity", "updated_at"])
     searchable: ClassVar[bool] = False
+    default_sort: ClassVar[str] = "-created_at"
+    keyset_sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "quantity", "updated_at"])
 
     product_id: UUID | None = Field(None, title="제품", description="Exact match.")
     warehouse_id: UUID | None = Field(None, title="창고", description="Exact match.")

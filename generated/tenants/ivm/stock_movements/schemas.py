@@ -75,6 +75,10 @@ class StockMovementListParams(ListParams):
         ["created_at", "moved_at", "quantity", "updated_at"]
     )
     searchable: ClassVar[bool] = True
+    default_sort: ClassVar[str] = "-moved_at"
+    keyset_sortable: ClassVar[frozenset[str]] = frozenset(
+        ["created_at", "moved_at", "quantity", "updated_at"]
+    )
 
     movement_type: list[Literal["IN", "OUT", "TRANSFER", "ADJUSTMENT"]] | None = Field(
         None, title="이동 유형", description="Any of these values (repeat the parameter)."

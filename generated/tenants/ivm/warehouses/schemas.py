@@ -62,6 +62,10 @@ class WarehouseListParams(ListParams):
 
     sortable: ClassVar[frozenset[str]] = frozenset(["code", "created_at", "name", "updated_at"])
     searchable: ClassVar[bool] = True
+    default_sort: ClassVar[str] = "-created_at"
+    keyset_sortable: ClassVar[frozenset[str]] = frozenset(
+        ["code", "created_at", "name", "updated_at"]
+    )
 
     warehouse_type: list[Literal["MAIN", "BRANCH", "VIRTUAL"]] | None = Field(
         None, title="창고 유형", description="Any of these values (repeat the parameter)."

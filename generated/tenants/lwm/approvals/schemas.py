@@ -71,6 +71,10 @@ class ApprovalListParams(ListParams):
 
     sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "status", "title", "updated_at"])
     searchable: ClassVar[bool] = True
+    default_sort: ClassVar[str] = "-created_at"
+    keyset_sortable: ClassVar[frozenset[str]] = frozenset(
+        ["created_at", "status", "title", "updated_at"]
+    )
 
     workflow_id: UUID | None = Field(None, title="워크플로우", description="Exact match.")
     document_type: str | None = Field(None, title="문서 유형", description="Exact match.")

@@ -83,6 +83,8 @@ class StepListParams(ListParams):
 
     sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "step_no", "updated_at"])
     searchable: ClassVar[bool] = True
+    default_sort: ClassVar[str] = "step_no"
+    keyset_sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "step_no", "updated_at"])
 
     workflow_id: UUID | None = Field(None, title="워크플로우", description="Exact match.")
     approver_role_id: UUID | None = Field(None, title="결재 역할", description="Exact match.")

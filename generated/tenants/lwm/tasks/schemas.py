@@ -71,6 +71,10 @@ class TaskListParams(ListParams):
         ["created_at", "due_date", "priority", "title", "updated_at"]
     )
     searchable: ClassVar[bool] = True
+    default_sort: ClassVar[str] = "-created_at"
+    keyset_sortable: ClassVar[frozenset[str]] = frozenset(
+        ["created_at", "priority", "title", "updated_at"]
+    )
 
     assignee_id: UUID | None = Field(None, title="담당자", description="Exact match.")
     approval_id: UUID | None = Field(None, title="승인", description="Exact match.")

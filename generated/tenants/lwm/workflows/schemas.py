@@ -68,6 +68,10 @@ class WorkflowListParams(ListParams):
 
     sortable: ClassVar[frozenset[str]] = frozenset(["code", "created_at", "name", "updated_at"])
     searchable: ClassVar[bool] = True
+    default_sort: ClassVar[str] = "-created_at"
+    keyset_sortable: ClassVar[frozenset[str]] = frozenset(
+        ["code", "created_at", "name", "updated_at"]
+    )
 
     document_type: str | None = Field(None, title="문서 유형", description="Exact match.")
     status: list[Literal["DRAFT", "ACTIVE", "INACTIVE"]] | None = Field(

@@ -62,6 +62,10 @@ class ProductAttributeListParams(ListParams):
 
     sortable: ClassVar[frozenset[str]] = frozenset(["code", "created_at", "name", "updated_at"])
     searchable: ClassVar[bool] = True
+    default_sort: ClassVar[str] = "-created_at"
+    keyset_sortable: ClassVar[frozenset[str]] = frozenset(
+        ["code", "created_at", "name", "updated_at"]
+    )
 
     value_type: list[Literal["TEXT", "NUMBER", "BOOLEAN", "OPTION"]] | None = Field(
         None, title="값 유형", description="Any of these values (repeat the parameter)."

@@ -63,5 +63,9 @@ class CategoryListParams(ListParams):
         ["code", "created_at", "name", "sort_order", "updated_at"]
     )
     searchable: ClassVar[bool] = True
+    default_sort: ClassVar[str] = "-created_at"
+    keyset_sortable: ClassVar[frozenset[str]] = frozenset(
+        ["code", "created_at", "name", "sort_order", "updated_at"]
+    )
 
     parent_id: UUID | None = Field(None, title="상위 분류", description="Exact match.")

@@ -65,6 +65,10 @@ class PriceListListParams(ListParams):
         ["code", "created_at", "name", "updated_at", "valid_from", "valid_to"]
     )
     searchable: ClassVar[bool] = True
+    default_sort: ClassVar[str] = "-created_at"
+    keyset_sortable: ClassVar[frozenset[str]] = frozenset(
+        ["code", "created_at", "name", "updated_at"]
+    )
 
     valid_from: date | None = Field(None, title="적용 시작일", description="Exact match.")
     status: list[Literal["DRAFT", "ACTIVE", "EXPIRED"]] | None = Field(

@@ -83,6 +83,10 @@ class CatalogProductListParams(ListParams):
         ["created_at", "list_price", "name", "sku", "updated_at"]
     )
     searchable: ClassVar[bool] = True
+    default_sort: ClassVar[str] = "-created_at"
+    keyset_sortable: ClassVar[frozenset[str]] = frozenset(
+        ["created_at", "list_price", "name", "sku", "updated_at"]
+    )
 
     category_id: UUID | None = Field(None, title="분류", description="Exact match.")
     brand_id: UUID | None = Field(None, title="브랜드", description="Exact match.")

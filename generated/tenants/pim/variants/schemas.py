@@ -78,6 +78,8 @@ class VariantListParams(ListParams):
 
     sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "sku", "updated_at"])
     searchable: ClassVar[bool] = True
+    default_sort: ClassVar[str] = "-created_at"
+    keyset_sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "sku", "updated_at"])
 
     product_id: UUID | None = Field(None, title="상품", description="Exact match.")
     is_active: bool | None = Field(None, title="사용 여부", description="Exact match.")

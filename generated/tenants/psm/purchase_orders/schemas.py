@@ -89,6 +89,10 @@ class PurchaseOrderListParams(ListParams):
         ["created_at", "expected_date", "order_date", "po_no", "total_amount", "updated_at"]
     )
     searchable: ClassVar[bool] = True
+    default_sort: ClassVar[str] = "-created_at"
+    keyset_sortable: ClassVar[frozenset[str]] = frozenset(
+        ["created_at", "order_date", "po_no", "total_amount", "updated_at"]
+    )
 
     vendor_id: UUID | None = Field(None, title="공급업체", description="Exact match.")
     order_date: date | None = Field(None, title="발주일", description="Exact match.")

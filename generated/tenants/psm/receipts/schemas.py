@@ -73,6 +73,10 @@ class ReceiptListParams(ListParams):
         ["created_at", "receipt_no", "received_on", "updated_at"]
     )
     searchable: ClassVar[bool] = True
+    default_sort: ClassVar[str] = "-created_at"
+    keyset_sortable: ClassVar[frozenset[str]] = frozenset(
+        ["created_at", "receipt_no", "received_on", "updated_at"]
+    )
 
     purchase_order_id: UUID | None = Field(None, title="구매주문", description="Exact match.")
     warehouse_id: UUID | None = Field(None, title="창고", description="Exact match.")

@@ -71,6 +71,10 @@ class RequisitionListParams(ListParams):
         ["created_at", "needed_by", "requisition_no", "updated_at"]
     )
     searchable: ClassVar[bool] = True
+    default_sort: ClassVar[str] = "-created_at"
+    keyset_sortable: ClassVar[frozenset[str]] = frozenset(
+        ["created_at", "requisition_no", "updated_at"]
+    )
 
     product_id: UUID | None = Field(None, title="제품", description="Exact match.")
     needed_by: date | None = Field(None, title="필요일", description="Exact match.")

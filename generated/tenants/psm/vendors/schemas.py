@@ -84,6 +84,10 @@ class VendorListParams(ListParams):
 
     sortable: ClassVar[frozenset[str]] = frozenset(["code", "created_at", "name", "updated_at"])
     searchable: ClassVar[bool] = True
+    default_sort: ClassVar[str] = "-created_at"
+    keyset_sortable: ClassVar[frozenset[str]] = frozenset(
+        ["code", "created_at", "name", "updated_at"]
+    )
 
     payment_terms: list[Literal["PREPAID", "NET30", "NET60", "NET90"]] | None = Field(
         None, title="결제 조건", description="Any of these values (repeat the parameter)."

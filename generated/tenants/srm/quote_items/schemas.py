@@ -89,6 +89,10 @@ class QuoteItemListParams(ListParams):
         ["amount", "created_at", "line_no", "updated_at"]
     )
     searchable: ClassVar[bool] = False
+    default_sort: ClassVar[str] = "line_no"
+    keyset_sortable: ClassVar[frozenset[str]] = frozenset(
+        ["amount", "created_at", "line_no", "updated_at"]
+    )
 
     quote_id: UUID | None = Field(None, title="견적", description="Exact match.")
     product_id: UUID | None = Field(None, title="제품", description="Exact match.")

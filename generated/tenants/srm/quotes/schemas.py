@@ -84,6 +84,10 @@ class QuoteListParams(ListParams):
         ["created_at", "quote_date", "quote_no", "total_amount", "updated_at", "valid_until"]
     )
     searchable: ClassVar[bool] = True
+    default_sort: ClassVar[str] = "-created_at"
+    keyset_sortable: ClassVar[frozenset[str]] = frozenset(
+        ["created_at", "quote_date", "quote_no", "total_amount", "updated_at"]
+    )
 
     customer_id: UUID | None = Field(None, title="고객", description="Exact match.")
     quote_date: date | None = Field(None, title="견적일", description="Exact match.")

@@ -72,6 +72,10 @@ class SalesActivityListParams(ListParams):
 
     sortable: ClassVar[frozenset[str]] = frozenset(["activity_date", "created_at", "updated_at"])
     searchable: ClassVar[bool] = True
+    default_sort: ClassVar[str] = "-activity_date"
+    keyset_sortable: ClassVar[frozenset[str]] = frozenset(
+        ["activity_date", "created_at", "updated_at"]
+    )
 
     customer_id: UUID | None = Field(None, title="고객", description="Exact match.")
     sales_order_id: UUID | None = Field(None, title="판매주문", description="Exact match.")

@@ -89,6 +89,10 @@ class SalesOrderItemListParams(ListParams):
         ["amount", "created_at", "line_no", "updated_at"]
     )
     searchable: ClassVar[bool] = False
+    default_sort: ClassVar[str] = "line_no"
+    keyset_sortable: ClassVar[frozenset[str]] = frozenset(
+        ["amount", "created_at", "line_no", "updated_at"]
+    )
 
     sales_order_id: UUID | None = Field(None, title="판매주문", description="Exact match.")
     product_id: UUID | None = Field(None, title="제품", description="Exact match.")

@@ -100,6 +100,10 @@ class SalesOrderListParams(ListParams):
         ]
     )
     searchable: ClassVar[bool] = True
+    default_sort: ClassVar[str] = "-created_at"
+    keyset_sortable: ClassVar[frozenset[str]] = frozenset(
+        ["created_at", "order_date", "order_no", "status", "total_amount", "updated_at"]
+    )
 
     customer_id: UUID | None = Field(None, title="고객", description="Exact match.")
     quote_id: UUID | None = Field(None, title="견적", description="Exact match.")

@@ -66,6 +66,10 @@ class InboundListParams(ListParams):
         ["created_at", "expected_at", "inbound_no", "updated_at"]
     )
     searchable: ClassVar[bool] = True
+    default_sort: ClassVar[str] = "-created_at"
+    keyset_sortable: ClassVar[frozenset[str]] = frozenset(
+        ["created_at", "inbound_no", "updated_at"]
+    )
 
     warehouse_id: UUID | None = Field(None, title="창고", description="Exact match.")
     receipt_id: UUID | None = Field(None, title="입고", description="Exact match.")

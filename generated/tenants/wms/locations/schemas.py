@@ -72,6 +72,8 @@ class LocationListParams(ListParams):
 
     sortable: ClassVar[frozenset[str]] = frozenset(["code", "created_at", "updated_at"])
     searchable: ClassVar[bool] = True
+    default_sort: ClassVar[str] = "-created_at"
+    keyset_sortable: ClassVar[frozenset[str]] = frozenset(["code", "created_at", "updated_at"])
 
     warehouse_id: UUID | None = Field(None, title="창고", description="Exact match.")
     zone: str | None = Field(None, title="구역", description="Exact match.")

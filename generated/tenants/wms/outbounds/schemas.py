@@ -82,6 +82,10 @@ class OutboundListParams(ListParams):
         ["created_at", "outbound_no", "ship_date", "updated_at"]
     )
     searchable: ClassVar[bool] = True
+    default_sort: ClassVar[str] = "-created_at"
+    keyset_sortable: ClassVar[frozenset[str]] = frozenset(
+        ["created_at", "outbound_no", "updated_at"]
+    )
 
     warehouse_id: UUID | None = Field(None, title="창고", description="Exact match.")
     sales_order_id: UUID | None = Field(None, title="판매주문", description="Exact match.")

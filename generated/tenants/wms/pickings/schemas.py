@@ -82,6 +82,8 @@ class PickingListParams(ListParams):
 
     sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "picked_at", "updated_at"])
     searchable: ClassVar[bool] = False
+    default_sort: ClassVar[str] = "-created_at"
+    keyset_sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "updated_at"])
 
     outbound_id: UUID | None = Field(None, title="출하", description="Exact match.")
     location_id: UUID | None = Field(None, title="로케이션", description="Exact match.")

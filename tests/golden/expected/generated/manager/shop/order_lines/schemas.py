@@ -77,6 +77,8 @@ class OrderLineListParams(ListParams):
 
     sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "line_no", "updated_at"])
     searchable: ClassVar[bool] = False
+    default_sort: ClassVar[str] = "line_no"
+    keyset_sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "line_no", "updated_at"])
 
     order_id: UUID | None = Field(None, title="order_id", description="Exact match.")
     product_id: UUID | None = Field(None, title="product_id", description="Exact match.")

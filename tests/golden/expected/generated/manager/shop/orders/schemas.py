@@ -67,6 +67,10 @@ class OrderListParams(ListParams):
         ["created_at", "order_no", "ordered_on", "updated_at"]
     )
     searchable: ClassVar[bool] = True
+    default_sort: ClassVar[str] = "-created_at"
+    keyset_sortable: ClassVar[frozenset[str]] = frozenset(
+        ["created_at", "order_no", "ordered_on", "updated_at"]
+    )
 
     ordered_on: date | None = Field(None, title="ordered_on", description="Exact match.")
     ordered_on_from: date | None = Field(

@@ -63,5 +63,9 @@ class PriceLogListParams(ListParams):
 
     sortable: ClassVar[frozenset[str]] = frozenset(["changed_at", "created_at", "updated_at"])
     searchable: ClassVar[bool] = False
+    default_sort: ClassVar[str] = "-changed_at"
+    keyset_sortable: ClassVar[frozenset[str]] = frozenset(
+        ["changed_at", "created_at", "updated_at"]
+    )
 
     product_id: UUID | None = Field(None, title="product_id", description="Exact match.")

@@ -108,6 +108,10 @@ class ProductListParams(ListParams):
         ["created_at", "launch_date", "name", "price", "sku", "updated_at"]
     )
     searchable: ClassVar[bool] = True
+    default_sort: ClassVar[str] = "-created_at"
+    keyset_sortable: ClassVar[frozenset[str]] = frozenset(
+        ["created_at", "name", "price", "sku", "updated_at"]
+    )
 
     quantity: int | None = Field(None, title="quantity", description="Exact match.")
     price: Decimal | None = Field(None, title="price", description="Exact match.")

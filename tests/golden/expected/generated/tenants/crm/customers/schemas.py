@@ -56,6 +56,8 @@ class CustomerListParams(ListParams):
 
     sortable: ClassVar[frozenset[str]] = frozenset(["code", "created_at", "updated_at"])
     searchable: ClassVar[bool] = True
+    default_sort: ClassVar[str] = "-created_at"
+    keyset_sortable: ClassVar[frozenset[str]] = frozenset(["code", "created_at", "updated_at"])
 
     grade: list[Literal["A", "B", "C"]] | None = Field(
         None, title="grade", description="Any of these values (repeat the parameter)."
