@@ -489,7 +489,8 @@ def _build_field(p: Parsed, name: str, fs: FieldSpec, index, diags) -> Field | N
         nullable=nullable,
         default_repr=None if default is None else F.python_literal(fs, default),
         server_default=F.server_default_sql(fs, default),
-        index=fs.index or fs.filter and not fs.unique,
+        # a tenant's filters get (tenant_id, field) indexes instead (see _indexes)
+        index=fs.index or fs.filter and not fs.unique and not SCOPES[p.scope].tenant_scoped,
         foreign_key=f"{fs.to.split('.')[0]}.{fs.to.split('.')[1]}.id" if fs.to else None,
         on_delete=F.ON_DELETE_SQL[
             fs.on_delete or (OnDelete.set_null if nullable else OnDelete.restrict)
@@ -688,6 +689,23 @@ def _indexes(spec: EntitySpec, table: str, tenant: bool) -> tuple[IndexRule, ...
     for group in spec.indexes:
         columns = (["tenant_id"] if tenant and "tenant_id" not in group else []) + list(group)
         rules.append(IndexRule(name=_constraint_name("ix", table, columns), columns=tuple(columns)))
+    # A tenant's list filtered by a field reads that tenant's entries of one index.
+    for name, fs in spec.fields.items():
+        wanted = ("tenant_id", name)
+        if (
+            tenant
+            and fs.filter
+            and not fs.unique
+            and fs.type not in (FieldType.json, FieldType.text)
+            and all(rule.columns != wanted for rule in rules)
+        ):
+            rules.append(
+                IndexRule(
+                    name=_constraint_name("ix", table, list(wanted)),
+                    columns=wanted,
+                    partial=spec.soft_delete,
+                )
+            )
     # Lists read live rows in the default order (ties broken by id), a tenant's rows in the
     # tenant scope: one index serves every page, and keyset pages too, without sorting.
     order = [*(["tenant_id"] if tenant else []), spec.default_sort.removeprefix("-"), "id"]

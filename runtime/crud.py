@@ -12,7 +12,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, Index, UniqueConstraint, and_, func, literal, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Index,
+    UniqueConstraint,
+    and_,
+    func,
+    literal,
+    or_,
+    select,
+    tuple_,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
@@ -195,7 +205,12 @@ def after_cursor(model: type, sort: str, cursor: str) -> ColumnElement[bool]:
         raise ValidationError(
             detail=[{"field": "cursor", "source": "query", "message": str(exc), "type": "cursor"}]
         ) from None
-    groups = paging.keyset(terms, values, lambda c, op, v: getattr(model, c).op(op)(v))
+    groups = paging.keyset(
+        terms,
+        values,
+        lambda c, op, v: getattr(model, c).op(op)(v),
+        lambda cs, op, vs: tuple_(*(getattr(model, c) for c in cs)).op(op)(tuple_(*vs)),
+    )
     return or_(*(and_(*group) for group in groups))
 
 

@@ -406,7 +406,15 @@ class Route:
                 args.append(value)
                 return f"t.{column} {op} ${len(args)}"
 
-            groups = keyset(terms, values, compare)
+            def compare_rows(columns: list[str], op: str, row: list[Any]) -> str:
+                params = []
+                for value in row:
+                    args.append(value)
+                    params.append(f"${len(args)}")
+                names = ", ".join(f"t.{c}" for c in columns)
+                return f"({names}) {op} ({', '.join(params)})"
+
+            groups = keyset(terms, values, compare, compare_rows)
             where += " AND (" + " OR ".join(f"({' AND '.join(g)})" for g in groups) + ")"
             offset = 0
         n = len(args)

@@ -69,12 +69,20 @@ def typed(values: list[Any], types: Sequence[type]) -> list[Any]:
 
 
 def keyset(
-    terms: list[tuple[str, bool]], values: list[Any], compare: Callable[[str, str, Any], Any]
+    terms: list[tuple[str, bool]],
+    values: list[Any],
+    compare: Callable[[str, str, Any], Any],
+    compare_rows: Callable[[list[str], str, list[Any]], Any],
 ) -> list[list[Any]]:
-    """Rows after the cursor, as OR-of-AND groups: (a > x) or (a = x and id > y) ...
+    """Rows after the cursor, as OR-of-AND groups of comparisons in the caller's dialect.
 
-    ``compare(column, operator, value)`` makes one comparison in the caller's SQL dialect.
+    When every term runs one way (always so for a one-field sort, since id follows it) this
+    is one row comparison, (a, id) > (x, y), which an index on (a, id) answers as a range;
+    mixed directions spell it out: (a > x) or (a = x and b < y) or ...
     """
+    if len({descending for _, descending in terms}) == 1:
+        op = "<" if terms[0][1] else ">"
+        return [[compare_rows([column for column, _ in terms], op, values)]]
     groups = []
     for i, (column, descending) in enumerate(terms):
         group = [compare(c, "=", v) for (c, _), v in zip(terms[:i], values[:i], strict=True)]

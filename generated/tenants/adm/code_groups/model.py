@@ -28,6 +28,12 @@ class CodeGroup(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             postgresql_where=text("NOT is_deleted"),
         ),
         Index(
+            "ix_code_groups_tenant_id_is_system",
+            "tenant_id",
+            "is_system",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
             "ix_code_groups_tenant_id_created_at_id_order",
             "tenant_id",
             "created_at",
@@ -57,6 +63,5 @@ class CodeGroup(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         nullable=False,
         default=False,
         server_default=text("false"),
-        index=True,
         comment="시스템 코드",
     )

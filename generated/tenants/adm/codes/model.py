@@ -35,6 +35,18 @@ class Code(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             postgresql_where=text("NOT is_deleted"),
         ),
         Index(
+            "ix_codes_tenant_id_group_id",
+            "tenant_id",
+            "group_id",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
+            "ix_codes_tenant_id_is_active",
+            "tenant_id",
+            "is_active",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
             "ix_codes_tenant_id_sort_order_id_order",
             "tenant_id",
             "sort_order",
@@ -48,7 +60,6 @@ class Code(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         Uuid,
         ForeignKey("adm.code_groups.id", ondelete="CASCADE"),
         nullable=False,
-        index=True,
         comment="코드 그룹",
     )
     code: Mapped[str] = mapped_column(
@@ -73,6 +84,5 @@ class Code(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         nullable=False,
         default=True,
         server_default=text("true"),
-        index=True,
         comment="사용 여부",
     )

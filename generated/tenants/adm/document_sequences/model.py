@@ -29,6 +29,16 @@ class DocumentSequence(TenantMixin, RecordMixin, TenantBase):
             unique=True,
         ),
         Index(
+            "ix_document_sequences_tenant_id_code",
+            "tenant_id",
+            "code",
+        ),
+        Index(
+            "ix_document_sequences_tenant_id_period",
+            "tenant_id",
+            "period",
+        ),
+        Index(
             "ix_document_sequences_tenant_id_code_id_order",
             "tenant_id",
             "code",
@@ -40,13 +50,11 @@ class DocumentSequence(TenantMixin, RecordMixin, TenantBase):
     code: Mapped[str] = mapped_column(
         String(100),
         nullable=False,
-        index=True,
         comment="대상 필드",
     )
     period: Mapped[str] = mapped_column(
         String(60),
         nullable=False,
-        index=True,
         comment="기간 키",
     )
     last_value: Mapped[int] = mapped_column(

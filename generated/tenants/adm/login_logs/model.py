@@ -26,6 +26,26 @@ class LoginLog(TenantMixin, RecordMixin, TenantBase):
     __table_args__ = (
         CheckConstraint("attempt_type IN ('LOGIN', 'LOGOUT', 'REFRESH')", name="attempt_type"),
         Index(
+            "ix_login_logs_tenant_id_user_id",
+            "tenant_id",
+            "user_id",
+        ),
+        Index(
+            "ix_login_logs_tenant_id_attempt_type",
+            "tenant_id",
+            "attempt_type",
+        ),
+        Index(
+            "ix_login_logs_tenant_id_success",
+            "tenant_id",
+            "success",
+        ),
+        Index(
+            "ix_login_logs_tenant_id_failure_reason",
+            "tenant_id",
+            "failure_reason",
+        ),
+        Index(
             "ix_login_logs_tenant_id_created_at_id_order",
             "tenant_id",
             "created_at",
@@ -38,7 +58,6 @@ class LoginLog(TenantMixin, RecordMixin, TenantBase):
         Uuid,
         ForeignKey("adm.users.id", ondelete="SET NULL"),
         nullable=True,
-        index=True,
         comment="사용자",
     )
     username: Mapped[str] = mapped_column(
@@ -51,19 +70,16 @@ class LoginLog(TenantMixin, RecordMixin, TenantBase):
         nullable=False,
         default="LOGIN",
         server_default=text("'LOGIN'"),
-        index=True,
         comment="시도 유형",
     )
     success: Mapped[bool] = mapped_column(
         Boolean,
         nullable=False,
-        index=True,
         comment="성공 여부",
     )
     failure_reason: Mapped[str | None] = mapped_column(
         String(100),
         nullable=True,
-        index=True,
         comment="실패 사유",
     )
     ip_address: Mapped[str | None] = mapped_column(

@@ -26,6 +26,24 @@ class Notice(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
     __table_args__ = (
         CheckConstraint("status IN ('DRAFT', 'PUBLISHED', 'ARCHIVED')", name="status"),
         Index(
+            "ix_notices_tenant_id_is_pinned",
+            "tenant_id",
+            "is_pinned",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
+            "ix_notices_tenant_id_published_at",
+            "tenant_id",
+            "published_at",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
+            "ix_notices_tenant_id_status",
+            "tenant_id",
+            "status",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
             "ix_notices_tenant_id_created_at_id_order",
             "tenant_id",
             "created_at",
@@ -50,13 +68,11 @@ class Notice(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         nullable=False,
         default=False,
         server_default=text("false"),
-        index=True,
         comment="상단 고정",
     )
     published_at: Mapped[datetime | None] = mapped_column(
         DateTime(timezone=True),
         nullable=True,
-        index=True,
         comment="게시 일시",
     )
     status: Mapped[str] = mapped_column(
@@ -64,6 +80,5 @@ class Notice(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         nullable=False,
         default="DRAFT",
         server_default=text("'DRAFT'"),
-        index=True,
         comment="상태",
     )

@@ -32,6 +32,12 @@ class Role(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             postgresql_where=text("NOT is_deleted"),
         ),
         Index(
+            "ix_roles_tenant_id_status",
+            "tenant_id",
+            "status",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
             "ix_roles_tenant_id_created_at_id_order",
             "tenant_id",
             "created_at",
@@ -67,6 +73,5 @@ class Role(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         nullable=False,
         default="ACTIVE",
         server_default=text("'ACTIVE'"),
-        index=True,
         comment="상태",
     )

@@ -27,6 +27,16 @@ class Session(TenantMixin, RecordMixin, TenantBase):
     __table_args__ = (
         CheckConstraint("status IN ('ACTIVE', 'REVOKED', 'EXPIRED')", name="status"),
         Index(
+            "ix_sessions_tenant_id_user_id",
+            "tenant_id",
+            "user_id",
+        ),
+        Index(
+            "ix_sessions_tenant_id_status",
+            "tenant_id",
+            "status",
+        ),
+        Index(
             "ix_sessions_tenant_id_created_at_id_order",
             "tenant_id",
             "created_at",
@@ -39,7 +49,6 @@ class Session(TenantMixin, RecordMixin, TenantBase):
         Uuid,
         ForeignKey("adm.users.id", ondelete="CASCADE"),
         nullable=False,
-        index=True,
         comment="사용자",
     )
     status: Mapped[str] = mapped_column(
@@ -47,7 +56,6 @@ class Session(TenantMixin, RecordMixin, TenantBase):
         nullable=False,
         default="ACTIVE",
         server_default=text("'ACTIVE'"),
-        index=True,
         comment="상태",
     )
     expires_at: Mapped[datetime] = mapped_column(

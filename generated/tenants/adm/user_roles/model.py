@@ -28,6 +28,16 @@ class UserRole(TenantMixin, RecordMixin, TenantBase):
             unique=True,
         ),
         Index(
+            "ix_user_roles_tenant_id_user_id",
+            "tenant_id",
+            "user_id",
+        ),
+        Index(
+            "ix_user_roles_tenant_id_role_id",
+            "tenant_id",
+            "role_id",
+        ),
+        Index(
             "ix_user_roles_tenant_id_created_at_id_order",
             "tenant_id",
             "created_at",
@@ -40,13 +50,11 @@ class UserRole(TenantMixin, RecordMixin, TenantBase):
         Uuid,
         ForeignKey("adm.users.id", ondelete="CASCADE"),
         nullable=False,
-        index=True,
         comment="사용자",
     )
     role_id: Mapped[uuid.UUID] = mapped_column(
         Uuid,
         ForeignKey("adm.roles.id", ondelete="CASCADE"),
         nullable=False,
-        index=True,
         comment="역할",
     )

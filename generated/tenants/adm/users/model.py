@@ -41,6 +41,18 @@ class User(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             postgresql_where=text("NOT is_deleted"),
         ),
         Index(
+            "ix_users_tenant_id_user_type",
+            "tenant_id",
+            "user_type",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
+            "ix_users_tenant_id_status",
+            "tenant_id",
+            "status",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
             "ix_users_tenant_id_created_at_id_order",
             "tenant_id",
             "created_at",
@@ -81,7 +93,6 @@ class User(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         nullable=False,
         default="USER",
         server_default=text("'USER'"),
-        index=True,
         comment="사용자 유형",
     )
     status: Mapped[str] = mapped_column(
@@ -89,7 +100,6 @@ class User(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         nullable=False,
         default="ACTIVE",
         server_default=text("'ACTIVE'"),
-        index=True,
         comment="상태",
     )
     last_login_at: Mapped[datetime | None] = mapped_column(

@@ -42,6 +42,42 @@ class ServiceRequest(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             postgresql_where=text("NOT is_deleted"),
         ),
         Index(
+            "ix_service_requests_tenant_id_customer_id",
+            "tenant_id",
+            "customer_id",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
+            "ix_service_requests_tenant_id_product_id",
+            "tenant_id",
+            "product_id",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
+            "ix_service_requests_tenant_id_request_type",
+            "tenant_id",
+            "request_type",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
+            "ix_service_requests_tenant_id_assignee_id",
+            "tenant_id",
+            "assignee_id",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
+            "ix_service_requests_tenant_id_requested_at",
+            "tenant_id",
+            "requested_at",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
+            "ix_service_requests_tenant_id_status",
+            "tenant_id",
+            "status",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
             "ix_service_requests_tenant_id_created_at_id_order",
             "tenant_id",
             "created_at",
@@ -60,14 +96,12 @@ class ServiceRequest(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         Uuid,
         ForeignKey("crm.customers.id", ondelete="RESTRICT"),
         nullable=False,
-        index=True,
         comment="고객",
     )
     product_id: Mapped[uuid.UUID | None] = mapped_column(
         Uuid,
         ForeignKey("ivm.products.id", ondelete="SET NULL"),
         nullable=True,
-        index=True,
         comment="제품",
     )
     request_type: Mapped[str] = mapped_column(
@@ -75,7 +109,6 @@ class ServiceRequest(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         nullable=False,
         default="REPAIR",
         server_default=text("'REPAIR'"),
-        index=True,
         comment="요청 유형",
     )
     description: Mapped[str] = mapped_column(
@@ -87,13 +120,11 @@ class ServiceRequest(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         Uuid,
         ForeignKey("adm.users.id", ondelete="SET NULL"),
         nullable=True,
-        index=True,
         comment="담당자",
     )
     requested_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True),
         nullable=False,
-        index=True,
         comment="요청 일시",
     )
     status: Mapped[str] = mapped_column(
@@ -101,6 +132,5 @@ class ServiceRequest(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         nullable=False,
         default="RECEIVED",
         server_default=text("'RECEIVED'"),
-        index=True,
         comment="상태",
     )

@@ -29,6 +29,24 @@ class ServiceVisit(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
     __table_args__ = (
         CheckConstraint("charge >= 0", name="charge"),
         Index(
+            "ix_service_visits_tenant_id_service_request_id",
+            "tenant_id",
+            "service_request_id",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
+            "ix_service_visits_tenant_id_technician_id",
+            "tenant_id",
+            "technician_id",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
+            "ix_service_visits_tenant_id_visited_at",
+            "tenant_id",
+            "visited_at",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
             "ix_service_visits_tenant_id_visited_at_id_order",
             "tenant_id",
             "visited_at",
@@ -42,20 +60,17 @@ class ServiceVisit(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         Uuid,
         ForeignKey("asm.service_requests.id", ondelete="CASCADE"),
         nullable=False,
-        index=True,
         comment="서비스 요청",
     )
     technician_id: Mapped[uuid.UUID | None] = mapped_column(
         Uuid,
         ForeignKey("adm.users.id", ondelete="SET NULL"),
         nullable=True,
-        index=True,
         comment="기사",
     )
     visited_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True),
         nullable=False,
-        index=True,
         comment="방문 일시",
     )
     work_done: Mapped[str | None] = mapped_column(

@@ -34,6 +34,36 @@ class Warranty(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             postgresql_where=text("NOT is_deleted"),
         ),
         Index(
+            "ix_warranties_tenant_id_customer_id",
+            "tenant_id",
+            "customer_id",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
+            "ix_warranties_tenant_id_product_id",
+            "tenant_id",
+            "product_id",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
+            "ix_warranties_tenant_id_start_date",
+            "tenant_id",
+            "start_date",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
+            "ix_warranties_tenant_id_end_date",
+            "tenant_id",
+            "end_date",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
+            "ix_warranties_tenant_id_coverage",
+            "tenant_id",
+            "coverage",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
             "ix_warranties_tenant_id_created_at_id_order",
             "tenant_id",
             "created_at",
@@ -52,14 +82,12 @@ class Warranty(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         Uuid,
         ForeignKey("crm.customers.id", ondelete="RESTRICT"),
         nullable=False,
-        index=True,
         comment="고객",
     )
     product_id: Mapped[uuid.UUID] = mapped_column(
         Uuid,
         ForeignKey("ivm.products.id", ondelete="RESTRICT"),
         nullable=False,
-        index=True,
         comment="제품",
     )
     serial_no: Mapped[str | None] = mapped_column(
@@ -70,13 +98,11 @@ class Warranty(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
     start_date: Mapped[date] = mapped_column(
         Date,
         nullable=False,
-        index=True,
         comment="시작일",
     )
     end_date: Mapped[date] = mapped_column(
         Date,
         nullable=False,
-        index=True,
         comment="종료일",
     )
     coverage: Mapped[str] = mapped_column(
@@ -84,6 +110,5 @@ class Warranty(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         nullable=False,
         default="STANDARD",
         server_default=text("'STANDARD'"),
-        index=True,
         comment="보증 범위",
     )

@@ -27,6 +27,41 @@ class AuditLog(TenantMixin, RecordMixin, TenantBase):
             name="action",
         ),
         Index(
+            "ix_audit_logs_tenant_id_user_id",
+            "tenant_id",
+            "user_id",
+        ),
+        Index(
+            "ix_audit_logs_tenant_id_action",
+            "tenant_id",
+            "action",
+        ),
+        Index(
+            "ix_audit_logs_tenant_id_entity",
+            "tenant_id",
+            "entity",
+        ),
+        Index(
+            "ix_audit_logs_tenant_id_entity_id",
+            "tenant_id",
+            "entity_id",
+        ),
+        Index(
+            "ix_audit_logs_tenant_id_status_code",
+            "tenant_id",
+            "status_code",
+        ),
+        Index(
+            "ix_audit_logs_tenant_id_request_id",
+            "tenant_id",
+            "request_id",
+        ),
+        Index(
+            "ix_audit_logs_tenant_id_client_ip",
+            "tenant_id",
+            "client_ip",
+        ),
+        Index(
             "ix_audit_logs_tenant_id_created_at_id_order",
             "tenant_id",
             "created_at",
@@ -38,7 +73,6 @@ class AuditLog(TenantMixin, RecordMixin, TenantBase):
     user_id: Mapped[uuid.UUID | None] = mapped_column(
         Uuid,
         nullable=True,
-        index=True,
         comment="수행자",
     )
     username: Mapped[str | None] = mapped_column(
@@ -49,19 +83,16 @@ class AuditLog(TenantMixin, RecordMixin, TenantBase):
     action: Mapped[str] = mapped_column(
         String(20),
         nullable=False,
-        index=True,
         comment="작업",
     )
     entity: Mapped[str] = mapped_column(
         String(100),
         nullable=False,
-        index=True,
         comment="대상 엔터티",
     )
     entity_id: Mapped[uuid.UUID | None] = mapped_column(
         Uuid,
         nullable=True,
-        index=True,
         comment="대상 ID",
     )
     method: Mapped[str] = mapped_column(
@@ -77,19 +108,16 @@ class AuditLog(TenantMixin, RecordMixin, TenantBase):
     status_code: Mapped[int] = mapped_column(
         Integer,
         nullable=False,
-        index=True,
         comment="응답 코드",
     )
     request_id: Mapped[str | None] = mapped_column(
         String(64),
         nullable=True,
-        index=True,
         comment="요청 ID",
     )
     client_ip: Mapped[str | None] = mapped_column(
         String(45),
         nullable=True,
-        index=True,
         comment="클라이언트 주소",
     )
     user_agent: Mapped[str | None] = mapped_column(

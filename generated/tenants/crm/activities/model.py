@@ -30,6 +30,30 @@ class Activity(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             "activity_type IN ('CALL', 'MEETING', 'EMAIL', 'VISIT', 'TASK')", name="activity_type"
         ),
         Index(
+            "ix_activities_tenant_id_customer_id",
+            "tenant_id",
+            "customer_id",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
+            "ix_activities_tenant_id_opportunity_id",
+            "tenant_id",
+            "opportunity_id",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
+            "ix_activities_tenant_id_activity_type",
+            "tenant_id",
+            "activity_type",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
+            "ix_activities_tenant_id_activity_date",
+            "tenant_id",
+            "activity_date",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
             "ix_activities_tenant_id_activity_date_id_order",
             "tenant_id",
             "activity_date",
@@ -43,14 +67,12 @@ class Activity(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         Uuid,
         ForeignKey("crm.customers.id", ondelete="CASCADE"),
         nullable=False,
-        index=True,
         comment="고객",
     )
     opportunity_id: Mapped[uuid.UUID | None] = mapped_column(
         Uuid,
         ForeignKey("crm.opportunities.id", ondelete="SET NULL"),
         nullable=True,
-        index=True,
         comment="영업기회",
     )
     activity_type: Mapped[str] = mapped_column(
@@ -58,7 +80,6 @@ class Activity(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         nullable=False,
         default="CALL",
         server_default=text("'CALL'"),
-        index=True,
         comment="활동 유형",
     )
     subject: Mapped[str] = mapped_column(
@@ -74,6 +95,5 @@ class Activity(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
     activity_date: Mapped[datetime] = mapped_column(
         DateTime(timezone=True),
         nullable=False,
-        index=True,
         comment="활동 일시",
     )

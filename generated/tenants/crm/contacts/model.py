@@ -24,6 +24,18 @@ class Contact(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
     __tablename__ = "contacts"
     __table_args__ = (
         Index(
+            "ix_contacts_tenant_id_customer_id",
+            "tenant_id",
+            "customer_id",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
+            "ix_contacts_tenant_id_is_primary",
+            "tenant_id",
+            "is_primary",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
             "ix_contacts_tenant_id_created_at_id_order",
             "tenant_id",
             "created_at",
@@ -37,7 +49,6 @@ class Contact(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         Uuid,
         ForeignKey("crm.customers.id", ondelete="CASCADE"),
         nullable=False,
-        index=True,
         comment="고객",
     )
     name: Mapped[str] = mapped_column(
@@ -65,6 +76,5 @@ class Contact(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         nullable=False,
         default=False,
         server_default=text("false"),
-        index=True,
         comment="주 담당자",
     )

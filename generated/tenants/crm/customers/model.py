@@ -32,6 +32,24 @@ class Customer(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             postgresql_where=text("NOT is_deleted"),
         ),
         Index(
+            "ix_customers_tenant_id_customer_type",
+            "tenant_id",
+            "customer_type",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
+            "ix_customers_tenant_id_grade",
+            "tenant_id",
+            "grade",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
+            "ix_customers_tenant_id_status",
+            "tenant_id",
+            "status",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
             "ix_customers_tenant_id_created_at_id_order",
             "tenant_id",
             "created_at",
@@ -56,7 +74,6 @@ class Customer(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         nullable=False,
         default="CORPORATE",
         server_default=text("'CORPORATE'"),
-        index=True,
         comment="고객 유형",
     )
     business_no: Mapped[str | None] = mapped_column(
@@ -84,7 +101,6 @@ class Customer(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         nullable=False,
         default="NORMAL",
         server_default=text("'NORMAL'"),
-        index=True,
         comment="등급",
     )
     status: Mapped[str] = mapped_column(
@@ -92,6 +108,5 @@ class Customer(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         nullable=False,
         default="ACTIVE",
         server_default=text("'ACTIVE'"),
-        index=True,
         comment="상태",
     )

@@ -29,6 +29,24 @@ class Lead(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             name="status",
         ),
         Index(
+            "ix_leads_tenant_id_source",
+            "tenant_id",
+            "source",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
+            "ix_leads_tenant_id_converted_customer_id",
+            "tenant_id",
+            "converted_customer_id",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
+            "ix_leads_tenant_id_status",
+            "tenant_id",
+            "status",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
             "ix_leads_tenant_id_created_at_id_order",
             "tenant_id",
             "created_at",
@@ -63,14 +81,12 @@ class Lead(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         nullable=False,
         default="WEB",
         server_default=text("'WEB'"),
-        index=True,
         comment="유입 경로",
     )
     converted_customer_id: Mapped[uuid.UUID | None] = mapped_column(
         Uuid,
         ForeignKey("crm.customers.id", ondelete="SET NULL"),
         nullable=True,
-        index=True,
         comment="전환 고객",
     )
     status: Mapped[str] = mapped_column(
@@ -78,6 +94,5 @@ class Lead(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         nullable=False,
         default="NEW",
         server_default=text("'NEW'"),
-        index=True,
         comment="상태",
     )

@@ -35,6 +35,30 @@ class Opportunity(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         CheckConstraint("amount >= 0", name="amount"),
         CheckConstraint("probability >= 0 AND probability <= 100", name="probability"),
         Index(
+            "ix_opportunities_tenant_id_customer_id",
+            "tenant_id",
+            "customer_id",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
+            "ix_opportunities_tenant_id_stage",
+            "tenant_id",
+            "stage",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
+            "ix_opportunities_tenant_id_amount",
+            "tenant_id",
+            "amount",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
+            "ix_opportunities_tenant_id_expected_close_date",
+            "tenant_id",
+            "expected_close_date",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
             "ix_opportunities_tenant_id_created_at_id_order",
             "tenant_id",
             "created_at",
@@ -48,7 +72,6 @@ class Opportunity(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         Uuid,
         ForeignKey("crm.customers.id", ondelete="RESTRICT"),
         nullable=False,
-        index=True,
         comment="고객",
     )
     name: Mapped[str] = mapped_column(
@@ -61,7 +84,6 @@ class Opportunity(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         nullable=False,
         default="LEAD",
         server_default=text("'LEAD'"),
-        index=True,
         comment="단계",
     )
     amount: Mapped[Decimal] = mapped_column(
@@ -69,7 +91,6 @@ class Opportunity(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         nullable=False,
         default=Decimal("0"),
         server_default=text("0"),
-        index=True,
         comment="예상 금액",
     )
     currency: Mapped[str] = mapped_column(
@@ -89,6 +110,5 @@ class Opportunity(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
     expected_close_date: Mapped[date | None] = mapped_column(
         Date,
         nullable=True,
-        index=True,
         comment="예상 종료일",
     )

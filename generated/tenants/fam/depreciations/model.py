@@ -36,6 +36,16 @@ class Depreciation(TenantMixin, RecordMixin, TenantBase):
             unique=True,
         ),
         Index(
+            "ix_depreciations_tenant_id_fixed_asset_id",
+            "tenant_id",
+            "fixed_asset_id",
+        ),
+        Index(
+            "ix_depreciations_tenant_id_period_end",
+            "tenant_id",
+            "period_end",
+        ),
+        Index(
             "ix_depreciations_tenant_id_period_end_id_order",
             "tenant_id",
             "period_end",
@@ -48,13 +58,11 @@ class Depreciation(TenantMixin, RecordMixin, TenantBase):
         Uuid,
         ForeignKey("fam.fixed_assets.id", ondelete="CASCADE"),
         nullable=False,
-        index=True,
         comment="고정자산",
     )
     period_end: Mapped[date] = mapped_column(
         Date,
         nullable=False,
-        index=True,
         comment="기간 종료일",
     )
     amount: Mapped[Decimal] = mapped_column(

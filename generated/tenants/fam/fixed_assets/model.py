@@ -49,6 +49,36 @@ class FixedAsset(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             postgresql_where=text("NOT is_deleted"),
         ),
         Index(
+            "ix_fixed_assets_tenant_id_category",
+            "tenant_id",
+            "category",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
+            "ix_fixed_assets_tenant_id_acquired_on",
+            "tenant_id",
+            "acquired_on",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
+            "ix_fixed_assets_tenant_id_depreciation_method",
+            "tenant_id",
+            "depreciation_method",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
+            "ix_fixed_assets_tenant_id_department_id",
+            "tenant_id",
+            "department_id",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
+            "ix_fixed_assets_tenant_id_status",
+            "tenant_id",
+            "status",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
             "ix_fixed_assets_tenant_id_created_at_id_order",
             "tenant_id",
             "created_at",
@@ -71,13 +101,11 @@ class FixedAsset(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
     category: Mapped[str] = mapped_column(
         String(20),
         nullable=False,
-        index=True,
         comment="자산 분류",
     )
     acquired_on: Mapped[date] = mapped_column(
         Date,
         nullable=False,
-        index=True,
         comment="취득일",
     )
     acquisition_cost: Mapped[Decimal] = mapped_column(
@@ -97,14 +125,12 @@ class FixedAsset(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         nullable=False,
         default="STRAIGHT_LINE",
         server_default=text("'STRAIGHT_LINE'"),
-        index=True,
         comment="상각 방법",
     )
     department_id: Mapped[uuid.UUID | None] = mapped_column(
         Uuid,
         ForeignKey("hrm.departments.id", ondelete="SET NULL"),
         nullable=True,
-        index=True,
         comment="관리 부서",
     )
     status: Mapped[str] = mapped_column(
@@ -112,6 +138,5 @@ class FixedAsset(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         nullable=False,
         default="IN_USE",
         server_default=text("'IN_USE'"),
-        index=True,
         comment="상태",
     )

@@ -36,6 +36,24 @@ class Account(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             postgresql_where=text("NOT is_deleted"),
         ),
         Index(
+            "ix_accounts_tenant_id_account_type",
+            "tenant_id",
+            "account_type",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
+            "ix_accounts_tenant_id_parent_id",
+            "tenant_id",
+            "parent_id",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
+            "ix_accounts_tenant_id_is_active",
+            "tenant_id",
+            "is_active",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
             "ix_accounts_tenant_id_created_at_id_order",
             "tenant_id",
             "created_at",
@@ -58,14 +76,12 @@ class Account(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
     account_type: Mapped[str] = mapped_column(
         String(20),
         nullable=False,
-        index=True,
         comment="계정 유형",
     )
     parent_id: Mapped[uuid.UUID | None] = mapped_column(
         Uuid,
         ForeignKey("fim.accounts.id", ondelete="SET NULL"),
         nullable=True,
-        index=True,
         comment="상위 계정",
     )
     is_active: Mapped[bool] = mapped_column(
@@ -73,6 +89,5 @@ class Account(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         nullable=False,
         default=True,
         server_default=text("true"),
-        index=True,
         comment="사용 여부",
     )

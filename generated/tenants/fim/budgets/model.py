@@ -38,6 +38,18 @@ class Budget(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             postgresql_where=text("NOT is_deleted"),
         ),
         Index(
+            "ix_budgets_tenant_id_fiscal_year",
+            "tenant_id",
+            "fiscal_year",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
+            "ix_budgets_tenant_id_account_id",
+            "tenant_id",
+            "account_id",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
             "ix_budgets_tenant_id_created_at_id_order",
             "tenant_id",
             "created_at",
@@ -50,14 +62,12 @@ class Budget(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
     fiscal_year: Mapped[int] = mapped_column(
         Integer,
         nullable=False,
-        index=True,
         comment="회계연도",
     )
     account_id: Mapped[uuid.UUID] = mapped_column(
         Uuid,
         ForeignKey("fim.accounts.id", ondelete="RESTRICT"),
         nullable=False,
-        index=True,
         comment="계정",
     )
     amount: Mapped[Decimal] = mapped_column(

@@ -42,6 +42,48 @@ class FinanceInvoice(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             postgresql_where=text("NOT is_deleted"),
         ),
         Index(
+            "ix_invoices_tenant_id_direction",
+            "tenant_id",
+            "direction",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
+            "ix_invoices_tenant_id_customer_id",
+            "tenant_id",
+            "customer_id",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
+            "ix_invoices_tenant_id_vendor_id",
+            "tenant_id",
+            "vendor_id",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
+            "ix_invoices_tenant_id_issue_date",
+            "tenant_id",
+            "issue_date",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
+            "ix_invoices_tenant_id_due_date",
+            "tenant_id",
+            "due_date",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
+            "ix_invoices_tenant_id_amount",
+            "tenant_id",
+            "amount",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
+            "ix_invoices_tenant_id_status",
+            "tenant_id",
+            "status",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
             "ix_invoices_tenant_id_created_at_id_order",
             "tenant_id",
             "created_at",
@@ -59,39 +101,33 @@ class FinanceInvoice(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
     direction: Mapped[str] = mapped_column(
         String(20),
         nullable=False,
-        index=True,
         comment="구분",
     )
     customer_id: Mapped[uuid.UUID | None] = mapped_column(
         Uuid,
         ForeignKey("crm.customers.id", ondelete="SET NULL"),
         nullable=True,
-        index=True,
         comment="고객",
     )
     vendor_id: Mapped[uuid.UUID | None] = mapped_column(
         Uuid,
         ForeignKey("psm.vendors.id", ondelete="SET NULL"),
         nullable=True,
-        index=True,
         comment="공급업체",
     )
     issue_date: Mapped[date] = mapped_column(
         Date,
         nullable=False,
-        index=True,
         comment="발행일",
     )
     due_date: Mapped[date | None] = mapped_column(
         Date,
         nullable=True,
-        index=True,
         comment="만기일",
     )
     amount: Mapped[Decimal] = mapped_column(
         Numeric(18, 2),
         nullable=False,
-        index=True,
         comment="금액",
     )
     tax_amount: Mapped[Decimal] = mapped_column(
@@ -113,6 +149,5 @@ class FinanceInvoice(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         nullable=False,
         default="DRAFT",
         server_default=text("'DRAFT'"),
-        index=True,
         comment="상태",
     )

@@ -31,6 +31,18 @@ class JournalEntry(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             postgresql_where=text("NOT is_deleted"),
         ),
         Index(
+            "ix_journal_entries_tenant_id_entry_date",
+            "tenant_id",
+            "entry_date",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
+            "ix_journal_entries_tenant_id_status",
+            "tenant_id",
+            "status",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
             "ix_journal_entries_tenant_id_created_at_id_order",
             "tenant_id",
             "created_at",
@@ -48,7 +60,6 @@ class JournalEntry(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
     entry_date: Mapped[date] = mapped_column(
         Date,
         nullable=False,
-        index=True,
         comment="전표일",
     )
     description: Mapped[str | None] = mapped_column(
@@ -61,6 +72,5 @@ class JournalEntry(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         nullable=False,
         default="DRAFT",
         server_default=text("'DRAFT'"),
-        index=True,
         comment="상태",
     )

@@ -37,6 +37,16 @@ class JournalLine(TenantMixin, RecordMixin, TenantBase):
             unique=True,
         ),
         Index(
+            "ix_journal_lines_tenant_id_journal_entry_id",
+            "tenant_id",
+            "journal_entry_id",
+        ),
+        Index(
+            "ix_journal_lines_tenant_id_account_id",
+            "tenant_id",
+            "account_id",
+        ),
+        Index(
             "ix_journal_lines_tenant_id_line_no_id_order",
             "tenant_id",
             "line_no",
@@ -49,7 +59,6 @@ class JournalLine(TenantMixin, RecordMixin, TenantBase):
         Uuid,
         ForeignKey("fim.journal_entries.id", ondelete="CASCADE"),
         nullable=False,
-        index=True,
         comment="전표",
     )
     line_no: Mapped[int] = mapped_column(
@@ -61,7 +70,6 @@ class JournalLine(TenantMixin, RecordMixin, TenantBase):
         Uuid,
         ForeignKey("fim.accounts.id", ondelete="RESTRICT"),
         nullable=False,
-        index=True,
         comment="계정",
     )
     debit: Mapped[Decimal] = mapped_column(

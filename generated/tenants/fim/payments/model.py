@@ -31,6 +31,30 @@ class Payment(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         CheckConstraint("amount >= 0", name="amount"),
         CheckConstraint("method IN ('BANK_TRANSFER', 'CARD', 'CASH', 'OTHER')", name="method"),
         Index(
+            "ix_payments_tenant_id_invoice_id",
+            "tenant_id",
+            "invoice_id",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
+            "ix_payments_tenant_id_paid_on",
+            "tenant_id",
+            "paid_on",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
+            "ix_payments_tenant_id_amount",
+            "tenant_id",
+            "amount",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
+            "ix_payments_tenant_id_method",
+            "tenant_id",
+            "method",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
             "ix_payments_tenant_id_created_at_id_order",
             "tenant_id",
             "created_at",
@@ -44,19 +68,16 @@ class Payment(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         Uuid,
         ForeignKey("fim.invoices.id", ondelete="RESTRICT"),
         nullable=False,
-        index=True,
         comment="송장",
     )
     paid_on: Mapped[date] = mapped_column(
         Date,
         nullable=False,
-        index=True,
         comment="결제일",
     )
     amount: Mapped[Decimal] = mapped_column(
         Numeric(18, 2),
         nullable=False,
-        index=True,
         comment="금액",
     )
     currency: Mapped[str] = mapped_column(
@@ -71,7 +92,6 @@ class Payment(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         nullable=False,
         default="BANK_TRANSFER",
         server_default=text("'BANK_TRANSFER'"),
-        index=True,
         comment="결제 수단",
     )
     reference_no: Mapped[str | None] = mapped_column(

@@ -38,6 +38,21 @@ class Attendance(TenantMixin, RecordMixin, TenantBase):
             unique=True,
         ),
         Index(
+            "ix_attendances_tenant_id_employee_id",
+            "tenant_id",
+            "employee_id",
+        ),
+        Index(
+            "ix_attendances_tenant_id_work_date",
+            "tenant_id",
+            "work_date",
+        ),
+        Index(
+            "ix_attendances_tenant_id_attendance_type",
+            "tenant_id",
+            "attendance_type",
+        ),
+        Index(
             "ix_attendances_tenant_id_work_date_id_order",
             "tenant_id",
             "work_date",
@@ -50,13 +65,11 @@ class Attendance(TenantMixin, RecordMixin, TenantBase):
         Uuid,
         ForeignKey("hrm.employees.id", ondelete="CASCADE"),
         nullable=False,
-        index=True,
         comment="직원",
     )
     work_date: Mapped[date] = mapped_column(
         Date,
         nullable=False,
-        index=True,
         comment="근무일",
     )
     check_in: Mapped[datetime | None] = mapped_column(
@@ -74,6 +87,5 @@ class Attendance(TenantMixin, RecordMixin, TenantBase):
         nullable=False,
         default="NORMAL",
         server_default=text("'NORMAL'"),
-        index=True,
         comment="근태 유형",
     )

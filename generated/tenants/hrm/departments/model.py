@@ -31,6 +31,18 @@ class Department(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             postgresql_where=text("NOT is_deleted"),
         ),
         Index(
+            "ix_departments_tenant_id_parent_id",
+            "tenant_id",
+            "parent_id",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
+            "ix_departments_tenant_id_is_active",
+            "tenant_id",
+            "is_active",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
             "ix_departments_tenant_id_created_at_id_order",
             "tenant_id",
             "created_at",
@@ -54,7 +66,6 @@ class Department(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         Uuid,
         ForeignKey("hrm.departments.id", ondelete="SET NULL"),
         nullable=True,
-        index=True,
         comment="상위 부서",
     )
     is_active: Mapped[bool] = mapped_column(
@@ -62,6 +73,5 @@ class Department(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         nullable=False,
         default=True,
         server_default=text("true"),
-        index=True,
         comment="사용 여부",
     )

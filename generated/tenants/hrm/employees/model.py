@@ -38,6 +38,42 @@ class Employee(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             postgresql_where=text("NOT is_deleted"),
         ),
         Index(
+            "ix_employees_tenant_id_department_id",
+            "tenant_id",
+            "department_id",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
+            "ix_employees_tenant_id_position_id",
+            "tenant_id",
+            "position_id",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
+            "ix_employees_tenant_id_user_id",
+            "tenant_id",
+            "user_id",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
+            "ix_employees_tenant_id_hire_date",
+            "tenant_id",
+            "hire_date",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
+            "ix_employees_tenant_id_employment_type",
+            "tenant_id",
+            "employment_type",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
+            "ix_employees_tenant_id_status",
+            "tenant_id",
+            "status",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
             "ix_employees_tenant_id_created_at_id_order",
             "tenant_id",
             "created_at",
@@ -71,27 +107,23 @@ class Employee(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         Uuid,
         ForeignKey("hrm.departments.id", ondelete="SET NULL"),
         nullable=True,
-        index=True,
         comment="부서",
     )
     position_id: Mapped[uuid.UUID | None] = mapped_column(
         Uuid,
         ForeignKey("hrm.positions.id", ondelete="SET NULL"),
         nullable=True,
-        index=True,
         comment="직위",
     )
     user_id: Mapped[uuid.UUID | None] = mapped_column(
         Uuid,
         ForeignKey("adm.users.id", ondelete="SET NULL"),
         nullable=True,
-        index=True,
         comment="사용자 계정",
     )
     hire_date: Mapped[date] = mapped_column(
         Date,
         nullable=False,
-        index=True,
         comment="입사일",
     )
     employment_type: Mapped[str] = mapped_column(
@@ -99,7 +131,6 @@ class Employee(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         nullable=False,
         default="FULL_TIME",
         server_default=text("'FULL_TIME'"),
-        index=True,
         comment="고용 형태",
     )
     status: Mapped[str] = mapped_column(
@@ -107,6 +138,5 @@ class Employee(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         nullable=False,
         default="ACTIVE",
         server_default=text("'ACTIVE'"),
-        index=True,
         comment="상태",
     )

@@ -36,6 +36,36 @@ class LeaveRequest(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             "status IN ('REQUESTED', 'APPROVED', 'REJECTED', 'CANCELED')", name="status"
         ),
         Index(
+            "ix_leave_requests_tenant_id_employee_id",
+            "tenant_id",
+            "employee_id",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
+            "ix_leave_requests_tenant_id_leave_type",
+            "tenant_id",
+            "leave_type",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
+            "ix_leave_requests_tenant_id_start_date",
+            "tenant_id",
+            "start_date",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
+            "ix_leave_requests_tenant_id_end_date",
+            "tenant_id",
+            "end_date",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
+            "ix_leave_requests_tenant_id_status",
+            "tenant_id",
+            "status",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
             "ix_leave_requests_tenant_id_created_at_id_order",
             "tenant_id",
             "created_at",
@@ -49,7 +79,6 @@ class LeaveRequest(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         Uuid,
         ForeignKey("hrm.employees.id", ondelete="CASCADE"),
         nullable=False,
-        index=True,
         comment="직원",
     )
     leave_type: Mapped[str] = mapped_column(
@@ -57,19 +86,16 @@ class LeaveRequest(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         nullable=False,
         default="ANNUAL",
         server_default=text("'ANNUAL'"),
-        index=True,
         comment="휴가 유형",
     )
     start_date: Mapped[date] = mapped_column(
         Date,
         nullable=False,
-        index=True,
         comment="시작일",
     )
     end_date: Mapped[date] = mapped_column(
         Date,
         nullable=False,
-        index=True,
         comment="종료일",
     )
     days: Mapped[Decimal] = mapped_column(
@@ -87,6 +113,5 @@ class LeaveRequest(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         nullable=False,
         default="REQUESTED",
         server_default=text("'REQUESTED'"),
-        index=True,
         comment="상태",
     )

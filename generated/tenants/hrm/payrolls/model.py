@@ -41,6 +41,24 @@ class Payroll(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             postgresql_where=text("NOT is_deleted"),
         ),
         Index(
+            "ix_payrolls_tenant_id_employee_id",
+            "tenant_id",
+            "employee_id",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
+            "ix_payrolls_tenant_id_pay_period",
+            "tenant_id",
+            "pay_period",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
+            "ix_payrolls_tenant_id_status",
+            "tenant_id",
+            "status",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
             "ix_payrolls_tenant_id_created_at_id_order",
             "tenant_id",
             "created_at",
@@ -54,13 +72,11 @@ class Payroll(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         Uuid,
         ForeignKey("hrm.employees.id", ondelete="RESTRICT"),
         nullable=False,
-        index=True,
         comment="직원",
     )
     pay_period: Mapped[str] = mapped_column(
         String(7),
         nullable=False,
-        index=True,
         comment="급여 기간",
     )
     base_pay: Mapped[Decimal] = mapped_column(
@@ -97,6 +113,5 @@ class Payroll(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         nullable=False,
         default="DRAFT",
         server_default=text("'DRAFT'"),
-        index=True,
         comment="상태",
     )

@@ -32,6 +32,24 @@ class Training(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             "status IN ('PLANNED', 'ATTENDED', 'COMPLETED', 'CANCELED')", name="status"
         ),
         Index(
+            "ix_trainings_tenant_id_employee_id",
+            "tenant_id",
+            "employee_id",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
+            "ix_trainings_tenant_id_start_date",
+            "tenant_id",
+            "start_date",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
+            "ix_trainings_tenant_id_status",
+            "tenant_id",
+            "status",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
             "ix_trainings_tenant_id_created_at_id_order",
             "tenant_id",
             "created_at",
@@ -50,7 +68,6 @@ class Training(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         Uuid,
         ForeignKey("hrm.employees.id", ondelete="CASCADE"),
         nullable=False,
-        index=True,
         comment="직원",
     )
     provider: Mapped[str | None] = mapped_column(
@@ -61,7 +78,6 @@ class Training(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
     start_date: Mapped[date] = mapped_column(
         Date,
         nullable=False,
-        index=True,
         comment="시작일",
     )
     hours: Mapped[Decimal] = mapped_column(
@@ -76,6 +92,5 @@ class Training(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         nullable=False,
         default="PLANNED",
         server_default=text("'PLANNED'"),
-        index=True,
         comment="상태",
     )

@@ -37,6 +37,36 @@ class Adjustment(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             postgresql_where=text("NOT is_deleted"),
         ),
         Index(
+            "ix_adjustments_tenant_id_product_id",
+            "tenant_id",
+            "product_id",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
+            "ix_adjustments_tenant_id_warehouse_id",
+            "tenant_id",
+            "warehouse_id",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
+            "ix_adjustments_tenant_id_reason",
+            "tenant_id",
+            "reason",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
+            "ix_adjustments_tenant_id_adjusted_on",
+            "tenant_id",
+            "adjusted_on",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
+            "ix_adjustments_tenant_id_status",
+            "tenant_id",
+            "status",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
             "ix_adjustments_tenant_id_created_at_id_order",
             "tenant_id",
             "created_at",
@@ -55,14 +85,12 @@ class Adjustment(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         Uuid,
         ForeignKey("ivm.products.id", ondelete="RESTRICT"),
         nullable=False,
-        index=True,
         comment="제품",
     )
     warehouse_id: Mapped[uuid.UUID] = mapped_column(
         Uuid,
         ForeignKey("ivm.warehouses.id", ondelete="RESTRICT"),
         nullable=False,
-        index=True,
         comment="창고",
     )
     quantity_delta: Mapped[Decimal] = mapped_column(
@@ -75,13 +103,11 @@ class Adjustment(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         nullable=False,
         default="COUNT",
         server_default=text("'COUNT'"),
-        index=True,
         comment="사유",
     )
     adjusted_on: Mapped[date] = mapped_column(
         Date,
         nullable=False,
-        index=True,
         comment="조정일",
     )
     status: Mapped[str] = mapped_column(
@@ -89,6 +115,5 @@ class Adjustment(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         nullable=False,
         default="DRAFT",
         server_default=text("'DRAFT'"),
-        index=True,
         comment="상태",
     )

@@ -33,6 +33,24 @@ class Product(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             postgresql_where=text("NOT is_deleted"),
         ),
         Index(
+            "ix_products_tenant_id_category",
+            "tenant_id",
+            "category",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
+            "ix_products_tenant_id_standard_price",
+            "tenant_id",
+            "standard_price",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
+            "ix_products_tenant_id_status",
+            "tenant_id",
+            "status",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
             "ix_products_tenant_id_created_at_id_order",
             "tenant_id",
             "created_at",
@@ -62,7 +80,6 @@ class Product(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
     category: Mapped[str | None] = mapped_column(
         String(100),
         nullable=True,
-        index=True,
         comment="분류",
     )
     standard_price: Mapped[Decimal] = mapped_column(
@@ -70,7 +87,6 @@ class Product(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         nullable=False,
         default=Decimal("0"),
         server_default=text("0"),
-        index=True,
         comment="표준 단가",
     )
     safety_stock: Mapped[Decimal] = mapped_column(
@@ -85,6 +101,5 @@ class Product(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         nullable=False,
         default="ACTIVE",
         server_default=text("'ACTIVE'"),
-        index=True,
         comment="상태",
     )

@@ -33,6 +33,21 @@ class StockLevel(TenantMixin, RecordMixin, TenantBase):
             unique=True,
         ),
         Index(
+            "ix_stock_levels_tenant_id_product_id",
+            "tenant_id",
+            "product_id",
+        ),
+        Index(
+            "ix_stock_levels_tenant_id_warehouse_id",
+            "tenant_id",
+            "warehouse_id",
+        ),
+        Index(
+            "ix_stock_levels_tenant_id_quantity",
+            "tenant_id",
+            "quantity",
+        ),
+        Index(
             "ix_stock_levels_tenant_id_created_at_id_order",
             "tenant_id",
             "created_at",
@@ -45,14 +60,12 @@ class StockLevel(TenantMixin, RecordMixin, TenantBase):
         Uuid,
         ForeignKey("ivm.products.id", ondelete="CASCADE"),
         nullable=False,
-        index=True,
         comment="제품",
     )
     warehouse_id: Mapped[uuid.UUID] = mapped_column(
         Uuid,
         ForeignKey("ivm.warehouses.id", ondelete="CASCADE"),
         nullable=False,
-        index=True,
         comment="창고",
     )
     quantity: Mapped[Decimal] = mapped_column(
@@ -60,7 +73,6 @@ class StockLevel(TenantMixin, RecordMixin, TenantBase):
         nullable=False,
         default=Decimal("0"),
         server_default=text("0"),
-        index=True,
         comment="수량",
     )
     reserved_quantity: Mapped[Decimal] = mapped_column(

@@ -30,6 +30,31 @@ class StockMovement(TenantMixin, RecordMixin, TenantBase):
             "movement_type IN ('IN', 'OUT', 'TRANSFER', 'ADJUSTMENT')", name="movement_type"
         ),
         Index(
+            "ix_stock_movements_tenant_id_movement_type",
+            "tenant_id",
+            "movement_type",
+        ),
+        Index(
+            "ix_stock_movements_tenant_id_product_id",
+            "tenant_id",
+            "product_id",
+        ),
+        Index(
+            "ix_stock_movements_tenant_id_warehouse_id",
+            "tenant_id",
+            "warehouse_id",
+        ),
+        Index(
+            "ix_stock_movements_tenant_id_quantity",
+            "tenant_id",
+            "quantity",
+        ),
+        Index(
+            "ix_stock_movements_tenant_id_moved_at",
+            "tenant_id",
+            "moved_at",
+        ),
+        Index(
             "ix_stock_movements_tenant_id_moved_at_id_order",
             "tenant_id",
             "moved_at",
@@ -41,33 +66,28 @@ class StockMovement(TenantMixin, RecordMixin, TenantBase):
     movement_type: Mapped[str] = mapped_column(
         String(20),
         nullable=False,
-        index=True,
         comment="이동 유형",
     )
     product_id: Mapped[uuid.UUID] = mapped_column(
         Uuid,
         ForeignKey("ivm.products.id", ondelete="RESTRICT"),
         nullable=False,
-        index=True,
         comment="제품",
     )
     warehouse_id: Mapped[uuid.UUID] = mapped_column(
         Uuid,
         ForeignKey("ivm.warehouses.id", ondelete="RESTRICT"),
         nullable=False,
-        index=True,
         comment="창고",
     )
     quantity: Mapped[Decimal] = mapped_column(
         Numeric(14, 3),
         nullable=False,
-        index=True,
         comment="수량",
     )
     moved_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True),
         nullable=False,
-        index=True,
         comment="이동 일시",
     )
     reference_no: Mapped[str | None] = mapped_column(

@@ -29,6 +29,18 @@ class Warehouse(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             postgresql_where=text("NOT is_deleted"),
         ),
         Index(
+            "ix_warehouses_tenant_id_warehouse_type",
+            "tenant_id",
+            "warehouse_type",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
+            "ix_warehouses_tenant_id_is_active",
+            "tenant_id",
+            "is_active",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
             "ix_warehouses_tenant_id_created_at_id_order",
             "tenant_id",
             "created_at",
@@ -58,7 +70,6 @@ class Warehouse(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         nullable=False,
         default="MAIN",
         server_default=text("'MAIN'"),
-        index=True,
         comment="창고 유형",
     )
     is_active: Mapped[bool] = mapped_column(
@@ -66,6 +77,5 @@ class Warehouse(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         nullable=False,
         default=True,
         server_default=text("true"),
-        index=True,
         comment="사용 여부",
     )

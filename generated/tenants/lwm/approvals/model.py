@@ -29,6 +29,36 @@ class Approval(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             "status IN ('PENDING', 'APPROVED', 'REJECTED', 'WITHDRAWN')", name="status"
         ),
         Index(
+            "ix_approvals_tenant_id_workflow_id",
+            "tenant_id",
+            "workflow_id",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
+            "ix_approvals_tenant_id_document_type",
+            "tenant_id",
+            "document_type",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
+            "ix_approvals_tenant_id_document_id",
+            "tenant_id",
+            "document_id",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
+            "ix_approvals_tenant_id_requester_id",
+            "tenant_id",
+            "requester_id",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
+            "ix_approvals_tenant_id_status",
+            "tenant_id",
+            "status",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
             "ix_approvals_tenant_id_created_at_id_order",
             "tenant_id",
             "created_at",
@@ -42,19 +72,16 @@ class Approval(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         Uuid,
         ForeignKey("lwm.workflows.id", ondelete="RESTRICT"),
         nullable=False,
-        index=True,
         comment="워크플로우",
     )
     document_type: Mapped[str] = mapped_column(
         String(50),
         nullable=False,
-        index=True,
         comment="문서 유형",
     )
     document_id: Mapped[uuid.UUID] = mapped_column(
         Uuid,
         nullable=False,
-        index=True,
         comment="문서 ID",
     )
     title: Mapped[str] = mapped_column(
@@ -66,7 +93,6 @@ class Approval(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         Uuid,
         ForeignKey("adm.users.id", ondelete="RESTRICT"),
         nullable=False,
-        index=True,
         comment="요청자",
     )
     current_step: Mapped[int] = mapped_column(
@@ -81,6 +107,5 @@ class Approval(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         nullable=False,
         default="PENDING",
         server_default=text("'PENDING'"),
-        index=True,
         comment="상태",
     )

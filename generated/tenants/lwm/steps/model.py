@@ -35,6 +35,24 @@ class Step(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             postgresql_where=text("NOT is_deleted"),
         ),
         Index(
+            "ix_steps_tenant_id_workflow_id",
+            "tenant_id",
+            "workflow_id",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
+            "ix_steps_tenant_id_approver_role_id",
+            "tenant_id",
+            "approver_role_id",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
+            "ix_steps_tenant_id_approver_user_id",
+            "tenant_id",
+            "approver_user_id",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
             "ix_steps_tenant_id_step_no_id_order",
             "tenant_id",
             "step_no",
@@ -48,7 +66,6 @@ class Step(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         Uuid,
         ForeignKey("lwm.workflows.id", ondelete="CASCADE"),
         nullable=False,
-        index=True,
         comment="워크플로우",
     )
     step_no: Mapped[int] = mapped_column(
@@ -65,14 +82,12 @@ class Step(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         Uuid,
         ForeignKey("adm.roles.id", ondelete="SET NULL"),
         nullable=True,
-        index=True,
         comment="결재 역할",
     )
     approver_user_id: Mapped[uuid.UUID | None] = mapped_column(
         Uuid,
         ForeignKey("adm.users.id", ondelete="SET NULL"),
         nullable=True,
-        index=True,
         comment="결재자",
     )
     is_parallel: Mapped[bool] = mapped_column(

@@ -29,6 +29,36 @@ class Task(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         CheckConstraint("priority IN ('LOW', 'NORMAL', 'HIGH', 'URGENT')", name="priority"),
         CheckConstraint("status IN ('TODO', 'IN_PROGRESS', 'DONE', 'CANCELED')", name="status"),
         Index(
+            "ix_tasks_tenant_id_assignee_id",
+            "tenant_id",
+            "assignee_id",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
+            "ix_tasks_tenant_id_approval_id",
+            "tenant_id",
+            "approval_id",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
+            "ix_tasks_tenant_id_due_date",
+            "tenant_id",
+            "due_date",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
+            "ix_tasks_tenant_id_priority",
+            "tenant_id",
+            "priority",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
+            "ix_tasks_tenant_id_status",
+            "tenant_id",
+            "status",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
             "ix_tasks_tenant_id_created_at_id_order",
             "tenant_id",
             "created_at",
@@ -52,20 +82,17 @@ class Task(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         Uuid,
         ForeignKey("adm.users.id", ondelete="SET NULL"),
         nullable=True,
-        index=True,
         comment="담당자",
     )
     approval_id: Mapped[uuid.UUID | None] = mapped_column(
         Uuid,
         ForeignKey("lwm.approvals.id", ondelete="SET NULL"),
         nullable=True,
-        index=True,
         comment="승인",
     )
     due_date: Mapped[date | None] = mapped_column(
         Date,
         nullable=True,
-        index=True,
         comment="기한",
     )
     priority: Mapped[str] = mapped_column(
@@ -73,7 +100,6 @@ class Task(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         nullable=False,
         default="NORMAL",
         server_default=text("'NORMAL'"),
-        index=True,
         comment="우선순위",
     )
     status: Mapped[str] = mapped_column(
@@ -81,6 +107,5 @@ class Task(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         nullable=False,
         default="TODO",
         server_default=text("'TODO'"),
-        index=True,
         comment="상태",
     )

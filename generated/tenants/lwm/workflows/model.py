@@ -29,6 +29,18 @@ class Workflow(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             postgresql_where=text("NOT is_deleted"),
         ),
         Index(
+            "ix_workflows_tenant_id_document_type",
+            "tenant_id",
+            "document_type",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
+            "ix_workflows_tenant_id_status",
+            "tenant_id",
+            "status",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
             "ix_workflows_tenant_id_created_at_id_order",
             "tenant_id",
             "created_at",
@@ -51,7 +63,6 @@ class Workflow(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
     document_type: Mapped[str] = mapped_column(
         String(50),
         nullable=False,
-        index=True,
         comment="문서 유형",
     )
     description: Mapped[str | None] = mapped_column(
@@ -64,6 +75,5 @@ class Workflow(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         nullable=False,
         default="DRAFT",
         server_default=text("'DRAFT'"),
-        index=True,
         comment="상태",
     )

@@ -32,6 +32,18 @@ class ProductAttribute(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             postgresql_where=text("NOT is_deleted"),
         ),
         Index(
+            "ix_attributes_tenant_id_value_type",
+            "tenant_id",
+            "value_type",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
+            "ix_attributes_tenant_id_is_required",
+            "tenant_id",
+            "is_required",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
             "ix_attributes_tenant_id_created_at_id_order",
             "tenant_id",
             "created_at",
@@ -56,7 +68,6 @@ class ProductAttribute(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         nullable=False,
         default="TEXT",
         server_default=text("'TEXT'"),
-        index=True,
         comment="값 유형",
     )
     options: Mapped[dict[str, Any] | list[Any]] = mapped_column(
@@ -70,6 +81,5 @@ class ProductAttribute(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         nullable=False,
         default=False,
         server_default=text("false"),
-        index=True,
         comment="필수 여부",
     )

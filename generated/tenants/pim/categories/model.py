@@ -33,6 +33,12 @@ class Category(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             postgresql_where=text("NOT is_deleted"),
         ),
         Index(
+            "ix_categories_tenant_id_parent_id",
+            "tenant_id",
+            "parent_id",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
             "ix_categories_tenant_id_created_at_id_order",
             "tenant_id",
             "created_at",
@@ -56,7 +62,6 @@ class Category(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         Uuid,
         ForeignKey("pim.categories.id", ondelete="SET NULL"),
         nullable=True,
-        index=True,
         comment="상위 분류",
     )
     sort_order: Mapped[int] = mapped_column(

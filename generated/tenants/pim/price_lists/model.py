@@ -34,6 +34,18 @@ class PriceList(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             postgresql_where=text("NOT is_deleted"),
         ),
         Index(
+            "ix_price_lists_tenant_id_valid_from",
+            "tenant_id",
+            "valid_from",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
+            "ix_price_lists_tenant_id_status",
+            "tenant_id",
+            "status",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
             "ix_price_lists_tenant_id_created_at_id_order",
             "tenant_id",
             "created_at",
@@ -63,7 +75,6 @@ class PriceList(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
     valid_from: Mapped[date | None] = mapped_column(
         Date,
         nullable=True,
-        index=True,
         comment="적용 시작일",
     )
     valid_to: Mapped[date | None] = mapped_column(
@@ -82,6 +93,5 @@ class PriceList(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         nullable=False,
         default="DRAFT",
         server_default=text("'DRAFT'"),
-        index=True,
         comment="상태",
     )

@@ -38,6 +38,36 @@ class CatalogProduct(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             postgresql_where=text("NOT is_deleted"),
         ),
         Index(
+            "ix_products_tenant_id_category_id",
+            "tenant_id",
+            "category_id",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
+            "ix_products_tenant_id_brand_id",
+            "tenant_id",
+            "brand_id",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
+            "ix_products_tenant_id_inventory_product_id",
+            "tenant_id",
+            "inventory_product_id",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
+            "ix_products_tenant_id_list_price",
+            "tenant_id",
+            "list_price",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
+            "ix_products_tenant_id_status",
+            "tenant_id",
+            "status",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
             "ix_products_tenant_id_created_at_id_order",
             "tenant_id",
             "created_at",
@@ -61,21 +91,18 @@ class CatalogProduct(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         Uuid,
         ForeignKey("pim.categories.id", ondelete="SET NULL"),
         nullable=True,
-        index=True,
         comment="분류",
     )
     brand_id: Mapped[uuid.UUID | None] = mapped_column(
         Uuid,
         ForeignKey("pim.brands.id", ondelete="SET NULL"),
         nullable=True,
-        index=True,
         comment="브랜드",
     )
     inventory_product_id: Mapped[uuid.UUID | None] = mapped_column(
         Uuid,
         ForeignKey("ivm.products.id", ondelete="SET NULL"),
         nullable=True,
-        index=True,
         comment="재고 제품",
     )
     description: Mapped[str | None] = mapped_column(
@@ -88,7 +115,6 @@ class CatalogProduct(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         nullable=False,
         default=Decimal("0"),
         server_default=text("0"),
-        index=True,
         comment="정가",
     )
     attributes: Mapped[dict[str, Any] | list[Any] | None] = mapped_column(
@@ -101,6 +127,5 @@ class CatalogProduct(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         nullable=False,
         default="DRAFT",
         server_default=text("'DRAFT'"),
-        index=True,
         comment="상태",
     )

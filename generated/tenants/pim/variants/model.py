@@ -35,6 +35,18 @@ class Variant(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             postgresql_where=text("NOT is_deleted"),
         ),
         Index(
+            "ix_variants_tenant_id_product_id",
+            "tenant_id",
+            "product_id",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
+            "ix_variants_tenant_id_is_active",
+            "tenant_id",
+            "is_active",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
             "ix_variants_tenant_id_created_at_id_order",
             "tenant_id",
             "created_at",
@@ -48,7 +60,6 @@ class Variant(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         Uuid,
         ForeignKey("pim.products.id", ondelete="CASCADE"),
         nullable=False,
-        index=True,
         comment="상품",
     )
     sku: Mapped[str] = mapped_column(
@@ -79,6 +90,5 @@ class Variant(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         nullable=False,
         default=True,
         server_default=text("true"),
-        index=True,
         comment="사용 여부",
     )

@@ -36,6 +36,16 @@ class PurchaseOrderItem(TenantMixin, RecordMixin, TenantBase):
             unique=True,
         ),
         Index(
+            "ix_purchase_order_items_tenant_id_purchase_order_id",
+            "tenant_id",
+            "purchase_order_id",
+        ),
+        Index(
+            "ix_purchase_order_items_tenant_id_product_id",
+            "tenant_id",
+            "product_id",
+        ),
+        Index(
             "ix_purchase_order_items_tenant_id_line_no_id_order",
             "tenant_id",
             "line_no",
@@ -48,7 +58,6 @@ class PurchaseOrderItem(TenantMixin, RecordMixin, TenantBase):
         Uuid,
         ForeignKey("psm.purchase_orders.id", ondelete="CASCADE"),
         nullable=False,
-        index=True,
         comment="구매주문",
     )
     line_no: Mapped[int] = mapped_column(
@@ -60,7 +69,6 @@ class PurchaseOrderItem(TenantMixin, RecordMixin, TenantBase):
         Uuid,
         ForeignKey("ivm.products.id", ondelete="RESTRICT"),
         nullable=False,
-        index=True,
         comment="제품",
     )
     quantity: Mapped[Decimal] = mapped_column(

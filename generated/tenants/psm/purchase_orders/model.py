@@ -41,6 +41,36 @@ class PurchaseOrder(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             postgresql_where=text("NOT is_deleted"),
         ),
         Index(
+            "ix_purchase_orders_tenant_id_vendor_id",
+            "tenant_id",
+            "vendor_id",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
+            "ix_purchase_orders_tenant_id_order_date",
+            "tenant_id",
+            "order_date",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
+            "ix_purchase_orders_tenant_id_expected_date",
+            "tenant_id",
+            "expected_date",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
+            "ix_purchase_orders_tenant_id_total_amount",
+            "tenant_id",
+            "total_amount",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
+            "ix_purchase_orders_tenant_id_status",
+            "tenant_id",
+            "status",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
             "ix_purchase_orders_tenant_id_created_at_id_order",
             "tenant_id",
             "created_at",
@@ -59,19 +89,16 @@ class PurchaseOrder(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         Uuid,
         ForeignKey("psm.vendors.id", ondelete="RESTRICT"),
         nullable=False,
-        index=True,
         comment="공급업체",
     )
     order_date: Mapped[date] = mapped_column(
         Date,
         nullable=False,
-        index=True,
         comment="발주일",
     )
     expected_date: Mapped[date | None] = mapped_column(
         Date,
         nullable=True,
-        index=True,
         comment="입고 예정일",
     )
     total_amount: Mapped[Decimal] = mapped_column(
@@ -79,7 +106,6 @@ class PurchaseOrder(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         nullable=False,
         default=Decimal("0"),
         server_default=text("0"),
-        index=True,
         comment="합계 금액",
     )
     currency: Mapped[str] = mapped_column(
@@ -94,6 +120,5 @@ class PurchaseOrder(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         nullable=False,
         default="DRAFT",
         server_default=text("'DRAFT'"),
-        index=True,
         comment="상태",
     )

@@ -37,6 +37,30 @@ class Receipt(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             postgresql_where=text("NOT is_deleted"),
         ),
         Index(
+            "ix_receipts_tenant_id_purchase_order_id",
+            "tenant_id",
+            "purchase_order_id",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
+            "ix_receipts_tenant_id_warehouse_id",
+            "tenant_id",
+            "warehouse_id",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
+            "ix_receipts_tenant_id_received_on",
+            "tenant_id",
+            "received_on",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
+            "ix_receipts_tenant_id_status",
+            "tenant_id",
+            "status",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
             "ix_receipts_tenant_id_created_at_id_order",
             "tenant_id",
             "created_at",
@@ -55,20 +79,17 @@ class Receipt(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         Uuid,
         ForeignKey("psm.purchase_orders.id", ondelete="RESTRICT"),
         nullable=False,
-        index=True,
         comment="구매주문",
     )
     warehouse_id: Mapped[uuid.UUID] = mapped_column(
         Uuid,
         ForeignKey("ivm.warehouses.id", ondelete="RESTRICT"),
         nullable=False,
-        index=True,
         comment="창고",
     )
     received_on: Mapped[date] = mapped_column(
         Date,
         nullable=False,
-        index=True,
         comment="입고일",
     )
     note: Mapped[str | None] = mapped_column(
@@ -81,6 +102,5 @@ class Receipt(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         nullable=False,
         default="PENDING",
         server_default=text("'PENDING'"),
-        index=True,
         comment="상태",
     )

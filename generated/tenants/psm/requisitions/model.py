@@ -40,6 +40,24 @@ class Requisition(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             postgresql_where=text("NOT is_deleted"),
         ),
         Index(
+            "ix_requisitions_tenant_id_product_id",
+            "tenant_id",
+            "product_id",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
+            "ix_requisitions_tenant_id_needed_by",
+            "tenant_id",
+            "needed_by",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
+            "ix_requisitions_tenant_id_status",
+            "tenant_id",
+            "status",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
             "ix_requisitions_tenant_id_created_at_id_order",
             "tenant_id",
             "created_at",
@@ -58,7 +76,6 @@ class Requisition(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         Uuid,
         ForeignKey("ivm.products.id", ondelete="RESTRICT"),
         nullable=False,
-        index=True,
         comment="제품",
     )
     quantity: Mapped[Decimal] = mapped_column(
@@ -69,7 +86,6 @@ class Requisition(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
     needed_by: Mapped[date | None] = mapped_column(
         Date,
         nullable=True,
-        index=True,
         comment="필요일",
     )
     reason: Mapped[str | None] = mapped_column(
@@ -82,6 +98,5 @@ class Requisition(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         nullable=False,
         default="DRAFT",
         server_default=text("'DRAFT'"),
-        index=True,
         comment="상태",
     )

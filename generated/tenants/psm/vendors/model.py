@@ -31,6 +31,18 @@ class Vendor(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             postgresql_where=text("NOT is_deleted"),
         ),
         Index(
+            "ix_vendors_tenant_id_payment_terms",
+            "tenant_id",
+            "payment_terms",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
+            "ix_vendors_tenant_id_status",
+            "tenant_id",
+            "status",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
             "ix_vendors_tenant_id_created_at_id_order",
             "tenant_id",
             "created_at",
@@ -75,7 +87,6 @@ class Vendor(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         nullable=False,
         default="NET30",
         server_default=text("'NET30'"),
-        index=True,
         comment="결제 조건",
     )
     status: Mapped[str] = mapped_column(
@@ -83,6 +94,5 @@ class Vendor(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         nullable=False,
         default="ACTIVE",
         server_default=text("'ACTIVE'"),
-        index=True,
         comment="상태",
     )

@@ -36,6 +36,16 @@ class QuoteItem(TenantMixin, RecordMixin, TenantBase):
             unique=True,
         ),
         Index(
+            "ix_quote_items_tenant_id_quote_id",
+            "tenant_id",
+            "quote_id",
+        ),
+        Index(
+            "ix_quote_items_tenant_id_product_id",
+            "tenant_id",
+            "product_id",
+        ),
+        Index(
             "ix_quote_items_tenant_id_line_no_id_order",
             "tenant_id",
             "line_no",
@@ -48,7 +58,6 @@ class QuoteItem(TenantMixin, RecordMixin, TenantBase):
         Uuid,
         ForeignKey("srm.quotes.id", ondelete="CASCADE"),
         nullable=False,
-        index=True,
         comment="견적",
     )
     line_no: Mapped[int] = mapped_column(
@@ -60,7 +69,6 @@ class QuoteItem(TenantMixin, RecordMixin, TenantBase):
         Uuid,
         ForeignKey("ivm.products.id", ondelete="RESTRICT"),
         nullable=False,
-        index=True,
         comment="제품",
     )
     quantity: Mapped[Decimal] = mapped_column(

@@ -40,6 +40,30 @@ class Quote(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             postgresql_where=text("NOT is_deleted"),
         ),
         Index(
+            "ix_quotes_tenant_id_customer_id",
+            "tenant_id",
+            "customer_id",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
+            "ix_quotes_tenant_id_quote_date",
+            "tenant_id",
+            "quote_date",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
+            "ix_quotes_tenant_id_total_amount",
+            "tenant_id",
+            "total_amount",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
+            "ix_quotes_tenant_id_status",
+            "tenant_id",
+            "status",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
             "ix_quotes_tenant_id_created_at_id_order",
             "tenant_id",
             "created_at",
@@ -58,13 +82,11 @@ class Quote(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         Uuid,
         ForeignKey("crm.customers.id", ondelete="RESTRICT"),
         nullable=False,
-        index=True,
         comment="고객",
     )
     quote_date: Mapped[date] = mapped_column(
         Date,
         nullable=False,
-        index=True,
         comment="견적일",
     )
     valid_until: Mapped[date | None] = mapped_column(
@@ -77,7 +99,6 @@ class Quote(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         nullable=False,
         default=Decimal("0"),
         server_default=text("0"),
-        index=True,
         comment="합계 금액",
     )
     currency: Mapped[str] = mapped_column(
@@ -92,6 +113,5 @@ class Quote(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         nullable=False,
         default="DRAFT",
         server_default=text("'DRAFT'"),
-        index=True,
         comment="상태",
     )

@@ -30,6 +30,30 @@ class SalesActivity(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             "activity_type IN ('CALL', 'VISIT', 'DEMO', 'FOLLOW_UP')", name="activity_type"
         ),
         Index(
+            "ix_sales_activities_tenant_id_customer_id",
+            "tenant_id",
+            "customer_id",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
+            "ix_sales_activities_tenant_id_sales_order_id",
+            "tenant_id",
+            "sales_order_id",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
+            "ix_sales_activities_tenant_id_activity_type",
+            "tenant_id",
+            "activity_type",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
+            "ix_sales_activities_tenant_id_activity_date",
+            "tenant_id",
+            "activity_date",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
             "ix_sales_activities_tenant_id_activity_date_id_order",
             "tenant_id",
             "activity_date",
@@ -43,14 +67,12 @@ class SalesActivity(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         Uuid,
         ForeignKey("crm.customers.id", ondelete="CASCADE"),
         nullable=False,
-        index=True,
         comment="고객",
     )
     sales_order_id: Mapped[uuid.UUID | None] = mapped_column(
         Uuid,
         ForeignKey("srm.sales_orders.id", ondelete="SET NULL"),
         nullable=True,
-        index=True,
         comment="판매주문",
     )
     activity_type: Mapped[str] = mapped_column(
@@ -58,7 +80,6 @@ class SalesActivity(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         nullable=False,
         default="CALL",
         server_default=text("'CALL'"),
-        index=True,
         comment="활동 유형",
     )
     subject: Mapped[str] = mapped_column(
@@ -69,7 +90,6 @@ class SalesActivity(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
     activity_date: Mapped[datetime] = mapped_column(
         DateTime(timezone=True),
         nullable=False,
-        index=True,
         comment="활동 일시",
     )
     result: Mapped[str | None] = mapped_column(

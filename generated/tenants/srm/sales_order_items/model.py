@@ -36,6 +36,16 @@ class SalesOrderItem(TenantMixin, RecordMixin, TenantBase):
             unique=True,
         ),
         Index(
+            "ix_sales_order_items_tenant_id_sales_order_id",
+            "tenant_id",
+            "sales_order_id",
+        ),
+        Index(
+            "ix_sales_order_items_tenant_id_product_id",
+            "tenant_id",
+            "product_id",
+        ),
+        Index(
             "ix_sales_order_items_tenant_id_line_no_id_order",
             "tenant_id",
             "line_no",
@@ -48,7 +58,6 @@ class SalesOrderItem(TenantMixin, RecordMixin, TenantBase):
         Uuid,
         ForeignKey("srm.sales_orders.id", ondelete="CASCADE"),
         nullable=False,
-        index=True,
         comment="판매주문",
     )
     line_no: Mapped[int] = mapped_column(
@@ -60,7 +69,6 @@ class SalesOrderItem(TenantMixin, RecordMixin, TenantBase):
         Uuid,
         ForeignKey("ivm.products.id", ondelete="RESTRICT"),
         nullable=False,
-        index=True,
         comment="제품",
     )
     quantity: Mapped[Decimal] = mapped_column(

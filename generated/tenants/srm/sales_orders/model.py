@@ -40,6 +40,42 @@ class SalesOrder(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             postgresql_where=text("NOT is_deleted"),
         ),
         Index(
+            "ix_sales_orders_tenant_id_customer_id",
+            "tenant_id",
+            "customer_id",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
+            "ix_sales_orders_tenant_id_quote_id",
+            "tenant_id",
+            "quote_id",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
+            "ix_sales_orders_tenant_id_order_date",
+            "tenant_id",
+            "order_date",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
+            "ix_sales_orders_tenant_id_delivery_date",
+            "tenant_id",
+            "delivery_date",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
+            "ix_sales_orders_tenant_id_total_amount",
+            "tenant_id",
+            "total_amount",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
+            "ix_sales_orders_tenant_id_status",
+            "tenant_id",
+            "status",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
             "ix_sales_orders_tenant_id_created_at_id_order",
             "tenant_id",
             "created_at",
@@ -58,26 +94,22 @@ class SalesOrder(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         Uuid,
         ForeignKey("crm.customers.id", ondelete="RESTRICT"),
         nullable=False,
-        index=True,
         comment="고객",
     )
     quote_id: Mapped[uuid.UUID | None] = mapped_column(
         Uuid,
         ForeignKey("srm.quotes.id", ondelete="SET NULL"),
         nullable=True,
-        index=True,
         comment="견적",
     )
     order_date: Mapped[date] = mapped_column(
         Date,
         nullable=False,
-        index=True,
         comment="주문일",
     )
     delivery_date: Mapped[date | None] = mapped_column(
         Date,
         nullable=True,
-        index=True,
         comment="납품일",
     )
     total_amount: Mapped[Decimal] = mapped_column(
@@ -85,7 +117,6 @@ class SalesOrder(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         nullable=False,
         default=Decimal("0"),
         server_default=text("0"),
-        index=True,
         comment="합계 금액",
     )
     currency: Mapped[str] = mapped_column(
@@ -100,6 +131,5 @@ class SalesOrder(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         nullable=False,
         default="DRAFT",
         server_default=text("'DRAFT'"),
-        index=True,
         comment="상태",
     )

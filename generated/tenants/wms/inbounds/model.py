@@ -36,6 +36,30 @@ class Inbound(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             postgresql_where=text("NOT is_deleted"),
         ),
         Index(
+            "ix_inbounds_tenant_id_warehouse_id",
+            "tenant_id",
+            "warehouse_id",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
+            "ix_inbounds_tenant_id_receipt_id",
+            "tenant_id",
+            "receipt_id",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
+            "ix_inbounds_tenant_id_expected_at",
+            "tenant_id",
+            "expected_at",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
+            "ix_inbounds_tenant_id_status",
+            "tenant_id",
+            "status",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
             "ix_inbounds_tenant_id_created_at_id_order",
             "tenant_id",
             "created_at",
@@ -54,20 +78,17 @@ class Inbound(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         Uuid,
         ForeignKey("ivm.warehouses.id", ondelete="RESTRICT"),
         nullable=False,
-        index=True,
         comment="창고",
     )
     receipt_id: Mapped[uuid.UUID | None] = mapped_column(
         Uuid,
         ForeignKey("psm.receipts.id", ondelete="SET NULL"),
         nullable=True,
-        index=True,
         comment="입고",
     )
     expected_at: Mapped[datetime | None] = mapped_column(
         DateTime(timezone=True),
         nullable=True,
-        index=True,
         comment="도착 예정",
     )
     status: Mapped[str] = mapped_column(
@@ -75,6 +96,5 @@ class Inbound(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         nullable=False,
         default="PLANNED",
         server_default=text("'PLANNED'"),
-        index=True,
         comment="상태",
     )

@@ -39,6 +39,30 @@ class Location(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             postgresql_where=text("NOT is_deleted"),
         ),
         Index(
+            "ix_locations_tenant_id_warehouse_id",
+            "tenant_id",
+            "warehouse_id",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
+            "ix_locations_tenant_id_zone",
+            "tenant_id",
+            "zone",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
+            "ix_locations_tenant_id_location_type",
+            "tenant_id",
+            "location_type",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
+            "ix_locations_tenant_id_is_active",
+            "tenant_id",
+            "is_active",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
             "ix_locations_tenant_id_created_at_id_order",
             "tenant_id",
             "created_at",
@@ -52,7 +76,6 @@ class Location(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         Uuid,
         ForeignKey("ivm.warehouses.id", ondelete="CASCADE"),
         nullable=False,
-        index=True,
         comment="창고",
     )
     code: Mapped[str] = mapped_column(
@@ -63,7 +86,6 @@ class Location(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
     zone: Mapped[str | None] = mapped_column(
         String(30),
         nullable=True,
-        index=True,
         comment="구역",
     )
     location_type: Mapped[str] = mapped_column(
@@ -71,7 +93,6 @@ class Location(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         nullable=False,
         default="SHELF",
         server_default=text("'SHELF'"),
-        index=True,
         comment="유형",
     )
     capacity: Mapped[Decimal | None] = mapped_column(
@@ -84,6 +105,5 @@ class Location(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         nullable=False,
         default=True,
         server_default=text("true"),
-        index=True,
         comment="사용 여부",
     )

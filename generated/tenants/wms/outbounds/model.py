@@ -36,6 +36,30 @@ class Outbound(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             postgresql_where=text("NOT is_deleted"),
         ),
         Index(
+            "ix_outbounds_tenant_id_warehouse_id",
+            "tenant_id",
+            "warehouse_id",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
+            "ix_outbounds_tenant_id_sales_order_id",
+            "tenant_id",
+            "sales_order_id",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
+            "ix_outbounds_tenant_id_ship_date",
+            "tenant_id",
+            "ship_date",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
+            "ix_outbounds_tenant_id_status",
+            "tenant_id",
+            "status",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
             "ix_outbounds_tenant_id_created_at_id_order",
             "tenant_id",
             "created_at",
@@ -54,20 +78,17 @@ class Outbound(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         Uuid,
         ForeignKey("ivm.warehouses.id", ondelete="RESTRICT"),
         nullable=False,
-        index=True,
         comment="창고",
     )
     sales_order_id: Mapped[uuid.UUID | None] = mapped_column(
         Uuid,
         ForeignKey("srm.sales_orders.id", ondelete="SET NULL"),
         nullable=True,
-        index=True,
         comment="판매주문",
     )
     ship_date: Mapped[date | None] = mapped_column(
         Date,
         nullable=True,
-        index=True,
         comment="출하일",
     )
     carrier: Mapped[str | None] = mapped_column(
@@ -85,6 +106,5 @@ class Outbound(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         nullable=False,
         default="PLANNED",
         server_default=text("'PLANNED'"),
-        index=True,
         comment="상태",
     )

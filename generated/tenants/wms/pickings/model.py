@@ -30,6 +30,30 @@ class Picking(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         CheckConstraint("quantity >= 0", name="quantity"),
         CheckConstraint("status IN ('OPEN', 'PICKED', 'SHORT')", name="status"),
         Index(
+            "ix_pickings_tenant_id_outbound_id",
+            "tenant_id",
+            "outbound_id",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
+            "ix_pickings_tenant_id_location_id",
+            "tenant_id",
+            "location_id",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
+            "ix_pickings_tenant_id_product_id",
+            "tenant_id",
+            "product_id",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
+            "ix_pickings_tenant_id_status",
+            "tenant_id",
+            "status",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
             "ix_pickings_tenant_id_created_at_id_order",
             "tenant_id",
             "created_at",
@@ -43,21 +67,18 @@ class Picking(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         Uuid,
         ForeignKey("wms.outbounds.id", ondelete="CASCADE"),
         nullable=False,
-        index=True,
         comment="출하",
     )
     location_id: Mapped[uuid.UUID] = mapped_column(
         Uuid,
         ForeignKey("wms.locations.id", ondelete="RESTRICT"),
         nullable=False,
-        index=True,
         comment="로케이션",
     )
     product_id: Mapped[uuid.UUID] = mapped_column(
         Uuid,
         ForeignKey("ivm.products.id", ondelete="RESTRICT"),
         nullable=False,
-        index=True,
         comment="제품",
     )
     quantity: Mapped[Decimal] = mapped_column(
@@ -75,6 +96,5 @@ class Picking(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         nullable=False,
         default="OPEN",
         server_default=text("'OPEN'"),
-        index=True,
         comment="상태",
     )

@@ -28,6 +28,12 @@ class Customer(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             postgresql_where=text("NOT is_deleted"),
         ),
         Index(
+            "ix_customers_tenant_id_grade",
+            "tenant_id",
+            "grade",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
             "ix_customers_tenant_id_created_at_id_order",
             "tenant_id",
             "created_at",
@@ -52,6 +58,5 @@ class Customer(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         nullable=False,
         default="C",
         server_default=text("'C'"),
-        index=True,
         comment="grade",
     )
