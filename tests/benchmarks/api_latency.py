@@ -22,6 +22,8 @@ import statistics
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -105,11 +107,9 @@ async def run(count: int) -> dict:
     return results
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--requests", type=int, default=300)
-    args = parser.parse_args()
-
+@contextmanager
+def bench_databases() -> Iterator[dict[str, str]]:
+    """Fresh, migrated databases with a MASTER (BENCH_ADMIN), for the app made in process."""
     from tests.database import fresh_databases, run_sync
 
     with tempfile.TemporaryDirectory() as tmp, fresh_databases(Path(tmp)) as urls:
@@ -134,8 +134,10 @@ def main() -> None:
                 async_urls["manager"], "bench_admin", "b@cxg.example", "Bench", "Bench-Passw0rd"
             )
         )
-        results = asyncio.run(run(args.requests))
+        yield urls
 
+
+def write_report(path: Path, key: str, results: dict) -> None:
     report = {
         "machine": {
             "python": platform.python_version(),
@@ -145,10 +147,20 @@ def main() -> None:
         "database": "CXG_TEST_DATABASE_URL"
         if os.environ.get("CXG_TEST_DATABASE_URL")
         else "embedded",
-        "scenarios": results,
+        key: results,
     }
-    OUTPUT.parent.mkdir(parents=True, exist_ok=True)
-    OUTPUT.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=300)
+    args = parser.parse_args()
+
+    with bench_databases():
+        results = asyncio.run(run(args.requests))
+    write_report(OUTPUT, "scenarios", results)
     width = max(map(len, results))
     for name, r in results.items():
         print(

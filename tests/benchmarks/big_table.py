@@ -12,10 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
-import platform
-import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -23,7 +20,7 @@ from pathlib import Path
 import asyncpg
 import httpx
 
-from tests.benchmarks.api_latency import timed
+from tests.benchmarks.api_latency import bench_databases, timed, write_report
 
 ROOT = Path(__file__).resolve().parents[2]
 OUTPUT = ROOT / "docs/benchmarks/big_table.json"
@@ -118,45 +115,11 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=200)
     args = parser.parse_args()
 
-    from tests.database import _asyncpg_args, fresh_databases, run_sync
+    from tests.database import _asyncpg_args
 
-    with tempfile.TemporaryDirectory() as tmp, fresh_databases(Path(tmp)) as urls:
-        os.environ.update(
-            CXG_MANAGER_DATABASE_URL=urls["manager"],
-            CXG_TENANT_DATABASE_URL=urls["tenant"],
-            CXG_JWT_SECRET="bench-" + uuid.uuid4().hex,
-            CXG_RATE_LIMIT_AUTHENTICATED="100000000",
-            CXG_RATE_LIMIT_ANONYMOUS="100000000",
-            BENCH_ADMIN="bench_admin",
-            BENCH_PASSWORD="Bench-Passw0rd",
-        )
-        from runtime.cli import _insert_admin, upgrade
-        from runtime.db import async_url
-        from runtime.settings import get_settings
-
-        get_settings.cache_clear()
-        async_urls = {k: async_url(v) for k, v in urls.items()}
-        upgrade(async_urls)
-        run_sync(
-            _insert_admin(
-                async_urls["manager"], "bench_admin", "b@cxg.example", "Bench", "Bench-Passw0rd"
-            )
-        )
+    with bench_databases() as urls:
         results = asyncio.run(run(args.rows, args.requests, _asyncpg_args(urls["tenant"])))
-
-    report = {
-        "machine": {
-            "python": platform.python_version(),
-            "platform": platform.platform(),
-            "cpus": os.cpu_count(),
-        },
-        "database": "CXG_TEST_DATABASE_URL"
-        if os.environ.get("CXG_TEST_DATABASE_URL")
-        else "embedded",
-        "results": results,
-    }
-    OUTPUT.parent.mkdir(parents=True, exist_ok=True)
-    OUTPUT.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+    write_report(OUTPUT, "results", results)
     for name, ratio in results["ratio big/small (p50)"].items():
         small = results[f"{SMALL:,} rows"][name]["p50_ms"]
         big = results[f"{args.rows:,} rows"][name]["p50_ms"]
