@@ -18,16 +18,11 @@ from runtime.auth import router as manager_auth_router
 from runtime.authz import Cache, Listener, seed_catalog
 from runtime.context import language_var
 from runtime.db import MANAGER, TENANT, Databases, resolve_urls
+from runtime.driverpool import DriverPool, Hot
 from runtime.envelope import error_payload, ok
 from runtime.errors import DatabaseError
-from runtime.hotpath import (
-    MANAGER_SYSTEM,
-    TENANT_SYSTEM,
-    DriverPool,
-    Hot,
-    HotPathMiddleware,
-    routes_of,
-)
+from runtime.hotpath import HotPathMiddleware, routes_of
+from runtime.hotread import MANAGER_SYSTEM, TENANT_SYSTEM
 from runtime.middleware import RequestContextMiddleware
 from runtime.models import TenantBase
 from runtime.permissions import MANAGER_RUNTIME_PERMISSIONS

@@ -48,7 +48,7 @@ from generated.manager.supt.ticket_comments import schemas as supt_ticket_commen
 from generated.manager.supt.tickets import schemas as supt_tickets
 from generated.manager.tnnt.subscriptions import schemas as tnnt_subscriptions
 from generated.manager.tnnt.tenants import schemas as tnnt_tenants
-from runtime.hotpath import ReadPlan
+from runtime.hotread import ReadPlan
 
 PLANS = (
     ReadPlan(

@@ -69,7 +69,7 @@ from generated.tenants.wms.inbounds import schemas as wms_inbounds
 from generated.tenants.wms.locations import schemas as wms_locations
 from generated.tenants.wms.outbounds import schemas as wms_outbounds
 from generated.tenants.wms.pickings import schemas as wms_pickings
-from runtime.hotpath import ReadPlan
+from runtime.hotread import ReadPlan
 
 PLANS = (
     ReadPlan(

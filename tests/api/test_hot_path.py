@@ -14,7 +14,7 @@ import asyncpg
 import httpx
 import pytest
 
-from runtime.hotpath import APPLICATION_NAME
+from runtime.driverpool import APPLICATION_NAME
 from tests.api.test_auth import AUTH, USERS, assert_401, bearer, make_user, tokens_session
 from tests.api.test_every_entity import FORGED, PROJECT, create_row, url, valid_body
 from tests.conftest import login

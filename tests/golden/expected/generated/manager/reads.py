@@ -10,7 +10,7 @@ from generated.manager.shop.order_lines import schemas as shop_order_lines
 from generated.manager.shop.orders import schemas as shop_orders
 from generated.manager.shop.price_logs import schemas as shop_price_logs
 from generated.manager.shop.products import schemas as shop_products
-from runtime.hotpath import ReadPlan
+from runtime.hotread import ReadPlan
 
 PLANS = (
     ReadPlan(

@@ -6,7 +6,7 @@ a counted page); anything it does not answer goes through the generated routers.
 """
 
 from generated.tenants.crm.customers import schemas as crm_customers
-from runtime.hotpath import ReadPlan
+from runtime.hotread import ReadPlan
 
 PLANS = (
     ReadPlan(

@@ -1,0 +1,319 @@
+"""The hot path's reads: what the generator knows of each entity's list and detail
+(generated/<scope>/reads.py), and the statements composed from it once per process.
+
+See runtime.hotpath for the layer that answers with them, and why it answers only success.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import parse_qsl
+
+from pydantic import BaseModel
+from pydantic import ValidationError as PydanticValidationError
+
+from runtime.context import request_id_var
+from runtime.crud import LINES_LIMIT, ApplicationCheck
+from runtime.driverpool import Connection, Hot
+from runtime.hotcreate import CreateStatement
+from runtime.paging import EXACT_UP_TO, decode_cursor, keyset, next_cursor, sort_terms, typed
+from runtime.permissions import ALL
+from runtime.schemas import pages
+
+
+@dataclass(frozen=True)
+class ReadPlan:
+    """What the generator knows about one entity's reads (see generator/readsql.py)."""
+
+    key: str  # domain.table
+    path: str  # relative to the scope: /crm/customers
+    permission: str
+    table: str
+    select: str
+    joins: str
+    visible: str
+    response: type[BaseModel]
+    page: type[BaseModel]
+    params: type[BaseModel]
+    filters: list[str] = field(default_factory=list)
+    ranges: list[str] = field(default_factory=list)
+    search: list[str] = field(default_factory=list)
+    default_sort: str = "-created_at"
+    lines: list[tuple[str, str, str]] = field(default_factory=list)  # (attribute, key, parent)
+    create: type[BaseModel] | None = None  # the body of a create this layer may answer
+    references: list[tuple[str, str]] = field(default_factory=list)  # (field, domain.table)
+    get: bool = True
+    list: bool = True
+
+
+@dataclass(frozen=True)
+class System:
+    """What differs between the manager and the tenant system on the read path."""
+
+    name: str  # the token's sys claim: manager | tenant
+    database: str  # manager | tenant
+    users: str
+    sessions: str
+    tenant_scoped: bool
+
+    def live(self, first: int) -> tuple[str, str]:
+        """FROM and WHERE of "the token's user and session are live" ($first: user id,
+        then session id, then for tenants the tenant id)."""
+        where = (
+            f"u.id = ${first} AND s.id = ${first + 1} AND NOT u.is_deleted"
+            " AND u.status = 'ACTIVE' AND s.status = 'ACTIVE' AND s.expires_at > now()"
+        )
+        if self.tenant_scoped:
+            where += f" AND u.tenant_id = ${first + 2}"
+        return f"{self.users} u JOIN {self.sessions} s ON s.user_id = u.id", where
+
+
+MANAGER_SYSTEM = System("manager", "manager", "idam.users", "idam.sessions", False)
+TENANT_SYSTEM = System("tenant", "tenant", "adm.users", "adm.sessions", True)
+
+
+def holds(codes: frozenset[str] | None, code: str) -> bool:
+    return codes is not None and (code in codes or ALL <= codes)
+
+
+def envelope_bytes(data: bytes) -> bytes:
+    request_id = request_id_var.get()
+    stamp = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+    return b"".join(
+        (
+            b'{"success":true,"data":',
+            data,
+            b',"error":null,"request_id":',
+            json.dumps(request_id).encode(),
+            b',"timestamp":"',
+            stamp.encode(),
+            b'"}',
+        )
+    )
+
+
+def _order(sort: str) -> str:
+    """ORDER BY as runtime.crud.order_by says it: the terms, then id the way the last runs."""
+    terms, direction = [], "ASC"
+    for term in sort.split(","):
+        term = term.strip()
+        direction = "DESC" if term.startswith("-") else "ASC"
+        terms.append(f"t.{term.removeprefix('-')} {direction}")
+    return ", ".join([*terms, f"t.id {direction}"])
+
+
+class Route:
+    """One entity's reads in one system, with its statements composed once."""
+
+    def __init__(self, plan: ReadPlan, system: System):
+        self.plan, self.system = plan, system
+        self.lines: list[tuple[str, Route, str]] = []  # resolved by routes_of
+        self.create: CreateStatement | None = None  # likewise
+        self.types: dict[str, type] = {}  # the columns' Python types, for keyset cursors
+        live_from, live_where = system.live(1)
+        n = 4 if system.tenant_scoped else 3  # the row's own parameters start here
+        tenant = " AND t.tenant_id = $3" if system.tenant_scoped else ""
+        self.live_from, self.live_where = live_from, live_where
+        self.first_param = n
+        # with and without the application's tenant condition (tests switch it off to show
+        # that row-level security alone confines every read; see runtime.crud)
+        rows = f"({plan.table} t {plan.joins})" if plan.joins else f"{plan.table} t"
+        self.get_sql = {
+            check: (
+                f"SELECT u.user_type AS _cxg_user_type, t.id IS NOT NULL AS _cxg_found,"
+                f" {plan.select} FROM {live_from} LEFT JOIN {rows}"
+                f" ON t.id = ${n} AND {plan.visible}{tenant if check else ''}"
+                f" WHERE {live_where}"
+            )
+            for check in (True, False)
+        }
+        self.adapter_fields = plan.params.model_fields
+        self.list_fields = {
+            name for name, f in self.adapter_fields.items() if _is_list(f.annotation)
+        }
+
+    # -- get ------------------------------------------------------------------------------
+
+    def lines_sql(self, parent_field: str, check: bool) -> str:
+        """A header's lines, as its detail shows them: in order, at most LINES_LIMIT."""
+        plan = self.plan
+        tenant = " AND t.tenant_id = $2" if self.system.tenant_scoped and check else ""
+        return (
+            f"SELECT {plan.select} FROM {plan.table} t {plan.joins}"
+            f" WHERE t.{parent_field} = $1 AND {plan.visible}{tenant}"
+            f" ORDER BY {_order(plan.default_sort)} LIMIT {LINES_LIMIT}"
+        )
+
+    async def get(self, hot: Hot, claims: dict, row_id: uuid.UUID, codes) -> bytes | None:
+        args = self._auth_args(claims)
+        tenant = args[2] if self.system.tenant_scoped else None
+        check = ApplicationCheck.enabled
+
+        async def work(conn: Connection):
+            record = await conn.fetchrow(self.get_sql[check], *args, row_id)
+            if record is None or not record["_cxg_found"]:
+                return None, {}  # a dead session (401) or no such row (404): the long way
+            if not self._allowed(record["_cxg_user_type"], codes):
+                return None, {}
+            lines = {}
+            for attribute, line, parent_field in self.lines:
+                extra = [tenant] if tenant is not None and check else []
+                rows = await conn.fetch(line.lines_sql(parent_field, check), row_id, *extra)
+                lines[attribute] = [line.plan.response.model_validate(dict(r)) for r in rows]
+            return record, lines
+
+        record, lines = await hot.run(self.system.database, tenant, work)
+        if record is None:
+            return None
+        row = self.plan.response.model_validate({**dict(record), **lines})
+        return envelope_bytes(row.__pydantic_serializer__.to_json(row))
+
+    # -- list -----------------------------------------------------------------------------
+
+    def _params(self, query: bytes) -> BaseModel | None:
+        values: dict[str, Any] = {}
+        for key, value in parse_qsl(query.decode("latin-1"), keep_blank_values=True):
+            if key not in self.adapter_fields:
+                return None  # not a parameter of this list: let the router judge it
+            if key in self.list_fields:
+                values.setdefault(key, []).append(value)
+            else:
+                values[key] = value
+        try:
+            return self.plan.params.model_validate(values)
+        except PydanticValidationError:
+            return None
+
+    def _where(self, params: Any, tenant: Any, first: int) -> tuple[str, list[Any]]:
+        plan, args = self.plan, []
+        conditions = [plan.visible]
+
+        def arg(value: Any) -> str:
+            args.append(value)
+            return f"${first + len(args) - 1}"
+
+        if self.system.tenant_scoped and ApplicationCheck.enabled:
+            conditions.append(f"t.tenant_id = {arg(tenant)}")
+        for name in plan.filters:
+            value = getattr(params, name, None)
+            if isinstance(value, list):
+                conditions.append(f"t.{name} = ANY({arg(value)})")
+            elif value is not None:
+                conditions.append(f"t.{name} = {arg(value)}")
+        for name in plan.ranges:
+            low, high = getattr(params, f"{name}_from", None), getattr(params, f"{name}_to", None)
+            if low is not None:
+                conditions.append(f"t.{name} >= {arg(low)}")
+            if high is not None:
+                conditions.append(f"t.{name} <= {arg(high)}")
+        if params.search and plan.search:
+            pattern = arg(f"%{_escape_like(params.search)}%")
+            conditions.append(
+                "(" + " OR ".join(f"t.{c} ILIKE {pattern} ESCAPE '\\'" for c in plan.search) + ")"
+            )
+        return " AND ".join(conditions), args
+
+    async def list(self, hot: Hot, claims: dict, query: bytes, codes) -> bytes | None:
+        params = self._params(query)
+        if params is None:
+            return None
+        auth = self._auth_args(claims)
+        tenant = auth[2] if self.system.tenant_scoped else None
+        table, mode, sort = self.plan.table, params.count, params.order
+        count_where, count_args = self._where(params, tenant, self.first_param)
+        if mode in ("none", "estimated"):
+            total_sql, count_args = "NULL::bigint", []
+        elif mode == "exact":
+            total_sql = f"(SELECT count(*) FROM {table} t WHERE {count_where})"
+        else:  # exact while that is cheap (runtime.paging)
+            total_sql = (
+                f"(SELECT count(*) FROM (SELECT 1 FROM {table} t WHERE {count_where}"
+                f" LIMIT {EXACT_UP_TO + 1}) s)"
+            )
+        count_sql = (
+            f"SELECT u.user_type AS _cxg_user_type, {total_sql} AS _cxg_total"
+            f" FROM {self.live_from} WHERE {self.live_where}"
+        )
+        where, args = self._where(params, tenant, 1)
+        estimate_sql = f"EXPLAIN (FORMAT JSON) SELECT 1 FROM {table} t WHERE {where}"
+        estimate_args = list(args)
+        size, offset = params.page_size, (params.page - 1) * params.page_size
+        if params.cursor:
+            terms = sort_terms(sort)
+            try:
+                values = typed(decode_cursor(params.cursor)[1], [self.types[c] for c, _ in terms])
+            except (ValueError, KeyError):
+                return None  # the long way names what is wrong with the cursor
+
+            def compare(column: str, op: str, value: Any) -> str:
+                args.append(value)
+                return f"t.{column} {op} ${len(args)}"
+
+            def compare_rows(columns: list[str], op: str, row: list[Any]) -> str:
+                params = []
+                for value in row:
+                    args.append(value)
+                    params.append(f"${len(args)}")
+                names = ", ".join(f"t.{c}" for c in columns)
+                return f"({names}) {op} ({', '.join(params)})"
+
+            groups = keyset(terms, values, compare, compare_rows)
+            where += " AND (" + " OR ".join(f"({' AND '.join(g)})" for g in groups) + ")"
+            offset = 0
+        n = len(args)
+        page_sql = (
+            f"SELECT {self.plan.select} FROM {table} t {self.plan.joins}"
+            f" WHERE {where} ORDER BY {_order(sort)} LIMIT ${n + 1} OFFSET ${n + 2}"
+        )
+
+        async def work(conn: Connection):
+            head = await conn.fetchrow(count_sql, *auth, *count_args)
+            if head is None or not self._allowed(head["_cxg_user_type"], codes):
+                return None, [], None
+            rows = await conn.fetch(page_sql, *args, size, offset)
+            total, counted = head["_cxg_total"], "none" if mode == "none" else "exact"
+            if mode == "estimated" or (mode is None and total > EXACT_UP_TO):
+                plan = await conn.fetchval(estimate_sql, *estimate_args)
+                total = max(int(plan[0]["Plan"]["Plan Rows"]), total or 0)
+                counted = "estimated"
+            return (total, counted), rows, None
+
+        head, rows, _ = await hot.run(self.system.database, tenant, work)
+        if head is None:
+            return None
+        total, counted = head
+        page = self.plan.page(
+            items=[self.plan.response.model_validate(dict(r)) for r in rows],
+            total=total,
+            page=params.page,
+            page_size=size,
+            total_pages=pages(total, size),
+            count=counted,
+            next_cursor=next_cursor(sort, rows[-1] if rows else None, size, len(rows)),
+        )
+        return envelope_bytes(page.__pydantic_serializer__.to_json(page))
+
+    # -- shared ---------------------------------------------------------------------------
+
+    def _auth_args(self, claims: dict) -> list[Any]:
+        args: list[Any] = [uuid.UUID(claims["sub"]), uuid.UUID(claims["sid"])]
+        if self.system.tenant_scoped:
+            args.append(uuid.UUID(str(claims["tid"])))
+        return args
+
+    def _allowed(self, user_type: str, codes) -> bool:
+        if self.system is MANAGER_SYSTEM and user_type == "MASTER":
+            return True
+        return holds(codes, self.plan.permission)
+
+
+def _is_list(annotation: Any) -> bool:
+    return "list[" in repr(annotation)
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
