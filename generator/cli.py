@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from generator import writer
+from generator import openapi, writer
 from generator.diagnostics import SpecError
 from generator.pipeline import find_root, generate
 from generator.render import spec_schemas
@@ -59,14 +59,37 @@ def build(root: RootOption = None) -> None:
     root = _root(root)
     started = time.perf_counter()
     project, files = _generate_or_exit(root)
+    document = _keep_document(root, files)
     plan = writer.plan(root, files)
     writer.apply(root, files, plan)
+    if document is not None:  # the code changed: the runtime makes the document anew
+        try:
+            made = openapi.produce(root)
+        except RuntimeError as exc:
+            err.print(str(exc))
+            raise typer.Exit(1) from None
+        made_files = {openapi.DOCUMENT: made.decode(), openapi.STAMP: openapi.stamp(document, made)}
+        writer.apply(root, made_files, writer.plan(root, made_files, managed_dirs=()))
+        files.update(made_files)
     elapsed = time.perf_counter() - started
-    written = len(plan.missing) + len(plan.changed)
+    written = len(plan.missing) + len(plan.changed) + (2 if document is not None else 0)
     out.print(
         f"{len(project.entities)} entities, {len(files)} files: {written} written, "
         f"{len(plan.extra)} removed, {len(files) - written} unchanged ({elapsed:.2f}s)"
     )
+
+
+def _keep_document(root: Path, files: dict[str, str]) -> str | None:
+    """Adds the OpenAPI document and its stamp to ``files`` as they are on disk; returns the
+    digest of the inputs when the document must be made anew (None when it is current or the
+    project has no runtime)."""
+    if not openapi.applies(root):
+        return None
+    inputs = openapi.inputs_digest(((path, text.encode()) for path, text in files.items()), root)
+    for path in (openapi.DOCUMENT, openapi.STAMP):
+        if (root / path).is_file():
+            files[path] = (root / path).read_text()
+    return None if openapi.current(root, inputs) else inputs
 
 
 @app.command()
@@ -91,7 +114,10 @@ def check(
     """Exit 1 when generated/ is not what the specs say (no database needed)."""
     root = _root(root)
     _, files = _generate_or_exit(root)
+    stale = _keep_document(root, files) is not None  # made from other code, or edited since
     plan = writer.plan(root, files)
+    if stale and openapi.DOCUMENT not in plan.missing:
+        plan.changed.append(openapi.DOCUMENT)
     if plan.clean:
         out.print(f"generated/ is up to date ({len(files)} files)")
         return

@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import MetaData, text
 from sqlalchemy.engine import make_url
 
-from runtime import handlers, rules
+from runtime import handlers, openapi, rules
 from runtime.auth import router as manager_auth_router
 from runtime.authz import Cache, Listener, seed_catalog
 from runtime.context import language_var
@@ -132,16 +132,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ]
     for v1 in (manager_v1, tenant_v1):
         tags += getattr(v1, "TAGS", [])
+    document = openapi.prebuilt()
     app = FastAPI(
         title="CXG Platform API",
         version="1.0.0",
         description="CXG 멀티테넌트 SaaS 플랫폼 API (manager and tenant systems).",
         lifespan=lifespan,
-        docs_url="/docs",
-        redoc_url="/redoc",
-        openapi_url="/openapi.json",
+        # served from generated/openapi.json when `cxg-gen build` made it from this code
+        docs_url=None if document else "/docs",
+        redoc_url=None if document else "/redoc",
+        openapi_url=None if document else "/openapi.json",
         openapi_tags=tags,
     )
+    if document:
+        openapi.serve_prebuilt(app, document)
     handlers.install(app)
     # innermost of the middlewares: rate limits, request ids and CORS apply to its answers too
     hot_routes = routes_of(

@@ -1,0 +1,87 @@
+"""The API's OpenAPI document, made at build time and served as bytes.
+
+FastAPI builds the document of ~650 operations on the first request for it (about two
+seconds). `cxg-gen build` makes it once instead, by asking the runtime in a child process
+(`python -m runtime.openapi`: this package never imports FastAPI), and writes it to
+``generated/openapi.json`` with a stamp: the digest of everything the document is made from
+(the generated code, the runtime's code, the versions of FastAPI and Pydantic) and the digest
+of the document itself. `build` remakes it only when the first digest changed; `check` fails
+when either digest disagrees, and the app serves the file only while its stamp matches the
+code it runs (else it makes the document itself, as FastAPI would).
+
+Only a project that carries its runtime (``runtime/`` beside ``specs/``) has a document.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+from collections.abc import Iterable
+from importlib import metadata
+from pathlib import Path
+
+DOCUMENT = "generated/openapi.json"
+STAMP = "generated/openapi.stamp"
+LIBRARIES = ("fastapi", "pydantic", "pydantic-core", "starlette")
+
+
+def applies(root: Path) -> bool:
+    return (root / "runtime" / "app.py").is_file()
+
+
+def inputs_digest(generated: Iterable[tuple[str, bytes]], root: Path) -> str:
+    """Digest of what the document is made from: ``generated`` is (path, content) of every
+    generated Python file; the runtime's sources and the library versions are read here."""
+    digest = hashlib.sha256()
+    sources = [(p, c) for p, c in generated if p.endswith(".py")]
+    sources += [
+        (path.relative_to(root).as_posix(), path.read_bytes())
+        for path in (root / "runtime").rglob("*.py")
+    ]
+    for path, content in sorted(sources):
+        digest.update(path.encode() + b"\0" + hashlib.sha256(content).digest())
+    for name in LIBRARIES:
+        try:
+            digest.update(f"{name}=={metadata.version(name)}".encode())
+        except metadata.PackageNotFoundError:
+            digest.update(f"{name}==none".encode())
+    return digest.hexdigest()
+
+
+def stamp(inputs: str, document: bytes) -> str:
+    return f"inputs {inputs}\ndocument {hashlib.sha256(document).hexdigest()}\n"
+
+
+def current(root: Path, inputs: str) -> bool:
+    """The document on disk was made from these inputs and nobody changed it since."""
+    doc, mark = root / DOCUMENT, root / STAMP
+    if not (doc.is_file() and mark.is_file()):
+        return False
+    return mark.read_text() == stamp(inputs, doc.read_bytes())
+
+
+def produce(root: Path) -> bytes:
+    """The document, from the runtime and the generated code on disk (a child process)."""
+    result = subprocess.run(
+        [sys.executable, "-m", "runtime.openapi"],
+        cwd=root,
+        env={**os.environ, "PYTHONHASHSEED": "0", "PYTHONPATH": str(root)},
+        capture_output=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(
+            "making the OpenAPI document failed:\n" + result.stderr.decode(errors="replace")
+        )
+    return result.stdout
+
+
+def generated_files(root: Path) -> list[tuple[str, bytes]]:
+    base = root / "generated"
+    return [
+        (path.relative_to(root).as_posix(), path.read_bytes())
+        for path in base.rglob("*.py")
+        if "__pycache__" not in path.parts
+    ]
