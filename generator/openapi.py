@@ -4,7 +4,8 @@ FastAPI builds the document of ~650 operations on the first request for it (abou
 seconds). `cxg-gen build` makes it once instead, by asking the runtime in a child process
 (`python -m runtime.openapi`: this package never imports FastAPI), and writes it to
 ``generated/openapi.json`` with a stamp: the digest of everything the document is made from
-(the generated code, the runtime's code, the versions of FastAPI and Pydantic) and the digest
+(the generated code, the runtime's code but its migrations, the versions of FastAPI and
+Pydantic, which pyproject.toml pins) and the digest
 of the document itself. `build` remakes it only when the first digest changed; `check` fails
 when either digest disagrees, and the app serves the file only while its stamp matches the
 code it runs (else it makes the document itself, as FastAPI would).
@@ -24,7 +25,7 @@ from pathlib import Path
 
 DOCUMENT = "generated/openapi.json"
 STAMP = "generated/openapi.stamp"
-LIBRARIES = ("fastapi", "pydantic", "pydantic-core", "starlette")
+LIBRARIES = ("fastapi", "pydantic", "pydantic-core")  # pinned in pyproject.toml
 
 
 def applies(root: Path) -> bool:
@@ -39,6 +40,7 @@ def inputs_digest(generated: Iterable[tuple[str, bytes]], root: Path) -> str:
     sources += [
         (path.relative_to(root).as_posix(), path.read_bytes())
         for path in (root / "runtime").rglob("*.py")
+        if "migrations" not in path.parts  # they change the database, not the API
     ]
     for path, content in sorted(sources):
         digest.update(path.encode() + b"\0" + hashlib.sha256(content).digest())
