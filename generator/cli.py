@@ -43,9 +43,9 @@ def _root(root: Path | None) -> Path:
     return (root or find_root(Path.cwd())).resolve()
 
 
-def _generate_or_exit(root: Path):
+def _generate_or_exit(root: Path, *, remember: bool = True):
     try:
-        return generate(root)
+        return generate(root, remember=remember)
     except SpecError as exc:
         # plain lines, never wrapped: editors and CI parse file:line:col
         sys.stderr.write("".join(f"{diag}\n" for diag in exc.diagnostics))
@@ -113,7 +113,7 @@ def check(
 ) -> None:
     """Exit 1 when generated/ is not what the specs say (no database needed)."""
     root = _root(root)
-    _, files = _generate_or_exit(root)
+    _, files = _generate_or_exit(root, remember=False)
     stale = _keep_document(root, files) is not None  # made from other code, or edited since
     plan = writer.plan(root, files)
     if stale and openapi.DOCUMENT not in plan.missing:

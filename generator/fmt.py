@@ -7,8 +7,12 @@ black-stable at the same line length (tested).
 
 from __future__ import annotations
 
+import hashlib
+import os
 import subprocess
 import tempfile
+from functools import lru_cache
+from importlib.metadata import version
 from pathlib import Path
 
 from ruff.__main__ import find_ruff_bin
@@ -28,11 +32,50 @@ class FormatError(Exception):
     pass
 
 
-def format_python(files: dict[str, str]) -> dict[str, str]:
-    """Return ``files`` with every ``.py`` entry sorted-imports-fixed and ruff-formatted."""
+def format_python(
+    files: dict[str, str], cache: Path | None = None, *, remember: bool = True
+) -> dict[str, str]:
+    """Return ``files`` with every ``.py`` entry sorted-imports-fixed and ruff-formatted.
+
+    With ``cache`` (a directory), a file formatted before is taken from there: formatting is
+    most of a build, and most builds change a few files of hundreds. ``remember`` adds what
+    was formatted now (`check` only reads: it writes nothing anywhere).
+    """
     python = {p: t for p, t in files.items() if p.endswith(".py")}
-    if not python:
-        return dict(files)
+    done: dict[str, str] = {}
+    keys = {rel: _key(rel, text) for rel, text in python.items()} if cache else {}
+    for rel, key in keys.items():
+        hit = cache / key[:2] / key  # type: ignore[operator]
+        if hit.is_file():
+            done[rel] = hit.read_text(encoding="utf-8")
+    todo = {rel: text for rel, text in python.items() if rel not in done}
+    formatted = _run_ruff(todo) if todo else {}
+    if cache and remember:
+        for rel, text in formatted.items():
+            _store(cache / keys[rel][:2] / keys[rel], text)
+    return {**files, **done, **formatted}
+
+
+@lru_cache(maxsize=1)
+def _salt() -> str:
+    return f"{version('ruff')}\0{COMMON}\0"
+
+
+def _key(rel: str, text: str) -> str:
+    digest = hashlib.sha256(f"{_salt()}{rel}\0".encode())
+    digest.update(text.encode())
+    return digest.hexdigest()
+
+
+def _store(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    os.replace(tmp, path)
+
+
+def _run_ruff(python: dict[str, str]) -> dict[str, str]:
     ruff = find_ruff_bin()
     with tempfile.TemporaryDirectory(prefix="cxg-fmt-") as tmp:
         root = Path(tmp)
@@ -58,5 +101,4 @@ def format_python(files: dict[str, str]) -> dict[str, str]:
             proc = subprocess.run(cmd, cwd=root, capture_output=True, text=True)
             if proc.returncode != 0:
                 raise FormatError(f"ruff failed on generated code:\n{proc.stdout}{proc.stderr}")
-        formatted = {rel: (root / rel).read_text(encoding="utf-8") for rel in python}
-    return {**files, **formatted}
+        return {rel: (root / rel).read_text(encoding="utf-8") for rel in python}

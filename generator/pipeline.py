@@ -9,12 +9,15 @@ from generator.loader import load_project
 from generator.model import Project
 from generator.render import render_project
 
+# formatted files by the digest of their unformatted text (see generator.fmt); never committed
+FORMAT_CACHE = ".cxg/cache/format"
 
-def generate(root: Path) -> tuple[Project, dict[str, str]]:
+
+def generate(root: Path, *, remember: bool = True) -> tuple[Project, dict[str, str]]:
     """Everything ``generated/`` should hold, by relative path. Raises SpecError on bad specs."""
     project = load_project(root)
     files = render_project(project, root / "templates")
-    return project, format_python(files)
+    return project, format_python(files, cache=root / FORMAT_CACHE, remember=remember)
 
 
 def find_root(start: Path) -> Path:

@@ -28,6 +28,22 @@ def test_build_is_deterministic_across_hash_seeds(tmp_path):
     assert a == b
 
 
+def test_warm_format_cache_writes_the_same_bytes(built):
+    """The second build takes formatted files from .cxg/cache/format: same bytes as ruff's."""
+    cold = {k: v[0] for k, v in snapshot(built).items()}
+    cached = list((built / ".cxg/cache/format").rglob("*"))
+    assert len([p for p in cached if p.is_file()]) >= 20
+    shutil.rmtree(built / "generated")
+    assert cxg(built, "build").returncode == 0
+    assert {k: v[0] for k, v in snapshot(built).items()} == cold
+
+
+def test_check_reads_the_format_cache_but_never_writes_it(built):
+    shutil.rmtree(built / ".cxg/cache/format")
+    assert cxg(built, "check").returncode == 0
+    assert not (built / ".cxg/cache/format").exists()
+
+
 def test_second_build_writes_nothing(built):
     before = snapshot(built)
     again = cxg(built, "build")
