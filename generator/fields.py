@@ -110,6 +110,20 @@ def decimal_shape(spec: FieldSpec) -> tuple[int, int]:
     return spec.precision or 18, spec.scale if spec.scale is not None else default_scale
 
 
+def query_type(spec: FieldSpec) -> str:
+    """The type of a filter value in the query string: bounded like the column, so a value
+    the column could never hold is a 422, not a database error."""
+    if spec.type is FieldType.integer:
+        return "Int32"
+    if spec.type is FieldType.bigint:
+        return "Int64"
+    if spec.type in (FieldType.decimal, FieldType.money):
+        precision, scale = decimal_shape(spec)
+        bound = 10 ** (precision - scale)
+        return f"Annotated[Decimal, Field(gt=-{bound}, lt={bound}, allow_inf_nan=False)]"
+    return TYPES[spec.type].api_type
+
+
 def effective_default(spec: FieldSpec) -> Any:
     if spec.default is None and spec.type is FieldType.currency:
         return "KRW"

@@ -526,6 +526,7 @@ def _build_field(p: Parsed, name: str, fs: FieldSpec, index, diags) -> Field | N
         maximum=fs.max,
         example=fs.example,
         numbering=fs.numbering,
+        query_type=F.query_type(fs) if kind is not FieldType.enum else "",
         transitions=tuple(
             (state, tuple(targets)) for state, targets in (fs.transitions or {}).items()
         ),

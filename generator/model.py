@@ -103,6 +103,7 @@ class Field(Frozen):
     example: Any = None
     numbering: str | None = None  # document number format, filled per tenant when left out
     transitions: tuple[tuple[str, tuple[str, ...]], ...] = ()  # state machine: (from, (to, ...))
+    query_type: str = ""  # a filter value's type, bounded like the column (fields.query_type)
 
     @property
     def moves(self) -> dict[str, list[str]]:
@@ -144,7 +145,7 @@ class Field(Frozen):
         """Enum filters take several values (?status=A&status=B); others one exact value."""
         if self.kind is FieldType.enum:
             return f"list[{self.api_type}]"
-        return "str" if self.kind is FieldType.password else self.api_type
+        return "str" if self.kind is FieldType.password else self.query_type or self.api_type
 
     @property
     def diagram_type(self) -> str:

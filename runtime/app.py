@@ -20,7 +20,7 @@ from runtime.context import language_var
 from runtime.db import MANAGER, TENANT, Databases, resolve_urls
 from runtime.driverpool import DriverPool, Hot
 from runtime.envelope import error_payload, ok
-from runtime.errors import DatabaseError
+from runtime.errors import DatabaseUnavailableError
 from runtime.hotpath import HotPathMiddleware, routes_of
 from runtime.hotread import MANAGER_SYSTEM, TENANT_SYSTEM
 from runtime.middleware import RequestContextMiddleware
@@ -199,9 +199,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 status[name] = "down"
         if all(v == "ok" for v in status.values()):
             return ok({"status": "ok", "databases": status})
-        body = error_payload(
-            DatabaseError.code, DatabaseError().message(language_var.get()), status
-        )
-        return JSONResponse(body, status_code=503)
+        down = DatabaseUnavailableError(detail=status)
+        body = error_payload(down.code, down.message(language_var.get()), status)
+        return JSONResponse(body, status_code=down.status_code, headers=down.headers)
 
     return app

@@ -22,6 +22,7 @@ from runtime.envelope import Envelope, ok
 from runtime.errors import AlreadyExistsError, ForbiddenError, ValidationError
 from runtime.principal import MANAGER
 from runtime.router import audited_router
+from runtime.schemas import Input
 from runtime.security import api_key_digest, hash_password, new_api_key
 from runtime.signin import ChangePasswordRequest, LoginRequest, Message, RefreshRequest, TokenPair
 
@@ -117,7 +118,7 @@ async def logout(request: Request, actor: CurrentManagerUser, db: ManagerDb):
     return ok(await signin.sign_out(db, request, manager_accounts(request), actor))
 
 
-class ApiKeyRequest(BaseModel):
+class ApiKeyRequest(Input):
     name: str = Field(min_length=1, max_length=100)
     scopes: list[str] = Field(
         min_length=1, max_length=500, description="Permission codes the key may use."

@@ -99,6 +99,23 @@ class DatabaseError(CXGError):
     messages = {"ko": "데이터베이스 오류가 발생했습니다.", "en": "A database error occurred."}
 
 
+class DatabaseUnavailableError(CXGError):
+    """PostgreSQL cannot be reached or is not accepting work: an outage, try again later."""
+
+    status_code = 503
+    code = "DATABASE_UNAVAILABLE"
+    messages = {
+        "ko": "데이터베이스를 일시적으로 사용할 수 없습니다. 잠시 후 다시 시도하세요.",
+        "en": "The database is temporarily unavailable. Try again shortly.",
+    }
+    RETRY_AFTER_SECONDS = 5
+
+    def __init__(self, message: dict[str, str] | None = None, *, detail: Any = None):
+        super().__init__(
+            message, detail=detail, headers={"Retry-After": str(self.RETRY_AFTER_SECONDS)}
+        )
+
+
 class MethodNotAllowedError(CXGError):
     status_code = 405
     code = "METHOD_NOT_ALLOWED"

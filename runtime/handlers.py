@@ -5,17 +5,19 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError, ResponseValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from runtime.context import language_var
 from runtime.envelope import error_payload
 from runtime.errors import (
     CXGError,
-    DatabaseError,
+    DatabaseUnavailableError,
     ForbiddenError,
     InternalError,
     MethodNotAllowedError,
@@ -81,9 +83,54 @@ async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
     return render(err)
 
 
-async def _database(_: Request, exc: DBAPIError) -> JSONResponse:
-    log.exception("database error", exc_info=exc)
-    return render(DatabaseError())
+# SQLSTATE classes and codes that mean "the database is not there right now"
+UNAVAILABLE_CLASSES = ("08",)  # connection exceptions
+UNAVAILABLE_CODES = frozenset({"57P01", "57P02", "57P03", "53300", "53400"})
+DATA_EXCEPTION_CLASS = "22"  # a value the column cannot hold: the client's mistake
+
+
+def sqlstate(exc: BaseException) -> str | None:
+    for candidate in (getattr(exc, "orig", None), exc.__cause__, exc):
+        code = getattr(candidate, "sqlstate", None)
+        if code is None and candidate is not None:
+            code = getattr(getattr(candidate, "__cause__", None), "sqlstate", None)
+        if code:
+            return str(code)
+    return None
+
+
+def classify(exc: BaseException) -> CXGError:
+    """The answer a database failure deserves: 422 for a value the column cannot hold, 503
+    with Retry-After when the database is unreachable, 500 for anything else."""
+    code = sqlstate(exc)
+    if code and code.startswith(DATA_EXCEPTION_CLASS):
+        return ValidationError(
+            detail=[
+                {
+                    "field": None,
+                    "source": "request",
+                    "message": "a value does not fit its field (range, precision or characters)",
+                    "type": "data_exception",
+                }
+            ]
+        )
+    if (
+        (code and (code.startswith(UNAVAILABLE_CLASSES) or code in UNAVAILABLE_CODES))
+        or getattr(exc, "connection_invalidated", False)
+        or isinstance(exc, OSError | TimeoutError | PoolTimeout)
+        or isinstance(getattr(exc, "orig", None), OSError)
+    ):
+        return DatabaseUnavailableError()
+    return InternalError()
+
+
+async def _database(_: Request, exc: Exception) -> JSONResponse:
+    error = classify(exc)
+    if isinstance(error, InternalError):
+        log.exception("database error", exc_info=exc)
+    else:
+        log.warning("database: %s (%s)", error.code, type(exc).__name__)
+    return render(error)
 
 
 async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
@@ -97,5 +144,9 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http)
     app.add_exception_handler(OperationalError, _database)
     app.add_exception_handler(DBAPIError, _database)
+    app.add_exception_handler(PoolTimeout, _database)
+    app.add_exception_handler(OSError, _database)  # a refused or dropped connection
+    app.add_exception_handler(asyncpg.PostgresError, _database)
+    app.add_exception_handler(asyncpg.InterfaceError, _database)
     app.add_exception_handler(ResponseValidationError, _unexpected)
     app.add_exception_handler(Exception, _unexpected)

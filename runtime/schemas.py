@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import uuid
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import Annotated, Any, ClassVar, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -13,13 +13,42 @@ from runtime.paging import EXACT_UP_TO, CountMode, decode_cursor, sort_terms
 T = TypeVar("T")
 
 MAX_PAGE_SIZE = 100
+MAX_PAGE = 10_000_000
+
+# Integers as the columns hold them (filters are bounded like bodies: out of range is a 422)
+Int32 = Annotated[int, Field(ge=-(2**31), le=2**31 - 1)]
+Int64 = Annotated[int, Field(ge=-(2**63), le=2**63 - 1)]
+
+
+def _without_nul(value: Any) -> Any:
+    """PostgreSQL text cannot hold U+0000: refuse it in any string, however deep (JSON)."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ValueError("text may not contain the NUL character (U+0000)")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _without_nul(key)
+            _without_nul(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            _without_nul(item)
+    return value
+
+
+class Input(BaseModel):
+    """What a client sends (bodies and query parameters): no NUL characters anywhere."""
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        return _without_nul(value)
 
 
 class ApiModel(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
 
-class UpdateModel(ApiModel):
+class UpdateModel(Input, ApiModel):
     """PATCH bodies: every field optional; null only where the column allows it."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset()
@@ -66,7 +95,7 @@ def pages(total: int | None, page_size: int) -> int | None:
     return math.ceil(total / page_size) if total else 0
 
 
-class ListParams(BaseModel):
+class ListParams(Input):
     """Paging, search and sort; subclasses add the entity's filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset()
@@ -75,7 +104,8 @@ class ListParams(BaseModel):
     # sortable fields that are never null: the ones a keyset cursor can continue from
     keyset_sortable: ClassVar[frozenset[str]] = frozenset({"created_at", "updated_at"})
 
-    page: int = Field(1, ge=1, description="Page number, from 1.")
+    # bounded so that (page - 1) * page_size always fits PostgreSQL's OFFSET (bigint)
+    page: int = Field(1, ge=1, le=MAX_PAGE, description="Page number, from 1 (keyset: cursor).")
     page_size: int = Field(20, ge=1, le=MAX_PAGE_SIZE, description="Rows per page (max 100).")
     search: str | None = Field(
         None, min_length=1, max_length=100, description="Case-insensitive substring search."

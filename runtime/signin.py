@@ -22,6 +22,7 @@ from runtime import audit
 from runtime.audit import client_ip
 from runtime.errors import UnauthorizedError
 from runtime.principal import Actor
+from runtime.schemas import Input
 from runtime.security import (
     ACCESS,
     REFRESH,
@@ -59,12 +60,12 @@ WRONG_PASSWORD = {
 }
 
 
-class LoginRequest(BaseModel):
+class LoginRequest(Input):
     username: str = Field(min_length=1, max_length=100)
     password: str = Field(min_length=1, max_length=200)
 
 
-class NewAccount(BaseModel):
+class NewAccount(Input):
     """A user account someone asks for: the user type, status and roles are set by the server."""
 
     username: str = Field(min_length=3, max_length=100, pattern=r"^[A-Za-z0-9._-]+$")
@@ -73,11 +74,11 @@ class NewAccount(BaseModel):
     password: NewPassword
 
 
-class RefreshRequest(BaseModel):
+class RefreshRequest(Input):
     refresh_token: str = Field(min_length=1)
 
 
-class ChangePasswordRequest(BaseModel):
+class ChangePasswordRequest(Input):
     current_password: str = Field(min_length=1, max_length=200)
     new_password: NewPassword
 

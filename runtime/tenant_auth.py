@@ -11,7 +11,7 @@ import uuid
 from typing import Any
 
 from fastapi import Request
-from pydantic import BaseModel, Field
+from pydantic import Field
 from sqlalchemy import select
 
 from runtime import signin
@@ -29,6 +29,7 @@ from runtime.errors import ForbiddenError, UnauthorizedError
 from runtime.principal import ACTING_MANAGER, Actor
 from runtime.principal import TENANT as TENANT_SYSTEM
 from runtime.router import audited_router
+from runtime.schemas import Input
 from runtime.security import verify_against_dummy
 from runtime.signin import ChangePasswordRequest, LoginRequest, Message, RefreshRequest, TokenPair
 
@@ -40,7 +41,7 @@ NO_ACCOUNT = {
 }
 
 
-class TenantLoginRequest(BaseModel):
+class TenantLoginRequest(Input):
     tenant_code: str = Field(min_length=1, max_length=30, description="The company's tenant code.")
     username: str = Field(min_length=1, max_length=100)
     password: str = Field(min_length=1, max_length=200)

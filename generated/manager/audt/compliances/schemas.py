@@ -9,7 +9,7 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, ListParams, Page, UpdateModel
+from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
 
 
 class ComplianceBase(ApiModel):
@@ -28,7 +28,7 @@ class ComplianceBase(ApiModel):
     )
 
 
-class ComplianceCreate(ComplianceBase):
+class ComplianceCreate(Input, ComplianceBase):
     """Body of POST: a new compliance."""
 
     pass
@@ -92,7 +92,7 @@ class ComplianceListParams(ListParams):
     due_date_to: date | None = Field(None, title="기한 이하", description="Inclusive upper bound.")
 
 
-class ComplianceStatusChange(ApiModel):
+class ComplianceStatusChange(Input, ApiModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["NOT_STARTED", "IN_PROGRESS", "COMPLIANT", "NON_COMPLIANT"]

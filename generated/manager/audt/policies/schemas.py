@@ -9,7 +9,7 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, ListParams, Page, UpdateModel
+from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
 
 
 class AuditPolicyBase(ApiModel):
@@ -23,7 +23,7 @@ class AuditPolicyBase(ApiModel):
     status: Literal["ACTIVE", "INACTIVE"] = Field("ACTIVE", title="상태")
 
 
-class AuditPolicyCreate(AuditPolicyBase):
+class AuditPolicyCreate(Input, AuditPolicyBase):
     """Body of POST: a new audit policy."""
 
     pass
@@ -74,7 +74,7 @@ class AuditPolicyListParams(ListParams):
     )
 
 
-class AuditPolicyStatusChange(ApiModel):
+class AuditPolicyStatusChange(Input, ApiModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["ACTIVE", "INACTIVE"]

@@ -9,7 +9,7 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, ListParams, Page, UpdateModel
+from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
 
 
 class WorkflowExecutionBase(ApiModel):
@@ -23,7 +23,7 @@ class WorkflowExecutionBase(ApiModel):
     error_message: str | None = Field(None, title="오류 메시지")
 
 
-class WorkflowExecutionCreate(WorkflowExecutionBase):
+class WorkflowExecutionCreate(Input, WorkflowExecutionBase):
     """Body of POST: a new execution."""
 
     pass

@@ -9,7 +9,7 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, ListParams, Page, UpdateModel
+from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
 
 
 class AutomationTaskBase(ApiModel):
@@ -25,13 +25,13 @@ class AutomationTaskBase(ApiModel):
     retry_count: int = Field(0, ge=0, le=10, title="재시도 횟수")
 
 
-class AutomationTaskCreate(AutomationTaskBase):
+class AutomationTaskCreate(Input, AutomationTaskBase):
     """Body of POST: a new task."""
 
     pass
 
 
-class AutomationTaskLineCreate(ApiModel):
+class AutomationTaskLineCreate(Input, ApiModel):
     """A line given inside its header's POST body or at the header's sub-resource."""
 
     name: str = Field(..., max_length=100, title="작업명")

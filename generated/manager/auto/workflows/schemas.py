@@ -10,7 +10,7 @@ from uuid import UUID
 from pydantic import Field
 
 from generated.manager.auto.tasks.schemas import AutomationTaskLineCreate, AutomationTaskResponse
-from runtime.schemas import ApiModel, ListParams, Page, UpdateModel
+from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
 
 
 class AutomationWorkflowBase(ApiModel):
@@ -26,7 +26,7 @@ class AutomationWorkflowBase(ApiModel):
     status: Literal["DRAFT", "ACTIVE", "PAUSED", "ARCHIVED"] = Field("DRAFT", title="상태")
 
 
-class AutomationWorkflowCreate(AutomationWorkflowBase):
+class AutomationWorkflowCreate(Input, AutomationWorkflowBase):
     """Body of POST: a new workflow, optionally with its lines."""
 
     tasks: list[AutomationTaskLineCreate] = Field(
@@ -84,7 +84,7 @@ class AutomationWorkflowListParams(ListParams):
     )
 
 
-class AutomationWorkflowStatusChange(ApiModel):
+class AutomationWorkflowStatusChange(Input, ApiModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["DRAFT", "ACTIVE", "PAUSED", "ARCHIVED"]

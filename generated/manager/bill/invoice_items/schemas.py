@@ -10,7 +10,7 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, ListParams, Page, UpdateModel
+from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
 
 
 class InvoiceItemBase(ApiModel):
@@ -26,13 +26,13 @@ class InvoiceItemBase(ApiModel):
     amount: Decimal = Field(..., ge=Decimal("0"), max_digits=18, decimal_places=2, title="금액")
 
 
-class InvoiceItemCreate(InvoiceItemBase):
+class InvoiceItemCreate(Input, InvoiceItemBase):
     """Body of POST: a new invoice item."""
 
     pass
 
 
-class InvoiceItemLineCreate(ApiModel):
+class InvoiceItemLineCreate(Input, ApiModel):
     """A line given inside its header's POST body or at the header's sub-resource."""
 
     line_no: int = Field(..., ge=1, le=10000, title="줄 번호")

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
 from pydantic import Field
 
 from generated.manager.bill.invoice_items.schemas import InvoiceItemLineCreate, InvoiceItemResponse
-from runtime.schemas import ApiModel, ListParams, Page, UpdateModel
+from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
 
 
 class InvoiceBase(ApiModel):
@@ -42,7 +42,7 @@ class InvoiceBase(ApiModel):
     memo: str | None = Field(None, title="메모")
 
 
-class InvoiceCreate(InvoiceBase):
+class InvoiceCreate(Input, InvoiceBase):
     """Body of POST: a new invoice, optionally with its lines."""
 
     items: list[InvoiceItemLineCreate] = Field(
@@ -145,7 +145,10 @@ class InvoiceListParams(ListParams):
     subscription_id: UUID | None = Field(None, title="구독", description="Exact match.")
     invoice_date: date | None = Field(None, title="청구일", description="Exact match.")
     due_date: date | None = Field(None, title="납기일", description="Exact match.")
-    total_amount: Decimal | None = Field(None, title="합계 금액", description="Exact match.")
+    total_amount: (
+        Annotated[Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)]
+        | None
+    ) = Field(None, title="합계 금액", description="Exact match.")
     status: list[Literal["PENDING", "SENT", "PAID", "OVERDUE", "CANCELED"]] | None = Field(
         None, title="상태", description="Any of these values (repeat the parameter)."
     )
@@ -161,15 +164,17 @@ class InvoiceListParams(ListParams):
     due_date_to: date | None = Field(
         None, title="납기일 이하", description="Inclusive upper bound."
     )
-    total_amount_from: Decimal | None = Field(
-        None, title="합계 금액 이상", description="Inclusive lower bound."
-    )
-    total_amount_to: Decimal | None = Field(
-        None, title="합계 금액 이하", description="Inclusive upper bound."
-    )
+    total_amount_from: (
+        Annotated[Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)]
+        | None
+    ) = Field(None, title="합계 금액 이상", description="Inclusive lower bound.")
+    total_amount_to: (
+        Annotated[Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)]
+        | None
+    ) = Field(None, title="합계 금액 이하", description="Inclusive upper bound.")
 
 
-class InvoiceStatusChange(ApiModel):
+class InvoiceStatusChange(Input, ApiModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["PENDING", "SENT", "PAID", "OVERDUE", "CANCELED"]

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, ListParams, Page, UpdateModel
+from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
 
 
 class PlanBase(ApiModel):
@@ -32,7 +32,7 @@ class PlanBase(ApiModel):
     status: Literal["ACTIVE", "INACTIVE", "ARCHIVED"] = Field("ACTIVE", title="상태")
 
 
-class PlanCreate(PlanBase):
+class PlanCreate(Input, PlanBase):
     """Body of POST: a new plan."""
 
     pass
@@ -95,19 +95,24 @@ class PlanListParams(ListParams):
         ["code", "created_at", "max_users", "monthly_price", "name", "updated_at", "yearly_price"]
     )
 
-    monthly_price: Decimal | None = Field(None, title="월 요금", description="Exact match.")
+    monthly_price: (
+        Annotated[Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)]
+        | None
+    ) = Field(None, title="월 요금", description="Exact match.")
     status: list[Literal["ACTIVE", "INACTIVE", "ARCHIVED"]] | None = Field(
         None, title="상태", description="Any of these values (repeat the parameter)."
     )
-    monthly_price_from: Decimal | None = Field(
-        None, title="월 요금 이상", description="Inclusive lower bound."
-    )
-    monthly_price_to: Decimal | None = Field(
-        None, title="월 요금 이하", description="Inclusive upper bound."
-    )
+    monthly_price_from: (
+        Annotated[Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)]
+        | None
+    ) = Field(None, title="월 요금 이상", description="Inclusive lower bound.")
+    monthly_price_to: (
+        Annotated[Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)]
+        | None
+    ) = Field(None, title="월 요금 이하", description="Inclusive upper bound.")
 
 
-class PlanStatusChange(ApiModel):
+class PlanStatusChange(Input, ApiModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["ACTIVE", "INACTIVE", "ARCHIVED"]

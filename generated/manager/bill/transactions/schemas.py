@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, ListParams, Page, UpdateModel
+from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
 
 
 class TransactionBase(ApiModel):
@@ -31,7 +31,7 @@ class TransactionBase(ApiModel):
     processed_at: datetime | None = Field(None, title="처리 일시")
 
 
-class TransactionCreate(TransactionBase):
+class TransactionCreate(Input, TransactionBase):
     """Body of POST: a new transaction."""
 
     pass
@@ -100,20 +100,27 @@ class TransactionListParams(ListParams):
     transaction_type: list[Literal["PAYMENT", "REFUND", "ADJUSTMENT"]] | None = Field(
         None, title="거래 유형", description="Any of these values (repeat the parameter)."
     )
-    amount: Decimal | None = Field(None, title="금액", description="Exact match.")
+    amount: (
+        Annotated[Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)]
+        | None
+    ) = Field(None, title="금액", description="Exact match.")
     payment_method: list[Literal["CARD", "BANK_TRANSFER", "VIRTUAL_ACCOUNT", "OTHER"]] | None = (
         Field(None, title="결제 수단", description="Any of these values (repeat the parameter).")
     )
     status: list[Literal["PENDING", "SUCCEEDED", "FAILED", "CANCELED"]] | None = Field(
         None, title="상태", description="Any of these values (repeat the parameter)."
     )
-    amount_from: Decimal | None = Field(
-        None, title="금액 이상", description="Inclusive lower bound."
-    )
-    amount_to: Decimal | None = Field(None, title="금액 이하", description="Inclusive upper bound.")
+    amount_from: (
+        Annotated[Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)]
+        | None
+    ) = Field(None, title="금액 이상", description="Inclusive lower bound.")
+    amount_to: (
+        Annotated[Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)]
+        | None
+    ) = Field(None, title="금액 이하", description="Inclusive upper bound.")
 
 
-class TransactionStatusChange(ApiModel):
+class TransactionStatusChange(Input, ApiModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["PENDING", "SUCCEEDED", "FAILED", "CANCELED"]

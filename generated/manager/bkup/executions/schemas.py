@@ -9,7 +9,7 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, ListParams, Page, UpdateModel
+from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
 
 
 class BackupExecutionBase(ApiModel):
@@ -24,7 +24,7 @@ class BackupExecutionBase(ApiModel):
     error_message: str | None = Field(None, title="오류 메시지")
 
 
-class BackupExecutionCreate(BackupExecutionBase):
+class BackupExecutionCreate(Input, BackupExecutionBase):
     """Body of POST: a new backup execution."""
 
     pass

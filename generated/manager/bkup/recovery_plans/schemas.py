@@ -9,7 +9,7 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, ListParams, Page, UpdateModel
+from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
 
 
 class RecoveryPlanBase(ApiModel):
@@ -24,7 +24,7 @@ class RecoveryPlanBase(ApiModel):
     status: Literal["DRAFT", "APPROVED", "RETIRED"] = Field("DRAFT", title="상태")
 
 
-class RecoveryPlanCreate(RecoveryPlanBase):
+class RecoveryPlanCreate(Input, RecoveryPlanBase):
     """Body of POST: a new recovery plan."""
 
     pass
@@ -76,7 +76,7 @@ class RecoveryPlanListParams(ListParams):
     )
 
 
-class RecoveryPlanStatusChange(ApiModel):
+class RecoveryPlanStatusChange(Input, ApiModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["DRAFT", "APPROVED", "RETIRED"]

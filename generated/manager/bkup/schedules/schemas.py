@@ -9,7 +9,7 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, ListParams, Page, UpdateModel
+from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
 
 
 class BackupScheduleBase(ApiModel):
@@ -24,7 +24,7 @@ class BackupScheduleBase(ApiModel):
     next_run_at: datetime | None = Field(None, title="다음 실행")
 
 
-class BackupScheduleCreate(BackupScheduleBase):
+class BackupScheduleCreate(Input, BackupScheduleBase):
     """Body of POST: a new backup schedule."""
 
     pass

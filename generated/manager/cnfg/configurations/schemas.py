@@ -9,7 +9,7 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, ListParams, Page, UpdateModel
+from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
 
 
 class ConfigurationBase(ApiModel):
@@ -23,7 +23,7 @@ class ConfigurationBase(ApiModel):
     is_secret: bool = Field(False, title="비밀 값 여부")
 
 
-class ConfigurationCreate(ConfigurationBase):
+class ConfigurationCreate(Input, ConfigurationBase):
     """Body of POST: a new configuration."""
 
     pass

@@ -9,7 +9,7 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, ListParams, Page, UpdateModel
+from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
 
 
 class FeatureFlagBase(ApiModel):
@@ -23,7 +23,7 @@ class FeatureFlagBase(ApiModel):
     rules: dict[str, Any] | list[Any] | None = Field(None, title="적용 규칙")
 
 
-class FeatureFlagCreate(FeatureFlagBase):
+class FeatureFlagCreate(Input, FeatureFlagBase):
     """Body of POST: a new feature flag."""
 
     pass

@@ -9,7 +9,7 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, ListParams, Page, UpdateModel
+from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
 
 
 class ServiceQuotaBase(ApiModel):
@@ -23,7 +23,7 @@ class ServiceQuotaBase(ApiModel):
     period: Literal["DAILY", "MONTHLY", "TOTAL"] = Field("MONTHLY", title="기간")
 
 
-class ServiceQuotaCreate(ServiceQuotaBase):
+class ServiceQuotaCreate(Input, ServiceQuotaBase):
     """Body of POST: a new service quota."""
 
     pass

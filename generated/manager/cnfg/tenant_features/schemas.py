@@ -9,7 +9,7 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, ListParams, Page, UpdateModel
+from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
 
 
 class TenantFeatureBase(ApiModel):
@@ -22,7 +22,7 @@ class TenantFeatureBase(ApiModel):
     expires_at: datetime | None = Field(None, title="만료 일시")
 
 
-class TenantFeatureCreate(TenantFeatureBase):
+class TenantFeatureCreate(Input, TenantFeatureBase):
     """Body of POST: a new tenant feature."""
 
     pass

@@ -9,7 +9,7 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, ListParams, Page, UpdateModel
+from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
 
 
 class ApiKeyBase(ApiModel):
@@ -21,7 +21,7 @@ class ApiKeyBase(ApiModel):
     expires_at: datetime | None = Field(None, title="만료 일시")
 
 
-class ApiKeyCreate(ApiKeyBase):
+class ApiKeyCreate(Input, ApiKeyBase):
     """Body of POST: a new api key."""
 
     key_hash: str = Field(..., max_length=255, title="키 해시")
@@ -75,7 +75,7 @@ class ApiKeyListParams(ListParams):
     )
 
 
-class ApiKeyStatusChange(ApiModel):
+class ApiKeyStatusChange(Input, ApiModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["ACTIVE", "REVOKED", "EXPIRED"]

@@ -9,7 +9,7 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, ListParams, Page, UpdateModel
+from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
 
 
 class PermissionBase(ApiModel):
@@ -29,7 +29,7 @@ class PermissionBase(ApiModel):
     is_system: bool = Field(False, title="시스템 권한")
 
 
-class PermissionCreate(PermissionBase):
+class PermissionCreate(Input, PermissionBase):
     """Body of POST: a new permission."""
 
     pass

@@ -9,7 +9,7 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, ListParams, Page, UpdateModel
+from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
 
 
 class RolePermissionBase(ApiModel):
@@ -19,13 +19,13 @@ class RolePermissionBase(ApiModel):
     permission_id: UUID = Field(..., title="권한")
 
 
-class RolePermissionCreate(RolePermissionBase):
+class RolePermissionCreate(Input, RolePermissionBase):
     """Body of POST: a new role permission."""
 
     pass
 
 
-class RolePermissionLineCreate(ApiModel):
+class RolePermissionLineCreate(Input, ApiModel):
     """A line given inside its header's POST body or at the header's sub-resource."""
 
     permission_id: UUID = Field(..., title="권한")

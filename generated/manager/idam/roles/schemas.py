@@ -13,7 +13,7 @@ from generated.manager.idam.role_permissions.schemas import (
     RolePermissionLineCreate,
     RolePermissionResponse,
 )
-from runtime.schemas import ApiModel, ListParams, Page, UpdateModel
+from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
 
 
 class RoleBase(ApiModel):
@@ -27,7 +27,7 @@ class RoleBase(ApiModel):
     status: Literal["ACTIVE", "INACTIVE"] = Field("ACTIVE", title="상태")
 
 
-class RoleCreate(RoleBase):
+class RoleCreate(Input, RoleBase):
     """Body of POST: a new role, optionally with its lines."""
 
     permissions: list[RolePermissionLineCreate] = Field(
@@ -87,7 +87,7 @@ class RoleListParams(ListParams):
     )
 
 
-class RoleStatusChange(ApiModel):
+class RoleStatusChange(Input, ApiModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["ACTIVE", "INACTIVE"]

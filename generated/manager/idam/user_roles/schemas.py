@@ -9,7 +9,7 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, ListParams, Page, UpdateModel
+from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
 
 
 class UserRoleBase(ApiModel):
@@ -21,13 +21,13 @@ class UserRoleBase(ApiModel):
     expires_at: datetime | None = Field(None, title="만료 일시")
 
 
-class UserRoleCreate(UserRoleBase):
+class UserRoleCreate(Input, UserRoleBase):
     """Body of POST: a new user role."""
 
     pass
 
 
-class UserRoleLineCreate(ApiModel):
+class UserRoleLineCreate(Input, ApiModel):
     """A line given inside its header's POST body or at the header's sub-resource."""
 
     role_id: UUID = Field(..., title="역할")

@@ -10,7 +10,7 @@ from uuid import UUID
 from pydantic import EmailStr, Field
 
 from generated.manager.idam.user_roles.schemas import UserRoleLineCreate, UserRoleResponse
-from runtime.schemas import ApiModel, ListParams, Page, UpdateModel
+from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
 from runtime.security import NewPassword
 
 
@@ -36,7 +36,7 @@ class UserBase(ApiModel):
     locale: str = Field("ko-KR", max_length=10, title="언어")
 
 
-class UserCreate(UserBase):
+class UserCreate(Input, UserBase):
     """Body of POST: a new user, optionally with its lines."""
 
     password: NewPassword = Field(..., title="비밀번호")
@@ -128,7 +128,7 @@ class UserListParams(ListParams):
     )
 
 
-class UserStatusChange(ApiModel):
+class UserStatusChange(Input, ApiModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["ACTIVE", "INACTIVE", "LOCKED", "SUSPENDED"]

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, ListParams, Page, UpdateModel
+from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
 
 
 class ResourceUsageBase(ApiModel):
@@ -26,7 +26,7 @@ class ResourceUsageBase(ApiModel):
     measured_at: datetime = Field(..., title="측정 일시")
 
 
-class ResourceUsageCreate(ResourceUsageBase):
+class ResourceUsageCreate(Input, ResourceUsageBase):
     """Body of POST: a new resource usage."""
 
     pass
@@ -86,10 +86,19 @@ class ResourceUsageListParams(ListParams):
     metric: (
         list[Literal["CPU", "MEMORY", "STORAGE", "NETWORK_IN", "NETWORK_OUT", "REQUESTS"]] | None
     ) = Field(None, title="지표", description="Any of these values (repeat the parameter).")
-    value: Decimal | None = Field(None, title="값", description="Exact match.")
+    value: (
+        Annotated[Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)]
+        | None
+    ) = Field(None, title="값", description="Exact match.")
     measured_at: datetime | None = Field(None, title="측정 일시", description="Exact match.")
-    value_from: Decimal | None = Field(None, title="값 이상", description="Inclusive lower bound.")
-    value_to: Decimal | None = Field(None, title="값 이하", description="Inclusive upper bound.")
+    value_from: (
+        Annotated[Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)]
+        | None
+    ) = Field(None, title="값 이상", description="Inclusive lower bound.")
+    value_to: (
+        Annotated[Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)]
+        | None
+    ) = Field(None, title="값 이하", description="Inclusive upper bound.")
     measured_at_from: datetime | None = Field(
         None, title="측정 일시 이상", description="Inclusive lower bound."
     )

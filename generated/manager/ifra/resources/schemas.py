@@ -10,7 +10,7 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, ListParams, Page, UpdateModel
+from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
 
 
 class ResourceBase(ApiModel):
@@ -33,7 +33,7 @@ class ResourceBase(ApiModel):
     )
 
 
-class ResourceCreate(ResourceBase):
+class ResourceCreate(Input, ResourceBase):
     """Body of POST: a new resource."""
 
     pass
@@ -104,7 +104,7 @@ class ResourceListParams(ListParams):
     )
 
 
-class ResourceStatusChange(ApiModel):
+class ResourceStatusChange(Input, ApiModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["PROVISIONING", "ACTIVE", "MAINTENANCE", "DECOMMISSIONED"]

@@ -9,7 +9,7 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, ListParams, Page, UpdateModel
+from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
 
 
 class ExternalApiBase(ApiModel):
@@ -24,7 +24,7 @@ class ExternalApiBase(ApiModel):
     status: Literal["ACTIVE", "INACTIVE", "ERROR"] = Field("ACTIVE", title="상태")
 
 
-class ExternalApiCreate(ExternalApiBase):
+class ExternalApiCreate(Input, ExternalApiBase):
     """Body of POST: a new external api."""
 
     credentials: str | None = Field(None, max_length=255, title="인증 정보")
@@ -76,7 +76,7 @@ class ExternalApiListParams(ListParams):
     )
 
 
-class ExternalApiStatusChange(ApiModel):
+class ExternalApiStatusChange(Input, ApiModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["ACTIVE", "INACTIVE", "ERROR"]

@@ -9,7 +9,7 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, ListParams, Page, UpdateModel
+from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
 
 
 class RateLimitBase(ApiModel):
@@ -23,7 +23,7 @@ class RateLimitBase(ApiModel):
     is_enabled: bool = Field(True, title="사용 여부")
 
 
-class RateLimitCreate(RateLimitBase):
+class RateLimitCreate(Input, RateLimitBase):
     """Body of POST: a new rate limit."""
 
     pass

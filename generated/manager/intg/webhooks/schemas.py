@@ -9,7 +9,7 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, ListParams, Page, UpdateModel
+from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
 
 
 class WebhookBase(ApiModel):
@@ -24,7 +24,7 @@ class WebhookBase(ApiModel):
     status: Literal["ACTIVE", "PAUSED", "DISABLED"] = Field("ACTIVE", title="상태")
 
 
-class WebhookCreate(WebhookBase):
+class WebhookCreate(Input, WebhookBase):
     """Body of POST: a new webhook."""
 
     signing_secret: str | None = Field(None, max_length=255, title="서명 비밀키")
@@ -79,7 +79,7 @@ class WebhookListParams(ListParams):
     )
 
 
-class WebhookStatusChange(ApiModel):
+class WebhookStatusChange(Input, ApiModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["ACTIVE", "PAUSED", "DISABLED"]

@@ -9,7 +9,7 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, ListParams, Page, UpdateModel
+from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
 
 
 class HealthCheckBase(ApiModel):
@@ -29,7 +29,7 @@ class HealthCheckBase(ApiModel):
     is_enabled: bool = Field(True, title="사용 여부")
 
 
-class HealthCheckCreate(HealthCheckBase):
+class HealthCheckCreate(Input, HealthCheckBase):
     """Body of POST: a new health check."""
 
     pass

@@ -9,7 +9,7 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, ListParams, Page, UpdateModel
+from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
 
 
 class IncidentBase(ApiModel):
@@ -27,7 +27,7 @@ class IncidentBase(ApiModel):
     assignee_id: UUID | None = Field(None, title="담당자")
 
 
-class IncidentCreate(IncidentBase):
+class IncidentCreate(Input, IncidentBase):
     """Body of POST: a new incident."""
 
     pass
@@ -96,7 +96,7 @@ class IncidentListParams(ListParams):
     )
 
 
-class IncidentStatusChange(ApiModel):
+class IncidentStatusChange(Input, ApiModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["OPEN", "INVESTIGATING", "MITIGATED", "RESOLVED", "CLOSED"]

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, ListParams, Page, UpdateModel
+from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
 
 
 class SystemMetricBase(ApiModel):
@@ -24,7 +24,7 @@ class SystemMetricBase(ApiModel):
     collected_at: datetime = Field(..., title="수집 일시")
 
 
-class SystemMetricCreate(SystemMetricBase):
+class SystemMetricCreate(Input, SystemMetricBase):
     """Body of POST: a new system metric."""
 
     pass
@@ -73,10 +73,19 @@ class SystemMetricListParams(ListParams):
 
     service: str | None = Field(None, title="서비스", description="Exact match.")
     metric_name: str | None = Field(None, title="메트릭명", description="Exact match.")
-    value: Decimal | None = Field(None, title="값", description="Exact match.")
+    value: (
+        Annotated[Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)]
+        | None
+    ) = Field(None, title="값", description="Exact match.")
     collected_at: datetime | None = Field(None, title="수집 일시", description="Exact match.")
-    value_from: Decimal | None = Field(None, title="값 이상", description="Inclusive lower bound.")
-    value_to: Decimal | None = Field(None, title="값 이하", description="Inclusive upper bound.")
+    value_from: (
+        Annotated[Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)]
+        | None
+    ) = Field(None, title="값 이상", description="Inclusive lower bound.")
+    value_to: (
+        Annotated[Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)]
+        | None
+    ) = Field(None, title="값 이하", description="Inclusive upper bound.")
     collected_at_from: datetime | None = Field(
         None, title="수집 일시 이상", description="Inclusive lower bound."
     )

@@ -9,7 +9,7 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, ListParams, Page, UpdateModel
+from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
 
 
 class CampaignBase(ApiModel):
@@ -24,7 +24,7 @@ class CampaignBase(ApiModel):
     )
 
 
-class CampaignCreate(CampaignBase):
+class CampaignCreate(Input, CampaignBase):
     """Body of POST: a new campaign."""
 
     pass
@@ -84,7 +84,7 @@ class CampaignListParams(ListParams):
     )
 
 
-class CampaignStatusChange(ApiModel):
+class CampaignStatusChange(Input, ApiModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["DRAFT", "SCHEDULED", "RUNNING", "COMPLETED", "CANCELED"]

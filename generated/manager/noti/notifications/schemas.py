@@ -9,7 +9,7 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, ListParams, Page, UpdateModel
+from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
 
 
 class NotificationBase(ApiModel):
@@ -28,7 +28,7 @@ class NotificationBase(ApiModel):
     sent_at: datetime | None = Field(None, title="발송 일시")
 
 
-class NotificationCreate(NotificationBase):
+class NotificationCreate(Input, NotificationBase):
     """Body of POST: a new notification."""
 
     pass
@@ -96,7 +96,7 @@ class NotificationListParams(ListParams):
     )
 
 
-class NotificationStatusChange(ApiModel):
+class NotificationStatusChange(Input, ApiModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["PENDING", "SENT", "DELIVERED", "READ", "FAILED"]

@@ -9,7 +9,7 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, ListParams, Page, UpdateModel
+from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
 
 
 class NotificationTemplateBase(ApiModel):
@@ -24,7 +24,7 @@ class NotificationTemplateBase(ApiModel):
     is_active: bool = Field(True, title="사용 여부")
 
 
-class NotificationTemplateCreate(NotificationTemplateBase):
+class NotificationTemplateCreate(Input, NotificationTemplateBase):
     """Body of POST: a new notification template."""
 
     pass

@@ -10,7 +10,7 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, ListParams, Page, UpdateModel
+from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
 
 
 class TenantStatBase(ApiModel):
@@ -24,7 +24,7 @@ class TenantStatBase(ApiModel):
     revenue: Decimal = Field(Decimal("0"), max_digits=18, decimal_places=2, title="매출")
 
 
-class TenantStatCreate(TenantStatBase):
+class TenantStatCreate(Input, TenantStatBase):
     """Body of POST: a new tenant statistic."""
 
     pass

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, ListParams, Page, UpdateModel
+from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
 
 
 class UsageStatBase(ApiModel):
@@ -24,7 +24,7 @@ class UsageStatBase(ApiModel):
     dimension: dict[str, Any] | list[Any] | None = Field(None, title="차원")
 
 
-class UsageStatCreate(UsageStatBase):
+class UsageStatCreate(Input, UsageStatBase):
     """Body of POST: a new usage statistic."""
 
     pass
@@ -73,12 +73,21 @@ class UsageStatListParams(ListParams):
     metric: (
         list[Literal["ACTIVE_USERS", "API_CALLS", "STORAGE_GB", "LOGINS", "NEW_TENANTS"]] | None
     ) = Field(None, title="지표", description="Any of these values (repeat the parameter).")
-    value: Decimal | None = Field(None, title="값", description="Exact match.")
+    value: (
+        Annotated[Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)]
+        | None
+    ) = Field(None, title="값", description="Exact match.")
     stat_date_from: date | None = Field(
         None, title="기준일 이상", description="Inclusive lower bound."
     )
     stat_date_to: date | None = Field(
         None, title="기준일 이하", description="Inclusive upper bound."
     )
-    value_from: Decimal | None = Field(None, title="값 이상", description="Inclusive lower bound.")
-    value_to: Decimal | None = Field(None, title="값 이하", description="Inclusive upper bound.")
+    value_from: (
+        Annotated[Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)]
+        | None
+    ) = Field(None, title="값 이상", description="Inclusive lower bound.")
+    value_to: (
+        Annotated[Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)]
+        | None
+    ) = Field(None, title="값 이하", description="Inclusive upper bound.")

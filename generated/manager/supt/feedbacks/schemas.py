@@ -9,7 +9,7 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, ListParams, Page, UpdateModel
+from runtime.schemas import ApiModel, Input, Int32, ListParams, Page, UpdateModel
 
 
 class FeedbackBase(ApiModel):
@@ -25,7 +25,7 @@ class FeedbackBase(ApiModel):
     status: Literal["NEW", "REVIEWED", "PLANNED", "DONE", "REJECTED"] = Field("NEW", title="상태")
 
 
-class FeedbackCreate(FeedbackBase):
+class FeedbackCreate(Input, FeedbackBase):
     """Body of POST: a new feedback."""
 
     pass
@@ -75,18 +75,18 @@ class FeedbackListParams(ListParams):
     )
 
     target_tenant_id: UUID | None = Field(None, title="테넌트", description="Exact match.")
-    rating: int | None = Field(None, title="평점", description="Exact match.")
+    rating: Int32 | None = Field(None, title="평점", description="Exact match.")
     feedback_type: list[Literal["PRAISE", "COMPLAINT", "SUGGESTION", "BUG"]] | None = Field(
         None, title="유형", description="Any of these values (repeat the parameter)."
     )
     status: list[Literal["NEW", "REVIEWED", "PLANNED", "DONE", "REJECTED"]] | None = Field(
         None, title="상태", description="Any of these values (repeat the parameter)."
     )
-    rating_from: int | None = Field(None, title="평점 이상", description="Inclusive lower bound.")
-    rating_to: int | None = Field(None, title="평점 이하", description="Inclusive upper bound.")
+    rating_from: Int32 | None = Field(None, title="평점 이상", description="Inclusive lower bound.")
+    rating_to: Int32 | None = Field(None, title="평점 이하", description="Inclusive upper bound.")
 
 
-class FeedbackStatusChange(ApiModel):
+class FeedbackStatusChange(Input, ApiModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["NEW", "REVIEWED", "PLANNED", "DONE", "REJECTED"]

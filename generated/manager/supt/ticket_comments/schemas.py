@@ -9,7 +9,7 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, ListParams, Page, UpdateModel
+from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
 
 
 class TicketCommentBase(ApiModel):
@@ -21,13 +21,13 @@ class TicketCommentBase(ApiModel):
     is_internal: bool = Field(False, title="내부 메모")
 
 
-class TicketCommentCreate(TicketCommentBase):
+class TicketCommentCreate(Input, TicketCommentBase):
     """Body of POST: a new ticket comment."""
 
     pass
 
 
-class TicketCommentLineCreate(ApiModel):
+class TicketCommentLineCreate(Input, ApiModel):
     """A line given inside its header's POST body or at the header's sub-resource."""
 
     author_id: UUID | None = Field(None, title="작성자")

@@ -9,7 +9,7 @@ from uuid import UUID
 
 from pydantic import EmailStr, Field
 
-from runtime.schemas import ApiModel, ListParams, Page, UpdateModel
+from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
 
 
 class TicketBase(ApiModel):
@@ -31,7 +31,7 @@ class TicketBase(ApiModel):
     resolved_at: datetime | None = Field(None, title="해결 일시")
 
 
-class TicketCreate(TicketBase):
+class TicketCreate(Input, TicketBase):
     """Body of POST: a new ticket."""
 
     pass
@@ -105,7 +105,7 @@ class TicketListParams(ListParams):
     )
 
 
-class TicketStatusChange(ApiModel):
+class TicketStatusChange(Input, ApiModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["OPEN", "IN_PROGRESS", "WAITING", "RESOLVED", "CLOSED"]

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, ListParams, Page, UpdateModel
+from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
 
 
 class SubscriptionBase(ApiModel):
@@ -29,7 +29,7 @@ class SubscriptionBase(ApiModel):
     status: Literal["ACTIVE", "PAUSED", "CANCELED", "EXPIRED"] = Field("ACTIVE", title="상태")
 
 
-class SubscriptionCreate(SubscriptionBase):
+class SubscriptionCreate(Input, SubscriptionBase):
     """Body of POST: a new subscription."""
 
     pass
@@ -100,7 +100,10 @@ class SubscriptionListParams(ListParams):
         None, title="청구 주기", description="Any of these values (repeat the parameter)."
     )
     start_date: date | None = Field(None, title="시작일", description="Exact match.")
-    amount: Decimal | None = Field(None, title="금액", description="Exact match.")
+    amount: (
+        Annotated[Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)]
+        | None
+    ) = Field(None, title="금액", description="Exact match.")
     auto_renew: bool | None = Field(None, title="자동 갱신", description="Exact match.")
     status: list[Literal["ACTIVE", "PAUSED", "CANCELED", "EXPIRED"]] | None = Field(
         None, title="상태", description="Any of these values (repeat the parameter)."
@@ -111,13 +114,17 @@ class SubscriptionListParams(ListParams):
     start_date_to: date | None = Field(
         None, title="시작일 이하", description="Inclusive upper bound."
     )
-    amount_from: Decimal | None = Field(
-        None, title="금액 이상", description="Inclusive lower bound."
-    )
-    amount_to: Decimal | None = Field(None, title="금액 이하", description="Inclusive upper bound.")
+    amount_from: (
+        Annotated[Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)]
+        | None
+    ) = Field(None, title="금액 이상", description="Inclusive lower bound.")
+    amount_to: (
+        Annotated[Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)]
+        | None
+    ) = Field(None, title="금액 이하", description="Inclusive upper bound.")
 
 
-class SubscriptionStatusChange(ApiModel):
+class SubscriptionStatusChange(Input, ApiModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["ACTIVE", "PAUSED", "CANCELED", "EXPIRED"]

@@ -9,7 +9,7 @@ from uuid import UUID
 
 from pydantic import EmailStr, Field
 
-from runtime.schemas import ApiModel, ListParams, Page, UpdateModel
+from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
 
 
 class TenantBase(ApiModel):
@@ -40,7 +40,7 @@ class TenantBase(ApiModel):
     settings: dict[str, Any] | list[Any] | None = Field(None, title="설정")
 
 
-class TenantCreate(TenantBase):
+class TenantCreate(Input, TenantBase):
     """Body of POST: a new tenant."""
 
     pass
@@ -128,7 +128,7 @@ class TenantListParams(ListParams):
     )
 
 
-class TenantStatusChange(ApiModel):
+class TenantStatusChange(Input, ApiModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["PENDING", "ACTIVE", "SUSPENDED", "TERMINATED"]

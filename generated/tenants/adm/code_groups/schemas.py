@@ -10,7 +10,7 @@ from uuid import UUID
 from pydantic import Field
 
 from generated.tenants.adm.codes.schemas import CodeLineCreate, CodeResponse
-from runtime.schemas import ApiModel, ListParams, Page, UpdateModel
+from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
 
 
 class CodeGroupBase(ApiModel):
@@ -22,7 +22,7 @@ class CodeGroupBase(ApiModel):
     is_system: bool = Field(False, title="시스템 코드")
 
 
-class CodeGroupCreate(CodeGroupBase):
+class CodeGroupCreate(Input, CodeGroupBase):
     """Body of POST: a new code group, optionally with its lines."""
 
     codes: list[CodeLineCreate] = Field(

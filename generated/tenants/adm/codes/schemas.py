@@ -9,7 +9,7 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, ListParams, Page, UpdateModel
+from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
 
 
 class CodeBase(ApiModel):
@@ -22,13 +22,13 @@ class CodeBase(ApiModel):
     is_active: bool = Field(True, title="사용 여부")
 
 
-class CodeCreate(CodeBase):
+class CodeCreate(Input, CodeBase):
     """Body of POST: a new code."""
 
     pass
 
 
-class CodeLineCreate(ApiModel):
+class CodeLineCreate(Input, ApiModel):
     """A line given inside its header's POST body or at the header's sub-resource."""
 
     code: str = Field(..., max_length=50, title="코드")

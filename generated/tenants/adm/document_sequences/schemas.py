@@ -9,7 +9,7 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, ListParams, Page, UpdateModel
+from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
 
 
 class DocumentSequenceBase(ApiModel):
@@ -20,7 +20,7 @@ class DocumentSequenceBase(ApiModel):
     last_value: int = Field(0, ge=0, le=9223372036854775807, title="마지막 번호")
 
 
-class DocumentSequenceCreate(DocumentSequenceBase):
+class DocumentSequenceCreate(Input, DocumentSequenceBase):
     """Body of POST: a new document sequence."""
 
     pass

@@ -9,7 +9,7 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, ListParams, Page, UpdateModel
+from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
 
 
 class LoginLogBase(ApiModel):
@@ -24,7 +24,7 @@ class LoginLogBase(ApiModel):
     user_agent: str | None = Field(None, max_length=500, title="사용자 에이전트")
 
 
-class LoginLogCreate(LoginLogBase):
+class LoginLogCreate(Input, LoginLogBase):
     """Body of POST: a new login log."""
 
     pass

@@ -9,7 +9,7 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, ListParams, Page, UpdateModel
+from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
 
 
 class NoticeBase(ApiModel):
@@ -22,7 +22,7 @@ class NoticeBase(ApiModel):
     status: Literal["DRAFT", "PUBLISHED", "ARCHIVED"] = Field("DRAFT", title="상태")
 
 
-class NoticeCreate(NoticeBase):
+class NoticeCreate(Input, NoticeBase):
     """Body of POST: a new notice."""
 
     pass
@@ -77,7 +77,7 @@ class NoticeListParams(ListParams):
     )
 
 
-class NoticeStatusChange(ApiModel):
+class NoticeStatusChange(Input, ApiModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["DRAFT", "PUBLISHED", "ARCHIVED"]

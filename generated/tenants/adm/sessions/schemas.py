@@ -9,7 +9,7 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, ListParams, Page, UpdateModel
+from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
 
 
 class SessionBase(ApiModel):
@@ -24,7 +24,7 @@ class SessionBase(ApiModel):
     revoked_at: datetime | None = Field(None, title="폐기 일시")
 
 
-class SessionCreate(SessionBase):
+class SessionCreate(Input, SessionBase):
     """Body of POST: a new session."""
 
     refresh_jti: str | None = Field(None, max_length=255, title="현재 갱신 토큰 ID")

@@ -9,7 +9,7 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, ListParams, Page, UpdateModel
+from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
 
 
 class SettingBase(ApiModel):
@@ -20,7 +20,7 @@ class SettingBase(ApiModel):
     description: str | None = Field(None, title="설명")
 
 
-class SettingCreate(SettingBase):
+class SettingCreate(Input, SettingBase):
     """Body of POST: a new setting."""
 
     pass

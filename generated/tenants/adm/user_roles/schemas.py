@@ -9,7 +9,7 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, ListParams, Page, UpdateModel
+from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
 
 
 class UserRoleBase(ApiModel):
@@ -19,13 +19,13 @@ class UserRoleBase(ApiModel):
     role_id: UUID = Field(..., title="역할")
 
 
-class UserRoleCreate(UserRoleBase):
+class UserRoleCreate(Input, UserRoleBase):
     """Body of POST: a new user role."""
 
     pass
 
 
-class UserRoleLineCreate(ApiModel):
+class UserRoleLineCreate(Input, ApiModel):
     """A line given inside its header's POST body or at the header's sub-resource."""
 
     role_id: UUID = Field(..., title="역할")

@@ -10,7 +10,7 @@ from uuid import UUID
 from pydantic import EmailStr, Field
 
 from generated.tenants.adm.user_roles.schemas import UserRoleLineCreate, UserRoleResponse
-from runtime.schemas import ApiModel, ListParams, Page, UpdateModel
+from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
 from runtime.security import NewPassword
 
 
@@ -29,7 +29,7 @@ class UserBase(ApiModel):
     status: Literal["ACTIVE", "INACTIVE", "LOCKED"] = Field("ACTIVE", title="상태")
 
 
-class UserCreate(UserBase):
+class UserCreate(Input, UserBase):
     """Body of POST: a new user, optionally with its lines."""
 
     password: NewPassword = Field(..., title="비밀번호")
@@ -102,7 +102,7 @@ class UserListParams(ListParams):
     )
 
 
-class UserStatusChange(ApiModel):
+class UserStatusChange(Input, ApiModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["ACTIVE", "INACTIVE", "LOCKED"]

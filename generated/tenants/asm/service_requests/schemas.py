@@ -9,7 +9,7 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, ListParams, Page, UpdateModel
+from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
 
 
 class ServiceRequestBase(ApiModel):
@@ -29,7 +29,7 @@ class ServiceRequestBase(ApiModel):
     )
 
 
-class ServiceRequestCreate(ServiceRequestBase):
+class ServiceRequestCreate(Input, ServiceRequestBase):
     """Body of POST: a new service request."""
 
     pass
@@ -107,7 +107,7 @@ class ServiceRequestListParams(ListParams):
     )
 
 
-class ServiceRequestStatusChange(ApiModel):
+class ServiceRequestStatusChange(Input, ApiModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["RECEIVED", "ASSIGNED", "IN_PROGRESS", "COMPLETED", "CANCELED"]

@@ -10,7 +10,7 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, ListParams, Page, UpdateModel
+from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
 
 
 class ServiceVisitBase(ApiModel):
@@ -25,13 +25,13 @@ class ServiceVisitBase(ApiModel):
     )
 
 
-class ServiceVisitCreate(ServiceVisitBase):
+class ServiceVisitCreate(Input, ServiceVisitBase):
     """Body of POST: a new service visit."""
 
     pass
 
 
-class ServiceVisitLineCreate(ApiModel):
+class ServiceVisitLineCreate(Input, ApiModel):
     """A line given inside its header's POST body or at the header's sub-resource."""
 
     technician_id: UUID | None = Field(None, title="기사")

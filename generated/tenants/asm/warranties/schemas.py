@@ -9,7 +9,7 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, ListParams, Page, UpdateModel
+from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
 
 
 class WarrantyBase(ApiModel):
@@ -24,7 +24,7 @@ class WarrantyBase(ApiModel):
     coverage: Literal["STANDARD", "EXTENDED", "PREMIUM"] = Field("STANDARD", title="보증 범위")
 
 
-class WarrantyCreate(WarrantyBase):
+class WarrantyCreate(Input, WarrantyBase):
     """Body of POST: a new warranty."""
 
     pass

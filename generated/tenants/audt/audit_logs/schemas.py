@@ -9,7 +9,7 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, ListParams, Page, UpdateModel
+from runtime.schemas import ApiModel, Input, Int32, ListParams, Page, UpdateModel
 
 
 class AuditLogBase(ApiModel):
@@ -38,7 +38,7 @@ class AuditLogBase(ApiModel):
     user_agent: str | None = Field(None, max_length=500, title="사용자 에이전트")
 
 
-class AuditLogCreate(AuditLogBase):
+class AuditLogCreate(Input, AuditLogBase):
     """Body of POST: a new audit log."""
 
     pass
@@ -119,12 +119,12 @@ class AuditLogListParams(ListParams):
     ) = Field(None, title="작업", description="Any of these values (repeat the parameter).")
     entity: str | None = Field(None, title="대상 엔터티", description="Exact match.")
     entity_id: UUID | None = Field(None, title="대상 ID", description="Exact match.")
-    status_code: int | None = Field(None, title="응답 코드", description="Exact match.")
+    status_code: Int32 | None = Field(None, title="응답 코드", description="Exact match.")
     request_id: str | None = Field(None, title="요청 ID", description="Exact match.")
     client_ip: str | None = Field(None, title="클라이언트 주소", description="Exact match.")
-    status_code_from: int | None = Field(
+    status_code_from: Int32 | None = Field(
         None, title="응답 코드 이상", description="Inclusive lower bound."
     )
-    status_code_to: int | None = Field(
+    status_code_to: Int32 | None = Field(
         None, title="응답 코드 이하", description="Inclusive upper bound."
     )

@@ -9,7 +9,7 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, ListParams, Page, UpdateModel
+from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
 
 
 class ActivityBase(ApiModel):
@@ -25,7 +25,7 @@ class ActivityBase(ApiModel):
     activity_date: datetime = Field(..., title="활동 일시")
 
 
-class ActivityCreate(ActivityBase):
+class ActivityCreate(Input, ActivityBase):
     """Body of POST: a new activity."""
 
     pass

@@ -9,7 +9,7 @@ from uuid import UUID
 
 from pydantic import EmailStr, Field
 
-from runtime.schemas import ApiModel, ListParams, Page, UpdateModel
+from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
 
 
 class ContactBase(ApiModel):
@@ -25,13 +25,13 @@ class ContactBase(ApiModel):
     is_primary: bool = Field(False, title="주 담당자")
 
 
-class ContactCreate(ContactBase):
+class ContactCreate(Input, ContactBase):
     """Body of POST: a new contact."""
 
     pass
 
 
-class ContactLineCreate(ApiModel):
+class ContactLineCreate(Input, ApiModel):
     """A line given inside its header's POST body or at the header's sub-resource."""
 
     name: str = Field(..., max_length=100, title="이름")

@@ -9,7 +9,7 @@ from uuid import UUID
 
 from pydantic import EmailStr, Field
 
-from runtime.schemas import ApiModel, ListParams, Page, UpdateModel
+from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
 
 
 class CustomerBase(ApiModel):
@@ -36,7 +36,7 @@ class CustomerBase(ApiModel):
     status: Literal["ACTIVE", "INACTIVE", "BLOCKED"] = Field("ACTIVE", title="상태")
 
 
-class CustomerCreate(CustomerBase):
+class CustomerCreate(Input, CustomerBase):
     """Body of POST: a new customer."""
 
     pass
@@ -106,7 +106,7 @@ class CustomerListParams(ListParams):
     )
 
 
-class CustomerStatusChange(ApiModel):
+class CustomerStatusChange(Input, ApiModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["ACTIVE", "INACTIVE", "BLOCKED"]

@@ -9,7 +9,7 @@ from uuid import UUID
 
 from pydantic import EmailStr, Field
 
-from runtime.schemas import ApiModel, ListParams, Page, UpdateModel
+from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
 
 
 class LeadBase(ApiModel):
@@ -28,7 +28,7 @@ class LeadBase(ApiModel):
     )
 
 
-class LeadCreate(LeadBase):
+class LeadCreate(Input, LeadBase):
     """Body of POST: a new lead."""
 
     pass
@@ -87,7 +87,7 @@ class LeadListParams(ListParams):
     )
 
 
-class LeadStatusChange(ApiModel):
+class LeadStatusChange(Input, ApiModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["NEW", "CONTACTED", "QUALIFIED", "CONVERTED", "DISQUALIFIED"]

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, ListParams, Page, UpdateModel
+from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
 
 
 class OpportunityBase(ApiModel):
@@ -29,7 +29,7 @@ class OpportunityBase(ApiModel):
     expected_close_date: date | None = Field(None, title="예상 종료일")
 
 
-class OpportunityCreate(OpportunityBase):
+class OpportunityCreate(Input, OpportunityBase):
     """Body of POST: a new opportunity."""
 
     pass
@@ -94,14 +94,19 @@ class OpportunityListParams(ListParams):
     stage: list[Literal["LEAD", "QUALIFIED", "PROPOSAL", "NEGOTIATION", "WON", "LOST"]] | None = (
         Field(None, title="단계", description="Any of these values (repeat the parameter).")
     )
-    amount: Decimal | None = Field(None, title="예상 금액", description="Exact match.")
+    amount: (
+        Annotated[Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)]
+        | None
+    ) = Field(None, title="예상 금액", description="Exact match.")
     expected_close_date: date | None = Field(None, title="예상 종료일", description="Exact match.")
-    amount_from: Decimal | None = Field(
-        None, title="예상 금액 이상", description="Inclusive lower bound."
-    )
-    amount_to: Decimal | None = Field(
-        None, title="예상 금액 이하", description="Inclusive upper bound."
-    )
+    amount_from: (
+        Annotated[Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)]
+        | None
+    ) = Field(None, title="예상 금액 이상", description="Inclusive lower bound.")
+    amount_to: (
+        Annotated[Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)]
+        | None
+    ) = Field(None, title="예상 금액 이하", description="Inclusive upper bound.")
     expected_close_date_from: date | None = Field(
         None, title="예상 종료일 이상", description="Inclusive lower bound."
     )
@@ -110,7 +115,7 @@ class OpportunityListParams(ListParams):
     )
 
 
-class OpportunityStatusChange(ApiModel):
+class OpportunityStatusChange(Input, ApiModel):
     """Body of PATCH /{id}/status."""
 
     stage: Literal["LEAD", "QUALIFIED", "PROPOSAL", "NEGOTIATION", "WON", "LOST"]

@@ -10,7 +10,7 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, ListParams, Page, UpdateModel
+from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
 
 
 class DepreciationBase(ApiModel):
@@ -27,13 +27,13 @@ class DepreciationBase(ApiModel):
     )
 
 
-class DepreciationCreate(DepreciationBase):
+class DepreciationCreate(Input, DepreciationBase):
     """Body of POST: a new depreciation."""
 
     pass
 
 
-class DepreciationLineCreate(ApiModel):
+class DepreciationLineCreate(Input, ApiModel):
     """A line given inside its header's POST body or at the header's sub-resource."""
 
     period_end: date = Field(..., title="기간 종료일")

@@ -10,7 +10,7 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, ListParams, Page, UpdateModel
+from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
 
 
 class FixedAssetBase(ApiModel):
@@ -33,7 +33,7 @@ class FixedAssetBase(ApiModel):
     status: Literal["IN_USE", "IDLE", "DISPOSED"] = Field("IN_USE", title="상태")
 
 
-class FixedAssetCreate(FixedAssetBase):
+class FixedAssetCreate(Input, FixedAssetBase):
     """Body of POST: a new fixed asset."""
 
     pass
@@ -120,7 +120,7 @@ class FixedAssetListParams(ListParams):
     )
 
 
-class FixedAssetStatusChange(ApiModel):
+class FixedAssetStatusChange(Input, ApiModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["IN_USE", "IDLE", "DISPOSED"]

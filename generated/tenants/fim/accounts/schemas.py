@@ -9,7 +9,7 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, ListParams, Page, UpdateModel
+from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
 
 
 class AccountBase(ApiModel):
@@ -24,7 +24,7 @@ class AccountBase(ApiModel):
     is_active: bool = Field(True, title="사용 여부")
 
 
-class AccountCreate(AccountBase):
+class AccountCreate(Input, AccountBase):
     """Body of POST: a new account."""
 
     pass

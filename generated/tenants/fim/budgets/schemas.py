@@ -10,7 +10,7 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, ListParams, Page, UpdateModel
+from runtime.schemas import ApiModel, Input, Int32, ListParams, Page, UpdateModel
 
 
 class BudgetBase(ApiModel):
@@ -22,7 +22,7 @@ class BudgetBase(ApiModel):
     note: str | None = Field(None, title="비고")
 
 
-class BudgetCreate(BudgetBase):
+class BudgetCreate(Input, BudgetBase):
     """Body of POST: a new budget."""
 
     pass
@@ -72,11 +72,11 @@ class BudgetListParams(ListParams):
         ["amount", "created_at", "fiscal_year", "updated_at"]
     )
 
-    fiscal_year: int | None = Field(None, title="회계연도", description="Exact match.")
+    fiscal_year: Int32 | None = Field(None, title="회계연도", description="Exact match.")
     account_id: UUID | None = Field(None, title="계정", description="Exact match.")
-    fiscal_year_from: int | None = Field(
+    fiscal_year_from: Int32 | None = Field(
         None, title="회계연도 이상", description="Inclusive lower bound."
     )
-    fiscal_year_to: int | None = Field(
+    fiscal_year_to: Int32 | None = Field(
         None, title="회계연도 이하", description="Inclusive upper bound."
     )

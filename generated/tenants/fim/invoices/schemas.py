@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, ListParams, Page, UpdateModel
+from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
 
 
 class FinanceInvoiceBase(ApiModel):
@@ -29,7 +29,7 @@ class FinanceInvoiceBase(ApiModel):
     currency: str = Field("KRW", pattern="^[A-Z]{3}$", title="통화")
 
 
-class FinanceInvoiceCreate(FinanceInvoiceBase):
+class FinanceInvoiceCreate(Input, FinanceInvoiceBase):
     """Body of POST: a new invoice."""
 
     pass
@@ -98,7 +98,10 @@ class FinanceInvoiceListParams(ListParams):
     vendor_id: UUID | None = Field(None, title="공급업체", description="Exact match.")
     issue_date: date | None = Field(None, title="발행일", description="Exact match.")
     due_date: date | None = Field(None, title="만기일", description="Exact match.")
-    amount: Decimal | None = Field(None, title="금액", description="Exact match.")
+    amount: (
+        Annotated[Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)]
+        | None
+    ) = Field(None, title="금액", description="Exact match.")
     status: list[Literal["DRAFT", "ISSUED", "PAID", "OVERDUE", "CANCELED"]] | None = Field(
         None, title="상태", description="Any of these values (repeat the parameter)."
     )
@@ -114,13 +117,17 @@ class FinanceInvoiceListParams(ListParams):
     due_date_to: date | None = Field(
         None, title="만기일 이하", description="Inclusive upper bound."
     )
-    amount_from: Decimal | None = Field(
-        None, title="금액 이상", description="Inclusive lower bound."
-    )
-    amount_to: Decimal | None = Field(None, title="금액 이하", description="Inclusive upper bound.")
+    amount_from: (
+        Annotated[Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)]
+        | None
+    ) = Field(None, title="금액 이상", description="Inclusive lower bound.")
+    amount_to: (
+        Annotated[Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)]
+        | None
+    ) = Field(None, title="금액 이하", description="Inclusive upper bound.")
 
 
-class FinanceInvoiceStatusChange(ApiModel):
+class FinanceInvoiceStatusChange(Input, ApiModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["DRAFT", "ISSUED", "PAID", "OVERDUE", "CANCELED"]

@@ -10,7 +10,7 @@ from uuid import UUID
 from pydantic import Field
 
 from generated.tenants.fim.journal_lines.schemas import JournalLineLineCreate, JournalLineResponse
-from runtime.schemas import ApiModel, ListParams, Page, UpdateModel
+from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
 
 
 class JournalEntryBase(ApiModel):
@@ -21,7 +21,7 @@ class JournalEntryBase(ApiModel):
     description: str | None = Field(None, max_length=300, title="적요")
 
 
-class JournalEntryCreate(JournalEntryBase):
+class JournalEntryCreate(Input, JournalEntryBase):
     """Body of POST: a new journal entry, optionally with its lines."""
 
     journal_lines: list[JournalLineLineCreate] = Field(
@@ -85,7 +85,7 @@ class JournalEntryListParams(ListParams):
     )
 
 
-class JournalEntryStatusChange(ApiModel):
+class JournalEntryStatusChange(Input, ApiModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["DRAFT", "POSTED", "REVERSED"]

@@ -10,7 +10,7 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, ListParams, Page, UpdateModel
+from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
 
 
 class JournalLineBase(ApiModel):
@@ -28,13 +28,13 @@ class JournalLineBase(ApiModel):
     memo: str | None = Field(None, max_length=200, title="메모")
 
 
-class JournalLineCreate(JournalLineBase):
+class JournalLineCreate(Input, JournalLineBase):
     """Body of POST: a new journal line."""
 
     pass
 
 
-class JournalLineLineCreate(ApiModel):
+class JournalLineLineCreate(Input, ApiModel):
     """A line given inside its header's POST body or at the header's sub-resource."""
 
     line_no: int = Field(..., ge=1, le=10000, title="줄 번호")

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, ListParams, Page, UpdateModel
+from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
 
 
 class PaymentBase(ApiModel):
@@ -26,7 +26,7 @@ class PaymentBase(ApiModel):
     reference_no: str | None = Field(None, max_length=100, title="참조 번호")
 
 
-class PaymentCreate(PaymentBase):
+class PaymentCreate(Input, PaymentBase):
     """Body of POST: a new payment."""
 
     pass
@@ -83,7 +83,10 @@ class PaymentListParams(ListParams):
 
     invoice_id: UUID | None = Field(None, title="송장", description="Exact match.")
     paid_on: date | None = Field(None, title="결제일", description="Exact match.")
-    amount: Decimal | None = Field(None, title="금액", description="Exact match.")
+    amount: (
+        Annotated[Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)]
+        | None
+    ) = Field(None, title="금액", description="Exact match.")
     method: list[Literal["BANK_TRANSFER", "CARD", "CASH", "OTHER"]] | None = Field(
         None, title="결제 수단", description="Any of these values (repeat the parameter)."
     )
@@ -91,7 +94,11 @@ class PaymentListParams(ListParams):
         None, title="결제일 이상", description="Inclusive lower bound."
     )
     paid_on_to: date | None = Field(None, title="결제일 이하", description="Inclusive upper bound.")
-    amount_from: Decimal | None = Field(
-        None, title="금액 이상", description="Inclusive lower bound."
-    )
-    amount_to: Decimal | None = Field(None, title="금액 이하", description="Inclusive upper bound.")
+    amount_from: (
+        Annotated[Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)]
+        | None
+    ) = Field(None, title="금액 이상", description="Inclusive lower bound.")
+    amount_to: (
+        Annotated[Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)]
+        | None
+    ) = Field(None, title="금액 이하", description="Inclusive upper bound.")

@@ -9,7 +9,7 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, ListParams, Page, UpdateModel
+from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
 
 
 class AttendanceBase(ApiModel):
@@ -24,7 +24,7 @@ class AttendanceBase(ApiModel):
     )
 
 
-class AttendanceCreate(AttendanceBase):
+class AttendanceCreate(Input, AttendanceBase):
     """Body of POST: a new attendance."""
 
     pass

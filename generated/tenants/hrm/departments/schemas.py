@@ -9,7 +9,7 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, ListParams, Page, UpdateModel
+from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
 
 
 class DepartmentBase(ApiModel):
@@ -21,7 +21,7 @@ class DepartmentBase(ApiModel):
     is_active: bool = Field(True, title="사용 여부")
 
 
-class DepartmentCreate(DepartmentBase):
+class DepartmentCreate(Input, DepartmentBase):
     """Body of POST: a new department."""
 
     pass

@@ -9,7 +9,7 @@ from uuid import UUID
 
 from pydantic import EmailStr, Field
 
-from runtime.schemas import ApiModel, ListParams, Page, UpdateModel
+from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
 
 
 class EmployeeBase(ApiModel):
@@ -31,7 +31,7 @@ class EmployeeBase(ApiModel):
     status: Literal["ACTIVE", "ON_LEAVE", "RESIGNED"] = Field("ACTIVE", title="상태")
 
 
-class EmployeeCreate(EmployeeBase):
+class EmployeeCreate(Input, EmployeeBase):
     """Body of POST: a new employee."""
 
     pass
@@ -114,7 +114,7 @@ class EmployeeListParams(ListParams):
     )
 
 
-class EmployeeStatusChange(ApiModel):
+class EmployeeStatusChange(Input, ApiModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["ACTIVE", "ON_LEAVE", "RESIGNED"]

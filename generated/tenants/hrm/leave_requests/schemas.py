@@ -10,7 +10,7 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, ListParams, Page, UpdateModel
+from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
 
 
 class LeaveRequestBase(ApiModel):
@@ -29,7 +29,7 @@ class LeaveRequestBase(ApiModel):
     )
 
 
-class LeaveRequestCreate(LeaveRequestBase):
+class LeaveRequestCreate(Input, LeaveRequestBase):
     """Body of POST: a new leave request."""
 
     pass
@@ -107,7 +107,7 @@ class LeaveRequestListParams(ListParams):
     )
 
 
-class LeaveRequestStatusChange(ApiModel):
+class LeaveRequestStatusChange(Input, ApiModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["REQUESTED", "APPROVED", "REJECTED", "CANCELED"]

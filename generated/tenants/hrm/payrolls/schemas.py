@@ -10,7 +10,7 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, ListParams, Page, UpdateModel
+from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
 
 
 class PayrollBase(ApiModel):
@@ -33,7 +33,7 @@ class PayrollBase(ApiModel):
     paid_on: date | None = Field(None, title="지급일")
 
 
-class PayrollCreate(PayrollBase):
+class PayrollCreate(Input, PayrollBase):
     """Body of POST: a new payroll."""
 
     pass
@@ -103,7 +103,7 @@ class PayrollListParams(ListParams):
     )
 
 
-class PayrollStatusChange(ApiModel):
+class PayrollStatusChange(Input, ApiModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["DRAFT", "CONFIRMED", "PAID"]

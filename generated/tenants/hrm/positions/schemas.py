@@ -9,7 +9,7 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, ListParams, Page, UpdateModel
+from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
 
 
 class PositionBase(ApiModel):
@@ -20,7 +20,7 @@ class PositionBase(ApiModel):
     rank: int = Field(100, ge=0, le=10000, title="서열")
 
 
-class PositionCreate(PositionBase):
+class PositionCreate(Input, PositionBase):
     """Body of POST: a new position."""
 
     pass

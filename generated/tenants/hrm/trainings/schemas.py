@@ -10,7 +10,7 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, ListParams, Page, UpdateModel
+from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
 
 
 class TrainingBase(ApiModel):
@@ -26,7 +26,7 @@ class TrainingBase(ApiModel):
     status: Literal["PLANNED", "ATTENDED", "COMPLETED", "CANCELED"] = Field("PLANNED", title="상태")
 
 
-class TrainingCreate(TrainingBase):
+class TrainingCreate(Input, TrainingBase):
     """Body of POST: a new training."""
 
     pass
@@ -91,7 +91,7 @@ class TrainingListParams(ListParams):
     )
 
 
-class TrainingStatusChange(ApiModel):
+class TrainingStatusChange(Input, ApiModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["PLANNED", "ATTENDED", "COMPLETED", "CANCELED"]

@@ -10,7 +10,7 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, ListParams, Page, UpdateModel
+from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
 
 
 class AdjustmentBase(ApiModel):
@@ -25,7 +25,7 @@ class AdjustmentBase(ApiModel):
     status: Literal["DRAFT", "CONFIRMED", "CANCELED"] = Field("DRAFT", title="상태")
 
 
-class AdjustmentCreate(AdjustmentBase):
+class AdjustmentCreate(Input, AdjustmentBase):
     """Body of POST: a new adjustment."""
 
     pass
@@ -96,7 +96,7 @@ class AdjustmentListParams(ListParams):
     )
 
 
-class AdjustmentStatusChange(ApiModel):
+class AdjustmentStatusChange(Input, ApiModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["DRAFT", "CONFIRMED", "CANCELED"]

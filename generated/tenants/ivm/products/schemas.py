@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, ListParams, Page, UpdateModel
+from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
 
 
 class ProductBase(ApiModel):
@@ -29,7 +29,7 @@ class ProductBase(ApiModel):
     status: Literal["ACTIVE", "DISCONTINUED"] = Field("ACTIVE", title="상태")
 
 
-class ProductCreate(ProductBase):
+class ProductCreate(Input, ProductBase):
     """Body of POST: a new product."""
 
     pass
@@ -82,19 +82,24 @@ class ProductListParams(ListParams):
     )
 
     category: str | None = Field(None, title="분류", description="Exact match.")
-    standard_price: Decimal | None = Field(None, title="표준 단가", description="Exact match.")
+    standard_price: (
+        Annotated[Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)]
+        | None
+    ) = Field(None, title="표준 단가", description="Exact match.")
     status: list[Literal["ACTIVE", "DISCONTINUED"]] | None = Field(
         None, title="상태", description="Any of these values (repeat the parameter)."
     )
-    standard_price_from: Decimal | None = Field(
-        None, title="표준 단가 이상", description="Inclusive lower bound."
-    )
-    standard_price_to: Decimal | None = Field(
-        None, title="표준 단가 이하", description="Inclusive upper bound."
-    )
+    standard_price_from: (
+        Annotated[Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)]
+        | None
+    ) = Field(None, title="표준 단가 이상", description="Inclusive lower bound.")
+    standard_price_to: (
+        Annotated[Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)]
+        | None
+    ) = Field(None, title="표준 단가 이하", description="Inclusive upper bound.")
 
 
-class ProductStatusChange(ApiModel):
+class ProductStatusChange(Input, ApiModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["ACTIVE", "DISCONTINUED"]

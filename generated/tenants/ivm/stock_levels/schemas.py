@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import ClassVar
+from typing import Annotated, ClassVar
 from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, ListParams, Page, UpdateModel
+from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
 
 
 class StockLevelBase(ApiModel):
@@ -24,7 +24,7 @@ class StockLevelBase(ApiModel):
     )
 
 
-class StockLevelCreate(StockLevelBase):
+class StockLevelCreate(Input, StockLevelBase):
     """Body of POST: a new stock level."""
 
     pass
@@ -76,10 +76,12 @@ class StockLevelListParams(ListParams):
 
     product_id: UUID | None = Field(None, title="제품", description="Exact match.")
     warehouse_id: UUID | None = Field(None, title="창고", description="Exact match.")
-    quantity: Decimal | None = Field(None, title="수량", description="Exact match.")
-    quantity_from: Decimal | None = Field(
-        None, title="수량 이상", description="Inclusive lower bound."
-    )
-    quantity_to: Decimal | None = Field(
-        None, title="수량 이하", description="Inclusive upper bound."
-    )
+    quantity: (
+        Annotated[Decimal, Field(gt=-100000000000, lt=100000000000, allow_inf_nan=False)] | None
+    ) = Field(None, title="수량", description="Exact match.")
+    quantity_from: (
+        Annotated[Decimal, Field(gt=-100000000000, lt=100000000000, allow_inf_nan=False)] | None
+    ) = Field(None, title="수량 이상", description="Inclusive lower bound.")
+    quantity_to: (
+        Annotated[Decimal, Field(gt=-100000000000, lt=100000000000, allow_inf_nan=False)] | None
+    ) = Field(None, title="수량 이하", description="Inclusive upper bound.")

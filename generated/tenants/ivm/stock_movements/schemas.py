@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, ListParams, Page, UpdateModel
+from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
 
 
 class StockMovementBase(ApiModel):
@@ -24,7 +24,7 @@ class StockMovementBase(ApiModel):
     reference_no: str | None = Field(None, max_length=50, title="참조 번호")
 
 
-class StockMovementCreate(StockMovementBase):
+class StockMovementCreate(Input, StockMovementBase):
     """Body of POST: a new stock movement."""
 
     pass
@@ -85,14 +85,16 @@ class StockMovementListParams(ListParams):
     )
     product_id: UUID | None = Field(None, title="제품", description="Exact match.")
     warehouse_id: UUID | None = Field(None, title="창고", description="Exact match.")
-    quantity: Decimal | None = Field(None, title="수량", description="Exact match.")
+    quantity: (
+        Annotated[Decimal, Field(gt=-100000000000, lt=100000000000, allow_inf_nan=False)] | None
+    ) = Field(None, title="수량", description="Exact match.")
     moved_at: datetime | None = Field(None, title="이동 일시", description="Exact match.")
-    quantity_from: Decimal | None = Field(
-        None, title="수량 이상", description="Inclusive lower bound."
-    )
-    quantity_to: Decimal | None = Field(
-        None, title="수량 이하", description="Inclusive upper bound."
-    )
+    quantity_from: (
+        Annotated[Decimal, Field(gt=-100000000000, lt=100000000000, allow_inf_nan=False)] | None
+    ) = Field(None, title="수량 이상", description="Inclusive lower bound.")
+    quantity_to: (
+        Annotated[Decimal, Field(gt=-100000000000, lt=100000000000, allow_inf_nan=False)] | None
+    ) = Field(None, title="수량 이하", description="Inclusive upper bound.")
     moved_at_from: datetime | None = Field(
         None, title="이동 일시 이상", description="Inclusive lower bound."
     )

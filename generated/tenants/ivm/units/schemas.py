@@ -10,7 +10,7 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, ListParams, Page, UpdateModel
+from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
 
 
 class UnitBase(ApiModel):
@@ -23,7 +23,7 @@ class UnitBase(ApiModel):
     )
 
 
-class UnitCreate(UnitBase):
+class UnitCreate(Input, UnitBase):
     """Body of POST: a new unit of measure."""
 
     pass

@@ -9,7 +9,7 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, ListParams, Page, UpdateModel
+from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
 
 
 class WarehouseBase(ApiModel):
@@ -22,7 +22,7 @@ class WarehouseBase(ApiModel):
     is_active: bool = Field(True, title="사용 여부")
 
 
-class WarehouseCreate(WarehouseBase):
+class WarehouseCreate(Input, WarehouseBase):
     """Body of POST: a new warehouse."""
 
     pass

@@ -9,7 +9,7 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, ListParams, Page, UpdateModel
+from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
 
 
 class ApprovalBase(ApiModel):
@@ -24,7 +24,7 @@ class ApprovalBase(ApiModel):
     status: Literal["PENDING", "APPROVED", "REJECTED", "WITHDRAWN"] = Field("PENDING", title="상태")
 
 
-class ApprovalCreate(ApprovalBase):
+class ApprovalCreate(Input, ApprovalBase):
     """Body of POST: a new approval."""
 
     pass
@@ -85,7 +85,7 @@ class ApprovalListParams(ListParams):
     )
 
 
-class ApprovalStatusChange(ApiModel):
+class ApprovalStatusChange(Input, ApiModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["PENDING", "APPROVED", "REJECTED", "WITHDRAWN"]

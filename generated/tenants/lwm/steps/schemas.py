@@ -9,7 +9,7 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, ListParams, Page, UpdateModel
+from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
 
 
 class StepBase(ApiModel):
@@ -23,13 +23,13 @@ class StepBase(ApiModel):
     is_parallel: bool = Field(False, title="병렬 결재")
 
 
-class StepCreate(StepBase):
+class StepCreate(Input, StepBase):
     """Body of POST: a new step."""
 
     pass
 
 
-class StepLineCreate(ApiModel):
+class StepLineCreate(Input, ApiModel):
     """A line given inside its header's POST body or at the header's sub-resource."""
 
     step_no: int = Field(..., ge=1, le=100, title="단계 번호")

@@ -9,7 +9,7 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, ListParams, Page, UpdateModel
+from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
 
 
 class TaskBase(ApiModel):
@@ -24,7 +24,7 @@ class TaskBase(ApiModel):
     status: Literal["TODO", "IN_PROGRESS", "DONE", "CANCELED"] = Field("TODO", title="상태")
 
 
-class TaskCreate(TaskBase):
+class TaskCreate(Input, TaskBase):
     """Body of POST: a new task."""
 
     pass
@@ -91,7 +91,7 @@ class TaskListParams(ListParams):
     due_date_to: date | None = Field(None, title="기한 이하", description="Inclusive upper bound.")
 
 
-class TaskStatusChange(ApiModel):
+class TaskStatusChange(Input, ApiModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["TODO", "IN_PROGRESS", "DONE", "CANCELED"]

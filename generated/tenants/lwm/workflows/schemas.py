@@ -10,7 +10,7 @@ from uuid import UUID
 from pydantic import Field
 
 from generated.tenants.lwm.steps.schemas import StepLineCreate, StepResponse
-from runtime.schemas import ApiModel, ListParams, Page, UpdateModel
+from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
 
 
 class WorkflowBase(ApiModel):
@@ -23,7 +23,7 @@ class WorkflowBase(ApiModel):
     status: Literal["DRAFT", "ACTIVE", "INACTIVE"] = Field("DRAFT", title="상태")
 
 
-class WorkflowCreate(WorkflowBase):
+class WorkflowCreate(Input, WorkflowBase):
     """Body of POST: a new workflow, optionally with its lines."""
 
     steps: list[StepLineCreate] = Field(
@@ -79,7 +79,7 @@ class WorkflowListParams(ListParams):
     )
 
 
-class WorkflowStatusChange(ApiModel):
+class WorkflowStatusChange(Input, ApiModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["DRAFT", "ACTIVE", "INACTIVE"]

@@ -9,7 +9,7 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, ListParams, Page, UpdateModel
+from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
 
 
 class ProductAttributeBase(ApiModel):
@@ -22,7 +22,7 @@ class ProductAttributeBase(ApiModel):
     is_required: bool = Field(False, title="필수 여부")
 
 
-class ProductAttributeCreate(ProductAttributeBase):
+class ProductAttributeCreate(Input, ProductAttributeBase):
     """Body of POST: a new product attribute."""
 
     pass

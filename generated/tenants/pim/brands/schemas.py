@@ -9,7 +9,7 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, ListParams, Page, UpdateModel
+from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
 
 
 class BrandBase(ApiModel):
@@ -23,7 +23,7 @@ class BrandBase(ApiModel):
     is_active: bool = Field(True, title="사용 여부")
 
 
-class BrandCreate(BrandBase):
+class BrandCreate(Input, BrandBase):
     """Body of POST: a new brand."""
 
     pass

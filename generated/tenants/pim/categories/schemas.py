@@ -9,7 +9,7 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, ListParams, Page, UpdateModel
+from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
 
 
 class CategoryBase(ApiModel):
@@ -21,7 +21,7 @@ class CategoryBase(ApiModel):
     sort_order: int = Field(0, ge=0, le=100000, title="정렬 순서")
 
 
-class CategoryCreate(CategoryBase):
+class CategoryCreate(Input, CategoryBase):
     """Body of POST: a new category."""
 
     pass

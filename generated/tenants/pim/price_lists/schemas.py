@@ -9,7 +9,7 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, ListParams, Page, UpdateModel
+from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
 
 
 class PriceListBase(ApiModel):
@@ -24,7 +24,7 @@ class PriceListBase(ApiModel):
     status: Literal["DRAFT", "ACTIVE", "EXPIRED"] = Field("DRAFT", title="상태")
 
 
-class PriceListCreate(PriceListBase):
+class PriceListCreate(Input, PriceListBase):
     """Body of POST: a new price list."""
 
     pass
@@ -82,7 +82,7 @@ class PriceListListParams(ListParams):
     )
 
 
-class PriceListStatusChange(ApiModel):
+class PriceListStatusChange(Input, ApiModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["DRAFT", "ACTIVE", "EXPIRED"]

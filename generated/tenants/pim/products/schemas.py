@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, ListParams, Page, UpdateModel
+from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
 
 
 class CatalogProductBase(ApiModel):
@@ -29,7 +29,7 @@ class CatalogProductBase(ApiModel):
     status: Literal["DRAFT", "PUBLISHED", "RETIRED"] = Field("DRAFT", title="상태")
 
 
-class CatalogProductCreate(CatalogProductBase):
+class CatalogProductCreate(Input, CatalogProductBase):
     """Body of POST: a new catalog product."""
 
     pass
@@ -91,19 +91,24 @@ class CatalogProductListParams(ListParams):
     category_id: UUID | None = Field(None, title="분류", description="Exact match.")
     brand_id: UUID | None = Field(None, title="브랜드", description="Exact match.")
     inventory_product_id: UUID | None = Field(None, title="재고 제품", description="Exact match.")
-    list_price: Decimal | None = Field(None, title="정가", description="Exact match.")
+    list_price: (
+        Annotated[Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)]
+        | None
+    ) = Field(None, title="정가", description="Exact match.")
     status: list[Literal["DRAFT", "PUBLISHED", "RETIRED"]] | None = Field(
         None, title="상태", description="Any of these values (repeat the parameter)."
     )
-    list_price_from: Decimal | None = Field(
-        None, title="정가 이상", description="Inclusive lower bound."
-    )
-    list_price_to: Decimal | None = Field(
-        None, title="정가 이하", description="Inclusive upper bound."
-    )
+    list_price_from: (
+        Annotated[Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)]
+        | None
+    ) = Field(None, title="정가 이상", description="Inclusive lower bound.")
+    list_price_to: (
+        Annotated[Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)]
+        | None
+    ) = Field(None, title="정가 이하", description="Inclusive upper bound.")
 
 
-class CatalogProductStatusChange(ApiModel):
+class CatalogProductStatusChange(Input, ApiModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["DRAFT", "PUBLISHED", "RETIRED"]

@@ -10,7 +10,7 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, ListParams, Page, UpdateModel
+from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
 
 
 class VariantBase(ApiModel):
@@ -24,13 +24,13 @@ class VariantBase(ApiModel):
     is_active: bool = Field(True, title="사용 여부")
 
 
-class VariantCreate(VariantBase):
+class VariantCreate(Input, VariantBase):
     """Body of POST: a new variant."""
 
     pass
 
 
-class VariantLineCreate(ApiModel):
+class VariantLineCreate(Input, ApiModel):
     """A line given inside its header's POST body or at the header's sub-resource."""
 
     sku: str = Field(..., max_length=60, title="옵션 코드")

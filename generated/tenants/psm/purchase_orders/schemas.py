@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
 from pydantic import Field
@@ -14,7 +14,7 @@ from generated.tenants.psm.purchase_order_items.schemas import (
     PurchaseOrderItemLineCreate,
     PurchaseOrderItemResponse,
 )
-from runtime.schemas import ApiModel, ListParams, Page, UpdateModel
+from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
 
 
 class PurchaseOrderBase(ApiModel):
@@ -30,7 +30,7 @@ class PurchaseOrderBase(ApiModel):
     currency: str = Field("KRW", pattern="^[A-Z]{3}$", title="통화")
 
 
-class PurchaseOrderCreate(PurchaseOrderBase):
+class PurchaseOrderCreate(Input, PurchaseOrderBase):
     """Body of POST: a new purchase order, optionally with its lines."""
 
     items: list[PurchaseOrderItemLineCreate] = Field(
@@ -97,7 +97,10 @@ class PurchaseOrderListParams(ListParams):
     vendor_id: UUID | None = Field(None, title="공급업체", description="Exact match.")
     order_date: date | None = Field(None, title="발주일", description="Exact match.")
     expected_date: date | None = Field(None, title="입고 예정일", description="Exact match.")
-    total_amount: Decimal | None = Field(None, title="합계 금액", description="Exact match.")
+    total_amount: (
+        Annotated[Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)]
+        | None
+    ) = Field(None, title="합계 금액", description="Exact match.")
     status: (
         list[Literal["DRAFT", "ISSUED", "PARTIALLY_RECEIVED", "RECEIVED", "CANCELED"]] | None
     ) = Field(None, title="상태", description="Any of these values (repeat the parameter).")
@@ -113,15 +116,17 @@ class PurchaseOrderListParams(ListParams):
     expected_date_to: date | None = Field(
         None, title="입고 예정일 이하", description="Inclusive upper bound."
     )
-    total_amount_from: Decimal | None = Field(
-        None, title="합계 금액 이상", description="Inclusive lower bound."
-    )
-    total_amount_to: Decimal | None = Field(
-        None, title="합계 금액 이하", description="Inclusive upper bound."
-    )
+    total_amount_from: (
+        Annotated[Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)]
+        | None
+    ) = Field(None, title="합계 금액 이상", description="Inclusive lower bound.")
+    total_amount_to: (
+        Annotated[Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)]
+        | None
+    ) = Field(None, title="합계 금액 이하", description="Inclusive upper bound.")
 
 
-class PurchaseOrderStatusChange(ApiModel):
+class PurchaseOrderStatusChange(Input, ApiModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["DRAFT", "ISSUED", "PARTIALLY_RECEIVED", "RECEIVED", "CANCELED"]

@@ -9,7 +9,7 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, ListParams, Page, UpdateModel
+from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
 
 
 class ReceiptBase(ApiModel):
@@ -25,7 +25,7 @@ class ReceiptBase(ApiModel):
     )
 
 
-class ReceiptCreate(ReceiptBase):
+class ReceiptCreate(Input, ReceiptBase):
     """Body of POST: a new receipt."""
 
     pass
@@ -92,7 +92,7 @@ class ReceiptListParams(ListParams):
     )
 
 
-class ReceiptStatusChange(ApiModel):
+class ReceiptStatusChange(Input, ApiModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["PENDING", "INSPECTED", "COMPLETED", "RETURNED"]

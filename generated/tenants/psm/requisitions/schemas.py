@@ -10,7 +10,7 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, ListParams, Page, UpdateModel
+from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
 
 
 class RequisitionBase(ApiModel):
@@ -26,7 +26,7 @@ class RequisitionBase(ApiModel):
     )
 
 
-class RequisitionCreate(RequisitionBase):
+class RequisitionCreate(Input, RequisitionBase):
     """Body of POST: a new requisition."""
 
     pass
@@ -89,7 +89,7 @@ class RequisitionListParams(ListParams):
     )
 
 
-class RequisitionStatusChange(ApiModel):
+class RequisitionStatusChange(Input, ApiModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["DRAFT", "SUBMITTED", "APPROVED", "REJECTED", "ORDERED"]

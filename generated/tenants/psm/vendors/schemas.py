@@ -9,7 +9,7 @@ from uuid import UUID
 
 from pydantic import EmailStr, Field
 
-from runtime.schemas import ApiModel, ListParams, Page, UpdateModel
+from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
 
 
 class VendorBase(ApiModel):
@@ -33,7 +33,7 @@ class VendorBase(ApiModel):
     status: Literal["ACTIVE", "INACTIVE", "BLOCKED"] = Field("ACTIVE", title="상태")
 
 
-class VendorCreate(VendorBase):
+class VendorCreate(Input, VendorBase):
     """Body of POST: a new vendor."""
 
     pass
@@ -97,7 +97,7 @@ class VendorListParams(ListParams):
     )
 
 
-class VendorStatusChange(ApiModel):
+class VendorStatusChange(Input, ApiModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["ACTIVE", "INACTIVE", "BLOCKED"]

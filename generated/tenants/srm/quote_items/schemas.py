@@ -10,7 +10,7 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, ListParams, Page, UpdateModel
+from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
 
 
 class QuoteItemBase(ApiModel):
@@ -24,13 +24,13 @@ class QuoteItemBase(ApiModel):
     amount: Decimal = Field(..., ge=Decimal("0"), max_digits=18, decimal_places=2, title="금액")
 
 
-class QuoteItemCreate(QuoteItemBase):
+class QuoteItemCreate(Input, QuoteItemBase):
     """Body of POST: a new quote item."""
 
     pass
 
 
-class QuoteItemLineCreate(ApiModel):
+class QuoteItemLineCreate(Input, ApiModel):
     """A line given inside its header's POST body or at the header's sub-resource."""
 
     line_no: int = Field(..., ge=1, le=10000, title="줄 번호")

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
 from pydantic import Field
 
 from generated.tenants.srm.quote_items.schemas import QuoteItemLineCreate, QuoteItemResponse
-from runtime.schemas import ApiModel, ListParams, Page, UpdateModel
+from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
 
 
 class QuoteBase(ApiModel):
@@ -27,7 +27,7 @@ class QuoteBase(ApiModel):
     currency: str = Field("KRW", pattern="^[A-Z]{3}$", title="통화")
 
 
-class QuoteCreate(QuoteBase):
+class QuoteCreate(Input, QuoteBase):
     """Body of POST: a new quote, optionally with its lines."""
 
     items: list[QuoteItemLineCreate] = Field(
@@ -91,7 +91,10 @@ class QuoteListParams(ListParams):
 
     customer_id: UUID | None = Field(None, title="고객", description="Exact match.")
     quote_date: date | None = Field(None, title="견적일", description="Exact match.")
-    total_amount: Decimal | None = Field(None, title="합계 금액", description="Exact match.")
+    total_amount: (
+        Annotated[Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)]
+        | None
+    ) = Field(None, title="합계 금액", description="Exact match.")
     status: list[Literal["DRAFT", "SENT", "ACCEPTED", "REJECTED", "EXPIRED"]] | None = Field(
         None, title="상태", description="Any of these values (repeat the parameter)."
     )
@@ -101,15 +104,17 @@ class QuoteListParams(ListParams):
     quote_date_to: date | None = Field(
         None, title="견적일 이하", description="Inclusive upper bound."
     )
-    total_amount_from: Decimal | None = Field(
-        None, title="합계 금액 이상", description="Inclusive lower bound."
-    )
-    total_amount_to: Decimal | None = Field(
-        None, title="합계 금액 이하", description="Inclusive upper bound."
-    )
+    total_amount_from: (
+        Annotated[Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)]
+        | None
+    ) = Field(None, title="합계 금액 이상", description="Inclusive lower bound.")
+    total_amount_to: (
+        Annotated[Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)]
+        | None
+    ) = Field(None, title="합계 금액 이하", description="Inclusive upper bound.")
 
 
-class QuoteStatusChange(ApiModel):
+class QuoteStatusChange(Input, ApiModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["DRAFT", "SENT", "ACCEPTED", "REJECTED", "EXPIRED"]

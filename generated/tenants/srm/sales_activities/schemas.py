@@ -9,7 +9,7 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, ListParams, Page, UpdateModel
+from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
 
 
 class SalesActivityBase(ApiModel):
@@ -23,7 +23,7 @@ class SalesActivityBase(ApiModel):
     result: str | None = Field(None, title="결과")
 
 
-class SalesActivityCreate(SalesActivityBase):
+class SalesActivityCreate(Input, SalesActivityBase):
     """Body of POST: a new sales activity."""
 
     pass

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
 from pydantic import Field
@@ -14,7 +14,7 @@ from generated.tenants.srm.sales_order_items.schemas import (
     SalesOrderItemLineCreate,
     SalesOrderItemResponse,
 )
-from runtime.schemas import ApiModel, ListParams, Page, UpdateModel
+from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
 
 
 class SalesOrderBase(ApiModel):
@@ -31,7 +31,7 @@ class SalesOrderBase(ApiModel):
     currency: str = Field("KRW", pattern="^[A-Z]{3}$", title="통화")
 
 
-class SalesOrderCreate(SalesOrderBase):
+class SalesOrderCreate(Input, SalesOrderBase):
     """Body of POST: a new sales order, optionally with its lines."""
 
     items: list[SalesOrderItemLineCreate] = Field(
@@ -109,7 +109,10 @@ class SalesOrderListParams(ListParams):
     quote_id: UUID | None = Field(None, title="견적", description="Exact match.")
     order_date: date | None = Field(None, title="주문일", description="Exact match.")
     delivery_date: date | None = Field(None, title="납품일", description="Exact match.")
-    total_amount: Decimal | None = Field(None, title="합계 금액", description="Exact match.")
+    total_amount: (
+        Annotated[Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)]
+        | None
+    ) = Field(None, title="합계 금액", description="Exact match.")
     status: list[Literal["DRAFT", "CONFIRMED", "SHIPPED", "DELIVERED", "CANCELED"]] | None = Field(
         None, title="상태", description="Any of these values (repeat the parameter)."
     )
@@ -125,15 +128,17 @@ class SalesOrderListParams(ListParams):
     delivery_date_to: date | None = Field(
         None, title="납품일 이하", description="Inclusive upper bound."
     )
-    total_amount_from: Decimal | None = Field(
-        None, title="합계 금액 이상", description="Inclusive lower bound."
-    )
-    total_amount_to: Decimal | None = Field(
-        None, title="합계 금액 이하", description="Inclusive upper bound."
-    )
+    total_amount_from: (
+        Annotated[Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)]
+        | None
+    ) = Field(None, title="합계 금액 이상", description="Inclusive lower bound.")
+    total_amount_to: (
+        Annotated[Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)]
+        | None
+    ) = Field(None, title="합계 금액 이하", description="Inclusive upper bound.")
 
 
-class SalesOrderStatusChange(ApiModel):
+class SalesOrderStatusChange(Input, ApiModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["DRAFT", "CONFIRMED", "SHIPPED", "DELIVERED", "CANCELED"]

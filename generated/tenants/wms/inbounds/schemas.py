@@ -9,7 +9,7 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, ListParams, Page, UpdateModel
+from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
 
 
 class InboundBase(ApiModel):
@@ -24,7 +24,7 @@ class InboundBase(ApiModel):
     )
 
 
-class InboundCreate(InboundBase):
+class InboundCreate(Input, InboundBase):
     """Body of POST: a new inbound."""
 
     pass
@@ -85,7 +85,7 @@ class InboundListParams(ListParams):
     )
 
 
-class InboundStatusChange(ApiModel):
+class InboundStatusChange(Input, ApiModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["PLANNED", "ARRIVED", "PUTAWAY", "COMPLETED", "CANCELED"]

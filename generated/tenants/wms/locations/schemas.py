@@ -10,7 +10,7 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, ListParams, Page, UpdateModel
+from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
 
 
 class LocationBase(ApiModel):
@@ -26,7 +26,7 @@ class LocationBase(ApiModel):
     is_active: bool = Field(True, title="사용 여부")
 
 
-class LocationCreate(LocationBase):
+class LocationCreate(Input, LocationBase):
     """Body of POST: a new location."""
 
     pass

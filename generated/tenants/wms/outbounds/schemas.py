@@ -10,7 +10,7 @@ from uuid import UUID
 from pydantic import Field
 
 from generated.tenants.wms.pickings.schemas import PickingLineCreate, PickingResponse
-from runtime.schemas import ApiModel, ListParams, Page, UpdateModel
+from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
 
 
 class OutboundBase(ApiModel):
@@ -27,7 +27,7 @@ class OutboundBase(ApiModel):
     )
 
 
-class OutboundCreate(OutboundBase):
+class OutboundCreate(Input, OutboundBase):
     """Body of POST: a new outbound, optionally with its lines."""
 
     pickings: list[PickingLineCreate] = Field(
@@ -101,7 +101,7 @@ class OutboundListParams(ListParams):
     )
 
 
-class OutboundStatusChange(ApiModel):
+class OutboundStatusChange(Input, ApiModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["PLANNED", "PICKING", "PACKED", "SHIPPED", "CANCELED"]

@@ -10,7 +10,7 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, ListParams, Page, UpdateModel
+from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
 
 
 class PickingBase(ApiModel):
@@ -24,13 +24,13 @@ class PickingBase(ApiModel):
     status: Literal["OPEN", "PICKED", "SHORT"] = Field("OPEN", title="상태")
 
 
-class PickingCreate(PickingBase):
+class PickingCreate(Input, PickingBase):
     """Body of POST: a new picking."""
 
     pass
 
 
-class PickingLineCreate(ApiModel):
+class PickingLineCreate(Input, ApiModel):
     """A line given inside its header's POST body or at the header's sub-resource."""
 
     location_id: UUID = Field(..., title="로케이션")
@@ -93,7 +93,7 @@ class PickingListParams(ListParams):
     )
 
 
-class PickingStatusChange(ApiModel):
+class PickingStatusChange(Input, ApiModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["OPEN", "PICKED", "SHORT"]

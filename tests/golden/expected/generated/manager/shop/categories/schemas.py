@@ -9,7 +9,7 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, ListParams, Page, UpdateModel
+from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
 
 
 class CategoryBase(ApiModel):
@@ -20,7 +20,7 @@ class CategoryBase(ApiModel):
     parent_id: UUID | None = Field(None, title="parent_id")
 
 
-class CategoryCreate(CategoryBase):
+class CategoryCreate(Input, CategoryBase):
     """Body of POST: a new category."""
 
     pass

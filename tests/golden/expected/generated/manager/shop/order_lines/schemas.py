@@ -10,7 +10,7 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, ListParams, Page, UpdateModel
+from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
 
 
 class OrderLineBase(ApiModel):
@@ -24,13 +24,13 @@ class OrderLineBase(ApiModel):
     )
 
 
-class OrderLineCreate(OrderLineBase):
+class OrderLineCreate(Input, OrderLineBase):
     """Body of POST: a new order line."""
 
     pass
 
 
-class OrderLineLineCreate(ApiModel):
+class OrderLineLineCreate(Input, ApiModel):
     """A line given inside its header's POST body or at the header's sub-resource."""
 
     line_no: int = Field(..., ge=1, le=2147483647, title="line_no")

@@ -11,7 +11,7 @@ from uuid import UUID
 from pydantic import Field
 
 from generated.manager.shop.order_lines.schemas import OrderLineLineCreate, OrderLineResponse
-from runtime.schemas import ApiModel, ListParams, Page, UpdateModel
+from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
 
 
 class OrderBase(ApiModel):
@@ -22,7 +22,7 @@ class OrderBase(ApiModel):
     total: Decimal = Field(Decimal("0"), max_digits=18, decimal_places=2, title="total")
 
 
-class OrderCreate(OrderBase):
+class OrderCreate(Input, OrderBase):
     """Body of POST: a new order, optionally with its lines."""
 
     lines: list[OrderLineLineCreate] = Field(

@@ -10,7 +10,7 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, ListParams, Page, UpdateModel
+from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
 
 
 class PriceLogBase(ApiModel):
@@ -22,7 +22,7 @@ class PriceLogBase(ApiModel):
     changed_at: datetime = Field(..., title="changed_at")
 
 
-class PriceLogCreate(PriceLogBase):
+class PriceLogCreate(Input, PriceLogBase):
     """Body of POST: a new price log."""
 
     pass

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 from uuid import UUID
 
 from pydantic import EmailStr, Field
 
-from runtime.schemas import ApiModel, ListParams, Page, UpdateModel
+from runtime.schemas import ApiModel, Input, Int32, ListParams, Page, UpdateModel
 from runtime.security import NewPassword
 
 
@@ -40,7 +40,7 @@ class ProductBase(ApiModel):
     category_id: UUID = Field(..., title="category_id")
 
 
-class ProductCreate(ProductBase):
+class ProductCreate(Input, ProductBase):
     """Body of POST: a new product."""
 
     admin_pin: NewPassword | None = Field(None, title="admin_pin")
@@ -113,26 +113,33 @@ class ProductListParams(ListParams):
         ["created_at", "name", "price", "sku", "updated_at"]
     )
 
-    quantity: int | None = Field(None, title="quantity", description="Exact match.")
-    price: Decimal | None = Field(None, title="price", description="Exact match.")
+    quantity: Int32 | None = Field(None, title="quantity", description="Exact match.")
+    price: (
+        Annotated[Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)]
+        | None
+    ) = Field(None, title="price", description="Exact match.")
     active: bool | None = Field(None, title="active", description="Exact match.")
     status: list[Literal["DRAFT", "ON_SALE", "RETIRED"]] | None = Field(
         None, title="status", description="Any of these values (repeat the parameter)."
     )
     category_id: UUID | None = Field(None, title="category_id", description="Exact match.")
-    quantity_from: int | None = Field(
+    quantity_from: Int32 | None = Field(
         None, title="quantity 이상", description="Inclusive lower bound."
     )
-    quantity_to: int | None = Field(
+    quantity_to: Int32 | None = Field(
         None, title="quantity 이하", description="Inclusive upper bound."
     )
-    price_from: Decimal | None = Field(
-        None, title="price 이상", description="Inclusive lower bound."
-    )
-    price_to: Decimal | None = Field(None, title="price 이하", description="Inclusive upper bound.")
+    price_from: (
+        Annotated[Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)]
+        | None
+    ) = Field(None, title="price 이상", description="Inclusive lower bound.")
+    price_to: (
+        Annotated[Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)]
+        | None
+    ) = Field(None, title="price 이하", description="Inclusive upper bound.")
 
 
-class ProductStatusChange(ApiModel):
+class ProductStatusChange(Input, ApiModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["DRAFT", "ON_SALE", "RETIRED"]

@@ -9,7 +9,7 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, ListParams, Page, UpdateModel
+from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
 
 
 class CustomerBase(ApiModel):
@@ -20,7 +20,7 @@ class CustomerBase(ApiModel):
     grade: Literal["A", "B", "C"] = Field("C", title="grade")
 
 
-class CustomerCreate(CustomerBase):
+class CustomerCreate(Input, CustomerBase):
     """Body of POST: a new customer."""
 
     pass
