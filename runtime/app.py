@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import MetaData, text
 from sqlalchemy.engine import make_url
 
-from runtime import handlers, openapi, rules
+from runtime import guards, handlers, openapi, rules
 from runtime.auth import router as manager_auth_router
 from runtime.authz import Cache, Listener, seed_catalog
 from runtime.context import language_var
@@ -23,6 +23,7 @@ from runtime.envelope import error_payload, ok
 from runtime.errors import DatabaseUnavailableError
 from runtime.hotpath import HotPathMiddleware, routes_of
 from runtime.hotread import MANAGER_SYSTEM, TENANT_SYSTEM
+from runtime.masters import keep_a_master
 from runtime.middleware import RequestContextMiddleware
 from runtime.models import TenantBase
 from runtime.permissions import MANAGER_RUNTIME_PERMISSIONS
@@ -71,6 +72,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     manager_metadata: MetaData = manager_models.metadata
     tenant_metadata: MetaData = tenant_models.metadata if tenant_models else TenantBase.metadata
     tables = manager_tables(manager_metadata)  # fail fast when the specs break the contract
+    guards.register(tables.users.fullname, "keep_a_master", keep_a_master(tables.users))
     tenant = tenant_tables(tenant_metadata) if tenant_v1 is not None else None
     if tenant is not None:  # a tenant role lists codes of the tenant catalog only
         catalog = getattr(_generated("tenants", "permissions"), "PERMISSIONS", ())

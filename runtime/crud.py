@@ -27,7 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
-from runtime import numbering, paging, rules
+from runtime import guards, numbering, paging, rules
 from runtime.errors import (
     AlreadyExistsError,
     ConflictError,
@@ -339,6 +339,7 @@ async def update(
     references: Sequence[Reference] = (),
 ) -> M:
     row = await get_live(db, model, row_id, actor)
+    await guards.run(db, model.__table__.fullname, row, values, actor)
     check_rules(model, values)
     await check_references(db, references, values, actor)
     for name, value in values.items():
@@ -378,6 +379,7 @@ async def change_status(
 
 async def delete(db: AsyncSession, model: type, row_id: uuid.UUID, actor: Actor) -> None:
     row = await get_live(db, model, row_id, actor)
+    await guards.run(db, model.__table__.fullname, row, None, actor)
     if is_soft_delete(model):
         row.is_deleted = True
         row.deleted_at = datetime.now(UTC)
