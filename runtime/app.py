@@ -177,6 +177,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
     counter = RedisCounter(settings.redis_url) if settings.redis_url else MemoryCounter()
     app.add_middleware(RateLimitMiddleware, settings=settings, counter=counter)
+    app.state.counter = counter  # also counts failed sign-ins (runtime.throttle)
+    app.state.settings = settings
     app.add_middleware(RequestContextMiddleware)
 
     app.include_router(manager_auth_router, prefix=f"{API_PREFIX}/manager/auth", tags=[AUTH_TAG])

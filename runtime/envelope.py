@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, Field
 
@@ -24,6 +24,34 @@ class Envelope(BaseModel, Generic[T]):
     error: ErrorBody | None = None
     request_id: str | None = None
     timestamp: datetime
+
+
+class ErrorEnvelope(BaseModel):
+    """Every error answer: no data, the error's stable code, a message and its detail."""
+
+    success: Literal[False] = False
+    data: None = None
+    error: ErrorBody
+    request_id: str | None = None
+    timestamp: datetime
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {"model": ErrorEnvelope, "description": description}
+
+
+# What any endpoint may answer besides its success, declared on every operation so that
+# clients generated from /openapi.json know the envelope of each.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: _error("AUTHENTICATION_REQUIRED: no, a bad, an expired or a revoked credential"),
+    403: _error("PERMISSION_DENIED: the caller lacks the permission named in detail"),
+    404: _error("RESOURCE_NOT_FOUND"),
+    409: _error("RESOURCE_ALREADY_EXISTS, CONFLICT or INVALID_TRANSITION"),
+    422: _error("VALIDATION_ERROR: detail names each field and what is wrong with it"),
+    429: _error("RATE_LIMITED, with Retry-After"),
+    500: _error("INTERNAL_ERROR"),
+    503: _error("DATABASE_UNAVAILABLE, with Retry-After"),
+}
 
 
 def _now() -> datetime:

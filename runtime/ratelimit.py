@@ -21,10 +21,15 @@ from runtime.security import TokenError, verified_claims
 from runtime.settings import Settings
 
 EXEMPT_PATHS = ("/health", "/docs", "/redoc", "/openapi.json")
+# Sign-in has budgets of its own, for failures only (runtime.throttle): one client's requests
+# must not use up the sign-ins of everyone behind the same address.
+SIGN_IN_PATHS = ("/api/v1/manager/auth/login", "/api/v1/tenants/auth/login")
 
 
 class Counter(Protocol):
     async def hit(self, key: str, window: int) -> int: ...
+
+    async def count(self, key: str, window: int) -> int: ...
 
 
 class MemoryCounter:
@@ -38,6 +43,10 @@ class MemoryCounter:
             self._window_of[key], self._counts[key] = current, 0
         self._counts[key] += 1
         return self._counts[key]
+
+    async def count(self, key: str, window: int) -> int:
+        current = int(time.time()) // window
+        return self._counts.get(key, 0) if self._window_of.get(key) == current else 0
 
 
 class RedisCounter:
@@ -53,6 +62,10 @@ class RedisCounter:
             pipe.expire(bucket, window + 5)
             count, _ = await pipe.execute()
         return int(count)
+
+    async def count(self, key: str, window: int) -> int:
+        value = await self._redis.get(f"cxg:rl:{key}:{int(time.time()) // window}")
+        return int(value or 0)
 
     async def close(self) -> None:
         await self._redis.aclose()
@@ -77,7 +90,11 @@ class RateLimitMiddleware:
         self.app, self.settings, self.counter = app, settings, counter
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"].startswith(EXEMPT_PATHS):
+        if (
+            scope["type"] != "http"
+            or scope["path"].startswith(EXEMPT_PATHS)
+            or scope["path"] in SIGN_IN_PATHS
+        ):
             await self.app(scope, receive, send)
             return
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}

@@ -16,6 +16,7 @@ from fastapi.routing import APIRoute
 from runtime import audit
 from runtime.authz import AUTHZ_ENTITIES, notify_change
 from runtime.db import UnitOfWork
+from runtime.envelope import ERROR_RESPONSES
 
 MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 SCOPE_DATABASE = {"manager": "manager", "tenants": "tenant"}
@@ -71,4 +72,4 @@ def audited_router(*, scope: str, entity: str | None) -> APIRouter:
         (UnitOfWorkRoute,),
         {"scope_name": scope, "entity": entity},
     )
-    return APIRouter(route_class=route_class)
+    return APIRouter(route_class=route_class, responses=ERROR_RESPONSES)

@@ -55,6 +55,10 @@ class Settings(BaseSettings):
     # Account lockout: this many failed logins in a row lock the account for a while.
     login_max_failures: int = Field(5, ge=1)
     login_lock_minutes: int = Field(15, ge=1)
+    # failed sign-ins per address (and per address and account) per window: runtime.throttle
+    login_failures_per_address: int = Field(50, ge=1)
+    login_failures_per_account: int = Field(10, ge=1)
+    login_throttle_window_seconds: int = Field(900, ge=1)
 
     # Requests per window (default: per hour) for a signed-in principal / a client address.
     rate_limit_authenticated: int = Field(1000, ge=1)

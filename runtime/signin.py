@@ -18,7 +18,7 @@ from pydantic import BaseModel, EmailStr, Field
 from sqlalchemy import ColumnElement, Table, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from runtime import audit
+from runtime import audit, throttle
 from runtime.audit import client_ip
 from runtime.errors import UnauthorizedError
 from runtime.principal import Actor
@@ -115,6 +115,15 @@ class Accounts:
         return {"tid": str(self.tenant_id)} if self.tenant_id else {}
 
 
+# failed sign-ins that are guesses: counted by runtime.throttle
+GUESSES = frozenset({"UNKNOWN_USER", "BAD_PASSWORD"})
+
+
+def realm(accounts: Accounts) -> str:
+    """Whose accounts: the manager system's, or one tenant's."""
+    return f"{accounts.system}:{accounts.tenant_id or ''}"
+
+
 def _agent(request: Request) -> str | None:
     return (request.headers.get("user-agent") or "")[:500] or None
 
@@ -184,6 +193,8 @@ async def refuse(
     detail: Any = None,
 ) -> None:
     """Record the failed attempt (committed even though the request fails), then refuse."""
+    if reason in GUESSES:
+        await throttle.failed(request, realm(accounts), username)
     await log_attempt(
         db, request, accounts, username=username, user_id=user_id, success=False, reason=reason
     )
@@ -243,6 +254,7 @@ async def sign_in(
     db: AsyncSession, request: Request, accounts: Accounts, data: LoginRequest
 ) -> TokenPair:
     """Check the password (same answer for an unknown user), count failures, open a session."""
+    await throttle.check(request, realm(accounts), data.username)
     users, sessions = accounts.users, accounts.sessions
     user = (
         await db.execute(

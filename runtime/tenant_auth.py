@@ -14,7 +14,7 @@ from fastapi import Request
 from pydantic import Field
 from sqlalchemy import select
 
-from runtime import signin
+from runtime import signin, throttle
 from runtime.db import TENANT
 from runtime.deps import (
     INACTIVE_TENANT,
@@ -75,8 +75,11 @@ async def login(data: TenantLoginRequest, request: Request, mdb: ManagerDb):
             )
         )
     ).one_or_none()
+    unknown = f"tenant-code:{data.tenant_code}"
     if tenant is None:  # answered like a wrong password, at the same cost
+        await throttle.check(request, unknown, data.username)
         await verify_against_dummy(data.password)
+        await throttle.failed(request, unknown, data.username)
         raise UnauthorizedError(signin.BAD_LOGIN)
     uow = unit_of_work(request)
     uow.bind_tenant(tenant.id)

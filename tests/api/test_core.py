@@ -119,3 +119,20 @@ async def test_openapi_is_the_prebuilt_document_of_this_code(app, client):
     for page in ("/docs", "/redoc"):
         shown = await client.get(page)
         assert shown.status_code == 200 and "/openapi.json" in shown.text
+
+
+async def test_every_operation_declares_the_error_envelope(client):
+    """Generated clients learn every error answer and its shape from the document."""
+    spec = (await client.get("/openapi.json")).json()
+    assert "ErrorEnvelope" in spec["components"]["schemas"]
+    operations = [
+        (path, method, op)
+        for path, methods in spec["paths"].items()
+        if path.startswith("/api/v1/")
+        for method, op in methods.items()
+    ]
+    assert len(operations) > 500
+    for path, method, op in operations:
+        for status in ("401", "403", "404", "409", "422", "429", "500", "503"):
+            schema = op["responses"][status]["content"]["application/json"]["schema"]
+            assert schema == {"$ref": "#/components/schemas/ErrorEnvelope"}, (path, method)
