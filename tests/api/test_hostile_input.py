@@ -5,14 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.api.test_hot_path import long_way  # noqa: F401 - the fixture
-
 LOGIN = "/api/v1/manager/auth/login"
-
-
-@pytest.fixture(params=["hot", "routers"])
-def reader(request, client, long_way):  # noqa: F811
-    return client if request.param == "hot" else long_way
 
 
 def assert_422(response, field: str | None = None) -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import uuid
 
 import asyncpg
-import httpx
 import pytest
 
 from runtime.driverpool import APPLICATION_NAME
@@ -21,20 +20,6 @@ from tests.conftest import login
 from tests.database import _asyncpg_args
 
 READABLE = [e for e in PROJECT.entities if e.has("list")]
-
-
-@pytest.fixture(scope="module")
-async def long_way(database_urls):
-    """The same API with the hot path switched off: every request through the routers."""
-    from runtime.app import create_app
-    from runtime.settings import get_settings
-
-    settings = get_settings().model_copy(update={"hot_path": False})
-    application = create_app(settings)
-    async with application.router.lifespan_context(application):
-        transport = httpx.ASGITransport(app=application)
-        async with httpx.AsyncClient(transport=transport, base_url="http://long") as client:
-            yield client
 
 
 @pytest.fixture

@@ -9,15 +9,10 @@ import uuid
 import asyncpg
 import pytest
 
-from tests.api.test_hot_path import data_of, hot, long_way  # noqa: F401 - the fixture
+from tests.api.test_hot_path import data_of, hot
 from tests.database import _asyncpg_args
 
 CUSTOMERS = "/api/v1/tenants/crm/customers"
-
-
-@pytest.fixture(params=["hot", "routers"])
-def reader(request, client, long_way):  # noqa: F811
-    return client if request.param == "hot" else long_way
 
 
 async def add_customers(client, headers, tag: str, count: int) -> None:

@@ -1,0 +1,27 @@
+"""Fixtures the API tests share: the same API with its hot path switched off, and a
+fixture that runs a test through both."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+
+@pytest.fixture(scope="module")
+async def long_way(database_urls):
+    """The same API with the hot path switched off: every request through the routers."""
+    from runtime.app import create_app
+    from runtime.settings import get_settings
+
+    settings = get_settings().model_copy(update={"hot_path": False})
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        transport = httpx.ASGITransport(app=application)
+        async with httpx.AsyncClient(transport=transport, base_url="http://long") as client:
+            yield client
+
+
+@pytest.fixture(params=["hot", "routers"])
+def reader(request, client, long_way):
+    """The same request, answered by the hot path and by the routers."""
+    return client if request.param == "hot" else long_way
