@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import uuid
 
@@ -38,8 +39,19 @@ def target_id(request: Request, response: Response) -> uuid.UUID | None:
     return None
 
 
+def valid_address(host: str | None) -> str | None:
+    """The peer's address as an IP address, or None: whatever a proxy header said, the stored
+    address is a real one and always fits its column (so it can never fail a write)."""
+    if not host:
+        return None
+    try:
+        return str(ipaddress.ip_address(host))
+    except ValueError:
+        return None
+
+
 def client_ip(request: Request) -> str | None:
-    return request.client.host if request.client else None
+    return valid_address(request.client.host if request.client else None)
 
 
 async def record(

@@ -25,6 +25,7 @@ from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql
 
 from runtime import rules
+from runtime.audit import valid_address
 from runtime.authz import AUTHZ_ENTITIES
 
 _DIALECT = postgresql.dialect()
@@ -109,7 +110,7 @@ class CreateStatement:
         return [
             scope["path"][:500],
             scope.get("state", {}).get("request_id"),
-            client[0] if client else None,
+            valid_address(client[0] if client else None),
             agent,
         ]
 

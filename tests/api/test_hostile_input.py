@@ -3,6 +3,8 @@ naming the field where there is one, through the hot path and the routers alike.
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
 LOGIN = "/api/v1/manager/auth/login"
@@ -53,3 +55,25 @@ async def test_integer_filter_beyond_bigint(reader, auth):
         headers=auth,
     )
     assert_422(response, "status_code")
+
+
+async def test_a_forged_peer_address_can_never_fail_a_write(app, tenant_a):
+    """Whatever a proxy header made of the peer's address, writes succeed and the audit
+    trail stores a real address or none."""
+    import httpx
+
+    transport = httpx.ASGITransport(app=app, client=("203.0.113.77, " + "9" * 60, 1))
+    async with httpx.AsyncClient(transport=transport, base_url="http://forged") as forged:
+        created = await forged.post(
+            "/api/v1/tenants/crm/customers",
+            json={"code": "FWD" + uuid.uuid4().hex[:6], "name": "Forwarded"},
+            headers=tenant_a["headers"],
+        )
+        assert created.status_code == 201, created.text
+        trail = await forged.get(
+            "/api/v1/tenants/audt/audit-logs",
+            params={"entity_id": created.json()["data"]["id"]},
+            headers=tenant_a["headers"],
+        )
+    (entry,) = trail.json()["data"]["items"]
+    assert entry["client_ip"] is None
