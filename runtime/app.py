@@ -111,6 +111,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             MANAGER: tables.audit_logs,
             TENANT: tenant.audit_logs if tenant else None,
         }
+        if app.state.hot is not None and settings.environment != "test":
+            # the first burst of requests should not wait for connections to open (tests
+            # start many apps side by side: theirs open as they are needed)
+            for pool in app.state.hot.pools.values():
+                await pool.fill()
         # What start-up built (hundreds of models, routes, schemas) lives as long as the
         # process: keep it out of the collector's full passes, which otherwise stall a
         # request now and then for a tenth of a second or more.

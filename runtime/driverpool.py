@@ -92,6 +92,19 @@ class DriverPool:
             self._all.discard(conn)
             self._opened -= 1
 
+    async def fill(self) -> None:
+        """Open every connection now rather than under the first burst of requests."""
+        missing = self.size - self._opened
+        self._opened += missing
+        results = await asyncio.gather(
+            *(self._connect() for _ in range(missing)), return_exceptions=True
+        )
+        for result in results:
+            if isinstance(result, BaseException):
+                self._opened -= 1  # opened later, when a request needs it
+            else:
+                self._idle.put_nowait(result)
+
     async def close(self) -> None:
         for conn in list(self._all):
             await conn.close()
