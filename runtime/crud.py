@@ -114,17 +114,12 @@ def escape_like(text: str) -> str:
 
 
 def order_by(model: type, sort: str) -> list[ColumnElement[Any]]:
-    clauses = []
-    descending = False
-    for term in sort.split(","):
-        term = term.strip()
-        descending = term.startswith("-")
-        column = getattr(model, term.removeprefix("-"))
-        clauses.append(column.desc() if descending else column.asc())
-    # a total order, so pages never overlap; id runs the way the last term does, so the
-    # default order is one index scan (see the order indexes the generator adds)
-    clauses.append(model.id.desc() if descending else model.id.asc())
-    return clauses
+    """The sort's terms, then id the way the last term runs (paging.sort_terms): a total
+    order, so pages never overlap, and the default order is one index scan."""
+    return [
+        getattr(model, column).desc() if descending else getattr(model, column).asc()
+        for column, descending in paging.sort_terms(sort)
+    ]
 
 
 async def fetch_page(db: AsyncSession, listing: Listing, params: Any, actor: Actor) -> PageResult:

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from runtime.authz import load_permissions, load_tenant_permissions
 from runtime.db import MANAGER, TENANT, UnitOfWork
 from runtime.errors import ForbiddenError, UnauthorizedError
-from runtime.permissions import ACT_FOR_TENANT, ALL
+from runtime.permissions import ACT_FOR_TENANT, ALL, holds
 from runtime.principal import ACTING_MANAGER, Actor
 from runtime.principal import MANAGER as MANAGER_SYSTEM
 from runtime.principal import TENANT as TENANT_SYSTEM
@@ -199,10 +199,6 @@ async def manager_codes(request: Request, actor: Actor, db: AsyncSession) -> fro
     )
 
 
-def _holds(codes: frozenset[str], code: str) -> bool:
-    return code in codes or ALL <= codes
-
-
 def _named(check: Any, code: str) -> Any:
     check.__name__ = f"require_{code.replace('.', '_').replace(':', '_')}"
     check.permission = code  # what the route requires, for docs and the permission tests
@@ -219,7 +215,7 @@ def manager_permission(code: str) -> Any:
     async def check(request: Request, actor: CurrentManagerUser, db: ManagerDb) -> Actor:
         if actor.scopes is not None and code not in actor.scopes:
             raise ForbiddenError(detail={"permission": code})  # beyond what the key allows
-        if not _holds(await manager_codes(request, actor, db), code):
+        if not holds(await manager_codes(request, actor, db), code):
             raise ForbiddenError(detail={"permission": code})
         return actor
 
@@ -262,7 +258,7 @@ async def _acting_manager(request: Request, claims: dict[str, Any], tenant_id: u
     """A manager user acting for a tenant: still signed in and still allowed to."""
     db = unit_of_work(request).session(MANAGER)
     manager = await _manager_user(request, claims, db)
-    if not _holds(await manager_codes(request, manager, db), ACT_FOR_TENANT):
+    if not holds(await manager_codes(request, manager, db), ACT_FOR_TENANT):
         raise ForbiddenError(detail={"permission": ACT_FOR_TENANT})
     return Actor(
         user_id=manager.user_id,
@@ -324,7 +320,7 @@ def tenant_permission(code: str) -> Any:
             actor.user_id,
             lambda: load_tenant_permissions(db, tables, actor.tenant_id, actor.user_id),
         )
-        if not _holds(codes, code):
+        if not holds(codes, code):
             raise ForbiddenError(detail={"permission": code})
         return actor
 

@@ -54,6 +54,11 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
+def timestamp() -> str:
+    """Now, as every envelope says it (UTC, ISO 8601 with Z)."""
+    return _now().isoformat().replace("+00:00", "Z")
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -69,5 +74,5 @@ def error_payload(code: str, message: str, detail: Any = None) -> dict[str, Any]
         "data": None,
         "error": {"code": code, "message": message, "detail": detail},
         "request_id": request_id_var.get(),
-        "timestamp": _now().isoformat().replace("+00:00", "Z"),
+        "timestamp": timestamp(),
     }

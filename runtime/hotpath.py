@@ -28,7 +28,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from runtime.driverpool import Hot
 from runtime.hotcreate import CreateStatement, is_json
-from runtime.hotread import Route, System, envelope_bytes, holds
+from runtime.hotread import Route, System, envelope_bytes
+from runtime.permissions import holds
 from runtime.security import ACCESS, TokenError, decode_token
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -17,11 +16,12 @@ from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 
 from runtime.context import request_id_var
-from runtime.crud import LINES_LIMIT, ApplicationCheck
+from runtime.crud import LINES_LIMIT, ApplicationCheck, escape_like
 from runtime.driverpool import Connection, Hot
+from runtime.envelope import timestamp
 from runtime.hotcreate import CreateStatement
 from runtime.paging import EXACT_UP_TO, decode_cursor, keyset, next_cursor, sort_terms, typed
-from runtime.permissions import ALL
+from runtime.permissions import holds
 from runtime.schemas import pages
 
 
@@ -76,13 +76,9 @@ MANAGER_SYSTEM = System("manager", "manager", "idam.users", "idam.sessions", Fal
 TENANT_SYSTEM = System("tenant", "tenant", "adm.users", "adm.sessions", True)
 
 
-def holds(codes: frozenset[str] | None, code: str) -> bool:
-    return codes is not None and (code in codes or ALL <= codes)
-
-
 def envelope_bytes(data: bytes) -> bytes:
     request_id = request_id_var.get()
-    stamp = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+    stamp = timestamp()
     return b"".join(
         (
             b'{"success":true,"data":',
@@ -97,13 +93,8 @@ def envelope_bytes(data: bytes) -> bytes:
 
 
 def _order(sort: str) -> str:
-    """ORDER BY as runtime.crud.order_by says it: the terms, then id the way the last runs."""
-    terms, direction = [], "ASC"
-    for term in sort.split(","):
-        term = term.strip()
-        direction = "DESC" if term.startswith("-") else "ASC"
-        terms.append(f"t.{term.removeprefix('-')} {direction}")
-    return ", ".join([*terms, f"t.id {direction}"])
+    """ORDER BY as runtime.crud.order_by says it (the terms of paging.sort_terms)."""
+    return ", ".join(f"t.{c} {'DESC' if desc else 'ASC'}" for c, desc in sort_terms(sort))
 
 
 class Route:
@@ -211,7 +202,7 @@ class Route:
             if high is not None:
                 conditions.append(f"t.{name} <= {arg(high)}")
         if params.search and plan.search:
-            pattern = arg(f"%{_escape_like(params.search)}%")
+            pattern = arg(f"%{escape_like(params.search)}%")
             conditions.append(
                 "(" + " OR ".join(f"t.{c} ILIKE {pattern} ESCAPE '\\'" for c in plan.search) + ")"
             )
@@ -313,7 +304,3 @@ class Route:
 
 def _is_list(annotation: Any) -> bool:
     return "list[" in repr(annotation)
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -21,3 +21,8 @@ MANAGER_RUNTIME_PERMISSIONS: tuple[PermissionDef, ...] = (
 # A tenant user holding an active role with this code holds every tenant permission.
 TENANT_ADMIN_ROLE = "TENANT_ADMIN"
 ALL = frozenset({"*"})
+
+
+def holds(codes: frozenset[str] | None, code: str) -> bool:
+    """Whether ``codes`` (None: not known yet) grant ``code``."""
+    return codes is not None and (code in codes or ALL <= codes)
