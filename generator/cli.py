@@ -16,8 +16,6 @@ from rich.console import Console
 
 from generator import openapi, writer
 from generator.diagnostics import SpecError
-from generator.pipeline import find_root, generate
-from generator.render import spec_schemas
 
 app = typer.Typer(
     name="cxg-gen",
@@ -40,10 +38,14 @@ RootOption = Annotated[
 
 
 def _root(root: Path | None) -> Path:
+    from generator.pipeline import find_root  # here: `serve` need not load the generator
+
     return (root or find_root(Path.cwd())).resolve()
 
 
 def _generate_or_exit(root: Path, *, remember: bool = True):
+    from generator.pipeline import generate
+
     try:
         return generate(root, remember=remember)
     except SpecError as exc:
@@ -140,6 +142,8 @@ def schema(
     root: RootOption = None,  # accepted for symmetry; the schema does not depend on it
 ) -> None:
     """Print the JSON Schema of the spec format (also written to specs/*.schema.json)."""
+    from generator.render import spec_schemas
+
     schemas = spec_schemas()
     key = f"specs/{kind}.schema.json"
     if key not in schemas:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import importlib
 import importlib.util
@@ -13,7 +14,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import MetaData, text
 from sqlalchemy.engine import make_url
 
-from runtime import guards, handlers, openapi, rules
+from runtime import guards, handlers, openapi, routes, rules
 from runtime.auth import router as manager_auth_router
 from runtime.authz import Cache, Listener, seed_catalog
 from runtime.context import language_var
@@ -33,6 +34,7 @@ from runtime.settings import Settings, get_settings
 from runtime.tables import manager_tables, tenant_tables
 from runtime.tenancy import router as tenancy_router
 from runtime.tenant_auth import router as tenant_auth_router
+from runtime.warmup import Activity, warm_up
 
 API_PREFIX = "/api/v1"
 AUTH_TAG = "관리자 > 인증 > 인증"
@@ -63,7 +65,9 @@ def _hot_path(urls: dict[str, str], settings: Settings) -> Hot:
     )
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, eager: bool = False) -> FastAPI:
+    """The app. Its generated routes are built on first use unless ``eager`` is set or the
+    prebuilt OpenAPI document is stale (FastAPI then makes the document from every route)."""
     settings = settings or get_settings()
     manager_v1, tenant_v1 = _generated("manager", "v1"), _generated("tenants", "v1")
     manager_models = _generated("manager", "models")
@@ -121,9 +125,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # request now and then for a tenth of a second or more.
         gc.collect()
         gc.freeze()
+        warming = None
+        if settings.environment != "test":  # tests build what they use, as they use it
+            warming = asyncio.create_task(
+                warm_up(app.state.activity, hot_routes.values(), app.state.lazy_groups)
+            )
         try:
             yield
         finally:
+            if warming is not None:
+                warming.cancel()
             if isinstance(counter, RedisCounter):
                 await counter.close()
             for listener in listeners:
@@ -139,7 +150,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ]
     for v1 in (manager_v1, tenant_v1):
         tags += getattr(v1, "TAGS", [])
-    document = openapi.prebuilt()
+    document = None if eager else openapi.prebuilt()
     app = FastAPI(
         title="CXG Platform API",
         version="1.0.0",
@@ -171,6 +182,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             tenant.audit_logs,
         )
     app.add_middleware(HotPathMiddleware, routes=hot_routes)
+    app.state.hot_routes = hot_routes
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -184,16 +196,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RateLimitMiddleware, settings=settings, counter=counter)
     app.state.counter = counter  # also counts failed sign-ins (runtime.throttle)
     app.state.settings = settings
-    app.add_middleware(RequestContextMiddleware)
+    app.state.activity = Activity()  # requests in flight: the warm-up waits for none
+    app.add_middleware(RequestContextMiddleware, activity=app.state.activity)
 
+    scopes = [(f"{API_PREFIX}/manager", manager_v1)]
     app.include_router(manager_auth_router, prefix=f"{API_PREFIX}/manager/auth", tags=[AUTH_TAG])
-    app.include_router(manager_v1.router, prefix=f"{API_PREFIX}/manager")
     if tenant_v1 is not None:
+        scopes.append((f"{API_PREFIX}/tenants", tenant_v1))
         app.include_router(tenancy_router, prefix=f"{API_PREFIX}/manager", tags=[TENANCY_TAG])
         app.include_router(
             tenant_auth_router, prefix=f"{API_PREFIX}/tenants/auth", tags=[TENANT_AUTH_TAG]
         )
-        app.include_router(tenant_v1.router, prefix=f"{API_PREFIX}/tenants")
+    app.state.lazy_groups = lazy_groups = []
+    for prefix, v1 in scopes:
+        if document:  # lazily, after the hand-written routes (/manager/tenants/{id}/provision)
+            lazy_groups += routes.mount_lazily(app, prefix, v1.RESOURCES)
+        else:
+            routes.include_all(app, prefix, v1.RESOURCES)
 
     @app.get("/health", tags=["시스템 > 상태 > 헬스 체크"], summary="헬스 체크")
     async def health(request: Request):

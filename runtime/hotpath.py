@@ -27,7 +27,7 @@ from sqlalchemy import MetaData, Table
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from runtime.driverpool import Hot
-from runtime.hotcreate import CreateStatement, is_json
+from runtime.hotcreate import is_json
 from runtime.hotread import Route, System, envelope_bytes
 from runtime.permissions import holds
 from runtime.security import ACCESS, TokenError, decode_token
@@ -191,9 +191,9 @@ def routes_of(
     for route in routes.values():
         route.lines = [(a, routes[key], parent) for a, key, parent in route.plan.lines]
         route.types = _python_types(metadata.tables[route.plan.key])
-        if route.plan.create is not None and audit is not None:
+        if route.plan.create_class is not None and audit is not None:
             targets = {key: metadata.tables[key] for _, key in route.plan.references}
-            route.create = CreateStatement(route, metadata.tables[route.plan.key], audit, targets)
+            route.creating = (metadata.tables[route.plan.key], audit, targets)
     return {f"{prefix}{route.plan.path}": route for route in routes.values()}
 
 

@@ -6,9 +6,11 @@ See runtime.hotpath for the layer that answers with them, and why it answers onl
 
 from __future__ import annotations
 
+import importlib
 import json
 import uuid
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -36,18 +38,38 @@ class ReadPlan:
     select: str
     joins: str
     visible: str
-    response: type[BaseModel]
-    page: type[BaseModel]
-    params: type[BaseModel]
+    schemas: str  # the entity's schemas module, imported when first needed
+    response_class: str
+    page_class: str
+    params_class: str
     filters: list[str] = field(default_factory=list)
     ranges: list[str] = field(default_factory=list)
     search: list[str] = field(default_factory=list)
     default_sort: str = "-created_at"
     lines: list[tuple[str, str, str]] = field(default_factory=list)  # (attribute, key, parent)
-    create: type[BaseModel] | None = None  # the body of a create this layer may answer
+    create_class: str | None = None  # the body of a create this layer may answer
     references: list[tuple[str, str]] = field(default_factory=list)  # (field, domain.table)
     get: bool = True
     list: bool = True
+
+    def _schema(self, name: str) -> type[BaseModel]:
+        return getattr(importlib.import_module(self.schemas), name)
+
+    @cached_property
+    def response(self) -> type[BaseModel]:
+        return self._schema(self.response_class)
+
+    @cached_property
+    def page(self) -> type[BaseModel]:
+        return self._schema(self.page_class)
+
+    @cached_property
+    def params(self) -> type[BaseModel]:
+        return self._schema(self.params_class)
+
+    @cached_property
+    def create(self) -> type[BaseModel] | None:
+        return self._schema(self.create_class) if self.create_class else None
 
 
 @dataclass(frozen=True)
@@ -103,7 +125,7 @@ class Route:
     def __init__(self, plan: ReadPlan, system: System):
         self.plan, self.system = plan, system
         self.lines: list[tuple[str, Route, str]] = []  # resolved by routes_of
-        self.create: CreateStatement | None = None  # likewise
+        self.creating: tuple | None = None  # (table, audit, targets), likewise
         self.types: dict[str, type] = {}  # the columns' Python types, for keyset cursors
         live_from, live_where = system.live(1)
         n = 4 if system.tenant_scoped else 3  # the row's own parameters start here
@@ -122,10 +144,28 @@ class Route:
             )
             for check in (True, False)
         }
-        self.adapter_fields = plan.params.model_fields
-        self.list_fields = {
-            name for name, f in self.adapter_fields.items() if _is_list(f.annotation)
-        }
+
+    # Composed on first use: the schemas they read are imported then (see ReadPlan).
+
+    def prepare(self) -> None:
+        """Build now what the first request would: the schemas and the create statement."""
+        plan = self.plan
+        for model in (plan.response, plan.page, plan.params, plan.create):
+            if model is not None and not model.__pydantic_complete__:
+                model.model_rebuild(force=True)
+        _ = self.create, self.list_fields
+
+    @cached_property
+    def create(self) -> CreateStatement | None:
+        return CreateStatement(self, *self.creating) if self.creating else None
+
+    @cached_property
+    def adapter_fields(self) -> dict[str, Any]:
+        return self.plan.params.model_fields
+
+    @cached_property
+    def list_fields(self) -> set[str]:
+        return {name for name, f in self.adapter_fields.items() if _is_list(f.annotation)}
 
     # -- get ------------------------------------------------------------------------------
 

@@ -12,6 +12,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from runtime.context import language_from_header, language_var, request_id_var
 from runtime.envelope import error_payload
 from runtime.errors import InternalError
+from runtime.warmup import Activity
 
 log = logging.getLogger("cxg.errors")
 
@@ -22,8 +23,9 @@ _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 class RequestContextMiddleware:
     """Takes a well-formed X-Request-ID from the client or makes one; echoes it back."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, activity: Activity | None = None) -> None:
         self.app = app
+        self.activity = activity or Activity()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -37,6 +39,7 @@ class RequestContextMiddleware:
         scope.setdefault("state", {})["request_id"] = request_id
 
         started = False
+        self.activity.in_flight += 1
 
         async def send_with_id(message: Message) -> None:
             nonlocal started
@@ -57,5 +60,6 @@ class RequestContextMiddleware:
             body = error_payload(InternalError.code, InternalError().message(language_var.get()))
             await JSONResponse(body, status_code=500)(scope, receive, send_with_id)
         finally:
+            self.activity.in_flight -= 1
             request_id_var.reset(rid_token)
             language_var.reset(lang_token)

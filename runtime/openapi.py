@@ -55,7 +55,7 @@ def serve_prebuilt(app: Any, document: bytes) -> None:
 def main() -> None:
     from runtime.app import create_app
 
-    app = create_app()
+    app = create_app(eager=True)
     sys.stdout.buffer.write(render(app.openapi()))
 
 

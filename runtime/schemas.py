@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import math
 import uuid
+import warnings
 from typing import Annotated, Any, ClassVar, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic.warnings import UnsupportedFieldAttributeWarning
 
 from runtime.paging import EXACT_UP_TO, CountMode, decode_cursor, sort_terms
 
@@ -48,7 +50,28 @@ class ApiModel(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
 
-class UpdateModel(Input, ApiModel):
+# The generated schemas (~1,000 models) are built on first use, or by runtime.warmup: start-up
+# need not wait for their validators. Hand-written routes keep theirs eager (FastAPI wraps
+# the models of a route when the route is made; see runtime.routes.complete_models).
+DEFERRED = ConfigDict(defer_build=True)
+# FastAPI hands a body model to Pydantic as `Annotated[Model, FieldInfo(alias=<parameter>)]`
+# and reads the alias itself. Built at once, Pydantic stays quiet about it; built later (the
+# model is deferred), it warns that the alias has no effect there, which is true and
+# harmless (pydantic#12356). Only that message is silenced.
+warnings.filterwarnings(
+    "ignore",
+    message=r"The 'alias' attribute with value '[a-z_]+' was provided to the `Field\(\)` function",
+    category=UnsupportedFieldAttributeWarning,
+)
+
+
+class EntityModel(ApiModel):
+    """Base of the generated schemas of an entity."""
+
+    model_config = DEFERRED
+
+
+class UpdateModel(Input, EntityModel):
     """PATCH bodies: every field optional; null only where the column allows it."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset()
@@ -63,7 +86,7 @@ class UpdateModel(Input, ApiModel):
         return self
 
 
-class Page(ApiModel, Generic[T]):
+class Page(EntityModel, Generic[T]):
     items: list[T]
     total: int | None = Field(description="Matching rows; null with count=none.")
     page: int
@@ -97,6 +120,8 @@ def pages(total: int | None, page_size: int) -> int | None:
 
 class ListParams(Input):
     """Paging, search and sort; subclasses add the entity's filters."""
+
+    model_config = DEFERRED
 
     sortable: ClassVar[frozenset[str]] = frozenset()
     searchable: ClassVar[bool] = False

@@ -9,10 +9,10 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, Input, Int32, ListParams, Page, UpdateModel
+from runtime.schemas import EntityModel, Input, Int32, ListParams, Page, UpdateModel
 
 
-class AuditLogBase(ApiModel):
+class AuditLogBase(EntityModel):
     """Fields that are both written and read."""
 
     user_id: UUID | None = Field(None, title="수행자")

@@ -9,10 +9,10 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
+from runtime.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class ComplianceBase(ApiModel):
+class ComplianceBase(EntityModel):
     """Fields that are both written and read."""
 
     standard: Literal["ISMS_P", "ISO27001", "SOC2", "GDPR", "PIPA"] = Field(..., title="기준")
@@ -92,7 +92,7 @@ class ComplianceListParams(ListParams):
     due_date_to: date | None = Field(None, title="기한 이하", description="Inclusive upper bound.")
 
 
-class ComplianceStatusChange(Input, ApiModel):
+class ComplianceStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["NOT_STARTED", "IN_PROGRESS", "COMPLIANT", "NON_COMPLIANT"]

@@ -9,10 +9,10 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
+from runtime.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class AuditPolicyBase(ApiModel):
+class AuditPolicyBase(EntityModel):
     """Fields that are both written and read."""
 
     name: str = Field(..., max_length=100, title="정책명")
@@ -74,7 +74,7 @@ class AuditPolicyListParams(ListParams):
     )
 
 
-class AuditPolicyStatusChange(Input, ApiModel):
+class AuditPolicyStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["ACTIVE", "INACTIVE"]

@@ -9,10 +9,10 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
+from runtime.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class AutomationTaskBase(ApiModel):
+class AutomationTaskBase(EntityModel):
     """Fields that are both written and read."""
 
     workflow_id: UUID = Field(..., title="워크플로우")
@@ -31,7 +31,7 @@ class AutomationTaskCreate(Input, AutomationTaskBase):
     pass
 
 
-class AutomationTaskLineCreate(Input, ApiModel):
+class AutomationTaskLineCreate(Input, EntityModel):
     """A line given inside its header's POST body or at the header's sub-resource."""
 
     name: str = Field(..., max_length=100, title="작업명")

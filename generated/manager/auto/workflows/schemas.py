@@ -10,10 +10,10 @@ from uuid import UUID
 from pydantic import Field
 
 from generated.manager.auto.tasks.schemas import AutomationTaskLineCreate, AutomationTaskResponse
-from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
+from runtime.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class AutomationWorkflowBase(ApiModel):
+class AutomationWorkflowBase(EntityModel):
     """Fields that are both written and read."""
 
     name: str = Field(..., max_length=100, title="이름")
@@ -84,7 +84,7 @@ class AutomationWorkflowListParams(ListParams):
     )
 
 
-class AutomationWorkflowStatusChange(Input, ApiModel):
+class AutomationWorkflowStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["DRAFT", "ACTIVE", "PAUSED", "ARCHIVED"]

@@ -10,10 +10,10 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
+from runtime.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class InvoiceItemBase(ApiModel):
+class InvoiceItemBase(EntityModel):
     """Fields that are both written and read."""
 
     invoice_id: UUID = Field(..., title="청구서")
@@ -32,7 +32,7 @@ class InvoiceItemCreate(Input, InvoiceItemBase):
     pass
 
 
-class InvoiceItemLineCreate(Input, ApiModel):
+class InvoiceItemLineCreate(Input, EntityModel):
     """A line given inside its header's POST body or at the header's sub-resource."""
 
     line_no: int = Field(..., ge=1, le=10000, title="줄 번호")

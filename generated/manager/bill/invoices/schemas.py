@@ -11,10 +11,10 @@ from uuid import UUID
 from pydantic import Field
 
 from generated.manager.bill.invoice_items.schemas import InvoiceItemLineCreate, InvoiceItemResponse
-from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
+from runtime.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class InvoiceBase(ApiModel):
+class InvoiceBase(EntityModel):
     """Fields that are both written and read."""
 
     invoice_no: str = Field(..., max_length=30, title="청구서 번호")
@@ -174,7 +174,7 @@ class InvoiceListParams(ListParams):
     ) = Field(None, title="합계 금액 이하", description="Inclusive upper bound.")
 
 
-class InvoiceStatusChange(Input, ApiModel):
+class InvoiceStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["PENDING", "SENT", "PAID", "OVERDUE", "CANCELED"]

@@ -10,10 +10,10 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
+from runtime.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class PlanBase(ApiModel):
+class PlanBase(EntityModel):
     """Fields that are both written and read."""
 
     code: str = Field(..., max_length=30, pattern="^[A-Za-z0-9_-]+$", title="요금제 코드")
@@ -112,7 +112,7 @@ class PlanListParams(ListParams):
     ) = Field(None, title="월 요금 이하", description="Inclusive upper bound.")
 
 
-class PlanStatusChange(Input, ApiModel):
+class PlanStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["ACTIVE", "INACTIVE", "ARCHIVED"]

@@ -10,10 +10,10 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
+from runtime.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class TransactionBase(ApiModel):
+class TransactionBase(EntityModel):
     """Fields that are both written and read."""
 
     invoice_id: UUID = Field(..., title="청구서")
@@ -120,7 +120,7 @@ class TransactionListParams(ListParams):
     ) = Field(None, title="금액 이하", description="Inclusive upper bound.")
 
 
-class TransactionStatusChange(Input, ApiModel):
+class TransactionStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["PENDING", "SUCCEEDED", "FAILED", "CANCELED"]

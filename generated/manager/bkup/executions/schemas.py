@@ -9,10 +9,10 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
+from runtime.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class BackupExecutionBase(ApiModel):
+class BackupExecutionBase(EntityModel):
     """Fields that are both written and read."""
 
     schedule_id: UUID | None = Field(None, title="스케줄")

@@ -9,10 +9,10 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
+from runtime.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class RecoveryPlanBase(ApiModel):
+class RecoveryPlanBase(EntityModel):
     """Fields that are both written and read."""
 
     name: str = Field(..., max_length=100, title="계획명")
@@ -76,7 +76,7 @@ class RecoveryPlanListParams(ListParams):
     )
 
 
-class RecoveryPlanStatusChange(Input, ApiModel):
+class RecoveryPlanStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["DRAFT", "APPROVED", "RETIRED"]

@@ -9,10 +9,10 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
+from runtime.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class ConfigurationBase(ApiModel):
+class ConfigurationBase(EntityModel):
     """Fields that are both written and read."""
 
     config_key: str = Field(..., max_length=100, pattern="^[A-Za-z0-9_.:-]+$", title="설정 키")

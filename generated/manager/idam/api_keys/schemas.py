@@ -9,10 +9,10 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
+from runtime.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class ApiKeyBase(ApiModel):
+class ApiKeyBase(EntityModel):
     """Fields that are both written and read."""
 
     name: str = Field(..., max_length=100, title="키 이름")
@@ -75,7 +75,7 @@ class ApiKeyListParams(ListParams):
     )
 
 
-class ApiKeyStatusChange(Input, ApiModel):
+class ApiKeyStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["ACTIVE", "REVOKED", "EXPIRED"]

@@ -9,10 +9,10 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
+from runtime.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class RolePermissionBase(ApiModel):
+class RolePermissionBase(EntityModel):
     """Fields that are both written and read."""
 
     role_id: UUID = Field(..., title="역할")
@@ -25,7 +25,7 @@ class RolePermissionCreate(Input, RolePermissionBase):
     pass
 
 
-class RolePermissionLineCreate(Input, ApiModel):
+class RolePermissionLineCreate(Input, EntityModel):
     """A line given inside its header's POST body or at the header's sub-resource."""
 
     permission_id: UUID = Field(..., title="권한")

@@ -13,10 +13,10 @@ from generated.manager.idam.role_permissions.schemas import (
     RolePermissionLineCreate,
     RolePermissionResponse,
 )
-from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
+from runtime.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class RoleBase(ApiModel):
+class RoleBase(EntityModel):
     """Fields that are both written and read."""
 
     code: str = Field(..., max_length=50, pattern="^[A-Z][A-Z0-9_]*$", title="역할 코드")
@@ -87,7 +87,7 @@ class RoleListParams(ListParams):
     )
 
 
-class RoleStatusChange(Input, ApiModel):
+class RoleStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["ACTIVE", "INACTIVE"]

@@ -9,10 +9,10 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
+from runtime.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class SessionBase(ApiModel):
+class SessionBase(EntityModel):
     """Fields that are both written and read."""
 
     user_id: UUID = Field(..., title="사용자")
@@ -79,7 +79,7 @@ class SessionListParams(ListParams):
     )
 
 
-class SessionStatusChange(Input, ApiModel):
+class SessionStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["ACTIVE", "REVOKED", "EXPIRED"]

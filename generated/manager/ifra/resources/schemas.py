@@ -10,10 +10,10 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
+from runtime.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class ResourceBase(ApiModel):
+class ResourceBase(EntityModel):
     """Fields that are both written and read."""
 
     name: str = Field(..., max_length=100, title="리소스명")
@@ -104,7 +104,7 @@ class ResourceListParams(ListParams):
     )
 
 
-class ResourceStatusChange(Input, ApiModel):
+class ResourceStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["PROVISIONING", "ACTIVE", "MAINTENANCE", "DECOMMISSIONED"]

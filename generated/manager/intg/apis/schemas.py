@@ -9,10 +9,10 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
+from runtime.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class ExternalApiBase(ApiModel):
+class ExternalApiBase(EntityModel):
     """Fields that are both written and read."""
 
     name: str = Field(..., max_length=100, title="이름")
@@ -76,7 +76,7 @@ class ExternalApiListParams(ListParams):
     )
 
 
-class ExternalApiStatusChange(Input, ApiModel):
+class ExternalApiStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["ACTIVE", "INACTIVE", "ERROR"]

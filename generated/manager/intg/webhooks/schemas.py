@@ -9,10 +9,10 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
+from runtime.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class WebhookBase(ApiModel):
+class WebhookBase(EntityModel):
     """Fields that are both written and read."""
 
     name: str = Field(..., max_length=100, title="이름")
@@ -79,7 +79,7 @@ class WebhookListParams(ListParams):
     )
 
 
-class WebhookStatusChange(Input, ApiModel):
+class WebhookStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["ACTIVE", "PAUSED", "DISABLED"]

@@ -9,10 +9,10 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
+from runtime.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class IncidentBase(ApiModel):
+class IncidentBase(EntityModel):
     """Fields that are both written and read."""
 
     title: str = Field(..., max_length=200, title="제목")
@@ -96,7 +96,7 @@ class IncidentListParams(ListParams):
     )
 
 
-class IncidentStatusChange(Input, ApiModel):
+class IncidentStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["OPEN", "INVESTIGATING", "MITIGATED", "RESOLVED", "CLOSED"]

@@ -10,10 +10,10 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
+from runtime.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class SystemMetricBase(ApiModel):
+class SystemMetricBase(EntityModel):
     """Fields that are both written and read."""
 
     service: str = Field(..., max_length=100, title="서비스")

@@ -9,10 +9,10 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
+from runtime.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class CampaignBase(ApiModel):
+class CampaignBase(EntityModel):
     """Fields that are both written and read."""
 
     name: str = Field(..., max_length=100, title="캠페인명")
@@ -84,7 +84,7 @@ class CampaignListParams(ListParams):
     )
 
 
-class CampaignStatusChange(Input, ApiModel):
+class CampaignStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["DRAFT", "SCHEDULED", "RUNNING", "COMPLETED", "CANCELED"]

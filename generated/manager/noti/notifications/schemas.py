@@ -9,10 +9,10 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
+from runtime.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class NotificationBase(ApiModel):
+class NotificationBase(EntityModel):
     """Fields that are both written and read."""
 
     template_id: UUID | None = Field(None, title="템플릿")
@@ -96,7 +96,7 @@ class NotificationListParams(ListParams):
     )
 
 
-class NotificationStatusChange(Input, ApiModel):
+class NotificationStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["PENDING", "SENT", "DELIVERED", "READ", "FAILED"]

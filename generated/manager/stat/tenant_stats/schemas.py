@@ -10,10 +10,10 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
+from runtime.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class TenantStatBase(ApiModel):
+class TenantStatBase(EntityModel):
     """Fields that are both written and read."""
 
     target_tenant_id: UUID = Field(..., title="테넌트")

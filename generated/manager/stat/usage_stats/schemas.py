@@ -10,10 +10,10 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
+from runtime.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class UsageStatBase(ApiModel):
+class UsageStatBase(EntityModel):
     """Fields that are both written and read."""
 
     stat_date: date = Field(..., title="기준일")

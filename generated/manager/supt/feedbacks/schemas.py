@@ -9,10 +9,10 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, Input, Int32, ListParams, Page, UpdateModel
+from runtime.schemas import EntityModel, Input, Int32, ListParams, Page, UpdateModel
 
 
-class FeedbackBase(ApiModel):
+class FeedbackBase(EntityModel):
     """Fields that are both written and read."""
 
     target_tenant_id: UUID | None = Field(None, title="테넌트")
@@ -86,7 +86,7 @@ class FeedbackListParams(ListParams):
     rating_to: Int32 | None = Field(None, title="평점 이하", description="Inclusive upper bound.")
 
 
-class FeedbackStatusChange(Input, ApiModel):
+class FeedbackStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["NEW", "REVIEWED", "PLANNED", "DONE", "REJECTED"]

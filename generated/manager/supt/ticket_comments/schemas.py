@@ -9,10 +9,10 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
+from runtime.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class TicketCommentBase(ApiModel):
+class TicketCommentBase(EntityModel):
     """Fields that are both written and read."""
 
     ticket_id: UUID = Field(..., title="티켓")
@@ -27,7 +27,7 @@ class TicketCommentCreate(Input, TicketCommentBase):
     pass
 
 
-class TicketCommentLineCreate(Input, ApiModel):
+class TicketCommentLineCreate(Input, EntityModel):
     """A line given inside its header's POST body or at the header's sub-resource."""
 
     author_id: UUID | None = Field(None, title="작성자")

@@ -9,10 +9,10 @@ from uuid import UUID
 
 from pydantic import EmailStr, Field
 
-from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
+from runtime.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class TicketBase(ApiModel):
+class TicketBase(EntityModel):
     """Fields that are both written and read."""
 
     ticket_no: str = Field(..., max_length=30, title="티켓 번호")
@@ -105,7 +105,7 @@ class TicketListParams(ListParams):
     )
 
 
-class TicketStatusChange(Input, ApiModel):
+class TicketStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["OPEN", "IN_PROGRESS", "WAITING", "RESOLVED", "CLOSED"]

@@ -9,10 +9,10 @@ from uuid import UUID
 
 from pydantic import EmailStr, Field
 
-from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
+from runtime.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class TenantBase(ApiModel):
+class TenantBase(EntityModel):
     """Fields that are both written and read."""
 
     code: str = Field(..., max_length=30, pattern="^[A-Za-z0-9_-]+$", title="테넌트 코드")
@@ -128,7 +128,7 @@ class TenantListParams(ListParams):
     )
 
 
-class TenantStatusChange(Input, ApiModel):
+class TenantStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["PENDING", "ACTIVE", "SUSPENDED", "TERMINATED"]

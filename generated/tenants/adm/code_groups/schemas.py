@@ -10,10 +10,10 @@ from uuid import UUID
 from pydantic import Field
 
 from generated.tenants.adm.codes.schemas import CodeLineCreate, CodeResponse
-from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
+from runtime.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class CodeGroupBase(ApiModel):
+class CodeGroupBase(EntityModel):
     """Fields that are both written and read."""
 
     code: str = Field(..., max_length=50, pattern="^[A-Za-z0-9_]+$", title="그룹 코드")

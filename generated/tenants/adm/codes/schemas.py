@@ -9,10 +9,10 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
+from runtime.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class CodeBase(ApiModel):
+class CodeBase(EntityModel):
     """Fields that are both written and read."""
 
     group_id: UUID = Field(..., title="코드 그룹")
@@ -28,7 +28,7 @@ class CodeCreate(Input, CodeBase):
     pass
 
 
-class CodeLineCreate(Input, ApiModel):
+class CodeLineCreate(Input, EntityModel):
     """A line given inside its header's POST body or at the header's sub-resource."""
 
     code: str = Field(..., max_length=50, title="코드")

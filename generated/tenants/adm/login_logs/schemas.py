@@ -9,10 +9,10 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
+from runtime.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class LoginLogBase(ApiModel):
+class LoginLogBase(EntityModel):
     """Fields that are both written and read."""
 
     user_id: UUID | None = Field(None, title="사용자")

@@ -9,10 +9,10 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
+from runtime.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class NoticeBase(ApiModel):
+class NoticeBase(EntityModel):
     """Fields that are both written and read."""
 
     title: str = Field(..., max_length=200, title="제목")
@@ -77,7 +77,7 @@ class NoticeListParams(ListParams):
     )
 
 
-class NoticeStatusChange(Input, ApiModel):
+class NoticeStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["DRAFT", "PUBLISHED", "ARCHIVED"]

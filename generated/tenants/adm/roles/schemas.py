@@ -9,10 +9,10 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
+from runtime.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class RoleBase(ApiModel):
+class RoleBase(EntityModel):
     """Fields that are both written and read."""
 
     code: str = Field(..., max_length=50, pattern="^[A-Za-z0-9_]+$", title="역할 코드")
@@ -76,7 +76,7 @@ class RoleListParams(ListParams):
     )
 
 
-class RoleStatusChange(Input, ApiModel):
+class RoleStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["ACTIVE", "INACTIVE"]

@@ -9,10 +9,10 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
+from runtime.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class SettingBase(ApiModel):
+class SettingBase(EntityModel):
     """Fields that are both written and read."""
 
     setting_key: str = Field(..., max_length=100, pattern="^[A-Za-z0-9_.:-]+$", title="설정 키")

@@ -9,10 +9,10 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
+from runtime.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class UserRoleBase(ApiModel):
+class UserRoleBase(EntityModel):
     """Fields that are both written and read."""
 
     user_id: UUID = Field(..., title="사용자")
@@ -25,7 +25,7 @@ class UserRoleCreate(Input, UserRoleBase):
     pass
 
 
-class UserRoleLineCreate(Input, ApiModel):
+class UserRoleLineCreate(Input, EntityModel):
     """A line given inside its header's POST body or at the header's sub-resource."""
 
     role_id: UUID = Field(..., title="역할")

@@ -10,11 +10,11 @@ from uuid import UUID
 from pydantic import EmailStr, Field
 
 from generated.tenants.adm.user_roles.schemas import UserRoleLineCreate, UserRoleResponse
-from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
+from runtime.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 from runtime.security import NewPassword
 
 
-class UserBase(ApiModel):
+class UserBase(EntityModel):
     """Fields that are both written and read."""
 
     username: str = Field(
@@ -102,7 +102,7 @@ class UserListParams(ListParams):
     )
 
 
-class UserStatusChange(Input, ApiModel):
+class UserStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["ACTIVE", "INACTIVE", "LOCKED"]

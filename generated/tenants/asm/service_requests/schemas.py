@@ -9,10 +9,10 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
+from runtime.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class ServiceRequestBase(ApiModel):
+class ServiceRequestBase(EntityModel):
     """Fields that are both written and read."""
 
     request_no: str | None = Field(None, max_length=30, title="요청 번호")
@@ -107,7 +107,7 @@ class ServiceRequestListParams(ListParams):
     )
 
 
-class ServiceRequestStatusChange(Input, ApiModel):
+class ServiceRequestStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["RECEIVED", "ASSIGNED", "IN_PROGRESS", "COMPLETED", "CANCELED"]

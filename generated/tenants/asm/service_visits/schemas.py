@@ -10,10 +10,10 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
+from runtime.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class ServiceVisitBase(ApiModel):
+class ServiceVisitBase(EntityModel):
     """Fields that are both written and read."""
 
     service_request_id: UUID = Field(..., title="서비스 요청")
@@ -31,7 +31,7 @@ class ServiceVisitCreate(Input, ServiceVisitBase):
     pass
 
 
-class ServiceVisitLineCreate(Input, ApiModel):
+class ServiceVisitLineCreate(Input, EntityModel):
     """A line given inside its header's POST body or at the header's sub-resource."""
 
     technician_id: UUID | None = Field(None, title="기사")

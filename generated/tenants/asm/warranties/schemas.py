@@ -9,10 +9,10 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
+from runtime.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class WarrantyBase(ApiModel):
+class WarrantyBase(EntityModel):
     """Fields that are both written and read."""
 
     warranty_no: str | None = Field(None, max_length=30, title="보증 번호")

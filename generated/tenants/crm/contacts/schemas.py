@@ -9,10 +9,10 @@ from uuid import UUID
 
 from pydantic import EmailStr, Field
 
-from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
+from runtime.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class ContactBase(ApiModel):
+class ContactBase(EntityModel):
     """Fields that are both written and read."""
 
     customer_id: UUID = Field(..., title="고객")
@@ -31,7 +31,7 @@ class ContactCreate(Input, ContactBase):
     pass
 
 
-class ContactLineCreate(Input, ApiModel):
+class ContactLineCreate(Input, EntityModel):
     """A line given inside its header's POST body or at the header's sub-resource."""
 
     name: str = Field(..., max_length=100, title="이름")

@@ -9,10 +9,10 @@ from uuid import UUID
 
 from pydantic import EmailStr, Field
 
-from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
+from runtime.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class CustomerBase(ApiModel):
+class CustomerBase(EntityModel):
     """Fields that are both written and read."""
 
     code: str = Field(..., max_length=30, title="고객 코드")
@@ -106,7 +106,7 @@ class CustomerListParams(ListParams):
     )
 
 
-class CustomerStatusChange(Input, ApiModel):
+class CustomerStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["ACTIVE", "INACTIVE", "BLOCKED"]

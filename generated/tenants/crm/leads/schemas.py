@@ -9,10 +9,10 @@ from uuid import UUID
 
 from pydantic import EmailStr, Field
 
-from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
+from runtime.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class LeadBase(ApiModel):
+class LeadBase(EntityModel):
     """Fields that are both written and read."""
 
     name: str = Field(..., max_length=100, title="이름")
@@ -87,7 +87,7 @@ class LeadListParams(ListParams):
     )
 
 
-class LeadStatusChange(Input, ApiModel):
+class LeadStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["NEW", "CONTACTED", "QUALIFIED", "CONVERTED", "DISQUALIFIED"]

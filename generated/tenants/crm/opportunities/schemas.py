@@ -10,10 +10,10 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
+from runtime.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class OpportunityBase(ApiModel):
+class OpportunityBase(EntityModel):
     """Fields that are both written and read."""
 
     customer_id: UUID = Field(..., title="고객")
@@ -115,7 +115,7 @@ class OpportunityListParams(ListParams):
     )
 
 
-class OpportunityStatusChange(Input, ApiModel):
+class OpportunityStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
     stage: Literal["LEAD", "QUALIFIED", "PROPOSAL", "NEGOTIATION", "WON", "LOST"]

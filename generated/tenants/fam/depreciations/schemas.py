@@ -10,10 +10,10 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
+from runtime.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class DepreciationBase(ApiModel):
+class DepreciationBase(EntityModel):
     """Fields that are both written and read."""
 
     fixed_asset_id: UUID = Field(..., title="고정자산")
@@ -33,7 +33,7 @@ class DepreciationCreate(Input, DepreciationBase):
     pass
 
 
-class DepreciationLineCreate(Input, ApiModel):
+class DepreciationLineCreate(Input, EntityModel):
     """A line given inside its header's POST body or at the header's sub-resource."""
 
     period_end: date = Field(..., title="기간 종료일")

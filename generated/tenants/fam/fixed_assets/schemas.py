@@ -10,10 +10,10 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
+from runtime.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class FixedAssetBase(ApiModel):
+class FixedAssetBase(EntityModel):
     """Fields that are both written and read."""
 
     asset_no: str | None = Field(None, max_length=30, title="자산 번호")
@@ -120,7 +120,7 @@ class FixedAssetListParams(ListParams):
     )
 
 
-class FixedAssetStatusChange(Input, ApiModel):
+class FixedAssetStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["IN_USE", "IDLE", "DISPOSED"]

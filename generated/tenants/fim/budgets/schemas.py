@@ -10,10 +10,10 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, Input, Int32, ListParams, Page, UpdateModel
+from runtime.schemas import EntityModel, Input, Int32, ListParams, Page, UpdateModel
 
 
-class BudgetBase(ApiModel):
+class BudgetBase(EntityModel):
     """Fields that are both written and read."""
 
     fiscal_year: int = Field(..., ge=2000, le=2100, title="회계연도")

@@ -10,10 +10,10 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
+from runtime.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class FinanceInvoiceBase(ApiModel):
+class FinanceInvoiceBase(EntityModel):
     """Fields that are both written and read."""
 
     invoice_no: str | None = Field(None, max_length=30, title="송장 번호")
@@ -127,7 +127,7 @@ class FinanceInvoiceListParams(ListParams):
     ) = Field(None, title="금액 이하", description="Inclusive upper bound.")
 
 
-class FinanceInvoiceStatusChange(Input, ApiModel):
+class FinanceInvoiceStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["DRAFT", "ISSUED", "PAID", "OVERDUE", "CANCELED"]

@@ -10,10 +10,10 @@ from uuid import UUID
 from pydantic import Field
 
 from generated.tenants.fim.journal_lines.schemas import JournalLineLineCreate, JournalLineResponse
-from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
+from runtime.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class JournalEntryBase(ApiModel):
+class JournalEntryBase(EntityModel):
     """Fields that are both written and read."""
 
     entry_no: str | None = Field(None, max_length=30, title="전표 번호")
@@ -85,7 +85,7 @@ class JournalEntryListParams(ListParams):
     )
 
 
-class JournalEntryStatusChange(Input, ApiModel):
+class JournalEntryStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["DRAFT", "POSTED", "REVERSED"]

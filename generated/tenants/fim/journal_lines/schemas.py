@@ -10,10 +10,10 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
+from runtime.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class JournalLineBase(ApiModel):
+class JournalLineBase(EntityModel):
     """Fields that are both written and read."""
 
     journal_entry_id: UUID = Field(..., title="전표")
@@ -34,7 +34,7 @@ class JournalLineCreate(Input, JournalLineBase):
     pass
 
 
-class JournalLineLineCreate(Input, ApiModel):
+class JournalLineLineCreate(Input, EntityModel):
     """A line given inside its header's POST body or at the header's sub-resource."""
 
     line_no: int = Field(..., ge=1, le=10000, title="줄 번호")

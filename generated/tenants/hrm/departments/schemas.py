@@ -9,10 +9,10 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
+from runtime.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class DepartmentBase(ApiModel):
+class DepartmentBase(EntityModel):
     """Fields that are both written and read."""
 
     code: str = Field(..., max_length=30, title="부서 코드")

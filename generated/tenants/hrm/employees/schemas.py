@@ -9,10 +9,10 @@ from uuid import UUID
 
 from pydantic import EmailStr, Field
 
-from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
+from runtime.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class EmployeeBase(ApiModel):
+class EmployeeBase(EntityModel):
     """Fields that are both written and read."""
 
     employee_no: str = Field(..., max_length=30, title="사번")
@@ -114,7 +114,7 @@ class EmployeeListParams(ListParams):
     )
 
 
-class EmployeeStatusChange(Input, ApiModel):
+class EmployeeStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["ACTIVE", "ON_LEAVE", "RESIGNED"]

@@ -10,10 +10,10 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
+from runtime.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class LeaveRequestBase(ApiModel):
+class LeaveRequestBase(EntityModel):
     """Fields that are both written and read."""
 
     employee_id: UUID = Field(..., title="직원")
@@ -107,7 +107,7 @@ class LeaveRequestListParams(ListParams):
     )
 
 
-class LeaveRequestStatusChange(Input, ApiModel):
+class LeaveRequestStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["REQUESTED", "APPROVED", "REJECTED", "CANCELED"]

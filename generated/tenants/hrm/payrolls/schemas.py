@@ -10,10 +10,10 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
+from runtime.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class PayrollBase(ApiModel):
+class PayrollBase(EntityModel):
     """Fields that are both written and read."""
 
     employee_id: UUID = Field(..., title="직원")
@@ -103,7 +103,7 @@ class PayrollListParams(ListParams):
     )
 
 
-class PayrollStatusChange(Input, ApiModel):
+class PayrollStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["DRAFT", "CONFIRMED", "PAID"]

@@ -10,10 +10,10 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
+from runtime.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class TrainingBase(ApiModel):
+class TrainingBase(EntityModel):
     """Fields that are both written and read."""
 
     title: str = Field(..., max_length=200, title="교육명")
@@ -91,7 +91,7 @@ class TrainingListParams(ListParams):
     )
 
 
-class TrainingStatusChange(Input, ApiModel):
+class TrainingStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["PLANNED", "ATTENDED", "COMPLETED", "CANCELED"]

@@ -10,10 +10,10 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
+from runtime.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class AdjustmentBase(ApiModel):
+class AdjustmentBase(EntityModel):
     """Fields that are both written and read."""
 
     adjustment_no: str | None = Field(None, max_length=30, title="조정 번호")
@@ -96,7 +96,7 @@ class AdjustmentListParams(ListParams):
     )
 
 
-class AdjustmentStatusChange(Input, ApiModel):
+class AdjustmentStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["DRAFT", "CONFIRMED", "CANCELED"]

@@ -10,10 +10,10 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
+from runtime.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class ProductBase(ApiModel):
+class ProductBase(EntityModel):
     """Fields that are both written and read."""
 
     code: str = Field(..., max_length=50, title="제품 코드")
@@ -99,7 +99,7 @@ class ProductListParams(ListParams):
     ) = Field(None, title="표준 단가 이하", description="Inclusive upper bound.")
 
 
-class ProductStatusChange(Input, ApiModel):
+class ProductStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["ACTIVE", "DISCONTINUED"]

@@ -10,10 +10,10 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
+from runtime.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class StockMovementBase(ApiModel):
+class StockMovementBase(EntityModel):
     """Fields that are both written and read."""
 
     movement_type: Literal["IN", "OUT", "TRANSFER", "ADJUSTMENT"] = Field(..., title="이동 유형")

@@ -10,10 +10,10 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
+from runtime.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class UnitBase(ApiModel):
+class UnitBase(EntityModel):
     """Fields that are both written and read."""
 
     code: str = Field(..., max_length=20, title="단위 코드")

@@ -9,10 +9,10 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
+from runtime.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class ApprovalBase(ApiModel):
+class ApprovalBase(EntityModel):
     """Fields that are both written and read."""
 
     workflow_id: UUID = Field(..., title="워크플로우")
@@ -85,7 +85,7 @@ class ApprovalListParams(ListParams):
     )
 
 
-class ApprovalStatusChange(Input, ApiModel):
+class ApprovalStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["PENDING", "APPROVED", "REJECTED", "WITHDRAWN"]

@@ -9,10 +9,10 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
+from runtime.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class StepBase(ApiModel):
+class StepBase(EntityModel):
     """Fields that are both written and read."""
 
     workflow_id: UUID = Field(..., title="워크플로우")
@@ -29,7 +29,7 @@ class StepCreate(Input, StepBase):
     pass
 
 
-class StepLineCreate(Input, ApiModel):
+class StepLineCreate(Input, EntityModel):
     """A line given inside its header's POST body or at the header's sub-resource."""
 
     step_no: int = Field(..., ge=1, le=100, title="단계 번호")

@@ -9,10 +9,10 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
+from runtime.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class TaskBase(ApiModel):
+class TaskBase(EntityModel):
     """Fields that are both written and read."""
 
     title: str = Field(..., max_length=200, title="제목")
@@ -91,7 +91,7 @@ class TaskListParams(ListParams):
     due_date_to: date | None = Field(None, title="기한 이하", description="Inclusive upper bound.")
 
 
-class TaskStatusChange(Input, ApiModel):
+class TaskStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["TODO", "IN_PROGRESS", "DONE", "CANCELED"]

@@ -10,10 +10,10 @@ from uuid import UUID
 from pydantic import Field
 
 from generated.tenants.lwm.steps.schemas import StepLineCreate, StepResponse
-from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
+from runtime.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class WorkflowBase(ApiModel):
+class WorkflowBase(EntityModel):
     """Fields that are both written and read."""
 
     code: str = Field(..., max_length=30, title="워크플로우 코드")
@@ -79,7 +79,7 @@ class WorkflowListParams(ListParams):
     )
 
 
-class WorkflowStatusChange(Input, ApiModel):
+class WorkflowStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["DRAFT", "ACTIVE", "INACTIVE"]

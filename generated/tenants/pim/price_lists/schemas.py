@@ -9,10 +9,10 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
+from runtime.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class PriceListBase(ApiModel):
+class PriceListBase(EntityModel):
     """Fields that are both written and read."""
 
     code: str = Field(..., max_length=30, title="가격표 코드")
@@ -82,7 +82,7 @@ class PriceListListParams(ListParams):
     )
 
 
-class PriceListStatusChange(Input, ApiModel):
+class PriceListStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["DRAFT", "ACTIVE", "EXPIRED"]

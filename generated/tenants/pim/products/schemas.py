@@ -10,10 +10,10 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
+from runtime.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class CatalogProductBase(ApiModel):
+class CatalogProductBase(EntityModel):
     """Fields that are both written and read."""
 
     sku: str = Field(..., max_length=50, title="상품 코드")
@@ -108,7 +108,7 @@ class CatalogProductListParams(ListParams):
     ) = Field(None, title="정가 이하", description="Inclusive upper bound.")
 
 
-class CatalogProductStatusChange(Input, ApiModel):
+class CatalogProductStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["DRAFT", "PUBLISHED", "RETIRED"]

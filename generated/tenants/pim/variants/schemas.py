@@ -10,10 +10,10 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
+from runtime.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class VariantBase(ApiModel):
+class VariantBase(EntityModel):
     """Fields that are both written and read."""
 
     product_id: UUID = Field(..., title="상품")
@@ -30,7 +30,7 @@ class VariantCreate(Input, VariantBase):
     pass
 
 
-class VariantLineCreate(Input, ApiModel):
+class VariantLineCreate(Input, EntityModel):
     """A line given inside its header's POST body or at the header's sub-resource."""
 
     sku: str = Field(..., max_length=60, title="옵션 코드")

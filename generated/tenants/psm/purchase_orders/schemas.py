@@ -14,10 +14,10 @@ from generated.tenants.psm.purchase_order_items.schemas import (
     PurchaseOrderItemLineCreate,
     PurchaseOrderItemResponse,
 )
-from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
+from runtime.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class PurchaseOrderBase(ApiModel):
+class PurchaseOrderBase(EntityModel):
     """Fields that are both written and read."""
 
     po_no: str | None = Field(None, max_length=30, title="발주 번호")
@@ -126,7 +126,7 @@ class PurchaseOrderListParams(ListParams):
     ) = Field(None, title="합계 금액 이하", description="Inclusive upper bound.")
 
 
-class PurchaseOrderStatusChange(Input, ApiModel):
+class PurchaseOrderStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["DRAFT", "ISSUED", "PARTIALLY_RECEIVED", "RECEIVED", "CANCELED"]

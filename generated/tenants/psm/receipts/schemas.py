@@ -9,10 +9,10 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
+from runtime.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class ReceiptBase(ApiModel):
+class ReceiptBase(EntityModel):
     """Fields that are both written and read."""
 
     receipt_no: str | None = Field(None, max_length=30, title="입고 번호")
@@ -92,7 +92,7 @@ class ReceiptListParams(ListParams):
     )
 
 
-class ReceiptStatusChange(Input, ApiModel):
+class ReceiptStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["PENDING", "INSPECTED", "COMPLETED", "RETURNED"]

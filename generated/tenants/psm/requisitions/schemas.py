@@ -10,10 +10,10 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
+from runtime.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class RequisitionBase(ApiModel):
+class RequisitionBase(EntityModel):
     """Fields that are both written and read."""
 
     requisition_no: str | None = Field(None, max_length=30, title="요청 번호")
@@ -89,7 +89,7 @@ class RequisitionListParams(ListParams):
     )
 
 
-class RequisitionStatusChange(Input, ApiModel):
+class RequisitionStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["DRAFT", "SUBMITTED", "APPROVED", "REJECTED", "ORDERED"]

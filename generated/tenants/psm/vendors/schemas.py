@@ -9,10 +9,10 @@ from uuid import UUID
 
 from pydantic import EmailStr, Field
 
-from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
+from runtime.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class VendorBase(ApiModel):
+class VendorBase(EntityModel):
     """Fields that are both written and read."""
 
     code: str = Field(..., max_length=30, title="공급업체 코드")
@@ -97,7 +97,7 @@ class VendorListParams(ListParams):
     )
 
 
-class VendorStatusChange(Input, ApiModel):
+class VendorStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["ACTIVE", "INACTIVE", "BLOCKED"]

@@ -10,10 +10,10 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
+from runtime.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class QuoteItemBase(ApiModel):
+class QuoteItemBase(EntityModel):
     """Fields that are both written and read."""
 
     quote_id: UUID = Field(..., title="견적")
@@ -30,7 +30,7 @@ class QuoteItemCreate(Input, QuoteItemBase):
     pass
 
 
-class QuoteItemLineCreate(Input, ApiModel):
+class QuoteItemLineCreate(Input, EntityModel):
     """A line given inside its header's POST body or at the header's sub-resource."""
 
     line_no: int = Field(..., ge=1, le=10000, title="줄 번호")

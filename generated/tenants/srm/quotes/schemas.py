@@ -11,10 +11,10 @@ from uuid import UUID
 from pydantic import Field
 
 from generated.tenants.srm.quote_items.schemas import QuoteItemLineCreate, QuoteItemResponse
-from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
+from runtime.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class QuoteBase(ApiModel):
+class QuoteBase(EntityModel):
     """Fields that are both written and read."""
 
     quote_no: str | None = Field(None, max_length=30, title="견적 번호")
@@ -114,7 +114,7 @@ class QuoteListParams(ListParams):
     ) = Field(None, title="합계 금액 이하", description="Inclusive upper bound.")
 
 
-class QuoteStatusChange(Input, ApiModel):
+class QuoteStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["DRAFT", "SENT", "ACCEPTED", "REJECTED", "EXPIRED"]

@@ -10,10 +10,10 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
+from runtime.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class SalesOrderItemBase(ApiModel):
+class SalesOrderItemBase(EntityModel):
     """Fields that are both written and read."""
 
     sales_order_id: UUID = Field(..., title="판매주문")
@@ -30,7 +30,7 @@ class SalesOrderItemCreate(Input, SalesOrderItemBase):
     pass
 
 
-class SalesOrderItemLineCreate(Input, ApiModel):
+class SalesOrderItemLineCreate(Input, EntityModel):
     """A line given inside its header's POST body or at the header's sub-resource."""
 
     line_no: int = Field(..., ge=1, le=10000, title="줄 번호")

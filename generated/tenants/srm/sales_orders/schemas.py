@@ -14,10 +14,10 @@ from generated.tenants.srm.sales_order_items.schemas import (
     SalesOrderItemLineCreate,
     SalesOrderItemResponse,
 )
-from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
+from runtime.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class SalesOrderBase(ApiModel):
+class SalesOrderBase(EntityModel):
     """Fields that are both written and read."""
 
     order_no: str | None = Field(None, max_length=30, title="주문 번호")
@@ -138,7 +138,7 @@ class SalesOrderListParams(ListParams):
     ) = Field(None, title="합계 금액 이하", description="Inclusive upper bound.")
 
 
-class SalesOrderStatusChange(Input, ApiModel):
+class SalesOrderStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["DRAFT", "CONFIRMED", "SHIPPED", "DELIVERED", "CANCELED"]

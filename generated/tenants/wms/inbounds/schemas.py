@@ -9,10 +9,10 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
+from runtime.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class InboundBase(ApiModel):
+class InboundBase(EntityModel):
     """Fields that are both written and read."""
 
     inbound_no: str | None = Field(None, max_length=30, title="입하 번호")
@@ -85,7 +85,7 @@ class InboundListParams(ListParams):
     )
 
 
-class InboundStatusChange(Input, ApiModel):
+class InboundStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["PLANNED", "ARRIVED", "PUTAWAY", "COMPLETED", "CANCELED"]

@@ -10,10 +10,10 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
+from runtime.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class LocationBase(ApiModel):
+class LocationBase(EntityModel):
     """Fields that are both written and read."""
 
     warehouse_id: UUID = Field(..., title="창고")

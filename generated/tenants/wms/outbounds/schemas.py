@@ -10,10 +10,10 @@ from uuid import UUID
 from pydantic import Field
 
 from generated.tenants.wms.pickings.schemas import PickingLineCreate, PickingResponse
-from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
+from runtime.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class OutboundBase(ApiModel):
+class OutboundBase(EntityModel):
     """Fields that are both written and read."""
 
     outbound_no: str | None = Field(None, max_length=30, title="출하 번호")
@@ -101,7 +101,7 @@ class OutboundListParams(ListParams):
     )
 
 
-class OutboundStatusChange(Input, ApiModel):
+class OutboundStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["PLANNED", "PICKING", "PACKED", "SHIPPED", "CANCELED"]

@@ -10,10 +10,10 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
+from runtime.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class PickingBase(ApiModel):
+class PickingBase(EntityModel):
     """Fields that are both written and read."""
 
     outbound_id: UUID = Field(..., title="출하")
@@ -30,7 +30,7 @@ class PickingCreate(Input, PickingBase):
     pass
 
 
-class PickingLineCreate(Input, ApiModel):
+class PickingLineCreate(Input, EntityModel):
     """A line given inside its header's POST body or at the header's sub-resource."""
 
     location_id: UUID = Field(..., title="로케이션")
@@ -93,7 +93,7 @@ class PickingListParams(ListParams):
     )
 
 
-class PickingStatusChange(Input, ApiModel):
+class PickingStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["OPEN", "PICKED", "SHORT"]

@@ -5,11 +5,6 @@ runtime.hotpath answers these requests on the driver connection, one statement e
 a counted page); anything it does not answer goes through the generated routers.
 """
 
-from generated.manager.shop.categories import schemas as shop_categories
-from generated.manager.shop.order_lines import schemas as shop_order_lines
-from generated.manager.shop.orders import schemas as shop_orders
-from generated.manager.shop.price_logs import schemas as shop_price_logs
-from generated.manager.shop.products import schemas as shop_products
 from runtime.hotread import ReadPlan
 
 PLANS = (
@@ -21,15 +16,16 @@ PLANS = (
         select="t.id, t.code, t.name, t.parent_id, t.created_at, t.updated_at, t.created_by, t.updated_by, d0.name AS parent_name",
         joins="LEFT JOIN shop.categories d0 ON d0.id = t.parent_id",
         visible="NOT t.is_deleted",
-        response=shop_categories.CategoryResponse,
-        page=shop_categories.CategoryListResponse,
-        params=shop_categories.CategoryListParams,
+        schemas="generated.manager.shop.categories.schemas",
+        response_class="CategoryResponse",
+        page_class="CategoryListResponse",
+        params_class="CategoryListParams",
         filters=[],
         ranges=[],
         search=["code", "name"],
         default_sort="-created_at",
         lines=[],
-        create=shop_categories.CategoryCreate,
+        create_class="CategoryCreate",
         references=[
             ("parent_id", "shop.categories"),
         ],
@@ -44,15 +40,16 @@ PLANS = (
         select="t.id, t.order_id, t.line_no, t.product_id, t.quantity, t.created_at, t.updated_at, t.created_by, t.updated_by, d0.name AS product_name",
         joins="LEFT JOIN shop.products d0 ON d0.id = t.product_id",
         visible="TRUE",
-        response=shop_order_lines.OrderLineResponse,
-        page=shop_order_lines.OrderLineListResponse,
-        params=shop_order_lines.OrderLineListParams,
+        schemas="generated.manager.shop.order_lines.schemas",
+        response_class="OrderLineResponse",
+        page_class="OrderLineListResponse",
+        params_class="OrderLineListParams",
         filters=["order_id", "product_id"],
         ranges=[],
         search=[],
         default_sort="line_no",
         lines=[],
-        create=shop_order_lines.OrderLineCreate,
+        create_class="OrderLineCreate",
         references=[
             ("order_id", "shop.orders"),
             ("product_id", "shop.products"),
@@ -68,9 +65,10 @@ PLANS = (
         select="t.id, t.order_no, t.ordered_on, t.total, t.created_at, t.updated_at, t.created_by, t.updated_by",
         joins="",
         visible="NOT t.is_deleted",
-        response=shop_orders.OrderResponse,
-        page=shop_orders.OrderListResponse,
-        params=shop_orders.OrderListParams,
+        schemas="generated.manager.shop.orders.schemas",
+        response_class="OrderResponse",
+        page_class="OrderListResponse",
+        params_class="OrderListParams",
         filters=["ordered_on"],
         ranges=["ordered_on"],
         search=["order_no"],
@@ -78,7 +76,7 @@ PLANS = (
         lines=[
             ("lines", "shop.order_lines", "order_id"),
         ],
-        create=None,
+        create_class=None,
         references=[],
         get=True,
         list=True,
@@ -91,15 +89,16 @@ PLANS = (
         select="t.id, t.product_id, t.old_price, t.new_price, t.changed_at, t.created_at, t.updated_at, t.created_by, t.updated_by, d0.name AS product_name",
         joins="LEFT JOIN shop.products d0 ON d0.id = t.product_id",
         visible="TRUE",
-        response=shop_price_logs.PriceLogResponse,
-        page=shop_price_logs.PriceLogListResponse,
-        params=shop_price_logs.PriceLogListParams,
+        schemas="generated.manager.shop.price_logs.schemas",
+        response_class="PriceLogResponse",
+        page_class="PriceLogListResponse",
+        params_class="PriceLogListParams",
         filters=["product_id"],
         ranges=[],
         search=[],
         default_sort="-changed_at",
         lines=[],
-        create=None,
+        create_class=None,
         references=[
             ("product_id", "shop.products"),
         ],
@@ -114,15 +113,16 @@ PLANS = (
         select="t.id, t.sku, t.name, t.description, t.quantity, t.views, t.weight, t.price, t.currency, t.active, t.launch_date, t.published_at, t.external_id, t.contact_email, t.contact_phone, t.homepage, t.status, t.attributes, t.category_id, t.created_at, t.updated_at, t.created_by, t.updated_by, d0.name AS category_name",
         joins="LEFT JOIN shop.categories d0 ON d0.id = t.category_id",
         visible="NOT t.is_deleted",
-        response=shop_products.ProductResponse,
-        page=shop_products.ProductListResponse,
-        params=shop_products.ProductListParams,
+        schemas="generated.manager.shop.products.schemas",
+        response_class="ProductResponse",
+        page_class="ProductListResponse",
+        params_class="ProductListParams",
         filters=["quantity", "price", "active", "status", "category_id"],
         ranges=["quantity", "price"],
         search=["sku", "name"],
         default_sort="-created_at",
         lines=[],
-        create=None,
+        create_class=None,
         references=[
             ("category_id", "shop.categories"),
         ],

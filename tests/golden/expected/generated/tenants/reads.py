@@ -5,7 +5,6 @@ runtime.hotpath answers these requests on the driver connection, one statement e
 a counted page); anything it does not answer goes through the generated routers.
 """
 
-from generated.tenants.crm.customers import schemas as crm_customers
 from runtime.hotread import ReadPlan
 
 PLANS = (
@@ -17,15 +16,16 @@ PLANS = (
         select="t.id, t.tenant_id, t.code, t.name, t.grade, t.created_at, t.updated_at, t.created_by, t.updated_by",
         joins="",
         visible="NOT t.is_deleted",
-        response=crm_customers.CustomerResponse,
-        page=crm_customers.CustomerListResponse,
-        params=crm_customers.CustomerListParams,
+        schemas="generated.tenants.crm.customers.schemas",
+        response_class="CustomerResponse",
+        page_class="CustomerListResponse",
+        params_class="CustomerListParams",
         filters=["grade"],
         ranges=[],
         search=["code", "name"],
         default_sort="-created_at",
         lines=[],
-        create=crm_customers.CustomerCreate,
+        create_class="CustomerCreate",
         references=[],
         get=True,
         list=True,

@@ -10,10 +10,10 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
+from runtime.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class OrderLineBase(ApiModel):
+class OrderLineBase(EntityModel):
     """Fields that are both written and read."""
 
     order_id: UUID = Field(..., title="order_id")
@@ -30,7 +30,7 @@ class OrderLineCreate(Input, OrderLineBase):
     pass
 
 
-class OrderLineLineCreate(Input, ApiModel):
+class OrderLineLineCreate(Input, EntityModel):
     """A line given inside its header's POST body or at the header's sub-resource."""
 
     line_no: int = Field(..., ge=1, le=2147483647, title="line_no")

@@ -11,10 +11,10 @@ from uuid import UUID
 from pydantic import Field
 
 from generated.manager.shop.order_lines.schemas import OrderLineLineCreate, OrderLineResponse
-from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
+from runtime.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class OrderBase(ApiModel):
+class OrderBase(EntityModel):
     """Fields that are both written and read."""
 
     order_no: str = Field(..., max_length=30, title="order_no")

@@ -10,10 +10,10 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import ApiModel, Input, ListParams, Page, UpdateModel
+from runtime.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class PriceLogBase(ApiModel):
+class PriceLogBase(EntityModel):
     """Fields that are both written and read."""
 
     product_id: UUID = Field(..., title="product_id")

@@ -10,11 +10,11 @@ from uuid import UUID
 
 from pydantic import EmailStr, Field
 
-from runtime.schemas import ApiModel, Input, Int32, ListParams, Page, UpdateModel
+from runtime.schemas import EntityModel, Input, Int32, ListParams, Page, UpdateModel
 from runtime.security import NewPassword
 
 
-class ProductBase(ApiModel):
+class ProductBase(EntityModel):
     """Fields that are both written and read."""
 
     sku: str = Field(..., min_length=3, max_length=40, title="sku")
@@ -139,7 +139,7 @@ class ProductListParams(ListParams):
     ) = Field(None, title="price 이하", description="Inclusive upper bound.")
 
 
-class ProductStatusChange(Input, ApiModel):
+class ProductStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["DRAFT", "ON_SALE", "RETIRED"]
