@@ -27,6 +27,7 @@ MIXIN_COLUMNS = frozenset(
         "updated_at",
         "created_by",
         "updated_by",
+        "version",
         "tenant_id",
         "is_deleted",
         "deleted_at",

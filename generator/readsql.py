@@ -27,7 +27,7 @@ def read_sql(entity: Entity) -> ReadSql:
     tenant = entity.scope.tenant_scoped
     columns = ["id", *(["tenant_id"] if tenant else [])]
     columns += [f.name for f in entity.fields if f.in_response]
-    columns += ["created_at", "updated_at", "created_by", "updated_by"]
+    columns += ["created_at", "updated_at", "created_by", "updated_by", "version"]
     select = [f"{ROW}.{c}" for c in columns]
     joins = []
     for n, f in enumerate(entity.display_refs):

@@ -17,6 +17,7 @@ from sqlalchemy.engine import make_url
 from runtime import guards, handlers, openapi, routes, rules
 from runtime.auth import router as manager_auth_router
 from runtime.authz import Cache, Listener, seed_catalog
+from runtime.bodylimit import BodyLimitMiddleware
 from runtime.context import language_var
 from runtime.db import MANAGER, TENANT, Databases, resolve_urls
 from runtime.driverpool import DriverPool, Hot
@@ -196,6 +197,7 @@ def create_app(settings: Settings | None = None, *, eager: bool = False) -> Fast
     app.add_middleware(RateLimitMiddleware, settings=settings, counter=counter)
     app.state.counter = counter  # also counts failed sign-ins (runtime.throttle)
     app.state.settings = settings
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)
     app.state.activity = Activity()  # requests in flight: the warm-up waits for none
     app.add_middleware(RequestContextMiddleware, activity=app.state.activity)
 

@@ -27,7 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
-from runtime import guards, numbering, paging, rules
+from runtime import guards, numbering, paging, rules, versions
 from runtime.errors import (
     AlreadyExistsError,
     ConflictError,
@@ -38,6 +38,7 @@ from runtime.errors import (
 )
 from runtime.models import is_soft_delete, is_tenant_scoped
 from runtime.principal import Actor
+from runtime.versions import Expected
 
 M = TypeVar("M")
 
@@ -332,14 +333,17 @@ async def update(
     actor: Actor,
     *,
     references: Sequence[Reference] = (),
+    expected: Expected = None,
 ) -> M:
-    row = await get_live(db, model, row_id, actor)
+    row = await get_live(db, model, row_id, actor, lock=True)
+    versions.check(row.version, expected)
     await guards.run(db, model.__table__.fullname, row, values, actor)
     check_rules(model, values)
     await check_references(db, references, values, actor)
     for name, value in values.items():
         setattr(row, name, value)
     row.updated_by = actor.user_id
+    row.version += 1  # the row is locked: no concurrent change can take the same number
     await flush(db, model)
     return row
 
@@ -353,12 +357,14 @@ async def change_status(
     actor: Actor,
     *,
     moves: dict[str, list[str]] | None = None,
+    expected: Expected = None,
 ) -> M:
     """Set the status field; with a state machine (``moves``) only along an allowed move.
 
     The row is locked first, so two concurrent moves from one state cannot both pass.
     """
-    row = await get_live(db, model, row_id, actor, lock=moves is not None)
+    row = await get_live(db, model, row_id, actor, lock=True)
+    versions.check(row.version, expected)
     current = getattr(row, field)
     if moves is not None and value not in moves.get(current, ()):
         raise TransitionError(
@@ -369,16 +375,20 @@ async def change_status(
                 "allowed": moves.get(current, []),
             }
         )
-    return await update(db, model, row_id, {field: value}, actor)
+    return await update(db, model, row_id, {field: value}, actor, expected=expected)
 
 
-async def delete(db: AsyncSession, model: type, row_id: uuid.UUID, actor: Actor) -> None:
-    row = await get_live(db, model, row_id, actor)
+async def delete(
+    db: AsyncSession, model: type, row_id: uuid.UUID, actor: Actor, *, expected: Expected = None
+) -> None:
+    row = await get_live(db, model, row_id, actor, lock=True)
+    versions.check(row.version, expected)
     await guards.run(db, model.__table__.fullname, row, None, actor)
     if is_soft_delete(model):
         row.is_deleted = True
         row.deleted_at = datetime.now(UTC)
         row.deleted_by = row.updated_by = actor.user_id
+        row.version += 1
     else:
         await db.delete(row)
     await flush(db, model, deleting=True)

@@ -47,6 +47,8 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     403: _error("PERMISSION_DENIED: the caller lacks the permission named in detail"),
     404: _error("RESOURCE_NOT_FOUND"),
     409: _error("RESOURCE_ALREADY_EXISTS, CONFLICT or INVALID_TRANSITION"),
+    412: _error("STALE_VERSION: If-Match named a version the row no longer has"),
+    413: _error("PAYLOAD_TOO_LARGE: the body is over the configured limit (1 MiB by default)"),
     422: _error("VALIDATION_ERROR: detail names each field and what is wrong with it"),
     429: _error("RATE_LIMITED, with Retry-After"),
     500: _error("INTERNAL_ERROR"),

@@ -122,5 +122,25 @@ class MethodNotAllowedError(CXGError):
     messages = {"ko": "허용되지 않는 메서드입니다.", "en": "Method not allowed."}
 
 
+class StaleVersionError(CXGError):
+    """If-Match named a version the row no longer has: someone changed it meanwhile."""
+
+    status_code = 412
+    code = "STALE_VERSION"
+    messages = {
+        "ko": "다른 사용자가 먼저 변경했습니다. 다시 조회한 후 시도하세요.",
+        "en": "The row was changed meanwhile. Fetch it again and retry.",
+    }
+
+
+class PayloadTooLargeError(CXGError):
+    status_code = 413
+    code = "PAYLOAD_TOO_LARGE"
+    messages = {
+        "ko": "요청 본문이 허용된 크기를 넘었습니다.",
+        "en": "The request body is larger than allowed.",
+    }
+
+
 class InternalError(CXGError):
     pass

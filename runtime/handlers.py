@@ -22,6 +22,7 @@ from runtime.errors import (
     InternalError,
     MethodNotAllowedError,
     NotFoundError,
+    PayloadTooLargeError,
     RateLimitedError,
     UnauthorizedError,
     ValidationError,
@@ -34,6 +35,7 @@ _BY_STATUS: dict[int, type[CXGError]] = {
     403: ForbiddenError,
     404: NotFoundError,
     405: MethodNotAllowedError,
+    413: PayloadTooLargeError,
     422: ValidationError,
     429: RateLimitedError,
 }

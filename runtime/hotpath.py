@@ -31,6 +31,9 @@ from runtime.hotcreate import is_json
 from runtime.hotread import Route, System, envelope_bytes
 from runtime.permissions import holds
 from runtime.security import ACCESS, TokenError, decode_token
+from runtime.versions import etag
+
+Answer = tuple[bytes, int | None]  # the body, and the row's version when it is one row
 
 
 def _bearer(scope: Scope) -> str | None:
@@ -51,32 +54,32 @@ class HotPathMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             if scope["method"] == "GET":
-                body = await self._answer(scope, self._read)
-                if body is not None:
-                    return await _respond(send, 200, body)
+                answer = await self._answer(scope, self._read)
+                if answer is not None:
+                    return await _respond(send, 200, *answer)
             elif scope["method"] == "POST":
                 route = self.routes.get(scope["path"])
                 if route is not None and route.create is not None and is_json(scope):
                     request = await _request_body(receive)
-                    body = await self._answer(scope, lambda *a: self._create(*a, request))
-                    if body is not None:
-                        return await _respond(send, 201, body)
+                    answer = await self._answer(scope, lambda *a: self._create(*a, request))
+                    if answer is not None:
+                        return await _respond(send, 201, *answer)
                     receive = _replay(request, receive)
         await self.app(scope, receive, send)
 
-    async def _answer(self, scope: Scope, handler) -> bytes | None:
+    async def _answer(self, scope: Scope, handler) -> Answer | None:
         hot: Hot | None = getattr(scope["app"].state, "hot", None)
         if hot is None:
             return None
         try:
-            body = await handler(scope, hot)
+            answer = await handler(scope, hot)
         except Exception:  # noqa: BLE001 - the long way answers (and reports) it properly
-            body = None
-        if body is None:
+            answer = None
+        if answer is None:
             hot.passed += 1
         else:
             hot.served += 1
-        return body
+        return answer
 
     def _claims(self, scope: Scope, system: System) -> tuple[dict, Any] | None:
         """The verified claims of the request's token and the caller's cached codes."""
@@ -96,7 +99,7 @@ class HotPathMiddleware:
                 return None
         return claims, state.permission_caches[system.database].get(uuid.UUID(claims["sub"]))
 
-    async def _read(self, scope: Scope, hot: Hot) -> bytes | None:
+    async def _read(self, scope: Scope, hot: Hot) -> Answer | None:
         path: str = scope["path"]
         route, row_id = self.routes.get(path), None
         if route is None:
@@ -116,9 +119,10 @@ class HotPathMiddleware:
         claims, codes = known
         if row_id is not None:
             return await route.get(hot, claims, row_id, codes)
-        return await route.list(hot, claims, scope.get("query_string", b""), codes)
+        body = await route.list(hot, claims, scope.get("query_string", b""), codes)
+        return None if body is None else (body, None)
 
-    async def _create(self, scope: Scope, hot: Hot, request: bytes) -> bytes | None:
+    async def _create(self, scope: Scope, hot: Hot, request: bytes) -> Answer | None:
         route = self.routes[scope["path"]]
         statement = route.create
         if statement is None or not statement.eligible():
@@ -142,20 +146,17 @@ class HotPathMiddleware:
         if record is None:
             return None  # nothing was written: a dead session, a permission, a reference
         row = route.plan.response.model_validate(dict(record))
-        return envelope_bytes(row.__pydantic_serializer__.to_json(row))
+        return envelope_bytes(row.__pydantic_serializer__.to_json(row)), record["version"]
 
 
-async def _respond(send: Send, status: int, body: bytes) -> None:
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-            ],
-        }
-    )
+async def _respond(send: Send, status: int, body: bytes, version: int | None) -> None:
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+    ]
+    if version is not None:  # a single row: its ETag, as the routers send it
+        headers.append((b"etag", etag(version).encode()))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
 

@@ -179,7 +179,10 @@ class Route:
             f" ORDER BY {_order(plan.default_sort)} LIMIT {LINES_LIMIT}"
         )
 
-    async def get(self, hot: Hot, claims: dict, row_id: uuid.UUID, codes) -> bytes | None:
+    async def get(
+        self, hot: Hot, claims: dict, row_id: uuid.UUID, codes
+    ) -> tuple[bytes, int] | None:
+        """The detail's body and the row's version (its ETag), or None: the long way."""
         args = self._auth_args(claims)
         tenant = args[2] if self.system.tenant_scoped else None
         check = ApplicationCheck.enabled
@@ -201,7 +204,7 @@ class Route:
         if record is None:
             return None
         row = self.plan.response.model_validate({**dict(record), **lines})
-        return envelope_bytes(row.__pydantic_serializer__.to_json(row))
+        return envelope_bytes(row.__pydantic_serializer__.to_json(row)), record["version"]
 
     # -- list -----------------------------------------------------------------------------
 

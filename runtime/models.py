@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, MetaData, Uuid, func, text
+from sqlalchemy import Boolean, DateTime, Integer, MetaData, Uuid, func, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
 NAMING_CONVENTION = {
@@ -59,6 +59,10 @@ class RecordMixin:
     )
     created_by: Mapped[uuid.UUID | None] = mapped_column(Uuid, sort_order=10)
     updated_by: Mapped[uuid.UUID | None] = mapped_column(Uuid, sort_order=10)
+    # raised by one on every change; the ETag of the row (runtime.versions)
+    version: Mapped[int] = mapped_column(
+        Integer, server_default=text("1"), nullable=False, sort_order=10
+    )
 
 
 class SoftDeleteMixin:

@@ -46,7 +46,11 @@ async def next_number(
         )
         .on_conflict_do_update(
             index_elements=["tenant_id", "code", "period"],
-            set_={"last_value": counters.c.last_value + 1, "updated_by": user_id},
+            set_={
+                "last_value": counters.c.last_value + 1,
+                "updated_by": user_id,
+                "version": counters.c.version + 1,
+            },
         )
         .returning(counters.c.last_value)
     )

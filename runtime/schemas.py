@@ -22,18 +22,22 @@ Int32 = Annotated[int, Field(ge=-(2**31), le=2**31 - 1)]
 Int64 = Annotated[int, Field(ge=-(2**63), le=2**63 - 1)]
 
 
-def _without_nul(value: Any) -> Any:
-    """PostgreSQL text cannot hold U+0000: refuse it in any string, however deep (JSON)."""
+MAX_JSON_DEPTH = 32  # nesting of a JSON value: far more than any document needs
+
+
+def _without_nul(value: Any, depth: int = 0) -> Any:
+    """PostgreSQL text cannot hold U+0000: refuse it in any string, however deep (JSON);
+    and refuse JSON nested deeper than MAX_JSON_DEPTH (serialisers stop at a few hundred)."""
     if isinstance(value, str):
         if "\x00" in value:
             raise ValueError("text may not contain the NUL character (U+0000)")
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            _without_nul(key)
-            _without_nul(item)
-    elif isinstance(value, list | tuple):
-        for item in value:
-            _without_nul(item)
+    elif isinstance(value, dict | list | tuple):
+        if depth >= MAX_JSON_DEPTH:
+            raise ValueError(f"JSON may not be nested more than {MAX_JSON_DEPTH} levels deep")
+        items = value.items() if isinstance(value, dict) else enumerate(value)
+        for key, item in items:
+            _without_nul(key, depth)
+            _without_nul(item, depth + 1)
     return value
 
 

@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     workers: int | None = Field(None, ge=1)
     # peers whose X-Forwarded-For is believed (comma-separated addresses); none by default
     trusted_proxies: str = ""
+    # request bodies larger than this are refused with 413 (runtime.bodylimit)
+    max_request_bytes: int = Field(1024 * 1024, ge=1024)
     # one log line per request costs about a tenth of a small read; mutations are audited anyway
     access_log: bool = False
     db_max_overflow: int = 10

@@ -146,7 +146,7 @@ async def issue(
     await db.execute(
         update(sessions)
         .where(sessions.c.id == session_id, *accounts.mine(sessions))
-        .values(refresh_jti=refresh_id)
+        .values(version=sessions.c.version + 1, refresh_jti=refresh_id)
     )
     return TokenPair(
         access_token=access, refresh_token=refresh, expires_in=settings.access_token_minutes * 60
@@ -236,7 +236,9 @@ async def _count_failure(db: AsyncSession, accounts: Accounts, user: Any) -> Non
             "locked_until": datetime.now(UTC) + timedelta(minutes=settings.login_lock_minutes),
         }
     await db.execute(
-        update(users).where(users.c.id == user.id, *accounts.mine(users)).values(**values)
+        update(users)
+        .where(users.c.id == user.id, *accounts.mine(users))
+        .values(version=users.c.version + 1, **values)
     )
 
 
@@ -316,7 +318,12 @@ async def sign_in(
     await db.execute(
         update(users)
         .where(users.c.id == user.id, *accounts.mine(users))
-        .values(last_login_at=now, failed_login_attempts=0, locked_until=None)
+        .values(
+            version=users.c.version + 1,
+            last_login_at=now,
+            failed_login_attempts=0,
+            locked_until=None,
+        )
     )
     await log_attempt(
         db, request, accounts, username=data.username, user_id=user.id, success=True, reason=None
@@ -367,14 +374,14 @@ async def rotate(
         await db.execute(
             update(sessions)
             .where(sessions.c.id == session_id, *accounts.mine(sessions))
-            .values(status="REVOKED", revoked_at=datetime.now(UTC))
+            .values(version=sessions.c.version + 1, status="REVOKED", revoked_at=datetime.now(UTC))
         )
         await request.state.uow.commit()
         raise UnauthorizedError(REUSED)
     await db.execute(
         update(sessions)
         .where(sessions.c.id == session_id, *accounts.mine(sessions))
-        .values(last_activity_at=datetime.now(UTC))
+        .values(version=sessions.c.version + 1, last_activity_at=datetime.now(UTC))
     )
     return await issue(db, accounts, user_id, session_id)
 
@@ -398,6 +405,7 @@ async def change_password(
         update(users)
         .where(users.c.id == actor.user_id, *accounts.mine(users))
         .values(
+            version=users.c.version + 1,
             password=await hash_password(data.new_password),
             updated_by=actor.user_id,
             updated_at=now,
@@ -411,7 +419,7 @@ async def change_password(
             sessions.c.status == "ACTIVE",
             *accounts.mine(sessions),
         )
-        .values(status="REVOKED", revoked_at=now)
+        .values(version=sessions.c.version + 1, status="REVOKED", revoked_at=now)
     )
     await record_audit(
         db, request, accounts, actor, "PASSWORD_CHANGE", users.fullname, actor.user_id
@@ -425,7 +433,12 @@ async def sign_out(db: AsyncSession, request: Request, accounts: Accounts, actor
     await db.execute(
         update(sessions)
         .where(sessions.c.id == actor.session_id, *accounts.mine(sessions))
-        .values(status="REVOKED", revoked_at=datetime.now(UTC), updated_by=actor.user_id)
+        .values(
+            version=sessions.c.version + 1,
+            status="REVOKED",
+            revoked_at=datetime.now(UTC),
+            updated_by=actor.user_id,
+        )
     )
     await log_attempt(
         db,

@@ -145,7 +145,12 @@ async def provision(
         await db.execute(
             update(tenants)
             .where(tenants.c.id == tenant_id)
-            .values(status="ACTIVE", updated_by=actor.user_id, updated_at=datetime.now(UTC))
+            .values(
+                version=tenants.c.version + 1,
+                status="ACTIVE",
+                updated_by=actor.user_id,
+                updated_at=datetime.now(UTC),
+            )
         )
         tenant_status = "ACTIVE"
     admin = await signin.user_view(tdb, tenant_accounts(request, tenant_id), user_id)

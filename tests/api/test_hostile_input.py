@@ -77,3 +77,81 @@ async def test_a_forged_peer_address_can_never_fail_a_write(app, tenant_a):
         )
     (entry,) = trail.json()["data"]["items"]
     assert entry["client_ip"] is None
+
+
+def _nested(levels: int) -> dict:
+    value: dict = {"leaf": 1}
+    for _ in range(levels - 1):
+        value = {"deeper": value}
+    return value
+
+
+@pytest.mark.parametrize("levels", [33, 300])
+async def test_json_nested_too_deep_is_a_422(client, auth, levels):
+    """300 levels used to be stored and then fail the response (500)."""
+    body = {"code": "D" + uuid.uuid4().hex[:6], "name": "deep", "settings": _nested(levels)}
+    response = await client.post("/api/v1/manager/tenants", json=body, headers=auth)
+    assert_422(response, "settings")
+    assert "32 levels" in response.text
+
+
+async def test_json_nested_as_deep_as_allowed_is_kept(client, auth):
+    body = {"code": "D" + uuid.uuid4().hex[:6], "name": "deep", "settings": _nested(32)}
+    created = await client.post("/api/v1/manager/tenants", json=body, headers=auth)
+    assert created.status_code == 201, created.text
+    assert created.json()["data"]["settings"] == _nested(32)
+
+
+async def test_json_too_deep_for_the_parser_is_a_client_error(client, tenant_a):
+    """Nested past what a JSON parser recurses into: refused as a 4xx, never a 5xx."""
+    raw = b'{"code":"X","name":' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    response = await client.post(
+        "/api/v1/tenants/crm/customers",
+        content=raw,
+        headers={**tenant_a["headers"], "content-type": "application/json"},
+    )
+    assert 400 <= response.status_code < 500, response.text
+    assert response.json()["success"] is False
+
+
+def assert_413(response) -> None:
+    assert response.status_code == 413, response.text
+    assert response.json()["error"]["code"] == "PAYLOAD_TOO_LARGE"
+    assert response.headers["x-request-id"]
+
+
+async def test_a_body_over_the_limit_is_413_before_it_is_read(client, tenant_a):
+    big = {"code": "BIG", "name": "x" * (2 * 1024 * 1024)}  # 2 MiB, with a Content-Length
+    assert_413(
+        await client.post("/api/v1/tenants/crm/customers", json=big, headers=tenant_a["headers"])
+    )
+    assert_413(await client.post(LOGIN, json={"username": "a" * 2_000_000, "password": "x"}))
+
+
+async def test_a_chunked_body_is_counted_as_it_arrives(client, tenant_a):
+    async def chunks():
+        yield b'{"code":"CHUNK","name":"'
+        for _ in range(40):
+            yield b"x" * 32_768  # 1.25 MiB in all, no Content-Length
+        yield b'"}'
+
+    response = await client.post(
+        "/api/v1/tenants/crm/customers",
+        content=chunks(),
+        headers={**tenant_a["headers"], "content-type": "application/json"},
+    )
+    assert "content-length" not in response.request.headers
+    assert_413(response)
+    listed = await client.get(
+        "/api/v1/tenants/crm/customers", params={"search": "CHUNK"}, headers=tenant_a["headers"]
+    )
+    assert listed.json()["data"]["total"] == 0  # nothing was written
+
+
+async def test_a_body_just_under_the_limit_is_read(client, tenant_a):
+    """The limit refuses size, not content: a large valid body is validated as usual."""
+    body = {"code": "NEAR" + uuid.uuid4().hex[:4], "name": "x" * 900_000}
+    response = await client.post(
+        "/api/v1/tenants/crm/customers", json=body, headers=tenant_a["headers"]
+    )
+    assert_422(response, "name")  # over the column's length, not the request limit

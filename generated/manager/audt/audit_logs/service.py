@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from runtime import crud
 from runtime.principal import Actor
+from runtime.versions import Expected
 
 from .model import AuditLog
 from .schemas import AuditLogCreate, AuditLogListParams, AuditLogUpdate
@@ -57,12 +58,21 @@ async def create_audit_log(db: AsyncSession, data: AuditLogCreate, actor: Actor)
 
 
 async def update_audit_log(
-    db: AsyncSession, audit_log_id: UUID, data: AuditLogUpdate, actor: Actor
+    db: AsyncSession,
+    audit_log_id: UUID,
+    data: AuditLogUpdate,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> AuditLog:
     values = data.model_dump(exclude_unset=True)
-    row = await crud.update(db, AuditLog, audit_log_id, values, actor, references=REFERENCES)
+    row = await crud.update(
+        db, AuditLog, audit_log_id, values, actor, references=REFERENCES, expected=expected
+    )
     return await crud.with_displays(db, LISTING, row, actor)
 
 
-async def delete_audit_log(db: AsyncSession, audit_log_id: UUID, actor: Actor) -> None:
-    await crud.delete(db, AuditLog, audit_log_id, actor)
+async def delete_audit_log(
+    db: AsyncSession, audit_log_id: UUID, actor: Actor, *, expected: Expected = None
+) -> None:
+    await crud.delete(db, AuditLog, audit_log_id, actor, expected=expected)

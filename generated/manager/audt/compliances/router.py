@@ -9,13 +9,14 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import Query, status
+from fastapi import Query, Response, status
 
 from runtime.deps import ManagerDb, manager_permission
 from runtime.envelope import Envelope, ok
 from runtime.principal import Actor
 from runtime.router import audited_router
 from runtime.schemas import Deleted
+from runtime.versions import IfMatch, etag
 
 from . import service
 from .schemas import (
@@ -58,8 +59,10 @@ async def create_compliance(
     data: ComplianceCreate,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("audt.compliances:create")],
+    response: Response,
 ) -> Envelope[ComplianceResponse]:
     row = await service.create_compliance(db, data, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(ComplianceResponse.model_validate(row))
 
 
@@ -74,8 +77,10 @@ async def get_compliance(
     compliance_id: UUID,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("audt.compliances:read")],
+    response: Response,
 ) -> Envelope[ComplianceResponse]:
     row = await service.get_compliance(db, compliance_id, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(ComplianceResponse.model_validate(row))
 
 
@@ -91,8 +96,11 @@ async def update_compliance(
     data: ComplianceUpdate,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("audt.compliances:update")],
+    expected: IfMatch,
+    response: Response,
 ) -> Envelope[ComplianceResponse]:
-    row = await service.update_compliance(db, compliance_id, data, actor)
+    row = await service.update_compliance(db, compliance_id, data, actor, expected=expected)
+    response.headers["ETag"] = etag(row.version)
     return ok(ComplianceResponse.model_validate(row))
 
 
@@ -108,8 +116,13 @@ async def change_compliance_status(
     data: ComplianceStatusChange,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("audt.compliances:status")],
+    expected: IfMatch,
+    response: Response,
 ) -> Envelope[ComplianceResponse]:
-    row = await service.change_compliance_status(db, compliance_id, data.status, actor)
+    row = await service.change_compliance_status(
+        db, compliance_id, data.status, actor, expected=expected
+    )
+    response.headers["ETag"] = etag(row.version)
     return ok(ComplianceResponse.model_validate(row))
 
 
@@ -124,6 +137,7 @@ async def delete_compliance(
     compliance_id: UUID,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("audt.compliances:delete")],
+    expected: IfMatch,
 ) -> Envelope[Deleted]:
-    await service.delete_compliance(db, compliance_id, actor)
+    await service.delete_compliance(db, compliance_id, actor, expected=expected)
     return ok(Deleted(id=compliance_id))

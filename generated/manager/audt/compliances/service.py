@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from generated.manager.idam.users.model import User
 from runtime import crud
 from runtime.principal import Actor
+from runtime.versions import Expected
 
 from .model import Compliance
 from .schemas import ComplianceCreate, ComplianceListParams, ComplianceUpdate
@@ -52,19 +53,35 @@ async def create_compliance(db: AsyncSession, data: ComplianceCreate, actor: Act
 
 
 async def update_compliance(
-    db: AsyncSession, compliance_id: UUID, data: ComplianceUpdate, actor: Actor
+    db: AsyncSession,
+    compliance_id: UUID,
+    data: ComplianceUpdate,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> Compliance:
     values = data.model_dump(exclude_unset=True)
-    row = await crud.update(db, Compliance, compliance_id, values, actor, references=REFERENCES)
+    row = await crud.update(
+        db, Compliance, compliance_id, values, actor, references=REFERENCES, expected=expected
+    )
     return await crud.with_displays(db, LISTING, row, actor)
 
 
-async def delete_compliance(db: AsyncSession, compliance_id: UUID, actor: Actor) -> None:
-    await crud.delete(db, Compliance, compliance_id, actor)
+async def delete_compliance(
+    db: AsyncSession, compliance_id: UUID, actor: Actor, *, expected: Expected = None
+) -> None:
+    await crud.delete(db, Compliance, compliance_id, actor, expected=expected)
 
 
 async def change_compliance_status(
-    db: AsyncSession, compliance_id: UUID, status: str, actor: Actor
+    db: AsyncSession,
+    compliance_id: UUID,
+    status: str,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> Compliance:
-    row = await crud.change_status(db, Compliance, compliance_id, "status", status, actor)
+    row = await crud.change_status(
+        db, Compliance, compliance_id, "status", status, actor, expected=expected
+    )
     return await crud.with_displays(db, LISTING, row, actor)

@@ -9,13 +9,14 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import Query, status
+from fastapi import Query, Response, status
 
 from runtime.deps import ManagerDb, manager_permission
 from runtime.envelope import Envelope, ok
 from runtime.principal import Actor
 from runtime.router import audited_router
 from runtime.schemas import Deleted
+from runtime.versions import IfMatch, etag
 
 from . import service
 from .schemas import (
@@ -58,8 +59,10 @@ async def create_audit_policy(
     data: AuditPolicyCreate,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("audt.policies:create")],
+    response: Response,
 ) -> Envelope[AuditPolicyResponse]:
     row = await service.create_audit_policy(db, data, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(AuditPolicyResponse.model_validate(row))
 
 
@@ -74,8 +77,10 @@ async def get_audit_policy(
     audit_policy_id: UUID,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("audt.policies:read")],
+    response: Response,
 ) -> Envelope[AuditPolicyResponse]:
     row = await service.get_audit_policy(db, audit_policy_id, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(AuditPolicyResponse.model_validate(row))
 
 
@@ -91,8 +96,11 @@ async def update_audit_policy(
     data: AuditPolicyUpdate,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("audt.policies:update")],
+    expected: IfMatch,
+    response: Response,
 ) -> Envelope[AuditPolicyResponse]:
-    row = await service.update_audit_policy(db, audit_policy_id, data, actor)
+    row = await service.update_audit_policy(db, audit_policy_id, data, actor, expected=expected)
+    response.headers["ETag"] = etag(row.version)
     return ok(AuditPolicyResponse.model_validate(row))
 
 
@@ -108,8 +116,13 @@ async def change_audit_policy_status(
     data: AuditPolicyStatusChange,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("audt.policies:status")],
+    expected: IfMatch,
+    response: Response,
 ) -> Envelope[AuditPolicyResponse]:
-    row = await service.change_audit_policy_status(db, audit_policy_id, data.status, actor)
+    row = await service.change_audit_policy_status(
+        db, audit_policy_id, data.status, actor, expected=expected
+    )
+    response.headers["ETag"] = etag(row.version)
     return ok(AuditPolicyResponse.model_validate(row))
 
 
@@ -124,6 +137,7 @@ async def delete_audit_policy(
     audit_policy_id: UUID,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("audt.policies:delete")],
+    expected: IfMatch,
 ) -> Envelope[Deleted]:
-    await service.delete_audit_policy(db, audit_policy_id, actor)
+    await service.delete_audit_policy(db, audit_policy_id, actor, expected=expected)
     return ok(Deleted(id=audit_policy_id))

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from runtime import crud
 from runtime.principal import Actor
+from runtime.versions import Expected
 
 from .model import AuditPolicy
 from .schemas import AuditPolicyCreate, AuditPolicyListParams, AuditPolicyUpdate
@@ -48,19 +49,35 @@ async def create_audit_policy(
 
 
 async def update_audit_policy(
-    db: AsyncSession, audit_policy_id: UUID, data: AuditPolicyUpdate, actor: Actor
+    db: AsyncSession,
+    audit_policy_id: UUID,
+    data: AuditPolicyUpdate,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> AuditPolicy:
     values = data.model_dump(exclude_unset=True)
-    row = await crud.update(db, AuditPolicy, audit_policy_id, values, actor, references=REFERENCES)
+    row = await crud.update(
+        db, AuditPolicy, audit_policy_id, values, actor, references=REFERENCES, expected=expected
+    )
     return await crud.with_displays(db, LISTING, row, actor)
 
 
-async def delete_audit_policy(db: AsyncSession, audit_policy_id: UUID, actor: Actor) -> None:
-    await crud.delete(db, AuditPolicy, audit_policy_id, actor)
+async def delete_audit_policy(
+    db: AsyncSession, audit_policy_id: UUID, actor: Actor, *, expected: Expected = None
+) -> None:
+    await crud.delete(db, AuditPolicy, audit_policy_id, actor, expected=expected)
 
 
 async def change_audit_policy_status(
-    db: AsyncSession, audit_policy_id: UUID, status: str, actor: Actor
+    db: AsyncSession,
+    audit_policy_id: UUID,
+    status: str,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> AuditPolicy:
-    row = await crud.change_status(db, AuditPolicy, audit_policy_id, "status", status, actor)
+    row = await crud.change_status(
+        db, AuditPolicy, audit_policy_id, "status", status, actor, expected=expected
+    )
     return await crud.with_displays(db, LISTING, row, actor)

@@ -9,12 +9,13 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import Query
+from fastapi import Query, Response
 
 from runtime.deps import ManagerDb, manager_permission
 from runtime.envelope import Envelope, ok
 from runtime.principal import Actor
 from runtime.router import audited_router
+from runtime.versions import etag
 
 from . import service
 from .schemas import (
@@ -53,6 +54,8 @@ async def get_workflow_execution(
     workflow_execution_id: UUID,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("auto.executions:read")],
+    response: Response,
 ) -> Envelope[WorkflowExecutionResponse]:
     row = await service.get_workflow_execution(db, workflow_execution_id, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(WorkflowExecutionResponse.model_validate(row))

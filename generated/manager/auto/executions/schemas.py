@@ -53,6 +53,9 @@ class WorkflowExecutionResponse(WorkflowExecutionBase):
     updated_at: datetime
     created_by: UUID | None = None
     updated_by: UUID | None = None
+    version: int = Field(
+        ..., description="Raised by every change; also the ETag. Send it back as If-Match."
+    )
 
 
 class WorkflowExecutionListResponse(Page[WorkflowExecutionResponse]):

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from generated.manager.auto.workflows.model import AutomationWorkflow
 from runtime import crud
 from runtime.principal import Actor
+from runtime.versions import Expected
 
 from .model import WorkflowExecution
 from .schemas import WorkflowExecutionCreate, WorkflowExecutionListParams, WorkflowExecutionUpdate
@@ -55,16 +56,27 @@ async def create_workflow_execution(
 
 
 async def update_workflow_execution(
-    db: AsyncSession, workflow_execution_id: UUID, data: WorkflowExecutionUpdate, actor: Actor
+    db: AsyncSession,
+    workflow_execution_id: UUID,
+    data: WorkflowExecutionUpdate,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> WorkflowExecution:
     values = data.model_dump(exclude_unset=True)
     row = await crud.update(
-        db, WorkflowExecution, workflow_execution_id, values, actor, references=REFERENCES
+        db,
+        WorkflowExecution,
+        workflow_execution_id,
+        values,
+        actor,
+        references=REFERENCES,
+        expected=expected,
     )
     return await crud.with_displays(db, LISTING, row, actor)
 
 
 async def delete_workflow_execution(
-    db: AsyncSession, workflow_execution_id: UUID, actor: Actor
+    db: AsyncSession, workflow_execution_id: UUID, actor: Actor, *, expected: Expected = None
 ) -> None:
-    await crud.delete(db, WorkflowExecution, workflow_execution_id, actor)
+    await crud.delete(db, WorkflowExecution, workflow_execution_id, actor, expected=expected)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import Query, status
+from fastapi import Query, Response, status
 
 from generated.manager.auto.workflows.model import AutomationWorkflow
 from runtime import crud
@@ -18,6 +18,7 @@ from runtime.envelope import Envelope, ok
 from runtime.principal import Actor
 from runtime.router import audited_router
 from runtime.schemas import Deleted
+from runtime.versions import IfMatch, etag
 
 from . import service
 from .schemas import (
@@ -60,8 +61,10 @@ async def create_automation_task(
     data: AutomationTaskCreate,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("auto.tasks:create")],
+    response: Response,
 ) -> Envelope[AutomationTaskResponse]:
     row = await service.create_automation_task(db, data, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(AutomationTaskResponse.model_validate(row))
 
 
@@ -76,8 +79,10 @@ async def get_automation_task(
     automation_task_id: UUID,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("auto.tasks:read")],
+    response: Response,
 ) -> Envelope[AutomationTaskResponse]:
     row = await service.get_automation_task(db, automation_task_id, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(AutomationTaskResponse.model_validate(row))
 
 
@@ -93,8 +98,13 @@ async def update_automation_task(
     data: AutomationTaskUpdate,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("auto.tasks:update")],
+    expected: IfMatch,
+    response: Response,
 ) -> Envelope[AutomationTaskResponse]:
-    row = await service.update_automation_task(db, automation_task_id, data, actor)
+    row = await service.update_automation_task(
+        db, automation_task_id, data, actor, expected=expected
+    )
+    response.headers["ETag"] = etag(row.version)
     return ok(AutomationTaskResponse.model_validate(row))
 
 
@@ -109,8 +119,9 @@ async def delete_automation_task(
     automation_task_id: UUID,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("auto.tasks:delete")],
+    expected: IfMatch,
 ) -> Envelope[Deleted]:
-    await service.delete_automation_task(db, automation_task_id, actor)
+    await service.delete_automation_task(db, automation_task_id, actor, expected=expected)
     return ok(Deleted(id=automation_task_id))
 
 

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from generated.manager.auto.workflows.model import AutomationWorkflow
 from runtime import crud
 from runtime.principal import Actor
+from runtime.versions import Expected
 
 from .model import AutomationTask
 from .schemas import (
@@ -59,17 +60,30 @@ async def create_automation_task(
 
 
 async def update_automation_task(
-    db: AsyncSession, automation_task_id: UUID, data: AutomationTaskUpdate, actor: Actor
+    db: AsyncSession,
+    automation_task_id: UUID,
+    data: AutomationTaskUpdate,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> AutomationTask:
     values = data.model_dump(exclude_unset=True)
     row = await crud.update(
-        db, AutomationTask, automation_task_id, values, actor, references=REFERENCES
+        db,
+        AutomationTask,
+        automation_task_id,
+        values,
+        actor,
+        references=REFERENCES,
+        expected=expected,
     )
     return await crud.with_displays(db, LISTING, row, actor)
 
 
-async def delete_automation_task(db: AsyncSession, automation_task_id: UUID, actor: Actor) -> None:
-    await crud.delete(db, AutomationTask, automation_task_id, actor)
+async def delete_automation_task(
+    db: AsyncSession, automation_task_id: UUID, actor: Actor, *, expected: Expected = None
+) -> None:
+    await crud.delete(db, AutomationTask, automation_task_id, actor, expected=expected)
 
 
 async def create_line(

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import Query, status
+from fastapi import Query, Response, status
 
 from generated.manager.auto.tasks import service as tasks_service
 from generated.manager.auto.tasks.schemas import AutomationTaskResponse
@@ -18,6 +18,7 @@ from runtime.envelope import Envelope, ok
 from runtime.principal import Actor
 from runtime.router import audited_router
 from runtime.schemas import Deleted
+from runtime.versions import IfMatch, etag
 
 from . import service
 from .schemas import (
@@ -69,8 +70,10 @@ async def create_automation_workflow(
     data: AutomationWorkflowCreate,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("auto.workflows:create")],
+    response: Response,
 ) -> Envelope[AutomationWorkflowResponse]:
     row = await service.create_automation_workflow(db, data, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(await _with_lines(db, row, actor))
 
 
@@ -85,8 +88,10 @@ async def get_automation_workflow(
     automation_workflow_id: UUID,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("auto.workflows:read")],
+    response: Response,
 ) -> Envelope[AutomationWorkflowResponse]:
     row = await service.get_automation_workflow(db, automation_workflow_id, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(await _with_lines(db, row, actor))
 
 
@@ -102,8 +107,13 @@ async def update_automation_workflow(
     data: AutomationWorkflowUpdate,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("auto.workflows:update")],
+    expected: IfMatch,
+    response: Response,
 ) -> Envelope[AutomationWorkflowResponse]:
-    row = await service.update_automation_workflow(db, automation_workflow_id, data, actor)
+    row = await service.update_automation_workflow(
+        db, automation_workflow_id, data, actor, expected=expected
+    )
+    response.headers["ETag"] = etag(row.version)
     return ok(AutomationWorkflowResponse.model_validate(row))
 
 
@@ -119,10 +129,13 @@ async def change_automation_workflow_status(
     data: AutomationWorkflowStatusChange,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("auto.workflows:status")],
+    expected: IfMatch,
+    response: Response,
 ) -> Envelope[AutomationWorkflowResponse]:
     row = await service.change_automation_workflow_status(
-        db, automation_workflow_id, data.status, actor
+        db, automation_workflow_id, data.status, actor, expected=expected
     )
+    response.headers["ETag"] = etag(row.version)
     return ok(AutomationWorkflowResponse.model_validate(row))
 
 
@@ -137,6 +150,7 @@ async def delete_automation_workflow(
     automation_workflow_id: UUID,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("auto.workflows:delete")],
+    expected: IfMatch,
 ) -> Envelope[Deleted]:
-    await service.delete_automation_workflow(db, automation_workflow_id, actor)
+    await service.delete_automation_workflow(db, automation_workflow_id, actor, expected=expected)
     return ok(Deleted(id=automation_workflow_id))

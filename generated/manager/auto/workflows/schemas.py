@@ -59,6 +59,9 @@ class AutomationWorkflowResponse(AutomationWorkflowBase):
     updated_at: datetime
     created_by: UUID | None = None
     updated_by: UUID | None = None
+    version: int = Field(
+        ..., description="Raised by every change; also the ETag. Send it back as If-Match."
+    )
     tasks: list[AutomationTaskResponse] | None = Field(
         None, title="작업", description="The lines, on the header's create and detail."
     )

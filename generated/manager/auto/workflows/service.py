@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from generated.manager.auto.tasks import service as tasks_service
 from runtime import crud
 from runtime.principal import Actor
+from runtime.versions import Expected
 
 from .model import AutomationWorkflow
 from .schemas import (
@@ -65,25 +66,41 @@ async def create_automation_workflow(
 
 
 async def update_automation_workflow(
-    db: AsyncSession, automation_workflow_id: UUID, data: AutomationWorkflowUpdate, actor: Actor
+    db: AsyncSession,
+    automation_workflow_id: UUID,
+    data: AutomationWorkflowUpdate,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> AutomationWorkflow:
     values = data.model_dump(exclude_unset=True)
     row = await crud.update(
-        db, AutomationWorkflow, automation_workflow_id, values, actor, references=REFERENCES
+        db,
+        AutomationWorkflow,
+        automation_workflow_id,
+        values,
+        actor,
+        references=REFERENCES,
+        expected=expected,
     )
     return await crud.with_displays(db, LISTING, row, actor)
 
 
 async def delete_automation_workflow(
-    db: AsyncSession, automation_workflow_id: UUID, actor: Actor
+    db: AsyncSession, automation_workflow_id: UUID, actor: Actor, *, expected: Expected = None
 ) -> None:
-    await crud.delete(db, AutomationWorkflow, automation_workflow_id, actor)
+    await crud.delete(db, AutomationWorkflow, automation_workflow_id, actor, expected=expected)
 
 
 async def change_automation_workflow_status(
-    db: AsyncSession, automation_workflow_id: UUID, status: str, actor: Actor
+    db: AsyncSession,
+    automation_workflow_id: UUID,
+    status: str,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> AutomationWorkflow:
     row = await crud.change_status(
-        db, AutomationWorkflow, automation_workflow_id, "status", status, actor
+        db, AutomationWorkflow, automation_workflow_id, "status", status, actor, expected=expected
     )
     return await crud.with_displays(db, LISTING, row, actor)

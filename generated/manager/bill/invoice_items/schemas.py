@@ -76,6 +76,9 @@ class InvoiceItemResponse(InvoiceItemBase):
     updated_at: datetime
     created_by: UUID | None = None
     updated_by: UUID | None = None
+    version: int = Field(
+        ..., description="Raised by every change; also the ETag. Send it back as If-Match."
+    )
 
 
 class InvoiceItemListResponse(Page[InvoiceItemResponse]):

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from generated.manager.bill.invoices.model import Invoice
 from runtime import crud
 from runtime.principal import Actor
+from runtime.versions import Expected
 
 from .model import InvoiceItem
 from .schemas import (
@@ -54,15 +55,24 @@ async def create_invoice_item(
 
 
 async def update_invoice_item(
-    db: AsyncSession, invoice_item_id: UUID, data: InvoiceItemUpdate, actor: Actor
+    db: AsyncSession,
+    invoice_item_id: UUID,
+    data: InvoiceItemUpdate,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> InvoiceItem:
     values = data.model_dump(exclude_unset=True)
-    row = await crud.update(db, InvoiceItem, invoice_item_id, values, actor, references=REFERENCES)
+    row = await crud.update(
+        db, InvoiceItem, invoice_item_id, values, actor, references=REFERENCES, expected=expected
+    )
     return await crud.with_displays(db, LISTING, row, actor)
 
 
-async def delete_invoice_item(db: AsyncSession, invoice_item_id: UUID, actor: Actor) -> None:
-    await crud.delete(db, InvoiceItem, invoice_item_id, actor)
+async def delete_invoice_item(
+    db: AsyncSession, invoice_item_id: UUID, actor: Actor, *, expected: Expected = None
+) -> None:
+    await crud.delete(db, InvoiceItem, invoice_item_id, actor, expected=expected)
 
 
 async def create_line(

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import Query, status
+from fastapi import Query, Response, status
 
 from generated.manager.bill.invoice_items import service as items_service
 from generated.manager.bill.invoice_items.schemas import InvoiceItemResponse
@@ -18,6 +18,7 @@ from runtime.envelope import Envelope, ok
 from runtime.principal import Actor
 from runtime.router import audited_router
 from runtime.schemas import Deleted
+from runtime.versions import IfMatch, etag
 
 from . import service
 from .schemas import (
@@ -69,8 +70,10 @@ async def create_invoice(
     data: InvoiceCreate,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("bill.invoices:create")],
+    response: Response,
 ) -> Envelope[InvoiceResponse]:
     row = await service.create_invoice(db, data, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(await _with_lines(db, row, actor))
 
 
@@ -85,8 +88,10 @@ async def get_invoice(
     invoice_id: UUID,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("bill.invoices:read")],
+    response: Response,
 ) -> Envelope[InvoiceResponse]:
     row = await service.get_invoice(db, invoice_id, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(await _with_lines(db, row, actor))
 
 
@@ -102,8 +107,11 @@ async def update_invoice(
     data: InvoiceUpdate,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("bill.invoices:update")],
+    expected: IfMatch,
+    response: Response,
 ) -> Envelope[InvoiceResponse]:
-    row = await service.update_invoice(db, invoice_id, data, actor)
+    row = await service.update_invoice(db, invoice_id, data, actor, expected=expected)
+    response.headers["ETag"] = etag(row.version)
     return ok(InvoiceResponse.model_validate(row))
 
 
@@ -119,8 +127,11 @@ async def change_invoice_status(
     data: InvoiceStatusChange,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("bill.invoices:status")],
+    expected: IfMatch,
+    response: Response,
 ) -> Envelope[InvoiceResponse]:
-    row = await service.change_invoice_status(db, invoice_id, data.status, actor)
+    row = await service.change_invoice_status(db, invoice_id, data.status, actor, expected=expected)
+    response.headers["ETag"] = etag(row.version)
     return ok(InvoiceResponse.model_validate(row))
 
 
@@ -135,6 +146,7 @@ async def delete_invoice(
     invoice_id: UUID,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("bill.invoices:delete")],
+    expected: IfMatch,
 ) -> Envelope[Deleted]:
-    await service.delete_invoice(db, invoice_id, actor)
+    await service.delete_invoice(db, invoice_id, actor, expected=expected)
     return ok(Deleted(id=invoice_id))

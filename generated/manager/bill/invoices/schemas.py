@@ -103,6 +103,9 @@ class InvoiceResponse(InvoiceBase):
     updated_at: datetime
     created_by: UUID | None = None
     updated_by: UUID | None = None
+    version: int = Field(
+        ..., description="Raised by every change; also the ETag. Send it back as If-Match."
+    )
     items: list[InvoiceItemResponse] | None = Field(
         None, title="청구서 항목", description="The lines, on the header's create and detail."
     )

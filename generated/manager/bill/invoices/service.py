@@ -16,6 +16,7 @@ from generated.manager.tnnt.subscriptions.model import Subscription
 from generated.manager.tnnt.tenants.model import Tenant
 from runtime import crud
 from runtime.principal import Actor
+from runtime.versions import Expected
 
 from .model import Invoice
 from .schemas import InvoiceCreate, InvoiceListParams, InvoiceUpdate
@@ -70,19 +71,35 @@ async def create_invoice(db: AsyncSession, data: InvoiceCreate, actor: Actor) ->
 
 
 async def update_invoice(
-    db: AsyncSession, invoice_id: UUID, data: InvoiceUpdate, actor: Actor
+    db: AsyncSession,
+    invoice_id: UUID,
+    data: InvoiceUpdate,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> Invoice:
     values = data.model_dump(exclude_unset=True)
-    row = await crud.update(db, Invoice, invoice_id, values, actor, references=REFERENCES)
+    row = await crud.update(
+        db, Invoice, invoice_id, values, actor, references=REFERENCES, expected=expected
+    )
     return await crud.with_displays(db, LISTING, row, actor)
 
 
-async def delete_invoice(db: AsyncSession, invoice_id: UUID, actor: Actor) -> None:
-    await crud.delete(db, Invoice, invoice_id, actor)
+async def delete_invoice(
+    db: AsyncSession, invoice_id: UUID, actor: Actor, *, expected: Expected = None
+) -> None:
+    await crud.delete(db, Invoice, invoice_id, actor, expected=expected)
 
 
 async def change_invoice_status(
-    db: AsyncSession, invoice_id: UUID, status: str, actor: Actor
+    db: AsyncSession,
+    invoice_id: UUID,
+    status: str,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> Invoice:
-    row = await crud.change_status(db, Invoice, invoice_id, "status", status, actor)
+    row = await crud.change_status(
+        db, Invoice, invoice_id, "status", status, actor, expected=expected
+    )
     return await crud.with_displays(db, LISTING, row, actor)

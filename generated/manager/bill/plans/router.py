@@ -9,13 +9,14 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import Query, status
+from fastapi import Query, Response, status
 
 from runtime.deps import ManagerDb, manager_permission
 from runtime.envelope import Envelope, ok
 from runtime.principal import Actor
 from runtime.router import audited_router
 from runtime.schemas import Deleted
+from runtime.versions import IfMatch, etag
 
 from . import service
 from .schemas import (
@@ -58,8 +59,10 @@ async def create_plan(
     data: PlanCreate,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("bill.plans:create")],
+    response: Response,
 ) -> Envelope[PlanResponse]:
     row = await service.create_plan(db, data, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(PlanResponse.model_validate(row))
 
 
@@ -74,8 +77,10 @@ async def get_plan(
     plan_id: UUID,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("bill.plans:read")],
+    response: Response,
 ) -> Envelope[PlanResponse]:
     row = await service.get_plan(db, plan_id, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(PlanResponse.model_validate(row))
 
 
@@ -91,8 +96,11 @@ async def update_plan(
     data: PlanUpdate,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("bill.plans:update")],
+    expected: IfMatch,
+    response: Response,
 ) -> Envelope[PlanResponse]:
-    row = await service.update_plan(db, plan_id, data, actor)
+    row = await service.update_plan(db, plan_id, data, actor, expected=expected)
+    response.headers["ETag"] = etag(row.version)
     return ok(PlanResponse.model_validate(row))
 
 
@@ -108,8 +116,11 @@ async def change_plan_status(
     data: PlanStatusChange,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("bill.plans:status")],
+    expected: IfMatch,
+    response: Response,
 ) -> Envelope[PlanResponse]:
-    row = await service.change_plan_status(db, plan_id, data.status, actor)
+    row = await service.change_plan_status(db, plan_id, data.status, actor, expected=expected)
+    response.headers["ETag"] = etag(row.version)
     return ok(PlanResponse.model_validate(row))
 
 
@@ -124,6 +135,7 @@ async def delete_plan(
     plan_id: UUID,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("bill.plans:delete")],
+    expected: IfMatch,
 ) -> Envelope[Deleted]:
-    await service.delete_plan(db, plan_id, actor)
+    await service.delete_plan(db, plan_id, actor, expected=expected)
     return ok(Deleted(id=plan_id))

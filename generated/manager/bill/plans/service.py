@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from runtime import crud
 from runtime.principal import Actor
+from runtime.versions import Expected
 
 from .model import Plan
 from .schemas import PlanCreate, PlanListParams, PlanUpdate
@@ -51,16 +52,34 @@ async def create_plan(db: AsyncSession, data: PlanCreate, actor: Actor) -> Plan:
     return await crud.with_displays(db, LISTING, row, actor)
 
 
-async def update_plan(db: AsyncSession, plan_id: UUID, data: PlanUpdate, actor: Actor) -> Plan:
+async def update_plan(
+    db: AsyncSession,
+    plan_id: UUID,
+    data: PlanUpdate,
+    actor: Actor,
+    *,
+    expected: Expected = None,
+) -> Plan:
     values = data.model_dump(exclude_unset=True)
-    row = await crud.update(db, Plan, plan_id, values, actor, references=REFERENCES)
+    row = await crud.update(
+        db, Plan, plan_id, values, actor, references=REFERENCES, expected=expected
+    )
     return await crud.with_displays(db, LISTING, row, actor)
 
 
-async def delete_plan(db: AsyncSession, plan_id: UUID, actor: Actor) -> None:
-    await crud.delete(db, Plan, plan_id, actor)
+async def delete_plan(
+    db: AsyncSession, plan_id: UUID, actor: Actor, *, expected: Expected = None
+) -> None:
+    await crud.delete(db, Plan, plan_id, actor, expected=expected)
 
 
-async def change_plan_status(db: AsyncSession, plan_id: UUID, status: str, actor: Actor) -> Plan:
-    row = await crud.change_status(db, Plan, plan_id, "status", status, actor)
+async def change_plan_status(
+    db: AsyncSession,
+    plan_id: UUID,
+    status: str,
+    actor: Actor,
+    *,
+    expected: Expected = None,
+) -> Plan:
+    row = await crud.change_status(db, Plan, plan_id, "status", status, actor, expected=expected)
     return await crud.with_displays(db, LISTING, row, actor)

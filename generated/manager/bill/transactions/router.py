@@ -9,13 +9,14 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import Query, status
+from fastapi import Query, Response, status
 
 from runtime.deps import ManagerDb, manager_permission
 from runtime.envelope import Envelope, ok
 from runtime.principal import Actor
 from runtime.router import audited_router
 from runtime.schemas import Deleted
+from runtime.versions import IfMatch, etag
 
 from . import service
 from .schemas import (
@@ -58,8 +59,10 @@ async def create_transaction(
     data: TransactionCreate,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("bill.transactions:create")],
+    response: Response,
 ) -> Envelope[TransactionResponse]:
     row = await service.create_transaction(db, data, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(TransactionResponse.model_validate(row))
 
 
@@ -74,8 +77,10 @@ async def get_transaction(
     transaction_id: UUID,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("bill.transactions:read")],
+    response: Response,
 ) -> Envelope[TransactionResponse]:
     row = await service.get_transaction(db, transaction_id, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(TransactionResponse.model_validate(row))
 
 
@@ -91,8 +96,11 @@ async def update_transaction(
     data: TransactionUpdate,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("bill.transactions:update")],
+    expected: IfMatch,
+    response: Response,
 ) -> Envelope[TransactionResponse]:
-    row = await service.update_transaction(db, transaction_id, data, actor)
+    row = await service.update_transaction(db, transaction_id, data, actor, expected=expected)
+    response.headers["ETag"] = etag(row.version)
     return ok(TransactionResponse.model_validate(row))
 
 
@@ -108,8 +116,13 @@ async def change_transaction_status(
     data: TransactionStatusChange,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("bill.transactions:status")],
+    expected: IfMatch,
+    response: Response,
 ) -> Envelope[TransactionResponse]:
-    row = await service.change_transaction_status(db, transaction_id, data.status, actor)
+    row = await service.change_transaction_status(
+        db, transaction_id, data.status, actor, expected=expected
+    )
+    response.headers["ETag"] = etag(row.version)
     return ok(TransactionResponse.model_validate(row))
 
 
@@ -124,6 +137,7 @@ async def delete_transaction(
     transaction_id: UUID,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("bill.transactions:delete")],
+    expected: IfMatch,
 ) -> Envelope[Deleted]:
-    await service.delete_transaction(db, transaction_id, actor)
+    await service.delete_transaction(db, transaction_id, actor, expected=expected)
     return ok(Deleted(id=transaction_id))

@@ -15,6 +15,7 @@ from generated.manager.bill.invoices.model import Invoice
 from generated.manager.tnnt.tenants.model import Tenant
 from runtime import crud
 from runtime.principal import Actor
+from runtime.versions import Expected
 
 from .model import Transaction
 from .schemas import TransactionCreate, TransactionListParams, TransactionUpdate
@@ -63,19 +64,35 @@ async def create_transaction(
 
 
 async def update_transaction(
-    db: AsyncSession, transaction_id: UUID, data: TransactionUpdate, actor: Actor
+    db: AsyncSession,
+    transaction_id: UUID,
+    data: TransactionUpdate,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> Transaction:
     values = data.model_dump(exclude_unset=True)
-    row = await crud.update(db, Transaction, transaction_id, values, actor, references=REFERENCES)
+    row = await crud.update(
+        db, Transaction, transaction_id, values, actor, references=REFERENCES, expected=expected
+    )
     return await crud.with_displays(db, LISTING, row, actor)
 
 
-async def delete_transaction(db: AsyncSession, transaction_id: UUID, actor: Actor) -> None:
-    await crud.delete(db, Transaction, transaction_id, actor)
+async def delete_transaction(
+    db: AsyncSession, transaction_id: UUID, actor: Actor, *, expected: Expected = None
+) -> None:
+    await crud.delete(db, Transaction, transaction_id, actor, expected=expected)
 
 
 async def change_transaction_status(
-    db: AsyncSession, transaction_id: UUID, status: str, actor: Actor
+    db: AsyncSession,
+    transaction_id: UUID,
+    status: str,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> Transaction:
-    row = await crud.change_status(db, Transaction, transaction_id, "status", status, actor)
+    row = await crud.change_status(
+        db, Transaction, transaction_id, "status", status, actor, expected=expected
+    )
     return await crud.with_displays(db, LISTING, row, actor)

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from generated.manager.bkup.schedules.model import BackupSchedule
 from runtime import crud
 from runtime.principal import Actor
+from runtime.versions import Expected
 
 from .model import BackupExecution
 from .schemas import BackupExecutionCreate, BackupExecutionListParams, BackupExecutionUpdate
@@ -55,16 +56,27 @@ async def create_backup_execution(
 
 
 async def update_backup_execution(
-    db: AsyncSession, backup_execution_id: UUID, data: BackupExecutionUpdate, actor: Actor
+    db: AsyncSession,
+    backup_execution_id: UUID,
+    data: BackupExecutionUpdate,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> BackupExecution:
     values = data.model_dump(exclude_unset=True)
     row = await crud.update(
-        db, BackupExecution, backup_execution_id, values, actor, references=REFERENCES
+        db,
+        BackupExecution,
+        backup_execution_id,
+        values,
+        actor,
+        references=REFERENCES,
+        expected=expected,
     )
     return await crud.with_displays(db, LISTING, row, actor)
 
 
 async def delete_backup_execution(
-    db: AsyncSession, backup_execution_id: UUID, actor: Actor
+    db: AsyncSession, backup_execution_id: UUID, actor: Actor, *, expected: Expected = None
 ) -> None:
-    await crud.delete(db, BackupExecution, backup_execution_id, actor)
+    await crud.delete(db, BackupExecution, backup_execution_id, actor, expected=expected)

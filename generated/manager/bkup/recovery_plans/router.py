@@ -9,13 +9,14 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import Query, status
+from fastapi import Query, Response, status
 
 from runtime.deps import ManagerDb, manager_permission
 from runtime.envelope import Envelope, ok
 from runtime.principal import Actor
 from runtime.router import audited_router
 from runtime.schemas import Deleted
+from runtime.versions import IfMatch, etag
 
 from . import service
 from .schemas import (
@@ -58,8 +59,10 @@ async def create_recovery_plan(
     data: RecoveryPlanCreate,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("bkup.recovery_plans:create")],
+    response: Response,
 ) -> Envelope[RecoveryPlanResponse]:
     row = await service.create_recovery_plan(db, data, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(RecoveryPlanResponse.model_validate(row))
 
 
@@ -74,8 +77,10 @@ async def get_recovery_plan(
     recovery_plan_id: UUID,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("bkup.recovery_plans:read")],
+    response: Response,
 ) -> Envelope[RecoveryPlanResponse]:
     row = await service.get_recovery_plan(db, recovery_plan_id, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(RecoveryPlanResponse.model_validate(row))
 
 
@@ -91,8 +96,11 @@ async def update_recovery_plan(
     data: RecoveryPlanUpdate,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("bkup.recovery_plans:update")],
+    expected: IfMatch,
+    response: Response,
 ) -> Envelope[RecoveryPlanResponse]:
-    row = await service.update_recovery_plan(db, recovery_plan_id, data, actor)
+    row = await service.update_recovery_plan(db, recovery_plan_id, data, actor, expected=expected)
+    response.headers["ETag"] = etag(row.version)
     return ok(RecoveryPlanResponse.model_validate(row))
 
 
@@ -108,8 +116,13 @@ async def change_recovery_plan_status(
     data: RecoveryPlanStatusChange,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("bkup.recovery_plans:status")],
+    expected: IfMatch,
+    response: Response,
 ) -> Envelope[RecoveryPlanResponse]:
-    row = await service.change_recovery_plan_status(db, recovery_plan_id, data.status, actor)
+    row = await service.change_recovery_plan_status(
+        db, recovery_plan_id, data.status, actor, expected=expected
+    )
+    response.headers["ETag"] = etag(row.version)
     return ok(RecoveryPlanResponse.model_validate(row))
 
 
@@ -124,6 +137,7 @@ async def delete_recovery_plan(
     recovery_plan_id: UUID,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("bkup.recovery_plans:delete")],
+    expected: IfMatch,
 ) -> Envelope[Deleted]:
-    await service.delete_recovery_plan(db, recovery_plan_id, actor)
+    await service.delete_recovery_plan(db, recovery_plan_id, actor, expected=expected)
     return ok(Deleted(id=recovery_plan_id))

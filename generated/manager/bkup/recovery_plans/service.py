@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from runtime import crud
 from runtime.principal import Actor
+from runtime.versions import Expected
 
 from .model import RecoveryPlan
 from .schemas import RecoveryPlanCreate, RecoveryPlanListParams, RecoveryPlanUpdate
@@ -48,21 +49,35 @@ async def create_recovery_plan(
 
 
 async def update_recovery_plan(
-    db: AsyncSession, recovery_plan_id: UUID, data: RecoveryPlanUpdate, actor: Actor
+    db: AsyncSession,
+    recovery_plan_id: UUID,
+    data: RecoveryPlanUpdate,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> RecoveryPlan:
     values = data.model_dump(exclude_unset=True)
     row = await crud.update(
-        db, RecoveryPlan, recovery_plan_id, values, actor, references=REFERENCES
+        db, RecoveryPlan, recovery_plan_id, values, actor, references=REFERENCES, expected=expected
     )
     return await crud.with_displays(db, LISTING, row, actor)
 
 
-async def delete_recovery_plan(db: AsyncSession, recovery_plan_id: UUID, actor: Actor) -> None:
-    await crud.delete(db, RecoveryPlan, recovery_plan_id, actor)
+async def delete_recovery_plan(
+    db: AsyncSession, recovery_plan_id: UUID, actor: Actor, *, expected: Expected = None
+) -> None:
+    await crud.delete(db, RecoveryPlan, recovery_plan_id, actor, expected=expected)
 
 
 async def change_recovery_plan_status(
-    db: AsyncSession, recovery_plan_id: UUID, status: str, actor: Actor
+    db: AsyncSession,
+    recovery_plan_id: UUID,
+    status: str,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> RecoveryPlan:
-    row = await crud.change_status(db, RecoveryPlan, recovery_plan_id, "status", status, actor)
+    row = await crud.change_status(
+        db, RecoveryPlan, recovery_plan_id, "status", status, actor, expected=expected
+    )
     return await crud.with_displays(db, LISTING, row, actor)

@@ -9,13 +9,14 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import Query, status
+from fastapi import Query, Response, status
 
 from runtime.deps import ManagerDb, manager_permission
 from runtime.envelope import Envelope, ok
 from runtime.principal import Actor
 from runtime.router import audited_router
 from runtime.schemas import Deleted
+from runtime.versions import IfMatch, etag
 
 from . import service
 from .schemas import (
@@ -57,8 +58,10 @@ async def create_backup_schedule(
     data: BackupScheduleCreate,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("bkup.schedules:create")],
+    response: Response,
 ) -> Envelope[BackupScheduleResponse]:
     row = await service.create_backup_schedule(db, data, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(BackupScheduleResponse.model_validate(row))
 
 
@@ -73,8 +76,10 @@ async def get_backup_schedule(
     backup_schedule_id: UUID,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("bkup.schedules:read")],
+    response: Response,
 ) -> Envelope[BackupScheduleResponse]:
     row = await service.get_backup_schedule(db, backup_schedule_id, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(BackupScheduleResponse.model_validate(row))
 
 
@@ -90,8 +95,13 @@ async def update_backup_schedule(
     data: BackupScheduleUpdate,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("bkup.schedules:update")],
+    expected: IfMatch,
+    response: Response,
 ) -> Envelope[BackupScheduleResponse]:
-    row = await service.update_backup_schedule(db, backup_schedule_id, data, actor)
+    row = await service.update_backup_schedule(
+        db, backup_schedule_id, data, actor, expected=expected
+    )
+    response.headers["ETag"] = etag(row.version)
     return ok(BackupScheduleResponse.model_validate(row))
 
 
@@ -106,6 +116,7 @@ async def delete_backup_schedule(
     backup_schedule_id: UUID,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("bkup.schedules:delete")],
+    expected: IfMatch,
 ) -> Envelope[Deleted]:
-    await service.delete_backup_schedule(db, backup_schedule_id, actor)
+    await service.delete_backup_schedule(db, backup_schedule_id, actor, expected=expected)
     return ok(Deleted(id=backup_schedule_id))

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from runtime import crud
 from runtime.principal import Actor
+from runtime.versions import Expected
 
 from .model import BackupSchedule
 from .schemas import BackupScheduleCreate, BackupScheduleListParams, BackupScheduleUpdate
@@ -54,14 +55,27 @@ async def create_backup_schedule(
 
 
 async def update_backup_schedule(
-    db: AsyncSession, backup_schedule_id: UUID, data: BackupScheduleUpdate, actor: Actor
+    db: AsyncSession,
+    backup_schedule_id: UUID,
+    data: BackupScheduleUpdate,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> BackupSchedule:
     values = data.model_dump(exclude_unset=True)
     row = await crud.update(
-        db, BackupSchedule, backup_schedule_id, values, actor, references=REFERENCES
+        db,
+        BackupSchedule,
+        backup_schedule_id,
+        values,
+        actor,
+        references=REFERENCES,
+        expected=expected,
     )
     return await crud.with_displays(db, LISTING, row, actor)
 
 
-async def delete_backup_schedule(db: AsyncSession, backup_schedule_id: UUID, actor: Actor) -> None:
-    await crud.delete(db, BackupSchedule, backup_schedule_id, actor)
+async def delete_backup_schedule(
+    db: AsyncSession, backup_schedule_id: UUID, actor: Actor, *, expected: Expected = None
+) -> None:
+    await crud.delete(db, BackupSchedule, backup_schedule_id, actor, expected=expected)

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from runtime import crud
 from runtime.principal import Actor
+from runtime.versions import Expected
 
 from .model import Configuration
 from .schemas import ConfigurationCreate, ConfigurationListParams, ConfigurationUpdate
@@ -54,14 +55,21 @@ async def create_configuration(
 
 
 async def update_configuration(
-    db: AsyncSession, configuration_id: UUID, data: ConfigurationUpdate, actor: Actor
+    db: AsyncSession,
+    configuration_id: UUID,
+    data: ConfigurationUpdate,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> Configuration:
     values = data.model_dump(exclude_unset=True)
     row = await crud.update(
-        db, Configuration, configuration_id, values, actor, references=REFERENCES
+        db, Configuration, configuration_id, values, actor, references=REFERENCES, expected=expected
     )
     return await crud.with_displays(db, LISTING, row, actor)
 
 
-async def delete_configuration(db: AsyncSession, configuration_id: UUID, actor: Actor) -> None:
-    await crud.delete(db, Configuration, configuration_id, actor)
+async def delete_configuration(
+    db: AsyncSession, configuration_id: UUID, actor: Actor, *, expected: Expected = None
+) -> None:
+    await crud.delete(db, Configuration, configuration_id, actor, expected=expected)

@@ -9,13 +9,14 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import Query, status
+from fastapi import Query, Response, status
 
 from runtime.deps import ManagerDb, manager_permission
 from runtime.envelope import Envelope, ok
 from runtime.principal import Actor
 from runtime.router import audited_router
 from runtime.schemas import Deleted
+from runtime.versions import IfMatch, etag
 
 from . import service
 from .schemas import (
@@ -57,8 +58,10 @@ async def create_feature_flag(
     data: FeatureFlagCreate,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("cnfg.feature_flags:create")],
+    response: Response,
 ) -> Envelope[FeatureFlagResponse]:
     row = await service.create_feature_flag(db, data, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(FeatureFlagResponse.model_validate(row))
 
 
@@ -73,8 +76,10 @@ async def get_feature_flag(
     feature_flag_id: UUID,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("cnfg.feature_flags:read")],
+    response: Response,
 ) -> Envelope[FeatureFlagResponse]:
     row = await service.get_feature_flag(db, feature_flag_id, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(FeatureFlagResponse.model_validate(row))
 
 
@@ -90,8 +95,11 @@ async def update_feature_flag(
     data: FeatureFlagUpdate,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("cnfg.feature_flags:update")],
+    expected: IfMatch,
+    response: Response,
 ) -> Envelope[FeatureFlagResponse]:
-    row = await service.update_feature_flag(db, feature_flag_id, data, actor)
+    row = await service.update_feature_flag(db, feature_flag_id, data, actor, expected=expected)
+    response.headers["ETag"] = etag(row.version)
     return ok(FeatureFlagResponse.model_validate(row))
 
 
@@ -106,6 +114,7 @@ async def delete_feature_flag(
     feature_flag_id: UUID,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("cnfg.feature_flags:delete")],
+    expected: IfMatch,
 ) -> Envelope[Deleted]:
-    await service.delete_feature_flag(db, feature_flag_id, actor)
+    await service.delete_feature_flag(db, feature_flag_id, actor, expected=expected)
     return ok(Deleted(id=feature_flag_id))

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from runtime import crud
 from runtime.principal import Actor
+from runtime.versions import Expected
 
 from .model import FeatureFlag
 from .schemas import FeatureFlagCreate, FeatureFlagListParams, FeatureFlagUpdate
@@ -51,12 +52,21 @@ async def create_feature_flag(
 
 
 async def update_feature_flag(
-    db: AsyncSession, feature_flag_id: UUID, data: FeatureFlagUpdate, actor: Actor
+    db: AsyncSession,
+    feature_flag_id: UUID,
+    data: FeatureFlagUpdate,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> FeatureFlag:
     values = data.model_dump(exclude_unset=True)
-    row = await crud.update(db, FeatureFlag, feature_flag_id, values, actor, references=REFERENCES)
+    row = await crud.update(
+        db, FeatureFlag, feature_flag_id, values, actor, references=REFERENCES, expected=expected
+    )
     return await crud.with_displays(db, LISTING, row, actor)
 
 
-async def delete_feature_flag(db: AsyncSession, feature_flag_id: UUID, actor: Actor) -> None:
-    await crud.delete(db, FeatureFlag, feature_flag_id, actor)
+async def delete_feature_flag(
+    db: AsyncSession, feature_flag_id: UUID, actor: Actor, *, expected: Expected = None
+) -> None:
+    await crud.delete(db, FeatureFlag, feature_flag_id, actor, expected=expected)

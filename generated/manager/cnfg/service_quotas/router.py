@@ -9,13 +9,14 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import Query, status
+from fastapi import Query, Response, status
 
 from runtime.deps import ManagerDb, manager_permission
 from runtime.envelope import Envelope, ok
 from runtime.principal import Actor
 from runtime.router import audited_router
 from runtime.schemas import Deleted
+from runtime.versions import IfMatch, etag
 
 from . import service
 from .schemas import (
@@ -57,8 +58,10 @@ async def create_service_quota(
     data: ServiceQuotaCreate,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("cnfg.service_quotas:create")],
+    response: Response,
 ) -> Envelope[ServiceQuotaResponse]:
     row = await service.create_service_quota(db, data, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(ServiceQuotaResponse.model_validate(row))
 
 
@@ -73,8 +76,10 @@ async def get_service_quota(
     service_quota_id: UUID,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("cnfg.service_quotas:read")],
+    response: Response,
 ) -> Envelope[ServiceQuotaResponse]:
     row = await service.get_service_quota(db, service_quota_id, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(ServiceQuotaResponse.model_validate(row))
 
 
@@ -90,8 +95,11 @@ async def update_service_quota(
     data: ServiceQuotaUpdate,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("cnfg.service_quotas:update")],
+    expected: IfMatch,
+    response: Response,
 ) -> Envelope[ServiceQuotaResponse]:
-    row = await service.update_service_quota(db, service_quota_id, data, actor)
+    row = await service.update_service_quota(db, service_quota_id, data, actor, expected=expected)
+    response.headers["ETag"] = etag(row.version)
     return ok(ServiceQuotaResponse.model_validate(row))
 
 
@@ -106,6 +114,7 @@ async def delete_service_quota(
     service_quota_id: UUID,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("cnfg.service_quotas:delete")],
+    expected: IfMatch,
 ) -> Envelope[Deleted]:
-    await service.delete_service_quota(db, service_quota_id, actor)
+    await service.delete_service_quota(db, service_quota_id, actor, expected=expected)
     return ok(Deleted(id=service_quota_id))

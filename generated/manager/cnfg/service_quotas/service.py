@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from generated.manager.tnnt.tenants.model import Tenant
 from runtime import crud
 from runtime.principal import Actor
+from runtime.versions import Expected
 
 from .model import ServiceQuota
 from .schemas import ServiceQuotaCreate, ServiceQuotaListParams, ServiceQuotaUpdate
@@ -53,14 +54,21 @@ async def create_service_quota(
 
 
 async def update_service_quota(
-    db: AsyncSession, service_quota_id: UUID, data: ServiceQuotaUpdate, actor: Actor
+    db: AsyncSession,
+    service_quota_id: UUID,
+    data: ServiceQuotaUpdate,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> ServiceQuota:
     values = data.model_dump(exclude_unset=True)
     row = await crud.update(
-        db, ServiceQuota, service_quota_id, values, actor, references=REFERENCES
+        db, ServiceQuota, service_quota_id, values, actor, references=REFERENCES, expected=expected
     )
     return await crud.with_displays(db, LISTING, row, actor)
 
 
-async def delete_service_quota(db: AsyncSession, service_quota_id: UUID, actor: Actor) -> None:
-    await crud.delete(db, ServiceQuota, service_quota_id, actor)
+async def delete_service_quota(
+    db: AsyncSession, service_quota_id: UUID, actor: Actor, *, expected: Expected = None
+) -> None:
+    await crud.delete(db, ServiceQuota, service_quota_id, actor, expected=expected)

@@ -9,13 +9,14 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import Query, status
+from fastapi import Query, Response, status
 
 from runtime.deps import ManagerDb, manager_permission
 from runtime.envelope import Envelope, ok
 from runtime.principal import Actor
 from runtime.router import audited_router
 from runtime.schemas import Deleted
+from runtime.versions import IfMatch, etag
 
 from . import service
 from .schemas import (
@@ -57,8 +58,10 @@ async def create_tenant_feature(
     data: TenantFeatureCreate,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("cnfg.tenant_features:create")],
+    response: Response,
 ) -> Envelope[TenantFeatureResponse]:
     row = await service.create_tenant_feature(db, data, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(TenantFeatureResponse.model_validate(row))
 
 
@@ -73,8 +76,10 @@ async def get_tenant_feature(
     tenant_feature_id: UUID,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("cnfg.tenant_features:read")],
+    response: Response,
 ) -> Envelope[TenantFeatureResponse]:
     row = await service.get_tenant_feature(db, tenant_feature_id, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(TenantFeatureResponse.model_validate(row))
 
 
@@ -90,8 +95,11 @@ async def update_tenant_feature(
     data: TenantFeatureUpdate,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("cnfg.tenant_features:update")],
+    expected: IfMatch,
+    response: Response,
 ) -> Envelope[TenantFeatureResponse]:
-    row = await service.update_tenant_feature(db, tenant_feature_id, data, actor)
+    row = await service.update_tenant_feature(db, tenant_feature_id, data, actor, expected=expected)
+    response.headers["ETag"] = etag(row.version)
     return ok(TenantFeatureResponse.model_validate(row))
 
 
@@ -106,6 +114,7 @@ async def delete_tenant_feature(
     tenant_feature_id: UUID,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("cnfg.tenant_features:delete")],
+    expected: IfMatch,
 ) -> Envelope[Deleted]:
-    await service.delete_tenant_feature(db, tenant_feature_id, actor)
+    await service.delete_tenant_feature(db, tenant_feature_id, actor, expected=expected)
     return ok(Deleted(id=tenant_feature_id))

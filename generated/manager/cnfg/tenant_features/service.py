@@ -15,6 +15,7 @@ from generated.manager.cnfg.feature_flags.model import FeatureFlag
 from generated.manager.tnnt.tenants.model import Tenant
 from runtime import crud
 from runtime.principal import Actor
+from runtime.versions import Expected
 
 from .model import TenantFeature
 from .schemas import TenantFeatureCreate, TenantFeatureListParams, TenantFeatureUpdate
@@ -62,14 +63,27 @@ async def create_tenant_feature(
 
 
 async def update_tenant_feature(
-    db: AsyncSession, tenant_feature_id: UUID, data: TenantFeatureUpdate, actor: Actor
+    db: AsyncSession,
+    tenant_feature_id: UUID,
+    data: TenantFeatureUpdate,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> TenantFeature:
     values = data.model_dump(exclude_unset=True)
     row = await crud.update(
-        db, TenantFeature, tenant_feature_id, values, actor, references=REFERENCES
+        db,
+        TenantFeature,
+        tenant_feature_id,
+        values,
+        actor,
+        references=REFERENCES,
+        expected=expected,
     )
     return await crud.with_displays(db, LISTING, row, actor)
 
 
-async def delete_tenant_feature(db: AsyncSession, tenant_feature_id: UUID, actor: Actor) -> None:
-    await crud.delete(db, TenantFeature, tenant_feature_id, actor)
+async def delete_tenant_feature(
+    db: AsyncSession, tenant_feature_id: UUID, actor: Actor, *, expected: Expected = None
+) -> None:
+    await crud.delete(db, TenantFeature, tenant_feature_id, actor, expected=expected)

@@ -9,13 +9,14 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import Query
+from fastapi import Query, Response
 
 from runtime.deps import ManagerDb, manager_permission
 from runtime.envelope import Envelope, ok
 from runtime.principal import Actor
 from runtime.router import audited_router
 from runtime.schemas import Deleted
+from runtime.versions import IfMatch, etag
 
 from . import service
 from .schemas import (
@@ -55,8 +56,10 @@ async def get_api_key(
     api_key_id: UUID,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("idam.api_keys:read")],
+    response: Response,
 ) -> Envelope[ApiKeyResponse]:
     row = await service.get_api_key(db, api_key_id, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(ApiKeyResponse.model_validate(row))
 
 
@@ -72,8 +75,11 @@ async def change_api_key_status(
     data: ApiKeyStatusChange,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("idam.api_keys:status")],
+    expected: IfMatch,
+    response: Response,
 ) -> Envelope[ApiKeyResponse]:
-    row = await service.change_api_key_status(db, api_key_id, data.status, actor)
+    row = await service.change_api_key_status(db, api_key_id, data.status, actor, expected=expected)
+    response.headers["ETag"] = etag(row.version)
     return ok(ApiKeyResponse.model_validate(row))
 
 
@@ -88,6 +94,7 @@ async def delete_api_key(
     api_key_id: UUID,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("idam.api_keys:delete")],
+    expected: IfMatch,
 ) -> Envelope[Deleted]:
-    await service.delete_api_key(db, api_key_id, actor)
+    await service.delete_api_key(db, api_key_id, actor, expected=expected)
     return ok(Deleted(id=api_key_id))

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from generated.manager.idam.users.model import User
 from runtime import crud
 from runtime.principal import Actor
+from runtime.versions import Expected
 
 from .model import ApiKey
 from .schemas import ApiKeyCreate, ApiKeyListParams, ApiKeyUpdate
@@ -55,19 +56,35 @@ async def create_api_key(db: AsyncSession, data: ApiKeyCreate, actor: Actor) -> 
 
 
 async def update_api_key(
-    db: AsyncSession, api_key_id: UUID, data: ApiKeyUpdate, actor: Actor
+    db: AsyncSession,
+    api_key_id: UUID,
+    data: ApiKeyUpdate,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> ApiKey:
     values = data.model_dump(exclude_unset=True)
-    row = await crud.update(db, ApiKey, api_key_id, values, actor, references=REFERENCES)
+    row = await crud.update(
+        db, ApiKey, api_key_id, values, actor, references=REFERENCES, expected=expected
+    )
     return await crud.with_displays(db, LISTING, row, actor)
 
 
-async def delete_api_key(db: AsyncSession, api_key_id: UUID, actor: Actor) -> None:
-    await crud.delete(db, ApiKey, api_key_id, actor)
+async def delete_api_key(
+    db: AsyncSession, api_key_id: UUID, actor: Actor, *, expected: Expected = None
+) -> None:
+    await crud.delete(db, ApiKey, api_key_id, actor, expected=expected)
 
 
 async def change_api_key_status(
-    db: AsyncSession, api_key_id: UUID, status: str, actor: Actor
+    db: AsyncSession,
+    api_key_id: UUID,
+    status: str,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> ApiKey:
-    row = await crud.change_status(db, ApiKey, api_key_id, "status", status, actor, moves=MOVES)
+    row = await crud.change_status(
+        db, ApiKey, api_key_id, "status", status, actor, moves=MOVES, expected=expected
+    )
     return await crud.with_displays(db, LISTING, row, actor)

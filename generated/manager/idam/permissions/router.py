@@ -9,13 +9,14 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import Query, status
+from fastapi import Query, Response, status
 
 from runtime.deps import ManagerDb, manager_permission
 from runtime.envelope import Envelope, ok
 from runtime.principal import Actor
 from runtime.router import audited_router
 from runtime.schemas import Deleted
+from runtime.versions import IfMatch, etag
 
 from . import service
 from .schemas import (
@@ -57,8 +58,10 @@ async def create_permission(
     data: PermissionCreate,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("idam.permissions:create")],
+    response: Response,
 ) -> Envelope[PermissionResponse]:
     row = await service.create_permission(db, data, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(PermissionResponse.model_validate(row))
 
 
@@ -73,8 +76,10 @@ async def get_permission(
     permission_id: UUID,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("idam.permissions:read")],
+    response: Response,
 ) -> Envelope[PermissionResponse]:
     row = await service.get_permission(db, permission_id, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(PermissionResponse.model_validate(row))
 
 
@@ -90,8 +95,11 @@ async def update_permission(
     data: PermissionUpdate,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("idam.permissions:update")],
+    expected: IfMatch,
+    response: Response,
 ) -> Envelope[PermissionResponse]:
-    row = await service.update_permission(db, permission_id, data, actor)
+    row = await service.update_permission(db, permission_id, data, actor, expected=expected)
+    response.headers["ETag"] = etag(row.version)
     return ok(PermissionResponse.model_validate(row))
 
 
@@ -106,6 +114,7 @@ async def delete_permission(
     permission_id: UUID,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("idam.permissions:delete")],
+    expected: IfMatch,
 ) -> Envelope[Deleted]:
-    await service.delete_permission(db, permission_id, actor)
+    await service.delete_permission(db, permission_id, actor, expected=expected)
     return ok(Deleted(id=permission_id))

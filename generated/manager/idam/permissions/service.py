@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from runtime import crud
 from runtime.principal import Actor
+from runtime.versions import Expected
 
 from .model import Permission
 from .schemas import PermissionCreate, PermissionListParams, PermissionUpdate
@@ -54,12 +55,21 @@ async def create_permission(db: AsyncSession, data: PermissionCreate, actor: Act
 
 
 async def update_permission(
-    db: AsyncSession, permission_id: UUID, data: PermissionUpdate, actor: Actor
+    db: AsyncSession,
+    permission_id: UUID,
+    data: PermissionUpdate,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> Permission:
     values = data.model_dump(exclude_unset=True)
-    row = await crud.update(db, Permission, permission_id, values, actor, references=REFERENCES)
+    row = await crud.update(
+        db, Permission, permission_id, values, actor, references=REFERENCES, expected=expected
+    )
     return await crud.with_displays(db, LISTING, row, actor)
 
 
-async def delete_permission(db: AsyncSession, permission_id: UUID, actor: Actor) -> None:
-    await crud.delete(db, Permission, permission_id, actor)
+async def delete_permission(
+    db: AsyncSession, permission_id: UUID, actor: Actor, *, expected: Expected = None
+) -> None:
+    await crud.delete(db, Permission, permission_id, actor, expected=expected)

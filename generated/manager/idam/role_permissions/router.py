@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import Query, status
+from fastapi import Query, Response, status
 
 from generated.manager.idam.roles.model import Role
 from runtime import crud
@@ -18,6 +18,7 @@ from runtime.envelope import Envelope, ok
 from runtime.principal import Actor
 from runtime.router import audited_router
 from runtime.schemas import Deleted
+from runtime.versions import IfMatch, etag
 
 from . import service
 from .schemas import (
@@ -60,8 +61,10 @@ async def create_role_permission(
     data: RolePermissionCreate,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("idam.role_permissions:create")],
+    response: Response,
 ) -> Envelope[RolePermissionResponse]:
     row = await service.create_role_permission(db, data, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(RolePermissionResponse.model_validate(row))
 
 
@@ -76,8 +79,10 @@ async def get_role_permission(
     role_permission_id: UUID,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("idam.role_permissions:read")],
+    response: Response,
 ) -> Envelope[RolePermissionResponse]:
     row = await service.get_role_permission(db, role_permission_id, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(RolePermissionResponse.model_validate(row))
 
 
@@ -93,8 +98,13 @@ async def update_role_permission(
     data: RolePermissionUpdate,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("idam.role_permissions:update")],
+    expected: IfMatch,
+    response: Response,
 ) -> Envelope[RolePermissionResponse]:
-    row = await service.update_role_permission(db, role_permission_id, data, actor)
+    row = await service.update_role_permission(
+        db, role_permission_id, data, actor, expected=expected
+    )
+    response.headers["ETag"] = etag(row.version)
     return ok(RolePermissionResponse.model_validate(row))
 
 
@@ -109,8 +119,9 @@ async def delete_role_permission(
     role_permission_id: UUID,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("idam.role_permissions:delete")],
+    expected: IfMatch,
 ) -> Envelope[Deleted]:
-    await service.delete_role_permission(db, role_permission_id, actor)
+    await service.delete_role_permission(db, role_permission_id, actor, expected=expected)
     return ok(Deleted(id=role_permission_id))
 
 

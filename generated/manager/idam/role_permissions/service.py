@@ -15,6 +15,7 @@ from generated.manager.idam.permissions.model import Permission
 from generated.manager.idam.roles.model import Role
 from runtime import crud
 from runtime.principal import Actor
+from runtime.versions import Expected
 
 from .model import RolePermission
 from .schemas import (
@@ -66,17 +67,30 @@ async def create_role_permission(
 
 
 async def update_role_permission(
-    db: AsyncSession, role_permission_id: UUID, data: RolePermissionUpdate, actor: Actor
+    db: AsyncSession,
+    role_permission_id: UUID,
+    data: RolePermissionUpdate,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> RolePermission:
     values = data.model_dump(exclude_unset=True)
     row = await crud.update(
-        db, RolePermission, role_permission_id, values, actor, references=REFERENCES
+        db,
+        RolePermission,
+        role_permission_id,
+        values,
+        actor,
+        references=REFERENCES,
+        expected=expected,
     )
     return await crud.with_displays(db, LISTING, row, actor)
 
 
-async def delete_role_permission(db: AsyncSession, role_permission_id: UUID, actor: Actor) -> None:
-    await crud.delete(db, RolePermission, role_permission_id, actor)
+async def delete_role_permission(
+    db: AsyncSession, role_permission_id: UUID, actor: Actor, *, expected: Expected = None
+) -> None:
+    await crud.delete(db, RolePermission, role_permission_id, actor, expected=expected)
 
 
 async def create_line(

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import Query, status
+from fastapi import Query, Response, status
 
 from generated.manager.idam.role_permissions import service as permissions_service
 from generated.manager.idam.role_permissions.schemas import RolePermissionResponse
@@ -18,6 +18,7 @@ from runtime.envelope import Envelope, ok
 from runtime.principal import Actor
 from runtime.router import audited_router
 from runtime.schemas import Deleted
+from runtime.versions import IfMatch, etag
 
 from . import service
 from .schemas import (
@@ -69,8 +70,10 @@ async def create_role(
     data: RoleCreate,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("idam.roles:create")],
+    response: Response,
 ) -> Envelope[RoleResponse]:
     row = await service.create_role(db, data, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(await _with_lines(db, row, actor))
 
 
@@ -85,8 +88,10 @@ async def get_role(
     role_id: UUID,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("idam.roles:read")],
+    response: Response,
 ) -> Envelope[RoleResponse]:
     row = await service.get_role(db, role_id, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(await _with_lines(db, row, actor))
 
 
@@ -102,8 +107,11 @@ async def update_role(
     data: RoleUpdate,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("idam.roles:update")],
+    expected: IfMatch,
+    response: Response,
 ) -> Envelope[RoleResponse]:
-    row = await service.update_role(db, role_id, data, actor)
+    row = await service.update_role(db, role_id, data, actor, expected=expected)
+    response.headers["ETag"] = etag(row.version)
     return ok(RoleResponse.model_validate(row))
 
 
@@ -119,8 +127,11 @@ async def change_role_status(
     data: RoleStatusChange,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("idam.roles:status")],
+    expected: IfMatch,
+    response: Response,
 ) -> Envelope[RoleResponse]:
-    row = await service.change_role_status(db, role_id, data.status, actor)
+    row = await service.change_role_status(db, role_id, data.status, actor, expected=expected)
+    response.headers["ETag"] = etag(row.version)
     return ok(RoleResponse.model_validate(row))
 
 
@@ -135,6 +146,7 @@ async def delete_role(
     role_id: UUID,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("idam.roles:delete")],
+    expected: IfMatch,
 ) -> Envelope[Deleted]:
-    await service.delete_role(db, role_id, actor)
+    await service.delete_role(db, role_id, actor, expected=expected)
     return ok(Deleted(id=role_id))

@@ -58,6 +58,9 @@ class RoleResponse(RoleBase):
     updated_at: datetime
     created_by: UUID | None = None
     updated_by: UUID | None = None
+    version: int = Field(
+        ..., description="Raised by every change; also the ETag. Send it back as If-Match."
+    )
     permissions: list[RolePermissionResponse] | None = Field(
         None, title="역할 권한", description="The lines, on the header's create and detail."
     )

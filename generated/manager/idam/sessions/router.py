@@ -9,12 +9,13 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import Query
+from fastapi import Query, Response
 
 from runtime.deps import ManagerDb, manager_permission
 from runtime.envelope import Envelope, ok
 from runtime.principal import Actor
 from runtime.router import audited_router
+from runtime.versions import IfMatch, etag
 
 from . import service
 from .schemas import (
@@ -54,8 +55,10 @@ async def get_session(
     session_id: UUID,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("idam.sessions:read")],
+    response: Response,
 ) -> Envelope[SessionResponse]:
     row = await service.get_session(db, session_id, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(SessionResponse.model_validate(row))
 
 
@@ -71,6 +74,9 @@ async def change_session_status(
     data: SessionStatusChange,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("idam.sessions:status")],
+    expected: IfMatch,
+    response: Response,
 ) -> Envelope[SessionResponse]:
-    row = await service.change_session_status(db, session_id, data.status, actor)
+    row = await service.change_session_status(db, session_id, data.status, actor, expected=expected)
+    response.headers["ETag"] = etag(row.version)
     return ok(SessionResponse.model_validate(row))

@@ -99,6 +99,9 @@ class UserResponse(UserBase):
     updated_at: datetime
     created_by: UUID | None = None
     updated_by: UUID | None = None
+    version: int = Field(
+        ..., description="Raised by every change; also the ETag. Send it back as If-Match."
+    )
     roles: list[UserRoleResponse] | None = Field(
         None, title="사용자 역할", description="The lines, on the header's create and detail."
     )

@@ -15,6 +15,7 @@ from generated.manager.idam.user_roles import service as roles_service
 from runtime import crud
 from runtime.principal import Actor
 from runtime.security import hash_password
+from runtime.versions import Expected
 
 from .model import User
 from .schemas import UserCreate, UserListParams, UserUpdate
@@ -62,18 +63,36 @@ async def create_user(db: AsyncSession, data: UserCreate, actor: Actor) -> User:
     return await crud.with_displays(db, LISTING, row, actor)
 
 
-async def update_user(db: AsyncSession, user_id: UUID, data: UserUpdate, actor: Actor) -> User:
+async def update_user(
+    db: AsyncSession,
+    user_id: UUID,
+    data: UserUpdate,
+    actor: Actor,
+    *,
+    expected: Expected = None,
+) -> User:
     values = data.model_dump(exclude_unset=True)
     if values.get("password") is not None:
         values["password"] = await hash_password(values["password"])
-    row = await crud.update(db, User, user_id, values, actor, references=REFERENCES)
+    row = await crud.update(
+        db, User, user_id, values, actor, references=REFERENCES, expected=expected
+    )
     return await crud.with_displays(db, LISTING, row, actor)
 
 
-async def delete_user(db: AsyncSession, user_id: UUID, actor: Actor) -> None:
-    await crud.delete(db, User, user_id, actor)
+async def delete_user(
+    db: AsyncSession, user_id: UUID, actor: Actor, *, expected: Expected = None
+) -> None:
+    await crud.delete(db, User, user_id, actor, expected=expected)
 
 
-async def change_user_status(db: AsyncSession, user_id: UUID, status: str, actor: Actor) -> User:
-    row = await crud.change_status(db, User, user_id, "status", status, actor)
+async def change_user_status(
+    db: AsyncSession,
+    user_id: UUID,
+    status: str,
+    actor: Actor,
+    *,
+    expected: Expected = None,
+) -> User:
+    row = await crud.change_status(db, User, user_id, "status", status, actor, expected=expected)
     return await crud.with_displays(db, LISTING, row, actor)

@@ -15,6 +15,7 @@ from generated.manager.ifra.resources.model import Resource
 from generated.manager.tnnt.tenants.model import Tenant
 from runtime import crud
 from runtime.principal import Actor
+from runtime.versions import Expected
 
 from .model import ResourceUsage
 from .schemas import ResourceUsageCreate, ResourceUsageListParams, ResourceUsageUpdate
@@ -67,14 +68,27 @@ async def create_resource_usage(
 
 
 async def update_resource_usage(
-    db: AsyncSession, resource_usage_id: UUID, data: ResourceUsageUpdate, actor: Actor
+    db: AsyncSession,
+    resource_usage_id: UUID,
+    data: ResourceUsageUpdate,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> ResourceUsage:
     values = data.model_dump(exclude_unset=True)
     row = await crud.update(
-        db, ResourceUsage, resource_usage_id, values, actor, references=REFERENCES
+        db,
+        ResourceUsage,
+        resource_usage_id,
+        values,
+        actor,
+        references=REFERENCES,
+        expected=expected,
     )
     return await crud.with_displays(db, LISTING, row, actor)
 
 
-async def delete_resource_usage(db: AsyncSession, resource_usage_id: UUID, actor: Actor) -> None:
-    await crud.delete(db, ResourceUsage, resource_usage_id, actor)
+async def delete_resource_usage(
+    db: AsyncSession, resource_usage_id: UUID, actor: Actor, *, expected: Expected = None
+) -> None:
+    await crud.delete(db, ResourceUsage, resource_usage_id, actor, expected=expected)

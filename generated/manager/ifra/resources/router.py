@@ -9,13 +9,14 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import Query, status
+from fastapi import Query, Response, status
 
 from runtime.deps import ManagerDb, manager_permission
 from runtime.envelope import Envelope, ok
 from runtime.principal import Actor
 from runtime.router import audited_router
 from runtime.schemas import Deleted
+from runtime.versions import IfMatch, etag
 
 from . import service
 from .schemas import (
@@ -58,8 +59,10 @@ async def create_resource(
     data: ResourceCreate,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("ifra.resources:create")],
+    response: Response,
 ) -> Envelope[ResourceResponse]:
     row = await service.create_resource(db, data, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(ResourceResponse.model_validate(row))
 
 
@@ -74,8 +77,10 @@ async def get_resource(
     resource_id: UUID,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("ifra.resources:read")],
+    response: Response,
 ) -> Envelope[ResourceResponse]:
     row = await service.get_resource(db, resource_id, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(ResourceResponse.model_validate(row))
 
 
@@ -91,8 +96,11 @@ async def update_resource(
     data: ResourceUpdate,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("ifra.resources:update")],
+    expected: IfMatch,
+    response: Response,
 ) -> Envelope[ResourceResponse]:
-    row = await service.update_resource(db, resource_id, data, actor)
+    row = await service.update_resource(db, resource_id, data, actor, expected=expected)
+    response.headers["ETag"] = etag(row.version)
     return ok(ResourceResponse.model_validate(row))
 
 
@@ -108,8 +116,13 @@ async def change_resource_status(
     data: ResourceStatusChange,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("ifra.resources:status")],
+    expected: IfMatch,
+    response: Response,
 ) -> Envelope[ResourceResponse]:
-    row = await service.change_resource_status(db, resource_id, data.status, actor)
+    row = await service.change_resource_status(
+        db, resource_id, data.status, actor, expected=expected
+    )
+    response.headers["ETag"] = etag(row.version)
     return ok(ResourceResponse.model_validate(row))
 
 
@@ -124,6 +137,7 @@ async def delete_resource(
     resource_id: UUID,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("ifra.resources:delete")],
+    expected: IfMatch,
 ) -> Envelope[Deleted]:
-    await service.delete_resource(db, resource_id, actor)
+    await service.delete_resource(db, resource_id, actor, expected=expected)
     return ok(Deleted(id=resource_id))

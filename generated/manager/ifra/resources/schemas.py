@@ -73,6 +73,9 @@ class ResourceResponse(ResourceBase):
     updated_at: datetime
     created_by: UUID | None = None
     updated_by: UUID | None = None
+    version: int = Field(
+        ..., description="Raised by every change; also the ETag. Send it back as If-Match."
+    )
 
 
 class ResourceListResponse(Page[ResourceResponse]):

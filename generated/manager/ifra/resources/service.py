@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from generated.manager.tnnt.tenants.model import Tenant
 from runtime import crud
 from runtime.principal import Actor
+from runtime.versions import Expected
 
 from .model import Resource
 from .schemas import ResourceCreate, ResourceListParams, ResourceUpdate
@@ -56,19 +57,35 @@ async def create_resource(db: AsyncSession, data: ResourceCreate, actor: Actor) 
 
 
 async def update_resource(
-    db: AsyncSession, resource_id: UUID, data: ResourceUpdate, actor: Actor
+    db: AsyncSession,
+    resource_id: UUID,
+    data: ResourceUpdate,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> Resource:
     values = data.model_dump(exclude_unset=True)
-    row = await crud.update(db, Resource, resource_id, values, actor, references=REFERENCES)
+    row = await crud.update(
+        db, Resource, resource_id, values, actor, references=REFERENCES, expected=expected
+    )
     return await crud.with_displays(db, LISTING, row, actor)
 
 
-async def delete_resource(db: AsyncSession, resource_id: UUID, actor: Actor) -> None:
-    await crud.delete(db, Resource, resource_id, actor)
+async def delete_resource(
+    db: AsyncSession, resource_id: UUID, actor: Actor, *, expected: Expected = None
+) -> None:
+    await crud.delete(db, Resource, resource_id, actor, expected=expected)
 
 
 async def change_resource_status(
-    db: AsyncSession, resource_id: UUID, status: str, actor: Actor
+    db: AsyncSession,
+    resource_id: UUID,
+    status: str,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> Resource:
-    row = await crud.change_status(db, Resource, resource_id, "status", status, actor)
+    row = await crud.change_status(
+        db, Resource, resource_id, "status", status, actor, expected=expected
+    )
     return await crud.with_displays(db, LISTING, row, actor)

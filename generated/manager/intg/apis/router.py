@@ -9,13 +9,14 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import Query, status
+from fastapi import Query, Response, status
 
 from runtime.deps import ManagerDb, manager_permission
 from runtime.envelope import Envelope, ok
 from runtime.principal import Actor
 from runtime.router import audited_router
 from runtime.schemas import Deleted
+from runtime.versions import IfMatch, etag
 
 from . import service
 from .schemas import (
@@ -58,8 +59,10 @@ async def create_external_api(
     data: ExternalApiCreate,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("intg.apis:create")],
+    response: Response,
 ) -> Envelope[ExternalApiResponse]:
     row = await service.create_external_api(db, data, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(ExternalApiResponse.model_validate(row))
 
 
@@ -74,8 +77,10 @@ async def get_external_api(
     external_api_id: UUID,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("intg.apis:read")],
+    response: Response,
 ) -> Envelope[ExternalApiResponse]:
     row = await service.get_external_api(db, external_api_id, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(ExternalApiResponse.model_validate(row))
 
 
@@ -91,8 +96,11 @@ async def update_external_api(
     data: ExternalApiUpdate,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("intg.apis:update")],
+    expected: IfMatch,
+    response: Response,
 ) -> Envelope[ExternalApiResponse]:
-    row = await service.update_external_api(db, external_api_id, data, actor)
+    row = await service.update_external_api(db, external_api_id, data, actor, expected=expected)
+    response.headers["ETag"] = etag(row.version)
     return ok(ExternalApiResponse.model_validate(row))
 
 
@@ -108,8 +116,13 @@ async def change_external_api_status(
     data: ExternalApiStatusChange,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("intg.apis:status")],
+    expected: IfMatch,
+    response: Response,
 ) -> Envelope[ExternalApiResponse]:
-    row = await service.change_external_api_status(db, external_api_id, data.status, actor)
+    row = await service.change_external_api_status(
+        db, external_api_id, data.status, actor, expected=expected
+    )
+    response.headers["ETag"] = etag(row.version)
     return ok(ExternalApiResponse.model_validate(row))
 
 
@@ -124,6 +137,7 @@ async def delete_external_api(
     external_api_id: UUID,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("intg.apis:delete")],
+    expected: IfMatch,
 ) -> Envelope[Deleted]:
-    await service.delete_external_api(db, external_api_id, actor)
+    await service.delete_external_api(db, external_api_id, actor, expected=expected)
     return ok(Deleted(id=external_api_id))

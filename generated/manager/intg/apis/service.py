@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from runtime import crud
 from runtime.principal import Actor
+from runtime.versions import Expected
 
 from .model import ExternalApi
 from .schemas import ExternalApiCreate, ExternalApiListParams, ExternalApiUpdate
@@ -51,19 +52,35 @@ async def create_external_api(
 
 
 async def update_external_api(
-    db: AsyncSession, external_api_id: UUID, data: ExternalApiUpdate, actor: Actor
+    db: AsyncSession,
+    external_api_id: UUID,
+    data: ExternalApiUpdate,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> ExternalApi:
     values = data.model_dump(exclude_unset=True)
-    row = await crud.update(db, ExternalApi, external_api_id, values, actor, references=REFERENCES)
+    row = await crud.update(
+        db, ExternalApi, external_api_id, values, actor, references=REFERENCES, expected=expected
+    )
     return await crud.with_displays(db, LISTING, row, actor)
 
 
-async def delete_external_api(db: AsyncSession, external_api_id: UUID, actor: Actor) -> None:
-    await crud.delete(db, ExternalApi, external_api_id, actor)
+async def delete_external_api(
+    db: AsyncSession, external_api_id: UUID, actor: Actor, *, expected: Expected = None
+) -> None:
+    await crud.delete(db, ExternalApi, external_api_id, actor, expected=expected)
 
 
 async def change_external_api_status(
-    db: AsyncSession, external_api_id: UUID, status: str, actor: Actor
+    db: AsyncSession,
+    external_api_id: UUID,
+    status: str,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> ExternalApi:
-    row = await crud.change_status(db, ExternalApi, external_api_id, "status", status, actor)
+    row = await crud.change_status(
+        db, ExternalApi, external_api_id, "status", status, actor, expected=expected
+    )
     return await crud.with_displays(db, LISTING, row, actor)

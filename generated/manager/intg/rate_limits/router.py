@@ -9,13 +9,14 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import Query, status
+from fastapi import Query, Response, status
 
 from runtime.deps import ManagerDb, manager_permission
 from runtime.envelope import Envelope, ok
 from runtime.principal import Actor
 from runtime.router import audited_router
 from runtime.schemas import Deleted
+from runtime.versions import IfMatch, etag
 
 from . import service
 from .schemas import (
@@ -57,8 +58,10 @@ async def create_rate_limit(
     data: RateLimitCreate,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("intg.rate_limits:create")],
+    response: Response,
 ) -> Envelope[RateLimitResponse]:
     row = await service.create_rate_limit(db, data, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(RateLimitResponse.model_validate(row))
 
 
@@ -73,8 +76,10 @@ async def get_rate_limit(
     rate_limit_id: UUID,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("intg.rate_limits:read")],
+    response: Response,
 ) -> Envelope[RateLimitResponse]:
     row = await service.get_rate_limit(db, rate_limit_id, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(RateLimitResponse.model_validate(row))
 
 
@@ -90,8 +95,11 @@ async def update_rate_limit(
     data: RateLimitUpdate,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("intg.rate_limits:update")],
+    expected: IfMatch,
+    response: Response,
 ) -> Envelope[RateLimitResponse]:
-    row = await service.update_rate_limit(db, rate_limit_id, data, actor)
+    row = await service.update_rate_limit(db, rate_limit_id, data, actor, expected=expected)
+    response.headers["ETag"] = etag(row.version)
     return ok(RateLimitResponse.model_validate(row))
 
 
@@ -106,6 +114,7 @@ async def delete_rate_limit(
     rate_limit_id: UUID,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("intg.rate_limits:delete")],
+    expected: IfMatch,
 ) -> Envelope[Deleted]:
-    await service.delete_rate_limit(db, rate_limit_id, actor)
+    await service.delete_rate_limit(db, rate_limit_id, actor, expected=expected)
     return ok(Deleted(id=rate_limit_id))

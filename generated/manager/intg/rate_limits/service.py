@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from generated.manager.tnnt.tenants.model import Tenant
 from runtime import crud
 from runtime.principal import Actor
+from runtime.versions import Expected
 
 from .model import RateLimit
 from .schemas import RateLimitCreate, RateLimitListParams, RateLimitUpdate
@@ -51,12 +52,21 @@ async def create_rate_limit(db: AsyncSession, data: RateLimitCreate, actor: Acto
 
 
 async def update_rate_limit(
-    db: AsyncSession, rate_limit_id: UUID, data: RateLimitUpdate, actor: Actor
+    db: AsyncSession,
+    rate_limit_id: UUID,
+    data: RateLimitUpdate,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> RateLimit:
     values = data.model_dump(exclude_unset=True)
-    row = await crud.update(db, RateLimit, rate_limit_id, values, actor, references=REFERENCES)
+    row = await crud.update(
+        db, RateLimit, rate_limit_id, values, actor, references=REFERENCES, expected=expected
+    )
     return await crud.with_displays(db, LISTING, row, actor)
 
 
-async def delete_rate_limit(db: AsyncSession, rate_limit_id: UUID, actor: Actor) -> None:
-    await crud.delete(db, RateLimit, rate_limit_id, actor)
+async def delete_rate_limit(
+    db: AsyncSession, rate_limit_id: UUID, actor: Actor, *, expected: Expected = None
+) -> None:
+    await crud.delete(db, RateLimit, rate_limit_id, actor, expected=expected)

@@ -9,13 +9,14 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import Query, status
+from fastapi import Query, Response, status
 
 from runtime.deps import ManagerDb, manager_permission
 from runtime.envelope import Envelope, ok
 from runtime.principal import Actor
 from runtime.router import audited_router
 from runtime.schemas import Deleted
+from runtime.versions import IfMatch, etag
 
 from . import service
 from .schemas import (
@@ -58,8 +59,10 @@ async def create_webhook(
     data: WebhookCreate,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("intg.webhooks:create")],
+    response: Response,
 ) -> Envelope[WebhookResponse]:
     row = await service.create_webhook(db, data, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(WebhookResponse.model_validate(row))
 
 
@@ -74,8 +77,10 @@ async def get_webhook(
     webhook_id: UUID,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("intg.webhooks:read")],
+    response: Response,
 ) -> Envelope[WebhookResponse]:
     row = await service.get_webhook(db, webhook_id, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(WebhookResponse.model_validate(row))
 
 
@@ -91,8 +96,11 @@ async def update_webhook(
     data: WebhookUpdate,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("intg.webhooks:update")],
+    expected: IfMatch,
+    response: Response,
 ) -> Envelope[WebhookResponse]:
-    row = await service.update_webhook(db, webhook_id, data, actor)
+    row = await service.update_webhook(db, webhook_id, data, actor, expected=expected)
+    response.headers["ETag"] = etag(row.version)
     return ok(WebhookResponse.model_validate(row))
 
 
@@ -108,8 +116,11 @@ async def change_webhook_status(
     data: WebhookStatusChange,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("intg.webhooks:status")],
+    expected: IfMatch,
+    response: Response,
 ) -> Envelope[WebhookResponse]:
-    row = await service.change_webhook_status(db, webhook_id, data.status, actor)
+    row = await service.change_webhook_status(db, webhook_id, data.status, actor, expected=expected)
+    response.headers["ETag"] = etag(row.version)
     return ok(WebhookResponse.model_validate(row))
 
 
@@ -124,6 +135,7 @@ async def delete_webhook(
     webhook_id: UUID,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("intg.webhooks:delete")],
+    expected: IfMatch,
 ) -> Envelope[Deleted]:
-    await service.delete_webhook(db, webhook_id, actor)
+    await service.delete_webhook(db, webhook_id, actor, expected=expected)
     return ok(Deleted(id=webhook_id))

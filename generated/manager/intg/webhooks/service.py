@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from generated.manager.tnnt.tenants.model import Tenant
 from runtime import crud
 from runtime.principal import Actor
+from runtime.versions import Expected
 
 from .model import Webhook
 from .schemas import WebhookCreate, WebhookListParams, WebhookUpdate
@@ -50,19 +51,35 @@ async def create_webhook(db: AsyncSession, data: WebhookCreate, actor: Actor) ->
 
 
 async def update_webhook(
-    db: AsyncSession, webhook_id: UUID, data: WebhookUpdate, actor: Actor
+    db: AsyncSession,
+    webhook_id: UUID,
+    data: WebhookUpdate,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> Webhook:
     values = data.model_dump(exclude_unset=True)
-    row = await crud.update(db, Webhook, webhook_id, values, actor, references=REFERENCES)
+    row = await crud.update(
+        db, Webhook, webhook_id, values, actor, references=REFERENCES, expected=expected
+    )
     return await crud.with_displays(db, LISTING, row, actor)
 
 
-async def delete_webhook(db: AsyncSession, webhook_id: UUID, actor: Actor) -> None:
-    await crud.delete(db, Webhook, webhook_id, actor)
+async def delete_webhook(
+    db: AsyncSession, webhook_id: UUID, actor: Actor, *, expected: Expected = None
+) -> None:
+    await crud.delete(db, Webhook, webhook_id, actor, expected=expected)
 
 
 async def change_webhook_status(
-    db: AsyncSession, webhook_id: UUID, status: str, actor: Actor
+    db: AsyncSession,
+    webhook_id: UUID,
+    status: str,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> Webhook:
-    row = await crud.change_status(db, Webhook, webhook_id, "status", status, actor)
+    row = await crud.change_status(
+        db, Webhook, webhook_id, "status", status, actor, expected=expected
+    )
     return await crud.with_displays(db, LISTING, row, actor)

@@ -9,13 +9,14 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import Query, status
+from fastapi import Query, Response, status
 
 from runtime.deps import ManagerDb, manager_permission
 from runtime.envelope import Envelope, ok
 from runtime.principal import Actor
 from runtime.router import audited_router
 from runtime.schemas import Deleted
+from runtime.versions import IfMatch, etag
 
 from . import service
 from .schemas import (
@@ -57,8 +58,10 @@ async def create_health_check(
     data: HealthCheckCreate,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("mntr.health_checks:create")],
+    response: Response,
 ) -> Envelope[HealthCheckResponse]:
     row = await service.create_health_check(db, data, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(HealthCheckResponse.model_validate(row))
 
 
@@ -73,8 +76,10 @@ async def get_health_check(
     health_check_id: UUID,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("mntr.health_checks:read")],
+    response: Response,
 ) -> Envelope[HealthCheckResponse]:
     row = await service.get_health_check(db, health_check_id, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(HealthCheckResponse.model_validate(row))
 
 
@@ -90,8 +95,11 @@ async def update_health_check(
     data: HealthCheckUpdate,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("mntr.health_checks:update")],
+    expected: IfMatch,
+    response: Response,
 ) -> Envelope[HealthCheckResponse]:
-    row = await service.update_health_check(db, health_check_id, data, actor)
+    row = await service.update_health_check(db, health_check_id, data, actor, expected=expected)
+    response.headers["ETag"] = etag(row.version)
     return ok(HealthCheckResponse.model_validate(row))
 
 
@@ -106,6 +114,7 @@ async def delete_health_check(
     health_check_id: UUID,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("mntr.health_checks:delete")],
+    expected: IfMatch,
 ) -> Envelope[Deleted]:
-    await service.delete_health_check(db, health_check_id, actor)
+    await service.delete_health_check(db, health_check_id, actor, expected=expected)
     return ok(Deleted(id=health_check_id))

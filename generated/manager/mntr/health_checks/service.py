@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from runtime import crud
 from runtime.principal import Actor
+from runtime.versions import Expected
 
 from .model import HealthCheck
 from .schemas import HealthCheckCreate, HealthCheckListParams, HealthCheckUpdate
@@ -52,12 +53,21 @@ async def create_health_check(
 
 
 async def update_health_check(
-    db: AsyncSession, health_check_id: UUID, data: HealthCheckUpdate, actor: Actor
+    db: AsyncSession,
+    health_check_id: UUID,
+    data: HealthCheckUpdate,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> HealthCheck:
     values = data.model_dump(exclude_unset=True)
-    row = await crud.update(db, HealthCheck, health_check_id, values, actor, references=REFERENCES)
+    row = await crud.update(
+        db, HealthCheck, health_check_id, values, actor, references=REFERENCES, expected=expected
+    )
     return await crud.with_displays(db, LISTING, row, actor)
 
 
-async def delete_health_check(db: AsyncSession, health_check_id: UUID, actor: Actor) -> None:
-    await crud.delete(db, HealthCheck, health_check_id, actor)
+async def delete_health_check(
+    db: AsyncSession, health_check_id: UUID, actor: Actor, *, expected: Expected = None
+) -> None:
+    await crud.delete(db, HealthCheck, health_check_id, actor, expected=expected)

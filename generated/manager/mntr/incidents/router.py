@@ -9,13 +9,14 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import Query, status
+from fastapi import Query, Response, status
 
 from runtime.deps import ManagerDb, manager_permission
 from runtime.envelope import Envelope, ok
 from runtime.principal import Actor
 from runtime.router import audited_router
 from runtime.schemas import Deleted
+from runtime.versions import IfMatch, etag
 
 from . import service
 from .schemas import (
@@ -58,8 +59,10 @@ async def create_incident(
     data: IncidentCreate,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("mntr.incidents:create")],
+    response: Response,
 ) -> Envelope[IncidentResponse]:
     row = await service.create_incident(db, data, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(IncidentResponse.model_validate(row))
 
 
@@ -74,8 +77,10 @@ async def get_incident(
     incident_id: UUID,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("mntr.incidents:read")],
+    response: Response,
 ) -> Envelope[IncidentResponse]:
     row = await service.get_incident(db, incident_id, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(IncidentResponse.model_validate(row))
 
 
@@ -91,8 +96,11 @@ async def update_incident(
     data: IncidentUpdate,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("mntr.incidents:update")],
+    expected: IfMatch,
+    response: Response,
 ) -> Envelope[IncidentResponse]:
-    row = await service.update_incident(db, incident_id, data, actor)
+    row = await service.update_incident(db, incident_id, data, actor, expected=expected)
+    response.headers["ETag"] = etag(row.version)
     return ok(IncidentResponse.model_validate(row))
 
 
@@ -108,8 +116,13 @@ async def change_incident_status(
     data: IncidentStatusChange,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("mntr.incidents:status")],
+    expected: IfMatch,
+    response: Response,
 ) -> Envelope[IncidentResponse]:
-    row = await service.change_incident_status(db, incident_id, data.status, actor)
+    row = await service.change_incident_status(
+        db, incident_id, data.status, actor, expected=expected
+    )
+    response.headers["ETag"] = etag(row.version)
     return ok(IncidentResponse.model_validate(row))
 
 
@@ -124,6 +137,7 @@ async def delete_incident(
     incident_id: UUID,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("mntr.incidents:delete")],
+    expected: IfMatch,
 ) -> Envelope[Deleted]:
-    await service.delete_incident(db, incident_id, actor)
+    await service.delete_incident(db, incident_id, actor, expected=expected)
     return ok(Deleted(id=incident_id))

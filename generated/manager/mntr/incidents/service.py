@@ -15,6 +15,7 @@ from generated.manager.idam.users.model import User
 from generated.manager.tnnt.tenants.model import Tenant
 from runtime import crud
 from runtime.principal import Actor
+from runtime.versions import Expected
 
 from .model import Incident
 from .schemas import IncidentCreate, IncidentListParams, IncidentUpdate
@@ -60,19 +61,35 @@ async def create_incident(db: AsyncSession, data: IncidentCreate, actor: Actor) 
 
 
 async def update_incident(
-    db: AsyncSession, incident_id: UUID, data: IncidentUpdate, actor: Actor
+    db: AsyncSession,
+    incident_id: UUID,
+    data: IncidentUpdate,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> Incident:
     values = data.model_dump(exclude_unset=True)
-    row = await crud.update(db, Incident, incident_id, values, actor, references=REFERENCES)
+    row = await crud.update(
+        db, Incident, incident_id, values, actor, references=REFERENCES, expected=expected
+    )
     return await crud.with_displays(db, LISTING, row, actor)
 
 
-async def delete_incident(db: AsyncSession, incident_id: UUID, actor: Actor) -> None:
-    await crud.delete(db, Incident, incident_id, actor)
+async def delete_incident(
+    db: AsyncSession, incident_id: UUID, actor: Actor, *, expected: Expected = None
+) -> None:
+    await crud.delete(db, Incident, incident_id, actor, expected=expected)
 
 
 async def change_incident_status(
-    db: AsyncSession, incident_id: UUID, status: str, actor: Actor
+    db: AsyncSession,
+    incident_id: UUID,
+    status: str,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> Incident:
-    row = await crud.change_status(db, Incident, incident_id, "status", status, actor)
+    row = await crud.change_status(
+        db, Incident, incident_id, "status", status, actor, expected=expected
+    )
     return await crud.with_displays(db, LISTING, row, actor)

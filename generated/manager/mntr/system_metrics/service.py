@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from runtime import crud
 from runtime.principal import Actor
+from runtime.versions import Expected
 
 from .model import SystemMetric
 from .schemas import SystemMetricCreate, SystemMetricListParams, SystemMetricUpdate
@@ -59,14 +60,21 @@ async def create_system_metric(
 
 
 async def update_system_metric(
-    db: AsyncSession, system_metric_id: UUID, data: SystemMetricUpdate, actor: Actor
+    db: AsyncSession,
+    system_metric_id: UUID,
+    data: SystemMetricUpdate,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> SystemMetric:
     values = data.model_dump(exclude_unset=True)
     row = await crud.update(
-        db, SystemMetric, system_metric_id, values, actor, references=REFERENCES
+        db, SystemMetric, system_metric_id, values, actor, references=REFERENCES, expected=expected
     )
     return await crud.with_displays(db, LISTING, row, actor)
 
 
-async def delete_system_metric(db: AsyncSession, system_metric_id: UUID, actor: Actor) -> None:
-    await crud.delete(db, SystemMetric, system_metric_id, actor)
+async def delete_system_metric(
+    db: AsyncSession, system_metric_id: UUID, actor: Actor, *, expected: Expected = None
+) -> None:
+    await crud.delete(db, SystemMetric, system_metric_id, actor, expected=expected)

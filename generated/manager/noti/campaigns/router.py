@@ -9,13 +9,14 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import Query, status
+from fastapi import Query, Response, status
 
 from runtime.deps import ManagerDb, manager_permission
 from runtime.envelope import Envelope, ok
 from runtime.principal import Actor
 from runtime.router import audited_router
 from runtime.schemas import Deleted
+from runtime.versions import IfMatch, etag
 
 from . import service
 from .schemas import (
@@ -58,8 +59,10 @@ async def create_campaign(
     data: CampaignCreate,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("noti.campaigns:create")],
+    response: Response,
 ) -> Envelope[CampaignResponse]:
     row = await service.create_campaign(db, data, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(CampaignResponse.model_validate(row))
 
 
@@ -74,8 +77,10 @@ async def get_campaign(
     campaign_id: UUID,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("noti.campaigns:read")],
+    response: Response,
 ) -> Envelope[CampaignResponse]:
     row = await service.get_campaign(db, campaign_id, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(CampaignResponse.model_validate(row))
 
 
@@ -91,8 +96,11 @@ async def update_campaign(
     data: CampaignUpdate,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("noti.campaigns:update")],
+    expected: IfMatch,
+    response: Response,
 ) -> Envelope[CampaignResponse]:
-    row = await service.update_campaign(db, campaign_id, data, actor)
+    row = await service.update_campaign(db, campaign_id, data, actor, expected=expected)
+    response.headers["ETag"] = etag(row.version)
     return ok(CampaignResponse.model_validate(row))
 
 
@@ -108,8 +116,13 @@ async def change_campaign_status(
     data: CampaignStatusChange,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("noti.campaigns:status")],
+    expected: IfMatch,
+    response: Response,
 ) -> Envelope[CampaignResponse]:
-    row = await service.change_campaign_status(db, campaign_id, data.status, actor)
+    row = await service.change_campaign_status(
+        db, campaign_id, data.status, actor, expected=expected
+    )
+    response.headers["ETag"] = etag(row.version)
     return ok(CampaignResponse.model_validate(row))
 
 
@@ -124,6 +137,7 @@ async def delete_campaign(
     campaign_id: UUID,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("noti.campaigns:delete")],
+    expected: IfMatch,
 ) -> Envelope[Deleted]:
-    await service.delete_campaign(db, campaign_id, actor)
+    await service.delete_campaign(db, campaign_id, actor, expected=expected)
     return ok(Deleted(id=campaign_id))

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from generated.manager.noti.templates.model import NotificationTemplate
 from runtime import crud
 from runtime.principal import Actor
+from runtime.versions import Expected
 
 from .model import Campaign
 from .schemas import CampaignCreate, CampaignListParams, CampaignUpdate
@@ -51,19 +52,35 @@ async def create_campaign(db: AsyncSession, data: CampaignCreate, actor: Actor) 
 
 
 async def update_campaign(
-    db: AsyncSession, campaign_id: UUID, data: CampaignUpdate, actor: Actor
+    db: AsyncSession,
+    campaign_id: UUID,
+    data: CampaignUpdate,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> Campaign:
     values = data.model_dump(exclude_unset=True)
-    row = await crud.update(db, Campaign, campaign_id, values, actor, references=REFERENCES)
+    row = await crud.update(
+        db, Campaign, campaign_id, values, actor, references=REFERENCES, expected=expected
+    )
     return await crud.with_displays(db, LISTING, row, actor)
 
 
-async def delete_campaign(db: AsyncSession, campaign_id: UUID, actor: Actor) -> None:
-    await crud.delete(db, Campaign, campaign_id, actor)
+async def delete_campaign(
+    db: AsyncSession, campaign_id: UUID, actor: Actor, *, expected: Expected = None
+) -> None:
+    await crud.delete(db, Campaign, campaign_id, actor, expected=expected)
 
 
 async def change_campaign_status(
-    db: AsyncSession, campaign_id: UUID, status: str, actor: Actor
+    db: AsyncSession,
+    campaign_id: UUID,
+    status: str,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> Campaign:
-    row = await crud.change_status(db, Campaign, campaign_id, "status", status, actor)
+    row = await crud.change_status(
+        db, Campaign, campaign_id, "status", status, actor, expected=expected
+    )
     return await crud.with_displays(db, LISTING, row, actor)

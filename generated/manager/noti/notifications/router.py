@@ -9,13 +9,14 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import Query, status
+from fastapi import Query, Response, status
 
 from runtime.deps import ManagerDb, manager_permission
 from runtime.envelope import Envelope, ok
 from runtime.principal import Actor
 from runtime.router import audited_router
 from runtime.schemas import Deleted
+from runtime.versions import IfMatch, etag
 
 from . import service
 from .schemas import (
@@ -58,8 +59,10 @@ async def create_notification(
     data: NotificationCreate,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("noti.notifications:create")],
+    response: Response,
 ) -> Envelope[NotificationResponse]:
     row = await service.create_notification(db, data, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(NotificationResponse.model_validate(row))
 
 
@@ -74,8 +77,10 @@ async def get_notification(
     notification_id: UUID,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("noti.notifications:read")],
+    response: Response,
 ) -> Envelope[NotificationResponse]:
     row = await service.get_notification(db, notification_id, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(NotificationResponse.model_validate(row))
 
 
@@ -91,8 +96,11 @@ async def update_notification(
     data: NotificationUpdate,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("noti.notifications:update")],
+    expected: IfMatch,
+    response: Response,
 ) -> Envelope[NotificationResponse]:
-    row = await service.update_notification(db, notification_id, data, actor)
+    row = await service.update_notification(db, notification_id, data, actor, expected=expected)
+    response.headers["ETag"] = etag(row.version)
     return ok(NotificationResponse.model_validate(row))
 
 
@@ -108,8 +116,13 @@ async def change_notification_status(
     data: NotificationStatusChange,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("noti.notifications:status")],
+    expected: IfMatch,
+    response: Response,
 ) -> Envelope[NotificationResponse]:
-    row = await service.change_notification_status(db, notification_id, data.status, actor)
+    row = await service.change_notification_status(
+        db, notification_id, data.status, actor, expected=expected
+    )
+    response.headers["ETag"] = etag(row.version)
     return ok(NotificationResponse.model_validate(row))
 
 
@@ -124,6 +137,7 @@ async def delete_notification(
     notification_id: UUID,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("noti.notifications:delete")],
+    expected: IfMatch,
 ) -> Envelope[Deleted]:
-    await service.delete_notification(db, notification_id, actor)
+    await service.delete_notification(db, notification_id, actor, expected=expected)
     return ok(Deleted(id=notification_id))

@@ -16,6 +16,7 @@ from generated.manager.noti.templates.model import NotificationTemplate
 from generated.manager.tnnt.tenants.model import Tenant
 from runtime import crud
 from runtime.principal import Actor
+from runtime.versions import Expected
 
 from .model import Notification
 from .schemas import NotificationCreate, NotificationListParams, NotificationUpdate
@@ -66,19 +67,35 @@ async def create_notification(
 
 
 async def update_notification(
-    db: AsyncSession, notification_id: UUID, data: NotificationUpdate, actor: Actor
+    db: AsyncSession,
+    notification_id: UUID,
+    data: NotificationUpdate,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> Notification:
     values = data.model_dump(exclude_unset=True)
-    row = await crud.update(db, Notification, notification_id, values, actor, references=REFERENCES)
+    row = await crud.update(
+        db, Notification, notification_id, values, actor, references=REFERENCES, expected=expected
+    )
     return await crud.with_displays(db, LISTING, row, actor)
 
 
-async def delete_notification(db: AsyncSession, notification_id: UUID, actor: Actor) -> None:
-    await crud.delete(db, Notification, notification_id, actor)
+async def delete_notification(
+    db: AsyncSession, notification_id: UUID, actor: Actor, *, expected: Expected = None
+) -> None:
+    await crud.delete(db, Notification, notification_id, actor, expected=expected)
 
 
 async def change_notification_status(
-    db: AsyncSession, notification_id: UUID, status: str, actor: Actor
+    db: AsyncSession,
+    notification_id: UUID,
+    status: str,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> Notification:
-    row = await crud.change_status(db, Notification, notification_id, "status", status, actor)
+    row = await crud.change_status(
+        db, Notification, notification_id, "status", status, actor, expected=expected
+    )
     return await crud.with_displays(db, LISTING, row, actor)

@@ -9,13 +9,14 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import Query, status
+from fastapi import Query, Response, status
 
 from runtime.deps import ManagerDb, manager_permission
 from runtime.envelope import Envelope, ok
 from runtime.principal import Actor
 from runtime.router import audited_router
 from runtime.schemas import Deleted
+from runtime.versions import IfMatch, etag
 
 from . import service
 from .schemas import (
@@ -57,8 +58,10 @@ async def create_notification_template(
     data: NotificationTemplateCreate,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("noti.templates:create")],
+    response: Response,
 ) -> Envelope[NotificationTemplateResponse]:
     row = await service.create_notification_template(db, data, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(NotificationTemplateResponse.model_validate(row))
 
 
@@ -73,8 +76,10 @@ async def get_notification_template(
     notification_template_id: UUID,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("noti.templates:read")],
+    response: Response,
 ) -> Envelope[NotificationTemplateResponse]:
     row = await service.get_notification_template(db, notification_template_id, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(NotificationTemplateResponse.model_validate(row))
 
 
@@ -90,8 +95,13 @@ async def update_notification_template(
     data: NotificationTemplateUpdate,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("noti.templates:update")],
+    expected: IfMatch,
+    response: Response,
 ) -> Envelope[NotificationTemplateResponse]:
-    row = await service.update_notification_template(db, notification_template_id, data, actor)
+    row = await service.update_notification_template(
+        db, notification_template_id, data, actor, expected=expected
+    )
+    response.headers["ETag"] = etag(row.version)
     return ok(NotificationTemplateResponse.model_validate(row))
 
 
@@ -106,6 +116,9 @@ async def delete_notification_template(
     notification_template_id: UUID,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("noti.templates:delete")],
+    expected: IfMatch,
 ) -> Envelope[Deleted]:
-    await service.delete_notification_template(db, notification_template_id, actor)
+    await service.delete_notification_template(
+        db, notification_template_id, actor, expected=expected
+    )
     return ok(Deleted(id=notification_template_id))

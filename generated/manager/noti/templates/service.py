@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from runtime import crud
 from runtime.principal import Actor
+from runtime.versions import Expected
 
 from .model import NotificationTemplate
 from .schemas import (
@@ -61,16 +62,27 @@ async def create_notification_template(
 
 
 async def update_notification_template(
-    db: AsyncSession, notification_template_id: UUID, data: NotificationTemplateUpdate, actor: Actor
+    db: AsyncSession,
+    notification_template_id: UUID,
+    data: NotificationTemplateUpdate,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> NotificationTemplate:
     values = data.model_dump(exclude_unset=True)
     row = await crud.update(
-        db, NotificationTemplate, notification_template_id, values, actor, references=REFERENCES
+        db,
+        NotificationTemplate,
+        notification_template_id,
+        values,
+        actor,
+        references=REFERENCES,
+        expected=expected,
     )
     return await crud.with_displays(db, LISTING, row, actor)
 
 
 async def delete_notification_template(
-    db: AsyncSession, notification_template_id: UUID, actor: Actor
+    db: AsyncSession, notification_template_id: UUID, actor: Actor, *, expected: Expected = None
 ) -> None:
-    await crud.delete(db, NotificationTemplate, notification_template_id, actor)
+    await crud.delete(db, NotificationTemplate, notification_template_id, actor, expected=expected)

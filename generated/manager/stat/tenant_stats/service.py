@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from generated.manager.tnnt.tenants.model import Tenant
 from runtime import crud
 from runtime.principal import Actor
+from runtime.versions import Expected
 
 from .model import TenantStat
 from .schemas import TenantStatCreate, TenantStatListParams, TenantStatUpdate
@@ -50,12 +51,21 @@ async def create_tenant_stat(db: AsyncSession, data: TenantStatCreate, actor: Ac
 
 
 async def update_tenant_stat(
-    db: AsyncSession, tenant_stat_id: UUID, data: TenantStatUpdate, actor: Actor
+    db: AsyncSession,
+    tenant_stat_id: UUID,
+    data: TenantStatUpdate,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> TenantStat:
     values = data.model_dump(exclude_unset=True)
-    row = await crud.update(db, TenantStat, tenant_stat_id, values, actor, references=REFERENCES)
+    row = await crud.update(
+        db, TenantStat, tenant_stat_id, values, actor, references=REFERENCES, expected=expected
+    )
     return await crud.with_displays(db, LISTING, row, actor)
 
 
-async def delete_tenant_stat(db: AsyncSession, tenant_stat_id: UUID, actor: Actor) -> None:
-    await crud.delete(db, TenantStat, tenant_stat_id, actor)
+async def delete_tenant_stat(
+    db: AsyncSession, tenant_stat_id: UUID, actor: Actor, *, expected: Expected = None
+) -> None:
+    await crud.delete(db, TenantStat, tenant_stat_id, actor, expected=expected)

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from runtime import crud
 from runtime.principal import Actor
+from runtime.versions import Expected
 
 from .model import UsageStat
 from .schemas import UsageStatCreate, UsageStatListParams, UsageStatUpdate
@@ -53,12 +54,21 @@ async def create_usage_stat(db: AsyncSession, data: UsageStatCreate, actor: Acto
 
 
 async def update_usage_stat(
-    db: AsyncSession, usage_stat_id: UUID, data: UsageStatUpdate, actor: Actor
+    db: AsyncSession,
+    usage_stat_id: UUID,
+    data: UsageStatUpdate,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> UsageStat:
     values = data.model_dump(exclude_unset=True)
-    row = await crud.update(db, UsageStat, usage_stat_id, values, actor, references=REFERENCES)
+    row = await crud.update(
+        db, UsageStat, usage_stat_id, values, actor, references=REFERENCES, expected=expected
+    )
     return await crud.with_displays(db, LISTING, row, actor)
 
 
-async def delete_usage_stat(db: AsyncSession, usage_stat_id: UUID, actor: Actor) -> None:
-    await crud.delete(db, UsageStat, usage_stat_id, actor)
+async def delete_usage_stat(
+    db: AsyncSession, usage_stat_id: UUID, actor: Actor, *, expected: Expected = None
+) -> None:
+    await crud.delete(db, UsageStat, usage_stat_id, actor, expected=expected)

@@ -9,13 +9,14 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import Query, status
+from fastapi import Query, Response, status
 
 from runtime.deps import ManagerDb, manager_permission
 from runtime.envelope import Envelope, ok
 from runtime.principal import Actor
 from runtime.router import audited_router
 from runtime.schemas import Deleted
+from runtime.versions import IfMatch, etag
 
 from . import service
 from .schemas import (
@@ -58,8 +59,10 @@ async def create_feedback(
     data: FeedbackCreate,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("supt.feedbacks:create")],
+    response: Response,
 ) -> Envelope[FeedbackResponse]:
     row = await service.create_feedback(db, data, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(FeedbackResponse.model_validate(row))
 
 
@@ -74,8 +77,10 @@ async def get_feedback(
     feedback_id: UUID,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("supt.feedbacks:read")],
+    response: Response,
 ) -> Envelope[FeedbackResponse]:
     row = await service.get_feedback(db, feedback_id, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(FeedbackResponse.model_validate(row))
 
 
@@ -91,8 +96,11 @@ async def update_feedback(
     data: FeedbackUpdate,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("supt.feedbacks:update")],
+    expected: IfMatch,
+    response: Response,
 ) -> Envelope[FeedbackResponse]:
-    row = await service.update_feedback(db, feedback_id, data, actor)
+    row = await service.update_feedback(db, feedback_id, data, actor, expected=expected)
+    response.headers["ETag"] = etag(row.version)
     return ok(FeedbackResponse.model_validate(row))
 
 
@@ -108,8 +116,13 @@ async def change_feedback_status(
     data: FeedbackStatusChange,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("supt.feedbacks:status")],
+    expected: IfMatch,
+    response: Response,
 ) -> Envelope[FeedbackResponse]:
-    row = await service.change_feedback_status(db, feedback_id, data.status, actor)
+    row = await service.change_feedback_status(
+        db, feedback_id, data.status, actor, expected=expected
+    )
+    response.headers["ETag"] = etag(row.version)
     return ok(FeedbackResponse.model_validate(row))
 
 
@@ -124,6 +137,7 @@ async def delete_feedback(
     feedback_id: UUID,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("supt.feedbacks:delete")],
+    expected: IfMatch,
 ) -> Envelope[Deleted]:
-    await service.delete_feedback(db, feedback_id, actor)
+    await service.delete_feedback(db, feedback_id, actor, expected=expected)
     return ok(Deleted(id=feedback_id))

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from generated.manager.tnnt.tenants.model import Tenant
 from runtime import crud
 from runtime.principal import Actor
+from runtime.versions import Expected
 
 from .model import Feedback
 from .schemas import FeedbackCreate, FeedbackListParams, FeedbackUpdate
@@ -52,19 +53,35 @@ async def create_feedback(db: AsyncSession, data: FeedbackCreate, actor: Actor) 
 
 
 async def update_feedback(
-    db: AsyncSession, feedback_id: UUID, data: FeedbackUpdate, actor: Actor
+    db: AsyncSession,
+    feedback_id: UUID,
+    data: FeedbackUpdate,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> Feedback:
     values = data.model_dump(exclude_unset=True)
-    row = await crud.update(db, Feedback, feedback_id, values, actor, references=REFERENCES)
+    row = await crud.update(
+        db, Feedback, feedback_id, values, actor, references=REFERENCES, expected=expected
+    )
     return await crud.with_displays(db, LISTING, row, actor)
 
 
-async def delete_feedback(db: AsyncSession, feedback_id: UUID, actor: Actor) -> None:
-    await crud.delete(db, Feedback, feedback_id, actor)
+async def delete_feedback(
+    db: AsyncSession, feedback_id: UUID, actor: Actor, *, expected: Expected = None
+) -> None:
+    await crud.delete(db, Feedback, feedback_id, actor, expected=expected)
 
 
 async def change_feedback_status(
-    db: AsyncSession, feedback_id: UUID, status: str, actor: Actor
+    db: AsyncSession,
+    feedback_id: UUID,
+    status: str,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> Feedback:
-    row = await crud.change_status(db, Feedback, feedback_id, "status", status, actor)
+    row = await crud.change_status(
+        db, Feedback, feedback_id, "status", status, actor, expected=expected
+    )
     return await crud.with_displays(db, LISTING, row, actor)

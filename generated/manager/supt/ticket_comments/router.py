@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import Query, status
+from fastapi import Query, Response, status
 
 from generated.manager.supt.tickets.model import Ticket
 from runtime import crud
@@ -18,6 +18,7 @@ from runtime.envelope import Envelope, ok
 from runtime.principal import Actor
 from runtime.router import audited_router
 from runtime.schemas import Deleted
+from runtime.versions import IfMatch, etag
 
 from . import service
 from .schemas import (
@@ -60,8 +61,10 @@ async def create_ticket_comment(
     data: TicketCommentCreate,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("supt.ticket_comments:create")],
+    response: Response,
 ) -> Envelope[TicketCommentResponse]:
     row = await service.create_ticket_comment(db, data, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(TicketCommentResponse.model_validate(row))
 
 
@@ -76,8 +79,10 @@ async def get_ticket_comment(
     ticket_comment_id: UUID,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("supt.ticket_comments:read")],
+    response: Response,
 ) -> Envelope[TicketCommentResponse]:
     row = await service.get_ticket_comment(db, ticket_comment_id, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(TicketCommentResponse.model_validate(row))
 
 
@@ -93,8 +98,11 @@ async def update_ticket_comment(
     data: TicketCommentUpdate,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("supt.ticket_comments:update")],
+    expected: IfMatch,
+    response: Response,
 ) -> Envelope[TicketCommentResponse]:
-    row = await service.update_ticket_comment(db, ticket_comment_id, data, actor)
+    row = await service.update_ticket_comment(db, ticket_comment_id, data, actor, expected=expected)
+    response.headers["ETag"] = etag(row.version)
     return ok(TicketCommentResponse.model_validate(row))
 
 
@@ -109,8 +117,9 @@ async def delete_ticket_comment(
     ticket_comment_id: UUID,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("supt.ticket_comments:delete")],
+    expected: IfMatch,
 ) -> Envelope[Deleted]:
-    await service.delete_ticket_comment(db, ticket_comment_id, actor)
+    await service.delete_ticket_comment(db, ticket_comment_id, actor, expected=expected)
     return ok(Deleted(id=ticket_comment_id))
 
 

@@ -15,6 +15,7 @@ from generated.manager.idam.users.model import User
 from generated.manager.supt.tickets.model import Ticket
 from runtime import crud
 from runtime.principal import Actor
+from runtime.versions import Expected
 
 from .model import TicketComment
 from .schemas import (
@@ -67,17 +68,30 @@ async def create_ticket_comment(
 
 
 async def update_ticket_comment(
-    db: AsyncSession, ticket_comment_id: UUID, data: TicketCommentUpdate, actor: Actor
+    db: AsyncSession,
+    ticket_comment_id: UUID,
+    data: TicketCommentUpdate,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> TicketComment:
     values = data.model_dump(exclude_unset=True)
     row = await crud.update(
-        db, TicketComment, ticket_comment_id, values, actor, references=REFERENCES
+        db,
+        TicketComment,
+        ticket_comment_id,
+        values,
+        actor,
+        references=REFERENCES,
+        expected=expected,
     )
     return await crud.with_displays(db, LISTING, row, actor)
 
 
-async def delete_ticket_comment(db: AsyncSession, ticket_comment_id: UUID, actor: Actor) -> None:
-    await crud.delete(db, TicketComment, ticket_comment_id, actor)
+async def delete_ticket_comment(
+    db: AsyncSession, ticket_comment_id: UUID, actor: Actor, *, expected: Expected = None
+) -> None:
+    await crud.delete(db, TicketComment, ticket_comment_id, actor, expected=expected)
 
 
 async def create_line(

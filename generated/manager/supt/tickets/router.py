@@ -9,13 +9,14 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import Query, status
+from fastapi import Query, Response, status
 
 from runtime.deps import ManagerDb, manager_permission
 from runtime.envelope import Envelope, ok
 from runtime.principal import Actor
 from runtime.router import audited_router
 from runtime.schemas import Deleted
+from runtime.versions import IfMatch, etag
 
 from . import service
 from .schemas import (
@@ -58,8 +59,10 @@ async def create_ticket(
     data: TicketCreate,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("supt.tickets:create")],
+    response: Response,
 ) -> Envelope[TicketResponse]:
     row = await service.create_ticket(db, data, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(TicketResponse.model_validate(row))
 
 
@@ -74,8 +77,10 @@ async def get_ticket(
     ticket_id: UUID,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("supt.tickets:read")],
+    response: Response,
 ) -> Envelope[TicketResponse]:
     row = await service.get_ticket(db, ticket_id, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(TicketResponse.model_validate(row))
 
 
@@ -91,8 +96,11 @@ async def update_ticket(
     data: TicketUpdate,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("supt.tickets:update")],
+    expected: IfMatch,
+    response: Response,
 ) -> Envelope[TicketResponse]:
-    row = await service.update_ticket(db, ticket_id, data, actor)
+    row = await service.update_ticket(db, ticket_id, data, actor, expected=expected)
+    response.headers["ETag"] = etag(row.version)
     return ok(TicketResponse.model_validate(row))
 
 
@@ -108,8 +116,11 @@ async def change_ticket_status(
     data: TicketStatusChange,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("supt.tickets:status")],
+    expected: IfMatch,
+    response: Response,
 ) -> Envelope[TicketResponse]:
-    row = await service.change_ticket_status(db, ticket_id, data.status, actor)
+    row = await service.change_ticket_status(db, ticket_id, data.status, actor, expected=expected)
+    response.headers["ETag"] = etag(row.version)
     return ok(TicketResponse.model_validate(row))
 
 
@@ -124,6 +135,7 @@ async def delete_ticket(
     ticket_id: UUID,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("supt.tickets:delete")],
+    expected: IfMatch,
 ) -> Envelope[Deleted]:
-    await service.delete_ticket(db, ticket_id, actor)
+    await service.delete_ticket(db, ticket_id, actor, expected=expected)
     return ok(Deleted(id=ticket_id))

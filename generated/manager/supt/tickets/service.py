@@ -15,6 +15,7 @@ from generated.manager.idam.users.model import User
 from generated.manager.tnnt.tenants.model import Tenant
 from runtime import crud
 from runtime.principal import Actor
+from runtime.versions import Expected
 
 from .model import Ticket
 from .schemas import TicketCreate, TicketListParams, TicketUpdate
@@ -64,19 +65,35 @@ async def create_ticket(db: AsyncSession, data: TicketCreate, actor: Actor) -> T
 
 
 async def update_ticket(
-    db: AsyncSession, ticket_id: UUID, data: TicketUpdate, actor: Actor
+    db: AsyncSession,
+    ticket_id: UUID,
+    data: TicketUpdate,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> Ticket:
     values = data.model_dump(exclude_unset=True)
-    row = await crud.update(db, Ticket, ticket_id, values, actor, references=REFERENCES)
+    row = await crud.update(
+        db, Ticket, ticket_id, values, actor, references=REFERENCES, expected=expected
+    )
     return await crud.with_displays(db, LISTING, row, actor)
 
 
-async def delete_ticket(db: AsyncSession, ticket_id: UUID, actor: Actor) -> None:
-    await crud.delete(db, Ticket, ticket_id, actor)
+async def delete_ticket(
+    db: AsyncSession, ticket_id: UUID, actor: Actor, *, expected: Expected = None
+) -> None:
+    await crud.delete(db, Ticket, ticket_id, actor, expected=expected)
 
 
 async def change_ticket_status(
-    db: AsyncSession, ticket_id: UUID, status: str, actor: Actor
+    db: AsyncSession,
+    ticket_id: UUID,
+    status: str,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> Ticket:
-    row = await crud.change_status(db, Ticket, ticket_id, "status", status, actor)
+    row = await crud.change_status(
+        db, Ticket, ticket_id, "status", status, actor, expected=expected
+    )
     return await crud.with_displays(db, LISTING, row, actor)

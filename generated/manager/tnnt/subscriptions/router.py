@@ -9,13 +9,14 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import Query, status
+from fastapi import Query, Response, status
 
 from runtime.deps import ManagerDb, manager_permission
 from runtime.envelope import Envelope, ok
 from runtime.principal import Actor
 from runtime.router import audited_router
 from runtime.schemas import Deleted
+from runtime.versions import IfMatch, etag
 
 from . import service
 from .schemas import (
@@ -58,8 +59,10 @@ async def create_subscription(
     data: SubscriptionCreate,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("tnnt.subscriptions:create")],
+    response: Response,
 ) -> Envelope[SubscriptionResponse]:
     row = await service.create_subscription(db, data, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(SubscriptionResponse.model_validate(row))
 
 
@@ -74,8 +77,10 @@ async def get_subscription(
     subscription_id: UUID,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("tnnt.subscriptions:read")],
+    response: Response,
 ) -> Envelope[SubscriptionResponse]:
     row = await service.get_subscription(db, subscription_id, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(SubscriptionResponse.model_validate(row))
 
 
@@ -91,8 +96,11 @@ async def update_subscription(
     data: SubscriptionUpdate,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("tnnt.subscriptions:update")],
+    expected: IfMatch,
+    response: Response,
 ) -> Envelope[SubscriptionResponse]:
-    row = await service.update_subscription(db, subscription_id, data, actor)
+    row = await service.update_subscription(db, subscription_id, data, actor, expected=expected)
+    response.headers["ETag"] = etag(row.version)
     return ok(SubscriptionResponse.model_validate(row))
 
 
@@ -108,8 +116,13 @@ async def change_subscription_status(
     data: SubscriptionStatusChange,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("tnnt.subscriptions:status")],
+    expected: IfMatch,
+    response: Response,
 ) -> Envelope[SubscriptionResponse]:
-    row = await service.change_subscription_status(db, subscription_id, data.status, actor)
+    row = await service.change_subscription_status(
+        db, subscription_id, data.status, actor, expected=expected
+    )
+    response.headers["ETag"] = etag(row.version)
     return ok(SubscriptionResponse.model_validate(row))
 
 
@@ -124,6 +137,7 @@ async def delete_subscription(
     subscription_id: UUID,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("tnnt.subscriptions:delete")],
+    expected: IfMatch,
 ) -> Envelope[Deleted]:
-    await service.delete_subscription(db, subscription_id, actor)
+    await service.delete_subscription(db, subscription_id, actor, expected=expected)
     return ok(Deleted(id=subscription_id))

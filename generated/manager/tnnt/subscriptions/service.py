@@ -15,6 +15,7 @@ from generated.manager.bill.plans.model import Plan
 from generated.manager.tnnt.tenants.model import Tenant
 from runtime import crud
 from runtime.principal import Actor
+from runtime.versions import Expected
 
 from .model import Subscription
 from .schemas import SubscriptionCreate, SubscriptionListParams, SubscriptionUpdate
@@ -67,19 +68,35 @@ async def create_subscription(
 
 
 async def update_subscription(
-    db: AsyncSession, subscription_id: UUID, data: SubscriptionUpdate, actor: Actor
+    db: AsyncSession,
+    subscription_id: UUID,
+    data: SubscriptionUpdate,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> Subscription:
     values = data.model_dump(exclude_unset=True)
-    row = await crud.update(db, Subscription, subscription_id, values, actor, references=REFERENCES)
+    row = await crud.update(
+        db, Subscription, subscription_id, values, actor, references=REFERENCES, expected=expected
+    )
     return await crud.with_displays(db, LISTING, row, actor)
 
 
-async def delete_subscription(db: AsyncSession, subscription_id: UUID, actor: Actor) -> None:
-    await crud.delete(db, Subscription, subscription_id, actor)
+async def delete_subscription(
+    db: AsyncSession, subscription_id: UUID, actor: Actor, *, expected: Expected = None
+) -> None:
+    await crud.delete(db, Subscription, subscription_id, actor, expected=expected)
 
 
 async def change_subscription_status(
-    db: AsyncSession, subscription_id: UUID, status: str, actor: Actor
+    db: AsyncSession,
+    subscription_id: UUID,
+    status: str,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> Subscription:
-    row = await crud.change_status(db, Subscription, subscription_id, "status", status, actor)
+    row = await crud.change_status(
+        db, Subscription, subscription_id, "status", status, actor, expected=expected
+    )
     return await crud.with_displays(db, LISTING, row, actor)

@@ -9,13 +9,14 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import Query, status
+from fastapi import Query, Response, status
 
 from runtime.deps import ManagerDb, manager_permission
 from runtime.envelope import Envelope, ok
 from runtime.principal import Actor
 from runtime.router import audited_router
 from runtime.schemas import Deleted
+from runtime.versions import IfMatch, etag
 
 from . import service
 from .schemas import (
@@ -58,8 +59,10 @@ async def create_tenant(
     data: TenantCreate,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("tnnt.tenants:create")],
+    response: Response,
 ) -> Envelope[TenantResponse]:
     row = await service.create_tenant(db, data, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(TenantResponse.model_validate(row))
 
 
@@ -74,8 +77,10 @@ async def get_tenant(
     tenant_id: UUID,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("tnnt.tenants:read")],
+    response: Response,
 ) -> Envelope[TenantResponse]:
     row = await service.get_tenant(db, tenant_id, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(TenantResponse.model_validate(row))
 
 
@@ -91,8 +96,11 @@ async def update_tenant(
     data: TenantUpdate,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("tnnt.tenants:update")],
+    expected: IfMatch,
+    response: Response,
 ) -> Envelope[TenantResponse]:
-    row = await service.update_tenant(db, tenant_id, data, actor)
+    row = await service.update_tenant(db, tenant_id, data, actor, expected=expected)
+    response.headers["ETag"] = etag(row.version)
     return ok(TenantResponse.model_validate(row))
 
 
@@ -108,8 +116,11 @@ async def change_tenant_status(
     data: TenantStatusChange,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("tnnt.tenants:status")],
+    expected: IfMatch,
+    response: Response,
 ) -> Envelope[TenantResponse]:
-    row = await service.change_tenant_status(db, tenant_id, data.status, actor)
+    row = await service.change_tenant_status(db, tenant_id, data.status, actor, expected=expected)
+    response.headers["ETag"] = etag(row.version)
     return ok(TenantResponse.model_validate(row))
 
 
@@ -124,6 +135,7 @@ async def delete_tenant(
     tenant_id: UUID,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("tnnt.tenants:delete")],
+    expected: IfMatch,
 ) -> Envelope[Deleted]:
-    await service.delete_tenant(db, tenant_id, actor)
+    await service.delete_tenant(db, tenant_id, actor, expected=expected)
     return ok(Deleted(id=tenant_id))

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from runtime import crud
 from runtime.principal import Actor
+from runtime.versions import Expected
 
 from .model import Tenant
 from .schemas import TenantCreate, TenantListParams, TenantUpdate
@@ -62,19 +63,35 @@ async def create_tenant(db: AsyncSession, data: TenantCreate, actor: Actor) -> T
 
 
 async def update_tenant(
-    db: AsyncSession, tenant_id: UUID, data: TenantUpdate, actor: Actor
+    db: AsyncSession,
+    tenant_id: UUID,
+    data: TenantUpdate,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> Tenant:
     values = data.model_dump(exclude_unset=True)
-    row = await crud.update(db, Tenant, tenant_id, values, actor, references=REFERENCES)
+    row = await crud.update(
+        db, Tenant, tenant_id, values, actor, references=REFERENCES, expected=expected
+    )
     return await crud.with_displays(db, LISTING, row, actor)
 
 
-async def delete_tenant(db: AsyncSession, tenant_id: UUID, actor: Actor) -> None:
-    await crud.delete(db, Tenant, tenant_id, actor)
+async def delete_tenant(
+    db: AsyncSession, tenant_id: UUID, actor: Actor, *, expected: Expected = None
+) -> None:
+    await crud.delete(db, Tenant, tenant_id, actor, expected=expected)
 
 
 async def change_tenant_status(
-    db: AsyncSession, tenant_id: UUID, status: str, actor: Actor
+    db: AsyncSession,
+    tenant_id: UUID,
+    status: str,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> Tenant:
-    row = await crud.change_status(db, Tenant, tenant_id, "status", status, actor, moves=MOVES)
+    row = await crud.change_status(
+        db, Tenant, tenant_id, "status", status, actor, moves=MOVES, expected=expected
+    )
     return await crud.with_displays(db, LISTING, row, actor)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import Query, status
+from fastapi import Query, Response, status
 
 from generated.tenants.adm.codes import service as codes_service
 from generated.tenants.adm.codes.schemas import CodeResponse
@@ -18,6 +18,7 @@ from runtime.envelope import Envelope, ok
 from runtime.principal import Actor
 from runtime.router import audited_router
 from runtime.schemas import Deleted
+from runtime.versions import IfMatch, etag
 
 from . import service
 from .schemas import (
@@ -68,8 +69,10 @@ async def create_code_group(
     data: CodeGroupCreate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("adm.code_groups:create")],
+    response: Response,
 ) -> Envelope[CodeGroupResponse]:
     row = await service.create_code_group(db, data, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(await _with_lines(db, row, actor))
 
 
@@ -84,8 +87,10 @@ async def get_code_group(
     code_group_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("adm.code_groups:read")],
+    response: Response,
 ) -> Envelope[CodeGroupResponse]:
     row = await service.get_code_group(db, code_group_id, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(await _with_lines(db, row, actor))
 
 
@@ -101,8 +106,11 @@ async def update_code_group(
     data: CodeGroupUpdate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("adm.code_groups:update")],
+    expected: IfMatch,
+    response: Response,
 ) -> Envelope[CodeGroupResponse]:
-    row = await service.update_code_group(db, code_group_id, data, actor)
+    row = await service.update_code_group(db, code_group_id, data, actor, expected=expected)
+    response.headers["ETag"] = etag(row.version)
     return ok(CodeGroupResponse.model_validate(row))
 
 
@@ -117,6 +125,7 @@ async def delete_code_group(
     code_group_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("adm.code_groups:delete")],
+    expected: IfMatch,
 ) -> Envelope[Deleted]:
-    await service.delete_code_group(db, code_group_id, actor)
+    await service.delete_code_group(db, code_group_id, actor, expected=expected)
     return ok(Deleted(id=code_group_id))

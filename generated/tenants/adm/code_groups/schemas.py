@@ -53,6 +53,9 @@ class CodeGroupResponse(CodeGroupBase):
     updated_at: datetime
     created_by: UUID | None = None
     updated_by: UUID | None = None
+    version: int = Field(
+        ..., description="Raised by every change; also the ETag. Send it back as If-Match."
+    )
     codes: list[CodeResponse] | None = Field(
         None, title="공통 코드", description="The lines, on the header's create and detail."
     )

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from generated.tenants.adm.codes import service as codes_service
 from runtime import crud
 from runtime.principal import Actor
+from runtime.versions import Expected
 
 from .model import CodeGroup
 from .schemas import CodeGroupCreate, CodeGroupListParams, CodeGroupUpdate
@@ -57,12 +58,21 @@ async def create_code_group(db: AsyncSession, data: CodeGroupCreate, actor: Acto
 
 
 async def update_code_group(
-    db: AsyncSession, code_group_id: UUID, data: CodeGroupUpdate, actor: Actor
+    db: AsyncSession,
+    code_group_id: UUID,
+    data: CodeGroupUpdate,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> CodeGroup:
     values = data.model_dump(exclude_unset=True)
-    row = await crud.update(db, CodeGroup, code_group_id, values, actor, references=REFERENCES)
+    row = await crud.update(
+        db, CodeGroup, code_group_id, values, actor, references=REFERENCES, expected=expected
+    )
     return await crud.with_displays(db, LISTING, row, actor)
 
 
-async def delete_code_group(db: AsyncSession, code_group_id: UUID, actor: Actor) -> None:
-    await crud.delete(db, CodeGroup, code_group_id, actor)
+async def delete_code_group(
+    db: AsyncSession, code_group_id: UUID, actor: Actor, *, expected: Expected = None
+) -> None:
+    await crud.delete(db, CodeGroup, code_group_id, actor, expected=expected)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import Query, status
+from fastapi import Query, Response, status
 
 from generated.tenants.adm.code_groups.model import CodeGroup
 from runtime import crud
@@ -18,6 +18,7 @@ from runtime.envelope import Envelope, ok
 from runtime.principal import Actor
 from runtime.router import audited_router
 from runtime.schemas import Deleted
+from runtime.versions import IfMatch, etag
 
 from . import service
 from .schemas import (
@@ -60,8 +61,10 @@ async def create_code(
     data: CodeCreate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("adm.codes:create")],
+    response: Response,
 ) -> Envelope[CodeResponse]:
     row = await service.create_code(db, data, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(CodeResponse.model_validate(row))
 
 
@@ -76,8 +79,10 @@ async def get_code(
     code_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("adm.codes:read")],
+    response: Response,
 ) -> Envelope[CodeResponse]:
     row = await service.get_code(db, code_id, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(CodeResponse.model_validate(row))
 
 
@@ -93,8 +98,11 @@ async def update_code(
     data: CodeUpdate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("adm.codes:update")],
+    expected: IfMatch,
+    response: Response,
 ) -> Envelope[CodeResponse]:
-    row = await service.update_code(db, code_id, data, actor)
+    row = await service.update_code(db, code_id, data, actor, expected=expected)
+    response.headers["ETag"] = etag(row.version)
     return ok(CodeResponse.model_validate(row))
 
 
@@ -109,8 +117,9 @@ async def delete_code(
     code_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("adm.codes:delete")],
+    expected: IfMatch,
 ) -> Envelope[Deleted]:
-    await service.delete_code(db, code_id, actor)
+    await service.delete_code(db, code_id, actor, expected=expected)
     return ok(Deleted(id=code_id))
 
 

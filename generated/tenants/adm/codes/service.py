@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from generated.tenants.adm.code_groups.model import CodeGroup
 from runtime import crud
 from runtime.principal import Actor
+from runtime.versions import Expected
 
 from .model import Code
 from .schemas import CodeCreate, CodeLineCreate, CodeListParams, CodeUpdate
@@ -52,14 +53,25 @@ async def create_code(db: AsyncSession, data: CodeCreate, actor: Actor) -> Code:
     return await crud.with_displays(db, LISTING, row, actor)
 
 
-async def update_code(db: AsyncSession, code_id: UUID, data: CodeUpdate, actor: Actor) -> Code:
+async def update_code(
+    db: AsyncSession,
+    code_id: UUID,
+    data: CodeUpdate,
+    actor: Actor,
+    *,
+    expected: Expected = None,
+) -> Code:
     values = data.model_dump(exclude_unset=True)
-    row = await crud.update(db, Code, code_id, values, actor, references=REFERENCES)
+    row = await crud.update(
+        db, Code, code_id, values, actor, references=REFERENCES, expected=expected
+    )
     return await crud.with_displays(db, LISTING, row, actor)
 
 
-async def delete_code(db: AsyncSession, code_id: UUID, actor: Actor) -> None:
-    await crud.delete(db, Code, code_id, actor)
+async def delete_code(
+    db: AsyncSession, code_id: UUID, actor: Actor, *, expected: Expected = None
+) -> None:
+    await crud.delete(db, Code, code_id, actor, expected=expected)
 
 
 async def create_line(db: AsyncSession, group_id: UUID, data: CodeLineCreate, actor: Actor) -> Code:

@@ -9,12 +9,13 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import Query
+from fastapi import Query, Response
 
 from runtime.deps import TenantDb, tenant_permission
 from runtime.envelope import Envelope, ok
 from runtime.principal import Actor
 from runtime.router import audited_router
+from runtime.versions import etag
 
 from . import service
 from .schemas import (
@@ -53,6 +54,8 @@ async def get_document_sequence(
     document_sequence_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("adm.document_sequences:read")],
+    response: Response,
 ) -> Envelope[DocumentSequenceResponse]:
     row = await service.get_document_sequence(db, document_sequence_id, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(DocumentSequenceResponse.model_validate(row))

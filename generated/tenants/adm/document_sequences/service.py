@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from runtime import crud
 from runtime.principal import Actor
+from runtime.versions import Expected
 
 from .model import DocumentSequence
 from .schemas import DocumentSequenceCreate, DocumentSequenceListParams, DocumentSequenceUpdate
@@ -53,16 +54,27 @@ async def create_document_sequence(
 
 
 async def update_document_sequence(
-    db: AsyncSession, document_sequence_id: UUID, data: DocumentSequenceUpdate, actor: Actor
+    db: AsyncSession,
+    document_sequence_id: UUID,
+    data: DocumentSequenceUpdate,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> DocumentSequence:
     values = data.model_dump(exclude_unset=True)
     row = await crud.update(
-        db, DocumentSequence, document_sequence_id, values, actor, references=REFERENCES
+        db,
+        DocumentSequence,
+        document_sequence_id,
+        values,
+        actor,
+        references=REFERENCES,
+        expected=expected,
     )
     return await crud.with_displays(db, LISTING, row, actor)
 
 
 async def delete_document_sequence(
-    db: AsyncSession, document_sequence_id: UUID, actor: Actor
+    db: AsyncSession, document_sequence_id: UUID, actor: Actor, *, expected: Expected = None
 ) -> None:
-    await crud.delete(db, DocumentSequence, document_sequence_id, actor)
+    await crud.delete(db, DocumentSequence, document_sequence_id, actor, expected=expected)

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from generated.tenants.adm.users.model import User
 from runtime import crud
 from runtime.principal import Actor
+from runtime.versions import Expected
 
 from .model import LoginLog
 from .schemas import LoginLogCreate, LoginLogListParams, LoginLogUpdate
@@ -55,12 +56,21 @@ async def create_login_log(db: AsyncSession, data: LoginLogCreate, actor: Actor)
 
 
 async def update_login_log(
-    db: AsyncSession, login_log_id: UUID, data: LoginLogUpdate, actor: Actor
+    db: AsyncSession,
+    login_log_id: UUID,
+    data: LoginLogUpdate,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> LoginLog:
     values = data.model_dump(exclude_unset=True)
-    row = await crud.update(db, LoginLog, login_log_id, values, actor, references=REFERENCES)
+    row = await crud.update(
+        db, LoginLog, login_log_id, values, actor, references=REFERENCES, expected=expected
+    )
     return await crud.with_displays(db, LISTING, row, actor)
 
 
-async def delete_login_log(db: AsyncSession, login_log_id: UUID, actor: Actor) -> None:
-    await crud.delete(db, LoginLog, login_log_id, actor)
+async def delete_login_log(
+    db: AsyncSession, login_log_id: UUID, actor: Actor, *, expected: Expected = None
+) -> None:
+    await crud.delete(db, LoginLog, login_log_id, actor, expected=expected)

@@ -9,13 +9,14 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import Query, status
+from fastapi import Query, Response, status
 
 from runtime.deps import TenantDb, tenant_permission
 from runtime.envelope import Envelope, ok
 from runtime.principal import Actor
 from runtime.router import audited_router
 from runtime.schemas import Deleted
+from runtime.versions import IfMatch, etag
 
 from . import service
 from .schemas import (
@@ -58,8 +59,10 @@ async def create_notice(
     data: NoticeCreate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("adm.notices:create")],
+    response: Response,
 ) -> Envelope[NoticeResponse]:
     row = await service.create_notice(db, data, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(NoticeResponse.model_validate(row))
 
 
@@ -74,8 +77,10 @@ async def get_notice(
     notice_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("adm.notices:read")],
+    response: Response,
 ) -> Envelope[NoticeResponse]:
     row = await service.get_notice(db, notice_id, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(NoticeResponse.model_validate(row))
 
 
@@ -91,8 +96,11 @@ async def update_notice(
     data: NoticeUpdate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("adm.notices:update")],
+    expected: IfMatch,
+    response: Response,
 ) -> Envelope[NoticeResponse]:
-    row = await service.update_notice(db, notice_id, data, actor)
+    row = await service.update_notice(db, notice_id, data, actor, expected=expected)
+    response.headers["ETag"] = etag(row.version)
     return ok(NoticeResponse.model_validate(row))
 
 
@@ -108,8 +116,11 @@ async def change_notice_status(
     data: NoticeStatusChange,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("adm.notices:status")],
+    expected: IfMatch,
+    response: Response,
 ) -> Envelope[NoticeResponse]:
-    row = await service.change_notice_status(db, notice_id, data.status, actor)
+    row = await service.change_notice_status(db, notice_id, data.status, actor, expected=expected)
+    response.headers["ETag"] = etag(row.version)
     return ok(NoticeResponse.model_validate(row))
 
 
@@ -124,6 +135,7 @@ async def delete_notice(
     notice_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("adm.notices:delete")],
+    expected: IfMatch,
 ) -> Envelope[Deleted]:
-    await service.delete_notice(db, notice_id, actor)
+    await service.delete_notice(db, notice_id, actor, expected=expected)
     return ok(Deleted(id=notice_id))

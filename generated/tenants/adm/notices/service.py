@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from runtime import crud
 from runtime.principal import Actor
+from runtime.versions import Expected
 
 from .model import Notice
 from .schemas import NoticeCreate, NoticeListParams, NoticeUpdate
@@ -50,19 +51,35 @@ async def create_notice(db: AsyncSession, data: NoticeCreate, actor: Actor) -> N
 
 
 async def update_notice(
-    db: AsyncSession, notice_id: UUID, data: NoticeUpdate, actor: Actor
+    db: AsyncSession,
+    notice_id: UUID,
+    data: NoticeUpdate,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> Notice:
     values = data.model_dump(exclude_unset=True)
-    row = await crud.update(db, Notice, notice_id, values, actor, references=REFERENCES)
+    row = await crud.update(
+        db, Notice, notice_id, values, actor, references=REFERENCES, expected=expected
+    )
     return await crud.with_displays(db, LISTING, row, actor)
 
 
-async def delete_notice(db: AsyncSession, notice_id: UUID, actor: Actor) -> None:
-    await crud.delete(db, Notice, notice_id, actor)
+async def delete_notice(
+    db: AsyncSession, notice_id: UUID, actor: Actor, *, expected: Expected = None
+) -> None:
+    await crud.delete(db, Notice, notice_id, actor, expected=expected)
 
 
 async def change_notice_status(
-    db: AsyncSession, notice_id: UUID, status: str, actor: Actor
+    db: AsyncSession,
+    notice_id: UUID,
+    status: str,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> Notice:
-    row = await crud.change_status(db, Notice, notice_id, "status", status, actor)
+    row = await crud.change_status(
+        db, Notice, notice_id, "status", status, actor, expected=expected
+    )
     return await crud.with_displays(db, LISTING, row, actor)

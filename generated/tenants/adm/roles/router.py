@@ -9,13 +9,14 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import Query, status
+from fastapi import Query, Response, status
 
 from runtime.deps import TenantDb, tenant_permission
 from runtime.envelope import Envelope, ok
 from runtime.principal import Actor
 from runtime.router import audited_router
 from runtime.schemas import Deleted
+from runtime.versions import IfMatch, etag
 
 from . import service
 from .schemas import (
@@ -58,8 +59,10 @@ async def create_role(
     data: RoleCreate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("adm.roles:create")],
+    response: Response,
 ) -> Envelope[RoleResponse]:
     row = await service.create_role(db, data, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(RoleResponse.model_validate(row))
 
 
@@ -74,8 +77,10 @@ async def get_role(
     role_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("adm.roles:read")],
+    response: Response,
 ) -> Envelope[RoleResponse]:
     row = await service.get_role(db, role_id, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(RoleResponse.model_validate(row))
 
 
@@ -91,8 +96,11 @@ async def update_role(
     data: RoleUpdate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("adm.roles:update")],
+    expected: IfMatch,
+    response: Response,
 ) -> Envelope[RoleResponse]:
-    row = await service.update_role(db, role_id, data, actor)
+    row = await service.update_role(db, role_id, data, actor, expected=expected)
+    response.headers["ETag"] = etag(row.version)
     return ok(RoleResponse.model_validate(row))
 
 
@@ -108,8 +116,11 @@ async def change_role_status(
     data: RoleStatusChange,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("adm.roles:status")],
+    expected: IfMatch,
+    response: Response,
 ) -> Envelope[RoleResponse]:
-    row = await service.change_role_status(db, role_id, data.status, actor)
+    row = await service.change_role_status(db, role_id, data.status, actor, expected=expected)
+    response.headers["ETag"] = etag(row.version)
     return ok(RoleResponse.model_validate(row))
 
 
@@ -124,6 +135,7 @@ async def delete_role(
     role_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("adm.roles:delete")],
+    expected: IfMatch,
 ) -> Envelope[Deleted]:
-    await service.delete_role(db, role_id, actor)
+    await service.delete_role(db, role_id, actor, expected=expected)
     return ok(Deleted(id=role_id))

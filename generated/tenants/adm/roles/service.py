@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from runtime import crud
 from runtime.principal import Actor
+from runtime.versions import Expected
 
 from .model import Role
 from .schemas import RoleCreate, RoleListParams, RoleUpdate
@@ -48,16 +49,34 @@ async def create_role(db: AsyncSession, data: RoleCreate, actor: Actor) -> Role:
     return await crud.with_displays(db, LISTING, row, actor)
 
 
-async def update_role(db: AsyncSession, role_id: UUID, data: RoleUpdate, actor: Actor) -> Role:
+async def update_role(
+    db: AsyncSession,
+    role_id: UUID,
+    data: RoleUpdate,
+    actor: Actor,
+    *,
+    expected: Expected = None,
+) -> Role:
     values = data.model_dump(exclude_unset=True)
-    row = await crud.update(db, Role, role_id, values, actor, references=REFERENCES)
+    row = await crud.update(
+        db, Role, role_id, values, actor, references=REFERENCES, expected=expected
+    )
     return await crud.with_displays(db, LISTING, row, actor)
 
 
-async def delete_role(db: AsyncSession, role_id: UUID, actor: Actor) -> None:
-    await crud.delete(db, Role, role_id, actor)
+async def delete_role(
+    db: AsyncSession, role_id: UUID, actor: Actor, *, expected: Expected = None
+) -> None:
+    await crud.delete(db, Role, role_id, actor, expected=expected)
 
 
-async def change_role_status(db: AsyncSession, role_id: UUID, status: str, actor: Actor) -> Role:
-    row = await crud.change_status(db, Role, role_id, "status", status, actor)
+async def change_role_status(
+    db: AsyncSession,
+    role_id: UUID,
+    status: str,
+    actor: Actor,
+    *,
+    expected: Expected = None,
+) -> Role:
+    row = await crud.change_status(db, Role, role_id, "status", status, actor, expected=expected)
     return await crud.with_displays(db, LISTING, row, actor)

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from generated.tenants.adm.users.model import User
 from runtime import crud
 from runtime.principal import Actor
+from runtime.versions import Expected
 
 from .model import Session
 from .schemas import SessionCreate, SessionListParams, SessionUpdate
@@ -50,12 +51,21 @@ async def create_session(db: AsyncSession, data: SessionCreate, actor: Actor) ->
 
 
 async def update_session(
-    db: AsyncSession, session_id: UUID, data: SessionUpdate, actor: Actor
+    db: AsyncSession,
+    session_id: UUID,
+    data: SessionUpdate,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> Session:
     values = data.model_dump(exclude_unset=True)
-    row = await crud.update(db, Session, session_id, values, actor, references=REFERENCES)
+    row = await crud.update(
+        db, Session, session_id, values, actor, references=REFERENCES, expected=expected
+    )
     return await crud.with_displays(db, LISTING, row, actor)
 
 
-async def delete_session(db: AsyncSession, session_id: UUID, actor: Actor) -> None:
-    await crud.delete(db, Session, session_id, actor)
+async def delete_session(
+    db: AsyncSession, session_id: UUID, actor: Actor, *, expected: Expected = None
+) -> None:
+    await crud.delete(db, Session, session_id, actor, expected=expected)

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from runtime import crud
 from runtime.principal import Actor
+from runtime.versions import Expected
 
 from .model import Setting
 from .schemas import SettingCreate, SettingListParams, SettingUpdate
@@ -46,12 +47,21 @@ async def create_setting(db: AsyncSession, data: SettingCreate, actor: Actor) ->
 
 
 async def update_setting(
-    db: AsyncSession, setting_id: UUID, data: SettingUpdate, actor: Actor
+    db: AsyncSession,
+    setting_id: UUID,
+    data: SettingUpdate,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> Setting:
     values = data.model_dump(exclude_unset=True)
-    row = await crud.update(db, Setting, setting_id, values, actor, references=REFERENCES)
+    row = await crud.update(
+        db, Setting, setting_id, values, actor, references=REFERENCES, expected=expected
+    )
     return await crud.with_displays(db, LISTING, row, actor)
 
 
-async def delete_setting(db: AsyncSession, setting_id: UUID, actor: Actor) -> None:
-    await crud.delete(db, Setting, setting_id, actor)
+async def delete_setting(
+    db: AsyncSession, setting_id: UUID, actor: Actor, *, expected: Expected = None
+) -> None:
+    await crud.delete(db, Setting, setting_id, actor, expected=expected)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import Query, status
+from fastapi import Query, Response, status
 
 from generated.tenants.adm.users.model import User
 from runtime import crud
@@ -18,6 +18,7 @@ from runtime.envelope import Envelope, ok
 from runtime.principal import Actor
 from runtime.router import audited_router
 from runtime.schemas import Deleted
+from runtime.versions import IfMatch, etag
 
 from . import service
 from .schemas import (
@@ -60,8 +61,10 @@ async def create_user_role(
     data: UserRoleCreate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("adm.user_roles:create")],
+    response: Response,
 ) -> Envelope[UserRoleResponse]:
     row = await service.create_user_role(db, data, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(UserRoleResponse.model_validate(row))
 
 
@@ -76,8 +79,10 @@ async def get_user_role(
     user_role_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("adm.user_roles:read")],
+    response: Response,
 ) -> Envelope[UserRoleResponse]:
     row = await service.get_user_role(db, user_role_id, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(UserRoleResponse.model_validate(row))
 
 
@@ -93,8 +98,11 @@ async def update_user_role(
     data: UserRoleUpdate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("adm.user_roles:update")],
+    expected: IfMatch,
+    response: Response,
 ) -> Envelope[UserRoleResponse]:
-    row = await service.update_user_role(db, user_role_id, data, actor)
+    row = await service.update_user_role(db, user_role_id, data, actor, expected=expected)
+    response.headers["ETag"] = etag(row.version)
     return ok(UserRoleResponse.model_validate(row))
 
 
@@ -109,8 +117,9 @@ async def delete_user_role(
     user_role_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("adm.user_roles:delete")],
+    expected: IfMatch,
 ) -> Envelope[Deleted]:
-    await service.delete_user_role(db, user_role_id, actor)
+    await service.delete_user_role(db, user_role_id, actor, expected=expected)
     return ok(Deleted(id=user_role_id))
 
 

@@ -15,6 +15,7 @@ from generated.tenants.adm.roles.model import Role
 from generated.tenants.adm.users.model import User
 from runtime import crud
 from runtime.principal import Actor
+from runtime.versions import Expected
 
 from .model import UserRole
 from .schemas import UserRoleCreate, UserRoleLineCreate, UserRoleListParams, UserRoleUpdate
@@ -57,15 +58,24 @@ async def create_user_role(db: AsyncSession, data: UserRoleCreate, actor: Actor)
 
 
 async def update_user_role(
-    db: AsyncSession, user_role_id: UUID, data: UserRoleUpdate, actor: Actor
+    db: AsyncSession,
+    user_role_id: UUID,
+    data: UserRoleUpdate,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> UserRole:
     values = data.model_dump(exclude_unset=True)
-    row = await crud.update(db, UserRole, user_role_id, values, actor, references=REFERENCES)
+    row = await crud.update(
+        db, UserRole, user_role_id, values, actor, references=REFERENCES, expected=expected
+    )
     return await crud.with_displays(db, LISTING, row, actor)
 
 
-async def delete_user_role(db: AsyncSession, user_role_id: UUID, actor: Actor) -> None:
-    await crud.delete(db, UserRole, user_role_id, actor)
+async def delete_user_role(
+    db: AsyncSession, user_role_id: UUID, actor: Actor, *, expected: Expected = None
+) -> None:
+    await crud.delete(db, UserRole, user_role_id, actor, expected=expected)
 
 
 async def create_line(

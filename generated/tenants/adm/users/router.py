@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import Query, status
+from fastapi import Query, Response, status
 
 from generated.tenants.adm.user_roles import service as roles_service
 from generated.tenants.adm.user_roles.schemas import UserRoleResponse
@@ -18,6 +18,7 @@ from runtime.envelope import Envelope, ok
 from runtime.principal import Actor
 from runtime.router import audited_router
 from runtime.schemas import Deleted
+from runtime.versions import IfMatch, etag
 
 from . import service
 from .schemas import (
@@ -69,8 +70,10 @@ async def create_user(
     data: UserCreate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("adm.users:create")],
+    response: Response,
 ) -> Envelope[UserResponse]:
     row = await service.create_user(db, data, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(await _with_lines(db, row, actor))
 
 
@@ -85,8 +88,10 @@ async def get_user(
     user_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("adm.users:read")],
+    response: Response,
 ) -> Envelope[UserResponse]:
     row = await service.get_user(db, user_id, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(await _with_lines(db, row, actor))
 
 
@@ -102,8 +107,11 @@ async def update_user(
     data: UserUpdate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("adm.users:update")],
+    expected: IfMatch,
+    response: Response,
 ) -> Envelope[UserResponse]:
-    row = await service.update_user(db, user_id, data, actor)
+    row = await service.update_user(db, user_id, data, actor, expected=expected)
+    response.headers["ETag"] = etag(row.version)
     return ok(UserResponse.model_validate(row))
 
 
@@ -119,8 +127,11 @@ async def change_user_status(
     data: UserStatusChange,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("adm.users:status")],
+    expected: IfMatch,
+    response: Response,
 ) -> Envelope[UserResponse]:
-    row = await service.change_user_status(db, user_id, data.status, actor)
+    row = await service.change_user_status(db, user_id, data.status, actor, expected=expected)
+    response.headers["ETag"] = etag(row.version)
     return ok(UserResponse.model_validate(row))
 
 
@@ -135,6 +146,7 @@ async def delete_user(
     user_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("adm.users:delete")],
+    expected: IfMatch,
 ) -> Envelope[Deleted]:
-    await service.delete_user(db, user_id, actor)
+    await service.delete_user(db, user_id, actor, expected=expected)
     return ok(Deleted(id=user_id))

@@ -9,13 +9,14 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import Query, status
+from fastapi import Query, Response, status
 
 from runtime.deps import TenantDb, tenant_permission
 from runtime.envelope import Envelope, ok
 from runtime.principal import Actor
 from runtime.router import audited_router
 from runtime.schemas import Deleted
+from runtime.versions import IfMatch, etag
 
 from . import service
 from .schemas import (
@@ -58,8 +59,10 @@ async def create_service_request(
     data: ServiceRequestCreate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("asm.service_requests:create")],
+    response: Response,
 ) -> Envelope[ServiceRequestResponse]:
     row = await service.create_service_request(db, data, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(ServiceRequestResponse.model_validate(row))
 
 
@@ -74,8 +77,10 @@ async def get_service_request(
     service_request_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("asm.service_requests:read")],
+    response: Response,
 ) -> Envelope[ServiceRequestResponse]:
     row = await service.get_service_request(db, service_request_id, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(ServiceRequestResponse.model_validate(row))
 
 
@@ -91,8 +96,13 @@ async def update_service_request(
     data: ServiceRequestUpdate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("asm.service_requests:update")],
+    expected: IfMatch,
+    response: Response,
 ) -> Envelope[ServiceRequestResponse]:
-    row = await service.update_service_request(db, service_request_id, data, actor)
+    row = await service.update_service_request(
+        db, service_request_id, data, actor, expected=expected
+    )
+    response.headers["ETag"] = etag(row.version)
     return ok(ServiceRequestResponse.model_validate(row))
 
 
@@ -108,8 +118,13 @@ async def change_service_request_status(
     data: ServiceRequestStatusChange,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("asm.service_requests:status")],
+    expected: IfMatch,
+    response: Response,
 ) -> Envelope[ServiceRequestResponse]:
-    row = await service.change_service_request_status(db, service_request_id, data.status, actor)
+    row = await service.change_service_request_status(
+        db, service_request_id, data.status, actor, expected=expected
+    )
+    response.headers["ETag"] = etag(row.version)
     return ok(ServiceRequestResponse.model_validate(row))
 
 
@@ -124,6 +139,7 @@ async def delete_service_request(
     service_request_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("asm.service_requests:delete")],
+    expected: IfMatch,
 ) -> Envelope[Deleted]:
-    await service.delete_service_request(db, service_request_id, actor)
+    await service.delete_service_request(db, service_request_id, actor, expected=expected)
     return ok(Deleted(id=service_request_id))

@@ -16,6 +16,7 @@ from generated.tenants.crm.customers.model import Customer
 from generated.tenants.ivm.products.model import Product
 from runtime import crud
 from runtime.principal import Actor
+from runtime.versions import Expected
 
 from .model import ServiceRequest
 from .schemas import ServiceRequestCreate, ServiceRequestListParams, ServiceRequestUpdate
@@ -72,21 +73,41 @@ async def create_service_request(
 
 
 async def update_service_request(
-    db: AsyncSession, service_request_id: UUID, data: ServiceRequestUpdate, actor: Actor
+    db: AsyncSession,
+    service_request_id: UUID,
+    data: ServiceRequestUpdate,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> ServiceRequest:
     values = data.model_dump(exclude_unset=True)
     row = await crud.update(
-        db, ServiceRequest, service_request_id, values, actor, references=REFERENCES
+        db,
+        ServiceRequest,
+        service_request_id,
+        values,
+        actor,
+        references=REFERENCES,
+        expected=expected,
     )
     return await crud.with_displays(db, LISTING, row, actor)
 
 
-async def delete_service_request(db: AsyncSession, service_request_id: UUID, actor: Actor) -> None:
-    await crud.delete(db, ServiceRequest, service_request_id, actor)
+async def delete_service_request(
+    db: AsyncSession, service_request_id: UUID, actor: Actor, *, expected: Expected = None
+) -> None:
+    await crud.delete(db, ServiceRequest, service_request_id, actor, expected=expected)
 
 
 async def change_service_request_status(
-    db: AsyncSession, service_request_id: UUID, status: str, actor: Actor
+    db: AsyncSession,
+    service_request_id: UUID,
+    status: str,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> ServiceRequest:
-    row = await crud.change_status(db, ServiceRequest, service_request_id, "status", status, actor)
+    row = await crud.change_status(
+        db, ServiceRequest, service_request_id, "status", status, actor, expected=expected
+    )
     return await crud.with_displays(db, LISTING, row, actor)

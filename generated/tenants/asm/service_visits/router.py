@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import Query, status
+from fastapi import Query, Response, status
 
 from generated.tenants.asm.service_requests.model import ServiceRequest
 from runtime import crud
@@ -18,6 +18,7 @@ from runtime.envelope import Envelope, ok
 from runtime.principal import Actor
 from runtime.router import audited_router
 from runtime.schemas import Deleted
+from runtime.versions import IfMatch, etag
 
 from . import service
 from .schemas import (
@@ -60,8 +61,10 @@ async def create_service_visit(
     data: ServiceVisitCreate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("asm.service_visits:create")],
+    response: Response,
 ) -> Envelope[ServiceVisitResponse]:
     row = await service.create_service_visit(db, data, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(ServiceVisitResponse.model_validate(row))
 
 
@@ -76,8 +79,10 @@ async def get_service_visit(
     service_visit_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("asm.service_visits:read")],
+    response: Response,
 ) -> Envelope[ServiceVisitResponse]:
     row = await service.get_service_visit(db, service_visit_id, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(ServiceVisitResponse.model_validate(row))
 
 
@@ -93,8 +98,11 @@ async def update_service_visit(
     data: ServiceVisitUpdate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("asm.service_visits:update")],
+    expected: IfMatch,
+    response: Response,
 ) -> Envelope[ServiceVisitResponse]:
-    row = await service.update_service_visit(db, service_visit_id, data, actor)
+    row = await service.update_service_visit(db, service_visit_id, data, actor, expected=expected)
+    response.headers["ETag"] = etag(row.version)
     return ok(ServiceVisitResponse.model_validate(row))
 
 
@@ -109,8 +117,9 @@ async def delete_service_visit(
     service_visit_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("asm.service_visits:delete")],
+    expected: IfMatch,
 ) -> Envelope[Deleted]:
-    await service.delete_service_visit(db, service_visit_id, actor)
+    await service.delete_service_visit(db, service_visit_id, actor, expected=expected)
     return ok(Deleted(id=service_visit_id))
 
 

@@ -70,6 +70,9 @@ class ServiceVisitResponse(ServiceVisitBase):
     updated_at: datetime
     created_by: UUID | None = None
     updated_by: UUID | None = None
+    version: int = Field(
+        ..., description="Raised by every change; also the ETag. Send it back as If-Match."
+    )
 
 
 class ServiceVisitListResponse(Page[ServiceVisitResponse]):

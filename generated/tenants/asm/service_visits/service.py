@@ -15,6 +15,7 @@ from generated.tenants.adm.users.model import User
 from generated.tenants.asm.service_requests.model import ServiceRequest
 from runtime import crud
 from runtime.principal import Actor
+from runtime.versions import Expected
 
 from .model import ServiceVisit
 from .schemas import (
@@ -62,17 +63,24 @@ async def create_service_visit(
 
 
 async def update_service_visit(
-    db: AsyncSession, service_visit_id: UUID, data: ServiceVisitUpdate, actor: Actor
+    db: AsyncSession,
+    service_visit_id: UUID,
+    data: ServiceVisitUpdate,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> ServiceVisit:
     values = data.model_dump(exclude_unset=True)
     row = await crud.update(
-        db, ServiceVisit, service_visit_id, values, actor, references=REFERENCES
+        db, ServiceVisit, service_visit_id, values, actor, references=REFERENCES, expected=expected
     )
     return await crud.with_displays(db, LISTING, row, actor)
 
 
-async def delete_service_visit(db: AsyncSession, service_visit_id: UUID, actor: Actor) -> None:
-    await crud.delete(db, ServiceVisit, service_visit_id, actor)
+async def delete_service_visit(
+    db: AsyncSession, service_visit_id: UUID, actor: Actor, *, expected: Expected = None
+) -> None:
+    await crud.delete(db, ServiceVisit, service_visit_id, actor, expected=expected)
 
 
 async def create_line(

@@ -9,13 +9,14 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import Query, status
+from fastapi import Query, Response, status
 
 from runtime.deps import TenantDb, tenant_permission
 from runtime.envelope import Envelope, ok
 from runtime.principal import Actor
 from runtime.router import audited_router
 from runtime.schemas import Deleted
+from runtime.versions import IfMatch, etag
 
 from . import service
 from .schemas import (
@@ -57,8 +58,10 @@ async def create_warranty(
     data: WarrantyCreate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("asm.warranties:create")],
+    response: Response,
 ) -> Envelope[WarrantyResponse]:
     row = await service.create_warranty(db, data, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(WarrantyResponse.model_validate(row))
 
 
@@ -73,8 +76,10 @@ async def get_warranty(
     warranty_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("asm.warranties:read")],
+    response: Response,
 ) -> Envelope[WarrantyResponse]:
     row = await service.get_warranty(db, warranty_id, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(WarrantyResponse.model_validate(row))
 
 
@@ -90,8 +95,11 @@ async def update_warranty(
     data: WarrantyUpdate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("asm.warranties:update")],
+    expected: IfMatch,
+    response: Response,
 ) -> Envelope[WarrantyResponse]:
-    row = await service.update_warranty(db, warranty_id, data, actor)
+    row = await service.update_warranty(db, warranty_id, data, actor, expected=expected)
+    response.headers["ETag"] = etag(row.version)
     return ok(WarrantyResponse.model_validate(row))
 
 
@@ -106,6 +114,7 @@ async def delete_warranty(
     warranty_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("asm.warranties:delete")],
+    expected: IfMatch,
 ) -> Envelope[Deleted]:
-    await service.delete_warranty(db, warranty_id, actor)
+    await service.delete_warranty(db, warranty_id, actor, expected=expected)
     return ok(Deleted(id=warranty_id))

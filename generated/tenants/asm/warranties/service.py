@@ -15,6 +15,7 @@ from generated.tenants.crm.customers.model import Customer
 from generated.tenants.ivm.products.model import Product
 from runtime import crud
 from runtime.principal import Actor
+from runtime.versions import Expected
 
 from .model import Warranty
 from .schemas import WarrantyCreate, WarrantyListParams, WarrantyUpdate
@@ -70,12 +71,21 @@ async def create_warranty(db: AsyncSession, data: WarrantyCreate, actor: Actor) 
 
 
 async def update_warranty(
-    db: AsyncSession, warranty_id: UUID, data: WarrantyUpdate, actor: Actor
+    db: AsyncSession,
+    warranty_id: UUID,
+    data: WarrantyUpdate,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> Warranty:
     values = data.model_dump(exclude_unset=True)
-    row = await crud.update(db, Warranty, warranty_id, values, actor, references=REFERENCES)
+    row = await crud.update(
+        db, Warranty, warranty_id, values, actor, references=REFERENCES, expected=expected
+    )
     return await crud.with_displays(db, LISTING, row, actor)
 
 
-async def delete_warranty(db: AsyncSession, warranty_id: UUID, actor: Actor) -> None:
-    await crud.delete(db, Warranty, warranty_id, actor)
+async def delete_warranty(
+    db: AsyncSession, warranty_id: UUID, actor: Actor, *, expected: Expected = None
+) -> None:
+    await crud.delete(db, Warranty, warranty_id, actor, expected=expected)

@@ -15,6 +15,7 @@ from generated.tenants.crm.customers.model import Customer
 from generated.tenants.crm.opportunities.model import Opportunity
 from runtime import crud
 from runtime.principal import Actor
+from runtime.versions import Expected
 
 from .model import Activity
 from .schemas import ActivityCreate, ActivityListParams, ActivityUpdate
@@ -59,12 +60,21 @@ async def create_activity(db: AsyncSession, data: ActivityCreate, actor: Actor) 
 
 
 async def update_activity(
-    db: AsyncSession, activity_id: UUID, data: ActivityUpdate, actor: Actor
+    db: AsyncSession,
+    activity_id: UUID,
+    data: ActivityUpdate,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> Activity:
     values = data.model_dump(exclude_unset=True)
-    row = await crud.update(db, Activity, activity_id, values, actor, references=REFERENCES)
+    row = await crud.update(
+        db, Activity, activity_id, values, actor, references=REFERENCES, expected=expected
+    )
     return await crud.with_displays(db, LISTING, row, actor)
 
 
-async def delete_activity(db: AsyncSession, activity_id: UUID, actor: Actor) -> None:
-    await crud.delete(db, Activity, activity_id, actor)
+async def delete_activity(
+    db: AsyncSession, activity_id: UUID, actor: Actor, *, expected: Expected = None
+) -> None:
+    await crud.delete(db, Activity, activity_id, actor, expected=expected)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import Query, status
+from fastapi import Query, Response, status
 
 from generated.tenants.crm.customers.model import Customer
 from runtime import crud
@@ -18,6 +18,7 @@ from runtime.envelope import Envelope, ok
 from runtime.principal import Actor
 from runtime.router import audited_router
 from runtime.schemas import Deleted
+from runtime.versions import IfMatch, etag
 
 from . import service
 from .schemas import (
@@ -60,8 +61,10 @@ async def create_contact(
     data: ContactCreate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("crm.contacts:create")],
+    response: Response,
 ) -> Envelope[ContactResponse]:
     row = await service.create_contact(db, data, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(ContactResponse.model_validate(row))
 
 
@@ -76,8 +79,10 @@ async def get_contact(
     contact_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("crm.contacts:read")],
+    response: Response,
 ) -> Envelope[ContactResponse]:
     row = await service.get_contact(db, contact_id, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(ContactResponse.model_validate(row))
 
 
@@ -93,8 +98,11 @@ async def update_contact(
     data: ContactUpdate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("crm.contacts:update")],
+    expected: IfMatch,
+    response: Response,
 ) -> Envelope[ContactResponse]:
-    row = await service.update_contact(db, contact_id, data, actor)
+    row = await service.update_contact(db, contact_id, data, actor, expected=expected)
+    response.headers["ETag"] = etag(row.version)
     return ok(ContactResponse.model_validate(row))
 
 
@@ -109,8 +117,9 @@ async def delete_contact(
     contact_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("crm.contacts:delete")],
+    expected: IfMatch,
 ) -> Envelope[Deleted]:
-    await service.delete_contact(db, contact_id, actor)
+    await service.delete_contact(db, contact_id, actor, expected=expected)
     return ok(Deleted(id=contact_id))
 
 

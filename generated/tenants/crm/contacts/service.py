@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from generated.tenants.crm.customers.model import Customer
 from runtime import crud
 from runtime.principal import Actor
+from runtime.versions import Expected
 
 from .model import Contact
 from .schemas import ContactCreate, ContactLineCreate, ContactListParams, ContactUpdate
@@ -53,15 +54,24 @@ async def create_contact(db: AsyncSession, data: ContactCreate, actor: Actor) ->
 
 
 async def update_contact(
-    db: AsyncSession, contact_id: UUID, data: ContactUpdate, actor: Actor
+    db: AsyncSession,
+    contact_id: UUID,
+    data: ContactUpdate,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> Contact:
     values = data.model_dump(exclude_unset=True)
-    row = await crud.update(db, Contact, contact_id, values, actor, references=REFERENCES)
+    row = await crud.update(
+        db, Contact, contact_id, values, actor, references=REFERENCES, expected=expected
+    )
     return await crud.with_displays(db, LISTING, row, actor)
 
 
-async def delete_contact(db: AsyncSession, contact_id: UUID, actor: Actor) -> None:
-    await crud.delete(db, Contact, contact_id, actor)
+async def delete_contact(
+    db: AsyncSession, contact_id: UUID, actor: Actor, *, expected: Expected = None
+) -> None:
+    await crud.delete(db, Contact, contact_id, actor, expected=expected)
 
 
 async def create_line(

@@ -9,13 +9,14 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import Query, status
+from fastapi import Query, Response, status
 
 from runtime.deps import TenantDb, tenant_permission
 from runtime.envelope import Envelope, ok
 from runtime.principal import Actor
 from runtime.router import audited_router
 from runtime.schemas import Deleted
+from runtime.versions import IfMatch, etag
 
 from . import service
 from .schemas import (
@@ -58,8 +59,10 @@ async def create_lead(
     data: LeadCreate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("crm.leads:create")],
+    response: Response,
 ) -> Envelope[LeadResponse]:
     row = await service.create_lead(db, data, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(LeadResponse.model_validate(row))
 
 
@@ -74,8 +77,10 @@ async def get_lead(
     lead_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("crm.leads:read")],
+    response: Response,
 ) -> Envelope[LeadResponse]:
     row = await service.get_lead(db, lead_id, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(LeadResponse.model_validate(row))
 
 
@@ -91,8 +96,11 @@ async def update_lead(
     data: LeadUpdate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("crm.leads:update")],
+    expected: IfMatch,
+    response: Response,
 ) -> Envelope[LeadResponse]:
-    row = await service.update_lead(db, lead_id, data, actor)
+    row = await service.update_lead(db, lead_id, data, actor, expected=expected)
+    response.headers["ETag"] = etag(row.version)
     return ok(LeadResponse.model_validate(row))
 
 
@@ -108,8 +116,11 @@ async def change_lead_status(
     data: LeadStatusChange,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("crm.leads:status")],
+    expected: IfMatch,
+    response: Response,
 ) -> Envelope[LeadResponse]:
-    row = await service.change_lead_status(db, lead_id, data.status, actor)
+    row = await service.change_lead_status(db, lead_id, data.status, actor, expected=expected)
+    response.headers["ETag"] = etag(row.version)
     return ok(LeadResponse.model_validate(row))
 
 
@@ -124,6 +135,7 @@ async def delete_lead(
     lead_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("crm.leads:delete")],
+    expected: IfMatch,
 ) -> Envelope[Deleted]:
-    await service.delete_lead(db, lead_id, actor)
+    await service.delete_lead(db, lead_id, actor, expected=expected)
     return ok(Deleted(id=lead_id))

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from generated.tenants.crm.customers.model import Customer
 from runtime import crud
 from runtime.principal import Actor
+from runtime.versions import Expected
 
 from .model import Lead
 from .schemas import LeadCreate, LeadListParams, LeadUpdate
@@ -54,16 +55,34 @@ async def create_lead(db: AsyncSession, data: LeadCreate, actor: Actor) -> Lead:
     return await crud.with_displays(db, LISTING, row, actor)
 
 
-async def update_lead(db: AsyncSession, lead_id: UUID, data: LeadUpdate, actor: Actor) -> Lead:
+async def update_lead(
+    db: AsyncSession,
+    lead_id: UUID,
+    data: LeadUpdate,
+    actor: Actor,
+    *,
+    expected: Expected = None,
+) -> Lead:
     values = data.model_dump(exclude_unset=True)
-    row = await crud.update(db, Lead, lead_id, values, actor, references=REFERENCES)
+    row = await crud.update(
+        db, Lead, lead_id, values, actor, references=REFERENCES, expected=expected
+    )
     return await crud.with_displays(db, LISTING, row, actor)
 
 
-async def delete_lead(db: AsyncSession, lead_id: UUID, actor: Actor) -> None:
-    await crud.delete(db, Lead, lead_id, actor)
+async def delete_lead(
+    db: AsyncSession, lead_id: UUID, actor: Actor, *, expected: Expected = None
+) -> None:
+    await crud.delete(db, Lead, lead_id, actor, expected=expected)
 
 
-async def change_lead_status(db: AsyncSession, lead_id: UUID, status: str, actor: Actor) -> Lead:
-    row = await crud.change_status(db, Lead, lead_id, "status", status, actor)
+async def change_lead_status(
+    db: AsyncSession,
+    lead_id: UUID,
+    status: str,
+    actor: Actor,
+    *,
+    expected: Expected = None,
+) -> Lead:
+    row = await crud.change_status(db, Lead, lead_id, "status", status, actor, expected=expected)
     return await crud.with_displays(db, LISTING, row, actor)

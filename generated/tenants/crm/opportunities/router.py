@@ -9,13 +9,14 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import Query, status
+from fastapi import Query, Response, status
 
 from runtime.deps import TenantDb, tenant_permission
 from runtime.envelope import Envelope, ok
 from runtime.principal import Actor
 from runtime.router import audited_router
 from runtime.schemas import Deleted
+from runtime.versions import IfMatch, etag
 
 from . import service
 from .schemas import (
@@ -58,8 +59,10 @@ async def create_opportunity(
     data: OpportunityCreate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("crm.opportunities:create")],
+    response: Response,
 ) -> Envelope[OpportunityResponse]:
     row = await service.create_opportunity(db, data, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(OpportunityResponse.model_validate(row))
 
 
@@ -74,8 +77,10 @@ async def get_opportunity(
     opportunity_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("crm.opportunities:read")],
+    response: Response,
 ) -> Envelope[OpportunityResponse]:
     row = await service.get_opportunity(db, opportunity_id, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(OpportunityResponse.model_validate(row))
 
 
@@ -91,8 +96,11 @@ async def update_opportunity(
     data: OpportunityUpdate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("crm.opportunities:update")],
+    expected: IfMatch,
+    response: Response,
 ) -> Envelope[OpportunityResponse]:
-    row = await service.update_opportunity(db, opportunity_id, data, actor)
+    row = await service.update_opportunity(db, opportunity_id, data, actor, expected=expected)
+    response.headers["ETag"] = etag(row.version)
     return ok(OpportunityResponse.model_validate(row))
 
 
@@ -108,8 +116,13 @@ async def change_opportunity_stage(
     data: OpportunityStatusChange,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("crm.opportunities:stage")],
+    expected: IfMatch,
+    response: Response,
 ) -> Envelope[OpportunityResponse]:
-    row = await service.change_opportunity_stage(db, opportunity_id, data.stage, actor)
+    row = await service.change_opportunity_stage(
+        db, opportunity_id, data.stage, actor, expected=expected
+    )
+    response.headers["ETag"] = etag(row.version)
     return ok(OpportunityResponse.model_validate(row))
 
 
@@ -124,6 +137,7 @@ async def delete_opportunity(
     opportunity_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("crm.opportunities:delete")],
+    expected: IfMatch,
 ) -> Envelope[Deleted]:
-    await service.delete_opportunity(db, opportunity_id, actor)
+    await service.delete_opportunity(db, opportunity_id, actor, expected=expected)
     return ok(Deleted(id=opportunity_id))

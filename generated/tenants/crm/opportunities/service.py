@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from generated.tenants.crm.customers.model import Customer
 from runtime import crud
 from runtime.principal import Actor
+from runtime.versions import Expected
 
 from .model import Opportunity
 from .schemas import OpportunityCreate, OpportunityListParams, OpportunityUpdate
@@ -57,19 +58,35 @@ async def create_opportunity(
 
 
 async def update_opportunity(
-    db: AsyncSession, opportunity_id: UUID, data: OpportunityUpdate, actor: Actor
+    db: AsyncSession,
+    opportunity_id: UUID,
+    data: OpportunityUpdate,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> Opportunity:
     values = data.model_dump(exclude_unset=True)
-    row = await crud.update(db, Opportunity, opportunity_id, values, actor, references=REFERENCES)
+    row = await crud.update(
+        db, Opportunity, opportunity_id, values, actor, references=REFERENCES, expected=expected
+    )
     return await crud.with_displays(db, LISTING, row, actor)
 
 
-async def delete_opportunity(db: AsyncSession, opportunity_id: UUID, actor: Actor) -> None:
-    await crud.delete(db, Opportunity, opportunity_id, actor)
+async def delete_opportunity(
+    db: AsyncSession, opportunity_id: UUID, actor: Actor, *, expected: Expected = None
+) -> None:
+    await crud.delete(db, Opportunity, opportunity_id, actor, expected=expected)
 
 
 async def change_opportunity_stage(
-    db: AsyncSession, opportunity_id: UUID, stage: str, actor: Actor
+    db: AsyncSession,
+    opportunity_id: UUID,
+    stage: str,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> Opportunity:
-    row = await crud.change_status(db, Opportunity, opportunity_id, "stage", stage, actor)
+    row = await crud.change_status(
+        db, Opportunity, opportunity_id, "stage", stage, actor, expected=expected
+    )
     return await crud.with_displays(db, LISTING, row, actor)

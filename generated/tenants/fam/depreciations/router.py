@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import Query, status
+from fastapi import Query, Response, status
 
 from generated.tenants.fam.fixed_assets.model import FixedAsset
 from runtime import crud
@@ -18,6 +18,7 @@ from runtime.envelope import Envelope, ok
 from runtime.principal import Actor
 from runtime.router import audited_router
 from runtime.schemas import Deleted
+from runtime.versions import IfMatch, etag
 
 from . import service
 from .schemas import (
@@ -60,8 +61,10 @@ async def create_depreciation(
     data: DepreciationCreate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("fam.depreciations:create")],
+    response: Response,
 ) -> Envelope[DepreciationResponse]:
     row = await service.create_depreciation(db, data, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(DepreciationResponse.model_validate(row))
 
 
@@ -76,8 +79,10 @@ async def get_depreciation(
     depreciation_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("fam.depreciations:read")],
+    response: Response,
 ) -> Envelope[DepreciationResponse]:
     row = await service.get_depreciation(db, depreciation_id, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(DepreciationResponse.model_validate(row))
 
 
@@ -93,8 +98,11 @@ async def update_depreciation(
     data: DepreciationUpdate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("fam.depreciations:update")],
+    expected: IfMatch,
+    response: Response,
 ) -> Envelope[DepreciationResponse]:
-    row = await service.update_depreciation(db, depreciation_id, data, actor)
+    row = await service.update_depreciation(db, depreciation_id, data, actor, expected=expected)
+    response.headers["ETag"] = etag(row.version)
     return ok(DepreciationResponse.model_validate(row))
 
 
@@ -109,8 +117,9 @@ async def delete_depreciation(
     depreciation_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("fam.depreciations:delete")],
+    expected: IfMatch,
 ) -> Envelope[Deleted]:
-    await service.delete_depreciation(db, depreciation_id, actor)
+    await service.delete_depreciation(db, depreciation_id, actor, expected=expected)
     return ok(Deleted(id=depreciation_id))
 
 

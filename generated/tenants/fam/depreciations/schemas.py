@@ -78,6 +78,9 @@ class DepreciationResponse(DepreciationBase):
     updated_at: datetime
     created_by: UUID | None = None
     updated_by: UUID | None = None
+    version: int = Field(
+        ..., description="Raised by every change; also the ETag. Send it back as If-Match."
+    )
 
 
 class DepreciationListResponse(Page[DepreciationResponse]):

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from generated.tenants.fam.fixed_assets.model import FixedAsset
 from runtime import crud
 from runtime.principal import Actor
+from runtime.versions import Expected
 
 from .model import Depreciation
 from .schemas import (
@@ -57,15 +58,24 @@ async def create_depreciation(
 
 
 async def update_depreciation(
-    db: AsyncSession, depreciation_id: UUID, data: DepreciationUpdate, actor: Actor
+    db: AsyncSession,
+    depreciation_id: UUID,
+    data: DepreciationUpdate,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> Depreciation:
     values = data.model_dump(exclude_unset=True)
-    row = await crud.update(db, Depreciation, depreciation_id, values, actor, references=REFERENCES)
+    row = await crud.update(
+        db, Depreciation, depreciation_id, values, actor, references=REFERENCES, expected=expected
+    )
     return await crud.with_displays(db, LISTING, row, actor)
 
 
-async def delete_depreciation(db: AsyncSession, depreciation_id: UUID, actor: Actor) -> None:
-    await crud.delete(db, Depreciation, depreciation_id, actor)
+async def delete_depreciation(
+    db: AsyncSession, depreciation_id: UUID, actor: Actor, *, expected: Expected = None
+) -> None:
+    await crud.delete(db, Depreciation, depreciation_id, actor, expected=expected)
 
 
 async def create_line(

@@ -9,13 +9,14 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import Query, status
+from fastapi import Query, Response, status
 
 from runtime.deps import TenantDb, tenant_permission
 from runtime.envelope import Envelope, ok
 from runtime.principal import Actor
 from runtime.router import audited_router
 from runtime.schemas import Deleted
+from runtime.versions import IfMatch, etag
 
 from . import service
 from .schemas import (
@@ -58,8 +59,10 @@ async def create_fixed_asset(
     data: FixedAssetCreate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("fam.fixed_assets:create")],
+    response: Response,
 ) -> Envelope[FixedAssetResponse]:
     row = await service.create_fixed_asset(db, data, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(FixedAssetResponse.model_validate(row))
 
 
@@ -74,8 +77,10 @@ async def get_fixed_asset(
     fixed_asset_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("fam.fixed_assets:read")],
+    response: Response,
 ) -> Envelope[FixedAssetResponse]:
     row = await service.get_fixed_asset(db, fixed_asset_id, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(FixedAssetResponse.model_validate(row))
 
 
@@ -91,8 +96,11 @@ async def update_fixed_asset(
     data: FixedAssetUpdate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("fam.fixed_assets:update")],
+    expected: IfMatch,
+    response: Response,
 ) -> Envelope[FixedAssetResponse]:
-    row = await service.update_fixed_asset(db, fixed_asset_id, data, actor)
+    row = await service.update_fixed_asset(db, fixed_asset_id, data, actor, expected=expected)
+    response.headers["ETag"] = etag(row.version)
     return ok(FixedAssetResponse.model_validate(row))
 
 
@@ -108,8 +116,13 @@ async def change_fixed_asset_status(
     data: FixedAssetStatusChange,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("fam.fixed_assets:status")],
+    expected: IfMatch,
+    response: Response,
 ) -> Envelope[FixedAssetResponse]:
-    row = await service.change_fixed_asset_status(db, fixed_asset_id, data.status, actor)
+    row = await service.change_fixed_asset_status(
+        db, fixed_asset_id, data.status, actor, expected=expected
+    )
+    response.headers["ETag"] = etag(row.version)
     return ok(FixedAssetResponse.model_validate(row))
 
 
@@ -124,6 +137,7 @@ async def delete_fixed_asset(
     fixed_asset_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("fam.fixed_assets:delete")],
+    expected: IfMatch,
 ) -> Envelope[Deleted]:
-    await service.delete_fixed_asset(db, fixed_asset_id, actor)
+    await service.delete_fixed_asset(db, fixed_asset_id, actor, expected=expected)
     return ok(Deleted(id=fixed_asset_id))

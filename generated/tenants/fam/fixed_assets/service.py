@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from generated.tenants.hrm.departments.model import Department
 from runtime import crud
 from runtime.principal import Actor
+from runtime.versions import Expected
 
 from .model import FixedAsset
 from .schemas import FixedAssetCreate, FixedAssetListParams, FixedAssetUpdate
@@ -60,19 +61,35 @@ async def create_fixed_asset(db: AsyncSession, data: FixedAssetCreate, actor: Ac
 
 
 async def update_fixed_asset(
-    db: AsyncSession, fixed_asset_id: UUID, data: FixedAssetUpdate, actor: Actor
+    db: AsyncSession,
+    fixed_asset_id: UUID,
+    data: FixedAssetUpdate,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> FixedAsset:
     values = data.model_dump(exclude_unset=True)
-    row = await crud.update(db, FixedAsset, fixed_asset_id, values, actor, references=REFERENCES)
+    row = await crud.update(
+        db, FixedAsset, fixed_asset_id, values, actor, references=REFERENCES, expected=expected
+    )
     return await crud.with_displays(db, LISTING, row, actor)
 
 
-async def delete_fixed_asset(db: AsyncSession, fixed_asset_id: UUID, actor: Actor) -> None:
-    await crud.delete(db, FixedAsset, fixed_asset_id, actor)
+async def delete_fixed_asset(
+    db: AsyncSession, fixed_asset_id: UUID, actor: Actor, *, expected: Expected = None
+) -> None:
+    await crud.delete(db, FixedAsset, fixed_asset_id, actor, expected=expected)
 
 
 async def change_fixed_asset_status(
-    db: AsyncSession, fixed_asset_id: UUID, status: str, actor: Actor
+    db: AsyncSession,
+    fixed_asset_id: UUID,
+    status: str,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> FixedAsset:
-    row = await crud.change_status(db, FixedAsset, fixed_asset_id, "status", status, actor)
+    row = await crud.change_status(
+        db, FixedAsset, fixed_asset_id, "status", status, actor, expected=expected
+    )
     return await crud.with_displays(db, LISTING, row, actor)

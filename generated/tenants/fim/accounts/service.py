@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from runtime import crud
 from runtime.principal import Actor
+from runtime.versions import Expected
 
 from .model import Account
 from .schemas import AccountCreate, AccountListParams, AccountUpdate
@@ -53,12 +54,21 @@ async def create_account(db: AsyncSession, data: AccountCreate, actor: Actor) ->
 
 
 async def update_account(
-    db: AsyncSession, account_id: UUID, data: AccountUpdate, actor: Actor
+    db: AsyncSession,
+    account_id: UUID,
+    data: AccountUpdate,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> Account:
     values = data.model_dump(exclude_unset=True)
-    row = await crud.update(db, Account, account_id, values, actor, references=REFERENCES)
+    row = await crud.update(
+        db, Account, account_id, values, actor, references=REFERENCES, expected=expected
+    )
     return await crud.with_displays(db, LISTING, row, actor)
 
 
-async def delete_account(db: AsyncSession, account_id: UUID, actor: Actor) -> None:
-    await crud.delete(db, Account, account_id, actor)
+async def delete_account(
+    db: AsyncSession, account_id: UUID, actor: Actor, *, expected: Expected = None
+) -> None:
+    await crud.delete(db, Account, account_id, actor, expected=expected)

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from generated.tenants.fim.accounts.model import Account
 from runtime import crud
 from runtime.principal import Actor
+from runtime.versions import Expected
 
 from .model import Budget
 from .schemas import BudgetCreate, BudgetListParams, BudgetUpdate
@@ -50,12 +51,21 @@ async def create_budget(db: AsyncSession, data: BudgetCreate, actor: Actor) -> B
 
 
 async def update_budget(
-    db: AsyncSession, budget_id: UUID, data: BudgetUpdate, actor: Actor
+    db: AsyncSession,
+    budget_id: UUID,
+    data: BudgetUpdate,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> Budget:
     values = data.model_dump(exclude_unset=True)
-    row = await crud.update(db, Budget, budget_id, values, actor, references=REFERENCES)
+    row = await crud.update(
+        db, Budget, budget_id, values, actor, references=REFERENCES, expected=expected
+    )
     return await crud.with_displays(db, LISTING, row, actor)
 
 
-async def delete_budget(db: AsyncSession, budget_id: UUID, actor: Actor) -> None:
-    await crud.delete(db, Budget, budget_id, actor)
+async def delete_budget(
+    db: AsyncSession, budget_id: UUID, actor: Actor, *, expected: Expected = None
+) -> None:
+    await crud.delete(db, Budget, budget_id, actor, expected=expected)

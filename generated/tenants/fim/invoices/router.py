@@ -9,13 +9,14 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import Query, status
+from fastapi import Query, Response, status
 
 from runtime.deps import TenantDb, tenant_permission
 from runtime.envelope import Envelope, ok
 from runtime.principal import Actor
 from runtime.router import audited_router
 from runtime.schemas import Deleted
+from runtime.versions import IfMatch, etag
 
 from . import service
 from .schemas import (
@@ -58,8 +59,10 @@ async def create_finance_invoice(
     data: FinanceInvoiceCreate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("fim.invoices:create")],
+    response: Response,
 ) -> Envelope[FinanceInvoiceResponse]:
     row = await service.create_finance_invoice(db, data, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(FinanceInvoiceResponse.model_validate(row))
 
 
@@ -74,8 +77,10 @@ async def get_finance_invoice(
     finance_invoice_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("fim.invoices:read")],
+    response: Response,
 ) -> Envelope[FinanceInvoiceResponse]:
     row = await service.get_finance_invoice(db, finance_invoice_id, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(FinanceInvoiceResponse.model_validate(row))
 
 
@@ -91,8 +96,13 @@ async def update_finance_invoice(
     data: FinanceInvoiceUpdate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("fim.invoices:update")],
+    expected: IfMatch,
+    response: Response,
 ) -> Envelope[FinanceInvoiceResponse]:
-    row = await service.update_finance_invoice(db, finance_invoice_id, data, actor)
+    row = await service.update_finance_invoice(
+        db, finance_invoice_id, data, actor, expected=expected
+    )
+    response.headers["ETag"] = etag(row.version)
     return ok(FinanceInvoiceResponse.model_validate(row))
 
 
@@ -108,8 +118,13 @@ async def change_finance_invoice_status(
     data: FinanceInvoiceStatusChange,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("fim.invoices:status")],
+    expected: IfMatch,
+    response: Response,
 ) -> Envelope[FinanceInvoiceResponse]:
-    row = await service.change_finance_invoice_status(db, finance_invoice_id, data.status, actor)
+    row = await service.change_finance_invoice_status(
+        db, finance_invoice_id, data.status, actor, expected=expected
+    )
+    response.headers["ETag"] = etag(row.version)
     return ok(FinanceInvoiceResponse.model_validate(row))
 
 
@@ -124,6 +139,7 @@ async def delete_finance_invoice(
     finance_invoice_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("fim.invoices:delete")],
+    expected: IfMatch,
 ) -> Envelope[Deleted]:
-    await service.delete_finance_invoice(db, finance_invoice_id, actor)
+    await service.delete_finance_invoice(db, finance_invoice_id, actor, expected=expected)
     return ok(Deleted(id=finance_invoice_id))

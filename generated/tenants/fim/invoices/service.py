@@ -15,6 +15,7 @@ from generated.tenants.crm.customers.model import Customer
 from generated.tenants.psm.vendors.model import Vendor
 from runtime import crud
 from runtime.principal import Actor
+from runtime.versions import Expected
 
 from .model import FinanceInvoice
 from .schemas import FinanceInvoiceCreate, FinanceInvoiceListParams, FinanceInvoiceUpdate
@@ -82,23 +83,48 @@ async def create_finance_invoice(
 
 
 async def update_finance_invoice(
-    db: AsyncSession, finance_invoice_id: UUID, data: FinanceInvoiceUpdate, actor: Actor
+    db: AsyncSession,
+    finance_invoice_id: UUID,
+    data: FinanceInvoiceUpdate,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> FinanceInvoice:
     values = data.model_dump(exclude_unset=True)
     row = await crud.update(
-        db, FinanceInvoice, finance_invoice_id, values, actor, references=REFERENCES
+        db,
+        FinanceInvoice,
+        finance_invoice_id,
+        values,
+        actor,
+        references=REFERENCES,
+        expected=expected,
     )
     return await crud.with_displays(db, LISTING, row, actor)
 
 
-async def delete_finance_invoice(db: AsyncSession, finance_invoice_id: UUID, actor: Actor) -> None:
-    await crud.delete(db, FinanceInvoice, finance_invoice_id, actor)
+async def delete_finance_invoice(
+    db: AsyncSession, finance_invoice_id: UUID, actor: Actor, *, expected: Expected = None
+) -> None:
+    await crud.delete(db, FinanceInvoice, finance_invoice_id, actor, expected=expected)
 
 
 async def change_finance_invoice_status(
-    db: AsyncSession, finance_invoice_id: UUID, status: str, actor: Actor
+    db: AsyncSession,
+    finance_invoice_id: UUID,
+    status: str,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> FinanceInvoice:
     row = await crud.change_status(
-        db, FinanceInvoice, finance_invoice_id, "status", status, actor, moves=MOVES
+        db,
+        FinanceInvoice,
+        finance_invoice_id,
+        "status",
+        status,
+        actor,
+        moves=MOVES,
+        expected=expected,
     )
     return await crud.with_displays(db, LISTING, row, actor)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import Query, status
+from fastapi import Query, Response, status
 
 from generated.tenants.fim.journal_lines import service as journal_lines_service
 from generated.tenants.fim.journal_lines.schemas import JournalLineResponse
@@ -18,6 +18,7 @@ from runtime.envelope import Envelope, ok
 from runtime.principal import Actor
 from runtime.router import audited_router
 from runtime.schemas import Deleted
+from runtime.versions import IfMatch, etag
 
 from . import service
 from .schemas import (
@@ -69,8 +70,10 @@ async def create_journal_entry(
     data: JournalEntryCreate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("fim.journal_entries:create")],
+    response: Response,
 ) -> Envelope[JournalEntryResponse]:
     row = await service.create_journal_entry(db, data, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(await _with_lines(db, row, actor))
 
 
@@ -85,8 +88,10 @@ async def get_journal_entry(
     journal_entry_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("fim.journal_entries:read")],
+    response: Response,
 ) -> Envelope[JournalEntryResponse]:
     row = await service.get_journal_entry(db, journal_entry_id, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(await _with_lines(db, row, actor))
 
 
@@ -102,8 +107,11 @@ async def update_journal_entry(
     data: JournalEntryUpdate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("fim.journal_entries:update")],
+    expected: IfMatch,
+    response: Response,
 ) -> Envelope[JournalEntryResponse]:
-    row = await service.update_journal_entry(db, journal_entry_id, data, actor)
+    row = await service.update_journal_entry(db, journal_entry_id, data, actor, expected=expected)
+    response.headers["ETag"] = etag(row.version)
     return ok(JournalEntryResponse.model_validate(row))
 
 
@@ -119,8 +127,13 @@ async def change_journal_entry_status(
     data: JournalEntryStatusChange,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("fim.journal_entries:status")],
+    expected: IfMatch,
+    response: Response,
 ) -> Envelope[JournalEntryResponse]:
-    row = await service.change_journal_entry_status(db, journal_entry_id, data.status, actor)
+    row = await service.change_journal_entry_status(
+        db, journal_entry_id, data.status, actor, expected=expected
+    )
+    response.headers["ETag"] = etag(row.version)
     return ok(JournalEntryResponse.model_validate(row))
 
 
@@ -135,6 +148,7 @@ async def delete_journal_entry(
     journal_entry_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("fim.journal_entries:delete")],
+    expected: IfMatch,
 ) -> Envelope[Deleted]:
-    await service.delete_journal_entry(db, journal_entry_id, actor)
+    await service.delete_journal_entry(db, journal_entry_id, actor, expected=expected)
     return ok(Deleted(id=journal_entry_id))

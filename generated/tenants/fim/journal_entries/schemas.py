@@ -52,6 +52,9 @@ class JournalEntryResponse(JournalEntryBase):
     updated_at: datetime
     created_by: UUID | None = None
     updated_by: UUID | None = None
+    version: int = Field(
+        ..., description="Raised by every change; also the ETag. Send it back as If-Match."
+    )
     journal_lines: list[JournalLineResponse] | None = Field(
         None, title="전표 분개", description="The lines, on the header's create and detail."
     )

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from generated.tenants.fim.journal_lines import service as journal_lines_service
 from runtime import crud
 from runtime.principal import Actor
+from runtime.versions import Expected
 
 from .model import JournalEntry
 from .schemas import JournalEntryCreate, JournalEntryListParams, JournalEntryUpdate
@@ -68,23 +69,35 @@ async def create_journal_entry(
 
 
 async def update_journal_entry(
-    db: AsyncSession, journal_entry_id: UUID, data: JournalEntryUpdate, actor: Actor
+    db: AsyncSession,
+    journal_entry_id: UUID,
+    data: JournalEntryUpdate,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> JournalEntry:
     values = data.model_dump(exclude_unset=True)
     row = await crud.update(
-        db, JournalEntry, journal_entry_id, values, actor, references=REFERENCES
+        db, JournalEntry, journal_entry_id, values, actor, references=REFERENCES, expected=expected
     )
     return await crud.with_displays(db, LISTING, row, actor)
 
 
-async def delete_journal_entry(db: AsyncSession, journal_entry_id: UUID, actor: Actor) -> None:
-    await crud.delete(db, JournalEntry, journal_entry_id, actor)
+async def delete_journal_entry(
+    db: AsyncSession, journal_entry_id: UUID, actor: Actor, *, expected: Expected = None
+) -> None:
+    await crud.delete(db, JournalEntry, journal_entry_id, actor, expected=expected)
 
 
 async def change_journal_entry_status(
-    db: AsyncSession, journal_entry_id: UUID, status: str, actor: Actor
+    db: AsyncSession,
+    journal_entry_id: UUID,
+    status: str,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> JournalEntry:
     row = await crud.change_status(
-        db, JournalEntry, journal_entry_id, "status", status, actor, moves=MOVES
+        db, JournalEntry, journal_entry_id, "status", status, actor, moves=MOVES, expected=expected
     )
     return await crud.with_displays(db, LISTING, row, actor)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import Query, status
+from fastapi import Query, Response, status
 
 from generated.tenants.fim.journal_entries.model import JournalEntry
 from runtime import crud
@@ -18,6 +18,7 @@ from runtime.envelope import Envelope, ok
 from runtime.principal import Actor
 from runtime.router import audited_router
 from runtime.schemas import Deleted
+from runtime.versions import IfMatch, etag
 
 from . import service
 from .schemas import (
@@ -60,8 +61,10 @@ async def create_journal_line(
     data: JournalLineCreate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("fim.journal_lines:create")],
+    response: Response,
 ) -> Envelope[JournalLineResponse]:
     row = await service.create_journal_line(db, data, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(JournalLineResponse.model_validate(row))
 
 
@@ -76,8 +79,10 @@ async def get_journal_line(
     journal_line_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("fim.journal_lines:read")],
+    response: Response,
 ) -> Envelope[JournalLineResponse]:
     row = await service.get_journal_line(db, journal_line_id, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(JournalLineResponse.model_validate(row))
 
 
@@ -93,8 +98,11 @@ async def update_journal_line(
     data: JournalLineUpdate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("fim.journal_lines:update")],
+    expected: IfMatch,
+    response: Response,
 ) -> Envelope[JournalLineResponse]:
-    row = await service.update_journal_line(db, journal_line_id, data, actor)
+    row = await service.update_journal_line(db, journal_line_id, data, actor, expected=expected)
+    response.headers["ETag"] = etag(row.version)
     return ok(JournalLineResponse.model_validate(row))
 
 
@@ -109,8 +117,9 @@ async def delete_journal_line(
     journal_line_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("fim.journal_lines:delete")],
+    expected: IfMatch,
 ) -> Envelope[Deleted]:
-    await service.delete_journal_line(db, journal_line_id, actor)
+    await service.delete_journal_line(db, journal_line_id, actor, expected=expected)
     return ok(Deleted(id=journal_line_id))
 
 

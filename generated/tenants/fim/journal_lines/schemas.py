@@ -82,6 +82,9 @@ class JournalLineResponse(JournalLineBase):
     updated_at: datetime
     created_by: UUID | None = None
     updated_by: UUID | None = None
+    version: int = Field(
+        ..., description="Raised by every change; also the ETag. Send it back as If-Match."
+    )
 
 
 class JournalLineListResponse(Page[JournalLineResponse]):

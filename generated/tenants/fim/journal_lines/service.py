@@ -15,6 +15,7 @@ from generated.tenants.fim.accounts.model import Account
 from generated.tenants.fim.journal_entries.model import JournalEntry
 from runtime import crud
 from runtime.principal import Actor
+from runtime.versions import Expected
 
 from .model import JournalLine
 from .schemas import (
@@ -64,15 +65,24 @@ async def create_journal_line(
 
 
 async def update_journal_line(
-    db: AsyncSession, journal_line_id: UUID, data: JournalLineUpdate, actor: Actor
+    db: AsyncSession,
+    journal_line_id: UUID,
+    data: JournalLineUpdate,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> JournalLine:
     values = data.model_dump(exclude_unset=True)
-    row = await crud.update(db, JournalLine, journal_line_id, values, actor, references=REFERENCES)
+    row = await crud.update(
+        db, JournalLine, journal_line_id, values, actor, references=REFERENCES, expected=expected
+    )
     return await crud.with_displays(db, LISTING, row, actor)
 
 
-async def delete_journal_line(db: AsyncSession, journal_line_id: UUID, actor: Actor) -> None:
-    await crud.delete(db, JournalLine, journal_line_id, actor)
+async def delete_journal_line(
+    db: AsyncSession, journal_line_id: UUID, actor: Actor, *, expected: Expected = None
+) -> None:
+    await crud.delete(db, JournalLine, journal_line_id, actor, expected=expected)
 
 
 async def create_line(

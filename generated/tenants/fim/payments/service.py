@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from generated.tenants.fim.invoices.model import FinanceInvoice
 from runtime import crud
 from runtime.principal import Actor
+from runtime.versions import Expected
 
 from .model import Payment
 from .schemas import PaymentCreate, PaymentListParams, PaymentUpdate
@@ -55,12 +56,21 @@ async def create_payment(db: AsyncSession, data: PaymentCreate, actor: Actor) ->
 
 
 async def update_payment(
-    db: AsyncSession, payment_id: UUID, data: PaymentUpdate, actor: Actor
+    db: AsyncSession,
+    payment_id: UUID,
+    data: PaymentUpdate,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> Payment:
     values = data.model_dump(exclude_unset=True)
-    row = await crud.update(db, Payment, payment_id, values, actor, references=REFERENCES)
+    row = await crud.update(
+        db, Payment, payment_id, values, actor, references=REFERENCES, expected=expected
+    )
     return await crud.with_displays(db, LISTING, row, actor)
 
 
-async def delete_payment(db: AsyncSession, payment_id: UUID, actor: Actor) -> None:
-    await crud.delete(db, Payment, payment_id, actor)
+async def delete_payment(
+    db: AsyncSession, payment_id: UUID, actor: Actor, *, expected: Expected = None
+) -> None:
+    await crud.delete(db, Payment, payment_id, actor, expected=expected)

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from generated.tenants.hrm.employees.model import Employee
 from runtime import crud
 from runtime.principal import Actor
+from runtime.versions import Expected
 
 from .model import Attendance
 from .schemas import AttendanceCreate, AttendanceListParams, AttendanceUpdate
@@ -51,12 +52,21 @@ async def create_attendance(db: AsyncSession, data: AttendanceCreate, actor: Act
 
 
 async def update_attendance(
-    db: AsyncSession, attendance_id: UUID, data: AttendanceUpdate, actor: Actor
+    db: AsyncSession,
+    attendance_id: UUID,
+    data: AttendanceUpdate,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> Attendance:
     values = data.model_dump(exclude_unset=True)
-    row = await crud.update(db, Attendance, attendance_id, values, actor, references=REFERENCES)
+    row = await crud.update(
+        db, Attendance, attendance_id, values, actor, references=REFERENCES, expected=expected
+    )
     return await crud.with_displays(db, LISTING, row, actor)
 
 
-async def delete_attendance(db: AsyncSession, attendance_id: UUID, actor: Actor) -> None:
-    await crud.delete(db, Attendance, attendance_id, actor)
+async def delete_attendance(
+    db: AsyncSession, attendance_id: UUID, actor: Actor, *, expected: Expected = None
+) -> None:
+    await crud.delete(db, Attendance, attendance_id, actor, expected=expected)

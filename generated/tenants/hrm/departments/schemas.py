@@ -50,6 +50,9 @@ class DepartmentResponse(DepartmentBase):
     updated_at: datetime
     created_by: UUID | None = None
     updated_by: UUID | None = None
+    version: int = Field(
+        ..., description="Raised by every change; also the ETag. Send it back as If-Match."
+    )
 
 
 class DepartmentListResponse(Page[DepartmentResponse]):

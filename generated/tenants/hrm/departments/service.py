@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from runtime import crud
 from runtime.principal import Actor
+from runtime.versions import Expected
 
 from .model import Department
 from .schemas import DepartmentCreate, DepartmentListParams, DepartmentUpdate
@@ -52,12 +53,21 @@ async def create_department(db: AsyncSession, data: DepartmentCreate, actor: Act
 
 
 async def update_department(
-    db: AsyncSession, department_id: UUID, data: DepartmentUpdate, actor: Actor
+    db: AsyncSession,
+    department_id: UUID,
+    data: DepartmentUpdate,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> Department:
     values = data.model_dump(exclude_unset=True)
-    row = await crud.update(db, Department, department_id, values, actor, references=REFERENCES)
+    row = await crud.update(
+        db, Department, department_id, values, actor, references=REFERENCES, expected=expected
+    )
     return await crud.with_displays(db, LISTING, row, actor)
 
 
-async def delete_department(db: AsyncSession, department_id: UUID, actor: Actor) -> None:
-    await crud.delete(db, Department, department_id, actor)
+async def delete_department(
+    db: AsyncSession, department_id: UUID, actor: Actor, *, expected: Expected = None
+) -> None:
+    await crud.delete(db, Department, department_id, actor, expected=expected)

@@ -9,13 +9,14 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import Query, status
+from fastapi import Query, Response, status
 
 from runtime.deps import TenantDb, tenant_permission
 from runtime.envelope import Envelope, ok
 from runtime.principal import Actor
 from runtime.router import audited_router
 from runtime.schemas import Deleted
+from runtime.versions import IfMatch, etag
 
 from . import service
 from .schemas import (
@@ -58,8 +59,10 @@ async def create_employee(
     data: EmployeeCreate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("hrm.employees:create")],
+    response: Response,
 ) -> Envelope[EmployeeResponse]:
     row = await service.create_employee(db, data, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(EmployeeResponse.model_validate(row))
 
 
@@ -74,8 +77,10 @@ async def get_employee(
     employee_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("hrm.employees:read")],
+    response: Response,
 ) -> Envelope[EmployeeResponse]:
     row = await service.get_employee(db, employee_id, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(EmployeeResponse.model_validate(row))
 
 
@@ -91,8 +96,11 @@ async def update_employee(
     data: EmployeeUpdate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("hrm.employees:update")],
+    expected: IfMatch,
+    response: Response,
 ) -> Envelope[EmployeeResponse]:
-    row = await service.update_employee(db, employee_id, data, actor)
+    row = await service.update_employee(db, employee_id, data, actor, expected=expected)
+    response.headers["ETag"] = etag(row.version)
     return ok(EmployeeResponse.model_validate(row))
 
 
@@ -108,8 +116,13 @@ async def change_employee_status(
     data: EmployeeStatusChange,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("hrm.employees:status")],
+    expected: IfMatch,
+    response: Response,
 ) -> Envelope[EmployeeResponse]:
-    row = await service.change_employee_status(db, employee_id, data.status, actor)
+    row = await service.change_employee_status(
+        db, employee_id, data.status, actor, expected=expected
+    )
+    response.headers["ETag"] = etag(row.version)
     return ok(EmployeeResponse.model_validate(row))
 
 
@@ -124,6 +137,7 @@ async def delete_employee(
     employee_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("hrm.employees:delete")],
+    expected: IfMatch,
 ) -> Envelope[Deleted]:
-    await service.delete_employee(db, employee_id, actor)
+    await service.delete_employee(db, employee_id, actor, expected=expected)
     return ok(Deleted(id=employee_id))

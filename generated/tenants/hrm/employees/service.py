@@ -16,6 +16,7 @@ from generated.tenants.hrm.departments.model import Department
 from generated.tenants.hrm.positions.model import Position
 from runtime import crud
 from runtime.principal import Actor
+from runtime.versions import Expected
 
 from .model import Employee
 from .schemas import EmployeeCreate, EmployeeListParams, EmployeeUpdate
@@ -68,19 +69,35 @@ async def create_employee(db: AsyncSession, data: EmployeeCreate, actor: Actor) 
 
 
 async def update_employee(
-    db: AsyncSession, employee_id: UUID, data: EmployeeUpdate, actor: Actor
+    db: AsyncSession,
+    employee_id: UUID,
+    data: EmployeeUpdate,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> Employee:
     values = data.model_dump(exclude_unset=True)
-    row = await crud.update(db, Employee, employee_id, values, actor, references=REFERENCES)
+    row = await crud.update(
+        db, Employee, employee_id, values, actor, references=REFERENCES, expected=expected
+    )
     return await crud.with_displays(db, LISTING, row, actor)
 
 
-async def delete_employee(db: AsyncSession, employee_id: UUID, actor: Actor) -> None:
-    await crud.delete(db, Employee, employee_id, actor)
+async def delete_employee(
+    db: AsyncSession, employee_id: UUID, actor: Actor, *, expected: Expected = None
+) -> None:
+    await crud.delete(db, Employee, employee_id, actor, expected=expected)
 
 
 async def change_employee_status(
-    db: AsyncSession, employee_id: UUID, status: str, actor: Actor
+    db: AsyncSession,
+    employee_id: UUID,
+    status: str,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> Employee:
-    row = await crud.change_status(db, Employee, employee_id, "status", status, actor)
+    row = await crud.change_status(
+        db, Employee, employee_id, "status", status, actor, expected=expected
+    )
     return await crud.with_displays(db, LISTING, row, actor)

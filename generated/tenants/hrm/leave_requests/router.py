@@ -9,13 +9,14 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import Query, status
+from fastapi import Query, Response, status
 
 from runtime.deps import TenantDb, tenant_permission
 from runtime.envelope import Envelope, ok
 from runtime.principal import Actor
 from runtime.router import audited_router
 from runtime.schemas import Deleted
+from runtime.versions import IfMatch, etag
 
 from . import service
 from .schemas import (
@@ -58,8 +59,10 @@ async def create_leave_request(
     data: LeaveRequestCreate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("hrm.leave_requests:create")],
+    response: Response,
 ) -> Envelope[LeaveRequestResponse]:
     row = await service.create_leave_request(db, data, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(LeaveRequestResponse.model_validate(row))
 
 
@@ -74,8 +77,10 @@ async def get_leave_request(
     leave_request_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("hrm.leave_requests:read")],
+    response: Response,
 ) -> Envelope[LeaveRequestResponse]:
     row = await service.get_leave_request(db, leave_request_id, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(LeaveRequestResponse.model_validate(row))
 
 
@@ -91,8 +96,11 @@ async def update_leave_request(
     data: LeaveRequestUpdate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("hrm.leave_requests:update")],
+    expected: IfMatch,
+    response: Response,
 ) -> Envelope[LeaveRequestResponse]:
-    row = await service.update_leave_request(db, leave_request_id, data, actor)
+    row = await service.update_leave_request(db, leave_request_id, data, actor, expected=expected)
+    response.headers["ETag"] = etag(row.version)
     return ok(LeaveRequestResponse.model_validate(row))
 
 
@@ -108,8 +116,13 @@ async def change_leave_request_status(
     data: LeaveRequestStatusChange,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("hrm.leave_requests:status")],
+    expected: IfMatch,
+    response: Response,
 ) -> Envelope[LeaveRequestResponse]:
-    row = await service.change_leave_request_status(db, leave_request_id, data.status, actor)
+    row = await service.change_leave_request_status(
+        db, leave_request_id, data.status, actor, expected=expected
+    )
+    response.headers["ETag"] = etag(row.version)
     return ok(LeaveRequestResponse.model_validate(row))
 
 
@@ -124,6 +137,7 @@ async def delete_leave_request(
     leave_request_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("hrm.leave_requests:delete")],
+    expected: IfMatch,
 ) -> Envelope[Deleted]:
-    await service.delete_leave_request(db, leave_request_id, actor)
+    await service.delete_leave_request(db, leave_request_id, actor, expected=expected)
     return ok(Deleted(id=leave_request_id))

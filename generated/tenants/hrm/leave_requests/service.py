@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from generated.tenants.hrm.employees.model import Employee
 from runtime import crud
 from runtime.principal import Actor
+from runtime.versions import Expected
 
 from .model import LeaveRequest
 from .schemas import LeaveRequestCreate, LeaveRequestListParams, LeaveRequestUpdate
@@ -58,21 +59,35 @@ async def create_leave_request(
 
 
 async def update_leave_request(
-    db: AsyncSession, leave_request_id: UUID, data: LeaveRequestUpdate, actor: Actor
+    db: AsyncSession,
+    leave_request_id: UUID,
+    data: LeaveRequestUpdate,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> LeaveRequest:
     values = data.model_dump(exclude_unset=True)
     row = await crud.update(
-        db, LeaveRequest, leave_request_id, values, actor, references=REFERENCES
+        db, LeaveRequest, leave_request_id, values, actor, references=REFERENCES, expected=expected
     )
     return await crud.with_displays(db, LISTING, row, actor)
 
 
-async def delete_leave_request(db: AsyncSession, leave_request_id: UUID, actor: Actor) -> None:
-    await crud.delete(db, LeaveRequest, leave_request_id, actor)
+async def delete_leave_request(
+    db: AsyncSession, leave_request_id: UUID, actor: Actor, *, expected: Expected = None
+) -> None:
+    await crud.delete(db, LeaveRequest, leave_request_id, actor, expected=expected)
 
 
 async def change_leave_request_status(
-    db: AsyncSession, leave_request_id: UUID, status: str, actor: Actor
+    db: AsyncSession,
+    leave_request_id: UUID,
+    status: str,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> LeaveRequest:
-    row = await crud.change_status(db, LeaveRequest, leave_request_id, "status", status, actor)
+    row = await crud.change_status(
+        db, LeaveRequest, leave_request_id, "status", status, actor, expected=expected
+    )
     return await crud.with_displays(db, LISTING, row, actor)

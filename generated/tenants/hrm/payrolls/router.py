@@ -9,13 +9,14 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import Query, status
+from fastapi import Query, Response, status
 
 from runtime.deps import TenantDb, tenant_permission
 from runtime.envelope import Envelope, ok
 from runtime.principal import Actor
 from runtime.router import audited_router
 from runtime.schemas import Deleted
+from runtime.versions import IfMatch, etag
 
 from . import service
 from .schemas import (
@@ -58,8 +59,10 @@ async def create_payroll(
     data: PayrollCreate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("hrm.payrolls:create")],
+    response: Response,
 ) -> Envelope[PayrollResponse]:
     row = await service.create_payroll(db, data, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(PayrollResponse.model_validate(row))
 
 
@@ -74,8 +77,10 @@ async def get_payroll(
     payroll_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("hrm.payrolls:read")],
+    response: Response,
 ) -> Envelope[PayrollResponse]:
     row = await service.get_payroll(db, payroll_id, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(PayrollResponse.model_validate(row))
 
 
@@ -91,8 +96,11 @@ async def update_payroll(
     data: PayrollUpdate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("hrm.payrolls:update")],
+    expected: IfMatch,
+    response: Response,
 ) -> Envelope[PayrollResponse]:
-    row = await service.update_payroll(db, payroll_id, data, actor)
+    row = await service.update_payroll(db, payroll_id, data, actor, expected=expected)
+    response.headers["ETag"] = etag(row.version)
     return ok(PayrollResponse.model_validate(row))
 
 
@@ -108,8 +116,11 @@ async def change_payroll_status(
     data: PayrollStatusChange,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("hrm.payrolls:status")],
+    expected: IfMatch,
+    response: Response,
 ) -> Envelope[PayrollResponse]:
-    row = await service.change_payroll_status(db, payroll_id, data.status, actor)
+    row = await service.change_payroll_status(db, payroll_id, data.status, actor, expected=expected)
+    response.headers["ETag"] = etag(row.version)
     return ok(PayrollResponse.model_validate(row))
 
 
@@ -124,6 +135,7 @@ async def delete_payroll(
     payroll_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("hrm.payrolls:delete")],
+    expected: IfMatch,
 ) -> Envelope[Deleted]:
-    await service.delete_payroll(db, payroll_id, actor)
+    await service.delete_payroll(db, payroll_id, actor, expected=expected)
     return ok(Deleted(id=payroll_id))

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from generated.tenants.hrm.employees.model import Employee
 from runtime import crud
 from runtime.principal import Actor
+from runtime.versions import Expected
 
 from .model import Payroll
 from .schemas import PayrollCreate, PayrollListParams, PayrollUpdate
@@ -53,19 +54,35 @@ async def create_payroll(db: AsyncSession, data: PayrollCreate, actor: Actor) ->
 
 
 async def update_payroll(
-    db: AsyncSession, payroll_id: UUID, data: PayrollUpdate, actor: Actor
+    db: AsyncSession,
+    payroll_id: UUID,
+    data: PayrollUpdate,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> Payroll:
     values = data.model_dump(exclude_unset=True)
-    row = await crud.update(db, Payroll, payroll_id, values, actor, references=REFERENCES)
+    row = await crud.update(
+        db, Payroll, payroll_id, values, actor, references=REFERENCES, expected=expected
+    )
     return await crud.with_displays(db, LISTING, row, actor)
 
 
-async def delete_payroll(db: AsyncSession, payroll_id: UUID, actor: Actor) -> None:
-    await crud.delete(db, Payroll, payroll_id, actor)
+async def delete_payroll(
+    db: AsyncSession, payroll_id: UUID, actor: Actor, *, expected: Expected = None
+) -> None:
+    await crud.delete(db, Payroll, payroll_id, actor, expected=expected)
 
 
 async def change_payroll_status(
-    db: AsyncSession, payroll_id: UUID, status: str, actor: Actor
+    db: AsyncSession,
+    payroll_id: UUID,
+    status: str,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> Payroll:
-    row = await crud.change_status(db, Payroll, payroll_id, "status", status, actor, moves=MOVES)
+    row = await crud.change_status(
+        db, Payroll, payroll_id, "status", status, actor, moves=MOVES, expected=expected
+    )
     return await crud.with_displays(db, LISTING, row, actor)

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from runtime import crud
 from runtime.principal import Actor
+from runtime.versions import Expected
 
 from .model import Position
 from .schemas import PositionCreate, PositionListParams, PositionUpdate
@@ -49,12 +50,21 @@ async def create_position(db: AsyncSession, data: PositionCreate, actor: Actor) 
 
 
 async def update_position(
-    db: AsyncSession, position_id: UUID, data: PositionUpdate, actor: Actor
+    db: AsyncSession,
+    position_id: UUID,
+    data: PositionUpdate,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> Position:
     values = data.model_dump(exclude_unset=True)
-    row = await crud.update(db, Position, position_id, values, actor, references=REFERENCES)
+    row = await crud.update(
+        db, Position, position_id, values, actor, references=REFERENCES, expected=expected
+    )
     return await crud.with_displays(db, LISTING, row, actor)
 
 
-async def delete_position(db: AsyncSession, position_id: UUID, actor: Actor) -> None:
-    await crud.delete(db, Position, position_id, actor)
+async def delete_position(
+    db: AsyncSession, position_id: UUID, actor: Actor, *, expected: Expected = None
+) -> None:
+    await crud.delete(db, Position, position_id, actor, expected=expected)

@@ -9,13 +9,14 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import Query, status
+from fastapi import Query, Response, status
 
 from runtime.deps import TenantDb, tenant_permission
 from runtime.envelope import Envelope, ok
 from runtime.principal import Actor
 from runtime.router import audited_router
 from runtime.schemas import Deleted
+from runtime.versions import IfMatch, etag
 
 from . import service
 from .schemas import (
@@ -58,8 +59,10 @@ async def create_training(
     data: TrainingCreate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("hrm.trainings:create")],
+    response: Response,
 ) -> Envelope[TrainingResponse]:
     row = await service.create_training(db, data, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(TrainingResponse.model_validate(row))
 
 
@@ -74,8 +77,10 @@ async def get_training(
     training_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("hrm.trainings:read")],
+    response: Response,
 ) -> Envelope[TrainingResponse]:
     row = await service.get_training(db, training_id, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(TrainingResponse.model_validate(row))
 
 
@@ -91,8 +96,11 @@ async def update_training(
     data: TrainingUpdate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("hrm.trainings:update")],
+    expected: IfMatch,
+    response: Response,
 ) -> Envelope[TrainingResponse]:
-    row = await service.update_training(db, training_id, data, actor)
+    row = await service.update_training(db, training_id, data, actor, expected=expected)
+    response.headers["ETag"] = etag(row.version)
     return ok(TrainingResponse.model_validate(row))
 
 
@@ -108,8 +116,13 @@ async def change_training_status(
     data: TrainingStatusChange,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("hrm.trainings:status")],
+    expected: IfMatch,
+    response: Response,
 ) -> Envelope[TrainingResponse]:
-    row = await service.change_training_status(db, training_id, data.status, actor)
+    row = await service.change_training_status(
+        db, training_id, data.status, actor, expected=expected
+    )
+    response.headers["ETag"] = etag(row.version)
     return ok(TrainingResponse.model_validate(row))
 
 
@@ -124,6 +137,7 @@ async def delete_training(
     training_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("hrm.trainings:delete")],
+    expected: IfMatch,
 ) -> Envelope[Deleted]:
-    await service.delete_training(db, training_id, actor)
+    await service.delete_training(db, training_id, actor, expected=expected)
     return ok(Deleted(id=training_id))

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from generated.tenants.hrm.employees.model import Employee
 from runtime import crud
 from runtime.principal import Actor
+from runtime.versions import Expected
 
 from .model import Training
 from .schemas import TrainingCreate, TrainingListParams, TrainingUpdate
@@ -54,19 +55,35 @@ async def create_training(db: AsyncSession, data: TrainingCreate, actor: Actor) 
 
 
 async def update_training(
-    db: AsyncSession, training_id: UUID, data: TrainingUpdate, actor: Actor
+    db: AsyncSession,
+    training_id: UUID,
+    data: TrainingUpdate,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> Training:
     values = data.model_dump(exclude_unset=True)
-    row = await crud.update(db, Training, training_id, values, actor, references=REFERENCES)
+    row = await crud.update(
+        db, Training, training_id, values, actor, references=REFERENCES, expected=expected
+    )
     return await crud.with_displays(db, LISTING, row, actor)
 
 
-async def delete_training(db: AsyncSession, training_id: UUID, actor: Actor) -> None:
-    await crud.delete(db, Training, training_id, actor)
+async def delete_training(
+    db: AsyncSession, training_id: UUID, actor: Actor, *, expected: Expected = None
+) -> None:
+    await crud.delete(db, Training, training_id, actor, expected=expected)
 
 
 async def change_training_status(
-    db: AsyncSession, training_id: UUID, status: str, actor: Actor
+    db: AsyncSession,
+    training_id: UUID,
+    status: str,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> Training:
-    row = await crud.change_status(db, Training, training_id, "status", status, actor)
+    row = await crud.change_status(
+        db, Training, training_id, "status", status, actor, expected=expected
+    )
     return await crud.with_displays(db, LISTING, row, actor)

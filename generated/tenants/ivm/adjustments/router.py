@@ -9,13 +9,14 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import Query, status
+from fastapi import Query, Response, status
 
 from runtime.deps import TenantDb, tenant_permission
 from runtime.envelope import Envelope, ok
 from runtime.principal import Actor
 from runtime.router import audited_router
 from runtime.schemas import Deleted
+from runtime.versions import IfMatch, etag
 
 from . import service
 from .schemas import (
@@ -58,8 +59,10 @@ async def create_adjustment(
     data: AdjustmentCreate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("ivm.adjustments:create")],
+    response: Response,
 ) -> Envelope[AdjustmentResponse]:
     row = await service.create_adjustment(db, data, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(AdjustmentResponse.model_validate(row))
 
 
@@ -74,8 +77,10 @@ async def get_adjustment(
     adjustment_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("ivm.adjustments:read")],
+    response: Response,
 ) -> Envelope[AdjustmentResponse]:
     row = await service.get_adjustment(db, adjustment_id, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(AdjustmentResponse.model_validate(row))
 
 
@@ -91,8 +96,11 @@ async def update_adjustment(
     data: AdjustmentUpdate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("ivm.adjustments:update")],
+    expected: IfMatch,
+    response: Response,
 ) -> Envelope[AdjustmentResponse]:
-    row = await service.update_adjustment(db, adjustment_id, data, actor)
+    row = await service.update_adjustment(db, adjustment_id, data, actor, expected=expected)
+    response.headers["ETag"] = etag(row.version)
     return ok(AdjustmentResponse.model_validate(row))
 
 
@@ -108,8 +116,13 @@ async def change_adjustment_status(
     data: AdjustmentStatusChange,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("ivm.adjustments:status")],
+    expected: IfMatch,
+    response: Response,
 ) -> Envelope[AdjustmentResponse]:
-    row = await service.change_adjustment_status(db, adjustment_id, data.status, actor)
+    row = await service.change_adjustment_status(
+        db, adjustment_id, data.status, actor, expected=expected
+    )
+    response.headers["ETag"] = etag(row.version)
     return ok(AdjustmentResponse.model_validate(row))
 
 
@@ -124,6 +137,7 @@ async def delete_adjustment(
     adjustment_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("ivm.adjustments:delete")],
+    expected: IfMatch,
 ) -> Envelope[Deleted]:
-    await service.delete_adjustment(db, adjustment_id, actor)
+    await service.delete_adjustment(db, adjustment_id, actor, expected=expected)
     return ok(Deleted(id=adjustment_id))

@@ -15,6 +15,7 @@ from generated.tenants.ivm.products.model import Product
 from generated.tenants.ivm.warehouses.model import Warehouse
 from runtime import crud
 from runtime.principal import Actor
+from runtime.versions import Expected
 
 from .model import Adjustment
 from .schemas import AdjustmentCreate, AdjustmentListParams, AdjustmentUpdate
@@ -64,19 +65,35 @@ async def create_adjustment(db: AsyncSession, data: AdjustmentCreate, actor: Act
 
 
 async def update_adjustment(
-    db: AsyncSession, adjustment_id: UUID, data: AdjustmentUpdate, actor: Actor
+    db: AsyncSession,
+    adjustment_id: UUID,
+    data: AdjustmentUpdate,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> Adjustment:
     values = data.model_dump(exclude_unset=True)
-    row = await crud.update(db, Adjustment, adjustment_id, values, actor, references=REFERENCES)
+    row = await crud.update(
+        db, Adjustment, adjustment_id, values, actor, references=REFERENCES, expected=expected
+    )
     return await crud.with_displays(db, LISTING, row, actor)
 
 
-async def delete_adjustment(db: AsyncSession, adjustment_id: UUID, actor: Actor) -> None:
-    await crud.delete(db, Adjustment, adjustment_id, actor)
+async def delete_adjustment(
+    db: AsyncSession, adjustment_id: UUID, actor: Actor, *, expected: Expected = None
+) -> None:
+    await crud.delete(db, Adjustment, adjustment_id, actor, expected=expected)
 
 
 async def change_adjustment_status(
-    db: AsyncSession, adjustment_id: UUID, status: str, actor: Actor
+    db: AsyncSession,
+    adjustment_id: UUID,
+    status: str,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> Adjustment:
-    row = await crud.change_status(db, Adjustment, adjustment_id, "status", status, actor)
+    row = await crud.change_status(
+        db, Adjustment, adjustment_id, "status", status, actor, expected=expected
+    )
     return await crud.with_displays(db, LISTING, row, actor)

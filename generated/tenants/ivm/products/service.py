@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from runtime import crud
 from runtime.principal import Actor
+from runtime.versions import Expected
 
 from .model import Product
 from .schemas import ProductCreate, ProductListParams, ProductUpdate
@@ -53,19 +54,35 @@ async def create_product(db: AsyncSession, data: ProductCreate, actor: Actor) ->
 
 
 async def update_product(
-    db: AsyncSession, product_id: UUID, data: ProductUpdate, actor: Actor
+    db: AsyncSession,
+    product_id: UUID,
+    data: ProductUpdate,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> Product:
     values = data.model_dump(exclude_unset=True)
-    row = await crud.update(db, Product, product_id, values, actor, references=REFERENCES)
+    row = await crud.update(
+        db, Product, product_id, values, actor, references=REFERENCES, expected=expected
+    )
     return await crud.with_displays(db, LISTING, row, actor)
 
 
-async def delete_product(db: AsyncSession, product_id: UUID, actor: Actor) -> None:
-    await crud.delete(db, Product, product_id, actor)
+async def delete_product(
+    db: AsyncSession, product_id: UUID, actor: Actor, *, expected: Expected = None
+) -> None:
+    await crud.delete(db, Product, product_id, actor, expected=expected)
 
 
 async def change_product_status(
-    db: AsyncSession, product_id: UUID, status: str, actor: Actor
+    db: AsyncSession,
+    product_id: UUID,
+    status: str,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> Product:
-    row = await crud.change_status(db, Product, product_id, "status", status, actor)
+    row = await crud.change_status(
+        db, Product, product_id, "status", status, actor, expected=expected
+    )
     return await crud.with_displays(db, LISTING, row, actor)

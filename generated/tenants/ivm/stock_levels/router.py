@@ -9,13 +9,14 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import Query, status
+from fastapi import Query, Response, status
 
 from runtime.deps import TenantDb, tenant_permission
 from runtime.envelope import Envelope, ok
 from runtime.principal import Actor
 from runtime.router import audited_router
 from runtime.schemas import Deleted
+from runtime.versions import IfMatch, etag
 
 from . import service
 from .schemas import (
@@ -57,8 +58,10 @@ async def create_stock_level(
     data: StockLevelCreate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("ivm.stock_levels:create")],
+    response: Response,
 ) -> Envelope[StockLevelResponse]:
     row = await service.create_stock_level(db, data, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(StockLevelResponse.model_validate(row))
 
 
@@ -73,8 +76,10 @@ async def get_stock_level(
     stock_level_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("ivm.stock_levels:read")],
+    response: Response,
 ) -> Envelope[StockLevelResponse]:
     row = await service.get_stock_level(db, stock_level_id, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(StockLevelResponse.model_validate(row))
 
 
@@ -90,8 +95,11 @@ async def update_stock_level(
     data: StockLevelUpdate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("ivm.stock_levels:update")],
+    expected: IfMatch,
+    response: Response,
 ) -> Envelope[StockLevelResponse]:
-    row = await service.update_stock_level(db, stock_level_id, data, actor)
+    row = await service.update_stock_level(db, stock_level_id, data, actor, expected=expected)
+    response.headers["ETag"] = etag(row.version)
     return ok(StockLevelResponse.model_validate(row))
 
 
@@ -106,6 +114,7 @@ async def delete_stock_level(
     stock_level_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("ivm.stock_levels:delete")],
+    expected: IfMatch,
 ) -> Envelope[Deleted]:
-    await service.delete_stock_level(db, stock_level_id, actor)
+    await service.delete_stock_level(db, stock_level_id, actor, expected=expected)
     return ok(Deleted(id=stock_level_id))

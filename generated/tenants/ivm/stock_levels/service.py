@@ -15,6 +15,7 @@ from generated.tenants.ivm.products.model import Product
 from generated.tenants.ivm.warehouses.model import Warehouse
 from runtime import crud
 from runtime.principal import Actor
+from runtime.versions import Expected
 
 from .model import StockLevel
 from .schemas import StockLevelCreate, StockLevelListParams, StockLevelUpdate
@@ -58,12 +59,21 @@ async def create_stock_level(db: AsyncSession, data: StockLevelCreate, actor: Ac
 
 
 async def update_stock_level(
-    db: AsyncSession, stock_level_id: UUID, data: StockLevelUpdate, actor: Actor
+    db: AsyncSession,
+    stock_level_id: UUID,
+    data: StockLevelUpdate,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> StockLevel:
     values = data.model_dump(exclude_unset=True)
-    row = await crud.update(db, StockLevel, stock_level_id, values, actor, references=REFERENCES)
+    row = await crud.update(
+        db, StockLevel, stock_level_id, values, actor, references=REFERENCES, expected=expected
+    )
     return await crud.with_displays(db, LISTING, row, actor)
 
 
-async def delete_stock_level(db: AsyncSession, stock_level_id: UUID, actor: Actor) -> None:
-    await crud.delete(db, StockLevel, stock_level_id, actor)
+async def delete_stock_level(
+    db: AsyncSession, stock_level_id: UUID, actor: Actor, *, expected: Expected = None
+) -> None:
+    await crud.delete(db, StockLevel, stock_level_id, actor, expected=expected)

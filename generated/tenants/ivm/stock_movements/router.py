@@ -9,13 +9,14 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import Query, status
+from fastapi import Query, Response, status
 
 from runtime.deps import TenantDb, tenant_permission
 from runtime.envelope import Envelope, ok
 from runtime.principal import Actor
 from runtime.router import audited_router
 from runtime.schemas import Deleted
+from runtime.versions import IfMatch, etag
 
 from . import service
 from .schemas import (
@@ -57,8 +58,10 @@ async def create_stock_movement(
     data: StockMovementCreate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("ivm.stock_movements:create")],
+    response: Response,
 ) -> Envelope[StockMovementResponse]:
     row = await service.create_stock_movement(db, data, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(StockMovementResponse.model_validate(row))
 
 
@@ -73,8 +76,10 @@ async def get_stock_movement(
     stock_movement_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("ivm.stock_movements:read")],
+    response: Response,
 ) -> Envelope[StockMovementResponse]:
     row = await service.get_stock_movement(db, stock_movement_id, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(StockMovementResponse.model_validate(row))
 
 
@@ -90,8 +95,11 @@ async def update_stock_movement(
     data: StockMovementUpdate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("ivm.stock_movements:update")],
+    expected: IfMatch,
+    response: Response,
 ) -> Envelope[StockMovementResponse]:
-    row = await service.update_stock_movement(db, stock_movement_id, data, actor)
+    row = await service.update_stock_movement(db, stock_movement_id, data, actor, expected=expected)
+    response.headers["ETag"] = etag(row.version)
     return ok(StockMovementResponse.model_validate(row))
 
 
@@ -106,6 +114,7 @@ async def delete_stock_movement(
     stock_movement_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("ivm.stock_movements:delete")],
+    expected: IfMatch,
 ) -> Envelope[Deleted]:
-    await service.delete_stock_movement(db, stock_movement_id, actor)
+    await service.delete_stock_movement(db, stock_movement_id, actor, expected=expected)
     return ok(Deleted(id=stock_movement_id))

@@ -15,6 +15,7 @@ from generated.tenants.ivm.products.model import Product
 from generated.tenants.ivm.warehouses.model import Warehouse
 from runtime import crud
 from runtime.principal import Actor
+from runtime.versions import Expected
 
 from .model import StockMovement
 from .schemas import StockMovementCreate, StockMovementListParams, StockMovementUpdate
@@ -67,14 +68,27 @@ async def create_stock_movement(
 
 
 async def update_stock_movement(
-    db: AsyncSession, stock_movement_id: UUID, data: StockMovementUpdate, actor: Actor
+    db: AsyncSession,
+    stock_movement_id: UUID,
+    data: StockMovementUpdate,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> StockMovement:
     values = data.model_dump(exclude_unset=True)
     row = await crud.update(
-        db, StockMovement, stock_movement_id, values, actor, references=REFERENCES
+        db,
+        StockMovement,
+        stock_movement_id,
+        values,
+        actor,
+        references=REFERENCES,
+        expected=expected,
     )
     return await crud.with_displays(db, LISTING, row, actor)
 
 
-async def delete_stock_movement(db: AsyncSession, stock_movement_id: UUID, actor: Actor) -> None:
-    await crud.delete(db, StockMovement, stock_movement_id, actor)
+async def delete_stock_movement(
+    db: AsyncSession, stock_movement_id: UUID, actor: Actor, *, expected: Expected = None
+) -> None:
+    await crud.delete(db, StockMovement, stock_movement_id, actor, expected=expected)

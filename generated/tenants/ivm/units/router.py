@@ -9,13 +9,14 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import Query, status
+from fastapi import Query, Response, status
 
 from runtime.deps import TenantDb, tenant_permission
 from runtime.envelope import Envelope, ok
 from runtime.principal import Actor
 from runtime.router import audited_router
 from runtime.schemas import Deleted
+from runtime.versions import IfMatch, etag
 
 from . import service
 from .schemas import (
@@ -57,8 +58,10 @@ async def create_unit(
     data: UnitCreate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("ivm.units:create")],
+    response: Response,
 ) -> Envelope[UnitResponse]:
     row = await service.create_unit(db, data, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(UnitResponse.model_validate(row))
 
 
@@ -73,8 +76,10 @@ async def get_unit(
     unit_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("ivm.units:read")],
+    response: Response,
 ) -> Envelope[UnitResponse]:
     row = await service.get_unit(db, unit_id, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(UnitResponse.model_validate(row))
 
 
@@ -90,8 +95,11 @@ async def update_unit(
     data: UnitUpdate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("ivm.units:update")],
+    expected: IfMatch,
+    response: Response,
 ) -> Envelope[UnitResponse]:
-    row = await service.update_unit(db, unit_id, data, actor)
+    row = await service.update_unit(db, unit_id, data, actor, expected=expected)
+    response.headers["ETag"] = etag(row.version)
     return ok(UnitResponse.model_validate(row))
 
 
@@ -106,6 +114,7 @@ async def delete_unit(
     unit_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("ivm.units:delete")],
+    expected: IfMatch,
 ) -> Envelope[Deleted]:
-    await service.delete_unit(db, unit_id, actor)
+    await service.delete_unit(db, unit_id, actor, expected=expected)
     return ok(Deleted(id=unit_id))

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from runtime import crud
 from runtime.principal import Actor
+from runtime.versions import Expected
 
 from .model import Unit
 from .schemas import UnitCreate, UnitListParams, UnitUpdate
@@ -48,11 +49,22 @@ async def create_unit(db: AsyncSession, data: UnitCreate, actor: Actor) -> Unit:
     return await crud.with_displays(db, LISTING, row, actor)
 
 
-async def update_unit(db: AsyncSession, unit_id: UUID, data: UnitUpdate, actor: Actor) -> Unit:
+async def update_unit(
+    db: AsyncSession,
+    unit_id: UUID,
+    data: UnitUpdate,
+    actor: Actor,
+    *,
+    expected: Expected = None,
+) -> Unit:
     values = data.model_dump(exclude_unset=True)
-    row = await crud.update(db, Unit, unit_id, values, actor, references=REFERENCES)
+    row = await crud.update(
+        db, Unit, unit_id, values, actor, references=REFERENCES, expected=expected
+    )
     return await crud.with_displays(db, LISTING, row, actor)
 
 
-async def delete_unit(db: AsyncSession, unit_id: UUID, actor: Actor) -> None:
-    await crud.delete(db, Unit, unit_id, actor)
+async def delete_unit(
+    db: AsyncSession, unit_id: UUID, actor: Actor, *, expected: Expected = None
+) -> None:
+    await crud.delete(db, Unit, unit_id, actor, expected=expected)

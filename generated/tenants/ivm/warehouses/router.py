@@ -9,13 +9,14 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import Query, status
+from fastapi import Query, Response, status
 
 from runtime.deps import TenantDb, tenant_permission
 from runtime.envelope import Envelope, ok
 from runtime.principal import Actor
 from runtime.router import audited_router
 from runtime.schemas import Deleted
+from runtime.versions import IfMatch, etag
 
 from . import service
 from .schemas import (
@@ -57,8 +58,10 @@ async def create_warehouse(
     data: WarehouseCreate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("ivm.warehouses:create")],
+    response: Response,
 ) -> Envelope[WarehouseResponse]:
     row = await service.create_warehouse(db, data, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(WarehouseResponse.model_validate(row))
 
 
@@ -73,8 +76,10 @@ async def get_warehouse(
     warehouse_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("ivm.warehouses:read")],
+    response: Response,
 ) -> Envelope[WarehouseResponse]:
     row = await service.get_warehouse(db, warehouse_id, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(WarehouseResponse.model_validate(row))
 
 
@@ -90,8 +95,11 @@ async def update_warehouse(
     data: WarehouseUpdate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("ivm.warehouses:update")],
+    expected: IfMatch,
+    response: Response,
 ) -> Envelope[WarehouseResponse]:
-    row = await service.update_warehouse(db, warehouse_id, data, actor)
+    row = await service.update_warehouse(db, warehouse_id, data, actor, expected=expected)
+    response.headers["ETag"] = etag(row.version)
     return ok(WarehouseResponse.model_validate(row))
 
 
@@ -106,6 +114,7 @@ async def delete_warehouse(
     warehouse_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("ivm.warehouses:delete")],
+    expected: IfMatch,
 ) -> Envelope[Deleted]:
-    await service.delete_warehouse(db, warehouse_id, actor)
+    await service.delete_warehouse(db, warehouse_id, actor, expected=expected)
     return ok(Deleted(id=warehouse_id))

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from runtime import crud
 from runtime.principal import Actor
+from runtime.versions import Expected
 
 from .model import Warehouse
 from .schemas import WarehouseCreate, WarehouseListParams, WarehouseUpdate
@@ -52,12 +53,21 @@ async def create_warehouse(db: AsyncSession, data: WarehouseCreate, actor: Actor
 
 
 async def update_warehouse(
-    db: AsyncSession, warehouse_id: UUID, data: WarehouseUpdate, actor: Actor
+    db: AsyncSession,
+    warehouse_id: UUID,
+    data: WarehouseUpdate,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> Warehouse:
     values = data.model_dump(exclude_unset=True)
-    row = await crud.update(db, Warehouse, warehouse_id, values, actor, references=REFERENCES)
+    row = await crud.update(
+        db, Warehouse, warehouse_id, values, actor, references=REFERENCES, expected=expected
+    )
     return await crud.with_displays(db, LISTING, row, actor)
 
 
-async def delete_warehouse(db: AsyncSession, warehouse_id: UUID, actor: Actor) -> None:
-    await crud.delete(db, Warehouse, warehouse_id, actor)
+async def delete_warehouse(
+    db: AsyncSession, warehouse_id: UUID, actor: Actor, *, expected: Expected = None
+) -> None:
+    await crud.delete(db, Warehouse, warehouse_id, actor, expected=expected)

@@ -9,13 +9,14 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import Query, status
+from fastapi import Query, Response, status
 
 from runtime.deps import TenantDb, tenant_permission
 from runtime.envelope import Envelope, ok
 from runtime.principal import Actor
 from runtime.router import audited_router
 from runtime.schemas import Deleted
+from runtime.versions import IfMatch, etag
 
 from . import service
 from .schemas import (
@@ -58,8 +59,10 @@ async def create_approval(
     data: ApprovalCreate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("lwm.approvals:create")],
+    response: Response,
 ) -> Envelope[ApprovalResponse]:
     row = await service.create_approval(db, data, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(ApprovalResponse.model_validate(row))
 
 
@@ -74,8 +77,10 @@ async def get_approval(
     approval_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("lwm.approvals:read")],
+    response: Response,
 ) -> Envelope[ApprovalResponse]:
     row = await service.get_approval(db, approval_id, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(ApprovalResponse.model_validate(row))
 
 
@@ -91,8 +96,11 @@ async def update_approval(
     data: ApprovalUpdate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("lwm.approvals:update")],
+    expected: IfMatch,
+    response: Response,
 ) -> Envelope[ApprovalResponse]:
-    row = await service.update_approval(db, approval_id, data, actor)
+    row = await service.update_approval(db, approval_id, data, actor, expected=expected)
+    response.headers["ETag"] = etag(row.version)
     return ok(ApprovalResponse.model_validate(row))
 
 
@@ -108,8 +116,13 @@ async def change_approval_status(
     data: ApprovalStatusChange,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("lwm.approvals:status")],
+    expected: IfMatch,
+    response: Response,
 ) -> Envelope[ApprovalResponse]:
-    row = await service.change_approval_status(db, approval_id, data.status, actor)
+    row = await service.change_approval_status(
+        db, approval_id, data.status, actor, expected=expected
+    )
+    response.headers["ETag"] = etag(row.version)
     return ok(ApprovalResponse.model_validate(row))
 
 
@@ -124,6 +137,7 @@ async def delete_approval(
     approval_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("lwm.approvals:delete")],
+    expected: IfMatch,
 ) -> Envelope[Deleted]:
-    await service.delete_approval(db, approval_id, actor)
+    await service.delete_approval(db, approval_id, actor, expected=expected)
     return ok(Deleted(id=approval_id))

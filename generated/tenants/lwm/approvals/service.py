@@ -15,6 +15,7 @@ from generated.tenants.adm.users.model import User
 from generated.tenants.lwm.workflows.model import Workflow
 from runtime import crud
 from runtime.principal import Actor
+from runtime.versions import Expected
 
 from .model import Approval
 from .schemas import ApprovalCreate, ApprovalListParams, ApprovalUpdate
@@ -60,19 +61,35 @@ async def create_approval(db: AsyncSession, data: ApprovalCreate, actor: Actor) 
 
 
 async def update_approval(
-    db: AsyncSession, approval_id: UUID, data: ApprovalUpdate, actor: Actor
+    db: AsyncSession,
+    approval_id: UUID,
+    data: ApprovalUpdate,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> Approval:
     values = data.model_dump(exclude_unset=True)
-    row = await crud.update(db, Approval, approval_id, values, actor, references=REFERENCES)
+    row = await crud.update(
+        db, Approval, approval_id, values, actor, references=REFERENCES, expected=expected
+    )
     return await crud.with_displays(db, LISTING, row, actor)
 
 
-async def delete_approval(db: AsyncSession, approval_id: UUID, actor: Actor) -> None:
-    await crud.delete(db, Approval, approval_id, actor)
+async def delete_approval(
+    db: AsyncSession, approval_id: UUID, actor: Actor, *, expected: Expected = None
+) -> None:
+    await crud.delete(db, Approval, approval_id, actor, expected=expected)
 
 
 async def change_approval_status(
-    db: AsyncSession, approval_id: UUID, status: str, actor: Actor
+    db: AsyncSession,
+    approval_id: UUID,
+    status: str,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> Approval:
-    row = await crud.change_status(db, Approval, approval_id, "status", status, actor)
+    row = await crud.change_status(
+        db, Approval, approval_id, "status", status, actor, expected=expected
+    )
     return await crud.with_displays(db, LISTING, row, actor)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import Query, status
+from fastapi import Query, Response, status
 
 from generated.tenants.lwm.workflows.model import Workflow
 from runtime import crud
@@ -18,6 +18,7 @@ from runtime.envelope import Envelope, ok
 from runtime.principal import Actor
 from runtime.router import audited_router
 from runtime.schemas import Deleted
+from runtime.versions import IfMatch, etag
 
 from . import service
 from .schemas import (
@@ -60,8 +61,10 @@ async def create_step(
     data: StepCreate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("lwm.steps:create")],
+    response: Response,
 ) -> Envelope[StepResponse]:
     row = await service.create_step(db, data, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(StepResponse.model_validate(row))
 
 
@@ -76,8 +79,10 @@ async def get_step(
     step_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("lwm.steps:read")],
+    response: Response,
 ) -> Envelope[StepResponse]:
     row = await service.get_step(db, step_id, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(StepResponse.model_validate(row))
 
 
@@ -93,8 +98,11 @@ async def update_step(
     data: StepUpdate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("lwm.steps:update")],
+    expected: IfMatch,
+    response: Response,
 ) -> Envelope[StepResponse]:
-    row = await service.update_step(db, step_id, data, actor)
+    row = await service.update_step(db, step_id, data, actor, expected=expected)
+    response.headers["ETag"] = etag(row.version)
     return ok(StepResponse.model_validate(row))
 
 
@@ -109,8 +117,9 @@ async def delete_step(
     step_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("lwm.steps:delete")],
+    expected: IfMatch,
 ) -> Envelope[Deleted]:
-    await service.delete_step(db, step_id, actor)
+    await service.delete_step(db, step_id, actor, expected=expected)
     return ok(Deleted(id=step_id))
 
 

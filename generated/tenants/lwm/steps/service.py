@@ -16,6 +16,7 @@ from generated.tenants.adm.users.model import User
 from generated.tenants.lwm.workflows.model import Workflow
 from runtime import crud
 from runtime.principal import Actor
+from runtime.versions import Expected
 
 from .model import Step
 from .schemas import StepCreate, StepLineCreate, StepListParams, StepUpdate
@@ -60,14 +61,25 @@ async def create_step(db: AsyncSession, data: StepCreate, actor: Actor) -> Step:
     return await crud.with_displays(db, LISTING, row, actor)
 
 
-async def update_step(db: AsyncSession, step_id: UUID, data: StepUpdate, actor: Actor) -> Step:
+async def update_step(
+    db: AsyncSession,
+    step_id: UUID,
+    data: StepUpdate,
+    actor: Actor,
+    *,
+    expected: Expected = None,
+) -> Step:
     values = data.model_dump(exclude_unset=True)
-    row = await crud.update(db, Step, step_id, values, actor, references=REFERENCES)
+    row = await crud.update(
+        db, Step, step_id, values, actor, references=REFERENCES, expected=expected
+    )
     return await crud.with_displays(db, LISTING, row, actor)
 
 
-async def delete_step(db: AsyncSession, step_id: UUID, actor: Actor) -> None:
-    await crud.delete(db, Step, step_id, actor)
+async def delete_step(
+    db: AsyncSession, step_id: UUID, actor: Actor, *, expected: Expected = None
+) -> None:
+    await crud.delete(db, Step, step_id, actor, expected=expected)
 
 
 async def create_line(

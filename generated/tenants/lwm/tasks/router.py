@@ -9,13 +9,14 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import Query, status
+from fastapi import Query, Response, status
 
 from runtime.deps import TenantDb, tenant_permission
 from runtime.envelope import Envelope, ok
 from runtime.principal import Actor
 from runtime.router import audited_router
 from runtime.schemas import Deleted
+from runtime.versions import IfMatch, etag
 
 from . import service
 from .schemas import (
@@ -58,8 +59,10 @@ async def create_task(
     data: TaskCreate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("lwm.tasks:create")],
+    response: Response,
 ) -> Envelope[TaskResponse]:
     row = await service.create_task(db, data, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(TaskResponse.model_validate(row))
 
 
@@ -74,8 +77,10 @@ async def get_task(
     task_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("lwm.tasks:read")],
+    response: Response,
 ) -> Envelope[TaskResponse]:
     row = await service.get_task(db, task_id, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(TaskResponse.model_validate(row))
 
 
@@ -91,8 +96,11 @@ async def update_task(
     data: TaskUpdate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("lwm.tasks:update")],
+    expected: IfMatch,
+    response: Response,
 ) -> Envelope[TaskResponse]:
-    row = await service.update_task(db, task_id, data, actor)
+    row = await service.update_task(db, task_id, data, actor, expected=expected)
+    response.headers["ETag"] = etag(row.version)
     return ok(TaskResponse.model_validate(row))
 
 
@@ -108,8 +116,11 @@ async def change_task_status(
     data: TaskStatusChange,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("lwm.tasks:status")],
+    expected: IfMatch,
+    response: Response,
 ) -> Envelope[TaskResponse]:
-    row = await service.change_task_status(db, task_id, data.status, actor)
+    row = await service.change_task_status(db, task_id, data.status, actor, expected=expected)
+    response.headers["ETag"] = etag(row.version)
     return ok(TaskResponse.model_validate(row))
 
 
@@ -124,6 +135,7 @@ async def delete_task(
     task_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("lwm.tasks:delete")],
+    expected: IfMatch,
 ) -> Envelope[Deleted]:
-    await service.delete_task(db, task_id, actor)
+    await service.delete_task(db, task_id, actor, expected=expected)
     return ok(Deleted(id=task_id))

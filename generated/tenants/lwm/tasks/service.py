@@ -15,6 +15,7 @@ from generated.tenants.adm.users.model import User
 from generated.tenants.lwm.approvals.model import Approval
 from runtime import crud
 from runtime.principal import Actor
+from runtime.versions import Expected
 
 from .model import Task
 from .schemas import TaskCreate, TaskListParams, TaskUpdate
@@ -59,16 +60,34 @@ async def create_task(db: AsyncSession, data: TaskCreate, actor: Actor) -> Task:
     return await crud.with_displays(db, LISTING, row, actor)
 
 
-async def update_task(db: AsyncSession, task_id: UUID, data: TaskUpdate, actor: Actor) -> Task:
+async def update_task(
+    db: AsyncSession,
+    task_id: UUID,
+    data: TaskUpdate,
+    actor: Actor,
+    *,
+    expected: Expected = None,
+) -> Task:
     values = data.model_dump(exclude_unset=True)
-    row = await crud.update(db, Task, task_id, values, actor, references=REFERENCES)
+    row = await crud.update(
+        db, Task, task_id, values, actor, references=REFERENCES, expected=expected
+    )
     return await crud.with_displays(db, LISTING, row, actor)
 
 
-async def delete_task(db: AsyncSession, task_id: UUID, actor: Actor) -> None:
-    await crud.delete(db, Task, task_id, actor)
+async def delete_task(
+    db: AsyncSession, task_id: UUID, actor: Actor, *, expected: Expected = None
+) -> None:
+    await crud.delete(db, Task, task_id, actor, expected=expected)
 
 
-async def change_task_status(db: AsyncSession, task_id: UUID, status: str, actor: Actor) -> Task:
-    row = await crud.change_status(db, Task, task_id, "status", status, actor)
+async def change_task_status(
+    db: AsyncSession,
+    task_id: UUID,
+    status: str,
+    actor: Actor,
+    *,
+    expected: Expected = None,
+) -> Task:
+    row = await crud.change_status(db, Task, task_id, "status", status, actor, expected=expected)
     return await crud.with_displays(db, LISTING, row, actor)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import Query, status
+from fastapi import Query, Response, status
 
 from generated.tenants.lwm.steps import service as steps_service
 from generated.tenants.lwm.steps.schemas import StepResponse
@@ -18,6 +18,7 @@ from runtime.envelope import Envelope, ok
 from runtime.principal import Actor
 from runtime.router import audited_router
 from runtime.schemas import Deleted
+from runtime.versions import IfMatch, etag
 
 from . import service
 from .schemas import (
@@ -69,8 +70,10 @@ async def create_workflow(
     data: WorkflowCreate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("lwm.workflows:create")],
+    response: Response,
 ) -> Envelope[WorkflowResponse]:
     row = await service.create_workflow(db, data, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(await _with_lines(db, row, actor))
 
 
@@ -85,8 +88,10 @@ async def get_workflow(
     workflow_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("lwm.workflows:read")],
+    response: Response,
 ) -> Envelope[WorkflowResponse]:
     row = await service.get_workflow(db, workflow_id, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(await _with_lines(db, row, actor))
 
 
@@ -102,8 +107,11 @@ async def update_workflow(
     data: WorkflowUpdate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("lwm.workflows:update")],
+    expected: IfMatch,
+    response: Response,
 ) -> Envelope[WorkflowResponse]:
-    row = await service.update_workflow(db, workflow_id, data, actor)
+    row = await service.update_workflow(db, workflow_id, data, actor, expected=expected)
+    response.headers["ETag"] = etag(row.version)
     return ok(WorkflowResponse.model_validate(row))
 
 
@@ -119,8 +127,13 @@ async def change_workflow_status(
     data: WorkflowStatusChange,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("lwm.workflows:status")],
+    expected: IfMatch,
+    response: Response,
 ) -> Envelope[WorkflowResponse]:
-    row = await service.change_workflow_status(db, workflow_id, data.status, actor)
+    row = await service.change_workflow_status(
+        db, workflow_id, data.status, actor, expected=expected
+    )
+    response.headers["ETag"] = etag(row.version)
     return ok(WorkflowResponse.model_validate(row))
 
 
@@ -135,6 +148,7 @@ async def delete_workflow(
     workflow_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("lwm.workflows:delete")],
+    expected: IfMatch,
 ) -> Envelope[Deleted]:
-    await service.delete_workflow(db, workflow_id, actor)
+    await service.delete_workflow(db, workflow_id, actor, expected=expected)
     return ok(Deleted(id=workflow_id))

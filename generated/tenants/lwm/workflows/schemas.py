@@ -54,6 +54,9 @@ class WorkflowResponse(WorkflowBase):
     updated_at: datetime
     created_by: UUID | None = None
     updated_by: UUID | None = None
+    version: int = Field(
+        ..., description="Raised by every change; also the ETag. Send it back as If-Match."
+    )
     steps: list[StepResponse] | None = Field(
         None, title="단계", description="The lines, on the header's create and detail."
     )

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from generated.tenants.lwm.steps import service as steps_service
 from runtime import crud
 from runtime.principal import Actor
+from runtime.versions import Expected
 
 from .model import Workflow
 from .schemas import WorkflowCreate, WorkflowListParams, WorkflowUpdate
@@ -60,19 +61,35 @@ async def create_workflow(db: AsyncSession, data: WorkflowCreate, actor: Actor) 
 
 
 async def update_workflow(
-    db: AsyncSession, workflow_id: UUID, data: WorkflowUpdate, actor: Actor
+    db: AsyncSession,
+    workflow_id: UUID,
+    data: WorkflowUpdate,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> Workflow:
     values = data.model_dump(exclude_unset=True)
-    row = await crud.update(db, Workflow, workflow_id, values, actor, references=REFERENCES)
+    row = await crud.update(
+        db, Workflow, workflow_id, values, actor, references=REFERENCES, expected=expected
+    )
     return await crud.with_displays(db, LISTING, row, actor)
 
 
-async def delete_workflow(db: AsyncSession, workflow_id: UUID, actor: Actor) -> None:
-    await crud.delete(db, Workflow, workflow_id, actor)
+async def delete_workflow(
+    db: AsyncSession, workflow_id: UUID, actor: Actor, *, expected: Expected = None
+) -> None:
+    await crud.delete(db, Workflow, workflow_id, actor, expected=expected)
 
 
 async def change_workflow_status(
-    db: AsyncSession, workflow_id: UUID, status: str, actor: Actor
+    db: AsyncSession,
+    workflow_id: UUID,
+    status: str,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> Workflow:
-    row = await crud.change_status(db, Workflow, workflow_id, "status", status, actor)
+    row = await crud.change_status(
+        db, Workflow, workflow_id, "status", status, actor, expected=expected
+    )
     return await crud.with_displays(db, LISTING, row, actor)

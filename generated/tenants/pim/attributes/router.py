@@ -9,13 +9,14 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import Query, status
+from fastapi import Query, Response, status
 
 from runtime.deps import TenantDb, tenant_permission
 from runtime.envelope import Envelope, ok
 from runtime.principal import Actor
 from runtime.router import audited_router
 from runtime.schemas import Deleted
+from runtime.versions import IfMatch, etag
 
 from . import service
 from .schemas import (
@@ -57,8 +58,10 @@ async def create_product_attribute(
     data: ProductAttributeCreate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("pim.attributes:create")],
+    response: Response,
 ) -> Envelope[ProductAttributeResponse]:
     row = await service.create_product_attribute(db, data, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(ProductAttributeResponse.model_validate(row))
 
 
@@ -73,8 +76,10 @@ async def get_product_attribute(
     product_attribute_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("pim.attributes:read")],
+    response: Response,
 ) -> Envelope[ProductAttributeResponse]:
     row = await service.get_product_attribute(db, product_attribute_id, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(ProductAttributeResponse.model_validate(row))
 
 
@@ -90,8 +95,13 @@ async def update_product_attribute(
     data: ProductAttributeUpdate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("pim.attributes:update")],
+    expected: IfMatch,
+    response: Response,
 ) -> Envelope[ProductAttributeResponse]:
-    row = await service.update_product_attribute(db, product_attribute_id, data, actor)
+    row = await service.update_product_attribute(
+        db, product_attribute_id, data, actor, expected=expected
+    )
+    response.headers["ETag"] = etag(row.version)
     return ok(ProductAttributeResponse.model_validate(row))
 
 
@@ -106,6 +116,7 @@ async def delete_product_attribute(
     product_attribute_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("pim.attributes:delete")],
+    expected: IfMatch,
 ) -> Envelope[Deleted]:
-    await service.delete_product_attribute(db, product_attribute_id, actor)
+    await service.delete_product_attribute(db, product_attribute_id, actor, expected=expected)
     return ok(Deleted(id=product_attribute_id))

@@ -51,6 +51,9 @@ class ProductAttributeResponse(ProductAttributeBase):
     updated_at: datetime
     created_by: UUID | None = None
     updated_by: UUID | None = None
+    version: int = Field(
+        ..., description="Raised by every change; also the ETag. Send it back as If-Match."
+    )
 
 
 class ProductAttributeListResponse(Page[ProductAttributeResponse]):

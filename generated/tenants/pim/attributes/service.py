@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from runtime import crud
 from runtime.principal import Actor
+from runtime.versions import Expected
 
 from .model import ProductAttribute
 from .schemas import ProductAttributeCreate, ProductAttributeListParams, ProductAttributeUpdate
@@ -56,16 +57,27 @@ async def create_product_attribute(
 
 
 async def update_product_attribute(
-    db: AsyncSession, product_attribute_id: UUID, data: ProductAttributeUpdate, actor: Actor
+    db: AsyncSession,
+    product_attribute_id: UUID,
+    data: ProductAttributeUpdate,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> ProductAttribute:
     values = data.model_dump(exclude_unset=True)
     row = await crud.update(
-        db, ProductAttribute, product_attribute_id, values, actor, references=REFERENCES
+        db,
+        ProductAttribute,
+        product_attribute_id,
+        values,
+        actor,
+        references=REFERENCES,
+        expected=expected,
     )
     return await crud.with_displays(db, LISTING, row, actor)
 
 
 async def delete_product_attribute(
-    db: AsyncSession, product_attribute_id: UUID, actor: Actor
+    db: AsyncSession, product_attribute_id: UUID, actor: Actor, *, expected: Expected = None
 ) -> None:
-    await crud.delete(db, ProductAttribute, product_attribute_id, actor)
+    await crud.delete(db, ProductAttribute, product_attribute_id, actor, expected=expected)

@@ -9,13 +9,14 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import Query, status
+from fastapi import Query, Response, status
 
 from runtime.deps import TenantDb, tenant_permission
 from runtime.envelope import Envelope, ok
 from runtime.principal import Actor
 from runtime.router import audited_router
 from runtime.schemas import Deleted
+from runtime.versions import IfMatch, etag
 
 from . import service
 from .schemas import (
@@ -57,8 +58,10 @@ async def create_brand(
     data: BrandCreate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("pim.brands:create")],
+    response: Response,
 ) -> Envelope[BrandResponse]:
     row = await service.create_brand(db, data, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(BrandResponse.model_validate(row))
 
 
@@ -73,8 +76,10 @@ async def get_brand(
     brand_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("pim.brands:read")],
+    response: Response,
 ) -> Envelope[BrandResponse]:
     row = await service.get_brand(db, brand_id, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(BrandResponse.model_validate(row))
 
 
@@ -90,8 +95,11 @@ async def update_brand(
     data: BrandUpdate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("pim.brands:update")],
+    expected: IfMatch,
+    response: Response,
 ) -> Envelope[BrandResponse]:
-    row = await service.update_brand(db, brand_id, data, actor)
+    row = await service.update_brand(db, brand_id, data, actor, expected=expected)
+    response.headers["ETag"] = etag(row.version)
     return ok(BrandResponse.model_validate(row))
 
 
@@ -106,6 +114,7 @@ async def delete_brand(
     brand_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("pim.brands:delete")],
+    expected: IfMatch,
 ) -> Envelope[Deleted]:
-    await service.delete_brand(db, brand_id, actor)
+    await service.delete_brand(db, brand_id, actor, expected=expected)
     return ok(Deleted(id=brand_id))

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from runtime import crud
 from runtime.principal import Actor
+from runtime.versions import Expected
 
 from .model import Brand
 from .schemas import BrandCreate, BrandListParams, BrandUpdate
@@ -48,11 +49,22 @@ async def create_brand(db: AsyncSession, data: BrandCreate, actor: Actor) -> Bra
     return await crud.with_displays(db, LISTING, row, actor)
 
 
-async def update_brand(db: AsyncSession, brand_id: UUID, data: BrandUpdate, actor: Actor) -> Brand:
+async def update_brand(
+    db: AsyncSession,
+    brand_id: UUID,
+    data: BrandUpdate,
+    actor: Actor,
+    *,
+    expected: Expected = None,
+) -> Brand:
     values = data.model_dump(exclude_unset=True)
-    row = await crud.update(db, Brand, brand_id, values, actor, references=REFERENCES)
+    row = await crud.update(
+        db, Brand, brand_id, values, actor, references=REFERENCES, expected=expected
+    )
     return await crud.with_displays(db, LISTING, row, actor)
 
 
-async def delete_brand(db: AsyncSession, brand_id: UUID, actor: Actor) -> None:
-    await crud.delete(db, Brand, brand_id, actor)
+async def delete_brand(
+    db: AsyncSession, brand_id: UUID, actor: Actor, *, expected: Expected = None
+) -> None:
+    await crud.delete(db, Brand, brand_id, actor, expected=expected)

@@ -9,13 +9,14 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import Query, status
+from fastapi import Query, Response, status
 
 from runtime.deps import TenantDb, tenant_permission
 from runtime.envelope import Envelope, ok
 from runtime.principal import Actor
 from runtime.router import audited_router
 from runtime.schemas import Deleted
+from runtime.versions import IfMatch, etag
 
 from . import service
 from .schemas import (
@@ -57,8 +58,10 @@ async def create_category(
     data: CategoryCreate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("pim.categories:create")],
+    response: Response,
 ) -> Envelope[CategoryResponse]:
     row = await service.create_category(db, data, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(CategoryResponse.model_validate(row))
 
 
@@ -73,8 +76,10 @@ async def get_category(
     category_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("pim.categories:read")],
+    response: Response,
 ) -> Envelope[CategoryResponse]:
     row = await service.get_category(db, category_id, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(CategoryResponse.model_validate(row))
 
 
@@ -90,8 +95,11 @@ async def update_category(
     data: CategoryUpdate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("pim.categories:update")],
+    expected: IfMatch,
+    response: Response,
 ) -> Envelope[CategoryResponse]:
-    row = await service.update_category(db, category_id, data, actor)
+    row = await service.update_category(db, category_id, data, actor, expected=expected)
+    response.headers["ETag"] = etag(row.version)
     return ok(CategoryResponse.model_validate(row))
 
 
@@ -106,6 +114,7 @@ async def delete_category(
     category_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("pim.categories:delete")],
+    expected: IfMatch,
 ) -> Envelope[Deleted]:
-    await service.delete_category(db, category_id, actor)
+    await service.delete_category(db, category_id, actor, expected=expected)
     return ok(Deleted(id=category_id))

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from runtime import crud
 from runtime.principal import Actor
+from runtime.versions import Expected
 
 from .model import Category
 from .schemas import CategoryCreate, CategoryListParams, CategoryUpdate
@@ -49,12 +50,21 @@ async def create_category(db: AsyncSession, data: CategoryCreate, actor: Actor) 
 
 
 async def update_category(
-    db: AsyncSession, category_id: UUID, data: CategoryUpdate, actor: Actor
+    db: AsyncSession,
+    category_id: UUID,
+    data: CategoryUpdate,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> Category:
     values = data.model_dump(exclude_unset=True)
-    row = await crud.update(db, Category, category_id, values, actor, references=REFERENCES)
+    row = await crud.update(
+        db, Category, category_id, values, actor, references=REFERENCES, expected=expected
+    )
     return await crud.with_displays(db, LISTING, row, actor)
 
 
-async def delete_category(db: AsyncSession, category_id: UUID, actor: Actor) -> None:
-    await crud.delete(db, Category, category_id, actor)
+async def delete_category(
+    db: AsyncSession, category_id: UUID, actor: Actor, *, expected: Expected = None
+) -> None:
+    await crud.delete(db, Category, category_id, actor, expected=expected)

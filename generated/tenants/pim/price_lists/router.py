@@ -9,13 +9,14 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import Query, status
+from fastapi import Query, Response, status
 
 from runtime.deps import TenantDb, tenant_permission
 from runtime.envelope import Envelope, ok
 from runtime.principal import Actor
 from runtime.router import audited_router
 from runtime.schemas import Deleted
+from runtime.versions import IfMatch, etag
 
 from . import service
 from .schemas import (
@@ -58,8 +59,10 @@ async def create_price_list(
     data: PriceListCreate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("pim.price_lists:create")],
+    response: Response,
 ) -> Envelope[PriceListResponse]:
     row = await service.create_price_list(db, data, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(PriceListResponse.model_validate(row))
 
 
@@ -74,8 +77,10 @@ async def get_price_list(
     price_list_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("pim.price_lists:read")],
+    response: Response,
 ) -> Envelope[PriceListResponse]:
     row = await service.get_price_list(db, price_list_id, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(PriceListResponse.model_validate(row))
 
 
@@ -91,8 +96,11 @@ async def update_price_list(
     data: PriceListUpdate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("pim.price_lists:update")],
+    expected: IfMatch,
+    response: Response,
 ) -> Envelope[PriceListResponse]:
-    row = await service.update_price_list(db, price_list_id, data, actor)
+    row = await service.update_price_list(db, price_list_id, data, actor, expected=expected)
+    response.headers["ETag"] = etag(row.version)
     return ok(PriceListResponse.model_validate(row))
 
 
@@ -108,8 +116,13 @@ async def change_price_list_status(
     data: PriceListStatusChange,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("pim.price_lists:status")],
+    expected: IfMatch,
+    response: Response,
 ) -> Envelope[PriceListResponse]:
-    row = await service.change_price_list_status(db, price_list_id, data.status, actor)
+    row = await service.change_price_list_status(
+        db, price_list_id, data.status, actor, expected=expected
+    )
+    response.headers["ETag"] = etag(row.version)
     return ok(PriceListResponse.model_validate(row))
 
 
@@ -124,6 +137,7 @@ async def delete_price_list(
     price_list_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("pim.price_lists:delete")],
+    expected: IfMatch,
 ) -> Envelope[Deleted]:
-    await service.delete_price_list(db, price_list_id, actor)
+    await service.delete_price_list(db, price_list_id, actor, expected=expected)
     return ok(Deleted(id=price_list_id))

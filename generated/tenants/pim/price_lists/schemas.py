@@ -52,6 +52,9 @@ class PriceListResponse(PriceListBase):
     updated_at: datetime
     created_by: UUID | None = None
     updated_by: UUID | None = None
+    version: int = Field(
+        ..., description="Raised by every change; also the ETag. Send it back as If-Match."
+    )
 
 
 class PriceListListResponse(Page[PriceListResponse]):

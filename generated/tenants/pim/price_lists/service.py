@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from runtime import crud
 from runtime.principal import Actor
+from runtime.versions import Expected
 
 from .model import PriceList
 from .schemas import PriceListCreate, PriceListListParams, PriceListUpdate
@@ -52,19 +53,35 @@ async def create_price_list(db: AsyncSession, data: PriceListCreate, actor: Acto
 
 
 async def update_price_list(
-    db: AsyncSession, price_list_id: UUID, data: PriceListUpdate, actor: Actor
+    db: AsyncSession,
+    price_list_id: UUID,
+    data: PriceListUpdate,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> PriceList:
     values = data.model_dump(exclude_unset=True)
-    row = await crud.update(db, PriceList, price_list_id, values, actor, references=REFERENCES)
+    row = await crud.update(
+        db, PriceList, price_list_id, values, actor, references=REFERENCES, expected=expected
+    )
     return await crud.with_displays(db, LISTING, row, actor)
 
 
-async def delete_price_list(db: AsyncSession, price_list_id: UUID, actor: Actor) -> None:
-    await crud.delete(db, PriceList, price_list_id, actor)
+async def delete_price_list(
+    db: AsyncSession, price_list_id: UUID, actor: Actor, *, expected: Expected = None
+) -> None:
+    await crud.delete(db, PriceList, price_list_id, actor, expected=expected)
 
 
 async def change_price_list_status(
-    db: AsyncSession, price_list_id: UUID, status: str, actor: Actor
+    db: AsyncSession,
+    price_list_id: UUID,
+    status: str,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> PriceList:
-    row = await crud.change_status(db, PriceList, price_list_id, "status", status, actor)
+    row = await crud.change_status(
+        db, PriceList, price_list_id, "status", status, actor, expected=expected
+    )
     return await crud.with_displays(db, LISTING, row, actor)

@@ -9,13 +9,14 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import Query, status
+from fastapi import Query, Response, status
 
 from runtime.deps import TenantDb, tenant_permission
 from runtime.envelope import Envelope, ok
 from runtime.principal import Actor
 from runtime.router import audited_router
 from runtime.schemas import Deleted
+from runtime.versions import IfMatch, etag
 
 from . import service
 from .schemas import (
@@ -58,8 +59,10 @@ async def create_catalog_product(
     data: CatalogProductCreate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("pim.products:create")],
+    response: Response,
 ) -> Envelope[CatalogProductResponse]:
     row = await service.create_catalog_product(db, data, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(CatalogProductResponse.model_validate(row))
 
 
@@ -74,8 +77,10 @@ async def get_catalog_product(
     catalog_product_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("pim.products:read")],
+    response: Response,
 ) -> Envelope[CatalogProductResponse]:
     row = await service.get_catalog_product(db, catalog_product_id, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(CatalogProductResponse.model_validate(row))
 
 
@@ -91,8 +96,13 @@ async def update_catalog_product(
     data: CatalogProductUpdate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("pim.products:update")],
+    expected: IfMatch,
+    response: Response,
 ) -> Envelope[CatalogProductResponse]:
-    row = await service.update_catalog_product(db, catalog_product_id, data, actor)
+    row = await service.update_catalog_product(
+        db, catalog_product_id, data, actor, expected=expected
+    )
+    response.headers["ETag"] = etag(row.version)
     return ok(CatalogProductResponse.model_validate(row))
 
 
@@ -108,8 +118,13 @@ async def change_catalog_product_status(
     data: CatalogProductStatusChange,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("pim.products:status")],
+    expected: IfMatch,
+    response: Response,
 ) -> Envelope[CatalogProductResponse]:
-    row = await service.change_catalog_product_status(db, catalog_product_id, data.status, actor)
+    row = await service.change_catalog_product_status(
+        db, catalog_product_id, data.status, actor, expected=expected
+    )
+    response.headers["ETag"] = etag(row.version)
     return ok(CatalogProductResponse.model_validate(row))
 
 
@@ -124,6 +139,7 @@ async def delete_catalog_product(
     catalog_product_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("pim.products:delete")],
+    expected: IfMatch,
 ) -> Envelope[Deleted]:
-    await service.delete_catalog_product(db, catalog_product_id, actor)
+    await service.delete_catalog_product(db, catalog_product_id, actor, expected=expected)
     return ok(Deleted(id=catalog_product_id))

@@ -16,6 +16,7 @@ from generated.tenants.pim.brands.model import Brand
 from generated.tenants.pim.categories.model import Category
 from runtime import crud
 from runtime.principal import Actor
+from runtime.versions import Expected
 
 from .model import CatalogProduct
 from .schemas import CatalogProductCreate, CatalogProductListParams, CatalogProductUpdate
@@ -70,21 +71,41 @@ async def create_catalog_product(
 
 
 async def update_catalog_product(
-    db: AsyncSession, catalog_product_id: UUID, data: CatalogProductUpdate, actor: Actor
+    db: AsyncSession,
+    catalog_product_id: UUID,
+    data: CatalogProductUpdate,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> CatalogProduct:
     values = data.model_dump(exclude_unset=True)
     row = await crud.update(
-        db, CatalogProduct, catalog_product_id, values, actor, references=REFERENCES
+        db,
+        CatalogProduct,
+        catalog_product_id,
+        values,
+        actor,
+        references=REFERENCES,
+        expected=expected,
     )
     return await crud.with_displays(db, LISTING, row, actor)
 
 
-async def delete_catalog_product(db: AsyncSession, catalog_product_id: UUID, actor: Actor) -> None:
-    await crud.delete(db, CatalogProduct, catalog_product_id, actor)
+async def delete_catalog_product(
+    db: AsyncSession, catalog_product_id: UUID, actor: Actor, *, expected: Expected = None
+) -> None:
+    await crud.delete(db, CatalogProduct, catalog_product_id, actor, expected=expected)
 
 
 async def change_catalog_product_status(
-    db: AsyncSession, catalog_product_id: UUID, status: str, actor: Actor
+    db: AsyncSession,
+    catalog_product_id: UUID,
+    status: str,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> CatalogProduct:
-    row = await crud.change_status(db, CatalogProduct, catalog_product_id, "status", status, actor)
+    row = await crud.change_status(
+        db, CatalogProduct, catalog_product_id, "status", status, actor, expected=expected
+    )
     return await crud.with_displays(db, LISTING, row, actor)

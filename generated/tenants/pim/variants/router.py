@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import Query, status
+from fastapi import Query, Response, status
 
 from generated.tenants.pim.products.model import CatalogProduct
 from runtime import crud
@@ -18,6 +18,7 @@ from runtime.envelope import Envelope, ok
 from runtime.principal import Actor
 from runtime.router import audited_router
 from runtime.schemas import Deleted
+from runtime.versions import IfMatch, etag
 
 from . import service
 from .schemas import (
@@ -60,8 +61,10 @@ async def create_variant(
     data: VariantCreate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("pim.variants:create")],
+    response: Response,
 ) -> Envelope[VariantResponse]:
     row = await service.create_variant(db, data, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(VariantResponse.model_validate(row))
 
 
@@ -76,8 +79,10 @@ async def get_variant(
     variant_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("pim.variants:read")],
+    response: Response,
 ) -> Envelope[VariantResponse]:
     row = await service.get_variant(db, variant_id, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(VariantResponse.model_validate(row))
 
 
@@ -93,8 +98,11 @@ async def update_variant(
     data: VariantUpdate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("pim.variants:update")],
+    expected: IfMatch,
+    response: Response,
 ) -> Envelope[VariantResponse]:
-    row = await service.update_variant(db, variant_id, data, actor)
+    row = await service.update_variant(db, variant_id, data, actor, expected=expected)
+    response.headers["ETag"] = etag(row.version)
     return ok(VariantResponse.model_validate(row))
 
 
@@ -109,8 +117,9 @@ async def delete_variant(
     variant_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("pim.variants:delete")],
+    expected: IfMatch,
 ) -> Envelope[Deleted]:
-    await service.delete_variant(db, variant_id, actor)
+    await service.delete_variant(db, variant_id, actor, expected=expected)
     return ok(Deleted(id=variant_id))
 
 

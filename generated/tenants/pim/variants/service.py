@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from generated.tenants.pim.products.model import CatalogProduct
 from runtime import crud
 from runtime.principal import Actor
+from runtime.versions import Expected
 
 from .model import Variant
 from .schemas import VariantCreate, VariantLineCreate, VariantListParams, VariantUpdate
@@ -53,15 +54,24 @@ async def create_variant(db: AsyncSession, data: VariantCreate, actor: Actor) ->
 
 
 async def update_variant(
-    db: AsyncSession, variant_id: UUID, data: VariantUpdate, actor: Actor
+    db: AsyncSession,
+    variant_id: UUID,
+    data: VariantUpdate,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> Variant:
     values = data.model_dump(exclude_unset=True)
-    row = await crud.update(db, Variant, variant_id, values, actor, references=REFERENCES)
+    row = await crud.update(
+        db, Variant, variant_id, values, actor, references=REFERENCES, expected=expected
+    )
     return await crud.with_displays(db, LISTING, row, actor)
 
 
-async def delete_variant(db: AsyncSession, variant_id: UUID, actor: Actor) -> None:
-    await crud.delete(db, Variant, variant_id, actor)
+async def delete_variant(
+    db: AsyncSession, variant_id: UUID, actor: Actor, *, expected: Expected = None
+) -> None:
+    await crud.delete(db, Variant, variant_id, actor, expected=expected)
 
 
 async def create_line(

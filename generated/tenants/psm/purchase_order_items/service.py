@@ -15,6 +15,7 @@ from generated.tenants.ivm.products.model import Product
 from generated.tenants.psm.purchase_orders.model import PurchaseOrder
 from runtime import crud
 from runtime.principal import Actor
+from runtime.versions import Expected
 
 from .model import PurchaseOrderItem
 from .schemas import (
@@ -66,19 +67,30 @@ async def create_purchase_order_item(
 
 
 async def update_purchase_order_item(
-    db: AsyncSession, purchase_order_item_id: UUID, data: PurchaseOrderItemUpdate, actor: Actor
+    db: AsyncSession,
+    purchase_order_item_id: UUID,
+    data: PurchaseOrderItemUpdate,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> PurchaseOrderItem:
     values = data.model_dump(exclude_unset=True)
     row = await crud.update(
-        db, PurchaseOrderItem, purchase_order_item_id, values, actor, references=REFERENCES
+        db,
+        PurchaseOrderItem,
+        purchase_order_item_id,
+        values,
+        actor,
+        references=REFERENCES,
+        expected=expected,
     )
     return await crud.with_displays(db, LISTING, row, actor)
 
 
 async def delete_purchase_order_item(
-    db: AsyncSession, purchase_order_item_id: UUID, actor: Actor
+    db: AsyncSession, purchase_order_item_id: UUID, actor: Actor, *, expected: Expected = None
 ) -> None:
-    await crud.delete(db, PurchaseOrderItem, purchase_order_item_id, actor)
+    await crud.delete(db, PurchaseOrderItem, purchase_order_item_id, actor, expected=expected)
 
 
 async def create_line(

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import Query, status
+from fastapi import Query, Response, status
 
 from generated.tenants.psm.purchase_order_items import service as items_service
 from generated.tenants.psm.purchase_order_items.schemas import PurchaseOrderItemResponse
@@ -18,6 +18,7 @@ from runtime.envelope import Envelope, ok
 from runtime.principal import Actor
 from runtime.router import audited_router
 from runtime.schemas import Deleted
+from runtime.versions import IfMatch, etag
 
 from . import service
 from .schemas import (
@@ -69,8 +70,10 @@ async def create_purchase_order(
     data: PurchaseOrderCreate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("psm.purchase_orders:create")],
+    response: Response,
 ) -> Envelope[PurchaseOrderResponse]:
     row = await service.create_purchase_order(db, data, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(await _with_lines(db, row, actor))
 
 
@@ -85,8 +88,10 @@ async def get_purchase_order(
     purchase_order_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("psm.purchase_orders:read")],
+    response: Response,
 ) -> Envelope[PurchaseOrderResponse]:
     row = await service.get_purchase_order(db, purchase_order_id, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(await _with_lines(db, row, actor))
 
 
@@ -102,8 +107,11 @@ async def update_purchase_order(
     data: PurchaseOrderUpdate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("psm.purchase_orders:update")],
+    expected: IfMatch,
+    response: Response,
 ) -> Envelope[PurchaseOrderResponse]:
-    row = await service.update_purchase_order(db, purchase_order_id, data, actor)
+    row = await service.update_purchase_order(db, purchase_order_id, data, actor, expected=expected)
+    response.headers["ETag"] = etag(row.version)
     return ok(PurchaseOrderResponse.model_validate(row))
 
 
@@ -119,8 +127,13 @@ async def change_purchase_order_status(
     data: PurchaseOrderStatusChange,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("psm.purchase_orders:status")],
+    expected: IfMatch,
+    response: Response,
 ) -> Envelope[PurchaseOrderResponse]:
-    row = await service.change_purchase_order_status(db, purchase_order_id, data.status, actor)
+    row = await service.change_purchase_order_status(
+        db, purchase_order_id, data.status, actor, expected=expected
+    )
+    response.headers["ETag"] = etag(row.version)
     return ok(PurchaseOrderResponse.model_validate(row))
 
 
@@ -135,6 +148,7 @@ async def delete_purchase_order(
     purchase_order_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("psm.purchase_orders:delete")],
+    expected: IfMatch,
 ) -> Envelope[Deleted]:
-    await service.delete_purchase_order(db, purchase_order_id, actor)
+    await service.delete_purchase_order(db, purchase_order_id, actor, expected=expected)
     return ok(Deleted(id=purchase_order_id))

@@ -73,6 +73,9 @@ class PurchaseOrderResponse(PurchaseOrderBase):
     updated_at: datetime
     created_by: UUID | None = None
     updated_by: UUID | None = None
+    version: int = Field(
+        ..., description="Raised by every change; also the ETag. Send it back as If-Match."
+    )
     items: list[PurchaseOrderItemResponse] | None = Field(
         None, title="구매주문 품목", description="The lines, on the header's create and detail."
     )

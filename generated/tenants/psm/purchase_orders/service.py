@@ -15,6 +15,7 @@ from generated.tenants.psm.purchase_order_items import service as items_service
 from generated.tenants.psm.vendors.model import Vendor
 from runtime import crud
 from runtime.principal import Actor
+from runtime.versions import Expected
 
 from .model import PurchaseOrder
 from .schemas import PurchaseOrderCreate, PurchaseOrderListParams, PurchaseOrderUpdate
@@ -81,23 +82,48 @@ async def create_purchase_order(
 
 
 async def update_purchase_order(
-    db: AsyncSession, purchase_order_id: UUID, data: PurchaseOrderUpdate, actor: Actor
+    db: AsyncSession,
+    purchase_order_id: UUID,
+    data: PurchaseOrderUpdate,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> PurchaseOrder:
     values = data.model_dump(exclude_unset=True)
     row = await crud.update(
-        db, PurchaseOrder, purchase_order_id, values, actor, references=REFERENCES
+        db,
+        PurchaseOrder,
+        purchase_order_id,
+        values,
+        actor,
+        references=REFERENCES,
+        expected=expected,
     )
     return await crud.with_displays(db, LISTING, row, actor)
 
 
-async def delete_purchase_order(db: AsyncSession, purchase_order_id: UUID, actor: Actor) -> None:
-    await crud.delete(db, PurchaseOrder, purchase_order_id, actor)
+async def delete_purchase_order(
+    db: AsyncSession, purchase_order_id: UUID, actor: Actor, *, expected: Expected = None
+) -> None:
+    await crud.delete(db, PurchaseOrder, purchase_order_id, actor, expected=expected)
 
 
 async def change_purchase_order_status(
-    db: AsyncSession, purchase_order_id: UUID, status: str, actor: Actor
+    db: AsyncSession,
+    purchase_order_id: UUID,
+    status: str,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> PurchaseOrder:
     row = await crud.change_status(
-        db, PurchaseOrder, purchase_order_id, "status", status, actor, moves=MOVES
+        db,
+        PurchaseOrder,
+        purchase_order_id,
+        "status",
+        status,
+        actor,
+        moves=MOVES,
+        expected=expected,
     )
     return await crud.with_displays(db, LISTING, row, actor)

@@ -9,13 +9,14 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import Query, status
+from fastapi import Query, Response, status
 
 from runtime.deps import TenantDb, tenant_permission
 from runtime.envelope import Envelope, ok
 from runtime.principal import Actor
 from runtime.router import audited_router
 from runtime.schemas import Deleted
+from runtime.versions import IfMatch, etag
 
 from . import service
 from .schemas import (
@@ -58,8 +59,10 @@ async def create_receipt(
     data: ReceiptCreate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("psm.receipts:create")],
+    response: Response,
 ) -> Envelope[ReceiptResponse]:
     row = await service.create_receipt(db, data, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(ReceiptResponse.model_validate(row))
 
 
@@ -74,8 +77,10 @@ async def get_receipt(
     receipt_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("psm.receipts:read")],
+    response: Response,
 ) -> Envelope[ReceiptResponse]:
     row = await service.get_receipt(db, receipt_id, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(ReceiptResponse.model_validate(row))
 
 
@@ -91,8 +96,11 @@ async def update_receipt(
     data: ReceiptUpdate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("psm.receipts:update")],
+    expected: IfMatch,
+    response: Response,
 ) -> Envelope[ReceiptResponse]:
-    row = await service.update_receipt(db, receipt_id, data, actor)
+    row = await service.update_receipt(db, receipt_id, data, actor, expected=expected)
+    response.headers["ETag"] = etag(row.version)
     return ok(ReceiptResponse.model_validate(row))
 
 
@@ -108,8 +116,11 @@ async def change_receipt_status(
     data: ReceiptStatusChange,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("psm.receipts:status")],
+    expected: IfMatch,
+    response: Response,
 ) -> Envelope[ReceiptResponse]:
-    row = await service.change_receipt_status(db, receipt_id, data.status, actor)
+    row = await service.change_receipt_status(db, receipt_id, data.status, actor, expected=expected)
+    response.headers["ETag"] = etag(row.version)
     return ok(ReceiptResponse.model_validate(row))
 
 
@@ -124,6 +135,7 @@ async def delete_receipt(
     receipt_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("psm.receipts:delete")],
+    expected: IfMatch,
 ) -> Envelope[Deleted]:
-    await service.delete_receipt(db, receipt_id, actor)
+    await service.delete_receipt(db, receipt_id, actor, expected=expected)
     return ok(Deleted(id=receipt_id))

@@ -15,6 +15,7 @@ from generated.tenants.ivm.warehouses.model import Warehouse
 from generated.tenants.psm.purchase_orders.model import PurchaseOrder
 from runtime import crud
 from runtime.principal import Actor
+from runtime.versions import Expected
 
 from .model import Receipt
 from .schemas import ReceiptCreate, ReceiptListParams, ReceiptUpdate
@@ -63,19 +64,35 @@ async def create_receipt(db: AsyncSession, data: ReceiptCreate, actor: Actor) ->
 
 
 async def update_receipt(
-    db: AsyncSession, receipt_id: UUID, data: ReceiptUpdate, actor: Actor
+    db: AsyncSession,
+    receipt_id: UUID,
+    data: ReceiptUpdate,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> Receipt:
     values = data.model_dump(exclude_unset=True)
-    row = await crud.update(db, Receipt, receipt_id, values, actor, references=REFERENCES)
+    row = await crud.update(
+        db, Receipt, receipt_id, values, actor, references=REFERENCES, expected=expected
+    )
     return await crud.with_displays(db, LISTING, row, actor)
 
 
-async def delete_receipt(db: AsyncSession, receipt_id: UUID, actor: Actor) -> None:
-    await crud.delete(db, Receipt, receipt_id, actor)
+async def delete_receipt(
+    db: AsyncSession, receipt_id: UUID, actor: Actor, *, expected: Expected = None
+) -> None:
+    await crud.delete(db, Receipt, receipt_id, actor, expected=expected)
 
 
 async def change_receipt_status(
-    db: AsyncSession, receipt_id: UUID, status: str, actor: Actor
+    db: AsyncSession,
+    receipt_id: UUID,
+    status: str,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> Receipt:
-    row = await crud.change_status(db, Receipt, receipt_id, "status", status, actor)
+    row = await crud.change_status(
+        db, Receipt, receipt_id, "status", status, actor, expected=expected
+    )
     return await crud.with_displays(db, LISTING, row, actor)

@@ -9,13 +9,14 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import Query, status
+from fastapi import Query, Response, status
 
 from runtime.deps import TenantDb, tenant_permission
 from runtime.envelope import Envelope, ok
 from runtime.principal import Actor
 from runtime.router import audited_router
 from runtime.schemas import Deleted
+from runtime.versions import IfMatch, etag
 
 from . import service
 from .schemas import (
@@ -58,8 +59,10 @@ async def create_requisition(
     data: RequisitionCreate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("psm.requisitions:create")],
+    response: Response,
 ) -> Envelope[RequisitionResponse]:
     row = await service.create_requisition(db, data, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(RequisitionResponse.model_validate(row))
 
 
@@ -74,8 +77,10 @@ async def get_requisition(
     requisition_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("psm.requisitions:read")],
+    response: Response,
 ) -> Envelope[RequisitionResponse]:
     row = await service.get_requisition(db, requisition_id, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(RequisitionResponse.model_validate(row))
 
 
@@ -91,8 +96,11 @@ async def update_requisition(
     data: RequisitionUpdate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("psm.requisitions:update")],
+    expected: IfMatch,
+    response: Response,
 ) -> Envelope[RequisitionResponse]:
-    row = await service.update_requisition(db, requisition_id, data, actor)
+    row = await service.update_requisition(db, requisition_id, data, actor, expected=expected)
+    response.headers["ETag"] = etag(row.version)
     return ok(RequisitionResponse.model_validate(row))
 
 
@@ -108,8 +116,13 @@ async def change_requisition_status(
     data: RequisitionStatusChange,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("psm.requisitions:status")],
+    expected: IfMatch,
+    response: Response,
 ) -> Envelope[RequisitionResponse]:
-    row = await service.change_requisition_status(db, requisition_id, data.status, actor)
+    row = await service.change_requisition_status(
+        db, requisition_id, data.status, actor, expected=expected
+    )
+    response.headers["ETag"] = etag(row.version)
     return ok(RequisitionResponse.model_validate(row))
 
 
@@ -124,6 +137,7 @@ async def delete_requisition(
     requisition_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("psm.requisitions:delete")],
+    expected: IfMatch,
 ) -> Envelope[Deleted]:
-    await service.delete_requisition(db, requisition_id, actor)
+    await service.delete_requisition(db, requisition_id, actor, expected=expected)
     return ok(Deleted(id=requisition_id))

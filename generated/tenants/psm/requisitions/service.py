@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from generated.tenants.ivm.products.model import Product
 from runtime import crud
 from runtime.principal import Actor
+from runtime.versions import Expected
 
 from .model import Requisition
 from .schemas import RequisitionCreate, RequisitionListParams, RequisitionUpdate
@@ -57,19 +58,35 @@ async def create_requisition(
 
 
 async def update_requisition(
-    db: AsyncSession, requisition_id: UUID, data: RequisitionUpdate, actor: Actor
+    db: AsyncSession,
+    requisition_id: UUID,
+    data: RequisitionUpdate,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> Requisition:
     values = data.model_dump(exclude_unset=True)
-    row = await crud.update(db, Requisition, requisition_id, values, actor, references=REFERENCES)
+    row = await crud.update(
+        db, Requisition, requisition_id, values, actor, references=REFERENCES, expected=expected
+    )
     return await crud.with_displays(db, LISTING, row, actor)
 
 
-async def delete_requisition(db: AsyncSession, requisition_id: UUID, actor: Actor) -> None:
-    await crud.delete(db, Requisition, requisition_id, actor)
+async def delete_requisition(
+    db: AsyncSession, requisition_id: UUID, actor: Actor, *, expected: Expected = None
+) -> None:
+    await crud.delete(db, Requisition, requisition_id, actor, expected=expected)
 
 
 async def change_requisition_status(
-    db: AsyncSession, requisition_id: UUID, status: str, actor: Actor
+    db: AsyncSession,
+    requisition_id: UUID,
+    status: str,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> Requisition:
-    row = await crud.change_status(db, Requisition, requisition_id, "status", status, actor)
+    row = await crud.change_status(
+        db, Requisition, requisition_id, "status", status, actor, expected=expected
+    )
     return await crud.with_displays(db, LISTING, row, actor)

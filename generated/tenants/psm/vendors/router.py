@@ -9,13 +9,14 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import Query, status
+from fastapi import Query, Response, status
 
 from runtime.deps import TenantDb, tenant_permission
 from runtime.envelope import Envelope, ok
 from runtime.principal import Actor
 from runtime.router import audited_router
 from runtime.schemas import Deleted
+from runtime.versions import IfMatch, etag
 
 from . import service
 from .schemas import (
@@ -58,8 +59,10 @@ async def create_vendor(
     data: VendorCreate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("psm.vendors:create")],
+    response: Response,
 ) -> Envelope[VendorResponse]:
     row = await service.create_vendor(db, data, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(VendorResponse.model_validate(row))
 
 
@@ -74,8 +77,10 @@ async def get_vendor(
     vendor_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("psm.vendors:read")],
+    response: Response,
 ) -> Envelope[VendorResponse]:
     row = await service.get_vendor(db, vendor_id, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(VendorResponse.model_validate(row))
 
 
@@ -91,8 +96,11 @@ async def update_vendor(
     data: VendorUpdate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("psm.vendors:update")],
+    expected: IfMatch,
+    response: Response,
 ) -> Envelope[VendorResponse]:
-    row = await service.update_vendor(db, vendor_id, data, actor)
+    row = await service.update_vendor(db, vendor_id, data, actor, expected=expected)
+    response.headers["ETag"] = etag(row.version)
     return ok(VendorResponse.model_validate(row))
 
 
@@ -108,8 +116,11 @@ async def change_vendor_status(
     data: VendorStatusChange,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("psm.vendors:status")],
+    expected: IfMatch,
+    response: Response,
 ) -> Envelope[VendorResponse]:
-    row = await service.change_vendor_status(db, vendor_id, data.status, actor)
+    row = await service.change_vendor_status(db, vendor_id, data.status, actor, expected=expected)
+    response.headers["ETag"] = etag(row.version)
     return ok(VendorResponse.model_validate(row))
 
 
@@ -124,6 +135,7 @@ async def delete_vendor(
     vendor_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("psm.vendors:delete")],
+    expected: IfMatch,
 ) -> Envelope[Deleted]:
-    await service.delete_vendor(db, vendor_id, actor)
+    await service.delete_vendor(db, vendor_id, actor, expected=expected)
     return ok(Deleted(id=vendor_id))

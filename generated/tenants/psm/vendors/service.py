@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from runtime import crud
 from runtime.principal import Actor
+from runtime.versions import Expected
 
 from .model import Vendor
 from .schemas import VendorCreate, VendorListParams, VendorUpdate
@@ -54,19 +55,35 @@ async def create_vendor(db: AsyncSession, data: VendorCreate, actor: Actor) -> V
 
 
 async def update_vendor(
-    db: AsyncSession, vendor_id: UUID, data: VendorUpdate, actor: Actor
+    db: AsyncSession,
+    vendor_id: UUID,
+    data: VendorUpdate,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> Vendor:
     values = data.model_dump(exclude_unset=True)
-    row = await crud.update(db, Vendor, vendor_id, values, actor, references=REFERENCES)
+    row = await crud.update(
+        db, Vendor, vendor_id, values, actor, references=REFERENCES, expected=expected
+    )
     return await crud.with_displays(db, LISTING, row, actor)
 
 
-async def delete_vendor(db: AsyncSession, vendor_id: UUID, actor: Actor) -> None:
-    await crud.delete(db, Vendor, vendor_id, actor)
+async def delete_vendor(
+    db: AsyncSession, vendor_id: UUID, actor: Actor, *, expected: Expected = None
+) -> None:
+    await crud.delete(db, Vendor, vendor_id, actor, expected=expected)
 
 
 async def change_vendor_status(
-    db: AsyncSession, vendor_id: UUID, status: str, actor: Actor
+    db: AsyncSession,
+    vendor_id: UUID,
+    status: str,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> Vendor:
-    row = await crud.change_status(db, Vendor, vendor_id, "status", status, actor)
+    row = await crud.change_status(
+        db, Vendor, vendor_id, "status", status, actor, expected=expected
+    )
     return await crud.with_displays(db, LISTING, row, actor)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import Query, status
+from fastapi import Query, Response, status
 
 from generated.tenants.srm.quotes.model import Quote
 from runtime import crud
@@ -18,6 +18,7 @@ from runtime.envelope import Envelope, ok
 from runtime.principal import Actor
 from runtime.router import audited_router
 from runtime.schemas import Deleted
+from runtime.versions import IfMatch, etag
 
 from . import service
 from .schemas import (
@@ -60,8 +61,10 @@ async def create_quote_item(
     data: QuoteItemCreate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("srm.quote_items:create")],
+    response: Response,
 ) -> Envelope[QuoteItemResponse]:
     row = await service.create_quote_item(db, data, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(QuoteItemResponse.model_validate(row))
 
 
@@ -76,8 +79,10 @@ async def get_quote_item(
     quote_item_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("srm.quote_items:read")],
+    response: Response,
 ) -> Envelope[QuoteItemResponse]:
     row = await service.get_quote_item(db, quote_item_id, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(QuoteItemResponse.model_validate(row))
 
 
@@ -93,8 +98,11 @@ async def update_quote_item(
     data: QuoteItemUpdate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("srm.quote_items:update")],
+    expected: IfMatch,
+    response: Response,
 ) -> Envelope[QuoteItemResponse]:
-    row = await service.update_quote_item(db, quote_item_id, data, actor)
+    row = await service.update_quote_item(db, quote_item_id, data, actor, expected=expected)
+    response.headers["ETag"] = etag(row.version)
     return ok(QuoteItemResponse.model_validate(row))
 
 
@@ -109,8 +117,9 @@ async def delete_quote_item(
     quote_item_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("srm.quote_items:delete")],
+    expected: IfMatch,
 ) -> Envelope[Deleted]:
-    await service.delete_quote_item(db, quote_item_id, actor)
+    await service.delete_quote_item(db, quote_item_id, actor, expected=expected)
     return ok(Deleted(id=quote_item_id))
 
 

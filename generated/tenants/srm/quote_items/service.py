@@ -15,6 +15,7 @@ from generated.tenants.ivm.products.model import Product
 from generated.tenants.srm.quotes.model import Quote
 from runtime import crud
 from runtime.principal import Actor
+from runtime.versions import Expected
 
 from .model import QuoteItem
 from .schemas import QuoteItemCreate, QuoteItemLineCreate, QuoteItemListParams, QuoteItemUpdate
@@ -57,15 +58,24 @@ async def create_quote_item(db: AsyncSession, data: QuoteItemCreate, actor: Acto
 
 
 async def update_quote_item(
-    db: AsyncSession, quote_item_id: UUID, data: QuoteItemUpdate, actor: Actor
+    db: AsyncSession,
+    quote_item_id: UUID,
+    data: QuoteItemUpdate,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> QuoteItem:
     values = data.model_dump(exclude_unset=True)
-    row = await crud.update(db, QuoteItem, quote_item_id, values, actor, references=REFERENCES)
+    row = await crud.update(
+        db, QuoteItem, quote_item_id, values, actor, references=REFERENCES, expected=expected
+    )
     return await crud.with_displays(db, LISTING, row, actor)
 
 
-async def delete_quote_item(db: AsyncSession, quote_item_id: UUID, actor: Actor) -> None:
-    await crud.delete(db, QuoteItem, quote_item_id, actor)
+async def delete_quote_item(
+    db: AsyncSession, quote_item_id: UUID, actor: Actor, *, expected: Expected = None
+) -> None:
+    await crud.delete(db, QuoteItem, quote_item_id, actor, expected=expected)
 
 
 async def create_line(

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import Query, status
+from fastapi import Query, Response, status
 
 from generated.tenants.srm.quote_items import service as items_service
 from generated.tenants.srm.quote_items.schemas import QuoteItemResponse
@@ -18,6 +18,7 @@ from runtime.envelope import Envelope, ok
 from runtime.principal import Actor
 from runtime.router import audited_router
 from runtime.schemas import Deleted
+from runtime.versions import IfMatch, etag
 
 from . import service
 from .schemas import (
@@ -69,8 +70,10 @@ async def create_quote(
     data: QuoteCreate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("srm.quotes:create")],
+    response: Response,
 ) -> Envelope[QuoteResponse]:
     row = await service.create_quote(db, data, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(await _with_lines(db, row, actor))
 
 
@@ -85,8 +88,10 @@ async def get_quote(
     quote_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("srm.quotes:read")],
+    response: Response,
 ) -> Envelope[QuoteResponse]:
     row = await service.get_quote(db, quote_id, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(await _with_lines(db, row, actor))
 
 
@@ -102,8 +107,11 @@ async def update_quote(
     data: QuoteUpdate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("srm.quotes:update")],
+    expected: IfMatch,
+    response: Response,
 ) -> Envelope[QuoteResponse]:
-    row = await service.update_quote(db, quote_id, data, actor)
+    row = await service.update_quote(db, quote_id, data, actor, expected=expected)
+    response.headers["ETag"] = etag(row.version)
     return ok(QuoteResponse.model_validate(row))
 
 
@@ -119,8 +127,11 @@ async def change_quote_status(
     data: QuoteStatusChange,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("srm.quotes:status")],
+    expected: IfMatch,
+    response: Response,
 ) -> Envelope[QuoteResponse]:
-    row = await service.change_quote_status(db, quote_id, data.status, actor)
+    row = await service.change_quote_status(db, quote_id, data.status, actor, expected=expected)
+    response.headers["ETag"] = etag(row.version)
     return ok(QuoteResponse.model_validate(row))
 
 
@@ -135,6 +146,7 @@ async def delete_quote(
     quote_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("srm.quotes:delete")],
+    expected: IfMatch,
 ) -> Envelope[Deleted]:
-    await service.delete_quote(db, quote_id, actor)
+    await service.delete_quote(db, quote_id, actor, expected=expected)
     return ok(Deleted(id=quote_id))

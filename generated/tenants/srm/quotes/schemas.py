@@ -68,6 +68,9 @@ class QuoteResponse(QuoteBase):
     updated_at: datetime
     created_by: UUID | None = None
     updated_by: UUID | None = None
+    version: int = Field(
+        ..., description="Raised by every change; also the ETag. Send it back as If-Match."
+    )
     items: list[QuoteItemResponse] | None = Field(
         None, title="견적 품목", description="The lines, on the header's create and detail."
     )

@@ -15,6 +15,7 @@ from generated.tenants.crm.customers.model import Customer
 from generated.tenants.srm.quote_items import service as items_service
 from runtime import crud
 from runtime.principal import Actor
+from runtime.versions import Expected
 
 from .model import Quote
 from .schemas import QuoteCreate, QuoteListParams, QuoteUpdate
@@ -74,16 +75,36 @@ async def create_quote(db: AsyncSession, data: QuoteCreate, actor: Actor) -> Quo
     return await crud.with_displays(db, LISTING, row, actor)
 
 
-async def update_quote(db: AsyncSession, quote_id: UUID, data: QuoteUpdate, actor: Actor) -> Quote:
+async def update_quote(
+    db: AsyncSession,
+    quote_id: UUID,
+    data: QuoteUpdate,
+    actor: Actor,
+    *,
+    expected: Expected = None,
+) -> Quote:
     values = data.model_dump(exclude_unset=True)
-    row = await crud.update(db, Quote, quote_id, values, actor, references=REFERENCES)
+    row = await crud.update(
+        db, Quote, quote_id, values, actor, references=REFERENCES, expected=expected
+    )
     return await crud.with_displays(db, LISTING, row, actor)
 
 
-async def delete_quote(db: AsyncSession, quote_id: UUID, actor: Actor) -> None:
-    await crud.delete(db, Quote, quote_id, actor)
+async def delete_quote(
+    db: AsyncSession, quote_id: UUID, actor: Actor, *, expected: Expected = None
+) -> None:
+    await crud.delete(db, Quote, quote_id, actor, expected=expected)
 
 
-async def change_quote_status(db: AsyncSession, quote_id: UUID, status: str, actor: Actor) -> Quote:
-    row = await crud.change_status(db, Quote, quote_id, "status", status, actor, moves=MOVES)
+async def change_quote_status(
+    db: AsyncSession,
+    quote_id: UUID,
+    status: str,
+    actor: Actor,
+    *,
+    expected: Expected = None,
+) -> Quote:
+    row = await crud.change_status(
+        db, Quote, quote_id, "status", status, actor, moves=MOVES, expected=expected
+    )
     return await crud.with_displays(db, LISTING, row, actor)

@@ -9,13 +9,14 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import Query, status
+from fastapi import Query, Response, status
 
 from runtime.deps import TenantDb, tenant_permission
 from runtime.envelope import Envelope, ok
 from runtime.principal import Actor
 from runtime.router import audited_router
 from runtime.schemas import Deleted
+from runtime.versions import IfMatch, etag
 
 from . import service
 from .schemas import (
@@ -57,8 +58,10 @@ async def create_sales_activity(
     data: SalesActivityCreate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("srm.sales_activities:create")],
+    response: Response,
 ) -> Envelope[SalesActivityResponse]:
     row = await service.create_sales_activity(db, data, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(SalesActivityResponse.model_validate(row))
 
 
@@ -73,8 +76,10 @@ async def get_sales_activity(
     sales_activity_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("srm.sales_activities:read")],
+    response: Response,
 ) -> Envelope[SalesActivityResponse]:
     row = await service.get_sales_activity(db, sales_activity_id, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(SalesActivityResponse.model_validate(row))
 
 
@@ -90,8 +95,11 @@ async def update_sales_activity(
     data: SalesActivityUpdate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("srm.sales_activities:update")],
+    expected: IfMatch,
+    response: Response,
 ) -> Envelope[SalesActivityResponse]:
-    row = await service.update_sales_activity(db, sales_activity_id, data, actor)
+    row = await service.update_sales_activity(db, sales_activity_id, data, actor, expected=expected)
+    response.headers["ETag"] = etag(row.version)
     return ok(SalesActivityResponse.model_validate(row))
 
 
@@ -106,6 +114,7 @@ async def delete_sales_activity(
     sales_activity_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("srm.sales_activities:delete")],
+    expected: IfMatch,
 ) -> Envelope[Deleted]:
-    await service.delete_sales_activity(db, sales_activity_id, actor)
+    await service.delete_sales_activity(db, sales_activity_id, actor, expected=expected)
     return ok(Deleted(id=sales_activity_id))

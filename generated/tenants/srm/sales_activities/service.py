@@ -15,6 +15,7 @@ from generated.tenants.crm.customers.model import Customer
 from generated.tenants.srm.sales_orders.model import SalesOrder
 from runtime import crud
 from runtime.principal import Actor
+from runtime.versions import Expected
 
 from .model import SalesActivity
 from .schemas import SalesActivityCreate, SalesActivityListParams, SalesActivityUpdate
@@ -63,14 +64,27 @@ async def create_sales_activity(
 
 
 async def update_sales_activity(
-    db: AsyncSession, sales_activity_id: UUID, data: SalesActivityUpdate, actor: Actor
+    db: AsyncSession,
+    sales_activity_id: UUID,
+    data: SalesActivityUpdate,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> SalesActivity:
     values = data.model_dump(exclude_unset=True)
     row = await crud.update(
-        db, SalesActivity, sales_activity_id, values, actor, references=REFERENCES
+        db,
+        SalesActivity,
+        sales_activity_id,
+        values,
+        actor,
+        references=REFERENCES,
+        expected=expected,
     )
     return await crud.with_displays(db, LISTING, row, actor)
 
 
-async def delete_sales_activity(db: AsyncSession, sales_activity_id: UUID, actor: Actor) -> None:
-    await crud.delete(db, SalesActivity, sales_activity_id, actor)
+async def delete_sales_activity(
+    db: AsyncSession, sales_activity_id: UUID, actor: Actor, *, expected: Expected = None
+) -> None:
+    await crud.delete(db, SalesActivity, sales_activity_id, actor, expected=expected)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import Query, status
+from fastapi import Query, Response, status
 
 from generated.tenants.srm.sales_orders.model import SalesOrder
 from runtime import crud
@@ -18,6 +18,7 @@ from runtime.envelope import Envelope, ok
 from runtime.principal import Actor
 from runtime.router import audited_router
 from runtime.schemas import Deleted
+from runtime.versions import IfMatch, etag
 
 from . import service
 from .schemas import (
@@ -60,8 +61,10 @@ async def create_sales_order_item(
     data: SalesOrderItemCreate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("srm.sales_order_items:create")],
+    response: Response,
 ) -> Envelope[SalesOrderItemResponse]:
     row = await service.create_sales_order_item(db, data, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(SalesOrderItemResponse.model_validate(row))
 
 
@@ -76,8 +79,10 @@ async def get_sales_order_item(
     sales_order_item_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("srm.sales_order_items:read")],
+    response: Response,
 ) -> Envelope[SalesOrderItemResponse]:
     row = await service.get_sales_order_item(db, sales_order_item_id, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(SalesOrderItemResponse.model_validate(row))
 
 
@@ -93,8 +98,13 @@ async def update_sales_order_item(
     data: SalesOrderItemUpdate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("srm.sales_order_items:update")],
+    expected: IfMatch,
+    response: Response,
 ) -> Envelope[SalesOrderItemResponse]:
-    row = await service.update_sales_order_item(db, sales_order_item_id, data, actor)
+    row = await service.update_sales_order_item(
+        db, sales_order_item_id, data, actor, expected=expected
+    )
+    response.headers["ETag"] = etag(row.version)
     return ok(SalesOrderItemResponse.model_validate(row))
 
 
@@ -109,8 +119,9 @@ async def delete_sales_order_item(
     sales_order_item_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("srm.sales_order_items:delete")],
+    expected: IfMatch,
 ) -> Envelope[Deleted]:
-    await service.delete_sales_order_item(db, sales_order_item_id, actor)
+    await service.delete_sales_order_item(db, sales_order_item_id, actor, expected=expected)
     return ok(Deleted(id=sales_order_item_id))
 
 

@@ -15,6 +15,7 @@ from generated.tenants.ivm.products.model import Product
 from generated.tenants.srm.sales_orders.model import SalesOrder
 from runtime import crud
 from runtime.principal import Actor
+from runtime.versions import Expected
 
 from .model import SalesOrderItem
 from .schemas import (
@@ -66,19 +67,30 @@ async def create_sales_order_item(
 
 
 async def update_sales_order_item(
-    db: AsyncSession, sales_order_item_id: UUID, data: SalesOrderItemUpdate, actor: Actor
+    db: AsyncSession,
+    sales_order_item_id: UUID,
+    data: SalesOrderItemUpdate,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> SalesOrderItem:
     values = data.model_dump(exclude_unset=True)
     row = await crud.update(
-        db, SalesOrderItem, sales_order_item_id, values, actor, references=REFERENCES
+        db,
+        SalesOrderItem,
+        sales_order_item_id,
+        values,
+        actor,
+        references=REFERENCES,
+        expected=expected,
     )
     return await crud.with_displays(db, LISTING, row, actor)
 
 
 async def delete_sales_order_item(
-    db: AsyncSession, sales_order_item_id: UUID, actor: Actor
+    db: AsyncSession, sales_order_item_id: UUID, actor: Actor, *, expected: Expected = None
 ) -> None:
-    await crud.delete(db, SalesOrderItem, sales_order_item_id, actor)
+    await crud.delete(db, SalesOrderItem, sales_order_item_id, actor, expected=expected)
 
 
 async def create_line(

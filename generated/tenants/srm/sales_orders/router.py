@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import Query, status
+from fastapi import Query, Response, status
 
 from generated.tenants.srm.sales_order_items import service as items_service
 from generated.tenants.srm.sales_order_items.schemas import SalesOrderItemResponse
@@ -18,6 +18,7 @@ from runtime.envelope import Envelope, ok
 from runtime.principal import Actor
 from runtime.router import audited_router
 from runtime.schemas import Deleted
+from runtime.versions import IfMatch, etag
 
 from . import service
 from .schemas import (
@@ -69,8 +70,10 @@ async def create_sales_order(
     data: SalesOrderCreate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("srm.sales_orders:create")],
+    response: Response,
 ) -> Envelope[SalesOrderResponse]:
     row = await service.create_sales_order(db, data, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(await _with_lines(db, row, actor))
 
 
@@ -85,8 +88,10 @@ async def get_sales_order(
     sales_order_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("srm.sales_orders:read")],
+    response: Response,
 ) -> Envelope[SalesOrderResponse]:
     row = await service.get_sales_order(db, sales_order_id, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(await _with_lines(db, row, actor))
 
 
@@ -102,8 +107,11 @@ async def update_sales_order(
     data: SalesOrderUpdate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("srm.sales_orders:update")],
+    expected: IfMatch,
+    response: Response,
 ) -> Envelope[SalesOrderResponse]:
-    row = await service.update_sales_order(db, sales_order_id, data, actor)
+    row = await service.update_sales_order(db, sales_order_id, data, actor, expected=expected)
+    response.headers["ETag"] = etag(row.version)
     return ok(SalesOrderResponse.model_validate(row))
 
 
@@ -119,8 +127,13 @@ async def change_sales_order_status(
     data: SalesOrderStatusChange,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("srm.sales_orders:status")],
+    expected: IfMatch,
+    response: Response,
 ) -> Envelope[SalesOrderResponse]:
-    row = await service.change_sales_order_status(db, sales_order_id, data.status, actor)
+    row = await service.change_sales_order_status(
+        db, sales_order_id, data.status, actor, expected=expected
+    )
+    response.headers["ETag"] = etag(row.version)
     return ok(SalesOrderResponse.model_validate(row))
 
 
@@ -135,6 +148,7 @@ async def delete_sales_order(
     sales_order_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("srm.sales_orders:delete")],
+    expected: IfMatch,
 ) -> Envelope[Deleted]:
-    await service.delete_sales_order(db, sales_order_id, actor)
+    await service.delete_sales_order(db, sales_order_id, actor, expected=expected)
     return ok(Deleted(id=sales_order_id))

@@ -76,6 +76,9 @@ class SalesOrderResponse(SalesOrderBase):
     updated_at: datetime
     created_by: UUID | None = None
     updated_by: UUID | None = None
+    version: int = Field(
+        ..., description="Raised by every change; also the ETag. Send it back as If-Match."
+    )
     items: list[SalesOrderItemResponse] | None = Field(
         None, title="판매주문 품목", description="The lines, on the header's create and detail."
     )

@@ -16,6 +16,7 @@ from generated.tenants.srm.quotes.model import Quote
 from generated.tenants.srm.sales_order_items import service as items_service
 from runtime import crud
 from runtime.principal import Actor
+from runtime.versions import Expected
 
 from .model import SalesOrder
 from .schemas import SalesOrderCreate, SalesOrderListParams, SalesOrderUpdate
@@ -85,21 +86,35 @@ async def create_sales_order(db: AsyncSession, data: SalesOrderCreate, actor: Ac
 
 
 async def update_sales_order(
-    db: AsyncSession, sales_order_id: UUID, data: SalesOrderUpdate, actor: Actor
+    db: AsyncSession,
+    sales_order_id: UUID,
+    data: SalesOrderUpdate,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> SalesOrder:
     values = data.model_dump(exclude_unset=True)
-    row = await crud.update(db, SalesOrder, sales_order_id, values, actor, references=REFERENCES)
+    row = await crud.update(
+        db, SalesOrder, sales_order_id, values, actor, references=REFERENCES, expected=expected
+    )
     return await crud.with_displays(db, LISTING, row, actor)
 
 
-async def delete_sales_order(db: AsyncSession, sales_order_id: UUID, actor: Actor) -> None:
-    await crud.delete(db, SalesOrder, sales_order_id, actor)
+async def delete_sales_order(
+    db: AsyncSession, sales_order_id: UUID, actor: Actor, *, expected: Expected = None
+) -> None:
+    await crud.delete(db, SalesOrder, sales_order_id, actor, expected=expected)
 
 
 async def change_sales_order_status(
-    db: AsyncSession, sales_order_id: UUID, status: str, actor: Actor
+    db: AsyncSession,
+    sales_order_id: UUID,
+    status: str,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> SalesOrder:
     row = await crud.change_status(
-        db, SalesOrder, sales_order_id, "status", status, actor, moves=MOVES
+        db, SalesOrder, sales_order_id, "status", status, actor, moves=MOVES, expected=expected
     )
     return await crud.with_displays(db, LISTING, row, actor)

@@ -9,13 +9,14 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import Query, status
+from fastapi import Query, Response, status
 
 from runtime.deps import TenantDb, tenant_permission
 from runtime.envelope import Envelope, ok
 from runtime.principal import Actor
 from runtime.router import audited_router
 from runtime.schemas import Deleted
+from runtime.versions import IfMatch, etag
 
 from . import service
 from .schemas import (
@@ -58,8 +59,10 @@ async def create_inbound(
     data: InboundCreate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("wms.inbounds:create")],
+    response: Response,
 ) -> Envelope[InboundResponse]:
     row = await service.create_inbound(db, data, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(InboundResponse.model_validate(row))
 
 
@@ -74,8 +77,10 @@ async def get_inbound(
     inbound_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("wms.inbounds:read")],
+    response: Response,
 ) -> Envelope[InboundResponse]:
     row = await service.get_inbound(db, inbound_id, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(InboundResponse.model_validate(row))
 
 
@@ -91,8 +96,11 @@ async def update_inbound(
     data: InboundUpdate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("wms.inbounds:update")],
+    expected: IfMatch,
+    response: Response,
 ) -> Envelope[InboundResponse]:
-    row = await service.update_inbound(db, inbound_id, data, actor)
+    row = await service.update_inbound(db, inbound_id, data, actor, expected=expected)
+    response.headers["ETag"] = etag(row.version)
     return ok(InboundResponse.model_validate(row))
 
 
@@ -108,8 +116,11 @@ async def change_inbound_status(
     data: InboundStatusChange,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("wms.inbounds:status")],
+    expected: IfMatch,
+    response: Response,
 ) -> Envelope[InboundResponse]:
-    row = await service.change_inbound_status(db, inbound_id, data.status, actor)
+    row = await service.change_inbound_status(db, inbound_id, data.status, actor, expected=expected)
+    response.headers["ETag"] = etag(row.version)
     return ok(InboundResponse.model_validate(row))
 
 
@@ -124,6 +135,7 @@ async def delete_inbound(
     inbound_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("wms.inbounds:delete")],
+    expected: IfMatch,
 ) -> Envelope[Deleted]:
-    await service.delete_inbound(db, inbound_id, actor)
+    await service.delete_inbound(db, inbound_id, actor, expected=expected)
     return ok(Deleted(id=inbound_id))

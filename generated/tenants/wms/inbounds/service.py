@@ -15,6 +15,7 @@ from generated.tenants.ivm.warehouses.model import Warehouse
 from generated.tenants.psm.receipts.model import Receipt
 from runtime import crud
 from runtime.principal import Actor
+from runtime.versions import Expected
 
 from .model import Inbound
 from .schemas import InboundCreate, InboundListParams, InboundUpdate
@@ -60,19 +61,35 @@ async def create_inbound(db: AsyncSession, data: InboundCreate, actor: Actor) ->
 
 
 async def update_inbound(
-    db: AsyncSession, inbound_id: UUID, data: InboundUpdate, actor: Actor
+    db: AsyncSession,
+    inbound_id: UUID,
+    data: InboundUpdate,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> Inbound:
     values = data.model_dump(exclude_unset=True)
-    row = await crud.update(db, Inbound, inbound_id, values, actor, references=REFERENCES)
+    row = await crud.update(
+        db, Inbound, inbound_id, values, actor, references=REFERENCES, expected=expected
+    )
     return await crud.with_displays(db, LISTING, row, actor)
 
 
-async def delete_inbound(db: AsyncSession, inbound_id: UUID, actor: Actor) -> None:
-    await crud.delete(db, Inbound, inbound_id, actor)
+async def delete_inbound(
+    db: AsyncSession, inbound_id: UUID, actor: Actor, *, expected: Expected = None
+) -> None:
+    await crud.delete(db, Inbound, inbound_id, actor, expected=expected)
 
 
 async def change_inbound_status(
-    db: AsyncSession, inbound_id: UUID, status: str, actor: Actor
+    db: AsyncSession,
+    inbound_id: UUID,
+    status: str,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> Inbound:
-    row = await crud.change_status(db, Inbound, inbound_id, "status", status, actor)
+    row = await crud.change_status(
+        db, Inbound, inbound_id, "status", status, actor, expected=expected
+    )
     return await crud.with_displays(db, LISTING, row, actor)

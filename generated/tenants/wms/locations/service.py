@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from generated.tenants.ivm.warehouses.model import Warehouse
 from runtime import crud
 from runtime.principal import Actor
+from runtime.versions import Expected
 
 from .model import Location
 from .schemas import LocationCreate, LocationListParams, LocationUpdate
@@ -52,12 +53,21 @@ async def create_location(db: AsyncSession, data: LocationCreate, actor: Actor) 
 
 
 async def update_location(
-    db: AsyncSession, location_id: UUID, data: LocationUpdate, actor: Actor
+    db: AsyncSession,
+    location_id: UUID,
+    data: LocationUpdate,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> Location:
     values = data.model_dump(exclude_unset=True)
-    row = await crud.update(db, Location, location_id, values, actor, references=REFERENCES)
+    row = await crud.update(
+        db, Location, location_id, values, actor, references=REFERENCES, expected=expected
+    )
     return await crud.with_displays(db, LISTING, row, actor)
 
 
-async def delete_location(db: AsyncSession, location_id: UUID, actor: Actor) -> None:
-    await crud.delete(db, Location, location_id, actor)
+async def delete_location(
+    db: AsyncSession, location_id: UUID, actor: Actor, *, expected: Expected = None
+) -> None:
+    await crud.delete(db, Location, location_id, actor, expected=expected)

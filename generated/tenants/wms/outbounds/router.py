@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import Query, status
+from fastapi import Query, Response, status
 
 from generated.tenants.wms.pickings import service as pickings_service
 from generated.tenants.wms.pickings.schemas import PickingResponse
@@ -18,6 +18,7 @@ from runtime.envelope import Envelope, ok
 from runtime.principal import Actor
 from runtime.router import audited_router
 from runtime.schemas import Deleted
+from runtime.versions import IfMatch, etag
 
 from . import service
 from .schemas import (
@@ -69,8 +70,10 @@ async def create_outbound(
     data: OutboundCreate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("wms.outbounds:create")],
+    response: Response,
 ) -> Envelope[OutboundResponse]:
     row = await service.create_outbound(db, data, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(await _with_lines(db, row, actor))
 
 
@@ -85,8 +88,10 @@ async def get_outbound(
     outbound_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("wms.outbounds:read")],
+    response: Response,
 ) -> Envelope[OutboundResponse]:
     row = await service.get_outbound(db, outbound_id, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(await _with_lines(db, row, actor))
 
 
@@ -102,8 +107,11 @@ async def update_outbound(
     data: OutboundUpdate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("wms.outbounds:update")],
+    expected: IfMatch,
+    response: Response,
 ) -> Envelope[OutboundResponse]:
-    row = await service.update_outbound(db, outbound_id, data, actor)
+    row = await service.update_outbound(db, outbound_id, data, actor, expected=expected)
+    response.headers["ETag"] = etag(row.version)
     return ok(OutboundResponse.model_validate(row))
 
 
@@ -119,8 +127,13 @@ async def change_outbound_status(
     data: OutboundStatusChange,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("wms.outbounds:status")],
+    expected: IfMatch,
+    response: Response,
 ) -> Envelope[OutboundResponse]:
-    row = await service.change_outbound_status(db, outbound_id, data.status, actor)
+    row = await service.change_outbound_status(
+        db, outbound_id, data.status, actor, expected=expected
+    )
+    response.headers["ETag"] = etag(row.version)
     return ok(OutboundResponse.model_validate(row))
 
 
@@ -135,6 +148,7 @@ async def delete_outbound(
     outbound_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("wms.outbounds:delete")],
+    expected: IfMatch,
 ) -> Envelope[Deleted]:
-    await service.delete_outbound(db, outbound_id, actor)
+    await service.delete_outbound(db, outbound_id, actor, expected=expected)
     return ok(Deleted(id=outbound_id))

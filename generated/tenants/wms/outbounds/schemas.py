@@ -66,6 +66,9 @@ class OutboundResponse(OutboundBase):
     updated_at: datetime
     created_by: UUID | None = None
     updated_by: UUID | None = None
+    version: int = Field(
+        ..., description="Raised by every change; also the ETag. Send it back as If-Match."
+    )
     pickings: list[PickingResponse] | None = Field(
         None, title="피킹", description="The lines, on the header's create and detail."
     )

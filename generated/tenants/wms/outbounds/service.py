@@ -16,6 +16,7 @@ from generated.tenants.srm.sales_orders.model import SalesOrder
 from generated.tenants.wms.pickings import service as pickings_service
 from runtime import crud
 from runtime.principal import Actor
+from runtime.versions import Expected
 
 from .model import Outbound
 from .schemas import OutboundCreate, OutboundListParams, OutboundUpdate
@@ -74,19 +75,35 @@ async def create_outbound(db: AsyncSession, data: OutboundCreate, actor: Actor) 
 
 
 async def update_outbound(
-    db: AsyncSession, outbound_id: UUID, data: OutboundUpdate, actor: Actor
+    db: AsyncSession,
+    outbound_id: UUID,
+    data: OutboundUpdate,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> Outbound:
     values = data.model_dump(exclude_unset=True)
-    row = await crud.update(db, Outbound, outbound_id, values, actor, references=REFERENCES)
+    row = await crud.update(
+        db, Outbound, outbound_id, values, actor, references=REFERENCES, expected=expected
+    )
     return await crud.with_displays(db, LISTING, row, actor)
 
 
-async def delete_outbound(db: AsyncSession, outbound_id: UUID, actor: Actor) -> None:
-    await crud.delete(db, Outbound, outbound_id, actor)
+async def delete_outbound(
+    db: AsyncSession, outbound_id: UUID, actor: Actor, *, expected: Expected = None
+) -> None:
+    await crud.delete(db, Outbound, outbound_id, actor, expected=expected)
 
 
 async def change_outbound_status(
-    db: AsyncSession, outbound_id: UUID, status: str, actor: Actor
+    db: AsyncSession,
+    outbound_id: UUID,
+    status: str,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> Outbound:
-    row = await crud.change_status(db, Outbound, outbound_id, "status", status, actor)
+    row = await crud.change_status(
+        db, Outbound, outbound_id, "status", status, actor, expected=expected
+    )
     return await crud.with_displays(db, LISTING, row, actor)

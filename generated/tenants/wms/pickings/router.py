@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import Query, status
+from fastapi import Query, Response, status
 
 from generated.tenants.wms.outbounds.model import Outbound
 from runtime import crud
@@ -18,6 +18,7 @@ from runtime.envelope import Envelope, ok
 from runtime.principal import Actor
 from runtime.router import audited_router
 from runtime.schemas import Deleted
+from runtime.versions import IfMatch, etag
 
 from . import service
 from .schemas import (
@@ -61,8 +62,10 @@ async def create_picking(
     data: PickingCreate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("wms.pickings:create")],
+    response: Response,
 ) -> Envelope[PickingResponse]:
     row = await service.create_picking(db, data, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(PickingResponse.model_validate(row))
 
 
@@ -77,8 +80,10 @@ async def get_picking(
     picking_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("wms.pickings:read")],
+    response: Response,
 ) -> Envelope[PickingResponse]:
     row = await service.get_picking(db, picking_id, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(PickingResponse.model_validate(row))
 
 
@@ -94,8 +99,11 @@ async def update_picking(
     data: PickingUpdate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("wms.pickings:update")],
+    expected: IfMatch,
+    response: Response,
 ) -> Envelope[PickingResponse]:
-    row = await service.update_picking(db, picking_id, data, actor)
+    row = await service.update_picking(db, picking_id, data, actor, expected=expected)
+    response.headers["ETag"] = etag(row.version)
     return ok(PickingResponse.model_validate(row))
 
 
@@ -111,8 +119,11 @@ async def change_picking_status(
     data: PickingStatusChange,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("wms.pickings:status")],
+    expected: IfMatch,
+    response: Response,
 ) -> Envelope[PickingResponse]:
-    row = await service.change_picking_status(db, picking_id, data.status, actor)
+    row = await service.change_picking_status(db, picking_id, data.status, actor, expected=expected)
+    response.headers["ETag"] = etag(row.version)
     return ok(PickingResponse.model_validate(row))
 
 
@@ -127,8 +138,9 @@ async def delete_picking(
     picking_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("wms.pickings:delete")],
+    expected: IfMatch,
 ) -> Envelope[Deleted]:
-    await service.delete_picking(db, picking_id, actor)
+    await service.delete_picking(db, picking_id, actor, expected=expected)
     return ok(Deleted(id=picking_id))
 
 

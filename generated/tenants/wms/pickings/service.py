@@ -16,6 +16,7 @@ from generated.tenants.wms.locations.model import Location
 from generated.tenants.wms.outbounds.model import Outbound
 from runtime import crud
 from runtime.principal import Actor
+from runtime.versions import Expected
 
 from .model import Picking
 from .schemas import PickingCreate, PickingLineCreate, PickingListParams, PickingUpdate
@@ -61,21 +62,37 @@ async def create_picking(db: AsyncSession, data: PickingCreate, actor: Actor) ->
 
 
 async def update_picking(
-    db: AsyncSession, picking_id: UUID, data: PickingUpdate, actor: Actor
+    db: AsyncSession,
+    picking_id: UUID,
+    data: PickingUpdate,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> Picking:
     values = data.model_dump(exclude_unset=True)
-    row = await crud.update(db, Picking, picking_id, values, actor, references=REFERENCES)
+    row = await crud.update(
+        db, Picking, picking_id, values, actor, references=REFERENCES, expected=expected
+    )
     return await crud.with_displays(db, LISTING, row, actor)
 
 
-async def delete_picking(db: AsyncSession, picking_id: UUID, actor: Actor) -> None:
-    await crud.delete(db, Picking, picking_id, actor)
+async def delete_picking(
+    db: AsyncSession, picking_id: UUID, actor: Actor, *, expected: Expected = None
+) -> None:
+    await crud.delete(db, Picking, picking_id, actor, expected=expected)
 
 
 async def change_picking_status(
-    db: AsyncSession, picking_id: UUID, status: str, actor: Actor
+    db: AsyncSession,
+    picking_id: UUID,
+    status: str,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> Picking:
-    row = await crud.change_status(db, Picking, picking_id, "status", status, actor)
+    row = await crud.change_status(
+        db, Picking, picking_id, "status", status, actor, expected=expected
+    )
     return await crud.with_displays(db, LISTING, row, actor)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import Query, status
+from fastapi import Query, Response, status
 
 from generated.manager.shop.orders.model import Order
 from runtime import crud
@@ -18,6 +18,7 @@ from runtime.envelope import Envelope, ok
 from runtime.principal import Actor
 from runtime.router import audited_router
 from runtime.schemas import Deleted
+from runtime.versions import IfMatch, etag
 
 from . import service
 from .schemas import (
@@ -60,8 +61,10 @@ async def create_order_line(
     data: OrderLineCreate,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("shop.order_lines:create")],
+    response: Response,
 ) -> Envelope[OrderLineResponse]:
     row = await service.create_order_line(db, data, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(OrderLineResponse.model_validate(row))
 
 
@@ -76,8 +79,10 @@ async def get_order_line(
     order_line_id: UUID,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("shop.order_lines:read")],
+    response: Response,
 ) -> Envelope[OrderLineResponse]:
     row = await service.get_order_line(db, order_line_id, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(OrderLineResponse.model_validate(row))
 
 
@@ -93,8 +98,11 @@ async def update_order_line(
     data: OrderLineUpdate,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("shop.order_lines:update")],
+    expected: IfMatch,
+    response: Response,
 ) -> Envelope[OrderLineResponse]:
-    row = await service.update_order_line(db, order_line_id, data, actor)
+    row = await service.update_order_line(db, order_line_id, data, actor, expected=expected)
+    response.headers["ETag"] = etag(row.version)
     return ok(OrderLineResponse.model_validate(row))
 
 
@@ -109,8 +117,9 @@ async def delete_order_line(
     order_line_id: UUID,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("shop.order_lines:delete")],
+    expected: IfMatch,
 ) -> Envelope[Deleted]:
-    await service.delete_order_line(db, order_line_id, actor)
+    await service.delete_order_line(db, order_line_id, actor, expected=expected)
     return ok(Deleted(id=order_line_id))
 
 

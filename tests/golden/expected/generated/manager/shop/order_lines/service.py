@@ -15,6 +15,7 @@ from generated.manager.shop.orders.model import Order
 from generated.manager.shop.products.model import Product
 from runtime import crud
 from runtime.principal import Actor
+from runtime.versions import Expected
 
 from .model import OrderLine
 from .schemas import OrderLineCreate, OrderLineLineCreate, OrderLineListParams, OrderLineUpdate
@@ -54,15 +55,24 @@ async def create_order_line(db: AsyncSession, data: OrderLineCreate, actor: Acto
 
 
 async def update_order_line(
-    db: AsyncSession, order_line_id: UUID, data: OrderLineUpdate, actor: Actor
+    db: AsyncSession,
+    order_line_id: UUID,
+    data: OrderLineUpdate,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> OrderLine:
     values = data.model_dump(exclude_unset=True)
-    row = await crud.update(db, OrderLine, order_line_id, values, actor, references=REFERENCES)
+    row = await crud.update(
+        db, OrderLine, order_line_id, values, actor, references=REFERENCES, expected=expected
+    )
     return await crud.with_displays(db, LISTING, row, actor)
 
 
-async def delete_order_line(db: AsyncSession, order_line_id: UUID, actor: Actor) -> None:
-    await crud.delete(db, OrderLine, order_line_id, actor)
+async def delete_order_line(
+    db: AsyncSession, order_line_id: UUID, actor: Actor, *, expected: Expected = None
+) -> None:
+    await crud.delete(db, OrderLine, order_line_id, actor, expected=expected)
 
 
 async def create_line(

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import Query, status
+from fastapi import Query, Response, status
 
 from generated.manager.shop.order_lines import service as lines_service
 from generated.manager.shop.order_lines.schemas import OrderLineResponse
@@ -18,6 +18,7 @@ from runtime.envelope import Envelope, ok
 from runtime.principal import Actor
 from runtime.router import audited_router
 from runtime.schemas import Deleted
+from runtime.versions import IfMatch, etag
 
 from . import service
 from .schemas import (
@@ -68,8 +69,10 @@ async def create_order(
     data: OrderCreate,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("shop.orders:create")],
+    response: Response,
 ) -> Envelope[OrderResponse]:
     row = await service.create_order(db, data, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(await _with_lines(db, row, actor))
 
 
@@ -84,8 +87,10 @@ async def get_order(
     order_id: UUID,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("shop.orders:read")],
+    response: Response,
 ) -> Envelope[OrderResponse]:
     row = await service.get_order(db, order_id, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(await _with_lines(db, row, actor))
 
 
@@ -101,8 +106,11 @@ async def update_order(
     data: OrderUpdate,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("shop.orders:update")],
+    expected: IfMatch,
+    response: Response,
 ) -> Envelope[OrderResponse]:
-    row = await service.update_order(db, order_id, data, actor)
+    row = await service.update_order(db, order_id, data, actor, expected=expected)
+    response.headers["ETag"] = etag(row.version)
     return ok(OrderResponse.model_validate(row))
 
 
@@ -117,6 +125,7 @@ async def delete_order(
     order_id: UUID,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("shop.orders:delete")],
+    expected: IfMatch,
 ) -> Envelope[Deleted]:
-    await service.delete_order(db, order_id, actor)
+    await service.delete_order(db, order_id, actor, expected=expected)
     return ok(Deleted(id=order_id))

@@ -51,6 +51,9 @@ class OrderResponse(OrderBase):
     updated_at: datetime
     created_by: UUID | None = None
     updated_by: UUID | None = None
+    version: int = Field(
+        ..., description="Raised by every change; also the ETag. Send it back as If-Match."
+    )
     lines: list[OrderLineResponse] | None = Field(
         None, title="주문 품목", description="The lines, on the header's create and detail."
     )

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from generated.manager.shop.order_lines import service as lines_service
 from runtime import crud
 from runtime.principal import Actor
+from runtime.versions import Expected
 
 from .model import Order
 from .schemas import OrderCreate, OrderListParams, OrderUpdate
@@ -53,11 +54,22 @@ async def create_order(db: AsyncSession, data: OrderCreate, actor: Actor) -> Ord
     return await crud.with_displays(db, LISTING, row, actor)
 
 
-async def update_order(db: AsyncSession, order_id: UUID, data: OrderUpdate, actor: Actor) -> Order:
+async def update_order(
+    db: AsyncSession,
+    order_id: UUID,
+    data: OrderUpdate,
+    actor: Actor,
+    *,
+    expected: Expected = None,
+) -> Order:
     values = data.model_dump(exclude_unset=True)
-    row = await crud.update(db, Order, order_id, values, actor, references=REFERENCES)
+    row = await crud.update(
+        db, Order, order_id, values, actor, references=REFERENCES, expected=expected
+    )
     return await crud.with_displays(db, LISTING, row, actor)
 
 
-async def delete_order(db: AsyncSession, order_id: UUID, actor: Actor) -> None:
-    await crud.delete(db, Order, order_id, actor)
+async def delete_order(
+    db: AsyncSession, order_id: UUID, actor: Actor, *, expected: Expected = None
+) -> None:
+    await crud.delete(db, Order, order_id, actor, expected=expected)

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from generated.manager.shop.products.model import Product
 from runtime import crud
 from runtime.principal import Actor
+from runtime.versions import Expected
 
 from .model import PriceLog
 from .schemas import PriceLogCreate, PriceLogListParams, PriceLogUpdate
@@ -47,12 +48,21 @@ async def create_price_log(db: AsyncSession, data: PriceLogCreate, actor: Actor)
 
 
 async def update_price_log(
-    db: AsyncSession, price_log_id: UUID, data: PriceLogUpdate, actor: Actor
+    db: AsyncSession,
+    price_log_id: UUID,
+    data: PriceLogUpdate,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> PriceLog:
     values = data.model_dump(exclude_unset=True)
-    row = await crud.update(db, PriceLog, price_log_id, values, actor, references=REFERENCES)
+    row = await crud.update(
+        db, PriceLog, price_log_id, values, actor, references=REFERENCES, expected=expected
+    )
     return await crud.with_displays(db, LISTING, row, actor)
 
 
-async def delete_price_log(db: AsyncSession, price_log_id: UUID, actor: Actor) -> None:
-    await crud.delete(db, PriceLog, price_log_id, actor)
+async def delete_price_log(
+    db: AsyncSession, price_log_id: UUID, actor: Actor, *, expected: Expected = None
+) -> None:
+    await crud.delete(db, PriceLog, price_log_id, actor, expected=expected)

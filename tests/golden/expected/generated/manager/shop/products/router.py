@@ -9,13 +9,14 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import Query, status
+from fastapi import Query, Response, status
 
 from runtime.deps import ManagerDb, manager_permission
 from runtime.envelope import Envelope, ok
 from runtime.principal import Actor
 from runtime.router import audited_router
 from runtime.schemas import Deleted
+from runtime.versions import IfMatch, etag
 
 from . import service
 from .schemas import (
@@ -58,8 +59,10 @@ async def create_product(
     data: ProductCreate,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("shop.products:create")],
+    response: Response,
 ) -> Envelope[ProductResponse]:
     row = await service.create_product(db, data, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(ProductResponse.model_validate(row))
 
 
@@ -74,8 +77,10 @@ async def get_product(
     product_id: UUID,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("shop.products:read")],
+    response: Response,
 ) -> Envelope[ProductResponse]:
     row = await service.get_product(db, product_id, actor)
+    response.headers["ETag"] = etag(row.version)
     return ok(ProductResponse.model_validate(row))
 
 
@@ -91,8 +96,11 @@ async def update_product(
     data: ProductUpdate,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("shop.products:update")],
+    expected: IfMatch,
+    response: Response,
 ) -> Envelope[ProductResponse]:
-    row = await service.update_product(db, product_id, data, actor)
+    row = await service.update_product(db, product_id, data, actor, expected=expected)
+    response.headers["ETag"] = etag(row.version)
     return ok(ProductResponse.model_validate(row))
 
 
@@ -108,8 +116,11 @@ async def change_product_status(
     data: ProductStatusChange,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("shop.products:status")],
+    expected: IfMatch,
+    response: Response,
 ) -> Envelope[ProductResponse]:
-    row = await service.change_product_status(db, product_id, data.status, actor)
+    row = await service.change_product_status(db, product_id, data.status, actor, expected=expected)
+    response.headers["ETag"] = etag(row.version)
     return ok(ProductResponse.model_validate(row))
 
 
@@ -124,6 +135,7 @@ async def delete_product(
     product_id: UUID,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("shop.products:delete")],
+    expected: IfMatch,
 ) -> Envelope[Deleted]:
-    await service.delete_product(db, product_id, actor)
+    await service.delete_product(db, product_id, actor, expected=expected)
     return ok(Deleted(id=product_id))

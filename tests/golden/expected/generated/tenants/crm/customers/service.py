@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from runtime import crud
 from runtime.principal import Actor
+from runtime.versions import Expected
 
 from .model import Customer
 from .schemas import CustomerCreate, CustomerListParams, CustomerUpdate
@@ -49,12 +50,21 @@ async def create_customer(db: AsyncSession, data: CustomerCreate, actor: Actor) 
 
 
 async def update_customer(
-    db: AsyncSession, customer_id: UUID, data: CustomerUpdate, actor: Actor
+    db: AsyncSession,
+    customer_id: UUID,
+    data: CustomerUpdate,
+    actor: Actor,
+    *,
+    expected: Expected = None,
 ) -> Customer:
     values = data.model_dump(exclude_unset=True)
-    row = await crud.update(db, Customer, customer_id, values, actor, references=REFERENCES)
+    row = await crud.update(
+        db, Customer, customer_id, values, actor, references=REFERENCES, expected=expected
+    )
     return await crud.with_displays(db, LISTING, row, actor)
 
 
-async def delete_customer(db: AsyncSession, customer_id: UUID, actor: Actor) -> None:
-    await crud.delete(db, Customer, customer_id, actor)
+async def delete_customer(
+    db: AsyncSession, customer_id: UUID, actor: Actor, *, expected: Expected = None
+) -> None:
+    await crud.delete(db, Customer, customer_id, actor, expected=expected)
