@@ -21,6 +21,9 @@ class Diagnostics:
     """Collects problems instead of stopping at the first one."""
 
     items: list[Diagnostic] = field(default_factory=list)
+    # (scope, "domain.table") of spec files that could not be read at all: a reference to
+    # one of them is not reported again as "unknown entity" (one root cause, one report)
+    unreadable: set[tuple[str, str]] = field(default_factory=set)
 
     def add(self, path: str, line: int, col: int, message: str) -> None:
         self.items.append(Diagnostic(path, line, col, message))

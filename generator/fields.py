@@ -36,6 +36,28 @@ MIXIN_COLUMNS = frozenset(
 )
 
 
+# Names the generated code cannot give a field: Python keywords (attributes, parameters),
+# what SQLAlchemy's declarative classes and Pydantic's models keep for themselves, and the
+# query parameters every list already takes.
+LIST_PARAMETERS = frozenset({"page", "page_size", "search", "sort", "cursor", "count"})
+LAYER_NAMES = frozenset({"metadata", "registry"})
+
+
+def reserved_name(name: str) -> str | None:
+    """Why ``name`` cannot be a field's name, or None when it can."""
+    import keyword
+
+    if keyword.iskeyword(name):
+        return f"field name '{name}' is a Python keyword"
+    if name in LAYER_NAMES:
+        return f"field name '{name}' is reserved by SQLAlchemy's mapped classes"
+    if name.startswith("model_"):
+        return f"field name '{name}' starts with 'model_', which Pydantic reserves"
+    if name in LIST_PARAMETERS:
+        return f"field name '{name}' is a query parameter of every list"
+    return None
+
+
 @dataclass(frozen=True)
 class TypeInfo:
     python_type: str

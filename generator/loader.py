@@ -89,6 +89,8 @@ def _parse_all(root: Path, diags: Diagnostics) -> list[Parsed]:
         item = _parse_file(file, rel, scope, domain, model, diags)
         if item:
             result.append(item)
+        elif model is EntitySpec:
+            diags.unreadable.add((scope, f"{domain}.{file.stem}"))
     return result
 
 
@@ -255,6 +257,9 @@ def _build_entity(p: Parsed, domain: DomainSpec, index, diags) -> Entity | None:
                 *p.at(loc, key=True),
                 f"field '{name}' is provided by every table; remove it from the spec",
             )
+            continue
+        if reason := F.reserved_name(name):
+            diags.add(p.path, *p.at(loc, key=True), reason)
             continue
         field = _build_field(p, name, fs, index, diags)
         if field:
@@ -460,7 +465,8 @@ def _build_field(p: Parsed, name: str, fs: FieldSpec, index, diags) -> Field | N
     if kind is FieldType.ref and fs.to:
         target = index.get((p.scope, fs.to))
         if target is None:
-            bad("to", f"unknown entity '{fs.to}' in scope '{p.scope}'")
+            if (p.scope, fs.to) not in diags.unreadable:  # else its own error says why
+                bad("to", f"unknown entity '{fs.to}' in scope '{p.scope}'")
         else:
             ref_entity = fs.to
             ref_class = target.spec.entity

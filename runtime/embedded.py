@@ -1,11 +1,16 @@
 """An embedded PostgreSQL (real server binaries from a wheel) for the zero set-up default.
 
 Started once per process; data lives in a project-local directory so it survives restarts.
+Every server a command starts is stopped when the command ends, however it ends: ``scratch``
+for the throw-away ones of `db check` and `db revision`, ``stop_all`` for the one `serve`
+uses, and a SIGTERM handler (runtime.cli) that turns the signal into a normal exit so both run.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 MANAGER_DB = "mgmt_db"
@@ -33,6 +38,32 @@ def start(data_dir: Path, *, temporary: bool = False):
             )
             _servers[data_dir] = server
         return server
+
+
+def stop(data_dir: Path) -> None:
+    """Stop the server of ``data_dir`` if this process started it (a temporary one is also
+    deleted). Done here rather than left to the library's exit hook: that hook keeps its
+    bookkeeping inside the data directory and gives up when the directory is already gone."""
+    with _lock:
+        server = _servers.pop(data_dir.resolve(), None)
+    if server is not None:
+        server.cleanup()
+
+
+def stop_all() -> None:
+    for data_dir in list(_servers):
+        stop(data_dir)
+
+
+@contextmanager
+def scratch(workdir: Path) -> Iterator[object]:
+    """A throw-away server under ``workdir``, stopped and deleted when the block ends."""
+    data_dir = workdir / "pgdata"
+    server = start(data_dir, temporary=True)
+    try:
+        yield server
+    finally:
+        stop(data_dir)
 
 
 def server_url(server, database: str = "postgres") -> str:

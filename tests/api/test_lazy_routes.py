@@ -39,9 +39,7 @@ async def test_a_group_is_built_by_its_first_request_and_only_it(fresh, admin):
 
     token = (await login(client, admin["username"], admin["password"]))["access_token"]
     assert not any(g.built for g in groups.values())  # sign-in is hand-written
-    answer = await client.get(
-        f"{MANAGER}/idam/users", headers={"Authorization": f"Bearer {token}"}
-    )
+    answer = await client.get(f"{MANAGER}/idam/users", headers={"Authorization": f"Bearer {token}"})
     assert answer.status_code == 200 and answer.json()["data"]["total"] >= 1
     assert [p for p, g in groups.items() if g.built] == [f"{MANAGER}/idam"]
 

@@ -92,9 +92,7 @@ def _sign_in(base: str, admin: dict, forwarded: str) -> None:
 
 
 @pytest.mark.parametrize("trusted", ["", "10.9.8.7"])
-async def test_forged_header_from_an_untrusted_peer_changes_nothing(
-    database_urls, admin, trusted
-):
+async def test_forged_header_from_an_untrusted_peer_changes_nothing(database_urls, admin, trusted):
     with serving(database_urls, trusted) as base:
         # one budget for the one real peer, whatever the header says
         assert _anonymous_answers(base) == [401, 401, 401, 429]

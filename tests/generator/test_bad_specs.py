@@ -96,6 +96,22 @@ CASES = {
         ),
         "fields.status.transitions: 'SHIPPED' is not one of the enum values",
     ),
+    "python keyword as a field name": (
+        GOOD_ORDER + "  class: {type: string, max_length: 20}\n",
+        "specs/manager/shop/orders.yaml:7:3: field name 'class' is a Python keyword",
+    ),
+    "another keyword as a field name": (
+        GOOD_ORDER.replace("order_no:", "from:"),
+        "specs/manager/shop/orders.yaml:4:3: field name 'from' is a Python keyword",
+    ),
+    "name pydantic reserves": (
+        GOOD_ORDER + "  model_year: {type: integer}\n",
+        "specs/manager/shop/orders.yaml:7:3: field name 'model_year' starts with 'model_'",
+    ),
+    "name of a list parameter": (
+        GOOD_ORDER + "  page: {type: integer}\n",
+        "specs/manager/shop/orders.yaml:7:3: field name 'page' is a query parameter of every list",
+    ),
     "mixin column redefined": (
         GOOD_ORDER + "  created_at: {type: datetime}\n",
         "specs/manager/shop/orders.yaml:7:3: field 'created_at' is provided by every table",
@@ -150,3 +166,16 @@ def test_every_problem_in_every_file_at_once(project):
         "specs/manager/shop/orders.yaml:6:29",
     ]
     assert "5 problem(s) in specs; nothing written." in result.stderr
+
+
+def test_a_broken_file_is_reported_once_not_by_every_reference_to_it(project):
+    """orders.yaml refers to shop.products; a YAML error in products.yaml is that file's
+    problem, not an "unknown entity" in orders.yaml as well."""
+    products = project / "specs/manager/shop/products.yaml"
+    products.write_text(products.read_text().replace("fields:", "fields: [", 1))
+    result = cxg(project, "build")
+    assert result.returncode == 2
+    lines = [line for line in result.stderr.splitlines() if line.startswith("specs/")]
+    assert len(lines) == 1 and lines[0].startswith("specs/manager/shop/products.yaml:")
+    assert "unknown entity" not in result.stderr
+    assert "1 problem(s) in specs; nothing written." in result.stderr

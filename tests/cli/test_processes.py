@@ -1,0 +1,113 @@
+"""Every PostgreSQL a command starts is gone when the command ends: `db check` and
+`db revision` (their throw-away servers) and `serve` (the embedded server), whether it is
+stopped by SIGINT or SIGTERM. Checked on the process table."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import psutil
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+VERSIONS = [ROOT / "runtime/migrations" / db / "versions" for db in ("manager", "tenant")]
+
+
+def _embedded_env(data_dir: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CXG_")}
+    return {**env, "CXG_DATA_DIR": str(data_dir), "CXG_JWT_SECRET": "p" * 40}
+
+
+def _postgres_of(marker: str) -> list[psutil.Process]:
+    """Running postgres processes whose command line mentions ``marker``."""
+    found = []
+    for proc in psutil.process_iter(["name", "cmdline"]):
+        try:
+            line = " ".join(proc.info["cmdline"] or [])
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+        if "postgres" in (proc.info["name"] or "") and marker in line:
+            found.append(proc)
+    return found
+
+
+def _scratch_servers() -> set[int]:
+    return {p.pid for p in _postgres_of("cxg-scratch-")}
+
+
+def _cxg(*args: str, env: dict) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "generator.cli", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_db_check_leaves_no_server_behind(tmp_path):
+    before = _scratch_servers()
+    result = _cxg("db", "check", env=_embedded_env(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert "manager: migrations match the models" in result.stderr
+    assert _scratch_servers() <= before
+
+
+def test_db_revision_without_changes_writes_nothing(tmp_path):
+    files = {db: sorted(p.name for p in d.glob("*.py")) for db, d in enumerate(VERSIONS)}
+    before = _scratch_servers()
+    result = _cxg("db", "revision", "-m", "nothing changed", env=_embedded_env(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert "manager: models and migrations agree; no revision written" in result.stderr
+    assert "tenant: models and migrations agree; no revision written" in result.stderr
+    assert {db: sorted(p.name for p in d.glob("*.py")) for db, d in enumerate(VERSIONS)} == files
+    assert _scratch_servers() <= before
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.parametrize("stop_with", [signal.SIGINT, signal.SIGTERM])
+def test_serve_stops_its_embedded_server(tmp_path_factory, stop_with):
+    data_dir = tmp_path_factory.mktemp("serve-data")
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "generator.cli", "serve", "--port", str(port)],
+        cwd=ROOT,
+        env=_embedded_env(data_dir),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=5).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert server.poll() is None, server.stderr.read()
+            assert time.monotonic() < deadline, "serve did not answer"
+            time.sleep(0.2)
+        assert _postgres_of(str(data_dir)), "serve should run on its embedded server"
+        server.send_signal(stop_with)
+        server.wait(60)
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
+    assert server.returncode in (0, 128 + stop_with, -stop_with)
+    leftover = _postgres_of(str(data_dir))
+    assert not leftover, [p.info["cmdline"] for p in leftover]
