@@ -66,6 +66,13 @@ def validation_detail(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return detail
 
 
+_UNREADABLE_BODY = {
+    "field": "body",
+    "message": "the body could not be read as JSON (UTF-8)",
+    "type": "json_invalid",
+}
+
+
 async def _cxg(_: Request, exc: CXGError) -> JSONResponse:
     return render(exc)
 
@@ -75,6 +82,8 @@ async def _request_validation(_: Request, exc: RequestValidationError) -> JSONRe
 
 
 async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    if exc.status_code == 400:  # FastAPI could not read the body (not UTF-8, not JSON)
+        return render(ValidationError(detail=[_UNREADABLE_BODY]))
     cls = _BY_STATUS.get(exc.status_code)
     if cls is None:
         err = CXGError(detail=None)
