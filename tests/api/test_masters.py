@@ -98,3 +98,49 @@ async def test_the_last_active_master_stays(own):
         await client.patch(f"{USERS}/{root_id}", json={"user_type": "TENANT"}, headers=en),
         "last active MASTER",
     )
+
+
+async def test_an_operator_with_every_user_permission_cannot_remove_the_last_master(own):
+    """Not only the MASTER itself: a SYSTEM user granted status, update and delete on users
+    cannot suspend, demote or delete the last active MASTER either."""
+    from tests.api.test_permissions import ROLES, permission_id
+
+    client, root, root_id = own
+    operator, operator_headers = await make(client, root, user_type="SYSTEM")
+    grants = [
+        {"permission_id": await permission_id(client, root, code)}
+        for code in (
+            "idam.users:read",
+            "idam.users:update",
+            "idam.users:status",
+            "idam.users:delete",
+        )
+    ]
+    role = await client.post(
+        ROLES,
+        json={"code": "USER_ADMIN", "name": "User admin", "permissions": grants},
+        headers=root,
+    )
+    assert role.status_code == 201, role.text
+    link = await client.post(
+        f"{USERS}/{operator['id']}/roles", json={"role_id": role.json()["data"]["id"]}, headers=root
+    )
+    assert link.status_code == 201, link.text
+    en = {**operator_headers, "Accept-Language": "en"}
+    # the grant works on ordinary users ...
+    someone, _ = await make(client, root, user_type="TENANT")
+    suspended = await client.patch(
+        f"{USERS}/{someone['id']}/status", json={"status": "SUSPENDED"}, headers=en
+    )
+    assert suspended.status_code == 200, suspended.text
+    # ... and stops at the last MASTER
+    assert_conflict(
+        await client.patch(f"{USERS}/{root_id}/status", json={"status": "SUSPENDED"}, headers=en),
+        "last active MASTER",
+    )
+    assert_conflict(
+        await client.patch(f"{USERS}/{root_id}", json={"user_type": "SYSTEM"}, headers=en),
+        "last active MASTER",
+    )
+    assert_conflict(await client.delete(f"{USERS}/{root_id}", headers=en), "last active MASTER")
+    assert (await client.get("/api/v1/manager/auth/me", headers=root)).status_code == 200
