@@ -55,15 +55,29 @@ def validation_detail(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
             source, field_path = loc[0], loc[1:]
         else:
             source, field_path = "body", loc
+        field = (err.get("ctx") or {}).get("field") or ".".join(field_path) or None
+        message = str(err.get("msg", "")).removeprefix("Value error, ")
+        if err.get("type") == "extra_forbidden":
+            message = _unknown(source, field_path[-1] if field_path else "")
         detail.append(
-            {
-                "field": ".".join(field_path) or None,
-                "source": source,
-                "message": str(err.get("msg", "")).removeprefix("Value error, "),
-                "type": err.get("type"),
-            }
+            {"field": field, "source": source, "message": message, "type": err.get("type")}
         )
     return detail
+
+
+# columns every row has, which only the server writes
+SERVER_OWNED = frozenset(
+    {"id", "tenant_id", "version", "created_at", "updated_at", "created_by", "updated_by"}
+    | {"is_deleted", "deleted_at", "deleted_by"}
+)
+
+
+def _unknown(source: str, name: str) -> str:
+    if source == "query":
+        return f"'{name}' is not a parameter of this request"
+    if name in SERVER_OWNED:
+        return f"'{name}' is set by the server; leave it out"
+    return f"'{name}' is not a field of this resource"
 
 
 _UNREADABLE_BODY = {

@@ -9,6 +9,7 @@ from typing import Annotated, Any, ClassVar, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.warnings import UnsupportedFieldAttributeWarning
+from pydantic_core import PydanticCustomError
 
 from runtime.paging import EXACT_UP_TO, CountMode, decode_cursor, sort_terms
 
@@ -42,7 +43,11 @@ def _without_nul(value: Any, depth: int = 0) -> Any:
 
 
 class Input(BaseModel):
-    """What a client sends (bodies and query parameters): no NUL characters anywhere."""
+    """What a client sends (bodies and query parameters): nothing the model does not name
+    (a field the server owns, a typo, a filter that does not exist: 422, not silence), and no
+    NUL characters anywhere."""
+
+    model_config = ConfigDict(extra="forbid")
 
     @field_validator("*", mode="before")
     @classmethod
@@ -79,6 +84,18 @@ class UpdateModel(Input, EntityModel):
     """PATCH bodies: every field optional; null only where the column allows it."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset()
+    status_field: ClassVar[str | None] = None  # changed only at PATCH /{id}/<status_field>
+
+    @model_validator(mode="before")
+    @classmethod
+    def _status_has_its_own_endpoint(cls, data: Any) -> Any:
+        if cls.status_field and isinstance(data, dict) and cls.status_field in data:
+            raise PydanticCustomError(
+                "status_elsewhere",
+                "'{field}' changes only through PATCH .../{field}, which checks the move",
+                {"field": cls.status_field},
+            )
+        return data
 
     @model_validator(mode="after")
     def _no_null_for_required(self) -> UpdateModel:

@@ -230,6 +230,15 @@ async def test_register_cannot_make_an_administrator(client):
         "status": "ACTIVE",
         "role_id": str(uuid.uuid4()),
     }
+    refused = await client.post(f"{AUTH}/register", json=body)
+    assert refused.status_code == 422, refused.text  # nothing a registrant may not choose
+    assert {d["field"] for d in refused.json()["error"]["detail"]} == {
+        "user_type",
+        "status",
+        "role_id",
+    }
+    for key in ("user_type", "status", "role_id"):
+        body.pop(key)
     created = await client.post(f"{AUTH}/register", json=body)
     assert created.status_code == 201, created.text
     assert created.json()["data"]["user_type"] == "TENANT"

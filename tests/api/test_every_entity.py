@@ -122,7 +122,7 @@ async def valid_body(
     return body
 
 
-# Bookkeeping a client must not set: sent with every row the matrix creates, never applied.
+# Bookkeeping a client must not set: refused by name (422) before every row the matrix creates.
 FORGED = {
     "id": "00000000-0000-4000-8000-000000000001",
     "tenant_id": "00000000-0000-4000-8000-000000000002",
@@ -138,7 +138,11 @@ async def create_row(
 ) -> tuple[dict, dict]:
     """POST a valid row (creating referenced parents first); return (body, response data)."""
     body = await valid_body(client, auth, entity, chain=chain)
-    response = await client.post(url(entity), json={**FORGED, **body}, headers=auth)
+    forged = await client.post(url(entity), json={**FORGED, **body}, headers=auth)
+    assert forged.status_code == 422, f"{entity.key}: {forged.text}"
+    refused = {d["field"] for d in forged.json()["error"]["detail"]}
+    assert refused == set(FORGED), f"{entity.key}: {refused}"
+    response = await client.post(url(entity), json=body, headers=auth)
     assert response.status_code == 201, f"{entity.key}: {response.text}"
     return body, response.json()["data"]
 
@@ -180,7 +184,7 @@ def status_target(field: Field, current: str) -> str:
 async def test_crud(client, headers_of, entity: Entity):
     auth = headers_of[entity.scope.name]
     body, row = await create_row(client, auth, entity)
-    # mass assignment: the forged bookkeeping was ignored
+    # mass assignment: the forged bookkeeping was refused (create_row), and nothing of it stuck
     assert row["id"] != FORGED["id"]
     assert row["created_by"] != FORGED["created_by"]
     if entity.scope.name == "tenants":

@@ -14,11 +14,14 @@ ORDERS = "/api/v1/tenants/srm/sales-orders"
 async def test_rows_belong_to_the_callers_tenant(client, tenant_a, tenant_b):
     a, b = tenant_a["headers"], tenant_b["headers"]
     code = "C" + uuid.uuid4().hex[:8]
-    created = await client.post(
+    chosen = await client.post(
         CUSTOMERS,
         headers=a,
         json={"code": code, "name": "Acme", "tenant_id": tenant_b["id"]},
-    )  # a body tenant_id is ignored
+    )  # a body never chooses the tenant
+    assert chosen.status_code == 422
+    assert chosen.json()["error"]["detail"][0]["field"] == "tenant_id"
+    created = await client.post(CUSTOMERS, headers=a, json={"code": code, "name": "Acme"})
     assert created.status_code == 201, created.text
     row = created.json()["data"]
     assert row["tenant_id"] == tenant_a["id"]

@@ -83,9 +83,12 @@ async def test_a_terminated_tenant_is_final(client, auth):
 
 async def test_create_cannot_choose_the_state(client, auth):
     code = "T" + uuid.uuid4().hex[:10]
-    created = await client.post(
+    chosen = await client.post(
         TENANTS, json={"code": code, "name": code, "status": "ACTIVE"}, headers=auth
     )
+    assert chosen.status_code == 422, chosen.text
+    assert chosen.json()["error"]["detail"][0]["field"] == "status"
+    created = await client.post(TENANTS, json={"code": code, "name": code}, headers=auth)
     assert created.status_code == 201, created.text
     assert created.json()["data"]["status"] == "PENDING"
 

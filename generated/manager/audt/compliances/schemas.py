@@ -38,6 +38,7 @@ class ComplianceUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(["standard", "title"])
+    status_field: ClassVar[str | None] = "status"
 
     standard: Literal["ISMS_P", "ISO27001", "SOC2", "GDPR", "PIPA"] | None = Field(
         None, title="기준"

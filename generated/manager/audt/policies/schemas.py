@@ -35,6 +35,7 @@ class AuditPolicyUpdate(UpdateModel):
     non_nullable: ClassVar[frozenset[str]] = frozenset(
         ["name", "entity_pattern", "actions", "retention_days"]
     )
+    status_field: ClassVar[str | None] = "status"
 
     name: str | None = Field(None, max_length=100, title="정책명")
     description: str | None = Field(None, title="설명")

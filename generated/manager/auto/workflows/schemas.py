@@ -41,6 +41,7 @@ class AutomationWorkflowUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(["name", "trigger_type", "definition"])
+    status_field: ClassVar[str | None] = "status"
 
     name: str | None = Field(None, max_length=100, title="이름")
     description: str | None = Field(None, title="설명")

@@ -69,6 +69,7 @@ class InvoiceUpdate(UpdateModel):
             "currency",
         ]
     )
+    status_field: ClassVar[str | None] = "status"
 
     invoice_no: str | None = Field(None, max_length=30, title="청구서 번호")
     target_tenant_id: UUID | None = Field(None, title="테넌트")

@@ -53,6 +53,7 @@ class PlanUpdate(UpdateModel):
             "features",
         ]
     )
+    status_field: ClassVar[str | None] = "status"
 
     code: str | None = Field(None, max_length=30, pattern="^[A-Za-z0-9_-]+$", title="요금제 코드")
     name: str | None = Field(None, max_length=100, title="요금제명")

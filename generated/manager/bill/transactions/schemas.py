@@ -50,6 +50,7 @@ class TransactionUpdate(UpdateModel):
             "payment_method",
         ]
     )
+    status_field: ClassVar[str | None] = "status"
 
     invoice_id: UUID | None = Field(None, title="청구서")
     target_tenant_id: UUID | None = Field(None, title="테넌트")

@@ -36,6 +36,7 @@ class RecoveryPlanUpdate(UpdateModel):
     non_nullable: ClassVar[frozenset[str]] = frozenset(
         ["name", "rto_minutes", "rpo_minutes", "steps"]
     )
+    status_field: ClassVar[str | None] = "status"
 
     name: str | None = Field(None, max_length=100, title="계획명")
     description: str | None = Field(None, title="설명")

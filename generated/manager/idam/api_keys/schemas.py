@@ -31,6 +31,7 @@ class ApiKeyUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(["name", "user_id", "key_hash", "scopes"])
+    status_field: ClassVar[str | None] = "status"
 
     name: str | None = Field(None, max_length=100, title="키 이름")
     user_id: UUID | None = Field(None, title="소유자")

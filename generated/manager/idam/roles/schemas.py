@@ -42,6 +42,7 @@ class RoleUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(["code", "name", "role_type", "priority"])
+    status_field: ClassVar[str | None] = "status"
 
     code: str | None = Field(None, max_length=50, pattern="^[A-Z][A-Z0-9_]*$", title="역할 코드")
     name: str | None = Field(None, max_length=100, title="역할명")

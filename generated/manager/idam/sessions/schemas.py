@@ -33,6 +33,7 @@ class SessionUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(["user_id", "expires_at"])
+    status_field: ClassVar[str | None] = "status"
 
     user_id: UUID | None = Field(None, title="사용자")
     expires_at: datetime | None = Field(None, title="만료 일시")

@@ -64,6 +64,7 @@ class UserUpdate(UpdateModel):
             "locale",
         ]
     )
+    status_field: ClassVar[str | None] = "status"
 
     user_type: Literal["MASTER", "TENANT", "SYSTEM"] | None = Field(None, title="사용자 유형")
     username: str | None = Field(

@@ -45,6 +45,7 @@ class ResourceUpdate(UpdateModel):
     non_nullable: ClassVar[frozenset[str]] = frozenset(
         ["name", "resource_type", "provider", "monthly_cost"]
     )
+    status_field: ClassVar[str | None] = "status"
 
     name: str | None = Field(None, max_length=100, title="리소스명")
     resource_type: Literal["SERVER", "DATABASE", "STORAGE", "NETWORK", "CACHE", "QUEUE"] | None = (

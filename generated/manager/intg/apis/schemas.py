@@ -36,6 +36,7 @@ class ExternalApiUpdate(UpdateModel):
     non_nullable: ClassVar[frozenset[str]] = frozenset(
         ["name", "base_url", "auth_type", "timeout_seconds"]
     )
+    status_field: ClassVar[str | None] = "status"
 
     name: str | None = Field(None, max_length=100, title="이름")
     base_url: str | None = Field(

@@ -34,6 +34,7 @@ class WebhookUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(["name", "url", "events"])
+    status_field: ClassVar[str | None] = "status"
 
     name: str | None = Field(None, max_length=100, title="이름")
     target_tenant_id: UUID | None = Field(None, title="테넌트")

@@ -37,6 +37,7 @@ class IncidentUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(["title", "severity", "started_at"])
+    status_field: ClassVar[str | None] = "status"
 
     title: str | None = Field(None, max_length=200, title="제목")
     description: str | None = Field(None, title="설명")

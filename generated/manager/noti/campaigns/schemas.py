@@ -34,6 +34,7 @@ class CampaignUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(["name", "template_id", "audience"])
+    status_field: ClassVar[str | None] = "status"
 
     name: str | None = Field(None, max_length=100, title="캠페인명")
     template_id: UUID | None = Field(None, title="템플릿")

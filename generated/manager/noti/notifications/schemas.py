@@ -38,6 +38,7 @@ class NotificationUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(["channel", "title", "message", "priority"])
+    status_field: ClassVar[str | None] = "status"
 
     template_id: UUID | None = Field(None, title="템플릿")
     recipient_user_id: UUID | None = Field(None, title="수신자")

@@ -37,6 +37,7 @@ class FeedbackUpdate(UpdateModel):
     non_nullable: ClassVar[frozenset[str]] = frozenset(
         ["title", "content", "rating", "feedback_type"]
     )
+    status_field: ClassVar[str | None] = "status"
 
     target_tenant_id: UUID | None = Field(None, title="테넌트")
     title: str | None = Field(None, max_length=200, title="제목")

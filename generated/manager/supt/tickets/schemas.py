@@ -43,6 +43,7 @@ class TicketUpdate(UpdateModel):
     non_nullable: ClassVar[frozenset[str]] = frozenset(
         ["ticket_no", "title", "description", "category", "priority"]
     )
+    status_field: ClassVar[str | None] = "status"
 
     ticket_no: str | None = Field(None, max_length=30, title="티켓 번호")
     target_tenant_id: UUID | None = Field(None, title="테넌트")

@@ -49,6 +49,7 @@ class SubscriptionUpdate(UpdateModel):
             "auto_renew",
         ]
     )
+    status_field: ClassVar[str | None] = "status"
 
     target_tenant_id: UUID | None = Field(None, title="테넌트")
     plan_id: UUID | None = Field(None, title="요금제")

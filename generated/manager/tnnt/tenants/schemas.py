@@ -50,6 +50,7 @@ class TenantUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(["code", "name", "tenant_type", "timezone"])
+    status_field: ClassVar[str | None] = "status"
 
     code: str | None = Field(None, max_length=30, pattern="^[A-Za-z0-9_-]+$", title="테넌트 코드")
     name: str | None = Field(None, max_length=200, title="회사명")

@@ -32,6 +32,7 @@ class NoticeUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(["title", "body", "is_pinned"])
+    status_field: ClassVar[str | None] = "status"
 
     title: str | None = Field(None, max_length=200, title="제목")
     body: str | None = Field(None, title="내용")

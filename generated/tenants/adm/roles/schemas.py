@@ -37,6 +37,7 @@ class RoleUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(["code", "name", "permissions"])
+    status_field: ClassVar[str | None] = "status"
 
     code: str | None = Field(None, max_length=50, pattern="^[A-Za-z0-9_]+$", title="역할 코드")
     name: str | None = Field(None, max_length=100, title="역할명")

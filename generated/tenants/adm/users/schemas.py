@@ -47,6 +47,7 @@ class UserUpdate(UpdateModel):
     non_nullable: ClassVar[frozenset[str]] = frozenset(
         ["username", "email", "password", "full_name", "user_type"]
     )
+    status_field: ClassVar[str | None] = "status"
 
     username: str | None = Field(
         None, min_length=3, max_length=100, pattern="^[A-Za-z0-9._-]+$", title="사용자명"

@@ -41,6 +41,7 @@ class ServiceRequestUpdate(UpdateModel):
     non_nullable: ClassVar[frozenset[str]] = frozenset(
         ["request_no", "customer_id", "request_type", "description", "requested_at"]
     )
+    status_field: ClassVar[str | None] = "status"
 
     request_no: str | None = Field(None, max_length=30, title="요청 번호")
     customer_id: UUID | None = Field(None, title="고객")

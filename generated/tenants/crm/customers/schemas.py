@@ -46,6 +46,7 @@ class CustomerUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(["code", "name", "customer_type", "grade"])
+    status_field: ClassVar[str | None] = "status"
 
     code: str | None = Field(None, max_length=30, title="고객 코드")
     name: str | None = Field(None, max_length=200, title="고객명")

@@ -38,6 +38,7 @@ class LeadUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(["name", "source"])
+    status_field: ClassVar[str | None] = "status"
 
     name: str | None = Field(None, max_length=100, title="이름")
     company: str | None = Field(None, max_length=200, title="회사명")

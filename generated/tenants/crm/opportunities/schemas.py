@@ -41,6 +41,7 @@ class OpportunityUpdate(UpdateModel):
     non_nullable: ClassVar[frozenset[str]] = frozenset(
         ["customer_id", "name", "amount", "currency", "probability"]
     )
+    status_field: ClassVar[str | None] = "stage"
 
     customer_id: UUID | None = Field(None, title="고객")
     name: str | None = Field(None, max_length=200, title="기회명")

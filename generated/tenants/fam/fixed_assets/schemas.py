@@ -53,6 +53,7 @@ class FixedAssetUpdate(UpdateModel):
             "depreciation_method",
         ]
     )
+    status_field: ClassVar[str | None] = "status"
 
     asset_no: str | None = Field(None, max_length=30, title="자산 번호")
     name: str | None = Field(None, max_length=200, title="자산명")

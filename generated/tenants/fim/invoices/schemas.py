@@ -41,6 +41,7 @@ class FinanceInvoiceUpdate(UpdateModel):
     non_nullable: ClassVar[frozenset[str]] = frozenset(
         ["invoice_no", "direction", "issue_date", "amount", "tax_amount", "currency"]
     )
+    status_field: ClassVar[str | None] = "status"
 
     invoice_no: str | None = Field(None, max_length=30, title="송장 번호")
     direction: Literal["RECEIVABLE", "PAYABLE"] | None = Field(None, title="구분")

@@ -36,6 +36,7 @@ class JournalEntryUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(["entry_no", "entry_date"])
+    status_field: ClassVar[str | None] = "status"
 
     entry_no: str | None = Field(None, max_length=30, title="전표 번호")
     entry_date: date | None = Field(None, title="전표일")

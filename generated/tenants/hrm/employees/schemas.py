@@ -43,6 +43,7 @@ class EmployeeUpdate(UpdateModel):
     non_nullable: ClassVar[frozenset[str]] = frozenset(
         ["employee_no", "name", "hire_date", "employment_type"]
     )
+    status_field: ClassVar[str | None] = "status"
 
     employee_no: str | None = Field(None, max_length=30, title="사번")
     name: str | None = Field(None, max_length=100, title="이름")

@@ -41,6 +41,7 @@ class LeaveRequestUpdate(UpdateModel):
     non_nullable: ClassVar[frozenset[str]] = frozenset(
         ["employee_id", "leave_type", "start_date", "end_date", "days"]
     )
+    status_field: ClassVar[str | None] = "status"
 
     employee_id: UUID | None = Field(None, title="직원")
     leave_type: Literal["ANNUAL", "SICK", "FAMILY", "UNPAID", "OTHER"] | None = Field(

@@ -45,6 +45,7 @@ class PayrollUpdate(UpdateModel):
     non_nullable: ClassVar[frozenset[str]] = frozenset(
         ["employee_id", "pay_period", "base_pay", "allowances", "deductions", "net_pay"]
     )
+    status_field: ClassVar[str | None] = "status"
 
     employee_id: UUID | None = Field(None, title="직원")
     pay_period: str | None = Field(

@@ -38,6 +38,7 @@ class TrainingUpdate(UpdateModel):
     non_nullable: ClassVar[frozenset[str]] = frozenset(
         ["title", "employee_id", "start_date", "hours"]
     )
+    status_field: ClassVar[str | None] = "status"
 
     title: str | None = Field(None, max_length=200, title="교육명")
     employee_id: UUID | None = Field(None, title="직원")

@@ -37,6 +37,7 @@ class AdjustmentUpdate(UpdateModel):
     non_nullable: ClassVar[frozenset[str]] = frozenset(
         ["adjustment_no", "product_id", "warehouse_id", "quantity_delta", "reason", "adjusted_on"]
     )
+    status_field: ClassVar[str | None] = "status"
 
     adjustment_no: str | None = Field(None, max_length=30, title="조정 번호")
     product_id: UUID | None = Field(None, title="제품")

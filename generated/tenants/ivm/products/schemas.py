@@ -41,6 +41,7 @@ class ProductUpdate(UpdateModel):
     non_nullable: ClassVar[frozenset[str]] = frozenset(
         ["code", "name", "unit", "standard_price", "safety_stock"]
     )
+    status_field: ClassVar[str | None] = "status"
 
     code: str | None = Field(None, max_length=50, title="제품 코드")
     name: str | None = Field(None, max_length=200, title="제품명")

@@ -36,6 +36,7 @@ class ApprovalUpdate(UpdateModel):
     non_nullable: ClassVar[frozenset[str]] = frozenset(
         ["workflow_id", "document_type", "document_id", "title", "requester_id", "current_step"]
     )
+    status_field: ClassVar[str | None] = "status"
 
     workflow_id: UUID | None = Field(None, title="워크플로우")
     document_type: str | None = Field(None, max_length=50, title="문서 유형")

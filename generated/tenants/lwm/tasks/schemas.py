@@ -34,6 +34,7 @@ class TaskUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(["title", "priority"])
+    status_field: ClassVar[str | None] = "status"
 
     title: str | None = Field(None, max_length=200, title="제목")
     description: str | None = Field(None, title="내용")

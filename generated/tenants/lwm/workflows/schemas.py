@@ -38,6 +38,7 @@ class WorkflowUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(["code", "name", "document_type"])
+    status_field: ClassVar[str | None] = "status"
 
     code: str | None = Field(None, max_length=30, title="워크플로우 코드")
     name: str | None = Field(None, max_length=100, title="이름")

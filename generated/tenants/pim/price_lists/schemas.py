@@ -34,6 +34,7 @@ class PriceListUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(["code", "name", "currency", "prices"])
+    status_field: ClassVar[str | None] = "status"
 
     code: str | None = Field(None, max_length=30, title="가격표 코드")
     name: str | None = Field(None, max_length=100, title="가격표명")

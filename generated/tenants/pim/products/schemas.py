@@ -39,6 +39,7 @@ class CatalogProductUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(["sku", "name", "list_price"])
+    status_field: ClassVar[str | None] = "status"
 
     sku: str | None = Field(None, max_length=50, title="상품 코드")
     name: str | None = Field(None, max_length=200, title="상품명")

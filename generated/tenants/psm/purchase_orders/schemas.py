@@ -47,6 +47,7 @@ class PurchaseOrderUpdate(UpdateModel):
     non_nullable: ClassVar[frozenset[str]] = frozenset(
         ["po_no", "vendor_id", "order_date", "total_amount", "currency"]
     )
+    status_field: ClassVar[str | None] = "status"
 
     po_no: str | None = Field(None, max_length=30, title="발주 번호")
     vendor_id: UUID | None = Field(None, title="공급업체")

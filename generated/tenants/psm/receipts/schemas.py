@@ -37,6 +37,7 @@ class ReceiptUpdate(UpdateModel):
     non_nullable: ClassVar[frozenset[str]] = frozenset(
         ["receipt_no", "purchase_order_id", "warehouse_id", "received_on"]
     )
+    status_field: ClassVar[str | None] = "status"
 
     receipt_no: str | None = Field(None, max_length=30, title="입고 번호")
     purchase_order_id: UUID | None = Field(None, title="구매주문")

@@ -36,6 +36,7 @@ class RequisitionUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(["requisition_no", "product_id", "quantity"])
+    status_field: ClassVar[str | None] = "status"
 
     requisition_no: str | None = Field(None, max_length=30, title="요청 번호")
     product_id: UUID | None = Field(None, title="제품")

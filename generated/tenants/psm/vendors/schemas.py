@@ -43,6 +43,7 @@ class VendorUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(["code", "name", "payment_terms"])
+    status_field: ClassVar[str | None] = "status"
 
     code: str | None = Field(None, max_length=30, title="공급업체 코드")
     name: str | None = Field(None, max_length=200, title="업체명")

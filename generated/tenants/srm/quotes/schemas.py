@@ -44,6 +44,7 @@ class QuoteUpdate(UpdateModel):
     non_nullable: ClassVar[frozenset[str]] = frozenset(
         ["quote_no", "customer_id", "quote_date", "total_amount", "currency"]
     )
+    status_field: ClassVar[str | None] = "status"
 
     quote_no: str | None = Field(None, max_length=30, title="견적 번호")
     customer_id: UUID | None = Field(None, title="고객")

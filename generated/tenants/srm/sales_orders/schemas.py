@@ -48,6 +48,7 @@ class SalesOrderUpdate(UpdateModel):
     non_nullable: ClassVar[frozenset[str]] = frozenset(
         ["order_no", "customer_id", "order_date", "total_amount", "currency"]
     )
+    status_field: ClassVar[str | None] = "status"
 
     order_no: str | None = Field(None, max_length=30, title="주문 번호")
     customer_id: UUID | None = Field(None, title="고객")

@@ -34,6 +34,7 @@ class InboundUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(["inbound_no", "warehouse_id"])
+    status_field: ClassVar[str | None] = "status"
 
     inbound_no: str | None = Field(None, max_length=30, title="입하 번호")
     warehouse_id: UUID | None = Field(None, title="창고")

@@ -42,6 +42,7 @@ class OutboundUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(["outbound_no", "warehouse_id"])
+    status_field: ClassVar[str | None] = "status"
 
     outbound_no: str | None = Field(None, max_length=30, title="출하 번호")
     warehouse_id: UUID | None = Field(None, title="창고")

@@ -46,6 +46,7 @@ class PickingUpdate(UpdateModel):
     non_nullable: ClassVar[frozenset[str]] = frozenset(
         ["outbound_id", "location_id", "product_id", "quantity"]
     )
+    status_field: ClassVar[str | None] = "status"
 
     outbound_id: UUID | None = Field(None, title="출하")
     location_id: UUID | None = Field(None, title="로케이션")

@@ -53,6 +53,7 @@ class ProductUpdate(UpdateModel):
     non_nullable: ClassVar[frozenset[str]] = frozenset(
         ["sku", "name", "quantity", "price", "currency", "active", "category_id"]
     )
+    status_field: ClassVar[str | None] = "status"
 
     sku: str | None = Field(None, min_length=3, max_length=40, title="sku")
     name: str | None = Field(None, max_length=200, title="name")
