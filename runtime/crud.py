@@ -27,7 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
-from runtime import guards, numbering, paging, rules, versions
+from runtime import guards, numbering, paging, referrers, rules, versions
 from runtime.errors import (
     AlreadyExistsError,
     ConflictError,
@@ -383,15 +383,23 @@ async def delete(
 ) -> None:
     row = await get_live(db, model, row_id, actor, lock=True)
     versions.check(row.version, expected)
-    await guards.run(db, model.__table__.fullname, row, None, actor)
-    if is_soft_delete(model):
-        row.is_deleted = True
-        row.deleted_at = datetime.now(UTC)
-        row.deleted_by = row.updated_by = actor.user_id
-        row.version += 1
-    else:
-        await db.delete(row)
+    await _remove(db, model, row, actor)
     await flush(db, model, deleting=True)
+
+
+async def _remove(db: AsyncSession, model: type, row: Any, actor: Actor) -> None:
+    """Delete one row: flag it when the entity deletes softly, settling what refers to it
+    (runtime.referrers); otherwise leave that to the foreign keys."""
+    await guards.run(db, model.__table__.fullname, row, None, actor)
+    if not is_soft_delete(model):
+        await db.delete(row)
+        return
+    await referrers.refuse_if_restricted(db, model, row, actor, visible)
+    row.is_deleted = True
+    row.deleted_at = datetime.now(UTC)
+    row.deleted_by = row.updated_by = actor.user_id
+    row.version += 1
+    await referrers.follow(db, model, row, actor, visible, _remove)
 
 
 async def flush(db: AsyncSession, model: type, *, deleting: bool = False) -> None:
