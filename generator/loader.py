@@ -14,6 +14,7 @@ from pydantic import ValidationError
 
 from generator import fields as F
 from generator import numbering
+from generator.checks import build_checks
 from generator.diagnostics import Diagnostics, SpecError
 from generator.model import (
     RESERVED_PATHS,
@@ -266,6 +267,13 @@ def _build_entity(p: Parsed, domain: DomainSpec, index, diags) -> Entity | None:
             built_fields.append(field)
     names = set(spec.fields)
     _check_field_lists(p, spec, names, diags)
+    checks = build_checks(
+        spec,
+        table,
+        lambda i, message: diags.add(
+            p.path, *p.at(("checks", i, "rule")), f"checks[{i}]: {message}"
+        ),
+    )
     if len(diags.items) > errors_before:
         return None
     return Entity(
@@ -288,6 +296,7 @@ def _build_entity(p: Parsed, domain: DomainSpec, index, diags) -> Entity | None:
         uniques=_uniques(spec, table, scope.tenant_scoped),
         indexes=_indexes(spec, table, scope.tenant_scoped),
         default_sort=spec.default_sort,
+        checks=checks,
         lines=_lines_of(p, index),
         **_line_of(p, spec, index),
     )

@@ -192,6 +192,23 @@ class UniqueRule(Frozen):
     partial: bool  # only among live (not soft-deleted) rows
 
 
+class CheckRule(Frozen):
+    """``left op right``; right is a field (``right_field``) or a constant (``right_value``)."""
+
+    name: str  # the constraint's own part of its name: ck_<table>_<name>
+    left: str
+    op: str
+    right_field: str | None = None
+    right_value: str | int | float | None = None
+    sql: str  # the CHECK body
+    message_ko: str
+    message_en: str
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        return (self.left, self.right_field) if self.right_field else (self.left,)
+
+
 class IndexRule(Frozen):
     name: str
     columns: tuple[str, ...]
@@ -218,6 +235,7 @@ class Entity(Frozen):
     uniques: tuple[UniqueRule, ...]
     indexes: tuple[IndexRule, ...]
     default_sort: str
+    checks: tuple[CheckRule, ...] = ()
     lines: tuple[LineCollection, ...] = ()  # when this entity is a header
     parent_url_path: str | None = None  # when this entity is a line: its header's path
     line_segment: str | None = None  # ... and its segment under the header

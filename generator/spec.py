@@ -173,9 +173,22 @@ class EntitySpec(Strict):
     fields: dict[Identifier, FieldSpec] = Field(min_length=1)
     unique_together: list[list[Identifier]] = Field(default_factory=list)
     indexes: list[list[Identifier]] = Field(default_factory=list)
+    checks: list[CheckSpec] = Field(default_factory=list, description="Rules across fields.")
     default_sort: str = Field(
         default="-created_at", pattern=r"^-?[a-z][a-z0-9_]*$", description="Order of lists."
     )
+
+
+class CheckSpec(Strict):
+    """A rule across fields, held by the database (CHECK) and answered by the API (422)."""
+
+    rule: str = Field(
+        description=(
+            "'<field> <op> <field or constant>', op one of < <= > >= = !=: "
+            "'end_date >= start_date', 'quantity > 0'. A rule with an empty side holds."
+        ),
+    )
+    message: Label | None = Field(None, description="What a client is told when it fails.")
 
 
 class DomainSpec(Strict):

@@ -27,7 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
-from runtime import guards, numbering, paging, referrers, rules, versions
+from runtime import checks, guards, numbering, paging, referrers, rules, versions
 from runtime.errors import (
     AlreadyExistsError,
     ConflictError,
@@ -300,6 +300,7 @@ async def create(
     references: Sequence[Reference] = (),
 ) -> M:
     check_rules(model, values)
+    checks.enforce(model, values.get)
     await check_references(db, references, values, actor)
     row = model(**values)
     row.created_by = row.updated_by = actor.user_id
@@ -340,6 +341,7 @@ async def update(
     await guards.run(db, model.__table__.fullname, row, values, actor)
     check_rules(model, values)
     await check_references(db, references, values, actor)
+    checks.enforce(model, lambda name: values[name] if name in values else getattr(row, name))
     for name, value in values.items():
         setattr(row, name, value)
     row.updated_by = actor.user_id
@@ -469,6 +471,8 @@ def translate(exc: IntegrityError, model: type, *, deleting: bool = False) -> Ex
                 }
             ]
         )
+    if sqlstate == "23514" and (check := checks.by_constraint(model, constraint)):
+        return ValidationError(detail=check.detail())
     if sqlstate in ("23514", "23502"):
         return ValidationError(
             detail=[

@@ -112,6 +112,18 @@ CASES = {
         GOOD_ORDER + "  page: {type: integer}\n",
         "specs/manager/shop/orders.yaml:7:3: field name 'page' is a query parameter of every list",
     ),
+    "rule on an unknown field": (
+        GOOD_ORDER + "checks:\n  - {rule: 'ship_date >= order_no'}\n",
+        "specs/manager/shop/orders.yaml:8:12: checks[0]: unknown field 'ship_date'",
+    ),
+    "rule comparing text with a number": (
+        GOOD_ORDER + "checks:\n  - {rule: 'order_no > 5'}\n",
+        "checks[0]: '5' is neither a field nor a constant 'order_no' can be compared with",
+    ),
+    "rule that does not parse": (
+        GOOD_ORDER + "checks:\n  - {rule: 'order_no is big'}\n",
+        "checks[0]: a rule reads '<field> <op> <field or constant>'",
+    ),
     "mixin column redefined": (
         GOOD_ORDER + "  created_at: {type: datetime}\n",
         "specs/manager/shop/orders.yaml:7:3: field 'created_at' is provided by every table",

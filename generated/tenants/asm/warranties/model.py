@@ -17,6 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from runtime.checks import Check
 from runtime.models import RecordMixin, SoftDeleteMixin, TenantBase, TenantMixin
 
 
@@ -26,6 +27,7 @@ class Warranty(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
     __tablename__ = "warranties"
     __table_args__ = (
         CheckConstraint("coverage IN ('STANDARD', 'EXTENDED', 'PREMIUM')", name="coverage"),
+        CheckConstraint("end_date >= start_date", name="end_date_ge_start_date"),
         Index(
             "uq_warranties_tenant_id_warranty_no",
             "tenant_id",
@@ -71,6 +73,19 @@ class Warranty(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             postgresql_where=text("NOT is_deleted"),
         ),
         {"schema": "asm", "comment": "보증"},
+    )
+    # rules across fields: answered with a 422 before the CHECK constraints above are reached
+    __checks__ = (
+        Check(
+            "end_date_ge_start_date",
+            "end_date",
+            ">=",
+            field="start_date",
+            message={
+                "ko": "종료일은(는) 시작일 이상이어야 합니다.",
+                "en": "end_date must be at least start_date",
+            },
+        ),
     )
 
     warranty_no: Mapped[str] = mapped_column(

@@ -18,6 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from runtime.checks import Check
 from runtime.models import RecordMixin, TenantBase, TenantMixin
 
 
@@ -30,6 +31,7 @@ class Attendance(TenantMixin, RecordMixin, TenantBase):
             "attendance_type IN ('NORMAL', 'LATE', 'ABSENT', 'REMOTE', 'BUSINESS_TRIP')",
             name="attendance_type",
         ),
+        CheckConstraint("check_out >= check_in", name="check_out_ge_check_in"),
         Index(
             "uq_attendances_tenant_id_employee_id_work_date",
             "tenant_id",
@@ -59,6 +61,19 @@ class Attendance(TenantMixin, RecordMixin, TenantBase):
             "id",
         ),
         {"schema": "hrm", "comment": "근태"},
+    )
+    # rules across fields: answered with a 422 before the CHECK constraints above are reached
+    __checks__ = (
+        Check(
+            "check_out_ge_check_in",
+            "check_out",
+            ">=",
+            field="check_in",
+            message={
+                "ko": "퇴근은(는) 출근 이상이어야 합니다.",
+                "en": "check_out must be at least check_in",
+            },
+        ),
     )
 
     employee_id: Mapped[uuid.UUID] = mapped_column(

@@ -20,6 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from runtime.checks import Check
 from runtime.models import RecordMixin, SoftDeleteMixin, TenantBase, TenantMixin
 
 
@@ -35,6 +36,7 @@ class LeaveRequest(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         CheckConstraint(
             "status IN ('REQUESTED', 'APPROVED', 'REJECTED', 'CANCELED')", name="status"
         ),
+        CheckConstraint("end_date >= start_date", name="end_date_ge_start_date"),
         Index(
             "ix_leave_requests_tenant_id_employee_id",
             "tenant_id",
@@ -73,6 +75,19 @@ class LeaveRequest(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             postgresql_where=text("NOT is_deleted"),
         ),
         {"schema": "hrm", "comment": "휴가 신청"},
+    )
+    # rules across fields: answered with a 422 before the CHECK constraints above are reached
+    __checks__ = (
+        Check(
+            "end_date_ge_start_date",
+            "end_date",
+            ">=",
+            field="start_date",
+            message={
+                "ko": "종료일은(는) 시작일 이상이어야 합니다.",
+                "en": "end_date must be at least start_date",
+            },
+        ),
     )
 
     employee_id: Mapped[uuid.UUID] = mapped_column(

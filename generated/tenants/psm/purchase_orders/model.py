@@ -20,6 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from runtime.checks import Check
 from runtime.models import RecordMixin, SoftDeleteMixin, TenantBase, TenantMixin
 
 
@@ -33,6 +34,7 @@ class PurchaseOrder(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             "status IN ('DRAFT', 'ISSUED', 'PARTIALLY_RECEIVED', 'RECEIVED', 'CANCELED')",
             name="status",
         ),
+        CheckConstraint("expected_date >= order_date", name="expected_date_ge_order_date"),
         Index(
             "uq_purchase_orders_tenant_id_po_no",
             "tenant_id",
@@ -78,6 +80,19 @@ class PurchaseOrder(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             postgresql_where=text("NOT is_deleted"),
         ),
         {"schema": "psm", "comment": "구매주문"},
+    )
+    # rules across fields: answered with a 422 before the CHECK constraints above are reached
+    __checks__ = (
+        Check(
+            "expected_date_ge_order_date",
+            "expected_date",
+            ">=",
+            field="order_date",
+            message={
+                "ko": "입고 예정일은(는) 발주일 이상이어야 합니다.",
+                "en": "expected_date must be at least order_date",
+            },
+        ),
     )
 
     po_no: Mapped[str] = mapped_column(

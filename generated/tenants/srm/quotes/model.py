@@ -20,6 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from runtime.checks import Check
 from runtime.models import RecordMixin, SoftDeleteMixin, TenantBase, TenantMixin
 
 
@@ -32,6 +33,7 @@ class Quote(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         CheckConstraint(
             "status IN ('DRAFT', 'SENT', 'ACCEPTED', 'REJECTED', 'EXPIRED')", name="status"
         ),
+        CheckConstraint("valid_until >= quote_date", name="valid_until_ge_quote_date"),
         Index(
             "uq_quotes_tenant_id_quote_no",
             "tenant_id",
@@ -71,6 +73,19 @@ class Quote(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             postgresql_where=text("NOT is_deleted"),
         ),
         {"schema": "srm", "comment": "견적"},
+    )
+    # rules across fields: answered with a 422 before the CHECK constraints above are reached
+    __checks__ = (
+        Check(
+            "valid_until_ge_quote_date",
+            "valid_until",
+            ">=",
+            field="quote_date",
+            message={
+                "ko": "유효기한은(는) 견적일 이상이어야 합니다.",
+                "en": "valid_until must be at least quote_date",
+            },
+        ),
     )
 
     quote_no: Mapped[str] = mapped_column(

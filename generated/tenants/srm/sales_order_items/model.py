@@ -16,6 +16,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from runtime.checks import Check
 from runtime.models import RecordMixin, TenantBase, TenantMixin
 
 
@@ -28,6 +29,7 @@ class SalesOrderItem(TenantMixin, RecordMixin, TenantBase):
         CheckConstraint("quantity >= 0", name="quantity"),
         CheckConstraint("unit_price >= 0", name="unit_price"),
         CheckConstraint("amount >= 0", name="amount"),
+        CheckConstraint("quantity > 0", name="quantity_gt_0"),
         Index(
             "uq_sales_order_items_tenant_id_sales_order_id_line_no",
             "tenant_id",
@@ -52,6 +54,19 @@ class SalesOrderItem(TenantMixin, RecordMixin, TenantBase):
             "id",
         ),
         {"schema": "srm", "comment": "판매주문 품목"},
+    )
+    # rules across fields: answered with a 422 before the CHECK constraints above are reached
+    __checks__ = (
+        Check(
+            "quantity_gt_0",
+            "quantity",
+            ">",
+            value=0,
+            message={
+                "ko": "수량은(는) 0 초과여야 합니다.",
+                "en": "quantity must be greater than 0",
+            },
+        ),
     )
 
     sales_order_id: Mapped[uuid.UUID] = mapped_column(

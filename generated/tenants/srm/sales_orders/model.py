@@ -20,6 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from runtime.checks import Check
 from runtime.models import RecordMixin, SoftDeleteMixin, TenantBase, TenantMixin
 
 
@@ -32,6 +33,7 @@ class SalesOrder(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         CheckConstraint(
             "status IN ('DRAFT', 'CONFIRMED', 'SHIPPED', 'DELIVERED', 'CANCELED')", name="status"
         ),
+        CheckConstraint("delivery_date >= order_date", name="delivery_date_ge_order_date"),
         Index(
             "uq_sales_orders_tenant_id_order_no",
             "tenant_id",
@@ -83,6 +85,19 @@ class SalesOrder(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             postgresql_where=text("NOT is_deleted"),
         ),
         {"schema": "srm", "comment": "판매주문"},
+    )
+    # rules across fields: answered with a 422 before the CHECK constraints above are reached
+    __checks__ = (
+        Check(
+            "delivery_date_ge_order_date",
+            "delivery_date",
+            ">=",
+            field="order_date",
+            message={
+                "ko": "납품일은(는) 주문일 이상이어야 합니다.",
+                "en": "delivery_date must be at least order_date",
+            },
+        ),
     )
 
     order_no: Mapped[str] = mapped_column(
