@@ -309,14 +309,60 @@ def _segment(header: Parsed, child_table: str) -> str:
 
 
 def _line_of(p: Parsed, spec: EntitySpec, index) -> dict:
-    for fs in spec.fields.values():
+    for name, fs in spec.fields.items():
         header = index.get((p.scope, fs.to)) if fs.parent else None
         if header is not None:
+            attribute = _segment(header, _table(p)).replace("-", "_")
+            rollups = tuple(
+                (name, total, match.group(2))
+                for total, hs in header.spec.fields.items()
+                if hs.derived and (match := SUM.match(hs.derived)) and match.group(1) == attribute
+            )
             return {
                 "parent_url_path": _url_path(header, header.spec, _table(header)),
                 "line_segment": _segment(header, _table(p)),
+                "rollups": rollups,
             }
     return {}
+
+
+PRODUCT = re.compile(r"^\s*([a-z][a-z0-9_]*)\s*\*\s*([a-z][a-z0-9_]*)\s*$")
+SUM = re.compile(r"^\s*sum\(\s*([a-z][a-z0-9_]*)\.([a-z][a-z0-9_]*)\s*\)\s*$")
+NUMBERS = (FieldType.integer, FieldType.bigint, FieldType.decimal, FieldType.money)
+
+
+def _derived(p: Parsed, name: str, fs: FieldSpec, index, bad) -> tuple[str, str, str] | None:
+    """('product', a, b) or ('sum', line entity key, line field), checked; None otherwise."""
+    if not fs.derived:
+        return None
+    if fs.type not in NUMBERS:
+        bad("derived", "only number fields can be derived")
+        return None
+    if match := PRODUCT.match(fs.derived):
+        a, b = match.groups()
+        for operand in (a, b):
+            other = p.spec.fields.get(operand)
+            if other is None or other.type not in NUMBERS or operand == name:
+                bad("derived", f"'{operand}' is not another number field of this entity")
+                return None
+        return ("product", a, b)
+    if match := SUM.match(fs.derived):
+        attribute, line_field = match.groups()
+        lines = {c.attribute: c for c in _lines_of(p, index)}
+        if attribute not in lines:
+            known = ", ".join(sorted(lines)) or "none"
+            bad("derived", f"'{attribute}' is not a collection of lines of this entity ({known})")
+            return None
+        child = index[(p.scope, lines[attribute].key)]
+        if (
+            child.spec.fields.get(line_field) is None
+            or child.spec.fields[line_field].type not in NUMBERS
+        ):
+            bad("derived", f"'{line_field}' is not a number field of {lines[attribute].key}")
+            return None
+        return ("sum", lines[attribute].key, line_field)
+    bad("derived", "write 'a * b' (two number fields) or 'sum(<lines>.<number field>)'")
+    return None
 
 
 def _lines_of(header: Parsed, index) -> tuple[LineCollection, ...]:
@@ -483,6 +529,7 @@ def _build_field(p: Parsed, name: str, fs: FieldSpec, index, diags) -> Field | N
             if f"{name.removesuffix('_id')}_name" in p.spec.fields:  # the spec names it already
                 ref_display = None
             ref_module = f"generated.{p.scope}.{fs.to}.model"
+    derived = _derived(p, name, fs, index, bad)
     for key, message in problems:
         where = key if key in p.source.values else (*loc, "type")
         diags.add(p.path, *p.at(where), f"{'.'.join(map(str, key))}: {message}")
@@ -515,13 +562,15 @@ def _build_field(p: Parsed, name: str, fs: FieldSpec, index, diags) -> Field | N
         check_sql=F.check_sql(name, fs),
         api_type=api_type,
         constraints=F.api_constraints(fs),
-        in_create=not fs.read_only and not fs.transitions,  # a machine starts at its default
-        in_update=not fs.read_only and not fs.status_endpoint,
+        in_create=not fs.read_only and not fs.derived and not fs.transitions,  # machine: default
+        in_update=not fs.read_only and not fs.derived and not fs.status_endpoint,
         in_response=not write_only,
         create_required=fs.required
         and default is None
         and not fs.read_only
+        and not fs.derived
         and fs.numbering is None,
+        derived=derived,
         hashed=kind is FieldType.password,
         write_only=write_only,
         search=fs.search,

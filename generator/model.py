@@ -104,6 +104,9 @@ class Field(Frozen):
     numbering: str | None = None  # document number format, filled per tenant when left out
     transitions: tuple[tuple[str, tuple[str, ...]], ...] = ()  # state machine: (from, (to, ...))
     query_type: str = ""  # a filter value's type, bounded like the column (fields.query_type)
+    # computed by the server: ("product", a, b) of two fields of the row, or
+    # ("sum", line entity key, line field) over the lines of a header
+    derived: tuple[str, str, str] | None = None
 
     @property
     def moves(self) -> dict[str, list[str]]:
@@ -236,6 +239,8 @@ class Entity(Frozen):
     indexes: tuple[IndexRule, ...]
     default_sort: str
     checks: tuple[CheckRule, ...] = ()
+    # a line's contributions to its header: (parent field, header field, line field) each
+    rollups: tuple[tuple[str, str, str], ...] = ()
     lines: tuple[LineCollection, ...] = ()  # when this entity is a header
     parent_url_path: str | None = None  # when this entity is a line: its header's path
     line_segment: str | None = None  # ... and its segment under the header
@@ -380,7 +385,14 @@ class Entity(Frozen):
             and not self.lines
             and not self.hashed_fields
             and not self.numbered_fields
+            and not any(f.derived for f in self.fields)
+            and not self.rollups
         )
+
+    @property
+    def products(self) -> list[Field]:
+        """Fields computed from two fields of the row."""
+        return [f for f in self.fields if f.derived and f.derived[0] == "product"]
 
     @property
     def diagram_id(self) -> str:

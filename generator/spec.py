@@ -114,6 +114,15 @@ class FieldSpec(Strict):
     filter: bool = Field(default=False, description="Exact-match query parameter on the list.")
     sort: bool = Field(default=False, description="Allowed in ?sort=.")
     read_only: bool = Field(default=False, description="Returned, never written through the API.")
+    derived: str | None = Field(
+        default=None,
+        description=(
+            "Computed by the server, read-only in the API, stored (so it filters and sorts):"
+            " 'quantity * unit_price' from two number fields of the row, or"
+            " 'sum(items.amount)' on a header from a number field of its lines, kept current"
+            " in the transaction of every line change."
+        ),
+    )
     status_endpoint: bool = Field(
         default=False, description="Enum only: adds PATCH /{id}/status to change this field."
     )

@@ -27,7 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
-from runtime import checks, guards, numbering, paging, referrers, rules, versions
+from runtime import checks, derived, guards, numbering, paging, referrers, rules, versions
 from runtime.errors import (
     AlreadyExistsError,
     ConflictError,
@@ -300,6 +300,7 @@ async def create(
     references: Sequence[Reference] = (),
 ) -> M:
     check_rules(model, values)
+    values = {**values, **derived.products(model, values.get)}
     checks.enforce(model, values.get)
     await check_references(db, references, values, actor)
     row = model(**values)
@@ -308,7 +309,13 @@ async def create(
         row.tenant_id = actor.tenant_id
     db.add(row)
     await flush(db, model)
+    await derived.roll_up(db, model, _parents(model, row), actor)
     return row
+
+
+def _parents(model: type, row: Any) -> dict[str, Any]:
+    """The header ids a line feeds totals into (runtime.derived)."""
+    return {r.via: getattr(row, r.via) for r in getattr(model, "__rollups__", ())}
 
 
 async def next_number(
@@ -341,12 +348,18 @@ async def update(
     await guards.run(db, model.__table__.fullname, row, values, actor)
     check_rules(model, values)
     await check_references(db, references, values, actor)
-    checks.enforce(model, lambda name: values[name] if name in values else getattr(row, name))
+    as_it_will_be = lambda name: values[name] if name in values else getattr(row, name)  # noqa: E731
+    values = {**values, **derived.products(model, as_it_will_be)}
+    checks.enforce(model, as_it_will_be)
+    before = _parents(model, row)
     for name, value in values.items():
         setattr(row, name, value)
     row.updated_by = actor.user_id
     row.version += 1  # the row is locked: no concurrent change can take the same number
     await flush(db, model)
+    await derived.roll_up(db, model, _parents(model, row), actor)
+    if before != _parents(model, row):  # moved to another header: the old one loses it
+        await derived.roll_up(db, model, before, actor)
     return row
 
 
@@ -393,8 +406,10 @@ async def _remove(db: AsyncSession, model: type, row: Any, actor: Actor) -> None
     """Delete one row: flag it when the entity deletes softly, settling what refers to it
     (runtime.referrers); otherwise leave that to the foreign keys."""
     await guards.run(db, model.__table__.fullname, row, None, actor)
+    parents = _parents(model, row)
     if not is_soft_delete(model):
         await db.delete(row)
+        await derived.roll_up(db, model, parents, actor)
         return
     await referrers.refuse_if_restricted(db, model, row, actor, visible)
     row.is_deleted = True
@@ -402,6 +417,7 @@ async def _remove(db: AsyncSession, model: type, row: Any, actor: Actor) -> None
     row.deleted_by = row.updated_by = actor.user_id
     row.version += 1
     await referrers.follow(db, model, row, actor, visible, _remove)
+    await derived.roll_up(db, model, parents, actor)
 
 
 async def flush(db: AsyncSession, model: type, *, deleting: bool = False) -> None:

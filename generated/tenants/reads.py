@@ -1248,7 +1248,7 @@ PLANS = (
         search=[],
         default_sort="line_no",
         lines=[],
-        create_class="PurchaseOrderItemCreate",
+        create_class=None,
         references=[
             ("purchase_order_id", "psm.purchase_orders"),
             ("product_id", "ivm.products"),
@@ -1370,7 +1370,7 @@ PLANS = (
         search=[],
         default_sort="line_no",
         lines=[],
-        create_class="QuoteItemCreate",
+        create_class=None,
         references=[
             ("quote_id", "srm.quotes"),
             ("product_id", "ivm.products"),
@@ -1446,7 +1446,7 @@ PLANS = (
         search=[],
         default_sort="line_no",
         lines=[],
-        create_class="SalesOrderItemCreate",
+        create_class=None,
         references=[
             ("sales_order_id", "srm.sales_orders"),
             ("product_id", "ivm.products"),

@@ -83,7 +83,6 @@ async def test_an_exclusive_bound(client, tenant_a, quantity, status):
             "product_id": product.json()["data"]["id"],
             "quantity": quantity,
             "unit_price": "5",
-            "amount": "0",
         },
         headers=headers,
     )

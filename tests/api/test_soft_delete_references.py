@@ -31,7 +31,6 @@ async def _scene(client, headers) -> dict:
         "product_id": product["id"],
         "quantity": "2",
         "unit_price": "5",
-        "amount": "10",
     }
     order = await _post(
         client,

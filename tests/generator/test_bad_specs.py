@@ -124,6 +124,14 @@ CASES = {
         GOOD_ORDER + "checks:\n  - {rule: 'order_no is big'}\n",
         "checks[0]: a rule reads '<field> <op> <field or constant>'",
     ),
+    "derived from a field that is not a number": (
+        GOOD_ORDER + "  qty: {type: integer}\n  total: {type: integer, derived: 'qty * order_no'}\n",
+        "fields.total.derived: 'order_no' is not another number field of this entity",
+    ),
+    "derived sum over lines the entity does not have": (
+        GOOD_ORDER + "  total: {type: money, derived: 'sum(items.amount)'}\n",
+        "fields.total.derived: 'items' is not a collection of lines of this entity",
+    ),
     "mixin column redefined": (
         GOOD_ORDER + "  created_at: {type: datetime}\n",
         "specs/manager/shop/orders.yaml:7:3: field 'created_at' is provided by every table",

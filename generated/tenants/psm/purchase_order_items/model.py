@@ -17,6 +17,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from runtime.checks import Check
+from runtime.derived import Rollup
 from runtime.models import RecordMixin, TenantBase, TenantMixin
 
 
@@ -55,6 +56,12 @@ class PurchaseOrderItem(TenantMixin, RecordMixin, TenantBase):
         ),
         {"schema": "psm", "comment": "구매주문 품목"},
     )
+    # computed by the server from the row (runtime.derived)
+    __products__ = {
+        "amount": ("quantity", "unit_price"),
+    }
+    # this line's share of its header's totals, kept current on every change (runtime.derived)
+    __rollups__ = (Rollup(via="purchase_order_id", into="total_amount", of="amount"),)
     # rules across fields: answered with a 422 before the CHECK constraints above are reached
     __checks__ = (
         Check(

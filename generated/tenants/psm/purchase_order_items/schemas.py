@@ -21,7 +21,6 @@ class PurchaseOrderItemBase(EntityModel):
     product_id: UUID = Field(..., title="제품")
     quantity: Decimal = Field(..., ge=Decimal("0"), max_digits=14, decimal_places=3, title="수량")
     unit_price: Decimal = Field(..., ge=Decimal("0"), max_digits=18, decimal_places=2, title="단가")
-    amount: Decimal = Field(..., ge=Decimal("0"), max_digits=18, decimal_places=2, title="금액")
 
 
 class PurchaseOrderItemCreate(Input, PurchaseOrderItemBase):
@@ -37,14 +36,13 @@ class PurchaseOrderItemLineCreate(Input, EntityModel):
     product_id: UUID = Field(..., title="제품")
     quantity: Decimal = Field(..., ge=Decimal("0"), max_digits=14, decimal_places=3, title="수량")
     unit_price: Decimal = Field(..., ge=Decimal("0"), max_digits=18, decimal_places=2, title="단가")
-    amount: Decimal = Field(..., ge=Decimal("0"), max_digits=18, decimal_places=2, title="금액")
 
 
 class PurchaseOrderItemUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(
-        ["purchase_order_id", "line_no", "product_id", "quantity", "unit_price", "amount"]
+        ["purchase_order_id", "line_no", "product_id", "quantity", "unit_price"]
     )
 
     purchase_order_id: UUID | None = Field(None, title="구매주문")
@@ -56,9 +54,6 @@ class PurchaseOrderItemUpdate(UpdateModel):
     unit_price: Decimal | None = Field(
         None, ge=Decimal("0"), max_digits=18, decimal_places=2, title="단가"
     )
-    amount: Decimal | None = Field(
-        None, ge=Decimal("0"), max_digits=18, decimal_places=2, title="금액"
-    )
 
 
 class PurchaseOrderItemResponse(PurchaseOrderItemBase):
@@ -66,6 +61,7 @@ class PurchaseOrderItemResponse(PurchaseOrderItemBase):
 
     id: UUID
     tenant_id: UUID
+    amount: Decimal = Field(title="금액")
     purchase_order_name: str | None = Field(
         None, title="구매주문 이름", description="Display name of the referenced row."
     )

@@ -24,9 +24,6 @@ class PurchaseOrderBase(EntityModel):
     vendor_id: UUID = Field(..., title="공급업체")
     order_date: date = Field(..., title="발주일")
     expected_date: date | None = Field(None, title="입고 예정일")
-    total_amount: Decimal = Field(
-        Decimal("0"), ge=Decimal("0"), max_digits=18, decimal_places=2, title="합계 금액"
-    )
     currency: str = Field("KRW", pattern="^[A-Z]{3}$", title="통화")
 
 
@@ -45,7 +42,7 @@ class PurchaseOrderUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(
-        ["po_no", "vendor_id", "order_date", "total_amount", "currency"]
+        ["po_no", "vendor_id", "order_date", "currency"]
     )
     status_field: ClassVar[str | None] = "status"
 
@@ -53,9 +50,6 @@ class PurchaseOrderUpdate(UpdateModel):
     vendor_id: UUID | None = Field(None, title="공급업체")
     order_date: date | None = Field(None, title="발주일")
     expected_date: date | None = Field(None, title="입고 예정일")
-    total_amount: Decimal | None = Field(
-        None, ge=Decimal("0"), max_digits=18, decimal_places=2, title="합계 금액"
-    )
     currency: str | None = Field(None, pattern="^[A-Z]{3}$", title="통화")
 
 
@@ -64,6 +58,7 @@ class PurchaseOrderResponse(PurchaseOrderBase):
 
     id: UUID
     tenant_id: UUID
+    total_amount: Decimal = Field(title="합계 금액")
     status: Literal["DRAFT", "ISSUED", "PARTIALLY_RECEIVED", "RECEIVED", "CANCELED"] = Field(
         title="상태"
     )

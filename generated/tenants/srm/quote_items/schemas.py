@@ -21,7 +21,6 @@ class QuoteItemBase(EntityModel):
     product_id: UUID = Field(..., title="제품")
     quantity: Decimal = Field(..., ge=Decimal("0"), max_digits=14, decimal_places=3, title="수량")
     unit_price: Decimal = Field(..., ge=Decimal("0"), max_digits=18, decimal_places=2, title="단가")
-    amount: Decimal = Field(..., ge=Decimal("0"), max_digits=18, decimal_places=2, title="금액")
 
 
 class QuoteItemCreate(Input, QuoteItemBase):
@@ -37,14 +36,13 @@ class QuoteItemLineCreate(Input, EntityModel):
     product_id: UUID = Field(..., title="제품")
     quantity: Decimal = Field(..., ge=Decimal("0"), max_digits=14, decimal_places=3, title="수량")
     unit_price: Decimal = Field(..., ge=Decimal("0"), max_digits=18, decimal_places=2, title="단가")
-    amount: Decimal = Field(..., ge=Decimal("0"), max_digits=18, decimal_places=2, title="금액")
 
 
 class QuoteItemUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(
-        ["quote_id", "line_no", "product_id", "quantity", "unit_price", "amount"]
+        ["quote_id", "line_no", "product_id", "quantity", "unit_price"]
     )
 
     quote_id: UUID | None = Field(None, title="견적")
@@ -56,9 +54,6 @@ class QuoteItemUpdate(UpdateModel):
     unit_price: Decimal | None = Field(
         None, ge=Decimal("0"), max_digits=18, decimal_places=2, title="단가"
     )
-    amount: Decimal | None = Field(
-        None, ge=Decimal("0"), max_digits=18, decimal_places=2, title="금액"
-    )
 
 
 class QuoteItemResponse(QuoteItemBase):
@@ -66,6 +61,7 @@ class QuoteItemResponse(QuoteItemBase):
 
     id: UUID
     tenant_id: UUID
+    amount: Decimal = Field(title="금액")
     quote_name: str | None = Field(
         None, title="견적 이름", description="Display name of the referenced row."
     )

@@ -21,9 +21,6 @@ class QuoteBase(EntityModel):
     customer_id: UUID = Field(..., title="고객")
     quote_date: date = Field(..., title="견적일")
     valid_until: date | None = Field(None, title="유효기한")
-    total_amount: Decimal = Field(
-        Decimal("0"), ge=Decimal("0"), max_digits=18, decimal_places=2, title="합계 금액"
-    )
     currency: str = Field("KRW", pattern="^[A-Z]{3}$", title="통화")
 
 
@@ -42,7 +39,7 @@ class QuoteUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(
-        ["quote_no", "customer_id", "quote_date", "total_amount", "currency"]
+        ["quote_no", "customer_id", "quote_date", "currency"]
     )
     status_field: ClassVar[str | None] = "status"
 
@@ -50,9 +47,6 @@ class QuoteUpdate(UpdateModel):
     customer_id: UUID | None = Field(None, title="고객")
     quote_date: date | None = Field(None, title="견적일")
     valid_until: date | None = Field(None, title="유효기한")
-    total_amount: Decimal | None = Field(
-        None, ge=Decimal("0"), max_digits=18, decimal_places=2, title="합계 금액"
-    )
     currency: str | None = Field(None, pattern="^[A-Z]{3}$", title="통화")
 
 
@@ -61,6 +55,7 @@ class QuoteResponse(QuoteBase):
 
     id: UUID
     tenant_id: UUID
+    total_amount: Decimal = Field(title="합계 금액")
     status: Literal["DRAFT", "SENT", "ACCEPTED", "REJECTED", "EXPIRED"] = Field(title="상태")
     customer_name: str | None = Field(
         None, title="고객 이름", description="Display name of the referenced row."

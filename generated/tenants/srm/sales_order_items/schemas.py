@@ -21,7 +21,6 @@ class SalesOrderItemBase(EntityModel):
     product_id: UUID = Field(..., title="제품")
     quantity: Decimal = Field(..., ge=Decimal("0"), max_digits=14, decimal_places=3, title="수량")
     unit_price: Decimal = Field(..., ge=Decimal("0"), max_digits=18, decimal_places=2, title="단가")
-    amount: Decimal = Field(..., ge=Decimal("0"), max_digits=18, decimal_places=2, title="금액")
 
 
 class SalesOrderItemCreate(Input, SalesOrderItemBase):
@@ -37,14 +36,13 @@ class SalesOrderItemLineCreate(Input, EntityModel):
     product_id: UUID = Field(..., title="제품")
     quantity: Decimal = Field(..., ge=Decimal("0"), max_digits=14, decimal_places=3, title="수량")
     unit_price: Decimal = Field(..., ge=Decimal("0"), max_digits=18, decimal_places=2, title="단가")
-    amount: Decimal = Field(..., ge=Decimal("0"), max_digits=18, decimal_places=2, title="금액")
 
 
 class SalesOrderItemUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(
-        ["sales_order_id", "line_no", "product_id", "quantity", "unit_price", "amount"]
+        ["sales_order_id", "line_no", "product_id", "quantity", "unit_price"]
     )
 
     sales_order_id: UUID | None = Field(None, title="판매주문")
@@ -56,9 +54,6 @@ class SalesOrderItemUpdate(UpdateModel):
     unit_price: Decimal | None = Field(
         None, ge=Decimal("0"), max_digits=18, decimal_places=2, title="단가"
     )
-    amount: Decimal | None = Field(
-        None, ge=Decimal("0"), max_digits=18, decimal_places=2, title="금액"
-    )
 
 
 class SalesOrderItemResponse(SalesOrderItemBase):
@@ -66,6 +61,7 @@ class SalesOrderItemResponse(SalesOrderItemBase):
 
     id: UUID
     tenant_id: UUID
+    amount: Decimal = Field(title="금액")
     sales_order_name: str | None = Field(
         None, title="판매주문 이름", description="Display name of the referenced row."
     )

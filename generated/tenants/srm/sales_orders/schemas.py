@@ -25,9 +25,6 @@ class SalesOrderBase(EntityModel):
     quote_id: UUID | None = Field(None, title="견적")
     order_date: date = Field(..., title="주문일")
     delivery_date: date | None = Field(None, title="납품일")
-    total_amount: Decimal = Field(
-        Decimal("0"), ge=Decimal("0"), max_digits=18, decimal_places=2, title="합계 금액"
-    )
     currency: str = Field("KRW", pattern="^[A-Z]{3}$", title="통화")
 
 
@@ -46,7 +43,7 @@ class SalesOrderUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(
-        ["order_no", "customer_id", "order_date", "total_amount", "currency"]
+        ["order_no", "customer_id", "order_date", "currency"]
     )
     status_field: ClassVar[str | None] = "status"
 
@@ -55,9 +52,6 @@ class SalesOrderUpdate(UpdateModel):
     quote_id: UUID | None = Field(None, title="견적")
     order_date: date | None = Field(None, title="주문일")
     delivery_date: date | None = Field(None, title="납품일")
-    total_amount: Decimal | None = Field(
-        None, ge=Decimal("0"), max_digits=18, decimal_places=2, title="합계 금액"
-    )
     currency: str | None = Field(None, pattern="^[A-Z]{3}$", title="통화")
 
 
@@ -66,6 +60,7 @@ class SalesOrderResponse(SalesOrderBase):
 
     id: UUID
     tenant_id: UUID
+    total_amount: Decimal = Field(title="합계 금액")
     status: Literal["DRAFT", "CONFIRMED", "SHIPPED", "DELIVERED", "CANCELED"] = Field(title="상태")
     customer_name: str | None = Field(
         None, title="고객 이름", description="Display name of the referenced row."
