@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from generator import openapi, writer
+from generator import extensions, openapi, writer
 from generator.diagnostics import SpecError
 
 app = typer.Typer(
@@ -115,14 +115,20 @@ def check(
 ) -> None:
     """Exit 1 when generated/ is not what the specs say (no database needed)."""
     root = _root(root)
-    _, files = _generate_or_exit(root, remember=False)
+    project, files = _generate_or_exit(root, remember=False)
     stale = _keep_document(root, files) is not None  # made from other code, or edited since
     plan = writer.plan(root, files)
     if stale and openapi.DOCUMENT not in plan.missing:
         plan.changed.append(openapi.DOCUMENT)
-    if plan.clean:
+    orphans = extensions.orphans(root, project)
+    for orphan in orphans:  # hand-owned code the specs no longer back: the app would refuse it
+        sys.stderr.write(f"{orphan}\n")
+    if plan.clean and not orphans:
         out.print(f"generated/ is up to date ({len(files)} files)")
         return
+    if orphans and plan.clean:
+        err.print("[red]extension modules without an entity: remove or move them[/red]")
+        raise typer.Exit(1)
     if not quiet:
         sys.stdout.write(writer.diff(root, files, plan))
     for label, paths in (
@@ -134,6 +140,26 @@ def check(
             sys.stderr.write(f"{label}: {path}\n")
     err.print("[red]generated code is out of date: run `cxg-gen build`[/red]")
     raise typer.Exit(1)
+
+
+@app.command()
+def extend(
+    scope: Annotated[str, typer.Argument(help="manager or tenants")],
+    entity: Annotated[str, typer.Argument(help="<domain>.<table>, e.g. srm.sales_orders")],
+    root: RootOption = None,
+) -> None:
+    """Write the hand-owned extension module of an entity, once (runtime/extensions/...)."""
+    root = _root(root)
+    project, _ = _generate_or_exit(root)
+    try:
+        path = extensions.write_skeleton(root, project, scope, entity)
+    except StopIteration:
+        err.print(f"no entity {entity} in specs/{scope}")
+        raise typer.Exit(2) from None
+    except FileExistsError as exc:
+        err.print(f"{Path(str(exc)).relative_to(root)} exists already; it is yours to edit")
+        raise typer.Exit(1) from None
+    out.print(f"wrote {path.relative_to(root)}: define its hooks (see runtime/extend.py)")
 
 
 @app.command()

@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import MetaData, text
 from sqlalchemy.engine import make_url
 
-from runtime import guards, handlers, openapi, routes, rules
+from runtime import extend, guards, handlers, openapi, routes, rules
 from runtime.auth import router as manager_auth_router
 from runtime.authz import Cache, Listener, seed_catalog
 from runtime.bodylimit import BodyLimitMiddleware
@@ -77,6 +77,7 @@ def create_app(settings: Settings | None = None, *, eager: bool = False) -> Fast
     manager_metadata: MetaData = manager_models.metadata
     tenant_metadata: MetaData = tenant_models.metadata if tenant_models else TenantBase.metadata
     tables = manager_tables(manager_metadata)  # fail fast when the specs break the contract
+    extend.discover()  # the hand-owned modules under runtime/extensions
     guards.register(tables.users.fullname, "keep_a_master", keep_a_master(tables.users))
     tenant = tenant_tables(tenant_metadata) if tenant_v1 is not None else None
     if tenant is not None:  # a tenant role lists codes of the tenant catalog only

@@ -27,7 +27,17 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
-from runtime import checks, derived, guards, numbering, paging, referrers, rules, versions
+from runtime import (
+    checks,
+    derived,
+    extend,
+    guards,
+    numbering,
+    paging,
+    referrers,
+    rules,
+    versions,
+)
 from runtime.errors import (
     AlreadyExistsError,
     ConflictError,
@@ -303,6 +313,7 @@ async def create(
     values = {**values, **derived.products(model, values.get)}
     checks.enforce(model, values.get)
     await check_references(db, references, values, actor)
+    await extend.run("before_create", model, db, actor, values)
     row = model(**values)
     row.created_by = row.updated_by = actor.user_id
     if is_tenant_scoped(model):
@@ -310,6 +321,7 @@ async def create(
     db.add(row)
     await flush(db, model)
     await derived.roll_up(db, model, _parents(model, row), actor)
+    await extend.run("after_write", model, db, actor, row, "CREATE")
     return row
 
 
@@ -351,6 +363,7 @@ async def update(
     as_it_will_be = lambda name: values[name] if name in values else getattr(row, name)  # noqa: E731
     values = {**values, **derived.products(model, as_it_will_be)}
     checks.enforce(model, as_it_will_be)
+    await extend.run("before_update", model, db, actor, row, values)
     before = _parents(model, row)
     for name, value in values.items():
         setattr(row, name, value)
@@ -360,6 +373,7 @@ async def update(
     await derived.roll_up(db, model, _parents(model, row), actor)
     if before != _parents(model, row):  # moved to another header: the old one loses it
         await derived.roll_up(db, model, before, actor)
+    await extend.run("after_write", model, db, actor, row, "UPDATE")
     return row
 
 
@@ -406,10 +420,12 @@ async def _remove(db: AsyncSession, model: type, row: Any, actor: Actor) -> None
     """Delete one row: flag it when the entity deletes softly, settling what refers to it
     (runtime.referrers); otherwise leave that to the foreign keys."""
     await guards.run(db, model.__table__.fullname, row, None, actor)
+    await extend.run("before_delete", model, db, actor, row)
     parents = _parents(model, row)
     if not is_soft_delete(model):
         await db.delete(row)
         await derived.roll_up(db, model, parents, actor)
+        await extend.run("after_write", model, db, actor, row, "DELETE")
         return
     await referrers.refuse_if_restricted(db, model, row, actor, visible)
     row.is_deleted = True
@@ -418,6 +434,7 @@ async def _remove(db: AsyncSession, model: type, row: Any, actor: Actor) -> None
     row.version += 1
     await referrers.follow(db, model, row, actor, visible, _remove)
     await derived.roll_up(db, model, parents, actor)
+    await extend.run("after_write", model, db, actor, row, "DELETE")
 
 
 async def flush(db: AsyncSession, model: type, *, deleting: bool = False) -> None:

@@ -24,7 +24,7 @@ from pydantic import ValidationError as PydanticValidationError
 from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql
 
-from runtime import rules
+from runtime import extend, rules
 from runtime.audit import valid_address
 from runtime.authz import AUTHZ_ENTITIES
 
@@ -92,8 +92,13 @@ class CreateStatement:
         )
 
     def eligible(self) -> bool:
-        """Rules registered at start-up (runtime.rules) and authorization tables go the long way."""
-        return self.key not in AUTHZ_ENTITIES and not rules.has_rules(self.table.fullname)
+        """Rules registered at start-up (runtime.rules), extension modules (runtime.extend) and
+        authorization tables go the long way."""
+        return (
+            self.key not in AUTHZ_ENTITIES
+            and not rules.has_rules(self.table.fullname)
+            and not extend.is_extended(self.table)
+        )
 
     def values(self, body: bytes) -> list[Any] | None:
         try:

@@ -98,12 +98,26 @@ async def test_sales_order_moves_along_its_lifecycle(client, tenant_a):
     customer = await client.post(
         CUSTOMERS, json={"code": uuid.uuid4().hex[:12], "name": "Buyer"}, headers=headers
     )
+    product = await client.post(
+        "/api/v1/tenants/ivm/products",
+        json={"code": uuid.uuid4().hex[:12], "name": "Goods"},
+        headers=headers,
+    )
     order = await client.post(
         SALES_ORDERS,
         json={
             "customer_id": customer.json()["data"]["id"],
             "order_date": "2026-11-25",
             "currency": "KRW",
+            # an order ships only with a line (runtime/extensions/.../sales_orders.py)
+            "items": [
+                {
+                    "line_no": 1,
+                    "product_id": product.json()["data"]["id"],
+                    "quantity": "1",
+                    "unit_price": "10",
+                }
+            ],
         },
         headers=headers,
     )

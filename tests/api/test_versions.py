@@ -66,9 +66,19 @@ async def test_a_stale_if_match_is_412_and_changes_nothing(client, tenant_a):
 async def test_status_changes_honour_if_match(client, tenant_a):
     headers = tenant_a["headers"]
     customer = await _customer(client, headers)
+    product = await client.post(
+        "/api/v1/tenants/ivm/products",
+        json={"code": "P" + uuid.uuid4().hex[:8], "name": "Goods"},
+        headers=headers,
+    )
+    line = {"line_no": 1, "product_id": product.json()["data"]["id"], "quantity": "1"}
     order = await client.post(
         ORDERS,
-        json={"customer_id": customer["id"], "order_date": "2026-11-25"},
+        json={
+            "customer_id": customer["id"],
+            "order_date": "2026-11-25",
+            "items": [{**line, "unit_price": "3"}],
+        },
         headers=headers,
     )
     assert order.status_code == 201, order.text

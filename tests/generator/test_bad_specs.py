@@ -125,7 +125,8 @@ CASES = {
         "checks[0]: a rule reads '<field> <op> <field or constant>'",
     ),
     "derived from a field that is not a number": (
-        GOOD_ORDER + "  qty: {type: integer}\n  total: {type: integer, derived: 'qty * order_no'}\n",
+        GOOD_ORDER
+        + "  qty: {type: integer}\n  total: {type: integer, derived: 'qty * order_no'}\n",
         "fields.total.derived: 'order_no' is not another number field of this entity",
     ),
     "derived sum over lines the entity does not have": (
