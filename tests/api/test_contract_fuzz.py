@@ -11,10 +11,6 @@ session whose token the run uses, the run signs in again.
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
 import uuid
 from collections import Counter
 from pathlib import Path
@@ -31,6 +27,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from tests import live_server
 from tests.database import fresh_databases, run_sync
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,12 +35,6 @@ EXAMPLES_PER_OPERATION = 3
 CHECKS = [not_a_server_error, status_code_conformance, response_schema_conformance]
 ENDS_SESSION = ("/logout", "/change-password")
 PASSWORD = "Fuzz-Adm1n-Passw0rd"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Tokens:
@@ -100,7 +91,6 @@ def fuzz_server(tmp_path_factory):
             )
             == 0
         )
-        port = _free_port()
         env = {
             **os.environ,
             "CXG_MANAGER_DATABASE_URL": urls["manager"],
@@ -111,30 +101,8 @@ def fuzz_server(tmp_path_factory):
             "CXG_LOGIN_FAILURES_PER_ACCOUNT": "100000000",
             "CXG_LOGIN_MAX_FAILURES": "100000000",
         }
-        server = subprocess.Popen(
-            [sys.executable, "-m", "generator.cli", "serve", "--no-migrate", "--port", str(port)],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    if httpx.get(f"{base}/health", timeout=5).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                assert server.poll() is None and time.monotonic() < deadline, "no server"
-                time.sleep(0.1)
-            tokens = _tenant_for(base, admin)
-            yield base, tokens
-        finally:
-            server.terminate()
-            server.wait(30)
+        with live_server.serving(env) as base:
+            yield base, _tenant_for(base, admin)
 
 
 def _tenant_for(base: str, admin: str) -> Tokens:

@@ -5,31 +5,20 @@ address that sign-in and audit rows store."""
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
 from contextlib import contextmanager
-from pathlib import Path
 
 import asyncpg
 import httpx
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests import live_server
+
 LOGIN = "/api/v1/manager/auth/login"
 FORGED = ["198.51.100.1", "198.51.100.2", "198.51.100.3", "198.51.100.4"]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @contextmanager
 def serving(database_urls: dict[str, str], trusted: str):
-    port = _free_port()
     env = {
         **os.environ,
         "CXG_MANAGER_DATABASE_URL": database_urls["manager"],
@@ -38,28 +27,8 @@ def serving(database_urls: dict[str, str], trusted: str):
         "CXG_RATE_LIMIT_ANONYMOUS": "3",
         "CXG_REDIS_URL": "",  # each server counts for itself
     }
-    server = subprocess.Popen(
-        [sys.executable, "-m", "generator.cli", "serve", "--no-migrate", "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/health", timeout=5).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert server.poll() is None and time.monotonic() < deadline, "server did not start"
-            time.sleep(0.1)
+    with live_server.serving(env) as base:
         yield base
-    finally:
-        server.terminate()
-        server.wait(20)
 
 
 def _anonymous_answers(base: str) -> list[int]:

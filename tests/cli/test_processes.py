@@ -6,15 +6,14 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-import httpx
 import psutil
 import pytest
+
+from tests import live_server
 
 ROOT = Path(__file__).resolve().parents[2]
 VERSIONS = [ROOT / "runtime/migrations" / db / "versions" for db in ("manager", "tenant")]
@@ -72,35 +71,11 @@ def test_db_revision_without_changes_writes_nothing(tmp_path):
     assert _scratch_servers() <= before
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.mark.parametrize("stop_with", [signal.SIGINT, signal.SIGTERM])
 def test_serve_stops_its_embedded_server(tmp_path_factory, stop_with):
     data_dir = tmp_path_factory.mktemp("serve-data")
-    port = _free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "generator.cli", "serve", "--port", str(port)],
-        cwd=ROOT,
-        env=_embedded_env(data_dir),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    server, _ = live_server.start(_embedded_env(data_dir))  # migrates, then serves
     try:
-        deadline = time.monotonic() + 180
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=5).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert server.poll() is None, server.stderr.read()
-            assert time.monotonic() < deadline, "serve did not answer"
-            time.sleep(0.2)
         assert _postgres_of(str(data_dir)), "serve should run on its embedded server"
         server.send_signal(stop_with)
         server.wait(60)
