@@ -61,6 +61,11 @@ def build(root: RootOption = None) -> None:
     root = _root(root)
     started = time.perf_counter()
     project, files = _generate_or_exit(root)
+    if absent := extensions.missing(root, project):  # the app could not mount them
+        for line in absent:
+            sys.stderr.write(f"{line}\n")
+        err.print("[red]hand-owned modules missing; nothing written[/red]")
+        raise typer.Exit(1)
     document = _keep_document(root, files)
     plan = writer.plan(root, files)
     writer.apply(root, files, plan)
@@ -120,14 +125,14 @@ def check(
     plan = writer.plan(root, files)
     if stale and openapi.DOCUMENT not in plan.missing:
         plan.changed.append(openapi.DOCUMENT)
-    orphans = extensions.orphans(root, project)
+    orphans = extensions.missing(root, project) + extensions.orphans(root, project)
     for orphan in orphans:  # hand-owned code the specs no longer back: the app would refuse it
         sys.stderr.write(f"{orphan}\n")
     if plan.clean and not orphans:
         out.print(f"generated/ is up to date ({len(files)} files)")
         return
     if orphans and plan.clean:
-        err.print("[red]extension modules without an entity: remove or move them[/red]")
+        err.print("[red]hand-owned modules and specs disagree: see above[/red]")
         raise typer.Exit(1)
     if not quiet:
         sys.stdout.write(writer.diff(root, files, plan))
@@ -145,21 +150,32 @@ def check(
 @app.command()
 def extend(
     scope: Annotated[str, typer.Argument(help="manager or tenants")],
-    entity: Annotated[str, typer.Argument(help="<domain>.<table>, e.g. srm.sales_orders")],
+    entity: Annotated[
+        str,
+        typer.Argument(
+            help="<domain>.<table> (srm.sales_orders) for an entity's hooks, or <domain> (apm)"
+            " for the router of the domain's declared actions"
+        ),
+    ],
     root: RootOption = None,
 ) -> None:
-    """Write the hand-owned extension module of an entity, once (runtime/extensions/...)."""
+    """Write a hand-owned module, once (runtime/extensions/...): an entity's hooks, or a
+    domain's custom endpoints."""
     root = _root(root)
     project, _ = _generate_or_exit(root)
     try:
-        path = extensions.write_skeleton(root, project, scope, entity)
+        if "." in entity:
+            path = extensions.write_skeleton(root, project, scope, entity)
+        else:
+            path = extensions.write_actions_skeleton(root, project, scope, entity)
     except StopIteration:
-        err.print(f"no entity {entity} in specs/{scope}")
+        err.print(f"no {'entity' if '.' in entity else 'domain'} {entity} in specs/{scope}")
         raise typer.Exit(2) from None
     except FileExistsError as exc:
         err.print(f"{Path(str(exc)).relative_to(root)} exists already; it is yours to edit")
         raise typer.Exit(1) from None
-    out.print(f"wrote {path.relative_to(root)}: define its hooks (see runtime/extend.py)")
+    guide = "runtime/extend.py" if "." in entity else "runtime/actions.py"
+    out.print(f"wrote {path.relative_to(root)}: fill it in (see {guide})")
 
 
 @app.command()

@@ -43,6 +43,69 @@ async def after_write(ctx: Context, row: Any, action: str) -> None:
 '''
 
 
+ACTIONS = "_actions"  # the domain's hand-owned router of custom endpoints (runtime.actions)
+
+ACTIONS_SKELETON = '''"""{label}: the custom endpoints of {scope}.{domain}, hand-owned.
+
+Written once by `cxg-gen extend {scope} {domain}`; `cxg-gen build` never touches it. One endpoint
+per action the domain's specs declare (`actions:`); runtime/actions.py says what each route gets
+(its permission check, the unit of work, the audit row named after the action).
+"""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from runtime.actions import ActionActor, ActionRouter
+from runtime.deps import {db}
+
+router = ActionRouter("{scope}", "{domain}")
+{endpoints}'''
+
+ENDPOINT = '''
+
+@router.action("{table}", "{name}", "/{path}/{{row_id}}/{segment}")
+async def {function}(row_id: UUID, db: {db}, actor: ActionActor) -> None:
+    """{label}"""
+    raise NotImplementedError("{key}:{name}")
+'''
+
+
+def actions_path(root: Path, scope: str, domain: str) -> Path:
+    return root / DIRECTORY / scope / domain / f"{ACTIONS}.py"
+
+
+def write_actions_skeleton(root: Path, project: Project, scope: str, domain: str) -> Path:
+    """The domain's action router, with a stub per declared action; never overwrites."""
+    found = next(
+        d for s in project.scopes if s.info.name == scope for d in s.domains if d.code == domain
+    )
+    target = actions_path(root, scope, domain)
+    if target.exists():
+        raise FileExistsError(target)
+    _packages(root, target)
+    db = "TenantDb" if scope == "tenants" else "ManagerDb"
+    endpoints = "".join(
+        ENDPOINT.format(
+            table=e.table,
+            name=a.name,
+            path=e.url_path.rsplit("/", 1)[-1],
+            segment=a.name.replace("_", "-"),
+            function=f"{a.name}_{e.singular}",
+            label=f"{e.label_ko} {a.label_ko} ({a.label_en})",
+            key=e.key,
+            db=db,
+        )
+        for e in found.entities
+        for a in e.actions
+    )
+    label = f"{found.label_ko} ({found.label_en})"
+    target.write_text(
+        ACTIONS_SKELETON.format(label=label, scope=scope, domain=domain, db=db, endpoints=endpoints)
+    )
+    return target
+
+
 def path_of(root: Path, scope: str, key: str) -> Path:
     domain, table = key.split(".")
     return root / DIRECTORY / scope / domain / f"{table}.py"
@@ -54,22 +117,57 @@ def write_skeleton(root: Path, project: Project, scope: str, key: str) -> Path:
     target = path_of(root, scope, key)
     if target.exists():
         raise FileExistsError(target)
-    for package in (target.parent.parent.parent, target.parent.parent, target.parent):
-        init = package / "__init__.py"
-        if not init.exists():
-            package.mkdir(parents=True, exist_ok=True)
-            init.write_text(f'"""Extension modules under {package.relative_to(root)}."""\n')
+    _packages(root, target)
     label = f"{entity.label_ko} ({entity.label_en})"
     target.write_text(SKELETON.format(label=label, key=key, scope=scope))
     return target
 
 
+def _packages(root: Path, target: Path) -> None:
+    for package in (target.parent.parent.parent, target.parent.parent, target.parent):
+        init = package / "__init__.py"
+        if not init.exists():
+            package.mkdir(parents=True, exist_ok=True)
+            init.write_text(f'"""Extension modules under {package.relative_to(root)}."""\n')
+
+
+def _acting(project: Project) -> dict:
+    return {
+        (scope.info.name, d.code): d
+        for scope in project.scopes
+        for d in scope.domains
+        if d.actions_module
+    }
+
+
+def missing(root: Path, project: Project) -> list[str]:
+    """Action routers the specs declare actions for but nobody has written yet."""
+    found = []
+    for (scope, domain), d in sorted(_acting(project).items()):
+        target = actions_path(root, scope, domain)
+        if not target.is_file():
+            found.append(
+                f"{d.spec_path}: the domain declares actions but"
+                f" {target.relative_to(root).as_posix()} is missing"
+                f" (`cxg-gen extend {scope} {domain}` writes it)"
+            )
+    return found
+
+
 def orphans(root: Path, project: Project) -> list[str]:
-    """Extension modules whose entity is not (or no longer) in the specs."""
+    """Hand-owned modules the specs do not back: an extension whose entity is gone, an action
+    router of a domain that declares no actions."""
     known = {(e.scope.name, e.key) for e in project.entities}
+    acting = _acting(project)
     found = []
     for path in sorted((root / DIRECTORY).glob("*/*/*.py")):
         if path.stem == "__init__":
+            continue
+        if path.stem == ACTIONS:
+            scope, domain = path.parent.parent.name, path.parent.name
+            if (scope, domain) not in acting:
+                rel = path.relative_to(root).as_posix()
+                found.append(f"{rel}: no entity of specs/{scope}/{domain} declares actions")
             continue
         scope, domain = path.parent.parent.name, path.parent.name
         if (scope, f"{domain}.{path.stem}") not in known:

@@ -19,6 +19,7 @@ from generator.diagnostics import Diagnostics, SpecError
 from generator.model import (
     RESERVED_PATHS,
     SCOPES,
+    Action,
     Domain,
     Entity,
     Field,
@@ -28,7 +29,7 @@ from generator.model import (
     Scope,
     UniqueRule,
 )
-from generator.spec import DomainSpec, EntitySpec, FieldSpec, FieldType, OnDelete
+from generator.spec import DomainSpec, EntitySpec, FieldSpec, FieldType, OnDelete, Operation
 from generator.yamlsource import SourceMap, YamlProblem, parse_yaml
 
 DOMAIN_FILE = "_domain.yaml"
@@ -298,8 +299,33 @@ def _build_entity(p: Parsed, domain: DomainSpec, index, diags) -> Entity | None:
         default_sort=spec.default_sort,
         checks=checks,
         lines=_lines_of(p, index),
+        actions=_actions(p, spec, diags),
         **_line_of(p, spec, index),
     )
+
+
+def _actions(p: Parsed, spec: EntitySpec, diags) -> tuple[Action, ...]:
+    """Custom endpoints; their names become permission codes beside the generated ones."""
+    taken = {"read", "create", "update", "delete"}
+    taken |= {name for name, fs in spec.fields.items() if fs.status_endpoint}
+    actions = []
+    for name, action in spec.actions.items():
+        if name in taken:
+            diags.add(
+                p.path,
+                *p.at(("actions", name), key=True),
+                f"action '{name}' has the name of a generated permission ({', '.join(sorted(taken))})",
+            )
+            continue
+        actions.append(
+            Action(
+                name=name,
+                label_ko=action.label.ko,
+                label_en=action.label.en,
+                description=action.description,
+            )
+        )
+    return tuple(actions)
 
 
 def _segment(header: Parsed, child_table: str) -> str:
@@ -318,10 +344,12 @@ def _line_of(p: Parsed, spec: EntitySpec, index) -> dict:
                 for total, hs in header.spec.fields.items()
                 if hs.derived and (match := SUM.match(hs.derived)) and match.group(1) == attribute
             )
+            locks = any(hs.editable for hs in header.spec.fields.values())
             return {
                 "parent_url_path": _url_path(header, header.spec, _table(header)),
                 "line_segment": _segment(header, _table(p)),
                 "rollups": rollups,
+                "locked_by": (name, f"{header.domain}.{_table(header)}") if locks else None,
             }
     return {}
 
@@ -382,6 +410,8 @@ def _lines_of(header: Parsed, index) -> tuple[LineCollection, ...]:
                         parent_field=name,
                         segment=_segment(header, _table(child)),
                         label_ko=child.spec.label.ko,
+                        creatable=Operation.create in child.spec.operations,
+                        min_lines=fs.min_lines or 0,
                     )
                 )
     return tuple(found)
@@ -460,6 +490,17 @@ def _build_field(p: Parsed, name: str, fs: FieldSpec, index, diags) -> Field | N
         bad("status_endpoint", "status_endpoint is only for enum fields")
     if fs.transitions is not None:
         _check_transitions(fs, bad)
+    for key in ("editable", "approval"):
+        if getattr(fs, key) is not None:
+            _check_lifecycle(fs, key, bad)
+    if fs.refers_by is not None:
+        other = p.spec.fields.get(fs.refers_by)
+        if kind is not FieldType.uuid:
+            bad("refers_by", "refers_by is only for uuid fields")
+        elif other is None or other.type is not FieldType.string or fs.refers_by == name:
+            bad("refers_by", f"'{fs.refers_by}' is not another string field of this entity")
+    if fs.min_lines is not None and not (fs.parent and fs.embedded):
+        bad("min_lines", "min_lines is only for parent references of embedded lines")
     for key in ("min_length", "max_length"):
         if getattr(fs, key) is not None and not (info.text or kind is FieldType.secret):
             bad(key, f"'{key}' is only for text fields")
@@ -594,6 +635,9 @@ def _build_field(p: Parsed, name: str, fs: FieldSpec, index, diags) -> Field | N
         transitions=tuple(
             (state, tuple(targets)) for state, targets in (fs.transitions or {}).items()
         ),
+        editable=tuple(fs.editable or ()),
+        refers_by=fs.refers_by,
+        approval=(fs.approval.approved, fs.approval.rejected) if fs.approval else None,
         range_filter=fs.filter
         and kind
         in (
@@ -620,6 +664,25 @@ def _check_transitions(fs: FieldSpec, bad) -> None:
             bad("transitions", f"'{state}' moves to itself")
     if fs.default is None:
         bad("transitions", "a state machine needs a default (its initial state)")
+
+
+def _check_lifecycle(fs: FieldSpec, key: str, bad) -> None:
+    """editable and approval name states of the field's state machine."""
+    if not fs.transitions:
+        bad(key, f"{key} needs transitions (a state machine) on this field")
+        return
+    values = set(fs.values or ())
+    named = fs.editable if key == "editable" else [fs.approval.approved, fs.approval.rejected]
+    for state in named or ():
+        if state is not None and state not in values:
+            bad(key, f"'{state}' is not one of the enum values")
+    if key == "editable" and fs.default is not None and fs.default not in named:
+        bad(key, f"editable must include the initial state '{fs.default}' (new rows start there)")
+    if key == "approval":
+        reachable = {t for targets in fs.transitions.values() for t in targets}
+        for state in (fs.approval.approved, fs.approval.rejected):
+            if state is not None and state in values and state not in reachable:
+                bad(key, f"no transition moves to '{state}'")
 
 
 def _check_numbering(fs, scope: str, index, bad) -> None:

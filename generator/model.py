@@ -103,6 +103,9 @@ class Field(Frozen):
     example: Any = None
     numbering: str | None = None  # document number format, filled per tenant when left out
     transitions: tuple[tuple[str, tuple[str, ...]], ...] = ()  # state machine: (from, (to, ...))
+    editable: tuple[str, ...] = ()  # states in which the row and its lines may change
+    refers_by: str | None = None  # uuid naming a row of the entity this other field names
+    approval: tuple[str, str | None] | None = None  # (approved, rejected) states
     query_type: str = ""  # a filter value's type, bounded like the column (fields.query_type)
     # computed by the server: ("product", a, b) of two fields of the row, or
     # ("sum", line entity key, line field) over the lines of a header
@@ -173,6 +176,15 @@ class Field(Frozen):
         return f"{self.output_type} | None" if self.nullable else self.output_type
 
 
+class Action(Frozen):
+    """A custom endpoint declared in the spec and written by hand (runtime.actions)."""
+
+    name: str
+    label_ko: str
+    label_en: str
+    description: str | None = None
+
+
 class LineCollection(Frozen):
     """Lines of a header: the child entity and how they appear under the header."""
 
@@ -182,6 +194,8 @@ class LineCollection(Frozen):
     parent_field: str
     segment: str  # URL segment and body key: items, lines
     label_ko: str
+    creatable: bool = True  # given with the header on create (else made by the server)
+    min_lines: int = 0  # how many the header's create needs at least
 
     @property
     def attribute(self) -> str:
@@ -244,10 +258,18 @@ class Entity(Frozen):
     lines: tuple[LineCollection, ...] = ()  # when this entity is a header
     parent_url_path: str | None = None  # when this entity is a line: its header's path
     line_segment: str | None = None  # ... and its segment under the header
+    # when this entity is a line of a header whose status locks it: (parent field, header table)
+    locked_by: tuple[str, str] | None = None
+    actions: tuple[Action, ...] = ()
 
     @property
     def display_refs(self) -> list[Field]:
         return [f for f in self.fields if f.ref_display]
+
+    @property
+    def create_lines(self) -> list[LineCollection]:
+        """Line collections a client sends with the header's create."""
+        return [c for c in self.lines if c.creatable]
 
     @property
     def parent_field(self) -> Field | None:
@@ -294,6 +316,7 @@ class Entity(Frozen):
                 actions.append((op.value, label))
         if self.status_field:
             actions.append((self.status_field.name, "상태 변경"))
+        actions += [(a.name, a.label_ko) for a in self.actions]
         return [(f"{self.key}:{action}", f"{self.label_ko} {label}") for action, label in actions]
 
     @property
@@ -334,6 +357,11 @@ class Entity(Frozen):
     @property
     def ref_fields(self) -> list[Field]:
         return [f for f in self.fields if f.kind is FieldType.ref]
+
+    @property
+    def any_ref_fields(self) -> list[Field]:
+        """uuid fields naming a row of the entity another field names (refers_by)."""
+        return [f for f in self.fields if f.refers_by]
 
     @property
     def numbered_fields(self) -> list[Field]:
@@ -377,6 +405,24 @@ class Entity(Frozen):
         ]
 
     @property
+    def has_rules(self) -> bool:
+        """Anything beyond columns the ER docs list: machines, checks, derived values..."""
+        return bool(
+            self.checks
+            or self.lifecycle
+            or self.locked_by
+            or self.actions
+            or self.any_ref_fields
+            or any(f.derived for f in self.fields)
+        )
+
+    @property
+    def lifecycle(self) -> Field | None:
+        """The status field when it is a state machine (runtime.lifecycle reads it)."""
+        field = self.status_field
+        return field if field is not None and field.transitions else None
+
+    @property
     def hot_create(self) -> bool:
         """POST answered by one precompiled statement (row, audit row and checks together):
         not for documents with lines, hashed or numbered fields, which take the long way."""
@@ -387,6 +433,7 @@ class Entity(Frozen):
             and not self.numbered_fields
             and not any(f.derived for f in self.fields)
             and not self.rollups
+            and not self.locked_by
         )
 
     @property
@@ -416,6 +463,13 @@ class Domain(Frozen):
     @property
     def diagram_name(self) -> str:
         return f"{self.scope_name}-{self.code}"
+
+    @property
+    def actions_module(self) -> str | None:
+        """The hand-owned router of the domain's custom endpoints, when any is declared."""
+        if any(e.actions for e in self.entities):
+            return f"runtime.extensions.{self.scope_name}.{self.code}._actions"
+        return None
 
     @property
     def foreign_refs(self) -> list[str]:

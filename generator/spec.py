@@ -99,6 +99,14 @@ class FieldSpec(Strict):
         description="Referenced entity as <domain>.<table> in the same scope.",
     )
     on_delete: OnDelete | None = None
+    refers_by: str | None = Field(
+        default=None,
+        description=(
+            "uuid only: the id of a row of the entity that this other (string) field of the"
+            " row names as <domain>.<table> (document_type + document_id). Checked on every"
+            " write like a reference: the entity exists and the row is live and the caller's."
+        ),
+    )
     example: Any = Field(
         default=None, description="A valid value, shown in the API docs and used by tests."
     )
@@ -135,11 +143,35 @@ class FieldSpec(Strict):
             " state, which create does not let a client choose."
         ),
     )
+    editable: list[str] | None = Field(
+        default=None,
+        description=(
+            "Status field with transitions: the states in which the row's other fields and"
+            " its lines may still change (a CONFIRMED order is locked: 409 DOCUMENT_LOCKED)."
+            " Status moves and deletes are not affected."
+        ),
+    )
+    approval: ApprovalSpec | None = Field(
+        default=None,
+        description=(
+            "Status field with transitions: the document needs approval. The approved (and"
+            " rejected) state is reached only when an approval request (apm) ends; the status"
+            " endpoint refuses those moves with 409 APPROVAL_REQUIRED."
+        ),
+    )
     parent: bool = Field(
         default=False,
         description=(
             "Ref only: this row is a line of the referenced header (order → order items). "
             "Adds /<header>/{id}/<lines> and lets the header be created with its lines."
+        ),
+    )
+    min_lines: int | None = Field(
+        default=None,
+        ge=1,
+        description=(
+            "Parent refs only: the header's create needs at least this many of these lines"
+            " (an approval line without approvers means nothing)."
         ),
     )
     embedded: bool = Field(
@@ -150,6 +182,20 @@ class FieldSpec(Strict):
             " contacts): they are reached at /<header>/{id}/<lines> only."
         ),
     )
+
+
+class ApprovalSpec(Strict):
+    """The states an approval request moves its document to when it ends."""
+
+    approved: str = Field(description="The state taken when the last approver approves.")
+    rejected: str | None = Field(None, description="The state taken when an approver rejects.")
+
+
+class ActionSpec(Strict):
+    """A custom endpoint of the entity, written by hand in the domain's action router."""
+
+    label: Label
+    description: str | None = None
 
 
 class EntitySpec(Strict):
@@ -183,6 +229,14 @@ class EntitySpec(Strict):
     unique_together: list[list[Identifier]] = Field(default_factory=list)
     indexes: list[list[Identifier]] = Field(default_factory=list)
     checks: list[CheckSpec] = Field(default_factory=list, description="Rules across fields.")
+    actions: dict[Identifier, ActionSpec] = Field(
+        default_factory=dict,
+        description=(
+            "Custom endpoints, each with its own permission code <domain>.<table>:<action>,"
+            " served by the hand-owned runtime/extensions/<scope>/<domain>/_actions.py"
+            " (`cxg-gen extend <scope> <domain>` writes it) and audited as the action's name."
+        ),
+    )
     default_sort: str = Field(
         default="-created_at", pattern=r"^-?[a-z][a-z0-9_]*$", description="Order of lists."
     )

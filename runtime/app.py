@@ -30,6 +30,7 @@ from runtime.middleware import RequestContextMiddleware
 from runtime.models import TenantBase
 from runtime.permissions import MANAGER_RUNTIME_PERMISSIONS
 from runtime.ratelimit import MemoryCounter, RateLimitMiddleware, RedisCounter
+from runtime.readretry import ReadRetryMiddleware
 from runtime.rules import known_codes
 from runtime.settings import Settings, get_settings
 from runtime.tables import manager_tables, tenant_tables
@@ -183,6 +184,7 @@ def create_app(settings: Settings | None = None, *, eager: bool = False) -> Fast
             tenant_metadata,
             tenant.audit_logs,
         )
+    app.add_middleware(ReadRetryMiddleware)  # inside the hot path: the routers' reads only
     app.add_middleware(HotPathMiddleware, routes=hot_routes)
     app.state.hot_routes = hot_routes
     if settings.cors_origins:

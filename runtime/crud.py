@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -32,6 +32,7 @@ from runtime import (
     derived,
     extend,
     guards,
+    lifecycle,
     numbering,
     paging,
     referrers,
@@ -53,7 +54,7 @@ from runtime.versions import Expected
 M = TypeVar("M")
 
 # A header's detail, and its /{id}/<lines> list, show at most this many lines (a document is
-# created with at most as many).
+# created with at most as many); the detail's <lines>_total says how many there are in all.
 LINES_LIMIT = 1000
 
 
@@ -63,6 +64,15 @@ class Reference:
 
     field: str
     target: type
+
+
+@dataclass(frozen=True)
+class AnyReference:
+    """A uuid naming a row of whichever entity another field names (``refers_by``:
+    document_id by document_type): checked on write like a Reference."""
+
+    field: str
+    by: str
 
 
 @dataclass(frozen=True)
@@ -243,18 +253,20 @@ async def with_displays(db: AsyncSession, listing: Listing, row: M, actor: Actor
 
 async def children(
     db: AsyncSession, listing: Listing, parent_field: str, parent_id: uuid.UUID, actor: Actor
-) -> list:
-    """The live lines of one header, in the line entity's default order."""
+) -> tuple[list, int]:
+    """The live lines of one header, in the line entity's default order, at most LINES_LIMIT
+    of them, and how many it has in all (counted in the same statement)."""
     model = listing.model
-    rows = await db.scalars(
-        select(model)
+    result = await db.execute(
+        select(model, func.count().over())
         .where(getattr(model, parent_field) == parent_id, *visible(model, actor))
         .order_by(*order_by(model, listing.default_sort))
         .limit(LINES_LIMIT)
     )
-    items = list(rows)
+    pairs = result.all()
+    items = [row for row, _ in pairs]
     await attach_displays(db, listing, items, actor)
-    return items
+    return items, (pairs[0][1] if pairs else 0)
 
 
 async def get_live(
@@ -277,28 +289,50 @@ def check_rules(model: type, values: dict[str, Any]) -> None:
 
 
 async def check_references(
-    db: AsyncSession, references: Sequence[Reference], values: dict[str, Any], actor: Actor
+    db: AsyncSession,
+    model: type,
+    references: Sequence[Reference | AnyReference],
+    values: dict[str, Any],
+    actor: Actor,
+    value_of: Callable[[str], Any] | None = None,
 ) -> None:
+    """Every reference being written names a live row of ours (422 naming the field).
+    ``value_of`` gives the row as it will be, for the entity name of an AnyReference."""
     problems = []
     for ref in references:
         value = values.get(ref.field)
-        if value is None:
+        if isinstance(ref, AnyReference):
+            if value is None and ref.by not in values:
+                continue
+            value = (value_of or values.get)(ref.field)
+            target = _entity_named(model, (value_of or values.get)(ref.by))
+            if target is None:
+                problems.append(
+                    _missing(ref.by, "names no entity of this system", "unknown_entity")
+                )
+                continue
+        elif value is None:
             continue
-        target = ref.target
+        else:
+            target = ref.target
         found = await db.scalar(
             select(target.id).where(target.id == value, *visible(target, actor))
         )
         if found is None:
             problems.append(
-                {
-                    "field": ref.field,
-                    "source": "body",
-                    "message": f"referenced row {value} does not exist",
-                    "type": "reference_not_found",
-                }
+                _missing(ref.field, f"referenced row {value} does not exist", "reference_not_found")
             )
     if problems:
         raise ValidationError(detail=problems)
+
+
+def _entity_named(model: type, name: Any) -> type | None:
+    """The mapped class of table ``<domain>.<table>`` beside ``model``, or None."""
+    return next((m.class_ for m in model.registry.mappers if m.local_table.fullname == name), None)
+
+
+def _missing(field: str, message: str, kind: str) -> dict[str, Any]:
+    return {"field": field, "source": "body", "message": message, "type": kind}
 
 
 async def create(
@@ -307,12 +341,13 @@ async def create(
     values: dict[str, Any],
     actor: Actor,
     *,
-    references: Sequence[Reference] = (),
+    references: Sequence[Reference | AnyReference] = (),
 ) -> M:
     check_rules(model, values)
     values = {**values, **derived.products(model, values.get)}
     checks.enforce(model, values.get)
-    await check_references(db, references, values, actor)
+    await check_references(db, model, references, values, actor)
+    await lifecycle.refuse_if_header_locked(db, model, values)
     await extend.run("before_create", model, db, actor, values)
     row = model(**values)
     row.created_by = row.updated_by = actor.user_id
@@ -352,15 +387,21 @@ async def update(
     values: dict[str, Any],
     actor: Actor,
     *,
-    references: Sequence[Reference] = (),
+    references: Sequence[Reference | AnyReference] = (),
     expected: Expected = None,
+    moving: bool = False,
 ) -> M:
+    """Change a row; ``moving`` when the change is a status move (change_status)."""
     row = await get_live(db, model, row_id, actor, lock=True)
     versions.check(row.version, expected)
+    if not moving:
+        lifecycle.refuse_if_locked(model, row)
+        await lifecycle.refuse_if_header_locked(db, model, row)
+        await lifecycle.refuse_if_header_locked(db, model, values)  # moved to another header
     await guards.run(db, model.__table__.fullname, row, values, actor)
     check_rules(model, values)
-    await check_references(db, references, values, actor)
     as_it_will_be = lambda name: values[name] if name in values else getattr(row, name)  # noqa: E731
+    await check_references(db, model, references, values, actor, as_it_will_be)
     values = {**values, **derived.products(model, as_it_will_be)}
     checks.enforce(model, as_it_will_be)
     await extend.run("before_update", model, db, actor, row, values)
@@ -387,8 +428,10 @@ async def change_status(
     *,
     moves: dict[str, list[str]] | None = None,
     expected: Expected = None,
+    by_approval: bool = False,
 ) -> M:
-    """Set the status field; with a state machine (``moves``) only along an allowed move.
+    """Set the status field; with a state machine (``moves``) only along an allowed move, and
+    into an approval's states only ``by_approval`` (runtime.approvals).
 
     The row is locked first, so two concurrent moves from one state cannot both pass.
     """
@@ -404,7 +447,8 @@ async def change_status(
                 "allowed": moves.get(current, []),
             }
         )
-    return await update(db, model, row_id, {field: value}, actor, expected=expected)
+    lifecycle.refuse_if_gated(model, value, by_approval=by_approval)
+    return await update(db, model, row_id, {field: value}, actor, expected=expected, moving=True)
 
 
 async def delete(
@@ -412,6 +456,7 @@ async def delete(
 ) -> None:
     row = await get_live(db, model, row_id, actor, lock=True)
     versions.check(row.version, expected)
+    await lifecycle.refuse_if_header_locked(db, model, row)
     await _remove(db, model, row, actor)
     await flush(db, model, deleting=True)
 

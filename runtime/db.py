@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -17,6 +19,7 @@ from sqlalchemy.ext.asyncio import (
 from runtime.settings import Settings
 
 MANAGER = "manager"
+APPLICATION_NAME = "cxg-orm"  # how the engines' connections show in pg_stat_activity
 TENANT = "tenant"
 
 
@@ -46,11 +49,16 @@ class Databases:
                 url,
                 pool_size=settings.db_pool_size,
                 max_overflow=settings.db_max_overflow,
-                pool_pre_ping=True,
+                # no ping per checkout (a round trip per request): a connection the server
+                # closed is passed over for free (_closed_at_checkout); one that dies
+                # silently costs a retried read (runtime.readretry)
+                connect_args={"server_settings": {"application_name": APPLICATION_NAME}},
                 echo=settings.db_echo,
             )
             for name, url in urls.items()
         }
+        for engine in self.engines.values():
+            event.listen(engine.sync_engine.pool, "checkout", _closed_at_checkout)
         self.tenant_role = settings.tenant_app_role
         self.sessionmakers = {
             name: async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
@@ -60,6 +68,14 @@ class Databases:
     async def dispose(self) -> None:
         for engine in self.engines.values():
             await engine.dispose()
+
+
+def _closed_at_checkout(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+    """A pooled connection whose socket the server closed (a restart, pg_terminate_backend,
+    an idle timeout) is known to the driver without asking the server: the pool drops it and
+    checks out another (SQLAlchemy's DisconnectionError protocol)."""
+    if dbapi_connection.driver_connection.is_closed():
+        raise DisconnectionError("the server closed this pooled connection")
 
 
 # Every tenant transaction starts by saying whose it is. Both settings are transaction-local

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from runtime.models import is_soft_delete
+from runtime.models import is_soft_delete, referenced_model
 
 
 @dataclass(frozen=True)
@@ -35,12 +35,6 @@ def products(model: type, value_of: Callable[[str], Any]) -> dict[str, Any]:
     return values
 
 
-def _parent_model(model: type, via: str) -> type:
-    (fk,) = model.__table__.c[via].foreign_keys
-    target = fk.column.table
-    return next(m.class_ for m in model.registry.mappers if m.local_table is target)
-
-
 async def roll_up(db: AsyncSession, model: type, parent_ids: dict[str, Any], actor: Any) -> None:
     """Recompute the header totals a line of ``model`` feeds (``parent_ids``: via → id)."""
     rollups = getattr(model, "__rollups__", ())
@@ -51,7 +45,7 @@ async def roll_up(db: AsyncSession, model: type, parent_ids: dict[str, Any], act
         parent_id = parent_ids.get(rollup.via)
         if parent_id is None:
             continue
-        parent_model = _parent_model(model, rollup.via)
+        parent_model = referenced_model(model, rollup.via)
         parent = await db.scalar(
             select(parent_model)
             .where(parent_model.id == parent_id)

@@ -69,6 +69,28 @@ class TransitionError(CXGError):
     }
 
 
+class LockedError(CXGError):
+    """A write to a document (or a line of one) that has left its editable states."""
+
+    status_code = 409
+    code = "DOCUMENT_LOCKED"
+    messages = {
+        "ko": "현재 상태에서는 문서를 수정할 수 없습니다.",
+        "en": "The document cannot be changed in its current status.",
+    }
+
+
+class ApprovalRequiredError(CXGError):
+    """A status move that only the end of an approval request may take."""
+
+    status_code = 409
+    code = "APPROVAL_REQUIRED"
+    messages = {
+        "ko": "이 상태 변경은 결재를 거쳐야 합니다.",
+        "en": "This status change is taken by an approval, not directly.",
+    }
+
+
 class UnauthorizedError(CXGError):
     status_code = 401
     code = "AUTHENTICATION_REQUIRED"

@@ -56,7 +56,7 @@ def modules(root: Path = ROOT) -> list[tuple[str, str, str, Path]]:
     found = []
     for path in sorted(root.glob("*/*/*.py")):
         scope, domain, table = path.parent.parent.name, path.parent.name, path.stem
-        if table != "__init__":
+        if not table.startswith("_"):  # __init__, and _actions (runtime.actions)
             found.append((scope, domain, table, path))
     return found
 

@@ -27,6 +27,7 @@ from runtime.errors import (
     UnauthorizedError,
     ValidationError,
 )
+from runtime.readretry import mark_for_retry
 
 log = logging.getLogger("cxg.errors")
 
@@ -149,8 +150,10 @@ def classify(exc: BaseException) -> CXGError:
     return InternalError()
 
 
-async def _database(_: Request, exc: Exception) -> JSONResponse:
+async def _database(request: Request, exc: Exception) -> JSONResponse:
     error = classify(exc)
+    if isinstance(error, DatabaseUnavailableError) and not isinstance(exc, PoolTimeout):
+        mark_for_retry(request.state, request.method)  # a dead pooled connection: read again
     if isinstance(error, InternalError):
         log.exception("database error", exc_info=exc)
     else:

@@ -170,12 +170,13 @@ class Route:
     # -- get ------------------------------------------------------------------------------
 
     def lines_sql(self, parent_field: str, check: bool) -> str:
-        """A header's lines, as its detail shows them: in order, at most LINES_LIMIT."""
+        """A header's lines, as its detail shows them: in order, at most LINES_LIMIT, each
+        row with the count of them all (_cxg_lines)."""
         plan = self.plan
         tenant = " AND t.tenant_id = $2" if self.system.tenant_scoped and check else ""
         return (
-            f"SELECT {plan.select} FROM {plan.table} t {plan.joins}"
-            f" WHERE t.{parent_field} = $1 AND {plan.visible}{tenant}"
+            f"SELECT {plan.select}, count(*) OVER () AS _cxg_lines FROM {plan.table} t"
+            f" {plan.joins} WHERE t.{parent_field} = $1 AND {plan.visible}{tenant}"
             f" ORDER BY {_order(plan.default_sort)} LIMIT {LINES_LIMIT}"
         )
 
@@ -198,6 +199,7 @@ class Route:
                 extra = [tenant] if tenant is not None and check else []
                 rows = await conn.fetch(line.lines_sql(parent_field, check), row_id, *extra)
                 lines[attribute] = [line.plan.response.model_validate(dict(r)) for r in rows]
+                lines[f"{attribute}_total"] = rows[0]["_cxg_lines"] if rows else 0
             return record, lines
 
         record, lines = await hot.run(self.system.database, tenant, work)

@@ -89,3 +89,10 @@ def is_soft_delete(model: type) -> bool:
 
 def is_tenant_scoped(model: type) -> bool:
     return issubclass(model, TenantMixin)
+
+
+def referenced_model(model: type, via: str) -> type:
+    """The mapped class a foreign-key column of ``model`` points at (a line's header)."""
+    (fk,) = model.__table__.c[via].foreign_keys
+    target = fk.column.table
+    return next(m.class_ for m in model.registry.mappers if m.local_table is target)

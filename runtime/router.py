@@ -65,11 +65,17 @@ class UnitOfWorkRoute(APIRoute):
         return run
 
 
-def audited_router(*, scope: str, entity: str | None) -> APIRouter:
-    """An APIRouter whose routes run in a unit of work and audit ``entity`` mutations."""
-    route_class = type(
+def audited_route(*, scope: str, entity: str | None) -> type[UnitOfWorkRoute]:
+    """The route class that runs in a unit of work and audits ``entity`` mutations."""
+    return type(
         f"AuditedRoute_{(entity or scope).replace('.', '_')}",
         (UnitOfWorkRoute,),
         {"scope_name": scope, "entity": entity},
     )
-    return APIRouter(route_class=route_class, responses=ERROR_RESPONSES)
+
+
+def audited_router(*, scope: str, entity: str | None) -> APIRouter:
+    """An APIRouter whose routes run in a unit of work and audit ``entity`` mutations."""
+    return APIRouter(
+        route_class=audited_route(scope=scope, entity=entity), responses=ERROR_RESPONSES
+    )

@@ -31,7 +31,11 @@ class Resource:
     path: str
     module: str
     attribute: str  # router | nested_router
-    tag: str
+    tag: str | None  # None: the routes carry their own (a domain's hand-owned actions)
+
+    @property
+    def tags(self) -> list[str] | None:
+        return [self.tag] if self.tag else None
 
     @property
     def group(self) -> str:
@@ -40,7 +44,8 @@ class Resource:
     def router(self) -> APIRouter:
         # The entity's models first, complete: FastAPI wraps them in adapters of its own
         # when the routes are made, and those should see finished models.
-        complete_models(importlib.import_module(self.module.rsplit(".", 1)[0] + ".schemas"))
+        if self.module.startswith("generated."):  # hand-owned routers build their own
+            complete_models(importlib.import_module(self.module.rsplit(".", 1)[0] + ".schemas"))
         return getattr(importlib.import_module(self.module), self.attribute)
 
 
@@ -58,7 +63,7 @@ def complete_models(module: ModuleType) -> None:
 
 def include_all(router: APIRouter | FastAPI, prefix: str, resources: Iterable[Resource]) -> None:
     for resource in resources:
-        router.include_router(resource.router(), prefix=prefix + resource.path, tags=[resource.tag])
+        router.include_router(resource.router(), prefix=prefix + resource.path, tags=resource.tags)
 
 
 class LazyGroup(BaseRoute):
@@ -82,7 +87,7 @@ class LazyGroup(BaseRoute):
             self._building.include_router(
                 resource.router(),
                 prefix=self.prefix.rsplit("/", 1)[0] + resource.path,
-                tags=[resource.tag],
+                tags=resource.tags,
             )
         if not self._left:
             self._router = self._building

@@ -11,10 +11,17 @@ from generated.tenants.adm.sessions.model import Session
 from generated.tenants.adm.settings.model import Setting
 from generated.tenants.adm.user_roles.model import UserRole
 from generated.tenants.adm.users.model import User
+from generated.tenants.apm.approval_line_steps.model import ApprovalLineStep
+from generated.tenants.apm.approval_lines.model import ApprovalLine
+from generated.tenants.apm.approval_request_steps.model import ApprovalRequestStep
+from generated.tenants.apm.approval_requests.model import ApprovalRequest
 from generated.tenants.asm.service_requests.model import ServiceRequest
 from generated.tenants.asm.service_visits.model import ServiceVisit
 from generated.tenants.asm.warranties.model import Warranty
 from generated.tenants.audt.audit_logs.model import AuditLog
+from generated.tenants.bim.dashboard_widgets.model import DashboardWidget
+from generated.tenants.bim.dashboards.model import Dashboard
+from generated.tenants.bim.reports.model import Report
 from generated.tenants.crm.activities.model import Activity
 from generated.tenants.crm.contacts.model import Contact
 from generated.tenants.crm.customers.model import Customer
@@ -75,6 +82,10 @@ __all__ = [
     "Activity",
     "Adjustment",
     "Approval",
+    "ApprovalLine",
+    "ApprovalLineStep",
+    "ApprovalRequest",
+    "ApprovalRequestStep",
     "Attendance",
     "AuditLog",
     "Brand",
@@ -85,6 +96,8 @@ __all__ = [
     "CodeGroup",
     "Contact",
     "Customer",
+    "Dashboard",
+    "DashboardWidget",
     "Department",
     "Depreciation",
     "DocumentSequence",
@@ -113,6 +126,7 @@ __all__ = [
     "Quote",
     "QuoteItem",
     "Receipt",
+    "Report",
     "Requisition",
     "Role",
     "SalesActivity",

@@ -52,6 +52,30 @@ RESOURCES = (
         "/adm/users", "generated.tenants.adm.users.router", "router", "테넌트 > 관리 > 사용자"
     ),
     Resource(
+        "/apm/approval-line-steps",
+        "generated.tenants.apm.approval_line_steps.router",
+        "router",
+        "테넌트 > 전자결재 > 결재선 단계",
+    ),
+    Resource(
+        "/apm/approval-lines",
+        "generated.tenants.apm.approval_lines.router",
+        "router",
+        "테넌트 > 전자결재 > 결재선",
+    ),
+    Resource(
+        "/apm/approval-request-steps",
+        "generated.tenants.apm.approval_request_steps.router",
+        "router",
+        "테넌트 > 전자결재 > 결재 단계",
+    ),
+    Resource(
+        "/apm/approval-requests",
+        "generated.tenants.apm.approval_requests.router",
+        "router",
+        "테넌트 > 전자결재 > 결재 요청",
+    ),
+    Resource(
         "/asm/service-requests",
         "generated.tenants.asm.service_requests.router",
         "router",
@@ -74,6 +98,24 @@ RESOURCES = (
         "generated.tenants.audt.audit_logs.router",
         "router",
         "테넌트 > 감사 > 감사 로그",
+    ),
+    Resource(
+        "/bim/dashboard-widgets",
+        "generated.tenants.bim.dashboard_widgets.router",
+        "router",
+        "테넌트 > 경영정보 > 대시보드 위젯",
+    ),
+    Resource(
+        "/bim/dashboards",
+        "generated.tenants.bim.dashboards.router",
+        "router",
+        "테넌트 > 경영정보 > 대시보드",
+    ),
+    Resource(
+        "/bim/reports",
+        "generated.tenants.bim.reports.router",
+        "router",
+        "테넌트 > 경영정보 > 보고서",
     ),
     Resource(
         "/crm/activities",
@@ -367,10 +409,28 @@ RESOURCES = (
         "테넌트 > 관리 > 사용자 역할",
     ),
     Resource(
+        "/apm/approval-lines",
+        "generated.tenants.apm.approval_line_steps.router",
+        "nested_router",
+        "테넌트 > 전자결재 > 결재선 단계",
+    ),
+    Resource(
+        "/apm/approval-requests",
+        "generated.tenants.apm.approval_request_steps.router",
+        "nested_router",
+        "테넌트 > 전자결재 > 결재 단계",
+    ),
+    Resource(
         "/asm/service-requests",
         "generated.tenants.asm.service_visits.router",
         "nested_router",
         "테넌트 > 사후서비스 > 방문 서비스",
+    ),
+    Resource(
+        "/bim/dashboards",
+        "generated.tenants.bim.dashboard_widgets.router",
+        "nested_router",
+        "테넌트 > 경영정보 > 대시보드 위젯",
     ),
     Resource(
         "/crm/customers",
@@ -426,6 +486,8 @@ RESOURCES = (
         "nested_router",
         "테넌트 > 창고관리 > 피킹",
     ),
+    # the domains' custom endpoints (spec `actions:`), written by hand (runtime.actions)
+    Resource("/apm", "runtime.extensions.tenants.apm._actions", "router", None),
 )
 
 TAGS = [
@@ -443,6 +505,19 @@ TAGS = [
     {"name": "테넌트 > 관리 > 사용자 역할", "description": "User role (adm.user_roles)"},
     {"name": "테넌트 > 관리 > 사용자", "description": "User (adm.users)"},
     {
+        "name": "테넌트 > 전자결재 > 결재선 단계",
+        "description": "Approval line step (apm.approval_line_steps)",
+    },
+    {"name": "테넌트 > 전자결재 > 결재선", "description": "Approval line (apm.approval_lines)"},
+    {
+        "name": "테넌트 > 전자결재 > 결재 단계",
+        "description": "Approval step (apm.approval_request_steps)",
+    },
+    {
+        "name": "테넌트 > 전자결재 > 결재 요청",
+        "description": "Approval request (apm.approval_requests)",
+    },
+    {
         "name": "테넌트 > 사후서비스 > 서비스 요청",
         "description": "Service request (asm.service_requests)",
     },
@@ -452,6 +527,12 @@ TAGS = [
     },
     {"name": "테넌트 > 사후서비스 > 보증", "description": "Warranty (asm.warranties)"},
     {"name": "테넌트 > 감사 > 감사 로그", "description": "Audit log (audt.audit_logs)"},
+    {
+        "name": "테넌트 > 경영정보 > 대시보드 위젯",
+        "description": "Dashboard widget (bim.dashboard_widgets)",
+    },
+    {"name": "테넌트 > 경영정보 > 대시보드", "description": "Dashboard (bim.dashboards)"},
+    {"name": "테넌트 > 경영정보 > 보고서", "description": "Report (bim.reports)"},
     {"name": "테넌트 > 고객관리 > 활동", "description": "Activity (crm.activities)"},
     {"name": "테넌트 > 고객관리 > 연락처", "description": "Contact (crm.contacts)"},
     {"name": "테넌트 > 고객관리 > 고객", "description": "Customer (crm.customers)"},

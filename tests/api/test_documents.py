@@ -281,3 +281,23 @@ async def test_tenant_order_with_its_items_in_one_request(client, tenant_a):
     assert refused.json()["error"]["detail"][0]["field"] == "items.1.product_id"
     found = await client.get(SALES_ORDERS, params={"search": bad_no}, headers=headers)
     assert found.json()["data"]["total"] == 0
+
+
+async def test_a_detail_shows_the_first_lines_and_counts_them_all(
+    client, reader, tenant_a, monkeypatch
+):
+    """A header's detail is bounded (crud.LINES_LIMIT lines) and says how many there are."""
+    from tests.api.test_extensions import _order
+
+    headers = tenant_a["headers"]
+    order, _ = await _order(client, headers, lines=5)
+    monkeypatch.setattr("runtime.crud.LINES_LIMIT", 3)
+    monkeypatch.setattr("runtime.hotread.LINES_LIMIT", 3)
+    url = f"/api/v1/tenants/srm/sales-orders/{order['id']}"
+    detail = await reader.get(url, headers=headers)
+    assert detail.status_code == 200, detail.text
+    data = detail.json()["data"]
+    assert [line["line_no"] for line in data["items"]] == [1, 2, 3]
+    assert data["items_total"] == 5
+    lines = await reader.get(f"{url}/items", headers=headers)
+    assert [line["line_no"] for line in lines.json()["data"]] == [1, 2, 3]

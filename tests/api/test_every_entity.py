@@ -93,16 +93,25 @@ def sample(field: Field, tag: str) -> object:
 
 
 async def valid_body(
-    client, auth, entity: Entity, overrides: dict | None = None, chain: tuple[str, ...] = ()
+    client,
+    auth,
+    entity: Entity,
+    overrides: dict | None = None,
+    chain: tuple[str, ...] = (),
+    without: str | None = None,
 ) -> dict:
     """A valid create body: referenced parents are created first unless ``overrides`` names
     the reference's value. Optional references are filled too, except where they would
-    loop back (an account's parent account)."""
+    loop back (an account's parent account). A row named by entity and id (``refers_by``) is
+    made first as well; lines a header needs (``min_lines``) are sent with it. ``without``
+    leaves a field out (a line's header, given by the header's create)."""
     tag = uuid.uuid4().hex[:10]
     overrides = overrides or {}
     chain = (*chain, entity.key)
     body = {}
     for field in entity.create_fields:
+        if field.name == without:
+            continue
         if field.name in overrides:
             body[field.name] = overrides[field.name]
         elif field.numbering:  # left to the tenant's counter, so numbering is exercised too
@@ -112,6 +121,9 @@ async def valid_body(
                 continue
             parent = ENTITIES[(entity.scope.name, field.ref_entity)]
             body[field.name] = (await create_row(client, auth, parent, chain))[1]["id"]
+        elif field.refers_by:  # the id of a row of the entity named by an earlier field
+            named = ENTITIES[(entity.scope.name, body[field.refers_by])]
+            body[field.name] = (await create_row(client, auth, named, chain))[1]["id"]
         elif field.create_required:
             body[field.name] = sample(field, tag)
         else:  # optional: filled when a generic value fits, so responses show it round-trip
@@ -119,7 +131,33 @@ async def valid_body(
                 body[field.name] = sample(field, tag)
             except AssertionError:
                 continue
+    for lines in entity.create_lines:
+        if not lines.min_lines:
+            continue
+        child = ENTITIES[(entity.scope.name, lines.key)]
+        body[lines.attribute] = [
+            await valid_body(
+                client,
+                auth,
+                child,
+                _apart(child, position),
+                chain=chain,
+                without=lines.parent_field,
+            )
+            for position in range(lines.min_lines)
+        ]
     return body
+
+
+def _apart(line: Entity, position: int) -> dict:
+    """Values that keep a header's own lines clear of a line the matrix adds later with
+    sample values: unique integers (a line number) from the top of their range."""
+    unique = {name for rule in line.uniques for name in rule.fields}
+    return {
+        f.name: int(f.maximum or 1000) - position
+        for f in line.create_fields
+        if f.name in unique and f.kind in (FieldType.integer, FieldType.bigint)
+    }
 
 
 # Bookkeeping a client must not set: refused by name (422) before every row the matrix creates.

@@ -75,9 +75,10 @@ async def test_a_never_reaches_bs_rows(client, rows, tenant_a, tenant_b, mode, e
                 f"{PREFIX['tenants']}{entity.parent_url_path}/{header['id']}/{entity.line_segment}"
             )
             assert_not_found(await client.get(lines, headers=a), "lines of B's header")
-            line = await valid_body(client, a, entity, {entity.parent_field.name: None})
-            line.pop(entity.parent_field.name)
-            assert_not_found(await client.post(lines, json=line, headers=a), "line into B's")
+            if entity.has("create"):  # lines the server writes have no POST at all
+                line = await valid_body(client, a, entity, {entity.parent_field.name: None})
+                line.pop(entity.parent_field.name)
+                assert_not_found(await client.post(lines, json=line, headers=a), "line into B's")
 
         listed = await client.get(base, params={"page_size": 100}, headers=a)
         assert listed.status_code == 200, listed.text

@@ -37,3 +37,84 @@ def test_a_changed_check_constraint_is_a_difference(database_urls):
     finally:
         run_sync(_alter(url, "last_value >= 0"))
     command.check(cfg)
+
+
+async def _fetch(url: str, query: str) -> list:
+    conn = await asyncpg.connect(**_asyncpg_args(url))
+    try:
+        return [tuple(r) for r in await conn.fetch(query)]
+    finally:
+        await conn.close()
+
+
+async def _execute(url: str, statements: str) -> None:
+    conn = await asyncpg.connect(**_asyncpg_args(url))
+    try:
+        await conn.execute(statements)
+    finally:
+        await conn.close()
+
+
+def test_free_text_units_and_categories_become_references_without_loss(database_urls):
+    """Migration 0011 turns ivm.products.unit / .category texts into references: a text a
+    tenant's master data already has is found, any other becomes a row; downgrade writes the
+    texts back."""
+    import uuid
+
+    from sqlalchemy.engine import make_url
+
+    server = make_url(database_urls["tenant"]).set(database="postgres")
+    name = f"cxg_test_mig_{uuid.uuid4().hex[:8]}"
+    url = server.set(database=name).render_as_string(hide_password=False)
+    admin_url = server.render_as_string(hide_password=False)
+    run_sync(_execute(admin_url, f'CREATE DATABASE "{name}"'))
+    try:
+        cfg = migrations.config("tenant", url)
+        command.upgrade(cfg, "0010")
+        a, b = uuid.uuid4(), uuid.uuid4()
+        run_sync(
+            _execute(
+                url,
+                f"""
+                INSERT INTO ivm.units (tenant_id, code, name) VALUES ('{a}', 'EA', 'Each');
+                INSERT INTO ivm.products (tenant_id, code, name, unit, category) VALUES
+                    ('{a}', 'P1', 'Bolt', 'EA', 'Tools'),
+                    ('{a}', 'P2', 'Nut', 'BOX', 'Tools'),
+                    ('{a}', 'P3', 'Glue', 'EA', NULL),
+                    ('{b}', 'P1', 'Bolt', 'EA', 'Hardware');
+                """,
+            )
+        )
+        command.upgrade(cfg, "head")
+        rows = run_sync(
+            _fetch(
+                url,
+                "SELECT p.tenant_id::text, p.code, u.code, u.tenant_id = p.tenant_id, c.name,"
+                " c.tenant_id = p.tenant_id FROM ivm.products p"
+                " JOIN ivm.units u ON u.id = p.unit_id"
+                " LEFT JOIN pim.categories c ON c.id = p.category_id ORDER BY 1, 2",
+            )
+        )
+        expected = [
+            (str(a), "P1", "EA", True, "Tools", True),
+            (str(a), "P2", "BOX", True, "Tools", True),
+            (str(a), "P3", "EA", True, None, None),
+            (str(b), "P1", "EA", True, "Hardware", True),
+        ]
+        assert sorted(rows) == sorted(expected)
+        units = run_sync(_fetch(url, f"SELECT code, name FROM ivm.units WHERE tenant_id = '{a}'"))
+        assert sorted(units) == [("BOX", "BOX"), ("EA", "Each")]  # the existing EA was found
+        command.downgrade(cfg, "0010")
+        texts = run_sync(
+            _fetch(url, "SELECT tenant_id::text, code, unit, category FROM ivm.products")
+        )
+        assert sorted(texts) == sorted(
+            [
+                (str(a), "P1", "EA", "Tools"),
+                (str(a), "P2", "BOX", "Tools"),
+                (str(a), "P3", "EA", None),
+                (str(b), "P1", "EA", "Hardware"),
+            ]
+        )
+    finally:
+        run_sync(_execute(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

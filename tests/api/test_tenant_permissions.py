@@ -17,6 +17,13 @@ PRODUCTS = "/api/v1/tenants/ivm/products"
 
 
 async def make_clerk(client, tenant: dict, codes: list[str]) -> tuple[dict, str]:
+    """Headers of a new user of ``tenant`` holding ``codes``, and the id of their role."""
+    clerk = await make_tenant_user(client, tenant, codes)
+    return clerk["headers"], clerk["role_id"]
+
+
+async def make_tenant_user(client, tenant: dict, codes: list[str]) -> dict:
+    """A new user of ``tenant`` holding ``codes``: headers, user_id and role_id."""
     admin = tenant["headers"]
     username = "clerk." + uuid.uuid4().hex[:8]
     user = await client.post(
@@ -43,7 +50,11 @@ async def make_clerk(client, tenant: dict, codes: list[str]) -> tuple[dict, str]
     )
     assert link.status_code == 201, link.text
     tokens = await tenant_login(client, tenant["code"], username, "Clerk-Passw0rd")
-    return bearer(tokens["access_token"]), role.json()["data"]["id"]
+    return {
+        "headers": bearer(tokens["access_token"]),
+        "user_id": user.json()["data"]["id"],
+        "role_id": role.json()["data"]["id"],
+    }
 
 
 async def test_roles_grant_codes_and_unknown_codes_are_refused(client, tenant_a):

@@ -96,6 +96,30 @@ CASES = {
         ),
         "fields.status.transitions: 'SHIPPED' is not one of the enum values",
     ),
+    "editable without a state machine": (
+        GOOD_ORDER.replace("default: OPEN}", "default: OPEN, editable: [OPEN]}"),
+        "fields.status.editable: editable needs transitions (a state machine) on this field",
+    ),
+    "editable without the initial state": (
+        GOOD_ORDER.replace(
+            "default: OPEN}",
+            "default: OPEN, status_endpoint: true, transitions: {OPEN: [CLOSED]},"
+            " editable: [CLOSED]}",
+        ),
+        "fields.status.editable: editable must include the initial state 'OPEN'",
+    ),
+    "approval into a state no move reaches": (
+        GOOD_ORDER.replace("values: [OPEN, CLOSED]", "values: [OPEN, CLOSED, APPROVED]").replace(
+            "default: OPEN}",
+            "default: OPEN, status_endpoint: true, transitions: {OPEN: [CLOSED]},"
+            " approval: {approved: APPROVED}}",
+        ),
+        "fields.status.approval: no transition moves to 'APPROVED'",
+    ),
+    "an action named like a generated permission": (
+        GOOD_ORDER + "actions:\n  read: {label: {ko: 읽기, en: Read}}\n",
+        "specs/manager/shop/orders.yaml:8:3: action 'read' has the name of a generated permission",
+    ),
     "python keyword as a field name": (
         GOOD_ORDER + "  class: {type: string, max_length: 20}\n",
         "specs/manager/shop/orders.yaml:7:3: field name 'class' is a Python keyword",

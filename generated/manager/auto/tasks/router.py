@@ -142,7 +142,7 @@ async def list_tasks_of_parent(
     actor: Annotated[Actor, manager_permission("auto.tasks:read")],
 ) -> Envelope[list[AutomationTaskResponse]]:
     await crud.get_live(db, AutomationWorkflow, workflow_id, actor)
-    rows = await service.lines_of(db, workflow_id, actor)
+    rows, _ = await service.lines_of(db, workflow_id, actor)
     return ok([AutomationTaskResponse.model_validate(row) for row in rows])
 
 

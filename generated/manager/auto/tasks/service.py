@@ -95,5 +95,8 @@ async def create_line(
     return await crud.with_displays(db, LISTING, row, actor)
 
 
-async def lines_of(db: AsyncSession, workflow_id: UUID, actor: Actor) -> list[AutomationTask]:
+async def lines_of(
+    db: AsyncSession, workflow_id: UUID, actor: Actor
+) -> tuple[list[AutomationTask], int]:
+    """The header's first lines (at most crud.LINES_LIMIT) and how many it has in all."""
     return await crud.children(db, LISTING, "workflow_id", workflow_id, actor)

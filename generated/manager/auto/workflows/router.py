@@ -35,10 +35,9 @@ router = audited_router(scope="manager", entity="auto.workflows")
 
 async def _with_lines(db: ManagerDb, row, actor: Actor) -> AutomationWorkflowResponse:
     response = AutomationWorkflowResponse.model_validate(row)
-    response.tasks = [
-        AutomationTaskResponse.model_validate(line)
-        for line in await tasks_service.lines_of(db, row.id, actor)
-    ]
+    tasks, tasks_total = await tasks_service.lines_of(db, row.id, actor)
+    response.tasks = [AutomationTaskResponse.model_validate(line) for line in tasks]
+    response.tasks_total = tasks_total
     return response
 
 

@@ -66,6 +66,9 @@ class AutomationWorkflowResponse(AutomationWorkflowBase):
     tasks: list[AutomationTaskResponse] | None = Field(
         None, title="작업", description="The lines, on the header's create and detail."
     )
+    tasks_total: int | None = Field(
+        None, description="How many lines the header has in all; its detail shows the first 1000."
+    )
 
 
 class AutomationWorkflowListResponse(Page[AutomationWorkflowResponse]):

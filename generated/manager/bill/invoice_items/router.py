@@ -140,7 +140,7 @@ async def list_invoice_items_of_parent(
     actor: Annotated[Actor, manager_permission("bill.invoice_items:read")],
 ) -> Envelope[list[InvoiceItemResponse]]:
     await crud.get_live(db, Invoice, invoice_id, actor)
-    rows = await service.lines_of(db, invoice_id, actor)
+    rows, _ = await service.lines_of(db, invoice_id, actor)
     return ok([InvoiceItemResponse.model_validate(row) for row in rows])
 
 

@@ -84,5 +84,8 @@ async def create_line(
     return await crud.with_displays(db, LISTING, row, actor)
 
 
-async def lines_of(db: AsyncSession, invoice_id: UUID, actor: Actor) -> list[InvoiceItem]:
+async def lines_of(
+    db: AsyncSession, invoice_id: UUID, actor: Actor
+) -> tuple[list[InvoiceItem], int]:
+    """The header's first lines (at most crud.LINES_LIMIT) and how many it has in all."""
     return await crud.children(db, LISTING, "invoice_id", invoice_id, actor)

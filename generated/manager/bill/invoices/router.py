@@ -35,10 +35,9 @@ router = audited_router(scope="manager", entity="bill.invoices")
 
 async def _with_lines(db: ManagerDb, row, actor: Actor) -> InvoiceResponse:
     response = InvoiceResponse.model_validate(row)
-    response.items = [
-        InvoiceItemResponse.model_validate(line)
-        for line in await items_service.lines_of(db, row.id, actor)
-    ]
+    items, items_total = await items_service.lines_of(db, row.id, actor)
+    response.items = [InvoiceItemResponse.model_validate(line) for line in items]
+    response.items_total = items_total
     return response
 
 

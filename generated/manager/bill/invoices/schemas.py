@@ -110,6 +110,9 @@ class InvoiceResponse(InvoiceBase):
     items: list[InvoiceItemResponse] | None = Field(
         None, title="청구서 항목", description="The lines, on the header's create and detail."
     )
+    items_total: int | None = Field(
+        None, description="How many lines the header has in all; its detail shows the first 1000."
+    )
 
 
 class InvoiceListResponse(Page[InvoiceResponse]):

@@ -19,6 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
+from runtime.lifecycle import Lifecycle
 from runtime.models import ManagerBase, RecordMixin, SoftDeleteMixin
 
 
@@ -41,6 +42,11 @@ class ApiKey(SoftDeleteMixin, RecordMixin, ManagerBase):
             postgresql_where=text("NOT is_deleted"),
         ),
         {"schema": "idam", "comment": "API 키"},
+    )
+    # the state machine of status, with the states that lock the document (runtime.lifecycle)
+    __lifecycle__ = Lifecycle(
+        field="status",
+        moves={"ACTIVE": ["REVOKED", "EXPIRED"], "REVOKED": [], "EXPIRED": []},
     )
 
     name: Mapped[str] = mapped_column(

@@ -34,8 +34,8 @@ LISTING = crud.Listing(
     displays=(crud.Display("user_id", User.full_name, "user_name"),),
 )
 REFERENCES = (crud.Reference("user_id", User),)
-# The state machine of status: the allowed moves from each state.
-MOVES = {"ACTIVE": ["REVOKED", "EXPIRED"], "REVOKED": [], "EXPIRED": []}
+# The state machine of status: the allowed moves from each state (on the model).
+MOVES = ApiKey.__lifecycle__.moves
 
 
 async def list_api_keys(

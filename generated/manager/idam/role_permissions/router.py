@@ -142,7 +142,7 @@ async def list_role_permissions_of_parent(
     actor: Annotated[Actor, manager_permission("idam.role_permissions:read")],
 ) -> Envelope[list[RolePermissionResponse]]:
     await crud.get_live(db, Role, role_id, actor)
-    rows = await service.lines_of(db, role_id, actor)
+    rows, _ = await service.lines_of(db, role_id, actor)
     return ok([RolePermissionResponse.model_validate(row) for row in rows])
 
 

@@ -102,5 +102,8 @@ async def create_line(
     return await crud.with_displays(db, LISTING, row, actor)
 
 
-async def lines_of(db: AsyncSession, role_id: UUID, actor: Actor) -> list[RolePermission]:
+async def lines_of(
+    db: AsyncSession, role_id: UUID, actor: Actor
+) -> tuple[list[RolePermission], int]:
+    """The header's first lines (at most crud.LINES_LIMIT) and how many it has in all."""
     return await crud.children(db, LISTING, "role_id", role_id, actor)

@@ -35,10 +35,9 @@ router = audited_router(scope="manager", entity="idam.roles")
 
 async def _with_lines(db: ManagerDb, row, actor: Actor) -> RoleResponse:
     response = RoleResponse.model_validate(row)
-    response.permissions = [
-        RolePermissionResponse.model_validate(line)
-        for line in await permissions_service.lines_of(db, row.id, actor)
-    ]
+    permissions, permissions_total = await permissions_service.lines_of(db, row.id, actor)
+    response.permissions = [RolePermissionResponse.model_validate(line) for line in permissions]
+    response.permissions_total = permissions_total
     return response
 
 

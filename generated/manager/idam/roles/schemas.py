@@ -65,6 +65,9 @@ class RoleResponse(RoleBase):
     permissions: list[RolePermissionResponse] | None = Field(
         None, title="역할 권한", description="The lines, on the header's create and detail."
     )
+    permissions_total: int | None = Field(
+        None, description="How many lines the header has in all; its detail shows the first 1000."
+    )
 
 
 class RoleListResponse(Page[RoleResponse]):

@@ -17,6 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from runtime.lifecycle import Lifecycle
 from runtime.models import ManagerBase, RecordMixin
 
 
@@ -32,6 +33,11 @@ class Session(RecordMixin, ManagerBase):
             "id",
         ),
         {"schema": "idam", "comment": "세션"},
+    )
+    # the state machine of status, with the states that lock the document (runtime.lifecycle)
+    __lifecycle__ = Lifecycle(
+        field="status",
+        moves={"ACTIVE": ["REVOKED", "EXPIRED"], "REVOKED": [], "EXPIRED": []},
     )
 
     user_id: Mapped[uuid.UUID] = mapped_column(

@@ -140,7 +140,7 @@ async def list_user_roles_of_parent(
     actor: Annotated[Actor, manager_permission("idam.user_roles:read")],
 ) -> Envelope[list[UserRoleResponse]]:
     await crud.get_live(db, User, user_id, actor)
-    rows = await service.lines_of(db, user_id, actor)
+    rows, _ = await service.lines_of(db, user_id, actor)
     return ok([UserRoleResponse.model_validate(row) for row in rows])
 
 

@@ -87,5 +87,6 @@ async def create_line(
     return await crud.with_displays(db, LISTING, row, actor)
 
 
-async def lines_of(db: AsyncSession, user_id: UUID, actor: Actor) -> list[UserRole]:
+async def lines_of(db: AsyncSession, user_id: UUID, actor: Actor) -> tuple[list[UserRole], int]:
+    """The header's first lines (at most crud.LINES_LIMIT) and how many it has in all."""
     return await crud.children(db, LISTING, "user_id", user_id, actor)

@@ -106,6 +106,9 @@ class UserResponse(UserBase):
     roles: list[UserRoleResponse] | None = Field(
         None, title="사용자 역할", description="The lines, on the header's create and detail."
     )
+    roles_total: int | None = Field(
+        None, description="How many lines the header has in all; its detail shows the first 1000."
+    )
 
 
 class UserListResponse(Page[UserResponse]):

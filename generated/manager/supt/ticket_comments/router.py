@@ -140,7 +140,7 @@ async def list_ticket_comments_of_parent(
     actor: Annotated[Actor, manager_permission("supt.ticket_comments:read")],
 ) -> Envelope[list[TicketCommentResponse]]:
     await crud.get_live(db, Ticket, ticket_id, actor)
-    rows = await service.lines_of(db, ticket_id, actor)
+    rows, _ = await service.lines_of(db, ticket_id, actor)
     return ok([TicketCommentResponse.model_validate(row) for row in rows])
 
 

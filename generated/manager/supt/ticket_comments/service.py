@@ -103,5 +103,8 @@ async def create_line(
     return await crud.with_displays(db, LISTING, row, actor)
 
 
-async def lines_of(db: AsyncSession, ticket_id: UUID, actor: Actor) -> list[TicketComment]:
+async def lines_of(
+    db: AsyncSession, ticket_id: UUID, actor: Actor
+) -> tuple[list[TicketComment], int]:
+    """The header's first lines (at most crud.LINES_LIMIT) and how many it has in all."""
     return await crud.children(db, LISTING, "ticket_id", ticket_id, actor)

@@ -17,6 +17,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
+from runtime.lifecycle import Lifecycle
 from runtime.models import ManagerBase, RecordMixin, SoftDeleteMixin
 
 
@@ -50,6 +51,16 @@ class Tenant(SoftDeleteMixin, RecordMixin, ManagerBase):
             postgresql_where=text("NOT is_deleted"),
         ),
         {"schema": "tnnt", "comment": "테넌트"},
+    )
+    # the state machine of status, with the states that lock the document (runtime.lifecycle)
+    __lifecycle__ = Lifecycle(
+        field="status",
+        moves={
+            "PENDING": ["ACTIVE", "TERMINATED"],
+            "ACTIVE": ["SUSPENDED", "TERMINATED"],
+            "SUSPENDED": ["ACTIVE", "TERMINATED"],
+            "TERMINATED": [],
+        },
     )
 
     code: Mapped[str] = mapped_column(

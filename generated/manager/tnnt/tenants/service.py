@@ -36,13 +36,8 @@ LISTING = crud.Listing(
     displays=(),
 )
 REFERENCES = ()
-# The state machine of status: the allowed moves from each state.
-MOVES = {
-    "PENDING": ["ACTIVE", "TERMINATED"],
-    "ACTIVE": ["SUSPENDED", "TERMINATED"],
-    "SUSPENDED": ["ACTIVE", "TERMINATED"],
-    "TERMINATED": [],
-}
+# The state machine of status: the allowed moves from each state (on the model).
+MOVES = Tenant.__lifecycle__.moves
 
 
 async def list_tenants(

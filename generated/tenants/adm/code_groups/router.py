@@ -34,10 +34,9 @@ router = audited_router(scope="tenants", entity="adm.code_groups")
 
 async def _with_lines(db: TenantDb, row, actor: Actor) -> CodeGroupResponse:
     response = CodeGroupResponse.model_validate(row)
-    response.codes = [
-        CodeResponse.model_validate(line)
-        for line in await codes_service.lines_of(db, row.id, actor)
-    ]
+    codes, codes_total = await codes_service.lines_of(db, row.id, actor)
+    response.codes = [CodeResponse.model_validate(line) for line in codes]
+    response.codes_total = codes_total
     return response
 
 

@@ -59,6 +59,9 @@ class CodeGroupResponse(CodeGroupBase):
     codes: list[CodeResponse] | None = Field(
         None, title="공통 코드", description="The lines, on the header's create and detail."
     )
+    codes_total: int | None = Field(
+        None, description="How many lines the header has in all; its detail shows the first 1000."
+    )
 
 
 class CodeGroupListResponse(Page[CodeGroupResponse]):

@@ -140,7 +140,7 @@ async def list_codes_of_parent(
     actor: Annotated[Actor, tenant_permission("adm.codes:read")],
 ) -> Envelope[list[CodeResponse]]:
     await crud.get_live(db, CodeGroup, group_id, actor)
-    rows = await service.lines_of(db, group_id, actor)
+    rows, _ = await service.lines_of(db, group_id, actor)
     return ok([CodeResponse.model_validate(row) for row in rows])
 
 

@@ -81,5 +81,6 @@ async def create_line(db: AsyncSession, group_id: UUID, data: CodeLineCreate, ac
     return await crud.with_displays(db, LISTING, row, actor)
 
 
-async def lines_of(db: AsyncSession, group_id: UUID, actor: Actor) -> list[Code]:
+async def lines_of(db: AsyncSession, group_id: UUID, actor: Actor) -> tuple[list[Code], int]:
+    """The header's first lines (at most crud.LINES_LIMIT) and how many it has in all."""
     return await crud.children(db, LISTING, "group_id", group_id, actor)

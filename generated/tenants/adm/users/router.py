@@ -35,10 +35,9 @@ router = audited_router(scope="tenants", entity="adm.users")
 
 async def _with_lines(db: TenantDb, row, actor: Actor) -> UserResponse:
     response = UserResponse.model_validate(row)
-    response.roles = [
-        UserRoleResponse.model_validate(line)
-        for line in await roles_service.lines_of(db, row.id, actor)
-    ]
+    roles, roles_total = await roles_service.lines_of(db, row.id, actor)
+    response.roles = [UserRoleResponse.model_validate(line) for line in roles]
+    response.roles_total = roles_total
     return response
 
 

@@ -140,7 +140,7 @@ async def list_service_visits_of_parent(
     actor: Annotated[Actor, tenant_permission("asm.service_visits:read")],
 ) -> Envelope[list[ServiceVisitResponse]]:
     await crud.get_live(db, ServiceRequest, service_request_id, actor)
-    rows = await service.lines_of(db, service_request_id, actor)
+    rows, _ = await service.lines_of(db, service_request_id, actor)
     return ok([ServiceVisitResponse.model_validate(row) for row in rows])
 
 

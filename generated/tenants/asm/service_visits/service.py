@@ -92,5 +92,8 @@ async def create_line(
     return await crud.with_displays(db, LISTING, row, actor)
 
 
-async def lines_of(db: AsyncSession, service_request_id: UUID, actor: Actor) -> list[ServiceVisit]:
+async def lines_of(
+    db: AsyncSession, service_request_id: UUID, actor: Actor
+) -> tuple[list[ServiceVisit], int]:
+    """The header's first lines (at most crud.LINES_LIMIT) and how many it has in all."""
     return await crud.children(db, LISTING, "service_request_id", service_request_id, actor)

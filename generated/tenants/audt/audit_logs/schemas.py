@@ -27,6 +27,8 @@ class AuditLogBase(EntityModel):
         "PASSWORD_CHANGE",
         "PROVISION",
         "ACT_FOR_TENANT",
+        "APPROVE",
+        "REJECT",
     ] = Field(..., title="작업")
     entity: str = Field(..., max_length=100, title="대상 엔터티")
     entity_id: UUID | None = Field(None, title="대상 ID")
@@ -64,6 +66,8 @@ class AuditLogUpdate(UpdateModel):
             "PASSWORD_CHANGE",
             "PROVISION",
             "ACT_FOR_TENANT",
+            "APPROVE",
+            "REJECT",
         ]
         | None
     ) = Field(None, title="작업")
@@ -116,6 +120,8 @@ class AuditLogListParams(ListParams):
                 "PASSWORD_CHANGE",
                 "PROVISION",
                 "ACT_FOR_TENANT",
+                "APPROVE",
+                "REJECT",
             ]
         ]
         | None

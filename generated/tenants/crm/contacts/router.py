@@ -140,7 +140,7 @@ async def list_contacts_of_parent(
     actor: Annotated[Actor, tenant_permission("crm.contacts:read")],
 ) -> Envelope[list[ContactResponse]]:
     await crud.get_live(db, Customer, customer_id, actor)
-    rows = await service.lines_of(db, customer_id, actor)
+    rows, _ = await service.lines_of(db, customer_id, actor)
     return ok([ContactResponse.model_validate(row) for row in rows])
 
 

@@ -83,5 +83,6 @@ async def create_line(
     return await crud.with_displays(db, LISTING, row, actor)
 
 
-async def lines_of(db: AsyncSession, customer_id: UUID, actor: Actor) -> list[Contact]:
+async def lines_of(db: AsyncSession, customer_id: UUID, actor: Actor) -> tuple[list[Contact], int]:
+    """The header's first lines (at most crud.LINES_LIMIT) and how many it has in all."""
     return await crud.children(db, LISTING, "customer_id", customer_id, actor)

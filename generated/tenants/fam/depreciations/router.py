@@ -140,7 +140,7 @@ async def list_depreciations_of_parent(
     actor: Annotated[Actor, tenant_permission("fam.depreciations:read")],
 ) -> Envelope[list[DepreciationResponse]]:
     await crud.get_live(db, FixedAsset, fixed_asset_id, actor)
-    rows = await service.lines_of(db, fixed_asset_id, actor)
+    rows, _ = await service.lines_of(db, fixed_asset_id, actor)
     return ok([DepreciationResponse.model_validate(row) for row in rows])
 
 

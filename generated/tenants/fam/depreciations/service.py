@@ -87,5 +87,8 @@ async def create_line(
     return await crud.with_displays(db, LISTING, row, actor)
 
 
-async def lines_of(db: AsyncSession, fixed_asset_id: UUID, actor: Actor) -> list[Depreciation]:
+async def lines_of(
+    db: AsyncSession, fixed_asset_id: UUID, actor: Actor
+) -> tuple[list[Depreciation], int]:
+    """The header's first lines (at most crud.LINES_LIMIT) and how many it has in all."""
     return await crud.children(db, LISTING, "fixed_asset_id", fixed_asset_id, actor)

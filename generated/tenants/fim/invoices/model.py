@@ -20,6 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from runtime.lifecycle import Lifecycle
 from runtime.models import RecordMixin, SoftDeleteMixin, TenantBase, TenantMixin
 
 
@@ -91,6 +92,18 @@ class FinanceInvoice(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             postgresql_where=text("NOT is_deleted"),
         ),
         {"schema": "fim", "comment": "송장"},
+    )
+    # the state machine of status, with the states that lock the document (runtime.lifecycle)
+    __lifecycle__ = Lifecycle(
+        field="status",
+        moves={
+            "DRAFT": ["ISSUED", "CANCELED"],
+            "ISSUED": ["PAID", "OVERDUE", "CANCELED"],
+            "PAID": [],
+            "OVERDUE": ["PAID", "CANCELED"],
+            "CANCELED": [],
+        },
+        editable=("DRAFT",),
     )
 
     invoice_no: Mapped[str] = mapped_column(

@@ -47,14 +47,8 @@ REFERENCES = (
     crud.Reference("customer_id", Customer),
     crud.Reference("vendor_id", Vendor),
 )
-# The state machine of status: the allowed moves from each state.
-MOVES = {
-    "DRAFT": ["ISSUED", "CANCELED"],
-    "ISSUED": ["PAID", "OVERDUE", "CANCELED"],
-    "PAID": [],
-    "OVERDUE": ["PAID", "CANCELED"],
-    "CANCELED": [],
-}
+# The state machine of status: the allowed moves from each state (on the model).
+MOVES = FinanceInvoice.__lifecycle__.moves
 
 
 async def list_invoices(

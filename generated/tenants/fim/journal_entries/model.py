@@ -14,6 +14,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from runtime.lifecycle import Lifecycle
 from runtime.models import RecordMixin, SoftDeleteMixin, TenantBase, TenantMixin
 
 
@@ -50,6 +51,12 @@ class JournalEntry(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             postgresql_where=text("NOT is_deleted"),
         ),
         {"schema": "fim", "comment": "전표"},
+    )
+    # the state machine of status, with the states that lock the document (runtime.lifecycle)
+    __lifecycle__ = Lifecycle(
+        field="status",
+        moves={"DRAFT": ["POSTED"], "POSTED": ["REVERSED"], "REVERSED": []},
+        editable=("DRAFT",),
     )
 
     entry_no: Mapped[str] = mapped_column(

@@ -35,10 +35,9 @@ router = audited_router(scope="tenants", entity="fim.journal_entries")
 
 async def _with_lines(db: TenantDb, row, actor: Actor) -> JournalEntryResponse:
     response = JournalEntryResponse.model_validate(row)
-    response.journal_lines = [
-        JournalLineResponse.model_validate(line)
-        for line in await journal_lines_service.lines_of(db, row.id, actor)
-    ]
+    journal_lines, journal_lines_total = await journal_lines_service.lines_of(db, row.id, actor)
+    response.journal_lines = [JournalLineResponse.model_validate(line) for line in journal_lines]
+    response.journal_lines_total = journal_lines_total
     return response
 
 

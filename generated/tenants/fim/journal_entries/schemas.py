@@ -59,6 +59,9 @@ class JournalEntryResponse(JournalEntryBase):
     journal_lines: list[JournalLineResponse] | None = Field(
         None, title="전표 분개", description="The lines, on the header's create and detail."
     )
+    journal_lines_total: int | None = Field(
+        None, description="How many lines the header has in all; its detail shows the first 1000."
+    )
 
 
 class JournalEntryListResponse(Page[JournalEntryResponse]):

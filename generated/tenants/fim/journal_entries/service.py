@@ -34,8 +34,8 @@ LISTING = crud.Listing(
     displays=(),
 )
 REFERENCES = ()
-# The state machine of status: the allowed moves from each state.
-MOVES = {"DRAFT": ["POSTED"], "POSTED": ["REVERSED"], "REVERSED": []}
+# The state machine of status: the allowed moves from each state (on the model).
+MOVES = JournalEntry.__lifecycle__.moves
 
 
 async def list_journal_entries(

@@ -54,6 +54,8 @@ class JournalLine(TenantMixin, RecordMixin, TenantBase):
         ),
         {"schema": "fim", "comment": "전표 분개"},
     )
+    # a line of a header whose state locks it: written only while the header is editable
+    __locked_by__ = "journal_entry_id"
 
     journal_entry_id: Mapped[uuid.UUID] = mapped_column(
         Uuid,

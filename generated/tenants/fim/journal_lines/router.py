@@ -140,7 +140,7 @@ async def list_journal_lines_of_parent(
     actor: Annotated[Actor, tenant_permission("fim.journal_lines:read")],
 ) -> Envelope[list[JournalLineResponse]]:
     await crud.get_live(db, JournalEntry, journal_entry_id, actor)
-    rows = await service.lines_of(db, journal_entry_id, actor)
+    rows, _ = await service.lines_of(db, journal_entry_id, actor)
     return ok([JournalLineResponse.model_validate(row) for row in rows])
 
 

@@ -94,5 +94,8 @@ async def create_line(
     return await crud.with_displays(db, LISTING, row, actor)
 
 
-async def lines_of(db: AsyncSession, journal_entry_id: UUID, actor: Actor) -> list[JournalLine]:
+async def lines_of(
+    db: AsyncSession, journal_entry_id: UUID, actor: Actor
+) -> tuple[list[JournalLine], int]:
+    """The header's first lines (at most crud.LINES_LIMIT) and how many it has in all."""
     return await crud.children(db, LISTING, "journal_entry_id", journal_entry_id, actor)

@@ -21,6 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from runtime.checks import Check
+from runtime.lifecycle import Lifecycle
 from runtime.models import RecordMixin, SoftDeleteMixin, TenantBase, TenantMixin
 
 
@@ -75,6 +76,19 @@ class LeaveRequest(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             postgresql_where=text("NOT is_deleted"),
         ),
         {"schema": "hrm", "comment": "휴가 신청"},
+    )
+    # the state machine of status, with the states that lock the document (runtime.lifecycle)
+    __lifecycle__ = Lifecycle(
+        field="status",
+        moves={
+            "REQUESTED": ["CANCELED", "APPROVED", "REJECTED"],
+            "APPROVED": ["CANCELED"],
+            "REJECTED": [],
+            "CANCELED": [],
+        },
+        editable=("REQUESTED",),
+        approved="APPROVED",
+        rejected="REJECTED",
     )
     # rules across fields: answered with a 422 before the CHECK constraints above are reached
     __checks__ = (

@@ -24,9 +24,6 @@ class LeaveRequestBase(EntityModel):
     end_date: date = Field(..., title="종료일")
     days: Decimal = Field(..., ge=Decimal("0"), max_digits=5, decimal_places=1, title="일수")
     reason: str | None = Field(None, title="사유")
-    status: Literal["REQUESTED", "APPROVED", "REJECTED", "CANCELED"] = Field(
-        "REQUESTED", title="상태"
-    )
 
 
 class LeaveRequestCreate(Input, LeaveRequestBase):
@@ -60,6 +57,7 @@ class LeaveRequestResponse(LeaveRequestBase):
 
     id: UUID
     tenant_id: UUID
+    status: Literal["REQUESTED", "APPROVED", "REJECTED", "CANCELED"] = Field(title="상태")
     employee_name: str | None = Field(
         None, title="직원 이름", description="Display name of the referenced row."
     )

@@ -37,6 +37,8 @@ LISTING = crud.Listing(
     displays=(crud.Display("employee_id", Employee.name, "employee_name"),),
 )
 REFERENCES = (crud.Reference("employee_id", Employee),)
+# The state machine of status: the allowed moves from each state (on the model).
+MOVES = LeaveRequest.__lifecycle__.moves
 
 
 async def list_leave_requests(
@@ -88,6 +90,6 @@ async def change_leave_request_status(
     expected: Expected = None,
 ) -> LeaveRequest:
     row = await crud.change_status(
-        db, LeaveRequest, leave_request_id, "status", status, actor, expected=expected
+        db, LeaveRequest, leave_request_id, "status", status, actor, moves=MOVES, expected=expected
     )
     return await crud.with_displays(db, LISTING, row, actor)

@@ -32,8 +32,8 @@ LISTING = crud.Listing(
     displays=(crud.Display("employee_id", Employee.name, "employee_name"),),
 )
 REFERENCES = (crud.Reference("employee_id", Employee),)
-# The state machine of status: the allowed moves from each state.
-MOVES = {"DRAFT": ["CONFIRMED"], "CONFIRMED": ["PAID"], "PAID": []}
+# The state machine of status: the allowed moves from each state (on the model).
+MOVES = Payroll.__lifecycle__.moves
 
 
 async def list_payrolls(

@@ -3,13 +3,16 @@
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
 
 from sqlalchemy import (
     CheckConstraint,
+    ForeignKey,
     Index,
     Numeric,
     String,
+    Uuid,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -33,9 +36,15 @@ class Product(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             postgresql_where=text("NOT is_deleted"),
         ),
         Index(
-            "ix_products_tenant_id_category",
+            "ix_products_tenant_id_unit_id",
             "tenant_id",
-            "category",
+            "unit_id",
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
+            "ix_products_tenant_id_category_id",
+            "tenant_id",
+            "category_id",
             postgresql_where=text("NOT is_deleted"),
         ),
         Index(
@@ -70,15 +79,15 @@ class Product(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         nullable=False,
         comment="제품명",
     )
-    unit: Mapped[str] = mapped_column(
-        String(20),
-        nullable=False,
-        default="EA",
-        server_default=text("'EA'"),
+    unit_id: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid,
+        ForeignKey("ivm.units.id", ondelete="RESTRICT"),
+        nullable=True,
         comment="단위",
     )
-    category: Mapped[str | None] = mapped_column(
-        String(100),
+    category_id: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid,
+        ForeignKey("pim.categories.id", ondelete="SET NULL"),
         nullable=True,
         comment="분류",
     )

@@ -18,8 +18,8 @@ class ProductBase(EntityModel):
 
     code: str = Field(..., max_length=50, title="제품 코드")
     name: str = Field(..., max_length=200, title="제품명")
-    unit: str = Field("EA", max_length=20, title="단위")
-    category: str | None = Field(None, max_length=100, title="분류")
+    unit_id: UUID | None = Field(None, title="단위")
+    category_id: UUID | None = Field(None, title="분류")
     standard_price: Decimal = Field(
         Decimal("0"), ge=Decimal("0"), max_digits=18, decimal_places=2, title="표준 단가"
     )
@@ -39,14 +39,14 @@ class ProductUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(
-        ["code", "name", "unit", "standard_price", "safety_stock"]
+        ["code", "name", "standard_price", "safety_stock"]
     )
     status_field: ClassVar[str | None] = "status"
 
     code: str | None = Field(None, max_length=50, title="제품 코드")
     name: str | None = Field(None, max_length=200, title="제품명")
-    unit: str | None = Field(None, max_length=20, title="단위")
-    category: str | None = Field(None, max_length=100, title="분류")
+    unit_id: UUID | None = Field(None, title="단위")
+    category_id: UUID | None = Field(None, title="분류")
     standard_price: Decimal | None = Field(
         None, ge=Decimal("0"), max_digits=18, decimal_places=2, title="표준 단가"
     )
@@ -60,6 +60,12 @@ class ProductResponse(ProductBase):
 
     id: UUID
     tenant_id: UUID
+    unit_name: str | None = Field(
+        None, title="단위 이름", description="Display name of the referenced row."
+    )
+    category_name: str | None = Field(
+        None, title="분류 이름", description="Display name of the referenced row."
+    )
     created_at: datetime
     updated_at: datetime
     created_by: UUID | None = None
@@ -77,7 +83,7 @@ class ProductListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
-        ["category", "code", "created_at", "name", "standard_price", "updated_at"]
+        ["code", "created_at", "name", "standard_price", "updated_at"]
     )
     searchable: ClassVar[bool] = True
     default_sort: ClassVar[str] = "-created_at"
@@ -85,7 +91,8 @@ class ProductListParams(ListParams):
         ["code", "created_at", "name", "standard_price", "updated_at"]
     )
 
-    category: str | None = Field(None, title="분류", description="Exact match.")
+    unit_id: UUID | None = Field(None, title="단위", description="Exact match.")
+    category_id: UUID | None = Field(None, title="분류", description="Exact match.")
     standard_price: (
         Annotated[Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)]
         | None

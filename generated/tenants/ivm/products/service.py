@@ -11,6 +11,8 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from generated.tenants.ivm.units.model import Unit
+from generated.tenants.pim.categories.model import Category
 from runtime import crud
 from runtime.principal import Actor
 from runtime.versions import Expected
@@ -25,15 +27,22 @@ LISTING = crud.Listing(
         Product.name,
     ),
     filters=(
-        "category",
+        "unit_id",
+        "category_id",
         "standard_price",
         "status",
     ),
     ranges=("standard_price",),
     default_sort="-created_at",
-    displays=(),
+    displays=(
+        crud.Display("unit_id", Unit.name, "unit_name"),
+        crud.Display("category_id", Category.name, "category_name"),
+    ),
 )
-REFERENCES = ()
+REFERENCES = (
+    crud.Reference("unit_id", Unit),
+    crud.Reference("category_id", Category),
+)
 
 
 async def list_products(

@@ -140,7 +140,7 @@ async def list_steps_of_parent(
     actor: Annotated[Actor, tenant_permission("lwm.steps:read")],
 ) -> Envelope[list[StepResponse]]:
     await crud.get_live(db, Workflow, workflow_id, actor)
-    rows = await service.lines_of(db, workflow_id, actor)
+    rows, _ = await service.lines_of(db, workflow_id, actor)
     return ok([StepResponse.model_validate(row) for row in rows])
 
 

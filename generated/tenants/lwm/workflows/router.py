@@ -35,10 +35,9 @@ router = audited_router(scope="tenants", entity="lwm.workflows")
 
 async def _with_lines(db: TenantDb, row, actor: Actor) -> WorkflowResponse:
     response = WorkflowResponse.model_validate(row)
-    response.steps = [
-        StepResponse.model_validate(line)
-        for line in await steps_service.lines_of(db, row.id, actor)
-    ]
+    steps, steps_total = await steps_service.lines_of(db, row.id, actor)
+    response.steps = [StepResponse.model_validate(line) for line in steps]
+    response.steps_total = steps_total
     return response
 
 

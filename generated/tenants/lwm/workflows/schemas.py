@@ -61,6 +61,9 @@ class WorkflowResponse(WorkflowBase):
     steps: list[StepResponse] | None = Field(
         None, title="단계", description="The lines, on the header's create and detail."
     )
+    steps_total: int | None = Field(
+        None, description="How many lines the header has in all; its detail shows the first 1000."
+    )
 
 
 class WorkflowListResponse(Page[WorkflowResponse]):

@@ -140,7 +140,7 @@ async def list_variants_of_parent(
     actor: Annotated[Actor, tenant_permission("pim.variants:read")],
 ) -> Envelope[list[VariantResponse]]:
     await crud.get_live(db, CatalogProduct, product_id, actor)
-    rows = await service.lines_of(db, product_id, actor)
+    rows, _ = await service.lines_of(db, product_id, actor)
     return ok([VariantResponse.model_validate(row) for row in rows])
 
 

@@ -83,5 +83,6 @@ async def create_line(
     return await crud.with_displays(db, LISTING, row, actor)
 
 
-async def lines_of(db: AsyncSession, product_id: UUID, actor: Actor) -> list[Variant]:
+async def lines_of(db: AsyncSession, product_id: UUID, actor: Actor) -> tuple[list[Variant], int]:
+    """The header's first lines (at most crud.LINES_LIMIT) and how many it has in all."""
     return await crud.children(db, LISTING, "product_id", product_id, actor)

@@ -142,7 +142,7 @@ async def list_purchase_order_items_of_parent(
     actor: Annotated[Actor, tenant_permission("psm.purchase_order_items:read")],
 ) -> Envelope[list[PurchaseOrderItemResponse]]:
     await crud.get_live(db, PurchaseOrder, purchase_order_id, actor)
-    rows = await service.lines_of(db, purchase_order_id, actor)
+    rows, _ = await service.lines_of(db, purchase_order_id, actor)
     return ok([PurchaseOrderItemResponse.model_validate(row) for row in rows])
 
 

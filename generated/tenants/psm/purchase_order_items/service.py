@@ -104,5 +104,6 @@ async def create_line(
 
 async def lines_of(
     db: AsyncSession, purchase_order_id: UUID, actor: Actor
-) -> list[PurchaseOrderItem]:
+) -> tuple[list[PurchaseOrderItem], int]:
+    """The header's first lines (at most crud.LINES_LIMIT) and how many it has in all."""
     return await crud.children(db, LISTING, "purchase_order_id", purchase_order_id, actor)

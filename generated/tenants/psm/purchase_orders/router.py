@@ -35,10 +35,9 @@ router = audited_router(scope="tenants", entity="psm.purchase_orders")
 
 async def _with_lines(db: TenantDb, row, actor: Actor) -> PurchaseOrderResponse:
     response = PurchaseOrderResponse.model_validate(row)
-    response.items = [
-        PurchaseOrderItemResponse.model_validate(line)
-        for line in await items_service.lines_of(db, row.id, actor)
-    ]
+    items, items_total = await items_service.lines_of(db, row.id, actor)
+    response.items = [PurchaseOrderItemResponse.model_validate(line) for line in items]
+    response.items_total = items_total
     return response
 
 

@@ -75,6 +75,9 @@ class PurchaseOrderResponse(PurchaseOrderBase):
     items: list[PurchaseOrderItemResponse] | None = Field(
         None, title="구매주문 품목", description="The lines, on the header's create and detail."
     )
+    items_total: int | None = Field(
+        None, description="How many lines the header has in all; its detail shows the first 1000."
+    )
 
 
 class PurchaseOrderListResponse(Page[PurchaseOrderResponse]):

@@ -39,14 +39,8 @@ LISTING = crud.Listing(
     displays=(crud.Display("vendor_id", Vendor.name, "vendor_name"),),
 )
 REFERENCES = (crud.Reference("vendor_id", Vendor),)
-# The state machine of status: the allowed moves from each state.
-MOVES = {
-    "DRAFT": ["ISSUED", "CANCELED"],
-    "ISSUED": ["PARTIALLY_RECEIVED", "RECEIVED", "CANCELED"],
-    "PARTIALLY_RECEIVED": ["RECEIVED"],
-    "RECEIVED": [],
-    "CANCELED": [],
-}
+# The state machine of status: the allowed moves from each state (on the model).
+MOVES = PurchaseOrder.__lifecycle__.moves
 
 
 async def list_purchase_orders(

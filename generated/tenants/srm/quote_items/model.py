@@ -62,6 +62,8 @@ class QuoteItem(TenantMixin, RecordMixin, TenantBase):
     }
     # this line's share of its header's totals, kept current on every change (runtime.derived)
     __rollups__ = (Rollup(via="quote_id", into="total_amount", of="amount"),)
+    # a line of a header whose state locks it: written only while the header is editable
+    __locked_by__ = "quote_id"
     # rules across fields: answered with a 422 before the CHECK constraints above are reached
     __checks__ = (
         Check(

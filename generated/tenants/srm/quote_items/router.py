@@ -140,7 +140,7 @@ async def list_quote_items_of_parent(
     actor: Annotated[Actor, tenant_permission("srm.quote_items:read")],
 ) -> Envelope[list[QuoteItemResponse]]:
     await crud.get_live(db, Quote, quote_id, actor)
-    rows = await service.lines_of(db, quote_id, actor)
+    rows, _ = await service.lines_of(db, quote_id, actor)
     return ok([QuoteItemResponse.model_validate(row) for row in rows])
 
 

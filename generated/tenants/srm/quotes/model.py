@@ -21,6 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from runtime.checks import Check
+from runtime.lifecycle import Lifecycle
 from runtime.models import RecordMixin, SoftDeleteMixin, TenantBase, TenantMixin
 
 
@@ -73,6 +74,18 @@ class Quote(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             postgresql_where=text("NOT is_deleted"),
         ),
         {"schema": "srm", "comment": "견적"},
+    )
+    # the state machine of status, with the states that lock the document (runtime.lifecycle)
+    __lifecycle__ = Lifecycle(
+        field="status",
+        moves={
+            "DRAFT": ["SENT"],
+            "SENT": ["ACCEPTED", "REJECTED", "EXPIRED"],
+            "ACCEPTED": [],
+            "REJECTED": [],
+            "EXPIRED": [],
+        },
+        editable=("DRAFT",),
     )
     # rules across fields: answered with a 422 before the CHECK constraints above are reached
     __checks__ = (

@@ -35,10 +35,9 @@ router = audited_router(scope="tenants", entity="srm.quotes")
 
 async def _with_lines(db: TenantDb, row, actor: Actor) -> QuoteResponse:
     response = QuoteResponse.model_validate(row)
-    response.items = [
-        QuoteItemResponse.model_validate(line)
-        for line in await items_service.lines_of(db, row.id, actor)
-    ]
+    items, items_total = await items_service.lines_of(db, row.id, actor)
+    response.items = [QuoteItemResponse.model_validate(line) for line in items]
+    response.items_total = items_total
     return response
 
 

@@ -70,6 +70,9 @@ class QuoteResponse(QuoteBase):
     items: list[QuoteItemResponse] | None = Field(
         None, title="견적 품목", description="The lines, on the header's create and detail."
     )
+    items_total: int | None = Field(
+        None, description="How many lines the header has in all; its detail shows the first 1000."
+    )
 
 
 class QuoteListResponse(Page[QuoteResponse]):

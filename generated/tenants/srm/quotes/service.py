@@ -37,14 +37,8 @@ LISTING = crud.Listing(
     displays=(crud.Display("customer_id", Customer.name, "customer_name"),),
 )
 REFERENCES = (crud.Reference("customer_id", Customer),)
-# The state machine of status: the allowed moves from each state.
-MOVES = {
-    "DRAFT": ["SENT"],
-    "SENT": ["ACCEPTED", "REJECTED", "EXPIRED"],
-    "ACCEPTED": [],
-    "REJECTED": [],
-    "EXPIRED": [],
-}
+# The state machine of status: the allowed moves from each state (on the model).
+MOVES = Quote.__lifecycle__.moves
 
 
 async def list_quotes(

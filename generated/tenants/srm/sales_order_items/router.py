@@ -142,7 +142,7 @@ async def list_sales_order_items_of_parent(
     actor: Annotated[Actor, tenant_permission("srm.sales_order_items:read")],
 ) -> Envelope[list[SalesOrderItemResponse]]:
     await crud.get_live(db, SalesOrder, sales_order_id, actor)
-    rows = await service.lines_of(db, sales_order_id, actor)
+    rows, _ = await service.lines_of(db, sales_order_id, actor)
     return ok([SalesOrderItemResponse.model_validate(row) for row in rows])
 
 

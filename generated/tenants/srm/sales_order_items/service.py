@@ -102,5 +102,8 @@ async def create_line(
     return await crud.with_displays(db, LISTING, row, actor)
 
 
-async def lines_of(db: AsyncSession, sales_order_id: UUID, actor: Actor) -> list[SalesOrderItem]:
+async def lines_of(
+    db: AsyncSession, sales_order_id: UUID, actor: Actor
+) -> tuple[list[SalesOrderItem], int]:
+    """The header's first lines (at most crud.LINES_LIMIT) and how many it has in all."""
     return await crud.children(db, LISTING, "sales_order_id", sales_order_id, actor)

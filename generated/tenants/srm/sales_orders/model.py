@@ -21,6 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from runtime.checks import Check
+from runtime.lifecycle import Lifecycle
 from runtime.models import RecordMixin, SoftDeleteMixin, TenantBase, TenantMixin
 
 
@@ -85,6 +86,18 @@ class SalesOrder(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             postgresql_where=text("NOT is_deleted"),
         ),
         {"schema": "srm", "comment": "판매주문"},
+    )
+    # the state machine of status, with the states that lock the document (runtime.lifecycle)
+    __lifecycle__ = Lifecycle(
+        field="status",
+        moves={
+            "DRAFT": ["CONFIRMED", "CANCELED"],
+            "CONFIRMED": ["SHIPPED", "CANCELED"],
+            "SHIPPED": ["DELIVERED"],
+            "DELIVERED": [],
+            "CANCELED": [],
+        },
+        editable=("DRAFT",),
     )
     # rules across fields: answered with a 422 before the CHECK constraints above are reached
     __checks__ = (

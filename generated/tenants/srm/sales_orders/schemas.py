@@ -78,6 +78,9 @@ class SalesOrderResponse(SalesOrderBase):
     items: list[SalesOrderItemResponse] | None = Field(
         None, title="판매주문 품목", description="The lines, on the header's create and detail."
     )
+    items_total: int | None = Field(
+        None, description="How many lines the header has in all; its detail shows the first 1000."
+    )
 
 
 class SalesOrderListResponse(Page[SalesOrderResponse]):

@@ -47,14 +47,8 @@ REFERENCES = (
     crud.Reference("customer_id", Customer),
     crud.Reference("quote_id", Quote),
 )
-# The state machine of status: the allowed moves from each state.
-MOVES = {
-    "DRAFT": ["CONFIRMED", "CANCELED"],
-    "CONFIRMED": ["SHIPPED", "CANCELED"],
-    "SHIPPED": ["DELIVERED"],
-    "DELIVERED": [],
-    "CANCELED": [],
-}
+# The state machine of status: the allowed moves from each state (on the model).
+MOVES = SalesOrder.__lifecycle__.moves
 
 
 async def list_sales_orders(

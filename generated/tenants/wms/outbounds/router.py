@@ -35,10 +35,9 @@ router = audited_router(scope="tenants", entity="wms.outbounds")
 
 async def _with_lines(db: TenantDb, row, actor: Actor) -> OutboundResponse:
     response = OutboundResponse.model_validate(row)
-    response.pickings = [
-        PickingResponse.model_validate(line)
-        for line in await pickings_service.lines_of(db, row.id, actor)
-    ]
+    pickings, pickings_total = await pickings_service.lines_of(db, row.id, actor)
+    response.pickings = [PickingResponse.model_validate(line) for line in pickings]
+    response.pickings_total = pickings_total
     return response
 
 

@@ -73,6 +73,9 @@ class OutboundResponse(OutboundBase):
     pickings: list[PickingResponse] | None = Field(
         None, title="피킹", description="The lines, on the header's create and detail."
     )
+    pickings_total: int | None = Field(
+        None, description="How many lines the header has in all; its detail shows the first 1000."
+    )
 
 
 class OutboundListResponse(Page[OutboundResponse]):

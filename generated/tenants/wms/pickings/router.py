@@ -161,7 +161,7 @@ async def list_pickings_of_parent(
     actor: Annotated[Actor, tenant_permission("wms.pickings:read")],
 ) -> Envelope[list[PickingResponse]]:
     await crud.get_live(db, Outbound, outbound_id, actor)
-    rows = await service.lines_of(db, outbound_id, actor)
+    rows, _ = await service.lines_of(db, outbound_id, actor)
     return ok([PickingResponse.model_validate(row) for row in rows])
 
 

@@ -105,5 +105,6 @@ async def create_line(
     return await crud.with_displays(db, LISTING, row, actor)
 
 
-async def lines_of(db: AsyncSession, outbound_id: UUID, actor: Actor) -> list[Picking]:
+async def lines_of(db: AsyncSession, outbound_id: UUID, actor: Actor) -> tuple[list[Picking], int]:
+    """The header's first lines (at most crud.LINES_LIMIT) and how many it has in all."""
     return await crud.children(db, LISTING, "outbound_id", outbound_id, actor)

@@ -26,9 +26,7 @@ from runtime.extend import Context
 async def before_update(ctx: Context, row: Any, values: dict[str, Any]) -> None:
     if values.get("status") != "SHIPPED":
         return
-    lines = await ctx.db.scalar(
-        select(func.count()).where(SalesOrderItem.sales_order_id == row.id)
-    )
+    lines = await ctx.db.scalar(select(func.count()).where(SalesOrderItem.sales_order_id == row.id))
     if not lines:
         raise ValidationError(
             detail=[

@@ -140,7 +140,7 @@ async def list_order_lines_of_parent(
     actor: Annotated[Actor, manager_permission("shop.order_lines:read")],
 ) -> Envelope[list[OrderLineResponse]]:
     await crud.get_live(db, Order, order_id, actor)
-    rows = await service.lines_of(db, order_id, actor)
+    rows, _ = await service.lines_of(db, order_id, actor)
     return ok([OrderLineResponse.model_validate(row) for row in rows])
 
 

@@ -84,5 +84,6 @@ async def create_line(
     return await crud.with_displays(db, LISTING, row, actor)
 
 
-async def lines_of(db: AsyncSession, order_id: UUID, actor: Actor) -> list[OrderLine]:
+async def lines_of(db: AsyncSession, order_id: UUID, actor: Actor) -> tuple[list[OrderLine], int]:
+    """The header's first lines (at most crud.LINES_LIMIT) and how many it has in all."""
     return await crud.children(db, LISTING, "order_id", order_id, actor)

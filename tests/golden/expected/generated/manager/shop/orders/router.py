@@ -34,10 +34,9 @@ router = audited_router(scope="manager", entity="shop.orders")
 
 async def _with_lines(db: ManagerDb, row, actor: Actor) -> OrderResponse:
     response = OrderResponse.model_validate(row)
-    response.lines = [
-        OrderLineResponse.model_validate(line)
-        for line in await lines_service.lines_of(db, row.id, actor)
-    ]
+    lines, lines_total = await lines_service.lines_of(db, row.id, actor)
+    response.lines = [OrderLineResponse.model_validate(line) for line in lines]
+    response.lines_total = lines_total
     return response
 
 

@@ -57,6 +57,9 @@ class OrderResponse(OrderBase):
     lines: list[OrderLineResponse] | None = Field(
         None, title="주문 품목", description="The lines, on the header's create and detail."
     )
+    lines_total: int | None = Field(
+        None, description="How many lines the header has in all; its detail shows the first 1000."
+    )
 
 
 class OrderListResponse(Page[OrderResponse]):
