@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from generator import extensions, openapi, writer
+from generator import extensions, openapi, report, runtime_commands, writer
 from generator.diagnostics import SpecError
 
 app = typer.Typer(
@@ -43,24 +43,51 @@ def _root(root: Path | None) -> Path:
     return (root or find_root(Path.cwd())).resolve()
 
 
-def _generate_or_exit(root: Path, *, remember: bool = True):
+FormatOption = Annotated[
+    str,
+    typer.Option(
+        "--format",
+        help="text (file:line:col lines), json, or github (annotations; automatic under Actions).",
+    ),
+]
+
+
+def _generate_or_exit(root: Path, *, remember: bool = True, fmt: str = "text"):
     from generator.pipeline import generate
 
+    if fmt not in report.FORMATS:
+        err.print(f"unknown format '{fmt}' ({', '.join(report.FORMATS)})")
+        raise typer.Exit(2)
     try:
         return generate(root, remember=remember)
     except SpecError as exc:
-        # plain lines, never wrapped: editors and CI parse file:line:col
-        sys.stderr.write("".join(f"{diag}\n" for diag in exc.diagnostics))
-        err.print(f"[red]{len(exc.diagnostics)} problem(s) in specs; nothing written.[/red]")
+        report.problems(exc.diagnostics, fmt)
+        if fmt == "text":
+            err.print(f"[red]{len(exc.diagnostics)} problem(s) in specs; nothing written.[/red]")
         raise typer.Exit(2) from None
 
 
 @app.command()
-def build(root: RootOption = None) -> None:
+def build(
+    root: RootOption = None,
+    watch: Annotated[
+        bool, typer.Option("--watch", help="Build again whenever specs or templates change.")
+    ] = False,
+    fmt: FormatOption = "text",
+) -> None:
     """Render generated/ from specs/ and templates/, writing only files that changed."""
     root = _root(root)
+    if not watch:
+        _build_once(root, fmt)
+        return
+    from generator.watch import watch as watching
+
+    watching(root, lambda: _build_once(root, fmt), out)
+
+
+def _build_once(root: Path, fmt: str) -> None:
     started = time.perf_counter()
-    project, files = _generate_or_exit(root)
+    project, files = _generate_or_exit(root, fmt=fmt)
     if absent := extensions.missing(root, project):  # the app could not mount them
         for line in absent:
             sys.stderr.write(f"{line}\n")
@@ -80,10 +107,21 @@ def build(root: RootOption = None) -> None:
         files.update(made_files)
     elapsed = time.perf_counter() - started
     written = len(plan.missing) + len(plan.changed) + (2 if document is not None else 0)
-    out.print(
-        f"{len(project.entities)} entities, {len(files)} files: {written} written, "
-        f"{len(plan.extra)} removed, {len(files) - written} unchanged ({elapsed:.2f}s)"
+    report.outcome(
+        fmt,
+        {
+            "ok": True,
+            "entities": len(project.entities),
+            "files": len(files),
+            "written": written,
+            "removed": len(plan.extra),
+        },
     )
+    if fmt != "json":
+        out.print(
+            f"{len(project.entities)} entities, {len(files)} files: {written} written, "
+            f"{len(plan.extra)} removed, {len(files) - written} unchanged ({elapsed:.2f}s)"
+        )
 
 
 def _keep_document(root: Path, files: dict[str, str]) -> str | None:
@@ -117,15 +155,24 @@ def graph(root: RootOption = None) -> None:
 def check(
     root: RootOption = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="List files only, no diff.")] = False,
+    fmt: FormatOption = "text",
 ) -> None:
     """Exit 1 when generated/ is not what the specs say (no database needed)."""
     root = _root(root)
-    project, files = _generate_or_exit(root, remember=False)
+    project, files = _generate_or_exit(root, remember=False, fmt=fmt)
     stale = _keep_document(root, files) is not None  # made from other code, or edited since
     plan = writer.plan(root, files)
     if stale and openapi.DOCUMENT not in plan.missing:
         plan.changed.append(openapi.DOCUMENT)
     orphans = extensions.missing(root, project) + extensions.orphans(root, project)
+    drift = {"changed": plan.changed, "missing": plan.missing, "extra": plan.extra}
+    report.outcome(
+        fmt, {"ok": plan.clean and not orphans, "files": len(files), **drift, "hand_owned": orphans}
+    )
+    if fmt == "json":
+        if not plan.clean or orphans:
+            raise typer.Exit(1)
+        return
     for orphan in orphans:  # hand-owned code the specs no longer back: the app would refuse it
         sys.stderr.write(f"{orphan}\n")
     if plan.clean and not orphans:
@@ -136,15 +183,59 @@ def check(
         raise typer.Exit(1)
     if not quiet:
         sys.stdout.write(writer.diff(root, files, plan))
-    for label, paths in (
-        ("changed", plan.changed),
-        ("missing", plan.missing),
-        ("extra", plan.extra),
-    ):
+    for label, paths in drift.items():
         for path in paths:
             sys.stderr.write(f"{label}: {path}\n")
     err.print("[red]generated code is out of date: run `cxg-gen build`[/red]")
     raise typer.Exit(1)
+
+
+@app.command()
+def new(
+    target: Annotated[
+        str, typer.Argument(help="<scope>.<domain>.<table>, e.g. tenants.crm.visits")
+    ],
+    root: RootOption = None,
+) -> None:
+    """Write a spec skeleton (and the domain's _domain.yaml when it is new), never overwriting."""
+    from generator import scaffold
+
+    root = _root(root)
+    try:
+        written = scaffold.write(root, target)
+    except ValueError as exc:
+        err.print(str(exc))
+        raise typer.Exit(2) from None
+    except FileExistsError as exc:
+        err.print(f"{Path(str(exc)).relative_to(root)} exists already")
+        raise typer.Exit(1) from None
+    for path in written:
+        out.print(f"wrote {path.relative_to(root)}")
+    out.print("edit it, then `cxg-gen build` (and `cxg-gen db revision` for its table)")
+
+
+@app.command()
+def show(
+    entity: Annotated[str, typer.Argument(help="[<scope>.]<domain>.<table>, e.g. crm.customers")],
+    root: RootOption = None,
+    fmt: FormatOption = "text",
+) -> None:
+    """Print an entity as resolved: table, columns, indexes, endpoints, permission codes,
+    references in and out."""
+    from generator import inspect
+
+    root = _root(root)
+    project, _ = _generate_or_exit(root, remember=False, fmt=fmt)
+    try:
+        found = inspect.find(project, entity)
+    except inspect.NotFound as exc:
+        err.print(str(exc))
+        raise typer.Exit(2) from None
+    described = inspect.describe(project, found)
+    if fmt == "json":
+        report.outcome(fmt, described)
+    else:
+        sys.stdout.write(inspect.text(described))
 
 
 @app.command()
@@ -194,66 +285,12 @@ def schema(
     sys.stdout.write(schemas[key])
 
 
-@app.command()
-def serve(
-    host: Annotated[str | None, typer.Option(help="Bind address (default from settings).")] = None,
-    port: Annotated[int | None, typer.Option(help="Port (default 8100).")] = None,
-    migrate: Annotated[bool, typer.Option(help="Apply migrations first.")] = True,
-    workers: Annotated[
-        int | None,
-        typer.Option(help="Worker processes (default: one per core in production, else one)."),
-    ] = None,
-) -> None:
-    """Apply migrations and serve the API (embedded PostgreSQL when no URL is configured)."""
-    from runtime.cli import serve as run
-
-    run(host=host, port=port, migrate=migrate, workers=workers)
-
-
-@app.command("create-admin")
-def create_admin(
-    username: Annotated[str, typer.Option(help="Login name.")],
-    email: Annotated[str, typer.Option(help="E-mail address.")],
-    full_name: Annotated[str, typer.Option("--full-name", help="Display name.")] = "Administrator",
-    password_stdin: Annotated[
-        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
-    ] = False,
-) -> None:
-    """Create a MASTER administrator (password from stdin or CXG_ADMIN_PASSWORD)."""
-    from runtime.cli import create_admin as run
-
-    raise typer.Exit(
-        run(username=username, email=email, full_name=full_name, password_stdin=password_stdin)
-    )
-
-
-@db_app.command("upgrade")
-def db_upgrade(
-    revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
-) -> None:
-    """Apply migrations to both databases."""
-    from runtime.cli import db_upgrade as run
-
-    run(revision)
-
-
-@db_app.command("check")
-def db_check() -> None:
-    """Fail when models and migrations disagree (uses a scratch database)."""
-    from runtime.cli import db_check as run
-
-    raise typer.Exit(run())
-
-
-@db_app.command("revision")
-def db_revision(
-    message: Annotated[str, typer.Option("-m", "--message", help="What the revision does.")],
-    database: Annotated[str, typer.Option(help="manager, tenant or both.")] = "both",
-) -> None:
-    """Autogenerate a migration from the difference between models and migrations."""
-    from runtime.cli import db_revision as run
-
-    raise typer.Exit(run(message, database))
+# the commands that hand over to the runtime (generator/runtime_commands.py)
+app.command()(runtime_commands.serve)
+app.command("create-admin")(runtime_commands.create_admin)
+db_app.command("upgrade")(runtime_commands.db_upgrade)
+db_app.command("check")(runtime_commands.db_check)
+db_app.command("revision")(runtime_commands.db_revision)
 
 
 def main() -> None:

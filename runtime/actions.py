@@ -91,7 +91,6 @@ class ActionRouter(APIRouter):
                 route_class_override=audited_route(scope=self.scope, entity=key),
                 summary=options.pop("summary", self._labels[code]),
                 operation_id=f"{self.scope}_{self.domain}_{entity}_{name}",
-                openapi_extra={"x-permission": code},
                 tags=[tag] if tag else None,
                 **options,
             )

@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import MetaData, text
 from sqlalchemy.engine import make_url
 
-from runtime import extend, guards, handlers, openapi, routes, rules
+from runtime import docs, extend, guards, handlers, openapi, routes, rules
 from runtime.auth import router as manager_auth_router
 from runtime.authz import Cache, Listener, seed_catalog
 from runtime.bodylimit import BodyLimitMiddleware
@@ -159,14 +159,17 @@ def create_app(settings: Settings | None = None, *, eager: bool = False) -> Fast
         version="1.0.0",
         description="CXG 멀티테넌트 SaaS 플랫폼 API (manager and tenant systems).",
         lifespan=lifespan,
+        # FastAPI's docs pages load from a CDN: runtime/docs.py serves ours, with their files
+        docs_url=None,
+        redoc_url=None,
         # served from generated/openapi.json when `cxg-gen build` made it from this code
-        docs_url=None if document else "/docs",
-        redoc_url=None if document else "/redoc",
         openapi_url=None if document else "/openapi.json",
         openapi_tags=tags,
     )
     if document:
         openapi.serve_prebuilt(app, document)
+    else:
+        docs.install(app)
     handlers.install(app)
     # innermost of the middlewares: rate limits, request ids and CORS apply to its answers too
     hot_routes = routes_of(

@@ -20,6 +20,8 @@ compares their successes (tests/api/test_hot_path.py).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import uuid
 from typing import Any
 
@@ -34,6 +36,8 @@ from runtime.security import ACCESS, TokenError, decode_token
 from runtime.versions import etag
 
 Answer = tuple[bytes, int | None]  # the body, and the row's version when it is one row
+COLD = "cxg.cold"  # in the scope: (database, user, tenant) whose caches are not filled yet
+WARM_WAIT = 5.0  # seconds a request waits for another to fill its caller's caches
 
 
 def _bearer(scope: Scope) -> str | None:
@@ -50,22 +54,48 @@ class HotPathMiddleware:
     def __init__(self, app: ASGIApp, routes: dict[str, Route]) -> None:
         self.app = app
         self.routes = routes
+        # callers whose permission codes or tenant status are not cached yet, with the one
+        # request that is filling those caches the long way
+        self._warming: dict[tuple, asyncio.Event] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             if scope["method"] == "GET":
-                answer = await self._answer(scope, self._read)
+                answer = await self._answer_warm(scope, self._read)
                 if answer is not None:
                     return await _respond(send, 200, *answer)
             elif scope["method"] == "POST":
                 route = self.routes.get(scope["path"])
                 if route is not None and route.create is not None and is_json(scope):
                     request = await _request_body(receive)
-                    answer = await self._answer(scope, lambda *a: self._create(*a, request))
+                    answer = await self._answer_warm(scope, lambda *a: self._create(*a, request))
                     if answer is not None:
                         return await _respond(send, 201, *answer)
                     receive = _replay(request, receive)
-        await self.app(scope, receive, send)
+        cold = scope.get(COLD)
+        if cold is None or cold in self._warming:
+            await self.app(scope, receive, send)
+            return
+        # The first request of a caller whose caches are cold fills them the long way; its
+        # twins wait for it (_answer_warm) rather than all taking the long way at once.
+        self._warming[cold] = asyncio.Event()
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self._warming.pop(cold).set()
+
+    async def _answer_warm(self, scope: Scope, handler) -> Answer | None:
+        """The hot answer; when the caller's caches are cold and another request is already
+        filling them, the hot answer after it did (a burst of a new caller's requests, as
+        after start-up, costs one trip the long way, not one per request)."""
+        answer = await self._answer(scope, handler)
+        filling = self._warming.get(scope.get(COLD)) if answer is None else None
+        if filling is None:
+            return answer
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(filling.wait(), WARM_WAIT)
+        scope.pop(COLD, None)
+        return await self._answer(scope, handler)
 
     async def _answer(self, scope: Scope, handler) -> Answer | None:
         hot: Hot | None = getattr(scope["app"].state, "hot", None)
@@ -93,11 +123,18 @@ class HotPathMiddleware:
         if claims.get("sys") != system.name or claims.get("act"):
             return None  # another system's token, or a manager acting for a tenant
         state = scope["app"].state
+        user = uuid.UUID(claims["sub"])
+        cold = (system.database, user, claims.get("tid"))
         if system.tenant_scoped:
-            tenant_id = uuid.UUID(str(claims.get("tid")))
-            if state.tenant_status_cache.get(tenant_id) != "ACTIVE":
+            status = state.tenant_status_cache.get(uuid.UUID(str(claims.get("tid"))))
+            if status is None:
+                scope[COLD] = cold
+            if status != "ACTIVE":
                 return None
-        return claims, state.permission_caches[system.database].get(uuid.UUID(claims["sub"]))
+        codes = state.permission_caches[system.database].get(user)
+        if codes is None:
+            scope[COLD] = cold
+        return claims, codes
 
     async def _read(self, scope: Scope, hot: Hot) -> Answer | None:
         path: str = scope["path"]

@@ -36,20 +36,15 @@ def prebuilt() -> bytes | None:
 def serve_prebuilt(app: Any, document: bytes) -> None:
     """/openapi.json as the bytes `cxg-gen build` wrote, and the docs pages that read it
     (the app was made with FastAPI's own document and docs routes switched off)."""
-    from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
     from starlette.responses import Response
+
+    from runtime import docs
 
     @app.get("/openapi.json", include_in_schema=False)
     async def openapi_document() -> Response:
         return Response(document, media_type="application/json")
 
-    @app.get("/docs", include_in_schema=False)
-    async def swagger_ui() -> Response:
-        return get_swagger_ui_html(openapi_url="/openapi.json", title=f"{app.title} - Swagger UI")
-
-    @app.get("/redoc", include_in_schema=False)
-    async def redoc() -> Response:
-        return get_redoc_html(openapi_url="/openapi.json", title=f"{app.title} - ReDoc")
+    docs.install(app)
 
 
 def main() -> None:

@@ -11,6 +11,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any, ClassVar
 
 from fastapi import APIRouter, Request, Response
+from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 
 from runtime import audit
@@ -23,10 +24,20 @@ SCOPE_DATABASE = {"manager": "manager", "tenants": "tenant"}
 
 
 class UnitOfWorkRoute(APIRoute):
-    """Runs the endpoint inside a unit of work; audits mutations when ``entity`` is set."""
+    """Runs the endpoint inside a unit of work; audits mutations when ``entity`` is set.
+
+    The permission code a route requires is documented from the dependency that checks it
+    (``x-permission`` in the API document), so no endpoint restates it.
+    """
 
     scope_name: ClassVar[str | None] = None
     entity: ClassVar[str | None] = None
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        super().__init__(path, endpoint, **kwargs)
+        code = required_permission(self.dependant)
+        if code is not None:
+            self.openapi_extra = {**(self.openapi_extra or {}), "x-permission": code}
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
@@ -63,6 +74,16 @@ class UnitOfWorkRoute(APIRoute):
                 await uow.close()
 
         return run
+
+
+def required_permission(dependant: Dependant) -> str | None:
+    """The code of the permission check among a route's dependencies (runtime.access marks
+    its checks with ``permission``), searched depth first."""
+    for sub in dependant.dependencies:
+        code = getattr(sub.call, "permission", None) or required_permission(sub)
+        if code:
+            return code
+    return None
 
 
 def audited_route(*, scope: str, entity: str | None) -> type[UnitOfWorkRoute]:

@@ -2,7 +2,7 @@
 
 The same mechanics as the manager system (runtime.signin), on the tenant database's adm
 tables and confined to the tenant the tenant code names. A suspended or closed tenant's
-users cannot sign in, and their tokens stop working (runtime.deps.current_tenant_actor).
+users cannot sign in, and their tokens stop working (runtime.authn.current_tenant_actor).
 """
 
 from __future__ import annotations

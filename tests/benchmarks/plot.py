@@ -2,7 +2,7 @@
 
     .venv/bin/python -m tests.benchmarks.plot docs/benchmarks/bench-2026-11-25.txt
 
-Reads the output of ../shared/bench/run.sh (one line per scenario and round) and writes a PNG
+Reads the output of the side-by-side harness run.sh (one line per scenario and round) and writes a PNG
 beside it: requests per second and p99 latency per scenario, the project against the floor,
 medians over the rounds. Needs matplotlib (pip install -e '.[bench]').
 """

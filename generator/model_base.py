@@ -1,0 +1,87 @@
+"""The small pieces of the model: the two scopes and the paths the runtime keeps for itself,
+an endpoint, a declared action, a header's collection of lines."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class ScopeInfo(Frozen):
+    """The fixed facts of a scope (manager or tenants)."""
+
+    name: str  # directory under specs/ and generated/
+    label_ko: str
+    label_en: str
+    database: str  # manager | tenant
+    base_class: str  # in runtime.models
+    db_dependency: str  # Annotated session alias in runtime.deps
+    permission_dependency: str  # permission-checking dependency factory in runtime.deps
+    tenant_scoped: bool
+
+
+SCOPES: dict[str, ScopeInfo] = {
+    "manager": ScopeInfo(
+        name="manager",
+        label_ko="관리자",
+        label_en="Manager",
+        database="manager",
+        base_class="ManagerBase",
+        db_dependency="ManagerDb",
+        permission_dependency="manager_permission",
+        tenant_scoped=False,
+    ),
+    "tenants": ScopeInfo(
+        name="tenants",
+        label_ko="테넌트",
+        label_en="Tenant",
+        database="tenant",
+        base_class="TenantBase",
+        db_dependency="TenantDb",
+        permission_dependency="tenant_permission",
+        tenant_scoped=True,
+    ),
+}
+
+
+# Paths under each scope that the runtime serves itself.
+RESERVED_PATHS = ("/auth",)
+
+
+class Endpoint(Frozen):
+    """One HTTP operation of an entity, as the API document lists it."""
+
+    method: str
+    path: str  # under the scope (/api/v1/<scope>)
+    permission: str
+    operation_id: str
+    summary: str
+
+
+class Action(Frozen):
+    """A custom endpoint declared in the spec and written by hand (runtime.actions)."""
+
+    name: str
+    label_ko: str
+    label_en: str
+    description: str | None = None
+
+
+class LineCollection(Frozen):
+    """Lines of a header: the child entity and how they appear under the header."""
+
+    class_name: str
+    package: str
+    key: str
+    parent_field: str
+    segment: str  # URL segment and body key: items, lines
+    label_ko: str
+    creatable: bool = True  # given with the header on create (else made by the server)
+    min_lines: int = 0  # how many the header's create needs at least
+
+    @property
+    def attribute(self) -> str:
+        return self.segment.replace("-", "_")

@@ -1,0 +1,284 @@
+"""One table of the typed model (:class:`Entity`): its fields and rules, and every fact the
+templates and tools read off it (endpoints, permission codes, lines, what the hot path may
+answer), decided here so that templates only loop and substitute."""
+
+from __future__ import annotations
+
+from generator.model_base import Action, Endpoint, Frozen, LineCollection, ScopeInfo
+from generator.model_field import CheckRule, Field, IndexRule, UniqueRule
+from generator.spec import FieldType, Operation
+
+
+class Entity(Frozen):
+    scope: ScopeInfo
+    domain: str
+    domain_label_ko: str
+    domain_label_en: str
+    spec_path: str
+    class_name: str
+    table: str
+    label_ko: str
+    label_en: str
+    description: str | None
+    singular: str  # snake_case, for function names: user, login_log
+    plural: str  # the table name: users, login_logs
+    url_path: str  # relative to the scope: /idam/users
+    soft_delete: bool
+    operations: tuple[Operation, ...]
+    fields: tuple[Field, ...]
+    uniques: tuple[UniqueRule, ...]
+    indexes: tuple[IndexRule, ...]
+    default_sort: str
+    checks: tuple[CheckRule, ...] = ()
+    # a line's contributions to its header: (parent field, header field, line field) each
+    rollups: tuple[tuple[str, str, str], ...] = ()
+    lines: tuple[LineCollection, ...] = ()  # when this entity is a header
+    parent_url_path: str | None = None  # when this entity is a line: its header's path
+    line_segment: str | None = None  # ... and its segment under the header
+    # when this entity is a line of a header whose status locks it: (parent field, header table)
+    locked_by: tuple[str, str] | None = None
+    actions: tuple[Action, ...] = ()
+
+    @property
+    def display_refs(self) -> list[Field]:
+        return [f for f in self.fields if f.ref_display]
+
+    @property
+    def create_lines(self) -> list[LineCollection]:
+        """Line collections a client sends with the header's create."""
+        return [c for c in self.lines if c.creatable]
+
+    @property
+    def parent_field(self) -> Field | None:
+        return next((f for f in self.fields if f.parent), None)
+
+    @property
+    def line_fields(self) -> list[Field]:
+        """Create fields of a line given inside its header (the header ref is implied)."""
+        return [f for f in self.create_fields if not f.parent]
+
+    @property
+    def key(self) -> str:
+        return f"{self.domain}.{self.table}"
+
+    @property
+    def package(self) -> str:
+        return f"generated.{self.scope.name}.{self.domain}.{self.table}"
+
+    @property
+    def output_dir(self) -> str:
+        return f"generated/{self.scope.name}/{self.domain}/{self.table}"
+
+    @property
+    def tag(self) -> str:
+        return f"{self.scope.label_ko} > {self.domain_label_ko} > {self.label_ko}"
+
+    @property
+    def permission_prefix(self) -> str:
+        return self.key
+
+    @property
+    def permissions(self) -> list[tuple[str, str]]:
+        """(code, Korean label) of every action this entity's endpoints require."""
+        ops = set(self.operations)
+        actions = []
+        if ops & {Operation.list, Operation.get}:
+            actions.append(("read", "조회"))
+        for op, label in (
+            (Operation.create, "생성"),
+            (Operation.update, "수정"),
+            (Operation.delete, "삭제"),
+        ):
+            if op in ops:
+                actions.append((op.value, label))
+        if self.status_field:
+            actions.append((self.status_field.name, "상태 변경"))
+        actions += [(a.name, a.label_ko) for a in self.actions]
+        return [(f"{self.key}:{action}", f"{self.label_ko} {label}") for action, label in actions]
+
+    @property
+    def create_fields(self) -> list[Field]:
+        return [f for f in self.fields if f.in_create]
+
+    @property
+    def update_fields(self) -> list[Field]:
+        return [f for f in self.fields if f.in_update]
+
+    @property
+    def response_fields(self) -> list[Field]:
+        return [f for f in self.fields if f.in_response]
+
+    @property
+    def search_fields(self) -> list[Field]:
+        return [f for f in self.fields if f.search]
+
+    @property
+    def filter_fields(self) -> list[Field]:
+        return [f for f in self.fields if f.filter]
+
+    @property
+    def sort_fields(self) -> list[str]:
+        declared = [f.name for f in self.fields if f.sort]
+        return sorted({*declared, "created_at", "updated_at"})
+
+    @property
+    def keyset_sort_fields(self) -> list[str]:
+        """Sortable fields that are never null: a keyset cursor can continue from them."""
+        nullable = {f.name for f in self.fields if f.nullable}
+        return [name for name in self.sort_fields if name not in nullable]
+
+    @property
+    def range_fields(self) -> list[Field]:
+        return [f for f in self.fields if f.filter and f.range_filter]
+
+    @property
+    def ref_fields(self) -> list[Field]:
+        return [f for f in self.fields if f.kind is FieldType.ref]
+
+    @property
+    def any_ref_fields(self) -> list[Field]:
+        """uuid fields naming a row of the entity another field names (refers_by)."""
+        return [f for f in self.fields if f.refers_by]
+
+    @property
+    def numbered_fields(self) -> list[Field]:
+        return [f for f in self.fields if f.numbering]
+
+    @property
+    def hashed_fields(self) -> list[Field]:
+        return [f for f in self.fields if f.hashed]
+
+    @property
+    def write_only_fields(self) -> list[Field]:
+        return [f for f in self.fields if f.write_only]
+
+    @property
+    def status_field(self) -> Field | None:
+        return next((f for f in self.fields if f.status_endpoint), None)
+
+    @property
+    def check_fields(self) -> list[Field]:
+        return [f for f in self.fields if f.check_sql]
+
+    @property
+    def non_nullable_update_fields(self) -> list[str]:
+        return [f.name for f in self.update_fields if not f.nullable]
+
+    def has(self, operation: str) -> bool:
+        return Operation(operation) in self.operations
+
+    @property
+    def reads(self):  # -> generator.readsql.ReadSql
+        """The SQL of the hot read path (list and get), decided here at build time."""
+        from generator.readsql import read_sql
+
+        return read_sql(self)
+
+    @property
+    def plain_output_fields(self) -> list[Field]:
+        """Written fields whose response type is plainer than their input type."""
+        return [
+            f for f in self.fields if f.in_response and f.in_create and f.output_type != f.api_type
+        ]
+
+    @property
+    def endpoints(self) -> list[Endpoint]:
+        """Every operation the entity's router serves (and the hand-owned actions)."""
+        op, label, read = (
+            f"{self.scope.name}_{self.domain}_{self.plural}",
+            self.label_ko,
+            f"{self.key}:read",
+        )
+        one = f"{self.url_path}/{{{self.singular}_id}}"
+        rows = []
+        if self.has("list"):
+            rows.append(("GET", self.url_path, read, "list", "목록 조회"))
+        if self.has("create"):
+            rows.append(("POST", self.url_path, f"{self.key}:create", "create", "생성"))
+        if self.has("get"):
+            rows.append(("GET", one, read, "get", "상세 조회"))
+        if self.has("update"):
+            rows.append(("PATCH", one, f"{self.key}:update", "update", "수정"))
+        if self.status_field:
+            name = self.status_field.name
+            rows.append(
+                ("PATCH", f"{one}/{name}", f"{self.key}:{name}", f"change_{name}", "상태 변경")
+            )
+        if self.has("delete"):
+            rows.append(("DELETE", one, f"{self.key}:delete", "delete", "삭제"))
+        parent = self.parent_field
+        if parent is not None and self.parent_url_path and self.line_segment:
+            lines = f"{self.parent_url_path}/{{{parent.name}}}/{self.line_segment}"
+            rows.append(("GET", lines, read, "list_of_parent", "목록 (상위 문서별)"))
+            if self.has("create"):
+                rows.append(
+                    ("POST", lines, f"{self.key}:create", "create_in_parent", "추가 (상위 문서별)")
+                )
+        endpoints = [
+            Endpoint(
+                method=m,
+                path=path,
+                permission=code,
+                operation_id=f"{op}_{suffix}",
+                summary=f"{label} {words}",
+            )
+            for m, path, code, suffix, words in rows
+        ]
+        endpoints += [
+            Endpoint(
+                method="POST",
+                path=f"{one}/{a.name.replace('_', '-')}",
+                permission=f"{self.key}:{a.name}",
+                operation_id=f"{op}_{a.name}",
+                summary=f"{label} {a.label_ko}",
+            )
+            for a in self.actions
+        ]
+        return endpoints
+
+    @property
+    def has_rules(self) -> bool:
+        """Anything beyond columns the ER docs list: machines, checks, derived values..."""
+        return bool(
+            self.checks
+            or self.lifecycle
+            or self.locked_by
+            or self.actions
+            or self.any_ref_fields
+            or any(f.derived for f in self.fields)
+        )
+
+    @property
+    def lifecycle(self) -> Field | None:
+        """The status field when it is a state machine (runtime.lifecycle reads it)."""
+        field = self.status_field
+        return field if field is not None and field.transitions else None
+
+    @property
+    def hot_create(self) -> bool:
+        """POST answered by one precompiled statement (row, audit row and checks together):
+        not for documents with lines, hashed or numbered fields, which take the long way."""
+        return (
+            self.has("create")
+            and not self.lines
+            and not self.hashed_fields
+            and not self.numbered_fields
+            and not any(f.derived for f in self.fields)
+            and not self.rollups
+            and not self.locked_by
+        )
+
+    @property
+    def products(self) -> list[Field]:
+        """Fields computed from two fields of the row."""
+        return [f for f in self.fields if f.derived and f.derived[0] == "product"]
+
+    @property
+    def diagram_id(self) -> str:
+        return self.key.replace(".", "_")
+
+    @property
+    def mutates(self) -> bool:
+        return any(
+            op in self.operations for op in (Operation.create, Operation.update, Operation.delete)
+        ) or bool(self.status_field)

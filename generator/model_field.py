@@ -1,0 +1,157 @@
+"""One column of the typed model (:class:`Field`) and the table rules built from fields:
+unique constraints, CHECK rules across fields, indexes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from generator import numbering
+from generator.model_base import Frozen
+from generator.spec import FieldType
+
+
+class Field(Frozen):
+    name: str
+    kind: FieldType
+    label_ko: str
+    label_en: str
+    description: str | None
+    # database
+    column_type: str  # SQLAlchemy type expression
+    python_type: str  # Mapped[...] inner type
+    nullable: bool
+    default_repr: str | None  # Python literal of the default, if any
+    server_default: str | None  # SQL text of the server default, if any
+    index: bool
+    foreign_key: str | None  # "schema.table.id"
+    on_delete: str | None  # SQL ON DELETE action
+    check_sql: str | None  # CHECK constraint body
+    # API
+    api_type: str  # Pydantic annotation (without Optional)
+    constraints: str  # Field(...) keyword arguments, pre-rendered
+    in_create: bool
+    in_update: bool
+    in_response: bool
+    create_required: bool
+    hashed: bool  # stored as a bcrypt hash (password)
+    write_only: bool
+    search: bool
+    filter: bool
+    sort: bool
+    status_endpoint: bool
+    enum_values: tuple[str, ...] = ()
+    ref_entity: str | None = None  # "<domain>.<table>"
+    ref_class: str | None = None
+    ref_module: str | None = None
+    range_filter: bool = False
+    parent: bool = False  # the header this row is a line of
+    ref_display: str | None = None  # the target's display field, shown next to the id
+    pattern: str | None = None  # the value's regular expression, if any (text fields)
+    min_length: int | None = None
+    max_length: int | None = None
+    minimum: float | None = None
+    maximum: float | None = None
+    example: Any = None
+    numbering: str | None = None  # document number format, filled per tenant when left out
+    transitions: tuple[tuple[str, tuple[str, ...]], ...] = ()  # state machine: (from, (to, ...))
+    editable: tuple[str, ...] = ()  # states in which the row and its lines may change
+    refers_by: str | None = None  # uuid naming a row of the entity this other field names
+    approval: tuple[str, str | None] | None = None  # (approved, rejected) states
+    query_type: str = ""  # a filter value's type, bounded like the column (fields.query_type)
+    # computed by the server: ("product", a, b) of two fields of the row, or
+    # ("sum", line entity key, line field) over the lines of a header
+    derived: tuple[str, str, str] | None = None
+
+    @property
+    def moves(self) -> dict[str, list[str]]:
+        """The allowed moves by state; every state is a key (terminal ones move nowhere)."""
+        declared = dict(self.transitions)
+        return {state: list(declared.get(state, ())) for state in self.enum_values}
+
+    @property
+    def numbering_template(self) -> str:
+        """The format compiled for runtime.numbering: strftime with a {seq} marker."""
+        return numbering.template(self.numbering or "")
+
+    @property
+    def numbering_width(self) -> int:
+        return numbering.width(self.numbering or "")
+
+    @property
+    def create_annotation(self) -> str:
+        return (
+            self.api_type
+            if self.create_required or (not self.nullable and not self.numbering)
+            else f"{self.api_type} | None"
+        )
+
+    @property
+    def create_default(self) -> str | None:
+        """Right-hand side of the Create field, or None when the field is required."""
+        if self.create_required:
+            return None
+        return self.default_repr if self.default_repr is not None else "None"
+
+    @property
+    def display_attr(self) -> str:
+        """role_id → role_name: the referenced row's display name in responses."""
+        return f"{self.name.removesuffix('_id')}_name"
+
+    @property
+    def filter_annotation(self) -> str:
+        """Enum filters take several values (?status=A&status=B); others one exact value."""
+        if self.kind is FieldType.enum:
+            return f"list[{self.api_type}]"
+        return "str" if self.kind is FieldType.password else self.query_type or self.api_type
+
+    @property
+    def diagram_type(self) -> str:
+        return self.kind.value
+
+    @property
+    def diagram_key(self) -> str:
+        return "FK" if self.ref_entity else ""
+
+    @property
+    def response_annotation(self) -> str:
+        return f"{self.api_type} | None" if self.nullable else self.api_type
+
+    @property
+    def output_type(self) -> str:
+        """The type a response declares: an e-mail address was checked when it was written,
+        and checking it again on every read costs more than the rest of the row."""
+        return "str" if self.kind is FieldType.email else self.api_type
+
+    @property
+    def output_annotation(self) -> str:
+        return f"{self.output_type} | None" if self.nullable else self.output_type
+
+
+class UniqueRule(Frozen):
+    name: str
+    columns: tuple[str, ...]  # includes tenant_id in tenant scope
+    fields: tuple[str, ...]  # the spec's fields, for messages
+    partial: bool  # only among live (not soft-deleted) rows
+
+
+class CheckRule(Frozen):
+    """``left op right``; right is a field (``right_field``) or a constant (``right_value``)."""
+
+    name: str  # the constraint's own part of its name: ck_<table>_<name>
+    left: str
+    op: str
+    right_field: str | None = None
+    right_value: str | int | float | None = None
+    sql: str  # the CHECK body
+    message_ko: str
+    message_en: str
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        return (self.left, self.right_field) if self.right_field else (self.left,)
+
+
+class IndexRule(Frozen):
+    name: str
+    columns: tuple[str, ...]
+    partial: bool = False  # live rows only (soft delete)

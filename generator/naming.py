@@ -1,0 +1,50 @@
+"""Names derived from specs: tables, snake_case, URL paths, line segments, constraint names,
+and the field that names a row for people."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from generator.parsing import Parsed
+from generator.spec import EntitySpec
+
+
+def table_of(p: Parsed) -> str:
+    return p.spec.table or Path(p.path).stem  # type: ignore[union-attr]
+
+
+def snake(class_name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", class_name).lower()
+
+
+def url_path(p: Parsed, spec: EntitySpec, table: str) -> str:
+    path = spec.path or table.replace("_", "-")
+    return path if path.startswith("/") else f"/{p.domain}/{path}"
+
+
+def segment(header: Parsed, child_table: str) -> str:
+    """items for sales_order_items under sales_orders; the whole name when no prefix fits."""
+    singular = snake(header.spec.entity)
+    return child_table.removeprefix(singular + "_").replace("_", "-")
+
+
+DISPLAY_CANDIDATES = ("name", "full_name", "title", "code", "username")
+
+
+def display_of(spec: EntitySpec) -> str | None:
+    """The field that names a row of ``spec`` for people, if it has one."""
+    if spec.display:
+        return spec.display if spec.display in spec.fields else None
+    return next((c for c in DISPLAY_CANDIDATES if c in spec.fields), None)
+
+
+def constraint_name(prefix: str, table: str, columns: list[str]) -> str:
+    """Stable, at most 63 bytes (PostgreSQL's limit), readable when it fits."""
+    name = f"{prefix}_{table}_{'_'.join(columns)}"
+    if len(name) <= 63:
+        return name
+    import hashlib
+
+    digest = hashlib.sha1(name.encode()).hexdigest()[:8]
+    return f"{name[:54]}_{digest}"

@@ -1,0 +1,68 @@
+"""The commands that hand over to the runtime (serving, the databases, the first admin).
+
+They import runtime.cli only when run, so the generator's own commands (build, check, show...)
+never load FastAPI, SQLAlchemy or a database driver. generator.cli registers them.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+
+def serve(
+    host: Annotated[str | None, typer.Option(help="Bind address (default from settings).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default 8100).")] = None,
+    migrate: Annotated[bool, typer.Option(help="Apply migrations first.")] = True,
+    workers: Annotated[
+        int | None,
+        typer.Option(help="Worker processes (default: one per core in production, else one)."),
+    ] = None,
+) -> None:
+    """Apply migrations and serve the API (embedded PostgreSQL when no URL is configured)."""
+    from runtime.cli import serve as run
+
+    run(host=host, port=port, migrate=migrate, workers=workers)
+
+
+def create_admin(
+    username: Annotated[str, typer.Option(help="Login name.")],
+    email: Annotated[str, typer.Option(help="E-mail address.")],
+    full_name: Annotated[str, typer.Option("--full-name", help="Display name.")] = "Administrator",
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+    ] = False,
+) -> None:
+    """Create a MASTER administrator (password from stdin or CXG_ADMIN_PASSWORD)."""
+    from runtime.cli import create_admin as run
+
+    raise typer.Exit(
+        run(username=username, email=email, full_name=full_name, password_stdin=password_stdin)
+    )
+
+
+def db_upgrade(
+    revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
+) -> None:
+    """Apply migrations to both databases."""
+    from runtime.cli import db_upgrade as run
+
+    run(revision)
+
+
+def db_check() -> None:
+    """Fail when models and migrations disagree (uses a scratch database)."""
+    from runtime.cli import db_check as run
+
+    raise typer.Exit(run())
+
+
+def db_revision(
+    message: Annotated[str, typer.Option("-m", "--message", help="What the revision does.")],
+    database: Annotated[str, typer.Option(help="manager, tenant or both.")] = "both",
+) -> None:
+    """Autogenerate a migration from the difference between models and migrations."""
+    from runtime.cli import db_revision as run
+
+    raise typer.Exit(run(message, database))

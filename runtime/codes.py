@@ -1,0 +1,34 @@
+"""The permission codes a caller holds, from the per-process cache (runtime.authz loads and
+invalidates it): everything for a MASTER, else what the roles grant."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from runtime.authz import load_permissions
+from runtime.db import MANAGER
+from runtime.permissions import ALL
+from runtime.principal import Actor
+
+
+async def cached_codes(request: Request, database: str, user_id: uuid.UUID, load) -> frozenset[str]:
+    """A user's permission codes from the per-process cache, loaded once on a miss."""
+    cache = request.app.state.permission_caches[database]
+    codes = cache.get(user_id)
+    if codes is None:
+        codes = await load()
+        cache.put(user_id, codes)
+    return codes
+
+
+async def manager_codes(request: Request, actor: Actor, db: AsyncSession) -> frozenset[str]:
+    """What a manager user may do: everything for MASTER, else what the roles grant (cached)."""
+    if actor.user_type == "MASTER":
+        return ALL
+    tables = request.app.state.manager_tables
+    return await cached_codes(
+        request, MANAGER, actor.user_id, lambda: load_permissions(db, tables, actor.user_id)
+    )
