@@ -80,14 +80,22 @@ async def test_a_never_reaches_bs_rows(client, rows, tenant_a, tenant_b, mode, e
                 line.pop(entity.parent_field.name)
                 assert_not_found(await client.post(lines, json=line, headers=a), "line into B's")
 
-        listed = await client.get(base, params={"page_size": 100}, headers=a)
-        assert listed.status_code == 200, listed.text
-        page = listed.json()["data"]
-        assert page["items"], "A's own rows are listed"
-        assert {i["tenant_id"] for i in page["items"]} == {tenant_a["id"]}
-        assert theirs["id"] not in {i["id"] for i in page["items"]}
-        if page["total"] <= 100:  # the count is of A's rows only
-            assert page["total"] == len(page["items"])
+        # every page of A's list: only A's rows, and the total counts exactly those
+        seen, total, number = [], None, 1
+        while total is None or len(seen) < total:
+            listed = await client.get(
+                base, params={"page_size": 100, "page": number, "count": "exact"}, headers=a
+            )
+            assert listed.status_code == 200, listed.text
+            page = listed.json()["data"]
+            total = page["total"]
+            assert page["items"] or len(seen) == total, "a page short of the total"
+            seen += page["items"]
+            number += 1
+        assert seen, "A's own rows are listed"
+        assert {i["tenant_id"] for i in seen} == {tenant_a["id"]}
+        assert theirs["id"] not in {i["id"] for i in seen}
+        assert len({i["id"] for i in seen}) == total  # the count is of A's rows only
 
     # B's row is untouched
     still = await client.get(their_url, headers=b)
