@@ -15,7 +15,7 @@ from fastapi import Request, status
 from pydantic import BaseModel, Field
 from sqlalchemy import insert, select
 
-from runtime import signin
+from runtime import signin, signin_models, signin_sessions
 from runtime.authz import load_permissions
 from runtime.deps import CurrentManagerUser, ManagerDb
 from runtime.envelope import Envelope, ok
@@ -24,12 +24,18 @@ from runtime.principal import MANAGER
 from runtime.router import audited_router
 from runtime.schemas import Input
 from runtime.security import api_key_digest, hash_password, new_api_key
-from runtime.signin import ChangePasswordRequest, LoginRequest, Message, RefreshRequest, TokenPair
+from runtime.signin_models import (
+    ChangePasswordRequest,
+    LoginRequest,
+    Message,
+    RefreshRequest,
+    TokenPair,
+)
 
 router = audited_router(scope="manager", entity=None)
 
 
-class RegisterRequest(signin.NewAccount):
+class RegisterRequest(signin_models.NewAccount):
     """Self-registration. Type, status and roles are not accepted: they are set here."""
 
 
@@ -97,8 +103,8 @@ async def login(data: LoginRequest, request: Request, db: ManagerDb):
 
 @router.post("/refresh", response_model=Envelope[TokenPair], summary="토큰 갱신")
 async def refresh(data: RefreshRequest, request: Request, db: ManagerDb):
-    claims = signin.refresh_claims(data.refresh_token, MANAGER)
-    return ok(await signin.rotate(db, request, manager_accounts(request), claims))
+    claims = signin_sessions.refresh_claims(data.refresh_token, MANAGER)
+    return ok(await signin_sessions.rotate(db, request, manager_accounts(request), claims))
 
 
 @router.get("/me", response_model=Envelope[dict[str, Any]], summary="현재 사용자 정보")
@@ -110,12 +116,14 @@ async def me(request: Request, actor: CurrentManagerUser, db: ManagerDb):
 async def change_password(
     data: ChangePasswordRequest, request: Request, actor: CurrentManagerUser, db: ManagerDb
 ):
-    return ok(await signin.change_password(db, request, manager_accounts(request), actor, data))
+    return ok(
+        await signin_sessions.change_password(db, request, manager_accounts(request), actor, data)
+    )
 
 
 @router.post("/logout", response_model=Envelope[Message], summary="로그아웃")
 async def logout(request: Request, actor: CurrentManagerUser, db: ManagerDb):
-    return ok(await signin.sign_out(db, request, manager_accounts(request), actor))
+    return ok(await signin_sessions.sign_out(db, request, manager_accounts(request), actor))
 
 
 class ApiKeyRequest(Input):

@@ -18,12 +18,12 @@ from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 
 from runtime.context import request_id_var
-from runtime.crud import LINES_LIMIT, ApplicationCheck, escape_like
 from runtime.driverpool import Connection, Hot
 from runtime.envelope import timestamp
 from runtime.hotcreate import CreateStatement
 from runtime.paging import EXACT_UP_TO, decode_cursor, keyset, next_cursor, sort_terms, typed
 from runtime.permissions import holds
+from runtime.reading import LINES_LIMIT, ApplicationCheck, escape_like
 from runtime.schemas import pages
 
 
@@ -115,7 +115,7 @@ def envelope_bytes(data: bytes) -> bytes:
 
 
 def _order(sort: str) -> str:
-    """ORDER BY as runtime.crud.order_by says it (the terms of paging.sort_terms)."""
+    """ORDER BY as runtime.reading.order_by says it (the terms of paging.sort_terms)."""
     return ", ".join(f"t.{c} {'DESC' if desc else 'ASC'}" for c, desc in sort_terms(sort))
 
 

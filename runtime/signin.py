@@ -14,7 +14,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi import Request
-from pydantic import BaseModel, EmailStr, Field
 from sqlalchemy import ColumnElement, Table, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,76 +21,22 @@ from runtime import audit, throttle
 from runtime.audit import client_ip
 from runtime.errors import UnauthorizedError
 from runtime.principal import Actor
-from runtime.schemas import Input
 from runtime.security import (
     ACCESS,
     REFRESH,
-    NewPassword,
-    TokenError,
     create_token,
-    decode_token,
-    hash_password,
     verify_against_dummy,
     verify_password,
 )
 from runtime.settings import get_settings
+from runtime.signin_models import (
+    BAD_LOGIN,
+    INACTIVE,
+    LOCKED,
+    LoginRequest,
+    TokenPair,
+)
 from runtime.tables import readable_columns
-
-BAD_LOGIN = {
-    "ko": "사용자명 또는 비밀번호가 올바르지 않습니다.",
-    "en": "Incorrect username or password.",
-}
-INACTIVE = {"ko": "사용할 수 없는 계정입니다.", "en": "This account cannot sign in."}
-BAD_REFRESH = {
-    "ko": "갱신 토큰이 유효하지 않거나 만료되었습니다.",
-    "en": "The refresh token is invalid or expired.",
-}
-LOCKED = {
-    "ko": "로그인 실패가 반복되어 계정이 잠겼습니다. 잠시 후 다시 시도하세요.",
-    "en": "Too many failed logins: the account is locked for a while.",
-}
-REUSED = {
-    "ko": "이미 사용된 갱신 토큰입니다. 다시 로그인하세요.",
-    "en": "This refresh token was already used; sign in again.",
-}
-WRONG_PASSWORD = {
-    "ko": "현재 비밀번호가 올바르지 않습니다.",
-    "en": "The current password is incorrect.",
-}
-
-
-class LoginRequest(Input):
-    username: str = Field(min_length=1, max_length=100)
-    password: str = Field(min_length=1, max_length=200)
-
-
-class NewAccount(Input):
-    """A user account someone asks for: the user type, status and roles are set by the server."""
-
-    username: str = Field(min_length=3, max_length=100, pattern=r"^[A-Za-z0-9._-]+$")
-    email: EmailStr
-    full_name: str = Field(min_length=1, max_length=100)
-    password: NewPassword
-
-
-class RefreshRequest(Input):
-    refresh_token: str = Field(min_length=1)
-
-
-class ChangePasswordRequest(Input):
-    current_password: str = Field(min_length=1, max_length=200)
-    new_password: NewPassword
-
-
-class TokenPair(BaseModel):
-    access_token: str
-    refresh_token: str
-    token_type: str = "bearer"
-    expires_in: int = Field(description="Seconds until the access token expires.")
-
-
-class Message(BaseModel):
-    message: str
 
 
 @dataclass(frozen=True)
@@ -329,126 +274,3 @@ async def sign_in(
         db, request, accounts, username=data.username, user_id=user.id, success=True, reason=None
     )
     return await issue(db, accounts, user.id, session_id)
-
-
-def refresh_claims(token: str, system: str) -> dict[str, Any]:
-    """The claims of a valid refresh token of ``system``, or 401."""
-    try:
-        claims = decode_token(token, expected_type=REFRESH)
-    except TokenError:
-        raise UnauthorizedError(BAD_REFRESH) from None
-    if claims.get("sys") != system:
-        raise UnauthorizedError(BAD_REFRESH)
-    return claims
-
-
-async def rotate(
-    db: AsyncSession, request: Request, accounts: Accounts, claims: dict[str, Any]
-) -> TokenPair:
-    """A new pair for a live session; an already used refresh token ends the session."""
-    users, sessions = accounts.users, accounts.sessions
-    user_id, session_id = uuid.UUID(claims["sub"]), uuid.UUID(claims["sid"])
-    row = (
-        await db.execute(
-            select(
-                sessions.c.status,
-                sessions.c.refresh_jti,
-                sessions.c.expires_at,
-                users.c.status.label("user_status"),
-                users.c.is_deleted,
-            )
-            .join(users, users.c.id == sessions.c.user_id)
-            .where(sessions.c.id == session_id, users.c.id == user_id, *accounts.mine(sessions))
-        )
-    ).one_or_none()
-    if (
-        row is None
-        or row.status != "ACTIVE"
-        or row.expires_at <= datetime.now(UTC)
-        or row.user_status != "ACTIVE"
-        or row.is_deleted
-    ):
-        raise UnauthorizedError(BAD_REFRESH)
-    if claims.get("jti") != row.refresh_jti:
-        # An old refresh token came back: someone may hold a stolen copy. End the session.
-        await db.execute(
-            update(sessions)
-            .where(sessions.c.id == session_id, *accounts.mine(sessions))
-            .values(version=sessions.c.version + 1, status="REVOKED", revoked_at=datetime.now(UTC))
-        )
-        await request.state.uow.commit()
-        raise UnauthorizedError(REUSED)
-    await db.execute(
-        update(sessions)
-        .where(sessions.c.id == session_id, *accounts.mine(sessions))
-        .values(version=sessions.c.version + 1, last_activity_at=datetime.now(UTC))
-    )
-    return await issue(db, accounts, user_id, session_id)
-
-
-async def change_password(
-    db: AsyncSession,
-    request: Request,
-    accounts: Accounts,
-    actor: Actor,
-    data: ChangePasswordRequest,
-) -> Message:
-    """New password; every other session of the user ends, the current one goes on."""
-    users, sessions = accounts.users, accounts.sessions
-    current = await db.scalar(
-        select(users.c.password).where(users.c.id == actor.user_id, *accounts.mine(users))
-    )
-    if not await verify_password(data.current_password, current):
-        raise UnauthorizedError(WRONG_PASSWORD)
-    now = datetime.now(UTC)
-    await db.execute(
-        update(users)
-        .where(users.c.id == actor.user_id, *accounts.mine(users))
-        .values(
-            version=users.c.version + 1,
-            password=await hash_password(data.new_password),
-            updated_by=actor.user_id,
-            updated_at=now,
-        )
-    )
-    await db.execute(
-        update(sessions)
-        .where(
-            sessions.c.user_id == actor.user_id,
-            sessions.c.id != actor.session_id,
-            sessions.c.status == "ACTIVE",
-            *accounts.mine(sessions),
-        )
-        .values(version=sessions.c.version + 1, status="REVOKED", revoked_at=now)
-    )
-    await record_audit(
-        db, request, accounts, actor, "PASSWORD_CHANGE", users.fullname, actor.user_id
-    )
-    return Message(message="비밀번호가 변경되었습니다.")
-
-
-async def sign_out(db: AsyncSession, request: Request, accounts: Accounts, actor: Actor) -> Message:
-    """Revoke the caller's session: its access and refresh tokens stop working at once."""
-    sessions = accounts.sessions
-    await db.execute(
-        update(sessions)
-        .where(sessions.c.id == actor.session_id, *accounts.mine(sessions))
-        .values(
-            version=sessions.c.version + 1,
-            status="REVOKED",
-            revoked_at=datetime.now(UTC),
-            updated_by=actor.user_id,
-        )
-    )
-    await log_attempt(
-        db,
-        request,
-        accounts,
-        username=actor.username,
-        user_id=actor.user_id,
-        success=True,
-        reason=None,
-        attempt="LOGOUT",
-    )
-    await record_audit(db, request, accounts, actor, "LOGOUT", sessions.fullname, actor.session_id)
-    return Message(message="로그아웃되었습니다.")

@@ -15,7 +15,7 @@ from fastapi import Request, status
 from pydantic import BaseModel
 from sqlalchemy import func, insert, select, update
 
-from runtime import signin
+from runtime import signin, signin_models
 from runtime.db import TENANT
 from runtime.deps import ManagerDb, manager_permission, unit_of_work
 from runtime.envelope import Envelope, ok
@@ -40,7 +40,7 @@ ALREADY_PROVISIONED = {
 }
 
 
-class ProvisionRequest(signin.NewAccount):
+class ProvisionRequest(signin_models.NewAccount):
     """The tenant's first administrator."""
 
 

@@ -14,7 +14,7 @@ from fastapi import Request
 from pydantic import Field
 from sqlalchemy import select
 
-from runtime import signin, throttle
+from runtime import signin, signin_models, signin_sessions, throttle
 from runtime.db import TENANT
 from runtime.deps import (
     INACTIVE_TENANT,
@@ -31,7 +31,13 @@ from runtime.principal import TENANT as TENANT_SYSTEM
 from runtime.router import audited_router
 from runtime.schemas import Input
 from runtime.security import verify_against_dummy
-from runtime.signin import ChangePasswordRequest, LoginRequest, Message, RefreshRequest, TokenPair
+from runtime.signin_models import (
+    ChangePasswordRequest,
+    LoginRequest,
+    Message,
+    RefreshRequest,
+    TokenPair,
+)
 
 router = audited_router(scope="tenants", entity=None)
 
@@ -80,7 +86,7 @@ async def login(data: TenantLoginRequest, request: Request, mdb: ManagerDb):
         await throttle.check(request, unknown, data.username)
         await verify_against_dummy(data.password)
         await throttle.failed(request, unknown, data.username)
-        raise UnauthorizedError(signin.BAD_LOGIN)
+        raise UnauthorizedError(signin_models.BAD_LOGIN)
     uow = unit_of_work(request)
     uow.bind_tenant(tenant.id)
     db = uow.session(TENANT)
@@ -95,11 +101,11 @@ async def login(data: TenantLoginRequest, request: Request, mdb: ManagerDb):
 
 @router.post("/refresh", response_model=Envelope[TokenPair], summary="토큰 갱신")
 async def refresh(data: RefreshRequest, request: Request):
-    claims = signin.refresh_claims(data.refresh_token, TENANT_SYSTEM)
-    tenant_id = await enter_tenant(request, claims, signin.BAD_REFRESH)
+    claims = signin_sessions.refresh_claims(data.refresh_token, TENANT_SYSTEM)
+    tenant_id = await enter_tenant(request, claims, signin_models.BAD_REFRESH)
     accounts = tenant_accounts(request, tenant_id)
     db = unit_of_work(request).session(TENANT)
-    return ok(await signin.rotate(db, request, accounts, claims))
+    return ok(await signin_sessions.rotate(db, request, accounts, claims))
 
 
 @router.get("/me", response_model=Envelope[dict[str, Any]], summary="현재 사용자 정보")
@@ -114,10 +120,14 @@ async def change_password(
 ):
     actor = _own_account(actor)
     accounts = tenant_accounts(request, actor.tenant_id)
-    return ok(await signin.change_password(db, request, accounts, actor, data))
+    return ok(await signin_sessions.change_password(db, request, accounts, actor, data))
 
 
 @router.post("/logout", response_model=Envelope[Message], summary="로그아웃")
 async def logout(request: Request, actor: CurrentTenantUser, db: TenantDb):
     actor = _own_account(actor)
-    return ok(await signin.sign_out(db, request, tenant_accounts(request, actor.tenant_id), actor))
+    return ok(
+        await signin_sessions.sign_out(
+            db, request, tenant_accounts(request, actor.tenant_id), actor
+        )
+    )

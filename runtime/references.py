@@ -1,0 +1,84 @@
+"""The references a write carries: each must name a live row of the caller's (422 naming the
+field otherwise), including a row named by entity and id together (``refers_by``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import (
+    select,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from runtime.errors import (
+    ValidationError,
+)
+from runtime.principal import Actor
+from runtime.reading import visible
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A foreign key checked on write: the target must exist, be live and be ours."""
+
+    field: str
+    target: type
+
+
+@dataclass(frozen=True)
+class AnyReference:
+    """A uuid naming a row of whichever entity another field names (``refers_by``:
+    document_id by document_type): checked on write like a Reference."""
+
+    field: str
+    by: str
+
+
+async def check_references(
+    db: AsyncSession,
+    model: type,
+    references: Sequence[Reference | AnyReference],
+    values: dict[str, Any],
+    actor: Actor,
+    value_of: Callable[[str], Any] | None = None,
+) -> None:
+    """Every reference being written names a live row of ours (422 naming the field).
+    ``value_of`` gives the row as it will be, for the entity name of an AnyReference."""
+    problems = []
+    for ref in references:
+        value = values.get(ref.field)
+        if isinstance(ref, AnyReference):
+            if value is None and ref.by not in values:
+                continue
+            value = (value_of or values.get)(ref.field)
+            target = _entity_named(model, (value_of or values.get)(ref.by))
+            if target is None:
+                problems.append(
+                    _missing(ref.by, "names no entity of this system", "unknown_entity")
+                )
+                continue
+        elif value is None:
+            continue
+        else:
+            target = ref.target
+        found = await db.scalar(
+            select(target.id).where(target.id == value, *visible(target, actor))
+        )
+        if found is None:
+            problems.append(
+                _missing(ref.field, f"referenced row {value} does not exist", "reference_not_found")
+            )
+    if problems:
+        raise ValidationError(detail=problems)
+
+
+def _entity_named(model: type, name: Any) -> type | None:
+    """The mapped class of table ``<domain>.<table>`` beside ``model``, or None."""
+    return next((m.class_ for m in model.registry.mappers if m.local_table.fullname == name), None)
+
+
+def _missing(field: str, message: str, kind: str) -> dict[str, Any]:
+    return {"field": field, "source": "body", "message": message, "type": kind}
