@@ -292,10 +292,7 @@ db_app.command("upgrade")(runtime_commands.db_upgrade)
 db_app.command("check")(runtime_commands.db_check)
 db_app.command("revision")(runtime_commands.db_revision)
 
-
-def main() -> None:
-    app()
-
+main = app  # the console script (pyproject.toml: cxg-gen = "generator.cli:main")
 
 if __name__ == "__main__":
     main()

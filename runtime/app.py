@@ -24,7 +24,7 @@ from runtime.driverpool import DriverPool, Hot
 from runtime.envelope import error_payload, ok
 from runtime.errors import DatabaseUnavailableError
 from runtime.hotpath import HotPathMiddleware, routes_of
-from runtime.hotread import MANAGER_SYSTEM, TENANT_SYSTEM
+from runtime.hotplan import MANAGER_SYSTEM, TENANT_SYSTEM
 from runtime.masters import keep_a_master
 from runtime.middleware import RequestContextMiddleware
 from runtime.models import TenantBase

@@ -30,7 +30,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from runtime.driverpool import Hot
 from runtime.hotcreate import is_json
-from runtime.hotread import Route, System, envelope_bytes
+from runtime.hotplan import System, envelope_bytes
+from runtime.hotread import Route
 from runtime.permissions import holds
 from runtime.security import ACCESS, TokenError, decode_token
 from runtime.versions import etag

@@ -6,10 +6,7 @@ See runtime.hotpath for the layer that answers with them, and why it answers onl
 
 from __future__ import annotations
 
-import importlib
-import json
 import uuid
-from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 from urllib.parse import parse_qsl
@@ -17,101 +14,13 @@ from urllib.parse import parse_qsl
 from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 
-from runtime.context import request_id_var
 from runtime.driverpool import Connection, Hot
-from runtime.envelope import timestamp
 from runtime.hotcreate import CreateStatement
+from runtime.hotplan import MANAGER_SYSTEM, ReadPlan, System, envelope_bytes
 from runtime.paging import EXACT_UP_TO, decode_cursor, keyset, next_cursor, sort_terms, typed
 from runtime.permissions import holds
 from runtime.reading import LINES_LIMIT, ApplicationCheck, escape_like
 from runtime.schemas import pages
-
-
-@dataclass(frozen=True)
-class ReadPlan:
-    """What the generator knows about one entity's reads (see generator/readsql.py)."""
-
-    key: str  # domain.table
-    path: str  # relative to the scope: /crm/customers
-    permission: str
-    table: str
-    select: str
-    joins: str
-    visible: str
-    schemas: str  # the entity's schemas module, imported when first needed
-    response_class: str
-    page_class: str
-    params_class: str
-    filters: list[str] = field(default_factory=list)
-    ranges: list[str] = field(default_factory=list)
-    search: list[str] = field(default_factory=list)
-    default_sort: str = "-created_at"
-    lines: list[tuple[str, str, str]] = field(default_factory=list)  # (attribute, key, parent)
-    create_class: str | None = None  # the body of a create this layer may answer
-    references: list[tuple[str, str]] = field(default_factory=list)  # (field, domain.table)
-    get: bool = True
-    list: bool = True
-
-    def _schema(self, name: str) -> type[BaseModel]:
-        return getattr(importlib.import_module(self.schemas), name)
-
-    @cached_property
-    def response(self) -> type[BaseModel]:
-        return self._schema(self.response_class)
-
-    @cached_property
-    def page(self) -> type[BaseModel]:
-        return self._schema(self.page_class)
-
-    @cached_property
-    def params(self) -> type[BaseModel]:
-        return self._schema(self.params_class)
-
-    @cached_property
-    def create(self) -> type[BaseModel] | None:
-        return self._schema(self.create_class) if self.create_class else None
-
-
-@dataclass(frozen=True)
-class System:
-    """What differs between the manager and the tenant system on the read path."""
-
-    name: str  # the token's sys claim: manager | tenant
-    database: str  # manager | tenant
-    users: str
-    sessions: str
-    tenant_scoped: bool
-
-    def live(self, first: int) -> tuple[str, str]:
-        """FROM and WHERE of "the token's user and session are live" ($first: user id,
-        then session id, then for tenants the tenant id)."""
-        where = (
-            f"u.id = ${first} AND s.id = ${first + 1} AND NOT u.is_deleted"
-            " AND u.status = 'ACTIVE' AND s.status = 'ACTIVE' AND s.expires_at > now()"
-        )
-        if self.tenant_scoped:
-            where += f" AND u.tenant_id = ${first + 2}"
-        return f"{self.users} u JOIN {self.sessions} s ON s.user_id = u.id", where
-
-
-MANAGER_SYSTEM = System("manager", "manager", "idam.users", "idam.sessions", False)
-TENANT_SYSTEM = System("tenant", "tenant", "adm.users", "adm.sessions", True)
-
-
-def envelope_bytes(data: bytes) -> bytes:
-    request_id = request_id_var.get()
-    stamp = timestamp()
-    return b"".join(
-        (
-            b'{"success":true,"data":',
-            data,
-            b',"error":null,"request_id":',
-            json.dumps(request_id).encode(),
-            b',"timestamp":"',
-            stamp.encode(),
-            b'"}',
-        )
-    )
 
 
 def _order(sort: str) -> str:

@@ -5,7 +5,7 @@ runtime.hotpath answers these requests on the driver connection, one statement e
 a counted page); anything it does not answer goes through the generated routers.
 """
 
-from runtime.hotread import ReadPlan
+from runtime.hotplan import ReadPlan
 
 PLANS = (
     ReadPlan(
