@@ -1,8 +1,9 @@
 """The rules of one field of a spec: which keys go with which types and with each other, state
 machines, numbering, defaults, derived values; then the typed :class:`~generator.model.Field`.
 
-The plain "key X is only for type Y" rules are a table (``ONLY_FOR``); the rules that need more
-than a look at one key are functions below it.
+The rules a look at one field decides ("key X is only for type Y") are a table (``RULES``);
+the ones that need more (state machines, numbering, defaults, derived values) are in
+generator.field_checks.
 """
 
 from __future__ import annotations
