@@ -1,4 +1,5 @@
-"""Golden files: the small spec set in tests/golden/project renders to tests/golden/expected.
+"""Golden files: the small spec set in tests/golden/project renders to tests/golden/expected,
+and each feature's own small case (tests/golden/cases/<feature>/specs) to its expected/ beside.
 
 Set CXG_UPDATE_GOLDEN=1 to rewrite the expected files after an intended template change,
 then review the diff like any other code change.
@@ -11,34 +12,91 @@ import shutil
 import subprocess
 import sys
 
+import pytest
+
 from generator.pipeline import generate
 from tests.generator.helpers import GOLDEN, make_project
 
 EXPECTED = GOLDEN / "expected"
 
 
-def test_golden_output(tmp_path):
-    root = make_project(tmp_path)
+CASES = sorted(p.name for p in (GOLDEN / "cases").iterdir() if p.is_dir())
+
+
+def _compare(root, expected_dir) -> dict[str, str]:
+    """Render ``root`` and compare with ``expected_dir`` (rewritten under CXG_UPDATE_GOLDEN=1)."""
     _, files = generate(root)
     files = {p: t for p, t in files.items() if not p.startswith("specs/")}
     if os.environ.get("CXG_UPDATE_GOLDEN") == "1":
-        shutil.rmtree(EXPECTED, ignore_errors=True)
+        shutil.rmtree(expected_dir, ignore_errors=True)
         for rel, text in files.items():
-            (EXPECTED / rel).parent.mkdir(parents=True, exist_ok=True)
-            (EXPECTED / rel).write_text(text, encoding="utf-8")
+            (expected_dir / rel).parent.mkdir(parents=True, exist_ok=True)
+            (expected_dir / rel).write_text(text, encoding="utf-8")
     expected = {
-        p.relative_to(EXPECTED).as_posix(): p.read_text(encoding="utf-8")
-        for p in EXPECTED.rglob("*")
+        p.relative_to(expected_dir).as_posix(): p.read_text(encoding="utf-8")
+        for p in expected_dir.rglob("*")
         if p.is_file()
     }
     assert sorted(files) == sorted(expected)
     for rel, text in files.items():
         assert text == expected[rel], f"{rel} differs from its golden file"
+    return files
+
+
+def test_golden_output(tmp_path):
+    _compare(make_project(tmp_path), EXPECTED)
+
+
+# What each case is there to show, checked in its output (so a golden file that lost the
+# feature cannot be accepted by re-recording alone).
+SHOWS = {
+    "cross_domain": [
+        (
+            "generated/tenants/srm/deals/model.py",
+            'ForeignKey("crm.accounts.id", ondelete="RESTRICT")',
+        ),
+        ("generated/tenants/srm/deals/schemas.py", "account_name: str | None"),
+    ],
+    "field_types": [
+        ("generated/manager/kit/samples/model.py", "JSONB"),
+        ("generated/manager/kit/samples/schemas.py", "EmailStr"),
+        ("generated/manager/kit/samples/schemas.py", "NewPassword"),
+    ],
+    "numbering": [
+        ("generated/tenants/srm/invoices/service.py", "INV-%Y%m-{seq}"),
+    ],
+    "partial_operations": [
+        ("generated/manager/logs/events/router.py", "@router.get("),
+        ("generated/manager/logs/notes/router.py", "@router.post("),
+    ],
+}
+SHOWS_NOT = {
+    "partial_operations": [
+        ("generated/manager/logs/events/router.py", "@router.post("),
+        ("generated/manager/logs/notes/router.py", "@router.patch("),
+        ("generated/manager/logs/notes/router.py", "@router.delete("),
+    ],
+}
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_golden_case(tmp_path, case):
+    root = make_project(tmp_path, GOLDEN / "cases" / case / "specs")
+    files = _compare(root, GOLDEN / "cases" / case / "expected")
+    for path, text in SHOWS.get(case, []):
+        assert text in files[path], (path, text)
+    for path, text in SHOWS_NOT.get(case, []):
+        assert text not in files[path], (path, text)
+
+
+def test_every_case_shows_something():
+    assert CASES == sorted(SHOWS)
 
 
 def test_golden_output_is_black_stable_and_lint_clean():
-    python = [str(p) for p in (EXPECTED / "generated").rglob("*.py")]
-    assert python
+    roots = [EXPECTED, *(GOLDEN / "cases" / case / "expected" for case in CASES)]
+    python = [str(p) for root in roots for p in (root / "generated").rglob("*.py")]
+    assert len(python) > 50
     black = subprocess.run(
         [
             sys.executable,
