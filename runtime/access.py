@@ -16,6 +16,7 @@ from runtime.errors import ForbiddenError
 from runtime.permissions import holds
 from runtime.principal import ACTING_MANAGER, Actor
 from runtime.sessions import ManagerDb, TenantDb
+from runtime.state import app_state
 
 
 def _named(check: Any, code: str) -> Any:
@@ -51,7 +52,7 @@ def tenant_permission(code: str) -> Any:
     async def check(request: Request, actor: CurrentTenantUser, db: TenantDb) -> Actor:
         if actor.user_type == ACTING_MANAGER:
             return actor
-        tables = request.app.state.tenant_tables
+        tables = app_state(request).tenant_tables
         codes = await cached_codes(
             request,
             TENANT,

@@ -19,6 +19,7 @@ from runtime import audit, crud, lifecycle
 from runtime.db import TENANT
 from runtime.errors import ValidationError
 from runtime.principal import Actor
+from runtime.state import app_state
 
 
 def document_model(base: type, document_type: str) -> type:
@@ -68,7 +69,7 @@ async def settle(
     )
     await audit.record(
         db,
-        request.app.state.audit_tables[TENANT],
+        app_state(request).audit_tables[TENANT],
         actor=actor,
         action="STATUS_CHANGE",
         entity=model.__table__.fullname,

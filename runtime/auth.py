@@ -31,6 +31,7 @@ from runtime.signin_models import (
     RefreshRequest,
     TokenPair,
 )
+from runtime.state import app_state
 
 router = audited_router(scope="manager", entity=None)
 
@@ -40,7 +41,7 @@ class RegisterRequest(signin_models.NewAccount):
 
 
 def _tables(request: Request):
-    return request.app.state.manager_tables
+    return app_state(request).manager_tables
 
 
 def manager_accounts(request: Request) -> signin.Accounts:

@@ -22,6 +22,7 @@ from runtime.principal import MANAGER as MANAGER_SYSTEM
 from runtime.principal import TENANT as TENANT_SYSTEM
 from runtime.security import ACCESS, TokenError, api_key_digest, decode_token
 from runtime.sessions import ManagerDb, unit_of_work
+from runtime.state import app_state
 
 bearer = HTTPBearer(auto_error=False, description="Access token from POST .../auth/login")
 
@@ -72,7 +73,7 @@ INVALID_KEY = {
 
 async def api_key_actor(request: Request, key: str, db: AsyncSession) -> Actor:
     """A machine client: the key's owner, limited to the key's scopes."""
-    tables = request.app.state.manager_tables
+    tables = app_state(request).manager_tables
     keys, users = tables.api_keys, tables.users
     row = (
         await db.execute(
@@ -146,7 +147,7 @@ async def _live_user(db: AsyncSession, tables: Any, claims: dict[str, Any], *whe
 
 async def _manager_user(request: Request, claims: dict[str, Any], db: AsyncSession) -> Actor:
     """The manager user and live session a token names, or 401."""
-    row = await _live_user(db, request.app.state.manager_tables, claims)
+    row = await _live_user(db, app_state(request).manager_tables, claims)
     return Actor(
         user_id=uuid.UUID(claims["sub"]),
         username=row.username,
@@ -173,10 +174,10 @@ CurrentManagerUser = Annotated[Actor, Depends(current_manager_actor)]
 
 async def tenant_status(request: Request, tenant_id: uuid.UUID) -> str:
     """ACTIVE, SUSPENDED, ... or DELETED; cached, and dropped whenever a tenant changes."""
-    cache = request.app.state.tenant_status_cache
+    cache = app_state(request).tenant_status_cache
     status = cache.get(tenant_id)
     if status is None:
-        tenants = request.app.state.manager_tables.tenants
+        tenants = app_state(request).manager_tables.tenants
         db = unit_of_work(request).session(MANAGER)
         row = (
             await db.execute(
@@ -237,7 +238,7 @@ async def current_tenant_actor(request: Request, credentials: Credentials) -> Ac
 async def _tenant_user(
     request: Request, claims: dict[str, Any], tenant_id: uuid.UUID, db: AsyncSession
 ) -> Actor:
-    tables = request.app.state.tenant_tables
+    tables = app_state(request).tenant_tables
     row = await _live_user(db, tables, claims, tables.users.c.tenant_id == tenant_id)
     return Actor(
         user_id=uuid.UUID(claims["sub"]),

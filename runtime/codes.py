@@ -12,11 +12,12 @@ from runtime.authz import load_permissions
 from runtime.db import MANAGER
 from runtime.permissions import ALL
 from runtime.principal import Actor
+from runtime.state import app_state
 
 
 async def cached_codes(request: Request, database: str, user_id: uuid.UUID, load) -> frozenset[str]:
     """A user's permission codes from the per-process cache, loaded once on a miss."""
-    cache = request.app.state.permission_caches[database]
+    cache = app_state(request).permission_caches[database]
     codes = cache.get(user_id)
     if codes is None:
         codes = await load()
@@ -28,7 +29,7 @@ async def manager_codes(request: Request, actor: Actor, db: AsyncSession) -> fro
     """What a manager user may do: everything for MASTER, else what the roles grant (cached)."""
     if actor.user_type == "MASTER":
         return ALL
-    tables = request.app.state.manager_tables
+    tables = app_state(request).manager_tables
     return await cached_codes(
         request, MANAGER, actor.user_id, lambda: load_permissions(db, tables, actor.user_id)
     )

@@ -34,6 +34,7 @@ from runtime.hotplan import System, envelope_bytes
 from runtime.hotread import Route
 from runtime.permissions import holds
 from runtime.security import ACCESS, TokenError, decode_token
+from runtime.state import app_state
 from runtime.versions import etag
 
 Answer = tuple[bytes, int | None]  # the body, and the row's version when it is one row
@@ -99,7 +100,7 @@ class HotPathMiddleware:
         return await self._answer(scope, handler)
 
     async def _answer(self, scope: Scope, handler) -> Answer | None:
-        hot: Hot | None = getattr(scope["app"].state, "hot", None)
+        hot = getattr(app_state(scope), "hot", None)
         if hot is None:
             return None
         try:
@@ -123,7 +124,7 @@ class HotPathMiddleware:
             return None
         if claims.get("sys") != system.name or claims.get("act"):
             return None  # another system's token, or a manager acting for a tenant
-        state = scope["app"].state
+        state = app_state(scope)
         user = uuid.UUID(claims["sub"])
         cold = (system.database, user, claims.get("tid"))
         if system.tenant_scoped:

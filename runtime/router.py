@@ -18,6 +18,7 @@ from runtime import audit
 from runtime.authz import AUTHZ_ENTITIES, notify_change
 from runtime.db import UnitOfWork
 from runtime.envelope import ERROR_RESPONSES
+from runtime.state import app_state
 
 MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 SCOPE_DATABASE = {"manager": "manager", "tenants": "tenant"}
@@ -46,7 +47,7 @@ class UnitOfWorkRoute(APIRoute):
         database = SCOPE_DATABASE.get(self.scope_name or "manager", "manager")
 
         async def run(request: Request) -> Response:
-            uow = UnitOfWork(request.app.state.databases)
+            uow = UnitOfWork(app_state(request).databases)
             request.state.uow = uow
             try:
                 response = await handler(request)
@@ -54,7 +55,7 @@ class UnitOfWorkRoute(APIRoute):
                     if entity:
                         await audit.record(
                             uow.session(database),
-                            request.app.state.audit_tables[database],
+                            app_state(request).audit_tables[database],
                             actor=getattr(request.state, "actor", None),
                             action=getattr(request.state, "audit_action", None)
                             or audit.action_for(request.method, request.url.path),
@@ -67,7 +68,7 @@ class UnitOfWorkRoute(APIRoute):
                         await notify_change(uow.session(database))
                     await uow.commit()
                     if entity in AUTHZ_ENTITIES:  # this process need not wait for NOTIFY
-                        for cache in request.app.state.caches[database]:
+                        for cache in app_state(request).caches[database]:
                             cache.clear()
                 return response
             finally:

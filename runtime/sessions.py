@@ -9,12 +9,13 @@ from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from runtime.db import MANAGER, TENANT, UnitOfWork
+from runtime.state import app_state
 
 
 def unit_of_work(request: Request) -> UnitOfWork:
     uow = getattr(request.state, "uow", None)
     if uow is None:  # a route outside the audited router: still one unit of work
-        uow = UnitOfWork(request.app.state.databases)
+        uow = UnitOfWork(app_state(request).databases)
         request.state.uow = uow
     return uow
 

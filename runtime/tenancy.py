@@ -26,6 +26,7 @@ from runtime.principal import TENANT as TENANT_SYSTEM_NAME
 from runtime.router import audited_router
 from runtime.security import ACCESS, create_token, hash_password
 from runtime.settings import get_settings
+from runtime.state import app_state
 from runtime.tenant_auth import tenant_accounts
 
 router = audited_router(scope="manager", entity="tnnt.tenants")
@@ -59,7 +60,7 @@ class ActToken(BaseModel):
 
 
 async def _tenant(db, request: Request, tenant_id: uuid.UUID):
-    tenants = request.app.state.manager_tables.tenants
+    tenants = app_state(request).manager_tables.tenants
     row = (
         await db.execute(
             select(tenants.c.id, tenants.c.code, tenants.c.status)
@@ -95,7 +96,7 @@ async def provision(
     uow = unit_of_work(request)
     uow.bind_tenant(tenant_id)
     tdb = uow.session(TENANT)
-    tables = request.app.state.tenant_tables
+    tables = app_state(request).tenant_tables
     users, roles = tables.users, tables.roles
     # the tenant filter is explicit here too: row-level security is the second wall, not the first
     if await tdb.scalar(
@@ -141,7 +142,7 @@ async def provision(
     )
     tenant_status = tenant.status
     if tenant_status == "PENDING":
-        tenants = request.app.state.manager_tables.tenants
+        tenants = app_state(request).manager_tables.tenants
         await db.execute(
             update(tenants)
             .where(tenants.c.id == tenant_id)

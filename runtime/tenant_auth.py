@@ -38,6 +38,7 @@ from runtime.signin_models import (
     RefreshRequest,
     TokenPair,
 )
+from runtime.state import app_state
 
 router = audited_router(scope="tenants", entity=None)
 
@@ -54,7 +55,7 @@ class TenantLoginRequest(Input):
 
 
 def tenant_accounts(request: Request, tenant_id: uuid.UUID) -> signin.Accounts:
-    t = request.app.state.tenant_tables
+    t = app_state(request).tenant_tables
     return signin.Accounts(
         system=TENANT_SYSTEM,
         users=t.users,
@@ -73,7 +74,7 @@ def _own_account(actor: Actor) -> Actor:
 
 @router.post("/login", response_model=Envelope[TokenPair], summary="로그인")
 async def login(data: TenantLoginRequest, request: Request, mdb: ManagerDb):
-    tenants = request.app.state.manager_tables.tenants
+    tenants = app_state(request).manager_tables.tenants
     tenant = (
         await mdb.execute(
             select(tenants.c.id, tenants.c.status).where(

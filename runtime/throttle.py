@@ -19,6 +19,7 @@ from fastapi import Request
 
 from runtime.audit import client_ip
 from runtime.errors import RateLimitedError
+from runtime.state import app_state
 
 
 def _keys(request: Request, realm: str, username: str) -> tuple[str, str]:
@@ -28,7 +29,7 @@ def _keys(request: Request, realm: str, username: str) -> tuple[str, str]:
 
 async def check(request: Request, realm: str, username: str) -> None:
     """429 when this address has failed too often, in all or for this account."""
-    settings, counter = request.app.state.settings, request.app.state.counter
+    settings, counter = app_state(request).settings, app_state(request).counter
     window = settings.login_throttle_window_seconds
     per_address, per_account = _keys(request, realm, username)
     for key, limit in (
@@ -43,6 +44,6 @@ async def check(request: Request, realm: str, username: str) -> None:
 
 
 async def failed(request: Request, realm: str, username: str) -> None:
-    settings, counter = request.app.state.settings, request.app.state.counter
+    settings, counter = app_state(request).settings, app_state(request).counter
     for key in _keys(request, realm, username):
         await counter.hit(key, settings.login_throttle_window_seconds)

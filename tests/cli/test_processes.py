@@ -37,8 +37,15 @@ def _postgres_of(marker: str) -> list[psutil.Process]:
     return found
 
 
-def _scratch_servers() -> set[int]:
-    return {p.pid for p in _postgres_of("cxg-scratch-")}
+def _scratch_env(tmp_path: Path) -> dict[str, str]:
+    """The embedded environment, with the command's throw-away directories under ``tmp_path``
+    (TMPDIR), so the servers found are this command's, not another run's on the machine."""
+    (tmp_path / "tmp").mkdir()
+    return {**_embedded_env(tmp_path), "TMPDIR": str(tmp_path / "tmp")}
+
+
+def _scratch_servers(tmp_path: Path) -> set[int]:
+    return {p.pid for p in _postgres_of(str(tmp_path / "tmp" / "cxg-scratch-"))}
 
 
 def _cxg(*args: str, env: dict) -> subprocess.CompletedProcess:
@@ -53,22 +60,20 @@ def _cxg(*args: str, env: dict) -> subprocess.CompletedProcess:
 
 
 def test_db_check_leaves_no_server_behind(tmp_path):
-    before = _scratch_servers()
-    result = _cxg("db", "check", env=_embedded_env(tmp_path))
+    result = _cxg("db", "check", env=_scratch_env(tmp_path))
     assert result.returncode == 0, result.stderr
     assert "manager: migrations match the models" in result.stderr
-    assert _scratch_servers() <= before
+    assert _scratch_servers(tmp_path) == set()
 
 
 def test_db_revision_without_changes_writes_nothing(tmp_path):
     files = {db: sorted(p.name for p in d.glob("*.py")) for db, d in enumerate(VERSIONS)}
-    before = _scratch_servers()
-    result = _cxg("db", "revision", "-m", "nothing changed", env=_embedded_env(tmp_path))
+    result = _cxg("db", "revision", "-m", "nothing changed", env=_scratch_env(tmp_path))
     assert result.returncode == 0, result.stderr
     assert "manager: models and migrations agree; no revision written" in result.stderr
     assert "tenant: models and migrations agree; no revision written" in result.stderr
     assert {db: sorted(p.name for p in d.glob("*.py")) for db, d in enumerate(VERSIONS)} == files
-    assert _scratch_servers() <= before
+    assert _scratch_servers(tmp_path) == set()
 
 
 @pytest.mark.parametrize("stop_with", [signal.SIGINT, signal.SIGTERM])
