@@ -1,0 +1,59 @@
+"""Every statement the tenant system runs names its tenant: what a distributed database (Citus,
+by tenant_id) needs to send each query to one node, and the application's own wall beside
+row-level security. Checked from the spec model and the composed statements, for every
+tenant entity: unique constraints lead with tenant_id, display joins stay in the row's tenant,
+and every hot read (detail, lines, page) filters on tenant_id.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+
+from generator.loader import load_project
+from runtime.hotplan import TENANT_SYSTEM
+from runtime.hotread import Route
+from tests.api.test_every_entity import ROOT
+
+PROJECT = load_project(ROOT)
+TENANT = [e for e in PROJECT.entities if e.scope.name == "tenants"]
+
+
+def _plans() -> dict[str, Route]:
+    from generated.tenants.reads import PLANS
+
+    return {plan.key: Route(plan, TENANT_SYSTEM) for plan in PLANS}
+
+
+ROUTES = _plans()
+
+
+@pytest.mark.parametrize("entity", TENANT, ids=lambda e: e.key)
+def test_unique_rules_and_indexes_lead_with_the_tenant(entity):
+    for rule in entity.uniques:
+        assert rule.columns[0] == "tenant_id", rule.name
+    for rule in entity.indexes:
+        assert rule.columns[0] == "tenant_id", rule.name
+
+
+@pytest.mark.parametrize("key", sorted(ROUTES))
+def test_every_hot_read_names_the_tenant(key):
+    route = ROUTES[key]
+    plan = route.plan
+    if plan.get:
+        assert "t.tenant_id = $3" in route.get_sql[True]
+    # a display join never reaches into another tenant's rows
+    for join in filter(None, plan.joins.split("LEFT JOIN")):
+        assert "tenant_id = t.tenant_id" in join, join
+    for attribute, line_key, parent_field in plan.lines:
+        assert "t.tenant_id = $2" in ROUTES[line_key].lines_sql(parent_field, True), attribute
+    if plan.list:
+        params = SimpleNamespace(search=None, **{f: None for f in plan.filters})
+        params.__dict__.update({f"{r}_{end}": None for r in plan.ranges for end in ("from", "to")})
+        where, args = route._where(params, "tenant", route.first_param)
+        assert f"t.tenant_id = ${route.first_param}" in where and args[0] == "tenant"
+
+
+def test_every_tenant_entity_has_its_reads():
+    assert {e.key for e in TENANT if e.has("list") or e.has("get")} == set(ROUTES)
