@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from runtime import audit, crud, lifecycle
 from runtime.db import TENANT
 from runtime.errors import ValidationError
+from runtime.models import model_named
 from runtime.principal import Actor
 from runtime.state import app_state
 
@@ -25,11 +26,10 @@ from runtime.state import app_state
 def document_model(base: type, document_type: str) -> type:
     """The mapped class of ``<domain>.<table>`` when it needs approval, else a 422 naming
     document_type."""
-    for mapper in base.registry.mappers:
-        model = mapper.class_
-        cycle = lifecycle.of(model)
-        if model.__table__.fullname == document_type and cycle and cycle.approved:
-            return model
+    model = model_named(base, document_type)
+    cycle = lifecycle.of(model) if model is not None else None
+    if model is not None and cycle is not None and cycle.approved:
+        return model
     raise ValidationError(
         detail=[
             {

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Boolean, DateTime, Integer, MetaData, Uuid, func, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
@@ -91,8 +92,14 @@ def is_tenant_scoped(model: type) -> bool:
     return issubclass(model, TenantMixin)
 
 
+def model_named(anchor: type, name: Any) -> type | None:
+    """The mapped class of table ``<domain>.<table>`` in ``anchor``'s registry, or None."""
+    return next((m.class_ for m in anchor.registry.mappers if m.local_table.fullname == name), None)
+
+
 def referenced_model(model: type, via: str) -> type:
     """The mapped class a foreign-key column of ``model`` points at (a line's header)."""
     (fk,) = model.__table__.c[via].foreign_keys
-    target = fk.column.table
-    return next(m.class_ for m in model.registry.mappers if m.local_table is target)
+    found = model_named(model, fk.column.table.fullname)
+    assert found is not None, via
+    return found

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from runtime.errors import (
     ValidationError,
 )
+from runtime.models import model_named
 from runtime.principal import Actor
 from runtime.reading import visible
 
@@ -54,7 +55,7 @@ async def check_references(
             if value is None and ref.by not in values:
                 continue
             value = (value_of or values.get)(ref.field)
-            target = _entity_named(model, (value_of or values.get)(ref.by))
+            target = model_named(model, (value_of or values.get)(ref.by))
             if target is None:
                 problems.append(
                     _missing(ref.by, "names no entity of this system", "unknown_entity")
@@ -73,11 +74,6 @@ async def check_references(
             )
     if problems:
         raise ValidationError(detail=problems)
-
-
-def _entity_named(model: type, name: Any) -> type | None:
-    """The mapped class of table ``<domain>.<table>`` beside ``model``, or None."""
-    return next((m.class_ for m in model.registry.mappers if m.local_table.fullname == name), None)
 
 
 def _missing(field: str, message: str, kind: str) -> dict[str, Any]:
