@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from functools import partial
 
 from generator.model import CheckRule
-from generator.spec import EntitySpec, FieldSpec, FieldType
+from generator.spec import CheckSpec, EntitySpec, FieldSpec, FieldType
 
 RULE = re.compile(r"^\s*([a-z][a-z0-9_]*)\s*(<=|>=|!=|=|<|>)\s*(.+?)\s*$")
 NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
@@ -53,23 +54,33 @@ def build_checks(
 ) -> tuple[CheckRule, ...]:
     """The entity's rules; ``bad(index, message)`` reports a problem with rule ``index``."""
     rules = []
+    seen: set[str] = set()
     for i, check in enumerate(spec.checks):
         match = RULE.match(check.rule)
         if not match:
             bad(i, "a rule reads '<field> <op> <field or constant>', op one of < <= > >= = !=")
             continue
         left, op, right = match.groups()
-        rule = _rule(spec, table, left, op, right, check, lambda m, i=i: bad(i, m))
-        if rule is not None:
-            rules.append(rule)
-    names = [r.name for r in rules]
-    for i, name in enumerate(names):
-        if name in names[:i]:
-            bad(i, f"the same rule twice ({spec.checks[i].rule})")
+        rule = _rule(spec, table, left, op, right, check, partial(bad, i))
+        if rule is None:
+            continue
+        if rule.name in seen:  # reported at its own place in checks:, not among the valid
+            bad(i, f"the same rule twice ({check.rule})")
+            continue
+        seen.add(rule.name)
+        rules.append(rule)
     return tuple(rules)
 
 
-def _rule(spec, table, left, op, right, check, bad) -> CheckRule | None:
+def _rule(
+    spec: EntitySpec,
+    table: str,
+    left: str,
+    op: str,
+    right: str,
+    check: CheckSpec,
+    bad: Callable[[str], None],
+) -> CheckRule | None:
     fields: dict[str, FieldSpec] = spec.fields
     if left not in fields:
         bad(f"unknown field '{left}'")
@@ -78,7 +89,8 @@ def _rule(spec, table, left, op, right, check, bad) -> CheckRule | None:
     if family is None:
         bad(f"'{left}' ({fields[left].type.value}) cannot be compared")
         return None
-    right_field = right_value = None
+    right_field: str | None = None
+    right_value: str | int | float | None = None
     if IDENT.match(right):
         if right not in fields:
             bad(f"unknown field '{right}'")
@@ -102,7 +114,11 @@ def _rule(spec, table, left, op, right, check, bad) -> CheckRule | None:
     shown = right_field or str(right_value)
     slug = re.sub(r"[^a-z0-9]+", "_", f"{left}_{OP_NAME[op]}_{shown}".lower()).strip("_")
     name = slug[: max(8, 63 - len(f"ck_{table}_"))]
-    label = lambda n: fields[n].label.ko if fields[n].label else n  # noqa: E731
+
+    def label(field: str) -> str:
+        given = fields[field].label
+        return given.ko if given else field
+
     right_ko = label(right_field) if right_field else str(right_value)
     if op in OP_KO:
         ko = f"{label(left)}은(는) {right_ko} {OP_KO[op]} 합니다."

@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from generator import extensions, openapi, report, runtime_commands, writer
+from generator import extensions, model, openapi, report, runtime_commands, writer
 from generator.diagnostics import SpecError
 
 app = typer.Typer(
@@ -35,6 +35,7 @@ err = Console(stderr=True, highlight=False)
 RootOption = Annotated[
     Path | None, typer.Option("--root", help="Project root (default: nearest with specs/).")
 ]
+Generated = tuple[model.Project, dict[str, str]]  # the model and every generated file's text
 
 
 def _root(root: Path | None) -> Path:
@@ -52,7 +53,7 @@ FormatOption = Annotated[
 ]
 
 
-def _generate_or_exit(root: Path, *, remember: bool = True, fmt: str = "text"):
+def _generate_or_exit(root: Path, *, remember: bool = True, fmt: str = "text") -> Generated:
     from generator.pipeline import generate
 
     if fmt not in report.FORMATS:
@@ -265,7 +266,7 @@ def extend(
     except FileExistsError as exc:
         err.print(f"{Path(str(exc)).relative_to(root)} exists already; it is yours to edit")
         raise typer.Exit(1) from None
-    guide = "runtime/extend.py" if "." in entity else "runtime/actions.py"
+    guide = "runtime/logic/extend.py" if "." in entity else "runtime/logic/actions.py"
     out.print(f"wrote {path.relative_to(root)}: fill it in (see {guide})")
 
 
@@ -291,6 +292,7 @@ app.command("create-admin")(runtime_commands.create_admin)
 db_app.command("upgrade")(runtime_commands.db_upgrade)
 db_app.command("check")(runtime_commands.db_check)
 db_app.command("revision")(runtime_commands.db_revision)
+db_app.command("citus")(runtime_commands.db_citus)
 
 main = app  # the console script (pyproject.toml: cxg-gen = "generator.cli:main")
 

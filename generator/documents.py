@@ -4,12 +4,13 @@ collection names, and the totals a line feeds into its header (``derived: sum(..
 from __future__ import annotations
 
 import re
+from typing import TypedDict
 
 from generator.model import (
     LineCollection,
 )
 from generator.naming import segment, table_of, url_path
-from generator.parsing import Parsed
+from generator.parsing import Index, Parsed
 from generator.spec import EntitySpec, FieldType, Operation
 
 PRODUCT = re.compile(r"^\s*([a-z][a-z0-9_]*)\s*\*\s*([a-z][a-z0-9_]*)\s*$")
@@ -21,9 +22,18 @@ SUM = re.compile(r"^\s*sum\(\s*([a-z][a-z0-9_]*)\.([a-z][a-z0-9_]*)\s*\)\s*$")
 NUMBERS = (FieldType.integer, FieldType.bigint, FieldType.decimal, FieldType.money)
 
 
-def line_of(p: Parsed, spec: EntitySpec, index) -> dict:
+class LineOf(TypedDict, total=False):
+    """The keywords of a line's Entity that come from its header (none for other entities)."""
+
+    parent_url_path: str
+    line_segment: str
+    rollups: tuple[tuple[str, str, str], ...]
+    locked_by: tuple[str, str] | None
+
+
+def line_of(p: Parsed[EntitySpec], spec: EntitySpec, index: Index) -> LineOf:
     for name, fs in spec.fields.items():
-        header = index.get((p.scope, fs.to)) if fs.parent else None
+        header = index.get((p.scope, fs.to)) if fs.parent and fs.to else None
         if header is not None:
             attribute = segment(header, table_of(p)).replace("-", "_")
             rollups = tuple(
@@ -41,7 +51,7 @@ def line_of(p: Parsed, spec: EntitySpec, index) -> dict:
     return {}
 
 
-def lines_of(header: Parsed, index) -> tuple[LineCollection, ...]:
+def lines_of(header: Parsed[EntitySpec], index: Index) -> tuple[LineCollection, ...]:
     """Entities of the same scope whose parent ref points at ``header``."""
     key = f"{header.domain}.{table_of(header)}"
     found = []

@@ -1,4 +1,4 @@
-"""Hand-owned extension modules (runtime/extend.py explains the hooks): where they live,
+"""Hand-owned extension modules (runtime/logic/extend.py explains the hooks): where they live,
 the skeleton `cxg-gen extend` writes once, and the check that each belongs to an entity.
 
 This side needs no runtime: it only reads and writes files.
@@ -8,22 +8,22 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from generator.model import Project
+from generator.model import Domain, Project
 
 DIRECTORY = "runtime/extensions"
 
 SKELETON = '''"""{label}: business logic of {key} ({scope}), hand-owned.
 
 Written once by `cxg-gen extend`; `cxg-gen build` never touches it. Define any of the hooks
-below (runtime/extend.py says when each runs); delete the ones you do not need. Raise an
-error of runtime.errors to refuse (ValidationError: 422, ConflictError: 409).
+below (runtime/logic/extend.py says when each runs); delete the ones you do not need. Raise an
+error of runtime.web.errors to refuse (ValidationError: 422, ConflictError: 409).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from runtime.extend import Context
+from runtime.logic.extend import Context
 
 
 async def before_create(ctx: Context, values: dict[str, Any]) -> None:
@@ -43,12 +43,12 @@ async def after_write(ctx: Context, row: Any, action: str) -> None:
 '''
 
 
-ACTIONS = "_actions"  # the domain's hand-owned router of custom endpoints (runtime.actions)
+ACTIONS = "_actions"  # the domain's hand-owned router of custom endpoints (runtime.logic.actions)
 
 ACTIONS_SKELETON = '''"""{label}: the custom endpoints of {scope}.{domain}, hand-owned.
 
 Written once by `cxg-gen extend {scope} {domain}`; `cxg-gen build` never touches it. One endpoint
-per action the domain's specs declare (`actions:`); runtime/actions.py says what each route gets
+per action the domain's specs declare (`actions:`); runtime/logic/actions.py says what each route gets
 (its permission check, the unit of work, the audit row named after the action).
 """
 
@@ -56,7 +56,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from runtime.actions import ActionActor, ActionRouter
+from runtime.logic.actions import ActionActor, ActionRouter
 from runtime.deps import {db}
 
 router = ActionRouter("{scope}", "{domain}")
@@ -131,7 +131,7 @@ def _packages(root: Path, target: Path) -> None:
             init.write_text(f'"""Extension modules under {package.relative_to(root)}."""\n')
 
 
-def _acting(project: Project) -> dict:
+def _acting(project: Project) -> dict[tuple[str, str], Domain]:
     return {
         (scope.info.name, d.code): d
         for scope in project.scopes

@@ -5,15 +5,23 @@ document numbers, defaults by type, derived values; each reports through ``bad(k
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from decimal import Decimal, InvalidOperation
+from typing import Any
 
+from generator import fields as F
 from generator import numbering
 from generator.documents import NUMBERS, PRODUCT, SUM, lines_of
-from generator.parsing import Parsed
-from generator.spec import FieldSpec, FieldType
+from generator.parsing import Index, Parsed
+from generator.spec import EntitySpec, FieldSpec, FieldType
+
+Bad = Callable[[str, str], None]  # bad(key, message): a problem with the field's key
+INT_BOUNDS = {FieldType.integer: 2**31, FieldType.bigint: 2**63}  # of the columns, as the API
 
 
-def check_transitions(fs: FieldSpec, bad) -> None:
+def check_transitions(fs: FieldSpec, bad: Bad) -> None:
     """A state machine names only the field's values, starts at its default and moves."""
+    assert fs.transitions is not None  # checked for fields with transitions only
     if not fs.status_endpoint:
         bad("transitions", "transitions need status_endpoint: true (the moves are taken there)")
     values = set(fs.values or ())
@@ -27,29 +35,32 @@ def check_transitions(fs: FieldSpec, bad) -> None:
         bad("transitions", "a state machine needs a default (its initial state)")
 
 
-def check_lifecycle(fs: FieldSpec, key: str, bad) -> None:
+def check_lifecycle(fs: FieldSpec, key: str, bad: Bad) -> None:
     """editable and approval name states of the field's state machine."""
     if not fs.transitions:
         bad(key, f"{key} needs transitions (a state machine) on this field")
         return
-    values = set(fs.values or ())
-    named = fs.editable if key == "editable" else [fs.approval.approved, fs.approval.rejected]
-    for state in named or ():
-        if state is not None and state not in values:
+    values = set(fs.values or ())  # an enum without values is reported once, by its type
+    # called for a key the field has, so the one asked about is set
+    ends = [fs.approval.approved, fs.approval.rejected] if fs.approval else []
+    named = (fs.editable or []) if key == "editable" else ends
+    for state in named:
+        if values and state is not None and state not in values:
             bad(key, f"'{state}' is not one of the enum values")
     if key == "editable" and fs.default is not None and fs.default not in named:
         bad(key, f"editable must include the initial state '{fs.default}' (new rows start there)")
     if key == "approval":
         reachable = {t for targets in fs.transitions.values() for t in targets}
-        for state in (fs.approval.approved, fs.approval.rejected):
-            if state is not None and state in values and state not in reachable:
+        for state in ends:
+            if state is not None and (not values or state in values) and state not in reachable:
                 bad(key, f"no transition moves to '{state}'")
 
 
-def check_numbering(fs, scope: str, index, bad) -> None:
+def check_numbering(fs: FieldSpec, scope: str, index: Index, bad: Bad) -> None:
     """A document number must be a unique text field of a scope that keeps the counters, and
     every number the format can produce must fit the field."""
     fmt = fs.numbering
+    assert fmt is not None  # checked for numbered fields only
     if fs.type is not FieldType.string:
         bad("numbering", "numbering is only for string fields")
         return
@@ -75,7 +86,7 @@ def matches(pattern: str, value: str) -> bool:
         return True  # the pattern itself is reported elsewhere
 
 
-def check_default(fs: FieldSpec, default, bad) -> None:
+def check_default(fs: FieldSpec, default: Any, bad: Bad) -> None:
     kind = fs.type
     if kind is FieldType.enum and fs.values and default not in fs.values:
         bad("default", f"default {default!r} is not one of the enum values: {', '.join(fs.values)}")
@@ -85,10 +96,18 @@ def check_default(fs: FieldSpec, default, bad) -> None:
         isinstance(default, bool) or not isinstance(default, int)
     ):
         bad("default", "default of an integer field must be a whole number")
-    elif kind in (FieldType.decimal, FieldType.money) and (
-        isinstance(default, bool) or not isinstance(default, int | float | str)
+    elif kind in (FieldType.integer, FieldType.bigint) and (
+        not -INT_BOUNDS[kind] <= default < INT_BOUNDS[kind]
     ):
-        bad("default", "default of a number field must be a number")
+        bound = INT_BOUNDS[kind]
+        bad(
+            "default",
+            f"default {default} is out of range: {kind.value} holds {-bound} to {bound - 1}",
+        )
+    elif kind in (FieldType.decimal, FieldType.money) and (
+        problem := _decimal_default_problem(fs, default)
+    ):
+        bad("default", problem)
     elif kind in (
         FieldType.string,
         FieldType.text,
@@ -104,7 +123,28 @@ def check_default(fs: FieldSpec, default, bad) -> None:
         bad("default", "default of a json field must be a mapping or a list")
 
 
-def derived_of(p: Parsed, name: str, fs: FieldSpec, index, bad) -> tuple[str, str, str] | None:
+def _decimal_default_problem(fs: FieldSpec, default: Any) -> str | None:
+    """Why ``default`` cannot be the default of a decimal or money column, or None."""
+    if isinstance(default, bool) or not isinstance(default, int | float | str):
+        return "default of a number field must be a number"
+    try:
+        value = Decimal(str(default))
+    except InvalidOperation:
+        return f"default {default!r} is not a number"
+    if not value.is_finite():
+        return f"default {default!r} is not a finite number"
+    precision, scale = F.decimal_shape(fs)
+    if value != 0 and value.adjusted() >= precision - scale:  # digits before the point
+        return (
+            f"default {default!r} does not fit the column: numeric({precision}, {scale}) "
+            f"holds at most {precision - scale} digits before the point"
+        )
+    return None
+
+
+def derived_of(
+    p: Parsed[EntitySpec], name: str, fs: FieldSpec, index: Index, bad: Bad
+) -> tuple[str, str, str] | None:
     """('product', a, b) or ('sum', line entity key, line field), checked; None otherwise."""
     if not fs.derived:
         return None

@@ -13,6 +13,8 @@ from collections.abc import Callable
 from typing import Any
 
 from generator import fields as F
+from generator.diagnostics import Diagnostics
+from generator.documents import NUMBERS
 from generator.field_checks import (
     check_default,
     check_lifecycle,
@@ -21,13 +23,11 @@ from generator.field_checks import (
     derived_of,
     matches,
 )
-from generator.model import (
-    SCOPES,
-    Field,
-)
+from generator.model import SCOPES, Field
 from generator.naming import display_of
-from generator.parsing import Parsed
-from generator.spec import FieldSpec, FieldType, OnDelete
+from generator.parsing import Index, Parsed
+from generator.spec import EntitySpec, FieldSpec, FieldType, OnDelete
+from generator.yamlsource import Loc
 
 Rule = tuple[str, Callable[[FieldSpec, F.TypeInfo], Any], str]
 DECIMALS = (FieldType.decimal, FieldType.money)
@@ -125,12 +125,16 @@ RULES: tuple[Rule, ...] = (
     ),
     (
         "min_length",
-        lambda fs, t: None not in (fs.min_length, fs.max_length) and fs.min_length > fs.max_length,
+        lambda fs, t: (
+            fs.min_length is not None
+            and fs.max_length is not None
+            and fs.min_length > fs.max_length
+        ),
         "min_length is greater than max_length",
     ),
     (
         "min",
-        lambda fs, t: None not in (fs.min, fs.max) and fs.min > fs.max,
+        lambda fs, t: fs.min is not None and fs.max is not None and fs.min > fs.max,
         "min is greater than max",
     ),
     (
@@ -158,11 +162,13 @@ RULES: tuple[Rule, ...] = (
 )
 
 
-def build_field(p: Parsed, name: str, fs: FieldSpec, index, diags) -> Field | None:
+def build_field(
+    p: Parsed[EntitySpec], name: str, fs: FieldSpec, index: Index, diags: Diagnostics
+) -> Field | None:
     loc = ("fields", name)
     kind = fs.type
     info = F.TYPES[kind]
-    problems: list[tuple[tuple, str]] = []
+    problems: list[tuple[Loc, str]] = []
 
     def bad(key: str, message: str) -> None:
         problems.append(((*loc, key), message))
@@ -218,15 +224,17 @@ def build_field(p: Parsed, name: str, fs: FieldSpec, index, diags) -> Field | No
                 ref_display = None
             ref_module = f"generated.{p.scope}.{fs.to}.model"
     derived = derived_of(p, name, fs, index, bad)
-    for key, message in problems:
-        where = key if key in p.source.values else (*loc, "type")
-        diags.add(p.path, *p.at(where), f"{'.'.join(map(str, key))}: {message}")
+    for at, message in problems:
+        where = at if at in p.source.values else (*loc, "type")
+        diags.add(p.path, *p.at(where), f"{'.'.join(map(str, at))}: {message}")
     if problems:
         return None
 
     write_only = kind in (FieldType.password, FieldType.secret)
     nullable = not fs.required
-    api_type = F.enum_annotation(fs.values) if kind is FieldType.enum else info.api_type
+    api_type = info.api_type
+    if kind is FieldType.enum and fs.values:  # an enum without values was reported above
+        api_type = F.enum_annotation(fs.values)
     label = fs.label
     return Field(
         name=name,
@@ -285,14 +293,5 @@ def build_field(p: Parsed, name: str, fs: FieldSpec, index, diags) -> Field | No
         editable=tuple(fs.editable or ()),
         refers_by=fs.refers_by,
         approval=(fs.approval.approved, fs.approval.rejected) if fs.approval else None,
-        range_filter=fs.filter
-        and kind
-        in (
-            FieldType.integer,
-            FieldType.bigint,
-            FieldType.decimal,
-            FieldType.money,
-            FieldType.date,
-            FieldType.datetime,
-        ),
+        range_filter=fs.filter and kind in (*NUMBERS, FieldType.date, FieldType.datetime),
     )

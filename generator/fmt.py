@@ -43,11 +43,13 @@ def format_python(
     """
     python = {p: t for p, t in files.items() if p.endswith(".py")}
     done: dict[str, str] = {}
-    keys = {rel: _key(rel, text) for rel, text in python.items()} if cache else {}
-    for rel, key in keys.items():
-        hit = cache / key[:2] / key  # type: ignore[operator]
-        if hit.is_file():
-            done[rel] = hit.read_text(encoding="utf-8")
+    keys: dict[str, str] = {}
+    if cache:
+        keys = {rel: _key(rel, text) for rel, text in python.items()}
+        for rel, key in keys.items():
+            hit = cache / key[:2] / key
+            if hit.is_file():
+                done[rel] = hit.read_text(encoding="utf-8")
     todo = {rel: text for rel, text in python.items() if rel not in done}
     formatted = _run_ruff(todo) if todo else {}
     if cache and remember:

@@ -30,7 +30,15 @@ from generator.model import (
     Scope,
 )
 from generator.naming import snake, table_of, url_path
-from generator.parsing import DOMAIN_FILE, Parsed, parse_all
+from generator.parsing import (
+    DOMAIN_FILE,
+    AnyParsed,
+    Index,
+    Parsed,
+    is_domain,
+    is_entity,
+    parse_all,
+)
 from generator.spec import DomainSpec, EntitySpec
 from generator.table_rules import indexes, uniques
 
@@ -45,19 +53,21 @@ def load_project(root: Path) -> Project:
     return project
 
 
-def _build(parsed: list[Parsed], diags: Diagnostics) -> Project:
-    domains = {(p.scope, p.domain): p for p in parsed if isinstance(p.spec, DomainSpec)}
-    entities = [p for p in parsed if isinstance(p.spec, EntitySpec)]
-    for p in domains.values():
-        if p.spec.code != p.domain:
+def _build(parsed: list[AnyParsed], diags: Diagnostics) -> Project:
+    domains = {(p.scope, p.domain): p for p in parsed if is_domain(p)}
+    entities = [p for p in parsed if is_entity(p)]
+    for d in domains.values():
+        if d.spec.code != d.domain:
             diags.add(
-                p.path,
-                *p.at(("code",)),
-                f"domain code '{p.spec.code}' must match its directory '{p.domain}'",
+                d.path,
+                *d.at(("code",)),
+                f"domain code '{d.spec.code}' must match its directory '{d.domain}'",
             )
     index = _index_entities(entities, domains, diags)
     built: dict[tuple[str, str], list[Entity]] = {}
     for p in entities:
+        if (p.scope, p.domain) not in domains:  # reported by _index_entities
+            continue
         entity = _build_entity(p, domains[(p.scope, p.domain)].spec, index, diags)
         if entity:
             built.setdefault((p.scope, p.domain), []).append(entity)
@@ -65,10 +75,10 @@ def _build(parsed: list[Parsed], diags: Diagnostics) -> Project:
     scopes = []
     for scope_name, info in SCOPES.items():
         scope_domains = []
-        for (s, code), p in sorted(domains.items()):
+        for (s, code), d in sorted(domains.items()):
             if s != scope_name:
                 continue
-            spec: DomainSpec = p.spec  # type: ignore[assignment]
+            spec = d.spec
             ents = tuple(sorted(built.get((s, code), []), key=lambda e: e.table))
             scope_domains.append(
                 Domain(
@@ -76,7 +86,7 @@ def _build(parsed: list[Parsed], diags: Diagnostics) -> Project:
                     code=code,
                     label_ko=spec.label.ko,
                     label_en=spec.label.en,
-                    spec_path=p.path,
+                    spec_path=d.path,
                     entities=ents,
                 )
             )
@@ -84,25 +94,23 @@ def _build(parsed: list[Parsed], diags: Diagnostics) -> Project:
     return Project(scopes=tuple(scopes))
 
 
-def _index_entities(entities, domains, diags) -> dict[tuple[str, str], Parsed]:
+def _index_entities(
+    entities: list[Parsed[EntitySpec]],
+    domains: dict[tuple[str, str], Parsed[DomainSpec]],
+    diags: Diagnostics,
+) -> Index:
     """Map (scope, 'domain.table') to its spec; report duplicates and missing domain files."""
-    index: dict[tuple[str, str], Parsed] = {}
-    class_names: dict[tuple[str, str], Parsed] = {}
-    missing_domain_reported = set()
+    index: Index = {}
+    class_names: dict[tuple[str, str], Parsed[EntitySpec]] = {}
     for p in entities:
-        if (p.scope, p.domain) not in domains and (
-            p.scope,
-            p.domain,
-        ) not in missing_domain_reported:
-            missing_domain_reported.add((p.scope, p.domain))
-            diags.add(
-                p.path,
-                1,
-                1,
-                f"domain '{p.domain}' has no specs/{p.scope}/{p.domain}/"
-                f"{DOMAIN_FILE} (code and labels)",
-            )
         key = (p.scope, f"{p.domain}.{table_of(p)}")
+        if (p.scope, p.domain) not in domains:
+            diags.unreadable.add(key)  # not built: a reference to it is not "unknown" as well
+            domain_file = (p.scope, f"{p.domain}/{DOMAIN_FILE}")
+            if domain_file not in diags.unreadable:  # else the file's own problems say why
+                diags.unreadable.add(domain_file)  # once per domain
+                missing = f"specs/{p.scope}/{domain_file[1]} (code and labels)"
+                diags.add(p.path, 1, 1, f"domain '{p.domain}' has no {missing}")
         if key in index:
             first = index[key]
             diags.add(
@@ -125,8 +133,10 @@ def _index_entities(entities, domains, diags) -> dict[tuple[str, str], Parsed]:
     return {k: v for k, v in index.items() if (v.scope, v.domain) in domains}
 
 
-def _build_entity(p: Parsed, domain: DomainSpec, index, diags) -> Entity | None:
-    spec: EntitySpec = p.spec  # type: ignore[assignment]
+def _build_entity(
+    p: Parsed[EntitySpec], domain: DomainSpec, index: Index, diags: Diagnostics
+) -> Entity | None:
+    spec = p.spec
     errors_before = len(diags.items)
     table = table_of(p)
     scope = SCOPES[p.scope]
@@ -184,7 +194,7 @@ def _build_entity(p: Parsed, domain: DomainSpec, index, diags) -> Entity | None:
     )
 
 
-def _actions(p: Parsed, spec: EntitySpec, diags) -> tuple[Action, ...]:
+def _actions(p: Parsed[EntitySpec], spec: EntitySpec, diags: Diagnostics) -> tuple[Action, ...]:
     """Custom endpoints; their names become permission codes beside the generated ones."""
     taken = {"read", "create", "update", "delete"}
     taken |= {name for name, fs in spec.fields.items() if fs.status_endpoint}
@@ -208,7 +218,9 @@ def _actions(p: Parsed, spec: EntitySpec, diags) -> tuple[Action, ...]:
     return tuple(actions)
 
 
-def _check_field_lists(p: Parsed, spec: EntitySpec, names: set[str], diags) -> None:
+def _check_field_lists(
+    p: Parsed[EntitySpec], spec: EntitySpec, names: set[str], diags: Diagnostics
+) -> None:
     for key in ("unique_together", "indexes"):
         for i, group in enumerate(getattr(spec, key)):
             if len(group) == 0:
@@ -248,7 +260,9 @@ def _check_field_lists(p: Parsed, spec: EntitySpec, names: set[str], diags) -> N
         )
 
 
-def _check_paths(built: dict, index, diags) -> None:
+def _check_paths(
+    built: dict[tuple[str, str], list[Entity]], index: Index, diags: Diagnostics
+) -> None:
     seen: dict[tuple[str, str], Entity] = {}
     for ents in built.values():
         for e in ents:

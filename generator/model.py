@@ -80,6 +80,27 @@ class Scope(Frozen):
     def entities(self) -> list[Entity]:
         return [e for d in self.domains for e in d.entities]
 
+    @property
+    def distribution_order(self) -> list[Entity]:
+        """Every entity after the ones it references (then by key): the order in which Citus
+        can distribute the tables, since a foreign key needs its target distributed first.
+        References that close a cycle are left out of the ordering, not the output."""
+        by_table = {f"{e.domain}.{e.table}": e for e in self.entities}
+        placed: dict[str, Entity] = {}
+
+        def place(entity: Entity, path: tuple[str, ...]) -> None:
+            if entity.key in placed or entity.key in path:
+                return
+            for key in sorted(entity.foreign_keys, key=lambda k: k.references[0]):
+                target = by_table.get(key.references[0].rsplit(".", 1)[0])
+                if target is not None:
+                    place(target, (*path, entity.key))
+            placed[entity.key] = entity
+
+        for entity in sorted(self.entities, key=lambda e: e.key):
+            place(entity, ())
+        return list(placed.values())
+
 
 class Project(Frozen):
     scopes: tuple[Scope, ...]

@@ -1,7 +1,9 @@
 """The small pieces of the model: the two scopes and the paths the runtime keeps for itself,
-an endpoint, a declared action, a header's collection of lines."""
+an endpoint, a declared action, a header's collection of lines, a foreign key."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
@@ -17,7 +19,7 @@ class ScopeInfo(Frozen):
     label_ko: str
     label_en: str
     database: str  # manager | tenant
-    base_class: str  # in runtime.models
+    base_class: str  # in runtime.data.models
     db_dependency: str  # Annotated session alias in runtime.deps
     permission_dependency: str  # permission-checking dependency factory in runtime.deps
     tenant_scoped: bool
@@ -62,7 +64,7 @@ class Endpoint(Frozen):
 
 
 class Action(Frozen):
-    """A custom endpoint declared in the spec and written by hand (runtime.actions)."""
+    """A custom endpoint declared in the spec and written by hand (runtime.logic.actions)."""
 
     name: str
     label_ko: str
@@ -85,3 +87,28 @@ class LineCollection(Frozen):
     @property
     def attribute(self) -> str:
         return self.segment.replace("-", "_")
+
+
+class ForeignKeyRule(Frozen):
+    """One foreign key of a table. In the tenant scope it carries tenant_id on both sides
+    ((tenant_id, ref) -> (tenant_id, id)), so the database itself refuses a reference into
+    another tenant and a distributed schema (Citus) can keep both rows on one node."""
+
+    columns: tuple[str, ...]  # the referring columns, the reference first (names the key)
+    references: tuple[str, ...]  # "schema.table.column", in the same order
+    on_delete: str  # SQL ON DELETE action; SET NULL names only the reference column
+
+    @classmethod
+    def of(cls, field: Any, tenant_scoped: bool) -> ForeignKeyRule:
+        """The key of a reference field (a model_field.Field with its foreign_key set)."""
+        target, action = field.foreign_key, field.on_delete or "NO ACTION"
+        if not tenant_scoped:
+            return cls(columns=(field.name,), references=(target,), on_delete=action)
+        if action == "SET NULL":  # only the reference: tenant_id is the row's own and stays
+            action = f"SET NULL ({field.name})"
+        table = target.rsplit(".", 1)[0]
+        return cls(
+            columns=(field.name, "tenant_id"),
+            references=(target, f"{table}.tenant_id"),
+            on_delete=action,
+        )

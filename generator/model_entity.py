@@ -4,9 +4,14 @@ answer), decided here so that templates only loop and substitute."""
 
 from __future__ import annotations
 
-from generator.model_base import Action, Endpoint, Frozen, LineCollection, ScopeInfo
+from typing import TYPE_CHECKING
+
+from generator.model_base import Action, Endpoint, ForeignKeyRule, Frozen, LineCollection, ScopeInfo
 from generator.model_field import CheckRule, Field, IndexRule, UniqueRule
 from generator.spec import FieldType, Operation
+
+if TYPE_CHECKING:  # readsql reads the model: imported where it is used, at run time
+    from generator.readsql import ReadSql
 
 
 class Entity(Frozen):
@@ -157,6 +162,13 @@ class Entity(Frozen):
         return next((f for f in self.fields if f.status_endpoint), None)
 
     @property
+    def foreign_keys(self) -> list[ForeignKeyRule]:
+        """Every reference column's key; tenant tables reference (tenant_id, id)."""
+        return [
+            ForeignKeyRule.of(f, self.scope.tenant_scoped) for f in self.fields if f.foreign_key
+        ]
+
+    @property
     def check_fields(self) -> list[Field]:
         return [f for f in self.fields if f.check_sql]
 
@@ -168,7 +180,7 @@ class Entity(Frozen):
         return Operation(operation) in self.operations
 
     @property
-    def reads(self):  # -> generator.readsql.ReadSql
+    def reads(self) -> ReadSql:
         """The SQL of the hot read path (list and get), decided here at build time."""
         from generator.readsql import read_sql
 
@@ -250,7 +262,7 @@ class Entity(Frozen):
 
     @property
     def lifecycle(self) -> Field | None:
-        """The status field when it is a state machine (runtime.lifecycle reads it)."""
+        """The status field when it is a state machine (runtime.logic.lifecycle reads it)."""
         field = self.status_field
         return field if field is not None and field.transitions else None
 

@@ -70,7 +70,7 @@ class Field(Frozen):
 
     @property
     def numbering_template(self) -> str:
-        """The format compiled for runtime.numbering: strftime with a {seq} marker."""
+        """The format compiled for runtime.logic.numbering: strftime with a {seq} marker."""
         return numbering.template(self.numbering or "")
 
     @property

@@ -10,20 +10,20 @@ from generator.parsing import Parsed
 from generator.spec import EntitySpec
 
 
-def table_of(p: Parsed) -> str:
-    return p.spec.table or Path(p.path).stem  # type: ignore[union-attr]
+def table_of(p: Parsed[EntitySpec]) -> str:
+    return p.spec.table or Path(p.path).stem
 
 
 def snake(class_name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", class_name).lower()
 
 
-def url_path(p: Parsed, spec: EntitySpec, table: str) -> str:
+def url_path(p: Parsed[EntitySpec], spec: EntitySpec, table: str) -> str:
     path = spec.path or table.replace("_", "-")
     return path if path.startswith("/") else f"/{p.domain}/{path}"
 
 
-def segment(header: Parsed, child_table: str) -> str:
+def segment(header: Parsed[EntitySpec], child_table: str) -> str:
     """items for sales_order_items under sales_orders; the whole name when no prefix fits."""
     singular = snake(header.spec.entity)
     return child_table.removeprefix(singular + "_").replace("_", "-")

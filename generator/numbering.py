@@ -13,7 +13,7 @@ from datetime import date
 PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 DATE_PARTS = {"yyyy": "%Y", "yy": "%y", "mm": "%m", "dd": "%d"}
 SEQ = re.compile(r"^seq:(\d{1,2})$")
-COUNTERS = "adm.document_sequences"  # the entity keeping the counters (runtime.numbering)
+COUNTERS = "adm.document_sequences"  # the entity keeping the counters (runtime.logic.numbering)
 WIDEST_DAY = date(2099, 12, 31)
 
 

@@ -2,7 +2,7 @@
 
 FastAPI builds the document of ~650 operations on the first request for it (about two
 seconds). `cxg-gen build` makes it once instead, by asking the runtime in a child process
-(`python -m runtime.openapi`: this package never imports FastAPI), and writes it to
+(`python -m runtime.web.openapi`: this package never imports FastAPI), and writes it to
 ``generated/openapi.json`` with a stamp: the digest of everything the document is made from
 (the generated code, the runtime's code but its migrations, the versions of FastAPI and
 Pydantic, which pyproject.toml pins) and the digest
@@ -67,7 +67,7 @@ def current(root: Path, inputs: str) -> bool:
 def produce(root: Path) -> bytes:
     """The document, from the runtime and the generated code on disk (a child process)."""
     result = subprocess.run(
-        [sys.executable, "-m", "runtime.openapi"],
+        [sys.executable, "-m", "runtime.web.openapi"],
         cwd=root,
         env={**os.environ, "PYTHONHASHSEED": "0", "PYTHONPATH": str(root)},
         capture_output=True,

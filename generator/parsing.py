@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Generic, TypeGuard, TypeVar
 
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 from generator import fields as F
 from generator.diagnostics import Diagnostics
@@ -18,28 +20,43 @@ from generator.model import (
     SCOPES,
 )
 from generator.spec import DomainSpec, EntitySpec
-from generator.yamlsource import SourceMap, YamlProblem, parse_yaml
+from generator.yamlsource import Loc, Position, SourceMap, YamlProblem, parse_yaml
 
 DOMAIN_FILE = "_domain.yaml"
 
+S = TypeVar("S", EntitySpec, DomainSpec)
+
 
 @dataclass
-class Parsed:
+class Parsed(Generic[S]):
     """One spec file, validated against the spec language, with its positions."""
 
     path: str  # relative to the project root, with forward slashes
     scope: str
     domain: str
-    spec: EntitySpec | DomainSpec
+    spec: S
     source: SourceMap
 
-    def at(self, loc: tuple, *, key: bool = False) -> tuple[int, int]:
+    def at(self, loc: Loc, *, key: bool = False) -> Position:
         return self.source.key(loc) if key else self.source.value(loc)
 
 
-def parse_all(root: Path, diags: Diagnostics) -> list[Parsed]:
+AnyParsed = Parsed[EntitySpec] | Parsed[DomainSpec]
+# (scope, "domain.table") → the entity's file: what references and lines are looked up in
+Index = dict[tuple[str, str], Parsed[EntitySpec]]
+
+
+def is_entity(p: AnyParsed) -> TypeGuard[Parsed[EntitySpec]]:
+    return isinstance(p.spec, EntitySpec)
+
+
+def is_domain(p: AnyParsed) -> TypeGuard[Parsed[DomainSpec]]:
+    return isinstance(p.spec, DomainSpec)
+
+
+def parse_all(root: Path, diags: Diagnostics) -> list[AnyParsed]:
     specs_dir = root / "specs"
-    result: list[Parsed] = []
+    result: list[AnyParsed] = []
     if not specs_dir.is_dir():
         diags.add("specs", 1, 1, "no specs/ directory in the project root")
         return result
@@ -62,16 +79,23 @@ def parse_all(root: Path, diags: Diagnostics) -> list[Parsed]:
         if name != DOMAIN_FILE and not F.is_identifier(file.stem):
             diags.add(rel, 1, 1, f"invalid table file name '{file.stem}' (use snake_case)")
             continue
-        model = DomainSpec if name == DOMAIN_FILE else EntitySpec
-        item = _parse_file(file, rel, scope, domain, model, diags)
+        item: AnyParsed | None
+        if name == DOMAIN_FILE:
+            item = _parse_file(file, rel, scope, domain, DomainSpec, diags)
+            if item is None:  # its domain is not reported again as having no _domain.yaml
+                diags.unreadable.add((scope, f"{domain}/{DOMAIN_FILE}"))
+        else:
+            item = _parse_file(file, rel, scope, domain, EntitySpec, diags)
+            if item is None:
+                diags.unreadable.add((scope, f"{domain}.{file.stem}"))
         if item:
             result.append(item)
-        elif model is EntitySpec:
-            diags.unreadable.add((scope, f"{domain}.{file.stem}"))
     return result
 
 
-def _parse_file(file, rel, scope, domain, model, diags) -> Parsed | None:
+def _parse_file(
+    file: Path, rel: str, scope: str, domain: str, model: type[S], diags: Diagnostics
+) -> Parsed[S] | None:
     try:
         data, source = parse_yaml(file.read_text(encoding="utf-8"))
     except YamlProblem as exc:
@@ -98,12 +122,12 @@ def _parse_file(file, rel, scope, domain, model, diags) -> Parsed | None:
             diags.add(rel, line, col, _message(err, loc))
         # Keep going with what is valid, so that the cross-file checks (references, enum
         # defaults, duplicates) still report their problems in this same run.
-        spec = _salvage(model, data, exc)
-        return Parsed(rel, scope, domain, spec, source) if spec else None
+        salvaged = _salvage(model, data, exc)
+        return Parsed(rel, scope, domain, salvaged, source) if salvaged else None
     return Parsed(rel, scope, domain, spec, source)
 
 
-def _salvage(model, data: dict, exc: ValidationError):
+def _salvage(model: type[S], data: dict[str | int, Any], exc: ValidationError) -> S | None:
     """The spec without the keys and fields that failed validation, or None."""
     trimmed = {**data, "fields": dict(data.get("fields") or {})} if "fields" in data else dict(data)
     for err in exc.errors():
@@ -118,7 +142,7 @@ def _salvage(model, data: dict, exc: ValidationError):
         return None
 
 
-def _message(err: dict, loc: tuple) -> str:
+def _message(err: ErrorDetails, loc: Loc) -> str:
     where = ".".join(str(p) for p in loc) or "(file)"
     kind = err["type"]
     if kind == "extra_forbidden":

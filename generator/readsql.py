@@ -1,7 +1,7 @@
 """The SQL of an entity's hot read path, decided at build time.
 
 The served API answers ``GET /{id}`` and ``GET`` (the list) with statements the generator
-writes out (see templates/queries.py.j2 and runtime.hotpath): the columns of the response,
+writes out (see templates/queries.py.j2 and runtime.hot.path): the columns of the response,
 the joins that name referenced rows (role_id → role_name) and the conditions that keep a
 row visible. The runtime only appends the caller's filters, the order and the page.
 """

@@ -1,4 +1,5 @@
-"""The commands that hand over to the runtime (serving, the databases, the first admin).
+"""The commands that hand over to the runtime (serving, the databases, the first admin), and
+``db citus``, which prints what build writes for a distributed tenant database.
 
 They import runtime.cli only when run, so the generator's own commands (build, check, show...)
 never load FastAPI, SQLAlchemy or a database driver. generator.cli registers them.
@@ -6,6 +7,7 @@ never load FastAPI, SQLAlchemy or a database driver. generator.cli registers the
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -66,3 +68,19 @@ def db_revision(
     from runtime.cli import db_revision as run
 
     raise typer.Exit(run(message, database))
+
+
+def db_citus(
+    root: Annotated[
+        Path | None, typer.Option("--root", help="Project root (default: nearest with specs/).")
+    ] = None,
+) -> None:
+    """Print the Citus distribution DDL of the tenant database (docs/citus/, as build writes it)."""
+    from generator.cli import _generate_or_exit, _root
+
+    _, files = _generate_or_exit(_root(root), remember=False)
+    ddl = [text for path, text in files.items() if path.startswith("docs/citus/")]
+    if not ddl:
+        typer.echo("no tenant-scoped entities: nothing to distribute", err=True)
+        raise typer.Exit(1)
+    typer.echo("\n".join(ddl), nl=False)

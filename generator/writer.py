@@ -90,7 +90,7 @@ def _remove_empty_dirs(base: Path) -> None:
 
 def diff(root: Path, files: dict[str, str], p: Plan, *, context: int = 3) -> str:
     """A unified diff from the tree to what the specs say it should be."""
-    chunks = []
+    chunks: list[str] = []
     for rel in p.changed:
         old = (root / rel).read_text(encoding="utf-8", errors="replace").splitlines(keepends=True)
         new = files[rel].splitlines(keepends=True)

@@ -6,7 +6,10 @@ import asyncio
 import gc
 import importlib
 import importlib.util
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from types import ModuleType
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
@@ -14,29 +17,30 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import MetaData, text
 from sqlalchemy.engine import make_url
 
-from runtime import docs, extend, guards, handlers, openapi, routes, rules
-from runtime.auth import router as manager_auth_router
-from runtime.authz import Cache, Listener, seed_catalog
-from runtime.bodylimit import BodyLimitMiddleware
-from runtime.context import language_var
-from runtime.db import MANAGER, TENANT, Databases, resolve_urls
-from runtime.driverpool import DriverPool, Hot
-from runtime.envelope import error_payload, ok
-from runtime.errors import DatabaseUnavailableError
-from runtime.hotpath import HotPathMiddleware, routes_of
-from runtime.hotplan import MANAGER_SYSTEM, TENANT_SYSTEM
-from runtime.masters import keep_a_master
-from runtime.middleware import RequestContextMiddleware
-from runtime.models import TenantBase
-from runtime.permissions import MANAGER_RUNTIME_PERMISSIONS
-from runtime.ratelimit import MemoryCounter, RateLimitMiddleware, RedisCounter
-from runtime.readretry import ReadRetryMiddleware
-from runtime.rules import known_codes
+from runtime.data.db import MANAGER, TENANT, Databases, listen_urls, resolve_urls
+from runtime.data.models import TenantBase
+from runtime.data.tables import manager_tables, tenant_tables
+from runtime.hot.driverpool import DriverPool, Hot
+from runtime.hot.path import HotPathMiddleware, routes_of
+from runtime.hot.plan import MANAGER_SYSTEM, TENANT_SYSTEM
+from runtime.hot.warmup import Activity, warm_up
+from runtime.logic import extend, guards, rules
+from runtime.logic.masters import keep_a_master
+from runtime.logic.rules import known_codes
+from runtime.security.authz import Cache, Listener, seed_catalog
+from runtime.security.manager_auth import router as manager_auth_router
+from runtime.security.permissions import MANAGER_RUNTIME_PERMISSIONS
+from runtime.security.ratelimit import MemoryCounter, RateLimitMiddleware, RedisCounter
+from runtime.security.tenant_auth import router as tenant_auth_router
 from runtime.settings import Settings, get_settings
-from runtime.tables import manager_tables, tenant_tables
-from runtime.tenancy import router as tenancy_router
-from runtime.tenant_auth import router as tenant_auth_router
-from runtime.warmup import Activity, warm_up
+from runtime.tenancy.provisioning import router as tenancy_router
+from runtime.web import docs, handlers, openapi, routes
+from runtime.web.bodylimit import BodyLimitMiddleware
+from runtime.web.context import language_var
+from runtime.web.envelope import Envelope, error_payload, ok
+from runtime.web.errors import DatabaseUnavailableError
+from runtime.web.middleware import RequestContextMiddleware
+from runtime.web.readretry import ReadRetryMiddleware
 
 API_PREFIX = "/api/v1"
 AUTH_TAG = "관리자 > 인증 > 인증"
@@ -44,7 +48,7 @@ TENANT_AUTH_TAG = "테넌트 > 인증 > 인증"
 TENANCY_TAG = "관리자 > 테넌트 관리 > 테넌트 운영"
 
 
-def _generated(scope: str, module: str):
+def _generated(scope: str, module: str) -> ModuleType | None:
     """A generated module of a scope, or None when the scope has no specs yet."""
     name = f"generated.{scope}.{module}"
     if importlib.util.find_spec(f"generated.{scope}") is None:
@@ -52,16 +56,28 @@ def _generated(scope: str, module: str):
     return importlib.import_module(name)
 
 
+def _built(scope: str, module: str) -> ModuleType:
+    """A generated module the app cannot do without."""
+    found = _generated(scope, module)
+    if found is None:
+        raise RuntimeError(f"generated/{scope} is missing: run `cxg-gen build`")
+    return found
+
+
 def _hot_path(urls: dict[str, str], settings: Settings) -> Hot:
     """Driver connections for the hot read path, one small pool per database."""
     plain = {name: make_url(url).set(drivername="postgresql") for name, url in urls.items()}
     dsn = {name: url.render_as_string(hide_password=False) for name, url in plain.items()}
-    size = settings.hot_pool_size
+    size, pooled = settings.hot_pool_size, settings.db_pooler == "transaction"
     return Hot(
         pools={
-            MANAGER: DriverPool(dsn[MANAGER], size, tenant=False),
+            MANAGER: DriverPool(dsn[MANAGER], size, tenant=False, pooled=pooled),
             TENANT: DriverPool(
-                dsn[TENANT], size, tenant=True, role=settings.tenant_app_role or None
+                dsn[TENANT],
+                size,
+                tenant=True,
+                role=settings.tenant_app_role or None,
+                pooled=pooled,
             ),
         }
     )
@@ -71,8 +87,8 @@ def create_app(settings: Settings | None = None, *, eager: bool = False) -> Fast
     """The app. Its generated routes are built on first use unless ``eager`` is set or the
     prebuilt OpenAPI document is stale (FastAPI then makes the document from every route)."""
     settings = settings or get_settings()
-    manager_v1, tenant_v1 = _generated("manager", "v1"), _generated("tenants", "v1")
-    manager_models = _generated("manager", "models")
+    manager_v1, tenant_v1 = _built("manager", "v1"), _generated("tenants", "v1")
+    manager_models = _built("manager", "models")
     manager_permissions = _generated("manager", "permissions")
     tenant_models = _generated("tenants", "models")
     manager_metadata: MetaData = manager_models.metadata
@@ -90,7 +106,7 @@ def create_app(settings: Settings | None = None, *, eager: bool = False) -> Fast
         )
 
     @asynccontextmanager
-    async def lifespan(app: FastAPI):
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         urls = resolve_urls(settings)
         databases = Databases(urls, settings)
         app.state.databases = databases
@@ -102,8 +118,10 @@ def create_app(settings: Settings | None = None, *, eager: bool = False) -> Fast
             MANAGER: (app.state.permission_caches[MANAGER], app.state.tenant_status_cache),
             TENANT: (app.state.permission_caches[TENANT],),
         }
+        listen = listen_urls(settings, urls)
         listeners = [
-            Listener(databases.engines[db], *app.state.caches[db]) for db in app.state.caches
+            Listener(databases.engines[db], *app.state.caches[db], url=listen[db])
+            for db in app.state.caches
         ]
         for listener in listeners:
             await listener.start()
@@ -159,7 +177,7 @@ def create_app(settings: Settings | None = None, *, eager: bool = False) -> Fast
         version="1.0.0",
         description="CXG 멀티테넌트 SaaS 플랫폼 API (manager and tenant systems).",
         lifespan=lifespan,
-        # FastAPI's docs pages load from a CDN: runtime/docs.py serves ours, with their files
+        # FastAPI's docs pages load from a CDN: runtime/web/docs.py serves ours, with their files
         docs_url=None,
         redoc_url=None,
         # served from generated/openapi.json when `cxg-gen build` made it from this code
@@ -174,7 +192,7 @@ def create_app(settings: Settings | None = None, *, eager: bool = False) -> Fast
     # innermost of the middlewares: rate limits, request ids and CORS apply to its answers too
     hot_routes = routes_of(
         f"{API_PREFIX}/manager",
-        _generated("manager", "reads").PLANS,
+        _built("manager", "reads").PLANS,
         MANAGER_SYSTEM,
         manager_metadata,
         tables.audit_logs,
@@ -182,7 +200,7 @@ def create_app(settings: Settings | None = None, *, eager: bool = False) -> Fast
     if tenant is not None:
         hot_routes |= routes_of(
             f"{API_PREFIX}/tenants",
-            _generated("tenants", "reads").PLANS,
+            _built("tenants", "reads").PLANS,
             TENANT_SYSTEM,
             tenant_metadata,
             tenant.audit_logs,
@@ -201,7 +219,7 @@ def create_app(settings: Settings | None = None, *, eager: bool = False) -> Fast
         )
     counter = RedisCounter(settings.redis_url) if settings.redis_url else MemoryCounter()
     app.add_middleware(RateLimitMiddleware, settings=settings, counter=counter)
-    app.state.counter = counter  # also counts failed sign-ins (runtime.throttle)
+    app.state.counter = counter  # also counts failed sign-ins (runtime.security.throttle)
     app.state.settings = settings
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)
     app.state.activity = Activity()  # requests in flight: the warm-up waits for none
@@ -222,8 +240,11 @@ def create_app(settings: Settings | None = None, *, eager: bool = False) -> Fast
         else:
             routes.include_all(app, prefix, v1.RESOURCES)
 
-    @app.get("/health", tags=["시스템 > 상태 > 헬스 체크"], summary="헬스 체크")
-    async def health(request: Request):
+    # either envelope answers (the error one with 503): no single response model
+    @app.get(
+        "/health", tags=["시스템 > 상태 > 헬스 체크"], summary="헬스 체크", response_model=None
+    )
+    async def health(request: Request) -> Envelope[dict[str, Any]] | JSONResponse:
         databases: Databases = request.app.state.databases
         status = {}
         for name, engine in databases.engines.items():

@@ -8,12 +8,19 @@ import signal
 import sys
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING, NoReturn
 
-from runtime.db import MANAGER, TENANT, resolve_urls
+from runtime.data.db import MANAGER, TENANT, resolve_urls
 from runtime.settings import get_settings
+
+if TYPE_CHECKING:
+    from alembic.operations.ops import MigrationScript
+    from alembic.runtime.migration import MigrationContext
 
 
 def _say(message: str) -> None:
@@ -25,7 +32,7 @@ def _exit_on_sigterm() -> None:
     so the PostgreSQL it started is stopped (the default action kills the process outright;
     uvicorn, having shut down gracefully, re-raises the signal it caught)."""
 
-    def terminate(signum, frame) -> None:
+    def terminate(signum: int, frame: FrameType | None) -> NoReturn:
         raise SystemExit(128 + signum)
 
     signal.signal(signal.SIGTERM, terminate)
@@ -48,7 +55,7 @@ def upgrade(urls: dict[str, str], revision: str = "head") -> None:
 
 
 def db_upgrade(revision: str = "head") -> None:
-    from runtime import embedded
+    from runtime.data import embedded
 
     _exit_on_sigterm()
     try:
@@ -61,8 +68,8 @@ def db_upgrade(revision: str = "head") -> None:
 @contextmanager
 def _scratch_urls() -> Iterator[dict[str, str]]:
     """Two empty databases on a throw-away embedded server, gone when the block ends."""
-    from runtime import embedded
-    from runtime.db import async_url
+    from runtime.data import embedded
+    from runtime.data.db import async_url
 
     with (
         tempfile.TemporaryDirectory(prefix="cxg-scratch-") as tmp,
@@ -124,18 +131,25 @@ def db_revision(message: str, which: str = "both") -> int:
                 rev_id=f"{count + 1:04d}",
                 process_revision_directives=_skip_empty,
             )
-            if not script:  # None or [] when the hook dropped it
+            # one Script, or None or [] when the hook dropped it (a list: one per head)
+            made = script if isinstance(script, list) else [script]
+            written = [s for s in made if s is not None]
+            if not written:
                 _say(f"{database}: models and migrations agree; no revision written")
-            else:
-                _format(Path(script.path))
-                _say(f"{database}: wrote {script.path}")
+            for each in written:
+                _format(Path(each.path))
+                _say(f"{database}: wrote {each.path}")
     return 0
 
 
-def _skip_empty(context, revision, directives) -> None:
+def _skip_empty(
+    context: MigrationContext,
+    revision: str | Iterable[str | None],
+    directives: list[MigrationScript],
+) -> None:
     """Alembic's hook: write no file for a database whose models did not change."""
-    script = directives[0]
-    if script.upgrade_ops.is_empty():
+    ops = directives[0].upgrade_ops
+    if ops is None or ops.is_empty():
         directives[:] = []
 
 
@@ -151,7 +165,7 @@ def _format(path: Path) -> None:
 
 
 def create_admin(*, username: str, email: str, full_name: str, password_stdin: bool) -> int:
-    from runtime.security import check_new_password
+    from runtime.security.credentials import check_new_password
 
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
@@ -165,7 +179,7 @@ def create_admin(*, username: str, email: str, full_name: str, password_stdin: b
     except ValueError as exc:
         _say(f"weak password: {exc}")
         return 2
-    from runtime import embedded
+    from runtime.data import embedded
 
     _exit_on_sigterm()
     try:
@@ -180,9 +194,9 @@ async def _insert_admin(url: str, username: str, email: str, full_name: str, pas
     from sqlalchemy import insert, or_, select
     from sqlalchemy.ext.asyncio import create_async_engine
 
+    from runtime.data.tables import manager_tables
     from runtime.migrations import target_metadata
-    from runtime.security import hash_password
-    from runtime.tables import manager_tables
+    from runtime.security.credentials import hash_password
 
     users = manager_tables(target_metadata("manager")).users
     engine = create_async_engine(url)
@@ -218,7 +232,7 @@ async def _insert_admin(url: str, username: str, email: str, full_name: str, pas
 
 
 def serve(*, host: str | None, port: int | None, migrate: bool, workers: int | None = None) -> None:
-    from runtime import embedded
+    from runtime.data import embedded
 
     _exit_on_sigterm()
     try:
@@ -247,17 +261,18 @@ def _serve(*, host: str | None, port: int | None, migrate: bool, workers: int | 
     _say(f"CXG API on http://{host}:{port} ({where}); docs at http://{host}:{port}/docs")
     if workers > 1 and not settings.redis_url:
         _say(f"{workers} workers without CXG_REDIS_URL: each counts its own rate limits")
-    options = {
-        "host": host,
-        "port": port,
-        "log_level": "info",
-        "access_log": settings.access_log,
+    run = partial(
+        uvicorn.run,
+        host=host,
+        port=port,
+        log_level="info",
+        access_log=settings.access_log,
         # addresses in X-Forwarded-For are believed from these peers only
-        "forwarded_allow_ips": settings.trusted_proxies,
-    }
+        forwarded_allow_ips=settings.trusted_proxies,
+    )
     if workers > 1:  # each worker builds its own app (pools, caches, listeners)
-        uvicorn.run("runtime.app:create_app", factory=True, workers=workers, **options)
+        run("runtime.app:create_app", factory=True, workers=workers)
         return
     from runtime.app import create_app
 
-    uvicorn.run(create_app(settings), **options)
+    run(create_app(settings))

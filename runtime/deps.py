@@ -1,14 +1,15 @@
 """What generated and hand-owned code imports to get a database session and a checked
-principal: the one documented interface over runtime.sessions (database), runtime.authn
-(authentication) and runtime.access (authorization).
+principal: the one documented interface over runtime.data.sessions (database), runtime.security.authn
+(authentication) and runtime.security.access (authorization).
 
     db: ManagerDb / TenantDb                       the request's session (tenant: under RLS)
     actor: Annotated[Actor, manager_permission(code)] / tenant_permission(code)
     actor: CurrentManagerUser / CurrentTenantUser  signed in, no code required
 """
 
-from runtime.access import manager_permission, tenant_permission
-from runtime.authn import (
+from runtime.data.sessions import ManagerDb, TenantDb, unit_of_work
+from runtime.security.access import manager_permission, tenant_permission
+from runtime.security.authn import (
     INACTIVE_TENANT,
     INVALID_TOKEN,
     Credentials,
@@ -20,8 +21,7 @@ from runtime.authn import (
     tenant_status,
     token_claims,
 )
-from runtime.codes import manager_codes
-from runtime.sessions import ManagerDb, TenantDb, unit_of_work
+from runtime.security.codes import manager_codes
 
 __all__ = [
     "INACTIVE_TENANT",

@@ -6,7 +6,7 @@ import os
 import secrets
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -24,12 +24,18 @@ class Settings(BaseSettings):
     # Databases: both unset → an embedded PostgreSQL under data_dir (zero set-up default).
     manager_database_url: str | None = None
     tenant_database_url: str | None = None
+    # "transaction" when the URLs above go through a transaction-mode pooler (PgBouncer):
+    # nothing is kept in a database session (docs/deployment.md)
+    db_pooler: Literal["none", "transaction"] = "none"
+    # direct connections for LISTEN (cache invalidation); default: the URLs above
+    manager_listen_url: str | None = None
+    tenant_listen_url: str | None = None
     data_dir: Path = PROJECT_ROOT / ".cxg"
     # Connections per worker process and database: the ORM's pool (writes and whatever the
     # hot path passes on) and the hot path's own. Small by default, so that several workers
     # and the rest of the machine fit in PostgreSQL's max_connections (100 by default).
     db_pool_size: int = 5
-    # Lists and gets answered from the generated SQL on driver connections (runtime.hotpath);
+    # Lists and gets answered from the generated SQL on driver connections (runtime.hot.path);
     # false sends every request through the generated routers (same answers, slower).
     hot_path: bool = True
     hot_pool_size: int = 8
@@ -37,14 +43,14 @@ class Settings(BaseSettings):
     workers: int | None = Field(None, ge=1)
     # peers whose X-Forwarded-For is believed (comma-separated addresses); none by default
     trusted_proxies: str = ""
-    # request bodies larger than this are refused with 413 (runtime.bodylimit)
+    # request bodies larger than this are refused with 413 (runtime.web.bodylimit)
     max_request_bytes: int = Field(1024 * 1024, ge=1024)
     # one log line per request costs about a tenth of a small read; mutations are audited anyway
     access_log: bool = False
     db_max_overflow: int = 10
     db_echo: bool = False
     # Tenant transactions run as this role: not the tables' owner, so row-level security
-    # applies to it (see runtime.rls). Empty: the connection's own role is used as it is.
+    # applies to it (see runtime.tenancy.rls). Empty: the connection's own role is used as it is.
     tenant_app_role: str = Field("cxg_app", pattern=r"^[a-z_][a-z0-9_]*$|^$")
 
     # Tokens. Without CXG_JWT_SECRET a random secret is kept in data_dir (development only).
@@ -57,7 +63,7 @@ class Settings(BaseSettings):
     # Account lockout: this many failed logins in a row lock the account for a while.
     login_max_failures: int = Field(5, ge=1)
     login_lock_minutes: int = Field(15, ge=1)
-    # failed sign-ins per address (and per address and account) per window: runtime.throttle
+    # failed sign-ins per address (and per address and account) per window: runtime.security.throttle
     login_failures_per_address: int = Field(50, ge=1)
     login_failures_per_account: int = Field(10, ge=1)
     login_throttle_window_seconds: int = Field(900, ge=1)

@@ -27,7 +27,7 @@ def database_urls(tmp_path_factory) -> dict[str, str]:
 
         get_settings.cache_clear()
         from runtime.cli import upgrade
-        from runtime.db import async_url
+        from runtime.data.db import async_url
 
         upgrade({k: async_url(v) for k, v in urls.items()})
         yield urls
@@ -85,7 +85,7 @@ async def client(app):
 @pytest.fixture(scope="session")
 def admin(database_urls) -> dict[str, str]:
     from runtime.cli import _insert_admin
-    from runtime.db import async_url
+    from runtime.data.db import async_url
 
     username = "admin_" + uuid.uuid4().hex[:8]
     email = f"{username}@cxg.example"

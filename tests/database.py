@@ -72,7 +72,7 @@ def fresh_databases(workdir: Path) -> Iterator[dict[str, str]]:
     server = None
     server_url = os.environ.get("CXG_TEST_DATABASE_URL")
     if not server_url:
-        from runtime import embedded
+        from runtime.data import embedded
 
         server = embedded.start(workdir / "pgdata", temporary=True)
         server_url = embedded.server_url(server, "postgres")

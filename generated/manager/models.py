@@ -44,7 +44,7 @@ from generated.manager.supt.ticket_comments.model import TicketComment
 from generated.manager.supt.tickets.model import Ticket
 from generated.manager.tnnt.subscriptions.model import Subscription
 from generated.manager.tnnt.tenants.model import Tenant
-from runtime.models import ManagerBase
+from runtime.data.models import ManagerBase
 
 metadata = ManagerBase.metadata
 

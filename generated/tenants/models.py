@@ -72,7 +72,7 @@ from generated.tenants.wms.inbounds.model import Inbound
 from generated.tenants.wms.locations.model import Location
 from generated.tenants.wms.outbounds.model import Outbound
 from generated.tenants.wms.pickings.model import Picking
-from runtime.models import TenantBase
+from runtime.data.models import TenantBase
 
 metadata = TenantBase.metadata
 

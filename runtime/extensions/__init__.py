@@ -1,1 +1,1 @@
-"""Hand-owned business logic, one module per entity that needs it (see runtime/extend.py)."""
+"""Hand-owned business logic, one module per entity that needs it (see runtime/logic/extend.py)."""

@@ -9,28 +9,56 @@ from __future__ import annotations
 import asyncio
 import importlib
 import importlib.util
+from contextlib import AbstractContextManager
 from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
 
 from alembic.config import Config
-from sqlalchemy import MetaData, text
+from sqlalchemy import Connection, MetaData, text
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
-from runtime.db import async_url
+from runtime.data.db import async_url
+from runtime.data.models import ManagerBase, TenantBase
 from runtime.migrations import checks as _checks  # noqa: F401 - registers the comparator
-from runtime.models import ManagerBase, TenantBase
 
 HERE = Path(__file__).resolve().parent
 DATABASES = ("manager", "tenant")
 SCOPE_OF = {"manager": "manager", "tenant": "tenants"}
 VERSION_TABLE_SCHEMA = "public"
 
+if TYPE_CHECKING:
+    from alembic.runtime.environment import IncludeNameFn, NameFilterParentNames, NameFilterType
+
+
+class Environment(Protocol):
+    """What env.py passes: the ``alembic.context`` module, as far as run_env uses it."""
+
+    config: Config
+
+    def configure(
+        self,
+        *,
+        connection: Connection,
+        target_metadata: MetaData,
+        include_schemas: bool,
+        include_name: IncludeNameFn,
+        version_table_schema: str,
+        compare_type: bool,
+        compare_server_default: bool,
+    ) -> None: ...
+
+    def begin_transaction(self) -> AbstractContextManager[object, bool | None]: ...
+
+    def run_migrations(self) -> None: ...
+
 
 def target_metadata(database: str) -> MetaData:
     """The generated models of the database's scope (empty when it has no specs yet)."""
     scope = SCOPE_OF[database]
     if importlib.util.find_spec(f"generated.{scope}") is not None:
-        return importlib.import_module(f"generated.{scope}.models").metadata
+        metadata: MetaData = importlib.import_module(f"generated.{scope}.models").metadata
+        return metadata
     return (ManagerBase if database == "manager" else TenantBase).metadata
 
 
@@ -50,19 +78,21 @@ def schemas_of(metadata: MetaData) -> list[str]:
     return sorted({t.schema for t in metadata.tables.values() if t.schema})
 
 
-def run_env(context) -> None:
+def run_env(context: Environment) -> None:
     """Body of every env.py: online, async, with one PostgreSQL schema per domain."""
     cfg = context.config
     database = cfg.attributes["database"]
     metadata = target_metadata(database)
     schemas = set(schemas_of(metadata))
 
-    def include_name(name, type_, parent_names):
+    def include_name(
+        name: str | None, type_: NameFilterType, parent_names: NameFilterParentNames
+    ) -> bool:
         if type_ == "schema":
             return name in schemas
         return True
 
-    def do_run(connection) -> None:
+    def do_run(connection: Connection) -> None:
         for schema in sorted(schemas):
             connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
         connection.commit()
@@ -78,8 +108,8 @@ def run_env(context) -> None:
         with context.begin_transaction():
             context.run_migrations()
         if database == "tenant":  # the second wall covers whatever the migrations created
-            from runtime import rls
             from runtime.settings import get_settings
+            from runtime.tenancy import rls
 
             rls.secure(connection, get_settings().tenant_app_role)
             connection.commit()

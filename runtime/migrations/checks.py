@@ -1,4 +1,5 @@
-"""Autogenerate compares CHECK constraints too (Alembic does not, out of the box).
+"""Autogenerate compares CHECK constraints and primary keys too (Alembic does neither, out of
+the box).
 
 Enum fields are VARCHAR + CHECK, and min/max become CHECKs, so a spec change to an enum's
 values or a field's bounds changes only a CHECK constraint. Without this comparator
@@ -15,9 +16,10 @@ from __future__ import annotations
 import re
 
 from alembic.autogenerate import comparators
+from alembic.autogenerate.api import AutogenContext
 from alembic.operations import ops
 from alembic.util import PriorityDispatchResult
-from sqlalchemy import CheckConstraint, MetaData, Table
+from sqlalchemy import CheckConstraint, Column, Integer, MetaData, PrimaryKeyConstraint, Table
 from sqlalchemy.sql.naming import conv
 
 LITERAL = re.compile(r"'((?:[^']|'')*)'")
@@ -36,7 +38,7 @@ def _name(constraint: CheckConstraint, table: Table) -> str | None:
     if name is None or isinstance(name, conv):
         return name
     template = table.metadata.naming_convention.get("ck")
-    if not template:
+    if not isinstance(template, str):  # none, or a callable convention (not used here)
         return str(name)
     return template % {"table_name": table.name, "constraint_name": name}
 
@@ -53,7 +55,12 @@ def _checks(table: Table) -> dict[str, CheckConstraint]:
 
 @comparators.dispatch_for("table")
 def compare_check_constraints(
-    autogen_context, modify_ops, schema, tname, conn_table, metadata_table
+    autogen_context: AutogenContext,
+    modify_ops: ops.ModifyTableOps,
+    schema: str | None,
+    tname: str,
+    conn_table: Table | None,
+    metadata_table: Table | None,
 ) -> PriorityDispatchResult:
     if conn_table is None or metadata_table is None:  # created or dropped whole
         return PriorityDispatchResult.CONTINUE
@@ -69,4 +76,31 @@ def compare_check_constraints(
             added = CheckConstraint(new.sqltext, name=conv(name))
             Table(metadata_table.name, MetaData(), added, schema=metadata_table.schema)
             modify_ops.ops.append(ops.AddConstraintOp.from_constraint(added))
+    return PriorityDispatchResult.CONTINUE
+
+
+@comparators.dispatch_for("table")
+def compare_primary_keys(
+    autogen_context: AutogenContext,
+    modify_ops: ops.ModifyTableOps,
+    schema: str | None,
+    tname: str,
+    conn_table: Table | None,
+    metadata_table: Table | None,
+) -> PriorityDispatchResult:
+    """A primary key over other columns, or in another order, is a difference (Alembic does
+    not compare primary keys): tenant tables' keys lead with tenant_id."""
+    if conn_table is None or metadata_table is None:
+        return PriorityDispatchResult.CONTINUE
+    have = [c.name for c in conn_table.primary_key.columns]
+    want = [c.name for c in metadata_table.primary_key.columns]
+    if have == want:
+        return PriorityDispatchResult.CONTINUE
+    name = conv(f"pk_{tname}")
+    if have:
+        found = conn_table.primary_key.name
+        old = PrimaryKeyConstraint(*have, name=conv(found if isinstance(found, str) else name))
+        Table(tname, MetaData(), *(Column(c, Integer) for c in have), old, schema=schema)
+        modify_ops.ops.append(ops.DropConstraintOp.from_constraint(old))
+    modify_ops.ops.append(ops.CreatePrimaryKeyOp(name, tname, want, schema=schema))
     return PriorityDispatchResult.CONTINUE

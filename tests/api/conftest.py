@@ -1,10 +1,13 @@
-"""Fixtures the API tests share: the same API with its hot path switched off, and a
-fixture that runs a test through both."""
+"""Fixtures the API tests share: the same API with its hot path switched off, a fixture
+that runs a test through both, and the tenant database's owner connection."""
 
 from __future__ import annotations
 
+import asyncpg
 import httpx
 import pytest
+
+from tests.database import _asyncpg_args
 
 
 @pytest.fixture(scope="module")
@@ -25,3 +28,13 @@ async def long_way(database_urls):
 def reader(request, client, long_way):
     """The same request, answered by the hot path and by the routers."""
     return client if request.param == "hot" else long_way
+
+
+@pytest.fixture
+async def owner(database_urls):
+    """A connection to the tenant database as its owner (tests switch to the app role)."""
+    conn = await asyncpg.connect(**_asyncpg_args(database_urls["tenant"]))
+    try:
+        yield conn
+    finally:
+        await conn.close()

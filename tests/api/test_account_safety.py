@@ -15,7 +15,7 @@ from tests.conftest import login
 
 async def set_user(database_urls, user_id: str, **values) -> None:
     from generated.manager.models import metadata
-    from runtime.db import async_url
+    from runtime.data.db import async_url
 
     users = metadata.tables["idam.users"]
     engine = create_async_engine(async_url(database_urls["manager"]))

@@ -61,7 +61,7 @@ async def test_revoked_expired_and_wrong_keys_fail(client, auth, database_urls):
     from sqlalchemy.ext.asyncio import create_async_engine
 
     from generated.manager.models import metadata
-    from runtime.db import async_url
+    from runtime.data.db import async_url
 
     keys = metadata.tables["idam.api_keys"]
     engine = create_async_engine(async_url(database_urls["manager"]))

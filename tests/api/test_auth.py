@@ -31,7 +31,7 @@ async def make_user(client, auth, **overrides) -> dict:
 
 async def query_manager(database_urls, table: str, where=None):
     from generated.manager.models import metadata
-    from runtime.db import async_url
+    from runtime.data.db import async_url
 
     t = metadata.tables[table]
     engine = create_async_engine(async_url(database_urls["manager"]))
@@ -110,7 +110,7 @@ async def test_missing_tampered_expired_and_wrong_type_tokens(client, auth, admi
     unsigned = jwt.encode(claims, None, algorithm="none")
     assert_401(await client.get(USERS, headers=bearer(unsigned)))
 
-    from runtime.security import ACCESS, create_token
+    from runtime.security.credentials import ACCESS, create_token
 
     expired = create_token(
         subject=uuid.UUID(claims["sub"]),

@@ -78,7 +78,7 @@ class Tokens:
 @pytest.fixture(scope="module")
 def fuzz_server(tmp_path_factory):
     from runtime.cli import _insert_admin, upgrade
-    from runtime.db import async_url
+    from runtime.data.db import async_url
 
     with fresh_databases(tmp_path_factory.mktemp("fuzz-pg")) as urls:
         upgrade({k: async_url(v) for k, v in urls.items()})

@@ -111,7 +111,7 @@ async def test_openapi_is_the_prebuilt_document_of_this_code(app, client):
     code running now, every route included (a stale file would be refused and the document
     made live)."""
     from runtime.app import create_app
-    from runtime.openapi import ROOT, render
+    from runtime.web.openapi import ROOT, render
 
     assert app.openapi_url is None  # FastAPI's own route is off: the prebuilt one serves
     served = await client.get("/openapi.json")

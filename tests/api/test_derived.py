@@ -1,6 +1,6 @@
 """Derived values: a line's amount is quantity × unit price, its order's total_amount the sum
 of its live lines, both computed by the server, refused as input and kept right under
-concurrent line writes (runtime.derived)."""
+concurrent line writes (runtime.logic.derived)."""
 
 from __future__ import annotations
 

@@ -20,7 +20,7 @@ import httpx
 import pytest
 from fastapi.openapi.docs import get_swagger_ui_html
 
-from runtime.docs import ASSETS, FILES
+from runtime.web.docs import ASSETS, FILES
 from tests import live_server
 
 PAGES = ("/docs", "/redoc")

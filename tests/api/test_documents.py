@@ -291,8 +291,8 @@ async def test_a_detail_shows_the_first_lines_and_counts_them_all(
 
     headers = tenant_a["headers"]
     order, _ = await _order(client, headers, lines=5)
-    monkeypatch.setattr("runtime.reading.LINES_LIMIT", 3)
-    monkeypatch.setattr("runtime.hotread.LINES_LIMIT", 3)
+    monkeypatch.setattr("runtime.data.reading.LINES_LIMIT", 3)
+    monkeypatch.setattr("runtime.hot.read.LINES_LIMIT", 3)
     url = f"/api/v1/tenants/srm/sales-orders/{order['id']}"
     detail = await reader.get(url, headers=headers)
     assert detail.status_code == 200, detail.text

@@ -1,4 +1,4 @@
-"""The hot read path (runtime.hotpath) against the generated routers, over HTTP.
+"""The hot read path (runtime.hot.path) against the generated routers, over HTTP.
 
 For every entity of both systems, the list and the detail answered from the precompiled SQL
 equal what the routers answer for the same request (a second app with CXG_HOT_PATH off, on
@@ -13,8 +13,8 @@ import uuid
 import asyncpg
 import pytest
 
-from runtime.db import APPLICATION_NAME as ORM_APPLICATION_NAME
-from runtime.driverpool import APPLICATION_NAME
+from runtime.data.db import APPLICATION_NAME as ORM_APPLICATION_NAME
+from runtime.hot.driverpool import APPLICATION_NAME
 from tests.api.test_auth import AUTH, USERS, assert_401, bearer, make_user, tokens_session
 from tests.api.test_every_entity import FORGED, PROJECT, create_row, url, valid_body
 from tests.conftest import login
@@ -135,7 +135,7 @@ async def test_a_dropped_connection_costs_one_retried_read(client, database_urls
 
 async def test_the_routers_retry_a_read_on_a_dropped_connection(long_way, database_urls, tenant_a):
     """The ORM engines do not ping at checkout: a connection the server dropped costs the
-    routers one more run of the read, not a 503 (runtime.readretry)."""
+    routers one more run of the read, not a 503 (runtime.web.readretry)."""
     headers = tenant_a["headers"]
     base = "/api/v1/tenants/crm/customers"
     assert data_of(await long_way.get(base, headers=headers))["items"] is not None
@@ -163,8 +163,8 @@ AUDIT = {"manager": "/api/v1/manager/audt/audit-logs", "tenants": "/api/v1/tenan
 
 @pytest.mark.parametrize("entity", HOT_CREATES, ids=lambda e: f"{e.scope.name}:{e.key}")
 async def test_hot_creates_equal_the_routers(client, long_way, headers_of, entity):
-    from runtime import rules
-    from runtime.authz import AUTHZ_ENTITIES
+    from runtime.logic import rules
+    from runtime.security.authz import AUTHZ_ENTITIES
 
     auth = headers_of[entity.scope.name]
     body = await valid_body(client, auth, entity)

@@ -1,5 +1,5 @@
 """Generated routes are built on first use, group by group, or by the warm-up while idle
-(runtime.routes, runtime.warmup): a fresh app answers at once and answers the same."""
+(runtime.web.routes, runtime.hot.warmup): a fresh app answers at once and answers the same."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import asyncio
 import httpx
 import pytest
 
-from runtime.routes import LazyGroup
-from runtime.warmup import warm_up
+from runtime.hot.warmup import warm_up
+from runtime.web.routes import LazyGroup
 from tests.conftest import login
 
 MANAGER = "/api/v1/manager"

@@ -16,7 +16,7 @@ USERS = "/api/v1/manager/idam/users"
 @pytest.fixture(scope="module")
 def own_urls(tmp_path_factory, database_urls):
     from runtime.cli import _insert_admin, upgrade
-    from runtime.db import async_url
+    from runtime.data.db import async_url
 
     with fresh_databases(tmp_path_factory.mktemp("masters")) as urls:
         async_urls = {k: async_url(v) for k, v in urls.items()}

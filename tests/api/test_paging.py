@@ -100,7 +100,7 @@ async def test_count_modes(reader, tenant_a, client):
 async def test_big_lists_are_estimated_by_default(reader, database_urls, auth, client):
     """Past EXACT_UP_TO rows the default total is the planner's estimate, never below the
     bound it counted to; ?count=exact still counts every row."""
-    from runtime.paging import EXACT_UP_TO
+    from runtime.data.paging import EXACT_UP_TO
     from tests.conftest import new_tenant
 
     tenant = await new_tenant(client, auth)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import pytest
 
 from generator.model import Entity
-from runtime.permissions import MANAGER_RUNTIME_PERMISSIONS
+from runtime.security.permissions import MANAGER_RUNTIME_PERMISSIONS
 from tests.api.test_auth import bearer, make_user
 from tests.api.test_every_entity import PROJECT, create_row, status_target, url, valid_body
 from tests.conftest import login, tenant_login

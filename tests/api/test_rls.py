@@ -9,21 +9,11 @@ import asyncpg
 import pytest
 
 from tests.api.test_every_entity import PROJECT
-from tests.database import _asyncpg_args
 
 TENANT_TABLES = sorted(
     f"{e.domain}.{e.table}" for e in PROJECT.entities if e.scope.name == "tenants"
 )
 APP_ROLE = "cxg_app"
-
-
-@pytest.fixture
-async def owner(database_urls):
-    conn = await asyncpg.connect(**_asyncpg_args(database_urls["tenant"]))
-    try:
-        yield conn
-    finally:
-        await conn.close()
 
 
 async def test_every_tenant_table_has_forced_rls_and_the_policy(owner):

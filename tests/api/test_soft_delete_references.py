@@ -1,5 +1,5 @@
 """A soft delete honours each reference's on_delete, as a hard delete does through the
-foreign keys (runtime.referrers): restrict refuses, cascade deletes along, set_null clears."""
+foreign keys (runtime.data.referrers): restrict refuses, cascade deletes along, set_null clears."""
 
 from __future__ import annotations
 

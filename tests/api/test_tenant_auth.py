@@ -32,7 +32,7 @@ def assert_error(response, status: int, code: str) -> dict:
 @asynccontextmanager
 async def as_tenant(database_urls, tenant_id: str):
     """A connection straight to the tenant database, in one transaction, as that tenant."""
-    from runtime.db import async_url
+    from runtime.data.db import async_url
 
     engine = create_async_engine(async_url(database_urls["tenant"]))
     try:

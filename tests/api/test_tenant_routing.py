@@ -12,8 +12,8 @@ from types import SimpleNamespace
 import pytest
 
 from generator.loader import load_project
-from runtime.hotplan import TENANT_SYSTEM
-from runtime.hotread import Route
+from runtime.hot.plan import TENANT_SYSTEM
+from runtime.hot.read import Route
 from tests.api.test_every_entity import ROOT
 
 PROJECT = load_project(ROOT)
@@ -42,12 +42,12 @@ def test_every_hot_read_names_the_tenant(key):
     route = ROUTES[key]
     plan = route.plan
     if plan.get:
-        assert "t.tenant_id = $3" in route.get_sql[True]
+        assert "t.tenant_id = $3" in route.get_sql
     # a display join never reaches into another tenant's rows
     for join in filter(None, plan.joins.split("LEFT JOIN")):
         assert "tenant_id = t.tenant_id" in join, join
     for attribute, line_key, parent_field in plan.lines:
-        assert "t.tenant_id = $2" in ROUTES[line_key].lines_sql(parent_field, True), attribute
+        assert "t.tenant_id = $2" in ROUTES[line_key].lines_sql(parent_field), attribute
     if plan.list:
         params = SimpleNamespace(search=None, **{f: None for f in plan.filters})
         params.__dict__.update({f"{r}_{end}": None for r in plan.ranges for end in ("from", "to")})
@@ -57,3 +57,24 @@ def test_every_hot_read_names_the_tenant(key):
 
 def test_every_tenant_entity_has_its_reads():
     assert {e.key for e in TENANT if e.has("list") or e.has("get")} == set(ROUTES)
+
+
+def _tenant_tables():
+    from generated.tenants.models import metadata
+
+    return [t for t in metadata.sorted_tables if "tenant_id" in t.c]
+
+
+@pytest.mark.parametrize("table", _tenant_tables(), ids=lambda t: t.fullname)
+def test_keys_carry_the_tenant(table):
+    """Citus's rule for distributed tables, and the database's own wall between tenants:
+    the primary key leads with tenant_id, and every foreign key to another tenant table
+    carries it on both sides, matched column to column."""
+    assert [c.name for c in table.primary_key.columns] == ["tenant_id", "id"]
+    for key in table.foreign_key_constraints:
+        pairs = {e.parent.name: e.column.name for e in key.elements}
+        assert pairs.get("tenant_id") == "tenant_id", key.name
+        assert "tenant_id" in key.referred_table.c, key.name
+    for index in table.indexes:
+        if index.unique:
+            assert index.expressions[0].name == "tenant_id", index.name

@@ -10,8 +10,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from runtime import security
-from runtime.security import ACCESS, TokenError, create_token, decode_token
+from runtime.security import credentials as security
+from runtime.security.credentials import ACCESS, TokenError, create_token, decode_token
 from tests.api.test_auth import USERS, assert_401, bearer
 from tests.conftest import login
 

@@ -36,7 +36,7 @@ def assert_envelope(body: dict, *, success: bool) -> None:
 
 
 async def audit_rows(database_urls, entity_id):
-    from runtime.db import async_url
+    from runtime.data.db import async_url
 
     engine = create_async_engine(async_url(database_urls["manager"]))
     try:

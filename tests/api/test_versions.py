@@ -1,5 +1,5 @@
 """Optimistic concurrency: the version is the ETag; If-Match guards PATCH, status changes and
-DELETE (runtime.versions)."""
+DELETE (runtime.web.versions)."""
 
 from __future__ import annotations
 

@@ -123,7 +123,7 @@ def bench_databases() -> Iterator[dict[str, str]]:
             BENCH_PASSWORD="Bench-Passw0rd",
         )
         from runtime.cli import _insert_admin, upgrade
-        from runtime.db import async_url
+        from runtime.data.db import async_url
         from runtime.settings import get_settings
 
         get_settings.cache_clear()

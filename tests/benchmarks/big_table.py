@@ -50,7 +50,7 @@ async def fill(tenant_dsn: dict, tenant_id: str, rows: int) -> float:
 
 async def deep_cursor(tenant_dsn: dict, tenant_id: str, position: int) -> str:
     """The cursor a client holds after walking to ``position`` in the default order."""
-    from runtime.paging import encode_cursor
+    from runtime.data.paging import encode_cursor
 
     conn = await asyncpg.connect(**tenant_dsn)
     try:

@@ -85,7 +85,7 @@ def main() -> None:
             "CXG_JWT_SECRET": "bench-" + uuid.uuid4().hex,
         }
         from runtime.cli import upgrade
-        from runtime.db import async_url
+        from runtime.data.db import async_url
 
         upgrade({k: async_url(v) for k, v in urls.items()})
         runs = [one_run(env) for _ in range(args.runs)]

@@ -161,6 +161,31 @@ CASES = {
         GOOD_ORDER + "  created_at: {type: datetime}\n",
         "specs/manager/shop/orders.yaml:7:3: field 'created_at' is provided by every table",
     ),
+    "the same rule twice after a broken one": (
+        GOOD_ORDER
+        + "  qty: {type: integer}\nchecks:\n  - {rule: 'ship_date > 0'}\n"
+        + "  - {rule: 'qty > 0'}\n  - {rule: 'qty > 0'}\n",
+        "specs/manager/shop/orders.yaml:11:12: checks[2]: the same rule twice (qty > 0)",
+    ),
+    "money default that is not a number": (
+        GOOD_ORDER + "  total: {type: money, default: abc}\n",
+        "specs/manager/shop/orders.yaml:7:33: fields.total.default: default 'abc' is not a number",
+    ),
+    "decimal default that is not finite": (
+        GOOD_ORDER + "  rate: {type: decimal, default: .inf}\n",
+        "specs/manager/shop/orders.yaml:7:34: fields.rate.default: default inf is not a finite "
+        "number",
+    ),
+    "money default too large for its column": (
+        GOOD_ORDER + "  total: {type: money, precision: 6, default: 12345}\n",
+        "specs/manager/shop/orders.yaml:7:47: fields.total.default: default 12345 does not fit "
+        "the column: numeric(6, 2) holds at most 4 digits before the point",
+    ),
+    "integer default out of range": (
+        GOOD_ORDER + "  qty: {type: integer, default: 2147483648}\n",
+        "specs/manager/shop/orders.yaml:7:33: fields.qty.default: default 2147483648 is out of "
+        "range: integer holds -2147483648 to 2147483647",
+    ),
 }
 
 
@@ -224,3 +249,53 @@ def test_a_broken_file_is_reported_once_not_by_every_reference_to_it(project):
     assert len(lines) == 1 and lines[0].startswith("specs/manager/shop/products.yaml:")
     assert "unknown entity" not in result.stderr
     assert "1 problem(s) in specs; nothing written." in result.stderr
+
+
+def refused(project, expected, before):
+    """build and check both refuse with ``expected`` and write nothing; the problem lines."""
+    for command in ("build", "check"):
+        result = cxg(project, command)
+        assert result.returncode == 2, (command, result.stdout, result.stderr)
+        assert expected in result.stderr, result.stderr
+        assert "nothing written" in result.stderr
+        assert "Traceback" not in result.stderr
+    assert snapshot(project) == before  # generated/ untouched
+    return [line for line in result.stderr.splitlines() if line.startswith("specs/")]
+
+
+def test_a_domain_folder_without_its_domain_file(project):
+    """Its entities are not built (no KeyError) and a reference to one of them is not
+    reported again as an unknown entity: the missing _domain.yaml is the one problem."""
+    before = snapshot(project)
+    (project / "specs/tenants/srm").mkdir()
+    (project / "specs/tenants/srm/quotes.yaml").write_text(
+        "entity: Quote\nlabel: {ko: 견적, en: Quote}\nfields:\n"
+        "  quote_no: {type: string, max_length: 30}\n"
+    )
+    customers = project / "specs/tenants/crm/customers.yaml"
+    customers.write_text(customers.read_text() + "  quote_id: {type: ref, to: srm.quotes}\n")
+    expected = (
+        "specs/tenants/srm/quotes.yaml:1:1: domain 'srm' has no "
+        "specs/tenants/srm/_domain.yaml (code and labels)"
+    )
+    assert refused(project, expected, before) == [expected]
+
+
+def test_a_broken_domain_file_is_not_reported_missing_as_well(project):
+    before = snapshot(project)
+    (project / "specs/tenants/crm/_domain.yaml").write_text("code: crm\n")
+    expected = "specs/tenants/crm/_domain.yaml:1:1: missing required key 'label'"
+    assert refused(project, expected, before) == [expected]
+
+
+def test_an_enum_without_values_is_reported_once_not_by_its_editable_states(project):
+    before = snapshot(project)
+    (project / "specs/manager/shop/orders.yaml").write_text(
+        GOOD_ORDER.replace(
+            "values: [OPEN, CLOSED], default: OPEN}",
+            "default: OPEN, status_endpoint: true, transitions: {OPEN: [CLOSED]},"
+            " editable: [OPEN]}",
+        )
+    )
+    expected = "specs/manager/shop/orders.yaml:5:18: fields.status.type: enum fields need 'values'"
+    assert refused(project, expected, before) == [expected]

@@ -53,7 +53,7 @@ SHOWS = {
     "cross_domain": [
         (
             "generated/tenants/srm/deals/model.py",
-            'ForeignKey("crm.accounts.id", ondelete="RESTRICT")',
+            '["crm.accounts.id", "crm.accounts.tenant_id"],\n            ondelete="RESTRICT"',
         ),
         ("generated/tenants/srm/deals/schemas.py", "account_name: str | None"),
     ],

@@ -3,9 +3,10 @@ installed in an environment of its own, `cxg-gen build` on a copy of specs/ (wit
 hand-owned modules they call for) in a folder with no templates or runtime writes the same
 bytes as the repository's generated/.
 
-The wheel is built by pip from the checkout. The environment is a fresh venv whose
-site-packages reach the project's dependencies through a .pth line (so nothing is downloaded),
-but not the checkout: the code that runs is the wheel's.
+The wheel is built from the checkout by `python -m build` (in an isolated environment of its
+own). The environment it is installed in is a fresh venv whose site-packages reach the
+project's dependencies through a .pth line (so nothing more is downloaded), but not the
+checkout: the code that runs is the wheel's.
 """
 
 from __future__ import annotations
@@ -31,16 +32,7 @@ def _files(root: Path, folder: str) -> dict[str, bytes]:
 def test_a_wheel_builds_specs_anywhere_to_the_same_bytes(tmp_path):
     dist = tmp_path / "dist"
     built = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "wheel",
-            "--no-deps",
-            "-w",
-            str(dist),
-            str(REPO),
-        ],
+        [sys.executable, "-m", "build", "--wheel", "--outdir", str(dist), str(REPO)],
         capture_output=True,
         text=True,
     )

@@ -2,7 +2,7 @@
 """감사 로그 (Audit log): the database work behind the endpoints.
 
 Shared mechanics (paging, filters, soft delete, tenancy, reference checks, error mapping)
-live in runtime.crud; this module says what is particular to audt.audit_logs.
+live in runtime.data.crud; this module says what is particular to audt.audit_logs.
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from runtime import crud
-from runtime.principal import Actor
-from runtime.versions import Expected
+from runtime.data import crud
+from runtime.security.principal import Actor
+from runtime.web.versions import Expected
 
 from .model import AuditLog
 from .schemas import AuditLogCreate, AuditLogListParams, AuditLogUpdate

@@ -9,7 +9,7 @@ from datetime import date
 from sqlalchemy import (
     CheckConstraint,
     Date,
-    ForeignKey,
+    ForeignKeyConstraint,
     Index,
     String,
     Text,
@@ -18,7 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from runtime.models import ManagerBase, RecordMixin, SoftDeleteMixin
+from runtime.data.models import ManagerBase, RecordMixin, SoftDeleteMixin
 
 
 class Compliance(SoftDeleteMixin, RecordMixin, ManagerBase):
@@ -38,6 +38,7 @@ class Compliance(SoftDeleteMixin, RecordMixin, ManagerBase):
             "id",
             postgresql_where=text("NOT is_deleted"),
         ),
+        ForeignKeyConstraint(["owner_id"], ["idam.users.id"], ondelete="SET NULL"),
         {"schema": "audt", "comment": "컴플라이언스"},
     )
 
@@ -59,7 +60,6 @@ class Compliance(SoftDeleteMixin, RecordMixin, ManagerBase):
     )
     owner_id: Mapped[uuid.UUID | None] = mapped_column(
         Uuid,
-        ForeignKey("idam.users.id", ondelete="SET NULL"),
         nullable=True,
         index=True,
         comment="담당자",

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import (
     CheckConstraint,
     DateTime,
-    ForeignKey,
+    ForeignKeyConstraint,
     Index,
     String,
     Text,
@@ -20,7 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from runtime.models import ManagerBase, RecordMixin
+from runtime.data.models import ManagerBase, RecordMixin
 
 
 class WorkflowExecution(RecordMixin, ManagerBase):
@@ -34,12 +34,12 @@ class WorkflowExecution(RecordMixin, ManagerBase):
             "started_at",
             "id",
         ),
+        ForeignKeyConstraint(["workflow_id"], ["auto.workflows.id"], ondelete="CASCADE"),
         {"schema": "auto", "comment": "실행 내역"},
     )
 
     workflow_id: Mapped[uuid.UUID] = mapped_column(
         Uuid,
-        ForeignKey("auto.workflows.id", ondelete="CASCADE"),
         nullable=False,
         index=True,
         comment="워크플로우",

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import (
     CheckConstraint,
-    ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     String,
@@ -18,7 +18,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from runtime.models import ManagerBase, RecordMixin, SoftDeleteMixin
+from runtime.data.models import ManagerBase, RecordMixin, SoftDeleteMixin
 
 
 class AutomationTask(SoftDeleteMixin, RecordMixin, ManagerBase):
@@ -38,12 +38,12 @@ class AutomationTask(SoftDeleteMixin, RecordMixin, ManagerBase):
             "id",
             postgresql_where=text("NOT is_deleted"),
         ),
+        ForeignKeyConstraint(["workflow_id"], ["auto.workflows.id"], ondelete="CASCADE"),
         {"schema": "auto", "comment": "작업"},
     )
 
     workflow_id: Mapped[uuid.UUID] = mapped_column(
         Uuid,
-        ForeignKey("auto.workflows.id", ondelete="CASCADE"),
         nullable=False,
         index=True,
         comment="워크플로우",

@@ -15,13 +15,14 @@ from fastapi import Query, Response, status
 from generated.manager.auto.tasks import service as tasks_service
 from generated.manager.auto.tasks.schemas import AutomationTaskResponse
 from runtime.deps import ManagerDb, manager_permission
-from runtime.envelope import Envelope, ok
-from runtime.principal import Actor
-from runtime.router import audited_router
-from runtime.schemas import Deleted
-from runtime.versions import IfMatch, etag
+from runtime.security.principal import Actor
+from runtime.web.envelope import Envelope, ok
+from runtime.web.router import audited_router
+from runtime.web.schemas import Deleted
+from runtime.web.versions import IfMatch, etag
 
 from . import service
+from .model import AutomationWorkflow
 from .schemas import (
     AutomationWorkflowCreate,
     AutomationWorkflowListParams,
@@ -34,7 +35,9 @@ from .schemas import (
 router = audited_router(scope="manager", entity="auto.workflows")
 
 
-async def _with_lines(db: ManagerDb, row, actor: Actor) -> AutomationWorkflowResponse:
+async def _with_lines(
+    db: ManagerDb, row: AutomationWorkflow, actor: Actor
+) -> AutomationWorkflowResponse:
     response = AutomationWorkflowResponse.model_validate(row)
     tasks, tasks_total = await tasks_service.lines_of(db, row.id, actor)
     response.tasks = [AutomationTaskResponse.model_validate(line) for line in tasks]

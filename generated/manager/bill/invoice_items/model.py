@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from sqlalchemy import (
     CheckConstraint,
-    ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     Numeric,
@@ -18,7 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from runtime.models import ManagerBase, RecordMixin
+from runtime.data.models import ManagerBase, RecordMixin
 
 
 class InvoiceItem(RecordMixin, ManagerBase):
@@ -41,12 +41,12 @@ class InvoiceItem(RecordMixin, ManagerBase):
             "line_no",
             "id",
         ),
+        ForeignKeyConstraint(["invoice_id"], ["bill.invoices.id"], ondelete="CASCADE"),
         {"schema": "bill", "comment": "청구서 항목"},
     )
 
     invoice_id: Mapped[uuid.UUID] = mapped_column(
         Uuid,
-        ForeignKey("bill.invoices.id", ondelete="CASCADE"),
         nullable=False,
         index=True,
         comment="청구서",

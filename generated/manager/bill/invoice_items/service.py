@@ -2,7 +2,7 @@
 """청구서 항목 (Invoice item): the database work behind the endpoints.
 
 Shared mechanics (paging, filters, soft delete, tenancy, reference checks, error mapping)
-live in runtime.crud; this module says what is particular to bill.invoice_items.
+live in runtime.data.crud; this module says what is particular to bill.invoice_items.
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from uuid import UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from generated.manager.bill.invoices.model import Invoice
-from runtime import crud
-from runtime.principal import Actor
-from runtime.versions import Expected
+from runtime.data import crud
+from runtime.security.principal import Actor
+from runtime.web.versions import Expected
 
 from .model import InvoiceItem
 from .schemas import (

@@ -12,7 +12,7 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     DateTime,
-    ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Numeric,
     String,
@@ -22,7 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from runtime.models import ManagerBase, RecordMixin, SoftDeleteMixin
+from runtime.data.models import ManagerBase, RecordMixin, SoftDeleteMixin
 
 
 class Invoice(SoftDeleteMixin, RecordMixin, ManagerBase):
@@ -54,6 +54,8 @@ class Invoice(SoftDeleteMixin, RecordMixin, ManagerBase):
             "id",
             postgresql_where=text("NOT is_deleted"),
         ),
+        ForeignKeyConstraint(["target_tenant_id"], ["tnnt.tenants.id"], ondelete="RESTRICT"),
+        ForeignKeyConstraint(["subscription_id"], ["tnnt.subscriptions.id"], ondelete="SET NULL"),
         {"schema": "bill", "comment": "청구서"},
     )
 
@@ -64,14 +66,12 @@ class Invoice(SoftDeleteMixin, RecordMixin, ManagerBase):
     )
     target_tenant_id: Mapped[uuid.UUID] = mapped_column(
         Uuid,
-        ForeignKey("tnnt.tenants.id", ondelete="RESTRICT"),
         nullable=False,
         index=True,
         comment="테넌트",
     )
     subscription_id: Mapped[uuid.UUID | None] = mapped_column(
         Uuid,
-        ForeignKey("tnnt.subscriptions.id", ondelete="SET NULL"),
         nullable=True,
         index=True,
         comment="구독",

@@ -15,13 +15,14 @@ from fastapi import Query, Response, status
 from generated.manager.bill.invoice_items import service as items_service
 from generated.manager.bill.invoice_items.schemas import InvoiceItemResponse
 from runtime.deps import ManagerDb, manager_permission
-from runtime.envelope import Envelope, ok
-from runtime.principal import Actor
-from runtime.router import audited_router
-from runtime.schemas import Deleted
-from runtime.versions import IfMatch, etag
+from runtime.security.principal import Actor
+from runtime.web.envelope import Envelope, ok
+from runtime.web.router import audited_router
+from runtime.web.schemas import Deleted
+from runtime.web.versions import IfMatch, etag
 
 from . import service
+from .model import Invoice
 from .schemas import (
     InvoiceCreate,
     InvoiceListParams,
@@ -34,7 +35,7 @@ from .schemas import (
 router = audited_router(scope="manager", entity="bill.invoices")
 
 
-async def _with_lines(db: ManagerDb, row, actor: Actor) -> InvoiceResponse:
+async def _with_lines(db: ManagerDb, row: Invoice, actor: Actor) -> InvoiceResponse:
     response = InvoiceResponse.model_validate(row)
     items, items_total = await items_service.lines_of(db, row.id, actor)
     response.items = [InvoiceItemResponse.model_validate(line) for line in items]

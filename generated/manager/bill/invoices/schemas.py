@@ -11,7 +11,7 @@ from uuid import UUID
 from pydantic import Field
 
 from generated.manager.bill.invoice_items.schemas import InvoiceItemLineCreate, InvoiceItemResponse
-from runtime.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
 class InvoiceBase(EntityModel):

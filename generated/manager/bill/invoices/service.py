@@ -2,7 +2,7 @@
 """청구서 (Invoice): the database work behind the endpoints.
 
 Shared mechanics (paging, filters, soft delete, tenancy, reference checks, error mapping)
-live in runtime.crud; this module says what is particular to bill.invoices.
+live in runtime.data.crud; this module says what is particular to bill.invoices.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from generated.manager.bill.invoice_items import service as items_service
 from generated.manager.tnnt.subscriptions.model import Subscription
 from generated.manager.tnnt.tenants.model import Tenant
-from runtime import crud
-from runtime.principal import Actor
-from runtime.versions import Expected
+from runtime.data import crud
+from runtime.security.principal import Actor
+from runtime.web.versions import Expected
 
 from .model import Invoice
 from .schemas import InvoiceCreate, InvoiceListParams, InvoiceUpdate

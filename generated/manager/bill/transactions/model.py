@@ -11,7 +11,7 @@ from sqlalchemy import (
     CHAR,
     CheckConstraint,
     DateTime,
-    ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Numeric,
     String,
@@ -20,7 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from runtime.models import ManagerBase, RecordMixin, SoftDeleteMixin
+from runtime.data.models import ManagerBase, RecordMixin, SoftDeleteMixin
 
 
 class Transaction(SoftDeleteMixin, RecordMixin, ManagerBase):
@@ -42,19 +42,19 @@ class Transaction(SoftDeleteMixin, RecordMixin, ManagerBase):
             "id",
             postgresql_where=text("NOT is_deleted"),
         ),
+        ForeignKeyConstraint(["invoice_id"], ["bill.invoices.id"], ondelete="RESTRICT"),
+        ForeignKeyConstraint(["target_tenant_id"], ["tnnt.tenants.id"], ondelete="RESTRICT"),
         {"schema": "bill", "comment": "거래"},
     )
 
     invoice_id: Mapped[uuid.UUID] = mapped_column(
         Uuid,
-        ForeignKey("bill.invoices.id", ondelete="RESTRICT"),
         nullable=False,
         index=True,
         comment="청구서",
     )
     target_tenant_id: Mapped[uuid.UUID] = mapped_column(
         Uuid,
-        ForeignKey("tnnt.tenants.id", ondelete="RESTRICT"),
         nullable=False,
         index=True,
         comment="테넌트",

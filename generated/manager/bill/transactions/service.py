@@ -2,7 +2,7 @@
 """거래 (Transaction): the database work behind the endpoints.
 
 Shared mechanics (paging, filters, soft delete, tenancy, reference checks, error mapping)
-live in runtime.crud; this module says what is particular to bill.transactions.
+live in runtime.data.crud; this module says what is particular to bill.transactions.
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from generated.manager.bill.invoices.model import Invoice
 from generated.manager.tnnt.tenants.model import Tenant
-from runtime import crud
-from runtime.principal import Actor
-from runtime.versions import Expected
+from runtime.data import crud
+from runtime.security.principal import Actor
+from runtime.web.versions import Expected
 
 from .model import Transaction
 from .schemas import TransactionCreate, TransactionListParams, TransactionUpdate

@@ -10,7 +10,7 @@ from sqlalchemy import (
     BigInteger,
     CheckConstraint,
     DateTime,
-    ForeignKey,
+    ForeignKeyConstraint,
     Index,
     String,
     Text,
@@ -19,7 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from runtime.models import ManagerBase, RecordMixin
+from runtime.data.models import ManagerBase, RecordMixin
 
 
 class BackupExecution(RecordMixin, ManagerBase):
@@ -34,12 +34,12 @@ class BackupExecution(RecordMixin, ManagerBase):
             "started_at",
             "id",
         ),
+        ForeignKeyConstraint(["schedule_id"], ["bkup.schedules.id"], ondelete="SET NULL"),
         {"schema": "bkup", "comment": "백업 실행"},
     )
 
     schedule_id: Mapped[uuid.UUID | None] = mapped_column(
         Uuid,
-        ForeignKey("bkup.schedules.id", ondelete="SET NULL"),
         nullable=True,
         index=True,
         comment="스케줄",

@@ -2,7 +2,7 @@
 """백업 스케줄 (Backup schedule): the database work behind the endpoints.
 
 Shared mechanics (paging, filters, soft delete, tenancy, reference checks, error mapping)
-live in runtime.crud; this module says what is particular to bkup.schedules.
+live in runtime.data.crud; this module says what is particular to bkup.schedules.
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from runtime import crud
-from runtime.principal import Actor
-from runtime.versions import Expected
+from runtime.data import crud
+from runtime.security.principal import Actor
+from runtime.web.versions import Expected
 
 from .model import BackupSchedule
 from .schemas import BackupScheduleCreate, BackupScheduleListParams, BackupScheduleUpdate

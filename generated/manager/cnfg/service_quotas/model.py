@@ -8,7 +8,7 @@ import uuid
 from sqlalchemy import (
     BigInteger,
     CheckConstraint,
-    ForeignKey,
+    ForeignKeyConstraint,
     Index,
     String,
     Uuid,
@@ -16,7 +16,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from runtime.models import ManagerBase, RecordMixin, SoftDeleteMixin
+from runtime.data.models import ManagerBase, RecordMixin, SoftDeleteMixin
 
 
 class ServiceQuota(SoftDeleteMixin, RecordMixin, ManagerBase):
@@ -45,12 +45,12 @@ class ServiceQuota(SoftDeleteMixin, RecordMixin, ManagerBase):
             "id",
             postgresql_where=text("NOT is_deleted"),
         ),
+        ForeignKeyConstraint(["target_tenant_id"], ["tnnt.tenants.id"], ondelete="CASCADE"),
         {"schema": "cnfg", "comment": "서비스 할당량"},
     )
 
     target_tenant_id: Mapped[uuid.UUID] = mapped_column(
         Uuid,
-        ForeignKey("tnnt.tenants.id", ondelete="CASCADE"),
         nullable=False,
         index=True,
         comment="테넌트",

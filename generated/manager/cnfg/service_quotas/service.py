@@ -2,7 +2,7 @@
 """서비스 할당량 (Service quota): the database work behind the endpoints.
 
 Shared mechanics (paging, filters, soft delete, tenancy, reference checks, error mapping)
-live in runtime.crud; this module says what is particular to cnfg.service_quotas.
+live in runtime.data.crud; this module says what is particular to cnfg.service_quotas.
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from uuid import UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from generated.manager.tnnt.tenants.model import Tenant
-from runtime import crud
-from runtime.principal import Actor
-from runtime.versions import Expected
+from runtime.data import crud
+from runtime.security.principal import Actor
+from runtime.web.versions import Expected
 
 from .model import ServiceQuota
 from .schemas import ServiceQuotaCreate, ServiceQuotaListParams, ServiceQuotaUpdate

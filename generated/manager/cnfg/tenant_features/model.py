@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import (
     Boolean,
     DateTime,
-    ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Uuid,
     text,
@@ -18,7 +18,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from runtime.models import ManagerBase, RecordMixin, SoftDeleteMixin
+from runtime.data.models import ManagerBase, RecordMixin, SoftDeleteMixin
 
 
 class TenantFeature(SoftDeleteMixin, RecordMixin, ManagerBase):
@@ -39,19 +39,19 @@ class TenantFeature(SoftDeleteMixin, RecordMixin, ManagerBase):
             "id",
             postgresql_where=text("NOT is_deleted"),
         ),
+        ForeignKeyConstraint(["target_tenant_id"], ["tnnt.tenants.id"], ondelete="CASCADE"),
+        ForeignKeyConstraint(["feature_flag_id"], ["cnfg.feature_flags.id"], ondelete="CASCADE"),
         {"schema": "cnfg", "comment": "테넌트별 기능"},
     )
 
     target_tenant_id: Mapped[uuid.UUID] = mapped_column(
         Uuid,
-        ForeignKey("tnnt.tenants.id", ondelete="CASCADE"),
         nullable=False,
         index=True,
         comment="테넌트",
     )
     feature_flag_id: Mapped[uuid.UUID] = mapped_column(
         Uuid,
-        ForeignKey("cnfg.feature_flags.id", ondelete="CASCADE"),
         nullable=False,
         index=True,
         comment="기능 플래그",

@@ -2,7 +2,7 @@
 """테넌트별 기능 (Tenant feature): the database work behind the endpoints.
 
 Shared mechanics (paging, filters, soft delete, tenancy, reference checks, error mapping)
-live in runtime.crud; this module says what is particular to cnfg.tenant_features.
+live in runtime.data.crud; this module says what is particular to cnfg.tenant_features.
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from generated.manager.cnfg.feature_flags.model import FeatureFlag
 from generated.manager.tnnt.tenants.model import Tenant
-from runtime import crud
-from runtime.principal import Actor
-from runtime.versions import Expected
+from runtime.data import crud
+from runtime.security.principal import Actor
+from runtime.web.versions import Expected
 
 from .model import TenantFeature
 from .schemas import TenantFeatureCreate, TenantFeatureListParams, TenantFeatureUpdate

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import (
     CheckConstraint,
     DateTime,
-    ForeignKey,
+    ForeignKeyConstraint,
     Index,
     String,
     Uuid,
@@ -19,8 +19,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from runtime.lifecycle import Lifecycle
-from runtime.models import ManagerBase, RecordMixin, SoftDeleteMixin
+from runtime.data.models import ManagerBase, RecordMixin, SoftDeleteMixin
+from runtime.logic.lifecycle import Lifecycle
 
 
 class ApiKey(SoftDeleteMixin, RecordMixin, ManagerBase):
@@ -41,9 +41,10 @@ class ApiKey(SoftDeleteMixin, RecordMixin, ManagerBase):
             "id",
             postgresql_where=text("NOT is_deleted"),
         ),
+        ForeignKeyConstraint(["user_id"], ["idam.users.id"], ondelete="CASCADE"),
         {"schema": "idam", "comment": "API 키"},
     )
-    # the state machine of status, with the states that lock the document (runtime.lifecycle)
+    # the state machine of status, with the states that lock the document (runtime.logic.lifecycle)
     __lifecycle__ = Lifecycle(
         field="status",
         moves={"ACTIVE": ["REVOKED", "EXPIRED"], "REVOKED": [], "EXPIRED": []},
@@ -56,7 +57,6 @@ class ApiKey(SoftDeleteMixin, RecordMixin, ManagerBase):
     )
     user_id: Mapped[uuid.UUID] = mapped_column(
         Uuid,
-        ForeignKey("idam.users.id", ondelete="CASCADE"),
         nullable=False,
         index=True,
         comment="소유자",

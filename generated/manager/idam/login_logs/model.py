@@ -8,7 +8,7 @@ import uuid
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
-    ForeignKey,
+    ForeignKeyConstraint,
     Index,
     String,
     Uuid,
@@ -16,7 +16,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from runtime.models import ManagerBase, RecordMixin
+from runtime.data.models import ManagerBase, RecordMixin
 
 
 class LoginLog(RecordMixin, ManagerBase):
@@ -30,12 +30,12 @@ class LoginLog(RecordMixin, ManagerBase):
             "created_at",
             "id",
         ),
+        ForeignKeyConstraint(["user_id"], ["idam.users.id"], ondelete="SET NULL"),
         {"schema": "idam", "comment": "로그인 이력"},
     )
 
     user_id: Mapped[uuid.UUID | None] = mapped_column(
         Uuid,
-        ForeignKey("idam.users.id", ondelete="SET NULL"),
         nullable=True,
         index=True,
         comment="사용자",

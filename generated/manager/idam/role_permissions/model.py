@@ -6,13 +6,13 @@ from __future__ import annotations
 import uuid
 
 from sqlalchemy import (
-    ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Uuid,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from runtime.models import ManagerBase, RecordMixin
+from runtime.data.models import ManagerBase, RecordMixin
 
 
 class RolePermission(RecordMixin, ManagerBase):
@@ -31,19 +31,19 @@ class RolePermission(RecordMixin, ManagerBase):
             "created_at",
             "id",
         ),
+        ForeignKeyConstraint(["role_id"], ["idam.roles.id"], ondelete="CASCADE"),
+        ForeignKeyConstraint(["permission_id"], ["idam.permissions.id"], ondelete="CASCADE"),
         {"schema": "idam", "comment": "역할 권한"},
     )
 
     role_id: Mapped[uuid.UUID] = mapped_column(
         Uuid,
-        ForeignKey("idam.roles.id", ondelete="CASCADE"),
         nullable=False,
         index=True,
         comment="역할",
     )
     permission_id: Mapped[uuid.UUID] = mapped_column(
         Uuid,
-        ForeignKey("idam.permissions.id", ondelete="CASCADE"),
         nullable=False,
         index=True,
         comment="권한",

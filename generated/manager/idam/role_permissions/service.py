@@ -2,7 +2,7 @@
 """역할 권한 (Role permission): the database work behind the endpoints.
 
 Shared mechanics (paging, filters, soft delete, tenancy, reference checks, error mapping)
-live in runtime.crud; this module says what is particular to idam.role_permissions.
+live in runtime.data.crud; this module says what is particular to idam.role_permissions.
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from generated.manager.idam.permissions.model import Permission
 from generated.manager.idam.roles.model import Role
-from runtime import crud
-from runtime.principal import Actor
-from runtime.versions import Expected
+from runtime.data import crud
+from runtime.security.principal import Actor
+from runtime.web.versions import Expected
 
 from .model import RolePermission
 from .schemas import (

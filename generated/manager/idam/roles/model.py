@@ -13,7 +13,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from runtime.models import ManagerBase, RecordMixin, SoftDeleteMixin
+from runtime.data.models import ManagerBase, RecordMixin, SoftDeleteMixin
 
 
 class Role(SoftDeleteMixin, RecordMixin, ManagerBase):

@@ -15,13 +15,14 @@ from fastapi import Query, Response, status
 from generated.manager.idam.role_permissions import service as permissions_service
 from generated.manager.idam.role_permissions.schemas import RolePermissionResponse
 from runtime.deps import ManagerDb, manager_permission
-from runtime.envelope import Envelope, ok
-from runtime.principal import Actor
-from runtime.router import audited_router
-from runtime.schemas import Deleted
-from runtime.versions import IfMatch, etag
+from runtime.security.principal import Actor
+from runtime.web.envelope import Envelope, ok
+from runtime.web.router import audited_router
+from runtime.web.schemas import Deleted
+from runtime.web.versions import IfMatch, etag
 
 from . import service
+from .model import Role
 from .schemas import (
     RoleCreate,
     RoleListParams,
@@ -34,7 +35,7 @@ from .schemas import (
 router = audited_router(scope="manager", entity="idam.roles")
 
 
-async def _with_lines(db: ManagerDb, row, actor: Actor) -> RoleResponse:
+async def _with_lines(db: ManagerDb, row: Role, actor: Actor) -> RoleResponse:
     response = RoleResponse.model_validate(row)
     permissions, permissions_total = await permissions_service.lines_of(db, row.id, actor)
     response.permissions = [RolePermissionResponse.model_validate(line) for line in permissions]

@@ -13,7 +13,7 @@ from generated.manager.idam.role_permissions.schemas import (
     RolePermissionLineCreate,
     RolePermissionResponse,
 )
-from runtime.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
 class RoleBase(EntityModel):

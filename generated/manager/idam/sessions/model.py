@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import (
     CheckConstraint,
     DateTime,
-    ForeignKey,
+    ForeignKeyConstraint,
     Index,
     String,
     Uuid,
@@ -17,8 +17,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from runtime.lifecycle import Lifecycle
-from runtime.models import ManagerBase, RecordMixin
+from runtime.data.models import ManagerBase, RecordMixin
+from runtime.logic.lifecycle import Lifecycle
 
 
 class Session(RecordMixin, ManagerBase):
@@ -32,9 +32,10 @@ class Session(RecordMixin, ManagerBase):
             "created_at",
             "id",
         ),
+        ForeignKeyConstraint(["user_id"], ["idam.users.id"], ondelete="CASCADE"),
         {"schema": "idam", "comment": "세션"},
     )
-    # the state machine of status, with the states that lock the document (runtime.lifecycle)
+    # the state machine of status, with the states that lock the document (runtime.logic.lifecycle)
     __lifecycle__ = Lifecycle(
         field="status",
         moves={"ACTIVE": ["REVOKED", "EXPIRED"], "REVOKED": [], "EXPIRED": []},
@@ -42,7 +43,6 @@ class Session(RecordMixin, ManagerBase):
 
     user_id: Mapped[uuid.UUID] = mapped_column(
         Uuid,
-        ForeignKey("idam.users.id", ondelete="CASCADE"),
         nullable=False,
         index=True,
         comment="사용자",

@@ -8,13 +8,13 @@ from datetime import datetime
 
 from sqlalchemy import (
     DateTime,
-    ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Uuid,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from runtime.models import ManagerBase, RecordMixin
+from runtime.data.models import ManagerBase, RecordMixin
 
 
 class UserRole(RecordMixin, ManagerBase):
@@ -33,19 +33,19 @@ class UserRole(RecordMixin, ManagerBase):
             "created_at",
             "id",
         ),
+        ForeignKeyConstraint(["user_id"], ["idam.users.id"], ondelete="CASCADE"),
+        ForeignKeyConstraint(["role_id"], ["idam.roles.id"], ondelete="CASCADE"),
         {"schema": "idam", "comment": "사용자 역할"},
     )
 
     user_id: Mapped[uuid.UUID] = mapped_column(
         Uuid,
-        ForeignKey("idam.users.id", ondelete="CASCADE"),
         nullable=False,
         index=True,
         comment="사용자",
     )
     role_id: Mapped[uuid.UUID] = mapped_column(
         Uuid,
-        ForeignKey("idam.roles.id", ondelete="CASCADE"),
         nullable=False,
         index=True,
         comment="역할",

@@ -2,7 +2,7 @@
 """사용자 역할 (User role): the database work behind the endpoints.
 
 Shared mechanics (paging, filters, soft delete, tenancy, reference checks, error mapping)
-live in runtime.crud; this module says what is particular to idam.user_roles.
+live in runtime.data.crud; this module says what is particular to idam.user_roles.
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from generated.manager.idam.roles.model import Role
 from generated.manager.idam.users.model import User
-from runtime import crud
-from runtime.principal import Actor
-from runtime.versions import Expected
+from runtime.data import crud
+from runtime.security.principal import Actor
+from runtime.web.versions import Expected
 
 from .model import UserRole
 from .schemas import UserRoleCreate, UserRoleLineCreate, UserRoleListParams, UserRoleUpdate

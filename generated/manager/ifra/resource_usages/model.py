@@ -10,7 +10,7 @@ from decimal import Decimal
 from sqlalchemy import (
     CheckConstraint,
     DateTime,
-    ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Numeric,
     String,
@@ -18,7 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from runtime.models import ManagerBase, RecordMixin
+from runtime.data.models import ManagerBase, RecordMixin
 
 
 class ResourceUsage(RecordMixin, ManagerBase):
@@ -35,19 +35,19 @@ class ResourceUsage(RecordMixin, ManagerBase):
             "measured_at",
             "id",
         ),
+        ForeignKeyConstraint(["resource_id"], ["ifra.resources.id"], ondelete="CASCADE"),
+        ForeignKeyConstraint(["target_tenant_id"], ["tnnt.tenants.id"], ondelete="SET NULL"),
         {"schema": "ifra", "comment": "리소스 사용량"},
     )
 
     resource_id: Mapped[uuid.UUID] = mapped_column(
         Uuid,
-        ForeignKey("ifra.resources.id", ondelete="CASCADE"),
         nullable=False,
         index=True,
         comment="리소스",
     )
     target_tenant_id: Mapped[uuid.UUID | None] = mapped_column(
         Uuid,
-        ForeignKey("tnnt.tenants.id", ondelete="SET NULL"),
         nullable=True,
         index=True,
         comment="테넌트",

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import (
     CheckConstraint,
-    ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Numeric,
     String,
@@ -19,7 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from runtime.models import ManagerBase, RecordMixin, SoftDeleteMixin
+from runtime.data.models import ManagerBase, RecordMixin, SoftDeleteMixin
 
 
 class Resource(SoftDeleteMixin, RecordMixin, ManagerBase):
@@ -44,6 +44,7 @@ class Resource(SoftDeleteMixin, RecordMixin, ManagerBase):
             "id",
             postgresql_where=text("NOT is_deleted"),
         ),
+        ForeignKeyConstraint(["target_tenant_id"], ["tnnt.tenants.id"], ondelete="SET NULL"),
         {"schema": "ifra", "comment": "리소스"},
     )
 
@@ -79,7 +80,6 @@ class Resource(SoftDeleteMixin, RecordMixin, ManagerBase):
     )
     target_tenant_id: Mapped[uuid.UUID | None] = mapped_column(
         Uuid,
-        ForeignKey("tnnt.tenants.id", ondelete="SET NULL"),
         nullable=True,
         index=True,
         comment="전용 테넌트",

@@ -8,7 +8,7 @@ import uuid
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
-    ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     String,
@@ -17,7 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from runtime.models import ManagerBase, RecordMixin, SoftDeleteMixin
+from runtime.data.models import ManagerBase, RecordMixin, SoftDeleteMixin
 
 
 class RateLimit(SoftDeleteMixin, RecordMixin, ManagerBase):
@@ -34,6 +34,7 @@ class RateLimit(SoftDeleteMixin, RecordMixin, ManagerBase):
             "id",
             postgresql_where=text("NOT is_deleted"),
         ),
+        ForeignKeyConstraint(["target_tenant_id"], ["tnnt.tenants.id"], ondelete="CASCADE"),
         {"schema": "intg", "comment": "API 제한"},
     )
 
@@ -44,7 +45,6 @@ class RateLimit(SoftDeleteMixin, RecordMixin, ManagerBase):
     )
     target_tenant_id: Mapped[uuid.UUID | None] = mapped_column(
         Uuid,
-        ForeignKey("tnnt.tenants.id", ondelete="CASCADE"),
         nullable=True,
         index=True,
         comment="테넌트",

@@ -2,7 +2,7 @@
 """인시던트 (Incident): the database work behind the endpoints.
 
 Shared mechanics (paging, filters, soft delete, tenancy, reference checks, error mapping)
-live in runtime.crud; this module says what is particular to mntr.incidents.
+live in runtime.data.crud; this module says what is particular to mntr.incidents.
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from generated.manager.idam.users.model import User
 from generated.manager.tnnt.tenants.model import Tenant
-from runtime import crud
-from runtime.principal import Actor
-from runtime.versions import Expected
+from runtime.data import crud
+from runtime.security.principal import Actor
+from runtime.web.versions import Expected
 
 from .model import Incident
 from .schemas import IncidentCreate, IncidentListParams, IncidentUpdate

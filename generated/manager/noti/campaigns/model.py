@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import (
     CheckConstraint,
     DateTime,
-    ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     String,
@@ -20,7 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from runtime.models import ManagerBase, RecordMixin, SoftDeleteMixin
+from runtime.data.models import ManagerBase, RecordMixin, SoftDeleteMixin
 
 
 class Campaign(SoftDeleteMixin, RecordMixin, ManagerBase):
@@ -38,6 +38,7 @@ class Campaign(SoftDeleteMixin, RecordMixin, ManagerBase):
             "id",
             postgresql_where=text("NOT is_deleted"),
         ),
+        ForeignKeyConstraint(["template_id"], ["noti.templates.id"], ondelete="RESTRICT"),
         {"schema": "noti", "comment": "알림 캠페인"},
     )
 
@@ -48,7 +49,6 @@ class Campaign(SoftDeleteMixin, RecordMixin, ManagerBase):
     )
     template_id: Mapped[uuid.UUID] = mapped_column(
         Uuid,
-        ForeignKey("noti.templates.id", ondelete="RESTRICT"),
         nullable=False,
         index=True,
         comment="템플릿",

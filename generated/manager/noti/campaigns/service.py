@@ -2,7 +2,7 @@
 """알림 캠페인 (Campaign): the database work behind the endpoints.
 
 Shared mechanics (paging, filters, soft delete, tenancy, reference checks, error mapping)
-live in runtime.crud; this module says what is particular to noti.campaigns.
+live in runtime.data.crud; this module says what is particular to noti.campaigns.
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from uuid import UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from generated.manager.noti.templates.model import NotificationTemplate
-from runtime import crud
-from runtime.principal import Actor
-from runtime.versions import Expected
+from runtime.data import crud
+from runtime.security.principal import Actor
+from runtime.web.versions import Expected
 
 from .model import Campaign
 from .schemas import CampaignCreate, CampaignListParams, CampaignUpdate

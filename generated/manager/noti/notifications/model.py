@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import (
     CheckConstraint,
     DateTime,
-    ForeignKey,
+    ForeignKeyConstraint,
     Index,
     String,
     Text,
@@ -18,7 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from runtime.models import ManagerBase, RecordMixin, SoftDeleteMixin
+from runtime.data.models import ManagerBase, RecordMixin, SoftDeleteMixin
 
 
 class Notification(SoftDeleteMixin, RecordMixin, ManagerBase):
@@ -37,26 +37,26 @@ class Notification(SoftDeleteMixin, RecordMixin, ManagerBase):
             "id",
             postgresql_where=text("NOT is_deleted"),
         ),
+        ForeignKeyConstraint(["template_id"], ["noti.templates.id"], ondelete="SET NULL"),
+        ForeignKeyConstraint(["recipient_user_id"], ["idam.users.id"], ondelete="SET NULL"),
+        ForeignKeyConstraint(["target_tenant_id"], ["tnnt.tenants.id"], ondelete="CASCADE"),
         {"schema": "noti", "comment": "알림"},
     )
 
     template_id: Mapped[uuid.UUID | None] = mapped_column(
         Uuid,
-        ForeignKey("noti.templates.id", ondelete="SET NULL"),
         nullable=True,
         index=True,
         comment="템플릿",
     )
     recipient_user_id: Mapped[uuid.UUID | None] = mapped_column(
         Uuid,
-        ForeignKey("idam.users.id", ondelete="SET NULL"),
         nullable=True,
         index=True,
         comment="수신자",
     )
     target_tenant_id: Mapped[uuid.UUID | None] = mapped_column(
         Uuid,
-        ForeignKey("tnnt.tenants.id", ondelete="CASCADE"),
         nullable=True,
         index=True,
         comment="테넌트",

@@ -11,7 +11,7 @@ from sqlalchemy import (
     BigInteger,
     CheckConstraint,
     Date,
-    ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     Numeric,
@@ -20,7 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from runtime.models import ManagerBase, RecordMixin
+from runtime.data.models import ManagerBase, RecordMixin
 
 
 class TenantStat(RecordMixin, ManagerBase):
@@ -42,12 +42,12 @@ class TenantStat(RecordMixin, ManagerBase):
             "stat_date",
             "id",
         ),
+        ForeignKeyConstraint(["target_tenant_id"], ["tnnt.tenants.id"], ondelete="CASCADE"),
         {"schema": "stat", "comment": "테넌트 통계"},
     )
 
     target_tenant_id: Mapped[uuid.UUID] = mapped_column(
         Uuid,
-        ForeignKey("tnnt.tenants.id", ondelete="CASCADE"),
         nullable=False,
         index=True,
         comment="테넌트",

@@ -13,10 +13,10 @@ from uuid import UUID
 from fastapi import Query, Response
 
 from runtime.deps import ManagerDb, manager_permission
-from runtime.envelope import Envelope, ok
-from runtime.principal import Actor
-from runtime.router import audited_router
-from runtime.versions import etag
+from runtime.security.principal import Actor
+from runtime.web.envelope import Envelope, ok
+from runtime.web.router import audited_router
+from runtime.web.versions import etag
 
 from . import service
 from .schemas import (

@@ -7,7 +7,7 @@ import uuid
 
 from sqlalchemy import (
     CheckConstraint,
-    ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     String,
@@ -17,7 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from runtime.models import ManagerBase, RecordMixin, SoftDeleteMixin
+from runtime.data.models import ManagerBase, RecordMixin, SoftDeleteMixin
 
 
 class Feedback(SoftDeleteMixin, RecordMixin, ManagerBase):
@@ -38,12 +38,12 @@ class Feedback(SoftDeleteMixin, RecordMixin, ManagerBase):
             "id",
             postgresql_where=text("NOT is_deleted"),
         ),
+        ForeignKeyConstraint(["target_tenant_id"], ["tnnt.tenants.id"], ondelete="SET NULL"),
         {"schema": "supt", "comment": "피드백"},
     )
 
     target_tenant_id: Mapped[uuid.UUID | None] = mapped_column(
         Uuid,
-        ForeignKey("tnnt.tenants.id", ondelete="SET NULL"),
         nullable=True,
         index=True,
         comment="테넌트",

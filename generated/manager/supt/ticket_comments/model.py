@@ -7,7 +7,7 @@ import uuid
 
 from sqlalchemy import (
     Boolean,
-    ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Text,
     Uuid,
@@ -15,7 +15,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from runtime.models import ManagerBase, RecordMixin, SoftDeleteMixin
+from runtime.data.models import ManagerBase, RecordMixin, SoftDeleteMixin
 
 
 class TicketComment(SoftDeleteMixin, RecordMixin, ManagerBase):
@@ -29,19 +29,19 @@ class TicketComment(SoftDeleteMixin, RecordMixin, ManagerBase):
             "id",
             postgresql_where=text("NOT is_deleted"),
         ),
+        ForeignKeyConstraint(["ticket_id"], ["supt.tickets.id"], ondelete="CASCADE"),
+        ForeignKeyConstraint(["author_id"], ["idam.users.id"], ondelete="SET NULL"),
         {"schema": "supt", "comment": "티켓 댓글"},
     )
 
     ticket_id: Mapped[uuid.UUID] = mapped_column(
         Uuid,
-        ForeignKey("supt.tickets.id", ondelete="CASCADE"),
         nullable=False,
         index=True,
         comment="티켓",
     )
     author_id: Mapped[uuid.UUID | None] = mapped_column(
         Uuid,
-        ForeignKey("idam.users.id", ondelete="SET NULL"),
         nullable=True,
         index=True,
         comment="작성자",

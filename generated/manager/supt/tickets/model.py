@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import (
     CheckConstraint,
     DateTime,
-    ForeignKey,
+    ForeignKeyConstraint,
     Index,
     String,
     Text,
@@ -18,7 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from runtime.models import ManagerBase, RecordMixin, SoftDeleteMixin
+from runtime.data.models import ManagerBase, RecordMixin, SoftDeleteMixin
 
 
 class Ticket(SoftDeleteMixin, RecordMixin, ManagerBase):
@@ -46,6 +46,8 @@ class Ticket(SoftDeleteMixin, RecordMixin, ManagerBase):
             "id",
             postgresql_where=text("NOT is_deleted"),
         ),
+        ForeignKeyConstraint(["target_tenant_id"], ["tnnt.tenants.id"], ondelete="SET NULL"),
+        ForeignKeyConstraint(["assignee_id"], ["idam.users.id"], ondelete="SET NULL"),
         {"schema": "supt", "comment": "지원 티켓"},
     )
 
@@ -56,7 +58,6 @@ class Ticket(SoftDeleteMixin, RecordMixin, ManagerBase):
     )
     target_tenant_id: Mapped[uuid.UUID | None] = mapped_column(
         Uuid,
-        ForeignKey("tnnt.tenants.id", ondelete="SET NULL"),
         nullable=True,
         index=True,
         comment="테넌트",
@@ -89,7 +90,6 @@ class Ticket(SoftDeleteMixin, RecordMixin, ManagerBase):
     )
     assignee_id: Mapped[uuid.UUID | None] = mapped_column(
         Uuid,
-        ForeignKey("idam.users.id", ondelete="SET NULL"),
         nullable=True,
         index=True,
         comment="담당자",

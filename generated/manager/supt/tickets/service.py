@@ -2,7 +2,7 @@
 """지원 티켓 (Ticket): the database work behind the endpoints.
 
 Shared mechanics (paging, filters, soft delete, tenancy, reference checks, error mapping)
-live in runtime.crud; this module says what is particular to supt.tickets.
+live in runtime.data.crud; this module says what is particular to supt.tickets.
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from generated.manager.idam.users.model import User
 from generated.manager.tnnt.tenants.model import Tenant
-from runtime import crud
-from runtime.principal import Actor
-from runtime.versions import Expected
+from runtime.data import crud
+from runtime.security.principal import Actor
+from runtime.web.versions import Expected
 
 from .model import Ticket
 from .schemas import TicketCreate, TicketListParams, TicketUpdate

@@ -12,7 +12,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Date,
-    ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Numeric,
     String,
@@ -21,7 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from runtime.models import ManagerBase, RecordMixin, SoftDeleteMixin
+from runtime.data.models import ManagerBase, RecordMixin, SoftDeleteMixin
 
 
 class Subscription(SoftDeleteMixin, RecordMixin, ManagerBase):
@@ -40,19 +40,19 @@ class Subscription(SoftDeleteMixin, RecordMixin, ManagerBase):
             "id",
             postgresql_where=text("NOT is_deleted"),
         ),
+        ForeignKeyConstraint(["target_tenant_id"], ["tnnt.tenants.id"], ondelete="CASCADE"),
+        ForeignKeyConstraint(["plan_id"], ["bill.plans.id"], ondelete="RESTRICT"),
         {"schema": "tnnt", "comment": "구독"},
     )
 
     target_tenant_id: Mapped[uuid.UUID] = mapped_column(
         Uuid,
-        ForeignKey("tnnt.tenants.id", ondelete="CASCADE"),
         nullable=False,
         index=True,
         comment="테넌트",
     )
     plan_id: Mapped[uuid.UUID] = mapped_column(
         Uuid,
-        ForeignKey("bill.plans.id", ondelete="RESTRICT"),
         nullable=False,
         index=True,
         comment="요금제",

@@ -17,8 +17,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from runtime.lifecycle import Lifecycle
-from runtime.models import ManagerBase, RecordMixin, SoftDeleteMixin
+from runtime.data.models import ManagerBase, RecordMixin, SoftDeleteMixin
+from runtime.logic.lifecycle import Lifecycle
 
 
 class Tenant(SoftDeleteMixin, RecordMixin, ManagerBase):
@@ -52,7 +52,7 @@ class Tenant(SoftDeleteMixin, RecordMixin, ManagerBase):
         ),
         {"schema": "tnnt", "comment": "테넌트"},
     )
-    # the state machine of status, with the states that lock the document (runtime.lifecycle)
+    # the state machine of status, with the states that lock the document (runtime.logic.lifecycle)
     __lifecycle__ = Lifecycle(
         field="status",
         moves={

@@ -2,7 +2,7 @@
 """테넌트 (Tenant): the database work behind the endpoints.
 
 Shared mechanics (paging, filters, soft delete, tenancy, reference checks, error mapping)
-live in runtime.crud; this module says what is particular to tnnt.tenants.
+live in runtime.data.crud; this module says what is particular to tnnt.tenants.
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from runtime import crud
-from runtime.principal import Actor
-from runtime.versions import Expected
+from runtime.data import crud
+from runtime.security.principal import Actor
+from runtime.web.versions import Expected
 
 from .model import Tenant
 from .schemas import TenantCreate, TenantListParams, TenantUpdate

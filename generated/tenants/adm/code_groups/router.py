@@ -15,13 +15,14 @@ from fastapi import Query, Response, status
 from generated.tenants.adm.codes import service as codes_service
 from generated.tenants.adm.codes.schemas import CodeResponse
 from runtime.deps import TenantDb, tenant_permission
-from runtime.envelope import Envelope, ok
-from runtime.principal import Actor
-from runtime.router import audited_router
-from runtime.schemas import Deleted
-from runtime.versions import IfMatch, etag
+from runtime.security.principal import Actor
+from runtime.web.envelope import Envelope, ok
+from runtime.web.router import audited_router
+from runtime.web.schemas import Deleted
+from runtime.web.versions import IfMatch, etag
 
 from . import service
+from .model import CodeGroup
 from .schemas import (
     CodeGroupCreate,
     CodeGroupListParams,
@@ -33,7 +34,7 @@ from .schemas import (
 router = audited_router(scope="tenants", entity="adm.code_groups")
 
 
-async def _with_lines(db: TenantDb, row, actor: Actor) -> CodeGroupResponse:
+async def _with_lines(db: TenantDb, row: CodeGroup, actor: Actor) -> CodeGroupResponse:
     response = CodeGroupResponse.model_validate(row)
     codes, codes_total = await codes_service.lines_of(db, row.id, actor)
     response.codes = [CodeResponse.model_validate(line) for line in codes]

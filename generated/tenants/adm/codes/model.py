@@ -8,7 +8,7 @@ import uuid
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
-    ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     String,
@@ -17,7 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from runtime.models import RecordMixin, SoftDeleteMixin, TenantBase, TenantMixin
+from runtime.data.models import RecordMixin, SoftDeleteMixin, TenantBase, TenantMixin
 
 
 class Code(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
@@ -53,12 +53,16 @@ class Code(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             "id",
             postgresql_where=text("NOT is_deleted"),
         ),
+        ForeignKeyConstraint(
+            ["group_id", "tenant_id"],
+            ["adm.code_groups.id", "adm.code_groups.tenant_id"],
+            ondelete="CASCADE",
+        ),
         {"schema": "adm", "comment": "공통 코드"},
     )
 
     group_id: Mapped[uuid.UUID] = mapped_column(
         Uuid,
-        ForeignKey("adm.code_groups.id", ondelete="CASCADE"),
         nullable=False,
         comment="코드 그룹",
     )

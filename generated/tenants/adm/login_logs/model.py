@@ -8,7 +8,7 @@ import uuid
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
-    ForeignKey,
+    ForeignKeyConstraint,
     Index,
     String,
     Uuid,
@@ -16,7 +16,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from runtime.models import RecordMixin, TenantBase, TenantMixin
+from runtime.data.models import RecordMixin, TenantBase, TenantMixin
 
 
 class LoginLog(TenantMixin, RecordMixin, TenantBase):
@@ -51,12 +51,16 @@ class LoginLog(TenantMixin, RecordMixin, TenantBase):
             "created_at",
             "id",
         ),
+        ForeignKeyConstraint(
+            ["user_id", "tenant_id"],
+            ["adm.users.id", "adm.users.tenant_id"],
+            ondelete="SET NULL (user_id)",
+        ),
         {"schema": "adm", "comment": "로그인 이력"},
     )
 
     user_id: Mapped[uuid.UUID | None] = mapped_column(
         Uuid,
-        ForeignKey("adm.users.id", ondelete="SET NULL"),
         nullable=True,
         comment="사용자",
     )

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import (
     CheckConstraint,
     DateTime,
-    ForeignKey,
+    ForeignKeyConstraint,
     Index,
     String,
     Uuid,
@@ -17,7 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from runtime.models import RecordMixin, TenantBase, TenantMixin
+from runtime.data.models import RecordMixin, TenantBase, TenantMixin
 
 
 class Session(TenantMixin, RecordMixin, TenantBase):
@@ -42,12 +42,14 @@ class Session(TenantMixin, RecordMixin, TenantBase):
             "created_at",
             "id",
         ),
+        ForeignKeyConstraint(
+            ["user_id", "tenant_id"], ["adm.users.id", "adm.users.tenant_id"], ondelete="CASCADE"
+        ),
         {"schema": "adm", "comment": "세션"},
     )
 
     user_id: Mapped[uuid.UUID] = mapped_column(
         Uuid,
-        ForeignKey("adm.users.id", ondelete="CASCADE"),
         nullable=False,
         comment="사용자",
     )

@@ -6,13 +6,13 @@ from __future__ import annotations
 import uuid
 
 from sqlalchemy import (
-    ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Uuid,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from runtime.models import RecordMixin, TenantBase, TenantMixin
+from runtime.data.models import RecordMixin, TenantBase, TenantMixin
 
 
 class UserRole(TenantMixin, RecordMixin, TenantBase):
@@ -43,18 +43,22 @@ class UserRole(TenantMixin, RecordMixin, TenantBase):
             "created_at",
             "id",
         ),
+        ForeignKeyConstraint(
+            ["user_id", "tenant_id"], ["adm.users.id", "adm.users.tenant_id"], ondelete="CASCADE"
+        ),
+        ForeignKeyConstraint(
+            ["role_id", "tenant_id"], ["adm.roles.id", "adm.roles.tenant_id"], ondelete="CASCADE"
+        ),
         {"schema": "adm", "comment": "사용자 역할"},
     )
 
     user_id: Mapped[uuid.UUID] = mapped_column(
         Uuid,
-        ForeignKey("adm.users.id", ondelete="CASCADE"),
         nullable=False,
         comment="사용자",
     )
     role_id: Mapped[uuid.UUID] = mapped_column(
         Uuid,
-        ForeignKey("adm.roles.id", ondelete="CASCADE"),
         nullable=False,
         comment="역할",
     )

@@ -15,13 +15,14 @@ from fastapi import Query, Response, status
 from generated.tenants.adm.user_roles import service as roles_service
 from generated.tenants.adm.user_roles.schemas import UserRoleResponse
 from runtime.deps import TenantDb, tenant_permission
-from runtime.envelope import Envelope, ok
-from runtime.principal import Actor
-from runtime.router import audited_router
-from runtime.schemas import Deleted
-from runtime.versions import IfMatch, etag
+from runtime.security.principal import Actor
+from runtime.web.envelope import Envelope, ok
+from runtime.web.router import audited_router
+from runtime.web.schemas import Deleted
+from runtime.web.versions import IfMatch, etag
 
 from . import service
+from .model import User
 from .schemas import (
     UserCreate,
     UserListParams,
@@ -34,7 +35,7 @@ from .schemas import (
 router = audited_router(scope="tenants", entity="adm.users")
 
 
-async def _with_lines(db: TenantDb, row, actor: Actor) -> UserResponse:
+async def _with_lines(db: TenantDb, row: User, actor: Actor) -> UserResponse:
     response = UserResponse.model_validate(row)
     roles, roles_total = await roles_service.lines_of(db, row.id, actor)
     response.roles = [UserRoleResponse.model_validate(line) for line in roles]

@@ -10,8 +10,8 @@ from uuid import UUID
 from pydantic import EmailStr, Field
 
 from generated.tenants.adm.user_roles.schemas import UserRoleLineCreate, UserRoleResponse
-from runtime.schemas import EntityModel, Input, ListParams, Page, UpdateModel
-from runtime.security import NewPassword
+from runtime.security.credentials import NewPassword
+from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
 class UserBase(EntityModel):

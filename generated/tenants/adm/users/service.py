@@ -2,7 +2,7 @@
 """사용자 (User): the database work behind the endpoints.
 
 Shared mechanics (paging, filters, soft delete, tenancy, reference checks, error mapping)
-live in runtime.crud; this module says what is particular to adm.users.
+live in runtime.data.crud; this module says what is particular to adm.users.
 """
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ from uuid import UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from generated.tenants.adm.user_roles import service as roles_service
-from runtime import crud
-from runtime.principal import Actor
-from runtime.security import hash_password
-from runtime.versions import Expected
+from runtime.data import crud
+from runtime.security.credentials import hash_password
+from runtime.security.principal import Actor
+from runtime.web.versions import Expected
 
 from .model import User
 from .schemas import UserCreate, UserListParams, UserUpdate

@@ -7,14 +7,14 @@ import uuid
 
 from sqlalchemy import (
     CheckConstraint,
-    ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     Uuid,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from runtime.models import RecordMixin, TenantBase, TenantMixin
+from runtime.data.models import RecordMixin, TenantBase, TenantMixin
 
 
 class ApprovalLineStep(TenantMixin, RecordMixin, TenantBase):
@@ -46,12 +46,21 @@ class ApprovalLineStep(TenantMixin, RecordMixin, TenantBase):
             "step_no",
             "id",
         ),
+        ForeignKeyConstraint(
+            ["approval_line_id", "tenant_id"],
+            ["apm.approval_lines.id", "apm.approval_lines.tenant_id"],
+            ondelete="CASCADE",
+        ),
+        ForeignKeyConstraint(
+            ["approver_id", "tenant_id"],
+            ["adm.users.id", "adm.users.tenant_id"],
+            ondelete="RESTRICT",
+        ),
         {"schema": "apm", "comment": "결재선 단계"},
     )
 
     approval_line_id: Mapped[uuid.UUID] = mapped_column(
         Uuid,
-        ForeignKey("apm.approval_lines.id", ondelete="CASCADE"),
         nullable=False,
         comment="결재선",
     )
@@ -62,7 +71,6 @@ class ApprovalLineStep(TenantMixin, RecordMixin, TenantBase):
     )
     approver_id: Mapped[uuid.UUID] = mapped_column(
         Uuid,
-        ForeignKey("adm.users.id", ondelete="RESTRICT"),
         nullable=False,
         comment="결재자",
     )

@@ -15,13 +15,14 @@ from fastapi import Query, Response, status
 from generated.tenants.apm.approval_line_steps import service as steps_service
 from generated.tenants.apm.approval_line_steps.schemas import ApprovalLineStepResponse
 from runtime.deps import TenantDb, tenant_permission
-from runtime.envelope import Envelope, ok
-from runtime.principal import Actor
-from runtime.router import audited_router
-from runtime.schemas import Deleted
-from runtime.versions import IfMatch, etag
+from runtime.security.principal import Actor
+from runtime.web.envelope import Envelope, ok
+from runtime.web.router import audited_router
+from runtime.web.schemas import Deleted
+from runtime.web.versions import IfMatch, etag
 
 from . import service
+from .model import ApprovalLine
 from .schemas import (
     ApprovalLineCreate,
     ApprovalLineListParams,
@@ -34,7 +35,7 @@ from .schemas import (
 router = audited_router(scope="tenants", entity="apm.approval_lines")
 
 
-async def _with_lines(db: TenantDb, row, actor: Actor) -> ApprovalLineResponse:
+async def _with_lines(db: TenantDb, row: ApprovalLine, actor: Actor) -> ApprovalLineResponse:
     response = ApprovalLineResponse.model_validate(row)
     steps, steps_total = await steps_service.lines_of(db, row.id, actor)
     response.steps = [ApprovalLineStepResponse.model_validate(line) for line in steps]

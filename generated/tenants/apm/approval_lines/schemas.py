@@ -13,7 +13,7 @@ from generated.tenants.apm.approval_line_steps.schemas import (
     ApprovalLineStepLineCreate,
     ApprovalLineStepResponse,
 )
-from runtime.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
 class ApprovalLineBase(EntityModel):

@@ -2,7 +2,7 @@
 """결재선 (Approval line): the database work behind the endpoints.
 
 Shared mechanics (paging, filters, soft delete, tenancy, reference checks, error mapping)
-live in runtime.crud; this module says what is particular to apm.approval_lines.
+live in runtime.data.crud; this module says what is particular to apm.approval_lines.
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from uuid import UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from generated.tenants.apm.approval_line_steps import service as steps_service
-from runtime import crud
-from runtime.principal import Actor
-from runtime.versions import Expected
+from runtime.data import crud
+from runtime.security.principal import Actor
+from runtime.web.versions import Expected
 
 from .model import ApprovalLine
 from .schemas import ApprovalLineCreate, ApprovalLineListParams, ApprovalLineUpdate

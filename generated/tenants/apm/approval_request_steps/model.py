@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import (
     CheckConstraint,
     DateTime,
-    ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     String,
@@ -19,7 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from runtime.models import RecordMixin, TenantBase, TenantMixin
+from runtime.data.models import RecordMixin, TenantBase, TenantMixin
 
 
 class ApprovalRequestStep(TenantMixin, RecordMixin, TenantBase):
@@ -59,12 +59,21 @@ class ApprovalRequestStep(TenantMixin, RecordMixin, TenantBase):
             "step_no",
             "id",
         ),
+        ForeignKeyConstraint(
+            ["approval_request_id", "tenant_id"],
+            ["apm.approval_requests.id", "apm.approval_requests.tenant_id"],
+            ondelete="CASCADE",
+        ),
+        ForeignKeyConstraint(
+            ["approver_id", "tenant_id"],
+            ["adm.users.id", "adm.users.tenant_id"],
+            ondelete="RESTRICT",
+        ),
         {"schema": "apm", "comment": "결재 단계"},
     )
 
     approval_request_id: Mapped[uuid.UUID] = mapped_column(
         Uuid,
-        ForeignKey("apm.approval_requests.id", ondelete="CASCADE"),
         nullable=False,
         comment="결재 요청",
     )
@@ -75,7 +84,6 @@ class ApprovalRequestStep(TenantMixin, RecordMixin, TenantBase):
     )
     approver_id: Mapped[uuid.UUID] = mapped_column(
         Uuid,
-        ForeignKey("adm.users.id", ondelete="RESTRICT"),
         nullable=False,
         comment="결재자",
     )

@@ -13,12 +13,12 @@ from uuid import UUID
 from fastapi import Query, Response
 
 from generated.tenants.apm.approval_requests.model import ApprovalRequest
-from runtime import crud
+from runtime.data import crud
 from runtime.deps import TenantDb, tenant_permission
-from runtime.envelope import Envelope, ok
-from runtime.principal import Actor
-from runtime.router import audited_router
-from runtime.versions import etag
+from runtime.security.principal import Actor
+from runtime.web.envelope import Envelope, ok
+from runtime.web.router import audited_router
+from runtime.web.versions import etag
 
 from . import service
 from .schemas import (

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import (
     CheckConstraint,
     DateTime,
-    ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     String,
@@ -18,8 +18,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from runtime.lifecycle import Lifecycle
-from runtime.models import RecordMixin, SoftDeleteMixin, TenantBase, TenantMixin
+from runtime.data.models import RecordMixin, SoftDeleteMixin, TenantBase, TenantMixin
+from runtime.logic.lifecycle import Lifecycle
 
 
 class ApprovalRequest(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
@@ -67,9 +67,14 @@ class ApprovalRequest(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             "id",
             postgresql_where=text("NOT is_deleted"),
         ),
+        ForeignKeyConstraint(
+            ["approval_line_id", "tenant_id"],
+            ["apm.approval_lines.id", "apm.approval_lines.tenant_id"],
+            ondelete="RESTRICT",
+        ),
         {"schema": "apm", "comment": "결재 요청"},
     )
-    # the state machine of status, with the states that lock the document (runtime.lifecycle)
+    # the state machine of status, with the states that lock the document (runtime.logic.lifecycle)
     __lifecycle__ = Lifecycle(
         field="status",
         moves={
@@ -89,7 +94,6 @@ class ApprovalRequest(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
     )
     approval_line_id: Mapped[uuid.UUID] = mapped_column(
         Uuid,
-        ForeignKey("apm.approval_lines.id", ondelete="RESTRICT"),
         nullable=False,
         comment="결재선",
     )

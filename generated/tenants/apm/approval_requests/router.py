@@ -15,12 +15,13 @@ from fastapi import Query, Response, status
 from generated.tenants.apm.approval_request_steps import service as steps_service
 from generated.tenants.apm.approval_request_steps.schemas import ApprovalRequestStepResponse
 from runtime.deps import TenantDb, tenant_permission
-from runtime.envelope import Envelope, ok
-from runtime.principal import Actor
-from runtime.router import audited_router
-from runtime.versions import IfMatch, etag
+from runtime.security.principal import Actor
+from runtime.web.envelope import Envelope, ok
+from runtime.web.router import audited_router
+from runtime.web.versions import IfMatch, etag
 
 from . import service
+from .model import ApprovalRequest
 from .schemas import (
     ApprovalRequestCreate,
     ApprovalRequestListParams,
@@ -32,7 +33,7 @@ from .schemas import (
 router = audited_router(scope="tenants", entity="apm.approval_requests")
 
 
-async def _with_lines(db: TenantDb, row, actor: Actor) -> ApprovalRequestResponse:
+async def _with_lines(db: TenantDb, row: ApprovalRequest, actor: Actor) -> ApprovalRequestResponse:
     response = ApprovalRequestResponse.model_validate(row)
     steps, steps_total = await steps_service.lines_of(db, row.id, actor)
     response.steps = [ApprovalRequestStepResponse.model_validate(line) for line in steps]

@@ -10,7 +10,7 @@ from uuid import UUID
 from pydantic import Field
 
 from generated.tenants.apm.approval_request_steps.schemas import ApprovalRequestStepResponse
-from runtime.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
 class ApprovalRequestBase(EntityModel):

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import (
     CheckConstraint,
     DateTime,
-    ForeignKey,
+    ForeignKeyConstraint,
     Index,
     String,
     Text,
@@ -18,7 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from runtime.models import RecordMixin, SoftDeleteMixin, TenantBase, TenantMixin
+from runtime.data.models import RecordMixin, SoftDeleteMixin, TenantBase, TenantMixin
 
 
 class ServiceRequest(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
@@ -84,6 +84,21 @@ class ServiceRequest(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             "id",
             postgresql_where=text("NOT is_deleted"),
         ),
+        ForeignKeyConstraint(
+            ["customer_id", "tenant_id"],
+            ["crm.customers.id", "crm.customers.tenant_id"],
+            ondelete="RESTRICT",
+        ),
+        ForeignKeyConstraint(
+            ["product_id", "tenant_id"],
+            ["ivm.products.id", "ivm.products.tenant_id"],
+            ondelete="SET NULL (product_id)",
+        ),
+        ForeignKeyConstraint(
+            ["assignee_id", "tenant_id"],
+            ["adm.users.id", "adm.users.tenant_id"],
+            ondelete="SET NULL (assignee_id)",
+        ),
         {"schema": "asm", "comment": "서비스 요청"},
     )
 
@@ -94,13 +109,11 @@ class ServiceRequest(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
     )
     customer_id: Mapped[uuid.UUID] = mapped_column(
         Uuid,
-        ForeignKey("crm.customers.id", ondelete="RESTRICT"),
         nullable=False,
         comment="고객",
     )
     product_id: Mapped[uuid.UUID | None] = mapped_column(
         Uuid,
-        ForeignKey("ivm.products.id", ondelete="SET NULL"),
         nullable=True,
         comment="제품",
     )
@@ -118,7 +131,6 @@ class ServiceRequest(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
     )
     assignee_id: Mapped[uuid.UUID | None] = mapped_column(
         Uuid,
-        ForeignKey("adm.users.id", ondelete="SET NULL"),
         nullable=True,
         comment="담당자",
     )

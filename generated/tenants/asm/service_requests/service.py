@@ -2,7 +2,7 @@
 """서비스 요청 (Service request): the database work behind the endpoints.
 
 Shared mechanics (paging, filters, soft delete, tenancy, reference checks, error mapping)
-live in runtime.crud; this module says what is particular to asm.service_requests.
+live in runtime.data.crud; this module says what is particular to asm.service_requests.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from generated.tenants.adm.users.model import User
 from generated.tenants.crm.customers.model import Customer
 from generated.tenants.ivm.products.model import Product
-from runtime import crud
-from runtime.principal import Actor
-from runtime.versions import Expected
+from runtime.data import crud
+from runtime.security.principal import Actor
+from runtime.web.versions import Expected
 
 from .model import ServiceRequest
 from .schemas import ServiceRequestCreate, ServiceRequestListParams, ServiceRequestUpdate

@@ -10,7 +10,7 @@ from decimal import Decimal
 from sqlalchemy import (
     CheckConstraint,
     DateTime,
-    ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Numeric,
     Text,
@@ -19,7 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from runtime.models import RecordMixin, SoftDeleteMixin, TenantBase, TenantMixin
+from runtime.data.models import RecordMixin, SoftDeleteMixin, TenantBase, TenantMixin
 
 
 class ServiceVisit(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
@@ -53,18 +53,26 @@ class ServiceVisit(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             "id",
             postgresql_where=text("NOT is_deleted"),
         ),
+        ForeignKeyConstraint(
+            ["service_request_id", "tenant_id"],
+            ["asm.service_requests.id", "asm.service_requests.tenant_id"],
+            ondelete="CASCADE",
+        ),
+        ForeignKeyConstraint(
+            ["technician_id", "tenant_id"],
+            ["adm.users.id", "adm.users.tenant_id"],
+            ondelete="SET NULL (technician_id)",
+        ),
         {"schema": "asm", "comment": "방문 서비스"},
     )
 
     service_request_id: Mapped[uuid.UUID] = mapped_column(
         Uuid,
-        ForeignKey("asm.service_requests.id", ondelete="CASCADE"),
         nullable=False,
         comment="서비스 요청",
     )
     technician_id: Mapped[uuid.UUID | None] = mapped_column(
         Uuid,
-        ForeignKey("adm.users.id", ondelete="SET NULL"),
         nullable=True,
         comment="기사",
     )

@@ -7,7 +7,7 @@ import uuid
 
 from sqlalchemy import (
     CheckConstraint,
-    ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     String,
@@ -16,7 +16,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from runtime.models import RecordMixin, TenantBase, TenantMixin
+from runtime.data.models import RecordMixin, TenantBase, TenantMixin
 
 
 class DashboardWidget(TenantMixin, RecordMixin, TenantBase):
@@ -50,18 +50,26 @@ class DashboardWidget(TenantMixin, RecordMixin, TenantBase):
             "position",
             "id",
         ),
+        ForeignKeyConstraint(
+            ["dashboard_id", "tenant_id"],
+            ["bim.dashboards.id", "bim.dashboards.tenant_id"],
+            ondelete="CASCADE",
+        ),
+        ForeignKeyConstraint(
+            ["report_id", "tenant_id"],
+            ["bim.reports.id", "bim.reports.tenant_id"],
+            ondelete="RESTRICT",
+        ),
         {"schema": "bim", "comment": "대시보드 위젯"},
     )
 
     dashboard_id: Mapped[uuid.UUID] = mapped_column(
         Uuid,
-        ForeignKey("bim.dashboards.id", ondelete="CASCADE"),
         nullable=False,
         comment="대시보드",
     )
     report_id: Mapped[uuid.UUID] = mapped_column(
         Uuid,
-        ForeignKey("bim.reports.id", ondelete="RESTRICT"),
         nullable=False,
         comment="보고서",
     )

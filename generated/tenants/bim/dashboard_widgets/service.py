@@ -2,7 +2,7 @@
 """대시보드 위젯 (Dashboard widget): the database work behind the endpoints.
 
 Shared mechanics (paging, filters, soft delete, tenancy, reference checks, error mapping)
-live in runtime.crud; this module says what is particular to bim.dashboard_widgets.
+live in runtime.data.crud; this module says what is particular to bim.dashboard_widgets.
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from generated.tenants.bim.dashboards.model import Dashboard
 from generated.tenants.bim.reports.model import Report
-from runtime import crud
-from runtime.principal import Actor
-from runtime.versions import Expected
+from runtime.data import crud
+from runtime.security.principal import Actor
+from runtime.web.versions import Expected
 
 from .model import DashboardWidget
 from .schemas import (

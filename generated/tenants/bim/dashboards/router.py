@@ -15,13 +15,14 @@ from fastapi import Query, Response, status
 from generated.tenants.bim.dashboard_widgets import service as widgets_service
 from generated.tenants.bim.dashboard_widgets.schemas import DashboardWidgetResponse
 from runtime.deps import TenantDb, tenant_permission
-from runtime.envelope import Envelope, ok
-from runtime.principal import Actor
-from runtime.router import audited_router
-from runtime.schemas import Deleted
-from runtime.versions import IfMatch, etag
+from runtime.security.principal import Actor
+from runtime.web.envelope import Envelope, ok
+from runtime.web.router import audited_router
+from runtime.web.schemas import Deleted
+from runtime.web.versions import IfMatch, etag
 
 from . import service
+from .model import Dashboard
 from .schemas import (
     DashboardCreate,
     DashboardListParams,
@@ -34,7 +35,7 @@ from .schemas import (
 router = audited_router(scope="tenants", entity="bim.dashboards")
 
 
-async def _with_lines(db: TenantDb, row, actor: Actor) -> DashboardResponse:
+async def _with_lines(db: TenantDb, row: Dashboard, actor: Actor) -> DashboardResponse:
     response = DashboardResponse.model_validate(row)
     widgets, widgets_total = await widgets_service.lines_of(db, row.id, actor)
     response.widgets = [DashboardWidgetResponse.model_validate(line) for line in widgets]

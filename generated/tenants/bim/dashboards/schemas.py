@@ -13,7 +13,7 @@ from generated.tenants.bim.dashboard_widgets.schemas import (
     DashboardWidgetLineCreate,
     DashboardWidgetResponse,
 )
-from runtime.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
 class DashboardBase(EntityModel):

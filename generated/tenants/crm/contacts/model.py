@@ -7,7 +7,7 @@ import uuid
 
 from sqlalchemy import (
     Boolean,
-    ForeignKey,
+    ForeignKeyConstraint,
     Index,
     String,
     Uuid,
@@ -15,7 +15,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from runtime.models import RecordMixin, SoftDeleteMixin, TenantBase, TenantMixin
+from runtime.data.models import RecordMixin, SoftDeleteMixin, TenantBase, TenantMixin
 
 
 class Contact(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
@@ -42,12 +42,16 @@ class Contact(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             "id",
             postgresql_where=text("NOT is_deleted"),
         ),
+        ForeignKeyConstraint(
+            ["customer_id", "tenant_id"],
+            ["crm.customers.id", "crm.customers.tenant_id"],
+            ondelete="CASCADE",
+        ),
         {"schema": "crm", "comment": "연락처"},
     )
 
     customer_id: Mapped[uuid.UUID] = mapped_column(
         Uuid,
-        ForeignKey("crm.customers.id", ondelete="CASCADE"),
         nullable=False,
         comment="고객",
     )

@@ -7,7 +7,7 @@ import uuid
 
 from sqlalchemy import (
     CheckConstraint,
-    ForeignKey,
+    ForeignKeyConstraint,
     Index,
     String,
     Uuid,
@@ -15,7 +15,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from runtime.models import RecordMixin, SoftDeleteMixin, TenantBase, TenantMixin
+from runtime.data.models import RecordMixin, SoftDeleteMixin, TenantBase, TenantMixin
 
 
 class Lead(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
@@ -53,6 +53,11 @@ class Lead(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             "id",
             postgresql_where=text("NOT is_deleted"),
         ),
+        ForeignKeyConstraint(
+            ["converted_customer_id", "tenant_id"],
+            ["crm.customers.id", "crm.customers.tenant_id"],
+            ondelete="SET NULL (converted_customer_id)",
+        ),
         {"schema": "crm", "comment": "잠재고객"},
     )
 
@@ -85,7 +90,6 @@ class Lead(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
     )
     converted_customer_id: Mapped[uuid.UUID | None] = mapped_column(
         Uuid,
-        ForeignKey("crm.customers.id", ondelete="SET NULL"),
         nullable=True,
         comment="전환 고객",
     )

@@ -11,7 +11,7 @@ from sqlalchemy import (
     CHAR,
     CheckConstraint,
     Date,
-    ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     Numeric,
@@ -21,7 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from runtime.models import RecordMixin, SoftDeleteMixin, TenantBase, TenantMixin
+from runtime.data.models import RecordMixin, SoftDeleteMixin, TenantBase, TenantMixin
 
 
 class Opportunity(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
@@ -65,12 +65,16 @@ class Opportunity(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             "id",
             postgresql_where=text("NOT is_deleted"),
         ),
+        ForeignKeyConstraint(
+            ["customer_id", "tenant_id"],
+            ["crm.customers.id", "crm.customers.tenant_id"],
+            ondelete="RESTRICT",
+        ),
         {"schema": "crm", "comment": "영업기회"},
     )
 
     customer_id: Mapped[uuid.UUID] = mapped_column(
         Uuid,
-        ForeignKey("crm.customers.id", ondelete="RESTRICT"),
         nullable=False,
         comment="고객",
     )

@@ -10,14 +10,14 @@ from decimal import Decimal
 from sqlalchemy import (
     CheckConstraint,
     Date,
-    ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Numeric,
     Uuid,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from runtime.models import RecordMixin, TenantBase, TenantMixin
+from runtime.data.models import RecordMixin, TenantBase, TenantMixin
 
 
 class Depreciation(TenantMixin, RecordMixin, TenantBase):
@@ -51,12 +51,16 @@ class Depreciation(TenantMixin, RecordMixin, TenantBase):
             "period_end",
             "id",
         ),
+        ForeignKeyConstraint(
+            ["fixed_asset_id", "tenant_id"],
+            ["fam.fixed_assets.id", "fam.fixed_assets.tenant_id"],
+            ondelete="CASCADE",
+        ),
         {"schema": "fam", "comment": "감가상각"},
     )
 
     fixed_asset_id: Mapped[uuid.UUID] = mapped_column(
         Uuid,
-        ForeignKey("fam.fixed_assets.id", ondelete="CASCADE"),
         nullable=False,
         comment="고정자산",
     )

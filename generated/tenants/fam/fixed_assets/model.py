@@ -10,7 +10,7 @@ from decimal import Decimal
 from sqlalchemy import (
     CheckConstraint,
     Date,
-    ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     Numeric,
@@ -20,7 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from runtime.models import RecordMixin, SoftDeleteMixin, TenantBase, TenantMixin
+from runtime.data.models import RecordMixin, SoftDeleteMixin, TenantBase, TenantMixin
 
 
 class FixedAsset(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
@@ -85,6 +85,11 @@ class FixedAsset(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             "id",
             postgresql_where=text("NOT is_deleted"),
         ),
+        ForeignKeyConstraint(
+            ["department_id", "tenant_id"],
+            ["hrm.departments.id", "hrm.departments.tenant_id"],
+            ondelete="SET NULL (department_id)",
+        ),
         {"schema": "fam", "comment": "고정자산"},
     )
 
@@ -129,7 +134,6 @@ class FixedAsset(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
     )
     department_id: Mapped[uuid.UUID | None] = mapped_column(
         Uuid,
-        ForeignKey("hrm.departments.id", ondelete="SET NULL"),
         nullable=True,
         comment="관리 부서",
     )

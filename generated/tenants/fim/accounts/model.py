@@ -8,7 +8,7 @@ import uuid
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
-    ForeignKey,
+    ForeignKeyConstraint,
     Index,
     String,
     Uuid,
@@ -16,7 +16,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from runtime.models import RecordMixin, SoftDeleteMixin, TenantBase, TenantMixin
+from runtime.data.models import RecordMixin, SoftDeleteMixin, TenantBase, TenantMixin
 
 
 class Account(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
@@ -60,6 +60,11 @@ class Account(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             "id",
             postgresql_where=text("NOT is_deleted"),
         ),
+        ForeignKeyConstraint(
+            ["parent_id", "tenant_id"],
+            ["fim.accounts.id", "fim.accounts.tenant_id"],
+            ondelete="SET NULL (parent_id)",
+        ),
         {"schema": "fim", "comment": "계정과목"},
     )
 
@@ -80,7 +85,6 @@ class Account(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
     )
     parent_id: Mapped[uuid.UUID | None] = mapped_column(
         Uuid,
-        ForeignKey("fim.accounts.id", ondelete="SET NULL"),
         nullable=True,
         comment="상위 계정",
     )

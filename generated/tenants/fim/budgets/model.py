@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from sqlalchemy import (
     CheckConstraint,
-    ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     Numeric,
@@ -18,7 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from runtime.models import RecordMixin, SoftDeleteMixin, TenantBase, TenantMixin
+from runtime.data.models import RecordMixin, SoftDeleteMixin, TenantBase, TenantMixin
 
 
 class Budget(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
@@ -56,6 +56,11 @@ class Budget(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             "id",
             postgresql_where=text("NOT is_deleted"),
         ),
+        ForeignKeyConstraint(
+            ["account_id", "tenant_id"],
+            ["fim.accounts.id", "fim.accounts.tenant_id"],
+            ondelete="RESTRICT",
+        ),
         {"schema": "fim", "comment": "예산"},
     )
 
@@ -66,7 +71,6 @@ class Budget(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
     )
     account_id: Mapped[uuid.UUID] = mapped_column(
         Uuid,
-        ForeignKey("fim.accounts.id", ondelete="RESTRICT"),
         nullable=False,
         comment="계정",
     )

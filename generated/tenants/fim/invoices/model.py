@@ -11,7 +11,7 @@ from sqlalchemy import (
     CHAR,
     CheckConstraint,
     Date,
-    ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Numeric,
     String,
@@ -20,8 +20,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from runtime.lifecycle import Lifecycle
-from runtime.models import RecordMixin, SoftDeleteMixin, TenantBase, TenantMixin
+from runtime.data.models import RecordMixin, SoftDeleteMixin, TenantBase, TenantMixin
+from runtime.logic.lifecycle import Lifecycle
 
 
 class FinanceInvoice(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
@@ -91,9 +91,19 @@ class FinanceInvoice(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             "id",
             postgresql_where=text("NOT is_deleted"),
         ),
+        ForeignKeyConstraint(
+            ["customer_id", "tenant_id"],
+            ["crm.customers.id", "crm.customers.tenant_id"],
+            ondelete="SET NULL (customer_id)",
+        ),
+        ForeignKeyConstraint(
+            ["vendor_id", "tenant_id"],
+            ["psm.vendors.id", "psm.vendors.tenant_id"],
+            ondelete="SET NULL (vendor_id)",
+        ),
         {"schema": "fim", "comment": "송장"},
     )
-    # the state machine of status, with the states that lock the document (runtime.lifecycle)
+    # the state machine of status, with the states that lock the document (runtime.logic.lifecycle)
     __lifecycle__ = Lifecycle(
         field="status",
         moves={
@@ -118,13 +128,11 @@ class FinanceInvoice(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
     )
     customer_id: Mapped[uuid.UUID | None] = mapped_column(
         Uuid,
-        ForeignKey("crm.customers.id", ondelete="SET NULL"),
         nullable=True,
         comment="고객",
     )
     vendor_id: Mapped[uuid.UUID | None] = mapped_column(
         Uuid,
-        ForeignKey("psm.vendors.id", ondelete="SET NULL"),
         nullable=True,
         comment="공급업체",
     )

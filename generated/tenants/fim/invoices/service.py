@@ -2,7 +2,7 @@
 """송장 (Invoice): the database work behind the endpoints.
 
 Shared mechanics (paging, filters, soft delete, tenancy, reference checks, error mapping)
-live in runtime.crud; this module says what is particular to fim.invoices.
+live in runtime.data.crud; this module says what is particular to fim.invoices.
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from generated.tenants.crm.customers.model import Customer
 from generated.tenants.psm.vendors.model import Vendor
-from runtime import crud
-from runtime.principal import Actor
-from runtime.versions import Expected
+from runtime.data import crud
+from runtime.security.principal import Actor
+from runtime.web.versions import Expected
 
 from .model import FinanceInvoice
 from .schemas import FinanceInvoiceCreate, FinanceInvoiceListParams, FinanceInvoiceUpdate

@@ -14,8 +14,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from runtime.lifecycle import Lifecycle
-from runtime.models import RecordMixin, SoftDeleteMixin, TenantBase, TenantMixin
+from runtime.data.models import RecordMixin, SoftDeleteMixin, TenantBase, TenantMixin
+from runtime.logic.lifecycle import Lifecycle
 
 
 class JournalEntry(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
@@ -52,7 +52,7 @@ class JournalEntry(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         ),
         {"schema": "fim", "comment": "전표"},
     )
-    # the state machine of status, with the states that lock the document (runtime.lifecycle)
+    # the state machine of status, with the states that lock the document (runtime.logic.lifecycle)
     __lifecycle__ = Lifecycle(
         field="status",
         moves={"DRAFT": ["POSTED"], "POSTED": ["REVERSED"], "REVERSED": []},

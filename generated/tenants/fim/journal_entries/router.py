@@ -15,13 +15,14 @@ from fastapi import Query, Response, status
 from generated.tenants.fim.journal_lines import service as journal_lines_service
 from generated.tenants.fim.journal_lines.schemas import JournalLineResponse
 from runtime.deps import TenantDb, tenant_permission
-from runtime.envelope import Envelope, ok
-from runtime.principal import Actor
-from runtime.router import audited_router
-from runtime.schemas import Deleted
-from runtime.versions import IfMatch, etag
+from runtime.security.principal import Actor
+from runtime.web.envelope import Envelope, ok
+from runtime.web.router import audited_router
+from runtime.web.schemas import Deleted
+from runtime.web.versions import IfMatch, etag
 
 from . import service
+from .model import JournalEntry
 from .schemas import (
     JournalEntryCreate,
     JournalEntryListParams,
@@ -34,7 +35,7 @@ from .schemas import (
 router = audited_router(scope="tenants", entity="fim.journal_entries")
 
 
-async def _with_lines(db: TenantDb, row, actor: Actor) -> JournalEntryResponse:
+async def _with_lines(db: TenantDb, row: JournalEntry, actor: Actor) -> JournalEntryResponse:
     response = JournalEntryResponse.model_validate(row)
     journal_lines, journal_lines_total = await journal_lines_service.lines_of(db, row.id, actor)
     response.journal_lines = [JournalLineResponse.model_validate(line) for line in journal_lines]

@@ -10,7 +10,7 @@ from uuid import UUID
 from pydantic import Field
 
 from generated.tenants.fim.journal_lines.schemas import JournalLineLineCreate, JournalLineResponse
-from runtime.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
 class JournalEntryBase(EntityModel):

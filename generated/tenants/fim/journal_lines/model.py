@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from sqlalchemy import (
     CheckConstraint,
-    ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     Numeric,
@@ -18,7 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from runtime.models import RecordMixin, TenantBase, TenantMixin
+from runtime.data.models import RecordMixin, TenantBase, TenantMixin
 
 
 class JournalLine(TenantMixin, RecordMixin, TenantBase):
@@ -52,6 +52,16 @@ class JournalLine(TenantMixin, RecordMixin, TenantBase):
             "line_no",
             "id",
         ),
+        ForeignKeyConstraint(
+            ["journal_entry_id", "tenant_id"],
+            ["fim.journal_entries.id", "fim.journal_entries.tenant_id"],
+            ondelete="CASCADE",
+        ),
+        ForeignKeyConstraint(
+            ["account_id", "tenant_id"],
+            ["fim.accounts.id", "fim.accounts.tenant_id"],
+            ondelete="RESTRICT",
+        ),
         {"schema": "fim", "comment": "전표 분개"},
     )
     # a line of a header whose state locks it: written only while the header is editable
@@ -59,7 +69,6 @@ class JournalLine(TenantMixin, RecordMixin, TenantBase):
 
     journal_entry_id: Mapped[uuid.UUID] = mapped_column(
         Uuid,
-        ForeignKey("fim.journal_entries.id", ondelete="CASCADE"),
         nullable=False,
         comment="전표",
     )
@@ -70,7 +79,6 @@ class JournalLine(TenantMixin, RecordMixin, TenantBase):
     )
     account_id: Mapped[uuid.UUID] = mapped_column(
         Uuid,
-        ForeignKey("fim.accounts.id", ondelete="RESTRICT"),
         nullable=False,
         comment="계정",
     )

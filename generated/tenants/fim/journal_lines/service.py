@@ -2,7 +2,7 @@
 """전표 분개 (Journal line): the database work behind the endpoints.
 
 Shared mechanics (paging, filters, soft delete, tenancy, reference checks, error mapping)
-live in runtime.crud; this module says what is particular to fim.journal_lines.
+live in runtime.data.crud; this module says what is particular to fim.journal_lines.
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from generated.tenants.fim.accounts.model import Account
 from generated.tenants.fim.journal_entries.model import JournalEntry
-from runtime import crud
-from runtime.principal import Actor
-from runtime.versions import Expected
+from runtime.data import crud
+from runtime.security.principal import Actor
+from runtime.web.versions import Expected
 
 from .model import JournalLine
 from .schemas import (

@@ -11,7 +11,7 @@ from sqlalchemy import (
     CHAR,
     CheckConstraint,
     Date,
-    ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Numeric,
     String,
@@ -20,7 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from runtime.models import RecordMixin, SoftDeleteMixin, TenantBase, TenantMixin
+from runtime.data.models import RecordMixin, SoftDeleteMixin, TenantBase, TenantMixin
 
 
 class Payment(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
@@ -61,12 +61,16 @@ class Payment(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             "id",
             postgresql_where=text("NOT is_deleted"),
         ),
+        ForeignKeyConstraint(
+            ["invoice_id", "tenant_id"],
+            ["fim.invoices.id", "fim.invoices.tenant_id"],
+            ondelete="RESTRICT",
+        ),
         {"schema": "fim", "comment": "결제"},
     )
 
     invoice_id: Mapped[uuid.UUID] = mapped_column(
         Uuid,
-        ForeignKey("fim.invoices.id", ondelete="RESTRICT"),
         nullable=False,
         comment="송장",
     )

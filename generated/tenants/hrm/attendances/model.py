@@ -10,7 +10,7 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     DateTime,
-    ForeignKey,
+    ForeignKeyConstraint,
     Index,
     String,
     Uuid,
@@ -18,8 +18,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from runtime.checks import Check
-from runtime.models import RecordMixin, TenantBase, TenantMixin
+from runtime.data.models import RecordMixin, TenantBase, TenantMixin
+from runtime.logic.checks import Check
 
 
 class Attendance(TenantMixin, RecordMixin, TenantBase):
@@ -60,6 +60,11 @@ class Attendance(TenantMixin, RecordMixin, TenantBase):
             "work_date",
             "id",
         ),
+        ForeignKeyConstraint(
+            ["employee_id", "tenant_id"],
+            ["hrm.employees.id", "hrm.employees.tenant_id"],
+            ondelete="CASCADE",
+        ),
         {"schema": "hrm", "comment": "근태"},
     )
     # rules across fields: answered with a 422 before the CHECK constraints above are reached
@@ -78,7 +83,6 @@ class Attendance(TenantMixin, RecordMixin, TenantBase):
 
     employee_id: Mapped[uuid.UUID] = mapped_column(
         Uuid,
-        ForeignKey("hrm.employees.id", ondelete="CASCADE"),
         nullable=False,
         comment="직원",
     )

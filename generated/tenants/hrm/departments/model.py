@@ -7,7 +7,7 @@ import uuid
 
 from sqlalchemy import (
     Boolean,
-    ForeignKey,
+    ForeignKeyConstraint,
     Index,
     String,
     Uuid,
@@ -15,7 +15,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from runtime.models import RecordMixin, SoftDeleteMixin, TenantBase, TenantMixin
+from runtime.data.models import RecordMixin, SoftDeleteMixin, TenantBase, TenantMixin
 
 
 class Department(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
@@ -49,6 +49,11 @@ class Department(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             "id",
             postgresql_where=text("NOT is_deleted"),
         ),
+        ForeignKeyConstraint(
+            ["parent_id", "tenant_id"],
+            ["hrm.departments.id", "hrm.departments.tenant_id"],
+            ondelete="SET NULL (parent_id)",
+        ),
         {"schema": "hrm", "comment": "부서"},
     )
 
@@ -64,7 +69,6 @@ class Department(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
     )
     parent_id: Mapped[uuid.UUID | None] = mapped_column(
         Uuid,
-        ForeignKey("hrm.departments.id", ondelete="SET NULL"),
         nullable=True,
         comment="상위 부서",
     )

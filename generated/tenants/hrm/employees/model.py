@@ -9,7 +9,7 @@ from datetime import date
 from sqlalchemy import (
     CheckConstraint,
     Date,
-    ForeignKey,
+    ForeignKeyConstraint,
     Index,
     String,
     Uuid,
@@ -17,7 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from runtime.models import RecordMixin, SoftDeleteMixin, TenantBase, TenantMixin
+from runtime.data.models import RecordMixin, SoftDeleteMixin, TenantBase, TenantMixin
 
 
 class Employee(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
@@ -80,6 +80,21 @@ class Employee(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             "id",
             postgresql_where=text("NOT is_deleted"),
         ),
+        ForeignKeyConstraint(
+            ["department_id", "tenant_id"],
+            ["hrm.departments.id", "hrm.departments.tenant_id"],
+            ondelete="SET NULL (department_id)",
+        ),
+        ForeignKeyConstraint(
+            ["position_id", "tenant_id"],
+            ["hrm.positions.id", "hrm.positions.tenant_id"],
+            ondelete="SET NULL (position_id)",
+        ),
+        ForeignKeyConstraint(
+            ["user_id", "tenant_id"],
+            ["adm.users.id", "adm.users.tenant_id"],
+            ondelete="SET NULL (user_id)",
+        ),
         {"schema": "hrm", "comment": "직원"},
     )
 
@@ -105,19 +120,16 @@ class Employee(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
     )
     department_id: Mapped[uuid.UUID | None] = mapped_column(
         Uuid,
-        ForeignKey("hrm.departments.id", ondelete="SET NULL"),
         nullable=True,
         comment="부서",
     )
     position_id: Mapped[uuid.UUID | None] = mapped_column(
         Uuid,
-        ForeignKey("hrm.positions.id", ondelete="SET NULL"),
         nullable=True,
         comment="직위",
     )
     user_id: Mapped[uuid.UUID | None] = mapped_column(
         Uuid,
-        ForeignKey("adm.users.id", ondelete="SET NULL"),
         nullable=True,
         comment="사용자 계정",
     )

@@ -2,7 +2,7 @@
 """직원 (Employee): the database work behind the endpoints.
 
 Shared mechanics (paging, filters, soft delete, tenancy, reference checks, error mapping)
-live in runtime.crud; this module says what is particular to hrm.employees.
+live in runtime.data.crud; this module says what is particular to hrm.employees.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from generated.tenants.adm.users.model import User
 from generated.tenants.hrm.departments.model import Department
 from generated.tenants.hrm.positions.model import Position
-from runtime import crud
-from runtime.principal import Actor
-from runtime.versions import Expected
+from runtime.data import crud
+from runtime.security.principal import Actor
+from runtime.web.versions import Expected
 
 from .model import Employee
 from .schemas import EmployeeCreate, EmployeeListParams, EmployeeUpdate

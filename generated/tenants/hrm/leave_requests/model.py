@@ -10,7 +10,7 @@ from decimal import Decimal
 from sqlalchemy import (
     CheckConstraint,
     Date,
-    ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Numeric,
     String,
@@ -20,9 +20,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from runtime.checks import Check
-from runtime.lifecycle import Lifecycle
-from runtime.models import RecordMixin, SoftDeleteMixin, TenantBase, TenantMixin
+from runtime.data.models import RecordMixin, SoftDeleteMixin, TenantBase, TenantMixin
+from runtime.logic.checks import Check
+from runtime.logic.lifecycle import Lifecycle
 
 
 class LeaveRequest(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
@@ -75,9 +75,14 @@ class LeaveRequest(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             "id",
             postgresql_where=text("NOT is_deleted"),
         ),
+        ForeignKeyConstraint(
+            ["employee_id", "tenant_id"],
+            ["hrm.employees.id", "hrm.employees.tenant_id"],
+            ondelete="CASCADE",
+        ),
         {"schema": "hrm", "comment": "휴가 신청"},
     )
-    # the state machine of status, with the states that lock the document (runtime.lifecycle)
+    # the state machine of status, with the states that lock the document (runtime.logic.lifecycle)
     __lifecycle__ = Lifecycle(
         field="status",
         moves={
@@ -106,7 +111,6 @@ class LeaveRequest(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
 
     employee_id: Mapped[uuid.UUID] = mapped_column(
         Uuid,
-        ForeignKey("hrm.employees.id", ondelete="CASCADE"),
         nullable=False,
         comment="직원",
     )

@@ -10,7 +10,7 @@ from decimal import Decimal
 from sqlalchemy import (
     CheckConstraint,
     Date,
-    ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Numeric,
     String,
@@ -19,8 +19,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from runtime.lifecycle import Lifecycle
-from runtime.models import RecordMixin, SoftDeleteMixin, TenantBase, TenantMixin
+from runtime.data.models import RecordMixin, SoftDeleteMixin, TenantBase, TenantMixin
+from runtime.logic.lifecycle import Lifecycle
 
 
 class Payroll(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
@@ -66,9 +66,14 @@ class Payroll(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             "id",
             postgresql_where=text("NOT is_deleted"),
         ),
+        ForeignKeyConstraint(
+            ["employee_id", "tenant_id"],
+            ["hrm.employees.id", "hrm.employees.tenant_id"],
+            ondelete="RESTRICT",
+        ),
         {"schema": "hrm", "comment": "급여"},
     )
-    # the state machine of status, with the states that lock the document (runtime.lifecycle)
+    # the state machine of status, with the states that lock the document (runtime.logic.lifecycle)
     __lifecycle__ = Lifecycle(
         field="status",
         moves={"DRAFT": ["CONFIRMED"], "CONFIRMED": ["PAID"], "PAID": []},
@@ -77,7 +82,6 @@ class Payroll(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
 
     employee_id: Mapped[uuid.UUID] = mapped_column(
         Uuid,
-        ForeignKey("hrm.employees.id", ondelete="RESTRICT"),
         nullable=False,
         comment="직원",
     )

@@ -10,7 +10,7 @@ from decimal import Decimal
 from sqlalchemy import (
     CheckConstraint,
     Date,
-    ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Numeric,
     String,
@@ -19,7 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from runtime.models import RecordMixin, SoftDeleteMixin, TenantBase, TenantMixin
+from runtime.data.models import RecordMixin, SoftDeleteMixin, TenantBase, TenantMixin
 
 
 class Training(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
@@ -56,6 +56,11 @@ class Training(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             "id",
             postgresql_where=text("NOT is_deleted"),
         ),
+        ForeignKeyConstraint(
+            ["employee_id", "tenant_id"],
+            ["hrm.employees.id", "hrm.employees.tenant_id"],
+            ondelete="CASCADE",
+        ),
         {"schema": "hrm", "comment": "교육"},
     )
 
@@ -66,7 +71,6 @@ class Training(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
     )
     employee_id: Mapped[uuid.UUID] = mapped_column(
         Uuid,
-        ForeignKey("hrm.employees.id", ondelete="CASCADE"),
         nullable=False,
         comment="직원",
     )

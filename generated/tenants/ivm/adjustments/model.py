@@ -10,7 +10,7 @@ from decimal import Decimal
 from sqlalchemy import (
     CheckConstraint,
     Date,
-    ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Numeric,
     String,
@@ -19,7 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from runtime.models import RecordMixin, SoftDeleteMixin, TenantBase, TenantMixin
+from runtime.data.models import RecordMixin, SoftDeleteMixin, TenantBase, TenantMixin
 
 
 class Adjustment(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
@@ -73,6 +73,16 @@ class Adjustment(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             "id",
             postgresql_where=text("NOT is_deleted"),
         ),
+        ForeignKeyConstraint(
+            ["product_id", "tenant_id"],
+            ["ivm.products.id", "ivm.products.tenant_id"],
+            ondelete="RESTRICT",
+        ),
+        ForeignKeyConstraint(
+            ["warehouse_id", "tenant_id"],
+            ["ivm.warehouses.id", "ivm.warehouses.tenant_id"],
+            ondelete="RESTRICT",
+        ),
         {"schema": "ivm", "comment": "재고 조정"},
     )
 
@@ -83,13 +93,11 @@ class Adjustment(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
     )
     product_id: Mapped[uuid.UUID] = mapped_column(
         Uuid,
-        ForeignKey("ivm.products.id", ondelete="RESTRICT"),
         nullable=False,
         comment="제품",
     )
     warehouse_id: Mapped[uuid.UUID] = mapped_column(
         Uuid,
-        ForeignKey("ivm.warehouses.id", ondelete="RESTRICT"),
         nullable=False,
         comment="창고",
     )

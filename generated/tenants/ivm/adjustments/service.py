@@ -2,7 +2,7 @@
 """재고 조정 (Adjustment): the database work behind the endpoints.
 
 Shared mechanics (paging, filters, soft delete, tenancy, reference checks, error mapping)
-live in runtime.crud; this module says what is particular to ivm.adjustments.
+live in runtime.data.crud; this module says what is particular to ivm.adjustments.
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from generated.tenants.ivm.products.model import Product
 from generated.tenants.ivm.warehouses.model import Warehouse
-from runtime import crud
-from runtime.principal import Actor
-from runtime.versions import Expected
+from runtime.data import crud
+from runtime.security.principal import Actor
+from runtime.web.versions import Expected
 
 from .model import Adjustment
 from .schemas import AdjustmentCreate, AdjustmentListParams, AdjustmentUpdate

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from sqlalchemy import (
     CheckConstraint,
-    ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Numeric,
     String,
@@ -17,7 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from runtime.models import RecordMixin, SoftDeleteMixin, TenantBase, TenantMixin
+from runtime.data.models import RecordMixin, SoftDeleteMixin, TenantBase, TenantMixin
 
 
 class Product(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
@@ -66,6 +66,14 @@ class Product(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             "id",
             postgresql_where=text("NOT is_deleted"),
         ),
+        ForeignKeyConstraint(
+            ["unit_id", "tenant_id"], ["ivm.units.id", "ivm.units.tenant_id"], ondelete="RESTRICT"
+        ),
+        ForeignKeyConstraint(
+            ["category_id", "tenant_id"],
+            ["pim.categories.id", "pim.categories.tenant_id"],
+            ondelete="SET NULL (category_id)",
+        ),
         {"schema": "ivm", "comment": "제품"},
     )
 
@@ -81,13 +89,11 @@ class Product(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
     )
     unit_id: Mapped[uuid.UUID | None] = mapped_column(
         Uuid,
-        ForeignKey("ivm.units.id", ondelete="RESTRICT"),
         nullable=True,
         comment="단위",
     )
     category_id: Mapped[uuid.UUID | None] = mapped_column(
         Uuid,
-        ForeignKey("pim.categories.id", ondelete="SET NULL"),
         nullable=True,
         comment="분류",
     )

@@ -2,7 +2,7 @@
 """제품 (Product): the database work behind the endpoints.
 
 Shared mechanics (paging, filters, soft delete, tenancy, reference checks, error mapping)
-live in runtime.crud; this module says what is particular to ivm.products.
+live in runtime.data.crud; this module says what is particular to ivm.products.
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from generated.tenants.ivm.units.model import Unit
 from generated.tenants.pim.categories.model import Category
-from runtime import crud
-from runtime.principal import Actor
-from runtime.versions import Expected
+from runtime.data import crud
+from runtime.security.principal import Actor
+from runtime.web.versions import Expected
 
 from .model import Product
 from .schemas import ProductCreate, ProductListParams, ProductUpdate

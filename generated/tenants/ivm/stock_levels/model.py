@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from sqlalchemy import (
     CheckConstraint,
-    ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Numeric,
     Uuid,
@@ -16,7 +16,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from runtime.models import RecordMixin, TenantBase, TenantMixin
+from runtime.data.models import RecordMixin, TenantBase, TenantMixin
 
 
 class StockLevel(TenantMixin, RecordMixin, TenantBase):
@@ -53,18 +53,26 @@ class StockLevel(TenantMixin, RecordMixin, TenantBase):
             "created_at",
             "id",
         ),
+        ForeignKeyConstraint(
+            ["product_id", "tenant_id"],
+            ["ivm.products.id", "ivm.products.tenant_id"],
+            ondelete="CASCADE",
+        ),
+        ForeignKeyConstraint(
+            ["warehouse_id", "tenant_id"],
+            ["ivm.warehouses.id", "ivm.warehouses.tenant_id"],
+            ondelete="CASCADE",
+        ),
         {"schema": "ivm", "comment": "재고 현황"},
     )
 
     product_id: Mapped[uuid.UUID] = mapped_column(
         Uuid,
-        ForeignKey("ivm.products.id", ondelete="CASCADE"),
         nullable=False,
         comment="제품",
     )
     warehouse_id: Mapped[uuid.UUID] = mapped_column(
         Uuid,
-        ForeignKey("ivm.warehouses.id", ondelete="CASCADE"),
         nullable=False,
         comment="창고",
     )

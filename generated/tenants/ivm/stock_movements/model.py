@@ -10,7 +10,7 @@ from decimal import Decimal
 from sqlalchemy import (
     CheckConstraint,
     DateTime,
-    ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Numeric,
     String,
@@ -18,7 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from runtime.models import RecordMixin, TenantBase, TenantMixin
+from runtime.data.models import RecordMixin, TenantBase, TenantMixin
 
 
 class StockMovement(TenantMixin, RecordMixin, TenantBase):
@@ -60,6 +60,16 @@ class StockMovement(TenantMixin, RecordMixin, TenantBase):
             "moved_at",
             "id",
         ),
+        ForeignKeyConstraint(
+            ["product_id", "tenant_id"],
+            ["ivm.products.id", "ivm.products.tenant_id"],
+            ondelete="RESTRICT",
+        ),
+        ForeignKeyConstraint(
+            ["warehouse_id", "tenant_id"],
+            ["ivm.warehouses.id", "ivm.warehouses.tenant_id"],
+            ondelete="RESTRICT",
+        ),
         {"schema": "ivm", "comment": "재고 이동"},
     )
 
@@ -70,13 +80,11 @@ class StockMovement(TenantMixin, RecordMixin, TenantBase):
     )
     product_id: Mapped[uuid.UUID] = mapped_column(
         Uuid,
-        ForeignKey("ivm.products.id", ondelete="RESTRICT"),
         nullable=False,
         comment="제품",
     )
     warehouse_id: Mapped[uuid.UUID] = mapped_column(
         Uuid,
-        ForeignKey("ivm.warehouses.id", ondelete="RESTRICT"),
         nullable=False,
         comment="창고",
     )

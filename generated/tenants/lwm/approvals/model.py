@@ -7,7 +7,7 @@ import uuid
 
 from sqlalchemy import (
     CheckConstraint,
-    ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     String,
@@ -16,7 +16,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from runtime.models import RecordMixin, SoftDeleteMixin, TenantBase, TenantMixin
+from runtime.data.models import RecordMixin, SoftDeleteMixin, TenantBase, TenantMixin
 
 
 class Approval(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
@@ -65,12 +65,21 @@ class Approval(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             "id",
             postgresql_where=text("NOT is_deleted"),
         ),
+        ForeignKeyConstraint(
+            ["workflow_id", "tenant_id"],
+            ["lwm.workflows.id", "lwm.workflows.tenant_id"],
+            ondelete="RESTRICT",
+        ),
+        ForeignKeyConstraint(
+            ["requester_id", "tenant_id"],
+            ["adm.users.id", "adm.users.tenant_id"],
+            ondelete="RESTRICT",
+        ),
         {"schema": "lwm", "comment": "승인"},
     )
 
     workflow_id: Mapped[uuid.UUID] = mapped_column(
         Uuid,
-        ForeignKey("lwm.workflows.id", ondelete="RESTRICT"),
         nullable=False,
         comment="워크플로우",
     )
@@ -91,7 +100,6 @@ class Approval(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
     )
     requester_id: Mapped[uuid.UUID] = mapped_column(
         Uuid,
-        ForeignKey("adm.users.id", ondelete="RESTRICT"),
         nullable=False,
         comment="요청자",
     )

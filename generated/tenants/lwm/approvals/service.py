@@ -2,7 +2,7 @@
 """승인 (Approval): the database work behind the endpoints.
 
 Shared mechanics (paging, filters, soft delete, tenancy, reference checks, error mapping)
-live in runtime.crud; this module says what is particular to lwm.approvals.
+live in runtime.data.crud; this module says what is particular to lwm.approvals.
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from generated.tenants.adm.users.model import User
 from generated.tenants.lwm.workflows.model import Workflow
-from runtime import crud
-from runtime.principal import Actor
-from runtime.versions import Expected
+from runtime.data import crud
+from runtime.security.principal import Actor
+from runtime.web.versions import Expected
 
 from .model import Approval
 from .schemas import ApprovalCreate, ApprovalListParams, ApprovalUpdate

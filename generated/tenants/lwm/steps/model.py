@@ -8,7 +8,7 @@ import uuid
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
-    ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     String,
@@ -17,7 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from runtime.models import RecordMixin, SoftDeleteMixin, TenantBase, TenantMixin
+from runtime.data.models import RecordMixin, SoftDeleteMixin, TenantBase, TenantMixin
 
 
 class Step(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
@@ -59,12 +59,26 @@ class Step(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             "id",
             postgresql_where=text("NOT is_deleted"),
         ),
+        ForeignKeyConstraint(
+            ["workflow_id", "tenant_id"],
+            ["lwm.workflows.id", "lwm.workflows.tenant_id"],
+            ondelete="CASCADE",
+        ),
+        ForeignKeyConstraint(
+            ["approver_role_id", "tenant_id"],
+            ["adm.roles.id", "adm.roles.tenant_id"],
+            ondelete="SET NULL (approver_role_id)",
+        ),
+        ForeignKeyConstraint(
+            ["approver_user_id", "tenant_id"],
+            ["adm.users.id", "adm.users.tenant_id"],
+            ondelete="SET NULL (approver_user_id)",
+        ),
         {"schema": "lwm", "comment": "단계"},
     )
 
     workflow_id: Mapped[uuid.UUID] = mapped_column(
         Uuid,
-        ForeignKey("lwm.workflows.id", ondelete="CASCADE"),
         nullable=False,
         comment="워크플로우",
     )
@@ -80,13 +94,11 @@ class Step(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
     )
     approver_role_id: Mapped[uuid.UUID | None] = mapped_column(
         Uuid,
-        ForeignKey("adm.roles.id", ondelete="SET NULL"),
         nullable=True,
         comment="결재 역할",
     )
     approver_user_id: Mapped[uuid.UUID | None] = mapped_column(
         Uuid,
-        ForeignKey("adm.users.id", ondelete="SET NULL"),
         nullable=True,
         comment="결재자",
     )

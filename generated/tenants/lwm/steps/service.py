@@ -2,7 +2,7 @@
 """단계 (Step): the database work behind the endpoints.
 
 Shared mechanics (paging, filters, soft delete, tenancy, reference checks, error mapping)
-live in runtime.crud; this module says what is particular to lwm.steps.
+live in runtime.data.crud; this module says what is particular to lwm.steps.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from generated.tenants.adm.roles.model import Role
 from generated.tenants.adm.users.model import User
 from generated.tenants.lwm.workflows.model import Workflow
-from runtime import crud
-from runtime.principal import Actor
-from runtime.versions import Expected
+from runtime.data import crud
+from runtime.security.principal import Actor
+from runtime.web.versions import Expected
 
 from .model import Step
 from .schemas import StepCreate, StepLineCreate, StepListParams, StepUpdate

@@ -9,7 +9,7 @@ from datetime import date
 from sqlalchemy import (
     CheckConstraint,
     Date,
-    ForeignKey,
+    ForeignKeyConstraint,
     Index,
     String,
     Text,
@@ -18,7 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from runtime.models import RecordMixin, SoftDeleteMixin, TenantBase, TenantMixin
+from runtime.data.models import RecordMixin, SoftDeleteMixin, TenantBase, TenantMixin
 
 
 class Task(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
@@ -65,6 +65,16 @@ class Task(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             "id",
             postgresql_where=text("NOT is_deleted"),
         ),
+        ForeignKeyConstraint(
+            ["assignee_id", "tenant_id"],
+            ["adm.users.id", "adm.users.tenant_id"],
+            ondelete="SET NULL (assignee_id)",
+        ),
+        ForeignKeyConstraint(
+            ["approval_id", "tenant_id"],
+            ["lwm.approvals.id", "lwm.approvals.tenant_id"],
+            ondelete="SET NULL (approval_id)",
+        ),
         {"schema": "lwm", "comment": "작업"},
     )
 
@@ -80,13 +90,11 @@ class Task(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
     )
     assignee_id: Mapped[uuid.UUID | None] = mapped_column(
         Uuid,
-        ForeignKey("adm.users.id", ondelete="SET NULL"),
         nullable=True,
         comment="담당자",
     )
     approval_id: Mapped[uuid.UUID | None] = mapped_column(
         Uuid,
-        ForeignKey("lwm.approvals.id", ondelete="SET NULL"),
         nullable=True,
         comment="승인",
     )

@@ -15,13 +15,14 @@ from fastapi import Query, Response, status
 from generated.tenants.lwm.steps import service as steps_service
 from generated.tenants.lwm.steps.schemas import StepResponse
 from runtime.deps import TenantDb, tenant_permission
-from runtime.envelope import Envelope, ok
-from runtime.principal import Actor
-from runtime.router import audited_router
-from runtime.schemas import Deleted
-from runtime.versions import IfMatch, etag
+from runtime.security.principal import Actor
+from runtime.web.envelope import Envelope, ok
+from runtime.web.router import audited_router
+from runtime.web.schemas import Deleted
+from runtime.web.versions import IfMatch, etag
 
 from . import service
+from .model import Workflow
 from .schemas import (
     WorkflowCreate,
     WorkflowListParams,
@@ -34,7 +35,7 @@ from .schemas import (
 router = audited_router(scope="tenants", entity="lwm.workflows")
 
 
-async def _with_lines(db: TenantDb, row, actor: Actor) -> WorkflowResponse:
+async def _with_lines(db: TenantDb, row: Workflow, actor: Actor) -> WorkflowResponse:
     response = WorkflowResponse.model_validate(row)
     steps, steps_total = await steps_service.lines_of(db, row.id, actor)
     response.steps = [StepResponse.model_validate(line) for line in steps]

@@ -7,7 +7,7 @@ import uuid
 
 from sqlalchemy import (
     CheckConstraint,
-    ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     String,
@@ -16,7 +16,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from runtime.models import RecordMixin, SoftDeleteMixin, TenantBase, TenantMixin
+from runtime.data.models import RecordMixin, SoftDeleteMixin, TenantBase, TenantMixin
 
 
 class Category(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
@@ -45,6 +45,11 @@ class Category(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             "id",
             postgresql_where=text("NOT is_deleted"),
         ),
+        ForeignKeyConstraint(
+            ["parent_id", "tenant_id"],
+            ["pim.categories.id", "pim.categories.tenant_id"],
+            ondelete="SET NULL (parent_id)",
+        ),
         {"schema": "pim", "comment": "상품 분류"},
     )
 
@@ -60,7 +65,6 @@ class Category(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
     )
     parent_id: Mapped[uuid.UUID | None] = mapped_column(
         Uuid,
-        ForeignKey("pim.categories.id", ondelete="SET NULL"),
         nullable=True,
         comment="상위 분류",
     )

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import (
     CheckConstraint,
-    ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Numeric,
     String,
@@ -20,7 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from runtime.models import RecordMixin, SoftDeleteMixin, TenantBase, TenantMixin
+from runtime.data.models import RecordMixin, SoftDeleteMixin, TenantBase, TenantMixin
 
 
 class CatalogProduct(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
@@ -74,6 +74,21 @@ class CatalogProduct(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             "id",
             postgresql_where=text("NOT is_deleted"),
         ),
+        ForeignKeyConstraint(
+            ["category_id", "tenant_id"],
+            ["pim.categories.id", "pim.categories.tenant_id"],
+            ondelete="SET NULL (category_id)",
+        ),
+        ForeignKeyConstraint(
+            ["brand_id", "tenant_id"],
+            ["pim.brands.id", "pim.brands.tenant_id"],
+            ondelete="SET NULL (brand_id)",
+        ),
+        ForeignKeyConstraint(
+            ["inventory_product_id", "tenant_id"],
+            ["ivm.products.id", "ivm.products.tenant_id"],
+            ondelete="SET NULL (inventory_product_id)",
+        ),
         {"schema": "pim", "comment": "상품"},
     )
 
@@ -89,19 +104,16 @@ class CatalogProduct(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
     )
     category_id: Mapped[uuid.UUID | None] = mapped_column(
         Uuid,
-        ForeignKey("pim.categories.id", ondelete="SET NULL"),
         nullable=True,
         comment="분류",
     )
     brand_id: Mapped[uuid.UUID | None] = mapped_column(
         Uuid,
-        ForeignKey("pim.brands.id", ondelete="SET NULL"),
         nullable=True,
         comment="브랜드",
     )
     inventory_product_id: Mapped[uuid.UUID | None] = mapped_column(
         Uuid,
-        ForeignKey("ivm.products.id", ondelete="SET NULL"),
         nullable=True,
         comment="재고 제품",
     )

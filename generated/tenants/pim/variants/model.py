@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import (
     Boolean,
-    ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Numeric,
     String,
@@ -19,7 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from runtime.models import RecordMixin, SoftDeleteMixin, TenantBase, TenantMixin
+from runtime.data.models import RecordMixin, SoftDeleteMixin, TenantBase, TenantMixin
 
 
 class Variant(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
@@ -53,12 +53,16 @@ class Variant(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             "id",
             postgresql_where=text("NOT is_deleted"),
         ),
+        ForeignKeyConstraint(
+            ["product_id", "tenant_id"],
+            ["pim.products.id", "pim.products.tenant_id"],
+            ondelete="CASCADE",
+        ),
         {"schema": "pim", "comment": "상품 옵션"},
     )
 
     product_id: Mapped[uuid.UUID] = mapped_column(
         Uuid,
-        ForeignKey("pim.products.id", ondelete="CASCADE"),
         nullable=False,
         comment="상품",
     )

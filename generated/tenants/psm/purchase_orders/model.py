@@ -11,7 +11,7 @@ from sqlalchemy import (
     CHAR,
     CheckConstraint,
     Date,
-    ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Numeric,
     String,
@@ -20,9 +20,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from runtime.checks import Check
-from runtime.lifecycle import Lifecycle
-from runtime.models import RecordMixin, SoftDeleteMixin, TenantBase, TenantMixin
+from runtime.data.models import RecordMixin, SoftDeleteMixin, TenantBase, TenantMixin
+from runtime.logic.checks import Check
+from runtime.logic.lifecycle import Lifecycle
 
 
 class PurchaseOrder(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
@@ -80,9 +80,14 @@ class PurchaseOrder(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             "id",
             postgresql_where=text("NOT is_deleted"),
         ),
+        ForeignKeyConstraint(
+            ["vendor_id", "tenant_id"],
+            ["psm.vendors.id", "psm.vendors.tenant_id"],
+            ondelete="RESTRICT",
+        ),
         {"schema": "psm", "comment": "구매주문"},
     )
-    # the state machine of status, with the states that lock the document (runtime.lifecycle)
+    # the state machine of status, with the states that lock the document (runtime.logic.lifecycle)
     __lifecycle__ = Lifecycle(
         field="status",
         moves={
@@ -115,7 +120,6 @@ class PurchaseOrder(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
     )
     vendor_id: Mapped[uuid.UUID] = mapped_column(
         Uuid,
-        ForeignKey("psm.vendors.id", ondelete="RESTRICT"),
         nullable=False,
         comment="공급업체",
     )

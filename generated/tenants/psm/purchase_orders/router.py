@@ -15,13 +15,14 @@ from fastapi import Query, Response, status
 from generated.tenants.psm.purchase_order_items import service as items_service
 from generated.tenants.psm.purchase_order_items.schemas import PurchaseOrderItemResponse
 from runtime.deps import TenantDb, tenant_permission
-from runtime.envelope import Envelope, ok
-from runtime.principal import Actor
-from runtime.router import audited_router
-from runtime.schemas import Deleted
-from runtime.versions import IfMatch, etag
+from runtime.security.principal import Actor
+from runtime.web.envelope import Envelope, ok
+from runtime.web.router import audited_router
+from runtime.web.schemas import Deleted
+from runtime.web.versions import IfMatch, etag
 
 from . import service
+from .model import PurchaseOrder
 from .schemas import (
     PurchaseOrderCreate,
     PurchaseOrderListParams,
@@ -34,7 +35,7 @@ from .schemas import (
 router = audited_router(scope="tenants", entity="psm.purchase_orders")
 
 
-async def _with_lines(db: TenantDb, row, actor: Actor) -> PurchaseOrderResponse:
+async def _with_lines(db: TenantDb, row: PurchaseOrder, actor: Actor) -> PurchaseOrderResponse:
     response = PurchaseOrderResponse.model_validate(row)
     items, items_total = await items_service.lines_of(db, row.id, actor)
     response.items = [PurchaseOrderItemResponse.model_validate(line) for line in items]

@@ -14,7 +14,7 @@ from generated.tenants.psm.purchase_order_items.schemas import (
     PurchaseOrderItemLineCreate,
     PurchaseOrderItemResponse,
 )
-from runtime.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
 class PurchaseOrderBase(EntityModel):

@@ -2,7 +2,7 @@
 """구매주문 (Purchase order): the database work behind the endpoints.
 
 Shared mechanics (paging, filters, soft delete, tenancy, reference checks, error mapping)
-live in runtime.crud; this module says what is particular to psm.purchase_orders.
+live in runtime.data.crud; this module says what is particular to psm.purchase_orders.
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from generated.tenants.psm.purchase_order_items import service as items_service
 from generated.tenants.psm.vendors.model import Vendor
-from runtime import crud
-from runtime.principal import Actor
-from runtime.versions import Expected
+from runtime.data import crud
+from runtime.security.principal import Actor
+from runtime.web.versions import Expected
 
 from .model import PurchaseOrder
 from .schemas import PurchaseOrderCreate, PurchaseOrderListParams, PurchaseOrderUpdate

@@ -9,7 +9,7 @@ from datetime import date
 from sqlalchemy import (
     CheckConstraint,
     Date,
-    ForeignKey,
+    ForeignKeyConstraint,
     Index,
     String,
     Text,
@@ -18,7 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from runtime.models import RecordMixin, SoftDeleteMixin, TenantBase, TenantMixin
+from runtime.data.models import RecordMixin, SoftDeleteMixin, TenantBase, TenantMixin
 
 
 class Receipt(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
@@ -67,6 +67,16 @@ class Receipt(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             "id",
             postgresql_where=text("NOT is_deleted"),
         ),
+        ForeignKeyConstraint(
+            ["purchase_order_id", "tenant_id"],
+            ["psm.purchase_orders.id", "psm.purchase_orders.tenant_id"],
+            ondelete="RESTRICT",
+        ),
+        ForeignKeyConstraint(
+            ["warehouse_id", "tenant_id"],
+            ["ivm.warehouses.id", "ivm.warehouses.tenant_id"],
+            ondelete="RESTRICT",
+        ),
         {"schema": "psm", "comment": "입고"},
     )
 
@@ -77,13 +87,11 @@ class Receipt(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
     )
     purchase_order_id: Mapped[uuid.UUID] = mapped_column(
         Uuid,
-        ForeignKey("psm.purchase_orders.id", ondelete="RESTRICT"),
         nullable=False,
         comment="구매주문",
     )
     warehouse_id: Mapped[uuid.UUID] = mapped_column(
         Uuid,
-        ForeignKey("ivm.warehouses.id", ondelete="RESTRICT"),
         nullable=False,
         comment="창고",
     )

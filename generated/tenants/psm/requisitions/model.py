@@ -10,7 +10,7 @@ from decimal import Decimal
 from sqlalchemy import (
     CheckConstraint,
     Date,
-    ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Numeric,
     String,
@@ -20,7 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from runtime.models import RecordMixin, SoftDeleteMixin, TenantBase, TenantMixin
+from runtime.data.models import RecordMixin, SoftDeleteMixin, TenantBase, TenantMixin
 
 
 class Requisition(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
@@ -64,6 +64,11 @@ class Requisition(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             "id",
             postgresql_where=text("NOT is_deleted"),
         ),
+        ForeignKeyConstraint(
+            ["product_id", "tenant_id"],
+            ["ivm.products.id", "ivm.products.tenant_id"],
+            ondelete="RESTRICT",
+        ),
         {"schema": "psm", "comment": "구매요청"},
     )
 
@@ -74,7 +79,6 @@ class Requisition(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
     )
     product_id: Mapped[uuid.UUID] = mapped_column(
         Uuid,
-        ForeignKey("ivm.products.id", ondelete="RESTRICT"),
         nullable=False,
         comment="제품",
     )

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from sqlalchemy import (
     CheckConstraint,
-    ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     Numeric,
@@ -16,9 +16,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from runtime.checks import Check
-from runtime.derived import Rollup
-from runtime.models import RecordMixin, TenantBase, TenantMixin
+from runtime.data.models import RecordMixin, TenantBase, TenantMixin
+from runtime.logic.checks import Check
+from runtime.logic.derived import Rollup
 
 
 class QuoteItem(TenantMixin, RecordMixin, TenantBase):
@@ -54,13 +54,21 @@ class QuoteItem(TenantMixin, RecordMixin, TenantBase):
             "line_no",
             "id",
         ),
+        ForeignKeyConstraint(
+            ["quote_id", "tenant_id"], ["srm.quotes.id", "srm.quotes.tenant_id"], ondelete="CASCADE"
+        ),
+        ForeignKeyConstraint(
+            ["product_id", "tenant_id"],
+            ["ivm.products.id", "ivm.products.tenant_id"],
+            ondelete="RESTRICT",
+        ),
         {"schema": "srm", "comment": "견적 품목"},
     )
-    # computed by the server from the row (runtime.derived)
+    # computed by the server from the row (runtime.logic.derived)
     __products__ = {
         "amount": ("quantity", "unit_price"),
     }
-    # this line's share of its header's totals, kept current on every change (runtime.derived)
+    # this line's share of its header's totals, kept current on every change (runtime.logic.derived)
     __rollups__ = (Rollup(via="quote_id", into="total_amount", of="amount"),)
     # a line of a header whose state locks it: written only while the header is editable
     __locked_by__ = "quote_id"
@@ -80,7 +88,6 @@ class QuoteItem(TenantMixin, RecordMixin, TenantBase):
 
     quote_id: Mapped[uuid.UUID] = mapped_column(
         Uuid,
-        ForeignKey("srm.quotes.id", ondelete="CASCADE"),
         nullable=False,
         comment="견적",
     )
@@ -91,7 +98,6 @@ class QuoteItem(TenantMixin, RecordMixin, TenantBase):
     )
     product_id: Mapped[uuid.UUID] = mapped_column(
         Uuid,
-        ForeignKey("ivm.products.id", ondelete="RESTRICT"),
         nullable=False,
         comment="제품",
     )

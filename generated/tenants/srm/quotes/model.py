@@ -11,7 +11,7 @@ from sqlalchemy import (
     CHAR,
     CheckConstraint,
     Date,
-    ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Numeric,
     String,
@@ -20,9 +20,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from runtime.checks import Check
-from runtime.lifecycle import Lifecycle
-from runtime.models import RecordMixin, SoftDeleteMixin, TenantBase, TenantMixin
+from runtime.data.models import RecordMixin, SoftDeleteMixin, TenantBase, TenantMixin
+from runtime.logic.checks import Check
+from runtime.logic.lifecycle import Lifecycle
 
 
 class Quote(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
@@ -73,9 +73,14 @@ class Quote(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             "id",
             postgresql_where=text("NOT is_deleted"),
         ),
+        ForeignKeyConstraint(
+            ["customer_id", "tenant_id"],
+            ["crm.customers.id", "crm.customers.tenant_id"],
+            ondelete="RESTRICT",
+        ),
         {"schema": "srm", "comment": "견적"},
     )
-    # the state machine of status, with the states that lock the document (runtime.lifecycle)
+    # the state machine of status, with the states that lock the document (runtime.logic.lifecycle)
     __lifecycle__ = Lifecycle(
         field="status",
         moves={
@@ -108,7 +113,6 @@ class Quote(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
     )
     customer_id: Mapped[uuid.UUID] = mapped_column(
         Uuid,
-        ForeignKey("crm.customers.id", ondelete="RESTRICT"),
         nullable=False,
         comment="고객",
     )

@@ -15,13 +15,14 @@ from fastapi import Query, Response, status
 from generated.tenants.srm.quote_items import service as items_service
 from generated.tenants.srm.quote_items.schemas import QuoteItemResponse
 from runtime.deps import TenantDb, tenant_permission
-from runtime.envelope import Envelope, ok
-from runtime.principal import Actor
-from runtime.router import audited_router
-from runtime.schemas import Deleted
-from runtime.versions import IfMatch, etag
+from runtime.security.principal import Actor
+from runtime.web.envelope import Envelope, ok
+from runtime.web.router import audited_router
+from runtime.web.schemas import Deleted
+from runtime.web.versions import IfMatch, etag
 
 from . import service
+from .model import Quote
 from .schemas import (
     QuoteCreate,
     QuoteListParams,
@@ -34,7 +35,7 @@ from .schemas import (
 router = audited_router(scope="tenants", entity="srm.quotes")
 
 
-async def _with_lines(db: TenantDb, row, actor: Actor) -> QuoteResponse:
+async def _with_lines(db: TenantDb, row: Quote, actor: Actor) -> QuoteResponse:
     response = QuoteResponse.model_validate(row)
     items, items_total = await items_service.lines_of(db, row.id, actor)
     response.items = [QuoteItemResponse.model_validate(line) for line in items]

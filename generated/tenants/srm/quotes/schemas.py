@@ -11,7 +11,7 @@ from uuid import UUID
 from pydantic import Field
 
 from generated.tenants.srm.quote_items.schemas import QuoteItemLineCreate, QuoteItemResponse
-from runtime.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
 class QuoteBase(EntityModel):

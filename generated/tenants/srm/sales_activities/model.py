@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import (
     CheckConstraint,
     DateTime,
-    ForeignKey,
+    ForeignKeyConstraint,
     Index,
     String,
     Text,
@@ -18,7 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from runtime.models import RecordMixin, SoftDeleteMixin, TenantBase, TenantMixin
+from runtime.data.models import RecordMixin, SoftDeleteMixin, TenantBase, TenantMixin
 
 
 class SalesActivity(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
@@ -60,18 +60,26 @@ class SalesActivity(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             "id",
             postgresql_where=text("NOT is_deleted"),
         ),
+        ForeignKeyConstraint(
+            ["customer_id", "tenant_id"],
+            ["crm.customers.id", "crm.customers.tenant_id"],
+            ondelete="CASCADE",
+        ),
+        ForeignKeyConstraint(
+            ["sales_order_id", "tenant_id"],
+            ["srm.sales_orders.id", "srm.sales_orders.tenant_id"],
+            ondelete="SET NULL (sales_order_id)",
+        ),
         {"schema": "srm", "comment": "판매활동"},
     )
 
     customer_id: Mapped[uuid.UUID] = mapped_column(
         Uuid,
-        ForeignKey("crm.customers.id", ondelete="CASCADE"),
         nullable=False,
         comment="고객",
     )
     sales_order_id: Mapped[uuid.UUID | None] = mapped_column(
         Uuid,
-        ForeignKey("srm.sales_orders.id", ondelete="SET NULL"),
         nullable=True,
         comment="판매주문",
     )

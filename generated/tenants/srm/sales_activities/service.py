@@ -2,7 +2,7 @@
 """판매활동 (Sales activity): the database work behind the endpoints.
 
 Shared mechanics (paging, filters, soft delete, tenancy, reference checks, error mapping)
-live in runtime.crud; this module says what is particular to srm.sales_activities.
+live in runtime.data.crud; this module says what is particular to srm.sales_activities.
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from generated.tenants.crm.customers.model import Customer
 from generated.tenants.srm.sales_orders.model import SalesOrder
-from runtime import crud
-from runtime.principal import Actor
-from runtime.versions import Expected
+from runtime.data import crud
+from runtime.security.principal import Actor
+from runtime.web.versions import Expected
 
 from .model import SalesActivity
 from .schemas import SalesActivityCreate, SalesActivityListParams, SalesActivityUpdate

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from sqlalchemy import (
     CheckConstraint,
-    ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     Numeric,
@@ -16,9 +16,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from runtime.checks import Check
-from runtime.derived import Rollup
-from runtime.models import RecordMixin, TenantBase, TenantMixin
+from runtime.data.models import RecordMixin, TenantBase, TenantMixin
+from runtime.logic.checks import Check
+from runtime.logic.derived import Rollup
 
 
 class SalesOrderItem(TenantMixin, RecordMixin, TenantBase):
@@ -54,13 +54,23 @@ class SalesOrderItem(TenantMixin, RecordMixin, TenantBase):
             "line_no",
             "id",
         ),
+        ForeignKeyConstraint(
+            ["sales_order_id", "tenant_id"],
+            ["srm.sales_orders.id", "srm.sales_orders.tenant_id"],
+            ondelete="CASCADE",
+        ),
+        ForeignKeyConstraint(
+            ["product_id", "tenant_id"],
+            ["ivm.products.id", "ivm.products.tenant_id"],
+            ondelete="RESTRICT",
+        ),
         {"schema": "srm", "comment": "판매주문 품목"},
     )
-    # computed by the server from the row (runtime.derived)
+    # computed by the server from the row (runtime.logic.derived)
     __products__ = {
         "amount": ("quantity", "unit_price"),
     }
-    # this line's share of its header's totals, kept current on every change (runtime.derived)
+    # this line's share of its header's totals, kept current on every change (runtime.logic.derived)
     __rollups__ = (Rollup(via="sales_order_id", into="total_amount", of="amount"),)
     # a line of a header whose state locks it: written only while the header is editable
     __locked_by__ = "sales_order_id"
@@ -80,7 +90,6 @@ class SalesOrderItem(TenantMixin, RecordMixin, TenantBase):
 
     sales_order_id: Mapped[uuid.UUID] = mapped_column(
         Uuid,
-        ForeignKey("srm.sales_orders.id", ondelete="CASCADE"),
         nullable=False,
         comment="판매주문",
     )
@@ -91,7 +100,6 @@ class SalesOrderItem(TenantMixin, RecordMixin, TenantBase):
     )
     product_id: Mapped[uuid.UUID] = mapped_column(
         Uuid,
-        ForeignKey("ivm.products.id", ondelete="RESTRICT"),
         nullable=False,
         comment="제품",
     )

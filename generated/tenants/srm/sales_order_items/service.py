@@ -2,7 +2,7 @@
 """판매주문 품목 (Sales order item): the database work behind the endpoints.
 
 Shared mechanics (paging, filters, soft delete, tenancy, reference checks, error mapping)
-live in runtime.crud; this module says what is particular to srm.sales_order_items.
+live in runtime.data.crud; this module says what is particular to srm.sales_order_items.
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from generated.tenants.ivm.products.model import Product
 from generated.tenants.srm.sales_orders.model import SalesOrder
-from runtime import crud
-from runtime.principal import Actor
-from runtime.versions import Expected
+from runtime.data import crud
+from runtime.security.principal import Actor
+from runtime.web.versions import Expected
 
 from .model import SalesOrderItem
 from .schemas import (

@@ -14,7 +14,7 @@ from generated.tenants.srm.sales_order_items.schemas import (
     SalesOrderItemLineCreate,
     SalesOrderItemResponse,
 )
-from runtime.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
 class SalesOrderBase(EntityModel):

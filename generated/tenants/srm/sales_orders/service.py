@@ -2,7 +2,7 @@
 """판매주문 (Sales order): the database work behind the endpoints.
 
 Shared mechanics (paging, filters, soft delete, tenancy, reference checks, error mapping)
-live in runtime.crud; this module says what is particular to srm.sales_orders.
+live in runtime.data.crud; this module says what is particular to srm.sales_orders.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from generated.tenants.crm.customers.model import Customer
 from generated.tenants.srm.quotes.model import Quote
 from generated.tenants.srm.sales_order_items import service as items_service
-from runtime import crud
-from runtime.principal import Actor
-from runtime.versions import Expected
+from runtime.data import crud
+from runtime.security.principal import Actor
+from runtime.web.versions import Expected
 
 from .model import SalesOrder
 from .schemas import SalesOrderCreate, SalesOrderListParams, SalesOrderUpdate

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import (
     CheckConstraint,
     DateTime,
-    ForeignKey,
+    ForeignKeyConstraint,
     Index,
     String,
     Uuid,
@@ -17,7 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from runtime.models import RecordMixin, SoftDeleteMixin, TenantBase, TenantMixin
+from runtime.data.models import RecordMixin, SoftDeleteMixin, TenantBase, TenantMixin
 
 
 class Inbound(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
@@ -66,6 +66,16 @@ class Inbound(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             "id",
             postgresql_where=text("NOT is_deleted"),
         ),
+        ForeignKeyConstraint(
+            ["warehouse_id", "tenant_id"],
+            ["ivm.warehouses.id", "ivm.warehouses.tenant_id"],
+            ondelete="RESTRICT",
+        ),
+        ForeignKeyConstraint(
+            ["receipt_id", "tenant_id"],
+            ["psm.receipts.id", "psm.receipts.tenant_id"],
+            ondelete="SET NULL (receipt_id)",
+        ),
         {"schema": "wms", "comment": "입하"},
     )
 
@@ -76,13 +86,11 @@ class Inbound(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
     )
     warehouse_id: Mapped[uuid.UUID] = mapped_column(
         Uuid,
-        ForeignKey("ivm.warehouses.id", ondelete="RESTRICT"),
         nullable=False,
         comment="창고",
     )
     receipt_id: Mapped[uuid.UUID | None] = mapped_column(
         Uuid,
-        ForeignKey("psm.receipts.id", ondelete="SET NULL"),
         nullable=True,
         comment="입고",
     )

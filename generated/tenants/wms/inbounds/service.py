@@ -2,7 +2,7 @@
 """입하 (Inbound): the database work behind the endpoints.
 
 Shared mechanics (paging, filters, soft delete, tenancy, reference checks, error mapping)
-live in runtime.crud; this module says what is particular to wms.inbounds.
+live in runtime.data.crud; this module says what is particular to wms.inbounds.
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from generated.tenants.ivm.warehouses.model import Warehouse
 from generated.tenants.psm.receipts.model import Receipt
-from runtime import crud
-from runtime.principal import Actor
-from runtime.versions import Expected
+from runtime.data import crud
+from runtime.security.principal import Actor
+from runtime.web.versions import Expected
 
 from .model import Inbound
 from .schemas import InboundCreate, InboundListParams, InboundUpdate

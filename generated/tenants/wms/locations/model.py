@@ -9,7 +9,7 @@ from decimal import Decimal
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
-    ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Numeric,
     String,
@@ -18,7 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from runtime.models import RecordMixin, SoftDeleteMixin, TenantBase, TenantMixin
+from runtime.data.models import RecordMixin, SoftDeleteMixin, TenantBase, TenantMixin
 
 
 class Location(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
@@ -69,12 +69,16 @@ class Location(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             "id",
             postgresql_where=text("NOT is_deleted"),
         ),
+        ForeignKeyConstraint(
+            ["warehouse_id", "tenant_id"],
+            ["ivm.warehouses.id", "ivm.warehouses.tenant_id"],
+            ondelete="CASCADE",
+        ),
         {"schema": "wms", "comment": "로케이션"},
     )
 
     warehouse_id: Mapped[uuid.UUID] = mapped_column(
         Uuid,
-        ForeignKey("ivm.warehouses.id", ondelete="CASCADE"),
         nullable=False,
         comment="창고",
     )

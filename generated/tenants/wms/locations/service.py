@@ -2,7 +2,7 @@
 """로케이션 (Location): the database work behind the endpoints.
 
 Shared mechanics (paging, filters, soft delete, tenancy, reference checks, error mapping)
-live in runtime.crud; this module says what is particular to wms.locations.
+live in runtime.data.crud; this module says what is particular to wms.locations.
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from uuid import UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from generated.tenants.ivm.warehouses.model import Warehouse
-from runtime import crud
-from runtime.principal import Actor
-from runtime.versions import Expected
+from runtime.data import crud
+from runtime.security.principal import Actor
+from runtime.web.versions import Expected
 
 from .model import Location
 from .schemas import LocationCreate, LocationListParams, LocationUpdate

@@ -9,7 +9,7 @@ from datetime import date
 from sqlalchemy import (
     CheckConstraint,
     Date,
-    ForeignKey,
+    ForeignKeyConstraint,
     Index,
     String,
     Uuid,
@@ -17,7 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from runtime.models import RecordMixin, SoftDeleteMixin, TenantBase, TenantMixin
+from runtime.data.models import RecordMixin, SoftDeleteMixin, TenantBase, TenantMixin
 
 
 class Outbound(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
@@ -66,6 +66,16 @@ class Outbound(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             "id",
             postgresql_where=text("NOT is_deleted"),
         ),
+        ForeignKeyConstraint(
+            ["warehouse_id", "tenant_id"],
+            ["ivm.warehouses.id", "ivm.warehouses.tenant_id"],
+            ondelete="RESTRICT",
+        ),
+        ForeignKeyConstraint(
+            ["sales_order_id", "tenant_id"],
+            ["srm.sales_orders.id", "srm.sales_orders.tenant_id"],
+            ondelete="SET NULL (sales_order_id)",
+        ),
         {"schema": "wms", "comment": "출하"},
     )
 
@@ -76,13 +86,11 @@ class Outbound(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
     )
     warehouse_id: Mapped[uuid.UUID] = mapped_column(
         Uuid,
-        ForeignKey("ivm.warehouses.id", ondelete="RESTRICT"),
         nullable=False,
         comment="창고",
     )
     sales_order_id: Mapped[uuid.UUID | None] = mapped_column(
         Uuid,
-        ForeignKey("srm.sales_orders.id", ondelete="SET NULL"),
         nullable=True,
         comment="판매주문",
     )

@@ -15,13 +15,14 @@ from fastapi import Query, Response, status
 from generated.tenants.wms.pickings import service as pickings_service
 from generated.tenants.wms.pickings.schemas import PickingResponse
 from runtime.deps import TenantDb, tenant_permission
-from runtime.envelope import Envelope, ok
-from runtime.principal import Actor
-from runtime.router import audited_router
-from runtime.schemas import Deleted
-from runtime.versions import IfMatch, etag
+from runtime.security.principal import Actor
+from runtime.web.envelope import Envelope, ok
+from runtime.web.router import audited_router
+from runtime.web.schemas import Deleted
+from runtime.web.versions import IfMatch, etag
 
 from . import service
+from .model import Outbound
 from .schemas import (
     OutboundCreate,
     OutboundListParams,
@@ -34,7 +35,7 @@ from .schemas import (
 router = audited_router(scope="tenants", entity="wms.outbounds")
 
 
-async def _with_lines(db: TenantDb, row, actor: Actor) -> OutboundResponse:
+async def _with_lines(db: TenantDb, row: Outbound, actor: Actor) -> OutboundResponse:
     response = OutboundResponse.model_validate(row)
     pickings, pickings_total = await pickings_service.lines_of(db, row.id, actor)
     response.pickings = [PickingResponse.model_validate(line) for line in pickings]

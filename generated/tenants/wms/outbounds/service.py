@@ -2,7 +2,7 @@
 """출하 (Outbound): the database work behind the endpoints.
 
 Shared mechanics (paging, filters, soft delete, tenancy, reference checks, error mapping)
-live in runtime.crud; this module says what is particular to wms.outbounds.
+live in runtime.data.crud; this module says what is particular to wms.outbounds.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from generated.tenants.ivm.warehouses.model import Warehouse
 from generated.tenants.srm.sales_orders.model import SalesOrder
 from generated.tenants.wms.pickings import service as pickings_service
-from runtime import crud
-from runtime.principal import Actor
-from runtime.versions import Expected
+from runtime.data import crud
+from runtime.security.principal import Actor
+from runtime.web.versions import Expected
 
 from .model import Outbound
 from .schemas import OutboundCreate, OutboundListParams, OutboundUpdate

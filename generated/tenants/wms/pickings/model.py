@@ -10,7 +10,7 @@ from decimal import Decimal
 from sqlalchemy import (
     CheckConstraint,
     DateTime,
-    ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Numeric,
     String,
@@ -19,7 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from runtime.models import RecordMixin, SoftDeleteMixin, TenantBase, TenantMixin
+from runtime.data.models import RecordMixin, SoftDeleteMixin, TenantBase, TenantMixin
 
 
 class Picking(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
@@ -60,24 +60,36 @@ class Picking(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             "id",
             postgresql_where=text("NOT is_deleted"),
         ),
+        ForeignKeyConstraint(
+            ["outbound_id", "tenant_id"],
+            ["wms.outbounds.id", "wms.outbounds.tenant_id"],
+            ondelete="CASCADE",
+        ),
+        ForeignKeyConstraint(
+            ["location_id", "tenant_id"],
+            ["wms.locations.id", "wms.locations.tenant_id"],
+            ondelete="RESTRICT",
+        ),
+        ForeignKeyConstraint(
+            ["product_id", "tenant_id"],
+            ["ivm.products.id", "ivm.products.tenant_id"],
+            ondelete="RESTRICT",
+        ),
         {"schema": "wms", "comment": "피킹"},
     )
 
     outbound_id: Mapped[uuid.UUID] = mapped_column(
         Uuid,
-        ForeignKey("wms.outbounds.id", ondelete="CASCADE"),
         nullable=False,
         comment="출하",
     )
     location_id: Mapped[uuid.UUID] = mapped_column(
         Uuid,
-        ForeignKey("wms.locations.id", ondelete="RESTRICT"),
         nullable=False,
         comment="로케이션",
     )
     product_id: Mapped[uuid.UUID] = mapped_column(
         Uuid,
-        ForeignKey("ivm.products.id", ondelete="RESTRICT"),
         nullable=False,
         comment="제품",
     )

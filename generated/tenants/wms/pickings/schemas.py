@@ -10,7 +10,7 @@ from uuid import UUID
 
 from pydantic import Field
 
-from runtime.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
 class PickingBase(EntityModel):

@@ -2,7 +2,7 @@
 """피킹 (Picking): the database work behind the endpoints.
 
 Shared mechanics (paging, filters, soft delete, tenancy, reference checks, error mapping)
-live in runtime.crud; this module says what is particular to wms.pickings.
+live in runtime.data.crud; this module says what is particular to wms.pickings.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from generated.tenants.ivm.products.model import Product
 from generated.tenants.wms.locations.model import Location
 from generated.tenants.wms.outbounds.model import Outbound
-from runtime import crud
-from runtime.principal import Actor
-from runtime.versions import Expected
+from runtime.data import crud
+from runtime.security.principal import Actor
+from runtime.web.versions import Expected
 
 from .model import Picking
 from .schemas import PickingCreate, PickingLineCreate, PickingListParams, PickingUpdate

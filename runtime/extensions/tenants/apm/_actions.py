@@ -1,7 +1,7 @@
 """전자결재 (Approvals): the custom endpoints of tenants.apm, hand-owned.
 
 Written once by `cxg-gen extend tenants apm`; `cxg-gen build` never touches it. One endpoint
-per action the domain's specs declare (`actions:`); runtime/actions.py says what each route gets
+per action the domain's specs declare (`actions:`); runtime/logic/actions.py says what each route gets
 (its permission check, the unit of work, the audit row named after the action).
 
 A request's steps are decided in order, each by its own approver only (403 for anyone else,
@@ -25,13 +25,14 @@ from generated.tenants.apm.approval_request_steps.model import ApprovalRequestSt
 from generated.tenants.apm.approval_request_steps.schemas import ApprovalRequestStepResponse
 from generated.tenants.apm.approval_requests.model import ApprovalRequest
 from generated.tenants.apm.approval_requests.schemas import ApprovalRequestResponse
-from runtime import approvals, crud, lifecycle
-from runtime.actions import ActionActor, ActionRouter
+from runtime.data import crud
+from runtime.data.models import TenantBase
 from runtime.deps import TenantDb
-from runtime.envelope import Envelope, ok
-from runtime.errors import ConflictError, ForbiddenError
-from runtime.models import TenantBase
-from runtime.principal import Actor
+from runtime.logic import approvals, lifecycle
+from runtime.logic.actions import ActionActor, ActionRouter
+from runtime.security.principal import Actor
+from runtime.web.envelope import Envelope, ok
+from runtime.web.errors import ConflictError, ForbiddenError
 
 router = ActionRouter("tenants", "apm")
 
@@ -119,7 +120,9 @@ async def _decide(
             if later.decision == "PENDING":
                 later.decision = "SKIPPED"
         model = approvals.document_model(TenantBase, row.document_type)
-        outcome = "approved" if decision == "APPROVED" else "rejected"
+        outcome: Literal["approved", "rejected"] = (
+            "approved" if decision == "APPROVED" else "rejected"
+        )
         await approvals.settle(request, db, model, row.document_id, outcome, actor)
     await db.flush()
     response = ApprovalRequestResponse.model_validate(

@@ -22,10 +22,11 @@ from generated.tenants.apm.approval_line_steps.model import ApprovalLineStep
 from generated.tenants.apm.approval_lines.model import ApprovalLine
 from generated.tenants.apm.approval_request_steps.model import ApprovalRequestStep
 from generated.tenants.apm.approval_requests.model import ApprovalRequest
-from runtime import approvals, crud
-from runtime.errors import ConflictError, NotFoundError, ValidationError
-from runtime.extend import Context
-from runtime.models import TenantBase
+from runtime.data import crud
+from runtime.data.models import TenantBase
+from runtime.logic import approvals
+from runtime.logic.extend import Context
+from runtime.web.errors import ConflictError, NotFoundError, ValidationError
 
 
 def _refuse(field: str, message: str, kind: str) -> ValidationError:
@@ -35,7 +36,7 @@ def _refuse(field: str, message: str, kind: str) -> ValidationError:
 
 
 async def before_create(ctx: Context, values: dict[str, Any]) -> None:
-    line = await ctx.db.get(ApprovalLine, values["approval_line_id"])  # checked as a reference
+    line = await ctx.get(ApprovalLine, values["approval_line_id"])  # checked as a reference
     if line is None or line.status != "ACTIVE":
         raise _refuse("approval_line_id", "the approval line is not active", "inactive_line")
     if line.document_type != values["document_type"]:

@@ -1,6 +1,6 @@
 """판매주문 (Sales order): business logic of srm.sales_orders (tenants), hand-owned.
 
-The worked example of the extension hooks (runtime/extend.py):
+The worked example of the extension hooks (runtime/logic/extend.py):
 
 - an order ships only with at least one line (a rule that queries: 422);
 - confirming it records a task on the customer's activity log, in the same transaction;
@@ -19,8 +19,8 @@ from sqlalchemy import func, select
 from generated.tenants.crm.activities.model import Activity
 from generated.tenants.crm.customers.model import Customer
 from generated.tenants.srm.sales_order_items.model import SalesOrderItem
-from runtime.errors import ConflictError, ValidationError
-from runtime.extend import Context
+from runtime.logic.extend import Context
+from runtime.web.errors import ConflictError, ValidationError
 
 
 async def before_update(ctx: Context, row: Any, values: dict[str, Any]) -> None:
@@ -56,7 +56,7 @@ async def after_write(ctx: Context, row: Any, action: str) -> None:
         )
     )
     await ctx.db.flush()
-    customer = await ctx.db.get(Customer, row.customer_id)
+    customer = await ctx.get(Customer, row.customer_id)
     if customer is not None and customer.status == "BLOCKED":
         raise ConflictError(
             {

@@ -6,7 +6,7 @@ from generated.manager.shop.order_lines.model import OrderLine
 from generated.manager.shop.orders.model import Order
 from generated.manager.shop.price_logs.model import PriceLog
 from generated.manager.shop.products.model import Product
-from runtime.models import ManagerBase
+from runtime.data.models import ManagerBase
 
 metadata = ManagerBase.metadata
 

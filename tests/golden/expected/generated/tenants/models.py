@@ -2,7 +2,7 @@
 """Every tenants model, imported so the metadata is complete (migrations, app)."""
 
 from generated.tenants.crm.customers.model import Customer
-from runtime.models import TenantBase
+from runtime.data.models import TenantBase
 
 metadata = TenantBase.metadata
 

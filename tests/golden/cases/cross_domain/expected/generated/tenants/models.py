@@ -3,7 +3,7 @@
 
 from generated.tenants.crm.accounts.model import Account
 from generated.tenants.srm.deals.model import Deal
-from runtime.models import TenantBase
+from runtime.data.models import TenantBase
 
 metadata = TenantBase.metadata
 

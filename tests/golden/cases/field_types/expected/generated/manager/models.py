@@ -2,7 +2,7 @@
 """Every manager model, imported so the metadata is complete (migrations, app)."""
 
 from generated.manager.kit.samples.model import Sample
-from runtime.models import ManagerBase
+from runtime.data.models import ManagerBase
 
 metadata = ManagerBase.metadata
 

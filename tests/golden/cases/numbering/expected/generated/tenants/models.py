@@ -3,7 +3,7 @@
 
 from generated.tenants.adm.document_sequences.model import DocumentSequence
 from generated.tenants.srm.invoices.model import Invoice
-from runtime.models import TenantBase
+from runtime.data.models import TenantBase
 
 metadata = TenantBase.metadata
 

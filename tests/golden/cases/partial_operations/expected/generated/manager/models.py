@@ -3,7 +3,7 @@
 
 from generated.manager.logs.events.model import Event
 from generated.manager.logs.notes.model import Note
-from runtime.models import ManagerBase
+from runtime.data.models import ManagerBase
 
 metadata = ManagerBase.metadata
 

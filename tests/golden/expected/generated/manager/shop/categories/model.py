@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 
 from sqlalchemy import (
-    ForeignKey,
+    ForeignKeyConstraint,
     Index,
     String,
     Uuid,
@@ -14,7 +14,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from runtime.models import ManagerBase, RecordMixin, SoftDeleteMixin
+from runtime.data.models import ManagerBase, RecordMixin, SoftDeleteMixin
 
 
 class Category(SoftDeleteMixin, RecordMixin, ManagerBase):
@@ -34,6 +34,7 @@ class Category(SoftDeleteMixin, RecordMixin, ManagerBase):
             "id",
             postgresql_where=text("NOT is_deleted"),
         ),
+        ForeignKeyConstraint(["parent_id"], ["shop.categories.id"], ondelete="SET NULL"),
         {"schema": "shop", "comment": "분류"},
     )
 
@@ -49,7 +50,6 @@ class Category(SoftDeleteMixin, RecordMixin, ManagerBase):
     )
     parent_id: Mapped[uuid.UUID | None] = mapped_column(
         Uuid,
-        ForeignKey("shop.categories.id", ondelete="SET NULL"),
         nullable=True,
         comment="parent_id",
     )

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from sqlalchemy import (
     CheckConstraint,
-    ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     Numeric,
@@ -16,7 +16,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from runtime.models import ManagerBase, RecordMixin
+from runtime.data.models import ManagerBase, RecordMixin
 
 
 class OrderLine(RecordMixin, ManagerBase):
@@ -37,12 +37,13 @@ class OrderLine(RecordMixin, ManagerBase):
             "line_no",
             "id",
         ),
+        ForeignKeyConstraint(["order_id"], ["shop.orders.id"], ondelete="CASCADE"),
+        ForeignKeyConstraint(["product_id"], ["shop.products.id"], ondelete="RESTRICT"),
         {"schema": "shop", "comment": "주문 품목"},
     )
 
     order_id: Mapped[uuid.UUID] = mapped_column(
         Uuid,
-        ForeignKey("shop.orders.id", ondelete="CASCADE"),
         nullable=False,
         index=True,
         comment="order_id",
@@ -54,7 +55,6 @@ class OrderLine(RecordMixin, ManagerBase):
     )
     product_id: Mapped[uuid.UUID] = mapped_column(
         Uuid,
-        ForeignKey("shop.products.id", ondelete="RESTRICT"),
         nullable=False,
         index=True,
         comment="product_id",

@@ -2,7 +2,7 @@
 """주문 품목 (Order line): the database work behind the endpoints.
 
 Shared mechanics (paging, filters, soft delete, tenancy, reference checks, error mapping)
-live in runtime.crud; this module says what is particular to shop.order_lines.
+live in runtime.data.crud; this module says what is particular to shop.order_lines.
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from generated.manager.shop.orders.model import Order
 from generated.manager.shop.products.model import Product
-from runtime import crud
-from runtime.principal import Actor
-from runtime.versions import Expected
+from runtime.data import crud
+from runtime.security.principal import Actor
+from runtime.web.versions import Expected
 
 from .model import OrderLine
 from .schemas import OrderLineCreate, OrderLineLineCreate, OrderLineListParams, OrderLineUpdate

@@ -15,13 +15,14 @@ from fastapi import Query, Response, status
 from generated.manager.shop.order_lines import service as lines_service
 from generated.manager.shop.order_lines.schemas import OrderLineResponse
 from runtime.deps import ManagerDb, manager_permission
-from runtime.envelope import Envelope, ok
-from runtime.principal import Actor
-from runtime.router import audited_router
-from runtime.schemas import Deleted
-from runtime.versions import IfMatch, etag
+from runtime.security.principal import Actor
+from runtime.web.envelope import Envelope, ok
+from runtime.web.router import audited_router
+from runtime.web.schemas import Deleted
+from runtime.web.versions import IfMatch, etag
 
 from . import service
+from .model import Order
 from .schemas import (
     OrderCreate,
     OrderListParams,
@@ -33,7 +34,7 @@ from .schemas import (
 router = audited_router(scope="manager", entity="shop.orders")
 
 
-async def _with_lines(db: ManagerDb, row, actor: Actor) -> OrderResponse:
+async def _with_lines(db: ManagerDb, row: Order, actor: Actor) -> OrderResponse:
     response = OrderResponse.model_validate(row)
     lines, lines_total = await lines_service.lines_of(db, row.id, actor)
     response.lines = [OrderLineResponse.model_validate(line) for line in lines]

@@ -11,7 +11,7 @@ from uuid import UUID
 from pydantic import Field
 
 from generated.manager.shop.order_lines.schemas import OrderLineLineCreate, OrderLineResponse
-from runtime.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
 class OrderBase(EntityModel):

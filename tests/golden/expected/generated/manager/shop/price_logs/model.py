@@ -9,14 +9,14 @@ from decimal import Decimal
 
 from sqlalchemy import (
     DateTime,
-    ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Numeric,
     Uuid,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from runtime.models import ManagerBase, RecordMixin
+from runtime.data.models import ManagerBase, RecordMixin
 
 
 class PriceLog(RecordMixin, ManagerBase):
@@ -29,12 +29,12 @@ class PriceLog(RecordMixin, ManagerBase):
             "changed_at",
             "id",
         ),
+        ForeignKeyConstraint(["product_id"], ["shop.products.id"], ondelete="CASCADE"),
         {"schema": "shop", "comment": "가격 이력"},
     )
 
     product_id: Mapped[uuid.UUID] = mapped_column(
         Uuid,
-        ForeignKey("shop.products.id", ondelete="CASCADE"),
         nullable=False,
         index=True,
         comment="product_id",

@@ -15,7 +15,7 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     DateTime,
-    ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     Numeric,
@@ -27,7 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from runtime.models import ManagerBase, RecordMixin, SoftDeleteMixin
+from runtime.data.models import ManagerBase, RecordMixin, SoftDeleteMixin
 
 
 class Product(SoftDeleteMixin, RecordMixin, ManagerBase):
@@ -62,6 +62,7 @@ class Product(SoftDeleteMixin, RecordMixin, ManagerBase):
             "id",
             postgresql_where=text("NOT is_deleted"),
         ),
+        ForeignKeyConstraint(["category_id"], ["shop.categories.id"], ondelete="RESTRICT"),
         {"schema": "shop", "comment": "상품"},
     )
 
@@ -178,7 +179,6 @@ class Product(SoftDeleteMixin, RecordMixin, ManagerBase):
     )
     category_id: Mapped[uuid.UUID] = mapped_column(
         Uuid,
-        ForeignKey("shop.categories.id", ondelete="RESTRICT"),
         nullable=False,
         index=True,
         comment="category_id",

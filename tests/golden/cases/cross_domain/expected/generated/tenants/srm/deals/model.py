@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 
 from sqlalchemy import (
-    ForeignKey,
+    ForeignKeyConstraint,
     Index,
     String,
     Uuid,
@@ -14,7 +14,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from runtime.models import RecordMixin, SoftDeleteMixin, TenantBase, TenantMixin
+from runtime.data.models import RecordMixin, SoftDeleteMixin, TenantBase, TenantMixin
 
 
 class Deal(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
@@ -35,6 +35,16 @@ class Deal(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             "id",
             postgresql_where=text("NOT is_deleted"),
         ),
+        ForeignKeyConstraint(
+            ["account_id", "tenant_id"],
+            ["crm.accounts.id", "crm.accounts.tenant_id"],
+            ondelete="RESTRICT",
+        ),
+        ForeignKeyConstraint(
+            ["backup_account_id", "tenant_id"],
+            ["crm.accounts.id", "crm.accounts.tenant_id"],
+            ondelete="SET NULL (backup_account_id)",
+        ),
         {"schema": "srm", "comment": "거래"},
     )
 
@@ -45,13 +55,11 @@ class Deal(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
     )
     account_id: Mapped[uuid.UUID] = mapped_column(
         Uuid,
-        ForeignKey("crm.accounts.id", ondelete="RESTRICT"),
         nullable=False,
         comment="account_id",
     )
     backup_account_id: Mapped[uuid.UUID | None] = mapped_column(
         Uuid,
-        ForeignKey("crm.accounts.id", ondelete="SET NULL"),
         nullable=True,
         comment="backup_account_id",
     )

@@ -15,7 +15,7 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     DateTime,
-    ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     Numeric,
@@ -27,7 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from runtime.models import ManagerBase, RecordMixin, SoftDeleteMixin
+from runtime.data.models import ManagerBase, RecordMixin, SoftDeleteMixin
 
 
 class Sample(SoftDeleteMixin, RecordMixin, ManagerBase):
@@ -44,6 +44,7 @@ class Sample(SoftDeleteMixin, RecordMixin, ManagerBase):
             "id",
             postgresql_where=text("NOT is_deleted"),
         ),
+        ForeignKeyConstraint(["parent_id"], ["kit.samples.id"], ondelete="SET NULL"),
         {"schema": "kit", "comment": "견본"},
     )
 
@@ -156,7 +157,6 @@ class Sample(SoftDeleteMixin, RecordMixin, ManagerBase):
     )
     parent_id: Mapped[uuid.UUID | None] = mapped_column(
         Uuid,
-        ForeignKey("kit.samples.id", ondelete="SET NULL"),
         nullable=True,
         comment="parent_id",
     )

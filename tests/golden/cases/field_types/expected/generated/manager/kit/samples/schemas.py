@@ -10,8 +10,8 @@ from uuid import UUID
 
 from pydantic import EmailStr, Field
 
-from runtime.schemas import EntityModel, Input, Int32, ListParams, Page, UpdateModel
-from runtime.security import NewPassword
+from runtime.security.credentials import NewPassword
+from runtime.web.schemas import EntityModel, Input, Int32, ListParams, Page, UpdateModel
 
 
 class SampleBase(EntityModel):

@@ -2,7 +2,7 @@
 """견본 (Sample): the database work behind the endpoints.
 
 Shared mechanics (paging, filters, soft delete, tenancy, reference checks, error mapping)
-live in runtime.crud; this module says what is particular to kit.samples.
+live in runtime.data.crud; this module says what is particular to kit.samples.
 """
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from runtime import crud
-from runtime.principal import Actor
-from runtime.security import hash_password
-from runtime.versions import Expected
+from runtime.data import crud
+from runtime.security.credentials import hash_password
+from runtime.security.principal import Actor
+from runtime.web.versions import Expected
 
 from .model import Sample
 from .schemas import SampleCreate, SampleListParams, SampleUpdate

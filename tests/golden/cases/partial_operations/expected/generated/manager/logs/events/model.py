@@ -15,7 +15,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from runtime.models import ManagerBase, RecordMixin
+from runtime.data.models import ManagerBase, RecordMixin
 
 
 class Event(RecordMixin, ManagerBase):

@@ -2,7 +2,7 @@
 """이벤트 (Event): the database work behind the endpoints.
 
 Shared mechanics (paging, filters, soft delete, tenancy, reference checks, error mapping)
-live in runtime.crud; this module says what is particular to logs.events.
+live in runtime.data.crud; this module says what is particular to logs.events.
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from runtime import crud
-from runtime.principal import Actor
-from runtime.versions import Expected
+from runtime.data import crud
+from runtime.security.principal import Actor
+from runtime.web.versions import Expected
 
 from .model import Event
 from .schemas import EventCreate, EventListParams, EventUpdate

@@ -1,0 +1,188 @@
+"""Driver connections for the hot path: a small pool of plain asyncpg connections.
+
+The hot path (runtime.hot.path) runs its statements here rather than through the ORM's pool:
+no reset round trip on release, the tenant set at session level and re-set only when a
+connection serves another tenant, and a read retried once when its connection died. Behind a
+transaction pooler (CXG_DB_POOLER=transaction) nothing is kept in the session: each use is one
+transaction that sets the tenant and the role first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+import asyncpg
+
+# asyncpg raises these when the connection under a statement is gone: the read is retried
+# once on a new connection (a restarted server, a dropped idle connection).
+CONNECTION_LOST = (
+    asyncpg.ConnectionDoesNotExistError,
+    asyncpg.InterfaceError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.InternalClientError,  # a protocol left mid-operation by a terminated backend
+    ConnectionError,
+    OSError,
+)
+
+
+APPLICATION_NAME = "cxg-hot-path"  # how its connections show in pg_stat_activity
+T = TypeVar("T")
+
+
+class Connection(asyncpg.Connection):  # type: ignore[misc]  # asyncpg ships no types: Any
+    """A driver connection that remembers which tenant it was last set to."""
+
+    tenant: uuid.UUID | None = None
+
+
+class DriverPool:
+    """A small pool of asyncpg connections kept for the hot path.
+
+    asyncpg's own pool runs a reset round trip on every release; these connections hold
+    only what this module sets (the role once, the tenant when it changes), so they need none.
+    """
+
+    def __init__(
+        self, dsn: str, size: int, *, tenant: bool, role: str | None = None, pooled: bool = False
+    ):
+        self.dsn, self.size, self.role, self.tenant = dsn, size, role, tenant
+        # behind a transaction pooler: no session state, no prepared statement kept
+        self.pooled = pooled
+        self._idle: asyncio.LifoQueue[Connection] = asyncio.LifoQueue()
+        self._opened = 0
+        self._all: set[Connection] = set()
+
+    async def _connect(self) -> Connection:
+        conn: Connection = await asyncpg.connect(
+            self.dsn,
+            connection_class=Connection,
+            statement_cache_size=0 if self.pooled else 1024,
+            server_settings={"application_name": APPLICATION_NAME},
+        )
+        for kind in ("json", "jsonb"):  # as SQLAlchemy returns them: decoded
+            await conn.set_type_codec(
+                kind, encoder=json.dumps, decoder=json.loads, schema="pg_catalog"
+            )
+        if self.role and not self.pooled:
+            await conn.execute("SELECT set_config('role', $1, false)", self.role)
+        self._all.add(conn)
+        return conn
+
+    async def acquire(self) -> Connection:
+        if self._idle.empty() and self._opened < self.size:
+            self._opened += 1
+            try:
+                return await self._connect()
+            except BaseException:
+                self._opened -= 1
+                raise
+        conn = await self._idle.get()
+        if conn.is_closed():
+            self._discard(conn)
+            return await self.acquire()
+        return conn
+
+    def release(self, conn: Connection, *, broken: bool = False) -> None:
+        if broken or conn.is_closed():
+            self._discard(conn)
+            if not conn.is_closed():
+                conn.terminate()
+            return
+        self._idle.put_nowait(conn)
+
+    def _discard(self, conn: Connection) -> None:
+        if conn in self._all:
+            self._all.discard(conn)
+            self._opened -= 1
+
+    async def fill(self) -> None:
+        """Open every connection now rather than under the first burst of requests."""
+        missing = self.size - self._opened
+        self._opened += missing
+        results = await asyncio.gather(
+            *(self._connect() for _ in range(missing)), return_exceptions=True
+        )
+        for result in results:
+            if isinstance(result, BaseException):
+                self._opened -= 1  # opened later, when a request needs it
+            else:
+                self._idle.put_nowait(result)
+
+    async def close(self) -> None:
+        for conn in list(self._all):
+            await conn.close()
+        self._all.clear()
+
+
+async def enter_tenant(conn: Connection, tenant: uuid.UUID | None) -> None:
+    """Row-level security reads cxg.tenant_id: set it when this connection last served
+    another tenant (session-level; every use of these connections sets it first)."""
+    if conn.tenant != tenant:
+        conn.tenant = None  # unknown until the statement returns
+        await conn.execute(
+            "SELECT set_config('cxg.tenant_id', $1, false)", str(tenant) if tenant else ""
+        )
+        conn.tenant = tenant
+
+
+async def in_tenant_transaction(
+    conn: Connection,
+    pool: DriverPool,
+    tenant: uuid.UUID | None,
+    work: Callable[[Connection], Awaitable[T]],
+) -> T:
+    """Behind a transaction pooler the next statement may run on another server connection:
+    the work runs in one transaction that sets the role and the tenant first (both local to
+    it), begun in the same round trip."""
+    assert tenant is None or isinstance(tenant, uuid.UUID)  # a literal below: a UUID only
+    settings = [f"set_config('cxg.tenant_id', '{tenant or ''}', true)"]
+    if pool.role:
+        settings.append("set_config('role', '" + pool.role.replace("'", "''") + "', true)")
+    await conn.execute(f"BEGIN; SELECT {', '.join(settings)}")
+    result = await work(conn)  # on an error the connection is dropped: the pooler rolls back
+    await conn.execute("COMMIT")
+    return result
+
+
+@dataclass
+class Hot:
+    """The hot path's state in a running app: its pools and how often it answered."""
+
+    pools: dict[str, DriverPool]
+    served: int = 0
+    passed: int = 0
+
+    async def run(
+        self, database: str, tenant: uuid.UUID | None, work: Callable[[Connection], Awaitable[T]]
+    ) -> T:
+        """``work(conn)`` on a pooled connection; once more on a new one if the old one died."""
+        pool = self.pools[database]
+        for attempt in (1, 2):
+            conn = await pool.acquire()
+            try:
+                if pool.pooled and pool.tenant:
+                    result = await in_tenant_transaction(conn, pool, tenant, work)
+                else:
+                    if pool.tenant:
+                        await enter_tenant(conn, tenant)
+                    result = await work(conn)
+            except CONNECTION_LOST:
+                pool.release(conn, broken=True)
+                if attempt == 2:
+                    raise
+                continue
+            except BaseException:
+                pool.release(conn, broken=conn.is_closed() or conn.is_in_transaction())
+                raise
+            pool.release(conn)
+            return result
+        raise AssertionError("unreachable")
+
+    async def close(self) -> None:
+        for pool in self.pools.values():
+            await pool.close()

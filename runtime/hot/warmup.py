@@ -1,0 +1,62 @@
+"""What start-up leaves for first use, built while the server is idle.
+
+Start-up imports no generated router and builds no Pydantic validator (runtime.web.routes,
+runtime.hot.read): the app answers within about a second. Left alone, the first request to
+each group of routes or entity would pay for that work. Instead, right after start-up,
+``warm_up`` builds it one small piece at a time (a few milliseconds each), and only while no
+request is in flight, so it never stands between a client and its answer for longer than one
+piece. Under load from the first second the pieces wait, and each is built by the first
+request that needs it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import logging
+import time
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from runtime.hot.read import Route
+    from runtime.web.routes import LazyGroup
+
+IDLE_POLL_S = 0.01
+log = logging.getLogger("cxg.warmup")
+
+
+class Activity:
+    """Requests in flight, counted by runtime.web.middleware.RequestContextMiddleware."""
+
+    def __init__(self) -> None:
+        self.in_flight = 0
+
+    async def idle(self) -> None:
+        await asyncio.sleep(0)
+        while self.in_flight:
+            await asyncio.sleep(IDLE_POLL_S)
+
+
+async def warm_up(
+    activity: Activity, hot_routes: Iterable[Route], groups: Iterable[LazyGroup]
+) -> None:
+    started = time.perf_counter()
+    hot_routes, groups = list(hot_routes), list(groups)
+    for route in hot_routes:
+        await activity.idle()
+        route.prepare()
+    for group in groups:
+        done = False
+        while not done:
+            await activity.idle()
+            done = group.build_one()
+    await activity.idle()
+    gc.collect()  # what was built lives as long as the process, as at start-up (runtime.app)
+    gc.freeze()
+    log.info(
+        "warmed up %d entities' reads and %d route groups in %.1f s",
+        len(hot_routes),
+        len(groups),
+        time.perf_counter() - started,
+    )

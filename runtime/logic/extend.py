@@ -1,0 +1,107 @@
+"""The generation gap: hand-owned modules that generated code calls, and `build` never touches.
+
+An entity that needs business logic gets one module of its own,
+``runtime/extensions/<scope>/<domain>/<table>.py`` (``cxg-gen extend`` writes its skeleton
+once; from then on it is yours). The app imports every such module at start-up and runtime.data.crud,
+which every generated service goes through, calls the hooks it defines, by name:
+
+- ``async def before_create(ctx, values)``: the values about to be inserted (a dict you may
+  change);
+- ``async def before_update(ctx, row, values)``: the row as it is and the values about to be
+  written (status changes included, as ``{<status field>: <new state>}``);
+- ``async def before_delete(ctx, row)``;
+- ``async def after_write(ctx, row, action)``: the row as written, ``action`` one of CREATE,
+  UPDATE, DELETE; in the same transaction as the write (and its audit row), so whatever it does
+  is kept or rolled back with it.
+
+A hook refuses by raising an error of runtime.web.errors (``ValidationError`` → 422,
+``ConflictError`` → 409, ...). ``ctx`` is a :class:`Context`: the request's database session
+(already inside the tenant, with row-level security) and the acting principal. That, the row
+(the entity's mapped class in ``generated/``) and runtime.web.errors are the whole interface.
+An extended entity's creates always take the long way (the hot path cannot call Python).
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any, TypeVar
+
+from sqlalchemy import Table
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from runtime.security.principal import Actor
+
+HOOKS = ("before_create", "before_update", "before_delete", "after_write")
+ROOT = Path(__file__).resolve().parents[1] / "extensions"
+
+_BY_TABLE: dict[Table, ModuleType] = {}
+M = TypeVar("M")
+
+
+@dataclass(frozen=True)
+class Context:
+    db: AsyncSession
+    actor: Actor
+
+    async def get(self, model: type[M], row_id: uuid.UUID) -> M | None:
+        """A row of the actor's by its id: tenant tables are keyed by (tenant_id, id), so
+        ``db.get`` needs the pair; this is the one-id lookup hooks want."""
+        if "tenant_id" not in model.__table__.c:  # type: ignore[attr-defined]
+            return await self.db.get(model, row_id)
+        if self.actor.tenant_id is None:
+            return None
+        return await self.db.get(model, (self.actor.tenant_id, row_id))
+
+
+class ExtensionError(Exception):
+    """An extension module that cannot be used (wrong place, unknown hook)."""
+
+
+def modules(root: Path = ROOT) -> list[tuple[str, str, str, Path]]:
+    """(scope, domain, table, path) of every extension module under ``root``."""
+    found: list[tuple[str, str, str, Path]] = []
+    for path in sorted(root.glob("*/*/*.py")):
+        scope, domain, table = path.parent.parent.name, path.parent.name, path.stem
+        if not table.startswith("_"):  # __init__, and _actions (runtime.logic.actions)
+            found.append((scope, domain, table, path))
+    return found
+
+
+def discover(root: Path = ROOT) -> None:
+    """Import every extension module and attach it to its entity's table."""
+    for scope, domain, table, path in modules(root):
+        model = _model(scope, domain, table, path)
+        module = importlib.import_module(f"runtime.extensions.{scope}.{domain}.{table}")
+        for name, value in vars(module).items():
+            if name.startswith(("before_", "after_")) and inspect.iscoroutinefunction(value):
+                if name not in HOOKS:
+                    raise ExtensionError(f"{path}: unknown hook {name} (hooks: {', '.join(HOOKS)})")
+        _BY_TABLE[model.__table__] = module
+
+
+def _model(scope: str, domain: str, table: str, path: Path) -> type[Any]:
+    try:
+        generated = importlib.import_module(f"generated.{scope}.{domain}.{table}.model")
+    except ModuleNotFoundError:
+        raise ExtensionError(f"{path}: no entity {domain}.{table} in specs/{scope}") from None
+    for value in vars(generated).values():
+        if isinstance(value, type) and getattr(value, "__module__", "") == generated.__name__:
+            if hasattr(value, "__table__"):
+                return value
+    raise ExtensionError(f"{path}: no mapped class in {generated.__name__}")
+
+
+def is_extended(table: Table) -> bool:
+    return table in _BY_TABLE
+
+
+async def run(hook: str, model: type[Any], db: AsyncSession, actor: Actor, *args: Any) -> None:
+    module = _BY_TABLE.get(model.__table__)
+    function = getattr(module, hook, None) if module is not None else None
+    if function is not None:
+        await function(Context(db, actor), *args)

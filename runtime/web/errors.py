@@ -1,0 +1,169 @@
+"""The error hierarchy: one base with a status, a stable English code and localised messages.
+
+Messages are Korean by default and English when the client sends ``Accept-Language: en``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+
+class CXGError(Exception):
+    status_code: ClassVar[int] = 500
+    code: ClassVar[str] = "INTERNAL_ERROR"
+    messages: ClassVar[dict[str, str]] = {
+        "ko": "서버 내부 오류가 발생했습니다.",
+        "en": "An internal error occurred.",
+    }
+
+    def __init__(
+        self,
+        message: dict[str, str] | None = None,
+        *,
+        detail: Any = None,
+        headers: dict[str, str] | None = None,
+    ):
+        self.custom = message
+        self.detail = detail
+        self.headers: Mapping[str, str] | None = headers
+        super().__init__((message or self.messages)["en"])
+
+    def message(self, lang: str) -> str:
+        source = self.custom or self.messages
+        return source.get(lang) or source["ko"]
+
+
+class ValidationError(CXGError):
+    status_code = 422
+    code = "VALIDATION_ERROR"
+    messages = {"ko": "입력값이 올바르지 않습니다.", "en": "The request is not valid."}
+
+
+class NotFoundError(CXGError):
+    status_code = 404
+    code = "RESOURCE_NOT_FOUND"
+    messages = {"ko": "요청한 리소스를 찾을 수 없습니다.", "en": "The resource was not found."}
+
+
+class AlreadyExistsError(CXGError):
+    status_code = 409
+    code = "RESOURCE_ALREADY_EXISTS"
+    messages = {"ko": "이미 존재하는 리소스입니다.", "en": "The resource already exists."}
+
+
+class ConflictError(CXGError):
+    status_code = 409
+    code = "CONFLICT"
+    messages = {"ko": "다른 데이터와 충돌합니다.", "en": "The request conflicts with other data."}
+
+
+class TransitionError(CXGError):
+    """A status move the entity's state machine does not allow (``detail.allowed`` lists
+    the moves that are)."""
+
+    status_code = 409
+    code = "INVALID_TRANSITION"
+    messages = {
+        "ko": "현재 상태에서 허용되지 않는 상태 변경입니다.",
+        "en": "This status change is not allowed from the current status.",
+    }
+
+
+class LockedError(CXGError):
+    """A write to a document (or a line of one) that has left its editable states."""
+
+    status_code = 409
+    code = "DOCUMENT_LOCKED"
+    messages = {
+        "ko": "현재 상태에서는 문서를 수정할 수 없습니다.",
+        "en": "The document cannot be changed in its current status.",
+    }
+
+
+class ApprovalRequiredError(CXGError):
+    """A status move that only the end of an approval request may take."""
+
+    status_code = 409
+    code = "APPROVAL_REQUIRED"
+    messages = {
+        "ko": "이 상태 변경은 결재를 거쳐야 합니다.",
+        "en": "This status change is taken by an approval, not directly.",
+    }
+
+
+class UnauthorizedError(CXGError):
+    status_code = 401
+    code = "AUTHENTICATION_REQUIRED"
+    messages = {"ko": "인증이 필요합니다.", "en": "Authentication is required."}
+
+    def __init__(self, message: dict[str, str] | None = None, *, detail: Any = None):
+        super().__init__(message, detail=detail, headers={"WWW-Authenticate": "Bearer"})
+
+
+class ForbiddenError(CXGError):
+    status_code = 403
+    code = "PERMISSION_DENIED"
+    messages = {"ko": "권한이 없습니다.", "en": "You do not have permission for this."}
+
+
+class RateLimitedError(CXGError):
+    status_code = 429
+    code = "RATE_LIMITED"
+    messages = {
+        "ko": "요청이 너무 많습니다. 잠시 후 다시 시도하세요.",
+        "en": "Too many requests. Try again later.",
+    }
+
+
+class DatabaseError(CXGError):
+    status_code = 503
+    code = "DATABASE_ERROR"
+    messages = {"ko": "데이터베이스 오류가 발생했습니다.", "en": "A database error occurred."}
+
+
+class DatabaseUnavailableError(CXGError):
+    """PostgreSQL cannot be reached or is not accepting work: an outage, try again later."""
+
+    status_code = 503
+    code = "DATABASE_UNAVAILABLE"
+    messages = {
+        "ko": "데이터베이스를 일시적으로 사용할 수 없습니다. 잠시 후 다시 시도하세요.",
+        "en": "The database is temporarily unavailable. Try again shortly.",
+    }
+    RETRY_AFTER_SECONDS = 5
+
+    def __init__(self, message: dict[str, str] | None = None, *, detail: Any = None):
+        super().__init__(
+            message, detail=detail, headers={"Retry-After": str(self.RETRY_AFTER_SECONDS)}
+        )
+
+
+class MethodNotAllowedError(CXGError):
+    status_code = 405
+    code = "METHOD_NOT_ALLOWED"
+    messages = {"ko": "허용되지 않는 메서드입니다.", "en": "Method not allowed."}
+
+
+class StaleVersionError(CXGError):
+    """If-Match named a version the row no longer has: someone changed it meanwhile."""
+
+    status_code = 412
+    code = "STALE_VERSION"
+    messages = {
+        "ko": "다른 사용자가 먼저 변경했습니다. 다시 조회한 후 시도하세요.",
+        "en": "The row was changed meanwhile. Fetch it again and retry.",
+    }
+
+
+class PayloadTooLargeError(CXGError):
+    status_code = 413
+    code = "PAYLOAD_TOO_LARGE"
+    messages = {
+        "ko": "요청 본문이 허용된 크기를 넘었습니다.",
+        "en": "The request body is larger than allowed.",
+    }
+
+
+class InternalError(CXGError):
+    pass

@@ -1,0 +1,61 @@
+"""The API's OpenAPI document: made by `cxg-gen build` (see generator/openapi.py), served as
+bytes while its stamp matches the code this process runs.
+
+    python -m runtime.web.openapi    # the document of the current code, on standard output
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from generator import openapi as made
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+log = logging.getLogger("cxg.openapi")
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def render(document: dict[str, Any]) -> bytes:
+    return (json.dumps(document, ensure_ascii=False, indent=1) + "\n").encode()
+
+
+def prebuilt() -> bytes | None:
+    """The document `cxg-gen build` made, if it was made from exactly the code running now."""
+    if not made.applies(ROOT) or not (ROOT / made.DOCUMENT).is_file():
+        return None
+    inputs = made.inputs_digest(made.generated_files(ROOT), ROOT)
+    if not made.current(ROOT, inputs):
+        log.warning("generated/openapi.json is stale (run `cxg-gen build`); making it live")
+        return None
+    return (ROOT / made.DOCUMENT).read_bytes()
+
+
+def serve_prebuilt(app: FastAPI, document: bytes) -> None:
+    """/openapi.json as the bytes `cxg-gen build` wrote, and the docs pages that read it
+    (the app was made with FastAPI's own document and docs routes switched off)."""
+    from starlette.responses import Response
+
+    from runtime.web import docs
+
+    @app.get("/openapi.json", include_in_schema=False)
+    async def openapi_document() -> Response:
+        return Response(document, media_type="application/json")
+
+    docs.install(app)
+
+
+def main() -> None:
+    from runtime.app import create_app
+
+    app = create_app(eager=True)
+    sys.stdout.buffer.write(render(app.openapi()))
+
+
+if __name__ == "__main__":
+    main()

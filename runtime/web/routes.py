@@ -1,0 +1,127 @@
+"""The generated resources' routes, in one of two ways.
+
+- ``include_all``: every router included up front, as FastAPI's own document needs
+  (`python -m runtime.web.openapi`, and an app whose prebuilt document is stale).
+- ``mount_lazily``: one route per first path segment (``/api/v1/tenants/crm``...), whose
+  routers are imported and built the first time a request reaches it. Importing ~100 routers builds ~1,000 Pydantic models and ~600
+  routes, two thirds of the app's start-up; served apps warm the groups up in the background
+  while it is idle (runtime.hot.warmup), so requests seldom wait. Everything runs on the event
+  loop (no threads): a build is a few milliseconds per resource, and Pydantic's deferred
+  model building is not made for concurrent callers. Route lookup then scans the
+  hand-written routes and one group, not every route of the API.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import Enum
+from types import ModuleType
+from typing import cast
+
+from fastapi import APIRouter, FastAPI
+from pydantic import BaseModel
+from starlette.datastructures import URLPath
+from starlette.routing import BaseRoute, Match, NoMatchFound
+from starlette.types import Receive, Scope, Send
+
+
+@dataclass(frozen=True)
+class Resource:
+    """One generated router, at a path relative to its scope (/crm/customers)."""
+
+    path: str
+    module: str
+    attribute: str  # router | nested_router
+    tag: str | None  # None: the routes carry their own (a domain's hand-owned actions)
+
+    @property
+    def tags(self) -> list[str | Enum] | None:
+        return [self.tag] if self.tag else None
+
+    @property
+    def group(self) -> str:
+        return self.path.split("/", 2)[1]
+
+    def router(self) -> APIRouter:
+        # The entity's models first, complete: FastAPI wraps them in adapters of its own
+        # when the routes are made, and those should see finished models.
+        if self.module.startswith("generated."):  # hand-owned routers build their own
+            complete_models(importlib.import_module(self.module.rsplit(".", 1)[0] + ".schemas"))
+        return cast(APIRouter, getattr(importlib.import_module(self.module), self.attribute))
+
+
+def complete_models(module: ModuleType) -> None:
+    """Build the deferred Pydantic models a module defines (see runtime.web.schemas)."""
+    for value in vars(module).values():
+        if (
+            isinstance(value, type)
+            and issubclass(value, BaseModel)
+            and value.__module__ == module.__name__
+            and not value.__pydantic_complete__
+        ):
+            value.model_rebuild(force=True)
+
+
+def include_all(router: APIRouter | FastAPI, prefix: str, resources: Iterable[Resource]) -> None:
+    for resource in resources:
+        router.include_router(resource.router(), prefix=prefix + resource.path, tags=resource.tags)
+
+
+class LazyGroup(BaseRoute):
+    """Every route under ``prefix``; built on first use (or bit by bit, by ``warm_up``)."""
+
+    def __init__(self, prefix: str, resources: list[Resource]) -> None:
+        self.prefix = prefix
+        self.resources = resources
+        self._router: APIRouter | None = None  # set once every resource is in
+        self._building = APIRouter()
+        self._left = list(resources)
+
+    @property
+    def built(self) -> bool:
+        return self._router is not None
+
+    def build_one(self) -> bool:
+        """Include the next resource; True once the group is complete."""
+        if self._left:
+            resource = self._left.pop(0)
+            self._building.include_router(
+                resource.router(),
+                prefix=self.prefix.rsplit("/", 1)[0] + resource.path,
+                tags=resource.tags,
+            )
+        if not self._left:
+            self._router = self._building
+        return self._router is not None
+
+    def build(self) -> APIRouter:
+        while self._router is None:
+            self.build_one()
+        return self._router
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        if scope["type"] == "http":
+            path = scope["path"]
+            if path == self.prefix or path.startswith(self.prefix + "/"):
+                return Match.FULL, {}
+        return Match.NONE, {}
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        router = self._router or self.build()
+        await router(scope, receive, send)  # its own lookup: 404, 405, trailing slashes
+
+    def url_path_for(self, name: str, /, **path_params: object) -> URLPath:
+        if self._router is None:
+            raise NoMatchFound(name, path_params)
+        return self._router.url_path_for(name, **path_params)
+
+
+def mount_lazily(app: FastAPI, prefix: str, resources: Iterable[Resource]) -> list[LazyGroup]:
+    groups: dict[str, list[Resource]] = {}
+    for resource in resources:
+        groups.setdefault(resource.group, []).append(resource)
+    mounted = [LazyGroup(f"{prefix}/{name}", members) for name, members in groups.items()]
+    app.router.routes.extend(mounted)
+    return mounted
