@@ -34,6 +34,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from runtime.data.models import is_tenant_scoped
 from runtime.security.principal import Actor
 
 HOOKS = ("before_create", "before_update", "before_delete", "after_write")
@@ -51,7 +52,7 @@ class Context:
     async def get(self, model: type[M], row_id: uuid.UUID) -> M | None:
         """A row of the actor's by its id: tenant tables are keyed by (tenant_id, id), so
         ``db.get`` needs the pair; this is the one-id lookup hooks want."""
-        if "tenant_id" not in model.__table__.c:  # type: ignore[attr-defined]
+        if not is_tenant_scoped(model):
             return await self.db.get(model, row_id)
         if self.actor.tenant_id is None:
             return None

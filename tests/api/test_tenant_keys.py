@@ -11,6 +11,7 @@ import uuid
 import asyncpg
 import pytest
 from alembic import command
+from sqlalchemy import UniqueConstraint
 from sqlalchemy.engine import make_url
 
 from generated.tenants.models import metadata
@@ -65,7 +66,7 @@ def _a_reference() -> tuple:
     (so an insert can fail on the reference alone)."""
     for table in TABLES:
         uniques = [i for i in table.indexes if i.unique] + [
-            c for c in table.constraints if c.__class__.__name__ == "UniqueConstraint"
+            c for c in table.constraints if isinstance(c, UniqueConstraint)
         ]
         for fk in table.foreign_key_constraints:
             target = fk.referred_table

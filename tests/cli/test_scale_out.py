@@ -19,6 +19,7 @@ import os
 import pwd
 import re
 import shutil
+import socket
 import subprocess
 import time
 import uuid
@@ -74,7 +75,7 @@ def pgbouncer(database_urls, tmp_path_factory) -> Iterator[dict[str, str]]:
         while True:
             assert bouncer.poll() is None, f"pgbouncer ended: {bouncer.stderr.read()}"
             try:
-                with __import__("socket").create_connection(("127.0.0.1", port), timeout=1):
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
                     break
             except OSError:
                 assert time.monotonic() < deadline, "pgbouncer did not listen"
