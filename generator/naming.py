@@ -23,10 +23,21 @@ def url_path(p: Parsed[EntitySpec], spec: EntitySpec, table: str) -> str:
     return path if path.startswith("/") else f"/{p.domain}/{path}"
 
 
+def singular(table: str) -> str:
+    """order_items → order_item, categories → category, addresses → address."""
+    for plural, one in (("ies", "y"), ("sses", "ss"), ("xes", "x"), ("ches", "ch"), ("s", "")):
+        if table.endswith(plural) and len(table) > len(plural):
+            return table[: -len(plural)] + one
+    return table
+
+
 def segment(header: Parsed[EntitySpec], child_table: str) -> str:
-    """items for sales_order_items under sales_orders; the whole name when no prefix fits."""
-    singular = snake(header.spec.entity)
-    return child_table.removeprefix(singular + "_").replace("_", "-")
+    """items for sales_order_items under sales_orders (by the header's class name or, when the
+    class is named otherwise, its table); the whole name when no prefix fits."""
+    for one in (snake(header.spec.entity), singular(table_of(header))):
+        if child_table.startswith(one + "_"):
+            return child_table.removeprefix(one + "_").replace("_", "-")
+    return child_table.replace("_", "-")
 
 
 DISPLAY_CANDIDATES = ("name", "full_name", "title", "code", "username")

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from generator.fields import MIXIN_COLUMNS
 from generator.model import SCOPES
+from generator.naming import singular
 
 NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -38,14 +39,6 @@ fields:
 # A state machine:  transitions: {{ACTIVE: [INACTIVE], INACTIVE: [ACTIVE]}} on the status field
 # Provided by every table, never declared here: {mixins}
 """
-
-
-def singular(table: str) -> str:
-    """order_items → order_item, categories → category, addresses → address."""
-    for plural, one in (("ies", "y"), ("sses", "ss"), ("xes", "x"), ("ches", "ch"), ("s", "")):
-        if table.endswith(plural) and len(table) > len(plural):
-            return table[: -len(plural)] + one
-    return table
 
 
 def class_name(table: str) -> str:

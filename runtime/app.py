@@ -34,7 +34,7 @@ from runtime.security.ratelimit import MemoryCounter, RateLimitMiddleware, Redis
 from runtime.security.tenant_auth import router as tenant_auth_router
 from runtime.settings import Settings, get_settings
 from runtime.tenancy.provisioning import router as tenancy_router
-from runtime.web import docs, handlers, openapi, routes
+from runtime.web import docs, handlers, openapi, querymodels, routes
 from runtime.web.bodylimit import BodyLimitMiddleware
 from runtime.web.context import language_var
 from runtime.web.envelope import Envelope, error_payload, ok
@@ -87,6 +87,7 @@ def create_app(settings: Settings | None = None, *, eager: bool = False) -> Fast
     """The app. Its generated routes are built on first use unless ``eager`` is set or the
     prebuilt OpenAPI document is stale (FastAPI then makes the document from every route)."""
     settings = settings or get_settings()
+    querymodels.make_unbounded()
     manager_v1, tenant_v1 = _built("manager", "v1"), _generated("tenants", "v1")
     manager_models = _built("manager", "models")
     manager_permissions = _generated("manager", "permissions")
