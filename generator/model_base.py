@@ -23,6 +23,9 @@ class ScopeInfo(Frozen):
     db_dependency: str  # Annotated session alias in runtime.deps
     permission_dependency: str  # permission-checking dependency factory in runtime.deps
     tenant_scoped: bool
+    # leads the document's name of every schema of the scope, so that both systems may have
+    # a users table (ManagerUserResponse, TenantUserResponse): stable, whatever else exists
+    schema_prefix: str
 
 
 SCOPES: dict[str, ScopeInfo] = {
@@ -35,6 +38,7 @@ SCOPES: dict[str, ScopeInfo] = {
         db_dependency="ManagerDb",
         permission_dependency="manager_permission",
         tenant_scoped=False,
+        schema_prefix="Manager",
     ),
     "tenants": ScopeInfo(
         name="tenants",
@@ -45,6 +49,7 @@ SCOPES: dict[str, ScopeInfo] = {
         db_dependency="TenantDb",
         permission_dependency="tenant_permission",
         tenant_scoped=True,
+        schema_prefix="Tenant",
     ),
 }
 

@@ -63,6 +63,21 @@ class Entity(Frozen):
         return [f for f in self.create_fields if not f.parent]
 
     @property
+    def schema_name(self) -> str:
+        """The class name the API document knows this entity's schemas by (scope first)."""
+        return f"{self.scope.schema_prefix}{self.class_name}"
+
+    @property
+    def schema_kinds(self) -> list[str]:
+        """The suffixes of the schema classes the entity's schemas module defines."""
+        kinds = ["Base", "Create", "Update", "Response", "ListResponse", "ListParams"]
+        if self.parent_field:
+            kinds.append("LineCreate")
+        if self.status_field:
+            kinds.append("StatusChange")
+        return kinds
+
+    @property
     def key(self) -> str:
         return f"{self.domain}.{self.table}"
 

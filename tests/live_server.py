@@ -22,12 +22,13 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start(env: dict[str, str], *args: str) -> tuple[subprocess.Popen, str]:
-    """Launch `cxg-gen serve <args>` and wait until /health answers 200."""
+def start(env: dict[str, str], *args: str, cwd: Path = ROOT) -> tuple[subprocess.Popen, str]:
+    """Launch `cxg-gen serve <args>` in the project at ``cwd`` and wait until /health answers
+    200."""
     port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "generator.cli", "serve", *args, "--port", str(port)],
-        cwd=ROOT,
+        cwd=cwd,
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -48,9 +49,9 @@ def start(env: dict[str, str], *args: str) -> tuple[subprocess.Popen, str]:
 
 
 @contextmanager
-def serving(env: dict[str, str], *args: str) -> Iterator[str]:
+def serving(env: dict[str, str], *args: str, cwd: Path = ROOT) -> Iterator[str]:
     """The base URL of a server that lives for the block (started with --no-migrate)."""
-    server, base = start(env, "--no-migrate", *args)
+    server, base = start(env, "--no-migrate", *args, cwd=cwd)
     try:
         yield base
     finally:

@@ -7,7 +7,8 @@ domains of a scope both have ``customers``: the domain is the PostgreSQL schema)
 entity classes (``Customer2``: a class name is unique per scope), and points its references at
 the copy of the domain they name when that copy exists, else at the original. Documents with
 lines, derived totals, numbering, state machines and approvals come along; custom endpoints
-(``actions:``) do not, since they need a hand-written router per domain.
+(``actions:``) do not, since they need a hand-written router per domain, nor paths mounted
+directly under the scope (``path: /tenants``), which are one of a kind.
 
 The project root holds the copied specs and a copy of ``templates/`` and ``runtime/`` (the
 OpenAPI document is made from the runtime beside the specs).
@@ -68,6 +69,8 @@ def _copy_entity(text: str, copy: int) -> str:
     spec = yaml.safe_load(text)
     spec["entity"] = f"V{copy}{spec['entity']}"
     spec.pop("actions", None)  # a custom endpoint needs its hand-written router
+    if str(spec.get("path", "")).startswith("/"):  # mounted under the scope: one of each
+        spec.pop("path")
     return yaml.safe_dump(spec, allow_unicode=True, sort_keys=False, width=1000)
 
 

@@ -12,7 +12,7 @@ from pydantic import Field
 from runtime.web.schemas import EntityModel, Input, Int32, ListParams, Page, UpdateModel
 
 
-class AuditLogBase(EntityModel):
+class ManagerAuditLogBase(EntityModel):
     """Fields that are both written and read."""
 
     user_id: UUID | None = Field(None, title="수행자")
@@ -38,13 +38,13 @@ class AuditLogBase(EntityModel):
     user_agent: str | None = Field(None, max_length=500, title="사용자 에이전트")
 
 
-class AuditLogCreate(Input, AuditLogBase):
+class ManagerAuditLogCreate(Input, ManagerAuditLogBase):
     """Body of POST: a new audit log."""
 
     pass
 
 
-class AuditLogUpdate(UpdateModel):
+class ManagerAuditLogUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(
@@ -77,7 +77,7 @@ class AuditLogUpdate(UpdateModel):
     user_agent: str | None = Field(None, max_length=500, title="사용자 에이전트")
 
 
-class AuditLogResponse(AuditLogBase):
+class ManagerAuditLogResponse(ManagerAuditLogBase):
     """A audit log as returned by the API."""
 
     id: UUID
@@ -90,11 +90,11 @@ class AuditLogResponse(AuditLogBase):
     )
 
 
-class AuditLogListResponse(Page[AuditLogResponse]):
+class ManagerAuditLogListResponse(Page[ManagerAuditLogResponse]):
     """One page of audit log rows."""
 
 
-class AuditLogListParams(ListParams):
+class ManagerAuditLogListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "updated_at"])
@@ -130,3 +130,12 @@ class AuditLogListParams(ListParams):
     status_code_to: Int32 | None = Field(
         None, title="응답 코드 이하", description="Inclusive upper bound."
     )
+
+
+# The names the generated code imports; the API document names the classes by scope.
+AuditLogBase = ManagerAuditLogBase
+AuditLogCreate = ManagerAuditLogCreate
+AuditLogUpdate = ManagerAuditLogUpdate
+AuditLogResponse = ManagerAuditLogResponse
+AuditLogListResponse = ManagerAuditLogListResponse
+AuditLogListParams = ManagerAuditLogListParams

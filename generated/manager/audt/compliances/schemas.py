@@ -12,7 +12,7 @@ from pydantic import Field
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class ComplianceBase(EntityModel):
+class ManagerComplianceBase(EntityModel):
     """Fields that are both written and read."""
 
     standard: Literal["ISMS_P", "ISO27001", "SOC2", "GDPR", "PIPA"] = Field(..., title="기준")
@@ -28,13 +28,13 @@ class ComplianceBase(EntityModel):
     )
 
 
-class ComplianceCreate(Input, ComplianceBase):
+class ManagerComplianceCreate(Input, ManagerComplianceBase):
     """Body of POST: a new compliance."""
 
     pass
 
 
-class ComplianceUpdate(UpdateModel):
+class ManagerComplianceUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(["standard", "title"])
@@ -52,7 +52,7 @@ class ComplianceUpdate(UpdateModel):
     )
 
 
-class ComplianceResponse(ComplianceBase):
+class ManagerComplianceResponse(ManagerComplianceBase):
     """A compliance as returned by the API."""
 
     id: UUID
@@ -68,11 +68,11 @@ class ComplianceResponse(ComplianceBase):
     )
 
 
-class ComplianceListResponse(Page[ComplianceResponse]):
+class ManagerComplianceListResponse(Page[ManagerComplianceResponse]):
     """One page of compliance rows."""
 
 
-class ComplianceListParams(ListParams):
+class ManagerComplianceListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
@@ -96,7 +96,17 @@ class ComplianceListParams(ListParams):
     due_date_to: date | None = Field(None, title="기한 이하", description="Inclusive upper bound.")
 
 
-class ComplianceStatusChange(Input, EntityModel):
+class ManagerComplianceStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["NOT_STARTED", "IN_PROGRESS", "COMPLIANT", "NON_COMPLIANT"]
+
+
+# The names the generated code imports; the API document names the classes by scope.
+ComplianceBase = ManagerComplianceBase
+ComplianceCreate = ManagerComplianceCreate
+ComplianceUpdate = ManagerComplianceUpdate
+ComplianceResponse = ManagerComplianceResponse
+ComplianceListResponse = ManagerComplianceListResponse
+ComplianceListParams = ManagerComplianceListParams
+ComplianceStatusChange = ManagerComplianceStatusChange

@@ -12,7 +12,7 @@ from pydantic import Field
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class AuditPolicyBase(EntityModel):
+class ManagerAuditPolicyBase(EntityModel):
     """Fields that are both written and read."""
 
     name: str = Field(..., max_length=100, title="정책명")
@@ -23,13 +23,13 @@ class AuditPolicyBase(EntityModel):
     status: Literal["ACTIVE", "INACTIVE"] = Field("ACTIVE", title="상태")
 
 
-class AuditPolicyCreate(Input, AuditPolicyBase):
+class ManagerAuditPolicyCreate(Input, ManagerAuditPolicyBase):
     """Body of POST: a new audit policy."""
 
     pass
 
 
-class AuditPolicyUpdate(UpdateModel):
+class ManagerAuditPolicyUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(
@@ -44,7 +44,7 @@ class AuditPolicyUpdate(UpdateModel):
     retention_days: int | None = Field(None, ge=1, le=3650, title="보관 기간(일)")
 
 
-class AuditPolicyResponse(AuditPolicyBase):
+class ManagerAuditPolicyResponse(ManagerAuditPolicyBase):
     """A audit policy as returned by the API."""
 
     id: UUID
@@ -57,11 +57,11 @@ class AuditPolicyResponse(AuditPolicyBase):
     )
 
 
-class AuditPolicyListResponse(Page[AuditPolicyResponse]):
+class ManagerAuditPolicyListResponse(Page[ManagerAuditPolicyResponse]):
     """One page of audit policy rows."""
 
 
-class AuditPolicyListParams(ListParams):
+class ManagerAuditPolicyListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
@@ -78,7 +78,17 @@ class AuditPolicyListParams(ListParams):
     )
 
 
-class AuditPolicyStatusChange(Input, EntityModel):
+class ManagerAuditPolicyStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["ACTIVE", "INACTIVE"]
+
+
+# The names the generated code imports; the API document names the classes by scope.
+AuditPolicyBase = ManagerAuditPolicyBase
+AuditPolicyCreate = ManagerAuditPolicyCreate
+AuditPolicyUpdate = ManagerAuditPolicyUpdate
+AuditPolicyResponse = ManagerAuditPolicyResponse
+AuditPolicyListResponse = ManagerAuditPolicyListResponse
+AuditPolicyListParams = ManagerAuditPolicyListParams
+AuditPolicyStatusChange = ManagerAuditPolicyStatusChange

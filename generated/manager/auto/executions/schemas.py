@@ -12,7 +12,7 @@ from pydantic import Field
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class WorkflowExecutionBase(EntityModel):
+class ManagerWorkflowExecutionBase(EntityModel):
     """Fields that are both written and read."""
 
     workflow_id: UUID = Field(..., title="워크플로우")
@@ -23,13 +23,13 @@ class WorkflowExecutionBase(EntityModel):
     error_message: str | None = Field(None, title="오류 메시지")
 
 
-class WorkflowExecutionCreate(Input, WorkflowExecutionBase):
+class ManagerWorkflowExecutionCreate(Input, ManagerWorkflowExecutionBase):
     """Body of POST: a new execution."""
 
     pass
 
 
-class WorkflowExecutionUpdate(UpdateModel):
+class ManagerWorkflowExecutionUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(["workflow_id", "status", "started_at"])
@@ -42,7 +42,7 @@ class WorkflowExecutionUpdate(UpdateModel):
     error_message: str | None = Field(None, title="오류 메시지")
 
 
-class WorkflowExecutionResponse(WorkflowExecutionBase):
+class ManagerWorkflowExecutionResponse(ManagerWorkflowExecutionBase):
     """A execution as returned by the API."""
 
     id: UUID
@@ -58,11 +58,11 @@ class WorkflowExecutionResponse(WorkflowExecutionBase):
     )
 
 
-class WorkflowExecutionListResponse(Page[WorkflowExecutionResponse]):
+class ManagerWorkflowExecutionListResponse(Page[ManagerWorkflowExecutionResponse]):
     """One page of execution rows."""
 
 
-class WorkflowExecutionListParams(ListParams):
+class ManagerWorkflowExecutionListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
@@ -85,3 +85,12 @@ class WorkflowExecutionListParams(ListParams):
     started_at_to: datetime | None = Field(
         None, title="시작 일시 이하", description="Inclusive upper bound."
     )
+
+
+# The names the generated code imports; the API document names the classes by scope.
+WorkflowExecutionBase = ManagerWorkflowExecutionBase
+WorkflowExecutionCreate = ManagerWorkflowExecutionCreate
+WorkflowExecutionUpdate = ManagerWorkflowExecutionUpdate
+WorkflowExecutionResponse = ManagerWorkflowExecutionResponse
+WorkflowExecutionListResponse = ManagerWorkflowExecutionListResponse
+WorkflowExecutionListParams = ManagerWorkflowExecutionListParams

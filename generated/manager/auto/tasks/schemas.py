@@ -12,7 +12,7 @@ from pydantic import Field
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class AutomationTaskBase(EntityModel):
+class ManagerAutomationTaskBase(EntityModel):
     """Fields that are both written and read."""
 
     workflow_id: UUID = Field(..., title="워크플로우")
@@ -25,13 +25,13 @@ class AutomationTaskBase(EntityModel):
     retry_count: int = Field(0, ge=0, le=10, title="재시도 횟수")
 
 
-class AutomationTaskCreate(Input, AutomationTaskBase):
+class ManagerAutomationTaskCreate(Input, ManagerAutomationTaskBase):
     """Body of POST: a new task."""
 
     pass
 
 
-class AutomationTaskLineCreate(Input, EntityModel):
+class ManagerAutomationTaskLineCreate(Input, EntityModel):
     """A line given inside its header's POST body or at the header's sub-resource."""
 
     name: str = Field(..., max_length=100, title="작업명")
@@ -43,7 +43,7 @@ class AutomationTaskLineCreate(Input, EntityModel):
     retry_count: int = Field(0, ge=0, le=10, title="재시도 횟수")
 
 
-class AutomationTaskUpdate(UpdateModel):
+class ManagerAutomationTaskUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(
@@ -60,7 +60,7 @@ class AutomationTaskUpdate(UpdateModel):
     retry_count: int | None = Field(None, ge=0, le=10, title="재시도 횟수")
 
 
-class AutomationTaskResponse(AutomationTaskBase):
+class ManagerAutomationTaskResponse(ManagerAutomationTaskBase):
     """A task as returned by the API."""
 
     id: UUID
@@ -76,11 +76,11 @@ class AutomationTaskResponse(AutomationTaskBase):
     )
 
 
-class AutomationTaskListResponse(Page[AutomationTaskResponse]):
+class ManagerAutomationTaskListResponse(Page[ManagerAutomationTaskResponse]):
     """One page of task rows."""
 
 
-class AutomationTaskListParams(ListParams):
+class ManagerAutomationTaskListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
@@ -96,3 +96,13 @@ class AutomationTaskListParams(ListParams):
     task_type: (
         list[Literal["HTTP_CALL", "SCRIPT", "NOTIFICATION", "DATA_SYNC", "APPROVAL"]] | None
     ) = Field(None, title="작업 유형", description="Any of these values (repeat the parameter).")
+
+
+# The names the generated code imports; the API document names the classes by scope.
+AutomationTaskBase = ManagerAutomationTaskBase
+AutomationTaskCreate = ManagerAutomationTaskCreate
+AutomationTaskUpdate = ManagerAutomationTaskUpdate
+AutomationTaskResponse = ManagerAutomationTaskResponse
+AutomationTaskListResponse = ManagerAutomationTaskListResponse
+AutomationTaskListParams = ManagerAutomationTaskListParams
+AutomationTaskLineCreate = ManagerAutomationTaskLineCreate

@@ -13,7 +13,7 @@ from generated.manager.auto.tasks.schemas import AutomationTaskLineCreate, Autom
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class AutomationWorkflowBase(EntityModel):
+class ManagerAutomationWorkflowBase(EntityModel):
     """Fields that are both written and read."""
 
     name: str = Field(..., max_length=100, title="이름")
@@ -26,7 +26,7 @@ class AutomationWorkflowBase(EntityModel):
     status: Literal["DRAFT", "ACTIVE", "PAUSED", "ARCHIVED"] = Field("DRAFT", title="상태")
 
 
-class AutomationWorkflowCreate(Input, AutomationWorkflowBase):
+class ManagerAutomationWorkflowCreate(Input, ManagerAutomationWorkflowBase):
     """Body of POST: a new workflow, optionally with its lines."""
 
     tasks: list[AutomationTaskLineCreate] = Field(
@@ -37,7 +37,7 @@ class AutomationWorkflowCreate(Input, AutomationWorkflowBase):
     )
 
 
-class AutomationWorkflowUpdate(UpdateModel):
+class ManagerAutomationWorkflowUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(["name", "trigger_type", "definition"])
@@ -52,7 +52,7 @@ class AutomationWorkflowUpdate(UpdateModel):
     definition: dict[str, Any] | list[Any] | None = Field(None, title="정의")
 
 
-class AutomationWorkflowResponse(AutomationWorkflowBase):
+class ManagerAutomationWorkflowResponse(ManagerAutomationWorkflowBase):
     """A workflow as returned by the API."""
 
     id: UUID
@@ -71,11 +71,11 @@ class AutomationWorkflowResponse(AutomationWorkflowBase):
     )
 
 
-class AutomationWorkflowListResponse(Page[AutomationWorkflowResponse]):
+class ManagerAutomationWorkflowListResponse(Page[ManagerAutomationWorkflowResponse]):
     """One page of workflow rows."""
 
 
-class AutomationWorkflowListParams(ListParams):
+class ManagerAutomationWorkflowListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "name", "updated_at"])
@@ -91,7 +91,17 @@ class AutomationWorkflowListParams(ListParams):
     )
 
 
-class AutomationWorkflowStatusChange(Input, EntityModel):
+class ManagerAutomationWorkflowStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["DRAFT", "ACTIVE", "PAUSED", "ARCHIVED"]
+
+
+# The names the generated code imports; the API document names the classes by scope.
+AutomationWorkflowBase = ManagerAutomationWorkflowBase
+AutomationWorkflowCreate = ManagerAutomationWorkflowCreate
+AutomationWorkflowUpdate = ManagerAutomationWorkflowUpdate
+AutomationWorkflowResponse = ManagerAutomationWorkflowResponse
+AutomationWorkflowListResponse = ManagerAutomationWorkflowListResponse
+AutomationWorkflowListParams = ManagerAutomationWorkflowListParams
+AutomationWorkflowStatusChange = ManagerAutomationWorkflowStatusChange

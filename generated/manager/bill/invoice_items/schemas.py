@@ -13,7 +13,7 @@ from pydantic import Field
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class InvoiceItemBase(EntityModel):
+class ManagerInvoiceItemBase(EntityModel):
     """Fields that are both written and read."""
 
     invoice_id: UUID = Field(..., title="청구서")
@@ -26,13 +26,13 @@ class InvoiceItemBase(EntityModel):
     amount: Decimal = Field(..., ge=Decimal("0"), max_digits=18, decimal_places=2, title="금액")
 
 
-class InvoiceItemCreate(Input, InvoiceItemBase):
+class ManagerInvoiceItemCreate(Input, ManagerInvoiceItemBase):
     """Body of POST: a new invoice item."""
 
     pass
 
 
-class InvoiceItemLineCreate(Input, EntityModel):
+class ManagerInvoiceItemLineCreate(Input, EntityModel):
     """A line given inside its header's POST body or at the header's sub-resource."""
 
     line_no: int = Field(..., ge=1, le=10000, title="줄 번호")
@@ -44,7 +44,7 @@ class InvoiceItemLineCreate(Input, EntityModel):
     amount: Decimal = Field(..., ge=Decimal("0"), max_digits=18, decimal_places=2, title="금액")
 
 
-class InvoiceItemUpdate(UpdateModel):
+class ManagerInvoiceItemUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(
@@ -65,7 +65,7 @@ class InvoiceItemUpdate(UpdateModel):
     )
 
 
-class InvoiceItemResponse(InvoiceItemBase):
+class ManagerInvoiceItemResponse(ManagerInvoiceItemBase):
     """A invoice item as returned by the API."""
 
     id: UUID
@@ -81,11 +81,11 @@ class InvoiceItemResponse(InvoiceItemBase):
     )
 
 
-class InvoiceItemListResponse(Page[InvoiceItemResponse]):
+class ManagerInvoiceItemListResponse(Page[ManagerInvoiceItemResponse]):
     """One page of invoice item rows."""
 
 
-class InvoiceItemListParams(ListParams):
+class ManagerInvoiceItemListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
@@ -98,3 +98,13 @@ class InvoiceItemListParams(ListParams):
     )
 
     invoice_id: UUID | None = Field(None, title="청구서", description="Exact match.")
+
+
+# The names the generated code imports; the API document names the classes by scope.
+InvoiceItemBase = ManagerInvoiceItemBase
+InvoiceItemCreate = ManagerInvoiceItemCreate
+InvoiceItemUpdate = ManagerInvoiceItemUpdate
+InvoiceItemResponse = ManagerInvoiceItemResponse
+InvoiceItemListResponse = ManagerInvoiceItemListResponse
+InvoiceItemListParams = ManagerInvoiceItemListParams
+InvoiceItemLineCreate = ManagerInvoiceItemLineCreate

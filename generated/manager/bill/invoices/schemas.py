@@ -14,7 +14,7 @@ from generated.manager.bill.invoice_items.schemas import InvoiceItemLineCreate, 
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class InvoiceBase(EntityModel):
+class ManagerInvoiceBase(EntityModel):
     """Fields that are both written and read."""
 
     invoice_no: str = Field(..., max_length=30, title="청구서 번호")
@@ -42,7 +42,7 @@ class InvoiceBase(EntityModel):
     memo: str | None = Field(None, title="메모")
 
 
-class InvoiceCreate(Input, InvoiceBase):
+class ManagerInvoiceCreate(Input, ManagerInvoiceBase):
     """Body of POST: a new invoice, optionally with its lines."""
 
     items: list[InvoiceItemLineCreate] = Field(
@@ -53,7 +53,7 @@ class InvoiceCreate(Input, InvoiceBase):
     )
 
 
-class InvoiceUpdate(UpdateModel):
+class ManagerInvoiceUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(
@@ -93,7 +93,7 @@ class InvoiceUpdate(UpdateModel):
     memo: str | None = Field(None, title="메모")
 
 
-class InvoiceResponse(InvoiceBase):
+class ManagerInvoiceResponse(ManagerInvoiceBase):
     """A invoice as returned by the API."""
 
     id: UUID
@@ -115,11 +115,11 @@ class InvoiceResponse(InvoiceBase):
     )
 
 
-class InvoiceListResponse(Page[InvoiceResponse]):
+class ManagerInvoiceListResponse(Page[ManagerInvoiceResponse]):
     """One page of invoice rows."""
 
 
-class InvoiceListParams(ListParams):
+class ManagerInvoiceListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
@@ -181,7 +181,17 @@ class InvoiceListParams(ListParams):
     ) = Field(None, title="합계 금액 이하", description="Inclusive upper bound.")
 
 
-class InvoiceStatusChange(Input, EntityModel):
+class ManagerInvoiceStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["PENDING", "SENT", "PAID", "OVERDUE", "CANCELED"]
+
+
+# The names the generated code imports; the API document names the classes by scope.
+InvoiceBase = ManagerInvoiceBase
+InvoiceCreate = ManagerInvoiceCreate
+InvoiceUpdate = ManagerInvoiceUpdate
+InvoiceResponse = ManagerInvoiceResponse
+InvoiceListResponse = ManagerInvoiceListResponse
+InvoiceListParams = ManagerInvoiceListParams
+InvoiceStatusChange = ManagerInvoiceStatusChange

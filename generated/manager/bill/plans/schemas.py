@@ -13,7 +13,7 @@ from pydantic import Field
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class PlanBase(EntityModel):
+class ManagerPlanBase(EntityModel):
     """Fields that are both written and read."""
 
     code: str = Field(..., max_length=30, pattern="^[A-Za-z0-9_-]+$", title="요금제 코드")
@@ -32,13 +32,13 @@ class PlanBase(EntityModel):
     status: Literal["ACTIVE", "INACTIVE", "ARCHIVED"] = Field("ACTIVE", title="상태")
 
 
-class PlanCreate(Input, PlanBase):
+class ManagerPlanCreate(Input, ManagerPlanBase):
     """Body of POST: a new plan."""
 
     pass
 
 
-class PlanUpdate(UpdateModel):
+class ManagerPlanUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(
@@ -70,7 +70,7 @@ class PlanUpdate(UpdateModel):
     features: dict[str, Any] | list[Any] | None = Field(None, title="기능")
 
 
-class PlanResponse(PlanBase):
+class ManagerPlanResponse(ManagerPlanBase):
     """A plan as returned by the API."""
 
     id: UUID
@@ -83,11 +83,11 @@ class PlanResponse(PlanBase):
     )
 
 
-class PlanListResponse(Page[PlanResponse]):
+class ManagerPlanListResponse(Page[ManagerPlanResponse]):
     """One page of plan rows."""
 
 
-class PlanListParams(ListParams):
+class ManagerPlanListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
@@ -116,7 +116,17 @@ class PlanListParams(ListParams):
     ) = Field(None, title="월 요금 이하", description="Inclusive upper bound.")
 
 
-class PlanStatusChange(Input, EntityModel):
+class ManagerPlanStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["ACTIVE", "INACTIVE", "ARCHIVED"]
+
+
+# The names the generated code imports; the API document names the classes by scope.
+PlanBase = ManagerPlanBase
+PlanCreate = ManagerPlanCreate
+PlanUpdate = ManagerPlanUpdate
+PlanResponse = ManagerPlanResponse
+PlanListResponse = ManagerPlanListResponse
+PlanListParams = ManagerPlanListParams
+PlanStatusChange = ManagerPlanStatusChange

@@ -13,7 +13,7 @@ from pydantic import Field
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class TransactionBase(EntityModel):
+class ManagerTransactionBase(EntityModel):
     """Fields that are both written and read."""
 
     invoice_id: UUID = Field(..., title="청구서")
@@ -31,13 +31,13 @@ class TransactionBase(EntityModel):
     processed_at: datetime | None = Field(None, title="처리 일시")
 
 
-class TransactionCreate(Input, TransactionBase):
+class ManagerTransactionCreate(Input, ManagerTransactionBase):
     """Body of POST: a new transaction."""
 
     pass
 
 
-class TransactionUpdate(UpdateModel):
+class ManagerTransactionUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(
@@ -66,7 +66,7 @@ class TransactionUpdate(UpdateModel):
     processed_at: datetime | None = Field(None, title="처리 일시")
 
 
-class TransactionResponse(TransactionBase):
+class ManagerTransactionResponse(ManagerTransactionBase):
     """A transaction as returned by the API."""
 
     id: UUID
@@ -85,11 +85,11 @@ class TransactionResponse(TransactionBase):
     )
 
 
-class TransactionListResponse(Page[TransactionResponse]):
+class ManagerTransactionListResponse(Page[ManagerTransactionResponse]):
     """One page of transaction rows."""
 
 
-class TransactionListParams(ListParams):
+class ManagerTransactionListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
@@ -124,7 +124,17 @@ class TransactionListParams(ListParams):
     ) = Field(None, title="금액 이하", description="Inclusive upper bound.")
 
 
-class TransactionStatusChange(Input, EntityModel):
+class ManagerTransactionStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["PENDING", "SUCCEEDED", "FAILED", "CANCELED"]
+
+
+# The names the generated code imports; the API document names the classes by scope.
+TransactionBase = ManagerTransactionBase
+TransactionCreate = ManagerTransactionCreate
+TransactionUpdate = ManagerTransactionUpdate
+TransactionResponse = ManagerTransactionResponse
+TransactionListResponse = ManagerTransactionListResponse
+TransactionListParams = ManagerTransactionListParams
+TransactionStatusChange = ManagerTransactionStatusChange

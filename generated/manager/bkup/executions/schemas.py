@@ -12,7 +12,7 @@ from pydantic import Field
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class BackupExecutionBase(EntityModel):
+class ManagerBackupExecutionBase(EntityModel):
     """Fields that are both written and read."""
 
     schedule_id: UUID | None = Field(None, title="스케줄")
@@ -24,13 +24,13 @@ class BackupExecutionBase(EntityModel):
     error_message: str | None = Field(None, title="오류 메시지")
 
 
-class BackupExecutionCreate(Input, BackupExecutionBase):
+class ManagerBackupExecutionCreate(Input, ManagerBackupExecutionBase):
     """Body of POST: a new backup execution."""
 
     pass
 
 
-class BackupExecutionUpdate(UpdateModel):
+class ManagerBackupExecutionUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(["status", "started_at"])
@@ -44,7 +44,7 @@ class BackupExecutionUpdate(UpdateModel):
     error_message: str | None = Field(None, title="오류 메시지")
 
 
-class BackupExecutionResponse(BackupExecutionBase):
+class ManagerBackupExecutionResponse(ManagerBackupExecutionBase):
     """A backup execution as returned by the API."""
 
     id: UUID
@@ -60,11 +60,11 @@ class BackupExecutionResponse(BackupExecutionBase):
     )
 
 
-class BackupExecutionListResponse(Page[BackupExecutionResponse]):
+class ManagerBackupExecutionListResponse(Page[ManagerBackupExecutionResponse]):
     """One page of backup execution rows."""
 
 
-class BackupExecutionListParams(ListParams):
+class ManagerBackupExecutionListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
@@ -87,3 +87,12 @@ class BackupExecutionListParams(ListParams):
     started_at_to: datetime | None = Field(
         None, title="시작 일시 이하", description="Inclusive upper bound."
     )
+
+
+# The names the generated code imports; the API document names the classes by scope.
+BackupExecutionBase = ManagerBackupExecutionBase
+BackupExecutionCreate = ManagerBackupExecutionCreate
+BackupExecutionUpdate = ManagerBackupExecutionUpdate
+BackupExecutionResponse = ManagerBackupExecutionResponse
+BackupExecutionListResponse = ManagerBackupExecutionListResponse
+BackupExecutionListParams = ManagerBackupExecutionListParams

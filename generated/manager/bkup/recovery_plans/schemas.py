@@ -12,7 +12,7 @@ from pydantic import Field
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class RecoveryPlanBase(EntityModel):
+class ManagerRecoveryPlanBase(EntityModel):
     """Fields that are both written and read."""
 
     name: str = Field(..., max_length=100, title="계획명")
@@ -24,13 +24,13 @@ class RecoveryPlanBase(EntityModel):
     status: Literal["DRAFT", "APPROVED", "RETIRED"] = Field("DRAFT", title="상태")
 
 
-class RecoveryPlanCreate(Input, RecoveryPlanBase):
+class ManagerRecoveryPlanCreate(Input, ManagerRecoveryPlanBase):
     """Body of POST: a new recovery plan."""
 
     pass
 
 
-class RecoveryPlanUpdate(UpdateModel):
+class ManagerRecoveryPlanUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(
@@ -46,7 +46,7 @@ class RecoveryPlanUpdate(UpdateModel):
     last_tested_at: datetime | None = Field(None, title="최근 훈련")
 
 
-class RecoveryPlanResponse(RecoveryPlanBase):
+class ManagerRecoveryPlanResponse(ManagerRecoveryPlanBase):
     """A recovery plan as returned by the API."""
 
     id: UUID
@@ -59,11 +59,11 @@ class RecoveryPlanResponse(RecoveryPlanBase):
     )
 
 
-class RecoveryPlanListResponse(Page[RecoveryPlanResponse]):
+class ManagerRecoveryPlanListResponse(Page[ManagerRecoveryPlanResponse]):
     """One page of recovery plan rows."""
 
 
-class RecoveryPlanListParams(ListParams):
+class ManagerRecoveryPlanListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
@@ -80,7 +80,17 @@ class RecoveryPlanListParams(ListParams):
     )
 
 
-class RecoveryPlanStatusChange(Input, EntityModel):
+class ManagerRecoveryPlanStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["DRAFT", "APPROVED", "RETIRED"]
+
+
+# The names the generated code imports; the API document names the classes by scope.
+RecoveryPlanBase = ManagerRecoveryPlanBase
+RecoveryPlanCreate = ManagerRecoveryPlanCreate
+RecoveryPlanUpdate = ManagerRecoveryPlanUpdate
+RecoveryPlanResponse = ManagerRecoveryPlanResponse
+RecoveryPlanListResponse = ManagerRecoveryPlanListResponse
+RecoveryPlanListParams = ManagerRecoveryPlanListParams
+RecoveryPlanStatusChange = ManagerRecoveryPlanStatusChange

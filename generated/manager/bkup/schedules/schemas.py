@@ -12,7 +12,7 @@ from pydantic import Field
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class BackupScheduleBase(EntityModel):
+class ManagerBackupScheduleBase(EntityModel):
     """Fields that are both written and read."""
 
     name: str = Field(..., max_length=100, title="스케줄명")
@@ -24,13 +24,13 @@ class BackupScheduleBase(EntityModel):
     next_run_at: datetime | None = Field(None, title="다음 실행")
 
 
-class BackupScheduleCreate(Input, BackupScheduleBase):
+class ManagerBackupScheduleCreate(Input, ManagerBackupScheduleBase):
     """Body of POST: a new backup schedule."""
 
     pass
 
 
-class BackupScheduleUpdate(UpdateModel):
+class ManagerBackupScheduleUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(
@@ -53,7 +53,7 @@ class BackupScheduleUpdate(UpdateModel):
     next_run_at: datetime | None = Field(None, title="다음 실행")
 
 
-class BackupScheduleResponse(BackupScheduleBase):
+class ManagerBackupScheduleResponse(ManagerBackupScheduleBase):
     """A backup schedule as returned by the API."""
 
     id: UUID
@@ -66,11 +66,11 @@ class BackupScheduleResponse(BackupScheduleBase):
     )
 
 
-class BackupScheduleListResponse(Page[BackupScheduleResponse]):
+class ManagerBackupScheduleListResponse(Page[ManagerBackupScheduleResponse]):
     """One page of backup schedule rows."""
 
 
-class BackupScheduleListParams(ListParams):
+class ManagerBackupScheduleListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
@@ -89,3 +89,12 @@ class BackupScheduleListParams(ListParams):
         None, title="대상 DB", description="Any of these values (repeat the parameter)."
     )
     is_enabled: bool | None = Field(None, title="사용 여부", description="Exact match.")
+
+
+# The names the generated code imports; the API document names the classes by scope.
+BackupScheduleBase = ManagerBackupScheduleBase
+BackupScheduleCreate = ManagerBackupScheduleCreate
+BackupScheduleUpdate = ManagerBackupScheduleUpdate
+BackupScheduleResponse = ManagerBackupScheduleResponse
+BackupScheduleListResponse = ManagerBackupScheduleListResponse
+BackupScheduleListParams = ManagerBackupScheduleListParams

@@ -12,7 +12,7 @@ from pydantic import Field
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class ConfigurationBase(EntityModel):
+class ManagerConfigurationBase(EntityModel):
     """Fields that are both written and read."""
 
     config_key: str = Field(..., max_length=100, pattern="^[A-Za-z0-9_.:-]+$", title="설정 키")
@@ -23,13 +23,13 @@ class ConfigurationBase(EntityModel):
     is_secret: bool = Field(False, title="비밀 값 여부")
 
 
-class ConfigurationCreate(Input, ConfigurationBase):
+class ManagerConfigurationCreate(Input, ManagerConfigurationBase):
     """Body of POST: a new configuration."""
 
     pass
 
 
-class ConfigurationUpdate(UpdateModel):
+class ManagerConfigurationUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(
@@ -46,7 +46,7 @@ class ConfigurationUpdate(UpdateModel):
     is_secret: bool | None = Field(None, title="비밀 값 여부")
 
 
-class ConfigurationResponse(ConfigurationBase):
+class ManagerConfigurationResponse(ManagerConfigurationBase):
     """A configuration as returned by the API."""
 
     id: UUID
@@ -59,11 +59,11 @@ class ConfigurationResponse(ConfigurationBase):
     )
 
 
-class ConfigurationListResponse(Page[ConfigurationResponse]):
+class ManagerConfigurationListResponse(Page[ManagerConfigurationResponse]):
     """One page of configuration rows."""
 
 
-class ConfigurationListParams(ListParams):
+class ManagerConfigurationListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
@@ -80,3 +80,12 @@ class ConfigurationListParams(ListParams):
     )
     category: str | None = Field(None, title="분류", description="Exact match.")
     is_secret: bool | None = Field(None, title="비밀 값 여부", description="Exact match.")
+
+
+# The names the generated code imports; the API document names the classes by scope.
+ConfigurationBase = ManagerConfigurationBase
+ConfigurationCreate = ManagerConfigurationCreate
+ConfigurationUpdate = ManagerConfigurationUpdate
+ConfigurationResponse = ManagerConfigurationResponse
+ConfigurationListResponse = ManagerConfigurationListResponse
+ConfigurationListParams = ManagerConfigurationListParams

@@ -12,7 +12,7 @@ from pydantic import Field
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class FeatureFlagBase(EntityModel):
+class ManagerFeatureFlagBase(EntityModel):
     """Fields that are both written and read."""
 
     code: str = Field(..., max_length=100, pattern="^[A-Za-z0-9_.-]+$", title="플래그 코드")
@@ -23,13 +23,13 @@ class FeatureFlagBase(EntityModel):
     rules: dict[str, Any] | list[Any] | None = Field(None, title="적용 규칙")
 
 
-class FeatureFlagCreate(Input, FeatureFlagBase):
+class ManagerFeatureFlagCreate(Input, ManagerFeatureFlagBase):
     """Body of POST: a new feature flag."""
 
     pass
 
 
-class FeatureFlagUpdate(UpdateModel):
+class ManagerFeatureFlagUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(
@@ -44,7 +44,7 @@ class FeatureFlagUpdate(UpdateModel):
     rules: dict[str, Any] | list[Any] | None = Field(None, title="적용 규칙")
 
 
-class FeatureFlagResponse(FeatureFlagBase):
+class ManagerFeatureFlagResponse(ManagerFeatureFlagBase):
     """A feature flag as returned by the API."""
 
     id: UUID
@@ -57,11 +57,11 @@ class FeatureFlagResponse(FeatureFlagBase):
     )
 
 
-class FeatureFlagListResponse(Page[FeatureFlagResponse]):
+class ManagerFeatureFlagListResponse(Page[ManagerFeatureFlagResponse]):
     """One page of feature flag rows."""
 
 
-class FeatureFlagListParams(ListParams):
+class ManagerFeatureFlagListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
@@ -74,3 +74,12 @@ class FeatureFlagListParams(ListParams):
     )
 
     is_enabled: bool | None = Field(None, title="사용 여부", description="Exact match.")
+
+
+# The names the generated code imports; the API document names the classes by scope.
+FeatureFlagBase = ManagerFeatureFlagBase
+FeatureFlagCreate = ManagerFeatureFlagCreate
+FeatureFlagUpdate = ManagerFeatureFlagUpdate
+FeatureFlagResponse = ManagerFeatureFlagResponse
+FeatureFlagListResponse = ManagerFeatureFlagListResponse
+FeatureFlagListParams = ManagerFeatureFlagListParams

@@ -12,7 +12,7 @@ from pydantic import Field
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class ServiceQuotaBase(EntityModel):
+class ManagerServiceQuotaBase(EntityModel):
     """Fields that are both written and read."""
 
     target_tenant_id: UUID = Field(..., title="테넌트")
@@ -23,13 +23,13 @@ class ServiceQuotaBase(EntityModel):
     period: Literal["DAILY", "MONTHLY", "TOTAL"] = Field("MONTHLY", title="기간")
 
 
-class ServiceQuotaCreate(Input, ServiceQuotaBase):
+class ManagerServiceQuotaCreate(Input, ManagerServiceQuotaBase):
     """Body of POST: a new service quota."""
 
     pass
 
 
-class ServiceQuotaUpdate(UpdateModel):
+class ManagerServiceQuotaUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(
@@ -44,7 +44,7 @@ class ServiceQuotaUpdate(UpdateModel):
     period: Literal["DAILY", "MONTHLY", "TOTAL"] | None = Field(None, title="기간")
 
 
-class ServiceQuotaResponse(ServiceQuotaBase):
+class ManagerServiceQuotaResponse(ManagerServiceQuotaBase):
     """A service quota as returned by the API."""
 
     id: UUID
@@ -61,11 +61,11 @@ class ServiceQuotaResponse(ServiceQuotaBase):
     )
 
 
-class ServiceQuotaListResponse(Page[ServiceQuotaResponse]):
+class ManagerServiceQuotaListResponse(Page[ManagerServiceQuotaResponse]):
     """One page of service quota rows."""
 
 
-class ServiceQuotaListParams(ListParams):
+class ManagerServiceQuotaListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
@@ -84,3 +84,12 @@ class ServiceQuotaListParams(ListParams):
     period: list[Literal["DAILY", "MONTHLY", "TOTAL"]] | None = Field(
         None, title="기간", description="Any of these values (repeat the parameter)."
     )
+
+
+# The names the generated code imports; the API document names the classes by scope.
+ServiceQuotaBase = ManagerServiceQuotaBase
+ServiceQuotaCreate = ManagerServiceQuotaCreate
+ServiceQuotaUpdate = ManagerServiceQuotaUpdate
+ServiceQuotaResponse = ManagerServiceQuotaResponse
+ServiceQuotaListResponse = ManagerServiceQuotaListResponse
+ServiceQuotaListParams = ManagerServiceQuotaListParams

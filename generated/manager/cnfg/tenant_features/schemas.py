@@ -12,7 +12,7 @@ from pydantic import Field
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class TenantFeatureBase(EntityModel):
+class ManagerTenantFeatureBase(EntityModel):
     """Fields that are both written and read."""
 
     target_tenant_id: UUID = Field(..., title="테넌트")
@@ -22,13 +22,13 @@ class TenantFeatureBase(EntityModel):
     expires_at: datetime | None = Field(None, title="만료 일시")
 
 
-class TenantFeatureCreate(Input, TenantFeatureBase):
+class ManagerTenantFeatureCreate(Input, ManagerTenantFeatureBase):
     """Body of POST: a new tenant feature."""
 
     pass
 
 
-class TenantFeatureUpdate(UpdateModel):
+class ManagerTenantFeatureUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(
@@ -42,7 +42,7 @@ class TenantFeatureUpdate(UpdateModel):
     expires_at: datetime | None = Field(None, title="만료 일시")
 
 
-class TenantFeatureResponse(TenantFeatureBase):
+class ManagerTenantFeatureResponse(ManagerTenantFeatureBase):
     """A tenant feature as returned by the API."""
 
     id: UUID
@@ -61,11 +61,11 @@ class TenantFeatureResponse(TenantFeatureBase):
     )
 
 
-class TenantFeatureListResponse(Page[TenantFeatureResponse]):
+class ManagerTenantFeatureListResponse(Page[ManagerTenantFeatureResponse]):
     """One page of tenant feature rows."""
 
 
-class TenantFeatureListParams(ListParams):
+class ManagerTenantFeatureListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "expires_at", "updated_at"])
@@ -76,3 +76,12 @@ class TenantFeatureListParams(ListParams):
     target_tenant_id: UUID | None = Field(None, title="테넌트", description="Exact match.")
     feature_flag_id: UUID | None = Field(None, title="기능 플래그", description="Exact match.")
     is_enabled: bool | None = Field(None, title="사용 여부", description="Exact match.")
+
+
+# The names the generated code imports; the API document names the classes by scope.
+TenantFeatureBase = ManagerTenantFeatureBase
+TenantFeatureCreate = ManagerTenantFeatureCreate
+TenantFeatureUpdate = ManagerTenantFeatureUpdate
+TenantFeatureResponse = ManagerTenantFeatureResponse
+TenantFeatureListResponse = ManagerTenantFeatureListResponse
+TenantFeatureListParams = ManagerTenantFeatureListParams

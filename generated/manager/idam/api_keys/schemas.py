@@ -12,7 +12,7 @@ from pydantic import Field
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class ApiKeyBase(EntityModel):
+class ManagerApiKeyBase(EntityModel):
     """Fields that are both written and read."""
 
     name: str = Field(..., max_length=100, title="키 이름")
@@ -21,13 +21,13 @@ class ApiKeyBase(EntityModel):
     expires_at: datetime | None = Field(None, title="만료 일시")
 
 
-class ApiKeyCreate(Input, ApiKeyBase):
+class ManagerApiKeyCreate(Input, ManagerApiKeyBase):
     """Body of POST: a new api key."""
 
     key_hash: str = Field(..., max_length=255, title="키 해시")
 
 
-class ApiKeyUpdate(UpdateModel):
+class ManagerApiKeyUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(["name", "user_id", "key_hash", "scopes"])
@@ -40,7 +40,7 @@ class ApiKeyUpdate(UpdateModel):
     expires_at: datetime | None = Field(None, title="만료 일시")
 
 
-class ApiKeyResponse(ApiKeyBase):
+class ManagerApiKeyResponse(ManagerApiKeyBase):
     """A api key as returned by the API."""
 
     id: UUID
@@ -59,11 +59,11 @@ class ApiKeyResponse(ApiKeyBase):
     )
 
 
-class ApiKeyListResponse(Page[ApiKeyResponse]):
+class ManagerApiKeyListResponse(Page[ManagerApiKeyResponse]):
     """One page of api key rows."""
 
 
-class ApiKeyListParams(ListParams):
+class ManagerApiKeyListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
@@ -79,7 +79,17 @@ class ApiKeyListParams(ListParams):
     )
 
 
-class ApiKeyStatusChange(Input, EntityModel):
+class ManagerApiKeyStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["ACTIVE", "REVOKED", "EXPIRED"]
+
+
+# The names the generated code imports; the API document names the classes by scope.
+ApiKeyBase = ManagerApiKeyBase
+ApiKeyCreate = ManagerApiKeyCreate
+ApiKeyUpdate = ManagerApiKeyUpdate
+ApiKeyResponse = ManagerApiKeyResponse
+ApiKeyListResponse = ManagerApiKeyListResponse
+ApiKeyListParams = ManagerApiKeyListParams
+ApiKeyStatusChange = ManagerApiKeyStatusChange

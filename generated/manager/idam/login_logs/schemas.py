@@ -12,7 +12,7 @@ from pydantic import Field
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class LoginLogBase(EntityModel):
+class ManagerLoginLogBase(EntityModel):
     """Fields that are both written and read."""
 
     user_id: UUID | None = Field(None, title="사용자")
@@ -24,13 +24,13 @@ class LoginLogBase(EntityModel):
     user_agent: str | None = Field(None, max_length=500, title="사용자 에이전트")
 
 
-class LoginLogCreate(Input, LoginLogBase):
+class ManagerLoginLogCreate(Input, ManagerLoginLogBase):
     """Body of POST: a new login log."""
 
     pass
 
 
-class LoginLogUpdate(UpdateModel):
+class ManagerLoginLogUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(["username", "attempt_type", "success"])
@@ -44,7 +44,7 @@ class LoginLogUpdate(UpdateModel):
     user_agent: str | None = Field(None, max_length=500, title="사용자 에이전트")
 
 
-class LoginLogResponse(LoginLogBase):
+class ManagerLoginLogResponse(ManagerLoginLogBase):
     """A login log as returned by the API."""
 
     id: UUID
@@ -60,11 +60,11 @@ class LoginLogResponse(LoginLogBase):
     )
 
 
-class LoginLogListResponse(Page[LoginLogResponse]):
+class ManagerLoginLogListResponse(Page[ManagerLoginLogResponse]):
     """One page of login log rows."""
 
 
-class LoginLogListParams(ListParams):
+class ManagerLoginLogListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "updated_at", "username"])
@@ -78,3 +78,12 @@ class LoginLogListParams(ListParams):
     )
     success: bool | None = Field(None, title="성공 여부", description="Exact match.")
     failure_reason: str | None = Field(None, title="실패 사유", description="Exact match.")
+
+
+# The names the generated code imports; the API document names the classes by scope.
+LoginLogBase = ManagerLoginLogBase
+LoginLogCreate = ManagerLoginLogCreate
+LoginLogUpdate = ManagerLoginLogUpdate
+LoginLogResponse = ManagerLoginLogResponse
+LoginLogListResponse = ManagerLoginLogListResponse
+LoginLogListParams = ManagerLoginLogListParams

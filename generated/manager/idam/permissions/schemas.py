@@ -12,7 +12,7 @@ from pydantic import Field
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class PermissionBase(EntityModel):
+class ManagerPermissionBase(EntityModel):
     """Fields that are both written and read."""
 
     code: str = Field(
@@ -29,13 +29,13 @@ class PermissionBase(EntityModel):
     is_system: bool = Field(False, title="시스템 권한")
 
 
-class PermissionCreate(Input, PermissionBase):
+class ManagerPermissionCreate(Input, ManagerPermissionBase):
     """Body of POST: a new permission."""
 
     pass
 
 
-class PermissionUpdate(UpdateModel):
+class ManagerPermissionUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(
@@ -56,7 +56,7 @@ class PermissionUpdate(UpdateModel):
     is_system: bool | None = Field(None, title="시스템 권한")
 
 
-class PermissionResponse(PermissionBase):
+class ManagerPermissionResponse(ManagerPermissionBase):
     """A permission as returned by the API."""
 
     id: UUID
@@ -69,11 +69,11 @@ class PermissionResponse(PermissionBase):
     )
 
 
-class PermissionListResponse(Page[PermissionResponse]):
+class ManagerPermissionListResponse(Page[ManagerPermissionResponse]):
     """One page of permission rows."""
 
 
-class PermissionListParams(ListParams):
+class ManagerPermissionListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
@@ -91,3 +91,12 @@ class PermissionListParams(ListParams):
         None, title="적용 범위", description="Any of these values (repeat the parameter)."
     )
     is_system: bool | None = Field(None, title="시스템 권한", description="Exact match.")
+
+
+# The names the generated code imports; the API document names the classes by scope.
+PermissionBase = ManagerPermissionBase
+PermissionCreate = ManagerPermissionCreate
+PermissionUpdate = ManagerPermissionUpdate
+PermissionResponse = ManagerPermissionResponse
+PermissionListResponse = ManagerPermissionListResponse
+PermissionListParams = ManagerPermissionListParams

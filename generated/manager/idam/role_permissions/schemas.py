@@ -12,26 +12,26 @@ from pydantic import Field
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class RolePermissionBase(EntityModel):
+class ManagerRolePermissionBase(EntityModel):
     """Fields that are both written and read."""
 
     role_id: UUID = Field(..., title="역할")
     permission_id: UUID = Field(..., title="권한")
 
 
-class RolePermissionCreate(Input, RolePermissionBase):
+class ManagerRolePermissionCreate(Input, ManagerRolePermissionBase):
     """Body of POST: a new role permission."""
 
     pass
 
 
-class RolePermissionLineCreate(Input, EntityModel):
+class ManagerRolePermissionLineCreate(Input, EntityModel):
     """A line given inside its header's POST body or at the header's sub-resource."""
 
     permission_id: UUID = Field(..., title="권한")
 
 
-class RolePermissionUpdate(UpdateModel):
+class ManagerRolePermissionUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(["role_id", "permission_id"])
@@ -40,7 +40,7 @@ class RolePermissionUpdate(UpdateModel):
     permission_id: UUID | None = Field(None, title="권한")
 
 
-class RolePermissionResponse(RolePermissionBase):
+class ManagerRolePermissionResponse(ManagerRolePermissionBase):
     """A role permission as returned by the API."""
 
     id: UUID
@@ -59,11 +59,11 @@ class RolePermissionResponse(RolePermissionBase):
     )
 
 
-class RolePermissionListResponse(Page[RolePermissionResponse]):
+class ManagerRolePermissionListResponse(Page[ManagerRolePermissionResponse]):
     """One page of role permission rows."""
 
 
-class RolePermissionListParams(ListParams):
+class ManagerRolePermissionListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "updated_at"])
@@ -73,3 +73,13 @@ class RolePermissionListParams(ListParams):
 
     role_id: UUID | None = Field(None, title="역할", description="Exact match.")
     permission_id: UUID | None = Field(None, title="권한", description="Exact match.")
+
+
+# The names the generated code imports; the API document names the classes by scope.
+RolePermissionBase = ManagerRolePermissionBase
+RolePermissionCreate = ManagerRolePermissionCreate
+RolePermissionUpdate = ManagerRolePermissionUpdate
+RolePermissionResponse = ManagerRolePermissionResponse
+RolePermissionListResponse = ManagerRolePermissionListResponse
+RolePermissionListParams = ManagerRolePermissionListParams
+RolePermissionLineCreate = ManagerRolePermissionLineCreate

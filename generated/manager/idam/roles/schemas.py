@@ -16,7 +16,7 @@ from generated.manager.idam.role_permissions.schemas import (
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class RoleBase(EntityModel):
+class ManagerRoleBase(EntityModel):
     """Fields that are both written and read."""
 
     code: str = Field(..., max_length=50, pattern="^[A-Z][A-Z0-9_]*$", title="역할 코드")
@@ -27,7 +27,7 @@ class RoleBase(EntityModel):
     status: Literal["ACTIVE", "INACTIVE"] = Field("ACTIVE", title="상태")
 
 
-class RoleCreate(Input, RoleBase):
+class ManagerRoleCreate(Input, ManagerRoleBase):
     """Body of POST: a new role, optionally with its lines."""
 
     permissions: list[RolePermissionLineCreate] = Field(
@@ -38,7 +38,7 @@ class RoleCreate(Input, RoleBase):
     )
 
 
-class RoleUpdate(UpdateModel):
+class ManagerRoleUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(["code", "name", "role_type", "priority"])
@@ -51,7 +51,7 @@ class RoleUpdate(UpdateModel):
     priority: int | None = Field(None, ge=0, le=10000, title="우선순위")
 
 
-class RoleResponse(RoleBase):
+class ManagerRoleResponse(ManagerRoleBase):
     """A role as returned by the API."""
 
     id: UUID
@@ -70,11 +70,11 @@ class RoleResponse(RoleBase):
     )
 
 
-class RoleListResponse(Page[RoleResponse]):
+class ManagerRoleListResponse(Page[ManagerRoleResponse]):
     """One page of role rows."""
 
 
-class RoleListParams(ListParams):
+class ManagerRoleListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
@@ -94,7 +94,17 @@ class RoleListParams(ListParams):
     )
 
 
-class RoleStatusChange(Input, EntityModel):
+class ManagerRoleStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["ACTIVE", "INACTIVE"]
+
+
+# The names the generated code imports; the API document names the classes by scope.
+RoleBase = ManagerRoleBase
+RoleCreate = ManagerRoleCreate
+RoleUpdate = ManagerRoleUpdate
+RoleResponse = ManagerRoleResponse
+RoleListResponse = ManagerRoleListResponse
+RoleListParams = ManagerRoleListParams
+RoleStatusChange = ManagerRoleStatusChange

@@ -12,7 +12,7 @@ from pydantic import Field
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class SessionBase(EntityModel):
+class ManagerSessionBase(EntityModel):
     """Fields that are both written and read."""
 
     user_id: UUID = Field(..., title="사용자")
@@ -23,13 +23,13 @@ class SessionBase(EntityModel):
     revoked_at: datetime | None = Field(None, title="폐기 일시")
 
 
-class SessionCreate(Input, SessionBase):
+class ManagerSessionCreate(Input, ManagerSessionBase):
     """Body of POST: a new session."""
 
     refresh_jti: str | None = Field(None, max_length=255, title="현재 갱신 토큰 ID")
 
 
-class SessionUpdate(UpdateModel):
+class ManagerSessionUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(["user_id", "expires_at"])
@@ -44,7 +44,7 @@ class SessionUpdate(UpdateModel):
     refresh_jti: str | None = Field(None, max_length=255, title="현재 갱신 토큰 ID")
 
 
-class SessionResponse(SessionBase):
+class ManagerSessionResponse(ManagerSessionBase):
     """A session as returned by the API."""
 
     id: UUID
@@ -61,11 +61,11 @@ class SessionResponse(SessionBase):
     )
 
 
-class SessionListResponse(Page[SessionResponse]):
+class ManagerSessionListResponse(Page[ManagerSessionResponse]):
     """One page of session rows."""
 
 
-class SessionListParams(ListParams):
+class ManagerSessionListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
@@ -83,7 +83,17 @@ class SessionListParams(ListParams):
     )
 
 
-class SessionStatusChange(Input, EntityModel):
+class ManagerSessionStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["ACTIVE", "REVOKED", "EXPIRED"]
+
+
+# The names the generated code imports; the API document names the classes by scope.
+SessionBase = ManagerSessionBase
+SessionCreate = ManagerSessionCreate
+SessionUpdate = ManagerSessionUpdate
+SessionResponse = ManagerSessionResponse
+SessionListResponse = ManagerSessionListResponse
+SessionListParams = ManagerSessionListParams
+SessionStatusChange = ManagerSessionStatusChange

@@ -12,7 +12,7 @@ from pydantic import Field
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class UserRoleBase(EntityModel):
+class ManagerUserRoleBase(EntityModel):
     """Fields that are both written and read."""
 
     user_id: UUID = Field(..., title="사용자")
@@ -21,13 +21,13 @@ class UserRoleBase(EntityModel):
     expires_at: datetime | None = Field(None, title="만료 일시")
 
 
-class UserRoleCreate(Input, UserRoleBase):
+class ManagerUserRoleCreate(Input, ManagerUserRoleBase):
     """Body of POST: a new user role."""
 
     pass
 
 
-class UserRoleLineCreate(Input, EntityModel):
+class ManagerUserRoleLineCreate(Input, EntityModel):
     """A line given inside its header's POST body or at the header's sub-resource."""
 
     role_id: UUID = Field(..., title="역할")
@@ -35,7 +35,7 @@ class UserRoleLineCreate(Input, EntityModel):
     expires_at: datetime | None = Field(None, title="만료 일시")
 
 
-class UserRoleUpdate(UpdateModel):
+class ManagerUserRoleUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(["user_id", "role_id"])
@@ -46,7 +46,7 @@ class UserRoleUpdate(UpdateModel):
     expires_at: datetime | None = Field(None, title="만료 일시")
 
 
-class UserRoleResponse(UserRoleBase):
+class ManagerUserRoleResponse(ManagerUserRoleBase):
     """A user role as returned by the API."""
 
     id: UUID
@@ -65,11 +65,11 @@ class UserRoleResponse(UserRoleBase):
     )
 
 
-class UserRoleListResponse(Page[UserRoleResponse]):
+class ManagerUserRoleListResponse(Page[ManagerUserRoleResponse]):
     """One page of user role rows."""
 
 
-class UserRoleListParams(ListParams):
+class ManagerUserRoleListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "expires_at", "updated_at"])
@@ -79,3 +79,13 @@ class UserRoleListParams(ListParams):
 
     user_id: UUID | None = Field(None, title="사용자", description="Exact match.")
     role_id: UUID | None = Field(None, title="역할", description="Exact match.")
+
+
+# The names the generated code imports; the API document names the classes by scope.
+UserRoleBase = ManagerUserRoleBase
+UserRoleCreate = ManagerUserRoleCreate
+UserRoleUpdate = ManagerUserRoleUpdate
+UserRoleResponse = ManagerUserRoleResponse
+UserRoleListResponse = ManagerUserRoleListResponse
+UserRoleListParams = ManagerUserRoleListParams
+UserRoleLineCreate = ManagerUserRoleLineCreate

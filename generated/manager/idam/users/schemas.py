@@ -14,7 +14,7 @@ from runtime.security.credentials import NewPassword
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class UserBase(EntityModel):
+class ManagerUserBase(EntityModel):
     """Fields that are both written and read."""
 
     user_type: Literal["MASTER", "TENANT", "SYSTEM"] = Field("TENANT", title="사용자 유형")
@@ -36,7 +36,7 @@ class UserBase(EntityModel):
     locale: str = Field("ko-KR", max_length=10, title="언어")
 
 
-class UserCreate(Input, UserBase):
+class ManagerUserCreate(Input, ManagerUserBase):
     """Body of POST: a new user, optionally with its lines."""
 
     password: NewPassword = Field(..., title="비밀번호")
@@ -49,7 +49,7 @@ class UserCreate(Input, UserBase):
     )
 
 
-class UserUpdate(UpdateModel):
+class ManagerUserUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(
@@ -86,7 +86,7 @@ class UserUpdate(UpdateModel):
     locale: str | None = Field(None, max_length=10, title="언어")
 
 
-class UserResponse(UserBase):
+class ManagerUserResponse(ManagerUserBase):
     """A user as returned by the API."""
 
     id: UUID
@@ -111,11 +111,11 @@ class UserResponse(UserBase):
     )
 
 
-class UserListResponse(Page[UserResponse]):
+class ManagerUserListResponse(Page[ManagerUserResponse]):
     """One page of user rows."""
 
 
-class UserListParams(ListParams):
+class ManagerUserListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
@@ -135,7 +135,17 @@ class UserListParams(ListParams):
     )
 
 
-class UserStatusChange(Input, EntityModel):
+class ManagerUserStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["ACTIVE", "INACTIVE", "LOCKED", "SUSPENDED"]
+
+
+# The names the generated code imports; the API document names the classes by scope.
+UserBase = ManagerUserBase
+UserCreate = ManagerUserCreate
+UserUpdate = ManagerUserUpdate
+UserResponse = ManagerUserResponse
+UserListResponse = ManagerUserListResponse
+UserListParams = ManagerUserListParams
+UserStatusChange = ManagerUserStatusChange

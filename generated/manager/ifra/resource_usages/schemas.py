@@ -13,7 +13,7 @@ from pydantic import Field
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class ResourceUsageBase(EntityModel):
+class ManagerResourceUsageBase(EntityModel):
     """Fields that are both written and read."""
 
     resource_id: UUID = Field(..., title="리소스")
@@ -26,13 +26,13 @@ class ResourceUsageBase(EntityModel):
     measured_at: datetime = Field(..., title="측정 일시")
 
 
-class ResourceUsageCreate(Input, ResourceUsageBase):
+class ManagerResourceUsageCreate(Input, ManagerResourceUsageBase):
     """Body of POST: a new resource usage."""
 
     pass
 
 
-class ResourceUsageUpdate(UpdateModel):
+class ManagerResourceUsageUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(
@@ -49,7 +49,7 @@ class ResourceUsageUpdate(UpdateModel):
     measured_at: datetime | None = Field(None, title="측정 일시")
 
 
-class ResourceUsageResponse(ResourceUsageBase):
+class ManagerResourceUsageResponse(ManagerResourceUsageBase):
     """A resource usage as returned by the API."""
 
     id: UUID
@@ -68,11 +68,11 @@ class ResourceUsageResponse(ResourceUsageBase):
     )
 
 
-class ResourceUsageListResponse(Page[ResourceUsageResponse]):
+class ManagerResourceUsageListResponse(Page[ManagerResourceUsageResponse]):
     """One page of resource usage rows."""
 
 
-class ResourceUsageListParams(ListParams):
+class ManagerResourceUsageListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
@@ -108,3 +108,12 @@ class ResourceUsageListParams(ListParams):
     measured_at_to: datetime | None = Field(
         None, title="측정 일시 이하", description="Inclusive upper bound."
     )
+
+
+# The names the generated code imports; the API document names the classes by scope.
+ResourceUsageBase = ManagerResourceUsageBase
+ResourceUsageCreate = ManagerResourceUsageCreate
+ResourceUsageUpdate = ManagerResourceUsageUpdate
+ResourceUsageResponse = ManagerResourceUsageResponse
+ResourceUsageListResponse = ManagerResourceUsageListResponse
+ResourceUsageListParams = ManagerResourceUsageListParams

@@ -13,7 +13,7 @@ from pydantic import Field
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class ResourceBase(EntityModel):
+class ManagerResourceBase(EntityModel):
     """Fields that are both written and read."""
 
     name: str = Field(..., max_length=100, title="리소스명")
@@ -33,13 +33,13 @@ class ResourceBase(EntityModel):
     )
 
 
-class ResourceCreate(Input, ResourceBase):
+class ManagerResourceCreate(Input, ManagerResourceBase):
     """Body of POST: a new resource."""
 
     pass
 
 
-class ResourceUpdate(UpdateModel):
+class ManagerResourceUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(
@@ -63,7 +63,7 @@ class ResourceUpdate(UpdateModel):
     )
 
 
-class ResourceResponse(ResourceBase):
+class ManagerResourceResponse(ManagerResourceBase):
     """A resource as returned by the API."""
 
     id: UUID
@@ -79,11 +79,11 @@ class ResourceResponse(ResourceBase):
     )
 
 
-class ResourceListResponse(Page[ResourceResponse]):
+class ManagerResourceListResponse(Page[ManagerResourceResponse]):
     """One page of resource rows."""
 
 
-class ResourceListParams(ListParams):
+class ManagerResourceListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
@@ -108,7 +108,17 @@ class ResourceListParams(ListParams):
     )
 
 
-class ResourceStatusChange(Input, EntityModel):
+class ManagerResourceStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["PROVISIONING", "ACTIVE", "MAINTENANCE", "DECOMMISSIONED"]
+
+
+# The names the generated code imports; the API document names the classes by scope.
+ResourceBase = ManagerResourceBase
+ResourceCreate = ManagerResourceCreate
+ResourceUpdate = ManagerResourceUpdate
+ResourceResponse = ManagerResourceResponse
+ResourceListResponse = ManagerResourceListResponse
+ResourceListParams = ManagerResourceListParams
+ResourceStatusChange = ManagerResourceStatusChange

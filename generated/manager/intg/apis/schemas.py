@@ -12,7 +12,7 @@ from pydantic import Field
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class ExternalApiBase(EntityModel):
+class ManagerExternalApiBase(EntityModel):
     """Fields that are both written and read."""
 
     name: str = Field(..., max_length=100, title="이름")
@@ -24,13 +24,13 @@ class ExternalApiBase(EntityModel):
     status: Literal["ACTIVE", "INACTIVE", "ERROR"] = Field("ACTIVE", title="상태")
 
 
-class ExternalApiCreate(Input, ExternalApiBase):
+class ManagerExternalApiCreate(Input, ManagerExternalApiBase):
     """Body of POST: a new external api."""
 
     credentials: str | None = Field(None, max_length=255, title="인증 정보")
 
 
-class ExternalApiUpdate(UpdateModel):
+class ManagerExternalApiUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(
@@ -47,7 +47,7 @@ class ExternalApiUpdate(UpdateModel):
     timeout_seconds: int | None = Field(None, ge=1, le=600, title="제한 시간(초)")
 
 
-class ExternalApiResponse(ExternalApiBase):
+class ManagerExternalApiResponse(ManagerExternalApiBase):
     """A external api as returned by the API."""
 
     id: UUID
@@ -60,11 +60,11 @@ class ExternalApiResponse(ExternalApiBase):
     )
 
 
-class ExternalApiListResponse(Page[ExternalApiResponse]):
+class ManagerExternalApiListResponse(Page[ManagerExternalApiResponse]):
     """One page of external api rows."""
 
 
-class ExternalApiListParams(ListParams):
+class ManagerExternalApiListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "name", "updated_at"])
@@ -80,7 +80,17 @@ class ExternalApiListParams(ListParams):
     )
 
 
-class ExternalApiStatusChange(Input, EntityModel):
+class ManagerExternalApiStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["ACTIVE", "INACTIVE", "ERROR"]
+
+
+# The names the generated code imports; the API document names the classes by scope.
+ExternalApiBase = ManagerExternalApiBase
+ExternalApiCreate = ManagerExternalApiCreate
+ExternalApiUpdate = ManagerExternalApiUpdate
+ExternalApiResponse = ManagerExternalApiResponse
+ExternalApiListResponse = ManagerExternalApiListResponse
+ExternalApiListParams = ManagerExternalApiListParams
+ExternalApiStatusChange = ManagerExternalApiStatusChange

@@ -12,7 +12,7 @@ from pydantic import Field
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class RateLimitBase(EntityModel):
+class ManagerRateLimitBase(EntityModel):
     """Fields that are both written and read."""
 
     name: str = Field(..., max_length=100, title="이름")
@@ -23,13 +23,13 @@ class RateLimitBase(EntityModel):
     is_enabled: bool = Field(True, title="사용 여부")
 
 
-class RateLimitCreate(Input, RateLimitBase):
+class ManagerRateLimitCreate(Input, ManagerRateLimitBase):
     """Body of POST: a new rate limit."""
 
     pass
 
 
-class RateLimitUpdate(UpdateModel):
+class ManagerRateLimitUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(
@@ -46,7 +46,7 @@ class RateLimitUpdate(UpdateModel):
     is_enabled: bool | None = Field(None, title="사용 여부")
 
 
-class RateLimitResponse(RateLimitBase):
+class ManagerRateLimitResponse(ManagerRateLimitBase):
     """A rate limit as returned by the API."""
 
     id: UUID
@@ -62,11 +62,11 @@ class RateLimitResponse(RateLimitBase):
     )
 
 
-class RateLimitListResponse(Page[RateLimitResponse]):
+class ManagerRateLimitListResponse(Page[ManagerRateLimitResponse]):
     """One page of rate limit rows."""
 
 
-class RateLimitListParams(ListParams):
+class ManagerRateLimitListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
@@ -83,3 +83,12 @@ class RateLimitListParams(ListParams):
         None, title="적용 범위", description="Any of these values (repeat the parameter)."
     )
     is_enabled: bool | None = Field(None, title="사용 여부", description="Exact match.")
+
+
+# The names the generated code imports; the API document names the classes by scope.
+RateLimitBase = ManagerRateLimitBase
+RateLimitCreate = ManagerRateLimitCreate
+RateLimitUpdate = ManagerRateLimitUpdate
+RateLimitResponse = ManagerRateLimitResponse
+RateLimitListResponse = ManagerRateLimitListResponse
+RateLimitListParams = ManagerRateLimitListParams

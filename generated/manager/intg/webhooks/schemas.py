@@ -12,7 +12,7 @@ from pydantic import Field
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class WebhookBase(EntityModel):
+class ManagerWebhookBase(EntityModel):
     """Fields that are both written and read."""
 
     name: str = Field(..., max_length=100, title="이름")
@@ -24,13 +24,13 @@ class WebhookBase(EntityModel):
     status: Literal["ACTIVE", "PAUSED", "DISABLED"] = Field("ACTIVE", title="상태")
 
 
-class WebhookCreate(Input, WebhookBase):
+class ManagerWebhookCreate(Input, ManagerWebhookBase):
     """Body of POST: a new webhook."""
 
     signing_secret: str | None = Field(None, max_length=255, title="서명 비밀키")
 
 
-class WebhookUpdate(UpdateModel):
+class ManagerWebhookUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(["name", "url", "events"])
@@ -45,7 +45,7 @@ class WebhookUpdate(UpdateModel):
     signing_secret: str | None = Field(None, max_length=255, title="서명 비밀키")
 
 
-class WebhookResponse(WebhookBase):
+class ManagerWebhookResponse(ManagerWebhookBase):
     """A webhook as returned by the API."""
 
     id: UUID
@@ -63,11 +63,11 @@ class WebhookResponse(WebhookBase):
     )
 
 
-class WebhookListResponse(Page[WebhookResponse]):
+class ManagerWebhookListResponse(Page[ManagerWebhookResponse]):
     """One page of webhook rows."""
 
 
-class WebhookListParams(ListParams):
+class ManagerWebhookListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
@@ -83,7 +83,17 @@ class WebhookListParams(ListParams):
     )
 
 
-class WebhookStatusChange(Input, EntityModel):
+class ManagerWebhookStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["ACTIVE", "PAUSED", "DISABLED"]
+
+
+# The names the generated code imports; the API document names the classes by scope.
+WebhookBase = ManagerWebhookBase
+WebhookCreate = ManagerWebhookCreate
+WebhookUpdate = ManagerWebhookUpdate
+WebhookResponse = ManagerWebhookResponse
+WebhookListResponse = ManagerWebhookListResponse
+WebhookListParams = ManagerWebhookListParams
+WebhookStatusChange = ManagerWebhookStatusChange

@@ -12,7 +12,7 @@ from pydantic import Field
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class HealthCheckBase(EntityModel):
+class ManagerHealthCheckBase(EntityModel):
     """Fields that are both written and read."""
 
     name: str = Field(..., max_length=100, title="점검명")
@@ -29,13 +29,13 @@ class HealthCheckBase(EntityModel):
     is_enabled: bool = Field(True, title="사용 여부")
 
 
-class HealthCheckCreate(Input, HealthCheckBase):
+class ManagerHealthCheckCreate(Input, ManagerHealthCheckBase):
     """Body of POST: a new health check."""
 
     pass
 
 
-class HealthCheckUpdate(UpdateModel):
+class ManagerHealthCheckUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(
@@ -64,7 +64,7 @@ class HealthCheckUpdate(UpdateModel):
     is_enabled: bool | None = Field(None, title="사용 여부")
 
 
-class HealthCheckResponse(HealthCheckBase):
+class ManagerHealthCheckResponse(ManagerHealthCheckBase):
     """A health check as returned by the API."""
 
     id: UUID
@@ -77,11 +77,11 @@ class HealthCheckResponse(HealthCheckBase):
     )
 
 
-class HealthCheckListResponse(Page[HealthCheckResponse]):
+class ManagerHealthCheckListResponse(Page[ManagerHealthCheckResponse]):
     """One page of health check rows."""
 
 
-class HealthCheckListParams(ListParams):
+class ManagerHealthCheckListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
@@ -98,3 +98,12 @@ class HealthCheckListParams(ListParams):
         None, title="최근 상태", description="Any of these values (repeat the parameter)."
     )
     is_enabled: bool | None = Field(None, title="사용 여부", description="Exact match.")
+
+
+# The names the generated code imports; the API document names the classes by scope.
+HealthCheckBase = ManagerHealthCheckBase
+HealthCheckCreate = ManagerHealthCheckCreate
+HealthCheckUpdate = ManagerHealthCheckUpdate
+HealthCheckResponse = ManagerHealthCheckResponse
+HealthCheckListResponse = ManagerHealthCheckListResponse
+HealthCheckListParams = ManagerHealthCheckListParams

@@ -12,7 +12,7 @@ from pydantic import Field
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class IncidentBase(EntityModel):
+class ManagerIncidentBase(EntityModel):
     """Fields that are both written and read."""
 
     title: str = Field(..., max_length=200, title="제목")
@@ -27,13 +27,13 @@ class IncidentBase(EntityModel):
     assignee_id: UUID | None = Field(None, title="담당자")
 
 
-class IncidentCreate(Input, IncidentBase):
+class ManagerIncidentCreate(Input, ManagerIncidentBase):
     """Body of POST: a new incident."""
 
     pass
 
 
-class IncidentUpdate(UpdateModel):
+class ManagerIncidentUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(["title", "severity", "started_at"])
@@ -48,7 +48,7 @@ class IncidentUpdate(UpdateModel):
     assignee_id: UUID | None = Field(None, title="담당자")
 
 
-class IncidentResponse(IncidentBase):
+class ManagerIncidentResponse(ManagerIncidentBase):
     """A incident as returned by the API."""
 
     id: UUID
@@ -67,11 +67,11 @@ class IncidentResponse(IncidentBase):
     )
 
 
-class IncidentListResponse(Page[IncidentResponse]):
+class ManagerIncidentListResponse(Page[ManagerIncidentResponse]):
     """One page of incident rows."""
 
 
-class IncidentListParams(ListParams):
+class ManagerIncidentListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
@@ -100,7 +100,17 @@ class IncidentListParams(ListParams):
     )
 
 
-class IncidentStatusChange(Input, EntityModel):
+class ManagerIncidentStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["OPEN", "INVESTIGATING", "MITIGATED", "RESOLVED", "CLOSED"]
+
+
+# The names the generated code imports; the API document names the classes by scope.
+IncidentBase = ManagerIncidentBase
+IncidentCreate = ManagerIncidentCreate
+IncidentUpdate = ManagerIncidentUpdate
+IncidentResponse = ManagerIncidentResponse
+IncidentListResponse = ManagerIncidentListResponse
+IncidentListParams = ManagerIncidentListParams
+IncidentStatusChange = ManagerIncidentStatusChange

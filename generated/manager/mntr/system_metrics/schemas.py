@@ -13,7 +13,7 @@ from pydantic import Field
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class SystemMetricBase(EntityModel):
+class ManagerSystemMetricBase(EntityModel):
     """Fields that are both written and read."""
 
     service: str = Field(..., max_length=100, title="서비스")
@@ -24,13 +24,13 @@ class SystemMetricBase(EntityModel):
     collected_at: datetime = Field(..., title="수집 일시")
 
 
-class SystemMetricCreate(Input, SystemMetricBase):
+class ManagerSystemMetricCreate(Input, ManagerSystemMetricBase):
     """Body of POST: a new system metric."""
 
     pass
 
 
-class SystemMetricUpdate(UpdateModel):
+class ManagerSystemMetricUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(
@@ -45,7 +45,7 @@ class SystemMetricUpdate(UpdateModel):
     collected_at: datetime | None = Field(None, title="수집 일시")
 
 
-class SystemMetricResponse(SystemMetricBase):
+class ManagerSystemMetricResponse(ManagerSystemMetricBase):
     """A system metric as returned by the API."""
 
     id: UUID
@@ -58,11 +58,11 @@ class SystemMetricResponse(SystemMetricBase):
     )
 
 
-class SystemMetricListResponse(Page[SystemMetricResponse]):
+class ManagerSystemMetricListResponse(Page[ManagerSystemMetricResponse]):
     """One page of system metric rows."""
 
 
-class SystemMetricListParams(ListParams):
+class ManagerSystemMetricListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
@@ -95,3 +95,12 @@ class SystemMetricListParams(ListParams):
     collected_at_to: datetime | None = Field(
         None, title="수집 일시 이하", description="Inclusive upper bound."
     )
+
+
+# The names the generated code imports; the API document names the classes by scope.
+SystemMetricBase = ManagerSystemMetricBase
+SystemMetricCreate = ManagerSystemMetricCreate
+SystemMetricUpdate = ManagerSystemMetricUpdate
+SystemMetricResponse = ManagerSystemMetricResponse
+SystemMetricListResponse = ManagerSystemMetricListResponse
+SystemMetricListParams = ManagerSystemMetricListParams

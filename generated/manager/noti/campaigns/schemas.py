@@ -12,7 +12,7 @@ from pydantic import Field
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class CampaignBase(EntityModel):
+class ManagerCampaignBase(EntityModel):
     """Fields that are both written and read."""
 
     name: str = Field(..., max_length=100, title="캠페인명")
@@ -24,13 +24,13 @@ class CampaignBase(EntityModel):
     )
 
 
-class CampaignCreate(Input, CampaignBase):
+class ManagerCampaignCreate(Input, ManagerCampaignBase):
     """Body of POST: a new campaign."""
 
     pass
 
 
-class CampaignUpdate(UpdateModel):
+class ManagerCampaignUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(["name", "template_id", "audience"])
@@ -42,7 +42,7 @@ class CampaignUpdate(UpdateModel):
     scheduled_at: datetime | None = Field(None, title="예약 일시")
 
 
-class CampaignResponse(CampaignBase):
+class ManagerCampaignResponse(ManagerCampaignBase):
     """A campaign as returned by the API."""
 
     id: UUID
@@ -59,11 +59,11 @@ class CampaignResponse(CampaignBase):
     )
 
 
-class CampaignListResponse(Page[CampaignResponse]):
+class ManagerCampaignListResponse(Page[ManagerCampaignResponse]):
     """One page of campaign rows."""
 
 
-class CampaignListParams(ListParams):
+class ManagerCampaignListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
@@ -88,7 +88,17 @@ class CampaignListParams(ListParams):
     )
 
 
-class CampaignStatusChange(Input, EntityModel):
+class ManagerCampaignStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["DRAFT", "SCHEDULED", "RUNNING", "COMPLETED", "CANCELED"]
+
+
+# The names the generated code imports; the API document names the classes by scope.
+CampaignBase = ManagerCampaignBase
+CampaignCreate = ManagerCampaignCreate
+CampaignUpdate = ManagerCampaignUpdate
+CampaignResponse = ManagerCampaignResponse
+CampaignListResponse = ManagerCampaignListResponse
+CampaignListParams = ManagerCampaignListParams
+CampaignStatusChange = ManagerCampaignStatusChange

@@ -12,7 +12,7 @@ from pydantic import Field
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class NotificationBase(EntityModel):
+class ManagerNotificationBase(EntityModel):
     """Fields that are both written and read."""
 
     template_id: UUID | None = Field(None, title="템플릿")
@@ -28,13 +28,13 @@ class NotificationBase(EntityModel):
     sent_at: datetime | None = Field(None, title="발송 일시")
 
 
-class NotificationCreate(Input, NotificationBase):
+class ManagerNotificationCreate(Input, ManagerNotificationBase):
     """Body of POST: a new notification."""
 
     pass
 
 
-class NotificationUpdate(UpdateModel):
+class ManagerNotificationUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(["channel", "title", "message", "priority"])
@@ -50,7 +50,7 @@ class NotificationUpdate(UpdateModel):
     sent_at: datetime | None = Field(None, title="발송 일시")
 
 
-class NotificationResponse(NotificationBase):
+class ManagerNotificationResponse(ManagerNotificationBase):
     """A notification as returned by the API."""
 
     id: UUID
@@ -72,11 +72,11 @@ class NotificationResponse(NotificationBase):
     )
 
 
-class NotificationListResponse(Page[NotificationResponse]):
+class ManagerNotificationListResponse(Page[ManagerNotificationResponse]):
     """One page of notification rows."""
 
 
-class NotificationListParams(ListParams):
+class ManagerNotificationListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
@@ -100,7 +100,17 @@ class NotificationListParams(ListParams):
     )
 
 
-class NotificationStatusChange(Input, EntityModel):
+class ManagerNotificationStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["PENDING", "SENT", "DELIVERED", "READ", "FAILED"]
+
+
+# The names the generated code imports; the API document names the classes by scope.
+NotificationBase = ManagerNotificationBase
+NotificationCreate = ManagerNotificationCreate
+NotificationUpdate = ManagerNotificationUpdate
+NotificationResponse = ManagerNotificationResponse
+NotificationListResponse = ManagerNotificationListResponse
+NotificationListParams = ManagerNotificationListParams
+NotificationStatusChange = ManagerNotificationStatusChange

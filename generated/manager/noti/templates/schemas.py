@@ -12,7 +12,7 @@ from pydantic import Field
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class NotificationTemplateBase(EntityModel):
+class ManagerNotificationTemplateBase(EntityModel):
     """Fields that are both written and read."""
 
     code: str = Field(..., max_length=100, pattern="^[A-Za-z0-9_.-]+$", title="템플릿 코드")
@@ -24,13 +24,13 @@ class NotificationTemplateBase(EntityModel):
     is_active: bool = Field(True, title="사용 여부")
 
 
-class NotificationTemplateCreate(Input, NotificationTemplateBase):
+class ManagerNotificationTemplateCreate(Input, ManagerNotificationTemplateBase):
     """Body of POST: a new notification template."""
 
     pass
 
 
-class NotificationTemplateUpdate(UpdateModel):
+class ManagerNotificationTemplateUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(
@@ -46,7 +46,7 @@ class NotificationTemplateUpdate(UpdateModel):
     is_active: bool | None = Field(None, title="사용 여부")
 
 
-class NotificationTemplateResponse(NotificationTemplateBase):
+class ManagerNotificationTemplateResponse(ManagerNotificationTemplateBase):
     """A notification template as returned by the API."""
 
     id: UUID
@@ -59,11 +59,11 @@ class NotificationTemplateResponse(NotificationTemplateBase):
     )
 
 
-class NotificationTemplateListResponse(Page[NotificationTemplateResponse]):
+class ManagerNotificationTemplateListResponse(Page[ManagerNotificationTemplateResponse]):
     """One page of notification template rows."""
 
 
-class NotificationTemplateListParams(ListParams):
+class ManagerNotificationTemplateListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(["code", "created_at", "name", "updated_at"])
@@ -78,3 +78,12 @@ class NotificationTemplateListParams(ListParams):
     )
     locale: str | None = Field(None, title="언어", description="Exact match.")
     is_active: bool | None = Field(None, title="사용 여부", description="Exact match.")
+
+
+# The names the generated code imports; the API document names the classes by scope.
+NotificationTemplateBase = ManagerNotificationTemplateBase
+NotificationTemplateCreate = ManagerNotificationTemplateCreate
+NotificationTemplateUpdate = ManagerNotificationTemplateUpdate
+NotificationTemplateResponse = ManagerNotificationTemplateResponse
+NotificationTemplateListResponse = ManagerNotificationTemplateListResponse
+NotificationTemplateListParams = ManagerNotificationTemplateListParams

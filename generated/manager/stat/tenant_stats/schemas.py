@@ -13,7 +13,7 @@ from pydantic import Field
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class TenantStatBase(EntityModel):
+class ManagerTenantStatBase(EntityModel):
     """Fields that are both written and read."""
 
     target_tenant_id: UUID = Field(..., title="테넌트")
@@ -24,13 +24,13 @@ class TenantStatBase(EntityModel):
     revenue: Decimal = Field(Decimal("0"), max_digits=18, decimal_places=2, title="매출")
 
 
-class TenantStatCreate(Input, TenantStatBase):
+class ManagerTenantStatCreate(Input, ManagerTenantStatBase):
     """Body of POST: a new tenant statistic."""
 
     pass
 
 
-class TenantStatUpdate(UpdateModel):
+class ManagerTenantStatUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(
@@ -45,7 +45,7 @@ class TenantStatUpdate(UpdateModel):
     revenue: Decimal | None = Field(None, max_digits=18, decimal_places=2, title="매출")
 
 
-class TenantStatResponse(TenantStatBase):
+class ManagerTenantStatResponse(ManagerTenantStatBase):
     """A tenant statistic as returned by the API."""
 
     id: UUID
@@ -61,11 +61,11 @@ class TenantStatResponse(TenantStatBase):
     )
 
 
-class TenantStatListResponse(Page[TenantStatResponse]):
+class ManagerTenantStatListResponse(Page[ManagerTenantStatResponse]):
     """One page of tenant statistic rows."""
 
 
-class TenantStatListParams(ListParams):
+class ManagerTenantStatListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
@@ -101,3 +101,12 @@ class TenantStatListParams(ListParams):
     stat_date_to: date | None = Field(
         None, title="기준일 이하", description="Inclusive upper bound."
     )
+
+
+# The names the generated code imports; the API document names the classes by scope.
+TenantStatBase = ManagerTenantStatBase
+TenantStatCreate = ManagerTenantStatCreate
+TenantStatUpdate = ManagerTenantStatUpdate
+TenantStatResponse = ManagerTenantStatResponse
+TenantStatListResponse = ManagerTenantStatListResponse
+TenantStatListParams = ManagerTenantStatListParams

@@ -13,7 +13,7 @@ from pydantic import Field
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class UsageStatBase(EntityModel):
+class ManagerUsageStatBase(EntityModel):
     """Fields that are both written and read."""
 
     stat_date: date = Field(..., title="기준일")
@@ -24,13 +24,13 @@ class UsageStatBase(EntityModel):
     dimension: dict[str, Any] | list[Any] | None = Field(None, title="차원")
 
 
-class UsageStatCreate(Input, UsageStatBase):
+class ManagerUsageStatCreate(Input, ManagerUsageStatBase):
     """Body of POST: a new usage statistic."""
 
     pass
 
 
-class UsageStatUpdate(UpdateModel):
+class ManagerUsageStatUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(["stat_date", "metric", "value"])
@@ -43,7 +43,7 @@ class UsageStatUpdate(UpdateModel):
     dimension: dict[str, Any] | list[Any] | None = Field(None, title="차원")
 
 
-class UsageStatResponse(UsageStatBase):
+class ManagerUsageStatResponse(ManagerUsageStatBase):
     """A usage statistic as returned by the API."""
 
     id: UUID
@@ -56,11 +56,11 @@ class UsageStatResponse(UsageStatBase):
     )
 
 
-class UsageStatListResponse(Page[UsageStatResponse]):
+class ManagerUsageStatListResponse(Page[ManagerUsageStatResponse]):
     """One page of usage statistic rows."""
 
 
-class UsageStatListParams(ListParams):
+class ManagerUsageStatListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
@@ -94,3 +94,12 @@ class UsageStatListParams(ListParams):
         Annotated[Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)]
         | None
     ) = Field(None, title="값 이하", description="Inclusive upper bound.")
+
+
+# The names the generated code imports; the API document names the classes by scope.
+UsageStatBase = ManagerUsageStatBase
+UsageStatCreate = ManagerUsageStatCreate
+UsageStatUpdate = ManagerUsageStatUpdate
+UsageStatResponse = ManagerUsageStatResponse
+UsageStatListResponse = ManagerUsageStatListResponse
+UsageStatListParams = ManagerUsageStatListParams

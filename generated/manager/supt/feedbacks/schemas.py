@@ -12,7 +12,7 @@ from pydantic import Field
 from runtime.web.schemas import EntityModel, Input, Int32, ListParams, Page, UpdateModel
 
 
-class FeedbackBase(EntityModel):
+class ManagerFeedbackBase(EntityModel):
     """Fields that are both written and read."""
 
     target_tenant_id: UUID | None = Field(None, title="테넌트")
@@ -25,13 +25,13 @@ class FeedbackBase(EntityModel):
     status: Literal["NEW", "REVIEWED", "PLANNED", "DONE", "REJECTED"] = Field("NEW", title="상태")
 
 
-class FeedbackCreate(Input, FeedbackBase):
+class ManagerFeedbackCreate(Input, ManagerFeedbackBase):
     """Body of POST: a new feedback."""
 
     pass
 
 
-class FeedbackUpdate(UpdateModel):
+class ManagerFeedbackUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(
@@ -48,7 +48,7 @@ class FeedbackUpdate(UpdateModel):
     )
 
 
-class FeedbackResponse(FeedbackBase):
+class ManagerFeedbackResponse(ManagerFeedbackBase):
     """A feedback as returned by the API."""
 
     id: UUID
@@ -64,11 +64,11 @@ class FeedbackResponse(FeedbackBase):
     )
 
 
-class FeedbackListResponse(Page[FeedbackResponse]):
+class ManagerFeedbackListResponse(Page[ManagerFeedbackResponse]):
     """One page of feedback rows."""
 
 
-class FeedbackListParams(ListParams):
+class ManagerFeedbackListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "rating", "title", "updated_at"])
@@ -90,7 +90,17 @@ class FeedbackListParams(ListParams):
     rating_to: Int32 | None = Field(None, title="평점 이하", description="Inclusive upper bound.")
 
 
-class FeedbackStatusChange(Input, EntityModel):
+class ManagerFeedbackStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["NEW", "REVIEWED", "PLANNED", "DONE", "REJECTED"]
+
+
+# The names the generated code imports; the API document names the classes by scope.
+FeedbackBase = ManagerFeedbackBase
+FeedbackCreate = ManagerFeedbackCreate
+FeedbackUpdate = ManagerFeedbackUpdate
+FeedbackResponse = ManagerFeedbackResponse
+FeedbackListResponse = ManagerFeedbackListResponse
+FeedbackListParams = ManagerFeedbackListParams
+FeedbackStatusChange = ManagerFeedbackStatusChange

@@ -12,7 +12,7 @@ from pydantic import Field
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class TicketCommentBase(EntityModel):
+class ManagerTicketCommentBase(EntityModel):
     """Fields that are both written and read."""
 
     ticket_id: UUID = Field(..., title="티켓")
@@ -21,13 +21,13 @@ class TicketCommentBase(EntityModel):
     is_internal: bool = Field(False, title="내부 메모")
 
 
-class TicketCommentCreate(Input, TicketCommentBase):
+class ManagerTicketCommentCreate(Input, ManagerTicketCommentBase):
     """Body of POST: a new ticket comment."""
 
     pass
 
 
-class TicketCommentLineCreate(Input, EntityModel):
+class ManagerTicketCommentLineCreate(Input, EntityModel):
     """A line given inside its header's POST body or at the header's sub-resource."""
 
     author_id: UUID | None = Field(None, title="작성자")
@@ -35,7 +35,7 @@ class TicketCommentLineCreate(Input, EntityModel):
     is_internal: bool = Field(False, title="내부 메모")
 
 
-class TicketCommentUpdate(UpdateModel):
+class ManagerTicketCommentUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(["ticket_id", "body", "is_internal"])
@@ -46,7 +46,7 @@ class TicketCommentUpdate(UpdateModel):
     is_internal: bool | None = Field(None, title="내부 메모")
 
 
-class TicketCommentResponse(TicketCommentBase):
+class ManagerTicketCommentResponse(ManagerTicketCommentBase):
     """A ticket comment as returned by the API."""
 
     id: UUID
@@ -65,11 +65,11 @@ class TicketCommentResponse(TicketCommentBase):
     )
 
 
-class TicketCommentListResponse(Page[TicketCommentResponse]):
+class ManagerTicketCommentListResponse(Page[ManagerTicketCommentResponse]):
     """One page of ticket comment rows."""
 
 
-class TicketCommentListParams(ListParams):
+class ManagerTicketCommentListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "updated_at"])
@@ -80,3 +80,13 @@ class TicketCommentListParams(ListParams):
     ticket_id: UUID | None = Field(None, title="티켓", description="Exact match.")
     author_id: UUID | None = Field(None, title="작성자", description="Exact match.")
     is_internal: bool | None = Field(None, title="내부 메모", description="Exact match.")
+
+
+# The names the generated code imports; the API document names the classes by scope.
+TicketCommentBase = ManagerTicketCommentBase
+TicketCommentCreate = ManagerTicketCommentCreate
+TicketCommentUpdate = ManagerTicketCommentUpdate
+TicketCommentResponse = ManagerTicketCommentResponse
+TicketCommentListResponse = ManagerTicketCommentListResponse
+TicketCommentListParams = ManagerTicketCommentListParams
+TicketCommentLineCreate = ManagerTicketCommentLineCreate

@@ -12,7 +12,7 @@ from pydantic import EmailStr, Field
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class TicketBase(EntityModel):
+class ManagerTicketBase(EntityModel):
     """Fields that are both written and read."""
 
     ticket_no: str = Field(..., max_length=30, title="티켓 번호")
@@ -31,13 +31,13 @@ class TicketBase(EntityModel):
     resolved_at: datetime | None = Field(None, title="해결 일시")
 
 
-class TicketCreate(Input, TicketBase):
+class ManagerTicketCreate(Input, ManagerTicketBase):
     """Body of POST: a new ticket."""
 
     pass
 
 
-class TicketUpdate(UpdateModel):
+class ManagerTicketUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(
@@ -58,7 +58,7 @@ class TicketUpdate(UpdateModel):
     resolved_at: datetime | None = Field(None, title="해결 일시")
 
 
-class TicketResponse(TicketBase):
+class ManagerTicketResponse(ManagerTicketBase):
     """A ticket as returned by the API."""
 
     id: UUID
@@ -80,11 +80,11 @@ class TicketResponse(TicketBase):
     )
 
 
-class TicketListResponse(Page[TicketResponse]):
+class ManagerTicketListResponse(Page[ManagerTicketResponse]):
     """One page of ticket rows."""
 
 
-class TicketListParams(ListParams):
+class ManagerTicketListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
@@ -109,7 +109,17 @@ class TicketListParams(ListParams):
     )
 
 
-class TicketStatusChange(Input, EntityModel):
+class ManagerTicketStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["OPEN", "IN_PROGRESS", "WAITING", "RESOLVED", "CLOSED"]
+
+
+# The names the generated code imports; the API document names the classes by scope.
+TicketBase = ManagerTicketBase
+TicketCreate = ManagerTicketCreate
+TicketUpdate = ManagerTicketUpdate
+TicketResponse = ManagerTicketResponse
+TicketListResponse = ManagerTicketListResponse
+TicketListParams = ManagerTicketListParams
+TicketStatusChange = ManagerTicketStatusChange

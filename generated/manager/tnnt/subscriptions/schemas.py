@@ -13,7 +13,7 @@ from pydantic import Field
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class SubscriptionBase(EntityModel):
+class ManagerSubscriptionBase(EntityModel):
     """Fields that are both written and read."""
 
     target_tenant_id: UUID = Field(..., title="테넌트")
@@ -29,13 +29,13 @@ class SubscriptionBase(EntityModel):
     status: Literal["ACTIVE", "PAUSED", "CANCELED", "EXPIRED"] = Field("ACTIVE", title="상태")
 
 
-class SubscriptionCreate(Input, SubscriptionBase):
+class ManagerSubscriptionCreate(Input, ManagerSubscriptionBase):
     """Body of POST: a new subscription."""
 
     pass
 
 
-class SubscriptionUpdate(UpdateModel):
+class ManagerSubscriptionUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(
@@ -63,7 +63,7 @@ class SubscriptionUpdate(UpdateModel):
     auto_renew: bool | None = Field(None, title="자동 갱신")
 
 
-class SubscriptionResponse(SubscriptionBase):
+class ManagerSubscriptionResponse(ManagerSubscriptionBase):
     """A subscription as returned by the API."""
 
     id: UUID
@@ -82,11 +82,11 @@ class SubscriptionResponse(SubscriptionBase):
     )
 
 
-class SubscriptionListResponse(Page[SubscriptionResponse]):
+class ManagerSubscriptionListResponse(Page[ManagerSubscriptionResponse]):
     """One page of subscription rows."""
 
 
-class SubscriptionListParams(ListParams):
+class ManagerSubscriptionListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
@@ -128,7 +128,17 @@ class SubscriptionListParams(ListParams):
     ) = Field(None, title="금액 이하", description="Inclusive upper bound.")
 
 
-class SubscriptionStatusChange(Input, EntityModel):
+class ManagerSubscriptionStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["ACTIVE", "PAUSED", "CANCELED", "EXPIRED"]
+
+
+# The names the generated code imports; the API document names the classes by scope.
+SubscriptionBase = ManagerSubscriptionBase
+SubscriptionCreate = ManagerSubscriptionCreate
+SubscriptionUpdate = ManagerSubscriptionUpdate
+SubscriptionResponse = ManagerSubscriptionResponse
+SubscriptionListResponse = ManagerSubscriptionListResponse
+SubscriptionListParams = ManagerSubscriptionListParams
+SubscriptionStatusChange = ManagerSubscriptionStatusChange

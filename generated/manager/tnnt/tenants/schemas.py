@@ -12,7 +12,7 @@ from pydantic import EmailStr, Field
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class TenantBase(EntityModel):
+class ManagerTenantBase(EntityModel):
     """Fields that are both written and read."""
 
     code: str = Field(..., max_length=30, pattern="^[A-Za-z0-9_-]+$", title="테넌트 코드")
@@ -40,13 +40,13 @@ class TenantBase(EntityModel):
     settings: dict[str, Any] | list[Any] | None = Field(None, title="설정")
 
 
-class TenantCreate(Input, TenantBase):
+class ManagerTenantCreate(Input, ManagerTenantBase):
     """Body of POST: a new tenant."""
 
     pass
 
 
-class TenantUpdate(UpdateModel):
+class ManagerTenantUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(["code", "name", "tenant_type", "timezone"])
@@ -77,7 +77,7 @@ class TenantUpdate(UpdateModel):
     settings: dict[str, Any] | list[Any] | None = Field(None, title="설정")
 
 
-class TenantResponse(TenantBase):
+class ManagerTenantResponse(ManagerTenantBase):
     """A tenant as returned by the API."""
 
     id: UUID
@@ -92,11 +92,11 @@ class TenantResponse(TenantBase):
     )
 
 
-class TenantListResponse(Page[TenantResponse]):
+class ManagerTenantListResponse(Page[ManagerTenantResponse]):
     """One page of tenant rows."""
 
 
-class TenantListParams(ListParams):
+class ManagerTenantListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
@@ -132,7 +132,17 @@ class TenantListParams(ListParams):
     )
 
 
-class TenantStatusChange(Input, EntityModel):
+class ManagerTenantStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["PENDING", "ACTIVE", "SUSPENDED", "TERMINATED"]
+
+
+# The names the generated code imports; the API document names the classes by scope.
+TenantBase = ManagerTenantBase
+TenantCreate = ManagerTenantCreate
+TenantUpdate = ManagerTenantUpdate
+TenantResponse = ManagerTenantResponse
+TenantListResponse = ManagerTenantListResponse
+TenantListParams = ManagerTenantListParams
+TenantStatusChange = ManagerTenantStatusChange

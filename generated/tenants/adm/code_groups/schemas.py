@@ -13,7 +13,7 @@ from generated.tenants.adm.codes.schemas import CodeLineCreate, CodeResponse
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class CodeGroupBase(EntityModel):
+class TenantCodeGroupBase(EntityModel):
     """Fields that are both written and read."""
 
     code: str = Field(..., max_length=50, pattern="^[A-Za-z0-9_]+$", title="그룹 코드")
@@ -22,7 +22,7 @@ class CodeGroupBase(EntityModel):
     is_system: bool = Field(False, title="시스템 코드")
 
 
-class CodeGroupCreate(Input, CodeGroupBase):
+class TenantCodeGroupCreate(Input, TenantCodeGroupBase):
     """Body of POST: a new code group, optionally with its lines."""
 
     codes: list[CodeLineCreate] = Field(
@@ -33,7 +33,7 @@ class CodeGroupCreate(Input, CodeGroupBase):
     )
 
 
-class CodeGroupUpdate(UpdateModel):
+class TenantCodeGroupUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(["code", "name", "is_system"])
@@ -44,7 +44,7 @@ class CodeGroupUpdate(UpdateModel):
     is_system: bool | None = Field(None, title="시스템 코드")
 
 
-class CodeGroupResponse(CodeGroupBase):
+class TenantCodeGroupResponse(TenantCodeGroupBase):
     """A code group as returned by the API."""
 
     id: UUID
@@ -64,11 +64,11 @@ class CodeGroupResponse(CodeGroupBase):
     )
 
 
-class CodeGroupListResponse(Page[CodeGroupResponse]):
+class TenantCodeGroupListResponse(Page[TenantCodeGroupResponse]):
     """One page of code group rows."""
 
 
-class CodeGroupListParams(ListParams):
+class TenantCodeGroupListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(["code", "created_at", "name", "updated_at"])
@@ -79,3 +79,12 @@ class CodeGroupListParams(ListParams):
     )
 
     is_system: bool | None = Field(None, title="시스템 코드", description="Exact match.")
+
+
+# The names the generated code imports; the API document names the classes by scope.
+CodeGroupBase = TenantCodeGroupBase
+CodeGroupCreate = TenantCodeGroupCreate
+CodeGroupUpdate = TenantCodeGroupUpdate
+CodeGroupResponse = TenantCodeGroupResponse
+CodeGroupListResponse = TenantCodeGroupListResponse
+CodeGroupListParams = TenantCodeGroupListParams

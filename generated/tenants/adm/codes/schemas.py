@@ -12,7 +12,7 @@ from pydantic import Field
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class CodeBase(EntityModel):
+class TenantCodeBase(EntityModel):
     """Fields that are both written and read."""
 
     group_id: UUID = Field(..., title="코드 그룹")
@@ -22,13 +22,13 @@ class CodeBase(EntityModel):
     is_active: bool = Field(True, title="사용 여부")
 
 
-class CodeCreate(Input, CodeBase):
+class TenantCodeCreate(Input, TenantCodeBase):
     """Body of POST: a new code."""
 
     pass
 
 
-class CodeLineCreate(Input, EntityModel):
+class TenantCodeLineCreate(Input, EntityModel):
     """A line given inside its header's POST body or at the header's sub-resource."""
 
     code: str = Field(..., max_length=50, title="코드")
@@ -37,7 +37,7 @@ class CodeLineCreate(Input, EntityModel):
     is_active: bool = Field(True, title="사용 여부")
 
 
-class CodeUpdate(UpdateModel):
+class TenantCodeUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(
@@ -51,7 +51,7 @@ class CodeUpdate(UpdateModel):
     is_active: bool | None = Field(None, title="사용 여부")
 
 
-class CodeResponse(CodeBase):
+class TenantCodeResponse(TenantCodeBase):
     """A code as returned by the API."""
 
     id: UUID
@@ -68,11 +68,11 @@ class CodeResponse(CodeBase):
     )
 
 
-class CodeListResponse(Page[CodeResponse]):
+class TenantCodeListResponse(Page[TenantCodeResponse]):
     """One page of code rows."""
 
 
-class CodeListParams(ListParams):
+class TenantCodeListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
@@ -86,3 +86,13 @@ class CodeListParams(ListParams):
 
     group_id: UUID | None = Field(None, title="코드 그룹", description="Exact match.")
     is_active: bool | None = Field(None, title="사용 여부", description="Exact match.")
+
+
+# The names the generated code imports; the API document names the classes by scope.
+CodeBase = TenantCodeBase
+CodeCreate = TenantCodeCreate
+CodeUpdate = TenantCodeUpdate
+CodeResponse = TenantCodeResponse
+CodeListResponse = TenantCodeListResponse
+CodeListParams = TenantCodeListParams
+CodeLineCreate = TenantCodeLineCreate

@@ -12,7 +12,7 @@ from pydantic import Field
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class DocumentSequenceBase(EntityModel):
+class TenantDocumentSequenceBase(EntityModel):
     """Fields that are both written and read."""
 
     code: str = Field(..., max_length=100, title="대상 필드")
@@ -20,13 +20,13 @@ class DocumentSequenceBase(EntityModel):
     last_value: int = Field(0, ge=0, le=9223372036854775807, title="마지막 번호")
 
 
-class DocumentSequenceCreate(Input, DocumentSequenceBase):
+class TenantDocumentSequenceCreate(Input, TenantDocumentSequenceBase):
     """Body of POST: a new document sequence."""
 
     pass
 
 
-class DocumentSequenceUpdate(UpdateModel):
+class TenantDocumentSequenceUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(["code", "period", "last_value"])
@@ -36,7 +36,7 @@ class DocumentSequenceUpdate(UpdateModel):
     last_value: int | None = Field(None, ge=0, le=9223372036854775807, title="마지막 번호")
 
 
-class DocumentSequenceResponse(DocumentSequenceBase):
+class TenantDocumentSequenceResponse(TenantDocumentSequenceBase):
     """A document sequence as returned by the API."""
 
     id: UUID
@@ -50,11 +50,11 @@ class DocumentSequenceResponse(DocumentSequenceBase):
     )
 
 
-class DocumentSequenceListResponse(Page[DocumentSequenceResponse]):
+class TenantDocumentSequenceListResponse(Page[TenantDocumentSequenceResponse]):
     """One page of document sequence rows."""
 
 
-class DocumentSequenceListParams(ListParams):
+class TenantDocumentSequenceListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(["code", "created_at", "period", "updated_at"])
@@ -66,3 +66,12 @@ class DocumentSequenceListParams(ListParams):
 
     code: str | None = Field(None, title="대상 필드", description="Exact match.")
     period: str | None = Field(None, title="기간 키", description="Exact match.")
+
+
+# The names the generated code imports; the API document names the classes by scope.
+DocumentSequenceBase = TenantDocumentSequenceBase
+DocumentSequenceCreate = TenantDocumentSequenceCreate
+DocumentSequenceUpdate = TenantDocumentSequenceUpdate
+DocumentSequenceResponse = TenantDocumentSequenceResponse
+DocumentSequenceListResponse = TenantDocumentSequenceListResponse
+DocumentSequenceListParams = TenantDocumentSequenceListParams

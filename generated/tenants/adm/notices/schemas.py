@@ -12,7 +12,7 @@ from pydantic import Field
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class NoticeBase(EntityModel):
+class TenantNoticeBase(EntityModel):
     """Fields that are both written and read."""
 
     title: str = Field(..., max_length=200, title="제목")
@@ -22,13 +22,13 @@ class NoticeBase(EntityModel):
     status: Literal["DRAFT", "PUBLISHED", "ARCHIVED"] = Field("DRAFT", title="상태")
 
 
-class NoticeCreate(Input, NoticeBase):
+class TenantNoticeCreate(Input, TenantNoticeBase):
     """Body of POST: a new notice."""
 
     pass
 
 
-class NoticeUpdate(UpdateModel):
+class TenantNoticeUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(["title", "body", "is_pinned"])
@@ -40,7 +40,7 @@ class NoticeUpdate(UpdateModel):
     published_at: datetime | None = Field(None, title="게시 일시")
 
 
-class NoticeResponse(NoticeBase):
+class TenantNoticeResponse(TenantNoticeBase):
     """A notice as returned by the API."""
 
     id: UUID
@@ -54,11 +54,11 @@ class NoticeResponse(NoticeBase):
     )
 
 
-class NoticeListResponse(Page[NoticeResponse]):
+class TenantNoticeListResponse(Page[TenantNoticeResponse]):
     """One page of notice rows."""
 
 
-class NoticeListParams(ListParams):
+class TenantNoticeListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
@@ -81,7 +81,17 @@ class NoticeListParams(ListParams):
     )
 
 
-class NoticeStatusChange(Input, EntityModel):
+class TenantNoticeStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["DRAFT", "PUBLISHED", "ARCHIVED"]
+
+
+# The names the generated code imports; the API document names the classes by scope.
+NoticeBase = TenantNoticeBase
+NoticeCreate = TenantNoticeCreate
+NoticeUpdate = TenantNoticeUpdate
+NoticeResponse = TenantNoticeResponse
+NoticeListResponse = TenantNoticeListResponse
+NoticeListParams = TenantNoticeListParams
+NoticeStatusChange = TenantNoticeStatusChange

@@ -12,7 +12,7 @@ from pydantic import Field
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class RoleBase(EntityModel):
+class TenantRoleBase(EntityModel):
     """Fields that are both written and read."""
 
     code: str = Field(..., max_length=50, pattern="^[A-Za-z0-9_]+$", title="역할 코드")
@@ -27,13 +27,13 @@ class RoleBase(EntityModel):
     status: Literal["ACTIVE", "INACTIVE"] = Field("ACTIVE", title="상태")
 
 
-class RoleCreate(Input, RoleBase):
+class TenantRoleCreate(Input, TenantRoleBase):
     """Body of POST: a new role."""
 
     pass
 
 
-class RoleUpdate(UpdateModel):
+class TenantRoleUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(["code", "name", "permissions"])
@@ -47,7 +47,7 @@ class RoleUpdate(UpdateModel):
     )
 
 
-class RoleResponse(RoleBase):
+class TenantRoleResponse(TenantRoleBase):
     """A role as returned by the API."""
 
     id: UUID
@@ -61,11 +61,11 @@ class RoleResponse(RoleBase):
     )
 
 
-class RoleListResponse(Page[RoleResponse]):
+class TenantRoleListResponse(Page[TenantRoleResponse]):
     """One page of role rows."""
 
 
-class RoleListParams(ListParams):
+class TenantRoleListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(["code", "created_at", "name", "updated_at"])
@@ -80,7 +80,17 @@ class RoleListParams(ListParams):
     )
 
 
-class RoleStatusChange(Input, EntityModel):
+class TenantRoleStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["ACTIVE", "INACTIVE"]
+
+
+# The names the generated code imports; the API document names the classes by scope.
+RoleBase = TenantRoleBase
+RoleCreate = TenantRoleCreate
+RoleUpdate = TenantRoleUpdate
+RoleResponse = TenantRoleResponse
+RoleListResponse = TenantRoleListResponse
+RoleListParams = TenantRoleListParams
+RoleStatusChange = TenantRoleStatusChange

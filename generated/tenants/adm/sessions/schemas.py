@@ -12,7 +12,7 @@ from pydantic import Field
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class SessionBase(EntityModel):
+class TenantSessionBase(EntityModel):
     """Fields that are both written and read."""
 
     user_id: UUID = Field(..., title="사용자")
@@ -24,13 +24,13 @@ class SessionBase(EntityModel):
     revoked_at: datetime | None = Field(None, title="폐기 일시")
 
 
-class SessionCreate(Input, SessionBase):
+class TenantSessionCreate(Input, TenantSessionBase):
     """Body of POST: a new session."""
 
     refresh_jti: str | None = Field(None, max_length=255, title="현재 갱신 토큰 ID")
 
 
-class SessionUpdate(UpdateModel):
+class TenantSessionUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(["user_id", "status", "expires_at"])
@@ -45,7 +45,7 @@ class SessionUpdate(UpdateModel):
     refresh_jti: str | None = Field(None, max_length=255, title="현재 갱신 토큰 ID")
 
 
-class SessionResponse(SessionBase):
+class TenantSessionResponse(TenantSessionBase):
     """A session as returned by the API."""
 
     id: UUID
@@ -62,11 +62,11 @@ class SessionResponse(SessionBase):
     )
 
 
-class SessionListResponse(Page[SessionResponse]):
+class TenantSessionListResponse(Page[TenantSessionResponse]):
     """One page of session rows."""
 
 
-class SessionListParams(ListParams):
+class TenantSessionListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
@@ -82,3 +82,12 @@ class SessionListParams(ListParams):
     status: list[Literal["ACTIVE", "REVOKED", "EXPIRED"]] | None = Field(
         None, title="상태", description="Any of these values (repeat the parameter)."
     )
+
+
+# The names the generated code imports; the API document names the classes by scope.
+SessionBase = TenantSessionBase
+SessionCreate = TenantSessionCreate
+SessionUpdate = TenantSessionUpdate
+SessionResponse = TenantSessionResponse
+SessionListResponse = TenantSessionListResponse
+SessionListParams = TenantSessionListParams

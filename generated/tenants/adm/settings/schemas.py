@@ -12,7 +12,7 @@ from pydantic import Field
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class SettingBase(EntityModel):
+class TenantSettingBase(EntityModel):
     """Fields that are both written and read."""
 
     setting_key: str = Field(..., max_length=100, pattern="^[A-Za-z0-9_.:-]+$", title="설정 키")
@@ -20,13 +20,13 @@ class SettingBase(EntityModel):
     description: str | None = Field(None, title="설명")
 
 
-class SettingCreate(Input, SettingBase):
+class TenantSettingCreate(Input, TenantSettingBase):
     """Body of POST: a new setting."""
 
     pass
 
 
-class SettingUpdate(UpdateModel):
+class TenantSettingUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(["setting_key", "setting_value"])
@@ -38,7 +38,7 @@ class SettingUpdate(UpdateModel):
     description: str | None = Field(None, title="설명")
 
 
-class SettingResponse(SettingBase):
+class TenantSettingResponse(TenantSettingBase):
     """A setting as returned by the API."""
 
     id: UUID
@@ -52,11 +52,11 @@ class SettingResponse(SettingBase):
     )
 
 
-class SettingListResponse(Page[SettingResponse]):
+class TenantSettingListResponse(Page[TenantSettingResponse]):
     """One page of setting rows."""
 
 
-class SettingListParams(ListParams):
+class TenantSettingListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "setting_key", "updated_at"])
@@ -65,3 +65,12 @@ class SettingListParams(ListParams):
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(
         ["created_at", "setting_key", "updated_at"]
     )
+
+
+# The names the generated code imports; the API document names the classes by scope.
+SettingBase = TenantSettingBase
+SettingCreate = TenantSettingCreate
+SettingUpdate = TenantSettingUpdate
+SettingResponse = TenantSettingResponse
+SettingListResponse = TenantSettingListResponse
+SettingListParams = TenantSettingListParams

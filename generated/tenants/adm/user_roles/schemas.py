@@ -12,26 +12,26 @@ from pydantic import Field
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class UserRoleBase(EntityModel):
+class TenantUserRoleBase(EntityModel):
     """Fields that are both written and read."""
 
     user_id: UUID = Field(..., title="사용자")
     role_id: UUID = Field(..., title="역할")
 
 
-class UserRoleCreate(Input, UserRoleBase):
+class TenantUserRoleCreate(Input, TenantUserRoleBase):
     """Body of POST: a new user role."""
 
     pass
 
 
-class UserRoleLineCreate(Input, EntityModel):
+class TenantUserRoleLineCreate(Input, EntityModel):
     """A line given inside its header's POST body or at the header's sub-resource."""
 
     role_id: UUID = Field(..., title="역할")
 
 
-class UserRoleUpdate(UpdateModel):
+class TenantUserRoleUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(["user_id", "role_id"])
@@ -40,7 +40,7 @@ class UserRoleUpdate(UpdateModel):
     role_id: UUID | None = Field(None, title="역할")
 
 
-class UserRoleResponse(UserRoleBase):
+class TenantUserRoleResponse(TenantUserRoleBase):
     """A user role as returned by the API."""
 
     id: UUID
@@ -60,11 +60,11 @@ class UserRoleResponse(UserRoleBase):
     )
 
 
-class UserRoleListResponse(Page[UserRoleResponse]):
+class TenantUserRoleListResponse(Page[TenantUserRoleResponse]):
     """One page of user role rows."""
 
 
-class UserRoleListParams(ListParams):
+class TenantUserRoleListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "updated_at"])
@@ -74,3 +74,13 @@ class UserRoleListParams(ListParams):
 
     user_id: UUID | None = Field(None, title="사용자", description="Exact match.")
     role_id: UUID | None = Field(None, title="역할", description="Exact match.")
+
+
+# The names the generated code imports; the API document names the classes by scope.
+UserRoleBase = TenantUserRoleBase
+UserRoleCreate = TenantUserRoleCreate
+UserRoleUpdate = TenantUserRoleUpdate
+UserRoleResponse = TenantUserRoleResponse
+UserRoleListResponse = TenantUserRoleListResponse
+UserRoleListParams = TenantUserRoleListParams
+UserRoleLineCreate = TenantUserRoleLineCreate

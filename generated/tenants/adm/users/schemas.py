@@ -14,7 +14,7 @@ from runtime.security.credentials import NewPassword
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class UserBase(EntityModel):
+class TenantUserBase(EntityModel):
     """Fields that are both written and read."""
 
     username: str = Field(
@@ -29,7 +29,7 @@ class UserBase(EntityModel):
     status: Literal["ACTIVE", "INACTIVE", "LOCKED"] = Field("ACTIVE", title="상태")
 
 
-class UserCreate(Input, UserBase):
+class TenantUserCreate(Input, TenantUserBase):
     """Body of POST: a new user, optionally with its lines."""
 
     password: NewPassword = Field(..., title="비밀번호")
@@ -41,7 +41,7 @@ class UserCreate(Input, UserBase):
     )
 
 
-class UserUpdate(UpdateModel):
+class TenantUserUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(
@@ -61,7 +61,7 @@ class UserUpdate(UpdateModel):
     user_type: Literal["ADMIN", "USER"] | None = Field(None, title="사용자 유형")
 
 
-class UserResponse(UserBase):
+class TenantUserResponse(TenantUserBase):
     """A user as returned by the API."""
 
     id: UUID
@@ -85,11 +85,11 @@ class UserResponse(UserBase):
     )
 
 
-class UserListResponse(Page[UserResponse]):
+class TenantUserListResponse(Page[TenantUserResponse]):
     """One page of user rows."""
 
 
-class UserListParams(ListParams):
+class TenantUserListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
@@ -109,7 +109,17 @@ class UserListParams(ListParams):
     )
 
 
-class UserStatusChange(Input, EntityModel):
+class TenantUserStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["ACTIVE", "INACTIVE", "LOCKED"]
+
+
+# The names the generated code imports; the API document names the classes by scope.
+UserBase = TenantUserBase
+UserCreate = TenantUserCreate
+UserUpdate = TenantUserUpdate
+UserResponse = TenantUserResponse
+UserListResponse = TenantUserListResponse
+UserListParams = TenantUserListParams
+UserStatusChange = TenantUserStatusChange

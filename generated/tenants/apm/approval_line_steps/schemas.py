@@ -12,7 +12,7 @@ from pydantic import Field
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class ApprovalLineStepBase(EntityModel):
+class TenantApprovalLineStepBase(EntityModel):
     """Fields that are both written and read."""
 
     approval_line_id: UUID = Field(..., title="결재선")
@@ -20,20 +20,20 @@ class ApprovalLineStepBase(EntityModel):
     approver_id: UUID = Field(..., title="결재자")
 
 
-class ApprovalLineStepCreate(Input, ApprovalLineStepBase):
+class TenantApprovalLineStepCreate(Input, TenantApprovalLineStepBase):
     """Body of POST: a new approval line step."""
 
     pass
 
 
-class ApprovalLineStepLineCreate(Input, EntityModel):
+class TenantApprovalLineStepLineCreate(Input, EntityModel):
     """A line given inside its header's POST body or at the header's sub-resource."""
 
     step_no: int = Field(..., ge=1, le=20, title="단계")
     approver_id: UUID = Field(..., title="결재자")
 
 
-class ApprovalLineStepUpdate(UpdateModel):
+class TenantApprovalLineStepUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(
@@ -45,7 +45,7 @@ class ApprovalLineStepUpdate(UpdateModel):
     approver_id: UUID | None = Field(None, title="결재자")
 
 
-class ApprovalLineStepResponse(ApprovalLineStepBase):
+class TenantApprovalLineStepResponse(TenantApprovalLineStepBase):
     """A approval line step as returned by the API."""
 
     id: UUID
@@ -65,11 +65,11 @@ class ApprovalLineStepResponse(ApprovalLineStepBase):
     )
 
 
-class ApprovalLineStepListResponse(Page[ApprovalLineStepResponse]):
+class TenantApprovalLineStepListResponse(Page[TenantApprovalLineStepResponse]):
     """One page of approval line step rows."""
 
 
-class ApprovalLineStepListParams(ListParams):
+class TenantApprovalLineStepListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "step_no", "updated_at"])
@@ -79,3 +79,13 @@ class ApprovalLineStepListParams(ListParams):
 
     approval_line_id: UUID | None = Field(None, title="결재선", description="Exact match.")
     approver_id: UUID | None = Field(None, title="결재자", description="Exact match.")
+
+
+# The names the generated code imports; the API document names the classes by scope.
+ApprovalLineStepBase = TenantApprovalLineStepBase
+ApprovalLineStepCreate = TenantApprovalLineStepCreate
+ApprovalLineStepUpdate = TenantApprovalLineStepUpdate
+ApprovalLineStepResponse = TenantApprovalLineStepResponse
+ApprovalLineStepListResponse = TenantApprovalLineStepListResponse
+ApprovalLineStepListParams = TenantApprovalLineStepListParams
+ApprovalLineStepLineCreate = TenantApprovalLineStepLineCreate

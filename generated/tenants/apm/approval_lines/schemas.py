@@ -16,7 +16,7 @@ from generated.tenants.apm.approval_line_steps.schemas import (
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class ApprovalLineBase(EntityModel):
+class TenantApprovalLineBase(EntityModel):
     """Fields that are both written and read."""
 
     code: str = Field(..., max_length=50, title="결재선 코드")
@@ -33,7 +33,7 @@ class ApprovalLineBase(EntityModel):
     status: Literal["ACTIVE", "INACTIVE"] = Field("ACTIVE", title="상태")
 
 
-class ApprovalLineCreate(Input, ApprovalLineBase):
+class TenantApprovalLineCreate(Input, TenantApprovalLineBase):
     """Body of POST: a new approval line, optionally with its lines."""
 
     steps: list[ApprovalLineStepLineCreate] = Field(
@@ -45,7 +45,7 @@ class ApprovalLineCreate(Input, ApprovalLineBase):
     )
 
 
-class ApprovalLineUpdate(UpdateModel):
+class TenantApprovalLineUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(["code", "name", "document_type"])
@@ -63,7 +63,7 @@ class ApprovalLineUpdate(UpdateModel):
     description: str | None = Field(None, title="설명")
 
 
-class ApprovalLineResponse(ApprovalLineBase):
+class TenantApprovalLineResponse(TenantApprovalLineBase):
     """A approval line as returned by the API."""
 
     id: UUID
@@ -83,11 +83,11 @@ class ApprovalLineResponse(ApprovalLineBase):
     )
 
 
-class ApprovalLineListResponse(Page[ApprovalLineResponse]):
+class TenantApprovalLineListResponse(Page[TenantApprovalLineResponse]):
     """One page of approval line rows."""
 
 
-class ApprovalLineListParams(ListParams):
+class TenantApprovalLineListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(["code", "created_at", "name", "updated_at"])
@@ -103,7 +103,17 @@ class ApprovalLineListParams(ListParams):
     )
 
 
-class ApprovalLineStatusChange(Input, EntityModel):
+class TenantApprovalLineStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["ACTIVE", "INACTIVE"]
+
+
+# The names the generated code imports; the API document names the classes by scope.
+ApprovalLineBase = TenantApprovalLineBase
+ApprovalLineCreate = TenantApprovalLineCreate
+ApprovalLineUpdate = TenantApprovalLineUpdate
+ApprovalLineResponse = TenantApprovalLineResponse
+ApprovalLineListResponse = TenantApprovalLineListResponse
+ApprovalLineListParams = TenantApprovalLineListParams
+ApprovalLineStatusChange = TenantApprovalLineStatusChange

@@ -12,7 +12,7 @@ from pydantic import Field
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class ApprovalRequestStepBase(EntityModel):
+class TenantApprovalRequestStepBase(EntityModel):
     """Fields that are both written and read."""
 
     approval_request_id: UUID = Field(..., title="결재 요청")
@@ -23,13 +23,13 @@ class ApprovalRequestStepBase(EntityModel):
     decided_at: datetime | None = Field(None, title="결정 시각")
 
 
-class ApprovalRequestStepCreate(Input, ApprovalRequestStepBase):
+class TenantApprovalRequestStepCreate(Input, TenantApprovalRequestStepBase):
     """Body of POST: a new approval step."""
 
     pass
 
 
-class ApprovalRequestStepLineCreate(Input, EntityModel):
+class TenantApprovalRequestStepLineCreate(Input, EntityModel):
     """A line given inside its header's POST body or at the header's sub-resource."""
 
     step_no: int = Field(..., ge=1, le=20, title="단계")
@@ -39,7 +39,7 @@ class ApprovalRequestStepLineCreate(Input, EntityModel):
     decided_at: datetime | None = Field(None, title="결정 시각")
 
 
-class ApprovalRequestStepUpdate(UpdateModel):
+class TenantApprovalRequestStepUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(
@@ -56,7 +56,7 @@ class ApprovalRequestStepUpdate(UpdateModel):
     decided_at: datetime | None = Field(None, title="결정 시각")
 
 
-class ApprovalRequestStepResponse(ApprovalRequestStepBase):
+class TenantApprovalRequestStepResponse(TenantApprovalRequestStepBase):
     """A approval step as returned by the API."""
 
     id: UUID
@@ -76,11 +76,11 @@ class ApprovalRequestStepResponse(ApprovalRequestStepBase):
     )
 
 
-class ApprovalRequestStepListResponse(Page[ApprovalRequestStepResponse]):
+class TenantApprovalRequestStepListResponse(Page[TenantApprovalRequestStepResponse]):
     """One page of approval step rows."""
 
 
-class ApprovalRequestStepListParams(ListParams):
+class TenantApprovalRequestStepListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
@@ -95,3 +95,13 @@ class ApprovalRequestStepListParams(ListParams):
     decision: list[Literal["PENDING", "APPROVED", "REJECTED", "SKIPPED"]] | None = Field(
         None, title="결정", description="Any of these values (repeat the parameter)."
     )
+
+
+# The names the generated code imports; the API document names the classes by scope.
+ApprovalRequestStepBase = TenantApprovalRequestStepBase
+ApprovalRequestStepCreate = TenantApprovalRequestStepCreate
+ApprovalRequestStepUpdate = TenantApprovalRequestStepUpdate
+ApprovalRequestStepResponse = TenantApprovalRequestStepResponse
+ApprovalRequestStepListResponse = TenantApprovalRequestStepListResponse
+ApprovalRequestStepListParams = TenantApprovalRequestStepListParams
+ApprovalRequestStepLineCreate = TenantApprovalRequestStepLineCreate

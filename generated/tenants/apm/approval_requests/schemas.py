@@ -13,7 +13,7 @@ from generated.tenants.apm.approval_request_steps.schemas import ApprovalRequest
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class ApprovalRequestBase(EntityModel):
+class TenantApprovalRequestBase(EntityModel):
     """Fields that are both written and read."""
 
     request_no: str | None = Field(None, max_length=30, title="결재 번호")
@@ -29,13 +29,13 @@ class ApprovalRequestBase(EntityModel):
     title: str = Field(..., max_length=200, title="제목")
 
 
-class ApprovalRequestCreate(Input, ApprovalRequestBase):
+class TenantApprovalRequestCreate(Input, TenantApprovalRequestBase):
     """Body of POST: a new approval request, optionally with its lines."""
 
     pass
 
 
-class ApprovalRequestUpdate(UpdateModel):
+class TenantApprovalRequestUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(
@@ -56,7 +56,7 @@ class ApprovalRequestUpdate(UpdateModel):
     title: str | None = Field(None, max_length=200, title="제목")
 
 
-class ApprovalRequestResponse(ApprovalRequestBase):
+class TenantApprovalRequestResponse(TenantApprovalRequestBase):
     """A approval request as returned by the API."""
 
     id: UUID
@@ -82,11 +82,11 @@ class ApprovalRequestResponse(ApprovalRequestBase):
     )
 
 
-class ApprovalRequestListResponse(Page[ApprovalRequestResponse]):
+class TenantApprovalRequestListResponse(Page[TenantApprovalRequestResponse]):
     """One page of approval request rows."""
 
 
-class ApprovalRequestListParams(ListParams):
+class TenantApprovalRequestListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
@@ -106,7 +106,17 @@ class ApprovalRequestListParams(ListParams):
     )
 
 
-class ApprovalRequestStatusChange(Input, EntityModel):
+class TenantApprovalRequestStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["PENDING", "APPROVED", "REJECTED", "CANCELED"]
+
+
+# The names the generated code imports; the API document names the classes by scope.
+ApprovalRequestBase = TenantApprovalRequestBase
+ApprovalRequestCreate = TenantApprovalRequestCreate
+ApprovalRequestUpdate = TenantApprovalRequestUpdate
+ApprovalRequestResponse = TenantApprovalRequestResponse
+ApprovalRequestListResponse = TenantApprovalRequestListResponse
+ApprovalRequestListParams = TenantApprovalRequestListParams
+ApprovalRequestStatusChange = TenantApprovalRequestStatusChange

@@ -12,7 +12,7 @@ from pydantic import Field
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class ServiceRequestBase(EntityModel):
+class TenantServiceRequestBase(EntityModel):
     """Fields that are both written and read."""
 
     request_no: str | None = Field(None, max_length=30, title="요청 번호")
@@ -29,13 +29,13 @@ class ServiceRequestBase(EntityModel):
     )
 
 
-class ServiceRequestCreate(Input, ServiceRequestBase):
+class TenantServiceRequestCreate(Input, TenantServiceRequestBase):
     """Body of POST: a new service request."""
 
     pass
 
 
-class ServiceRequestUpdate(UpdateModel):
+class TenantServiceRequestUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(
@@ -54,7 +54,7 @@ class ServiceRequestUpdate(UpdateModel):
     requested_at: datetime | None = Field(None, title="요청 일시")
 
 
-class ServiceRequestResponse(ServiceRequestBase):
+class TenantServiceRequestResponse(TenantServiceRequestBase):
     """A service request as returned by the API."""
 
     id: UUID
@@ -77,11 +77,11 @@ class ServiceRequestResponse(ServiceRequestBase):
     )
 
 
-class ServiceRequestListResponse(Page[ServiceRequestResponse]):
+class TenantServiceRequestListResponse(Page[TenantServiceRequestResponse]):
     """One page of service request rows."""
 
 
-class ServiceRequestListParams(ListParams):
+class TenantServiceRequestListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
@@ -111,7 +111,17 @@ class ServiceRequestListParams(ListParams):
     )
 
 
-class ServiceRequestStatusChange(Input, EntityModel):
+class TenantServiceRequestStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["RECEIVED", "ASSIGNED", "IN_PROGRESS", "COMPLETED", "CANCELED"]
+
+
+# The names the generated code imports; the API document names the classes by scope.
+ServiceRequestBase = TenantServiceRequestBase
+ServiceRequestCreate = TenantServiceRequestCreate
+ServiceRequestUpdate = TenantServiceRequestUpdate
+ServiceRequestResponse = TenantServiceRequestResponse
+ServiceRequestListResponse = TenantServiceRequestListResponse
+ServiceRequestListParams = TenantServiceRequestListParams
+ServiceRequestStatusChange = TenantServiceRequestStatusChange

@@ -13,7 +13,7 @@ from pydantic import Field
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class ServiceVisitBase(EntityModel):
+class TenantServiceVisitBase(EntityModel):
     """Fields that are both written and read."""
 
     service_request_id: UUID = Field(..., title="서비스 요청")
@@ -25,13 +25,13 @@ class ServiceVisitBase(EntityModel):
     )
 
 
-class ServiceVisitCreate(Input, ServiceVisitBase):
+class TenantServiceVisitCreate(Input, TenantServiceVisitBase):
     """Body of POST: a new service visit."""
 
     pass
 
 
-class ServiceVisitLineCreate(Input, EntityModel):
+class TenantServiceVisitLineCreate(Input, EntityModel):
     """A line given inside its header's POST body or at the header's sub-resource."""
 
     technician_id: UUID | None = Field(None, title="기사")
@@ -42,7 +42,7 @@ class ServiceVisitLineCreate(Input, EntityModel):
     )
 
 
-class ServiceVisitUpdate(UpdateModel):
+class TenantServiceVisitUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(
@@ -58,7 +58,7 @@ class ServiceVisitUpdate(UpdateModel):
     )
 
 
-class ServiceVisitResponse(ServiceVisitBase):
+class TenantServiceVisitResponse(TenantServiceVisitBase):
     """A service visit as returned by the API."""
 
     id: UUID
@@ -75,11 +75,11 @@ class ServiceVisitResponse(ServiceVisitBase):
     )
 
 
-class ServiceVisitListResponse(Page[ServiceVisitResponse]):
+class TenantServiceVisitListResponse(Page[TenantServiceVisitResponse]):
     """One page of service visit rows."""
 
 
-class ServiceVisitListParams(ListParams):
+class TenantServiceVisitListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "updated_at", "visited_at"])
@@ -98,3 +98,13 @@ class ServiceVisitListParams(ListParams):
     visited_at_to: datetime | None = Field(
         None, title="방문 일시 이하", description="Inclusive upper bound."
     )
+
+
+# The names the generated code imports; the API document names the classes by scope.
+ServiceVisitBase = TenantServiceVisitBase
+ServiceVisitCreate = TenantServiceVisitCreate
+ServiceVisitUpdate = TenantServiceVisitUpdate
+ServiceVisitResponse = TenantServiceVisitResponse
+ServiceVisitListResponse = TenantServiceVisitListResponse
+ServiceVisitListParams = TenantServiceVisitListParams
+ServiceVisitLineCreate = TenantServiceVisitLineCreate

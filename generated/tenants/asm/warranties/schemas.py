@@ -12,7 +12,7 @@ from pydantic import Field
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class WarrantyBase(EntityModel):
+class TenantWarrantyBase(EntityModel):
     """Fields that are both written and read."""
 
     warranty_no: str | None = Field(None, max_length=30, title="보증 번호")
@@ -24,13 +24,13 @@ class WarrantyBase(EntityModel):
     coverage: Literal["STANDARD", "EXTENDED", "PREMIUM"] = Field("STANDARD", title="보증 범위")
 
 
-class WarrantyCreate(Input, WarrantyBase):
+class TenantWarrantyCreate(Input, TenantWarrantyBase):
     """Body of POST: a new warranty."""
 
     pass
 
 
-class WarrantyUpdate(UpdateModel):
+class TenantWarrantyUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(
@@ -46,7 +46,7 @@ class WarrantyUpdate(UpdateModel):
     coverage: Literal["STANDARD", "EXTENDED", "PREMIUM"] | None = Field(None, title="보증 범위")
 
 
-class WarrantyResponse(WarrantyBase):
+class TenantWarrantyResponse(TenantWarrantyBase):
     """A warranty as returned by the API."""
 
     id: UUID
@@ -66,11 +66,11 @@ class WarrantyResponse(WarrantyBase):
     )
 
 
-class WarrantyListResponse(Page[WarrantyResponse]):
+class TenantWarrantyListResponse(Page[TenantWarrantyResponse]):
     """One page of warranty rows."""
 
 
-class WarrantyListParams(ListParams):
+class TenantWarrantyListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
@@ -101,3 +101,12 @@ class WarrantyListParams(ListParams):
     end_date_to: date | None = Field(
         None, title="종료일 이하", description="Inclusive upper bound."
     )
+
+
+# The names the generated code imports; the API document names the classes by scope.
+WarrantyBase = TenantWarrantyBase
+WarrantyCreate = TenantWarrantyCreate
+WarrantyUpdate = TenantWarrantyUpdate
+WarrantyResponse = TenantWarrantyResponse
+WarrantyListResponse = TenantWarrantyListResponse
+WarrantyListParams = TenantWarrantyListParams

@@ -12,7 +12,7 @@ from pydantic import Field
 from runtime.web.schemas import EntityModel, Input, Int32, ListParams, Page, UpdateModel
 
 
-class AuditLogBase(EntityModel):
+class TenantAuditLogBase(EntityModel):
     """Fields that are both written and read."""
 
     user_id: UUID | None = Field(None, title="수행자")
@@ -40,13 +40,13 @@ class AuditLogBase(EntityModel):
     user_agent: str | None = Field(None, max_length=500, title="사용자 에이전트")
 
 
-class AuditLogCreate(Input, AuditLogBase):
+class TenantAuditLogCreate(Input, TenantAuditLogBase):
     """Body of POST: a new audit log."""
 
     pass
 
 
-class AuditLogUpdate(UpdateModel):
+class TenantAuditLogUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(
@@ -81,7 +81,7 @@ class AuditLogUpdate(UpdateModel):
     user_agent: str | None = Field(None, max_length=500, title="사용자 에이전트")
 
 
-class AuditLogResponse(AuditLogBase):
+class TenantAuditLogResponse(TenantAuditLogBase):
     """A audit log as returned by the API."""
 
     id: UUID
@@ -95,11 +95,11 @@ class AuditLogResponse(AuditLogBase):
     )
 
 
-class AuditLogListResponse(Page[AuditLogResponse]):
+class TenantAuditLogListResponse(Page[TenantAuditLogResponse]):
     """One page of audit log rows."""
 
 
-class AuditLogListParams(ListParams):
+class TenantAuditLogListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "updated_at"])
@@ -137,3 +137,12 @@ class AuditLogListParams(ListParams):
     status_code_to: Int32 | None = Field(
         None, title="응답 코드 이하", description="Inclusive upper bound."
     )
+
+
+# The names the generated code imports; the API document names the classes by scope.
+AuditLogBase = TenantAuditLogBase
+AuditLogCreate = TenantAuditLogCreate
+AuditLogUpdate = TenantAuditLogUpdate
+AuditLogResponse = TenantAuditLogResponse
+AuditLogListResponse = TenantAuditLogListResponse
+AuditLogListParams = TenantAuditLogListParams

@@ -12,7 +12,7 @@ from pydantic import Field
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class DashboardWidgetBase(EntityModel):
+class TenantDashboardWidgetBase(EntityModel):
     """Fields that are both written and read."""
 
     dashboard_id: UUID = Field(..., title="대시보드")
@@ -23,13 +23,13 @@ class DashboardWidgetBase(EntityModel):
     height: int = Field(4, ge=1, le=12, title="높이")
 
 
-class DashboardWidgetCreate(Input, DashboardWidgetBase):
+class TenantDashboardWidgetCreate(Input, TenantDashboardWidgetBase):
     """Body of POST: a new dashboard widget."""
 
     pass
 
 
-class DashboardWidgetLineCreate(Input, EntityModel):
+class TenantDashboardWidgetLineCreate(Input, EntityModel):
     """A line given inside its header's POST body or at the header's sub-resource."""
 
     report_id: UUID = Field(..., title="보고서")
@@ -39,7 +39,7 @@ class DashboardWidgetLineCreate(Input, EntityModel):
     height: int = Field(4, ge=1, le=12, title="높이")
 
 
-class DashboardWidgetUpdate(UpdateModel):
+class TenantDashboardWidgetUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(
@@ -54,7 +54,7 @@ class DashboardWidgetUpdate(UpdateModel):
     height: int | None = Field(None, ge=1, le=12, title="높이")
 
 
-class DashboardWidgetResponse(DashboardWidgetBase):
+class TenantDashboardWidgetResponse(TenantDashboardWidgetBase):
     """A dashboard widget as returned by the API."""
 
     id: UUID
@@ -74,11 +74,11 @@ class DashboardWidgetResponse(DashboardWidgetBase):
     )
 
 
-class DashboardWidgetListResponse(Page[DashboardWidgetResponse]):
+class TenantDashboardWidgetListResponse(Page[TenantDashboardWidgetResponse]):
     """One page of dashboard widget rows."""
 
 
-class DashboardWidgetListParams(ListParams):
+class TenantDashboardWidgetListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "position", "updated_at"])
@@ -88,3 +88,13 @@ class DashboardWidgetListParams(ListParams):
 
     dashboard_id: UUID | None = Field(None, title="대시보드", description="Exact match.")
     report_id: UUID | None = Field(None, title="보고서", description="Exact match.")
+
+
+# The names the generated code imports; the API document names the classes by scope.
+DashboardWidgetBase = TenantDashboardWidgetBase
+DashboardWidgetCreate = TenantDashboardWidgetCreate
+DashboardWidgetUpdate = TenantDashboardWidgetUpdate
+DashboardWidgetResponse = TenantDashboardWidgetResponse
+DashboardWidgetListResponse = TenantDashboardWidgetListResponse
+DashboardWidgetListParams = TenantDashboardWidgetListParams
+DashboardWidgetLineCreate = TenantDashboardWidgetLineCreate

@@ -16,7 +16,7 @@ from generated.tenants.bim.dashboard_widgets.schemas import (
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class DashboardBase(EntityModel):
+class TenantDashboardBase(EntityModel):
     """Fields that are both written and read."""
 
     code: str = Field(..., max_length=50, title="대시보드 코드")
@@ -26,7 +26,7 @@ class DashboardBase(EntityModel):
     status: Literal["ACTIVE", "ARCHIVED"] = Field("ACTIVE", title="상태")
 
 
-class DashboardCreate(Input, DashboardBase):
+class TenantDashboardCreate(Input, TenantDashboardBase):
     """Body of POST: a new dashboard, optionally with its lines."""
 
     widgets: list[DashboardWidgetLineCreate] = Field(
@@ -37,7 +37,7 @@ class DashboardCreate(Input, DashboardBase):
     )
 
 
-class DashboardUpdate(UpdateModel):
+class TenantDashboardUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(["code", "name", "is_default"])
@@ -49,7 +49,7 @@ class DashboardUpdate(UpdateModel):
     is_default: bool | None = Field(None, title="기본 대시보드")
 
 
-class DashboardResponse(DashboardBase):
+class TenantDashboardResponse(TenantDashboardBase):
     """A dashboard as returned by the API."""
 
     id: UUID
@@ -69,11 +69,11 @@ class DashboardResponse(DashboardBase):
     )
 
 
-class DashboardListResponse(Page[DashboardResponse]):
+class TenantDashboardListResponse(Page[TenantDashboardResponse]):
     """One page of dashboard rows."""
 
 
-class DashboardListParams(ListParams):
+class TenantDashboardListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(["code", "created_at", "name", "updated_at"])
@@ -89,7 +89,17 @@ class DashboardListParams(ListParams):
     )
 
 
-class DashboardStatusChange(Input, EntityModel):
+class TenantDashboardStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["ACTIVE", "ARCHIVED"]
+
+
+# The names the generated code imports; the API document names the classes by scope.
+DashboardBase = TenantDashboardBase
+DashboardCreate = TenantDashboardCreate
+DashboardUpdate = TenantDashboardUpdate
+DashboardResponse = TenantDashboardResponse
+DashboardListResponse = TenantDashboardListResponse
+DashboardListParams = TenantDashboardListParams
+DashboardStatusChange = TenantDashboardStatusChange

@@ -12,7 +12,7 @@ from pydantic import Field
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class ReportBase(EntityModel):
+class TenantReportBase(EntityModel):
     """Fields that are both written and read."""
 
     code: str = Field(..., max_length=50, title="보고서 코드")
@@ -42,13 +42,13 @@ class ReportBase(EntityModel):
     status: Literal["ACTIVE", "ARCHIVED"] = Field("ACTIVE", title="상태")
 
 
-class ReportCreate(Input, ReportBase):
+class TenantReportCreate(Input, TenantReportBase):
     """Body of POST: a new report."""
 
     pass
 
 
-class ReportUpdate(UpdateModel):
+class TenantReportUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(
@@ -75,7 +75,7 @@ class ReportUpdate(UpdateModel):
     is_shared: bool | None = Field(None, title="공유 여부")
 
 
-class ReportResponse(ReportBase):
+class TenantReportResponse(TenantReportBase):
     """A report as returned by the API."""
 
     id: UUID
@@ -89,11 +89,11 @@ class ReportResponse(ReportBase):
     )
 
 
-class ReportListResponse(Page[ReportResponse]):
+class TenantReportListResponse(Page[TenantReportResponse]):
     """One page of report rows."""
 
 
-class ReportListParams(ListParams):
+class TenantReportListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(["code", "created_at", "name", "updated_at"])
@@ -113,7 +113,17 @@ class ReportListParams(ListParams):
     )
 
 
-class ReportStatusChange(Input, EntityModel):
+class TenantReportStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["ACTIVE", "ARCHIVED"]
+
+
+# The names the generated code imports; the API document names the classes by scope.
+ReportBase = TenantReportBase
+ReportCreate = TenantReportCreate
+ReportUpdate = TenantReportUpdate
+ReportResponse = TenantReportResponse
+ReportListResponse = TenantReportListResponse
+ReportListParams = TenantReportListParams
+ReportStatusChange = TenantReportStatusChange

@@ -12,7 +12,7 @@ from pydantic import Field
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class ActivityBase(EntityModel):
+class TenantActivityBase(EntityModel):
     """Fields that are both written and read."""
 
     customer_id: UUID = Field(..., title="고객")
@@ -25,13 +25,13 @@ class ActivityBase(EntityModel):
     activity_date: datetime = Field(..., title="활동 일시")
 
 
-class ActivityCreate(Input, ActivityBase):
+class TenantActivityCreate(Input, TenantActivityBase):
     """Body of POST: a new activity."""
 
     pass
 
 
-class ActivityUpdate(UpdateModel):
+class TenantActivityUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(
@@ -48,7 +48,7 @@ class ActivityUpdate(UpdateModel):
     activity_date: datetime | None = Field(None, title="활동 일시")
 
 
-class ActivityResponse(ActivityBase):
+class TenantActivityResponse(TenantActivityBase):
     """A activity as returned by the API."""
 
     id: UUID
@@ -68,11 +68,11 @@ class ActivityResponse(ActivityBase):
     )
 
 
-class ActivityListResponse(Page[ActivityResponse]):
+class TenantActivityListResponse(Page[TenantActivityResponse]):
     """One page of activity rows."""
 
 
-class ActivityListParams(ListParams):
+class TenantActivityListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(["activity_date", "created_at", "updated_at"])
@@ -94,3 +94,12 @@ class ActivityListParams(ListParams):
     activity_date_to: datetime | None = Field(
         None, title="활동 일시 이하", description="Inclusive upper bound."
     )
+
+
+# The names the generated code imports; the API document names the classes by scope.
+ActivityBase = TenantActivityBase
+ActivityCreate = TenantActivityCreate
+ActivityUpdate = TenantActivityUpdate
+ActivityResponse = TenantActivityResponse
+ActivityListResponse = TenantActivityListResponse
+ActivityListParams = TenantActivityListParams

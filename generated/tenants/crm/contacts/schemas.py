@@ -12,7 +12,7 @@ from pydantic import EmailStr, Field
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class ContactBase(EntityModel):
+class TenantContactBase(EntityModel):
     """Fields that are both written and read."""
 
     customer_id: UUID = Field(..., title="고객")
@@ -25,13 +25,13 @@ class ContactBase(EntityModel):
     is_primary: bool = Field(False, title="주 담당자")
 
 
-class ContactCreate(Input, ContactBase):
+class TenantContactCreate(Input, TenantContactBase):
     """Body of POST: a new contact."""
 
     pass
 
 
-class ContactLineCreate(Input, EntityModel):
+class TenantContactLineCreate(Input, EntityModel):
     """A line given inside its header's POST body or at the header's sub-resource."""
 
     name: str = Field(..., max_length=100, title="이름")
@@ -43,7 +43,7 @@ class ContactLineCreate(Input, EntityModel):
     is_primary: bool = Field(False, title="주 담당자")
 
 
-class ContactUpdate(UpdateModel):
+class TenantContactUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(["customer_id", "name", "is_primary"])
@@ -58,7 +58,7 @@ class ContactUpdate(UpdateModel):
     is_primary: bool | None = Field(None, title="주 담당자")
 
 
-class ContactResponse(ContactBase):
+class TenantContactResponse(TenantContactBase):
     """A contact as returned by the API."""
 
     id: UUID
@@ -76,11 +76,11 @@ class ContactResponse(ContactBase):
     )
 
 
-class ContactListResponse(Page[ContactResponse]):
+class TenantContactListResponse(Page[TenantContactResponse]):
     """One page of contact rows."""
 
 
-class ContactListParams(ListParams):
+class TenantContactListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "name", "updated_at"])
@@ -90,3 +90,13 @@ class ContactListParams(ListParams):
 
     customer_id: UUID | None = Field(None, title="고객", description="Exact match.")
     is_primary: bool | None = Field(None, title="주 담당자", description="Exact match.")
+
+
+# The names the generated code imports; the API document names the classes by scope.
+ContactBase = TenantContactBase
+ContactCreate = TenantContactCreate
+ContactUpdate = TenantContactUpdate
+ContactResponse = TenantContactResponse
+ContactListResponse = TenantContactListResponse
+ContactListParams = TenantContactListParams
+ContactLineCreate = TenantContactLineCreate

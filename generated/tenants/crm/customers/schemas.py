@@ -12,7 +12,7 @@ from pydantic import EmailStr, Field
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class CustomerBase(EntityModel):
+class TenantCustomerBase(EntityModel):
     """Fields that are both written and read."""
 
     code: str = Field(..., max_length=30, title="고객 코드")
@@ -36,13 +36,13 @@ class CustomerBase(EntityModel):
     status: Literal["ACTIVE", "INACTIVE", "BLOCKED"] = Field("ACTIVE", title="상태")
 
 
-class CustomerCreate(Input, CustomerBase):
+class TenantCustomerCreate(Input, TenantCustomerBase):
     """Body of POST: a new customer."""
 
     pass
 
 
-class CustomerUpdate(UpdateModel):
+class TenantCustomerUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(["code", "name", "customer_type", "grade"])
@@ -68,7 +68,7 @@ class CustomerUpdate(UpdateModel):
     grade: Literal["VIP", "GOLD", "SILVER", "NORMAL"] | None = Field(None, title="등급")
 
 
-class CustomerResponse(CustomerBase):
+class TenantCustomerResponse(TenantCustomerBase):
     """A customer as returned by the API."""
 
     id: UUID
@@ -83,11 +83,11 @@ class CustomerResponse(CustomerBase):
     )
 
 
-class CustomerListResponse(Page[CustomerResponse]):
+class TenantCustomerListResponse(Page[TenantCustomerResponse]):
     """One page of customer rows."""
 
 
-class CustomerListParams(ListParams):
+class TenantCustomerListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
@@ -110,7 +110,17 @@ class CustomerListParams(ListParams):
     )
 
 
-class CustomerStatusChange(Input, EntityModel):
+class TenantCustomerStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["ACTIVE", "INACTIVE", "BLOCKED"]
+
+
+# The names the generated code imports; the API document names the classes by scope.
+CustomerBase = TenantCustomerBase
+CustomerCreate = TenantCustomerCreate
+CustomerUpdate = TenantCustomerUpdate
+CustomerResponse = TenantCustomerResponse
+CustomerListResponse = TenantCustomerListResponse
+CustomerListParams = TenantCustomerListParams
+CustomerStatusChange = TenantCustomerStatusChange

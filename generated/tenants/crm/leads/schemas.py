@@ -12,7 +12,7 @@ from pydantic import EmailStr, Field
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class LeadBase(EntityModel):
+class TenantLeadBase(EntityModel):
     """Fields that are both written and read."""
 
     name: str = Field(..., max_length=100, title="이름")
@@ -28,13 +28,13 @@ class LeadBase(EntityModel):
     )
 
 
-class LeadCreate(Input, LeadBase):
+class TenantLeadCreate(Input, TenantLeadBase):
     """Body of POST: a new lead."""
 
     pass
 
 
-class LeadUpdate(UpdateModel):
+class TenantLeadUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(["name", "source"])
@@ -52,7 +52,7 @@ class LeadUpdate(UpdateModel):
     converted_customer_id: UUID | None = Field(None, title="전환 고객")
 
 
-class LeadResponse(LeadBase):
+class TenantLeadResponse(TenantLeadBase):
     """A lead as returned by the API."""
 
     id: UUID
@@ -70,11 +70,11 @@ class LeadResponse(LeadBase):
     )
 
 
-class LeadListResponse(Page[LeadResponse]):
+class TenantLeadListResponse(Page[TenantLeadResponse]):
     """One page of lead rows."""
 
 
-class LeadListParams(ListParams):
+class TenantLeadListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "name", "updated_at"])
@@ -91,7 +91,17 @@ class LeadListParams(ListParams):
     )
 
 
-class LeadStatusChange(Input, EntityModel):
+class TenantLeadStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["NEW", "CONTACTED", "QUALIFIED", "CONVERTED", "DISQUALIFIED"]
+
+
+# The names the generated code imports; the API document names the classes by scope.
+LeadBase = TenantLeadBase
+LeadCreate = TenantLeadCreate
+LeadUpdate = TenantLeadUpdate
+LeadResponse = TenantLeadResponse
+LeadListResponse = TenantLeadListResponse
+LeadListParams = TenantLeadListParams
+LeadStatusChange = TenantLeadStatusChange

@@ -13,7 +13,7 @@ from pydantic import Field
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class OpportunityBase(EntityModel):
+class TenantOpportunityBase(EntityModel):
     """Fields that are both written and read."""
 
     customer_id: UUID = Field(..., title="고객")
@@ -29,13 +29,13 @@ class OpportunityBase(EntityModel):
     expected_close_date: date | None = Field(None, title="예상 종료일")
 
 
-class OpportunityCreate(Input, OpportunityBase):
+class TenantOpportunityCreate(Input, TenantOpportunityBase):
     """Body of POST: a new opportunity."""
 
     pass
 
 
-class OpportunityUpdate(UpdateModel):
+class TenantOpportunityUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(
@@ -53,7 +53,7 @@ class OpportunityUpdate(UpdateModel):
     expected_close_date: date | None = Field(None, title="예상 종료일")
 
 
-class OpportunityResponse(OpportunityBase):
+class TenantOpportunityResponse(TenantOpportunityBase):
     """A opportunity as returned by the API."""
 
     id: UUID
@@ -70,11 +70,11 @@ class OpportunityResponse(OpportunityBase):
     )
 
 
-class OpportunityListResponse(Page[OpportunityResponse]):
+class TenantOpportunityListResponse(Page[TenantOpportunityResponse]):
     """One page of opportunity rows."""
 
 
-class OpportunityListParams(ListParams):
+class TenantOpportunityListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
@@ -119,7 +119,17 @@ class OpportunityListParams(ListParams):
     )
 
 
-class OpportunityStatusChange(Input, EntityModel):
+class TenantOpportunityStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
     stage: Literal["LEAD", "QUALIFIED", "PROPOSAL", "NEGOTIATION", "WON", "LOST"]
+
+
+# The names the generated code imports; the API document names the classes by scope.
+OpportunityBase = TenantOpportunityBase
+OpportunityCreate = TenantOpportunityCreate
+OpportunityUpdate = TenantOpportunityUpdate
+OpportunityResponse = TenantOpportunityResponse
+OpportunityListResponse = TenantOpportunityListResponse
+OpportunityListParams = TenantOpportunityListParams
+OpportunityStatusChange = TenantOpportunityStatusChange

@@ -13,7 +13,7 @@ from pydantic import Field
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class DepreciationBase(EntityModel):
+class TenantDepreciationBase(EntityModel):
     """Fields that are both written and read."""
 
     fixed_asset_id: UUID = Field(..., title="고정자산")
@@ -27,13 +27,13 @@ class DepreciationBase(EntityModel):
     )
 
 
-class DepreciationCreate(Input, DepreciationBase):
+class TenantDepreciationCreate(Input, TenantDepreciationBase):
     """Body of POST: a new depreciation."""
 
     pass
 
 
-class DepreciationLineCreate(Input, EntityModel):
+class TenantDepreciationLineCreate(Input, EntityModel):
     """A line given inside its header's POST body or at the header's sub-resource."""
 
     period_end: date = Field(..., title="기간 종료일")
@@ -46,7 +46,7 @@ class DepreciationLineCreate(Input, EntityModel):
     )
 
 
-class DepreciationUpdate(UpdateModel):
+class TenantDepreciationUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(
@@ -66,7 +66,7 @@ class DepreciationUpdate(UpdateModel):
     )
 
 
-class DepreciationResponse(DepreciationBase):
+class TenantDepreciationResponse(TenantDepreciationBase):
     """A depreciation as returned by the API."""
 
     id: UUID
@@ -83,11 +83,11 @@ class DepreciationResponse(DepreciationBase):
     )
 
 
-class DepreciationListResponse(Page[DepreciationResponse]):
+class TenantDepreciationListResponse(Page[TenantDepreciationResponse]):
     """One page of depreciation rows."""
 
 
-class DepreciationListParams(ListParams):
+class TenantDepreciationListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
@@ -107,3 +107,13 @@ class DepreciationListParams(ListParams):
     period_end_to: date | None = Field(
         None, title="기간 종료일 이하", description="Inclusive upper bound."
     )
+
+
+# The names the generated code imports; the API document names the classes by scope.
+DepreciationBase = TenantDepreciationBase
+DepreciationCreate = TenantDepreciationCreate
+DepreciationUpdate = TenantDepreciationUpdate
+DepreciationResponse = TenantDepreciationResponse
+DepreciationListResponse = TenantDepreciationListResponse
+DepreciationListParams = TenantDepreciationListParams
+DepreciationLineCreate = TenantDepreciationLineCreate

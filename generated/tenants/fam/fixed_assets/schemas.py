@@ -13,7 +13,7 @@ from pydantic import Field
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class FixedAssetBase(EntityModel):
+class TenantFixedAssetBase(EntityModel):
     """Fields that are both written and read."""
 
     asset_no: str | None = Field(None, max_length=30, title="자산 번호")
@@ -33,13 +33,13 @@ class FixedAssetBase(EntityModel):
     status: Literal["IN_USE", "IDLE", "DISPOSED"] = Field("IN_USE", title="상태")
 
 
-class FixedAssetCreate(Input, FixedAssetBase):
+class TenantFixedAssetCreate(Input, TenantFixedAssetBase):
     """Body of POST: a new fixed asset."""
 
     pass
 
 
-class FixedAssetUpdate(UpdateModel):
+class TenantFixedAssetUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(
@@ -71,7 +71,7 @@ class FixedAssetUpdate(UpdateModel):
     department_id: UUID | None = Field(None, title="관리 부서")
 
 
-class FixedAssetResponse(FixedAssetBase):
+class TenantFixedAssetResponse(TenantFixedAssetBase):
     """A fixed asset as returned by the API."""
 
     id: UUID
@@ -88,11 +88,11 @@ class FixedAssetResponse(FixedAssetBase):
     )
 
 
-class FixedAssetListResponse(Page[FixedAssetResponse]):
+class TenantFixedAssetListResponse(Page[TenantFixedAssetResponse]):
     """One page of fixed asset rows."""
 
 
-class FixedAssetListParams(ListParams):
+class TenantFixedAssetListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
@@ -124,7 +124,17 @@ class FixedAssetListParams(ListParams):
     )
 
 
-class FixedAssetStatusChange(Input, EntityModel):
+class TenantFixedAssetStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["IN_USE", "IDLE", "DISPOSED"]
+
+
+# The names the generated code imports; the API document names the classes by scope.
+FixedAssetBase = TenantFixedAssetBase
+FixedAssetCreate = TenantFixedAssetCreate
+FixedAssetUpdate = TenantFixedAssetUpdate
+FixedAssetResponse = TenantFixedAssetResponse
+FixedAssetListResponse = TenantFixedAssetListResponse
+FixedAssetListParams = TenantFixedAssetListParams
+FixedAssetStatusChange = TenantFixedAssetStatusChange

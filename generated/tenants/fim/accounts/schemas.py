@@ -12,7 +12,7 @@ from pydantic import Field
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class AccountBase(EntityModel):
+class TenantAccountBase(EntityModel):
     """Fields that are both written and read."""
 
     code: str = Field(..., max_length=20, title="계정 코드")
@@ -24,13 +24,13 @@ class AccountBase(EntityModel):
     is_active: bool = Field(True, title="사용 여부")
 
 
-class AccountCreate(Input, AccountBase):
+class TenantAccountCreate(Input, TenantAccountBase):
     """Body of POST: a new account."""
 
     pass
 
 
-class AccountUpdate(UpdateModel):
+class TenantAccountUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(
@@ -46,7 +46,7 @@ class AccountUpdate(UpdateModel):
     is_active: bool | None = Field(None, title="사용 여부")
 
 
-class AccountResponse(AccountBase):
+class TenantAccountResponse(TenantAccountBase):
     """A account as returned by the API."""
 
     id: UUID
@@ -63,11 +63,11 @@ class AccountResponse(AccountBase):
     )
 
 
-class AccountListResponse(Page[AccountResponse]):
+class TenantAccountListResponse(Page[TenantAccountResponse]):
     """One page of account rows."""
 
 
-class AccountListParams(ListParams):
+class TenantAccountListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
@@ -84,3 +84,12 @@ class AccountListParams(ListParams):
     )
     parent_id: UUID | None = Field(None, title="상위 계정", description="Exact match.")
     is_active: bool | None = Field(None, title="사용 여부", description="Exact match.")
+
+
+# The names the generated code imports; the API document names the classes by scope.
+AccountBase = TenantAccountBase
+AccountCreate = TenantAccountCreate
+AccountUpdate = TenantAccountUpdate
+AccountResponse = TenantAccountResponse
+AccountListResponse = TenantAccountListResponse
+AccountListParams = TenantAccountListParams

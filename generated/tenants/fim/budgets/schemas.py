@@ -13,7 +13,7 @@ from pydantic import Field
 from runtime.web.schemas import EntityModel, Input, Int32, ListParams, Page, UpdateModel
 
 
-class BudgetBase(EntityModel):
+class TenantBudgetBase(EntityModel):
     """Fields that are both written and read."""
 
     fiscal_year: int = Field(..., ge=2000, le=2100, title="회계연도")
@@ -22,13 +22,13 @@ class BudgetBase(EntityModel):
     note: str | None = Field(None, title="비고")
 
 
-class BudgetCreate(Input, BudgetBase):
+class TenantBudgetCreate(Input, TenantBudgetBase):
     """Body of POST: a new budget."""
 
     pass
 
 
-class BudgetUpdate(UpdateModel):
+class TenantBudgetUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(["fiscal_year", "account_id", "amount"])
@@ -41,7 +41,7 @@ class BudgetUpdate(UpdateModel):
     note: str | None = Field(None, title="비고")
 
 
-class BudgetResponse(BudgetBase):
+class TenantBudgetResponse(TenantBudgetBase):
     """A budget as returned by the API."""
 
     id: UUID
@@ -59,11 +59,11 @@ class BudgetResponse(BudgetBase):
     )
 
 
-class BudgetListResponse(Page[BudgetResponse]):
+class TenantBudgetListResponse(Page[TenantBudgetResponse]):
     """One page of budget rows."""
 
 
-class BudgetListParams(ListParams):
+class TenantBudgetListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
@@ -83,3 +83,12 @@ class BudgetListParams(ListParams):
     fiscal_year_to: Int32 | None = Field(
         None, title="회계연도 이하", description="Inclusive upper bound."
     )
+
+
+# The names the generated code imports; the API document names the classes by scope.
+BudgetBase = TenantBudgetBase
+BudgetCreate = TenantBudgetCreate
+BudgetUpdate = TenantBudgetUpdate
+BudgetResponse = TenantBudgetResponse
+BudgetListResponse = TenantBudgetListResponse
+BudgetListParams = TenantBudgetListParams

@@ -13,7 +13,7 @@ from pydantic import Field
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class FinanceInvoiceBase(EntityModel):
+class TenantFinanceInvoiceBase(EntityModel):
     """Fields that are both written and read."""
 
     invoice_no: str | None = Field(None, max_length=30, title="송장 번호")
@@ -29,13 +29,13 @@ class FinanceInvoiceBase(EntityModel):
     currency: str = Field("KRW", pattern="^[A-Z]{3}$", title="통화")
 
 
-class FinanceInvoiceCreate(Input, FinanceInvoiceBase):
+class TenantFinanceInvoiceCreate(Input, TenantFinanceInvoiceBase):
     """Body of POST: a new invoice."""
 
     pass
 
 
-class FinanceInvoiceUpdate(UpdateModel):
+class TenantFinanceInvoiceUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(
@@ -58,7 +58,7 @@ class FinanceInvoiceUpdate(UpdateModel):
     currency: str | None = Field(None, pattern="^[A-Z]{3}$", title="통화")
 
 
-class FinanceInvoiceResponse(FinanceInvoiceBase):
+class TenantFinanceInvoiceResponse(TenantFinanceInvoiceBase):
     """A invoice as returned by the API."""
 
     id: UUID
@@ -79,11 +79,11 @@ class FinanceInvoiceResponse(FinanceInvoiceBase):
     )
 
 
-class FinanceInvoiceListResponse(Page[FinanceInvoiceResponse]):
+class TenantFinanceInvoiceListResponse(Page[TenantFinanceInvoiceResponse]):
     """One page of invoice rows."""
 
 
-class FinanceInvoiceListParams(ListParams):
+class TenantFinanceInvoiceListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
@@ -131,7 +131,17 @@ class FinanceInvoiceListParams(ListParams):
     ) = Field(None, title="금액 이하", description="Inclusive upper bound.")
 
 
-class FinanceInvoiceStatusChange(Input, EntityModel):
+class TenantFinanceInvoiceStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["DRAFT", "ISSUED", "PAID", "OVERDUE", "CANCELED"]
+
+
+# The names the generated code imports; the API document names the classes by scope.
+FinanceInvoiceBase = TenantFinanceInvoiceBase
+FinanceInvoiceCreate = TenantFinanceInvoiceCreate
+FinanceInvoiceUpdate = TenantFinanceInvoiceUpdate
+FinanceInvoiceResponse = TenantFinanceInvoiceResponse
+FinanceInvoiceListResponse = TenantFinanceInvoiceListResponse
+FinanceInvoiceListParams = TenantFinanceInvoiceListParams
+FinanceInvoiceStatusChange = TenantFinanceInvoiceStatusChange

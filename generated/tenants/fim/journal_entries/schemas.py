@@ -13,7 +13,7 @@ from generated.tenants.fim.journal_lines.schemas import JournalLineLineCreate, J
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class JournalEntryBase(EntityModel):
+class TenantJournalEntryBase(EntityModel):
     """Fields that are both written and read."""
 
     entry_no: str | None = Field(None, max_length=30, title="전표 번호")
@@ -21,7 +21,7 @@ class JournalEntryBase(EntityModel):
     description: str | None = Field(None, max_length=300, title="적요")
 
 
-class JournalEntryCreate(Input, JournalEntryBase):
+class TenantJournalEntryCreate(Input, TenantJournalEntryBase):
     """Body of POST: a new journal entry, optionally with its lines."""
 
     journal_lines: list[JournalLineLineCreate] = Field(
@@ -32,7 +32,7 @@ class JournalEntryCreate(Input, JournalEntryBase):
     )
 
 
-class JournalEntryUpdate(UpdateModel):
+class TenantJournalEntryUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(["entry_no", "entry_date"])
@@ -43,7 +43,7 @@ class JournalEntryUpdate(UpdateModel):
     description: str | None = Field(None, max_length=300, title="적요")
 
 
-class JournalEntryResponse(JournalEntryBase):
+class TenantJournalEntryResponse(TenantJournalEntryBase):
     """A journal entry as returned by the API."""
 
     id: UUID
@@ -64,11 +64,11 @@ class JournalEntryResponse(JournalEntryBase):
     )
 
 
-class JournalEntryListResponse(Page[JournalEntryResponse]):
+class TenantJournalEntryListResponse(Page[TenantJournalEntryResponse]):
     """One page of journal entry rows."""
 
 
-class JournalEntryListParams(ListParams):
+class TenantJournalEntryListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
@@ -92,7 +92,17 @@ class JournalEntryListParams(ListParams):
     )
 
 
-class JournalEntryStatusChange(Input, EntityModel):
+class TenantJournalEntryStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["DRAFT", "POSTED", "REVERSED"]
+
+
+# The names the generated code imports; the API document names the classes by scope.
+JournalEntryBase = TenantJournalEntryBase
+JournalEntryCreate = TenantJournalEntryCreate
+JournalEntryUpdate = TenantJournalEntryUpdate
+JournalEntryResponse = TenantJournalEntryResponse
+JournalEntryListResponse = TenantJournalEntryListResponse
+JournalEntryListParams = TenantJournalEntryListParams
+JournalEntryStatusChange = TenantJournalEntryStatusChange

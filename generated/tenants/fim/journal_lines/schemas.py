@@ -13,7 +13,7 @@ from pydantic import Field
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class JournalLineBase(EntityModel):
+class TenantJournalLineBase(EntityModel):
     """Fields that are both written and read."""
 
     journal_entry_id: UUID = Field(..., title="전표")
@@ -28,13 +28,13 @@ class JournalLineBase(EntityModel):
     memo: str | None = Field(None, max_length=200, title="메모")
 
 
-class JournalLineCreate(Input, JournalLineBase):
+class TenantJournalLineCreate(Input, TenantJournalLineBase):
     """Body of POST: a new journal line."""
 
     pass
 
 
-class JournalLineLineCreate(Input, EntityModel):
+class TenantJournalLineLineCreate(Input, EntityModel):
     """A line given inside its header's POST body or at the header's sub-resource."""
 
     line_no: int = Field(..., ge=1, le=10000, title="줄 번호")
@@ -48,7 +48,7 @@ class JournalLineLineCreate(Input, EntityModel):
     memo: str | None = Field(None, max_length=200, title="메모")
 
 
-class JournalLineUpdate(UpdateModel):
+class TenantJournalLineUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(
@@ -67,7 +67,7 @@ class JournalLineUpdate(UpdateModel):
     memo: str | None = Field(None, max_length=200, title="메모")
 
 
-class JournalLineResponse(JournalLineBase):
+class TenantJournalLineResponse(TenantJournalLineBase):
     """A journal line as returned by the API."""
 
     id: UUID
@@ -87,11 +87,11 @@ class JournalLineResponse(JournalLineBase):
     )
 
 
-class JournalLineListResponse(Page[JournalLineResponse]):
+class TenantJournalLineListResponse(Page[TenantJournalLineResponse]):
     """One page of journal line rows."""
 
 
-class JournalLineListParams(ListParams):
+class TenantJournalLineListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "line_no", "updated_at"])
@@ -101,3 +101,13 @@ class JournalLineListParams(ListParams):
 
     journal_entry_id: UUID | None = Field(None, title="전표", description="Exact match.")
     account_id: UUID | None = Field(None, title="계정", description="Exact match.")
+
+
+# The names the generated code imports; the API document names the classes by scope.
+JournalLineBase = TenantJournalLineBase
+JournalLineCreate = TenantJournalLineCreate
+JournalLineUpdate = TenantJournalLineUpdate
+JournalLineResponse = TenantJournalLineResponse
+JournalLineListResponse = TenantJournalLineListResponse
+JournalLineListParams = TenantJournalLineListParams
+JournalLineLineCreate = TenantJournalLineLineCreate

@@ -13,7 +13,7 @@ from pydantic import Field
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class PaymentBase(EntityModel):
+class TenantPaymentBase(EntityModel):
     """Fields that are both written and read."""
 
     invoice_id: UUID = Field(..., title="송장")
@@ -26,13 +26,13 @@ class PaymentBase(EntityModel):
     reference_no: str | None = Field(None, max_length=100, title="참조 번호")
 
 
-class PaymentCreate(Input, PaymentBase):
+class TenantPaymentCreate(Input, TenantPaymentBase):
     """Body of POST: a new payment."""
 
     pass
 
 
-class PaymentUpdate(UpdateModel):
+class TenantPaymentUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(
@@ -51,7 +51,7 @@ class PaymentUpdate(UpdateModel):
     reference_no: str | None = Field(None, max_length=100, title="참조 번호")
 
 
-class PaymentResponse(PaymentBase):
+class TenantPaymentResponse(TenantPaymentBase):
     """A payment as returned by the API."""
 
     id: UUID
@@ -68,11 +68,11 @@ class PaymentResponse(PaymentBase):
     )
 
 
-class PaymentListResponse(Page[PaymentResponse]):
+class TenantPaymentListResponse(Page[TenantPaymentResponse]):
     """One page of payment rows."""
 
 
-class PaymentListParams(ListParams):
+class TenantPaymentListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
@@ -105,3 +105,12 @@ class PaymentListParams(ListParams):
         Annotated[Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)]
         | None
     ) = Field(None, title="금액 이하", description="Inclusive upper bound.")
+
+
+# The names the generated code imports; the API document names the classes by scope.
+PaymentBase = TenantPaymentBase
+PaymentCreate = TenantPaymentCreate
+PaymentUpdate = TenantPaymentUpdate
+PaymentResponse = TenantPaymentResponse
+PaymentListResponse = TenantPaymentListResponse
+PaymentListParams = TenantPaymentListParams

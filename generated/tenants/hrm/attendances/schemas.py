@@ -12,7 +12,7 @@ from pydantic import Field
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class AttendanceBase(EntityModel):
+class TenantAttendanceBase(EntityModel):
     """Fields that are both written and read."""
 
     employee_id: UUID = Field(..., title="직원")
@@ -24,13 +24,13 @@ class AttendanceBase(EntityModel):
     )
 
 
-class AttendanceCreate(Input, AttendanceBase):
+class TenantAttendanceCreate(Input, TenantAttendanceBase):
     """Body of POST: a new attendance."""
 
     pass
 
 
-class AttendanceUpdate(UpdateModel):
+class TenantAttendanceUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(
@@ -46,7 +46,7 @@ class AttendanceUpdate(UpdateModel):
     )
 
 
-class AttendanceResponse(AttendanceBase):
+class TenantAttendanceResponse(TenantAttendanceBase):
     """A attendance as returned by the API."""
 
     id: UUID
@@ -63,11 +63,11 @@ class AttendanceResponse(AttendanceBase):
     )
 
 
-class AttendanceListResponse(Page[AttendanceResponse]):
+class TenantAttendanceListResponse(Page[TenantAttendanceResponse]):
     """One page of attendance rows."""
 
 
-class AttendanceListParams(ListParams):
+class TenantAttendanceListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
@@ -88,3 +88,12 @@ class AttendanceListParams(ListParams):
     work_date_to: date | None = Field(
         None, title="근무일 이하", description="Inclusive upper bound."
     )
+
+
+# The names the generated code imports; the API document names the classes by scope.
+AttendanceBase = TenantAttendanceBase
+AttendanceCreate = TenantAttendanceCreate
+AttendanceUpdate = TenantAttendanceUpdate
+AttendanceResponse = TenantAttendanceResponse
+AttendanceListResponse = TenantAttendanceListResponse
+AttendanceListParams = TenantAttendanceListParams

@@ -12,7 +12,7 @@ from pydantic import Field
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class DepartmentBase(EntityModel):
+class TenantDepartmentBase(EntityModel):
     """Fields that are both written and read."""
 
     code: str = Field(..., max_length=30, title="부서 코드")
@@ -21,13 +21,13 @@ class DepartmentBase(EntityModel):
     is_active: bool = Field(True, title="사용 여부")
 
 
-class DepartmentCreate(Input, DepartmentBase):
+class TenantDepartmentCreate(Input, TenantDepartmentBase):
     """Body of POST: a new department."""
 
     pass
 
 
-class DepartmentUpdate(UpdateModel):
+class TenantDepartmentUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(["code", "name", "is_active"])
@@ -38,7 +38,7 @@ class DepartmentUpdate(UpdateModel):
     is_active: bool | None = Field(None, title="사용 여부")
 
 
-class DepartmentResponse(DepartmentBase):
+class TenantDepartmentResponse(TenantDepartmentBase):
     """A department as returned by the API."""
 
     id: UUID
@@ -55,11 +55,11 @@ class DepartmentResponse(DepartmentBase):
     )
 
 
-class DepartmentListResponse(Page[DepartmentResponse]):
+class TenantDepartmentListResponse(Page[TenantDepartmentResponse]):
     """One page of department rows."""
 
 
-class DepartmentListParams(ListParams):
+class TenantDepartmentListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(["code", "created_at", "name", "updated_at"])
@@ -71,3 +71,12 @@ class DepartmentListParams(ListParams):
 
     parent_id: UUID | None = Field(None, title="상위 부서", description="Exact match.")
     is_active: bool | None = Field(None, title="사용 여부", description="Exact match.")
+
+
+# The names the generated code imports; the API document names the classes by scope.
+DepartmentBase = TenantDepartmentBase
+DepartmentCreate = TenantDepartmentCreate
+DepartmentUpdate = TenantDepartmentUpdate
+DepartmentResponse = TenantDepartmentResponse
+DepartmentListResponse = TenantDepartmentListResponse
+DepartmentListParams = TenantDepartmentListParams

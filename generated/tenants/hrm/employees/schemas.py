@@ -12,7 +12,7 @@ from pydantic import EmailStr, Field
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class EmployeeBase(EntityModel):
+class TenantEmployeeBase(EntityModel):
     """Fields that are both written and read."""
 
     employee_no: str = Field(..., max_length=30, title="사번")
@@ -31,13 +31,13 @@ class EmployeeBase(EntityModel):
     status: Literal["ACTIVE", "ON_LEAVE", "RESIGNED"] = Field("ACTIVE", title="상태")
 
 
-class EmployeeCreate(Input, EmployeeBase):
+class TenantEmployeeCreate(Input, TenantEmployeeBase):
     """Body of POST: a new employee."""
 
     pass
 
 
-class EmployeeUpdate(UpdateModel):
+class TenantEmployeeUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(
@@ -60,7 +60,7 @@ class EmployeeUpdate(UpdateModel):
     )
 
 
-class EmployeeResponse(EmployeeBase):
+class TenantEmployeeResponse(TenantEmployeeBase):
     """A employee as returned by the API."""
 
     id: UUID
@@ -84,11 +84,11 @@ class EmployeeResponse(EmployeeBase):
     )
 
 
-class EmployeeListResponse(Page[EmployeeResponse]):
+class TenantEmployeeListResponse(Page[TenantEmployeeResponse]):
     """One page of employee rows."""
 
 
-class EmployeeListParams(ListParams):
+class TenantEmployeeListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
@@ -118,7 +118,17 @@ class EmployeeListParams(ListParams):
     )
 
 
-class EmployeeStatusChange(Input, EntityModel):
+class TenantEmployeeStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["ACTIVE", "ON_LEAVE", "RESIGNED"]
+
+
+# The names the generated code imports; the API document names the classes by scope.
+EmployeeBase = TenantEmployeeBase
+EmployeeCreate = TenantEmployeeCreate
+EmployeeUpdate = TenantEmployeeUpdate
+EmployeeResponse = TenantEmployeeResponse
+EmployeeListResponse = TenantEmployeeListResponse
+EmployeeListParams = TenantEmployeeListParams
+EmployeeStatusChange = TenantEmployeeStatusChange

@@ -13,7 +13,7 @@ from pydantic import Field
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class LeaveRequestBase(EntityModel):
+class TenantLeaveRequestBase(EntityModel):
     """Fields that are both written and read."""
 
     employee_id: UUID = Field(..., title="직원")
@@ -26,13 +26,13 @@ class LeaveRequestBase(EntityModel):
     reason: str | None = Field(None, title="사유")
 
 
-class LeaveRequestCreate(Input, LeaveRequestBase):
+class TenantLeaveRequestCreate(Input, TenantLeaveRequestBase):
     """Body of POST: a new leave request."""
 
     pass
 
 
-class LeaveRequestUpdate(UpdateModel):
+class TenantLeaveRequestUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(
@@ -52,7 +52,7 @@ class LeaveRequestUpdate(UpdateModel):
     reason: str | None = Field(None, title="사유")
 
 
-class LeaveRequestResponse(LeaveRequestBase):
+class TenantLeaveRequestResponse(TenantLeaveRequestBase):
     """A leave request as returned by the API."""
 
     id: UUID
@@ -70,11 +70,11 @@ class LeaveRequestResponse(LeaveRequestBase):
     )
 
 
-class LeaveRequestListResponse(Page[LeaveRequestResponse]):
+class TenantLeaveRequestListResponse(Page[TenantLeaveRequestResponse]):
     """One page of leave request rows."""
 
 
-class LeaveRequestListParams(ListParams):
+class TenantLeaveRequestListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
@@ -109,7 +109,17 @@ class LeaveRequestListParams(ListParams):
     )
 
 
-class LeaveRequestStatusChange(Input, EntityModel):
+class TenantLeaveRequestStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["REQUESTED", "APPROVED", "REJECTED", "CANCELED"]
+
+
+# The names the generated code imports; the API document names the classes by scope.
+LeaveRequestBase = TenantLeaveRequestBase
+LeaveRequestCreate = TenantLeaveRequestCreate
+LeaveRequestUpdate = TenantLeaveRequestUpdate
+LeaveRequestResponse = TenantLeaveRequestResponse
+LeaveRequestListResponse = TenantLeaveRequestListResponse
+LeaveRequestListParams = TenantLeaveRequestListParams
+LeaveRequestStatusChange = TenantLeaveRequestStatusChange

@@ -13,7 +13,7 @@ from pydantic import Field
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class PayrollBase(EntityModel):
+class TenantPayrollBase(EntityModel):
     """Fields that are both written and read."""
 
     employee_id: UUID = Field(..., title="직원")
@@ -33,13 +33,13 @@ class PayrollBase(EntityModel):
     paid_on: date | None = Field(None, title="지급일")
 
 
-class PayrollCreate(Input, PayrollBase):
+class TenantPayrollCreate(Input, TenantPayrollBase):
     """Body of POST: a new payroll."""
 
     pass
 
 
-class PayrollUpdate(UpdateModel):
+class TenantPayrollUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(
@@ -66,7 +66,7 @@ class PayrollUpdate(UpdateModel):
     paid_on: date | None = Field(None, title="지급일")
 
 
-class PayrollResponse(PayrollBase):
+class TenantPayrollResponse(TenantPayrollBase):
     """A payroll as returned by the API."""
 
     id: UUID
@@ -84,11 +84,11 @@ class PayrollResponse(PayrollBase):
     )
 
 
-class PayrollListResponse(Page[PayrollResponse]):
+class TenantPayrollListResponse(Page[TenantPayrollResponse]):
     """One page of payroll rows."""
 
 
-class PayrollListParams(ListParams):
+class TenantPayrollListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
@@ -107,7 +107,17 @@ class PayrollListParams(ListParams):
     )
 
 
-class PayrollStatusChange(Input, EntityModel):
+class TenantPayrollStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["DRAFT", "CONFIRMED", "PAID"]
+
+
+# The names the generated code imports; the API document names the classes by scope.
+PayrollBase = TenantPayrollBase
+PayrollCreate = TenantPayrollCreate
+PayrollUpdate = TenantPayrollUpdate
+PayrollResponse = TenantPayrollResponse
+PayrollListResponse = TenantPayrollListResponse
+PayrollListParams = TenantPayrollListParams
+PayrollStatusChange = TenantPayrollStatusChange

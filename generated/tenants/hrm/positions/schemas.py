@@ -12,7 +12,7 @@ from pydantic import Field
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class PositionBase(EntityModel):
+class TenantPositionBase(EntityModel):
     """Fields that are both written and read."""
 
     code: str = Field(..., max_length=30, title="직위 코드")
@@ -20,13 +20,13 @@ class PositionBase(EntityModel):
     rank: int = Field(100, ge=0, le=10000, title="서열")
 
 
-class PositionCreate(Input, PositionBase):
+class TenantPositionCreate(Input, TenantPositionBase):
     """Body of POST: a new position."""
 
     pass
 
 
-class PositionUpdate(UpdateModel):
+class TenantPositionUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(["code", "name", "rank"])
@@ -36,7 +36,7 @@ class PositionUpdate(UpdateModel):
     rank: int | None = Field(None, ge=0, le=10000, title="서열")
 
 
-class PositionResponse(PositionBase):
+class TenantPositionResponse(TenantPositionBase):
     """A position as returned by the API."""
 
     id: UUID
@@ -50,11 +50,11 @@ class PositionResponse(PositionBase):
     )
 
 
-class PositionListResponse(Page[PositionResponse]):
+class TenantPositionListResponse(Page[TenantPositionResponse]):
     """One page of position rows."""
 
 
-class PositionListParams(ListParams):
+class TenantPositionListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
@@ -65,3 +65,12 @@ class PositionListParams(ListParams):
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(
         ["code", "created_at", "name", "rank", "updated_at"]
     )
+
+
+# The names the generated code imports; the API document names the classes by scope.
+PositionBase = TenantPositionBase
+PositionCreate = TenantPositionCreate
+PositionUpdate = TenantPositionUpdate
+PositionResponse = TenantPositionResponse
+PositionListResponse = TenantPositionListResponse
+PositionListParams = TenantPositionListParams

@@ -13,7 +13,7 @@ from pydantic import Field
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class TrainingBase(EntityModel):
+class TenantTrainingBase(EntityModel):
     """Fields that are both written and read."""
 
     title: str = Field(..., max_length=200, title="교육명")
@@ -26,13 +26,13 @@ class TrainingBase(EntityModel):
     status: Literal["PLANNED", "ATTENDED", "COMPLETED", "CANCELED"] = Field("PLANNED", title="상태")
 
 
-class TrainingCreate(Input, TrainingBase):
+class TenantTrainingCreate(Input, TenantTrainingBase):
     """Body of POST: a new training."""
 
     pass
 
 
-class TrainingUpdate(UpdateModel):
+class TenantTrainingUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(
@@ -49,7 +49,7 @@ class TrainingUpdate(UpdateModel):
     )
 
 
-class TrainingResponse(TrainingBase):
+class TenantTrainingResponse(TenantTrainingBase):
     """A training as returned by the API."""
 
     id: UUID
@@ -66,11 +66,11 @@ class TrainingResponse(TrainingBase):
     )
 
 
-class TrainingListResponse(Page[TrainingResponse]):
+class TenantTrainingListResponse(Page[TenantTrainingResponse]):
     """One page of training rows."""
 
 
-class TrainingListParams(ListParams):
+class TenantTrainingListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
@@ -95,7 +95,17 @@ class TrainingListParams(ListParams):
     )
 
 
-class TrainingStatusChange(Input, EntityModel):
+class TenantTrainingStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["PLANNED", "ATTENDED", "COMPLETED", "CANCELED"]
+
+
+# The names the generated code imports; the API document names the classes by scope.
+TrainingBase = TenantTrainingBase
+TrainingCreate = TenantTrainingCreate
+TrainingUpdate = TenantTrainingUpdate
+TrainingResponse = TenantTrainingResponse
+TrainingListResponse = TenantTrainingListResponse
+TrainingListParams = TenantTrainingListParams
+TrainingStatusChange = TenantTrainingStatusChange

@@ -13,7 +13,7 @@ from pydantic import Field
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class AdjustmentBase(EntityModel):
+class TenantAdjustmentBase(EntityModel):
     """Fields that are both written and read."""
 
     adjustment_no: str | None = Field(None, max_length=30, title="조정 번호")
@@ -25,13 +25,13 @@ class AdjustmentBase(EntityModel):
     status: Literal["DRAFT", "CONFIRMED", "CANCELED"] = Field("DRAFT", title="상태")
 
 
-class AdjustmentCreate(Input, AdjustmentBase):
+class TenantAdjustmentCreate(Input, TenantAdjustmentBase):
     """Body of POST: a new adjustment."""
 
     pass
 
 
-class AdjustmentUpdate(UpdateModel):
+class TenantAdjustmentUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(
@@ -47,7 +47,7 @@ class AdjustmentUpdate(UpdateModel):
     adjusted_on: date | None = Field(None, title="조정일")
 
 
-class AdjustmentResponse(AdjustmentBase):
+class TenantAdjustmentResponse(TenantAdjustmentBase):
     """A adjustment as returned by the API."""
 
     id: UUID
@@ -67,11 +67,11 @@ class AdjustmentResponse(AdjustmentBase):
     )
 
 
-class AdjustmentListResponse(Page[AdjustmentResponse]):
+class TenantAdjustmentListResponse(Page[TenantAdjustmentResponse]):
     """One page of adjustment rows."""
 
 
-class AdjustmentListParams(ListParams):
+class TenantAdjustmentListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
@@ -100,7 +100,17 @@ class AdjustmentListParams(ListParams):
     )
 
 
-class AdjustmentStatusChange(Input, EntityModel):
+class TenantAdjustmentStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["DRAFT", "CONFIRMED", "CANCELED"]
+
+
+# The names the generated code imports; the API document names the classes by scope.
+AdjustmentBase = TenantAdjustmentBase
+AdjustmentCreate = TenantAdjustmentCreate
+AdjustmentUpdate = TenantAdjustmentUpdate
+AdjustmentResponse = TenantAdjustmentResponse
+AdjustmentListResponse = TenantAdjustmentListResponse
+AdjustmentListParams = TenantAdjustmentListParams
+AdjustmentStatusChange = TenantAdjustmentStatusChange

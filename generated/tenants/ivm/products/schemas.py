@@ -13,7 +13,7 @@ from pydantic import Field
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class ProductBase(EntityModel):
+class TenantProductBase(EntityModel):
     """Fields that are both written and read."""
 
     code: str = Field(..., max_length=50, title="제품 코드")
@@ -29,13 +29,13 @@ class ProductBase(EntityModel):
     status: Literal["ACTIVE", "DISCONTINUED"] = Field("ACTIVE", title="상태")
 
 
-class ProductCreate(Input, ProductBase):
+class TenantProductCreate(Input, TenantProductBase):
     """Body of POST: a new product."""
 
     pass
 
 
-class ProductUpdate(UpdateModel):
+class TenantProductUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(
@@ -55,7 +55,7 @@ class ProductUpdate(UpdateModel):
     )
 
 
-class ProductResponse(ProductBase):
+class TenantProductResponse(TenantProductBase):
     """A product as returned by the API."""
 
     id: UUID
@@ -75,11 +75,11 @@ class ProductResponse(ProductBase):
     )
 
 
-class ProductListResponse(Page[ProductResponse]):
+class TenantProductListResponse(Page[TenantProductResponse]):
     """One page of product rows."""
 
 
-class ProductListParams(ListParams):
+class TenantProductListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
@@ -110,7 +110,17 @@ class ProductListParams(ListParams):
     ) = Field(None, title="표준 단가 이하", description="Inclusive upper bound.")
 
 
-class ProductStatusChange(Input, EntityModel):
+class TenantProductStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["ACTIVE", "DISCONTINUED"]
+
+
+# The names the generated code imports; the API document names the classes by scope.
+ProductBase = TenantProductBase
+ProductCreate = TenantProductCreate
+ProductUpdate = TenantProductUpdate
+ProductResponse = TenantProductResponse
+ProductListResponse = TenantProductListResponse
+ProductListParams = TenantProductListParams
+ProductStatusChange = TenantProductStatusChange

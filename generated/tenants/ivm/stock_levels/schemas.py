@@ -13,7 +13,7 @@ from pydantic import Field
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class StockLevelBase(EntityModel):
+class TenantStockLevelBase(EntityModel):
     """Fields that are both written and read."""
 
     product_id: UUID = Field(..., title="제품")
@@ -24,13 +24,13 @@ class StockLevelBase(EntityModel):
     )
 
 
-class StockLevelCreate(Input, StockLevelBase):
+class TenantStockLevelCreate(Input, TenantStockLevelBase):
     """Body of POST: a new stock level."""
 
     pass
 
 
-class StockLevelUpdate(UpdateModel):
+class TenantStockLevelUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(
@@ -45,7 +45,7 @@ class StockLevelUpdate(UpdateModel):
     )
 
 
-class StockLevelResponse(StockLevelBase):
+class TenantStockLevelResponse(TenantStockLevelBase):
     """A stock level as returned by the API."""
 
     id: UUID
@@ -65,11 +65,11 @@ class StockLevelResponse(StockLevelBase):
     )
 
 
-class StockLevelListResponse(Page[StockLevelResponse]):
+class TenantStockLevelListResponse(Page[TenantStockLevelResponse]):
     """One page of stock level rows."""
 
 
-class StockLevelListParams(ListParams):
+class TenantStockLevelListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "quantity", "updated_at"])
@@ -88,3 +88,12 @@ class StockLevelListParams(ListParams):
     quantity_to: (
         Annotated[Decimal, Field(gt=-100000000000, lt=100000000000, allow_inf_nan=False)] | None
     ) = Field(None, title="수량 이하", description="Inclusive upper bound.")
+
+
+# The names the generated code imports; the API document names the classes by scope.
+StockLevelBase = TenantStockLevelBase
+StockLevelCreate = TenantStockLevelCreate
+StockLevelUpdate = TenantStockLevelUpdate
+StockLevelResponse = TenantStockLevelResponse
+StockLevelListResponse = TenantStockLevelListResponse
+StockLevelListParams = TenantStockLevelListParams

@@ -13,7 +13,7 @@ from pydantic import Field
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class StockMovementBase(EntityModel):
+class TenantStockMovementBase(EntityModel):
     """Fields that are both written and read."""
 
     movement_type: Literal["IN", "OUT", "TRANSFER", "ADJUSTMENT"] = Field(..., title="이동 유형")
@@ -24,13 +24,13 @@ class StockMovementBase(EntityModel):
     reference_no: str | None = Field(None, max_length=50, title="참조 번호")
 
 
-class StockMovementCreate(Input, StockMovementBase):
+class TenantStockMovementCreate(Input, TenantStockMovementBase):
     """Body of POST: a new stock movement."""
 
     pass
 
 
-class StockMovementUpdate(UpdateModel):
+class TenantStockMovementUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(
@@ -47,7 +47,7 @@ class StockMovementUpdate(UpdateModel):
     reference_no: str | None = Field(None, max_length=50, title="참조 번호")
 
 
-class StockMovementResponse(StockMovementBase):
+class TenantStockMovementResponse(TenantStockMovementBase):
     """A stock movement as returned by the API."""
 
     id: UUID
@@ -67,11 +67,11 @@ class StockMovementResponse(StockMovementBase):
     )
 
 
-class StockMovementListResponse(Page[StockMovementResponse]):
+class TenantStockMovementListResponse(Page[TenantStockMovementResponse]):
     """One page of stock movement rows."""
 
 
-class StockMovementListParams(ListParams):
+class TenantStockMovementListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
@@ -104,3 +104,12 @@ class StockMovementListParams(ListParams):
     moved_at_to: datetime | None = Field(
         None, title="이동 일시 이하", description="Inclusive upper bound."
     )
+
+
+# The names the generated code imports; the API document names the classes by scope.
+StockMovementBase = TenantStockMovementBase
+StockMovementCreate = TenantStockMovementCreate
+StockMovementUpdate = TenantStockMovementUpdate
+StockMovementResponse = TenantStockMovementResponse
+StockMovementListResponse = TenantStockMovementListResponse
+StockMovementListParams = TenantStockMovementListParams

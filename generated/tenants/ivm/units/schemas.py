@@ -13,7 +13,7 @@ from pydantic import Field
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class UnitBase(EntityModel):
+class TenantUnitBase(EntityModel):
     """Fields that are both written and read."""
 
     code: str = Field(..., max_length=20, title="단위 코드")
@@ -23,13 +23,13 @@ class UnitBase(EntityModel):
     )
 
 
-class UnitCreate(Input, UnitBase):
+class TenantUnitCreate(Input, TenantUnitBase):
     """Body of POST: a new unit of measure."""
 
     pass
 
 
-class UnitUpdate(UpdateModel):
+class TenantUnitUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(["code", "name", "ratio_to_base"])
@@ -41,7 +41,7 @@ class UnitUpdate(UpdateModel):
     )
 
 
-class UnitResponse(UnitBase):
+class TenantUnitResponse(TenantUnitBase):
     """A unit of measure as returned by the API."""
 
     id: UUID
@@ -55,11 +55,11 @@ class UnitResponse(UnitBase):
     )
 
 
-class UnitListResponse(Page[UnitResponse]):
+class TenantUnitListResponse(Page[TenantUnitResponse]):
     """One page of unit of measure rows."""
 
 
-class UnitListParams(ListParams):
+class TenantUnitListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(["code", "created_at", "name", "updated_at"])
@@ -68,3 +68,12 @@ class UnitListParams(ListParams):
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(
         ["code", "created_at", "name", "updated_at"]
     )
+
+
+# The names the generated code imports; the API document names the classes by scope.
+UnitBase = TenantUnitBase
+UnitCreate = TenantUnitCreate
+UnitUpdate = TenantUnitUpdate
+UnitResponse = TenantUnitResponse
+UnitListResponse = TenantUnitListResponse
+UnitListParams = TenantUnitListParams

@@ -12,7 +12,7 @@ from pydantic import Field
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class WarehouseBase(EntityModel):
+class TenantWarehouseBase(EntityModel):
     """Fields that are both written and read."""
 
     code: str = Field(..., max_length=30, title="창고 코드")
@@ -22,13 +22,13 @@ class WarehouseBase(EntityModel):
     is_active: bool = Field(True, title="사용 여부")
 
 
-class WarehouseCreate(Input, WarehouseBase):
+class TenantWarehouseCreate(Input, TenantWarehouseBase):
     """Body of POST: a new warehouse."""
 
     pass
 
 
-class WarehouseUpdate(UpdateModel):
+class TenantWarehouseUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(
@@ -42,7 +42,7 @@ class WarehouseUpdate(UpdateModel):
     is_active: bool | None = Field(None, title="사용 여부")
 
 
-class WarehouseResponse(WarehouseBase):
+class TenantWarehouseResponse(TenantWarehouseBase):
     """A warehouse as returned by the API."""
 
     id: UUID
@@ -56,11 +56,11 @@ class WarehouseResponse(WarehouseBase):
     )
 
 
-class WarehouseListResponse(Page[WarehouseResponse]):
+class TenantWarehouseListResponse(Page[TenantWarehouseResponse]):
     """One page of warehouse rows."""
 
 
-class WarehouseListParams(ListParams):
+class TenantWarehouseListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(["code", "created_at", "name", "updated_at"])
@@ -74,3 +74,12 @@ class WarehouseListParams(ListParams):
         None, title="창고 유형", description="Any of these values (repeat the parameter)."
     )
     is_active: bool | None = Field(None, title="사용 여부", description="Exact match.")
+
+
+# The names the generated code imports; the API document names the classes by scope.
+WarehouseBase = TenantWarehouseBase
+WarehouseCreate = TenantWarehouseCreate
+WarehouseUpdate = TenantWarehouseUpdate
+WarehouseResponse = TenantWarehouseResponse
+WarehouseListResponse = TenantWarehouseListResponse
+WarehouseListParams = TenantWarehouseListParams

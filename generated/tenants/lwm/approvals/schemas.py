@@ -12,7 +12,7 @@ from pydantic import Field
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class ApprovalBase(EntityModel):
+class TenantApprovalBase(EntityModel):
     """Fields that are both written and read."""
 
     workflow_id: UUID = Field(..., title="워크플로우")
@@ -24,13 +24,13 @@ class ApprovalBase(EntityModel):
     status: Literal["PENDING", "APPROVED", "REJECTED", "WITHDRAWN"] = Field("PENDING", title="상태")
 
 
-class ApprovalCreate(Input, ApprovalBase):
+class TenantApprovalCreate(Input, TenantApprovalBase):
     """Body of POST: a new approval."""
 
     pass
 
 
-class ApprovalUpdate(UpdateModel):
+class TenantApprovalUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(
@@ -46,7 +46,7 @@ class ApprovalUpdate(UpdateModel):
     current_step: int | None = Field(None, ge=1, le=100, title="현재 단계")
 
 
-class ApprovalResponse(ApprovalBase):
+class TenantApprovalResponse(TenantApprovalBase):
     """A approval as returned by the API."""
 
     id: UUID
@@ -66,11 +66,11 @@ class ApprovalResponse(ApprovalBase):
     )
 
 
-class ApprovalListResponse(Page[ApprovalResponse]):
+class TenantApprovalListResponse(Page[TenantApprovalResponse]):
     """One page of approval rows."""
 
 
-class ApprovalListParams(ListParams):
+class TenantApprovalListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "status", "title", "updated_at"])
@@ -89,7 +89,17 @@ class ApprovalListParams(ListParams):
     )
 
 
-class ApprovalStatusChange(Input, EntityModel):
+class TenantApprovalStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["PENDING", "APPROVED", "REJECTED", "WITHDRAWN"]
+
+
+# The names the generated code imports; the API document names the classes by scope.
+ApprovalBase = TenantApprovalBase
+ApprovalCreate = TenantApprovalCreate
+ApprovalUpdate = TenantApprovalUpdate
+ApprovalResponse = TenantApprovalResponse
+ApprovalListResponse = TenantApprovalListResponse
+ApprovalListParams = TenantApprovalListParams
+ApprovalStatusChange = TenantApprovalStatusChange

@@ -12,7 +12,7 @@ from pydantic import Field
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class StepBase(EntityModel):
+class TenantStepBase(EntityModel):
     """Fields that are both written and read."""
 
     workflow_id: UUID = Field(..., title="워크플로우")
@@ -23,13 +23,13 @@ class StepBase(EntityModel):
     is_parallel: bool = Field(False, title="병렬 결재")
 
 
-class StepCreate(Input, StepBase):
+class TenantStepCreate(Input, TenantStepBase):
     """Body of POST: a new step."""
 
     pass
 
 
-class StepLineCreate(Input, EntityModel):
+class TenantStepLineCreate(Input, EntityModel):
     """A line given inside its header's POST body or at the header's sub-resource."""
 
     step_no: int = Field(..., ge=1, le=100, title="단계 번호")
@@ -39,7 +39,7 @@ class StepLineCreate(Input, EntityModel):
     is_parallel: bool = Field(False, title="병렬 결재")
 
 
-class StepUpdate(UpdateModel):
+class TenantStepUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(
@@ -54,7 +54,7 @@ class StepUpdate(UpdateModel):
     is_parallel: bool | None = Field(None, title="병렬 결재")
 
 
-class StepResponse(StepBase):
+class TenantStepResponse(TenantStepBase):
     """A step as returned by the API."""
 
     id: UUID
@@ -77,11 +77,11 @@ class StepResponse(StepBase):
     )
 
 
-class StepListResponse(Page[StepResponse]):
+class TenantStepListResponse(Page[TenantStepResponse]):
     """One page of step rows."""
 
 
-class StepListParams(ListParams):
+class TenantStepListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "step_no", "updated_at"])
@@ -92,3 +92,13 @@ class StepListParams(ListParams):
     workflow_id: UUID | None = Field(None, title="워크플로우", description="Exact match.")
     approver_role_id: UUID | None = Field(None, title="결재 역할", description="Exact match.")
     approver_user_id: UUID | None = Field(None, title="결재자", description="Exact match.")
+
+
+# The names the generated code imports; the API document names the classes by scope.
+StepBase = TenantStepBase
+StepCreate = TenantStepCreate
+StepUpdate = TenantStepUpdate
+StepResponse = TenantStepResponse
+StepListResponse = TenantStepListResponse
+StepListParams = TenantStepListParams
+StepLineCreate = TenantStepLineCreate

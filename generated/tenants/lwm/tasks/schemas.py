@@ -12,7 +12,7 @@ from pydantic import Field
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class TaskBase(EntityModel):
+class TenantTaskBase(EntityModel):
     """Fields that are both written and read."""
 
     title: str = Field(..., max_length=200, title="제목")
@@ -24,13 +24,13 @@ class TaskBase(EntityModel):
     status: Literal["TODO", "IN_PROGRESS", "DONE", "CANCELED"] = Field("TODO", title="상태")
 
 
-class TaskCreate(Input, TaskBase):
+class TenantTaskCreate(Input, TenantTaskBase):
     """Body of POST: a new task."""
 
     pass
 
 
-class TaskUpdate(UpdateModel):
+class TenantTaskUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(["title", "priority"])
@@ -44,7 +44,7 @@ class TaskUpdate(UpdateModel):
     priority: Literal["LOW", "NORMAL", "HIGH", "URGENT"] | None = Field(None, title="우선순위")
 
 
-class TaskResponse(TaskBase):
+class TenantTaskResponse(TenantTaskBase):
     """A task as returned by the API."""
 
     id: UUID
@@ -64,11 +64,11 @@ class TaskResponse(TaskBase):
     )
 
 
-class TaskListResponse(Page[TaskResponse]):
+class TenantTaskListResponse(Page[TenantTaskResponse]):
     """One page of task rows."""
 
 
-class TaskListParams(ListParams):
+class TenantTaskListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
@@ -95,7 +95,17 @@ class TaskListParams(ListParams):
     due_date_to: date | None = Field(None, title="기한 이하", description="Inclusive upper bound.")
 
 
-class TaskStatusChange(Input, EntityModel):
+class TenantTaskStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["TODO", "IN_PROGRESS", "DONE", "CANCELED"]
+
+
+# The names the generated code imports; the API document names the classes by scope.
+TaskBase = TenantTaskBase
+TaskCreate = TenantTaskCreate
+TaskUpdate = TenantTaskUpdate
+TaskResponse = TenantTaskResponse
+TaskListResponse = TenantTaskListResponse
+TaskListParams = TenantTaskListParams
+TaskStatusChange = TenantTaskStatusChange

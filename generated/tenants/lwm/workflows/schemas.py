@@ -13,7 +13,7 @@ from generated.tenants.lwm.steps.schemas import StepLineCreate, StepResponse
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class WorkflowBase(EntityModel):
+class TenantWorkflowBase(EntityModel):
     """Fields that are both written and read."""
 
     code: str = Field(..., max_length=30, title="워크플로우 코드")
@@ -23,7 +23,7 @@ class WorkflowBase(EntityModel):
     status: Literal["DRAFT", "ACTIVE", "INACTIVE"] = Field("DRAFT", title="상태")
 
 
-class WorkflowCreate(Input, WorkflowBase):
+class TenantWorkflowCreate(Input, TenantWorkflowBase):
     """Body of POST: a new workflow, optionally with its lines."""
 
     steps: list[StepLineCreate] = Field(
@@ -34,7 +34,7 @@ class WorkflowCreate(Input, WorkflowBase):
     )
 
 
-class WorkflowUpdate(UpdateModel):
+class TenantWorkflowUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(["code", "name", "document_type"])
@@ -46,7 +46,7 @@ class WorkflowUpdate(UpdateModel):
     description: str | None = Field(None, title="설명")
 
 
-class WorkflowResponse(WorkflowBase):
+class TenantWorkflowResponse(TenantWorkflowBase):
     """A workflow as returned by the API."""
 
     id: UUID
@@ -66,11 +66,11 @@ class WorkflowResponse(WorkflowBase):
     )
 
 
-class WorkflowListResponse(Page[WorkflowResponse]):
+class TenantWorkflowListResponse(Page[TenantWorkflowResponse]):
     """One page of workflow rows."""
 
 
-class WorkflowListParams(ListParams):
+class TenantWorkflowListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(["code", "created_at", "name", "updated_at"])
@@ -86,7 +86,17 @@ class WorkflowListParams(ListParams):
     )
 
 
-class WorkflowStatusChange(Input, EntityModel):
+class TenantWorkflowStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["DRAFT", "ACTIVE", "INACTIVE"]
+
+
+# The names the generated code imports; the API document names the classes by scope.
+WorkflowBase = TenantWorkflowBase
+WorkflowCreate = TenantWorkflowCreate
+WorkflowUpdate = TenantWorkflowUpdate
+WorkflowResponse = TenantWorkflowResponse
+WorkflowListResponse = TenantWorkflowListResponse
+WorkflowListParams = TenantWorkflowListParams
+WorkflowStatusChange = TenantWorkflowStatusChange

@@ -12,7 +12,7 @@ from pydantic import Field
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class ProductAttributeBase(EntityModel):
+class TenantProductAttributeBase(EntityModel):
     """Fields that are both written and read."""
 
     code: str = Field(..., max_length=50, title="속성 코드")
@@ -22,13 +22,13 @@ class ProductAttributeBase(EntityModel):
     is_required: bool = Field(False, title="필수 여부")
 
 
-class ProductAttributeCreate(Input, ProductAttributeBase):
+class TenantProductAttributeCreate(Input, TenantProductAttributeBase):
     """Body of POST: a new product attribute."""
 
     pass
 
 
-class ProductAttributeUpdate(UpdateModel):
+class TenantProductAttributeUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(
@@ -42,7 +42,7 @@ class ProductAttributeUpdate(UpdateModel):
     is_required: bool | None = Field(None, title="필수 여부")
 
 
-class ProductAttributeResponse(ProductAttributeBase):
+class TenantProductAttributeResponse(TenantProductAttributeBase):
     """A product attribute as returned by the API."""
 
     id: UUID
@@ -56,11 +56,11 @@ class ProductAttributeResponse(ProductAttributeBase):
     )
 
 
-class ProductAttributeListResponse(Page[ProductAttributeResponse]):
+class TenantProductAttributeListResponse(Page[TenantProductAttributeResponse]):
     """One page of product attribute rows."""
 
 
-class ProductAttributeListParams(ListParams):
+class TenantProductAttributeListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(["code", "created_at", "name", "updated_at"])
@@ -74,3 +74,12 @@ class ProductAttributeListParams(ListParams):
         None, title="값 유형", description="Any of these values (repeat the parameter)."
     )
     is_required: bool | None = Field(None, title="필수 여부", description="Exact match.")
+
+
+# The names the generated code imports; the API document names the classes by scope.
+ProductAttributeBase = TenantProductAttributeBase
+ProductAttributeCreate = TenantProductAttributeCreate
+ProductAttributeUpdate = TenantProductAttributeUpdate
+ProductAttributeResponse = TenantProductAttributeResponse
+ProductAttributeListResponse = TenantProductAttributeListResponse
+ProductAttributeListParams = TenantProductAttributeListParams

@@ -12,7 +12,7 @@ from pydantic import Field
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class BrandBase(EntityModel):
+class TenantBrandBase(EntityModel):
     """Fields that are both written and read."""
 
     code: str = Field(..., max_length=30, title="브랜드 코드")
@@ -23,13 +23,13 @@ class BrandBase(EntityModel):
     is_active: bool = Field(True, title="사용 여부")
 
 
-class BrandCreate(Input, BrandBase):
+class TenantBrandCreate(Input, TenantBrandBase):
     """Body of POST: a new brand."""
 
     pass
 
 
-class BrandUpdate(UpdateModel):
+class TenantBrandUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(["code", "name", "is_active"])
@@ -42,7 +42,7 @@ class BrandUpdate(UpdateModel):
     is_active: bool | None = Field(None, title="사용 여부")
 
 
-class BrandResponse(BrandBase):
+class TenantBrandResponse(TenantBrandBase):
     """A brand as returned by the API."""
 
     id: UUID
@@ -56,11 +56,11 @@ class BrandResponse(BrandBase):
     )
 
 
-class BrandListResponse(Page[BrandResponse]):
+class TenantBrandListResponse(Page[TenantBrandResponse]):
     """One page of brand rows."""
 
 
-class BrandListParams(ListParams):
+class TenantBrandListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(["code", "created_at", "name", "updated_at"])
@@ -71,3 +71,12 @@ class BrandListParams(ListParams):
     )
 
     is_active: bool | None = Field(None, title="사용 여부", description="Exact match.")
+
+
+# The names the generated code imports; the API document names the classes by scope.
+BrandBase = TenantBrandBase
+BrandCreate = TenantBrandCreate
+BrandUpdate = TenantBrandUpdate
+BrandResponse = TenantBrandResponse
+BrandListResponse = TenantBrandListResponse
+BrandListParams = TenantBrandListParams

@@ -12,7 +12,7 @@ from pydantic import Field
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class CategoryBase(EntityModel):
+class TenantCategoryBase(EntityModel):
     """Fields that are both written and read."""
 
     code: str = Field(..., max_length=30, title="분류 코드")
@@ -21,13 +21,13 @@ class CategoryBase(EntityModel):
     sort_order: int = Field(0, ge=0, le=100000, title="정렬 순서")
 
 
-class CategoryCreate(Input, CategoryBase):
+class TenantCategoryCreate(Input, TenantCategoryBase):
     """Body of POST: a new category."""
 
     pass
 
 
-class CategoryUpdate(UpdateModel):
+class TenantCategoryUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(["code", "name", "sort_order"])
@@ -38,7 +38,7 @@ class CategoryUpdate(UpdateModel):
     sort_order: int | None = Field(None, ge=0, le=100000, title="정렬 순서")
 
 
-class CategoryResponse(CategoryBase):
+class TenantCategoryResponse(TenantCategoryBase):
     """A category as returned by the API."""
 
     id: UUID
@@ -55,11 +55,11 @@ class CategoryResponse(CategoryBase):
     )
 
 
-class CategoryListResponse(Page[CategoryResponse]):
+class TenantCategoryListResponse(Page[TenantCategoryResponse]):
     """One page of category rows."""
 
 
-class CategoryListParams(ListParams):
+class TenantCategoryListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
@@ -72,3 +72,12 @@ class CategoryListParams(ListParams):
     )
 
     parent_id: UUID | None = Field(None, title="상위 분류", description="Exact match.")
+
+
+# The names the generated code imports; the API document names the classes by scope.
+CategoryBase = TenantCategoryBase
+CategoryCreate = TenantCategoryCreate
+CategoryUpdate = TenantCategoryUpdate
+CategoryResponse = TenantCategoryResponse
+CategoryListResponse = TenantCategoryListResponse
+CategoryListParams = TenantCategoryListParams

@@ -12,7 +12,7 @@ from pydantic import Field
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class PriceListBase(EntityModel):
+class TenantPriceListBase(EntityModel):
     """Fields that are both written and read."""
 
     code: str = Field(..., max_length=30, title="가격표 코드")
@@ -24,13 +24,13 @@ class PriceListBase(EntityModel):
     status: Literal["DRAFT", "ACTIVE", "EXPIRED"] = Field("DRAFT", title="상태")
 
 
-class PriceListCreate(Input, PriceListBase):
+class TenantPriceListCreate(Input, TenantPriceListBase):
     """Body of POST: a new price list."""
 
     pass
 
 
-class PriceListUpdate(UpdateModel):
+class TenantPriceListUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(["code", "name", "currency", "prices"])
@@ -44,7 +44,7 @@ class PriceListUpdate(UpdateModel):
     prices: dict[str, Any] | list[Any] | None = Field(None, title="가격")
 
 
-class PriceListResponse(PriceListBase):
+class TenantPriceListResponse(TenantPriceListBase):
     """A price list as returned by the API."""
 
     id: UUID
@@ -58,11 +58,11 @@ class PriceListResponse(PriceListBase):
     )
 
 
-class PriceListListResponse(Page[PriceListResponse]):
+class TenantPriceListListResponse(Page[TenantPriceListResponse]):
     """One page of price list rows."""
 
 
-class PriceListListParams(ListParams):
+class TenantPriceListListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
@@ -86,7 +86,17 @@ class PriceListListParams(ListParams):
     )
 
 
-class PriceListStatusChange(Input, EntityModel):
+class TenantPriceListStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["DRAFT", "ACTIVE", "EXPIRED"]
+
+
+# The names the generated code imports; the API document names the classes by scope.
+PriceListBase = TenantPriceListBase
+PriceListCreate = TenantPriceListCreate
+PriceListUpdate = TenantPriceListUpdate
+PriceListResponse = TenantPriceListResponse
+PriceListListResponse = TenantPriceListListResponse
+PriceListListParams = TenantPriceListListParams
+PriceListStatusChange = TenantPriceListStatusChange

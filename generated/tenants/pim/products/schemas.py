@@ -13,7 +13,7 @@ from pydantic import Field
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class CatalogProductBase(EntityModel):
+class TenantCatalogProductBase(EntityModel):
     """Fields that are both written and read."""
 
     sku: str = Field(..., max_length=50, title="상품 코드")
@@ -29,13 +29,13 @@ class CatalogProductBase(EntityModel):
     status: Literal["DRAFT", "PUBLISHED", "RETIRED"] = Field("DRAFT", title="상태")
 
 
-class CatalogProductCreate(Input, CatalogProductBase):
+class TenantCatalogProductCreate(Input, TenantCatalogProductBase):
     """Body of POST: a new catalog product."""
 
     pass
 
 
-class CatalogProductUpdate(UpdateModel):
+class TenantCatalogProductUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(["sku", "name", "list_price"])
@@ -53,7 +53,7 @@ class CatalogProductUpdate(UpdateModel):
     attributes: dict[str, Any] | list[Any] | None = Field(None, title="속성")
 
 
-class CatalogProductResponse(CatalogProductBase):
+class TenantCatalogProductResponse(TenantCatalogProductBase):
     """A catalog product as returned by the API."""
 
     id: UUID
@@ -76,11 +76,11 @@ class CatalogProductResponse(CatalogProductBase):
     )
 
 
-class CatalogProductListResponse(Page[CatalogProductResponse]):
+class TenantCatalogProductListResponse(Page[TenantCatalogProductResponse]):
     """One page of catalog product rows."""
 
 
-class CatalogProductListParams(ListParams):
+class TenantCatalogProductListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
@@ -112,7 +112,17 @@ class CatalogProductListParams(ListParams):
     ) = Field(None, title="정가 이하", description="Inclusive upper bound.")
 
 
-class CatalogProductStatusChange(Input, EntityModel):
+class TenantCatalogProductStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["DRAFT", "PUBLISHED", "RETIRED"]
+
+
+# The names the generated code imports; the API document names the classes by scope.
+CatalogProductBase = TenantCatalogProductBase
+CatalogProductCreate = TenantCatalogProductCreate
+CatalogProductUpdate = TenantCatalogProductUpdate
+CatalogProductResponse = TenantCatalogProductResponse
+CatalogProductListResponse = TenantCatalogProductListResponse
+CatalogProductListParams = TenantCatalogProductListParams
+CatalogProductStatusChange = TenantCatalogProductStatusChange

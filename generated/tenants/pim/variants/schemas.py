@@ -13,7 +13,7 @@ from pydantic import Field
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class VariantBase(EntityModel):
+class TenantVariantBase(EntityModel):
     """Fields that are both written and read."""
 
     product_id: UUID = Field(..., title="상품")
@@ -24,13 +24,13 @@ class VariantBase(EntityModel):
     is_active: bool = Field(True, title="사용 여부")
 
 
-class VariantCreate(Input, VariantBase):
+class TenantVariantCreate(Input, TenantVariantBase):
     """Body of POST: a new variant."""
 
     pass
 
 
-class VariantLineCreate(Input, EntityModel):
+class TenantVariantLineCreate(Input, EntityModel):
     """A line given inside its header's POST body or at the header's sub-resource."""
 
     sku: str = Field(..., max_length=60, title="옵션 코드")
@@ -40,7 +40,7 @@ class VariantLineCreate(Input, EntityModel):
     is_active: bool = Field(True, title="사용 여부")
 
 
-class VariantUpdate(UpdateModel):
+class TenantVariantUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(
@@ -55,7 +55,7 @@ class VariantUpdate(UpdateModel):
     is_active: bool | None = Field(None, title="사용 여부")
 
 
-class VariantResponse(VariantBase):
+class TenantVariantResponse(TenantVariantBase):
     """A variant as returned by the API."""
 
     id: UUID
@@ -72,11 +72,11 @@ class VariantResponse(VariantBase):
     )
 
 
-class VariantListResponse(Page[VariantResponse]):
+class TenantVariantListResponse(Page[TenantVariantResponse]):
     """One page of variant rows."""
 
 
-class VariantListParams(ListParams):
+class TenantVariantListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "sku", "updated_at"])
@@ -86,3 +86,13 @@ class VariantListParams(ListParams):
 
     product_id: UUID | None = Field(None, title="상품", description="Exact match.")
     is_active: bool | None = Field(None, title="사용 여부", description="Exact match.")
+
+
+# The names the generated code imports; the API document names the classes by scope.
+VariantBase = TenantVariantBase
+VariantCreate = TenantVariantCreate
+VariantUpdate = TenantVariantUpdate
+VariantResponse = TenantVariantResponse
+VariantListResponse = TenantVariantListResponse
+VariantListParams = TenantVariantListParams
+VariantLineCreate = TenantVariantLineCreate

@@ -13,7 +13,7 @@ from pydantic import Field
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class PurchaseOrderItemBase(EntityModel):
+class TenantPurchaseOrderItemBase(EntityModel):
     """Fields that are both written and read."""
 
     purchase_order_id: UUID = Field(..., title="구매주문")
@@ -23,13 +23,13 @@ class PurchaseOrderItemBase(EntityModel):
     unit_price: Decimal = Field(..., ge=Decimal("0"), max_digits=18, decimal_places=2, title="단가")
 
 
-class PurchaseOrderItemCreate(Input, PurchaseOrderItemBase):
+class TenantPurchaseOrderItemCreate(Input, TenantPurchaseOrderItemBase):
     """Body of POST: a new purchase order item."""
 
     pass
 
 
-class PurchaseOrderItemLineCreate(Input, EntityModel):
+class TenantPurchaseOrderItemLineCreate(Input, EntityModel):
     """A line given inside its header's POST body or at the header's sub-resource."""
 
     line_no: int = Field(..., ge=1, le=10000, title="줄 번호")
@@ -38,7 +38,7 @@ class PurchaseOrderItemLineCreate(Input, EntityModel):
     unit_price: Decimal = Field(..., ge=Decimal("0"), max_digits=18, decimal_places=2, title="단가")
 
 
-class PurchaseOrderItemUpdate(UpdateModel):
+class TenantPurchaseOrderItemUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(
@@ -56,7 +56,7 @@ class PurchaseOrderItemUpdate(UpdateModel):
     )
 
 
-class PurchaseOrderItemResponse(PurchaseOrderItemBase):
+class TenantPurchaseOrderItemResponse(TenantPurchaseOrderItemBase):
     """A purchase order item as returned by the API."""
 
     id: UUID
@@ -77,11 +77,11 @@ class PurchaseOrderItemResponse(PurchaseOrderItemBase):
     )
 
 
-class PurchaseOrderItemListResponse(Page[PurchaseOrderItemResponse]):
+class TenantPurchaseOrderItemListResponse(Page[TenantPurchaseOrderItemResponse]):
     """One page of purchase order item rows."""
 
 
-class PurchaseOrderItemListParams(ListParams):
+class TenantPurchaseOrderItemListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
@@ -95,3 +95,13 @@ class PurchaseOrderItemListParams(ListParams):
 
     purchase_order_id: UUID | None = Field(None, title="구매주문", description="Exact match.")
     product_id: UUID | None = Field(None, title="제품", description="Exact match.")
+
+
+# The names the generated code imports; the API document names the classes by scope.
+PurchaseOrderItemBase = TenantPurchaseOrderItemBase
+PurchaseOrderItemCreate = TenantPurchaseOrderItemCreate
+PurchaseOrderItemUpdate = TenantPurchaseOrderItemUpdate
+PurchaseOrderItemResponse = TenantPurchaseOrderItemResponse
+PurchaseOrderItemListResponse = TenantPurchaseOrderItemListResponse
+PurchaseOrderItemListParams = TenantPurchaseOrderItemListParams
+PurchaseOrderItemLineCreate = TenantPurchaseOrderItemLineCreate

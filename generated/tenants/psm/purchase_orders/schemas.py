@@ -17,7 +17,7 @@ from generated.tenants.psm.purchase_order_items.schemas import (
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class PurchaseOrderBase(EntityModel):
+class TenantPurchaseOrderBase(EntityModel):
     """Fields that are both written and read."""
 
     po_no: str | None = Field(None, max_length=30, title="발주 번호")
@@ -27,7 +27,7 @@ class PurchaseOrderBase(EntityModel):
     currency: str = Field("KRW", pattern="^[A-Z]{3}$", title="통화")
 
 
-class PurchaseOrderCreate(Input, PurchaseOrderBase):
+class TenantPurchaseOrderCreate(Input, TenantPurchaseOrderBase):
     """Body of POST: a new purchase order, optionally with its lines."""
 
     items: list[PurchaseOrderItemLineCreate] = Field(
@@ -38,7 +38,7 @@ class PurchaseOrderCreate(Input, PurchaseOrderBase):
     )
 
 
-class PurchaseOrderUpdate(UpdateModel):
+class TenantPurchaseOrderUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(
@@ -53,7 +53,7 @@ class PurchaseOrderUpdate(UpdateModel):
     currency: str | None = Field(None, pattern="^[A-Z]{3}$", title="통화")
 
 
-class PurchaseOrderResponse(PurchaseOrderBase):
+class TenantPurchaseOrderResponse(TenantPurchaseOrderBase):
     """A purchase order as returned by the API."""
 
     id: UUID
@@ -80,11 +80,11 @@ class PurchaseOrderResponse(PurchaseOrderBase):
     )
 
 
-class PurchaseOrderListResponse(Page[PurchaseOrderResponse]):
+class TenantPurchaseOrderListResponse(Page[TenantPurchaseOrderResponse]):
     """One page of purchase order rows."""
 
 
-class PurchaseOrderListParams(ListParams):
+class TenantPurchaseOrderListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
@@ -128,7 +128,17 @@ class PurchaseOrderListParams(ListParams):
     ) = Field(None, title="합계 금액 이하", description="Inclusive upper bound.")
 
 
-class PurchaseOrderStatusChange(Input, EntityModel):
+class TenantPurchaseOrderStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["DRAFT", "ISSUED", "PARTIALLY_RECEIVED", "RECEIVED", "CANCELED"]
+
+
+# The names the generated code imports; the API document names the classes by scope.
+PurchaseOrderBase = TenantPurchaseOrderBase
+PurchaseOrderCreate = TenantPurchaseOrderCreate
+PurchaseOrderUpdate = TenantPurchaseOrderUpdate
+PurchaseOrderResponse = TenantPurchaseOrderResponse
+PurchaseOrderListResponse = TenantPurchaseOrderListResponse
+PurchaseOrderListParams = TenantPurchaseOrderListParams
+PurchaseOrderStatusChange = TenantPurchaseOrderStatusChange

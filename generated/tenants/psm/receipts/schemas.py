@@ -12,7 +12,7 @@ from pydantic import Field
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class ReceiptBase(EntityModel):
+class TenantReceiptBase(EntityModel):
     """Fields that are both written and read."""
 
     receipt_no: str | None = Field(None, max_length=30, title="입고 번호")
@@ -25,13 +25,13 @@ class ReceiptBase(EntityModel):
     )
 
 
-class ReceiptCreate(Input, ReceiptBase):
+class TenantReceiptCreate(Input, TenantReceiptBase):
     """Body of POST: a new receipt."""
 
     pass
 
 
-class ReceiptUpdate(UpdateModel):
+class TenantReceiptUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(
@@ -46,7 +46,7 @@ class ReceiptUpdate(UpdateModel):
     note: str | None = Field(None, title="비고")
 
 
-class ReceiptResponse(ReceiptBase):
+class TenantReceiptResponse(TenantReceiptBase):
     """A receipt as returned by the API."""
 
     id: UUID
@@ -66,11 +66,11 @@ class ReceiptResponse(ReceiptBase):
     )
 
 
-class ReceiptListResponse(Page[ReceiptResponse]):
+class TenantReceiptListResponse(Page[TenantReceiptResponse]):
     """One page of receipt rows."""
 
 
-class ReceiptListParams(ListParams):
+class TenantReceiptListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
@@ -96,7 +96,17 @@ class ReceiptListParams(ListParams):
     )
 
 
-class ReceiptStatusChange(Input, EntityModel):
+class TenantReceiptStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["PENDING", "INSPECTED", "COMPLETED", "RETURNED"]
+
+
+# The names the generated code imports; the API document names the classes by scope.
+ReceiptBase = TenantReceiptBase
+ReceiptCreate = TenantReceiptCreate
+ReceiptUpdate = TenantReceiptUpdate
+ReceiptResponse = TenantReceiptResponse
+ReceiptListResponse = TenantReceiptListResponse
+ReceiptListParams = TenantReceiptListParams
+ReceiptStatusChange = TenantReceiptStatusChange

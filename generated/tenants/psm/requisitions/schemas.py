@@ -13,7 +13,7 @@ from pydantic import Field
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class RequisitionBase(EntityModel):
+class TenantRequisitionBase(EntityModel):
     """Fields that are both written and read."""
 
     requisition_no: str | None = Field(None, max_length=30, title="요청 번호")
@@ -26,13 +26,13 @@ class RequisitionBase(EntityModel):
     )
 
 
-class RequisitionCreate(Input, RequisitionBase):
+class TenantRequisitionCreate(Input, TenantRequisitionBase):
     """Body of POST: a new requisition."""
 
     pass
 
 
-class RequisitionUpdate(UpdateModel):
+class TenantRequisitionUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(["requisition_no", "product_id", "quantity"])
@@ -47,7 +47,7 @@ class RequisitionUpdate(UpdateModel):
     reason: str | None = Field(None, title="사유")
 
 
-class RequisitionResponse(RequisitionBase):
+class TenantRequisitionResponse(TenantRequisitionBase):
     """A requisition as returned by the API."""
 
     id: UUID
@@ -64,11 +64,11 @@ class RequisitionResponse(RequisitionBase):
     )
 
 
-class RequisitionListResponse(Page[RequisitionResponse]):
+class TenantRequisitionListResponse(Page[TenantRequisitionResponse]):
     """One page of requisition rows."""
 
 
-class RequisitionListParams(ListParams):
+class TenantRequisitionListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
@@ -93,7 +93,17 @@ class RequisitionListParams(ListParams):
     )
 
 
-class RequisitionStatusChange(Input, EntityModel):
+class TenantRequisitionStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["DRAFT", "SUBMITTED", "APPROVED", "REJECTED", "ORDERED"]
+
+
+# The names the generated code imports; the API document names the classes by scope.
+RequisitionBase = TenantRequisitionBase
+RequisitionCreate = TenantRequisitionCreate
+RequisitionUpdate = TenantRequisitionUpdate
+RequisitionResponse = TenantRequisitionResponse
+RequisitionListResponse = TenantRequisitionListResponse
+RequisitionListParams = TenantRequisitionListParams
+RequisitionStatusChange = TenantRequisitionStatusChange

@@ -12,7 +12,7 @@ from pydantic import EmailStr, Field
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class VendorBase(EntityModel):
+class TenantVendorBase(EntityModel):
     """Fields that are both written and read."""
 
     code: str = Field(..., max_length=30, title="공급업체 코드")
@@ -33,13 +33,13 @@ class VendorBase(EntityModel):
     status: Literal["ACTIVE", "INACTIVE", "BLOCKED"] = Field("ACTIVE", title="상태")
 
 
-class VendorCreate(Input, VendorBase):
+class TenantVendorCreate(Input, TenantVendorBase):
     """Body of POST: a new vendor."""
 
     pass
 
 
-class VendorUpdate(UpdateModel):
+class TenantVendorUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(["code", "name", "payment_terms"])
@@ -64,7 +64,7 @@ class VendorUpdate(UpdateModel):
     )
 
 
-class VendorResponse(VendorBase):
+class TenantVendorResponse(TenantVendorBase):
     """A vendor as returned by the API."""
 
     id: UUID
@@ -79,11 +79,11 @@ class VendorResponse(VendorBase):
     )
 
 
-class VendorListResponse(Page[VendorResponse]):
+class TenantVendorListResponse(Page[TenantVendorResponse]):
     """One page of vendor rows."""
 
 
-class VendorListParams(ListParams):
+class TenantVendorListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(["code", "created_at", "name", "updated_at"])
@@ -101,7 +101,17 @@ class VendorListParams(ListParams):
     )
 
 
-class VendorStatusChange(Input, EntityModel):
+class TenantVendorStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["ACTIVE", "INACTIVE", "BLOCKED"]
+
+
+# The names the generated code imports; the API document names the classes by scope.
+VendorBase = TenantVendorBase
+VendorCreate = TenantVendorCreate
+VendorUpdate = TenantVendorUpdate
+VendorResponse = TenantVendorResponse
+VendorListResponse = TenantVendorListResponse
+VendorListParams = TenantVendorListParams
+VendorStatusChange = TenantVendorStatusChange

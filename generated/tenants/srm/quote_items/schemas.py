@@ -13,7 +13,7 @@ from pydantic import Field
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class QuoteItemBase(EntityModel):
+class TenantQuoteItemBase(EntityModel):
     """Fields that are both written and read."""
 
     quote_id: UUID = Field(..., title="견적")
@@ -23,13 +23,13 @@ class QuoteItemBase(EntityModel):
     unit_price: Decimal = Field(..., ge=Decimal("0"), max_digits=18, decimal_places=2, title="단가")
 
 
-class QuoteItemCreate(Input, QuoteItemBase):
+class TenantQuoteItemCreate(Input, TenantQuoteItemBase):
     """Body of POST: a new quote item."""
 
     pass
 
 
-class QuoteItemLineCreate(Input, EntityModel):
+class TenantQuoteItemLineCreate(Input, EntityModel):
     """A line given inside its header's POST body or at the header's sub-resource."""
 
     line_no: int = Field(..., ge=1, le=10000, title="줄 번호")
@@ -38,7 +38,7 @@ class QuoteItemLineCreate(Input, EntityModel):
     unit_price: Decimal = Field(..., ge=Decimal("0"), max_digits=18, decimal_places=2, title="단가")
 
 
-class QuoteItemUpdate(UpdateModel):
+class TenantQuoteItemUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(
@@ -56,7 +56,7 @@ class QuoteItemUpdate(UpdateModel):
     )
 
 
-class QuoteItemResponse(QuoteItemBase):
+class TenantQuoteItemResponse(TenantQuoteItemBase):
     """A quote item as returned by the API."""
 
     id: UUID
@@ -77,11 +77,11 @@ class QuoteItemResponse(QuoteItemBase):
     )
 
 
-class QuoteItemListResponse(Page[QuoteItemResponse]):
+class TenantQuoteItemListResponse(Page[TenantQuoteItemResponse]):
     """One page of quote item rows."""
 
 
-class QuoteItemListParams(ListParams):
+class TenantQuoteItemListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
@@ -95,3 +95,13 @@ class QuoteItemListParams(ListParams):
 
     quote_id: UUID | None = Field(None, title="견적", description="Exact match.")
     product_id: UUID | None = Field(None, title="제품", description="Exact match.")
+
+
+# The names the generated code imports; the API document names the classes by scope.
+QuoteItemBase = TenantQuoteItemBase
+QuoteItemCreate = TenantQuoteItemCreate
+QuoteItemUpdate = TenantQuoteItemUpdate
+QuoteItemResponse = TenantQuoteItemResponse
+QuoteItemListResponse = TenantQuoteItemListResponse
+QuoteItemListParams = TenantQuoteItemListParams
+QuoteItemLineCreate = TenantQuoteItemLineCreate

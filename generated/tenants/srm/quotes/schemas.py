@@ -14,7 +14,7 @@ from generated.tenants.srm.quote_items.schemas import QuoteItemLineCreate, Quote
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class QuoteBase(EntityModel):
+class TenantQuoteBase(EntityModel):
     """Fields that are both written and read."""
 
     quote_no: str | None = Field(None, max_length=30, title="견적 번호")
@@ -24,7 +24,7 @@ class QuoteBase(EntityModel):
     currency: str = Field("KRW", pattern="^[A-Z]{3}$", title="통화")
 
 
-class QuoteCreate(Input, QuoteBase):
+class TenantQuoteCreate(Input, TenantQuoteBase):
     """Body of POST: a new quote, optionally with its lines."""
 
     items: list[QuoteItemLineCreate] = Field(
@@ -35,7 +35,7 @@ class QuoteCreate(Input, QuoteBase):
     )
 
 
-class QuoteUpdate(UpdateModel):
+class TenantQuoteUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(
@@ -50,7 +50,7 @@ class QuoteUpdate(UpdateModel):
     currency: str | None = Field(None, pattern="^[A-Z]{3}$", title="통화")
 
 
-class QuoteResponse(QuoteBase):
+class TenantQuoteResponse(TenantQuoteBase):
     """A quote as returned by the API."""
 
     id: UUID
@@ -75,11 +75,11 @@ class QuoteResponse(QuoteBase):
     )
 
 
-class QuoteListResponse(Page[QuoteResponse]):
+class TenantQuoteListResponse(Page[TenantQuoteResponse]):
     """One page of quote rows."""
 
 
-class QuoteListParams(ListParams):
+class TenantQuoteListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
@@ -116,7 +116,17 @@ class QuoteListParams(ListParams):
     ) = Field(None, title="합계 금액 이하", description="Inclusive upper bound.")
 
 
-class QuoteStatusChange(Input, EntityModel):
+class TenantQuoteStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["DRAFT", "SENT", "ACCEPTED", "REJECTED", "EXPIRED"]
+
+
+# The names the generated code imports; the API document names the classes by scope.
+QuoteBase = TenantQuoteBase
+QuoteCreate = TenantQuoteCreate
+QuoteUpdate = TenantQuoteUpdate
+QuoteResponse = TenantQuoteResponse
+QuoteListResponse = TenantQuoteListResponse
+QuoteListParams = TenantQuoteListParams
+QuoteStatusChange = TenantQuoteStatusChange

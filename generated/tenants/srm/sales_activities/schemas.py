@@ -12,7 +12,7 @@ from pydantic import Field
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class SalesActivityBase(EntityModel):
+class TenantSalesActivityBase(EntityModel):
     """Fields that are both written and read."""
 
     customer_id: UUID = Field(..., title="고객")
@@ -23,13 +23,13 @@ class SalesActivityBase(EntityModel):
     result: str | None = Field(None, title="결과")
 
 
-class SalesActivityCreate(Input, SalesActivityBase):
+class TenantSalesActivityCreate(Input, TenantSalesActivityBase):
     """Body of POST: a new sales activity."""
 
     pass
 
 
-class SalesActivityUpdate(UpdateModel):
+class TenantSalesActivityUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(
@@ -46,7 +46,7 @@ class SalesActivityUpdate(UpdateModel):
     result: str | None = Field(None, title="결과")
 
 
-class SalesActivityResponse(SalesActivityBase):
+class TenantSalesActivityResponse(TenantSalesActivityBase):
     """A sales activity as returned by the API."""
 
     id: UUID
@@ -66,11 +66,11 @@ class SalesActivityResponse(SalesActivityBase):
     )
 
 
-class SalesActivityListResponse(Page[SalesActivityResponse]):
+class TenantSalesActivityListResponse(Page[TenantSalesActivityResponse]):
     """One page of sales activity rows."""
 
 
-class SalesActivityListParams(ListParams):
+class TenantSalesActivityListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(["activity_date", "created_at", "updated_at"])
@@ -92,3 +92,12 @@ class SalesActivityListParams(ListParams):
     activity_date_to: datetime | None = Field(
         None, title="활동 일시 이하", description="Inclusive upper bound."
     )
+
+
+# The names the generated code imports; the API document names the classes by scope.
+SalesActivityBase = TenantSalesActivityBase
+SalesActivityCreate = TenantSalesActivityCreate
+SalesActivityUpdate = TenantSalesActivityUpdate
+SalesActivityResponse = TenantSalesActivityResponse
+SalesActivityListResponse = TenantSalesActivityListResponse
+SalesActivityListParams = TenantSalesActivityListParams

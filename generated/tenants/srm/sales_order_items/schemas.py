@@ -13,7 +13,7 @@ from pydantic import Field
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class SalesOrderItemBase(EntityModel):
+class TenantSalesOrderItemBase(EntityModel):
     """Fields that are both written and read."""
 
     sales_order_id: UUID = Field(..., title="판매주문")
@@ -23,13 +23,13 @@ class SalesOrderItemBase(EntityModel):
     unit_price: Decimal = Field(..., ge=Decimal("0"), max_digits=18, decimal_places=2, title="단가")
 
 
-class SalesOrderItemCreate(Input, SalesOrderItemBase):
+class TenantSalesOrderItemCreate(Input, TenantSalesOrderItemBase):
     """Body of POST: a new sales order item."""
 
     pass
 
 
-class SalesOrderItemLineCreate(Input, EntityModel):
+class TenantSalesOrderItemLineCreate(Input, EntityModel):
     """A line given inside its header's POST body or at the header's sub-resource."""
 
     line_no: int = Field(..., ge=1, le=10000, title="줄 번호")
@@ -38,7 +38,7 @@ class SalesOrderItemLineCreate(Input, EntityModel):
     unit_price: Decimal = Field(..., ge=Decimal("0"), max_digits=18, decimal_places=2, title="단가")
 
 
-class SalesOrderItemUpdate(UpdateModel):
+class TenantSalesOrderItemUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(
@@ -56,7 +56,7 @@ class SalesOrderItemUpdate(UpdateModel):
     )
 
 
-class SalesOrderItemResponse(SalesOrderItemBase):
+class TenantSalesOrderItemResponse(TenantSalesOrderItemBase):
     """A sales order item as returned by the API."""
 
     id: UUID
@@ -77,11 +77,11 @@ class SalesOrderItemResponse(SalesOrderItemBase):
     )
 
 
-class SalesOrderItemListResponse(Page[SalesOrderItemResponse]):
+class TenantSalesOrderItemListResponse(Page[TenantSalesOrderItemResponse]):
     """One page of sales order item rows."""
 
 
-class SalesOrderItemListParams(ListParams):
+class TenantSalesOrderItemListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
@@ -95,3 +95,13 @@ class SalesOrderItemListParams(ListParams):
 
     sales_order_id: UUID | None = Field(None, title="판매주문", description="Exact match.")
     product_id: UUID | None = Field(None, title="제품", description="Exact match.")
+
+
+# The names the generated code imports; the API document names the classes by scope.
+SalesOrderItemBase = TenantSalesOrderItemBase
+SalesOrderItemCreate = TenantSalesOrderItemCreate
+SalesOrderItemUpdate = TenantSalesOrderItemUpdate
+SalesOrderItemResponse = TenantSalesOrderItemResponse
+SalesOrderItemListResponse = TenantSalesOrderItemListResponse
+SalesOrderItemListParams = TenantSalesOrderItemListParams
+SalesOrderItemLineCreate = TenantSalesOrderItemLineCreate

@@ -17,7 +17,7 @@ from generated.tenants.srm.sales_order_items.schemas import (
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class SalesOrderBase(EntityModel):
+class TenantSalesOrderBase(EntityModel):
     """Fields that are both written and read."""
 
     order_no: str | None = Field(None, max_length=30, title="주문 번호")
@@ -28,7 +28,7 @@ class SalesOrderBase(EntityModel):
     currency: str = Field("KRW", pattern="^[A-Z]{3}$", title="통화")
 
 
-class SalesOrderCreate(Input, SalesOrderBase):
+class TenantSalesOrderCreate(Input, TenantSalesOrderBase):
     """Body of POST: a new sales order, optionally with its lines."""
 
     items: list[SalesOrderItemLineCreate] = Field(
@@ -39,7 +39,7 @@ class SalesOrderCreate(Input, SalesOrderBase):
     )
 
 
-class SalesOrderUpdate(UpdateModel):
+class TenantSalesOrderUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(
@@ -55,7 +55,7 @@ class SalesOrderUpdate(UpdateModel):
     currency: str | None = Field(None, pattern="^[A-Z]{3}$", title="통화")
 
 
-class SalesOrderResponse(SalesOrderBase):
+class TenantSalesOrderResponse(TenantSalesOrderBase):
     """A sales order as returned by the API."""
 
     id: UUID
@@ -83,11 +83,11 @@ class SalesOrderResponse(SalesOrderBase):
     )
 
 
-class SalesOrderListResponse(Page[SalesOrderResponse]):
+class TenantSalesOrderListResponse(Page[TenantSalesOrderResponse]):
     """One page of sales order rows."""
 
 
-class SalesOrderListParams(ListParams):
+class TenantSalesOrderListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
@@ -140,7 +140,17 @@ class SalesOrderListParams(ListParams):
     ) = Field(None, title="합계 금액 이하", description="Inclusive upper bound.")
 
 
-class SalesOrderStatusChange(Input, EntityModel):
+class TenantSalesOrderStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["DRAFT", "CONFIRMED", "SHIPPED", "DELIVERED", "CANCELED"]
+
+
+# The names the generated code imports; the API document names the classes by scope.
+SalesOrderBase = TenantSalesOrderBase
+SalesOrderCreate = TenantSalesOrderCreate
+SalesOrderUpdate = TenantSalesOrderUpdate
+SalesOrderResponse = TenantSalesOrderResponse
+SalesOrderListResponse = TenantSalesOrderListResponse
+SalesOrderListParams = TenantSalesOrderListParams
+SalesOrderStatusChange = TenantSalesOrderStatusChange

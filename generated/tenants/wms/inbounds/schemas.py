@@ -12,7 +12,7 @@ from pydantic import Field
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class InboundBase(EntityModel):
+class TenantInboundBase(EntityModel):
     """Fields that are both written and read."""
 
     inbound_no: str | None = Field(None, max_length=30, title="입하 번호")
@@ -24,13 +24,13 @@ class InboundBase(EntityModel):
     )
 
 
-class InboundCreate(Input, InboundBase):
+class TenantInboundCreate(Input, TenantInboundBase):
     """Body of POST: a new inbound."""
 
     pass
 
 
-class InboundUpdate(UpdateModel):
+class TenantInboundUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(["inbound_no", "warehouse_id"])
@@ -42,7 +42,7 @@ class InboundUpdate(UpdateModel):
     expected_at: datetime | None = Field(None, title="도착 예정")
 
 
-class InboundResponse(InboundBase):
+class TenantInboundResponse(TenantInboundBase):
     """A inbound as returned by the API."""
 
     id: UUID
@@ -59,11 +59,11 @@ class InboundResponse(InboundBase):
     )
 
 
-class InboundListResponse(Page[InboundResponse]):
+class TenantInboundListResponse(Page[TenantInboundResponse]):
     """One page of inbound rows."""
 
 
-class InboundListParams(ListParams):
+class TenantInboundListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
@@ -89,7 +89,17 @@ class InboundListParams(ListParams):
     )
 
 
-class InboundStatusChange(Input, EntityModel):
+class TenantInboundStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["PLANNED", "ARRIVED", "PUTAWAY", "COMPLETED", "CANCELED"]
+
+
+# The names the generated code imports; the API document names the classes by scope.
+InboundBase = TenantInboundBase
+InboundCreate = TenantInboundCreate
+InboundUpdate = TenantInboundUpdate
+InboundResponse = TenantInboundResponse
+InboundListResponse = TenantInboundListResponse
+InboundListParams = TenantInboundListParams
+InboundStatusChange = TenantInboundStatusChange

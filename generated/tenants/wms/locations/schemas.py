@@ -13,7 +13,7 @@ from pydantic import Field
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class LocationBase(EntityModel):
+class TenantLocationBase(EntityModel):
     """Fields that are both written and read."""
 
     warehouse_id: UUID = Field(..., title="창고")
@@ -26,13 +26,13 @@ class LocationBase(EntityModel):
     is_active: bool = Field(True, title="사용 여부")
 
 
-class LocationCreate(Input, LocationBase):
+class TenantLocationCreate(Input, TenantLocationBase):
     """Body of POST: a new location."""
 
     pass
 
 
-class LocationUpdate(UpdateModel):
+class TenantLocationUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(
@@ -49,7 +49,7 @@ class LocationUpdate(UpdateModel):
     is_active: bool | None = Field(None, title="사용 여부")
 
 
-class LocationResponse(LocationBase):
+class TenantLocationResponse(TenantLocationBase):
     """A location as returned by the API."""
 
     id: UUID
@@ -66,11 +66,11 @@ class LocationResponse(LocationBase):
     )
 
 
-class LocationListResponse(Page[LocationResponse]):
+class TenantLocationListResponse(Page[TenantLocationResponse]):
     """One page of location rows."""
 
 
-class LocationListParams(ListParams):
+class TenantLocationListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(["code", "created_at", "updated_at"])
@@ -84,3 +84,12 @@ class LocationListParams(ListParams):
         None, title="유형", description="Any of these values (repeat the parameter)."
     )
     is_active: bool | None = Field(None, title="사용 여부", description="Exact match.")
+
+
+# The names the generated code imports; the API document names the classes by scope.
+LocationBase = TenantLocationBase
+LocationCreate = TenantLocationCreate
+LocationUpdate = TenantLocationUpdate
+LocationResponse = TenantLocationResponse
+LocationListResponse = TenantLocationListResponse
+LocationListParams = TenantLocationListParams

@@ -13,7 +13,7 @@ from generated.tenants.wms.pickings.schemas import PickingLineCreate, PickingRes
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class OutboundBase(EntityModel):
+class TenantOutboundBase(EntityModel):
     """Fields that are both written and read."""
 
     outbound_no: str | None = Field(None, max_length=30, title="출하 번호")
@@ -27,7 +27,7 @@ class OutboundBase(EntityModel):
     )
 
 
-class OutboundCreate(Input, OutboundBase):
+class TenantOutboundCreate(Input, TenantOutboundBase):
     """Body of POST: a new outbound, optionally with its lines."""
 
     pickings: list[PickingLineCreate] = Field(
@@ -38,7 +38,7 @@ class OutboundCreate(Input, OutboundBase):
     )
 
 
-class OutboundUpdate(UpdateModel):
+class TenantOutboundUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(["outbound_no", "warehouse_id"])
@@ -52,7 +52,7 @@ class OutboundUpdate(UpdateModel):
     tracking_no: str | None = Field(None, max_length=100, title="송장 번호")
 
 
-class OutboundResponse(OutboundBase):
+class TenantOutboundResponse(TenantOutboundBase):
     """A outbound as returned by the API."""
 
     id: UUID
@@ -78,11 +78,11 @@ class OutboundResponse(OutboundBase):
     )
 
 
-class OutboundListResponse(Page[OutboundResponse]):
+class TenantOutboundListResponse(Page[TenantOutboundResponse]):
     """One page of outbound rows."""
 
 
-class OutboundListParams(ListParams):
+class TenantOutboundListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
@@ -108,7 +108,17 @@ class OutboundListParams(ListParams):
     )
 
 
-class OutboundStatusChange(Input, EntityModel):
+class TenantOutboundStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["PLANNED", "PICKING", "PACKED", "SHIPPED", "CANCELED"]
+
+
+# The names the generated code imports; the API document names the classes by scope.
+OutboundBase = TenantOutboundBase
+OutboundCreate = TenantOutboundCreate
+OutboundUpdate = TenantOutboundUpdate
+OutboundResponse = TenantOutboundResponse
+OutboundListResponse = TenantOutboundListResponse
+OutboundListParams = TenantOutboundListParams
+OutboundStatusChange = TenantOutboundStatusChange

@@ -13,7 +13,7 @@ from pydantic import Field
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class PickingBase(EntityModel):
+class TenantPickingBase(EntityModel):
     """Fields that are both written and read."""
 
     outbound_id: UUID = Field(..., title="출하")
@@ -24,13 +24,13 @@ class PickingBase(EntityModel):
     status: Literal["OPEN", "PICKED", "SHORT"] = Field("OPEN", title="상태")
 
 
-class PickingCreate(Input, PickingBase):
+class TenantPickingCreate(Input, TenantPickingBase):
     """Body of POST: a new picking."""
 
     pass
 
 
-class PickingLineCreate(Input, EntityModel):
+class TenantPickingLineCreate(Input, EntityModel):
     """A line given inside its header's POST body or at the header's sub-resource."""
 
     location_id: UUID = Field(..., title="로케이션")
@@ -40,7 +40,7 @@ class PickingLineCreate(Input, EntityModel):
     status: Literal["OPEN", "PICKED", "SHORT"] = Field("OPEN", title="상태")
 
 
-class PickingUpdate(UpdateModel):
+class TenantPickingUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(
@@ -57,7 +57,7 @@ class PickingUpdate(UpdateModel):
     picked_at: datetime | None = Field(None, title="피킹 일시")
 
 
-class PickingResponse(PickingBase):
+class TenantPickingResponse(TenantPickingBase):
     """A picking as returned by the API."""
 
     id: UUID
@@ -77,11 +77,11 @@ class PickingResponse(PickingBase):
     )
 
 
-class PickingListResponse(Page[PickingResponse]):
+class TenantPickingListResponse(Page[TenantPickingResponse]):
     """One page of picking rows."""
 
 
-class PickingListParams(ListParams):
+class TenantPickingListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "picked_at", "updated_at"])
@@ -97,7 +97,18 @@ class PickingListParams(ListParams):
     )
 
 
-class PickingStatusChange(Input, EntityModel):
+class TenantPickingStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["OPEN", "PICKED", "SHORT"]
+
+
+# The names the generated code imports; the API document names the classes by scope.
+PickingBase = TenantPickingBase
+PickingCreate = TenantPickingCreate
+PickingUpdate = TenantPickingUpdate
+PickingResponse = TenantPickingResponse
+PickingListResponse = TenantPickingListResponse
+PickingListParams = TenantPickingListParams
+PickingLineCreate = TenantPickingLineCreate
+PickingStatusChange = TenantPickingStatusChange

@@ -12,7 +12,7 @@ from pydantic import Field
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class CategoryBase(EntityModel):
+class ManagerCategoryBase(EntityModel):
     """Fields that are both written and read."""
 
     code: str = Field(..., max_length=20, pattern="^[A-Z_]+$", title="code")
@@ -20,13 +20,13 @@ class CategoryBase(EntityModel):
     parent_id: UUID | None = Field(None, title="parent_id")
 
 
-class CategoryCreate(Input, CategoryBase):
+class ManagerCategoryCreate(Input, ManagerCategoryBase):
     """Body of POST: a new category."""
 
     pass
 
 
-class CategoryUpdate(UpdateModel):
+class ManagerCategoryUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(["code", "name"])
@@ -36,7 +36,7 @@ class CategoryUpdate(UpdateModel):
     parent_id: UUID | None = Field(None, title="parent_id")
 
 
-class CategoryResponse(CategoryBase):
+class ManagerCategoryResponse(ManagerCategoryBase):
     """A category as returned by the API."""
 
     id: UUID
@@ -52,11 +52,11 @@ class CategoryResponse(CategoryBase):
     )
 
 
-class CategoryListResponse(Page[CategoryResponse]):
+class ManagerCategoryListResponse(Page[ManagerCategoryResponse]):
     """One page of category rows."""
 
 
-class CategoryListParams(ListParams):
+class ManagerCategoryListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(["code", "created_at", "name", "updated_at"])
@@ -65,3 +65,12 @@ class CategoryListParams(ListParams):
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(
         ["code", "created_at", "name", "updated_at"]
     )
+
+
+# The names the generated code imports; the API document names the classes by scope.
+CategoryBase = ManagerCategoryBase
+CategoryCreate = ManagerCategoryCreate
+CategoryUpdate = ManagerCategoryUpdate
+CategoryResponse = ManagerCategoryResponse
+CategoryListResponse = ManagerCategoryListResponse
+CategoryListParams = ManagerCategoryListParams

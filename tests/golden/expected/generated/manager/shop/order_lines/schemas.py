@@ -13,7 +13,7 @@ from pydantic import Field
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class OrderLineBase(EntityModel):
+class ManagerOrderLineBase(EntityModel):
     """Fields that are both written and read."""
 
     order_id: UUID = Field(..., title="order_id")
@@ -24,13 +24,13 @@ class OrderLineBase(EntityModel):
     )
 
 
-class OrderLineCreate(Input, OrderLineBase):
+class ManagerOrderLineCreate(Input, ManagerOrderLineBase):
     """Body of POST: a new order line."""
 
     pass
 
 
-class OrderLineLineCreate(Input, EntityModel):
+class ManagerOrderLineLineCreate(Input, EntityModel):
     """A line given inside its header's POST body or at the header's sub-resource."""
 
     line_no: int = Field(..., ge=1, le=2147483647, title="line_no")
@@ -40,7 +40,7 @@ class OrderLineLineCreate(Input, EntityModel):
     )
 
 
-class OrderLineUpdate(UpdateModel):
+class ManagerOrderLineUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(
@@ -55,7 +55,7 @@ class OrderLineUpdate(UpdateModel):
     )
 
 
-class OrderLineResponse(OrderLineBase):
+class ManagerOrderLineResponse(ManagerOrderLineBase):
     """A order line as returned by the API."""
 
     id: UUID
@@ -71,11 +71,11 @@ class OrderLineResponse(OrderLineBase):
     )
 
 
-class OrderLineListResponse(Page[OrderLineResponse]):
+class ManagerOrderLineListResponse(Page[ManagerOrderLineResponse]):
     """One page of order line rows."""
 
 
-class OrderLineListParams(ListParams):
+class ManagerOrderLineListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "line_no", "updated_at"])
@@ -85,3 +85,13 @@ class OrderLineListParams(ListParams):
 
     order_id: UUID | None = Field(None, title="order_id", description="Exact match.")
     product_id: UUID | None = Field(None, title="product_id", description="Exact match.")
+
+
+# The names the generated code imports; the API document names the classes by scope.
+OrderLineBase = ManagerOrderLineBase
+OrderLineCreate = ManagerOrderLineCreate
+OrderLineUpdate = ManagerOrderLineUpdate
+OrderLineResponse = ManagerOrderLineResponse
+OrderLineListResponse = ManagerOrderLineListResponse
+OrderLineListParams = ManagerOrderLineListParams
+OrderLineLineCreate = ManagerOrderLineLineCreate

@@ -14,7 +14,7 @@ from generated.manager.shop.order_lines.schemas import OrderLineLineCreate, Orde
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class OrderBase(EntityModel):
+class ManagerOrderBase(EntityModel):
     """Fields that are both written and read."""
 
     order_no: str = Field(..., max_length=30, title="order_no")
@@ -22,7 +22,7 @@ class OrderBase(EntityModel):
     total: Decimal = Field(Decimal("0"), max_digits=18, decimal_places=2, title="total")
 
 
-class OrderCreate(Input, OrderBase):
+class ManagerOrderCreate(Input, ManagerOrderBase):
     """Body of POST: a new order, optionally with its lines."""
 
     lines: list[OrderLineLineCreate] = Field(
@@ -33,7 +33,7 @@ class OrderCreate(Input, OrderBase):
     )
 
 
-class OrderUpdate(UpdateModel):
+class ManagerOrderUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(["order_no", "ordered_on", "total"])
@@ -43,7 +43,7 @@ class OrderUpdate(UpdateModel):
     total: Decimal | None = Field(None, max_digits=18, decimal_places=2, title="total")
 
 
-class OrderResponse(OrderBase):
+class ManagerOrderResponse(ManagerOrderBase):
     """A order as returned by the API."""
 
     id: UUID
@@ -62,11 +62,11 @@ class OrderResponse(OrderBase):
     )
 
 
-class OrderListResponse(Page[OrderResponse]):
+class ManagerOrderListResponse(Page[ManagerOrderResponse]):
     """One page of order rows."""
 
 
-class OrderListParams(ListParams):
+class ManagerOrderListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
@@ -85,3 +85,12 @@ class OrderListParams(ListParams):
     ordered_on_to: date | None = Field(
         None, title="ordered_on 이하", description="Inclusive upper bound."
     )
+
+
+# The names the generated code imports; the API document names the classes by scope.
+OrderBase = ManagerOrderBase
+OrderCreate = ManagerOrderCreate
+OrderUpdate = ManagerOrderUpdate
+OrderResponse = ManagerOrderResponse
+OrderListResponse = ManagerOrderListResponse
+OrderListParams = ManagerOrderListParams

@@ -13,7 +13,7 @@ from pydantic import Field
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class PriceLogBase(EntityModel):
+class ManagerPriceLogBase(EntityModel):
     """Fields that are both written and read."""
 
     product_id: UUID = Field(..., title="product_id")
@@ -22,13 +22,13 @@ class PriceLogBase(EntityModel):
     changed_at: datetime = Field(..., title="changed_at")
 
 
-class PriceLogCreate(Input, PriceLogBase):
+class ManagerPriceLogCreate(Input, ManagerPriceLogBase):
     """Body of POST: a new price log."""
 
     pass
 
 
-class PriceLogUpdate(UpdateModel):
+class ManagerPriceLogUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(
@@ -41,7 +41,7 @@ class PriceLogUpdate(UpdateModel):
     changed_at: datetime | None = Field(None, title="changed_at")
 
 
-class PriceLogResponse(PriceLogBase):
+class ManagerPriceLogResponse(ManagerPriceLogBase):
     """A price log as returned by the API."""
 
     id: UUID
@@ -57,11 +57,11 @@ class PriceLogResponse(PriceLogBase):
     )
 
 
-class PriceLogListResponse(Page[PriceLogResponse]):
+class ManagerPriceLogListResponse(Page[ManagerPriceLogResponse]):
     """One page of price log rows."""
 
 
-class PriceLogListParams(ListParams):
+class ManagerPriceLogListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(["changed_at", "created_at", "updated_at"])
@@ -72,3 +72,12 @@ class PriceLogListParams(ListParams):
     )
 
     product_id: UUID | None = Field(None, title="product_id", description="Exact match.")
+
+
+# The names the generated code imports; the API document names the classes by scope.
+PriceLogBase = ManagerPriceLogBase
+PriceLogCreate = ManagerPriceLogCreate
+PriceLogUpdate = ManagerPriceLogUpdate
+PriceLogResponse = ManagerPriceLogResponse
+PriceLogListResponse = ManagerPriceLogListResponse
+PriceLogListParams = ManagerPriceLogListParams

@@ -14,7 +14,7 @@ from runtime.security.credentials import NewPassword
 from runtime.web.schemas import EntityModel, Input, Int32, ListParams, Page, UpdateModel
 
 
-class ProductBase(EntityModel):
+class ManagerProductBase(EntityModel):
     """Fields that are both written and read."""
 
     sku: str = Field(..., min_length=3, max_length=40, title="sku")
@@ -40,14 +40,14 @@ class ProductBase(EntityModel):
     category_id: UUID = Field(..., title="category_id")
 
 
-class ProductCreate(Input, ProductBase):
+class ManagerProductCreate(Input, ManagerProductBase):
     """Body of POST: a new product."""
 
     admin_pin: NewPassword | None = Field(None, title="admin_pin")
     api_token: str | None = Field(None, max_length=255, title="api_token")
 
 
-class ProductUpdate(UpdateModel):
+class ManagerProductUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(
@@ -81,7 +81,7 @@ class ProductUpdate(UpdateModel):
     category_id: UUID | None = Field(None, title="category_id")
 
 
-class ProductResponse(ProductBase):
+class ManagerProductResponse(ManagerProductBase):
     """A product as returned by the API."""
 
     id: UUID
@@ -101,11 +101,11 @@ class ProductResponse(ProductBase):
     )
 
 
-class ProductListResponse(Page[ProductResponse]):
+class ManagerProductListResponse(Page[ManagerProductResponse]):
     """One page of product rows."""
 
 
-class ProductListParams(ListParams):
+class ManagerProductListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
@@ -143,7 +143,17 @@ class ProductListParams(ListParams):
     ) = Field(None, title="price 이하", description="Inclusive upper bound.")
 
 
-class ProductStatusChange(Input, EntityModel):
+class ManagerProductStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
     status: Literal["DRAFT", "ON_SALE", "RETIRED"]
+
+
+# The names the generated code imports; the API document names the classes by scope.
+ProductBase = ManagerProductBase
+ProductCreate = ManagerProductCreate
+ProductUpdate = ManagerProductUpdate
+ProductResponse = ManagerProductResponse
+ProductListResponse = ManagerProductListResponse
+ProductListParams = ManagerProductListParams
+ProductStatusChange = ManagerProductStatusChange

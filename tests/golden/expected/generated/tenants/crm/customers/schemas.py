@@ -12,7 +12,7 @@ from pydantic import Field
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class CustomerBase(EntityModel):
+class TenantCustomerBase(EntityModel):
     """Fields that are both written and read."""
 
     code: str = Field(..., max_length=20, title="code")
@@ -20,13 +20,13 @@ class CustomerBase(EntityModel):
     grade: Literal["A", "B", "C"] = Field("C", title="grade")
 
 
-class CustomerCreate(Input, CustomerBase):
+class TenantCustomerCreate(Input, TenantCustomerBase):
     """Body of POST: a new customer."""
 
     pass
 
 
-class CustomerUpdate(UpdateModel):
+class TenantCustomerUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(["code", "name", "grade"])
@@ -36,7 +36,7 @@ class CustomerUpdate(UpdateModel):
     grade: Literal["A", "B", "C"] | None = Field(None, title="grade")
 
 
-class CustomerResponse(CustomerBase):
+class TenantCustomerResponse(TenantCustomerBase):
     """A customer as returned by the API."""
 
     id: UUID
@@ -50,11 +50,11 @@ class CustomerResponse(CustomerBase):
     )
 
 
-class CustomerListResponse(Page[CustomerResponse]):
+class TenantCustomerListResponse(Page[TenantCustomerResponse]):
     """One page of customer rows."""
 
 
-class CustomerListParams(ListParams):
+class TenantCustomerListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(["code", "created_at", "updated_at"])
@@ -65,3 +65,12 @@ class CustomerListParams(ListParams):
     grade: list[Literal["A", "B", "C"]] | None = Field(
         None, title="grade", description="Any of these values (repeat the parameter)."
     )
+
+
+# The names the generated code imports; the API document names the classes by scope.
+CustomerBase = TenantCustomerBase
+CustomerCreate = TenantCustomerCreate
+CustomerUpdate = TenantCustomerUpdate
+CustomerResponse = TenantCustomerResponse
+CustomerListResponse = TenantCustomerListResponse
+CustomerListParams = TenantCustomerListParams

@@ -12,20 +12,20 @@ from pydantic import Field
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class AccountBase(EntityModel):
+class TenantAccountBase(EntityModel):
     """Fields that are both written and read."""
 
     code: str = Field(..., max_length=20, title="code")
     name: str = Field(..., max_length=100, title="name")
 
 
-class AccountCreate(Input, AccountBase):
+class TenantAccountCreate(Input, TenantAccountBase):
     """Body of POST: a new account."""
 
     pass
 
 
-class AccountUpdate(UpdateModel):
+class TenantAccountUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(["code", "name"])
@@ -34,7 +34,7 @@ class AccountUpdate(UpdateModel):
     name: str | None = Field(None, max_length=100, title="name")
 
 
-class AccountResponse(AccountBase):
+class TenantAccountResponse(TenantAccountBase):
     """A account as returned by the API."""
 
     id: UUID
@@ -48,14 +48,23 @@ class AccountResponse(AccountBase):
     )
 
 
-class AccountListResponse(Page[AccountResponse]):
+class TenantAccountListResponse(Page[TenantAccountResponse]):
     """One page of account rows."""
 
 
-class AccountListParams(ListParams):
+class TenantAccountListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(["code", "created_at", "updated_at"])
     searchable: ClassVar[bool] = True
     default_sort: ClassVar[str] = "-created_at"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(["code", "created_at", "updated_at"])
+
+
+# The names the generated code imports; the API document names the classes by scope.
+AccountBase = TenantAccountBase
+AccountCreate = TenantAccountCreate
+AccountUpdate = TenantAccountUpdate
+AccountResponse = TenantAccountResponse
+AccountListResponse = TenantAccountListResponse
+AccountListParams = TenantAccountListParams

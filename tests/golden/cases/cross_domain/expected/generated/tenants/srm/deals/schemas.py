@@ -12,7 +12,7 @@ from pydantic import Field
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class DealBase(EntityModel):
+class TenantDealBase(EntityModel):
     """Fields that are both written and read."""
 
     title: str = Field(..., max_length=100, title="title")
@@ -20,13 +20,13 @@ class DealBase(EntityModel):
     backup_account_id: UUID | None = Field(None, title="backup_account_id")
 
 
-class DealCreate(Input, DealBase):
+class TenantDealCreate(Input, TenantDealBase):
     """Body of POST: a new deal."""
 
     pass
 
 
-class DealUpdate(UpdateModel):
+class TenantDealUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(["title", "account_id"])
@@ -36,7 +36,7 @@ class DealUpdate(UpdateModel):
     backup_account_id: UUID | None = Field(None, title="backup_account_id")
 
 
-class DealResponse(DealBase):
+class TenantDealResponse(TenantDealBase):
     """A deal as returned by the API."""
 
     id: UUID
@@ -56,11 +56,11 @@ class DealResponse(DealBase):
     )
 
 
-class DealListResponse(Page[DealResponse]):
+class TenantDealListResponse(Page[TenantDealResponse]):
     """One page of deal rows."""
 
 
-class DealListParams(ListParams):
+class TenantDealListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "title", "updated_at"])
@@ -69,3 +69,12 @@ class DealListParams(ListParams):
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "title", "updated_at"])
 
     account_id: UUID | None = Field(None, title="account_id", description="Exact match.")
+
+
+# The names the generated code imports; the API document names the classes by scope.
+DealBase = TenantDealBase
+DealCreate = TenantDealCreate
+DealUpdate = TenantDealUpdate
+DealResponse = TenantDealResponse
+DealListResponse = TenantDealListResponse
+DealListParams = TenantDealListParams

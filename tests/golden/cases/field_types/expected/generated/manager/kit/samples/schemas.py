@@ -14,7 +14,7 @@ from runtime.security.credentials import NewPassword
 from runtime.web.schemas import EntityModel, Input, Int32, ListParams, Page, UpdateModel
 
 
-class SampleBase(EntityModel):
+class ManagerSampleBase(EntityModel):
     """Fields that are both written and read."""
 
     name: str = Field(..., min_length=2, max_length=80, pattern="^[A-Za-z ]+$", title="name")
@@ -44,14 +44,14 @@ class SampleBase(EntityModel):
     parent_id: UUID | None = Field(None, title="parent_id")
 
 
-class SampleCreate(Input, SampleBase):
+class ManagerSampleCreate(Input, ManagerSampleBase):
     """Body of POST: a new sample."""
 
     access_code: NewPassword | None = Field(None, title="access_code")
     api_token: str | None = Field(None, max_length=255, title="api_token")
 
 
-class SampleUpdate(UpdateModel):
+class ManagerSampleUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(
@@ -89,7 +89,7 @@ class SampleUpdate(UpdateModel):
     parent_id: UUID | None = Field(None, title="parent_id")
 
 
-class SampleResponse(SampleBase):
+class ManagerSampleResponse(ManagerSampleBase):
     """A sample as returned by the API."""
 
     id: UUID
@@ -106,11 +106,11 @@ class SampleResponse(SampleBase):
     )
 
 
-class SampleListResponse(Page[SampleResponse]):
+class ManagerSampleListResponse(Page[ManagerSampleResponse]):
     """One page of sample rows."""
 
 
-class SampleListParams(ListParams):
+class ManagerSampleListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
@@ -152,3 +152,12 @@ class SampleListParams(ListParams):
     made_on_to: date | None = Field(
         None, title="made_on 이하", description="Inclusive upper bound."
     )
+
+
+# The names the generated code imports; the API document names the classes by scope.
+SampleBase = ManagerSampleBase
+SampleCreate = ManagerSampleCreate
+SampleUpdate = ManagerSampleUpdate
+SampleResponse = ManagerSampleResponse
+SampleListResponse = ManagerSampleListResponse
+SampleListParams = ManagerSampleListParams

@@ -13,7 +13,7 @@ from pydantic import Field
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class InvoiceBase(EntityModel):
+class TenantInvoiceBase(EntityModel):
     """Fields that are both written and read."""
 
     invoice_no: str | None = Field(None, max_length=20, title="invoice_no")
@@ -22,13 +22,13 @@ class InvoiceBase(EntityModel):
     )
 
 
-class InvoiceCreate(Input, InvoiceBase):
+class TenantInvoiceCreate(Input, TenantInvoiceBase):
     """Body of POST: a new invoice."""
 
     pass
 
 
-class InvoiceUpdate(UpdateModel):
+class TenantInvoiceUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(["invoice_no", "amount"])
@@ -39,7 +39,7 @@ class InvoiceUpdate(UpdateModel):
     )
 
 
-class InvoiceResponse(InvoiceBase):
+class TenantInvoiceResponse(TenantInvoiceBase):
     """A invoice as returned by the API."""
 
     id: UUID
@@ -53,11 +53,11 @@ class InvoiceResponse(InvoiceBase):
     )
 
 
-class InvoiceListResponse(Page[InvoiceResponse]):
+class TenantInvoiceListResponse(Page[TenantInvoiceResponse]):
     """One page of invoice rows."""
 
 
-class InvoiceListParams(ListParams):
+class TenantInvoiceListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "invoice_no", "updated_at"])
@@ -66,3 +66,12 @@ class InvoiceListParams(ListParams):
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(
         ["created_at", "invoice_no", "updated_at"]
     )
+
+
+# The names the generated code imports; the API document names the classes by scope.
+InvoiceBase = TenantInvoiceBase
+InvoiceCreate = TenantInvoiceCreate
+InvoiceUpdate = TenantInvoiceUpdate
+InvoiceResponse = TenantInvoiceResponse
+InvoiceListResponse = TenantInvoiceListResponse
+InvoiceListParams = TenantInvoiceListParams

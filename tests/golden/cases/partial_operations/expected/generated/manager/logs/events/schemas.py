@@ -12,7 +12,7 @@ from pydantic import Field
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class EventBase(EntityModel):
+class ManagerEventBase(EntityModel):
     """Fields that are both written and read."""
 
     kind: Literal["INFO", "WARN"] = Field("INFO", title="kind")
@@ -20,13 +20,13 @@ class EventBase(EntityModel):
     occurred_at: datetime = Field(..., title="occurred_at")
 
 
-class EventCreate(Input, EventBase):
+class ManagerEventCreate(Input, ManagerEventBase):
     """Body of POST: a new event."""
 
     pass
 
 
-class EventUpdate(UpdateModel):
+class ManagerEventUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(["kind", "message", "occurred_at"])
@@ -36,7 +36,7 @@ class EventUpdate(UpdateModel):
     occurred_at: datetime | None = Field(None, title="occurred_at")
 
 
-class EventResponse(EventBase):
+class ManagerEventResponse(ManagerEventBase):
     """A event as returned by the API."""
 
     id: UUID
@@ -49,11 +49,11 @@ class EventResponse(EventBase):
     )
 
 
-class EventListResponse(Page[EventResponse]):
+class ManagerEventListResponse(Page[ManagerEventResponse]):
     """One page of event rows."""
 
 
-class EventListParams(ListParams):
+class ManagerEventListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "occurred_at", "updated_at"])
@@ -73,3 +73,12 @@ class EventListParams(ListParams):
     occurred_at_to: datetime | None = Field(
         None, title="occurred_at 이하", description="Inclusive upper bound."
     )
+
+
+# The names the generated code imports; the API document names the classes by scope.
+EventBase = ManagerEventBase
+EventCreate = ManagerEventCreate
+EventUpdate = ManagerEventUpdate
+EventResponse = ManagerEventResponse
+EventListResponse = ManagerEventListResponse
+EventListParams = ManagerEventListParams

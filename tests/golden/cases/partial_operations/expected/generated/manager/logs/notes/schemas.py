@@ -12,19 +12,19 @@ from pydantic import Field
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
 
-class NoteBase(EntityModel):
+class ManagerNoteBase(EntityModel):
     """Fields that are both written and read."""
 
     body: str = Field(..., title="body")
 
 
-class NoteCreate(Input, NoteBase):
+class ManagerNoteCreate(Input, ManagerNoteBase):
     """Body of POST: a new note."""
 
     pass
 
 
-class NoteUpdate(UpdateModel):
+class ManagerNoteUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(["body"])
@@ -32,7 +32,7 @@ class NoteUpdate(UpdateModel):
     body: str | None = Field(None, title="body")
 
 
-class NoteResponse(NoteBase):
+class ManagerNoteResponse(ManagerNoteBase):
     """A note as returned by the API."""
 
     id: UUID
@@ -45,14 +45,23 @@ class NoteResponse(NoteBase):
     )
 
 
-class NoteListResponse(Page[NoteResponse]):
+class ManagerNoteListResponse(Page[ManagerNoteResponse]):
     """One page of note rows."""
 
 
-class NoteListParams(ListParams):
+class ManagerNoteListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "updated_at"])
     searchable: ClassVar[bool] = False
     default_sort: ClassVar[str] = "-created_at"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "updated_at"])
+
+
+# The names the generated code imports; the API document names the classes by scope.
+NoteBase = ManagerNoteBase
+NoteCreate = ManagerNoteCreate
+NoteUpdate = ManagerNoteUpdate
+NoteResponse = ManagerNoteResponse
+NoteListResponse = ManagerNoteListResponse
+NoteListParams = ManagerNoteListParams
