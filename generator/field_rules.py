@@ -139,7 +139,8 @@ RULES: tuple[Rule, ...] = (
     ),
     (
         "read_only",
-        lambda fs, t: fs.read_only and fs.type in (FieldType.password, FieldType.secret),
+        # a read_only secret is the server's own (an MFA secret): never written nor shown
+        lambda fs, t: fs.read_only and fs.type is FieldType.password,
         "{kind} fields are write-only; they cannot be read_only",
     ),
     ("search", lambda fs, t: fs.search and not t.text, "search is only for text fields"),

@@ -121,7 +121,13 @@ class FieldSpec(Strict):
     search: bool = Field(default=False, description="Part of the case-insensitive ?search=.")
     filter: bool = Field(default=False, description="Exact-match query parameter on the list.")
     sort: bool = Field(default=False, description="Allowed in ?sort=.")
-    read_only: bool = Field(default=False, description="Returned, never written through the API.")
+    read_only: bool = Field(
+        default=False,
+        description=(
+            "Returned, never written through the API (a secret: owned by the server, neither"
+            " written nor returned)."
+        ),
+    )
     derived: str | None = Field(
         default=None,
         description=(

@@ -30,7 +30,6 @@ class ManagerUserBase(EntityModel):
     position: str | None = Field(None, max_length=100, title="직위")
     sso_provider: str | None = Field(None, max_length=50, title="SSO 제공자")
     sso_subject: str | None = Field(None, max_length=255, title="SSO 식별자")
-    mfa_enabled: bool = Field(False, title="다중인증 사용")
     status: Literal["ACTIVE", "INACTIVE", "LOCKED", "SUSPENDED"] = Field("ACTIVE", title="상태")
     timezone: str = Field("Asia/Seoul", max_length=50, title="시간대")
     locale: str = Field("ko-KR", max_length=10, title="언어")
@@ -40,7 +39,6 @@ class ManagerUserCreate(Input, ManagerUserBase):
     """Body of POST: a new user, optionally with its lines."""
 
     password: NewPassword = Field(..., title="비밀번호")
-    mfa_secret: str | None = Field(None, max_length=255, title="다중인증 비밀키")
     roles: list[UserRoleLineCreate] = Field(
         default_factory=list,
         max_length=1000,
@@ -53,16 +51,7 @@ class ManagerUserUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(
-        [
-            "user_type",
-            "username",
-            "email",
-            "password",
-            "full_name",
-            "mfa_enabled",
-            "timezone",
-            "locale",
-        ]
+        ["user_type", "username", "email", "password", "full_name", "timezone", "locale"]
     )
     status_field: ClassVar[str | None] = "status"
 
@@ -80,8 +69,6 @@ class ManagerUserUpdate(UpdateModel):
     position: str | None = Field(None, max_length=100, title="직위")
     sso_provider: str | None = Field(None, max_length=50, title="SSO 제공자")
     sso_subject: str | None = Field(None, max_length=255, title="SSO 식별자")
-    mfa_enabled: bool | None = Field(None, title="다중인증 사용")
-    mfa_secret: str | None = Field(None, max_length=255, title="다중인증 비밀키")
     timezone: str | None = Field(None, max_length=50, title="시간대")
     locale: str | None = Field(None, max_length=10, title="언어")
 
@@ -90,6 +77,7 @@ class ManagerUserResponse(ManagerUserBase):
     """A user as returned by the API."""
 
     id: UUID
+    mfa_enabled: bool = Field(title="다중인증 사용")
     email_verified: bool = Field(title="이메일 인증")
     phone_verified: bool = Field(title="전화 인증")
     last_login_at: datetime | None = Field(None, title="마지막 로그인")
