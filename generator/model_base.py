@@ -97,11 +97,18 @@ class LineCollection(Frozen):
 class ForeignKeyRule(Frozen):
     """One foreign key of a table. In the tenant scope it carries tenant_id on both sides
     ((tenant_id, ref) -> (tenant_id, id)), so the database itself refuses a reference into
-    another tenant and a distributed schema (Citus) can keep both rows on one node."""
+    another tenant and a distributed schema (Citus) can keep both rows on one node.
+
+    Citus refuses ``ON DELETE SET NULL`` (and SET DEFAULT) on a key that includes the
+    distribution column, so a tenant key whose spec says ``set_null`` is ``NO ACTION`` in the
+    database and carries the spec's rule as ``rule``: the application clears the references
+    itself, on a soft delete and before a hard one (runtime.data.referrers); a physical delete
+    that bypasses the application is refused while rows still refer to the row."""
 
     columns: tuple[str, ...]  # the referring columns, the reference first (names the key)
     references: tuple[str, ...]  # "schema.table.column", in the same order
-    on_delete: str  # SQL ON DELETE action; SET NULL names only the reference column
+    on_delete: str  # the SQL ON DELETE action of the key in the database
+    rule: str | None = None  # the spec's rule when the database cannot hold it (SET NULL)
 
     @classmethod
     def of(cls, field: Any, tenant_scoped: bool) -> ForeignKeyRule:
@@ -109,11 +116,13 @@ class ForeignKeyRule(Frozen):
         target, action = field.foreign_key, field.on_delete or "NO ACTION"
         if not tenant_scoped:
             return cls(columns=(field.name,), references=(target,), on_delete=action)
-        if action == "SET NULL":  # only the reference: tenant_id is the row's own and stays
-            action = f"SET NULL ({field.name})"
+        rule = None
+        if action == "SET NULL":  # cleared by the application: tenant_id stays the row's own
+            action, rule = "NO ACTION", "SET NULL"
         table = target.rsplit(".", 1)[0]
         return cls(
             columns=(field.name, "tenant_id"),
             references=(target, f"{table}.tenant_id"),
             on_delete=action,
+            rule=rule,
         )

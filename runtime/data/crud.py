@@ -237,6 +237,7 @@ async def _remove(db: AsyncSession, model: type[Any], row: RecordMixin, actor: A
     await extend.run("before_delete", model, db, actor, row)
     parents = _parents(model, row)
     if not isinstance(row, SoftDeleteMixin):  # the model deletes hard
+        await referrers.clear_before_hard_delete(db, model, row, actor)
         await db.delete(row)
         await derived.roll_up(db, model, parents, actor)
         await extend.run("after_write", model, db, actor, row, "DELETE")

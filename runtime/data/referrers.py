@@ -1,9 +1,12 @@
 """What deleting a row does to the live rows that refer to it.
 
-A hard delete leaves that to PostgreSQL (the foreign keys' ON DELETE). A soft delete only
-flags the row, so no foreign key fires: this module applies the same rule each reference
-declares (``on_delete`` in the spec, ``ondelete`` on the foreign key), to live rows only,
-in the same transaction:
+A hard delete leaves that to PostgreSQL (the foreign keys' ON DELETE), except ``set_null`` on
+a tenant key: Citus refuses ``SET NULL`` on a key that includes the distribution column, so
+that key is ``NO ACTION`` in the database with the spec's rule in its ``info``, and
+``clear_before_hard_delete`` clears every row of the tenant that refers to the row first. A
+soft delete only flags the row, so no foreign key fires: this module applies the same rule
+each reference declares (``on_delete`` in the spec; the key's ``info`` or ``ondelete``), to
+live rows only, in the same transaction:
 
 - ``restrict``: refused (409 CONFLICT) while live rows refer to it, naming their entity;
 - ``cascade``: the referring rows are deleted too (soft or hard, as their entity deletes,
@@ -39,6 +42,7 @@ class Referrer:
     column: Column[Any]
     rule: str  # RESTRICT | CASCADE | SET NULL
     entity: str  # schema.table of the referring rows
+    by_application: bool = False  # the rule is the application's alone (the key's info)
 
 
 @cache
@@ -49,10 +53,12 @@ def referrers_of(model: type[Any]) -> tuple[Referrer, ...]:
         for fk in mapper.local_table.foreign_keys:
             # a tenant table's key also pairs tenant_id with tenant_id: not a reference
             if fk.column.table is table and fk.column.name == "id":
-                # "SET NULL (customer_id)": only the reference is cleared, never tenant_id
-                rule = (fk.ondelete or RESTRICT).upper().split(" (")[0]
+                # a tenant key's set_null is in its info (the database holds NO ACTION)
+                own = fk.constraint.info.get("on_delete") if fk.constraint is not None else None
+                rule = (own or fk.ondelete or RESTRICT).upper().split(" (")[0]
                 rule = RESTRICT if rule == "NO ACTION" else rule
-                found.append(Referrer(mapper.class_, fk.parent, rule, mapper.local_table.fullname))
+                entity = mapper.local_table.fullname
+                found.append(Referrer(mapper.class_, fk.parent, rule, entity, own is not None))
     return tuple(sorted(found, key=lambda r: (r.entity, r.column.name)))
 
 
@@ -84,6 +90,33 @@ async def refuse_if_restricted(
                 },
                 detail={"referenced_by": ref.entity, "field": ref.column.name, "rows": count},
             )
+
+
+async def clear_before_hard_delete(
+    db: AsyncSession, model: type, row: RecordMixin, actor: Actor  # model: see refuse_if_restricted
+) -> None:
+    """Before a row is deleted for good: clear the ``set_null`` references the database does
+    not clear itself (a tenant key's, ``NO ACTION`` in the database), in every row of the
+    tenant, deleted or not, as ``ON DELETE SET NULL`` would have."""
+    for ref in referrers_of(model):
+        if ref.rule != SET_NULL or not ref.by_application:
+            continue  # the database's own ON DELETE does it
+        where = [ref.column == row.id]
+        tenant = getattr(row, "tenant_id", None)  # names the tenant: one shard on Citus
+        if tenant is not None and hasattr(ref.model, "tenant_id"):
+            where.append(ref.model.tenant_id == tenant)
+        await db.execute(
+            update(ref.model)
+            .where(*where)
+            .values(
+                {
+                    ref.column.name: None,
+                    "version": ref.model.version + 1,
+                    "updated_by": actor.user_id,
+                }
+            )
+            .execution_options(synchronize_session=False)
+        )
 
 
 async def follow(

@@ -54,7 +54,8 @@ class LoginLog(TenantMixin, RecordMixin, TenantBase):
         ForeignKeyConstraint(
             ["user_id", "tenant_id"],
             ["adm.users.id", "adm.users.tenant_id"],
-            ondelete="SET NULL (user_id)",
+            ondelete="NO ACTION",
+            info={"on_delete": "SET NULL"},
         ),
         {"schema": "adm", "comment": "로그인 이력"},
     )

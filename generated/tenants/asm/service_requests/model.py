@@ -92,12 +92,14 @@ class ServiceRequest(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         ForeignKeyConstraint(
             ["product_id", "tenant_id"],
             ["ivm.products.id", "ivm.products.tenant_id"],
-            ondelete="SET NULL (product_id)",
+            ondelete="NO ACTION",
+            info={"on_delete": "SET NULL"},
         ),
         ForeignKeyConstraint(
             ["assignee_id", "tenant_id"],
             ["adm.users.id", "adm.users.tenant_id"],
-            ondelete="SET NULL (assignee_id)",
+            ondelete="NO ACTION",
+            info={"on_delete": "SET NULL"},
         ),
         {"schema": "asm", "comment": "서비스 요청"},
     )

@@ -61,7 +61,8 @@ class ServiceVisit(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         ForeignKeyConstraint(
             ["technician_id", "tenant_id"],
             ["adm.users.id", "adm.users.tenant_id"],
-            ondelete="SET NULL (technician_id)",
+            ondelete="NO ACTION",
+            info={"on_delete": "SET NULL"},
         ),
         {"schema": "asm", "comment": "방문 서비스"},
     )

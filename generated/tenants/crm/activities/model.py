@@ -68,7 +68,8 @@ class Activity(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         ForeignKeyConstraint(
             ["opportunity_id", "tenant_id"],
             ["crm.opportunities.id", "crm.opportunities.tenant_id"],
-            ondelete="SET NULL (opportunity_id)",
+            ondelete="NO ACTION",
+            info={"on_delete": "SET NULL"},
         ),
         {"schema": "crm", "comment": "활동"},
     )

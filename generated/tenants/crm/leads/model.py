@@ -56,7 +56,8 @@ class Lead(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         ForeignKeyConstraint(
             ["converted_customer_id", "tenant_id"],
             ["crm.customers.id", "crm.customers.tenant_id"],
-            ondelete="SET NULL (converted_customer_id)",
+            ondelete="NO ACTION",
+            info={"on_delete": "SET NULL"},
         ),
         {"schema": "crm", "comment": "잠재고객"},
     )

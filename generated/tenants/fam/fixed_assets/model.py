@@ -88,7 +88,8 @@ class FixedAsset(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         ForeignKeyConstraint(
             ["department_id", "tenant_id"],
             ["hrm.departments.id", "hrm.departments.tenant_id"],
-            ondelete="SET NULL (department_id)",
+            ondelete="NO ACTION",
+            info={"on_delete": "SET NULL"},
         ),
         {"schema": "fam", "comment": "고정자산"},
     )

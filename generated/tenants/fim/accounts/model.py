@@ -63,7 +63,8 @@ class Account(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         ForeignKeyConstraint(
             ["parent_id", "tenant_id"],
             ["fim.accounts.id", "fim.accounts.tenant_id"],
-            ondelete="SET NULL (parent_id)",
+            ondelete="NO ACTION",
+            info={"on_delete": "SET NULL"},
         ),
         {"schema": "fim", "comment": "계정과목"},
     )

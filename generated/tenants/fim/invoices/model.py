@@ -94,12 +94,14 @@ class FinanceInvoice(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         ForeignKeyConstraint(
             ["customer_id", "tenant_id"],
             ["crm.customers.id", "crm.customers.tenant_id"],
-            ondelete="SET NULL (customer_id)",
+            ondelete="NO ACTION",
+            info={"on_delete": "SET NULL"},
         ),
         ForeignKeyConstraint(
             ["vendor_id", "tenant_id"],
             ["psm.vendors.id", "psm.vendors.tenant_id"],
-            ondelete="SET NULL (vendor_id)",
+            ondelete="NO ACTION",
+            info={"on_delete": "SET NULL"},
         ),
         {"schema": "fim", "comment": "송장"},
     )

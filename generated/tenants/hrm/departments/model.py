@@ -52,7 +52,8 @@ class Department(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         ForeignKeyConstraint(
             ["parent_id", "tenant_id"],
             ["hrm.departments.id", "hrm.departments.tenant_id"],
-            ondelete="SET NULL (parent_id)",
+            ondelete="NO ACTION",
+            info={"on_delete": "SET NULL"},
         ),
         {"schema": "hrm", "comment": "부서"},
     )

@@ -83,17 +83,20 @@ class Employee(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         ForeignKeyConstraint(
             ["department_id", "tenant_id"],
             ["hrm.departments.id", "hrm.departments.tenant_id"],
-            ondelete="SET NULL (department_id)",
+            ondelete="NO ACTION",
+            info={"on_delete": "SET NULL"},
         ),
         ForeignKeyConstraint(
             ["position_id", "tenant_id"],
             ["hrm.positions.id", "hrm.positions.tenant_id"],
-            ondelete="SET NULL (position_id)",
+            ondelete="NO ACTION",
+            info={"on_delete": "SET NULL"},
         ),
         ForeignKeyConstraint(
             ["user_id", "tenant_id"],
             ["adm.users.id", "adm.users.tenant_id"],
-            ondelete="SET NULL (user_id)",
+            ondelete="NO ACTION",
+            info={"on_delete": "SET NULL"},
         ),
         {"schema": "hrm", "comment": "직원"},
     )

@@ -72,7 +72,8 @@ class Product(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         ForeignKeyConstraint(
             ["category_id", "tenant_id"],
             ["pim.categories.id", "pim.categories.tenant_id"],
-            ondelete="SET NULL (category_id)",
+            ondelete="NO ACTION",
+            info={"on_delete": "SET NULL"},
         ),
         {"schema": "ivm", "comment": "제품"},
     )

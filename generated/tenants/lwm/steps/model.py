@@ -67,12 +67,14 @@ class Step(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         ForeignKeyConstraint(
             ["approver_role_id", "tenant_id"],
             ["adm.roles.id", "adm.roles.tenant_id"],
-            ondelete="SET NULL (approver_role_id)",
+            ondelete="NO ACTION",
+            info={"on_delete": "SET NULL"},
         ),
         ForeignKeyConstraint(
             ["approver_user_id", "tenant_id"],
             ["adm.users.id", "adm.users.tenant_id"],
-            ondelete="SET NULL (approver_user_id)",
+            ondelete="NO ACTION",
+            info={"on_delete": "SET NULL"},
         ),
         {"schema": "lwm", "comment": "단계"},
     )

@@ -68,12 +68,14 @@ class Task(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         ForeignKeyConstraint(
             ["assignee_id", "tenant_id"],
             ["adm.users.id", "adm.users.tenant_id"],
-            ondelete="SET NULL (assignee_id)",
+            ondelete="NO ACTION",
+            info={"on_delete": "SET NULL"},
         ),
         ForeignKeyConstraint(
             ["approval_id", "tenant_id"],
             ["lwm.approvals.id", "lwm.approvals.tenant_id"],
-            ondelete="SET NULL (approval_id)",
+            ondelete="NO ACTION",
+            info={"on_delete": "SET NULL"},
         ),
         {"schema": "lwm", "comment": "작업"},
     )

@@ -48,7 +48,8 @@ class Category(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         ForeignKeyConstraint(
             ["parent_id", "tenant_id"],
             ["pim.categories.id", "pim.categories.tenant_id"],
-            ondelete="SET NULL (parent_id)",
+            ondelete="NO ACTION",
+            info={"on_delete": "SET NULL"},
         ),
         {"schema": "pim", "comment": "상품 분류"},
     )

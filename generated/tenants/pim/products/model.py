@@ -77,17 +77,20 @@ class CatalogProduct(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         ForeignKeyConstraint(
             ["category_id", "tenant_id"],
             ["pim.categories.id", "pim.categories.tenant_id"],
-            ondelete="SET NULL (category_id)",
+            ondelete="NO ACTION",
+            info={"on_delete": "SET NULL"},
         ),
         ForeignKeyConstraint(
             ["brand_id", "tenant_id"],
             ["pim.brands.id", "pim.brands.tenant_id"],
-            ondelete="SET NULL (brand_id)",
+            ondelete="NO ACTION",
+            info={"on_delete": "SET NULL"},
         ),
         ForeignKeyConstraint(
             ["inventory_product_id", "tenant_id"],
             ["ivm.products.id", "ivm.products.tenant_id"],
-            ondelete="SET NULL (inventory_product_id)",
+            ondelete="NO ACTION",
+            info={"on_delete": "SET NULL"},
         ),
         {"schema": "pim", "comment": "상품"},
     )

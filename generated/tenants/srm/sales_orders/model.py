@@ -93,7 +93,8 @@ class SalesOrder(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         ForeignKeyConstraint(
             ["quote_id", "tenant_id"],
             ["srm.quotes.id", "srm.quotes.tenant_id"],
-            ondelete="SET NULL (quote_id)",
+            ondelete="NO ACTION",
+            info={"on_delete": "SET NULL"},
         ),
         {"schema": "srm", "comment": "판매주문"},
     )

@@ -74,7 +74,8 @@ class Inbound(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         ForeignKeyConstraint(
             ["receipt_id", "tenant_id"],
             ["psm.receipts.id", "psm.receipts.tenant_id"],
-            ondelete="SET NULL (receipt_id)",
+            ondelete="NO ACTION",
+            info={"on_delete": "SET NULL"},
         ),
         {"schema": "wms", "comment": "입하"},
     )

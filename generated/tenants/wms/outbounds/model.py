@@ -74,7 +74,8 @@ class Outbound(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         ForeignKeyConstraint(
             ["sales_order_id", "tenant_id"],
             ["srm.sales_orders.id", "srm.sales_orders.tenant_id"],
-            ondelete="SET NULL (sales_order_id)",
+            ondelete="NO ACTION",
+            info={"on_delete": "SET NULL"},
         ),
         {"schema": "wms", "comment": "출하"},
     )

@@ -43,7 +43,8 @@ class Deal(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         ForeignKeyConstraint(
             ["backup_account_id", "tenant_id"],
             ["crm.accounts.id", "crm.accounts.tenant_id"],
-            ondelete="SET NULL (backup_account_id)",
+            ondelete="NO ACTION",
+            info={"on_delete": "SET NULL"},
         ),
         {"schema": "srm", "comment": "거래"},
     )
