@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import event, text
+from sqlalchemy import event
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
@@ -16,8 +16,10 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.util import await_only
 
 from runtime.settings import Settings
+from runtime.tenancy import context
 
 MANAGER = "manager"
 APPLICATION_NAME = "cxg-orm"  # how the engines' connections show in pg_stat_activity
@@ -102,14 +104,6 @@ def _closed_at_checkout(dbapi_connection: Any, record: Any, proxy: Any) -> None:
         raise DisconnectionError("the server closed this pooled connection")
 
 
-# Every tenant transaction starts by saying whose it is. Both settings are transaction-local
-# (the third argument), so a pooled connection never carries them into the next request.
-ENTER_TENANT = text(
-    "SELECT set_config('cxg.tenant_id', :tenant_id, true), "
-    "CASE WHEN :role = '' THEN '' ELSE set_config('role', :role, true) END"
-)
-
-
 @dataclass
 class UnitOfWork:
     """The sessions one request uses; committed once, at the end, or rolled back.
@@ -142,13 +136,16 @@ class UnitOfWork:
     def _enter_tenant(
         self, _session: Session, _transaction: SessionTransaction, connection: Connection
     ) -> None:
-        connection.execute(
-            ENTER_TENANT,
-            {
-                "tenant_id": str(self.tenant_id) if self.tenant_id else "",
-                "role": self.databases.tenant_role,
-            },
-        )
+        """Every tenant transaction starts by saying whose it is, in SET LOCAL statements that
+        Citus carries to its workers (runtime.tenancy.context), so a pooled connection never
+        carries them into the next request. The first statement, through SQLAlchemy, begins
+        the driver's transaction; the tenant and the role then go in one simple query of
+        their own, the only text Citus may replay on a worker."""
+        connection.exec_driver_sql(context.PROPAGATE)
+        settings = context.tenant_settings(self.tenant_id, self.databases.tenant_role)
+        driver = connection.connection.driver_connection
+        assert driver is not None  # a checked-out connection has its driver connection
+        await_only(driver.execute(settings))
 
     async def commit(self) -> None:
         for session in self.sessions.values():

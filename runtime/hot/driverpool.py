@@ -3,8 +3,9 @@
 The hot path (runtime.hot.path) runs its statements here rather than through the ORM's pool:
 no reset round trip on release, the tenant set at session level and re-set only when a
 connection serves another tenant, and a read retried once when its connection died. Behind a
-transaction pooler (CXG_DB_POOLER=transaction) nothing is kept in the session: each use is one
-transaction that sets the tenant and the role first.
+transaction pooler (CXG_DB_POOLER=transaction) nothing is kept in the session, and on Citus a
+session-level setting never reaches the workers: there each use is one transaction that sets
+the tenant and the role first, as SET LOCAL (runtime.tenancy.context).
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 import asyncpg
+
+from runtime.tenancy import context
 
 # asyncpg raises these when the connection under a statement is gone: the read is retried
 # once on a new connection (a restarted server, a dropped idle connection).
@@ -53,6 +56,7 @@ class DriverPool:
         self.dsn, self.size, self.role, self.tenant = dsn, size, role, tenant
         # behind a transaction pooler: no session state, no prepared statement kept
         self.pooled = pooled
+        self.citus: bool | None = None  # the database has the Citus extension (first connect)
         self._idle: asyncio.LifoQueue[Connection] = asyncio.LifoQueue()
         self._opened = 0
         self._all: set[Connection] = set()
@@ -67,6 +71,12 @@ class DriverPool:
         for kind in ("json", "jsonb"):  # as SQLAlchemy returns them: decoded
             await conn.set_type_codec(
                 kind, encoder=json.dumps, decoder=json.loads, schema="pg_catalog"
+            )
+        if self.citus is None:
+            self.citus = bool(
+                await conn.fetchval(
+                    "SELECT EXISTS (SELECT FROM pg_extension WHERE extname = 'citus')"
+                )
             )
         if self.role and not self.pooled:
             await conn.execute("SELECT set_config('role', $1, false)", self.role)
@@ -136,14 +146,17 @@ async def in_tenant_transaction(
     tenant: uuid.UUID | None,
     work: Callable[[Connection], Awaitable[T]],
 ) -> T:
-    """Behind a transaction pooler the next statement may run on another server connection:
-    the work runs in one transaction that sets the role and the tenant first (both local to
-    it), begun in the same round trip."""
-    assert tenant is None or isinstance(tenant, uuid.UUID)  # a literal below: a UUID only
-    settings = [f"set_config('cxg.tenant_id', '{tenant or ''}', true)"]
-    if pool.role:
-        settings.append("set_config('role', '" + pool.role.replace("'", "''") + "', true)")
-    await conn.execute(f"BEGIN; SELECT {', '.join(settings)}")
+    """Behind a transaction pooler the next statement may run on another server connection,
+    and on Citus only a SET LOCAL in a transaction block reaches the workers: the work runs in
+    one transaction that sets the role and the tenant first (both local to it). Without Citus
+    it is begun in the same round trip; on Citus the settings go in a query of their own (the
+    text Citus replays on each worker must hold nothing else)."""
+    settings = context.statements(tenant, pool.role or "")
+    if pool.citus:
+        await conn.execute("BEGIN")
+        await conn.execute(settings)
+    else:
+        await conn.execute(f"BEGIN; {settings}")
     result = await work(conn)  # on an error the connection is dropped: the pooler rolls back
     await conn.execute("COMMIT")
     return result
@@ -165,7 +178,7 @@ class Hot:
         for attempt in (1, 2):
             conn = await pool.acquire()
             try:
-                if pool.pooled and pool.tenant:
+                if pool.tenant and (pool.pooled or pool.citus):
                     result = await in_tenant_transaction(conn, pool, tenant, work)
                 else:
                     if pool.tenant:

@@ -12,6 +12,7 @@ import pytest
 
 from generator.model import Entity
 from generator.spec import FieldType
+from runtime.tenancy import context
 from tests.api.test_every_entity import ENTITIES, PREFIX, PROJECT, create_row, url, valid_body
 
 TENANT_ENTITIES = [e for e in PROJECT.entities if e.scope.name == "tenants"]
@@ -100,8 +101,8 @@ async def test_row_level_security_alone_hides_bs_rows(owner, rows, tenant_a, ent
     table, theirs = f"{entity.domain}.{entity.table}", uuid.UUID(rows["b"][entity.key]["id"])
     mine = uuid.UUID(rows["a"][entity.key]["id"])
     async with owner.transaction():
-        await owner.execute(f"SET LOCAL ROLE {APP_ROLE}")
-        await owner.execute("SELECT set_config('cxg.tenant_id', $1, true)", tenant_a["id"])
+        # as the application sets it (SET LOCAL, which Citus carries to the workers)
+        await owner.execute(context.statements(uuid.UUID(tenant_a["id"]), APP_ROLE))
         found = await owner.fetch(
             f"SELECT id FROM {table} WHERE id = ANY($1::uuid[])", [theirs, mine]
         )

@@ -8,6 +8,7 @@ import uuid
 import asyncpg
 import pytest
 
+from runtime.tenancy import context
 from tests.api.test_every_entity import PROJECT
 
 TENANT_TABLES = sorted(
@@ -50,10 +51,11 @@ async def test_the_app_role_sees_and_writes_only_its_tenant(client, owner, tenan
     assert {str(r["tenant_id"]) for r in everyone} >= {tenant_a["id"], tenant_b["id"]}
 
     async with owner.transaction():
-        await owner.execute(f"SET LOCAL ROLE {APP_ROLE}")
+        # as the application sets them (SET LOCAL, which Citus carries to the workers)
+        await owner.execute(f'{context.PROPAGATE}; SET LOCAL ROLE "{APP_ROLE}"')
         # no tenant set: nothing at all
         assert await owner.fetchval("SELECT count(*) FROM crm.customers") == 0
-        await owner.execute("SELECT set_config('cxg.tenant_id', $1, true)", tenant_a["id"])
+        await owner.execute(context.tenant_settings(uuid.UUID(tenant_a["id"]), ""))
         seen = await owner.fetch("SELECT DISTINCT tenant_id FROM crm.customers")
         assert [str(r["tenant_id"]) for r in seen] == [tenant_a["id"]]
         # B's rows can be neither changed nor removed: the statements find nothing

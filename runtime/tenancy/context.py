@@ -1,0 +1,48 @@
+"""The tenant context of a transaction, in the form Citus carries to its worker nodes.
+
+Row-level security compares each row's ``tenant_id`` with the setting ``cxg.tenant_id``
+(runtime.tenancy.rls). On one PostgreSQL server any way of setting it would do; on Citus the
+policies run on the workers, inside the transactions the coordinator opens there, and the
+coordinator sends them only what it is told to propagate: a ``SET LOCAL`` inside a transaction
+block while ``citus.propagate_set_commands = 'local'``. A ``set_config()`` call, or a setting
+made at session level, stays on the coordinator, and the workers then see no tenant (RLS
+admits no row, so every insert is refused).
+
+So every tenant transaction starts with ``statements()``: ``SET LOCAL`` of the Citus setting,
+the tenant and the application role. On a server without Citus the first one sets a
+placeholder that nothing reads, which is harmless; the others work as ``set_config(...,
+true)`` did. All three are local to the transaction, so a pooled connection (or a transaction
+pooler's server connection) never carries them into the next one.
+
+Citus stores the text of the query a propagated ``SET LOCAL`` arrived in and replays it on
+every worker that joins the transaction, so that text must hold nothing but these settings:
+it is sent on its own, never in one string with ``BEGIN`` or a query.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+# Not propagated itself (Citus never sends it); it must come first: it turns propagation on
+# for the SET LOCAL statements after it.
+PROPAGATE = "SET LOCAL citus.propagate_set_commands = 'local'"
+ROLE_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")  # as runtime.settings accepts it
+
+
+def tenant_settings(tenant: uuid.UUID | None, role: str) -> str:
+    """``SET LOCAL`` of the tenant (empty: no tenant, RLS admits nothing) and, if named, the
+    role. Literals, since SET takes no parameters: a UUID and a checked role name only."""
+    if tenant is not None and not isinstance(tenant, uuid.UUID):
+        raise TypeError("the tenant of a transaction is a UUID")
+    parts = [f"SET LOCAL cxg.tenant_id = '{tenant or ''}'"]
+    if role:
+        if not ROLE_NAME.match(role):
+            raise ValueError(f"not a role name: {role!r}")
+        parts.append(f'SET LOCAL ROLE "{role}"')
+    return "; ".join(parts)
+
+
+def statements(tenant: uuid.UUID | None, role: str) -> str:
+    """Everything a tenant transaction sets first, as one string of SET LOCAL statements."""
+    return f"{PROPAGATE}; {tenant_settings(tenant, role)}"
