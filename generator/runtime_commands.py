@@ -74,8 +74,17 @@ def db_citus(
     root: Annotated[
         Path | None, typer.Option("--root", help="Project root (default: nearest with specs/).")
     ] = None,
+    apply: Annotated[
+        bool,
+        typer.Option(
+            "--apply",
+            help="Run it on the tenant database (CXG_TENANT_DATABASE_URL, the coordinator) in "
+            "one transaction, then let the application role log in on the workers.",
+        ),
+    ] = False,
 ) -> None:
-    """Print the Citus distribution DDL of the tenant database (docs/citus/, as build writes it)."""
+    """Print the Citus distribution DDL of the tenant database (docs/citus/, as build writes
+    it), or apply it."""
     from generator.cli import _generate_or_exit, _root
 
     _, files = _generate_or_exit(_root(root), remember=False)
@@ -83,4 +92,9 @@ def db_citus(
     if not ddl:
         typer.echo("no tenant-scoped entities: nothing to distribute", err=True)
         raise typer.Exit(1)
-    typer.echo("\n".join(ddl), nl=False)
+    if not apply:
+        typer.echo("\n".join(ddl), nl=False)
+        return
+    from runtime.cli import db_citus_apply
+
+    raise typer.Exit(db_citus_apply("\n".join(ddl)))

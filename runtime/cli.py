@@ -65,6 +65,23 @@ def db_upgrade(revision: str = "head") -> None:
     _say(f"migrated manager and tenant databases to {revision}")
 
 
+def db_citus_apply(ddl: str) -> int:
+    """Distribute the tenant database (the coordinator) by ``ddl`` (runtime.tenancy.citus)."""
+    from sqlalchemy.engine import make_url
+
+    from runtime.tenancy import citus
+
+    settings = get_settings()
+    if not settings.tenant_database_url:
+        _say("CXG_TENANT_DATABASE_URL must name the Citus coordinator's tenant database")
+        return 2
+    dsn = make_url(resolve_urls(settings)[TENANT]).set(drivername="postgresql")
+    url = dsn.render_as_string(hide_password=False)
+    for line in asyncio.run(citus.apply(url, ddl, settings.tenant_app_role)):
+        _say(line)
+    return 0
+
+
 @contextmanager
 def _scratch_urls() -> Iterator[dict[str, str]]:
     """Two empty databases on a throw-away embedded server, gone when the block ends."""

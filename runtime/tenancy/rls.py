@@ -14,12 +14,16 @@ the application forgot to confine still only ever sees the caller's tenant: with
 set, it sees nothing.
 
 It runs as part of ``cxg-gen db upgrade`` and is idempotent, so a table added by a later
-migration is covered by the same upgrade that creates it.
+migration is covered by the same upgrade that creates it. On Citus the role must also be able
+to log in on the workers (runtime.tenancy.citus.worker_logins), and the tenant context is set
+in a form Citus carries there (runtime.tenancy.context).
 """
 
 from __future__ import annotations
 
 from sqlalchemy import Connection, text
+
+from runtime.tenancy import citus
 
 POLICY = "tenant_isolation"
 TENANT_OF_TRANSACTION = "NULLIF(current_setting('cxg.tenant_id', true), '')::uuid"
@@ -63,6 +67,8 @@ def secure(connection: Connection, role: str) -> list[str]:
     """Apply the wall to every tenant table; return their qualified names."""
     if role:
         ensure_role(connection, role)
+        if citus.present(connection):  # Citus connects to the workers as this role
+            citus.worker_logins(connection, role)
     secured = []
     schemas = set()
     for schema, table in tenant_tables(connection):

@@ -1,0 +1,103 @@
+"""The tenant database on Citus: what the runtime does there beyond plain PostgreSQL.
+
+- **The application role on the workers.** Citus opens its connections to the workers as the
+  coordinator's current user, which inside a tenant transaction is the application role
+  (``SET LOCAL ROLE``). There that role must be able to log in; on the coordinator it stays
+  ``NOLOGIN`` (reached only by ``SET ROLE``). ``worker_logins`` makes it so on every worker,
+  with Citus's ALTER ROLE propagation off for that statement (a worker with metadata would
+  otherwise pass it on to the coordinator and the other workers). ``cxg-gen db upgrade`` runs
+  it whenever the database has the Citus extension (runtime.tenancy.rls.secure), and
+  ``cxg-gen db citus --apply`` after distributing; a worker added later gets it from the next
+  of either.
+- **Applying the distribution DDL** (``docs/citus/tenants.sql``, which build writes):
+  ``apply`` runs its statements on the coordinator in one transaction, so a refusal leaves
+  nothing half-distributed, skipping tables that are distributed already.
+"""
+
+from __future__ import annotations
+
+import re
+
+import asyncpg
+from sqlalchemy import Connection, text
+
+from runtime.tenancy.context import ROLE_NAME
+
+PRESENT = "SELECT EXISTS (SELECT FROM pg_extension WHERE extname = 'citus')"
+WORKERS = (
+    "SELECT count(*) FROM pg_dist_node WHERE groupid <> 0 AND noderole = 'primary' AND isactive"
+)
+DISTRIBUTED = "SELECT logicalrelid::regclass::text FROM pg_dist_partition"
+_CALL = re.compile(r"create_distributed_table\('([a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*)'")
+
+
+def login_command(role: str) -> str:
+    """The statement each worker runs: the role may log in there, and only there."""
+    if not ROLE_NAME.match(role):
+        raise ValueError(f"not a role name: {role!r}")
+    return (
+        "DO $$BEGIN SET LOCAL citus.enable_alter_role_propagation = off; "
+        f'ALTER ROLE "{role}" LOGIN; END$$'
+    )
+
+
+def _checked(results: list[tuple[str, int, bool, str]]) -> list[str]:
+    failed = [f"{host}:{port}: {result}" for host, port, ok, result in results if not ok]
+    if failed:
+        raise RuntimeError("the application role could not be enabled on: " + "; ".join(failed))
+    return [f"{host}:{port}" for host, port, _, _ in results]
+
+
+def worker_logins(connection: Connection, role: str) -> list[str]:
+    """Let ``role`` log in on every worker (the nodes where it did, as host:port)."""
+    rows = connection.execute(
+        text("SELECT nodename, nodeport, success, result FROM run_command_on_workers(:command)"),
+        {"command": login_command(role)},
+    )
+    return _checked([tuple(r) for r in rows])
+
+
+def present(connection: Connection) -> bool:
+    return bool(connection.execute(text(PRESENT)).scalar())
+
+
+def statements(ddl: str) -> list[str]:
+    """The SQL statements of the DDL file, without its comments."""
+    lines = [line for line in ddl.splitlines() if not line.lstrip().startswith("--")]
+    return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
+
+
+async def apply(dsn: str, ddl: str, role: str) -> list[str]:
+    """Distribute the tenant database at ``dsn`` (the coordinator) by ``ddl``; what was done."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        if not await conn.fetchval("SELECT to_regclass('public.alembic_version') IS NOT NULL"):
+            raise RuntimeError("the database has no migrations: run `cxg-gen db upgrade` first")
+        todo = statements(ddl)
+        done: list[str] = []
+        distributed: set[str] | None = None  # read once the extension exists
+        async with conn.transaction():
+            for statement in todo:
+                match = _CALL.search(statement)
+                if match:
+                    if distributed is None:
+                        distributed = {r[0] for r in await conn.fetch(DISTRIBUTED)}
+                    if match.group(1) in distributed:
+                        continue
+                await conn.execute(statement)
+                done.append(statement)
+            workers = await conn.fetchval(WORKERS)
+            if not workers:
+                raise RuntimeError("the coordinator has no active workers (citus_add_node)")
+        count = sum(bool(_CALL.search(s)) for s in done)
+        report = [f"{count} tables distributed, {len(todo) - len(done)} statements skipped"]
+        if role:
+            rows = await conn.fetch(
+                "SELECT nodename, nodeport, success, result FROM run_command_on_workers($1)",
+                login_command(role),
+            )
+            nodes = _checked([tuple(r) for r in rows])
+            report.append(f"{role} may log in on the workers: {', '.join(nodes)}")
+        return report
+    finally:
+        await conn.close()
