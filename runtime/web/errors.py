@@ -107,6 +107,20 @@ class ForbiddenError(CXGError):
     messages = {"ko": "권한이 없습니다.", "en": "You do not have permission for this."}
 
 
+class RowSecurityError(CXGError):
+    """The tenant database's row-level security refused a row (SQLSTATE 42501, "violates
+    row-level security policy"): the row is not the transaction's tenant's. The application's
+    own filter stops such writes first, so reaching this wall means a query went past it; the
+    caller is refused, never shown a server fault (runtime.web.handlers.classify)."""
+
+    status_code = 403
+    code = "ROW_SECURITY_VIOLATION"
+    messages = {
+        "ko": "다른 테넌트의 데이터에는 접근할 수 없습니다.",
+        "en": "The row does not belong to your tenant.",
+    }
+
+
 class RateLimitedError(CXGError):
     status_code = 429
     code = "RATE_LIMITED"

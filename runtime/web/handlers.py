@@ -24,6 +24,7 @@ from runtime.web.errors import (
     NotFoundError,
     PayloadTooLargeError,
     RateLimitedError,
+    RowSecurityError,
     UnauthorizedError,
     ValidationError,
 )
@@ -113,6 +114,10 @@ async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
 UNAVAILABLE_CLASSES = ("08",)  # connection exceptions
 UNAVAILABLE_CODES = frozenset({"57P01", "57P02", "57P03", "53300", "53400"})
 DATA_EXCEPTION_CLASS = "22"  # a value the column cannot hold: the client's mistake
+# insufficient_privilege: row-level security refusing a row (by its message), or a missing
+# grant, which stays a 500 (the server's configuration, not the caller's doing)
+INSUFFICIENT_PRIVILEGE = "42501"
+ROW_SECURITY_MESSAGE = "row-level security"
 
 
 def sqlstate(exc: BaseException) -> str | None:
@@ -125,10 +130,22 @@ def sqlstate(exc: BaseException) -> str | None:
     return None
 
 
+def _row_security(exc: BaseException, code: str | None) -> bool:
+    """Row-level security refused a row, here or on a Citus worker (whose error the
+    coordinator passes on with its SQLSTATE and message)."""
+    if code != INSUFFICIENT_PRIVILEGE:
+        return False
+    texts = [str(c) for c in (exc, getattr(exc, "orig", None), exc.__cause__) if c is not None]
+    return any(ROW_SECURITY_MESSAGE in t for t in texts)
+
+
 def classify(exc: BaseException) -> CXGError:
-    """The answer a database failure deserves: 422 for a value the column cannot hold, 503
-    with Retry-After when the database is unreachable, 500 for anything else."""
+    """The answer a database failure deserves: 422 for a value the column cannot hold, 403
+    ROW_SECURITY_VIOLATION for a row row-level security refused, 503 with Retry-After when
+    the database is unreachable, 500 for anything else."""
     code = sqlstate(exc)
+    if _row_security(exc, code):
+        return RowSecurityError()
     if code and code.startswith(DATA_EXCEPTION_CLASS):
         return ValidationError(
             detail=[
