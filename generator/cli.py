@@ -99,7 +99,7 @@ def _build_once(root: Path, fmt: str) -> None:
     writer.apply(root, files, plan)
     if document is not None:  # the code changed: the runtime makes the document anew
         try:
-            made = openapi.produce(root)
+            made = openapi.produce(root, project)
         except RuntimeError as exc:
             err.print(str(exc))
             raise typer.Exit(1) from None

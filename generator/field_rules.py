@@ -259,6 +259,9 @@ def build_field(
         check_sql=F.check_sql(name, fs),
         api_type=api_type,
         constraints=F.api_constraints(fs),
+        constraint_values=F.constraint_values(fs),
+        default_value=default,
+        digits=F.decimal_shape(fs) if kind in (FieldType.decimal, FieldType.money) else None,
         in_create=not fs.read_only and not fs.derived and not fs.transitions,  # machine: default
         in_update=not fs.read_only and not fs.derived and not fs.status_endpoint,
         in_response=not write_only,

@@ -190,48 +190,62 @@ def _number(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else str(value)
 
 
-def api_constraints(spec: FieldSpec) -> str:
-    """Keyword arguments of pydantic.Field for the write schemas."""
-    kwargs: list[str] = []
+def constraint_values(spec: FieldSpec) -> tuple[tuple[str, Any], ...]:
+    """The keyword arguments of pydantic.Field for the write schemas, as (name, value): the
+    schemas module renders them (api_constraints), the API document states them."""
+    kwargs: list[tuple[str, Any]] = []
     if spec.example is not None:
-        kwargs.append(f"examples=[{spec.example!r}]")
+        kwargs.append(("examples", [spec.example]))
     kind = spec.type
     if TYPES[kind].text or kind in (FieldType.secret,):
         if spec.min_length is not None:
-            kwargs.append(f"min_length={spec.min_length}")
+            kwargs.append(("min_length", spec.min_length))
         max_length = spec.max_length or _default_max_length(kind)
         if max_length:
-            kwargs.append(f"max_length={max_length}")
+            kwargs.append(("max_length", max_length))
     if kind is FieldType.phone and not spec.pattern:
-        kwargs.append(f"pattern={PHONE_PATTERN!r}")
+        kwargs.append(("pattern", PHONE_PATTERN))
     if kind is FieldType.url and not spec.pattern:
-        kwargs.append(f"pattern={URL_PATTERN!r}")
+        kwargs.append(("pattern", URL_PATTERN))
     if kind is FieldType.currency:
-        kwargs.append(f"pattern={CURRENCY_PATTERN!r}")
+        kwargs.append(("pattern", CURRENCY_PATTERN))
     if spec.pattern:
-        kwargs.append(f"pattern={spec.pattern!r}")
+        kwargs.append(("pattern", spec.pattern))
     if TYPES[kind].numeric:
         if spec.min is not None:
-            kwargs.append(f"ge={_number_literal(kind, spec.min)}")
+            kwargs.append(("ge", _number_value(kind, spec.min)))
         if spec.max is not None:
-            kwargs.append(f"le={_number_literal(kind, spec.max)}")
+            kwargs.append(("le", _number_value(kind, spec.max)))
         if kind in (FieldType.decimal, FieldType.money):
             precision, scale = decimal_shape(spec)
-            kwargs.append(f"max_digits={precision}, decimal_places={scale}")
+            kwargs += [("max_digits", precision), ("decimal_places", scale)]
     # Out-of-range numbers are a 422 here, not a database error later.
     bounds = {FieldType.integer: 2**31, FieldType.bigint: 2**63}.get(kind)
     if bounds:
-        kwargs.append(f"ge={-bounds}" if spec.min is None else "")
-        kwargs.append(f"le={bounds - 1}" if spec.max is None else "")
-    return ", ".join(k for k in kwargs if k)
+        if spec.min is None:
+            kwargs.append(("ge", -bounds))
+        if spec.max is None:
+            kwargs.append(("le", bounds - 1))
+    return tuple(kwargs)
 
 
-def _number_literal(kind: FieldType, value: float) -> str:
+def api_constraints(spec: FieldSpec) -> str:
+    """Keyword arguments of pydantic.Field for the write schemas, as source text."""
+    return ", ".join(f"{name}={_literal(value)}" for name, value in constraint_values(spec))
+
+
+def _literal(value: Any) -> str:
+    if isinstance(value, Decimal):
+        return f'Decimal("{value}")'
+    return repr(value)
+
+
+def _number_value(kind: FieldType, value: float) -> int | float | Decimal:
     if kind in (FieldType.integer, FieldType.bigint):
-        return str(int(value))
+        return int(value)
     if kind in (FieldType.decimal, FieldType.money):
-        return f'Decimal("{_number(value)}")'
-    return _number(value)
+        return Decimal(_number(value))
+    return value
 
 
 def _default_max_length(kind: FieldType) -> int | None:

@@ -66,6 +66,9 @@ class Endpoint(Frozen):
     permission: str
     operation_id: str
     summary: str
+    # list, create, get, update, change_status, delete, list_of_parent, create_in_parent or
+    # action (a hand-owned custom endpoint)
+    kind: str
 
 
 class Action(Frozen):

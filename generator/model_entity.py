@@ -78,6 +78,23 @@ class Entity(Frozen):
         return kinds
 
     @property
+    def schema_docs(self) -> dict[str, str]:
+        """The docstring of each schema class: also its description in the API document."""
+        label = self.label_en.lower()
+        lines = ", optionally with its lines" if self.lines else ""
+        return {
+            "Base": "Fields that are both written and read.",
+            "Create": f"Body of POST: a new {label}{lines}.",
+            "LineCreate": "A line given inside its header's POST body or at the header's"
+            " sub-resource.",
+            "Update": "Body of PATCH: only the fields sent are changed.",
+            "Response": f"A {label} as returned by the API.",
+            "ListResponse": f"One page of {label} rows.",
+            "ListParams": "Query parameters of the list: paging, search, sort and filters.",
+            "StatusChange": "Body of PATCH /{id}/status.",
+        }
+
+    @property
     def key(self) -> str:
         return f"{self.domain}.{self.table}"
 
@@ -248,6 +265,7 @@ class Entity(Frozen):
                 permission=code,
                 operation_id=f"{op}_{suffix}",
                 summary=f"{label} {words}",
+                kind="change_status" if suffix.startswith("change_") else suffix,
             )
             for m, path, code, suffix, words in rows
         ]
@@ -258,6 +276,7 @@ class Entity(Frozen):
                 permission=f"{self.key}:{a.name}",
                 operation_id=f"{op}_{a.name}",
                 summary=f"{label} {a.label_ko}",
+                kind="action",
             )
             for a in self.actions
         ]

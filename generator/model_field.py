@@ -29,6 +29,9 @@ class Field(Frozen):
     # API
     api_type: str  # Pydantic annotation (without Optional)
     constraints: str  # Field(...) keyword arguments, pre-rendered
+    constraint_values: tuple[tuple[str, Any], ...] = ()  # the same, as values (the document)
+    default_value: Any = None  # the default as a value, when default_repr is set
+    digits: tuple[int, int] | None = None  # (precision, scale) of a decimal
     in_create: bool
     in_update: bool
     in_response: bool

@@ -1,8 +1,11 @@
 """The API's OpenAPI document, made at build time and served as bytes.
 
 FastAPI builds the document of ~650 operations on the first request for it (about two
-seconds). `cxg-gen build` makes it once instead, by asking the runtime in a child process
-(`python -m runtime.web.openapi`: this package never imports FastAPI), and writes it to
+seconds; a minute and more for a thousand tables). `cxg-gen build` makes it once instead:
+the generated entities' operations and schemas are written from the typed model
+(apidoc_paths, apidoc_schemas); the hand-written routes' part and what every operation shares
+are made by FastAPI in a child process (`python -m runtime.web.openapi`: this package never
+imports FastAPI). The whole is written to
 ``generated/openapi.json`` with a stamp: the digest of everything the document is made from
 (the generated code, the runtime's code but its migrations, the versions of FastAPI and
 Pydantic, which pyproject.toml pins) and the digest
@@ -16,12 +19,19 @@ Only a project that carries its runtime (``runtime/`` beside ``specs/``) has a d
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterable
 from importlib import metadata
 from pathlib import Path
+from typing import Any
+
+from generator.apidoc_paths import entity_paths
+from generator.apidoc_schemas import PROBE, entity_schemas
+from generator.model import Project
 
 DOCUMENT = "generated/openapi.json"
 STAMP = "generated/openapi.stamp"
@@ -64,8 +74,44 @@ def current(root: Path, inputs: str) -> bool:
     return mark.read_text() == stamp(inputs, doc.read_bytes())
 
 
-def produce(root: Path) -> bytes:
-    """The document, from the runtime and the generated code on disk (a child process)."""
+def produce(root: Path, project: Project) -> bytes:
+    """The document: the hand-written routes' part from the runtime and the generated code on
+    disk (a child process), the generated entities' part from the model."""
+    parts = json.loads(_runtime_parts(root))
+    document: dict[str, Any] = parts["runtime"]
+    probe: dict[str, Any] = parts["probe"]
+    schemas: dict[str, Any] = document.setdefault("components", {}).setdefault("schemas", {})
+    shared = probe["components"]["schemas"]
+    schemas.update({name: s for name, s in shared.items() if PROBE not in name})
+    paths: dict[str, dict[str, Any]] = document["paths"]
+    for entity in project.entities:
+        schemas.update(entity_schemas(entity, shared))
+        for path, item in entity_paths(entity, probe).items():
+            paths.setdefault(path, {}).update(item)
+    document["components"]["schemas"] = {
+        name: schemas[name] for name in sorted(_named(document["paths"], schemas))
+    }
+    return (json.dumps(document, ensure_ascii=False, indent=1) + "\n").encode()
+
+
+def _named(paths: dict[str, Any], schemas: dict[str, Any]) -> set[str]:
+    """The schemas the operations name, and the ones those name (an entity without an
+    update has no Update schema in the document)."""
+    found: set[str] = set()
+    todo = [paths]
+    while todo:
+        text = json.dumps(todo.pop())
+        for name in _REF.findall(text):
+            if name not in found:
+                found.add(name)
+                todo.append(schemas[name])
+    return found
+
+
+_REF = re.compile(r'"#/components/schemas/([^"]+)"')
+
+
+def _runtime_parts(root: Path) -> bytes:
     result = subprocess.run(
         [sys.executable, "-m", "runtime.web.openapi"],
         cwd=root,

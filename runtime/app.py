@@ -83,9 +83,12 @@ def _hot_path(urls: dict[str, str], settings: Settings) -> Hot:
     )
 
 
-def create_app(settings: Settings | None = None, *, eager: bool = False) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, *, eager: bool = False, entities: bool = True
+) -> FastAPI:
     """The app. Its generated routes are built on first use unless ``eager`` is set or the
-    prebuilt OpenAPI document is stale (FastAPI then makes the document from every route)."""
+    prebuilt OpenAPI document is stale (FastAPI then makes the document from every route).
+    Without ``entities`` it has the hand-written routes only (for the document's build)."""
     settings = settings or get_settings()
     querymodels.make_unbounded()
     manager_v1, tenant_v1 = _built("manager", "v1"), _generated("tenants", "v1")
@@ -236,10 +239,13 @@ def create_app(settings: Settings | None = None, *, eager: bool = False) -> Fast
         )
     app.state.lazy_groups = lazy_groups = []
     for prefix, v1 in scopes:
+        resources = v1.RESOURCES
+        if not entities:  # the domains' hand-owned actions stay
+            resources = tuple(r for r in resources if not r.module.startswith("generated."))
         if document:  # lazily, after the hand-written routes (/manager/tenants/{id}/provision)
-            lazy_groups += routes.mount_lazily(app, prefix, v1.RESOURCES)
+            lazy_groups += routes.mount_lazily(app, prefix, resources)
         else:
-            routes.include_all(app, prefix, v1.RESOURCES)
+            routes.include_all(app, prefix, resources)
 
     # either envelope answers (the error one with 503): no single response model
     @app.get(

@@ -1,7 +1,9 @@
 """The API's OpenAPI document: made by `cxg-gen build` (see generator/openapi.py), served as
 bytes while its stamp matches the code this process runs.
 
-    python -m runtime.web.openapi    # the document of the current code, on standard output
+    python -m runtime.web.openapi            # what build needs, on standard output (JSON):
+                                             # the hand-written routes' document and the probe's
+    python -m runtime.web.openapi --fastapi  # the whole document as FastAPI makes it
 """
 
 from __future__ import annotations
@@ -53,8 +55,18 @@ def serve_prebuilt(app: FastAPI, document: bytes) -> None:
 def main() -> None:
     from runtime.app import create_app
 
-    app = create_app(eager=True)
-    sys.stdout.buffer.write(render(app.openapi()))
+    if "--fastapi" in sys.argv:
+        sys.stdout.buffer.write(render(create_app(eager=True).openapi()))
+        return
+    from runtime.web.openapi_probe import probe_document
+
+    # the routes written by hand (sign-in, provisioning, health, the domains' actions): the
+    # generated entities' operations are written by the generator itself
+    parts = {
+        "runtime": create_app(eager=True, entities=False).openapi(),
+        "probe": probe_document(),
+    }
+    sys.stdout.buffer.write(render(parts))
 
 
 if __name__ == "__main__":

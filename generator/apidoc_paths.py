@@ -1,0 +1,149 @@
+"""The operations of an entity in the API document, written from the typed model.
+
+Each of the entity's endpoints (``Entity.endpoints``: method, path, permission, operation id,
+summary) becomes an operation shaped like the probe's (runtime/web/openapi_probe.py) of the
+same kind: its security, error answers, list and If-Match parameters come from there, the
+rest (filters, bodies, the row's schemas) from the model. The domains' hand-owned actions are
+documented by FastAPI with the other hand-written routes.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from generator.apidoc_schemas import Schema, nullable, ref, title, value_schema
+from generator.model import Endpoint, Entity, Field
+from generator.spec import FieldType
+
+API_PREFIX = "/api/v1"
+_INT_BOUNDS = {FieldType.integer: 2**31, FieldType.bigint: 2**63}
+
+
+def _filter_value(f: Field) -> Schema:
+    """A filter value as the list's query takes it (fields.query_type): bounded like the
+    column, with no other constraint."""
+    if f.kind is FieldType.enum:
+        return {"type": "array", "items": {"enum": list(f.enum_values), "type": "string"}}
+    if f.kind in _INT_BOUNDS:
+        limit = _INT_BOUNDS[f.kind]
+        return {"type": "integer", "maximum": limit - 1, "minimum": -limit}
+    if f.kind in (FieldType.decimal, FieldType.money):
+        precision, scale = f.digits or (18, 4)
+        bound = float(Decimal(10) ** (precision - scale))
+        return {
+            "anyOf": [
+                {"type": "number", "exclusiveMaximum": bound, "exclusiveMinimum": -bound},
+                {"type": "string"},
+            ]
+        }
+    if f.kind is FieldType.password:
+        return {"type": "string"}
+    return value_schema(f, constrained=False, output=False)
+
+
+def _query(name: str, value: Schema, label: str, description: str) -> Schema:
+    schema = nullable(value) | {"title": label, "description": description}
+    return {"name": name, "in": "query", "required": False, "schema": schema,
+            "description": description}  # fmt: skip
+
+
+def filter_parameters(e: Entity) -> list[Schema]:
+    params = []
+    for f in e.filter_fields:
+        words = (
+            "Any of these values (repeat the parameter)."
+            if f.kind is FieldType.enum
+            else "Exact match."
+        )
+        params.append(_query(f.name, _filter_value(f), f.label_ko, words))
+    for f in e.range_fields:
+        value = _filter_value(f)
+        params.append(
+            _query(f"{f.name}_from", value, f"{f.label_ko} 이상", "Inclusive lower bound.")
+        )
+        params.append(_query(f"{f.name}_to", value, f"{f.label_ko} 이하", "Inclusive upper bound."))
+    return params
+
+
+def _path(name: str) -> Schema:
+    return {"name": name, "in": "path", "required": True,
+            "schema": {"type": "string", "format": "uuid", "title": title(name)}}  # fmt: skip
+
+
+def _body(name: str) -> Schema:
+    return {"required": True, "content": {"application/json": {"schema": ref(name)}}}
+
+
+# the probe operation each kind is shaped like: (path under the scope, method)
+_PROBE_OPERATION = {
+    "list": ("/rows", "get"),
+    "create": ("/rows", "post"),
+    "get": ("/rows/{row_id}", "get"),
+    "update": ("/rows/{row_id}", "patch"),
+    "change_status": ("/rows/{row_id}", "patch"),
+    "delete": ("/rows/{row_id}", "delete"),
+    "list_of_parent": ("/rows/{row_id}/lines", "get"),
+    "create_in_parent": ("/rows", "post"),
+}
+
+
+def operation(e: Entity, endpoint: Endpoint, probe: dict[str, Any]) -> Schema:
+    kind = endpoint.kind
+    at, method = _PROBE_OPERATION[kind]
+    shape = probe["paths"][f"/{e.scope.name}{at}"][method]
+    name = e.schema_name
+    params: list[Schema] = []
+    ids = [p[1:-1] for p in endpoint.path.split("/") if p.startswith("{")]
+    params += [_path(i) for i in ids]
+    if kind == "list":
+        params += [p for p in shape["parameters"] if p["in"] == "query"]
+        params += filter_parameters(e)
+    params += [p for p in shape.get("parameters", []) if p["in"] == "header"]
+    responses = {
+        status: answer for status, answer in shape["responses"].items() if status[0] in "45"
+    }
+    success, envelope = (
+        ("201" if kind.startswith("create") else "200"),
+        {
+            "list": f"Envelope_{name}ListResponse_",
+            "delete": "Envelope_Deleted_",
+            "list_of_parent": f"Envelope_list_{name}Response__",
+        }.get(kind, f"Envelope_{name}Response_"),
+    )
+    op: Schema = {
+        "tags": [e.tag],
+        "summary": endpoint.summary,
+        "operationId": endpoint.operation_id,
+        "security": shape["security"],
+    }
+    if params:
+        op["parameters"] = params
+    body = {
+        "create": f"{name}Create",
+        "update": f"{name}Update",
+        "change_status": f"{name}StatusChange",
+        "create_in_parent": f"{name}LineCreate",
+    }.get(kind)
+    if body:
+        op["requestBody"] = _body(body)
+    op["responses"] = {
+        success: {
+            "description": "Successful Response",
+            "content": {"application/json": {"schema": ref(envelope)}},
+        },
+        **responses,
+    }
+    op["x-permission"] = endpoint.permission
+    return op
+
+
+def entity_paths(e: Entity, probe: dict[str, Any]) -> dict[str, dict[str, Schema]]:
+    prefix = f"{API_PREFIX}/{e.scope.name}"
+    paths: dict[str, dict[str, Schema]] = {}
+    for endpoint in e.endpoints:
+        if endpoint.kind == "action":  # hand-written: FastAPI documents them
+            continue
+        item = paths.setdefault(prefix + endpoint.path, {})
+        item[endpoint.method.lower()] = operation(e, endpoint, probe)
+    return paths
