@@ -9,12 +9,12 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 
-from generator import extensions, model, openapi, report, runtime_commands, writer
+from generator import extensions, manifest, model, openapi, report, runtime_commands, writer
 from generator.diagnostics import SpecError
 
 app = typer.Typer(
@@ -86,8 +86,39 @@ def build(
     watching(root, lambda: _build_once(root, fmt), out)
 
 
+def _unchanged(root: Path) -> tuple[str, dict[str, Any] | None]:
+    """The inputs' digest, and the manifest when generated/ and its document are what a
+    build would write now (see generator/manifest.py)."""
+    from generator.pipeline import templates_dir
+
+    inputs = manifest.inputs_digest(root, templates_dir(root))
+    recorded = manifest.current(root, inputs)
+    if recorded is not None and openapi.applies(root):
+        document = openapi.inputs_digest(openapi.generated_files(root), root)
+        recorded = recorded if openapi.current(root, document) else None
+    return inputs, recorded
+
+
+def _report_build(fmt: str, entities: int, files: int, written: int, removed: int,
+                  started: float) -> None:  # fmt: skip
+    elapsed = time.perf_counter() - started
+    report.outcome(
+        fmt,
+        {"ok": True, "entities": entities, "files": files, "written": written, "removed": removed},
+    )
+    if fmt != "json":
+        out.print(
+            f"{entities} entities, {files} files: {written} written, "
+            f"{removed} removed, {files - written} unchanged ({elapsed:.2f}s)"
+        )
+
+
 def _build_once(root: Path, fmt: str) -> None:
     started = time.perf_counter()
+    inputs, recorded = _unchanged(root)
+    if recorded is not None:
+        _report_build(fmt, recorded["entities"], recorded["files"], 0, 0, started)
+        return
     project, files = _generate_or_exit(root, fmt=fmt)
     if absent := extensions.missing(root, project):  # the app could not mount them
         for line in absent:
@@ -95,6 +126,7 @@ def _build_once(root: Path, fmt: str) -> None:
         err.print("[red]hand-owned modules missing; nothing written[/red]")
         raise typer.Exit(1)
     document = _keep_document(root, files)
+    _keep(root, files, manifest.MANIFEST)
     plan = writer.plan(root, files)
     writer.apply(root, files, plan)
     if document is not None:  # the code changed: the runtime makes the document anew
@@ -106,23 +138,21 @@ def _build_once(root: Path, fmt: str) -> None:
         made_files = {openapi.DOCUMENT: made.decode(), openapi.STAMP: openapi.stamp(document, made)}
         writer.apply(root, made_files, writer.plan(root, made_files, managed_dirs=()))
         files.update(made_files)
-    elapsed = time.perf_counter() - started
+    if extensions.orphans(root, project):  # check must name them: no short way for it
+        (root / manifest.MANIFEST).unlink(missing_ok=True)
+        files.pop(manifest.MANIFEST, None)
+    else:
+        files[manifest.MANIFEST] = manifest.text(len(project.entities), inputs, files)
+        record = {manifest.MANIFEST: files[manifest.MANIFEST]}
+        writer.apply(root, record, writer.plan(root, record, managed_dirs=()))
     written = len(plan.missing) + len(plan.changed) + (2 if document is not None else 0)
-    report.outcome(
-        fmt,
-        {
-            "ok": True,
-            "entities": len(project.entities),
-            "files": len(files),
-            "written": written,
-            "removed": len(plan.extra),
-        },
-    )
-    if fmt != "json":
-        out.print(
-            f"{len(project.entities)} entities, {len(files)} files: {written} written, "
-            f"{len(plan.extra)} removed, {len(files) - written} unchanged ({elapsed:.2f}s)"
-        )
+    _report_build(fmt, len(project.entities), len(files), written, len(plan.extra), started)
+
+
+def _keep(root: Path, files: dict[str, str], path: str) -> None:
+    """A file build writes last, as it is on disk, so that planning keeps it."""
+    if (root / path).is_file():
+        files[path] = (root / path).read_text()
 
 
 def _keep_document(root: Path, files: dict[str, str]) -> str | None:
@@ -133,8 +163,7 @@ def _keep_document(root: Path, files: dict[str, str]) -> str | None:
         return None
     inputs = openapi.inputs_digest(((path, text.encode()) for path, text in files.items()), root)
     for path in (openapi.DOCUMENT, openapi.STAMP):
-        if (root / path).is_file():
-            files[path] = (root / path).read_text()
+        _keep(root, files, path)
     return None if openapi.current(root, inputs) else inputs
 
 
@@ -157,10 +186,21 @@ def check(
     root: RootOption = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="List files only, no diff.")] = False,
     fmt: FormatOption = "text",
+    full: Annotated[
+        bool, typer.Option("--full", help="Render everything, even when the manifest matches.")
+    ] = False,
 ) -> None:
     """Exit 1 when generated/ is not what the specs say (no database needed)."""
     root = _root(root)
+    recorded = None if full else _unchanged(root)[1]
+    if recorded is not None:  # inputs and outputs are those of the last build
+        report.outcome(fmt, {"ok": True, "files": recorded["files"], "changed": [],
+                             "missing": [], "extra": [], "hand_owned": []})  # fmt: skip
+        if fmt != "json":
+            out.print(f"generated/ is up to date ({recorded['files']} files)")
+        return
     project, files = _generate_or_exit(root, remember=False, fmt=fmt)
+    _keep(root, files, manifest.MANIFEST)  # a cache, never compared
     stale = _keep_document(root, files) is not None  # made from other code, or edited since
     plan = writer.plan(root, files)
     if stale and openapi.DOCUMENT not in plan.missing:
