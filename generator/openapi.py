@@ -21,7 +21,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 import subprocess
 import sys
 from collections.abc import Iterable
@@ -98,17 +97,23 @@ def _named(paths: dict[str, Any], schemas: dict[str, Any]) -> set[str]:
     """The schemas the operations name, and the ones those name (an entity without an
     update has no Update schema in the document)."""
     found: set[str] = set()
-    todo = [paths]
+    todo: list[Any] = [paths]
     while todo:
-        text = json.dumps(todo.pop())
-        for name in _REF.findall(text):
-            if name not in found:
-                found.add(name)
-                todo.append(schemas[name])
+        node = todo.pop()
+        if isinstance(node, dict):
+            target = node.get("$ref")
+            if isinstance(target, str) and target.startswith(_REF):
+                name = target[len(_REF) :]
+                if name not in found:
+                    found.add(name)
+                    todo.append(schemas[name])
+            todo.extend(node.values())
+        elif isinstance(node, list):
+            todo.extend(node)
     return found
 
 
-_REF = re.compile(r'"#/components/schemas/([^"]+)"')
+_REF = "#/components/schemas/"
 
 
 def _runtime_parts(root: Path) -> bytes:
