@@ -111,7 +111,10 @@ def run_env(context: Environment) -> None:
             from runtime.settings import get_settings
             from runtime.tenancy import rls
 
-            rls.secure(connection, get_settings().tenant_app_role)
+            role = get_settings().tenant_app_role
+            rls.secure(connection, role)
+            connection.commit()
+            rls.enable_on_workers(connection, role)  # Citus: after the role is committed
             connection.commit()
 
     async def main() -> None:

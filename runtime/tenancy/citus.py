@@ -6,7 +6,7 @@
   ``NOLOGIN`` (reached only by ``SET ROLE``). ``worker_logins`` makes it so on every worker,
   with Citus's ALTER ROLE propagation off for that statement (a worker with metadata would
   otherwise pass it on to the coordinator and the other workers). ``cxg-gen db upgrade`` runs
-  it whenever the database has the Citus extension (runtime.tenancy.rls.secure), and
+  it whenever the database has the Citus extension (runtime.tenancy.rls.enable_on_workers), and
   ``cxg-gen db citus --apply`` after distributing; a worker added later gets it from the next
   of either.
 - **Applying the distribution DDL** (``docs/citus/tenants.sql``, which build writes):
@@ -32,12 +32,19 @@ _CALL = re.compile(r"create_distributed_table\('([a-z_][a-z0-9_]*\.[a-z_][a-z0-9
 
 
 def login_command(role: str) -> str:
-    """The statement each worker runs: the role may log in there, and only there."""
+    """The statement each worker runs: the role may log in there, and only there. It is made
+    there when missing (a role created on the coordinator before the database had the
+    extension was never propagated), with the same attributes as on the coordinator."""
     if not ROLE_NAME.match(role):
         raise ValueError(f"not a role name: {role!r}")
     return (
-        "DO $$BEGIN SET LOCAL citus.enable_alter_role_propagation = off; "
-        f'ALTER ROLE "{role}" LOGIN; END$$'
+        "DO $$BEGIN "
+        "SET LOCAL citus.enable_alter_role_propagation = off; "
+        "SET LOCAL citus.enable_create_role_propagation = off; "
+        f"IF EXISTS (SELECT FROM pg_roles WHERE rolname = '{role}') THEN "
+        f'ALTER ROLE "{role}" LOGIN; '
+        f'ELSE CREATE ROLE "{role}" LOGIN NOSUPERUSER NOBYPASSRLS; '
+        "END IF; END$$"
     )
 
 

@@ -63,12 +63,19 @@ def ensure_role(connection: Connection, role: str) -> None:
     )
 
 
+def enable_on_workers(connection: Connection, role: str) -> list[str]:
+    """On Citus, let the role log in on every worker (runtime.tenancy.citus.worker_logins).
+    Run after ``secure`` has committed: the workers' own connections see only committed
+    roles, and a role Citus is still creating there would block them."""
+    if not role or not citus.present(connection):
+        return []
+    return citus.worker_logins(connection, role)
+
+
 def secure(connection: Connection, role: str) -> list[str]:
     """Apply the wall to every tenant table; return their qualified names."""
     if role:
         ensure_role(connection, role)
-        if citus.present(connection):  # Citus connects to the workers as this role
-            citus.worker_logins(connection, role)
     secured = []
     schemas = set()
     for schema, table in tenant_tables(connection):
