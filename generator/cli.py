@@ -92,10 +92,14 @@ def _unchanged(root: Path) -> tuple[str, dict[str, Any] | None]:
     from generator.pipeline import templates_dir
 
     inputs = manifest.inputs_digest(root, templates_dir(root))
-    recorded = manifest.current(root, inputs)
-    if recorded is not None and openapi.applies(root):
-        document = openapi.inputs_digest(openapi.generated_files(root), root)
-        recorded = recorded if openapi.current(root, document) else None
+    found = manifest.current(root, inputs)
+    if found is None:
+        return inputs, None
+    recorded, on_disk = found
+    if openapi.applies(root):  # the generated code as just read, and the runtime's
+        code = [(p, c) for p, c in on_disk.items() if p.startswith("generated/")]
+        if not openapi.current(root, openapi.inputs_digest(code, root)):
+            return inputs, None
     return inputs, recorded
 
 

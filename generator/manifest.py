@@ -78,8 +78,9 @@ def text(entities: int, inputs: str, files: Mapping[str, str]) -> str:
     return json.dumps(body, indent=1, sort_keys=True) + "\n"
 
 
-def current(root: Path, inputs: str) -> dict[str, Any] | None:
-    """The manifest, when the inputs and the files on disk are those it records."""
+def current(root: Path, inputs: str) -> tuple[dict[str, Any], dict[str, bytes]] | None:
+    """The manifest and the files it covers as read, when the inputs and the files on disk
+    are those it records."""
     path = root / MANIFEST
     if not path.is_file():
         return None
@@ -94,4 +95,4 @@ def current(root: Path, inputs: str) -> dict[str, Any] | None:
         on_disk = {p: (root / p).read_bytes() for p in paths}
     except OSError:  # an outside file is gone
         return None
-    return recorded if outputs_digest(on_disk) == recorded.get("outputs") else None
+    return (recorded, on_disk) if outputs_digest(on_disk) == recorded.get("outputs") else None
