@@ -73,7 +73,8 @@ async def test_a_physical_delete_is_refused_then_cleared_by_the_application(
             await conn.execute("DELETE FROM srm.quotes WHERE id = $1", quote_id)
             raise AssertionError("the database let a referenced quote go")
         except asyncpg.ForeignKeyViolationError as exc:
-            assert exc.constraint_name == "fk_sales_orders_quote_id_quotes"
+            # on Citus the shard's key refuses it, named with the shard's suffix
+            assert "fk_sales_orders_quote_id_quotes" in str(exc)
     finally:
         await conn.close()
 
