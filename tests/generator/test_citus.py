@@ -44,3 +44,12 @@ def test_db_citus_prints_what_build_wrote():
         [cli, "db", "citus", "--root", str(REPO)], capture_output=True, text=True, check=True
     )
     assert printed.stdout == DDL.read_text()
+
+
+def test_apply_runs_the_files_statements_in_its_order():
+    """`db citus --apply` runs what the file says, statement by statement, in its order."""
+    from runtime.tenancy import citus
+
+    statements = citus.statements(DDL.read_text())
+    assert statements[0] == "CREATE EXTENSION IF NOT EXISTS citus"
+    assert [s + ";" for s in statements[1:]] == [m.group(0) for m in CALL.finditer(DDL.read_text())]
