@@ -44,7 +44,10 @@ def _error(description: str) -> dict[str, Any]:
 # clients generated from /openapi.json know the envelope of each.
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: _error("AUTHENTICATION_REQUIRED: no, a bad, an expired or a revoked credential"),
-    403: _error("PERMISSION_DENIED: the caller lacks the permission named in detail"),
+    403: _error(
+        "PERMISSION_DENIED: the caller lacks the permission named in detail;"
+        " ROW_SECURITY_VIOLATION: the row belongs to another tenant (row-level security)"
+    ),
     404: _error("RESOURCE_NOT_FOUND"),
     409: _error("RESOURCE_ALREADY_EXISTS, CONFLICT or INVALID_TRANSITION"),
     412: _error("STALE_VERSION: If-Match named a version the row no longer has"),

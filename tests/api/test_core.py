@@ -107,17 +107,18 @@ def test_leak_detector_detects_leaks():
 
 
 async def test_openapi_is_the_prebuilt_document_of_this_code(app, client):
-    """Served as the bytes `cxg-gen build` wrote, and those are what FastAPI makes of the
-    code running now, every route included (a stale file would be refused and the document
-    made live)."""
-    from runtime.app import create_app
-    from runtime.web.openapi import ROOT, render
+    """Served as the bytes `cxg-gen build` wrote for the code running now (a stale file would
+    be refused and the document made live); tests/generator/test_apidoc.py shows they say
+    what FastAPI would say of every route."""
+    from runtime.web.openapi import ROOT
 
     assert app.openapi_url is None  # FastAPI's own route is off: the prebuilt one serves
     served = await client.get("/openapi.json")
     assert served.status_code == 200
     assert served.content == (ROOT / "generated/openapi.json").read_bytes()
-    assert served.content == render(create_app(app.state.settings, eager=True).openapi())
+    assert served.json()["paths"]["/api/v1/tenants/crm/customers"]["get"]["operationId"] == (
+        "tenants_crm_customers_list"
+    )
     for page in ("/docs", "/redoc"):
         shown = await client.get(page)
         assert shown.status_code == 200 and "/openapi.json" in shown.text
