@@ -105,18 +105,7 @@ async def clear_before_hard_delete(
         tenant = getattr(row, "tenant_id", None)  # names the tenant: one shard on Citus
         if tenant is not None and hasattr(ref.model, "tenant_id"):
             where.append(ref.model.tenant_id == tenant)
-        await db.execute(
-            update(ref.model)
-            .where(*where)
-            .values(
-                {
-                    ref.column.name: None,
-                    "version": ref.model.version + 1,
-                    "updated_by": actor.user_id,
-                }
-            )
-            .execution_options(synchronize_session=False)
-        )
+        await _clear(db, ref, where, actor)
 
 
 async def follow(
@@ -138,15 +127,18 @@ async def follow(
             for child in children:
                 await remove(db, ref.model, child, actor)
         elif ref.rule == SET_NULL:
-            await db.execute(
-                update(ref.model)
-                .where(*where)
-                .values(
-                    {
-                        ref.column.name: None,
-                        "version": ref.model.version + 1,
-                        "updated_by": actor.user_id,
-                    }
-                )
-                .execution_options(synchronize_session=False)
-            )
+            await _clear(db, ref, where, actor)
+
+
+async def _clear(
+    db: AsyncSession, ref: Referrer, where: list[ColumnElement[bool]], actor: Actor
+) -> None:
+    """Set the referring column to null where ``where`` holds, as a change of those rows."""
+    await db.execute(
+        update(ref.model)
+        .where(*where)
+        .values(
+            {ref.column.name: None, "version": ref.model.version + 1, "updated_by": actor.user_id}
+        )
+        .execution_options(synchronize_session=False)
+    )
