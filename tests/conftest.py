@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import uuid
 
 import httpx
 import pytest
 
-from tests.database import fresh_databases, run_sync
+from tests.database import fresh_databases, run_sync, use_databases
 
 ADMIN_PASSWORD = "Admin-Passw0rd"
 
@@ -16,16 +15,7 @@ ADMIN_PASSWORD = "Admin-Passw0rd"
 @pytest.fixture(scope="session")
 def database_urls(tmp_path_factory) -> dict[str, str]:
     with fresh_databases(tmp_path_factory.mktemp("pg")) as urls:
-        os.environ["CXG_MANAGER_DATABASE_URL"] = urls["manager"]
-        os.environ["CXG_TENANT_DATABASE_URL"] = urls["tenant"]
-        os.environ.setdefault("CXG_JWT_SECRET", "test-secret-" + uuid.uuid4().hex)
-        os.environ["CXG_ENVIRONMENT"] = "test"
-        # the suite makes thousands of requests from one address; limits are tested on their own
-        os.environ["CXG_RATE_LIMIT_ANONYMOUS"] = "1000000"
-        os.environ["CXG_RATE_LIMIT_AUTHENTICATED"] = "1000000"
-        from runtime.settings import get_settings
-
-        get_settings.cache_clear()
+        use_databases(urls)
         from runtime.cli import upgrade
         from runtime.data.db import async_url
 

@@ -86,3 +86,17 @@ def fresh_databases(workdir: Path) -> Iterator[dict[str, str]]:
         }
     finally:
         _drop(server_url, [f'DROP DATABASE IF EXISTS "{n}" WITH (FORCE)' for n in names.values()])
+
+
+def use_databases(urls: dict[str, str]) -> None:
+    """Point this process's settings at the test databases, as every test app sees them."""
+    os.environ["CXG_MANAGER_DATABASE_URL"] = urls["manager"]
+    os.environ["CXG_TENANT_DATABASE_URL"] = urls["tenant"]
+    os.environ.setdefault("CXG_JWT_SECRET", "test-secret-" + uuid.uuid4().hex)
+    os.environ["CXG_ENVIRONMENT"] = "test"
+    # the suite makes thousands of requests from one address; limits are tested on their own
+    os.environ["CXG_RATE_LIMIT_ANONYMOUS"] = "1000000"
+    os.environ["CXG_RATE_LIMIT_AUTHENTICATED"] = "1000000"
+    from runtime.settings import get_settings
+
+    get_settings.cache_clear()

@@ -14,14 +14,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import uuid
 from pathlib import Path
 
 import pytest
 
 from tests.api.conftest import long_way, owner, reader  # noqa: F401 - the API tests' fixtures
 from tests.citus.cluster import citus_database
-from tests.database import fresh_databases
+from tests.database import fresh_databases, use_databases
 
 CITUS_URL = os.environ.get("CXG_TEST_CITUS_URL", "")
 HERE = Path(__file__).parent
@@ -86,15 +85,7 @@ def database_urls(tmp_path_factory):
         citus_database(CITUS_URL) as tenant,
     ):
         urls = {"manager": plain["manager"], "tenant": tenant}
-        os.environ["CXG_MANAGER_DATABASE_URL"] = urls["manager"]
-        os.environ["CXG_TENANT_DATABASE_URL"] = urls["tenant"]
-        os.environ.setdefault("CXG_JWT_SECRET", "test-secret-" + uuid.uuid4().hex)
-        os.environ["CXG_ENVIRONMENT"] = "test"
-        os.environ["CXG_RATE_LIMIT_ANONYMOUS"] = "1000000"
-        os.environ["CXG_RATE_LIMIT_AUTHENTICATED"] = "1000000"
-        from runtime.settings import get_settings
-
-        get_settings.cache_clear()
+        use_databases(urls)
         _cli("db", "upgrade")
         _cli("db", "citus", "--apply")
         _cli("db", "upgrade")  # again on the distributed tables: RLS re-applied, no error
