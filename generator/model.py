@@ -81,6 +81,21 @@ class Scope(Frozen):
         return [e for d in self.domains for e in d.entities]
 
     @property
+    def model_modules(self) -> dict[str, str]:
+        """Each table's model module, by table (``crm.customers``)."""
+        return {e.key: f"{e.package}.model" for e in sorted(self.entities, key=lambda e: e.key)}
+
+    @property
+    def referrers(self) -> dict[str, list[str]]:
+        """Every table that some table's key points at, with the tables whose keys do: what
+        the app imports before it settles a delete (runtime.data.referrers)."""
+        found: dict[str, set[str]] = {}
+        for entity in self.entities:
+            for key in entity.foreign_keys:
+                found.setdefault(key.references[0].rsplit(".", 1)[0], set()).add(entity.key)
+        return {table: sorted(keys) for table, keys in sorted(found.items())}
+
+    @property
     def distribution_order(self) -> list[Entity]:
         """Every entity after the ones it references (then by key): the order in which Citus
         can distribute the tables, since a foreign key needs its target distributed first.

@@ -201,6 +201,14 @@ class Entity(Frozen):
         ]
 
     @property
+    def referenced_models(self) -> list[str]:
+        """The model modules of the tables this one's keys point at (its own left out).
+        A model imports them, so its keys resolve whatever imported it first: the app imports
+        models as it first needs them (runtime.data.catalog), never all of them at start."""
+        keys = {k.references[0].rsplit(".", 1)[0] for k in self.foreign_keys} - {self.key}
+        return [f"generated.{self.scope.name}.{key}.model" for key in sorted(keys)]
+
+    @property
     def check_fields(self) -> list[Field]:
         return [f for f in self.fields if f.check_sql]
 

@@ -18,59 +18,36 @@ Only a project that carries its runtime (``runtime/`` beside ``specs/``) has a d
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterable
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 from generator.apidoc_paths import entity_paths
 from generator.apidoc_schemas import PROBE, entity_schemas
+from generator.docstamp import (  # the stamp is shared with the app that serves the file
+    DOCUMENT,
+    STAMP,
+    applies,
+    current,
+    generated_files,
+    inputs_digest,
+    stamp,
+)
 from generator.model import Project
 
-DOCUMENT = "generated/openapi.json"
-STAMP = "generated/openapi.stamp"
-LIBRARIES = ("fastapi", "pydantic", "pydantic-core")  # pinned in pyproject.toml
-
-
-def applies(root: Path) -> bool:
-    return (root / "runtime" / "app.py").is_file()
-
-
-def inputs_digest(generated: Iterable[tuple[str, bytes]], root: Path) -> str:
-    """Digest of what the document is made from: ``generated`` is (path, content) of every
-    generated Python file; the runtime's sources and the library versions are read here."""
-    digest = hashlib.sha256()
-    sources = [(p, c) for p, c in generated if p.endswith(".py")]
-    sources += [
-        (path.relative_to(root).as_posix(), path.read_bytes())
-        for path in (root / "runtime").rglob("*.py")
-        if "migrations" not in path.parts  # they change the database, not the API
-    ]
-    for path, content in sorted(sources):
-        digest.update(path.encode() + b"\0" + hashlib.sha256(content).digest())
-    for name in LIBRARIES:
-        try:
-            digest.update(f"{name}=={metadata.version(name)}".encode())
-        except metadata.PackageNotFoundError:
-            digest.update(f"{name}==none".encode())
-    return digest.hexdigest()
-
-
-def stamp(inputs: str, document: bytes) -> str:
-    return f"inputs {inputs}\ndocument {hashlib.sha256(document).hexdigest()}\n"
-
-
-def current(root: Path, inputs: str) -> bool:
-    """The document on disk was made from these inputs and nobody changed it since."""
-    doc, mark = root / DOCUMENT, root / STAMP
-    if not (doc.is_file() and mark.is_file()):
-        return False
-    return mark.read_text() == stamp(inputs, doc.read_bytes())
+__all__ = [
+    "DOCUMENT",
+    "STAMP",
+    "applies",
+    "current",
+    "generated_files",
+    "inputs_digest",
+    "produce",
+    "stamp",
+]
 
 
 def produce(root: Path, project: Project) -> bytes:
@@ -129,12 +106,3 @@ def _runtime_parts(root: Path) -> bytes:
             "making the OpenAPI document failed:\n" + result.stderr.decode(errors="replace")
         )
     return result.stdout
-
-
-def generated_files(root: Path) -> list[tuple[str, bytes]]:
-    base = root / "generated"
-    return [
-        (path.relative_to(root).as_posix(), path.read_bytes())
-        for path in base.rglob("*.py")
-        if "__pycache__" not in path.parts
-    ]

@@ -37,6 +37,7 @@ REGISTRY: tuple[Output, ...] = (
     Output("package.py.j2", "project", "generated/__init__.py"),
     Output("package.py.j2", "scope", "generated/{o.info.name}/__init__.py"),
     Output("scope_models.py.j2", "scope", "generated/{o.info.name}/models.py"),
+    Output("scope_catalog.py.j2", "scope", "generated/{o.info.name}/catalog.py"),
     Output("scope_router.py.j2", "scope", "generated/{o.info.name}/v1.py"),
     Output("scope_permissions.py.j2", "scope", "generated/{o.info.name}/permissions.py"),
     Output("scope_reads.py.j2", "scope", "generated/{o.info.name}/reads.py"),

@@ -14,12 +14,13 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
-from sqlalchemy import MetaData, text
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
+from runtime.data import catalog
 from runtime.data.db import MANAGER, TENANT, Databases, listen_urls, resolve_urls
-from runtime.data.models import TenantBase
-from runtime.data.tables import manager_tables, tenant_tables
+from runtime.data.models import ManagerBase, TenantBase
+from runtime.data.tables import CONTRACT, TENANT_CONTRACT, manager_tables, tenant_tables
 from runtime.hot.driverpool import DriverPool, Hot
 from runtime.hot.path import HotPathMiddleware, routes_of
 from runtime.hot.plan import MANAGER_SYSTEM, TENANT_SYSTEM
@@ -92,21 +93,21 @@ def create_app(
     settings = settings or get_settings()
     querymodels.make_unbounded()
     manager_v1, tenant_v1 = _built("manager", "v1"), _generated("tenants", "v1")
-    manager_models = _built("manager", "models")
     manager_permissions = _generated("manager", "permissions")
-    tenant_models = _generated("tenants", "models")
-    manager_metadata: MetaData = manager_models.metadata
-    tenant_metadata: MetaData = tenant_models.metadata if tenant_models else TenantBase.metadata
-    tables = manager_tables(manager_metadata)  # fail fast when the specs break the contract
+    # the runtime's own tables only: every other model is imported when first needed
+    catalog.load(ManagerBase, CONTRACT)
+    tables = manager_tables(ManagerBase.metadata)  # fail fast when the specs break the contract
     extend.discover()  # the hand-owned modules under runtime/extensions
     guards.register(tables.users.fullname, "keep_a_master", keep_a_master(tables.users))
-    tenant = tenant_tables(tenant_metadata) if tenant_v1 is not None else None
+    if tenant_v1 is not None:
+        catalog.load(TenantBase, TENANT_CONTRACT)
+    tenant = tenant_tables(TenantBase.metadata) if tenant_v1 is not None else None
     if tenant is not None:  # a tenant role lists codes of the tenant catalog only
-        catalog = getattr(_generated("tenants", "permissions"), "PERMISSIONS", ())
+        permissions = getattr(_generated("tenants", "permissions"), "PERMISSIONS", ())
         rules.register(
             tenant.roles.fullname,
             "known_codes",
-            known_codes("permissions", (d.code for d in catalog)),
+            known_codes("permissions", (d.code for d in permissions)),
         )
 
     @asynccontextmanager
@@ -175,7 +176,7 @@ def create_app(
     ]
     for v1 in (manager_v1, tenant_v1):
         tags += getattr(v1, "TAGS", [])
-    document = None if eager else openapi.prebuilt()
+    document = None if eager else openapi.prebuilt(settings.data_dir / "openapi.verified")
     app = FastAPI(
         title="CXG Platform API",
         version="1.0.0",
@@ -198,7 +199,7 @@ def create_app(
         f"{API_PREFIX}/manager",
         _built("manager", "reads").PLANS,
         MANAGER_SYSTEM,
-        manager_metadata,
+        ManagerBase,
         tables.audit_logs,
     )
     if tenant is not None:
@@ -206,7 +207,7 @@ def create_app(
             f"{API_PREFIX}/tenants",
             _built("tenants", "reads").PLANS,
             TENANT_SYSTEM,
-            tenant_metadata,
+            TenantBase,
             tenant.audit_logs,
         )
     app.add_middleware(ReadRetryMiddleware)  # inside the hot path: the routers' reads only

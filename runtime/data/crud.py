@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from runtime.data import referrers
+from runtime.data import catalog, referrers
 from runtime.data.models import RecordMixin, SoftDeleteMixin, TenantMixin
 from runtime.data.reading import (
     LINES_LIMIT,
@@ -135,7 +135,7 @@ async def next_number(
     assert actor.tenant_id is not None  # only tenant entities are numbered
     return await numbering.next_number(
         db,
-        model.metadata.tables[numbering.COUNTERS],
+        catalog.table(model, numbering.COUNTERS),
         tenant_id=actor.tenant_id,
         key=key,
         template=template,

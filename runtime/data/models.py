@@ -109,16 +109,3 @@ def same_tenant(model: type[Any], actor: Any) -> list[Any]:
     if actor.tenant_id is None:
         return [model.id.is_(None)]
     return [model.tenant_id == actor.tenant_id]
-
-
-def model_named(anchor: type[Any], name: Any) -> type[Any] | None:
-    """The mapped class of table ``<domain>.<table>`` in ``anchor``'s registry, or None."""
-    return next((m.class_ for m in anchor.registry.mappers if m.local_table.fullname == name), None)
-
-
-def referenced_model(model: type[Any], via: str) -> type[Any]:
-    """The mapped class a foreign-key column of ``model`` points at (a line's header)."""
-    (fk,) = model.__table__.c[via].foreign_keys
-    found = model_named(model, fk.column.table.fullname)
-    assert found is not None, via
-    return found

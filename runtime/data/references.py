@@ -13,7 +13,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from runtime.data.models import model_named
+from runtime.data.catalog import model_named
 from runtime.data.reading import visible
 from runtime.security.principal import Actor
 from runtime.web.errors import (

@@ -26,6 +26,7 @@ from typing import Any
 from sqlalchemy import Column, ColumnElement, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from runtime.data import catalog
 from runtime.data.models import RecordMixin
 from runtime.security.principal import Actor
 from runtime.web.errors import ConflictError
@@ -48,6 +49,7 @@ class Referrer:
 @cache
 def referrers_of(model: type[Any]) -> tuple[Referrer, ...]:
     table = model.__table__
+    catalog.referrers(model, table.fullname)  # imported before the walk (lazy models)
     found: list[Referrer] = []
     for mapper in model.registry.mappers:
         for fk in mapper.local_table.foreign_keys:

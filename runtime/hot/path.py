@@ -24,11 +24,13 @@ import asyncio
 import contextlib
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
+from functools import partial
 from typing import Any
 
-from sqlalchemy import MetaData, Table
+from sqlalchemy import Table
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from runtime.data import catalog
 from runtime.hot.create import is_json
 from runtime.hot.driverpool import Hot
 from runtime.hot.plan import ReadPlan, System, envelope_bytes
@@ -237,23 +239,11 @@ def _replay(body: bytes, receive: Receive) -> Receive:
 
 
 def routes_of(
-    prefix: str, plans: Iterable[ReadPlan], system: System, metadata: MetaData, audit: Table | None
+    prefix: str, plans: Iterable[ReadPlan], system: System, base: type[Any], audit: Table | None
 ) -> dict[str, Route]:
-    routes = {plan.key: Route(plan, system) for plan in plans}
+    """The hot routes of a scope. Their tables are looked up by name in ``base``'s database
+    when a route first needs them (runtime.data.catalog imports the model then)."""
+    routes = {plan.key: Route(plan, system, partial(catalog.table, base), audit) for plan in plans}
     for route in routes.values():
         route.lines = [(a, routes[key], parent) for a, key, parent in route.plan.lines]
-        route.types = _python_types(metadata.tables[route.plan.key])
-        if route.plan.create_class is not None and audit is not None:
-            targets = {key: metadata.tables[key] for _, key in route.plan.references}
-            route.creating = (metadata.tables[route.plan.key], audit, targets)
     return {f"{prefix}{route.plan.path}": route for route in routes.values()}
-
-
-def _python_types(table: Table) -> dict[str, type]:
-    types = {}
-    for column in table.columns:
-        try:
-            types[column.name] = column.type.python_type
-        except NotImplementedError:  # no Python type to compare with (a cursor never needs it)
-            continue
-    return types

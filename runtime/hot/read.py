@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import builtins
 import uuid
+from collections.abc import Callable
 from functools import cached_property
 from typing import Any
 from urllib.parse import parse_qsl
@@ -43,12 +44,16 @@ def _order(sort: str) -> str:
 class Route:
     """One entity's reads in one system, with its statements composed once."""
 
-    def __init__(self, plan: ReadPlan, system: System):
+    def __init__(
+        self,
+        plan: ReadPlan,
+        system: System,
+        table: Callable[[str], Table],
+        audit: Table | None,
+    ):
         self.plan, self.system = plan, system
+        self.table, self.audit = table, audit  # a table by name, its model imported if need be
         self.lines: list[tuple[str, Route, str]] = []  # resolved by routes_of
-        # (table, audit, targets), likewise
-        self.creating: tuple[Table, Table, dict[str, Table]] | None = None
-        self.types: dict[str, type] = {}  # the columns' Python types, for keyset cursors
         live_from, live_where = system.live(1)
         n = 4 if system.tenant_scoped else 3  # the row's own parameters start here
         tenant = " AND t.tenant_id = $3" if system.tenant_scoped else ""
@@ -74,7 +79,22 @@ class Route:
 
     @cached_property
     def create(self) -> CreateStatement | None:
-        return CreateStatement(self, *self.creating) if self.creating else None
+        plan = self.plan
+        if plan.create_class is None or self.audit is None:
+            return None
+        targets = {key: self.table(key) for _, key in plan.references}
+        return CreateStatement(self, self.table(plan.key), self.audit, targets)
+
+    @cached_property
+    def types(self) -> dict[str, type]:
+        """The columns' Python types, for keyset cursors."""
+        types = {}
+        for column in self.table(self.plan.key).columns:
+            try:
+                types[column.name] = column.type.python_type
+            except NotImplementedError:  # no Python type to compare with (never a cursor's)
+                continue
+        return types
 
     @cached_property
     def adapter_fields(self) -> dict[str, FieldInfo]:

@@ -16,8 +16,8 @@ from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from runtime.data import audit, crud
+from runtime.data.catalog import model_named
 from runtime.data.db import TENANT
-from runtime.data.models import model_named
 from runtime.logic import lifecycle
 from runtime.security.principal import Actor
 from runtime.state import app_state

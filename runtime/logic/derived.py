@@ -17,7 +17,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from runtime.data.models import is_soft_delete, referenced_model, same_tenant
+from runtime.data.catalog import referenced_model
+from runtime.data.models import is_soft_delete, same_tenant
 from runtime.security.principal import Actor
 
 

@@ -22,7 +22,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from runtime.data.models import referenced_model, same_tenant
+from runtime.data.catalog import referenced_model
+from runtime.data.models import same_tenant
 from runtime.security.principal import Actor
 from runtime.web.errors import ApprovalRequiredError, LockedError
 

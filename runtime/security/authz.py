@@ -18,7 +18,6 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from sqlalchemy import or_, select, text
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
@@ -136,26 +135,19 @@ async def seed_catalog(
     """Make every generated permission code exist in idam.permissions (idempotent)."""
     if not catalog:
         return
-    p = tables.permissions
-    rows = [
-        {
-            "id": uuid.uuid4(),
-            "code": d.code,
-            "name": d.label[:100],
-            "resource": d.code.split(":")[0],
-            "action": d.code.split(":")[1],
-            "scope": "MANAGER",
-            "is_system": True,
-        }
-        for d in catalog
-    ]
-    statement = (
-        insert(p)
-        .values(rows)
-        .on_conflict_do_nothing(index_elements=["code"], index_where=text("NOT is_deleted"))
+    # one statement whatever the catalog's size: the codes as arrays, unnested by the server
+    # (a VALUES list of thousands of rows costs SQLAlchemy a third of a second to compile)
+    statement = text(
+        f"INSERT INTO {tables.permissions.fullname}"
+        " (code, name, resource, action, scope, is_system)"
+        " SELECT code, name, split_part(code, ':', 1), split_part(code, ':', 2), 'MANAGER', true"
+        " FROM unnest(CAST(:codes AS text[]), CAST(:names AS text[])) AS t(code, name)"
+        " ON CONFLICT (code) WHERE NOT is_deleted DO NOTHING"
     )
+    codes = [d.code for d in catalog]
+    names = [d.label[:100] for d in catalog]
     async with engine.begin() as conn:
-        await conn.execute(statement)
+        await conn.execute(statement, {"codes": codes, "names": names})
 
 
 class Listener:

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from generator import openapi as made
+from generator import docstamp  # standard library only: no generator machinery
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -27,15 +27,15 @@ def render(document: dict[str, Any]) -> bytes:
     return (json.dumps(document, ensure_ascii=False, indent=1) + "\n").encode()
 
 
-def prebuilt() -> bytes | None:
-    """The document `cxg-gen build` made, if it was made from exactly the code running now."""
-    if not made.applies(ROOT) or not (ROOT / made.DOCUMENT).is_file():
+def prebuilt(memo: Path) -> bytes | None:
+    """The document `cxg-gen build` made, if it was made from exactly the code running now
+    (``memo``: where the check is remembered between starts, runtime.web.docstamp)."""
+    if not docstamp.applies(ROOT) or not (ROOT / docstamp.DOCUMENT).is_file():
         return None
-    inputs = made.inputs_digest(made.generated_files(ROOT), ROOT)
-    if not made.current(ROOT, inputs):
+    if not docstamp.verified(ROOT, memo):
         log.warning("generated/openapi.json is stale (run `cxg-gen build`); making it live")
         return None
-    return (ROOT / made.DOCUMENT).read_bytes()
+    return (ROOT / docstamp.DOCUMENT).read_bytes()
 
 
 def serve_prebuilt(app: FastAPI, document: bytes) -> None:

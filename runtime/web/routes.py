@@ -64,9 +64,18 @@ def complete_models(module: ModuleType) -> None:
             value.model_rebuild(force=True)
 
 
-def include_all(router: APIRouter | FastAPI, prefix: str, resources: Iterable[Resource]) -> None:
+def include_all(app: FastAPI, prefix: str, resources: Iterable[Resource]) -> None:
     for resource in resources:
-        router.include_router(resource.router(), prefix=prefix + resource.path, tags=resource.tags)
+        router = resource.router()
+        lifespan = app.router.lifespan_context
+        app.include_router(router, prefix=prefix + resource.path, tags=resource.tags)
+        if isinstance(router.lifespan_context, _NO_LIFESPAN):
+            # FastAPI wraps the app's lifespan once more per included router, lifespan or
+            # not: a thousand wrappers overflow the stack when the app starts
+            app.router.lifespan_context = lifespan
+
+
+_NO_LIFESPAN = type(APIRouter().lifespan_context)  # what a router without a lifespan has
 
 
 class LazyGroup(BaseRoute):

@@ -14,6 +14,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+import generated.manager.idam.roles.model  # noqa: F401  (a table this one's keys point at)
+import generated.manager.idam.users.model  # noqa: F401  (a table this one's keys point at)
 from runtime.data.models import ManagerBase, RecordMixin
 
 

@@ -18,6 +18,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+import generated.manager.idam.users.model  # noqa: F401  (a table this one's keys point at)
+import generated.manager.noti.templates.model  # noqa: F401  (a table this one's keys point at)
+import generated.manager.tnnt.tenants.model  # noqa: F401  (a table this one's keys point at)
 from runtime.data.models import ManagerBase, RecordMixin, SoftDeleteMixin
 
 

@@ -12,6 +12,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+import generated.tenants.adm.roles.model  # noqa: F401  (a table this one's keys point at)
+import generated.tenants.adm.users.model  # noqa: F401  (a table this one's keys point at)
 from runtime.data.models import RecordMixin, TenantBase, TenantMixin
 
 

@@ -17,6 +17,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+import generated.tenants.crm.customers.model  # noqa: F401  (a table this one's keys point at)
+import generated.tenants.ivm.products.model  # noqa: F401  (a table this one's keys point at)
 from runtime.data.models import RecordMixin, SoftDeleteMixin, TenantBase, TenantMixin
 from runtime.logic.checks import Check
 

@@ -16,6 +16,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+import generated.tenants.bim.dashboards.model  # noqa: F401  (a table this one's keys point at)
+import generated.tenants.bim.reports.model  # noqa: F401  (a table this one's keys point at)
 from runtime.data.models import RecordMixin, TenantBase, TenantMixin
 
 

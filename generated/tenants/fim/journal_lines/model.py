@@ -18,6 +18,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+import generated.tenants.fim.accounts.model  # noqa: F401  (a table this one's keys point at)
+import generated.tenants.fim.journal_entries.model  # noqa: F401  (a table this one's keys point at)
 from runtime.data.models import RecordMixin, TenantBase, TenantMixin
 
 

@@ -17,6 +17,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+import generated.tenants.ivm.units.model  # noqa: F401  (a table this one's keys point at)
+import generated.tenants.pim.categories.model  # noqa: F401  (a table this one's keys point at)
 from runtime.data.models import RecordMixin, SoftDeleteMixin, TenantBase, TenantMixin
 
 

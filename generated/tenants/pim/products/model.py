@@ -20,6 +20,9 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
+import generated.tenants.ivm.products.model  # noqa: F401  (a table this one's keys point at)
+import generated.tenants.pim.brands.model  # noqa: F401  (a table this one's keys point at)
+import generated.tenants.pim.categories.model  # noqa: F401  (a table this one's keys point at)
 from runtime.data.models import RecordMixin, SoftDeleteMixin, TenantBase, TenantMixin
 
 
