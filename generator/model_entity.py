@@ -220,6 +220,18 @@ class Entity(Frozen):
         return Operation(operation) in self.operations
 
     @property
+    def read_permission(self) -> str:
+        return f"{self.permission_prefix}:read"
+
+    @property
+    def schemas_module(self) -> str:
+        return f"{self.package}.schemas"
+
+    def schema_class(self, kind: str) -> str:
+        """The name the generated code imports one of the entity's schemas by (Create...)."""
+        return f"{self.class_name}{kind}"
+
+    @property
     def reads(self) -> ReadSql:
         """The SQL of the hot read path (list and get), decided here at build time."""
         from generator.readsql import read_sql

@@ -1,9 +1,11 @@
-"""The SQL of an entity's hot read path, decided at build time.
+"""The SQL of an entity's reads, decided at build time: one plan, run two ways.
 
-The served API answers ``GET /{id}`` and ``GET`` (the list) with statements the generator
-writes out (see templates/queries.py.j2 and runtime.hot.path): the columns of the response,
-the joins that name referenced rows (role_id → role_name) and the conditions that keep a
-row visible. The runtime only appends the caller's filters, the order and the page.
+Every ``GET /{id}`` and ``GET`` (the list) is answered from these statements, by the hot path
+before FastAPI's routing and by the generated routers after it (runtime.reads): the columns
+of the response in its order, each in the form its JSON takes (a decimal as a string, a time
+in UTC with ``Z``), so that PostgreSQL writes each row's JSON itself; the joins that name
+referenced rows (role_id → role_name); the conditions that keep a row visible. The runtime
+only adds the caller's filters, the order and the page (runtime.reads.compose).
 """
 
 from __future__ import annotations
@@ -11,24 +13,59 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from generator.model import Entity
+from generator.spec import FieldType
 
 ROW = "t"  # alias of the entity's table in every statement
+
+# A column's value as its JSON should show it, where PostgreSQL's own form is not the API's:
+# decimals are strings (exact), times are UTC with Z and six digits only when not whole, as
+# the response models write them.
+_TIME = (
+    "replace(to_char({c} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), '.000000Z', 'Z')"
+)
+JSON_FORM = {
+    FieldType.decimal: "{c}::text",
+    FieldType.money: "{c}::text",
+    FieldType.datetime: _TIME,
+}
+# the Python type of each kind of sortable column, for keyset cursors
+CURSOR_TYPES = {
+    FieldType.integer: "int",
+    FieldType.bigint: "int",
+    FieldType.decimal: "Decimal",
+    FieldType.money: "Decimal",
+    FieldType.date: "date",
+    FieldType.datetime: "datetime",
+    FieldType.uuid: "UUID",
+    FieldType.ref: "UUID",
+    FieldType.boolean: "bool",
+}
 
 
 @dataclass(frozen=True)
 class ReadSql:
     table: str  # schema.table
-    select: str  # the response's columns, display names included
+    row: str  # the response's columns in its order, as their JSON shows them (a SELECT list)
     joins: str  # LEFT JOINs to the referenced rows that name a reference
     visible: str  # conditions on t that every read adds (live rows)
+    cursor_types: dict[str, str]  # sortable column -> its Python type (keyset cursors)
+
+
+def _json(column: str, kind: FieldType | None) -> str:
+    form = JSON_FORM.get(kind) if kind is not None else None
+    return form.format(c=column) if form else column
 
 
 def read_sql(entity: Entity) -> ReadSql:
     tenant = entity.scope.tenant_scoped
-    columns = ["id", *(["tenant_id"] if tenant else [])]
-    columns += [f.name for f in entity.fields if f.in_response]
-    columns += ["created_at", "updated_at", "created_by", "updated_by", "version"]
-    select = [f"{ROW}.{c}" for c in columns]
+    fields = [f for f in entity.fields if f.in_response]
+    written = [f for f in fields if f.in_create]
+    # the order of the response model: what is written and read, the keys, what is only
+    # read, the referenced rows' names, the bookkeeping (runtime.reads checks it at start)
+    columns: list[tuple[str, str]] = [(f.name, _json(f"{ROW}.{f.name}", f.kind)) for f in written]
+    columns += [("id", f"{ROW}.id")]
+    columns += [("tenant_id", f"{ROW}.tenant_id")] if tenant else []
+    columns += [(f.name, _json(f"{ROW}.{f.name}", f.kind)) for f in fields if not f.in_create]
     joins = []
     for n, f in enumerate(entity.display_refs):
         alias = f"d{n}"
@@ -37,11 +74,17 @@ def read_sql(entity: Entity) -> ReadSql:
         if tenant:  # a reference names a row of the same tenant only
             on += f" AND {alias}.tenant_id = {ROW}.tenant_id"
         joins.append(f"LEFT JOIN {schema}.{table} {alias} ON {on}")
-        select.append(f"{alias}.{f.ref_display} AS {f.display_attr}")
+        columns.append((f.display_attr, f"{alias}.{f.ref_display}"))
+    for name in ("created_at", "updated_at"):
+        columns.append((name, _json(f"{ROW}.{name}", FieldType.datetime)))
+    columns += [(n, f"{ROW}.{n}") for n in ("created_by", "updated_by", "version")]
+    types = {"created_at": "datetime", "updated_at": "datetime", "id": "UUID"}
+    types |= {f.name: CURSOR_TYPES.get(f.kind, "str") for f in entity.fields if f.sort}
     visible = f"NOT {ROW}.is_deleted" if entity.soft_delete else "TRUE"
     return ReadSql(
         table=f"{entity.domain}.{entity.table}",
-        select=", ".join(select),
+        row=", ".join(f'{expr} AS "{name}"' for name, expr in columns),
         joins=" ".join(joins),
         visible=visible,
+        cursor_types=dict(sorted(types.items())),
     )

@@ -197,7 +197,7 @@ def create_app(
     # innermost of the middlewares: rate limits, request ids and CORS apply to its answers too
     hot_routes = routes_of(
         f"{API_PREFIX}/manager",
-        _built("manager", "reads").PLANS,
+        "manager",
         MANAGER_SYSTEM,
         ManagerBase,
         tables.audit_logs,
@@ -205,7 +205,7 @@ def create_app(
     if tenant is not None:
         hot_routes |= routes_of(
             f"{API_PREFIX}/tenants",
-            _built("tenants", "reads").PLANS,
+            "tenants",
             TENANT_SYSTEM,
             TenantBase,
             tenant.audit_logs,

@@ -19,23 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from runtime.data import catalog, referrers
 from runtime.data.models import RecordMixin, SoftDeleteMixin, TenantMixin
-from runtime.data.reading import (
-    LINES_LIMIT,
-    Display,
-    Listing,
-    PageResult,
-    after_cursor,
-    attach_displays,
-    children,
-    count_rows,
-    escape_like,
-    estimate,
-    fetch_page,
-    get_live,
-    order_by,
-    visible,
-    with_displays,
-)
+from runtime.data.reading import get_live, visible
 from runtime.data.references import AnyReference, Reference, check_references
 from runtime.data.violations import translate
 from runtime.logic import checks, derived, extend, guards, lifecycle, numbering, rules
@@ -49,33 +33,20 @@ from runtime.web.errors import (
 from runtime.web.versions import Expected
 
 __all__ = [
-    "LINES_LIMIT",
     "AnyReference",
-    "Display",
-    "Listing",
-    "PageResult",
     "Reference",
-    "after_cursor",
-    "attach_displays",
     "change_status",
     "check_references",
     "check_rules",
-    "children",
-    "count_rows",
     "create",
     "delete",
-    "escape_like",
-    "estimate",
-    "fetch_page",
     "flush",
     "get_live",
     "line_errors",
     "next_number",
-    "order_by",
     "translate",
     "update",
     "visible",
-    "with_displays",
 ]
 
 M = TypeVar("M", bound=RecordMixin)  # a generated entity

@@ -27,7 +27,9 @@ from starlette.types import Scope
 
 from runtime.data.audit import valid_address
 from runtime.logic import extend, rules
+from runtime.reads.compose import ROW
 from runtime.security.authz import AUTHZ_ENTITIES
+from runtime.security.permissions import master_sql
 
 if TYPE_CHECKING:
     from runtime.hot.read import Route
@@ -62,7 +64,7 @@ class CreateStatement:
         checks = [
             f"{self.allowed_param}::boolean"
             if tenant
-            else f"(actor.user_type = 'MASTER' OR {self.allowed_param}::boolean)"
+            else f"({master_sql('actor.user_type')} OR {self.allowed_param}::boolean)"
         ]
         for name, target in plan.references:
             ref = targets[target]
@@ -94,7 +96,8 @@ class CreateStatement:
             f" SELECT {', '.join(values)} FROM actor WHERE {' AND '.join(checks)} RETURNING *),"
             f" audit AS (INSERT INTO {audit.fullname} ({', '.join(audit_columns)})"
             f" SELECT {', '.join(audit_values)} FROM row, actor)"
-            f" SELECT {plan.select} FROM row t {plan.joins}"
+            f" SELECT {ROW} AS _cxg_row, t.version AS _cxg_version"
+            f" FROM row t {plan.joins} CROSS JOIN LATERAL (SELECT {plan.row}) r"
         )
 
     def eligible(self) -> bool:

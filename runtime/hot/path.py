@@ -23,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any
 
@@ -33,11 +33,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from runtime.data import catalog
 from runtime.hot.create import is_json
 from runtime.hot.driverpool import Hot
-from runtime.hot.plan import ReadPlan, System, envelope_bytes
+from runtime.hot.plan import System
 from runtime.hot.read import Route
+from runtime.reads.compose import statements
+from runtime.reads.plan import plans
 from runtime.security.credentials import ACCESS, TokenError, decode_token
 from runtime.security.permissions import holds
 from runtime.state import app_state
+from runtime.web.envelope import envelope_bytes
 from runtime.web.versions import etag
 
 Answer = tuple[bytes, int | None]  # the body, and the row's version when it is one row
@@ -198,8 +201,7 @@ class HotPathMiddleware:
         )
         if record is None:
             return None  # nothing was written: a dead session, a permission, a reference
-        row = route.plan.response.model_validate(dict(record))
-        return envelope_bytes(row.__pydantic_serializer__.to_json(row)), record["version"]
+        return envelope_bytes(record["_cxg_row"].encode()), record["_cxg_version"]
 
 
 async def _respond(send: Send, status: int, body: bytes, version: int | None) -> None:
@@ -239,11 +241,11 @@ def _replay(body: bytes, receive: Receive) -> Receive:
 
 
 def routes_of(
-    prefix: str, plans: Iterable[ReadPlan], system: System, base: type[Any], audit: Table | None
+    prefix: str, scope: str, system: System, base: type[Any], audit: Table | None
 ) -> dict[str, Route]:
-    """The hot routes of a scope. Their tables are looked up by name in ``base``'s database
-    when a route first needs them (runtime.data.catalog imports the model then)."""
-    routes = {plan.key: Route(plan, system, partial(catalog.table, base), audit) for plan in plans}
-    for route in routes.values():
-        route.lines = [(a, routes[key], parent) for a, key, parent in route.plan.lines]
-    return {f"{prefix}{route.plan.path}": route for route in routes.values()}
+    """The hot routes of a scope (manager | tenants). Their tables are looked up by name in
+    ``base``'s database when a route first needs them (runtime.data.catalog imports the
+    model then)."""
+    table = partial(catalog.table, base)
+    routes = [Route(statements(scope, key), system, table, audit) for key in plans(scope)]
+    return {f"{prefix}{route.plan.path}": route for route in routes}

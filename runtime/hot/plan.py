@@ -1,69 +1,9 @@
-"""What the generator tells the hot path about each entity (a :class:`ReadPlan` per entity in
-generated/<scope>/reads.py), the two systems it serves, and the envelope it writes as bytes."""
+"""The two systems the hot path serves, and what differs between them on its way: the
+token's system claim, the database, where users and sessions live, the tenant."""
 
 from __future__ import annotations
 
-import importlib
-import json
-from dataclasses import dataclass, field
-from functools import cached_property
-from typing import Any, TypeVar
-
-from pydantic import BaseModel
-
-from runtime.web.context import request_id_var
-from runtime.web.envelope import timestamp
-from runtime.web.schemas import ListParams, Page
-
-S = TypeVar("S", bound=BaseModel)
-
-
-@dataclass(frozen=True)
-class ReadPlan:
-    """What the generator knows about one entity's reads (see generator/readsql.py)."""
-
-    key: str  # domain.table
-    path: str  # relative to the scope: /crm/customers
-    permission: str
-    table: str
-    select: str
-    joins: str
-    visible: str
-    schemas: str  # the entity's schemas module, imported when first needed
-    response_class: str
-    page_class: str
-    params_class: str
-    filters: list[str] = field(default_factory=list)
-    ranges: list[str] = field(default_factory=list)
-    search: list[str] = field(default_factory=list)
-    default_sort: str = "-created_at"
-    lines: list[tuple[str, str, str]] = field(default_factory=list)  # (attribute, key, parent)
-    create_class: str | None = None  # the body of a create this layer may answer
-    references: list[tuple[str, str]] = field(default_factory=list)  # (field, domain.table)
-    get: bool = True
-    list: bool = True
-
-    def _schema(self, name: str, kind: type[S]) -> type[S]:
-        schema = getattr(importlib.import_module(self.schemas), name)
-        if not (isinstance(schema, type) and issubclass(schema, kind)):
-            raise TypeError(f"{self.schemas}.{name} is not a {kind.__name__}")
-        return schema
-
-    @cached_property
-    def response(self) -> type[BaseModel]:
-        return self._schema(self.response_class, BaseModel)
-
-    @cached_property
-    def page(self) -> type[Page[Any]]:
-        return self._schema(self.page_class, Page)
-
-    @cached_property
-    def params(self) -> type[ListParams]:
-        return self._schema(self.params_class, ListParams)
-
-    @cached_property
-    def create(self) -> type[BaseModel] | None:
-        return self._schema(self.create_class, BaseModel) if self.create_class else None
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
@@ -92,19 +32,3 @@ MANAGER_SYSTEM = System("manager", "manager", "idam.users", "idam.sessions", Fal
 
 
 TENANT_SYSTEM = System("tenant", "tenant", "adm.users", "adm.sessions", True)
-
-
-def envelope_bytes(data: bytes) -> bytes:
-    request_id = request_id_var.get()
-    stamp = timestamp()
-    return b"".join(
-        (
-            b'{"success":true,"data":',
-            data,
-            b',"error":null,"request_id":',
-            json.dumps(request_id).encode(),
-            b',"timestamp":"',
-            stamp.encode(),
-            b'"}',
-        )
-    )

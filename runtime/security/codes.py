@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from runtime.data.db import MANAGER
 from runtime.security.authz import load_permissions
-from runtime.security.permissions import ALL
+from runtime.security.permissions import ALL, holds_every
 from runtime.security.principal import Actor
 from runtime.state import app_state
 
@@ -34,7 +34,7 @@ async def cached_codes(
 
 async def manager_codes(request: Request, actor: Actor, db: AsyncSession) -> frozenset[str]:
     """What a manager user may do: everything for MASTER, else what the roles grant (cached)."""
-    if actor.user_type == "MASTER":
+    if holds_every(MANAGER, actor.user_type):
         return ALL
     tables = app_state(request).manager_tables
     return await cached_codes(

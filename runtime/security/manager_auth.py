@@ -20,6 +20,7 @@ from runtime.deps import CurrentManagerUser, ManagerDb
 from runtime.security import signin, signin_models, signin_sessions
 from runtime.security.authz import load_permissions
 from runtime.security.credentials import api_key_digest, hash_password, new_api_key
+from runtime.security.permissions import holds_every
 from runtime.security.principal import MANAGER
 from runtime.security.signin_models import (
     ChangePasswordRequest,
@@ -168,7 +169,9 @@ async def issue_api_key(
         )
     tables = _tables(request)
     held = (
-        None if actor.user_type == "MASTER" else await load_permissions(db, tables, actor.user_id)
+        None
+        if holds_every(MANAGER, actor.user_type)
+        else await load_permissions(db, tables, actor.user_id)
     )
     catalog = set(
         await db.scalars(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any, Generic, Literal, TypeVar
 
@@ -81,3 +82,19 @@ def error_payload(code: str, message: str, detail: Any = None) -> dict[str, Any]
         "request_id": request_id_var.get(),
         "timestamp": timestamp(),
     }
+
+
+def envelope_bytes(data: bytes) -> bytes:
+    """The success envelope around data whose JSON is written already (PostgreSQL wrote it:
+    runtime.reads), in the field order of :class:`Envelope`."""
+    return b"".join(
+        (
+            b'{"success":true,"data":',
+            data,
+            b',"error":null,"request_id":',
+            json.dumps(request_id_var.get()).encode(),
+            b',"timestamp":"',
+            timestamp().encode(),
+            b'"}',
+        )
+    )

@@ -286,13 +286,12 @@ async def test_tenant_order_with_its_items_in_one_request(client, tenant_a):
 async def test_a_detail_shows_the_first_lines_and_counts_them_all(
     client, reader, tenant_a, monkeypatch
 ):
-    """A header's detail is bounded (crud.LINES_LIMIT lines) and says how many there are."""
+    """A header's detail is bounded (runtime.reads.compose.LINES_LIMIT lines) and says how many there are."""
     from tests.api.test_extensions import _order
 
     headers = tenant_a["headers"]
     order, _ = await _order(client, headers, lines=5)
-    monkeypatch.setattr("runtime.data.reading.LINES_LIMIT", 3)
-    monkeypatch.setattr("runtime.hot.read.LINES_LIMIT", 3)
+    monkeypatch.setattr("runtime.reads.compose.LINES_LIMIT", 3)
     url = f"/api/v1/tenants/srm/sales-orders/{order['id']}"
     detail = await reader.get(url, headers=headers)
     assert detail.status_code == 200, detail.text

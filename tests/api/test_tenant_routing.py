@@ -2,7 +2,7 @@
 by tenant_id) needs to send each query to one node, and the application's own wall beside
 row-level security. Checked from the spec model and the composed statements, for every
 tenant entity: unique constraints lead with tenant_id, display joins stay in the row's tenant,
-and every hot read (detail, lines, page) filters on tenant_id.
+and every read (detail, lines, page: runtime.reads, both ways) filters on tenant_id.
 """
 
 from __future__ import annotations
@@ -12,21 +12,19 @@ from types import SimpleNamespace
 import pytest
 
 from generator.loader import load_project
-from runtime.hot.plan import TENANT_SYSTEM
-from runtime.hot.read import Route
+from runtime.reads.compose import Args, Statements, statements
+from runtime.reads.plan import plans
 from tests.api.test_every_entity import ROOT
 
 PROJECT = load_project(ROOT)
 TENANT = [e for e in PROJECT.entities if e.scope.name == "tenants"]
 
 
-def _plans() -> dict[str, Route]:
-    from generated.tenants.reads import PLANS
-
-    return {plan.key: Route(plan, TENANT_SYSTEM) for plan in PLANS}
+def _reads() -> dict[str, Statements]:
+    return {key: statements("tenants", key) for key in plans("tenants")}
 
 
-ROUTES = _plans()
+ROUTES = _reads()
 
 
 @pytest.mark.parametrize("entity", TENANT, ids=lambda e: e.key)
@@ -38,25 +36,26 @@ def test_unique_rules_and_indexes_lead_with_the_tenant(entity):
 
 
 @pytest.mark.parametrize("key", sorted(ROUTES))
-def test_every_hot_read_names_the_tenant(key):
-    route = ROUTES[key]
-    plan = route.plan
+def test_every_read_names_the_tenant(key):
+    reads = ROUTES[key]
+    plan = reads.plan
     if plan.get:
-        assert "t.tenant_id = $3" in route.get_sql
+        assert "t.tenant_id = $2" in reads.detail()
     # a display join never reaches into another tenant's rows
     for join in filter(None, plan.joins.split("LEFT JOIN")):
         assert "tenant_id = t.tenant_id" in join, join
     for attribute, line_key, parent_field in plan.lines:
-        assert "t.tenant_id = $2" in ROUTES[line_key].lines_sql(parent_field), attribute
+        assert "t.tenant_id = $2" in ROUTES[line_key].lines_of(parent_field), attribute
     if plan.list:
         params = SimpleNamespace(search=None, **{f: None for f in plan.filters})
         params.__dict__.update({f"{r}_{end}": None for r in plan.ranges for end in ("from", "to")})
-        where, args = route._where(params, "tenant", route.first_param)
-        assert f"t.tenant_id = ${route.first_param}" in where and args[0] == "tenant"
+        arg = Args(4)
+        where = reads.where(params, "tenant", arg)
+        assert "t.tenant_id = $4" in where and arg.values[0] == "tenant"
 
 
 def test_every_tenant_entity_has_its_reads():
-    assert {e.key for e in TENANT if e.has("list") or e.has("get")} == set(ROUTES)
+    assert {e.key for e in TENANT} == set(ROUTES)
 
 
 def _tenant_tables():

@@ -13,12 +13,12 @@ from uuid import UUID
 from fastapi import Query, Response
 
 from runtime.deps import ManagerDb, manager_permission
+from runtime.reads import routed
+from runtime.reads.compose import statements
 from runtime.security.principal import Actor
-from runtime.web.envelope import Envelope, ok
+from runtime.web.envelope import Envelope
 from runtime.web.router import audited_router
-from runtime.web.versions import etag
 
-from . import service
 from .schemas import (
     AuditLogListParams,
     AuditLogListResponse,
@@ -26,6 +26,7 @@ from .schemas import (
 )
 
 router = audited_router(scope="manager", entity="audt.audit_logs")
+READS = statements("manager", "audt.audit_logs")  # runtime.reads: one plan, two ways
 
 
 @router.get(
@@ -38,9 +39,8 @@ async def list_audit_logs(
     params: Annotated[AuditLogListParams, Query()],
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("audt.audit_logs:read")],
-) -> Envelope[AuditLogListResponse]:
-    page = await service.list_audit_logs(db, params, actor)
-    return ok(AuditLogListResponse.from_result(page, AuditLogResponse))
+) -> Response:
+    return await routed.page_response(db, READS, params, actor)
 
 
 @router.get(
@@ -53,8 +53,5 @@ async def get_audit_log(
     audit_log_id: UUID,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("audt.audit_logs:read")],
-    response: Response,
-) -> Envelope[AuditLogResponse]:
-    row = await service.get_audit_log(db, audit_log_id, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(AuditLogResponse.model_validate(row))
+) -> Response:
+    return await routed.detail_response(db, READS, audit_log_id, actor)

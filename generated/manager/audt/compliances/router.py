@@ -13,11 +13,13 @@ from uuid import UUID
 from fastapi import Query, Response, status
 
 from runtime.deps import ManagerDb, manager_permission
+from runtime.reads import routed
+from runtime.reads.compose import statements
 from runtime.security.principal import Actor
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
-from runtime.web.versions import IfMatch, etag
+from runtime.web.versions import IfMatch
 
 from . import service
 from .schemas import (
@@ -30,6 +32,7 @@ from .schemas import (
 )
 
 router = audited_router(scope="manager", entity="audt.compliances")
+READS = statements("manager", "audt.compliances")  # runtime.reads: one plan, two ways
 
 
 @router.get(
@@ -42,9 +45,8 @@ async def list_compliances(
     params: Annotated[ComplianceListParams, Query()],
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("audt.compliances:read")],
-) -> Envelope[ComplianceListResponse]:
-    page = await service.list_compliances(db, params, actor)
-    return ok(ComplianceListResponse.from_result(page, ComplianceResponse))
+) -> Response:
+    return await routed.page_response(db, READS, params, actor)
 
 
 @router.post(
@@ -58,11 +60,11 @@ async def create_compliance(
     data: ComplianceCreate,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("audt.compliances:create")],
-    response: Response,
-) -> Envelope[ComplianceResponse]:
+) -> Response:
     row = await service.create_compliance(db, data, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(ComplianceResponse.model_validate(row))
+    return await routed.detail_response(
+        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+    )
 
 
 @router.get(
@@ -75,11 +77,8 @@ async def get_compliance(
     compliance_id: UUID,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("audt.compliances:read")],
-    response: Response,
-) -> Envelope[ComplianceResponse]:
-    row = await service.get_compliance(db, compliance_id, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(ComplianceResponse.model_validate(row))
+) -> Response:
+    return await routed.detail_response(db, READS, compliance_id, actor)
 
 
 @router.patch(
@@ -94,11 +93,9 @@ async def update_compliance(
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("audt.compliances:update")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[ComplianceResponse]:
+) -> Response:
     row = await service.update_compliance(db, compliance_id, data, actor, expected=expected)
-    response.headers["ETag"] = etag(row.version)
-    return ok(ComplianceResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.patch(
@@ -113,13 +110,11 @@ async def change_compliance_status(
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("audt.compliances:status")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[ComplianceResponse]:
+) -> Response:
     row = await service.change_compliance_status(
         db, compliance_id, data.status, actor, expected=expected
     )
-    response.headers["ETag"] = etag(row.version)
-    return ok(ComplianceResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.delete(

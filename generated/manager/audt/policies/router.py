@@ -13,11 +13,13 @@ from uuid import UUID
 from fastapi import Query, Response, status
 
 from runtime.deps import ManagerDb, manager_permission
+from runtime.reads import routed
+from runtime.reads.compose import statements
 from runtime.security.principal import Actor
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
-from runtime.web.versions import IfMatch, etag
+from runtime.web.versions import IfMatch
 
 from . import service
 from .schemas import (
@@ -30,6 +32,7 @@ from .schemas import (
 )
 
 router = audited_router(scope="manager", entity="audt.policies")
+READS = statements("manager", "audt.policies")  # runtime.reads: one plan, two ways
 
 
 @router.get(
@@ -42,9 +45,8 @@ async def list_policies(
     params: Annotated[AuditPolicyListParams, Query()],
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("audt.policies:read")],
-) -> Envelope[AuditPolicyListResponse]:
-    page = await service.list_policies(db, params, actor)
-    return ok(AuditPolicyListResponse.from_result(page, AuditPolicyResponse))
+) -> Response:
+    return await routed.page_response(db, READS, params, actor)
 
 
 @router.post(
@@ -58,11 +60,11 @@ async def create_audit_policy(
     data: AuditPolicyCreate,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("audt.policies:create")],
-    response: Response,
-) -> Envelope[AuditPolicyResponse]:
+) -> Response:
     row = await service.create_audit_policy(db, data, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(AuditPolicyResponse.model_validate(row))
+    return await routed.detail_response(
+        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+    )
 
 
 @router.get(
@@ -75,11 +77,8 @@ async def get_audit_policy(
     audit_policy_id: UUID,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("audt.policies:read")],
-    response: Response,
-) -> Envelope[AuditPolicyResponse]:
-    row = await service.get_audit_policy(db, audit_policy_id, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(AuditPolicyResponse.model_validate(row))
+) -> Response:
+    return await routed.detail_response(db, READS, audit_policy_id, actor)
 
 
 @router.patch(
@@ -94,11 +93,9 @@ async def update_audit_policy(
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("audt.policies:update")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[AuditPolicyResponse]:
+) -> Response:
     row = await service.update_audit_policy(db, audit_policy_id, data, actor, expected=expected)
-    response.headers["ETag"] = etag(row.version)
-    return ok(AuditPolicyResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.patch(
@@ -113,13 +110,11 @@ async def change_audit_policy_status(
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("audt.policies:status")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[AuditPolicyResponse]:
+) -> Response:
     row = await service.change_audit_policy_status(
         db, audit_policy_id, data.status, actor, expected=expected
     )
-    response.headers["ETag"] = etag(row.version)
-    return ok(AuditPolicyResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.delete(

@@ -13,12 +13,12 @@ from uuid import UUID
 from fastapi import Query, Response
 
 from runtime.deps import ManagerDb, manager_permission
+from runtime.reads import routed
+from runtime.reads.compose import statements
 from runtime.security.principal import Actor
-from runtime.web.envelope import Envelope, ok
+from runtime.web.envelope import Envelope
 from runtime.web.router import audited_router
-from runtime.web.versions import etag
 
-from . import service
 from .schemas import (
     WorkflowExecutionListParams,
     WorkflowExecutionListResponse,
@@ -26,6 +26,7 @@ from .schemas import (
 )
 
 router = audited_router(scope="manager", entity="auto.executions")
+READS = statements("manager", "auto.executions")  # runtime.reads: one plan, two ways
 
 
 @router.get(
@@ -38,9 +39,8 @@ async def list_executions(
     params: Annotated[WorkflowExecutionListParams, Query()],
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("auto.executions:read")],
-) -> Envelope[WorkflowExecutionListResponse]:
-    page = await service.list_executions(db, params, actor)
-    return ok(WorkflowExecutionListResponse.from_result(page, WorkflowExecutionResponse))
+) -> Response:
+    return await routed.page_response(db, READS, params, actor)
 
 
 @router.get(
@@ -53,8 +53,5 @@ async def get_workflow_execution(
     workflow_execution_id: UUID,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("auto.executions:read")],
-    response: Response,
-) -> Envelope[WorkflowExecutionResponse]:
-    row = await service.get_workflow_execution(db, workflow_execution_id, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(WorkflowExecutionResponse.model_validate(row))
+) -> Response:
+    return await routed.detail_response(db, READS, workflow_execution_id, actor)

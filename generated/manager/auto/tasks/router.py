@@ -15,11 +15,13 @@ from fastapi import Query, Response, status
 from generated.manager.auto.workflows.model import AutomationWorkflow
 from runtime.data import crud
 from runtime.deps import ManagerDb, manager_permission
+from runtime.reads import routed
+from runtime.reads.compose import statements
 from runtime.security.principal import Actor
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
-from runtime.web.versions import IfMatch, etag
+from runtime.web.versions import IfMatch
 
 from . import service
 from .schemas import (
@@ -32,6 +34,7 @@ from .schemas import (
 )
 
 router = audited_router(scope="manager", entity="auto.tasks")
+READS = statements("manager", "auto.tasks")  # runtime.reads: one plan, two ways
 
 
 @router.get(
@@ -44,9 +47,8 @@ async def list_tasks(
     params: Annotated[AutomationTaskListParams, Query()],
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("auto.tasks:read")],
-) -> Envelope[AutomationTaskListResponse]:
-    page = await service.list_tasks(db, params, actor)
-    return ok(AutomationTaskListResponse.from_result(page, AutomationTaskResponse))
+) -> Response:
+    return await routed.page_response(db, READS, params, actor)
 
 
 @router.post(
@@ -60,11 +62,11 @@ async def create_automation_task(
     data: AutomationTaskCreate,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("auto.tasks:create")],
-    response: Response,
-) -> Envelope[AutomationTaskResponse]:
+) -> Response:
     row = await service.create_automation_task(db, data, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(AutomationTaskResponse.model_validate(row))
+    return await routed.detail_response(
+        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+    )
 
 
 @router.get(
@@ -77,11 +79,8 @@ async def get_automation_task(
     automation_task_id: UUID,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("auto.tasks:read")],
-    response: Response,
-) -> Envelope[AutomationTaskResponse]:
-    row = await service.get_automation_task(db, automation_task_id, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(AutomationTaskResponse.model_validate(row))
+) -> Response:
+    return await routed.detail_response(db, READS, automation_task_id, actor)
 
 
 @router.patch(
@@ -96,13 +95,11 @@ async def update_automation_task(
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("auto.tasks:update")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[AutomationTaskResponse]:
+) -> Response:
     row = await service.update_automation_task(
         db, automation_task_id, data, actor, expected=expected
     )
-    response.headers["ETag"] = etag(row.version)
-    return ok(AutomationTaskResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.delete(
@@ -135,10 +132,9 @@ async def list_tasks_of_parent(
     workflow_id: UUID,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("auto.tasks:read")],
-) -> Envelope[list[AutomationTaskResponse]]:
+) -> Response:
     await crud.get_live(db, AutomationWorkflow, workflow_id, actor)
-    rows, _ = await service.lines_of(db, workflow_id, actor)
-    return ok([AutomationTaskResponse.model_validate(row) for row in rows])
+    return await routed.lines_response(db, READS, "workflow_id", workflow_id, actor)
 
 
 @nested_router.post(
@@ -153,7 +149,9 @@ async def create_automation_task_in_parent(
     data: AutomationTaskLineCreate,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("auto.tasks:create")],
-) -> Envelope[AutomationTaskResponse]:
+) -> Response:
     await crud.get_live(db, AutomationWorkflow, workflow_id, actor)
     row = await service.create_line(db, workflow_id, data, actor)
-    return ok(AutomationTaskResponse.model_validate(row))
+    return await routed.detail_response(
+        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+    )

@@ -12,17 +12,16 @@ from uuid import UUID
 
 from fastapi import Query, Response, status
 
-from generated.manager.auto.tasks import service as tasks_service
-from generated.manager.auto.tasks.schemas import AutomationTaskResponse
 from runtime.deps import ManagerDb, manager_permission
+from runtime.reads import routed
+from runtime.reads.compose import statements
 from runtime.security.principal import Actor
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
-from runtime.web.versions import IfMatch, etag
+from runtime.web.versions import IfMatch
 
 from . import service
-from .model import AutomationWorkflow
 from .schemas import (
     AutomationWorkflowCreate,
     AutomationWorkflowListParams,
@@ -33,16 +32,7 @@ from .schemas import (
 )
 
 router = audited_router(scope="manager", entity="auto.workflows")
-
-
-async def _with_lines(
-    db: ManagerDb, row: AutomationWorkflow, actor: Actor
-) -> AutomationWorkflowResponse:
-    response = AutomationWorkflowResponse.model_validate(row)
-    tasks, tasks_total = await tasks_service.lines_of(db, row.id, actor)
-    response.tasks = [AutomationTaskResponse.model_validate(line) for line in tasks]
-    response.tasks_total = tasks_total
-    return response
+READS = statements("manager", "auto.workflows")  # runtime.reads: one plan, two ways
 
 
 @router.get(
@@ -55,9 +45,8 @@ async def list_workflows(
     params: Annotated[AutomationWorkflowListParams, Query()],
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("auto.workflows:read")],
-) -> Envelope[AutomationWorkflowListResponse]:
-    page = await service.list_workflows(db, params, actor)
-    return ok(AutomationWorkflowListResponse.from_result(page, AutomationWorkflowResponse))
+) -> Response:
+    return await routed.page_response(db, READS, params, actor)
 
 
 @router.post(
@@ -71,11 +60,11 @@ async def create_automation_workflow(
     data: AutomationWorkflowCreate,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("auto.workflows:create")],
-    response: Response,
-) -> Envelope[AutomationWorkflowResponse]:
+) -> Response:
     row = await service.create_automation_workflow(db, data, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(await _with_lines(db, row, actor))
+    return await routed.detail_response(
+        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+    )
 
 
 @router.get(
@@ -88,11 +77,8 @@ async def get_automation_workflow(
     automation_workflow_id: UUID,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("auto.workflows:read")],
-    response: Response,
-) -> Envelope[AutomationWorkflowResponse]:
-    row = await service.get_automation_workflow(db, automation_workflow_id, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(await _with_lines(db, row, actor))
+) -> Response:
+    return await routed.detail_response(db, READS, automation_workflow_id, actor)
 
 
 @router.patch(
@@ -107,13 +93,11 @@ async def update_automation_workflow(
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("auto.workflows:update")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[AutomationWorkflowResponse]:
+) -> Response:
     row = await service.update_automation_workflow(
         db, automation_workflow_id, data, actor, expected=expected
     )
-    response.headers["ETag"] = etag(row.version)
-    return ok(AutomationWorkflowResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.patch(
@@ -128,13 +112,11 @@ async def change_automation_workflow_status(
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("auto.workflows:status")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[AutomationWorkflowResponse]:
+) -> Response:
     row = await service.change_automation_workflow_status(
         db, automation_workflow_id, data.status, actor, expected=expected
     )
-    response.headers["ETag"] = etag(row.version)
-    return ok(AutomationWorkflowResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.delete(

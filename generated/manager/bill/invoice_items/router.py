@@ -15,11 +15,13 @@ from fastapi import Query, Response, status
 from generated.manager.bill.invoices.model import Invoice
 from runtime.data import crud
 from runtime.deps import ManagerDb, manager_permission
+from runtime.reads import routed
+from runtime.reads.compose import statements
 from runtime.security.principal import Actor
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
-from runtime.web.versions import IfMatch, etag
+from runtime.web.versions import IfMatch
 
 from . import service
 from .schemas import (
@@ -32,6 +34,7 @@ from .schemas import (
 )
 
 router = audited_router(scope="manager", entity="bill.invoice_items")
+READS = statements("manager", "bill.invoice_items")  # runtime.reads: one plan, two ways
 
 
 @router.get(
@@ -44,9 +47,8 @@ async def list_invoice_items(
     params: Annotated[InvoiceItemListParams, Query()],
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("bill.invoice_items:read")],
-) -> Envelope[InvoiceItemListResponse]:
-    page = await service.list_invoice_items(db, params, actor)
-    return ok(InvoiceItemListResponse.from_result(page, InvoiceItemResponse))
+) -> Response:
+    return await routed.page_response(db, READS, params, actor)
 
 
 @router.post(
@@ -60,11 +62,11 @@ async def create_invoice_item(
     data: InvoiceItemCreate,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("bill.invoice_items:create")],
-    response: Response,
-) -> Envelope[InvoiceItemResponse]:
+) -> Response:
     row = await service.create_invoice_item(db, data, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(InvoiceItemResponse.model_validate(row))
+    return await routed.detail_response(
+        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+    )
 
 
 @router.get(
@@ -77,11 +79,8 @@ async def get_invoice_item(
     invoice_item_id: UUID,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("bill.invoice_items:read")],
-    response: Response,
-) -> Envelope[InvoiceItemResponse]:
-    row = await service.get_invoice_item(db, invoice_item_id, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(InvoiceItemResponse.model_validate(row))
+) -> Response:
+    return await routed.detail_response(db, READS, invoice_item_id, actor)
 
 
 @router.patch(
@@ -96,11 +95,9 @@ async def update_invoice_item(
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("bill.invoice_items:update")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[InvoiceItemResponse]:
+) -> Response:
     row = await service.update_invoice_item(db, invoice_item_id, data, actor, expected=expected)
-    response.headers["ETag"] = etag(row.version)
-    return ok(InvoiceItemResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.delete(
@@ -133,10 +130,9 @@ async def list_invoice_items_of_parent(
     invoice_id: UUID,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("bill.invoice_items:read")],
-) -> Envelope[list[InvoiceItemResponse]]:
+) -> Response:
     await crud.get_live(db, Invoice, invoice_id, actor)
-    rows, _ = await service.lines_of(db, invoice_id, actor)
-    return ok([InvoiceItemResponse.model_validate(row) for row in rows])
+    return await routed.lines_response(db, READS, "invoice_id", invoice_id, actor)
 
 
 @nested_router.post(
@@ -151,7 +147,9 @@ async def create_invoice_item_in_parent(
     data: InvoiceItemLineCreate,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("bill.invoice_items:create")],
-) -> Envelope[InvoiceItemResponse]:
+) -> Response:
     await crud.get_live(db, Invoice, invoice_id, actor)
     row = await service.create_line(db, invoice_id, data, actor)
-    return ok(InvoiceItemResponse.model_validate(row))
+    return await routed.detail_response(
+        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+    )

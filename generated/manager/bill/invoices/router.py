@@ -12,17 +12,16 @@ from uuid import UUID
 
 from fastapi import Query, Response, status
 
-from generated.manager.bill.invoice_items import service as items_service
-from generated.manager.bill.invoice_items.schemas import InvoiceItemResponse
 from runtime.deps import ManagerDb, manager_permission
+from runtime.reads import routed
+from runtime.reads.compose import statements
 from runtime.security.principal import Actor
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
-from runtime.web.versions import IfMatch, etag
+from runtime.web.versions import IfMatch
 
 from . import service
-from .model import Invoice
 from .schemas import (
     InvoiceCreate,
     InvoiceListParams,
@@ -33,14 +32,7 @@ from .schemas import (
 )
 
 router = audited_router(scope="manager", entity="bill.invoices")
-
-
-async def _with_lines(db: ManagerDb, row: Invoice, actor: Actor) -> InvoiceResponse:
-    response = InvoiceResponse.model_validate(row)
-    items, items_total = await items_service.lines_of(db, row.id, actor)
-    response.items = [InvoiceItemResponse.model_validate(line) for line in items]
-    response.items_total = items_total
-    return response
+READS = statements("manager", "bill.invoices")  # runtime.reads: one plan, two ways
 
 
 @router.get(
@@ -53,9 +45,8 @@ async def list_invoices(
     params: Annotated[InvoiceListParams, Query()],
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("bill.invoices:read")],
-) -> Envelope[InvoiceListResponse]:
-    page = await service.list_invoices(db, params, actor)
-    return ok(InvoiceListResponse.from_result(page, InvoiceResponse))
+) -> Response:
+    return await routed.page_response(db, READS, params, actor)
 
 
 @router.post(
@@ -69,11 +60,11 @@ async def create_invoice(
     data: InvoiceCreate,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("bill.invoices:create")],
-    response: Response,
-) -> Envelope[InvoiceResponse]:
+) -> Response:
     row = await service.create_invoice(db, data, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(await _with_lines(db, row, actor))
+    return await routed.detail_response(
+        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+    )
 
 
 @router.get(
@@ -86,11 +77,8 @@ async def get_invoice(
     invoice_id: UUID,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("bill.invoices:read")],
-    response: Response,
-) -> Envelope[InvoiceResponse]:
-    row = await service.get_invoice(db, invoice_id, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(await _with_lines(db, row, actor))
+) -> Response:
+    return await routed.detail_response(db, READS, invoice_id, actor)
 
 
 @router.patch(
@@ -105,11 +93,9 @@ async def update_invoice(
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("bill.invoices:update")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[InvoiceResponse]:
+) -> Response:
     row = await service.update_invoice(db, invoice_id, data, actor, expected=expected)
-    response.headers["ETag"] = etag(row.version)
-    return ok(InvoiceResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.patch(
@@ -124,11 +110,9 @@ async def change_invoice_status(
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("bill.invoices:status")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[InvoiceResponse]:
+) -> Response:
     row = await service.change_invoice_status(db, invoice_id, data.status, actor, expected=expected)
-    response.headers["ETag"] = etag(row.version)
-    return ok(InvoiceResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.delete(

@@ -13,11 +13,13 @@ from uuid import UUID
 from fastapi import Query, Response, status
 
 from runtime.deps import ManagerDb, manager_permission
+from runtime.reads import routed
+from runtime.reads.compose import statements
 from runtime.security.principal import Actor
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
-from runtime.web.versions import IfMatch, etag
+from runtime.web.versions import IfMatch
 
 from . import service
 from .schemas import (
@@ -30,6 +32,7 @@ from .schemas import (
 )
 
 router = audited_router(scope="manager", entity="bill.plans")
+READS = statements("manager", "bill.plans")  # runtime.reads: one plan, two ways
 
 
 @router.get(
@@ -42,9 +45,8 @@ async def list_plans(
     params: Annotated[PlanListParams, Query()],
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("bill.plans:read")],
-) -> Envelope[PlanListResponse]:
-    page = await service.list_plans(db, params, actor)
-    return ok(PlanListResponse.from_result(page, PlanResponse))
+) -> Response:
+    return await routed.page_response(db, READS, params, actor)
 
 
 @router.post(
@@ -58,11 +60,11 @@ async def create_plan(
     data: PlanCreate,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("bill.plans:create")],
-    response: Response,
-) -> Envelope[PlanResponse]:
+) -> Response:
     row = await service.create_plan(db, data, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(PlanResponse.model_validate(row))
+    return await routed.detail_response(
+        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+    )
 
 
 @router.get(
@@ -75,11 +77,8 @@ async def get_plan(
     plan_id: UUID,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("bill.plans:read")],
-    response: Response,
-) -> Envelope[PlanResponse]:
-    row = await service.get_plan(db, plan_id, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(PlanResponse.model_validate(row))
+) -> Response:
+    return await routed.detail_response(db, READS, plan_id, actor)
 
 
 @router.patch(
@@ -94,11 +93,9 @@ async def update_plan(
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("bill.plans:update")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[PlanResponse]:
+) -> Response:
     row = await service.update_plan(db, plan_id, data, actor, expected=expected)
-    response.headers["ETag"] = etag(row.version)
-    return ok(PlanResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.patch(
@@ -113,11 +110,9 @@ async def change_plan_status(
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("bill.plans:status")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[PlanResponse]:
+) -> Response:
     row = await service.change_plan_status(db, plan_id, data.status, actor, expected=expected)
-    response.headers["ETag"] = etag(row.version)
-    return ok(PlanResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.delete(

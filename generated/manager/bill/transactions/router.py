@@ -13,11 +13,13 @@ from uuid import UUID
 from fastapi import Query, Response, status
 
 from runtime.deps import ManagerDb, manager_permission
+from runtime.reads import routed
+from runtime.reads.compose import statements
 from runtime.security.principal import Actor
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
-from runtime.web.versions import IfMatch, etag
+from runtime.web.versions import IfMatch
 
 from . import service
 from .schemas import (
@@ -30,6 +32,7 @@ from .schemas import (
 )
 
 router = audited_router(scope="manager", entity="bill.transactions")
+READS = statements("manager", "bill.transactions")  # runtime.reads: one plan, two ways
 
 
 @router.get(
@@ -42,9 +45,8 @@ async def list_transactions(
     params: Annotated[TransactionListParams, Query()],
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("bill.transactions:read")],
-) -> Envelope[TransactionListResponse]:
-    page = await service.list_transactions(db, params, actor)
-    return ok(TransactionListResponse.from_result(page, TransactionResponse))
+) -> Response:
+    return await routed.page_response(db, READS, params, actor)
 
 
 @router.post(
@@ -58,11 +60,11 @@ async def create_transaction(
     data: TransactionCreate,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("bill.transactions:create")],
-    response: Response,
-) -> Envelope[TransactionResponse]:
+) -> Response:
     row = await service.create_transaction(db, data, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(TransactionResponse.model_validate(row))
+    return await routed.detail_response(
+        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+    )
 
 
 @router.get(
@@ -75,11 +77,8 @@ async def get_transaction(
     transaction_id: UUID,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("bill.transactions:read")],
-    response: Response,
-) -> Envelope[TransactionResponse]:
-    row = await service.get_transaction(db, transaction_id, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(TransactionResponse.model_validate(row))
+) -> Response:
+    return await routed.detail_response(db, READS, transaction_id, actor)
 
 
 @router.patch(
@@ -94,11 +93,9 @@ async def update_transaction(
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("bill.transactions:update")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[TransactionResponse]:
+) -> Response:
     row = await service.update_transaction(db, transaction_id, data, actor, expected=expected)
-    response.headers["ETag"] = etag(row.version)
-    return ok(TransactionResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.patch(
@@ -113,13 +110,11 @@ async def change_transaction_status(
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("bill.transactions:status")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[TransactionResponse]:
+) -> Response:
     row = await service.change_transaction_status(
         db, transaction_id, data.status, actor, expected=expected
     )
-    response.headers["ETag"] = etag(row.version)
-    return ok(TransactionResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.delete(

@@ -13,12 +13,12 @@ from uuid import UUID
 from fastapi import Query, Response
 
 from runtime.deps import ManagerDb, manager_permission
+from runtime.reads import routed
+from runtime.reads.compose import statements
 from runtime.security.principal import Actor
-from runtime.web.envelope import Envelope, ok
+from runtime.web.envelope import Envelope
 from runtime.web.router import audited_router
-from runtime.web.versions import etag
 
-from . import service
 from .schemas import (
     BackupExecutionListParams,
     BackupExecutionListResponse,
@@ -26,6 +26,7 @@ from .schemas import (
 )
 
 router = audited_router(scope="manager", entity="bkup.executions")
+READS = statements("manager", "bkup.executions")  # runtime.reads: one plan, two ways
 
 
 @router.get(
@@ -38,9 +39,8 @@ async def list_executions(
     params: Annotated[BackupExecutionListParams, Query()],
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("bkup.executions:read")],
-) -> Envelope[BackupExecutionListResponse]:
-    page = await service.list_executions(db, params, actor)
-    return ok(BackupExecutionListResponse.from_result(page, BackupExecutionResponse))
+) -> Response:
+    return await routed.page_response(db, READS, params, actor)
 
 
 @router.get(
@@ -53,8 +53,5 @@ async def get_backup_execution(
     backup_execution_id: UUID,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("bkup.executions:read")],
-    response: Response,
-) -> Envelope[BackupExecutionResponse]:
-    row = await service.get_backup_execution(db, backup_execution_id, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(BackupExecutionResponse.model_validate(row))
+) -> Response:
+    return await routed.detail_response(db, READS, backup_execution_id, actor)

@@ -13,11 +13,13 @@ from uuid import UUID
 from fastapi import Query, Response, status
 
 from runtime.deps import ManagerDb, manager_permission
+from runtime.reads import routed
+from runtime.reads.compose import statements
 from runtime.security.principal import Actor
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
-from runtime.web.versions import IfMatch, etag
+from runtime.web.versions import IfMatch
 
 from . import service
 from .schemas import (
@@ -30,6 +32,7 @@ from .schemas import (
 )
 
 router = audited_router(scope="manager", entity="bkup.recovery_plans")
+READS = statements("manager", "bkup.recovery_plans")  # runtime.reads: one plan, two ways
 
 
 @router.get(
@@ -42,9 +45,8 @@ async def list_recovery_plans(
     params: Annotated[RecoveryPlanListParams, Query()],
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("bkup.recovery_plans:read")],
-) -> Envelope[RecoveryPlanListResponse]:
-    page = await service.list_recovery_plans(db, params, actor)
-    return ok(RecoveryPlanListResponse.from_result(page, RecoveryPlanResponse))
+) -> Response:
+    return await routed.page_response(db, READS, params, actor)
 
 
 @router.post(
@@ -58,11 +60,11 @@ async def create_recovery_plan(
     data: RecoveryPlanCreate,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("bkup.recovery_plans:create")],
-    response: Response,
-) -> Envelope[RecoveryPlanResponse]:
+) -> Response:
     row = await service.create_recovery_plan(db, data, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(RecoveryPlanResponse.model_validate(row))
+    return await routed.detail_response(
+        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+    )
 
 
 @router.get(
@@ -75,11 +77,8 @@ async def get_recovery_plan(
     recovery_plan_id: UUID,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("bkup.recovery_plans:read")],
-    response: Response,
-) -> Envelope[RecoveryPlanResponse]:
-    row = await service.get_recovery_plan(db, recovery_plan_id, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(RecoveryPlanResponse.model_validate(row))
+) -> Response:
+    return await routed.detail_response(db, READS, recovery_plan_id, actor)
 
 
 @router.patch(
@@ -94,11 +93,9 @@ async def update_recovery_plan(
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("bkup.recovery_plans:update")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[RecoveryPlanResponse]:
+) -> Response:
     row = await service.update_recovery_plan(db, recovery_plan_id, data, actor, expected=expected)
-    response.headers["ETag"] = etag(row.version)
-    return ok(RecoveryPlanResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.patch(
@@ -113,13 +110,11 @@ async def change_recovery_plan_status(
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("bkup.recovery_plans:status")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[RecoveryPlanResponse]:
+) -> Response:
     row = await service.change_recovery_plan_status(
         db, recovery_plan_id, data.status, actor, expected=expected
     )
-    response.headers["ETag"] = etag(row.version)
-    return ok(RecoveryPlanResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.delete(

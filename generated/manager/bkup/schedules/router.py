@@ -13,11 +13,13 @@ from uuid import UUID
 from fastapi import Query, Response, status
 
 from runtime.deps import ManagerDb, manager_permission
+from runtime.reads import routed
+from runtime.reads.compose import statements
 from runtime.security.principal import Actor
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
-from runtime.web.versions import IfMatch, etag
+from runtime.web.versions import IfMatch
 
 from . import service
 from .schemas import (
@@ -29,6 +31,7 @@ from .schemas import (
 )
 
 router = audited_router(scope="manager", entity="bkup.schedules")
+READS = statements("manager", "bkup.schedules")  # runtime.reads: one plan, two ways
 
 
 @router.get(
@@ -41,9 +44,8 @@ async def list_schedules(
     params: Annotated[BackupScheduleListParams, Query()],
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("bkup.schedules:read")],
-) -> Envelope[BackupScheduleListResponse]:
-    page = await service.list_schedules(db, params, actor)
-    return ok(BackupScheduleListResponse.from_result(page, BackupScheduleResponse))
+) -> Response:
+    return await routed.page_response(db, READS, params, actor)
 
 
 @router.post(
@@ -57,11 +59,11 @@ async def create_backup_schedule(
     data: BackupScheduleCreate,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("bkup.schedules:create")],
-    response: Response,
-) -> Envelope[BackupScheduleResponse]:
+) -> Response:
     row = await service.create_backup_schedule(db, data, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(BackupScheduleResponse.model_validate(row))
+    return await routed.detail_response(
+        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+    )
 
 
 @router.get(
@@ -74,11 +76,8 @@ async def get_backup_schedule(
     backup_schedule_id: UUID,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("bkup.schedules:read")],
-    response: Response,
-) -> Envelope[BackupScheduleResponse]:
-    row = await service.get_backup_schedule(db, backup_schedule_id, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(BackupScheduleResponse.model_validate(row))
+) -> Response:
+    return await routed.detail_response(db, READS, backup_schedule_id, actor)
 
 
 @router.patch(
@@ -93,13 +92,11 @@ async def update_backup_schedule(
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("bkup.schedules:update")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[BackupScheduleResponse]:
+) -> Response:
     row = await service.update_backup_schedule(
         db, backup_schedule_id, data, actor, expected=expected
     )
-    response.headers["ETag"] = etag(row.version)
-    return ok(BackupScheduleResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.delete(

@@ -13,11 +13,13 @@ from uuid import UUID
 from fastapi import Query, Response, status
 
 from runtime.deps import ManagerDb, manager_permission
+from runtime.reads import routed
+from runtime.reads.compose import statements
 from runtime.security.principal import Actor
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
-from runtime.web.versions import IfMatch, etag
+from runtime.web.versions import IfMatch
 
 from . import service
 from .schemas import (
@@ -29,6 +31,7 @@ from .schemas import (
 )
 
 router = audited_router(scope="manager", entity="cnfg.configurations")
+READS = statements("manager", "cnfg.configurations")  # runtime.reads: one plan, two ways
 
 
 @router.get(
@@ -41,9 +44,8 @@ async def list_configurations(
     params: Annotated[ConfigurationListParams, Query()],
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("cnfg.configurations:read")],
-) -> Envelope[ConfigurationListResponse]:
-    page = await service.list_configurations(db, params, actor)
-    return ok(ConfigurationListResponse.from_result(page, ConfigurationResponse))
+) -> Response:
+    return await routed.page_response(db, READS, params, actor)
 
 
 @router.post(
@@ -57,11 +59,11 @@ async def create_configuration(
     data: ConfigurationCreate,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("cnfg.configurations:create")],
-    response: Response,
-) -> Envelope[ConfigurationResponse]:
+) -> Response:
     row = await service.create_configuration(db, data, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(ConfigurationResponse.model_validate(row))
+    return await routed.detail_response(
+        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+    )
 
 
 @router.get(
@@ -74,11 +76,8 @@ async def get_configuration(
     configuration_id: UUID,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("cnfg.configurations:read")],
-    response: Response,
-) -> Envelope[ConfigurationResponse]:
-    row = await service.get_configuration(db, configuration_id, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(ConfigurationResponse.model_validate(row))
+) -> Response:
+    return await routed.detail_response(db, READS, configuration_id, actor)
 
 
 @router.patch(
@@ -93,11 +92,9 @@ async def update_configuration(
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("cnfg.configurations:update")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[ConfigurationResponse]:
+) -> Response:
     row = await service.update_configuration(db, configuration_id, data, actor, expected=expected)
-    response.headers["ETag"] = etag(row.version)
-    return ok(ConfigurationResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.delete(

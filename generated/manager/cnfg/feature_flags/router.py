@@ -13,11 +13,13 @@ from uuid import UUID
 from fastapi import Query, Response, status
 
 from runtime.deps import ManagerDb, manager_permission
+from runtime.reads import routed
+from runtime.reads.compose import statements
 from runtime.security.principal import Actor
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
-from runtime.web.versions import IfMatch, etag
+from runtime.web.versions import IfMatch
 
 from . import service
 from .schemas import (
@@ -29,6 +31,7 @@ from .schemas import (
 )
 
 router = audited_router(scope="manager", entity="cnfg.feature_flags")
+READS = statements("manager", "cnfg.feature_flags")  # runtime.reads: one plan, two ways
 
 
 @router.get(
@@ -41,9 +44,8 @@ async def list_feature_flags(
     params: Annotated[FeatureFlagListParams, Query()],
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("cnfg.feature_flags:read")],
-) -> Envelope[FeatureFlagListResponse]:
-    page = await service.list_feature_flags(db, params, actor)
-    return ok(FeatureFlagListResponse.from_result(page, FeatureFlagResponse))
+) -> Response:
+    return await routed.page_response(db, READS, params, actor)
 
 
 @router.post(
@@ -57,11 +59,11 @@ async def create_feature_flag(
     data: FeatureFlagCreate,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("cnfg.feature_flags:create")],
-    response: Response,
-) -> Envelope[FeatureFlagResponse]:
+) -> Response:
     row = await service.create_feature_flag(db, data, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(FeatureFlagResponse.model_validate(row))
+    return await routed.detail_response(
+        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+    )
 
 
 @router.get(
@@ -74,11 +76,8 @@ async def get_feature_flag(
     feature_flag_id: UUID,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("cnfg.feature_flags:read")],
-    response: Response,
-) -> Envelope[FeatureFlagResponse]:
-    row = await service.get_feature_flag(db, feature_flag_id, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(FeatureFlagResponse.model_validate(row))
+) -> Response:
+    return await routed.detail_response(db, READS, feature_flag_id, actor)
 
 
 @router.patch(
@@ -93,11 +92,9 @@ async def update_feature_flag(
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("cnfg.feature_flags:update")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[FeatureFlagResponse]:
+) -> Response:
     row = await service.update_feature_flag(db, feature_flag_id, data, actor, expected=expected)
-    response.headers["ETag"] = etag(row.version)
-    return ok(FeatureFlagResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.delete(

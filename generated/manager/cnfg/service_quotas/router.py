@@ -13,11 +13,13 @@ from uuid import UUID
 from fastapi import Query, Response, status
 
 from runtime.deps import ManagerDb, manager_permission
+from runtime.reads import routed
+from runtime.reads.compose import statements
 from runtime.security.principal import Actor
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
-from runtime.web.versions import IfMatch, etag
+from runtime.web.versions import IfMatch
 
 from . import service
 from .schemas import (
@@ -29,6 +31,7 @@ from .schemas import (
 )
 
 router = audited_router(scope="manager", entity="cnfg.service_quotas")
+READS = statements("manager", "cnfg.service_quotas")  # runtime.reads: one plan, two ways
 
 
 @router.get(
@@ -41,9 +44,8 @@ async def list_service_quotas(
     params: Annotated[ServiceQuotaListParams, Query()],
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("cnfg.service_quotas:read")],
-) -> Envelope[ServiceQuotaListResponse]:
-    page = await service.list_service_quotas(db, params, actor)
-    return ok(ServiceQuotaListResponse.from_result(page, ServiceQuotaResponse))
+) -> Response:
+    return await routed.page_response(db, READS, params, actor)
 
 
 @router.post(
@@ -57,11 +59,11 @@ async def create_service_quota(
     data: ServiceQuotaCreate,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("cnfg.service_quotas:create")],
-    response: Response,
-) -> Envelope[ServiceQuotaResponse]:
+) -> Response:
     row = await service.create_service_quota(db, data, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(ServiceQuotaResponse.model_validate(row))
+    return await routed.detail_response(
+        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+    )
 
 
 @router.get(
@@ -74,11 +76,8 @@ async def get_service_quota(
     service_quota_id: UUID,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("cnfg.service_quotas:read")],
-    response: Response,
-) -> Envelope[ServiceQuotaResponse]:
-    row = await service.get_service_quota(db, service_quota_id, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(ServiceQuotaResponse.model_validate(row))
+) -> Response:
+    return await routed.detail_response(db, READS, service_quota_id, actor)
 
 
 @router.patch(
@@ -93,11 +92,9 @@ async def update_service_quota(
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("cnfg.service_quotas:update")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[ServiceQuotaResponse]:
+) -> Response:
     row = await service.update_service_quota(db, service_quota_id, data, actor, expected=expected)
-    response.headers["ETag"] = etag(row.version)
-    return ok(ServiceQuotaResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.delete(

@@ -13,11 +13,13 @@ from uuid import UUID
 from fastapi import Query, Response, status
 
 from runtime.deps import ManagerDb, manager_permission
+from runtime.reads import routed
+from runtime.reads.compose import statements
 from runtime.security.principal import Actor
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
-from runtime.web.versions import IfMatch, etag
+from runtime.web.versions import IfMatch
 
 from . import service
 from .schemas import (
@@ -29,6 +31,7 @@ from .schemas import (
 )
 
 router = audited_router(scope="manager", entity="cnfg.tenant_features")
+READS = statements("manager", "cnfg.tenant_features")  # runtime.reads: one plan, two ways
 
 
 @router.get(
@@ -41,9 +44,8 @@ async def list_tenant_features(
     params: Annotated[TenantFeatureListParams, Query()],
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("cnfg.tenant_features:read")],
-) -> Envelope[TenantFeatureListResponse]:
-    page = await service.list_tenant_features(db, params, actor)
-    return ok(TenantFeatureListResponse.from_result(page, TenantFeatureResponse))
+) -> Response:
+    return await routed.page_response(db, READS, params, actor)
 
 
 @router.post(
@@ -57,11 +59,11 @@ async def create_tenant_feature(
     data: TenantFeatureCreate,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("cnfg.tenant_features:create")],
-    response: Response,
-) -> Envelope[TenantFeatureResponse]:
+) -> Response:
     row = await service.create_tenant_feature(db, data, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(TenantFeatureResponse.model_validate(row))
+    return await routed.detail_response(
+        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+    )
 
 
 @router.get(
@@ -74,11 +76,8 @@ async def get_tenant_feature(
     tenant_feature_id: UUID,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("cnfg.tenant_features:read")],
-    response: Response,
-) -> Envelope[TenantFeatureResponse]:
-    row = await service.get_tenant_feature(db, tenant_feature_id, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(TenantFeatureResponse.model_validate(row))
+) -> Response:
+    return await routed.detail_response(db, READS, tenant_feature_id, actor)
 
 
 @router.patch(
@@ -93,11 +92,9 @@ async def update_tenant_feature(
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("cnfg.tenant_features:update")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[TenantFeatureResponse]:
+) -> Response:
     row = await service.update_tenant_feature(db, tenant_feature_id, data, actor, expected=expected)
-    response.headers["ETag"] = etag(row.version)
-    return ok(TenantFeatureResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.delete(

@@ -13,11 +13,13 @@ from uuid import UUID
 from fastapi import Query, Response
 
 from runtime.deps import ManagerDb, manager_permission
+from runtime.reads import routed
+from runtime.reads.compose import statements
 from runtime.security.principal import Actor
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
-from runtime.web.versions import IfMatch, etag
+from runtime.web.versions import IfMatch
 
 from . import service
 from .schemas import (
@@ -28,6 +30,7 @@ from .schemas import (
 )
 
 router = audited_router(scope="manager", entity="idam.api_keys")
+READS = statements("manager", "idam.api_keys")  # runtime.reads: one plan, two ways
 
 
 @router.get(
@@ -40,9 +43,8 @@ async def list_api_keys(
     params: Annotated[ApiKeyListParams, Query()],
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("idam.api_keys:read")],
-) -> Envelope[ApiKeyListResponse]:
-    page = await service.list_api_keys(db, params, actor)
-    return ok(ApiKeyListResponse.from_result(page, ApiKeyResponse))
+) -> Response:
+    return await routed.page_response(db, READS, params, actor)
 
 
 @router.get(
@@ -55,11 +57,8 @@ async def get_api_key(
     api_key_id: UUID,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("idam.api_keys:read")],
-    response: Response,
-) -> Envelope[ApiKeyResponse]:
-    row = await service.get_api_key(db, api_key_id, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(ApiKeyResponse.model_validate(row))
+) -> Response:
+    return await routed.detail_response(db, READS, api_key_id, actor)
 
 
 @router.patch(
@@ -74,11 +73,9 @@ async def change_api_key_status(
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("idam.api_keys:status")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[ApiKeyResponse]:
+) -> Response:
     row = await service.change_api_key_status(db, api_key_id, data.status, actor, expected=expected)
-    response.headers["ETag"] = etag(row.version)
-    return ok(ApiKeyResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.delete(

@@ -13,11 +13,13 @@ from uuid import UUID
 from fastapi import Query, Response, status
 
 from runtime.deps import ManagerDb, manager_permission
+from runtime.reads import routed
+from runtime.reads.compose import statements
 from runtime.security.principal import Actor
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
-from runtime.web.versions import IfMatch, etag
+from runtime.web.versions import IfMatch
 
 from . import service
 from .schemas import (
@@ -29,6 +31,7 @@ from .schemas import (
 )
 
 router = audited_router(scope="manager", entity="idam.permissions")
+READS = statements("manager", "idam.permissions")  # runtime.reads: one plan, two ways
 
 
 @router.get(
@@ -41,9 +44,8 @@ async def list_permissions(
     params: Annotated[PermissionListParams, Query()],
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("idam.permissions:read")],
-) -> Envelope[PermissionListResponse]:
-    page = await service.list_permissions(db, params, actor)
-    return ok(PermissionListResponse.from_result(page, PermissionResponse))
+) -> Response:
+    return await routed.page_response(db, READS, params, actor)
 
 
 @router.post(
@@ -57,11 +59,11 @@ async def create_permission(
     data: PermissionCreate,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("idam.permissions:create")],
-    response: Response,
-) -> Envelope[PermissionResponse]:
+) -> Response:
     row = await service.create_permission(db, data, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(PermissionResponse.model_validate(row))
+    return await routed.detail_response(
+        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+    )
 
 
 @router.get(
@@ -74,11 +76,8 @@ async def get_permission(
     permission_id: UUID,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("idam.permissions:read")],
-    response: Response,
-) -> Envelope[PermissionResponse]:
-    row = await service.get_permission(db, permission_id, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(PermissionResponse.model_validate(row))
+) -> Response:
+    return await routed.detail_response(db, READS, permission_id, actor)
 
 
 @router.patch(
@@ -93,11 +92,9 @@ async def update_permission(
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("idam.permissions:update")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[PermissionResponse]:
+) -> Response:
     row = await service.update_permission(db, permission_id, data, actor, expected=expected)
-    response.headers["ETag"] = etag(row.version)
-    return ok(PermissionResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.delete(

@@ -15,11 +15,13 @@ from fastapi import Query, Response, status
 from generated.manager.idam.roles.model import Role
 from runtime.data import crud
 from runtime.deps import ManagerDb, manager_permission
+from runtime.reads import routed
+from runtime.reads.compose import statements
 from runtime.security.principal import Actor
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
-from runtime.web.versions import IfMatch, etag
+from runtime.web.versions import IfMatch
 
 from . import service
 from .schemas import (
@@ -32,6 +34,7 @@ from .schemas import (
 )
 
 router = audited_router(scope="manager", entity="idam.role_permissions")
+READS = statements("manager", "idam.role_permissions")  # runtime.reads: one plan, two ways
 
 
 @router.get(
@@ -44,9 +47,8 @@ async def list_role_permissions(
     params: Annotated[RolePermissionListParams, Query()],
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("idam.role_permissions:read")],
-) -> Envelope[RolePermissionListResponse]:
-    page = await service.list_role_permissions(db, params, actor)
-    return ok(RolePermissionListResponse.from_result(page, RolePermissionResponse))
+) -> Response:
+    return await routed.page_response(db, READS, params, actor)
 
 
 @router.post(
@@ -60,11 +62,11 @@ async def create_role_permission(
     data: RolePermissionCreate,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("idam.role_permissions:create")],
-    response: Response,
-) -> Envelope[RolePermissionResponse]:
+) -> Response:
     row = await service.create_role_permission(db, data, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(RolePermissionResponse.model_validate(row))
+    return await routed.detail_response(
+        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+    )
 
 
 @router.get(
@@ -77,11 +79,8 @@ async def get_role_permission(
     role_permission_id: UUID,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("idam.role_permissions:read")],
-    response: Response,
-) -> Envelope[RolePermissionResponse]:
-    row = await service.get_role_permission(db, role_permission_id, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(RolePermissionResponse.model_validate(row))
+) -> Response:
+    return await routed.detail_response(db, READS, role_permission_id, actor)
 
 
 @router.patch(
@@ -96,13 +95,11 @@ async def update_role_permission(
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("idam.role_permissions:update")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[RolePermissionResponse]:
+) -> Response:
     row = await service.update_role_permission(
         db, role_permission_id, data, actor, expected=expected
     )
-    response.headers["ETag"] = etag(row.version)
-    return ok(RolePermissionResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.delete(
@@ -135,10 +132,9 @@ async def list_role_permissions_of_parent(
     role_id: UUID,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("idam.role_permissions:read")],
-) -> Envelope[list[RolePermissionResponse]]:
+) -> Response:
     await crud.get_live(db, Role, role_id, actor)
-    rows, _ = await service.lines_of(db, role_id, actor)
-    return ok([RolePermissionResponse.model_validate(row) for row in rows])
+    return await routed.lines_response(db, READS, "role_id", role_id, actor)
 
 
 @nested_router.post(
@@ -153,7 +149,9 @@ async def create_role_permission_in_parent(
     data: RolePermissionLineCreate,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("idam.role_permissions:create")],
-) -> Envelope[RolePermissionResponse]:
+) -> Response:
     await crud.get_live(db, Role, role_id, actor)
     row = await service.create_line(db, role_id, data, actor)
-    return ok(RolePermissionResponse.model_validate(row))
+    return await routed.detail_response(
+        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+    )

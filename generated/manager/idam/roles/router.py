@@ -12,17 +12,16 @@ from uuid import UUID
 
 from fastapi import Query, Response, status
 
-from generated.manager.idam.role_permissions import service as permissions_service
-from generated.manager.idam.role_permissions.schemas import RolePermissionResponse
 from runtime.deps import ManagerDb, manager_permission
+from runtime.reads import routed
+from runtime.reads.compose import statements
 from runtime.security.principal import Actor
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
-from runtime.web.versions import IfMatch, etag
+from runtime.web.versions import IfMatch
 
 from . import service
-from .model import Role
 from .schemas import (
     RoleCreate,
     RoleListParams,
@@ -33,14 +32,7 @@ from .schemas import (
 )
 
 router = audited_router(scope="manager", entity="idam.roles")
-
-
-async def _with_lines(db: ManagerDb, row: Role, actor: Actor) -> RoleResponse:
-    response = RoleResponse.model_validate(row)
-    permissions, permissions_total = await permissions_service.lines_of(db, row.id, actor)
-    response.permissions = [RolePermissionResponse.model_validate(line) for line in permissions]
-    response.permissions_total = permissions_total
-    return response
+READS = statements("manager", "idam.roles")  # runtime.reads: one plan, two ways
 
 
 @router.get(
@@ -53,9 +45,8 @@ async def list_roles(
     params: Annotated[RoleListParams, Query()],
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("idam.roles:read")],
-) -> Envelope[RoleListResponse]:
-    page = await service.list_roles(db, params, actor)
-    return ok(RoleListResponse.from_result(page, RoleResponse))
+) -> Response:
+    return await routed.page_response(db, READS, params, actor)
 
 
 @router.post(
@@ -69,11 +60,11 @@ async def create_role(
     data: RoleCreate,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("idam.roles:create")],
-    response: Response,
-) -> Envelope[RoleResponse]:
+) -> Response:
     row = await service.create_role(db, data, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(await _with_lines(db, row, actor))
+    return await routed.detail_response(
+        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+    )
 
 
 @router.get(
@@ -86,11 +77,8 @@ async def get_role(
     role_id: UUID,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("idam.roles:read")],
-    response: Response,
-) -> Envelope[RoleResponse]:
-    row = await service.get_role(db, role_id, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(await _with_lines(db, row, actor))
+) -> Response:
+    return await routed.detail_response(db, READS, role_id, actor)
 
 
 @router.patch(
@@ -105,11 +93,9 @@ async def update_role(
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("idam.roles:update")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[RoleResponse]:
+) -> Response:
     row = await service.update_role(db, role_id, data, actor, expected=expected)
-    response.headers["ETag"] = etag(row.version)
-    return ok(RoleResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.patch(
@@ -124,11 +110,9 @@ async def change_role_status(
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("idam.roles:status")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[RoleResponse]:
+) -> Response:
     row = await service.change_role_status(db, role_id, data.status, actor, expected=expected)
-    response.headers["ETag"] = etag(row.version)
-    return ok(RoleResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.delete(

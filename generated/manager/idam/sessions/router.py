@@ -13,10 +13,12 @@ from uuid import UUID
 from fastapi import Query, Response
 
 from runtime.deps import ManagerDb, manager_permission
+from runtime.reads import routed
+from runtime.reads.compose import statements
 from runtime.security.principal import Actor
-from runtime.web.envelope import Envelope, ok
+from runtime.web.envelope import Envelope
 from runtime.web.router import audited_router
-from runtime.web.versions import IfMatch, etag
+from runtime.web.versions import IfMatch
 
 from . import service
 from .schemas import (
@@ -27,6 +29,7 @@ from .schemas import (
 )
 
 router = audited_router(scope="manager", entity="idam.sessions")
+READS = statements("manager", "idam.sessions")  # runtime.reads: one plan, two ways
 
 
 @router.get(
@@ -39,9 +42,8 @@ async def list_sessions(
     params: Annotated[SessionListParams, Query()],
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("idam.sessions:read")],
-) -> Envelope[SessionListResponse]:
-    page = await service.list_sessions(db, params, actor)
-    return ok(SessionListResponse.from_result(page, SessionResponse))
+) -> Response:
+    return await routed.page_response(db, READS, params, actor)
 
 
 @router.get(
@@ -54,11 +56,8 @@ async def get_session(
     session_id: UUID,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("idam.sessions:read")],
-    response: Response,
-) -> Envelope[SessionResponse]:
-    row = await service.get_session(db, session_id, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(SessionResponse.model_validate(row))
+) -> Response:
+    return await routed.detail_response(db, READS, session_id, actor)
 
 
 @router.patch(
@@ -73,8 +72,6 @@ async def change_session_status(
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("idam.sessions:status")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[SessionResponse]:
+) -> Response:
     row = await service.change_session_status(db, session_id, data.status, actor, expected=expected)
-    response.headers["ETag"] = etag(row.version)
-    return ok(SessionResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)

@@ -15,11 +15,13 @@ from fastapi import Query, Response, status
 from generated.manager.idam.users.model import User
 from runtime.data import crud
 from runtime.deps import ManagerDb, manager_permission
+from runtime.reads import routed
+from runtime.reads.compose import statements
 from runtime.security.principal import Actor
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
-from runtime.web.versions import IfMatch, etag
+from runtime.web.versions import IfMatch
 
 from . import service
 from .schemas import (
@@ -32,6 +34,7 @@ from .schemas import (
 )
 
 router = audited_router(scope="manager", entity="idam.user_roles")
+READS = statements("manager", "idam.user_roles")  # runtime.reads: one plan, two ways
 
 
 @router.get(
@@ -44,9 +47,8 @@ async def list_user_roles(
     params: Annotated[UserRoleListParams, Query()],
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("idam.user_roles:read")],
-) -> Envelope[UserRoleListResponse]:
-    page = await service.list_user_roles(db, params, actor)
-    return ok(UserRoleListResponse.from_result(page, UserRoleResponse))
+) -> Response:
+    return await routed.page_response(db, READS, params, actor)
 
 
 @router.post(
@@ -60,11 +62,11 @@ async def create_user_role(
     data: UserRoleCreate,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("idam.user_roles:create")],
-    response: Response,
-) -> Envelope[UserRoleResponse]:
+) -> Response:
     row = await service.create_user_role(db, data, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(UserRoleResponse.model_validate(row))
+    return await routed.detail_response(
+        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+    )
 
 
 @router.get(
@@ -77,11 +79,8 @@ async def get_user_role(
     user_role_id: UUID,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("idam.user_roles:read")],
-    response: Response,
-) -> Envelope[UserRoleResponse]:
-    row = await service.get_user_role(db, user_role_id, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(UserRoleResponse.model_validate(row))
+) -> Response:
+    return await routed.detail_response(db, READS, user_role_id, actor)
 
 
 @router.patch(
@@ -96,11 +95,9 @@ async def update_user_role(
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("idam.user_roles:update")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[UserRoleResponse]:
+) -> Response:
     row = await service.update_user_role(db, user_role_id, data, actor, expected=expected)
-    response.headers["ETag"] = etag(row.version)
-    return ok(UserRoleResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.delete(
@@ -133,10 +130,9 @@ async def list_user_roles_of_parent(
     user_id: UUID,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("idam.user_roles:read")],
-) -> Envelope[list[UserRoleResponse]]:
+) -> Response:
     await crud.get_live(db, User, user_id, actor)
-    rows, _ = await service.lines_of(db, user_id, actor)
-    return ok([UserRoleResponse.model_validate(row) for row in rows])
+    return await routed.lines_response(db, READS, "user_id", user_id, actor)
 
 
 @nested_router.post(
@@ -151,7 +147,9 @@ async def create_user_role_in_parent(
     data: UserRoleLineCreate,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("idam.user_roles:create")],
-) -> Envelope[UserRoleResponse]:
+) -> Response:
     await crud.get_live(db, User, user_id, actor)
     row = await service.create_line(db, user_id, data, actor)
-    return ok(UserRoleResponse.model_validate(row))
+    return await routed.detail_response(
+        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+    )

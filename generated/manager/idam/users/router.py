@@ -12,17 +12,16 @@ from uuid import UUID
 
 from fastapi import Query, Response, status
 
-from generated.manager.idam.user_roles import service as roles_service
-from generated.manager.idam.user_roles.schemas import UserRoleResponse
 from runtime.deps import ManagerDb, manager_permission
+from runtime.reads import routed
+from runtime.reads.compose import statements
 from runtime.security.principal import Actor
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
-from runtime.web.versions import IfMatch, etag
+from runtime.web.versions import IfMatch
 
 from . import service
-from .model import User
 from .schemas import (
     UserCreate,
     UserListParams,
@@ -33,14 +32,7 @@ from .schemas import (
 )
 
 router = audited_router(scope="manager", entity="idam.users")
-
-
-async def _with_lines(db: ManagerDb, row: User, actor: Actor) -> UserResponse:
-    response = UserResponse.model_validate(row)
-    roles, roles_total = await roles_service.lines_of(db, row.id, actor)
-    response.roles = [UserRoleResponse.model_validate(line) for line in roles]
-    response.roles_total = roles_total
-    return response
+READS = statements("manager", "idam.users")  # runtime.reads: one plan, two ways
 
 
 @router.get(
@@ -53,9 +45,8 @@ async def list_users(
     params: Annotated[UserListParams, Query()],
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("idam.users:read")],
-) -> Envelope[UserListResponse]:
-    page = await service.list_users(db, params, actor)
-    return ok(UserListResponse.from_result(page, UserResponse))
+) -> Response:
+    return await routed.page_response(db, READS, params, actor)
 
 
 @router.post(
@@ -69,11 +60,11 @@ async def create_user(
     data: UserCreate,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("idam.users:create")],
-    response: Response,
-) -> Envelope[UserResponse]:
+) -> Response:
     row = await service.create_user(db, data, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(await _with_lines(db, row, actor))
+    return await routed.detail_response(
+        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+    )
 
 
 @router.get(
@@ -86,11 +77,8 @@ async def get_user(
     user_id: UUID,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("idam.users:read")],
-    response: Response,
-) -> Envelope[UserResponse]:
-    row = await service.get_user(db, user_id, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(await _with_lines(db, row, actor))
+) -> Response:
+    return await routed.detail_response(db, READS, user_id, actor)
 
 
 @router.patch(
@@ -105,11 +93,9 @@ async def update_user(
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("idam.users:update")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[UserResponse]:
+) -> Response:
     row = await service.update_user(db, user_id, data, actor, expected=expected)
-    response.headers["ETag"] = etag(row.version)
-    return ok(UserResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.patch(
@@ -124,11 +110,9 @@ async def change_user_status(
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("idam.users:status")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[UserResponse]:
+) -> Response:
     row = await service.change_user_status(db, user_id, data.status, actor, expected=expected)
-    response.headers["ETag"] = etag(row.version)
-    return ok(UserResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.delete(

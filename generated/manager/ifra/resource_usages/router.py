@@ -13,12 +13,12 @@ from uuid import UUID
 from fastapi import Query, Response
 
 from runtime.deps import ManagerDb, manager_permission
+from runtime.reads import routed
+from runtime.reads.compose import statements
 from runtime.security.principal import Actor
-from runtime.web.envelope import Envelope, ok
+from runtime.web.envelope import Envelope
 from runtime.web.router import audited_router
-from runtime.web.versions import etag
 
-from . import service
 from .schemas import (
     ResourceUsageListParams,
     ResourceUsageListResponse,
@@ -26,6 +26,7 @@ from .schemas import (
 )
 
 router = audited_router(scope="manager", entity="ifra.resource_usages")
+READS = statements("manager", "ifra.resource_usages")  # runtime.reads: one plan, two ways
 
 
 @router.get(
@@ -38,9 +39,8 @@ async def list_resource_usages(
     params: Annotated[ResourceUsageListParams, Query()],
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("ifra.resource_usages:read")],
-) -> Envelope[ResourceUsageListResponse]:
-    page = await service.list_resource_usages(db, params, actor)
-    return ok(ResourceUsageListResponse.from_result(page, ResourceUsageResponse))
+) -> Response:
+    return await routed.page_response(db, READS, params, actor)
 
 
 @router.get(
@@ -53,8 +53,5 @@ async def get_resource_usage(
     resource_usage_id: UUID,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("ifra.resource_usages:read")],
-    response: Response,
-) -> Envelope[ResourceUsageResponse]:
-    row = await service.get_resource_usage(db, resource_usage_id, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(ResourceUsageResponse.model_validate(row))
+) -> Response:
+    return await routed.detail_response(db, READS, resource_usage_id, actor)

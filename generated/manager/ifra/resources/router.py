@@ -13,11 +13,13 @@ from uuid import UUID
 from fastapi import Query, Response, status
 
 from runtime.deps import ManagerDb, manager_permission
+from runtime.reads import routed
+from runtime.reads.compose import statements
 from runtime.security.principal import Actor
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
-from runtime.web.versions import IfMatch, etag
+from runtime.web.versions import IfMatch
 
 from . import service
 from .schemas import (
@@ -30,6 +32,7 @@ from .schemas import (
 )
 
 router = audited_router(scope="manager", entity="ifra.resources")
+READS = statements("manager", "ifra.resources")  # runtime.reads: one plan, two ways
 
 
 @router.get(
@@ -42,9 +45,8 @@ async def list_resources(
     params: Annotated[ResourceListParams, Query()],
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("ifra.resources:read")],
-) -> Envelope[ResourceListResponse]:
-    page = await service.list_resources(db, params, actor)
-    return ok(ResourceListResponse.from_result(page, ResourceResponse))
+) -> Response:
+    return await routed.page_response(db, READS, params, actor)
 
 
 @router.post(
@@ -58,11 +60,11 @@ async def create_resource(
     data: ResourceCreate,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("ifra.resources:create")],
-    response: Response,
-) -> Envelope[ResourceResponse]:
+) -> Response:
     row = await service.create_resource(db, data, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(ResourceResponse.model_validate(row))
+    return await routed.detail_response(
+        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+    )
 
 
 @router.get(
@@ -75,11 +77,8 @@ async def get_resource(
     resource_id: UUID,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("ifra.resources:read")],
-    response: Response,
-) -> Envelope[ResourceResponse]:
-    row = await service.get_resource(db, resource_id, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(ResourceResponse.model_validate(row))
+) -> Response:
+    return await routed.detail_response(db, READS, resource_id, actor)
 
 
 @router.patch(
@@ -94,11 +93,9 @@ async def update_resource(
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("ifra.resources:update")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[ResourceResponse]:
+) -> Response:
     row = await service.update_resource(db, resource_id, data, actor, expected=expected)
-    response.headers["ETag"] = etag(row.version)
-    return ok(ResourceResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.patch(
@@ -113,13 +110,11 @@ async def change_resource_status(
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("ifra.resources:status")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[ResourceResponse]:
+) -> Response:
     row = await service.change_resource_status(
         db, resource_id, data.status, actor, expected=expected
     )
-    response.headers["ETag"] = etag(row.version)
-    return ok(ResourceResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.delete(

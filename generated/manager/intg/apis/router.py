@@ -13,11 +13,13 @@ from uuid import UUID
 from fastapi import Query, Response, status
 
 from runtime.deps import ManagerDb, manager_permission
+from runtime.reads import routed
+from runtime.reads.compose import statements
 from runtime.security.principal import Actor
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
-from runtime.web.versions import IfMatch, etag
+from runtime.web.versions import IfMatch
 
 from . import service
 from .schemas import (
@@ -30,6 +32,7 @@ from .schemas import (
 )
 
 router = audited_router(scope="manager", entity="intg.apis")
+READS = statements("manager", "intg.apis")  # runtime.reads: one plan, two ways
 
 
 @router.get(
@@ -42,9 +45,8 @@ async def list_apis(
     params: Annotated[ExternalApiListParams, Query()],
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("intg.apis:read")],
-) -> Envelope[ExternalApiListResponse]:
-    page = await service.list_apis(db, params, actor)
-    return ok(ExternalApiListResponse.from_result(page, ExternalApiResponse))
+) -> Response:
+    return await routed.page_response(db, READS, params, actor)
 
 
 @router.post(
@@ -58,11 +60,11 @@ async def create_external_api(
     data: ExternalApiCreate,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("intg.apis:create")],
-    response: Response,
-) -> Envelope[ExternalApiResponse]:
+) -> Response:
     row = await service.create_external_api(db, data, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(ExternalApiResponse.model_validate(row))
+    return await routed.detail_response(
+        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+    )
 
 
 @router.get(
@@ -75,11 +77,8 @@ async def get_external_api(
     external_api_id: UUID,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("intg.apis:read")],
-    response: Response,
-) -> Envelope[ExternalApiResponse]:
-    row = await service.get_external_api(db, external_api_id, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(ExternalApiResponse.model_validate(row))
+) -> Response:
+    return await routed.detail_response(db, READS, external_api_id, actor)
 
 
 @router.patch(
@@ -94,11 +93,9 @@ async def update_external_api(
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("intg.apis:update")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[ExternalApiResponse]:
+) -> Response:
     row = await service.update_external_api(db, external_api_id, data, actor, expected=expected)
-    response.headers["ETag"] = etag(row.version)
-    return ok(ExternalApiResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.patch(
@@ -113,13 +110,11 @@ async def change_external_api_status(
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("intg.apis:status")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[ExternalApiResponse]:
+) -> Response:
     row = await service.change_external_api_status(
         db, external_api_id, data.status, actor, expected=expected
     )
-    response.headers["ETag"] = etag(row.version)
-    return ok(ExternalApiResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.delete(

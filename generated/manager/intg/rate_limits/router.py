@@ -13,11 +13,13 @@ from uuid import UUID
 from fastapi import Query, Response, status
 
 from runtime.deps import ManagerDb, manager_permission
+from runtime.reads import routed
+from runtime.reads.compose import statements
 from runtime.security.principal import Actor
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
-from runtime.web.versions import IfMatch, etag
+from runtime.web.versions import IfMatch
 
 from . import service
 from .schemas import (
@@ -29,6 +31,7 @@ from .schemas import (
 )
 
 router = audited_router(scope="manager", entity="intg.rate_limits")
+READS = statements("manager", "intg.rate_limits")  # runtime.reads: one plan, two ways
 
 
 @router.get(
@@ -41,9 +44,8 @@ async def list_rate_limits(
     params: Annotated[RateLimitListParams, Query()],
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("intg.rate_limits:read")],
-) -> Envelope[RateLimitListResponse]:
-    page = await service.list_rate_limits(db, params, actor)
-    return ok(RateLimitListResponse.from_result(page, RateLimitResponse))
+) -> Response:
+    return await routed.page_response(db, READS, params, actor)
 
 
 @router.post(
@@ -57,11 +59,11 @@ async def create_rate_limit(
     data: RateLimitCreate,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("intg.rate_limits:create")],
-    response: Response,
-) -> Envelope[RateLimitResponse]:
+) -> Response:
     row = await service.create_rate_limit(db, data, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(RateLimitResponse.model_validate(row))
+    return await routed.detail_response(
+        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+    )
 
 
 @router.get(
@@ -74,11 +76,8 @@ async def get_rate_limit(
     rate_limit_id: UUID,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("intg.rate_limits:read")],
-    response: Response,
-) -> Envelope[RateLimitResponse]:
-    row = await service.get_rate_limit(db, rate_limit_id, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(RateLimitResponse.model_validate(row))
+) -> Response:
+    return await routed.detail_response(db, READS, rate_limit_id, actor)
 
 
 @router.patch(
@@ -93,11 +92,9 @@ async def update_rate_limit(
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("intg.rate_limits:update")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[RateLimitResponse]:
+) -> Response:
     row = await service.update_rate_limit(db, rate_limit_id, data, actor, expected=expected)
-    response.headers["ETag"] = etag(row.version)
-    return ok(RateLimitResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.delete(

@@ -13,11 +13,13 @@ from uuid import UUID
 from fastapi import Query, Response, status
 
 from runtime.deps import ManagerDb, manager_permission
+from runtime.reads import routed
+from runtime.reads.compose import statements
 from runtime.security.principal import Actor
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
-from runtime.web.versions import IfMatch, etag
+from runtime.web.versions import IfMatch
 
 from . import service
 from .schemas import (
@@ -30,6 +32,7 @@ from .schemas import (
 )
 
 router = audited_router(scope="manager", entity="intg.webhooks")
+READS = statements("manager", "intg.webhooks")  # runtime.reads: one plan, two ways
 
 
 @router.get(
@@ -42,9 +45,8 @@ async def list_webhooks(
     params: Annotated[WebhookListParams, Query()],
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("intg.webhooks:read")],
-) -> Envelope[WebhookListResponse]:
-    page = await service.list_webhooks(db, params, actor)
-    return ok(WebhookListResponse.from_result(page, WebhookResponse))
+) -> Response:
+    return await routed.page_response(db, READS, params, actor)
 
 
 @router.post(
@@ -58,11 +60,11 @@ async def create_webhook(
     data: WebhookCreate,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("intg.webhooks:create")],
-    response: Response,
-) -> Envelope[WebhookResponse]:
+) -> Response:
     row = await service.create_webhook(db, data, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(WebhookResponse.model_validate(row))
+    return await routed.detail_response(
+        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+    )
 
 
 @router.get(
@@ -75,11 +77,8 @@ async def get_webhook(
     webhook_id: UUID,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("intg.webhooks:read")],
-    response: Response,
-) -> Envelope[WebhookResponse]:
-    row = await service.get_webhook(db, webhook_id, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(WebhookResponse.model_validate(row))
+) -> Response:
+    return await routed.detail_response(db, READS, webhook_id, actor)
 
 
 @router.patch(
@@ -94,11 +93,9 @@ async def update_webhook(
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("intg.webhooks:update")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[WebhookResponse]:
+) -> Response:
     row = await service.update_webhook(db, webhook_id, data, actor, expected=expected)
-    response.headers["ETag"] = etag(row.version)
-    return ok(WebhookResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.patch(
@@ -113,11 +110,9 @@ async def change_webhook_status(
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("intg.webhooks:status")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[WebhookResponse]:
+) -> Response:
     row = await service.change_webhook_status(db, webhook_id, data.status, actor, expected=expected)
-    response.headers["ETag"] = etag(row.version)
-    return ok(WebhookResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.delete(

@@ -13,11 +13,13 @@ from uuid import UUID
 from fastapi import Query, Response, status
 
 from runtime.deps import ManagerDb, manager_permission
+from runtime.reads import routed
+from runtime.reads.compose import statements
 from runtime.security.principal import Actor
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
-from runtime.web.versions import IfMatch, etag
+from runtime.web.versions import IfMatch
 
 from . import service
 from .schemas import (
@@ -29,6 +31,7 @@ from .schemas import (
 )
 
 router = audited_router(scope="manager", entity="mntr.health_checks")
+READS = statements("manager", "mntr.health_checks")  # runtime.reads: one plan, two ways
 
 
 @router.get(
@@ -41,9 +44,8 @@ async def list_health_checks(
     params: Annotated[HealthCheckListParams, Query()],
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("mntr.health_checks:read")],
-) -> Envelope[HealthCheckListResponse]:
-    page = await service.list_health_checks(db, params, actor)
-    return ok(HealthCheckListResponse.from_result(page, HealthCheckResponse))
+) -> Response:
+    return await routed.page_response(db, READS, params, actor)
 
 
 @router.post(
@@ -57,11 +59,11 @@ async def create_health_check(
     data: HealthCheckCreate,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("mntr.health_checks:create")],
-    response: Response,
-) -> Envelope[HealthCheckResponse]:
+) -> Response:
     row = await service.create_health_check(db, data, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(HealthCheckResponse.model_validate(row))
+    return await routed.detail_response(
+        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+    )
 
 
 @router.get(
@@ -74,11 +76,8 @@ async def get_health_check(
     health_check_id: UUID,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("mntr.health_checks:read")],
-    response: Response,
-) -> Envelope[HealthCheckResponse]:
-    row = await service.get_health_check(db, health_check_id, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(HealthCheckResponse.model_validate(row))
+) -> Response:
+    return await routed.detail_response(db, READS, health_check_id, actor)
 
 
 @router.patch(
@@ -93,11 +92,9 @@ async def update_health_check(
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("mntr.health_checks:update")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[HealthCheckResponse]:
+) -> Response:
     row = await service.update_health_check(db, health_check_id, data, actor, expected=expected)
-    response.headers["ETag"] = etag(row.version)
-    return ok(HealthCheckResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.delete(

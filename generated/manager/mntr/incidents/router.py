@@ -13,11 +13,13 @@ from uuid import UUID
 from fastapi import Query, Response, status
 
 from runtime.deps import ManagerDb, manager_permission
+from runtime.reads import routed
+from runtime.reads.compose import statements
 from runtime.security.principal import Actor
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
-from runtime.web.versions import IfMatch, etag
+from runtime.web.versions import IfMatch
 
 from . import service
 from .schemas import (
@@ -30,6 +32,7 @@ from .schemas import (
 )
 
 router = audited_router(scope="manager", entity="mntr.incidents")
+READS = statements("manager", "mntr.incidents")  # runtime.reads: one plan, two ways
 
 
 @router.get(
@@ -42,9 +45,8 @@ async def list_incidents(
     params: Annotated[IncidentListParams, Query()],
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("mntr.incidents:read")],
-) -> Envelope[IncidentListResponse]:
-    page = await service.list_incidents(db, params, actor)
-    return ok(IncidentListResponse.from_result(page, IncidentResponse))
+) -> Response:
+    return await routed.page_response(db, READS, params, actor)
 
 
 @router.post(
@@ -58,11 +60,11 @@ async def create_incident(
     data: IncidentCreate,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("mntr.incidents:create")],
-    response: Response,
-) -> Envelope[IncidentResponse]:
+) -> Response:
     row = await service.create_incident(db, data, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(IncidentResponse.model_validate(row))
+    return await routed.detail_response(
+        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+    )
 
 
 @router.get(
@@ -75,11 +77,8 @@ async def get_incident(
     incident_id: UUID,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("mntr.incidents:read")],
-    response: Response,
-) -> Envelope[IncidentResponse]:
-    row = await service.get_incident(db, incident_id, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(IncidentResponse.model_validate(row))
+) -> Response:
+    return await routed.detail_response(db, READS, incident_id, actor)
 
 
 @router.patch(
@@ -94,11 +93,9 @@ async def update_incident(
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("mntr.incidents:update")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[IncidentResponse]:
+) -> Response:
     row = await service.update_incident(db, incident_id, data, actor, expected=expected)
-    response.headers["ETag"] = etag(row.version)
-    return ok(IncidentResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.patch(
@@ -113,13 +110,11 @@ async def change_incident_status(
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("mntr.incidents:status")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[IncidentResponse]:
+) -> Response:
     row = await service.change_incident_status(
         db, incident_id, data.status, actor, expected=expected
     )
-    response.headers["ETag"] = etag(row.version)
-    return ok(IncidentResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.delete(

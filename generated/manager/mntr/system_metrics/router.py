@@ -13,12 +13,12 @@ from uuid import UUID
 from fastapi import Query, Response
 
 from runtime.deps import ManagerDb, manager_permission
+from runtime.reads import routed
+from runtime.reads.compose import statements
 from runtime.security.principal import Actor
-from runtime.web.envelope import Envelope, ok
+from runtime.web.envelope import Envelope
 from runtime.web.router import audited_router
-from runtime.web.versions import etag
 
-from . import service
 from .schemas import (
     SystemMetricListParams,
     SystemMetricListResponse,
@@ -26,6 +26,7 @@ from .schemas import (
 )
 
 router = audited_router(scope="manager", entity="mntr.system_metrics")
+READS = statements("manager", "mntr.system_metrics")  # runtime.reads: one plan, two ways
 
 
 @router.get(
@@ -38,9 +39,8 @@ async def list_system_metrics(
     params: Annotated[SystemMetricListParams, Query()],
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("mntr.system_metrics:read")],
-) -> Envelope[SystemMetricListResponse]:
-    page = await service.list_system_metrics(db, params, actor)
-    return ok(SystemMetricListResponse.from_result(page, SystemMetricResponse))
+) -> Response:
+    return await routed.page_response(db, READS, params, actor)
 
 
 @router.get(
@@ -53,8 +53,5 @@ async def get_system_metric(
     system_metric_id: UUID,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("mntr.system_metrics:read")],
-    response: Response,
-) -> Envelope[SystemMetricResponse]:
-    row = await service.get_system_metric(db, system_metric_id, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(SystemMetricResponse.model_validate(row))
+) -> Response:
+    return await routed.detail_response(db, READS, system_metric_id, actor)

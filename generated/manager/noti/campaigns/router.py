@@ -13,11 +13,13 @@ from uuid import UUID
 from fastapi import Query, Response, status
 
 from runtime.deps import ManagerDb, manager_permission
+from runtime.reads import routed
+from runtime.reads.compose import statements
 from runtime.security.principal import Actor
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
-from runtime.web.versions import IfMatch, etag
+from runtime.web.versions import IfMatch
 
 from . import service
 from .schemas import (
@@ -30,6 +32,7 @@ from .schemas import (
 )
 
 router = audited_router(scope="manager", entity="noti.campaigns")
+READS = statements("manager", "noti.campaigns")  # runtime.reads: one plan, two ways
 
 
 @router.get(
@@ -42,9 +45,8 @@ async def list_campaigns(
     params: Annotated[CampaignListParams, Query()],
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("noti.campaigns:read")],
-) -> Envelope[CampaignListResponse]:
-    page = await service.list_campaigns(db, params, actor)
-    return ok(CampaignListResponse.from_result(page, CampaignResponse))
+) -> Response:
+    return await routed.page_response(db, READS, params, actor)
 
 
 @router.post(
@@ -58,11 +60,11 @@ async def create_campaign(
     data: CampaignCreate,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("noti.campaigns:create")],
-    response: Response,
-) -> Envelope[CampaignResponse]:
+) -> Response:
     row = await service.create_campaign(db, data, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(CampaignResponse.model_validate(row))
+    return await routed.detail_response(
+        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+    )
 
 
 @router.get(
@@ -75,11 +77,8 @@ async def get_campaign(
     campaign_id: UUID,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("noti.campaigns:read")],
-    response: Response,
-) -> Envelope[CampaignResponse]:
-    row = await service.get_campaign(db, campaign_id, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(CampaignResponse.model_validate(row))
+) -> Response:
+    return await routed.detail_response(db, READS, campaign_id, actor)
 
 
 @router.patch(
@@ -94,11 +93,9 @@ async def update_campaign(
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("noti.campaigns:update")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[CampaignResponse]:
+) -> Response:
     row = await service.update_campaign(db, campaign_id, data, actor, expected=expected)
-    response.headers["ETag"] = etag(row.version)
-    return ok(CampaignResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.patch(
@@ -113,13 +110,11 @@ async def change_campaign_status(
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("noti.campaigns:status")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[CampaignResponse]:
+) -> Response:
     row = await service.change_campaign_status(
         db, campaign_id, data.status, actor, expected=expected
     )
-    response.headers["ETag"] = etag(row.version)
-    return ok(CampaignResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.delete(

@@ -13,11 +13,13 @@ from uuid import UUID
 from fastapi import Query, Response, status
 
 from runtime.deps import ManagerDb, manager_permission
+from runtime.reads import routed
+from runtime.reads.compose import statements
 from runtime.security.principal import Actor
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
-from runtime.web.versions import IfMatch, etag
+from runtime.web.versions import IfMatch
 
 from . import service
 from .schemas import (
@@ -30,6 +32,7 @@ from .schemas import (
 )
 
 router = audited_router(scope="manager", entity="noti.notifications")
+READS = statements("manager", "noti.notifications")  # runtime.reads: one plan, two ways
 
 
 @router.get(
@@ -42,9 +45,8 @@ async def list_notifications(
     params: Annotated[NotificationListParams, Query()],
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("noti.notifications:read")],
-) -> Envelope[NotificationListResponse]:
-    page = await service.list_notifications(db, params, actor)
-    return ok(NotificationListResponse.from_result(page, NotificationResponse))
+) -> Response:
+    return await routed.page_response(db, READS, params, actor)
 
 
 @router.post(
@@ -58,11 +60,11 @@ async def create_notification(
     data: NotificationCreate,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("noti.notifications:create")],
-    response: Response,
-) -> Envelope[NotificationResponse]:
+) -> Response:
     row = await service.create_notification(db, data, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(NotificationResponse.model_validate(row))
+    return await routed.detail_response(
+        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+    )
 
 
 @router.get(
@@ -75,11 +77,8 @@ async def get_notification(
     notification_id: UUID,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("noti.notifications:read")],
-    response: Response,
-) -> Envelope[NotificationResponse]:
-    row = await service.get_notification(db, notification_id, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(NotificationResponse.model_validate(row))
+) -> Response:
+    return await routed.detail_response(db, READS, notification_id, actor)
 
 
 @router.patch(
@@ -94,11 +93,9 @@ async def update_notification(
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("noti.notifications:update")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[NotificationResponse]:
+) -> Response:
     row = await service.update_notification(db, notification_id, data, actor, expected=expected)
-    response.headers["ETag"] = etag(row.version)
-    return ok(NotificationResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.patch(
@@ -113,13 +110,11 @@ async def change_notification_status(
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("noti.notifications:status")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[NotificationResponse]:
+) -> Response:
     row = await service.change_notification_status(
         db, notification_id, data.status, actor, expected=expected
     )
-    response.headers["ETag"] = etag(row.version)
-    return ok(NotificationResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.delete(

@@ -13,11 +13,13 @@ from uuid import UUID
 from fastapi import Query, Response, status
 
 from runtime.deps import ManagerDb, manager_permission
+from runtime.reads import routed
+from runtime.reads.compose import statements
 from runtime.security.principal import Actor
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
-from runtime.web.versions import IfMatch, etag
+from runtime.web.versions import IfMatch
 
 from . import service
 from .schemas import (
@@ -29,6 +31,7 @@ from .schemas import (
 )
 
 router = audited_router(scope="manager", entity="noti.templates")
+READS = statements("manager", "noti.templates")  # runtime.reads: one plan, two ways
 
 
 @router.get(
@@ -41,9 +44,8 @@ async def list_templates(
     params: Annotated[NotificationTemplateListParams, Query()],
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("noti.templates:read")],
-) -> Envelope[NotificationTemplateListResponse]:
-    page = await service.list_templates(db, params, actor)
-    return ok(NotificationTemplateListResponse.from_result(page, NotificationTemplateResponse))
+) -> Response:
+    return await routed.page_response(db, READS, params, actor)
 
 
 @router.post(
@@ -57,11 +59,11 @@ async def create_notification_template(
     data: NotificationTemplateCreate,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("noti.templates:create")],
-    response: Response,
-) -> Envelope[NotificationTemplateResponse]:
+) -> Response:
     row = await service.create_notification_template(db, data, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(NotificationTemplateResponse.model_validate(row))
+    return await routed.detail_response(
+        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+    )
 
 
 @router.get(
@@ -74,11 +76,8 @@ async def get_notification_template(
     notification_template_id: UUID,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("noti.templates:read")],
-    response: Response,
-) -> Envelope[NotificationTemplateResponse]:
-    row = await service.get_notification_template(db, notification_template_id, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(NotificationTemplateResponse.model_validate(row))
+) -> Response:
+    return await routed.detail_response(db, READS, notification_template_id, actor)
 
 
 @router.patch(
@@ -93,13 +92,11 @@ async def update_notification_template(
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("noti.templates:update")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[NotificationTemplateResponse]:
+) -> Response:
     row = await service.update_notification_template(
         db, notification_template_id, data, actor, expected=expected
     )
-    response.headers["ETag"] = etag(row.version)
-    return ok(NotificationTemplateResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.delete(

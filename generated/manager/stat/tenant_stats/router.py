@@ -13,12 +13,12 @@ from uuid import UUID
 from fastapi import Query, Response
 
 from runtime.deps import ManagerDb, manager_permission
+from runtime.reads import routed
+from runtime.reads.compose import statements
 from runtime.security.principal import Actor
-from runtime.web.envelope import Envelope, ok
+from runtime.web.envelope import Envelope
 from runtime.web.router import audited_router
-from runtime.web.versions import etag
 
-from . import service
 from .schemas import (
     TenantStatListParams,
     TenantStatListResponse,
@@ -26,6 +26,7 @@ from .schemas import (
 )
 
 router = audited_router(scope="manager", entity="stat.tenant_stats")
+READS = statements("manager", "stat.tenant_stats")  # runtime.reads: one plan, two ways
 
 
 @router.get(
@@ -38,9 +39,8 @@ async def list_tenant_stats(
     params: Annotated[TenantStatListParams, Query()],
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("stat.tenant_stats:read")],
-) -> Envelope[TenantStatListResponse]:
-    page = await service.list_tenant_stats(db, params, actor)
-    return ok(TenantStatListResponse.from_result(page, TenantStatResponse))
+) -> Response:
+    return await routed.page_response(db, READS, params, actor)
 
 
 @router.get(
@@ -53,8 +53,5 @@ async def get_tenant_stat(
     tenant_stat_id: UUID,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("stat.tenant_stats:read")],
-    response: Response,
-) -> Envelope[TenantStatResponse]:
-    row = await service.get_tenant_stat(db, tenant_stat_id, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(TenantStatResponse.model_validate(row))
+) -> Response:
+    return await routed.detail_response(db, READS, tenant_stat_id, actor)

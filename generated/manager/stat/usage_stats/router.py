@@ -13,12 +13,12 @@ from uuid import UUID
 from fastapi import Query, Response
 
 from runtime.deps import ManagerDb, manager_permission
+from runtime.reads import routed
+from runtime.reads.compose import statements
 from runtime.security.principal import Actor
-from runtime.web.envelope import Envelope, ok
+from runtime.web.envelope import Envelope
 from runtime.web.router import audited_router
-from runtime.web.versions import etag
 
-from . import service
 from .schemas import (
     UsageStatListParams,
     UsageStatListResponse,
@@ -26,6 +26,7 @@ from .schemas import (
 )
 
 router = audited_router(scope="manager", entity="stat.usage_stats")
+READS = statements("manager", "stat.usage_stats")  # runtime.reads: one plan, two ways
 
 
 @router.get(
@@ -38,9 +39,8 @@ async def list_usage_stats(
     params: Annotated[UsageStatListParams, Query()],
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("stat.usage_stats:read")],
-) -> Envelope[UsageStatListResponse]:
-    page = await service.list_usage_stats(db, params, actor)
-    return ok(UsageStatListResponse.from_result(page, UsageStatResponse))
+) -> Response:
+    return await routed.page_response(db, READS, params, actor)
 
 
 @router.get(
@@ -53,8 +53,5 @@ async def get_usage_stat(
     usage_stat_id: UUID,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("stat.usage_stats:read")],
-    response: Response,
-) -> Envelope[UsageStatResponse]:
-    row = await service.get_usage_stat(db, usage_stat_id, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(UsageStatResponse.model_validate(row))
+) -> Response:
+    return await routed.detail_response(db, READS, usage_stat_id, actor)

@@ -13,11 +13,13 @@ from uuid import UUID
 from fastapi import Query, Response, status
 
 from runtime.deps import ManagerDb, manager_permission
+from runtime.reads import routed
+from runtime.reads.compose import statements
 from runtime.security.principal import Actor
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
-from runtime.web.versions import IfMatch, etag
+from runtime.web.versions import IfMatch
 
 from . import service
 from .schemas import (
@@ -30,6 +32,7 @@ from .schemas import (
 )
 
 router = audited_router(scope="manager", entity="supt.feedbacks")
+READS = statements("manager", "supt.feedbacks")  # runtime.reads: one plan, two ways
 
 
 @router.get(
@@ -42,9 +45,8 @@ async def list_feedbacks(
     params: Annotated[FeedbackListParams, Query()],
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("supt.feedbacks:read")],
-) -> Envelope[FeedbackListResponse]:
-    page = await service.list_feedbacks(db, params, actor)
-    return ok(FeedbackListResponse.from_result(page, FeedbackResponse))
+) -> Response:
+    return await routed.page_response(db, READS, params, actor)
 
 
 @router.post(
@@ -58,11 +60,11 @@ async def create_feedback(
     data: FeedbackCreate,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("supt.feedbacks:create")],
-    response: Response,
-) -> Envelope[FeedbackResponse]:
+) -> Response:
     row = await service.create_feedback(db, data, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(FeedbackResponse.model_validate(row))
+    return await routed.detail_response(
+        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+    )
 
 
 @router.get(
@@ -75,11 +77,8 @@ async def get_feedback(
     feedback_id: UUID,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("supt.feedbacks:read")],
-    response: Response,
-) -> Envelope[FeedbackResponse]:
-    row = await service.get_feedback(db, feedback_id, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(FeedbackResponse.model_validate(row))
+) -> Response:
+    return await routed.detail_response(db, READS, feedback_id, actor)
 
 
 @router.patch(
@@ -94,11 +93,9 @@ async def update_feedback(
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("supt.feedbacks:update")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[FeedbackResponse]:
+) -> Response:
     row = await service.update_feedback(db, feedback_id, data, actor, expected=expected)
-    response.headers["ETag"] = etag(row.version)
-    return ok(FeedbackResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.patch(
@@ -113,13 +110,11 @@ async def change_feedback_status(
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("supt.feedbacks:status")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[FeedbackResponse]:
+) -> Response:
     row = await service.change_feedback_status(
         db, feedback_id, data.status, actor, expected=expected
     )
-    response.headers["ETag"] = etag(row.version)
-    return ok(FeedbackResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.delete(

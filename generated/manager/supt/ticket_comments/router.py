@@ -15,11 +15,13 @@ from fastapi import Query, Response, status
 from generated.manager.supt.tickets.model import Ticket
 from runtime.data import crud
 from runtime.deps import ManagerDb, manager_permission
+from runtime.reads import routed
+from runtime.reads.compose import statements
 from runtime.security.principal import Actor
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
-from runtime.web.versions import IfMatch, etag
+from runtime.web.versions import IfMatch
 
 from . import service
 from .schemas import (
@@ -32,6 +34,7 @@ from .schemas import (
 )
 
 router = audited_router(scope="manager", entity="supt.ticket_comments")
+READS = statements("manager", "supt.ticket_comments")  # runtime.reads: one plan, two ways
 
 
 @router.get(
@@ -44,9 +47,8 @@ async def list_ticket_comments(
     params: Annotated[TicketCommentListParams, Query()],
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("supt.ticket_comments:read")],
-) -> Envelope[TicketCommentListResponse]:
-    page = await service.list_ticket_comments(db, params, actor)
-    return ok(TicketCommentListResponse.from_result(page, TicketCommentResponse))
+) -> Response:
+    return await routed.page_response(db, READS, params, actor)
 
 
 @router.post(
@@ -60,11 +62,11 @@ async def create_ticket_comment(
     data: TicketCommentCreate,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("supt.ticket_comments:create")],
-    response: Response,
-) -> Envelope[TicketCommentResponse]:
+) -> Response:
     row = await service.create_ticket_comment(db, data, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(TicketCommentResponse.model_validate(row))
+    return await routed.detail_response(
+        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+    )
 
 
 @router.get(
@@ -77,11 +79,8 @@ async def get_ticket_comment(
     ticket_comment_id: UUID,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("supt.ticket_comments:read")],
-    response: Response,
-) -> Envelope[TicketCommentResponse]:
-    row = await service.get_ticket_comment(db, ticket_comment_id, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(TicketCommentResponse.model_validate(row))
+) -> Response:
+    return await routed.detail_response(db, READS, ticket_comment_id, actor)
 
 
 @router.patch(
@@ -96,11 +95,9 @@ async def update_ticket_comment(
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("supt.ticket_comments:update")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[TicketCommentResponse]:
+) -> Response:
     row = await service.update_ticket_comment(db, ticket_comment_id, data, actor, expected=expected)
-    response.headers["ETag"] = etag(row.version)
-    return ok(TicketCommentResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.delete(
@@ -133,10 +130,9 @@ async def list_ticket_comments_of_parent(
     ticket_id: UUID,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("supt.ticket_comments:read")],
-) -> Envelope[list[TicketCommentResponse]]:
+) -> Response:
     await crud.get_live(db, Ticket, ticket_id, actor)
-    rows, _ = await service.lines_of(db, ticket_id, actor)
-    return ok([TicketCommentResponse.model_validate(row) for row in rows])
+    return await routed.lines_response(db, READS, "ticket_id", ticket_id, actor)
 
 
 @nested_router.post(
@@ -151,7 +147,9 @@ async def create_ticket_comment_in_parent(
     data: TicketCommentLineCreate,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("supt.ticket_comments:create")],
-) -> Envelope[TicketCommentResponse]:
+) -> Response:
     await crud.get_live(db, Ticket, ticket_id, actor)
     row = await service.create_line(db, ticket_id, data, actor)
-    return ok(TicketCommentResponse.model_validate(row))
+    return await routed.detail_response(
+        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+    )

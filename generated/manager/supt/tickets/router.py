@@ -13,11 +13,13 @@ from uuid import UUID
 from fastapi import Query, Response, status
 
 from runtime.deps import ManagerDb, manager_permission
+from runtime.reads import routed
+from runtime.reads.compose import statements
 from runtime.security.principal import Actor
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
-from runtime.web.versions import IfMatch, etag
+from runtime.web.versions import IfMatch
 
 from . import service
 from .schemas import (
@@ -30,6 +32,7 @@ from .schemas import (
 )
 
 router = audited_router(scope="manager", entity="supt.tickets")
+READS = statements("manager", "supt.tickets")  # runtime.reads: one plan, two ways
 
 
 @router.get(
@@ -42,9 +45,8 @@ async def list_tickets(
     params: Annotated[TicketListParams, Query()],
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("supt.tickets:read")],
-) -> Envelope[TicketListResponse]:
-    page = await service.list_tickets(db, params, actor)
-    return ok(TicketListResponse.from_result(page, TicketResponse))
+) -> Response:
+    return await routed.page_response(db, READS, params, actor)
 
 
 @router.post(
@@ -58,11 +60,11 @@ async def create_ticket(
     data: TicketCreate,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("supt.tickets:create")],
-    response: Response,
-) -> Envelope[TicketResponse]:
+) -> Response:
     row = await service.create_ticket(db, data, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(TicketResponse.model_validate(row))
+    return await routed.detail_response(
+        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+    )
 
 
 @router.get(
@@ -75,11 +77,8 @@ async def get_ticket(
     ticket_id: UUID,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("supt.tickets:read")],
-    response: Response,
-) -> Envelope[TicketResponse]:
-    row = await service.get_ticket(db, ticket_id, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(TicketResponse.model_validate(row))
+) -> Response:
+    return await routed.detail_response(db, READS, ticket_id, actor)
 
 
 @router.patch(
@@ -94,11 +93,9 @@ async def update_ticket(
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("supt.tickets:update")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[TicketResponse]:
+) -> Response:
     row = await service.update_ticket(db, ticket_id, data, actor, expected=expected)
-    response.headers["ETag"] = etag(row.version)
-    return ok(TicketResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.patch(
@@ -113,11 +110,9 @@ async def change_ticket_status(
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("supt.tickets:status")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[TicketResponse]:
+) -> Response:
     row = await service.change_ticket_status(db, ticket_id, data.status, actor, expected=expected)
-    response.headers["ETag"] = etag(row.version)
-    return ok(TicketResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.delete(

@@ -13,11 +13,13 @@ from uuid import UUID
 from fastapi import Query, Response, status
 
 from runtime.deps import ManagerDb, manager_permission
+from runtime.reads import routed
+from runtime.reads.compose import statements
 from runtime.security.principal import Actor
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
-from runtime.web.versions import IfMatch, etag
+from runtime.web.versions import IfMatch
 
 from . import service
 from .schemas import (
@@ -30,6 +32,7 @@ from .schemas import (
 )
 
 router = audited_router(scope="manager", entity="tnnt.subscriptions")
+READS = statements("manager", "tnnt.subscriptions")  # runtime.reads: one plan, two ways
 
 
 @router.get(
@@ -42,9 +45,8 @@ async def list_subscriptions(
     params: Annotated[SubscriptionListParams, Query()],
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("tnnt.subscriptions:read")],
-) -> Envelope[SubscriptionListResponse]:
-    page = await service.list_subscriptions(db, params, actor)
-    return ok(SubscriptionListResponse.from_result(page, SubscriptionResponse))
+) -> Response:
+    return await routed.page_response(db, READS, params, actor)
 
 
 @router.post(
@@ -58,11 +60,11 @@ async def create_subscription(
     data: SubscriptionCreate,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("tnnt.subscriptions:create")],
-    response: Response,
-) -> Envelope[SubscriptionResponse]:
+) -> Response:
     row = await service.create_subscription(db, data, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(SubscriptionResponse.model_validate(row))
+    return await routed.detail_response(
+        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+    )
 
 
 @router.get(
@@ -75,11 +77,8 @@ async def get_subscription(
     subscription_id: UUID,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("tnnt.subscriptions:read")],
-    response: Response,
-) -> Envelope[SubscriptionResponse]:
-    row = await service.get_subscription(db, subscription_id, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(SubscriptionResponse.model_validate(row))
+) -> Response:
+    return await routed.detail_response(db, READS, subscription_id, actor)
 
 
 @router.patch(
@@ -94,11 +93,9 @@ async def update_subscription(
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("tnnt.subscriptions:update")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[SubscriptionResponse]:
+) -> Response:
     row = await service.update_subscription(db, subscription_id, data, actor, expected=expected)
-    response.headers["ETag"] = etag(row.version)
-    return ok(SubscriptionResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.patch(
@@ -113,13 +110,11 @@ async def change_subscription_status(
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("tnnt.subscriptions:status")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[SubscriptionResponse]:
+) -> Response:
     row = await service.change_subscription_status(
         db, subscription_id, data.status, actor, expected=expected
     )
-    response.headers["ETag"] = etag(row.version)
-    return ok(SubscriptionResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.delete(

@@ -13,11 +13,13 @@ from uuid import UUID
 from fastapi import Query, Response, status
 
 from runtime.deps import ManagerDb, manager_permission
+from runtime.reads import routed
+from runtime.reads.compose import statements
 from runtime.security.principal import Actor
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
-from runtime.web.versions import IfMatch, etag
+from runtime.web.versions import IfMatch
 
 from . import service
 from .schemas import (
@@ -30,6 +32,7 @@ from .schemas import (
 )
 
 router = audited_router(scope="manager", entity="tnnt.tenants")
+READS = statements("manager", "tnnt.tenants")  # runtime.reads: one plan, two ways
 
 
 @router.get(
@@ -42,9 +45,8 @@ async def list_tenants(
     params: Annotated[TenantListParams, Query()],
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("tnnt.tenants:read")],
-) -> Envelope[TenantListResponse]:
-    page = await service.list_tenants(db, params, actor)
-    return ok(TenantListResponse.from_result(page, TenantResponse))
+) -> Response:
+    return await routed.page_response(db, READS, params, actor)
 
 
 @router.post(
@@ -58,11 +60,11 @@ async def create_tenant(
     data: TenantCreate,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("tnnt.tenants:create")],
-    response: Response,
-) -> Envelope[TenantResponse]:
+) -> Response:
     row = await service.create_tenant(db, data, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(TenantResponse.model_validate(row))
+    return await routed.detail_response(
+        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+    )
 
 
 @router.get(
@@ -75,11 +77,8 @@ async def get_tenant(
     tenant_id: UUID,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("tnnt.tenants:read")],
-    response: Response,
-) -> Envelope[TenantResponse]:
-    row = await service.get_tenant(db, tenant_id, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(TenantResponse.model_validate(row))
+) -> Response:
+    return await routed.detail_response(db, READS, tenant_id, actor)
 
 
 @router.patch(
@@ -94,11 +93,9 @@ async def update_tenant(
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("tnnt.tenants:update")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[TenantResponse]:
+) -> Response:
     row = await service.update_tenant(db, tenant_id, data, actor, expected=expected)
-    response.headers["ETag"] = etag(row.version)
-    return ok(TenantResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.patch(
@@ -113,11 +110,9 @@ async def change_tenant_status(
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("tnnt.tenants:status")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[TenantResponse]:
+) -> Response:
     row = await service.change_tenant_status(db, tenant_id, data.status, actor, expected=expected)
-    response.headers["ETag"] = etag(row.version)
-    return ok(TenantResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.delete(

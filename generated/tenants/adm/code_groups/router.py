@@ -12,17 +12,16 @@ from uuid import UUID
 
 from fastapi import Query, Response, status
 
-from generated.tenants.adm.codes import service as codes_service
-from generated.tenants.adm.codes.schemas import CodeResponse
 from runtime.deps import TenantDb, tenant_permission
+from runtime.reads import routed
+from runtime.reads.compose import statements
 from runtime.security.principal import Actor
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
-from runtime.web.versions import IfMatch, etag
+from runtime.web.versions import IfMatch
 
 from . import service
-from .model import CodeGroup
 from .schemas import (
     CodeGroupCreate,
     CodeGroupListParams,
@@ -32,14 +31,7 @@ from .schemas import (
 )
 
 router = audited_router(scope="tenants", entity="adm.code_groups")
-
-
-async def _with_lines(db: TenantDb, row: CodeGroup, actor: Actor) -> CodeGroupResponse:
-    response = CodeGroupResponse.model_validate(row)
-    codes, codes_total = await codes_service.lines_of(db, row.id, actor)
-    response.codes = [CodeResponse.model_validate(line) for line in codes]
-    response.codes_total = codes_total
-    return response
+READS = statements("tenants", "adm.code_groups")  # runtime.reads: one plan, two ways
 
 
 @router.get(
@@ -52,9 +44,8 @@ async def list_code_groups(
     params: Annotated[CodeGroupListParams, Query()],
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("adm.code_groups:read")],
-) -> Envelope[CodeGroupListResponse]:
-    page = await service.list_code_groups(db, params, actor)
-    return ok(CodeGroupListResponse.from_result(page, CodeGroupResponse))
+) -> Response:
+    return await routed.page_response(db, READS, params, actor)
 
 
 @router.post(
@@ -68,11 +59,11 @@ async def create_code_group(
     data: CodeGroupCreate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("adm.code_groups:create")],
-    response: Response,
-) -> Envelope[CodeGroupResponse]:
+) -> Response:
     row = await service.create_code_group(db, data, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(await _with_lines(db, row, actor))
+    return await routed.detail_response(
+        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+    )
 
 
 @router.get(
@@ -85,11 +76,8 @@ async def get_code_group(
     code_group_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("adm.code_groups:read")],
-    response: Response,
-) -> Envelope[CodeGroupResponse]:
-    row = await service.get_code_group(db, code_group_id, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(await _with_lines(db, row, actor))
+) -> Response:
+    return await routed.detail_response(db, READS, code_group_id, actor)
 
 
 @router.patch(
@@ -104,11 +92,9 @@ async def update_code_group(
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("adm.code_groups:update")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[CodeGroupResponse]:
+) -> Response:
     row = await service.update_code_group(db, code_group_id, data, actor, expected=expected)
-    response.headers["ETag"] = etag(row.version)
-    return ok(CodeGroupResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.delete(

@@ -15,11 +15,13 @@ from fastapi import Query, Response, status
 from generated.tenants.adm.code_groups.model import CodeGroup
 from runtime.data import crud
 from runtime.deps import TenantDb, tenant_permission
+from runtime.reads import routed
+from runtime.reads.compose import statements
 from runtime.security.principal import Actor
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
-from runtime.web.versions import IfMatch, etag
+from runtime.web.versions import IfMatch
 
 from . import service
 from .schemas import (
@@ -32,6 +34,7 @@ from .schemas import (
 )
 
 router = audited_router(scope="tenants", entity="adm.codes")
+READS = statements("tenants", "adm.codes")  # runtime.reads: one plan, two ways
 
 
 @router.get(
@@ -44,9 +47,8 @@ async def list_codes(
     params: Annotated[CodeListParams, Query()],
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("adm.codes:read")],
-) -> Envelope[CodeListResponse]:
-    page = await service.list_codes(db, params, actor)
-    return ok(CodeListResponse.from_result(page, CodeResponse))
+) -> Response:
+    return await routed.page_response(db, READS, params, actor)
 
 
 @router.post(
@@ -60,11 +62,11 @@ async def create_code(
     data: CodeCreate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("adm.codes:create")],
-    response: Response,
-) -> Envelope[CodeResponse]:
+) -> Response:
     row = await service.create_code(db, data, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(CodeResponse.model_validate(row))
+    return await routed.detail_response(
+        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+    )
 
 
 @router.get(
@@ -77,11 +79,8 @@ async def get_code(
     code_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("adm.codes:read")],
-    response: Response,
-) -> Envelope[CodeResponse]:
-    row = await service.get_code(db, code_id, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(CodeResponse.model_validate(row))
+) -> Response:
+    return await routed.detail_response(db, READS, code_id, actor)
 
 
 @router.patch(
@@ -96,11 +95,9 @@ async def update_code(
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("adm.codes:update")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[CodeResponse]:
+) -> Response:
     row = await service.update_code(db, code_id, data, actor, expected=expected)
-    response.headers["ETag"] = etag(row.version)
-    return ok(CodeResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.delete(
@@ -133,10 +130,9 @@ async def list_codes_of_parent(
     group_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("adm.codes:read")],
-) -> Envelope[list[CodeResponse]]:
+) -> Response:
     await crud.get_live(db, CodeGroup, group_id, actor)
-    rows, _ = await service.lines_of(db, group_id, actor)
-    return ok([CodeResponse.model_validate(row) for row in rows])
+    return await routed.lines_response(db, READS, "group_id", group_id, actor)
 
 
 @nested_router.post(
@@ -151,7 +147,9 @@ async def create_code_in_parent(
     data: CodeLineCreate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("adm.codes:create")],
-) -> Envelope[CodeResponse]:
+) -> Response:
     await crud.get_live(db, CodeGroup, group_id, actor)
     row = await service.create_line(db, group_id, data, actor)
-    return ok(CodeResponse.model_validate(row))
+    return await routed.detail_response(
+        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+    )

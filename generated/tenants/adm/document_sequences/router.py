@@ -13,12 +13,12 @@ from uuid import UUID
 from fastapi import Query, Response
 
 from runtime.deps import TenantDb, tenant_permission
+from runtime.reads import routed
+from runtime.reads.compose import statements
 from runtime.security.principal import Actor
-from runtime.web.envelope import Envelope, ok
+from runtime.web.envelope import Envelope
 from runtime.web.router import audited_router
-from runtime.web.versions import etag
 
-from . import service
 from .schemas import (
     DocumentSequenceListParams,
     DocumentSequenceListResponse,
@@ -26,6 +26,7 @@ from .schemas import (
 )
 
 router = audited_router(scope="tenants", entity="adm.document_sequences")
+READS = statements("tenants", "adm.document_sequences")  # runtime.reads: one plan, two ways
 
 
 @router.get(
@@ -38,9 +39,8 @@ async def list_document_sequences(
     params: Annotated[DocumentSequenceListParams, Query()],
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("adm.document_sequences:read")],
-) -> Envelope[DocumentSequenceListResponse]:
-    page = await service.list_document_sequences(db, params, actor)
-    return ok(DocumentSequenceListResponse.from_result(page, DocumentSequenceResponse))
+) -> Response:
+    return await routed.page_response(db, READS, params, actor)
 
 
 @router.get(
@@ -53,8 +53,5 @@ async def get_document_sequence(
     document_sequence_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("adm.document_sequences:read")],
-    response: Response,
-) -> Envelope[DocumentSequenceResponse]:
-    row = await service.get_document_sequence(db, document_sequence_id, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(DocumentSequenceResponse.model_validate(row))
+) -> Response:
+    return await routed.detail_response(db, READS, document_sequence_id, actor)

@@ -13,12 +13,12 @@ from uuid import UUID
 from fastapi import Query, Response
 
 from runtime.deps import TenantDb, tenant_permission
+from runtime.reads import routed
+from runtime.reads.compose import statements
 from runtime.security.principal import Actor
-from runtime.web.envelope import Envelope, ok
+from runtime.web.envelope import Envelope
 from runtime.web.router import audited_router
-from runtime.web.versions import etag
 
-from . import service
 from .schemas import (
     LoginLogListParams,
     LoginLogListResponse,
@@ -26,6 +26,7 @@ from .schemas import (
 )
 
 router = audited_router(scope="tenants", entity="adm.login_logs")
+READS = statements("tenants", "adm.login_logs")  # runtime.reads: one plan, two ways
 
 
 @router.get(
@@ -38,9 +39,8 @@ async def list_login_logs(
     params: Annotated[LoginLogListParams, Query()],
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("adm.login_logs:read")],
-) -> Envelope[LoginLogListResponse]:
-    page = await service.list_login_logs(db, params, actor)
-    return ok(LoginLogListResponse.from_result(page, LoginLogResponse))
+) -> Response:
+    return await routed.page_response(db, READS, params, actor)
 
 
 @router.get(
@@ -53,8 +53,5 @@ async def get_login_log(
     login_log_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("adm.login_logs:read")],
-    response: Response,
-) -> Envelope[LoginLogResponse]:
-    row = await service.get_login_log(db, login_log_id, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(LoginLogResponse.model_validate(row))
+) -> Response:
+    return await routed.detail_response(db, READS, login_log_id, actor)

@@ -13,11 +13,13 @@ from uuid import UUID
 from fastapi import Query, Response, status
 
 from runtime.deps import TenantDb, tenant_permission
+from runtime.reads import routed
+from runtime.reads.compose import statements
 from runtime.security.principal import Actor
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
-from runtime.web.versions import IfMatch, etag
+from runtime.web.versions import IfMatch
 
 from . import service
 from .schemas import (
@@ -30,6 +32,7 @@ from .schemas import (
 )
 
 router = audited_router(scope="tenants", entity="adm.notices")
+READS = statements("tenants", "adm.notices")  # runtime.reads: one plan, two ways
 
 
 @router.get(
@@ -42,9 +45,8 @@ async def list_notices(
     params: Annotated[NoticeListParams, Query()],
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("adm.notices:read")],
-) -> Envelope[NoticeListResponse]:
-    page = await service.list_notices(db, params, actor)
-    return ok(NoticeListResponse.from_result(page, NoticeResponse))
+) -> Response:
+    return await routed.page_response(db, READS, params, actor)
 
 
 @router.post(
@@ -58,11 +60,11 @@ async def create_notice(
     data: NoticeCreate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("adm.notices:create")],
-    response: Response,
-) -> Envelope[NoticeResponse]:
+) -> Response:
     row = await service.create_notice(db, data, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(NoticeResponse.model_validate(row))
+    return await routed.detail_response(
+        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+    )
 
 
 @router.get(
@@ -75,11 +77,8 @@ async def get_notice(
     notice_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("adm.notices:read")],
-    response: Response,
-) -> Envelope[NoticeResponse]:
-    row = await service.get_notice(db, notice_id, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(NoticeResponse.model_validate(row))
+) -> Response:
+    return await routed.detail_response(db, READS, notice_id, actor)
 
 
 @router.patch(
@@ -94,11 +93,9 @@ async def update_notice(
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("adm.notices:update")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[NoticeResponse]:
+) -> Response:
     row = await service.update_notice(db, notice_id, data, actor, expected=expected)
-    response.headers["ETag"] = etag(row.version)
-    return ok(NoticeResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.patch(
@@ -113,11 +110,9 @@ async def change_notice_status(
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("adm.notices:status")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[NoticeResponse]:
+) -> Response:
     row = await service.change_notice_status(db, notice_id, data.status, actor, expected=expected)
-    response.headers["ETag"] = etag(row.version)
-    return ok(NoticeResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.delete(

@@ -13,11 +13,13 @@ from uuid import UUID
 from fastapi import Query, Response, status
 
 from runtime.deps import TenantDb, tenant_permission
+from runtime.reads import routed
+from runtime.reads.compose import statements
 from runtime.security.principal import Actor
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
-from runtime.web.versions import IfMatch, etag
+from runtime.web.versions import IfMatch
 
 from . import service
 from .schemas import (
@@ -30,6 +32,7 @@ from .schemas import (
 )
 
 router = audited_router(scope="tenants", entity="adm.roles")
+READS = statements("tenants", "adm.roles")  # runtime.reads: one plan, two ways
 
 
 @router.get(
@@ -42,9 +45,8 @@ async def list_roles(
     params: Annotated[RoleListParams, Query()],
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("adm.roles:read")],
-) -> Envelope[RoleListResponse]:
-    page = await service.list_roles(db, params, actor)
-    return ok(RoleListResponse.from_result(page, RoleResponse))
+) -> Response:
+    return await routed.page_response(db, READS, params, actor)
 
 
 @router.post(
@@ -58,11 +60,11 @@ async def create_role(
     data: RoleCreate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("adm.roles:create")],
-    response: Response,
-) -> Envelope[RoleResponse]:
+) -> Response:
     row = await service.create_role(db, data, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(RoleResponse.model_validate(row))
+    return await routed.detail_response(
+        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+    )
 
 
 @router.get(
@@ -75,11 +77,8 @@ async def get_role(
     role_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("adm.roles:read")],
-    response: Response,
-) -> Envelope[RoleResponse]:
-    row = await service.get_role(db, role_id, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(RoleResponse.model_validate(row))
+) -> Response:
+    return await routed.detail_response(db, READS, role_id, actor)
 
 
 @router.patch(
@@ -94,11 +93,9 @@ async def update_role(
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("adm.roles:update")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[RoleResponse]:
+) -> Response:
     row = await service.update_role(db, role_id, data, actor, expected=expected)
-    response.headers["ETag"] = etag(row.version)
-    return ok(RoleResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.patch(
@@ -113,11 +110,9 @@ async def change_role_status(
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("adm.roles:status")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[RoleResponse]:
+) -> Response:
     row = await service.change_role_status(db, role_id, data.status, actor, expected=expected)
-    response.headers["ETag"] = etag(row.version)
-    return ok(RoleResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.delete(

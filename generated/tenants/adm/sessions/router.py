@@ -13,12 +13,12 @@ from uuid import UUID
 from fastapi import Query, Response
 
 from runtime.deps import TenantDb, tenant_permission
+from runtime.reads import routed
+from runtime.reads.compose import statements
 from runtime.security.principal import Actor
-from runtime.web.envelope import Envelope, ok
+from runtime.web.envelope import Envelope
 from runtime.web.router import audited_router
-from runtime.web.versions import etag
 
-from . import service
 from .schemas import (
     SessionListParams,
     SessionListResponse,
@@ -26,6 +26,7 @@ from .schemas import (
 )
 
 router = audited_router(scope="tenants", entity="adm.sessions")
+READS = statements("tenants", "adm.sessions")  # runtime.reads: one plan, two ways
 
 
 @router.get(
@@ -38,9 +39,8 @@ async def list_sessions(
     params: Annotated[SessionListParams, Query()],
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("adm.sessions:read")],
-) -> Envelope[SessionListResponse]:
-    page = await service.list_sessions(db, params, actor)
-    return ok(SessionListResponse.from_result(page, SessionResponse))
+) -> Response:
+    return await routed.page_response(db, READS, params, actor)
 
 
 @router.get(
@@ -53,8 +53,5 @@ async def get_session(
     session_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("adm.sessions:read")],
-    response: Response,
-) -> Envelope[SessionResponse]:
-    row = await service.get_session(db, session_id, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(SessionResponse.model_validate(row))
+) -> Response:
+    return await routed.detail_response(db, READS, session_id, actor)

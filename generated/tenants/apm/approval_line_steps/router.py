@@ -15,11 +15,13 @@ from fastapi import Query, Response, status
 from generated.tenants.apm.approval_lines.model import ApprovalLine
 from runtime.data import crud
 from runtime.deps import TenantDb, tenant_permission
+from runtime.reads import routed
+from runtime.reads.compose import statements
 from runtime.security.principal import Actor
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
-from runtime.web.versions import IfMatch, etag
+from runtime.web.versions import IfMatch
 
 from . import service
 from .schemas import (
@@ -32,6 +34,7 @@ from .schemas import (
 )
 
 router = audited_router(scope="tenants", entity="apm.approval_line_steps")
+READS = statements("tenants", "apm.approval_line_steps")  # runtime.reads: one plan, two ways
 
 
 @router.get(
@@ -44,9 +47,8 @@ async def list_approval_line_steps(
     params: Annotated[ApprovalLineStepListParams, Query()],
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("apm.approval_line_steps:read")],
-) -> Envelope[ApprovalLineStepListResponse]:
-    page = await service.list_approval_line_steps(db, params, actor)
-    return ok(ApprovalLineStepListResponse.from_result(page, ApprovalLineStepResponse))
+) -> Response:
+    return await routed.page_response(db, READS, params, actor)
 
 
 @router.post(
@@ -60,11 +62,11 @@ async def create_approval_line_step(
     data: ApprovalLineStepCreate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("apm.approval_line_steps:create")],
-    response: Response,
-) -> Envelope[ApprovalLineStepResponse]:
+) -> Response:
     row = await service.create_approval_line_step(db, data, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(ApprovalLineStepResponse.model_validate(row))
+    return await routed.detail_response(
+        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+    )
 
 
 @router.get(
@@ -77,11 +79,8 @@ async def get_approval_line_step(
     approval_line_step_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("apm.approval_line_steps:read")],
-    response: Response,
-) -> Envelope[ApprovalLineStepResponse]:
-    row = await service.get_approval_line_step(db, approval_line_step_id, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(ApprovalLineStepResponse.model_validate(row))
+) -> Response:
+    return await routed.detail_response(db, READS, approval_line_step_id, actor)
 
 
 @router.patch(
@@ -96,13 +95,11 @@ async def update_approval_line_step(
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("apm.approval_line_steps:update")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[ApprovalLineStepResponse]:
+) -> Response:
     row = await service.update_approval_line_step(
         db, approval_line_step_id, data, actor, expected=expected
     )
-    response.headers["ETag"] = etag(row.version)
-    return ok(ApprovalLineStepResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.delete(
@@ -135,10 +132,9 @@ async def list_approval_line_steps_of_parent(
     approval_line_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("apm.approval_line_steps:read")],
-) -> Envelope[list[ApprovalLineStepResponse]]:
+) -> Response:
     await crud.get_live(db, ApprovalLine, approval_line_id, actor)
-    rows, _ = await service.lines_of(db, approval_line_id, actor)
-    return ok([ApprovalLineStepResponse.model_validate(row) for row in rows])
+    return await routed.lines_response(db, READS, "approval_line_id", approval_line_id, actor)
 
 
 @nested_router.post(
@@ -153,7 +149,9 @@ async def create_approval_line_step_in_parent(
     data: ApprovalLineStepLineCreate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("apm.approval_line_steps:create")],
-) -> Envelope[ApprovalLineStepResponse]:
+) -> Response:
     await crud.get_live(db, ApprovalLine, approval_line_id, actor)
     row = await service.create_line(db, approval_line_id, data, actor)
-    return ok(ApprovalLineStepResponse.model_validate(row))
+    return await routed.detail_response(
+        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+    )

@@ -12,17 +12,16 @@ from uuid import UUID
 
 from fastapi import Query, Response, status
 
-from generated.tenants.apm.approval_line_steps import service as steps_service
-from generated.tenants.apm.approval_line_steps.schemas import ApprovalLineStepResponse
 from runtime.deps import TenantDb, tenant_permission
+from runtime.reads import routed
+from runtime.reads.compose import statements
 from runtime.security.principal import Actor
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
-from runtime.web.versions import IfMatch, etag
+from runtime.web.versions import IfMatch
 
 from . import service
-from .model import ApprovalLine
 from .schemas import (
     ApprovalLineCreate,
     ApprovalLineListParams,
@@ -33,14 +32,7 @@ from .schemas import (
 )
 
 router = audited_router(scope="tenants", entity="apm.approval_lines")
-
-
-async def _with_lines(db: TenantDb, row: ApprovalLine, actor: Actor) -> ApprovalLineResponse:
-    response = ApprovalLineResponse.model_validate(row)
-    steps, steps_total = await steps_service.lines_of(db, row.id, actor)
-    response.steps = [ApprovalLineStepResponse.model_validate(line) for line in steps]
-    response.steps_total = steps_total
-    return response
+READS = statements("tenants", "apm.approval_lines")  # runtime.reads: one plan, two ways
 
 
 @router.get(
@@ -53,9 +45,8 @@ async def list_approval_lines(
     params: Annotated[ApprovalLineListParams, Query()],
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("apm.approval_lines:read")],
-) -> Envelope[ApprovalLineListResponse]:
-    page = await service.list_approval_lines(db, params, actor)
-    return ok(ApprovalLineListResponse.from_result(page, ApprovalLineResponse))
+) -> Response:
+    return await routed.page_response(db, READS, params, actor)
 
 
 @router.post(
@@ -69,11 +60,11 @@ async def create_approval_line(
     data: ApprovalLineCreate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("apm.approval_lines:create")],
-    response: Response,
-) -> Envelope[ApprovalLineResponse]:
+) -> Response:
     row = await service.create_approval_line(db, data, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(await _with_lines(db, row, actor))
+    return await routed.detail_response(
+        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+    )
 
 
 @router.get(
@@ -86,11 +77,8 @@ async def get_approval_line(
     approval_line_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("apm.approval_lines:read")],
-    response: Response,
-) -> Envelope[ApprovalLineResponse]:
-    row = await service.get_approval_line(db, approval_line_id, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(await _with_lines(db, row, actor))
+) -> Response:
+    return await routed.detail_response(db, READS, approval_line_id, actor)
 
 
 @router.patch(
@@ -105,11 +93,9 @@ async def update_approval_line(
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("apm.approval_lines:update")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[ApprovalLineResponse]:
+) -> Response:
     row = await service.update_approval_line(db, approval_line_id, data, actor, expected=expected)
-    response.headers["ETag"] = etag(row.version)
-    return ok(ApprovalLineResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.patch(
@@ -124,13 +110,11 @@ async def change_approval_line_status(
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("apm.approval_lines:status")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[ApprovalLineResponse]:
+) -> Response:
     row = await service.change_approval_line_status(
         db, approval_line_id, data.status, actor, expected=expected
     )
-    response.headers["ETag"] = etag(row.version)
-    return ok(ApprovalLineResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.delete(

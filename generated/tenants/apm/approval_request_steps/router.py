@@ -15,12 +15,12 @@ from fastapi import Query, Response
 from generated.tenants.apm.approval_requests.model import ApprovalRequest
 from runtime.data import crud
 from runtime.deps import TenantDb, tenant_permission
+from runtime.reads import routed
+from runtime.reads.compose import statements
 from runtime.security.principal import Actor
-from runtime.web.envelope import Envelope, ok
+from runtime.web.envelope import Envelope
 from runtime.web.router import audited_router
-from runtime.web.versions import etag
 
-from . import service
 from .schemas import (
     ApprovalRequestStepListParams,
     ApprovalRequestStepListResponse,
@@ -28,6 +28,7 @@ from .schemas import (
 )
 
 router = audited_router(scope="tenants", entity="apm.approval_request_steps")
+READS = statements("tenants", "apm.approval_request_steps")  # runtime.reads: one plan, two ways
 
 
 @router.get(
@@ -40,9 +41,8 @@ async def list_approval_request_steps(
     params: Annotated[ApprovalRequestStepListParams, Query()],
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("apm.approval_request_steps:read")],
-) -> Envelope[ApprovalRequestStepListResponse]:
-    page = await service.list_approval_request_steps(db, params, actor)
-    return ok(ApprovalRequestStepListResponse.from_result(page, ApprovalRequestStepResponse))
+) -> Response:
+    return await routed.page_response(db, READS, params, actor)
 
 
 @router.get(
@@ -55,11 +55,8 @@ async def get_approval_request_step(
     approval_request_step_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("apm.approval_request_steps:read")],
-    response: Response,
-) -> Envelope[ApprovalRequestStepResponse]:
-    row = await service.get_approval_request_step(db, approval_request_step_id, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(ApprovalRequestStepResponse.model_validate(row))
+) -> Response:
+    return await routed.detail_response(db, READS, approval_request_step_id, actor)
 
 
 # Lines under their header: tenants/apm/approval-requests/{approval_request_id}/steps
@@ -76,7 +73,6 @@ async def list_approval_request_steps_of_parent(
     approval_request_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("apm.approval_request_steps:read")],
-) -> Envelope[list[ApprovalRequestStepResponse]]:
+) -> Response:
     await crud.get_live(db, ApprovalRequest, approval_request_id, actor)
-    rows, _ = await service.lines_of(db, approval_request_id, actor)
-    return ok([ApprovalRequestStepResponse.model_validate(row) for row in rows])
+    return await routed.lines_response(db, READS, "approval_request_id", approval_request_id, actor)

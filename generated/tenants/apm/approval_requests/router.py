@@ -12,16 +12,15 @@ from uuid import UUID
 
 from fastapi import Query, Response, status
 
-from generated.tenants.apm.approval_request_steps import service as steps_service
-from generated.tenants.apm.approval_request_steps.schemas import ApprovalRequestStepResponse
 from runtime.deps import TenantDb, tenant_permission
+from runtime.reads import routed
+from runtime.reads.compose import statements
 from runtime.security.principal import Actor
-from runtime.web.envelope import Envelope, ok
+from runtime.web.envelope import Envelope
 from runtime.web.router import audited_router
-from runtime.web.versions import IfMatch, etag
+from runtime.web.versions import IfMatch
 
 from . import service
-from .model import ApprovalRequest
 from .schemas import (
     ApprovalRequestCreate,
     ApprovalRequestListParams,
@@ -31,14 +30,7 @@ from .schemas import (
 )
 
 router = audited_router(scope="tenants", entity="apm.approval_requests")
-
-
-async def _with_lines(db: TenantDb, row: ApprovalRequest, actor: Actor) -> ApprovalRequestResponse:
-    response = ApprovalRequestResponse.model_validate(row)
-    steps, steps_total = await steps_service.lines_of(db, row.id, actor)
-    response.steps = [ApprovalRequestStepResponse.model_validate(line) for line in steps]
-    response.steps_total = steps_total
-    return response
+READS = statements("tenants", "apm.approval_requests")  # runtime.reads: one plan, two ways
 
 
 @router.get(
@@ -51,9 +43,8 @@ async def list_approval_requests(
     params: Annotated[ApprovalRequestListParams, Query()],
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("apm.approval_requests:read")],
-) -> Envelope[ApprovalRequestListResponse]:
-    page = await service.list_approval_requests(db, params, actor)
-    return ok(ApprovalRequestListResponse.from_result(page, ApprovalRequestResponse))
+) -> Response:
+    return await routed.page_response(db, READS, params, actor)
 
 
 @router.post(
@@ -67,11 +58,11 @@ async def create_approval_request(
     data: ApprovalRequestCreate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("apm.approval_requests:create")],
-    response: Response,
-) -> Envelope[ApprovalRequestResponse]:
+) -> Response:
     row = await service.create_approval_request(db, data, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(await _with_lines(db, row, actor))
+    return await routed.detail_response(
+        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+    )
 
 
 @router.get(
@@ -84,11 +75,8 @@ async def get_approval_request(
     approval_request_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("apm.approval_requests:read")],
-    response: Response,
-) -> Envelope[ApprovalRequestResponse]:
-    row = await service.get_approval_request(db, approval_request_id, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(await _with_lines(db, row, actor))
+) -> Response:
+    return await routed.detail_response(db, READS, approval_request_id, actor)
 
 
 @router.patch(
@@ -103,10 +91,8 @@ async def change_approval_request_status(
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("apm.approval_requests:status")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[ApprovalRequestResponse]:
+) -> Response:
     row = await service.change_approval_request_status(
         db, approval_request_id, data.status, actor, expected=expected
     )
-    response.headers["ETag"] = etag(row.version)
-    return ok(ApprovalRequestResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)

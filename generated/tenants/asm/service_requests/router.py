@@ -13,11 +13,13 @@ from uuid import UUID
 from fastapi import Query, Response, status
 
 from runtime.deps import TenantDb, tenant_permission
+from runtime.reads import routed
+from runtime.reads.compose import statements
 from runtime.security.principal import Actor
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
-from runtime.web.versions import IfMatch, etag
+from runtime.web.versions import IfMatch
 
 from . import service
 from .schemas import (
@@ -30,6 +32,7 @@ from .schemas import (
 )
 
 router = audited_router(scope="tenants", entity="asm.service_requests")
+READS = statements("tenants", "asm.service_requests")  # runtime.reads: one plan, two ways
 
 
 @router.get(
@@ -42,9 +45,8 @@ async def list_service_requests(
     params: Annotated[ServiceRequestListParams, Query()],
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("asm.service_requests:read")],
-) -> Envelope[ServiceRequestListResponse]:
-    page = await service.list_service_requests(db, params, actor)
-    return ok(ServiceRequestListResponse.from_result(page, ServiceRequestResponse))
+) -> Response:
+    return await routed.page_response(db, READS, params, actor)
 
 
 @router.post(
@@ -58,11 +60,11 @@ async def create_service_request(
     data: ServiceRequestCreate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("asm.service_requests:create")],
-    response: Response,
-) -> Envelope[ServiceRequestResponse]:
+) -> Response:
     row = await service.create_service_request(db, data, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(ServiceRequestResponse.model_validate(row))
+    return await routed.detail_response(
+        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+    )
 
 
 @router.get(
@@ -75,11 +77,8 @@ async def get_service_request(
     service_request_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("asm.service_requests:read")],
-    response: Response,
-) -> Envelope[ServiceRequestResponse]:
-    row = await service.get_service_request(db, service_request_id, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(ServiceRequestResponse.model_validate(row))
+) -> Response:
+    return await routed.detail_response(db, READS, service_request_id, actor)
 
 
 @router.patch(
@@ -94,13 +93,11 @@ async def update_service_request(
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("asm.service_requests:update")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[ServiceRequestResponse]:
+) -> Response:
     row = await service.update_service_request(
         db, service_request_id, data, actor, expected=expected
     )
-    response.headers["ETag"] = etag(row.version)
-    return ok(ServiceRequestResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.patch(
@@ -115,13 +112,11 @@ async def change_service_request_status(
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("asm.service_requests:status")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[ServiceRequestResponse]:
+) -> Response:
     row = await service.change_service_request_status(
         db, service_request_id, data.status, actor, expected=expected
     )
-    response.headers["ETag"] = etag(row.version)
-    return ok(ServiceRequestResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.delete(

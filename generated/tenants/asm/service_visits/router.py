@@ -15,11 +15,13 @@ from fastapi import Query, Response, status
 from generated.tenants.asm.service_requests.model import ServiceRequest
 from runtime.data import crud
 from runtime.deps import TenantDb, tenant_permission
+from runtime.reads import routed
+from runtime.reads.compose import statements
 from runtime.security.principal import Actor
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
-from runtime.web.versions import IfMatch, etag
+from runtime.web.versions import IfMatch
 
 from . import service
 from .schemas import (
@@ -32,6 +34,7 @@ from .schemas import (
 )
 
 router = audited_router(scope="tenants", entity="asm.service_visits")
+READS = statements("tenants", "asm.service_visits")  # runtime.reads: one plan, two ways
 
 
 @router.get(
@@ -44,9 +47,8 @@ async def list_service_visits(
     params: Annotated[ServiceVisitListParams, Query()],
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("asm.service_visits:read")],
-) -> Envelope[ServiceVisitListResponse]:
-    page = await service.list_service_visits(db, params, actor)
-    return ok(ServiceVisitListResponse.from_result(page, ServiceVisitResponse))
+) -> Response:
+    return await routed.page_response(db, READS, params, actor)
 
 
 @router.post(
@@ -60,11 +62,11 @@ async def create_service_visit(
     data: ServiceVisitCreate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("asm.service_visits:create")],
-    response: Response,
-) -> Envelope[ServiceVisitResponse]:
+) -> Response:
     row = await service.create_service_visit(db, data, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(ServiceVisitResponse.model_validate(row))
+    return await routed.detail_response(
+        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+    )
 
 
 @router.get(
@@ -77,11 +79,8 @@ async def get_service_visit(
     service_visit_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("asm.service_visits:read")],
-    response: Response,
-) -> Envelope[ServiceVisitResponse]:
-    row = await service.get_service_visit(db, service_visit_id, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(ServiceVisitResponse.model_validate(row))
+) -> Response:
+    return await routed.detail_response(db, READS, service_visit_id, actor)
 
 
 @router.patch(
@@ -96,11 +95,9 @@ async def update_service_visit(
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("asm.service_visits:update")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[ServiceVisitResponse]:
+) -> Response:
     row = await service.update_service_visit(db, service_visit_id, data, actor, expected=expected)
-    response.headers["ETag"] = etag(row.version)
-    return ok(ServiceVisitResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.delete(
@@ -133,10 +130,9 @@ async def list_service_visits_of_parent(
     service_request_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("asm.service_visits:read")],
-) -> Envelope[list[ServiceVisitResponse]]:
+) -> Response:
     await crud.get_live(db, ServiceRequest, service_request_id, actor)
-    rows, _ = await service.lines_of(db, service_request_id, actor)
-    return ok([ServiceVisitResponse.model_validate(row) for row in rows])
+    return await routed.lines_response(db, READS, "service_request_id", service_request_id, actor)
 
 
 @nested_router.post(
@@ -151,7 +147,9 @@ async def create_service_visit_in_parent(
     data: ServiceVisitLineCreate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("asm.service_visits:create")],
-) -> Envelope[ServiceVisitResponse]:
+) -> Response:
     await crud.get_live(db, ServiceRequest, service_request_id, actor)
     row = await service.create_line(db, service_request_id, data, actor)
-    return ok(ServiceVisitResponse.model_validate(row))
+    return await routed.detail_response(
+        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+    )

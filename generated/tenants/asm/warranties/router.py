@@ -13,11 +13,13 @@ from uuid import UUID
 from fastapi import Query, Response, status
 
 from runtime.deps import TenantDb, tenant_permission
+from runtime.reads import routed
+from runtime.reads.compose import statements
 from runtime.security.principal import Actor
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
-from runtime.web.versions import IfMatch, etag
+from runtime.web.versions import IfMatch
 
 from . import service
 from .schemas import (
@@ -29,6 +31,7 @@ from .schemas import (
 )
 
 router = audited_router(scope="tenants", entity="asm.warranties")
+READS = statements("tenants", "asm.warranties")  # runtime.reads: one plan, two ways
 
 
 @router.get(
@@ -41,9 +44,8 @@ async def list_warranties(
     params: Annotated[WarrantyListParams, Query()],
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("asm.warranties:read")],
-) -> Envelope[WarrantyListResponse]:
-    page = await service.list_warranties(db, params, actor)
-    return ok(WarrantyListResponse.from_result(page, WarrantyResponse))
+) -> Response:
+    return await routed.page_response(db, READS, params, actor)
 
 
 @router.post(
@@ -57,11 +59,11 @@ async def create_warranty(
     data: WarrantyCreate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("asm.warranties:create")],
-    response: Response,
-) -> Envelope[WarrantyResponse]:
+) -> Response:
     row = await service.create_warranty(db, data, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(WarrantyResponse.model_validate(row))
+    return await routed.detail_response(
+        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+    )
 
 
 @router.get(
@@ -74,11 +76,8 @@ async def get_warranty(
     warranty_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("asm.warranties:read")],
-    response: Response,
-) -> Envelope[WarrantyResponse]:
-    row = await service.get_warranty(db, warranty_id, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(WarrantyResponse.model_validate(row))
+) -> Response:
+    return await routed.detail_response(db, READS, warranty_id, actor)
 
 
 @router.patch(
@@ -93,11 +92,9 @@ async def update_warranty(
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("asm.warranties:update")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[WarrantyResponse]:
+) -> Response:
     row = await service.update_warranty(db, warranty_id, data, actor, expected=expected)
-    response.headers["ETag"] = etag(row.version)
-    return ok(WarrantyResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.delete(

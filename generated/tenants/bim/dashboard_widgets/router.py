@@ -15,11 +15,13 @@ from fastapi import Query, Response, status
 from generated.tenants.bim.dashboards.model import Dashboard
 from runtime.data import crud
 from runtime.deps import TenantDb, tenant_permission
+from runtime.reads import routed
+from runtime.reads.compose import statements
 from runtime.security.principal import Actor
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
-from runtime.web.versions import IfMatch, etag
+from runtime.web.versions import IfMatch
 
 from . import service
 from .schemas import (
@@ -32,6 +34,7 @@ from .schemas import (
 )
 
 router = audited_router(scope="tenants", entity="bim.dashboard_widgets")
+READS = statements("tenants", "bim.dashboard_widgets")  # runtime.reads: one plan, two ways
 
 
 @router.get(
@@ -44,9 +47,8 @@ async def list_dashboard_widgets(
     params: Annotated[DashboardWidgetListParams, Query()],
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("bim.dashboard_widgets:read")],
-) -> Envelope[DashboardWidgetListResponse]:
-    page = await service.list_dashboard_widgets(db, params, actor)
-    return ok(DashboardWidgetListResponse.from_result(page, DashboardWidgetResponse))
+) -> Response:
+    return await routed.page_response(db, READS, params, actor)
 
 
 @router.post(
@@ -60,11 +62,11 @@ async def create_dashboard_widget(
     data: DashboardWidgetCreate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("bim.dashboard_widgets:create")],
-    response: Response,
-) -> Envelope[DashboardWidgetResponse]:
+) -> Response:
     row = await service.create_dashboard_widget(db, data, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(DashboardWidgetResponse.model_validate(row))
+    return await routed.detail_response(
+        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+    )
 
 
 @router.get(
@@ -77,11 +79,8 @@ async def get_dashboard_widget(
     dashboard_widget_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("bim.dashboard_widgets:read")],
-    response: Response,
-) -> Envelope[DashboardWidgetResponse]:
-    row = await service.get_dashboard_widget(db, dashboard_widget_id, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(DashboardWidgetResponse.model_validate(row))
+) -> Response:
+    return await routed.detail_response(db, READS, dashboard_widget_id, actor)
 
 
 @router.patch(
@@ -96,13 +95,11 @@ async def update_dashboard_widget(
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("bim.dashboard_widgets:update")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[DashboardWidgetResponse]:
+) -> Response:
     row = await service.update_dashboard_widget(
         db, dashboard_widget_id, data, actor, expected=expected
     )
-    response.headers["ETag"] = etag(row.version)
-    return ok(DashboardWidgetResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.delete(
@@ -135,10 +132,9 @@ async def list_dashboard_widgets_of_parent(
     dashboard_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("bim.dashboard_widgets:read")],
-) -> Envelope[list[DashboardWidgetResponse]]:
+) -> Response:
     await crud.get_live(db, Dashboard, dashboard_id, actor)
-    rows, _ = await service.lines_of(db, dashboard_id, actor)
-    return ok([DashboardWidgetResponse.model_validate(row) for row in rows])
+    return await routed.lines_response(db, READS, "dashboard_id", dashboard_id, actor)
 
 
 @nested_router.post(
@@ -153,7 +149,9 @@ async def create_dashboard_widget_in_parent(
     data: DashboardWidgetLineCreate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("bim.dashboard_widgets:create")],
-) -> Envelope[DashboardWidgetResponse]:
+) -> Response:
     await crud.get_live(db, Dashboard, dashboard_id, actor)
     row = await service.create_line(db, dashboard_id, data, actor)
-    return ok(DashboardWidgetResponse.model_validate(row))
+    return await routed.detail_response(
+        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+    )

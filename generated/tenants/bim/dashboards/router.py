@@ -12,17 +12,16 @@ from uuid import UUID
 
 from fastapi import Query, Response, status
 
-from generated.tenants.bim.dashboard_widgets import service as widgets_service
-from generated.tenants.bim.dashboard_widgets.schemas import DashboardWidgetResponse
 from runtime.deps import TenantDb, tenant_permission
+from runtime.reads import routed
+from runtime.reads.compose import statements
 from runtime.security.principal import Actor
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
-from runtime.web.versions import IfMatch, etag
+from runtime.web.versions import IfMatch
 
 from . import service
-from .model import Dashboard
 from .schemas import (
     DashboardCreate,
     DashboardListParams,
@@ -33,14 +32,7 @@ from .schemas import (
 )
 
 router = audited_router(scope="tenants", entity="bim.dashboards")
-
-
-async def _with_lines(db: TenantDb, row: Dashboard, actor: Actor) -> DashboardResponse:
-    response = DashboardResponse.model_validate(row)
-    widgets, widgets_total = await widgets_service.lines_of(db, row.id, actor)
-    response.widgets = [DashboardWidgetResponse.model_validate(line) for line in widgets]
-    response.widgets_total = widgets_total
-    return response
+READS = statements("tenants", "bim.dashboards")  # runtime.reads: one plan, two ways
 
 
 @router.get(
@@ -53,9 +45,8 @@ async def list_dashboards(
     params: Annotated[DashboardListParams, Query()],
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("bim.dashboards:read")],
-) -> Envelope[DashboardListResponse]:
-    page = await service.list_dashboards(db, params, actor)
-    return ok(DashboardListResponse.from_result(page, DashboardResponse))
+) -> Response:
+    return await routed.page_response(db, READS, params, actor)
 
 
 @router.post(
@@ -69,11 +60,11 @@ async def create_dashboard(
     data: DashboardCreate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("bim.dashboards:create")],
-    response: Response,
-) -> Envelope[DashboardResponse]:
+) -> Response:
     row = await service.create_dashboard(db, data, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(await _with_lines(db, row, actor))
+    return await routed.detail_response(
+        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+    )
 
 
 @router.get(
@@ -86,11 +77,8 @@ async def get_dashboard(
     dashboard_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("bim.dashboards:read")],
-    response: Response,
-) -> Envelope[DashboardResponse]:
-    row = await service.get_dashboard(db, dashboard_id, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(await _with_lines(db, row, actor))
+) -> Response:
+    return await routed.detail_response(db, READS, dashboard_id, actor)
 
 
 @router.patch(
@@ -105,11 +93,9 @@ async def update_dashboard(
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("bim.dashboards:update")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[DashboardResponse]:
+) -> Response:
     row = await service.update_dashboard(db, dashboard_id, data, actor, expected=expected)
-    response.headers["ETag"] = etag(row.version)
-    return ok(DashboardResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.patch(
@@ -124,13 +110,11 @@ async def change_dashboard_status(
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("bim.dashboards:status")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[DashboardResponse]:
+) -> Response:
     row = await service.change_dashboard_status(
         db, dashboard_id, data.status, actor, expected=expected
     )
-    response.headers["ETag"] = etag(row.version)
-    return ok(DashboardResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.delete(

@@ -13,11 +13,13 @@ from uuid import UUID
 from fastapi import Query, Response, status
 
 from runtime.deps import TenantDb, tenant_permission
+from runtime.reads import routed
+from runtime.reads.compose import statements
 from runtime.security.principal import Actor
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
-from runtime.web.versions import IfMatch, etag
+from runtime.web.versions import IfMatch
 
 from . import service
 from .schemas import (
@@ -30,6 +32,7 @@ from .schemas import (
 )
 
 router = audited_router(scope="tenants", entity="bim.reports")
+READS = statements("tenants", "bim.reports")  # runtime.reads: one plan, two ways
 
 
 @router.get(
@@ -42,9 +45,8 @@ async def list_reports(
     params: Annotated[ReportListParams, Query()],
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("bim.reports:read")],
-) -> Envelope[ReportListResponse]:
-    page = await service.list_reports(db, params, actor)
-    return ok(ReportListResponse.from_result(page, ReportResponse))
+) -> Response:
+    return await routed.page_response(db, READS, params, actor)
 
 
 @router.post(
@@ -58,11 +60,11 @@ async def create_report(
     data: ReportCreate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("bim.reports:create")],
-    response: Response,
-) -> Envelope[ReportResponse]:
+) -> Response:
     row = await service.create_report(db, data, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(ReportResponse.model_validate(row))
+    return await routed.detail_response(
+        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+    )
 
 
 @router.get(
@@ -75,11 +77,8 @@ async def get_report(
     report_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("bim.reports:read")],
-    response: Response,
-) -> Envelope[ReportResponse]:
-    row = await service.get_report(db, report_id, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(ReportResponse.model_validate(row))
+) -> Response:
+    return await routed.detail_response(db, READS, report_id, actor)
 
 
 @router.patch(
@@ -94,11 +93,9 @@ async def update_report(
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("bim.reports:update")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[ReportResponse]:
+) -> Response:
     row = await service.update_report(db, report_id, data, actor, expected=expected)
-    response.headers["ETag"] = etag(row.version)
-    return ok(ReportResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.patch(
@@ -113,11 +110,9 @@ async def change_report_status(
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("bim.reports:status")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[ReportResponse]:
+) -> Response:
     row = await service.change_report_status(db, report_id, data.status, actor, expected=expected)
-    response.headers["ETag"] = etag(row.version)
-    return ok(ReportResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.delete(

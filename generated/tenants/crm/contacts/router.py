@@ -15,11 +15,13 @@ from fastapi import Query, Response, status
 from generated.tenants.crm.customers.model import Customer
 from runtime.data import crud
 from runtime.deps import TenantDb, tenant_permission
+from runtime.reads import routed
+from runtime.reads.compose import statements
 from runtime.security.principal import Actor
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
-from runtime.web.versions import IfMatch, etag
+from runtime.web.versions import IfMatch
 
 from . import service
 from .schemas import (
@@ -32,6 +34,7 @@ from .schemas import (
 )
 
 router = audited_router(scope="tenants", entity="crm.contacts")
+READS = statements("tenants", "crm.contacts")  # runtime.reads: one plan, two ways
 
 
 @router.get(
@@ -44,9 +47,8 @@ async def list_contacts(
     params: Annotated[ContactListParams, Query()],
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("crm.contacts:read")],
-) -> Envelope[ContactListResponse]:
-    page = await service.list_contacts(db, params, actor)
-    return ok(ContactListResponse.from_result(page, ContactResponse))
+) -> Response:
+    return await routed.page_response(db, READS, params, actor)
 
 
 @router.post(
@@ -60,11 +62,11 @@ async def create_contact(
     data: ContactCreate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("crm.contacts:create")],
-    response: Response,
-) -> Envelope[ContactResponse]:
+) -> Response:
     row = await service.create_contact(db, data, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(ContactResponse.model_validate(row))
+    return await routed.detail_response(
+        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+    )
 
 
 @router.get(
@@ -77,11 +79,8 @@ async def get_contact(
     contact_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("crm.contacts:read")],
-    response: Response,
-) -> Envelope[ContactResponse]:
-    row = await service.get_contact(db, contact_id, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(ContactResponse.model_validate(row))
+) -> Response:
+    return await routed.detail_response(db, READS, contact_id, actor)
 
 
 @router.patch(
@@ -96,11 +95,9 @@ async def update_contact(
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("crm.contacts:update")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[ContactResponse]:
+) -> Response:
     row = await service.update_contact(db, contact_id, data, actor, expected=expected)
-    response.headers["ETag"] = etag(row.version)
-    return ok(ContactResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.delete(
@@ -133,10 +130,9 @@ async def list_contacts_of_parent(
     customer_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("crm.contacts:read")],
-) -> Envelope[list[ContactResponse]]:
+) -> Response:
     await crud.get_live(db, Customer, customer_id, actor)
-    rows, _ = await service.lines_of(db, customer_id, actor)
-    return ok([ContactResponse.model_validate(row) for row in rows])
+    return await routed.lines_response(db, READS, "customer_id", customer_id, actor)
 
 
 @nested_router.post(
@@ -151,7 +147,9 @@ async def create_contact_in_parent(
     data: ContactLineCreate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("crm.contacts:create")],
-) -> Envelope[ContactResponse]:
+) -> Response:
     await crud.get_live(db, Customer, customer_id, actor)
     row = await service.create_line(db, customer_id, data, actor)
-    return ok(ContactResponse.model_validate(row))
+    return await routed.detail_response(
+        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+    )

@@ -13,11 +13,13 @@ from uuid import UUID
 from fastapi import Query, Response, status
 
 from runtime.deps import TenantDb, tenant_permission
+from runtime.reads import routed
+from runtime.reads.compose import statements
 from runtime.security.principal import Actor
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
-from runtime.web.versions import IfMatch, etag
+from runtime.web.versions import IfMatch
 
 from . import service
 from .schemas import (
@@ -30,6 +32,7 @@ from .schemas import (
 )
 
 router = audited_router(scope="tenants", entity="crm.leads")
+READS = statements("tenants", "crm.leads")  # runtime.reads: one plan, two ways
 
 
 @router.get(
@@ -42,9 +45,8 @@ async def list_leads(
     params: Annotated[LeadListParams, Query()],
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("crm.leads:read")],
-) -> Envelope[LeadListResponse]:
-    page = await service.list_leads(db, params, actor)
-    return ok(LeadListResponse.from_result(page, LeadResponse))
+) -> Response:
+    return await routed.page_response(db, READS, params, actor)
 
 
 @router.post(
@@ -58,11 +60,11 @@ async def create_lead(
     data: LeadCreate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("crm.leads:create")],
-    response: Response,
-) -> Envelope[LeadResponse]:
+) -> Response:
     row = await service.create_lead(db, data, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(LeadResponse.model_validate(row))
+    return await routed.detail_response(
+        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+    )
 
 
 @router.get(
@@ -75,11 +77,8 @@ async def get_lead(
     lead_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("crm.leads:read")],
-    response: Response,
-) -> Envelope[LeadResponse]:
-    row = await service.get_lead(db, lead_id, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(LeadResponse.model_validate(row))
+) -> Response:
+    return await routed.detail_response(db, READS, lead_id, actor)
 
 
 @router.patch(
@@ -94,11 +93,9 @@ async def update_lead(
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("crm.leads:update")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[LeadResponse]:
+) -> Response:
     row = await service.update_lead(db, lead_id, data, actor, expected=expected)
-    response.headers["ETag"] = etag(row.version)
-    return ok(LeadResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.patch(
@@ -113,11 +110,9 @@ async def change_lead_status(
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("crm.leads:status")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[LeadResponse]:
+) -> Response:
     row = await service.change_lead_status(db, lead_id, data.status, actor, expected=expected)
-    response.headers["ETag"] = etag(row.version)
-    return ok(LeadResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.delete(

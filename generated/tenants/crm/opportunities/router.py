@@ -13,11 +13,13 @@ from uuid import UUID
 from fastapi import Query, Response, status
 
 from runtime.deps import TenantDb, tenant_permission
+from runtime.reads import routed
+from runtime.reads.compose import statements
 from runtime.security.principal import Actor
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
-from runtime.web.versions import IfMatch, etag
+from runtime.web.versions import IfMatch
 
 from . import service
 from .schemas import (
@@ -30,6 +32,7 @@ from .schemas import (
 )
 
 router = audited_router(scope="tenants", entity="crm.opportunities")
+READS = statements("tenants", "crm.opportunities")  # runtime.reads: one plan, two ways
 
 
 @router.get(
@@ -42,9 +45,8 @@ async def list_opportunities(
     params: Annotated[OpportunityListParams, Query()],
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("crm.opportunities:read")],
-) -> Envelope[OpportunityListResponse]:
-    page = await service.list_opportunities(db, params, actor)
-    return ok(OpportunityListResponse.from_result(page, OpportunityResponse))
+) -> Response:
+    return await routed.page_response(db, READS, params, actor)
 
 
 @router.post(
@@ -58,11 +60,11 @@ async def create_opportunity(
     data: OpportunityCreate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("crm.opportunities:create")],
-    response: Response,
-) -> Envelope[OpportunityResponse]:
+) -> Response:
     row = await service.create_opportunity(db, data, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(OpportunityResponse.model_validate(row))
+    return await routed.detail_response(
+        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+    )
 
 
 @router.get(
@@ -75,11 +77,8 @@ async def get_opportunity(
     opportunity_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("crm.opportunities:read")],
-    response: Response,
-) -> Envelope[OpportunityResponse]:
-    row = await service.get_opportunity(db, opportunity_id, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(OpportunityResponse.model_validate(row))
+) -> Response:
+    return await routed.detail_response(db, READS, opportunity_id, actor)
 
 
 @router.patch(
@@ -94,11 +93,9 @@ async def update_opportunity(
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("crm.opportunities:update")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[OpportunityResponse]:
+) -> Response:
     row = await service.update_opportunity(db, opportunity_id, data, actor, expected=expected)
-    response.headers["ETag"] = etag(row.version)
-    return ok(OpportunityResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.patch(
@@ -113,13 +110,11 @@ async def change_opportunity_stage(
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("crm.opportunities:stage")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[OpportunityResponse]:
+) -> Response:
     row = await service.change_opportunity_stage(
         db, opportunity_id, data.stage, actor, expected=expected
     )
-    response.headers["ETag"] = etag(row.version)
-    return ok(OpportunityResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.delete(

@@ -15,11 +15,13 @@ from fastapi import Query, Response, status
 from generated.tenants.fam.fixed_assets.model import FixedAsset
 from runtime.data import crud
 from runtime.deps import TenantDb, tenant_permission
+from runtime.reads import routed
+from runtime.reads.compose import statements
 from runtime.security.principal import Actor
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
-from runtime.web.versions import IfMatch, etag
+from runtime.web.versions import IfMatch
 
 from . import service
 from .schemas import (
@@ -32,6 +34,7 @@ from .schemas import (
 )
 
 router = audited_router(scope="tenants", entity="fam.depreciations")
+READS = statements("tenants", "fam.depreciations")  # runtime.reads: one plan, two ways
 
 
 @router.get(
@@ -44,9 +47,8 @@ async def list_depreciations(
     params: Annotated[DepreciationListParams, Query()],
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("fam.depreciations:read")],
-) -> Envelope[DepreciationListResponse]:
-    page = await service.list_depreciations(db, params, actor)
-    return ok(DepreciationListResponse.from_result(page, DepreciationResponse))
+) -> Response:
+    return await routed.page_response(db, READS, params, actor)
 
 
 @router.post(
@@ -60,11 +62,11 @@ async def create_depreciation(
     data: DepreciationCreate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("fam.depreciations:create")],
-    response: Response,
-) -> Envelope[DepreciationResponse]:
+) -> Response:
     row = await service.create_depreciation(db, data, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(DepreciationResponse.model_validate(row))
+    return await routed.detail_response(
+        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+    )
 
 
 @router.get(
@@ -77,11 +79,8 @@ async def get_depreciation(
     depreciation_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("fam.depreciations:read")],
-    response: Response,
-) -> Envelope[DepreciationResponse]:
-    row = await service.get_depreciation(db, depreciation_id, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(DepreciationResponse.model_validate(row))
+) -> Response:
+    return await routed.detail_response(db, READS, depreciation_id, actor)
 
 
 @router.patch(
@@ -96,11 +95,9 @@ async def update_depreciation(
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("fam.depreciations:update")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[DepreciationResponse]:
+) -> Response:
     row = await service.update_depreciation(db, depreciation_id, data, actor, expected=expected)
-    response.headers["ETag"] = etag(row.version)
-    return ok(DepreciationResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.delete(
@@ -133,10 +130,9 @@ async def list_depreciations_of_parent(
     fixed_asset_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("fam.depreciations:read")],
-) -> Envelope[list[DepreciationResponse]]:
+) -> Response:
     await crud.get_live(db, FixedAsset, fixed_asset_id, actor)
-    rows, _ = await service.lines_of(db, fixed_asset_id, actor)
-    return ok([DepreciationResponse.model_validate(row) for row in rows])
+    return await routed.lines_response(db, READS, "fixed_asset_id", fixed_asset_id, actor)
 
 
 @nested_router.post(
@@ -151,7 +147,9 @@ async def create_depreciation_in_parent(
     data: DepreciationLineCreate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("fam.depreciations:create")],
-) -> Envelope[DepreciationResponse]:
+) -> Response:
     await crud.get_live(db, FixedAsset, fixed_asset_id, actor)
     row = await service.create_line(db, fixed_asset_id, data, actor)
-    return ok(DepreciationResponse.model_validate(row))
+    return await routed.detail_response(
+        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+    )

@@ -13,11 +13,13 @@ from uuid import UUID
 from fastapi import Query, Response, status
 
 from runtime.deps import TenantDb, tenant_permission
+from runtime.reads import routed
+from runtime.reads.compose import statements
 from runtime.security.principal import Actor
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
-from runtime.web.versions import IfMatch, etag
+from runtime.web.versions import IfMatch
 
 from . import service
 from .schemas import (
@@ -30,6 +32,7 @@ from .schemas import (
 )
 
 router = audited_router(scope="tenants", entity="fam.fixed_assets")
+READS = statements("tenants", "fam.fixed_assets")  # runtime.reads: one plan, two ways
 
 
 @router.get(
@@ -42,9 +45,8 @@ async def list_fixed_assets(
     params: Annotated[FixedAssetListParams, Query()],
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("fam.fixed_assets:read")],
-) -> Envelope[FixedAssetListResponse]:
-    page = await service.list_fixed_assets(db, params, actor)
-    return ok(FixedAssetListResponse.from_result(page, FixedAssetResponse))
+) -> Response:
+    return await routed.page_response(db, READS, params, actor)
 
 
 @router.post(
@@ -58,11 +60,11 @@ async def create_fixed_asset(
     data: FixedAssetCreate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("fam.fixed_assets:create")],
-    response: Response,
-) -> Envelope[FixedAssetResponse]:
+) -> Response:
     row = await service.create_fixed_asset(db, data, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(FixedAssetResponse.model_validate(row))
+    return await routed.detail_response(
+        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+    )
 
 
 @router.get(
@@ -75,11 +77,8 @@ async def get_fixed_asset(
     fixed_asset_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("fam.fixed_assets:read")],
-    response: Response,
-) -> Envelope[FixedAssetResponse]:
-    row = await service.get_fixed_asset(db, fixed_asset_id, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(FixedAssetResponse.model_validate(row))
+) -> Response:
+    return await routed.detail_response(db, READS, fixed_asset_id, actor)
 
 
 @router.patch(
@@ -94,11 +93,9 @@ async def update_fixed_asset(
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("fam.fixed_assets:update")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[FixedAssetResponse]:
+) -> Response:
     row = await service.update_fixed_asset(db, fixed_asset_id, data, actor, expected=expected)
-    response.headers["ETag"] = etag(row.version)
-    return ok(FixedAssetResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.patch(
@@ -113,13 +110,11 @@ async def change_fixed_asset_status(
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("fam.fixed_assets:status")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[FixedAssetResponse]:
+) -> Response:
     row = await service.change_fixed_asset_status(
         db, fixed_asset_id, data.status, actor, expected=expected
     )
-    response.headers["ETag"] = etag(row.version)
-    return ok(FixedAssetResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.delete(

@@ -13,11 +13,13 @@ from uuid import UUID
 from fastapi import Query, Response, status
 
 from runtime.deps import TenantDb, tenant_permission
+from runtime.reads import routed
+from runtime.reads.compose import statements
 from runtime.security.principal import Actor
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
-from runtime.web.versions import IfMatch, etag
+from runtime.web.versions import IfMatch
 
 from . import service
 from .schemas import (
@@ -30,6 +32,7 @@ from .schemas import (
 )
 
 router = audited_router(scope="tenants", entity="fim.invoices")
+READS = statements("tenants", "fim.invoices")  # runtime.reads: one plan, two ways
 
 
 @router.get(
@@ -42,9 +45,8 @@ async def list_invoices(
     params: Annotated[FinanceInvoiceListParams, Query()],
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("fim.invoices:read")],
-) -> Envelope[FinanceInvoiceListResponse]:
-    page = await service.list_invoices(db, params, actor)
-    return ok(FinanceInvoiceListResponse.from_result(page, FinanceInvoiceResponse))
+) -> Response:
+    return await routed.page_response(db, READS, params, actor)
 
 
 @router.post(
@@ -58,11 +60,11 @@ async def create_finance_invoice(
     data: FinanceInvoiceCreate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("fim.invoices:create")],
-    response: Response,
-) -> Envelope[FinanceInvoiceResponse]:
+) -> Response:
     row = await service.create_finance_invoice(db, data, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(FinanceInvoiceResponse.model_validate(row))
+    return await routed.detail_response(
+        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+    )
 
 
 @router.get(
@@ -75,11 +77,8 @@ async def get_finance_invoice(
     finance_invoice_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("fim.invoices:read")],
-    response: Response,
-) -> Envelope[FinanceInvoiceResponse]:
-    row = await service.get_finance_invoice(db, finance_invoice_id, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(FinanceInvoiceResponse.model_validate(row))
+) -> Response:
+    return await routed.detail_response(db, READS, finance_invoice_id, actor)
 
 
 @router.patch(
@@ -94,13 +93,11 @@ async def update_finance_invoice(
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("fim.invoices:update")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[FinanceInvoiceResponse]:
+) -> Response:
     row = await service.update_finance_invoice(
         db, finance_invoice_id, data, actor, expected=expected
     )
-    response.headers["ETag"] = etag(row.version)
-    return ok(FinanceInvoiceResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.patch(
@@ -115,13 +112,11 @@ async def change_finance_invoice_status(
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("fim.invoices:status")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[FinanceInvoiceResponse]:
+) -> Response:
     row = await service.change_finance_invoice_status(
         db, finance_invoice_id, data.status, actor, expected=expected
     )
-    response.headers["ETag"] = etag(row.version)
-    return ok(FinanceInvoiceResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.delete(

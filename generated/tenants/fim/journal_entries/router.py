@@ -12,17 +12,16 @@ from uuid import UUID
 
 from fastapi import Query, Response, status
 
-from generated.tenants.fim.journal_lines import service as journal_lines_service
-from generated.tenants.fim.journal_lines.schemas import JournalLineResponse
 from runtime.deps import TenantDb, tenant_permission
+from runtime.reads import routed
+from runtime.reads.compose import statements
 from runtime.security.principal import Actor
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
-from runtime.web.versions import IfMatch, etag
+from runtime.web.versions import IfMatch
 
 from . import service
-from .model import JournalEntry
 from .schemas import (
     JournalEntryCreate,
     JournalEntryListParams,
@@ -33,14 +32,7 @@ from .schemas import (
 )
 
 router = audited_router(scope="tenants", entity="fim.journal_entries")
-
-
-async def _with_lines(db: TenantDb, row: JournalEntry, actor: Actor) -> JournalEntryResponse:
-    response = JournalEntryResponse.model_validate(row)
-    journal_lines, journal_lines_total = await journal_lines_service.lines_of(db, row.id, actor)
-    response.journal_lines = [JournalLineResponse.model_validate(line) for line in journal_lines]
-    response.journal_lines_total = journal_lines_total
-    return response
+READS = statements("tenants", "fim.journal_entries")  # runtime.reads: one plan, two ways
 
 
 @router.get(
@@ -53,9 +45,8 @@ async def list_journal_entries(
     params: Annotated[JournalEntryListParams, Query()],
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("fim.journal_entries:read")],
-) -> Envelope[JournalEntryListResponse]:
-    page = await service.list_journal_entries(db, params, actor)
-    return ok(JournalEntryListResponse.from_result(page, JournalEntryResponse))
+) -> Response:
+    return await routed.page_response(db, READS, params, actor)
 
 
 @router.post(
@@ -69,11 +60,11 @@ async def create_journal_entry(
     data: JournalEntryCreate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("fim.journal_entries:create")],
-    response: Response,
-) -> Envelope[JournalEntryResponse]:
+) -> Response:
     row = await service.create_journal_entry(db, data, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(await _with_lines(db, row, actor))
+    return await routed.detail_response(
+        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+    )
 
 
 @router.get(
@@ -86,11 +77,8 @@ async def get_journal_entry(
     journal_entry_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("fim.journal_entries:read")],
-    response: Response,
-) -> Envelope[JournalEntryResponse]:
-    row = await service.get_journal_entry(db, journal_entry_id, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(await _with_lines(db, row, actor))
+) -> Response:
+    return await routed.detail_response(db, READS, journal_entry_id, actor)
 
 
 @router.patch(
@@ -105,11 +93,9 @@ async def update_journal_entry(
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("fim.journal_entries:update")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[JournalEntryResponse]:
+) -> Response:
     row = await service.update_journal_entry(db, journal_entry_id, data, actor, expected=expected)
-    response.headers["ETag"] = etag(row.version)
-    return ok(JournalEntryResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.patch(
@@ -124,13 +110,11 @@ async def change_journal_entry_status(
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("fim.journal_entries:status")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[JournalEntryResponse]:
+) -> Response:
     row = await service.change_journal_entry_status(
         db, journal_entry_id, data.status, actor, expected=expected
     )
-    response.headers["ETag"] = etag(row.version)
-    return ok(JournalEntryResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.delete(

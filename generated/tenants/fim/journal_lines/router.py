@@ -15,11 +15,13 @@ from fastapi import Query, Response, status
 from generated.tenants.fim.journal_entries.model import JournalEntry
 from runtime.data import crud
 from runtime.deps import TenantDb, tenant_permission
+from runtime.reads import routed
+from runtime.reads.compose import statements
 from runtime.security.principal import Actor
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
-from runtime.web.versions import IfMatch, etag
+from runtime.web.versions import IfMatch
 
 from . import service
 from .schemas import (
@@ -32,6 +34,7 @@ from .schemas import (
 )
 
 router = audited_router(scope="tenants", entity="fim.journal_lines")
+READS = statements("tenants", "fim.journal_lines")  # runtime.reads: one plan, two ways
 
 
 @router.get(
@@ -44,9 +47,8 @@ async def list_journal_lines(
     params: Annotated[JournalLineListParams, Query()],
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("fim.journal_lines:read")],
-) -> Envelope[JournalLineListResponse]:
-    page = await service.list_journal_lines(db, params, actor)
-    return ok(JournalLineListResponse.from_result(page, JournalLineResponse))
+) -> Response:
+    return await routed.page_response(db, READS, params, actor)
 
 
 @router.post(
@@ -60,11 +62,11 @@ async def create_journal_line(
     data: JournalLineCreate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("fim.journal_lines:create")],
-    response: Response,
-) -> Envelope[JournalLineResponse]:
+) -> Response:
     row = await service.create_journal_line(db, data, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(JournalLineResponse.model_validate(row))
+    return await routed.detail_response(
+        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+    )
 
 
 @router.get(
@@ -77,11 +79,8 @@ async def get_journal_line(
     journal_line_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("fim.journal_lines:read")],
-    response: Response,
-) -> Envelope[JournalLineResponse]:
-    row = await service.get_journal_line(db, journal_line_id, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(JournalLineResponse.model_validate(row))
+) -> Response:
+    return await routed.detail_response(db, READS, journal_line_id, actor)
 
 
 @router.patch(
@@ -96,11 +95,9 @@ async def update_journal_line(
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("fim.journal_lines:update")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[JournalLineResponse]:
+) -> Response:
     row = await service.update_journal_line(db, journal_line_id, data, actor, expected=expected)
-    response.headers["ETag"] = etag(row.version)
-    return ok(JournalLineResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.delete(
@@ -133,10 +130,9 @@ async def list_journal_lines_of_parent(
     journal_entry_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("fim.journal_lines:read")],
-) -> Envelope[list[JournalLineResponse]]:
+) -> Response:
     await crud.get_live(db, JournalEntry, journal_entry_id, actor)
-    rows, _ = await service.lines_of(db, journal_entry_id, actor)
-    return ok([JournalLineResponse.model_validate(row) for row in rows])
+    return await routed.lines_response(db, READS, "journal_entry_id", journal_entry_id, actor)
 
 
 @nested_router.post(
@@ -151,7 +147,9 @@ async def create_journal_line_in_parent(
     data: JournalLineLineCreate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("fim.journal_lines:create")],
-) -> Envelope[JournalLineResponse]:
+) -> Response:
     await crud.get_live(db, JournalEntry, journal_entry_id, actor)
     row = await service.create_line(db, journal_entry_id, data, actor)
-    return ok(JournalLineResponse.model_validate(row))
+    return await routed.detail_response(
+        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+    )

@@ -13,11 +13,13 @@ from uuid import UUID
 from fastapi import Query, Response, status
 
 from runtime.deps import TenantDb, tenant_permission
+from runtime.reads import routed
+from runtime.reads.compose import statements
 from runtime.security.principal import Actor
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
-from runtime.web.versions import IfMatch, etag
+from runtime.web.versions import IfMatch
 
 from . import service
 from .schemas import (
@@ -29,6 +31,7 @@ from .schemas import (
 )
 
 router = audited_router(scope="tenants", entity="hrm.attendances")
+READS = statements("tenants", "hrm.attendances")  # runtime.reads: one plan, two ways
 
 
 @router.get(
@@ -41,9 +44,8 @@ async def list_attendances(
     params: Annotated[AttendanceListParams, Query()],
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("hrm.attendances:read")],
-) -> Envelope[AttendanceListResponse]:
-    page = await service.list_attendances(db, params, actor)
-    return ok(AttendanceListResponse.from_result(page, AttendanceResponse))
+) -> Response:
+    return await routed.page_response(db, READS, params, actor)
 
 
 @router.post(
@@ -57,11 +59,11 @@ async def create_attendance(
     data: AttendanceCreate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("hrm.attendances:create")],
-    response: Response,
-) -> Envelope[AttendanceResponse]:
+) -> Response:
     row = await service.create_attendance(db, data, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(AttendanceResponse.model_validate(row))
+    return await routed.detail_response(
+        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+    )
 
 
 @router.get(
@@ -74,11 +76,8 @@ async def get_attendance(
     attendance_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("hrm.attendances:read")],
-    response: Response,
-) -> Envelope[AttendanceResponse]:
-    row = await service.get_attendance(db, attendance_id, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(AttendanceResponse.model_validate(row))
+) -> Response:
+    return await routed.detail_response(db, READS, attendance_id, actor)
 
 
 @router.patch(
@@ -93,11 +92,9 @@ async def update_attendance(
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("hrm.attendances:update")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[AttendanceResponse]:
+) -> Response:
     row = await service.update_attendance(db, attendance_id, data, actor, expected=expected)
-    response.headers["ETag"] = etag(row.version)
-    return ok(AttendanceResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.delete(

@@ -13,11 +13,13 @@ from uuid import UUID
 from fastapi import Query, Response, status
 
 from runtime.deps import TenantDb, tenant_permission
+from runtime.reads import routed
+from runtime.reads.compose import statements
 from runtime.security.principal import Actor
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
-from runtime.web.versions import IfMatch, etag
+from runtime.web.versions import IfMatch
 
 from . import service
 from .schemas import (
@@ -30,6 +32,7 @@ from .schemas import (
 )
 
 router = audited_router(scope="tenants", entity="hrm.employees")
+READS = statements("tenants", "hrm.employees")  # runtime.reads: one plan, two ways
 
 
 @router.get(
@@ -42,9 +45,8 @@ async def list_employees(
     params: Annotated[EmployeeListParams, Query()],
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("hrm.employees:read")],
-) -> Envelope[EmployeeListResponse]:
-    page = await service.list_employees(db, params, actor)
-    return ok(EmployeeListResponse.from_result(page, EmployeeResponse))
+) -> Response:
+    return await routed.page_response(db, READS, params, actor)
 
 
 @router.post(
@@ -58,11 +60,11 @@ async def create_employee(
     data: EmployeeCreate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("hrm.employees:create")],
-    response: Response,
-) -> Envelope[EmployeeResponse]:
+) -> Response:
     row = await service.create_employee(db, data, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(EmployeeResponse.model_validate(row))
+    return await routed.detail_response(
+        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+    )
 
 
 @router.get(
@@ -75,11 +77,8 @@ async def get_employee(
     employee_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("hrm.employees:read")],
-    response: Response,
-) -> Envelope[EmployeeResponse]:
-    row = await service.get_employee(db, employee_id, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(EmployeeResponse.model_validate(row))
+) -> Response:
+    return await routed.detail_response(db, READS, employee_id, actor)
 
 
 @router.patch(
@@ -94,11 +93,9 @@ async def update_employee(
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("hrm.employees:update")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[EmployeeResponse]:
+) -> Response:
     row = await service.update_employee(db, employee_id, data, actor, expected=expected)
-    response.headers["ETag"] = etag(row.version)
-    return ok(EmployeeResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.patch(
@@ -113,13 +110,11 @@ async def change_employee_status(
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("hrm.employees:status")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[EmployeeResponse]:
+) -> Response:
     row = await service.change_employee_status(
         db, employee_id, data.status, actor, expected=expected
     )
-    response.headers["ETag"] = etag(row.version)
-    return ok(EmployeeResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.delete(

@@ -13,11 +13,13 @@ from uuid import UUID
 from fastapi import Query, Response, status
 
 from runtime.deps import TenantDb, tenant_permission
+from runtime.reads import routed
+from runtime.reads.compose import statements
 from runtime.security.principal import Actor
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
-from runtime.web.versions import IfMatch, etag
+from runtime.web.versions import IfMatch
 
 from . import service
 from .schemas import (
@@ -30,6 +32,7 @@ from .schemas import (
 )
 
 router = audited_router(scope="tenants", entity="hrm.leave_requests")
+READS = statements("tenants", "hrm.leave_requests")  # runtime.reads: one plan, two ways
 
 
 @router.get(
@@ -42,9 +45,8 @@ async def list_leave_requests(
     params: Annotated[LeaveRequestListParams, Query()],
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("hrm.leave_requests:read")],
-) -> Envelope[LeaveRequestListResponse]:
-    page = await service.list_leave_requests(db, params, actor)
-    return ok(LeaveRequestListResponse.from_result(page, LeaveRequestResponse))
+) -> Response:
+    return await routed.page_response(db, READS, params, actor)
 
 
 @router.post(
@@ -58,11 +60,11 @@ async def create_leave_request(
     data: LeaveRequestCreate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("hrm.leave_requests:create")],
-    response: Response,
-) -> Envelope[LeaveRequestResponse]:
+) -> Response:
     row = await service.create_leave_request(db, data, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(LeaveRequestResponse.model_validate(row))
+    return await routed.detail_response(
+        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+    )
 
 
 @router.get(
@@ -75,11 +77,8 @@ async def get_leave_request(
     leave_request_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("hrm.leave_requests:read")],
-    response: Response,
-) -> Envelope[LeaveRequestResponse]:
-    row = await service.get_leave_request(db, leave_request_id, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(LeaveRequestResponse.model_validate(row))
+) -> Response:
+    return await routed.detail_response(db, READS, leave_request_id, actor)
 
 
 @router.patch(
@@ -94,11 +93,9 @@ async def update_leave_request(
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("hrm.leave_requests:update")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[LeaveRequestResponse]:
+) -> Response:
     row = await service.update_leave_request(db, leave_request_id, data, actor, expected=expected)
-    response.headers["ETag"] = etag(row.version)
-    return ok(LeaveRequestResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.patch(
@@ -113,13 +110,11 @@ async def change_leave_request_status(
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("hrm.leave_requests:status")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[LeaveRequestResponse]:
+) -> Response:
     row = await service.change_leave_request_status(
         db, leave_request_id, data.status, actor, expected=expected
     )
-    response.headers["ETag"] = etag(row.version)
-    return ok(LeaveRequestResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.delete(

@@ -13,11 +13,13 @@ from uuid import UUID
 from fastapi import Query, Response, status
 
 from runtime.deps import TenantDb, tenant_permission
+from runtime.reads import routed
+from runtime.reads.compose import statements
 from runtime.security.principal import Actor
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
-from runtime.web.versions import IfMatch, etag
+from runtime.web.versions import IfMatch
 
 from . import service
 from .schemas import (
@@ -30,6 +32,7 @@ from .schemas import (
 )
 
 router = audited_router(scope="tenants", entity="hrm.payrolls")
+READS = statements("tenants", "hrm.payrolls")  # runtime.reads: one plan, two ways
 
 
 @router.get(
@@ -42,9 +45,8 @@ async def list_payrolls(
     params: Annotated[PayrollListParams, Query()],
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("hrm.payrolls:read")],
-) -> Envelope[PayrollListResponse]:
-    page = await service.list_payrolls(db, params, actor)
-    return ok(PayrollListResponse.from_result(page, PayrollResponse))
+) -> Response:
+    return await routed.page_response(db, READS, params, actor)
 
 
 @router.post(
@@ -58,11 +60,11 @@ async def create_payroll(
     data: PayrollCreate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("hrm.payrolls:create")],
-    response: Response,
-) -> Envelope[PayrollResponse]:
+) -> Response:
     row = await service.create_payroll(db, data, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(PayrollResponse.model_validate(row))
+    return await routed.detail_response(
+        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+    )
 
 
 @router.get(
@@ -75,11 +77,8 @@ async def get_payroll(
     payroll_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("hrm.payrolls:read")],
-    response: Response,
-) -> Envelope[PayrollResponse]:
-    row = await service.get_payroll(db, payroll_id, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(PayrollResponse.model_validate(row))
+) -> Response:
+    return await routed.detail_response(db, READS, payroll_id, actor)
 
 
 @router.patch(
@@ -94,11 +93,9 @@ async def update_payroll(
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("hrm.payrolls:update")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[PayrollResponse]:
+) -> Response:
     row = await service.update_payroll(db, payroll_id, data, actor, expected=expected)
-    response.headers["ETag"] = etag(row.version)
-    return ok(PayrollResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.patch(
@@ -113,11 +110,9 @@ async def change_payroll_status(
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("hrm.payrolls:status")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[PayrollResponse]:
+) -> Response:
     row = await service.change_payroll_status(db, payroll_id, data.status, actor, expected=expected)
-    response.headers["ETag"] = etag(row.version)
-    return ok(PayrollResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.delete(

@@ -13,11 +13,13 @@ from uuid import UUID
 from fastapi import Query, Response, status
 
 from runtime.deps import TenantDb, tenant_permission
+from runtime.reads import routed
+from runtime.reads.compose import statements
 from runtime.security.principal import Actor
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
-from runtime.web.versions import IfMatch, etag
+from runtime.web.versions import IfMatch
 
 from . import service
 from .schemas import (
@@ -30,6 +32,7 @@ from .schemas import (
 )
 
 router = audited_router(scope="tenants", entity="hrm.trainings")
+READS = statements("tenants", "hrm.trainings")  # runtime.reads: one plan, two ways
 
 
 @router.get(
@@ -42,9 +45,8 @@ async def list_trainings(
     params: Annotated[TrainingListParams, Query()],
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("hrm.trainings:read")],
-) -> Envelope[TrainingListResponse]:
-    page = await service.list_trainings(db, params, actor)
-    return ok(TrainingListResponse.from_result(page, TrainingResponse))
+) -> Response:
+    return await routed.page_response(db, READS, params, actor)
 
 
 @router.post(
@@ -58,11 +60,11 @@ async def create_training(
     data: TrainingCreate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("hrm.trainings:create")],
-    response: Response,
-) -> Envelope[TrainingResponse]:
+) -> Response:
     row = await service.create_training(db, data, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(TrainingResponse.model_validate(row))
+    return await routed.detail_response(
+        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+    )
 
 
 @router.get(
@@ -75,11 +77,8 @@ async def get_training(
     training_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("hrm.trainings:read")],
-    response: Response,
-) -> Envelope[TrainingResponse]:
-    row = await service.get_training(db, training_id, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(TrainingResponse.model_validate(row))
+) -> Response:
+    return await routed.detail_response(db, READS, training_id, actor)
 
 
 @router.patch(
@@ -94,11 +93,9 @@ async def update_training(
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("hrm.trainings:update")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[TrainingResponse]:
+) -> Response:
     row = await service.update_training(db, training_id, data, actor, expected=expected)
-    response.headers["ETag"] = etag(row.version)
-    return ok(TrainingResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.patch(
@@ -113,13 +110,11 @@ async def change_training_status(
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("hrm.trainings:status")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[TrainingResponse]:
+) -> Response:
     row = await service.change_training_status(
         db, training_id, data.status, actor, expected=expected
     )
-    response.headers["ETag"] = etag(row.version)
-    return ok(TrainingResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.delete(

@@ -13,11 +13,13 @@ from uuid import UUID
 from fastapi import Query, Response, status
 
 from runtime.deps import TenantDb, tenant_permission
+from runtime.reads import routed
+from runtime.reads.compose import statements
 from runtime.security.principal import Actor
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
-from runtime.web.versions import IfMatch, etag
+from runtime.web.versions import IfMatch
 
 from . import service
 from .schemas import (
@@ -30,6 +32,7 @@ from .schemas import (
 )
 
 router = audited_router(scope="tenants", entity="ivm.adjustments")
+READS = statements("tenants", "ivm.adjustments")  # runtime.reads: one plan, two ways
 
 
 @router.get(
@@ -42,9 +45,8 @@ async def list_adjustments(
     params: Annotated[AdjustmentListParams, Query()],
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("ivm.adjustments:read")],
-) -> Envelope[AdjustmentListResponse]:
-    page = await service.list_adjustments(db, params, actor)
-    return ok(AdjustmentListResponse.from_result(page, AdjustmentResponse))
+) -> Response:
+    return await routed.page_response(db, READS, params, actor)
 
 
 @router.post(
@@ -58,11 +60,11 @@ async def create_adjustment(
     data: AdjustmentCreate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("ivm.adjustments:create")],
-    response: Response,
-) -> Envelope[AdjustmentResponse]:
+) -> Response:
     row = await service.create_adjustment(db, data, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(AdjustmentResponse.model_validate(row))
+    return await routed.detail_response(
+        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+    )
 
 
 @router.get(
@@ -75,11 +77,8 @@ async def get_adjustment(
     adjustment_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("ivm.adjustments:read")],
-    response: Response,
-) -> Envelope[AdjustmentResponse]:
-    row = await service.get_adjustment(db, adjustment_id, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(AdjustmentResponse.model_validate(row))
+) -> Response:
+    return await routed.detail_response(db, READS, adjustment_id, actor)
 
 
 @router.patch(
@@ -94,11 +93,9 @@ async def update_adjustment(
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("ivm.adjustments:update")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[AdjustmentResponse]:
+) -> Response:
     row = await service.update_adjustment(db, adjustment_id, data, actor, expected=expected)
-    response.headers["ETag"] = etag(row.version)
-    return ok(AdjustmentResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.patch(
@@ -113,13 +110,11 @@ async def change_adjustment_status(
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("ivm.adjustments:status")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[AdjustmentResponse]:
+) -> Response:
     row = await service.change_adjustment_status(
         db, adjustment_id, data.status, actor, expected=expected
     )
-    response.headers["ETag"] = etag(row.version)
-    return ok(AdjustmentResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.delete(

@@ -13,11 +13,13 @@ from uuid import UUID
 from fastapi import Query, Response, status
 
 from runtime.deps import TenantDb, tenant_permission
+from runtime.reads import routed
+from runtime.reads.compose import statements
 from runtime.security.principal import Actor
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
-from runtime.web.versions import IfMatch, etag
+from runtime.web.versions import IfMatch
 
 from . import service
 from .schemas import (
@@ -30,6 +32,7 @@ from .schemas import (
 )
 
 router = audited_router(scope="tenants", entity="ivm.products")
+READS = statements("tenants", "ivm.products")  # runtime.reads: one plan, two ways
 
 
 @router.get(
@@ -42,9 +45,8 @@ async def list_products(
     params: Annotated[ProductListParams, Query()],
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("ivm.products:read")],
-) -> Envelope[ProductListResponse]:
-    page = await service.list_products(db, params, actor)
-    return ok(ProductListResponse.from_result(page, ProductResponse))
+) -> Response:
+    return await routed.page_response(db, READS, params, actor)
 
 
 @router.post(
@@ -58,11 +60,11 @@ async def create_product(
     data: ProductCreate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("ivm.products:create")],
-    response: Response,
-) -> Envelope[ProductResponse]:
+) -> Response:
     row = await service.create_product(db, data, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(ProductResponse.model_validate(row))
+    return await routed.detail_response(
+        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+    )
 
 
 @router.get(
@@ -75,11 +77,8 @@ async def get_product(
     product_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("ivm.products:read")],
-    response: Response,
-) -> Envelope[ProductResponse]:
-    row = await service.get_product(db, product_id, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(ProductResponse.model_validate(row))
+) -> Response:
+    return await routed.detail_response(db, READS, product_id, actor)
 
 
 @router.patch(
@@ -94,11 +93,9 @@ async def update_product(
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("ivm.products:update")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[ProductResponse]:
+) -> Response:
     row = await service.update_product(db, product_id, data, actor, expected=expected)
-    response.headers["ETag"] = etag(row.version)
-    return ok(ProductResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.patch(
@@ -113,11 +110,9 @@ async def change_product_status(
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("ivm.products:status")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[ProductResponse]:
+) -> Response:
     row = await service.change_product_status(db, product_id, data.status, actor, expected=expected)
-    response.headers["ETag"] = etag(row.version)
-    return ok(ProductResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.delete(

@@ -13,11 +13,13 @@ from uuid import UUID
 from fastapi import Query, Response, status
 
 from runtime.deps import TenantDb, tenant_permission
+from runtime.reads import routed
+from runtime.reads.compose import statements
 from runtime.security.principal import Actor
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
-from runtime.web.versions import IfMatch, etag
+from runtime.web.versions import IfMatch
 
 from . import service
 from .schemas import (
@@ -29,6 +31,7 @@ from .schemas import (
 )
 
 router = audited_router(scope="tenants", entity="ivm.stock_levels")
+READS = statements("tenants", "ivm.stock_levels")  # runtime.reads: one plan, two ways
 
 
 @router.get(
@@ -41,9 +44,8 @@ async def list_stock_levels(
     params: Annotated[StockLevelListParams, Query()],
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("ivm.stock_levels:read")],
-) -> Envelope[StockLevelListResponse]:
-    page = await service.list_stock_levels(db, params, actor)
-    return ok(StockLevelListResponse.from_result(page, StockLevelResponse))
+) -> Response:
+    return await routed.page_response(db, READS, params, actor)
 
 
 @router.post(
@@ -57,11 +59,11 @@ async def create_stock_level(
     data: StockLevelCreate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("ivm.stock_levels:create")],
-    response: Response,
-) -> Envelope[StockLevelResponse]:
+) -> Response:
     row = await service.create_stock_level(db, data, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(StockLevelResponse.model_validate(row))
+    return await routed.detail_response(
+        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+    )
 
 
 @router.get(
@@ -74,11 +76,8 @@ async def get_stock_level(
     stock_level_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("ivm.stock_levels:read")],
-    response: Response,
-) -> Envelope[StockLevelResponse]:
-    row = await service.get_stock_level(db, stock_level_id, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(StockLevelResponse.model_validate(row))
+) -> Response:
+    return await routed.detail_response(db, READS, stock_level_id, actor)
 
 
 @router.patch(
@@ -93,11 +92,9 @@ async def update_stock_level(
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("ivm.stock_levels:update")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[StockLevelResponse]:
+) -> Response:
     row = await service.update_stock_level(db, stock_level_id, data, actor, expected=expected)
-    response.headers["ETag"] = etag(row.version)
-    return ok(StockLevelResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.delete(

@@ -13,11 +13,13 @@ from uuid import UUID
 from fastapi import Query, Response, status
 
 from runtime.deps import TenantDb, tenant_permission
+from runtime.reads import routed
+from runtime.reads.compose import statements
 from runtime.security.principal import Actor
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
-from runtime.web.versions import IfMatch, etag
+from runtime.web.versions import IfMatch
 
 from . import service
 from .schemas import (
@@ -29,6 +31,7 @@ from .schemas import (
 )
 
 router = audited_router(scope="tenants", entity="ivm.warehouses")
+READS = statements("tenants", "ivm.warehouses")  # runtime.reads: one plan, two ways
 
 
 @router.get(
@@ -41,9 +44,8 @@ async def list_warehouses(
     params: Annotated[WarehouseListParams, Query()],
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("ivm.warehouses:read")],
-) -> Envelope[WarehouseListResponse]:
-    page = await service.list_warehouses(db, params, actor)
-    return ok(WarehouseListResponse.from_result(page, WarehouseResponse))
+) -> Response:
+    return await routed.page_response(db, READS, params, actor)
 
 
 @router.post(
@@ -57,11 +59,11 @@ async def create_warehouse(
     data: WarehouseCreate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("ivm.warehouses:create")],
-    response: Response,
-) -> Envelope[WarehouseResponse]:
+) -> Response:
     row = await service.create_warehouse(db, data, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(WarehouseResponse.model_validate(row))
+    return await routed.detail_response(
+        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+    )
 
 
 @router.get(
@@ -74,11 +76,8 @@ async def get_warehouse(
     warehouse_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("ivm.warehouses:read")],
-    response: Response,
-) -> Envelope[WarehouseResponse]:
-    row = await service.get_warehouse(db, warehouse_id, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(WarehouseResponse.model_validate(row))
+) -> Response:
+    return await routed.detail_response(db, READS, warehouse_id, actor)
 
 
 @router.patch(
@@ -93,11 +92,9 @@ async def update_warehouse(
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("ivm.warehouses:update")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[WarehouseResponse]:
+) -> Response:
     row = await service.update_warehouse(db, warehouse_id, data, actor, expected=expected)
-    response.headers["ETag"] = etag(row.version)
-    return ok(WarehouseResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.delete(

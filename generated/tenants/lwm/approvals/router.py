@@ -13,11 +13,13 @@ from uuid import UUID
 from fastapi import Query, Response, status
 
 from runtime.deps import TenantDb, tenant_permission
+from runtime.reads import routed
+from runtime.reads.compose import statements
 from runtime.security.principal import Actor
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
-from runtime.web.versions import IfMatch, etag
+from runtime.web.versions import IfMatch
 
 from . import service
 from .schemas import (
@@ -30,6 +32,7 @@ from .schemas import (
 )
 
 router = audited_router(scope="tenants", entity="lwm.approvals")
+READS = statements("tenants", "lwm.approvals")  # runtime.reads: one plan, two ways
 
 
 @router.get(
@@ -42,9 +45,8 @@ async def list_approvals(
     params: Annotated[ApprovalListParams, Query()],
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("lwm.approvals:read")],
-) -> Envelope[ApprovalListResponse]:
-    page = await service.list_approvals(db, params, actor)
-    return ok(ApprovalListResponse.from_result(page, ApprovalResponse))
+) -> Response:
+    return await routed.page_response(db, READS, params, actor)
 
 
 @router.post(
@@ -58,11 +60,11 @@ async def create_approval(
     data: ApprovalCreate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("lwm.approvals:create")],
-    response: Response,
-) -> Envelope[ApprovalResponse]:
+) -> Response:
     row = await service.create_approval(db, data, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(ApprovalResponse.model_validate(row))
+    return await routed.detail_response(
+        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+    )
 
 
 @router.get(
@@ -75,11 +77,8 @@ async def get_approval(
     approval_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("lwm.approvals:read")],
-    response: Response,
-) -> Envelope[ApprovalResponse]:
-    row = await service.get_approval(db, approval_id, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(ApprovalResponse.model_validate(row))
+) -> Response:
+    return await routed.detail_response(db, READS, approval_id, actor)
 
 
 @router.patch(
@@ -94,11 +93,9 @@ async def update_approval(
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("lwm.approvals:update")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[ApprovalResponse]:
+) -> Response:
     row = await service.update_approval(db, approval_id, data, actor, expected=expected)
-    response.headers["ETag"] = etag(row.version)
-    return ok(ApprovalResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.patch(
@@ -113,13 +110,11 @@ async def change_approval_status(
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("lwm.approvals:status")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[ApprovalResponse]:
+) -> Response:
     row = await service.change_approval_status(
         db, approval_id, data.status, actor, expected=expected
     )
-    response.headers["ETag"] = etag(row.version)
-    return ok(ApprovalResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.delete(

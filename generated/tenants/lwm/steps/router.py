@@ -15,11 +15,13 @@ from fastapi import Query, Response, status
 from generated.tenants.lwm.workflows.model import Workflow
 from runtime.data import crud
 from runtime.deps import TenantDb, tenant_permission
+from runtime.reads import routed
+from runtime.reads.compose import statements
 from runtime.security.principal import Actor
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
-from runtime.web.versions import IfMatch, etag
+from runtime.web.versions import IfMatch
 
 from . import service
 from .schemas import (
@@ -32,6 +34,7 @@ from .schemas import (
 )
 
 router = audited_router(scope="tenants", entity="lwm.steps")
+READS = statements("tenants", "lwm.steps")  # runtime.reads: one plan, two ways
 
 
 @router.get(
@@ -44,9 +47,8 @@ async def list_steps(
     params: Annotated[StepListParams, Query()],
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("lwm.steps:read")],
-) -> Envelope[StepListResponse]:
-    page = await service.list_steps(db, params, actor)
-    return ok(StepListResponse.from_result(page, StepResponse))
+) -> Response:
+    return await routed.page_response(db, READS, params, actor)
 
 
 @router.post(
@@ -60,11 +62,11 @@ async def create_step(
     data: StepCreate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("lwm.steps:create")],
-    response: Response,
-) -> Envelope[StepResponse]:
+) -> Response:
     row = await service.create_step(db, data, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(StepResponse.model_validate(row))
+    return await routed.detail_response(
+        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+    )
 
 
 @router.get(
@@ -77,11 +79,8 @@ async def get_step(
     step_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("lwm.steps:read")],
-    response: Response,
-) -> Envelope[StepResponse]:
-    row = await service.get_step(db, step_id, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(StepResponse.model_validate(row))
+) -> Response:
+    return await routed.detail_response(db, READS, step_id, actor)
 
 
 @router.patch(
@@ -96,11 +95,9 @@ async def update_step(
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("lwm.steps:update")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[StepResponse]:
+) -> Response:
     row = await service.update_step(db, step_id, data, actor, expected=expected)
-    response.headers["ETag"] = etag(row.version)
-    return ok(StepResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.delete(
@@ -133,10 +130,9 @@ async def list_steps_of_parent(
     workflow_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("lwm.steps:read")],
-) -> Envelope[list[StepResponse]]:
+) -> Response:
     await crud.get_live(db, Workflow, workflow_id, actor)
-    rows, _ = await service.lines_of(db, workflow_id, actor)
-    return ok([StepResponse.model_validate(row) for row in rows])
+    return await routed.lines_response(db, READS, "workflow_id", workflow_id, actor)
 
 
 @nested_router.post(
@@ -151,7 +147,9 @@ async def create_step_in_parent(
     data: StepLineCreate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("lwm.steps:create")],
-) -> Envelope[StepResponse]:
+) -> Response:
     await crud.get_live(db, Workflow, workflow_id, actor)
     row = await service.create_line(db, workflow_id, data, actor)
-    return ok(StepResponse.model_validate(row))
+    return await routed.detail_response(
+        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+    )

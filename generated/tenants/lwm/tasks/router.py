@@ -13,11 +13,13 @@ from uuid import UUID
 from fastapi import Query, Response, status
 
 from runtime.deps import TenantDb, tenant_permission
+from runtime.reads import routed
+from runtime.reads.compose import statements
 from runtime.security.principal import Actor
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
-from runtime.web.versions import IfMatch, etag
+from runtime.web.versions import IfMatch
 
 from . import service
 from .schemas import (
@@ -30,6 +32,7 @@ from .schemas import (
 )
 
 router = audited_router(scope="tenants", entity="lwm.tasks")
+READS = statements("tenants", "lwm.tasks")  # runtime.reads: one plan, two ways
 
 
 @router.get(
@@ -42,9 +45,8 @@ async def list_tasks(
     params: Annotated[TaskListParams, Query()],
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("lwm.tasks:read")],
-) -> Envelope[TaskListResponse]:
-    page = await service.list_tasks(db, params, actor)
-    return ok(TaskListResponse.from_result(page, TaskResponse))
+) -> Response:
+    return await routed.page_response(db, READS, params, actor)
 
 
 @router.post(
@@ -58,11 +60,11 @@ async def create_task(
     data: TaskCreate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("lwm.tasks:create")],
-    response: Response,
-) -> Envelope[TaskResponse]:
+) -> Response:
     row = await service.create_task(db, data, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(TaskResponse.model_validate(row))
+    return await routed.detail_response(
+        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+    )
 
 
 @router.get(
@@ -75,11 +77,8 @@ async def get_task(
     task_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("lwm.tasks:read")],
-    response: Response,
-) -> Envelope[TaskResponse]:
-    row = await service.get_task(db, task_id, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(TaskResponse.model_validate(row))
+) -> Response:
+    return await routed.detail_response(db, READS, task_id, actor)
 
 
 @router.patch(
@@ -94,11 +93,9 @@ async def update_task(
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("lwm.tasks:update")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[TaskResponse]:
+) -> Response:
     row = await service.update_task(db, task_id, data, actor, expected=expected)
-    response.headers["ETag"] = etag(row.version)
-    return ok(TaskResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.patch(
@@ -113,11 +110,9 @@ async def change_task_status(
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("lwm.tasks:status")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[TaskResponse]:
+) -> Response:
     row = await service.change_task_status(db, task_id, data.status, actor, expected=expected)
-    response.headers["ETag"] = etag(row.version)
-    return ok(TaskResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.delete(

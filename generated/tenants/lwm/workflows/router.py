@@ -12,17 +12,16 @@ from uuid import UUID
 
 from fastapi import Query, Response, status
 
-from generated.tenants.lwm.steps import service as steps_service
-from generated.tenants.lwm.steps.schemas import StepResponse
 from runtime.deps import TenantDb, tenant_permission
+from runtime.reads import routed
+from runtime.reads.compose import statements
 from runtime.security.principal import Actor
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
-from runtime.web.versions import IfMatch, etag
+from runtime.web.versions import IfMatch
 
 from . import service
-from .model import Workflow
 from .schemas import (
     WorkflowCreate,
     WorkflowListParams,
@@ -33,14 +32,7 @@ from .schemas import (
 )
 
 router = audited_router(scope="tenants", entity="lwm.workflows")
-
-
-async def _with_lines(db: TenantDb, row: Workflow, actor: Actor) -> WorkflowResponse:
-    response = WorkflowResponse.model_validate(row)
-    steps, steps_total = await steps_service.lines_of(db, row.id, actor)
-    response.steps = [StepResponse.model_validate(line) for line in steps]
-    response.steps_total = steps_total
-    return response
+READS = statements("tenants", "lwm.workflows")  # runtime.reads: one plan, two ways
 
 
 @router.get(
@@ -53,9 +45,8 @@ async def list_workflows(
     params: Annotated[WorkflowListParams, Query()],
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("lwm.workflows:read")],
-) -> Envelope[WorkflowListResponse]:
-    page = await service.list_workflows(db, params, actor)
-    return ok(WorkflowListResponse.from_result(page, WorkflowResponse))
+) -> Response:
+    return await routed.page_response(db, READS, params, actor)
 
 
 @router.post(
@@ -69,11 +60,11 @@ async def create_workflow(
     data: WorkflowCreate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("lwm.workflows:create")],
-    response: Response,
-) -> Envelope[WorkflowResponse]:
+) -> Response:
     row = await service.create_workflow(db, data, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(await _with_lines(db, row, actor))
+    return await routed.detail_response(
+        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+    )
 
 
 @router.get(
@@ -86,11 +77,8 @@ async def get_workflow(
     workflow_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("lwm.workflows:read")],
-    response: Response,
-) -> Envelope[WorkflowResponse]:
-    row = await service.get_workflow(db, workflow_id, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(await _with_lines(db, row, actor))
+) -> Response:
+    return await routed.detail_response(db, READS, workflow_id, actor)
 
 
 @router.patch(
@@ -105,11 +93,9 @@ async def update_workflow(
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("lwm.workflows:update")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[WorkflowResponse]:
+) -> Response:
     row = await service.update_workflow(db, workflow_id, data, actor, expected=expected)
-    response.headers["ETag"] = etag(row.version)
-    return ok(WorkflowResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.patch(
@@ -124,13 +110,11 @@ async def change_workflow_status(
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("lwm.workflows:status")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[WorkflowResponse]:
+) -> Response:
     row = await service.change_workflow_status(
         db, workflow_id, data.status, actor, expected=expected
     )
-    response.headers["ETag"] = etag(row.version)
-    return ok(WorkflowResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.delete(

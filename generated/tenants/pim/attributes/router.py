@@ -13,11 +13,13 @@ from uuid import UUID
 from fastapi import Query, Response, status
 
 from runtime.deps import TenantDb, tenant_permission
+from runtime.reads import routed
+from runtime.reads.compose import statements
 from runtime.security.principal import Actor
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
-from runtime.web.versions import IfMatch, etag
+from runtime.web.versions import IfMatch
 
 from . import service
 from .schemas import (
@@ -29,6 +31,7 @@ from .schemas import (
 )
 
 router = audited_router(scope="tenants", entity="pim.attributes")
+READS = statements("tenants", "pim.attributes")  # runtime.reads: one plan, two ways
 
 
 @router.get(
@@ -41,9 +44,8 @@ async def list_attributes(
     params: Annotated[ProductAttributeListParams, Query()],
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("pim.attributes:read")],
-) -> Envelope[ProductAttributeListResponse]:
-    page = await service.list_attributes(db, params, actor)
-    return ok(ProductAttributeListResponse.from_result(page, ProductAttributeResponse))
+) -> Response:
+    return await routed.page_response(db, READS, params, actor)
 
 
 @router.post(
@@ -57,11 +59,11 @@ async def create_product_attribute(
     data: ProductAttributeCreate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("pim.attributes:create")],
-    response: Response,
-) -> Envelope[ProductAttributeResponse]:
+) -> Response:
     row = await service.create_product_attribute(db, data, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(ProductAttributeResponse.model_validate(row))
+    return await routed.detail_response(
+        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+    )
 
 
 @router.get(
@@ -74,11 +76,8 @@ async def get_product_attribute(
     product_attribute_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("pim.attributes:read")],
-    response: Response,
-) -> Envelope[ProductAttributeResponse]:
-    row = await service.get_product_attribute(db, product_attribute_id, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(ProductAttributeResponse.model_validate(row))
+) -> Response:
+    return await routed.detail_response(db, READS, product_attribute_id, actor)
 
 
 @router.patch(
@@ -93,13 +92,11 @@ async def update_product_attribute(
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("pim.attributes:update")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[ProductAttributeResponse]:
+) -> Response:
     row = await service.update_product_attribute(
         db, product_attribute_id, data, actor, expected=expected
     )
-    response.headers["ETag"] = etag(row.version)
-    return ok(ProductAttributeResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.delete(

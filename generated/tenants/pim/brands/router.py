@@ -13,11 +13,13 @@ from uuid import UUID
 from fastapi import Query, Response, status
 
 from runtime.deps import TenantDb, tenant_permission
+from runtime.reads import routed
+from runtime.reads.compose import statements
 from runtime.security.principal import Actor
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
-from runtime.web.versions import IfMatch, etag
+from runtime.web.versions import IfMatch
 
 from . import service
 from .schemas import (
@@ -29,6 +31,7 @@ from .schemas import (
 )
 
 router = audited_router(scope="tenants", entity="pim.brands")
+READS = statements("tenants", "pim.brands")  # runtime.reads: one plan, two ways
 
 
 @router.get(
@@ -41,9 +44,8 @@ async def list_brands(
     params: Annotated[BrandListParams, Query()],
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("pim.brands:read")],
-) -> Envelope[BrandListResponse]:
-    page = await service.list_brands(db, params, actor)
-    return ok(BrandListResponse.from_result(page, BrandResponse))
+) -> Response:
+    return await routed.page_response(db, READS, params, actor)
 
 
 @router.post(
@@ -57,11 +59,11 @@ async def create_brand(
     data: BrandCreate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("pim.brands:create")],
-    response: Response,
-) -> Envelope[BrandResponse]:
+) -> Response:
     row = await service.create_brand(db, data, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(BrandResponse.model_validate(row))
+    return await routed.detail_response(
+        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+    )
 
 
 @router.get(
@@ -74,11 +76,8 @@ async def get_brand(
     brand_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("pim.brands:read")],
-    response: Response,
-) -> Envelope[BrandResponse]:
-    row = await service.get_brand(db, brand_id, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(BrandResponse.model_validate(row))
+) -> Response:
+    return await routed.detail_response(db, READS, brand_id, actor)
 
 
 @router.patch(
@@ -93,11 +92,9 @@ async def update_brand(
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("pim.brands:update")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[BrandResponse]:
+) -> Response:
     row = await service.update_brand(db, brand_id, data, actor, expected=expected)
-    response.headers["ETag"] = etag(row.version)
-    return ok(BrandResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.delete(

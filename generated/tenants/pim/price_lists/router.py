@@ -13,11 +13,13 @@ from uuid import UUID
 from fastapi import Query, Response, status
 
 from runtime.deps import TenantDb, tenant_permission
+from runtime.reads import routed
+from runtime.reads.compose import statements
 from runtime.security.principal import Actor
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
-from runtime.web.versions import IfMatch, etag
+from runtime.web.versions import IfMatch
 
 from . import service
 from .schemas import (
@@ -30,6 +32,7 @@ from .schemas import (
 )
 
 router = audited_router(scope="tenants", entity="pim.price_lists")
+READS = statements("tenants", "pim.price_lists")  # runtime.reads: one plan, two ways
 
 
 @router.get(
@@ -42,9 +45,8 @@ async def list_price_lists(
     params: Annotated[PriceListListParams, Query()],
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("pim.price_lists:read")],
-) -> Envelope[PriceListListResponse]:
-    page = await service.list_price_lists(db, params, actor)
-    return ok(PriceListListResponse.from_result(page, PriceListResponse))
+) -> Response:
+    return await routed.page_response(db, READS, params, actor)
 
 
 @router.post(
@@ -58,11 +60,11 @@ async def create_price_list(
     data: PriceListCreate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("pim.price_lists:create")],
-    response: Response,
-) -> Envelope[PriceListResponse]:
+) -> Response:
     row = await service.create_price_list(db, data, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(PriceListResponse.model_validate(row))
+    return await routed.detail_response(
+        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+    )
 
 
 @router.get(
@@ -75,11 +77,8 @@ async def get_price_list(
     price_list_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("pim.price_lists:read")],
-    response: Response,
-) -> Envelope[PriceListResponse]:
-    row = await service.get_price_list(db, price_list_id, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(PriceListResponse.model_validate(row))
+) -> Response:
+    return await routed.detail_response(db, READS, price_list_id, actor)
 
 
 @router.patch(
@@ -94,11 +93,9 @@ async def update_price_list(
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("pim.price_lists:update")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[PriceListResponse]:
+) -> Response:
     row = await service.update_price_list(db, price_list_id, data, actor, expected=expected)
-    response.headers["ETag"] = etag(row.version)
-    return ok(PriceListResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.patch(
@@ -113,13 +110,11 @@ async def change_price_list_status(
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("pim.price_lists:status")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[PriceListResponse]:
+) -> Response:
     row = await service.change_price_list_status(
         db, price_list_id, data.status, actor, expected=expected
     )
-    response.headers["ETag"] = etag(row.version)
-    return ok(PriceListResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.delete(

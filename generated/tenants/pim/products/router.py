@@ -13,11 +13,13 @@ from uuid import UUID
 from fastapi import Query, Response, status
 
 from runtime.deps import TenantDb, tenant_permission
+from runtime.reads import routed
+from runtime.reads.compose import statements
 from runtime.security.principal import Actor
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
-from runtime.web.versions import IfMatch, etag
+from runtime.web.versions import IfMatch
 
 from . import service
 from .schemas import (
@@ -30,6 +32,7 @@ from .schemas import (
 )
 
 router = audited_router(scope="tenants", entity="pim.products")
+READS = statements("tenants", "pim.products")  # runtime.reads: one plan, two ways
 
 
 @router.get(
@@ -42,9 +45,8 @@ async def list_products(
     params: Annotated[CatalogProductListParams, Query()],
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("pim.products:read")],
-) -> Envelope[CatalogProductListResponse]:
-    page = await service.list_products(db, params, actor)
-    return ok(CatalogProductListResponse.from_result(page, CatalogProductResponse))
+) -> Response:
+    return await routed.page_response(db, READS, params, actor)
 
 
 @router.post(
@@ -58,11 +60,11 @@ async def create_catalog_product(
     data: CatalogProductCreate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("pim.products:create")],
-    response: Response,
-) -> Envelope[CatalogProductResponse]:
+) -> Response:
     row = await service.create_catalog_product(db, data, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(CatalogProductResponse.model_validate(row))
+    return await routed.detail_response(
+        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+    )
 
 
 @router.get(
@@ -75,11 +77,8 @@ async def get_catalog_product(
     catalog_product_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("pim.products:read")],
-    response: Response,
-) -> Envelope[CatalogProductResponse]:
-    row = await service.get_catalog_product(db, catalog_product_id, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(CatalogProductResponse.model_validate(row))
+) -> Response:
+    return await routed.detail_response(db, READS, catalog_product_id, actor)
 
 
 @router.patch(
@@ -94,13 +93,11 @@ async def update_catalog_product(
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("pim.products:update")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[CatalogProductResponse]:
+) -> Response:
     row = await service.update_catalog_product(
         db, catalog_product_id, data, actor, expected=expected
     )
-    response.headers["ETag"] = etag(row.version)
-    return ok(CatalogProductResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.patch(
@@ -115,13 +112,11 @@ async def change_catalog_product_status(
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("pim.products:status")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[CatalogProductResponse]:
+) -> Response:
     row = await service.change_catalog_product_status(
         db, catalog_product_id, data.status, actor, expected=expected
     )
-    response.headers["ETag"] = etag(row.version)
-    return ok(CatalogProductResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.delete(

@@ -15,11 +15,13 @@ from fastapi import Query, Response, status
 from generated.tenants.pim.products.model import CatalogProduct
 from runtime.data import crud
 from runtime.deps import TenantDb, tenant_permission
+from runtime.reads import routed
+from runtime.reads.compose import statements
 from runtime.security.principal import Actor
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
-from runtime.web.versions import IfMatch, etag
+from runtime.web.versions import IfMatch
 
 from . import service
 from .schemas import (
@@ -32,6 +34,7 @@ from .schemas import (
 )
 
 router = audited_router(scope="tenants", entity="pim.variants")
+READS = statements("tenants", "pim.variants")  # runtime.reads: one plan, two ways
 
 
 @router.get(
@@ -44,9 +47,8 @@ async def list_variants(
     params: Annotated[VariantListParams, Query()],
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("pim.variants:read")],
-) -> Envelope[VariantListResponse]:
-    page = await service.list_variants(db, params, actor)
-    return ok(VariantListResponse.from_result(page, VariantResponse))
+) -> Response:
+    return await routed.page_response(db, READS, params, actor)
 
 
 @router.post(
@@ -60,11 +62,11 @@ async def create_variant(
     data: VariantCreate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("pim.variants:create")],
-    response: Response,
-) -> Envelope[VariantResponse]:
+) -> Response:
     row = await service.create_variant(db, data, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(VariantResponse.model_validate(row))
+    return await routed.detail_response(
+        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+    )
 
 
 @router.get(
@@ -77,11 +79,8 @@ async def get_variant(
     variant_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("pim.variants:read")],
-    response: Response,
-) -> Envelope[VariantResponse]:
-    row = await service.get_variant(db, variant_id, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(VariantResponse.model_validate(row))
+) -> Response:
+    return await routed.detail_response(db, READS, variant_id, actor)
 
 
 @router.patch(
@@ -96,11 +95,9 @@ async def update_variant(
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("pim.variants:update")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[VariantResponse]:
+) -> Response:
     row = await service.update_variant(db, variant_id, data, actor, expected=expected)
-    response.headers["ETag"] = etag(row.version)
-    return ok(VariantResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.delete(
@@ -133,10 +130,9 @@ async def list_variants_of_parent(
     product_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("pim.variants:read")],
-) -> Envelope[list[VariantResponse]]:
+) -> Response:
     await crud.get_live(db, CatalogProduct, product_id, actor)
-    rows, _ = await service.lines_of(db, product_id, actor)
-    return ok([VariantResponse.model_validate(row) for row in rows])
+    return await routed.lines_response(db, READS, "product_id", product_id, actor)
 
 
 @nested_router.post(
@@ -151,7 +147,9 @@ async def create_variant_in_parent(
     data: VariantLineCreate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("pim.variants:create")],
-) -> Envelope[VariantResponse]:
+) -> Response:
     await crud.get_live(db, CatalogProduct, product_id, actor)
     row = await service.create_line(db, product_id, data, actor)
-    return ok(VariantResponse.model_validate(row))
+    return await routed.detail_response(
+        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+    )

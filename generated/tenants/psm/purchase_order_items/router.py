@@ -15,11 +15,13 @@ from fastapi import Query, Response, status
 from generated.tenants.psm.purchase_orders.model import PurchaseOrder
 from runtime.data import crud
 from runtime.deps import TenantDb, tenant_permission
+from runtime.reads import routed
+from runtime.reads.compose import statements
 from runtime.security.principal import Actor
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
-from runtime.web.versions import IfMatch, etag
+from runtime.web.versions import IfMatch
 
 from . import service
 from .schemas import (
@@ -32,6 +34,7 @@ from .schemas import (
 )
 
 router = audited_router(scope="tenants", entity="psm.purchase_order_items")
+READS = statements("tenants", "psm.purchase_order_items")  # runtime.reads: one plan, two ways
 
 
 @router.get(
@@ -44,9 +47,8 @@ async def list_purchase_order_items(
     params: Annotated[PurchaseOrderItemListParams, Query()],
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("psm.purchase_order_items:read")],
-) -> Envelope[PurchaseOrderItemListResponse]:
-    page = await service.list_purchase_order_items(db, params, actor)
-    return ok(PurchaseOrderItemListResponse.from_result(page, PurchaseOrderItemResponse))
+) -> Response:
+    return await routed.page_response(db, READS, params, actor)
 
 
 @router.post(
@@ -60,11 +62,11 @@ async def create_purchase_order_item(
     data: PurchaseOrderItemCreate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("psm.purchase_order_items:create")],
-    response: Response,
-) -> Envelope[PurchaseOrderItemResponse]:
+) -> Response:
     row = await service.create_purchase_order_item(db, data, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(PurchaseOrderItemResponse.model_validate(row))
+    return await routed.detail_response(
+        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+    )
 
 
 @router.get(
@@ -77,11 +79,8 @@ async def get_purchase_order_item(
     purchase_order_item_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("psm.purchase_order_items:read")],
-    response: Response,
-) -> Envelope[PurchaseOrderItemResponse]:
-    row = await service.get_purchase_order_item(db, purchase_order_item_id, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(PurchaseOrderItemResponse.model_validate(row))
+) -> Response:
+    return await routed.detail_response(db, READS, purchase_order_item_id, actor)
 
 
 @router.patch(
@@ -96,13 +95,11 @@ async def update_purchase_order_item(
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("psm.purchase_order_items:update")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[PurchaseOrderItemResponse]:
+) -> Response:
     row = await service.update_purchase_order_item(
         db, purchase_order_item_id, data, actor, expected=expected
     )
-    response.headers["ETag"] = etag(row.version)
-    return ok(PurchaseOrderItemResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.delete(
@@ -135,10 +132,9 @@ async def list_purchase_order_items_of_parent(
     purchase_order_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("psm.purchase_order_items:read")],
-) -> Envelope[list[PurchaseOrderItemResponse]]:
+) -> Response:
     await crud.get_live(db, PurchaseOrder, purchase_order_id, actor)
-    rows, _ = await service.lines_of(db, purchase_order_id, actor)
-    return ok([PurchaseOrderItemResponse.model_validate(row) for row in rows])
+    return await routed.lines_response(db, READS, "purchase_order_id", purchase_order_id, actor)
 
 
 @nested_router.post(
@@ -153,7 +149,9 @@ async def create_purchase_order_item_in_parent(
     data: PurchaseOrderItemLineCreate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("psm.purchase_order_items:create")],
-) -> Envelope[PurchaseOrderItemResponse]:
+) -> Response:
     await crud.get_live(db, PurchaseOrder, purchase_order_id, actor)
     row = await service.create_line(db, purchase_order_id, data, actor)
-    return ok(PurchaseOrderItemResponse.model_validate(row))
+    return await routed.detail_response(
+        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+    )

@@ -12,17 +12,16 @@ from uuid import UUID
 
 from fastapi import Query, Response, status
 
-from generated.tenants.psm.purchase_order_items import service as items_service
-from generated.tenants.psm.purchase_order_items.schemas import PurchaseOrderItemResponse
 from runtime.deps import TenantDb, tenant_permission
+from runtime.reads import routed
+from runtime.reads.compose import statements
 from runtime.security.principal import Actor
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
-from runtime.web.versions import IfMatch, etag
+from runtime.web.versions import IfMatch
 
 from . import service
-from .model import PurchaseOrder
 from .schemas import (
     PurchaseOrderCreate,
     PurchaseOrderListParams,
@@ -33,14 +32,7 @@ from .schemas import (
 )
 
 router = audited_router(scope="tenants", entity="psm.purchase_orders")
-
-
-async def _with_lines(db: TenantDb, row: PurchaseOrder, actor: Actor) -> PurchaseOrderResponse:
-    response = PurchaseOrderResponse.model_validate(row)
-    items, items_total = await items_service.lines_of(db, row.id, actor)
-    response.items = [PurchaseOrderItemResponse.model_validate(line) for line in items]
-    response.items_total = items_total
-    return response
+READS = statements("tenants", "psm.purchase_orders")  # runtime.reads: one plan, two ways
 
 
 @router.get(
@@ -53,9 +45,8 @@ async def list_purchase_orders(
     params: Annotated[PurchaseOrderListParams, Query()],
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("psm.purchase_orders:read")],
-) -> Envelope[PurchaseOrderListResponse]:
-    page = await service.list_purchase_orders(db, params, actor)
-    return ok(PurchaseOrderListResponse.from_result(page, PurchaseOrderResponse))
+) -> Response:
+    return await routed.page_response(db, READS, params, actor)
 
 
 @router.post(
@@ -69,11 +60,11 @@ async def create_purchase_order(
     data: PurchaseOrderCreate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("psm.purchase_orders:create")],
-    response: Response,
-) -> Envelope[PurchaseOrderResponse]:
+) -> Response:
     row = await service.create_purchase_order(db, data, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(await _with_lines(db, row, actor))
+    return await routed.detail_response(
+        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+    )
 
 
 @router.get(
@@ -86,11 +77,8 @@ async def get_purchase_order(
     purchase_order_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("psm.purchase_orders:read")],
-    response: Response,
-) -> Envelope[PurchaseOrderResponse]:
-    row = await service.get_purchase_order(db, purchase_order_id, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(await _with_lines(db, row, actor))
+) -> Response:
+    return await routed.detail_response(db, READS, purchase_order_id, actor)
 
 
 @router.patch(
@@ -105,11 +93,9 @@ async def update_purchase_order(
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("psm.purchase_orders:update")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[PurchaseOrderResponse]:
+) -> Response:
     row = await service.update_purchase_order(db, purchase_order_id, data, actor, expected=expected)
-    response.headers["ETag"] = etag(row.version)
-    return ok(PurchaseOrderResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.patch(
@@ -124,13 +110,11 @@ async def change_purchase_order_status(
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("psm.purchase_orders:status")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[PurchaseOrderResponse]:
+) -> Response:
     row = await service.change_purchase_order_status(
         db, purchase_order_id, data.status, actor, expected=expected
     )
-    response.headers["ETag"] = etag(row.version)
-    return ok(PurchaseOrderResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.delete(

@@ -13,11 +13,13 @@ from uuid import UUID
 from fastapi import Query, Response, status
 
 from runtime.deps import TenantDb, tenant_permission
+from runtime.reads import routed
+from runtime.reads.compose import statements
 from runtime.security.principal import Actor
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
-from runtime.web.versions import IfMatch, etag
+from runtime.web.versions import IfMatch
 
 from . import service
 from .schemas import (
@@ -30,6 +32,7 @@ from .schemas import (
 )
 
 router = audited_router(scope="tenants", entity="psm.receipts")
+READS = statements("tenants", "psm.receipts")  # runtime.reads: one plan, two ways
 
 
 @router.get(
@@ -42,9 +45,8 @@ async def list_receipts(
     params: Annotated[ReceiptListParams, Query()],
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("psm.receipts:read")],
-) -> Envelope[ReceiptListResponse]:
-    page = await service.list_receipts(db, params, actor)
-    return ok(ReceiptListResponse.from_result(page, ReceiptResponse))
+) -> Response:
+    return await routed.page_response(db, READS, params, actor)
 
 
 @router.post(
@@ -58,11 +60,11 @@ async def create_receipt(
     data: ReceiptCreate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("psm.receipts:create")],
-    response: Response,
-) -> Envelope[ReceiptResponse]:
+) -> Response:
     row = await service.create_receipt(db, data, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(ReceiptResponse.model_validate(row))
+    return await routed.detail_response(
+        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+    )
 
 
 @router.get(
@@ -75,11 +77,8 @@ async def get_receipt(
     receipt_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("psm.receipts:read")],
-    response: Response,
-) -> Envelope[ReceiptResponse]:
-    row = await service.get_receipt(db, receipt_id, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(ReceiptResponse.model_validate(row))
+) -> Response:
+    return await routed.detail_response(db, READS, receipt_id, actor)
 
 
 @router.patch(
@@ -94,11 +93,9 @@ async def update_receipt(
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("psm.receipts:update")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[ReceiptResponse]:
+) -> Response:
     row = await service.update_receipt(db, receipt_id, data, actor, expected=expected)
-    response.headers["ETag"] = etag(row.version)
-    return ok(ReceiptResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.patch(
@@ -113,11 +110,9 @@ async def change_receipt_status(
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("psm.receipts:status")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[ReceiptResponse]:
+) -> Response:
     row = await service.change_receipt_status(db, receipt_id, data.status, actor, expected=expected)
-    response.headers["ETag"] = etag(row.version)
-    return ok(ReceiptResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.delete(

@@ -13,11 +13,13 @@ from uuid import UUID
 from fastapi import Query, Response, status
 
 from runtime.deps import TenantDb, tenant_permission
+from runtime.reads import routed
+from runtime.reads.compose import statements
 from runtime.security.principal import Actor
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
-from runtime.web.versions import IfMatch, etag
+from runtime.web.versions import IfMatch
 
 from . import service
 from .schemas import (
@@ -30,6 +32,7 @@ from .schemas import (
 )
 
 router = audited_router(scope="tenants", entity="psm.requisitions")
+READS = statements("tenants", "psm.requisitions")  # runtime.reads: one plan, two ways
 
 
 @router.get(
@@ -42,9 +45,8 @@ async def list_requisitions(
     params: Annotated[RequisitionListParams, Query()],
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("psm.requisitions:read")],
-) -> Envelope[RequisitionListResponse]:
-    page = await service.list_requisitions(db, params, actor)
-    return ok(RequisitionListResponse.from_result(page, RequisitionResponse))
+) -> Response:
+    return await routed.page_response(db, READS, params, actor)
 
 
 @router.post(
@@ -58,11 +60,11 @@ async def create_requisition(
     data: RequisitionCreate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("psm.requisitions:create")],
-    response: Response,
-) -> Envelope[RequisitionResponse]:
+) -> Response:
     row = await service.create_requisition(db, data, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(RequisitionResponse.model_validate(row))
+    return await routed.detail_response(
+        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+    )
 
 
 @router.get(
@@ -75,11 +77,8 @@ async def get_requisition(
     requisition_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("psm.requisitions:read")],
-    response: Response,
-) -> Envelope[RequisitionResponse]:
-    row = await service.get_requisition(db, requisition_id, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(RequisitionResponse.model_validate(row))
+) -> Response:
+    return await routed.detail_response(db, READS, requisition_id, actor)
 
 
 @router.patch(
@@ -94,11 +93,9 @@ async def update_requisition(
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("psm.requisitions:update")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[RequisitionResponse]:
+) -> Response:
     row = await service.update_requisition(db, requisition_id, data, actor, expected=expected)
-    response.headers["ETag"] = etag(row.version)
-    return ok(RequisitionResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.patch(
@@ -113,13 +110,11 @@ async def change_requisition_status(
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("psm.requisitions:status")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[RequisitionResponse]:
+) -> Response:
     row = await service.change_requisition_status(
         db, requisition_id, data.status, actor, expected=expected
     )
-    response.headers["ETag"] = etag(row.version)
-    return ok(RequisitionResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.delete(

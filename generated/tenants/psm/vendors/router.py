@@ -13,11 +13,13 @@ from uuid import UUID
 from fastapi import Query, Response, status
 
 from runtime.deps import TenantDb, tenant_permission
+from runtime.reads import routed
+from runtime.reads.compose import statements
 from runtime.security.principal import Actor
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
-from runtime.web.versions import IfMatch, etag
+from runtime.web.versions import IfMatch
 
 from . import service
 from .schemas import (
@@ -30,6 +32,7 @@ from .schemas import (
 )
 
 router = audited_router(scope="tenants", entity="psm.vendors")
+READS = statements("tenants", "psm.vendors")  # runtime.reads: one plan, two ways
 
 
 @router.get(
@@ -42,9 +45,8 @@ async def list_vendors(
     params: Annotated[VendorListParams, Query()],
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("psm.vendors:read")],
-) -> Envelope[VendorListResponse]:
-    page = await service.list_vendors(db, params, actor)
-    return ok(VendorListResponse.from_result(page, VendorResponse))
+) -> Response:
+    return await routed.page_response(db, READS, params, actor)
 
 
 @router.post(
@@ -58,11 +60,11 @@ async def create_vendor(
     data: VendorCreate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("psm.vendors:create")],
-    response: Response,
-) -> Envelope[VendorResponse]:
+) -> Response:
     row = await service.create_vendor(db, data, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(VendorResponse.model_validate(row))
+    return await routed.detail_response(
+        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+    )
 
 
 @router.get(
@@ -75,11 +77,8 @@ async def get_vendor(
     vendor_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("psm.vendors:read")],
-    response: Response,
-) -> Envelope[VendorResponse]:
-    row = await service.get_vendor(db, vendor_id, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(VendorResponse.model_validate(row))
+) -> Response:
+    return await routed.detail_response(db, READS, vendor_id, actor)
 
 
 @router.patch(
@@ -94,11 +93,9 @@ async def update_vendor(
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("psm.vendors:update")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[VendorResponse]:
+) -> Response:
     row = await service.update_vendor(db, vendor_id, data, actor, expected=expected)
-    response.headers["ETag"] = etag(row.version)
-    return ok(VendorResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.patch(
@@ -113,11 +110,9 @@ async def change_vendor_status(
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("psm.vendors:status")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[VendorResponse]:
+) -> Response:
     row = await service.change_vendor_status(db, vendor_id, data.status, actor, expected=expected)
-    response.headers["ETag"] = etag(row.version)
-    return ok(VendorResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.delete(

@@ -15,11 +15,13 @@ from fastapi import Query, Response, status
 from generated.tenants.srm.quotes.model import Quote
 from runtime.data import crud
 from runtime.deps import TenantDb, tenant_permission
+from runtime.reads import routed
+from runtime.reads.compose import statements
 from runtime.security.principal import Actor
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
-from runtime.web.versions import IfMatch, etag
+from runtime.web.versions import IfMatch
 
 from . import service
 from .schemas import (
@@ -32,6 +34,7 @@ from .schemas import (
 )
 
 router = audited_router(scope="tenants", entity="srm.quote_items")
+READS = statements("tenants", "srm.quote_items")  # runtime.reads: one plan, two ways
 
 
 @router.get(
@@ -44,9 +47,8 @@ async def list_quote_items(
     params: Annotated[QuoteItemListParams, Query()],
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("srm.quote_items:read")],
-) -> Envelope[QuoteItemListResponse]:
-    page = await service.list_quote_items(db, params, actor)
-    return ok(QuoteItemListResponse.from_result(page, QuoteItemResponse))
+) -> Response:
+    return await routed.page_response(db, READS, params, actor)
 
 
 @router.post(
@@ -60,11 +62,11 @@ async def create_quote_item(
     data: QuoteItemCreate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("srm.quote_items:create")],
-    response: Response,
-) -> Envelope[QuoteItemResponse]:
+) -> Response:
     row = await service.create_quote_item(db, data, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(QuoteItemResponse.model_validate(row))
+    return await routed.detail_response(
+        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+    )
 
 
 @router.get(
@@ -77,11 +79,8 @@ async def get_quote_item(
     quote_item_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("srm.quote_items:read")],
-    response: Response,
-) -> Envelope[QuoteItemResponse]:
-    row = await service.get_quote_item(db, quote_item_id, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(QuoteItemResponse.model_validate(row))
+) -> Response:
+    return await routed.detail_response(db, READS, quote_item_id, actor)
 
 
 @router.patch(
@@ -96,11 +95,9 @@ async def update_quote_item(
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("srm.quote_items:update")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[QuoteItemResponse]:
+) -> Response:
     row = await service.update_quote_item(db, quote_item_id, data, actor, expected=expected)
-    response.headers["ETag"] = etag(row.version)
-    return ok(QuoteItemResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.delete(
@@ -133,10 +130,9 @@ async def list_quote_items_of_parent(
     quote_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("srm.quote_items:read")],
-) -> Envelope[list[QuoteItemResponse]]:
+) -> Response:
     await crud.get_live(db, Quote, quote_id, actor)
-    rows, _ = await service.lines_of(db, quote_id, actor)
-    return ok([QuoteItemResponse.model_validate(row) for row in rows])
+    return await routed.lines_response(db, READS, "quote_id", quote_id, actor)
 
 
 @nested_router.post(
@@ -151,7 +147,9 @@ async def create_quote_item_in_parent(
     data: QuoteItemLineCreate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("srm.quote_items:create")],
-) -> Envelope[QuoteItemResponse]:
+) -> Response:
     await crud.get_live(db, Quote, quote_id, actor)
     row = await service.create_line(db, quote_id, data, actor)
-    return ok(QuoteItemResponse.model_validate(row))
+    return await routed.detail_response(
+        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+    )

@@ -12,17 +12,16 @@ from uuid import UUID
 
 from fastapi import Query, Response, status
 
-from generated.tenants.srm.quote_items import service as items_service
-from generated.tenants.srm.quote_items.schemas import QuoteItemResponse
 from runtime.deps import TenantDb, tenant_permission
+from runtime.reads import routed
+from runtime.reads.compose import statements
 from runtime.security.principal import Actor
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
-from runtime.web.versions import IfMatch, etag
+from runtime.web.versions import IfMatch
 
 from . import service
-from .model import Quote
 from .schemas import (
     QuoteCreate,
     QuoteListParams,
@@ -33,14 +32,7 @@ from .schemas import (
 )
 
 router = audited_router(scope="tenants", entity="srm.quotes")
-
-
-async def _with_lines(db: TenantDb, row: Quote, actor: Actor) -> QuoteResponse:
-    response = QuoteResponse.model_validate(row)
-    items, items_total = await items_service.lines_of(db, row.id, actor)
-    response.items = [QuoteItemResponse.model_validate(line) for line in items]
-    response.items_total = items_total
-    return response
+READS = statements("tenants", "srm.quotes")  # runtime.reads: one plan, two ways
 
 
 @router.get(
@@ -53,9 +45,8 @@ async def list_quotes(
     params: Annotated[QuoteListParams, Query()],
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("srm.quotes:read")],
-) -> Envelope[QuoteListResponse]:
-    page = await service.list_quotes(db, params, actor)
-    return ok(QuoteListResponse.from_result(page, QuoteResponse))
+) -> Response:
+    return await routed.page_response(db, READS, params, actor)
 
 
 @router.post(
@@ -69,11 +60,11 @@ async def create_quote(
     data: QuoteCreate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("srm.quotes:create")],
-    response: Response,
-) -> Envelope[QuoteResponse]:
+) -> Response:
     row = await service.create_quote(db, data, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(await _with_lines(db, row, actor))
+    return await routed.detail_response(
+        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+    )
 
 
 @router.get(
@@ -86,11 +77,8 @@ async def get_quote(
     quote_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("srm.quotes:read")],
-    response: Response,
-) -> Envelope[QuoteResponse]:
-    row = await service.get_quote(db, quote_id, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(await _with_lines(db, row, actor))
+) -> Response:
+    return await routed.detail_response(db, READS, quote_id, actor)
 
 
 @router.patch(
@@ -105,11 +93,9 @@ async def update_quote(
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("srm.quotes:update")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[QuoteResponse]:
+) -> Response:
     row = await service.update_quote(db, quote_id, data, actor, expected=expected)
-    response.headers["ETag"] = etag(row.version)
-    return ok(QuoteResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.patch(
@@ -124,11 +110,9 @@ async def change_quote_status(
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("srm.quotes:status")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[QuoteResponse]:
+) -> Response:
     row = await service.change_quote_status(db, quote_id, data.status, actor, expected=expected)
-    response.headers["ETag"] = etag(row.version)
-    return ok(QuoteResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.delete(

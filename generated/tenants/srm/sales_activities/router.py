@@ -13,11 +13,13 @@ from uuid import UUID
 from fastapi import Query, Response, status
 
 from runtime.deps import TenantDb, tenant_permission
+from runtime.reads import routed
+from runtime.reads.compose import statements
 from runtime.security.principal import Actor
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
-from runtime.web.versions import IfMatch, etag
+from runtime.web.versions import IfMatch
 
 from . import service
 from .schemas import (
@@ -29,6 +31,7 @@ from .schemas import (
 )
 
 router = audited_router(scope="tenants", entity="srm.sales_activities")
+READS = statements("tenants", "srm.sales_activities")  # runtime.reads: one plan, two ways
 
 
 @router.get(
@@ -41,9 +44,8 @@ async def list_sales_activities(
     params: Annotated[SalesActivityListParams, Query()],
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("srm.sales_activities:read")],
-) -> Envelope[SalesActivityListResponse]:
-    page = await service.list_sales_activities(db, params, actor)
-    return ok(SalesActivityListResponse.from_result(page, SalesActivityResponse))
+) -> Response:
+    return await routed.page_response(db, READS, params, actor)
 
 
 @router.post(
@@ -57,11 +59,11 @@ async def create_sales_activity(
     data: SalesActivityCreate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("srm.sales_activities:create")],
-    response: Response,
-) -> Envelope[SalesActivityResponse]:
+) -> Response:
     row = await service.create_sales_activity(db, data, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(SalesActivityResponse.model_validate(row))
+    return await routed.detail_response(
+        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+    )
 
 
 @router.get(
@@ -74,11 +76,8 @@ async def get_sales_activity(
     sales_activity_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("srm.sales_activities:read")],
-    response: Response,
-) -> Envelope[SalesActivityResponse]:
-    row = await service.get_sales_activity(db, sales_activity_id, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(SalesActivityResponse.model_validate(row))
+) -> Response:
+    return await routed.detail_response(db, READS, sales_activity_id, actor)
 
 
 @router.patch(
@@ -93,11 +92,9 @@ async def update_sales_activity(
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("srm.sales_activities:update")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[SalesActivityResponse]:
+) -> Response:
     row = await service.update_sales_activity(db, sales_activity_id, data, actor, expected=expected)
-    response.headers["ETag"] = etag(row.version)
-    return ok(SalesActivityResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.delete(

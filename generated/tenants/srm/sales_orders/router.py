@@ -12,17 +12,16 @@ from uuid import UUID
 
 from fastapi import Query, Response, status
 
-from generated.tenants.srm.sales_order_items import service as items_service
-from generated.tenants.srm.sales_order_items.schemas import SalesOrderItemResponse
 from runtime.deps import TenantDb, tenant_permission
+from runtime.reads import routed
+from runtime.reads.compose import statements
 from runtime.security.principal import Actor
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
-from runtime.web.versions import IfMatch, etag
+from runtime.web.versions import IfMatch
 
 from . import service
-from .model import SalesOrder
 from .schemas import (
     SalesOrderCreate,
     SalesOrderListParams,
@@ -33,14 +32,7 @@ from .schemas import (
 )
 
 router = audited_router(scope="tenants", entity="srm.sales_orders")
-
-
-async def _with_lines(db: TenantDb, row: SalesOrder, actor: Actor) -> SalesOrderResponse:
-    response = SalesOrderResponse.model_validate(row)
-    items, items_total = await items_service.lines_of(db, row.id, actor)
-    response.items = [SalesOrderItemResponse.model_validate(line) for line in items]
-    response.items_total = items_total
-    return response
+READS = statements("tenants", "srm.sales_orders")  # runtime.reads: one plan, two ways
 
 
 @router.get(
@@ -53,9 +45,8 @@ async def list_sales_orders(
     params: Annotated[SalesOrderListParams, Query()],
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("srm.sales_orders:read")],
-) -> Envelope[SalesOrderListResponse]:
-    page = await service.list_sales_orders(db, params, actor)
-    return ok(SalesOrderListResponse.from_result(page, SalesOrderResponse))
+) -> Response:
+    return await routed.page_response(db, READS, params, actor)
 
 
 @router.post(
@@ -69,11 +60,11 @@ async def create_sales_order(
     data: SalesOrderCreate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("srm.sales_orders:create")],
-    response: Response,
-) -> Envelope[SalesOrderResponse]:
+) -> Response:
     row = await service.create_sales_order(db, data, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(await _with_lines(db, row, actor))
+    return await routed.detail_response(
+        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+    )
 
 
 @router.get(
@@ -86,11 +77,8 @@ async def get_sales_order(
     sales_order_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("srm.sales_orders:read")],
-    response: Response,
-) -> Envelope[SalesOrderResponse]:
-    row = await service.get_sales_order(db, sales_order_id, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(await _with_lines(db, row, actor))
+) -> Response:
+    return await routed.detail_response(db, READS, sales_order_id, actor)
 
 
 @router.patch(
@@ -105,11 +93,9 @@ async def update_sales_order(
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("srm.sales_orders:update")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[SalesOrderResponse]:
+) -> Response:
     row = await service.update_sales_order(db, sales_order_id, data, actor, expected=expected)
-    response.headers["ETag"] = etag(row.version)
-    return ok(SalesOrderResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.patch(
@@ -124,13 +110,11 @@ async def change_sales_order_status(
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("srm.sales_orders:status")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[SalesOrderResponse]:
+) -> Response:
     row = await service.change_sales_order_status(
         db, sales_order_id, data.status, actor, expected=expected
     )
-    response.headers["ETag"] = etag(row.version)
-    return ok(SalesOrderResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.delete(

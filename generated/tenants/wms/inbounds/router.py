@@ -13,11 +13,13 @@ from uuid import UUID
 from fastapi import Query, Response, status
 
 from runtime.deps import TenantDb, tenant_permission
+from runtime.reads import routed
+from runtime.reads.compose import statements
 from runtime.security.principal import Actor
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
-from runtime.web.versions import IfMatch, etag
+from runtime.web.versions import IfMatch
 
 from . import service
 from .schemas import (
@@ -30,6 +32,7 @@ from .schemas import (
 )
 
 router = audited_router(scope="tenants", entity="wms.inbounds")
+READS = statements("tenants", "wms.inbounds")  # runtime.reads: one plan, two ways
 
 
 @router.get(
@@ -42,9 +45,8 @@ async def list_inbounds(
     params: Annotated[InboundListParams, Query()],
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("wms.inbounds:read")],
-) -> Envelope[InboundListResponse]:
-    page = await service.list_inbounds(db, params, actor)
-    return ok(InboundListResponse.from_result(page, InboundResponse))
+) -> Response:
+    return await routed.page_response(db, READS, params, actor)
 
 
 @router.post(
@@ -58,11 +60,11 @@ async def create_inbound(
     data: InboundCreate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("wms.inbounds:create")],
-    response: Response,
-) -> Envelope[InboundResponse]:
+) -> Response:
     row = await service.create_inbound(db, data, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(InboundResponse.model_validate(row))
+    return await routed.detail_response(
+        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+    )
 
 
 @router.get(
@@ -75,11 +77,8 @@ async def get_inbound(
     inbound_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("wms.inbounds:read")],
-    response: Response,
-) -> Envelope[InboundResponse]:
-    row = await service.get_inbound(db, inbound_id, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(InboundResponse.model_validate(row))
+) -> Response:
+    return await routed.detail_response(db, READS, inbound_id, actor)
 
 
 @router.patch(
@@ -94,11 +93,9 @@ async def update_inbound(
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("wms.inbounds:update")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[InboundResponse]:
+) -> Response:
     row = await service.update_inbound(db, inbound_id, data, actor, expected=expected)
-    response.headers["ETag"] = etag(row.version)
-    return ok(InboundResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.patch(
@@ -113,11 +110,9 @@ async def change_inbound_status(
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("wms.inbounds:status")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[InboundResponse]:
+) -> Response:
     row = await service.change_inbound_status(db, inbound_id, data.status, actor, expected=expected)
-    response.headers["ETag"] = etag(row.version)
-    return ok(InboundResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.delete(

@@ -12,17 +12,16 @@ from uuid import UUID
 
 from fastapi import Query, Response, status
 
-from generated.tenants.wms.pickings import service as pickings_service
-from generated.tenants.wms.pickings.schemas import PickingResponse
 from runtime.deps import TenantDb, tenant_permission
+from runtime.reads import routed
+from runtime.reads.compose import statements
 from runtime.security.principal import Actor
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
-from runtime.web.versions import IfMatch, etag
+from runtime.web.versions import IfMatch
 
 from . import service
-from .model import Outbound
 from .schemas import (
     OutboundCreate,
     OutboundListParams,
@@ -33,14 +32,7 @@ from .schemas import (
 )
 
 router = audited_router(scope="tenants", entity="wms.outbounds")
-
-
-async def _with_lines(db: TenantDb, row: Outbound, actor: Actor) -> OutboundResponse:
-    response = OutboundResponse.model_validate(row)
-    pickings, pickings_total = await pickings_service.lines_of(db, row.id, actor)
-    response.pickings = [PickingResponse.model_validate(line) for line in pickings]
-    response.pickings_total = pickings_total
-    return response
+READS = statements("tenants", "wms.outbounds")  # runtime.reads: one plan, two ways
 
 
 @router.get(
@@ -53,9 +45,8 @@ async def list_outbounds(
     params: Annotated[OutboundListParams, Query()],
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("wms.outbounds:read")],
-) -> Envelope[OutboundListResponse]:
-    page = await service.list_outbounds(db, params, actor)
-    return ok(OutboundListResponse.from_result(page, OutboundResponse))
+) -> Response:
+    return await routed.page_response(db, READS, params, actor)
 
 
 @router.post(
@@ -69,11 +60,11 @@ async def create_outbound(
     data: OutboundCreate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("wms.outbounds:create")],
-    response: Response,
-) -> Envelope[OutboundResponse]:
+) -> Response:
     row = await service.create_outbound(db, data, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(await _with_lines(db, row, actor))
+    return await routed.detail_response(
+        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+    )
 
 
 @router.get(
@@ -86,11 +77,8 @@ async def get_outbound(
     outbound_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("wms.outbounds:read")],
-    response: Response,
-) -> Envelope[OutboundResponse]:
-    row = await service.get_outbound(db, outbound_id, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(await _with_lines(db, row, actor))
+) -> Response:
+    return await routed.detail_response(db, READS, outbound_id, actor)
 
 
 @router.patch(
@@ -105,11 +93,9 @@ async def update_outbound(
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("wms.outbounds:update")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[OutboundResponse]:
+) -> Response:
     row = await service.update_outbound(db, outbound_id, data, actor, expected=expected)
-    response.headers["ETag"] = etag(row.version)
-    return ok(OutboundResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.patch(
@@ -124,13 +110,11 @@ async def change_outbound_status(
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("wms.outbounds:status")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[OutboundResponse]:
+) -> Response:
     row = await service.change_outbound_status(
         db, outbound_id, data.status, actor, expected=expected
     )
-    response.headers["ETag"] = etag(row.version)
-    return ok(OutboundResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.delete(

@@ -15,11 +15,13 @@ from fastapi import Query, Response, status
 from generated.tenants.wms.outbounds.model import Outbound
 from runtime.data import crud
 from runtime.deps import TenantDb, tenant_permission
+from runtime.reads import routed
+from runtime.reads.compose import statements
 from runtime.security.principal import Actor
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
-from runtime.web.versions import IfMatch, etag
+from runtime.web.versions import IfMatch
 
 from . import service
 from .schemas import (
@@ -33,6 +35,7 @@ from .schemas import (
 )
 
 router = audited_router(scope="tenants", entity="wms.pickings")
+READS = statements("tenants", "wms.pickings")  # runtime.reads: one plan, two ways
 
 
 @router.get(
@@ -45,9 +48,8 @@ async def list_pickings(
     params: Annotated[PickingListParams, Query()],
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("wms.pickings:read")],
-) -> Envelope[PickingListResponse]:
-    page = await service.list_pickings(db, params, actor)
-    return ok(PickingListResponse.from_result(page, PickingResponse))
+) -> Response:
+    return await routed.page_response(db, READS, params, actor)
 
 
 @router.post(
@@ -61,11 +63,11 @@ async def create_picking(
     data: PickingCreate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("wms.pickings:create")],
-    response: Response,
-) -> Envelope[PickingResponse]:
+) -> Response:
     row = await service.create_picking(db, data, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(PickingResponse.model_validate(row))
+    return await routed.detail_response(
+        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+    )
 
 
 @router.get(
@@ -78,11 +80,8 @@ async def get_picking(
     picking_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("wms.pickings:read")],
-    response: Response,
-) -> Envelope[PickingResponse]:
-    row = await service.get_picking(db, picking_id, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(PickingResponse.model_validate(row))
+) -> Response:
+    return await routed.detail_response(db, READS, picking_id, actor)
 
 
 @router.patch(
@@ -97,11 +96,9 @@ async def update_picking(
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("wms.pickings:update")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[PickingResponse]:
+) -> Response:
     row = await service.update_picking(db, picking_id, data, actor, expected=expected)
-    response.headers["ETag"] = etag(row.version)
-    return ok(PickingResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.patch(
@@ -116,11 +113,9 @@ async def change_picking_status(
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("wms.pickings:status")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[PickingResponse]:
+) -> Response:
     row = await service.change_picking_status(db, picking_id, data.status, actor, expected=expected)
-    response.headers["ETag"] = etag(row.version)
-    return ok(PickingResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.delete(
@@ -153,10 +148,9 @@ async def list_pickings_of_parent(
     outbound_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("wms.pickings:read")],
-) -> Envelope[list[PickingResponse]]:
+) -> Response:
     await crud.get_live(db, Outbound, outbound_id, actor)
-    rows, _ = await service.lines_of(db, outbound_id, actor)
-    return ok([PickingResponse.model_validate(row) for row in rows])
+    return await routed.lines_response(db, READS, "outbound_id", outbound_id, actor)
 
 
 @nested_router.post(
@@ -171,7 +165,9 @@ async def create_picking_in_parent(
     data: PickingLineCreate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("wms.pickings:create")],
-) -> Envelope[PickingResponse]:
+) -> Response:
     await crud.get_live(db, Outbound, outbound_id, actor)
     row = await service.create_line(db, outbound_id, data, actor)
-    return ok(PickingResponse.model_validate(row))
+    return await routed.detail_response(
+        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+    )

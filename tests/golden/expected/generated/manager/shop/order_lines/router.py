@@ -15,11 +15,13 @@ from fastapi import Query, Response, status
 from generated.manager.shop.orders.model import Order
 from runtime.data import crud
 from runtime.deps import ManagerDb, manager_permission
+from runtime.reads import routed
+from runtime.reads.compose import statements
 from runtime.security.principal import Actor
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
-from runtime.web.versions import IfMatch, etag
+from runtime.web.versions import IfMatch
 
 from . import service
 from .schemas import (
@@ -32,6 +34,7 @@ from .schemas import (
 )
 
 router = audited_router(scope="manager", entity="shop.order_lines")
+READS = statements("manager", "shop.order_lines")  # runtime.reads: one plan, two ways
 
 
 @router.get(
@@ -44,9 +47,8 @@ async def list_order_lines(
     params: Annotated[OrderLineListParams, Query()],
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("shop.order_lines:read")],
-) -> Envelope[OrderLineListResponse]:
-    page = await service.list_order_lines(db, params, actor)
-    return ok(OrderLineListResponse.from_result(page, OrderLineResponse))
+) -> Response:
+    return await routed.page_response(db, READS, params, actor)
 
 
 @router.post(
@@ -60,11 +62,11 @@ async def create_order_line(
     data: OrderLineCreate,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("shop.order_lines:create")],
-    response: Response,
-) -> Envelope[OrderLineResponse]:
+) -> Response:
     row = await service.create_order_line(db, data, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(OrderLineResponse.model_validate(row))
+    return await routed.detail_response(
+        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+    )
 
 
 @router.get(
@@ -77,11 +79,8 @@ async def get_order_line(
     order_line_id: UUID,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("shop.order_lines:read")],
-    response: Response,
-) -> Envelope[OrderLineResponse]:
-    row = await service.get_order_line(db, order_line_id, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(OrderLineResponse.model_validate(row))
+) -> Response:
+    return await routed.detail_response(db, READS, order_line_id, actor)
 
 
 @router.patch(
@@ -96,11 +95,9 @@ async def update_order_line(
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("shop.order_lines:update")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[OrderLineResponse]:
+) -> Response:
     row = await service.update_order_line(db, order_line_id, data, actor, expected=expected)
-    response.headers["ETag"] = etag(row.version)
-    return ok(OrderLineResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.delete(
@@ -133,10 +130,9 @@ async def list_order_lines_of_parent(
     order_id: UUID,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("shop.order_lines:read")],
-) -> Envelope[list[OrderLineResponse]]:
+) -> Response:
     await crud.get_live(db, Order, order_id, actor)
-    rows, _ = await service.lines_of(db, order_id, actor)
-    return ok([OrderLineResponse.model_validate(row) for row in rows])
+    return await routed.lines_response(db, READS, "order_id", order_id, actor)
 
 
 @nested_router.post(
@@ -151,7 +147,9 @@ async def create_order_line_in_parent(
     data: OrderLineLineCreate,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("shop.order_lines:create")],
-) -> Envelope[OrderLineResponse]:
+) -> Response:
     await crud.get_live(db, Order, order_id, actor)
     row = await service.create_line(db, order_id, data, actor)
-    return ok(OrderLineResponse.model_validate(row))
+    return await routed.detail_response(
+        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+    )

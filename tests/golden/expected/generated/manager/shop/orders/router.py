@@ -12,17 +12,16 @@ from uuid import UUID
 
 from fastapi import Query, Response, status
 
-from generated.manager.shop.order_lines import service as lines_service
-from generated.manager.shop.order_lines.schemas import OrderLineResponse
 from runtime.deps import ManagerDb, manager_permission
+from runtime.reads import routed
+from runtime.reads.compose import statements
 from runtime.security.principal import Actor
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
-from runtime.web.versions import IfMatch, etag
+from runtime.web.versions import IfMatch
 
 from . import service
-from .model import Order
 from .schemas import (
     OrderCreate,
     OrderListParams,
@@ -32,14 +31,7 @@ from .schemas import (
 )
 
 router = audited_router(scope="manager", entity="shop.orders")
-
-
-async def _with_lines(db: ManagerDb, row: Order, actor: Actor) -> OrderResponse:
-    response = OrderResponse.model_validate(row)
-    lines, lines_total = await lines_service.lines_of(db, row.id, actor)
-    response.lines = [OrderLineResponse.model_validate(line) for line in lines]
-    response.lines_total = lines_total
-    return response
+READS = statements("manager", "shop.orders")  # runtime.reads: one plan, two ways
 
 
 @router.get(
@@ -52,9 +44,8 @@ async def list_orders(
     params: Annotated[OrderListParams, Query()],
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("shop.orders:read")],
-) -> Envelope[OrderListResponse]:
-    page = await service.list_orders(db, params, actor)
-    return ok(OrderListResponse.from_result(page, OrderResponse))
+) -> Response:
+    return await routed.page_response(db, READS, params, actor)
 
 
 @router.post(
@@ -68,11 +59,11 @@ async def create_order(
     data: OrderCreate,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("shop.orders:create")],
-    response: Response,
-) -> Envelope[OrderResponse]:
+) -> Response:
     row = await service.create_order(db, data, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(await _with_lines(db, row, actor))
+    return await routed.detail_response(
+        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+    )
 
 
 @router.get(
@@ -85,11 +76,8 @@ async def get_order(
     order_id: UUID,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("shop.orders:read")],
-    response: Response,
-) -> Envelope[OrderResponse]:
-    row = await service.get_order(db, order_id, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(await _with_lines(db, row, actor))
+) -> Response:
+    return await routed.detail_response(db, READS, order_id, actor)
 
 
 @router.patch(
@@ -104,11 +92,9 @@ async def update_order(
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("shop.orders:update")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[OrderResponse]:
+) -> Response:
     row = await service.update_order(db, order_id, data, actor, expected=expected)
-    response.headers["ETag"] = etag(row.version)
-    return ok(OrderResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.delete(

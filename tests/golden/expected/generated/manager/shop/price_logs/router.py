@@ -13,12 +13,12 @@ from uuid import UUID
 from fastapi import Query, Response
 
 from runtime.deps import ManagerDb, manager_permission
+from runtime.reads import routed
+from runtime.reads.compose import statements
 from runtime.security.principal import Actor
-from runtime.web.envelope import Envelope, ok
+from runtime.web.envelope import Envelope
 from runtime.web.router import audited_router
-from runtime.web.versions import etag
 
-from . import service
 from .schemas import (
     PriceLogListParams,
     PriceLogListResponse,
@@ -26,6 +26,7 @@ from .schemas import (
 )
 
 router = audited_router(scope="manager", entity="shop.price_logs")
+READS = statements("manager", "shop.price_logs")  # runtime.reads: one plan, two ways
 
 
 @router.get(
@@ -38,9 +39,8 @@ async def list_price_logs(
     params: Annotated[PriceLogListParams, Query()],
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("shop.price_logs:read")],
-) -> Envelope[PriceLogListResponse]:
-    page = await service.list_price_logs(db, params, actor)
-    return ok(PriceLogListResponse.from_result(page, PriceLogResponse))
+) -> Response:
+    return await routed.page_response(db, READS, params, actor)
 
 
 @router.get(
@@ -53,8 +53,5 @@ async def get_price_log(
     price_log_id: UUID,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("shop.price_logs:read")],
-    response: Response,
-) -> Envelope[PriceLogResponse]:
-    row = await service.get_price_log(db, price_log_id, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(PriceLogResponse.model_validate(row))
+) -> Response:
+    return await routed.detail_response(db, READS, price_log_id, actor)

@@ -13,11 +13,13 @@ from uuid import UUID
 from fastapi import Query, Response, status
 
 from runtime.deps import TenantDb, tenant_permission
+from runtime.reads import routed
+from runtime.reads.compose import statements
 from runtime.security.principal import Actor
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
-from runtime.web.versions import IfMatch, etag
+from runtime.web.versions import IfMatch
 
 from . import service
 from .schemas import (
@@ -29,6 +31,7 @@ from .schemas import (
 )
 
 router = audited_router(scope="tenants", entity="crm.customers")
+READS = statements("tenants", "crm.customers")  # runtime.reads: one plan, two ways
 
 
 @router.get(
@@ -41,9 +44,8 @@ async def list_customers(
     params: Annotated[CustomerListParams, Query()],
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("crm.customers:read")],
-) -> Envelope[CustomerListResponse]:
-    page = await service.list_customers(db, params, actor)
-    return ok(CustomerListResponse.from_result(page, CustomerResponse))
+) -> Response:
+    return await routed.page_response(db, READS, params, actor)
 
 
 @router.post(
@@ -57,11 +59,11 @@ async def create_customer(
     data: CustomerCreate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("crm.customers:create")],
-    response: Response,
-) -> Envelope[CustomerResponse]:
+) -> Response:
     row = await service.create_customer(db, data, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(CustomerResponse.model_validate(row))
+    return await routed.detail_response(
+        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+    )
 
 
 @router.get(
@@ -74,11 +76,8 @@ async def get_customer(
     customer_id: UUID,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("crm.customers:read")],
-    response: Response,
-) -> Envelope[CustomerResponse]:
-    row = await service.get_customer(db, customer_id, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(CustomerResponse.model_validate(row))
+) -> Response:
+    return await routed.detail_response(db, READS, customer_id, actor)
 
 
 @router.patch(
@@ -93,11 +92,9 @@ async def update_customer(
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("crm.customers:update")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[CustomerResponse]:
+) -> Response:
     row = await service.update_customer(db, customer_id, data, actor, expected=expected)
-    response.headers["ETag"] = etag(row.version)
-    return ok(CustomerResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.delete(

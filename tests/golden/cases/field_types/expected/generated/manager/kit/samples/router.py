@@ -13,11 +13,13 @@ from uuid import UUID
 from fastapi import Query, Response, status
 
 from runtime.deps import ManagerDb, manager_permission
+from runtime.reads import routed
+from runtime.reads.compose import statements
 from runtime.security.principal import Actor
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
-from runtime.web.versions import IfMatch, etag
+from runtime.web.versions import IfMatch
 
 from . import service
 from .schemas import (
@@ -29,6 +31,7 @@ from .schemas import (
 )
 
 router = audited_router(scope="manager", entity="kit.samples")
+READS = statements("manager", "kit.samples")  # runtime.reads: one plan, two ways
 
 
 @router.get(
@@ -41,9 +44,8 @@ async def list_samples(
     params: Annotated[SampleListParams, Query()],
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("kit.samples:read")],
-) -> Envelope[SampleListResponse]:
-    page = await service.list_samples(db, params, actor)
-    return ok(SampleListResponse.from_result(page, SampleResponse))
+) -> Response:
+    return await routed.page_response(db, READS, params, actor)
 
 
 @router.post(
@@ -57,11 +59,11 @@ async def create_sample(
     data: SampleCreate,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("kit.samples:create")],
-    response: Response,
-) -> Envelope[SampleResponse]:
+) -> Response:
     row = await service.create_sample(db, data, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(SampleResponse.model_validate(row))
+    return await routed.detail_response(
+        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+    )
 
 
 @router.get(
@@ -74,11 +76,8 @@ async def get_sample(
     sample_id: UUID,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("kit.samples:read")],
-    response: Response,
-) -> Envelope[SampleResponse]:
-    row = await service.get_sample(db, sample_id, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(SampleResponse.model_validate(row))
+) -> Response:
+    return await routed.detail_response(db, READS, sample_id, actor)
 
 
 @router.patch(
@@ -93,11 +92,9 @@ async def update_sample(
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("kit.samples:update")],
     expected: IfMatch,
-    response: Response,
-) -> Envelope[SampleResponse]:
+) -> Response:
     row = await service.update_sample(db, sample_id, data, actor, expected=expected)
-    response.headers["ETag"] = etag(row.version)
-    return ok(SampleResponse.model_validate(row))
+    return await routed.detail_response(db, READS, row.id, actor)
 
 
 @router.delete(

@@ -13,12 +13,12 @@ from uuid import UUID
 from fastapi import Query, Response
 
 from runtime.deps import ManagerDb, manager_permission
+from runtime.reads import routed
+from runtime.reads.compose import statements
 from runtime.security.principal import Actor
-from runtime.web.envelope import Envelope, ok
+from runtime.web.envelope import Envelope
 from runtime.web.router import audited_router
-from runtime.web.versions import etag
 
-from . import service
 from .schemas import (
     EventListParams,
     EventListResponse,
@@ -26,6 +26,7 @@ from .schemas import (
 )
 
 router = audited_router(scope="manager", entity="logs.events")
+READS = statements("manager", "logs.events")  # runtime.reads: one plan, two ways
 
 
 @router.get(
@@ -38,9 +39,8 @@ async def list_events(
     params: Annotated[EventListParams, Query()],
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("logs.events:read")],
-) -> Envelope[EventListResponse]:
-    page = await service.list_events(db, params, actor)
-    return ok(EventListResponse.from_result(page, EventResponse))
+) -> Response:
+    return await routed.page_response(db, READS, params, actor)
 
 
 @router.get(
@@ -53,8 +53,5 @@ async def get_event(
     event_id: UUID,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("logs.events:read")],
-    response: Response,
-) -> Envelope[EventResponse]:
-    row = await service.get_event(db, event_id, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(EventResponse.model_validate(row))
+) -> Response:
+    return await routed.detail_response(db, READS, event_id, actor)

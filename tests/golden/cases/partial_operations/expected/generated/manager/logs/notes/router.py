@@ -13,10 +13,11 @@ from uuid import UUID
 from fastapi import Query, Response, status
 
 from runtime.deps import ManagerDb, manager_permission
+from runtime.reads import routed
+from runtime.reads.compose import statements
 from runtime.security.principal import Actor
-from runtime.web.envelope import Envelope, ok
+from runtime.web.envelope import Envelope
 from runtime.web.router import audited_router
-from runtime.web.versions import etag
 
 from . import service
 from .schemas import (
@@ -27,6 +28,7 @@ from .schemas import (
 )
 
 router = audited_router(scope="manager", entity="logs.notes")
+READS = statements("manager", "logs.notes")  # runtime.reads: one plan, two ways
 
 
 @router.get(
@@ -39,9 +41,8 @@ async def list_notes(
     params: Annotated[NoteListParams, Query()],
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("logs.notes:read")],
-) -> Envelope[NoteListResponse]:
-    page = await service.list_notes(db, params, actor)
-    return ok(NoteListResponse.from_result(page, NoteResponse))
+) -> Response:
+    return await routed.page_response(db, READS, params, actor)
 
 
 @router.post(
@@ -55,11 +56,11 @@ async def create_note(
     data: NoteCreate,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("logs.notes:create")],
-    response: Response,
-) -> Envelope[NoteResponse]:
+) -> Response:
     row = await service.create_note(db, data, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(NoteResponse.model_validate(row))
+    return await routed.detail_response(
+        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+    )
 
 
 @router.get(
@@ -72,8 +73,5 @@ async def get_note(
     note_id: UUID,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("logs.notes:read")],
-    response: Response,
-) -> Envelope[NoteResponse]:
-    row = await service.get_note(db, note_id, actor)
-    response.headers["ETag"] = etag(row.version)
-    return ok(NoteResponse.model_validate(row))
+) -> Response:
+    return await routed.detail_response(db, READS, note_id, actor)

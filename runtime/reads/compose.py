@@ -1,0 +1,195 @@
+"""The statements of an entity's reads, composed in one place from its plan and the caller's
+parameters: what is visible (live rows of the caller's tenant), filters, ranges, search, the
+order, keyset cursors, the count modes, a header's lines and the names of referenced rows.
+
+Each statement returns rows whose JSON PostgreSQL has written (``row_to_json``), in the
+response's field order and forms; runtime.reads.answer glues them into the envelope. A
+statement may start with a head (the hot path's "the session is live" check): then it
+returns no row at all when the head finds none.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from runtime.data import paging
+from runtime.reads.plan import ReadPlan, plans
+from runtime.web.schemas import ListParams
+
+LINES_LIMIT = 1000  # a header's detail shows at most this many lines (and how many in all)
+ROW = "row_to_json(r)::text"  # each row's JSON, r being its response columns (below)
+
+
+def escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def order_by(sort: str, alias: str = "t") -> str:
+    """The sort's terms, then id the way the last term runs (paging.sort_terms): a total
+    order, so pages never overlap, and the default order is one index range."""
+    terms = paging.sort_terms(sort)
+    return ", ".join(f"{alias}.{c} {'DESC' if desc else 'ASC'}" for c, desc in terms)
+
+
+@dataclass(frozen=True)
+class Head:
+    """What a statement checks before the data: selected columns, FROM and WHERE, and how
+    many parameters it takes ($1..$n)."""
+
+    select: str
+    source: str
+    where: str
+    args: int
+
+
+class Args:
+    """Parameters of a statement being composed, numbered from ``first``."""
+
+    def __init__(self, first: int) -> None:
+        self.first = first
+        self.values: list[Any] = []
+
+    def __call__(self, value: Any) -> str:
+        self.values.append(value)
+        return f"${self.first + len(self.values) - 1}"
+
+
+class Statements:
+    """One entity's reads in one system (tenant-scoped or not)."""
+
+    def __init__(
+        self, plan: ReadPlan, tenant_scoped: bool, lines: list[tuple[str, Statements, str]]
+    ):
+        self.plan, self.tenant_scoped, self.lines = plan, tenant_scoped, lines
+        self.rows = f"{plan.table} t {plan.joins} CROSS JOIN LATERAL (SELECT {plan.row}) r"
+
+    # -- one row ----------------------------------------------------------------------------
+
+    def detail(self, head: Head | None = None) -> str:
+        """The row (``$k``: its id; ``$k+1``: the tenant), its version and its lines' JSON and
+        totals (_cxg_l<i>, _cxg_n<i>); k follows the head's parameters."""
+        k = head.args + 1 if head else 1
+        tenant = f" AND t.tenant_id = ${k + 1}" if self.tenant_scoped else ""
+        select = [f"{ROW} AS _cxg_row", "t.version AS _cxg_version"]
+        joins = []
+        for i, (_, line, parent) in enumerate(self.lines):
+            select += [f"l{i}.j AS _cxg_l{i}", f"l{i}.n AS _cxg_n{i}"]
+            joins.append(f" LEFT JOIN LATERAL ({line.lines_of(parent, k)}) l{i} ON true")
+        data = (
+            f"SELECT {', '.join(select)} FROM {self.rows}{''.join(joins)}"
+            f" WHERE t.id = ${k} AND {self.plan.visible}{tenant}"
+        )
+        if head is None:
+            return data
+        return (
+            f"SELECT h.*, d.* FROM (SELECT {head.select} FROM {head.source} WHERE {head.where}) h"
+            f" LEFT JOIN LATERAL ({data}) d ON true"
+        )
+
+    def lines_of(self, parent: str, k: int = 1) -> str:
+        """The lines of the header whose id is $k (tenant: $k+1), in this entity's default
+        order, at most LINES_LIMIT of them, as one JSON array's inside, and their count."""
+        tenant = f" AND t.tenant_id = ${k + 1}" if self.tenant_scoped else ""
+        order = order_by(self.plan.default_sort)
+        return (
+            "SELECT string_agg(x.j, ',' ORDER BY x.i) AS j, coalesce(max(x.n), 0) AS n FROM"
+            f" (SELECT {ROW} AS j, row_number() OVER (ORDER BY {order}) AS i,"
+            f" count(*) OVER () AS n FROM {self.rows}"
+            f" WHERE t.{parent} = ${k} AND {self.plan.visible}{tenant}"
+            f" ORDER BY {order} LIMIT {LINES_LIMIT}) x"
+        )
+
+    # -- a page ----------------------------------------------------------------------------
+
+    def where(self, params: ListParams, tenant: Any, arg: Args) -> str:
+        plan = self.plan
+        conditions = [plan.visible]
+        if self.tenant_scoped:
+            conditions.append(f"t.tenant_id = {arg(tenant)}")
+        for name in plan.filters:
+            value = getattr(params, name, None)
+            if isinstance(value, list):
+                conditions.append(f"t.{name} = ANY({arg(value)})")
+            elif value is not None:
+                conditions.append(f"t.{name} = {arg(value)}")
+        for name in plan.ranges:
+            low, high = getattr(params, f"{name}_from", None), getattr(params, f"{name}_to", None)
+            if low is not None:
+                conditions.append(f"t.{name} >= {arg(low)}")
+            if high is not None:
+                conditions.append(f"t.{name} <= {arg(high)}")
+        if params.search and plan.search:
+            pattern = arg(f"%{escape_like(params.search)}%")
+            matches = " OR ".join(f"t.{c} ILIKE {pattern} ESCAPE '\\'" for c in plan.search)
+            conditions.append(f"({matches})")
+        return " AND ".join(conditions)
+
+    def page(
+        self, params: ListParams, tenant: Any, cursor: list[Any] | None, head: Head | None = None
+    ) -> tuple[str, list[Any]]:
+        """One statement: the total as the count mode asks (a head row even when no row
+        matches) and the page's rows, each with its JSON and its sort keys (_cxg_k<i>, for
+        the next cursor), in order. ``cursor``: the typed values a keyset page continues
+        after (then the offset is 0)."""
+        arg = Args(head.args + 1 if head else 1)
+        where = self.where(params, tenant, arg)
+        mode, sort = params.count, params.order
+        source = f"{self.plan.table} t WHERE {where}"
+        if mode in ("none", "estimated"):
+            total = "NULL::bigint"
+        elif mode == "exact":
+            total = f"(SELECT count(*) FROM {source})"
+        else:  # exact while that is cheap (runtime.data.paging)
+            total = (
+                f"(SELECT count(*) FROM (SELECT 1 FROM {source} LIMIT {paging.EXACT_UP_TO + 1}) s)"
+            )
+        terms = paging.sort_terms(sort)
+        offset = (params.page - 1) * params.page_size
+        if cursor is not None:
+            where += " AND " + _after(terms, cursor, arg)
+            offset = 0
+        keys = ", ".join(f"t.{c} AS _cxg_k{i}" for i, (c, _) in enumerate(terms))
+        outer = ", ".join(f"p._cxg_k{i} {'DESC' if d else 'ASC'}" for i, (_, d) in enumerate(terms))
+        rows = (
+            f"SELECT {ROW} AS _cxg_row, {keys} FROM {self.rows} WHERE {where}"
+            f" ORDER BY {order_by(sort)} LIMIT {arg(params.page_size)} OFFSET {arg(offset)}"
+        )
+        if head is None:
+            counted = f"SELECT {total} AS _cxg_total"
+        else:
+            counted = (
+                f"SELECT {head.select}, {total} AS _cxg_total FROM {head.source} WHERE {head.where}"
+            )
+        sql = f"SELECT h.*, p.* FROM ({counted}) h LEFT JOIN LATERAL ({rows}) p ON true"
+        return f"{sql} ORDER BY {outer}", arg.values
+
+    def estimate(self, params: ListParams, tenant: Any) -> tuple[str, list[Any]]:
+        """The planner's estimate of the matching rows (EXPLAIN: nothing is read)."""
+        arg = Args(1)
+        where = self.where(params, tenant, arg)
+        return f"EXPLAIN (FORMAT JSON) SELECT 1 FROM {self.plan.table} t WHERE {where}", arg.values
+
+
+def _after(terms: list[tuple[str, bool]], values: list[Any], arg: Callable[[Any], str]) -> str:
+    """Rows after a keyset cursor's values, in the terms' order (paging.keyset)."""
+
+    def compare(column: str, op: str, value: Any) -> str:
+        return f"t.{column} {op} {arg(value)}"
+
+    def compare_rows(columns: list[str], op: str, row: list[Any]) -> str:
+        names = ", ".join(f"t.{c}" for c in columns)
+        return f"({names}) {op} ({', '.join(arg(v) for v in row)})"
+
+    groups = paging.keyset(terms, values, compare, compare_rows)
+    return "(" + " OR ".join(f"({' AND '.join(g)})" for g in groups) + ")"
+
+
+@cache
+def statements(scope: str, key: str) -> Statements:
+    """The composed reads of entity ``key`` of a scope (manager | tenants), built once."""
+    plan = plans(scope)[key]
+    lines = [(a, statements(scope, line), parent) for a, line, parent in plan.lines]
+    return Statements(plan, scope == "tenants", lines)
