@@ -21,9 +21,14 @@ TENANT = [e for e in PROJECT.entities if e.scope.name == "tenants"]
 
 
 def _plans() -> dict[str, Route]:
-    from generated.tenants.reads import PLANS
+    from functools import partial
 
-    return {plan.key: Route(plan, TENANT_SYSTEM) for plan in PLANS}
+    from generated.tenants.reads import PLANS
+    from runtime.data import catalog
+    from runtime.data.models import TenantBase
+
+    table = partial(catalog.table, TenantBase)
+    return {plan.key: Route(plan, TENANT_SYSTEM, table, None) for plan in PLANS}
 
 
 ROUTES = _plans()
