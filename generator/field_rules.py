@@ -184,7 +184,9 @@ def build_field(
             check_lifecycle(fs, key, bad)
     if fs.refers_by is not None and kind is FieldType.uuid:
         other = p.spec.fields.get(fs.refers_by)
-        if other is None or other.type is not FieldType.string or fs.refers_by == name:
+        if other is None and fs.refers_by in F.MIXIN_COLUMNS:
+            bad("refers_by", f"{F.not_a_field(fs.refers_by)}; refers_by names a string field")
+        elif other is None or other.type is not FieldType.string or fs.refers_by == name:
             bad("refers_by", f"'{fs.refers_by}' is not another string field of this entity")
     if fs.pattern is not None and info.text:
         try:
