@@ -9,13 +9,22 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
 
-from generator import extensions, manifest, model, openapi, report, runtime_commands, writer
-from generator.diagnostics import SpecError
+from generator import (
+    extensions,
+    handowned,
+    manifest,
+    model,
+    openapi,
+    report,
+    runtime_commands,
+    writer,
+)
+from generator.diagnostics import Diagnostic, SpecError
 
 app = typer.Typer(
     name="cxg-gen",
@@ -124,33 +133,42 @@ def _build_once(root: Path, fmt: str) -> None:
         _report_build(fmt, recorded["entities"], recorded["files"], 0, 0, started)
         return
     project, files = _generate_or_exit(root, fmt=fmt)
-    if absent := extensions.missing(root, project):  # the app could not mount them
-        for line in absent:
-            sys.stderr.write(f"{line}\n")
-        err.print("[red]hand-owned modules missing; nothing written[/red]")
-        raise typer.Exit(1)
+    _refuse_hand_owned(root, project, fmt)  # the app would not start: found before writing
     document = _keep_document(root, files)
     _keep(root, files, manifest.MANIFEST)
     plan = writer.plan(root, files)
-    writer.apply(root, files, plan)
+    undo = writer.apply(root, files, plan)
     if document is not None:  # the code changed: the runtime makes the document anew
         try:
             made = openapi.produce(root, project)
-        except RuntimeError as exc:
-            err.print(str(exc))
-            raise typer.Exit(1) from None
+        except openapi.DocumentError as exc:  # put generated/ back: nothing written
+            undo.restore()
+            found, more = handowned.startup_failure(root, exc.output)
+            _refuse(found, fmt, "", exc.output if more else "")
         made_files = {openapi.DOCUMENT: made.decode(), openapi.STAMP: openapi.stamp(document, made)}
         writer.apply(root, made_files, writer.plan(root, made_files, managed_dirs=()))
         files.update(made_files)
-    if extensions.orphans(root, project):  # check must name them: no short way for it
-        (root / manifest.MANIFEST).unlink(missing_ok=True)
-        files.pop(manifest.MANIFEST, None)
-    else:
-        files[manifest.MANIFEST] = manifest.text(len(project.entities), inputs, files)
-        record = {manifest.MANIFEST: files[manifest.MANIFEST]}
-        writer.apply(root, record, writer.plan(root, record, managed_dirs=()))
+    files[manifest.MANIFEST] = manifest.text(len(project.entities), inputs, files)
+    record = {manifest.MANIFEST: files[manifest.MANIFEST]}
+    writer.apply(root, record, writer.plan(root, record, managed_dirs=()))
     written = len(plan.missing) + len(plan.changed) + (2 if document is not None else 0)
     _report_build(fmt, len(project.entities), len(files), written, len(plan.extra), started)
+
+
+def _refuse_hand_owned(root: Path, project: model.Project, fmt: str) -> None:
+    """Exit 2, as for a bad spec, when the hand-owned modules and the specs disagree."""
+    found = handowned.problems(root, project)
+    if found:
+        _refuse(found, fmt, " in hand-owned modules")
+
+
+def _refuse(found: list[Diagnostic], fmt: str, where: str, said: str = "") -> NoReturn:
+    report.problems(found, fmt)
+    if fmt == "text":
+        if said:  # what the app said when it stopped, for a failure deep in a library
+            sys.stderr.write("".join(f"    {line}\n" for line in said.rstrip().splitlines()))
+        err.print(f"[red]{len(found)} problem(s){where}; nothing written.[/red]")
+    raise typer.Exit(2)
 
 
 def _keep(root: Path, files: dict[str, str], path: str) -> None:
@@ -199,33 +217,26 @@ def check(
     recorded = None if full else _unchanged(root)[1]
     if recorded is not None:  # inputs and outputs are those of the last build
         report.outcome(fmt, {"ok": True, "files": recorded["files"], "changed": [],
-                             "missing": [], "extra": [], "hand_owned": []})  # fmt: skip
+                             "missing": [], "extra": []})  # fmt: skip
         if fmt != "json":
             out.print(f"generated/ is up to date ({recorded['files']} files)")
         return
     project, files = _generate_or_exit(root, remember=False, fmt=fmt)
+    _refuse_hand_owned(root, project, fmt)
     _keep(root, files, manifest.MANIFEST)  # a cache, never compared
     stale = _keep_document(root, files) is not None  # made from other code, or edited since
     plan = writer.plan(root, files)
     if stale and openapi.DOCUMENT not in plan.missing:
         plan.changed.append(openapi.DOCUMENT)
-    orphans = extensions.missing(root, project) + extensions.orphans(root, project)
     drift = {"changed": plan.changed, "missing": plan.missing, "extra": plan.extra}
-    report.outcome(
-        fmt, {"ok": plan.clean and not orphans, "files": len(files), **drift, "hand_owned": orphans}
-    )
+    report.outcome(fmt, {"ok": plan.clean, "files": len(files), **drift})
     if fmt == "json":
-        if not plan.clean or orphans:
+        if not plan.clean:
             raise typer.Exit(1)
         return
-    for orphan in orphans:  # hand-owned code the specs no longer back: the app would refuse it
-        sys.stderr.write(f"{orphan}\n")
-    if plan.clean and not orphans:
+    if plan.clean:
         out.print(f"generated/ is up to date ({len(files)} files)")
         return
-    if orphans and plan.clean:
-        err.print("[red]hand-owned modules and specs disagree: see above[/red]")
-        raise typer.Exit(1)
     if not quiet:
         sys.stdout.write(writer.diff(root, files, plan))
     for label, paths in drift.items():

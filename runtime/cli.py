@@ -253,9 +253,36 @@ def serve(*, host: str | None, port: int | None, migrate: bool, workers: int | N
 
     _exit_on_sigterm()
     try:
+        refused = _hand_owned_problems()  # before a database is started or a worker spawned
+        if refused:
+            _say(f"{refused}\ncannot serve: the hand-owned modules above do not fit the code")
+            raise SystemExit(2)
         _serve(host=host, port=port, migrate=migrate, workers=workers)
     finally:
         embedded.stop_all()  # the embedded server, if this command started it
+
+
+def _hand_owned_problems() -> str | None:
+    """What in runtime/extensions stops the app (every worker would fail the same way, with a
+    traceback), said once and plainly; None when the modules fit the generated code."""
+    import importlib
+
+    from runtime.logic import extend
+    from runtime.logic.actions import MODULE, ActionError
+
+    problems = []
+    try:
+        extend.discover()
+    except extend.ExtensionError as exc:
+        problems.append(str(exc))
+    for path in sorted(extend.ROOT.glob(f"*/*/{MODULE}.py")):
+        name = f"runtime.extensions.{path.parent.parent.name}.{path.parent.name}.{MODULE}"
+        try:
+            importlib.import_module(name)
+        except (ActionError, ImportError, SyntaxError) as exc:
+            shown = path.relative_to(extend.ROOT.parents[1]).as_posix()
+            problems.append(f"{shown}: {type(exc).__name__}: {exc}")
+    return "\n".join(problems) or None
 
 
 def _serve(*, host: str | None, port: int | None, migrate: bool, workers: int | None) -> None:
