@@ -56,7 +56,18 @@ def test_removed_spec_removes_its_outputs(built):
     (built / "specs/manager/shop/price_logs.yaml").unlink()
     result = cxg(built, "build")
     assert result.returncode == 0, result.stderr
-    assert "removed" in result.stdout and " 0 removed" not in result.stdout
+    said = result.stdout.splitlines()
+    # each removed file is named (an entity's folder on one line), then what the table needs
+    assert said[:2] == [
+        "removed generated/manager/shop/price_logs/ (__init__.py, model.py, router.py,"
+        " schemas.py, service.py)",
+        "manager database: the table of shop.price_logs stays until a migration drops it:"
+        ' `cxg-gen db revision -m "drop shop.price_logs"` writes it; it refuses to drop a table'
+        " that still holds live rows (`cxg-gen db upgrade --allow-data-loss` drops them anyway)",
+    ]
+    assert ", 5 removed," in said[2]
+    as_json = json.loads(cxg(built, "build", "--format", "json").stdout)
+    assert as_json["removed"] == 0 and as_json["tables_removed"] == []  # nothing left to do
     assert not (built / "generated/manager/shop/price_logs").exists()
     assert (built / "generated/manager/shop/products/model.py").exists()
     v1 = (built / "generated/manager/v1.py").read_text()
@@ -107,6 +118,18 @@ def test_check_covers_the_er_diagrams(built):
     assert result.returncode == 1 and "missing: docs/er/manager-shop.md" in result.stderr
     assert cxg(built, "graph").returncode == 0
     assert diagram.exists() and cxg(built, "check").returncode == 0
+
+
+def test_a_new_spec_is_named_with_the_migration_it_needs(built):
+    spec = built / "specs/manager/shop/orders.yaml"
+    (built / "specs/manager/shop/returns.yaml").write_text(
+        spec.read_text().replace("entity: Order", "entity: Return").replace("Order}", "Return}")
+    )
+    result = cxg(built, "build", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    outcome = json.loads(result.stdout)
+    assert outcome["tables_added"] == [{"database": "manager", "table": "shop.returns"}]
+    assert outcome["tables_removed"] == [] and outcome["removed_files"] == []
 
 
 def test_schema_command_matches_the_kept_schema_file(built):
