@@ -29,12 +29,14 @@ def generate_or_exit(root: Path, *, remember: bool = True, fmt: str = "text") ->
         err.print(f"unknown format '{fmt}' ({', '.join(report.FORMATS)})")
         raise typer.Exit(2)
     try:
-        return generate(root, remember=remember)
+        project, files = generate(root, remember=remember)
     except SpecError as exc:
         report.problems(exc.diagnostics, fmt)
         if fmt == "text":
             err.print(f"[red]{len(exc.diagnostics)} problem(s) in specs; nothing written.[/red]")
         raise typer.Exit(2) from None
+    report.warnings(project.warnings, fmt)
+    return project, files
 
 
 def unchanged(root: Path) -> tuple[str, dict[str, Any] | None]:
@@ -62,11 +64,12 @@ def report_build(
     removed: int,
     started: float,
     changes: table_changes.TableChanges | None = None,
+    warnings: list[dict[str, Any]] | None = None,
 ) -> None:
     elapsed = time.perf_counter() - started
     changes = changes or table_changes.TableChanges()
     counts = {"entities": entities, "files": files, "written": written, "removed": removed}
-    report.outcome(fmt, {"ok": True, **counts, **changes.as_data()})
+    report.outcome(fmt, {"ok": True, **counts, **changes.as_data(), "warnings": warnings or []})
     if fmt != "json":
         for line in table_changes.lines(changes):
             out.print(line, soft_wrap=True)
@@ -79,8 +82,10 @@ def report_build(
 def build_once(root: Path, fmt: str) -> None:
     started = time.perf_counter()
     inputs, recorded = unchanged(root)
-    if recorded is not None:
-        report_build(fmt, recorded["entities"], recorded["files"], 0, 0, started)
+    if recorded is not None:  # nothing to do; what the build that did it warned still holds
+        said = recorded.get("warnings", [])
+        report.warnings((report.from_data(w) for w in said), fmt)
+        report_build(fmt, recorded["entities"], recorded["files"], 0, 0, started, warnings=said)
         return
     project, files = generate_or_exit(root, fmt=fmt)
     refuse_hand_owned(root, project, fmt)  # the app would not start: found before writing
@@ -98,7 +103,8 @@ def build_once(root: Path, fmt: str) -> None:
         made_files = {openapi.DOCUMENT: made.decode(), openapi.STAMP: openapi.stamp(document, made)}
         writer.apply(root, made_files, writer.plan(root, made_files, managed_dirs=()))
         files.update(made_files)
-    files[manifest.MANIFEST] = manifest.text(len(project.entities), inputs, files)
+    said = [report.as_data(w) for w in project.warnings]
+    files[manifest.MANIFEST] = manifest.text(len(project.entities), inputs, files, said)
     record = {manifest.MANIFEST: files[manifest.MANIFEST]}
     writer.apply(root, record, writer.plan(root, record, managed_dirs=()))
     written = len(plan.missing) + len(plan.changed) + (2 if document is not None else 0)
@@ -110,6 +116,7 @@ def build_once(root: Path, fmt: str) -> None:
         len(plan.extra),
         started,
         table_changes.of(plan),
+        said,
     )
 
 

@@ -102,8 +102,10 @@ def check(
     root = _root(root)
     recorded = None if full else unchanged(root)[1]
     if recorded is not None:  # inputs and outputs are those of the last build
+        said = recorded.get("warnings", [])
+        report.warnings((report.from_data(w) for w in said), fmt)
         report.outcome(fmt, {"ok": True, "files": recorded["files"], "changed": [],
-                             "missing": [], "extra": []})  # fmt: skip
+                             "missing": [], "extra": [], "warnings": said})  # fmt: skip
         if fmt != "json":
             out.print(f"generated/ is up to date ({recorded['files']} files)")
         return
@@ -115,7 +117,8 @@ def check(
     if stale and openapi.DOCUMENT not in plan.missing:
         plan.changed.append(openapi.DOCUMENT)
     drift = {"changed": plan.changed, "missing": plan.missing, "extra": plan.extra}
-    report.outcome(fmt, {"ok": plan.clean, "files": len(files), **drift})
+    said = [report.as_data(w) for w in project.warnings]
+    report.outcome(fmt, {"ok": plan.clean, "files": len(files), **drift, "warnings": said})
     if fmt == "json":
         if not plan.clean:
             raise typer.Exit(1)

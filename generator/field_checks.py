@@ -31,7 +31,7 @@ def check_transitions(fs: FieldSpec, bad: Bad) -> None:
                 bad("transitions", f"'{name}' is not one of the enum values")
         if state in targets:
             bad("transitions", f"'{state}' moves to itself")
-    if fs.default is None:
+    if fs.default is None and not fs.status_endpoint:  # else said of status_endpoint
         bad("transitions", "a state machine needs a default (its initial state)")
 
 

@@ -50,7 +50,7 @@ def load_project(root: Path) -> Project:
     project = _build(parsed, diags)
     if diags:
         raise SpecError(diags.sorted())
-    return project
+    return project.model_copy(update={"warnings": tuple(sorted(set(diags.warnings)))})
 
 
 def _build(parsed: list[AnyParsed], diags: Diagnostics) -> Project:

@@ -19,6 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from runtime.data.models import ManagerBase, RecordMixin, SoftDeleteMixin
+from runtime.logic.lifecycle import Lifecycle
 
 
 class Compliance(SoftDeleteMixin, RecordMixin, ManagerBase):
@@ -40,6 +41,16 @@ class Compliance(SoftDeleteMixin, RecordMixin, ManagerBase):
         ),
         ForeignKeyConstraint(["owner_id"], ["idam.users.id"], ondelete="SET NULL"),
         {"schema": "audt", "comment": "컴플라이언스"},
+    )
+    # the state machine of status, with the states that lock the document (runtime.logic.lifecycle)
+    __lifecycle__ = Lifecycle(
+        field="status",
+        moves={
+            "NOT_STARTED": ["IN_PROGRESS"],
+            "IN_PROGRESS": ["COMPLIANT", "NON_COMPLIANT"],
+            "COMPLIANT": ["IN_PROGRESS"],
+            "NON_COMPLIANT": ["IN_PROGRESS"],
+        },
     )
 
     standard: Mapped[str] = mapped_column(

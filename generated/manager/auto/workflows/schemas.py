@@ -23,7 +23,6 @@ class ManagerAutomationWorkflowBase(EntityModel):
     )
     schedule: str | None = Field(None, max_length=100, title="실행 주기(cron)")
     definition: dict[str, Any] | list[Any] = Field({}, title="정의")
-    status: Literal["DRAFT", "ACTIVE", "PAUSED", "ARCHIVED"] = Field("DRAFT", title="상태")
 
 
 class ManagerAutomationWorkflowCreate(Input, ManagerAutomationWorkflowBase):
@@ -56,6 +55,7 @@ class ManagerAutomationWorkflowResponse(ManagerAutomationWorkflowBase):
     """A workflow as returned by the API."""
 
     id: UUID
+    status: Literal["DRAFT", "ACTIVE", "PAUSED", "ARCHIVED"] = Field(title="상태")
     created_at: datetime
     updated_at: datetime
     created_by: UUID | None = None

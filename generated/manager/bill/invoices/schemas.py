@@ -35,9 +35,6 @@ class ManagerInvoiceBase(EntityModel):
         Decimal("0"), ge=Decimal("0"), max_digits=18, decimal_places=2, title="합계 금액"
     )
     currency: str = Field("KRW", pattern="^[A-Z]{3}$", title="통화")
-    status: Literal["PENDING", "SENT", "PAID", "OVERDUE", "CANCELED"] = Field(
-        "PENDING", title="상태"
-    )
     paid_at: datetime | None = Field(None, title="결제 일시")
     memo: str | None = Field(None, title="메모")
 
@@ -97,6 +94,7 @@ class ManagerInvoiceResponse(ManagerInvoiceBase):
     """A invoice as returned by the API."""
 
     id: UUID
+    status: Literal["PENDING", "SENT", "PAID", "OVERDUE", "CANCELED"] = Field(title="상태")
     target_tenant_name: str | None = Field(
         None, title="테넌트 이름", description="Display name of the referenced row."
     )

@@ -21,6 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from runtime.data.models import ManagerBase, RecordMixin, SoftDeleteMixin
+from runtime.logic.lifecycle import Lifecycle
 
 
 class Transaction(SoftDeleteMixin, RecordMixin, ManagerBase):
@@ -45,6 +46,16 @@ class Transaction(SoftDeleteMixin, RecordMixin, ManagerBase):
         ForeignKeyConstraint(["invoice_id"], ["bill.invoices.id"], ondelete="RESTRICT"),
         ForeignKeyConstraint(["target_tenant_id"], ["tnnt.tenants.id"], ondelete="RESTRICT"),
         {"schema": "bill", "comment": "거래"},
+    )
+    # the state machine of status, with the states that lock the document (runtime.logic.lifecycle)
+    __lifecycle__ = Lifecycle(
+        field="status",
+        moves={
+            "PENDING": ["SUCCEEDED", "FAILED", "CANCELED"],
+            "SUCCEEDED": [],
+            "FAILED": [],
+            "CANCELED": [],
+        },
     )
 
     invoice_id: Mapped[uuid.UUID] = mapped_column(

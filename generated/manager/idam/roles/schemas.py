@@ -24,7 +24,6 @@ class ManagerRoleBase(EntityModel):
     description: str | None = Field(None, title="설명")
     role_type: Literal["SYSTEM", "CUSTOM"] = Field("CUSTOM", title="역할 유형")
     priority: int = Field(100, ge=0, le=10000, title="우선순위")
-    status: Literal["ACTIVE", "INACTIVE"] = Field("ACTIVE", title="상태")
 
 
 class ManagerRoleCreate(Input, ManagerRoleBase):
@@ -55,6 +54,7 @@ class ManagerRoleResponse(ManagerRoleBase):
     """A role as returned by the API."""
 
     id: UUID
+    status: Literal["ACTIVE", "INACTIVE"] = Field(title="상태")
     created_at: datetime
     updated_at: datetime
     created_by: UUID | None = None

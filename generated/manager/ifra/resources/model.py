@@ -20,6 +20,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from runtime.data.models import ManagerBase, RecordMixin, SoftDeleteMixin
+from runtime.logic.lifecycle import Lifecycle
 
 
 class Resource(SoftDeleteMixin, RecordMixin, ManagerBase):
@@ -46,6 +47,16 @@ class Resource(SoftDeleteMixin, RecordMixin, ManagerBase):
         ),
         ForeignKeyConstraint(["target_tenant_id"], ["tnnt.tenants.id"], ondelete="SET NULL"),
         {"schema": "ifra", "comment": "리소스"},
+    )
+    # the state machine of status, with the states that lock the document (runtime.logic.lifecycle)
+    __lifecycle__ = Lifecycle(
+        field="status",
+        moves={
+            "PROVISIONING": ["ACTIVE", "DECOMMISSIONED"],
+            "ACTIVE": ["MAINTENANCE", "DECOMMISSIONED"],
+            "MAINTENANCE": ["ACTIVE", "DECOMMISSIONED"],
+            "DECOMMISSIONED": [],
+        },
     )
 
     name: Mapped[str] = mapped_column(

@@ -21,6 +21,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from runtime.data.models import ManagerBase, RecordMixin, SoftDeleteMixin
+from runtime.logic.lifecycle import Lifecycle
 
 
 class Webhook(SoftDeleteMixin, RecordMixin, ManagerBase):
@@ -38,6 +39,15 @@ class Webhook(SoftDeleteMixin, RecordMixin, ManagerBase):
         ),
         ForeignKeyConstraint(["target_tenant_id"], ["tnnt.tenants.id"], ondelete="CASCADE"),
         {"schema": "intg", "comment": "웹훅"},
+    )
+    # the state machine of status, with the states that lock the document (runtime.logic.lifecycle)
+    __lifecycle__ = Lifecycle(
+        field="status",
+        moves={
+            "ACTIVE": ["PAUSED", "DISABLED"],
+            "PAUSED": ["ACTIVE", "DISABLED"],
+            "DISABLED": ["ACTIVE"],
+        },
     )
 
     name: Mapped[str] = mapped_column(

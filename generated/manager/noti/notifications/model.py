@@ -19,6 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from runtime.data.models import ManagerBase, RecordMixin, SoftDeleteMixin
+from runtime.logic.lifecycle import Lifecycle
 
 
 class Notification(SoftDeleteMixin, RecordMixin, ManagerBase):
@@ -41,6 +42,17 @@ class Notification(SoftDeleteMixin, RecordMixin, ManagerBase):
         ForeignKeyConstraint(["recipient_user_id"], ["idam.users.id"], ondelete="SET NULL"),
         ForeignKeyConstraint(["target_tenant_id"], ["tnnt.tenants.id"], ondelete="CASCADE"),
         {"schema": "noti", "comment": "알림"},
+    )
+    # the state machine of status, with the states that lock the document (runtime.logic.lifecycle)
+    __lifecycle__ = Lifecycle(
+        field="status",
+        moves={
+            "PENDING": ["SENT", "FAILED"],
+            "SENT": ["DELIVERED", "FAILED"],
+            "DELIVERED": ["READ"],
+            "READ": [],
+            "FAILED": ["PENDING"],
+        },
     )
 
     template_id: Mapped[uuid.UUID | None] = mapped_column(

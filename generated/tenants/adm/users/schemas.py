@@ -26,7 +26,6 @@ class TenantUserBase(EntityModel):
         None, max_length=20, pattern="^\\+?[0-9][0-9 ()-]{5,18}[0-9]$", title="전화번호"
     )
     user_type: Literal["ADMIN", "USER"] = Field("USER", title="사용자 유형")
-    status: Literal["ACTIVE", "INACTIVE", "LOCKED"] = Field("ACTIVE", title="상태")
 
 
 class TenantUserCreate(Input, TenantUserBase):
@@ -66,6 +65,7 @@ class TenantUserResponse(TenantUserBase):
 
     id: UUID
     tenant_id: UUID
+    status: Literal["ACTIVE", "INACTIVE", "LOCKED"] = Field(title="상태")
     last_login_at: datetime | None = Field(None, title="마지막 로그인")
     failed_login_attempts: int = Field(title="로그인 실패 횟수")
     locked_until: datetime | None = Field(None, title="잠금 해제 시각")

@@ -30,7 +30,6 @@ class TenantApprovalLineBase(EntityModel):
         description="The document's entity as <domain>.<table>; it must declare approval on its status.",
     )
     description: str | None = Field(None, title="설명")
-    status: Literal["ACTIVE", "INACTIVE"] = Field("ACTIVE", title="상태")
 
 
 class TenantApprovalLineCreate(Input, TenantApprovalLineBase):
@@ -68,6 +67,7 @@ class TenantApprovalLineResponse(TenantApprovalLineBase):
 
     id: UUID
     tenant_id: UUID
+    status: Literal["ACTIVE", "INACTIVE"] = Field(title="상태")
     created_at: datetime
     updated_at: datetime
     created_by: UUID | None = None

@@ -19,6 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from runtime.data.models import RecordMixin, SoftDeleteMixin, TenantBase, TenantMixin
+from runtime.logic.lifecycle import Lifecycle
 
 
 class ServiceRequest(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
@@ -102,6 +103,17 @@ class ServiceRequest(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             info={"on_delete": "SET NULL"},
         ),
         {"schema": "asm", "comment": "서비스 요청"},
+    )
+    # the state machine of status, with the states that lock the document (runtime.logic.lifecycle)
+    __lifecycle__ = Lifecycle(
+        field="status",
+        moves={
+            "RECEIVED": ["ASSIGNED", "CANCELED"],
+            "ASSIGNED": ["IN_PROGRESS", "RECEIVED", "CANCELED"],
+            "IN_PROGRESS": ["COMPLETED", "CANCELED"],
+            "COMPLETED": [],
+            "CANCELED": [],
+        },
     )
 
     request_no: Mapped[str] = mapped_column(

@@ -23,7 +23,6 @@ class TenantDashboardBase(EntityModel):
     name: str = Field(..., max_length=200, title="대시보드명")
     description: str | None = Field(None, title="설명")
     is_default: bool = Field(False, title="기본 대시보드")
-    status: Literal["ACTIVE", "ARCHIVED"] = Field("ACTIVE", title="상태")
 
 
 class TenantDashboardCreate(Input, TenantDashboardBase):
@@ -54,6 +53,7 @@ class TenantDashboardResponse(TenantDashboardBase):
 
     id: UUID
     tenant_id: UUID
+    status: Literal["ACTIVE", "ARCHIVED"] = Field(title="상태")
     created_at: datetime
     updated_at: datetime
     created_by: UUID | None = None

@@ -16,6 +16,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from runtime.data.models import RecordMixin, SoftDeleteMixin, TenantBase, TenantMixin
+from runtime.logic.lifecycle import Lifecycle
 
 
 class Lead(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
@@ -60,6 +61,17 @@ class Lead(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             info={"on_delete": "SET NULL"},
         ),
         {"schema": "crm", "comment": "잠재고객"},
+    )
+    # the state machine of status, with the states that lock the document (runtime.logic.lifecycle)
+    __lifecycle__ = Lifecycle(
+        field="status",
+        moves={
+            "NEW": ["CONTACTED", "QUALIFIED", "DISQUALIFIED"],
+            "CONTACTED": ["QUALIFIED", "DISQUALIFIED"],
+            "QUALIFIED": ["CONVERTED", "DISQUALIFIED"],
+            "CONVERTED": [],
+            "DISQUALIFIED": ["NEW"],
+        },
     )
 
     name: Mapped[str] = mapped_column(

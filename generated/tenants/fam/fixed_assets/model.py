@@ -21,6 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from runtime.data.models import RecordMixin, SoftDeleteMixin, TenantBase, TenantMixin
+from runtime.logic.lifecycle import Lifecycle
 
 
 class FixedAsset(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
@@ -92,6 +93,11 @@ class FixedAsset(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             info={"on_delete": "SET NULL"},
         ),
         {"schema": "fam", "comment": "고정자산"},
+    )
+    # the state machine of status, with the states that lock the document (runtime.logic.lifecycle)
+    __lifecycle__ = Lifecycle(
+        field="status",
+        moves={"IN_USE": ["IDLE", "DISPOSED"], "IDLE": ["IN_USE", "DISPOSED"], "DISPOSED": []},
     )
 
     asset_no: Mapped[str] = mapped_column(

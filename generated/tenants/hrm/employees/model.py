@@ -18,6 +18,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from runtime.data.models import RecordMixin, SoftDeleteMixin, TenantBase, TenantMixin
+from runtime.logic.lifecycle import Lifecycle
 
 
 class Employee(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
@@ -99,6 +100,15 @@ class Employee(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             info={"on_delete": "SET NULL"},
         ),
         {"schema": "hrm", "comment": "직원"},
+    )
+    # the state machine of status, with the states that lock the document (runtime.logic.lifecycle)
+    __lifecycle__ = Lifecycle(
+        field="status",
+        moves={
+            "ACTIVE": ["ON_LEAVE", "RESIGNED"],
+            "ON_LEAVE": ["ACTIVE", "RESIGNED"],
+            "RESIGNED": [],
+        },
     )
 
     employee_no: Mapped[str] = mapped_column(

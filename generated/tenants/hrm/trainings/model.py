@@ -20,6 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from runtime.data.models import RecordMixin, SoftDeleteMixin, TenantBase, TenantMixin
+from runtime.logic.lifecycle import Lifecycle
 
 
 class Training(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
@@ -62,6 +63,16 @@ class Training(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             ondelete="CASCADE",
         ),
         {"schema": "hrm", "comment": "교육"},
+    )
+    # the state machine of status, with the states that lock the document (runtime.logic.lifecycle)
+    __lifecycle__ = Lifecycle(
+        field="status",
+        moves={
+            "PLANNED": ["ATTENDED", "CANCELED"],
+            "ATTENDED": ["COMPLETED"],
+            "COMPLETED": [],
+            "CANCELED": [],
+        },
     )
 
     title: Mapped[str] = mapped_column(

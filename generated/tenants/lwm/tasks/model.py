@@ -19,6 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from runtime.data.models import RecordMixin, SoftDeleteMixin, TenantBase, TenantMixin
+from runtime.logic.lifecycle import Lifecycle
 
 
 class Task(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
@@ -78,6 +79,16 @@ class Task(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             info={"on_delete": "SET NULL"},
         ),
         {"schema": "lwm", "comment": "작업"},
+    )
+    # the state machine of status, with the states that lock the document (runtime.logic.lifecycle)
+    __lifecycle__ = Lifecycle(
+        field="status",
+        moves={
+            "TODO": ["IN_PROGRESS", "DONE", "CANCELED"],
+            "IN_PROGRESS": ["TODO", "DONE", "CANCELED"],
+            "DONE": ["TODO"],
+            "CANCELED": [],
+        },
     )
 
     title: Mapped[str] = mapped_column(

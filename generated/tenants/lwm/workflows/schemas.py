@@ -20,7 +20,6 @@ class TenantWorkflowBase(EntityModel):
     name: str = Field(..., max_length=100, title="이름")
     document_type: str = Field(..., max_length=50, title="문서 유형")
     description: str | None = Field(None, title="설명")
-    status: Literal["DRAFT", "ACTIVE", "INACTIVE"] = Field("DRAFT", title="상태")
 
 
 class TenantWorkflowCreate(Input, TenantWorkflowBase):
@@ -51,6 +50,7 @@ class TenantWorkflowResponse(TenantWorkflowBase):
 
     id: UUID
     tenant_id: UUID
+    status: Literal["DRAFT", "ACTIVE", "INACTIVE"] = Field(title="상태")
     created_at: datetime
     updated_at: datetime
     created_by: UUID | None = None

@@ -21,6 +21,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from runtime.data.models import RecordMixin, SoftDeleteMixin, TenantBase, TenantMixin
+from runtime.logic.lifecycle import Lifecycle
 
 
 class CatalogProduct(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
@@ -93,6 +94,11 @@ class CatalogProduct(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             info={"on_delete": "SET NULL"},
         ),
         {"schema": "pim", "comment": "상품"},
+    )
+    # the state machine of status, with the states that lock the document (runtime.logic.lifecycle)
+    __lifecycle__ = Lifecycle(
+        field="status",
+        moves={"DRAFT": ["PUBLISHED", "RETIRED"], "PUBLISHED": ["RETIRED"], "RETIRED": []},
     )
 
     sku: Mapped[str] = mapped_column(

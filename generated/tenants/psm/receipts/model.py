@@ -19,6 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from runtime.data.models import RecordMixin, SoftDeleteMixin, TenantBase, TenantMixin
+from runtime.logic.lifecycle import Lifecycle
 
 
 class Receipt(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
@@ -78,6 +79,16 @@ class Receipt(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             ondelete="RESTRICT",
         ),
         {"schema": "psm", "comment": "입고"},
+    )
+    # the state machine of status, with the states that lock the document (runtime.logic.lifecycle)
+    __lifecycle__ = Lifecycle(
+        field="status",
+        moves={
+            "PENDING": ["INSPECTED", "RETURNED"],
+            "INSPECTED": ["COMPLETED", "RETURNED"],
+            "COMPLETED": [],
+            "RETURNED": [],
+        },
     )
 
     receipt_no: Mapped[str] = mapped_column(

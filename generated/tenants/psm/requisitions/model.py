@@ -21,6 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from runtime.data.models import RecordMixin, SoftDeleteMixin, TenantBase, TenantMixin
+from runtime.logic.lifecycle import Lifecycle
 
 
 class Requisition(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
@@ -70,6 +71,17 @@ class Requisition(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             ondelete="RESTRICT",
         ),
         {"schema": "psm", "comment": "구매요청"},
+    )
+    # the state machine of status, with the states that lock the document (runtime.logic.lifecycle)
+    __lifecycle__ = Lifecycle(
+        field="status",
+        moves={
+            "DRAFT": ["SUBMITTED"],
+            "SUBMITTED": ["APPROVED", "REJECTED", "DRAFT"],
+            "APPROVED": ["ORDERED"],
+            "REJECTED": ["DRAFT"],
+            "ORDERED": [],
+        },
     )
 
     requisition_no: Mapped[str] = mapped_column(

@@ -18,6 +18,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from runtime.data.models import RecordMixin, SoftDeleteMixin, TenantBase, TenantMixin
+from runtime.logic.lifecycle import Lifecycle
 
 
 class Inbound(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
@@ -78,6 +79,17 @@ class Inbound(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             info={"on_delete": "SET NULL"},
         ),
         {"schema": "wms", "comment": "입하"},
+    )
+    # the state machine of status, with the states that lock the document (runtime.logic.lifecycle)
+    __lifecycle__ = Lifecycle(
+        field="status",
+        moves={
+            "PLANNED": ["ARRIVED", "CANCELED"],
+            "ARRIVED": ["PUTAWAY", "CANCELED"],
+            "PUTAWAY": ["COMPLETED"],
+            "COMPLETED": [],
+            "CANCELED": [],
+        },
     )
 
     inbound_no: Mapped[str] = mapped_column(

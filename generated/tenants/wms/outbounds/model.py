@@ -18,6 +18,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from runtime.data.models import RecordMixin, SoftDeleteMixin, TenantBase, TenantMixin
+from runtime.logic.lifecycle import Lifecycle
 
 
 class Outbound(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
@@ -78,6 +79,17 @@ class Outbound(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             info={"on_delete": "SET NULL"},
         ),
         {"schema": "wms", "comment": "출하"},
+    )
+    # the state machine of status, with the states that lock the document (runtime.logic.lifecycle)
+    __lifecycle__ = Lifecycle(
+        field="status",
+        moves={
+            "PLANNED": ["PICKING", "CANCELED"],
+            "PICKING": ["PACKED", "CANCELED"],
+            "PACKED": ["SHIPPED", "CANCELED"],
+            "SHIPPED": [],
+            "CANCELED": [],
+        },
     )
 
     outbound_no: Mapped[str] = mapped_column(

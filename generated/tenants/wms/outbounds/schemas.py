@@ -22,9 +22,6 @@ class TenantOutboundBase(EntityModel):
     ship_date: date | None = Field(None, title="출하일")
     carrier: str | None = Field(None, max_length=100, title="운송사")
     tracking_no: str | None = Field(None, max_length=100, title="송장 번호")
-    status: Literal["PLANNED", "PICKING", "PACKED", "SHIPPED", "CANCELED"] = Field(
-        "PLANNED", title="상태"
-    )
 
 
 class TenantOutboundCreate(Input, TenantOutboundBase):
@@ -57,6 +54,7 @@ class TenantOutboundResponse(TenantOutboundBase):
 
     id: UUID
     tenant_id: UUID
+    status: Literal["PLANNED", "PICKING", "PACKED", "SHIPPED", "CANCELED"] = Field(title="상태")
     warehouse_name: str | None = Field(
         None, title="창고 이름", description="Display name of the referenced row."
     )

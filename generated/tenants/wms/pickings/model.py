@@ -20,6 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from runtime.data.models import RecordMixin, SoftDeleteMixin, TenantBase, TenantMixin
+from runtime.logic.lifecycle import Lifecycle
 
 
 class Picking(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
@@ -76,6 +77,11 @@ class Picking(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             ondelete="RESTRICT",
         ),
         {"schema": "wms", "comment": "피킹"},
+    )
+    # the state machine of status, with the states that lock the document (runtime.logic.lifecycle)
+    __lifecycle__ = Lifecycle(
+        field="status",
+        moves={"OPEN": ["PICKED", "SHORT"], "PICKED": [], "SHORT": ["PICKED"]},
     )
 
     outbound_id: Mapped[uuid.UUID] = mapped_column(

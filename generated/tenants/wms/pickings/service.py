@@ -42,6 +42,8 @@ REFERENCES = (
     crud.Reference("location_id", Location),
     crud.Reference("product_id", Product),
 )
+# The state machine of status: the allowed moves from each state (on the model).
+MOVES = Picking.__lifecycle__.moves
 
 
 async def list_pickings(
@@ -91,7 +93,7 @@ async def change_picking_status(
     expected: Expected = None,
 ) -> Picking:
     row = await crud.change_status(
-        db, Picking, picking_id, "status", status, actor, expected=expected
+        db, Picking, picking_id, "status", status, actor, moves=MOVES, expected=expected
     )
     return await crud.with_displays(db, LISTING, row, actor)
 
