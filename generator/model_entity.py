@@ -71,11 +71,28 @@ class Entity(Frozen):
     def schema_kinds(self) -> list[str]:
         """The suffixes of the schema classes the entity's schemas module defines."""
         kinds = ["Base", "Create", "Update", "Response", "ListResponse", "ListParams"]
+        if self.lines:
+            kinds.append("ListItem")
         if self.parent_field:
-            kinds.append("LineCreate")
+            kinds += ["LineCreate", "LineListParams"]
         if self.status_field:
             kinds.append("StatusChange")
         return kinds
+
+    @property
+    def list_item_kind(self) -> str:
+        """The schema of a row in a list: a header's detail carries its lines, a list does
+        not (ListItem, which the detail's Response extends); any other row is its Response."""
+        return "ListItem" if self.lines else "Response"
+
+    @property
+    def line_filter_fields(self) -> list[Field]:
+        """The filters of a line's list under its header: the header comes from the path."""
+        return [f for f in self.filter_fields if not f.parent]
+
+    @property
+    def line_range_fields(self) -> list[Field]:
+        return [f for f in self.range_fields if not f.parent]
 
     @property
     def schema_docs(self) -> dict[str, str]:
@@ -89,6 +106,9 @@ class Entity(Frozen):
             " sub-resource.",
             "Update": "Body of PATCH: only the fields sent are changed.",
             "Response": f"A {label} as returned by the API.",
+            "ListItem": f"A {label} as lists show it (its detail adds its lines).",
+            "LineListParams": "Query parameters of the lines under their header: paging,"
+            " search, sort and filters.",
             "ListResponse": f"One page of {label} rows.",
             "ListParams": "Query parameters of the list: paging, search, sort and filters.",
             "StatusChange": "Body of PATCH /{id}/status.",

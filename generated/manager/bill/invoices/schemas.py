@@ -90,8 +90,8 @@ class ManagerInvoiceUpdate(UpdateModel):
     memo: str | None = Field(None, title="메모")
 
 
-class ManagerInvoiceResponse(ManagerInvoiceBase):
-    """A invoice as returned by the API."""
+class ManagerInvoiceListItem(ManagerInvoiceBase):
+    """A invoice as lists show it (its detail adds its lines)."""
 
     id: UUID
     status: Literal["PENDING", "SENT", "PAID", "OVERDUE", "CANCELED"] = Field(title="상태")
@@ -105,6 +105,11 @@ class ManagerInvoiceResponse(ManagerInvoiceBase):
     version: int = Field(
         ..., description="Raised by every change; also the ETag. Send it back as If-Match."
     )
+
+
+class ManagerInvoiceResponse(ManagerInvoiceListItem):
+    """A invoice as returned by the API."""
+
     items: list[InvoiceItemResponse] | None = Field(
         None, title="청구서 항목", description="The lines, on the header's create and detail."
     )
@@ -113,7 +118,7 @@ class ManagerInvoiceResponse(ManagerInvoiceBase):
     )
 
 
-class ManagerInvoiceListResponse(Page[ManagerInvoiceResponse]):
+class ManagerInvoiceListResponse(Page[ManagerInvoiceListItem]):
     """One page of invoice rows."""
 
 
@@ -192,4 +197,5 @@ InvoiceUpdate = ManagerInvoiceUpdate
 InvoiceResponse = ManagerInvoiceResponse
 InvoiceListResponse = ManagerInvoiceListResponse
 InvoiceListParams = ManagerInvoiceListParams
+InvoiceListItem = ManagerInvoiceListItem
 InvoiceStatusChange = ManagerInvoiceStatusChange

@@ -50,8 +50,8 @@ class ManagerRoleUpdate(UpdateModel):
     priority: int | None = Field(None, ge=0, le=10000, title="우선순위")
 
 
-class ManagerRoleResponse(ManagerRoleBase):
-    """A role as returned by the API."""
+class ManagerRoleListItem(ManagerRoleBase):
+    """A role as lists show it (its detail adds its lines)."""
 
     id: UUID
     status: Literal["ACTIVE", "INACTIVE"] = Field(title="상태")
@@ -62,6 +62,11 @@ class ManagerRoleResponse(ManagerRoleBase):
     version: int = Field(
         ..., description="Raised by every change; also the ETag. Send it back as If-Match."
     )
+
+
+class ManagerRoleResponse(ManagerRoleListItem):
+    """A role as returned by the API."""
+
     permissions: list[RolePermissionResponse] | None = Field(
         None, title="역할 권한", description="The lines, on the header's create and detail."
     )
@@ -70,7 +75,7 @@ class ManagerRoleResponse(ManagerRoleBase):
     )
 
 
-class ManagerRoleListResponse(Page[ManagerRoleResponse]):
+class ManagerRoleListResponse(Page[ManagerRoleListItem]):
     """One page of role rows."""
 
 
@@ -107,4 +112,5 @@ RoleUpdate = ManagerRoleUpdate
 RoleResponse = ManagerRoleResponse
 RoleListResponse = ManagerRoleListResponse
 RoleListParams = ManagerRoleListParams
+RoleListItem = ManagerRoleListItem
 RoleStatusChange = ManagerRoleStatusChange

@@ -72,8 +72,8 @@ class ManagerUserUpdate(UpdateModel):
     locale: str | None = Field(None, max_length=10, title="언어")
 
 
-class ManagerUserResponse(ManagerUserBase):
-    """A user as returned by the API."""
+class ManagerUserListItem(ManagerUserBase):
+    """A user as lists show it (its detail adds its lines)."""
 
     id: UUID
     mfa_enabled: bool = Field(title="다중인증 사용")
@@ -91,6 +91,11 @@ class ManagerUserResponse(ManagerUserBase):
     version: int = Field(
         ..., description="Raised by every change; also the ETag. Send it back as If-Match."
     )
+
+
+class ManagerUserResponse(ManagerUserListItem):
+    """A user as returned by the API."""
+
     roles: list[UserRoleResponse] | None = Field(
         None, title="사용자 역할", description="The lines, on the header's create and detail."
     )
@@ -99,7 +104,7 @@ class ManagerUserResponse(ManagerUserBase):
     )
 
 
-class ManagerUserListResponse(Page[ManagerUserResponse]):
+class ManagerUserListResponse(Page[ManagerUserListItem]):
     """One page of user rows."""
 
 
@@ -136,4 +141,5 @@ UserUpdate = ManagerUserUpdate
 UserResponse = ManagerUserResponse
 UserListResponse = ManagerUserListResponse
 UserListParams = ManagerUserListParams
+UserListItem = ManagerUserListItem
 UserStatusChange = ManagerUserStatusChange

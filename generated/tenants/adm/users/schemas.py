@@ -60,8 +60,8 @@ class TenantUserUpdate(UpdateModel):
     user_type: Literal["ADMIN", "USER"] | None = Field(None, title="사용자 유형")
 
 
-class TenantUserResponse(TenantUserBase):
-    """A user as returned by the API."""
+class TenantUserListItem(TenantUserBase):
+    """A user as lists show it (its detail adds its lines)."""
 
     id: UUID
     tenant_id: UUID
@@ -77,6 +77,11 @@ class TenantUserResponse(TenantUserBase):
     version: int = Field(
         ..., description="Raised by every change; also the ETag. Send it back as If-Match."
     )
+
+
+class TenantUserResponse(TenantUserListItem):
+    """A user as returned by the API."""
+
     roles: list[UserRoleResponse] | None = Field(
         None, title="사용자 역할", description="The lines, on the header's create and detail."
     )
@@ -85,7 +90,7 @@ class TenantUserResponse(TenantUserBase):
     )
 
 
-class TenantUserListResponse(Page[TenantUserResponse]):
+class TenantUserListResponse(Page[TenantUserListItem]):
     """One page of user rows."""
 
 
@@ -122,4 +127,5 @@ UserUpdate = TenantUserUpdate
 UserResponse = TenantUserResponse
 UserListResponse = TenantUserListResponse
 UserListParams = TenantUserListParams
+UserListItem = TenantUserListItem
 UserStatusChange = TenantUserStatusChange

@@ -48,8 +48,8 @@ class TenantDashboardUpdate(UpdateModel):
     is_default: bool | None = Field(None, title="기본 대시보드")
 
 
-class TenantDashboardResponse(TenantDashboardBase):
-    """A dashboard as returned by the API."""
+class TenantDashboardListItem(TenantDashboardBase):
+    """A dashboard as lists show it (its detail adds its lines)."""
 
     id: UUID
     tenant_id: UUID
@@ -61,6 +61,11 @@ class TenantDashboardResponse(TenantDashboardBase):
     version: int = Field(
         ..., description="Raised by every change; also the ETag. Send it back as If-Match."
     )
+
+
+class TenantDashboardResponse(TenantDashboardListItem):
+    """A dashboard as returned by the API."""
+
     widgets: list[DashboardWidgetResponse] | None = Field(
         None, title="대시보드 위젯", description="The lines, on the header's create and detail."
     )
@@ -69,7 +74,7 @@ class TenantDashboardResponse(TenantDashboardBase):
     )
 
 
-class TenantDashboardListResponse(Page[TenantDashboardResponse]):
+class TenantDashboardListResponse(Page[TenantDashboardListItem]):
     """One page of dashboard rows."""
 
 
@@ -102,4 +107,5 @@ DashboardUpdate = TenantDashboardUpdate
 DashboardResponse = TenantDashboardResponse
 DashboardListResponse = TenantDashboardListResponse
 DashboardListParams = TenantDashboardListParams
+DashboardListItem = TenantDashboardListItem
 DashboardStatusChange = TenantDashboardStatusChange

@@ -45,8 +45,8 @@ class TenantWorkflowUpdate(UpdateModel):
     description: str | None = Field(None, title="설명")
 
 
-class TenantWorkflowResponse(TenantWorkflowBase):
-    """A workflow as returned by the API."""
+class TenantWorkflowListItem(TenantWorkflowBase):
+    """A workflow as lists show it (its detail adds its lines)."""
 
     id: UUID
     tenant_id: UUID
@@ -58,6 +58,11 @@ class TenantWorkflowResponse(TenantWorkflowBase):
     version: int = Field(
         ..., description="Raised by every change; also the ETag. Send it back as If-Match."
     )
+
+
+class TenantWorkflowResponse(TenantWorkflowListItem):
+    """A workflow as returned by the API."""
+
     steps: list[StepResponse] | None = Field(
         None, title="단계", description="The lines, on the header's create and detail."
     )
@@ -66,7 +71,7 @@ class TenantWorkflowResponse(TenantWorkflowBase):
     )
 
 
-class TenantWorkflowListResponse(Page[TenantWorkflowResponse]):
+class TenantWorkflowListResponse(Page[TenantWorkflowListItem]):
     """One page of workflow rows."""
 
 
@@ -99,4 +104,5 @@ WorkflowUpdate = TenantWorkflowUpdate
 WorkflowResponse = TenantWorkflowResponse
 WorkflowListResponse = TenantWorkflowListResponse
 WorkflowListParams = TenantWorkflowListParams
+WorkflowListItem = TenantWorkflowListItem
 WorkflowStatusChange = TenantWorkflowStatusChange

@@ -49,8 +49,8 @@ class TenantOutboundUpdate(UpdateModel):
     tracking_no: str | None = Field(None, max_length=100, title="송장 번호")
 
 
-class TenantOutboundResponse(TenantOutboundBase):
-    """A outbound as returned by the API."""
+class TenantOutboundListItem(TenantOutboundBase):
+    """A outbound as lists show it (its detail adds its lines)."""
 
     id: UUID
     tenant_id: UUID
@@ -68,6 +68,11 @@ class TenantOutboundResponse(TenantOutboundBase):
     version: int = Field(
         ..., description="Raised by every change; also the ETag. Send it back as If-Match."
     )
+
+
+class TenantOutboundResponse(TenantOutboundListItem):
+    """A outbound as returned by the API."""
+
     pickings: list[PickingResponse] | None = Field(
         None, title="피킹", description="The lines, on the header's create and detail."
     )
@@ -76,7 +81,7 @@ class TenantOutboundResponse(TenantOutboundBase):
     )
 
 
-class TenantOutboundListResponse(Page[TenantOutboundResponse]):
+class TenantOutboundListResponse(Page[TenantOutboundListItem]):
     """One page of outbound rows."""
 
 
@@ -119,4 +124,5 @@ OutboundUpdate = TenantOutboundUpdate
 OutboundResponse = TenantOutboundResponse
 OutboundListResponse = TenantOutboundListResponse
 OutboundListParams = TenantOutboundListParams
+OutboundListItem = TenantOutboundListItem
 OutboundStatusChange = TenantOutboundStatusChange

@@ -96,6 +96,21 @@ class TenantPickingListParams(ListParams):
     )
 
 
+class TenantPickingLineListParams(ListParams):
+    """Query parameters of the lines under their header: paging, search, sort and filters."""
+
+    sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "picked_at", "updated_at"])
+    searchable: ClassVar[bool] = False
+    default_sort: ClassVar[str] = "-created_at"
+    keyset_sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "updated_at"])
+
+    location_id: UUID | None = Field(None, title="로케이션", description="Exact match.")
+    product_id: UUID | None = Field(None, title="제품", description="Exact match.")
+    status: list[Literal["OPEN", "PICKED", "SHORT"]] | None = Field(
+        None, title="상태", description="Any of these values (repeat the parameter)."
+    )
+
+
 class TenantPickingStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
@@ -110,4 +125,5 @@ PickingResponse = TenantPickingResponse
 PickingListResponse = TenantPickingListResponse
 PickingListParams = TenantPickingListParams
 PickingLineCreate = TenantPickingLineCreate
+PickingLineListParams = TenantPickingLineListParams
 PickingStatusChange = TenantPickingStatusChange

@@ -19,7 +19,13 @@ from runtime.security.principal import Actor
 from runtime.web.versions import Expected
 
 from .model import Picking
-from .schemas import PickingCreate, PickingLineCreate, PickingListParams, PickingUpdate
+from .schemas import (
+    PickingCreate,
+    PickingLineCreate,
+    PickingLineListParams,
+    PickingListParams,
+    PickingUpdate,
+)
 
 LISTING = crud.Listing(
     model=Picking,
@@ -110,3 +116,10 @@ async def create_line(
 async def lines_of(db: AsyncSession, outbound_id: UUID, actor: Actor) -> tuple[list[Picking], int]:
     """The header's first lines (at most crud.LINES_LIMIT) and how many it has in all."""
     return await crud.children(db, LISTING, "outbound_id", outbound_id, actor)
+
+
+async def page_of_lines(
+    db: AsyncSession, outbound_id: UUID, params: PickingLineListParams, actor: Actor
+) -> crud.PageResult[Picking]:
+    """A page of the header's lines: the list's paging, sort and filters, its header fixed."""
+    return await crud.fetch_page(db, LISTING, params, actor, fixed={"outbound_id": outbound_id})
