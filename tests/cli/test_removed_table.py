@@ -70,7 +70,7 @@ def test_a_removed_table_is_named_and_its_dropping_revision_refuses_live_rows(
         ) in refused.stderr
         assert env.leads() == [(tenant, "deleted 0", True), (tenant, "live 0", False),
                                (tenant, "live 1", False)]  # fmt: skip
-        assert env.version() == "0013"  # nothing of the revision applied
+        assert env.version() == f"{int(written.name[:4]) - 1:04d}"  # nothing of it applied
 
         allowed = _run(root, "db", "upgrade", "--allow-data-loss", env=env.variables)
         assert allowed.returncode == 0, allowed.stderr
