@@ -55,7 +55,7 @@ def problems(root: Path, project: Project) -> list[Diagnostic]:
                 continue
             found += _router_problems(path, rel, scope, domain, declared)
         elif path.stem.startswith("_"):
-            continue  # a private helper module beside the hooks
+            continue  # a private module beside the hooks (shared code of the hooks)
         elif (scope, f"{domain}.{path.stem}") not in known:
             found.append(
                 Diagnostic(
