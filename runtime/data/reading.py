@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -35,8 +35,8 @@ from runtime.web.errors import (
 M = TypeVar("M", bound=RecordMixin)  # a generated entity (every one has the record columns)
 
 
-# A header's detail, and its /{id}/<lines> list, show at most this many lines (a document is
-# created with at most as many); the detail's <lines>_total says how many there are in all.
+# A header's detail shows at most this many lines (a document is created with at most as
+# many); the detail's <lines>_total says how many there are in all, /{id}/<lines> pages them.
 LINES_LIMIT = 1000
 
 
@@ -92,10 +92,18 @@ def order_by(model: type[Any], sort: str) -> list[ColumnElement[Any]]:
 
 
 async def fetch_page(
-    db: AsyncSession, listing: Listing[M], params: Any, actor: Actor
+    db: AsyncSession,
+    listing: Listing[M],
+    params: Any,
+    actor: Actor,
+    *,
+    fixed: Mapping[str, Any] | None = None,
 ) -> PageResult[M]:
+    """A page of the list as ``params`` ask; ``fixed`` adds equalities the caller decides (a
+    header's lines: its reference, from the path)."""
     model = listing.model
     conditions = visible(model, actor)
+    conditions += [getattr(model, name) == value for name, value in (fixed or {}).items()]
     for name in listing.filters:
         value = getattr(params, name, None)
         if isinstance(value, list):

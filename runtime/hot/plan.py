@@ -31,6 +31,7 @@ class ReadPlan:
     visible: str
     schemas: str  # the entity's schemas module, imported when first needed
     response_class: str
+    item_class: str  # a row of a list: the Response, or a header's ListItem (without lines)
     page_class: str
     params_class: str
     filters: list[str] = field(default_factory=list)
@@ -52,6 +53,10 @@ class ReadPlan:
     @cached_property
     def response(self) -> type[BaseModel]:
         return self._schema(self.response_class, BaseModel)
+
+    @cached_property
+    def item(self) -> type[BaseModel]:
+        return self._schema(self.item_class, BaseModel)
 
     @cached_property
     def page(self) -> type[Page[Any]]:

@@ -72,7 +72,7 @@ class Route:
     def prepare(self) -> None:
         """Build now what the first request would: the schemas and the create statement."""
         plan = self.plan
-        for model in (plan.response, plan.page, plan.params, plan.create):
+        for model in (plan.response, plan.item, plan.page, plan.params, plan.create):
             if model is not None and not model.__pydantic_complete__:
                 model.model_rebuild(force=True)
         _ = self.create, self.list_fields
@@ -264,7 +264,7 @@ class Route:
             return None
         total, counted = head
         page = self.plan.page(
-            items=[self.plan.response.model_validate(dict(r)) for r in rows],
+            items=[self.plan.item.model_validate(dict(r)) for r in rows],
             total=total,
             page=params.page,
             page_size=size,

@@ -33,6 +33,8 @@ LISTING = crud.Listing(
     displays=(crud.Display("owner_id", User.full_name, "owner_name"),),
 )
 REFERENCES = (crud.Reference("owner_id", User),)
+# The state machine of status: the allowed moves from each state (on the model).
+MOVES = Compliance.__lifecycle__.moves
 
 
 async def list_compliances(
@@ -82,6 +84,6 @@ async def change_compliance_status(
     expected: Expected = None,
 ) -> Compliance:
     row = await crud.change_status(
-        db, Compliance, compliance_id, "status", status, actor, expected=expected
+        db, Compliance, compliance_id, "status", status, actor, moves=MOVES, expected=expected
     )
     return await crud.with_displays(db, LISTING, row, actor)

@@ -27,6 +27,8 @@ LISTING = crud.Listing(
     displays=(),
 )
 REFERENCES = ()
+# The state machine of status: the allowed moves from each state (on the model).
+MOVES = AuditPolicy.__lifecycle__.moves
 
 
 async def list_policies(
@@ -78,6 +80,6 @@ async def change_audit_policy_status(
     expected: Expected = None,
 ) -> AuditPolicy:
     row = await crud.change_status(
-        db, AuditPolicy, audit_policy_id, "status", status, actor, expected=expected
+        db, AuditPolicy, audit_policy_id, "status", status, actor, moves=MOVES, expected=expected
     )
     return await crud.with_displays(db, LISTING, row, actor)

@@ -25,6 +25,7 @@ from . import service
 from .schemas import (
     AutomationTaskCreate,
     AutomationTaskLineCreate,
+    AutomationTaskLineListParams,
     AutomationTaskListParams,
     AutomationTaskListResponse,
     AutomationTaskResponse,
@@ -127,18 +128,19 @@ nested_router = audited_router(scope="manager", entity="auto.tasks")
 
 @nested_router.get(
     "/{workflow_id}/tasks",
-    response_model=Envelope[list[AutomationTaskResponse]],
+    response_model=Envelope[AutomationTaskListResponse],
     summary="작업 목록 (상위 문서별)",
     operation_id="manager_auto_tasks_list_of_parent",
 )
 async def list_tasks_of_parent(
     workflow_id: UUID,
+    params: Annotated[AutomationTaskLineListParams, Query()],
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("auto.tasks:read")],
-) -> Envelope[list[AutomationTaskResponse]]:
+) -> Envelope[AutomationTaskListResponse]:
     await crud.get_live(db, AutomationWorkflow, workflow_id, actor)
-    rows, _ = await service.lines_of(db, workflow_id, actor)
-    return ok([AutomationTaskResponse.model_validate(row) for row in rows])
+    page = await service.page_of_lines(db, workflow_id, params, actor)
+    return ok(AutomationTaskListResponse.from_result(page, AutomationTaskResponse))
 
 
 @nested_router.post(

@@ -20,6 +20,7 @@ from .model import AutomationTask
 from .schemas import (
     AutomationTaskCreate,
     AutomationTaskLineCreate,
+    AutomationTaskLineListParams,
     AutomationTaskListParams,
     AutomationTaskUpdate,
 )
@@ -100,3 +101,10 @@ async def lines_of(
 ) -> tuple[list[AutomationTask], int]:
     """The header's first lines (at most crud.LINES_LIMIT) and how many it has in all."""
     return await crud.children(db, LISTING, "workflow_id", workflow_id, actor)
+
+
+async def page_of_lines(
+    db: AsyncSession, workflow_id: UUID, params: AutomationTaskLineListParams, actor: Actor
+) -> crud.PageResult[AutomationTask]:
+    """A page of the header's lines: the list's paging, sort and filters, its header fixed."""
+    return await crud.fetch_page(db, LISTING, params, actor, fixed={"workflow_id": workflow_id})

@@ -25,6 +25,7 @@ from . import service
 from .model import AutomationWorkflow
 from .schemas import (
     AutomationWorkflowCreate,
+    AutomationWorkflowListItem,
     AutomationWorkflowListParams,
     AutomationWorkflowListResponse,
     AutomationWorkflowResponse,
@@ -57,7 +58,7 @@ async def list_workflows(
     actor: Annotated[Actor, manager_permission("auto.workflows:read")],
 ) -> Envelope[AutomationWorkflowListResponse]:
     page = await service.list_workflows(db, params, actor)
-    return ok(AutomationWorkflowListResponse.from_result(page, AutomationWorkflowResponse))
+    return ok(AutomationWorkflowListResponse.from_result(page, AutomationWorkflowListItem))
 
 
 @router.post(

@@ -35,6 +35,8 @@ LISTING = crud.Listing(
     displays=(),
 )
 REFERENCES = ()
+# The state machine of status: the allowed moves from each state (on the model).
+MOVES = AutomationWorkflow.__lifecycle__.moves
 
 
 async def list_workflows(
@@ -101,6 +103,13 @@ async def change_automation_workflow_status(
     expected: Expected = None,
 ) -> AutomationWorkflow:
     row = await crud.change_status(
-        db, AutomationWorkflow, automation_workflow_id, "status", status, actor, expected=expected
+        db,
+        AutomationWorkflow,
+        automation_workflow_id,
+        "status",
+        status,
+        actor,
+        moves=MOVES,
+        expected=expected,
     )
     return await crud.with_displays(db, LISTING, row, actor)

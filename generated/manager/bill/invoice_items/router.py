@@ -25,6 +25,7 @@ from . import service
 from .schemas import (
     InvoiceItemCreate,
     InvoiceItemLineCreate,
+    InvoiceItemLineListParams,
     InvoiceItemListParams,
     InvoiceItemListResponse,
     InvoiceItemResponse,
@@ -125,18 +126,19 @@ nested_router = audited_router(scope="manager", entity="bill.invoice_items")
 
 @nested_router.get(
     "/{invoice_id}/items",
-    response_model=Envelope[list[InvoiceItemResponse]],
+    response_model=Envelope[InvoiceItemListResponse],
     summary="청구서 항목 목록 (상위 문서별)",
     operation_id="manager_bill_invoice_items_list_of_parent",
 )
 async def list_invoice_items_of_parent(
     invoice_id: UUID,
+    params: Annotated[InvoiceItemLineListParams, Query()],
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("bill.invoice_items:read")],
-) -> Envelope[list[InvoiceItemResponse]]:
+) -> Envelope[InvoiceItemListResponse]:
     await crud.get_live(db, Invoice, invoice_id, actor)
-    rows, _ = await service.lines_of(db, invoice_id, actor)
-    return ok([InvoiceItemResponse.model_validate(row) for row in rows])
+    page = await service.page_of_lines(db, invoice_id, params, actor)
+    return ok(InvoiceItemListResponse.from_result(page, InvoiceItemResponse))
 
 
 @nested_router.post(

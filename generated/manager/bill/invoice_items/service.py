@@ -20,6 +20,7 @@ from .model import InvoiceItem
 from .schemas import (
     InvoiceItemCreate,
     InvoiceItemLineCreate,
+    InvoiceItemLineListParams,
     InvoiceItemListParams,
     InvoiceItemUpdate,
 )
@@ -89,3 +90,10 @@ async def lines_of(
 ) -> tuple[list[InvoiceItem], int]:
     """The header's first lines (at most crud.LINES_LIMIT) and how many it has in all."""
     return await crud.children(db, LISTING, "invoice_id", invoice_id, actor)
+
+
+async def page_of_lines(
+    db: AsyncSession, invoice_id: UUID, params: InvoiceItemLineListParams, actor: Actor
+) -> crud.PageResult[InvoiceItem]:
+    """A page of the header's lines: the list's paging, sort and filters, its header fixed."""
+    return await crud.fetch_page(db, LISTING, params, actor, fixed={"invoice_id": invoice_id})

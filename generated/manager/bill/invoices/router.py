@@ -25,6 +25,7 @@ from . import service
 from .model import Invoice
 from .schemas import (
     InvoiceCreate,
+    InvoiceListItem,
     InvoiceListParams,
     InvoiceListResponse,
     InvoiceResponse,
@@ -55,7 +56,7 @@ async def list_invoices(
     actor: Annotated[Actor, manager_permission("bill.invoices:read")],
 ) -> Envelope[InvoiceListResponse]:
     page = await service.list_invoices(db, params, actor)
-    return ok(InvoiceListResponse.from_result(page, InvoiceResponse))
+    return ok(InvoiceListResponse.from_result(page, InvoiceListItem))
 
 
 @router.post(

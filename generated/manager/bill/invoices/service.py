@@ -44,6 +44,8 @@ REFERENCES = (
     crud.Reference("target_tenant_id", Tenant),
     crud.Reference("subscription_id", Subscription),
 )
+# The state machine of status: the allowed moves from each state (on the model).
+MOVES = Invoice.__lifecycle__.moves
 
 
 async def list_invoices(
@@ -100,6 +102,6 @@ async def change_invoice_status(
     expected: Expected = None,
 ) -> Invoice:
     row = await crud.change_status(
-        db, Invoice, invoice_id, "status", status, actor, expected=expected
+        db, Invoice, invoice_id, "status", status, actor, moves=MOVES, expected=expected
     )
     return await crud.with_displays(db, LISTING, row, actor)

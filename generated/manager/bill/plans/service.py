@@ -33,6 +33,8 @@ LISTING = crud.Listing(
     displays=(),
 )
 REFERENCES = ()
+# The state machine of status: the allowed moves from each state (on the model).
+MOVES = Plan.__lifecycle__.moves
 
 
 async def list_plans(
@@ -81,5 +83,7 @@ async def change_plan_status(
     *,
     expected: Expected = None,
 ) -> Plan:
-    row = await crud.change_status(db, Plan, plan_id, "status", status, actor, expected=expected)
+    row = await crud.change_status(
+        db, Plan, plan_id, "status", status, actor, moves=MOVES, expected=expected
+    )
     return await crud.with_displays(db, LISTING, row, actor)

@@ -42,6 +42,8 @@ REFERENCES = (
     crud.Reference("invoice_id", Invoice),
     crud.Reference("target_tenant_id", Tenant),
 )
+# The state machine of status: the allowed moves from each state (on the model).
+MOVES = Transaction.__lifecycle__.moves
 
 
 async def list_transactions(
@@ -93,6 +95,6 @@ async def change_transaction_status(
     expected: Expected = None,
 ) -> Transaction:
     row = await crud.change_status(
-        db, Transaction, transaction_id, "status", status, actor, expected=expected
+        db, Transaction, transaction_id, "status", status, actor, moves=MOVES, expected=expected
     )
     return await crud.with_displays(db, LISTING, row, actor)

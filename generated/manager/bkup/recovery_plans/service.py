@@ -27,6 +27,8 @@ LISTING = crud.Listing(
     displays=(),
 )
 REFERENCES = ()
+# The state machine of status: the allowed moves from each state (on the model).
+MOVES = RecoveryPlan.__lifecycle__.moves
 
 
 async def list_recovery_plans(
@@ -78,6 +80,6 @@ async def change_recovery_plan_status(
     expected: Expected = None,
 ) -> RecoveryPlan:
     row = await crud.change_status(
-        db, RecoveryPlan, recovery_plan_id, "status", status, actor, expected=expected
+        db, RecoveryPlan, recovery_plan_id, "status", status, actor, moves=MOVES, expected=expected
     )
     return await crud.with_displays(db, LISTING, row, actor)

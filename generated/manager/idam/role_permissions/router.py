@@ -25,6 +25,7 @@ from . import service
 from .schemas import (
     RolePermissionCreate,
     RolePermissionLineCreate,
+    RolePermissionLineListParams,
     RolePermissionListParams,
     RolePermissionListResponse,
     RolePermissionResponse,
@@ -127,18 +128,19 @@ nested_router = audited_router(scope="manager", entity="idam.role_permissions")
 
 @nested_router.get(
     "/{role_id}/permissions",
-    response_model=Envelope[list[RolePermissionResponse]],
+    response_model=Envelope[RolePermissionListResponse],
     summary="역할 권한 목록 (상위 문서별)",
     operation_id="manager_idam_role_permissions_list_of_parent",
 )
 async def list_role_permissions_of_parent(
     role_id: UUID,
+    params: Annotated[RolePermissionLineListParams, Query()],
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("idam.role_permissions:read")],
-) -> Envelope[list[RolePermissionResponse]]:
+) -> Envelope[RolePermissionListResponse]:
     await crud.get_live(db, Role, role_id, actor)
-    rows, _ = await service.lines_of(db, role_id, actor)
-    return ok([RolePermissionResponse.model_validate(row) for row in rows])
+    page = await service.page_of_lines(db, role_id, params, actor)
+    return ok(RolePermissionListResponse.from_result(page, RolePermissionResponse))
 
 
 @nested_router.post(

@@ -21,6 +21,7 @@ from .model import RolePermission
 from .schemas import (
     RolePermissionCreate,
     RolePermissionLineCreate,
+    RolePermissionLineListParams,
     RolePermissionListParams,
     RolePermissionUpdate,
 )
@@ -107,3 +108,10 @@ async def lines_of(
 ) -> tuple[list[RolePermission], int]:
     """The header's first lines (at most crud.LINES_LIMIT) and how many it has in all."""
     return await crud.children(db, LISTING, "role_id", role_id, actor)
+
+
+async def page_of_lines(
+    db: AsyncSession, role_id: UUID, params: RolePermissionLineListParams, actor: Actor
+) -> crud.PageResult[RolePermission]:
+    """A page of the header's lines: the list's paging, sort and filters, its header fixed."""
+    return await crud.fetch_page(db, LISTING, params, actor, fixed={"role_id": role_id})

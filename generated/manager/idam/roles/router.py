@@ -25,6 +25,7 @@ from . import service
 from .model import Role
 from .schemas import (
     RoleCreate,
+    RoleListItem,
     RoleListParams,
     RoleListResponse,
     RoleResponse,
@@ -55,7 +56,7 @@ async def list_roles(
     actor: Annotated[Actor, manager_permission("idam.roles:read")],
 ) -> Envelope[RoleListResponse]:
     page = await service.list_roles(db, params, actor)
-    return ok(RoleListResponse.from_result(page, RoleResponse))
+    return ok(RoleListResponse.from_result(page, RoleListItem))
 
 
 @router.post(

@@ -18,7 +18,13 @@ from runtime.security.principal import Actor
 from runtime.web.versions import Expected
 
 from .model import UserRole
-from .schemas import UserRoleCreate, UserRoleLineCreate, UserRoleListParams, UserRoleUpdate
+from .schemas import (
+    UserRoleCreate,
+    UserRoleLineCreate,
+    UserRoleLineListParams,
+    UserRoleListParams,
+    UserRoleUpdate,
+)
 
 LISTING = crud.Listing(
     model=UserRole,
@@ -90,3 +96,10 @@ async def create_line(
 async def lines_of(db: AsyncSession, user_id: UUID, actor: Actor) -> tuple[list[UserRole], int]:
     """The header's first lines (at most crud.LINES_LIMIT) and how many it has in all."""
     return await crud.children(db, LISTING, "user_id", user_id, actor)
+
+
+async def page_of_lines(
+    db: AsyncSession, user_id: UUID, params: UserRoleLineListParams, actor: Actor
+) -> crud.PageResult[UserRole]:
+    """A page of the header's lines: the list's paging, sort and filters, its header fixed."""
+    return await crud.fetch_page(db, LISTING, params, actor, fixed={"user_id": user_id})

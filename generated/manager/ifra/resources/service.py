@@ -37,6 +37,8 @@ LISTING = crud.Listing(
     displays=(crud.Display("target_tenant_id", Tenant.name, "target_tenant_name"),),
 )
 REFERENCES = (crud.Reference("target_tenant_id", Tenant),)
+# The state machine of status: the allowed moves from each state (on the model).
+MOVES = Resource.__lifecycle__.moves
 
 
 async def list_resources(
@@ -86,6 +88,6 @@ async def change_resource_status(
     expected: Expected = None,
 ) -> Resource:
     row = await crud.change_status(
-        db, Resource, resource_id, "status", status, actor, expected=expected
+        db, Resource, resource_id, "status", status, actor, moves=MOVES, expected=expected
     )
     return await crud.with_displays(db, LISTING, row, actor)

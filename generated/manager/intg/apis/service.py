@@ -30,6 +30,8 @@ LISTING = crud.Listing(
     displays=(),
 )
 REFERENCES = ()
+# The state machine of status: the allowed moves from each state (on the model).
+MOVES = ExternalApi.__lifecycle__.moves
 
 
 async def list_apis(
@@ -81,6 +83,6 @@ async def change_external_api_status(
     expected: Expected = None,
 ) -> ExternalApi:
     row = await crud.change_status(
-        db, ExternalApi, external_api_id, "status", status, actor, expected=expected
+        db, ExternalApi, external_api_id, "status", status, actor, moves=MOVES, expected=expected
     )
     return await crud.with_displays(db, LISTING, row, actor)

@@ -31,6 +31,8 @@ LISTING = crud.Listing(
     displays=(crud.Display("target_tenant_id", Tenant.name, "target_tenant_name"),),
 )
 REFERENCES = (crud.Reference("target_tenant_id", Tenant),)
+# The state machine of status: the allowed moves from each state (on the model).
+MOVES = Webhook.__lifecycle__.moves
 
 
 async def list_webhooks(
@@ -80,6 +82,6 @@ async def change_webhook_status(
     expected: Expected = None,
 ) -> Webhook:
     row = await crud.change_status(
-        db, Webhook, webhook_id, "status", status, actor, expected=expected
+        db, Webhook, webhook_id, "status", status, actor, moves=MOVES, expected=expected
     )
     return await crud.with_displays(db, LISTING, row, actor)

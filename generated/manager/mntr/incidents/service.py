@@ -41,6 +41,8 @@ REFERENCES = (
     crud.Reference("target_tenant_id", Tenant),
     crud.Reference("assignee_id", User),
 )
+# The state machine of status: the allowed moves from each state (on the model).
+MOVES = Incident.__lifecycle__.moves
 
 
 async def list_incidents(
@@ -90,6 +92,6 @@ async def change_incident_status(
     expected: Expected = None,
 ) -> Incident:
     row = await crud.change_status(
-        db, Incident, incident_id, "status", status, actor, expected=expected
+        db, Incident, incident_id, "status", status, actor, moves=MOVES, expected=expected
     )
     return await crud.with_displays(db, LISTING, row, actor)

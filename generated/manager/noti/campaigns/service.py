@@ -32,6 +32,8 @@ LISTING = crud.Listing(
     displays=(crud.Display("template_id", NotificationTemplate.name, "template_name"),),
 )
 REFERENCES = (crud.Reference("template_id", NotificationTemplate),)
+# The state machine of status: the allowed moves from each state (on the model).
+MOVES = Campaign.__lifecycle__.moves
 
 
 async def list_campaigns(
@@ -81,6 +83,6 @@ async def change_campaign_status(
     expected: Expected = None,
 ) -> Campaign:
     row = await crud.change_status(
-        db, Campaign, campaign_id, "status", status, actor, expected=expected
+        db, Campaign, campaign_id, "status", status, actor, moves=MOVES, expected=expected
     )
     return await crud.with_displays(db, LISTING, row, actor)

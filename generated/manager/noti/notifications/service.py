@@ -45,6 +45,8 @@ REFERENCES = (
     crud.Reference("recipient_user_id", User),
     crud.Reference("target_tenant_id", Tenant),
 )
+# The state machine of status: the allowed moves from each state (on the model).
+MOVES = Notification.__lifecycle__.moves
 
 
 async def list_notifications(
@@ -96,6 +98,6 @@ async def change_notification_status(
     expected: Expected = None,
 ) -> Notification:
     row = await crud.change_status(
-        db, Notification, notification_id, "status", status, actor, expected=expected
+        db, Notification, notification_id, "status", status, actor, moves=MOVES, expected=expected
     )
     return await crud.with_displays(db, LISTING, row, actor)

@@ -33,6 +33,8 @@ LISTING = crud.Listing(
     displays=(crud.Display("target_tenant_id", Tenant.name, "target_tenant_name"),),
 )
 REFERENCES = (crud.Reference("target_tenant_id", Tenant),)
+# The state machine of status: the allowed moves from each state (on the model).
+MOVES = Feedback.__lifecycle__.moves
 
 
 async def list_feedbacks(
@@ -82,6 +84,6 @@ async def change_feedback_status(
     expected: Expected = None,
 ) -> Feedback:
     row = await crud.change_status(
-        db, Feedback, feedback_id, "status", status, actor, expected=expected
+        db, Feedback, feedback_id, "status", status, actor, moves=MOVES, expected=expected
     )
     return await crud.with_displays(db, LISTING, row, actor)

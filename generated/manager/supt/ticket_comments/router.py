@@ -25,6 +25,7 @@ from . import service
 from .schemas import (
     TicketCommentCreate,
     TicketCommentLineCreate,
+    TicketCommentLineListParams,
     TicketCommentListParams,
     TicketCommentListResponse,
     TicketCommentResponse,
@@ -125,18 +126,19 @@ nested_router = audited_router(scope="manager", entity="supt.ticket_comments")
 
 @nested_router.get(
     "/{ticket_id}/comments",
-    response_model=Envelope[list[TicketCommentResponse]],
+    response_model=Envelope[TicketCommentListResponse],
     summary="티켓 댓글 목록 (상위 문서별)",
     operation_id="manager_supt_ticket_comments_list_of_parent",
 )
 async def list_ticket_comments_of_parent(
     ticket_id: UUID,
+    params: Annotated[TicketCommentLineListParams, Query()],
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("supt.ticket_comments:read")],
-) -> Envelope[list[TicketCommentResponse]]:
+) -> Envelope[TicketCommentListResponse]:
     await crud.get_live(db, Ticket, ticket_id, actor)
-    rows, _ = await service.lines_of(db, ticket_id, actor)
-    return ok([TicketCommentResponse.model_validate(row) for row in rows])
+    page = await service.page_of_lines(db, ticket_id, params, actor)
+    return ok(TicketCommentListResponse.from_result(page, TicketCommentResponse))
 
 
 @nested_router.post(

@@ -21,6 +21,7 @@ from .model import TicketComment
 from .schemas import (
     TicketCommentCreate,
     TicketCommentLineCreate,
+    TicketCommentLineListParams,
     TicketCommentListParams,
     TicketCommentUpdate,
 )
@@ -108,3 +109,10 @@ async def lines_of(
 ) -> tuple[list[TicketComment], int]:
     """The header's first lines (at most crud.LINES_LIMIT) and how many it has in all."""
     return await crud.children(db, LISTING, "ticket_id", ticket_id, actor)
+
+
+async def page_of_lines(
+    db: AsyncSession, ticket_id: UUID, params: TicketCommentLineListParams, actor: Actor
+) -> crud.PageResult[TicketComment]:
+    """A page of the header's lines: the list's paging, sort and filters, its header fixed."""
+    return await crud.fetch_page(db, LISTING, params, actor, fixed={"ticket_id": ticket_id})

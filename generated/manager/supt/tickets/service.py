@@ -45,6 +45,8 @@ REFERENCES = (
     crud.Reference("target_tenant_id", Tenant),
     crud.Reference("assignee_id", User),
 )
+# The state machine of status: the allowed moves from each state (on the model).
+MOVES = Ticket.__lifecycle__.moves
 
 
 async def list_tickets(
@@ -94,6 +96,6 @@ async def change_ticket_status(
     expected: Expected = None,
 ) -> Ticket:
     row = await crud.change_status(
-        db, Ticket, ticket_id, "status", status, actor, expected=expected
+        db, Ticket, ticket_id, "status", status, actor, moves=MOVES, expected=expected
     )
     return await crud.with_displays(db, LISTING, row, actor)

@@ -46,6 +46,8 @@ REFERENCES = (
     crud.Reference("target_tenant_id", Tenant),
     crud.Reference("plan_id", Plan),
 )
+# The state machine of status: the allowed moves from each state (on the model).
+MOVES = Subscription.__lifecycle__.moves
 
 
 async def list_subscriptions(
@@ -97,6 +99,6 @@ async def change_subscription_status(
     expected: Expected = None,
 ) -> Subscription:
     row = await crud.change_status(
-        db, Subscription, subscription_id, "status", status, actor, expected=expected
+        db, Subscription, subscription_id, "status", status, actor, moves=MOVES, expected=expected
     )
     return await crud.with_displays(db, LISTING, row, actor)

@@ -25,6 +25,7 @@ from . import service
 from .model import CodeGroup
 from .schemas import (
     CodeGroupCreate,
+    CodeGroupListItem,
     CodeGroupListParams,
     CodeGroupListResponse,
     CodeGroupResponse,
@@ -54,7 +55,7 @@ async def list_code_groups(
     actor: Annotated[Actor, tenant_permission("adm.code_groups:read")],
 ) -> Envelope[CodeGroupListResponse]:
     page = await service.list_code_groups(db, params, actor)
-    return ok(CodeGroupListResponse.from_result(page, CodeGroupResponse))
+    return ok(CodeGroupListResponse.from_result(page, CodeGroupListItem))
 
 
 @router.post(

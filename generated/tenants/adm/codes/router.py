@@ -25,6 +25,7 @@ from . import service
 from .schemas import (
     CodeCreate,
     CodeLineCreate,
+    CodeLineListParams,
     CodeListParams,
     CodeListResponse,
     CodeResponse,
@@ -125,18 +126,19 @@ nested_router = audited_router(scope="tenants", entity="adm.codes")
 
 @nested_router.get(
     "/{group_id}/codes",
-    response_model=Envelope[list[CodeResponse]],
+    response_model=Envelope[CodeListResponse],
     summary="공통 코드 목록 (상위 문서별)",
     operation_id="tenants_adm_codes_list_of_parent",
 )
 async def list_codes_of_parent(
     group_id: UUID,
+    params: Annotated[CodeLineListParams, Query()],
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("adm.codes:read")],
-) -> Envelope[list[CodeResponse]]:
+) -> Envelope[CodeListResponse]:
     await crud.get_live(db, CodeGroup, group_id, actor)
-    rows, _ = await service.lines_of(db, group_id, actor)
-    return ok([CodeResponse.model_validate(row) for row in rows])
+    page = await service.page_of_lines(db, group_id, params, actor)
+    return ok(CodeListResponse.from_result(page, CodeResponse))
 
 
 @nested_router.post(

@@ -17,7 +17,7 @@ from runtime.security.principal import Actor
 from runtime.web.versions import Expected
 
 from .model import Code
-from .schemas import CodeCreate, CodeLineCreate, CodeListParams, CodeUpdate
+from .schemas import CodeCreate, CodeLineCreate, CodeLineListParams, CodeListParams, CodeUpdate
 
 LISTING = crud.Listing(
     model=Code,
@@ -84,3 +84,10 @@ async def create_line(db: AsyncSession, group_id: UUID, data: CodeLineCreate, ac
 async def lines_of(db: AsyncSession, group_id: UUID, actor: Actor) -> tuple[list[Code], int]:
     """The header's first lines (at most crud.LINES_LIMIT) and how many it has in all."""
     return await crud.children(db, LISTING, "group_id", group_id, actor)
+
+
+async def page_of_lines(
+    db: AsyncSession, group_id: UUID, params: CodeLineListParams, actor: Actor
+) -> crud.PageResult[Code]:
+    """A page of the header's lines: the list's paging, sort and filters, its header fixed."""
+    return await crud.fetch_page(db, LISTING, params, actor, fixed={"group_id": group_id})

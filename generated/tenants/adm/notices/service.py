@@ -31,6 +31,8 @@ LISTING = crud.Listing(
     displays=(),
 )
 REFERENCES = ()
+# The state machine of status: the allowed moves from each state (on the model).
+MOVES = Notice.__lifecycle__.moves
 
 
 async def list_notices(
@@ -80,6 +82,6 @@ async def change_notice_status(
     expected: Expected = None,
 ) -> Notice:
     row = await crud.change_status(
-        db, Notice, notice_id, "status", status, actor, expected=expected
+        db, Notice, notice_id, "status", status, actor, moves=MOVES, expected=expected
     )
     return await crud.with_displays(db, LISTING, row, actor)

@@ -30,6 +30,8 @@ LISTING = crud.Listing(
     displays=(),
 )
 REFERENCES = ()
+# The state machine of status: the allowed moves from each state (on the model).
+MOVES = Role.__lifecycle__.moves
 
 
 async def list_roles(
@@ -78,5 +80,7 @@ async def change_role_status(
     *,
     expected: Expected = None,
 ) -> Role:
-    row = await crud.change_status(db, Role, role_id, "status", status, actor, expected=expected)
+    row = await crud.change_status(
+        db, Role, role_id, "status", status, actor, moves=MOVES, expected=expected
+    )
     return await crud.with_displays(db, LISTING, row, actor)

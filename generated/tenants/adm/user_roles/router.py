@@ -25,6 +25,7 @@ from . import service
 from .schemas import (
     UserRoleCreate,
     UserRoleLineCreate,
+    UserRoleLineListParams,
     UserRoleListParams,
     UserRoleListResponse,
     UserRoleResponse,
@@ -125,18 +126,19 @@ nested_router = audited_router(scope="tenants", entity="adm.user_roles")
 
 @nested_router.get(
     "/{user_id}/roles",
-    response_model=Envelope[list[UserRoleResponse]],
+    response_model=Envelope[UserRoleListResponse],
     summary="사용자 역할 목록 (상위 문서별)",
     operation_id="tenants_adm_user_roles_list_of_parent",
 )
 async def list_user_roles_of_parent(
     user_id: UUID,
+    params: Annotated[UserRoleLineListParams, Query()],
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("adm.user_roles:read")],
-) -> Envelope[list[UserRoleResponse]]:
+) -> Envelope[UserRoleListResponse]:
     await crud.get_live(db, User, user_id, actor)
-    rows, _ = await service.lines_of(db, user_id, actor)
-    return ok([UserRoleResponse.model_validate(row) for row in rows])
+    page = await service.page_of_lines(db, user_id, params, actor)
+    return ok(UserRoleListResponse.from_result(page, UserRoleResponse))
 
 
 @nested_router.post(

@@ -25,6 +25,7 @@ from . import service
 from .model import User
 from .schemas import (
     UserCreate,
+    UserListItem,
     UserListParams,
     UserListResponse,
     UserResponse,
@@ -55,7 +56,7 @@ async def list_users(
     actor: Annotated[Actor, tenant_permission("adm.users:read")],
 ) -> Envelope[UserListResponse]:
     page = await service.list_users(db, params, actor)
-    return ok(UserListResponse.from_result(page, UserResponse))
+    return ok(UserListResponse.from_result(page, UserListItem))
 
 
 @router.post(

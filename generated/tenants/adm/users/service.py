@@ -36,6 +36,8 @@ LISTING = crud.Listing(
     displays=(),
 )
 REFERENCES = ()
+# The state machine of status: the allowed moves from each state (on the model).
+MOVES = User.__lifecycle__.moves
 
 
 async def list_users(
@@ -94,5 +96,7 @@ async def change_user_status(
     *,
     expected: Expected = None,
 ) -> User:
-    row = await crud.change_status(db, User, user_id, "status", status, actor, expected=expected)
+    row = await crud.change_status(
+        db, User, user_id, "status", status, actor, moves=MOVES, expected=expected
+    )
     return await crud.with_displays(db, LISTING, row, actor)

@@ -25,6 +25,7 @@ from . import service
 from .schemas import (
     ApprovalLineStepCreate,
     ApprovalLineStepLineCreate,
+    ApprovalLineStepLineListParams,
     ApprovalLineStepListParams,
     ApprovalLineStepListResponse,
     ApprovalLineStepResponse,
@@ -127,18 +128,19 @@ nested_router = audited_router(scope="tenants", entity="apm.approval_line_steps"
 
 @nested_router.get(
     "/{approval_line_id}/steps",
-    response_model=Envelope[list[ApprovalLineStepResponse]],
+    response_model=Envelope[ApprovalLineStepListResponse],
     summary="결재선 단계 목록 (상위 문서별)",
     operation_id="tenants_apm_approval_line_steps_list_of_parent",
 )
 async def list_approval_line_steps_of_parent(
     approval_line_id: UUID,
+    params: Annotated[ApprovalLineStepLineListParams, Query()],
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("apm.approval_line_steps:read")],
-) -> Envelope[list[ApprovalLineStepResponse]]:
+) -> Envelope[ApprovalLineStepListResponse]:
     await crud.get_live(db, ApprovalLine, approval_line_id, actor)
-    rows, _ = await service.lines_of(db, approval_line_id, actor)
-    return ok([ApprovalLineStepResponse.model_validate(row) for row in rows])
+    page = await service.page_of_lines(db, approval_line_id, params, actor)
+    return ok(ApprovalLineStepListResponse.from_result(page, ApprovalLineStepResponse))
 
 
 @nested_router.post(

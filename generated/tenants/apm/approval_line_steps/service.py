@@ -21,6 +21,7 @@ from .model import ApprovalLineStep
 from .schemas import (
     ApprovalLineStepCreate,
     ApprovalLineStepLineCreate,
+    ApprovalLineStepLineListParams,
     ApprovalLineStepListParams,
     ApprovalLineStepUpdate,
 )
@@ -107,3 +108,12 @@ async def lines_of(
 ) -> tuple[list[ApprovalLineStep], int]:
     """The header's first lines (at most crud.LINES_LIMIT) and how many it has in all."""
     return await crud.children(db, LISTING, "approval_line_id", approval_line_id, actor)
+
+
+async def page_of_lines(
+    db: AsyncSession, approval_line_id: UUID, params: ApprovalLineStepLineListParams, actor: Actor
+) -> crud.PageResult[ApprovalLineStep]:
+    """A page of the header's lines: the list's paging, sort and filters, its header fixed."""
+    return await crud.fetch_page(
+        db, LISTING, params, actor, fixed={"approval_line_id": approval_line_id}
+    )

@@ -25,6 +25,7 @@ from . import service
 from .model import ApprovalLine
 from .schemas import (
     ApprovalLineCreate,
+    ApprovalLineListItem,
     ApprovalLineListParams,
     ApprovalLineListResponse,
     ApprovalLineResponse,
@@ -55,7 +56,7 @@ async def list_approval_lines(
     actor: Annotated[Actor, tenant_permission("apm.approval_lines:read")],
 ) -> Envelope[ApprovalLineListResponse]:
     page = await service.list_approval_lines(db, params, actor)
-    return ok(ApprovalLineListResponse.from_result(page, ApprovalLineResponse))
+    return ok(ApprovalLineListResponse.from_result(page, ApprovalLineListItem))
 
 
 @router.post(

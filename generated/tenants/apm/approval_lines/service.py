@@ -34,6 +34,8 @@ LISTING = crud.Listing(
     displays=(),
 )
 REFERENCES = ()
+# The state machine of status: the allowed moves from each state (on the model).
+MOVES = ApprovalLine.__lifecycle__.moves
 
 
 async def list_approval_lines(
@@ -92,6 +94,6 @@ async def change_approval_line_status(
     expected: Expected = None,
 ) -> ApprovalLine:
     row = await crud.change_status(
-        db, ApprovalLine, approval_line_id, "status", status, actor, expected=expected
+        db, ApprovalLine, approval_line_id, "status", status, actor, moves=MOVES, expected=expected
     )
     return await crud.with_displays(db, LISTING, row, actor)

@@ -22,6 +22,7 @@ from runtime.web.versions import etag
 
 from . import service
 from .schemas import (
+    ApprovalRequestStepLineListParams,
     ApprovalRequestStepListParams,
     ApprovalRequestStepListResponse,
     ApprovalRequestStepResponse,
@@ -68,15 +69,16 @@ nested_router = audited_router(scope="tenants", entity="apm.approval_request_ste
 
 @nested_router.get(
     "/{approval_request_id}/steps",
-    response_model=Envelope[list[ApprovalRequestStepResponse]],
+    response_model=Envelope[ApprovalRequestStepListResponse],
     summary="결재 단계 목록 (상위 문서별)",
     operation_id="tenants_apm_approval_request_steps_list_of_parent",
 )
 async def list_approval_request_steps_of_parent(
     approval_request_id: UUID,
+    params: Annotated[ApprovalRequestStepLineListParams, Query()],
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("apm.approval_request_steps:read")],
-) -> Envelope[list[ApprovalRequestStepResponse]]:
+) -> Envelope[ApprovalRequestStepListResponse]:
     await crud.get_live(db, ApprovalRequest, approval_request_id, actor)
-    rows, _ = await service.lines_of(db, approval_request_id, actor)
-    return ok([ApprovalRequestStepResponse.model_validate(row) for row in rows])
+    page = await service.page_of_lines(db, approval_request_id, params, actor)
+    return ok(ApprovalRequestStepListResponse.from_result(page, ApprovalRequestStepResponse))

@@ -21,6 +21,7 @@ from .model import ApprovalRequestStep
 from .schemas import (
     ApprovalRequestStepCreate,
     ApprovalRequestStepLineCreate,
+    ApprovalRequestStepLineListParams,
     ApprovalRequestStepListParams,
     ApprovalRequestStepUpdate,
 )
@@ -108,3 +109,15 @@ async def lines_of(
 ) -> tuple[list[ApprovalRequestStep], int]:
     """The header's first lines (at most crud.LINES_LIMIT) and how many it has in all."""
     return await crud.children(db, LISTING, "approval_request_id", approval_request_id, actor)
+
+
+async def page_of_lines(
+    db: AsyncSession,
+    approval_request_id: UUID,
+    params: ApprovalRequestStepLineListParams,
+    actor: Actor,
+) -> crud.PageResult[ApprovalRequestStep]:
+    """A page of the header's lines: the list's paging, sort and filters, its header fixed."""
+    return await crud.fetch_page(
+        db, LISTING, params, actor, fixed={"approval_request_id": approval_request_id}
+    )

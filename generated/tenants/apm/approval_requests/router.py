@@ -24,6 +24,7 @@ from . import service
 from .model import ApprovalRequest
 from .schemas import (
     ApprovalRequestCreate,
+    ApprovalRequestListItem,
     ApprovalRequestListParams,
     ApprovalRequestListResponse,
     ApprovalRequestResponse,
@@ -53,7 +54,7 @@ async def list_approval_requests(
     actor: Annotated[Actor, tenant_permission("apm.approval_requests:read")],
 ) -> Envelope[ApprovalRequestListResponse]:
     page = await service.list_approval_requests(db, params, actor)
-    return ok(ApprovalRequestListResponse.from_result(page, ApprovalRequestResponse))
+    return ok(ApprovalRequestListResponse.from_result(page, ApprovalRequestListItem))
 
 
 @router.post(

@@ -45,6 +45,8 @@ REFERENCES = (
     crud.Reference("product_id", Product),
     crud.Reference("assignee_id", User),
 )
+# The state machine of status: the allowed moves from each state (on the model).
+MOVES = ServiceRequest.__lifecycle__.moves
 
 
 async def list_service_requests(
@@ -108,6 +110,13 @@ async def change_service_request_status(
     expected: Expected = None,
 ) -> ServiceRequest:
     row = await crud.change_status(
-        db, ServiceRequest, service_request_id, "status", status, actor, expected=expected
+        db,
+        ServiceRequest,
+        service_request_id,
+        "status",
+        status,
+        actor,
+        moves=MOVES,
+        expected=expected,
     )
     return await crud.with_displays(db, LISTING, row, actor)

@@ -25,6 +25,7 @@ from . import service
 from .schemas import (
     ServiceVisitCreate,
     ServiceVisitLineCreate,
+    ServiceVisitLineListParams,
     ServiceVisitListParams,
     ServiceVisitListResponse,
     ServiceVisitResponse,
@@ -125,18 +126,19 @@ nested_router = audited_router(scope="tenants", entity="asm.service_visits")
 
 @nested_router.get(
     "/{service_request_id}/service-visits",
-    response_model=Envelope[list[ServiceVisitResponse]],
+    response_model=Envelope[ServiceVisitListResponse],
     summary="방문 서비스 목록 (상위 문서별)",
     operation_id="tenants_asm_service_visits_list_of_parent",
 )
 async def list_service_visits_of_parent(
     service_request_id: UUID,
+    params: Annotated[ServiceVisitLineListParams, Query()],
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("asm.service_visits:read")],
-) -> Envelope[list[ServiceVisitResponse]]:
+) -> Envelope[ServiceVisitListResponse]:
     await crud.get_live(db, ServiceRequest, service_request_id, actor)
-    rows, _ = await service.lines_of(db, service_request_id, actor)
-    return ok([ServiceVisitResponse.model_validate(row) for row in rows])
+    page = await service.page_of_lines(db, service_request_id, params, actor)
+    return ok(ServiceVisitListResponse.from_result(page, ServiceVisitResponse))
 
 
 @nested_router.post(

@@ -21,6 +21,7 @@ from .model import ServiceVisit
 from .schemas import (
     ServiceVisitCreate,
     ServiceVisitLineCreate,
+    ServiceVisitLineListParams,
     ServiceVisitListParams,
     ServiceVisitUpdate,
 )
@@ -97,3 +98,12 @@ async def lines_of(
 ) -> tuple[list[ServiceVisit], int]:
     """The header's first lines (at most crud.LINES_LIMIT) and how many it has in all."""
     return await crud.children(db, LISTING, "service_request_id", service_request_id, actor)
+
+
+async def page_of_lines(
+    db: AsyncSession, service_request_id: UUID, params: ServiceVisitLineListParams, actor: Actor
+) -> crud.PageResult[ServiceVisit]:
+    """A page of the header's lines: the list's paging, sort and filters, its header fixed."""
+    return await crud.fetch_page(
+        db, LISTING, params, actor, fixed={"service_request_id": service_request_id}
+    )

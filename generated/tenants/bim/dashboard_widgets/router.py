@@ -25,6 +25,7 @@ from . import service
 from .schemas import (
     DashboardWidgetCreate,
     DashboardWidgetLineCreate,
+    DashboardWidgetLineListParams,
     DashboardWidgetListParams,
     DashboardWidgetListResponse,
     DashboardWidgetResponse,
@@ -127,18 +128,19 @@ nested_router = audited_router(scope="tenants", entity="bim.dashboard_widgets")
 
 @nested_router.get(
     "/{dashboard_id}/widgets",
-    response_model=Envelope[list[DashboardWidgetResponse]],
+    response_model=Envelope[DashboardWidgetListResponse],
     summary="대시보드 위젯 목록 (상위 문서별)",
     operation_id="tenants_bim_dashboard_widgets_list_of_parent",
 )
 async def list_dashboard_widgets_of_parent(
     dashboard_id: UUID,
+    params: Annotated[DashboardWidgetLineListParams, Query()],
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("bim.dashboard_widgets:read")],
-) -> Envelope[list[DashboardWidgetResponse]]:
+) -> Envelope[DashboardWidgetListResponse]:
     await crud.get_live(db, Dashboard, dashboard_id, actor)
-    rows, _ = await service.lines_of(db, dashboard_id, actor)
-    return ok([DashboardWidgetResponse.model_validate(row) for row in rows])
+    page = await service.page_of_lines(db, dashboard_id, params, actor)
+    return ok(DashboardWidgetListResponse.from_result(page, DashboardWidgetResponse))
 
 
 @nested_router.post(

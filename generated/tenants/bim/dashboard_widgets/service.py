@@ -21,6 +21,7 @@ from .model import DashboardWidget
 from .schemas import (
     DashboardWidgetCreate,
     DashboardWidgetLineCreate,
+    DashboardWidgetLineListParams,
     DashboardWidgetListParams,
     DashboardWidgetUpdate,
 )
@@ -107,3 +108,10 @@ async def lines_of(
 ) -> tuple[list[DashboardWidget], int]:
     """The header's first lines (at most crud.LINES_LIMIT) and how many it has in all."""
     return await crud.children(db, LISTING, "dashboard_id", dashboard_id, actor)
+
+
+async def page_of_lines(
+    db: AsyncSession, dashboard_id: UUID, params: DashboardWidgetLineListParams, actor: Actor
+) -> crud.PageResult[DashboardWidget]:
+    """A page of the header's lines: the list's paging, sort and filters, its header fixed."""
+    return await crud.fetch_page(db, LISTING, params, actor, fixed={"dashboard_id": dashboard_id})

@@ -25,6 +25,7 @@ from . import service
 from .model import Dashboard
 from .schemas import (
     DashboardCreate,
+    DashboardListItem,
     DashboardListParams,
     DashboardListResponse,
     DashboardResponse,
@@ -55,7 +56,7 @@ async def list_dashboards(
     actor: Annotated[Actor, tenant_permission("bim.dashboards:read")],
 ) -> Envelope[DashboardListResponse]:
     page = await service.list_dashboards(db, params, actor)
-    return ok(DashboardListResponse.from_result(page, DashboardResponse))
+    return ok(DashboardListResponse.from_result(page, DashboardListItem))
 
 
 @router.post(

@@ -34,6 +34,8 @@ LISTING = crud.Listing(
     displays=(),
 )
 REFERENCES = ()
+# The state machine of status: the allowed moves from each state (on the model).
+MOVES = Dashboard.__lifecycle__.moves
 
 
 async def list_dashboards(
@@ -90,6 +92,6 @@ async def change_dashboard_status(
     expected: Expected = None,
 ) -> Dashboard:
     row = await crud.change_status(
-        db, Dashboard, dashboard_id, "status", status, actor, expected=expected
+        db, Dashboard, dashboard_id, "status", status, actor, moves=MOVES, expected=expected
     )
     return await crud.with_displays(db, LISTING, row, actor)

@@ -35,6 +35,8 @@ LISTING = crud.Listing(
     displays=(),
 )
 REFERENCES = ()
+# The state machine of status: the allowed moves from each state (on the model).
+MOVES = Report.__lifecycle__.moves
 
 
 async def list_reports(
@@ -84,6 +86,6 @@ async def change_report_status(
     expected: Expected = None,
 ) -> Report:
     row = await crud.change_status(
-        db, Report, report_id, "status", status, actor, expected=expected
+        db, Report, report_id, "status", status, actor, moves=MOVES, expected=expected
     )
     return await crud.with_displays(db, LISTING, row, actor)

@@ -25,6 +25,7 @@ from . import service
 from .schemas import (
     ContactCreate,
     ContactLineCreate,
+    ContactLineListParams,
     ContactListParams,
     ContactListResponse,
     ContactResponse,
@@ -125,18 +126,19 @@ nested_router = audited_router(scope="tenants", entity="crm.contacts")
 
 @nested_router.get(
     "/{customer_id}/contacts",
-    response_model=Envelope[list[ContactResponse]],
+    response_model=Envelope[ContactListResponse],
     summary="연락처 목록 (상위 문서별)",
     operation_id="tenants_crm_contacts_list_of_parent",
 )
 async def list_contacts_of_parent(
     customer_id: UUID,
+    params: Annotated[ContactLineListParams, Query()],
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("crm.contacts:read")],
-) -> Envelope[list[ContactResponse]]:
+) -> Envelope[ContactListResponse]:
     await crud.get_live(db, Customer, customer_id, actor)
-    rows, _ = await service.lines_of(db, customer_id, actor)
-    return ok([ContactResponse.model_validate(row) for row in rows])
+    page = await service.page_of_lines(db, customer_id, params, actor)
+    return ok(ContactListResponse.from_result(page, ContactResponse))
 
 
 @nested_router.post(

@@ -17,7 +17,13 @@ from runtime.security.principal import Actor
 from runtime.web.versions import Expected
 
 from .model import Contact
-from .schemas import ContactCreate, ContactLineCreate, ContactListParams, ContactUpdate
+from .schemas import (
+    ContactCreate,
+    ContactLineCreate,
+    ContactLineListParams,
+    ContactListParams,
+    ContactUpdate,
+)
 
 LISTING = crud.Listing(
     model=Contact,
@@ -86,3 +92,10 @@ async def create_line(
 async def lines_of(db: AsyncSession, customer_id: UUID, actor: Actor) -> tuple[list[Contact], int]:
     """The header's first lines (at most crud.LINES_LIMIT) and how many it has in all."""
     return await crud.children(db, LISTING, "customer_id", customer_id, actor)
+
+
+async def page_of_lines(
+    db: AsyncSession, customer_id: UUID, params: ContactLineListParams, actor: Actor
+) -> crud.PageResult[Contact]:
+    """A page of the header's lines: the list's paging, sort and filters, its header fixed."""
+    return await crud.fetch_page(db, LISTING, params, actor, fixed={"customer_id": customer_id})

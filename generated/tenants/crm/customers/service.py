@@ -36,6 +36,8 @@ LISTING = crud.Listing(
     displays=(),
 )
 REFERENCES = ()
+# The state machine of status: the allowed moves from each state (on the model).
+MOVES = Customer.__lifecycle__.moves
 
 
 async def list_customers(
@@ -85,6 +87,6 @@ async def change_customer_status(
     expected: Expected = None,
 ) -> Customer:
     row = await crud.change_status(
-        db, Customer, customer_id, "status", status, actor, expected=expected
+        db, Customer, customer_id, "status", status, actor, moves=MOVES, expected=expected
     )
     return await crud.with_displays(db, LISTING, row, actor)

@@ -36,6 +36,8 @@ LISTING = crud.Listing(
     displays=(crud.Display("converted_customer_id", Customer.name, "converted_customer_name"),),
 )
 REFERENCES = (crud.Reference("converted_customer_id", Customer),)
+# The state machine of status: the allowed moves from each state (on the model).
+MOVES = Lead.__lifecycle__.moves
 
 
 async def list_leads(
@@ -84,5 +86,7 @@ async def change_lead_status(
     *,
     expected: Expected = None,
 ) -> Lead:
-    row = await crud.change_status(db, Lead, lead_id, "status", status, actor, expected=expected)
+    row = await crud.change_status(
+        db, Lead, lead_id, "status", status, actor, moves=MOVES, expected=expected
+    )
     return await crud.with_displays(db, LISTING, row, actor)

@@ -36,6 +36,8 @@ LISTING = crud.Listing(
     displays=(crud.Display("customer_id", Customer.name, "customer_name"),),
 )
 REFERENCES = (crud.Reference("customer_id", Customer),)
+# The state machine of stage: the allowed moves from each state (on the model).
+MOVES = Opportunity.__lifecycle__.moves
 
 
 async def list_opportunities(
@@ -87,6 +89,6 @@ async def change_opportunity_stage(
     expected: Expected = None,
 ) -> Opportunity:
     row = await crud.change_status(
-        db, Opportunity, opportunity_id, "stage", stage, actor, expected=expected
+        db, Opportunity, opportunity_id, "stage", stage, actor, moves=MOVES, expected=expected
     )
     return await crud.with_displays(db, LISTING, row, actor)

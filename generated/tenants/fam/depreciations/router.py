@@ -25,6 +25,7 @@ from . import service
 from .schemas import (
     DepreciationCreate,
     DepreciationLineCreate,
+    DepreciationLineListParams,
     DepreciationListParams,
     DepreciationListResponse,
     DepreciationResponse,
@@ -125,18 +126,19 @@ nested_router = audited_router(scope="tenants", entity="fam.depreciations")
 
 @nested_router.get(
     "/{fixed_asset_id}/depreciations",
-    response_model=Envelope[list[DepreciationResponse]],
+    response_model=Envelope[DepreciationListResponse],
     summary="감가상각 목록 (상위 문서별)",
     operation_id="tenants_fam_depreciations_list_of_parent",
 )
 async def list_depreciations_of_parent(
     fixed_asset_id: UUID,
+    params: Annotated[DepreciationLineListParams, Query()],
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("fam.depreciations:read")],
-) -> Envelope[list[DepreciationResponse]]:
+) -> Envelope[DepreciationListResponse]:
     await crud.get_live(db, FixedAsset, fixed_asset_id, actor)
-    rows, _ = await service.lines_of(db, fixed_asset_id, actor)
-    return ok([DepreciationResponse.model_validate(row) for row in rows])
+    page = await service.page_of_lines(db, fixed_asset_id, params, actor)
+    return ok(DepreciationListResponse.from_result(page, DepreciationResponse))
 
 
 @nested_router.post(

@@ -20,6 +20,7 @@ from .model import Depreciation
 from .schemas import (
     DepreciationCreate,
     DepreciationLineCreate,
+    DepreciationLineListParams,
     DepreciationListParams,
     DepreciationUpdate,
 )
@@ -92,3 +93,12 @@ async def lines_of(
 ) -> tuple[list[Depreciation], int]:
     """The header's first lines (at most crud.LINES_LIMIT) and how many it has in all."""
     return await crud.children(db, LISTING, "fixed_asset_id", fixed_asset_id, actor)
+
+
+async def page_of_lines(
+    db: AsyncSession, fixed_asset_id: UUID, params: DepreciationLineListParams, actor: Actor
+) -> crud.PageResult[Depreciation]:
+    """A page of the header's lines: the list's paging, sort and filters, its header fixed."""
+    return await crud.fetch_page(
+        db, LISTING, params, actor, fixed={"fixed_asset_id": fixed_asset_id}
+    )

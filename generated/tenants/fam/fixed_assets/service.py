@@ -37,6 +37,8 @@ LISTING = crud.Listing(
     displays=(crud.Display("department_id", Department.name, "department_name"),),
 )
 REFERENCES = (crud.Reference("department_id", Department),)
+# The state machine of status: the allowed moves from each state (on the model).
+MOVES = FixedAsset.__lifecycle__.moves
 
 
 async def list_fixed_assets(
@@ -90,6 +92,6 @@ async def change_fixed_asset_status(
     expected: Expected = None,
 ) -> FixedAsset:
     row = await crud.change_status(
-        db, FixedAsset, fixed_asset_id, "status", status, actor, expected=expected
+        db, FixedAsset, fixed_asset_id, "status", status, actor, moves=MOVES, expected=expected
     )
     return await crud.with_displays(db, LISTING, row, actor)

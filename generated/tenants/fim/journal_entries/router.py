@@ -25,6 +25,7 @@ from . import service
 from .model import JournalEntry
 from .schemas import (
     JournalEntryCreate,
+    JournalEntryListItem,
     JournalEntryListParams,
     JournalEntryListResponse,
     JournalEntryResponse,
@@ -55,7 +56,7 @@ async def list_journal_entries(
     actor: Annotated[Actor, tenant_permission("fim.journal_entries:read")],
 ) -> Envelope[JournalEntryListResponse]:
     page = await service.list_journal_entries(db, params, actor)
-    return ok(JournalEntryListResponse.from_result(page, JournalEntryResponse))
+    return ok(JournalEntryListResponse.from_result(page, JournalEntryListItem))
 
 
 @router.post(

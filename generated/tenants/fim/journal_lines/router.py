@@ -25,6 +25,7 @@ from . import service
 from .schemas import (
     JournalLineCreate,
     JournalLineLineCreate,
+    JournalLineLineListParams,
     JournalLineListParams,
     JournalLineListResponse,
     JournalLineResponse,
@@ -125,18 +126,19 @@ nested_router = audited_router(scope="tenants", entity="fim.journal_lines")
 
 @nested_router.get(
     "/{journal_entry_id}/journal-lines",
-    response_model=Envelope[list[JournalLineResponse]],
+    response_model=Envelope[JournalLineListResponse],
     summary="전표 분개 목록 (상위 문서별)",
     operation_id="tenants_fim_journal_lines_list_of_parent",
 )
 async def list_journal_lines_of_parent(
     journal_entry_id: UUID,
+    params: Annotated[JournalLineLineListParams, Query()],
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("fim.journal_lines:read")],
-) -> Envelope[list[JournalLineResponse]]:
+) -> Envelope[JournalLineListResponse]:
     await crud.get_live(db, JournalEntry, journal_entry_id, actor)
-    rows, _ = await service.lines_of(db, journal_entry_id, actor)
-    return ok([JournalLineResponse.model_validate(row) for row in rows])
+    page = await service.page_of_lines(db, journal_entry_id, params, actor)
+    return ok(JournalLineListResponse.from_result(page, JournalLineResponse))
 
 
 @nested_router.post(

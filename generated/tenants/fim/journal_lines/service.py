@@ -21,6 +21,7 @@ from .model import JournalLine
 from .schemas import (
     JournalLineCreate,
     JournalLineLineCreate,
+    JournalLineLineListParams,
     JournalLineListParams,
     JournalLineUpdate,
 )
@@ -99,3 +100,12 @@ async def lines_of(
 ) -> tuple[list[JournalLine], int]:
     """The header's first lines (at most crud.LINES_LIMIT) and how many it has in all."""
     return await crud.children(db, LISTING, "journal_entry_id", journal_entry_id, actor)
+
+
+async def page_of_lines(
+    db: AsyncSession, journal_entry_id: UUID, params: JournalLineLineListParams, actor: Actor
+) -> crud.PageResult[JournalLine]:
+    """A page of the header's lines: the list's paging, sort and filters, its header fixed."""
+    return await crud.fetch_page(
+        db, LISTING, params, actor, fixed={"journal_entry_id": journal_entry_id}
+    )

@@ -49,6 +49,8 @@ REFERENCES = (
     crud.Reference("position_id", Position),
     crud.Reference("user_id", User),
 )
+# The state machine of status: the allowed moves from each state (on the model).
+MOVES = Employee.__lifecycle__.moves
 
 
 async def list_employees(
@@ -98,6 +100,6 @@ async def change_employee_status(
     expected: Expected = None,
 ) -> Employee:
     row = await crud.change_status(
-        db, Employee, employee_id, "status", status, actor, expected=expected
+        db, Employee, employee_id, "status", status, actor, moves=MOVES, expected=expected
     )
     return await crud.with_displays(db, LISTING, row, actor)

@@ -35,6 +35,8 @@ LISTING = crud.Listing(
     displays=(crud.Display("employee_id", Employee.name, "employee_name"),),
 )
 REFERENCES = (crud.Reference("employee_id", Employee),)
+# The state machine of status: the allowed moves from each state (on the model).
+MOVES = Training.__lifecycle__.moves
 
 
 async def list_trainings(
@@ -84,6 +86,6 @@ async def change_training_status(
     expected: Expected = None,
 ) -> Training:
     row = await crud.change_status(
-        db, Training, training_id, "status", status, actor, expected=expected
+        db, Training, training_id, "status", status, actor, moves=MOVES, expected=expected
     )
     return await crud.with_displays(db, LISTING, row, actor)

@@ -41,6 +41,8 @@ REFERENCES = (
     crud.Reference("product_id", Product),
     crud.Reference("warehouse_id", Warehouse),
 )
+# The state machine of status: the allowed moves from each state (on the model).
+MOVES = Adjustment.__lifecycle__.moves
 
 
 async def list_adjustments(
@@ -94,6 +96,6 @@ async def change_adjustment_status(
     expected: Expected = None,
 ) -> Adjustment:
     row = await crud.change_status(
-        db, Adjustment, adjustment_id, "status", status, actor, expected=expected
+        db, Adjustment, adjustment_id, "status", status, actor, moves=MOVES, expected=expected
     )
     return await crud.with_displays(db, LISTING, row, actor)

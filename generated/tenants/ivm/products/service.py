@@ -43,6 +43,8 @@ REFERENCES = (
     crud.Reference("unit_id", Unit),
     crud.Reference("category_id", Category),
 )
+# The state machine of status: the allowed moves from each state (on the model).
+MOVES = Product.__lifecycle__.moves
 
 
 async def list_products(
@@ -92,6 +94,6 @@ async def change_product_status(
     expected: Expected = None,
 ) -> Product:
     row = await crud.change_status(
-        db, Product, product_id, "status", status, actor, expected=expected
+        db, Product, product_id, "status", status, actor, moves=MOVES, expected=expected
     )
     return await crud.with_displays(db, LISTING, row, actor)

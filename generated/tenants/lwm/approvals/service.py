@@ -41,6 +41,8 @@ REFERENCES = (
     crud.Reference("workflow_id", Workflow),
     crud.Reference("requester_id", User),
 )
+# The state machine of status: the allowed moves from each state (on the model).
+MOVES = Approval.__lifecycle__.moves
 
 
 async def list_approvals(
@@ -90,6 +92,6 @@ async def change_approval_status(
     expected: Expected = None,
 ) -> Approval:
     row = await crud.change_status(
-        db, Approval, approval_id, "status", status, actor, expected=expected
+        db, Approval, approval_id, "status", status, actor, moves=MOVES, expected=expected
     )
     return await crud.with_displays(db, LISTING, row, actor)

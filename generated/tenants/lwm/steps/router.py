@@ -25,6 +25,7 @@ from . import service
 from .schemas import (
     StepCreate,
     StepLineCreate,
+    StepLineListParams,
     StepListParams,
     StepListResponse,
     StepResponse,
@@ -125,18 +126,19 @@ nested_router = audited_router(scope="tenants", entity="lwm.steps")
 
 @nested_router.get(
     "/{workflow_id}/steps",
-    response_model=Envelope[list[StepResponse]],
+    response_model=Envelope[StepListResponse],
     summary="단계 목록 (상위 문서별)",
     operation_id="tenants_lwm_steps_list_of_parent",
 )
 async def list_steps_of_parent(
     workflow_id: UUID,
+    params: Annotated[StepLineListParams, Query()],
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("lwm.steps:read")],
-) -> Envelope[list[StepResponse]]:
+) -> Envelope[StepListResponse]:
     await crud.get_live(db, Workflow, workflow_id, actor)
-    rows, _ = await service.lines_of(db, workflow_id, actor)
-    return ok([StepResponse.model_validate(row) for row in rows])
+    page = await service.page_of_lines(db, workflow_id, params, actor)
+    return ok(StepListResponse.from_result(page, StepResponse))
 
 
 @nested_router.post(

@@ -19,7 +19,7 @@ from runtime.security.principal import Actor
 from runtime.web.versions import Expected
 
 from .model import Step
-from .schemas import StepCreate, StepLineCreate, StepListParams, StepUpdate
+from .schemas import StepCreate, StepLineCreate, StepLineListParams, StepListParams, StepUpdate
 
 LISTING = crud.Listing(
     model=Step,
@@ -94,3 +94,10 @@ async def create_line(
 async def lines_of(db: AsyncSession, workflow_id: UUID, actor: Actor) -> tuple[list[Step], int]:
     """The header's first lines (at most crud.LINES_LIMIT) and how many it has in all."""
     return await crud.children(db, LISTING, "workflow_id", workflow_id, actor)
+
+
+async def page_of_lines(
+    db: AsyncSession, workflow_id: UUID, params: StepLineListParams, actor: Actor
+) -> crud.PageResult[Step]:
+    """A page of the header's lines: the list's paging, sort and filters, its header fixed."""
+    return await crud.fetch_page(db, LISTING, params, actor, fixed={"workflow_id": workflow_id})

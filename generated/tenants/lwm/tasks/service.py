@@ -41,6 +41,8 @@ REFERENCES = (
     crud.Reference("assignee_id", User),
     crud.Reference("approval_id", Approval),
 )
+# The state machine of status: the allowed moves from each state (on the model).
+MOVES = Task.__lifecycle__.moves
 
 
 async def list_tasks(
@@ -89,5 +91,7 @@ async def change_task_status(
     *,
     expected: Expected = None,
 ) -> Task:
-    row = await crud.change_status(db, Task, task_id, "status", status, actor, expected=expected)
+    row = await crud.change_status(
+        db, Task, task_id, "status", status, actor, moves=MOVES, expected=expected
+    )
     return await crud.with_displays(db, LISTING, row, actor)

@@ -25,6 +25,7 @@ from . import service
 from .model import Workflow
 from .schemas import (
     WorkflowCreate,
+    WorkflowListItem,
     WorkflowListParams,
     WorkflowListResponse,
     WorkflowResponse,
@@ -55,7 +56,7 @@ async def list_workflows(
     actor: Annotated[Actor, tenant_permission("lwm.workflows:read")],
 ) -> Envelope[WorkflowListResponse]:
     page = await service.list_workflows(db, params, actor)
-    return ok(WorkflowListResponse.from_result(page, WorkflowResponse))
+    return ok(WorkflowListResponse.from_result(page, WorkflowListItem))
 
 
 @router.post(

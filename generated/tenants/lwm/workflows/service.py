@@ -34,6 +34,8 @@ LISTING = crud.Listing(
     displays=(),
 )
 REFERENCES = ()
+# The state machine of status: the allowed moves from each state (on the model).
+MOVES = Workflow.__lifecycle__.moves
 
 
 async def list_workflows(
@@ -90,6 +92,6 @@ async def change_workflow_status(
     expected: Expected = None,
 ) -> Workflow:
     row = await crud.change_status(
-        db, Workflow, workflow_id, "status", status, actor, expected=expected
+        db, Workflow, workflow_id, "status", status, actor, moves=MOVES, expected=expected
     )
     return await crud.with_displays(db, LISTING, row, actor)

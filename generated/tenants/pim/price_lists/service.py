@@ -33,6 +33,8 @@ LISTING = crud.Listing(
     displays=(),
 )
 REFERENCES = ()
+# The state machine of status: the allowed moves from each state (on the model).
+MOVES = PriceList.__lifecycle__.moves
 
 
 async def list_price_lists(
@@ -82,6 +84,6 @@ async def change_price_list_status(
     expected: Expected = None,
 ) -> PriceList:
     row = await crud.change_status(
-        db, PriceList, price_list_id, "status", status, actor, expected=expected
+        db, PriceList, price_list_id, "status", status, actor, moves=MOVES, expected=expected
     )
     return await crud.with_displays(db, LISTING, row, actor)

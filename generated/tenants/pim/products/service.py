@@ -47,6 +47,8 @@ REFERENCES = (
     crud.Reference("brand_id", Brand),
     crud.Reference("inventory_product_id", Product),
 )
+# The state machine of status: the allowed moves from each state (on the model).
+MOVES = CatalogProduct.__lifecycle__.moves
 
 
 async def list_products(
@@ -106,6 +108,13 @@ async def change_catalog_product_status(
     expected: Expected = None,
 ) -> CatalogProduct:
     row = await crud.change_status(
-        db, CatalogProduct, catalog_product_id, "status", status, actor, expected=expected
+        db,
+        CatalogProduct,
+        catalog_product_id,
+        "status",
+        status,
+        actor,
+        moves=MOVES,
+        expected=expected,
     )
     return await crud.with_displays(db, LISTING, row, actor)

@@ -25,6 +25,7 @@ from . import service
 from .schemas import (
     VariantCreate,
     VariantLineCreate,
+    VariantLineListParams,
     VariantListParams,
     VariantListResponse,
     VariantResponse,
@@ -125,18 +126,19 @@ nested_router = audited_router(scope="tenants", entity="pim.variants")
 
 @nested_router.get(
     "/{product_id}/variants",
-    response_model=Envelope[list[VariantResponse]],
+    response_model=Envelope[VariantListResponse],
     summary="상품 옵션 목록 (상위 문서별)",
     operation_id="tenants_pim_variants_list_of_parent",
 )
 async def list_variants_of_parent(
     product_id: UUID,
+    params: Annotated[VariantLineListParams, Query()],
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("pim.variants:read")],
-) -> Envelope[list[VariantResponse]]:
+) -> Envelope[VariantListResponse]:
     await crud.get_live(db, CatalogProduct, product_id, actor)
-    rows, _ = await service.lines_of(db, product_id, actor)
-    return ok([VariantResponse.model_validate(row) for row in rows])
+    page = await service.page_of_lines(db, product_id, params, actor)
+    return ok(VariantListResponse.from_result(page, VariantResponse))
 
 
 @nested_router.post(

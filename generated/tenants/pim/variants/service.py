@@ -17,7 +17,13 @@ from runtime.security.principal import Actor
 from runtime.web.versions import Expected
 
 from .model import Variant
-from .schemas import VariantCreate, VariantLineCreate, VariantListParams, VariantUpdate
+from .schemas import (
+    VariantCreate,
+    VariantLineCreate,
+    VariantLineListParams,
+    VariantListParams,
+    VariantUpdate,
+)
 
 LISTING = crud.Listing(
     model=Variant,
@@ -86,3 +92,10 @@ async def create_line(
 async def lines_of(db: AsyncSession, product_id: UUID, actor: Actor) -> tuple[list[Variant], int]:
     """The header's first lines (at most crud.LINES_LIMIT) and how many it has in all."""
     return await crud.children(db, LISTING, "product_id", product_id, actor)
+
+
+async def page_of_lines(
+    db: AsyncSession, product_id: UUID, params: VariantLineListParams, actor: Actor
+) -> crud.PageResult[Variant]:
+    """A page of the header's lines: the list's paging, sort and filters, its header fixed."""
+    return await crud.fetch_page(db, LISTING, params, actor, fixed={"product_id": product_id})

@@ -25,6 +25,7 @@ from . import service
 from .schemas import (
     PurchaseOrderItemCreate,
     PurchaseOrderItemLineCreate,
+    PurchaseOrderItemLineListParams,
     PurchaseOrderItemListParams,
     PurchaseOrderItemListResponse,
     PurchaseOrderItemResponse,
@@ -127,18 +128,19 @@ nested_router = audited_router(scope="tenants", entity="psm.purchase_order_items
 
 @nested_router.get(
     "/{purchase_order_id}/items",
-    response_model=Envelope[list[PurchaseOrderItemResponse]],
+    response_model=Envelope[PurchaseOrderItemListResponse],
     summary="구매주문 품목 목록 (상위 문서별)",
     operation_id="tenants_psm_purchase_order_items_list_of_parent",
 )
 async def list_purchase_order_items_of_parent(
     purchase_order_id: UUID,
+    params: Annotated[PurchaseOrderItemLineListParams, Query()],
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("psm.purchase_order_items:read")],
-) -> Envelope[list[PurchaseOrderItemResponse]]:
+) -> Envelope[PurchaseOrderItemListResponse]:
     await crud.get_live(db, PurchaseOrder, purchase_order_id, actor)
-    rows, _ = await service.lines_of(db, purchase_order_id, actor)
-    return ok([PurchaseOrderItemResponse.model_validate(row) for row in rows])
+    page = await service.page_of_lines(db, purchase_order_id, params, actor)
+    return ok(PurchaseOrderItemListResponse.from_result(page, PurchaseOrderItemResponse))
 
 
 @nested_router.post(

@@ -21,6 +21,7 @@ from .model import PurchaseOrderItem
 from .schemas import (
     PurchaseOrderItemCreate,
     PurchaseOrderItemLineCreate,
+    PurchaseOrderItemLineListParams,
     PurchaseOrderItemListParams,
     PurchaseOrderItemUpdate,
 )
@@ -107,3 +108,12 @@ async def lines_of(
 ) -> tuple[list[PurchaseOrderItem], int]:
     """The header's first lines (at most crud.LINES_LIMIT) and how many it has in all."""
     return await crud.children(db, LISTING, "purchase_order_id", purchase_order_id, actor)
+
+
+async def page_of_lines(
+    db: AsyncSession, purchase_order_id: UUID, params: PurchaseOrderItemLineListParams, actor: Actor
+) -> crud.PageResult[PurchaseOrderItem]:
+    """A page of the header's lines: the list's paging, sort and filters, its header fixed."""
+    return await crud.fetch_page(
+        db, LISTING, params, actor, fixed={"purchase_order_id": purchase_order_id}
+    )

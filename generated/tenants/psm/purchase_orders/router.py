@@ -25,6 +25,7 @@ from . import service
 from .model import PurchaseOrder
 from .schemas import (
     PurchaseOrderCreate,
+    PurchaseOrderListItem,
     PurchaseOrderListParams,
     PurchaseOrderListResponse,
     PurchaseOrderResponse,
@@ -55,7 +56,7 @@ async def list_purchase_orders(
     actor: Annotated[Actor, tenant_permission("psm.purchase_orders:read")],
 ) -> Envelope[PurchaseOrderListResponse]:
     page = await service.list_purchase_orders(db, params, actor)
-    return ok(PurchaseOrderListResponse.from_result(page, PurchaseOrderResponse))
+    return ok(PurchaseOrderListResponse.from_result(page, PurchaseOrderListItem))
 
 
 @router.post(

@@ -40,6 +40,8 @@ REFERENCES = (
     crud.Reference("purchase_order_id", PurchaseOrder),
     crud.Reference("warehouse_id", Warehouse),
 )
+# The state machine of status: the allowed moves from each state (on the model).
+MOVES = Receipt.__lifecycle__.moves
 
 
 async def list_receipts(
@@ -93,6 +95,6 @@ async def change_receipt_status(
     expected: Expected = None,
 ) -> Receipt:
     row = await crud.change_status(
-        db, Receipt, receipt_id, "status", status, actor, expected=expected
+        db, Receipt, receipt_id, "status", status, actor, moves=MOVES, expected=expected
     )
     return await crud.with_displays(db, LISTING, row, actor)

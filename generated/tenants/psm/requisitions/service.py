@@ -32,6 +32,8 @@ LISTING = crud.Listing(
     displays=(crud.Display("product_id", Product.name, "product_name"),),
 )
 REFERENCES = (crud.Reference("product_id", Product),)
+# The state machine of status: the allowed moves from each state (on the model).
+MOVES = Requisition.__lifecycle__.moves
 
 
 async def list_requisitions(
@@ -87,6 +89,6 @@ async def change_requisition_status(
     expected: Expected = None,
 ) -> Requisition:
     row = await crud.change_status(
-        db, Requisition, requisition_id, "status", status, actor, expected=expected
+        db, Requisition, requisition_id, "status", status, actor, moves=MOVES, expected=expected
     )
     return await crud.with_displays(db, LISTING, row, actor)

@@ -35,6 +35,8 @@ LISTING = crud.Listing(
     displays=(),
 )
 REFERENCES = ()
+# The state machine of status: the allowed moves from each state (on the model).
+MOVES = Vendor.__lifecycle__.moves
 
 
 async def list_vendors(
@@ -84,6 +86,6 @@ async def change_vendor_status(
     expected: Expected = None,
 ) -> Vendor:
     row = await crud.change_status(
-        db, Vendor, vendor_id, "status", status, actor, expected=expected
+        db, Vendor, vendor_id, "status", status, actor, moves=MOVES, expected=expected
     )
     return await crud.with_displays(db, LISTING, row, actor)

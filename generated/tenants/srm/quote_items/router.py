@@ -25,6 +25,7 @@ from . import service
 from .schemas import (
     QuoteItemCreate,
     QuoteItemLineCreate,
+    QuoteItemLineListParams,
     QuoteItemListParams,
     QuoteItemListResponse,
     QuoteItemResponse,
@@ -125,18 +126,19 @@ nested_router = audited_router(scope="tenants", entity="srm.quote_items")
 
 @nested_router.get(
     "/{quote_id}/items",
-    response_model=Envelope[list[QuoteItemResponse]],
+    response_model=Envelope[QuoteItemListResponse],
     summary="견적 품목 목록 (상위 문서별)",
     operation_id="tenants_srm_quote_items_list_of_parent",
 )
 async def list_quote_items_of_parent(
     quote_id: UUID,
+    params: Annotated[QuoteItemLineListParams, Query()],
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("srm.quote_items:read")],
-) -> Envelope[list[QuoteItemResponse]]:
+) -> Envelope[QuoteItemListResponse]:
     await crud.get_live(db, Quote, quote_id, actor)
-    rows, _ = await service.lines_of(db, quote_id, actor)
-    return ok([QuoteItemResponse.model_validate(row) for row in rows])
+    page = await service.page_of_lines(db, quote_id, params, actor)
+    return ok(QuoteItemListResponse.from_result(page, QuoteItemResponse))
 
 
 @nested_router.post(

@@ -18,7 +18,13 @@ from runtime.security.principal import Actor
 from runtime.web.versions import Expected
 
 from .model import QuoteItem
-from .schemas import QuoteItemCreate, QuoteItemLineCreate, QuoteItemListParams, QuoteItemUpdate
+from .schemas import (
+    QuoteItemCreate,
+    QuoteItemLineCreate,
+    QuoteItemLineListParams,
+    QuoteItemListParams,
+    QuoteItemUpdate,
+)
 
 LISTING = crud.Listing(
     model=QuoteItem,
@@ -90,3 +96,10 @@ async def create_line(
 async def lines_of(db: AsyncSession, quote_id: UUID, actor: Actor) -> tuple[list[QuoteItem], int]:
     """The header's first lines (at most crud.LINES_LIMIT) and how many it has in all."""
     return await crud.children(db, LISTING, "quote_id", quote_id, actor)
+
+
+async def page_of_lines(
+    db: AsyncSession, quote_id: UUID, params: QuoteItemLineListParams, actor: Actor
+) -> crud.PageResult[QuoteItem]:
+    """A page of the header's lines: the list's paging, sort and filters, its header fixed."""
+    return await crud.fetch_page(db, LISTING, params, actor, fixed={"quote_id": quote_id})

@@ -25,6 +25,7 @@ from . import service
 from .model import Quote
 from .schemas import (
     QuoteCreate,
+    QuoteListItem,
     QuoteListParams,
     QuoteListResponse,
     QuoteResponse,
@@ -55,7 +56,7 @@ async def list_quotes(
     actor: Annotated[Actor, tenant_permission("srm.quotes:read")],
 ) -> Envelope[QuoteListResponse]:
     page = await service.list_quotes(db, params, actor)
-    return ok(QuoteListResponse.from_result(page, QuoteResponse))
+    return ok(QuoteListResponse.from_result(page, QuoteListItem))
 
 
 @router.post(

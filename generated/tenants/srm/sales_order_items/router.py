@@ -25,6 +25,7 @@ from . import service
 from .schemas import (
     SalesOrderItemCreate,
     SalesOrderItemLineCreate,
+    SalesOrderItemLineListParams,
     SalesOrderItemListParams,
     SalesOrderItemListResponse,
     SalesOrderItemResponse,
@@ -127,18 +128,19 @@ nested_router = audited_router(scope="tenants", entity="srm.sales_order_items")
 
 @nested_router.get(
     "/{sales_order_id}/items",
-    response_model=Envelope[list[SalesOrderItemResponse]],
+    response_model=Envelope[SalesOrderItemListResponse],
     summary="판매주문 품목 목록 (상위 문서별)",
     operation_id="tenants_srm_sales_order_items_list_of_parent",
 )
 async def list_sales_order_items_of_parent(
     sales_order_id: UUID,
+    params: Annotated[SalesOrderItemLineListParams, Query()],
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("srm.sales_order_items:read")],
-) -> Envelope[list[SalesOrderItemResponse]]:
+) -> Envelope[SalesOrderItemListResponse]:
     await crud.get_live(db, SalesOrder, sales_order_id, actor)
-    rows, _ = await service.lines_of(db, sales_order_id, actor)
-    return ok([SalesOrderItemResponse.model_validate(row) for row in rows])
+    page = await service.page_of_lines(db, sales_order_id, params, actor)
+    return ok(SalesOrderItemListResponse.from_result(page, SalesOrderItemResponse))
 
 
 @nested_router.post(

@@ -21,6 +21,7 @@ from .model import SalesOrderItem
 from .schemas import (
     SalesOrderItemCreate,
     SalesOrderItemLineCreate,
+    SalesOrderItemLineListParams,
     SalesOrderItemListParams,
     SalesOrderItemUpdate,
 )
@@ -107,3 +108,12 @@ async def lines_of(
 ) -> tuple[list[SalesOrderItem], int]:
     """The header's first lines (at most crud.LINES_LIMIT) and how many it has in all."""
     return await crud.children(db, LISTING, "sales_order_id", sales_order_id, actor)
+
+
+async def page_of_lines(
+    db: AsyncSession, sales_order_id: UUID, params: SalesOrderItemLineListParams, actor: Actor
+) -> crud.PageResult[SalesOrderItem]:
+    """A page of the header's lines: the list's paging, sort and filters, its header fixed."""
+    return await crud.fetch_page(
+        db, LISTING, params, actor, fixed={"sales_order_id": sales_order_id}
+    )

@@ -25,6 +25,7 @@ from . import service
 from .model import SalesOrder
 from .schemas import (
     SalesOrderCreate,
+    SalesOrderListItem,
     SalesOrderListParams,
     SalesOrderListResponse,
     SalesOrderResponse,
@@ -55,7 +56,7 @@ async def list_sales_orders(
     actor: Annotated[Actor, tenant_permission("srm.sales_orders:read")],
 ) -> Envelope[SalesOrderListResponse]:
     page = await service.list_sales_orders(db, params, actor)
-    return ok(SalesOrderListResponse.from_result(page, SalesOrderResponse))
+    return ok(SalesOrderListResponse.from_result(page, SalesOrderListItem))
 
 
 @router.post(

@@ -37,6 +37,8 @@ REFERENCES = (
     crud.Reference("warehouse_id", Warehouse),
     crud.Reference("receipt_id", Receipt),
 )
+# The state machine of status: the allowed moves from each state (on the model).
+MOVES = Inbound.__lifecycle__.moves
 
 
 async def list_inbounds(
@@ -90,6 +92,6 @@ async def change_inbound_status(
     expected: Expected = None,
 ) -> Inbound:
     row = await crud.change_status(
-        db, Inbound, inbound_id, "status", status, actor, expected=expected
+        db, Inbound, inbound_id, "status", status, actor, moves=MOVES, expected=expected
     )
     return await crud.with_displays(db, LISTING, row, actor)

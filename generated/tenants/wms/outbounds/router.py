@@ -25,6 +25,7 @@ from . import service
 from .model import Outbound
 from .schemas import (
     OutboundCreate,
+    OutboundListItem,
     OutboundListParams,
     OutboundListResponse,
     OutboundResponse,
@@ -55,7 +56,7 @@ async def list_outbounds(
     actor: Annotated[Actor, tenant_permission("wms.outbounds:read")],
 ) -> Envelope[OutboundListResponse]:
     page = await service.list_outbounds(db, params, actor)
-    return ok(OutboundListResponse.from_result(page, OutboundResponse))
+    return ok(OutboundListResponse.from_result(page, OutboundListItem))
 
 
 @router.post(

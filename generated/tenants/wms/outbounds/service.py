@@ -44,6 +44,8 @@ REFERENCES = (
     crud.Reference("warehouse_id", Warehouse),
     crud.Reference("sales_order_id", SalesOrder),
 )
+# The state machine of status: the allowed moves from each state (on the model).
+MOVES = Outbound.__lifecycle__.moves
 
 
 async def list_outbounds(
@@ -104,6 +106,6 @@ async def change_outbound_status(
     expected: Expected = None,
 ) -> Outbound:
     row = await crud.change_status(
-        db, Outbound, outbound_id, "status", status, actor, expected=expected
+        db, Outbound, outbound_id, "status", status, actor, moves=MOVES, expected=expected
     )
     return await crud.with_displays(db, LISTING, row, actor)

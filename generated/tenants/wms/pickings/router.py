@@ -25,6 +25,7 @@ from . import service
 from .schemas import (
     PickingCreate,
     PickingLineCreate,
+    PickingLineListParams,
     PickingListParams,
     PickingListResponse,
     PickingResponse,
@@ -145,18 +146,19 @@ nested_router = audited_router(scope="tenants", entity="wms.pickings")
 
 @nested_router.get(
     "/{outbound_id}/pickings",
-    response_model=Envelope[list[PickingResponse]],
+    response_model=Envelope[PickingListResponse],
     summary="피킹 목록 (상위 문서별)",
     operation_id="tenants_wms_pickings_list_of_parent",
 )
 async def list_pickings_of_parent(
     outbound_id: UUID,
+    params: Annotated[PickingLineListParams, Query()],
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("wms.pickings:read")],
-) -> Envelope[list[PickingResponse]]:
+) -> Envelope[PickingListResponse]:
     await crud.get_live(db, Outbound, outbound_id, actor)
-    rows, _ = await service.lines_of(db, outbound_id, actor)
-    return ok([PickingResponse.model_validate(row) for row in rows])
+    page = await service.page_of_lines(db, outbound_id, params, actor)
+    return ok(PickingListResponse.from_result(page, PickingResponse))
 
 
 @nested_router.post(

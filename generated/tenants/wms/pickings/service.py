@@ -19,7 +19,13 @@ from runtime.security.principal import Actor
 from runtime.web.versions import Expected
 
 from .model import Picking
-from .schemas import PickingCreate, PickingLineCreate, PickingListParams, PickingUpdate
+from .schemas import (
+    PickingCreate,
+    PickingLineCreate,
+    PickingLineListParams,
+    PickingListParams,
+    PickingUpdate,
+)
 
 LISTING = crud.Listing(
     model=Picking,
@@ -42,6 +48,8 @@ REFERENCES = (
     crud.Reference("location_id", Location),
     crud.Reference("product_id", Product),
 )
+# The state machine of status: the allowed moves from each state (on the model).
+MOVES = Picking.__lifecycle__.moves
 
 
 async def list_pickings(
@@ -91,7 +99,7 @@ async def change_picking_status(
     expected: Expected = None,
 ) -> Picking:
     row = await crud.change_status(
-        db, Picking, picking_id, "status", status, actor, expected=expected
+        db, Picking, picking_id, "status", status, actor, moves=MOVES, expected=expected
     )
     return await crud.with_displays(db, LISTING, row, actor)
 
@@ -108,3 +116,10 @@ async def create_line(
 async def lines_of(db: AsyncSession, outbound_id: UUID, actor: Actor) -> tuple[list[Picking], int]:
     """The header's first lines (at most crud.LINES_LIMIT) and how many it has in all."""
     return await crud.children(db, LISTING, "outbound_id", outbound_id, actor)
+
+
+async def page_of_lines(
+    db: AsyncSession, outbound_id: UUID, params: PickingLineListParams, actor: Actor
+) -> crud.PageResult[Picking]:
+    """A page of the header's lines: the list's paging, sort and filters, its header fixed."""
+    return await crud.fetch_page(db, LISTING, params, actor, fixed={"outbound_id": outbound_id})

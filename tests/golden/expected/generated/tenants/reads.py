@@ -18,6 +18,7 @@ PLANS = (
         visible="NOT t.is_deleted",
         schemas="generated.tenants.crm.customers.schemas",
         response_class="CustomerResponse",
+        item_class="CustomerResponse",
         page_class="CustomerListResponse",
         params_class="CustomerListParams",
         filters=["grade"],

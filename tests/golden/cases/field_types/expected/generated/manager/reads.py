@@ -18,6 +18,7 @@ PLANS = (
         visible="NOT t.is_deleted",
         schemas="generated.manager.kit.samples.schemas",
         response_class="SampleResponse",
+        item_class="SampleResponse",
         page_class="SampleListResponse",
         params_class="SampleListParams",
         filters=["quantity", "price", "active", "made_on", "kind"],

@@ -25,6 +25,7 @@ from . import service
 from .schemas import (
     OrderLineCreate,
     OrderLineLineCreate,
+    OrderLineLineListParams,
     OrderLineListParams,
     OrderLineListResponse,
     OrderLineResponse,
@@ -125,18 +126,19 @@ nested_router = audited_router(scope="manager", entity="shop.order_lines")
 
 @nested_router.get(
     "/{order_id}/lines",
-    response_model=Envelope[list[OrderLineResponse]],
+    response_model=Envelope[OrderLineListResponse],
     summary="주문 품목 목록 (상위 문서별)",
     operation_id="manager_shop_order_lines_list_of_parent",
 )
 async def list_order_lines_of_parent(
     order_id: UUID,
+    params: Annotated[OrderLineLineListParams, Query()],
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("shop.order_lines:read")],
-) -> Envelope[list[OrderLineResponse]]:
+) -> Envelope[OrderLineListResponse]:
     await crud.get_live(db, Order, order_id, actor)
-    rows, _ = await service.lines_of(db, order_id, actor)
-    return ok([OrderLineResponse.model_validate(row) for row in rows])
+    page = await service.page_of_lines(db, order_id, params, actor)
+    return ok(OrderLineListResponse.from_result(page, OrderLineResponse))
 
 
 @nested_router.post(

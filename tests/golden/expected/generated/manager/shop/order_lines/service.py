@@ -18,7 +18,13 @@ from runtime.security.principal import Actor
 from runtime.web.versions import Expected
 
 from .model import OrderLine
-from .schemas import OrderLineCreate, OrderLineLineCreate, OrderLineListParams, OrderLineUpdate
+from .schemas import (
+    OrderLineCreate,
+    OrderLineLineCreate,
+    OrderLineLineListParams,
+    OrderLineListParams,
+    OrderLineUpdate,
+)
 
 LISTING = crud.Listing(
     model=OrderLine,
@@ -87,3 +93,10 @@ async def create_line(
 async def lines_of(db: AsyncSession, order_id: UUID, actor: Actor) -> tuple[list[OrderLine], int]:
     """The header's first lines (at most crud.LINES_LIMIT) and how many it has in all."""
     return await crud.children(db, LISTING, "order_id", order_id, actor)
+
+
+async def page_of_lines(
+    db: AsyncSession, order_id: UUID, params: OrderLineLineListParams, actor: Actor
+) -> crud.PageResult[OrderLine]:
+    """A page of the header's lines: the list's paging, sort and filters, its header fixed."""
+    return await crud.fetch_page(db, LISTING, params, actor, fixed={"order_id": order_id})

@@ -25,6 +25,7 @@ from . import service
 from .model import Order
 from .schemas import (
     OrderCreate,
+    OrderListItem,
     OrderListParams,
     OrderListResponse,
     OrderResponse,
@@ -54,7 +55,7 @@ async def list_orders(
     actor: Annotated[Actor, manager_permission("shop.orders:read")],
 ) -> Envelope[OrderListResponse]:
     page = await service.list_orders(db, params, actor)
-    return ok(OrderListResponse.from_result(page, OrderResponse))
+    return ok(OrderListResponse.from_result(page, OrderListItem))
 
 
 @router.post(
