@@ -48,16 +48,17 @@ def _query(name: str, value: Schema, label: str, description: str) -> Schema:
             "description": description}  # fmt: skip
 
 
-def filter_parameters(e: Entity) -> list[Schema]:
+def filter_parameters(e: Entity, *, lines: bool = False) -> list[Schema]:
+    """The list's filters; under a header (``lines``) without the header's own reference."""
     params = []
-    for f in e.filter_fields:
+    for f in e.line_filter_fields if lines else e.filter_fields:
         words = (
             "Any of these values (repeat the parameter)."
             if f.kind is FieldType.enum
             else "Exact match."
         )
         params.append(_query(f.name, _filter_value(f), f.label_ko, words))
-    for f in e.range_fields:
+    for f in e.line_range_fields if lines else e.range_fields:
         value = _filter_value(f)
         params.append(
             _query(f"{f.name}_from", value, f"{f.label_ko} 이상", "Inclusive lower bound.")
@@ -96,9 +97,9 @@ def operation(e: Entity, endpoint: Endpoint, probe: dict[str, Any]) -> Schema:
     params: list[Schema] = []
     ids = [p[1:-1] for p in endpoint.path.split("/") if p.startswith("{")]
     params += [_path(i) for i in ids]
-    if kind == "list":
+    if kind in ("list", "list_of_parent"):
         params += [p for p in shape["parameters"] if p["in"] == "query"]
-        params += filter_parameters(e)
+        params += filter_parameters(e, lines=kind == "list_of_parent")
     params += [p for p in shape.get("parameters", []) if p["in"] == "header"]
     responses = {
         status: answer for status, answer in shape["responses"].items() if status[0] in "45"
@@ -108,7 +109,7 @@ def operation(e: Entity, endpoint: Endpoint, probe: dict[str, Any]) -> Schema:
         {
             "list": f"Envelope_{name}ListResponse_",
             "delete": "Envelope_Deleted_",
-            "list_of_parent": f"Envelope_list_{name}Response__",
+            "list_of_parent": f"Envelope_{name}ListResponse_",
         }.get(kind, f"Envelope_{name}Response_"),
     )
     op: Schema = {

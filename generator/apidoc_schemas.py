@@ -180,7 +180,9 @@ def _plain(kind: str, name: str, *, optional: bool = False, **extra: Any) -> Sch
     return {**(nullable(value) if optional else value), "title": title(name)}
 
 
-def response_schema(e: Entity) -> Schema:
+def response_schema(e: Entity, kind: str = "Response") -> Schema:
+    """A row as the API returns it; a header's ``ListItem`` (a row of its list) is its
+    ``Response`` without the lines."""
     props, _ = _base(e, output=True)
     required = [f.name for f in e.fields if f.in_create and f.in_response and f.create_required]
     for f in e.fields:  # what the server writes rather than the client
@@ -213,7 +215,7 @@ def response_schema(e: Entity) -> Schema:
         "description": "Raised by every change; also the ETag. Send it back as If-Match."
     }
     required += ["created_at", "updated_at", "version"]
-    for c in e.lines:
+    for c in e.lines if kind == "Response" else ():
         props[c.attribute] = {
             "anyOf": [
                 {"items": ref(f"{e.scope.schema_prefix}{c.class_name}Response"), "type": "array"},
@@ -225,8 +227,8 @@ def response_schema(e: Entity) -> Schema:
         props[f"{c.attribute}_total"] = _plain("integer", f"{c.attribute}_total", optional=True) | {
             "description": "How many lines the header has in all; its detail shows the first 1000."
         }
-    name = f"{e.schema_name}Response"
-    return _object(name, e.schema_docs["Response"], props, required, closed=False)
+    name = f"{e.schema_name}{kind}"
+    return _object(name, e.schema_docs[kind], props, required, closed=False)
 
 
 def status_change_schema(e: Entity, status: Field) -> Schema:
@@ -236,10 +238,15 @@ def status_change_schema(e: Entity, status: Field) -> Schema:
     return _object(name, e.schema_docs["StatusChange"], props, [status.name], closed=True)
 
 
-def from_probe(schema: Schema, name: str) -> Schema:
-    """A schema of the probe with the entity's schema name where the probe's stands."""
-    found: Schema = json.loads(json.dumps(schema).replace(PROBE, name))
+def from_probe(schema: Schema, name: str, item: str = "Response") -> Schema:
+    """A schema of the probe with the entity's schema name where the probe's stands (and its
+    ``item`` schema where the probe's row is: a header's page lists ListItems)."""
+    text = json.dumps(schema).replace(f'"{_REF}{PROBE}Response"', f'"{_REF}{PROBE}{item}"')
+    found: Schema = json.loads(text.replace(PROBE, name))
     return found
+
+
+_REF = "#/components/schemas/"
 
 
 def entity_schemas(e: Entity, probe: dict[str, Schema]) -> dict[str, Schema]:
@@ -250,15 +257,14 @@ def entity_schemas(e: Entity, probe: dict[str, Schema]) -> dict[str, Schema]:
         f"{name}Update": update_schema(e),
         f"{name}Response": response_schema(e),
     }
-    page = from_probe(probe[f"{PROBE}ListResponse"], name)
+    if e.lines:
+        found[f"{name}ListItem"] = response_schema(e, "ListItem")
+    page = from_probe(probe[f"{PROBE}ListResponse"], name, e.list_item_kind)
     found[f"{name}ListResponse"] = page | {"description": e.schema_docs["ListResponse"]}
     if e.parent_field:
         found[f"{name}LineCreate"] = line_create_schema(e)
     if e.status_field:
         found[f"{name}StatusChange"] = status_change_schema(e, e.status_field)
     for envelope in (f"Envelope_{PROBE}Response_", f"Envelope_{PROBE}ListResponse_"):
-        found[envelope.replace(PROBE, name)] = from_probe(probe[envelope], name)
-    if e.parent_field:
-        envelope = f"Envelope_list_{PROBE}Response__"
         found[envelope.replace(PROBE, name)] = from_probe(probe[envelope], name)
     return found

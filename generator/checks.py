@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable
 from functools import partial
 
+from generator import fields as F
 from generator.model import CheckRule
 from generator.spec import CheckSpec, EntitySpec, FieldSpec, FieldType
 
@@ -83,7 +84,7 @@ def _rule(
 ) -> CheckRule | None:
     fields: dict[str, FieldSpec] = spec.fields
     if left not in fields:
-        bad(f"unknown field '{left}'")
+        bad(F.not_a_field(left))
         return None
     family = _family(fields[left].type)
     if family is None:
@@ -93,7 +94,7 @@ def _rule(
     right_value: str | int | float | None = None
     if IDENT.match(right):
         if right not in fields:
-            bad(f"unknown field '{right}'")
+            bad(F.not_a_field(right))
             return None
         if _family(fields[right].type) != family:
             bad(f"'{left}' and '{right}' are not of one kind and cannot be compared")

@@ -7,15 +7,22 @@ FastAPI or SQLAlchemy. Runtime commands (serve, db, create-admin) import the run
 from __future__ import annotations
 
 import sys
-import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
-from rich.console import Console
 
-from generator import extensions, manifest, model, openapi, report, runtime_commands, writer
-from generator.diagnostics import SpecError
+from generator import extensions, manifest, openapi, report, runtime_commands, writer
+from generator.building import (
+    build_once,
+    err,
+    generate_or_exit,
+    keep,
+    keep_document,
+    out,
+    refuse_hand_owned,
+    unchanged,
+)
 
 app = typer.Typer(
     name="cxg-gen",
@@ -29,13 +36,10 @@ db_app = typer.Typer(
 )
 app.add_typer(db_app, name="db")
 
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
 
 RootOption = Annotated[
     Path | None, typer.Option("--root", help="Project root (default: nearest with specs/).")
 ]
-Generated = tuple[model.Project, dict[str, str]]  # the model and every generated file's text
 
 
 def _root(root: Path | None) -> Path:
@@ -53,21 +57,6 @@ FormatOption = Annotated[
 ]
 
 
-def _generate_or_exit(root: Path, *, remember: bool = True, fmt: str = "text") -> Generated:
-    from generator.pipeline import generate
-
-    if fmt not in report.FORMATS:
-        err.print(f"unknown format '{fmt}' ({', '.join(report.FORMATS)})")
-        raise typer.Exit(2)
-    try:
-        return generate(root, remember=remember)
-    except SpecError as exc:
-        report.problems(exc.diagnostics, fmt)
-        if fmt == "text":
-            err.print(f"[red]{len(exc.diagnostics)} problem(s) in specs; nothing written.[/red]")
-        raise typer.Exit(2) from None
-
-
 @app.command()
 def build(
     root: RootOption = None,
@@ -79,103 +68,18 @@ def build(
     """Render generated/ from specs/ and templates/, writing only files that changed."""
     root = _root(root)
     if not watch:
-        _build_once(root, fmt)
+        build_once(root, fmt)
         return
     from generator.watch import watch as watching
 
-    watching(root, lambda: _build_once(root, fmt), out)
-
-
-def _unchanged(root: Path) -> tuple[str, dict[str, Any] | None]:
-    """The inputs' digest, and the manifest when generated/ and its document are what a
-    build would write now (see generator/manifest.py)."""
-    from generator.pipeline import templates_dir
-
-    inputs = manifest.inputs_digest(root, templates_dir(root))
-    found = manifest.current(root, inputs)
-    if found is None:
-        return inputs, None
-    recorded, on_disk = found
-    if openapi.applies(root):  # the generated code as just read, and the runtime's
-        code = [(p, c) for p, c in on_disk.items() if p.startswith("generated/")]
-        if not openapi.current(root, openapi.inputs_digest(code, root)):
-            return inputs, None
-    return inputs, recorded
-
-
-def _report_build(fmt: str, entities: int, files: int, written: int, removed: int,
-                  started: float) -> None:  # fmt: skip
-    elapsed = time.perf_counter() - started
-    report.outcome(
-        fmt,
-        {"ok": True, "entities": entities, "files": files, "written": written, "removed": removed},
-    )
-    if fmt != "json":
-        out.print(
-            f"{entities} entities, {files} files: {written} written, "
-            f"{removed} removed, {files - written} unchanged ({elapsed:.2f}s)"
-        )
-
-
-def _build_once(root: Path, fmt: str) -> None:
-    started = time.perf_counter()
-    inputs, recorded = _unchanged(root)
-    if recorded is not None:
-        _report_build(fmt, recorded["entities"], recorded["files"], 0, 0, started)
-        return
-    project, files = _generate_or_exit(root, fmt=fmt)
-    if absent := extensions.missing(root, project):  # the app could not mount them
-        for line in absent:
-            sys.stderr.write(f"{line}\n")
-        err.print("[red]hand-owned modules missing; nothing written[/red]")
-        raise typer.Exit(1)
-    document = _keep_document(root, files)
-    _keep(root, files, manifest.MANIFEST)
-    plan = writer.plan(root, files)
-    writer.apply(root, files, plan)
-    if document is not None:  # the code changed: the runtime makes the document anew
-        try:
-            made = openapi.produce(root, project)
-        except RuntimeError as exc:
-            err.print(str(exc))
-            raise typer.Exit(1) from None
-        made_files = {openapi.DOCUMENT: made.decode(), openapi.STAMP: openapi.stamp(document, made)}
-        writer.apply(root, made_files, writer.plan(root, made_files, managed_dirs=()))
-        files.update(made_files)
-    if extensions.orphans(root, project):  # check must name them: no short way for it
-        (root / manifest.MANIFEST).unlink(missing_ok=True)
-        files.pop(manifest.MANIFEST, None)
-    else:
-        files[manifest.MANIFEST] = manifest.text(len(project.entities), inputs, files)
-        record = {manifest.MANIFEST: files[manifest.MANIFEST]}
-        writer.apply(root, record, writer.plan(root, record, managed_dirs=()))
-    written = len(plan.missing) + len(plan.changed) + (2 if document is not None else 0)
-    _report_build(fmt, len(project.entities), len(files), written, len(plan.extra), started)
-
-
-def _keep(root: Path, files: dict[str, str], path: str) -> None:
-    """A file build writes last, as it is on disk, so that planning keeps it."""
-    if (root / path).is_file():
-        files[path] = (root / path).read_text()
-
-
-def _keep_document(root: Path, files: dict[str, str]) -> str | None:
-    """Adds the OpenAPI document and its stamp to ``files`` as they are on disk; returns the
-    digest of the inputs when the document must be made anew (None when it is current or the
-    project has no runtime)."""
-    if not openapi.applies(root):
-        return None
-    inputs = openapi.inputs_digest(((path, text.encode()) for path, text in files.items()), root)
-    for path in (openapi.DOCUMENT, openapi.STAMP):
-        _keep(root, files, path)
-    return None if openapi.current(root, inputs) else inputs
+    watching(root, lambda: build_once(root, fmt), out)
 
 
 @app.command()
 def graph(root: RootOption = None) -> None:
     """Write only the ER diagrams (Mermaid, one per domain) into docs/er/."""
     root = _root(root)
-    _, files = _generate_or_exit(root)
+    _, files = generate_or_exit(root)
     diagrams = {p: t for p, t in files.items() if p.startswith("docs/er/")}
     plan = writer.plan(root, diagrams, managed_dirs=("docs/er",))
     writer.apply(root, diagrams, plan)
@@ -196,36 +100,32 @@ def check(
 ) -> None:
     """Exit 1 when generated/ is not what the specs say (no database needed)."""
     root = _root(root)
-    recorded = None if full else _unchanged(root)[1]
+    recorded = None if full else unchanged(root)[1]
     if recorded is not None:  # inputs and outputs are those of the last build
+        said = recorded.get("warnings", [])
+        report.warnings((report.from_data(w) for w in said), fmt)
         report.outcome(fmt, {"ok": True, "files": recorded["files"], "changed": [],
-                             "missing": [], "extra": [], "hand_owned": []})  # fmt: skip
+                             "missing": [], "extra": [], "warnings": said})  # fmt: skip
         if fmt != "json":
             out.print(f"generated/ is up to date ({recorded['files']} files)")
         return
-    project, files = _generate_or_exit(root, remember=False, fmt=fmt)
-    _keep(root, files, manifest.MANIFEST)  # a cache, never compared
-    stale = _keep_document(root, files) is not None  # made from other code, or edited since
+    project, files = generate_or_exit(root, remember=False, fmt=fmt)
+    refuse_hand_owned(root, project, fmt)
+    keep(root, files, manifest.MANIFEST)  # a cache, never compared
+    stale = keep_document(root, files) is not None  # made from other code, or edited since
     plan = writer.plan(root, files)
     if stale and openapi.DOCUMENT not in plan.missing:
         plan.changed.append(openapi.DOCUMENT)
-    orphans = extensions.missing(root, project) + extensions.orphans(root, project)
     drift = {"changed": plan.changed, "missing": plan.missing, "extra": plan.extra}
-    report.outcome(
-        fmt, {"ok": plan.clean and not orphans, "files": len(files), **drift, "hand_owned": orphans}
-    )
+    said = [report.as_data(w) for w in project.warnings]
+    report.outcome(fmt, {"ok": plan.clean, "files": len(files), **drift, "warnings": said})
     if fmt == "json":
-        if not plan.clean or orphans:
+        if not plan.clean:
             raise typer.Exit(1)
         return
-    for orphan in orphans:  # hand-owned code the specs no longer back: the app would refuse it
-        sys.stderr.write(f"{orphan}\n")
-    if plan.clean and not orphans:
+    if plan.clean:
         out.print(f"generated/ is up to date ({len(files)} files)")
         return
-    if orphans and plan.clean:
-        err.print("[red]hand-owned modules and specs disagree: see above[/red]")
-        raise typer.Exit(1)
     if not quiet:
         sys.stdout.write(writer.diff(root, files, plan))
     for label, paths in drift.items():
@@ -270,7 +170,7 @@ def show(
     from generator import inspect
 
     root = _root(root)
-    project, _ = _generate_or_exit(root, remember=False, fmt=fmt)
+    project, _ = generate_or_exit(root, remember=False, fmt=fmt)
     try:
         found = inspect.find(project, entity)
     except inspect.NotFound as exc:
@@ -298,7 +198,7 @@ def extend(
     """Write a hand-owned module, once (runtime/extensions/...): an entity's hooks, or a
     domain's custom endpoints."""
     root = _root(root)
-    project, _ = _generate_or_exit(root)
+    project, _ = generate_or_exit(root)
     try:
         if "." in entity:
             path = extensions.write_skeleton(root, project, scope, entity)

@@ -21,12 +21,18 @@ class Diagnostics:
     """Collects problems instead of stopping at the first one."""
 
     items: list[Diagnostic] = field(default_factory=list)
+    # what builds all the same but deserves a look (a status any move may change): said by
+    # build and check with exit 0
+    warnings: list[Diagnostic] = field(default_factory=list)
     # (scope, "domain.table") of spec files that could not be read at all: a reference to
     # one of them is not reported again as "unknown entity" (one root cause, one report)
     unreadable: set[tuple[str, str]] = field(default_factory=set)
 
     def add(self, path: str, line: int, col: int, message: str) -> None:
         self.items.append(Diagnostic(path, line, col, message))
+
+    def warn(self, path: str, line: int, col: int, message: str) -> None:
+        self.warnings.append(Diagnostic(path, line, col, message))
 
     def __bool__(self) -> bool:
         return bool(self.items)

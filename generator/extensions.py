@@ -1,5 +1,5 @@
-"""Hand-owned extension modules (runtime/logic/extend.py explains the hooks): where they live,
-the skeleton `cxg-gen extend` writes once, and the check that each belongs to an entity.
+"""Hand-owned extension modules (runtime/logic/extend.py explains the hooks): where they live
+and the skeletons `cxg-gen extend` writes once (generator.handowned checks them).
 
 This side needs no runtime: it only reads and writes files.
 """
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from generator.model import Domain, Project
+from generator.model import Project
 
 DIRECTORY = "runtime/extensions"
 
@@ -129,48 +129,3 @@ def _packages(root: Path, target: Path) -> None:
         if not init.exists():
             package.mkdir(parents=True, exist_ok=True)
             init.write_text(f'"""Extension modules under {package.relative_to(root)}."""\n')
-
-
-def _acting(project: Project) -> dict[tuple[str, str], Domain]:
-    return {
-        (scope.info.name, d.code): d
-        for scope in project.scopes
-        for d in scope.domains
-        if d.actions_module
-    }
-
-
-def missing(root: Path, project: Project) -> list[str]:
-    """Action routers the specs declare actions for but nobody has written yet."""
-    found = []
-    for (scope, domain), d in sorted(_acting(project).items()):
-        target = actions_path(root, scope, domain)
-        if not target.is_file():
-            found.append(
-                f"{d.spec_path}: the domain declares actions but"
-                f" {target.relative_to(root).as_posix()} is missing"
-                f" (`cxg-gen extend {scope} {domain}` writes it)"
-            )
-    return found
-
-
-def orphans(root: Path, project: Project) -> list[str]:
-    """Hand-owned modules the specs do not back: an extension whose entity is gone, an action
-    router of a domain that declares no actions."""
-    known = {(e.scope.name, e.key) for e in project.entities}
-    acting = _acting(project)
-    found = []
-    for path in sorted((root / DIRECTORY).glob("*/*/*.py")):
-        if path.stem == "__init__":
-            continue
-        if path.stem == ACTIONS:
-            scope, domain = path.parent.parent.name, path.parent.name
-            if (scope, domain) not in acting:
-                rel = path.relative_to(root).as_posix()
-                found.append(f"{rel}: no entity of specs/{scope}/{domain} declares actions")
-            continue
-        scope, domain = path.parent.parent.name, path.parent.name
-        if (scope, f"{domain}.{path.stem}") not in known:
-            rel = path.relative_to(root).as_posix()
-            found.append(f"{rel}: no entity {domain}.{path.stem} in specs/{scope}")
-    return found

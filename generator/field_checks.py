@@ -31,7 +31,7 @@ def check_transitions(fs: FieldSpec, bad: Bad) -> None:
                 bad("transitions", f"'{name}' is not one of the enum values")
         if state in targets:
             bad("transitions", f"'{state}' moves to itself")
-    if fs.default is None:
+    if fs.default is None and not fs.status_endpoint:  # else said of status_endpoint
         bad("transitions", "a state machine needs a default (its initial state)")
 
 
@@ -155,6 +155,9 @@ def derived_of(
         a, b = match.groups()
         for operand in (a, b):
             other = p.spec.fields.get(operand)
+            if other is None and operand in F.MIXIN_COLUMNS:
+                bad("derived", f"{F.not_a_field(operand)}; derived values use its number fields")
+                return None
             if other is None or other.type not in NUMBERS or operand == name:
                 bad("derived", f"'{operand}' is not another number field of this entity")
                 return None
@@ -167,6 +170,10 @@ def derived_of(
             bad("derived", f"'{attribute}' is not a collection of lines of this entity ({known})")
             return None
         child = index[(p.scope, lines[attribute].key)]
+        if child.spec.fields.get(line_field) is None and line_field in F.MIXIN_COLUMNS:
+            where = f"a column every table has, not a field of {lines[attribute].key}"
+            bad("derived", f"'{line_field}' is {F.BUILTIN_MEANING[line_field]}, {where}")
+            return None
         if (
             child.spec.fields.get(line_field) is None
             or child.spec.fields[line_field].type not in NUMBERS

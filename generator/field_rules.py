@@ -92,6 +92,11 @@ RULES: tuple[Rule, ...] = (
         "status_endpoint is only for enum fields",
     ),
     (
+        "status_endpoint",
+        lambda fs, t: fs.status_endpoint and F.effective_default(fs) is None,
+        "a status field needs a default: new rows start there (create does not take it)",
+    ),
+    (
         "refers_by",
         lambda fs, t: fs.refers_by is not None and fs.type is not FieldType.uuid,
         "refers_by is only for uuid fields",
@@ -179,12 +184,22 @@ def build_field(
             bad(key, message.format(kind=kind.value))
     if fs.transitions is not None:
         check_transitions(fs, bad)
+    elif fs.status_endpoint and fs.values:
+        diags.warn(
+            p.path,
+            *p.at((*loc, "status_endpoint")),
+            f"fields.{name}.status_endpoint: no transitions, so PATCH /{{id}}/{name} takes"
+            f" any move between {', '.join(fs.values)} (add transitions: {{FROM: [TO, ...]}}"
+            " to allow only some)",
+        )
     for key in ("editable", "approval"):
         if getattr(fs, key) is not None:
             check_lifecycle(fs, key, bad)
     if fs.refers_by is not None and kind is FieldType.uuid:
         other = p.spec.fields.get(fs.refers_by)
-        if other is None or other.type is not FieldType.string or fs.refers_by == name:
+        if other is None and fs.refers_by in F.MIXIN_COLUMNS:
+            bad("refers_by", f"{F.not_a_field(fs.refers_by)}; refers_by names a string field")
+        elif other is None or other.type is not FieldType.string or fs.refers_by == name:
             bad("refers_by", f"'{fs.refers_by}' is not another string field of this entity")
     if fs.pattern is not None and info.text:
         try:
@@ -262,7 +277,8 @@ def build_field(
         constraint_values=F.constraint_values(fs),
         default_value=default,
         digits=F.decimal_shape(fs) if kind in (FieldType.decimal, FieldType.money) else None,
-        in_create=not fs.read_only and not fs.derived and not fs.transitions,  # machine: default
+        # a status starts at its default, machine or not: moves go through its endpoint
+        in_create=not fs.read_only and not fs.derived and not fs.status_endpoint,
         in_update=not fs.read_only and not fs.derived and not fs.status_endpoint,
         in_response=not write_only,
         create_required=fs.required

@@ -36,6 +36,33 @@ MIXIN_COLUMNS = frozenset(
 )
 
 
+# What each of those columns is, for a rule that names one instead of a declared field.
+BUILTIN_MEANING = {
+    "id": "the row's id",
+    "created_at": "when the row was made",
+    "updated_at": "when the row last changed",
+    "created_by": "who made the row",
+    "updated_by": "who last changed the row",
+    "version": "the row version, raised by every change",
+    "tenant_id": "the tenant, which leads every rule of a tenant table by itself",
+    "is_deleted": "the soft-delete flag (unique rules hold among live rows already)",
+    "deleted_at": "when the row was deleted",
+    "deleted_by": "who deleted the row",
+}
+# The built-in columns an index may name besides declared fields: the ones lists sort by.
+INDEXABLE_BUILTINS = ("created_at", "updated_at")
+
+
+def not_a_field(name: str) -> str:
+    """Why ``name`` is not a field a rule of the entity can name (unknown, or built in)."""
+    if name in MIXIN_COLUMNS:
+        return (
+            f"'{name}' is {BUILTIN_MEANING[name]}, a column every table has, not a field of"
+            " this entity"
+        )
+    return f"unknown field '{name}'"
+
+
 # Names the generated code cannot give a field: Python keywords (attributes, parameters),
 # what SQLAlchemy's declarative classes and Pydantic's models keep for themselves, and the
 # query parameters every list already takes.

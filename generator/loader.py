@@ -40,7 +40,7 @@ from generator.parsing import (
     parse_all,
 )
 from generator.spec import DomainSpec, EntitySpec
-from generator.table_rules import indexes, uniques
+from generator.table_rules import check_groups, indexes, uniques
 
 
 def load_project(root: Path) -> Project:
@@ -50,7 +50,7 @@ def load_project(root: Path) -> Project:
     project = _build(parsed, diags)
     if diags:
         raise SpecError(diags.sorted())
-    return project
+    return project.model_copy(update={"warnings": tuple(sorted(set(diags.warnings)))})
 
 
 def _build(parsed: list[AnyParsed], diags: Diagnostics) -> Project:
@@ -156,8 +156,7 @@ def _build_entity(
         field = build_field(p, name, fs, index, diags)
         if field:
             built_fields.append(field)
-    names = set(spec.fields)
-    _check_field_lists(p, spec, names, diags)
+    _check_field_lists(p, spec, diags)
     checks = build_checks(
         spec,
         table,
@@ -218,27 +217,22 @@ def _actions(p: Parsed[EntitySpec], spec: EntitySpec, diags: Diagnostics) -> tup
     return tuple(actions)
 
 
-def _check_field_lists(
-    p: Parsed[EntitySpec], spec: EntitySpec, names: set[str], diags: Diagnostics
-) -> None:
-    for key in ("unique_together", "indexes"):
-        for i, group in enumerate(getattr(spec, key)):
-            if len(group) == 0:
-                diags.add(p.path, *p.at((key, i)), f"{key}[{i}] is empty")
-            for j, col in enumerate(group):
-                if col not in names and col not in F.MIXIN_COLUMNS:
-                    diags.add(p.path, *p.at((key, i, j)), f"{key}: unknown field '{col}'")
+def _check_field_lists(p: Parsed[EntitySpec], spec: EntitySpec, diags: Diagnostics) -> None:
+    check_groups(p, diags)
     sort_field = spec.default_sort.lstrip("-")
     sortable = {n for n, f in spec.fields.items() if f.sort} | {"created_at", "updated_at"}
     if sort_field not in sortable:
-        diags.add(
-            p.path,
-            *p.at(("default_sort",)),
-            f"default_sort: '{sort_field}' is not a sortable field (add sort: true)",
+        reason = (
+            f"'{sort_field}' is not a sortable field (add sort: true)"
+            if sort_field in spec.fields
+            else f"{F.not_a_field(sort_field)}; lists sort by fields with sort: true,"
+            " created_at or updated_at"
         )
-    if spec.display and (
-        spec.display not in spec.fields or not F.TYPES[spec.fields[spec.display].type].text
-    ):
+        diags.add(p.path, *p.at(("default_sort",)), f"default_sort: {reason}")
+    if spec.display and spec.display not in spec.fields:
+        reason = f"{F.not_a_field(spec.display)}; display names a text field of this entity"
+        diags.add(p.path, *p.at(("display",)), f"display: {reason}")
+    elif spec.display and not F.TYPES[spec.fields[spec.display].type].text:
         diags.add(
             p.path,
             *p.at(("display",)),

@@ -64,8 +64,14 @@ def outputs_digest(files: Mapping[str, bytes]) -> str:
     return _digest((p, c) for p, c in files.items() if p != MANIFEST)
 
 
-def text(entities: int, inputs: str, files: Mapping[str, str]) -> str:
-    """The manifest of a build that wrote ``files`` (the manifest itself left out)."""
+def text(
+    entities: int,
+    inputs: str,
+    files: Mapping[str, str],
+    warnings: Iterable[dict[str, Any]] = (),
+) -> str:
+    """The manifest of a build that wrote ``files`` (the manifest itself left out) and said
+    ``warnings`` (repeated by a build that takes the short way)."""
     written = {p: t.encode() for p, t in files.items() if p != MANIFEST}
     outside = sorted(p for p in written if not p.startswith(tuple(d + "/" for d in MANAGED_DIRS)))
     body = {
@@ -74,6 +80,7 @@ def text(entities: int, inputs: str, files: Mapping[str, str]) -> str:
         "inputs": inputs,
         "outputs": outputs_digest(written),
         "outside": outside,
+        "warnings": list(warnings),
     }
     return json.dumps(body, indent=1, sort_keys=True) + "\n"
 

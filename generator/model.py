@@ -9,6 +9,7 @@ above them and is where everyone imports the model from.
 
 from __future__ import annotations
 
+from generator.diagnostics import Diagnostic
 from generator.model_base import (
     RESERVED_PATHS,
     SCOPES,
@@ -119,6 +120,7 @@ class Scope(Frozen):
 
 class Project(Frozen):
     scopes: tuple[Scope, ...]
+    warnings: tuple[Diagnostic, ...] = ()  # what build and check say, with exit 0
 
     @property
     def entities(self) -> list[Entity]:

@@ -71,11 +71,28 @@ class Entity(Frozen):
     def schema_kinds(self) -> list[str]:
         """The suffixes of the schema classes the entity's schemas module defines."""
         kinds = ["Base", "Create", "Update", "Response", "ListResponse", "ListParams"]
+        if self.lines:
+            kinds.append("ListItem")
         if self.parent_field:
-            kinds.append("LineCreate")
+            kinds += ["LineCreate", "LineListParams"]
         if self.status_field:
             kinds.append("StatusChange")
         return kinds
+
+    @property
+    def list_item_kind(self) -> str:
+        """The schema of a row in a list: a header's detail carries its lines, a list does
+        not (ListItem, which the detail's Response extends); any other row is its Response."""
+        return "ListItem" if self.lines else "Response"
+
+    @property
+    def line_filter_fields(self) -> list[Field]:
+        """The filters of a line's list under its header: the header comes from the path."""
+        return [f for f in self.filter_fields if not f.parent]
+
+    @property
+    def line_range_fields(self) -> list[Field]:
+        return [f for f in self.range_fields if not f.parent]
 
     @property
     def schema_docs(self) -> dict[str, str]:
@@ -89,6 +106,9 @@ class Entity(Frozen):
             " sub-resource.",
             "Update": "Body of PATCH: only the fields sent are changed.",
             "Response": f"A {label} as returned by the API.",
+            "ListItem": f"A {label} as lists show it (its detail adds its lines).",
+            "LineListParams": "Query parameters of the lines under their header: paging,"
+            " search, sort and filters.",
             "ListResponse": f"One page of {label} rows.",
             "ListParams": "Query parameters of the list: paging, search, sort and filters.",
             "StatusChange": "Body of PATCH /{id}/status.",
@@ -248,59 +268,9 @@ class Entity(Frozen):
     @property
     def endpoints(self) -> list[Endpoint]:
         """Every operation the entity's router serves (and the hand-owned actions)."""
-        op, label, read = (
-            f"{self.scope.name}_{self.domain}_{self.plural}",
-            self.label_ko,
-            f"{self.key}:read",
-        )
-        one = f"{self.url_path}/{{{self.singular}_id}}"
-        rows = []
-        if self.has("list"):
-            rows.append(("GET", self.url_path, read, "list", "목록 조회"))
-        if self.has("create"):
-            rows.append(("POST", self.url_path, f"{self.key}:create", "create", "생성"))
-        if self.has("get"):
-            rows.append(("GET", one, read, "get", "상세 조회"))
-        if self.has("update"):
-            rows.append(("PATCH", one, f"{self.key}:update", "update", "수정"))
-        if self.status_field:
-            name = self.status_field.name
-            rows.append(
-                ("PATCH", f"{one}/{name}", f"{self.key}:{name}", f"change_{name}", "상태 변경")
-            )
-        if self.has("delete"):
-            rows.append(("DELETE", one, f"{self.key}:delete", "delete", "삭제"))
-        parent = self.parent_field
-        if parent is not None and self.parent_url_path and self.line_segment:
-            lines = f"{self.parent_url_path}/{{{parent.name}}}/{self.line_segment}"
-            rows.append(("GET", lines, read, "list_of_parent", "목록 (상위 문서별)"))
-            if self.has("create"):
-                rows.append(
-                    ("POST", lines, f"{self.key}:create", "create_in_parent", "추가 (상위 문서별)")
-                )
-        endpoints = [
-            Endpoint(
-                method=m,
-                path=path,
-                permission=code,
-                operation_id=f"{op}_{suffix}",
-                summary=f"{label} {words}",
-                kind="change_status" if suffix.startswith("change_") else suffix,
-            )
-            for m, path, code, suffix, words in rows
-        ]
-        endpoints += [
-            Endpoint(
-                method="POST",
-                path=f"{one}/{a.name.replace('_', '-')}",
-                permission=f"{self.key}:{a.name}",
-                operation_id=f"{op}_{a.name}",
-                summary=f"{label} {a.label_ko}",
-                kind="action",
-            )
-            for a in self.actions
-        ]
-        return endpoints
+        from generator.endpoints import endpoints_of
+
+        return endpoints_of(self)
 
     @property
     def has_rules(self) -> bool:

@@ -102,7 +102,14 @@ def _runtime_parts(root: Path) -> bytes:
         check=False,
     )
     if result.returncode != 0:
-        raise RuntimeError(
-            "making the OpenAPI document failed:\n" + result.stderr.decode(errors="replace")
-        )
+        raise DocumentError(result.stderr.decode(errors="replace"))
     return result.stdout
+
+
+class DocumentError(RuntimeError):
+    """The runtime could not make its part of the document: the app does not start on the
+    code just written. ``output`` is what the child process said (its traceback)."""
+
+    def __init__(self, output: str):
+        self.output = output
+        super().__init__("making the OpenAPI document failed:\n" + output)

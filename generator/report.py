@@ -48,6 +48,21 @@ def problems(diagnostics: Iterable[Diagnostic], fmt: str) -> None:
         sys.stdout.write("".join(f"{annotation(d)}\n" for d in diagnostics))
 
 
+def warnings(diagnostics: Iterable[Diagnostic], fmt: str) -> None:
+    """Write what builds but deserves a look: ``path:line:col: warning: ...`` to stderr, or
+    GitHub warning annotations (json carries them in the command's outcome)."""
+    diagnostics = list(diagnostics)
+    if fmt == "text":
+        sys.stderr.write("".join(f"{d.path}:{d.line}:{d.col}: warning: {d.message}\n"
+                                 for d in diagnostics))  # fmt: skip
+    if fmt == "github" or (fmt == "text" and os.environ.get("GITHUB_ACTIONS") == "true"):
+        sys.stdout.write("".join(f"{annotation(d, 'warning')}\n" for d in diagnostics))
+
+
+def from_data(data: dict[str, Any]) -> Diagnostic:
+    return Diagnostic(data["file"], data["line"], data["column"], data["message"])
+
+
 def outcome(fmt: str, data: dict[str, Any]) -> None:
     """The result of a command that succeeded or found drift, for the json format."""
     if fmt == "json":

@@ -46,11 +46,18 @@ def create_admin(
 
 def db_upgrade(
     revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
+    allow_data_loss: Annotated[
+        bool,
+        typer.Option(
+            "--allow-data-loss",
+            help="Let a migration drop tables that still hold live rows (refused otherwise).",
+        ),
+    ] = False,
 ) -> None:
     """Apply migrations to both databases."""
     from runtime.cli import db_upgrade as run
 
-    run(revision)
+    run(revision, allow_data_loss=allow_data_loss)
 
 
 def db_check() -> None:
@@ -85,9 +92,10 @@ def db_citus(
 ) -> None:
     """Print the Citus distribution DDL of the tenant database (docs/citus/, as build writes
     it), or apply it."""
-    from generator.cli import _generate_or_exit, _root
+    from generator.building import generate_or_exit
+    from generator.cli import _root
 
-    _, files = _generate_or_exit(_root(root), remember=False)
+    _, files = generate_or_exit(_root(root), remember=False)
     ddl = [text for path, text in files.items() if path.startswith("docs/citus/")]
     if not ddl:
         typer.echo("no tenant-scoped entities: nothing to distribute", err=True)

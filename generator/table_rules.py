@@ -1,13 +1,64 @@
-"""The unique constraints and indexes of a table, tenant first in the tenant scope."""
+"""The unique constraints and indexes of a table, tenant first in the tenant scope, and the
+checks of the field lists they are made from (``unique_together``, ``indexes``)."""
 
 from __future__ import annotations
 
+from generator import fields as F
+from generator.diagnostics import Diagnostics
 from generator.model import (
     IndexRule,
     UniqueRule,
 )
 from generator.naming import constraint_name
+from generator.parsing import Parsed
 from generator.spec import EntitySpec, FieldType
+
+# Types no rule can be made on: json has no btree order, a password is a salted hash.
+UNRULED = {FieldType.json: "json fields", FieldType.password: "password fields (salted hashes)"}
+
+
+def check_groups(p: Parsed[EntitySpec], diags: Diagnostics) -> None:
+    """Every name in ``unique_together`` and ``indexes`` is a declared field of the entity
+    (an index may also name created_at and updated_at, which lists sort by); no name twice in
+    a group, no group twice, no json or password field."""
+    spec = p.spec
+    seen: dict[str, tuple[str, ...]] = {}  # constraint name -> where it was first made
+    for name, declared in spec.fields.items():
+        if declared.unique:
+            seen[f"uq:{name}"] = ("fields", name, "unique")
+    for key in ("unique_together", "indexes"):
+        allowed = F.INDEXABLE_BUILTINS if key == "indexes" else ()
+        for i, group in enumerate(getattr(spec, key)):
+            if not group:
+                diags.add(p.path, *p.at((key, i)), f"{key}[{i}] is empty")
+                continue
+            broken = False
+            for j, col in enumerate(group):
+                where = p.at((key, i, j))
+                fs = spec.fields.get(col)
+                if fs is None and col not in allowed:
+                    also = f" (or {', '.join(allowed)})" if allowed else ""
+                    message = f"{F.not_a_field(col)}; {key} names declared fields{also}"
+                    diags.add(p.path, *where, f"{key}[{i}]: {message}")
+                    broken = True
+                elif fs is not None and fs.type in UNRULED:
+                    diags.add(
+                        p.path,
+                        *where,
+                        f"{key}[{i}]: '{col}': {UNRULED[fs.type]} cannot be unique or indexed",
+                    )
+                    broken = True
+                elif col in group[:j]:
+                    diags.add(p.path, *where, f"{key}[{i}]: '{col}' is named twice")
+                    broken = True
+            if broken:
+                continue
+            mark = f"{'uq' if key == 'unique_together' else 'ix'}:{','.join(group)}"
+            if mark in seen:
+                first = ".".join(map(str, seen[mark]))
+                diags.add(p.path, *p.at((key, i)), f"{key}[{i}]: the same rule as {first}")
+            else:
+                seen[mark] = (key, str(i))
 
 
 def uniques(spec: EntitySpec, table: str, tenant: bool) -> tuple[UniqueRule, ...]:

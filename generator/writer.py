@@ -53,8 +53,31 @@ def plan(root: Path, files: dict[str, str], managed_dirs: tuple[str, ...] = MANA
     return result
 
 
-def apply(root: Path, files: dict[str, str], p: Plan) -> None:
-    """Write each changed file atomically (temp file + rename), then delete stale ones."""
+@dataclass
+class Undo:
+    """What :func:`apply` changed, to put back when a later step of the build fails (the
+    OpenAPI document is made by starting the app on the files just written)."""
+
+    root: Path
+    previous: dict[str, tuple[bytes, int]]  # changed and removed files: content, mtime (ns)
+    created: list[str]
+
+    def restore(self) -> None:
+        for rel in self.created:
+            (self.root / rel).unlink(missing_ok=True)
+        for rel, (content, modified) in self.previous.items():
+            target = self.root / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(content)
+            os.utime(target, ns=(modified, modified))
+        for managed in MANAGED_DIRS:
+            _remove_empty_dirs(self.root / managed)
+
+
+def apply(root: Path, files: dict[str, str], p: Plan) -> Undo:
+    """Write each changed file atomically (temp file + rename), then delete stale ones;
+    returns what puts the tree back as it was."""
+    undo = Undo(root, {rel: _as_is(root / rel) for rel in [*p.changed, *p.extra]}, [])
     for rel in [*p.missing, *p.changed]:
         target = root / rel
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -65,11 +88,19 @@ def apply(root: Path, files: dict[str, str], p: Plan) -> None:
             os.replace(tmp, target)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
+            undo.restore()
             raise
+        if rel in p.missing:
+            undo.created.append(rel)
     for rel in p.extra:
         (root / rel).unlink(missing_ok=True)
     for managed in MANAGED_DIRS:
         _remove_empty_dirs(root / managed)
+    return undo
+
+
+def _as_is(path: Path) -> tuple[bytes, int]:
+    return path.read_bytes(), path.stat().st_mtime_ns
 
 
 def _remove_empty_dirs(base: Path) -> None:

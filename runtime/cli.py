@@ -45,21 +45,30 @@ def _use_urls(urls: dict[str, str]) -> None:
     get_settings.cache_clear()
 
 
-def upgrade(urls: dict[str, str], revision: str = "head") -> None:
+def upgrade(urls: dict[str, str], revision: str = "head", *, allow_data_loss: bool = False) -> None:
+    """Both databases to ``revision``. A migration that would drop tables still holding live
+    rows stops the command with what to do (runtime.migrations.guards), unless allowed."""
     from alembic import command
 
     from runtime import migrations
+    from runtime.migrations.guards import ARGUMENT, DataLossRefused
 
     for database in migrations.DATABASES:
-        command.upgrade(migrations.config(database, urls[database]), revision)
+        cfg = migrations.config(database, urls[database])
+        cfg.attributes[ARGUMENT] = allow_data_loss
+        try:
+            command.upgrade(cfg, revision)
+        except DataLossRefused as exc:
+            _say(f"{database} database: {exc}; nothing of it was applied")
+            raise SystemExit(2) from None
 
 
-def db_upgrade(revision: str = "head") -> None:
+def db_upgrade(revision: str = "head", *, allow_data_loss: bool = False) -> None:
     from runtime.data import embedded
 
     _exit_on_sigterm()
     try:
-        upgrade(resolve_urls(get_settings()), revision)
+        upgrade(resolve_urls(get_settings()), revision, allow_data_loss=allow_data_loss)
     finally:
         embedded.stop_all()
     _say(f"migrated manager and tenant databases to {revision}")
@@ -146,7 +155,7 @@ def db_revision(message: str, which: str = "both") -> int:
                 message=message,
                 autogenerate=True,
                 rev_id=f"{count + 1:04d}",
-                process_revision_directives=_skip_empty,
+                process_revision_directives=_directives,
             )
             # one Script, or None or [] when the hook dropped it (a list: one per head)
             made = script if isinstance(script, list) else [script]
@@ -159,15 +168,20 @@ def db_revision(message: str, which: str = "both") -> int:
     return 0
 
 
-def _skip_empty(
+def _directives(
     context: MigrationContext,
     revision: str | Iterable[str | None],
     directives: list[MigrationScript],
 ) -> None:
-    """Alembic's hook: write no file for a database whose models did not change."""
+    """Alembic's hook: write no file for a database whose models did not change; a revision
+    that drops tables checks first that they hold no live rows (runtime.migrations.guards)."""
+    from runtime.migrations.guards import guard_drops
+
     ops = directives[0].upgrade_ops
     if ops is None or ops.is_empty():
         directives[:] = []
+        return
+    guard_drops(ops)
 
 
 def _format(path: Path) -> None:
@@ -253,9 +267,36 @@ def serve(*, host: str | None, port: int | None, migrate: bool, workers: int | N
 
     _exit_on_sigterm()
     try:
+        refused = _hand_owned_problems()  # before a database is started or a worker spawned
+        if refused:
+            _say(f"{refused}\ncannot serve: the hand-owned modules above do not fit the code")
+            raise SystemExit(2)
         _serve(host=host, port=port, migrate=migrate, workers=workers)
     finally:
         embedded.stop_all()  # the embedded server, if this command started it
+
+
+def _hand_owned_problems() -> str | None:
+    """What in runtime/extensions stops the app (every worker would fail the same way, with a
+    traceback), said once and plainly; None when the modules fit the generated code."""
+    import importlib
+
+    from runtime.logic import extend
+    from runtime.logic.actions import MODULE, ActionError
+
+    problems = []
+    try:
+        extend.discover()
+    except extend.ExtensionError as exc:
+        problems.append(str(exc))
+    for path in sorted(extend.ROOT.glob(f"*/*/{MODULE}.py")):
+        name = f"runtime.extensions.{path.parent.parent.name}.{path.parent.name}.{MODULE}"
+        try:
+            importlib.import_module(name)
+        except (ActionError, ImportError, SyntaxError) as exc:
+            shown = path.relative_to(extend.ROOT.parents[1]).as_posix()
+            problems.append(f"{shown}: {type(exc).__name__}: {exc}")
+    return "\n".join(problems) or None
 
 
 def _serve(*, host: str | None, port: int | None, migrate: bool, workers: int | None) -> None:

@@ -12,6 +12,40 @@ from tests.database import fresh_databases, run_sync, use_databases
 ADMIN_PASSWORD = "Admin-Passw0rd"
 
 
+def pytest_addoption(parser):
+    parser.addoption(
+        "--domain",
+        action="append",
+        default=[],
+        metavar="SCOPE.DOMAIN[.TABLE]",
+        help="run only the spec-driven tests of this domain (tenants.crm) or entity"
+        " (tenants.crm.customers); repeatable",
+    )
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "spec_entity(name): a spec-driven test of entity <scope>.<domain>.<table>"
+    )
+
+
+def pytest_collection_modifyitems(config, items):
+    """--domain keeps the spec-driven tests (tests/api/spec_driven.py) of the domains and
+    entities named, and deselects everything else."""
+    wanted = config.getoption("--domain")
+    if not wanted:
+        return
+    keep, drop = [], []
+    for item in items:
+        mark = item.get_closest_marker("spec_entity")
+        name = mark.args[0] if mark else None
+        chosen = name is not None and any(name == w or name.startswith(w + ".") for w in wanted)
+        (keep if chosen else drop).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+    items[:] = keep
+
+
 @pytest.fixture(scope="session")
 def database_urls(tmp_path_factory) -> dict[str, str]:
     with fresh_databases(tmp_path_factory.mktemp("pg")) as urls:

@@ -21,7 +21,7 @@ from runtime.data import catalog, referrers
 from runtime.data.models import RecordMixin, SoftDeleteMixin, TenantMixin
 from runtime.data.reading import get_live, visible
 from runtime.data.references import AnyReference, Reference, check_references
-from runtime.data.violations import translate
+from runtime.data.violations import translate, unique_columns
 from runtime.logic import checks, derived, extend, guards, lifecycle, numbering, rules
 from runtime.security.principal import Actor
 from runtime.web import versions
@@ -227,7 +227,8 @@ async def flush(db: AsyncSession, model: type[Any], *, deleting: bool = False) -
     try:
         await db.flush()
     except IntegrityError as exc:
-        raise translate(exc, model, deleting=deleting) from None
+        columns = await unique_columns(db, exc, model)
+        raise translate(exc, model, deleting=deleting, columns=columns) from None
 
 
 @contextmanager

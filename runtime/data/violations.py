@@ -5,13 +5,16 @@ row being deleted (409), a CHECK rule (422 naming its fields).
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from sqlalchemy import (
     Index,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from runtime.logic import checks
 from runtime.web.errors import (
@@ -19,6 +22,10 @@ from runtime.web.errors import (
     ConflictError,
     ValidationError,
 )
+
+# PostgreSQL's DETAIL of a unique violation: Key (tenant_id, code)=(..., ...) already exists.
+# The word "Key" follows lc_messages; the parentheses do not.
+_KEY = re.compile(r"\(([^()]*)\)=\(")
 
 
 def _columns_of(model: type[Any], name: str | None) -> list[str]:
@@ -29,20 +36,79 @@ def _columns_of(model: type[Any], name: str | None) -> list[str]:
     return []
 
 
-def translate(exc: IntegrityError, model: type[Any], *, deleting: bool = False) -> Exception:
-    """Map a PostgreSQL constraint violation to the API error a client can act on."""
+def _key_columns(cause: Any) -> list[str]:
+    """The columns of the violated unique rule as the database reports them: right even when
+    the model in memory predates the migration that made the rule (a server that was not
+    restarted). Empty when the key is an expression (then the model is asked)."""
+    match = _KEY.search(str(getattr(cause, "detail", None) or ""))
+    if match is None:
+        return []
+    return [c.strip() for c in match.group(1).split(",") if c.strip() != "tenant_id"]
+
+
+# The columns of a unique index, from the catalog: for a rule the model in memory predates.
+_INDEX_COLUMNS = text(
+    "SELECT a.attname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid"
+    " CROSS JOIN LATERAL unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, n)"
+    " JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum"
+    " WHERE i.indrelid = CAST(:table AS regclass) AND c.relname = :name ORDER BY k.n"
+)
+_KNOWN: dict[tuple[str, str], list[str]] = {}  # (table, constraint) -> columns, as read
+
+
+def _parts(exc: IntegrityError) -> tuple[Any, str | None, str | None]:
     cause = exc.orig.__cause__ if exc.orig is not None else None
     sqlstate = getattr(exc.orig, "sqlstate", None) or getattr(cause, "sqlstate", None)
-    constraint = getattr(cause, "constraint_name", None)
+    return cause, sqlstate, getattr(cause, "constraint_name", None)
+
+
+async def unique_columns(db: AsyncSession, exc: IntegrityError, model: type[Any]) -> list[str]:
+    """The fields of the unique rule ``exc`` violates, whatever the model in memory knows:
+    PostgreSQL's DETAIL (which it leaves out for tables under row-level security), the
+    model, else the catalog, read on a connection of its own (the request's transaction
+    is aborted) and remembered. Empty for other violations and for expression keys."""
+    cause, sqlstate, constraint = _parts(exc)
+    if sqlstate != "23505" or constraint is None:
+        return []
+    found = _key_columns(cause) or _columns_of(model, constraint)
+    table = model.__table__.fullname
+    if found or (table, constraint) in _KNOWN:
+        return found or _KNOWN[(table, constraint)]
+    engine = db.bind
+    if not isinstance(engine, AsyncEngine):
+        return []
+    async with engine.connect() as conn:
+        names = await conn.scalars(_INDEX_COLUMNS, {"table": table, "name": constraint})
+        _KNOWN[(table, constraint)] = [n for n in names if n != "tenant_id"]
+    return _KNOWN[(table, constraint)]
+
+
+def translate(
+    exc: IntegrityError,
+    model: type[Any],
+    *,
+    deleting: bool = False,
+    columns: list[str] | None = None,
+) -> Exception:
+    """Map a PostgreSQL constraint violation to the API error a client can act on;
+    ``columns`` are the violated unique rule's fields when the caller looked them up
+    (:func:`unique_columns`)."""
+    cause, sqlstate, constraint = _parts(exc)
     column = getattr(cause, "column_name", None)
     if sqlstate == "23505":
-        fields = _columns_of(model, constraint)
+        known = columns if columns else _key_columns(cause) or _columns_of(model, constraint)
+        fields: list[str | None] = [*known]
         return AlreadyExistsError(
             detail=[
-                {"field": f, "source": "body", "message": "already exists", "type": "unique"}
-                for f in fields
+                {
+                    "field": f,
+                    "source": "body",
+                    "message": "already exists",
+                    "type": "unique",
+                    "constraint": constraint,
+                }
+                for f in fields or [None]
             ]
-            or None
         )
     if sqlstate == "23503":
         if deleting:

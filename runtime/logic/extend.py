@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import traceback
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -74,22 +75,57 @@ def modules(root: Path = ROOT) -> list[tuple[str, str, str, Path]]:
 
 
 def discover(root: Path = ROOT) -> None:
-    """Import every extension module and attach it to its entity's table."""
+    """Import every extension module and attach it to its entity's table; ExtensionError
+    names every module that cannot be used, each with what to do about it."""
+    problems = []
     for scope, domain, table, path in modules(root):
-        model = _model(scope, domain, table, path)
-        module = importlib.import_module(f"runtime.extensions.{scope}.{domain}.{table}")
+        where = _shown(path)
+        try:
+            model = _model(scope, domain, table, where)
+            module = importlib.import_module(f"runtime.extensions.{scope}.{domain}.{table}")
+        except ExtensionError as exc:
+            problems.append(str(exc))
+            continue
+        except (ImportError, SyntaxError) as exc:  # the module's own code: said, not raised
+            problems.append(f"{where}:{_line_in(exc, path)}: {type(exc).__name__}: {exc}")
+            continue
         for name, value in vars(module).items():
-            if name.startswith(("before_", "after_")) and inspect.iscoroutinefunction(value):
-                if name not in HOOKS:
-                    raise ExtensionError(f"{path}: unknown hook {name} (hooks: {', '.join(HOOKS)})")
+            if not name.startswith(("before_", "after_")) or not callable(value):
+                continue
+            if name not in HOOKS:
+                problems.append(f"{where}: unknown hook {name} (hooks: {', '.join(HOOKS)})")
+            elif not inspect.iscoroutinefunction(value):
+                problems.append(f"{where}: hooks are awaited: write `async def {name}`")
         _BY_TABLE[model.__table__] = module
+    if problems:
+        raise ExtensionError("\n".join(problems))
 
 
-def _model(scope: str, domain: str, table: str, path: Path) -> type[Any]:
+def _line_in(exc: BaseException, path: Path) -> int:
+    """The line of ``path`` where ``exc`` was raised (an import it makes), else 1."""
+    if isinstance(exc, SyntaxError) and exc.filename and Path(exc.filename) == path:
+        return exc.lineno or 1
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if Path(f.filename) == path]
+    return (frames[-1].lineno or 1) if frames else 1
+
+
+def _shown(path: Path) -> str:
+    """The module's path as people know it: from the project root."""
+    try:
+        return path.relative_to(ROOT.parents[1]).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def _model(scope: str, domain: str, table: str, path: str) -> type[Any]:
     try:
         generated = importlib.import_module(f"generated.{scope}.{domain}.{table}.model")
     except ModuleNotFoundError:
-        raise ExtensionError(f"{path}: no entity {domain}.{table} in specs/{scope}") from None
+        raise ExtensionError(
+            f"{path}: hook module of {domain}.{table}, an entity the generated code does not"
+            f" have (specs/{scope}/{domain}/{table}.yaml removed?): delete the module or"
+            " restore the spec, then `cxg-gen build`"
+        ) from None
     for value in vars(generated).values():
         if isinstance(value, type) and getattr(value, "__module__", "") == generated.__name__:
             if hasattr(value, "__table__"):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
 from runtime.data import paging
@@ -62,11 +63,12 @@ async def page(
     cursor: list[Any] | None,
     head: Head | None = None,
     head_args: tuple[Any, ...] = (),
+    fixed: Mapping[str, Any] | None = None,
 ) -> list[Record]:
     """The page's records: none when the head found nothing; else the first carries the
     total (and the head's columns) and each one row's JSON and sort keys (a lone record
     with a null row when the page is empty)."""
-    sql, args = reads.page(params, tenant, cursor, head)
+    sql, args = reads.page(params, tenant, cursor, head, fixed)
     records: list[Record] = await conn.fetch(sql, *head_args, *args)
     return records
 
@@ -77,6 +79,7 @@ async def page_json(
     params: ListParams,
     tenant: uuid.UUID | None,
     records: list[Record],
+    fixed: Mapping[str, Any] | None = None,
 ) -> str:
     """The page (runtime.web.schemas.Page) around the rows' JSON: the total as the count mode
     asks (the planner's estimate past paging.EXACT_UP_TO by default), the next cursor."""
@@ -84,7 +87,7 @@ async def page_json(
     total: int | None = records[0]["_cxg_total"]
     counted = "none" if mode == "none" else "exact"
     if mode == "estimated" or (mode is None and total is not None and total > paging.EXACT_UP_TO):
-        sql, args = reads.estimate(params, tenant)
+        sql, args = reads.estimate(params, tenant, fixed)
         plan = await conn.fetchval(sql, *args)
         plan = json.loads(plan) if isinstance(plan, str) else plan
         total, counted = max(int(plan[0]["Plan"]["Plan Rows"]), total or 0), "estimated"

@@ -10,7 +10,7 @@ returns no row at all when the head finds none.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -104,11 +104,16 @@ class Statements:
 
     # -- a page ----------------------------------------------------------------------------
 
-    def where(self, params: ListParams, tenant: Any, arg: Args) -> str:
+    def where(
+        self, params: ListParams, tenant: Any, arg: Args, fixed: Mapping[str, Any] | None = None
+    ) -> str:
+        """The conditions of a list: visible rows of the tenant, ``fixed`` equalities the
+        caller decides (a header's lines: its reference, from the path), the parameters."""
         plan = self.plan
         conditions = [plan.visible]
         if self.tenant_scoped:
             conditions.append(f"t.tenant_id = {arg(tenant)}")
+        conditions += [f"t.{name} = {arg(value)}" for name, value in (fixed or {}).items()]
         for name in plan.filters:
             value = getattr(params, name, None)
             if isinstance(value, list):
@@ -128,14 +133,19 @@ class Statements:
         return " AND ".join(conditions)
 
     def page(
-        self, params: ListParams, tenant: Any, cursor: list[Any] | None, head: Head | None = None
+        self,
+        params: ListParams,
+        tenant: Any,
+        cursor: list[Any] | None,
+        head: Head | None = None,
+        fixed: Mapping[str, Any] | None = None,
     ) -> tuple[str, list[Any]]:
         """One statement: the total as the count mode asks (a head row even when no row
         matches) and the page's rows, each with its JSON and its sort keys (_cxg_k<i>, for
         the next cursor), in order. ``cursor``: the typed values a keyset page continues
         after (then the offset is 0)."""
         arg = Args(head.args + 1 if head else 1)
-        where = self.where(params, tenant, arg)
+        where = self.where(params, tenant, arg, fixed)
         mode, sort = params.count, params.order
         source = f"{self.plan.table} t WHERE {where}"
         if mode in ("none", "estimated"):
@@ -166,10 +176,12 @@ class Statements:
         sql = f"SELECT h.*, p.* FROM ({counted}) h LEFT JOIN LATERAL ({rows}) p ON true"
         return f"{sql} ORDER BY {outer}", arg.values
 
-    def estimate(self, params: ListParams, tenant: Any) -> tuple[str, list[Any]]:
+    def estimate(
+        self, params: ListParams, tenant: Any, fixed: Mapping[str, Any] | None = None
+    ) -> tuple[str, list[Any]]:
         """The planner's estimate of the matching rows (EXPLAIN: nothing is read)."""
         arg = Args(1)
-        where = self.where(params, tenant, arg)
+        where = self.where(params, tenant, arg, fixed)
         return f"EXPLAIN (FORMAT JSON) SELECT 1 FROM {self.plan.table} t WHERE {where}", arg.values
 
 

@@ -6,6 +6,7 @@ answers with the row as its detail shows it, read in the write's transaction."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi.responses import Response
@@ -36,8 +37,14 @@ def _tenant(reads: Statements, actor: Actor) -> uuid.UUID | None:
 
 
 async def page_response(
-    db: AsyncSession, reads: Statements, params: ListParams, actor: Actor
+    db: AsyncSession,
+    reads: Statements,
+    params: ListParams,
+    actor: Actor,
+    *,
+    fixed: Mapping[str, Any] | None = None,
 ) -> Response:
+    """A page of the list; ``fixed``: equalities from the path (a header's lines)."""
     try:
         cursor = answer.cursor_values(reads, params)
     except ValueError as exc:
@@ -45,8 +52,8 @@ async def page_response(
             detail=[{"field": "cursor", "source": "query", "message": str(exc), "type": "cursor"}]
         ) from None
     conn, tenant = await _driver(db), _tenant(reads, actor)
-    records = await answer.page(conn, reads, params, tenant, cursor)
-    body = await answer.page_json(conn, reads, params, tenant, records)
+    records = await answer.page(conn, reads, params, tenant, cursor, fixed=fixed)
+    body = await answer.page_json(conn, reads, params, tenant, records, fixed)
     return Response(envelope_bytes(body.encode()), media_type=JSON)
 
 
@@ -72,11 +79,3 @@ async def detail_response(
         headers={"ETag": etag(record["_cxg_version"]), **(headers or {})},
     )
 
-
-async def lines_response(
-    db: AsyncSession, reads: Statements, parent: str, parent_id: uuid.UUID, actor: Actor
-) -> Response:
-    """A header's lines as its detail shows them (the header was checked to be there)."""
-    args = [parent_id, *([actor.tenant_id] if reads.tenant_scoped else [])]
-    record = await (await _driver(db)).fetchrow(reads.lines_of(parent), *args)
-    return Response(envelope_bytes(f"[{record['j'] or ''}]".encode()), media_type=JSON)

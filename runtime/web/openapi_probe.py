@@ -85,10 +85,12 @@ def _scope_routes(app: FastAPI, scope: str, permission: Callable[[str], Any]) ->
 
     @router.get(
         "/rows/{row_id}/lines",
-        response_model=Envelope[list[CxgProbeResponse]],
+        response_model=Envelope[CxgProbeListResponse],
         operation_id=f"{scope}_lines",
     )
-    async def list_lines(row_id: uuid.UUID, actor: Reader) -> Any:
+    async def list_lines(
+        row_id: uuid.UUID, params: Annotated[CxgProbeListParams, Query()], actor: Reader
+    ) -> Any:
         raise NotImplementedError
 
     app.include_router(router, prefix=f"/{scope}")

@@ -10,6 +10,13 @@ import pytest
 from tests.database import _asyncpg_args
 
 
+@pytest.fixture
+def headers_of(auth, tenant_a):
+    """Who works on each scope in the spec-driven suites: the MASTER for manager tables,
+    tenant A's administrator for tenant tables."""
+    return {"manager": auth, "tenants": tenant_a["headers"]}
+
+
 @pytest.fixture(scope="module")
 async def long_way(database_urls):
     """The same API with the hot path switched off: every request through the routers."""

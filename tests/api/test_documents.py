@@ -47,7 +47,7 @@ async def test_header_created_with_its_lines(client, auth):
     assert len(detail.json()["data"]["permissions"]) == 2
     lines = await client.get(f"{ROLES}/{role['id']}/permissions", headers=auth)
     assert lines.status_code == 200
-    assert sorted(line["id"] for line in lines.json()["data"]) == sorted(
+    assert sorted(line["id"] for line in lines.json()["data"]["items"]) == sorted(
         line["id"] for line in role["permissions"]
     )
 
@@ -96,7 +96,7 @@ async def test_lines_sub_resource(client, auth):
         ("idam.role_permissions", "CREATE")
     ]
     listed = await client.get(f"{ROLES}/{role['id']}/permissions", headers=auth)
-    assert [line["permission_id"] for line in listed.json()["data"]] == [perm["id"]]
+    assert [line["permission_id"] for line in listed.json()["data"]["items"]] == [perm["id"]]
     # the header must exist (and be live) for its lines to be reachable
     missing = await client.get(f"{ROLES}/{uuid.uuid4()}/permissions", headers=auth)
     assert missing.status_code == 404
@@ -115,7 +115,7 @@ async def test_user_created_with_roles(client, auth):
     user = created.json()["data"]
     assert sorted(r["role_id"] for r in user["roles"]) == sorted(r["id"] for r in roles)
     listed = await client.get(f"{USERS}/{user['id']}/roles", headers=auth)
-    assert len(listed.json()["data"]) == 2
+    assert listed.json()["data"]["total"] == 2
 
 
 async def test_tenants_path_override_and_invoice_with_items(client, auth):
@@ -149,7 +149,7 @@ async def test_tenants_path_override_and_invoice_with_items(client, auth):
     assert data["target_tenant_name"] == "ACME"
     assert [(i["line_no"], i["amount"]) for i in data["items"]] == [(1, "30000.00"), (2, "3000.00")]
     items = await client.get(f"/api/v1/manager/bill/invoices/{data['id']}/items", headers=auth)
-    assert [i["description"] for i in items.json()["data"]] == ["Standard plan", "VAT"]
+    assert [i["description"] for i in items.json()["data"]["items"]] == ["Standard plan", "VAT"]
     same_line = await client.post(
         f"/api/v1/manager/bill/invoices/{data['id']}/items",
         headers=auth,
@@ -266,11 +266,11 @@ async def test_tenant_order_with_its_items_in_one_request(client, tenant_a):
     assert [i["line_no"] for i in order["items"]] == [1, 2]
     assert {i["product_name"] for i in order["items"]} == {"Widget"}
     items_url = f"{SALES_ORDERS}/{order['id']}/items"
-    assert len((await client.get(items_url, headers=headers)).json()["data"]) == 2
+    assert (await client.get(items_url, headers=headers)).json()["data"]["total"] == 2
     added = await client.post(items_url, json=line(3), headers=headers)
     assert added.status_code == 201, added.text
     assert added.json()["data"]["sales_order_id"] == order["id"]
-    assert len((await client.get(items_url, headers=headers)).json()["data"]) == 3
+    assert (await client.get(items_url, headers=headers)).json()["data"]["total"] == 3
 
     # one bad line (a product that does not exist) and nothing of the document is kept
     bad_no = "SO-T-" + uuid.uuid4().hex[:6]
@@ -298,5 +298,46 @@ async def test_a_detail_shows_the_first_lines_and_counts_them_all(
     data = detail.json()["data"]
     assert [line["line_no"] for line in data["items"]] == [1, 2, 3]
     assert data["items_total"] == 5
-    lines = await reader.get(f"{url}/items", headers=headers)
-    assert [line["line_no"] for line in lines.json()["data"]] == [1, 2, 3]
+    # the lines themselves are a page, like every list: all of them, a page at a time
+    lines = await reader.get(f"{url}/items", params={"page_size": 2}, headers=headers)
+    assert lines.status_code == 200, lines.text
+    page = lines.json()["data"]
+    assert [line["line_no"] for line in page["items"]] == [1, 2]
+    assert {k: page[k] for k in ("total", "page", "page_size", "total_pages", "count")} == {
+        "total": 5,
+        "page": 1,
+        "page_size": 2,
+        "total_pages": 3,
+        "count": "exact",
+    }
+    rest = await reader.get(
+        f"{url}/items", params={"page_size": 2, "cursor": page["next_cursor"]}, headers=headers
+    )
+    assert [line["line_no"] for line in rest.json()["data"]["items"]] == [3, 4]
+    last = await reader.get(
+        f"{url}/items", params={"sort": "-line_no", "page_size": 1}, headers=headers
+    )
+    assert [line["line_no"] for line in last.json()["data"]["items"]] == [5]
+    # the header comes from the path: its reference is no parameter here (422, not ignored)
+    other = await reader.get(
+        f"{url}/items", params={"sales_order_id": str(uuid.uuid4())}, headers=headers
+    )
+    assert other.status_code == 422, other.text
+    assert other.json()["error"]["detail"][0]["field"] == "sales_order_id"
+
+
+async def test_list_items_leave_out_the_lines_a_detail_embeds(client, reader, tenant_a):
+    """A header's list shows rows, not documents: no lines, no count of them (null or not);
+    its detail carries both."""
+    from tests.api.test_extensions import _order
+
+    headers = tenant_a["headers"]
+    order, _ = await _order(client, headers, lines=2)
+    listed = await reader.get(SALES_ORDERS, params={"search": order["order_no"]}, headers=headers)
+    assert listed.status_code == 200, listed.text
+    (row,) = listed.json()["data"]["items"]
+    assert row["id"] == order["id"]
+    assert "items" not in row and "items_total" not in row
+    detail = (await reader.get(f"{SALES_ORDERS}/{order['id']}", headers=headers)).json()["data"]
+    assert len(detail["items"]) == detail["items_total"] == 2
+    assert {k: v for k, v in detail.items() if k not in ("items", "items_total")} == row

@@ -9,42 +9,23 @@ import re
 import uuid
 from datetime import datetime
 from decimal import Decimal
-from pathlib import Path
 
 import jwt
 import pytest
 
-from generator.loader import load_project
 from generator.model import Entity, Field
 from generator.spec import FieldType
+from tests.api.spec_driven import ENTITIES, PREFIX, PROJECT, ROOT, by_entity, ident, url
 
-ROOT = Path(__file__).resolve().parents[2]
-PROJECT = load_project(ROOT)
-PREFIX = {"manager": "/api/v1/manager", "tenants": "/api/v1/tenants"}
-ENTITIES = {(e.scope.name, e.key): e for e in PROJECT.entities}
+__all__ = ["ENTITIES", "PREFIX", "PROJECT", "ROOT", "url"]  # what other suites import here
 CREATABLE = [e for e in PROJECT.entities if e.has("create")]
 READ_ONLY = [e for e in PROJECT.entities if not e.has("create")]
 TAG_ROOT = {"manager": "관리자 > ", "tenants": "테넌트 > "}
 
 
-def ident(entity: Entity) -> str:
-    return f"{entity.scope.name}:{entity.key}"
-
-
 def tenant_of(headers: dict) -> str:
     token = headers["Authorization"].removeprefix("Bearer ")
     return jwt.decode(token, options={"verify_signature": False})["tid"]
-
-
-@pytest.fixture
-def headers_of(auth, tenant_a):
-    """Who works on each scope: the MASTER for manager tables, tenant A's administrator for
-    tenant tables."""
-    return {"manager": auth, "tenants": tenant_a["headers"]}
-
-
-def url(entity: Entity) -> str:
-    return PREFIX[entity.scope.name] + entity.url_path
 
 
 def _text_candidates(tag: str) -> list[str]:
@@ -242,7 +223,7 @@ async def assert_sort_order(client, base: str, auth: dict, name: str) -> None:
         assert ascending == [i["id"] for i in pages[f"-{name}"]["items"]][::-1], f"sort={name}"
 
 
-@pytest.mark.parametrize("entity", CREATABLE, ids=ident)
+@pytest.mark.parametrize("entity", by_entity(CREATABLE))
 async def test_crud(client, headers_of, entity: Entity):
     auth = headers_of[entity.scope.name]
     body, row = await create_row(client, auth, entity)
@@ -270,9 +251,11 @@ async def test_crud(client, headers_of, entity: Entity):
         listed = await client.get(
             base,
             params={
-                field.name: str(row[field.name]).lower()
-                if isinstance(row[field.name], bool)
-                else row[field.name],
+                field.name: (
+                    str(row[field.name]).lower()
+                    if isinstance(row[field.name], bool)
+                    else row[field.name]
+                ),
                 "page_size": 100,
             },
             headers=auth,
@@ -321,7 +304,7 @@ async def test_crud(client, headers_of, entity: Entity):
         assert row["id"] not in [i["id"] for i in listed.json()["data"]["items"]]
 
 
-@pytest.mark.parametrize("entity", READ_ONLY, ids=ident)
+@pytest.mark.parametrize("entity", by_entity(READ_ONLY))
 async def test_read_only_resources(client, headers_of, entity: Entity):
     auth = headers_of[entity.scope.name]
     # make sure there is something to read: a mutation and a sign-in leave rows everywhere

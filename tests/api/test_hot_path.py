@@ -15,6 +15,7 @@ import pytest
 
 from runtime.data.db import APPLICATION_NAME as ORM_APPLICATION_NAME
 from runtime.hot.driverpool import APPLICATION_NAME
+from tests.api.spec_driven import by_entity
 from tests.api.test_auth import AUTH, USERS, assert_401, bearer, make_user, tokens_session
 from tests.api.test_every_entity import FORGED, PROJECT, create_row, url, valid_body
 from tests.conftest import login
@@ -39,7 +40,7 @@ def data_of(response) -> dict:
     return body["data"]
 
 
-@pytest.mark.parametrize("entity", READABLE, ids=lambda e: f"{e.scope.name}:{e.key}")
+@pytest.mark.parametrize("entity", by_entity(READABLE))
 async def test_hot_answers_equal_the_routers(client, long_way, headers_of, entity):
     auth = headers_of[entity.scope.name]
     if entity.has("create"):
@@ -161,7 +162,7 @@ HOT_CREATES = [e for e in PROJECT.entities if e.hot_create]
 AUDIT = {"manager": "/api/v1/manager/audt/audit-logs", "tenants": "/api/v1/tenants/audt/audit-logs"}
 
 
-@pytest.mark.parametrize("entity", HOT_CREATES, ids=lambda e: f"{e.scope.name}:{e.key}")
+@pytest.mark.parametrize("entity", by_entity(HOT_CREATES))
 async def test_hot_creates_equal_the_routers(client, long_way, headers_of, entity):
     from runtime.logic import rules
     from runtime.security.authz import AUTHZ_ENTITIES

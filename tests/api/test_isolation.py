@@ -13,6 +13,7 @@ import pytest
 from generator.model import Entity
 from generator.spec import FieldType
 from runtime.tenancy import context
+from tests.api.spec_driven import by_entity, mark
 from tests.api.test_every_entity import ENTITIES, PREFIX, PROJECT, create_row, url, valid_body
 
 TENANT_ENTITIES = [e for e in PROJECT.entities if e.scope.name == "tenants"]
@@ -42,7 +43,7 @@ def assert_not_found(response, what: str) -> None:
     assert response.json()["error"]["code"] == "RESOURCE_NOT_FOUND", what
 
 
-@pytest.mark.parametrize("entity", TENANT_ENTITIES, ids=lambda e: e.key)
+@pytest.mark.parametrize("entity", by_entity(TENANT_ENTITIES))
 async def test_a_never_reaches_bs_rows(client, rows, tenant_a, tenant_b, entity: Entity):
     a, b = tenant_a["headers"], tenant_b["headers"]
     theirs = rows["b"][entity.key]
@@ -95,7 +96,7 @@ async def test_a_never_reaches_bs_rows(client, rows, tenant_a, tenant_b, entity:
     assert still.json()["data"]["updated_at"] == theirs["updated_at"]
 
 
-@pytest.mark.parametrize("entity", TENANT_ENTITIES, ids=lambda e: e.key)
+@pytest.mark.parametrize("entity", by_entity(TENANT_ENTITIES))
 async def test_row_level_security_alone_hides_bs_rows(owner, rows, tenant_a, entity: Entity):
     """No application filter here: only RLS stands between A's context and B's row."""
     table, theirs = f"{entity.domain}.{entity.table}", uuid.UUID(rows["b"][entity.key]["id"])
@@ -125,7 +126,8 @@ REFERENCES = [
 
 
 @pytest.mark.parametrize(
-    ("entity", "field"), REFERENCES, ids=lambda x: getattr(x, "key", None) or x.name
+    ("entity", "field"),
+    [pytest.param(e, f, id=f"{e.key}-{f.name}", marks=mark(e)) for e, f in REFERENCES],
 )
 async def test_a_cannot_reference_bs_rows(client, rows, tenant_a, entity, field):
     target = rows["b"][ENTITIES[("tenants", field.ref_entity)].key]

@@ -13,6 +13,7 @@ import pytest
 
 from generator.model import Entity
 from runtime.security.permissions import MANAGER_RUNTIME_PERMISSIONS
+from tests.api.spec_driven import by_entity
 from tests.api.test_auth import bearer, make_user
 from tests.api.test_every_entity import PROJECT, create_row, status_target, url, valid_body
 from tests.conftest import login, tenant_login
@@ -150,7 +151,7 @@ async def test_every_generated_endpoint_requires_exactly_its_code(
     assert documented == catalog  # and every code guards some endpoint
 
 
-@pytest.mark.parametrize("entity", PROJECT.entities, ids=lambda e: f"{e.scope.name}:{e.key}")
+@pytest.mark.parametrize("entity", by_entity(PROJECT.entities))
 async def test_the_entitys_codes_let_the_user_through(
     client, manager_grants, tenant_grants, entity: Entity
 ):

@@ -11,8 +11,9 @@ from typing import Any
 import pytest
 
 from generator.model import Entity
+from tests.api.spec_driven import by_entity
 from tests.api.test_every_entity import PROJECT, create_row, url
-from tests.api.test_hot_path import headers_of, hot  # noqa: F401  (a fixture)
+from tests.api.test_hot_path import hot
 
 READABLE = [e for e in PROJECT.entities if e.has("list")]
 ENVELOPE_HEAD = b'{"success":true,"data":'
@@ -63,7 +64,7 @@ async def _both(client, long_way, path: str, params: dict[str, Any], auth) -> tu
     return data_bytes(fast), data_bytes(slow)
 
 
-@pytest.mark.parametrize("entity", READABLE, ids=lambda e: f"{e.scope.name}:{e.key}")
+@pytest.mark.parametrize("entity", by_entity(READABLE))
 async def test_the_plan_answers_the_same_bytes_both_ways(client, long_way, headers_of, entity):
     auth = headers_of[entity.scope.name]
     if entity.has("create"):
@@ -95,7 +96,7 @@ def _response_model(entity: Entity) -> Any:
     return model
 
 
-@pytest.mark.parametrize("entity", READABLE, ids=lambda e: f"{e.scope.name}:{e.key}")
+@pytest.mark.parametrize("entity", by_entity(READABLE))
 async def test_the_plan_writes_each_row_as_its_response_model_does(client, headers_of, entity):
     """PostgreSQL writes the rows' JSON: the same keys in the same order, and the same forms
     (times in UTC with Z, decimals as strings) as the entity's response model writes them; a

@@ -14,6 +14,7 @@ import pytest
 from generator.loader import load_project
 from runtime.reads.compose import Args, Statements, statements
 from runtime.reads.plan import plans
+from tests.api.spec_driven import by_entity
 from tests.api.test_every_entity import ROOT
 
 PROJECT = load_project(ROOT)
@@ -27,7 +28,7 @@ def _reads() -> dict[str, Statements]:
 ROUTES = _reads()
 
 
-@pytest.mark.parametrize("entity", TENANT, ids=lambda e: e.key)
+@pytest.mark.parametrize("entity", by_entity(TENANT))
 def test_unique_rules_and_indexes_lead_with_the_tenant(entity):
     for rule in entity.uniques:
         assert rule.columns[0] == "tenant_id", rule.name

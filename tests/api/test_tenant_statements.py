@@ -16,6 +16,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 
 from generated.tenants.models import metadata
+from tests.api.spec_driven import by_entity
 from tests.api.test_every_entity import PROJECT, create_row, url
 
 TENANT = [e for e in PROJECT.entities if e.scope.name == "tenants"]
@@ -56,7 +57,7 @@ def _unrouted(statements: list[str]) -> list[str]:
     ]
 
 
-@pytest.mark.parametrize("entity", TENANT, ids=lambda e: e.key)
+@pytest.mark.parametrize("entity", by_entity(TENANT))
 async def test_the_routers_name_the_tenant_in_every_statement(long_way, recorded, tenant_a, entity):
     headers = tenant_a["headers"]
     listed = await long_way.get(url(entity), headers=headers)

@@ -6,8 +6,10 @@ For each N, a project of N entities is made from the real specs (tests/benchmark
 in a temporary folder, then timed as a developer and CI meet it: the cold `cxg-gen build`
 (nothing generated yet), a no-op build, `cxg-gen check` (and `check --full`), and `cxg-gen serve --no-migrate` on
 fresh databases migrated to head (found like the tests find theirs): launch to the first
-answer of /health, the first GET /openapi.json, the server's resident memory after start
-(the process and its children), and the document's size. Writes docs/benchmarks/scale.json
+answer of /health, the first GET /openapi.json, the server's resident memory a second after
+start (the process and its children) and once its idle warm-up has built every route group
+(models, schemas and routes of every entity: what a server that has answered every kind of
+request holds), and the document's size. Writes docs/benchmarks/scale.json
 (the figures of the last run of each N are kept, the others replaced).
 """
 
@@ -68,6 +70,20 @@ def rss_mb(pid: int) -> float:
     return round(total / 1024, 1)
 
 
+def warmed_up(pid: int, launched: float) -> tuple[float, float]:
+    """Seconds from launch until the idle warm-up has built every route group (memory steady
+    for six seconds), and the resident memory then."""
+    last, steady, at = rss_mb(pid), 0, time.perf_counter()
+    while steady < 3:
+        time.sleep(2)
+        now = rss_mb(pid)
+        if abs(now - last) < 1:
+            steady += 1
+        else:
+            last, steady, at = now, 0, time.perf_counter()
+    return round(at - launched, 1), last
+
+
 def serve_figures(root: Path, env: dict[str, str]) -> dict[str, float]:
     import httpx
 
@@ -79,11 +95,15 @@ def serve_figures(root: Path, env: dict[str, str]) -> dict[str, float]:
         document = httpx.get(f"{base}/openapi.json", timeout=120)
         first = time.perf_counter() - started
         document.raise_for_status()
-        time.sleep(1)  # let the idle warm-up settle before reading memory
+        time.sleep(1)
+        after_start = rss_mb(server.pid)
+        warm, rss_warm = warmed_up(server.pid, launched)
         return {
             "start_s": round(start, 2),
             "openapi_first_s": round(first, 3),
-            "rss_mb": rss_mb(server.pid),
+            "rss_mb": after_start,
+            "warm_up_s": warm,
+            "rss_warm_mb": rss_warm,
             "document_mb": round(len(document.content) / 2**20, 1),
             "operations": sum(len(item) for item in document.json()["paths"].values()),
         }

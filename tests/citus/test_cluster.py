@@ -15,8 +15,8 @@ import pytest
 from generated.tenants.models import metadata
 from tests.api import test_every_entity as every
 from tests.api import test_isolation as isolation
+from tests.api.conftest import headers_of  # noqa: F401 - the fixture
 from tests.api.test_documents import _customer, _order
-from tests.api.test_every_entity import headers_of  # noqa: F401 - the fixture
 from tests.api.test_isolation import rows  # noqa: F401 - the fixture
 from tests.citus.conftest import SETUP_LOG
 from tests.citus.test_tenant_api import CREATABLE, READABLE, TENANT

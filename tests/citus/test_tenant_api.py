@@ -14,6 +14,7 @@ import pytest
 from tests.api import test_every_entity as every
 from tests.api import test_hot_path as hot
 from tests.api import test_isolation as isolation
+from tests.api.conftest import headers_of  # noqa: F401 - the fixture
 from tests.api.test_approvals import (  # noqa: F401 - the tests and their fixture
     flow,
     test_a_rejection_ends_the_request_and_rejects_the_document,
@@ -29,7 +30,6 @@ from tests.api.test_documents import (  # noqa: F401
     test_concurrent_documents_never_share_a_number,
     test_tenant_order_with_its_items_in_one_request,
 )
-from tests.api.test_every_entity import headers_of  # noqa: F401 - the fixture
 from tests.api.test_isolation import (  # noqa: F401
     rows,
     test_body_cannot_choose_the_tenant_or_the_bookkeeping,

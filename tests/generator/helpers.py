@@ -20,6 +20,15 @@ def make_project(tmp: Path, specs: Path = GOLDEN / "project" / "specs") -> Path:
     return root
 
 
+def copy_repository(tmp: Path) -> Path:
+    """A project root holding this repository's specs, templates, runtime (with its hand-owned
+    modules and migrations) and everything build wrote, to change and build in."""
+    root = tmp / "project"
+    for part in ("specs", "templates", "runtime", "generated", "docs"):
+        shutil.copytree(REPO / part, root / part, ignore=shutil.ignore_patterns("__pycache__"))
+    return root
+
+
 def cxg(root: Path, *args: str, seed: str | None = None) -> subprocess.CompletedProcess:
     env = dict(os.environ)
     if seed is not None:

@@ -188,6 +188,92 @@ CASES = {
     ),
 }
 
+# Every kind of rule that names columns names the entity's own fields; a built-in column (the
+# row version, the timestamps, the tenant) or an unknown name is refused where it is written.
+BUILT_IN = "a column every table has, not a field of this entity"
+NAME_CASES = {
+    "unique_together naming the row version": (
+        GOOD_ORDER + "unique_together:\n  - [product_id, version]\n",
+        "specs/manager/shop/orders.yaml:8:18: unique_together[0]: 'version' is the row version,"
+        f" raised by every change, {BUILT_IN}; unique_together names declared fields",
+    ),
+    "unique_together naming an unknown field": (
+        GOOD_ORDER + "unique_together:\n  - [product_id, colour]\n",
+        "specs/manager/shop/orders.yaml:8:18: unique_together[0]: unknown field 'colour';"
+        " unique_together names declared fields",
+    ),
+    "unique_together naming a field twice": (
+        GOOD_ORDER + "unique_together:\n  - [product_id, product_id]\n",
+        "specs/manager/shop/orders.yaml:8:18: unique_together[0]: 'product_id' is named twice",
+    ),
+    "unique_together repeating a unique field": (
+        GOOD_ORDER + "unique_together:\n  - [order_no]\n",
+        "specs/manager/shop/orders.yaml:8:5: unique_together[0]: the same rule as"
+        " fields.order_no.unique",
+    ),
+    "unique_together on a json field": (
+        GOOD_ORDER + "  extra: {type: json}\nunique_together:\n  - [order_no, extra]\n",
+        "specs/manager/shop/orders.yaml:9:16: unique_together[0]: 'extra': json fields cannot be"
+        " unique or indexed",
+    ),
+    "index naming the soft-delete flag": (
+        GOOD_ORDER + "indexes:\n  - [status, is_deleted]\n",
+        "specs/manager/shop/orders.yaml:8:14: indexes[0]: 'is_deleted' is the soft-delete flag"
+        f" (unique rules hold among live rows already), {BUILT_IN}; indexes names declared"
+        " fields (or created_at, updated_at)",
+    ),
+    "the same index twice": (
+        GOOD_ORDER + "indexes:\n  - [status, created_at]\n  - [status, created_at]\n",
+        "specs/manager/shop/orders.yaml:9:5: indexes[1]: the same rule as indexes.0",
+    ),
+    "rule naming the row version": (
+        GOOD_ORDER + "  qty: {type: integer}\nchecks:\n  - {rule: 'version > qty'}\n",
+        "specs/manager/shop/orders.yaml:9:12: checks[0]: 'version' is the row version, raised by"
+        f" every change, {BUILT_IN}",
+    ),
+    "rule comparing with a built-in column": (
+        GOOD_ORDER + "  due_on: {type: datetime}\nchecks:\n  - {rule: 'due_on >= created_at'}\n",
+        "specs/manager/shop/orders.yaml:9:12: checks[0]: 'created_at' is when the row was made,"
+        f" {BUILT_IN}",
+    ),
+    "derived from the row version": (
+        GOOD_ORDER + "  qty: {type: integer}\n  total: {type: integer, derived: 'qty * version'}\n",
+        "specs/manager/shop/orders.yaml:8:35: fields.total.derived: 'version' is the row version,"
+        f" raised by every change, {BUILT_IN}; derived values use its number fields",
+    ),
+    "display naming a built-in column": (
+        GOOD_ORDER + "display: created_by\n",
+        "specs/manager/shop/orders.yaml:7:10: display: 'created_by' is who made the row,"
+        f" {BUILT_IN}; display names a text field of this entity",
+    ),
+    "default sort by the row version": (
+        GOOD_ORDER + "default_sort: -version\n",
+        "specs/manager/shop/orders.yaml:7:15: default_sort: 'version' is the row version, raised"
+        f" by every change, {BUILT_IN}; lists sort by fields with sort: true, created_at or"
+        " updated_at",
+    ),
+    "refers_by naming a built-in column": (
+        GOOD_ORDER + "  document_id: {type: uuid, refers_by: updated_by}\n",
+        "specs/manager/shop/orders.yaml:7:40: fields.document_id.refers_by: 'updated_by' is who"
+        f" last changed the row, {BUILT_IN}; refers_by names a string field",
+    ),
+}
+CASES.update(NAME_CASES)
+
+
+def test_a_derived_sum_over_a_built_in_column_of_the_lines_is_refused(project):
+    """sum(<lines>.<field>) names a field of the line entity, never its row version."""
+    before = snapshot(project)
+    (project / "specs/manager/shop/orders.yaml").write_text(
+        GOOD_ORDER + "  lines_version: {type: integer, default: 0, derived: 'sum(lines.version)'}\n"
+    )
+    expected = (
+        "specs/manager/shop/orders.yaml:7:55: fields.lines_version.derived: 'version' is the row"
+        " version, raised by every change, a column every table has, not a field of"
+        " shop.order_lines"
+    )
+    assert refused(project, expected, before) == [expected]
+
 
 @pytest.fixture
 def project(tmp_path):

@@ -56,7 +56,18 @@ def test_removed_spec_removes_its_outputs(built):
     (built / "specs/manager/shop/price_logs.yaml").unlink()
     result = cxg(built, "build")
     assert result.returncode == 0, result.stderr
-    assert "removed" in result.stdout and " 0 removed" not in result.stdout
+    said = result.stdout.splitlines()
+    # each removed file is named (an entity's folder on one line), then what the table needs
+    assert said[:2] == [
+        "removed generated/manager/shop/price_logs/ (__init__.py, model.py, router.py,"
+        " schemas.py, service.py)",
+        "manager database: the table of shop.price_logs stays until a migration drops it:"
+        ' `cxg-gen db revision -m "drop shop.price_logs"` writes it; it refuses to drop a table'
+        " that still holds live rows (`cxg-gen db upgrade --allow-data-loss` drops them anyway)",
+    ]
+    assert ", 5 removed," in said[2]
+    as_json = json.loads(cxg(built, "build", "--format", "json").stdout)
+    assert as_json["removed"] == 0 and as_json["tables_removed"] == []  # nothing left to do
     assert not (built / "generated/manager/shop/price_logs").exists()
     assert (built / "generated/manager/shop/products/model.py").exists()
     v1 = (built / "generated/manager/v1.py").read_text()
@@ -107,6 +118,62 @@ def test_check_covers_the_er_diagrams(built):
     assert result.returncode == 1 and "missing: docs/er/manager-shop.md" in result.stderr
     assert cxg(built, "graph").returncode == 0
     assert diagram.exists() and cxg(built, "check").returncode == 0
+
+
+FREE_STATUS = (
+    "specs/manager/shop/products.yaml:20:106: warning: fields.status.status_endpoint: no"
+    " transitions, so PATCH /{id}/status takes any move between DRAFT, ON_SALE, RETIRED (add"
+    " transitions: {FROM: [TO, ...]} to allow only some)"
+)
+
+
+def test_a_status_without_transitions_is_a_located_warning_not_an_error(tmp_path):
+    """shop.products has a status endpoint and no state machine: build and check succeed and
+    say so where it is written, every time (the short way repeats what the build said); the
+    status starts at its default, never taken from a create body, like a state machine's."""
+    root = make_project(tmp_path)
+    for command in ("build", "build", "check"):
+        result = cxg(root, command)
+        assert result.returncode == 0, result.stderr
+        assert result.stderr.splitlines() == [FREE_STATUS], (command, result.stderr)
+    as_json = json.loads(cxg(root, "check", "--format", "json").stdout)
+    assert [w["line"] for w in as_json["warnings"]] == [20]
+    schemas = (root / "generated/manager/shop/products/schemas.py").read_text()
+    create = schemas.split("class ManagerProductBase", 1)[1].split("class ManagerProductUpdate")[0]
+    assert "status" not in create  # neither Base nor Create (nor LineCreate) takes it
+    response = schemas.split("class ManagerProductResponse", 1)[1].split("\nclass ")[0]
+    assert 'status: Literal["DRAFT", "ON_SALE", "RETIRED"]' in response
+    service = (root / "generated/manager/shop/products/service.py").read_text()
+    assert '"status", status, actor, expected=expected' in service  # no moves: any move
+    spec = root / "specs/manager/shop/products.yaml"
+    spec.write_text(spec.read_text().replace("status_endpoint: true}", "status_endpoint: true,"
+                                             " transitions: {DRAFT: [ON_SALE]}}"))  # fmt: skip
+    machine = cxg(root, "build")
+    assert machine.returncode == 0 and machine.stderr == ""  # a state machine: nothing to say
+
+
+def test_a_status_without_a_default_is_refused(tmp_path):
+    root = make_project(tmp_path)
+    spec = root / "specs/manager/shop/products.yaml"
+    spec.write_text(spec.read_text().replace("default: DRAFT, ", ""))
+    result = cxg(root, "build")
+    assert result.returncode == 2
+    assert (
+        "specs/manager/shop/products.yaml:20:90: fields.status.status_endpoint: a status field"
+        " needs a default: new rows start there (create does not take it)"
+    ) in result.stderr
+
+
+def test_a_new_spec_is_named_with_the_migration_it_needs(built):
+    spec = built / "specs/manager/shop/orders.yaml"
+    (built / "specs/manager/shop/returns.yaml").write_text(
+        spec.read_text().replace("entity: Order", "entity: Return").replace("Order}", "Return}")
+    )
+    result = cxg(built, "build", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    outcome = json.loads(result.stdout)
+    assert outcome["tables_added"] == [{"database": "manager", "table": "shop.returns"}]
+    assert outcome["tables_removed"] == [] and outcome["removed_files"] == []
 
 
 def test_schema_command_matches_the_kept_schema_file(built):

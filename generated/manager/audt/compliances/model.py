@@ -20,6 +20,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 import generated.manager.idam.users.model  # noqa: F401  (a table this one's keys point at)
 from runtime.data.models import ManagerBase, RecordMixin, SoftDeleteMixin
+from runtime.logic.lifecycle import Lifecycle
 
 
 class Compliance(SoftDeleteMixin, RecordMixin, ManagerBase):
@@ -41,6 +42,16 @@ class Compliance(SoftDeleteMixin, RecordMixin, ManagerBase):
         ),
         ForeignKeyConstraint(["owner_id"], ["idam.users.id"], ondelete="SET NULL"),
         {"schema": "audt", "comment": "컴플라이언스"},
+    )
+    # the state machine of status, with the states that lock the document (runtime.logic.lifecycle)
+    __lifecycle__ = Lifecycle(
+        field="status",
+        moves={
+            "NOT_STARTED": ["IN_PROGRESS"],
+            "IN_PROGRESS": ["COMPLIANT", "NON_COMPLIANT"],
+            "COMPLIANT": ["IN_PROGRESS"],
+            "NON_COMPLIANT": ["IN_PROGRESS"],
+        },
     )
 
     standard: Mapped[str] = mapped_column(

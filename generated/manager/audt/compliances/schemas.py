@@ -23,9 +23,6 @@ class ManagerComplianceBase(EntityModel):
     evidence_url: str | None = Field(
         None, max_length=2048, pattern="^https?://[^\\s/$.?#][^\\s]*$", title="증적 URL"
     )
-    status: Literal["NOT_STARTED", "IN_PROGRESS", "COMPLIANT", "NON_COMPLIANT"] = Field(
-        "NOT_STARTED", title="상태"
-    )
 
 
 class ManagerComplianceCreate(Input, ManagerComplianceBase):
@@ -56,6 +53,9 @@ class ManagerComplianceResponse(ManagerComplianceBase):
     """A compliance as returned by the API."""
 
     id: UUID
+    status: Literal["NOT_STARTED", "IN_PROGRESS", "COMPLIANT", "NON_COMPLIANT"] = Field(
+        title="상태"
+    )
     owner_name: str | None = Field(
         None, title="담당자 이름", description="Display name of the referenced row."
     )

@@ -21,6 +21,8 @@ from .model import Compliance
 from .schemas import ComplianceCreate, ComplianceUpdate
 
 REFERENCES = (crud.Reference("owner_id", User),)
+# The state machine of status: the allowed moves from each state (on the model).
+MOVES = Compliance.__lifecycle__.moves
 
 
 async def create_compliance(db: AsyncSession, data: ComplianceCreate, actor: Actor) -> Compliance:
@@ -57,5 +59,5 @@ async def change_compliance_status(
     expected: Expected = None,
 ) -> Compliance:
     return await crud.change_status(
-        db, Compliance, compliance_id, "status", status, actor, expected=expected
+        db, Compliance, compliance_id, "status", status, actor, moves=MOVES, expected=expected
     )

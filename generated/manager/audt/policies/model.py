@@ -17,6 +17,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from runtime.data.models import ManagerBase, RecordMixin, SoftDeleteMixin
+from runtime.logic.lifecycle import Lifecycle
 
 
 class AuditPolicy(SoftDeleteMixin, RecordMixin, ManagerBase):
@@ -33,6 +34,11 @@ class AuditPolicy(SoftDeleteMixin, RecordMixin, ManagerBase):
             postgresql_where=text("NOT is_deleted"),
         ),
         {"schema": "audt", "comment": "감사 정책"},
+    )
+    # the state machine of status, with the states that lock the document (runtime.logic.lifecycle)
+    __lifecycle__ = Lifecycle(
+        field="status",
+        moves={"ACTIVE": ["INACTIVE"], "INACTIVE": ["ACTIVE"]},
     )
 
     name: Mapped[str] = mapped_column(

@@ -20,7 +20,6 @@ class ManagerAuditPolicyBase(EntityModel):
     entity_pattern: str = Field("*", max_length=100, title="대상 엔터티")
     actions: dict[str, Any] | list[Any] = Field([], title="대상 작업")
     retention_days: int = Field(365, ge=1, le=3650, title="보관 기간(일)")
-    status: Literal["ACTIVE", "INACTIVE"] = Field("ACTIVE", title="상태")
 
 
 class ManagerAuditPolicyCreate(Input, ManagerAuditPolicyBase):
@@ -48,6 +47,7 @@ class ManagerAuditPolicyResponse(ManagerAuditPolicyBase):
     """A audit policy as returned by the API."""
 
     id: UUID
+    status: Literal["ACTIVE", "INACTIVE"] = Field(title="상태")
     created_at: datetime
     updated_at: datetime
     created_by: UUID | None = None

@@ -20,6 +20,8 @@ from .model import AuditPolicy
 from .schemas import AuditPolicyCreate, AuditPolicyUpdate
 
 REFERENCES = ()
+# The state machine of status: the allowed moves from each state (on the model).
+MOVES = AuditPolicy.__lifecycle__.moves
 
 
 async def create_audit_policy(
@@ -58,5 +60,5 @@ async def change_audit_policy_status(
     expected: Expected = None,
 ) -> AuditPolicy:
     return await crud.change_status(
-        db, AuditPolicy, audit_policy_id, "status", status, actor, expected=expected
+        db, AuditPolicy, audit_policy_id, "status", status, actor, moves=MOVES, expected=expected
     )

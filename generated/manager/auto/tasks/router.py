@@ -27,6 +27,7 @@ from . import service
 from .schemas import (
     AutomationTaskCreate,
     AutomationTaskLineCreate,
+    AutomationTaskLineListParams,
     AutomationTaskListParams,
     AutomationTaskListResponse,
     AutomationTaskResponse,
@@ -124,17 +125,18 @@ nested_router = audited_router(scope="manager", entity="auto.tasks")
 
 @nested_router.get(
     "/{workflow_id}/tasks",
-    response_model=Envelope[list[AutomationTaskResponse]],
+    response_model=Envelope[AutomationTaskListResponse],
     summary="작업 목록 (상위 문서별)",
     operation_id="manager_auto_tasks_list_of_parent",
 )
 async def list_tasks_of_parent(
     workflow_id: UUID,
+    params: Annotated[AutomationTaskLineListParams, Query()],
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("auto.tasks:read")],
 ) -> Response:
     await crud.get_live(db, AutomationWorkflow, workflow_id, actor)
-    return await routed.lines_response(db, READS, "workflow_id", workflow_id, actor)
+    return await routed.page_response(db, READS, params, actor, fixed={"workflow_id": workflow_id})
 
 
 @nested_router.post(

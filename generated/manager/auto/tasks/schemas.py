@@ -98,6 +98,23 @@ class ManagerAutomationTaskListParams(ListParams):
     ) = Field(None, title="작업 유형", description="Any of these values (repeat the parameter).")
 
 
+class ManagerAutomationTaskLineListParams(ListParams):
+    """Query parameters of the lines under their header: paging, search, sort and filters."""
+
+    sortable: ClassVar[frozenset[str]] = frozenset(
+        ["created_at", "name", "step_order", "updated_at"]
+    )
+    searchable: ClassVar[bool] = True
+    default_sort: ClassVar[str] = "step_order"
+    keyset_sortable: ClassVar[frozenset[str]] = frozenset(
+        ["created_at", "name", "step_order", "updated_at"]
+    )
+
+    task_type: (
+        list[Literal["HTTP_CALL", "SCRIPT", "NOTIFICATION", "DATA_SYNC", "APPROVAL"]] | None
+    ) = Field(None, title="작업 유형", description="Any of these values (repeat the parameter).")
+
+
 # The names the generated code imports; the API document names the classes by scope.
 AutomationTaskBase = ManagerAutomationTaskBase
 AutomationTaskCreate = ManagerAutomationTaskCreate
@@ -106,3 +123,4 @@ AutomationTaskResponse = ManagerAutomationTaskResponse
 AutomationTaskListResponse = ManagerAutomationTaskListResponse
 AutomationTaskListParams = ManagerAutomationTaskListParams
 AutomationTaskLineCreate = ManagerAutomationTaskLineCreate
+AutomationTaskLineListParams = ManagerAutomationTaskLineListParams

@@ -16,6 +16,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from runtime.data.models import ManagerBase, RecordMixin, SoftDeleteMixin
+from runtime.logic.lifecycle import Lifecycle
 
 
 class AutomationWorkflow(SoftDeleteMixin, RecordMixin, ManagerBase):
@@ -34,6 +35,16 @@ class AutomationWorkflow(SoftDeleteMixin, RecordMixin, ManagerBase):
             postgresql_where=text("NOT is_deleted"),
         ),
         {"schema": "auto", "comment": "워크플로우"},
+    )
+    # the state machine of status, with the states that lock the document (runtime.logic.lifecycle)
+    __lifecycle__ = Lifecycle(
+        field="status",
+        moves={
+            "DRAFT": ["ACTIVE", "ARCHIVED"],
+            "ACTIVE": ["PAUSED", "ARCHIVED"],
+            "PAUSED": ["ACTIVE", "ARCHIVED"],
+            "ARCHIVED": [],
+        },
     )
 
     name: Mapped[str] = mapped_column(

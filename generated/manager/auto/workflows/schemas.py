@@ -23,7 +23,6 @@ class ManagerAutomationWorkflowBase(EntityModel):
     )
     schedule: str | None = Field(None, max_length=100, title="실행 주기(cron)")
     definition: dict[str, Any] | list[Any] = Field({}, title="정의")
-    status: Literal["DRAFT", "ACTIVE", "PAUSED", "ARCHIVED"] = Field("DRAFT", title="상태")
 
 
 class ManagerAutomationWorkflowCreate(Input, ManagerAutomationWorkflowBase):
@@ -52,10 +51,11 @@ class ManagerAutomationWorkflowUpdate(UpdateModel):
     definition: dict[str, Any] | list[Any] | None = Field(None, title="정의")
 
 
-class ManagerAutomationWorkflowResponse(ManagerAutomationWorkflowBase):
-    """A workflow as returned by the API."""
+class ManagerAutomationWorkflowListItem(ManagerAutomationWorkflowBase):
+    """A workflow as lists show it (its detail adds its lines)."""
 
     id: UUID
+    status: Literal["DRAFT", "ACTIVE", "PAUSED", "ARCHIVED"] = Field(title="상태")
     created_at: datetime
     updated_at: datetime
     created_by: UUID | None = None
@@ -63,6 +63,11 @@ class ManagerAutomationWorkflowResponse(ManagerAutomationWorkflowBase):
     version: int = Field(
         ..., description="Raised by every change; also the ETag. Send it back as If-Match."
     )
+
+
+class ManagerAutomationWorkflowResponse(ManagerAutomationWorkflowListItem):
+    """A workflow as returned by the API."""
+
     tasks: list[AutomationTaskResponse] | None = Field(
         None, title="작업", description="The lines, on the header's create and detail."
     )
@@ -71,7 +76,7 @@ class ManagerAutomationWorkflowResponse(ManagerAutomationWorkflowBase):
     )
 
 
-class ManagerAutomationWorkflowListResponse(Page[ManagerAutomationWorkflowResponse]):
+class ManagerAutomationWorkflowListResponse(Page[ManagerAutomationWorkflowListItem]):
     """One page of workflow rows."""
 
 
@@ -104,4 +109,5 @@ AutomationWorkflowUpdate = ManagerAutomationWorkflowUpdate
 AutomationWorkflowResponse = ManagerAutomationWorkflowResponse
 AutomationWorkflowListResponse = ManagerAutomationWorkflowListResponse
 AutomationWorkflowListParams = ManagerAutomationWorkflowListParams
+AutomationWorkflowListItem = ManagerAutomationWorkflowListItem
 AutomationWorkflowStatusChange = ManagerAutomationWorkflowStatusChange

@@ -21,6 +21,8 @@ from .model import AutomationWorkflow
 from .schemas import AutomationWorkflowCreate, AutomationWorkflowUpdate
 
 REFERENCES = ()
+# The state machine of status: the allowed moves from each state (on the model).
+MOVES = AutomationWorkflow.__lifecycle__.moves
 
 
 async def create_automation_workflow(
@@ -73,5 +75,12 @@ async def change_automation_workflow_status(
     expected: Expected = None,
 ) -> AutomationWorkflow:
     return await crud.change_status(
-        db, AutomationWorkflow, automation_workflow_id, "status", status, actor, expected=expected
+        db,
+        AutomationWorkflow,
+        automation_workflow_id,
+        "status",
+        status,
+        actor,
+        moves=MOVES,
+        expected=expected,
     )

@@ -27,6 +27,7 @@ from . import service
 from .schemas import (
     InvoiceItemCreate,
     InvoiceItemLineCreate,
+    InvoiceItemLineListParams,
     InvoiceItemListParams,
     InvoiceItemListResponse,
     InvoiceItemResponse,
@@ -122,17 +123,18 @@ nested_router = audited_router(scope="manager", entity="bill.invoice_items")
 
 @nested_router.get(
     "/{invoice_id}/items",
-    response_model=Envelope[list[InvoiceItemResponse]],
+    response_model=Envelope[InvoiceItemListResponse],
     summary="청구서 항목 목록 (상위 문서별)",
     operation_id="manager_bill_invoice_items_list_of_parent",
 )
 async def list_invoice_items_of_parent(
     invoice_id: UUID,
+    params: Annotated[InvoiceItemLineListParams, Query()],
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("bill.invoice_items:read")],
 ) -> Response:
     await crud.get_live(db, Invoice, invoice_id, actor)
-    return await routed.lines_response(db, READS, "invoice_id", invoice_id, actor)
+    return await routed.page_response(db, READS, params, actor, fixed={"invoice_id": invoice_id})
 
 
 @nested_router.post(

@@ -100,6 +100,19 @@ class ManagerInvoiceItemListParams(ListParams):
     invoice_id: UUID | None = Field(None, title="청구서", description="Exact match.")
 
 
+class ManagerInvoiceItemLineListParams(ListParams):
+    """Query parameters of the lines under their header: paging, search, sort and filters."""
+
+    sortable: ClassVar[frozenset[str]] = frozenset(
+        ["amount", "created_at", "line_no", "updated_at"]
+    )
+    searchable: ClassVar[bool] = True
+    default_sort: ClassVar[str] = "line_no"
+    keyset_sortable: ClassVar[frozenset[str]] = frozenset(
+        ["amount", "created_at", "line_no", "updated_at"]
+    )
+
+
 # The names the generated code imports; the API document names the classes by scope.
 InvoiceItemBase = ManagerInvoiceItemBase
 InvoiceItemCreate = ManagerInvoiceItemCreate
@@ -108,3 +121,4 @@ InvoiceItemResponse = ManagerInvoiceItemResponse
 InvoiceItemListResponse = ManagerInvoiceItemListResponse
 InvoiceItemListParams = ManagerInvoiceItemListParams
 InvoiceItemLineCreate = ManagerInvoiceItemLineCreate
+InvoiceItemLineListParams = ManagerInvoiceItemLineListParams

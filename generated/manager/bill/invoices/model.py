@@ -25,6 +25,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 import generated.manager.tnnt.subscriptions.model  # noqa: F401  (a table this one's keys point at)
 import generated.manager.tnnt.tenants.model  # noqa: F401  (a table this one's keys point at)
 from runtime.data.models import ManagerBase, RecordMixin, SoftDeleteMixin
+from runtime.logic.checks import Check
+from runtime.logic.lifecycle import Lifecycle
 
 
 class Invoice(SoftDeleteMixin, RecordMixin, ManagerBase):
@@ -39,6 +41,7 @@ class Invoice(SoftDeleteMixin, RecordMixin, ManagerBase):
         CheckConstraint(
             "status IN ('PENDING', 'SENT', 'PAID', 'OVERDUE', 'CANCELED')", name="status"
         ),
+        CheckConstraint("due_date >= invoice_date", name="due_date_ge_invoice_date"),
         Index(
             "uq_invoices_invoice_no",
             "invoice_no",
@@ -59,6 +62,30 @@ class Invoice(SoftDeleteMixin, RecordMixin, ManagerBase):
         ForeignKeyConstraint(["target_tenant_id"], ["tnnt.tenants.id"], ondelete="RESTRICT"),
         ForeignKeyConstraint(["subscription_id"], ["tnnt.subscriptions.id"], ondelete="SET NULL"),
         {"schema": "bill", "comment": "청구서"},
+    )
+    # the state machine of status, with the states that lock the document (runtime.logic.lifecycle)
+    __lifecycle__ = Lifecycle(
+        field="status",
+        moves={
+            "PENDING": ["SENT", "CANCELED"],
+            "SENT": ["PAID", "OVERDUE", "CANCELED"],
+            "PAID": [],
+            "OVERDUE": ["PAID", "CANCELED"],
+            "CANCELED": [],
+        },
+    )
+    # rules across fields: answered with a 422 before the CHECK constraints above are reached
+    __checks__ = (
+        Check(
+            "due_date_ge_invoice_date",
+            "due_date",
+            ">=",
+            field="invoice_date",
+            message={
+                "ko": "납기일은(는) 청구일 이상이어야 합니다.",
+                "en": "due_date must be at least invoice_date",
+            },
+        ),
     )
 
     invoice_no: Mapped[str] = mapped_column(

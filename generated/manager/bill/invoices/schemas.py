@@ -35,9 +35,6 @@ class ManagerInvoiceBase(EntityModel):
         Decimal("0"), ge=Decimal("0"), max_digits=18, decimal_places=2, title="합계 금액"
     )
     currency: str = Field("KRW", pattern="^[A-Z]{3}$", title="통화")
-    status: Literal["PENDING", "SENT", "PAID", "OVERDUE", "CANCELED"] = Field(
-        "PENDING", title="상태"
-    )
     paid_at: datetime | None = Field(None, title="결제 일시")
     memo: str | None = Field(None, title="메모")
 
@@ -93,10 +90,11 @@ class ManagerInvoiceUpdate(UpdateModel):
     memo: str | None = Field(None, title="메모")
 
 
-class ManagerInvoiceResponse(ManagerInvoiceBase):
-    """A invoice as returned by the API."""
+class ManagerInvoiceListItem(ManagerInvoiceBase):
+    """A invoice as lists show it (its detail adds its lines)."""
 
     id: UUID
+    status: Literal["PENDING", "SENT", "PAID", "OVERDUE", "CANCELED"] = Field(title="상태")
     target_tenant_name: str | None = Field(
         None, title="테넌트 이름", description="Display name of the referenced row."
     )
@@ -107,6 +105,11 @@ class ManagerInvoiceResponse(ManagerInvoiceBase):
     version: int = Field(
         ..., description="Raised by every change; also the ETag. Send it back as If-Match."
     )
+
+
+class ManagerInvoiceResponse(ManagerInvoiceListItem):
+    """A invoice as returned by the API."""
+
     items: list[InvoiceItemResponse] | None = Field(
         None, title="청구서 항목", description="The lines, on the header's create and detail."
     )
@@ -115,7 +118,7 @@ class ManagerInvoiceResponse(ManagerInvoiceBase):
     )
 
 
-class ManagerInvoiceListResponse(Page[ManagerInvoiceResponse]):
+class ManagerInvoiceListResponse(Page[ManagerInvoiceListItem]):
     """One page of invoice rows."""
 
 
@@ -194,4 +197,5 @@ InvoiceUpdate = ManagerInvoiceUpdate
 InvoiceResponse = ManagerInvoiceResponse
 InvoiceListResponse = ManagerInvoiceListResponse
 InvoiceListParams = ManagerInvoiceListParams
+InvoiceListItem = ManagerInvoiceListItem
 InvoiceStatusChange = ManagerInvoiceStatusChange

@@ -26,6 +26,8 @@ REFERENCES = (
     crud.Reference("target_tenant_id", Tenant),
     crud.Reference("subscription_id", Subscription),
 )
+# The state machine of status: the allowed moves from each state (on the model).
+MOVES = Invoice.__lifecycle__.moves
 
 
 async def create_invoice(db: AsyncSession, data: InvoiceCreate, actor: Actor) -> Invoice:
@@ -70,5 +72,5 @@ async def change_invoice_status(
     expected: Expected = None,
 ) -> Invoice:
     return await crud.change_status(
-        db, Invoice, invoice_id, "status", status, actor, expected=expected
+        db, Invoice, invoice_id, "status", status, actor, moves=MOVES, expected=expected
     )

@@ -20,6 +20,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from runtime.data.models import ManagerBase, RecordMixin, SoftDeleteMixin
+from runtime.logic.lifecycle import Lifecycle
 
 
 class Plan(SoftDeleteMixin, RecordMixin, ManagerBase):
@@ -45,6 +46,15 @@ class Plan(SoftDeleteMixin, RecordMixin, ManagerBase):
             postgresql_where=text("NOT is_deleted"),
         ),
         {"schema": "bill", "comment": "요금제"},
+    )
+    # the state machine of status, with the states that lock the document (runtime.logic.lifecycle)
+    __lifecycle__ = Lifecycle(
+        field="status",
+        moves={
+            "ACTIVE": ["INACTIVE", "ARCHIVED"],
+            "INACTIVE": ["ACTIVE", "ARCHIVED"],
+            "ARCHIVED": [],
+        },
     )
 
     code: Mapped[str] = mapped_column(

@@ -29,7 +29,6 @@ class ManagerPlanBase(EntityModel):
     max_users: int = Field(5, ge=1, le=100000, title="최대 사용자 수")
     max_storage_gb: int = Field(10, ge=0, le=2147483647, title="최대 저장 용량(GB)")
     features: dict[str, Any] | list[Any] = Field({}, title="기능")
-    status: Literal["ACTIVE", "INACTIVE", "ARCHIVED"] = Field("ACTIVE", title="상태")
 
 
 class ManagerPlanCreate(Input, ManagerPlanBase):
@@ -74,6 +73,7 @@ class ManagerPlanResponse(ManagerPlanBase):
     """A plan as returned by the API."""
 
     id: UUID
+    status: Literal["ACTIVE", "INACTIVE", "ARCHIVED"] = Field(title="상태")
     created_at: datetime
     updated_at: datetime
     created_by: UUID | None = None

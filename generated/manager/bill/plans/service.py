@@ -20,6 +20,8 @@ from .model import Plan
 from .schemas import PlanCreate, PlanUpdate
 
 REFERENCES = ()
+# The state machine of status: the allowed moves from each state (on the model).
+MOVES = Plan.__lifecycle__.moves
 
 
 async def create_plan(db: AsyncSession, data: PlanCreate, actor: Actor) -> Plan:
@@ -55,4 +57,6 @@ async def change_plan_status(
     *,
     expected: Expected = None,
 ) -> Plan:
-    return await crud.change_status(db, Plan, plan_id, "status", status, actor, expected=expected)
+    return await crud.change_status(
+        db, Plan, plan_id, "status", status, actor, moves=MOVES, expected=expected
+    )

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 import generated.manager.bill.invoices.model  # noqa: F401  (a table this one's keys point at)
 import generated.manager.tnnt.tenants.model  # noqa: F401  (a table this one's keys point at)
 from runtime.data.models import ManagerBase, RecordMixin, SoftDeleteMixin
+from runtime.logic.lifecycle import Lifecycle
 
 
 class Transaction(SoftDeleteMixin, RecordMixin, ManagerBase):
@@ -47,6 +48,16 @@ class Transaction(SoftDeleteMixin, RecordMixin, ManagerBase):
         ForeignKeyConstraint(["invoice_id"], ["bill.invoices.id"], ondelete="RESTRICT"),
         ForeignKeyConstraint(["target_tenant_id"], ["tnnt.tenants.id"], ondelete="RESTRICT"),
         {"schema": "bill", "comment": "거래"},
+    )
+    # the state machine of status, with the states that lock the document (runtime.logic.lifecycle)
+    __lifecycle__ = Lifecycle(
+        field="status",
+        moves={
+            "PENDING": ["SUCCEEDED", "FAILED", "CANCELED"],
+            "SUCCEEDED": [],
+            "FAILED": [],
+            "CANCELED": [],
+        },
     )
 
     invoice_id: Mapped[uuid.UUID] = mapped_column(

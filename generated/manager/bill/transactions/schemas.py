@@ -27,7 +27,6 @@ class ManagerTransactionBase(EntityModel):
         "CARD", title="결제 수단"
     )
     external_ref: str | None = Field(None, max_length=100, title="외부 참조")
-    status: Literal["PENDING", "SUCCEEDED", "FAILED", "CANCELED"] = Field("PENDING", title="상태")
     processed_at: datetime | None = Field(None, title="처리 일시")
 
 
@@ -70,6 +69,7 @@ class ManagerTransactionResponse(ManagerTransactionBase):
     """A transaction as returned by the API."""
 
     id: UUID
+    status: Literal["PENDING", "SUCCEEDED", "FAILED", "CANCELED"] = Field(title="상태")
     invoice_name: str | None = Field(
         None, title="청구서 이름", description="Display name of the referenced row."
     )

@@ -25,6 +25,8 @@ REFERENCES = (
     crud.Reference("invoice_id", Invoice),
     crud.Reference("target_tenant_id", Tenant),
 )
+# The state machine of status: the allowed moves from each state (on the model).
+MOVES = Transaction.__lifecycle__.moves
 
 
 async def create_transaction(
@@ -63,5 +65,5 @@ async def change_transaction_status(
     expected: Expected = None,
 ) -> Transaction:
     return await crud.change_status(
-        db, Transaction, transaction_id, "status", status, actor, expected=expected
+        db, Transaction, transaction_id, "status", status, actor, moves=MOVES, expected=expected
     )

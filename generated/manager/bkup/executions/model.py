@@ -21,6 +21,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 import generated.manager.bkup.schedules.model  # noqa: F401  (a table this one's keys point at)
 from runtime.data.models import ManagerBase, RecordMixin
+from runtime.logic.checks import Check
 
 
 class BackupExecution(RecordMixin, ManagerBase):
@@ -30,6 +31,7 @@ class BackupExecution(RecordMixin, ManagerBase):
     __table_args__ = (
         CheckConstraint("status IN ('RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELED')", name="status"),
         CheckConstraint("size_bytes >= 0", name="size_bytes"),
+        CheckConstraint("finished_at >= started_at", name="finished_at_ge_started_at"),
         Index(
             "ix_executions_started_at_id_order",
             "started_at",
@@ -37,6 +39,19 @@ class BackupExecution(RecordMixin, ManagerBase):
         ),
         ForeignKeyConstraint(["schedule_id"], ["bkup.schedules.id"], ondelete="SET NULL"),
         {"schema": "bkup", "comment": "백업 실행"},
+    )
+    # rules across fields: answered with a 422 before the CHECK constraints above are reached
+    __checks__ = (
+        Check(
+            "finished_at_ge_started_at",
+            "finished_at",
+            ">=",
+            field="started_at",
+            message={
+                "ko": "종료 일시은(는) 시작 일시 이상이어야 합니다.",
+                "en": "finished_at must be at least started_at",
+            },
+        ),
     )
 
     schedule_id: Mapped[uuid.UUID | None] = mapped_column(

@@ -19,6 +19,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from runtime.data.models import ManagerBase, RecordMixin, SoftDeleteMixin
+from runtime.logic.lifecycle import Lifecycle
 
 
 class RecoveryPlan(SoftDeleteMixin, RecordMixin, ManagerBase):
@@ -36,6 +37,11 @@ class RecoveryPlan(SoftDeleteMixin, RecordMixin, ManagerBase):
             postgresql_where=text("NOT is_deleted"),
         ),
         {"schema": "bkup", "comment": "복구 계획"},
+    )
+    # the state machine of status, with the states that lock the document (runtime.logic.lifecycle)
+    __lifecycle__ = Lifecycle(
+        field="status",
+        moves={"DRAFT": ["APPROVED", "RETIRED"], "APPROVED": ["RETIRED"], "RETIRED": []},
     )
 
     name: Mapped[str] = mapped_column(

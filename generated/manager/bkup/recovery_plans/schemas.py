@@ -21,7 +21,6 @@ class ManagerRecoveryPlanBase(EntityModel):
     rpo_minutes: int = Field(60, ge=0, le=100000, title="목표 복구 시점(분)")
     steps: dict[str, Any] | list[Any] = Field([], title="절차")
     last_tested_at: datetime | None = Field(None, title="최근 훈련")
-    status: Literal["DRAFT", "APPROVED", "RETIRED"] = Field("DRAFT", title="상태")
 
 
 class ManagerRecoveryPlanCreate(Input, ManagerRecoveryPlanBase):
@@ -50,6 +49,7 @@ class ManagerRecoveryPlanResponse(ManagerRecoveryPlanBase):
     """A recovery plan as returned by the API."""
 
     id: UUID
+    status: Literal["DRAFT", "APPROVED", "RETIRED"] = Field(title="상태")
     created_at: datetime
     updated_at: datetime
     created_by: UUID | None = None

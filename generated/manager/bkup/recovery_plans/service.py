@@ -20,6 +20,8 @@ from .model import RecoveryPlan
 from .schemas import RecoveryPlanCreate, RecoveryPlanUpdate
 
 REFERENCES = ()
+# The state machine of status: the allowed moves from each state (on the model).
+MOVES = RecoveryPlan.__lifecycle__.moves
 
 
 async def create_recovery_plan(
@@ -58,5 +60,5 @@ async def change_recovery_plan_status(
     expected: Expected = None,
 ) -> RecoveryPlan:
     return await crud.change_status(
-        db, RecoveryPlan, recovery_plan_id, "status", status, actor, expected=expected
+        db, RecoveryPlan, recovery_plan_id, "status", status, actor, moves=MOVES, expected=expected
     )

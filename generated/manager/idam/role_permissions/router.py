@@ -27,6 +27,7 @@ from . import service
 from .schemas import (
     RolePermissionCreate,
     RolePermissionLineCreate,
+    RolePermissionLineListParams,
     RolePermissionListParams,
     RolePermissionListResponse,
     RolePermissionResponse,
@@ -124,17 +125,18 @@ nested_router = audited_router(scope="manager", entity="idam.role_permissions")
 
 @nested_router.get(
     "/{role_id}/permissions",
-    response_model=Envelope[list[RolePermissionResponse]],
+    response_model=Envelope[RolePermissionListResponse],
     summary="역할 권한 목록 (상위 문서별)",
     operation_id="manager_idam_role_permissions_list_of_parent",
 )
 async def list_role_permissions_of_parent(
     role_id: UUID,
+    params: Annotated[RolePermissionLineListParams, Query()],
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("idam.role_permissions:read")],
 ) -> Response:
     await crud.get_live(db, Role, role_id, actor)
-    return await routed.lines_response(db, READS, "role_id", role_id, actor)
+    return await routed.page_response(db, READS, params, actor, fixed={"role_id": role_id})
 
 
 @nested_router.post(

@@ -75,6 +75,17 @@ class ManagerRolePermissionListParams(ListParams):
     permission_id: UUID | None = Field(None, title="권한", description="Exact match.")
 
 
+class ManagerRolePermissionLineListParams(ListParams):
+    """Query parameters of the lines under their header: paging, search, sort and filters."""
+
+    sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "updated_at"])
+    searchable: ClassVar[bool] = False
+    default_sort: ClassVar[str] = "-created_at"
+    keyset_sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "updated_at"])
+
+    permission_id: UUID | None = Field(None, title="권한", description="Exact match.")
+
+
 # The names the generated code imports; the API document names the classes by scope.
 RolePermissionBase = ManagerRolePermissionBase
 RolePermissionCreate = ManagerRolePermissionCreate
@@ -83,3 +94,4 @@ RolePermissionResponse = ManagerRolePermissionResponse
 RolePermissionListResponse = ManagerRolePermissionListResponse
 RolePermissionListParams = ManagerRolePermissionListParams
 RolePermissionLineCreate = ManagerRolePermissionLineCreate
+RolePermissionLineListParams = ManagerRolePermissionLineListParams

@@ -14,6 +14,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from runtime.data.models import ManagerBase, RecordMixin, SoftDeleteMixin
+from runtime.logic.lifecycle import Lifecycle
 
 
 class Role(SoftDeleteMixin, RecordMixin, ManagerBase):
@@ -37,6 +38,11 @@ class Role(SoftDeleteMixin, RecordMixin, ManagerBase):
             postgresql_where=text("NOT is_deleted"),
         ),
         {"schema": "idam", "comment": "역할"},
+    )
+    # the state machine of status, with the states that lock the document (runtime.logic.lifecycle)
+    __lifecycle__ = Lifecycle(
+        field="status",
+        moves={"ACTIVE": ["INACTIVE"], "INACTIVE": ["ACTIVE"]},
     )
 
     code: Mapped[str] = mapped_column(

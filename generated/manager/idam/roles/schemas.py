@@ -24,7 +24,6 @@ class ManagerRoleBase(EntityModel):
     description: str | None = Field(None, title="설명")
     role_type: Literal["SYSTEM", "CUSTOM"] = Field("CUSTOM", title="역할 유형")
     priority: int = Field(100, ge=0, le=10000, title="우선순위")
-    status: Literal["ACTIVE", "INACTIVE"] = Field("ACTIVE", title="상태")
 
 
 class ManagerRoleCreate(Input, ManagerRoleBase):
@@ -51,10 +50,11 @@ class ManagerRoleUpdate(UpdateModel):
     priority: int | None = Field(None, ge=0, le=10000, title="우선순위")
 
 
-class ManagerRoleResponse(ManagerRoleBase):
-    """A role as returned by the API."""
+class ManagerRoleListItem(ManagerRoleBase):
+    """A role as lists show it (its detail adds its lines)."""
 
     id: UUID
+    status: Literal["ACTIVE", "INACTIVE"] = Field(title="상태")
     created_at: datetime
     updated_at: datetime
     created_by: UUID | None = None
@@ -62,6 +62,11 @@ class ManagerRoleResponse(ManagerRoleBase):
     version: int = Field(
         ..., description="Raised by every change; also the ETag. Send it back as If-Match."
     )
+
+
+class ManagerRoleResponse(ManagerRoleListItem):
+    """A role as returned by the API."""
+
     permissions: list[RolePermissionResponse] | None = Field(
         None, title="역할 권한", description="The lines, on the header's create and detail."
     )
@@ -70,7 +75,7 @@ class ManagerRoleResponse(ManagerRoleBase):
     )
 
 
-class ManagerRoleListResponse(Page[ManagerRoleResponse]):
+class ManagerRoleListResponse(Page[ManagerRoleListItem]):
     """One page of role rows."""
 
 
@@ -107,4 +112,5 @@ RoleUpdate = ManagerRoleUpdate
 RoleResponse = ManagerRoleResponse
 RoleListResponse = ManagerRoleListResponse
 RoleListParams = ManagerRoleListParams
+RoleListItem = ManagerRoleListItem
 RoleStatusChange = ManagerRoleStatusChange

@@ -7,6 +7,7 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy import (
+    CheckConstraint,
     DateTime,
     ForeignKeyConstraint,
     Index,
@@ -17,6 +18,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 import generated.manager.idam.roles.model  # noqa: F401  (a table this one's keys point at)
 import generated.manager.idam.users.model  # noqa: F401  (a table this one's keys point at)
 from runtime.data.models import ManagerBase, RecordMixin
+from runtime.logic.checks import Check
 
 
 class UserRole(RecordMixin, ManagerBase):
@@ -24,6 +26,7 @@ class UserRole(RecordMixin, ManagerBase):
 
     __tablename__ = "user_roles"
     __table_args__ = (
+        CheckConstraint("expires_at >= granted_at", name="expires_at_ge_granted_at"),
         Index(
             "uq_user_roles_user_id_role_id",
             "user_id",
@@ -38,6 +41,19 @@ class UserRole(RecordMixin, ManagerBase):
         ForeignKeyConstraint(["user_id"], ["idam.users.id"], ondelete="CASCADE"),
         ForeignKeyConstraint(["role_id"], ["idam.roles.id"], ondelete="CASCADE"),
         {"schema": "idam", "comment": "사용자 역할"},
+    )
+    # rules across fields: answered with a 422 before the CHECK constraints above are reached
+    __checks__ = (
+        Check(
+            "expires_at_ge_granted_at",
+            "expires_at",
+            ">=",
+            field="granted_at",
+            message={
+                "ko": "만료 일시은(는) 부여 일시 이상이어야 합니다.",
+                "en": "expires_at must be at least granted_at",
+            },
+        ),
     )
 
     user_id: Mapped[uuid.UUID] = mapped_column(

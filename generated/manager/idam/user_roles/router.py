@@ -27,6 +27,7 @@ from . import service
 from .schemas import (
     UserRoleCreate,
     UserRoleLineCreate,
+    UserRoleLineListParams,
     UserRoleListParams,
     UserRoleListResponse,
     UserRoleResponse,
@@ -122,17 +123,18 @@ nested_router = audited_router(scope="manager", entity="idam.user_roles")
 
 @nested_router.get(
     "/{user_id}/roles",
-    response_model=Envelope[list[UserRoleResponse]],
+    response_model=Envelope[UserRoleListResponse],
     summary="사용자 역할 목록 (상위 문서별)",
     operation_id="manager_idam_user_roles_list_of_parent",
 )
 async def list_user_roles_of_parent(
     user_id: UUID,
+    params: Annotated[UserRoleLineListParams, Query()],
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("idam.user_roles:read")],
 ) -> Response:
     await crud.get_live(db, User, user_id, actor)
-    return await routed.lines_response(db, READS, "user_id", user_id, actor)
+    return await routed.page_response(db, READS, params, actor, fixed={"user_id": user_id})
 
 
 @nested_router.post(

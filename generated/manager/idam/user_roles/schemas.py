@@ -81,6 +81,17 @@ class ManagerUserRoleListParams(ListParams):
     role_id: UUID | None = Field(None, title="역할", description="Exact match.")
 
 
+class ManagerUserRoleLineListParams(ListParams):
+    """Query parameters of the lines under their header: paging, search, sort and filters."""
+
+    sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "expires_at", "updated_at"])
+    searchable: ClassVar[bool] = False
+    default_sort: ClassVar[str] = "-created_at"
+    keyset_sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "updated_at"])
+
+    role_id: UUID | None = Field(None, title="역할", description="Exact match.")
+
+
 # The names the generated code imports; the API document names the classes by scope.
 UserRoleBase = ManagerUserRoleBase
 UserRoleCreate = ManagerUserRoleCreate
@@ -89,3 +100,4 @@ UserRoleResponse = ManagerUserRoleResponse
 UserRoleListResponse = ManagerUserRoleListResponse
 UserRoleListParams = ManagerUserRoleListParams
 UserRoleLineCreate = ManagerUserRoleLineCreate
+UserRoleLineListParams = ManagerUserRoleLineListParams

@@ -17,6 +17,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from runtime.data.models import ManagerBase, RecordMixin, SoftDeleteMixin
+from runtime.logic.lifecycle import Lifecycle
 
 
 class User(SoftDeleteMixin, RecordMixin, ManagerBase):
@@ -51,6 +52,16 @@ class User(SoftDeleteMixin, RecordMixin, ManagerBase):
             postgresql_where=text("NOT is_deleted"),
         ),
         {"schema": "idam", "comment": "사용자"},
+    )
+    # the state machine of status, with the states that lock the document (runtime.logic.lifecycle)
+    __lifecycle__ = Lifecycle(
+        field="status",
+        moves={
+            "ACTIVE": ["INACTIVE", "LOCKED", "SUSPENDED"],
+            "INACTIVE": ["ACTIVE", "SUSPENDED"],
+            "LOCKED": ["ACTIVE", "SUSPENDED"],
+            "SUSPENDED": ["ACTIVE", "INACTIVE"],
+        },
     )
 
     user_type: Mapped[str] = mapped_column(

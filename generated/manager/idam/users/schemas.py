@@ -30,7 +30,6 @@ class ManagerUserBase(EntityModel):
     position: str | None = Field(None, max_length=100, title="직위")
     sso_provider: str | None = Field(None, max_length=50, title="SSO 제공자")
     sso_subject: str | None = Field(None, max_length=255, title="SSO 식별자")
-    status: Literal["ACTIVE", "INACTIVE", "LOCKED", "SUSPENDED"] = Field("ACTIVE", title="상태")
     timezone: str = Field("Asia/Seoul", max_length=50, title="시간대")
     locale: str = Field("ko-KR", max_length=10, title="언어")
 
@@ -73,11 +72,12 @@ class ManagerUserUpdate(UpdateModel):
     locale: str | None = Field(None, max_length=10, title="언어")
 
 
-class ManagerUserResponse(ManagerUserBase):
-    """A user as returned by the API."""
+class ManagerUserListItem(ManagerUserBase):
+    """A user as lists show it (its detail adds its lines)."""
 
     id: UUID
     mfa_enabled: bool = Field(title="다중인증 사용")
+    status: Literal["ACTIVE", "INACTIVE", "LOCKED", "SUSPENDED"] = Field(title="상태")
     email_verified: bool = Field(title="이메일 인증")
     phone_verified: bool = Field(title="전화 인증")
     last_login_at: datetime | None = Field(None, title="마지막 로그인")
@@ -91,6 +91,11 @@ class ManagerUserResponse(ManagerUserBase):
     version: int = Field(
         ..., description="Raised by every change; also the ETag. Send it back as If-Match."
     )
+
+
+class ManagerUserResponse(ManagerUserListItem):
+    """A user as returned by the API."""
+
     roles: list[UserRoleResponse] | None = Field(
         None, title="사용자 역할", description="The lines, on the header's create and detail."
     )
@@ -99,7 +104,7 @@ class ManagerUserResponse(ManagerUserBase):
     )
 
 
-class ManagerUserListResponse(Page[ManagerUserResponse]):
+class ManagerUserListResponse(Page[ManagerUserListItem]):
     """One page of user rows."""
 
 
@@ -136,4 +141,5 @@ UserUpdate = ManagerUserUpdate
 UserResponse = ManagerUserResponse
 UserListResponse = ManagerUserListResponse
 UserListParams = ManagerUserListParams
+UserListItem = ManagerUserListItem
 UserStatusChange = ManagerUserStatusChange

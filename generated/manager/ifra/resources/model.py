@@ -21,6 +21,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 import generated.manager.tnnt.tenants.model  # noqa: F401  (a table this one's keys point at)
 from runtime.data.models import ManagerBase, RecordMixin, SoftDeleteMixin
+from runtime.logic.lifecycle import Lifecycle
 
 
 class Resource(SoftDeleteMixin, RecordMixin, ManagerBase):
@@ -47,6 +48,16 @@ class Resource(SoftDeleteMixin, RecordMixin, ManagerBase):
         ),
         ForeignKeyConstraint(["target_tenant_id"], ["tnnt.tenants.id"], ondelete="SET NULL"),
         {"schema": "ifra", "comment": "리소스"},
+    )
+    # the state machine of status, with the states that lock the document (runtime.logic.lifecycle)
+    __lifecycle__ = Lifecycle(
+        field="status",
+        moves={
+            "PROVISIONING": ["ACTIVE", "DECOMMISSIONED"],
+            "ACTIVE": ["MAINTENANCE", "DECOMMISSIONED"],
+            "MAINTENANCE": ["ACTIVE", "DECOMMISSIONED"],
+            "DECOMMISSIONED": [],
+        },
     )
 
     name: Mapped[str] = mapped_column(

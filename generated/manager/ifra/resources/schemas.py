@@ -28,9 +28,6 @@ class ManagerResourceBase(EntityModel):
     monthly_cost: Decimal = Field(
         Decimal("0"), ge=Decimal("0"), max_digits=18, decimal_places=2, title="월 비용"
     )
-    status: Literal["PROVISIONING", "ACTIVE", "MAINTENANCE", "DECOMMISSIONED"] = Field(
-        "PROVISIONING", title="상태"
-    )
 
 
 class ManagerResourceCreate(Input, ManagerResourceBase):
@@ -67,6 +64,7 @@ class ManagerResourceResponse(ManagerResourceBase):
     """A resource as returned by the API."""
 
     id: UUID
+    status: Literal["PROVISIONING", "ACTIVE", "MAINTENANCE", "DECOMMISSIONED"] = Field(title="상태")
     target_tenant_name: str | None = Field(
         None, title="전용 테넌트 이름", description="Display name of the referenced row."
     )

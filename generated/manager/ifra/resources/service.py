@@ -21,6 +21,8 @@ from .model import Resource
 from .schemas import ResourceCreate, ResourceUpdate
 
 REFERENCES = (crud.Reference("target_tenant_id", Tenant),)
+# The state machine of status: the allowed moves from each state (on the model).
+MOVES = Resource.__lifecycle__.moves
 
 
 async def create_resource(db: AsyncSession, data: ResourceCreate, actor: Actor) -> Resource:
@@ -57,5 +59,5 @@ async def change_resource_status(
     expected: Expected = None,
 ) -> Resource:
     return await crud.change_status(
-        db, Resource, resource_id, "status", status, actor, expected=expected
+        db, Resource, resource_id, "status", status, actor, moves=MOVES, expected=expected
     )

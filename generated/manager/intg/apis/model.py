@@ -13,6 +13,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from runtime.data.models import ManagerBase, RecordMixin, SoftDeleteMixin
+from runtime.logic.lifecycle import Lifecycle
 
 
 class ExternalApi(SoftDeleteMixin, RecordMixin, ManagerBase):
@@ -30,6 +31,15 @@ class ExternalApi(SoftDeleteMixin, RecordMixin, ManagerBase):
             postgresql_where=text("NOT is_deleted"),
         ),
         {"schema": "intg", "comment": "외부 API"},
+    )
+    # the state machine of status, with the states that lock the document (runtime.logic.lifecycle)
+    __lifecycle__ = Lifecycle(
+        field="status",
+        moves={
+            "ACTIVE": ["INACTIVE", "ERROR"],
+            "INACTIVE": ["ACTIVE"],
+            "ERROR": ["ACTIVE", "INACTIVE"],
+        },
     )
 
     name: Mapped[str] = mapped_column(

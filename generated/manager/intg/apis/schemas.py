@@ -21,7 +21,6 @@ class ManagerExternalApiBase(EntityModel):
     )
     auth_type: Literal["NONE", "API_KEY", "OAUTH2", "BASIC"] = Field("API_KEY", title="인증 방식")
     timeout_seconds: int = Field(30, ge=1, le=600, title="제한 시간(초)")
-    status: Literal["ACTIVE", "INACTIVE", "ERROR"] = Field("ACTIVE", title="상태")
 
 
 class ManagerExternalApiCreate(Input, ManagerExternalApiBase):
@@ -51,6 +50,7 @@ class ManagerExternalApiResponse(ManagerExternalApiBase):
     """A external api as returned by the API."""
 
     id: UUID
+    status: Literal["ACTIVE", "INACTIVE", "ERROR"] = Field(title="상태")
     created_at: datetime
     updated_at: datetime
     created_by: UUID | None = None

@@ -20,6 +20,8 @@ from .model import ExternalApi
 from .schemas import ExternalApiCreate, ExternalApiUpdate
 
 REFERENCES = ()
+# The state machine of status: the allowed moves from each state (on the model).
+MOVES = ExternalApi.__lifecycle__.moves
 
 
 async def create_external_api(
@@ -58,5 +60,5 @@ async def change_external_api_status(
     expected: Expected = None,
 ) -> ExternalApi:
     return await crud.change_status(
-        db, ExternalApi, external_api_id, "status", status, actor, expected=expected
+        db, ExternalApi, external_api_id, "status", status, actor, moves=MOVES, expected=expected
     )

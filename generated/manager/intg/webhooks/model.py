@@ -22,6 +22,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 import generated.manager.tnnt.tenants.model  # noqa: F401  (a table this one's keys point at)
 from runtime.data.models import ManagerBase, RecordMixin, SoftDeleteMixin
+from runtime.logic.lifecycle import Lifecycle
 
 
 class Webhook(SoftDeleteMixin, RecordMixin, ManagerBase):
@@ -39,6 +40,15 @@ class Webhook(SoftDeleteMixin, RecordMixin, ManagerBase):
         ),
         ForeignKeyConstraint(["target_tenant_id"], ["tnnt.tenants.id"], ondelete="CASCADE"),
         {"schema": "intg", "comment": "웹훅"},
+    )
+    # the state machine of status, with the states that lock the document (runtime.logic.lifecycle)
+    __lifecycle__ = Lifecycle(
+        field="status",
+        moves={
+            "ACTIVE": ["PAUSED", "DISABLED"],
+            "PAUSED": ["ACTIVE", "DISABLED"],
+            "DISABLED": ["ACTIVE"],
+        },
     )
 
     name: Mapped[str] = mapped_column(

@@ -21,7 +21,6 @@ class ManagerWebhookBase(EntityModel):
         ..., max_length=2048, pattern="^https?://[^\\s/$.?#][^\\s]*$", title="수신 URL"
     )
     events: dict[str, Any] | list[Any] = Field([], title="이벤트")
-    status: Literal["ACTIVE", "PAUSED", "DISABLED"] = Field("ACTIVE", title="상태")
 
 
 class ManagerWebhookCreate(Input, ManagerWebhookBase):
@@ -51,6 +50,7 @@ class ManagerWebhookResponse(ManagerWebhookBase):
     id: UUID
     last_delivered_at: datetime | None = Field(None, title="최근 전송")
     failure_count: int = Field(title="실패 횟수")
+    status: Literal["ACTIVE", "PAUSED", "DISABLED"] = Field(title="상태")
     target_tenant_name: str | None = Field(
         None, title="테넌트 이름", description="Display name of the referenced row."
     )

@@ -21,6 +21,8 @@ from .model import Webhook
 from .schemas import WebhookCreate, WebhookUpdate
 
 REFERENCES = (crud.Reference("target_tenant_id", Tenant),)
+# The state machine of status: the allowed moves from each state (on the model).
+MOVES = Webhook.__lifecycle__.moves
 
 
 async def create_webhook(db: AsyncSession, data: WebhookCreate, actor: Actor) -> Webhook:
@@ -57,5 +59,5 @@ async def change_webhook_status(
     expected: Expected = None,
 ) -> Webhook:
     return await crud.change_status(
-        db, Webhook, webhook_id, "status", status, actor, expected=expected
+        db, Webhook, webhook_id, "status", status, actor, moves=MOVES, expected=expected
     )

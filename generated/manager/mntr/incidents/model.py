@@ -21,6 +21,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 import generated.manager.idam.users.model  # noqa: F401  (a table this one's keys point at)
 import generated.manager.tnnt.tenants.model  # noqa: F401  (a table this one's keys point at)
 from runtime.data.models import ManagerBase, RecordMixin, SoftDeleteMixin
+from runtime.logic.checks import Check
+from runtime.logic.lifecycle import Lifecycle
 
 
 class Incident(SoftDeleteMixin, RecordMixin, ManagerBase):
@@ -32,6 +34,7 @@ class Incident(SoftDeleteMixin, RecordMixin, ManagerBase):
         CheckConstraint(
             "status IN ('OPEN', 'INVESTIGATING', 'MITIGATED', 'RESOLVED', 'CLOSED')", name="status"
         ),
+        CheckConstraint("resolved_at >= started_at", name="resolved_at_ge_started_at"),
         Index(
             "ix_incidents_created_at_id_order",
             "created_at",
@@ -41,6 +44,30 @@ class Incident(SoftDeleteMixin, RecordMixin, ManagerBase):
         ForeignKeyConstraint(["target_tenant_id"], ["tnnt.tenants.id"], ondelete="SET NULL"),
         ForeignKeyConstraint(["assignee_id"], ["idam.users.id"], ondelete="SET NULL"),
         {"schema": "mntr", "comment": "인시던트"},
+    )
+    # the state machine of status, with the states that lock the document (runtime.logic.lifecycle)
+    __lifecycle__ = Lifecycle(
+        field="status",
+        moves={
+            "OPEN": ["INVESTIGATING", "RESOLVED", "CLOSED"],
+            "INVESTIGATING": ["MITIGATED", "RESOLVED"],
+            "MITIGATED": ["RESOLVED", "INVESTIGATING"],
+            "RESOLVED": ["CLOSED", "INVESTIGATING"],
+            "CLOSED": [],
+        },
+    )
+    # rules across fields: answered with a 422 before the CHECK constraints above are reached
+    __checks__ = (
+        Check(
+            "resolved_at_ge_started_at",
+            "resolved_at",
+            ">=",
+            field="started_at",
+            message={
+                "ko": "해결 일시은(는) 발생 일시 이상이어야 합니다.",
+                "en": "resolved_at must be at least started_at",
+            },
+        ),
     )
 
     title: Mapped[str] = mapped_column(

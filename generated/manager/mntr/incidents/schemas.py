@@ -18,9 +18,6 @@ class ManagerIncidentBase(EntityModel):
     title: str = Field(..., max_length=200, title="제목")
     description: str | None = Field(None, title="설명")
     severity: Literal["LOW", "MEDIUM", "HIGH", "CRITICAL"] = Field("MEDIUM", title="심각도")
-    status: Literal["OPEN", "INVESTIGATING", "MITIGATED", "RESOLVED", "CLOSED"] = Field(
-        "OPEN", title="상태"
-    )
     target_tenant_id: UUID | None = Field(None, title="영향 테넌트")
     started_at: datetime = Field(..., title="발생 일시")
     resolved_at: datetime | None = Field(None, title="해결 일시")
@@ -52,6 +49,9 @@ class ManagerIncidentResponse(ManagerIncidentBase):
     """A incident as returned by the API."""
 
     id: UUID
+    status: Literal["OPEN", "INVESTIGATING", "MITIGATED", "RESOLVED", "CLOSED"] = Field(
+        title="상태"
+    )
     target_tenant_name: str | None = Field(
         None, title="영향 테넌트 이름", description="Display name of the referenced row."
     )

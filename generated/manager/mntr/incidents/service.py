@@ -25,6 +25,8 @@ REFERENCES = (
     crud.Reference("target_tenant_id", Tenant),
     crud.Reference("assignee_id", User),
 )
+# The state machine of status: the allowed moves from each state (on the model).
+MOVES = Incident.__lifecycle__.moves
 
 
 async def create_incident(db: AsyncSession, data: IncidentCreate, actor: Actor) -> Incident:
@@ -61,5 +63,5 @@ async def change_incident_status(
     expected: Expected = None,
 ) -> Incident:
     return await crud.change_status(
-        db, Incident, incident_id, "status", status, actor, expected=expected
+        db, Incident, incident_id, "status", status, actor, moves=MOVES, expected=expected
     )

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 import generated.manager.noti.templates.model  # noqa: F401  (a table this one's keys point at)
 from runtime.data.models import ManagerBase, RecordMixin, SoftDeleteMixin
+from runtime.logic.lifecycle import Lifecycle
 
 
 class Campaign(SoftDeleteMixin, RecordMixin, ManagerBase):
@@ -41,6 +42,17 @@ class Campaign(SoftDeleteMixin, RecordMixin, ManagerBase):
         ),
         ForeignKeyConstraint(["template_id"], ["noti.templates.id"], ondelete="RESTRICT"),
         {"schema": "noti", "comment": "알림 캠페인"},
+    )
+    # the state machine of status, with the states that lock the document (runtime.logic.lifecycle)
+    __lifecycle__ = Lifecycle(
+        field="status",
+        moves={
+            "DRAFT": ["SCHEDULED", "CANCELED"],
+            "SCHEDULED": ["RUNNING", "DRAFT", "CANCELED"],
+            "RUNNING": ["COMPLETED", "CANCELED"],
+            "COMPLETED": [],
+            "CANCELED": [],
+        },
     )
 
     name: Mapped[str] = mapped_column(

@@ -19,9 +19,6 @@ class ManagerCampaignBase(EntityModel):
     template_id: UUID = Field(..., title="템플릿")
     audience: dict[str, Any] | list[Any] = Field({}, title="대상 조건")
     scheduled_at: datetime | None = Field(None, title="예약 일시")
-    status: Literal["DRAFT", "SCHEDULED", "RUNNING", "COMPLETED", "CANCELED"] = Field(
-        "DRAFT", title="상태"
-    )
 
 
 class ManagerCampaignCreate(Input, ManagerCampaignBase):
@@ -47,6 +44,7 @@ class ManagerCampaignResponse(ManagerCampaignBase):
 
     id: UUID
     sent_count: int = Field(title="발송 수")
+    status: Literal["DRAFT", "SCHEDULED", "RUNNING", "COMPLETED", "CANCELED"] = Field(title="상태")
     template_name: str | None = Field(
         None, title="템플릿 이름", description="Display name of the referenced row."
     )

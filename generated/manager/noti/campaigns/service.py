@@ -21,6 +21,8 @@ from .model import Campaign
 from .schemas import CampaignCreate, CampaignUpdate
 
 REFERENCES = (crud.Reference("template_id", NotificationTemplate),)
+# The state machine of status: the allowed moves from each state (on the model).
+MOVES = Campaign.__lifecycle__.moves
 
 
 async def create_campaign(db: AsyncSession, data: CampaignCreate, actor: Actor) -> Campaign:
@@ -57,5 +59,5 @@ async def change_campaign_status(
     expected: Expected = None,
 ) -> Campaign:
     return await crud.change_status(
-        db, Campaign, campaign_id, "status", status, actor, expected=expected
+        db, Campaign, campaign_id, "status", status, actor, moves=MOVES, expected=expected
     )

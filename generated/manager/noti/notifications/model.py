@@ -22,6 +22,7 @@ import generated.manager.idam.users.model  # noqa: F401  (a table this one's key
 import generated.manager.noti.templates.model  # noqa: F401  (a table this one's keys point at)
 import generated.manager.tnnt.tenants.model  # noqa: F401  (a table this one's keys point at)
 from runtime.data.models import ManagerBase, RecordMixin, SoftDeleteMixin
+from runtime.logic.lifecycle import Lifecycle
 
 
 class Notification(SoftDeleteMixin, RecordMixin, ManagerBase):
@@ -44,6 +45,17 @@ class Notification(SoftDeleteMixin, RecordMixin, ManagerBase):
         ForeignKeyConstraint(["recipient_user_id"], ["idam.users.id"], ondelete="SET NULL"),
         ForeignKeyConstraint(["target_tenant_id"], ["tnnt.tenants.id"], ondelete="CASCADE"),
         {"schema": "noti", "comment": "알림"},
+    )
+    # the state machine of status, with the states that lock the document (runtime.logic.lifecycle)
+    __lifecycle__ = Lifecycle(
+        field="status",
+        moves={
+            "PENDING": ["SENT", "FAILED"],
+            "SENT": ["DELIVERED", "FAILED"],
+            "DELIVERED": ["READ"],
+            "READ": [],
+            "FAILED": ["PENDING"],
+        },
     )
 
     template_id: Mapped[uuid.UUID | None] = mapped_column(

@@ -22,9 +22,6 @@ class ManagerNotificationBase(EntityModel):
     title: str = Field(..., max_length=200, title="제목")
     message: str = Field(..., title="내용")
     priority: Literal["LOW", "NORMAL", "HIGH", "URGENT"] = Field("NORMAL", title="우선순위")
-    status: Literal["PENDING", "SENT", "DELIVERED", "READ", "FAILED"] = Field(
-        "PENDING", title="상태"
-    )
     sent_at: datetime | None = Field(None, title="발송 일시")
 
 
@@ -54,6 +51,7 @@ class ManagerNotificationResponse(ManagerNotificationBase):
     """A notification as returned by the API."""
 
     id: UUID
+    status: Literal["PENDING", "SENT", "DELIVERED", "READ", "FAILED"] = Field(title="상태")
     template_name: str | None = Field(
         None, title="템플릿 이름", description="Display name of the referenced row."
     )

@@ -27,6 +27,8 @@ REFERENCES = (
     crud.Reference("recipient_user_id", User),
     crud.Reference("target_tenant_id", Tenant),
 )
+# The state machine of status: the allowed moves from each state (on the model).
+MOVES = Notification.__lifecycle__.moves
 
 
 async def create_notification(
@@ -65,5 +67,5 @@ async def change_notification_status(
     expected: Expected = None,
 ) -> Notification:
     return await crud.change_status(
-        db, Notification, notification_id, "status", status, actor, expected=expected
+        db, Notification, notification_id, "status", status, actor, moves=MOVES, expected=expected
     )

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 import generated.manager.tnnt.tenants.model  # noqa: F401  (a table this one's keys point at)
 from runtime.data.models import ManagerBase, RecordMixin, SoftDeleteMixin
+from runtime.logic.lifecycle import Lifecycle
 
 
 class Feedback(SoftDeleteMixin, RecordMixin, ManagerBase):
@@ -41,6 +42,17 @@ class Feedback(SoftDeleteMixin, RecordMixin, ManagerBase):
         ),
         ForeignKeyConstraint(["target_tenant_id"], ["tnnt.tenants.id"], ondelete="SET NULL"),
         {"schema": "supt", "comment": "피드백"},
+    )
+    # the state machine of status, with the states that lock the document (runtime.logic.lifecycle)
+    __lifecycle__ = Lifecycle(
+        field="status",
+        moves={
+            "NEW": ["REVIEWED", "REJECTED"],
+            "REVIEWED": ["PLANNED", "REJECTED"],
+            "PLANNED": ["DONE", "REJECTED"],
+            "DONE": [],
+            "REJECTED": [],
+        },
     )
 
     target_tenant_id: Mapped[uuid.UUID | None] = mapped_column(

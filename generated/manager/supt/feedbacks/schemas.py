@@ -22,7 +22,6 @@ class ManagerFeedbackBase(EntityModel):
     feedback_type: Literal["PRAISE", "COMPLAINT", "SUGGESTION", "BUG"] = Field(
         "SUGGESTION", title="유형"
     )
-    status: Literal["NEW", "REVIEWED", "PLANNED", "DONE", "REJECTED"] = Field("NEW", title="상태")
 
 
 class ManagerFeedbackCreate(Input, ManagerFeedbackBase):
@@ -52,6 +51,7 @@ class ManagerFeedbackResponse(ManagerFeedbackBase):
     """A feedback as returned by the API."""
 
     id: UUID
+    status: Literal["NEW", "REVIEWED", "PLANNED", "DONE", "REJECTED"] = Field(title="상태")
     target_tenant_name: str | None = Field(
         None, title="테넌트 이름", description="Display name of the referenced row."
     )

@@ -21,6 +21,8 @@ from .model import Feedback
 from .schemas import FeedbackCreate, FeedbackUpdate
 
 REFERENCES = (crud.Reference("target_tenant_id", Tenant),)
+# The state machine of status: the allowed moves from each state (on the model).
+MOVES = Feedback.__lifecycle__.moves
 
 
 async def create_feedback(db: AsyncSession, data: FeedbackCreate, actor: Actor) -> Feedback:
@@ -57,5 +59,5 @@ async def change_feedback_status(
     expected: Expected = None,
 ) -> Feedback:
     return await crud.change_status(
-        db, Feedback, feedback_id, "status", status, actor, expected=expected
+        db, Feedback, feedback_id, "status", status, actor, moves=MOVES, expected=expected
     )

@@ -27,6 +27,7 @@ from . import service
 from .schemas import (
     TicketCommentCreate,
     TicketCommentLineCreate,
+    TicketCommentLineListParams,
     TicketCommentListParams,
     TicketCommentListResponse,
     TicketCommentResponse,
@@ -122,17 +123,18 @@ nested_router = audited_router(scope="manager", entity="supt.ticket_comments")
 
 @nested_router.get(
     "/{ticket_id}/comments",
-    response_model=Envelope[list[TicketCommentResponse]],
+    response_model=Envelope[TicketCommentListResponse],
     summary="티켓 댓글 목록 (상위 문서별)",
     operation_id="manager_supt_ticket_comments_list_of_parent",
 )
 async def list_ticket_comments_of_parent(
     ticket_id: UUID,
+    params: Annotated[TicketCommentLineListParams, Query()],
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("supt.ticket_comments:read")],
 ) -> Response:
     await crud.get_live(db, Ticket, ticket_id, actor)
-    return await routed.lines_response(db, READS, "ticket_id", ticket_id, actor)
+    return await routed.page_response(db, READS, params, actor, fixed={"ticket_id": ticket_id})
 
 
 @nested_router.post(

@@ -82,6 +82,18 @@ class ManagerTicketCommentListParams(ListParams):
     is_internal: bool | None = Field(None, title="내부 메모", description="Exact match.")
 
 
+class ManagerTicketCommentLineListParams(ListParams):
+    """Query parameters of the lines under their header: paging, search, sort and filters."""
+
+    sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "updated_at"])
+    searchable: ClassVar[bool] = False
+    default_sort: ClassVar[str] = "created_at"
+    keyset_sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "updated_at"])
+
+    author_id: UUID | None = Field(None, title="작성자", description="Exact match.")
+    is_internal: bool | None = Field(None, title="내부 메모", description="Exact match.")
+
+
 # The names the generated code imports; the API document names the classes by scope.
 TicketCommentBase = ManagerTicketCommentBase
 TicketCommentCreate = ManagerTicketCommentCreate
@@ -90,3 +102,4 @@ TicketCommentResponse = ManagerTicketCommentResponse
 TicketCommentListResponse = ManagerTicketCommentListResponse
 TicketCommentListParams = ManagerTicketCommentListParams
 TicketCommentLineCreate = ManagerTicketCommentLineCreate
+TicketCommentLineListParams = ManagerTicketCommentLineListParams

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 import generated.manager.idam.users.model  # noqa: F401  (a table this one's keys point at)
 import generated.manager.tnnt.tenants.model  # noqa: F401  (a table this one's keys point at)
 from runtime.data.models import ManagerBase, RecordMixin, SoftDeleteMixin
+from runtime.logic.lifecycle import Lifecycle
 
 
 class Ticket(SoftDeleteMixin, RecordMixin, ManagerBase):
@@ -51,6 +52,17 @@ class Ticket(SoftDeleteMixin, RecordMixin, ManagerBase):
         ForeignKeyConstraint(["target_tenant_id"], ["tnnt.tenants.id"], ondelete="SET NULL"),
         ForeignKeyConstraint(["assignee_id"], ["idam.users.id"], ondelete="SET NULL"),
         {"schema": "supt", "comment": "지원 티켓"},
+    )
+    # the state machine of status, with the states that lock the document (runtime.logic.lifecycle)
+    __lifecycle__ = Lifecycle(
+        field="status",
+        moves={
+            "OPEN": ["IN_PROGRESS", "RESOLVED", "CLOSED"],
+            "IN_PROGRESS": ["WAITING", "RESOLVED"],
+            "WAITING": ["IN_PROGRESS", "RESOLVED"],
+            "RESOLVED": ["CLOSED", "IN_PROGRESS"],
+            "CLOSED": [],
+        },
     )
 
     ticket_no: Mapped[str] = mapped_column(

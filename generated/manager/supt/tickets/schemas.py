@@ -25,9 +25,6 @@ class ManagerTicketBase(EntityModel):
     priority: Literal["LOW", "NORMAL", "HIGH", "URGENT"] = Field("NORMAL", title="우선순위")
     assignee_id: UUID | None = Field(None, title="담당자")
     requester_email: EmailStr | None = Field(None, max_length=255, title="요청자 이메일")
-    status: Literal["OPEN", "IN_PROGRESS", "WAITING", "RESOLVED", "CLOSED"] = Field(
-        "OPEN", title="상태"
-    )
     resolved_at: datetime | None = Field(None, title="해결 일시")
 
 
@@ -62,6 +59,7 @@ class ManagerTicketResponse(ManagerTicketBase):
     """A ticket as returned by the API."""
 
     id: UUID
+    status: Literal["OPEN", "IN_PROGRESS", "WAITING", "RESOLVED", "CLOSED"] = Field(title="상태")
     requester_email: str | None = Field(
         None, title="요청자 이메일", json_schema_extra={"format": "email"}
     )

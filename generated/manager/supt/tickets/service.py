@@ -25,6 +25,8 @@ REFERENCES = (
     crud.Reference("target_tenant_id", Tenant),
     crud.Reference("assignee_id", User),
 )
+# The state machine of status: the allowed moves from each state (on the model).
+MOVES = Ticket.__lifecycle__.moves
 
 
 async def create_ticket(db: AsyncSession, data: TicketCreate, actor: Actor) -> Ticket:
@@ -61,5 +63,5 @@ async def change_ticket_status(
     expected: Expected = None,
 ) -> Ticket:
     return await crud.change_status(
-        db, Ticket, ticket_id, "status", status, actor, expected=expected
+        db, Ticket, ticket_id, "status", status, actor, moves=MOVES, expected=expected
     )

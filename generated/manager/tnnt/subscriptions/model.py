@@ -24,6 +24,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 import generated.manager.bill.plans.model  # noqa: F401  (a table this one's keys point at)
 import generated.manager.tnnt.tenants.model  # noqa: F401  (a table this one's keys point at)
 from runtime.data.models import ManagerBase, RecordMixin, SoftDeleteMixin
+from runtime.logic.checks import Check
+from runtime.logic.lifecycle import Lifecycle
 
 
 class Subscription(SoftDeleteMixin, RecordMixin, ManagerBase):
@@ -36,6 +38,7 @@ class Subscription(SoftDeleteMixin, RecordMixin, ManagerBase):
         ),
         CheckConstraint("amount >= 0", name="amount"),
         CheckConstraint("status IN ('ACTIVE', 'PAUSED', 'CANCELED', 'EXPIRED')", name="status"),
+        CheckConstraint("end_date >= start_date", name="end_date_ge_start_date"),
         Index(
             "ix_subscriptions_created_at_id_order",
             "created_at",
@@ -45,6 +48,29 @@ class Subscription(SoftDeleteMixin, RecordMixin, ManagerBase):
         ForeignKeyConstraint(["target_tenant_id"], ["tnnt.tenants.id"], ondelete="CASCADE"),
         ForeignKeyConstraint(["plan_id"], ["bill.plans.id"], ondelete="RESTRICT"),
         {"schema": "tnnt", "comment": "구독"},
+    )
+    # the state machine of status, with the states that lock the document (runtime.logic.lifecycle)
+    __lifecycle__ = Lifecycle(
+        field="status",
+        moves={
+            "ACTIVE": ["PAUSED", "CANCELED", "EXPIRED"],
+            "PAUSED": ["ACTIVE", "CANCELED", "EXPIRED"],
+            "CANCELED": [],
+            "EXPIRED": [],
+        },
+    )
+    # rules across fields: answered with a 422 before the CHECK constraints above are reached
+    __checks__ = (
+        Check(
+            "end_date_ge_start_date",
+            "end_date",
+            ">=",
+            field="start_date",
+            message={
+                "ko": "종료일은(는) 시작일 이상이어야 합니다.",
+                "en": "end_date must be at least start_date",
+            },
+        ),
     )
 
     target_tenant_id: Mapped[uuid.UUID] = mapped_column(

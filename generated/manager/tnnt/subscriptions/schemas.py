@@ -26,7 +26,6 @@ class ManagerSubscriptionBase(EntityModel):
     )
     currency: str = Field("KRW", pattern="^[A-Z]{3}$", title="통화")
     auto_renew: bool = Field(True, title="자동 갱신")
-    status: Literal["ACTIVE", "PAUSED", "CANCELED", "EXPIRED"] = Field("ACTIVE", title="상태")
 
 
 class ManagerSubscriptionCreate(Input, ManagerSubscriptionBase):
@@ -67,6 +66,7 @@ class ManagerSubscriptionResponse(ManagerSubscriptionBase):
     """A subscription as returned by the API."""
 
     id: UUID
+    status: Literal["ACTIVE", "PAUSED", "CANCELED", "EXPIRED"] = Field(title="상태")
     target_tenant_name: str | None = Field(
         None, title="테넌트 이름", description="Display name of the referenced row."
     )

@@ -25,6 +25,8 @@ REFERENCES = (
     crud.Reference("target_tenant_id", Tenant),
     crud.Reference("plan_id", Plan),
 )
+# The state machine of status: the allowed moves from each state (on the model).
+MOVES = Subscription.__lifecycle__.moves
 
 
 async def create_subscription(
@@ -63,5 +65,5 @@ async def change_subscription_status(
     expected: Expected = None,
 ) -> Subscription:
     return await crud.change_status(
-        db, Subscription, subscription_id, "status", status, actor, expected=expected
+        db, Subscription, subscription_id, "status", status, actor, moves=MOVES, expected=expected
     )

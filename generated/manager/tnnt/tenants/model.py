@@ -18,6 +18,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from runtime.data.models import ManagerBase, RecordMixin, SoftDeleteMixin
+from runtime.logic.checks import Check
 from runtime.logic.lifecycle import Lifecycle
 
 
@@ -33,6 +34,7 @@ class Tenant(SoftDeleteMixin, RecordMixin, ManagerBase):
         CheckConstraint(
             "status IN ('PENDING', 'ACTIVE', 'SUSPENDED', 'TERMINATED')", name="status"
         ),
+        CheckConstraint("end_date >= start_date", name="end_date_ge_start_date"),
         Index(
             "uq_tenants_code",
             "code",
@@ -61,6 +63,19 @@ class Tenant(SoftDeleteMixin, RecordMixin, ManagerBase):
             "SUSPENDED": ["ACTIVE", "TERMINATED"],
             "TERMINATED": [],
         },
+    )
+    # rules across fields: answered with a 422 before the CHECK constraints above are reached
+    __checks__ = (
+        Check(
+            "end_date_ge_start_date",
+            "end_date",
+            ">=",
+            field="start_date",
+            message={
+                "ko": "종료일은(는) 시작일 이상이어야 합니다.",
+                "en": "end_date must be at least start_date",
+            },
+        ),
     )
 
     code: Mapped[str] = mapped_column(

@@ -44,8 +44,8 @@ class TenantCodeGroupUpdate(UpdateModel):
     is_system: bool | None = Field(None, title="시스템 코드")
 
 
-class TenantCodeGroupResponse(TenantCodeGroupBase):
-    """A code group as returned by the API."""
+class TenantCodeGroupListItem(TenantCodeGroupBase):
+    """A code group as lists show it (its detail adds its lines)."""
 
     id: UUID
     tenant_id: UUID
@@ -56,6 +56,11 @@ class TenantCodeGroupResponse(TenantCodeGroupBase):
     version: int = Field(
         ..., description="Raised by every change; also the ETag. Send it back as If-Match."
     )
+
+
+class TenantCodeGroupResponse(TenantCodeGroupListItem):
+    """A code group as returned by the API."""
+
     codes: list[CodeResponse] | None = Field(
         None, title="공통 코드", description="The lines, on the header's create and detail."
     )
@@ -64,7 +69,7 @@ class TenantCodeGroupResponse(TenantCodeGroupBase):
     )
 
 
-class TenantCodeGroupListResponse(Page[TenantCodeGroupResponse]):
+class TenantCodeGroupListResponse(Page[TenantCodeGroupListItem]):
     """One page of code group rows."""
 
 
@@ -88,3 +93,4 @@ CodeGroupUpdate = TenantCodeGroupUpdate
 CodeGroupResponse = TenantCodeGroupResponse
 CodeGroupListResponse = TenantCodeGroupListResponse
 CodeGroupListParams = TenantCodeGroupListParams
+CodeGroupListItem = TenantCodeGroupListItem

@@ -27,6 +27,7 @@ from . import service
 from .schemas import (
     CodeCreate,
     CodeLineCreate,
+    CodeLineListParams,
     CodeListParams,
     CodeListResponse,
     CodeResponse,
@@ -122,17 +123,18 @@ nested_router = audited_router(scope="tenants", entity="adm.codes")
 
 @nested_router.get(
     "/{group_id}/codes",
-    response_model=Envelope[list[CodeResponse]],
+    response_model=Envelope[CodeListResponse],
     summary="공통 코드 목록 (상위 문서별)",
     operation_id="tenants_adm_codes_list_of_parent",
 )
 async def list_codes_of_parent(
     group_id: UUID,
+    params: Annotated[CodeLineListParams, Query()],
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("adm.codes:read")],
 ) -> Response:
     await crud.get_live(db, CodeGroup, group_id, actor)
-    return await routed.lines_response(db, READS, "group_id", group_id, actor)
+    return await routed.page_response(db, READS, params, actor, fixed={"group_id": group_id})
 
 
 @nested_router.post(

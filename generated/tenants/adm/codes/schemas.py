@@ -88,6 +88,21 @@ class TenantCodeListParams(ListParams):
     is_active: bool | None = Field(None, title="사용 여부", description="Exact match.")
 
 
+class TenantCodeLineListParams(ListParams):
+    """Query parameters of the lines under their header: paging, search, sort and filters."""
+
+    sortable: ClassVar[frozenset[str]] = frozenset(
+        ["code", "created_at", "name", "sort_order", "updated_at"]
+    )
+    searchable: ClassVar[bool] = True
+    default_sort: ClassVar[str] = "sort_order"
+    keyset_sortable: ClassVar[frozenset[str]] = frozenset(
+        ["code", "created_at", "name", "sort_order", "updated_at"]
+    )
+
+    is_active: bool | None = Field(None, title="사용 여부", description="Exact match.")
+
+
 # The names the generated code imports; the API document names the classes by scope.
 CodeBase = TenantCodeBase
 CodeCreate = TenantCodeCreate
@@ -96,3 +111,4 @@ CodeResponse = TenantCodeResponse
 CodeListResponse = TenantCodeListResponse
 CodeListParams = TenantCodeListParams
 CodeLineCreate = TenantCodeLineCreate
+CodeLineListParams = TenantCodeLineListParams

@@ -17,6 +17,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from runtime.data.models import RecordMixin, SoftDeleteMixin, TenantBase, TenantMixin
+from runtime.logic.lifecycle import Lifecycle
 
 
 class Notice(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
@@ -51,6 +52,11 @@ class Notice(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             postgresql_where=text("NOT is_deleted"),
         ),
         {"schema": "adm", "comment": "공지사항"},
+    )
+    # the state machine of status, with the states that lock the document (runtime.logic.lifecycle)
+    __lifecycle__ = Lifecycle(
+        field="status",
+        moves={"DRAFT": ["PUBLISHED", "ARCHIVED"], "PUBLISHED": ["ARCHIVED"], "ARCHIVED": []},
     )
 
     title: Mapped[str] = mapped_column(

@@ -19,7 +19,6 @@ class TenantNoticeBase(EntityModel):
     body: str = Field(..., title="내용")
     is_pinned: bool = Field(False, title="상단 고정")
     published_at: datetime | None = Field(None, title="게시 일시")
-    status: Literal["DRAFT", "PUBLISHED", "ARCHIVED"] = Field("DRAFT", title="상태")
 
 
 class TenantNoticeCreate(Input, TenantNoticeBase):
@@ -45,6 +44,7 @@ class TenantNoticeResponse(TenantNoticeBase):
 
     id: UUID
     tenant_id: UUID
+    status: Literal["DRAFT", "PUBLISHED", "ARCHIVED"] = Field(title="상태")
     created_at: datetime
     updated_at: datetime
     created_by: UUID | None = None

@@ -20,6 +20,8 @@ from .model import Notice
 from .schemas import NoticeCreate, NoticeUpdate
 
 REFERENCES = ()
+# The state machine of status: the allowed moves from each state (on the model).
+MOVES = Notice.__lifecycle__.moves
 
 
 async def create_notice(db: AsyncSession, data: NoticeCreate, actor: Actor) -> Notice:
@@ -56,5 +58,5 @@ async def change_notice_status(
     expected: Expected = None,
 ) -> Notice:
     return await crud.change_status(
-        db, Notice, notice_id, "status", status, actor, expected=expected
+        db, Notice, notice_id, "status", status, actor, moves=MOVES, expected=expected
     )

@@ -24,7 +24,6 @@ class TenantRoleBase(EntityModel):
         title="권한 코드",
         description="Permission codes of the tenant catalog this role grants.",
     )
-    status: Literal["ACTIVE", "INACTIVE"] = Field("ACTIVE", title="상태")
 
 
 class TenantRoleCreate(Input, TenantRoleBase):
@@ -52,6 +51,7 @@ class TenantRoleResponse(TenantRoleBase):
 
     id: UUID
     tenant_id: UUID
+    status: Literal["ACTIVE", "INACTIVE"] = Field(title="상태")
     created_at: datetime
     updated_at: datetime
     created_by: UUID | None = None

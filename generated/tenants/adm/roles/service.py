@@ -20,6 +20,8 @@ from .model import Role
 from .schemas import RoleCreate, RoleUpdate
 
 REFERENCES = ()
+# The state machine of status: the allowed moves from each state (on the model).
+MOVES = Role.__lifecycle__.moves
 
 
 async def create_role(db: AsyncSession, data: RoleCreate, actor: Actor) -> Role:
@@ -55,4 +57,6 @@ async def change_role_status(
     *,
     expected: Expected = None,
 ) -> Role:
-    return await crud.change_status(db, Role, role_id, "status", status, actor, expected=expected)
+    return await crud.change_status(
+        db, Role, role_id, "status", status, actor, moves=MOVES, expected=expected
+    )

@@ -76,6 +76,17 @@ class TenantUserRoleListParams(ListParams):
     role_id: UUID | None = Field(None, title="역할", description="Exact match.")
 
 
+class TenantUserRoleLineListParams(ListParams):
+    """Query parameters of the lines under their header: paging, search, sort and filters."""
+
+    sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "updated_at"])
+    searchable: ClassVar[bool] = False
+    default_sort: ClassVar[str] = "-created_at"
+    keyset_sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "updated_at"])
+
+    role_id: UUID | None = Field(None, title="역할", description="Exact match.")
+
+
 # The names the generated code imports; the API document names the classes by scope.
 UserRoleBase = TenantUserRoleBase
 UserRoleCreate = TenantUserRoleCreate
@@ -84,3 +95,4 @@ UserRoleResponse = TenantUserRoleResponse
 UserRoleListResponse = TenantUserRoleListResponse
 UserRoleListParams = TenantUserRoleListParams
 UserRoleLineCreate = TenantUserRoleLineCreate
+UserRoleLineListParams = TenantUserRoleLineListParams

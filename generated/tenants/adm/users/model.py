@@ -16,6 +16,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from runtime.data.models import RecordMixin, SoftDeleteMixin, TenantBase, TenantMixin
+from runtime.logic.lifecycle import Lifecycle
 
 
 class User(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
@@ -60,6 +61,15 @@ class User(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             postgresql_where=text("NOT is_deleted"),
         ),
         {"schema": "adm", "comment": "사용자"},
+    )
+    # the state machine of status, with the states that lock the document (runtime.logic.lifecycle)
+    __lifecycle__ = Lifecycle(
+        field="status",
+        moves={
+            "ACTIVE": ["INACTIVE", "LOCKED"],
+            "INACTIVE": ["ACTIVE", "LOCKED"],
+            "LOCKED": ["ACTIVE", "INACTIVE"],
+        },
     )
 
     username: Mapped[str] = mapped_column(

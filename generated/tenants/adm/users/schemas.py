@@ -26,7 +26,6 @@ class TenantUserBase(EntityModel):
         None, max_length=20, pattern="^\\+?[0-9][0-9 ()-]{5,18}[0-9]$", title="전화번호"
     )
     user_type: Literal["ADMIN", "USER"] = Field("USER", title="사용자 유형")
-    status: Literal["ACTIVE", "INACTIVE", "LOCKED"] = Field("ACTIVE", title="상태")
 
 
 class TenantUserCreate(Input, TenantUserBase):
@@ -61,11 +60,12 @@ class TenantUserUpdate(UpdateModel):
     user_type: Literal["ADMIN", "USER"] | None = Field(None, title="사용자 유형")
 
 
-class TenantUserResponse(TenantUserBase):
-    """A user as returned by the API."""
+class TenantUserListItem(TenantUserBase):
+    """A user as lists show it (its detail adds its lines)."""
 
     id: UUID
     tenant_id: UUID
+    status: Literal["ACTIVE", "INACTIVE", "LOCKED"] = Field(title="상태")
     last_login_at: datetime | None = Field(None, title="마지막 로그인")
     failed_login_attempts: int = Field(title="로그인 실패 횟수")
     locked_until: datetime | None = Field(None, title="잠금 해제 시각")
@@ -77,6 +77,11 @@ class TenantUserResponse(TenantUserBase):
     version: int = Field(
         ..., description="Raised by every change; also the ETag. Send it back as If-Match."
     )
+
+
+class TenantUserResponse(TenantUserListItem):
+    """A user as returned by the API."""
+
     roles: list[UserRoleResponse] | None = Field(
         None, title="사용자 역할", description="The lines, on the header's create and detail."
     )
@@ -85,7 +90,7 @@ class TenantUserResponse(TenantUserBase):
     )
 
 
-class TenantUserListResponse(Page[TenantUserResponse]):
+class TenantUserListResponse(Page[TenantUserListItem]):
     """One page of user rows."""
 
 
@@ -122,4 +127,5 @@ UserUpdate = TenantUserUpdate
 UserResponse = TenantUserResponse
 UserListResponse = TenantUserListResponse
 UserListParams = TenantUserListParams
+UserListItem = TenantUserListItem
 UserStatusChange = TenantUserStatusChange

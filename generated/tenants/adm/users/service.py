@@ -22,6 +22,8 @@ from .model import User
 from .schemas import UserCreate, UserUpdate
 
 REFERENCES = ()
+# The state machine of status: the allowed moves from each state (on the model).
+MOVES = User.__lifecycle__.moves
 
 
 async def create_user(db: AsyncSession, data: UserCreate, actor: Actor) -> User:
@@ -68,4 +70,6 @@ async def change_user_status(
     *,
     expected: Expected = None,
 ) -> User:
-    return await crud.change_status(db, User, user_id, "status", status, actor, expected=expected)
+    return await crud.change_status(
+        db, User, user_id, "status", status, actor, moves=MOVES, expected=expected
+    )

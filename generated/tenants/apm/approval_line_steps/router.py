@@ -27,6 +27,7 @@ from . import service
 from .schemas import (
     ApprovalLineStepCreate,
     ApprovalLineStepLineCreate,
+    ApprovalLineStepLineListParams,
     ApprovalLineStepListParams,
     ApprovalLineStepListResponse,
     ApprovalLineStepResponse,
@@ -124,17 +125,20 @@ nested_router = audited_router(scope="tenants", entity="apm.approval_line_steps"
 
 @nested_router.get(
     "/{approval_line_id}/steps",
-    response_model=Envelope[list[ApprovalLineStepResponse]],
+    response_model=Envelope[ApprovalLineStepListResponse],
     summary="결재선 단계 목록 (상위 문서별)",
     operation_id="tenants_apm_approval_line_steps_list_of_parent",
 )
 async def list_approval_line_steps_of_parent(
     approval_line_id: UUID,
+    params: Annotated[ApprovalLineStepLineListParams, Query()],
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("apm.approval_line_steps:read")],
 ) -> Response:
     await crud.get_live(db, ApprovalLine, approval_line_id, actor)
-    return await routed.lines_response(db, READS, "approval_line_id", approval_line_id, actor)
+    return await routed.page_response(
+        db, READS, params, actor, fixed={"approval_line_id": approval_line_id}
+    )
 
 
 @nested_router.post(

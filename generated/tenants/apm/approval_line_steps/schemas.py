@@ -81,6 +81,17 @@ class TenantApprovalLineStepListParams(ListParams):
     approver_id: UUID | None = Field(None, title="결재자", description="Exact match.")
 
 
+class TenantApprovalLineStepLineListParams(ListParams):
+    """Query parameters of the lines under their header: paging, search, sort and filters."""
+
+    sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "step_no", "updated_at"])
+    searchable: ClassVar[bool] = False
+    default_sort: ClassVar[str] = "step_no"
+    keyset_sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "step_no", "updated_at"])
+
+    approver_id: UUID | None = Field(None, title="결재자", description="Exact match.")
+
+
 # The names the generated code imports; the API document names the classes by scope.
 ApprovalLineStepBase = TenantApprovalLineStepBase
 ApprovalLineStepCreate = TenantApprovalLineStepCreate
@@ -89,3 +100,4 @@ ApprovalLineStepResponse = TenantApprovalLineStepResponse
 ApprovalLineStepListResponse = TenantApprovalLineStepListResponse
 ApprovalLineStepListParams = TenantApprovalLineStepListParams
 ApprovalLineStepLineCreate = TenantApprovalLineStepLineCreate
+ApprovalLineStepLineListParams = TenantApprovalLineStepLineListParams

@@ -13,6 +13,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from runtime.data.models import RecordMixin, SoftDeleteMixin, TenantBase, TenantMixin
+from runtime.logic.lifecycle import Lifecycle
 
 
 class ApprovalLine(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
@@ -48,6 +49,11 @@ class ApprovalLine(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             postgresql_where=text("NOT is_deleted"),
         ),
         {"schema": "apm", "comment": "결재선"},
+    )
+    # the state machine of status, with the states that lock the document (runtime.logic.lifecycle)
+    __lifecycle__ = Lifecycle(
+        field="status",
+        moves={"ACTIVE": ["INACTIVE"], "INACTIVE": ["ACTIVE"]},
     )
 
     code: Mapped[str] = mapped_column(

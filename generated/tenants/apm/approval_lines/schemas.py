@@ -30,7 +30,6 @@ class TenantApprovalLineBase(EntityModel):
         description="The document's entity as <domain>.<table>; it must declare approval on its status.",
     )
     description: str | None = Field(None, title="설명")
-    status: Literal["ACTIVE", "INACTIVE"] = Field("ACTIVE", title="상태")
 
 
 class TenantApprovalLineCreate(Input, TenantApprovalLineBase):
@@ -63,11 +62,12 @@ class TenantApprovalLineUpdate(UpdateModel):
     description: str | None = Field(None, title="설명")
 
 
-class TenantApprovalLineResponse(TenantApprovalLineBase):
-    """A approval line as returned by the API."""
+class TenantApprovalLineListItem(TenantApprovalLineBase):
+    """A approval line as lists show it (its detail adds its lines)."""
 
     id: UUID
     tenant_id: UUID
+    status: Literal["ACTIVE", "INACTIVE"] = Field(title="상태")
     created_at: datetime
     updated_at: datetime
     created_by: UUID | None = None
@@ -75,6 +75,11 @@ class TenantApprovalLineResponse(TenantApprovalLineBase):
     version: int = Field(
         ..., description="Raised by every change; also the ETag. Send it back as If-Match."
     )
+
+
+class TenantApprovalLineResponse(TenantApprovalLineListItem):
+    """A approval line as returned by the API."""
+
     steps: list[ApprovalLineStepResponse] | None = Field(
         None, title="결재선 단계", description="The lines, on the header's create and detail."
     )
@@ -83,7 +88,7 @@ class TenantApprovalLineResponse(TenantApprovalLineBase):
     )
 
 
-class TenantApprovalLineListResponse(Page[TenantApprovalLineResponse]):
+class TenantApprovalLineListResponse(Page[TenantApprovalLineListItem]):
     """One page of approval line rows."""
 
 
@@ -116,4 +121,5 @@ ApprovalLineUpdate = TenantApprovalLineUpdate
 ApprovalLineResponse = TenantApprovalLineResponse
 ApprovalLineListResponse = TenantApprovalLineListResponse
 ApprovalLineListParams = TenantApprovalLineListParams
+ApprovalLineListItem = TenantApprovalLineListItem
 ApprovalLineStatusChange = TenantApprovalLineStatusChange

@@ -21,6 +21,8 @@ from .model import ApprovalLine
 from .schemas import ApprovalLineCreate, ApprovalLineUpdate
 
 REFERENCES = ()
+# The state machine of status: the allowed moves from each state (on the model).
+MOVES = ApprovalLine.__lifecycle__.moves
 
 
 async def create_approval_line(
@@ -67,5 +69,5 @@ async def change_approval_line_status(
     expected: Expected = None,
 ) -> ApprovalLine:
     return await crud.change_status(
-        db, ApprovalLine, approval_line_id, "status", status, actor, expected=expected
+        db, ApprovalLine, approval_line_id, "status", status, actor, moves=MOVES, expected=expected
     )

@@ -22,6 +22,7 @@ from runtime.web.envelope import Envelope
 from runtime.web.router import audited_router
 
 from .schemas import (
+    ApprovalRequestStepLineListParams,
     ApprovalRequestStepListParams,
     ApprovalRequestStepListResponse,
     ApprovalRequestStepResponse,
@@ -65,14 +66,17 @@ nested_router = audited_router(scope="tenants", entity="apm.approval_request_ste
 
 @nested_router.get(
     "/{approval_request_id}/steps",
-    response_model=Envelope[list[ApprovalRequestStepResponse]],
+    response_model=Envelope[ApprovalRequestStepListResponse],
     summary="결재 단계 목록 (상위 문서별)",
     operation_id="tenants_apm_approval_request_steps_list_of_parent",
 )
 async def list_approval_request_steps_of_parent(
     approval_request_id: UUID,
+    params: Annotated[ApprovalRequestStepLineListParams, Query()],
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("apm.approval_request_steps:read")],
 ) -> Response:
     await crud.get_live(db, ApprovalRequest, approval_request_id, actor)
-    return await routed.lines_response(db, READS, "approval_request_id", approval_request_id, actor)
+    return await routed.page_response(
+        db, READS, params, actor, fixed={"approval_request_id": approval_request_id}
+    )

@@ -97,6 +97,22 @@ class TenantApprovalRequestStepListParams(ListParams):
     )
 
 
+class TenantApprovalRequestStepLineListParams(ListParams):
+    """Query parameters of the lines under their header: paging, search, sort and filters."""
+
+    sortable: ClassVar[frozenset[str]] = frozenset(
+        ["created_at", "decided_at", "step_no", "updated_at"]
+    )
+    searchable: ClassVar[bool] = False
+    default_sort: ClassVar[str] = "step_no"
+    keyset_sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "step_no", "updated_at"])
+
+    approver_id: UUID | None = Field(None, title="결재자", description="Exact match.")
+    decision: list[Literal["PENDING", "APPROVED", "REJECTED", "SKIPPED"]] | None = Field(
+        None, title="결정", description="Any of these values (repeat the parameter)."
+    )
+
+
 # The names the generated code imports; the API document names the classes by scope.
 ApprovalRequestStepBase = TenantApprovalRequestStepBase
 ApprovalRequestStepCreate = TenantApprovalRequestStepCreate
@@ -105,3 +121,4 @@ ApprovalRequestStepResponse = TenantApprovalRequestStepResponse
 ApprovalRequestStepListResponse = TenantApprovalRequestStepListResponse
 ApprovalRequestStepListParams = TenantApprovalRequestStepListParams
 ApprovalRequestStepLineCreate = TenantApprovalRequestStepLineCreate
+ApprovalRequestStepLineListParams = TenantApprovalRequestStepLineListParams

@@ -56,8 +56,8 @@ class TenantApprovalRequestUpdate(UpdateModel):
     title: str | None = Field(None, max_length=200, title="제목")
 
 
-class TenantApprovalRequestResponse(TenantApprovalRequestBase):
-    """A approval request as returned by the API."""
+class TenantApprovalRequestListItem(TenantApprovalRequestBase):
+    """A approval request as lists show it (its detail adds its lines)."""
 
     id: UUID
     tenant_id: UUID
@@ -74,6 +74,11 @@ class TenantApprovalRequestResponse(TenantApprovalRequestBase):
     version: int = Field(
         ..., description="Raised by every change; also the ETag. Send it back as If-Match."
     )
+
+
+class TenantApprovalRequestResponse(TenantApprovalRequestListItem):
+    """A approval request as returned by the API."""
+
     steps: list[ApprovalRequestStepResponse] | None = Field(
         None, title="결재 단계", description="The lines, on the header's create and detail."
     )
@@ -82,7 +87,7 @@ class TenantApprovalRequestResponse(TenantApprovalRequestBase):
     )
 
 
-class TenantApprovalRequestListResponse(Page[TenantApprovalRequestResponse]):
+class TenantApprovalRequestListResponse(Page[TenantApprovalRequestListItem]):
     """One page of approval request rows."""
 
 
@@ -119,4 +124,5 @@ ApprovalRequestUpdate = TenantApprovalRequestUpdate
 ApprovalRequestResponse = TenantApprovalRequestResponse
 ApprovalRequestListResponse = TenantApprovalRequestListResponse
 ApprovalRequestListParams = TenantApprovalRequestListParams
+ApprovalRequestListItem = TenantApprovalRequestListItem
 ApprovalRequestStatusChange = TenantApprovalRequestStatusChange

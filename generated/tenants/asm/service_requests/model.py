@@ -22,6 +22,7 @@ import generated.tenants.adm.users.model  # noqa: F401  (a table this one's keys
 import generated.tenants.crm.customers.model  # noqa: F401  (a table this one's keys point at)
 import generated.tenants.ivm.products.model  # noqa: F401  (a table this one's keys point at)
 from runtime.data.models import RecordMixin, SoftDeleteMixin, TenantBase, TenantMixin
+from runtime.logic.lifecycle import Lifecycle
 
 
 class ServiceRequest(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
@@ -105,6 +106,17 @@ class ServiceRequest(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             info={"on_delete": "SET NULL"},
         ),
         {"schema": "asm", "comment": "서비스 요청"},
+    )
+    # the state machine of status, with the states that lock the document (runtime.logic.lifecycle)
+    __lifecycle__ = Lifecycle(
+        field="status",
+        moves={
+            "RECEIVED": ["ASSIGNED", "CANCELED"],
+            "ASSIGNED": ["IN_PROGRESS", "RECEIVED", "CANCELED"],
+            "IN_PROGRESS": ["COMPLETED", "CANCELED"],
+            "COMPLETED": [],
+            "CANCELED": [],
+        },
     )
 
     request_no: Mapped[str] = mapped_column(

@@ -24,9 +24,6 @@ class TenantServiceRequestBase(EntityModel):
     description: str = Field(..., title="내용")
     assignee_id: UUID | None = Field(None, title="담당자")
     requested_at: datetime = Field(..., title="요청 일시")
-    status: Literal["RECEIVED", "ASSIGNED", "IN_PROGRESS", "COMPLETED", "CANCELED"] = Field(
-        "RECEIVED", title="상태"
-    )
 
 
 class TenantServiceRequestCreate(Input, TenantServiceRequestBase):
@@ -59,6 +56,9 @@ class TenantServiceRequestResponse(TenantServiceRequestBase):
 
     id: UUID
     tenant_id: UUID
+    status: Literal["RECEIVED", "ASSIGNED", "IN_PROGRESS", "COMPLETED", "CANCELED"] = Field(
+        title="상태"
+    )
     customer_name: str | None = Field(
         None, title="고객 이름", description="Display name of the referenced row."
     )

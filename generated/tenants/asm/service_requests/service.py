@@ -27,6 +27,8 @@ REFERENCES = (
     crud.Reference("product_id", Product),
     crud.Reference("assignee_id", User),
 )
+# The state machine of status: the allowed moves from each state (on the model).
+MOVES = ServiceRequest.__lifecycle__.moves
 
 
 async def create_service_request(
@@ -75,5 +77,12 @@ async def change_service_request_status(
     expected: Expected = None,
 ) -> ServiceRequest:
     return await crud.change_status(
-        db, ServiceRequest, service_request_id, "status", status, actor, expected=expected
+        db,
+        ServiceRequest,
+        service_request_id,
+        "status",
+        status,
+        actor,
+        moves=MOVES,
+        expected=expected,
     )

@@ -27,6 +27,7 @@ from . import service
 from .schemas import (
     ServiceVisitCreate,
     ServiceVisitLineCreate,
+    ServiceVisitLineListParams,
     ServiceVisitListParams,
     ServiceVisitListResponse,
     ServiceVisitResponse,
@@ -122,17 +123,20 @@ nested_router = audited_router(scope="tenants", entity="asm.service_visits")
 
 @nested_router.get(
     "/{service_request_id}/service-visits",
-    response_model=Envelope[list[ServiceVisitResponse]],
+    response_model=Envelope[ServiceVisitListResponse],
     summary="방문 서비스 목록 (상위 문서별)",
     operation_id="tenants_asm_service_visits_list_of_parent",
 )
 async def list_service_visits_of_parent(
     service_request_id: UUID,
+    params: Annotated[ServiceVisitLineListParams, Query()],
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("asm.service_visits:read")],
 ) -> Response:
     await crud.get_live(db, ServiceRequest, service_request_id, actor)
-    return await routed.lines_response(db, READS, "service_request_id", service_request_id, actor)
+    return await routed.page_response(
+        db, READS, params, actor, fixed={"service_request_id": service_request_id}
+    )
 
 
 @nested_router.post(

@@ -100,6 +100,26 @@ class TenantServiceVisitListParams(ListParams):
     )
 
 
+class TenantServiceVisitLineListParams(ListParams):
+    """Query parameters of the lines under their header: paging, search, sort and filters."""
+
+    sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "updated_at", "visited_at"])
+    searchable: ClassVar[bool] = False
+    default_sort: ClassVar[str] = "-visited_at"
+    keyset_sortable: ClassVar[frozenset[str]] = frozenset(
+        ["created_at", "updated_at", "visited_at"]
+    )
+
+    technician_id: UUID | None = Field(None, title="기사", description="Exact match.")
+    visited_at: datetime | None = Field(None, title="방문 일시", description="Exact match.")
+    visited_at_from: datetime | None = Field(
+        None, title="방문 일시 이상", description="Inclusive lower bound."
+    )
+    visited_at_to: datetime | None = Field(
+        None, title="방문 일시 이하", description="Inclusive upper bound."
+    )
+
+
 # The names the generated code imports; the API document names the classes by scope.
 ServiceVisitBase = TenantServiceVisitBase
 ServiceVisitCreate = TenantServiceVisitCreate
@@ -108,3 +128,4 @@ ServiceVisitResponse = TenantServiceVisitResponse
 ServiceVisitListResponse = TenantServiceVisitListResponse
 ServiceVisitListParams = TenantServiceVisitListParams
 ServiceVisitLineCreate = TenantServiceVisitLineCreate
+ServiceVisitLineListParams = TenantServiceVisitLineListParams

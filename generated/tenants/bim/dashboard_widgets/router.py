@@ -27,6 +27,7 @@ from . import service
 from .schemas import (
     DashboardWidgetCreate,
     DashboardWidgetLineCreate,
+    DashboardWidgetLineListParams,
     DashboardWidgetListParams,
     DashboardWidgetListResponse,
     DashboardWidgetResponse,
@@ -124,17 +125,20 @@ nested_router = audited_router(scope="tenants", entity="bim.dashboard_widgets")
 
 @nested_router.get(
     "/{dashboard_id}/widgets",
-    response_model=Envelope[list[DashboardWidgetResponse]],
+    response_model=Envelope[DashboardWidgetListResponse],
     summary="대시보드 위젯 목록 (상위 문서별)",
     operation_id="tenants_bim_dashboard_widgets_list_of_parent",
 )
 async def list_dashboard_widgets_of_parent(
     dashboard_id: UUID,
+    params: Annotated[DashboardWidgetLineListParams, Query()],
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("bim.dashboard_widgets:read")],
 ) -> Response:
     await crud.get_live(db, Dashboard, dashboard_id, actor)
-    return await routed.lines_response(db, READS, "dashboard_id", dashboard_id, actor)
+    return await routed.page_response(
+        db, READS, params, actor, fixed={"dashboard_id": dashboard_id}
+    )
 
 
 @nested_router.post(

@@ -90,6 +90,17 @@ class TenantDashboardWidgetListParams(ListParams):
     report_id: UUID | None = Field(None, title="보고서", description="Exact match.")
 
 
+class TenantDashboardWidgetLineListParams(ListParams):
+    """Query parameters of the lines under their header: paging, search, sort and filters."""
+
+    sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "position", "updated_at"])
+    searchable: ClassVar[bool] = False
+    default_sort: ClassVar[str] = "position"
+    keyset_sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "position", "updated_at"])
+
+    report_id: UUID | None = Field(None, title="보고서", description="Exact match.")
+
+
 # The names the generated code imports; the API document names the classes by scope.
 DashboardWidgetBase = TenantDashboardWidgetBase
 DashboardWidgetCreate = TenantDashboardWidgetCreate
@@ -98,3 +109,4 @@ DashboardWidgetResponse = TenantDashboardWidgetResponse
 DashboardWidgetListResponse = TenantDashboardWidgetListResponse
 DashboardWidgetListParams = TenantDashboardWidgetListParams
 DashboardWidgetLineCreate = TenantDashboardWidgetLineCreate
+DashboardWidgetLineListParams = TenantDashboardWidgetLineListParams

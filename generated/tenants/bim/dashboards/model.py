@@ -14,6 +14,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from runtime.data.models import RecordMixin, SoftDeleteMixin, TenantBase, TenantMixin
+from runtime.logic.lifecycle import Lifecycle
 
 
 class Dashboard(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
@@ -49,6 +50,11 @@ class Dashboard(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             postgresql_where=text("NOT is_deleted"),
         ),
         {"schema": "bim", "comment": "대시보드"},
+    )
+    # the state machine of status, with the states that lock the document (runtime.logic.lifecycle)
+    __lifecycle__ = Lifecycle(
+        field="status",
+        moves={"ACTIVE": ["ARCHIVED"], "ARCHIVED": ["ACTIVE"]},
     )
 
     code: Mapped[str] = mapped_column(

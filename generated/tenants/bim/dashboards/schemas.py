@@ -23,7 +23,6 @@ class TenantDashboardBase(EntityModel):
     name: str = Field(..., max_length=200, title="대시보드명")
     description: str | None = Field(None, title="설명")
     is_default: bool = Field(False, title="기본 대시보드")
-    status: Literal["ACTIVE", "ARCHIVED"] = Field("ACTIVE", title="상태")
 
 
 class TenantDashboardCreate(Input, TenantDashboardBase):
@@ -49,11 +48,12 @@ class TenantDashboardUpdate(UpdateModel):
     is_default: bool | None = Field(None, title="기본 대시보드")
 
 
-class TenantDashboardResponse(TenantDashboardBase):
-    """A dashboard as returned by the API."""
+class TenantDashboardListItem(TenantDashboardBase):
+    """A dashboard as lists show it (its detail adds its lines)."""
 
     id: UUID
     tenant_id: UUID
+    status: Literal["ACTIVE", "ARCHIVED"] = Field(title="상태")
     created_at: datetime
     updated_at: datetime
     created_by: UUID | None = None
@@ -61,6 +61,11 @@ class TenantDashboardResponse(TenantDashboardBase):
     version: int = Field(
         ..., description="Raised by every change; also the ETag. Send it back as If-Match."
     )
+
+
+class TenantDashboardResponse(TenantDashboardListItem):
+    """A dashboard as returned by the API."""
+
     widgets: list[DashboardWidgetResponse] | None = Field(
         None, title="대시보드 위젯", description="The lines, on the header's create and detail."
     )
@@ -69,7 +74,7 @@ class TenantDashboardResponse(TenantDashboardBase):
     )
 
 
-class TenantDashboardListResponse(Page[TenantDashboardResponse]):
+class TenantDashboardListResponse(Page[TenantDashboardListItem]):
     """One page of dashboard rows."""
 
 
@@ -102,4 +107,5 @@ DashboardUpdate = TenantDashboardUpdate
 DashboardResponse = TenantDashboardResponse
 DashboardListResponse = TenantDashboardListResponse
 DashboardListParams = TenantDashboardListParams
+DashboardListItem = TenantDashboardListItem
 DashboardStatusChange = TenantDashboardStatusChange

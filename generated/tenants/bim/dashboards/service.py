@@ -21,6 +21,8 @@ from .model import Dashboard
 from .schemas import DashboardCreate, DashboardUpdate
 
 REFERENCES = ()
+# The state machine of status: the allowed moves from each state (on the model).
+MOVES = Dashboard.__lifecycle__.moves
 
 
 async def create_dashboard(db: AsyncSession, data: DashboardCreate, actor: Actor) -> Dashboard:
@@ -65,5 +67,5 @@ async def change_dashboard_status(
     expected: Expected = None,
 ) -> Dashboard:
     return await crud.change_status(
-        db, Dashboard, dashboard_id, "status", status, actor, expected=expected
+        db, Dashboard, dashboard_id, "status", status, actor, moves=MOVES, expected=expected
     )

@@ -17,6 +17,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from runtime.data.models import RecordMixin, SoftDeleteMixin, TenantBase, TenantMixin
+from runtime.logic.lifecycle import Lifecycle
 
 
 class Report(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
@@ -67,6 +68,11 @@ class Report(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             postgresql_where=text("NOT is_deleted"),
         ),
         {"schema": "bim", "comment": "보고서"},
+    )
+    # the state machine of status, with the states that lock the document (runtime.logic.lifecycle)
+    __lifecycle__ = Lifecycle(
+        field="status",
+        moves={"ACTIVE": ["ARCHIVED"], "ARCHIVED": ["ACTIVE"]},
     )
 
     code: Mapped[str] = mapped_column(

@@ -39,7 +39,6 @@ class TenantReportBase(EntityModel):
     )
     chart_type: Literal["TABLE", "BAR", "LINE", "PIE", "NUMBER"] = Field("TABLE", title="차트 유형")
     is_shared: bool = Field(False, title="공유 여부")
-    status: Literal["ACTIVE", "ARCHIVED"] = Field("ACTIVE", title="상태")
 
 
 class TenantReportCreate(Input, TenantReportBase):
@@ -80,6 +79,7 @@ class TenantReportResponse(TenantReportBase):
 
     id: UUID
     tenant_id: UUID
+    status: Literal["ACTIVE", "ARCHIVED"] = Field(title="상태")
     created_at: datetime
     updated_at: datetime
     created_by: UUID | None = None

@@ -20,6 +20,8 @@ from .model import Report
 from .schemas import ReportCreate, ReportUpdate
 
 REFERENCES = ()
+# The state machine of status: the allowed moves from each state (on the model).
+MOVES = Report.__lifecycle__.moves
 
 
 async def create_report(db: AsyncSession, data: ReportCreate, actor: Actor) -> Report:
@@ -56,5 +58,5 @@ async def change_report_status(
     expected: Expected = None,
 ) -> Report:
     return await crud.change_status(
-        db, Report, report_id, "status", status, actor, expected=expected
+        db, Report, report_id, "status", status, actor, moves=MOVES, expected=expected
     )

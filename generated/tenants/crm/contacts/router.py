@@ -27,6 +27,7 @@ from . import service
 from .schemas import (
     ContactCreate,
     ContactLineCreate,
+    ContactLineListParams,
     ContactListParams,
     ContactListResponse,
     ContactResponse,
@@ -122,17 +123,18 @@ nested_router = audited_router(scope="tenants", entity="crm.contacts")
 
 @nested_router.get(
     "/{customer_id}/contacts",
-    response_model=Envelope[list[ContactResponse]],
+    response_model=Envelope[ContactListResponse],
     summary="연락처 목록 (상위 문서별)",
     operation_id="tenants_crm_contacts_list_of_parent",
 )
 async def list_contacts_of_parent(
     customer_id: UUID,
+    params: Annotated[ContactLineListParams, Query()],
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("crm.contacts:read")],
 ) -> Response:
     await crud.get_live(db, Customer, customer_id, actor)
-    return await routed.lines_response(db, READS, "customer_id", customer_id, actor)
+    return await routed.page_response(db, READS, params, actor, fixed={"customer_id": customer_id})
 
 
 @nested_router.post(

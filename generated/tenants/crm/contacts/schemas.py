@@ -92,6 +92,17 @@ class TenantContactListParams(ListParams):
     is_primary: bool | None = Field(None, title="주 담당자", description="Exact match.")
 
 
+class TenantContactLineListParams(ListParams):
+    """Query parameters of the lines under their header: paging, search, sort and filters."""
+
+    sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "name", "updated_at"])
+    searchable: ClassVar[bool] = True
+    default_sort: ClassVar[str] = "-created_at"
+    keyset_sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "name", "updated_at"])
+
+    is_primary: bool | None = Field(None, title="주 담당자", description="Exact match.")
+
+
 # The names the generated code imports; the API document names the classes by scope.
 ContactBase = TenantContactBase
 ContactCreate = TenantContactCreate
@@ -100,3 +111,4 @@ ContactResponse = TenantContactResponse
 ContactListResponse = TenantContactListResponse
 ContactListParams = TenantContactListParams
 ContactLineCreate = TenantContactLineCreate
+ContactLineListParams = TenantContactLineListParams

@@ -12,6 +12,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from runtime.data.models import RecordMixin, SoftDeleteMixin, TenantBase, TenantMixin
+from runtime.logic.lifecycle import Lifecycle
 
 
 class Customer(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
@@ -57,6 +58,15 @@ class Customer(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             postgresql_where=text("NOT is_deleted"),
         ),
         {"schema": "crm", "comment": "고객"},
+    )
+    # the state machine of status, with the states that lock the document (runtime.logic.lifecycle)
+    __lifecycle__ = Lifecycle(
+        field="status",
+        moves={
+            "ACTIVE": ["INACTIVE", "BLOCKED"],
+            "INACTIVE": ["ACTIVE", "BLOCKED"],
+            "BLOCKED": ["ACTIVE", "INACTIVE"],
+        },
     )
 
     code: Mapped[str] = mapped_column(

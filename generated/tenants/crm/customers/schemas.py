@@ -33,7 +33,6 @@ class TenantCustomerBase(EntityModel):
     )
     address: str | None = Field(None, max_length=300, title="주소")
     grade: Literal["VIP", "GOLD", "SILVER", "NORMAL"] = Field("NORMAL", title="등급")
-    status: Literal["ACTIVE", "INACTIVE", "BLOCKED"] = Field("ACTIVE", title="상태")
 
 
 class TenantCustomerCreate(Input, TenantCustomerBase):
@@ -73,6 +72,7 @@ class TenantCustomerResponse(TenantCustomerBase):
 
     id: UUID
     tenant_id: UUID
+    status: Literal["ACTIVE", "INACTIVE", "BLOCKED"] = Field(title="상태")
     email: str | None = Field(None, title="이메일", json_schema_extra={"format": "email"})
     created_at: datetime
     updated_at: datetime

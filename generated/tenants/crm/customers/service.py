@@ -20,6 +20,8 @@ from .model import Customer
 from .schemas import CustomerCreate, CustomerUpdate
 
 REFERENCES = ()
+# The state machine of status: the allowed moves from each state (on the model).
+MOVES = Customer.__lifecycle__.moves
 
 
 async def create_customer(db: AsyncSession, data: CustomerCreate, actor: Actor) -> Customer:
@@ -56,5 +58,5 @@ async def change_customer_status(
     expected: Expected = None,
 ) -> Customer:
     return await crud.change_status(
-        db, Customer, customer_id, "status", status, actor, expected=expected
+        db, Customer, customer_id, "status", status, actor, moves=MOVES, expected=expected
     )

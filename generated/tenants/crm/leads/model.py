@@ -17,6 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 import generated.tenants.crm.customers.model  # noqa: F401  (a table this one's keys point at)
 from runtime.data.models import RecordMixin, SoftDeleteMixin, TenantBase, TenantMixin
+from runtime.logic.lifecycle import Lifecycle
 
 
 class Lead(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
@@ -61,6 +62,17 @@ class Lead(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             info={"on_delete": "SET NULL"},
         ),
         {"schema": "crm", "comment": "잠재고객"},
+    )
+    # the state machine of status, with the states that lock the document (runtime.logic.lifecycle)
+    __lifecycle__ = Lifecycle(
+        field="status",
+        moves={
+            "NEW": ["CONTACTED", "QUALIFIED", "DISQUALIFIED"],
+            "CONTACTED": ["QUALIFIED", "DISQUALIFIED"],
+            "QUALIFIED": ["CONVERTED", "DISQUALIFIED"],
+            "CONVERTED": [],
+            "DISQUALIFIED": ["NEW"],
+        },
     )
 
     name: Mapped[str] = mapped_column(

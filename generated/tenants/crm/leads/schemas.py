@@ -23,9 +23,6 @@ class TenantLeadBase(EntityModel):
     )
     source: Literal["WEB", "REFERRAL", "EVENT", "CALL", "OTHER"] = Field("WEB", title="유입 경로")
     converted_customer_id: UUID | None = Field(None, title="전환 고객")
-    status: Literal["NEW", "CONTACTED", "QUALIFIED", "CONVERTED", "DISQUALIFIED"] = Field(
-        "NEW", title="상태"
-    )
 
 
 class TenantLeadCreate(Input, TenantLeadBase):
@@ -57,6 +54,9 @@ class TenantLeadResponse(TenantLeadBase):
 
     id: UUID
     tenant_id: UUID
+    status: Literal["NEW", "CONTACTED", "QUALIFIED", "CONVERTED", "DISQUALIFIED"] = Field(
+        title="상태"
+    )
     email: str | None = Field(None, title="이메일", json_schema_extra={"format": "email"})
     converted_customer_name: str | None = Field(
         None, title="전환 고객 이름", description="Display name of the referenced row."

@@ -21,6 +21,8 @@ from .model import Lead
 from .schemas import LeadCreate, LeadUpdate
 
 REFERENCES = (crud.Reference("converted_customer_id", Customer),)
+# The state machine of status: the allowed moves from each state (on the model).
+MOVES = Lead.__lifecycle__.moves
 
 
 async def create_lead(db: AsyncSession, data: LeadCreate, actor: Actor) -> Lead:
@@ -56,4 +58,6 @@ async def change_lead_status(
     *,
     expected: Expected = None,
 ) -> Lead:
-    return await crud.change_status(db, Lead, lead_id, "status", status, actor, expected=expected)
+    return await crud.change_status(
+        db, Lead, lead_id, "status", status, actor, moves=MOVES, expected=expected
+    )

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 import generated.tenants.crm.customers.model  # noqa: F401  (a table this one's keys point at)
 from runtime.data.models import RecordMixin, SoftDeleteMixin, TenantBase, TenantMixin
+from runtime.logic.lifecycle import Lifecycle
 
 
 class Opportunity(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
@@ -72,6 +73,18 @@ class Opportunity(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             ondelete="RESTRICT",
         ),
         {"schema": "crm", "comment": "영업기회"},
+    )
+    # the state machine of stage, with the states that lock the document (runtime.logic.lifecycle)
+    __lifecycle__ = Lifecycle(
+        field="stage",
+        moves={
+            "LEAD": ["QUALIFIED", "LOST"],
+            "QUALIFIED": ["PROPOSAL", "LOST"],
+            "PROPOSAL": ["NEGOTIATION", "WON", "LOST"],
+            "NEGOTIATION": ["WON", "LOST"],
+            "WON": [],
+            "LOST": [],
+        },
     )
 
     customer_id: Mapped[uuid.UUID] = mapped_column(

@@ -18,9 +18,6 @@ class TenantOpportunityBase(EntityModel):
 
     customer_id: UUID = Field(..., title="고객")
     name: str = Field(..., max_length=200, title="기회명")
-    stage: Literal["LEAD", "QUALIFIED", "PROPOSAL", "NEGOTIATION", "WON", "LOST"] = Field(
-        "LEAD", title="단계"
-    )
     amount: Decimal = Field(
         Decimal("0"), ge=Decimal("0"), max_digits=18, decimal_places=2, title="예상 금액"
     )
@@ -58,6 +55,9 @@ class TenantOpportunityResponse(TenantOpportunityBase):
 
     id: UUID
     tenant_id: UUID
+    stage: Literal["LEAD", "QUALIFIED", "PROPOSAL", "NEGOTIATION", "WON", "LOST"] = Field(
+        title="단계"
+    )
     customer_name: str | None = Field(
         None, title="고객 이름", description="Display name of the referenced row."
     )

@@ -21,6 +21,8 @@ from .model import Opportunity
 from .schemas import OpportunityCreate, OpportunityUpdate
 
 REFERENCES = (crud.Reference("customer_id", Customer),)
+# The state machine of stage: the allowed moves from each state (on the model).
+MOVES = Opportunity.__lifecycle__.moves
 
 
 async def create_opportunity(
@@ -59,5 +61,5 @@ async def change_opportunity_stage(
     expected: Expected = None,
 ) -> Opportunity:
     return await crud.change_status(
-        db, Opportunity, opportunity_id, "stage", stage, actor, expected=expected
+        db, Opportunity, opportunity_id, "stage", stage, actor, moves=MOVES, expected=expected
     )

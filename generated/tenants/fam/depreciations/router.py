@@ -27,6 +27,7 @@ from . import service
 from .schemas import (
     DepreciationCreate,
     DepreciationLineCreate,
+    DepreciationLineListParams,
     DepreciationListParams,
     DepreciationListResponse,
     DepreciationResponse,
@@ -122,17 +123,20 @@ nested_router = audited_router(scope="tenants", entity="fam.depreciations")
 
 @nested_router.get(
     "/{fixed_asset_id}/depreciations",
-    response_model=Envelope[list[DepreciationResponse]],
+    response_model=Envelope[DepreciationListResponse],
     summary="감가상각 목록 (상위 문서별)",
     operation_id="tenants_fam_depreciations_list_of_parent",
 )
 async def list_depreciations_of_parent(
     fixed_asset_id: UUID,
+    params: Annotated[DepreciationLineListParams, Query()],
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("fam.depreciations:read")],
 ) -> Response:
     await crud.get_live(db, FixedAsset, fixed_asset_id, actor)
-    return await routed.lines_response(db, READS, "fixed_asset_id", fixed_asset_id, actor)
+    return await routed.page_response(
+        db, READS, params, actor, fixed={"fixed_asset_id": fixed_asset_id}
+    )
 
 
 @nested_router.post(

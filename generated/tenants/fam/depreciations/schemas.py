@@ -109,6 +109,27 @@ class TenantDepreciationListParams(ListParams):
     )
 
 
+class TenantDepreciationLineListParams(ListParams):
+    """Query parameters of the lines under their header: paging, search, sort and filters."""
+
+    sortable: ClassVar[frozenset[str]] = frozenset(
+        ["amount", "created_at", "period_end", "updated_at"]
+    )
+    searchable: ClassVar[bool] = False
+    default_sort: ClassVar[str] = "-period_end"
+    keyset_sortable: ClassVar[frozenset[str]] = frozenset(
+        ["amount", "created_at", "period_end", "updated_at"]
+    )
+
+    period_end: date | None = Field(None, title="기간 종료일", description="Exact match.")
+    period_end_from: date | None = Field(
+        None, title="기간 종료일 이상", description="Inclusive lower bound."
+    )
+    period_end_to: date | None = Field(
+        None, title="기간 종료일 이하", description="Inclusive upper bound."
+    )
+
+
 # The names the generated code imports; the API document names the classes by scope.
 DepreciationBase = TenantDepreciationBase
 DepreciationCreate = TenantDepreciationCreate
@@ -117,3 +138,4 @@ DepreciationResponse = TenantDepreciationResponse
 DepreciationListResponse = TenantDepreciationListResponse
 DepreciationListParams = TenantDepreciationListParams
 DepreciationLineCreate = TenantDepreciationLineCreate
+DepreciationLineListParams = TenantDepreciationLineListParams

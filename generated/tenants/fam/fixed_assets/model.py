@@ -22,6 +22,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 import generated.tenants.hrm.departments.model  # noqa: F401  (a table this one's keys point at)
 from runtime.data.models import RecordMixin, SoftDeleteMixin, TenantBase, TenantMixin
+from runtime.logic.lifecycle import Lifecycle
 
 
 class FixedAsset(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
@@ -93,6 +94,11 @@ class FixedAsset(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             info={"on_delete": "SET NULL"},
         ),
         {"schema": "fam", "comment": "고정자산"},
+    )
+    # the state machine of status, with the states that lock the document (runtime.logic.lifecycle)
+    __lifecycle__ = Lifecycle(
+        field="status",
+        moves={"IN_USE": ["IDLE", "DISPOSED"], "IDLE": ["IN_USE", "DISPOSED"], "DISPOSED": []},
     )
 
     asset_no: Mapped[str] = mapped_column(

@@ -30,7 +30,6 @@ class TenantFixedAssetBase(EntityModel):
         "STRAIGHT_LINE", title="상각 방법"
     )
     department_id: UUID | None = Field(None, title="관리 부서")
-    status: Literal["IN_USE", "IDLE", "DISPOSED"] = Field("IN_USE", title="상태")
 
 
 class TenantFixedAssetCreate(Input, TenantFixedAssetBase):
@@ -76,6 +75,7 @@ class TenantFixedAssetResponse(TenantFixedAssetBase):
 
     id: UUID
     tenant_id: UUID
+    status: Literal["IN_USE", "IDLE", "DISPOSED"] = Field(title="상태")
     department_name: str | None = Field(
         None, title="관리 부서 이름", description="Display name of the referenced row."
     )

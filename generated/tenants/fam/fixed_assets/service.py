@@ -21,6 +21,8 @@ from .model import FixedAsset
 from .schemas import FixedAssetCreate, FixedAssetUpdate
 
 REFERENCES = (crud.Reference("department_id", Department),)
+# The state machine of status: the allowed moves from each state (on the model).
+MOVES = FixedAsset.__lifecycle__.moves
 
 
 async def create_fixed_asset(db: AsyncSession, data: FixedAssetCreate, actor: Actor) -> FixedAsset:
@@ -61,5 +63,5 @@ async def change_fixed_asset_status(
     expected: Expected = None,
 ) -> FixedAsset:
     return await crud.change_status(
-        db, FixedAsset, fixed_asset_id, "status", status, actor, expected=expected
+        db, FixedAsset, fixed_asset_id, "status", status, actor, moves=MOVES, expected=expected
     )

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 import generated.tenants.crm.customers.model  # noqa: F401  (a table this one's keys point at)
 import generated.tenants.psm.vendors.model  # noqa: F401  (a table this one's keys point at)
 from runtime.data.models import RecordMixin, SoftDeleteMixin, TenantBase, TenantMixin
+from runtime.logic.checks import Check
 from runtime.logic.lifecycle import Lifecycle
 
 
@@ -37,6 +38,7 @@ class FinanceInvoice(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         CheckConstraint(
             "status IN ('DRAFT', 'ISSUED', 'PAID', 'OVERDUE', 'CANCELED')", name="status"
         ),
+        CheckConstraint("due_date >= issue_date", name="due_date_ge_issue_date"),
         Index(
             "uq_invoices_tenant_id_invoice_no",
             "tenant_id",
@@ -118,6 +120,19 @@ class FinanceInvoice(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             "CANCELED": [],
         },
         editable=("DRAFT",),
+    )
+    # rules across fields: answered with a 422 before the CHECK constraints above are reached
+    __checks__ = (
+        Check(
+            "due_date_ge_issue_date",
+            "due_date",
+            ">=",
+            field="issue_date",
+            message={
+                "ko": "만기일은(는) 발행일 이상이어야 합니다.",
+                "en": "due_date must be at least issue_date",
+            },
+        ),
     )
 
     invoice_no: Mapped[str] = mapped_column(

@@ -43,8 +43,8 @@ class TenantJournalEntryUpdate(UpdateModel):
     description: str | None = Field(None, max_length=300, title="적요")
 
 
-class TenantJournalEntryResponse(TenantJournalEntryBase):
-    """A journal entry as returned by the API."""
+class TenantJournalEntryListItem(TenantJournalEntryBase):
+    """A journal entry as lists show it (its detail adds its lines)."""
 
     id: UUID
     tenant_id: UUID
@@ -56,6 +56,11 @@ class TenantJournalEntryResponse(TenantJournalEntryBase):
     version: int = Field(
         ..., description="Raised by every change; also the ETag. Send it back as If-Match."
     )
+
+
+class TenantJournalEntryResponse(TenantJournalEntryListItem):
+    """A journal entry as returned by the API."""
+
     journal_lines: list[JournalLineResponse] | None = Field(
         None, title="전표 분개", description="The lines, on the header's create and detail."
     )
@@ -64,7 +69,7 @@ class TenantJournalEntryResponse(TenantJournalEntryBase):
     )
 
 
-class TenantJournalEntryListResponse(Page[TenantJournalEntryResponse]):
+class TenantJournalEntryListResponse(Page[TenantJournalEntryListItem]):
     """One page of journal entry rows."""
 
 
@@ -105,4 +110,5 @@ JournalEntryUpdate = TenantJournalEntryUpdate
 JournalEntryResponse = TenantJournalEntryResponse
 JournalEntryListResponse = TenantJournalEntryListResponse
 JournalEntryListParams = TenantJournalEntryListParams
+JournalEntryListItem = TenantJournalEntryListItem
 JournalEntryStatusChange = TenantJournalEntryStatusChange

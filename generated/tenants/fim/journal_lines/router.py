@@ -27,6 +27,7 @@ from . import service
 from .schemas import (
     JournalLineCreate,
     JournalLineLineCreate,
+    JournalLineLineListParams,
     JournalLineListParams,
     JournalLineListResponse,
     JournalLineResponse,
@@ -122,17 +123,20 @@ nested_router = audited_router(scope="tenants", entity="fim.journal_lines")
 
 @nested_router.get(
     "/{journal_entry_id}/journal-lines",
-    response_model=Envelope[list[JournalLineResponse]],
+    response_model=Envelope[JournalLineListResponse],
     summary="전표 분개 목록 (상위 문서별)",
     operation_id="tenants_fim_journal_lines_list_of_parent",
 )
 async def list_journal_lines_of_parent(
     journal_entry_id: UUID,
+    params: Annotated[JournalLineLineListParams, Query()],
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("fim.journal_lines:read")],
 ) -> Response:
     await crud.get_live(db, JournalEntry, journal_entry_id, actor)
-    return await routed.lines_response(db, READS, "journal_entry_id", journal_entry_id, actor)
+    return await routed.page_response(
+        db, READS, params, actor, fixed={"journal_entry_id": journal_entry_id}
+    )
 
 
 @nested_router.post(

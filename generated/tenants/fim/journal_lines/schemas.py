@@ -103,6 +103,17 @@ class TenantJournalLineListParams(ListParams):
     account_id: UUID | None = Field(None, title="계정", description="Exact match.")
 
 
+class TenantJournalLineLineListParams(ListParams):
+    """Query parameters of the lines under their header: paging, search, sort and filters."""
+
+    sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "line_no", "updated_at"])
+    searchable: ClassVar[bool] = False
+    default_sort: ClassVar[str] = "line_no"
+    keyset_sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "line_no", "updated_at"])
+
+    account_id: UUID | None = Field(None, title="계정", description="Exact match.")
+
+
 # The names the generated code imports; the API document names the classes by scope.
 JournalLineBase = TenantJournalLineBase
 JournalLineCreate = TenantJournalLineCreate
@@ -111,3 +122,4 @@ JournalLineResponse = TenantJournalLineResponse
 JournalLineListResponse = TenantJournalLineListResponse
 JournalLineListParams = TenantJournalLineListParams
 JournalLineLineCreate = TenantJournalLineLineCreate
+JournalLineLineListParams = TenantJournalLineLineListParams

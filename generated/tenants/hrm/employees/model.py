@@ -21,6 +21,7 @@ import generated.tenants.adm.users.model  # noqa: F401  (a table this one's keys
 import generated.tenants.hrm.departments.model  # noqa: F401  (a table this one's keys point at)
 import generated.tenants.hrm.positions.model  # noqa: F401  (a table this one's keys point at)
 from runtime.data.models import RecordMixin, SoftDeleteMixin, TenantBase, TenantMixin
+from runtime.logic.lifecycle import Lifecycle
 
 
 class Employee(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
@@ -102,6 +103,15 @@ class Employee(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             info={"on_delete": "SET NULL"},
         ),
         {"schema": "hrm", "comment": "직원"},
+    )
+    # the state machine of status, with the states that lock the document (runtime.logic.lifecycle)
+    __lifecycle__ = Lifecycle(
+        field="status",
+        moves={
+            "ACTIVE": ["ON_LEAVE", "RESIGNED"],
+            "ON_LEAVE": ["ACTIVE", "RESIGNED"],
+            "RESIGNED": [],
+        },
     )
 
     employee_no: Mapped[str] = mapped_column(

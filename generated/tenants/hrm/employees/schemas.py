@@ -28,7 +28,6 @@ class TenantEmployeeBase(EntityModel):
     employment_type: Literal["FULL_TIME", "PART_TIME", "CONTRACT", "INTERN"] = Field(
         "FULL_TIME", title="고용 형태"
     )
-    status: Literal["ACTIVE", "ON_LEAVE", "RESIGNED"] = Field("ACTIVE", title="상태")
 
 
 class TenantEmployeeCreate(Input, TenantEmployeeBase):
@@ -65,6 +64,7 @@ class TenantEmployeeResponse(TenantEmployeeBase):
 
     id: UUID
     tenant_id: UUID
+    status: Literal["ACTIVE", "ON_LEAVE", "RESIGNED"] = Field(title="상태")
     email: str | None = Field(None, title="이메일", json_schema_extra={"format": "email"})
     department_name: str | None = Field(
         None, title="부서 이름", description="Display name of the referenced row."

@@ -27,6 +27,8 @@ REFERENCES = (
     crud.Reference("position_id", Position),
     crud.Reference("user_id", User),
 )
+# The state machine of status: the allowed moves from each state (on the model).
+MOVES = Employee.__lifecycle__.moves
 
 
 async def create_employee(db: AsyncSession, data: EmployeeCreate, actor: Actor) -> Employee:
@@ -63,5 +65,5 @@ async def change_employee_status(
     expected: Expected = None,
 ) -> Employee:
     return await crud.change_status(
-        db, Employee, employee_id, "status", status, actor, expected=expected
+        db, Employee, employee_id, "status", status, actor, moves=MOVES, expected=expected
     )

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 import generated.tenants.hrm.employees.model  # noqa: F401  (a table this one's keys point at)
 from runtime.data.models import RecordMixin, SoftDeleteMixin, TenantBase, TenantMixin
+from runtime.logic.lifecycle import Lifecycle
 
 
 class Training(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
@@ -63,6 +64,16 @@ class Training(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             ondelete="CASCADE",
         ),
         {"schema": "hrm", "comment": "교육"},
+    )
+    # the state machine of status, with the states that lock the document (runtime.logic.lifecycle)
+    __lifecycle__ = Lifecycle(
+        field="status",
+        moves={
+            "PLANNED": ["ATTENDED", "CANCELED"],
+            "ATTENDED": ["COMPLETED"],
+            "COMPLETED": [],
+            "CANCELED": [],
+        },
     )
 
     title: Mapped[str] = mapped_column(

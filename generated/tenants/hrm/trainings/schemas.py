@@ -23,7 +23,6 @@ class TenantTrainingBase(EntityModel):
     hours: Decimal = Field(
         Decimal("0"), ge=Decimal("0"), max_digits=6, decimal_places=1, title="교육 시간"
     )
-    status: Literal["PLANNED", "ATTENDED", "COMPLETED", "CANCELED"] = Field("PLANNED", title="상태")
 
 
 class TenantTrainingCreate(Input, TenantTrainingBase):
@@ -54,6 +53,7 @@ class TenantTrainingResponse(TenantTrainingBase):
 
     id: UUID
     tenant_id: UUID
+    status: Literal["PLANNED", "ATTENDED", "COMPLETED", "CANCELED"] = Field(title="상태")
     employee_name: str | None = Field(
         None, title="직원 이름", description="Display name of the referenced row."
     )

@@ -21,6 +21,8 @@ from .model import Training
 from .schemas import TrainingCreate, TrainingUpdate
 
 REFERENCES = (crud.Reference("employee_id", Employee),)
+# The state machine of status: the allowed moves from each state (on the model).
+MOVES = Training.__lifecycle__.moves
 
 
 async def create_training(db: AsyncSession, data: TrainingCreate, actor: Actor) -> Training:
@@ -57,5 +59,5 @@ async def change_training_status(
     expected: Expected = None,
 ) -> Training:
     return await crud.change_status(
-        db, Training, training_id, "status", status, actor, expected=expected
+        db, Training, training_id, "status", status, actor, moves=MOVES, expected=expected
     )

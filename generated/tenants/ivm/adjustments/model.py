@@ -22,6 +22,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 import generated.tenants.ivm.products.model  # noqa: F401  (a table this one's keys point at)
 import generated.tenants.ivm.warehouses.model  # noqa: F401  (a table this one's keys point at)
 from runtime.data.models import RecordMixin, SoftDeleteMixin, TenantBase, TenantMixin
+from runtime.logic.lifecycle import Lifecycle
 
 
 class Adjustment(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
@@ -86,6 +87,11 @@ class Adjustment(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             ondelete="RESTRICT",
         ),
         {"schema": "ivm", "comment": "재고 조정"},
+    )
+    # the state machine of status, with the states that lock the document (runtime.logic.lifecycle)
+    __lifecycle__ = Lifecycle(
+        field="status",
+        moves={"DRAFT": ["CONFIRMED", "CANCELED"], "CONFIRMED": [], "CANCELED": []},
     )
 
     adjustment_no: Mapped[str] = mapped_column(

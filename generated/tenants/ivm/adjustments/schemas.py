@@ -22,7 +22,6 @@ class TenantAdjustmentBase(EntityModel):
     quantity_delta: Decimal = Field(..., max_digits=14, decimal_places=3, title="조정 수량")
     reason: Literal["COUNT", "DAMAGE", "LOSS", "RETURN", "OTHER"] = Field("COUNT", title="사유")
     adjusted_on: date = Field(..., title="조정일")
-    status: Literal["DRAFT", "CONFIRMED", "CANCELED"] = Field("DRAFT", title="상태")
 
 
 class TenantAdjustmentCreate(Input, TenantAdjustmentBase):
@@ -52,6 +51,7 @@ class TenantAdjustmentResponse(TenantAdjustmentBase):
 
     id: UUID
     tenant_id: UUID
+    status: Literal["DRAFT", "CONFIRMED", "CANCELED"] = Field(title="상태")
     product_name: str | None = Field(
         None, title="제품 이름", description="Display name of the referenced row."
     )

@@ -25,6 +25,8 @@ REFERENCES = (
     crud.Reference("product_id", Product),
     crud.Reference("warehouse_id", Warehouse),
 )
+# The state machine of status: the allowed moves from each state (on the model).
+MOVES = Adjustment.__lifecycle__.moves
 
 
 async def create_adjustment(db: AsyncSession, data: AdjustmentCreate, actor: Actor) -> Adjustment:
@@ -65,5 +67,5 @@ async def change_adjustment_status(
     expected: Expected = None,
 ) -> Adjustment:
     return await crud.change_status(
-        db, Adjustment, adjustment_id, "status", status, actor, expected=expected
+        db, Adjustment, adjustment_id, "status", status, actor, moves=MOVES, expected=expected
     )

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 import generated.tenants.ivm.units.model  # noqa: F401  (a table this one's keys point at)
 import generated.tenants.pim.categories.model  # noqa: F401  (a table this one's keys point at)
 from runtime.data.models import RecordMixin, SoftDeleteMixin, TenantBase, TenantMixin
+from runtime.logic.lifecycle import Lifecycle
 
 
 class Product(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
@@ -78,6 +79,11 @@ class Product(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             info={"on_delete": "SET NULL"},
         ),
         {"schema": "ivm", "comment": "제품"},
+    )
+    # the state machine of status, with the states that lock the document (runtime.logic.lifecycle)
+    __lifecycle__ = Lifecycle(
+        field="status",
+        moves={"ACTIVE": ["DISCONTINUED"], "DISCONTINUED": ["ACTIVE"]},
     )
 
     code: Mapped[str] = mapped_column(

@@ -26,7 +26,6 @@ class TenantProductBase(EntityModel):
     safety_stock: Decimal = Field(
         Decimal("0"), ge=Decimal("0"), max_digits=14, decimal_places=3, title="안전 재고"
     )
-    status: Literal["ACTIVE", "DISCONTINUED"] = Field("ACTIVE", title="상태")
 
 
 class TenantProductCreate(Input, TenantProductBase):
@@ -60,6 +59,7 @@ class TenantProductResponse(TenantProductBase):
 
     id: UUID
     tenant_id: UUID
+    status: Literal["ACTIVE", "DISCONTINUED"] = Field(title="상태")
     unit_name: str | None = Field(
         None, title="단위 이름", description="Display name of the referenced row."
     )

@@ -25,6 +25,8 @@ REFERENCES = (
     crud.Reference("unit_id", Unit),
     crud.Reference("category_id", Category),
 )
+# The state machine of status: the allowed moves from each state (on the model).
+MOVES = Product.__lifecycle__.moves
 
 
 async def create_product(db: AsyncSession, data: ProductCreate, actor: Actor) -> Product:
@@ -61,5 +63,5 @@ async def change_product_status(
     expected: Expected = None,
 ) -> Product:
     return await crud.change_status(
-        db, Product, product_id, "status", status, actor, expected=expected
+        db, Product, product_id, "status", status, actor, moves=MOVES, expected=expected
     )

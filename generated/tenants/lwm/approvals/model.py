@@ -19,6 +19,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 import generated.tenants.adm.users.model  # noqa: F401  (a table this one's keys point at)
 import generated.tenants.lwm.workflows.model  # noqa: F401  (a table this one's keys point at)
 from runtime.data.models import RecordMixin, SoftDeleteMixin, TenantBase, TenantMixin
+from runtime.logic.lifecycle import Lifecycle
 
 
 class Approval(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
@@ -78,6 +79,16 @@ class Approval(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             ondelete="RESTRICT",
         ),
         {"schema": "lwm", "comment": "승인"},
+    )
+    # the state machine of status, with the states that lock the document (runtime.logic.lifecycle)
+    __lifecycle__ = Lifecycle(
+        field="status",
+        moves={
+            "PENDING": ["APPROVED", "REJECTED", "WITHDRAWN"],
+            "APPROVED": [],
+            "REJECTED": [],
+            "WITHDRAWN": [],
+        },
     )
 
     workflow_id: Mapped[uuid.UUID] = mapped_column(

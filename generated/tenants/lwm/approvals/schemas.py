@@ -21,7 +21,6 @@ class TenantApprovalBase(EntityModel):
     title: str = Field(..., max_length=200, title="제목")
     requester_id: UUID = Field(..., title="요청자")
     current_step: int = Field(1, ge=1, le=100, title="현재 단계")
-    status: Literal["PENDING", "APPROVED", "REJECTED", "WITHDRAWN"] = Field("PENDING", title="상태")
 
 
 class TenantApprovalCreate(Input, TenantApprovalBase):
@@ -51,6 +50,7 @@ class TenantApprovalResponse(TenantApprovalBase):
 
     id: UUID
     tenant_id: UUID
+    status: Literal["PENDING", "APPROVED", "REJECTED", "WITHDRAWN"] = Field(title="상태")
     workflow_name: str | None = Field(
         None, title="워크플로우 이름", description="Display name of the referenced row."
     )

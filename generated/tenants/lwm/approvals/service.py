@@ -25,6 +25,8 @@ REFERENCES = (
     crud.Reference("workflow_id", Workflow),
     crud.Reference("requester_id", User),
 )
+# The state machine of status: the allowed moves from each state (on the model).
+MOVES = Approval.__lifecycle__.moves
 
 
 async def create_approval(db: AsyncSession, data: ApprovalCreate, actor: Actor) -> Approval:
@@ -61,5 +63,5 @@ async def change_approval_status(
     expected: Expected = None,
 ) -> Approval:
     return await crud.change_status(
-        db, Approval, approval_id, "status", status, actor, expected=expected
+        db, Approval, approval_id, "status", status, actor, moves=MOVES, expected=expected
     )

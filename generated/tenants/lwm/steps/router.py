@@ -27,6 +27,7 @@ from . import service
 from .schemas import (
     StepCreate,
     StepLineCreate,
+    StepLineListParams,
     StepListParams,
     StepListResponse,
     StepResponse,
@@ -122,17 +123,18 @@ nested_router = audited_router(scope="tenants", entity="lwm.steps")
 
 @nested_router.get(
     "/{workflow_id}/steps",
-    response_model=Envelope[list[StepResponse]],
+    response_model=Envelope[StepListResponse],
     summary="단계 목록 (상위 문서별)",
     operation_id="tenants_lwm_steps_list_of_parent",
 )
 async def list_steps_of_parent(
     workflow_id: UUID,
+    params: Annotated[StepLineListParams, Query()],
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("lwm.steps:read")],
 ) -> Response:
     await crud.get_live(db, Workflow, workflow_id, actor)
-    return await routed.lines_response(db, READS, "workflow_id", workflow_id, actor)
+    return await routed.page_response(db, READS, params, actor, fixed={"workflow_id": workflow_id})
 
 
 @nested_router.post(

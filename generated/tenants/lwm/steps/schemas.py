@@ -94,6 +94,18 @@ class TenantStepListParams(ListParams):
     approver_user_id: UUID | None = Field(None, title="결재자", description="Exact match.")
 
 
+class TenantStepLineListParams(ListParams):
+    """Query parameters of the lines under their header: paging, search, sort and filters."""
+
+    sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "step_no", "updated_at"])
+    searchable: ClassVar[bool] = True
+    default_sort: ClassVar[str] = "step_no"
+    keyset_sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "step_no", "updated_at"])
+
+    approver_role_id: UUID | None = Field(None, title="결재 역할", description="Exact match.")
+    approver_user_id: UUID | None = Field(None, title="결재자", description="Exact match.")
+
+
 # The names the generated code imports; the API document names the classes by scope.
 StepBase = TenantStepBase
 StepCreate = TenantStepCreate
@@ -102,3 +114,4 @@ StepResponse = TenantStepResponse
 StepListResponse = TenantStepListResponse
 StepListParams = TenantStepListParams
 StepLineCreate = TenantStepLineCreate
+StepLineListParams = TenantStepLineListParams

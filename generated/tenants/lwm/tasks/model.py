@@ -21,6 +21,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 import generated.tenants.adm.users.model  # noqa: F401  (a table this one's keys point at)
 import generated.tenants.lwm.approvals.model  # noqa: F401  (a table this one's keys point at)
 from runtime.data.models import RecordMixin, SoftDeleteMixin, TenantBase, TenantMixin
+from runtime.logic.lifecycle import Lifecycle
 
 
 class Task(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
@@ -80,6 +81,16 @@ class Task(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             info={"on_delete": "SET NULL"},
         ),
         {"schema": "lwm", "comment": "작업"},
+    )
+    # the state machine of status, with the states that lock the document (runtime.logic.lifecycle)
+    __lifecycle__ = Lifecycle(
+        field="status",
+        moves={
+            "TODO": ["IN_PROGRESS", "DONE", "CANCELED"],
+            "IN_PROGRESS": ["TODO", "DONE", "CANCELED"],
+            "DONE": ["TODO"],
+            "CANCELED": [],
+        },
     )
 
     title: Mapped[str] = mapped_column(

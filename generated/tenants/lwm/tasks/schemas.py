@@ -21,7 +21,6 @@ class TenantTaskBase(EntityModel):
     approval_id: UUID | None = Field(None, title="승인")
     due_date: date | None = Field(None, title="기한")
     priority: Literal["LOW", "NORMAL", "HIGH", "URGENT"] = Field("NORMAL", title="우선순위")
-    status: Literal["TODO", "IN_PROGRESS", "DONE", "CANCELED"] = Field("TODO", title="상태")
 
 
 class TenantTaskCreate(Input, TenantTaskBase):
@@ -49,6 +48,7 @@ class TenantTaskResponse(TenantTaskBase):
 
     id: UUID
     tenant_id: UUID
+    status: Literal["TODO", "IN_PROGRESS", "DONE", "CANCELED"] = Field(title="상태")
     assignee_name: str | None = Field(
         None, title="담당자 이름", description="Display name of the referenced row."
     )

@@ -25,6 +25,8 @@ REFERENCES = (
     crud.Reference("assignee_id", User),
     crud.Reference("approval_id", Approval),
 )
+# The state machine of status: the allowed moves from each state (on the model).
+MOVES = Task.__lifecycle__.moves
 
 
 async def create_task(db: AsyncSession, data: TaskCreate, actor: Actor) -> Task:
@@ -60,4 +62,6 @@ async def change_task_status(
     *,
     expected: Expected = None,
 ) -> Task:
-    return await crud.change_status(db, Task, task_id, "status", status, actor, expected=expected)
+    return await crud.change_status(
+        db, Task, task_id, "status", status, actor, moves=MOVES, expected=expected
+    )

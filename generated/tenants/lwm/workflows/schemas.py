@@ -20,7 +20,6 @@ class TenantWorkflowBase(EntityModel):
     name: str = Field(..., max_length=100, title="이름")
     document_type: str = Field(..., max_length=50, title="문서 유형")
     description: str | None = Field(None, title="설명")
-    status: Literal["DRAFT", "ACTIVE", "INACTIVE"] = Field("DRAFT", title="상태")
 
 
 class TenantWorkflowCreate(Input, TenantWorkflowBase):
@@ -46,11 +45,12 @@ class TenantWorkflowUpdate(UpdateModel):
     description: str | None = Field(None, title="설명")
 
 
-class TenantWorkflowResponse(TenantWorkflowBase):
-    """A workflow as returned by the API."""
+class TenantWorkflowListItem(TenantWorkflowBase):
+    """A workflow as lists show it (its detail adds its lines)."""
 
     id: UUID
     tenant_id: UUID
+    status: Literal["DRAFT", "ACTIVE", "INACTIVE"] = Field(title="상태")
     created_at: datetime
     updated_at: datetime
     created_by: UUID | None = None
@@ -58,6 +58,11 @@ class TenantWorkflowResponse(TenantWorkflowBase):
     version: int = Field(
         ..., description="Raised by every change; also the ETag. Send it back as If-Match."
     )
+
+
+class TenantWorkflowResponse(TenantWorkflowListItem):
+    """A workflow as returned by the API."""
+
     steps: list[StepResponse] | None = Field(
         None, title="단계", description="The lines, on the header's create and detail."
     )
@@ -66,7 +71,7 @@ class TenantWorkflowResponse(TenantWorkflowBase):
     )
 
 
-class TenantWorkflowListResponse(Page[TenantWorkflowResponse]):
+class TenantWorkflowListResponse(Page[TenantWorkflowListItem]):
     """One page of workflow rows."""
 
 
@@ -99,4 +104,5 @@ WorkflowUpdate = TenantWorkflowUpdate
 WorkflowResponse = TenantWorkflowResponse
 WorkflowListResponse = TenantWorkflowListResponse
 WorkflowListParams = TenantWorkflowListParams
+WorkflowListItem = TenantWorkflowListItem
 WorkflowStatusChange = TenantWorkflowStatusChange

@@ -21,6 +21,8 @@ from .model import Workflow
 from .schemas import WorkflowCreate, WorkflowUpdate
 
 REFERENCES = ()
+# The state machine of status: the allowed moves from each state (on the model).
+MOVES = Workflow.__lifecycle__.moves
 
 
 async def create_workflow(db: AsyncSession, data: WorkflowCreate, actor: Actor) -> Workflow:
@@ -65,5 +67,5 @@ async def change_workflow_status(
     expected: Expected = None,
 ) -> Workflow:
     return await crud.change_status(
-        db, Workflow, workflow_id, "status", status, actor, expected=expected
+        db, Workflow, workflow_id, "status", status, actor, moves=MOVES, expected=expected
     )

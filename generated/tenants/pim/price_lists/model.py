@@ -18,6 +18,8 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from runtime.data.models import RecordMixin, SoftDeleteMixin, TenantBase, TenantMixin
+from runtime.logic.checks import Check
+from runtime.logic.lifecycle import Lifecycle
 
 
 class PriceList(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
@@ -26,6 +28,7 @@ class PriceList(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
     __tablename__ = "price_lists"
     __table_args__ = (
         CheckConstraint("status IN ('DRAFT', 'ACTIVE', 'EXPIRED')", name="status"),
+        CheckConstraint("valid_to >= valid_from", name="valid_to_ge_valid_from"),
         Index(
             "uq_price_lists_tenant_id_code",
             "tenant_id",
@@ -53,6 +56,24 @@ class PriceList(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             postgresql_where=text("NOT is_deleted"),
         ),
         {"schema": "pim", "comment": "가격표"},
+    )
+    # the state machine of status, with the states that lock the document (runtime.logic.lifecycle)
+    __lifecycle__ = Lifecycle(
+        field="status",
+        moves={"DRAFT": ["ACTIVE"], "ACTIVE": ["EXPIRED"], "EXPIRED": []},
+    )
+    # rules across fields: answered with a 422 before the CHECK constraints above are reached
+    __checks__ = (
+        Check(
+            "valid_to_ge_valid_from",
+            "valid_to",
+            ">=",
+            field="valid_from",
+            message={
+                "ko": "적용 종료일은(는) 적용 시작일 이상이어야 합니다.",
+                "en": "valid_to must be at least valid_from",
+            },
+        ),
     )
 
     code: Mapped[str] = mapped_column(

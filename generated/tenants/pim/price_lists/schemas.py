@@ -21,7 +21,6 @@ class TenantPriceListBase(EntityModel):
     valid_from: date | None = Field(None, title="적용 시작일")
     valid_to: date | None = Field(None, title="적용 종료일")
     prices: dict[str, Any] | list[Any] = Field({}, title="가격")
-    status: Literal["DRAFT", "ACTIVE", "EXPIRED"] = Field("DRAFT", title="상태")
 
 
 class TenantPriceListCreate(Input, TenantPriceListBase):
@@ -49,6 +48,7 @@ class TenantPriceListResponse(TenantPriceListBase):
 
     id: UUID
     tenant_id: UUID
+    status: Literal["DRAFT", "ACTIVE", "EXPIRED"] = Field(title="상태")
     created_at: datetime
     updated_at: datetime
     created_by: UUID | None = None

@@ -20,6 +20,8 @@ from .model import PriceList
 from .schemas import PriceListCreate, PriceListUpdate
 
 REFERENCES = ()
+# The state machine of status: the allowed moves from each state (on the model).
+MOVES = PriceList.__lifecycle__.moves
 
 
 async def create_price_list(db: AsyncSession, data: PriceListCreate, actor: Actor) -> PriceList:
@@ -56,5 +58,5 @@ async def change_price_list_status(
     expected: Expected = None,
 ) -> PriceList:
     return await crud.change_status(
-        db, PriceList, price_list_id, "status", status, actor, expected=expected
+        db, PriceList, price_list_id, "status", status, actor, moves=MOVES, expected=expected
     )

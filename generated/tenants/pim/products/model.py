@@ -24,6 +24,7 @@ import generated.tenants.ivm.products.model  # noqa: F401  (a table this one's k
 import generated.tenants.pim.brands.model  # noqa: F401  (a table this one's keys point at)
 import generated.tenants.pim.categories.model  # noqa: F401  (a table this one's keys point at)
 from runtime.data.models import RecordMixin, SoftDeleteMixin, TenantBase, TenantMixin
+from runtime.logic.lifecycle import Lifecycle
 
 
 class CatalogProduct(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
@@ -96,6 +97,11 @@ class CatalogProduct(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             info={"on_delete": "SET NULL"},
         ),
         {"schema": "pim", "comment": "상품"},
+    )
+    # the state machine of status, with the states that lock the document (runtime.logic.lifecycle)
+    __lifecycle__ = Lifecycle(
+        field="status",
+        moves={"DRAFT": ["PUBLISHED", "RETIRED"], "PUBLISHED": ["RETIRED"], "RETIRED": []},
     )
 
     sku: Mapped[str] = mapped_column(

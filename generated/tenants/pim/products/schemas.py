@@ -26,7 +26,6 @@ class TenantCatalogProductBase(EntityModel):
         Decimal("0"), ge=Decimal("0"), max_digits=18, decimal_places=2, title="정가"
     )
     attributes: dict[str, Any] | list[Any] | None = Field(None, title="속성")
-    status: Literal["DRAFT", "PUBLISHED", "RETIRED"] = Field("DRAFT", title="상태")
 
 
 class TenantCatalogProductCreate(Input, TenantCatalogProductBase):
@@ -58,6 +57,7 @@ class TenantCatalogProductResponse(TenantCatalogProductBase):
 
     id: UUID
     tenant_id: UUID
+    status: Literal["DRAFT", "PUBLISHED", "RETIRED"] = Field(title="상태")
     category_name: str | None = Field(
         None, title="분류 이름", description="Display name of the referenced row."
     )

@@ -27,6 +27,8 @@ REFERENCES = (
     crud.Reference("brand_id", Brand),
     crud.Reference("inventory_product_id", Product),
 )
+# The state machine of status: the allowed moves from each state (on the model).
+MOVES = CatalogProduct.__lifecycle__.moves
 
 
 async def create_catalog_product(
@@ -71,5 +73,12 @@ async def change_catalog_product_status(
     expected: Expected = None,
 ) -> CatalogProduct:
     return await crud.change_status(
-        db, CatalogProduct, catalog_product_id, "status", status, actor, expected=expected
+        db,
+        CatalogProduct,
+        catalog_product_id,
+        "status",
+        status,
+        actor,
+        moves=MOVES,
+        expected=expected,
     )

@@ -27,6 +27,7 @@ from . import service
 from .schemas import (
     VariantCreate,
     VariantLineCreate,
+    VariantLineListParams,
     VariantListParams,
     VariantListResponse,
     VariantResponse,
@@ -122,17 +123,18 @@ nested_router = audited_router(scope="tenants", entity="pim.variants")
 
 @nested_router.get(
     "/{product_id}/variants",
-    response_model=Envelope[list[VariantResponse]],
+    response_model=Envelope[VariantListResponse],
     summary="상품 옵션 목록 (상위 문서별)",
     operation_id="tenants_pim_variants_list_of_parent",
 )
 async def list_variants_of_parent(
     product_id: UUID,
+    params: Annotated[VariantLineListParams, Query()],
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("pim.variants:read")],
 ) -> Response:
     await crud.get_live(db, CatalogProduct, product_id, actor)
-    return await routed.lines_response(db, READS, "product_id", product_id, actor)
+    return await routed.page_response(db, READS, params, actor, fixed={"product_id": product_id})
 
 
 @nested_router.post(

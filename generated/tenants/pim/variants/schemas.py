@@ -88,6 +88,17 @@ class TenantVariantListParams(ListParams):
     is_active: bool | None = Field(None, title="사용 여부", description="Exact match.")
 
 
+class TenantVariantLineListParams(ListParams):
+    """Query parameters of the lines under their header: paging, search, sort and filters."""
+
+    sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "sku", "updated_at"])
+    searchable: ClassVar[bool] = True
+    default_sort: ClassVar[str] = "-created_at"
+    keyset_sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "sku", "updated_at"])
+
+    is_active: bool | None = Field(None, title="사용 여부", description="Exact match.")
+
+
 # The names the generated code imports; the API document names the classes by scope.
 VariantBase = TenantVariantBase
 VariantCreate = TenantVariantCreate
@@ -96,3 +107,4 @@ VariantResponse = TenantVariantResponse
 VariantListResponse = TenantVariantListResponse
 VariantListParams = TenantVariantListParams
 VariantLineCreate = TenantVariantLineCreate
+VariantLineListParams = TenantVariantLineListParams

@@ -27,6 +27,7 @@ from . import service
 from .schemas import (
     PurchaseOrderItemCreate,
     PurchaseOrderItemLineCreate,
+    PurchaseOrderItemLineListParams,
     PurchaseOrderItemListParams,
     PurchaseOrderItemListResponse,
     PurchaseOrderItemResponse,
@@ -124,17 +125,20 @@ nested_router = audited_router(scope="tenants", entity="psm.purchase_order_items
 
 @nested_router.get(
     "/{purchase_order_id}/items",
-    response_model=Envelope[list[PurchaseOrderItemResponse]],
+    response_model=Envelope[PurchaseOrderItemListResponse],
     summary="구매주문 품목 목록 (상위 문서별)",
     operation_id="tenants_psm_purchase_order_items_list_of_parent",
 )
 async def list_purchase_order_items_of_parent(
     purchase_order_id: UUID,
+    params: Annotated[PurchaseOrderItemLineListParams, Query()],
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("psm.purchase_order_items:read")],
 ) -> Response:
     await crud.get_live(db, PurchaseOrder, purchase_order_id, actor)
-    return await routed.lines_response(db, READS, "purchase_order_id", purchase_order_id, actor)
+    return await routed.page_response(
+        db, READS, params, actor, fixed={"purchase_order_id": purchase_order_id}
+    )
 
 
 @nested_router.post(

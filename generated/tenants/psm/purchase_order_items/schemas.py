@@ -97,6 +97,21 @@ class TenantPurchaseOrderItemListParams(ListParams):
     product_id: UUID | None = Field(None, title="제품", description="Exact match.")
 
 
+class TenantPurchaseOrderItemLineListParams(ListParams):
+    """Query parameters of the lines under their header: paging, search, sort and filters."""
+
+    sortable: ClassVar[frozenset[str]] = frozenset(
+        ["amount", "created_at", "line_no", "updated_at"]
+    )
+    searchable: ClassVar[bool] = False
+    default_sort: ClassVar[str] = "line_no"
+    keyset_sortable: ClassVar[frozenset[str]] = frozenset(
+        ["amount", "created_at", "line_no", "updated_at"]
+    )
+
+    product_id: UUID | None = Field(None, title="제품", description="Exact match.")
+
+
 # The names the generated code imports; the API document names the classes by scope.
 PurchaseOrderItemBase = TenantPurchaseOrderItemBase
 PurchaseOrderItemCreate = TenantPurchaseOrderItemCreate
@@ -105,3 +120,4 @@ PurchaseOrderItemResponse = TenantPurchaseOrderItemResponse
 PurchaseOrderItemListResponse = TenantPurchaseOrderItemListResponse
 PurchaseOrderItemListParams = TenantPurchaseOrderItemListParams
 PurchaseOrderItemLineCreate = TenantPurchaseOrderItemLineCreate
+PurchaseOrderItemLineListParams = TenantPurchaseOrderItemLineListParams

@@ -53,8 +53,8 @@ class TenantPurchaseOrderUpdate(UpdateModel):
     currency: str | None = Field(None, pattern="^[A-Z]{3}$", title="통화")
 
 
-class TenantPurchaseOrderResponse(TenantPurchaseOrderBase):
-    """A purchase order as returned by the API."""
+class TenantPurchaseOrderListItem(TenantPurchaseOrderBase):
+    """A purchase order as lists show it (its detail adds its lines)."""
 
     id: UUID
     tenant_id: UUID
@@ -72,6 +72,11 @@ class TenantPurchaseOrderResponse(TenantPurchaseOrderBase):
     version: int = Field(
         ..., description="Raised by every change; also the ETag. Send it back as If-Match."
     )
+
+
+class TenantPurchaseOrderResponse(TenantPurchaseOrderListItem):
+    """A purchase order as returned by the API."""
+
     items: list[PurchaseOrderItemResponse] | None = Field(
         None, title="구매주문 품목", description="The lines, on the header's create and detail."
     )
@@ -80,7 +85,7 @@ class TenantPurchaseOrderResponse(TenantPurchaseOrderBase):
     )
 
 
-class TenantPurchaseOrderListResponse(Page[TenantPurchaseOrderResponse]):
+class TenantPurchaseOrderListResponse(Page[TenantPurchaseOrderListItem]):
     """One page of purchase order rows."""
 
 
@@ -141,4 +146,5 @@ PurchaseOrderUpdate = TenantPurchaseOrderUpdate
 PurchaseOrderResponse = TenantPurchaseOrderResponse
 PurchaseOrderListResponse = TenantPurchaseOrderListResponse
 PurchaseOrderListParams = TenantPurchaseOrderListParams
+PurchaseOrderListItem = TenantPurchaseOrderListItem
 PurchaseOrderStatusChange = TenantPurchaseOrderStatusChange

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 import generated.tenants.ivm.warehouses.model  # noqa: F401  (a table this one's keys point at)
 import generated.tenants.psm.purchase_orders.model  # noqa: F401  (a table this one's keys point at)
 from runtime.data.models import RecordMixin, SoftDeleteMixin, TenantBase, TenantMixin
+from runtime.logic.lifecycle import Lifecycle
 
 
 class Receipt(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
@@ -80,6 +81,16 @@ class Receipt(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             ondelete="RESTRICT",
         ),
         {"schema": "psm", "comment": "입고"},
+    )
+    # the state machine of status, with the states that lock the document (runtime.logic.lifecycle)
+    __lifecycle__ = Lifecycle(
+        field="status",
+        moves={
+            "PENDING": ["INSPECTED", "RETURNED"],
+            "INSPECTED": ["COMPLETED", "RETURNED"],
+            "COMPLETED": [],
+            "RETURNED": [],
+        },
     )
 
     receipt_no: Mapped[str] = mapped_column(

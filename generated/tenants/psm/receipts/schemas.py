@@ -20,9 +20,6 @@ class TenantReceiptBase(EntityModel):
     warehouse_id: UUID = Field(..., title="창고")
     received_on: date = Field(..., title="입고일")
     note: str | None = Field(None, title="비고")
-    status: Literal["PENDING", "INSPECTED", "COMPLETED", "RETURNED"] = Field(
-        "PENDING", title="상태"
-    )
 
 
 class TenantReceiptCreate(Input, TenantReceiptBase):
@@ -51,6 +48,7 @@ class TenantReceiptResponse(TenantReceiptBase):
 
     id: UUID
     tenant_id: UUID
+    status: Literal["PENDING", "INSPECTED", "COMPLETED", "RETURNED"] = Field(title="상태")
     purchase_order_name: str | None = Field(
         None, title="구매주문 이름", description="Display name of the referenced row."
     )

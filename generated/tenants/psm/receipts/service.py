@@ -25,6 +25,8 @@ REFERENCES = (
     crud.Reference("purchase_order_id", PurchaseOrder),
     crud.Reference("warehouse_id", Warehouse),
 )
+# The state machine of status: the allowed moves from each state (on the model).
+MOVES = Receipt.__lifecycle__.moves
 
 
 async def create_receipt(db: AsyncSession, data: ReceiptCreate, actor: Actor) -> Receipt:
@@ -65,5 +67,5 @@ async def change_receipt_status(
     expected: Expected = None,
 ) -> Receipt:
     return await crud.change_status(
-        db, Receipt, receipt_id, "status", status, actor, expected=expected
+        db, Receipt, receipt_id, "status", status, actor, moves=MOVES, expected=expected
     )

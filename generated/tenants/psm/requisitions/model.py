@@ -22,6 +22,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 import generated.tenants.ivm.products.model  # noqa: F401  (a table this one's keys point at)
 from runtime.data.models import RecordMixin, SoftDeleteMixin, TenantBase, TenantMixin
+from runtime.logic.lifecycle import Lifecycle
 
 
 class Requisition(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
@@ -71,6 +72,17 @@ class Requisition(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             ondelete="RESTRICT",
         ),
         {"schema": "psm", "comment": "구매요청"},
+    )
+    # the state machine of status, with the states that lock the document (runtime.logic.lifecycle)
+    __lifecycle__ = Lifecycle(
+        field="status",
+        moves={
+            "DRAFT": ["SUBMITTED"],
+            "SUBMITTED": ["APPROVED", "REJECTED", "DRAFT"],
+            "APPROVED": ["ORDERED"],
+            "REJECTED": ["DRAFT"],
+            "ORDERED": [],
+        },
     )
 
     requisition_no: Mapped[str] = mapped_column(

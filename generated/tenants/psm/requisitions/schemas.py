@@ -21,9 +21,6 @@ class TenantRequisitionBase(EntityModel):
     quantity: Decimal = Field(..., ge=Decimal("0"), max_digits=14, decimal_places=3, title="수량")
     needed_by: date | None = Field(None, title="필요일")
     reason: str | None = Field(None, title="사유")
-    status: Literal["DRAFT", "SUBMITTED", "APPROVED", "REJECTED", "ORDERED"] = Field(
-        "DRAFT", title="상태"
-    )
 
 
 class TenantRequisitionCreate(Input, TenantRequisitionBase):
@@ -52,6 +49,7 @@ class TenantRequisitionResponse(TenantRequisitionBase):
 
     id: UUID
     tenant_id: UUID
+    status: Literal["DRAFT", "SUBMITTED", "APPROVED", "REJECTED", "ORDERED"] = Field(title="상태")
     product_name: str | None = Field(
         None, title="제품 이름", description="Display name of the referenced row."
     )

@@ -21,6 +21,8 @@ from .model import Requisition
 from .schemas import RequisitionCreate, RequisitionUpdate
 
 REFERENCES = (crud.Reference("product_id", Product),)
+# The state machine of status: the allowed moves from each state (on the model).
+MOVES = Requisition.__lifecycle__.moves
 
 
 async def create_requisition(
@@ -63,5 +65,5 @@ async def change_requisition_status(
     expected: Expected = None,
 ) -> Requisition:
     return await crud.change_status(
-        db, Requisition, requisition_id, "status", status, actor, expected=expected
+        db, Requisition, requisition_id, "status", status, actor, moves=MOVES, expected=expected
     )

@@ -12,6 +12,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from runtime.data.models import RecordMixin, SoftDeleteMixin, TenantBase, TenantMixin
+from runtime.logic.lifecycle import Lifecycle
 
 
 class Vendor(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
@@ -50,6 +51,15 @@ class Vendor(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             postgresql_where=text("NOT is_deleted"),
         ),
         {"schema": "psm", "comment": "공급업체"},
+    )
+    # the state machine of status, with the states that lock the document (runtime.logic.lifecycle)
+    __lifecycle__ = Lifecycle(
+        field="status",
+        moves={
+            "ACTIVE": ["INACTIVE", "BLOCKED"],
+            "INACTIVE": ["ACTIVE", "BLOCKED"],
+            "BLOCKED": ["ACTIVE", "INACTIVE"],
+        },
     )
 
     code: Mapped[str] = mapped_column(

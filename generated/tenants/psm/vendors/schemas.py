@@ -30,7 +30,6 @@ class TenantVendorBase(EntityModel):
         None, max_length=20, pattern="^\\+?[0-9][0-9 ()-]{5,18}[0-9]$", title="전화번호"
     )
     payment_terms: Literal["PREPAID", "NET30", "NET60", "NET90"] = Field("NET30", title="결제 조건")
-    status: Literal["ACTIVE", "INACTIVE", "BLOCKED"] = Field("ACTIVE", title="상태")
 
 
 class TenantVendorCreate(Input, TenantVendorBase):
@@ -69,6 +68,7 @@ class TenantVendorResponse(TenantVendorBase):
 
     id: UUID
     tenant_id: UUID
+    status: Literal["ACTIVE", "INACTIVE", "BLOCKED"] = Field(title="상태")
     email: str | None = Field(None, title="이메일", json_schema_extra={"format": "email"})
     created_at: datetime
     updated_at: datetime

@@ -20,6 +20,8 @@ from .model import Vendor
 from .schemas import VendorCreate, VendorUpdate
 
 REFERENCES = ()
+# The state machine of status: the allowed moves from each state (on the model).
+MOVES = Vendor.__lifecycle__.moves
 
 
 async def create_vendor(db: AsyncSession, data: VendorCreate, actor: Actor) -> Vendor:
@@ -56,5 +58,5 @@ async def change_vendor_status(
     expected: Expected = None,
 ) -> Vendor:
     return await crud.change_status(
-        db, Vendor, vendor_id, "status", status, actor, expected=expected
+        db, Vendor, vendor_id, "status", status, actor, moves=MOVES, expected=expected
     )

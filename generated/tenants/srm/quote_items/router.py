@@ -27,6 +27,7 @@ from . import service
 from .schemas import (
     QuoteItemCreate,
     QuoteItemLineCreate,
+    QuoteItemLineListParams,
     QuoteItemListParams,
     QuoteItemListResponse,
     QuoteItemResponse,
@@ -122,17 +123,18 @@ nested_router = audited_router(scope="tenants", entity="srm.quote_items")
 
 @nested_router.get(
     "/{quote_id}/items",
-    response_model=Envelope[list[QuoteItemResponse]],
+    response_model=Envelope[QuoteItemListResponse],
     summary="견적 품목 목록 (상위 문서별)",
     operation_id="tenants_srm_quote_items_list_of_parent",
 )
 async def list_quote_items_of_parent(
     quote_id: UUID,
+    params: Annotated[QuoteItemLineListParams, Query()],
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("srm.quote_items:read")],
 ) -> Response:
     await crud.get_live(db, Quote, quote_id, actor)
-    return await routed.lines_response(db, READS, "quote_id", quote_id, actor)
+    return await routed.page_response(db, READS, params, actor, fixed={"quote_id": quote_id})
 
 
 @nested_router.post(

@@ -50,8 +50,8 @@ class TenantQuoteUpdate(UpdateModel):
     currency: str | None = Field(None, pattern="^[A-Z]{3}$", title="통화")
 
 
-class TenantQuoteResponse(TenantQuoteBase):
-    """A quote as returned by the API."""
+class TenantQuoteListItem(TenantQuoteBase):
+    """A quote as lists show it (its detail adds its lines)."""
 
     id: UUID
     tenant_id: UUID
@@ -67,6 +67,11 @@ class TenantQuoteResponse(TenantQuoteBase):
     version: int = Field(
         ..., description="Raised by every change; also the ETag. Send it back as If-Match."
     )
+
+
+class TenantQuoteResponse(TenantQuoteListItem):
+    """A quote as returned by the API."""
+
     items: list[QuoteItemResponse] | None = Field(
         None, title="견적 품목", description="The lines, on the header's create and detail."
     )
@@ -75,7 +80,7 @@ class TenantQuoteResponse(TenantQuoteBase):
     )
 
 
-class TenantQuoteListResponse(Page[TenantQuoteResponse]):
+class TenantQuoteListResponse(Page[TenantQuoteListItem]):
     """One page of quote rows."""
 
 
@@ -129,4 +134,5 @@ QuoteUpdate = TenantQuoteUpdate
 QuoteResponse = TenantQuoteResponse
 QuoteListResponse = TenantQuoteListResponse
 QuoteListParams = TenantQuoteListParams
+QuoteListItem = TenantQuoteListItem
 QuoteStatusChange = TenantQuoteStatusChange

@@ -27,6 +27,7 @@ from . import service
 from .schemas import (
     SalesOrderItemCreate,
     SalesOrderItemLineCreate,
+    SalesOrderItemLineListParams,
     SalesOrderItemListParams,
     SalesOrderItemListResponse,
     SalesOrderItemResponse,
@@ -124,17 +125,20 @@ nested_router = audited_router(scope="tenants", entity="srm.sales_order_items")
 
 @nested_router.get(
     "/{sales_order_id}/items",
-    response_model=Envelope[list[SalesOrderItemResponse]],
+    response_model=Envelope[SalesOrderItemListResponse],
     summary="판매주문 품목 목록 (상위 문서별)",
     operation_id="tenants_srm_sales_order_items_list_of_parent",
 )
 async def list_sales_order_items_of_parent(
     sales_order_id: UUID,
+    params: Annotated[SalesOrderItemLineListParams, Query()],
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("srm.sales_order_items:read")],
 ) -> Response:
     await crud.get_live(db, SalesOrder, sales_order_id, actor)
-    return await routed.lines_response(db, READS, "sales_order_id", sales_order_id, actor)
+    return await routed.page_response(
+        db, READS, params, actor, fixed={"sales_order_id": sales_order_id}
+    )
 
 
 @nested_router.post(

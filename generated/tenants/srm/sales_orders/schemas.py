@@ -55,8 +55,8 @@ class TenantSalesOrderUpdate(UpdateModel):
     currency: str | None = Field(None, pattern="^[A-Z]{3}$", title="통화")
 
 
-class TenantSalesOrderResponse(TenantSalesOrderBase):
-    """A sales order as returned by the API."""
+class TenantSalesOrderListItem(TenantSalesOrderBase):
+    """A sales order as lists show it (its detail adds its lines)."""
 
     id: UUID
     tenant_id: UUID
@@ -75,6 +75,11 @@ class TenantSalesOrderResponse(TenantSalesOrderBase):
     version: int = Field(
         ..., description="Raised by every change; also the ETag. Send it back as If-Match."
     )
+
+
+class TenantSalesOrderResponse(TenantSalesOrderListItem):
+    """A sales order as returned by the API."""
+
     items: list[SalesOrderItemResponse] | None = Field(
         None, title="판매주문 품목", description="The lines, on the header's create and detail."
     )
@@ -83,7 +88,7 @@ class TenantSalesOrderResponse(TenantSalesOrderBase):
     )
 
 
-class TenantSalesOrderListResponse(Page[TenantSalesOrderResponse]):
+class TenantSalesOrderListResponse(Page[TenantSalesOrderListItem]):
     """One page of sales order rows."""
 
 
@@ -153,4 +158,5 @@ SalesOrderUpdate = TenantSalesOrderUpdate
 SalesOrderResponse = TenantSalesOrderResponse
 SalesOrderListResponse = TenantSalesOrderListResponse
 SalesOrderListParams = TenantSalesOrderListParams
+SalesOrderListItem = TenantSalesOrderListItem
 SalesOrderStatusChange = TenantSalesOrderStatusChange

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 import generated.tenants.ivm.warehouses.model  # noqa: F401  (a table this one's keys point at)
 import generated.tenants.psm.receipts.model  # noqa: F401  (a table this one's keys point at)
 from runtime.data.models import RecordMixin, SoftDeleteMixin, TenantBase, TenantMixin
+from runtime.logic.lifecycle import Lifecycle
 
 
 class Inbound(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
@@ -80,6 +81,17 @@ class Inbound(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             info={"on_delete": "SET NULL"},
         ),
         {"schema": "wms", "comment": "입하"},
+    )
+    # the state machine of status, with the states that lock the document (runtime.logic.lifecycle)
+    __lifecycle__ = Lifecycle(
+        field="status",
+        moves={
+            "PLANNED": ["ARRIVED", "CANCELED"],
+            "ARRIVED": ["PUTAWAY", "CANCELED"],
+            "PUTAWAY": ["COMPLETED"],
+            "COMPLETED": [],
+            "CANCELED": [],
+        },
     )
 
     inbound_no: Mapped[str] = mapped_column(

@@ -19,9 +19,6 @@ class TenantInboundBase(EntityModel):
     warehouse_id: UUID = Field(..., title="창고")
     receipt_id: UUID | None = Field(None, title="입고")
     expected_at: datetime | None = Field(None, title="도착 예정")
-    status: Literal["PLANNED", "ARRIVED", "PUTAWAY", "COMPLETED", "CANCELED"] = Field(
-        "PLANNED", title="상태"
-    )
 
 
 class TenantInboundCreate(Input, TenantInboundBase):
@@ -47,6 +44,7 @@ class TenantInboundResponse(TenantInboundBase):
 
     id: UUID
     tenant_id: UUID
+    status: Literal["PLANNED", "ARRIVED", "PUTAWAY", "COMPLETED", "CANCELED"] = Field(title="상태")
     warehouse_name: str | None = Field(
         None, title="창고 이름", description="Display name of the referenced row."
     )

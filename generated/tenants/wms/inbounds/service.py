@@ -25,6 +25,8 @@ REFERENCES = (
     crud.Reference("warehouse_id", Warehouse),
     crud.Reference("receipt_id", Receipt),
 )
+# The state machine of status: the allowed moves from each state (on the model).
+MOVES = Inbound.__lifecycle__.moves
 
 
 async def create_inbound(db: AsyncSession, data: InboundCreate, actor: Actor) -> Inbound:
@@ -65,5 +67,5 @@ async def change_inbound_status(
     expected: Expected = None,
 ) -> Inbound:
     return await crud.change_status(
-        db, Inbound, inbound_id, "status", status, actor, expected=expected
+        db, Inbound, inbound_id, "status", status, actor, moves=MOVES, expected=expected
     )

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 import generated.tenants.ivm.warehouses.model  # noqa: F401  (a table this one's keys point at)
 import generated.tenants.srm.sales_orders.model  # noqa: F401  (a table this one's keys point at)
 from runtime.data.models import RecordMixin, SoftDeleteMixin, TenantBase, TenantMixin
+from runtime.logic.lifecycle import Lifecycle
 
 
 class Outbound(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
@@ -80,6 +81,17 @@ class Outbound(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             info={"on_delete": "SET NULL"},
         ),
         {"schema": "wms", "comment": "출하"},
+    )
+    # the state machine of status, with the states that lock the document (runtime.logic.lifecycle)
+    __lifecycle__ = Lifecycle(
+        field="status",
+        moves={
+            "PLANNED": ["PICKING", "CANCELED"],
+            "PICKING": ["PACKED", "CANCELED"],
+            "PACKED": ["SHIPPED", "CANCELED"],
+            "SHIPPED": [],
+            "CANCELED": [],
+        },
     )
 
     outbound_no: Mapped[str] = mapped_column(

@@ -22,9 +22,6 @@ class TenantOutboundBase(EntityModel):
     ship_date: date | None = Field(None, title="출하일")
     carrier: str | None = Field(None, max_length=100, title="운송사")
     tracking_no: str | None = Field(None, max_length=100, title="송장 번호")
-    status: Literal["PLANNED", "PICKING", "PACKED", "SHIPPED", "CANCELED"] = Field(
-        "PLANNED", title="상태"
-    )
 
 
 class TenantOutboundCreate(Input, TenantOutboundBase):
@@ -52,11 +49,12 @@ class TenantOutboundUpdate(UpdateModel):
     tracking_no: str | None = Field(None, max_length=100, title="송장 번호")
 
 
-class TenantOutboundResponse(TenantOutboundBase):
-    """A outbound as returned by the API."""
+class TenantOutboundListItem(TenantOutboundBase):
+    """A outbound as lists show it (its detail adds its lines)."""
 
     id: UUID
     tenant_id: UUID
+    status: Literal["PLANNED", "PICKING", "PACKED", "SHIPPED", "CANCELED"] = Field(title="상태")
     warehouse_name: str | None = Field(
         None, title="창고 이름", description="Display name of the referenced row."
     )
@@ -70,6 +68,11 @@ class TenantOutboundResponse(TenantOutboundBase):
     version: int = Field(
         ..., description="Raised by every change; also the ETag. Send it back as If-Match."
     )
+
+
+class TenantOutboundResponse(TenantOutboundListItem):
+    """A outbound as returned by the API."""
+
     pickings: list[PickingResponse] | None = Field(
         None, title="피킹", description="The lines, on the header's create and detail."
     )
@@ -78,7 +81,7 @@ class TenantOutboundResponse(TenantOutboundBase):
     )
 
 
-class TenantOutboundListResponse(Page[TenantOutboundResponse]):
+class TenantOutboundListResponse(Page[TenantOutboundListItem]):
     """One page of outbound rows."""
 
 
@@ -121,4 +124,5 @@ OutboundUpdate = TenantOutboundUpdate
 OutboundResponse = TenantOutboundResponse
 OutboundListResponse = TenantOutboundListResponse
 OutboundListParams = TenantOutboundListParams
+OutboundListItem = TenantOutboundListItem
 OutboundStatusChange = TenantOutboundStatusChange

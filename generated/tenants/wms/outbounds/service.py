@@ -26,6 +26,8 @@ REFERENCES = (
     crud.Reference("warehouse_id", Warehouse),
     crud.Reference("sales_order_id", SalesOrder),
 )
+# The state machine of status: the allowed moves from each state (on the model).
+MOVES = Outbound.__lifecycle__.moves
 
 
 async def create_outbound(db: AsyncSession, data: OutboundCreate, actor: Actor) -> Outbound:
@@ -74,5 +76,5 @@ async def change_outbound_status(
     expected: Expected = None,
 ) -> Outbound:
     return await crud.change_status(
-        db, Outbound, outbound_id, "status", status, actor, expected=expected
+        db, Outbound, outbound_id, "status", status, actor, moves=MOVES, expected=expected
     )

@@ -23,6 +23,7 @@ import generated.tenants.ivm.products.model  # noqa: F401  (a table this one's k
 import generated.tenants.wms.locations.model  # noqa: F401  (a table this one's keys point at)
 import generated.tenants.wms.outbounds.model  # noqa: F401  (a table this one's keys point at)
 from runtime.data.models import RecordMixin, SoftDeleteMixin, TenantBase, TenantMixin
+from runtime.logic.lifecycle import Lifecycle
 
 
 class Picking(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
@@ -79,6 +80,11 @@ class Picking(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             ondelete="RESTRICT",
         ),
         {"schema": "wms", "comment": "피킹"},
+    )
+    # the state machine of status, with the states that lock the document (runtime.logic.lifecycle)
+    __lifecycle__ = Lifecycle(
+        field="status",
+        moves={"OPEN": ["PICKED", "SHORT"], "PICKED": [], "SHORT": ["PICKED"]},
     )
 
     outbound_id: Mapped[uuid.UUID] = mapped_column(

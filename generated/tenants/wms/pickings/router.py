@@ -27,6 +27,7 @@ from . import service
 from .schemas import (
     PickingCreate,
     PickingLineCreate,
+    PickingLineListParams,
     PickingListParams,
     PickingListResponse,
     PickingResponse,
@@ -140,17 +141,18 @@ nested_router = audited_router(scope="tenants", entity="wms.pickings")
 
 @nested_router.get(
     "/{outbound_id}/pickings",
-    response_model=Envelope[list[PickingResponse]],
+    response_model=Envelope[PickingListResponse],
     summary="피킹 목록 (상위 문서별)",
     operation_id="tenants_wms_pickings_list_of_parent",
 )
 async def list_pickings_of_parent(
     outbound_id: UUID,
+    params: Annotated[PickingLineListParams, Query()],
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("wms.pickings:read")],
 ) -> Response:
     await crud.get_live(db, Outbound, outbound_id, actor)
-    return await routed.lines_response(db, READS, "outbound_id", outbound_id, actor)
+    return await routed.page_response(db, READS, params, actor, fixed={"outbound_id": outbound_id})
 
 
 @nested_router.post(

@@ -21,7 +21,6 @@ class TenantPickingBase(EntityModel):
     product_id: UUID = Field(..., title="제품")
     quantity: Decimal = Field(..., ge=Decimal("0"), max_digits=14, decimal_places=3, title="수량")
     picked_at: datetime | None = Field(None, title="피킹 일시")
-    status: Literal["OPEN", "PICKED", "SHORT"] = Field("OPEN", title="상태")
 
 
 class TenantPickingCreate(Input, TenantPickingBase):
@@ -37,7 +36,6 @@ class TenantPickingLineCreate(Input, EntityModel):
     product_id: UUID = Field(..., title="제품")
     quantity: Decimal = Field(..., ge=Decimal("0"), max_digits=14, decimal_places=3, title="수량")
     picked_at: datetime | None = Field(None, title="피킹 일시")
-    status: Literal["OPEN", "PICKED", "SHORT"] = Field("OPEN", title="상태")
 
 
 class TenantPickingUpdate(UpdateModel):
@@ -62,6 +60,7 @@ class TenantPickingResponse(TenantPickingBase):
 
     id: UUID
     tenant_id: UUID
+    status: Literal["OPEN", "PICKED", "SHORT"] = Field(title="상태")
     location_name: str | None = Field(
         None, title="로케이션 이름", description="Display name of the referenced row."
     )
@@ -97,6 +96,21 @@ class TenantPickingListParams(ListParams):
     )
 
 
+class TenantPickingLineListParams(ListParams):
+    """Query parameters of the lines under their header: paging, search, sort and filters."""
+
+    sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "picked_at", "updated_at"])
+    searchable: ClassVar[bool] = False
+    default_sort: ClassVar[str] = "-created_at"
+    keyset_sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "updated_at"])
+
+    location_id: UUID | None = Field(None, title="로케이션", description="Exact match.")
+    product_id: UUID | None = Field(None, title="제품", description="Exact match.")
+    status: list[Literal["OPEN", "PICKED", "SHORT"]] | None = Field(
+        None, title="상태", description="Any of these values (repeat the parameter)."
+    )
+
+
 class TenantPickingStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
@@ -111,4 +125,5 @@ PickingResponse = TenantPickingResponse
 PickingListResponse = TenantPickingListResponse
 PickingListParams = TenantPickingListParams
 PickingLineCreate = TenantPickingLineCreate
+PickingLineListParams = TenantPickingLineListParams
 PickingStatusChange = TenantPickingStatusChange

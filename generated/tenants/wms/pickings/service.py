@@ -27,6 +27,8 @@ REFERENCES = (
     crud.Reference("location_id", Location),
     crud.Reference("product_id", Product),
 )
+# The state machine of status: the allowed moves from each state (on the model).
+MOVES = Picking.__lifecycle__.moves
 
 
 async def create_picking(db: AsyncSession, data: PickingCreate, actor: Actor) -> Picking:
@@ -63,7 +65,7 @@ async def change_picking_status(
     expected: Expected = None,
 ) -> Picking:
     return await crud.change_status(
-        db, Picking, picking_id, "status", status, actor, expected=expected
+        db, Picking, picking_id, "status", status, actor, moves=MOVES, expected=expected
     )
 
 

@@ -27,6 +27,7 @@ from . import service
 from .schemas import (
     OrderLineCreate,
     OrderLineLineCreate,
+    OrderLineLineListParams,
     OrderLineListParams,
     OrderLineListResponse,
     OrderLineResponse,
@@ -122,17 +123,18 @@ nested_router = audited_router(scope="manager", entity="shop.order_lines")
 
 @nested_router.get(
     "/{order_id}/lines",
-    response_model=Envelope[list[OrderLineResponse]],
+    response_model=Envelope[OrderLineListResponse],
     summary="주문 품목 목록 (상위 문서별)",
     operation_id="manager_shop_order_lines_list_of_parent",
 )
 async def list_order_lines_of_parent(
     order_id: UUID,
+    params: Annotated[OrderLineLineListParams, Query()],
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission("shop.order_lines:read")],
 ) -> Response:
     await crud.get_live(db, Order, order_id, actor)
-    return await routed.lines_response(db, READS, "order_id", order_id, actor)
+    return await routed.page_response(db, READS, params, actor, fixed={"order_id": order_id})
 
 
 @nested_router.post(

@@ -87,6 +87,17 @@ class ManagerOrderLineListParams(ListParams):
     product_id: UUID | None = Field(None, title="product_id", description="Exact match.")
 
 
+class ManagerOrderLineLineListParams(ListParams):
+    """Query parameters of the lines under their header: paging, search, sort and filters."""
+
+    sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "line_no", "updated_at"])
+    searchable: ClassVar[bool] = False
+    default_sort: ClassVar[str] = "line_no"
+    keyset_sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "line_no", "updated_at"])
+
+    product_id: UUID | None = Field(None, title="product_id", description="Exact match.")
+
+
 # The names the generated code imports; the API document names the classes by scope.
 OrderLineBase = ManagerOrderLineBase
 OrderLineCreate = ManagerOrderLineCreate
@@ -95,3 +106,4 @@ OrderLineResponse = ManagerOrderLineResponse
 OrderLineListResponse = ManagerOrderLineListResponse
 OrderLineListParams = ManagerOrderLineListParams
 OrderLineLineCreate = ManagerOrderLineLineCreate
+OrderLineLineListParams = ManagerOrderLineLineListParams

@@ -43,8 +43,8 @@ class ManagerOrderUpdate(UpdateModel):
     total: Decimal | None = Field(None, max_digits=18, decimal_places=2, title="total")
 
 
-class ManagerOrderResponse(ManagerOrderBase):
-    """A order as returned by the API."""
+class ManagerOrderListItem(ManagerOrderBase):
+    """A order as lists show it (its detail adds its lines)."""
 
     id: UUID
     created_at: datetime
@@ -54,6 +54,11 @@ class ManagerOrderResponse(ManagerOrderBase):
     version: int = Field(
         ..., description="Raised by every change; also the ETag. Send it back as If-Match."
     )
+
+
+class ManagerOrderResponse(ManagerOrderListItem):
+    """A order as returned by the API."""
+
     lines: list[OrderLineResponse] | None = Field(
         None, title="주문 품목", description="The lines, on the header's create and detail."
     )
@@ -62,7 +67,7 @@ class ManagerOrderResponse(ManagerOrderBase):
     )
 
 
-class ManagerOrderListResponse(Page[ManagerOrderResponse]):
+class ManagerOrderListResponse(Page[ManagerOrderListItem]):
     """One page of order rows."""
 
 
@@ -94,3 +99,4 @@ OrderUpdate = ManagerOrderUpdate
 OrderResponse = ManagerOrderResponse
 OrderListResponse = ManagerOrderListResponse
 OrderListParams = ManagerOrderListParams
+OrderListItem = ManagerOrderListItem

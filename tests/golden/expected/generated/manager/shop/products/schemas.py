@@ -35,7 +35,6 @@ class ManagerProductBase(EntityModel):
     homepage: str | None = Field(
         None, max_length=2048, pattern="^https?://[^\\s/$.?#][^\\s]*$", title="homepage"
     )
-    status: Literal["DRAFT", "ON_SALE", "RETIRED"] = Field("DRAFT", title="status")
     attributes: dict[str, Any] | list[Any] | None = Field(None, title="attributes")
     category_id: UUID = Field(..., title="category_id")
 
@@ -86,6 +85,7 @@ class ManagerProductResponse(ManagerProductBase):
 
     id: UUID
     views: int = Field(title="views")
+    status: Literal["DRAFT", "ON_SALE", "RETIRED"] = Field(title="status")
     contact_email: str | None = Field(
         None, title="contact_email", json_schema_extra={"format": "email"}
     )
