@@ -27,7 +27,8 @@ from typing import Any
 
 from generator.apidoc_paths import entity_paths
 from generator.apidoc_schemas import PROBE, entity_schemas
-from generator.docstamp import (  # the stamp is shared with the app that serves the file
+from generator.model import Project
+from runtime.web.docstamp import (  # the app checks the file it serves with it (stdlib only)
     DOCUMENT,
     STAMP,
     applies,
@@ -36,7 +37,6 @@ from generator.docstamp import (  # the stamp is shared with the app that serves
     inputs_digest,
     stamp,
 )
-from generator.model import Project
 
 __all__ = [
     "DOCUMENT",

@@ -175,12 +175,15 @@ def _directives(
 ) -> None:
     """Alembic's hook: write no file for a database whose models did not change; a revision
     that drops tables checks first that they hold no live rows (runtime.migrations.guards)."""
-    from runtime.migrations.guards import guard_drops
+    from runtime.migrations.guards import guard_drops, order_drops
 
-    ops = directives[0].upgrade_ops
+    script = directives[0]
+    ops = script.upgrade_ops
     if ops is None or ops.is_empty():
         directives[:] = []
         return
+    if order_drops(ops):  # the downgrade makes them again, each after what it points at
+        script.downgrade_ops = ops.reverse()
     guard_drops(ops)
 
 

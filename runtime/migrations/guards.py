@@ -49,6 +49,51 @@ def _render(autogen_context: AutogenContext, mark: RefuseDataLossOp) -> str:
     return f"refuse_data_loss({', '.join(repr(t) for t in mark.tables)})"
 
 
+def order_drops(upgrade: ops.UpgradeOps) -> bool:
+    """Drop the removed tables last, each after the dropped tables whose keys point at it
+    (autogenerate lists removed tables in no set order: a domain removed whole failed on its
+    own foreign keys). A dropped table's index drops go with it; whatever else the upgrade does
+    (a kept table's key to a dropped one removed, say) comes first. True when it moved any."""
+    dropped = {_name(o.schema, o.table_name) for o in upgrade.ops if isinstance(o, ops.DropTableOp)}
+    if not dropped:
+        return False
+    groups: dict[str, list[ops.MigrateOperation]] = {name: [] for name in dropped}
+    targets: dict[str, set[str]] = {}
+    kept: list[ops.MigrateOperation] = []
+    for o in upgrade.ops:
+        if isinstance(o, ops.ModifyTableOps | ops.DropTableOp):
+            name = _name(o.schema, o.table_name)
+            if name in dropped:
+                groups[name].append(o)
+                if isinstance(o, ops.DropTableOp):
+                    targets[name] = {
+                        fk.target_fullname.rsplit(".", 1)[0]
+                        for constraint in o.to_table().foreign_key_constraints
+                        for fk in constraint.elements
+                    }
+                continue
+        kept.append(o)
+    order: list[str] = []
+
+    def place(name: str, path: tuple[str, ...]) -> None:
+        if name in order or name in path:
+            return
+        for other in sorted(dropped):  # whoever refers to it goes first
+            if other != name and name in targets.get(other, set()):
+                place(other, (*path, name))
+        order.append(name)
+
+    for name in sorted(dropped):
+        place(name, ())
+    before = list(upgrade.ops)
+    upgrade.ops[:] = [*kept, *(o for name in order for o in groups[name])]
+    return upgrade.ops != before
+
+
+def _name(schema: str | None, table: str) -> str:
+    return f"{schema}.{table}" if schema else table
+
+
 def guard_drops(upgrade: ops.UpgradeOps) -> None:
     """Put the check of every table the upgrade drops before its first operation."""
     dropped = [

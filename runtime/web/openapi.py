@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from generator import docstamp  # standard library only: no generator machinery
+from runtime.web import docstamp
 
 if TYPE_CHECKING:
     from fastapi import FastAPI

@@ -5,7 +5,8 @@ serves it only while it describes the code the app runs.
 The stamp (generated/openapi.stamp) holds the digest of everything the document is made from
 (the generated code, the runtime's code but its migrations, the versions of FastAPI and
 Pydantic, which pyproject.toml pins) and the digest of the document itself. Standard library
-only: the app imports it to check the file it serves, without the generator's machinery.
+only: the generator imports it (and never loads FastAPI or a driver); the runtime never
+imports the generator.
 """
 
 from __future__ import annotations
