@@ -5,9 +5,11 @@ values of the sort's columns and id); ``?cursor=`` continues from there with one
 scan, however deep, where ``?page=5000`` would read and skip 100,000 rows first.
 
 Counting: ``?count=exact`` counts every matching row; ``estimated`` asks the planner;
-``none`` skips the total. The default counts exactly up to ``EXACT_UP_TO`` rows (a bounded
-index scan) and estimates beyond, so page 1 of a million-row list stays as fast as page 1 of
-a small one; ``count`` in the answer says which it was.
+``none`` skips the total. The default counts every matching row while the table is small (the
+planner's size of the whole table at most ``COUNT_ALL_UP_TO`` rows: counting all costs no more
+than counting to a bound), else exactly up to ``EXACT_UP_TO`` rows (a bounded index scan) and
+estimates beyond, so page 1 of a million-row list stays as fast as page 1 of a small one;
+``count`` in the answer says which it was.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from uuid import UUID
 CountMode = Literal["exact", "estimated", "none"]
 
 EXACT_UP_TO = 10_000  # the default counts exactly up to here
+COUNT_ALL_UP_TO = 100_000  # ... or all, in a table the planner holds no bigger than this
 
 
 def sort_terms(sort: str) -> list[tuple[str, bool]]:

@@ -82,11 +82,13 @@ async def page_json(
     fixed: Mapping[str, Any] | None = None,
 ) -> str:
     """The page (runtime.web.schemas.Page) around the rows' JSON: the total as the count mode
-    asks (the planner's estimate past paging.EXACT_UP_TO by default), the next cursor."""
+    asks (by default the planner's estimate past a bounded count: runtime.data.paging), the
+    next cursor."""
     mode = params.count
     total: int | None = records[0]["_cxg_total"]
     counted = "none" if mode == "none" else "exact"
-    if mode == "estimated" or (mode is None and total is not None and total > paging.EXACT_UP_TO):
+    bounded = mode is None and not records[0]["_cxg_all"]  # counted to EXACT_UP_TO + 1 only
+    if mode == "estimated" or (bounded and total is not None and total > paging.EXACT_UP_TO):
         sql, args = reads.estimate(params, tenant, fixed)
         plan = await conn.fetchval(sql, *args)
         plan = json.loads(plan) if isinstance(plan, str) else plan

@@ -64,7 +64,10 @@ class Statements:
         self, plan: ReadPlan, tenant_scoped: bool, lines: list[tuple[str, Statements, str]]
     ):
         self.plan, self.tenant_scoped, self.lines = plan, tenant_scoped, lines
-        self.rows = f"{plan.table} t {plan.joins} CROSS JOIN LATERAL (SELECT {plan.row}) r"
+        # what follows the rows to show (named t): the names of the rows they refer to, and
+        # their response columns (r), written as JSON only for the rows shown, not the skipped
+        self.shown = f"t {plan.joins} CROSS JOIN LATERAL (SELECT {plan.row}) r"
+        self.rows = f"{plan.table} {self.shown}"
 
     # -- one row ----------------------------------------------------------------------------
 
@@ -95,11 +98,12 @@ class Statements:
         tenant = f" AND t.tenant_id = ${k + 1}" if self.tenant_scoped else ""
         order = order_by(self.plan.default_sort)
         return (
-            "SELECT string_agg(x.j, ',' ORDER BY x.i) AS j, coalesce(max(x.n), 0) AS n FROM"
-            f" (SELECT {ROW} AS j, row_number() OVER (ORDER BY {order}) AS i,"
-            f" count(*) OVER () AS n FROM {self.rows}"
+            f"SELECT string_agg({ROW}, ',' ORDER BY t._cxg_i) AS j,"
+            " coalesce(max(t._cxg_n), 0) AS n FROM"
+            f" (SELECT t.*, row_number() OVER (ORDER BY {order}) AS _cxg_i,"
+            f" count(*) OVER () AS _cxg_n FROM {self.plan.table} t"
             f" WHERE t.{parent} = ${k} AND {self.plan.visible}{tenant}"
-            f" ORDER BY {order} LIMIT {LINES_LIMIT}) x"
+            f" ORDER BY {order} LIMIT {LINES_LIMIT}) {self.shown}"
         )
 
     # -- a page ----------------------------------------------------------------------------
@@ -154,9 +158,13 @@ class Statements:
             total = f"(SELECT count(*) FROM {source})"
         else:  # exact while that is cheap (runtime.data.paging)
             total = (
-                f"(SELECT count(*) FROM (SELECT 1 FROM {source} LIMIT {paging.EXACT_UP_TO + 1}) s)"
+                f"CASE WHEN {self._small()} THEN (SELECT count(*) FROM {source})"
+                f" ELSE (SELECT count(*) FROM (SELECT 1 FROM {source}"
+                f" LIMIT {paging.EXACT_UP_TO + 1}) s) END"
             )
         terms = paging.sort_terms(sort)
+        # the page's bounds are written in (whole numbers, checked by ListParams): with them as
+        # parameters PostgreSQL would plan every execution anew rather than keep one plan
         offset = (params.page - 1) * params.page_size
         if cursor is not None:
             where += " AND " + _after(terms, cursor, arg)
@@ -164,17 +172,26 @@ class Statements:
         keys = ", ".join(f"t.{c} AS _cxg_k{i}" for i, (c, _) in enumerate(terms))
         outer = ", ".join(f"p._cxg_k{i} {'DESC' if d else 'ASC'}" for i, (_, d) in enumerate(terms))
         rows = (
-            f"SELECT {ROW} AS _cxg_row, {keys} FROM {self.rows} WHERE {where}"
-            f" ORDER BY {order_by(sort)} LIMIT {arg(params.page_size)} OFFSET {arg(offset)}"
+            f"SELECT {ROW} AS _cxg_row, {', '.join(f't._cxg_k{i}' for i in range(len(terms)))}"
+            f" FROM (SELECT t.*, {keys} FROM {self.plan.table} t WHERE {where}"
+            f" ORDER BY {order_by(sort)} LIMIT {int(params.page_size)} OFFSET {int(offset)})"
+            f" {self.shown}"
         )
+        counted = f"{total} AS _cxg_total, {self._small()} AS _cxg_all"
         if head is None:
-            counted = f"SELECT {total} AS _cxg_total"
+            counted = f"SELECT {counted}"
         else:
-            counted = (
-                f"SELECT {head.select}, {total} AS _cxg_total FROM {head.source} WHERE {head.where}"
-            )
+            counted = f"SELECT {head.select}, {counted} FROM {head.source} WHERE {head.where}"
         sql = f"SELECT h.*, p.* FROM ({counted}) h LEFT JOIN LATERAL ({rows}) p ON true"
         return f"{sql} ORDER BY {outer}", arg.values
+
+    def _small(self) -> str:
+        """Whether the planner holds the whole table small enough to count it all (0 or -1: it
+        does not know, as for a table never analysed or a distributed table's shell)."""
+        return (
+            f"coalesce((SELECT reltuples BETWEEN 1 AND {paging.COUNT_ALL_UP_TO} FROM pg_class"
+            f" WHERE oid = '{self.plan.table}'::regclass), false)"
+        )
 
     def estimate(
         self, params: ListParams, tenant: Any, fixed: Mapping[str, Any] | None = None

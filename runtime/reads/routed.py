@@ -78,4 +78,3 @@ async def detail_response(
         media_type=JSON,
         headers={"ETag": etag(record["_cxg_version"]), **(headers or {})},
     )
-

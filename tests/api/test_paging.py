@@ -10,6 +10,7 @@ import asyncpg
 import pytest
 
 from tests.api.test_hot_path import data_of, hot
+from tests.conftest import new_tenant
 from tests.database import _asyncpg_args
 
 CUSTOMERS = "/api/v1/tenants/crm/customers"
@@ -97,11 +98,11 @@ async def test_count_modes(reader, tenant_a, client):
     assert guess["count"] == "estimated" and isinstance(guess["total"], int)
 
 
-async def test_big_lists_are_estimated_by_default(reader, database_urls, auth, client):
-    """Past EXACT_UP_TO rows the default total is the planner's estimate, never below the
-    bound it counted to; ?count=exact still counts every row."""
+async def test_big_lists_are_estimated_by_default(reader, database_urls, auth, client, monkeypatch):
+    """In a small table every matching row is counted, past EXACT_UP_TO too; in a big one
+    (the planner's size past COUNT_ALL_UP_TO) the default counts to EXACT_UP_TO, then gives
+    the planner's estimate, never below that bound; ?count=exact always counts every row."""
     from runtime.data.paging import EXACT_UP_TO
-    from tests.conftest import new_tenant
 
     tenant = await new_tenant(client, auth)
     conn = await asyncpg.connect(**_asyncpg_args(database_urls["tenant"]))
@@ -113,11 +114,17 @@ async def test_big_lists_are_estimated_by_default(reader, database_urls, auth, c
             EXACT_UP_TO + 50,
         )
         await conn.execute("ANALYZE crm.customers")
+        rows = await conn.fetchval(
+            "SELECT reltuples FROM pg_class WHERE oid = 'crm.customers'::regclass"
+        )
     finally:
         await conn.close()
     headers = tenant["headers"]
-    default = data_of(await reader.get(CUSTOMERS, headers=headers))
-    assert default["count"] == "estimated" and default["total"] > EXACT_UP_TO
+    small = data_of(await reader.get(CUSTOMERS, headers=headers))
+    assert (small["total"], small["count"]) == (EXACT_UP_TO + 50, "exact")
+    monkeypatch.setattr("runtime.data.paging.COUNT_ALL_UP_TO", int(rows) - 1)  # now it is big
+    big = data_of(await reader.get(CUSTOMERS, headers=headers))
+    assert big["count"] == "estimated" and big["total"] > EXACT_UP_TO
     exact = data_of(await reader.get(CUSTOMERS, params={"count": "exact"}, headers=headers))
     assert (exact["total"], exact["count"]) == (EXACT_UP_TO + 50, "exact")
 
