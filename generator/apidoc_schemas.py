@@ -43,7 +43,7 @@ def _number(value: Any) -> Any:
     return float(value) if isinstance(value, Decimal) else value
 
 
-def value_schema(f: Field, *, constrained: bool, output: bool) -> Schema:
+def value_schema(e: Entity, f: Field, *, constrained: bool, output: bool) -> Schema:
     """The schema of one value of the field (not null), as a body takes it or a row shows it."""
     kind = f.kind
     limits = {
@@ -67,7 +67,7 @@ def value_schema(f: Field, *, constrained: bool, output: bool) -> Schema:
     if kind is FieldType.boolean:
         return {"type": "boolean"}
     if kind is FieldType.enum:
-        return {"type": "string", "enum": list(f.enum_values)}
+        return ref(e.enum_type(f))
     schema: Schema = {"type": "string", **limits}
     if kind in _FORMATS:
         schema["format"] = _FORMATS[kind]
@@ -88,6 +88,7 @@ def default_json(f: Field) -> Any:
 
 
 def property_schema(
+    e: Entity,
     f: Field,
     *,
     optional: bool,
@@ -97,7 +98,7 @@ def property_schema(
     described: bool = False,
 ) -> Schema:
     """A property: the value (or null), then title, description, examples and default."""
-    value = value_schema(f, constrained=constrained, output=output)
+    value = value_schema(e, f, constrained=constrained, output=output)
     schema = nullable(value) if optional else value
     examples = dict(f.constraint_values).get("examples") if constrained else None
     if examples is not None:
@@ -110,10 +111,10 @@ def property_schema(
     return schema
 
 
-def _create_property(f: Field, *, described: bool, output: bool = False) -> Schema:
+def _create_property(e: Entity, f: Field, *, described: bool, output: bool = False) -> Schema:
     optional = not f.create_required and (f.nullable or bool(f.numbering))
     return property_schema(
-        f, optional=optional, default=not f.create_required, described=described, output=output
+        e, f, optional=optional, default=not f.create_required, described=described, output=output
     )
 
 
@@ -133,7 +134,7 @@ def _object(name: str, description: str, props: dict[str, Schema], required: lis
 def _base(e: Entity, *, output: bool = False) -> tuple[dict[str, Schema], list[str]]:
     """The fields both written and read (the Base class), as a body or as a row."""
     fields = [f for f in e.fields if f.in_create and f.in_response]
-    props = {f.name: _create_property(f, described=True, output=output) for f in fields}
+    props = {f.name: _create_property(e, f, described=True, output=output) for f in fields}
     return props, [f.name for f in fields if f.create_required]
 
 
@@ -141,7 +142,7 @@ def create_schema(e: Entity) -> Schema:
     props, required = _base(e)
     for f in e.fields:
         if f.in_create and not f.in_response:
-            props[f.name] = _create_property(f, described=False)
+            props[f.name] = _create_property(e, f, described=False)
             required += [f.name] if f.create_required else []
     for c in e.create_lines:
         props[c.attribute] = {
@@ -158,14 +159,14 @@ def create_schema(e: Entity) -> Schema:
 
 
 def line_create_schema(e: Entity) -> Schema:
-    props = {f.name: _create_property(f, described=False) for f in e.line_fields}
+    props = {f.name: _create_property(e, f, described=False) for f in e.line_fields}
     required = [f.name for f in e.line_fields if f.create_required]
     name = f"{e.schema_name}LineCreate"
     return _object(name, e.schema_docs["LineCreate"], props, required, closed=True)
 
 
 def update_schema(e: Entity) -> Schema:
-    props = {f.name: property_schema(f, optional=True, default=False) for f in e.update_fields}
+    props = {f.name: property_schema(e, f, optional=True, default=False) for f in e.update_fields}
     name = f"{e.schema_name}Update"
     return _object(name, e.schema_docs["Update"], props, [], closed=True)
 
@@ -182,23 +183,19 @@ def _plain(kind: str, name: str, *, optional: bool = False, **extra: Any) -> Sch
 
 def response_schema(e: Entity) -> Schema:
     props, _ = _base(e, output=True)
-    required = [f.name for f in e.fields if f.in_create and f.in_response and f.create_required]
     for f in e.fields:  # what the server writes rather than the client
         if f.in_response and f.in_create and f.output_type != f.api_type:
             value = {"type": "string"}
             props[f.name] = {**(nullable(value) if f.nullable else value), "title": f.label_ko,
                              "format": "email"}  # fmt: skip
     props["id"] = _plain("string", "id", format="uuid")
-    required.append("id")
     if e.scope.tenant_scoped:
         props["tenant_id"] = _plain("string", "tenant_id", format="uuid")
-        required.append("tenant_id")
     for f in e.fields:
         if f.in_response and not f.in_create:
             props[f.name] = property_schema(
-                f, optional=f.nullable, default=False, constrained=False, output=True
+                e, f, optional=f.nullable, default=False, constrained=False, output=True
             )
-            required += [] if f.nullable else [f.name]
     for f in e.display_refs:
         props[f.display_attr] = {
             "anyOf": [{"type": "string"}, {"type": "null"}],
@@ -212,7 +209,6 @@ def response_schema(e: Entity) -> Schema:
     props["version"] = _plain("integer", "version") | {
         "description": "Raised by every change; also the ETag. Send it back as If-Match."
     }
-    required += ["created_at", "updated_at", "version"]
     for c in e.lines:
         props[c.attribute] = {
             "anyOf": [
@@ -226,12 +222,12 @@ def response_schema(e: Entity) -> Schema:
             "description": "How many lines the header has in all; its detail shows the first 1000."
         }
     name = f"{e.schema_name}Response"
-    return _object(name, e.schema_docs["Response"], props, required, closed=False)
+    # an answer carries every property, null when empty (runtime.web.envelope.Output)
+    return _object(name, e.schema_docs["Response"], props, list(props), closed=False)
 
 
 def status_change_schema(e: Entity, status: Field) -> Schema:
-    props = {status.name: {"type": "string", "enum": list(status.enum_values)} | {
-        "title": title(status.name)}}  # fmt: skip
+    props = {status.name: ref(e.enum_type(status))}
     name = f"{e.schema_name}StatusChange"
     return _object(name, e.schema_docs["StatusChange"], props, [status.name], closed=True)
 
@@ -256,6 +252,8 @@ def entity_schemas(e: Entity, probe: dict[str, Schema]) -> dict[str, Schema]:
         found[f"{name}LineCreate"] = line_create_schema(e)
     if e.status_field:
         found[f"{name}StatusChange"] = status_change_schema(e, e.status_field)
+    for f in e.enum_fields:
+        found[e.enum_type(f)] = {"enum": list(f.enum_values), "type": "string"}
     for envelope in (f"Envelope_{PROBE}Response_", f"Envelope_{PROBE}ListResponse_"):
         found[envelope.replace(PROBE, name)] = from_probe(probe[envelope], name)
     if e.parent_field:

@@ -98,6 +98,20 @@ class Entity(Frozen):
     def key(self) -> str:
         return f"{self.domain}.{self.table}"
 
+    def enum_type(self, f: Field) -> str:
+        """The name of an enum field's values in the schemas module and the API document
+        (TenantCustomerCustomerType): one type for create, update, answer and filter, so
+        generated clients get one enum with an English name."""
+        return self.schema_name + "".join(part.title() for part in f.name.split("_"))
+
+    @property
+    def enum_fields(self) -> list[Field]:
+        return [f for f in self.fields if f.enum_values]
+
+    def typed(self, f: Field, annotation: str) -> str:
+        """An annotation of the field with its enum type in place of the literal values."""
+        return annotation.replace(f.api_type, self.enum_type(f)) if f.enum_values else annotation
+
     @property
     def package(self) -> str:
         return f"generated.{self.scope.name}.{self.domain}.{self.table}"

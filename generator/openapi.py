@@ -7,8 +7,8 @@ the generated entities' operations and schemas are written from the typed model
 are made by FastAPI in a child process (`python -m runtime.web.openapi`: this package never
 imports FastAPI). The whole is written to
 ``generated/openapi.json`` with a stamp: the digest of everything the document is made from
-(the generated code, the runtime's code but its migrations, the versions of FastAPI and
-Pydantic, which pyproject.toml pins) and the digest
+(the generated code, the runtime's code but its migrations, the generator's own code, the
+versions of FastAPI and Pydantic, which pyproject.toml pins) and the digest
 of the document itself. `build` remakes it only when the first digest changed; `check` fails
 when either digest disagrees, and the app serves the file only while its stamp matches the
 code it runs (else it makes the document itself, as FastAPI would).
@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterable
@@ -31,6 +32,7 @@ from typing import Any
 from generator.apidoc_paths import entity_paths
 from generator.apidoc_schemas import PROBE, entity_schemas
 from generator.model import Project
+from generator.model_contract import CREATED
 
 DOCUMENT = "generated/openapi.json"
 STAMP = "generated/openapi.stamp"
@@ -51,6 +53,9 @@ def inputs_digest(generated: Iterable[tuple[str, bytes]], root: Path) -> str:
         for path in (root / "runtime").rglob("*.py")
         if "migrations" not in path.parts  # they change the database, not the API
     ]
+    # the generator writes the entities' part: its code is an input too (wherever it lives)
+    here = Path(__file__).resolve().parent
+    sources += [(f"generator/{p.name}", p.read_bytes()) for p in sorted(here.glob("*.py"))]
     for path, content in sorted(sources):
         digest.update(path.encode() + b"\0" + hashlib.sha256(content).digest())
     for name in LIBRARIES:
@@ -76,20 +81,40 @@ def current(root: Path, inputs: str) -> bool:
 def produce(root: Path, project: Project) -> bytes:
     """The document: the hand-written routes' part from the runtime and the generated code on
     disk (a child process), the generated entities' part from the model."""
-    parts = json.loads(_runtime_parts(root))
+    operations = {
+        op.endpoint.operation_id: (entity, op)
+        for scope in project.scopes
+        for entity in scope.entities
+        for op in scope.operations_of(entity).values()
+    }
+    asked = {
+        op_id: {
+            "facts": list(op.facts),
+            "scope": entity.scope.name,
+            "entity": entity.key,
+            "method": op.endpoint.method,
+            "success": 201 if CREATED in op.facts else 200,
+            "links": op.link_map,
+        }
+        for op_id, (entity, op) in operations.items()
+    }
+    parts = json.loads(_runtime_parts(root, json.dumps(asked).encode()))
     document: dict[str, Any] = parts["runtime"]
     probe: dict[str, Any] = parts["probe"]
+    answers: dict[str, Any] = parts["answers"]
     schemas: dict[str, Any] = document.setdefault("components", {}).setdefault("schemas", {})
     shared = probe["components"]["schemas"]
     schemas.update({name: s for name, s in shared.items() if PROBE not in name})
     paths: dict[str, dict[str, Any]] = document["paths"]
     for entity in project.entities:
         schemas.update(entity_schemas(entity, shared))
-        for path, item in entity_paths(entity, probe).items():
+        for path, item in entity_paths(entity, probe, answers, operations).items():
             paths.setdefault(path, {}).update(item)
     document["components"]["schemas"] = {
         name: schemas[name] for name in sorted(_named(document["paths"], schemas))
     }
+    named = set(re.findall(r'"#/components/examples/([A-Z_]+)"', json.dumps(paths)))
+    document["components"]["examples"] = {code: parts["examples"][code] for code in sorted(named)}
     return (json.dumps(document, ensure_ascii=False, indent=1) + "\n").encode()
 
 
@@ -116,9 +141,10 @@ def _named(paths: dict[str, Any], schemas: dict[str, Any]) -> set[str]:
 _REF = "#/components/schemas/"
 
 
-def _runtime_parts(root: Path) -> bytes:
+def _runtime_parts(root: Path, asked: bytes) -> bytes:
     result = subprocess.run(
         [sys.executable, "-m", "runtime.web.openapi"],
+        input=asked,
         cwd=root,
         env={**os.environ, "PYTHONHASHSEED": "0", "PYTHONPATH": str(root)},
         capture_output=True,

@@ -56,7 +56,10 @@ class Input(BaseModel):
 
 
 class ApiModel(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    # an answer always carries every property (runtime.web.envelope.Output)
+    model_config = ConfigDict(
+        from_attributes=True, json_schema_serialization_defaults_required=True
+    )
 
 
 # The generated schemas (~1,000 models) are built on first use, or by runtime.hot.warmup: start-up

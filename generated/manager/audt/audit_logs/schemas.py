@@ -8,16 +8,14 @@ from typing import ClassVar, Literal
 from uuid import UUID
 
 from pydantic import Field
+from typing_extensions import TypeAliasType
 
 from runtime.web.schemas import EntityModel, Input, Int32, ListParams, Page, UpdateModel
 
-
-class ManagerAuditLogBase(EntityModel):
-    """Fields that are both written and read."""
-
-    user_id: UUID | None = Field(None, title="수행자")
-    username: str | None = Field(None, max_length=100, title="수행자명")
-    action: Literal[
+# each enum field's values, named (the API document and generated clients share one type)
+ManagerAuditLogAction = TypeAliasType(
+    "ManagerAuditLogAction",
+    Literal[
         "CREATE",
         "UPDATE",
         "DELETE",
@@ -27,7 +25,16 @@ class ManagerAuditLogBase(EntityModel):
         "PASSWORD_CHANGE",
         "PROVISION",
         "ACT_FOR_TENANT",
-    ] = Field(..., title="작업")
+    ],
+)
+
+
+class ManagerAuditLogBase(EntityModel):
+    """Fields that are both written and read."""
+
+    user_id: UUID | None = Field(None, title="수행자")
+    username: str | None = Field(None, max_length=100, title="수행자명")
+    action: ManagerAuditLogAction = Field(..., title="작업")
     entity: str = Field(..., max_length=100, title="대상 엔터티")
     entity_id: UUID | None = Field(None, title="대상 ID")
     method: str = Field(..., max_length=10, title="HTTP 메서드")
@@ -53,20 +60,7 @@ class ManagerAuditLogUpdate(UpdateModel):
 
     user_id: UUID | None = Field(None, title="수행자")
     username: str | None = Field(None, max_length=100, title="수행자명")
-    action: (
-        Literal[
-            "CREATE",
-            "UPDATE",
-            "DELETE",
-            "STATUS_CHANGE",
-            "LOGIN",
-            "LOGOUT",
-            "PASSWORD_CHANGE",
-            "PROVISION",
-            "ACT_FOR_TENANT",
-        ]
-        | None
-    ) = Field(None, title="작업")
+    action: ManagerAuditLogAction | None = Field(None, title="작업")
     entity: str | None = Field(None, max_length=100, title="대상 엔터티")
     entity_id: UUID | None = Field(None, title="대상 ID")
     method: str | None = Field(None, max_length=10, title="HTTP 메서드")
@@ -103,22 +97,9 @@ class ManagerAuditLogListParams(ListParams):
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "updated_at"])
 
     user_id: UUID | None = Field(None, title="수행자", description="Exact match.")
-    action: (
-        list[
-            Literal[
-                "CREATE",
-                "UPDATE",
-                "DELETE",
-                "STATUS_CHANGE",
-                "LOGIN",
-                "LOGOUT",
-                "PASSWORD_CHANGE",
-                "PROVISION",
-                "ACT_FOR_TENANT",
-            ]
-        ]
-        | None
-    ) = Field(None, title="작업", description="Any of these values (repeat the parameter).")
+    action: list[ManagerAuditLogAction] | None = Field(
+        None, title="작업", description="Any of these values (repeat the parameter)."
+    )
     entity: str | None = Field(None, title="대상 엔터티", description="Exact match.")
     entity_id: UUID | None = Field(None, title="대상 ID", description="Exact match.")
     status_code: Int32 | None = Field(None, title="응답 코드", description="Exact match.")

@@ -14,6 +14,7 @@ from fastapi import Query, Response, status
 
 from runtime.deps import ManagerDb, manager_permission
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
@@ -36,8 +37,10 @@ router = audited_router(scope="manager", entity="audt.compliances")
     "",
     response_model=Envelope[ComplianceListResponse],
     summary="컴플라이언스 목록 조회",
+    description="One page of compliance rows. Sort by created_at, due_date, title, updated_at (`-` for descending; default `-created_at`). Search in title. Filters: standard, owner_id, due_date, status. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="manager_audt_compliances_list",
 )
+@answers()
 async def list_compliances(
     params: Annotated[ComplianceListParams, Query()],
     db: ManagerDb,
@@ -52,7 +55,17 @@ async def list_compliances(
     response_model=Envelope[ComplianceResponse],
     status_code=status.HTTP_201_CREATED,
     summary="컴플라이언스 생성",
+    description="Creates a compliance. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="manager_audt_compliances_create",
+)
+@answers(
+    "etag",
+    links={
+        "manager_audt_compliances_change_status": "compliance_id",
+        "manager_audt_compliances_delete": "compliance_id",
+        "manager_audt_compliances_get": "compliance_id",
+        "manager_audt_compliances_update": "compliance_id",
+    },
 )
 async def create_compliance(
     data: ComplianceCreate,
@@ -62,6 +75,7 @@ async def create_compliance(
 ) -> Envelope[ComplianceResponse]:
     row = await service.create_compliance(db, data, actor)
     response.headers["ETag"] = etag(row.version)
+    response.headers["Location"] = f"/api/v1/manager/audt/compliances/{row.id}"
     return ok(ComplianceResponse.model_validate(row))
 
 
@@ -69,8 +83,10 @@ async def create_compliance(
     "/{compliance_id}",
     response_model=Envelope[ComplianceResponse],
     summary="컴플라이언스 상세 조회",
+    description="One compliance by its id, with its `ETag`.",
     operation_id="manager_audt_compliances_get",
 )
+@answers("etag")
 async def get_compliance(
     compliance_id: UUID,
     db: ManagerDb,
@@ -86,8 +102,10 @@ async def get_compliance(
     "/{compliance_id}",
     response_model=Envelope[ComplianceResponse],
     summary="컴플라이언스 수정",
+    description="Changes the fields sent and nothing else. With `If-Match` the change is made only if the row still has that ETag (else 412).",
     operation_id="manager_audt_compliances_update",
 )
+@answers("etag")
 async def update_compliance(
     compliance_id: UUID,
     data: ComplianceUpdate,
@@ -105,8 +123,10 @@ async def update_compliance(
     "/{compliance_id}/status",
     response_model=Envelope[ComplianceResponse],
     summary="컴플라이언스 상태 변경",
+    description="Moves `status` (any value to any other). With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="manager_audt_compliances_change_status",
 )
+@answers("etag")
 async def change_compliance_status(
     compliance_id: UUID,
     data: ComplianceStatusChange,
@@ -126,8 +146,10 @@ async def change_compliance_status(
     "/{compliance_id}",
     response_model=Envelope[Deleted],
     summary="컴플라이언스 삭제",
+    description="Deletes the row: hidden from every read and its unique values freed. References to it follow their `on_delete` rule. With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="manager_audt_compliances_delete",
 )
+@answers()
 async def delete_compliance(
     compliance_id: UUID,
     db: ManagerDb,

@@ -8,14 +8,23 @@ from typing import ClassVar, Literal
 from uuid import UUID
 
 from pydantic import Field
+from typing_extensions import TypeAliasType
 
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+
+# each enum field's values, named (the API document and generated clients share one type)
+ManagerComplianceStandard = TypeAliasType(
+    "ManagerComplianceStandard", Literal["ISMS_P", "ISO27001", "SOC2", "GDPR", "PIPA"]
+)
+ManagerComplianceStatus = TypeAliasType(
+    "ManagerComplianceStatus", Literal["NOT_STARTED", "IN_PROGRESS", "COMPLIANT", "NON_COMPLIANT"]
+)
 
 
 class ManagerComplianceBase(EntityModel):
     """Fields that are both written and read."""
 
-    standard: Literal["ISMS_P", "ISO27001", "SOC2", "GDPR", "PIPA"] = Field(..., title="기준")
+    standard: ManagerComplianceStandard = Field(..., title="기준")
     title: str = Field(..., max_length=200, title="항목")
     description: str | None = Field(None, title="설명")
     owner_id: UUID | None = Field(None, title="담당자")
@@ -23,9 +32,7 @@ class ManagerComplianceBase(EntityModel):
     evidence_url: str | None = Field(
         None, max_length=2048, pattern="^https?://[^\\s/$.?#][^\\s]*$", title="증적 URL"
     )
-    status: Literal["NOT_STARTED", "IN_PROGRESS", "COMPLIANT", "NON_COMPLIANT"] = Field(
-        "NOT_STARTED", title="상태"
-    )
+    status: ManagerComplianceStatus = Field("NOT_STARTED", title="상태")
 
 
 class ManagerComplianceCreate(Input, ManagerComplianceBase):
@@ -40,9 +47,7 @@ class ManagerComplianceUpdate(UpdateModel):
     non_nullable: ClassVar[frozenset[str]] = frozenset(["standard", "title"])
     status_field: ClassVar[str | None] = "status"
 
-    standard: Literal["ISMS_P", "ISO27001", "SOC2", "GDPR", "PIPA"] | None = Field(
-        None, title="기준"
-    )
+    standard: ManagerComplianceStandard | None = Field(None, title="기준")
     title: str | None = Field(None, max_length=200, title="항목")
     description: str | None = Field(None, title="설명")
     owner_id: UUID | None = Field(None, title="담당자")
@@ -82,13 +87,13 @@ class ManagerComplianceListParams(ListParams):
     default_sort: ClassVar[str] = "-created_at"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "title", "updated_at"])
 
-    standard: list[Literal["ISMS_P", "ISO27001", "SOC2", "GDPR", "PIPA"]] | None = Field(
+    standard: list[ManagerComplianceStandard] | None = Field(
         None, title="기준", description="Any of these values (repeat the parameter)."
     )
     owner_id: UUID | None = Field(None, title="담당자", description="Exact match.")
     due_date: date | None = Field(None, title="기한", description="Exact match.")
-    status: list[Literal["NOT_STARTED", "IN_PROGRESS", "COMPLIANT", "NON_COMPLIANT"]] | None = (
-        Field(None, title="상태", description="Any of these values (repeat the parameter).")
+    status: list[ManagerComplianceStatus] | None = Field(
+        None, title="상태", description="Any of these values (repeat the parameter)."
     )
     due_date_from: date | None = Field(
         None, title="기한 이상", description="Inclusive lower bound."
@@ -99,7 +104,7 @@ class ManagerComplianceListParams(ListParams):
 class ManagerComplianceStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
-    status: Literal["NOT_STARTED", "IN_PROGRESS", "COMPLIANT", "NON_COMPLIANT"]
+    status: ManagerComplianceStatus
 
 
 # The names the generated code imports; the API document names the classes by scope.

@@ -8,8 +8,12 @@ from typing import Any, ClassVar, Literal
 from uuid import UUID
 
 from pydantic import Field
+from typing_extensions import TypeAliasType
 
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+
+# each enum field's values, named (the API document and generated clients share one type)
+ManagerAuditPolicyStatus = TypeAliasType("ManagerAuditPolicyStatus", Literal["ACTIVE", "INACTIVE"])
 
 
 class ManagerAuditPolicyBase(EntityModel):
@@ -20,7 +24,7 @@ class ManagerAuditPolicyBase(EntityModel):
     entity_pattern: str = Field("*", max_length=100, title="대상 엔터티")
     actions: dict[str, Any] | list[Any] = Field([], title="대상 작업")
     retention_days: int = Field(365, ge=1, le=3650, title="보관 기간(일)")
-    status: Literal["ACTIVE", "INACTIVE"] = Field("ACTIVE", title="상태")
+    status: ManagerAuditPolicyStatus = Field("ACTIVE", title="상태")
 
 
 class ManagerAuditPolicyCreate(Input, ManagerAuditPolicyBase):
@@ -73,7 +77,7 @@ class ManagerAuditPolicyListParams(ListParams):
         ["created_at", "name", "retention_days", "updated_at"]
     )
 
-    status: list[Literal["ACTIVE", "INACTIVE"]] | None = Field(
+    status: list[ManagerAuditPolicyStatus] | None = Field(
         None, title="상태", description="Any of these values (repeat the parameter)."
     )
 
@@ -81,7 +85,7 @@ class ManagerAuditPolicyListParams(ListParams):
 class ManagerAuditPolicyStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
-    status: Literal["ACTIVE", "INACTIVE"]
+    status: ManagerAuditPolicyStatus
 
 
 # The names the generated code imports; the API document names the classes by scope.

@@ -8,15 +8,21 @@ from typing import Any, ClassVar, Literal
 from uuid import UUID
 
 from pydantic import Field
+from typing_extensions import TypeAliasType
 
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+
+# each enum field's values, named (the API document and generated clients share one type)
+ManagerWorkflowExecutionStatus = TypeAliasType(
+    "ManagerWorkflowExecutionStatus", Literal["RUNNING", "SUCCEEDED", "FAILED", "CANCELED"]
+)
 
 
 class ManagerWorkflowExecutionBase(EntityModel):
     """Fields that are both written and read."""
 
     workflow_id: UUID = Field(..., title="워크플로우")
-    status: Literal["RUNNING", "SUCCEEDED", "FAILED", "CANCELED"] = Field("RUNNING", title="상태")
+    status: ManagerWorkflowExecutionStatus = Field("RUNNING", title="상태")
     started_at: datetime = Field(..., title="시작 일시")
     finished_at: datetime | None = Field(None, title="종료 일시")
     result: dict[str, Any] | list[Any] | None = Field(None, title="결과")
@@ -35,7 +41,7 @@ class ManagerWorkflowExecutionUpdate(UpdateModel):
     non_nullable: ClassVar[frozenset[str]] = frozenset(["workflow_id", "status", "started_at"])
 
     workflow_id: UUID | None = Field(None, title="워크플로우")
-    status: Literal["RUNNING", "SUCCEEDED", "FAILED", "CANCELED"] | None = Field(None, title="상태")
+    status: ManagerWorkflowExecutionStatus | None = Field(None, title="상태")
     started_at: datetime | None = Field(None, title="시작 일시")
     finished_at: datetime | None = Field(None, title="종료 일시")
     result: dict[str, Any] | list[Any] | None = Field(None, title="결과")
@@ -75,7 +81,7 @@ class ManagerWorkflowExecutionListParams(ListParams):
     )
 
     workflow_id: UUID | None = Field(None, title="워크플로우", description="Exact match.")
-    status: list[Literal["RUNNING", "SUCCEEDED", "FAILED", "CANCELED"]] | None = Field(
+    status: list[ManagerWorkflowExecutionStatus] | None = Field(
         None, title="상태", description="Any of these values (repeat the parameter)."
     )
     started_at: datetime | None = Field(None, title="시작 일시", description="Exact match.")

@@ -8,8 +8,15 @@ from typing import Any, ClassVar, Literal
 from uuid import UUID
 
 from pydantic import Field
+from typing_extensions import TypeAliasType
 
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+
+# each enum field's values, named (the API document and generated clients share one type)
+ManagerAutomationTaskTaskType = TypeAliasType(
+    "ManagerAutomationTaskTaskType",
+    Literal["HTTP_CALL", "SCRIPT", "NOTIFICATION", "DATA_SYNC", "APPROVAL"],
+)
 
 
 class ManagerAutomationTaskBase(EntityModel):
@@ -17,9 +24,7 @@ class ManagerAutomationTaskBase(EntityModel):
 
     workflow_id: UUID = Field(..., title="워크플로우")
     name: str = Field(..., max_length=100, title="작업명")
-    task_type: Literal["HTTP_CALL", "SCRIPT", "NOTIFICATION", "DATA_SYNC", "APPROVAL"] = Field(
-        ..., title="작업 유형"
-    )
+    task_type: ManagerAutomationTaskTaskType = Field(..., title="작업 유형")
     step_order: int = Field(1, ge=1, le=1000, title="순서")
     config: dict[str, Any] | list[Any] = Field({}, title="설정")
     retry_count: int = Field(0, ge=0, le=10, title="재시도 횟수")
@@ -35,9 +40,7 @@ class ManagerAutomationTaskLineCreate(Input, EntityModel):
     """A line given inside its header's POST body or at the header's sub-resource."""
 
     name: str = Field(..., max_length=100, title="작업명")
-    task_type: Literal["HTTP_CALL", "SCRIPT", "NOTIFICATION", "DATA_SYNC", "APPROVAL"] = Field(
-        ..., title="작업 유형"
-    )
+    task_type: ManagerAutomationTaskTaskType = Field(..., title="작업 유형")
     step_order: int = Field(1, ge=1, le=1000, title="순서")
     config: dict[str, Any] | list[Any] = Field({}, title="설정")
     retry_count: int = Field(0, ge=0, le=10, title="재시도 횟수")
@@ -52,9 +55,7 @@ class ManagerAutomationTaskUpdate(UpdateModel):
 
     workflow_id: UUID | None = Field(None, title="워크플로우")
     name: str | None = Field(None, max_length=100, title="작업명")
-    task_type: Literal["HTTP_CALL", "SCRIPT", "NOTIFICATION", "DATA_SYNC", "APPROVAL"] | None = (
-        Field(None, title="작업 유형")
-    )
+    task_type: ManagerAutomationTaskTaskType | None = Field(None, title="작업 유형")
     step_order: int | None = Field(None, ge=1, le=1000, title="순서")
     config: dict[str, Any] | list[Any] | None = Field(None, title="설정")
     retry_count: int | None = Field(None, ge=0, le=10, title="재시도 횟수")
@@ -93,9 +94,9 @@ class ManagerAutomationTaskListParams(ListParams):
     )
 
     workflow_id: UUID | None = Field(None, title="워크플로우", description="Exact match.")
-    task_type: (
-        list[Literal["HTTP_CALL", "SCRIPT", "NOTIFICATION", "DATA_SYNC", "APPROVAL"]] | None
-    ) = Field(None, title="작업 유형", description="Any of these values (repeat the parameter).")
+    task_type: list[ManagerAutomationTaskTaskType] | None = Field(
+        None, title="작업 유형", description="Any of these values (repeat the parameter)."
+    )
 
 
 # The names the generated code imports; the API document names the classes by scope.

@@ -16,6 +16,7 @@ from generated.manager.auto.tasks import service as tasks_service
 from generated.manager.auto.tasks.schemas import AutomationTaskResponse
 from runtime.deps import ManagerDb, manager_permission
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
@@ -49,8 +50,10 @@ async def _with_lines(
     "",
     response_model=Envelope[AutomationWorkflowListResponse],
     summary="워크플로우 목록 조회",
+    description="One page of workflow rows. Sort by created_at, name, updated_at (`-` for descending; default `-created_at`). Search in name. Filters: trigger_type, status. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="manager_auto_workflows_list",
 )
+@answers()
 async def list_workflows(
     params: Annotated[AutomationWorkflowListParams, Query()],
     db: ManagerDb,
@@ -65,7 +68,19 @@ async def list_workflows(
     response_model=Envelope[AutomationWorkflowResponse],
     status_code=status.HTTP_201_CREATED,
     summary="워크플로우 생성",
+    description="Creates a workflow, with its tasks in the same transaction. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="manager_auto_workflows_create",
+)
+@answers(
+    "etag",
+    links={
+        "manager_auto_tasks_create_in_parent": "workflow_id",
+        "manager_auto_tasks_list_of_parent": "workflow_id",
+        "manager_auto_workflows_change_status": "automation_workflow_id",
+        "manager_auto_workflows_delete": "automation_workflow_id",
+        "manager_auto_workflows_get": "automation_workflow_id",
+        "manager_auto_workflows_update": "automation_workflow_id",
+    },
 )
 async def create_automation_workflow(
     data: AutomationWorkflowCreate,
@@ -75,6 +90,7 @@ async def create_automation_workflow(
 ) -> Envelope[AutomationWorkflowResponse]:
     row = await service.create_automation_workflow(db, data, actor)
     response.headers["ETag"] = etag(row.version)
+    response.headers["Location"] = f"/api/v1/manager/auto/workflows/{row.id}"
     return ok(await _with_lines(db, row, actor))
 
 
@@ -82,8 +98,10 @@ async def create_automation_workflow(
     "/{automation_workflow_id}",
     response_model=Envelope[AutomationWorkflowResponse],
     summary="워크플로우 상세 조회",
+    description="One workflow by its id, with its `ETag` and its first 1,000 lines (`*_total` counts them all).",
     operation_id="manager_auto_workflows_get",
 )
+@answers("etag")
 async def get_automation_workflow(
     automation_workflow_id: UUID,
     db: ManagerDb,
@@ -99,8 +117,10 @@ async def get_automation_workflow(
     "/{automation_workflow_id}",
     response_model=Envelope[AutomationWorkflowResponse],
     summary="워크플로우 수정",
+    description="Changes the fields sent and nothing else. With `If-Match` the change is made only if the row still has that ETag (else 412).",
     operation_id="manager_auto_workflows_update",
 )
+@answers("etag")
 async def update_automation_workflow(
     automation_workflow_id: UUID,
     data: AutomationWorkflowUpdate,
@@ -120,8 +140,10 @@ async def update_automation_workflow(
     "/{automation_workflow_id}/status",
     response_model=Envelope[AutomationWorkflowResponse],
     summary="워크플로우 상태 변경",
+    description="Moves `status` (any value to any other). With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="manager_auto_workflows_change_status",
 )
+@answers("etag")
 async def change_automation_workflow_status(
     automation_workflow_id: UUID,
     data: AutomationWorkflowStatusChange,
@@ -141,8 +163,10 @@ async def change_automation_workflow_status(
     "/{automation_workflow_id}",
     response_model=Envelope[Deleted],
     summary="워크플로우 삭제",
+    description="Deletes the row: hidden from every read and its unique values freed. References to it follow their `on_delete` rule. With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="manager_auto_workflows_delete",
 )
+@answers()
 async def delete_automation_workflow(
     automation_workflow_id: UUID,
     db: ManagerDb,

@@ -8,9 +8,18 @@ from typing import Any, ClassVar, Literal
 from uuid import UUID
 
 from pydantic import Field
+from typing_extensions import TypeAliasType
 
 from generated.manager.auto.tasks.schemas import AutomationTaskLineCreate, AutomationTaskResponse
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+
+# each enum field's values, named (the API document and generated clients share one type)
+ManagerAutomationWorkflowTriggerType = TypeAliasType(
+    "ManagerAutomationWorkflowTriggerType", Literal["MANUAL", "SCHEDULE", "EVENT", "WEBHOOK"]
+)
+ManagerAutomationWorkflowStatus = TypeAliasType(
+    "ManagerAutomationWorkflowStatus", Literal["DRAFT", "ACTIVE", "PAUSED", "ARCHIVED"]
+)
 
 
 class ManagerAutomationWorkflowBase(EntityModel):
@@ -18,12 +27,10 @@ class ManagerAutomationWorkflowBase(EntityModel):
 
     name: str = Field(..., max_length=100, title="이름")
     description: str | None = Field(None, title="설명")
-    trigger_type: Literal["MANUAL", "SCHEDULE", "EVENT", "WEBHOOK"] = Field(
-        "MANUAL", title="트리거 유형"
-    )
+    trigger_type: ManagerAutomationWorkflowTriggerType = Field("MANUAL", title="트리거 유형")
     schedule: str | None = Field(None, max_length=100, title="실행 주기(cron)")
     definition: dict[str, Any] | list[Any] = Field({}, title="정의")
-    status: Literal["DRAFT", "ACTIVE", "PAUSED", "ARCHIVED"] = Field("DRAFT", title="상태")
+    status: ManagerAutomationWorkflowStatus = Field("DRAFT", title="상태")
 
 
 class ManagerAutomationWorkflowCreate(Input, ManagerAutomationWorkflowBase):
@@ -45,9 +52,7 @@ class ManagerAutomationWorkflowUpdate(UpdateModel):
 
     name: str | None = Field(None, max_length=100, title="이름")
     description: str | None = Field(None, title="설명")
-    trigger_type: Literal["MANUAL", "SCHEDULE", "EVENT", "WEBHOOK"] | None = Field(
-        None, title="트리거 유형"
-    )
+    trigger_type: ManagerAutomationWorkflowTriggerType | None = Field(None, title="트리거 유형")
     schedule: str | None = Field(None, max_length=100, title="실행 주기(cron)")
     definition: dict[str, Any] | list[Any] | None = Field(None, title="정의")
 
@@ -83,10 +88,10 @@ class ManagerAutomationWorkflowListParams(ListParams):
     default_sort: ClassVar[str] = "-created_at"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "name", "updated_at"])
 
-    trigger_type: list[Literal["MANUAL", "SCHEDULE", "EVENT", "WEBHOOK"]] | None = Field(
+    trigger_type: list[ManagerAutomationWorkflowTriggerType] | None = Field(
         None, title="트리거 유형", description="Any of these values (repeat the parameter)."
     )
-    status: list[Literal["DRAFT", "ACTIVE", "PAUSED", "ARCHIVED"]] | None = Field(
+    status: list[ManagerAutomationWorkflowStatus] | None = Field(
         None, title="상태", description="Any of these values (repeat the parameter)."
     )
 
@@ -94,7 +99,7 @@ class ManagerAutomationWorkflowListParams(ListParams):
 class ManagerAutomationWorkflowStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
-    status: Literal["DRAFT", "ACTIVE", "PAUSED", "ARCHIVED"]
+    status: ManagerAutomationWorkflowStatus
 
 
 # The names the generated code imports; the API document names the classes by scope.

@@ -9,9 +9,15 @@ from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
 from pydantic import Field
+from typing_extensions import TypeAliasType
 
 from generated.manager.bill.invoice_items.schemas import InvoiceItemLineCreate, InvoiceItemResponse
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+
+# each enum field's values, named (the API document and generated clients share one type)
+ManagerInvoiceStatus = TypeAliasType(
+    "ManagerInvoiceStatus", Literal["PENDING", "SENT", "PAID", "OVERDUE", "CANCELED"]
+)
 
 
 class ManagerInvoiceBase(EntityModel):
@@ -35,9 +41,7 @@ class ManagerInvoiceBase(EntityModel):
         Decimal("0"), ge=Decimal("0"), max_digits=18, decimal_places=2, title="합계 금액"
     )
     currency: str = Field("KRW", pattern="^[A-Z]{3}$", title="통화")
-    status: Literal["PENDING", "SENT", "PAID", "OVERDUE", "CANCELED"] = Field(
-        "PENDING", title="상태"
-    )
+    status: ManagerInvoiceStatus = Field("PENDING", title="상태")
     paid_at: datetime | None = Field(None, title="결제 일시")
     memo: str | None = Field(None, title="메모")
 
@@ -156,7 +160,7 @@ class ManagerInvoiceListParams(ListParams):
         Annotated[Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)]
         | None
     ) = Field(None, title="합계 금액", description="Exact match.")
-    status: list[Literal["PENDING", "SENT", "PAID", "OVERDUE", "CANCELED"]] | None = Field(
+    status: list[ManagerInvoiceStatus] | None = Field(
         None, title="상태", description="Any of these values (repeat the parameter)."
     )
     invoice_date_from: date | None = Field(
@@ -184,7 +188,7 @@ class ManagerInvoiceListParams(ListParams):
 class ManagerInvoiceStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
-    status: Literal["PENDING", "SENT", "PAID", "OVERDUE", "CANCELED"]
+    status: ManagerInvoiceStatus
 
 
 # The names the generated code imports; the API document names the classes by scope.

@@ -9,8 +9,12 @@ from typing import Annotated, Any, ClassVar, Literal
 from uuid import UUID
 
 from pydantic import Field
+from typing_extensions import TypeAliasType
 
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+
+# each enum field's values, named (the API document and generated clients share one type)
+ManagerPlanStatus = TypeAliasType("ManagerPlanStatus", Literal["ACTIVE", "INACTIVE", "ARCHIVED"])
 
 
 class ManagerPlanBase(EntityModel):
@@ -29,7 +33,7 @@ class ManagerPlanBase(EntityModel):
     max_users: int = Field(5, ge=1, le=100000, title="최대 사용자 수")
     max_storage_gb: int = Field(10, ge=0, le=2147483647, title="최대 저장 용량(GB)")
     features: dict[str, Any] | list[Any] = Field({}, title="기능")
-    status: Literal["ACTIVE", "INACTIVE", "ARCHIVED"] = Field("ACTIVE", title="상태")
+    status: ManagerPlanStatus = Field("ACTIVE", title="상태")
 
 
 class ManagerPlanCreate(Input, ManagerPlanBase):
@@ -103,7 +107,7 @@ class ManagerPlanListParams(ListParams):
         Annotated[Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)]
         | None
     ) = Field(None, title="월 요금", description="Exact match.")
-    status: list[Literal["ACTIVE", "INACTIVE", "ARCHIVED"]] | None = Field(
+    status: list[ManagerPlanStatus] | None = Field(
         None, title="상태", description="Any of these values (repeat the parameter)."
     )
     monthly_price_from: (
@@ -119,7 +123,7 @@ class ManagerPlanListParams(ListParams):
 class ManagerPlanStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
-    status: Literal["ACTIVE", "INACTIVE", "ARCHIVED"]
+    status: ManagerPlanStatus
 
 
 # The names the generated code imports; the API document names the classes by scope.

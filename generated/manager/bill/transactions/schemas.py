@@ -9,8 +9,20 @@ from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
 from pydantic import Field
+from typing_extensions import TypeAliasType
 
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+
+# each enum field's values, named (the API document and generated clients share one type)
+ManagerTransactionTransactionType = TypeAliasType(
+    "ManagerTransactionTransactionType", Literal["PAYMENT", "REFUND", "ADJUSTMENT"]
+)
+ManagerTransactionPaymentMethod = TypeAliasType(
+    "ManagerTransactionPaymentMethod", Literal["CARD", "BANK_TRANSFER", "VIRTUAL_ACCOUNT", "OTHER"]
+)
+ManagerTransactionStatus = TypeAliasType(
+    "ManagerTransactionStatus", Literal["PENDING", "SUCCEEDED", "FAILED", "CANCELED"]
+)
 
 
 class ManagerTransactionBase(EntityModel):
@@ -18,16 +30,12 @@ class ManagerTransactionBase(EntityModel):
 
     invoice_id: UUID = Field(..., title="청구서")
     target_tenant_id: UUID = Field(..., title="테넌트")
-    transaction_type: Literal["PAYMENT", "REFUND", "ADJUSTMENT"] = Field(
-        "PAYMENT", title="거래 유형"
-    )
+    transaction_type: ManagerTransactionTransactionType = Field("PAYMENT", title="거래 유형")
     amount: Decimal = Field(..., max_digits=18, decimal_places=2, title="금액")
     currency: str = Field("KRW", pattern="^[A-Z]{3}$", title="통화")
-    payment_method: Literal["CARD", "BANK_TRANSFER", "VIRTUAL_ACCOUNT", "OTHER"] = Field(
-        "CARD", title="결제 수단"
-    )
+    payment_method: ManagerTransactionPaymentMethod = Field("CARD", title="결제 수단")
     external_ref: str | None = Field(None, max_length=100, title="외부 참조")
-    status: Literal["PENDING", "SUCCEEDED", "FAILED", "CANCELED"] = Field("PENDING", title="상태")
+    status: ManagerTransactionStatus = Field("PENDING", title="상태")
     processed_at: datetime | None = Field(None, title="처리 일시")
 
 
@@ -54,14 +62,10 @@ class ManagerTransactionUpdate(UpdateModel):
 
     invoice_id: UUID | None = Field(None, title="청구서")
     target_tenant_id: UUID | None = Field(None, title="테넌트")
-    transaction_type: Literal["PAYMENT", "REFUND", "ADJUSTMENT"] | None = Field(
-        None, title="거래 유형"
-    )
+    transaction_type: ManagerTransactionTransactionType | None = Field(None, title="거래 유형")
     amount: Decimal | None = Field(None, max_digits=18, decimal_places=2, title="금액")
     currency: str | None = Field(None, pattern="^[A-Z]{3}$", title="통화")
-    payment_method: Literal["CARD", "BANK_TRANSFER", "VIRTUAL_ACCOUNT", "OTHER"] | None = Field(
-        None, title="결제 수단"
-    )
+    payment_method: ManagerTransactionPaymentMethod | None = Field(None, title="결제 수단")
     external_ref: str | None = Field(None, max_length=100, title="외부 참조")
     processed_at: datetime | None = Field(None, title="처리 일시")
 
@@ -101,17 +105,17 @@ class ManagerTransactionListParams(ListParams):
 
     invoice_id: UUID | None = Field(None, title="청구서", description="Exact match.")
     target_tenant_id: UUID | None = Field(None, title="테넌트", description="Exact match.")
-    transaction_type: list[Literal["PAYMENT", "REFUND", "ADJUSTMENT"]] | None = Field(
+    transaction_type: list[ManagerTransactionTransactionType] | None = Field(
         None, title="거래 유형", description="Any of these values (repeat the parameter)."
     )
     amount: (
         Annotated[Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)]
         | None
     ) = Field(None, title="금액", description="Exact match.")
-    payment_method: list[Literal["CARD", "BANK_TRANSFER", "VIRTUAL_ACCOUNT", "OTHER"]] | None = (
-        Field(None, title="결제 수단", description="Any of these values (repeat the parameter).")
+    payment_method: list[ManagerTransactionPaymentMethod] | None = Field(
+        None, title="결제 수단", description="Any of these values (repeat the parameter)."
     )
-    status: list[Literal["PENDING", "SUCCEEDED", "FAILED", "CANCELED"]] | None = Field(
+    status: list[ManagerTransactionStatus] | None = Field(
         None, title="상태", description="Any of these values (repeat the parameter)."
     )
     amount_from: (
@@ -127,7 +131,7 @@ class ManagerTransactionListParams(ListParams):
 class ManagerTransactionStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
-    status: Literal["PENDING", "SUCCEEDED", "FAILED", "CANCELED"]
+    status: ManagerTransactionStatus
 
 
 # The names the generated code imports; the API document names the classes by scope.

@@ -8,15 +8,21 @@ from typing import ClassVar, Literal
 from uuid import UUID
 
 from pydantic import Field
+from typing_extensions import TypeAliasType
 
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+
+# each enum field's values, named (the API document and generated clients share one type)
+ManagerBackupExecutionStatus = TypeAliasType(
+    "ManagerBackupExecutionStatus", Literal["RUNNING", "SUCCEEDED", "FAILED", "CANCELED"]
+)
 
 
 class ManagerBackupExecutionBase(EntityModel):
     """Fields that are both written and read."""
 
     schedule_id: UUID | None = Field(None, title="스케줄")
-    status: Literal["RUNNING", "SUCCEEDED", "FAILED", "CANCELED"] = Field("RUNNING", title="상태")
+    status: ManagerBackupExecutionStatus = Field("RUNNING", title="상태")
     started_at: datetime = Field(..., title="시작 일시")
     finished_at: datetime | None = Field(None, title="종료 일시")
     size_bytes: int | None = Field(None, ge=0, le=9223372036854775807, title="크기(바이트)")
@@ -36,7 +42,7 @@ class ManagerBackupExecutionUpdate(UpdateModel):
     non_nullable: ClassVar[frozenset[str]] = frozenset(["status", "started_at"])
 
     schedule_id: UUID | None = Field(None, title="스케줄")
-    status: Literal["RUNNING", "SUCCEEDED", "FAILED", "CANCELED"] | None = Field(None, title="상태")
+    status: ManagerBackupExecutionStatus | None = Field(None, title="상태")
     started_at: datetime | None = Field(None, title="시작 일시")
     finished_at: datetime | None = Field(None, title="종료 일시")
     size_bytes: int | None = Field(None, ge=0, le=9223372036854775807, title="크기(바이트)")
@@ -77,7 +83,7 @@ class ManagerBackupExecutionListParams(ListParams):
     )
 
     schedule_id: UUID | None = Field(None, title="스케줄", description="Exact match.")
-    status: list[Literal["RUNNING", "SUCCEEDED", "FAILED", "CANCELED"]] | None = Field(
+    status: list[ManagerBackupExecutionStatus] | None = Field(
         None, title="상태", description="Any of these values (repeat the parameter)."
     )
     started_at: datetime | None = Field(None, title="시작 일시", description="Exact match.")

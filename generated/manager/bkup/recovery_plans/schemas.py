@@ -8,8 +8,14 @@ from typing import Any, ClassVar, Literal
 from uuid import UUID
 
 from pydantic import Field
+from typing_extensions import TypeAliasType
 
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+
+# each enum field's values, named (the API document and generated clients share one type)
+ManagerRecoveryPlanStatus = TypeAliasType(
+    "ManagerRecoveryPlanStatus", Literal["DRAFT", "APPROVED", "RETIRED"]
+)
 
 
 class ManagerRecoveryPlanBase(EntityModel):
@@ -21,7 +27,7 @@ class ManagerRecoveryPlanBase(EntityModel):
     rpo_minutes: int = Field(60, ge=0, le=100000, title="목표 복구 시점(분)")
     steps: dict[str, Any] | list[Any] = Field([], title="절차")
     last_tested_at: datetime | None = Field(None, title="최근 훈련")
-    status: Literal["DRAFT", "APPROVED", "RETIRED"] = Field("DRAFT", title="상태")
+    status: ManagerRecoveryPlanStatus = Field("DRAFT", title="상태")
 
 
 class ManagerRecoveryPlanCreate(Input, ManagerRecoveryPlanBase):
@@ -75,7 +81,7 @@ class ManagerRecoveryPlanListParams(ListParams):
         ["created_at", "name", "rpo_minutes", "rto_minutes", "updated_at"]
     )
 
-    status: list[Literal["DRAFT", "APPROVED", "RETIRED"]] | None = Field(
+    status: list[ManagerRecoveryPlanStatus] | None = Field(
         None, title="상태", description="Any of these values (repeat the parameter)."
     )
 
@@ -83,7 +89,7 @@ class ManagerRecoveryPlanListParams(ListParams):
 class ManagerRecoveryPlanStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
-    status: Literal["DRAFT", "APPROVED", "RETIRED"]
+    status: ManagerRecoveryPlanStatus
 
 
 # The names the generated code imports; the API document names the classes by scope.

@@ -8,16 +8,25 @@ from typing import ClassVar, Literal
 from uuid import UUID
 
 from pydantic import Field
+from typing_extensions import TypeAliasType
 
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+
+# each enum field's values, named (the API document and generated clients share one type)
+ManagerBackupScheduleBackupType = TypeAliasType(
+    "ManagerBackupScheduleBackupType", Literal["FULL", "INCREMENTAL", "SNAPSHOT"]
+)
+ManagerBackupScheduleTargetDatabase = TypeAliasType(
+    "ManagerBackupScheduleTargetDatabase", Literal["MANAGER", "TENANT", "ALL"]
+)
 
 
 class ManagerBackupScheduleBase(EntityModel):
     """Fields that are both written and read."""
 
     name: str = Field(..., max_length=100, title="스케줄명")
-    backup_type: Literal["FULL", "INCREMENTAL", "SNAPSHOT"] = Field("FULL", title="백업 유형")
-    target_database: Literal["MANAGER", "TENANT", "ALL"] = Field("ALL", title="대상 DB")
+    backup_type: ManagerBackupScheduleBackupType = Field("FULL", title="백업 유형")
+    target_database: ManagerBackupScheduleTargetDatabase = Field("ALL", title="대상 DB")
     cron_expression: str = Field(..., max_length=100, title="실행 주기(cron)")
     retention_days: int = Field(30, ge=1, le=3650, title="보관 기간(일)")
     is_enabled: bool = Field(True, title="사용 여부")
@@ -45,8 +54,8 @@ class ManagerBackupScheduleUpdate(UpdateModel):
     )
 
     name: str | None = Field(None, max_length=100, title="스케줄명")
-    backup_type: Literal["FULL", "INCREMENTAL", "SNAPSHOT"] | None = Field(None, title="백업 유형")
-    target_database: Literal["MANAGER", "TENANT", "ALL"] | None = Field(None, title="대상 DB")
+    backup_type: ManagerBackupScheduleBackupType | None = Field(None, title="백업 유형")
+    target_database: ManagerBackupScheduleTargetDatabase | None = Field(None, title="대상 DB")
     cron_expression: str | None = Field(None, max_length=100, title="실행 주기(cron)")
     retention_days: int | None = Field(None, ge=1, le=3650, title="보관 기간(일)")
     is_enabled: bool | None = Field(None, title="사용 여부")
@@ -82,10 +91,10 @@ class ManagerBackupScheduleListParams(ListParams):
         ["created_at", "name", "retention_days", "updated_at"]
     )
 
-    backup_type: list[Literal["FULL", "INCREMENTAL", "SNAPSHOT"]] | None = Field(
+    backup_type: list[ManagerBackupScheduleBackupType] | None = Field(
         None, title="백업 유형", description="Any of these values (repeat the parameter)."
     )
-    target_database: list[Literal["MANAGER", "TENANT", "ALL"]] | None = Field(
+    target_database: list[ManagerBackupScheduleTargetDatabase] | None = Field(
         None, title="대상 DB", description="Any of these values (repeat the parameter)."
     )
     is_enabled: bool | None = Field(None, title="사용 여부", description="Exact match.")

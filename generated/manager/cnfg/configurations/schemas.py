@@ -8,8 +8,14 @@ from typing import ClassVar, Literal
 from uuid import UUID
 
 from pydantic import Field
+from typing_extensions import TypeAliasType
 
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+
+# each enum field's values, named (the API document and generated clients share one type)
+ManagerConfigurationValueType = TypeAliasType(
+    "ManagerConfigurationValueType", Literal["STRING", "NUMBER", "BOOLEAN", "JSON"]
+)
 
 
 class ManagerConfigurationBase(EntityModel):
@@ -17,7 +23,7 @@ class ManagerConfigurationBase(EntityModel):
 
     config_key: str = Field(..., max_length=100, pattern="^[A-Za-z0-9_.:-]+$", title="설정 키")
     config_value: str = Field(..., title="설정 값")
-    value_type: Literal["STRING", "NUMBER", "BOOLEAN", "JSON"] = Field("STRING", title="값 유형")
+    value_type: ManagerConfigurationValueType = Field("STRING", title="값 유형")
     category: str | None = Field(None, max_length=50, title="분류")
     description: str | None = Field(None, title="설명")
     is_secret: bool = Field(False, title="비밀 값 여부")
@@ -40,7 +46,7 @@ class ManagerConfigurationUpdate(UpdateModel):
         None, max_length=100, pattern="^[A-Za-z0-9_.:-]+$", title="설정 키"
     )
     config_value: str | None = Field(None, title="설정 값")
-    value_type: Literal["STRING", "NUMBER", "BOOLEAN", "JSON"] | None = Field(None, title="값 유형")
+    value_type: ManagerConfigurationValueType | None = Field(None, title="값 유형")
     category: str | None = Field(None, max_length=50, title="분류")
     description: str | None = Field(None, title="설명")
     is_secret: bool | None = Field(None, title="비밀 값 여부")
@@ -75,7 +81,7 @@ class ManagerConfigurationListParams(ListParams):
         ["config_key", "created_at", "updated_at"]
     )
 
-    value_type: list[Literal["STRING", "NUMBER", "BOOLEAN", "JSON"]] | None = Field(
+    value_type: list[ManagerConfigurationValueType] | None = Field(
         None, title="값 유형", description="Any of these values (repeat the parameter)."
     )
     category: str | None = Field(None, title="분류", description="Exact match.")

@@ -8,19 +8,27 @@ from typing import ClassVar, Literal
 from uuid import UUID
 
 from pydantic import Field
+from typing_extensions import TypeAliasType
 
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+
+# each enum field's values, named (the API document and generated clients share one type)
+ManagerServiceQuotaQuotaType = TypeAliasType(
+    "ManagerServiceQuotaQuotaType",
+    Literal["USERS", "STORAGE_GB", "API_CALLS", "WORKFLOWS", "EMAILS"],
+)
+ManagerServiceQuotaPeriod = TypeAliasType(
+    "ManagerServiceQuotaPeriod", Literal["DAILY", "MONTHLY", "TOTAL"]
+)
 
 
 class ManagerServiceQuotaBase(EntityModel):
     """Fields that are both written and read."""
 
     target_tenant_id: UUID = Field(..., title="테넌트")
-    quota_type: Literal["USERS", "STORAGE_GB", "API_CALLS", "WORKFLOWS", "EMAILS"] = Field(
-        ..., title="할당량 유형"
-    )
+    quota_type: ManagerServiceQuotaQuotaType = Field(..., title="할당량 유형")
     limit_value: int = Field(..., ge=0, le=9223372036854775807, title="한도")
-    period: Literal["DAILY", "MONTHLY", "TOTAL"] = Field("MONTHLY", title="기간")
+    period: ManagerServiceQuotaPeriod = Field("MONTHLY", title="기간")
 
 
 class ManagerServiceQuotaCreate(Input, ManagerServiceQuotaBase):
@@ -37,11 +45,9 @@ class ManagerServiceQuotaUpdate(UpdateModel):
     )
 
     target_tenant_id: UUID | None = Field(None, title="테넌트")
-    quota_type: Literal["USERS", "STORAGE_GB", "API_CALLS", "WORKFLOWS", "EMAILS"] | None = Field(
-        None, title="할당량 유형"
-    )
+    quota_type: ManagerServiceQuotaQuotaType | None = Field(None, title="할당량 유형")
     limit_value: int | None = Field(None, ge=0, le=9223372036854775807, title="한도")
-    period: Literal["DAILY", "MONTHLY", "TOTAL"] | None = Field(None, title="기간")
+    period: ManagerServiceQuotaPeriod | None = Field(None, title="기간")
 
 
 class ManagerServiceQuotaResponse(ManagerServiceQuotaBase):
@@ -78,10 +84,10 @@ class ManagerServiceQuotaListParams(ListParams):
     )
 
     target_tenant_id: UUID | None = Field(None, title="테넌트", description="Exact match.")
-    quota_type: list[Literal["USERS", "STORAGE_GB", "API_CALLS", "WORKFLOWS", "EMAILS"]] | None = (
-        Field(None, title="할당량 유형", description="Any of these values (repeat the parameter).")
+    quota_type: list[ManagerServiceQuotaQuotaType] | None = Field(
+        None, title="할당량 유형", description="Any of these values (repeat the parameter)."
     )
-    period: list[Literal["DAILY", "MONTHLY", "TOTAL"]] | None = Field(
+    period: list[ManagerServiceQuotaPeriod] | None = Field(
         None, title="기간", description="Any of these values (repeat the parameter)."
     )
 

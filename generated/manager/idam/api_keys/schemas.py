@@ -8,8 +8,12 @@ from typing import Any, ClassVar, Literal
 from uuid import UUID
 
 from pydantic import Field
+from typing_extensions import TypeAliasType
 
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+
+# each enum field's values, named (the API document and generated clients share one type)
+ManagerApiKeyStatus = TypeAliasType("ManagerApiKeyStatus", Literal["ACTIVE", "REVOKED", "EXPIRED"])
 
 
 class ManagerApiKeyBase(EntityModel):
@@ -45,7 +49,7 @@ class ManagerApiKeyResponse(ManagerApiKeyBase):
 
     id: UUID
     key_prefix: str | None = Field(None, title="키 접두어")
-    status: Literal["ACTIVE", "REVOKED", "EXPIRED"] = Field(title="상태")
+    status: ManagerApiKeyStatus = Field(title="상태")
     last_used_at: datetime | None = Field(None, title="마지막 사용")
     user_name: str | None = Field(
         None, title="소유자 이름", description="Display name of the referenced row."
@@ -74,7 +78,7 @@ class ManagerApiKeyListParams(ListParams):
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "name", "updated_at"])
 
     user_id: UUID | None = Field(None, title="소유자", description="Exact match.")
-    status: list[Literal["ACTIVE", "REVOKED", "EXPIRED"]] | None = Field(
+    status: list[ManagerApiKeyStatus] | None = Field(
         None, title="상태", description="Any of these values (repeat the parameter)."
     )
 
@@ -82,7 +86,7 @@ class ManagerApiKeyListParams(ListParams):
 class ManagerApiKeyStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
-    status: Literal["ACTIVE", "REVOKED", "EXPIRED"]
+    status: ManagerApiKeyStatus
 
 
 # The names the generated code imports; the API document names the classes by scope.

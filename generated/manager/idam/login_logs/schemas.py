@@ -8,8 +8,14 @@ from typing import ClassVar, Literal
 from uuid import UUID
 
 from pydantic import Field
+from typing_extensions import TypeAliasType
 
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+
+# each enum field's values, named (the API document and generated clients share one type)
+ManagerLoginLogAttemptType = TypeAliasType(
+    "ManagerLoginLogAttemptType", Literal["LOGIN", "LOGOUT", "REFRESH"]
+)
 
 
 class ManagerLoginLogBase(EntityModel):
@@ -17,7 +23,7 @@ class ManagerLoginLogBase(EntityModel):
 
     user_id: UUID | None = Field(None, title="사용자")
     username: str = Field(..., max_length=100, title="사용자명")
-    attempt_type: Literal["LOGIN", "LOGOUT", "REFRESH"] = Field("LOGIN", title="시도 유형")
+    attempt_type: ManagerLoginLogAttemptType = Field("LOGIN", title="시도 유형")
     success: bool = Field(..., title="성공 여부")
     failure_reason: str | None = Field(None, max_length=100, title="실패 사유")
     ip_address: str | None = Field(None, max_length=45, title="IP 주소")
@@ -37,7 +43,7 @@ class ManagerLoginLogUpdate(UpdateModel):
 
     user_id: UUID | None = Field(None, title="사용자")
     username: str | None = Field(None, max_length=100, title="사용자명")
-    attempt_type: Literal["LOGIN", "LOGOUT", "REFRESH"] | None = Field(None, title="시도 유형")
+    attempt_type: ManagerLoginLogAttemptType | None = Field(None, title="시도 유형")
     success: bool | None = Field(None, title="성공 여부")
     failure_reason: str | None = Field(None, max_length=100, title="실패 사유")
     ip_address: str | None = Field(None, max_length=45, title="IP 주소")
@@ -73,7 +79,7 @@ class ManagerLoginLogListParams(ListParams):
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "updated_at", "username"])
 
     user_id: UUID | None = Field(None, title="사용자", description="Exact match.")
-    attempt_type: list[Literal["LOGIN", "LOGOUT", "REFRESH"]] | None = Field(
+    attempt_type: list[ManagerLoginLogAttemptType] | None = Field(
         None, title="시도 유형", description="Any of these values (repeat the parameter)."
     )
     success: bool | None = Field(None, title="성공 여부", description="Exact match.")

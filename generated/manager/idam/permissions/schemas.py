@@ -8,8 +8,12 @@ from typing import ClassVar, Literal
 from uuid import UUID
 
 from pydantic import Field
+from typing_extensions import TypeAliasType
 
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+
+# each enum field's values, named (the API document and generated clients share one type)
+ManagerPermissionScope = TypeAliasType("ManagerPermissionScope", Literal["MANAGER", "TENANT"])
 
 
 class ManagerPermissionBase(EntityModel):
@@ -25,7 +29,7 @@ class ManagerPermissionBase(EntityModel):
     description: str | None = Field(None, title="설명")
     resource: str = Field(..., max_length=100, title="리소스")
     action: str = Field(..., max_length=50, title="작업")
-    scope: Literal["MANAGER", "TENANT"] = Field("MANAGER", title="적용 범위")
+    scope: ManagerPermissionScope = Field("MANAGER", title="적용 범위")
     is_system: bool = Field(False, title="시스템 권한")
 
 
@@ -52,7 +56,7 @@ class ManagerPermissionUpdate(UpdateModel):
     description: str | None = Field(None, title="설명")
     resource: str | None = Field(None, max_length=100, title="리소스")
     action: str | None = Field(None, max_length=50, title="작업")
-    scope: Literal["MANAGER", "TENANT"] | None = Field(None, title="적용 범위")
+    scope: ManagerPermissionScope | None = Field(None, title="적용 범위")
     is_system: bool | None = Field(None, title="시스템 권한")
 
 
@@ -87,7 +91,7 @@ class ManagerPermissionListParams(ListParams):
 
     resource: str | None = Field(None, title="리소스", description="Exact match.")
     action: str | None = Field(None, title="작업", description="Exact match.")
-    scope: list[Literal["MANAGER", "TENANT"]] | None = Field(
+    scope: list[ManagerPermissionScope] | None = Field(
         None, title="적용 범위", description="Any of these values (repeat the parameter)."
     )
     is_system: bool | None = Field(None, title="시스템 권한", description="Exact match.")

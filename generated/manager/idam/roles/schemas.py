@@ -8,12 +8,17 @@ from typing import ClassVar, Literal
 from uuid import UUID
 
 from pydantic import Field
+from typing_extensions import TypeAliasType
 
 from generated.manager.idam.role_permissions.schemas import (
     RolePermissionLineCreate,
     RolePermissionResponse,
 )
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+
+# each enum field's values, named (the API document and generated clients share one type)
+ManagerRoleRoleType = TypeAliasType("ManagerRoleRoleType", Literal["SYSTEM", "CUSTOM"])
+ManagerRoleStatus = TypeAliasType("ManagerRoleStatus", Literal["ACTIVE", "INACTIVE"])
 
 
 class ManagerRoleBase(EntityModel):
@@ -22,9 +27,9 @@ class ManagerRoleBase(EntityModel):
     code: str = Field(..., max_length=50, pattern="^[A-Z][A-Z0-9_]*$", title="역할 코드")
     name: str = Field(..., max_length=100, title="역할명")
     description: str | None = Field(None, title="설명")
-    role_type: Literal["SYSTEM", "CUSTOM"] = Field("CUSTOM", title="역할 유형")
+    role_type: ManagerRoleRoleType = Field("CUSTOM", title="역할 유형")
     priority: int = Field(100, ge=0, le=10000, title="우선순위")
-    status: Literal["ACTIVE", "INACTIVE"] = Field("ACTIVE", title="상태")
+    status: ManagerRoleStatus = Field("ACTIVE", title="상태")
 
 
 class ManagerRoleCreate(Input, ManagerRoleBase):
@@ -47,7 +52,7 @@ class ManagerRoleUpdate(UpdateModel):
     code: str | None = Field(None, max_length=50, pattern="^[A-Z][A-Z0-9_]*$", title="역할 코드")
     name: str | None = Field(None, max_length=100, title="역할명")
     description: str | None = Field(None, title="설명")
-    role_type: Literal["SYSTEM", "CUSTOM"] | None = Field(None, title="역할 유형")
+    role_type: ManagerRoleRoleType | None = Field(None, title="역할 유형")
     priority: int | None = Field(None, ge=0, le=10000, title="우선순위")
 
 
@@ -86,10 +91,10 @@ class ManagerRoleListParams(ListParams):
         ["code", "created_at", "name", "priority", "updated_at"]
     )
 
-    role_type: list[Literal["SYSTEM", "CUSTOM"]] | None = Field(
+    role_type: list[ManagerRoleRoleType] | None = Field(
         None, title="역할 유형", description="Any of these values (repeat the parameter)."
     )
-    status: list[Literal["ACTIVE", "INACTIVE"]] | None = Field(
+    status: list[ManagerRoleStatus] | None = Field(
         None, title="상태", description="Any of these values (repeat the parameter)."
     )
 
@@ -97,7 +102,7 @@ class ManagerRoleListParams(ListParams):
 class ManagerRoleStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
-    status: Literal["ACTIVE", "INACTIVE"]
+    status: ManagerRoleStatus
 
 
 # The names the generated code imports; the API document names the classes by scope.

@@ -8,8 +8,14 @@ from typing import ClassVar, Literal
 from uuid import UUID
 
 from pydantic import Field
+from typing_extensions import TypeAliasType
 
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+
+# each enum field's values, named (the API document and generated clients share one type)
+ManagerSessionStatus = TypeAliasType(
+    "ManagerSessionStatus", Literal["ACTIVE", "REVOKED", "EXPIRED"]
+)
 
 
 class ManagerSessionBase(EntityModel):
@@ -48,7 +54,7 @@ class ManagerSessionResponse(ManagerSessionBase):
     """A session as returned by the API."""
 
     id: UUID
-    status: Literal["ACTIVE", "REVOKED", "EXPIRED"] = Field(title="상태")
+    status: ManagerSessionStatus = Field(title="상태")
     user_name: str | None = Field(
         None, title="사용자 이름", description="Display name of the referenced row."
     )
@@ -78,7 +84,7 @@ class ManagerSessionListParams(ListParams):
     )
 
     user_id: UUID | None = Field(None, title="사용자", description="Exact match.")
-    status: list[Literal["ACTIVE", "REVOKED", "EXPIRED"]] | None = Field(
+    status: list[ManagerSessionStatus] | None = Field(
         None, title="상태", description="Any of these values (repeat the parameter)."
     )
 
@@ -86,7 +92,7 @@ class ManagerSessionListParams(ListParams):
 class ManagerSessionStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
-    status: Literal["ACTIVE", "REVOKED", "EXPIRED"]
+    status: ManagerSessionStatus
 
 
 # The names the generated code imports; the API document names the classes by scope.

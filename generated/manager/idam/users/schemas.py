@@ -8,16 +8,23 @@ from typing import ClassVar, Literal
 from uuid import UUID
 
 from pydantic import EmailStr, Field
+from typing_extensions import TypeAliasType
 
 from generated.manager.idam.user_roles.schemas import UserRoleLineCreate, UserRoleResponse
 from runtime.security.credentials import NewPassword
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
 
+# each enum field's values, named (the API document and generated clients share one type)
+ManagerUserUserType = TypeAliasType("ManagerUserUserType", Literal["MASTER", "TENANT", "SYSTEM"])
+ManagerUserStatus = TypeAliasType(
+    "ManagerUserStatus", Literal["ACTIVE", "INACTIVE", "LOCKED", "SUSPENDED"]
+)
+
 
 class ManagerUserBase(EntityModel):
     """Fields that are both written and read."""
 
-    user_type: Literal["MASTER", "TENANT", "SYSTEM"] = Field("TENANT", title="사용자 유형")
+    user_type: ManagerUserUserType = Field("TENANT", title="사용자 유형")
     username: str = Field(
         ..., min_length=3, max_length=100, pattern="^[A-Za-z0-9._-]+$", title="사용자명"
     )
@@ -30,7 +37,7 @@ class ManagerUserBase(EntityModel):
     position: str | None = Field(None, max_length=100, title="직위")
     sso_provider: str | None = Field(None, max_length=50, title="SSO 제공자")
     sso_subject: str | None = Field(None, max_length=255, title="SSO 식별자")
-    status: Literal["ACTIVE", "INACTIVE", "LOCKED", "SUSPENDED"] = Field("ACTIVE", title="상태")
+    status: ManagerUserStatus = Field("ACTIVE", title="상태")
     timezone: str = Field("Asia/Seoul", max_length=50, title="시간대")
     locale: str = Field("ko-KR", max_length=10, title="언어")
 
@@ -55,7 +62,7 @@ class ManagerUserUpdate(UpdateModel):
     )
     status_field: ClassVar[str | None] = "status"
 
-    user_type: Literal["MASTER", "TENANT", "SYSTEM"] | None = Field(None, title="사용자 유형")
+    user_type: ManagerUserUserType | None = Field(None, title="사용자 유형")
     username: str | None = Field(
         None, min_length=3, max_length=100, pattern="^[A-Za-z0-9._-]+$", title="사용자명"
     )
@@ -115,10 +122,10 @@ class ManagerUserListParams(ListParams):
         ["created_at", "email", "full_name", "status", "updated_at", "username"]
     )
 
-    user_type: list[Literal["MASTER", "TENANT", "SYSTEM"]] | None = Field(
+    user_type: list[ManagerUserUserType] | None = Field(
         None, title="사용자 유형", description="Any of these values (repeat the parameter)."
     )
-    status: list[Literal["ACTIVE", "INACTIVE", "LOCKED", "SUSPENDED"]] | None = Field(
+    status: list[ManagerUserStatus] | None = Field(
         None, title="상태", description="Any of these values (repeat the parameter)."
     )
 
@@ -126,7 +133,7 @@ class ManagerUserListParams(ListParams):
 class ManagerUserStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
-    status: Literal["ACTIVE", "INACTIVE", "LOCKED", "SUSPENDED"]
+    status: ManagerUserStatus
 
 
 # The names the generated code imports; the API document names the classes by scope.

@@ -9,8 +9,15 @@ from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
 from pydantic import Field
+from typing_extensions import TypeAliasType
 
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+
+# each enum field's values, named (the API document and generated clients share one type)
+ManagerResourceUsageMetric = TypeAliasType(
+    "ManagerResourceUsageMetric",
+    Literal["CPU", "MEMORY", "STORAGE", "NETWORK_IN", "NETWORK_OUT", "REQUESTS"],
+)
 
 
 class ManagerResourceUsageBase(EntityModel):
@@ -18,9 +25,7 @@ class ManagerResourceUsageBase(EntityModel):
 
     resource_id: UUID = Field(..., title="리소스")
     target_tenant_id: UUID | None = Field(None, title="테넌트")
-    metric: Literal["CPU", "MEMORY", "STORAGE", "NETWORK_IN", "NETWORK_OUT", "REQUESTS"] = Field(
-        ..., title="지표"
-    )
+    metric: ManagerResourceUsageMetric = Field(..., title="지표")
     value: Decimal = Field(..., max_digits=20, decimal_places=4, title="값")
     unit: str = Field(..., max_length=20, title="단위")
     measured_at: datetime = Field(..., title="측정 일시")
@@ -41,9 +46,7 @@ class ManagerResourceUsageUpdate(UpdateModel):
 
     resource_id: UUID | None = Field(None, title="리소스")
     target_tenant_id: UUID | None = Field(None, title="테넌트")
-    metric: Literal["CPU", "MEMORY", "STORAGE", "NETWORK_IN", "NETWORK_OUT", "REQUESTS"] | None = (
-        Field(None, title="지표")
-    )
+    metric: ManagerResourceUsageMetric | None = Field(None, title="지표")
     value: Decimal | None = Field(None, max_digits=20, decimal_places=4, title="값")
     unit: str | None = Field(None, max_length=20, title="단위")
     measured_at: datetime | None = Field(None, title="측정 일시")
@@ -86,9 +89,9 @@ class ManagerResourceUsageListParams(ListParams):
 
     resource_id: UUID | None = Field(None, title="리소스", description="Exact match.")
     target_tenant_id: UUID | None = Field(None, title="테넌트", description="Exact match.")
-    metric: (
-        list[Literal["CPU", "MEMORY", "STORAGE", "NETWORK_IN", "NETWORK_OUT", "REQUESTS"]] | None
-    ) = Field(None, title="지표", description="Any of these values (repeat the parameter).")
+    metric: list[ManagerResourceUsageMetric] | None = Field(
+        None, title="지표", description="Any of these values (repeat the parameter)."
+    )
     value: (
         Annotated[Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)]
         | None

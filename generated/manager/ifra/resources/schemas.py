@@ -9,18 +9,29 @@ from typing import Any, ClassVar, Literal
 from uuid import UUID
 
 from pydantic import Field
+from typing_extensions import TypeAliasType
 
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+
+# each enum field's values, named (the API document and generated clients share one type)
+ManagerResourceResourceType = TypeAliasType(
+    "ManagerResourceResourceType",
+    Literal["SERVER", "DATABASE", "STORAGE", "NETWORK", "CACHE", "QUEUE"],
+)
+ManagerResourceProvider = TypeAliasType(
+    "ManagerResourceProvider", Literal["AWS", "GCP", "AZURE", "NCP", "ON_PREMISE"]
+)
+ManagerResourceStatus = TypeAliasType(
+    "ManagerResourceStatus", Literal["PROVISIONING", "ACTIVE", "MAINTENANCE", "DECOMMISSIONED"]
+)
 
 
 class ManagerResourceBase(EntityModel):
     """Fields that are both written and read."""
 
     name: str = Field(..., max_length=100, title="리소스명")
-    resource_type: Literal["SERVER", "DATABASE", "STORAGE", "NETWORK", "CACHE", "QUEUE"] = Field(
-        ..., title="리소스 유형"
-    )
-    provider: Literal["AWS", "GCP", "AZURE", "NCP", "ON_PREMISE"] = Field("AWS", title="제공자")
+    resource_type: ManagerResourceResourceType = Field(..., title="리소스 유형")
+    provider: ManagerResourceProvider = Field("AWS", title="제공자")
     region: str | None = Field(None, max_length=50, title="리전")
     external_id: str | None = Field(None, max_length=200, title="외부 식별자")
     target_tenant_id: UUID | None = Field(None, title="전용 테넌트")
@@ -28,9 +39,7 @@ class ManagerResourceBase(EntityModel):
     monthly_cost: Decimal = Field(
         Decimal("0"), ge=Decimal("0"), max_digits=18, decimal_places=2, title="월 비용"
     )
-    status: Literal["PROVISIONING", "ACTIVE", "MAINTENANCE", "DECOMMISSIONED"] = Field(
-        "PROVISIONING", title="상태"
-    )
+    status: ManagerResourceStatus = Field("PROVISIONING", title="상태")
 
 
 class ManagerResourceCreate(Input, ManagerResourceBase):
@@ -48,12 +57,8 @@ class ManagerResourceUpdate(UpdateModel):
     status_field: ClassVar[str | None] = "status"
 
     name: str | None = Field(None, max_length=100, title="리소스명")
-    resource_type: Literal["SERVER", "DATABASE", "STORAGE", "NETWORK", "CACHE", "QUEUE"] | None = (
-        Field(None, title="리소스 유형")
-    )
-    provider: Literal["AWS", "GCP", "AZURE", "NCP", "ON_PREMISE"] | None = Field(
-        None, title="제공자"
-    )
+    resource_type: ManagerResourceResourceType | None = Field(None, title="리소스 유형")
+    provider: ManagerResourceProvider | None = Field(None, title="제공자")
     region: str | None = Field(None, max_length=50, title="리전")
     external_id: str | None = Field(None, max_length=200, title="외부 식별자")
     target_tenant_id: UUID | None = Field(None, title="전용 테넌트")
@@ -95,15 +100,15 @@ class ManagerResourceListParams(ListParams):
         ["created_at", "monthly_cost", "name", "updated_at"]
     )
 
-    resource_type: (
-        list[Literal["SERVER", "DATABASE", "STORAGE", "NETWORK", "CACHE", "QUEUE"]] | None
-    ) = Field(None, title="리소스 유형", description="Any of these values (repeat the parameter).")
-    provider: list[Literal["AWS", "GCP", "AZURE", "NCP", "ON_PREMISE"]] | None = Field(
+    resource_type: list[ManagerResourceResourceType] | None = Field(
+        None, title="리소스 유형", description="Any of these values (repeat the parameter)."
+    )
+    provider: list[ManagerResourceProvider] | None = Field(
         None, title="제공자", description="Any of these values (repeat the parameter)."
     )
     region: str | None = Field(None, title="리전", description="Exact match.")
     target_tenant_id: UUID | None = Field(None, title="전용 테넌트", description="Exact match.")
-    status: list[Literal["PROVISIONING", "ACTIVE", "MAINTENANCE", "DECOMMISSIONED"]] | None = Field(
+    status: list[ManagerResourceStatus] | None = Field(
         None, title="상태", description="Any of these values (repeat the parameter)."
     )
 
@@ -111,7 +116,7 @@ class ManagerResourceListParams(ListParams):
 class ManagerResourceStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
-    status: Literal["PROVISIONING", "ACTIVE", "MAINTENANCE", "DECOMMISSIONED"]
+    status: ManagerResourceStatus
 
 
 # The names the generated code imports; the API document names the classes by scope.

@@ -8,8 +8,17 @@ from typing import ClassVar, Literal
 from uuid import UUID
 
 from pydantic import Field
+from typing_extensions import TypeAliasType
 
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+
+# each enum field's values, named (the API document and generated clients share one type)
+ManagerExternalApiAuthType = TypeAliasType(
+    "ManagerExternalApiAuthType", Literal["NONE", "API_KEY", "OAUTH2", "BASIC"]
+)
+ManagerExternalApiStatus = TypeAliasType(
+    "ManagerExternalApiStatus", Literal["ACTIVE", "INACTIVE", "ERROR"]
+)
 
 
 class ManagerExternalApiBase(EntityModel):
@@ -19,9 +28,9 @@ class ManagerExternalApiBase(EntityModel):
     base_url: str = Field(
         ..., max_length=2048, pattern="^https?://[^\\s/$.?#][^\\s]*$", title="기본 URL"
     )
-    auth_type: Literal["NONE", "API_KEY", "OAUTH2", "BASIC"] = Field("API_KEY", title="인증 방식")
+    auth_type: ManagerExternalApiAuthType = Field("API_KEY", title="인증 방식")
     timeout_seconds: int = Field(30, ge=1, le=600, title="제한 시간(초)")
-    status: Literal["ACTIVE", "INACTIVE", "ERROR"] = Field("ACTIVE", title="상태")
+    status: ManagerExternalApiStatus = Field("ACTIVE", title="상태")
 
 
 class ManagerExternalApiCreate(Input, ManagerExternalApiBase):
@@ -42,7 +51,7 @@ class ManagerExternalApiUpdate(UpdateModel):
     base_url: str | None = Field(
         None, max_length=2048, pattern="^https?://[^\\s/$.?#][^\\s]*$", title="기본 URL"
     )
-    auth_type: Literal["NONE", "API_KEY", "OAUTH2", "BASIC"] | None = Field(None, title="인증 방식")
+    auth_type: ManagerExternalApiAuthType | None = Field(None, title="인증 방식")
     credentials: str | None = Field(None, max_length=255, title="인증 정보")
     timeout_seconds: int | None = Field(None, ge=1, le=600, title="제한 시간(초)")
 
@@ -72,10 +81,10 @@ class ManagerExternalApiListParams(ListParams):
     default_sort: ClassVar[str] = "-created_at"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "name", "updated_at"])
 
-    auth_type: list[Literal["NONE", "API_KEY", "OAUTH2", "BASIC"]] | None = Field(
+    auth_type: list[ManagerExternalApiAuthType] | None = Field(
         None, title="인증 방식", description="Any of these values (repeat the parameter)."
     )
-    status: list[Literal["ACTIVE", "INACTIVE", "ERROR"]] | None = Field(
+    status: list[ManagerExternalApiStatus] | None = Field(
         None, title="상태", description="Any of these values (repeat the parameter)."
     )
 
@@ -83,7 +92,7 @@ class ManagerExternalApiListParams(ListParams):
 class ManagerExternalApiStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
-    status: Literal["ACTIVE", "INACTIVE", "ERROR"]
+    status: ManagerExternalApiStatus
 
 
 # The names the generated code imports; the API document names the classes by scope.

@@ -8,8 +8,14 @@ from typing import ClassVar, Literal
 from uuid import UUID
 
 from pydantic import Field
+from typing_extensions import TypeAliasType
 
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+
+# each enum field's values, named (the API document and generated clients share one type)
+ManagerRateLimitScope = TypeAliasType(
+    "ManagerRateLimitScope", Literal["GLOBAL", "TENANT", "USER", "API_KEY", "IP"]
+)
 
 
 class ManagerRateLimitBase(EntityModel):
@@ -17,7 +23,7 @@ class ManagerRateLimitBase(EntityModel):
 
     name: str = Field(..., max_length=100, title="이름")
     target_tenant_id: UUID | None = Field(None, title="테넌트")
-    scope: Literal["GLOBAL", "TENANT", "USER", "API_KEY", "IP"] = Field("TENANT", title="적용 범위")
+    scope: ManagerRateLimitScope = Field("TENANT", title="적용 범위")
     limit_count: int = Field(..., ge=1, le=100000000, title="허용 횟수")
     window_seconds: int = Field(3600, ge=1, le=2592000, title="기간(초)")
     is_enabled: bool = Field(True, title="사용 여부")
@@ -38,9 +44,7 @@ class ManagerRateLimitUpdate(UpdateModel):
 
     name: str | None = Field(None, max_length=100, title="이름")
     target_tenant_id: UUID | None = Field(None, title="테넌트")
-    scope: Literal["GLOBAL", "TENANT", "USER", "API_KEY", "IP"] | None = Field(
-        None, title="적용 범위"
-    )
+    scope: ManagerRateLimitScope | None = Field(None, title="적용 범위")
     limit_count: int | None = Field(None, ge=1, le=100000000, title="허용 횟수")
     window_seconds: int | None = Field(None, ge=1, le=2592000, title="기간(초)")
     is_enabled: bool | None = Field(None, title="사용 여부")
@@ -79,7 +83,7 @@ class ManagerRateLimitListParams(ListParams):
     )
 
     target_tenant_id: UUID | None = Field(None, title="테넌트", description="Exact match.")
-    scope: list[Literal["GLOBAL", "TENANT", "USER", "API_KEY", "IP"]] | None = Field(
+    scope: list[ManagerRateLimitScope] | None = Field(
         None, title="적용 범위", description="Any of these values (repeat the parameter)."
     )
     is_enabled: bool | None = Field(None, title="사용 여부", description="Exact match.")

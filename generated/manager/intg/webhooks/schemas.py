@@ -8,8 +8,14 @@ from typing import Any, ClassVar, Literal
 from uuid import UUID
 
 from pydantic import Field
+from typing_extensions import TypeAliasType
 
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+
+# each enum field's values, named (the API document and generated clients share one type)
+ManagerWebhookStatus = TypeAliasType(
+    "ManagerWebhookStatus", Literal["ACTIVE", "PAUSED", "DISABLED"]
+)
 
 
 class ManagerWebhookBase(EntityModel):
@@ -21,7 +27,7 @@ class ManagerWebhookBase(EntityModel):
         ..., max_length=2048, pattern="^https?://[^\\s/$.?#][^\\s]*$", title="수신 URL"
     )
     events: dict[str, Any] | list[Any] = Field([], title="이벤트")
-    status: Literal["ACTIVE", "PAUSED", "DISABLED"] = Field("ACTIVE", title="상태")
+    status: ManagerWebhookStatus = Field("ACTIVE", title="상태")
 
 
 class ManagerWebhookCreate(Input, ManagerWebhookBase):
@@ -78,7 +84,7 @@ class ManagerWebhookListParams(ListParams):
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "name", "updated_at"])
 
     target_tenant_id: UUID | None = Field(None, title="테넌트", description="Exact match.")
-    status: list[Literal["ACTIVE", "PAUSED", "DISABLED"]] | None = Field(
+    status: list[ManagerWebhookStatus] | None = Field(
         None, title="상태", description="Any of these values (repeat the parameter)."
     )
 
@@ -86,7 +92,7 @@ class ManagerWebhookListParams(ListParams):
 class ManagerWebhookStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
-    status: Literal["ACTIVE", "PAUSED", "DISABLED"]
+    status: ManagerWebhookStatus
 
 
 # The names the generated code imports; the API document names the classes by scope.

@@ -8,8 +8,17 @@ from typing import ClassVar, Literal
 from uuid import UUID
 
 from pydantic import Field
+from typing_extensions import TypeAliasType
 
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+
+# each enum field's values, named (the API document and generated clients share one type)
+ManagerHealthCheckCheckType = TypeAliasType(
+    "ManagerHealthCheckCheckType", Literal["HTTP", "TCP", "DATABASE", "QUEUE"]
+)
+ManagerHealthCheckLastStatus = TypeAliasType(
+    "ManagerHealthCheckLastStatus", Literal["UNKNOWN", "HEALTHY", "DEGRADED", "DOWN"]
+)
 
 
 class ManagerHealthCheckBase(EntityModel):
@@ -19,12 +28,10 @@ class ManagerHealthCheckBase(EntityModel):
     target_url: str = Field(
         ..., max_length=2048, pattern="^https?://[^\\s/$.?#][^\\s]*$", title="대상 URL"
     )
-    check_type: Literal["HTTP", "TCP", "DATABASE", "QUEUE"] = Field("HTTP", title="점검 유형")
+    check_type: ManagerHealthCheckCheckType = Field("HTTP", title="점검 유형")
     interval_seconds: int = Field(60, ge=10, le=86400, title="주기(초)")
     timeout_seconds: int = Field(5, ge=1, le=300, title="제한 시간(초)")
-    last_status: Literal["UNKNOWN", "HEALTHY", "DEGRADED", "DOWN"] = Field(
-        "UNKNOWN", title="최근 상태"
-    )
+    last_status: ManagerHealthCheckLastStatus = Field("UNKNOWN", title="최근 상태")
     last_checked_at: datetime | None = Field(None, title="최근 점검")
     is_enabled: bool = Field(True, title="사용 여부")
 
@@ -54,12 +61,10 @@ class ManagerHealthCheckUpdate(UpdateModel):
     target_url: str | None = Field(
         None, max_length=2048, pattern="^https?://[^\\s/$.?#][^\\s]*$", title="대상 URL"
     )
-    check_type: Literal["HTTP", "TCP", "DATABASE", "QUEUE"] | None = Field(None, title="점검 유형")
+    check_type: ManagerHealthCheckCheckType | None = Field(None, title="점검 유형")
     interval_seconds: int | None = Field(None, ge=10, le=86400, title="주기(초)")
     timeout_seconds: int | None = Field(None, ge=1, le=300, title="제한 시간(초)")
-    last_status: Literal["UNKNOWN", "HEALTHY", "DEGRADED", "DOWN"] | None = Field(
-        None, title="최근 상태"
-    )
+    last_status: ManagerHealthCheckLastStatus | None = Field(None, title="최근 상태")
     last_checked_at: datetime | None = Field(None, title="최근 점검")
     is_enabled: bool | None = Field(None, title="사용 여부")
 
@@ -91,10 +96,10 @@ class ManagerHealthCheckListParams(ListParams):
     default_sort: ClassVar[str] = "-created_at"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "name", "updated_at"])
 
-    check_type: list[Literal["HTTP", "TCP", "DATABASE", "QUEUE"]] | None = Field(
+    check_type: list[ManagerHealthCheckCheckType] | None = Field(
         None, title="점검 유형", description="Any of these values (repeat the parameter)."
     )
-    last_status: list[Literal["UNKNOWN", "HEALTHY", "DEGRADED", "DOWN"]] | None = Field(
+    last_status: list[ManagerHealthCheckLastStatus] | None = Field(
         None, title="최근 상태", description="Any of these values (repeat the parameter)."
     )
     is_enabled: bool | None = Field(None, title="사용 여부", description="Exact match.")

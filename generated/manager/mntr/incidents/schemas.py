@@ -8,8 +8,17 @@ from typing import ClassVar, Literal
 from uuid import UUID
 
 from pydantic import Field
+from typing_extensions import TypeAliasType
 
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+
+# each enum field's values, named (the API document and generated clients share one type)
+ManagerIncidentSeverity = TypeAliasType(
+    "ManagerIncidentSeverity", Literal["LOW", "MEDIUM", "HIGH", "CRITICAL"]
+)
+ManagerIncidentStatus = TypeAliasType(
+    "ManagerIncidentStatus", Literal["OPEN", "INVESTIGATING", "MITIGATED", "RESOLVED", "CLOSED"]
+)
 
 
 class ManagerIncidentBase(EntityModel):
@@ -17,10 +26,8 @@ class ManagerIncidentBase(EntityModel):
 
     title: str = Field(..., max_length=200, title="제목")
     description: str | None = Field(None, title="설명")
-    severity: Literal["LOW", "MEDIUM", "HIGH", "CRITICAL"] = Field("MEDIUM", title="심각도")
-    status: Literal["OPEN", "INVESTIGATING", "MITIGATED", "RESOLVED", "CLOSED"] = Field(
-        "OPEN", title="상태"
-    )
+    severity: ManagerIncidentSeverity = Field("MEDIUM", title="심각도")
+    status: ManagerIncidentStatus = Field("OPEN", title="상태")
     target_tenant_id: UUID | None = Field(None, title="영향 테넌트")
     started_at: datetime = Field(..., title="발생 일시")
     resolved_at: datetime | None = Field(None, title="해결 일시")
@@ -41,7 +48,7 @@ class ManagerIncidentUpdate(UpdateModel):
 
     title: str | None = Field(None, max_length=200, title="제목")
     description: str | None = Field(None, title="설명")
-    severity: Literal["LOW", "MEDIUM", "HIGH", "CRITICAL"] | None = Field(None, title="심각도")
+    severity: ManagerIncidentSeverity | None = Field(None, title="심각도")
     target_tenant_id: UUID | None = Field(None, title="영향 테넌트")
     started_at: datetime | None = Field(None, title="발생 일시")
     resolved_at: datetime | None = Field(None, title="해결 일시")
@@ -83,11 +90,11 @@ class ManagerIncidentListParams(ListParams):
         ["created_at", "severity", "started_at", "title", "updated_at"]
     )
 
-    severity: list[Literal["LOW", "MEDIUM", "HIGH", "CRITICAL"]] | None = Field(
+    severity: list[ManagerIncidentSeverity] | None = Field(
         None, title="심각도", description="Any of these values (repeat the parameter)."
     )
-    status: list[Literal["OPEN", "INVESTIGATING", "MITIGATED", "RESOLVED", "CLOSED"]] | None = (
-        Field(None, title="상태", description="Any of these values (repeat the parameter).")
+    status: list[ManagerIncidentStatus] | None = Field(
+        None, title="상태", description="Any of these values (repeat the parameter)."
     )
     target_tenant_id: UUID | None = Field(None, title="영향 테넌트", description="Exact match.")
     started_at: datetime | None = Field(None, title="발생 일시", description="Exact match.")
@@ -103,7 +110,7 @@ class ManagerIncidentListParams(ListParams):
 class ManagerIncidentStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
-    status: Literal["OPEN", "INVESTIGATING", "MITIGATED", "RESOLVED", "CLOSED"]
+    status: ManagerIncidentStatus
 
 
 # The names the generated code imports; the API document names the classes by scope.

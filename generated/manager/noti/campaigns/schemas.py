@@ -8,8 +8,14 @@ from typing import Any, ClassVar, Literal
 from uuid import UUID
 
 from pydantic import Field
+from typing_extensions import TypeAliasType
 
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+
+# each enum field's values, named (the API document and generated clients share one type)
+ManagerCampaignStatus = TypeAliasType(
+    "ManagerCampaignStatus", Literal["DRAFT", "SCHEDULED", "RUNNING", "COMPLETED", "CANCELED"]
+)
 
 
 class ManagerCampaignBase(EntityModel):
@@ -19,9 +25,7 @@ class ManagerCampaignBase(EntityModel):
     template_id: UUID = Field(..., title="템플릿")
     audience: dict[str, Any] | list[Any] = Field({}, title="대상 조건")
     scheduled_at: datetime | None = Field(None, title="예약 일시")
-    status: Literal["DRAFT", "SCHEDULED", "RUNNING", "COMPLETED", "CANCELED"] = Field(
-        "DRAFT", title="상태"
-    )
+    status: ManagerCampaignStatus = Field("DRAFT", title="상태")
 
 
 class ManagerCampaignCreate(Input, ManagerCampaignBase):
@@ -77,7 +81,7 @@ class ManagerCampaignListParams(ListParams):
 
     template_id: UUID | None = Field(None, title="템플릿", description="Exact match.")
     scheduled_at: datetime | None = Field(None, title="예약 일시", description="Exact match.")
-    status: list[Literal["DRAFT", "SCHEDULED", "RUNNING", "COMPLETED", "CANCELED"]] | None = Field(
+    status: list[ManagerCampaignStatus] | None = Field(
         None, title="상태", description="Any of these values (repeat the parameter)."
     )
     scheduled_at_from: datetime | None = Field(
@@ -91,7 +95,7 @@ class ManagerCampaignListParams(ListParams):
 class ManagerCampaignStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
-    status: Literal["DRAFT", "SCHEDULED", "RUNNING", "COMPLETED", "CANCELED"]
+    status: ManagerCampaignStatus
 
 
 # The names the generated code imports; the API document names the classes by scope.

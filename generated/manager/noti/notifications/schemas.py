@@ -8,8 +8,20 @@ from typing import ClassVar, Literal
 from uuid import UUID
 
 from pydantic import Field
+from typing_extensions import TypeAliasType
 
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+
+# each enum field's values, named (the API document and generated clients share one type)
+ManagerNotificationChannel = TypeAliasType(
+    "ManagerNotificationChannel", Literal["EMAIL", "SMS", "PUSH", "IN_APP"]
+)
+ManagerNotificationPriority = TypeAliasType(
+    "ManagerNotificationPriority", Literal["LOW", "NORMAL", "HIGH", "URGENT"]
+)
+ManagerNotificationStatus = TypeAliasType(
+    "ManagerNotificationStatus", Literal["PENDING", "SENT", "DELIVERED", "READ", "FAILED"]
+)
 
 
 class ManagerNotificationBase(EntityModel):
@@ -18,13 +30,11 @@ class ManagerNotificationBase(EntityModel):
     template_id: UUID | None = Field(None, title="템플릿")
     recipient_user_id: UUID | None = Field(None, title="수신자")
     target_tenant_id: UUID | None = Field(None, title="테넌트")
-    channel: Literal["EMAIL", "SMS", "PUSH", "IN_APP"] = Field("IN_APP", title="채널")
+    channel: ManagerNotificationChannel = Field("IN_APP", title="채널")
     title: str = Field(..., max_length=200, title="제목")
     message: str = Field(..., title="내용")
-    priority: Literal["LOW", "NORMAL", "HIGH", "URGENT"] = Field("NORMAL", title="우선순위")
-    status: Literal["PENDING", "SENT", "DELIVERED", "READ", "FAILED"] = Field(
-        "PENDING", title="상태"
-    )
+    priority: ManagerNotificationPriority = Field("NORMAL", title="우선순위")
+    status: ManagerNotificationStatus = Field("PENDING", title="상태")
     sent_at: datetime | None = Field(None, title="발송 일시")
 
 
@@ -43,10 +53,10 @@ class ManagerNotificationUpdate(UpdateModel):
     template_id: UUID | None = Field(None, title="템플릿")
     recipient_user_id: UUID | None = Field(None, title="수신자")
     target_tenant_id: UUID | None = Field(None, title="테넌트")
-    channel: Literal["EMAIL", "SMS", "PUSH", "IN_APP"] | None = Field(None, title="채널")
+    channel: ManagerNotificationChannel | None = Field(None, title="채널")
     title: str | None = Field(None, max_length=200, title="제목")
     message: str | None = Field(None, title="내용")
-    priority: Literal["LOW", "NORMAL", "HIGH", "URGENT"] | None = Field(None, title="우선순위")
+    priority: ManagerNotificationPriority | None = Field(None, title="우선순위")
     sent_at: datetime | None = Field(None, title="발송 일시")
 
 
@@ -89,13 +99,13 @@ class ManagerNotificationListParams(ListParams):
     template_id: UUID | None = Field(None, title="템플릿", description="Exact match.")
     recipient_user_id: UUID | None = Field(None, title="수신자", description="Exact match.")
     target_tenant_id: UUID | None = Field(None, title="테넌트", description="Exact match.")
-    channel: list[Literal["EMAIL", "SMS", "PUSH", "IN_APP"]] | None = Field(
+    channel: list[ManagerNotificationChannel] | None = Field(
         None, title="채널", description="Any of these values (repeat the parameter)."
     )
-    priority: list[Literal["LOW", "NORMAL", "HIGH", "URGENT"]] | None = Field(
+    priority: list[ManagerNotificationPriority] | None = Field(
         None, title="우선순위", description="Any of these values (repeat the parameter)."
     )
-    status: list[Literal["PENDING", "SENT", "DELIVERED", "READ", "FAILED"]] | None = Field(
+    status: list[ManagerNotificationStatus] | None = Field(
         None, title="상태", description="Any of these values (repeat the parameter)."
     )
 
@@ -103,7 +113,7 @@ class ManagerNotificationListParams(ListParams):
 class ManagerNotificationStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
-    status: Literal["PENDING", "SENT", "DELIVERED", "READ", "FAILED"]
+    status: ManagerNotificationStatus
 
 
 # The names the generated code imports; the API document names the classes by scope.

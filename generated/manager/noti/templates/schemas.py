@@ -8,8 +8,14 @@ from typing import ClassVar, Literal
 from uuid import UUID
 
 from pydantic import Field
+from typing_extensions import TypeAliasType
 
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+
+# each enum field's values, named (the API document and generated clients share one type)
+ManagerNotificationTemplateChannel = TypeAliasType(
+    "ManagerNotificationTemplateChannel", Literal["EMAIL", "SMS", "PUSH", "IN_APP"]
+)
 
 
 class ManagerNotificationTemplateBase(EntityModel):
@@ -17,7 +23,7 @@ class ManagerNotificationTemplateBase(EntityModel):
 
     code: str = Field(..., max_length=100, pattern="^[A-Za-z0-9_.-]+$", title="템플릿 코드")
     name: str = Field(..., max_length=100, title="이름")
-    channel: Literal["EMAIL", "SMS", "PUSH", "IN_APP"] = Field("EMAIL", title="채널")
+    channel: ManagerNotificationTemplateChannel = Field("EMAIL", title="채널")
     subject: str | None = Field(None, max_length=200, title="제목")
     body: str = Field(..., title="본문")
     locale: str = Field("ko-KR", max_length=10, title="언어")
@@ -39,7 +45,7 @@ class ManagerNotificationTemplateUpdate(UpdateModel):
 
     code: str | None = Field(None, max_length=100, pattern="^[A-Za-z0-9_.-]+$", title="템플릿 코드")
     name: str | None = Field(None, max_length=100, title="이름")
-    channel: Literal["EMAIL", "SMS", "PUSH", "IN_APP"] | None = Field(None, title="채널")
+    channel: ManagerNotificationTemplateChannel | None = Field(None, title="채널")
     subject: str | None = Field(None, max_length=200, title="제목")
     body: str | None = Field(None, title="본문")
     locale: str | None = Field(None, max_length=10, title="언어")
@@ -73,7 +79,7 @@ class ManagerNotificationTemplateListParams(ListParams):
         ["code", "created_at", "name", "updated_at"]
     )
 
-    channel: list[Literal["EMAIL", "SMS", "PUSH", "IN_APP"]] | None = Field(
+    channel: list[ManagerNotificationTemplateChannel] | None = Field(
         None, title="채널", description="Any of these values (repeat the parameter)."
     )
     locale: str | None = Field(None, title="언어", description="Exact match.")

@@ -9,17 +9,22 @@ from typing import Annotated, Any, ClassVar, Literal
 from uuid import UUID
 
 from pydantic import Field
+from typing_extensions import TypeAliasType
 
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+
+# each enum field's values, named (the API document and generated clients share one type)
+ManagerUsageStatMetric = TypeAliasType(
+    "ManagerUsageStatMetric",
+    Literal["ACTIVE_USERS", "API_CALLS", "STORAGE_GB", "LOGINS", "NEW_TENANTS"],
+)
 
 
 class ManagerUsageStatBase(EntityModel):
     """Fields that are both written and read."""
 
     stat_date: date = Field(..., title="기준일")
-    metric: Literal["ACTIVE_USERS", "API_CALLS", "STORAGE_GB", "LOGINS", "NEW_TENANTS"] = Field(
-        ..., title="지표"
-    )
+    metric: ManagerUsageStatMetric = Field(..., title="지표")
     value: Decimal = Field(..., max_digits=20, decimal_places=4, title="값")
     dimension: dict[str, Any] | list[Any] | None = Field(None, title="차원")
 
@@ -36,9 +41,7 @@ class ManagerUsageStatUpdate(UpdateModel):
     non_nullable: ClassVar[frozenset[str]] = frozenset(["stat_date", "metric", "value"])
 
     stat_date: date | None = Field(None, title="기준일")
-    metric: Literal["ACTIVE_USERS", "API_CALLS", "STORAGE_GB", "LOGINS", "NEW_TENANTS"] | None = (
-        Field(None, title="지표")
-    )
+    metric: ManagerUsageStatMetric | None = Field(None, title="지표")
     value: Decimal | None = Field(None, max_digits=20, decimal_places=4, title="값")
     dimension: dict[str, Any] | list[Any] | None = Field(None, title="차원")
 
@@ -73,9 +76,9 @@ class ManagerUsageStatListParams(ListParams):
     )
 
     stat_date: date | None = Field(None, title="기준일", description="Exact match.")
-    metric: (
-        list[Literal["ACTIVE_USERS", "API_CALLS", "STORAGE_GB", "LOGINS", "NEW_TENANTS"]] | None
-    ) = Field(None, title="지표", description="Any of these values (repeat the parameter).")
+    metric: list[ManagerUsageStatMetric] | None = Field(
+        None, title="지표", description="Any of these values (repeat the parameter)."
+    )
     value: (
         Annotated[Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)]
         | None

@@ -14,6 +14,7 @@ from fastapi import Query, Response, status
 
 from runtime.deps import ManagerDb, manager_permission
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
@@ -36,8 +37,10 @@ router = audited_router(scope="manager", entity="supt.feedbacks")
     "",
     response_model=Envelope[FeedbackListResponse],
     summary="피드백 목록 조회",
+    description="One page of feedback rows. Sort by created_at, rating, title, updated_at (`-` for descending; default `-created_at`). Search in title. Filters: target_tenant_id, rating, feedback_type, status. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="manager_supt_feedbacks_list",
 )
+@answers()
 async def list_feedbacks(
     params: Annotated[FeedbackListParams, Query()],
     db: ManagerDb,
@@ -52,7 +55,17 @@ async def list_feedbacks(
     response_model=Envelope[FeedbackResponse],
     status_code=status.HTTP_201_CREATED,
     summary="피드백 생성",
+    description="Creates a feedback. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="manager_supt_feedbacks_create",
+)
+@answers(
+    "etag",
+    links={
+        "manager_supt_feedbacks_change_status": "feedback_id",
+        "manager_supt_feedbacks_delete": "feedback_id",
+        "manager_supt_feedbacks_get": "feedback_id",
+        "manager_supt_feedbacks_update": "feedback_id",
+    },
 )
 async def create_feedback(
     data: FeedbackCreate,
@@ -62,6 +75,7 @@ async def create_feedback(
 ) -> Envelope[FeedbackResponse]:
     row = await service.create_feedback(db, data, actor)
     response.headers["ETag"] = etag(row.version)
+    response.headers["Location"] = f"/api/v1/manager/supt/feedbacks/{row.id}"
     return ok(FeedbackResponse.model_validate(row))
 
 
@@ -69,8 +83,10 @@ async def create_feedback(
     "/{feedback_id}",
     response_model=Envelope[FeedbackResponse],
     summary="피드백 상세 조회",
+    description="One feedback by its id, with its `ETag`.",
     operation_id="manager_supt_feedbacks_get",
 )
+@answers("etag")
 async def get_feedback(
     feedback_id: UUID,
     db: ManagerDb,
@@ -86,8 +102,10 @@ async def get_feedback(
     "/{feedback_id}",
     response_model=Envelope[FeedbackResponse],
     summary="피드백 수정",
+    description="Changes the fields sent and nothing else. With `If-Match` the change is made only if the row still has that ETag (else 412).",
     operation_id="manager_supt_feedbacks_update",
 )
+@answers("etag")
 async def update_feedback(
     feedback_id: UUID,
     data: FeedbackUpdate,
@@ -105,8 +123,10 @@ async def update_feedback(
     "/{feedback_id}/status",
     response_model=Envelope[FeedbackResponse],
     summary="피드백 상태 변경",
+    description="Moves `status` (any value to any other). With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="manager_supt_feedbacks_change_status",
 )
+@answers("etag")
 async def change_feedback_status(
     feedback_id: UUID,
     data: FeedbackStatusChange,
@@ -126,8 +146,10 @@ async def change_feedback_status(
     "/{feedback_id}",
     response_model=Envelope[Deleted],
     summary="피드백 삭제",
+    description="Deletes the row: hidden from every read and its unique values freed. References to it follow their `on_delete` rule. With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="manager_supt_feedbacks_delete",
 )
+@answers()
 async def delete_feedback(
     feedback_id: UUID,
     db: ManagerDb,

@@ -8,8 +8,17 @@ from typing import ClassVar, Literal
 from uuid import UUID
 
 from pydantic import Field
+from typing_extensions import TypeAliasType
 
 from runtime.web.schemas import EntityModel, Input, Int32, ListParams, Page, UpdateModel
+
+# each enum field's values, named (the API document and generated clients share one type)
+ManagerFeedbackFeedbackType = TypeAliasType(
+    "ManagerFeedbackFeedbackType", Literal["PRAISE", "COMPLAINT", "SUGGESTION", "BUG"]
+)
+ManagerFeedbackStatus = TypeAliasType(
+    "ManagerFeedbackStatus", Literal["NEW", "REVIEWED", "PLANNED", "DONE", "REJECTED"]
+)
 
 
 class ManagerFeedbackBase(EntityModel):
@@ -19,10 +28,8 @@ class ManagerFeedbackBase(EntityModel):
     title: str = Field(..., max_length=200, title="제목")
     content: str = Field(..., title="내용")
     rating: int = Field(..., ge=1, le=5, title="평점")
-    feedback_type: Literal["PRAISE", "COMPLAINT", "SUGGESTION", "BUG"] = Field(
-        "SUGGESTION", title="유형"
-    )
-    status: Literal["NEW", "REVIEWED", "PLANNED", "DONE", "REJECTED"] = Field("NEW", title="상태")
+    feedback_type: ManagerFeedbackFeedbackType = Field("SUGGESTION", title="유형")
+    status: ManagerFeedbackStatus = Field("NEW", title="상태")
 
 
 class ManagerFeedbackCreate(Input, ManagerFeedbackBase):
@@ -43,9 +50,7 @@ class ManagerFeedbackUpdate(UpdateModel):
     title: str | None = Field(None, max_length=200, title="제목")
     content: str | None = Field(None, title="내용")
     rating: int | None = Field(None, ge=1, le=5, title="평점")
-    feedback_type: Literal["PRAISE", "COMPLAINT", "SUGGESTION", "BUG"] | None = Field(
-        None, title="유형"
-    )
+    feedback_type: ManagerFeedbackFeedbackType | None = Field(None, title="유형")
 
 
 class ManagerFeedbackResponse(ManagerFeedbackBase):
@@ -80,10 +85,10 @@ class ManagerFeedbackListParams(ListParams):
 
     target_tenant_id: UUID | None = Field(None, title="테넌트", description="Exact match.")
     rating: Int32 | None = Field(None, title="평점", description="Exact match.")
-    feedback_type: list[Literal["PRAISE", "COMPLAINT", "SUGGESTION", "BUG"]] | None = Field(
+    feedback_type: list[ManagerFeedbackFeedbackType] | None = Field(
         None, title="유형", description="Any of these values (repeat the parameter)."
     )
-    status: list[Literal["NEW", "REVIEWED", "PLANNED", "DONE", "REJECTED"]] | None = Field(
+    status: list[ManagerFeedbackStatus] | None = Field(
         None, title="상태", description="Any of these values (repeat the parameter)."
     )
     rating_from: Int32 | None = Field(None, title="평점 이상", description="Inclusive lower bound.")
@@ -93,7 +98,7 @@ class ManagerFeedbackListParams(ListParams):
 class ManagerFeedbackStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
-    status: Literal["NEW", "REVIEWED", "PLANNED", "DONE", "REJECTED"]
+    status: ManagerFeedbackStatus
 
 
 # The names the generated code imports; the API document names the classes by scope.

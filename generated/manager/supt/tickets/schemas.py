@@ -8,8 +8,20 @@ from typing import ClassVar, Literal
 from uuid import UUID
 
 from pydantic import EmailStr, Field
+from typing_extensions import TypeAliasType
 
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+
+# each enum field's values, named (the API document and generated clients share one type)
+ManagerTicketCategory = TypeAliasType(
+    "ManagerTicketCategory", Literal["TECHNICAL", "BILLING", "ACCOUNT", "FEATURE_REQUEST", "OTHER"]
+)
+ManagerTicketPriority = TypeAliasType(
+    "ManagerTicketPriority", Literal["LOW", "NORMAL", "HIGH", "URGENT"]
+)
+ManagerTicketStatus = TypeAliasType(
+    "ManagerTicketStatus", Literal["OPEN", "IN_PROGRESS", "WAITING", "RESOLVED", "CLOSED"]
+)
 
 
 class ManagerTicketBase(EntityModel):
@@ -19,15 +31,11 @@ class ManagerTicketBase(EntityModel):
     target_tenant_id: UUID | None = Field(None, title="테넌트")
     title: str = Field(..., max_length=200, title="제목")
     description: str = Field(..., title="내용")
-    category: Literal["TECHNICAL", "BILLING", "ACCOUNT", "FEATURE_REQUEST", "OTHER"] = Field(
-        "OTHER", title="분류"
-    )
-    priority: Literal["LOW", "NORMAL", "HIGH", "URGENT"] = Field("NORMAL", title="우선순위")
+    category: ManagerTicketCategory = Field("OTHER", title="분류")
+    priority: ManagerTicketPriority = Field("NORMAL", title="우선순위")
     assignee_id: UUID | None = Field(None, title="담당자")
     requester_email: EmailStr | None = Field(None, max_length=255, title="요청자 이메일")
-    status: Literal["OPEN", "IN_PROGRESS", "WAITING", "RESOLVED", "CLOSED"] = Field(
-        "OPEN", title="상태"
-    )
+    status: ManagerTicketStatus = Field("OPEN", title="상태")
     resolved_at: datetime | None = Field(None, title="해결 일시")
 
 
@@ -49,10 +57,8 @@ class ManagerTicketUpdate(UpdateModel):
     target_tenant_id: UUID | None = Field(None, title="테넌트")
     title: str | None = Field(None, max_length=200, title="제목")
     description: str | None = Field(None, title="내용")
-    category: Literal["TECHNICAL", "BILLING", "ACCOUNT", "FEATURE_REQUEST", "OTHER"] | None = Field(
-        None, title="분류"
-    )
-    priority: Literal["LOW", "NORMAL", "HIGH", "URGENT"] | None = Field(None, title="우선순위")
+    category: ManagerTicketCategory | None = Field(None, title="분류")
+    priority: ManagerTicketPriority | None = Field(None, title="우선순위")
     assignee_id: UUID | None = Field(None, title="담당자")
     requester_email: EmailStr | None = Field(None, max_length=255, title="요청자 이메일")
     resolved_at: datetime | None = Field(None, title="해결 일시")
@@ -97,14 +103,14 @@ class ManagerTicketListParams(ListParams):
     )
 
     target_tenant_id: UUID | None = Field(None, title="테넌트", description="Exact match.")
-    category: (
-        list[Literal["TECHNICAL", "BILLING", "ACCOUNT", "FEATURE_REQUEST", "OTHER"]] | None
-    ) = Field(None, title="분류", description="Any of these values (repeat the parameter).")
-    priority: list[Literal["LOW", "NORMAL", "HIGH", "URGENT"]] | None = Field(
+    category: list[ManagerTicketCategory] | None = Field(
+        None, title="분류", description="Any of these values (repeat the parameter)."
+    )
+    priority: list[ManagerTicketPriority] | None = Field(
         None, title="우선순위", description="Any of these values (repeat the parameter)."
     )
     assignee_id: UUID | None = Field(None, title="담당자", description="Exact match.")
-    status: list[Literal["OPEN", "IN_PROGRESS", "WAITING", "RESOLVED", "CLOSED"]] | None = Field(
+    status: list[ManagerTicketStatus] | None = Field(
         None, title="상태", description="Any of these values (repeat the parameter)."
     )
 
@@ -112,7 +118,7 @@ class ManagerTicketListParams(ListParams):
 class ManagerTicketStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
-    status: Literal["OPEN", "IN_PROGRESS", "WAITING", "RESOLVED", "CLOSED"]
+    status: ManagerTicketStatus
 
 
 # The names the generated code imports; the API document names the classes by scope.

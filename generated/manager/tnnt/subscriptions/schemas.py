@@ -9,8 +9,17 @@ from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
 from pydantic import Field
+from typing_extensions import TypeAliasType
 
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+
+# each enum field's values, named (the API document and generated clients share one type)
+ManagerSubscriptionBillingCycle = TypeAliasType(
+    "ManagerSubscriptionBillingCycle", Literal["MONTHLY", "QUARTERLY", "YEARLY"]
+)
+ManagerSubscriptionStatus = TypeAliasType(
+    "ManagerSubscriptionStatus", Literal["ACTIVE", "PAUSED", "CANCELED", "EXPIRED"]
+)
 
 
 class ManagerSubscriptionBase(EntityModel):
@@ -18,7 +27,7 @@ class ManagerSubscriptionBase(EntityModel):
 
     target_tenant_id: UUID = Field(..., title="테넌트")
     plan_id: UUID = Field(..., title="요금제")
-    billing_cycle: Literal["MONTHLY", "QUARTERLY", "YEARLY"] = Field("MONTHLY", title="청구 주기")
+    billing_cycle: ManagerSubscriptionBillingCycle = Field("MONTHLY", title="청구 주기")
     start_date: date = Field(..., title="시작일")
     end_date: date | None = Field(None, title="종료일")
     amount: Decimal = Field(
@@ -26,7 +35,7 @@ class ManagerSubscriptionBase(EntityModel):
     )
     currency: str = Field("KRW", pattern="^[A-Z]{3}$", title="통화")
     auto_renew: bool = Field(True, title="자동 갱신")
-    status: Literal["ACTIVE", "PAUSED", "CANCELED", "EXPIRED"] = Field("ACTIVE", title="상태")
+    status: ManagerSubscriptionStatus = Field("ACTIVE", title="상태")
 
 
 class ManagerSubscriptionCreate(Input, ManagerSubscriptionBase):
@@ -53,7 +62,7 @@ class ManagerSubscriptionUpdate(UpdateModel):
 
     target_tenant_id: UUID | None = Field(None, title="테넌트")
     plan_id: UUID | None = Field(None, title="요금제")
-    billing_cycle: Literal["MONTHLY", "QUARTERLY", "YEARLY"] | None = Field(None, title="청구 주기")
+    billing_cycle: ManagerSubscriptionBillingCycle | None = Field(None, title="청구 주기")
     start_date: date | None = Field(None, title="시작일")
     end_date: date | None = Field(None, title="종료일")
     amount: Decimal | None = Field(
@@ -100,7 +109,7 @@ class ManagerSubscriptionListParams(ListParams):
 
     target_tenant_id: UUID | None = Field(None, title="테넌트", description="Exact match.")
     plan_id: UUID | None = Field(None, title="요금제", description="Exact match.")
-    billing_cycle: list[Literal["MONTHLY", "QUARTERLY", "YEARLY"]] | None = Field(
+    billing_cycle: list[ManagerSubscriptionBillingCycle] | None = Field(
         None, title="청구 주기", description="Any of these values (repeat the parameter)."
     )
     start_date: date | None = Field(None, title="시작일", description="Exact match.")
@@ -109,7 +118,7 @@ class ManagerSubscriptionListParams(ListParams):
         | None
     ) = Field(None, title="금액", description="Exact match.")
     auto_renew: bool | None = Field(None, title="자동 갱신", description="Exact match.")
-    status: list[Literal["ACTIVE", "PAUSED", "CANCELED", "EXPIRED"]] | None = Field(
+    status: list[ManagerSubscriptionStatus] | None = Field(
         None, title="상태", description="Any of these values (repeat the parameter)."
     )
     start_date_from: date | None = Field(
@@ -131,7 +140,7 @@ class ManagerSubscriptionListParams(ListParams):
 class ManagerSubscriptionStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
-    status: Literal["ACTIVE", "PAUSED", "CANCELED", "EXPIRED"]
+    status: ManagerSubscriptionStatus
 
 
 # The names the generated code imports; the API document names the classes by scope.

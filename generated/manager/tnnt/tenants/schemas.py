@@ -8,8 +8,17 @@ from typing import Any, ClassVar, Literal
 from uuid import UUID
 
 from pydantic import EmailStr, Field
+from typing_extensions import TypeAliasType
 
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+
+# each enum field's values, named (the API document and generated clients share one type)
+ManagerTenantTenantType = TypeAliasType(
+    "ManagerTenantTenantType", Literal["TRIAL", "STANDARD", "PREMIUM", "ENTERPRISE"]
+)
+ManagerTenantStatus = TypeAliasType(
+    "ManagerTenantStatus", Literal["PENDING", "ACTIVE", "SUSPENDED", "TERMINATED"]
+)
 
 
 class ManagerTenantBase(EntityModel):
@@ -31,9 +40,7 @@ class ManagerTenantBase(EntityModel):
     )
     address: str | None = Field(None, max_length=300, title="주소")
     employee_count: int | None = Field(None, ge=0, le=100000, title="직원 수")
-    tenant_type: Literal["TRIAL", "STANDARD", "PREMIUM", "ENTERPRISE"] = Field(
-        "TRIAL", title="테넌트 유형"
-    )
+    tenant_type: ManagerTenantTenantType = Field("TRIAL", title="테넌트 유형")
     start_date: date | None = Field(None, title="시작일")
     end_date: date | None = Field(None, title="종료일")
     timezone: str = Field("Asia/Seoul", max_length=50, title="시간대")
@@ -68,9 +75,7 @@ class ManagerTenantUpdate(UpdateModel):
     )
     address: str | None = Field(None, max_length=300, title="주소")
     employee_count: int | None = Field(None, ge=0, le=100000, title="직원 수")
-    tenant_type: Literal["TRIAL", "STANDARD", "PREMIUM", "ENTERPRISE"] | None = Field(
-        None, title="테넌트 유형"
-    )
+    tenant_type: ManagerTenantTenantType | None = Field(None, title="테넌트 유형")
     start_date: date | None = Field(None, title="시작일")
     end_date: date | None = Field(None, title="종료일")
     timezone: str | None = Field(None, max_length=50, title="시간대")
@@ -81,7 +86,7 @@ class ManagerTenantResponse(ManagerTenantBase):
     """A tenant as returned by the API."""
 
     id: UUID
-    status: Literal["PENDING", "ACTIVE", "SUSPENDED", "TERMINATED"] = Field(title="상태")
+    status: ManagerTenantStatus = Field(title="상태")
     email: str | None = Field(None, title="대표 이메일", json_schema_extra={"format": "email"})
     created_at: datetime
     updated_at: datetime
@@ -117,10 +122,10 @@ class ManagerTenantListParams(ListParams):
         ["code", "created_at", "name", "status", "updated_at"]
     )
 
-    tenant_type: list[Literal["TRIAL", "STANDARD", "PREMIUM", "ENTERPRISE"]] | None = Field(
+    tenant_type: list[ManagerTenantTenantType] | None = Field(
         None, title="테넌트 유형", description="Any of these values (repeat the parameter)."
     )
-    status: list[Literal["PENDING", "ACTIVE", "SUSPENDED", "TERMINATED"]] | None = Field(
+    status: list[ManagerTenantStatus] | None = Field(
         None, title="상태", description="Any of these values (repeat the parameter)."
     )
     start_date: date | None = Field(None, title="시작일", description="Exact match.")
@@ -135,7 +140,7 @@ class ManagerTenantListParams(ListParams):
 class ManagerTenantStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
-    status: Literal["PENDING", "ACTIVE", "SUSPENDED", "TERMINATED"]
+    status: ManagerTenantStatus
 
 
 # The names the generated code imports; the API document names the classes by scope.

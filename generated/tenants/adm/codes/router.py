@@ -16,6 +16,7 @@ from generated.tenants.adm.code_groups.model import CodeGroup
 from runtime.data import crud
 from runtime.deps import TenantDb, tenant_permission
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
@@ -38,8 +39,10 @@ router = audited_router(scope="tenants", entity="adm.codes")
     "",
     response_model=Envelope[CodeListResponse],
     summary="공통 코드 목록 조회",
+    description="One page of code rows. Sort by code, created_at, name, sort_order, updated_at (`-` for descending; default `sort_order`). Search in code, name. Filters: group_id, is_active. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="tenants_adm_codes_list",
 )
+@answers()
 async def list_codes(
     params: Annotated[CodeListParams, Query()],
     db: TenantDb,
@@ -54,7 +57,17 @@ async def list_codes(
     response_model=Envelope[CodeResponse],
     status_code=status.HTTP_201_CREATED,
     summary="공통 코드 생성",
+    description="Creates a code. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="tenants_adm_codes_create",
+)
+@answers(
+    "etag",
+    "unique",
+    links={
+        "tenants_adm_codes_delete": "code_id",
+        "tenants_adm_codes_get": "code_id",
+        "tenants_adm_codes_update": "code_id",
+    },
 )
 async def create_code(
     data: CodeCreate,
@@ -64,6 +77,7 @@ async def create_code(
 ) -> Envelope[CodeResponse]:
     row = await service.create_code(db, data, actor)
     response.headers["ETag"] = etag(row.version)
+    response.headers["Location"] = f"/api/v1/tenants/adm/codes/{row.id}"
     return ok(CodeResponse.model_validate(row))
 
 
@@ -71,8 +85,10 @@ async def create_code(
     "/{code_id}",
     response_model=Envelope[CodeResponse],
     summary="공통 코드 상세 조회",
+    description="One code by its id, with its `ETag`.",
     operation_id="tenants_adm_codes_get",
 )
+@answers("etag")
 async def get_code(
     code_id: UUID,
     db: TenantDb,
@@ -88,8 +104,10 @@ async def get_code(
     "/{code_id}",
     response_model=Envelope[CodeResponse],
     summary="공통 코드 수정",
+    description="Changes the fields sent and nothing else. With `If-Match` the change is made only if the row still has that ETag (else 412).",
     operation_id="tenants_adm_codes_update",
 )
+@answers("etag", "unique")
 async def update_code(
     code_id: UUID,
     data: CodeUpdate,
@@ -107,8 +125,10 @@ async def update_code(
     "/{code_id}",
     response_model=Envelope[Deleted],
     summary="공통 코드 삭제",
+    description="Deletes the row: hidden from every read and its unique values freed. References to it follow their `on_delete` rule. With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="tenants_adm_codes_delete",
 )
+@answers()
 async def delete_code(
     code_id: UUID,
     db: TenantDb,
@@ -127,8 +147,10 @@ nested_router = audited_router(scope="tenants", entity="adm.codes")
     "/{group_id}/codes",
     response_model=Envelope[list[CodeResponse]],
     summary="공통 코드 목록 (상위 문서별)",
+    description="The code rows of one parent, in order (at most 1,000; the codes list filtered by the parent pages through all of them).",
     operation_id="tenants_adm_codes_list_of_parent",
 )
+@answers()
 async def list_codes_of_parent(
     group_id: UUID,
     db: TenantDb,
@@ -144,14 +166,27 @@ async def list_codes_of_parent(
     response_model=Envelope[CodeResponse],
     status_code=status.HTTP_201_CREATED,
     summary="공통 코드 추가 (상위 문서별)",
+    description="Adds a code to the parent named in the path. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="tenants_adm_codes_create_in_parent",
+)
+@answers(
+    "etag",
+    "unique",
+    links={
+        "tenants_adm_codes_delete": "code_id",
+        "tenants_adm_codes_get": "code_id",
+        "tenants_adm_codes_update": "code_id",
+    },
 )
 async def create_code_in_parent(
     group_id: UUID,
     data: CodeLineCreate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("adm.codes:create")],
+    response: Response,
 ) -> Envelope[CodeResponse]:
     await crud.get_live(db, CodeGroup, group_id, actor)
     row = await service.create_line(db, group_id, data, actor)
+    response.headers["ETag"] = etag(row.version)
+    response.headers["Location"] = f"/api/v1/tenants/adm/codes/{row.id}"
     return ok(CodeResponse.model_validate(row))

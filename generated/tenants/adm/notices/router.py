@@ -14,6 +14,7 @@ from fastapi import Query, Response, status
 
 from runtime.deps import TenantDb, tenant_permission
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
@@ -36,8 +37,10 @@ router = audited_router(scope="tenants", entity="adm.notices")
     "",
     response_model=Envelope[NoticeListResponse],
     summary="공지사항 목록 조회",
+    description="One page of notice rows. Sort by created_at, published_at, title, updated_at (`-` for descending; default `-created_at`). Search in title. Filters: is_pinned, published_at, status. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="tenants_adm_notices_list",
 )
+@answers()
 async def list_notices(
     params: Annotated[NoticeListParams, Query()],
     db: TenantDb,
@@ -52,7 +55,17 @@ async def list_notices(
     response_model=Envelope[NoticeResponse],
     status_code=status.HTTP_201_CREATED,
     summary="공지사항 생성",
+    description="Creates a notice. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="tenants_adm_notices_create",
+)
+@answers(
+    "etag",
+    links={
+        "tenants_adm_notices_change_status": "notice_id",
+        "tenants_adm_notices_delete": "notice_id",
+        "tenants_adm_notices_get": "notice_id",
+        "tenants_adm_notices_update": "notice_id",
+    },
 )
 async def create_notice(
     data: NoticeCreate,
@@ -62,6 +75,7 @@ async def create_notice(
 ) -> Envelope[NoticeResponse]:
     row = await service.create_notice(db, data, actor)
     response.headers["ETag"] = etag(row.version)
+    response.headers["Location"] = f"/api/v1/tenants/adm/notices/{row.id}"
     return ok(NoticeResponse.model_validate(row))
 
 
@@ -69,8 +83,10 @@ async def create_notice(
     "/{notice_id}",
     response_model=Envelope[NoticeResponse],
     summary="공지사항 상세 조회",
+    description="One notice by its id, with its `ETag`.",
     operation_id="tenants_adm_notices_get",
 )
+@answers("etag")
 async def get_notice(
     notice_id: UUID,
     db: TenantDb,
@@ -86,8 +102,10 @@ async def get_notice(
     "/{notice_id}",
     response_model=Envelope[NoticeResponse],
     summary="공지사항 수정",
+    description="Changes the fields sent and nothing else. With `If-Match` the change is made only if the row still has that ETag (else 412).",
     operation_id="tenants_adm_notices_update",
 )
+@answers("etag")
 async def update_notice(
     notice_id: UUID,
     data: NoticeUpdate,
@@ -105,8 +123,10 @@ async def update_notice(
     "/{notice_id}/status",
     response_model=Envelope[NoticeResponse],
     summary="공지사항 상태 변경",
+    description="Moves `status` (any value to any other). With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="tenants_adm_notices_change_status",
 )
+@answers("etag")
 async def change_notice_status(
     notice_id: UUID,
     data: NoticeStatusChange,
@@ -124,8 +144,10 @@ async def change_notice_status(
     "/{notice_id}",
     response_model=Envelope[Deleted],
     summary="공지사항 삭제",
+    description="Deletes the row: hidden from every read and its unique values freed. References to it follow their `on_delete` rule. With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="tenants_adm_notices_delete",
 )
+@answers()
 async def delete_notice(
     notice_id: UUID,
     db: TenantDb,

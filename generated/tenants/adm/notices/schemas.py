@@ -8,8 +8,12 @@ from typing import ClassVar, Literal
 from uuid import UUID
 
 from pydantic import Field
+from typing_extensions import TypeAliasType
 
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+
+# each enum field's values, named (the API document and generated clients share one type)
+TenantNoticeStatus = TypeAliasType("TenantNoticeStatus", Literal["DRAFT", "PUBLISHED", "ARCHIVED"])
 
 
 class TenantNoticeBase(EntityModel):
@@ -19,7 +23,7 @@ class TenantNoticeBase(EntityModel):
     body: str = Field(..., title="내용")
     is_pinned: bool = Field(False, title="상단 고정")
     published_at: datetime | None = Field(None, title="게시 일시")
-    status: Literal["DRAFT", "PUBLISHED", "ARCHIVED"] = Field("DRAFT", title="상태")
+    status: TenantNoticeStatus = Field("DRAFT", title="상태")
 
 
 class TenantNoticeCreate(Input, TenantNoticeBase):
@@ -70,7 +74,7 @@ class TenantNoticeListParams(ListParams):
 
     is_pinned: bool | None = Field(None, title="상단 고정", description="Exact match.")
     published_at: datetime | None = Field(None, title="게시 일시", description="Exact match.")
-    status: list[Literal["DRAFT", "PUBLISHED", "ARCHIVED"]] | None = Field(
+    status: list[TenantNoticeStatus] | None = Field(
         None, title="상태", description="Any of these values (repeat the parameter)."
     )
     published_at_from: datetime | None = Field(
@@ -84,7 +88,7 @@ class TenantNoticeListParams(ListParams):
 class TenantNoticeStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
-    status: Literal["DRAFT", "PUBLISHED", "ARCHIVED"]
+    status: TenantNoticeStatus
 
 
 # The names the generated code imports; the API document names the classes by scope.

@@ -8,8 +8,12 @@ from typing import Any, ClassVar, Literal
 from uuid import UUID
 
 from pydantic import Field
+from typing_extensions import TypeAliasType
 
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+
+# each enum field's values, named (the API document and generated clients share one type)
+TenantRoleStatus = TypeAliasType("TenantRoleStatus", Literal["ACTIVE", "INACTIVE"])
 
 
 class TenantRoleBase(EntityModel):
@@ -24,7 +28,7 @@ class TenantRoleBase(EntityModel):
         title="권한 코드",
         description="Permission codes of the tenant catalog this role grants.",
     )
-    status: Literal["ACTIVE", "INACTIVE"] = Field("ACTIVE", title="상태")
+    status: TenantRoleStatus = Field("ACTIVE", title="상태")
 
 
 class TenantRoleCreate(Input, TenantRoleBase):
@@ -75,7 +79,7 @@ class TenantRoleListParams(ListParams):
         ["code", "created_at", "name", "updated_at"]
     )
 
-    status: list[Literal["ACTIVE", "INACTIVE"]] | None = Field(
+    status: list[TenantRoleStatus] | None = Field(
         None, title="상태", description="Any of these values (repeat the parameter)."
     )
 
@@ -83,7 +87,7 @@ class TenantRoleListParams(ListParams):
 class TenantRoleStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
-    status: Literal["ACTIVE", "INACTIVE"]
+    status: TenantRoleStatus
 
 
 # The names the generated code imports; the API document names the classes by scope.

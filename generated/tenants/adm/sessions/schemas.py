@@ -8,15 +8,19 @@ from typing import ClassVar, Literal
 from uuid import UUID
 
 from pydantic import Field
+from typing_extensions import TypeAliasType
 
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+
+# each enum field's values, named (the API document and generated clients share one type)
+TenantSessionStatus = TypeAliasType("TenantSessionStatus", Literal["ACTIVE", "REVOKED", "EXPIRED"])
 
 
 class TenantSessionBase(EntityModel):
     """Fields that are both written and read."""
 
     user_id: UUID = Field(..., title="사용자")
-    status: Literal["ACTIVE", "REVOKED", "EXPIRED"] = Field("ACTIVE", title="상태")
+    status: TenantSessionStatus = Field("ACTIVE", title="상태")
     expires_at: datetime = Field(..., title="만료 일시")
     ip_address: str | None = Field(None, max_length=45, title="IP 주소")
     user_agent: str | None = Field(None, max_length=500, title="사용자 에이전트")
@@ -36,7 +40,7 @@ class TenantSessionUpdate(UpdateModel):
     non_nullable: ClassVar[frozenset[str]] = frozenset(["user_id", "status", "expires_at"])
 
     user_id: UUID | None = Field(None, title="사용자")
-    status: Literal["ACTIVE", "REVOKED", "EXPIRED"] | None = Field(None, title="상태")
+    status: TenantSessionStatus | None = Field(None, title="상태")
     expires_at: datetime | None = Field(None, title="만료 일시")
     ip_address: str | None = Field(None, max_length=45, title="IP 주소")
     user_agent: str | None = Field(None, max_length=500, title="사용자 에이전트")
@@ -79,7 +83,7 @@ class TenantSessionListParams(ListParams):
     )
 
     user_id: UUID | None = Field(None, title="사용자", description="Exact match.")
-    status: list[Literal["ACTIVE", "REVOKED", "EXPIRED"]] | None = Field(
+    status: list[TenantSessionStatus] | None = Field(
         None, title="상태", description="Any of these values (repeat the parameter)."
     )
 

@@ -8,10 +8,15 @@ from typing import ClassVar, Literal
 from uuid import UUID
 
 from pydantic import EmailStr, Field
+from typing_extensions import TypeAliasType
 
 from generated.tenants.adm.user_roles.schemas import UserRoleLineCreate, UserRoleResponse
 from runtime.security.credentials import NewPassword
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+
+# each enum field's values, named (the API document and generated clients share one type)
+TenantUserUserType = TypeAliasType("TenantUserUserType", Literal["ADMIN", "USER"])
+TenantUserStatus = TypeAliasType("TenantUserStatus", Literal["ACTIVE", "INACTIVE", "LOCKED"])
 
 
 class TenantUserBase(EntityModel):
@@ -25,8 +30,8 @@ class TenantUserBase(EntityModel):
     phone: str | None = Field(
         None, max_length=20, pattern="^\\+?[0-9][0-9 ()-]{5,18}[0-9]$", title="전화번호"
     )
-    user_type: Literal["ADMIN", "USER"] = Field("USER", title="사용자 유형")
-    status: Literal["ACTIVE", "INACTIVE", "LOCKED"] = Field("ACTIVE", title="상태")
+    user_type: TenantUserUserType = Field("USER", title="사용자 유형")
+    status: TenantUserStatus = Field("ACTIVE", title="상태")
 
 
 class TenantUserCreate(Input, TenantUserBase):
@@ -58,7 +63,7 @@ class TenantUserUpdate(UpdateModel):
     phone: str | None = Field(
         None, max_length=20, pattern="^\\+?[0-9][0-9 ()-]{5,18}[0-9]$", title="전화번호"
     )
-    user_type: Literal["ADMIN", "USER"] | None = Field(None, title="사용자 유형")
+    user_type: TenantUserUserType | None = Field(None, title="사용자 유형")
 
 
 class TenantUserResponse(TenantUserBase):
@@ -101,10 +106,10 @@ class TenantUserListParams(ListParams):
         ["created_at", "email", "full_name", "updated_at", "username"]
     )
 
-    user_type: list[Literal["ADMIN", "USER"]] | None = Field(
+    user_type: list[TenantUserUserType] | None = Field(
         None, title="사용자 유형", description="Any of these values (repeat the parameter)."
     )
-    status: list[Literal["ACTIVE", "INACTIVE", "LOCKED"]] | None = Field(
+    status: list[TenantUserStatus] | None = Field(
         None, title="상태", description="Any of these values (repeat the parameter)."
     )
 
@@ -112,7 +117,7 @@ class TenantUserListParams(ListParams):
 class TenantUserStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
-    status: Literal["ACTIVE", "INACTIVE", "LOCKED"]
+    status: TenantUserStatus
 
 
 # The names the generated code imports; the API document names the classes by scope.

@@ -8,12 +8,16 @@ from typing import ClassVar, Literal
 from uuid import UUID
 
 from pydantic import Field
+from typing_extensions import TypeAliasType
 
 from generated.tenants.apm.approval_line_steps.schemas import (
     ApprovalLineStepLineCreate,
     ApprovalLineStepResponse,
 )
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+
+# each enum field's values, named (the API document and generated clients share one type)
+TenantApprovalLineStatus = TypeAliasType("TenantApprovalLineStatus", Literal["ACTIVE", "INACTIVE"])
 
 
 class TenantApprovalLineBase(EntityModel):
@@ -30,7 +34,7 @@ class TenantApprovalLineBase(EntityModel):
         description="The document's entity as <domain>.<table>; it must declare approval on its status.",
     )
     description: str | None = Field(None, title="설명")
-    status: Literal["ACTIVE", "INACTIVE"] = Field("ACTIVE", title="상태")
+    status: TenantApprovalLineStatus = Field("ACTIVE", title="상태")
 
 
 class TenantApprovalLineCreate(Input, TenantApprovalLineBase):
@@ -98,7 +102,7 @@ class TenantApprovalLineListParams(ListParams):
     )
 
     document_type: str | None = Field(None, title="문서 유형", description="Exact match.")
-    status: list[Literal["ACTIVE", "INACTIVE"]] | None = Field(
+    status: list[TenantApprovalLineStatus] | None = Field(
         None, title="상태", description="Any of these values (repeat the parameter)."
     )
 
@@ -106,7 +110,7 @@ class TenantApprovalLineListParams(ListParams):
 class TenantApprovalLineStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
-    status: Literal["ACTIVE", "INACTIVE"]
+    status: TenantApprovalLineStatus
 
 
 # The names the generated code imports; the API document names the classes by scope.

@@ -8,8 +8,14 @@ from typing import ClassVar, Literal
 from uuid import UUID
 
 from pydantic import Field
+from typing_extensions import TypeAliasType
 
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+
+# each enum field's values, named (the API document and generated clients share one type)
+TenantApprovalRequestStepDecision = TypeAliasType(
+    "TenantApprovalRequestStepDecision", Literal["PENDING", "APPROVED", "REJECTED", "SKIPPED"]
+)
 
 
 class TenantApprovalRequestStepBase(EntityModel):
@@ -18,7 +24,7 @@ class TenantApprovalRequestStepBase(EntityModel):
     approval_request_id: UUID = Field(..., title="결재 요청")
     step_no: int = Field(..., ge=1, le=20, title="단계")
     approver_id: UUID = Field(..., title="결재자")
-    decision: Literal["PENDING", "APPROVED", "REJECTED", "SKIPPED"] = Field("PENDING", title="결정")
+    decision: TenantApprovalRequestStepDecision = Field("PENDING", title="결정")
     comment: str | None = Field(None, max_length=2000, title="의견")
     decided_at: datetime | None = Field(None, title="결정 시각")
 
@@ -34,7 +40,7 @@ class TenantApprovalRequestStepLineCreate(Input, EntityModel):
 
     step_no: int = Field(..., ge=1, le=20, title="단계")
     approver_id: UUID = Field(..., title="결재자")
-    decision: Literal["PENDING", "APPROVED", "REJECTED", "SKIPPED"] = Field("PENDING", title="결정")
+    decision: TenantApprovalRequestStepDecision = Field("PENDING", title="결정")
     comment: str | None = Field(None, max_length=2000, title="의견")
     decided_at: datetime | None = Field(None, title="결정 시각")
 
@@ -49,9 +55,7 @@ class TenantApprovalRequestStepUpdate(UpdateModel):
     approval_request_id: UUID | None = Field(None, title="결재 요청")
     step_no: int | None = Field(None, ge=1, le=20, title="단계")
     approver_id: UUID | None = Field(None, title="결재자")
-    decision: Literal["PENDING", "APPROVED", "REJECTED", "SKIPPED"] | None = Field(
-        None, title="결정"
-    )
+    decision: TenantApprovalRequestStepDecision | None = Field(None, title="결정")
     comment: str | None = Field(None, max_length=2000, title="의견")
     decided_at: datetime | None = Field(None, title="결정 시각")
 
@@ -92,7 +96,7 @@ class TenantApprovalRequestStepListParams(ListParams):
 
     approval_request_id: UUID | None = Field(None, title="결재 요청", description="Exact match.")
     approver_id: UUID | None = Field(None, title="결재자", description="Exact match.")
-    decision: list[Literal["PENDING", "APPROVED", "REJECTED", "SKIPPED"]] | None = Field(
+    decision: list[TenantApprovalRequestStepDecision] | None = Field(
         None, title="결정", description="Any of these values (repeat the parameter)."
     )
 

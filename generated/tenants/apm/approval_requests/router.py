@@ -16,6 +16,7 @@ from generated.tenants.apm.approval_request_steps import service as steps_servic
 from generated.tenants.apm.approval_request_steps.schemas import ApprovalRequestStepResponse
 from runtime.deps import TenantDb, tenant_permission
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.versions import IfMatch, etag
@@ -45,8 +46,10 @@ async def _with_lines(db: TenantDb, row: ApprovalRequest, actor: Actor) -> Appro
     "",
     response_model=Envelope[ApprovalRequestListResponse],
     summary="결재 요청 목록 조회",
+    description="One document taken through an approval line. Creating it copies the line's approvers into its steps; each step is decided by its approver, in order (approve / reject). When the last step approves, the document takes its approved state; a rejection gives it its rejected state.\n\nOne page of approval request rows. Sort by created_at, decided_at, request_no, status, title, updated_at (`-` for descending; default `-created_at`). Search in request_no, title. Filters: approval_line_id, document_type, document_id, status. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="tenants_apm_approval_requests_list",
 )
+@answers()
 async def list_approval_requests(
     params: Annotated[ApprovalRequestListParams, Query()],
     db: TenantDb,
@@ -61,7 +64,17 @@ async def list_approval_requests(
     response_model=Envelope[ApprovalRequestResponse],
     status_code=status.HTTP_201_CREATED,
     summary="결재 요청 생성",
+    description="One document taken through an approval line. Creating it copies the line's approvers into its steps; each step is decided by its approver, in order (approve / reject). When the last step approves, the document takes its approved state; a rejection gives it its rejected state.\n\nCreates a approval request. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="tenants_apm_approval_requests_create",
+)
+@answers(
+    "etag",
+    "unique",
+    links={
+        "tenants_apm_approval_request_steps_list_of_parent": "approval_request_id",
+        "tenants_apm_approval_requests_change_status": "approval_request_id",
+        "tenants_apm_approval_requests_get": "approval_request_id",
+    },
 )
 async def create_approval_request(
     data: ApprovalRequestCreate,
@@ -71,6 +84,7 @@ async def create_approval_request(
 ) -> Envelope[ApprovalRequestResponse]:
     row = await service.create_approval_request(db, data, actor)
     response.headers["ETag"] = etag(row.version)
+    response.headers["Location"] = f"/api/v1/tenants/apm/approval-requests/{row.id}"
     return ok(await _with_lines(db, row, actor))
 
 
@@ -78,8 +92,10 @@ async def create_approval_request(
     "/{approval_request_id}",
     response_model=Envelope[ApprovalRequestResponse],
     summary="결재 요청 상세 조회",
+    description="One document taken through an approval line. Creating it copies the line's approvers into its steps; each step is decided by its approver, in order (approve / reject). When the last step approves, the document takes its approved state; a rejection gives it its rejected state.\n\nOne approval request by its id, with its `ETag` and its first 1,000 lines (`*_total` counts them all).",
     operation_id="tenants_apm_approval_requests_get",
 )
+@answers("etag")
 async def get_approval_request(
     approval_request_id: UUID,
     db: TenantDb,
@@ -95,8 +111,10 @@ async def get_approval_request(
     "/{approval_request_id}/status",
     response_model=Envelope[ApprovalRequestResponse],
     summary="결재 요청 상태 변경",
+    description="One document taken through an approval line. Creating it copies the line's approvers into its steps; each step is decided by its approver, in order (approve / reject). When the last step approves, the document takes its approved state; a rejection gives it its rejected state.\n\nMoves `status` (PENDING → CANCELED, APPROVED, REJECTED). With `If-Match` only if the row still has that ETag (else 412). APPROVED, REJECTED are reached only when an approval request ends (409 `APPROVAL_REQUIRED`).",
     operation_id="tenants_apm_approval_requests_change_status",
 )
+@answers("approval", "etag", "transitions")
 async def change_approval_request_status(
     approval_request_id: UUID,
     data: ApprovalRequestStatusChange,

@@ -8,9 +8,15 @@ from typing import ClassVar, Literal
 from uuid import UUID
 
 from pydantic import Field
+from typing_extensions import TypeAliasType
 
 from generated.tenants.apm.approval_request_steps.schemas import ApprovalRequestStepResponse
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+
+# each enum field's values, named (the API document and generated clients share one type)
+TenantApprovalRequestStatus = TypeAliasType(
+    "TenantApprovalRequestStatus", Literal["PENDING", "APPROVED", "REJECTED", "CANCELED"]
+)
 
 
 class TenantApprovalRequestBase(EntityModel):
@@ -63,7 +69,7 @@ class TenantApprovalRequestResponse(TenantApprovalRequestBase):
     tenant_id: UUID
     current_step: int = Field(title="현재 단계")
     decided_at: datetime | None = Field(None, title="결재 완료 시각")
-    status: Literal["PENDING", "APPROVED", "REJECTED", "CANCELED"] = Field(title="상태")
+    status: TenantApprovalRequestStatus = Field(title="상태")
     approval_line_name: str | None = Field(
         None, title="결재선 이름", description="Display name of the referenced row."
     )
@@ -101,7 +107,7 @@ class TenantApprovalRequestListParams(ListParams):
     approval_line_id: UUID | None = Field(None, title="결재선", description="Exact match.")
     document_type: str | None = Field(None, title="문서 유형", description="Exact match.")
     document_id: UUID | None = Field(None, title="문서", description="Exact match.")
-    status: list[Literal["PENDING", "APPROVED", "REJECTED", "CANCELED"]] | None = Field(
+    status: list[TenantApprovalRequestStatus] | None = Field(
         None, title="상태", description="Any of these values (repeat the parameter)."
     )
 
@@ -109,7 +115,7 @@ class TenantApprovalRequestListParams(ListParams):
 class TenantApprovalRequestStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
-    status: Literal["PENDING", "APPROVED", "REJECTED", "CANCELED"]
+    status: TenantApprovalRequestStatus
 
 
 # The names the generated code imports; the API document names the classes by scope.

@@ -8,8 +8,19 @@ from typing import ClassVar, Literal
 from uuid import UUID
 
 from pydantic import Field
+from typing_extensions import TypeAliasType
 
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+
+# each enum field's values, named (the API document and generated clients share one type)
+TenantServiceRequestRequestType = TypeAliasType(
+    "TenantServiceRequestRequestType",
+    Literal["REPAIR", "INSTALLATION", "INSPECTION", "RETURN", "INQUIRY"],
+)
+TenantServiceRequestStatus = TypeAliasType(
+    "TenantServiceRequestStatus",
+    Literal["RECEIVED", "ASSIGNED", "IN_PROGRESS", "COMPLETED", "CANCELED"],
+)
 
 
 class TenantServiceRequestBase(EntityModel):
@@ -18,15 +29,11 @@ class TenantServiceRequestBase(EntityModel):
     request_no: str | None = Field(None, max_length=30, title="요청 번호")
     customer_id: UUID = Field(..., title="고객")
     product_id: UUID | None = Field(None, title="제품")
-    request_type: Literal["REPAIR", "INSTALLATION", "INSPECTION", "RETURN", "INQUIRY"] = Field(
-        "REPAIR", title="요청 유형"
-    )
+    request_type: TenantServiceRequestRequestType = Field("REPAIR", title="요청 유형")
     description: str = Field(..., title="내용")
     assignee_id: UUID | None = Field(None, title="담당자")
     requested_at: datetime = Field(..., title="요청 일시")
-    status: Literal["RECEIVED", "ASSIGNED", "IN_PROGRESS", "COMPLETED", "CANCELED"] = Field(
-        "RECEIVED", title="상태"
-    )
+    status: TenantServiceRequestStatus = Field("RECEIVED", title="상태")
 
 
 class TenantServiceRequestCreate(Input, TenantServiceRequestBase):
@@ -46,9 +53,7 @@ class TenantServiceRequestUpdate(UpdateModel):
     request_no: str | None = Field(None, max_length=30, title="요청 번호")
     customer_id: UUID | None = Field(None, title="고객")
     product_id: UUID | None = Field(None, title="제품")
-    request_type: Literal["REPAIR", "INSTALLATION", "INSPECTION", "RETURN", "INQUIRY"] | None = (
-        Field(None, title="요청 유형")
-    )
+    request_type: TenantServiceRequestRequestType | None = Field(None, title="요청 유형")
     description: str | None = Field(None, title="내용")
     assignee_id: UUID | None = Field(None, title="담당자")
     requested_at: datetime | None = Field(None, title="요청 일시")
@@ -95,13 +100,13 @@ class TenantServiceRequestListParams(ListParams):
 
     customer_id: UUID | None = Field(None, title="고객", description="Exact match.")
     product_id: UUID | None = Field(None, title="제품", description="Exact match.")
-    request_type: (
-        list[Literal["REPAIR", "INSTALLATION", "INSPECTION", "RETURN", "INQUIRY"]] | None
-    ) = Field(None, title="요청 유형", description="Any of these values (repeat the parameter).")
+    request_type: list[TenantServiceRequestRequestType] | None = Field(
+        None, title="요청 유형", description="Any of these values (repeat the parameter)."
+    )
     assignee_id: UUID | None = Field(None, title="담당자", description="Exact match.")
     requested_at: datetime | None = Field(None, title="요청 일시", description="Exact match.")
-    status: list[Literal["RECEIVED", "ASSIGNED", "IN_PROGRESS", "COMPLETED", "CANCELED"]] | None = (
-        Field(None, title="상태", description="Any of these values (repeat the parameter).")
+    status: list[TenantServiceRequestStatus] | None = Field(
+        None, title="상태", description="Any of these values (repeat the parameter)."
     )
     requested_at_from: datetime | None = Field(
         None, title="요청 일시 이상", description="Inclusive lower bound."
@@ -114,7 +119,7 @@ class TenantServiceRequestListParams(ListParams):
 class TenantServiceRequestStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
-    status: Literal["RECEIVED", "ASSIGNED", "IN_PROGRESS", "COMPLETED", "CANCELED"]
+    status: TenantServiceRequestStatus
 
 
 # The names the generated code imports; the API document names the classes by scope.

@@ -14,6 +14,7 @@ from fastapi import Query, Response, status
 
 from runtime.deps import TenantDb, tenant_permission
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
@@ -35,8 +36,10 @@ router = audited_router(scope="tenants", entity="asm.warranties")
     "",
     response_model=Envelope[WarrantyListResponse],
     summary="보증 목록 조회",
+    description="One page of warranty rows. Sort by created_at, end_date, start_date, updated_at, warranty_no (`-` for descending; default `-created_at`). Search in warranty_no, serial_no. Filters: customer_id, product_id, start_date, end_date, coverage. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="tenants_asm_warranties_list",
 )
+@answers()
 async def list_warranties(
     params: Annotated[WarrantyListParams, Query()],
     db: TenantDb,
@@ -51,7 +54,17 @@ async def list_warranties(
     response_model=Envelope[WarrantyResponse],
     status_code=status.HTTP_201_CREATED,
     summary="보증 생성",
+    description="Creates a warranty. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="tenants_asm_warranties_create",
+)
+@answers(
+    "etag",
+    "unique",
+    links={
+        "tenants_asm_warranties_delete": "warranty_id",
+        "tenants_asm_warranties_get": "warranty_id",
+        "tenants_asm_warranties_update": "warranty_id",
+    },
 )
 async def create_warranty(
     data: WarrantyCreate,
@@ -61,6 +74,7 @@ async def create_warranty(
 ) -> Envelope[WarrantyResponse]:
     row = await service.create_warranty(db, data, actor)
     response.headers["ETag"] = etag(row.version)
+    response.headers["Location"] = f"/api/v1/tenants/asm/warranties/{row.id}"
     return ok(WarrantyResponse.model_validate(row))
 
 
@@ -68,8 +82,10 @@ async def create_warranty(
     "/{warranty_id}",
     response_model=Envelope[WarrantyResponse],
     summary="보증 상세 조회",
+    description="One warranty by its id, with its `ETag`.",
     operation_id="tenants_asm_warranties_get",
 )
+@answers("etag")
 async def get_warranty(
     warranty_id: UUID,
     db: TenantDb,
@@ -85,8 +101,10 @@ async def get_warranty(
     "/{warranty_id}",
     response_model=Envelope[WarrantyResponse],
     summary="보증 수정",
+    description="Changes the fields sent and nothing else. With `If-Match` the change is made only if the row still has that ETag (else 412).",
     operation_id="tenants_asm_warranties_update",
 )
+@answers("etag", "unique")
 async def update_warranty(
     warranty_id: UUID,
     data: WarrantyUpdate,
@@ -104,8 +122,10 @@ async def update_warranty(
     "/{warranty_id}",
     response_model=Envelope[Deleted],
     summary="보증 삭제",
+    description="Deletes the row: hidden from every read and its unique values freed. References to it follow their `on_delete` rule. With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="tenants_asm_warranties_delete",
 )
+@answers()
 async def delete_warranty(
     warranty_id: UUID,
     db: TenantDb,

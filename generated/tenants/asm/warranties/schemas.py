@@ -8,8 +8,14 @@ from typing import ClassVar, Literal
 from uuid import UUID
 
 from pydantic import Field
+from typing_extensions import TypeAliasType
 
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+
+# each enum field's values, named (the API document and generated clients share one type)
+TenantWarrantyCoverage = TypeAliasType(
+    "TenantWarrantyCoverage", Literal["STANDARD", "EXTENDED", "PREMIUM"]
+)
 
 
 class TenantWarrantyBase(EntityModel):
@@ -21,7 +27,7 @@ class TenantWarrantyBase(EntityModel):
     serial_no: str | None = Field(None, max_length=100, title="시리얼 번호")
     start_date: date = Field(..., title="시작일")
     end_date: date = Field(..., title="종료일")
-    coverage: Literal["STANDARD", "EXTENDED", "PREMIUM"] = Field("STANDARD", title="보증 범위")
+    coverage: TenantWarrantyCoverage = Field("STANDARD", title="보증 범위")
 
 
 class TenantWarrantyCreate(Input, TenantWarrantyBase):
@@ -43,7 +49,7 @@ class TenantWarrantyUpdate(UpdateModel):
     serial_no: str | None = Field(None, max_length=100, title="시리얼 번호")
     start_date: date | None = Field(None, title="시작일")
     end_date: date | None = Field(None, title="종료일")
-    coverage: Literal["STANDARD", "EXTENDED", "PREMIUM"] | None = Field(None, title="보증 범위")
+    coverage: TenantWarrantyCoverage | None = Field(None, title="보증 범위")
 
 
 class TenantWarrantyResponse(TenantWarrantyBase):
@@ -86,7 +92,7 @@ class TenantWarrantyListParams(ListParams):
     product_id: UUID | None = Field(None, title="제품", description="Exact match.")
     start_date: date | None = Field(None, title="시작일", description="Exact match.")
     end_date: date | None = Field(None, title="종료일", description="Exact match.")
-    coverage: list[Literal["STANDARD", "EXTENDED", "PREMIUM"]] | None = Field(
+    coverage: list[TenantWarrantyCoverage] | None = Field(
         None, title="보증 범위", description="Any of these values (repeat the parameter)."
     )
     start_date_from: date | None = Field(

@@ -8,12 +8,16 @@ from typing import ClassVar, Literal
 from uuid import UUID
 
 from pydantic import Field
+from typing_extensions import TypeAliasType
 
 from generated.tenants.bim.dashboard_widgets.schemas import (
     DashboardWidgetLineCreate,
     DashboardWidgetResponse,
 )
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+
+# each enum field's values, named (the API document and generated clients share one type)
+TenantDashboardStatus = TypeAliasType("TenantDashboardStatus", Literal["ACTIVE", "ARCHIVED"])
 
 
 class TenantDashboardBase(EntityModel):
@@ -23,7 +27,7 @@ class TenantDashboardBase(EntityModel):
     name: str = Field(..., max_length=200, title="대시보드명")
     description: str | None = Field(None, title="설명")
     is_default: bool = Field(False, title="기본 대시보드")
-    status: Literal["ACTIVE", "ARCHIVED"] = Field("ACTIVE", title="상태")
+    status: TenantDashboardStatus = Field("ACTIVE", title="상태")
 
 
 class TenantDashboardCreate(Input, TenantDashboardBase):
@@ -84,7 +88,7 @@ class TenantDashboardListParams(ListParams):
     )
 
     is_default: bool | None = Field(None, title="기본 대시보드", description="Exact match.")
-    status: list[Literal["ACTIVE", "ARCHIVED"]] | None = Field(
+    status: list[TenantDashboardStatus] | None = Field(
         None, title="상태", description="Any of these values (repeat the parameter)."
     )
 
@@ -92,7 +96,7 @@ class TenantDashboardListParams(ListParams):
 class TenantDashboardStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
-    status: Literal["ACTIVE", "ARCHIVED"]
+    status: TenantDashboardStatus
 
 
 # The names the generated code imports; the API document names the classes by scope.

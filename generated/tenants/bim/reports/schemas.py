@@ -8,8 +8,15 @@ from typing import Any, ClassVar, Literal
 from uuid import UUID
 
 from pydantic import Field
+from typing_extensions import TypeAliasType
 
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+
+# each enum field's values, named (the API document and generated clients share one type)
+TenantReportChartType = TypeAliasType(
+    "TenantReportChartType", Literal["TABLE", "BAR", "LINE", "PIE", "NUMBER"]
+)
+TenantReportStatus = TypeAliasType("TenantReportStatus", Literal["ACTIVE", "ARCHIVED"])
 
 
 class TenantReportBase(EntityModel):
@@ -37,9 +44,9 @@ class TenantReportBase(EntityModel):
     order_by: str | None = Field(
         None, max_length=200, title="정렬", description="The source list's sort, e.g. -order_date."
     )
-    chart_type: Literal["TABLE", "BAR", "LINE", "PIE", "NUMBER"] = Field("TABLE", title="차트 유형")
+    chart_type: TenantReportChartType = Field("TABLE", title="차트 유형")
     is_shared: bool = Field(False, title="공유 여부")
-    status: Literal["ACTIVE", "ARCHIVED"] = Field("ACTIVE", title="상태")
+    status: TenantReportStatus = Field("ACTIVE", title="상태")
 
 
 class TenantReportCreate(Input, TenantReportBase):
@@ -69,9 +76,7 @@ class TenantReportUpdate(UpdateModel):
     columns: dict[str, Any] | list[Any] | None = Field(None, title="표시 열")
     filters: dict[str, Any] | list[Any] | None = Field(None, title="필터")
     order_by: str | None = Field(None, max_length=200, title="정렬")
-    chart_type: Literal["TABLE", "BAR", "LINE", "PIE", "NUMBER"] | None = Field(
-        None, title="차트 유형"
-    )
+    chart_type: TenantReportChartType | None = Field(None, title="차트 유형")
     is_shared: bool | None = Field(None, title="공유 여부")
 
 
@@ -104,11 +109,11 @@ class TenantReportListParams(ListParams):
     )
 
     source: str | None = Field(None, title="데이터 원본", description="Exact match.")
-    chart_type: list[Literal["TABLE", "BAR", "LINE", "PIE", "NUMBER"]] | None = Field(
+    chart_type: list[TenantReportChartType] | None = Field(
         None, title="차트 유형", description="Any of these values (repeat the parameter)."
     )
     is_shared: bool | None = Field(None, title="공유 여부", description="Exact match.")
-    status: list[Literal["ACTIVE", "ARCHIVED"]] | None = Field(
+    status: list[TenantReportStatus] | None = Field(
         None, title="상태", description="Any of these values (repeat the parameter)."
     )
 
@@ -116,7 +121,7 @@ class TenantReportListParams(ListParams):
 class TenantReportStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
-    status: Literal["ACTIVE", "ARCHIVED"]
+    status: TenantReportStatus
 
 
 # The names the generated code imports; the API document names the classes by scope.

@@ -8,8 +8,14 @@ from typing import ClassVar, Literal
 from uuid import UUID
 
 from pydantic import Field
+from typing_extensions import TypeAliasType
 
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+
+# each enum field's values, named (the API document and generated clients share one type)
+TenantActivityActivityType = TypeAliasType(
+    "TenantActivityActivityType", Literal["CALL", "MEETING", "EMAIL", "VISIT", "TASK"]
+)
 
 
 class TenantActivityBase(EntityModel):
@@ -17,9 +23,7 @@ class TenantActivityBase(EntityModel):
 
     customer_id: UUID = Field(..., title="고객")
     opportunity_id: UUID | None = Field(None, title="영업기회")
-    activity_type: Literal["CALL", "MEETING", "EMAIL", "VISIT", "TASK"] = Field(
-        "CALL", title="활동 유형"
-    )
+    activity_type: TenantActivityActivityType = Field("CALL", title="활동 유형")
     subject: str = Field(..., max_length=200, title="제목")
     description: str | None = Field(None, title="내용")
     activity_date: datetime = Field(..., title="활동 일시")
@@ -40,9 +44,7 @@ class TenantActivityUpdate(UpdateModel):
 
     customer_id: UUID | None = Field(None, title="고객")
     opportunity_id: UUID | None = Field(None, title="영업기회")
-    activity_type: Literal["CALL", "MEETING", "EMAIL", "VISIT", "TASK"] | None = Field(
-        None, title="활동 유형"
-    )
+    activity_type: TenantActivityActivityType | None = Field(None, title="활동 유형")
     subject: str | None = Field(None, max_length=200, title="제목")
     description: str | None = Field(None, title="내용")
     activity_date: datetime | None = Field(None, title="활동 일시")
@@ -84,7 +86,7 @@ class TenantActivityListParams(ListParams):
 
     customer_id: UUID | None = Field(None, title="고객", description="Exact match.")
     opportunity_id: UUID | None = Field(None, title="영업기회", description="Exact match.")
-    activity_type: list[Literal["CALL", "MEETING", "EMAIL", "VISIT", "TASK"]] | None = Field(
+    activity_type: list[TenantActivityActivityType] | None = Field(
         None, title="활동 유형", description="Any of these values (repeat the parameter)."
     )
     activity_date: datetime | None = Field(None, title="활동 일시", description="Exact match.")

@@ -8,8 +8,20 @@ from typing import ClassVar, Literal
 from uuid import UUID
 
 from pydantic import EmailStr, Field
+from typing_extensions import TypeAliasType
 
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+
+# each enum field's values, named (the API document and generated clients share one type)
+TenantCustomerCustomerType = TypeAliasType(
+    "TenantCustomerCustomerType", Literal["CORPORATE", "INDIVIDUAL", "PUBLIC"]
+)
+TenantCustomerGrade = TypeAliasType(
+    "TenantCustomerGrade", Literal["VIP", "GOLD", "SILVER", "NORMAL"]
+)
+TenantCustomerStatus = TypeAliasType(
+    "TenantCustomerStatus", Literal["ACTIVE", "INACTIVE", "BLOCKED"]
+)
 
 
 class TenantCustomerBase(EntityModel):
@@ -17,9 +29,7 @@ class TenantCustomerBase(EntityModel):
 
     code: str = Field(..., max_length=30, title="고객 코드")
     name: str = Field(..., max_length=200, title="고객명")
-    customer_type: Literal["CORPORATE", "INDIVIDUAL", "PUBLIC"] = Field(
-        "CORPORATE", title="고객 유형"
-    )
+    customer_type: TenantCustomerCustomerType = Field("CORPORATE", title="고객 유형")
     business_no: str | None = Field(
         None,
         examples=["123-45-67890"],
@@ -32,8 +42,8 @@ class TenantCustomerBase(EntityModel):
         None, max_length=20, pattern="^\\+?[0-9][0-9 ()-]{5,18}[0-9]$", title="전화번호"
     )
     address: str | None = Field(None, max_length=300, title="주소")
-    grade: Literal["VIP", "GOLD", "SILVER", "NORMAL"] = Field("NORMAL", title="등급")
-    status: Literal["ACTIVE", "INACTIVE", "BLOCKED"] = Field("ACTIVE", title="상태")
+    grade: TenantCustomerGrade = Field("NORMAL", title="등급")
+    status: TenantCustomerStatus = Field("ACTIVE", title="상태")
 
 
 class TenantCustomerCreate(Input, TenantCustomerBase):
@@ -50,9 +60,7 @@ class TenantCustomerUpdate(UpdateModel):
 
     code: str | None = Field(None, max_length=30, title="고객 코드")
     name: str | None = Field(None, max_length=200, title="고객명")
-    customer_type: Literal["CORPORATE", "INDIVIDUAL", "PUBLIC"] | None = Field(
-        None, title="고객 유형"
-    )
+    customer_type: TenantCustomerCustomerType | None = Field(None, title="고객 유형")
     business_no: str | None = Field(
         None,
         examples=["123-45-67890"],
@@ -65,7 +73,7 @@ class TenantCustomerUpdate(UpdateModel):
         None, max_length=20, pattern="^\\+?[0-9][0-9 ()-]{5,18}[0-9]$", title="전화번호"
     )
     address: str | None = Field(None, max_length=300, title="주소")
-    grade: Literal["VIP", "GOLD", "SILVER", "NORMAL"] | None = Field(None, title="등급")
+    grade: TenantCustomerGrade | None = Field(None, title="등급")
 
 
 class TenantCustomerResponse(TenantCustomerBase):
@@ -99,13 +107,13 @@ class TenantCustomerListParams(ListParams):
         ["code", "created_at", "grade", "name", "updated_at"]
     )
 
-    customer_type: list[Literal["CORPORATE", "INDIVIDUAL", "PUBLIC"]] | None = Field(
+    customer_type: list[TenantCustomerCustomerType] | None = Field(
         None, title="고객 유형", description="Any of these values (repeat the parameter)."
     )
-    grade: list[Literal["VIP", "GOLD", "SILVER", "NORMAL"]] | None = Field(
+    grade: list[TenantCustomerGrade] | None = Field(
         None, title="등급", description="Any of these values (repeat the parameter)."
     )
-    status: list[Literal["ACTIVE", "INACTIVE", "BLOCKED"]] | None = Field(
+    status: list[TenantCustomerStatus] | None = Field(
         None, title="상태", description="Any of these values (repeat the parameter)."
     )
 
@@ -113,7 +121,7 @@ class TenantCustomerListParams(ListParams):
 class TenantCustomerStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
-    status: Literal["ACTIVE", "INACTIVE", "BLOCKED"]
+    status: TenantCustomerStatus
 
 
 # The names the generated code imports; the API document names the classes by scope.

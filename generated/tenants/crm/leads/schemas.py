@@ -8,8 +8,17 @@ from typing import ClassVar, Literal
 from uuid import UUID
 
 from pydantic import EmailStr, Field
+from typing_extensions import TypeAliasType
 
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+
+# each enum field's values, named (the API document and generated clients share one type)
+TenantLeadSource = TypeAliasType(
+    "TenantLeadSource", Literal["WEB", "REFERRAL", "EVENT", "CALL", "OTHER"]
+)
+TenantLeadStatus = TypeAliasType(
+    "TenantLeadStatus", Literal["NEW", "CONTACTED", "QUALIFIED", "CONVERTED", "DISQUALIFIED"]
+)
 
 
 class TenantLeadBase(EntityModel):
@@ -21,11 +30,9 @@ class TenantLeadBase(EntityModel):
     phone: str | None = Field(
         None, max_length=20, pattern="^\\+?[0-9][0-9 ()-]{5,18}[0-9]$", title="전화번호"
     )
-    source: Literal["WEB", "REFERRAL", "EVENT", "CALL", "OTHER"] = Field("WEB", title="유입 경로")
+    source: TenantLeadSource = Field("WEB", title="유입 경로")
     converted_customer_id: UUID | None = Field(None, title="전환 고객")
-    status: Literal["NEW", "CONTACTED", "QUALIFIED", "CONVERTED", "DISQUALIFIED"] = Field(
-        "NEW", title="상태"
-    )
+    status: TenantLeadStatus = Field("NEW", title="상태")
 
 
 class TenantLeadCreate(Input, TenantLeadBase):
@@ -46,9 +53,7 @@ class TenantLeadUpdate(UpdateModel):
     phone: str | None = Field(
         None, max_length=20, pattern="^\\+?[0-9][0-9 ()-]{5,18}[0-9]$", title="전화번호"
     )
-    source: Literal["WEB", "REFERRAL", "EVENT", "CALL", "OTHER"] | None = Field(
-        None, title="유입 경로"
-    )
+    source: TenantLeadSource | None = Field(None, title="유입 경로")
     converted_customer_id: UUID | None = Field(None, title="전환 고객")
 
 
@@ -82,19 +87,19 @@ class TenantLeadListParams(ListParams):
     default_sort: ClassVar[str] = "-created_at"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "name", "updated_at"])
 
-    source: list[Literal["WEB", "REFERRAL", "EVENT", "CALL", "OTHER"]] | None = Field(
+    source: list[TenantLeadSource] | None = Field(
         None, title="유입 경로", description="Any of these values (repeat the parameter)."
     )
     converted_customer_id: UUID | None = Field(None, title="전환 고객", description="Exact match.")
-    status: list[Literal["NEW", "CONTACTED", "QUALIFIED", "CONVERTED", "DISQUALIFIED"]] | None = (
-        Field(None, title="상태", description="Any of these values (repeat the parameter).")
+    status: list[TenantLeadStatus] | None = Field(
+        None, title="상태", description="Any of these values (repeat the parameter)."
     )
 
 
 class TenantLeadStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
-    status: Literal["NEW", "CONTACTED", "QUALIFIED", "CONVERTED", "DISQUALIFIED"]
+    status: TenantLeadStatus
 
 
 # The names the generated code imports; the API document names the classes by scope.

@@ -9,8 +9,14 @@ from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
 from pydantic import Field
+from typing_extensions import TypeAliasType
 
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+
+# each enum field's values, named (the API document and generated clients share one type)
+TenantOpportunityStage = TypeAliasType(
+    "TenantOpportunityStage", Literal["LEAD", "QUALIFIED", "PROPOSAL", "NEGOTIATION", "WON", "LOST"]
+)
 
 
 class TenantOpportunityBase(EntityModel):
@@ -18,9 +24,7 @@ class TenantOpportunityBase(EntityModel):
 
     customer_id: UUID = Field(..., title="고객")
     name: str = Field(..., max_length=200, title="기회명")
-    stage: Literal["LEAD", "QUALIFIED", "PROPOSAL", "NEGOTIATION", "WON", "LOST"] = Field(
-        "LEAD", title="단계"
-    )
+    stage: TenantOpportunityStage = Field("LEAD", title="단계")
     amount: Decimal = Field(
         Decimal("0"), ge=Decimal("0"), max_digits=18, decimal_places=2, title="예상 금액"
     )
@@ -95,8 +99,8 @@ class TenantOpportunityListParams(ListParams):
     )
 
     customer_id: UUID | None = Field(None, title="고객", description="Exact match.")
-    stage: list[Literal["LEAD", "QUALIFIED", "PROPOSAL", "NEGOTIATION", "WON", "LOST"]] | None = (
-        Field(None, title="단계", description="Any of these values (repeat the parameter).")
+    stage: list[TenantOpportunityStage] | None = Field(
+        None, title="단계", description="Any of these values (repeat the parameter)."
     )
     amount: (
         Annotated[Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)]
@@ -122,7 +126,7 @@ class TenantOpportunityListParams(ListParams):
 class TenantOpportunityStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
-    stage: Literal["LEAD", "QUALIFIED", "PROPOSAL", "NEGOTIATION", "WON", "LOST"]
+    stage: TenantOpportunityStage
 
 
 # The names the generated code imports; the API document names the classes by scope.

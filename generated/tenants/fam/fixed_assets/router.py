@@ -14,6 +14,7 @@ from fastapi import Query, Response, status
 
 from runtime.deps import TenantDb, tenant_permission
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
@@ -36,8 +37,10 @@ router = audited_router(scope="tenants", entity="fam.fixed_assets")
     "",
     response_model=Envelope[FixedAssetListResponse],
     summary="고정자산 목록 조회",
+    description="One page of fixed asset rows. Sort by acquired_on, acquisition_cost, asset_no, created_at, name, updated_at (`-` for descending; default `-created_at`). Search in asset_no, name. Filters: category, acquired_on, depreciation_method, department_id, status. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="tenants_fam_fixed_assets_list",
 )
+@answers()
 async def list_fixed_assets(
     params: Annotated[FixedAssetListParams, Query()],
     db: TenantDb,
@@ -52,7 +55,20 @@ async def list_fixed_assets(
     response_model=Envelope[FixedAssetResponse],
     status_code=status.HTTP_201_CREATED,
     summary="고정자산 생성",
+    description="Creates a fixed asset. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="tenants_fam_fixed_assets_create",
+)
+@answers(
+    "etag",
+    "unique",
+    links={
+        "tenants_fam_depreciations_create_in_parent": "fixed_asset_id",
+        "tenants_fam_depreciations_list_of_parent": "fixed_asset_id",
+        "tenants_fam_fixed_assets_change_status": "fixed_asset_id",
+        "tenants_fam_fixed_assets_delete": "fixed_asset_id",
+        "tenants_fam_fixed_assets_get": "fixed_asset_id",
+        "tenants_fam_fixed_assets_update": "fixed_asset_id",
+    },
 )
 async def create_fixed_asset(
     data: FixedAssetCreate,
@@ -62,6 +78,7 @@ async def create_fixed_asset(
 ) -> Envelope[FixedAssetResponse]:
     row = await service.create_fixed_asset(db, data, actor)
     response.headers["ETag"] = etag(row.version)
+    response.headers["Location"] = f"/api/v1/tenants/fam/fixed-assets/{row.id}"
     return ok(FixedAssetResponse.model_validate(row))
 
 
@@ -69,8 +86,10 @@ async def create_fixed_asset(
     "/{fixed_asset_id}",
     response_model=Envelope[FixedAssetResponse],
     summary="고정자산 상세 조회",
+    description="One fixed asset by its id, with its `ETag`.",
     operation_id="tenants_fam_fixed_assets_get",
 )
+@answers("etag")
 async def get_fixed_asset(
     fixed_asset_id: UUID,
     db: TenantDb,
@@ -86,8 +105,10 @@ async def get_fixed_asset(
     "/{fixed_asset_id}",
     response_model=Envelope[FixedAssetResponse],
     summary="고정자산 수정",
+    description="Changes the fields sent and nothing else. With `If-Match` the change is made only if the row still has that ETag (else 412).",
     operation_id="tenants_fam_fixed_assets_update",
 )
+@answers("etag", "unique")
 async def update_fixed_asset(
     fixed_asset_id: UUID,
     data: FixedAssetUpdate,
@@ -105,8 +126,10 @@ async def update_fixed_asset(
     "/{fixed_asset_id}/status",
     response_model=Envelope[FixedAssetResponse],
     summary="고정자산 상태 변경",
+    description="Moves `status` (any value to any other). With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="tenants_fam_fixed_assets_change_status",
 )
+@answers("etag")
 async def change_fixed_asset_status(
     fixed_asset_id: UUID,
     data: FixedAssetStatusChange,
@@ -126,8 +149,10 @@ async def change_fixed_asset_status(
     "/{fixed_asset_id}",
     response_model=Envelope[Deleted],
     summary="고정자산 삭제",
+    description="Deletes the row: hidden from every read and its unique values freed. References to it follow their `on_delete` rule. With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="tenants_fam_fixed_assets_delete",
 )
+@answers()
 async def delete_fixed_asset(
     fixed_asset_id: UUID,
     db: TenantDb,

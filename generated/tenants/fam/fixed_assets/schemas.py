@@ -9,8 +9,21 @@ from typing import ClassVar, Literal
 from uuid import UUID
 
 from pydantic import Field
+from typing_extensions import TypeAliasType
 
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+
+# each enum field's values, named (the API document and generated clients share one type)
+TenantFixedAssetCategory = TypeAliasType(
+    "TenantFixedAssetCategory",
+    Literal["BUILDING", "MACHINERY", "VEHICLE", "IT_EQUIPMENT", "FURNITURE", "SOFTWARE"],
+)
+TenantFixedAssetDepreciationMethod = TypeAliasType(
+    "TenantFixedAssetDepreciationMethod", Literal["STRAIGHT_LINE", "DECLINING_BALANCE"]
+)
+TenantFixedAssetStatus = TypeAliasType(
+    "TenantFixedAssetStatus", Literal["IN_USE", "IDLE", "DISPOSED"]
+)
 
 
 class TenantFixedAssetBase(EntityModel):
@@ -18,19 +31,17 @@ class TenantFixedAssetBase(EntityModel):
 
     asset_no: str | None = Field(None, max_length=30, title="자산 번호")
     name: str = Field(..., max_length=200, title="자산명")
-    category: Literal[
-        "BUILDING", "MACHINERY", "VEHICLE", "IT_EQUIPMENT", "FURNITURE", "SOFTWARE"
-    ] = Field(..., title="자산 분류")
+    category: TenantFixedAssetCategory = Field(..., title="자산 분류")
     acquired_on: date = Field(..., title="취득일")
     acquisition_cost: Decimal = Field(
         ..., ge=Decimal("0"), max_digits=18, decimal_places=2, title="취득가액"
     )
     useful_life_months: int = Field(60, ge=1, le=1200, title="내용연수(월)")
-    depreciation_method: Literal["STRAIGHT_LINE", "DECLINING_BALANCE"] = Field(
+    depreciation_method: TenantFixedAssetDepreciationMethod = Field(
         "STRAIGHT_LINE", title="상각 방법"
     )
     department_id: UUID | None = Field(None, title="관리 부서")
-    status: Literal["IN_USE", "IDLE", "DISPOSED"] = Field("IN_USE", title="상태")
+    status: TenantFixedAssetStatus = Field("IN_USE", title="상태")
 
 
 class TenantFixedAssetCreate(Input, TenantFixedAssetBase):
@@ -57,17 +68,13 @@ class TenantFixedAssetUpdate(UpdateModel):
 
     asset_no: str | None = Field(None, max_length=30, title="자산 번호")
     name: str | None = Field(None, max_length=200, title="자산명")
-    category: (
-        Literal["BUILDING", "MACHINERY", "VEHICLE", "IT_EQUIPMENT", "FURNITURE", "SOFTWARE"] | None
-    ) = Field(None, title="자산 분류")
+    category: TenantFixedAssetCategory | None = Field(None, title="자산 분류")
     acquired_on: date | None = Field(None, title="취득일")
     acquisition_cost: Decimal | None = Field(
         None, ge=Decimal("0"), max_digits=18, decimal_places=2, title="취득가액"
     )
     useful_life_months: int | None = Field(None, ge=1, le=1200, title="내용연수(월)")
-    depreciation_method: Literal["STRAIGHT_LINE", "DECLINING_BALANCE"] | None = Field(
-        None, title="상각 방법"
-    )
+    depreciation_method: TenantFixedAssetDepreciationMethod | None = Field(None, title="상각 방법")
     department_id: UUID | None = Field(None, title="관리 부서")
 
 
@@ -104,16 +111,15 @@ class TenantFixedAssetListParams(ListParams):
         ["acquired_on", "acquisition_cost", "asset_no", "created_at", "name", "updated_at"]
     )
 
-    category: (
-        list[Literal["BUILDING", "MACHINERY", "VEHICLE", "IT_EQUIPMENT", "FURNITURE", "SOFTWARE"]]
-        | None
-    ) = Field(None, title="자산 분류", description="Any of these values (repeat the parameter).")
+    category: list[TenantFixedAssetCategory] | None = Field(
+        None, title="자산 분류", description="Any of these values (repeat the parameter)."
+    )
     acquired_on: date | None = Field(None, title="취득일", description="Exact match.")
-    depreciation_method: list[Literal["STRAIGHT_LINE", "DECLINING_BALANCE"]] | None = Field(
+    depreciation_method: list[TenantFixedAssetDepreciationMethod] | None = Field(
         None, title="상각 방법", description="Any of these values (repeat the parameter)."
     )
     department_id: UUID | None = Field(None, title="관리 부서", description="Exact match.")
-    status: list[Literal["IN_USE", "IDLE", "DISPOSED"]] | None = Field(
+    status: list[TenantFixedAssetStatus] | None = Field(
         None, title="상태", description="Any of these values (repeat the parameter)."
     )
     acquired_on_from: date | None = Field(
@@ -127,7 +133,7 @@ class TenantFixedAssetListParams(ListParams):
 class TenantFixedAssetStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
-    status: Literal["IN_USE", "IDLE", "DISPOSED"]
+    status: TenantFixedAssetStatus
 
 
 # The names the generated code imports; the API document names the classes by scope.

@@ -14,6 +14,7 @@ from fastapi import Query, Response, status
 
 from runtime.deps import TenantDb, tenant_permission
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
@@ -35,8 +36,10 @@ router = audited_router(scope="tenants", entity="fim.accounts")
     "",
     response_model=Envelope[AccountListResponse],
     summary="계정과목 목록 조회",
+    description="One page of account rows. Sort by account_type, code, created_at, name, updated_at (`-` for descending; default `-created_at`). Search in code, name. Filters: account_type, parent_id, is_active. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="tenants_fim_accounts_list",
 )
+@answers()
 async def list_accounts(
     params: Annotated[AccountListParams, Query()],
     db: TenantDb,
@@ -51,7 +54,17 @@ async def list_accounts(
     response_model=Envelope[AccountResponse],
     status_code=status.HTTP_201_CREATED,
     summary="계정과목 생성",
+    description="Creates a account. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="tenants_fim_accounts_create",
+)
+@answers(
+    "etag",
+    "unique",
+    links={
+        "tenants_fim_accounts_delete": "account_id",
+        "tenants_fim_accounts_get": "account_id",
+        "tenants_fim_accounts_update": "account_id",
+    },
 )
 async def create_account(
     data: AccountCreate,
@@ -61,6 +74,7 @@ async def create_account(
 ) -> Envelope[AccountResponse]:
     row = await service.create_account(db, data, actor)
     response.headers["ETag"] = etag(row.version)
+    response.headers["Location"] = f"/api/v1/tenants/fim/accounts/{row.id}"
     return ok(AccountResponse.model_validate(row))
 
 
@@ -68,8 +82,10 @@ async def create_account(
     "/{account_id}",
     response_model=Envelope[AccountResponse],
     summary="계정과목 상세 조회",
+    description="One account by its id, with its `ETag`.",
     operation_id="tenants_fim_accounts_get",
 )
+@answers("etag")
 async def get_account(
     account_id: UUID,
     db: TenantDb,
@@ -85,8 +101,10 @@ async def get_account(
     "/{account_id}",
     response_model=Envelope[AccountResponse],
     summary="계정과목 수정",
+    description="Changes the fields sent and nothing else. With `If-Match` the change is made only if the row still has that ETag (else 412).",
     operation_id="tenants_fim_accounts_update",
 )
+@answers("etag", "unique")
 async def update_account(
     account_id: UUID,
     data: AccountUpdate,
@@ -104,8 +122,10 @@ async def update_account(
     "/{account_id}",
     response_model=Envelope[Deleted],
     summary="계정과목 삭제",
+    description="Deletes the row: hidden from every read and its unique values freed. References to it follow their `on_delete` rule. With `If-Match` only if the row still has that ETag (else 412). 409 `CONFLICT` while live rows still refer to it with `restrict`.",
     operation_id="tenants_fim_accounts_delete",
 )
+@answers("restricted")
 async def delete_account(
     account_id: UUID,
     db: TenantDb,

@@ -8,8 +8,14 @@ from typing import ClassVar, Literal
 from uuid import UUID
 
 from pydantic import Field
+from typing_extensions import TypeAliasType
 
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+
+# each enum field's values, named (the API document and generated clients share one type)
+TenantAccountAccountType = TypeAliasType(
+    "TenantAccountAccountType", Literal["ASSET", "LIABILITY", "EQUITY", "REVENUE", "EXPENSE"]
+)
 
 
 class TenantAccountBase(EntityModel):
@@ -17,9 +23,7 @@ class TenantAccountBase(EntityModel):
 
     code: str = Field(..., max_length=20, title="계정 코드")
     name: str = Field(..., max_length=100, title="계정명")
-    account_type: Literal["ASSET", "LIABILITY", "EQUITY", "REVENUE", "EXPENSE"] = Field(
-        ..., title="계정 유형"
-    )
+    account_type: TenantAccountAccountType = Field(..., title="계정 유형")
     parent_id: UUID | None = Field(None, title="상위 계정")
     is_active: bool = Field(True, title="사용 여부")
 
@@ -39,9 +43,7 @@ class TenantAccountUpdate(UpdateModel):
 
     code: str | None = Field(None, max_length=20, title="계정 코드")
     name: str | None = Field(None, max_length=100, title="계정명")
-    account_type: Literal["ASSET", "LIABILITY", "EQUITY", "REVENUE", "EXPENSE"] | None = Field(
-        None, title="계정 유형"
-    )
+    account_type: TenantAccountAccountType | None = Field(None, title="계정 유형")
     parent_id: UUID | None = Field(None, title="상위 계정")
     is_active: bool | None = Field(None, title="사용 여부")
 
@@ -79,8 +81,8 @@ class TenantAccountListParams(ListParams):
         ["account_type", "code", "created_at", "name", "updated_at"]
     )
 
-    account_type: list[Literal["ASSET", "LIABILITY", "EQUITY", "REVENUE", "EXPENSE"]] | None = (
-        Field(None, title="계정 유형", description="Any of these values (repeat the parameter).")
+    account_type: list[TenantAccountAccountType] | None = Field(
+        None, title="계정 유형", description="Any of these values (repeat the parameter)."
     )
     parent_id: UUID | None = Field(None, title="상위 계정", description="Exact match.")
     is_active: bool | None = Field(None, title="사용 여부", description="Exact match.")

@@ -9,15 +9,24 @@ from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
 from pydantic import Field
+from typing_extensions import TypeAliasType
 
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+
+# each enum field's values, named (the API document and generated clients share one type)
+TenantFinanceInvoiceDirection = TypeAliasType(
+    "TenantFinanceInvoiceDirection", Literal["RECEIVABLE", "PAYABLE"]
+)
+TenantFinanceInvoiceStatus = TypeAliasType(
+    "TenantFinanceInvoiceStatus", Literal["DRAFT", "ISSUED", "PAID", "OVERDUE", "CANCELED"]
+)
 
 
 class TenantFinanceInvoiceBase(EntityModel):
     """Fields that are both written and read."""
 
     invoice_no: str | None = Field(None, max_length=30, title="송장 번호")
-    direction: Literal["RECEIVABLE", "PAYABLE"] = Field(..., title="구분")
+    direction: TenantFinanceInvoiceDirection = Field(..., title="구분")
     customer_id: UUID | None = Field(None, title="고객")
     vendor_id: UUID | None = Field(None, title="공급업체")
     issue_date: date = Field(..., title="발행일")
@@ -44,7 +53,7 @@ class TenantFinanceInvoiceUpdate(UpdateModel):
     status_field: ClassVar[str | None] = "status"
 
     invoice_no: str | None = Field(None, max_length=30, title="송장 번호")
-    direction: Literal["RECEIVABLE", "PAYABLE"] | None = Field(None, title="구분")
+    direction: TenantFinanceInvoiceDirection | None = Field(None, title="구분")
     customer_id: UUID | None = Field(None, title="고객")
     vendor_id: UUID | None = Field(None, title="공급업체")
     issue_date: date | None = Field(None, title="발행일")
@@ -63,7 +72,7 @@ class TenantFinanceInvoiceResponse(TenantFinanceInvoiceBase):
 
     id: UUID
     tenant_id: UUID
-    status: Literal["DRAFT", "ISSUED", "PAID", "OVERDUE", "CANCELED"] = Field(title="상태")
+    status: TenantFinanceInvoiceStatus = Field(title="상태")
     customer_name: str | None = Field(
         None, title="고객 이름", description="Display name of the referenced row."
     )
@@ -95,7 +104,7 @@ class TenantFinanceInvoiceListParams(ListParams):
         ["amount", "created_at", "invoice_no", "issue_date", "updated_at"]
     )
 
-    direction: list[Literal["RECEIVABLE", "PAYABLE"]] | None = Field(
+    direction: list[TenantFinanceInvoiceDirection] | None = Field(
         None, title="구분", description="Any of these values (repeat the parameter)."
     )
     customer_id: UUID | None = Field(None, title="고객", description="Exact match.")
@@ -106,7 +115,7 @@ class TenantFinanceInvoiceListParams(ListParams):
         Annotated[Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)]
         | None
     ) = Field(None, title="금액", description="Exact match.")
-    status: list[Literal["DRAFT", "ISSUED", "PAID", "OVERDUE", "CANCELED"]] | None = Field(
+    status: list[TenantFinanceInvoiceStatus] | None = Field(
         None, title="상태", description="Any of these values (repeat the parameter)."
     )
     issue_date_from: date | None = Field(
@@ -134,7 +143,7 @@ class TenantFinanceInvoiceListParams(ListParams):
 class TenantFinanceInvoiceStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
-    status: Literal["DRAFT", "ISSUED", "PAID", "OVERDUE", "CANCELED"]
+    status: TenantFinanceInvoiceStatus
 
 
 # The names the generated code imports; the API document names the classes by scope.

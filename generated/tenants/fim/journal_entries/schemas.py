@@ -8,9 +8,15 @@ from typing import ClassVar, Literal
 from uuid import UUID
 
 from pydantic import Field
+from typing_extensions import TypeAliasType
 
 from generated.tenants.fim.journal_lines.schemas import JournalLineLineCreate, JournalLineResponse
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+
+# each enum field's values, named (the API document and generated clients share one type)
+TenantJournalEntryStatus = TypeAliasType(
+    "TenantJournalEntryStatus", Literal["DRAFT", "POSTED", "REVERSED"]
+)
 
 
 class TenantJournalEntryBase(EntityModel):
@@ -48,7 +54,7 @@ class TenantJournalEntryResponse(TenantJournalEntryBase):
 
     id: UUID
     tenant_id: UUID
-    status: Literal["DRAFT", "POSTED", "REVERSED"] = Field(title="상태")
+    status: TenantJournalEntryStatus = Field(title="상태")
     created_at: datetime
     updated_at: datetime
     created_by: UUID | None = None
@@ -81,7 +87,7 @@ class TenantJournalEntryListParams(ListParams):
     )
 
     entry_date: date | None = Field(None, title="전표일", description="Exact match.")
-    status: list[Literal["DRAFT", "POSTED", "REVERSED"]] | None = Field(
+    status: list[TenantJournalEntryStatus] | None = Field(
         None, title="상태", description="Any of these values (repeat the parameter)."
     )
     entry_date_from: date | None = Field(
@@ -95,7 +101,7 @@ class TenantJournalEntryListParams(ListParams):
 class TenantJournalEntryStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
-    status: Literal["DRAFT", "POSTED", "REVERSED"]
+    status: TenantJournalEntryStatus
 
 
 # The names the generated code imports; the API document names the classes by scope.

@@ -16,6 +16,7 @@ from generated.tenants.fim.journal_entries.model import JournalEntry
 from runtime.data import crud
 from runtime.deps import TenantDb, tenant_permission
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
@@ -38,8 +39,10 @@ router = audited_router(scope="tenants", entity="fim.journal_lines")
     "",
     response_model=Envelope[JournalLineListResponse],
     summary="전표 분개 목록 조회",
+    description="One page of journal line rows. Sort by created_at, line_no, updated_at (`-` for descending; default `line_no`). Filters: journal_entry_id, account_id. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="tenants_fim_journal_lines_list",
 )
+@answers()
 async def list_journal_lines(
     params: Annotated[JournalLineListParams, Query()],
     db: TenantDb,
@@ -54,7 +57,18 @@ async def list_journal_lines(
     response_model=Envelope[JournalLineResponse],
     status_code=status.HTTP_201_CREATED,
     summary="전표 분개 생성",
+    description="Creates a journal line. Answers 201 with the row, its `ETag` and its `Location`. Only while its header is editable (409 `DOCUMENT_LOCKED` otherwise).",
     operation_id="tenants_fim_journal_lines_create",
+)
+@answers(
+    "editable",
+    "etag",
+    "unique",
+    links={
+        "tenants_fim_journal_lines_delete": "journal_line_id",
+        "tenants_fim_journal_lines_get": "journal_line_id",
+        "tenants_fim_journal_lines_update": "journal_line_id",
+    },
 )
 async def create_journal_line(
     data: JournalLineCreate,
@@ -64,6 +78,7 @@ async def create_journal_line(
 ) -> Envelope[JournalLineResponse]:
     row = await service.create_journal_line(db, data, actor)
     response.headers["ETag"] = etag(row.version)
+    response.headers["Location"] = f"/api/v1/tenants/fim/journal-lines/{row.id}"
     return ok(JournalLineResponse.model_validate(row))
 
 
@@ -71,8 +86,10 @@ async def create_journal_line(
     "/{journal_line_id}",
     response_model=Envelope[JournalLineResponse],
     summary="전표 분개 상세 조회",
+    description="One journal line by its id, with its `ETag`.",
     operation_id="tenants_fim_journal_lines_get",
 )
+@answers("etag")
 async def get_journal_line(
     journal_line_id: UUID,
     db: TenantDb,
@@ -88,8 +105,10 @@ async def get_journal_line(
     "/{journal_line_id}",
     response_model=Envelope[JournalLineResponse],
     summary="전표 분개 수정",
+    description="Changes the fields sent and nothing else. With `If-Match` the change is made only if the row still has that ETag (else 412). Only while its header is editable (409 `DOCUMENT_LOCKED` otherwise).",
     operation_id="tenants_fim_journal_lines_update",
 )
+@answers("editable", "etag", "unique")
 async def update_journal_line(
     journal_line_id: UUID,
     data: JournalLineUpdate,
@@ -107,8 +126,10 @@ async def update_journal_line(
     "/{journal_line_id}",
     response_model=Envelope[Deleted],
     summary="전표 분개 삭제",
+    description="Deletes the row for good. References to it follow their `on_delete` rule. With `If-Match` only if the row still has that ETag (else 412). Only while its header is editable (409 `DOCUMENT_LOCKED` otherwise).",
     operation_id="tenants_fim_journal_lines_delete",
 )
+@answers("editable")
 async def delete_journal_line(
     journal_line_id: UUID,
     db: TenantDb,
@@ -127,8 +148,10 @@ nested_router = audited_router(scope="tenants", entity="fim.journal_lines")
     "/{journal_entry_id}/journal-lines",
     response_model=Envelope[list[JournalLineResponse]],
     summary="전표 분개 목록 (상위 문서별)",
+    description="The journal line rows of one parent, in order (at most 1,000; the journal_lines list filtered by the parent pages through all of them).",
     operation_id="tenants_fim_journal_lines_list_of_parent",
 )
+@answers()
 async def list_journal_lines_of_parent(
     journal_entry_id: UUID,
     db: TenantDb,
@@ -144,14 +167,28 @@ async def list_journal_lines_of_parent(
     response_model=Envelope[JournalLineResponse],
     status_code=status.HTTP_201_CREATED,
     summary="전표 분개 추가 (상위 문서별)",
+    description="Adds a journal line to the parent named in the path. Answers 201 with the row, its `ETag` and its `Location`. Only while its header is editable (409 `DOCUMENT_LOCKED` otherwise).",
     operation_id="tenants_fim_journal_lines_create_in_parent",
+)
+@answers(
+    "editable",
+    "etag",
+    "unique",
+    links={
+        "tenants_fim_journal_lines_delete": "journal_line_id",
+        "tenants_fim_journal_lines_get": "journal_line_id",
+        "tenants_fim_journal_lines_update": "journal_line_id",
+    },
 )
 async def create_journal_line_in_parent(
     journal_entry_id: UUID,
     data: JournalLineLineCreate,
     db: TenantDb,
     actor: Annotated[Actor, tenant_permission("fim.journal_lines:create")],
+    response: Response,
 ) -> Envelope[JournalLineResponse]:
     await crud.get_live(db, JournalEntry, journal_entry_id, actor)
     row = await service.create_line(db, journal_entry_id, data, actor)
+    response.headers["ETag"] = etag(row.version)
+    response.headers["Location"] = f"/api/v1/tenants/fim/journal-lines/{row.id}"
     return ok(JournalLineResponse.model_validate(row))

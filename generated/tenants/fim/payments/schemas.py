@@ -9,8 +9,14 @@ from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
 from pydantic import Field
+from typing_extensions import TypeAliasType
 
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+
+# each enum field's values, named (the API document and generated clients share one type)
+TenantPaymentMethod = TypeAliasType(
+    "TenantPaymentMethod", Literal["BANK_TRANSFER", "CARD", "CASH", "OTHER"]
+)
 
 
 class TenantPaymentBase(EntityModel):
@@ -20,9 +26,7 @@ class TenantPaymentBase(EntityModel):
     paid_on: date = Field(..., title="결제일")
     amount: Decimal = Field(..., ge=Decimal("0"), max_digits=18, decimal_places=2, title="금액")
     currency: str = Field("KRW", pattern="^[A-Z]{3}$", title="통화")
-    method: Literal["BANK_TRANSFER", "CARD", "CASH", "OTHER"] = Field(
-        "BANK_TRANSFER", title="결제 수단"
-    )
+    method: TenantPaymentMethod = Field("BANK_TRANSFER", title="결제 수단")
     reference_no: str | None = Field(None, max_length=100, title="참조 번호")
 
 
@@ -45,9 +49,7 @@ class TenantPaymentUpdate(UpdateModel):
         None, ge=Decimal("0"), max_digits=18, decimal_places=2, title="금액"
     )
     currency: str | None = Field(None, pattern="^[A-Z]{3}$", title="통화")
-    method: Literal["BANK_TRANSFER", "CARD", "CASH", "OTHER"] | None = Field(
-        None, title="결제 수단"
-    )
+    method: TenantPaymentMethod | None = Field(None, title="결제 수단")
     reference_no: str | None = Field(None, max_length=100, title="참조 번호")
 
 
@@ -90,7 +92,7 @@ class TenantPaymentListParams(ListParams):
         Annotated[Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)]
         | None
     ) = Field(None, title="금액", description="Exact match.")
-    method: list[Literal["BANK_TRANSFER", "CARD", "CASH", "OTHER"]] | None = Field(
+    method: list[TenantPaymentMethod] | None = Field(
         None, title="결제 수단", description="Any of these values (repeat the parameter)."
     )
     paid_on_from: date | None = Field(

@@ -8,8 +8,14 @@ from typing import ClassVar, Literal
 from uuid import UUID
 
 from pydantic import Field
+from typing_extensions import TypeAliasType
 
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+
+# each enum field's values, named (the API document and generated clients share one type)
+TenantAttendanceAttendanceType = TypeAliasType(
+    "TenantAttendanceAttendanceType", Literal["NORMAL", "LATE", "ABSENT", "REMOTE", "BUSINESS_TRIP"]
+)
 
 
 class TenantAttendanceBase(EntityModel):
@@ -19,9 +25,7 @@ class TenantAttendanceBase(EntityModel):
     work_date: date = Field(..., title="근무일")
     check_in: datetime | None = Field(None, title="출근")
     check_out: datetime | None = Field(None, title="퇴근")
-    attendance_type: Literal["NORMAL", "LATE", "ABSENT", "REMOTE", "BUSINESS_TRIP"] = Field(
-        "NORMAL", title="근태 유형"
-    )
+    attendance_type: TenantAttendanceAttendanceType = Field("NORMAL", title="근태 유형")
 
 
 class TenantAttendanceCreate(Input, TenantAttendanceBase):
@@ -41,9 +45,7 @@ class TenantAttendanceUpdate(UpdateModel):
     work_date: date | None = Field(None, title="근무일")
     check_in: datetime | None = Field(None, title="출근")
     check_out: datetime | None = Field(None, title="퇴근")
-    attendance_type: Literal["NORMAL", "LATE", "ABSENT", "REMOTE", "BUSINESS_TRIP"] | None = Field(
-        None, title="근태 유형"
-    )
+    attendance_type: TenantAttendanceAttendanceType | None = Field(None, title="근태 유형")
 
 
 class TenantAttendanceResponse(TenantAttendanceBase):
@@ -79,8 +81,8 @@ class TenantAttendanceListParams(ListParams):
 
     employee_id: UUID | None = Field(None, title="직원", description="Exact match.")
     work_date: date | None = Field(None, title="근무일", description="Exact match.")
-    attendance_type: list[Literal["NORMAL", "LATE", "ABSENT", "REMOTE", "BUSINESS_TRIP"]] | None = (
-        Field(None, title="근태 유형", description="Any of these values (repeat the parameter).")
+    attendance_type: list[TenantAttendanceAttendanceType] | None = Field(
+        None, title="근태 유형", description="Any of these values (repeat the parameter)."
     )
     work_date_from: date | None = Field(
         None, title="근무일 이상", description="Inclusive lower bound."

@@ -14,6 +14,7 @@ from fastapi import Query, Response, status
 
 from runtime.deps import TenantDb, tenant_permission
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
@@ -35,8 +36,10 @@ router = audited_router(scope="tenants", entity="hrm.departments")
     "",
     response_model=Envelope[DepartmentListResponse],
     summary="부서 목록 조회",
+    description="One page of department rows. Sort by code, created_at, name, updated_at (`-` for descending; default `-created_at`). Search in code, name. Filters: parent_id, is_active. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="tenants_hrm_departments_list",
 )
+@answers()
 async def list_departments(
     params: Annotated[DepartmentListParams, Query()],
     db: TenantDb,
@@ -51,7 +54,17 @@ async def list_departments(
     response_model=Envelope[DepartmentResponse],
     status_code=status.HTTP_201_CREATED,
     summary="부서 생성",
+    description="Creates a department. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="tenants_hrm_departments_create",
+)
+@answers(
+    "etag",
+    "unique",
+    links={
+        "tenants_hrm_departments_delete": "department_id",
+        "tenants_hrm_departments_get": "department_id",
+        "tenants_hrm_departments_update": "department_id",
+    },
 )
 async def create_department(
     data: DepartmentCreate,
@@ -61,6 +74,7 @@ async def create_department(
 ) -> Envelope[DepartmentResponse]:
     row = await service.create_department(db, data, actor)
     response.headers["ETag"] = etag(row.version)
+    response.headers["Location"] = f"/api/v1/tenants/hrm/departments/{row.id}"
     return ok(DepartmentResponse.model_validate(row))
 
 
@@ -68,8 +82,10 @@ async def create_department(
     "/{department_id}",
     response_model=Envelope[DepartmentResponse],
     summary="부서 상세 조회",
+    description="One department by its id, with its `ETag`.",
     operation_id="tenants_hrm_departments_get",
 )
+@answers("etag")
 async def get_department(
     department_id: UUID,
     db: TenantDb,
@@ -85,8 +101,10 @@ async def get_department(
     "/{department_id}",
     response_model=Envelope[DepartmentResponse],
     summary="부서 수정",
+    description="Changes the fields sent and nothing else. With `If-Match` the change is made only if the row still has that ETag (else 412).",
     operation_id="tenants_hrm_departments_update",
 )
+@answers("etag", "unique")
 async def update_department(
     department_id: UUID,
     data: DepartmentUpdate,
@@ -104,8 +122,10 @@ async def update_department(
     "/{department_id}",
     response_model=Envelope[Deleted],
     summary="부서 삭제",
+    description="Deletes the row: hidden from every read and its unique values freed. References to it follow their `on_delete` rule. With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="tenants_hrm_departments_delete",
 )
+@answers()
 async def delete_department(
     department_id: UUID,
     db: TenantDb,

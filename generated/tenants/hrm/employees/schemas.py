@@ -8,8 +8,17 @@ from typing import ClassVar, Literal
 from uuid import UUID
 
 from pydantic import EmailStr, Field
+from typing_extensions import TypeAliasType
 
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+
+# each enum field's values, named (the API document and generated clients share one type)
+TenantEmployeeEmploymentType = TypeAliasType(
+    "TenantEmployeeEmploymentType", Literal["FULL_TIME", "PART_TIME", "CONTRACT", "INTERN"]
+)
+TenantEmployeeStatus = TypeAliasType(
+    "TenantEmployeeStatus", Literal["ACTIVE", "ON_LEAVE", "RESIGNED"]
+)
 
 
 class TenantEmployeeBase(EntityModel):
@@ -25,10 +34,8 @@ class TenantEmployeeBase(EntityModel):
     position_id: UUID | None = Field(None, title="직위")
     user_id: UUID | None = Field(None, title="사용자 계정")
     hire_date: date = Field(..., title="입사일")
-    employment_type: Literal["FULL_TIME", "PART_TIME", "CONTRACT", "INTERN"] = Field(
-        "FULL_TIME", title="고용 형태"
-    )
-    status: Literal["ACTIVE", "ON_LEAVE", "RESIGNED"] = Field("ACTIVE", title="상태")
+    employment_type: TenantEmployeeEmploymentType = Field("FULL_TIME", title="고용 형태")
+    status: TenantEmployeeStatus = Field("ACTIVE", title="상태")
 
 
 class TenantEmployeeCreate(Input, TenantEmployeeBase):
@@ -55,9 +62,7 @@ class TenantEmployeeUpdate(UpdateModel):
     position_id: UUID | None = Field(None, title="직위")
     user_id: UUID | None = Field(None, title="사용자 계정")
     hire_date: date | None = Field(None, title="입사일")
-    employment_type: Literal["FULL_TIME", "PART_TIME", "CONTRACT", "INTERN"] | None = Field(
-        None, title="고용 형태"
-    )
+    employment_type: TenantEmployeeEmploymentType | None = Field(None, title="고용 형태")
 
 
 class TenantEmployeeResponse(TenantEmployeeBase):
@@ -104,10 +109,10 @@ class TenantEmployeeListParams(ListParams):
     position_id: UUID | None = Field(None, title="직위", description="Exact match.")
     user_id: UUID | None = Field(None, title="사용자 계정", description="Exact match.")
     hire_date: date | None = Field(None, title="입사일", description="Exact match.")
-    employment_type: list[Literal["FULL_TIME", "PART_TIME", "CONTRACT", "INTERN"]] | None = Field(
+    employment_type: list[TenantEmployeeEmploymentType] | None = Field(
         None, title="고용 형태", description="Any of these values (repeat the parameter)."
     )
-    status: list[Literal["ACTIVE", "ON_LEAVE", "RESIGNED"]] | None = Field(
+    status: list[TenantEmployeeStatus] | None = Field(
         None, title="상태", description="Any of these values (repeat the parameter)."
     )
     hire_date_from: date | None = Field(
@@ -121,7 +126,7 @@ class TenantEmployeeListParams(ListParams):
 class TenantEmployeeStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
-    status: Literal["ACTIVE", "ON_LEAVE", "RESIGNED"]
+    status: TenantEmployeeStatus
 
 
 # The names the generated code imports; the API document names the classes by scope.

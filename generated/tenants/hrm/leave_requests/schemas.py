@@ -9,17 +9,24 @@ from typing import ClassVar, Literal
 from uuid import UUID
 
 from pydantic import Field
+from typing_extensions import TypeAliasType
 
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+
+# each enum field's values, named (the API document and generated clients share one type)
+TenantLeaveRequestLeaveType = TypeAliasType(
+    "TenantLeaveRequestLeaveType", Literal["ANNUAL", "SICK", "FAMILY", "UNPAID", "OTHER"]
+)
+TenantLeaveRequestStatus = TypeAliasType(
+    "TenantLeaveRequestStatus", Literal["REQUESTED", "APPROVED", "REJECTED", "CANCELED"]
+)
 
 
 class TenantLeaveRequestBase(EntityModel):
     """Fields that are both written and read."""
 
     employee_id: UUID = Field(..., title="직원")
-    leave_type: Literal["ANNUAL", "SICK", "FAMILY", "UNPAID", "OTHER"] = Field(
-        "ANNUAL", title="휴가 유형"
-    )
+    leave_type: TenantLeaveRequestLeaveType = Field("ANNUAL", title="휴가 유형")
     start_date: date = Field(..., title="시작일")
     end_date: date = Field(..., title="종료일")
     days: Decimal = Field(..., ge=Decimal("0"), max_digits=5, decimal_places=1, title="일수")
@@ -41,9 +48,7 @@ class TenantLeaveRequestUpdate(UpdateModel):
     status_field: ClassVar[str | None] = "status"
 
     employee_id: UUID | None = Field(None, title="직원")
-    leave_type: Literal["ANNUAL", "SICK", "FAMILY", "UNPAID", "OTHER"] | None = Field(
-        None, title="휴가 유형"
-    )
+    leave_type: TenantLeaveRequestLeaveType | None = Field(None, title="휴가 유형")
     start_date: date | None = Field(None, title="시작일")
     end_date: date | None = Field(None, title="종료일")
     days: Decimal | None = Field(
@@ -57,7 +62,7 @@ class TenantLeaveRequestResponse(TenantLeaveRequestBase):
 
     id: UUID
     tenant_id: UUID
-    status: Literal["REQUESTED", "APPROVED", "REJECTED", "CANCELED"] = Field(title="상태")
+    status: TenantLeaveRequestStatus = Field(title="상태")
     employee_name: str | None = Field(
         None, title="직원 이름", description="Display name of the referenced row."
     )
@@ -87,12 +92,12 @@ class TenantLeaveRequestListParams(ListParams):
     )
 
     employee_id: UUID | None = Field(None, title="직원", description="Exact match.")
-    leave_type: list[Literal["ANNUAL", "SICK", "FAMILY", "UNPAID", "OTHER"]] | None = Field(
+    leave_type: list[TenantLeaveRequestLeaveType] | None = Field(
         None, title="휴가 유형", description="Any of these values (repeat the parameter)."
     )
     start_date: date | None = Field(None, title="시작일", description="Exact match.")
     end_date: date | None = Field(None, title="종료일", description="Exact match.")
-    status: list[Literal["REQUESTED", "APPROVED", "REJECTED", "CANCELED"]] | None = Field(
+    status: list[TenantLeaveRequestStatus] | None = Field(
         None, title="상태", description="Any of these values (repeat the parameter)."
     )
     start_date_from: date | None = Field(
@@ -112,7 +117,7 @@ class TenantLeaveRequestListParams(ListParams):
 class TenantLeaveRequestStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
-    status: Literal["REQUESTED", "APPROVED", "REJECTED", "CANCELED"]
+    status: TenantLeaveRequestStatus
 
 
 # The names the generated code imports; the API document names the classes by scope.

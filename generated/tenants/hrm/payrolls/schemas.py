@@ -9,8 +9,12 @@ from typing import ClassVar, Literal
 from uuid import UUID
 
 from pydantic import Field
+from typing_extensions import TypeAliasType
 
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+
+# each enum field's values, named (the API document and generated clients share one type)
+TenantPayrollStatus = TypeAliasType("TenantPayrollStatus", Literal["DRAFT", "CONFIRMED", "PAID"])
 
 
 class TenantPayrollBase(EntityModel):
@@ -71,7 +75,7 @@ class TenantPayrollResponse(TenantPayrollBase):
 
     id: UUID
     tenant_id: UUID
-    status: Literal["DRAFT", "CONFIRMED", "PAID"] = Field(title="상태")
+    status: TenantPayrollStatus = Field(title="상태")
     employee_name: str | None = Field(
         None, title="직원 이름", description="Display name of the referenced row."
     )
@@ -102,7 +106,7 @@ class TenantPayrollListParams(ListParams):
 
     employee_id: UUID | None = Field(None, title="직원", description="Exact match.")
     pay_period: str | None = Field(None, title="급여 기간", description="Exact match.")
-    status: list[Literal["DRAFT", "CONFIRMED", "PAID"]] | None = Field(
+    status: list[TenantPayrollStatus] | None = Field(
         None, title="상태", description="Any of these values (repeat the parameter)."
     )
 
@@ -110,7 +114,7 @@ class TenantPayrollListParams(ListParams):
 class TenantPayrollStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
-    status: Literal["DRAFT", "CONFIRMED", "PAID"]
+    status: TenantPayrollStatus
 
 
 # The names the generated code imports; the API document names the classes by scope.

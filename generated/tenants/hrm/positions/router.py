@@ -14,6 +14,7 @@ from fastapi import Query, Response, status
 
 from runtime.deps import TenantDb, tenant_permission
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
@@ -35,8 +36,10 @@ router = audited_router(scope="tenants", entity="hrm.positions")
     "",
     response_model=Envelope[PositionListResponse],
     summary="직위 목록 조회",
+    description="One page of position rows. Sort by code, created_at, name, rank, updated_at (`-` for descending; default `-created_at`). Search in code, name. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="tenants_hrm_positions_list",
 )
+@answers()
 async def list_positions(
     params: Annotated[PositionListParams, Query()],
     db: TenantDb,
@@ -51,7 +54,17 @@ async def list_positions(
     response_model=Envelope[PositionResponse],
     status_code=status.HTTP_201_CREATED,
     summary="직위 생성",
+    description="Creates a position. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="tenants_hrm_positions_create",
+)
+@answers(
+    "etag",
+    "unique",
+    links={
+        "tenants_hrm_positions_delete": "position_id",
+        "tenants_hrm_positions_get": "position_id",
+        "tenants_hrm_positions_update": "position_id",
+    },
 )
 async def create_position(
     data: PositionCreate,
@@ -61,6 +74,7 @@ async def create_position(
 ) -> Envelope[PositionResponse]:
     row = await service.create_position(db, data, actor)
     response.headers["ETag"] = etag(row.version)
+    response.headers["Location"] = f"/api/v1/tenants/hrm/positions/{row.id}"
     return ok(PositionResponse.model_validate(row))
 
 
@@ -68,8 +82,10 @@ async def create_position(
     "/{position_id}",
     response_model=Envelope[PositionResponse],
     summary="직위 상세 조회",
+    description="One position by its id, with its `ETag`.",
     operation_id="tenants_hrm_positions_get",
 )
+@answers("etag")
 async def get_position(
     position_id: UUID,
     db: TenantDb,
@@ -85,8 +101,10 @@ async def get_position(
     "/{position_id}",
     response_model=Envelope[PositionResponse],
     summary="직위 수정",
+    description="Changes the fields sent and nothing else. With `If-Match` the change is made only if the row still has that ETag (else 412).",
     operation_id="tenants_hrm_positions_update",
 )
+@answers("etag", "unique")
 async def update_position(
     position_id: UUID,
     data: PositionUpdate,
@@ -104,8 +122,10 @@ async def update_position(
     "/{position_id}",
     response_model=Envelope[Deleted],
     summary="직위 삭제",
+    description="Deletes the row: hidden from every read and its unique values freed. References to it follow their `on_delete` rule. With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="tenants_hrm_positions_delete",
 )
+@answers()
 async def delete_position(
     position_id: UUID,
     db: TenantDb,

@@ -9,8 +9,14 @@ from typing import ClassVar, Literal
 from uuid import UUID
 
 from pydantic import Field
+from typing_extensions import TypeAliasType
 
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+
+# each enum field's values, named (the API document and generated clients share one type)
+TenantTrainingStatus = TypeAliasType(
+    "TenantTrainingStatus", Literal["PLANNED", "ATTENDED", "COMPLETED", "CANCELED"]
+)
 
 
 class TenantTrainingBase(EntityModel):
@@ -23,7 +29,7 @@ class TenantTrainingBase(EntityModel):
     hours: Decimal = Field(
         Decimal("0"), ge=Decimal("0"), max_digits=6, decimal_places=1, title="교육 시간"
     )
-    status: Literal["PLANNED", "ATTENDED", "COMPLETED", "CANCELED"] = Field("PLANNED", title="상태")
+    status: TenantTrainingStatus = Field("PLANNED", title="상태")
 
 
 class TenantTrainingCreate(Input, TenantTrainingBase):
@@ -84,7 +90,7 @@ class TenantTrainingListParams(ListParams):
 
     employee_id: UUID | None = Field(None, title="직원", description="Exact match.")
     start_date: date | None = Field(None, title="시작일", description="Exact match.")
-    status: list[Literal["PLANNED", "ATTENDED", "COMPLETED", "CANCELED"]] | None = Field(
+    status: list[TenantTrainingStatus] | None = Field(
         None, title="상태", description="Any of these values (repeat the parameter)."
     )
     start_date_from: date | None = Field(
@@ -98,7 +104,7 @@ class TenantTrainingListParams(ListParams):
 class TenantTrainingStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
-    status: Literal["PLANNED", "ATTENDED", "COMPLETED", "CANCELED"]
+    status: TenantTrainingStatus
 
 
 # The names the generated code imports; the API document names the classes by scope.

@@ -9,8 +9,17 @@ from typing import ClassVar, Literal
 from uuid import UUID
 
 from pydantic import Field
+from typing_extensions import TypeAliasType
 
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+
+# each enum field's values, named (the API document and generated clients share one type)
+TenantAdjustmentReason = TypeAliasType(
+    "TenantAdjustmentReason", Literal["COUNT", "DAMAGE", "LOSS", "RETURN", "OTHER"]
+)
+TenantAdjustmentStatus = TypeAliasType(
+    "TenantAdjustmentStatus", Literal["DRAFT", "CONFIRMED", "CANCELED"]
+)
 
 
 class TenantAdjustmentBase(EntityModel):
@@ -20,9 +29,9 @@ class TenantAdjustmentBase(EntityModel):
     product_id: UUID = Field(..., title="제품")
     warehouse_id: UUID = Field(..., title="창고")
     quantity_delta: Decimal = Field(..., max_digits=14, decimal_places=3, title="조정 수량")
-    reason: Literal["COUNT", "DAMAGE", "LOSS", "RETURN", "OTHER"] = Field("COUNT", title="사유")
+    reason: TenantAdjustmentReason = Field("COUNT", title="사유")
     adjusted_on: date = Field(..., title="조정일")
-    status: Literal["DRAFT", "CONFIRMED", "CANCELED"] = Field("DRAFT", title="상태")
+    status: TenantAdjustmentStatus = Field("DRAFT", title="상태")
 
 
 class TenantAdjustmentCreate(Input, TenantAdjustmentBase):
@@ -43,7 +52,7 @@ class TenantAdjustmentUpdate(UpdateModel):
     product_id: UUID | None = Field(None, title="제품")
     warehouse_id: UUID | None = Field(None, title="창고")
     quantity_delta: Decimal | None = Field(None, max_digits=14, decimal_places=3, title="조정 수량")
-    reason: Literal["COUNT", "DAMAGE", "LOSS", "RETURN", "OTHER"] | None = Field(None, title="사유")
+    reason: TenantAdjustmentReason | None = Field(None, title="사유")
     adjusted_on: date | None = Field(None, title="조정일")
 
 
@@ -85,11 +94,11 @@ class TenantAdjustmentListParams(ListParams):
 
     product_id: UUID | None = Field(None, title="제품", description="Exact match.")
     warehouse_id: UUID | None = Field(None, title="창고", description="Exact match.")
-    reason: list[Literal["COUNT", "DAMAGE", "LOSS", "RETURN", "OTHER"]] | None = Field(
+    reason: list[TenantAdjustmentReason] | None = Field(
         None, title="사유", description="Any of these values (repeat the parameter)."
     )
     adjusted_on: date | None = Field(None, title="조정일", description="Exact match.")
-    status: list[Literal["DRAFT", "CONFIRMED", "CANCELED"]] | None = Field(
+    status: list[TenantAdjustmentStatus] | None = Field(
         None, title="상태", description="Any of these values (repeat the parameter)."
     )
     adjusted_on_from: date | None = Field(
@@ -103,7 +112,7 @@ class TenantAdjustmentListParams(ListParams):
 class TenantAdjustmentStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
-    status: Literal["DRAFT", "CONFIRMED", "CANCELED"]
+    status: TenantAdjustmentStatus
 
 
 # The names the generated code imports; the API document names the classes by scope.

@@ -14,6 +14,7 @@ from fastapi import Query, Response, status
 
 from runtime.deps import TenantDb, tenant_permission
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
@@ -36,8 +37,10 @@ router = audited_router(scope="tenants", entity="ivm.products")
     "",
     response_model=Envelope[ProductListResponse],
     summary="제품 목록 조회",
+    description="One page of product rows. Sort by code, created_at, name, standard_price, updated_at (`-` for descending; default `-created_at`). Search in code, name. Filters: unit_id, category_id, standard_price, status. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="tenants_ivm_products_list",
 )
+@answers()
 async def list_products(
     params: Annotated[ProductListParams, Query()],
     db: TenantDb,
@@ -52,7 +55,18 @@ async def list_products(
     response_model=Envelope[ProductResponse],
     status_code=status.HTTP_201_CREATED,
     summary="제품 생성",
+    description="Creates a product. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="tenants_ivm_products_create",
+)
+@answers(
+    "etag",
+    "unique",
+    links={
+        "tenants_ivm_products_change_status": "product_id",
+        "tenants_ivm_products_delete": "product_id",
+        "tenants_ivm_products_get": "product_id",
+        "tenants_ivm_products_update": "product_id",
+    },
 )
 async def create_product(
     data: ProductCreate,
@@ -62,6 +76,7 @@ async def create_product(
 ) -> Envelope[ProductResponse]:
     row = await service.create_product(db, data, actor)
     response.headers["ETag"] = etag(row.version)
+    response.headers["Location"] = f"/api/v1/tenants/ivm/products/{row.id}"
     return ok(ProductResponse.model_validate(row))
 
 
@@ -69,8 +84,10 @@ async def create_product(
     "/{product_id}",
     response_model=Envelope[ProductResponse],
     summary="제품 상세 조회",
+    description="One product by its id, with its `ETag`.",
     operation_id="tenants_ivm_products_get",
 )
+@answers("etag")
 async def get_product(
     product_id: UUID,
     db: TenantDb,
@@ -86,8 +103,10 @@ async def get_product(
     "/{product_id}",
     response_model=Envelope[ProductResponse],
     summary="제품 수정",
+    description="Changes the fields sent and nothing else. With `If-Match` the change is made only if the row still has that ETag (else 412).",
     operation_id="tenants_ivm_products_update",
 )
+@answers("etag", "unique")
 async def update_product(
     product_id: UUID,
     data: ProductUpdate,
@@ -105,8 +124,10 @@ async def update_product(
     "/{product_id}/status",
     response_model=Envelope[ProductResponse],
     summary="제품 상태 변경",
+    description="Moves `status` (any value to any other). With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="tenants_ivm_products_change_status",
 )
+@answers("etag")
 async def change_product_status(
     product_id: UUID,
     data: ProductStatusChange,
@@ -124,8 +145,10 @@ async def change_product_status(
     "/{product_id}",
     response_model=Envelope[Deleted],
     summary="제품 삭제",
+    description="Deletes the row: hidden from every read and its unique values freed. References to it follow their `on_delete` rule. With `If-Match` only if the row still has that ETag (else 412). 409 `CONFLICT` while live rows still refer to it with `restrict`.",
     operation_id="tenants_ivm_products_delete",
 )
+@answers("restricted")
 async def delete_product(
     product_id: UUID,
     db: TenantDb,

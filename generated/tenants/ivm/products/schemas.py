@@ -9,8 +9,12 @@ from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
 from pydantic import Field
+from typing_extensions import TypeAliasType
 
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+
+# each enum field's values, named (the API document and generated clients share one type)
+TenantProductStatus = TypeAliasType("TenantProductStatus", Literal["ACTIVE", "DISCONTINUED"])
 
 
 class TenantProductBase(EntityModel):
@@ -26,7 +30,7 @@ class TenantProductBase(EntityModel):
     safety_stock: Decimal = Field(
         Decimal("0"), ge=Decimal("0"), max_digits=14, decimal_places=3, title="안전 재고"
     )
-    status: Literal["ACTIVE", "DISCONTINUED"] = Field("ACTIVE", title="상태")
+    status: TenantProductStatus = Field("ACTIVE", title="상태")
 
 
 class TenantProductCreate(Input, TenantProductBase):
@@ -97,7 +101,7 @@ class TenantProductListParams(ListParams):
         Annotated[Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)]
         | None
     ) = Field(None, title="표준 단가", description="Exact match.")
-    status: list[Literal["ACTIVE", "DISCONTINUED"]] | None = Field(
+    status: list[TenantProductStatus] | None = Field(
         None, title="상태", description="Any of these values (repeat the parameter)."
     )
     standard_price_from: (
@@ -113,7 +117,7 @@ class TenantProductListParams(ListParams):
 class TenantProductStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
-    status: Literal["ACTIVE", "DISCONTINUED"]
+    status: TenantProductStatus
 
 
 # The names the generated code imports; the API document names the classes by scope.

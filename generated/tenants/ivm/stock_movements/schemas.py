@@ -9,14 +9,20 @@ from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
 from pydantic import Field
+from typing_extensions import TypeAliasType
 
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+
+# each enum field's values, named (the API document and generated clients share one type)
+TenantStockMovementMovementType = TypeAliasType(
+    "TenantStockMovementMovementType", Literal["IN", "OUT", "TRANSFER", "ADJUSTMENT"]
+)
 
 
 class TenantStockMovementBase(EntityModel):
     """Fields that are both written and read."""
 
-    movement_type: Literal["IN", "OUT", "TRANSFER", "ADJUSTMENT"] = Field(..., title="이동 유형")
+    movement_type: TenantStockMovementMovementType = Field(..., title="이동 유형")
     product_id: UUID = Field(..., title="제품")
     warehouse_id: UUID = Field(..., title="창고")
     quantity: Decimal = Field(..., max_digits=14, decimal_places=3, title="수량")
@@ -37,9 +43,7 @@ class TenantStockMovementUpdate(UpdateModel):
         ["movement_type", "product_id", "warehouse_id", "quantity", "moved_at"]
     )
 
-    movement_type: Literal["IN", "OUT", "TRANSFER", "ADJUSTMENT"] | None = Field(
-        None, title="이동 유형"
-    )
+    movement_type: TenantStockMovementMovementType | None = Field(None, title="이동 유형")
     product_id: UUID | None = Field(None, title="제품")
     warehouse_id: UUID | None = Field(None, title="창고")
     quantity: Decimal | None = Field(None, max_digits=14, decimal_places=3, title="수량")
@@ -83,7 +87,7 @@ class TenantStockMovementListParams(ListParams):
         ["created_at", "moved_at", "quantity", "updated_at"]
     )
 
-    movement_type: list[Literal["IN", "OUT", "TRANSFER", "ADJUSTMENT"]] | None = Field(
+    movement_type: list[TenantStockMovementMovementType] | None = Field(
         None, title="이동 유형", description="Any of these values (repeat the parameter)."
     )
     product_id: UUID | None = Field(None, title="제품", description="Exact match.")

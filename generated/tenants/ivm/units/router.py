@@ -14,6 +14,7 @@ from fastapi import Query, Response, status
 
 from runtime.deps import TenantDb, tenant_permission
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
@@ -35,8 +36,10 @@ router = audited_router(scope="tenants", entity="ivm.units")
     "",
     response_model=Envelope[UnitListResponse],
     summary="단위 목록 조회",
+    description="One page of unit of measure rows. Sort by code, created_at, name, updated_at (`-` for descending; default `-created_at`). Search in code, name. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="tenants_ivm_units_list",
 )
+@answers()
 async def list_units(
     params: Annotated[UnitListParams, Query()],
     db: TenantDb,
@@ -51,7 +54,17 @@ async def list_units(
     response_model=Envelope[UnitResponse],
     status_code=status.HTTP_201_CREATED,
     summary="단위 생성",
+    description="Creates a unit of measure. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="tenants_ivm_units_create",
+)
+@answers(
+    "etag",
+    "unique",
+    links={
+        "tenants_ivm_units_delete": "unit_id",
+        "tenants_ivm_units_get": "unit_id",
+        "tenants_ivm_units_update": "unit_id",
+    },
 )
 async def create_unit(
     data: UnitCreate,
@@ -61,6 +74,7 @@ async def create_unit(
 ) -> Envelope[UnitResponse]:
     row = await service.create_unit(db, data, actor)
     response.headers["ETag"] = etag(row.version)
+    response.headers["Location"] = f"/api/v1/tenants/ivm/units/{row.id}"
     return ok(UnitResponse.model_validate(row))
 
 
@@ -68,8 +82,10 @@ async def create_unit(
     "/{unit_id}",
     response_model=Envelope[UnitResponse],
     summary="단위 상세 조회",
+    description="One unit of measure by its id, with its `ETag`.",
     operation_id="tenants_ivm_units_get",
 )
+@answers("etag")
 async def get_unit(
     unit_id: UUID,
     db: TenantDb,
@@ -85,8 +101,10 @@ async def get_unit(
     "/{unit_id}",
     response_model=Envelope[UnitResponse],
     summary="단위 수정",
+    description="Changes the fields sent and nothing else. With `If-Match` the change is made only if the row still has that ETag (else 412).",
     operation_id="tenants_ivm_units_update",
 )
+@answers("etag", "unique")
 async def update_unit(
     unit_id: UUID,
     data: UnitUpdate,
@@ -104,8 +122,10 @@ async def update_unit(
     "/{unit_id}",
     response_model=Envelope[Deleted],
     summary="단위 삭제",
+    description="Deletes the row: hidden from every read and its unique values freed. References to it follow their `on_delete` rule. With `If-Match` only if the row still has that ETag (else 412). 409 `CONFLICT` while live rows still refer to it with `restrict`.",
     operation_id="tenants_ivm_units_delete",
 )
+@answers("restricted")
 async def delete_unit(
     unit_id: UUID,
     db: TenantDb,

@@ -8,8 +8,14 @@ from typing import ClassVar, Literal
 from uuid import UUID
 
 from pydantic import Field
+from typing_extensions import TypeAliasType
 
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+
+# each enum field's values, named (the API document and generated clients share one type)
+TenantWarehouseWarehouseType = TypeAliasType(
+    "TenantWarehouseWarehouseType", Literal["MAIN", "BRANCH", "VIRTUAL"]
+)
 
 
 class TenantWarehouseBase(EntityModel):
@@ -18,7 +24,7 @@ class TenantWarehouseBase(EntityModel):
     code: str = Field(..., max_length=30, title="창고 코드")
     name: str = Field(..., max_length=100, title="창고명")
     address: str | None = Field(None, max_length=300, title="주소")
-    warehouse_type: Literal["MAIN", "BRANCH", "VIRTUAL"] = Field("MAIN", title="창고 유형")
+    warehouse_type: TenantWarehouseWarehouseType = Field("MAIN", title="창고 유형")
     is_active: bool = Field(True, title="사용 여부")
 
 
@@ -38,7 +44,7 @@ class TenantWarehouseUpdate(UpdateModel):
     code: str | None = Field(None, max_length=30, title="창고 코드")
     name: str | None = Field(None, max_length=100, title="창고명")
     address: str | None = Field(None, max_length=300, title="주소")
-    warehouse_type: Literal["MAIN", "BRANCH", "VIRTUAL"] | None = Field(None, title="창고 유형")
+    warehouse_type: TenantWarehouseWarehouseType | None = Field(None, title="창고 유형")
     is_active: bool | None = Field(None, title="사용 여부")
 
 
@@ -70,7 +76,7 @@ class TenantWarehouseListParams(ListParams):
         ["code", "created_at", "name", "updated_at"]
     )
 
-    warehouse_type: list[Literal["MAIN", "BRANCH", "VIRTUAL"]] | None = Field(
+    warehouse_type: list[TenantWarehouseWarehouseType] | None = Field(
         None, title="창고 유형", description="Any of these values (repeat the parameter)."
     )
     is_active: bool | None = Field(None, title="사용 여부", description="Exact match.")

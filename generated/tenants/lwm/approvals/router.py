@@ -14,6 +14,7 @@ from fastapi import Query, Response, status
 
 from runtime.deps import TenantDb, tenant_permission
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
@@ -36,8 +37,10 @@ router = audited_router(scope="tenants", entity="lwm.approvals")
     "",
     response_model=Envelope[ApprovalListResponse],
     summary="승인 목록 조회",
+    description="One page of approval rows. Sort by created_at, status, title, updated_at (`-` for descending; default `-created_at`). Search in title. Filters: workflow_id, document_type, document_id, requester_id, status. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="tenants_lwm_approvals_list",
 )
+@answers()
 async def list_approvals(
     params: Annotated[ApprovalListParams, Query()],
     db: TenantDb,
@@ -52,7 +55,17 @@ async def list_approvals(
     response_model=Envelope[ApprovalResponse],
     status_code=status.HTTP_201_CREATED,
     summary="승인 생성",
+    description="Creates a approval. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="tenants_lwm_approvals_create",
+)
+@answers(
+    "etag",
+    links={
+        "tenants_lwm_approvals_change_status": "approval_id",
+        "tenants_lwm_approvals_delete": "approval_id",
+        "tenants_lwm_approvals_get": "approval_id",
+        "tenants_lwm_approvals_update": "approval_id",
+    },
 )
 async def create_approval(
     data: ApprovalCreate,
@@ -62,6 +75,7 @@ async def create_approval(
 ) -> Envelope[ApprovalResponse]:
     row = await service.create_approval(db, data, actor)
     response.headers["ETag"] = etag(row.version)
+    response.headers["Location"] = f"/api/v1/tenants/lwm/approvals/{row.id}"
     return ok(ApprovalResponse.model_validate(row))
 
 
@@ -69,8 +83,10 @@ async def create_approval(
     "/{approval_id}",
     response_model=Envelope[ApprovalResponse],
     summary="승인 상세 조회",
+    description="One approval by its id, with its `ETag`.",
     operation_id="tenants_lwm_approvals_get",
 )
+@answers("etag")
 async def get_approval(
     approval_id: UUID,
     db: TenantDb,
@@ -86,8 +102,10 @@ async def get_approval(
     "/{approval_id}",
     response_model=Envelope[ApprovalResponse],
     summary="승인 수정",
+    description="Changes the fields sent and nothing else. With `If-Match` the change is made only if the row still has that ETag (else 412).",
     operation_id="tenants_lwm_approvals_update",
 )
+@answers("etag")
 async def update_approval(
     approval_id: UUID,
     data: ApprovalUpdate,
@@ -105,8 +123,10 @@ async def update_approval(
     "/{approval_id}/status",
     response_model=Envelope[ApprovalResponse],
     summary="승인 상태 변경",
+    description="Moves `status` (any value to any other). With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="tenants_lwm_approvals_change_status",
 )
+@answers("etag")
 async def change_approval_status(
     approval_id: UUID,
     data: ApprovalStatusChange,
@@ -126,8 +146,10 @@ async def change_approval_status(
     "/{approval_id}",
     response_model=Envelope[Deleted],
     summary="승인 삭제",
+    description="Deletes the row: hidden from every read and its unique values freed. References to it follow their `on_delete` rule. With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="tenants_lwm_approvals_delete",
 )
+@answers()
 async def delete_approval(
     approval_id: UUID,
     db: TenantDb,

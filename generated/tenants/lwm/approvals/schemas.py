@@ -8,8 +8,14 @@ from typing import ClassVar, Literal
 from uuid import UUID
 
 from pydantic import Field
+from typing_extensions import TypeAliasType
 
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+
+# each enum field's values, named (the API document and generated clients share one type)
+TenantApprovalStatus = TypeAliasType(
+    "TenantApprovalStatus", Literal["PENDING", "APPROVED", "REJECTED", "WITHDRAWN"]
+)
 
 
 class TenantApprovalBase(EntityModel):
@@ -21,7 +27,7 @@ class TenantApprovalBase(EntityModel):
     title: str = Field(..., max_length=200, title="제목")
     requester_id: UUID = Field(..., title="요청자")
     current_step: int = Field(1, ge=1, le=100, title="현재 단계")
-    status: Literal["PENDING", "APPROVED", "REJECTED", "WITHDRAWN"] = Field("PENDING", title="상태")
+    status: TenantApprovalStatus = Field("PENDING", title="상태")
 
 
 class TenantApprovalCreate(Input, TenantApprovalBase):
@@ -84,7 +90,7 @@ class TenantApprovalListParams(ListParams):
     document_type: str | None = Field(None, title="문서 유형", description="Exact match.")
     document_id: UUID | None = Field(None, title="문서 ID", description="Exact match.")
     requester_id: UUID | None = Field(None, title="요청자", description="Exact match.")
-    status: list[Literal["PENDING", "APPROVED", "REJECTED", "WITHDRAWN"]] | None = Field(
+    status: list[TenantApprovalStatus] | None = Field(
         None, title="상태", description="Any of these values (repeat the parameter)."
     )
 
@@ -92,7 +98,7 @@ class TenantApprovalListParams(ListParams):
 class TenantApprovalStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
-    status: Literal["PENDING", "APPROVED", "REJECTED", "WITHDRAWN"]
+    status: TenantApprovalStatus
 
 
 # The names the generated code imports; the API document names the classes by scope.

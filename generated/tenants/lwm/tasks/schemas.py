@@ -8,8 +8,15 @@ from typing import ClassVar, Literal
 from uuid import UUID
 
 from pydantic import Field
+from typing_extensions import TypeAliasType
 
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+
+# each enum field's values, named (the API document and generated clients share one type)
+TenantTaskPriority = TypeAliasType("TenantTaskPriority", Literal["LOW", "NORMAL", "HIGH", "URGENT"])
+TenantTaskStatus = TypeAliasType(
+    "TenantTaskStatus", Literal["TODO", "IN_PROGRESS", "DONE", "CANCELED"]
+)
 
 
 class TenantTaskBase(EntityModel):
@@ -20,8 +27,8 @@ class TenantTaskBase(EntityModel):
     assignee_id: UUID | None = Field(None, title="담당자")
     approval_id: UUID | None = Field(None, title="승인")
     due_date: date | None = Field(None, title="기한")
-    priority: Literal["LOW", "NORMAL", "HIGH", "URGENT"] = Field("NORMAL", title="우선순위")
-    status: Literal["TODO", "IN_PROGRESS", "DONE", "CANCELED"] = Field("TODO", title="상태")
+    priority: TenantTaskPriority = Field("NORMAL", title="우선순위")
+    status: TenantTaskStatus = Field("TODO", title="상태")
 
 
 class TenantTaskCreate(Input, TenantTaskBase):
@@ -41,7 +48,7 @@ class TenantTaskUpdate(UpdateModel):
     assignee_id: UUID | None = Field(None, title="담당자")
     approval_id: UUID | None = Field(None, title="승인")
     due_date: date | None = Field(None, title="기한")
-    priority: Literal["LOW", "NORMAL", "HIGH", "URGENT"] | None = Field(None, title="우선순위")
+    priority: TenantTaskPriority | None = Field(None, title="우선순위")
 
 
 class TenantTaskResponse(TenantTaskBase):
@@ -83,10 +90,10 @@ class TenantTaskListParams(ListParams):
     assignee_id: UUID | None = Field(None, title="담당자", description="Exact match.")
     approval_id: UUID | None = Field(None, title="승인", description="Exact match.")
     due_date: date | None = Field(None, title="기한", description="Exact match.")
-    priority: list[Literal["LOW", "NORMAL", "HIGH", "URGENT"]] | None = Field(
+    priority: list[TenantTaskPriority] | None = Field(
         None, title="우선순위", description="Any of these values (repeat the parameter)."
     )
-    status: list[Literal["TODO", "IN_PROGRESS", "DONE", "CANCELED"]] | None = Field(
+    status: list[TenantTaskStatus] | None = Field(
         None, title="상태", description="Any of these values (repeat the parameter)."
     )
     due_date_from: date | None = Field(
@@ -98,7 +105,7 @@ class TenantTaskListParams(ListParams):
 class TenantTaskStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
-    status: Literal["TODO", "IN_PROGRESS", "DONE", "CANCELED"]
+    status: TenantTaskStatus
 
 
 # The names the generated code imports; the API document names the classes by scope.

@@ -8,9 +8,13 @@ from typing import ClassVar, Literal
 from uuid import UUID
 
 from pydantic import Field
+from typing_extensions import TypeAliasType
 
 from generated.tenants.lwm.steps.schemas import StepLineCreate, StepResponse
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+
+# each enum field's values, named (the API document and generated clients share one type)
+TenantWorkflowStatus = TypeAliasType("TenantWorkflowStatus", Literal["DRAFT", "ACTIVE", "INACTIVE"])
 
 
 class TenantWorkflowBase(EntityModel):
@@ -20,7 +24,7 @@ class TenantWorkflowBase(EntityModel):
     name: str = Field(..., max_length=100, title="이름")
     document_type: str = Field(..., max_length=50, title="문서 유형")
     description: str | None = Field(None, title="설명")
-    status: Literal["DRAFT", "ACTIVE", "INACTIVE"] = Field("DRAFT", title="상태")
+    status: TenantWorkflowStatus = Field("DRAFT", title="상태")
 
 
 class TenantWorkflowCreate(Input, TenantWorkflowBase):
@@ -81,7 +85,7 @@ class TenantWorkflowListParams(ListParams):
     )
 
     document_type: str | None = Field(None, title="문서 유형", description="Exact match.")
-    status: list[Literal["DRAFT", "ACTIVE", "INACTIVE"]] | None = Field(
+    status: list[TenantWorkflowStatus] | None = Field(
         None, title="상태", description="Any of these values (repeat the parameter)."
     )
 
@@ -89,7 +93,7 @@ class TenantWorkflowListParams(ListParams):
 class TenantWorkflowStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
-    status: Literal["DRAFT", "ACTIVE", "INACTIVE"]
+    status: TenantWorkflowStatus
 
 
 # The names the generated code imports; the API document names the classes by scope.

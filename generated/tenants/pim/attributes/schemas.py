@@ -8,8 +8,14 @@ from typing import Any, ClassVar, Literal
 from uuid import UUID
 
 from pydantic import Field
+from typing_extensions import TypeAliasType
 
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+
+# each enum field's values, named (the API document and generated clients share one type)
+TenantProductAttributeValueType = TypeAliasType(
+    "TenantProductAttributeValueType", Literal["TEXT", "NUMBER", "BOOLEAN", "OPTION"]
+)
 
 
 class TenantProductAttributeBase(EntityModel):
@@ -17,7 +23,7 @@ class TenantProductAttributeBase(EntityModel):
 
     code: str = Field(..., max_length=50, title="속성 코드")
     name: str = Field(..., max_length=100, title="속성명")
-    value_type: Literal["TEXT", "NUMBER", "BOOLEAN", "OPTION"] = Field("TEXT", title="값 유형")
+    value_type: TenantProductAttributeValueType = Field("TEXT", title="값 유형")
     options: dict[str, Any] | list[Any] = Field([], title="선택지")
     is_required: bool = Field(False, title="필수 여부")
 
@@ -37,7 +43,7 @@ class TenantProductAttributeUpdate(UpdateModel):
 
     code: str | None = Field(None, max_length=50, title="속성 코드")
     name: str | None = Field(None, max_length=100, title="속성명")
-    value_type: Literal["TEXT", "NUMBER", "BOOLEAN", "OPTION"] | None = Field(None, title="값 유형")
+    value_type: TenantProductAttributeValueType | None = Field(None, title="값 유형")
     options: dict[str, Any] | list[Any] | None = Field(None, title="선택지")
     is_required: bool | None = Field(None, title="필수 여부")
 
@@ -70,7 +76,7 @@ class TenantProductAttributeListParams(ListParams):
         ["code", "created_at", "name", "updated_at"]
     )
 
-    value_type: list[Literal["TEXT", "NUMBER", "BOOLEAN", "OPTION"]] | None = Field(
+    value_type: list[TenantProductAttributeValueType] | None = Field(
         None, title="값 유형", description="Any of these values (repeat the parameter)."
     )
     is_required: bool | None = Field(None, title="필수 여부", description="Exact match.")

@@ -8,8 +8,14 @@ from typing import Any, ClassVar, Literal
 from uuid import UUID
 
 from pydantic import Field
+from typing_extensions import TypeAliasType
 
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+
+# each enum field's values, named (the API document and generated clients share one type)
+TenantPriceListStatus = TypeAliasType(
+    "TenantPriceListStatus", Literal["DRAFT", "ACTIVE", "EXPIRED"]
+)
 
 
 class TenantPriceListBase(EntityModel):
@@ -21,7 +27,7 @@ class TenantPriceListBase(EntityModel):
     valid_from: date | None = Field(None, title="적용 시작일")
     valid_to: date | None = Field(None, title="적용 종료일")
     prices: dict[str, Any] | list[Any] = Field({}, title="가격")
-    status: Literal["DRAFT", "ACTIVE", "EXPIRED"] = Field("DRAFT", title="상태")
+    status: TenantPriceListStatus = Field("DRAFT", title="상태")
 
 
 class TenantPriceListCreate(Input, TenantPriceListBase):
@@ -75,7 +81,7 @@ class TenantPriceListListParams(ListParams):
     )
 
     valid_from: date | None = Field(None, title="적용 시작일", description="Exact match.")
-    status: list[Literal["DRAFT", "ACTIVE", "EXPIRED"]] | None = Field(
+    status: list[TenantPriceListStatus] | None = Field(
         None, title="상태", description="Any of these values (repeat the parameter)."
     )
     valid_from_from: date | None = Field(
@@ -89,7 +95,7 @@ class TenantPriceListListParams(ListParams):
 class TenantPriceListStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
-    status: Literal["DRAFT", "ACTIVE", "EXPIRED"]
+    status: TenantPriceListStatus
 
 
 # The names the generated code imports; the API document names the classes by scope.

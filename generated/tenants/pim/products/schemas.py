@@ -9,8 +9,14 @@ from typing import Annotated, Any, ClassVar, Literal
 from uuid import UUID
 
 from pydantic import Field
+from typing_extensions import TypeAliasType
 
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+
+# each enum field's values, named (the API document and generated clients share one type)
+TenantCatalogProductStatus = TypeAliasType(
+    "TenantCatalogProductStatus", Literal["DRAFT", "PUBLISHED", "RETIRED"]
+)
 
 
 class TenantCatalogProductBase(EntityModel):
@@ -26,7 +32,7 @@ class TenantCatalogProductBase(EntityModel):
         Decimal("0"), ge=Decimal("0"), max_digits=18, decimal_places=2, title="정가"
     )
     attributes: dict[str, Any] | list[Any] | None = Field(None, title="속성")
-    status: Literal["DRAFT", "PUBLISHED", "RETIRED"] = Field("DRAFT", title="상태")
+    status: TenantCatalogProductStatus = Field("DRAFT", title="상태")
 
 
 class TenantCatalogProductCreate(Input, TenantCatalogProductBase):
@@ -99,7 +105,7 @@ class TenantCatalogProductListParams(ListParams):
         Annotated[Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)]
         | None
     ) = Field(None, title="정가", description="Exact match.")
-    status: list[Literal["DRAFT", "PUBLISHED", "RETIRED"]] | None = Field(
+    status: list[TenantCatalogProductStatus] | None = Field(
         None, title="상태", description="Any of these values (repeat the parameter)."
     )
     list_price_from: (
@@ -115,7 +121,7 @@ class TenantCatalogProductListParams(ListParams):
 class TenantCatalogProductStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
-    status: Literal["DRAFT", "PUBLISHED", "RETIRED"]
+    status: TenantCatalogProductStatus
 
 
 # The names the generated code imports; the API document names the classes by scope.

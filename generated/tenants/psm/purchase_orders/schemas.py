@@ -9,12 +9,19 @@ from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
 from pydantic import Field
+from typing_extensions import TypeAliasType
 
 from generated.tenants.psm.purchase_order_items.schemas import (
     PurchaseOrderItemLineCreate,
     PurchaseOrderItemResponse,
 )
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+
+# each enum field's values, named (the API document and generated clients share one type)
+TenantPurchaseOrderStatus = TypeAliasType(
+    "TenantPurchaseOrderStatus",
+    Literal["DRAFT", "ISSUED", "PARTIALLY_RECEIVED", "RECEIVED", "CANCELED"],
+)
 
 
 class TenantPurchaseOrderBase(EntityModel):
@@ -59,9 +66,7 @@ class TenantPurchaseOrderResponse(TenantPurchaseOrderBase):
     id: UUID
     tenant_id: UUID
     total_amount: Decimal = Field(title="합계 금액")
-    status: Literal["DRAFT", "ISSUED", "PARTIALLY_RECEIVED", "RECEIVED", "CANCELED"] = Field(
-        title="상태"
-    )
+    status: TenantPurchaseOrderStatus = Field(title="상태")
     vendor_name: str | None = Field(
         None, title="공급업체 이름", description="Display name of the referenced row."
     )
@@ -103,9 +108,9 @@ class TenantPurchaseOrderListParams(ListParams):
         Annotated[Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)]
         | None
     ) = Field(None, title="합계 금액", description="Exact match.")
-    status: (
-        list[Literal["DRAFT", "ISSUED", "PARTIALLY_RECEIVED", "RECEIVED", "CANCELED"]] | None
-    ) = Field(None, title="상태", description="Any of these values (repeat the parameter).")
+    status: list[TenantPurchaseOrderStatus] | None = Field(
+        None, title="상태", description="Any of these values (repeat the parameter)."
+    )
     order_date_from: date | None = Field(
         None, title="발주일 이상", description="Inclusive lower bound."
     )
@@ -131,7 +136,7 @@ class TenantPurchaseOrderListParams(ListParams):
 class TenantPurchaseOrderStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
-    status: Literal["DRAFT", "ISSUED", "PARTIALLY_RECEIVED", "RECEIVED", "CANCELED"]
+    status: TenantPurchaseOrderStatus
 
 
 # The names the generated code imports; the API document names the classes by scope.

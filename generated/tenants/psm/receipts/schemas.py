@@ -8,8 +8,14 @@ from typing import ClassVar, Literal
 from uuid import UUID
 
 from pydantic import Field
+from typing_extensions import TypeAliasType
 
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+
+# each enum field's values, named (the API document and generated clients share one type)
+TenantReceiptStatus = TypeAliasType(
+    "TenantReceiptStatus", Literal["PENDING", "INSPECTED", "COMPLETED", "RETURNED"]
+)
 
 
 class TenantReceiptBase(EntityModel):
@@ -20,9 +26,7 @@ class TenantReceiptBase(EntityModel):
     warehouse_id: UUID = Field(..., title="창고")
     received_on: date = Field(..., title="입고일")
     note: str | None = Field(None, title="비고")
-    status: Literal["PENDING", "INSPECTED", "COMPLETED", "RETURNED"] = Field(
-        "PENDING", title="상태"
-    )
+    status: TenantReceiptStatus = Field("PENDING", title="상태")
 
 
 class TenantReceiptCreate(Input, TenantReceiptBase):
@@ -85,7 +89,7 @@ class TenantReceiptListParams(ListParams):
     purchase_order_id: UUID | None = Field(None, title="구매주문", description="Exact match.")
     warehouse_id: UUID | None = Field(None, title="창고", description="Exact match.")
     received_on: date | None = Field(None, title="입고일", description="Exact match.")
-    status: list[Literal["PENDING", "INSPECTED", "COMPLETED", "RETURNED"]] | None = Field(
+    status: list[TenantReceiptStatus] | None = Field(
         None, title="상태", description="Any of these values (repeat the parameter)."
     )
     received_on_from: date | None = Field(
@@ -99,7 +103,7 @@ class TenantReceiptListParams(ListParams):
 class TenantReceiptStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
-    status: Literal["PENDING", "INSPECTED", "COMPLETED", "RETURNED"]
+    status: TenantReceiptStatus
 
 
 # The names the generated code imports; the API document names the classes by scope.

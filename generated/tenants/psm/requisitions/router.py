@@ -14,6 +14,7 @@ from fastapi import Query, Response, status
 
 from runtime.deps import TenantDb, tenant_permission
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
@@ -36,8 +37,10 @@ router = audited_router(scope="tenants", entity="psm.requisitions")
     "",
     response_model=Envelope[RequisitionListResponse],
     summary="구매요청 목록 조회",
+    description="One page of requisition rows. Sort by created_at, needed_by, requisition_no, updated_at (`-` for descending; default `-created_at`). Search in requisition_no. Filters: product_id, needed_by, status. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="tenants_psm_requisitions_list",
 )
+@answers()
 async def list_requisitions(
     params: Annotated[RequisitionListParams, Query()],
     db: TenantDb,
@@ -52,7 +55,18 @@ async def list_requisitions(
     response_model=Envelope[RequisitionResponse],
     status_code=status.HTTP_201_CREATED,
     summary="구매요청 생성",
+    description="Creates a requisition. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="tenants_psm_requisitions_create",
+)
+@answers(
+    "etag",
+    "unique",
+    links={
+        "tenants_psm_requisitions_change_status": "requisition_id",
+        "tenants_psm_requisitions_delete": "requisition_id",
+        "tenants_psm_requisitions_get": "requisition_id",
+        "tenants_psm_requisitions_update": "requisition_id",
+    },
 )
 async def create_requisition(
     data: RequisitionCreate,
@@ -62,6 +76,7 @@ async def create_requisition(
 ) -> Envelope[RequisitionResponse]:
     row = await service.create_requisition(db, data, actor)
     response.headers["ETag"] = etag(row.version)
+    response.headers["Location"] = f"/api/v1/tenants/psm/requisitions/{row.id}"
     return ok(RequisitionResponse.model_validate(row))
 
 
@@ -69,8 +84,10 @@ async def create_requisition(
     "/{requisition_id}",
     response_model=Envelope[RequisitionResponse],
     summary="구매요청 상세 조회",
+    description="One requisition by its id, with its `ETag`.",
     operation_id="tenants_psm_requisitions_get",
 )
+@answers("etag")
 async def get_requisition(
     requisition_id: UUID,
     db: TenantDb,
@@ -86,8 +103,10 @@ async def get_requisition(
     "/{requisition_id}",
     response_model=Envelope[RequisitionResponse],
     summary="구매요청 수정",
+    description="Changes the fields sent and nothing else. With `If-Match` the change is made only if the row still has that ETag (else 412).",
     operation_id="tenants_psm_requisitions_update",
 )
+@answers("etag", "unique")
 async def update_requisition(
     requisition_id: UUID,
     data: RequisitionUpdate,
@@ -105,8 +124,10 @@ async def update_requisition(
     "/{requisition_id}/status",
     response_model=Envelope[RequisitionResponse],
     summary="구매요청 상태 변경",
+    description="Moves `status` (any value to any other). With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="tenants_psm_requisitions_change_status",
 )
+@answers("etag")
 async def change_requisition_status(
     requisition_id: UUID,
     data: RequisitionStatusChange,
@@ -126,8 +147,10 @@ async def change_requisition_status(
     "/{requisition_id}",
     response_model=Envelope[Deleted],
     summary="구매요청 삭제",
+    description="Deletes the row: hidden from every read and its unique values freed. References to it follow their `on_delete` rule. With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="tenants_psm_requisitions_delete",
 )
+@answers()
 async def delete_requisition(
     requisition_id: UUID,
     db: TenantDb,

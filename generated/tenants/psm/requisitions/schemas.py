@@ -9,8 +9,14 @@ from typing import ClassVar, Literal
 from uuid import UUID
 
 from pydantic import Field
+from typing_extensions import TypeAliasType
 
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+
+# each enum field's values, named (the API document and generated clients share one type)
+TenantRequisitionStatus = TypeAliasType(
+    "TenantRequisitionStatus", Literal["DRAFT", "SUBMITTED", "APPROVED", "REJECTED", "ORDERED"]
+)
 
 
 class TenantRequisitionBase(EntityModel):
@@ -21,9 +27,7 @@ class TenantRequisitionBase(EntityModel):
     quantity: Decimal = Field(..., ge=Decimal("0"), max_digits=14, decimal_places=3, title="수량")
     needed_by: date | None = Field(None, title="필요일")
     reason: str | None = Field(None, title="사유")
-    status: Literal["DRAFT", "SUBMITTED", "APPROVED", "REJECTED", "ORDERED"] = Field(
-        "DRAFT", title="상태"
-    )
+    status: TenantRequisitionStatus = Field("DRAFT", title="상태")
 
 
 class TenantRequisitionCreate(Input, TenantRequisitionBase):
@@ -82,7 +86,7 @@ class TenantRequisitionListParams(ListParams):
 
     product_id: UUID | None = Field(None, title="제품", description="Exact match.")
     needed_by: date | None = Field(None, title="필요일", description="Exact match.")
-    status: list[Literal["DRAFT", "SUBMITTED", "APPROVED", "REJECTED", "ORDERED"]] | None = Field(
+    status: list[TenantRequisitionStatus] | None = Field(
         None, title="상태", description="Any of these values (repeat the parameter)."
     )
     needed_by_from: date | None = Field(
@@ -96,7 +100,7 @@ class TenantRequisitionListParams(ListParams):
 class TenantRequisitionStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
-    status: Literal["DRAFT", "SUBMITTED", "APPROVED", "REJECTED", "ORDERED"]
+    status: TenantRequisitionStatus
 
 
 # The names the generated code imports; the API document names the classes by scope.

@@ -14,6 +14,7 @@ from fastapi import Query, Response, status
 
 from runtime.deps import TenantDb, tenant_permission
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
@@ -36,8 +37,10 @@ router = audited_router(scope="tenants", entity="psm.vendors")
     "",
     response_model=Envelope[VendorListResponse],
     summary="공급업체 목록 조회",
+    description="One page of vendor rows. Sort by code, created_at, name, updated_at (`-` for descending; default `-created_at`). Search in code, name, business_no, email. Filters: payment_terms, status. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="tenants_psm_vendors_list",
 )
+@answers()
 async def list_vendors(
     params: Annotated[VendorListParams, Query()],
     db: TenantDb,
@@ -52,7 +55,18 @@ async def list_vendors(
     response_model=Envelope[VendorResponse],
     status_code=status.HTTP_201_CREATED,
     summary="공급업체 생성",
+    description="Creates a vendor. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="tenants_psm_vendors_create",
+)
+@answers(
+    "etag",
+    "unique",
+    links={
+        "tenants_psm_vendors_change_status": "vendor_id",
+        "tenants_psm_vendors_delete": "vendor_id",
+        "tenants_psm_vendors_get": "vendor_id",
+        "tenants_psm_vendors_update": "vendor_id",
+    },
 )
 async def create_vendor(
     data: VendorCreate,
@@ -62,6 +76,7 @@ async def create_vendor(
 ) -> Envelope[VendorResponse]:
     row = await service.create_vendor(db, data, actor)
     response.headers["ETag"] = etag(row.version)
+    response.headers["Location"] = f"/api/v1/tenants/psm/vendors/{row.id}"
     return ok(VendorResponse.model_validate(row))
 
 
@@ -69,8 +84,10 @@ async def create_vendor(
     "/{vendor_id}",
     response_model=Envelope[VendorResponse],
     summary="공급업체 상세 조회",
+    description="One vendor by its id, with its `ETag`.",
     operation_id="tenants_psm_vendors_get",
 )
+@answers("etag")
 async def get_vendor(
     vendor_id: UUID,
     db: TenantDb,
@@ -86,8 +103,10 @@ async def get_vendor(
     "/{vendor_id}",
     response_model=Envelope[VendorResponse],
     summary="공급업체 수정",
+    description="Changes the fields sent and nothing else. With `If-Match` the change is made only if the row still has that ETag (else 412).",
     operation_id="tenants_psm_vendors_update",
 )
+@answers("etag", "unique")
 async def update_vendor(
     vendor_id: UUID,
     data: VendorUpdate,
@@ -105,8 +124,10 @@ async def update_vendor(
     "/{vendor_id}/status",
     response_model=Envelope[VendorResponse],
     summary="공급업체 상태 변경",
+    description="Moves `status` (any value to any other). With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="tenants_psm_vendors_change_status",
 )
+@answers("etag")
 async def change_vendor_status(
     vendor_id: UUID,
     data: VendorStatusChange,
@@ -124,8 +145,10 @@ async def change_vendor_status(
     "/{vendor_id}",
     response_model=Envelope[Deleted],
     summary="공급업체 삭제",
+    description="Deletes the row: hidden from every read and its unique values freed. References to it follow their `on_delete` rule. With `If-Match` only if the row still has that ETag (else 412). 409 `CONFLICT` while live rows still refer to it with `restrict`.",
     operation_id="tenants_psm_vendors_delete",
 )
+@answers("restricted")
 async def delete_vendor(
     vendor_id: UUID,
     db: TenantDb,

@@ -8,8 +8,15 @@ from typing import ClassVar, Literal
 from uuid import UUID
 
 from pydantic import EmailStr, Field
+from typing_extensions import TypeAliasType
 
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+
+# each enum field's values, named (the API document and generated clients share one type)
+TenantVendorPaymentTerms = TypeAliasType(
+    "TenantVendorPaymentTerms", Literal["PREPAID", "NET30", "NET60", "NET90"]
+)
+TenantVendorStatus = TypeAliasType("TenantVendorStatus", Literal["ACTIVE", "INACTIVE", "BLOCKED"])
 
 
 class TenantVendorBase(EntityModel):
@@ -29,8 +36,8 @@ class TenantVendorBase(EntityModel):
     phone: str | None = Field(
         None, max_length=20, pattern="^\\+?[0-9][0-9 ()-]{5,18}[0-9]$", title="전화번호"
     )
-    payment_terms: Literal["PREPAID", "NET30", "NET60", "NET90"] = Field("NET30", title="결제 조건")
-    status: Literal["ACTIVE", "INACTIVE", "BLOCKED"] = Field("ACTIVE", title="상태")
+    payment_terms: TenantVendorPaymentTerms = Field("NET30", title="결제 조건")
+    status: TenantVendorStatus = Field("ACTIVE", title="상태")
 
 
 class TenantVendorCreate(Input, TenantVendorBase):
@@ -59,9 +66,7 @@ class TenantVendorUpdate(UpdateModel):
     phone: str | None = Field(
         None, max_length=20, pattern="^\\+?[0-9][0-9 ()-]{5,18}[0-9]$", title="전화번호"
     )
-    payment_terms: Literal["PREPAID", "NET30", "NET60", "NET90"] | None = Field(
-        None, title="결제 조건"
-    )
+    payment_terms: TenantVendorPaymentTerms | None = Field(None, title="결제 조건")
 
 
 class TenantVendorResponse(TenantVendorBase):
@@ -93,10 +98,10 @@ class TenantVendorListParams(ListParams):
         ["code", "created_at", "name", "updated_at"]
     )
 
-    payment_terms: list[Literal["PREPAID", "NET30", "NET60", "NET90"]] | None = Field(
+    payment_terms: list[TenantVendorPaymentTerms] | None = Field(
         None, title="결제 조건", description="Any of these values (repeat the parameter)."
     )
-    status: list[Literal["ACTIVE", "INACTIVE", "BLOCKED"]] | None = Field(
+    status: list[TenantVendorStatus] | None = Field(
         None, title="상태", description="Any of these values (repeat the parameter)."
     )
 
@@ -104,7 +109,7 @@ class TenantVendorListParams(ListParams):
 class TenantVendorStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
-    status: Literal["ACTIVE", "INACTIVE", "BLOCKED"]
+    status: TenantVendorStatus
 
 
 # The names the generated code imports; the API document names the classes by scope.

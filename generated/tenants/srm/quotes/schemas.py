@@ -9,9 +9,15 @@ from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
 from pydantic import Field
+from typing_extensions import TypeAliasType
 
 from generated.tenants.srm.quote_items.schemas import QuoteItemLineCreate, QuoteItemResponse
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+
+# each enum field's values, named (the API document and generated clients share one type)
+TenantQuoteStatus = TypeAliasType(
+    "TenantQuoteStatus", Literal["DRAFT", "SENT", "ACCEPTED", "REJECTED", "EXPIRED"]
+)
 
 
 class TenantQuoteBase(EntityModel):
@@ -56,7 +62,7 @@ class TenantQuoteResponse(TenantQuoteBase):
     id: UUID
     tenant_id: UUID
     total_amount: Decimal = Field(title="합계 금액")
-    status: Literal["DRAFT", "SENT", "ACCEPTED", "REJECTED", "EXPIRED"] = Field(title="상태")
+    status: TenantQuoteStatus = Field(title="상태")
     customer_name: str | None = Field(
         None, title="고객 이름", description="Display name of the referenced row."
     )
@@ -97,7 +103,7 @@ class TenantQuoteListParams(ListParams):
         Annotated[Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)]
         | None
     ) = Field(None, title="합계 금액", description="Exact match.")
-    status: list[Literal["DRAFT", "SENT", "ACCEPTED", "REJECTED", "EXPIRED"]] | None = Field(
+    status: list[TenantQuoteStatus] | None = Field(
         None, title="상태", description="Any of these values (repeat the parameter)."
     )
     quote_date_from: date | None = Field(
@@ -119,7 +125,7 @@ class TenantQuoteListParams(ListParams):
 class TenantQuoteStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
-    status: Literal["DRAFT", "SENT", "ACCEPTED", "REJECTED", "EXPIRED"]
+    status: TenantQuoteStatus
 
 
 # The names the generated code imports; the API document names the classes by scope.

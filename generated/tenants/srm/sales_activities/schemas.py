@@ -8,8 +8,14 @@ from typing import ClassVar, Literal
 from uuid import UUID
 
 from pydantic import Field
+from typing_extensions import TypeAliasType
 
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+
+# each enum field's values, named (the API document and generated clients share one type)
+TenantSalesActivityActivityType = TypeAliasType(
+    "TenantSalesActivityActivityType", Literal["CALL", "VISIT", "DEMO", "FOLLOW_UP"]
+)
 
 
 class TenantSalesActivityBase(EntityModel):
@@ -17,7 +23,7 @@ class TenantSalesActivityBase(EntityModel):
 
     customer_id: UUID = Field(..., title="고객")
     sales_order_id: UUID | None = Field(None, title="판매주문")
-    activity_type: Literal["CALL", "VISIT", "DEMO", "FOLLOW_UP"] = Field("CALL", title="활동 유형")
+    activity_type: TenantSalesActivityActivityType = Field("CALL", title="활동 유형")
     subject: str = Field(..., max_length=200, title="제목")
     activity_date: datetime = Field(..., title="활동 일시")
     result: str | None = Field(None, title="결과")
@@ -38,9 +44,7 @@ class TenantSalesActivityUpdate(UpdateModel):
 
     customer_id: UUID | None = Field(None, title="고객")
     sales_order_id: UUID | None = Field(None, title="판매주문")
-    activity_type: Literal["CALL", "VISIT", "DEMO", "FOLLOW_UP"] | None = Field(
-        None, title="활동 유형"
-    )
+    activity_type: TenantSalesActivityActivityType | None = Field(None, title="활동 유형")
     subject: str | None = Field(None, max_length=200, title="제목")
     activity_date: datetime | None = Field(None, title="활동 일시")
     result: str | None = Field(None, title="결과")
@@ -82,7 +86,7 @@ class TenantSalesActivityListParams(ListParams):
 
     customer_id: UUID | None = Field(None, title="고객", description="Exact match.")
     sales_order_id: UUID | None = Field(None, title="판매주문", description="Exact match.")
-    activity_type: list[Literal["CALL", "VISIT", "DEMO", "FOLLOW_UP"]] | None = Field(
+    activity_type: list[TenantSalesActivityActivityType] | None = Field(
         None, title="활동 유형", description="Any of these values (repeat the parameter)."
     )
     activity_date: datetime | None = Field(None, title="활동 일시", description="Exact match.")

@@ -9,12 +9,18 @@ from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
 from pydantic import Field
+from typing_extensions import TypeAliasType
 
 from generated.tenants.srm.sales_order_items.schemas import (
     SalesOrderItemLineCreate,
     SalesOrderItemResponse,
 )
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+
+# each enum field's values, named (the API document and generated clients share one type)
+TenantSalesOrderStatus = TypeAliasType(
+    "TenantSalesOrderStatus", Literal["DRAFT", "CONFIRMED", "SHIPPED", "DELIVERED", "CANCELED"]
+)
 
 
 class TenantSalesOrderBase(EntityModel):
@@ -61,7 +67,7 @@ class TenantSalesOrderResponse(TenantSalesOrderBase):
     id: UUID
     tenant_id: UUID
     total_amount: Decimal = Field(title="합계 금액")
-    status: Literal["DRAFT", "CONFIRMED", "SHIPPED", "DELIVERED", "CANCELED"] = Field(title="상태")
+    status: TenantSalesOrderStatus = Field(title="상태")
     customer_name: str | None = Field(
         None, title="고객 이름", description="Display name of the referenced row."
     )
@@ -115,7 +121,7 @@ class TenantSalesOrderListParams(ListParams):
         Annotated[Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)]
         | None
     ) = Field(None, title="합계 금액", description="Exact match.")
-    status: list[Literal["DRAFT", "CONFIRMED", "SHIPPED", "DELIVERED", "CANCELED"]] | None = Field(
+    status: list[TenantSalesOrderStatus] | None = Field(
         None, title="상태", description="Any of these values (repeat the parameter)."
     )
     order_date_from: date | None = Field(
@@ -143,7 +149,7 @@ class TenantSalesOrderListParams(ListParams):
 class TenantSalesOrderStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
-    status: Literal["DRAFT", "CONFIRMED", "SHIPPED", "DELIVERED", "CANCELED"]
+    status: TenantSalesOrderStatus
 
 
 # The names the generated code imports; the API document names the classes by scope.

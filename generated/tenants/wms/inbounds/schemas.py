@@ -8,8 +8,14 @@ from typing import ClassVar, Literal
 from uuid import UUID
 
 from pydantic import Field
+from typing_extensions import TypeAliasType
 
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+
+# each enum field's values, named (the API document and generated clients share one type)
+TenantInboundStatus = TypeAliasType(
+    "TenantInboundStatus", Literal["PLANNED", "ARRIVED", "PUTAWAY", "COMPLETED", "CANCELED"]
+)
 
 
 class TenantInboundBase(EntityModel):
@@ -19,9 +25,7 @@ class TenantInboundBase(EntityModel):
     warehouse_id: UUID = Field(..., title="창고")
     receipt_id: UUID | None = Field(None, title="입고")
     expected_at: datetime | None = Field(None, title="도착 예정")
-    status: Literal["PLANNED", "ARRIVED", "PUTAWAY", "COMPLETED", "CANCELED"] = Field(
-        "PLANNED", title="상태"
-    )
+    status: TenantInboundStatus = Field("PLANNED", title="상태")
 
 
 class TenantInboundCreate(Input, TenantInboundBase):
@@ -78,7 +82,7 @@ class TenantInboundListParams(ListParams):
     warehouse_id: UUID | None = Field(None, title="창고", description="Exact match.")
     receipt_id: UUID | None = Field(None, title="입고", description="Exact match.")
     expected_at: datetime | None = Field(None, title="도착 예정", description="Exact match.")
-    status: list[Literal["PLANNED", "ARRIVED", "PUTAWAY", "COMPLETED", "CANCELED"]] | None = Field(
+    status: list[TenantInboundStatus] | None = Field(
         None, title="상태", description="Any of these values (repeat the parameter)."
     )
     expected_at_from: datetime | None = Field(
@@ -92,7 +96,7 @@ class TenantInboundListParams(ListParams):
 class TenantInboundStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
-    status: Literal["PLANNED", "ARRIVED", "PUTAWAY", "COMPLETED", "CANCELED"]
+    status: TenantInboundStatus
 
 
 # The names the generated code imports; the API document names the classes by scope.

@@ -14,6 +14,7 @@ from fastapi import Query, Response, status
 
 from runtime.deps import TenantDb, tenant_permission
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
@@ -35,8 +36,10 @@ router = audited_router(scope="tenants", entity="wms.locations")
     "",
     response_model=Envelope[LocationListResponse],
     summary="로케이션 목록 조회",
+    description="One page of location rows. Sort by code, created_at, updated_at (`-` for descending; default `-created_at`). Search in code. Filters: warehouse_id, zone, location_type, is_active. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="tenants_wms_locations_list",
 )
+@answers()
 async def list_locations(
     params: Annotated[LocationListParams, Query()],
     db: TenantDb,
@@ -51,7 +54,17 @@ async def list_locations(
     response_model=Envelope[LocationResponse],
     status_code=status.HTTP_201_CREATED,
     summary="로케이션 생성",
+    description="Creates a location. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="tenants_wms_locations_create",
+)
+@answers(
+    "etag",
+    "unique",
+    links={
+        "tenants_wms_locations_delete": "location_id",
+        "tenants_wms_locations_get": "location_id",
+        "tenants_wms_locations_update": "location_id",
+    },
 )
 async def create_location(
     data: LocationCreate,
@@ -61,6 +74,7 @@ async def create_location(
 ) -> Envelope[LocationResponse]:
     row = await service.create_location(db, data, actor)
     response.headers["ETag"] = etag(row.version)
+    response.headers["Location"] = f"/api/v1/tenants/wms/locations/{row.id}"
     return ok(LocationResponse.model_validate(row))
 
 
@@ -68,8 +82,10 @@ async def create_location(
     "/{location_id}",
     response_model=Envelope[LocationResponse],
     summary="로케이션 상세 조회",
+    description="One location by its id, with its `ETag`.",
     operation_id="tenants_wms_locations_get",
 )
+@answers("etag")
 async def get_location(
     location_id: UUID,
     db: TenantDb,
@@ -85,8 +101,10 @@ async def get_location(
     "/{location_id}",
     response_model=Envelope[LocationResponse],
     summary="로케이션 수정",
+    description="Changes the fields sent and nothing else. With `If-Match` the change is made only if the row still has that ETag (else 412).",
     operation_id="tenants_wms_locations_update",
 )
+@answers("etag", "unique")
 async def update_location(
     location_id: UUID,
     data: LocationUpdate,
@@ -104,8 +122,10 @@ async def update_location(
     "/{location_id}",
     response_model=Envelope[Deleted],
     summary="로케이션 삭제",
+    description="Deletes the row: hidden from every read and its unique values freed. References to it follow their `on_delete` rule. With `If-Match` only if the row still has that ETag (else 412). 409 `CONFLICT` while live rows still refer to it with `restrict`.",
     operation_id="tenants_wms_locations_delete",
 )
+@answers("restricted")
 async def delete_location(
     location_id: UUID,
     db: TenantDb,

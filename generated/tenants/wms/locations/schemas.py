@@ -9,8 +9,14 @@ from typing import ClassVar, Literal
 from uuid import UUID
 
 from pydantic import Field
+from typing_extensions import TypeAliasType
 
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+
+# each enum field's values, named (the API document and generated clients share one type)
+TenantLocationLocationType = TypeAliasType(
+    "TenantLocationLocationType", Literal["SHELF", "FLOOR", "DOCK", "STAGING"]
+)
 
 
 class TenantLocationBase(EntityModel):
@@ -19,7 +25,7 @@ class TenantLocationBase(EntityModel):
     warehouse_id: UUID = Field(..., title="창고")
     code: str = Field(..., max_length=30, title="로케이션 코드")
     zone: str | None = Field(None, max_length=30, title="구역")
-    location_type: Literal["SHELF", "FLOOR", "DOCK", "STAGING"] = Field("SHELF", title="유형")
+    location_type: TenantLocationLocationType = Field("SHELF", title="유형")
     capacity: Decimal | None = Field(
         None, ge=Decimal("0"), max_digits=14, decimal_places=3, title="적재 용량"
     )
@@ -42,7 +48,7 @@ class TenantLocationUpdate(UpdateModel):
     warehouse_id: UUID | None = Field(None, title="창고")
     code: str | None = Field(None, max_length=30, title="로케이션 코드")
     zone: str | None = Field(None, max_length=30, title="구역")
-    location_type: Literal["SHELF", "FLOOR", "DOCK", "STAGING"] | None = Field(None, title="유형")
+    location_type: TenantLocationLocationType | None = Field(None, title="유형")
     capacity: Decimal | None = Field(
         None, ge=Decimal("0"), max_digits=14, decimal_places=3, title="적재 용량"
     )
@@ -80,7 +86,7 @@ class TenantLocationListParams(ListParams):
 
     warehouse_id: UUID | None = Field(None, title="창고", description="Exact match.")
     zone: str | None = Field(None, title="구역", description="Exact match.")
-    location_type: list[Literal["SHELF", "FLOOR", "DOCK", "STAGING"]] | None = Field(
+    location_type: list[TenantLocationLocationType] | None = Field(
         None, title="유형", description="Any of these values (repeat the parameter)."
     )
     is_active: bool | None = Field(None, title="사용 여부", description="Exact match.")

@@ -16,6 +16,7 @@ from generated.tenants.wms.pickings import service as pickings_service
 from generated.tenants.wms.pickings.schemas import PickingResponse
 from runtime.deps import TenantDb, tenant_permission
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
@@ -47,8 +48,10 @@ async def _with_lines(db: TenantDb, row: Outbound, actor: Actor) -> OutboundResp
     "",
     response_model=Envelope[OutboundListResponse],
     summary="출하 목록 조회",
+    description="One page of outbound rows. Sort by created_at, outbound_no, ship_date, updated_at (`-` for descending; default `-created_at`). Search in outbound_no, tracking_no. Filters: warehouse_id, sales_order_id, ship_date, status. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="tenants_wms_outbounds_list",
 )
+@answers()
 async def list_outbounds(
     params: Annotated[OutboundListParams, Query()],
     db: TenantDb,
@@ -63,7 +66,20 @@ async def list_outbounds(
     response_model=Envelope[OutboundResponse],
     status_code=status.HTTP_201_CREATED,
     summary="출하 생성",
+    description="Creates a outbound, with its pickings in the same transaction. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="tenants_wms_outbounds_create",
+)
+@answers(
+    "etag",
+    "unique",
+    links={
+        "tenants_wms_outbounds_change_status": "outbound_id",
+        "tenants_wms_outbounds_delete": "outbound_id",
+        "tenants_wms_outbounds_get": "outbound_id",
+        "tenants_wms_outbounds_update": "outbound_id",
+        "tenants_wms_pickings_create_in_parent": "outbound_id",
+        "tenants_wms_pickings_list_of_parent": "outbound_id",
+    },
 )
 async def create_outbound(
     data: OutboundCreate,
@@ -73,6 +89,7 @@ async def create_outbound(
 ) -> Envelope[OutboundResponse]:
     row = await service.create_outbound(db, data, actor)
     response.headers["ETag"] = etag(row.version)
+    response.headers["Location"] = f"/api/v1/tenants/wms/outbounds/{row.id}"
     return ok(await _with_lines(db, row, actor))
 
 
@@ -80,8 +97,10 @@ async def create_outbound(
     "/{outbound_id}",
     response_model=Envelope[OutboundResponse],
     summary="출하 상세 조회",
+    description="One outbound by its id, with its `ETag` and its first 1,000 lines (`*_total` counts them all).",
     operation_id="tenants_wms_outbounds_get",
 )
+@answers("etag")
 async def get_outbound(
     outbound_id: UUID,
     db: TenantDb,
@@ -97,8 +116,10 @@ async def get_outbound(
     "/{outbound_id}",
     response_model=Envelope[OutboundResponse],
     summary="출하 수정",
+    description="Changes the fields sent and nothing else. With `If-Match` the change is made only if the row still has that ETag (else 412).",
     operation_id="tenants_wms_outbounds_update",
 )
+@answers("etag", "unique")
 async def update_outbound(
     outbound_id: UUID,
     data: OutboundUpdate,
@@ -116,8 +137,10 @@ async def update_outbound(
     "/{outbound_id}/status",
     response_model=Envelope[OutboundResponse],
     summary="출하 상태 변경",
+    description="Moves `status` (any value to any other). With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="tenants_wms_outbounds_change_status",
 )
+@answers("etag")
 async def change_outbound_status(
     outbound_id: UUID,
     data: OutboundStatusChange,
@@ -137,8 +160,10 @@ async def change_outbound_status(
     "/{outbound_id}",
     response_model=Envelope[Deleted],
     summary="출하 삭제",
+    description="Deletes the row: hidden from every read and its unique values freed. References to it follow their `on_delete` rule. With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="tenants_wms_outbounds_delete",
 )
+@answers()
 async def delete_outbound(
     outbound_id: UUID,
     db: TenantDb,

@@ -8,9 +8,15 @@ from typing import ClassVar, Literal
 from uuid import UUID
 
 from pydantic import Field
+from typing_extensions import TypeAliasType
 
 from generated.tenants.wms.pickings.schemas import PickingLineCreate, PickingResponse
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+
+# each enum field's values, named (the API document and generated clients share one type)
+TenantOutboundStatus = TypeAliasType(
+    "TenantOutboundStatus", Literal["PLANNED", "PICKING", "PACKED", "SHIPPED", "CANCELED"]
+)
 
 
 class TenantOutboundBase(EntityModel):
@@ -22,9 +28,7 @@ class TenantOutboundBase(EntityModel):
     ship_date: date | None = Field(None, title="출하일")
     carrier: str | None = Field(None, max_length=100, title="운송사")
     tracking_no: str | None = Field(None, max_length=100, title="송장 번호")
-    status: Literal["PLANNED", "PICKING", "PACKED", "SHIPPED", "CANCELED"] = Field(
-        "PLANNED", title="상태"
-    )
+    status: TenantOutboundStatus = Field("PLANNED", title="상태")
 
 
 class TenantOutboundCreate(Input, TenantOutboundBase):
@@ -97,7 +101,7 @@ class TenantOutboundListParams(ListParams):
     warehouse_id: UUID | None = Field(None, title="창고", description="Exact match.")
     sales_order_id: UUID | None = Field(None, title="판매주문", description="Exact match.")
     ship_date: date | None = Field(None, title="출하일", description="Exact match.")
-    status: list[Literal["PLANNED", "PICKING", "PACKED", "SHIPPED", "CANCELED"]] | None = Field(
+    status: list[TenantOutboundStatus] | None = Field(
         None, title="상태", description="Any of these values (repeat the parameter)."
     )
     ship_date_from: date | None = Field(
@@ -111,7 +115,7 @@ class TenantOutboundListParams(ListParams):
 class TenantOutboundStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
-    status: Literal["PLANNED", "PICKING", "PACKED", "SHIPPED", "CANCELED"]
+    status: TenantOutboundStatus
 
 
 # The names the generated code imports; the API document names the classes by scope.

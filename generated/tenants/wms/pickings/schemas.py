@@ -9,8 +9,12 @@ from typing import ClassVar, Literal
 from uuid import UUID
 
 from pydantic import Field
+from typing_extensions import TypeAliasType
 
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+
+# each enum field's values, named (the API document and generated clients share one type)
+TenantPickingStatus = TypeAliasType("TenantPickingStatus", Literal["OPEN", "PICKED", "SHORT"])
 
 
 class TenantPickingBase(EntityModel):
@@ -21,7 +25,7 @@ class TenantPickingBase(EntityModel):
     product_id: UUID = Field(..., title="제품")
     quantity: Decimal = Field(..., ge=Decimal("0"), max_digits=14, decimal_places=3, title="수량")
     picked_at: datetime | None = Field(None, title="피킹 일시")
-    status: Literal["OPEN", "PICKED", "SHORT"] = Field("OPEN", title="상태")
+    status: TenantPickingStatus = Field("OPEN", title="상태")
 
 
 class TenantPickingCreate(Input, TenantPickingBase):
@@ -37,7 +41,7 @@ class TenantPickingLineCreate(Input, EntityModel):
     product_id: UUID = Field(..., title="제품")
     quantity: Decimal = Field(..., ge=Decimal("0"), max_digits=14, decimal_places=3, title="수량")
     picked_at: datetime | None = Field(None, title="피킹 일시")
-    status: Literal["OPEN", "PICKED", "SHORT"] = Field("OPEN", title="상태")
+    status: TenantPickingStatus = Field("OPEN", title="상태")
 
 
 class TenantPickingUpdate(UpdateModel):
@@ -92,7 +96,7 @@ class TenantPickingListParams(ListParams):
     outbound_id: UUID | None = Field(None, title="출하", description="Exact match.")
     location_id: UUID | None = Field(None, title="로케이션", description="Exact match.")
     product_id: UUID | None = Field(None, title="제품", description="Exact match.")
-    status: list[Literal["OPEN", "PICKED", "SHORT"]] | None = Field(
+    status: list[TenantPickingStatus] | None = Field(
         None, title="상태", description="Any of these values (repeat the parameter)."
     )
 
@@ -100,7 +104,7 @@ class TenantPickingListParams(ListParams):
 class TenantPickingStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
-    status: Literal["OPEN", "PICKED", "SHORT"]
+    status: TenantPickingStatus
 
 
 # The names the generated code imports; the API document names the classes by scope.

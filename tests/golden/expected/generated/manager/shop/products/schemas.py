@@ -9,9 +9,13 @@ from typing import Annotated, Any, ClassVar, Literal
 from uuid import UUID
 
 from pydantic import EmailStr, Field
+from typing_extensions import TypeAliasType
 
 from runtime.security.credentials import NewPassword
 from runtime.web.schemas import EntityModel, Input, Int32, ListParams, Page, UpdateModel
+
+# each enum field's values, named (the API document and generated clients share one type)
+ManagerProductStatus = TypeAliasType("ManagerProductStatus", Literal["DRAFT", "ON_SALE", "RETIRED"])
 
 
 class ManagerProductBase(EntityModel):
@@ -35,7 +39,7 @@ class ManagerProductBase(EntityModel):
     homepage: str | None = Field(
         None, max_length=2048, pattern="^https?://[^\\s/$.?#][^\\s]*$", title="homepage"
     )
-    status: Literal["DRAFT", "ON_SALE", "RETIRED"] = Field("DRAFT", title="status")
+    status: ManagerProductStatus = Field("DRAFT", title="status")
     attributes: dict[str, Any] | list[Any] | None = Field(None, title="attributes")
     category_id: UUID = Field(..., title="category_id")
 
@@ -123,7 +127,7 @@ class ManagerProductListParams(ListParams):
         | None
     ) = Field(None, title="price", description="Exact match.")
     active: bool | None = Field(None, title="active", description="Exact match.")
-    status: list[Literal["DRAFT", "ON_SALE", "RETIRED"]] | None = Field(
+    status: list[ManagerProductStatus] | None = Field(
         None, title="status", description="Any of these values (repeat the parameter)."
     )
     category_id: UUID | None = Field(None, title="category_id", description="Exact match.")
@@ -146,7 +150,7 @@ class ManagerProductListParams(ListParams):
 class ManagerProductStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
-    status: Literal["DRAFT", "ON_SALE", "RETIRED"]
+    status: ManagerProductStatus
 
 
 # The names the generated code imports; the API document names the classes by scope.

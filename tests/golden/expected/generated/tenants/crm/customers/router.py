@@ -14,6 +14,7 @@ from fastapi import Query, Response, status
 
 from runtime.deps import TenantDb, tenant_permission
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
@@ -35,8 +36,10 @@ router = audited_router(scope="tenants", entity="crm.customers")
     "",
     response_model=Envelope[CustomerListResponse],
     summary="고객 목록 조회",
+    description="One page of customer rows. Sort by code, created_at, updated_at (`-` for descending; default `-created_at`). Search in code, name. Filters: grade. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="tenants_crm_customers_list",
 )
+@answers()
 async def list_customers(
     params: Annotated[CustomerListParams, Query()],
     db: TenantDb,
@@ -51,7 +54,17 @@ async def list_customers(
     response_model=Envelope[CustomerResponse],
     status_code=status.HTTP_201_CREATED,
     summary="고객 생성",
+    description="Creates a customer. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="tenants_crm_customers_create",
+)
+@answers(
+    "etag",
+    "unique",
+    links={
+        "tenants_crm_customers_delete": "customer_id",
+        "tenants_crm_customers_get": "customer_id",
+        "tenants_crm_customers_update": "customer_id",
+    },
 )
 async def create_customer(
     data: CustomerCreate,
@@ -61,6 +74,7 @@ async def create_customer(
 ) -> Envelope[CustomerResponse]:
     row = await service.create_customer(db, data, actor)
     response.headers["ETag"] = etag(row.version)
+    response.headers["Location"] = f"/api/v1/tenants/crm/clients/{row.id}"
     return ok(CustomerResponse.model_validate(row))
 
 
@@ -68,8 +82,10 @@ async def create_customer(
     "/{customer_id}",
     response_model=Envelope[CustomerResponse],
     summary="고객 상세 조회",
+    description="One customer by its id, with its `ETag`.",
     operation_id="tenants_crm_customers_get",
 )
+@answers("etag")
 async def get_customer(
     customer_id: UUID,
     db: TenantDb,
@@ -85,8 +101,10 @@ async def get_customer(
     "/{customer_id}",
     response_model=Envelope[CustomerResponse],
     summary="고객 수정",
+    description="Changes the fields sent and nothing else. With `If-Match` the change is made only if the row still has that ETag (else 412).",
     operation_id="tenants_crm_customers_update",
 )
+@answers("etag", "unique")
 async def update_customer(
     customer_id: UUID,
     data: CustomerUpdate,
@@ -104,8 +122,10 @@ async def update_customer(
     "/{customer_id}",
     response_model=Envelope[Deleted],
     summary="고객 삭제",
+    description="Deletes the row: hidden from every read and its unique values freed. References to it follow their `on_delete` rule. With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="tenants_crm_customers_delete",
 )
+@answers()
 async def delete_customer(
     customer_id: UUID,
     db: TenantDb,

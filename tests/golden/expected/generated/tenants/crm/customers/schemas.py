@@ -8,8 +8,12 @@ from typing import ClassVar, Literal
 from uuid import UUID
 
 from pydantic import Field
+from typing_extensions import TypeAliasType
 
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+
+# each enum field's values, named (the API document and generated clients share one type)
+TenantCustomerGrade = TypeAliasType("TenantCustomerGrade", Literal["A", "B", "C"])
 
 
 class TenantCustomerBase(EntityModel):
@@ -17,7 +21,7 @@ class TenantCustomerBase(EntityModel):
 
     code: str = Field(..., max_length=20, title="code")
     name: str = Field(..., max_length=100, title="name")
-    grade: Literal["A", "B", "C"] = Field("C", title="grade")
+    grade: TenantCustomerGrade = Field("C", title="grade")
 
 
 class TenantCustomerCreate(Input, TenantCustomerBase):
@@ -33,7 +37,7 @@ class TenantCustomerUpdate(UpdateModel):
 
     code: str | None = Field(None, max_length=20, title="code")
     name: str | None = Field(None, max_length=100, title="name")
-    grade: Literal["A", "B", "C"] | None = Field(None, title="grade")
+    grade: TenantCustomerGrade | None = Field(None, title="grade")
 
 
 class TenantCustomerResponse(TenantCustomerBase):
@@ -62,7 +66,7 @@ class TenantCustomerListParams(ListParams):
     default_sort: ClassVar[str] = "-created_at"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(["code", "created_at", "updated_at"])
 
-    grade: list[Literal["A", "B", "C"]] | None = Field(
+    grade: list[TenantCustomerGrade] | None = Field(
         None, title="grade", description="Any of these values (repeat the parameter)."
     )
 

@@ -9,9 +9,13 @@ from typing import Annotated, Any, ClassVar, Literal
 from uuid import UUID
 
 from pydantic import EmailStr, Field
+from typing_extensions import TypeAliasType
 
 from runtime.security.credentials import NewPassword
 from runtime.web.schemas import EntityModel, Input, Int32, ListParams, Page, UpdateModel
+
+# each enum field's values, named (the API document and generated clients share one type)
+ManagerSampleKind = TypeAliasType("ManagerSampleKind", Literal["SMALL", "LARGE"])
 
 
 class ManagerSampleBase(EntityModel):
@@ -38,7 +42,7 @@ class ManagerSampleBase(EntityModel):
     homepage: str | None = Field(
         None, max_length=2048, pattern="^https?://[^\\s/$.?#][^\\s]*$", title="homepage"
     )
-    kind: Literal["SMALL", "LARGE"] = Field("SMALL", title="kind")
+    kind: ManagerSampleKind = Field("SMALL", title="kind")
     extra: dict[str, Any] | list[Any] | None = Field(None, title="extra")
     currency: str = Field("KRW", pattern="^[A-Z]{3}$", title="currency")
     parent_id: UUID | None = Field(None, title="parent_id")
@@ -81,7 +85,7 @@ class ManagerSampleUpdate(UpdateModel):
     homepage: str | None = Field(
         None, max_length=2048, pattern="^https?://[^\\s/$.?#][^\\s]*$", title="homepage"
     )
-    kind: Literal["SMALL", "LARGE"] | None = Field(None, title="kind")
+    kind: ManagerSampleKind | None = Field(None, title="kind")
     extra: dict[str, Any] | list[Any] | None = Field(None, title="extra")
     currency: str | None = Field(None, pattern="^[A-Z]{3}$", title="currency")
     access_code: NewPassword | None = Field(None, title="access_code")
@@ -129,7 +133,7 @@ class ManagerSampleListParams(ListParams):
     ) = Field(None, title="price", description="Exact match.")
     active: bool | None = Field(None, title="active", description="Exact match.")
     made_on: date | None = Field(None, title="made_on", description="Exact match.")
-    kind: list[Literal["SMALL", "LARGE"]] | None = Field(
+    kind: list[ManagerSampleKind] | None = Field(
         None, title="kind", description="Any of these values (repeat the parameter)."
     )
     quantity_from: Int32 | None = Field(

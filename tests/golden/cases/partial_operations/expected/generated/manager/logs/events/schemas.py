@@ -8,14 +8,18 @@ from typing import ClassVar, Literal
 from uuid import UUID
 
 from pydantic import Field
+from typing_extensions import TypeAliasType
 
 from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+
+# each enum field's values, named (the API document and generated clients share one type)
+ManagerEventKind = TypeAliasType("ManagerEventKind", Literal["INFO", "WARN"])
 
 
 class ManagerEventBase(EntityModel):
     """Fields that are both written and read."""
 
-    kind: Literal["INFO", "WARN"] = Field("INFO", title="kind")
+    kind: ManagerEventKind = Field("INFO", title="kind")
     message: str = Field(..., title="message")
     occurred_at: datetime = Field(..., title="occurred_at")
 
@@ -31,7 +35,7 @@ class ManagerEventUpdate(UpdateModel):
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(["kind", "message", "occurred_at"])
 
-    kind: Literal["INFO", "WARN"] | None = Field(None, title="kind")
+    kind: ManagerEventKind | None = Field(None, title="kind")
     message: str | None = Field(None, title="message")
     occurred_at: datetime | None = Field(None, title="occurred_at")
 
@@ -63,7 +67,7 @@ class ManagerEventListParams(ListParams):
         ["created_at", "occurred_at", "updated_at"]
     )
 
-    kind: list[Literal["INFO", "WARN"]] | None = Field(
+    kind: list[ManagerEventKind] | None = Field(
         None, title="kind", description="Any of these values (repeat the parameter)."
     )
     occurred_at: datetime | None = Field(None, title="occurred_at", description="Exact match.")
