@@ -9,7 +9,6 @@ documented by FastAPI with the other hand-written routes.
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 from generator.apidoc_schemas import Schema, nullable, ref, title, value_schema
@@ -30,14 +29,7 @@ def _filter_value(e: Entity, f: Field) -> Schema:
         limit = _INT_BOUNDS[f.kind]
         return {"type": "integer", "maximum": limit - 1, "minimum": -limit}
     if f.kind in (FieldType.decimal, FieldType.money):
-        precision, scale = f.digits or (18, 4)
-        bound = float(Decimal(10) ** (precision - scale))
-        return {
-            "anyOf": [
-                {"type": "number", "exclusiveMaximum": bound, "exclusiveMinimum": -bound},
-                {"type": "string"},
-            ]
-        }
+        return f.decimal_input
     if f.kind is FieldType.password:
         return {"type": "string"}
     return value_schema(e, f, constrained=False, output=False)
@@ -64,6 +56,20 @@ def filter_parameters(e: Entity) -> list[Schema]:
             _query(f"{f.name}_from", value, f"{f.label_ko} 이상", "Inclusive lower bound.")
         )
         params.append(_query(f"{f.name}_to", value, f"{f.label_ko} 이하", "Inclusive upper bound."))
+    return params
+
+
+def list_parameters(e: Entity, shape: Schema) -> list[Schema]:
+    """Paging and count as the probe's list takes them; ``search`` only where a field is
+    searchable; ``sort`` as the entity's terms (one, or several joined by commas)."""
+    params = []
+    for p in shape["parameters"]:
+        if p["in"] != "query" or (p["name"] == "search" and not e.search_fields):
+            continue
+        if p["name"] == "sort":
+            kept = {"title": p["schema"]["title"]}  # the rest is the entity's own
+            p = {**p, "schema": {**e.sort_schema, **kept}}
+        params.append(p)
     return params
 
 
@@ -100,7 +106,7 @@ def operation(
     ids = [p[1:-1] for p in endpoint.path.split("/") if p.startswith("{")]
     params += [_path(i) for i in ids]
     if kind == "list":
-        params += [p for p in shape["parameters"] if p["in"] == "query"]
+        params += list_parameters(e, shape)
         params += filter_parameters(e)
     params += [p for p in shape.get("parameters", []) if p["in"] == "header"]
     success, envelope = (

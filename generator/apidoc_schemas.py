@@ -54,7 +54,14 @@ def value_schema(e: Entity, f: Field, *, constrained: bool, output: bool) -> Sch
     if kind in DECIMALS:
         if output:  # Pydantic writes a Decimal as a string
             return {"type": "string"}
-        return {"anyOf": [{"type": "number", **limits}, {"type": "string"}]}
+        return (
+            f.decimal_input if constrained else {"anyOf": [{"type": "number"}, {"type": "string"}]}
+        )
+    if kind is FieldType.json and f.items == "permission_code":
+        return {
+            "type": "array",
+            "items": {"type": "string"} if output else ref(e.permission_code_type),
+        }
     if kind is FieldType.json:
         return {
             "anyOf": [
@@ -166,7 +173,10 @@ def line_create_schema(e: Entity) -> Schema:
 
 
 def update_schema(e: Entity) -> Schema:
-    props = {f.name: property_schema(e, f, optional=True, default=False) for f in e.update_fields}
+    # a NOT NULL column's field may be left out, never sent as null
+    props = {
+        f.name: property_schema(e, f, optional=f.nullable, default=False) for f in e.update_fields
+    }
     name = f"{e.schema_name}Update"
     return _object(name, e.schema_docs["Update"], props, [], closed=True)
 
@@ -188,6 +198,10 @@ def response_schema(e: Entity) -> Schema:
             value = {"type": "string"}
             props[f.name] = {**(nullable(value) if f.nullable else value), "title": f.label_ko,
                              "format": "email"}  # fmt: skip
+        elif f in e.code_lists:  # any string on the way out (runtime.web: Entity.code_lists)
+            props[f.name] = property_schema(
+                e, f, optional=f.nullable, default=False, constrained=False, output=True
+            )
     props["id"] = _plain("string", "id", format="uuid")
     if e.scope.tenant_scoped:
         props["tenant_id"] = _plain("string", "tenant_id", format="uuid")
@@ -238,8 +252,9 @@ def from_probe(schema: Schema, name: str) -> Schema:
     return found
 
 
-def entity_schemas(e: Entity, probe: dict[str, Schema]) -> dict[str, Schema]:
-    """Every component schema the entity's operations name, by name."""
+def entity_schemas(e: Entity, probe: dict[str, Schema], codes: list[str]) -> dict[str, Schema]:
+    """Every component schema the entity's operations name, by name (``codes``: the
+    scope's permission catalog, for a field that lists them)."""
     name = e.schema_name
     found = {
         f"{name}Create": create_schema(e),
@@ -254,6 +269,8 @@ def entity_schemas(e: Entity, probe: dict[str, Schema]) -> dict[str, Schema]:
         found[f"{name}StatusChange"] = status_change_schema(e, e.status_field)
     for f in e.enum_fields:
         found[e.enum_type(f)] = {"enum": list(f.enum_values), "type": "string"}
+    if e.code_lists:
+        found[e.permission_code_type] = {"enum": codes, "type": "string"}
     for envelope in (f"Envelope_{PROBE}Response_", f"Envelope_{PROBE}ListResponse_"):
         found[envelope.replace(PROBE, name)] = from_probe(probe[envelope], name)
     if e.parent_field:

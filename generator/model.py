@@ -92,6 +92,11 @@ class Scope(Frozen):
 
         return restricted(self.entities)
 
+    @property
+    def permission_codes(self) -> list[str]:
+        """The scope's permission catalog (generated/<scope>/permissions.py), sorted."""
+        return sorted(code for e in self.entities for code, _ in e.permissions)
+
     def operations_of(self, entity: Entity) -> dict[str, Operation]:
         """The contract of each generated operation of ``entity``, by kind (list, create...)."""
         from generator.model_contract import operations

@@ -106,10 +106,12 @@ def produce(root: Path, project: Project) -> bytes:
     shared = probe["components"]["schemas"]
     schemas.update({name: s for name, s in shared.items() if PROBE not in name})
     paths: dict[str, dict[str, Any]] = document["paths"]
-    for entity in project.entities:
-        schemas.update(entity_schemas(entity, shared))
-        for path, item in entity_paths(entity, probe, answers, operations).items():
-            paths.setdefault(path, {}).update(item)
+    for scope in project.scopes:
+        codes = scope.permission_codes
+        for entity in scope.entities:
+            schemas.update(entity_schemas(entity, shared, codes))
+            for path, item in entity_paths(entity, probe, answers, operations).items():
+                paths.setdefault(path, {}).update(item)
     document["components"]["schemas"] = {
         name: schemas[name] for name in sorted(_named(document["paths"], schemas))
     }

@@ -108,8 +108,9 @@ async def fetch_page(
             conditions.append(getattr(model, name) >= low)
         if high is not None:
             conditions.append(getattr(model, name) <= high)
-    if params.search and listing.search:
-        pattern = f"%{escape_like(params.search)}%"
+    search = getattr(params, "search", None)  # only lists with searchable fields take it
+    if search and listing.search:
+        pattern = f"%{escape_like(search)}%"
         conditions.append(or_(*(col.ilike(pattern, escape="\\") for col in listing.search)))
     total, counted = await count_rows(db, model, conditions, params.count)
     sort = params.sort or listing.default_sort

@@ -125,3 +125,27 @@ def mount_lazily(app: FastAPI, prefix: str, resources: Iterable[Resource]) -> li
     mounted = [LazyGroup(f"{prefix}/{name}", members) for name, members in groups.items()]
     app.router.routes.extend(mounted)
     return mounted
+
+
+def allowed_methods(app: FastAPI, scope: Scope) -> list[str]:
+    """Every method the path in ``scope`` is served for (the Allow of a 405, RFC 9110): the
+    methods of each route whose path matches, in the lazily mounted group too (a group's own
+    router only knows the first route that matched the path)."""
+    found: set[str] = set()
+    todo: list[BaseRoute] = list(app.router.routes)
+    while todo:
+        route = todo.pop()
+        if isinstance(route, LazyGroup):
+            if route.matches(scope)[0] is Match.FULL:
+                todo.extend(route.build().routes)
+            continue
+        # an included router (FastAPI, pinned, keeps them whole): the routes as included
+        included = getattr(route, "effective_candidates", None)
+        if callable(included):
+            todo.extend(included())
+            todo.extend(route.effective_low_priority_routes())  # type: ignore[attr-defined]
+            continue
+        methods = getattr(route, "methods", None)
+        if methods and route.matches(scope)[0] is not Match.NONE:
+            found |= set(methods)
+    return sorted(found)

@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import math
+import re
 import uuid
 import warnings
-from typing import Annotated, Any, ClassVar, Generic, Self, TypeVar
+from typing import Annotated, Any, ClassVar, Generic, Self, TypeVar, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic.warnings import UnsupportedFieldAttributeWarning
 from pydantic_core import PydanticCustomError
 
@@ -15,6 +24,7 @@ from runtime.data.paging import EXACT_UP_TO, CountMode, decode_cursor, sort_term
 
 T = TypeVar("T", bound=BaseModel)  # the items of a page: generated response models
 
+SORT_WORDS = "One of the terms, or several joined by commas ('-' first: descending)."
 MAX_PAGE_SIZE = 100
 MAX_PAGE = 10_000_000
 
@@ -42,16 +52,101 @@ def _without_nul(value: Any, depth: int = 0) -> Any:
     return value
 
 
+# How a body writes a value the JSON types cannot carry, exactly as the API document says
+# (format date, date-time, uuid; a decimal as a string with its pattern): the server takes
+# nothing else, so the integer -2525 is no date-time and "12" no integer.
+_TEXT_FORMS = {
+    "date": (re.compile(r"\d{4}-\d{2}-\d{2}"), "a date (YYYY-MM-DD)"),
+    "datetime": (
+        re.compile(r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})"),
+        "a date-time with its offset (RFC 3339: 2026-01-15T09:30:00Z)",
+    ),
+    "uuid": (
+        re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"),
+        "a UUID (8-4-4-4-12 hexadecimal digits)",
+    ),
+}
+
+
+def _as_written(kind: str, value: Any) -> Any:
+    """Refuse a value of the wrong JSON type for a field of ``kind`` (Pydantic's lax mode
+    would convert it): integer, boolean, date, datetime, uuid or decimal:<pattern>."""
+    if value is None:
+        return value
+    if kind == "integer":
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+        wanted = "an integer (a JSON number, not a string)"
+    elif kind == "boolean":
+        ok, wanted = isinstance(value, bool), "true or false"
+    elif kind.startswith("decimal:"):
+        pattern = kind.removeprefix("decimal:")
+        ok = (isinstance(value, int) and not isinstance(value, bool)) or (
+            isinstance(value, str) and re.fullmatch(pattern, value) is not None
+        )
+        wanted = f"a decimal: a string matching {pattern} or a whole number"
+    else:
+        form, wanted = _TEXT_FORMS[kind]
+        ok = isinstance(value, str) and form.fullmatch(value) is not None
+    if not ok:
+        raise PydanticCustomError("written_as", "must be {wanted}", {"wanted": wanted})
+    return value
+
+
+def _as_queried(kind: str, value: Any) -> Any:
+    """A filter value from the query string, refused unless written as the document says
+    (Pydantic would read "0" as a date, "yes" as true, "1e2" as a decimal)."""
+    if isinstance(value, str):
+        if kind == "boolean":
+            ok = value in ("true", "false")
+        elif kind == "integer":
+            ok = re.fullmatch(r"-?[0-9]+", value) is not None
+        elif kind.startswith("decimal:"):
+            ok = re.fullmatch(kind.removeprefix("decimal:"), value) is not None
+        else:
+            ok = _TEXT_FORMS[kind][0].fullmatch(value) is not None
+        if not ok:
+            raise PydanticCustomError("written_as", "must be written as the document says")
+    return value
+
+
+def listed_in(alias: Any, what: str) -> BeforeValidator:
+    """A value of a long closed list (a named Literal), refused with a short message naming
+    it rather than every value the list allows."""
+    allowed = frozenset(get_args(alias.__value__))
+
+    def check(value: Any) -> Any:
+        if isinstance(value, str) and value not in allowed:
+            raise PydanticCustomError(
+                "listed_in", "'{value}' is not {what}", {"value": value, "what": what}
+            )
+        return value
+
+    return BeforeValidator(check)
+
+
+def queried_as(kind: str) -> BeforeValidator:
+    """The check of a filter's values (each of a list too), for its annotation."""
+    return BeforeValidator(lambda value: _as_queried(kind, value))
+
+
 class Input(BaseModel):
     """What a client sends (bodies and query parameters): nothing the model does not name
-    (a field the server owns, a typo, a filter that does not exist: 422, not silence), and no
-    NUL characters anywhere."""
+    (a field the server owns, a typo, a filter that does not exist: 422, not silence), no
+    NUL characters anywhere, and in a body each value in the JSON type the document gives it
+    (``written``: field -> kind, see ``_as_written``; query strings are text and convert)."""
 
     model_config = ConfigDict(extra="forbid")
+    written: ClassVar[dict[str, str]] = {}
+    non_nullable: ClassVar[frozenset[str]] = frozenset()  # never null (PATCH: UpdateModel)
 
     @field_validator("*", mode="before")
     @classmethod
-    def _no_nul(cls, value: Any) -> Any:
+    def _no_nul(cls, value: Any, info: ValidationInfo) -> Any:
+        kind = cls.written.get(info.field_name or "")
+        if kind is not None:
+            _as_written(kind, value)
+        if value is None and info.field_name in cls.non_nullable:
+            raise PydanticCustomError("not_null", "cannot be null (leave it out to keep it)")
         return _without_nul(value)
 
 
@@ -84,9 +179,9 @@ class EntityModel(ApiModel):
 
 
 class UpdateModel(Input, EntityModel):
-    """PATCH bodies: every field optional; null only where the column allows it."""
+    """PATCH bodies: every field optional; null only where the column allows it (the
+    generated field's type says which: a NOT NULL column's field is not nullable)."""
 
-    non_nullable: ClassVar[frozenset[str]] = frozenset()
     status_field: ClassVar[str | None] = None  # changed only at PATCH /{id}/<status_field>
 
     @model_validator(mode="before")
@@ -99,15 +194,6 @@ class UpdateModel(Input, EntityModel):
                 {"field": cls.status_field},
             )
         return data
-
-    @model_validator(mode="after")
-    def _no_null_for_required(self) -> UpdateModel:
-        bad = sorted(
-            n for n in self.model_fields_set & self.non_nullable if getattr(self, n) is None
-        )
-        if bad:
-            raise ValueError(f"these fields cannot be null: {', '.join(bad)}")
-        return self
 
 
 class Page(EntityModel, Generic[T]):
@@ -148,7 +234,6 @@ class ListParams(Input):
     model_config = DEFERRED
 
     sortable: ClassVar[frozenset[str]] = frozenset()
-    searchable: ClassVar[bool] = False
     default_sort: ClassVar[str] = "-created_at"
     # sortable fields that are never null: the ones a keyset cursor can continue from
     keyset_sortable: ClassVar[frozenset[str]] = frozenset({"created_at", "updated_at"})
@@ -156,12 +241,8 @@ class ListParams(Input):
     # bounded so that (page - 1) * page_size always fits PostgreSQL's OFFSET (bigint)
     page: int = Field(1, ge=1, le=MAX_PAGE, description="Page number, from 1 (keyset: cursor).")
     page_size: int = Field(20, ge=1, le=MAX_PAGE_SIZE, description="Rows per page (max 100).")
-    search: str | None = Field(
-        None, min_length=1, max_length=100, description="Case-insensitive substring search."
-    )
-    sort: str | None = Field(
-        None, max_length=200, description="Comma-separated fields; '-' for descending."
-    )
+    # each entity's own names its terms (one of them, or several joined by commas)
+    sort: str | None = Field(None, max_length=200, description=SORT_WORDS)
     cursor: str | None = Field(
         None,
         max_length=2000,
@@ -181,17 +262,11 @@ class ListParams(Input):
         if value is None:
             return None
         for term in value.split(","):
-            name = term.strip().removeprefix("-")
+            name = term.removeprefix("-")
             if name not in cls.sortable:
                 allowed = ", ".join(sorted(cls.sortable))
                 raise ValueError(f"cannot sort by '{name}'; allowed: {allowed}")
         return value
-
-    @model_validator(mode="after")
-    def _search_supported(self) -> ListParams:
-        if self.search is not None and not self.searchable:
-            raise ValueError("this resource has no searchable fields")
-        return self
 
     @model_validator(mode="after")
     def _cursor_fits(self) -> ListParams:
@@ -210,6 +285,24 @@ class ListParams(Input):
     @property
     def order(self) -> str:
         return self.sort or self.default_sort
+
+
+class SearchableListParams(ListParams):
+    """The list of an entity with searchable fields: ``search`` too (elsewhere it is an
+    unknown parameter, 422)."""
+
+    model_config = DEFERRED
+
+    search: str | None = Field(
+        None, min_length=1, max_length=100, description="Case-insensitive substring search."
+    )
+
+
+def absent() -> Any:
+    """The default of a PATCH field whose column is NOT NULL: left out, it is None, which
+    only means "not sent" (model_fields_set); sent, null is refused like any other wrong
+    type, and the document shows no default."""
+    return None
 
 
 class Deleted(ApiModel):

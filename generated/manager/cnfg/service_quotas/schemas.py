@@ -4,15 +4,25 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
 from typing_extensions import TypeAliasType
 
-from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+from runtime.web.schemas import (
+    SORT_WORDS,
+    EntityModel,
+    Input,
+    ListParams,
+    Page,
+    UpdateModel,
+    absent,
+    queried_as,
+)
 
-# each enum field's values, named (the API document and generated clients share one type)
+# each enum field's values and the list's sort terms, named (the API document and generated
+# clients share one type)
 ManagerServiceQuotaQuotaType = TypeAliasType(
     "ManagerServiceQuotaQuotaType",
     Literal["USERS", "STORAGE_GB", "API_CALLS", "WORKFLOWS", "EMAILS"],
@@ -34,20 +44,30 @@ class ManagerServiceQuotaBase(EntityModel):
 class ManagerServiceQuotaCreate(Input, ManagerServiceQuotaBase):
     """Body of POST: a new service quota."""
 
+    written: ClassVar[dict[str, str]] = {
+        "target_tenant_id": "uuid",
+        "limit_value": "integer",
+        "used_value": "integer",
+    }
     pass
 
 
 class ManagerServiceQuotaUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
+    written: ClassVar[dict[str, str]] = {
+        "target_tenant_id": "uuid",
+        "limit_value": "integer",
+        "used_value": "integer",
+    }
     non_nullable: ClassVar[frozenset[str]] = frozenset(
         ["target_tenant_id", "quota_type", "limit_value", "period"]
     )
 
-    target_tenant_id: UUID | None = Field(None, title="테넌트")
-    quota_type: ManagerServiceQuotaQuotaType | None = Field(None, title="할당량 유형")
-    limit_value: int | None = Field(None, ge=0, le=9223372036854775807, title="한도")
-    period: ManagerServiceQuotaPeriod | None = Field(None, title="기간")
+    target_tenant_id: UUID = Field(default_factory=absent, title="테넌트")
+    quota_type: ManagerServiceQuotaQuotaType = Field(default_factory=absent, title="할당량 유형")
+    limit_value: int = Field(default_factory=absent, ge=0, le=9223372036854775807, title="한도")
+    period: ManagerServiceQuotaPeriod = Field(default_factory=absent, title="기간")
 
 
 class ManagerServiceQuotaResponse(ManagerServiceQuotaBase):
@@ -77,13 +97,42 @@ class ManagerServiceQuotaListParams(ListParams):
     sortable: ClassVar[frozenset[str]] = frozenset(
         ["created_at", "limit_value", "updated_at", "used_value"]
     )
-    searchable: ClassVar[bool] = False
     default_sort: ClassVar[str] = "-created_at"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(
         ["created_at", "limit_value", "updated_at", "used_value"]
     )
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "created_at",
+                            "-created_at",
+                            "limit_value",
+                            "-limit_value",
+                            "updated_at",
+                            "-updated_at",
+                            "used_value",
+                            "-used_value",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:created_at|limit_value|updated_at|used_value)(?:,-?(?:created_at|limit_value|updated_at|used_value))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
-    target_tenant_id: UUID | None = Field(None, title="테넌트", description="Exact match.")
+    target_tenant_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="테넌트", description="Exact match."
+    )
     quota_type: list[ManagerServiceQuotaQuotaType] | None = Field(
         None, title="할당량 유형", description="Any of these values (repeat the parameter)."
     )

@@ -4,15 +4,25 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import EmailStr, Field
+from pydantic import EmailStr, Field, WithJsonSchema
 from typing_extensions import TypeAliasType
 
-from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+from runtime.web.schemas import (
+    SORT_WORDS,
+    EntityModel,
+    Input,
+    Page,
+    SearchableListParams,
+    UpdateModel,
+    absent,
+    queried_as,
+)
 
-# each enum field's values, named (the API document and generated clients share one type)
+# each enum field's values and the list's sort terms, named (the API document and generated
+# clients share one type)
 ManagerTenantTenantType = TypeAliasType(
     "ManagerTenantTenantType", Literal["TRIAL", "STANDARD", "PREMIUM", "ENTERPRISE"]
 )
@@ -50,17 +60,29 @@ class ManagerTenantBase(EntityModel):
 class ManagerTenantCreate(Input, ManagerTenantBase):
     """Body of POST: a new tenant."""
 
+    written: ClassVar[dict[str, str]] = {
+        "employee_count": "integer",
+        "start_date": "date",
+        "end_date": "date",
+    }
     pass
 
 
 class ManagerTenantUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
+    written: ClassVar[dict[str, str]] = {
+        "employee_count": "integer",
+        "start_date": "date",
+        "end_date": "date",
+    }
     non_nullable: ClassVar[frozenset[str]] = frozenset(["code", "name", "tenant_type", "timezone"])
     status_field: ClassVar[str | None] = "status"
 
-    code: str | None = Field(None, max_length=30, pattern="^[A-Za-z0-9_-]+$", title="테넌트 코드")
-    name: str | None = Field(None, max_length=200, title="회사명")
+    code: str = Field(
+        default_factory=absent, max_length=30, pattern="^[A-Za-z0-9_-]+$", title="테넌트 코드"
+    )
+    name: str = Field(default_factory=absent, max_length=200, title="회사명")
     business_no: str | None = Field(
         None,
         examples=["123-45-67890"],
@@ -75,10 +97,10 @@ class ManagerTenantUpdate(UpdateModel):
     )
     address: str | None = Field(None, max_length=300, title="주소")
     employee_count: int | None = Field(None, ge=0, le=100000, title="직원 수")
-    tenant_type: ManagerTenantTenantType | None = Field(None, title="테넌트 유형")
+    tenant_type: ManagerTenantTenantType = Field(default_factory=absent, title="테넌트 유형")
     start_date: date | None = Field(None, title="시작일")
     end_date: date | None = Field(None, title="종료일")
-    timezone: str | None = Field(None, max_length=50, title="시간대")
+    timezone: str = Field(default_factory=absent, max_length=50, title="시간대")
     settings: dict[str, Any] | list[Any] | None = Field(None, title="설정")
 
 
@@ -101,7 +123,7 @@ class ManagerTenantListResponse(Page[ManagerTenantResponse]):
     """One page of tenant rows."""
 
 
-class ManagerTenantListParams(ListParams):
+class ManagerTenantListParams(SearchableListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
@@ -116,11 +138,46 @@ class ManagerTenantListParams(ListParams):
             "updated_at",
         ]
     )
-    searchable: ClassVar[bool] = True
     default_sort: ClassVar[str] = "-created_at"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(
         ["code", "created_at", "name", "status", "updated_at"]
     )
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "code",
+                            "-code",
+                            "created_at",
+                            "-created_at",
+                            "employee_count",
+                            "-employee_count",
+                            "end_date",
+                            "-end_date",
+                            "name",
+                            "-name",
+                            "start_date",
+                            "-start_date",
+                            "status",
+                            "-status",
+                            "updated_at",
+                            "-updated_at",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:code|created_at|employee_count|end_date|name|start_date|status|updated_at)(?:,-?(?:code|created_at|employee_count|end_date|name|start_date|status|updated_at))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
     tenant_type: list[ManagerTenantTenantType] | None = Field(
         None, title="테넌트 유형", description="Any of these values (repeat the parameter)."
@@ -128,11 +185,13 @@ class ManagerTenantListParams(ListParams):
     status: list[ManagerTenantStatus] | None = Field(
         None, title="상태", description="Any of these values (repeat the parameter)."
     )
-    start_date: date | None = Field(None, title="시작일", description="Exact match.")
-    start_date_from: date | None = Field(
+    start_date: Annotated[date, queried_as("date")] | None = Field(
+        None, title="시작일", description="Exact match."
+    )
+    start_date_from: Annotated[date, queried_as("date")] | None = Field(
         None, title="시작일 이상", description="Inclusive lower bound."
     )
-    start_date_to: date | None = Field(
+    start_date_to: Annotated[date, queried_as("date")] | None = Field(
         None, title="시작일 이하", description="Inclusive upper bound."
     )
 

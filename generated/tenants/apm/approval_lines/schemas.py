@@ -4,19 +4,28 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
 from typing_extensions import TypeAliasType
 
 from generated.tenants.apm.approval_line_steps.schemas import (
     ApprovalLineStepLineCreate,
     ApprovalLineStepResponse,
 )
-from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+from runtime.web.schemas import (
+    SORT_WORDS,
+    EntityModel,
+    Input,
+    Page,
+    SearchableListParams,
+    UpdateModel,
+    absent,
+)
 
-# each enum field's values, named (the API document and generated clients share one type)
+# each enum field's values and the list's sort terms, named (the API document and generated
+# clients share one type)
 TenantApprovalLineStatus = TypeAliasType("TenantApprovalLineStatus", Literal["ACTIVE", "INACTIVE"])
 
 
@@ -40,6 +49,7 @@ class TenantApprovalLineBase(EntityModel):
 class TenantApprovalLineCreate(Input, TenantApprovalLineBase):
     """Body of POST: a new approval line, optionally with its lines."""
 
+    written: ClassVar[dict[str, str]] = {}
     steps: list[ApprovalLineStepLineCreate] = Field(
         ...,
         min_length=1,
@@ -52,13 +62,14 @@ class TenantApprovalLineCreate(Input, TenantApprovalLineBase):
 class TenantApprovalLineUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
+    written: ClassVar[dict[str, str]] = {}
     non_nullable: ClassVar[frozenset[str]] = frozenset(["code", "name", "document_type"])
     status_field: ClassVar[str | None] = "status"
 
-    code: str | None = Field(None, max_length=50, title="결재선 코드")
-    name: str | None = Field(None, max_length=200, title="결재선명")
-    document_type: str | None = Field(
-        None,
+    code: str = Field(default_factory=absent, max_length=50, title="결재선 코드")
+    name: str = Field(default_factory=absent, max_length=200, title="결재선명")
+    document_type: str = Field(
+        default_factory=absent,
         examples=["hrm.leave_requests"],
         max_length=100,
         pattern="^[a-z][a-z0-9_]*\\.[a-z][a-z0-9_]*$",
@@ -91,15 +102,42 @@ class TenantApprovalLineListResponse(Page[TenantApprovalLineResponse]):
     """One page of approval line rows."""
 
 
-class TenantApprovalLineListParams(ListParams):
+class TenantApprovalLineListParams(SearchableListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(["code", "created_at", "name", "updated_at"])
-    searchable: ClassVar[bool] = True
     default_sort: ClassVar[str] = "-created_at"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(
         ["code", "created_at", "name", "updated_at"]
     )
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "code",
+                            "-code",
+                            "created_at",
+                            "-created_at",
+                            "name",
+                            "-name",
+                            "updated_at",
+                            "-updated_at",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:code|created_at|name|updated_at)(?:,-?(?:code|created_at|name|updated_at))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
     document_type: str | None = Field(None, title="문서 유형", description="Exact match.")
     status: list[TenantApprovalLineStatus] | None = Field(

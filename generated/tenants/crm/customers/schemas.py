@@ -4,15 +4,24 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import EmailStr, Field
+from pydantic import EmailStr, Field, WithJsonSchema
 from typing_extensions import TypeAliasType
 
-from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+from runtime.web.schemas import (
+    SORT_WORDS,
+    EntityModel,
+    Input,
+    Page,
+    SearchableListParams,
+    UpdateModel,
+    absent,
+)
 
-# each enum field's values, named (the API document and generated clients share one type)
+# each enum field's values and the list's sort terms, named (the API document and generated
+# clients share one type)
 TenantCustomerCustomerType = TypeAliasType(
     "TenantCustomerCustomerType", Literal["CORPORATE", "INDIVIDUAL", "PUBLIC"]
 )
@@ -49,18 +58,20 @@ class TenantCustomerBase(EntityModel):
 class TenantCustomerCreate(Input, TenantCustomerBase):
     """Body of POST: a new customer."""
 
+    written: ClassVar[dict[str, str]] = {}
     pass
 
 
 class TenantCustomerUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
+    written: ClassVar[dict[str, str]] = {}
     non_nullable: ClassVar[frozenset[str]] = frozenset(["code", "name", "customer_type", "grade"])
     status_field: ClassVar[str | None] = "status"
 
-    code: str | None = Field(None, max_length=30, title="고객 코드")
-    name: str | None = Field(None, max_length=200, title="고객명")
-    customer_type: TenantCustomerCustomerType | None = Field(None, title="고객 유형")
+    code: str = Field(default_factory=absent, max_length=30, title="고객 코드")
+    name: str = Field(default_factory=absent, max_length=200, title="고객명")
+    customer_type: TenantCustomerCustomerType = Field(default_factory=absent, title="고객 유형")
     business_no: str | None = Field(
         None,
         examples=["123-45-67890"],
@@ -73,7 +84,7 @@ class TenantCustomerUpdate(UpdateModel):
         None, max_length=20, pattern="^\\+?[0-9][0-9 ()-]{5,18}[0-9]$", title="전화번호"
     )
     address: str | None = Field(None, max_length=300, title="주소")
-    grade: TenantCustomerGrade | None = Field(None, title="등급")
+    grade: TenantCustomerGrade = Field(default_factory=absent, title="등급")
 
 
 class TenantCustomerResponse(TenantCustomerBase):
@@ -95,17 +106,46 @@ class TenantCustomerListResponse(Page[TenantCustomerResponse]):
     """One page of customer rows."""
 
 
-class TenantCustomerListParams(ListParams):
+class TenantCustomerListParams(SearchableListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
         ["code", "created_at", "grade", "name", "updated_at"]
     )
-    searchable: ClassVar[bool] = True
     default_sort: ClassVar[str] = "-created_at"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(
         ["code", "created_at", "grade", "name", "updated_at"]
     )
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "code",
+                            "-code",
+                            "created_at",
+                            "-created_at",
+                            "grade",
+                            "-grade",
+                            "name",
+                            "-name",
+                            "updated_at",
+                            "-updated_at",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:code|created_at|grade|name|updated_at)(?:,-?(?:code|created_at|grade|name|updated_at))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
     customer_type: list[TenantCustomerCustomerType] | None = Field(
         None, title="고객 유형", description="Any of these values (repeat the parameter)."

@@ -4,15 +4,25 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import EmailStr, Field
+from pydantic import EmailStr, Field, WithJsonSchema
 from typing_extensions import TypeAliasType
 
-from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+from runtime.web.schemas import (
+    SORT_WORDS,
+    EntityModel,
+    Input,
+    Page,
+    SearchableListParams,
+    UpdateModel,
+    absent,
+    queried_as,
+)
 
-# each enum field's values, named (the API document and generated clients share one type)
+# each enum field's values and the list's sort terms, named (the API document and generated
+# clients share one type)
 TenantEmployeeEmploymentType = TypeAliasType(
     "TenantEmployeeEmploymentType", Literal["FULL_TIME", "PART_TIME", "CONTRACT", "INTERN"]
 )
@@ -41,19 +51,31 @@ class TenantEmployeeBase(EntityModel):
 class TenantEmployeeCreate(Input, TenantEmployeeBase):
     """Body of POST: a new employee."""
 
+    written: ClassVar[dict[str, str]] = {
+        "department_id": "uuid",
+        "position_id": "uuid",
+        "user_id": "uuid",
+        "hire_date": "date",
+    }
     pass
 
 
 class TenantEmployeeUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
+    written: ClassVar[dict[str, str]] = {
+        "department_id": "uuid",
+        "position_id": "uuid",
+        "user_id": "uuid",
+        "hire_date": "date",
+    }
     non_nullable: ClassVar[frozenset[str]] = frozenset(
         ["employee_no", "name", "hire_date", "employment_type"]
     )
     status_field: ClassVar[str | None] = "status"
 
-    employee_no: str | None = Field(None, max_length=30, title="사번")
-    name: str | None = Field(None, max_length=100, title="이름")
+    employee_no: str = Field(default_factory=absent, max_length=30, title="사번")
+    name: str = Field(default_factory=absent, max_length=100, title="이름")
     email: EmailStr | None = Field(None, max_length=255, title="이메일")
     phone: str | None = Field(
         None, max_length=20, pattern="^\\+?[0-9][0-9 ()-]{5,18}[0-9]$", title="전화번호"
@@ -61,8 +83,8 @@ class TenantEmployeeUpdate(UpdateModel):
     department_id: UUID | None = Field(None, title="부서")
     position_id: UUID | None = Field(None, title="직위")
     user_id: UUID | None = Field(None, title="사용자 계정")
-    hire_date: date | None = Field(None, title="입사일")
-    employment_type: TenantEmployeeEmploymentType | None = Field(None, title="고용 형태")
+    hire_date: date = Field(default_factory=absent, title="입사일")
+    employment_type: TenantEmployeeEmploymentType = Field(default_factory=absent, title="고용 형태")
 
 
 class TenantEmployeeResponse(TenantEmployeeBase):
@@ -93,32 +115,69 @@ class TenantEmployeeListResponse(Page[TenantEmployeeResponse]):
     """One page of employee rows."""
 
 
-class TenantEmployeeListParams(ListParams):
+class TenantEmployeeListParams(SearchableListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
         ["created_at", "employee_no", "hire_date", "name", "updated_at"]
     )
-    searchable: ClassVar[bool] = True
     default_sort: ClassVar[str] = "-created_at"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(
         ["created_at", "employee_no", "hire_date", "name", "updated_at"]
     )
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "created_at",
+                            "-created_at",
+                            "employee_no",
+                            "-employee_no",
+                            "hire_date",
+                            "-hire_date",
+                            "name",
+                            "-name",
+                            "updated_at",
+                            "-updated_at",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:created_at|employee_no|hire_date|name|updated_at)(?:,-?(?:created_at|employee_no|hire_date|name|updated_at))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
-    department_id: UUID | None = Field(None, title="부서", description="Exact match.")
-    position_id: UUID | None = Field(None, title="직위", description="Exact match.")
-    user_id: UUID | None = Field(None, title="사용자 계정", description="Exact match.")
-    hire_date: date | None = Field(None, title="입사일", description="Exact match.")
+    department_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="부서", description="Exact match."
+    )
+    position_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="직위", description="Exact match."
+    )
+    user_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="사용자 계정", description="Exact match."
+    )
+    hire_date: Annotated[date, queried_as("date")] | None = Field(
+        None, title="입사일", description="Exact match."
+    )
     employment_type: list[TenantEmployeeEmploymentType] | None = Field(
         None, title="고용 형태", description="Any of these values (repeat the parameter)."
     )
     status: list[TenantEmployeeStatus] | None = Field(
         None, title="상태", description="Any of these values (repeat the parameter)."
     )
-    hire_date_from: date | None = Field(
+    hire_date_from: Annotated[date, queried_as("date")] | None = Field(
         None, title="입사일 이상", description="Inclusive lower bound."
     )
-    hire_date_to: date | None = Field(
+    hire_date_to: Annotated[date, queried_as("date")] | None = Field(
         None, title="입사일 이하", description="Inclusive upper bound."
     )
 

@@ -4,16 +4,25 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
 from typing_extensions import TypeAliasType
 
 from generated.tenants.lwm.steps.schemas import StepLineCreate, StepResponse
-from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+from runtime.web.schemas import (
+    SORT_WORDS,
+    EntityModel,
+    Input,
+    Page,
+    SearchableListParams,
+    UpdateModel,
+    absent,
+)
 
-# each enum field's values, named (the API document and generated clients share one type)
+# each enum field's values and the list's sort terms, named (the API document and generated
+# clients share one type)
 TenantWorkflowStatus = TypeAliasType("TenantWorkflowStatus", Literal["DRAFT", "ACTIVE", "INACTIVE"])
 
 
@@ -30,6 +39,7 @@ class TenantWorkflowBase(EntityModel):
 class TenantWorkflowCreate(Input, TenantWorkflowBase):
     """Body of POST: a new workflow, optionally with its lines."""
 
+    written: ClassVar[dict[str, str]] = {}
     steps: list[StepLineCreate] = Field(
         default_factory=list,
         max_length=1000,
@@ -41,12 +51,13 @@ class TenantWorkflowCreate(Input, TenantWorkflowBase):
 class TenantWorkflowUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
+    written: ClassVar[dict[str, str]] = {}
     non_nullable: ClassVar[frozenset[str]] = frozenset(["code", "name", "document_type"])
     status_field: ClassVar[str | None] = "status"
 
-    code: str | None = Field(None, max_length=30, title="워크플로우 코드")
-    name: str | None = Field(None, max_length=100, title="이름")
-    document_type: str | None = Field(None, max_length=50, title="문서 유형")
+    code: str = Field(default_factory=absent, max_length=30, title="워크플로우 코드")
+    name: str = Field(default_factory=absent, max_length=100, title="이름")
+    document_type: str = Field(default_factory=absent, max_length=50, title="문서 유형")
     description: str | None = Field(None, title="설명")
 
 
@@ -74,15 +85,42 @@ class TenantWorkflowListResponse(Page[TenantWorkflowResponse]):
     """One page of workflow rows."""
 
 
-class TenantWorkflowListParams(ListParams):
+class TenantWorkflowListParams(SearchableListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(["code", "created_at", "name", "updated_at"])
-    searchable: ClassVar[bool] = True
     default_sort: ClassVar[str] = "-created_at"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(
         ["code", "created_at", "name", "updated_at"]
     )
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "code",
+                            "-code",
+                            "created_at",
+                            "-created_at",
+                            "name",
+                            "-name",
+                            "updated_at",
+                            "-updated_at",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:code|created_at|name|updated_at)(?:,-?(?:code|created_at|name|updated_at))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
     document_type: str | None = Field(None, title="문서 유형", description="Exact match.")
     status: list[TenantWorkflowStatus] | None = Field(

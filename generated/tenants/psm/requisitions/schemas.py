@@ -5,15 +5,25 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
 from typing_extensions import TypeAliasType
 
-from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+from runtime.web.schemas import (
+    SORT_WORDS,
+    EntityModel,
+    Input,
+    Page,
+    SearchableListParams,
+    UpdateModel,
+    absent,
+    queried_as,
+)
 
-# each enum field's values, named (the API document and generated clients share one type)
+# each enum field's values and the list's sort terms, named (the API document and generated
+# clients share one type)
 TenantRequisitionStatus = TypeAliasType(
     "TenantRequisitionStatus", Literal["DRAFT", "SUBMITTED", "APPROVED", "REJECTED", "ORDERED"]
 )
@@ -24,7 +34,18 @@ class TenantRequisitionBase(EntityModel):
 
     requisition_no: str | None = Field(None, max_length=30, title="요청 번호")
     product_id: UUID = Field(..., title="제품")
-    quantity: Decimal = Field(..., ge=Decimal("0"), max_digits=14, decimal_places=3, title="수량")
+    quantity: Annotated[
+        Decimal,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": 0, "maximum": 99999999999},
+                    {"type": "string", "pattern": "^\\d{1,11}(\\.\\d{1,3}0*)?$"},
+                ]
+            },
+            mode="validation",
+        ),
+    ] = Field(..., ge=Decimal("0"), max_digits=14, decimal_places=3, title="수량")
     needed_by: date | None = Field(None, title="필요일")
     reason: str | None = Field(None, title="사유")
     status: TenantRequisitionStatus = Field("DRAFT", title="상태")
@@ -33,19 +54,40 @@ class TenantRequisitionBase(EntityModel):
 class TenantRequisitionCreate(Input, TenantRequisitionBase):
     """Body of POST: a new requisition."""
 
+    written: ClassVar[dict[str, str]] = {
+        "product_id": "uuid",
+        "quantity": "decimal:^\\d{1,11}(\\.\\d{1,3}0*)?$",
+        "needed_by": "date",
+    }
     pass
 
 
 class TenantRequisitionUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
+    written: ClassVar[dict[str, str]] = {
+        "product_id": "uuid",
+        "quantity": "decimal:^\\d{1,11}(\\.\\d{1,3}0*)?$",
+        "needed_by": "date",
+    }
     non_nullable: ClassVar[frozenset[str]] = frozenset(["requisition_no", "product_id", "quantity"])
     status_field: ClassVar[str | None] = "status"
 
-    requisition_no: str | None = Field(None, max_length=30, title="요청 번호")
-    product_id: UUID | None = Field(None, title="제품")
-    quantity: Decimal | None = Field(
-        None, ge=Decimal("0"), max_digits=14, decimal_places=3, title="수량"
+    requisition_no: str = Field(default_factory=absent, max_length=30, title="요청 번호")
+    product_id: UUID = Field(default_factory=absent, title="제품")
+    quantity: Annotated[
+        Decimal,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": 0, "maximum": 99999999999},
+                    {"type": "string", "pattern": "^\\d{1,11}(\\.\\d{1,3}0*)?$"},
+                ]
+            },
+            mode="validation",
+        ),
+    ] = Field(
+        default_factory=absent, ge=Decimal("0"), max_digits=14, decimal_places=3, title="수량"
     )
     needed_by: date | None = Field(None, title="필요일")
     reason: str | None = Field(None, title="사유")
@@ -72,27 +114,58 @@ class TenantRequisitionListResponse(Page[TenantRequisitionResponse]):
     """One page of requisition rows."""
 
 
-class TenantRequisitionListParams(ListParams):
+class TenantRequisitionListParams(SearchableListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
         ["created_at", "needed_by", "requisition_no", "updated_at"]
     )
-    searchable: ClassVar[bool] = True
     default_sort: ClassVar[str] = "-created_at"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(
         ["created_at", "requisition_no", "updated_at"]
     )
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "created_at",
+                            "-created_at",
+                            "needed_by",
+                            "-needed_by",
+                            "requisition_no",
+                            "-requisition_no",
+                            "updated_at",
+                            "-updated_at",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:created_at|needed_by|requisition_no|updated_at)(?:,-?(?:created_at|needed_by|requisition_no|updated_at))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
-    product_id: UUID | None = Field(None, title="제품", description="Exact match.")
-    needed_by: date | None = Field(None, title="필요일", description="Exact match.")
+    product_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="제품", description="Exact match."
+    )
+    needed_by: Annotated[date, queried_as("date")] | None = Field(
+        None, title="필요일", description="Exact match."
+    )
     status: list[TenantRequisitionStatus] | None = Field(
         None, title="상태", description="Any of these values (repeat the parameter)."
     )
-    needed_by_from: date | None = Field(
+    needed_by_from: Annotated[date, queried_as("date")] | None = Field(
         None, title="필요일 이상", description="Inclusive lower bound."
     )
-    needed_by_to: date | None = Field(
+    needed_by_to: Annotated[date, queried_as("date")] | None = Field(
         None, title="필요일 이하", description="Inclusive upper bound."
     )
 
