@@ -7,14 +7,17 @@ Any error rolls everything back, audit row included.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Coroutine
-from typing import Any, ClassVar
+from types import UnionType
+from typing import Annotated, Any, ClassVar, Union, get_args, get_origin
 
 from fastapi import APIRouter, Request, Response
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from fastapi.security.base import SecurityBase
 from fastapi.utils import create_model_field
+from pydantic import BaseModel
 
 from runtime.data import audit
 from runtime.data.db import UnitOfWork
@@ -92,7 +95,11 @@ class UnitOfWorkRoute(APIRoute):
         entity = self.entity
         database = SCOPE_DATABASE.get(self.scope_name or "manager", "manager")
 
+        single = _single_valued(self.dependant)
+
         async def run(request: Request) -> Response:
+            if single:
+                _refuse_repeated(request, single)
             uow = UnitOfWork(app_state(request).databases)
             request.state.uow = uow
             try:
@@ -140,6 +147,44 @@ def _params(dependant: Dependant) -> dict[str, list[Any]]:
         params["header"] += d.header_params
         params["body"] += d.body_params
     return params
+
+
+def _is_list(annotation: Any) -> bool:
+    origin = get_origin(annotation)
+    if origin is list:
+        return True
+    if origin is Annotated:
+        return _is_list(get_args(annotation)[0])
+    return origin in (Union, UnionType) and any(_is_list(a) for a in get_args(annotation))
+
+
+def _single_valued(dependant: Dependant) -> frozenset[str]:
+    """The query parameters that take one value (a list's paging, sort, scalar filters)."""
+    names: set[str] = set()
+    for d in _walk(dependant):
+        for field in d.query_params:
+            annotation = field.field_info.annotation
+            if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+                fields = annotation.model_fields.items()
+                names |= {f.alias or n for n, f in fields if not _is_list(f.annotation)}
+            elif not _is_list(annotation):
+                names.add(field.alias)
+    return frozenset(names)
+
+
+def _refuse_repeated(request: Request, single: frozenset[str]) -> None:
+    """A parameter that takes one value, given twice, is refused (422) rather than read as
+    whichever came last: the document says it is one value."""
+    counts = Counter(name for name, _ in request.query_params.multi_items())
+    repeated = sorted(name for name, n in counts.items() if n > 1 and name in single)
+    if repeated:
+        raise errors.ValidationError(
+            detail=[
+                {"field": name, "source": "query", "message": "given more than once",
+                 "type": "repeated"}
+                for name in repeated
+            ]
+        )  # fmt: skip
 
 
 def _authenticated(dependant: Dependant) -> bool:

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import math
-import re
 import uuid
 import warnings
-from typing import Annotated, Any, ClassVar, Generic, Self, TypeVar, get_args
+from typing import Annotated, Any, ClassVar, Generic, Self, TypeVar
 
 from pydantic import (
     BaseModel,
-    BeforeValidator,
     ConfigDict,
     Field,
     ValidationInfo,
@@ -21,6 +19,7 @@ from pydantic.warnings import UnsupportedFieldAttributeWarning
 from pydantic_core import PydanticCustomError
 
 from runtime.data.paging import EXACT_UP_TO, CountMode, decode_cursor, sort_terms
+from runtime.web.written import as_written
 
 T = TypeVar("T", bound=BaseModel)  # the items of a page: generated response models
 
@@ -41,7 +40,9 @@ def _without_nul(value: Any, depth: int = 0) -> Any:
     and refuse JSON nested deeper than MAX_JSON_DEPTH (serialisers stop at a few hundred)."""
     if isinstance(value, str):
         if "\x00" in value:
-            raise ValueError("text may not contain the NUL character (U+0000)")
+            raise PydanticCustomError(
+                "nul_character", "text may not contain the NUL character (U+0000)"
+            )
     elif isinstance(value, dict | list | tuple):
         if depth >= MAX_JSON_DEPTH:
             raise ValueError(f"JSON may not be nested more than {MAX_JSON_DEPTH} levels deep")
@@ -50,83 +51,6 @@ def _without_nul(value: Any, depth: int = 0) -> Any:
             _without_nul(key, depth)
             _without_nul(item, depth + 1)
     return value
-
-
-# How a body writes a value the JSON types cannot carry, exactly as the API document says
-# (format date, date-time, uuid; a decimal as a string with its pattern): the server takes
-# nothing else, so the integer -2525 is no date-time and "12" no integer.
-_TEXT_FORMS = {
-    "date": (re.compile(r"\d{4}-\d{2}-\d{2}"), "a date (YYYY-MM-DD)"),
-    "datetime": (
-        re.compile(r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})"),
-        "a date-time with its offset (RFC 3339: 2026-01-15T09:30:00Z)",
-    ),
-    "uuid": (
-        re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"),
-        "a UUID (8-4-4-4-12 hexadecimal digits)",
-    ),
-}
-
-
-def _as_written(kind: str, value: Any) -> Any:
-    """Refuse a value of the wrong JSON type for a field of ``kind`` (Pydantic's lax mode
-    would convert it): integer, boolean, date, datetime, uuid or decimal:<pattern>."""
-    if value is None:
-        return value
-    if kind == "integer":
-        ok = isinstance(value, int | float) and not isinstance(value, bool)
-        wanted = "an integer (a JSON number, not a string)"
-    elif kind == "boolean":
-        ok, wanted = isinstance(value, bool), "true or false"
-    elif kind.startswith("decimal:"):
-        pattern = kind.removeprefix("decimal:")
-        ok = (isinstance(value, int) and not isinstance(value, bool)) or (
-            isinstance(value, str) and re.fullmatch(pattern, value) is not None
-        )
-        wanted = f"a decimal: a string matching {pattern} or a whole number"
-    else:
-        form, wanted = _TEXT_FORMS[kind]
-        ok = isinstance(value, str) and form.fullmatch(value) is not None
-    if not ok:
-        raise PydanticCustomError("written_as", "must be {wanted}", {"wanted": wanted})
-    return value
-
-
-def _as_queried(kind: str, value: Any) -> Any:
-    """A filter value from the query string, refused unless written as the document says
-    (Pydantic would read "0" as a date, "yes" as true, "1e2" as a decimal)."""
-    if isinstance(value, str):
-        if kind == "boolean":
-            ok = value in ("true", "false")
-        elif kind == "integer":
-            ok = re.fullmatch(r"-?[0-9]+", value) is not None
-        elif kind.startswith("decimal:"):
-            ok = re.fullmatch(kind.removeprefix("decimal:"), value) is not None
-        else:
-            ok = _TEXT_FORMS[kind][0].fullmatch(value) is not None
-        if not ok:
-            raise PydanticCustomError("written_as", "must be written as the document says")
-    return value
-
-
-def listed_in(alias: Any, what: str) -> BeforeValidator:
-    """A value of a long closed list (a named Literal), refused with a short message naming
-    it rather than every value the list allows."""
-    allowed = frozenset(get_args(alias.__value__))
-
-    def check(value: Any) -> Any:
-        if isinstance(value, str) and value not in allowed:
-            raise PydanticCustomError(
-                "listed_in", "'{value}' is not {what}", {"value": value, "what": what}
-            )
-        return value
-
-    return BeforeValidator(check)
-
-
-def queried_as(kind: str) -> BeforeValidator:
-    """The check of a filter's values (each of a list too), for its annotation."""
-    return BeforeValidator(lambda value: _as_queried(kind, value))
 
 
 class Input(BaseModel):
@@ -144,7 +68,7 @@ class Input(BaseModel):
     def _no_nul(cls, value: Any, info: ValidationInfo) -> Any:
         kind = cls.written.get(info.field_name or "")
         if kind is not None:
-            _as_written(kind, value)
+            as_written(kind, value)
         if value is None and info.field_name in cls.non_nullable:
             raise PydanticCustomError("not_null", "cannot be null (leave it out to keep it)")
         return _without_nul(value)
@@ -273,18 +197,27 @@ class ListParams(Input):
         if self.cursor is None:
             return self
         if self.page != 1:
-            raise ValueError("cursor and page cannot be combined")
-        sort, _ = decode_cursor(self.cursor)  # ValueError: not one of ours
+            raise _cursor("cursor and page cannot be combined")
+        try:
+            sort, _ = decode_cursor(self.cursor)
+        except ValueError as exc:  # not one of ours
+            raise _cursor(str(exc)) from None
         if sort != self.order:
-            raise ValueError(f"the cursor continues sort={sort}; send the same sort")
+            raise _cursor(f"the cursor continues sort={sort}; send the same sort")
         unkeyable = [c for c, _ in sort_terms(sort)[:-1] if c not in self.keyset_sortable]
         if unkeyable:
-            raise ValueError(f"keyset pages need sort fields that are never empty: {unkeyable}")
+            raise _cursor(f"keyset pages need sort fields that are never empty: {unkeyable}")
         return self
 
     @property
     def order(self) -> str:
         return self.sort or self.default_sort
+
+
+def _cursor(message: str) -> PydanticCustomError:
+    """A cursor that does not fit the request: the field named, the reason its own type (an
+    opaque value the document cannot describe)."""
+    return PydanticCustomError("cursor", "{message}", {"field": "cursor", "message": message})
 
 
 class SearchableListParams(ListParams):

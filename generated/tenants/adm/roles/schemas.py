@@ -18,8 +18,8 @@ from runtime.web.schemas import (
     SearchableListParams,
     UpdateModel,
     absent,
-    listed_in,
 )
+from runtime.web.written import listed_in
 
 # each enum field's values and the list's sort terms, named (the API document and generated
 # clients share one type)

@@ -17,8 +17,8 @@ from runtime.web.schemas import (
     Page,
     UpdateModel,
     absent,
-    queried_as,
 )
+from runtime.web.written import queried_as
 
 # each enum field's values and the list's sort terms, named (the API document and generated
 # clients share one type)

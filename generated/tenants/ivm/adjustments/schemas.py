@@ -19,8 +19,8 @@ from runtime.web.schemas import (
     SearchableListParams,
     UpdateModel,
     absent,
-    queried_as,
 )
+from runtime.web.written import queried_as
 
 # each enum field's values and the list's sort terms, named (the API document and generated
 # clients share one type)
