@@ -268,9 +268,17 @@ def entity_schemas(e: Entity, probe: dict[str, Schema], codes: list[str]) -> dic
     if e.status_field:
         found[f"{name}StatusChange"] = status_change_schema(e, e.status_field)
     for f in e.enum_fields:
-        found[e.enum_type(f)] = {"enum": list(f.enum_values), "type": "string"}
+        found[e.enum_type(f)] = {
+            "enum": list(f.enum_values),
+            "title": e.enum_type(f),
+            "type": "string",
+        }
     if e.code_lists:
-        found[e.permission_code_type] = {"enum": codes, "type": "string"}
+        found[e.permission_code_type] = {
+            "enum": codes,
+            "title": e.permission_code_type,
+            "type": "string",
+        }
     for envelope in (f"Envelope_{PROBE}Response_", f"Envelope_{PROBE}ListResponse_"):
         found[envelope.replace(PROBE, name)] = from_probe(probe[envelope], name)
     if e.parent_field:

@@ -9,7 +9,7 @@ date, "12" as an integer, "yes" as true, "1e2" as a decimal; the document says n
 from __future__ import annotations
 
 import re
-from typing import Any, get_args
+from typing import Annotated, Any, get_args, get_origin
 
 from pydantic import BeforeValidator
 from pydantic_core import PydanticCustomError
@@ -75,7 +75,10 @@ def _as_queried(kind: str, value: Any) -> Any:
 def listed_in(alias: Any, what: str) -> BeforeValidator:
     """A value of a long closed list (a named Literal), refused with a short message naming
     it rather than every value the list allows."""
-    allowed = frozenset(get_args(alias.__value__))
+    values = alias.__value__
+    if get_origin(values) is Annotated:  # the Literal under its title
+        values = get_args(values)[0]
+    allowed = frozenset(get_args(values))
 
     def check(value: Any) -> Any:
         if isinstance(value, str) and value not in allowed:

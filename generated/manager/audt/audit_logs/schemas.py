@@ -26,16 +26,19 @@ from runtime.web.written import queried_as
 # clients share one type)
 ManagerAuditLogAction = TypeAliasType(
     "ManagerAuditLogAction",
-    Literal[
-        "CREATE",
-        "UPDATE",
-        "DELETE",
-        "STATUS_CHANGE",
-        "LOGIN",
-        "LOGOUT",
-        "PASSWORD_CHANGE",
-        "PROVISION",
-        "ACT_FOR_TENANT",
+    Annotated[
+        Literal[
+            "CREATE",
+            "UPDATE",
+            "DELETE",
+            "STATUS_CHANGE",
+            "LOGIN",
+            "LOGOUT",
+            "PASSWORD_CHANGE",
+            "PROVISION",
+            "ACT_FOR_TENANT",
+        ],
+        Field(title="ManagerAuditLogAction"),
     ],
 )
 

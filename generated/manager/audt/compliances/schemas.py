@@ -24,10 +24,18 @@ from runtime.web.written import queried_as
 # each enum field's values and the list's sort terms, named (the API document and generated
 # clients share one type)
 ManagerComplianceStandard = TypeAliasType(
-    "ManagerComplianceStandard", Literal["ISMS_P", "ISO27001", "SOC2", "GDPR", "PIPA"]
+    "ManagerComplianceStandard",
+    Annotated[
+        Literal["ISMS_P", "ISO27001", "SOC2", "GDPR", "PIPA"],
+        Field(title="ManagerComplianceStandard"),
+    ],
 )
 ManagerComplianceStatus = TypeAliasType(
-    "ManagerComplianceStatus", Literal["NOT_STARTED", "IN_PROGRESS", "COMPLIANT", "NON_COMPLIANT"]
+    "ManagerComplianceStatus",
+    Annotated[
+        Literal["NOT_STARTED", "IN_PROGRESS", "COMPLIANT", "NON_COMPLIANT"],
+        Field(title="ManagerComplianceStatus"),
+    ],
 )
 
 

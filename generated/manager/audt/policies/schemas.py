@@ -22,7 +22,10 @@ from runtime.web.schemas import (
 
 # each enum field's values and the list's sort terms, named (the API document and generated
 # clients share one type)
-ManagerAuditPolicyStatus = TypeAliasType("ManagerAuditPolicyStatus", Literal["ACTIVE", "INACTIVE"])
+ManagerAuditPolicyStatus = TypeAliasType(
+    "ManagerAuditPolicyStatus",
+    Annotated[Literal["ACTIVE", "INACTIVE"], Field(title="ManagerAuditPolicyStatus")],
+)
 
 
 class ManagerAuditPolicyBase(EntityModel):

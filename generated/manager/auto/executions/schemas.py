@@ -24,7 +24,11 @@ from runtime.web.written import queried_as
 # each enum field's values and the list's sort terms, named (the API document and generated
 # clients share one type)
 ManagerWorkflowExecutionStatus = TypeAliasType(
-    "ManagerWorkflowExecutionStatus", Literal["RUNNING", "SUCCEEDED", "FAILED", "CANCELED"]
+    "ManagerWorkflowExecutionStatus",
+    Annotated[
+        Literal["RUNNING", "SUCCEEDED", "FAILED", "CANCELED"],
+        Field(title="ManagerWorkflowExecutionStatus"),
+    ],
 )
 
 

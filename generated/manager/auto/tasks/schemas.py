@@ -25,7 +25,10 @@ from runtime.web.written import queried_as
 # clients share one type)
 ManagerAutomationTaskTaskType = TypeAliasType(
     "ManagerAutomationTaskTaskType",
-    Literal["HTTP_CALL", "SCRIPT", "NOTIFICATION", "DATA_SYNC", "APPROVAL"],
+    Annotated[
+        Literal["HTTP_CALL", "SCRIPT", "NOTIFICATION", "DATA_SYNC", "APPROVAL"],
+        Field(title="ManagerAutomationTaskTaskType"),
+    ],
 )
 
 

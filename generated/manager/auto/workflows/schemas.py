@@ -24,10 +24,18 @@ from runtime.web.schemas import (
 # each enum field's values and the list's sort terms, named (the API document and generated
 # clients share one type)
 ManagerAutomationWorkflowTriggerType = TypeAliasType(
-    "ManagerAutomationWorkflowTriggerType", Literal["MANUAL", "SCHEDULE", "EVENT", "WEBHOOK"]
+    "ManagerAutomationWorkflowTriggerType",
+    Annotated[
+        Literal["MANUAL", "SCHEDULE", "EVENT", "WEBHOOK"],
+        Field(title="ManagerAutomationWorkflowTriggerType"),
+    ],
 )
 ManagerAutomationWorkflowStatus = TypeAliasType(
-    "ManagerAutomationWorkflowStatus", Literal["DRAFT", "ACTIVE", "PAUSED", "ARCHIVED"]
+    "ManagerAutomationWorkflowStatus",
+    Annotated[
+        Literal["DRAFT", "ACTIVE", "PAUSED", "ARCHIVED"],
+        Field(title="ManagerAutomationWorkflowStatus"),
+    ],
 )
 
 

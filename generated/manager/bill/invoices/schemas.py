@@ -26,7 +26,11 @@ from runtime.web.written import queried_as
 # each enum field's values and the list's sort terms, named (the API document and generated
 # clients share one type)
 ManagerInvoiceStatus = TypeAliasType(
-    "ManagerInvoiceStatus", Literal["PENDING", "SENT", "PAID", "OVERDUE", "CANCELED"]
+    "ManagerInvoiceStatus",
+    Annotated[
+        Literal["PENDING", "SENT", "PAID", "OVERDUE", "CANCELED"],
+        Field(title="ManagerInvoiceStatus"),
+    ],
 )
 
 

@@ -24,7 +24,10 @@ from runtime.web.written import queried_as
 
 # each enum field's values and the list's sort terms, named (the API document and generated
 # clients share one type)
-ManagerPlanStatus = TypeAliasType("ManagerPlanStatus", Literal["ACTIVE", "INACTIVE", "ARCHIVED"])
+ManagerPlanStatus = TypeAliasType(
+    "ManagerPlanStatus",
+    Annotated[Literal["ACTIVE", "INACTIVE", "ARCHIVED"], Field(title="ManagerPlanStatus")],
+)
 
 
 class ManagerPlanBase(EntityModel):

@@ -25,13 +25,24 @@ from runtime.web.written import queried_as
 # each enum field's values and the list's sort terms, named (the API document and generated
 # clients share one type)
 ManagerTransactionTransactionType = TypeAliasType(
-    "ManagerTransactionTransactionType", Literal["PAYMENT", "REFUND", "ADJUSTMENT"]
+    "ManagerTransactionTransactionType",
+    Annotated[
+        Literal["PAYMENT", "REFUND", "ADJUSTMENT"], Field(title="ManagerTransactionTransactionType")
+    ],
 )
 ManagerTransactionPaymentMethod = TypeAliasType(
-    "ManagerTransactionPaymentMethod", Literal["CARD", "BANK_TRANSFER", "VIRTUAL_ACCOUNT", "OTHER"]
+    "ManagerTransactionPaymentMethod",
+    Annotated[
+        Literal["CARD", "BANK_TRANSFER", "VIRTUAL_ACCOUNT", "OTHER"],
+        Field(title="ManagerTransactionPaymentMethod"),
+    ],
 )
 ManagerTransactionStatus = TypeAliasType(
-    "ManagerTransactionStatus", Literal["PENDING", "SUCCEEDED", "FAILED", "CANCELED"]
+    "ManagerTransactionStatus",
+    Annotated[
+        Literal["PENDING", "SUCCEEDED", "FAILED", "CANCELED"],
+        Field(title="ManagerTransactionStatus"),
+    ],
 )
 
 

@@ -23,7 +23,8 @@ from runtime.web.schemas import (
 # each enum field's values and the list's sort terms, named (the API document and generated
 # clients share one type)
 ManagerRecoveryPlanStatus = TypeAliasType(
-    "ManagerRecoveryPlanStatus", Literal["DRAFT", "APPROVED", "RETIRED"]
+    "ManagerRecoveryPlanStatus",
+    Annotated[Literal["DRAFT", "APPROVED", "RETIRED"], Field(title="ManagerRecoveryPlanStatus")],
 )
 
 

@@ -24,10 +24,16 @@ from runtime.web.written import queried_as
 # each enum field's values and the list's sort terms, named (the API document and generated
 # clients share one type)
 ManagerBackupScheduleBackupType = TypeAliasType(
-    "ManagerBackupScheduleBackupType", Literal["FULL", "INCREMENTAL", "SNAPSHOT"]
+    "ManagerBackupScheduleBackupType",
+    Annotated[
+        Literal["FULL", "INCREMENTAL", "SNAPSHOT"], Field(title="ManagerBackupScheduleBackupType")
+    ],
 )
 ManagerBackupScheduleTargetDatabase = TypeAliasType(
-    "ManagerBackupScheduleTargetDatabase", Literal["MANAGER", "TENANT", "ALL"]
+    "ManagerBackupScheduleTargetDatabase",
+    Annotated[
+        Literal["MANAGER", "TENANT", "ALL"], Field(title="ManagerBackupScheduleTargetDatabase")
+    ],
 )
 
 

@@ -24,7 +24,10 @@ from runtime.web.written import queried_as
 # each enum field's values and the list's sort terms, named (the API document and generated
 # clients share one type)
 ManagerConfigurationValueType = TypeAliasType(
-    "ManagerConfigurationValueType", Literal["STRING", "NUMBER", "BOOLEAN", "JSON"]
+    "ManagerConfigurationValueType",
+    Annotated[
+        Literal["STRING", "NUMBER", "BOOLEAN", "JSON"], Field(title="ManagerConfigurationValueType")
+    ],
 )
 
 

@@ -25,10 +25,14 @@ from runtime.web.written import queried_as
 # clients share one type)
 ManagerServiceQuotaQuotaType = TypeAliasType(
     "ManagerServiceQuotaQuotaType",
-    Literal["USERS", "STORAGE_GB", "API_CALLS", "WORKFLOWS", "EMAILS"],
+    Annotated[
+        Literal["USERS", "STORAGE_GB", "API_CALLS", "WORKFLOWS", "EMAILS"],
+        Field(title="ManagerServiceQuotaQuotaType"),
+    ],
 )
 ManagerServiceQuotaPeriod = TypeAliasType(
-    "ManagerServiceQuotaPeriod", Literal["DAILY", "MONTHLY", "TOTAL"]
+    "ManagerServiceQuotaPeriod",
+    Annotated[Literal["DAILY", "MONTHLY", "TOTAL"], Field(title="ManagerServiceQuotaPeriod")],
 )
 
 

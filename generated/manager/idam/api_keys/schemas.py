@@ -23,7 +23,10 @@ from runtime.web.written import queried_as
 
 # each enum field's values and the list's sort terms, named (the API document and generated
 # clients share one type)
-ManagerApiKeyStatus = TypeAliasType("ManagerApiKeyStatus", Literal["ACTIVE", "REVOKED", "EXPIRED"])
+ManagerApiKeyStatus = TypeAliasType(
+    "ManagerApiKeyStatus",
+    Annotated[Literal["ACTIVE", "REVOKED", "EXPIRED"], Field(title="ManagerApiKeyStatus")],
+)
 
 
 class ManagerApiKeyBase(EntityModel):

@@ -23,7 +23,10 @@ from runtime.web.written import queried_as
 
 # each enum field's values and the list's sort terms, named (the API document and generated
 # clients share one type)
-ManagerPermissionScope = TypeAliasType("ManagerPermissionScope", Literal["MANAGER", "TENANT"])
+ManagerPermissionScope = TypeAliasType(
+    "ManagerPermissionScope",
+    Annotated[Literal["MANAGER", "TENANT"], Field(title="ManagerPermissionScope")],
+)
 
 
 class ManagerPermissionBase(EntityModel):

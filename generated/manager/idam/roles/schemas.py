@@ -26,8 +26,13 @@ from runtime.web.schemas import (
 
 # each enum field's values and the list's sort terms, named (the API document and generated
 # clients share one type)
-ManagerRoleRoleType = TypeAliasType("ManagerRoleRoleType", Literal["SYSTEM", "CUSTOM"])
-ManagerRoleStatus = TypeAliasType("ManagerRoleStatus", Literal["ACTIVE", "INACTIVE"])
+ManagerRoleRoleType = TypeAliasType(
+    "ManagerRoleRoleType",
+    Annotated[Literal["SYSTEM", "CUSTOM"], Field(title="ManagerRoleRoleType")],
+)
+ManagerRoleStatus = TypeAliasType(
+    "ManagerRoleStatus", Annotated[Literal["ACTIVE", "INACTIVE"], Field(title="ManagerRoleStatus")]
+)
 
 
 class ManagerRoleBase(EntityModel):

@@ -24,9 +24,15 @@ from runtime.web.schemas import (
 
 # each enum field's values and the list's sort terms, named (the API document and generated
 # clients share one type)
-ManagerUserUserType = TypeAliasType("ManagerUserUserType", Literal["MASTER", "TENANT", "SYSTEM"])
+ManagerUserUserType = TypeAliasType(
+    "ManagerUserUserType",
+    Annotated[Literal["MASTER", "TENANT", "SYSTEM"], Field(title="ManagerUserUserType")],
+)
 ManagerUserStatus = TypeAliasType(
-    "ManagerUserStatus", Literal["ACTIVE", "INACTIVE", "LOCKED", "SUSPENDED"]
+    "ManagerUserStatus",
+    Annotated[
+        Literal["ACTIVE", "INACTIVE", "LOCKED", "SUSPENDED"], Field(title="ManagerUserStatus")
+    ],
 )
 
 

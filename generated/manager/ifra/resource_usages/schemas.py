@@ -26,7 +26,10 @@ from runtime.web.written import queried_as
 # clients share one type)
 ManagerResourceUsageMetric = TypeAliasType(
     "ManagerResourceUsageMetric",
-    Literal["CPU", "MEMORY", "STORAGE", "NETWORK_IN", "NETWORK_OUT", "REQUESTS"],
+    Annotated[
+        Literal["CPU", "MEMORY", "STORAGE", "NETWORK_IN", "NETWORK_OUT", "REQUESTS"],
+        Field(title="ManagerResourceUsageMetric"),
+    ],
 )
 
 

@@ -26,13 +26,23 @@ from runtime.web.written import queried_as
 # clients share one type)
 ManagerResourceResourceType = TypeAliasType(
     "ManagerResourceResourceType",
-    Literal["SERVER", "DATABASE", "STORAGE", "NETWORK", "CACHE", "QUEUE"],
+    Annotated[
+        Literal["SERVER", "DATABASE", "STORAGE", "NETWORK", "CACHE", "QUEUE"],
+        Field(title="ManagerResourceResourceType"),
+    ],
 )
 ManagerResourceProvider = TypeAliasType(
-    "ManagerResourceProvider", Literal["AWS", "GCP", "AZURE", "NCP", "ON_PREMISE"]
+    "ManagerResourceProvider",
+    Annotated[
+        Literal["AWS", "GCP", "AZURE", "NCP", "ON_PREMISE"], Field(title="ManagerResourceProvider")
+    ],
 )
 ManagerResourceStatus = TypeAliasType(
-    "ManagerResourceStatus", Literal["PROVISIONING", "ACTIVE", "MAINTENANCE", "DECOMMISSIONED"]
+    "ManagerResourceStatus",
+    Annotated[
+        Literal["PROVISIONING", "ACTIVE", "MAINTENANCE", "DECOMMISSIONED"],
+        Field(title="ManagerResourceStatus"),
+    ],
 )
 
 

@@ -23,10 +23,14 @@ from runtime.web.schemas import (
 # each enum field's values and the list's sort terms, named (the API document and generated
 # clients share one type)
 ManagerExternalApiAuthType = TypeAliasType(
-    "ManagerExternalApiAuthType", Literal["NONE", "API_KEY", "OAUTH2", "BASIC"]
+    "ManagerExternalApiAuthType",
+    Annotated[
+        Literal["NONE", "API_KEY", "OAUTH2", "BASIC"], Field(title="ManagerExternalApiAuthType")
+    ],
 )
 ManagerExternalApiStatus = TypeAliasType(
-    "ManagerExternalApiStatus", Literal["ACTIVE", "INACTIVE", "ERROR"]
+    "ManagerExternalApiStatus",
+    Annotated[Literal["ACTIVE", "INACTIVE", "ERROR"], Field(title="ManagerExternalApiStatus")],
 )
 
 

@@ -24,7 +24,10 @@ from runtime.web.written import queried_as
 # each enum field's values and the list's sort terms, named (the API document and generated
 # clients share one type)
 ManagerRateLimitScope = TypeAliasType(
-    "ManagerRateLimitScope", Literal["GLOBAL", "TENANT", "USER", "API_KEY", "IP"]
+    "ManagerRateLimitScope",
+    Annotated[
+        Literal["GLOBAL", "TENANT", "USER", "API_KEY", "IP"], Field(title="ManagerRateLimitScope")
+    ],
 )
 
 

@@ -24,7 +24,8 @@ from runtime.web.written import queried_as
 # each enum field's values and the list's sort terms, named (the API document and generated
 # clients share one type)
 ManagerWebhookStatus = TypeAliasType(
-    "ManagerWebhookStatus", Literal["ACTIVE", "PAUSED", "DISABLED"]
+    "ManagerWebhookStatus",
+    Annotated[Literal["ACTIVE", "PAUSED", "DISABLED"], Field(title="ManagerWebhookStatus")],
 )
 
 

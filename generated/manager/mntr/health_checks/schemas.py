@@ -24,10 +24,17 @@ from runtime.web.written import queried_as
 # each enum field's values and the list's sort terms, named (the API document and generated
 # clients share one type)
 ManagerHealthCheckCheckType = TypeAliasType(
-    "ManagerHealthCheckCheckType", Literal["HTTP", "TCP", "DATABASE", "QUEUE"]
+    "ManagerHealthCheckCheckType",
+    Annotated[
+        Literal["HTTP", "TCP", "DATABASE", "QUEUE"], Field(title="ManagerHealthCheckCheckType")
+    ],
 )
 ManagerHealthCheckLastStatus = TypeAliasType(
-    "ManagerHealthCheckLastStatus", Literal["UNKNOWN", "HEALTHY", "DEGRADED", "DOWN"]
+    "ManagerHealthCheckLastStatus",
+    Annotated[
+        Literal["UNKNOWN", "HEALTHY", "DEGRADED", "DOWN"],
+        Field(title="ManagerHealthCheckLastStatus"),
+    ],
 )
 
 

@@ -24,10 +24,15 @@ from runtime.web.written import queried_as
 # each enum field's values and the list's sort terms, named (the API document and generated
 # clients share one type)
 ManagerIncidentSeverity = TypeAliasType(
-    "ManagerIncidentSeverity", Literal["LOW", "MEDIUM", "HIGH", "CRITICAL"]
+    "ManagerIncidentSeverity",
+    Annotated[Literal["LOW", "MEDIUM", "HIGH", "CRITICAL"], Field(title="ManagerIncidentSeverity")],
 )
 ManagerIncidentStatus = TypeAliasType(
-    "ManagerIncidentStatus", Literal["OPEN", "INVESTIGATING", "MITIGATED", "RESOLVED", "CLOSED"]
+    "ManagerIncidentStatus",
+    Annotated[
+        Literal["OPEN", "INVESTIGATING", "MITIGATED", "RESOLVED", "CLOSED"],
+        Field(title="ManagerIncidentStatus"),
+    ],
 )
 
 

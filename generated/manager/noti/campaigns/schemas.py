@@ -24,7 +24,11 @@ from runtime.web.written import queried_as
 # each enum field's values and the list's sort terms, named (the API document and generated
 # clients share one type)
 ManagerCampaignStatus = TypeAliasType(
-    "ManagerCampaignStatus", Literal["DRAFT", "SCHEDULED", "RUNNING", "COMPLETED", "CANCELED"]
+    "ManagerCampaignStatus",
+    Annotated[
+        Literal["DRAFT", "SCHEDULED", "RUNNING", "COMPLETED", "CANCELED"],
+        Field(title="ManagerCampaignStatus"),
+    ],
 )
 
 

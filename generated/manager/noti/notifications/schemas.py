@@ -24,13 +24,21 @@ from runtime.web.written import queried_as
 # each enum field's values and the list's sort terms, named (the API document and generated
 # clients share one type)
 ManagerNotificationChannel = TypeAliasType(
-    "ManagerNotificationChannel", Literal["EMAIL", "SMS", "PUSH", "IN_APP"]
+    "ManagerNotificationChannel",
+    Annotated[Literal["EMAIL", "SMS", "PUSH", "IN_APP"], Field(title="ManagerNotificationChannel")],
 )
 ManagerNotificationPriority = TypeAliasType(
-    "ManagerNotificationPriority", Literal["LOW", "NORMAL", "HIGH", "URGENT"]
+    "ManagerNotificationPriority",
+    Annotated[
+        Literal["LOW", "NORMAL", "HIGH", "URGENT"], Field(title="ManagerNotificationPriority")
+    ],
 )
 ManagerNotificationStatus = TypeAliasType(
-    "ManagerNotificationStatus", Literal["PENDING", "SENT", "DELIVERED", "READ", "FAILED"]
+    "ManagerNotificationStatus",
+    Annotated[
+        Literal["PENDING", "SENT", "DELIVERED", "READ", "FAILED"],
+        Field(title="ManagerNotificationStatus"),
+    ],
 )
 
 

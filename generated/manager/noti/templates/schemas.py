@@ -24,7 +24,10 @@ from runtime.web.written import queried_as
 # each enum field's values and the list's sort terms, named (the API document and generated
 # clients share one type)
 ManagerNotificationTemplateChannel = TypeAliasType(
-    "ManagerNotificationTemplateChannel", Literal["EMAIL", "SMS", "PUSH", "IN_APP"]
+    "ManagerNotificationTemplateChannel",
+    Annotated[
+        Literal["EMAIL", "SMS", "PUSH", "IN_APP"], Field(title="ManagerNotificationTemplateChannel")
+    ],
 )
 
 

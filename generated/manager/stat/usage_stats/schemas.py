@@ -26,7 +26,10 @@ from runtime.web.written import queried_as
 # clients share one type)
 ManagerUsageStatMetric = TypeAliasType(
     "ManagerUsageStatMetric",
-    Literal["ACTIVE_USERS", "API_CALLS", "STORAGE_GB", "LOGINS", "NEW_TENANTS"],
+    Annotated[
+        Literal["ACTIVE_USERS", "API_CALLS", "STORAGE_GB", "LOGINS", "NEW_TENANTS"],
+        Field(title="ManagerUsageStatMetric"),
+    ],
 )
 
 

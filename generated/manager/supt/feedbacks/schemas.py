@@ -25,10 +25,18 @@ from runtime.web.written import queried_as
 # each enum field's values and the list's sort terms, named (the API document and generated
 # clients share one type)
 ManagerFeedbackFeedbackType = TypeAliasType(
-    "ManagerFeedbackFeedbackType", Literal["PRAISE", "COMPLAINT", "SUGGESTION", "BUG"]
+    "ManagerFeedbackFeedbackType",
+    Annotated[
+        Literal["PRAISE", "COMPLAINT", "SUGGESTION", "BUG"],
+        Field(title="ManagerFeedbackFeedbackType"),
+    ],
 )
 ManagerFeedbackStatus = TypeAliasType(
-    "ManagerFeedbackStatus", Literal["NEW", "REVIEWED", "PLANNED", "DONE", "REJECTED"]
+    "ManagerFeedbackStatus",
+    Annotated[
+        Literal["NEW", "REVIEWED", "PLANNED", "DONE", "REJECTED"],
+        Field(title="ManagerFeedbackStatus"),
+    ],
 )
 
 

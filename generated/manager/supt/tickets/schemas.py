@@ -24,13 +24,22 @@ from runtime.web.written import queried_as
 # each enum field's values and the list's sort terms, named (the API document and generated
 # clients share one type)
 ManagerTicketCategory = TypeAliasType(
-    "ManagerTicketCategory", Literal["TECHNICAL", "BILLING", "ACCOUNT", "FEATURE_REQUEST", "OTHER"]
+    "ManagerTicketCategory",
+    Annotated[
+        Literal["TECHNICAL", "BILLING", "ACCOUNT", "FEATURE_REQUEST", "OTHER"],
+        Field(title="ManagerTicketCategory"),
+    ],
 )
 ManagerTicketPriority = TypeAliasType(
-    "ManagerTicketPriority", Literal["LOW", "NORMAL", "HIGH", "URGENT"]
+    "ManagerTicketPriority",
+    Annotated[Literal["LOW", "NORMAL", "HIGH", "URGENT"], Field(title="ManagerTicketPriority")],
 )
 ManagerTicketStatus = TypeAliasType(
-    "ManagerTicketStatus", Literal["OPEN", "IN_PROGRESS", "WAITING", "RESOLVED", "CLOSED"]
+    "ManagerTicketStatus",
+    Annotated[
+        Literal["OPEN", "IN_PROGRESS", "WAITING", "RESOLVED", "CLOSED"],
+        Field(title="ManagerTicketStatus"),
+    ],
 )
 
 

@@ -25,10 +25,16 @@ from runtime.web.written import queried_as
 # each enum field's values and the list's sort terms, named (the API document and generated
 # clients share one type)
 ManagerSubscriptionBillingCycle = TypeAliasType(
-    "ManagerSubscriptionBillingCycle", Literal["MONTHLY", "QUARTERLY", "YEARLY"]
+    "ManagerSubscriptionBillingCycle",
+    Annotated[
+        Literal["MONTHLY", "QUARTERLY", "YEARLY"], Field(title="ManagerSubscriptionBillingCycle")
+    ],
 )
 ManagerSubscriptionStatus = TypeAliasType(
-    "ManagerSubscriptionStatus", Literal["ACTIVE", "PAUSED", "CANCELED", "EXPIRED"]
+    "ManagerSubscriptionStatus",
+    Annotated[
+        Literal["ACTIVE", "PAUSED", "CANCELED", "EXPIRED"], Field(title="ManagerSubscriptionStatus")
+    ],
 )
 
 

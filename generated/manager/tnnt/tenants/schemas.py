@@ -24,10 +24,17 @@ from runtime.web.written import queried_as
 # each enum field's values and the list's sort terms, named (the API document and generated
 # clients share one type)
 ManagerTenantTenantType = TypeAliasType(
-    "ManagerTenantTenantType", Literal["TRIAL", "STANDARD", "PREMIUM", "ENTERPRISE"]
+    "ManagerTenantTenantType",
+    Annotated[
+        Literal["TRIAL", "STANDARD", "PREMIUM", "ENTERPRISE"],
+        Field(title="ManagerTenantTenantType"),
+    ],
 )
 ManagerTenantStatus = TypeAliasType(
-    "ManagerTenantStatus", Literal["PENDING", "ACTIVE", "SUSPENDED", "TERMINATED"]
+    "ManagerTenantStatus",
+    Annotated[
+        Literal["PENDING", "ACTIVE", "SUSPENDED", "TERMINATED"], Field(title="ManagerTenantStatus")
+    ],
 )
 
 

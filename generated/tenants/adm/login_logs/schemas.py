@@ -24,7 +24,8 @@ from runtime.web.written import queried_as
 # each enum field's values and the list's sort terms, named (the API document and generated
 # clients share one type)
 TenantLoginLogAttemptType = TypeAliasType(
-    "TenantLoginLogAttemptType", Literal["LOGIN", "LOGOUT", "REFRESH"]
+    "TenantLoginLogAttemptType",
+    Annotated[Literal["LOGIN", "LOGOUT", "REFRESH"], Field(title="TenantLoginLogAttemptType")],
 )
 
 

@@ -23,7 +23,10 @@ from runtime.web.written import queried_as
 
 # each enum field's values and the list's sort terms, named (the API document and generated
 # clients share one type)
-TenantNoticeStatus = TypeAliasType("TenantNoticeStatus", Literal["DRAFT", "PUBLISHED", "ARCHIVED"])
+TenantNoticeStatus = TypeAliasType(
+    "TenantNoticeStatus",
+    Annotated[Literal["DRAFT", "PUBLISHED", "ARCHIVED"], Field(title="TenantNoticeStatus")],
+)
 
 
 class TenantNoticeBase(EntityModel):

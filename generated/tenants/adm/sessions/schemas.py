@@ -23,7 +23,10 @@ from runtime.web.written import queried_as
 
 # each enum field's values and the list's sort terms, named (the API document and generated
 # clients share one type)
-TenantSessionStatus = TypeAliasType("TenantSessionStatus", Literal["ACTIVE", "REVOKED", "EXPIRED"])
+TenantSessionStatus = TypeAliasType(
+    "TenantSessionStatus",
+    Annotated[Literal["ACTIVE", "REVOKED", "EXPIRED"], Field(title="TenantSessionStatus")],
+)
 
 
 class TenantSessionBase(EntityModel):

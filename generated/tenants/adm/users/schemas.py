@@ -24,8 +24,13 @@ from runtime.web.schemas import (
 
 # each enum field's values and the list's sort terms, named (the API document and generated
 # clients share one type)
-TenantUserUserType = TypeAliasType("TenantUserUserType", Literal["ADMIN", "USER"])
-TenantUserStatus = TypeAliasType("TenantUserStatus", Literal["ACTIVE", "INACTIVE", "LOCKED"])
+TenantUserUserType = TypeAliasType(
+    "TenantUserUserType", Annotated[Literal["ADMIN", "USER"], Field(title="TenantUserUserType")]
+)
+TenantUserStatus = TypeAliasType(
+    "TenantUserStatus",
+    Annotated[Literal["ACTIVE", "INACTIVE", "LOCKED"], Field(title="TenantUserStatus")],
+)
 
 
 class TenantUserBase(EntityModel):

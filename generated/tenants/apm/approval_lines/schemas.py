@@ -26,7 +26,10 @@ from runtime.web.schemas import (
 
 # each enum field's values and the list's sort terms, named (the API document and generated
 # clients share one type)
-TenantApprovalLineStatus = TypeAliasType("TenantApprovalLineStatus", Literal["ACTIVE", "INACTIVE"])
+TenantApprovalLineStatus = TypeAliasType(
+    "TenantApprovalLineStatus",
+    Annotated[Literal["ACTIVE", "INACTIVE"], Field(title="TenantApprovalLineStatus")],
+)
 
 
 class TenantApprovalLineBase(EntityModel):

@@ -24,7 +24,11 @@ from runtime.web.written import queried_as
 # each enum field's values and the list's sort terms, named (the API document and generated
 # clients share one type)
 TenantApprovalRequestStepDecision = TypeAliasType(
-    "TenantApprovalRequestStepDecision", Literal["PENDING", "APPROVED", "REJECTED", "SKIPPED"]
+    "TenantApprovalRequestStepDecision",
+    Annotated[
+        Literal["PENDING", "APPROVED", "REJECTED", "SKIPPED"],
+        Field(title="TenantApprovalRequestStepDecision"),
+    ],
 )
 
 

@@ -25,7 +25,11 @@ from runtime.web.written import queried_as
 # each enum field's values and the list's sort terms, named (the API document and generated
 # clients share one type)
 TenantApprovalRequestStatus = TypeAliasType(
-    "TenantApprovalRequestStatus", Literal["PENDING", "APPROVED", "REJECTED", "CANCELED"]
+    "TenantApprovalRequestStatus",
+    Annotated[
+        Literal["PENDING", "APPROVED", "REJECTED", "CANCELED"],
+        Field(title="TenantApprovalRequestStatus"),
+    ],
 )
 
 

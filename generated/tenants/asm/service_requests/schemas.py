@@ -25,11 +25,17 @@ from runtime.web.written import queried_as
 # clients share one type)
 TenantServiceRequestRequestType = TypeAliasType(
     "TenantServiceRequestRequestType",
-    Literal["REPAIR", "INSTALLATION", "INSPECTION", "RETURN", "INQUIRY"],
+    Annotated[
+        Literal["REPAIR", "INSTALLATION", "INSPECTION", "RETURN", "INQUIRY"],
+        Field(title="TenantServiceRequestRequestType"),
+    ],
 )
 TenantServiceRequestStatus = TypeAliasType(
     "TenantServiceRequestStatus",
-    Literal["RECEIVED", "ASSIGNED", "IN_PROGRESS", "COMPLETED", "CANCELED"],
+    Annotated[
+        Literal["RECEIVED", "ASSIGNED", "IN_PROGRESS", "COMPLETED", "CANCELED"],
+        Field(title="TenantServiceRequestStatus"),
+    ],
 )
 
 

@@ -24,7 +24,8 @@ from runtime.web.written import queried_as
 # each enum field's values and the list's sort terms, named (the API document and generated
 # clients share one type)
 TenantWarrantyCoverage = TypeAliasType(
-    "TenantWarrantyCoverage", Literal["STANDARD", "EXTENDED", "PREMIUM"]
+    "TenantWarrantyCoverage",
+    Annotated[Literal["STANDARD", "EXTENDED", "PREMIUM"], Field(title="TenantWarrantyCoverage")],
 )
 
 

@@ -26,18 +26,21 @@ from runtime.web.written import queried_as
 # clients share one type)
 TenantAuditLogAction = TypeAliasType(
     "TenantAuditLogAction",
-    Literal[
-        "CREATE",
-        "UPDATE",
-        "DELETE",
-        "STATUS_CHANGE",
-        "LOGIN",
-        "LOGOUT",
-        "PASSWORD_CHANGE",
-        "PROVISION",
-        "ACT_FOR_TENANT",
-        "APPROVE",
-        "REJECT",
+    Annotated[
+        Literal[
+            "CREATE",
+            "UPDATE",
+            "DELETE",
+            "STATUS_CHANGE",
+            "LOGIN",
+            "LOGOUT",
+            "PASSWORD_CHANGE",
+            "PROVISION",
+            "ACT_FOR_TENANT",
+            "APPROVE",
+            "REJECT",
+        ],
+        Field(title="TenantAuditLogAction"),
     ],
 )
 

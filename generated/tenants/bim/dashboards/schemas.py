@@ -27,7 +27,10 @@ from runtime.web.written import queried_as
 
 # each enum field's values and the list's sort terms, named (the API document and generated
 # clients share one type)
-TenantDashboardStatus = TypeAliasType("TenantDashboardStatus", Literal["ACTIVE", "ARCHIVED"])
+TenantDashboardStatus = TypeAliasType(
+    "TenantDashboardStatus",
+    Annotated[Literal["ACTIVE", "ARCHIVED"], Field(title="TenantDashboardStatus")],
+)
 
 
 class TenantDashboardBase(EntityModel):

@@ -24,9 +24,15 @@ from runtime.web.written import queried_as
 # each enum field's values and the list's sort terms, named (the API document and generated
 # clients share one type)
 TenantReportChartType = TypeAliasType(
-    "TenantReportChartType", Literal["TABLE", "BAR", "LINE", "PIE", "NUMBER"]
+    "TenantReportChartType",
+    Annotated[
+        Literal["TABLE", "BAR", "LINE", "PIE", "NUMBER"], Field(title="TenantReportChartType")
+    ],
 )
-TenantReportStatus = TypeAliasType("TenantReportStatus", Literal["ACTIVE", "ARCHIVED"])
+TenantReportStatus = TypeAliasType(
+    "TenantReportStatus",
+    Annotated[Literal["ACTIVE", "ARCHIVED"], Field(title="TenantReportStatus")],
+)
 
 
 class TenantReportBase(EntityModel):

@@ -24,7 +24,11 @@ from runtime.web.written import queried_as
 # each enum field's values and the list's sort terms, named (the API document and generated
 # clients share one type)
 TenantActivityActivityType = TypeAliasType(
-    "TenantActivityActivityType", Literal["CALL", "MEETING", "EMAIL", "VISIT", "TASK"]
+    "TenantActivityActivityType",
+    Annotated[
+        Literal["CALL", "MEETING", "EMAIL", "VISIT", "TASK"],
+        Field(title="TenantActivityActivityType"),
+    ],
 )
 
 

@@ -23,13 +23,18 @@ from runtime.web.schemas import (
 # each enum field's values and the list's sort terms, named (the API document and generated
 # clients share one type)
 TenantCustomerCustomerType = TypeAliasType(
-    "TenantCustomerCustomerType", Literal["CORPORATE", "INDIVIDUAL", "PUBLIC"]
+    "TenantCustomerCustomerType",
+    Annotated[
+        Literal["CORPORATE", "INDIVIDUAL", "PUBLIC"], Field(title="TenantCustomerCustomerType")
+    ],
 )
 TenantCustomerGrade = TypeAliasType(
-    "TenantCustomerGrade", Literal["VIP", "GOLD", "SILVER", "NORMAL"]
+    "TenantCustomerGrade",
+    Annotated[Literal["VIP", "GOLD", "SILVER", "NORMAL"], Field(title="TenantCustomerGrade")],
 )
 TenantCustomerStatus = TypeAliasType(
-    "TenantCustomerStatus", Literal["ACTIVE", "INACTIVE", "BLOCKED"]
+    "TenantCustomerStatus",
+    Annotated[Literal["ACTIVE", "INACTIVE", "BLOCKED"], Field(title="TenantCustomerStatus")],
 )
 
 

@@ -24,10 +24,17 @@ from runtime.web.written import queried_as
 # each enum field's values and the list's sort terms, named (the API document and generated
 # clients share one type)
 TenantLeadSource = TypeAliasType(
-    "TenantLeadSource", Literal["WEB", "REFERRAL", "EVENT", "CALL", "OTHER"]
+    "TenantLeadSource",
+    Annotated[
+        Literal["WEB", "REFERRAL", "EVENT", "CALL", "OTHER"], Field(title="TenantLeadSource")
+    ],
 )
 TenantLeadStatus = TypeAliasType(
-    "TenantLeadStatus", Literal["NEW", "CONTACTED", "QUALIFIED", "CONVERTED", "DISQUALIFIED"]
+    "TenantLeadStatus",
+    Annotated[
+        Literal["NEW", "CONTACTED", "QUALIFIED", "CONVERTED", "DISQUALIFIED"],
+        Field(title="TenantLeadStatus"),
+    ],
 )
 
 

@@ -25,7 +25,11 @@ from runtime.web.written import queried_as
 # each enum field's values and the list's sort terms, named (the API document and generated
 # clients share one type)
 TenantOpportunityStage = TypeAliasType(
-    "TenantOpportunityStage", Literal["LEAD", "QUALIFIED", "PROPOSAL", "NEGOTIATION", "WON", "LOST"]
+    "TenantOpportunityStage",
+    Annotated[
+        Literal["LEAD", "QUALIFIED", "PROPOSAL", "NEGOTIATION", "WON", "LOST"],
+        Field(title="TenantOpportunityStage"),
+    ],
 )
 
 

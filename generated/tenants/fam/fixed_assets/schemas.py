@@ -26,13 +26,21 @@ from runtime.web.written import queried_as
 # clients share one type)
 TenantFixedAssetCategory = TypeAliasType(
     "TenantFixedAssetCategory",
-    Literal["BUILDING", "MACHINERY", "VEHICLE", "IT_EQUIPMENT", "FURNITURE", "SOFTWARE"],
+    Annotated[
+        Literal["BUILDING", "MACHINERY", "VEHICLE", "IT_EQUIPMENT", "FURNITURE", "SOFTWARE"],
+        Field(title="TenantFixedAssetCategory"),
+    ],
 )
 TenantFixedAssetDepreciationMethod = TypeAliasType(
-    "TenantFixedAssetDepreciationMethod", Literal["STRAIGHT_LINE", "DECLINING_BALANCE"]
+    "TenantFixedAssetDepreciationMethod",
+    Annotated[
+        Literal["STRAIGHT_LINE", "DECLINING_BALANCE"],
+        Field(title="TenantFixedAssetDepreciationMethod"),
+    ],
 )
 TenantFixedAssetStatus = TypeAliasType(
-    "TenantFixedAssetStatus", Literal["IN_USE", "IDLE", "DISPOSED"]
+    "TenantFixedAssetStatus",
+    Annotated[Literal["IN_USE", "IDLE", "DISPOSED"], Field(title="TenantFixedAssetStatus")],
 )
 
 

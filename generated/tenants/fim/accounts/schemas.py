@@ -24,7 +24,11 @@ from runtime.web.written import queried_as
 # each enum field's values and the list's sort terms, named (the API document and generated
 # clients share one type)
 TenantAccountAccountType = TypeAliasType(
-    "TenantAccountAccountType", Literal["ASSET", "LIABILITY", "EQUITY", "REVENUE", "EXPENSE"]
+    "TenantAccountAccountType",
+    Annotated[
+        Literal["ASSET", "LIABILITY", "EQUITY", "REVENUE", "EXPENSE"],
+        Field(title="TenantAccountAccountType"),
+    ],
 )
 
 

@@ -25,10 +25,15 @@ from runtime.web.written import queried_as
 # each enum field's values and the list's sort terms, named (the API document and generated
 # clients share one type)
 TenantFinanceInvoiceDirection = TypeAliasType(
-    "TenantFinanceInvoiceDirection", Literal["RECEIVABLE", "PAYABLE"]
+    "TenantFinanceInvoiceDirection",
+    Annotated[Literal["RECEIVABLE", "PAYABLE"], Field(title="TenantFinanceInvoiceDirection")],
 )
 TenantFinanceInvoiceStatus = TypeAliasType(
-    "TenantFinanceInvoiceStatus", Literal["DRAFT", "ISSUED", "PAID", "OVERDUE", "CANCELED"]
+    "TenantFinanceInvoiceStatus",
+    Annotated[
+        Literal["DRAFT", "ISSUED", "PAID", "OVERDUE", "CANCELED"],
+        Field(title="TenantFinanceInvoiceStatus"),
+    ],
 )
 
 

@@ -25,7 +25,8 @@ from runtime.web.written import queried_as
 # each enum field's values and the list's sort terms, named (the API document and generated
 # clients share one type)
 TenantJournalEntryStatus = TypeAliasType(
-    "TenantJournalEntryStatus", Literal["DRAFT", "POSTED", "REVERSED"]
+    "TenantJournalEntryStatus",
+    Annotated[Literal["DRAFT", "POSTED", "REVERSED"], Field(title="TenantJournalEntryStatus")],
 )
 
 

@@ -25,7 +25,10 @@ from runtime.web.written import queried_as
 # each enum field's values and the list's sort terms, named (the API document and generated
 # clients share one type)
 TenantPaymentMethod = TypeAliasType(
-    "TenantPaymentMethod", Literal["BANK_TRANSFER", "CARD", "CASH", "OTHER"]
+    "TenantPaymentMethod",
+    Annotated[
+        Literal["BANK_TRANSFER", "CARD", "CASH", "OTHER"], Field(title="TenantPaymentMethod")
+    ],
 )
 
 

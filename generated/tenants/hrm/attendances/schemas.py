@@ -24,7 +24,11 @@ from runtime.web.written import queried_as
 # each enum field's values and the list's sort terms, named (the API document and generated
 # clients share one type)
 TenantAttendanceAttendanceType = TypeAliasType(
-    "TenantAttendanceAttendanceType", Literal["NORMAL", "LATE", "ABSENT", "REMOTE", "BUSINESS_TRIP"]
+    "TenantAttendanceAttendanceType",
+    Annotated[
+        Literal["NORMAL", "LATE", "ABSENT", "REMOTE", "BUSINESS_TRIP"],
+        Field(title="TenantAttendanceAttendanceType"),
+    ],
 )
 
 

@@ -24,10 +24,15 @@ from runtime.web.written import queried_as
 # each enum field's values and the list's sort terms, named (the API document and generated
 # clients share one type)
 TenantEmployeeEmploymentType = TypeAliasType(
-    "TenantEmployeeEmploymentType", Literal["FULL_TIME", "PART_TIME", "CONTRACT", "INTERN"]
+    "TenantEmployeeEmploymentType",
+    Annotated[
+        Literal["FULL_TIME", "PART_TIME", "CONTRACT", "INTERN"],
+        Field(title="TenantEmployeeEmploymentType"),
+    ],
 )
 TenantEmployeeStatus = TypeAliasType(
-    "TenantEmployeeStatus", Literal["ACTIVE", "ON_LEAVE", "RESIGNED"]
+    "TenantEmployeeStatus",
+    Annotated[Literal["ACTIVE", "ON_LEAVE", "RESIGNED"], Field(title="TenantEmployeeStatus")],
 )
 
 

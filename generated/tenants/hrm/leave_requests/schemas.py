@@ -25,10 +25,18 @@ from runtime.web.written import queried_as
 # each enum field's values and the list's sort terms, named (the API document and generated
 # clients share one type)
 TenantLeaveRequestLeaveType = TypeAliasType(
-    "TenantLeaveRequestLeaveType", Literal["ANNUAL", "SICK", "FAMILY", "UNPAID", "OTHER"]
+    "TenantLeaveRequestLeaveType",
+    Annotated[
+        Literal["ANNUAL", "SICK", "FAMILY", "UNPAID", "OTHER"],
+        Field(title="TenantLeaveRequestLeaveType"),
+    ],
 )
 TenantLeaveRequestStatus = TypeAliasType(
-    "TenantLeaveRequestStatus", Literal["REQUESTED", "APPROVED", "REJECTED", "CANCELED"]
+    "TenantLeaveRequestStatus",
+    Annotated[
+        Literal["REQUESTED", "APPROVED", "REJECTED", "CANCELED"],
+        Field(title="TenantLeaveRequestStatus"),
+    ],
 )
 
 

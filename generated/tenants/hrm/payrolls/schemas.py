@@ -24,7 +24,10 @@ from runtime.web.written import queried_as
 
 # each enum field's values and the list's sort terms, named (the API document and generated
 # clients share one type)
-TenantPayrollStatus = TypeAliasType("TenantPayrollStatus", Literal["DRAFT", "CONFIRMED", "PAID"])
+TenantPayrollStatus = TypeAliasType(
+    "TenantPayrollStatus",
+    Annotated[Literal["DRAFT", "CONFIRMED", "PAID"], Field(title="TenantPayrollStatus")],
+)
 
 
 class TenantPayrollBase(EntityModel):

@@ -25,7 +25,10 @@ from runtime.web.written import queried_as
 # each enum field's values and the list's sort terms, named (the API document and generated
 # clients share one type)
 TenantTrainingStatus = TypeAliasType(
-    "TenantTrainingStatus", Literal["PLANNED", "ATTENDED", "COMPLETED", "CANCELED"]
+    "TenantTrainingStatus",
+    Annotated[
+        Literal["PLANNED", "ATTENDED", "COMPLETED", "CANCELED"], Field(title="TenantTrainingStatus")
+    ],
 )
 
 

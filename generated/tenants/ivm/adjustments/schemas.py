@@ -25,10 +25,14 @@ from runtime.web.written import queried_as
 # each enum field's values and the list's sort terms, named (the API document and generated
 # clients share one type)
 TenantAdjustmentReason = TypeAliasType(
-    "TenantAdjustmentReason", Literal["COUNT", "DAMAGE", "LOSS", "RETURN", "OTHER"]
+    "TenantAdjustmentReason",
+    Annotated[
+        Literal["COUNT", "DAMAGE", "LOSS", "RETURN", "OTHER"], Field(title="TenantAdjustmentReason")
+    ],
 )
 TenantAdjustmentStatus = TypeAliasType(
-    "TenantAdjustmentStatus", Literal["DRAFT", "CONFIRMED", "CANCELED"]
+    "TenantAdjustmentStatus",
+    Annotated[Literal["DRAFT", "CONFIRMED", "CANCELED"], Field(title="TenantAdjustmentStatus")],
 )
 
 

@@ -24,7 +24,10 @@ from runtime.web.written import queried_as
 
 # each enum field's values and the list's sort terms, named (the API document and generated
 # clients share one type)
-TenantProductStatus = TypeAliasType("TenantProductStatus", Literal["ACTIVE", "DISCONTINUED"])
+TenantProductStatus = TypeAliasType(
+    "TenantProductStatus",
+    Annotated[Literal["ACTIVE", "DISCONTINUED"], Field(title="TenantProductStatus")],
+)
 
 
 class TenantProductBase(EntityModel):

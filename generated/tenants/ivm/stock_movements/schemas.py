@@ -25,7 +25,11 @@ from runtime.web.written import queried_as
 # each enum field's values and the list's sort terms, named (the API document and generated
 # clients share one type)
 TenantStockMovementMovementType = TypeAliasType(
-    "TenantStockMovementMovementType", Literal["IN", "OUT", "TRANSFER", "ADJUSTMENT"]
+    "TenantStockMovementMovementType",
+    Annotated[
+        Literal["IN", "OUT", "TRANSFER", "ADJUSTMENT"],
+        Field(title="TenantStockMovementMovementType"),
+    ],
 )
 
 

@@ -24,7 +24,10 @@ from runtime.web.written import queried_as
 # each enum field's values and the list's sort terms, named (the API document and generated
 # clients share one type)
 TenantApprovalStatus = TypeAliasType(
-    "TenantApprovalStatus", Literal["PENDING", "APPROVED", "REJECTED", "WITHDRAWN"]
+    "TenantApprovalStatus",
+    Annotated[
+        Literal["PENDING", "APPROVED", "REJECTED", "WITHDRAWN"], Field(title="TenantApprovalStatus")
+    ],
 )
 
 

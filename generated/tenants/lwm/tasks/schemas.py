@@ -23,9 +23,13 @@ from runtime.web.written import queried_as
 
 # each enum field's values and the list's sort terms, named (the API document and generated
 # clients share one type)
-TenantTaskPriority = TypeAliasType("TenantTaskPriority", Literal["LOW", "NORMAL", "HIGH", "URGENT"])
+TenantTaskPriority = TypeAliasType(
+    "TenantTaskPriority",
+    Annotated[Literal["LOW", "NORMAL", "HIGH", "URGENT"], Field(title="TenantTaskPriority")],
+)
 TenantTaskStatus = TypeAliasType(
-    "TenantTaskStatus", Literal["TODO", "IN_PROGRESS", "DONE", "CANCELED"]
+    "TenantTaskStatus",
+    Annotated[Literal["TODO", "IN_PROGRESS", "DONE", "CANCELED"], Field(title="TenantTaskStatus")],
 )
 
 

@@ -23,7 +23,10 @@ from runtime.web.schemas import (
 
 # each enum field's values and the list's sort terms, named (the API document and generated
 # clients share one type)
-TenantWorkflowStatus = TypeAliasType("TenantWorkflowStatus", Literal["DRAFT", "ACTIVE", "INACTIVE"])
+TenantWorkflowStatus = TypeAliasType(
+    "TenantWorkflowStatus",
+    Annotated[Literal["DRAFT", "ACTIVE", "INACTIVE"], Field(title="TenantWorkflowStatus")],
+)
 
 
 class TenantWorkflowBase(EntityModel):

@@ -24,7 +24,11 @@ from runtime.web.written import queried_as
 # each enum field's values and the list's sort terms, named (the API document and generated
 # clients share one type)
 TenantProductAttributeValueType = TypeAliasType(
-    "TenantProductAttributeValueType", Literal["TEXT", "NUMBER", "BOOLEAN", "OPTION"]
+    "TenantProductAttributeValueType",
+    Annotated[
+        Literal["TEXT", "NUMBER", "BOOLEAN", "OPTION"],
+        Field(title="TenantProductAttributeValueType"),
+    ],
 )
 
 

@@ -24,7 +24,8 @@ from runtime.web.written import queried_as
 # each enum field's values and the list's sort terms, named (the API document and generated
 # clients share one type)
 TenantPriceListStatus = TypeAliasType(
-    "TenantPriceListStatus", Literal["DRAFT", "ACTIVE", "EXPIRED"]
+    "TenantPriceListStatus",
+    Annotated[Literal["DRAFT", "ACTIVE", "EXPIRED"], Field(title="TenantPriceListStatus")],
 )
 
 

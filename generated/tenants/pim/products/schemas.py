@@ -25,7 +25,8 @@ from runtime.web.written import queried_as
 # each enum field's values and the list's sort terms, named (the API document and generated
 # clients share one type)
 TenantCatalogProductStatus = TypeAliasType(
-    "TenantCatalogProductStatus", Literal["DRAFT", "PUBLISHED", "RETIRED"]
+    "TenantCatalogProductStatus",
+    Annotated[Literal["DRAFT", "PUBLISHED", "RETIRED"], Field(title="TenantCatalogProductStatus")],
 )
 
 

@@ -30,7 +30,10 @@ from runtime.web.written import queried_as
 # clients share one type)
 TenantPurchaseOrderStatus = TypeAliasType(
     "TenantPurchaseOrderStatus",
-    Literal["DRAFT", "ISSUED", "PARTIALLY_RECEIVED", "RECEIVED", "CANCELED"],
+    Annotated[
+        Literal["DRAFT", "ISSUED", "PARTIALLY_RECEIVED", "RECEIVED", "CANCELED"],
+        Field(title="TenantPurchaseOrderStatus"),
+    ],
 )
 
 

@@ -24,7 +24,10 @@ from runtime.web.written import queried_as
 # each enum field's values and the list's sort terms, named (the API document and generated
 # clients share one type)
 TenantReceiptStatus = TypeAliasType(
-    "TenantReceiptStatus", Literal["PENDING", "INSPECTED", "COMPLETED", "RETURNED"]
+    "TenantReceiptStatus",
+    Annotated[
+        Literal["PENDING", "INSPECTED", "COMPLETED", "RETURNED"], Field(title="TenantReceiptStatus")
+    ],
 )
 
 

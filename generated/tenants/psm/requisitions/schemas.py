@@ -25,7 +25,11 @@ from runtime.web.written import queried_as
 # each enum field's values and the list's sort terms, named (the API document and generated
 # clients share one type)
 TenantRequisitionStatus = TypeAliasType(
-    "TenantRequisitionStatus", Literal["DRAFT", "SUBMITTED", "APPROVED", "REJECTED", "ORDERED"]
+    "TenantRequisitionStatus",
+    Annotated[
+        Literal["DRAFT", "SUBMITTED", "APPROVED", "REJECTED", "ORDERED"],
+        Field(title="TenantRequisitionStatus"),
+    ],
 )
 
 

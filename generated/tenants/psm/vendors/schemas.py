@@ -23,9 +23,15 @@ from runtime.web.schemas import (
 # each enum field's values and the list's sort terms, named (the API document and generated
 # clients share one type)
 TenantVendorPaymentTerms = TypeAliasType(
-    "TenantVendorPaymentTerms", Literal["PREPAID", "NET30", "NET60", "NET90"]
+    "TenantVendorPaymentTerms",
+    Annotated[
+        Literal["PREPAID", "NET30", "NET60", "NET90"], Field(title="TenantVendorPaymentTerms")
+    ],
 )
-TenantVendorStatus = TypeAliasType("TenantVendorStatus", Literal["ACTIVE", "INACTIVE", "BLOCKED"])
+TenantVendorStatus = TypeAliasType(
+    "TenantVendorStatus",
+    Annotated[Literal["ACTIVE", "INACTIVE", "BLOCKED"], Field(title="TenantVendorStatus")],
+)
 
 
 class TenantVendorBase(EntityModel):

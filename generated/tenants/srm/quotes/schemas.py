@@ -26,7 +26,11 @@ from runtime.web.written import queried_as
 # each enum field's values and the list's sort terms, named (the API document and generated
 # clients share one type)
 TenantQuoteStatus = TypeAliasType(
-    "TenantQuoteStatus", Literal["DRAFT", "SENT", "ACCEPTED", "REJECTED", "EXPIRED"]
+    "TenantQuoteStatus",
+    Annotated[
+        Literal["DRAFT", "SENT", "ACCEPTED", "REJECTED", "EXPIRED"],
+        Field(title="TenantQuoteStatus"),
+    ],
 )
 
 

@@ -24,7 +24,11 @@ from runtime.web.written import queried_as
 # each enum field's values and the list's sort terms, named (the API document and generated
 # clients share one type)
 TenantSalesActivityActivityType = TypeAliasType(
-    "TenantSalesActivityActivityType", Literal["CALL", "VISIT", "DEMO", "FOLLOW_UP"]
+    "TenantSalesActivityActivityType",
+    Annotated[
+        Literal["CALL", "VISIT", "DEMO", "FOLLOW_UP"],
+        Field(title="TenantSalesActivityActivityType"),
+    ],
 )
 
 

@@ -29,7 +29,11 @@ from runtime.web.written import queried_as
 # each enum field's values and the list's sort terms, named (the API document and generated
 # clients share one type)
 TenantSalesOrderStatus = TypeAliasType(
-    "TenantSalesOrderStatus", Literal["DRAFT", "CONFIRMED", "SHIPPED", "DELIVERED", "CANCELED"]
+    "TenantSalesOrderStatus",
+    Annotated[
+        Literal["DRAFT", "CONFIRMED", "SHIPPED", "DELIVERED", "CANCELED"],
+        Field(title="TenantSalesOrderStatus"),
+    ],
 )
 
 

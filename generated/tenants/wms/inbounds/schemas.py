@@ -24,7 +24,11 @@ from runtime.web.written import queried_as
 # each enum field's values and the list's sort terms, named (the API document and generated
 # clients share one type)
 TenantInboundStatus = TypeAliasType(
-    "TenantInboundStatus", Literal["PLANNED", "ARRIVED", "PUTAWAY", "COMPLETED", "CANCELED"]
+    "TenantInboundStatus",
+    Annotated[
+        Literal["PLANNED", "ARRIVED", "PUTAWAY", "COMPLETED", "CANCELED"],
+        Field(title="TenantInboundStatus"),
+    ],
 )
 
 

@@ -25,7 +25,10 @@ from runtime.web.written import queried_as
 # each enum field's values and the list's sort terms, named (the API document and generated
 # clients share one type)
 TenantLocationLocationType = TypeAliasType(
-    "TenantLocationLocationType", Literal["SHELF", "FLOOR", "DOCK", "STAGING"]
+    "TenantLocationLocationType",
+    Annotated[
+        Literal["SHELF", "FLOOR", "DOCK", "STAGING"], Field(title="TenantLocationLocationType")
+    ],
 )
 
 

@@ -25,7 +25,11 @@ from runtime.web.written import queried_as
 # each enum field's values and the list's sort terms, named (the API document and generated
 # clients share one type)
 TenantOutboundStatus = TypeAliasType(
-    "TenantOutboundStatus", Literal["PLANNED", "PICKING", "PACKED", "SHIPPED", "CANCELED"]
+    "TenantOutboundStatus",
+    Annotated[
+        Literal["PLANNED", "PICKING", "PACKED", "SHIPPED", "CANCELED"],
+        Field(title="TenantOutboundStatus"),
+    ],
 )
 
 

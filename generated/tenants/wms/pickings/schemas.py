@@ -24,7 +24,10 @@ from runtime.web.written import queried_as
 
 # each enum field's values and the list's sort terms, named (the API document and generated
 # clients share one type)
-TenantPickingStatus = TypeAliasType("TenantPickingStatus", Literal["OPEN", "PICKED", "SHORT"])
+TenantPickingStatus = TypeAliasType(
+    "TenantPickingStatus",
+    Annotated[Literal["OPEN", "PICKED", "SHORT"], Field(title="TenantPickingStatus")],
+)
 
 
 class TenantPickingBase(EntityModel):

@@ -26,7 +26,10 @@ from runtime.web.written import queried_as
 
 # each enum field's values and the list's sort terms, named (the API document and generated
 # clients share one type)
-ManagerProductStatus = TypeAliasType("ManagerProductStatus", Literal["DRAFT", "ON_SALE", "RETIRED"])
+ManagerProductStatus = TypeAliasType(
+    "ManagerProductStatus",
+    Annotated[Literal["DRAFT", "ON_SALE", "RETIRED"], Field(title="ManagerProductStatus")],
+)
 
 
 class ManagerProductBase(EntityModel):

@@ -22,7 +22,9 @@ from runtime.web.schemas import (
 
 # each enum field's values and the list's sort terms, named (the API document and generated
 # clients share one type)
-TenantCustomerGrade = TypeAliasType("TenantCustomerGrade", Literal["A", "B", "C"])
+TenantCustomerGrade = TypeAliasType(
+    "TenantCustomerGrade", Annotated[Literal["A", "B", "C"], Field(title="TenantCustomerGrade")]
+)
 
 
 class TenantCustomerBase(EntityModel):

@@ -26,7 +26,9 @@ from runtime.web.written import queried_as
 
 # each enum field's values and the list's sort terms, named (the API document and generated
 # clients share one type)
-ManagerSampleKind = TypeAliasType("ManagerSampleKind", Literal["SMALL", "LARGE"])
+ManagerSampleKind = TypeAliasType(
+    "ManagerSampleKind", Annotated[Literal["SMALL", "LARGE"], Field(title="ManagerSampleKind")]
+)
 
 
 class ManagerSampleBase(EntityModel):

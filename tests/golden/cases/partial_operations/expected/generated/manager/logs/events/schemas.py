@@ -23,7 +23,9 @@ from runtime.web.written import queried_as
 
 # each enum field's values and the list's sort terms, named (the API document and generated
 # clients share one type)
-ManagerEventKind = TypeAliasType("ManagerEventKind", Literal["INFO", "WARN"])
+ManagerEventKind = TypeAliasType(
+    "ManagerEventKind", Annotated[Literal["INFO", "WARN"], Field(title="ManagerEventKind")]
+)
 
 
 class ManagerEventBase(EntityModel):
