@@ -9,37 +9,30 @@ documented by FastAPI with the other hand-written routes.
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 from generator.apidoc_schemas import Schema, nullable, ref, title, value_schema
 from generator.model import Endpoint, Entity, Field
+from generator.model_contract import Operation
 from generator.spec import FieldType
 
 API_PREFIX = "/api/v1"
 _INT_BOUNDS = {FieldType.integer: 2**31, FieldType.bigint: 2**63}
 
 
-def _filter_value(f: Field) -> Schema:
+def _filter_value(e: Entity, f: Field) -> Schema:
     """A filter value as the list's query takes it (fields.query_type): bounded like the
     column, with no other constraint."""
     if f.kind is FieldType.enum:
-        return {"type": "array", "items": {"enum": list(f.enum_values), "type": "string"}}
+        return {"type": "array", "items": ref(e.enum_type(f))}
     if f.kind in _INT_BOUNDS:
         limit = _INT_BOUNDS[f.kind]
         return {"type": "integer", "maximum": limit - 1, "minimum": -limit}
     if f.kind in (FieldType.decimal, FieldType.money):
-        precision, scale = f.digits or (18, 4)
-        bound = float(Decimal(10) ** (precision - scale))
-        return {
-            "anyOf": [
-                {"type": "number", "exclusiveMaximum": bound, "exclusiveMinimum": -bound},
-                {"type": "string"},
-            ]
-        }
+        return f.decimal_input
     if f.kind is FieldType.password:
         return {"type": "string"}
-    return value_schema(f, constrained=False, output=False)
+    return value_schema(e, f, constrained=False, output=False)
 
 
 def _query(name: str, value: Schema, label: str, description: str) -> Schema:
@@ -57,13 +50,27 @@ def filter_parameters(e: Entity, *, lines: bool = False) -> list[Schema]:
             if f.kind is FieldType.enum
             else "Exact match."
         )
-        params.append(_query(f.name, _filter_value(f), f.label_ko, words))
+        params.append(_query(f.name, _filter_value(e, f), f.label_ko, words))
     for f in e.line_range_fields if lines else e.range_fields:
-        value = _filter_value(f)
+        value = _filter_value(e, f)
         params.append(
             _query(f"{f.name}_from", value, f"{f.label_ko} 이상", "Inclusive lower bound.")
         )
         params.append(_query(f"{f.name}_to", value, f"{f.label_ko} 이하", "Inclusive upper bound."))
+    return params
+
+
+def list_parameters(e: Entity, shape: Schema) -> list[Schema]:
+    """Paging and count as the probe's list takes them; ``search`` only where a field is
+    searchable; ``sort`` as the entity's terms (one, or several joined by commas)."""
+    params = []
+    for p in shape["parameters"]:
+        if p["in"] != "query" or (p["name"] == "search" and not e.search_fields):
+            continue
+        if p["name"] == "sort":
+            kept = {"title": p["schema"]["title"]}  # the rest is the entity's own
+            p = {**p, "schema": {**e.sort_schema, **kept}}
+        params.append(p)
     return params
 
 
@@ -89,7 +96,9 @@ _PROBE_OPERATION = {
 }
 
 
-def operation(e: Entity, endpoint: Endpoint, probe: dict[str, Any]) -> Schema:
+def operation(
+    e: Entity, endpoint: Endpoint, probe: dict[str, Any], answers: dict[str, Any], op: Operation
+) -> Schema:
     kind = endpoint.kind
     at, method = _PROBE_OPERATION[kind]
     shape = probe["paths"][f"/{e.scope.name}{at}"][method]
@@ -98,12 +107,9 @@ def operation(e: Entity, endpoint: Endpoint, probe: dict[str, Any]) -> Schema:
     ids = [p[1:-1] for p in endpoint.path.split("/") if p.startswith("{")]
     params += [_path(i) for i in ids]
     if kind in ("list", "list_of_parent"):
-        params += [p for p in shape["parameters"] if p["in"] == "query"]
+        params += list_parameters(e, shape)
         params += filter_parameters(e, lines=kind == "list_of_parent")
     params += [p for p in shape.get("parameters", []) if p["in"] == "header"]
-    responses = {
-        status: answer for status, answer in shape["responses"].items() if status[0] in "45"
-    }
     success, envelope = (
         ("201" if kind.startswith("create") else "200"),
         {
@@ -112,14 +118,15 @@ def operation(e: Entity, endpoint: Endpoint, probe: dict[str, Any]) -> Schema:
             "list_of_parent": f"Envelope_{name}ListResponse_",
         }.get(kind, f"Envelope_{name}Response_"),
     )
-    op: Schema = {
+    op_doc: Schema = {
         "tags": [e.tag],
         "summary": endpoint.summary,
+        "description": op.description,
         "operationId": endpoint.operation_id,
         "security": shape["security"],
     }
     if params:
-        op["parameters"] = params
+        op_doc["parameters"] = params
     body = {
         "create": f"{name}Create",
         "update": f"{name}Update",
@@ -127,24 +134,32 @@ def operation(e: Entity, endpoint: Endpoint, probe: dict[str, Any]) -> Schema:
         "create_in_parent": f"{name}LineCreate",
     }.get(kind)
     if body:
-        op["requestBody"] = _body(body)
-    op["responses"] = {
+        op_doc["requestBody"] = _body(body)
+    written: dict[str, Schema] = answers[endpoint.operation_id]
+    op_doc["responses"] = {
         success: {
             "description": "Successful Response",
+            **written.get(success, {}),
             "content": {"application/json": {"schema": ref(envelope)}},
         },
-        **responses,
+        **{status: answer for status, answer in written.items() if status != success},
     }
-    op["x-permission"] = endpoint.permission
-    return op
+    op_doc["x-permission"] = endpoint.permission
+    return op_doc
 
 
-def entity_paths(e: Entity, probe: dict[str, Any]) -> dict[str, dict[str, Schema]]:
+def entity_paths(
+    e: Entity,
+    probe: dict[str, Any],
+    answers: dict[str, Any],
+    operations: dict[str, tuple[Entity, Operation]],
+) -> dict[str, dict[str, Schema]]:
     prefix = f"{API_PREFIX}/{e.scope.name}"
     paths: dict[str, dict[str, Schema]] = {}
     for endpoint in e.endpoints:
         if endpoint.kind == "action":  # hand-written: FastAPI documents them
             continue
         item = paths.setdefault(prefix + endpoint.path, {})
-        item[endpoint.method.lower()] = operation(e, endpoint, probe)
+        _, op = operations[endpoint.operation_id]
+        item[endpoint.method.lower()] = operation(e, endpoint, probe, answers, op)
     return paths

@@ -43,7 +43,7 @@ def _number(value: Any) -> Any:
     return float(value) if isinstance(value, Decimal) else value
 
 
-def value_schema(f: Field, *, constrained: bool, output: bool) -> Schema:
+def value_schema(e: Entity, f: Field, *, constrained: bool, output: bool) -> Schema:
     """The schema of one value of the field (not null), as a body takes it or a row shows it."""
     kind = f.kind
     limits = {
@@ -54,7 +54,14 @@ def value_schema(f: Field, *, constrained: bool, output: bool) -> Schema:
     if kind in DECIMALS:
         if output:  # Pydantic writes a Decimal as a string
             return {"type": "string"}
-        return {"anyOf": [{"type": "number", **limits}, {"type": "string"}]}
+        return (
+            f.decimal_input if constrained else {"anyOf": [{"type": "number"}, {"type": "string"}]}
+        )
+    if kind is FieldType.json and f.items == "permission_code":
+        return {
+            "type": "array",
+            "items": {"type": "string"} if output else ref(e.permission_code_type),
+        }
     if kind is FieldType.json:
         return {
             "anyOf": [
@@ -67,7 +74,7 @@ def value_schema(f: Field, *, constrained: bool, output: bool) -> Schema:
     if kind is FieldType.boolean:
         return {"type": "boolean"}
     if kind is FieldType.enum:
-        return {"type": "string", "enum": list(f.enum_values)}
+        return ref(e.enum_type(f))
     schema: Schema = {"type": "string", **limits}
     if kind in _FORMATS:
         schema["format"] = _FORMATS[kind]
@@ -88,6 +95,7 @@ def default_json(f: Field) -> Any:
 
 
 def property_schema(
+    e: Entity,
     f: Field,
     *,
     optional: bool,
@@ -97,7 +105,7 @@ def property_schema(
     described: bool = False,
 ) -> Schema:
     """A property: the value (or null), then title, description, examples and default."""
-    value = value_schema(f, constrained=constrained, output=output)
+    value = value_schema(e, f, constrained=constrained, output=output)
     schema = nullable(value) if optional else value
     examples = dict(f.constraint_values).get("examples") if constrained else None
     if examples is not None:
@@ -110,10 +118,10 @@ def property_schema(
     return schema
 
 
-def _create_property(f: Field, *, described: bool, output: bool = False) -> Schema:
+def _create_property(e: Entity, f: Field, *, described: bool, output: bool = False) -> Schema:
     optional = not f.create_required and (f.nullable or bool(f.numbering))
     return property_schema(
-        f, optional=optional, default=not f.create_required, described=described, output=output
+        e, f, optional=optional, default=not f.create_required, described=described, output=output
     )
 
 
@@ -133,7 +141,7 @@ def _object(name: str, description: str, props: dict[str, Schema], required: lis
 def _base(e: Entity, *, output: bool = False) -> tuple[dict[str, Schema], list[str]]:
     """The fields both written and read (the Base class), as a body or as a row."""
     fields = [f for f in e.fields if f.in_create and f.in_response]
-    props = {f.name: _create_property(f, described=True, output=output) for f in fields}
+    props = {f.name: _create_property(e, f, described=True, output=output) for f in fields}
     return props, [f.name for f in fields if f.create_required]
 
 
@@ -141,7 +149,7 @@ def create_schema(e: Entity) -> Schema:
     props, required = _base(e)
     for f in e.fields:
         if f.in_create and not f.in_response:
-            props[f.name] = _create_property(f, described=False)
+            props[f.name] = _create_property(e, f, described=False)
             required += [f.name] if f.create_required else []
     for c in e.create_lines:
         props[c.attribute] = {
@@ -158,14 +166,17 @@ def create_schema(e: Entity) -> Schema:
 
 
 def line_create_schema(e: Entity) -> Schema:
-    props = {f.name: _create_property(f, described=False) for f in e.line_fields}
+    props = {f.name: _create_property(e, f, described=False) for f in e.line_fields}
     required = [f.name for f in e.line_fields if f.create_required]
     name = f"{e.schema_name}LineCreate"
     return _object(name, e.schema_docs["LineCreate"], props, required, closed=True)
 
 
 def update_schema(e: Entity) -> Schema:
-    props = {f.name: property_schema(f, optional=True, default=False) for f in e.update_fields}
+    # a NOT NULL column's field may be left out, never sent as null
+    props = {
+        f.name: property_schema(e, f, optional=f.nullable, default=False) for f in e.update_fields
+    }
     name = f"{e.schema_name}Update"
     return _object(name, e.schema_docs["Update"], props, [], closed=True)
 
@@ -184,23 +195,23 @@ def response_schema(e: Entity, kind: str = "Response") -> Schema:
     """A row as the API returns it; a header's ``ListItem`` (a row of its list) is its
     ``Response`` without the lines."""
     props, _ = _base(e, output=True)
-    required = [f.name for f in e.fields if f.in_create and f.in_response and f.create_required]
     for f in e.fields:  # what the server writes rather than the client
         if f.in_response and f.in_create and f.output_type != f.api_type:
             value = {"type": "string"}
             props[f.name] = {**(nullable(value) if f.nullable else value), "title": f.label_ko,
                              "format": "email"}  # fmt: skip
+        elif f in e.code_lists:  # any string on the way out (runtime.web: Entity.code_lists)
+            props[f.name] = property_schema(
+                e, f, optional=f.nullable, default=False, constrained=False, output=True
+            )
     props["id"] = _plain("string", "id", format="uuid")
-    required.append("id")
     if e.scope.tenant_scoped:
         props["tenant_id"] = _plain("string", "tenant_id", format="uuid")
-        required.append("tenant_id")
     for f in e.fields:
         if f.in_response and not f.in_create:
             props[f.name] = property_schema(
-                f, optional=f.nullable, default=False, constrained=False, output=True
+                e, f, optional=f.nullable, default=False, constrained=False, output=True
             )
-            required += [] if f.nullable else [f.name]
     for f in e.display_refs:
         props[f.display_attr] = {
             "anyOf": [{"type": "string"}, {"type": "null"}],
@@ -214,7 +225,6 @@ def response_schema(e: Entity, kind: str = "Response") -> Schema:
     props["version"] = _plain("integer", "version") | {
         "description": "Raised by every change; also the ETag. Send it back as If-Match."
     }
-    required += ["created_at", "updated_at", "version"]
     for c in e.lines if kind == "Response" else ():
         props[c.attribute] = {
             "anyOf": [
@@ -228,12 +238,12 @@ def response_schema(e: Entity, kind: str = "Response") -> Schema:
             "description": "How many lines the header has in all; its detail shows the first 1000."
         }
     name = f"{e.schema_name}{kind}"
-    return _object(name, e.schema_docs[kind], props, required, closed=False)
+    # an answer carries every property, null when empty (runtime.web.envelope.Output)
+    return _object(name, e.schema_docs[kind], props, list(props), closed=False)
 
 
 def status_change_schema(e: Entity, status: Field) -> Schema:
-    props = {status.name: {"type": "string", "enum": list(status.enum_values)} | {
-        "title": title(status.name)}}  # fmt: skip
+    props = {status.name: ref(e.enum_type(status))}
     name = f"{e.schema_name}StatusChange"
     return _object(name, e.schema_docs["StatusChange"], props, [status.name], closed=True)
 
@@ -249,8 +259,9 @@ def from_probe(schema: Schema, name: str, item: str = "Response") -> Schema:
 _REF = "#/components/schemas/"
 
 
-def entity_schemas(e: Entity, probe: dict[str, Schema]) -> dict[str, Schema]:
-    """Every component schema the entity's operations name, by name."""
+def entity_schemas(e: Entity, probe: dict[str, Schema], codes: list[str]) -> dict[str, Schema]:
+    """Every component schema the entity's operations name, by name (``codes``: the
+    scope's permission catalog, for a field that lists them)."""
     name = e.schema_name
     found = {
         f"{name}Create": create_schema(e),
@@ -265,6 +276,18 @@ def entity_schemas(e: Entity, probe: dict[str, Schema]) -> dict[str, Schema]:
         found[f"{name}LineCreate"] = line_create_schema(e)
     if e.status_field:
         found[f"{name}StatusChange"] = status_change_schema(e, e.status_field)
+    for f in e.enum_fields:
+        found[e.enum_type(f)] = {
+            "enum": list(f.enum_values),
+            "title": e.enum_type(f),
+            "type": "string",
+        }
+    if e.code_lists:
+        found[e.permission_code_type] = {
+            "enum": codes,
+            "title": e.permission_code_type,
+            "type": "string",
+        }
     for envelope in (f"Envelope_{PROBE}Response_", f"Envelope_{PROBE}ListResponse_"):
         found[envelope.replace(PROBE, name)] = from_probe(probe[envelope], name)
     return found

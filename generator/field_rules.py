@@ -60,6 +60,8 @@ RULES: tuple[Rule, ...] = (
         lambda fs, t: fs.to is not None and fs.type is not FieldType.ref,
         "'to' is only for ref fields",
     ),
+    ("items", lambda fs, t: fs.items is not None and fs.type is not FieldType.json,
+     "'items' is only for json fields"),  # fmt: skip
     (
         "on_delete",
         lambda fs, t: fs.on_delete is not None and fs.type is not FieldType.ref,
@@ -251,6 +253,8 @@ def build_field(
     api_type = info.api_type
     if kind is FieldType.enum and fs.values:  # an enum without values was reported above
         api_type = F.enum_annotation(fs.values)
+    if fs.items is not None:  # a list of strings; the codes themselves: Entity.typed
+        api_type = "list[str]"
     label = fs.label
     return Field(
         name=name,
@@ -266,11 +270,11 @@ def build_field(
         # a tenant's filters get (tenant_id, field) indexes instead (see indexes)
         index=fs.index or fs.filter and not fs.unique and not SCOPES[p.scope].tenant_scoped,
         foreign_key=f"{fs.to.split('.')[0]}.{fs.to.split('.')[1]}.id" if fs.to else None,
-        on_delete=F.ON_DELETE_SQL[
-            fs.on_delete or (OnDelete.set_null if nullable else OnDelete.restrict)
-        ]
-        if kind is FieldType.ref
-        else None,
+        on_delete=(
+            F.ON_DELETE_SQL[fs.on_delete or (OnDelete.set_null if nullable else OnDelete.restrict)]
+            if kind is FieldType.ref
+            else None
+        ),
         check_sql=F.check_sql(name, fs),
         api_type=api_type,
         constraints=F.api_constraints(fs),
@@ -312,6 +316,7 @@ def build_field(
         ),
         editable=tuple(fs.editable or ()),
         refers_by=fs.refers_by,
+        items=fs.items,
         approval=(fs.approval.approved, fs.approval.rejected) if fs.approval else None,
         range_filter=fs.filter and kind in (*NUMBERS, FieldType.date, FieldType.datetime),
     )

@@ -9,6 +9,9 @@ above them and is where everyone imports the model from.
 
 from __future__ import annotations
 
+from functools import cached_property
+from typing import TYPE_CHECKING
+
 from generator.diagnostics import Diagnostic
 from generator.model_base import (
     RESERVED_PATHS,
@@ -20,6 +23,9 @@ from generator.model_base import (
     ScopeInfo,
 )
 from generator.model_entity import Entity
+
+if TYPE_CHECKING:
+    from generator.model_contract import Operation
 from generator.model_field import CheckRule, Field, IndexRule, UniqueRule
 
 __all__ = [
@@ -80,6 +86,23 @@ class Scope(Frozen):
     @property
     def entities(self) -> list[Entity]:
         return [e for d in self.domains for e in d.entities]
+
+    @cached_property
+    def _refused(self) -> frozenset[str]:
+        from generator.model_contract import restricted
+
+        return restricted(self.entities)
+
+    @property
+    def permission_codes(self) -> list[str]:
+        """The scope's permission catalog (generated/<scope>/permissions.py), sorted."""
+        return sorted(code for e in self.entities for code, _ in e.permissions)
+
+    def operations_of(self, entity: Entity) -> dict[str, Operation]:
+        """The contract of each generated operation of ``entity``, by kind (list, create...)."""
+        from generator.model_contract import operations
+
+        return {o.endpoint.kind: o for o in operations(entity, self.entities, self._refused)}
 
     @property
     def model_modules(self) -> dict[str, str]:

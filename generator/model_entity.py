@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from generator.model_api import ApiTypes
 from generator.model_base import Action, Endpoint, ForeignKeyRule, Frozen, LineCollection, ScopeInfo
 from generator.model_field import CheckRule, Field, IndexRule, UniqueRule
 from generator.spec import FieldType, Operation
@@ -14,7 +15,7 @@ if TYPE_CHECKING:  # readsql reads the model: imported where it is used, at run 
     from generator.readsql import ReadSql
 
 
-class Entity(Frozen):
+class Entity(ApiTypes, Frozen):
     scope: ScopeInfo
     domain: str
     domain_label_ko: str
@@ -262,7 +263,9 @@ class Entity(Frozen):
     def plain_output_fields(self) -> list[Field]:
         """Written fields whose response type is plainer than their input type."""
         return [
-            f for f in self.fields if f.in_response and f.in_create and f.output_type != f.api_type
+            f
+            for f in self.fields
+            if f.in_response and f.in_create and (f.output_type != f.api_type or f.items)
         ]
 
     @property

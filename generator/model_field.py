@@ -59,11 +59,54 @@ class Field(Frozen):
     transitions: tuple[tuple[str, tuple[str, ...]], ...] = ()  # state machine: (from, (to, ...))
     editable: tuple[str, ...] = ()  # states in which the row and its lines may change
     refers_by: str | None = None  # uuid naming a row of the entity this other field names
+    items: str | None = None  # json: a list of these (permission_code)
     approval: tuple[str, str | None] | None = None  # (approved, rejected) states
     query_type: str = ""  # a filter value's type, bounded like the column (fields.query_type)
     # computed by the server: ("product", a, b) of two fields of the row, or
     # ("sum", line entity key, line field) over the lines of a header
     derived: tuple[str, str, str] | None = None
+
+    @property
+    def written_kind(self) -> str | None:
+        """How a body must write the value when JSON's own type is not enough, as the server
+        checks it (runtime.web.schemas._as_written); None: the type says it all."""
+        kind = self.kind
+        if kind in (FieldType.integer, FieldType.bigint):
+            return "integer"
+        if kind is FieldType.boolean:
+            return "boolean"
+        if kind in (FieldType.date, FieldType.datetime):
+            return kind.value
+        if kind in (FieldType.uuid, FieldType.ref):
+            return "uuid"
+        if kind in (FieldType.decimal, FieldType.money):
+            return "decimal:" + self.decimal_pattern
+        return None
+
+    @property
+    def decimal_pattern(self) -> str:
+        """A decimal as a body writes it in a string: its precision and scale, no sign when
+        it cannot be negative."""
+        precision, scale = self.digits or (18, 4)
+        sign = "" if self.minimum is not None and self.minimum >= 0 else "-?"
+        whole = f"\\d{{1,{max(precision - scale, 1)}}}"
+        part = f"(\\.\\d{{1,{scale}}}0*)?" if scale else ""  # trailing zeros add no digit
+        return f"^{sign}{whole}{part}$"
+
+    @property
+    def decimal_input(self) -> dict[str, Any]:
+        """The JSON Schema of a decimal in a body: a whole number within the column's range,
+        or a string with its digits (a JSON fraction would be a binary float)."""
+        precision, scale = self.digits or (18, 4)
+        top = 10 ** (precision - scale) - 1
+        low = -top if self.minimum is None else max(-top, int(self.minimum))
+        high = top if self.maximum is None else min(top, int(self.maximum))
+        return {
+            "anyOf": [
+                {"type": "integer", "minimum": low, "maximum": high},
+                {"type": "string", "pattern": self.decimal_pattern},
+            ]
+        }
 
     @property
     def moves(self) -> dict[str, list[str]]:

@@ -8,7 +8,7 @@ model the templates read. ``cxg-gen schema`` exports them as JSON Schema for edi
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -139,6 +139,13 @@ class FieldSpec(Strict):
     )
     status_endpoint: bool = Field(
         default=False, description="Enum only: adds PATCH /{id}/status to change this field."
+    )
+    items: Literal["permission_code"] | None = Field(
+        default=None,
+        description=(
+            "json only: the value is a list of these, which the API document states and the"
+            " server checks: permission_code, the codes of the scope's permission catalog."
+        ),
     )
     transitions: dict[str, list[str]] | None = Field(
         default=None,

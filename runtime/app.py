@@ -35,11 +35,11 @@ from runtime.security.ratelimit import MemoryCounter, RateLimitMiddleware, Redis
 from runtime.security.tenant_auth import router as tenant_auth_router
 from runtime.settings import Settings, get_settings
 from runtime.tenancy.provisioning import router as tenancy_router
-from runtime.web import docs, handlers, openapi, querymodels, routes
+from runtime.web import contract, docs, handlers, openapi, querymodels, routes
 from runtime.web.bodylimit import BodyLimitMiddleware
 from runtime.web.context import language_var
 from runtime.web.envelope import Envelope, error_payload, ok
-from runtime.web.errors import DatabaseUnavailableError
+from runtime.web.errors import DATABASE, DatabaseUnavailableError
 from runtime.web.middleware import RequestContextMiddleware
 from runtime.web.readretry import ReadRetryMiddleware
 
@@ -189,6 +189,7 @@ def create_app(
         openapi_url=None if document else "/openapi.json",
         openapi_tags=tags,
     )
+    contract.install(app)  # servers, contact, license, default security, error examples
     if document:
         openapi.serve_prebuilt(app, document)
     else:
@@ -248,11 +249,18 @@ def create_app(
         else:
             routes.include_all(app, prefix, resources)
 
-    # either envelope answers (the error one with 503): no single response model
     @app.get(
-        "/health", tags=["시스템 > 상태 > 헬스 체크"], summary="헬스 체크", response_model=None
+        "/health",
+        tags=["시스템 > 상태 > 헬스 체크"],
+        summary="헬스 체크",
+        response_model=Envelope[dict[str, Any]],
+        operation_id="health",
+        responses=contract.answers_of({DATABASE}, 200),  # 503: the error envelope
+        openapi_extra={"security": []},
     )
     async def health(request: Request) -> Envelope[dict[str, Any]] | JSONResponse:
+        """Whether both databases answer: 200 with each one's state, or 503 naming the one
+        that is down. Needs no credential and is not rate-limited."""
         databases: Databases = request.app.state.databases
         status = {}
         for name, engine in databases.engines.items():

@@ -48,6 +48,7 @@ Handler = Callable[[Scope, Hot], Awaitable[Answer | None]]
 COLD = "cxg.cold"  # in the scope: (database, user, tenant) whose caches are not filled yet
 Caller = tuple[str, uuid.UUID, object]  # what COLD holds; the tenant as the token's tid claim
 WARM_WAIT = 5.0  # seconds a request waits for another to fill its caller's caches
+CREATED = "cxg.created"  # in the scope: the path of the row a hot create made (Location)
 
 
 def _bearer(scope: Scope) -> str | None:
@@ -82,7 +83,7 @@ class HotPathMiddleware:
                         scope, lambda scope, hot: self._create(scope, hot, request)
                     )
                     if answer is not None:
-                        return await _respond(send, 201, *answer)
+                        return await _respond(send, 201, *answer, location=scope.get(CREATED))
                     receive = _replay(request, receive)
         cold = scope.get(COLD)
         if cold is None or cold in self._warming:
@@ -201,16 +202,21 @@ class HotPathMiddleware:
         )
         if record is None:
             return None  # nothing was written: a dead session, a permission, a reference
+        scope[CREATED] = f"{scope['path']}/{record['_cxg_id']}"  # as the router's create says it
         return envelope_bytes(record["_cxg_row"].encode()), record["_cxg_version"]
 
 
-async def _respond(send: Send, status: int, body: bytes, version: int | None) -> None:
+async def _respond(
+    send: Send, status: int, body: bytes, version: int | None, location: str | None = None
+) -> None:
     headers = [
         (b"content-type", b"application/json"),
         (b"content-length", str(len(body)).encode()),
     ]
     if version is not None:  # a single row: its ETag, as the routers send it
         headers.append((b"etag", etag(version).encode()))
+    if location is not None:
+        headers.append((b"location", location.encode()))
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 

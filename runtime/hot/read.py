@@ -96,6 +96,8 @@ class Route:
                 return None  # not a parameter of this list: let the router judge it
             if key in self.list_fields:
                 values.setdefault(key, []).append(value)
+            elif key in values:
+                return None  # one value given twice: the router refuses it
             else:
                 values[key] = value
         try:

@@ -28,7 +28,6 @@ from fastapi import APIRouter, Depends, Request
 
 from runtime.deps import manager_permission, tenant_permission
 from runtime.security.principal import Actor
-from runtime.web.envelope import ERROR_RESPONSES
 from runtime.web.router import audited_route
 
 PERMISSION = {"manager": manager_permission, "tenants": tenant_permission}
@@ -52,7 +51,7 @@ class ActionRouter(APIRouter):
     """The router of a domain's custom endpoints; see the module's docstring."""
 
     def __init__(self, scope: str, domain: str) -> None:
-        super().__init__(responses=ERROR_RESPONSES)
+        super().__init__()
         if scope not in PERMISSION:
             raise ActionError(f"unknown scope {scope!r} (manager or tenants)")
         self.scope, self.domain = scope, domain

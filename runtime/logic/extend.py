@@ -42,6 +42,14 @@ HOOKS = ("before_create", "before_update", "before_delete", "after_write")
 ROOT = Path(__file__).resolve().parents[1] / "extensions"
 
 _BY_TABLE: dict[Table, ModuleType] = {}
+_HOOKS_OF: dict[tuple[str, str], frozenset[str]] = {}  # (scope, domain.table) -> its hooks
+# the methods of the generated endpoints each hook runs for (a status change is a PATCH)
+HOOK_METHODS = {
+    "before_create": frozenset({"POST"}),
+    "before_update": frozenset({"PATCH"}),
+    "before_delete": frozenset({"DELETE"}),
+    "after_write": frozenset({"POST", "PATCH", "DELETE"}),
+}
 M = TypeVar("M")
 
 
@@ -97,6 +105,9 @@ def discover(root: Path = ROOT) -> None:
             elif not inspect.iscoroutinefunction(value):
                 problems.append(f"{where}: hooks are awaited: write `async def {name}`")
         _BY_TABLE[model.__table__] = module
+        _HOOKS_OF[(scope, f"{domain}.{table}")] = frozenset(
+            name for name in HOOKS if inspect.iscoroutinefunction(getattr(module, name, None))
+        )
     if problems:
         raise ExtensionError("\n".join(problems))
 
@@ -135,6 +146,17 @@ def _model(scope: str, domain: str, table: str, path: str) -> type[Any]:
 
 def is_extended(table: Table) -> bool:
     return table in _BY_TABLE
+
+
+def hooked(scope: str, key: str) -> frozenset[str]:
+    """The methods whose generated endpoints run a hook of the entity (which may refuse)."""
+    hooks = _HOOKS_OF.get((scope, key), frozenset())
+    return frozenset(method for hook in hooks for method in HOOK_METHODS[hook])
+
+
+def extended() -> list[tuple[str, str]]:
+    """(scope, domain.table) of every entity with a hand-owned module."""
+    return sorted(_HOOKS_OF)
 
 
 async def run(hook: str, model: type[Any], db: AsyncSession, actor: Actor, *args: Any) -> None:

@@ -24,6 +24,18 @@ def register(table: str, name: str, guard: Guard) -> None:
     _GUARDS.setdefault(table, {})[name] = guard
 
 
+GUARDED_METHODS = frozenset({"PATCH", "DELETE"})  # updates, status changes, deletes
+
+
+def guarded(table: str) -> frozenset[str]:
+    """The methods of the generated endpoints of ``table`` that meet a guard."""
+    return GUARDED_METHODS if _GUARDS.get(table) else frozenset()
+
+
+def tables() -> list[str]:
+    return sorted(_GUARDS)
+
+
 async def run(
     db: AsyncSession, table: str, row: Any, values: dict[str, Any] | None, actor: Actor
 ) -> None:

@@ -130,8 +130,9 @@ class Statements:
                 conditions.append(f"t.{name} >= {arg(low)}")
             if high is not None:
                 conditions.append(f"t.{name} <= {arg(high)}")
-        if params.search and plan.search:
-            pattern = arg(f"%{escape_like(params.search)}%")
+        search = getattr(params, "search", None)  # only lists with searchable fields take it
+        if search and plan.search:
+            pattern = arg(f"%{escape_like(search)}%")
             matches = " OR ".join(f"t.{c} ILIKE {pattern} ESCAPE '\\'" for c in plan.search)
             conditions.append(f"({matches})")
         return " AND ".join(conditions)

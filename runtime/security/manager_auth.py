@@ -11,8 +11,8 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from fastapi import Request, status
-from pydantic import BaseModel, Field
+from fastapi import Request, Response, status
+from pydantic import Field
 from sqlalchemy import insert, select
 
 from runtime.data.tables import ManagerTables
@@ -30,12 +30,21 @@ from runtime.security.signin_models import (
     TokenPair,
 )
 from runtime.state import app_state
-from runtime.web.envelope import Envelope, ok
-from runtime.web.errors import AlreadyExistsError, ForbiddenError, ValidationError
+from runtime.web.contract import answers
+from runtime.web.envelope import Envelope, Output, ok
+from runtime.web.errors import (
+    AlreadyExistsError,
+    ForbiddenError,
+    UnauthorizedError,
+    ValidationError,
+)
 from runtime.web.router import audited_router
 from runtime.web.schemas import Input
 
 router = audited_router(scope="manager", entity=None)
+# where the rows these endpoints create are read (the Location of their answers)
+USERS_PATH = "/api/v1/manager/idam/users"
+API_KEYS_PATH = "/api/v1/manager/idam/api-keys"
 
 
 class RegisterRequest(signin_models.NewAccount):
@@ -63,9 +72,12 @@ def manager_accounts(request: Request) -> signin.Accounts:
     status_code=status.HTTP_201_CREATED,
     summary="회원가입",
 )
+@answers(raises=[AlreadyExistsError])
 async def register(
-    data: RegisterRequest, request: Request, db: ManagerDb
+    data: RegisterRequest, request: Request, db: ManagerDb, response: Response
 ) -> Envelope[dict[str, Any]]:
+    """Create a manager account for yourself: never a MASTER, with no roles (an
+    administrator grants them). 409 when the username or e-mail address is taken."""
     users = _tables(request).users
     taken = await db.scalar(
         select(users.c.id).where(
@@ -98,16 +110,23 @@ async def register(
             updated_by=user_id,
         )
     )
+    response.headers["Location"] = f"{USERS_PATH}/{user_id}"
     return ok(await signin.user_view(db, manager_accounts(request), user_id))
 
 
 @router.post("/login", response_model=Envelope[TokenPair], summary="로그인")
+@answers(raises=[UnauthorizedError])
 async def login(data: LoginRequest, request: Request, db: ManagerDb) -> Envelope[TokenPair]:
+    """Sign in with username and password: an access token and a refresh token, bound to a
+    new session. Failures count towards the account's lockout and the sign-in throttles."""
     return ok(await signin.sign_in(db, request, manager_accounts(request), data))
 
 
 @router.post("/refresh", response_model=Envelope[TokenPair], summary="토큰 갱신")
+@answers(raises=[UnauthorizedError])
 async def refresh(data: RefreshRequest, request: Request, db: ManagerDb) -> Envelope[TokenPair]:
+    """A new token pair for a refresh token, which is used up: presenting it again ends the
+    session."""
     claims = signin_sessions.refresh_claims(data.refresh_token, MANAGER)
     return ok(await signin_sessions.rotate(db, request, manager_accounts(request), claims))
 
@@ -116,6 +135,7 @@ async def refresh(data: RefreshRequest, request: Request, db: ManagerDb) -> Enve
 async def me(
     request: Request, actor: CurrentManagerUser, db: ManagerDb
 ) -> Envelope[dict[str, Any]]:
+    """The signed-in user's account."""
     return ok(await signin.user_view(db, manager_accounts(request), actor.user_id))
 
 
@@ -123,6 +143,7 @@ async def me(
 async def change_password(
     data: ChangePasswordRequest, request: Request, actor: CurrentManagerUser, db: ManagerDb
 ) -> Envelope[Message]:
+    """Change your password (the current one is checked); every other session ends."""
     return ok(
         await signin_sessions.change_password(db, request, manager_accounts(request), actor, data)
     )
@@ -130,6 +151,7 @@ async def change_password(
 
 @router.post("/logout", response_model=Envelope[Message], summary="로그아웃")
 async def logout(request: Request, actor: CurrentManagerUser, db: ManagerDb) -> Envelope[Message]:
+    """End the session: its access and refresh tokens stop working at once."""
     return ok(await signin_sessions.sign_out(db, request, manager_accounts(request), actor))
 
 
@@ -141,7 +163,7 @@ class ApiKeyRequest(Input):
     expires_at: datetime | None = Field(None, description="No expiry when absent.")
 
 
-class IssuedApiKey(BaseModel):
+class IssuedApiKey(Output):
     id: uuid.UUID
     name: str
     key: str = Field(description="Shown this once; only its digest is stored.")
@@ -156,10 +178,16 @@ class IssuedApiKey(BaseModel):
     status_code=status.HTTP_201_CREATED,
     summary="API 키 발급",
 )
+@answers(raises=[ForbiddenError])
 async def issue_api_key(
-    data: ApiKeyRequest, request: Request, actor: CurrentManagerUser, db: ManagerDb
+    data: ApiKeyRequest,
+    request: Request,
+    actor: CurrentManagerUser,
+    db: ManagerDb,
+    response: Response,
 ) -> Envelope[IssuedApiKey]:
-    """A key for machine clients of the caller, limited to scopes the caller holds."""
+    """A key for machine clients of the caller, limited to scopes the caller holds; shown
+    once. An API key cannot issue keys (403)."""
     if actor.scopes is not None:
         raise ForbiddenError(
             {
@@ -206,6 +234,7 @@ async def issue_api_key(
         )
     key, prefix = new_api_key()
     key_id = uuid.uuid4()
+    response.headers["Location"] = f"{API_KEYS_PATH}/{key_id}"
     scopes = sorted(set(data.scopes))
     await db.execute(
         insert(tables.api_keys).values(

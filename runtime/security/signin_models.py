@@ -3,9 +3,10 @@ with (Korean first, English when asked)."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, EmailStr, Field
+from pydantic import EmailStr, Field
 
 from runtime.security.credentials import NewPassword
+from runtime.web.envelope import Output
 from runtime.web.schemas import Input
 
 BAD_LOGIN = {
@@ -64,12 +65,12 @@ class ChangePasswordRequest(Input):
     new_password: NewPassword
 
 
-class TokenPair(BaseModel):
+class TokenPair(Output):
     access_token: str
     refresh_token: str
     token_type: str = "bearer"
     expires_in: int = Field(description="Seconds until the access token expires.")
 
 
-class Message(BaseModel):
+class Message(Output):
     message: str

@@ -35,6 +35,7 @@ from runtime.security.signin_models import (
     TokenPair,
 )
 from runtime.state import app_state, tenant_tables
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope, ok
 from runtime.web.errors import ForbiddenError, UnauthorizedError
 from runtime.web.router import audited_router
@@ -73,7 +74,10 @@ def _own_account(actor: Actor) -> Actor:
 
 
 @router.post("/login", response_model=Envelope[TokenPair], summary="로그인")
+@answers(raises=[UnauthorizedError])
 async def login(data: TenantLoginRequest, request: Request, mdb: ManagerDb) -> Envelope[TokenPair]:
+    """Sign in to a tenant with its code, a username and a password: an access token and a
+    refresh token bound to a new session. A tenant that is not ACTIVE refuses every sign-in."""
     tenants = app_state(request).manager_tables.tenants
     tenant = (
         await mdb.execute(
@@ -101,7 +105,10 @@ async def login(data: TenantLoginRequest, request: Request, mdb: ManagerDb) -> E
 
 
 @router.post("/refresh", response_model=Envelope[TokenPair], summary="토큰 갱신")
+@answers(raises=[UnauthorizedError])
 async def refresh(data: RefreshRequest, request: Request) -> Envelope[TokenPair]:
+    """A new token pair for a refresh token, which is used up: presenting it again ends the
+    session."""
     claims = signin_sessions.refresh_claims(data.refresh_token, TENANT_SYSTEM)
     tenant_id = await enter_tenant(request, claims, signin_models.BAD_REFRESH)
     accounts = tenant_accounts(request, tenant_id)
@@ -111,6 +118,7 @@ async def refresh(data: RefreshRequest, request: Request) -> Envelope[TokenPair]
 
 @router.get("/me", response_model=Envelope[dict[str, Any]], summary="현재 사용자 정보")
 async def me(request: Request, actor: CurrentTenantUser, db: TenantDb) -> Envelope[dict[str, Any]]:
+    """The signed-in user's account (a manager acting for the tenant has none: 403)."""
     actor = _own_account(actor)
     return ok(await signin.user_view(db, tenant_accounts(request, tenant_of(actor)), actor.user_id))
 
@@ -119,6 +127,7 @@ async def me(request: Request, actor: CurrentTenantUser, db: TenantDb) -> Envelo
 async def change_password(
     data: ChangePasswordRequest, request: Request, actor: CurrentTenantUser, db: TenantDb
 ) -> Envelope[Message]:
+    """Change your password (the current one is checked); every other session ends."""
     actor = _own_account(actor)
     accounts = tenant_accounts(request, tenant_of(actor))
     return ok(await signin_sessions.change_password(db, request, accounts, actor, data))
@@ -126,6 +135,7 @@ async def change_password(
 
 @router.post("/logout", response_model=Envelope[Message], summary="로그아웃")
 async def logout(request: Request, actor: CurrentTenantUser, db: TenantDb) -> Envelope[Message]:
+    """End the session: its access and refresh tokens stop working at once."""
     actor = _own_account(actor)
     return ok(
         await signin_sessions.sign_out(

@@ -11,8 +11,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import Request, status
-from pydantic import BaseModel
+from fastapi import Request, Response, status
 from sqlalchemy import Row, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -26,7 +25,8 @@ from runtime.security.principal import TENANT as TENANT_SYSTEM_NAME
 from runtime.security.tenant_auth import tenant_accounts
 from runtime.settings import get_settings
 from runtime.state import app_state, tenant_tables
-from runtime.web.envelope import Envelope, ok
+from runtime.web.contract import answers
+from runtime.web.envelope import Envelope, Output, ok
 from runtime.web.errors import ConflictError, ForbiddenError, NotFoundError
 from runtime.web.router import audited_router
 
@@ -46,14 +46,14 @@ class ProvisionRequest(signin_models.NewAccount):
     """The tenant's first administrator."""
 
 
-class Provisioned(BaseModel):
+class Provisioned(Output):
     tenant_id: uuid.UUID
     tenant_code: str
     tenant_status: str
     admin: dict[str, Any]
 
 
-class ActToken(BaseModel):
+class ActToken(Output):
     access_token: str
     token_type: str = "bearer"
     expires_in: int
@@ -81,12 +81,14 @@ async def _tenant(db: AsyncSession, request: Request, tenant_id: uuid.UUID) -> R
     summary="테넌트 관리자 생성",
     openapi_extra={"x-permission": PROVISION_TENANT},
 )
+@answers(raises=[ConflictError])
 async def provision(
     tenant_id: uuid.UUID,
     data: ProvisionRequest,
     request: Request,
     db: ManagerDb,
     actor: Annotated[Actor, manager_permission(PROVISION_TENANT)],
+    response: Response,
 ) -> Envelope[Provisioned]:
     """Create the tenant's first administrator (role TENANT_ADMIN) and activate a pending
     tenant. Refused once the tenant has users: from then on its administrators manage it."""
@@ -156,6 +158,7 @@ async def provision(
         )
         tenant_status = "ACTIVE"
     admin = await signin.user_view(tdb, tenant_accounts(request, tenant_id), user_id)
+    response.headers["Location"] = f"/api/v1/tenants/adm/users/{user_id}"  # the tenant's view
     return ok(
         Provisioned(
             tenant_id=tenant_id, tenant_code=tenant.code, tenant_status=tenant_status, admin=admin
@@ -169,6 +172,7 @@ async def provision(
     summary="테넌트 대리 접근 토큰 발급",
     openapi_extra={"x-permission": ACT_FOR_TENANT},
 )
+@answers(raises=[ConflictError])
 async def act_token(
     tenant_id: uuid.UUID,
     request: Request,

@@ -42,16 +42,27 @@ def inputs_digest(generated: Iterable[tuple[str, bytes]], root: Path) -> str:
     return digest.hexdigest()
 
 
-def stamp(inputs: str, document: bytes) -> str:
-    return f"inputs {inputs}\ndocument {hashlib.sha256(document).hexdigest()}\n"
+def stamp(inputs: str, document: bytes, generator: str = "") -> str:
+    """``generator``: the digest of the code that wrote the entities' part (build compares
+    it; the app, which only asks whether the document describes its code, does not)."""
+    return (
+        f"inputs {inputs}\ngenerator {generator}\n"
+        f"document {hashlib.sha256(document).hexdigest()}\n"
+    )
 
 
-def current(root: Path, inputs: str) -> bool:
-    """The document on disk was made from these inputs and nobody changed it since."""
+def current(root: Path, inputs: str, generator: str | None = None) -> bool:
+    """The document on disk was made from these inputs (and by this generator, when given)
+    and nobody changed it since."""
     doc, mark = root / DOCUMENT, root / STAMP
     if not (doc.is_file() and mark.is_file()):
         return False
-    return mark.read_text() == stamp(inputs, doc.read_bytes())
+    found = dict(line.split(" ", 1) for line in mark.read_text().splitlines() if " " in line)
+    return (
+        found.get("inputs") == inputs
+        and found.get("document") == hashlib.sha256(doc.read_bytes()).hexdigest()
+        and (generator is None or found.get("generator") == generator)
+    )
 
 
 def generated_files(root: Path) -> list[tuple[str, bytes]]:

@@ -6,20 +6,28 @@ import json
 from datetime import UTC, datetime
 from typing import Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from runtime.web.context import request_id_var
 
 T = TypeVar("T")
 
 
-class ErrorBody(BaseModel):
+class Output(BaseModel):
+    """What the server answers: every property is always sent (null when empty), so the
+    document lists them all as required, defaults too (generated clients then type them as
+    present)."""
+
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
+
+
+class ErrorBody(Output):
     code: str = Field(examples=["RESOURCE_NOT_FOUND"])
     message: str
     detail: Any = None
 
 
-class Envelope(BaseModel, Generic[T]):
+class Envelope(Output, Generic[T]):
     success: bool = True
     data: T | None = None
     error: ErrorBody | None = None
@@ -27,7 +35,7 @@ class Envelope(BaseModel, Generic[T]):
     timestamp: datetime
 
 
-class ErrorEnvelope(BaseModel):
+class ErrorEnvelope(Output):
     """Every error answer: no data, the error's stable code, a message and its detail."""
 
     success: Literal[False] = False
@@ -35,29 +43,6 @@ class ErrorEnvelope(BaseModel):
     error: ErrorBody
     request_id: str | None = None
     timestamp: datetime
-
-
-def _error(description: str) -> dict[str, Any]:
-    return {"model": ErrorEnvelope, "description": description}
-
-
-# What any endpoint may answer besides its success, declared on every operation so that
-# clients generated from /openapi.json know the envelope of each.
-ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    401: _error("AUTHENTICATION_REQUIRED: no, a bad, an expired or a revoked credential"),
-    403: _error(
-        "PERMISSION_DENIED: the caller lacks the permission named in detail;"
-        " ROW_SECURITY_VIOLATION: the row belongs to another tenant (row-level security)"
-    ),
-    404: _error("RESOURCE_NOT_FOUND"),
-    409: _error("RESOURCE_ALREADY_EXISTS, CONFLICT or INVALID_TRANSITION"),
-    412: _error("STALE_VERSION: If-Match named a version the row no longer has"),
-    413: _error("PAYLOAD_TOO_LARGE: the body is over the configured limit (1 MiB by default)"),
-    422: _error("VALIDATION_ERROR: detail names each field and what is wrong with it"),
-    429: _error("RATE_LIMITED, with Retry-After"),
-    500: _error("INTERNAL_ERROR"),
-    503: _error("DATABASE_UNAVAILABLE, with Retry-After"),
-}
 
 
 def timestamp() -> str:

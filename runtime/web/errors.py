@@ -8,6 +8,25 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+# What an operation is or does (runtime.web.contract works them out), and so which errors it
+# can answer: each class below names the facts under which it can happen (``when``, any one of
+# them; empty: always; None: never an operation's own answer). The API document lists exactly
+# those errors per operation, so a new class with its ``when`` is documented where it applies.
+AUTHENTICATED = "authenticated"  # a credential is required
+PERMISSION = "permission"  # a permission code is checked
+TENANT_WRITE = "tenant_write"  # writes rows of the tenant database (row-level security)
+ROW = "row"  # the path names a row that may not exist
+UNIQUE = "unique"  # writes a value that must be unique
+RESTRICTED = "restricted"  # a delete that live references may refuse
+HAND_RULES = "hand_rules"  # a write that hand-written rules (hooks, guards) may refuse
+TRANSITIONS = "transitions"  # a move of a state machine
+EDITABLE = "editable"  # a write to a document (or its line) that its state may lock
+APPROVAL = "approval"  # a move into states only an approval may take
+IF_MATCH = "if_match"  # honours If-Match
+INPUT = "input"  # takes any input (path, query, header, body) that may be invalid
+RATE_LIMITED = "rate_limited"  # counted by the rate limits or sign-in throttles
+DATABASE = "database"  # needs a database
+
 
 class CXGError(Exception):
     status_code: ClassVar[int] = 500
@@ -16,6 +35,10 @@ class CXGError(Exception):
         "ko": "서버 내부 오류가 발생했습니다.",
         "en": "An internal error occurred.",
     }
+    when: ClassVar[frozenset[str] | None] = frozenset()  # any fact of these; empty: always
+    example_detail: ClassVar[Any] = None  # what ``detail`` looks like, for the document
+    # headers the answer carries, for the document: name -> (description, always sent)
+    documented_headers: ClassVar[dict[str, tuple[str, bool]]] = {}
 
     def __init__(
         self,
@@ -38,24 +61,36 @@ class ValidationError(CXGError):
     status_code = 422
     code = "VALIDATION_ERROR"
     messages = {"ko": "입력값이 올바르지 않습니다.", "en": "The request is not valid."}
+    when = frozenset({INPUT})
+    example_detail = [
+        {"field": "name", "source": "body", "message": "Field required", "type": "missing"}
+    ]
 
 
 class NotFoundError(CXGError):
     status_code = 404
     code = "RESOURCE_NOT_FOUND"
     messages = {"ko": "요청한 리소스를 찾을 수 없습니다.", "en": "The resource was not found."}
+    when = frozenset({ROW})
+    example_detail = {"id": "0b7e6a3c-5d1f-4c8e-9a2b-3f4d5e6a7b8c"}
 
 
 class AlreadyExistsError(CXGError):
     status_code = 409
     code = "RESOURCE_ALREADY_EXISTS"
     messages = {"ko": "이미 존재하는 리소스입니다.", "en": "The resource already exists."}
+    when = frozenset({UNIQUE})
+    example_detail = [
+        {"field": "code", "source": "body", "message": "already exists", "type": "unique"}
+    ]
 
 
 class ConflictError(CXGError):
     status_code = 409
     code = "CONFLICT"
     messages = {"ko": "다른 데이터와 충돌합니다.", "en": "The request conflicts with other data."}
+    when = frozenset({RESTRICTED, HAND_RULES})
+    example_detail = {"referenced_by": "crm.contacts", "field": "customer_id", "rows": 2}
 
 
 class TransitionError(CXGError):
@@ -68,6 +103,8 @@ class TransitionError(CXGError):
         "ko": "현재 상태에서 허용되지 않는 상태 변경입니다.",
         "en": "This status change is not allowed from the current status.",
     }
+    when = frozenset({TRANSITIONS})
+    example_detail = {"field": "status", "from": "SHIPPED", "to": "DRAFT", "allowed": ["DELIVERED"]}
 
 
 class LockedError(CXGError):
@@ -78,6 +115,13 @@ class LockedError(CXGError):
     messages = {
         "ko": "현재 상태에서는 문서를 수정할 수 없습니다.",
         "en": "The document cannot be changed in its current status.",
+    }
+    when = frozenset({EDITABLE})
+    example_detail = {
+        "entity": "srm.sales_orders",
+        "field": "status",
+        "state": "CONFIRMED",
+        "editable": ["DRAFT"],
     }
 
 
@@ -90,12 +134,16 @@ class ApprovalRequiredError(CXGError):
         "ko": "이 상태 변경은 결재를 거쳐야 합니다.",
         "en": "This status change is taken by an approval, not directly.",
     }
+    when = frozenset({APPROVAL})
+    example_detail = {"field": "status", "to": "APPROVED", "via": "apm.approval_requests"}
 
 
 class UnauthorizedError(CXGError):
     status_code = 401
     code = "AUTHENTICATION_REQUIRED"
     messages = {"ko": "인증이 필요합니다.", "en": "Authentication is required."}
+    when = frozenset({AUTHENTICATED})
+    documented_headers = {"WWW-Authenticate": ("The scheme to authenticate with: Bearer.", True)}
 
     def __init__(self, message: dict[str, str] | None = None, *, detail: Any = None):
         super().__init__(message, detail=detail, headers={"WWW-Authenticate": "Bearer"})
@@ -105,6 +153,8 @@ class ForbiddenError(CXGError):
     status_code = 403
     code = "PERMISSION_DENIED"
     messages = {"ko": "권한이 없습니다.", "en": "You do not have permission for this."}
+    when = frozenset({PERMISSION})
+    example_detail = {"permission": "crm.customers:create"}
 
 
 class RowSecurityError(CXGError):
@@ -119,6 +169,7 @@ class RowSecurityError(CXGError):
         "ko": "다른 테넌트의 데이터에는 접근할 수 없습니다.",
         "en": "The row does not belong to your tenant.",
     }
+    when = frozenset({TENANT_WRITE})
 
 
 class RateLimitedError(CXGError):
@@ -128,12 +179,20 @@ class RateLimitedError(CXGError):
         "ko": "요청이 너무 많습니다. 잠시 후 다시 시도하세요.",
         "en": "Too many requests. Try again later.",
     }
+    when = frozenset({RATE_LIMITED})
+    documented_headers = {
+        "Retry-After": ("Seconds until the window ends and requests are counted anew.", True),
+        "X-RateLimit-Limit": ("Requests allowed per window (the rate limits, not sign-in).", False),
+        "X-RateLimit-Remaining": ("Requests left in the window: 0 (the rate limits).", False),
+    }
+    example_detail = {"limit": 1000, "window_seconds": 3600}
 
 
 class DatabaseError(CXGError):
     status_code = 503
     code = "DATABASE_ERROR"
     messages = {"ko": "데이터베이스 오류가 발생했습니다.", "en": "A database error occurred."}
+    when = None
 
 
 class DatabaseUnavailableError(CXGError):
@@ -145,6 +204,8 @@ class DatabaseUnavailableError(CXGError):
         "ko": "데이터베이스를 일시적으로 사용할 수 없습니다. 잠시 후 다시 시도하세요.",
         "en": "The database is temporarily unavailable. Try again shortly.",
     }
+    when = frozenset({DATABASE})
+    documented_headers = {"Retry-After": ("Seconds to wait before trying again.", True)}
     RETRY_AFTER_SECONDS = 5
 
     def __init__(self, message: dict[str, str] | None = None, *, detail: Any = None):
@@ -157,6 +218,7 @@ class MethodNotAllowedError(CXGError):
     status_code = 405
     code = "METHOD_NOT_ALLOWED"
     messages = {"ko": "허용되지 않는 메서드입니다.", "en": "Method not allowed."}
+    when = None
 
 
 class StaleVersionError(CXGError):
@@ -168,6 +230,8 @@ class StaleVersionError(CXGError):
         "ko": "다른 사용자가 먼저 변경했습니다. 다시 조회한 후 시도하세요.",
         "en": "The row was changed meanwhile. Fetch it again and retry.",
     }
+    when = frozenset({IF_MATCH})
+    example_detail = {"current": '"4"', "if_match": ['"3"']}
 
 
 class PayloadTooLargeError(CXGError):
@@ -177,7 +241,9 @@ class PayloadTooLargeError(CXGError):
         "ko": "요청 본문이 허용된 크기를 넘었습니다.",
         "en": "The request body is larger than allowed.",
     }
+    # the limit stands in front of every path, so any request can carry too large a body
+    when = frozenset()
 
 
 class InternalError(CXGError):
-    pass
+    when = None  # the base class documents INTERNAL_ERROR

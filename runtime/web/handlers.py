@@ -13,6 +13,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from runtime.web import routes
 from runtime.web.context import language_var
 from runtime.web.envelope import error_payload
 from runtime.web.errors import (
@@ -97,9 +98,18 @@ async def _request_validation(_: Request, exc: RequestValidationError) -> JSONRe
     return render(ValidationError(detail=validation_detail(list(exc.errors()))))
 
 
-async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
     if exc.status_code == 400:  # FastAPI could not read the body (not UTF-8, not JSON)
         return render(ValidationError(detail=[_UNREADABLE_BODY]))
+    if exc.status_code == 405:  # Allow names every method of the path, not the first route's
+        try:
+            allowed = ", ".join(routes.allowed_methods(request.app, request.scope))
+        except Exception:  # noqa: BLE001 - never a 500 for this: the first route's methods then
+            log.exception("the methods of %s could not be listed", request.url.path)
+            allowed = (exc.headers or {}).get("Allow", "")
+        return render(
+            MethodNotAllowedError(detail={"allowed": allowed}, headers={"Allow": allowed})
+        )
     cls = _BY_STATUS.get(exc.status_code)
     if cls is None:
         err = CXGError(detail=None)

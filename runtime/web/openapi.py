@@ -2,7 +2,8 @@
 bytes while its stamp matches the code this process runs.
 
     python -m runtime.web.openapi            # what build needs, on standard output (JSON):
-                                             # the hand-written routes' document and the probe's
+                                             # the hand-written routes' document, the probe's,
+                                             # the answers of the operations on standard input
     python -m runtime.web.openapi --fastapi  # the whole document as FastAPI makes it
 """
 
@@ -58,13 +59,17 @@ def main() -> None:
     if "--fastapi" in sys.argv:
         sys.stdout.buffer.write(render(create_app(eager=True).openapi()))
         return
+    from runtime.web.contract import for_generator
     from runtime.web.openapi_probe import probe_document
 
     # the routes written by hand (sign-in, provisioning, health, the domains' actions): the
-    # generated entities' operations are written by the generator itself
+    # generated entities' operations are written by the generator itself, which sends their
+    # facts on standard input for their answers
+    operations = json.loads(sys.stdin.read() or "{}")
     parts = {
         "runtime": create_app(eager=True, entities=False).openapi(),
         "probe": probe_document(),
+        **for_generator(operations),
     }
     sys.stdout.buffer.write(render(parts))
 

@@ -21,7 +21,7 @@ from runtime.security.access import manager_permission, tenant_permission
 from runtime.security.principal import Actor
 from runtime.web.envelope import Envelope
 from runtime.web.router import audited_router
-from runtime.web.schemas import Deleted, EntityModel, Input, ListParams, Page
+from runtime.web.schemas import Deleted, EntityModel, Input, Page, SearchableListParams
 from runtime.web.versions import IfMatch
 
 PROBE = "CxgProbe"
@@ -35,7 +35,7 @@ class CxgProbeListResponse(Page[CxgProbeResponse]):
     pass
 
 
-class CxgProbeListParams(ListParams):
+class CxgProbeListParams(SearchableListParams):
     pass
 
 

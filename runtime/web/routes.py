@@ -17,6 +17,7 @@ import importlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
+from re import Pattern
 from types import ModuleType
 from typing import cast
 
@@ -81,9 +82,14 @@ _NO_LIFESPAN = type(APIRouter().lifespan_context)  # what a router without a lif
 class LazyGroup(BaseRoute):
     """Every route under ``prefix``; built on first use (or bit by bit, by ``warm_up``)."""
 
-    def __init__(self, prefix: str, resources: list[Resource]) -> None:
+    def __init__(
+        self, prefix: str, resources: list[Resource], foreign: tuple[Pattern[str], ...] = ()
+    ) -> None:
         self.prefix = prefix
         self.resources = resources
+        # paths under the prefix that hand-written routes serve (/manager/tenants/{id}/provision):
+        # not the group's, so a method they do not take is their 405, not the group's 404
+        self.foreign = foreign
         self._router: APIRouter | None = None  # set once every resource is in
         self._building = APIRouter()
         self._left = list(resources)
@@ -114,6 +120,8 @@ class LazyGroup(BaseRoute):
         if scope["type"] == "http":
             path = scope["path"]
             if path == self.prefix or path.startswith(self.prefix + "/"):
+                if any(p.match(path) for p in self.foreign):
+                    return Match.NONE, {}
                 return Match.FULL, {}
         return Match.NONE, {}
 
@@ -131,6 +139,53 @@ def mount_lazily(app: FastAPI, prefix: str, resources: Iterable[Resource]) -> li
     groups: dict[str, list[Resource]] = {}
     for resource in resources:
         groups.setdefault(resource.group, []).append(resource)
-    mounted = [LazyGroup(f"{prefix}/{name}", members) for name, members in groups.items()]
+    served = _route_paths(app)
+    mounted = []
+    for name, members in groups.items():
+        at = f"{prefix}/{name}"
+        foreign = tuple(regex for path, regex in served if path.startswith(at + "/"))
+        mounted.append(LazyGroup(at, members, foreign))
     app.router.routes.extend(mounted)
     return mounted
+
+
+def _routes(routes: Iterable[BaseRoute]) -> Iterable[BaseRoute]:
+    """Every route as included (FastAPI, pinned, keeps an included router whole and hands
+    out its routes with their full paths), lazy groups as themselves."""
+    todo: list[BaseRoute] = list(routes)
+    while todo:
+        route = todo.pop()
+        included = getattr(route, "effective_candidates", None)
+        if callable(included):
+            todo.extend(included())
+            todo.extend(route.effective_low_priority_routes())  # type: ignore[attr-defined]
+        else:
+            yield route
+
+
+def _route_paths(app: FastAPI) -> list[tuple[str, Pattern[str]]]:
+    found = []
+    for route in _routes(app.router.routes):
+        regex = getattr(route, "path_regex", None)
+        path = getattr(route, "path_format", None)
+        if regex is not None and path is not None:
+            found.append((path, regex))
+    return found
+
+
+def allowed_methods(app: FastAPI, scope: Scope) -> list[str]:
+    """Every method the path in ``scope`` is served for (the Allow of a 405, RFC 9110): the
+    methods of each route whose path matches, in the lazily mounted group too (a group's own
+    router only knows the first route that matched the path)."""
+    found: set[str] = set()
+    todo = list(_routes(app.router.routes))
+    while todo:
+        route = todo.pop()
+        if isinstance(route, LazyGroup):
+            if route.matches(scope)[0] is Match.FULL:
+                todo.extend(_routes(route.build().routes))
+            continue
+        methods = getattr(route, "methods", None)
+        if methods and route.matches(scope)[0] is not Match.NONE:
+            found |= set(methods)
+    return sorted(found)

@@ -7,14 +7,23 @@ import uuid
 import warnings
 from typing import Annotated, Any, ClassVar, Generic, Self, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic.warnings import UnsupportedFieldAttributeWarning
 from pydantic_core import PydanticCustomError
 
 from runtime.data.paging import EXACT_UP_TO, CountMode, decode_cursor, sort_terms
+from runtime.web.written import as_written
 
 T = TypeVar("T", bound=BaseModel)  # the items of a page: generated response models
 
+SORT_WORDS = "One of the terms, or several joined by commas ('-' first: descending)."
 MAX_PAGE_SIZE = 100
 MAX_PAGE = 10_000_000
 
@@ -31,7 +40,9 @@ def _without_nul(value: Any, depth: int = 0) -> Any:
     and refuse JSON nested deeper than MAX_JSON_DEPTH (serialisers stop at a few hundred)."""
     if isinstance(value, str):
         if "\x00" in value:
-            raise ValueError("text may not contain the NUL character (U+0000)")
+            raise PydanticCustomError(
+                "nul_character", "text may not contain the NUL character (U+0000)"
+            )
     elif isinstance(value, dict | list | tuple):
         if depth >= MAX_JSON_DEPTH:
             raise ValueError(f"JSON may not be nested more than {MAX_JSON_DEPTH} levels deep")
@@ -44,19 +55,30 @@ def _without_nul(value: Any, depth: int = 0) -> Any:
 
 class Input(BaseModel):
     """What a client sends (bodies and query parameters): nothing the model does not name
-    (a field the server owns, a typo, a filter that does not exist: 422, not silence), and no
-    NUL characters anywhere."""
+    (a field the server owns, a typo, a filter that does not exist: 422, not silence), no
+    NUL characters anywhere, and in a body each value in the JSON type the document gives it
+    (``written``: field -> kind, see ``_as_written``; query strings are text and convert)."""
 
     model_config = ConfigDict(extra="forbid")
+    written: ClassVar[dict[str, str]] = {}
+    non_nullable: ClassVar[frozenset[str]] = frozenset()  # never null (PATCH: UpdateModel)
 
     @field_validator("*", mode="before")
     @classmethod
-    def _no_nul(cls, value: Any) -> Any:
+    def _no_nul(cls, value: Any, info: ValidationInfo) -> Any:
+        kind = cls.written.get(info.field_name or "")
+        if kind is not None:
+            as_written(kind, value)
+        if value is None and info.field_name in cls.non_nullable:
+            raise PydanticCustomError("not_null", "cannot be null (leave it out to keep it)")
         return _without_nul(value)
 
 
 class ApiModel(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    # an answer always carries every property (runtime.web.envelope.Output)
+    model_config = ConfigDict(
+        from_attributes=True, json_schema_serialization_defaults_required=True
+    )
 
 
 # The generated schemas (~1,000 models) are built on first use, or by runtime.hot.warmup: start-up
@@ -81,9 +103,9 @@ class EntityModel(ApiModel):
 
 
 class UpdateModel(Input, EntityModel):
-    """PATCH bodies: every field optional; null only where the column allows it."""
+    """PATCH bodies: every field optional; null only where the column allows it (the
+    generated field's type says which: a NOT NULL column's field is not nullable)."""
 
-    non_nullable: ClassVar[frozenset[str]] = frozenset()
     status_field: ClassVar[str | None] = None  # changed only at PATCH /{id}/<status_field>
 
     @model_validator(mode="before")
@@ -96,15 +118,6 @@ class UpdateModel(Input, EntityModel):
                 {"field": cls.status_field},
             )
         return data
-
-    @model_validator(mode="after")
-    def _no_null_for_required(self) -> UpdateModel:
-        bad = sorted(
-            n for n in self.model_fields_set & self.non_nullable if getattr(self, n) is None
-        )
-        if bad:
-            raise ValueError(f"these fields cannot be null: {', '.join(bad)}")
-        return self
 
 
 class Page(EntityModel, Generic[T]):
@@ -145,7 +158,6 @@ class ListParams(Input):
     model_config = DEFERRED
 
     sortable: ClassVar[frozenset[str]] = frozenset()
-    searchable: ClassVar[bool] = False
     default_sort: ClassVar[str] = "-created_at"
     # sortable fields that are never null: the ones a keyset cursor can continue from
     keyset_sortable: ClassVar[frozenset[str]] = frozenset({"created_at", "updated_at"})
@@ -153,12 +165,8 @@ class ListParams(Input):
     # bounded so that (page - 1) * page_size always fits PostgreSQL's OFFSET (bigint)
     page: int = Field(1, ge=1, le=MAX_PAGE, description="Page number, from 1 (keyset: cursor).")
     page_size: int = Field(20, ge=1, le=MAX_PAGE_SIZE, description="Rows per page (max 100).")
-    search: str | None = Field(
-        None, min_length=1, max_length=100, description="Case-insensitive substring search."
-    )
-    sort: str | None = Field(
-        None, max_length=200, description="Comma-separated fields; '-' for descending."
-    )
+    # each entity's own names its terms (one of them, or several joined by commas)
+    sort: str | None = Field(None, max_length=200, description=SORT_WORDS)
     cursor: str | None = Field(
         None,
         max_length=2000,
@@ -178,35 +186,56 @@ class ListParams(Input):
         if value is None:
             return None
         for term in value.split(","):
-            name = term.strip().removeprefix("-")
+            name = term.removeprefix("-")
             if name not in cls.sortable:
                 allowed = ", ".join(sorted(cls.sortable))
                 raise ValueError(f"cannot sort by '{name}'; allowed: {allowed}")
         return value
 
     @model_validator(mode="after")
-    def _search_supported(self) -> ListParams:
-        if self.search is not None and not self.searchable:
-            raise ValueError("this resource has no searchable fields")
-        return self
-
-    @model_validator(mode="after")
     def _cursor_fits(self) -> ListParams:
         if self.cursor is None:
             return self
         if self.page != 1:
-            raise ValueError("cursor and page cannot be combined")
-        sort, _ = decode_cursor(self.cursor)  # ValueError: not one of ours
+            raise _cursor("cursor and page cannot be combined")
+        try:
+            sort, _ = decode_cursor(self.cursor)
+        except ValueError as exc:  # not one of ours
+            raise _cursor(str(exc)) from None
         if sort != self.order:
-            raise ValueError(f"the cursor continues sort={sort}; send the same sort")
+            raise _cursor(f"the cursor continues sort={sort}; send the same sort")
         unkeyable = [c for c, _ in sort_terms(sort)[:-1] if c not in self.keyset_sortable]
         if unkeyable:
-            raise ValueError(f"keyset pages need sort fields that are never empty: {unkeyable}")
+            raise _cursor(f"keyset pages need sort fields that are never empty: {unkeyable}")
         return self
 
     @property
     def order(self) -> str:
         return self.sort or self.default_sort
+
+
+def _cursor(message: str) -> PydanticCustomError:
+    """A cursor that does not fit the request: the field named, the reason its own type (an
+    opaque value the document cannot describe)."""
+    return PydanticCustomError("cursor", "{message}", {"field": "cursor", "message": message})
+
+
+class SearchableListParams(ListParams):
+    """The list of an entity with searchable fields: ``search`` too (elsewhere it is an
+    unknown parameter, 422)."""
+
+    model_config = DEFERRED
+
+    search: str | None = Field(
+        None, min_length=1, max_length=100, description="Case-insensitive substring search."
+    )
+
+
+def absent() -> Any:
+    """The default of a PATCH field whose column is NOT NULL: left out, it is None, which
+    only means "not sent" (model_fields_set); sent, null is refused like any other wrong
+    type, and the document shows no default."""
+    return None
 
 
 class Deleted(ApiModel):

@@ -182,6 +182,12 @@ async def test_hot_creates_equal_the_routers(client, long_way, headers_of, entit
     assert hot(client).served == before + (0 if long_way_only else 1)
     row = created.json()["data"]
     assert row["created_by"] != FORGED["created_by"] and row["id"] != FORGED["id"]
+    # the headers the routers send too (and the document declares)
+    assert created.headers["location"] == f"{base}/{row['id']}"
+    assert created.headers["etag"] == f'"{row["version"]}"'
+    again = await long_way.post(base, json=await valid_body(client, auth, entity), headers=auth)
+    if again.status_code == 201:
+        assert again.headers["location"] == f"{base}/{again.json()['data']['id']}"
     if entity.has("get"):
         assert row == data_of(await long_way.get(f"{base}/{row['id']}", headers=auth))
     trail = await long_way.get(

@@ -71,7 +71,7 @@ async def test_roles_grant_codes_and_unknown_codes_are_refused(client, tenant_a)
     )
     assert typo.status_code == 422, typo.text
     detail = typo.json()["error"]["detail"]
-    assert [d["field"] for d in detail] == ["permissions", "permissions"]
+    assert [d["field"] for d in detail] == ["permissions.1", "permissions.2"]
     assert "crm.customer:read" in detail[0]["message"]
     assert "idam.users:read" in detail[1]["message"]  # a manager code means nothing here
 

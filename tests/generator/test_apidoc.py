@@ -63,3 +63,9 @@ def test_the_written_document_is_the_one_fastapi_makes():
     assert written["components"]["securitySchemes"] == fastapi["components"]["securitySchemes"]
     assert written["tags"] == fastapi["tags"]
     assert written["info"] == fastapi["info"]
+    # the root both finish alike (runtime.web.contract.finish): servers, default security,
+    # contact and license, and exactly the error examples the operations point to
+    for key in ("servers", "security"):
+        assert written[key] == fastapi[key], key
+    assert written["components"]["examples"] == fastapi["components"]["examples"]
+    assert {"contact", "license"} <= set(written["info"])

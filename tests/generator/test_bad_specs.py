@@ -36,6 +36,16 @@ CASES = {
         "specs/manager/shop/orders.yaml:5:57: fields.status.default: default 'SHIPPED' is not "
         "one of the enum values: OPEN, CLOSED",
     ),
+    "items on a field that is not json": (
+        GOOD_ORDER.replace("unique: true}", "unique: true, items: permission_code}"),
+        "specs/manager/shop/orders.yaml:4:65: fields.order_no.items: 'items' is only for json"
+        " fields",
+    ),
+    "items of an unknown kind": (
+        GOOD_ORDER.replace("unique: true}", "unique: true}\n  grants: {type: json, items: code}"),
+        "specs/manager/shop/orders.yaml:5:31: fields.grants.items: Input should be"
+        " 'permission_code'",
+    ),
     "dangling reference": (
         GOOD_ORDER.replace("shop.products", "shop.produce"),
         "specs/manager/shop/orders.yaml:6:31: fields.product_id.to: unknown entity "

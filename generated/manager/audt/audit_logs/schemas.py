@@ -4,12 +4,43 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
+from typing_extensions import TypeAliasType
 
-from runtime.web.schemas import EntityModel, Input, Int32, ListParams, Page, UpdateModel
+from runtime.web.schemas import (
+    SORT_WORDS,
+    EntityModel,
+    Input,
+    Int32,
+    Page,
+    SearchableListParams,
+    UpdateModel,
+    absent,
+)
+from runtime.web.written import queried_as
+
+# each enum field's values and the list's sort terms, named (the API document and generated
+# clients share one type)
+ManagerAuditLogAction = TypeAliasType(
+    "ManagerAuditLogAction",
+    Annotated[
+        Literal[
+            "CREATE",
+            "UPDATE",
+            "DELETE",
+            "STATUS_CHANGE",
+            "LOGIN",
+            "LOGOUT",
+            "PASSWORD_CHANGE",
+            "PROVISION",
+            "ACT_FOR_TENANT",
+        ],
+        Field(title="ManagerAuditLogAction"),
+    ],
+)
 
 
 class ManagerAuditLogBase(EntityModel):
@@ -17,17 +48,7 @@ class ManagerAuditLogBase(EntityModel):
 
     user_id: UUID | None = Field(None, title="수행자")
     username: str | None = Field(None, max_length=100, title="수행자명")
-    action: Literal[
-        "CREATE",
-        "UPDATE",
-        "DELETE",
-        "STATUS_CHANGE",
-        "LOGIN",
-        "LOGOUT",
-        "PASSWORD_CHANGE",
-        "PROVISION",
-        "ACT_FOR_TENANT",
-    ] = Field(..., title="작업")
+    action: ManagerAuditLogAction = Field(..., title="작업")
     entity: str = Field(..., max_length=100, title="대상 엔터티")
     entity_id: UUID | None = Field(None, title="대상 ID")
     method: str = Field(..., max_length=10, title="HTTP 메서드")
@@ -41,37 +62,36 @@ class ManagerAuditLogBase(EntityModel):
 class ManagerAuditLogCreate(Input, ManagerAuditLogBase):
     """Body of POST: a new audit log."""
 
+    written: ClassVar[dict[str, str]] = {
+        "user_id": "uuid",
+        "entity_id": "uuid",
+        "status_code": "integer",
+    }
     pass
 
 
 class ManagerAuditLogUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
+    written: ClassVar[dict[str, str]] = {
+        "user_id": "uuid",
+        "entity_id": "uuid",
+        "status_code": "integer",
+    }
     non_nullable: ClassVar[frozenset[str]] = frozenset(
         ["action", "entity", "method", "path", "status_code"]
     )
 
     user_id: UUID | None = Field(None, title="수행자")
     username: str | None = Field(None, max_length=100, title="수행자명")
-    action: (
-        Literal[
-            "CREATE",
-            "UPDATE",
-            "DELETE",
-            "STATUS_CHANGE",
-            "LOGIN",
-            "LOGOUT",
-            "PASSWORD_CHANGE",
-            "PROVISION",
-            "ACT_FOR_TENANT",
-        ]
-        | None
-    ) = Field(None, title="작업")
-    entity: str | None = Field(None, max_length=100, title="대상 엔터티")
+    action: ManagerAuditLogAction = Field(default_factory=absent, title="작업")
+    entity: str = Field(default_factory=absent, max_length=100, title="대상 엔터티")
     entity_id: UUID | None = Field(None, title="대상 ID")
-    method: str | None = Field(None, max_length=10, title="HTTP 메서드")
-    path: str | None = Field(None, max_length=500, title="경로")
-    status_code: int | None = Field(None, ge=-2147483648, le=2147483647, title="응답 코드")
+    method: str = Field(default_factory=absent, max_length=10, title="HTTP 메서드")
+    path: str = Field(default_factory=absent, max_length=500, title="경로")
+    status_code: int = Field(
+        default_factory=absent, ge=-2147483648, le=2147483647, title="응답 코드"
+    )
     request_id: str | None = Field(None, max_length=64, title="요청 ID")
     client_ip: str | None = Field(None, max_length=45, title="클라이언트 주소")
     user_agent: str | None = Field(None, max_length=500, title="사용자 에이전트")
@@ -94,40 +114,51 @@ class ManagerAuditLogListResponse(Page[ManagerAuditLogResponse]):
     """One page of audit log rows."""
 
 
-class ManagerAuditLogListParams(ListParams):
+class ManagerAuditLogListParams(SearchableListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "updated_at"])
-    searchable: ClassVar[bool] = True
     default_sort: ClassVar[str] = "-created_at"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "updated_at"])
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": ["created_at", "-created_at", "updated_at", "-updated_at"],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:created_at|updated_at)(?:,-?(?:created_at|updated_at))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
-    user_id: UUID | None = Field(None, title="수행자", description="Exact match.")
-    action: (
-        list[
-            Literal[
-                "CREATE",
-                "UPDATE",
-                "DELETE",
-                "STATUS_CHANGE",
-                "LOGIN",
-                "LOGOUT",
-                "PASSWORD_CHANGE",
-                "PROVISION",
-                "ACT_FOR_TENANT",
-            ]
-        ]
-        | None
-    ) = Field(None, title="작업", description="Any of these values (repeat the parameter).")
+    user_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="수행자", description="Exact match."
+    )
+    action: list[ManagerAuditLogAction] | None = Field(
+        None, title="작업", description="Any of these values (repeat the parameter)."
+    )
     entity: str | None = Field(None, title="대상 엔터티", description="Exact match.")
-    entity_id: UUID | None = Field(None, title="대상 ID", description="Exact match.")
-    status_code: Int32 | None = Field(None, title="응답 코드", description="Exact match.")
+    entity_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="대상 ID", description="Exact match."
+    )
+    status_code: Annotated[Int32, queried_as("integer")] | None = Field(
+        None, title="응답 코드", description="Exact match."
+    )
     request_id: str | None = Field(None, title="요청 ID", description="Exact match.")
     client_ip: str | None = Field(None, title="클라이언트 주소", description="Exact match.")
-    status_code_from: Int32 | None = Field(
+    status_code_from: Annotated[Int32, queried_as("integer")] | None = Field(
         None, title="응답 코드 이상", description="Inclusive lower bound."
     )
-    status_code_to: Int32 | None = Field(
+    status_code_to: Annotated[Int32, queried_as("integer")] | None = Field(
         None, title="응답 코드 이하", description="Inclusive upper bound."
     )
 

@@ -16,6 +16,7 @@ from runtime.deps import ManagerDb, manager_permission
 from runtime.reads import routed
 from runtime.reads.compose import statements
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
@@ -39,8 +40,10 @@ READS = statements("manager", "audt.compliances")  # runtime.reads: one plan, tw
     "",
     response_model=Envelope[ComplianceListResponse],
     summary="컴플라이언스 목록 조회",
+    description="One page of compliance rows. Sort by created_at, due_date, title, updated_at (`-` for descending; default `-created_at`). Search in title. Filters: standard, owner_id, due_date, status. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="manager_audt_compliances_list",
 )
+@answers()
 async def list_compliances(
     params: Annotated[ComplianceListParams, Query()],
     db: ManagerDb,
@@ -54,7 +57,17 @@ async def list_compliances(
     response_model=Envelope[ComplianceResponse],
     status_code=status.HTTP_201_CREATED,
     summary="컴플라이언스 생성",
+    description="Creates a compliance. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="manager_audt_compliances_create",
+)
+@answers(
+    "etag",
+    links={
+        "manager_audt_compliances_change_status": "compliance_id",
+        "manager_audt_compliances_delete": "compliance_id",
+        "manager_audt_compliances_get": "compliance_id",
+        "manager_audt_compliances_update": "compliance_id",
+    },
 )
 async def create_compliance(
     data: ComplianceCreate,
@@ -63,7 +76,12 @@ async def create_compliance(
 ) -> Response:
     row = await service.create_compliance(db, data, actor)
     return await routed.detail_response(
-        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+        db,
+        READS,
+        row.id,
+        actor,
+        status_code=status.HTTP_201_CREATED,
+        headers={"Location": f"/api/v1/manager/audt/compliances/{row.id}"},
     )
 
 
@@ -71,8 +89,10 @@ async def create_compliance(
     "/{compliance_id}",
     response_model=Envelope[ComplianceResponse],
     summary="컴플라이언스 상세 조회",
+    description="One compliance by its id, with its `ETag`.",
     operation_id="manager_audt_compliances_get",
 )
+@answers("etag")
 async def get_compliance(
     compliance_id: UUID,
     db: ManagerDb,
@@ -85,8 +105,10 @@ async def get_compliance(
     "/{compliance_id}",
     response_model=Envelope[ComplianceResponse],
     summary="컴플라이언스 수정",
+    description="Changes the fields sent and nothing else. With `If-Match` the change is made only if the row still has that ETag (else 412).",
     operation_id="manager_audt_compliances_update",
 )
+@answers("etag")
 async def update_compliance(
     compliance_id: UUID,
     data: ComplianceUpdate,
@@ -102,8 +124,10 @@ async def update_compliance(
     "/{compliance_id}/status",
     response_model=Envelope[ComplianceResponse],
     summary="컴플라이언스 상태 변경",
+    description="Moves `status` (NOT_STARTED → IN_PROGRESS; IN_PROGRESS → COMPLIANT, NON_COMPLIANT; COMPLIANT → IN_PROGRESS; NON_COMPLIANT → IN_PROGRESS). With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="manager_audt_compliances_change_status",
 )
+@answers("etag", "transitions")
 async def change_compliance_status(
     compliance_id: UUID,
     data: ComplianceStatusChange,
@@ -121,8 +145,10 @@ async def change_compliance_status(
     "/{compliance_id}",
     response_model=Envelope[Deleted],
     summary="컴플라이언스 삭제",
+    description="Deletes the row: hidden from every read and its unique values freed. References to it follow their `on_delete` rule. With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="manager_audt_compliances_delete",
 )
+@answers()
 async def delete_compliance(
     compliance_id: UUID,
     db: ManagerDb,

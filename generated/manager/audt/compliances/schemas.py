@@ -4,18 +4,45 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
+from typing_extensions import TypeAliasType
 
-from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+from runtime.web.schemas import (
+    SORT_WORDS,
+    EntityModel,
+    Input,
+    Page,
+    SearchableListParams,
+    UpdateModel,
+    absent,
+)
+from runtime.web.written import queried_as
+
+# each enum field's values and the list's sort terms, named (the API document and generated
+# clients share one type)
+ManagerComplianceStandard = TypeAliasType(
+    "ManagerComplianceStandard",
+    Annotated[
+        Literal["ISMS_P", "ISO27001", "SOC2", "GDPR", "PIPA"],
+        Field(title="ManagerComplianceStandard"),
+    ],
+)
+ManagerComplianceStatus = TypeAliasType(
+    "ManagerComplianceStatus",
+    Annotated[
+        Literal["NOT_STARTED", "IN_PROGRESS", "COMPLIANT", "NON_COMPLIANT"],
+        Field(title="ManagerComplianceStatus"),
+    ],
+)
 
 
 class ManagerComplianceBase(EntityModel):
     """Fields that are both written and read."""
 
-    standard: Literal["ISMS_P", "ISO27001", "SOC2", "GDPR", "PIPA"] = Field(..., title="기준")
+    standard: ManagerComplianceStandard = Field(..., title="기준")
     title: str = Field(..., max_length=200, title="항목")
     description: str | None = Field(None, title="설명")
     owner_id: UUID | None = Field(None, title="담당자")
@@ -28,19 +55,19 @@ class ManagerComplianceBase(EntityModel):
 class ManagerComplianceCreate(Input, ManagerComplianceBase):
     """Body of POST: a new compliance."""
 
+    written: ClassVar[dict[str, str]] = {"owner_id": "uuid", "due_date": "date"}
     pass
 
 
 class ManagerComplianceUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
+    written: ClassVar[dict[str, str]] = {"owner_id": "uuid", "due_date": "date"}
     non_nullable: ClassVar[frozenset[str]] = frozenset(["standard", "title"])
     status_field: ClassVar[str | None] = "status"
 
-    standard: Literal["ISMS_P", "ISO27001", "SOC2", "GDPR", "PIPA"] | None = Field(
-        None, title="기준"
-    )
-    title: str | None = Field(None, max_length=200, title="항목")
+    standard: ManagerComplianceStandard = Field(default_factory=absent, title="기준")
+    title: str = Field(default_factory=absent, max_length=200, title="항목")
     description: str | None = Field(None, title="설명")
     owner_id: UUID | None = Field(None, title="담당자")
     due_date: date | None = Field(None, title="기한")
@@ -53,9 +80,7 @@ class ManagerComplianceResponse(ManagerComplianceBase):
     """A compliance as returned by the API."""
 
     id: UUID
-    status: Literal["NOT_STARTED", "IN_PROGRESS", "COMPLIANT", "NON_COMPLIANT"] = Field(
-        title="상태"
-    )
+    status: ManagerComplianceStatus = Field(title="상태")
     owner_name: str | None = Field(
         None, title="담당자 이름", description="Display name of the referenced row."
     )
@@ -72,34 +97,67 @@ class ManagerComplianceListResponse(Page[ManagerComplianceResponse]):
     """One page of compliance rows."""
 
 
-class ManagerComplianceListParams(ListParams):
+class ManagerComplianceListParams(SearchableListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
         ["created_at", "due_date", "title", "updated_at"]
     )
-    searchable: ClassVar[bool] = True
     default_sort: ClassVar[str] = "-created_at"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "title", "updated_at"])
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "created_at",
+                            "-created_at",
+                            "due_date",
+                            "-due_date",
+                            "title",
+                            "-title",
+                            "updated_at",
+                            "-updated_at",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:created_at|due_date|title|updated_at)(?:,-?(?:created_at|due_date|title|updated_at))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
-    standard: list[Literal["ISMS_P", "ISO27001", "SOC2", "GDPR", "PIPA"]] | None = Field(
+    standard: list[ManagerComplianceStandard] | None = Field(
         None, title="기준", description="Any of these values (repeat the parameter)."
     )
-    owner_id: UUID | None = Field(None, title="담당자", description="Exact match.")
-    due_date: date | None = Field(None, title="기한", description="Exact match.")
-    status: list[Literal["NOT_STARTED", "IN_PROGRESS", "COMPLIANT", "NON_COMPLIANT"]] | None = (
-        Field(None, title="상태", description="Any of these values (repeat the parameter).")
+    owner_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="담당자", description="Exact match."
     )
-    due_date_from: date | None = Field(
+    due_date: Annotated[date, queried_as("date")] | None = Field(
+        None, title="기한", description="Exact match."
+    )
+    status: list[ManagerComplianceStatus] | None = Field(
+        None, title="상태", description="Any of these values (repeat the parameter)."
+    )
+    due_date_from: Annotated[date, queried_as("date")] | None = Field(
         None, title="기한 이상", description="Inclusive lower bound."
     )
-    due_date_to: date | None = Field(None, title="기한 이하", description="Inclusive upper bound.")
+    due_date_to: Annotated[date, queried_as("date")] | None = Field(
+        None, title="기한 이하", description="Inclusive upper bound."
+    )
 
 
 class ManagerComplianceStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
-    status: Literal["NOT_STARTED", "IN_PROGRESS", "COMPLIANT", "NON_COMPLIANT"]
+    status: ManagerComplianceStatus
 
 
 # The names the generated code imports; the API document names the classes by scope.

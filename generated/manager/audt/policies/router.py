@@ -16,6 +16,7 @@ from runtime.deps import ManagerDb, manager_permission
 from runtime.reads import routed
 from runtime.reads.compose import statements
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
@@ -39,8 +40,10 @@ READS = statements("manager", "audt.policies")  # runtime.reads: one plan, two w
     "",
     response_model=Envelope[AuditPolicyListResponse],
     summary="감사 정책 목록 조회",
+    description="One page of audit policy rows. Sort by created_at, name, retention_days, updated_at (`-` for descending; default `-created_at`). Search in name. Filters: status. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="manager_audt_policies_list",
 )
+@answers()
 async def list_policies(
     params: Annotated[AuditPolicyListParams, Query()],
     db: ManagerDb,
@@ -54,7 +57,17 @@ async def list_policies(
     response_model=Envelope[AuditPolicyResponse],
     status_code=status.HTTP_201_CREATED,
     summary="감사 정책 생성",
+    description="Creates a audit policy. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="manager_audt_policies_create",
+)
+@answers(
+    "etag",
+    links={
+        "manager_audt_policies_change_status": "audit_policy_id",
+        "manager_audt_policies_delete": "audit_policy_id",
+        "manager_audt_policies_get": "audit_policy_id",
+        "manager_audt_policies_update": "audit_policy_id",
+    },
 )
 async def create_audit_policy(
     data: AuditPolicyCreate,
@@ -63,7 +76,12 @@ async def create_audit_policy(
 ) -> Response:
     row = await service.create_audit_policy(db, data, actor)
     return await routed.detail_response(
-        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+        db,
+        READS,
+        row.id,
+        actor,
+        status_code=status.HTTP_201_CREATED,
+        headers={"Location": f"/api/v1/manager/audt/policies/{row.id}"},
     )
 
 
@@ -71,8 +89,10 @@ async def create_audit_policy(
     "/{audit_policy_id}",
     response_model=Envelope[AuditPolicyResponse],
     summary="감사 정책 상세 조회",
+    description="One audit policy by its id, with its `ETag`.",
     operation_id="manager_audt_policies_get",
 )
+@answers("etag")
 async def get_audit_policy(
     audit_policy_id: UUID,
     db: ManagerDb,
@@ -85,8 +105,10 @@ async def get_audit_policy(
     "/{audit_policy_id}",
     response_model=Envelope[AuditPolicyResponse],
     summary="감사 정책 수정",
+    description="Changes the fields sent and nothing else. With `If-Match` the change is made only if the row still has that ETag (else 412).",
     operation_id="manager_audt_policies_update",
 )
+@answers("etag")
 async def update_audit_policy(
     audit_policy_id: UUID,
     data: AuditPolicyUpdate,
@@ -102,8 +124,10 @@ async def update_audit_policy(
     "/{audit_policy_id}/status",
     response_model=Envelope[AuditPolicyResponse],
     summary="감사 정책 상태 변경",
+    description="Moves `status` (ACTIVE → INACTIVE; INACTIVE → ACTIVE). With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="manager_audt_policies_change_status",
 )
+@answers("etag", "transitions")
 async def change_audit_policy_status(
     audit_policy_id: UUID,
     data: AuditPolicyStatusChange,
@@ -121,8 +145,10 @@ async def change_audit_policy_status(
     "/{audit_policy_id}",
     response_model=Envelope[Deleted],
     summary="감사 정책 삭제",
+    description="Deletes the row: hidden from every read and its unique values freed. References to it follow their `on_delete` rule. With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="manager_audt_policies_delete",
 )
+@answers()
 async def delete_audit_policy(
     audit_policy_id: UUID,
     db: ManagerDb,

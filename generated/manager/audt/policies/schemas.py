@@ -4,12 +4,28 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
+from typing_extensions import TypeAliasType
 
-from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+from runtime.web.schemas import (
+    SORT_WORDS,
+    EntityModel,
+    Input,
+    Page,
+    SearchableListParams,
+    UpdateModel,
+    absent,
+)
+
+# each enum field's values and the list's sort terms, named (the API document and generated
+# clients share one type)
+ManagerAuditPolicyStatus = TypeAliasType(
+    "ManagerAuditPolicyStatus",
+    Annotated[Literal["ACTIVE", "INACTIVE"], Field(title="ManagerAuditPolicyStatus")],
+)
 
 
 class ManagerAuditPolicyBase(EntityModel):
@@ -25,29 +41,31 @@ class ManagerAuditPolicyBase(EntityModel):
 class ManagerAuditPolicyCreate(Input, ManagerAuditPolicyBase):
     """Body of POST: a new audit policy."""
 
+    written: ClassVar[dict[str, str]] = {"retention_days": "integer"}
     pass
 
 
 class ManagerAuditPolicyUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
+    written: ClassVar[dict[str, str]] = {"retention_days": "integer"}
     non_nullable: ClassVar[frozenset[str]] = frozenset(
         ["name", "entity_pattern", "actions", "retention_days"]
     )
     status_field: ClassVar[str | None] = "status"
 
-    name: str | None = Field(None, max_length=100, title="정책명")
+    name: str = Field(default_factory=absent, max_length=100, title="정책명")
     description: str | None = Field(None, title="설명")
-    entity_pattern: str | None = Field(None, max_length=100, title="대상 엔터티")
-    actions: dict[str, Any] | list[Any] | None = Field(None, title="대상 작업")
-    retention_days: int | None = Field(None, ge=1, le=3650, title="보관 기간(일)")
+    entity_pattern: str = Field(default_factory=absent, max_length=100, title="대상 엔터티")
+    actions: dict[str, Any] | list[Any] = Field(default_factory=absent, title="대상 작업")
+    retention_days: int = Field(default_factory=absent, ge=1, le=3650, title="보관 기간(일)")
 
 
 class ManagerAuditPolicyResponse(ManagerAuditPolicyBase):
     """A audit policy as returned by the API."""
 
     id: UUID
-    status: Literal["ACTIVE", "INACTIVE"] = Field(title="상태")
+    status: ManagerAuditPolicyStatus = Field(title="상태")
     created_at: datetime
     updated_at: datetime
     created_by: UUID | None = None
@@ -61,19 +79,46 @@ class ManagerAuditPolicyListResponse(Page[ManagerAuditPolicyResponse]):
     """One page of audit policy rows."""
 
 
-class ManagerAuditPolicyListParams(ListParams):
+class ManagerAuditPolicyListParams(SearchableListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
         ["created_at", "name", "retention_days", "updated_at"]
     )
-    searchable: ClassVar[bool] = True
     default_sort: ClassVar[str] = "-created_at"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(
         ["created_at", "name", "retention_days", "updated_at"]
     )
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "created_at",
+                            "-created_at",
+                            "name",
+                            "-name",
+                            "retention_days",
+                            "-retention_days",
+                            "updated_at",
+                            "-updated_at",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:created_at|name|retention_days|updated_at)(?:,-?(?:created_at|name|retention_days|updated_at))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
-    status: list[Literal["ACTIVE", "INACTIVE"]] | None = Field(
+    status: list[ManagerAuditPolicyStatus] | None = Field(
         None, title="상태", description="Any of these values (repeat the parameter)."
     )
 
@@ -81,7 +126,7 @@ class ManagerAuditPolicyListParams(ListParams):
 class ManagerAuditPolicyStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
-    status: Literal["ACTIVE", "INACTIVE"]
+    status: ManagerAuditPolicyStatus
 
 
 # The names the generated code imports; the API document names the classes by scope.

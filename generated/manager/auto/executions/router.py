@@ -16,6 +16,7 @@ from runtime.deps import ManagerDb, manager_permission
 from runtime.reads import routed
 from runtime.reads.compose import statements
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope
 from runtime.web.router import audited_router
 
@@ -33,8 +34,10 @@ READS = statements("manager", "auto.executions")  # runtime.reads: one plan, two
     "",
     response_model=Envelope[WorkflowExecutionListResponse],
     summary="실행 내역 목록 조회",
+    description="One page of execution rows. Sort by created_at, finished_at, started_at, updated_at (`-` for descending; default `-started_at`). Filters: workflow_id, status, started_at. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="manager_auto_executions_list",
 )
+@answers()
 async def list_executions(
     params: Annotated[WorkflowExecutionListParams, Query()],
     db: ManagerDb,
@@ -47,8 +50,10 @@ async def list_executions(
     "/{workflow_execution_id}",
     response_model=Envelope[WorkflowExecutionResponse],
     summary="실행 내역 상세 조회",
+    description="One execution by its id, with its `ETag`.",
     operation_id="manager_auto_executions_get",
 )
+@answers("etag")
 async def get_workflow_execution(
     workflow_execution_id: UUID,
     db: ManagerDb,

@@ -4,19 +4,39 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
+from typing_extensions import TypeAliasType
 
-from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+from runtime.web.schemas import (
+    SORT_WORDS,
+    EntityModel,
+    Input,
+    ListParams,
+    Page,
+    UpdateModel,
+    absent,
+)
+from runtime.web.written import queried_as
+
+# each enum field's values and the list's sort terms, named (the API document and generated
+# clients share one type)
+ManagerWorkflowExecutionStatus = TypeAliasType(
+    "ManagerWorkflowExecutionStatus",
+    Annotated[
+        Literal["RUNNING", "SUCCEEDED", "FAILED", "CANCELED"],
+        Field(title="ManagerWorkflowExecutionStatus"),
+    ],
+)
 
 
 class ManagerWorkflowExecutionBase(EntityModel):
     """Fields that are both written and read."""
 
     workflow_id: UUID = Field(..., title="워크플로우")
-    status: Literal["RUNNING", "SUCCEEDED", "FAILED", "CANCELED"] = Field("RUNNING", title="상태")
+    status: ManagerWorkflowExecutionStatus = Field("RUNNING", title="상태")
     started_at: datetime = Field(..., title="시작 일시")
     finished_at: datetime | None = Field(None, title="종료 일시")
     result: dict[str, Any] | list[Any] | None = Field(None, title="결과")
@@ -26,17 +46,27 @@ class ManagerWorkflowExecutionBase(EntityModel):
 class ManagerWorkflowExecutionCreate(Input, ManagerWorkflowExecutionBase):
     """Body of POST: a new execution."""
 
+    written: ClassVar[dict[str, str]] = {
+        "workflow_id": "uuid",
+        "started_at": "datetime",
+        "finished_at": "datetime",
+    }
     pass
 
 
 class ManagerWorkflowExecutionUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
+    written: ClassVar[dict[str, str]] = {
+        "workflow_id": "uuid",
+        "started_at": "datetime",
+        "finished_at": "datetime",
+    }
     non_nullable: ClassVar[frozenset[str]] = frozenset(["workflow_id", "status", "started_at"])
 
-    workflow_id: UUID | None = Field(None, title="워크플로우")
-    status: Literal["RUNNING", "SUCCEEDED", "FAILED", "CANCELED"] | None = Field(None, title="상태")
-    started_at: datetime | None = Field(None, title="시작 일시")
+    workflow_id: UUID = Field(default_factory=absent, title="워크플로우")
+    status: ManagerWorkflowExecutionStatus = Field(default_factory=absent, title="상태")
+    started_at: datetime = Field(default_factory=absent, title="시작 일시")
     finished_at: datetime | None = Field(None, title="종료 일시")
     result: dict[str, Any] | list[Any] | None = Field(None, title="결과")
     error_message: str | None = Field(None, title="오류 메시지")
@@ -68,21 +98,52 @@ class ManagerWorkflowExecutionListParams(ListParams):
     sortable: ClassVar[frozenset[str]] = frozenset(
         ["created_at", "finished_at", "started_at", "updated_at"]
     )
-    searchable: ClassVar[bool] = False
     default_sort: ClassVar[str] = "-started_at"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(
         ["created_at", "started_at", "updated_at"]
     )
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "created_at",
+                            "-created_at",
+                            "finished_at",
+                            "-finished_at",
+                            "started_at",
+                            "-started_at",
+                            "updated_at",
+                            "-updated_at",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:created_at|finished_at|started_at|updated_at)(?:,-?(?:created_at|finished_at|started_at|updated_at))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
-    workflow_id: UUID | None = Field(None, title="워크플로우", description="Exact match.")
-    status: list[Literal["RUNNING", "SUCCEEDED", "FAILED", "CANCELED"]] | None = Field(
+    workflow_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="워크플로우", description="Exact match."
+    )
+    status: list[ManagerWorkflowExecutionStatus] | None = Field(
         None, title="상태", description="Any of these values (repeat the parameter)."
     )
-    started_at: datetime | None = Field(None, title="시작 일시", description="Exact match.")
-    started_at_from: datetime | None = Field(
+    started_at: Annotated[datetime, queried_as("datetime")] | None = Field(
+        None, title="시작 일시", description="Exact match."
+    )
+    started_at_from: Annotated[datetime, queried_as("datetime")] | None = Field(
         None, title="시작 일시 이상", description="Inclusive lower bound."
     )
-    started_at_to: datetime | None = Field(
+    started_at_to: Annotated[datetime, queried_as("datetime")] | None = Field(
         None, title="시작 일시 이하", description="Inclusive upper bound."
     )
 

@@ -18,6 +18,7 @@ from runtime.deps import ManagerDb, manager_permission
 from runtime.reads import routed
 from runtime.reads.compose import statements
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
@@ -42,8 +43,10 @@ READS = statements("manager", "auto.tasks")  # runtime.reads: one plan, two ways
     "",
     response_model=Envelope[AutomationTaskListResponse],
     summary="작업 목록 조회",
+    description="One page of task rows. Sort by created_at, name, step_order, updated_at (`-` for descending; default `step_order`). Search in name. Filters: workflow_id, task_type. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="manager_auto_tasks_list",
 )
+@answers()
 async def list_tasks(
     params: Annotated[AutomationTaskListParams, Query()],
     db: ManagerDb,
@@ -57,7 +60,16 @@ async def list_tasks(
     response_model=Envelope[AutomationTaskResponse],
     status_code=status.HTTP_201_CREATED,
     summary="작업 생성",
+    description="Creates a task. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="manager_auto_tasks_create",
+)
+@answers(
+    "etag",
+    links={
+        "manager_auto_tasks_delete": "automation_task_id",
+        "manager_auto_tasks_get": "automation_task_id",
+        "manager_auto_tasks_update": "automation_task_id",
+    },
 )
 async def create_automation_task(
     data: AutomationTaskCreate,
@@ -66,7 +78,12 @@ async def create_automation_task(
 ) -> Response:
     row = await service.create_automation_task(db, data, actor)
     return await routed.detail_response(
-        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+        db,
+        READS,
+        row.id,
+        actor,
+        status_code=status.HTTP_201_CREATED,
+        headers={"Location": f"/api/v1/manager/auto/tasks/{row.id}"},
     )
 
 
@@ -74,8 +91,10 @@ async def create_automation_task(
     "/{automation_task_id}",
     response_model=Envelope[AutomationTaskResponse],
     summary="작업 상세 조회",
+    description="One task by its id, with its `ETag`.",
     operation_id="manager_auto_tasks_get",
 )
+@answers("etag")
 async def get_automation_task(
     automation_task_id: UUID,
     db: ManagerDb,
@@ -88,8 +107,10 @@ async def get_automation_task(
     "/{automation_task_id}",
     response_model=Envelope[AutomationTaskResponse],
     summary="작업 수정",
+    description="Changes the fields sent and nothing else. With `If-Match` the change is made only if the row still has that ETag (else 412).",
     operation_id="manager_auto_tasks_update",
 )
+@answers("etag")
 async def update_automation_task(
     automation_task_id: UUID,
     data: AutomationTaskUpdate,
@@ -107,8 +128,10 @@ async def update_automation_task(
     "/{automation_task_id}",
     response_model=Envelope[Deleted],
     summary="작업 삭제",
+    description="Deletes the row: hidden from every read and its unique values freed. References to it follow their `on_delete` rule. With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="manager_auto_tasks_delete",
 )
+@answers()
 async def delete_automation_task(
     automation_task_id: UUID,
     db: ManagerDb,
@@ -127,8 +150,10 @@ nested_router = audited_router(scope="manager", entity="auto.tasks")
     "/{workflow_id}/tasks",
     response_model=Envelope[AutomationTaskListResponse],
     summary="작업 목록 (상위 문서별)",
+    description="The task rows of one parent, in order (at most 1,000; the tasks list filtered by the parent pages through all of them).",
     operation_id="manager_auto_tasks_list_of_parent",
 )
+@answers()
 async def list_tasks_of_parent(
     workflow_id: UUID,
     params: Annotated[AutomationTaskLineListParams, Query()],
@@ -144,7 +169,16 @@ async def list_tasks_of_parent(
     response_model=Envelope[AutomationTaskResponse],
     status_code=status.HTTP_201_CREATED,
     summary="작업 추가 (상위 문서별)",
+    description="Adds a task to the parent named in the path. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="manager_auto_tasks_create_in_parent",
+)
+@answers(
+    "etag",
+    links={
+        "manager_auto_tasks_delete": "automation_task_id",
+        "manager_auto_tasks_get": "automation_task_id",
+        "manager_auto_tasks_update": "automation_task_id",
+    },
 )
 async def create_automation_task_in_parent(
     workflow_id: UUID,
@@ -155,5 +189,10 @@ async def create_automation_task_in_parent(
     await crud.get_live(db, AutomationWorkflow, workflow_id, actor)
     row = await service.create_line(db, workflow_id, data, actor)
     return await routed.detail_response(
-        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+        db,
+        READS,
+        row.id,
+        actor,
+        status_code=status.HTTP_201_CREATED,
+        headers={"Location": f"/api/v1/manager/auto/tasks/{row.id}"},
     )

@@ -4,12 +4,32 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
+from typing_extensions import TypeAliasType
 
-from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+from runtime.web.schemas import (
+    SORT_WORDS,
+    EntityModel,
+    Input,
+    Page,
+    SearchableListParams,
+    UpdateModel,
+    absent,
+)
+from runtime.web.written import queried_as
+
+# each enum field's values and the list's sort terms, named (the API document and generated
+# clients share one type)
+ManagerAutomationTaskTaskType = TypeAliasType(
+    "ManagerAutomationTaskTaskType",
+    Annotated[
+        Literal["HTTP_CALL", "SCRIPT", "NOTIFICATION", "DATA_SYNC", "APPROVAL"],
+        Field(title="ManagerAutomationTaskTaskType"),
+    ],
+)
 
 
 class ManagerAutomationTaskBase(EntityModel):
@@ -17,9 +37,7 @@ class ManagerAutomationTaskBase(EntityModel):
 
     workflow_id: UUID = Field(..., title="워크플로우")
     name: str = Field(..., max_length=100, title="작업명")
-    task_type: Literal["HTTP_CALL", "SCRIPT", "NOTIFICATION", "DATA_SYNC", "APPROVAL"] = Field(
-        ..., title="작업 유형"
-    )
+    task_type: ManagerAutomationTaskTaskType = Field(..., title="작업 유형")
     step_order: int = Field(1, ge=1, le=1000, title="순서")
     config: dict[str, Any] | list[Any] = Field({}, title="설정")
     retry_count: int = Field(0, ge=0, le=10, title="재시도 횟수")
@@ -28,16 +46,24 @@ class ManagerAutomationTaskBase(EntityModel):
 class ManagerAutomationTaskCreate(Input, ManagerAutomationTaskBase):
     """Body of POST: a new task."""
 
+    written: ClassVar[dict[str, str]] = {
+        "workflow_id": "uuid",
+        "step_order": "integer",
+        "retry_count": "integer",
+    }
     pass
 
 
 class ManagerAutomationTaskLineCreate(Input, EntityModel):
     """A line given inside its header's POST body or at the header's sub-resource."""
 
+    written: ClassVar[dict[str, str]] = {
+        "workflow_id": "uuid",
+        "step_order": "integer",
+        "retry_count": "integer",
+    }
     name: str = Field(..., max_length=100, title="작업명")
-    task_type: Literal["HTTP_CALL", "SCRIPT", "NOTIFICATION", "DATA_SYNC", "APPROVAL"] = Field(
-        ..., title="작업 유형"
-    )
+    task_type: ManagerAutomationTaskTaskType = Field(..., title="작업 유형")
     step_order: int = Field(1, ge=1, le=1000, title="순서")
     config: dict[str, Any] | list[Any] = Field({}, title="설정")
     retry_count: int = Field(0, ge=0, le=10, title="재시도 횟수")
@@ -46,18 +72,21 @@ class ManagerAutomationTaskLineCreate(Input, EntityModel):
 class ManagerAutomationTaskUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
+    written: ClassVar[dict[str, str]] = {
+        "workflow_id": "uuid",
+        "step_order": "integer",
+        "retry_count": "integer",
+    }
     non_nullable: ClassVar[frozenset[str]] = frozenset(
         ["workflow_id", "name", "task_type", "step_order", "config", "retry_count"]
     )
 
-    workflow_id: UUID | None = Field(None, title="워크플로우")
-    name: str | None = Field(None, max_length=100, title="작업명")
-    task_type: Literal["HTTP_CALL", "SCRIPT", "NOTIFICATION", "DATA_SYNC", "APPROVAL"] | None = (
-        Field(None, title="작업 유형")
-    )
-    step_order: int | None = Field(None, ge=1, le=1000, title="순서")
-    config: dict[str, Any] | list[Any] | None = Field(None, title="설정")
-    retry_count: int | None = Field(None, ge=0, le=10, title="재시도 횟수")
+    workflow_id: UUID = Field(default_factory=absent, title="워크플로우")
+    name: str = Field(default_factory=absent, max_length=100, title="작업명")
+    task_type: ManagerAutomationTaskTaskType = Field(default_factory=absent, title="작업 유형")
+    step_order: int = Field(default_factory=absent, ge=1, le=1000, title="순서")
+    config: dict[str, Any] | list[Any] = Field(default_factory=absent, title="설정")
+    retry_count: int = Field(default_factory=absent, ge=0, le=10, title="재시도 횟수")
 
 
 class ManagerAutomationTaskResponse(ManagerAutomationTaskBase):
@@ -80,39 +109,95 @@ class ManagerAutomationTaskListResponse(Page[ManagerAutomationTaskResponse]):
     """One page of task rows."""
 
 
-class ManagerAutomationTaskListParams(ListParams):
+class ManagerAutomationTaskListParams(SearchableListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
         ["created_at", "name", "step_order", "updated_at"]
     )
-    searchable: ClassVar[bool] = True
     default_sort: ClassVar[str] = "step_order"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(
         ["created_at", "name", "step_order", "updated_at"]
     )
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "created_at",
+                            "-created_at",
+                            "name",
+                            "-name",
+                            "step_order",
+                            "-step_order",
+                            "updated_at",
+                            "-updated_at",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:created_at|name|step_order|updated_at)(?:,-?(?:created_at|name|step_order|updated_at))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
-    workflow_id: UUID | None = Field(None, title="워크플로우", description="Exact match.")
-    task_type: (
-        list[Literal["HTTP_CALL", "SCRIPT", "NOTIFICATION", "DATA_SYNC", "APPROVAL"]] | None
-    ) = Field(None, title="작업 유형", description="Any of these values (repeat the parameter).")
+    workflow_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="워크플로우", description="Exact match."
+    )
+    task_type: list[ManagerAutomationTaskTaskType] | None = Field(
+        None, title="작업 유형", description="Any of these values (repeat the parameter)."
+    )
 
 
-class ManagerAutomationTaskLineListParams(ListParams):
+class ManagerAutomationTaskLineListParams(SearchableListParams):
     """Query parameters of the lines under their header: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
         ["created_at", "name", "step_order", "updated_at"]
     )
-    searchable: ClassVar[bool] = True
     default_sort: ClassVar[str] = "step_order"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(
         ["created_at", "name", "step_order", "updated_at"]
     )
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "created_at",
+                            "-created_at",
+                            "name",
+                            "-name",
+                            "step_order",
+                            "-step_order",
+                            "updated_at",
+                            "-updated_at",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:created_at|name|step_order|updated_at)(?:,-?(?:created_at|name|step_order|updated_at))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
-    task_type: (
-        list[Literal["HTTP_CALL", "SCRIPT", "NOTIFICATION", "DATA_SYNC", "APPROVAL"]] | None
-    ) = Field(None, title="작업 유형", description="Any of these values (repeat the parameter).")
+    task_type: list[ManagerAutomationTaskTaskType] | None = Field(
+        None, title="작업 유형", description="Any of these values (repeat the parameter)."
+    )
 
 
 # The names the generated code imports; the API document names the classes by scope.

@@ -16,6 +16,7 @@ from runtime.deps import ManagerDb, manager_permission
 from runtime.reads import routed
 from runtime.reads.compose import statements
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
@@ -39,8 +40,10 @@ READS = statements("manager", "auto.workflows")  # runtime.reads: one plan, two 
     "",
     response_model=Envelope[AutomationWorkflowListResponse],
     summary="워크플로우 목록 조회",
+    description="One page of workflow rows. Sort by created_at, name, updated_at (`-` for descending; default `-created_at`). Search in name. Filters: trigger_type, status. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="manager_auto_workflows_list",
 )
+@answers()
 async def list_workflows(
     params: Annotated[AutomationWorkflowListParams, Query()],
     db: ManagerDb,
@@ -54,7 +57,19 @@ async def list_workflows(
     response_model=Envelope[AutomationWorkflowResponse],
     status_code=status.HTTP_201_CREATED,
     summary="워크플로우 생성",
+    description="Creates a workflow, with its tasks in the same transaction. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="manager_auto_workflows_create",
+)
+@answers(
+    "etag",
+    links={
+        "manager_auto_tasks_create_in_parent": "workflow_id",
+        "manager_auto_tasks_list_of_parent": "workflow_id",
+        "manager_auto_workflows_change_status": "automation_workflow_id",
+        "manager_auto_workflows_delete": "automation_workflow_id",
+        "manager_auto_workflows_get": "automation_workflow_id",
+        "manager_auto_workflows_update": "automation_workflow_id",
+    },
 )
 async def create_automation_workflow(
     data: AutomationWorkflowCreate,
@@ -63,7 +78,12 @@ async def create_automation_workflow(
 ) -> Response:
     row = await service.create_automation_workflow(db, data, actor)
     return await routed.detail_response(
-        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+        db,
+        READS,
+        row.id,
+        actor,
+        status_code=status.HTTP_201_CREATED,
+        headers={"Location": f"/api/v1/manager/auto/workflows/{row.id}"},
     )
 
 
@@ -71,8 +91,10 @@ async def create_automation_workflow(
     "/{automation_workflow_id}",
     response_model=Envelope[AutomationWorkflowResponse],
     summary="워크플로우 상세 조회",
+    description="One workflow by its id, with its `ETag` and its first 1,000 lines (`*_total` counts them all).",
     operation_id="manager_auto_workflows_get",
 )
+@answers("etag")
 async def get_automation_workflow(
     automation_workflow_id: UUID,
     db: ManagerDb,
@@ -85,8 +107,10 @@ async def get_automation_workflow(
     "/{automation_workflow_id}",
     response_model=Envelope[AutomationWorkflowResponse],
     summary="워크플로우 수정",
+    description="Changes the fields sent and nothing else. With `If-Match` the change is made only if the row still has that ETag (else 412).",
     operation_id="manager_auto_workflows_update",
 )
+@answers("etag")
 async def update_automation_workflow(
     automation_workflow_id: UUID,
     data: AutomationWorkflowUpdate,
@@ -104,8 +128,10 @@ async def update_automation_workflow(
     "/{automation_workflow_id}/status",
     response_model=Envelope[AutomationWorkflowResponse],
     summary="워크플로우 상태 변경",
+    description="Moves `status` (DRAFT → ACTIVE, ARCHIVED; ACTIVE → PAUSED, ARCHIVED; PAUSED → ACTIVE, ARCHIVED). With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="manager_auto_workflows_change_status",
 )
+@answers("etag", "transitions")
 async def change_automation_workflow_status(
     automation_workflow_id: UUID,
     data: AutomationWorkflowStatusChange,
@@ -123,8 +149,10 @@ async def change_automation_workflow_status(
     "/{automation_workflow_id}",
     response_model=Envelope[Deleted],
     summary="워크플로우 삭제",
+    description="Deletes the row: hidden from every read and its unique values freed. References to it follow their `on_delete` rule. With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="manager_auto_workflows_delete",
 )
+@answers()
 async def delete_automation_workflow(
     automation_workflow_id: UUID,
     db: ManagerDb,

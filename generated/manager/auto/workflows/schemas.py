@@ -4,13 +4,39 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
+from typing_extensions import TypeAliasType
 
 from generated.manager.auto.tasks.schemas import AutomationTaskLineCreate, AutomationTaskResponse
-from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+from runtime.web.schemas import (
+    SORT_WORDS,
+    EntityModel,
+    Input,
+    Page,
+    SearchableListParams,
+    UpdateModel,
+    absent,
+)
+
+# each enum field's values and the list's sort terms, named (the API document and generated
+# clients share one type)
+ManagerAutomationWorkflowTriggerType = TypeAliasType(
+    "ManagerAutomationWorkflowTriggerType",
+    Annotated[
+        Literal["MANUAL", "SCHEDULE", "EVENT", "WEBHOOK"],
+        Field(title="ManagerAutomationWorkflowTriggerType"),
+    ],
+)
+ManagerAutomationWorkflowStatus = TypeAliasType(
+    "ManagerAutomationWorkflowStatus",
+    Annotated[
+        Literal["DRAFT", "ACTIVE", "PAUSED", "ARCHIVED"],
+        Field(title="ManagerAutomationWorkflowStatus"),
+    ],
+)
 
 
 class ManagerAutomationWorkflowBase(EntityModel):
@@ -18,9 +44,7 @@ class ManagerAutomationWorkflowBase(EntityModel):
 
     name: str = Field(..., max_length=100, title="이름")
     description: str | None = Field(None, title="설명")
-    trigger_type: Literal["MANUAL", "SCHEDULE", "EVENT", "WEBHOOK"] = Field(
-        "MANUAL", title="트리거 유형"
-    )
+    trigger_type: ManagerAutomationWorkflowTriggerType = Field("MANUAL", title="트리거 유형")
     schedule: str | None = Field(None, max_length=100, title="실행 주기(cron)")
     definition: dict[str, Any] | list[Any] = Field({}, title="정의")
 
@@ -28,6 +52,7 @@ class ManagerAutomationWorkflowBase(EntityModel):
 class ManagerAutomationWorkflowCreate(Input, ManagerAutomationWorkflowBase):
     """Body of POST: a new workflow, optionally with its lines."""
 
+    written: ClassVar[dict[str, str]] = {}
     tasks: list[AutomationTaskLineCreate] = Field(
         default_factory=list,
         max_length=1000,
@@ -39,23 +64,24 @@ class ManagerAutomationWorkflowCreate(Input, ManagerAutomationWorkflowBase):
 class ManagerAutomationWorkflowUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
+    written: ClassVar[dict[str, str]] = {}
     non_nullable: ClassVar[frozenset[str]] = frozenset(["name", "trigger_type", "definition"])
     status_field: ClassVar[str | None] = "status"
 
-    name: str | None = Field(None, max_length=100, title="이름")
+    name: str = Field(default_factory=absent, max_length=100, title="이름")
     description: str | None = Field(None, title="설명")
-    trigger_type: Literal["MANUAL", "SCHEDULE", "EVENT", "WEBHOOK"] | None = Field(
-        None, title="트리거 유형"
+    trigger_type: ManagerAutomationWorkflowTriggerType = Field(
+        default_factory=absent, title="트리거 유형"
     )
     schedule: str | None = Field(None, max_length=100, title="실행 주기(cron)")
-    definition: dict[str, Any] | list[Any] | None = Field(None, title="정의")
+    definition: dict[str, Any] | list[Any] = Field(default_factory=absent, title="정의")
 
 
 class ManagerAutomationWorkflowListItem(ManagerAutomationWorkflowBase):
     """A workflow as lists show it (its detail adds its lines)."""
 
     id: UUID
-    status: Literal["DRAFT", "ACTIVE", "PAUSED", "ARCHIVED"] = Field(title="상태")
+    status: ManagerAutomationWorkflowStatus = Field(title="상태")
     created_at: datetime
     updated_at: datetime
     created_by: UUID | None = None
@@ -80,18 +106,43 @@ class ManagerAutomationWorkflowListResponse(Page[ManagerAutomationWorkflowListIt
     """One page of workflow rows."""
 
 
-class ManagerAutomationWorkflowListParams(ListParams):
+class ManagerAutomationWorkflowListParams(SearchableListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "name", "updated_at"])
-    searchable: ClassVar[bool] = True
     default_sort: ClassVar[str] = "-created_at"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "name", "updated_at"])
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "created_at",
+                            "-created_at",
+                            "name",
+                            "-name",
+                            "updated_at",
+                            "-updated_at",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:created_at|name|updated_at)(?:,-?(?:created_at|name|updated_at))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
-    trigger_type: list[Literal["MANUAL", "SCHEDULE", "EVENT", "WEBHOOK"]] | None = Field(
+    trigger_type: list[ManagerAutomationWorkflowTriggerType] | None = Field(
         None, title="트리거 유형", description="Any of these values (repeat the parameter)."
     )
-    status: list[Literal["DRAFT", "ACTIVE", "PAUSED", "ARCHIVED"]] | None = Field(
+    status: list[ManagerAutomationWorkflowStatus] | None = Field(
         None, title="상태", description="Any of these values (repeat the parameter)."
     )
 
@@ -99,7 +150,7 @@ class ManagerAutomationWorkflowListParams(ListParams):
 class ManagerAutomationWorkflowStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
-    status: Literal["DRAFT", "ACTIVE", "PAUSED", "ARCHIVED"]
+    status: ManagerAutomationWorkflowStatus
 
 
 # The names the generated code imports; the API document names the classes by scope.

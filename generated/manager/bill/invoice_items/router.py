@@ -18,6 +18,7 @@ from runtime.deps import ManagerDb, manager_permission
 from runtime.reads import routed
 from runtime.reads.compose import statements
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
@@ -42,8 +43,10 @@ READS = statements("manager", "bill.invoice_items")  # runtime.reads: one plan, 
     "",
     response_model=Envelope[InvoiceItemListResponse],
     summary="청구서 항목 목록 조회",
+    description="One page of invoice item rows. Sort by amount, created_at, line_no, updated_at (`-` for descending; default `line_no`). Search in description. Filters: invoice_id. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="manager_bill_invoice_items_list",
 )
+@answers()
 async def list_invoice_items(
     params: Annotated[InvoiceItemListParams, Query()],
     db: ManagerDb,
@@ -57,7 +60,17 @@ async def list_invoice_items(
     response_model=Envelope[InvoiceItemResponse],
     status_code=status.HTTP_201_CREATED,
     summary="청구서 항목 생성",
+    description="Creates a invoice item. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="manager_bill_invoice_items_create",
+)
+@answers(
+    "etag",
+    "unique",
+    links={
+        "manager_bill_invoice_items_delete": "invoice_item_id",
+        "manager_bill_invoice_items_get": "invoice_item_id",
+        "manager_bill_invoice_items_update": "invoice_item_id",
+    },
 )
 async def create_invoice_item(
     data: InvoiceItemCreate,
@@ -66,7 +79,12 @@ async def create_invoice_item(
 ) -> Response:
     row = await service.create_invoice_item(db, data, actor)
     return await routed.detail_response(
-        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+        db,
+        READS,
+        row.id,
+        actor,
+        status_code=status.HTTP_201_CREATED,
+        headers={"Location": f"/api/v1/manager/bill/invoice-items/{row.id}"},
     )
 
 
@@ -74,8 +92,10 @@ async def create_invoice_item(
     "/{invoice_item_id}",
     response_model=Envelope[InvoiceItemResponse],
     summary="청구서 항목 상세 조회",
+    description="One invoice item by its id, with its `ETag`.",
     operation_id="manager_bill_invoice_items_get",
 )
+@answers("etag")
 async def get_invoice_item(
     invoice_item_id: UUID,
     db: ManagerDb,
@@ -88,8 +108,10 @@ async def get_invoice_item(
     "/{invoice_item_id}",
     response_model=Envelope[InvoiceItemResponse],
     summary="청구서 항목 수정",
+    description="Changes the fields sent and nothing else. With `If-Match` the change is made only if the row still has that ETag (else 412).",
     operation_id="manager_bill_invoice_items_update",
 )
+@answers("etag", "unique")
 async def update_invoice_item(
     invoice_item_id: UUID,
     data: InvoiceItemUpdate,
@@ -105,8 +127,10 @@ async def update_invoice_item(
     "/{invoice_item_id}",
     response_model=Envelope[Deleted],
     summary="청구서 항목 삭제",
+    description="Deletes the row for good. References to it follow their `on_delete` rule. With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="manager_bill_invoice_items_delete",
 )
+@answers()
 async def delete_invoice_item(
     invoice_item_id: UUID,
     db: ManagerDb,
@@ -125,8 +149,10 @@ nested_router = audited_router(scope="manager", entity="bill.invoice_items")
     "/{invoice_id}/items",
     response_model=Envelope[InvoiceItemListResponse],
     summary="청구서 항목 목록 (상위 문서별)",
+    description="The invoice item rows of one parent, in order (at most 1,000; the invoice_items list filtered by the parent pages through all of them).",
     operation_id="manager_bill_invoice_items_list_of_parent",
 )
+@answers()
 async def list_invoice_items_of_parent(
     invoice_id: UUID,
     params: Annotated[InvoiceItemLineListParams, Query()],
@@ -142,7 +168,17 @@ async def list_invoice_items_of_parent(
     response_model=Envelope[InvoiceItemResponse],
     status_code=status.HTTP_201_CREATED,
     summary="청구서 항목 추가 (상위 문서별)",
+    description="Adds a invoice item to the parent named in the path. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="manager_bill_invoice_items_create_in_parent",
+)
+@answers(
+    "etag",
+    "unique",
+    links={
+        "manager_bill_invoice_items_delete": "invoice_item_id",
+        "manager_bill_invoice_items_get": "invoice_item_id",
+        "manager_bill_invoice_items_update": "invoice_item_id",
+    },
 )
 async def create_invoice_item_in_parent(
     invoice_id: UUID,
@@ -153,5 +189,10 @@ async def create_invoice_item_in_parent(
     await crud.get_live(db, Invoice, invoice_id, actor)
     row = await service.create_line(db, invoice_id, data, actor)
     return await routed.detail_response(
-        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+        db,
+        READS,
+        row.id,
+        actor,
+        status_code=status.HTTP_201_CREATED,
+        headers={"Location": f"/api/v1/manager/bill/invoice-items/{row.id}"},
     )

@@ -5,12 +5,24 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import ClassVar
+from typing import Annotated, ClassVar
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
 
-from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+from runtime.web.schemas import (
+    SORT_WORDS,
+    EntityModel,
+    Input,
+    Page,
+    SearchableListParams,
+    UpdateModel,
+    absent,
+)
+from runtime.web.written import queried_as
+
+# each enum field's values and the list's sort terms, named (the API document and generated
+# clients share one type)
 
 
 class ManagerInvoiceItemBase(EntityModel):
@@ -19,49 +31,165 @@ class ManagerInvoiceItemBase(EntityModel):
     invoice_id: UUID = Field(..., title="청구서")
     line_no: int = Field(..., ge=1, le=10000, title="줄 번호")
     description: str = Field(..., max_length=200, title="내용")
-    quantity: Decimal = Field(
-        Decimal("1"), ge=Decimal("0"), max_digits=14, decimal_places=3, title="수량"
-    )
-    unit_price: Decimal = Field(..., ge=Decimal("0"), max_digits=18, decimal_places=2, title="단가")
-    amount: Decimal = Field(..., ge=Decimal("0"), max_digits=18, decimal_places=2, title="금액")
+    quantity: Annotated[
+        Decimal,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": 0, "maximum": 99999999999},
+                    {"type": "string", "pattern": "^\\d{1,11}(\\.\\d{1,3}0*)?$"},
+                ]
+            },
+            mode="validation",
+        ),
+    ] = Field(Decimal("1"), ge=Decimal("0"), max_digits=14, decimal_places=3, title="수량")
+    unit_price: Annotated[
+        Decimal,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": 0, "maximum": 9999999999999999},
+                    {"type": "string", "pattern": "^\\d{1,16}(\\.\\d{1,2}0*)?$"},
+                ]
+            },
+            mode="validation",
+        ),
+    ] = Field(..., ge=Decimal("0"), max_digits=18, decimal_places=2, title="단가")
+    amount: Annotated[
+        Decimal,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": 0, "maximum": 9999999999999999},
+                    {"type": "string", "pattern": "^\\d{1,16}(\\.\\d{1,2}0*)?$"},
+                ]
+            },
+            mode="validation",
+        ),
+    ] = Field(..., ge=Decimal("0"), max_digits=18, decimal_places=2, title="금액")
 
 
 class ManagerInvoiceItemCreate(Input, ManagerInvoiceItemBase):
     """Body of POST: a new invoice item."""
 
+    written: ClassVar[dict[str, str]] = {
+        "invoice_id": "uuid",
+        "line_no": "integer",
+        "quantity": "decimal:^\\d{1,11}(\\.\\d{1,3}0*)?$",
+        "unit_price": "decimal:^\\d{1,16}(\\.\\d{1,2}0*)?$",
+        "amount": "decimal:^\\d{1,16}(\\.\\d{1,2}0*)?$",
+    }
     pass
 
 
 class ManagerInvoiceItemLineCreate(Input, EntityModel):
     """A line given inside its header's POST body or at the header's sub-resource."""
 
+    written: ClassVar[dict[str, str]] = {
+        "invoice_id": "uuid",
+        "line_no": "integer",
+        "quantity": "decimal:^\\d{1,11}(\\.\\d{1,3}0*)?$",
+        "unit_price": "decimal:^\\d{1,16}(\\.\\d{1,2}0*)?$",
+        "amount": "decimal:^\\d{1,16}(\\.\\d{1,2}0*)?$",
+    }
     line_no: int = Field(..., ge=1, le=10000, title="줄 번호")
     description: str = Field(..., max_length=200, title="내용")
-    quantity: Decimal = Field(
-        Decimal("1"), ge=Decimal("0"), max_digits=14, decimal_places=3, title="수량"
-    )
-    unit_price: Decimal = Field(..., ge=Decimal("0"), max_digits=18, decimal_places=2, title="단가")
-    amount: Decimal = Field(..., ge=Decimal("0"), max_digits=18, decimal_places=2, title="금액")
+    quantity: Annotated[
+        Decimal,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": 0, "maximum": 99999999999},
+                    {"type": "string", "pattern": "^\\d{1,11}(\\.\\d{1,3}0*)?$"},
+                ]
+            },
+            mode="validation",
+        ),
+    ] = Field(Decimal("1"), ge=Decimal("0"), max_digits=14, decimal_places=3, title="수량")
+    unit_price: Annotated[
+        Decimal,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": 0, "maximum": 9999999999999999},
+                    {"type": "string", "pattern": "^\\d{1,16}(\\.\\d{1,2}0*)?$"},
+                ]
+            },
+            mode="validation",
+        ),
+    ] = Field(..., ge=Decimal("0"), max_digits=18, decimal_places=2, title="단가")
+    amount: Annotated[
+        Decimal,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": 0, "maximum": 9999999999999999},
+                    {"type": "string", "pattern": "^\\d{1,16}(\\.\\d{1,2}0*)?$"},
+                ]
+            },
+            mode="validation",
+        ),
+    ] = Field(..., ge=Decimal("0"), max_digits=18, decimal_places=2, title="금액")
 
 
 class ManagerInvoiceItemUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
+    written: ClassVar[dict[str, str]] = {
+        "invoice_id": "uuid",
+        "line_no": "integer",
+        "quantity": "decimal:^\\d{1,11}(\\.\\d{1,3}0*)?$",
+        "unit_price": "decimal:^\\d{1,16}(\\.\\d{1,2}0*)?$",
+        "amount": "decimal:^\\d{1,16}(\\.\\d{1,2}0*)?$",
+    }
     non_nullable: ClassVar[frozenset[str]] = frozenset(
         ["invoice_id", "line_no", "description", "quantity", "unit_price", "amount"]
     )
 
-    invoice_id: UUID | None = Field(None, title="청구서")
-    line_no: int | None = Field(None, ge=1, le=10000, title="줄 번호")
-    description: str | None = Field(None, max_length=200, title="내용")
-    quantity: Decimal | None = Field(
-        None, ge=Decimal("0"), max_digits=14, decimal_places=3, title="수량"
+    invoice_id: UUID = Field(default_factory=absent, title="청구서")
+    line_no: int = Field(default_factory=absent, ge=1, le=10000, title="줄 번호")
+    description: str = Field(default_factory=absent, max_length=200, title="내용")
+    quantity: Annotated[
+        Decimal,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": 0, "maximum": 99999999999},
+                    {"type": "string", "pattern": "^\\d{1,11}(\\.\\d{1,3}0*)?$"},
+                ]
+            },
+            mode="validation",
+        ),
+    ] = Field(
+        default_factory=absent, ge=Decimal("0"), max_digits=14, decimal_places=3, title="수량"
     )
-    unit_price: Decimal | None = Field(
-        None, ge=Decimal("0"), max_digits=18, decimal_places=2, title="단가"
+    unit_price: Annotated[
+        Decimal,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": 0, "maximum": 9999999999999999},
+                    {"type": "string", "pattern": "^\\d{1,16}(\\.\\d{1,2}0*)?$"},
+                ]
+            },
+            mode="validation",
+        ),
+    ] = Field(
+        default_factory=absent, ge=Decimal("0"), max_digits=18, decimal_places=2, title="단가"
     )
-    amount: Decimal | None = Field(
-        None, ge=Decimal("0"), max_digits=18, decimal_places=2, title="금액"
+    amount: Annotated[
+        Decimal,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": 0, "maximum": 9999999999999999},
+                    {"type": "string", "pattern": "^\\d{1,16}(\\.\\d{1,2}0*)?$"},
+                ]
+            },
+            mode="validation",
+        ),
+    ] = Field(
+        default_factory=absent, ge=Decimal("0"), max_digits=18, decimal_places=2, title="금액"
     )
 
 
@@ -85,32 +213,88 @@ class ManagerInvoiceItemListResponse(Page[ManagerInvoiceItemResponse]):
     """One page of invoice item rows."""
 
 
-class ManagerInvoiceItemListParams(ListParams):
+class ManagerInvoiceItemListParams(SearchableListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
         ["amount", "created_at", "line_no", "updated_at"]
     )
-    searchable: ClassVar[bool] = True
     default_sort: ClassVar[str] = "line_no"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(
         ["amount", "created_at", "line_no", "updated_at"]
     )
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "amount",
+                            "-amount",
+                            "created_at",
+                            "-created_at",
+                            "line_no",
+                            "-line_no",
+                            "updated_at",
+                            "-updated_at",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:amount|created_at|line_no|updated_at)(?:,-?(?:amount|created_at|line_no|updated_at))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
-    invoice_id: UUID | None = Field(None, title="청구서", description="Exact match.")
+    invoice_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="청구서", description="Exact match."
+    )
 
 
-class ManagerInvoiceItemLineListParams(ListParams):
+class ManagerInvoiceItemLineListParams(SearchableListParams):
     """Query parameters of the lines under their header: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
         ["amount", "created_at", "line_no", "updated_at"]
     )
-    searchable: ClassVar[bool] = True
     default_sort: ClassVar[str] = "line_no"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(
         ["amount", "created_at", "line_no", "updated_at"]
     )
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "amount",
+                            "-amount",
+                            "created_at",
+                            "-created_at",
+                            "line_no",
+                            "-line_no",
+                            "updated_at",
+                            "-updated_at",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:amount|created_at|line_no|updated_at)(?:,-?(?:amount|created_at|line_no|updated_at))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
 
 # The names the generated code imports; the API document names the classes by scope.

@@ -16,6 +16,7 @@ from runtime.deps import ManagerDb, manager_permission
 from runtime.reads import routed
 from runtime.reads.compose import statements
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
@@ -39,8 +40,10 @@ READS = statements("manager", "bill.invoices")  # runtime.reads: one plan, two w
     "",
     response_model=Envelope[InvoiceListResponse],
     summary="청구서 목록 조회",
+    description="One page of invoice rows. Sort by created_at, due_date, invoice_date, invoice_no, paid_at, status, total_amount, updated_at (`-` for descending; default `-created_at`). Search in invoice_no. Filters: target_tenant_id, subscription_id, invoice_date, due_date, total_amount, status. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="manager_bill_invoices_list",
 )
+@answers()
 async def list_invoices(
     params: Annotated[InvoiceListParams, Query()],
     db: ManagerDb,
@@ -54,7 +57,20 @@ async def list_invoices(
     response_model=Envelope[InvoiceResponse],
     status_code=status.HTTP_201_CREATED,
     summary="청구서 생성",
+    description="Creates a invoice, with its items in the same transaction. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="manager_bill_invoices_create",
+)
+@answers(
+    "etag",
+    "unique",
+    links={
+        "manager_bill_invoice_items_create_in_parent": "invoice_id",
+        "manager_bill_invoice_items_list_of_parent": "invoice_id",
+        "manager_bill_invoices_change_status": "invoice_id",
+        "manager_bill_invoices_delete": "invoice_id",
+        "manager_bill_invoices_get": "invoice_id",
+        "manager_bill_invoices_update": "invoice_id",
+    },
 )
 async def create_invoice(
     data: InvoiceCreate,
@@ -63,7 +79,12 @@ async def create_invoice(
 ) -> Response:
     row = await service.create_invoice(db, data, actor)
     return await routed.detail_response(
-        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+        db,
+        READS,
+        row.id,
+        actor,
+        status_code=status.HTTP_201_CREATED,
+        headers={"Location": f"/api/v1/manager/bill/invoices/{row.id}"},
     )
 
 
@@ -71,8 +92,10 @@ async def create_invoice(
     "/{invoice_id}",
     response_model=Envelope[InvoiceResponse],
     summary="청구서 상세 조회",
+    description="One invoice by its id, with its `ETag` and its first 1,000 lines (`*_total` counts them all).",
     operation_id="manager_bill_invoices_get",
 )
+@answers("etag")
 async def get_invoice(
     invoice_id: UUID,
     db: ManagerDb,
@@ -85,8 +108,10 @@ async def get_invoice(
     "/{invoice_id}",
     response_model=Envelope[InvoiceResponse],
     summary="청구서 수정",
+    description="Changes the fields sent and nothing else. With `If-Match` the change is made only if the row still has that ETag (else 412).",
     operation_id="manager_bill_invoices_update",
 )
+@answers("etag", "unique")
 async def update_invoice(
     invoice_id: UUID,
     data: InvoiceUpdate,
@@ -102,8 +127,10 @@ async def update_invoice(
     "/{invoice_id}/status",
     response_model=Envelope[InvoiceResponse],
     summary="청구서 상태 변경",
+    description="Moves `status` (PENDING → SENT, CANCELED; SENT → PAID, OVERDUE, CANCELED; OVERDUE → PAID, CANCELED). With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="manager_bill_invoices_change_status",
 )
+@answers("etag", "transitions")
 async def change_invoice_status(
     invoice_id: UUID,
     data: InvoiceStatusChange,
@@ -119,8 +146,10 @@ async def change_invoice_status(
     "/{invoice_id}",
     response_model=Envelope[Deleted],
     summary="청구서 삭제",
+    description="Deletes the row: hidden from every read and its unique values freed. References to it follow their `on_delete` rule. With `If-Match` only if the row still has that ETag (else 412). 409 `CONFLICT` while live rows still refer to it with `restrict`.",
     operation_id="manager_bill_invoices_delete",
 )
+@answers("restricted")
 async def delete_invoice(
     invoice_id: UUID,
     db: ManagerDb,

@@ -8,10 +8,30 @@ from decimal import Decimal
 from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
+from typing_extensions import TypeAliasType
 
 from generated.manager.bill.invoice_items.schemas import InvoiceItemLineCreate, InvoiceItemResponse
-from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+from runtime.web.schemas import (
+    SORT_WORDS,
+    EntityModel,
+    Input,
+    Page,
+    SearchableListParams,
+    UpdateModel,
+    absent,
+)
+from runtime.web.written import queried_as
+
+# each enum field's values and the list's sort terms, named (the API document and generated
+# clients share one type)
+ManagerInvoiceStatus = TypeAliasType(
+    "ManagerInvoiceStatus",
+    Annotated[
+        Literal["PENDING", "SENT", "PAID", "OVERDUE", "CANCELED"],
+        Field(title="ManagerInvoiceStatus"),
+    ],
+)
 
 
 class ManagerInvoiceBase(EntityModel):
@@ -22,18 +42,54 @@ class ManagerInvoiceBase(EntityModel):
     subscription_id: UUID | None = Field(None, title="구독")
     invoice_date: date = Field(..., title="청구일")
     due_date: date = Field(..., title="납기일")
-    usage_amount: Decimal = Field(
-        Decimal("0"), ge=Decimal("0"), max_digits=18, decimal_places=2, title="사용 금액"
-    )
-    discount_amount: Decimal = Field(
-        Decimal("0"), ge=Decimal("0"), max_digits=18, decimal_places=2, title="할인 금액"
-    )
-    tax_amount: Decimal = Field(
-        Decimal("0"), ge=Decimal("0"), max_digits=18, decimal_places=2, title="세액"
-    )
-    total_amount: Decimal = Field(
-        Decimal("0"), ge=Decimal("0"), max_digits=18, decimal_places=2, title="합계 금액"
-    )
+    usage_amount: Annotated[
+        Decimal,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": 0, "maximum": 9999999999999999},
+                    {"type": "string", "pattern": "^\\d{1,16}(\\.\\d{1,2}0*)?$"},
+                ]
+            },
+            mode="validation",
+        ),
+    ] = Field(Decimal("0"), ge=Decimal("0"), max_digits=18, decimal_places=2, title="사용 금액")
+    discount_amount: Annotated[
+        Decimal,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": 0, "maximum": 9999999999999999},
+                    {"type": "string", "pattern": "^\\d{1,16}(\\.\\d{1,2}0*)?$"},
+                ]
+            },
+            mode="validation",
+        ),
+    ] = Field(Decimal("0"), ge=Decimal("0"), max_digits=18, decimal_places=2, title="할인 금액")
+    tax_amount: Annotated[
+        Decimal,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": 0, "maximum": 9999999999999999},
+                    {"type": "string", "pattern": "^\\d{1,16}(\\.\\d{1,2}0*)?$"},
+                ]
+            },
+            mode="validation",
+        ),
+    ] = Field(Decimal("0"), ge=Decimal("0"), max_digits=18, decimal_places=2, title="세액")
+    total_amount: Annotated[
+        Decimal,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": 0, "maximum": 9999999999999999},
+                    {"type": "string", "pattern": "^\\d{1,16}(\\.\\d{1,2}0*)?$"},
+                ]
+            },
+            mode="validation",
+        ),
+    ] = Field(Decimal("0"), ge=Decimal("0"), max_digits=18, decimal_places=2, title="합계 금액")
     currency: str = Field("KRW", pattern="^[A-Z]{3}$", title="통화")
     paid_at: datetime | None = Field(None, title="결제 일시")
     memo: str | None = Field(None, title="메모")
@@ -42,6 +98,17 @@ class ManagerInvoiceBase(EntityModel):
 class ManagerInvoiceCreate(Input, ManagerInvoiceBase):
     """Body of POST: a new invoice, optionally with its lines."""
 
+    written: ClassVar[dict[str, str]] = {
+        "target_tenant_id": "uuid",
+        "subscription_id": "uuid",
+        "invoice_date": "date",
+        "due_date": "date",
+        "usage_amount": "decimal:^\\d{1,16}(\\.\\d{1,2}0*)?$",
+        "discount_amount": "decimal:^\\d{1,16}(\\.\\d{1,2}0*)?$",
+        "tax_amount": "decimal:^\\d{1,16}(\\.\\d{1,2}0*)?$",
+        "total_amount": "decimal:^\\d{1,16}(\\.\\d{1,2}0*)?$",
+        "paid_at": "datetime",
+    }
     items: list[InvoiceItemLineCreate] = Field(
         default_factory=list,
         max_length=1000,
@@ -53,6 +120,17 @@ class ManagerInvoiceCreate(Input, ManagerInvoiceBase):
 class ManagerInvoiceUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
+    written: ClassVar[dict[str, str]] = {
+        "target_tenant_id": "uuid",
+        "subscription_id": "uuid",
+        "invoice_date": "date",
+        "due_date": "date",
+        "usage_amount": "decimal:^\\d{1,16}(\\.\\d{1,2}0*)?$",
+        "discount_amount": "decimal:^\\d{1,16}(\\.\\d{1,2}0*)?$",
+        "tax_amount": "decimal:^\\d{1,16}(\\.\\d{1,2}0*)?$",
+        "total_amount": "decimal:^\\d{1,16}(\\.\\d{1,2}0*)?$",
+        "paid_at": "datetime",
+    }
     non_nullable: ClassVar[frozenset[str]] = frozenset(
         [
             "invoice_no",
@@ -68,24 +146,68 @@ class ManagerInvoiceUpdate(UpdateModel):
     )
     status_field: ClassVar[str | None] = "status"
 
-    invoice_no: str | None = Field(None, max_length=30, title="청구서 번호")
-    target_tenant_id: UUID | None = Field(None, title="테넌트")
+    invoice_no: str = Field(default_factory=absent, max_length=30, title="청구서 번호")
+    target_tenant_id: UUID = Field(default_factory=absent, title="테넌트")
     subscription_id: UUID | None = Field(None, title="구독")
-    invoice_date: date | None = Field(None, title="청구일")
-    due_date: date | None = Field(None, title="납기일")
-    usage_amount: Decimal | None = Field(
-        None, ge=Decimal("0"), max_digits=18, decimal_places=2, title="사용 금액"
+    invoice_date: date = Field(default_factory=absent, title="청구일")
+    due_date: date = Field(default_factory=absent, title="납기일")
+    usage_amount: Annotated[
+        Decimal,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": 0, "maximum": 9999999999999999},
+                    {"type": "string", "pattern": "^\\d{1,16}(\\.\\d{1,2}0*)?$"},
+                ]
+            },
+            mode="validation",
+        ),
+    ] = Field(
+        default_factory=absent, ge=Decimal("0"), max_digits=18, decimal_places=2, title="사용 금액"
     )
-    discount_amount: Decimal | None = Field(
-        None, ge=Decimal("0"), max_digits=18, decimal_places=2, title="할인 금액"
+    discount_amount: Annotated[
+        Decimal,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": 0, "maximum": 9999999999999999},
+                    {"type": "string", "pattern": "^\\d{1,16}(\\.\\d{1,2}0*)?$"},
+                ]
+            },
+            mode="validation",
+        ),
+    ] = Field(
+        default_factory=absent, ge=Decimal("0"), max_digits=18, decimal_places=2, title="할인 금액"
     )
-    tax_amount: Decimal | None = Field(
-        None, ge=Decimal("0"), max_digits=18, decimal_places=2, title="세액"
+    tax_amount: Annotated[
+        Decimal,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": 0, "maximum": 9999999999999999},
+                    {"type": "string", "pattern": "^\\d{1,16}(\\.\\d{1,2}0*)?$"},
+                ]
+            },
+            mode="validation",
+        ),
+    ] = Field(
+        default_factory=absent, ge=Decimal("0"), max_digits=18, decimal_places=2, title="세액"
     )
-    total_amount: Decimal | None = Field(
-        None, ge=Decimal("0"), max_digits=18, decimal_places=2, title="합계 금액"
+    total_amount: Annotated[
+        Decimal,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": 0, "maximum": 9999999999999999},
+                    {"type": "string", "pattern": "^\\d{1,16}(\\.\\d{1,2}0*)?$"},
+                ]
+            },
+            mode="validation",
+        ),
+    ] = Field(
+        default_factory=absent, ge=Decimal("0"), max_digits=18, decimal_places=2, title="합계 금액"
     )
-    currency: str | None = Field(None, pattern="^[A-Z]{3}$", title="통화")
+    currency: str = Field(default_factory=absent, pattern="^[A-Z]{3}$", title="통화")
     paid_at: datetime | None = Field(None, title="결제 일시")
     memo: str | None = Field(None, title="메모")
 
@@ -94,7 +216,7 @@ class ManagerInvoiceListItem(ManagerInvoiceBase):
     """A invoice as lists show it (its detail adds its lines)."""
 
     id: UUID
-    status: Literal["PENDING", "SENT", "PAID", "OVERDUE", "CANCELED"] = Field(title="상태")
+    status: ManagerInvoiceStatus = Field(title="상태")
     target_tenant_name: str | None = Field(
         None, title="테넌트 이름", description="Display name of the referenced row."
     )
@@ -122,7 +244,7 @@ class ManagerInvoiceListResponse(Page[ManagerInvoiceListItem]):
     """One page of invoice rows."""
 
 
-class ManagerInvoiceListParams(ListParams):
+class ManagerInvoiceListParams(SearchableListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
@@ -137,7 +259,6 @@ class ManagerInvoiceListParams(ListParams):
             "updated_at",
         ]
     )
-    searchable: ClassVar[bool] = True
     default_sort: ClassVar[str] = "-created_at"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(
         [
@@ -150,36 +271,122 @@ class ManagerInvoiceListParams(ListParams):
             "updated_at",
         ]
     )
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "created_at",
+                            "-created_at",
+                            "due_date",
+                            "-due_date",
+                            "invoice_date",
+                            "-invoice_date",
+                            "invoice_no",
+                            "-invoice_no",
+                            "paid_at",
+                            "-paid_at",
+                            "status",
+                            "-status",
+                            "total_amount",
+                            "-total_amount",
+                            "updated_at",
+                            "-updated_at",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:created_at|due_date|invoice_date|invoice_no|paid_at|status|total_amount|updated_at)(?:,-?(?:created_at|due_date|invoice_date|invoice_no|paid_at|status|total_amount|updated_at))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
-    target_tenant_id: UUID | None = Field(None, title="테넌트", description="Exact match.")
-    subscription_id: UUID | None = Field(None, title="구독", description="Exact match.")
-    invoice_date: date | None = Field(None, title="청구일", description="Exact match.")
-    due_date: date | None = Field(None, title="납기일", description="Exact match.")
+    target_tenant_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="테넌트", description="Exact match."
+    )
+    subscription_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="구독", description="Exact match."
+    )
+    invoice_date: Annotated[date, queried_as("date")] | None = Field(
+        None, title="청구일", description="Exact match."
+    )
+    due_date: Annotated[date, queried_as("date")] | None = Field(
+        None, title="납기일", description="Exact match."
+    )
     total_amount: (
-        Annotated[Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)]
+        Annotated[
+            Annotated[
+                Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)
+            ],
+            queried_as("decimal:^\\d{1,16}(\\.\\d{1,2}0*)?$"),
+            WithJsonSchema(
+                {
+                    "anyOf": [
+                        {"type": "integer", "minimum": 0, "maximum": 9999999999999999},
+                        {"type": "string", "pattern": "^\\d{1,16}(\\.\\d{1,2}0*)?$"},
+                    ]
+                },
+                mode="validation",
+            ),
+        ]
         | None
     ) = Field(None, title="합계 금액", description="Exact match.")
-    status: list[Literal["PENDING", "SENT", "PAID", "OVERDUE", "CANCELED"]] | None = Field(
+    status: list[ManagerInvoiceStatus] | None = Field(
         None, title="상태", description="Any of these values (repeat the parameter)."
     )
-    invoice_date_from: date | None = Field(
+    invoice_date_from: Annotated[date, queried_as("date")] | None = Field(
         None, title="청구일 이상", description="Inclusive lower bound."
     )
-    invoice_date_to: date | None = Field(
+    invoice_date_to: Annotated[date, queried_as("date")] | None = Field(
         None, title="청구일 이하", description="Inclusive upper bound."
     )
-    due_date_from: date | None = Field(
+    due_date_from: Annotated[date, queried_as("date")] | None = Field(
         None, title="납기일 이상", description="Inclusive lower bound."
     )
-    due_date_to: date | None = Field(
+    due_date_to: Annotated[date, queried_as("date")] | None = Field(
         None, title="납기일 이하", description="Inclusive upper bound."
     )
     total_amount_from: (
-        Annotated[Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)]
+        Annotated[
+            Annotated[
+                Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)
+            ],
+            queried_as("decimal:^\\d{1,16}(\\.\\d{1,2}0*)?$"),
+            WithJsonSchema(
+                {
+                    "anyOf": [
+                        {"type": "integer", "minimum": 0, "maximum": 9999999999999999},
+                        {"type": "string", "pattern": "^\\d{1,16}(\\.\\d{1,2}0*)?$"},
+                    ]
+                },
+                mode="validation",
+            ),
+        ]
         | None
     ) = Field(None, title="합계 금액 이상", description="Inclusive lower bound.")
     total_amount_to: (
-        Annotated[Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)]
+        Annotated[
+            Annotated[
+                Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)
+            ],
+            queried_as("decimal:^\\d{1,16}(\\.\\d{1,2}0*)?$"),
+            WithJsonSchema(
+                {
+                    "anyOf": [
+                        {"type": "integer", "minimum": 0, "maximum": 9999999999999999},
+                        {"type": "string", "pattern": "^\\d{1,16}(\\.\\d{1,2}0*)?$"},
+                    ]
+                },
+                mode="validation",
+            ),
+        ]
         | None
     ) = Field(None, title="합계 금액 이하", description="Inclusive upper bound.")
 
@@ -187,7 +394,7 @@ class ManagerInvoiceListParams(ListParams):
 class ManagerInvoiceStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
-    status: Literal["PENDING", "SENT", "PAID", "OVERDUE", "CANCELED"]
+    status: ManagerInvoiceStatus
 
 
 # The names the generated code imports; the API document names the classes by scope.

@@ -16,6 +16,7 @@ from runtime.deps import ManagerDb, manager_permission
 from runtime.reads import routed
 from runtime.reads.compose import statements
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
@@ -39,8 +40,10 @@ READS = statements("manager", "bill.plans")  # runtime.reads: one plan, two ways
     "",
     response_model=Envelope[PlanListResponse],
     summary="요금제 목록 조회",
+    description="One page of plan rows. Sort by code, created_at, max_users, monthly_price, name, updated_at, yearly_price (`-` for descending; default `-created_at`). Search in code, name. Filters: monthly_price, status. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="manager_bill_plans_list",
 )
+@answers()
 async def list_plans(
     params: Annotated[PlanListParams, Query()],
     db: ManagerDb,
@@ -54,7 +57,18 @@ async def list_plans(
     response_model=Envelope[PlanResponse],
     status_code=status.HTTP_201_CREATED,
     summary="요금제 생성",
+    description="Creates a plan. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="manager_bill_plans_create",
+)
+@answers(
+    "etag",
+    "unique",
+    links={
+        "manager_bill_plans_change_status": "plan_id",
+        "manager_bill_plans_delete": "plan_id",
+        "manager_bill_plans_get": "plan_id",
+        "manager_bill_plans_update": "plan_id",
+    },
 )
 async def create_plan(
     data: PlanCreate,
@@ -63,7 +77,12 @@ async def create_plan(
 ) -> Response:
     row = await service.create_plan(db, data, actor)
     return await routed.detail_response(
-        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+        db,
+        READS,
+        row.id,
+        actor,
+        status_code=status.HTTP_201_CREATED,
+        headers={"Location": f"/api/v1/manager/bill/plans/{row.id}"},
     )
 
 
@@ -71,8 +90,10 @@ async def create_plan(
     "/{plan_id}",
     response_model=Envelope[PlanResponse],
     summary="요금제 상세 조회",
+    description="One plan by its id, with its `ETag`.",
     operation_id="manager_bill_plans_get",
 )
+@answers("etag")
 async def get_plan(
     plan_id: UUID,
     db: ManagerDb,
@@ -85,8 +106,10 @@ async def get_plan(
     "/{plan_id}",
     response_model=Envelope[PlanResponse],
     summary="요금제 수정",
+    description="Changes the fields sent and nothing else. With `If-Match` the change is made only if the row still has that ETag (else 412).",
     operation_id="manager_bill_plans_update",
 )
+@answers("etag", "unique")
 async def update_plan(
     plan_id: UUID,
     data: PlanUpdate,
@@ -102,8 +125,10 @@ async def update_plan(
     "/{plan_id}/status",
     response_model=Envelope[PlanResponse],
     summary="요금제 상태 변경",
+    description="Moves `status` (ACTIVE → INACTIVE, ARCHIVED; INACTIVE → ACTIVE, ARCHIVED). With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="manager_bill_plans_change_status",
 )
+@answers("etag", "transitions")
 async def change_plan_status(
     plan_id: UUID,
     data: PlanStatusChange,
@@ -119,8 +144,10 @@ async def change_plan_status(
     "/{plan_id}",
     response_model=Envelope[Deleted],
     summary="요금제 삭제",
+    description="Deletes the row: hidden from every read and its unique values freed. References to it follow their `on_delete` rule. With `If-Match` only if the row still has that ETag (else 412). 409 `CONFLICT` while live rows still refer to it with `restrict`.",
     operation_id="manager_bill_plans_delete",
 )
+@answers("restricted")
 async def delete_plan(
     plan_id: UUID,
     db: ManagerDb,

@@ -8,9 +8,26 @@ from decimal import Decimal
 from typing import Annotated, Any, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
+from typing_extensions import TypeAliasType
 
-from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+from runtime.web.schemas import (
+    SORT_WORDS,
+    EntityModel,
+    Input,
+    Page,
+    SearchableListParams,
+    UpdateModel,
+    absent,
+)
+from runtime.web.written import queried_as
+
+# each enum field's values and the list's sort terms, named (the API document and generated
+# clients share one type)
+ManagerPlanStatus = TypeAliasType(
+    "ManagerPlanStatus",
+    Annotated[Literal["ACTIVE", "INACTIVE", "ARCHIVED"], Field(title="ManagerPlanStatus")],
+)
 
 
 class ManagerPlanBase(EntityModel):
@@ -19,12 +36,30 @@ class ManagerPlanBase(EntityModel):
     code: str = Field(..., max_length=30, pattern="^[A-Za-z0-9_-]+$", title="요금제 코드")
     name: str = Field(..., max_length=100, title="요금제명")
     description: str | None = Field(None, title="설명")
-    monthly_price: Decimal = Field(
-        Decimal("0"), ge=Decimal("0"), max_digits=18, decimal_places=2, title="월 요금"
-    )
-    yearly_price: Decimal = Field(
-        Decimal("0"), ge=Decimal("0"), max_digits=18, decimal_places=2, title="연 요금"
-    )
+    monthly_price: Annotated[
+        Decimal,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": 0, "maximum": 9999999999999999},
+                    {"type": "string", "pattern": "^\\d{1,16}(\\.\\d{1,2}0*)?$"},
+                ]
+            },
+            mode="validation",
+        ),
+    ] = Field(Decimal("0"), ge=Decimal("0"), max_digits=18, decimal_places=2, title="월 요금")
+    yearly_price: Annotated[
+        Decimal,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": 0, "maximum": 9999999999999999},
+                    {"type": "string", "pattern": "^\\d{1,16}(\\.\\d{1,2}0*)?$"},
+                ]
+            },
+            mode="validation",
+        ),
+    ] = Field(Decimal("0"), ge=Decimal("0"), max_digits=18, decimal_places=2, title="연 요금")
     currency: str = Field("KRW", pattern="^[A-Z]{3}$", title="통화")
     max_users: int = Field(5, ge=1, le=100000, title="최대 사용자 수")
     max_storage_gb: int = Field(10, ge=0, le=2147483647, title="최대 저장 용량(GB)")
@@ -34,12 +69,24 @@ class ManagerPlanBase(EntityModel):
 class ManagerPlanCreate(Input, ManagerPlanBase):
     """Body of POST: a new plan."""
 
+    written: ClassVar[dict[str, str]] = {
+        "monthly_price": "decimal:^\\d{1,16}(\\.\\d{1,2}0*)?$",
+        "yearly_price": "decimal:^\\d{1,16}(\\.\\d{1,2}0*)?$",
+        "max_users": "integer",
+        "max_storage_gb": "integer",
+    }
     pass
 
 
 class ManagerPlanUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
+    written: ClassVar[dict[str, str]] = {
+        "monthly_price": "decimal:^\\d{1,16}(\\.\\d{1,2}0*)?$",
+        "yearly_price": "decimal:^\\d{1,16}(\\.\\d{1,2}0*)?$",
+        "max_users": "integer",
+        "max_storage_gb": "integer",
+    }
     non_nullable: ClassVar[frozenset[str]] = frozenset(
         [
             "code",
@@ -54,26 +101,52 @@ class ManagerPlanUpdate(UpdateModel):
     )
     status_field: ClassVar[str | None] = "status"
 
-    code: str | None = Field(None, max_length=30, pattern="^[A-Za-z0-9_-]+$", title="요금제 코드")
-    name: str | None = Field(None, max_length=100, title="요금제명")
+    code: str = Field(
+        default_factory=absent, max_length=30, pattern="^[A-Za-z0-9_-]+$", title="요금제 코드"
+    )
+    name: str = Field(default_factory=absent, max_length=100, title="요금제명")
     description: str | None = Field(None, title="설명")
-    monthly_price: Decimal | None = Field(
-        None, ge=Decimal("0"), max_digits=18, decimal_places=2, title="월 요금"
+    monthly_price: Annotated[
+        Decimal,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": 0, "maximum": 9999999999999999},
+                    {"type": "string", "pattern": "^\\d{1,16}(\\.\\d{1,2}0*)?$"},
+                ]
+            },
+            mode="validation",
+        ),
+    ] = Field(
+        default_factory=absent, ge=Decimal("0"), max_digits=18, decimal_places=2, title="월 요금"
     )
-    yearly_price: Decimal | None = Field(
-        None, ge=Decimal("0"), max_digits=18, decimal_places=2, title="연 요금"
+    yearly_price: Annotated[
+        Decimal,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": 0, "maximum": 9999999999999999},
+                    {"type": "string", "pattern": "^\\d{1,16}(\\.\\d{1,2}0*)?$"},
+                ]
+            },
+            mode="validation",
+        ),
+    ] = Field(
+        default_factory=absent, ge=Decimal("0"), max_digits=18, decimal_places=2, title="연 요금"
     )
-    currency: str | None = Field(None, pattern="^[A-Z]{3}$", title="통화")
-    max_users: int | None = Field(None, ge=1, le=100000, title="최대 사용자 수")
-    max_storage_gb: int | None = Field(None, ge=0, le=2147483647, title="최대 저장 용량(GB)")
-    features: dict[str, Any] | list[Any] | None = Field(None, title="기능")
+    currency: str = Field(default_factory=absent, pattern="^[A-Z]{3}$", title="통화")
+    max_users: int = Field(default_factory=absent, ge=1, le=100000, title="최대 사용자 수")
+    max_storage_gb: int = Field(
+        default_factory=absent, ge=0, le=2147483647, title="최대 저장 용량(GB)"
+    )
+    features: dict[str, Any] | list[Any] = Field(default_factory=absent, title="기능")
 
 
 class ManagerPlanResponse(ManagerPlanBase):
     """A plan as returned by the API."""
 
     id: UUID
-    status: Literal["ACTIVE", "INACTIVE", "ARCHIVED"] = Field(title="상태")
+    status: ManagerPlanStatus = Field(title="상태")
     created_at: datetime
     updated_at: datetime
     created_by: UUID | None = None
@@ -87,31 +160,106 @@ class ManagerPlanListResponse(Page[ManagerPlanResponse]):
     """One page of plan rows."""
 
 
-class ManagerPlanListParams(ListParams):
+class ManagerPlanListParams(SearchableListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
         ["code", "created_at", "max_users", "monthly_price", "name", "updated_at", "yearly_price"]
     )
-    searchable: ClassVar[bool] = True
     default_sort: ClassVar[str] = "-created_at"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(
         ["code", "created_at", "max_users", "monthly_price", "name", "updated_at", "yearly_price"]
     )
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "code",
+                            "-code",
+                            "created_at",
+                            "-created_at",
+                            "max_users",
+                            "-max_users",
+                            "monthly_price",
+                            "-monthly_price",
+                            "name",
+                            "-name",
+                            "updated_at",
+                            "-updated_at",
+                            "yearly_price",
+                            "-yearly_price",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:code|created_at|max_users|monthly_price|name|updated_at|yearly_price)(?:,-?(?:code|created_at|max_users|monthly_price|name|updated_at|yearly_price))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
     monthly_price: (
-        Annotated[Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)]
+        Annotated[
+            Annotated[
+                Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)
+            ],
+            queried_as("decimal:^\\d{1,16}(\\.\\d{1,2}0*)?$"),
+            WithJsonSchema(
+                {
+                    "anyOf": [
+                        {"type": "integer", "minimum": 0, "maximum": 9999999999999999},
+                        {"type": "string", "pattern": "^\\d{1,16}(\\.\\d{1,2}0*)?$"},
+                    ]
+                },
+                mode="validation",
+            ),
+        ]
         | None
     ) = Field(None, title="월 요금", description="Exact match.")
-    status: list[Literal["ACTIVE", "INACTIVE", "ARCHIVED"]] | None = Field(
+    status: list[ManagerPlanStatus] | None = Field(
         None, title="상태", description="Any of these values (repeat the parameter)."
     )
     monthly_price_from: (
-        Annotated[Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)]
+        Annotated[
+            Annotated[
+                Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)
+            ],
+            queried_as("decimal:^\\d{1,16}(\\.\\d{1,2}0*)?$"),
+            WithJsonSchema(
+                {
+                    "anyOf": [
+                        {"type": "integer", "minimum": 0, "maximum": 9999999999999999},
+                        {"type": "string", "pattern": "^\\d{1,16}(\\.\\d{1,2}0*)?$"},
+                    ]
+                },
+                mode="validation",
+            ),
+        ]
         | None
     ) = Field(None, title="월 요금 이상", description="Inclusive lower bound.")
     monthly_price_to: (
-        Annotated[Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)]
+        Annotated[
+            Annotated[
+                Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)
+            ],
+            queried_as("decimal:^\\d{1,16}(\\.\\d{1,2}0*)?$"),
+            WithJsonSchema(
+                {
+                    "anyOf": [
+                        {"type": "integer", "minimum": 0, "maximum": 9999999999999999},
+                        {"type": "string", "pattern": "^\\d{1,16}(\\.\\d{1,2}0*)?$"},
+                    ]
+                },
+                mode="validation",
+            ),
+        ]
         | None
     ) = Field(None, title="월 요금 이하", description="Inclusive upper bound.")
 
@@ -119,7 +267,7 @@ class ManagerPlanListParams(ListParams):
 class ManagerPlanStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
-    status: Literal["ACTIVE", "INACTIVE", "ARCHIVED"]
+    status: ManagerPlanStatus
 
 
 # The names the generated code imports; the API document names the classes by scope.

@@ -16,6 +16,7 @@ from runtime.deps import ManagerDb, manager_permission
 from runtime.reads import routed
 from runtime.reads.compose import statements
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
@@ -39,8 +40,10 @@ READS = statements("manager", "bill.transactions")  # runtime.reads: one plan, t
     "",
     response_model=Envelope[TransactionListResponse],
     summary="거래 목록 조회",
+    description="One page of transaction rows. Sort by amount, created_at, processed_at, updated_at (`-` for descending; default `-created_at`). Search in external_ref. Filters: invoice_id, target_tenant_id, transaction_type, amount, payment_method, status. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="manager_bill_transactions_list",
 )
+@answers()
 async def list_transactions(
     params: Annotated[TransactionListParams, Query()],
     db: ManagerDb,
@@ -54,7 +57,17 @@ async def list_transactions(
     response_model=Envelope[TransactionResponse],
     status_code=status.HTTP_201_CREATED,
     summary="거래 생성",
+    description="Creates a transaction. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="manager_bill_transactions_create",
+)
+@answers(
+    "etag",
+    links={
+        "manager_bill_transactions_change_status": "transaction_id",
+        "manager_bill_transactions_delete": "transaction_id",
+        "manager_bill_transactions_get": "transaction_id",
+        "manager_bill_transactions_update": "transaction_id",
+    },
 )
 async def create_transaction(
     data: TransactionCreate,
@@ -63,7 +76,12 @@ async def create_transaction(
 ) -> Response:
     row = await service.create_transaction(db, data, actor)
     return await routed.detail_response(
-        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+        db,
+        READS,
+        row.id,
+        actor,
+        status_code=status.HTTP_201_CREATED,
+        headers={"Location": f"/api/v1/manager/bill/transactions/{row.id}"},
     )
 
 
@@ -71,8 +89,10 @@ async def create_transaction(
     "/{transaction_id}",
     response_model=Envelope[TransactionResponse],
     summary="거래 상세 조회",
+    description="One transaction by its id, with its `ETag`.",
     operation_id="manager_bill_transactions_get",
 )
+@answers("etag")
 async def get_transaction(
     transaction_id: UUID,
     db: ManagerDb,
@@ -85,8 +105,10 @@ async def get_transaction(
     "/{transaction_id}",
     response_model=Envelope[TransactionResponse],
     summary="거래 수정",
+    description="Changes the fields sent and nothing else. With `If-Match` the change is made only if the row still has that ETag (else 412).",
     operation_id="manager_bill_transactions_update",
 )
+@answers("etag")
 async def update_transaction(
     transaction_id: UUID,
     data: TransactionUpdate,
@@ -102,8 +124,10 @@ async def update_transaction(
     "/{transaction_id}/status",
     response_model=Envelope[TransactionResponse],
     summary="거래 상태 변경",
+    description="Moves `status` (PENDING → SUCCEEDED, FAILED, CANCELED). With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="manager_bill_transactions_change_status",
 )
+@answers("etag", "transitions")
 async def change_transaction_status(
     transaction_id: UUID,
     data: TransactionStatusChange,
@@ -121,8 +145,10 @@ async def change_transaction_status(
     "/{transaction_id}",
     response_model=Envelope[Deleted],
     summary="거래 삭제",
+    description="Deletes the row: hidden from every read and its unique values freed. References to it follow their `on_delete` rule. With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="manager_bill_transactions_delete",
 )
+@answers()
 async def delete_transaction(
     transaction_id: UUID,
     db: ManagerDb,

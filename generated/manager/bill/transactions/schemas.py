@@ -8,9 +8,42 @@ from decimal import Decimal
 from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
+from typing_extensions import TypeAliasType
 
-from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+from runtime.web.schemas import (
+    SORT_WORDS,
+    EntityModel,
+    Input,
+    Page,
+    SearchableListParams,
+    UpdateModel,
+    absent,
+)
+from runtime.web.written import queried_as
+
+# each enum field's values and the list's sort terms, named (the API document and generated
+# clients share one type)
+ManagerTransactionTransactionType = TypeAliasType(
+    "ManagerTransactionTransactionType",
+    Annotated[
+        Literal["PAYMENT", "REFUND", "ADJUSTMENT"], Field(title="ManagerTransactionTransactionType")
+    ],
+)
+ManagerTransactionPaymentMethod = TypeAliasType(
+    "ManagerTransactionPaymentMethod",
+    Annotated[
+        Literal["CARD", "BANK_TRANSFER", "VIRTUAL_ACCOUNT", "OTHER"],
+        Field(title="ManagerTransactionPaymentMethod"),
+    ],
+)
+ManagerTransactionStatus = TypeAliasType(
+    "ManagerTransactionStatus",
+    Annotated[
+        Literal["PENDING", "SUCCEEDED", "FAILED", "CANCELED"],
+        Field(title="ManagerTransactionStatus"),
+    ],
+)
 
 
 class ManagerTransactionBase(EntityModel):
@@ -18,14 +51,21 @@ class ManagerTransactionBase(EntityModel):
 
     invoice_id: UUID = Field(..., title="청구서")
     target_tenant_id: UUID = Field(..., title="테넌트")
-    transaction_type: Literal["PAYMENT", "REFUND", "ADJUSTMENT"] = Field(
-        "PAYMENT", title="거래 유형"
-    )
-    amount: Decimal = Field(..., max_digits=18, decimal_places=2, title="금액")
+    transaction_type: ManagerTransactionTransactionType = Field("PAYMENT", title="거래 유형")
+    amount: Annotated[
+        Decimal,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": -9999999999999999, "maximum": 9999999999999999},
+                    {"type": "string", "pattern": "^-?\\d{1,16}(\\.\\d{1,2}0*)?$"},
+                ]
+            },
+            mode="validation",
+        ),
+    ] = Field(..., max_digits=18, decimal_places=2, title="금액")
     currency: str = Field("KRW", pattern="^[A-Z]{3}$", title="통화")
-    payment_method: Literal["CARD", "BANK_TRANSFER", "VIRTUAL_ACCOUNT", "OTHER"] = Field(
-        "CARD", title="결제 수단"
-    )
+    payment_method: ManagerTransactionPaymentMethod = Field("CARD", title="결제 수단")
     external_ref: str | None = Field(None, max_length=100, title="외부 참조")
     processed_at: datetime | None = Field(None, title="처리 일시")
 
@@ -33,12 +73,24 @@ class ManagerTransactionBase(EntityModel):
 class ManagerTransactionCreate(Input, ManagerTransactionBase):
     """Body of POST: a new transaction."""
 
+    written: ClassVar[dict[str, str]] = {
+        "invoice_id": "uuid",
+        "target_tenant_id": "uuid",
+        "amount": "decimal:^-?\\d{1,16}(\\.\\d{1,2}0*)?$",
+        "processed_at": "datetime",
+    }
     pass
 
 
 class ManagerTransactionUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
+    written: ClassVar[dict[str, str]] = {
+        "invoice_id": "uuid",
+        "target_tenant_id": "uuid",
+        "amount": "decimal:^-?\\d{1,16}(\\.\\d{1,2}0*)?$",
+        "processed_at": "datetime",
+    }
     non_nullable: ClassVar[frozenset[str]] = frozenset(
         [
             "invoice_id",
@@ -51,15 +103,26 @@ class ManagerTransactionUpdate(UpdateModel):
     )
     status_field: ClassVar[str | None] = "status"
 
-    invoice_id: UUID | None = Field(None, title="청구서")
-    target_tenant_id: UUID | None = Field(None, title="테넌트")
-    transaction_type: Literal["PAYMENT", "REFUND", "ADJUSTMENT"] | None = Field(
-        None, title="거래 유형"
+    invoice_id: UUID = Field(default_factory=absent, title="청구서")
+    target_tenant_id: UUID = Field(default_factory=absent, title="테넌트")
+    transaction_type: ManagerTransactionTransactionType = Field(
+        default_factory=absent, title="거래 유형"
     )
-    amount: Decimal | None = Field(None, max_digits=18, decimal_places=2, title="금액")
-    currency: str | None = Field(None, pattern="^[A-Z]{3}$", title="통화")
-    payment_method: Literal["CARD", "BANK_TRANSFER", "VIRTUAL_ACCOUNT", "OTHER"] | None = Field(
-        None, title="결제 수단"
+    amount: Annotated[
+        Decimal,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": -9999999999999999, "maximum": 9999999999999999},
+                    {"type": "string", "pattern": "^-?\\d{1,16}(\\.\\d{1,2}0*)?$"},
+                ]
+            },
+            mode="validation",
+        ),
+    ] = Field(default_factory=absent, max_digits=18, decimal_places=2, title="금액")
+    currency: str = Field(default_factory=absent, pattern="^[A-Z]{3}$", title="통화")
+    payment_method: ManagerTransactionPaymentMethod = Field(
+        default_factory=absent, title="결제 수단"
     )
     external_ref: str | None = Field(None, max_length=100, title="외부 참조")
     processed_at: datetime | None = Field(None, title="처리 일시")
@@ -69,7 +132,7 @@ class ManagerTransactionResponse(ManagerTransactionBase):
     """A transaction as returned by the API."""
 
     id: UUID
-    status: Literal["PENDING", "SUCCEEDED", "FAILED", "CANCELED"] = Field(title="상태")
+    status: ManagerTransactionStatus = Field(title="상태")
     invoice_name: str | None = Field(
         None, title="청구서 이름", description="Display name of the referenced row."
     )
@@ -89,37 +152,122 @@ class ManagerTransactionListResponse(Page[ManagerTransactionResponse]):
     """One page of transaction rows."""
 
 
-class ManagerTransactionListParams(ListParams):
+class ManagerTransactionListParams(SearchableListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
         ["amount", "created_at", "processed_at", "updated_at"]
     )
-    searchable: ClassVar[bool] = True
     default_sort: ClassVar[str] = "-created_at"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(["amount", "created_at", "updated_at"])
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "amount",
+                            "-amount",
+                            "created_at",
+                            "-created_at",
+                            "processed_at",
+                            "-processed_at",
+                            "updated_at",
+                            "-updated_at",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:amount|created_at|processed_at|updated_at)(?:,-?(?:amount|created_at|processed_at|updated_at))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
-    invoice_id: UUID | None = Field(None, title="청구서", description="Exact match.")
-    target_tenant_id: UUID | None = Field(None, title="테넌트", description="Exact match.")
-    transaction_type: list[Literal["PAYMENT", "REFUND", "ADJUSTMENT"]] | None = Field(
+    invoice_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="청구서", description="Exact match."
+    )
+    target_tenant_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="테넌트", description="Exact match."
+    )
+    transaction_type: list[ManagerTransactionTransactionType] | None = Field(
         None, title="거래 유형", description="Any of these values (repeat the parameter)."
     )
     amount: (
-        Annotated[Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)]
+        Annotated[
+            Annotated[
+                Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)
+            ],
+            queried_as("decimal:^-?\\d{1,16}(\\.\\d{1,2}0*)?$"),
+            WithJsonSchema(
+                {
+                    "anyOf": [
+                        {
+                            "type": "integer",
+                            "minimum": -9999999999999999,
+                            "maximum": 9999999999999999,
+                        },
+                        {"type": "string", "pattern": "^-?\\d{1,16}(\\.\\d{1,2}0*)?$"},
+                    ]
+                },
+                mode="validation",
+            ),
+        ]
         | None
     ) = Field(None, title="금액", description="Exact match.")
-    payment_method: list[Literal["CARD", "BANK_TRANSFER", "VIRTUAL_ACCOUNT", "OTHER"]] | None = (
-        Field(None, title="결제 수단", description="Any of these values (repeat the parameter).")
+    payment_method: list[ManagerTransactionPaymentMethod] | None = Field(
+        None, title="결제 수단", description="Any of these values (repeat the parameter)."
     )
-    status: list[Literal["PENDING", "SUCCEEDED", "FAILED", "CANCELED"]] | None = Field(
+    status: list[ManagerTransactionStatus] | None = Field(
         None, title="상태", description="Any of these values (repeat the parameter)."
     )
     amount_from: (
-        Annotated[Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)]
+        Annotated[
+            Annotated[
+                Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)
+            ],
+            queried_as("decimal:^-?\\d{1,16}(\\.\\d{1,2}0*)?$"),
+            WithJsonSchema(
+                {
+                    "anyOf": [
+                        {
+                            "type": "integer",
+                            "minimum": -9999999999999999,
+                            "maximum": 9999999999999999,
+                        },
+                        {"type": "string", "pattern": "^-?\\d{1,16}(\\.\\d{1,2}0*)?$"},
+                    ]
+                },
+                mode="validation",
+            ),
+        ]
         | None
     ) = Field(None, title="금액 이상", description="Inclusive lower bound.")
     amount_to: (
-        Annotated[Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)]
+        Annotated[
+            Annotated[
+                Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)
+            ],
+            queried_as("decimal:^-?\\d{1,16}(\\.\\d{1,2}0*)?$"),
+            WithJsonSchema(
+                {
+                    "anyOf": [
+                        {
+                            "type": "integer",
+                            "minimum": -9999999999999999,
+                            "maximum": 9999999999999999,
+                        },
+                        {"type": "string", "pattern": "^-?\\d{1,16}(\\.\\d{1,2}0*)?$"},
+                    ]
+                },
+                mode="validation",
+            ),
+        ]
         | None
     ) = Field(None, title="금액 이하", description="Inclusive upper bound.")
 
@@ -127,7 +275,7 @@ class ManagerTransactionListParams(ListParams):
 class ManagerTransactionStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
-    status: Literal["PENDING", "SUCCEEDED", "FAILED", "CANCELED"]
+    status: ManagerTransactionStatus
 
 
 # The names the generated code imports; the API document names the classes by scope.

@@ -16,6 +16,7 @@ from runtime.deps import ManagerDb, manager_permission
 from runtime.reads import routed
 from runtime.reads.compose import statements
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope
 from runtime.web.router import audited_router
 
@@ -33,8 +34,10 @@ READS = statements("manager", "bkup.executions")  # runtime.reads: one plan, two
     "",
     response_model=Envelope[BackupExecutionListResponse],
     summary="백업 실행 목록 조회",
+    description="One page of backup execution rows. Sort by created_at, finished_at, size_bytes, started_at, updated_at (`-` for descending; default `-started_at`). Filters: schedule_id, status, started_at. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="manager_bkup_executions_list",
 )
+@answers()
 async def list_executions(
     params: Annotated[BackupExecutionListParams, Query()],
     db: ManagerDb,
@@ -47,8 +50,10 @@ async def list_executions(
     "/{backup_execution_id}",
     response_model=Envelope[BackupExecutionResponse],
     summary="백업 실행 상세 조회",
+    description="One backup execution by its id, with its `ETag`.",
     operation_id="manager_bkup_executions_get",
 )
+@answers("etag")
 async def get_backup_execution(
     backup_execution_id: UUID,
     db: ManagerDb,

@@ -4,19 +4,39 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
+from typing_extensions import TypeAliasType
 
-from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+from runtime.web.schemas import (
+    SORT_WORDS,
+    EntityModel,
+    Input,
+    ListParams,
+    Page,
+    UpdateModel,
+    absent,
+)
+from runtime.web.written import queried_as
+
+# each enum field's values and the list's sort terms, named (the API document and generated
+# clients share one type)
+ManagerBackupExecutionStatus = TypeAliasType(
+    "ManagerBackupExecutionStatus",
+    Annotated[
+        Literal["RUNNING", "SUCCEEDED", "FAILED", "CANCELED"],
+        Field(title="ManagerBackupExecutionStatus"),
+    ],
+)
 
 
 class ManagerBackupExecutionBase(EntityModel):
     """Fields that are both written and read."""
 
     schedule_id: UUID | None = Field(None, title="스케줄")
-    status: Literal["RUNNING", "SUCCEEDED", "FAILED", "CANCELED"] = Field("RUNNING", title="상태")
+    status: ManagerBackupExecutionStatus = Field("RUNNING", title="상태")
     started_at: datetime = Field(..., title="시작 일시")
     finished_at: datetime | None = Field(None, title="종료 일시")
     size_bytes: int | None = Field(None, ge=0, le=9223372036854775807, title="크기(바이트)")
@@ -27,17 +47,29 @@ class ManagerBackupExecutionBase(EntityModel):
 class ManagerBackupExecutionCreate(Input, ManagerBackupExecutionBase):
     """Body of POST: a new backup execution."""
 
+    written: ClassVar[dict[str, str]] = {
+        "schedule_id": "uuid",
+        "started_at": "datetime",
+        "finished_at": "datetime",
+        "size_bytes": "integer",
+    }
     pass
 
 
 class ManagerBackupExecutionUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
+    written: ClassVar[dict[str, str]] = {
+        "schedule_id": "uuid",
+        "started_at": "datetime",
+        "finished_at": "datetime",
+        "size_bytes": "integer",
+    }
     non_nullable: ClassVar[frozenset[str]] = frozenset(["status", "started_at"])
 
     schedule_id: UUID | None = Field(None, title="스케줄")
-    status: Literal["RUNNING", "SUCCEEDED", "FAILED", "CANCELED"] | None = Field(None, title="상태")
-    started_at: datetime | None = Field(None, title="시작 일시")
+    status: ManagerBackupExecutionStatus = Field(default_factory=absent, title="상태")
+    started_at: datetime = Field(default_factory=absent, title="시작 일시")
     finished_at: datetime | None = Field(None, title="종료 일시")
     size_bytes: int | None = Field(None, ge=0, le=9223372036854775807, title="크기(바이트)")
     location: str | None = Field(None, max_length=500, title="저장 위치")
@@ -70,21 +102,54 @@ class ManagerBackupExecutionListParams(ListParams):
     sortable: ClassVar[frozenset[str]] = frozenset(
         ["created_at", "finished_at", "size_bytes", "started_at", "updated_at"]
     )
-    searchable: ClassVar[bool] = False
     default_sort: ClassVar[str] = "-started_at"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(
         ["created_at", "started_at", "updated_at"]
     )
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "created_at",
+                            "-created_at",
+                            "finished_at",
+                            "-finished_at",
+                            "size_bytes",
+                            "-size_bytes",
+                            "started_at",
+                            "-started_at",
+                            "updated_at",
+                            "-updated_at",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:created_at|finished_at|size_bytes|started_at|updated_at)(?:,-?(?:created_at|finished_at|size_bytes|started_at|updated_at))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
-    schedule_id: UUID | None = Field(None, title="스케줄", description="Exact match.")
-    status: list[Literal["RUNNING", "SUCCEEDED", "FAILED", "CANCELED"]] | None = Field(
+    schedule_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="스케줄", description="Exact match."
+    )
+    status: list[ManagerBackupExecutionStatus] | None = Field(
         None, title="상태", description="Any of these values (repeat the parameter)."
     )
-    started_at: datetime | None = Field(None, title="시작 일시", description="Exact match.")
-    started_at_from: datetime | None = Field(
+    started_at: Annotated[datetime, queried_as("datetime")] | None = Field(
+        None, title="시작 일시", description="Exact match."
+    )
+    started_at_from: Annotated[datetime, queried_as("datetime")] | None = Field(
         None, title="시작 일시 이상", description="Inclusive lower bound."
     )
-    started_at_to: datetime | None = Field(
+    started_at_to: Annotated[datetime, queried_as("datetime")] | None = Field(
         None, title="시작 일시 이하", description="Inclusive upper bound."
     )
 

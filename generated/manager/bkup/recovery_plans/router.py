@@ -16,6 +16,7 @@ from runtime.deps import ManagerDb, manager_permission
 from runtime.reads import routed
 from runtime.reads.compose import statements
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
@@ -39,8 +40,10 @@ READS = statements("manager", "bkup.recovery_plans")  # runtime.reads: one plan,
     "",
     response_model=Envelope[RecoveryPlanListResponse],
     summary="복구 계획 목록 조회",
+    description="One page of recovery plan rows. Sort by created_at, last_tested_at, name, rpo_minutes, rto_minutes, updated_at (`-` for descending; default `-created_at`). Search in name. Filters: status. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="manager_bkup_recovery_plans_list",
 )
+@answers()
 async def list_recovery_plans(
     params: Annotated[RecoveryPlanListParams, Query()],
     db: ManagerDb,
@@ -54,7 +57,17 @@ async def list_recovery_plans(
     response_model=Envelope[RecoveryPlanResponse],
     status_code=status.HTTP_201_CREATED,
     summary="복구 계획 생성",
+    description="Creates a recovery plan. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="manager_bkup_recovery_plans_create",
+)
+@answers(
+    "etag",
+    links={
+        "manager_bkup_recovery_plans_change_status": "recovery_plan_id",
+        "manager_bkup_recovery_plans_delete": "recovery_plan_id",
+        "manager_bkup_recovery_plans_get": "recovery_plan_id",
+        "manager_bkup_recovery_plans_update": "recovery_plan_id",
+    },
 )
 async def create_recovery_plan(
     data: RecoveryPlanCreate,
@@ -63,7 +76,12 @@ async def create_recovery_plan(
 ) -> Response:
     row = await service.create_recovery_plan(db, data, actor)
     return await routed.detail_response(
-        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+        db,
+        READS,
+        row.id,
+        actor,
+        status_code=status.HTTP_201_CREATED,
+        headers={"Location": f"/api/v1/manager/bkup/recovery-plans/{row.id}"},
     )
 
 
@@ -71,8 +89,10 @@ async def create_recovery_plan(
     "/{recovery_plan_id}",
     response_model=Envelope[RecoveryPlanResponse],
     summary="복구 계획 상세 조회",
+    description="One recovery plan by its id, with its `ETag`.",
     operation_id="manager_bkup_recovery_plans_get",
 )
+@answers("etag")
 async def get_recovery_plan(
     recovery_plan_id: UUID,
     db: ManagerDb,
@@ -85,8 +105,10 @@ async def get_recovery_plan(
     "/{recovery_plan_id}",
     response_model=Envelope[RecoveryPlanResponse],
     summary="복구 계획 수정",
+    description="Changes the fields sent and nothing else. With `If-Match` the change is made only if the row still has that ETag (else 412).",
     operation_id="manager_bkup_recovery_plans_update",
 )
+@answers("etag")
 async def update_recovery_plan(
     recovery_plan_id: UUID,
     data: RecoveryPlanUpdate,
@@ -102,8 +124,10 @@ async def update_recovery_plan(
     "/{recovery_plan_id}/status",
     response_model=Envelope[RecoveryPlanResponse],
     summary="복구 계획 상태 변경",
+    description="Moves `status` (DRAFT → APPROVED, RETIRED; APPROVED → RETIRED). With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="manager_bkup_recovery_plans_change_status",
 )
+@answers("etag", "transitions")
 async def change_recovery_plan_status(
     recovery_plan_id: UUID,
     data: RecoveryPlanStatusChange,
@@ -121,8 +145,10 @@ async def change_recovery_plan_status(
     "/{recovery_plan_id}",
     response_model=Envelope[Deleted],
     summary="복구 계획 삭제",
+    description="Deletes the row: hidden from every read and its unique values freed. References to it follow their `on_delete` rule. With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="manager_bkup_recovery_plans_delete",
 )
+@answers()
 async def delete_recovery_plan(
     recovery_plan_id: UUID,
     db: ManagerDb,

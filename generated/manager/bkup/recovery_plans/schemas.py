@@ -4,12 +4,28 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
+from typing_extensions import TypeAliasType
 
-from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+from runtime.web.schemas import (
+    SORT_WORDS,
+    EntityModel,
+    Input,
+    Page,
+    SearchableListParams,
+    UpdateModel,
+    absent,
+)
+
+# each enum field's values and the list's sort terms, named (the API document and generated
+# clients share one type)
+ManagerRecoveryPlanStatus = TypeAliasType(
+    "ManagerRecoveryPlanStatus",
+    Annotated[Literal["DRAFT", "APPROVED", "RETIRED"], Field(title="ManagerRecoveryPlanStatus")],
+)
 
 
 class ManagerRecoveryPlanBase(EntityModel):
@@ -26,22 +42,32 @@ class ManagerRecoveryPlanBase(EntityModel):
 class ManagerRecoveryPlanCreate(Input, ManagerRecoveryPlanBase):
     """Body of POST: a new recovery plan."""
 
+    written: ClassVar[dict[str, str]] = {
+        "rto_minutes": "integer",
+        "rpo_minutes": "integer",
+        "last_tested_at": "datetime",
+    }
     pass
 
 
 class ManagerRecoveryPlanUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
+    written: ClassVar[dict[str, str]] = {
+        "rto_minutes": "integer",
+        "rpo_minutes": "integer",
+        "last_tested_at": "datetime",
+    }
     non_nullable: ClassVar[frozenset[str]] = frozenset(
         ["name", "rto_minutes", "rpo_minutes", "steps"]
     )
     status_field: ClassVar[str | None] = "status"
 
-    name: str | None = Field(None, max_length=100, title="계획명")
+    name: str = Field(default_factory=absent, max_length=100, title="계획명")
     description: str | None = Field(None, title="설명")
-    rto_minutes: int | None = Field(None, ge=1, le=100000, title="목표 복구 시간(분)")
-    rpo_minutes: int | None = Field(None, ge=0, le=100000, title="목표 복구 시점(분)")
-    steps: dict[str, Any] | list[Any] | None = Field(None, title="절차")
+    rto_minutes: int = Field(default_factory=absent, ge=1, le=100000, title="목표 복구 시간(분)")
+    rpo_minutes: int = Field(default_factory=absent, ge=0, le=100000, title="목표 복구 시점(분)")
+    steps: dict[str, Any] | list[Any] = Field(default_factory=absent, title="절차")
     last_tested_at: datetime | None = Field(None, title="최근 훈련")
 
 
@@ -49,7 +75,7 @@ class ManagerRecoveryPlanResponse(ManagerRecoveryPlanBase):
     """A recovery plan as returned by the API."""
 
     id: UUID
-    status: Literal["DRAFT", "APPROVED", "RETIRED"] = Field(title="상태")
+    status: ManagerRecoveryPlanStatus = Field(title="상태")
     created_at: datetime
     updated_at: datetime
     created_by: UUID | None = None
@@ -63,19 +89,50 @@ class ManagerRecoveryPlanListResponse(Page[ManagerRecoveryPlanResponse]):
     """One page of recovery plan rows."""
 
 
-class ManagerRecoveryPlanListParams(ListParams):
+class ManagerRecoveryPlanListParams(SearchableListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
         ["created_at", "last_tested_at", "name", "rpo_minutes", "rto_minutes", "updated_at"]
     )
-    searchable: ClassVar[bool] = True
     default_sort: ClassVar[str] = "-created_at"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(
         ["created_at", "name", "rpo_minutes", "rto_minutes", "updated_at"]
     )
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "created_at",
+                            "-created_at",
+                            "last_tested_at",
+                            "-last_tested_at",
+                            "name",
+                            "-name",
+                            "rpo_minutes",
+                            "-rpo_minutes",
+                            "rto_minutes",
+                            "-rto_minutes",
+                            "updated_at",
+                            "-updated_at",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:created_at|last_tested_at|name|rpo_minutes|rto_minutes|updated_at)(?:,-?(?:created_at|last_tested_at|name|rpo_minutes|rto_minutes|updated_at))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
-    status: list[Literal["DRAFT", "APPROVED", "RETIRED"]] | None = Field(
+    status: list[ManagerRecoveryPlanStatus] | None = Field(
         None, title="상태", description="Any of these values (repeat the parameter)."
     )
 
@@ -83,7 +140,7 @@ class ManagerRecoveryPlanListParams(ListParams):
 class ManagerRecoveryPlanStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
-    status: Literal["DRAFT", "APPROVED", "RETIRED"]
+    status: ManagerRecoveryPlanStatus
 
 
 # The names the generated code imports; the API document names the classes by scope.

@@ -16,6 +16,7 @@ from runtime.deps import ManagerDb, manager_permission
 from runtime.reads import routed
 from runtime.reads.compose import statements
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
@@ -38,8 +39,10 @@ READS = statements("manager", "bkup.schedules")  # runtime.reads: one plan, two 
     "",
     response_model=Envelope[BackupScheduleListResponse],
     summary="백업 스케줄 목록 조회",
+    description="One page of backup schedule rows. Sort by created_at, name, next_run_at, retention_days, updated_at (`-` for descending; default `-created_at`). Search in name. Filters: backup_type, target_database, is_enabled. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="manager_bkup_schedules_list",
 )
+@answers()
 async def list_schedules(
     params: Annotated[BackupScheduleListParams, Query()],
     db: ManagerDb,
@@ -53,7 +56,16 @@ async def list_schedules(
     response_model=Envelope[BackupScheduleResponse],
     status_code=status.HTTP_201_CREATED,
     summary="백업 스케줄 생성",
+    description="Creates a backup schedule. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="manager_bkup_schedules_create",
+)
+@answers(
+    "etag",
+    links={
+        "manager_bkup_schedules_delete": "backup_schedule_id",
+        "manager_bkup_schedules_get": "backup_schedule_id",
+        "manager_bkup_schedules_update": "backup_schedule_id",
+    },
 )
 async def create_backup_schedule(
     data: BackupScheduleCreate,
@@ -62,7 +74,12 @@ async def create_backup_schedule(
 ) -> Response:
     row = await service.create_backup_schedule(db, data, actor)
     return await routed.detail_response(
-        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+        db,
+        READS,
+        row.id,
+        actor,
+        status_code=status.HTTP_201_CREATED,
+        headers={"Location": f"/api/v1/manager/bkup/schedules/{row.id}"},
     )
 
 
@@ -70,8 +87,10 @@ async def create_backup_schedule(
     "/{backup_schedule_id}",
     response_model=Envelope[BackupScheduleResponse],
     summary="백업 스케줄 상세 조회",
+    description="One backup schedule by its id, with its `ETag`.",
     operation_id="manager_bkup_schedules_get",
 )
+@answers("etag")
 async def get_backup_schedule(
     backup_schedule_id: UUID,
     db: ManagerDb,
@@ -84,8 +103,10 @@ async def get_backup_schedule(
     "/{backup_schedule_id}",
     response_model=Envelope[BackupScheduleResponse],
     summary="백업 스케줄 수정",
+    description="Changes the fields sent and nothing else. With `If-Match` the change is made only if the row still has that ETag (else 412).",
     operation_id="manager_bkup_schedules_update",
 )
+@answers("etag")
 async def update_backup_schedule(
     backup_schedule_id: UUID,
     data: BackupScheduleUpdate,
@@ -103,8 +124,10 @@ async def update_backup_schedule(
     "/{backup_schedule_id}",
     response_model=Envelope[Deleted],
     summary="백업 스케줄 삭제",
+    description="Deletes the row: hidden from every read and its unique values freed. References to it follow their `on_delete` rule. With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="manager_bkup_schedules_delete",
 )
+@answers()
 async def delete_backup_schedule(
     backup_schedule_id: UUID,
     db: ManagerDb,

@@ -4,20 +4,45 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
+from typing_extensions import TypeAliasType
 
-from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+from runtime.web.schemas import (
+    SORT_WORDS,
+    EntityModel,
+    Input,
+    Page,
+    SearchableListParams,
+    UpdateModel,
+    absent,
+)
+from runtime.web.written import queried_as
+
+# each enum field's values and the list's sort terms, named (the API document and generated
+# clients share one type)
+ManagerBackupScheduleBackupType = TypeAliasType(
+    "ManagerBackupScheduleBackupType",
+    Annotated[
+        Literal["FULL", "INCREMENTAL", "SNAPSHOT"], Field(title="ManagerBackupScheduleBackupType")
+    ],
+)
+ManagerBackupScheduleTargetDatabase = TypeAliasType(
+    "ManagerBackupScheduleTargetDatabase",
+    Annotated[
+        Literal["MANAGER", "TENANT", "ALL"], Field(title="ManagerBackupScheduleTargetDatabase")
+    ],
+)
 
 
 class ManagerBackupScheduleBase(EntityModel):
     """Fields that are both written and read."""
 
     name: str = Field(..., max_length=100, title="스케줄명")
-    backup_type: Literal["FULL", "INCREMENTAL", "SNAPSHOT"] = Field("FULL", title="백업 유형")
-    target_database: Literal["MANAGER", "TENANT", "ALL"] = Field("ALL", title="대상 DB")
+    backup_type: ManagerBackupScheduleBackupType = Field("FULL", title="백업 유형")
+    target_database: ManagerBackupScheduleTargetDatabase = Field("ALL", title="대상 DB")
     cron_expression: str = Field(..., max_length=100, title="실행 주기(cron)")
     retention_days: int = Field(30, ge=1, le=3650, title="보관 기간(일)")
     is_enabled: bool = Field(True, title="사용 여부")
@@ -27,12 +52,22 @@ class ManagerBackupScheduleBase(EntityModel):
 class ManagerBackupScheduleCreate(Input, ManagerBackupScheduleBase):
     """Body of POST: a new backup schedule."""
 
+    written: ClassVar[dict[str, str]] = {
+        "retention_days": "integer",
+        "is_enabled": "boolean",
+        "next_run_at": "datetime",
+    }
     pass
 
 
 class ManagerBackupScheduleUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
+    written: ClassVar[dict[str, str]] = {
+        "retention_days": "integer",
+        "is_enabled": "boolean",
+        "next_run_at": "datetime",
+    }
     non_nullable: ClassVar[frozenset[str]] = frozenset(
         [
             "name",
@@ -44,12 +79,14 @@ class ManagerBackupScheduleUpdate(UpdateModel):
         ]
     )
 
-    name: str | None = Field(None, max_length=100, title="스케줄명")
-    backup_type: Literal["FULL", "INCREMENTAL", "SNAPSHOT"] | None = Field(None, title="백업 유형")
-    target_database: Literal["MANAGER", "TENANT", "ALL"] | None = Field(None, title="대상 DB")
-    cron_expression: str | None = Field(None, max_length=100, title="실행 주기(cron)")
-    retention_days: int | None = Field(None, ge=1, le=3650, title="보관 기간(일)")
-    is_enabled: bool | None = Field(None, title="사용 여부")
+    name: str = Field(default_factory=absent, max_length=100, title="스케줄명")
+    backup_type: ManagerBackupScheduleBackupType = Field(default_factory=absent, title="백업 유형")
+    target_database: ManagerBackupScheduleTargetDatabase = Field(
+        default_factory=absent, title="대상 DB"
+    )
+    cron_expression: str = Field(default_factory=absent, max_length=100, title="실행 주기(cron)")
+    retention_days: int = Field(default_factory=absent, ge=1, le=3650, title="보관 기간(일)")
+    is_enabled: bool = Field(default_factory=absent, title="사용 여부")
     next_run_at: datetime | None = Field(None, title="다음 실행")
 
 
@@ -70,25 +107,56 @@ class ManagerBackupScheduleListResponse(Page[ManagerBackupScheduleResponse]):
     """One page of backup schedule rows."""
 
 
-class ManagerBackupScheduleListParams(ListParams):
+class ManagerBackupScheduleListParams(SearchableListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
         ["created_at", "name", "next_run_at", "retention_days", "updated_at"]
     )
-    searchable: ClassVar[bool] = True
     default_sort: ClassVar[str] = "-created_at"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(
         ["created_at", "name", "retention_days", "updated_at"]
     )
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "created_at",
+                            "-created_at",
+                            "name",
+                            "-name",
+                            "next_run_at",
+                            "-next_run_at",
+                            "retention_days",
+                            "-retention_days",
+                            "updated_at",
+                            "-updated_at",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:created_at|name|next_run_at|retention_days|updated_at)(?:,-?(?:created_at|name|next_run_at|retention_days|updated_at))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
-    backup_type: list[Literal["FULL", "INCREMENTAL", "SNAPSHOT"]] | None = Field(
+    backup_type: list[ManagerBackupScheduleBackupType] | None = Field(
         None, title="백업 유형", description="Any of these values (repeat the parameter)."
     )
-    target_database: list[Literal["MANAGER", "TENANT", "ALL"]] | None = Field(
+    target_database: list[ManagerBackupScheduleTargetDatabase] | None = Field(
         None, title="대상 DB", description="Any of these values (repeat the parameter)."
     )
-    is_enabled: bool | None = Field(None, title="사용 여부", description="Exact match.")
+    is_enabled: Annotated[bool, queried_as("boolean")] | None = Field(
+        None, title="사용 여부", description="Exact match."
+    )
 
 
 # The names the generated code imports; the API document names the classes by scope.

@@ -16,6 +16,7 @@ from runtime.deps import ManagerDb, manager_permission
 from runtime.reads import routed
 from runtime.reads.compose import statements
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
@@ -38,8 +39,10 @@ READS = statements("manager", "cnfg.configurations")  # runtime.reads: one plan,
     "",
     response_model=Envelope[ConfigurationListResponse],
     summary="시스템 설정 목록 조회",
+    description="One page of configuration rows. Sort by category, config_key, created_at, updated_at (`-` for descending; default `-created_at`). Search in config_key. Filters: value_type, category, is_secret. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="manager_cnfg_configurations_list",
 )
+@answers()
 async def list_configurations(
     params: Annotated[ConfigurationListParams, Query()],
     db: ManagerDb,
@@ -53,7 +56,17 @@ async def list_configurations(
     response_model=Envelope[ConfigurationResponse],
     status_code=status.HTTP_201_CREATED,
     summary="시스템 설정 생성",
+    description="Creates a configuration. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="manager_cnfg_configurations_create",
+)
+@answers(
+    "etag",
+    "unique",
+    links={
+        "manager_cnfg_configurations_delete": "configuration_id",
+        "manager_cnfg_configurations_get": "configuration_id",
+        "manager_cnfg_configurations_update": "configuration_id",
+    },
 )
 async def create_configuration(
     data: ConfigurationCreate,
@@ -62,7 +75,12 @@ async def create_configuration(
 ) -> Response:
     row = await service.create_configuration(db, data, actor)
     return await routed.detail_response(
-        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+        db,
+        READS,
+        row.id,
+        actor,
+        status_code=status.HTTP_201_CREATED,
+        headers={"Location": f"/api/v1/manager/cnfg/configurations/{row.id}"},
     )
 
 
@@ -70,8 +88,10 @@ async def create_configuration(
     "/{configuration_id}",
     response_model=Envelope[ConfigurationResponse],
     summary="시스템 설정 상세 조회",
+    description="One configuration by its id, with its `ETag`.",
     operation_id="manager_cnfg_configurations_get",
 )
+@answers("etag")
 async def get_configuration(
     configuration_id: UUID,
     db: ManagerDb,
@@ -84,8 +104,10 @@ async def get_configuration(
     "/{configuration_id}",
     response_model=Envelope[ConfigurationResponse],
     summary="시스템 설정 수정",
+    description="Changes the fields sent and nothing else. With `If-Match` the change is made only if the row still has that ETag (else 412).",
     operation_id="manager_cnfg_configurations_update",
 )
+@answers("etag", "unique")
 async def update_configuration(
     configuration_id: UUID,
     data: ConfigurationUpdate,
@@ -101,8 +123,10 @@ async def update_configuration(
     "/{configuration_id}",
     response_model=Envelope[Deleted],
     summary="시스템 설정 삭제",
+    description="Deletes the row: hidden from every read and its unique values freed. References to it follow their `on_delete` rule. With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="manager_cnfg_configurations_delete",
 )
+@answers()
 async def delete_configuration(
     configuration_id: UUID,
     db: ManagerDb,

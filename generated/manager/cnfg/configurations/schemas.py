@@ -4,12 +4,31 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
+from typing_extensions import TypeAliasType
 
-from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+from runtime.web.schemas import (
+    SORT_WORDS,
+    EntityModel,
+    Input,
+    Page,
+    SearchableListParams,
+    UpdateModel,
+    absent,
+)
+from runtime.web.written import queried_as
+
+# each enum field's values and the list's sort terms, named (the API document and generated
+# clients share one type)
+ManagerConfigurationValueType = TypeAliasType(
+    "ManagerConfigurationValueType",
+    Annotated[
+        Literal["STRING", "NUMBER", "BOOLEAN", "JSON"], Field(title="ManagerConfigurationValueType")
+    ],
+)
 
 
 class ManagerConfigurationBase(EntityModel):
@@ -17,7 +36,7 @@ class ManagerConfigurationBase(EntityModel):
 
     config_key: str = Field(..., max_length=100, pattern="^[A-Za-z0-9_.:-]+$", title="설정 키")
     config_value: str = Field(..., title="설정 값")
-    value_type: Literal["STRING", "NUMBER", "BOOLEAN", "JSON"] = Field("STRING", title="값 유형")
+    value_type: ManagerConfigurationValueType = Field("STRING", title="값 유형")
     category: str | None = Field(None, max_length=50, title="분류")
     description: str | None = Field(None, title="설명")
     is_secret: bool = Field(False, title="비밀 값 여부")
@@ -26,24 +45,26 @@ class ManagerConfigurationBase(EntityModel):
 class ManagerConfigurationCreate(Input, ManagerConfigurationBase):
     """Body of POST: a new configuration."""
 
+    written: ClassVar[dict[str, str]] = {"is_secret": "boolean"}
     pass
 
 
 class ManagerConfigurationUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
+    written: ClassVar[dict[str, str]] = {"is_secret": "boolean"}
     non_nullable: ClassVar[frozenset[str]] = frozenset(
         ["config_key", "config_value", "value_type", "is_secret"]
     )
 
-    config_key: str | None = Field(
-        None, max_length=100, pattern="^[A-Za-z0-9_.:-]+$", title="설정 키"
+    config_key: str = Field(
+        default_factory=absent, max_length=100, pattern="^[A-Za-z0-9_.:-]+$", title="설정 키"
     )
-    config_value: str | None = Field(None, title="설정 값")
-    value_type: Literal["STRING", "NUMBER", "BOOLEAN", "JSON"] | None = Field(None, title="값 유형")
+    config_value: str = Field(default_factory=absent, title="설정 값")
+    value_type: ManagerConfigurationValueType = Field(default_factory=absent, title="값 유형")
     category: str | None = Field(None, max_length=50, title="분류")
     description: str | None = Field(None, title="설명")
-    is_secret: bool | None = Field(None, title="비밀 값 여부")
+    is_secret: bool = Field(default_factory=absent, title="비밀 값 여부")
 
 
 class ManagerConfigurationResponse(ManagerConfigurationBase):
@@ -63,23 +84,52 @@ class ManagerConfigurationListResponse(Page[ManagerConfigurationResponse]):
     """One page of configuration rows."""
 
 
-class ManagerConfigurationListParams(ListParams):
+class ManagerConfigurationListParams(SearchableListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
         ["category", "config_key", "created_at", "updated_at"]
     )
-    searchable: ClassVar[bool] = True
     default_sort: ClassVar[str] = "-created_at"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(
         ["config_key", "created_at", "updated_at"]
     )
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "category",
+                            "-category",
+                            "config_key",
+                            "-config_key",
+                            "created_at",
+                            "-created_at",
+                            "updated_at",
+                            "-updated_at",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:category|config_key|created_at|updated_at)(?:,-?(?:category|config_key|created_at|updated_at))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
-    value_type: list[Literal["STRING", "NUMBER", "BOOLEAN", "JSON"]] | None = Field(
+    value_type: list[ManagerConfigurationValueType] | None = Field(
         None, title="값 유형", description="Any of these values (repeat the parameter)."
     )
     category: str | None = Field(None, title="분류", description="Exact match.")
-    is_secret: bool | None = Field(None, title="비밀 값 여부", description="Exact match.")
+    is_secret: Annotated[bool, queried_as("boolean")] | None = Field(
+        None, title="비밀 값 여부", description="Exact match."
+    )
 
 
 # The names the generated code imports; the API document names the classes by scope.

@@ -16,6 +16,7 @@ from runtime.deps import ManagerDb, manager_permission
 from runtime.reads import routed
 from runtime.reads.compose import statements
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
@@ -38,8 +39,10 @@ READS = statements("manager", "cnfg.feature_flags")  # runtime.reads: one plan, 
     "",
     response_model=Envelope[FeatureFlagListResponse],
     summary="기능 플래그 목록 조회",
+    description="One page of feature flag rows. Sort by code, created_at, name, rollout_percent, updated_at (`-` for descending; default `-created_at`). Search in code, name. Filters: is_enabled. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="manager_cnfg_feature_flags_list",
 )
+@answers()
 async def list_feature_flags(
     params: Annotated[FeatureFlagListParams, Query()],
     db: ManagerDb,
@@ -53,7 +56,17 @@ async def list_feature_flags(
     response_model=Envelope[FeatureFlagResponse],
     status_code=status.HTTP_201_CREATED,
     summary="기능 플래그 생성",
+    description="Creates a feature flag. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="manager_cnfg_feature_flags_create",
+)
+@answers(
+    "etag",
+    "unique",
+    links={
+        "manager_cnfg_feature_flags_delete": "feature_flag_id",
+        "manager_cnfg_feature_flags_get": "feature_flag_id",
+        "manager_cnfg_feature_flags_update": "feature_flag_id",
+    },
 )
 async def create_feature_flag(
     data: FeatureFlagCreate,
@@ -62,7 +75,12 @@ async def create_feature_flag(
 ) -> Response:
     row = await service.create_feature_flag(db, data, actor)
     return await routed.detail_response(
-        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+        db,
+        READS,
+        row.id,
+        actor,
+        status_code=status.HTTP_201_CREATED,
+        headers={"Location": f"/api/v1/manager/cnfg/feature-flags/{row.id}"},
     )
 
 
@@ -70,8 +88,10 @@ async def create_feature_flag(
     "/{feature_flag_id}",
     response_model=Envelope[FeatureFlagResponse],
     summary="기능 플래그 상세 조회",
+    description="One feature flag by its id, with its `ETag`.",
     operation_id="manager_cnfg_feature_flags_get",
 )
+@answers("etag")
 async def get_feature_flag(
     feature_flag_id: UUID,
     db: ManagerDb,
@@ -84,8 +104,10 @@ async def get_feature_flag(
     "/{feature_flag_id}",
     response_model=Envelope[FeatureFlagResponse],
     summary="기능 플래그 수정",
+    description="Changes the fields sent and nothing else. With `If-Match` the change is made only if the row still has that ETag (else 412).",
     operation_id="manager_cnfg_feature_flags_update",
 )
+@answers("etag", "unique")
 async def update_feature_flag(
     feature_flag_id: UUID,
     data: FeatureFlagUpdate,
@@ -101,8 +123,10 @@ async def update_feature_flag(
     "/{feature_flag_id}",
     response_model=Envelope[Deleted],
     summary="기능 플래그 삭제",
+    description="Deletes the row: hidden from every read and its unique values freed. References to it follow their `on_delete` rule. With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="manager_cnfg_feature_flags_delete",
 )
+@answers()
 async def delete_feature_flag(
     feature_flag_id: UUID,
     db: ManagerDb,

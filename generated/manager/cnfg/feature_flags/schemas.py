@@ -4,12 +4,24 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
 
-from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+from runtime.web.schemas import (
+    SORT_WORDS,
+    EntityModel,
+    Input,
+    Page,
+    SearchableListParams,
+    UpdateModel,
+    absent,
+)
+from runtime.web.written import queried_as
+
+# each enum field's values and the list's sort terms, named (the API document and generated
+# clients share one type)
 
 
 class ManagerFeatureFlagBase(EntityModel):
@@ -26,21 +38,25 @@ class ManagerFeatureFlagBase(EntityModel):
 class ManagerFeatureFlagCreate(Input, ManagerFeatureFlagBase):
     """Body of POST: a new feature flag."""
 
+    written: ClassVar[dict[str, str]] = {"is_enabled": "boolean", "rollout_percent": "integer"}
     pass
 
 
 class ManagerFeatureFlagUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
+    written: ClassVar[dict[str, str]] = {"is_enabled": "boolean", "rollout_percent": "integer"}
     non_nullable: ClassVar[frozenset[str]] = frozenset(
         ["code", "name", "is_enabled", "rollout_percent"]
     )
 
-    code: str | None = Field(None, max_length=100, pattern="^[A-Za-z0-9_.-]+$", title="플래그 코드")
-    name: str | None = Field(None, max_length=100, title="이름")
+    code: str = Field(
+        default_factory=absent, max_length=100, pattern="^[A-Za-z0-9_.-]+$", title="플래그 코드"
+    )
+    name: str = Field(default_factory=absent, max_length=100, title="이름")
     description: str | None = Field(None, title="설명")
-    is_enabled: bool | None = Field(None, title="사용 여부")
-    rollout_percent: int | None = Field(None, ge=0, le=100, title="적용 비율(%)")
+    is_enabled: bool = Field(default_factory=absent, title="사용 여부")
+    rollout_percent: int = Field(default_factory=absent, ge=0, le=100, title="적용 비율(%)")
     rules: dict[str, Any] | list[Any] | None = Field(None, title="적용 규칙")
 
 
@@ -61,19 +77,50 @@ class ManagerFeatureFlagListResponse(Page[ManagerFeatureFlagResponse]):
     """One page of feature flag rows."""
 
 
-class ManagerFeatureFlagListParams(ListParams):
+class ManagerFeatureFlagListParams(SearchableListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
         ["code", "created_at", "name", "rollout_percent", "updated_at"]
     )
-    searchable: ClassVar[bool] = True
     default_sort: ClassVar[str] = "-created_at"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(
         ["code", "created_at", "name", "rollout_percent", "updated_at"]
     )
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "code",
+                            "-code",
+                            "created_at",
+                            "-created_at",
+                            "name",
+                            "-name",
+                            "rollout_percent",
+                            "-rollout_percent",
+                            "updated_at",
+                            "-updated_at",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:code|created_at|name|rollout_percent|updated_at)(?:,-?(?:code|created_at|name|rollout_percent|updated_at))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
-    is_enabled: bool | None = Field(None, title="사용 여부", description="Exact match.")
+    is_enabled: Annotated[bool, queried_as("boolean")] | None = Field(
+        None, title="사용 여부", description="Exact match."
+    )
 
 
 # The names the generated code imports; the API document names the classes by scope.

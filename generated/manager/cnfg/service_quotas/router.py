@@ -16,6 +16,7 @@ from runtime.deps import ManagerDb, manager_permission
 from runtime.reads import routed
 from runtime.reads.compose import statements
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
@@ -38,8 +39,10 @@ READS = statements("manager", "cnfg.service_quotas")  # runtime.reads: one plan,
     "",
     response_model=Envelope[ServiceQuotaListResponse],
     summary="서비스 할당량 목록 조회",
+    description="One page of service quota rows. Sort by created_at, limit_value, updated_at, used_value (`-` for descending; default `-created_at`). Filters: target_tenant_id, quota_type, period. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="manager_cnfg_service_quotas_list",
 )
+@answers()
 async def list_service_quotas(
     params: Annotated[ServiceQuotaListParams, Query()],
     db: ManagerDb,
@@ -53,7 +56,17 @@ async def list_service_quotas(
     response_model=Envelope[ServiceQuotaResponse],
     status_code=status.HTTP_201_CREATED,
     summary="서비스 할당량 생성",
+    description="Creates a service quota. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="manager_cnfg_service_quotas_create",
+)
+@answers(
+    "etag",
+    "unique",
+    links={
+        "manager_cnfg_service_quotas_delete": "service_quota_id",
+        "manager_cnfg_service_quotas_get": "service_quota_id",
+        "manager_cnfg_service_quotas_update": "service_quota_id",
+    },
 )
 async def create_service_quota(
     data: ServiceQuotaCreate,
@@ -62,7 +75,12 @@ async def create_service_quota(
 ) -> Response:
     row = await service.create_service_quota(db, data, actor)
     return await routed.detail_response(
-        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+        db,
+        READS,
+        row.id,
+        actor,
+        status_code=status.HTTP_201_CREATED,
+        headers={"Location": f"/api/v1/manager/cnfg/service-quotas/{row.id}"},
     )
 
 
@@ -70,8 +88,10 @@ async def create_service_quota(
     "/{service_quota_id}",
     response_model=Envelope[ServiceQuotaResponse],
     summary="서비스 할당량 상세 조회",
+    description="One service quota by its id, with its `ETag`.",
     operation_id="manager_cnfg_service_quotas_get",
 )
+@answers("etag")
 async def get_service_quota(
     service_quota_id: UUID,
     db: ManagerDb,
@@ -84,8 +104,10 @@ async def get_service_quota(
     "/{service_quota_id}",
     response_model=Envelope[ServiceQuotaResponse],
     summary="서비스 할당량 수정",
+    description="Changes the fields sent and nothing else. With `If-Match` the change is made only if the row still has that ETag (else 412).",
     operation_id="manager_cnfg_service_quotas_update",
 )
+@answers("etag", "unique")
 async def update_service_quota(
     service_quota_id: UUID,
     data: ServiceQuotaUpdate,
@@ -101,8 +123,10 @@ async def update_service_quota(
     "/{service_quota_id}",
     response_model=Envelope[Deleted],
     summary="서비스 할당량 삭제",
+    description="Deletes the row: hidden from every read and its unique values freed. References to it follow their `on_delete` rule. With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="manager_cnfg_service_quotas_delete",
 )
+@answers()
 async def delete_service_quota(
     service_quota_id: UUID,
     db: ManagerDb,

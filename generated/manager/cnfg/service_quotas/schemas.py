@@ -4,44 +4,74 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
+from typing_extensions import TypeAliasType
 
-from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+from runtime.web.schemas import (
+    SORT_WORDS,
+    EntityModel,
+    Input,
+    ListParams,
+    Page,
+    UpdateModel,
+    absent,
+)
+from runtime.web.written import queried_as
+
+# each enum field's values and the list's sort terms, named (the API document and generated
+# clients share one type)
+ManagerServiceQuotaQuotaType = TypeAliasType(
+    "ManagerServiceQuotaQuotaType",
+    Annotated[
+        Literal["USERS", "STORAGE_GB", "API_CALLS", "WORKFLOWS", "EMAILS"],
+        Field(title="ManagerServiceQuotaQuotaType"),
+    ],
+)
+ManagerServiceQuotaPeriod = TypeAliasType(
+    "ManagerServiceQuotaPeriod",
+    Annotated[Literal["DAILY", "MONTHLY", "TOTAL"], Field(title="ManagerServiceQuotaPeriod")],
+)
 
 
 class ManagerServiceQuotaBase(EntityModel):
     """Fields that are both written and read."""
 
     target_tenant_id: UUID = Field(..., title="테넌트")
-    quota_type: Literal["USERS", "STORAGE_GB", "API_CALLS", "WORKFLOWS", "EMAILS"] = Field(
-        ..., title="할당량 유형"
-    )
+    quota_type: ManagerServiceQuotaQuotaType = Field(..., title="할당량 유형")
     limit_value: int = Field(..., ge=0, le=9223372036854775807, title="한도")
-    period: Literal["DAILY", "MONTHLY", "TOTAL"] = Field("MONTHLY", title="기간")
+    period: ManagerServiceQuotaPeriod = Field("MONTHLY", title="기간")
 
 
 class ManagerServiceQuotaCreate(Input, ManagerServiceQuotaBase):
     """Body of POST: a new service quota."""
 
+    written: ClassVar[dict[str, str]] = {
+        "target_tenant_id": "uuid",
+        "limit_value": "integer",
+        "used_value": "integer",
+    }
     pass
 
 
 class ManagerServiceQuotaUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
+    written: ClassVar[dict[str, str]] = {
+        "target_tenant_id": "uuid",
+        "limit_value": "integer",
+        "used_value": "integer",
+    }
     non_nullable: ClassVar[frozenset[str]] = frozenset(
         ["target_tenant_id", "quota_type", "limit_value", "period"]
     )
 
-    target_tenant_id: UUID | None = Field(None, title="테넌트")
-    quota_type: Literal["USERS", "STORAGE_GB", "API_CALLS", "WORKFLOWS", "EMAILS"] | None = Field(
-        None, title="할당량 유형"
-    )
-    limit_value: int | None = Field(None, ge=0, le=9223372036854775807, title="한도")
-    period: Literal["DAILY", "MONTHLY", "TOTAL"] | None = Field(None, title="기간")
+    target_tenant_id: UUID = Field(default_factory=absent, title="테넌트")
+    quota_type: ManagerServiceQuotaQuotaType = Field(default_factory=absent, title="할당량 유형")
+    limit_value: int = Field(default_factory=absent, ge=0, le=9223372036854775807, title="한도")
+    period: ManagerServiceQuotaPeriod = Field(default_factory=absent, title="기간")
 
 
 class ManagerServiceQuotaResponse(ManagerServiceQuotaBase):
@@ -71,17 +101,46 @@ class ManagerServiceQuotaListParams(ListParams):
     sortable: ClassVar[frozenset[str]] = frozenset(
         ["created_at", "limit_value", "updated_at", "used_value"]
     )
-    searchable: ClassVar[bool] = False
     default_sort: ClassVar[str] = "-created_at"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(
         ["created_at", "limit_value", "updated_at", "used_value"]
     )
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "created_at",
+                            "-created_at",
+                            "limit_value",
+                            "-limit_value",
+                            "updated_at",
+                            "-updated_at",
+                            "used_value",
+                            "-used_value",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:created_at|limit_value|updated_at|used_value)(?:,-?(?:created_at|limit_value|updated_at|used_value))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
-    target_tenant_id: UUID | None = Field(None, title="테넌트", description="Exact match.")
-    quota_type: list[Literal["USERS", "STORAGE_GB", "API_CALLS", "WORKFLOWS", "EMAILS"]] | None = (
-        Field(None, title="할당량 유형", description="Any of these values (repeat the parameter).")
+    target_tenant_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="테넌트", description="Exact match."
     )
-    period: list[Literal["DAILY", "MONTHLY", "TOTAL"]] | None = Field(
+    quota_type: list[ManagerServiceQuotaQuotaType] | None = Field(
+        None, title="할당량 유형", description="Any of these values (repeat the parameter)."
+    )
+    period: list[ManagerServiceQuotaPeriod] | None = Field(
         None, title="기간", description="Any of these values (repeat the parameter)."
     )
 

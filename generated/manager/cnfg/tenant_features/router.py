@@ -16,6 +16,7 @@ from runtime.deps import ManagerDb, manager_permission
 from runtime.reads import routed
 from runtime.reads.compose import statements
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
@@ -38,8 +39,10 @@ READS = statements("manager", "cnfg.tenant_features")  # runtime.reads: one plan
     "",
     response_model=Envelope[TenantFeatureListResponse],
     summary="테넌트별 기능 목록 조회",
+    description="One page of tenant feature rows. Sort by created_at, expires_at, updated_at (`-` for descending; default `-created_at`). Filters: target_tenant_id, feature_flag_id, is_enabled. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="manager_cnfg_tenant_features_list",
 )
+@answers()
 async def list_tenant_features(
     params: Annotated[TenantFeatureListParams, Query()],
     db: ManagerDb,
@@ -53,7 +56,17 @@ async def list_tenant_features(
     response_model=Envelope[TenantFeatureResponse],
     status_code=status.HTTP_201_CREATED,
     summary="테넌트별 기능 생성",
+    description="Creates a tenant feature. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="manager_cnfg_tenant_features_create",
+)
+@answers(
+    "etag",
+    "unique",
+    links={
+        "manager_cnfg_tenant_features_delete": "tenant_feature_id",
+        "manager_cnfg_tenant_features_get": "tenant_feature_id",
+        "manager_cnfg_tenant_features_update": "tenant_feature_id",
+    },
 )
 async def create_tenant_feature(
     data: TenantFeatureCreate,
@@ -62,7 +75,12 @@ async def create_tenant_feature(
 ) -> Response:
     row = await service.create_tenant_feature(db, data, actor)
     return await routed.detail_response(
-        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+        db,
+        READS,
+        row.id,
+        actor,
+        status_code=status.HTTP_201_CREATED,
+        headers={"Location": f"/api/v1/manager/cnfg/tenant-features/{row.id}"},
     )
 
 
@@ -70,8 +88,10 @@ async def create_tenant_feature(
     "/{tenant_feature_id}",
     response_model=Envelope[TenantFeatureResponse],
     summary="테넌트별 기능 상세 조회",
+    description="One tenant feature by its id, with its `ETag`.",
     operation_id="manager_cnfg_tenant_features_get",
 )
+@answers("etag")
 async def get_tenant_feature(
     tenant_feature_id: UUID,
     db: ManagerDb,
@@ -84,8 +104,10 @@ async def get_tenant_feature(
     "/{tenant_feature_id}",
     response_model=Envelope[TenantFeatureResponse],
     summary="테넌트별 기능 수정",
+    description="Changes the fields sent and nothing else. With `If-Match` the change is made only if the row still has that ETag (else 412).",
     operation_id="manager_cnfg_tenant_features_update",
 )
+@answers("etag", "unique")
 async def update_tenant_feature(
     tenant_feature_id: UUID,
     data: TenantFeatureUpdate,
@@ -101,8 +123,10 @@ async def update_tenant_feature(
     "/{tenant_feature_id}",
     response_model=Envelope[Deleted],
     summary="테넌트별 기능 삭제",
+    description="Deletes the row: hidden from every read and its unique values freed. References to it follow their `on_delete` rule. With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="manager_cnfg_tenant_features_delete",
 )
+@answers()
 async def delete_tenant_feature(
     tenant_feature_id: UUID,
     db: ManagerDb,

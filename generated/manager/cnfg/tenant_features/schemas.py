@@ -4,12 +4,24 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
 
-from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+from runtime.web.schemas import (
+    SORT_WORDS,
+    EntityModel,
+    Input,
+    ListParams,
+    Page,
+    UpdateModel,
+    absent,
+)
+from runtime.web.written import queried_as
+
+# each enum field's values and the list's sort terms, named (the API document and generated
+# clients share one type)
 
 
 class ManagerTenantFeatureBase(EntityModel):
@@ -25,19 +37,31 @@ class ManagerTenantFeatureBase(EntityModel):
 class ManagerTenantFeatureCreate(Input, ManagerTenantFeatureBase):
     """Body of POST: a new tenant feature."""
 
+    written: ClassVar[dict[str, str]] = {
+        "target_tenant_id": "uuid",
+        "feature_flag_id": "uuid",
+        "is_enabled": "boolean",
+        "expires_at": "datetime",
+    }
     pass
 
 
 class ManagerTenantFeatureUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
+    written: ClassVar[dict[str, str]] = {
+        "target_tenant_id": "uuid",
+        "feature_flag_id": "uuid",
+        "is_enabled": "boolean",
+        "expires_at": "datetime",
+    }
     non_nullable: ClassVar[frozenset[str]] = frozenset(
         ["target_tenant_id", "feature_flag_id", "is_enabled"]
     )
 
-    target_tenant_id: UUID | None = Field(None, title="테넌트")
-    feature_flag_id: UUID | None = Field(None, title="기능 플래그")
-    is_enabled: bool | None = Field(None, title="사용 여부")
+    target_tenant_id: UUID = Field(default_factory=absent, title="테넌트")
+    feature_flag_id: UUID = Field(default_factory=absent, title="기능 플래그")
+    is_enabled: bool = Field(default_factory=absent, title="사용 여부")
     config: dict[str, Any] | list[Any] | None = Field(None, title="설정")
     expires_at: datetime | None = Field(None, title="만료 일시")
 
@@ -69,13 +93,44 @@ class ManagerTenantFeatureListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "expires_at", "updated_at"])
-    searchable: ClassVar[bool] = False
     default_sort: ClassVar[str] = "-created_at"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "updated_at"])
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "created_at",
+                            "-created_at",
+                            "expires_at",
+                            "-expires_at",
+                            "updated_at",
+                            "-updated_at",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:created_at|expires_at|updated_at)(?:,-?(?:created_at|expires_at|updated_at))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
-    target_tenant_id: UUID | None = Field(None, title="테넌트", description="Exact match.")
-    feature_flag_id: UUID | None = Field(None, title="기능 플래그", description="Exact match.")
-    is_enabled: bool | None = Field(None, title="사용 여부", description="Exact match.")
+    target_tenant_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="테넌트", description="Exact match."
+    )
+    feature_flag_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="기능 플래그", description="Exact match."
+    )
+    is_enabled: Annotated[bool, queried_as("boolean")] | None = Field(
+        None, title="사용 여부", description="Exact match."
+    )
 
 
 # The names the generated code imports; the API document names the classes by scope.

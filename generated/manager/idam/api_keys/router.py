@@ -16,6 +16,7 @@ from runtime.deps import ManagerDb, manager_permission
 from runtime.reads import routed
 from runtime.reads.compose import statements
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
@@ -37,8 +38,10 @@ READS = statements("manager", "idam.api_keys")  # runtime.reads: one plan, two w
     "",
     response_model=Envelope[ApiKeyListResponse],
     summary="API 키 목록 조회",
+    description="Keys for machine clients (X-API-Key). Issued by POST /api/v1/manager/auth/api-keys, which shows the key once; only its SHA-256 is stored. Revoke with PATCH /{id}/status.\n\nOne page of api key rows. Sort by created_at, expires_at, last_used_at, name, updated_at (`-` for descending; default `-created_at`). Search in name, key_prefix. Filters: user_id, status. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="manager_idam_api_keys_list",
 )
+@answers()
 async def list_api_keys(
     params: Annotated[ApiKeyListParams, Query()],
     db: ManagerDb,
@@ -51,8 +54,10 @@ async def list_api_keys(
     "/{api_key_id}",
     response_model=Envelope[ApiKeyResponse],
     summary="API 키 상세 조회",
+    description="Keys for machine clients (X-API-Key). Issued by POST /api/v1/manager/auth/api-keys, which shows the key once; only its SHA-256 is stored. Revoke with PATCH /{id}/status.\n\nOne api key by its id, with its `ETag`.",
     operation_id="manager_idam_api_keys_get",
 )
+@answers("etag")
 async def get_api_key(
     api_key_id: UUID,
     db: ManagerDb,
@@ -65,8 +70,10 @@ async def get_api_key(
     "/{api_key_id}/status",
     response_model=Envelope[ApiKeyResponse],
     summary="API 키 상태 변경",
+    description="Keys for machine clients (X-API-Key). Issued by POST /api/v1/manager/auth/api-keys, which shows the key once; only its SHA-256 is stored. Revoke with PATCH /{id}/status.\n\nMoves `status` (ACTIVE → REVOKED, EXPIRED). With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="manager_idam_api_keys_change_status",
 )
+@answers("etag", "transitions")
 async def change_api_key_status(
     api_key_id: UUID,
     data: ApiKeyStatusChange,
@@ -82,8 +89,10 @@ async def change_api_key_status(
     "/{api_key_id}",
     response_model=Envelope[Deleted],
     summary="API 키 삭제",
+    description="Keys for machine clients (X-API-Key). Issued by POST /api/v1/manager/auth/api-keys, which shows the key once; only its SHA-256 is stored. Revoke with PATCH /{id}/status.\n\nDeletes the row: hidden from every read and its unique values freed. References to it follow their `on_delete` rule. With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="manager_idam_api_keys_delete",
 )
+@answers()
 async def delete_api_key(
     api_key_id: UUID,
     db: ManagerDb,

@@ -4,12 +4,29 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
+from typing_extensions import TypeAliasType
 
-from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+from runtime.web.schemas import (
+    SORT_WORDS,
+    EntityModel,
+    Input,
+    Page,
+    SearchableListParams,
+    UpdateModel,
+    absent,
+)
+from runtime.web.written import queried_as
+
+# each enum field's values and the list's sort terms, named (the API document and generated
+# clients share one type)
+ManagerApiKeyStatus = TypeAliasType(
+    "ManagerApiKeyStatus",
+    Annotated[Literal["ACTIVE", "REVOKED", "EXPIRED"], Field(title="ManagerApiKeyStatus")],
+)
 
 
 class ManagerApiKeyBase(EntityModel):
@@ -24,19 +41,29 @@ class ManagerApiKeyBase(EntityModel):
 class ManagerApiKeyCreate(Input, ManagerApiKeyBase):
     """Body of POST: a new api key."""
 
+    written: ClassVar[dict[str, str]] = {
+        "user_id": "uuid",
+        "expires_at": "datetime",
+        "last_used_at": "datetime",
+    }
     key_hash: str = Field(..., max_length=255, title="키 해시")
 
 
 class ManagerApiKeyUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
+    written: ClassVar[dict[str, str]] = {
+        "user_id": "uuid",
+        "expires_at": "datetime",
+        "last_used_at": "datetime",
+    }
     non_nullable: ClassVar[frozenset[str]] = frozenset(["name", "user_id", "key_hash", "scopes"])
     status_field: ClassVar[str | None] = "status"
 
-    name: str | None = Field(None, max_length=100, title="키 이름")
-    user_id: UUID | None = Field(None, title="소유자")
-    key_hash: str | None = Field(None, max_length=255, title="키 해시")
-    scopes: dict[str, Any] | list[Any] | None = Field(None, title="권한 범위")
+    name: str = Field(default_factory=absent, max_length=100, title="키 이름")
+    user_id: UUID = Field(default_factory=absent, title="소유자")
+    key_hash: str = Field(default_factory=absent, max_length=255, title="키 해시")
+    scopes: dict[str, Any] | list[Any] = Field(default_factory=absent, title="권한 범위")
     expires_at: datetime | None = Field(None, title="만료 일시")
 
 
@@ -45,7 +72,7 @@ class ManagerApiKeyResponse(ManagerApiKeyBase):
 
     id: UUID
     key_prefix: str | None = Field(None, title="키 접두어")
-    status: Literal["ACTIVE", "REVOKED", "EXPIRED"] = Field(title="상태")
+    status: ManagerApiKeyStatus = Field(title="상태")
     last_used_at: datetime | None = Field(None, title="마지막 사용")
     user_name: str | None = Field(
         None, title="소유자 이름", description="Display name of the referenced row."
@@ -63,18 +90,49 @@ class ManagerApiKeyListResponse(Page[ManagerApiKeyResponse]):
     """One page of api key rows."""
 
 
-class ManagerApiKeyListParams(ListParams):
+class ManagerApiKeyListParams(SearchableListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
         ["created_at", "expires_at", "last_used_at", "name", "updated_at"]
     )
-    searchable: ClassVar[bool] = True
     default_sort: ClassVar[str] = "-created_at"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "name", "updated_at"])
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "created_at",
+                            "-created_at",
+                            "expires_at",
+                            "-expires_at",
+                            "last_used_at",
+                            "-last_used_at",
+                            "name",
+                            "-name",
+                            "updated_at",
+                            "-updated_at",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:created_at|expires_at|last_used_at|name|updated_at)(?:,-?(?:created_at|expires_at|last_used_at|name|updated_at))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
-    user_id: UUID | None = Field(None, title="소유자", description="Exact match.")
-    status: list[Literal["ACTIVE", "REVOKED", "EXPIRED"]] | None = Field(
+    user_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="소유자", description="Exact match."
+    )
+    status: list[ManagerApiKeyStatus] | None = Field(
         None, title="상태", description="Any of these values (repeat the parameter)."
     )
 
@@ -82,7 +140,7 @@ class ManagerApiKeyListParams(ListParams):
 class ManagerApiKeyStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
-    status: Literal["ACTIVE", "REVOKED", "EXPIRED"]
+    status: ManagerApiKeyStatus
 
 
 # The names the generated code imports; the API document names the classes by scope.

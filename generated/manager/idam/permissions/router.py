@@ -16,6 +16,7 @@ from runtime.deps import ManagerDb, manager_permission
 from runtime.reads import routed
 from runtime.reads.compose import statements
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
@@ -38,8 +39,10 @@ READS = statements("manager", "idam.permissions")  # runtime.reads: one plan, tw
     "",
     response_model=Envelope[PermissionListResponse],
     summary="권한 목록 조회",
+    description="One page of permission rows. Sort by code, created_at, name, resource, updated_at (`-` for descending; default `-created_at`). Search in code, name. Filters: resource, action, scope, is_system. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="manager_idam_permissions_list",
 )
+@answers()
 async def list_permissions(
     params: Annotated[PermissionListParams, Query()],
     db: ManagerDb,
@@ -53,7 +56,17 @@ async def list_permissions(
     response_model=Envelope[PermissionResponse],
     status_code=status.HTTP_201_CREATED,
     summary="권한 생성",
+    description="Creates a permission. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="manager_idam_permissions_create",
+)
+@answers(
+    "etag",
+    "unique",
+    links={
+        "manager_idam_permissions_delete": "permission_id",
+        "manager_idam_permissions_get": "permission_id",
+        "manager_idam_permissions_update": "permission_id",
+    },
 )
 async def create_permission(
     data: PermissionCreate,
@@ -62,7 +75,12 @@ async def create_permission(
 ) -> Response:
     row = await service.create_permission(db, data, actor)
     return await routed.detail_response(
-        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+        db,
+        READS,
+        row.id,
+        actor,
+        status_code=status.HTTP_201_CREATED,
+        headers={"Location": f"/api/v1/manager/idam/permissions/{row.id}"},
     )
 
 
@@ -70,8 +88,10 @@ async def create_permission(
     "/{permission_id}",
     response_model=Envelope[PermissionResponse],
     summary="권한 상세 조회",
+    description="One permission by its id, with its `ETag`.",
     operation_id="manager_idam_permissions_get",
 )
+@answers("etag")
 async def get_permission(
     permission_id: UUID,
     db: ManagerDb,
@@ -84,8 +104,10 @@ async def get_permission(
     "/{permission_id}",
     response_model=Envelope[PermissionResponse],
     summary="권한 수정",
+    description="Changes the fields sent and nothing else. With `If-Match` the change is made only if the row still has that ETag (else 412).",
     operation_id="manager_idam_permissions_update",
 )
+@answers("etag", "unique")
 async def update_permission(
     permission_id: UUID,
     data: PermissionUpdate,
@@ -101,8 +123,10 @@ async def update_permission(
     "/{permission_id}",
     response_model=Envelope[Deleted],
     summary="권한 삭제",
+    description="Deletes the row: hidden from every read and its unique values freed. References to it follow their `on_delete` rule. With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="manager_idam_permissions_delete",
 )
+@answers()
 async def delete_permission(
     permission_id: UUID,
     db: ManagerDb,

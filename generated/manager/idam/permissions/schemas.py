@@ -4,12 +4,29 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
+from typing_extensions import TypeAliasType
 
-from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+from runtime.web.schemas import (
+    SORT_WORDS,
+    EntityModel,
+    Input,
+    Page,
+    SearchableListParams,
+    UpdateModel,
+    absent,
+)
+from runtime.web.written import queried_as
+
+# each enum field's values and the list's sort terms, named (the API document and generated
+# clients share one type)
+ManagerPermissionScope = TypeAliasType(
+    "ManagerPermissionScope",
+    Annotated[Literal["MANAGER", "TENANT"], Field(title="ManagerPermissionScope")],
+)
 
 
 class ManagerPermissionBase(EntityModel):
@@ -25,35 +42,37 @@ class ManagerPermissionBase(EntityModel):
     description: str | None = Field(None, title="설명")
     resource: str = Field(..., max_length=100, title="리소스")
     action: str = Field(..., max_length=50, title="작업")
-    scope: Literal["MANAGER", "TENANT"] = Field("MANAGER", title="적용 범위")
+    scope: ManagerPermissionScope = Field("MANAGER", title="적용 범위")
     is_system: bool = Field(False, title="시스템 권한")
 
 
 class ManagerPermissionCreate(Input, ManagerPermissionBase):
     """Body of POST: a new permission."""
 
+    written: ClassVar[dict[str, str]] = {"is_system": "boolean"}
     pass
 
 
 class ManagerPermissionUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
+    written: ClassVar[dict[str, str]] = {"is_system": "boolean"}
     non_nullable: ClassVar[frozenset[str]] = frozenset(
         ["code", "name", "resource", "action", "scope", "is_system"]
     )
 
-    code: str | None = Field(
-        None,
+    code: str = Field(
+        default_factory=absent,
         max_length=100,
         pattern="^[a-z][a-z0-9_]*\\.[a-z][a-z0-9_]*:[a-z][a-z0-9_]*$",
         title="권한 코드",
     )
-    name: str | None = Field(None, max_length=100, title="권한명")
+    name: str = Field(default_factory=absent, max_length=100, title="권한명")
     description: str | None = Field(None, title="설명")
-    resource: str | None = Field(None, max_length=100, title="리소스")
-    action: str | None = Field(None, max_length=50, title="작업")
-    scope: Literal["MANAGER", "TENANT"] | None = Field(None, title="적용 범위")
-    is_system: bool | None = Field(None, title="시스템 권한")
+    resource: str = Field(default_factory=absent, max_length=100, title="리소스")
+    action: str = Field(default_factory=absent, max_length=50, title="작업")
+    scope: ManagerPermissionScope = Field(default_factory=absent, title="적용 범위")
+    is_system: bool = Field(default_factory=absent, title="시스템 권한")
 
 
 class ManagerPermissionResponse(ManagerPermissionBase):
@@ -73,24 +92,55 @@ class ManagerPermissionListResponse(Page[ManagerPermissionResponse]):
     """One page of permission rows."""
 
 
-class ManagerPermissionListParams(ListParams):
+class ManagerPermissionListParams(SearchableListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
         ["code", "created_at", "name", "resource", "updated_at"]
     )
-    searchable: ClassVar[bool] = True
     default_sort: ClassVar[str] = "-created_at"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(
         ["code", "created_at", "name", "resource", "updated_at"]
     )
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "code",
+                            "-code",
+                            "created_at",
+                            "-created_at",
+                            "name",
+                            "-name",
+                            "resource",
+                            "-resource",
+                            "updated_at",
+                            "-updated_at",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:code|created_at|name|resource|updated_at)(?:,-?(?:code|created_at|name|resource|updated_at))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
     resource: str | None = Field(None, title="리소스", description="Exact match.")
     action: str | None = Field(None, title="작업", description="Exact match.")
-    scope: list[Literal["MANAGER", "TENANT"]] | None = Field(
+    scope: list[ManagerPermissionScope] | None = Field(
         None, title="적용 범위", description="Any of these values (repeat the parameter)."
     )
-    is_system: bool | None = Field(None, title="시스템 권한", description="Exact match.")
+    is_system: Annotated[bool, queried_as("boolean")] | None = Field(
+        None, title="시스템 권한", description="Exact match."
+    )
 
 
 # The names the generated code imports; the API document names the classes by scope.

@@ -18,6 +18,7 @@ from runtime.deps import ManagerDb, manager_permission
 from runtime.reads import routed
 from runtime.reads.compose import statements
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
@@ -42,8 +43,10 @@ READS = statements("manager", "idam.role_permissions")  # runtime.reads: one pla
     "",
     response_model=Envelope[RolePermissionListResponse],
     summary="역할 권한 목록 조회",
+    description="One page of role permission rows. Sort by created_at, updated_at (`-` for descending; default `-created_at`). Filters: role_id, permission_id. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="manager_idam_role_permissions_list",
 )
+@answers()
 async def list_role_permissions(
     params: Annotated[RolePermissionListParams, Query()],
     db: ManagerDb,
@@ -57,7 +60,17 @@ async def list_role_permissions(
     response_model=Envelope[RolePermissionResponse],
     status_code=status.HTTP_201_CREATED,
     summary="역할 권한 생성",
+    description="Creates a role permission. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="manager_idam_role_permissions_create",
+)
+@answers(
+    "etag",
+    "unique",
+    links={
+        "manager_idam_role_permissions_delete": "role_permission_id",
+        "manager_idam_role_permissions_get": "role_permission_id",
+        "manager_idam_role_permissions_update": "role_permission_id",
+    },
 )
 async def create_role_permission(
     data: RolePermissionCreate,
@@ -66,7 +79,12 @@ async def create_role_permission(
 ) -> Response:
     row = await service.create_role_permission(db, data, actor)
     return await routed.detail_response(
-        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+        db,
+        READS,
+        row.id,
+        actor,
+        status_code=status.HTTP_201_CREATED,
+        headers={"Location": f"/api/v1/manager/idam/role-permissions/{row.id}"},
     )
 
 
@@ -74,8 +92,10 @@ async def create_role_permission(
     "/{role_permission_id}",
     response_model=Envelope[RolePermissionResponse],
     summary="역할 권한 상세 조회",
+    description="One role permission by its id, with its `ETag`.",
     operation_id="manager_idam_role_permissions_get",
 )
+@answers("etag")
 async def get_role_permission(
     role_permission_id: UUID,
     db: ManagerDb,
@@ -88,8 +108,10 @@ async def get_role_permission(
     "/{role_permission_id}",
     response_model=Envelope[RolePermissionResponse],
     summary="역할 권한 수정",
+    description="Changes the fields sent and nothing else. With `If-Match` the change is made only if the row still has that ETag (else 412).",
     operation_id="manager_idam_role_permissions_update",
 )
+@answers("etag", "unique")
 async def update_role_permission(
     role_permission_id: UUID,
     data: RolePermissionUpdate,
@@ -107,8 +129,10 @@ async def update_role_permission(
     "/{role_permission_id}",
     response_model=Envelope[Deleted],
     summary="역할 권한 삭제",
+    description="Deletes the row for good. References to it follow their `on_delete` rule. With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="manager_idam_role_permissions_delete",
 )
+@answers()
 async def delete_role_permission(
     role_permission_id: UUID,
     db: ManagerDb,
@@ -127,8 +151,10 @@ nested_router = audited_router(scope="manager", entity="idam.role_permissions")
     "/{role_id}/permissions",
     response_model=Envelope[RolePermissionListResponse],
     summary="역할 권한 목록 (상위 문서별)",
+    description="The role permission rows of one parent, in order (at most 1,000; the role_permissions list filtered by the parent pages through all of them).",
     operation_id="manager_idam_role_permissions_list_of_parent",
 )
+@answers()
 async def list_role_permissions_of_parent(
     role_id: UUID,
     params: Annotated[RolePermissionLineListParams, Query()],
@@ -144,7 +170,17 @@ async def list_role_permissions_of_parent(
     response_model=Envelope[RolePermissionResponse],
     status_code=status.HTTP_201_CREATED,
     summary="역할 권한 추가 (상위 문서별)",
+    description="Adds a role permission to the parent named in the path. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="manager_idam_role_permissions_create_in_parent",
+)
+@answers(
+    "etag",
+    "unique",
+    links={
+        "manager_idam_role_permissions_delete": "role_permission_id",
+        "manager_idam_role_permissions_get": "role_permission_id",
+        "manager_idam_role_permissions_update": "role_permission_id",
+    },
 )
 async def create_role_permission_in_parent(
     role_id: UUID,
@@ -155,5 +191,10 @@ async def create_role_permission_in_parent(
     await crud.get_live(db, Role, role_id, actor)
     row = await service.create_line(db, role_id, data, actor)
     return await routed.detail_response(
-        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+        db,
+        READS,
+        row.id,
+        actor,
+        status_code=status.HTTP_201_CREATED,
+        headers={"Location": f"/api/v1/manager/idam/role-permissions/{row.id}"},
     )

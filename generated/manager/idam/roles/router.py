@@ -16,6 +16,7 @@ from runtime.deps import ManagerDb, manager_permission
 from runtime.reads import routed
 from runtime.reads.compose import statements
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
@@ -39,8 +40,10 @@ READS = statements("manager", "idam.roles")  # runtime.reads: one plan, two ways
     "",
     response_model=Envelope[RoleListResponse],
     summary="역할 목록 조회",
+    description="One page of role rows. Sort by code, created_at, name, priority, updated_at (`-` for descending; default `-created_at`). Search in code, name. Filters: role_type, status. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="manager_idam_roles_list",
 )
+@answers()
 async def list_roles(
     params: Annotated[RoleListParams, Query()],
     db: ManagerDb,
@@ -54,7 +57,20 @@ async def list_roles(
     response_model=Envelope[RoleResponse],
     status_code=status.HTTP_201_CREATED,
     summary="역할 생성",
+    description="Creates a role, with its permissions in the same transaction. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="manager_idam_roles_create",
+)
+@answers(
+    "etag",
+    "unique",
+    links={
+        "manager_idam_role_permissions_create_in_parent": "role_id",
+        "manager_idam_role_permissions_list_of_parent": "role_id",
+        "manager_idam_roles_change_status": "role_id",
+        "manager_idam_roles_delete": "role_id",
+        "manager_idam_roles_get": "role_id",
+        "manager_idam_roles_update": "role_id",
+    },
 )
 async def create_role(
     data: RoleCreate,
@@ -63,7 +79,12 @@ async def create_role(
 ) -> Response:
     row = await service.create_role(db, data, actor)
     return await routed.detail_response(
-        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+        db,
+        READS,
+        row.id,
+        actor,
+        status_code=status.HTTP_201_CREATED,
+        headers={"Location": f"/api/v1/manager/idam/roles/{row.id}"},
     )
 
 
@@ -71,8 +92,10 @@ async def create_role(
     "/{role_id}",
     response_model=Envelope[RoleResponse],
     summary="역할 상세 조회",
+    description="One role by its id, with its `ETag` and its first 1,000 lines (`*_total` counts them all).",
     operation_id="manager_idam_roles_get",
 )
+@answers("etag")
 async def get_role(
     role_id: UUID,
     db: ManagerDb,
@@ -85,8 +108,10 @@ async def get_role(
     "/{role_id}",
     response_model=Envelope[RoleResponse],
     summary="역할 수정",
+    description="Changes the fields sent and nothing else. With `If-Match` the change is made only if the row still has that ETag (else 412).",
     operation_id="manager_idam_roles_update",
 )
+@answers("etag", "unique")
 async def update_role(
     role_id: UUID,
     data: RoleUpdate,
@@ -102,8 +127,10 @@ async def update_role(
     "/{role_id}/status",
     response_model=Envelope[RoleResponse],
     summary="역할 상태 변경",
+    description="Moves `status` (ACTIVE → INACTIVE; INACTIVE → ACTIVE). With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="manager_idam_roles_change_status",
 )
+@answers("etag", "transitions")
 async def change_role_status(
     role_id: UUID,
     data: RoleStatusChange,
@@ -119,8 +146,10 @@ async def change_role_status(
     "/{role_id}",
     response_model=Envelope[Deleted],
     summary="역할 삭제",
+    description="Deletes the row: hidden from every read and its unique values freed. References to it follow their `on_delete` rule. With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="manager_idam_roles_delete",
 )
+@answers()
 async def delete_role(
     role_id: UUID,
     db: ManagerDb,

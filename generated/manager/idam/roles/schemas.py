@@ -4,16 +4,35 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
+from typing_extensions import TypeAliasType
 
 from generated.manager.idam.role_permissions.schemas import (
     RolePermissionLineCreate,
     RolePermissionResponse,
 )
-from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+from runtime.web.schemas import (
+    SORT_WORDS,
+    EntityModel,
+    Input,
+    Page,
+    SearchableListParams,
+    UpdateModel,
+    absent,
+)
+
+# each enum field's values and the list's sort terms, named (the API document and generated
+# clients share one type)
+ManagerRoleRoleType = TypeAliasType(
+    "ManagerRoleRoleType",
+    Annotated[Literal["SYSTEM", "CUSTOM"], Field(title="ManagerRoleRoleType")],
+)
+ManagerRoleStatus = TypeAliasType(
+    "ManagerRoleStatus", Annotated[Literal["ACTIVE", "INACTIVE"], Field(title="ManagerRoleStatus")]
+)
 
 
 class ManagerRoleBase(EntityModel):
@@ -22,13 +41,14 @@ class ManagerRoleBase(EntityModel):
     code: str = Field(..., max_length=50, pattern="^[A-Z][A-Z0-9_]*$", title="역할 코드")
     name: str = Field(..., max_length=100, title="역할명")
     description: str | None = Field(None, title="설명")
-    role_type: Literal["SYSTEM", "CUSTOM"] = Field("CUSTOM", title="역할 유형")
+    role_type: ManagerRoleRoleType = Field("CUSTOM", title="역할 유형")
     priority: int = Field(100, ge=0, le=10000, title="우선순위")
 
 
 class ManagerRoleCreate(Input, ManagerRoleBase):
     """Body of POST: a new role, optionally with its lines."""
 
+    written: ClassVar[dict[str, str]] = {"priority": "integer"}
     permissions: list[RolePermissionLineCreate] = Field(
         default_factory=list,
         max_length=1000,
@@ -40,21 +60,24 @@ class ManagerRoleCreate(Input, ManagerRoleBase):
 class ManagerRoleUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
+    written: ClassVar[dict[str, str]] = {"priority": "integer"}
     non_nullable: ClassVar[frozenset[str]] = frozenset(["code", "name", "role_type", "priority"])
     status_field: ClassVar[str | None] = "status"
 
-    code: str | None = Field(None, max_length=50, pattern="^[A-Z][A-Z0-9_]*$", title="역할 코드")
-    name: str | None = Field(None, max_length=100, title="역할명")
+    code: str = Field(
+        default_factory=absent, max_length=50, pattern="^[A-Z][A-Z0-9_]*$", title="역할 코드"
+    )
+    name: str = Field(default_factory=absent, max_length=100, title="역할명")
     description: str | None = Field(None, title="설명")
-    role_type: Literal["SYSTEM", "CUSTOM"] | None = Field(None, title="역할 유형")
-    priority: int | None = Field(None, ge=0, le=10000, title="우선순위")
+    role_type: ManagerRoleRoleType = Field(default_factory=absent, title="역할 유형")
+    priority: int = Field(default_factory=absent, ge=0, le=10000, title="우선순위")
 
 
 class ManagerRoleListItem(ManagerRoleBase):
     """A role as lists show it (its detail adds its lines)."""
 
     id: UUID
-    status: Literal["ACTIVE", "INACTIVE"] = Field(title="상태")
+    status: ManagerRoleStatus = Field(title="상태")
     created_at: datetime
     updated_at: datetime
     created_by: UUID | None = None
@@ -79,22 +102,51 @@ class ManagerRoleListResponse(Page[ManagerRoleListItem]):
     """One page of role rows."""
 
 
-class ManagerRoleListParams(ListParams):
+class ManagerRoleListParams(SearchableListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
         ["code", "created_at", "name", "priority", "updated_at"]
     )
-    searchable: ClassVar[bool] = True
     default_sort: ClassVar[str] = "-created_at"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(
         ["code", "created_at", "name", "priority", "updated_at"]
     )
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "code",
+                            "-code",
+                            "created_at",
+                            "-created_at",
+                            "name",
+                            "-name",
+                            "priority",
+                            "-priority",
+                            "updated_at",
+                            "-updated_at",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:code|created_at|name|priority|updated_at)(?:,-?(?:code|created_at|name|priority|updated_at))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
-    role_type: list[Literal["SYSTEM", "CUSTOM"]] | None = Field(
+    role_type: list[ManagerRoleRoleType] | None = Field(
         None, title="역할 유형", description="Any of these values (repeat the parameter)."
     )
-    status: list[Literal["ACTIVE", "INACTIVE"]] | None = Field(
+    status: list[ManagerRoleStatus] | None = Field(
         None, title="상태", description="Any of these values (repeat the parameter)."
     )
 
@@ -102,7 +154,7 @@ class ManagerRoleListParams(ListParams):
 class ManagerRoleStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
-    status: Literal["ACTIVE", "INACTIVE"]
+    status: ManagerRoleStatus
 
 
 # The names the generated code imports; the API document names the classes by scope.

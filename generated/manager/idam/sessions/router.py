@@ -16,6 +16,7 @@ from runtime.deps import ManagerDb, manager_permission
 from runtime.reads import routed
 from runtime.reads.compose import statements
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope
 from runtime.web.router import audited_router
 from runtime.web.versions import IfMatch
@@ -36,8 +37,10 @@ READS = statements("manager", "idam.sessions")  # runtime.reads: one plan, two w
     "",
     response_model=Envelope[SessionListResponse],
     summary="세션 목록 조회",
+    description="One sign-in; its tokens stop working once it is revoked or expired.\n\nOne page of session rows. Sort by created_at, expires_at, last_activity_at, updated_at (`-` for descending; default `-created_at`). Filters: user_id, status. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="manager_idam_sessions_list",
 )
+@answers()
 async def list_sessions(
     params: Annotated[SessionListParams, Query()],
     db: ManagerDb,
@@ -50,8 +53,10 @@ async def list_sessions(
     "/{session_id}",
     response_model=Envelope[SessionResponse],
     summary="세션 상세 조회",
+    description="One sign-in; its tokens stop working once it is revoked or expired.\n\nOne session by its id, with its `ETag`.",
     operation_id="manager_idam_sessions_get",
 )
+@answers("etag")
 async def get_session(
     session_id: UUID,
     db: ManagerDb,
@@ -64,8 +69,10 @@ async def get_session(
     "/{session_id}/status",
     response_model=Envelope[SessionResponse],
     summary="세션 상태 변경",
+    description="One sign-in; its tokens stop working once it is revoked or expired.\n\nMoves `status` (ACTIVE → REVOKED, EXPIRED). With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="manager_idam_sessions_change_status",
 )
+@answers("etag", "transitions")
 async def change_session_status(
     session_id: UUID,
     data: SessionStatusChange,

@@ -4,12 +4,29 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
+from typing_extensions import TypeAliasType
 
-from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+from runtime.web.schemas import (
+    SORT_WORDS,
+    EntityModel,
+    Input,
+    ListParams,
+    Page,
+    UpdateModel,
+    absent,
+)
+from runtime.web.written import queried_as
+
+# each enum field's values and the list's sort terms, named (the API document and generated
+# clients share one type)
+ManagerSessionStatus = TypeAliasType(
+    "ManagerSessionStatus",
+    Annotated[Literal["ACTIVE", "REVOKED", "EXPIRED"], Field(title="ManagerSessionStatus")],
+)
 
 
 class ManagerSessionBase(EntityModel):
@@ -26,17 +43,29 @@ class ManagerSessionBase(EntityModel):
 class ManagerSessionCreate(Input, ManagerSessionBase):
     """Body of POST: a new session."""
 
+    written: ClassVar[dict[str, str]] = {
+        "user_id": "uuid",
+        "expires_at": "datetime",
+        "last_activity_at": "datetime",
+        "revoked_at": "datetime",
+    }
     refresh_jti: str | None = Field(None, max_length=255, title="현재 갱신 토큰 ID")
 
 
 class ManagerSessionUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
+    written: ClassVar[dict[str, str]] = {
+        "user_id": "uuid",
+        "expires_at": "datetime",
+        "last_activity_at": "datetime",
+        "revoked_at": "datetime",
+    }
     non_nullable: ClassVar[frozenset[str]] = frozenset(["user_id", "expires_at"])
     status_field: ClassVar[str | None] = "status"
 
-    user_id: UUID | None = Field(None, title="사용자")
-    expires_at: datetime | None = Field(None, title="만료 일시")
+    user_id: UUID = Field(default_factory=absent, title="사용자")
+    expires_at: datetime = Field(default_factory=absent, title="만료 일시")
     ip_address: str | None = Field(None, max_length=45, title="IP 주소")
     user_agent: str | None = Field(None, max_length=500, title="사용자 에이전트")
     last_activity_at: datetime | None = Field(None, title="마지막 활동")
@@ -48,7 +77,7 @@ class ManagerSessionResponse(ManagerSessionBase):
     """A session as returned by the API."""
 
     id: UUID
-    status: Literal["ACTIVE", "REVOKED", "EXPIRED"] = Field(title="상태")
+    status: ManagerSessionStatus = Field(title="상태")
     user_name: str | None = Field(
         None, title="사용자 이름", description="Display name of the referenced row."
     )
@@ -71,14 +100,43 @@ class ManagerSessionListParams(ListParams):
     sortable: ClassVar[frozenset[str]] = frozenset(
         ["created_at", "expires_at", "last_activity_at", "updated_at"]
     )
-    searchable: ClassVar[bool] = False
     default_sort: ClassVar[str] = "-created_at"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(
         ["created_at", "expires_at", "updated_at"]
     )
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "created_at",
+                            "-created_at",
+                            "expires_at",
+                            "-expires_at",
+                            "last_activity_at",
+                            "-last_activity_at",
+                            "updated_at",
+                            "-updated_at",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:created_at|expires_at|last_activity_at|updated_at)(?:,-?(?:created_at|expires_at|last_activity_at|updated_at))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
-    user_id: UUID | None = Field(None, title="사용자", description="Exact match.")
-    status: list[Literal["ACTIVE", "REVOKED", "EXPIRED"]] | None = Field(
+    user_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="사용자", description="Exact match."
+    )
+    status: list[ManagerSessionStatus] | None = Field(
         None, title="상태", description="Any of these values (repeat the parameter)."
     )
 
@@ -86,7 +144,7 @@ class ManagerSessionListParams(ListParams):
 class ManagerSessionStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
-    status: Literal["ACTIVE", "REVOKED", "EXPIRED"]
+    status: ManagerSessionStatus
 
 
 # The names the generated code imports; the API document names the classes by scope.

@@ -4,12 +4,24 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import ClassVar
+from typing import Annotated, ClassVar
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
 
-from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+from runtime.web.schemas import (
+    SORT_WORDS,
+    EntityModel,
+    Input,
+    ListParams,
+    Page,
+    UpdateModel,
+    absent,
+)
+from runtime.web.written import queried_as
+
+# each enum field's values and the list's sort terms, named (the API document and generated
+# clients share one type)
 
 
 class ManagerUserRoleBase(EntityModel):
@@ -24,12 +36,24 @@ class ManagerUserRoleBase(EntityModel):
 class ManagerUserRoleCreate(Input, ManagerUserRoleBase):
     """Body of POST: a new user role."""
 
+    written: ClassVar[dict[str, str]] = {
+        "user_id": "uuid",
+        "role_id": "uuid",
+        "granted_at": "datetime",
+        "expires_at": "datetime",
+    }
     pass
 
 
 class ManagerUserRoleLineCreate(Input, EntityModel):
     """A line given inside its header's POST body or at the header's sub-resource."""
 
+    written: ClassVar[dict[str, str]] = {
+        "user_id": "uuid",
+        "role_id": "uuid",
+        "granted_at": "datetime",
+        "expires_at": "datetime",
+    }
     role_id: UUID = Field(..., title="역할")
     granted_at: datetime | None = Field(None, title="부여 일시")
     expires_at: datetime | None = Field(None, title="만료 일시")
@@ -38,10 +62,16 @@ class ManagerUserRoleLineCreate(Input, EntityModel):
 class ManagerUserRoleUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
+    written: ClassVar[dict[str, str]] = {
+        "user_id": "uuid",
+        "role_id": "uuid",
+        "granted_at": "datetime",
+        "expires_at": "datetime",
+    }
     non_nullable: ClassVar[frozenset[str]] = frozenset(["user_id", "role_id"])
 
-    user_id: UUID | None = Field(None, title="사용자")
-    role_id: UUID | None = Field(None, title="역할")
+    user_id: UUID = Field(default_factory=absent, title="사용자")
+    role_id: UUID = Field(default_factory=absent, title="역할")
     granted_at: datetime | None = Field(None, title="부여 일시")
     expires_at: datetime | None = Field(None, title="만료 일시")
 
@@ -73,23 +103,79 @@ class ManagerUserRoleListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "expires_at", "updated_at"])
-    searchable: ClassVar[bool] = False
     default_sort: ClassVar[str] = "-created_at"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "updated_at"])
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "created_at",
+                            "-created_at",
+                            "expires_at",
+                            "-expires_at",
+                            "updated_at",
+                            "-updated_at",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:created_at|expires_at|updated_at)(?:,-?(?:created_at|expires_at|updated_at))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
-    user_id: UUID | None = Field(None, title="사용자", description="Exact match.")
-    role_id: UUID | None = Field(None, title="역할", description="Exact match.")
+    user_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="사용자", description="Exact match."
+    )
+    role_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="역할", description="Exact match."
+    )
 
 
 class ManagerUserRoleLineListParams(ListParams):
     """Query parameters of the lines under their header: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "expires_at", "updated_at"])
-    searchable: ClassVar[bool] = False
     default_sort: ClassVar[str] = "-created_at"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "updated_at"])
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "created_at",
+                            "-created_at",
+                            "expires_at",
+                            "-expires_at",
+                            "updated_at",
+                            "-updated_at",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:created_at|expires_at|updated_at)(?:,-?(?:created_at|expires_at|updated_at))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
-    role_id: UUID | None = Field(None, title="역할", description="Exact match.")
+    role_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="역할", description="Exact match."
+    )
 
 
 # The names the generated code imports; the API document names the classes by scope.

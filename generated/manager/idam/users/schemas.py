@@ -4,20 +4,42 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import EmailStr, Field
+from pydantic import EmailStr, Field, WithJsonSchema
+from typing_extensions import TypeAliasType
 
 from generated.manager.idam.user_roles.schemas import UserRoleLineCreate, UserRoleResponse
 from runtime.security.credentials import NewPassword
-from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+from runtime.web.schemas import (
+    SORT_WORDS,
+    EntityModel,
+    Input,
+    Page,
+    SearchableListParams,
+    UpdateModel,
+    absent,
+)
+
+# each enum field's values and the list's sort terms, named (the API document and generated
+# clients share one type)
+ManagerUserUserType = TypeAliasType(
+    "ManagerUserUserType",
+    Annotated[Literal["MASTER", "TENANT", "SYSTEM"], Field(title="ManagerUserUserType")],
+)
+ManagerUserStatus = TypeAliasType(
+    "ManagerUserStatus",
+    Annotated[
+        Literal["ACTIVE", "INACTIVE", "LOCKED", "SUSPENDED"], Field(title="ManagerUserStatus")
+    ],
+)
 
 
 class ManagerUserBase(EntityModel):
     """Fields that are both written and read."""
 
-    user_type: Literal["MASTER", "TENANT", "SYSTEM"] = Field("TENANT", title="사용자 유형")
+    user_type: ManagerUserUserType = Field("TENANT", title="사용자 유형")
     username: str = Field(
         ..., min_length=3, max_length=100, pattern="^[A-Za-z0-9._-]+$", title="사용자명"
     )
@@ -37,6 +59,14 @@ class ManagerUserBase(EntityModel):
 class ManagerUserCreate(Input, ManagerUserBase):
     """Body of POST: a new user, optionally with its lines."""
 
+    written: ClassVar[dict[str, str]] = {
+        "mfa_enabled": "boolean",
+        "email_verified": "boolean",
+        "phone_verified": "boolean",
+        "last_login_at": "datetime",
+        "failed_login_attempts": "integer",
+        "locked_until": "datetime",
+    }
     password: NewPassword = Field(..., title="비밀번호")
     roles: list[UserRoleLineCreate] = Field(
         default_factory=list,
@@ -49,18 +79,30 @@ class ManagerUserCreate(Input, ManagerUserBase):
 class ManagerUserUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
+    written: ClassVar[dict[str, str]] = {
+        "mfa_enabled": "boolean",
+        "email_verified": "boolean",
+        "phone_verified": "boolean",
+        "last_login_at": "datetime",
+        "failed_login_attempts": "integer",
+        "locked_until": "datetime",
+    }
     non_nullable: ClassVar[frozenset[str]] = frozenset(
         ["user_type", "username", "email", "password", "full_name", "timezone", "locale"]
     )
     status_field: ClassVar[str | None] = "status"
 
-    user_type: Literal["MASTER", "TENANT", "SYSTEM"] | None = Field(None, title="사용자 유형")
-    username: str | None = Field(
-        None, min_length=3, max_length=100, pattern="^[A-Za-z0-9._-]+$", title="사용자명"
+    user_type: ManagerUserUserType = Field(default_factory=absent, title="사용자 유형")
+    username: str = Field(
+        default_factory=absent,
+        min_length=3,
+        max_length=100,
+        pattern="^[A-Za-z0-9._-]+$",
+        title="사용자명",
     )
-    email: EmailStr | None = Field(None, max_length=255, title="이메일")
-    password: NewPassword | None = Field(None, title="비밀번호")
-    full_name: str | None = Field(None, min_length=1, max_length=100, title="이름")
+    email: EmailStr = Field(default_factory=absent, max_length=255, title="이메일")
+    password: NewPassword = Field(default_factory=absent, title="비밀번호")
+    full_name: str = Field(default_factory=absent, min_length=1, max_length=100, title="이름")
     phone: str | None = Field(
         None, max_length=20, pattern="^\\+?[0-9][0-9 ()-]{5,18}[0-9]$", title="전화번호"
     )
@@ -68,8 +110,8 @@ class ManagerUserUpdate(UpdateModel):
     position: str | None = Field(None, max_length=100, title="직위")
     sso_provider: str | None = Field(None, max_length=50, title="SSO 제공자")
     sso_subject: str | None = Field(None, max_length=255, title="SSO 식별자")
-    timezone: str | None = Field(None, max_length=50, title="시간대")
-    locale: str | None = Field(None, max_length=10, title="언어")
+    timezone: str = Field(default_factory=absent, max_length=50, title="시간대")
+    locale: str = Field(default_factory=absent, max_length=10, title="언어")
 
 
 class ManagerUserListItem(ManagerUserBase):
@@ -77,7 +119,7 @@ class ManagerUserListItem(ManagerUserBase):
 
     id: UUID
     mfa_enabled: bool = Field(title="다중인증 사용")
-    status: Literal["ACTIVE", "INACTIVE", "LOCKED", "SUSPENDED"] = Field(title="상태")
+    status: ManagerUserStatus = Field(title="상태")
     email_verified: bool = Field(title="이메일 인증")
     phone_verified: bool = Field(title="전화 인증")
     last_login_at: datetime | None = Field(None, title="마지막 로그인")
@@ -108,22 +150,55 @@ class ManagerUserListResponse(Page[ManagerUserListItem]):
     """One page of user rows."""
 
 
-class ManagerUserListParams(ListParams):
+class ManagerUserListParams(SearchableListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
         ["created_at", "email", "full_name", "last_login_at", "status", "updated_at", "username"]
     )
-    searchable: ClassVar[bool] = True
     default_sort: ClassVar[str] = "-created_at"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(
         ["created_at", "email", "full_name", "status", "updated_at", "username"]
     )
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "created_at",
+                            "-created_at",
+                            "email",
+                            "-email",
+                            "full_name",
+                            "-full_name",
+                            "last_login_at",
+                            "-last_login_at",
+                            "status",
+                            "-status",
+                            "updated_at",
+                            "-updated_at",
+                            "username",
+                            "-username",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:created_at|email|full_name|last_login_at|status|updated_at|username)(?:,-?(?:created_at|email|full_name|last_login_at|status|updated_at|username))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
-    user_type: list[Literal["MASTER", "TENANT", "SYSTEM"]] | None = Field(
+    user_type: list[ManagerUserUserType] | None = Field(
         None, title="사용자 유형", description="Any of these values (repeat the parameter)."
     )
-    status: list[Literal["ACTIVE", "INACTIVE", "LOCKED", "SUSPENDED"]] | None = Field(
+    status: list[ManagerUserStatus] | None = Field(
         None, title="상태", description="Any of these values (repeat the parameter)."
     )
 
@@ -131,7 +206,7 @@ class ManagerUserListParams(ListParams):
 class ManagerUserStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
-    status: Literal["ACTIVE", "INACTIVE", "LOCKED", "SUSPENDED"]
+    status: ManagerUserStatus
 
 
 # The names the generated code imports; the API document names the classes by scope.

@@ -16,6 +16,7 @@ from runtime.deps import ManagerDb, manager_permission
 from runtime.reads import routed
 from runtime.reads.compose import statements
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope
 from runtime.web.router import audited_router
 
@@ -33,8 +34,10 @@ READS = statements("manager", "ifra.resource_usages")  # runtime.reads: one plan
     "",
     response_model=Envelope[ResourceUsageListResponse],
     summary="리소스 사용량 목록 조회",
+    description="One page of resource usage rows. Sort by created_at, measured_at, updated_at, value (`-` for descending; default `-measured_at`). Filters: resource_id, target_tenant_id, metric, value, measured_at. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="manager_ifra_resource_usages_list",
 )
+@answers()
 async def list_resource_usages(
     params: Annotated[ResourceUsageListParams, Query()],
     db: ManagerDb,
@@ -47,8 +50,10 @@ async def list_resource_usages(
     "/{resource_usage_id}",
     response_model=Envelope[ResourceUsageResponse],
     summary="리소스 사용량 상세 조회",
+    description="One resource usage by its id, with its `ETag`.",
     operation_id="manager_ifra_resource_usages_get",
 )
+@answers("etag")
 async def get_resource_usage(
     resource_usage_id: UUID,
     db: ManagerDb,

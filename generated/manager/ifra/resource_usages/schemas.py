@@ -8,9 +8,29 @@ from decimal import Decimal
 from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
+from typing_extensions import TypeAliasType
 
-from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+from runtime.web.schemas import (
+    SORT_WORDS,
+    EntityModel,
+    Input,
+    ListParams,
+    Page,
+    UpdateModel,
+    absent,
+)
+from runtime.web.written import queried_as
+
+# each enum field's values and the list's sort terms, named (the API document and generated
+# clients share one type)
+ManagerResourceUsageMetric = TypeAliasType(
+    "ManagerResourceUsageMetric",
+    Annotated[
+        Literal["CPU", "MEMORY", "STORAGE", "NETWORK_IN", "NETWORK_OUT", "REQUESTS"],
+        Field(title="ManagerResourceUsageMetric"),
+    ],
+)
 
 
 class ManagerResourceUsageBase(EntityModel):
@@ -18,10 +38,19 @@ class ManagerResourceUsageBase(EntityModel):
 
     resource_id: UUID = Field(..., title="리소스")
     target_tenant_id: UUID | None = Field(None, title="테넌트")
-    metric: Literal["CPU", "MEMORY", "STORAGE", "NETWORK_IN", "NETWORK_OUT", "REQUESTS"] = Field(
-        ..., title="지표"
-    )
-    value: Decimal = Field(..., max_digits=20, decimal_places=4, title="값")
+    metric: ManagerResourceUsageMetric = Field(..., title="지표")
+    value: Annotated[
+        Decimal,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": -9999999999999999, "maximum": 9999999999999999},
+                    {"type": "string", "pattern": "^-?\\d{1,16}(\\.\\d{1,4}0*)?$"},
+                ]
+            },
+            mode="validation",
+        ),
+    ] = Field(..., max_digits=20, decimal_places=4, title="값")
     unit: str = Field(..., max_length=20, title="단위")
     measured_at: datetime = Field(..., title="측정 일시")
 
@@ -29,24 +58,45 @@ class ManagerResourceUsageBase(EntityModel):
 class ManagerResourceUsageCreate(Input, ManagerResourceUsageBase):
     """Body of POST: a new resource usage."""
 
+    written: ClassVar[dict[str, str]] = {
+        "resource_id": "uuid",
+        "target_tenant_id": "uuid",
+        "value": "decimal:^-?\\d{1,16}(\\.\\d{1,4}0*)?$",
+        "measured_at": "datetime",
+    }
     pass
 
 
 class ManagerResourceUsageUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
+    written: ClassVar[dict[str, str]] = {
+        "resource_id": "uuid",
+        "target_tenant_id": "uuid",
+        "value": "decimal:^-?\\d{1,16}(\\.\\d{1,4}0*)?$",
+        "measured_at": "datetime",
+    }
     non_nullable: ClassVar[frozenset[str]] = frozenset(
         ["resource_id", "metric", "value", "unit", "measured_at"]
     )
 
-    resource_id: UUID | None = Field(None, title="리소스")
+    resource_id: UUID = Field(default_factory=absent, title="리소스")
     target_tenant_id: UUID | None = Field(None, title="테넌트")
-    metric: Literal["CPU", "MEMORY", "STORAGE", "NETWORK_IN", "NETWORK_OUT", "REQUESTS"] | None = (
-        Field(None, title="지표")
-    )
-    value: Decimal | None = Field(None, max_digits=20, decimal_places=4, title="값")
-    unit: str | None = Field(None, max_length=20, title="단위")
-    measured_at: datetime | None = Field(None, title="측정 일시")
+    metric: ManagerResourceUsageMetric = Field(default_factory=absent, title="지표")
+    value: Annotated[
+        Decimal,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": -9999999999999999, "maximum": 9999999999999999},
+                    {"type": "string", "pattern": "^-?\\d{1,16}(\\.\\d{1,4}0*)?$"},
+                ]
+            },
+            mode="validation",
+        ),
+    ] = Field(default_factory=absent, max_digits=20, decimal_places=4, title="값")
+    unit: str = Field(default_factory=absent, max_length=20, title="단위")
+    measured_at: datetime = Field(default_factory=absent, title="측정 일시")
 
 
 class ManagerResourceUsageResponse(ManagerResourceUsageBase):
@@ -78,34 +128,121 @@ class ManagerResourceUsageListParams(ListParams):
     sortable: ClassVar[frozenset[str]] = frozenset(
         ["created_at", "measured_at", "updated_at", "value"]
     )
-    searchable: ClassVar[bool] = False
     default_sort: ClassVar[str] = "-measured_at"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(
         ["created_at", "measured_at", "updated_at", "value"]
     )
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "created_at",
+                            "-created_at",
+                            "measured_at",
+                            "-measured_at",
+                            "updated_at",
+                            "-updated_at",
+                            "value",
+                            "-value",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:created_at|measured_at|updated_at|value)(?:,-?(?:created_at|measured_at|updated_at|value))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
-    resource_id: UUID | None = Field(None, title="리소스", description="Exact match.")
-    target_tenant_id: UUID | None = Field(None, title="테넌트", description="Exact match.")
-    metric: (
-        list[Literal["CPU", "MEMORY", "STORAGE", "NETWORK_IN", "NETWORK_OUT", "REQUESTS"]] | None
-    ) = Field(None, title="지표", description="Any of these values (repeat the parameter).")
+    resource_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="리소스", description="Exact match."
+    )
+    target_tenant_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="테넌트", description="Exact match."
+    )
+    metric: list[ManagerResourceUsageMetric] | None = Field(
+        None, title="지표", description="Any of these values (repeat the parameter)."
+    )
     value: (
-        Annotated[Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)]
+        Annotated[
+            Annotated[
+                Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)
+            ],
+            queried_as("decimal:^-?\\d{1,16}(\\.\\d{1,4}0*)?$"),
+            WithJsonSchema(
+                {
+                    "anyOf": [
+                        {
+                            "type": "integer",
+                            "minimum": -9999999999999999,
+                            "maximum": 9999999999999999,
+                        },
+                        {"type": "string", "pattern": "^-?\\d{1,16}(\\.\\d{1,4}0*)?$"},
+                    ]
+                },
+                mode="validation",
+            ),
+        ]
         | None
     ) = Field(None, title="값", description="Exact match.")
-    measured_at: datetime | None = Field(None, title="측정 일시", description="Exact match.")
+    measured_at: Annotated[datetime, queried_as("datetime")] | None = Field(
+        None, title="측정 일시", description="Exact match."
+    )
     value_from: (
-        Annotated[Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)]
+        Annotated[
+            Annotated[
+                Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)
+            ],
+            queried_as("decimal:^-?\\d{1,16}(\\.\\d{1,4}0*)?$"),
+            WithJsonSchema(
+                {
+                    "anyOf": [
+                        {
+                            "type": "integer",
+                            "minimum": -9999999999999999,
+                            "maximum": 9999999999999999,
+                        },
+                        {"type": "string", "pattern": "^-?\\d{1,16}(\\.\\d{1,4}0*)?$"},
+                    ]
+                },
+                mode="validation",
+            ),
+        ]
         | None
     ) = Field(None, title="값 이상", description="Inclusive lower bound.")
     value_to: (
-        Annotated[Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)]
+        Annotated[
+            Annotated[
+                Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)
+            ],
+            queried_as("decimal:^-?\\d{1,16}(\\.\\d{1,4}0*)?$"),
+            WithJsonSchema(
+                {
+                    "anyOf": [
+                        {
+                            "type": "integer",
+                            "minimum": -9999999999999999,
+                            "maximum": 9999999999999999,
+                        },
+                        {"type": "string", "pattern": "^-?\\d{1,16}(\\.\\d{1,4}0*)?$"},
+                    ]
+                },
+                mode="validation",
+            ),
+        ]
         | None
     ) = Field(None, title="값 이하", description="Inclusive upper bound.")
-    measured_at_from: datetime | None = Field(
+    measured_at_from: Annotated[datetime, queried_as("datetime")] | None = Field(
         None, title="측정 일시 이상", description="Inclusive lower bound."
     )
-    measured_at_to: datetime | None = Field(
+    measured_at_to: Annotated[datetime, queried_as("datetime")] | None = Field(
         None, title="측정 일시 이하", description="Inclusive upper bound."
     )
 

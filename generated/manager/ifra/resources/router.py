@@ -16,6 +16,7 @@ from runtime.deps import ManagerDb, manager_permission
 from runtime.reads import routed
 from runtime.reads.compose import statements
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
@@ -39,8 +40,10 @@ READS = statements("manager", "ifra.resources")  # runtime.reads: one plan, two 
     "",
     response_model=Envelope[ResourceListResponse],
     summary="리소스 목록 조회",
+    description="One page of resource rows. Sort by created_at, monthly_cost, name, updated_at (`-` for descending; default `-created_at`). Search in name, external_id. Filters: resource_type, provider, region, target_tenant_id, status. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="manager_ifra_resources_list",
 )
+@answers()
 async def list_resources(
     params: Annotated[ResourceListParams, Query()],
     db: ManagerDb,
@@ -54,7 +57,17 @@ async def list_resources(
     response_model=Envelope[ResourceResponse],
     status_code=status.HTTP_201_CREATED,
     summary="리소스 생성",
+    description="Creates a resource. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="manager_ifra_resources_create",
+)
+@answers(
+    "etag",
+    links={
+        "manager_ifra_resources_change_status": "resource_id",
+        "manager_ifra_resources_delete": "resource_id",
+        "manager_ifra_resources_get": "resource_id",
+        "manager_ifra_resources_update": "resource_id",
+    },
 )
 async def create_resource(
     data: ResourceCreate,
@@ -63,7 +76,12 @@ async def create_resource(
 ) -> Response:
     row = await service.create_resource(db, data, actor)
     return await routed.detail_response(
-        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+        db,
+        READS,
+        row.id,
+        actor,
+        status_code=status.HTTP_201_CREATED,
+        headers={"Location": f"/api/v1/manager/ifra/resources/{row.id}"},
     )
 
 
@@ -71,8 +89,10 @@ async def create_resource(
     "/{resource_id}",
     response_model=Envelope[ResourceResponse],
     summary="리소스 상세 조회",
+    description="One resource by its id, with its `ETag`.",
     operation_id="manager_ifra_resources_get",
 )
+@answers("etag")
 async def get_resource(
     resource_id: UUID,
     db: ManagerDb,
@@ -85,8 +105,10 @@ async def get_resource(
     "/{resource_id}",
     response_model=Envelope[ResourceResponse],
     summary="리소스 수정",
+    description="Changes the fields sent and nothing else. With `If-Match` the change is made only if the row still has that ETag (else 412).",
     operation_id="manager_ifra_resources_update",
 )
+@answers("etag")
 async def update_resource(
     resource_id: UUID,
     data: ResourceUpdate,
@@ -102,8 +124,10 @@ async def update_resource(
     "/{resource_id}/status",
     response_model=Envelope[ResourceResponse],
     summary="리소스 상태 변경",
+    description="Moves `status` (PROVISIONING → ACTIVE, DECOMMISSIONED; ACTIVE → MAINTENANCE, DECOMMISSIONED; MAINTENANCE → ACTIVE, DECOMMISSIONED). With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="manager_ifra_resources_change_status",
 )
+@answers("etag", "transitions")
 async def change_resource_status(
     resource_id: UUID,
     data: ResourceStatusChange,
@@ -121,8 +145,10 @@ async def change_resource_status(
     "/{resource_id}",
     response_model=Envelope[Deleted],
     summary="리소스 삭제",
+    description="Deletes the row: hidden from every read and its unique values freed. References to it follow their `on_delete` rule. With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="manager_ifra_resources_delete",
 )
+@answers()
 async def delete_resource(
     resource_id: UUID,
     db: ManagerDb,

@@ -5,58 +5,113 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
+from typing_extensions import TypeAliasType
 
-from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+from runtime.web.schemas import (
+    SORT_WORDS,
+    EntityModel,
+    Input,
+    Page,
+    SearchableListParams,
+    UpdateModel,
+    absent,
+)
+from runtime.web.written import queried_as
+
+# each enum field's values and the list's sort terms, named (the API document and generated
+# clients share one type)
+ManagerResourceResourceType = TypeAliasType(
+    "ManagerResourceResourceType",
+    Annotated[
+        Literal["SERVER", "DATABASE", "STORAGE", "NETWORK", "CACHE", "QUEUE"],
+        Field(title="ManagerResourceResourceType"),
+    ],
+)
+ManagerResourceProvider = TypeAliasType(
+    "ManagerResourceProvider",
+    Annotated[
+        Literal["AWS", "GCP", "AZURE", "NCP", "ON_PREMISE"], Field(title="ManagerResourceProvider")
+    ],
+)
+ManagerResourceStatus = TypeAliasType(
+    "ManagerResourceStatus",
+    Annotated[
+        Literal["PROVISIONING", "ACTIVE", "MAINTENANCE", "DECOMMISSIONED"],
+        Field(title="ManagerResourceStatus"),
+    ],
+)
 
 
 class ManagerResourceBase(EntityModel):
     """Fields that are both written and read."""
 
     name: str = Field(..., max_length=100, title="리소스명")
-    resource_type: Literal["SERVER", "DATABASE", "STORAGE", "NETWORK", "CACHE", "QUEUE"] = Field(
-        ..., title="리소스 유형"
-    )
-    provider: Literal["AWS", "GCP", "AZURE", "NCP", "ON_PREMISE"] = Field("AWS", title="제공자")
+    resource_type: ManagerResourceResourceType = Field(..., title="리소스 유형")
+    provider: ManagerResourceProvider = Field("AWS", title="제공자")
     region: str | None = Field(None, max_length=50, title="리전")
     external_id: str | None = Field(None, max_length=200, title="외부 식별자")
     target_tenant_id: UUID | None = Field(None, title="전용 테넌트")
     capacity: dict[str, Any] | list[Any] | None = Field(None, title="용량")
-    monthly_cost: Decimal = Field(
-        Decimal("0"), ge=Decimal("0"), max_digits=18, decimal_places=2, title="월 비용"
-    )
+    monthly_cost: Annotated[
+        Decimal,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": 0, "maximum": 9999999999999999},
+                    {"type": "string", "pattern": "^\\d{1,16}(\\.\\d{1,2}0*)?$"},
+                ]
+            },
+            mode="validation",
+        ),
+    ] = Field(Decimal("0"), ge=Decimal("0"), max_digits=18, decimal_places=2, title="월 비용")
 
 
 class ManagerResourceCreate(Input, ManagerResourceBase):
     """Body of POST: a new resource."""
 
+    written: ClassVar[dict[str, str]] = {
+        "target_tenant_id": "uuid",
+        "monthly_cost": "decimal:^\\d{1,16}(\\.\\d{1,2}0*)?$",
+    }
     pass
 
 
 class ManagerResourceUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
+    written: ClassVar[dict[str, str]] = {
+        "target_tenant_id": "uuid",
+        "monthly_cost": "decimal:^\\d{1,16}(\\.\\d{1,2}0*)?$",
+    }
     non_nullable: ClassVar[frozenset[str]] = frozenset(
         ["name", "resource_type", "provider", "monthly_cost"]
     )
     status_field: ClassVar[str | None] = "status"
 
-    name: str | None = Field(None, max_length=100, title="리소스명")
-    resource_type: Literal["SERVER", "DATABASE", "STORAGE", "NETWORK", "CACHE", "QUEUE"] | None = (
-        Field(None, title="리소스 유형")
-    )
-    provider: Literal["AWS", "GCP", "AZURE", "NCP", "ON_PREMISE"] | None = Field(
-        None, title="제공자"
-    )
+    name: str = Field(default_factory=absent, max_length=100, title="리소스명")
+    resource_type: ManagerResourceResourceType = Field(default_factory=absent, title="리소스 유형")
+    provider: ManagerResourceProvider = Field(default_factory=absent, title="제공자")
     region: str | None = Field(None, max_length=50, title="리전")
     external_id: str | None = Field(None, max_length=200, title="외부 식별자")
     target_tenant_id: UUID | None = Field(None, title="전용 테넌트")
     capacity: dict[str, Any] | list[Any] | None = Field(None, title="용량")
-    monthly_cost: Decimal | None = Field(
-        None, ge=Decimal("0"), max_digits=18, decimal_places=2, title="월 비용"
+    monthly_cost: Annotated[
+        Decimal,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": 0, "maximum": 9999999999999999},
+                    {"type": "string", "pattern": "^\\d{1,16}(\\.\\d{1,2}0*)?$"},
+                ]
+            },
+            mode="validation",
+        ),
+    ] = Field(
+        default_factory=absent, ge=Decimal("0"), max_digits=18, decimal_places=2, title="월 비용"
     )
 
 
@@ -64,7 +119,7 @@ class ManagerResourceResponse(ManagerResourceBase):
     """A resource as returned by the API."""
 
     id: UUID
-    status: Literal["PROVISIONING", "ACTIVE", "MAINTENANCE", "DECOMMISSIONED"] = Field(title="상태")
+    status: ManagerResourceStatus = Field(title="상태")
     target_tenant_name: str | None = Field(
         None, title="전용 테넌트 이름", description="Display name of the referenced row."
     )
@@ -81,27 +136,56 @@ class ManagerResourceListResponse(Page[ManagerResourceResponse]):
     """One page of resource rows."""
 
 
-class ManagerResourceListParams(ListParams):
+class ManagerResourceListParams(SearchableListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
         ["created_at", "monthly_cost", "name", "updated_at"]
     )
-    searchable: ClassVar[bool] = True
     default_sort: ClassVar[str] = "-created_at"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(
         ["created_at", "monthly_cost", "name", "updated_at"]
     )
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "created_at",
+                            "-created_at",
+                            "monthly_cost",
+                            "-monthly_cost",
+                            "name",
+                            "-name",
+                            "updated_at",
+                            "-updated_at",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:created_at|monthly_cost|name|updated_at)(?:,-?(?:created_at|monthly_cost|name|updated_at))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
-    resource_type: (
-        list[Literal["SERVER", "DATABASE", "STORAGE", "NETWORK", "CACHE", "QUEUE"]] | None
-    ) = Field(None, title="리소스 유형", description="Any of these values (repeat the parameter).")
-    provider: list[Literal["AWS", "GCP", "AZURE", "NCP", "ON_PREMISE"]] | None = Field(
+    resource_type: list[ManagerResourceResourceType] | None = Field(
+        None, title="리소스 유형", description="Any of these values (repeat the parameter)."
+    )
+    provider: list[ManagerResourceProvider] | None = Field(
         None, title="제공자", description="Any of these values (repeat the parameter)."
     )
     region: str | None = Field(None, title="리전", description="Exact match.")
-    target_tenant_id: UUID | None = Field(None, title="전용 테넌트", description="Exact match.")
-    status: list[Literal["PROVISIONING", "ACTIVE", "MAINTENANCE", "DECOMMISSIONED"]] | None = Field(
+    target_tenant_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="전용 테넌트", description="Exact match."
+    )
+    status: list[ManagerResourceStatus] | None = Field(
         None, title="상태", description="Any of these values (repeat the parameter)."
     )
 
@@ -109,7 +193,7 @@ class ManagerResourceListParams(ListParams):
 class ManagerResourceStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
-    status: Literal["PROVISIONING", "ACTIVE", "MAINTENANCE", "DECOMMISSIONED"]
+    status: ManagerResourceStatus
 
 
 # The names the generated code imports; the API document names the classes by scope.

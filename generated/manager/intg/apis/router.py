@@ -16,6 +16,7 @@ from runtime.deps import ManagerDb, manager_permission
 from runtime.reads import routed
 from runtime.reads.compose import statements
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
@@ -39,8 +40,10 @@ READS = statements("manager", "intg.apis")  # runtime.reads: one plan, two ways
     "",
     response_model=Envelope[ExternalApiListResponse],
     summary="외부 API 목록 조회",
+    description="One page of external api rows. Sort by created_at, name, updated_at (`-` for descending; default `-created_at`). Search in name. Filters: auth_type, status. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="manager_intg_apis_list",
 )
+@answers()
 async def list_apis(
     params: Annotated[ExternalApiListParams, Query()],
     db: ManagerDb,
@@ -54,7 +57,17 @@ async def list_apis(
     response_model=Envelope[ExternalApiResponse],
     status_code=status.HTTP_201_CREATED,
     summary="외부 API 생성",
+    description="Creates a external api. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="manager_intg_apis_create",
+)
+@answers(
+    "etag",
+    links={
+        "manager_intg_apis_change_status": "external_api_id",
+        "manager_intg_apis_delete": "external_api_id",
+        "manager_intg_apis_get": "external_api_id",
+        "manager_intg_apis_update": "external_api_id",
+    },
 )
 async def create_external_api(
     data: ExternalApiCreate,
@@ -63,7 +76,12 @@ async def create_external_api(
 ) -> Response:
     row = await service.create_external_api(db, data, actor)
     return await routed.detail_response(
-        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+        db,
+        READS,
+        row.id,
+        actor,
+        status_code=status.HTTP_201_CREATED,
+        headers={"Location": f"/api/v1/manager/intg/apis/{row.id}"},
     )
 
 
@@ -71,8 +89,10 @@ async def create_external_api(
     "/{external_api_id}",
     response_model=Envelope[ExternalApiResponse],
     summary="외부 API 상세 조회",
+    description="One external api by its id, with its `ETag`.",
     operation_id="manager_intg_apis_get",
 )
+@answers("etag")
 async def get_external_api(
     external_api_id: UUID,
     db: ManagerDb,
@@ -85,8 +105,10 @@ async def get_external_api(
     "/{external_api_id}",
     response_model=Envelope[ExternalApiResponse],
     summary="외부 API 수정",
+    description="Changes the fields sent and nothing else. With `If-Match` the change is made only if the row still has that ETag (else 412).",
     operation_id="manager_intg_apis_update",
 )
+@answers("etag")
 async def update_external_api(
     external_api_id: UUID,
     data: ExternalApiUpdate,
@@ -102,8 +124,10 @@ async def update_external_api(
     "/{external_api_id}/status",
     response_model=Envelope[ExternalApiResponse],
     summary="외부 API 상태 변경",
+    description="Moves `status` (ACTIVE → INACTIVE, ERROR; INACTIVE → ACTIVE; ERROR → ACTIVE, INACTIVE). With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="manager_intg_apis_change_status",
 )
+@answers("etag", "transitions")
 async def change_external_api_status(
     external_api_id: UUID,
     data: ExternalApiStatusChange,
@@ -121,8 +145,10 @@ async def change_external_api_status(
     "/{external_api_id}",
     response_model=Envelope[Deleted],
     summary="외부 API 삭제",
+    description="Deletes the row: hidden from every read and its unique values freed. References to it follow their `on_delete` rule. With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="manager_intg_apis_delete",
 )
+@answers()
 async def delete_external_api(
     external_api_id: UUID,
     db: ManagerDb,

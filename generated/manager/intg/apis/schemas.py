@@ -4,12 +4,34 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
+from typing_extensions import TypeAliasType
 
-from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+from runtime.web.schemas import (
+    SORT_WORDS,
+    EntityModel,
+    Input,
+    Page,
+    SearchableListParams,
+    UpdateModel,
+    absent,
+)
+
+# each enum field's values and the list's sort terms, named (the API document and generated
+# clients share one type)
+ManagerExternalApiAuthType = TypeAliasType(
+    "ManagerExternalApiAuthType",
+    Annotated[
+        Literal["NONE", "API_KEY", "OAUTH2", "BASIC"], Field(title="ManagerExternalApiAuthType")
+    ],
+)
+ManagerExternalApiStatus = TypeAliasType(
+    "ManagerExternalApiStatus",
+    Annotated[Literal["ACTIVE", "INACTIVE", "ERROR"], Field(title="ManagerExternalApiStatus")],
+)
 
 
 class ManagerExternalApiBase(EntityModel):
@@ -19,38 +41,43 @@ class ManagerExternalApiBase(EntityModel):
     base_url: str = Field(
         ..., max_length=2048, pattern="^https?://[^\\s/$.?#][^\\s]*$", title="기본 URL"
     )
-    auth_type: Literal["NONE", "API_KEY", "OAUTH2", "BASIC"] = Field("API_KEY", title="인증 방식")
+    auth_type: ManagerExternalApiAuthType = Field("API_KEY", title="인증 방식")
     timeout_seconds: int = Field(30, ge=1, le=600, title="제한 시간(초)")
 
 
 class ManagerExternalApiCreate(Input, ManagerExternalApiBase):
     """Body of POST: a new external api."""
 
+    written: ClassVar[dict[str, str]] = {"timeout_seconds": "integer"}
     credentials: str | None = Field(None, max_length=255, title="인증 정보")
 
 
 class ManagerExternalApiUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
+    written: ClassVar[dict[str, str]] = {"timeout_seconds": "integer"}
     non_nullable: ClassVar[frozenset[str]] = frozenset(
         ["name", "base_url", "auth_type", "timeout_seconds"]
     )
     status_field: ClassVar[str | None] = "status"
 
-    name: str | None = Field(None, max_length=100, title="이름")
-    base_url: str | None = Field(
-        None, max_length=2048, pattern="^https?://[^\\s/$.?#][^\\s]*$", title="기본 URL"
+    name: str = Field(default_factory=absent, max_length=100, title="이름")
+    base_url: str = Field(
+        default_factory=absent,
+        max_length=2048,
+        pattern="^https?://[^\\s/$.?#][^\\s]*$",
+        title="기본 URL",
     )
-    auth_type: Literal["NONE", "API_KEY", "OAUTH2", "BASIC"] | None = Field(None, title="인증 방식")
+    auth_type: ManagerExternalApiAuthType = Field(default_factory=absent, title="인증 방식")
     credentials: str | None = Field(None, max_length=255, title="인증 정보")
-    timeout_seconds: int | None = Field(None, ge=1, le=600, title="제한 시간(초)")
+    timeout_seconds: int = Field(default_factory=absent, ge=1, le=600, title="제한 시간(초)")
 
 
 class ManagerExternalApiResponse(ManagerExternalApiBase):
     """A external api as returned by the API."""
 
     id: UUID
-    status: Literal["ACTIVE", "INACTIVE", "ERROR"] = Field(title="상태")
+    status: ManagerExternalApiStatus = Field(title="상태")
     created_at: datetime
     updated_at: datetime
     created_by: UUID | None = None
@@ -64,18 +91,43 @@ class ManagerExternalApiListResponse(Page[ManagerExternalApiResponse]):
     """One page of external api rows."""
 
 
-class ManagerExternalApiListParams(ListParams):
+class ManagerExternalApiListParams(SearchableListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "name", "updated_at"])
-    searchable: ClassVar[bool] = True
     default_sort: ClassVar[str] = "-created_at"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "name", "updated_at"])
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "created_at",
+                            "-created_at",
+                            "name",
+                            "-name",
+                            "updated_at",
+                            "-updated_at",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:created_at|name|updated_at)(?:,-?(?:created_at|name|updated_at))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
-    auth_type: list[Literal["NONE", "API_KEY", "OAUTH2", "BASIC"]] | None = Field(
+    auth_type: list[ManagerExternalApiAuthType] | None = Field(
         None, title="인증 방식", description="Any of these values (repeat the parameter)."
     )
-    status: list[Literal["ACTIVE", "INACTIVE", "ERROR"]] | None = Field(
+    status: list[ManagerExternalApiStatus] | None = Field(
         None, title="상태", description="Any of these values (repeat the parameter)."
     )
 
@@ -83,7 +135,7 @@ class ManagerExternalApiListParams(ListParams):
 class ManagerExternalApiStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
-    status: Literal["ACTIVE", "INACTIVE", "ERROR"]
+    status: ManagerExternalApiStatus
 
 
 # The names the generated code imports; the API document names the classes by scope.

@@ -16,6 +16,7 @@ from runtime.deps import ManagerDb, manager_permission
 from runtime.reads import routed
 from runtime.reads.compose import statements
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
@@ -38,8 +39,10 @@ READS = statements("manager", "intg.rate_limits")  # runtime.reads: one plan, tw
     "",
     response_model=Envelope[RateLimitListResponse],
     summary="API 제한 목록 조회",
+    description="One page of rate limit rows. Sort by created_at, limit_count, name, updated_at (`-` for descending; default `-created_at`). Search in name. Filters: target_tenant_id, scope, is_enabled. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="manager_intg_rate_limits_list",
 )
+@answers()
 async def list_rate_limits(
     params: Annotated[RateLimitListParams, Query()],
     db: ManagerDb,
@@ -53,7 +56,16 @@ async def list_rate_limits(
     response_model=Envelope[RateLimitResponse],
     status_code=status.HTTP_201_CREATED,
     summary="API 제한 생성",
+    description="Creates a rate limit. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="manager_intg_rate_limits_create",
+)
+@answers(
+    "etag",
+    links={
+        "manager_intg_rate_limits_delete": "rate_limit_id",
+        "manager_intg_rate_limits_get": "rate_limit_id",
+        "manager_intg_rate_limits_update": "rate_limit_id",
+    },
 )
 async def create_rate_limit(
     data: RateLimitCreate,
@@ -62,7 +74,12 @@ async def create_rate_limit(
 ) -> Response:
     row = await service.create_rate_limit(db, data, actor)
     return await routed.detail_response(
-        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+        db,
+        READS,
+        row.id,
+        actor,
+        status_code=status.HTTP_201_CREATED,
+        headers={"Location": f"/api/v1/manager/intg/rate-limits/{row.id}"},
     )
 
 
@@ -70,8 +87,10 @@ async def create_rate_limit(
     "/{rate_limit_id}",
     response_model=Envelope[RateLimitResponse],
     summary="API 제한 상세 조회",
+    description="One rate limit by its id, with its `ETag`.",
     operation_id="manager_intg_rate_limits_get",
 )
+@answers("etag")
 async def get_rate_limit(
     rate_limit_id: UUID,
     db: ManagerDb,
@@ -84,8 +103,10 @@ async def get_rate_limit(
     "/{rate_limit_id}",
     response_model=Envelope[RateLimitResponse],
     summary="API 제한 수정",
+    description="Changes the fields sent and nothing else. With `If-Match` the change is made only if the row still has that ETag (else 412).",
     operation_id="manager_intg_rate_limits_update",
 )
+@answers("etag")
 async def update_rate_limit(
     rate_limit_id: UUID,
     data: RateLimitUpdate,
@@ -101,8 +122,10 @@ async def update_rate_limit(
     "/{rate_limit_id}",
     response_model=Envelope[Deleted],
     summary="API 제한 삭제",
+    description="Deletes the row: hidden from every read and its unique values freed. References to it follow their `on_delete` rule. With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="manager_intg_rate_limits_delete",
 )
+@answers()
 async def delete_rate_limit(
     rate_limit_id: UUID,
     db: ManagerDb,

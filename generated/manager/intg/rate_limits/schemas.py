@@ -4,12 +4,31 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
+from typing_extensions import TypeAliasType
 
-from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+from runtime.web.schemas import (
+    SORT_WORDS,
+    EntityModel,
+    Input,
+    Page,
+    SearchableListParams,
+    UpdateModel,
+    absent,
+)
+from runtime.web.written import queried_as
+
+# each enum field's values and the list's sort terms, named (the API document and generated
+# clients share one type)
+ManagerRateLimitScope = TypeAliasType(
+    "ManagerRateLimitScope",
+    Annotated[
+        Literal["GLOBAL", "TENANT", "USER", "API_KEY", "IP"], Field(title="ManagerRateLimitScope")
+    ],
+)
 
 
 class ManagerRateLimitBase(EntityModel):
@@ -17,7 +36,7 @@ class ManagerRateLimitBase(EntityModel):
 
     name: str = Field(..., max_length=100, title="이름")
     target_tenant_id: UUID | None = Field(None, title="테넌트")
-    scope: Literal["GLOBAL", "TENANT", "USER", "API_KEY", "IP"] = Field("TENANT", title="적용 범위")
+    scope: ManagerRateLimitScope = Field("TENANT", title="적용 범위")
     limit_count: int = Field(..., ge=1, le=100000000, title="허용 횟수")
     window_seconds: int = Field(3600, ge=1, le=2592000, title="기간(초)")
     is_enabled: bool = Field(True, title="사용 여부")
@@ -26,24 +45,34 @@ class ManagerRateLimitBase(EntityModel):
 class ManagerRateLimitCreate(Input, ManagerRateLimitBase):
     """Body of POST: a new rate limit."""
 
+    written: ClassVar[dict[str, str]] = {
+        "target_tenant_id": "uuid",
+        "limit_count": "integer",
+        "window_seconds": "integer",
+        "is_enabled": "boolean",
+    }
     pass
 
 
 class ManagerRateLimitUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
+    written: ClassVar[dict[str, str]] = {
+        "target_tenant_id": "uuid",
+        "limit_count": "integer",
+        "window_seconds": "integer",
+        "is_enabled": "boolean",
+    }
     non_nullable: ClassVar[frozenset[str]] = frozenset(
         ["name", "scope", "limit_count", "window_seconds", "is_enabled"]
     )
 
-    name: str | None = Field(None, max_length=100, title="이름")
+    name: str = Field(default_factory=absent, max_length=100, title="이름")
     target_tenant_id: UUID | None = Field(None, title="테넌트")
-    scope: Literal["GLOBAL", "TENANT", "USER", "API_KEY", "IP"] | None = Field(
-        None, title="적용 범위"
-    )
-    limit_count: int | None = Field(None, ge=1, le=100000000, title="허용 횟수")
-    window_seconds: int | None = Field(None, ge=1, le=2592000, title="기간(초)")
-    is_enabled: bool | None = Field(None, title="사용 여부")
+    scope: ManagerRateLimitScope = Field(default_factory=absent, title="적용 범위")
+    limit_count: int = Field(default_factory=absent, ge=1, le=100000000, title="허용 횟수")
+    window_seconds: int = Field(default_factory=absent, ge=1, le=2592000, title="기간(초)")
+    is_enabled: bool = Field(default_factory=absent, title="사용 여부")
 
 
 class ManagerRateLimitResponse(ManagerRateLimitBase):
@@ -66,23 +95,54 @@ class ManagerRateLimitListResponse(Page[ManagerRateLimitResponse]):
     """One page of rate limit rows."""
 
 
-class ManagerRateLimitListParams(ListParams):
+class ManagerRateLimitListParams(SearchableListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
         ["created_at", "limit_count", "name", "updated_at"]
     )
-    searchable: ClassVar[bool] = True
     default_sort: ClassVar[str] = "-created_at"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(
         ["created_at", "limit_count", "name", "updated_at"]
     )
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "created_at",
+                            "-created_at",
+                            "limit_count",
+                            "-limit_count",
+                            "name",
+                            "-name",
+                            "updated_at",
+                            "-updated_at",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:created_at|limit_count|name|updated_at)(?:,-?(?:created_at|limit_count|name|updated_at))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
-    target_tenant_id: UUID | None = Field(None, title="테넌트", description="Exact match.")
-    scope: list[Literal["GLOBAL", "TENANT", "USER", "API_KEY", "IP"]] | None = Field(
+    target_tenant_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="테넌트", description="Exact match."
+    )
+    scope: list[ManagerRateLimitScope] | None = Field(
         None, title="적용 범위", description="Any of these values (repeat the parameter)."
     )
-    is_enabled: bool | None = Field(None, title="사용 여부", description="Exact match.")
+    is_enabled: Annotated[bool, queried_as("boolean")] | None = Field(
+        None, title="사용 여부", description="Exact match."
+    )
 
 
 # The names the generated code imports; the API document names the classes by scope.

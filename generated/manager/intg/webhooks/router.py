@@ -16,6 +16,7 @@ from runtime.deps import ManagerDb, manager_permission
 from runtime.reads import routed
 from runtime.reads.compose import statements
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
@@ -39,8 +40,10 @@ READS = statements("manager", "intg.webhooks")  # runtime.reads: one plan, two w
     "",
     response_model=Envelope[WebhookListResponse],
     summary="웹훅 목록 조회",
+    description="One page of webhook rows. Sort by created_at, last_delivered_at, name, updated_at (`-` for descending; default `-created_at`). Search in name. Filters: target_tenant_id, status. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="manager_intg_webhooks_list",
 )
+@answers()
 async def list_webhooks(
     params: Annotated[WebhookListParams, Query()],
     db: ManagerDb,
@@ -54,7 +57,17 @@ async def list_webhooks(
     response_model=Envelope[WebhookResponse],
     status_code=status.HTTP_201_CREATED,
     summary="웹훅 생성",
+    description="Creates a webhook. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="manager_intg_webhooks_create",
+)
+@answers(
+    "etag",
+    links={
+        "manager_intg_webhooks_change_status": "webhook_id",
+        "manager_intg_webhooks_delete": "webhook_id",
+        "manager_intg_webhooks_get": "webhook_id",
+        "manager_intg_webhooks_update": "webhook_id",
+    },
 )
 async def create_webhook(
     data: WebhookCreate,
@@ -63,7 +76,12 @@ async def create_webhook(
 ) -> Response:
     row = await service.create_webhook(db, data, actor)
     return await routed.detail_response(
-        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+        db,
+        READS,
+        row.id,
+        actor,
+        status_code=status.HTTP_201_CREATED,
+        headers={"Location": f"/api/v1/manager/intg/webhooks/{row.id}"},
     )
 
 
@@ -71,8 +89,10 @@ async def create_webhook(
     "/{webhook_id}",
     response_model=Envelope[WebhookResponse],
     summary="웹훅 상세 조회",
+    description="One webhook by its id, with its `ETag`.",
     operation_id="manager_intg_webhooks_get",
 )
+@answers("etag")
 async def get_webhook(
     webhook_id: UUID,
     db: ManagerDb,
@@ -85,8 +105,10 @@ async def get_webhook(
     "/{webhook_id}",
     response_model=Envelope[WebhookResponse],
     summary="웹훅 수정",
+    description="Changes the fields sent and nothing else. With `If-Match` the change is made only if the row still has that ETag (else 412).",
     operation_id="manager_intg_webhooks_update",
 )
+@answers("etag")
 async def update_webhook(
     webhook_id: UUID,
     data: WebhookUpdate,
@@ -102,8 +124,10 @@ async def update_webhook(
     "/{webhook_id}/status",
     response_model=Envelope[WebhookResponse],
     summary="웹훅 상태 변경",
+    description="Moves `status` (ACTIVE → PAUSED, DISABLED; PAUSED → ACTIVE, DISABLED; DISABLED → ACTIVE). With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="manager_intg_webhooks_change_status",
 )
+@answers("etag", "transitions")
 async def change_webhook_status(
     webhook_id: UUID,
     data: WebhookStatusChange,
@@ -119,8 +143,10 @@ async def change_webhook_status(
     "/{webhook_id}",
     response_model=Envelope[Deleted],
     summary="웹훅 삭제",
+    description="Deletes the row: hidden from every read and its unique values freed. References to it follow their `on_delete` rule. With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="manager_intg_webhooks_delete",
 )
+@answers()
 async def delete_webhook(
     webhook_id: UUID,
     db: ManagerDb,

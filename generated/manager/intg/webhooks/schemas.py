@@ -4,12 +4,29 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
+from typing_extensions import TypeAliasType
 
-from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+from runtime.web.schemas import (
+    SORT_WORDS,
+    EntityModel,
+    Input,
+    Page,
+    SearchableListParams,
+    UpdateModel,
+    absent,
+)
+from runtime.web.written import queried_as
+
+# each enum field's values and the list's sort terms, named (the API document and generated
+# clients share one type)
+ManagerWebhookStatus = TypeAliasType(
+    "ManagerWebhookStatus",
+    Annotated[Literal["ACTIVE", "PAUSED", "DISABLED"], Field(title="ManagerWebhookStatus")],
+)
 
 
 class ManagerWebhookBase(EntityModel):
@@ -26,21 +43,34 @@ class ManagerWebhookBase(EntityModel):
 class ManagerWebhookCreate(Input, ManagerWebhookBase):
     """Body of POST: a new webhook."""
 
+    written: ClassVar[dict[str, str]] = {
+        "target_tenant_id": "uuid",
+        "last_delivered_at": "datetime",
+        "failure_count": "integer",
+    }
     signing_secret: str | None = Field(None, max_length=255, title="서명 비밀키")
 
 
 class ManagerWebhookUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
+    written: ClassVar[dict[str, str]] = {
+        "target_tenant_id": "uuid",
+        "last_delivered_at": "datetime",
+        "failure_count": "integer",
+    }
     non_nullable: ClassVar[frozenset[str]] = frozenset(["name", "url", "events"])
     status_field: ClassVar[str | None] = "status"
 
-    name: str | None = Field(None, max_length=100, title="이름")
+    name: str = Field(default_factory=absent, max_length=100, title="이름")
     target_tenant_id: UUID | None = Field(None, title="테넌트")
-    url: str | None = Field(
-        None, max_length=2048, pattern="^https?://[^\\s/$.?#][^\\s]*$", title="수신 URL"
+    url: str = Field(
+        default_factory=absent,
+        max_length=2048,
+        pattern="^https?://[^\\s/$.?#][^\\s]*$",
+        title="수신 URL",
     )
-    events: dict[str, Any] | list[Any] | None = Field(None, title="이벤트")
+    events: dict[str, Any] | list[Any] = Field(default_factory=absent, title="이벤트")
     signing_secret: str | None = Field(None, max_length=255, title="서명 비밀키")
 
 
@@ -50,7 +80,7 @@ class ManagerWebhookResponse(ManagerWebhookBase):
     id: UUID
     last_delivered_at: datetime | None = Field(None, title="최근 전송")
     failure_count: int = Field(title="실패 횟수")
-    status: Literal["ACTIVE", "PAUSED", "DISABLED"] = Field(title="상태")
+    status: ManagerWebhookStatus = Field(title="상태")
     target_tenant_name: str | None = Field(
         None, title="테넌트 이름", description="Display name of the referenced row."
     )
@@ -67,18 +97,47 @@ class ManagerWebhookListResponse(Page[ManagerWebhookResponse]):
     """One page of webhook rows."""
 
 
-class ManagerWebhookListParams(ListParams):
+class ManagerWebhookListParams(SearchableListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
         ["created_at", "last_delivered_at", "name", "updated_at"]
     )
-    searchable: ClassVar[bool] = True
     default_sort: ClassVar[str] = "-created_at"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "name", "updated_at"])
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "created_at",
+                            "-created_at",
+                            "last_delivered_at",
+                            "-last_delivered_at",
+                            "name",
+                            "-name",
+                            "updated_at",
+                            "-updated_at",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:created_at|last_delivered_at|name|updated_at)(?:,-?(?:created_at|last_delivered_at|name|updated_at))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
-    target_tenant_id: UUID | None = Field(None, title="테넌트", description="Exact match.")
-    status: list[Literal["ACTIVE", "PAUSED", "DISABLED"]] | None = Field(
+    target_tenant_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="테넌트", description="Exact match."
+    )
+    status: list[ManagerWebhookStatus] | None = Field(
         None, title="상태", description="Any of these values (repeat the parameter)."
     )
 
@@ -86,7 +145,7 @@ class ManagerWebhookListParams(ListParams):
 class ManagerWebhookStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
-    status: Literal["ACTIVE", "PAUSED", "DISABLED"]
+    status: ManagerWebhookStatus
 
 
 # The names the generated code imports; the API document names the classes by scope.

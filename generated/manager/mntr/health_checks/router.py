@@ -16,6 +16,7 @@ from runtime.deps import ManagerDb, manager_permission
 from runtime.reads import routed
 from runtime.reads.compose import statements
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
@@ -38,8 +39,10 @@ READS = statements("manager", "mntr.health_checks")  # runtime.reads: one plan, 
     "",
     response_model=Envelope[HealthCheckListResponse],
     summary="헬스 체크 목록 조회",
+    description="One page of health check rows. Sort by created_at, last_checked_at, name, updated_at (`-` for descending; default `-created_at`). Search in name. Filters: check_type, last_status, is_enabled. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="manager_mntr_health_checks_list",
 )
+@answers()
 async def list_health_checks(
     params: Annotated[HealthCheckListParams, Query()],
     db: ManagerDb,
@@ -53,7 +56,16 @@ async def list_health_checks(
     response_model=Envelope[HealthCheckResponse],
     status_code=status.HTTP_201_CREATED,
     summary="헬스 체크 생성",
+    description="Creates a health check. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="manager_mntr_health_checks_create",
+)
+@answers(
+    "etag",
+    links={
+        "manager_mntr_health_checks_delete": "health_check_id",
+        "manager_mntr_health_checks_get": "health_check_id",
+        "manager_mntr_health_checks_update": "health_check_id",
+    },
 )
 async def create_health_check(
     data: HealthCheckCreate,
@@ -62,7 +74,12 @@ async def create_health_check(
 ) -> Response:
     row = await service.create_health_check(db, data, actor)
     return await routed.detail_response(
-        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+        db,
+        READS,
+        row.id,
+        actor,
+        status_code=status.HTTP_201_CREATED,
+        headers={"Location": f"/api/v1/manager/mntr/health-checks/{row.id}"},
     )
 
 
@@ -70,8 +87,10 @@ async def create_health_check(
     "/{health_check_id}",
     response_model=Envelope[HealthCheckResponse],
     summary="헬스 체크 상세 조회",
+    description="One health check by its id, with its `ETag`.",
     operation_id="manager_mntr_health_checks_get",
 )
+@answers("etag")
 async def get_health_check(
     health_check_id: UUID,
     db: ManagerDb,
@@ -84,8 +103,10 @@ async def get_health_check(
     "/{health_check_id}",
     response_model=Envelope[HealthCheckResponse],
     summary="헬스 체크 수정",
+    description="Changes the fields sent and nothing else. With `If-Match` the change is made only if the row still has that ETag (else 412).",
     operation_id="manager_mntr_health_checks_update",
 )
+@answers("etag")
 async def update_health_check(
     health_check_id: UUID,
     data: HealthCheckUpdate,
@@ -101,8 +122,10 @@ async def update_health_check(
     "/{health_check_id}",
     response_model=Envelope[Deleted],
     summary="헬스 체크 삭제",
+    description="Deletes the row: hidden from every read and its unique values freed. References to it follow their `on_delete` rule. With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="manager_mntr_health_checks_delete",
 )
+@answers()
 async def delete_health_check(
     health_check_id: UUID,
     db: ManagerDb,

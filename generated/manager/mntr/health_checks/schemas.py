@@ -4,12 +4,38 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
+from typing_extensions import TypeAliasType
 
-from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+from runtime.web.schemas import (
+    SORT_WORDS,
+    EntityModel,
+    Input,
+    Page,
+    SearchableListParams,
+    UpdateModel,
+    absent,
+)
+from runtime.web.written import queried_as
+
+# each enum field's values and the list's sort terms, named (the API document and generated
+# clients share one type)
+ManagerHealthCheckCheckType = TypeAliasType(
+    "ManagerHealthCheckCheckType",
+    Annotated[
+        Literal["HTTP", "TCP", "DATABASE", "QUEUE"], Field(title="ManagerHealthCheckCheckType")
+    ],
+)
+ManagerHealthCheckLastStatus = TypeAliasType(
+    "ManagerHealthCheckLastStatus",
+    Annotated[
+        Literal["UNKNOWN", "HEALTHY", "DEGRADED", "DOWN"],
+        Field(title="ManagerHealthCheckLastStatus"),
+    ],
+)
 
 
 class ManagerHealthCheckBase(EntityModel):
@@ -19,12 +45,10 @@ class ManagerHealthCheckBase(EntityModel):
     target_url: str = Field(
         ..., max_length=2048, pattern="^https?://[^\\s/$.?#][^\\s]*$", title="대상 URL"
     )
-    check_type: Literal["HTTP", "TCP", "DATABASE", "QUEUE"] = Field("HTTP", title="점검 유형")
+    check_type: ManagerHealthCheckCheckType = Field("HTTP", title="점검 유형")
     interval_seconds: int = Field(60, ge=10, le=86400, title="주기(초)")
     timeout_seconds: int = Field(5, ge=1, le=300, title="제한 시간(초)")
-    last_status: Literal["UNKNOWN", "HEALTHY", "DEGRADED", "DOWN"] = Field(
-        "UNKNOWN", title="최근 상태"
-    )
+    last_status: ManagerHealthCheckLastStatus = Field("UNKNOWN", title="최근 상태")
     last_checked_at: datetime | None = Field(None, title="최근 점검")
     is_enabled: bool = Field(True, title="사용 여부")
 
@@ -32,12 +56,24 @@ class ManagerHealthCheckBase(EntityModel):
 class ManagerHealthCheckCreate(Input, ManagerHealthCheckBase):
     """Body of POST: a new health check."""
 
+    written: ClassVar[dict[str, str]] = {
+        "interval_seconds": "integer",
+        "timeout_seconds": "integer",
+        "last_checked_at": "datetime",
+        "is_enabled": "boolean",
+    }
     pass
 
 
 class ManagerHealthCheckUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
+    written: ClassVar[dict[str, str]] = {
+        "interval_seconds": "integer",
+        "timeout_seconds": "integer",
+        "last_checked_at": "datetime",
+        "is_enabled": "boolean",
+    }
     non_nullable: ClassVar[frozenset[str]] = frozenset(
         [
             "name",
@@ -50,18 +86,19 @@ class ManagerHealthCheckUpdate(UpdateModel):
         ]
     )
 
-    name: str | None = Field(None, max_length=100, title="점검명")
-    target_url: str | None = Field(
-        None, max_length=2048, pattern="^https?://[^\\s/$.?#][^\\s]*$", title="대상 URL"
+    name: str = Field(default_factory=absent, max_length=100, title="점검명")
+    target_url: str = Field(
+        default_factory=absent,
+        max_length=2048,
+        pattern="^https?://[^\\s/$.?#][^\\s]*$",
+        title="대상 URL",
     )
-    check_type: Literal["HTTP", "TCP", "DATABASE", "QUEUE"] | None = Field(None, title="점검 유형")
-    interval_seconds: int | None = Field(None, ge=10, le=86400, title="주기(초)")
-    timeout_seconds: int | None = Field(None, ge=1, le=300, title="제한 시간(초)")
-    last_status: Literal["UNKNOWN", "HEALTHY", "DEGRADED", "DOWN"] | None = Field(
-        None, title="최근 상태"
-    )
+    check_type: ManagerHealthCheckCheckType = Field(default_factory=absent, title="점검 유형")
+    interval_seconds: int = Field(default_factory=absent, ge=10, le=86400, title="주기(초)")
+    timeout_seconds: int = Field(default_factory=absent, ge=1, le=300, title="제한 시간(초)")
+    last_status: ManagerHealthCheckLastStatus = Field(default_factory=absent, title="최근 상태")
     last_checked_at: datetime | None = Field(None, title="최근 점검")
-    is_enabled: bool | None = Field(None, title="사용 여부")
+    is_enabled: bool = Field(default_factory=absent, title="사용 여부")
 
 
 class ManagerHealthCheckResponse(ManagerHealthCheckBase):
@@ -81,23 +118,52 @@ class ManagerHealthCheckListResponse(Page[ManagerHealthCheckResponse]):
     """One page of health check rows."""
 
 
-class ManagerHealthCheckListParams(ListParams):
+class ManagerHealthCheckListParams(SearchableListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
         ["created_at", "last_checked_at", "name", "updated_at"]
     )
-    searchable: ClassVar[bool] = True
     default_sort: ClassVar[str] = "-created_at"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "name", "updated_at"])
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "created_at",
+                            "-created_at",
+                            "last_checked_at",
+                            "-last_checked_at",
+                            "name",
+                            "-name",
+                            "updated_at",
+                            "-updated_at",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:created_at|last_checked_at|name|updated_at)(?:,-?(?:created_at|last_checked_at|name|updated_at))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
-    check_type: list[Literal["HTTP", "TCP", "DATABASE", "QUEUE"]] | None = Field(
+    check_type: list[ManagerHealthCheckCheckType] | None = Field(
         None, title="점검 유형", description="Any of these values (repeat the parameter)."
     )
-    last_status: list[Literal["UNKNOWN", "HEALTHY", "DEGRADED", "DOWN"]] | None = Field(
+    last_status: list[ManagerHealthCheckLastStatus] | None = Field(
         None, title="최근 상태", description="Any of these values (repeat the parameter)."
     )
-    is_enabled: bool | None = Field(None, title="사용 여부", description="Exact match.")
+    is_enabled: Annotated[bool, queried_as("boolean")] | None = Field(
+        None, title="사용 여부", description="Exact match."
+    )
 
 
 # The names the generated code imports; the API document names the classes by scope.

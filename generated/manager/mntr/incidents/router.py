@@ -16,6 +16,7 @@ from runtime.deps import ManagerDb, manager_permission
 from runtime.reads import routed
 from runtime.reads.compose import statements
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
@@ -39,8 +40,10 @@ READS = statements("manager", "mntr.incidents")  # runtime.reads: one plan, two 
     "",
     response_model=Envelope[IncidentListResponse],
     summary="인시던트 목록 조회",
+    description="One page of incident rows. Sort by created_at, resolved_at, severity, started_at, title, updated_at (`-` for descending; default `-created_at`). Search in title. Filters: severity, status, target_tenant_id, started_at, assignee_id. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="manager_mntr_incidents_list",
 )
+@answers()
 async def list_incidents(
     params: Annotated[IncidentListParams, Query()],
     db: ManagerDb,
@@ -54,7 +57,17 @@ async def list_incidents(
     response_model=Envelope[IncidentResponse],
     status_code=status.HTTP_201_CREATED,
     summary="인시던트 생성",
+    description="Creates a incident. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="manager_mntr_incidents_create",
+)
+@answers(
+    "etag",
+    links={
+        "manager_mntr_incidents_change_status": "incident_id",
+        "manager_mntr_incidents_delete": "incident_id",
+        "manager_mntr_incidents_get": "incident_id",
+        "manager_mntr_incidents_update": "incident_id",
+    },
 )
 async def create_incident(
     data: IncidentCreate,
@@ -63,7 +76,12 @@ async def create_incident(
 ) -> Response:
     row = await service.create_incident(db, data, actor)
     return await routed.detail_response(
-        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+        db,
+        READS,
+        row.id,
+        actor,
+        status_code=status.HTTP_201_CREATED,
+        headers={"Location": f"/api/v1/manager/mntr/incidents/{row.id}"},
     )
 
 
@@ -71,8 +89,10 @@ async def create_incident(
     "/{incident_id}",
     response_model=Envelope[IncidentResponse],
     summary="인시던트 상세 조회",
+    description="One incident by its id, with its `ETag`.",
     operation_id="manager_mntr_incidents_get",
 )
+@answers("etag")
 async def get_incident(
     incident_id: UUID,
     db: ManagerDb,
@@ -85,8 +105,10 @@ async def get_incident(
     "/{incident_id}",
     response_model=Envelope[IncidentResponse],
     summary="인시던트 수정",
+    description="Changes the fields sent and nothing else. With `If-Match` the change is made only if the row still has that ETag (else 412).",
     operation_id="manager_mntr_incidents_update",
 )
+@answers("etag")
 async def update_incident(
     incident_id: UUID,
     data: IncidentUpdate,
@@ -102,8 +124,10 @@ async def update_incident(
     "/{incident_id}/status",
     response_model=Envelope[IncidentResponse],
     summary="인시던트 상태 변경",
+    description="Moves `status` (OPEN → INVESTIGATING, RESOLVED, CLOSED; INVESTIGATING → MITIGATED, RESOLVED; MITIGATED → RESOLVED, INVESTIGATING; RESOLVED → CLOSED, INVESTIGATING). With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="manager_mntr_incidents_change_status",
 )
+@answers("etag", "transitions")
 async def change_incident_status(
     incident_id: UUID,
     data: IncidentStatusChange,
@@ -121,8 +145,10 @@ async def change_incident_status(
     "/{incident_id}",
     response_model=Envelope[Deleted],
     summary="인시던트 삭제",
+    description="Deletes the row: hidden from every read and its unique values freed. References to it follow their `on_delete` rule. With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="manager_mntr_incidents_delete",
 )
+@answers()
 async def delete_incident(
     incident_id: UUID,
     db: ManagerDb,

@@ -4,12 +4,36 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
+from typing_extensions import TypeAliasType
 
-from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+from runtime.web.schemas import (
+    SORT_WORDS,
+    EntityModel,
+    Input,
+    Page,
+    SearchableListParams,
+    UpdateModel,
+    absent,
+)
+from runtime.web.written import queried_as
+
+# each enum field's values and the list's sort terms, named (the API document and generated
+# clients share one type)
+ManagerIncidentSeverity = TypeAliasType(
+    "ManagerIncidentSeverity",
+    Annotated[Literal["LOW", "MEDIUM", "HIGH", "CRITICAL"], Field(title="ManagerIncidentSeverity")],
+)
+ManagerIncidentStatus = TypeAliasType(
+    "ManagerIncidentStatus",
+    Annotated[
+        Literal["OPEN", "INVESTIGATING", "MITIGATED", "RESOLVED", "CLOSED"],
+        Field(title="ManagerIncidentStatus"),
+    ],
+)
 
 
 class ManagerIncidentBase(EntityModel):
@@ -17,7 +41,7 @@ class ManagerIncidentBase(EntityModel):
 
     title: str = Field(..., max_length=200, title="제목")
     description: str | None = Field(None, title="설명")
-    severity: Literal["LOW", "MEDIUM", "HIGH", "CRITICAL"] = Field("MEDIUM", title="심각도")
+    severity: ManagerIncidentSeverity = Field("MEDIUM", title="심각도")
     target_tenant_id: UUID | None = Field(None, title="영향 테넌트")
     started_at: datetime = Field(..., title="발생 일시")
     resolved_at: datetime | None = Field(None, title="해결 일시")
@@ -27,20 +51,32 @@ class ManagerIncidentBase(EntityModel):
 class ManagerIncidentCreate(Input, ManagerIncidentBase):
     """Body of POST: a new incident."""
 
+    written: ClassVar[dict[str, str]] = {
+        "target_tenant_id": "uuid",
+        "started_at": "datetime",
+        "resolved_at": "datetime",
+        "assignee_id": "uuid",
+    }
     pass
 
 
 class ManagerIncidentUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
+    written: ClassVar[dict[str, str]] = {
+        "target_tenant_id": "uuid",
+        "started_at": "datetime",
+        "resolved_at": "datetime",
+        "assignee_id": "uuid",
+    }
     non_nullable: ClassVar[frozenset[str]] = frozenset(["title", "severity", "started_at"])
     status_field: ClassVar[str | None] = "status"
 
-    title: str | None = Field(None, max_length=200, title="제목")
+    title: str = Field(default_factory=absent, max_length=200, title="제목")
     description: str | None = Field(None, title="설명")
-    severity: Literal["LOW", "MEDIUM", "HIGH", "CRITICAL"] | None = Field(None, title="심각도")
+    severity: ManagerIncidentSeverity = Field(default_factory=absent, title="심각도")
     target_tenant_id: UUID | None = Field(None, title="영향 테넌트")
-    started_at: datetime | None = Field(None, title="발생 일시")
+    started_at: datetime = Field(default_factory=absent, title="발생 일시")
     resolved_at: datetime | None = Field(None, title="해결 일시")
     assignee_id: UUID | None = Field(None, title="담당자")
 
@@ -49,9 +85,7 @@ class ManagerIncidentResponse(ManagerIncidentBase):
     """A incident as returned by the API."""
 
     id: UUID
-    status: Literal["OPEN", "INVESTIGATING", "MITIGATED", "RESOLVED", "CLOSED"] = Field(
-        title="상태"
-    )
+    status: ManagerIncidentStatus = Field(title="상태")
     target_tenant_name: str | None = Field(
         None, title="영향 테넌트 이름", description="Display name of the referenced row."
     )
@@ -71,31 +105,68 @@ class ManagerIncidentListResponse(Page[ManagerIncidentResponse]):
     """One page of incident rows."""
 
 
-class ManagerIncidentListParams(ListParams):
+class ManagerIncidentListParams(SearchableListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
         ["created_at", "resolved_at", "severity", "started_at", "title", "updated_at"]
     )
-    searchable: ClassVar[bool] = True
     default_sort: ClassVar[str] = "-created_at"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(
         ["created_at", "severity", "started_at", "title", "updated_at"]
     )
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "created_at",
+                            "-created_at",
+                            "resolved_at",
+                            "-resolved_at",
+                            "severity",
+                            "-severity",
+                            "started_at",
+                            "-started_at",
+                            "title",
+                            "-title",
+                            "updated_at",
+                            "-updated_at",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:created_at|resolved_at|severity|started_at|title|updated_at)(?:,-?(?:created_at|resolved_at|severity|started_at|title|updated_at))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
-    severity: list[Literal["LOW", "MEDIUM", "HIGH", "CRITICAL"]] | None = Field(
+    severity: list[ManagerIncidentSeverity] | None = Field(
         None, title="심각도", description="Any of these values (repeat the parameter)."
     )
-    status: list[Literal["OPEN", "INVESTIGATING", "MITIGATED", "RESOLVED", "CLOSED"]] | None = (
-        Field(None, title="상태", description="Any of these values (repeat the parameter).")
+    status: list[ManagerIncidentStatus] | None = Field(
+        None, title="상태", description="Any of these values (repeat the parameter)."
     )
-    target_tenant_id: UUID | None = Field(None, title="영향 테넌트", description="Exact match.")
-    started_at: datetime | None = Field(None, title="발생 일시", description="Exact match.")
-    assignee_id: UUID | None = Field(None, title="담당자", description="Exact match.")
-    started_at_from: datetime | None = Field(
+    target_tenant_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="영향 테넌트", description="Exact match."
+    )
+    started_at: Annotated[datetime, queried_as("datetime")] | None = Field(
+        None, title="발생 일시", description="Exact match."
+    )
+    assignee_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="담당자", description="Exact match."
+    )
+    started_at_from: Annotated[datetime, queried_as("datetime")] | None = Field(
         None, title="발생 일시 이상", description="Inclusive lower bound."
     )
-    started_at_to: datetime | None = Field(
+    started_at_to: Annotated[datetime, queried_as("datetime")] | None = Field(
         None, title="발생 일시 이하", description="Inclusive upper bound."
     )
 
@@ -103,7 +174,7 @@ class ManagerIncidentListParams(ListParams):
 class ManagerIncidentStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
-    status: Literal["OPEN", "INVESTIGATING", "MITIGATED", "RESOLVED", "CLOSED"]
+    status: ManagerIncidentStatus
 
 
 # The names the generated code imports; the API document names the classes by scope.

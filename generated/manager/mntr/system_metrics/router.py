@@ -16,6 +16,7 @@ from runtime.deps import ManagerDb, manager_permission
 from runtime.reads import routed
 from runtime.reads.compose import statements
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope
 from runtime.web.router import audited_router
 
@@ -33,8 +34,10 @@ READS = statements("manager", "mntr.system_metrics")  # runtime.reads: one plan,
     "",
     response_model=Envelope[SystemMetricListResponse],
     summary="시스템 메트릭 목록 조회",
+    description="One page of system metric rows. Sort by collected_at, created_at, metric_name, updated_at, value (`-` for descending; default `-collected_at`). Search in service, metric_name. Filters: service, metric_name, value, collected_at. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="manager_mntr_system_metrics_list",
 )
+@answers()
 async def list_system_metrics(
     params: Annotated[SystemMetricListParams, Query()],
     db: ManagerDb,
@@ -47,8 +50,10 @@ async def list_system_metrics(
     "/{system_metric_id}",
     response_model=Envelope[SystemMetricResponse],
     summary="시스템 메트릭 상세 조회",
+    description="One system metric by its id, with its `ETag`.",
     operation_id="manager_mntr_system_metrics_get",
 )
+@answers("etag")
 async def get_system_metric(
     system_metric_id: UUID,
     db: ManagerDb,

@@ -8,9 +8,21 @@ from decimal import Decimal
 from typing import Annotated, Any, ClassVar
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
 
-from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+from runtime.web.schemas import (
+    SORT_WORDS,
+    EntityModel,
+    Input,
+    Page,
+    SearchableListParams,
+    UpdateModel,
+    absent,
+)
+from runtime.web.written import queried_as
+
+# each enum field's values and the list's sort terms, named (the API document and generated
+# clients share one type)
 
 
 class ManagerSystemMetricBase(EntityModel):
@@ -18,7 +30,18 @@ class ManagerSystemMetricBase(EntityModel):
 
     service: str = Field(..., max_length=100, title="서비스")
     metric_name: str = Field(..., max_length=100, title="메트릭명")
-    value: Decimal = Field(..., max_digits=20, decimal_places=4, title="값")
+    value: Annotated[
+        Decimal,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": -9999999999999999, "maximum": 9999999999999999},
+                    {"type": "string", "pattern": "^-?\\d{1,16}(\\.\\d{1,4}0*)?$"},
+                ]
+            },
+            mode="validation",
+        ),
+    ] = Field(..., max_digits=20, decimal_places=4, title="값")
     unit: str | None = Field(None, max_length=20, title="단위")
     tags: dict[str, Any] | list[Any] | None = Field(None, title="태그")
     collected_at: datetime = Field(..., title="수집 일시")
@@ -27,22 +50,41 @@ class ManagerSystemMetricBase(EntityModel):
 class ManagerSystemMetricCreate(Input, ManagerSystemMetricBase):
     """Body of POST: a new system metric."""
 
+    written: ClassVar[dict[str, str]] = {
+        "value": "decimal:^-?\\d{1,16}(\\.\\d{1,4}0*)?$",
+        "collected_at": "datetime",
+    }
     pass
 
 
 class ManagerSystemMetricUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
+    written: ClassVar[dict[str, str]] = {
+        "value": "decimal:^-?\\d{1,16}(\\.\\d{1,4}0*)?$",
+        "collected_at": "datetime",
+    }
     non_nullable: ClassVar[frozenset[str]] = frozenset(
         ["service", "metric_name", "value", "collected_at"]
     )
 
-    service: str | None = Field(None, max_length=100, title="서비스")
-    metric_name: str | None = Field(None, max_length=100, title="메트릭명")
-    value: Decimal | None = Field(None, max_digits=20, decimal_places=4, title="값")
+    service: str = Field(default_factory=absent, max_length=100, title="서비스")
+    metric_name: str = Field(default_factory=absent, max_length=100, title="메트릭명")
+    value: Annotated[
+        Decimal,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": -9999999999999999, "maximum": 9999999999999999},
+                    {"type": "string", "pattern": "^-?\\d{1,16}(\\.\\d{1,4}0*)?$"},
+                ]
+            },
+            mode="validation",
+        ),
+    ] = Field(default_factory=absent, max_digits=20, decimal_places=4, title="값")
     unit: str | None = Field(None, max_length=20, title="단위")
     tags: dict[str, Any] | list[Any] | None = Field(None, title="태그")
-    collected_at: datetime | None = Field(None, title="수집 일시")
+    collected_at: datetime = Field(default_factory=absent, title="수집 일시")
 
 
 class ManagerSystemMetricResponse(ManagerSystemMetricBase):
@@ -62,37 +104,122 @@ class ManagerSystemMetricListResponse(Page[ManagerSystemMetricResponse]):
     """One page of system metric rows."""
 
 
-class ManagerSystemMetricListParams(ListParams):
+class ManagerSystemMetricListParams(SearchableListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
         ["collected_at", "created_at", "metric_name", "updated_at", "value"]
     )
-    searchable: ClassVar[bool] = True
     default_sort: ClassVar[str] = "-collected_at"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(
         ["collected_at", "created_at", "metric_name", "updated_at", "value"]
     )
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "collected_at",
+                            "-collected_at",
+                            "created_at",
+                            "-created_at",
+                            "metric_name",
+                            "-metric_name",
+                            "updated_at",
+                            "-updated_at",
+                            "value",
+                            "-value",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:collected_at|created_at|metric_name|updated_at|value)(?:,-?(?:collected_at|created_at|metric_name|updated_at|value))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
     service: str | None = Field(None, title="서비스", description="Exact match.")
     metric_name: str | None = Field(None, title="메트릭명", description="Exact match.")
     value: (
-        Annotated[Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)]
+        Annotated[
+            Annotated[
+                Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)
+            ],
+            queried_as("decimal:^-?\\d{1,16}(\\.\\d{1,4}0*)?$"),
+            WithJsonSchema(
+                {
+                    "anyOf": [
+                        {
+                            "type": "integer",
+                            "minimum": -9999999999999999,
+                            "maximum": 9999999999999999,
+                        },
+                        {"type": "string", "pattern": "^-?\\d{1,16}(\\.\\d{1,4}0*)?$"},
+                    ]
+                },
+                mode="validation",
+            ),
+        ]
         | None
     ) = Field(None, title="값", description="Exact match.")
-    collected_at: datetime | None = Field(None, title="수집 일시", description="Exact match.")
+    collected_at: Annotated[datetime, queried_as("datetime")] | None = Field(
+        None, title="수집 일시", description="Exact match."
+    )
     value_from: (
-        Annotated[Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)]
+        Annotated[
+            Annotated[
+                Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)
+            ],
+            queried_as("decimal:^-?\\d{1,16}(\\.\\d{1,4}0*)?$"),
+            WithJsonSchema(
+                {
+                    "anyOf": [
+                        {
+                            "type": "integer",
+                            "minimum": -9999999999999999,
+                            "maximum": 9999999999999999,
+                        },
+                        {"type": "string", "pattern": "^-?\\d{1,16}(\\.\\d{1,4}0*)?$"},
+                    ]
+                },
+                mode="validation",
+            ),
+        ]
         | None
     ) = Field(None, title="값 이상", description="Inclusive lower bound.")
     value_to: (
-        Annotated[Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)]
+        Annotated[
+            Annotated[
+                Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)
+            ],
+            queried_as("decimal:^-?\\d{1,16}(\\.\\d{1,4}0*)?$"),
+            WithJsonSchema(
+                {
+                    "anyOf": [
+                        {
+                            "type": "integer",
+                            "minimum": -9999999999999999,
+                            "maximum": 9999999999999999,
+                        },
+                        {"type": "string", "pattern": "^-?\\d{1,16}(\\.\\d{1,4}0*)?$"},
+                    ]
+                },
+                mode="validation",
+            ),
+        ]
         | None
     ) = Field(None, title="값 이하", description="Inclusive upper bound.")
-    collected_at_from: datetime | None = Field(
+    collected_at_from: Annotated[datetime, queried_as("datetime")] | None = Field(
         None, title="수집 일시 이상", description="Inclusive lower bound."
     )
-    collected_at_to: datetime | None = Field(
+    collected_at_to: Annotated[datetime, queried_as("datetime")] | None = Field(
         None, title="수집 일시 이하", description="Inclusive upper bound."
     )
 

@@ -16,6 +16,7 @@ from runtime.deps import ManagerDb, manager_permission
 from runtime.reads import routed
 from runtime.reads.compose import statements
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
@@ -39,8 +40,10 @@ READS = statements("manager", "noti.campaigns")  # runtime.reads: one plan, two 
     "",
     response_model=Envelope[CampaignListResponse],
     summary="알림 캠페인 목록 조회",
+    description="One page of campaign rows. Sort by created_at, name, scheduled_at, sent_count, updated_at (`-` for descending; default `-created_at`). Search in name. Filters: template_id, scheduled_at, status. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="manager_noti_campaigns_list",
 )
+@answers()
 async def list_campaigns(
     params: Annotated[CampaignListParams, Query()],
     db: ManagerDb,
@@ -54,7 +57,17 @@ async def list_campaigns(
     response_model=Envelope[CampaignResponse],
     status_code=status.HTTP_201_CREATED,
     summary="알림 캠페인 생성",
+    description="Creates a campaign. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="manager_noti_campaigns_create",
+)
+@answers(
+    "etag",
+    links={
+        "manager_noti_campaigns_change_status": "campaign_id",
+        "manager_noti_campaigns_delete": "campaign_id",
+        "manager_noti_campaigns_get": "campaign_id",
+        "manager_noti_campaigns_update": "campaign_id",
+    },
 )
 async def create_campaign(
     data: CampaignCreate,
@@ -63,7 +76,12 @@ async def create_campaign(
 ) -> Response:
     row = await service.create_campaign(db, data, actor)
     return await routed.detail_response(
-        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+        db,
+        READS,
+        row.id,
+        actor,
+        status_code=status.HTTP_201_CREATED,
+        headers={"Location": f"/api/v1/manager/noti/campaigns/{row.id}"},
     )
 
 
@@ -71,8 +89,10 @@ async def create_campaign(
     "/{campaign_id}",
     response_model=Envelope[CampaignResponse],
     summary="알림 캠페인 상세 조회",
+    description="One campaign by its id, with its `ETag`.",
     operation_id="manager_noti_campaigns_get",
 )
+@answers("etag")
 async def get_campaign(
     campaign_id: UUID,
     db: ManagerDb,
@@ -85,8 +105,10 @@ async def get_campaign(
     "/{campaign_id}",
     response_model=Envelope[CampaignResponse],
     summary="알림 캠페인 수정",
+    description="Changes the fields sent and nothing else. With `If-Match` the change is made only if the row still has that ETag (else 412).",
     operation_id="manager_noti_campaigns_update",
 )
+@answers("etag")
 async def update_campaign(
     campaign_id: UUID,
     data: CampaignUpdate,
@@ -102,8 +124,10 @@ async def update_campaign(
     "/{campaign_id}/status",
     response_model=Envelope[CampaignResponse],
     summary="알림 캠페인 상태 변경",
+    description="Moves `status` (DRAFT → SCHEDULED, CANCELED; SCHEDULED → RUNNING, DRAFT, CANCELED; RUNNING → COMPLETED, CANCELED). With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="manager_noti_campaigns_change_status",
 )
+@answers("etag", "transitions")
 async def change_campaign_status(
     campaign_id: UUID,
     data: CampaignStatusChange,
@@ -121,8 +145,10 @@ async def change_campaign_status(
     "/{campaign_id}",
     response_model=Envelope[Deleted],
     summary="알림 캠페인 삭제",
+    description="Deletes the row: hidden from every read and its unique values freed. References to it follow their `on_delete` rule. With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="manager_noti_campaigns_delete",
 )
+@answers()
 async def delete_campaign(
     campaign_id: UUID,
     db: ManagerDb,

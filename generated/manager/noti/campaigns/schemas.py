@@ -4,12 +4,32 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
+from typing_extensions import TypeAliasType
 
-from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+from runtime.web.schemas import (
+    SORT_WORDS,
+    EntityModel,
+    Input,
+    Page,
+    SearchableListParams,
+    UpdateModel,
+    absent,
+)
+from runtime.web.written import queried_as
+
+# each enum field's values and the list's sort terms, named (the API document and generated
+# clients share one type)
+ManagerCampaignStatus = TypeAliasType(
+    "ManagerCampaignStatus",
+    Annotated[
+        Literal["DRAFT", "SCHEDULED", "RUNNING", "COMPLETED", "CANCELED"],
+        Field(title="ManagerCampaignStatus"),
+    ],
+)
 
 
 class ManagerCampaignBase(EntityModel):
@@ -24,18 +44,28 @@ class ManagerCampaignBase(EntityModel):
 class ManagerCampaignCreate(Input, ManagerCampaignBase):
     """Body of POST: a new campaign."""
 
+    written: ClassVar[dict[str, str]] = {
+        "template_id": "uuid",
+        "scheduled_at": "datetime",
+        "sent_count": "integer",
+    }
     pass
 
 
 class ManagerCampaignUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
+    written: ClassVar[dict[str, str]] = {
+        "template_id": "uuid",
+        "scheduled_at": "datetime",
+        "sent_count": "integer",
+    }
     non_nullable: ClassVar[frozenset[str]] = frozenset(["name", "template_id", "audience"])
     status_field: ClassVar[str | None] = "status"
 
-    name: str | None = Field(None, max_length=100, title="캠페인명")
-    template_id: UUID | None = Field(None, title="템플릿")
-    audience: dict[str, Any] | list[Any] | None = Field(None, title="대상 조건")
+    name: str = Field(default_factory=absent, max_length=100, title="캠페인명")
+    template_id: UUID = Field(default_factory=absent, title="템플릿")
+    audience: dict[str, Any] | list[Any] = Field(default_factory=absent, title="대상 조건")
     scheduled_at: datetime | None = Field(None, title="예약 일시")
 
 
@@ -44,7 +74,7 @@ class ManagerCampaignResponse(ManagerCampaignBase):
 
     id: UUID
     sent_count: int = Field(title="발송 수")
-    status: Literal["DRAFT", "SCHEDULED", "RUNNING", "COMPLETED", "CANCELED"] = Field(title="상태")
+    status: ManagerCampaignStatus = Field(title="상태")
     template_name: str | None = Field(
         None, title="템플릿 이름", description="Display name of the referenced row."
     )
@@ -61,27 +91,60 @@ class ManagerCampaignListResponse(Page[ManagerCampaignResponse]):
     """One page of campaign rows."""
 
 
-class ManagerCampaignListParams(ListParams):
+class ManagerCampaignListParams(SearchableListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
         ["created_at", "name", "scheduled_at", "sent_count", "updated_at"]
     )
-    searchable: ClassVar[bool] = True
     default_sort: ClassVar[str] = "-created_at"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(
         ["created_at", "name", "sent_count", "updated_at"]
     )
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "created_at",
+                            "-created_at",
+                            "name",
+                            "-name",
+                            "scheduled_at",
+                            "-scheduled_at",
+                            "sent_count",
+                            "-sent_count",
+                            "updated_at",
+                            "-updated_at",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:created_at|name|scheduled_at|sent_count|updated_at)(?:,-?(?:created_at|name|scheduled_at|sent_count|updated_at))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
-    template_id: UUID | None = Field(None, title="템플릿", description="Exact match.")
-    scheduled_at: datetime | None = Field(None, title="예약 일시", description="Exact match.")
-    status: list[Literal["DRAFT", "SCHEDULED", "RUNNING", "COMPLETED", "CANCELED"]] | None = Field(
+    template_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="템플릿", description="Exact match."
+    )
+    scheduled_at: Annotated[datetime, queried_as("datetime")] | None = Field(
+        None, title="예약 일시", description="Exact match."
+    )
+    status: list[ManagerCampaignStatus] | None = Field(
         None, title="상태", description="Any of these values (repeat the parameter)."
     )
-    scheduled_at_from: datetime | None = Field(
+    scheduled_at_from: Annotated[datetime, queried_as("datetime")] | None = Field(
         None, title="예약 일시 이상", description="Inclusive lower bound."
     )
-    scheduled_at_to: datetime | None = Field(
+    scheduled_at_to: Annotated[datetime, queried_as("datetime")] | None = Field(
         None, title="예약 일시 이하", description="Inclusive upper bound."
     )
 
@@ -89,7 +152,7 @@ class ManagerCampaignListParams(ListParams):
 class ManagerCampaignStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
-    status: Literal["DRAFT", "SCHEDULED", "RUNNING", "COMPLETED", "CANCELED"]
+    status: ManagerCampaignStatus
 
 
 # The names the generated code imports; the API document names the classes by scope.

@@ -16,6 +16,7 @@ from runtime.deps import ManagerDb, manager_permission
 from runtime.reads import routed
 from runtime.reads.compose import statements
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
@@ -39,8 +40,10 @@ READS = statements("manager", "noti.notifications")  # runtime.reads: one plan, 
     "",
     response_model=Envelope[NotificationListResponse],
     summary="알림 목록 조회",
+    description="One page of notification rows. Sort by created_at, priority, sent_at, updated_at (`-` for descending; default `-created_at`). Search in title. Filters: template_id, recipient_user_id, target_tenant_id, channel, priority, status. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="manager_noti_notifications_list",
 )
+@answers()
 async def list_notifications(
     params: Annotated[NotificationListParams, Query()],
     db: ManagerDb,
@@ -54,7 +57,17 @@ async def list_notifications(
     response_model=Envelope[NotificationResponse],
     status_code=status.HTTP_201_CREATED,
     summary="알림 생성",
+    description="Creates a notification. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="manager_noti_notifications_create",
+)
+@answers(
+    "etag",
+    links={
+        "manager_noti_notifications_change_status": "notification_id",
+        "manager_noti_notifications_delete": "notification_id",
+        "manager_noti_notifications_get": "notification_id",
+        "manager_noti_notifications_update": "notification_id",
+    },
 )
 async def create_notification(
     data: NotificationCreate,
@@ -63,7 +76,12 @@ async def create_notification(
 ) -> Response:
     row = await service.create_notification(db, data, actor)
     return await routed.detail_response(
-        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+        db,
+        READS,
+        row.id,
+        actor,
+        status_code=status.HTTP_201_CREATED,
+        headers={"Location": f"/api/v1/manager/noti/notifications/{row.id}"},
     )
 
 
@@ -71,8 +89,10 @@ async def create_notification(
     "/{notification_id}",
     response_model=Envelope[NotificationResponse],
     summary="알림 상세 조회",
+    description="One notification by its id, with its `ETag`.",
     operation_id="manager_noti_notifications_get",
 )
+@answers("etag")
 async def get_notification(
     notification_id: UUID,
     db: ManagerDb,
@@ -85,8 +105,10 @@ async def get_notification(
     "/{notification_id}",
     response_model=Envelope[NotificationResponse],
     summary="알림 수정",
+    description="Changes the fields sent and nothing else. With `If-Match` the change is made only if the row still has that ETag (else 412).",
     operation_id="manager_noti_notifications_update",
 )
+@answers("etag")
 async def update_notification(
     notification_id: UUID,
     data: NotificationUpdate,
@@ -102,8 +124,10 @@ async def update_notification(
     "/{notification_id}/status",
     response_model=Envelope[NotificationResponse],
     summary="알림 상태 변경",
+    description="Moves `status` (PENDING → SENT, FAILED; SENT → DELIVERED, FAILED; DELIVERED → READ; FAILED → PENDING). With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="manager_noti_notifications_change_status",
 )
+@answers("etag", "transitions")
 async def change_notification_status(
     notification_id: UUID,
     data: NotificationStatusChange,
@@ -121,8 +145,10 @@ async def change_notification_status(
     "/{notification_id}",
     response_model=Envelope[Deleted],
     summary="알림 삭제",
+    description="Deletes the row: hidden from every read and its unique values freed. References to it follow their `on_delete` rule. With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="manager_noti_notifications_delete",
 )
+@answers()
 async def delete_notification(
     notification_id: UUID,
     db: ManagerDb,

@@ -4,12 +4,42 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
+from typing_extensions import TypeAliasType
 
-from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+from runtime.web.schemas import (
+    SORT_WORDS,
+    EntityModel,
+    Input,
+    Page,
+    SearchableListParams,
+    UpdateModel,
+    absent,
+)
+from runtime.web.written import queried_as
+
+# each enum field's values and the list's sort terms, named (the API document and generated
+# clients share one type)
+ManagerNotificationChannel = TypeAliasType(
+    "ManagerNotificationChannel",
+    Annotated[Literal["EMAIL", "SMS", "PUSH", "IN_APP"], Field(title="ManagerNotificationChannel")],
+)
+ManagerNotificationPriority = TypeAliasType(
+    "ManagerNotificationPriority",
+    Annotated[
+        Literal["LOW", "NORMAL", "HIGH", "URGENT"], Field(title="ManagerNotificationPriority")
+    ],
+)
+ManagerNotificationStatus = TypeAliasType(
+    "ManagerNotificationStatus",
+    Annotated[
+        Literal["PENDING", "SENT", "DELIVERED", "READ", "FAILED"],
+        Field(title="ManagerNotificationStatus"),
+    ],
+)
 
 
 class ManagerNotificationBase(EntityModel):
@@ -18,32 +48,44 @@ class ManagerNotificationBase(EntityModel):
     template_id: UUID | None = Field(None, title="템플릿")
     recipient_user_id: UUID | None = Field(None, title="수신자")
     target_tenant_id: UUID | None = Field(None, title="테넌트")
-    channel: Literal["EMAIL", "SMS", "PUSH", "IN_APP"] = Field("IN_APP", title="채널")
+    channel: ManagerNotificationChannel = Field("IN_APP", title="채널")
     title: str = Field(..., max_length=200, title="제목")
     message: str = Field(..., title="내용")
-    priority: Literal["LOW", "NORMAL", "HIGH", "URGENT"] = Field("NORMAL", title="우선순위")
+    priority: ManagerNotificationPriority = Field("NORMAL", title="우선순위")
     sent_at: datetime | None = Field(None, title="발송 일시")
 
 
 class ManagerNotificationCreate(Input, ManagerNotificationBase):
     """Body of POST: a new notification."""
 
+    written: ClassVar[dict[str, str]] = {
+        "template_id": "uuid",
+        "recipient_user_id": "uuid",
+        "target_tenant_id": "uuid",
+        "sent_at": "datetime",
+    }
     pass
 
 
 class ManagerNotificationUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
+    written: ClassVar[dict[str, str]] = {
+        "template_id": "uuid",
+        "recipient_user_id": "uuid",
+        "target_tenant_id": "uuid",
+        "sent_at": "datetime",
+    }
     non_nullable: ClassVar[frozenset[str]] = frozenset(["channel", "title", "message", "priority"])
     status_field: ClassVar[str | None] = "status"
 
     template_id: UUID | None = Field(None, title="템플릿")
     recipient_user_id: UUID | None = Field(None, title="수신자")
     target_tenant_id: UUID | None = Field(None, title="테넌트")
-    channel: Literal["EMAIL", "SMS", "PUSH", "IN_APP"] | None = Field(None, title="채널")
-    title: str | None = Field(None, max_length=200, title="제목")
-    message: str | None = Field(None, title="내용")
-    priority: Literal["LOW", "NORMAL", "HIGH", "URGENT"] | None = Field(None, title="우선순위")
+    channel: ManagerNotificationChannel = Field(default_factory=absent, title="채널")
+    title: str = Field(default_factory=absent, max_length=200, title="제목")
+    message: str = Field(default_factory=absent, title="내용")
+    priority: ManagerNotificationPriority = Field(default_factory=absent, title="우선순위")
     sent_at: datetime | None = Field(None, title="발송 일시")
 
 
@@ -51,7 +93,7 @@ class ManagerNotificationResponse(ManagerNotificationBase):
     """A notification as returned by the API."""
 
     id: UUID
-    status: Literal["PENDING", "SENT", "DELIVERED", "READ", "FAILED"] = Field(title="상태")
+    status: ManagerNotificationStatus = Field(title="상태")
     template_name: str | None = Field(
         None, title="템플릿 이름", description="Display name of the referenced row."
     )
@@ -74,26 +116,59 @@ class ManagerNotificationListResponse(Page[ManagerNotificationResponse]):
     """One page of notification rows."""
 
 
-class ManagerNotificationListParams(ListParams):
+class ManagerNotificationListParams(SearchableListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
         ["created_at", "priority", "sent_at", "updated_at"]
     )
-    searchable: ClassVar[bool] = True
     default_sort: ClassVar[str] = "-created_at"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "priority", "updated_at"])
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "created_at",
+                            "-created_at",
+                            "priority",
+                            "-priority",
+                            "sent_at",
+                            "-sent_at",
+                            "updated_at",
+                            "-updated_at",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:created_at|priority|sent_at|updated_at)(?:,-?(?:created_at|priority|sent_at|updated_at))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
-    template_id: UUID | None = Field(None, title="템플릿", description="Exact match.")
-    recipient_user_id: UUID | None = Field(None, title="수신자", description="Exact match.")
-    target_tenant_id: UUID | None = Field(None, title="테넌트", description="Exact match.")
-    channel: list[Literal["EMAIL", "SMS", "PUSH", "IN_APP"]] | None = Field(
+    template_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="템플릿", description="Exact match."
+    )
+    recipient_user_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="수신자", description="Exact match."
+    )
+    target_tenant_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="테넌트", description="Exact match."
+    )
+    channel: list[ManagerNotificationChannel] | None = Field(
         None, title="채널", description="Any of these values (repeat the parameter)."
     )
-    priority: list[Literal["LOW", "NORMAL", "HIGH", "URGENT"]] | None = Field(
+    priority: list[ManagerNotificationPriority] | None = Field(
         None, title="우선순위", description="Any of these values (repeat the parameter)."
     )
-    status: list[Literal["PENDING", "SENT", "DELIVERED", "READ", "FAILED"]] | None = Field(
+    status: list[ManagerNotificationStatus] | None = Field(
         None, title="상태", description="Any of these values (repeat the parameter)."
     )
 
@@ -101,7 +176,7 @@ class ManagerNotificationListParams(ListParams):
 class ManagerNotificationStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
-    status: Literal["PENDING", "SENT", "DELIVERED", "READ", "FAILED"]
+    status: ManagerNotificationStatus
 
 
 # The names the generated code imports; the API document names the classes by scope.

@@ -16,6 +16,7 @@ from runtime.deps import ManagerDb, manager_permission
 from runtime.reads import routed
 from runtime.reads.compose import statements
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
@@ -38,8 +39,10 @@ READS = statements("manager", "noti.templates")  # runtime.reads: one plan, two 
     "",
     response_model=Envelope[NotificationTemplateListResponse],
     summary="알림 템플릿 목록 조회",
+    description="One page of notification template rows. Sort by code, created_at, name, updated_at (`-` for descending; default `-created_at`). Search in code, name. Filters: channel, locale, is_active. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="manager_noti_templates_list",
 )
+@answers()
 async def list_templates(
     params: Annotated[NotificationTemplateListParams, Query()],
     db: ManagerDb,
@@ -53,7 +56,17 @@ async def list_templates(
     response_model=Envelope[NotificationTemplateResponse],
     status_code=status.HTTP_201_CREATED,
     summary="알림 템플릿 생성",
+    description="Creates a notification template. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="manager_noti_templates_create",
+)
+@answers(
+    "etag",
+    "unique",
+    links={
+        "manager_noti_templates_delete": "notification_template_id",
+        "manager_noti_templates_get": "notification_template_id",
+        "manager_noti_templates_update": "notification_template_id",
+    },
 )
 async def create_notification_template(
     data: NotificationTemplateCreate,
@@ -62,7 +75,12 @@ async def create_notification_template(
 ) -> Response:
     row = await service.create_notification_template(db, data, actor)
     return await routed.detail_response(
-        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+        db,
+        READS,
+        row.id,
+        actor,
+        status_code=status.HTTP_201_CREATED,
+        headers={"Location": f"/api/v1/manager/noti/templates/{row.id}"},
     )
 
 
@@ -70,8 +88,10 @@ async def create_notification_template(
     "/{notification_template_id}",
     response_model=Envelope[NotificationTemplateResponse],
     summary="알림 템플릿 상세 조회",
+    description="One notification template by its id, with its `ETag`.",
     operation_id="manager_noti_templates_get",
 )
+@answers("etag")
 async def get_notification_template(
     notification_template_id: UUID,
     db: ManagerDb,
@@ -84,8 +104,10 @@ async def get_notification_template(
     "/{notification_template_id}",
     response_model=Envelope[NotificationTemplateResponse],
     summary="알림 템플릿 수정",
+    description="Changes the fields sent and nothing else. With `If-Match` the change is made only if the row still has that ETag (else 412).",
     operation_id="manager_noti_templates_update",
 )
+@answers("etag", "unique")
 async def update_notification_template(
     notification_template_id: UUID,
     data: NotificationTemplateUpdate,
@@ -103,8 +125,10 @@ async def update_notification_template(
     "/{notification_template_id}",
     response_model=Envelope[Deleted],
     summary="알림 템플릿 삭제",
+    description="Deletes the row: hidden from every read and its unique values freed. References to it follow their `on_delete` rule. With `If-Match` only if the row still has that ETag (else 412). 409 `CONFLICT` while live rows still refer to it with `restrict`.",
     operation_id="manager_noti_templates_delete",
 )
+@answers("restricted")
 async def delete_notification_template(
     notification_template_id: UUID,
     db: ManagerDb,

@@ -4,12 +4,31 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
+from typing_extensions import TypeAliasType
 
-from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+from runtime.web.schemas import (
+    SORT_WORDS,
+    EntityModel,
+    Input,
+    Page,
+    SearchableListParams,
+    UpdateModel,
+    absent,
+)
+from runtime.web.written import queried_as
+
+# each enum field's values and the list's sort terms, named (the API document and generated
+# clients share one type)
+ManagerNotificationTemplateChannel = TypeAliasType(
+    "ManagerNotificationTemplateChannel",
+    Annotated[
+        Literal["EMAIL", "SMS", "PUSH", "IN_APP"], Field(title="ManagerNotificationTemplateChannel")
+    ],
+)
 
 
 class ManagerNotificationTemplateBase(EntityModel):
@@ -17,7 +36,7 @@ class ManagerNotificationTemplateBase(EntityModel):
 
     code: str = Field(..., max_length=100, pattern="^[A-Za-z0-9_.-]+$", title="템플릿 코드")
     name: str = Field(..., max_length=100, title="이름")
-    channel: Literal["EMAIL", "SMS", "PUSH", "IN_APP"] = Field("EMAIL", title="채널")
+    channel: ManagerNotificationTemplateChannel = Field("EMAIL", title="채널")
     subject: str | None = Field(None, max_length=200, title="제목")
     body: str = Field(..., title="본문")
     locale: str = Field("ko-KR", max_length=10, title="언어")
@@ -27,23 +46,27 @@ class ManagerNotificationTemplateBase(EntityModel):
 class ManagerNotificationTemplateCreate(Input, ManagerNotificationTemplateBase):
     """Body of POST: a new notification template."""
 
+    written: ClassVar[dict[str, str]] = {"is_active": "boolean"}
     pass
 
 
 class ManagerNotificationTemplateUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
+    written: ClassVar[dict[str, str]] = {"is_active": "boolean"}
     non_nullable: ClassVar[frozenset[str]] = frozenset(
         ["code", "name", "channel", "body", "locale", "is_active"]
     )
 
-    code: str | None = Field(None, max_length=100, pattern="^[A-Za-z0-9_.-]+$", title="템플릿 코드")
-    name: str | None = Field(None, max_length=100, title="이름")
-    channel: Literal["EMAIL", "SMS", "PUSH", "IN_APP"] | None = Field(None, title="채널")
+    code: str = Field(
+        default_factory=absent, max_length=100, pattern="^[A-Za-z0-9_.-]+$", title="템플릿 코드"
+    )
+    name: str = Field(default_factory=absent, max_length=100, title="이름")
+    channel: ManagerNotificationTemplateChannel = Field(default_factory=absent, title="채널")
     subject: str | None = Field(None, max_length=200, title="제목")
-    body: str | None = Field(None, title="본문")
-    locale: str | None = Field(None, max_length=10, title="언어")
-    is_active: bool | None = Field(None, title="사용 여부")
+    body: str = Field(default_factory=absent, title="본문")
+    locale: str = Field(default_factory=absent, max_length=10, title="언어")
+    is_active: bool = Field(default_factory=absent, title="사용 여부")
 
 
 class ManagerNotificationTemplateResponse(ManagerNotificationTemplateBase):
@@ -63,21 +86,50 @@ class ManagerNotificationTemplateListResponse(Page[ManagerNotificationTemplateRe
     """One page of notification template rows."""
 
 
-class ManagerNotificationTemplateListParams(ListParams):
+class ManagerNotificationTemplateListParams(SearchableListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(["code", "created_at", "name", "updated_at"])
-    searchable: ClassVar[bool] = True
     default_sort: ClassVar[str] = "-created_at"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(
         ["code", "created_at", "name", "updated_at"]
     )
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "code",
+                            "-code",
+                            "created_at",
+                            "-created_at",
+                            "name",
+                            "-name",
+                            "updated_at",
+                            "-updated_at",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:code|created_at|name|updated_at)(?:,-?(?:code|created_at|name|updated_at))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
-    channel: list[Literal["EMAIL", "SMS", "PUSH", "IN_APP"]] | None = Field(
+    channel: list[ManagerNotificationTemplateChannel] | None = Field(
         None, title="채널", description="Any of these values (repeat the parameter)."
     )
     locale: str | None = Field(None, title="언어", description="Exact match.")
-    is_active: bool | None = Field(None, title="사용 여부", description="Exact match.")
+    is_active: Annotated[bool, queried_as("boolean")] | None = Field(
+        None, title="사용 여부", description="Exact match."
+    )
 
 
 # The names the generated code imports; the API document names the classes by scope.

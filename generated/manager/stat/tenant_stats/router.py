@@ -16,6 +16,7 @@ from runtime.deps import ManagerDb, manager_permission
 from runtime.reads import routed
 from runtime.reads.compose import statements
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope
 from runtime.web.router import audited_router
 
@@ -33,8 +34,10 @@ READS = statements("manager", "stat.tenant_stats")  # runtime.reads: one plan, t
     "",
     response_model=Envelope[TenantStatListResponse],
     summary="테넌트 통계 목록 조회",
+    description="One page of tenant statistic rows. Sort by active_users, api_calls, created_at, revenue, stat_date, storage_mb, updated_at (`-` for descending; default `-stat_date`). Filters: target_tenant_id, stat_date. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="manager_stat_tenant_stats_list",
 )
+@answers()
 async def list_tenant_stats(
     params: Annotated[TenantStatListParams, Query()],
     db: ManagerDb,
@@ -47,8 +50,10 @@ async def list_tenant_stats(
     "/{tenant_stat_id}",
     response_model=Envelope[TenantStatResponse],
     summary="테넌트 통계 상세 조회",
+    description="One tenant statistic by its id, with its `ETag`.",
     operation_id="manager_stat_tenant_stats_get",
 )
+@answers("etag")
 async def get_tenant_stat(
     tenant_stat_id: UUID,
     db: ManagerDb,

@@ -5,12 +5,24 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import ClassVar
+from typing import Annotated, ClassVar
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
 
-from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+from runtime.web.schemas import (
+    SORT_WORDS,
+    EntityModel,
+    Input,
+    ListParams,
+    Page,
+    UpdateModel,
+    absent,
+)
+from runtime.web.written import queried_as
+
+# each enum field's values and the list's sort terms, named (the API document and generated
+# clients share one type)
 
 
 class ManagerTenantStatBase(EntityModel):
@@ -21,28 +33,68 @@ class ManagerTenantStatBase(EntityModel):
     active_users: int = Field(0, ge=0, le=2147483647, title="활성 사용자")
     api_calls: int = Field(0, ge=0, le=9223372036854775807, title="API 호출")
     storage_mb: int = Field(0, ge=0, le=9223372036854775807, title="저장 용량(MB)")
-    revenue: Decimal = Field(Decimal("0"), max_digits=18, decimal_places=2, title="매출")
+    revenue: Annotated[
+        Decimal,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": -9999999999999999, "maximum": 9999999999999999},
+                    {"type": "string", "pattern": "^-?\\d{1,16}(\\.\\d{1,2}0*)?$"},
+                ]
+            },
+            mode="validation",
+        ),
+    ] = Field(Decimal("0"), max_digits=18, decimal_places=2, title="매출")
 
 
 class ManagerTenantStatCreate(Input, ManagerTenantStatBase):
     """Body of POST: a new tenant statistic."""
 
+    written: ClassVar[dict[str, str]] = {
+        "target_tenant_id": "uuid",
+        "stat_date": "date",
+        "active_users": "integer",
+        "api_calls": "integer",
+        "storage_mb": "integer",
+        "revenue": "decimal:^-?\\d{1,16}(\\.\\d{1,2}0*)?$",
+    }
     pass
 
 
 class ManagerTenantStatUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
+    written: ClassVar[dict[str, str]] = {
+        "target_tenant_id": "uuid",
+        "stat_date": "date",
+        "active_users": "integer",
+        "api_calls": "integer",
+        "storage_mb": "integer",
+        "revenue": "decimal:^-?\\d{1,16}(\\.\\d{1,2}0*)?$",
+    }
     non_nullable: ClassVar[frozenset[str]] = frozenset(
         ["target_tenant_id", "stat_date", "active_users", "api_calls", "storage_mb", "revenue"]
     )
 
-    target_tenant_id: UUID | None = Field(None, title="테넌트")
-    stat_date: date | None = Field(None, title="기준일")
-    active_users: int | None = Field(None, ge=0, le=2147483647, title="활성 사용자")
-    api_calls: int | None = Field(None, ge=0, le=9223372036854775807, title="API 호출")
-    storage_mb: int | None = Field(None, ge=0, le=9223372036854775807, title="저장 용량(MB)")
-    revenue: Decimal | None = Field(None, max_digits=18, decimal_places=2, title="매출")
+    target_tenant_id: UUID = Field(default_factory=absent, title="테넌트")
+    stat_date: date = Field(default_factory=absent, title="기준일")
+    active_users: int = Field(default_factory=absent, ge=0, le=2147483647, title="활성 사용자")
+    api_calls: int = Field(default_factory=absent, ge=0, le=9223372036854775807, title="API 호출")
+    storage_mb: int = Field(
+        default_factory=absent, ge=0, le=9223372036854775807, title="저장 용량(MB)"
+    )
+    revenue: Annotated[
+        Decimal,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": -9999999999999999, "maximum": 9999999999999999},
+                    {"type": "string", "pattern": "^-?\\d{1,16}(\\.\\d{1,2}0*)?$"},
+                ]
+            },
+            mode="validation",
+        ),
+    ] = Field(default_factory=absent, max_digits=18, decimal_places=2, title="매출")
 
 
 class ManagerTenantStatResponse(ManagerTenantStatBase):
@@ -79,7 +131,6 @@ class ManagerTenantStatListParams(ListParams):
             "updated_at",
         ]
     )
-    searchable: ClassVar[bool] = False
     default_sort: ClassVar[str] = "-stat_date"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(
         [
@@ -92,13 +143,51 @@ class ManagerTenantStatListParams(ListParams):
             "updated_at",
         ]
     )
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "active_users",
+                            "-active_users",
+                            "api_calls",
+                            "-api_calls",
+                            "created_at",
+                            "-created_at",
+                            "revenue",
+                            "-revenue",
+                            "stat_date",
+                            "-stat_date",
+                            "storage_mb",
+                            "-storage_mb",
+                            "updated_at",
+                            "-updated_at",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:active_users|api_calls|created_at|revenue|stat_date|storage_mb|updated_at)(?:,-?(?:active_users|api_calls|created_at|revenue|stat_date|storage_mb|updated_at))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
-    target_tenant_id: UUID | None = Field(None, title="테넌트", description="Exact match.")
-    stat_date: date | None = Field(None, title="기준일", description="Exact match.")
-    stat_date_from: date | None = Field(
+    target_tenant_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="테넌트", description="Exact match."
+    )
+    stat_date: Annotated[date, queried_as("date")] | None = Field(
+        None, title="기준일", description="Exact match."
+    )
+    stat_date_from: Annotated[date, queried_as("date")] | None = Field(
         None, title="기준일 이상", description="Inclusive lower bound."
     )
-    stat_date_to: date | None = Field(
+    stat_date_to: Annotated[date, queried_as("date")] | None = Field(
         None, title="기준일 이하", description="Inclusive upper bound."
     )
 

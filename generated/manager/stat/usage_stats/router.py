@@ -16,6 +16,7 @@ from runtime.deps import ManagerDb, manager_permission
 from runtime.reads import routed
 from runtime.reads.compose import statements
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope
 from runtime.web.router import audited_router
 
@@ -33,8 +34,10 @@ READS = statements("manager", "stat.usage_stats")  # runtime.reads: one plan, tw
     "",
     response_model=Envelope[UsageStatListResponse],
     summary="사용 통계 목록 조회",
+    description="One page of usage statistic rows. Sort by created_at, stat_date, updated_at, value (`-` for descending; default `-stat_date`). Filters: stat_date, metric, value. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="manager_stat_usage_stats_list",
 )
+@answers()
 async def list_usage_stats(
     params: Annotated[UsageStatListParams, Query()],
     db: ManagerDb,
@@ -47,8 +50,10 @@ async def list_usage_stats(
     "/{usage_stat_id}",
     response_model=Envelope[UsageStatResponse],
     summary="사용 통계 상세 조회",
+    description="One usage statistic by its id, with its `ETag`.",
     operation_id="manager_stat_usage_stats_get",
 )
+@answers("etag")
 async def get_usage_stat(
     usage_stat_id: UUID,
     db: ManagerDb,

@@ -8,38 +8,84 @@ from decimal import Decimal
 from typing import Annotated, Any, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
+from typing_extensions import TypeAliasType
 
-from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+from runtime.web.schemas import (
+    SORT_WORDS,
+    EntityModel,
+    Input,
+    ListParams,
+    Page,
+    UpdateModel,
+    absent,
+)
+from runtime.web.written import queried_as
+
+# each enum field's values and the list's sort terms, named (the API document and generated
+# clients share one type)
+ManagerUsageStatMetric = TypeAliasType(
+    "ManagerUsageStatMetric",
+    Annotated[
+        Literal["ACTIVE_USERS", "API_CALLS", "STORAGE_GB", "LOGINS", "NEW_TENANTS"],
+        Field(title="ManagerUsageStatMetric"),
+    ],
+)
 
 
 class ManagerUsageStatBase(EntityModel):
     """Fields that are both written and read."""
 
     stat_date: date = Field(..., title="기준일")
-    metric: Literal["ACTIVE_USERS", "API_CALLS", "STORAGE_GB", "LOGINS", "NEW_TENANTS"] = Field(
-        ..., title="지표"
-    )
-    value: Decimal = Field(..., max_digits=20, decimal_places=4, title="값")
+    metric: ManagerUsageStatMetric = Field(..., title="지표")
+    value: Annotated[
+        Decimal,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": -9999999999999999, "maximum": 9999999999999999},
+                    {"type": "string", "pattern": "^-?\\d{1,16}(\\.\\d{1,4}0*)?$"},
+                ]
+            },
+            mode="validation",
+        ),
+    ] = Field(..., max_digits=20, decimal_places=4, title="값")
     dimension: dict[str, Any] | list[Any] | None = Field(None, title="차원")
 
 
 class ManagerUsageStatCreate(Input, ManagerUsageStatBase):
     """Body of POST: a new usage statistic."""
 
+    written: ClassVar[dict[str, str]] = {
+        "stat_date": "date",
+        "value": "decimal:^-?\\d{1,16}(\\.\\d{1,4}0*)?$",
+    }
     pass
 
 
 class ManagerUsageStatUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
+    written: ClassVar[dict[str, str]] = {
+        "stat_date": "date",
+        "value": "decimal:^-?\\d{1,16}(\\.\\d{1,4}0*)?$",
+    }
     non_nullable: ClassVar[frozenset[str]] = frozenset(["stat_date", "metric", "value"])
 
-    stat_date: date | None = Field(None, title="기준일")
-    metric: Literal["ACTIVE_USERS", "API_CALLS", "STORAGE_GB", "LOGINS", "NEW_TENANTS"] | None = (
-        Field(None, title="지표")
-    )
-    value: Decimal | None = Field(None, max_digits=20, decimal_places=4, title="값")
+    stat_date: date = Field(default_factory=absent, title="기준일")
+    metric: ManagerUsageStatMetric = Field(default_factory=absent, title="지표")
+    value: Annotated[
+        Decimal,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": -9999999999999999, "maximum": 9999999999999999},
+                    {"type": "string", "pattern": "^-?\\d{1,16}(\\.\\d{1,4}0*)?$"},
+                ]
+            },
+            mode="validation",
+        ),
+    ] = Field(default_factory=absent, max_digits=20, decimal_places=4, title="값")
     dimension: dict[str, Any] | list[Any] | None = Field(None, title="차원")
 
 
@@ -66,32 +112,115 @@ class ManagerUsageStatListParams(ListParams):
     sortable: ClassVar[frozenset[str]] = frozenset(
         ["created_at", "stat_date", "updated_at", "value"]
     )
-    searchable: ClassVar[bool] = False
     default_sort: ClassVar[str] = "-stat_date"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(
         ["created_at", "stat_date", "updated_at", "value"]
     )
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "created_at",
+                            "-created_at",
+                            "stat_date",
+                            "-stat_date",
+                            "updated_at",
+                            "-updated_at",
+                            "value",
+                            "-value",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:created_at|stat_date|updated_at|value)(?:,-?(?:created_at|stat_date|updated_at|value))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
-    stat_date: date | None = Field(None, title="기준일", description="Exact match.")
-    metric: (
-        list[Literal["ACTIVE_USERS", "API_CALLS", "STORAGE_GB", "LOGINS", "NEW_TENANTS"]] | None
-    ) = Field(None, title="지표", description="Any of these values (repeat the parameter).")
+    stat_date: Annotated[date, queried_as("date")] | None = Field(
+        None, title="기준일", description="Exact match."
+    )
+    metric: list[ManagerUsageStatMetric] | None = Field(
+        None, title="지표", description="Any of these values (repeat the parameter)."
+    )
     value: (
-        Annotated[Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)]
+        Annotated[
+            Annotated[
+                Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)
+            ],
+            queried_as("decimal:^-?\\d{1,16}(\\.\\d{1,4}0*)?$"),
+            WithJsonSchema(
+                {
+                    "anyOf": [
+                        {
+                            "type": "integer",
+                            "minimum": -9999999999999999,
+                            "maximum": 9999999999999999,
+                        },
+                        {"type": "string", "pattern": "^-?\\d{1,16}(\\.\\d{1,4}0*)?$"},
+                    ]
+                },
+                mode="validation",
+            ),
+        ]
         | None
     ) = Field(None, title="값", description="Exact match.")
-    stat_date_from: date | None = Field(
+    stat_date_from: Annotated[date, queried_as("date")] | None = Field(
         None, title="기준일 이상", description="Inclusive lower bound."
     )
-    stat_date_to: date | None = Field(
+    stat_date_to: Annotated[date, queried_as("date")] | None = Field(
         None, title="기준일 이하", description="Inclusive upper bound."
     )
     value_from: (
-        Annotated[Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)]
+        Annotated[
+            Annotated[
+                Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)
+            ],
+            queried_as("decimal:^-?\\d{1,16}(\\.\\d{1,4}0*)?$"),
+            WithJsonSchema(
+                {
+                    "anyOf": [
+                        {
+                            "type": "integer",
+                            "minimum": -9999999999999999,
+                            "maximum": 9999999999999999,
+                        },
+                        {"type": "string", "pattern": "^-?\\d{1,16}(\\.\\d{1,4}0*)?$"},
+                    ]
+                },
+                mode="validation",
+            ),
+        ]
         | None
     ) = Field(None, title="값 이상", description="Inclusive lower bound.")
     value_to: (
-        Annotated[Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)]
+        Annotated[
+            Annotated[
+                Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)
+            ],
+            queried_as("decimal:^-?\\d{1,16}(\\.\\d{1,4}0*)?$"),
+            WithJsonSchema(
+                {
+                    "anyOf": [
+                        {
+                            "type": "integer",
+                            "minimum": -9999999999999999,
+                            "maximum": 9999999999999999,
+                        },
+                        {"type": "string", "pattern": "^-?\\d{1,16}(\\.\\d{1,4}0*)?$"},
+                    ]
+                },
+                mode="validation",
+            ),
+        ]
         | None
     ) = Field(None, title="값 이하", description="Inclusive upper bound.")
 

@@ -16,6 +16,7 @@ from runtime.deps import ManagerDb, manager_permission
 from runtime.reads import routed
 from runtime.reads.compose import statements
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
@@ -39,8 +40,10 @@ READS = statements("manager", "supt.feedbacks")  # runtime.reads: one plan, two 
     "",
     response_model=Envelope[FeedbackListResponse],
     summary="피드백 목록 조회",
+    description="One page of feedback rows. Sort by created_at, rating, title, updated_at (`-` for descending; default `-created_at`). Search in title. Filters: target_tenant_id, rating, feedback_type, status. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="manager_supt_feedbacks_list",
 )
+@answers()
 async def list_feedbacks(
     params: Annotated[FeedbackListParams, Query()],
     db: ManagerDb,
@@ -54,7 +57,17 @@ async def list_feedbacks(
     response_model=Envelope[FeedbackResponse],
     status_code=status.HTTP_201_CREATED,
     summary="피드백 생성",
+    description="Creates a feedback. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="manager_supt_feedbacks_create",
+)
+@answers(
+    "etag",
+    links={
+        "manager_supt_feedbacks_change_status": "feedback_id",
+        "manager_supt_feedbacks_delete": "feedback_id",
+        "manager_supt_feedbacks_get": "feedback_id",
+        "manager_supt_feedbacks_update": "feedback_id",
+    },
 )
 async def create_feedback(
     data: FeedbackCreate,
@@ -63,7 +76,12 @@ async def create_feedback(
 ) -> Response:
     row = await service.create_feedback(db, data, actor)
     return await routed.detail_response(
-        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+        db,
+        READS,
+        row.id,
+        actor,
+        status_code=status.HTTP_201_CREATED,
+        headers={"Location": f"/api/v1/manager/supt/feedbacks/{row.id}"},
     )
 
 
@@ -71,8 +89,10 @@ async def create_feedback(
     "/{feedback_id}",
     response_model=Envelope[FeedbackResponse],
     summary="피드백 상세 조회",
+    description="One feedback by its id, with its `ETag`.",
     operation_id="manager_supt_feedbacks_get",
 )
+@answers("etag")
 async def get_feedback(
     feedback_id: UUID,
     db: ManagerDb,
@@ -85,8 +105,10 @@ async def get_feedback(
     "/{feedback_id}",
     response_model=Envelope[FeedbackResponse],
     summary="피드백 수정",
+    description="Changes the fields sent and nothing else. With `If-Match` the change is made only if the row still has that ETag (else 412).",
     operation_id="manager_supt_feedbacks_update",
 )
+@answers("etag")
 async def update_feedback(
     feedback_id: UUID,
     data: FeedbackUpdate,
@@ -102,8 +124,10 @@ async def update_feedback(
     "/{feedback_id}/status",
     response_model=Envelope[FeedbackResponse],
     summary="피드백 상태 변경",
+    description="Moves `status` (NEW → REVIEWED, REJECTED; REVIEWED → PLANNED, REJECTED; PLANNED → DONE, REJECTED). With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="manager_supt_feedbacks_change_status",
 )
+@answers("etag", "transitions")
 async def change_feedback_status(
     feedback_id: UUID,
     data: FeedbackStatusChange,
@@ -121,8 +145,10 @@ async def change_feedback_status(
     "/{feedback_id}",
     response_model=Envelope[Deleted],
     summary="피드백 삭제",
+    description="Deletes the row: hidden from every read and its unique values freed. References to it follow their `on_delete` rule. With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="manager_supt_feedbacks_delete",
 )
+@answers()
 async def delete_feedback(
     feedback_id: UUID,
     db: ManagerDb,

@@ -4,12 +4,40 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
+from typing_extensions import TypeAliasType
 
-from runtime.web.schemas import EntityModel, Input, Int32, ListParams, Page, UpdateModel
+from runtime.web.schemas import (
+    SORT_WORDS,
+    EntityModel,
+    Input,
+    Int32,
+    Page,
+    SearchableListParams,
+    UpdateModel,
+    absent,
+)
+from runtime.web.written import queried_as
+
+# each enum field's values and the list's sort terms, named (the API document and generated
+# clients share one type)
+ManagerFeedbackFeedbackType = TypeAliasType(
+    "ManagerFeedbackFeedbackType",
+    Annotated[
+        Literal["PRAISE", "COMPLAINT", "SUGGESTION", "BUG"],
+        Field(title="ManagerFeedbackFeedbackType"),
+    ],
+)
+ManagerFeedbackStatus = TypeAliasType(
+    "ManagerFeedbackStatus",
+    Annotated[
+        Literal["NEW", "REVIEWED", "PLANNED", "DONE", "REJECTED"],
+        Field(title="ManagerFeedbackStatus"),
+    ],
+)
 
 
 class ManagerFeedbackBase(EntityModel):
@@ -19,39 +47,37 @@ class ManagerFeedbackBase(EntityModel):
     title: str = Field(..., max_length=200, title="제목")
     content: str = Field(..., title="내용")
     rating: int = Field(..., ge=1, le=5, title="평점")
-    feedback_type: Literal["PRAISE", "COMPLAINT", "SUGGESTION", "BUG"] = Field(
-        "SUGGESTION", title="유형"
-    )
+    feedback_type: ManagerFeedbackFeedbackType = Field("SUGGESTION", title="유형")
 
 
 class ManagerFeedbackCreate(Input, ManagerFeedbackBase):
     """Body of POST: a new feedback."""
 
+    written: ClassVar[dict[str, str]] = {"target_tenant_id": "uuid", "rating": "integer"}
     pass
 
 
 class ManagerFeedbackUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
+    written: ClassVar[dict[str, str]] = {"target_tenant_id": "uuid", "rating": "integer"}
     non_nullable: ClassVar[frozenset[str]] = frozenset(
         ["title", "content", "rating", "feedback_type"]
     )
     status_field: ClassVar[str | None] = "status"
 
     target_tenant_id: UUID | None = Field(None, title="테넌트")
-    title: str | None = Field(None, max_length=200, title="제목")
-    content: str | None = Field(None, title="내용")
-    rating: int | None = Field(None, ge=1, le=5, title="평점")
-    feedback_type: Literal["PRAISE", "COMPLAINT", "SUGGESTION", "BUG"] | None = Field(
-        None, title="유형"
-    )
+    title: str = Field(default_factory=absent, max_length=200, title="제목")
+    content: str = Field(default_factory=absent, title="내용")
+    rating: int = Field(default_factory=absent, ge=1, le=5, title="평점")
+    feedback_type: ManagerFeedbackFeedbackType = Field(default_factory=absent, title="유형")
 
 
 class ManagerFeedbackResponse(ManagerFeedbackBase):
     """A feedback as returned by the API."""
 
     id: UUID
-    status: Literal["NEW", "REVIEWED", "PLANNED", "DONE", "REJECTED"] = Field(title="상태")
+    status: ManagerFeedbackStatus = Field(title="상태")
     target_tenant_name: str | None = Field(
         None, title="테넌트 이름", description="Display name of the referenced row."
     )
@@ -68,32 +94,67 @@ class ManagerFeedbackListResponse(Page[ManagerFeedbackResponse]):
     """One page of feedback rows."""
 
 
-class ManagerFeedbackListParams(ListParams):
+class ManagerFeedbackListParams(SearchableListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "rating", "title", "updated_at"])
-    searchable: ClassVar[bool] = True
     default_sort: ClassVar[str] = "-created_at"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(
         ["created_at", "rating", "title", "updated_at"]
     )
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "created_at",
+                            "-created_at",
+                            "rating",
+                            "-rating",
+                            "title",
+                            "-title",
+                            "updated_at",
+                            "-updated_at",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:created_at|rating|title|updated_at)(?:,-?(?:created_at|rating|title|updated_at))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
-    target_tenant_id: UUID | None = Field(None, title="테넌트", description="Exact match.")
-    rating: Int32 | None = Field(None, title="평점", description="Exact match.")
-    feedback_type: list[Literal["PRAISE", "COMPLAINT", "SUGGESTION", "BUG"]] | None = Field(
+    target_tenant_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="테넌트", description="Exact match."
+    )
+    rating: Annotated[Int32, queried_as("integer")] | None = Field(
+        None, title="평점", description="Exact match."
+    )
+    feedback_type: list[ManagerFeedbackFeedbackType] | None = Field(
         None, title="유형", description="Any of these values (repeat the parameter)."
     )
-    status: list[Literal["NEW", "REVIEWED", "PLANNED", "DONE", "REJECTED"]] | None = Field(
+    status: list[ManagerFeedbackStatus] | None = Field(
         None, title="상태", description="Any of these values (repeat the parameter)."
     )
-    rating_from: Int32 | None = Field(None, title="평점 이상", description="Inclusive lower bound.")
-    rating_to: Int32 | None = Field(None, title="평점 이하", description="Inclusive upper bound.")
+    rating_from: Annotated[Int32, queried_as("integer")] | None = Field(
+        None, title="평점 이상", description="Inclusive lower bound."
+    )
+    rating_to: Annotated[Int32, queried_as("integer")] | None = Field(
+        None, title="평점 이하", description="Inclusive upper bound."
+    )
 
 
 class ManagerFeedbackStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
-    status: Literal["NEW", "REVIEWED", "PLANNED", "DONE", "REJECTED"]
+    status: ManagerFeedbackStatus
 
 
 # The names the generated code imports; the API document names the classes by scope.

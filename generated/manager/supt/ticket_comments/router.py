@@ -18,6 +18,7 @@ from runtime.deps import ManagerDb, manager_permission
 from runtime.reads import routed
 from runtime.reads.compose import statements
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
@@ -42,8 +43,10 @@ READS = statements("manager", "supt.ticket_comments")  # runtime.reads: one plan
     "",
     response_model=Envelope[TicketCommentListResponse],
     summary="티켓 댓글 목록 조회",
+    description="One page of ticket comment rows. Sort by created_at, updated_at (`-` for descending; default `created_at`). Filters: ticket_id, author_id, is_internal. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="manager_supt_ticket_comments_list",
 )
+@answers()
 async def list_ticket_comments(
     params: Annotated[TicketCommentListParams, Query()],
     db: ManagerDb,
@@ -57,7 +60,16 @@ async def list_ticket_comments(
     response_model=Envelope[TicketCommentResponse],
     status_code=status.HTTP_201_CREATED,
     summary="티켓 댓글 생성",
+    description="Creates a ticket comment. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="manager_supt_ticket_comments_create",
+)
+@answers(
+    "etag",
+    links={
+        "manager_supt_ticket_comments_delete": "ticket_comment_id",
+        "manager_supt_ticket_comments_get": "ticket_comment_id",
+        "manager_supt_ticket_comments_update": "ticket_comment_id",
+    },
 )
 async def create_ticket_comment(
     data: TicketCommentCreate,
@@ -66,7 +78,12 @@ async def create_ticket_comment(
 ) -> Response:
     row = await service.create_ticket_comment(db, data, actor)
     return await routed.detail_response(
-        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+        db,
+        READS,
+        row.id,
+        actor,
+        status_code=status.HTTP_201_CREATED,
+        headers={"Location": f"/api/v1/manager/supt/ticket-comments/{row.id}"},
     )
 
 
@@ -74,8 +91,10 @@ async def create_ticket_comment(
     "/{ticket_comment_id}",
     response_model=Envelope[TicketCommentResponse],
     summary="티켓 댓글 상세 조회",
+    description="One ticket comment by its id, with its `ETag`.",
     operation_id="manager_supt_ticket_comments_get",
 )
+@answers("etag")
 async def get_ticket_comment(
     ticket_comment_id: UUID,
     db: ManagerDb,
@@ -88,8 +107,10 @@ async def get_ticket_comment(
     "/{ticket_comment_id}",
     response_model=Envelope[TicketCommentResponse],
     summary="티켓 댓글 수정",
+    description="Changes the fields sent and nothing else. With `If-Match` the change is made only if the row still has that ETag (else 412).",
     operation_id="manager_supt_ticket_comments_update",
 )
+@answers("etag")
 async def update_ticket_comment(
     ticket_comment_id: UUID,
     data: TicketCommentUpdate,
@@ -105,8 +126,10 @@ async def update_ticket_comment(
     "/{ticket_comment_id}",
     response_model=Envelope[Deleted],
     summary="티켓 댓글 삭제",
+    description="Deletes the row: hidden from every read and its unique values freed. References to it follow their `on_delete` rule. With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="manager_supt_ticket_comments_delete",
 )
+@answers()
 async def delete_ticket_comment(
     ticket_comment_id: UUID,
     db: ManagerDb,
@@ -125,8 +148,10 @@ nested_router = audited_router(scope="manager", entity="supt.ticket_comments")
     "/{ticket_id}/comments",
     response_model=Envelope[TicketCommentListResponse],
     summary="티켓 댓글 목록 (상위 문서별)",
+    description="The ticket comment rows of one parent, in order (at most 1,000; the ticket_comments list filtered by the parent pages through all of them).",
     operation_id="manager_supt_ticket_comments_list_of_parent",
 )
+@answers()
 async def list_ticket_comments_of_parent(
     ticket_id: UUID,
     params: Annotated[TicketCommentLineListParams, Query()],
@@ -142,7 +167,16 @@ async def list_ticket_comments_of_parent(
     response_model=Envelope[TicketCommentResponse],
     status_code=status.HTTP_201_CREATED,
     summary="티켓 댓글 추가 (상위 문서별)",
+    description="Adds a ticket comment to the parent named in the path. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="manager_supt_ticket_comments_create_in_parent",
+)
+@answers(
+    "etag",
+    links={
+        "manager_supt_ticket_comments_delete": "ticket_comment_id",
+        "manager_supt_ticket_comments_get": "ticket_comment_id",
+        "manager_supt_ticket_comments_update": "ticket_comment_id",
+    },
 )
 async def create_ticket_comment_in_parent(
     ticket_id: UUID,
@@ -153,5 +187,10 @@ async def create_ticket_comment_in_parent(
     await crud.get_live(db, Ticket, ticket_id, actor)
     row = await service.create_line(db, ticket_id, data, actor)
     return await routed.detail_response(
-        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+        db,
+        READS,
+        row.id,
+        actor,
+        status_code=status.HTTP_201_CREATED,
+        headers={"Location": f"/api/v1/manager/supt/ticket-comments/{row.id}"},
     )

@@ -4,12 +4,24 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import ClassVar
+from typing import Annotated, ClassVar
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
 
-from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+from runtime.web.schemas import (
+    SORT_WORDS,
+    EntityModel,
+    Input,
+    ListParams,
+    Page,
+    UpdateModel,
+    absent,
+)
+from runtime.web.written import queried_as
+
+# each enum field's values and the list's sort terms, named (the API document and generated
+# clients share one type)
 
 
 class ManagerTicketCommentBase(EntityModel):
@@ -24,12 +36,22 @@ class ManagerTicketCommentBase(EntityModel):
 class ManagerTicketCommentCreate(Input, ManagerTicketCommentBase):
     """Body of POST: a new ticket comment."""
 
+    written: ClassVar[dict[str, str]] = {
+        "ticket_id": "uuid",
+        "author_id": "uuid",
+        "is_internal": "boolean",
+    }
     pass
 
 
 class ManagerTicketCommentLineCreate(Input, EntityModel):
     """A line given inside its header's POST body or at the header's sub-resource."""
 
+    written: ClassVar[dict[str, str]] = {
+        "ticket_id": "uuid",
+        "author_id": "uuid",
+        "is_internal": "boolean",
+    }
     author_id: UUID | None = Field(None, title="작성자")
     body: str = Field(..., title="내용")
     is_internal: bool = Field(False, title="내부 메모")
@@ -38,12 +60,17 @@ class ManagerTicketCommentLineCreate(Input, EntityModel):
 class ManagerTicketCommentUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
+    written: ClassVar[dict[str, str]] = {
+        "ticket_id": "uuid",
+        "author_id": "uuid",
+        "is_internal": "boolean",
+    }
     non_nullable: ClassVar[frozenset[str]] = frozenset(["ticket_id", "body", "is_internal"])
 
-    ticket_id: UUID | None = Field(None, title="티켓")
+    ticket_id: UUID = Field(default_factory=absent, title="티켓")
     author_id: UUID | None = Field(None, title="작성자")
-    body: str | None = Field(None, title="내용")
-    is_internal: bool | None = Field(None, title="내부 메모")
+    body: str = Field(default_factory=absent, title="내용")
+    is_internal: bool = Field(default_factory=absent, title="내부 메모")
 
 
 class ManagerTicketCommentResponse(ManagerTicketCommentBase):
@@ -73,25 +100,71 @@ class ManagerTicketCommentListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "updated_at"])
-    searchable: ClassVar[bool] = False
     default_sort: ClassVar[str] = "created_at"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "updated_at"])
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": ["created_at", "-created_at", "updated_at", "-updated_at"],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:created_at|updated_at)(?:,-?(?:created_at|updated_at))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
-    ticket_id: UUID | None = Field(None, title="티켓", description="Exact match.")
-    author_id: UUID | None = Field(None, title="작성자", description="Exact match.")
-    is_internal: bool | None = Field(None, title="내부 메모", description="Exact match.")
+    ticket_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="티켓", description="Exact match."
+    )
+    author_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="작성자", description="Exact match."
+    )
+    is_internal: Annotated[bool, queried_as("boolean")] | None = Field(
+        None, title="내부 메모", description="Exact match."
+    )
 
 
 class ManagerTicketCommentLineListParams(ListParams):
     """Query parameters of the lines under their header: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "updated_at"])
-    searchable: ClassVar[bool] = False
     default_sort: ClassVar[str] = "created_at"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "updated_at"])
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": ["created_at", "-created_at", "updated_at", "-updated_at"],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:created_at|updated_at)(?:,-?(?:created_at|updated_at))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
-    author_id: UUID | None = Field(None, title="작성자", description="Exact match.")
-    is_internal: bool | None = Field(None, title="내부 메모", description="Exact match.")
+    author_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="작성자", description="Exact match."
+    )
+    is_internal: Annotated[bool, queried_as("boolean")] | None = Field(
+        None, title="내부 메모", description="Exact match."
+    )
 
 
 # The names the generated code imports; the API document names the classes by scope.

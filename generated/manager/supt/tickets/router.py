@@ -16,6 +16,7 @@ from runtime.deps import ManagerDb, manager_permission
 from runtime.reads import routed
 from runtime.reads.compose import statements
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
@@ -39,8 +40,10 @@ READS = statements("manager", "supt.tickets")  # runtime.reads: one plan, two wa
     "",
     response_model=Envelope[TicketListResponse],
     summary="지원 티켓 목록 조회",
+    description="One page of ticket rows. Sort by created_at, priority, resolved_at, status, ticket_no, title, updated_at (`-` for descending; default `-created_at`). Search in ticket_no, title, requester_email. Filters: target_tenant_id, category, priority, assignee_id, status. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="manager_supt_tickets_list",
 )
+@answers()
 async def list_tickets(
     params: Annotated[TicketListParams, Query()],
     db: ManagerDb,
@@ -54,7 +57,20 @@ async def list_tickets(
     response_model=Envelope[TicketResponse],
     status_code=status.HTTP_201_CREATED,
     summary="지원 티켓 생성",
+    description="Creates a ticket. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="manager_supt_tickets_create",
+)
+@answers(
+    "etag",
+    "unique",
+    links={
+        "manager_supt_ticket_comments_create_in_parent": "ticket_id",
+        "manager_supt_ticket_comments_list_of_parent": "ticket_id",
+        "manager_supt_tickets_change_status": "ticket_id",
+        "manager_supt_tickets_delete": "ticket_id",
+        "manager_supt_tickets_get": "ticket_id",
+        "manager_supt_tickets_update": "ticket_id",
+    },
 )
 async def create_ticket(
     data: TicketCreate,
@@ -63,7 +79,12 @@ async def create_ticket(
 ) -> Response:
     row = await service.create_ticket(db, data, actor)
     return await routed.detail_response(
-        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+        db,
+        READS,
+        row.id,
+        actor,
+        status_code=status.HTTP_201_CREATED,
+        headers={"Location": f"/api/v1/manager/supt/tickets/{row.id}"},
     )
 
 
@@ -71,8 +92,10 @@ async def create_ticket(
     "/{ticket_id}",
     response_model=Envelope[TicketResponse],
     summary="지원 티켓 상세 조회",
+    description="One ticket by its id, with its `ETag`.",
     operation_id="manager_supt_tickets_get",
 )
+@answers("etag")
 async def get_ticket(
     ticket_id: UUID,
     db: ManagerDb,
@@ -85,8 +108,10 @@ async def get_ticket(
     "/{ticket_id}",
     response_model=Envelope[TicketResponse],
     summary="지원 티켓 수정",
+    description="Changes the fields sent and nothing else. With `If-Match` the change is made only if the row still has that ETag (else 412).",
     operation_id="manager_supt_tickets_update",
 )
+@answers("etag", "unique")
 async def update_ticket(
     ticket_id: UUID,
     data: TicketUpdate,
@@ -102,8 +127,10 @@ async def update_ticket(
     "/{ticket_id}/status",
     response_model=Envelope[TicketResponse],
     summary="지원 티켓 상태 변경",
+    description="Moves `status` (OPEN → IN_PROGRESS, RESOLVED, CLOSED; IN_PROGRESS → WAITING, RESOLVED; WAITING → IN_PROGRESS, RESOLVED; RESOLVED → CLOSED, IN_PROGRESS). With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="manager_supt_tickets_change_status",
 )
+@answers("etag", "transitions")
 async def change_ticket_status(
     ticket_id: UUID,
     data: TicketStatusChange,
@@ -119,8 +146,10 @@ async def change_ticket_status(
     "/{ticket_id}",
     response_model=Envelope[Deleted],
     summary="지원 티켓 삭제",
+    description="Deletes the row: hidden from every read and its unique values freed. References to it follow their `on_delete` rule. With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="manager_supt_tickets_delete",
 )
+@answers()
 async def delete_ticket(
     ticket_id: UUID,
     db: ManagerDb,

@@ -4,12 +4,43 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import EmailStr, Field
+from pydantic import EmailStr, Field, WithJsonSchema
+from typing_extensions import TypeAliasType
 
-from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+from runtime.web.schemas import (
+    SORT_WORDS,
+    EntityModel,
+    Input,
+    Page,
+    SearchableListParams,
+    UpdateModel,
+    absent,
+)
+from runtime.web.written import queried_as
+
+# each enum field's values and the list's sort terms, named (the API document and generated
+# clients share one type)
+ManagerTicketCategory = TypeAliasType(
+    "ManagerTicketCategory",
+    Annotated[
+        Literal["TECHNICAL", "BILLING", "ACCOUNT", "FEATURE_REQUEST", "OTHER"],
+        Field(title="ManagerTicketCategory"),
+    ],
+)
+ManagerTicketPriority = TypeAliasType(
+    "ManagerTicketPriority",
+    Annotated[Literal["LOW", "NORMAL", "HIGH", "URGENT"], Field(title="ManagerTicketPriority")],
+)
+ManagerTicketStatus = TypeAliasType(
+    "ManagerTicketStatus",
+    Annotated[
+        Literal["OPEN", "IN_PROGRESS", "WAITING", "RESOLVED", "CLOSED"],
+        Field(title="ManagerTicketStatus"),
+    ],
+)
 
 
 class ManagerTicketBase(EntityModel):
@@ -19,10 +50,8 @@ class ManagerTicketBase(EntityModel):
     target_tenant_id: UUID | None = Field(None, title="테넌트")
     title: str = Field(..., max_length=200, title="제목")
     description: str = Field(..., title="내용")
-    category: Literal["TECHNICAL", "BILLING", "ACCOUNT", "FEATURE_REQUEST", "OTHER"] = Field(
-        "OTHER", title="분류"
-    )
-    priority: Literal["LOW", "NORMAL", "HIGH", "URGENT"] = Field("NORMAL", title="우선순위")
+    category: ManagerTicketCategory = Field("OTHER", title="분류")
+    priority: ManagerTicketPriority = Field("NORMAL", title="우선순위")
     assignee_id: UUID | None = Field(None, title="담당자")
     requester_email: EmailStr | None = Field(None, max_length=255, title="요청자 이메일")
     resolved_at: datetime | None = Field(None, title="해결 일시")
@@ -31,25 +60,33 @@ class ManagerTicketBase(EntityModel):
 class ManagerTicketCreate(Input, ManagerTicketBase):
     """Body of POST: a new ticket."""
 
+    written: ClassVar[dict[str, str]] = {
+        "target_tenant_id": "uuid",
+        "assignee_id": "uuid",
+        "resolved_at": "datetime",
+    }
     pass
 
 
 class ManagerTicketUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
+    written: ClassVar[dict[str, str]] = {
+        "target_tenant_id": "uuid",
+        "assignee_id": "uuid",
+        "resolved_at": "datetime",
+    }
     non_nullable: ClassVar[frozenset[str]] = frozenset(
         ["ticket_no", "title", "description", "category", "priority"]
     )
     status_field: ClassVar[str | None] = "status"
 
-    ticket_no: str | None = Field(None, max_length=30, title="티켓 번호")
+    ticket_no: str = Field(default_factory=absent, max_length=30, title="티켓 번호")
     target_tenant_id: UUID | None = Field(None, title="테넌트")
-    title: str | None = Field(None, max_length=200, title="제목")
-    description: str | None = Field(None, title="내용")
-    category: Literal["TECHNICAL", "BILLING", "ACCOUNT", "FEATURE_REQUEST", "OTHER"] | None = Field(
-        None, title="분류"
-    )
-    priority: Literal["LOW", "NORMAL", "HIGH", "URGENT"] | None = Field(None, title="우선순위")
+    title: str = Field(default_factory=absent, max_length=200, title="제목")
+    description: str = Field(default_factory=absent, title="내용")
+    category: ManagerTicketCategory = Field(default_factory=absent, title="분류")
+    priority: ManagerTicketPriority = Field(default_factory=absent, title="우선순위")
     assignee_id: UUID | None = Field(None, title="담당자")
     requester_email: EmailStr | None = Field(None, max_length=255, title="요청자 이메일")
     resolved_at: datetime | None = Field(None, title="해결 일시")
@@ -59,7 +96,7 @@ class ManagerTicketResponse(ManagerTicketBase):
     """A ticket as returned by the API."""
 
     id: UUID
-    status: Literal["OPEN", "IN_PROGRESS", "WAITING", "RESOLVED", "CLOSED"] = Field(title="상태")
+    status: ManagerTicketStatus = Field(title="상태")
     requester_email: str | None = Field(
         None, title="요청자 이메일", json_schema_extra={"format": "email"}
     )
@@ -82,27 +119,64 @@ class ManagerTicketListResponse(Page[ManagerTicketResponse]):
     """One page of ticket rows."""
 
 
-class ManagerTicketListParams(ListParams):
+class ManagerTicketListParams(SearchableListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
         ["created_at", "priority", "resolved_at", "status", "ticket_no", "title", "updated_at"]
     )
-    searchable: ClassVar[bool] = True
     default_sort: ClassVar[str] = "-created_at"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(
         ["created_at", "priority", "status", "ticket_no", "title", "updated_at"]
     )
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "created_at",
+                            "-created_at",
+                            "priority",
+                            "-priority",
+                            "resolved_at",
+                            "-resolved_at",
+                            "status",
+                            "-status",
+                            "ticket_no",
+                            "-ticket_no",
+                            "title",
+                            "-title",
+                            "updated_at",
+                            "-updated_at",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:created_at|priority|resolved_at|status|ticket_no|title|updated_at)(?:,-?(?:created_at|priority|resolved_at|status|ticket_no|title|updated_at))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
-    target_tenant_id: UUID | None = Field(None, title="테넌트", description="Exact match.")
-    category: (
-        list[Literal["TECHNICAL", "BILLING", "ACCOUNT", "FEATURE_REQUEST", "OTHER"]] | None
-    ) = Field(None, title="분류", description="Any of these values (repeat the parameter).")
-    priority: list[Literal["LOW", "NORMAL", "HIGH", "URGENT"]] | None = Field(
+    target_tenant_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="테넌트", description="Exact match."
+    )
+    category: list[ManagerTicketCategory] | None = Field(
+        None, title="분류", description="Any of these values (repeat the parameter)."
+    )
+    priority: list[ManagerTicketPriority] | None = Field(
         None, title="우선순위", description="Any of these values (repeat the parameter)."
     )
-    assignee_id: UUID | None = Field(None, title="담당자", description="Exact match.")
-    status: list[Literal["OPEN", "IN_PROGRESS", "WAITING", "RESOLVED", "CLOSED"]] | None = Field(
+    assignee_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="담당자", description="Exact match."
+    )
+    status: list[ManagerTicketStatus] | None = Field(
         None, title="상태", description="Any of these values (repeat the parameter)."
     )
 
@@ -110,7 +184,7 @@ class ManagerTicketListParams(ListParams):
 class ManagerTicketStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
-    status: Literal["OPEN", "IN_PROGRESS", "WAITING", "RESOLVED", "CLOSED"]
+    status: ManagerTicketStatus
 
 
 # The names the generated code imports; the API document names the classes by scope.

@@ -16,6 +16,7 @@ from runtime.deps import ManagerDb, manager_permission
 from runtime.reads import routed
 from runtime.reads.compose import statements
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
@@ -39,8 +40,10 @@ READS = statements("manager", "tnnt.subscriptions")  # runtime.reads: one plan, 
     "",
     response_model=Envelope[SubscriptionListResponse],
     summary="구독 목록 조회",
+    description="One page of subscription rows. Sort by amount, created_at, end_date, start_date, updated_at (`-` for descending; default `-created_at`). Filters: target_tenant_id, plan_id, billing_cycle, start_date, amount, auto_renew, status. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="manager_tnnt_subscriptions_list",
 )
+@answers()
 async def list_subscriptions(
     params: Annotated[SubscriptionListParams, Query()],
     db: ManagerDb,
@@ -54,7 +57,17 @@ async def list_subscriptions(
     response_model=Envelope[SubscriptionResponse],
     status_code=status.HTTP_201_CREATED,
     summary="구독 생성",
+    description="Creates a subscription. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="manager_tnnt_subscriptions_create",
+)
+@answers(
+    "etag",
+    links={
+        "manager_tnnt_subscriptions_change_status": "subscription_id",
+        "manager_tnnt_subscriptions_delete": "subscription_id",
+        "manager_tnnt_subscriptions_get": "subscription_id",
+        "manager_tnnt_subscriptions_update": "subscription_id",
+    },
 )
 async def create_subscription(
     data: SubscriptionCreate,
@@ -63,7 +76,12 @@ async def create_subscription(
 ) -> Response:
     row = await service.create_subscription(db, data, actor)
     return await routed.detail_response(
-        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+        db,
+        READS,
+        row.id,
+        actor,
+        status_code=status.HTTP_201_CREATED,
+        headers={"Location": f"/api/v1/manager/tnnt/subscriptions/{row.id}"},
     )
 
 
@@ -71,8 +89,10 @@ async def create_subscription(
     "/{subscription_id}",
     response_model=Envelope[SubscriptionResponse],
     summary="구독 상세 조회",
+    description="One subscription by its id, with its `ETag`.",
     operation_id="manager_tnnt_subscriptions_get",
 )
+@answers("etag")
 async def get_subscription(
     subscription_id: UUID,
     db: ManagerDb,
@@ -85,8 +105,10 @@ async def get_subscription(
     "/{subscription_id}",
     response_model=Envelope[SubscriptionResponse],
     summary="구독 수정",
+    description="Changes the fields sent and nothing else. With `If-Match` the change is made only if the row still has that ETag (else 412).",
     operation_id="manager_tnnt_subscriptions_update",
 )
+@answers("etag")
 async def update_subscription(
     subscription_id: UUID,
     data: SubscriptionUpdate,
@@ -102,8 +124,10 @@ async def update_subscription(
     "/{subscription_id}/status",
     response_model=Envelope[SubscriptionResponse],
     summary="구독 상태 변경",
+    description="Moves `status` (ACTIVE → PAUSED, CANCELED, EXPIRED; PAUSED → ACTIVE, CANCELED, EXPIRED). With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="manager_tnnt_subscriptions_change_status",
 )
+@answers("etag", "transitions")
 async def change_subscription_status(
     subscription_id: UUID,
     data: SubscriptionStatusChange,
@@ -121,8 +145,10 @@ async def change_subscription_status(
     "/{subscription_id}",
     response_model=Envelope[Deleted],
     summary="구독 삭제",
+    description="Deletes the row: hidden from every read and its unique values freed. References to it follow their `on_delete` rule. With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="manager_tnnt_subscriptions_delete",
 )
+@answers()
 async def delete_subscription(
     subscription_id: UUID,
     db: ManagerDb,

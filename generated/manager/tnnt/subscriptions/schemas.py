@@ -8,9 +8,34 @@ from decimal import Decimal
 from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
+from typing_extensions import TypeAliasType
 
-from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+from runtime.web.schemas import (
+    SORT_WORDS,
+    EntityModel,
+    Input,
+    ListParams,
+    Page,
+    UpdateModel,
+    absent,
+)
+from runtime.web.written import queried_as
+
+# each enum field's values and the list's sort terms, named (the API document and generated
+# clients share one type)
+ManagerSubscriptionBillingCycle = TypeAliasType(
+    "ManagerSubscriptionBillingCycle",
+    Annotated[
+        Literal["MONTHLY", "QUARTERLY", "YEARLY"], Field(title="ManagerSubscriptionBillingCycle")
+    ],
+)
+ManagerSubscriptionStatus = TypeAliasType(
+    "ManagerSubscriptionStatus",
+    Annotated[
+        Literal["ACTIVE", "PAUSED", "CANCELED", "EXPIRED"], Field(title="ManagerSubscriptionStatus")
+    ],
+)
 
 
 class ManagerSubscriptionBase(EntityModel):
@@ -18,12 +43,21 @@ class ManagerSubscriptionBase(EntityModel):
 
     target_tenant_id: UUID = Field(..., title="테넌트")
     plan_id: UUID = Field(..., title="요금제")
-    billing_cycle: Literal["MONTHLY", "QUARTERLY", "YEARLY"] = Field("MONTHLY", title="청구 주기")
+    billing_cycle: ManagerSubscriptionBillingCycle = Field("MONTHLY", title="청구 주기")
     start_date: date = Field(..., title="시작일")
     end_date: date | None = Field(None, title="종료일")
-    amount: Decimal = Field(
-        Decimal("0"), ge=Decimal("0"), max_digits=18, decimal_places=2, title="금액"
-    )
+    amount: Annotated[
+        Decimal,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": 0, "maximum": 9999999999999999},
+                    {"type": "string", "pattern": "^\\d{1,16}(\\.\\d{1,2}0*)?$"},
+                ]
+            },
+            mode="validation",
+        ),
+    ] = Field(Decimal("0"), ge=Decimal("0"), max_digits=18, decimal_places=2, title="금액")
     currency: str = Field("KRW", pattern="^[A-Z]{3}$", title="통화")
     auto_renew: bool = Field(True, title="자동 갱신")
 
@@ -31,12 +65,28 @@ class ManagerSubscriptionBase(EntityModel):
 class ManagerSubscriptionCreate(Input, ManagerSubscriptionBase):
     """Body of POST: a new subscription."""
 
+    written: ClassVar[dict[str, str]] = {
+        "target_tenant_id": "uuid",
+        "plan_id": "uuid",
+        "start_date": "date",
+        "end_date": "date",
+        "amount": "decimal:^\\d{1,16}(\\.\\d{1,2}0*)?$",
+        "auto_renew": "boolean",
+    }
     pass
 
 
 class ManagerSubscriptionUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
+    written: ClassVar[dict[str, str]] = {
+        "target_tenant_id": "uuid",
+        "plan_id": "uuid",
+        "start_date": "date",
+        "end_date": "date",
+        "amount": "decimal:^\\d{1,16}(\\.\\d{1,2}0*)?$",
+        "auto_renew": "boolean",
+    }
     non_nullable: ClassVar[frozenset[str]] = frozenset(
         [
             "target_tenant_id",
@@ -50,23 +100,36 @@ class ManagerSubscriptionUpdate(UpdateModel):
     )
     status_field: ClassVar[str | None] = "status"
 
-    target_tenant_id: UUID | None = Field(None, title="테넌트")
-    plan_id: UUID | None = Field(None, title="요금제")
-    billing_cycle: Literal["MONTHLY", "QUARTERLY", "YEARLY"] | None = Field(None, title="청구 주기")
-    start_date: date | None = Field(None, title="시작일")
-    end_date: date | None = Field(None, title="종료일")
-    amount: Decimal | None = Field(
-        None, ge=Decimal("0"), max_digits=18, decimal_places=2, title="금액"
+    target_tenant_id: UUID = Field(default_factory=absent, title="테넌트")
+    plan_id: UUID = Field(default_factory=absent, title="요금제")
+    billing_cycle: ManagerSubscriptionBillingCycle = Field(
+        default_factory=absent, title="청구 주기"
     )
-    currency: str | None = Field(None, pattern="^[A-Z]{3}$", title="통화")
-    auto_renew: bool | None = Field(None, title="자동 갱신")
+    start_date: date = Field(default_factory=absent, title="시작일")
+    end_date: date | None = Field(None, title="종료일")
+    amount: Annotated[
+        Decimal,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": 0, "maximum": 9999999999999999},
+                    {"type": "string", "pattern": "^\\d{1,16}(\\.\\d{1,2}0*)?$"},
+                ]
+            },
+            mode="validation",
+        ),
+    ] = Field(
+        default_factory=absent, ge=Decimal("0"), max_digits=18, decimal_places=2, title="금액"
+    )
+    currency: str = Field(default_factory=absent, pattern="^[A-Z]{3}$", title="통화")
+    auto_renew: bool = Field(default_factory=absent, title="자동 갱신")
 
 
 class ManagerSubscriptionResponse(ManagerSubscriptionBase):
     """A subscription as returned by the API."""
 
     id: UUID
-    status: Literal["ACTIVE", "PAUSED", "CANCELED", "EXPIRED"] = Field(title="상태")
+    status: ManagerSubscriptionStatus = Field(title="상태")
     target_tenant_name: str | None = Field(
         None, title="테넌트 이름", description="Display name of the referenced row."
     )
@@ -92,38 +155,117 @@ class ManagerSubscriptionListParams(ListParams):
     sortable: ClassVar[frozenset[str]] = frozenset(
         ["amount", "created_at", "end_date", "start_date", "updated_at"]
     )
-    searchable: ClassVar[bool] = False
     default_sort: ClassVar[str] = "-created_at"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(
         ["amount", "created_at", "start_date", "updated_at"]
     )
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "amount",
+                            "-amount",
+                            "created_at",
+                            "-created_at",
+                            "end_date",
+                            "-end_date",
+                            "start_date",
+                            "-start_date",
+                            "updated_at",
+                            "-updated_at",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:amount|created_at|end_date|start_date|updated_at)(?:,-?(?:amount|created_at|end_date|start_date|updated_at))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
-    target_tenant_id: UUID | None = Field(None, title="테넌트", description="Exact match.")
-    plan_id: UUID | None = Field(None, title="요금제", description="Exact match.")
-    billing_cycle: list[Literal["MONTHLY", "QUARTERLY", "YEARLY"]] | None = Field(
+    target_tenant_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="테넌트", description="Exact match."
+    )
+    plan_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="요금제", description="Exact match."
+    )
+    billing_cycle: list[ManagerSubscriptionBillingCycle] | None = Field(
         None, title="청구 주기", description="Any of these values (repeat the parameter)."
     )
-    start_date: date | None = Field(None, title="시작일", description="Exact match.")
+    start_date: Annotated[date, queried_as("date")] | None = Field(
+        None, title="시작일", description="Exact match."
+    )
     amount: (
-        Annotated[Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)]
+        Annotated[
+            Annotated[
+                Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)
+            ],
+            queried_as("decimal:^\\d{1,16}(\\.\\d{1,2}0*)?$"),
+            WithJsonSchema(
+                {
+                    "anyOf": [
+                        {"type": "integer", "minimum": 0, "maximum": 9999999999999999},
+                        {"type": "string", "pattern": "^\\d{1,16}(\\.\\d{1,2}0*)?$"},
+                    ]
+                },
+                mode="validation",
+            ),
+        ]
         | None
     ) = Field(None, title="금액", description="Exact match.")
-    auto_renew: bool | None = Field(None, title="자동 갱신", description="Exact match.")
-    status: list[Literal["ACTIVE", "PAUSED", "CANCELED", "EXPIRED"]] | None = Field(
+    auto_renew: Annotated[bool, queried_as("boolean")] | None = Field(
+        None, title="자동 갱신", description="Exact match."
+    )
+    status: list[ManagerSubscriptionStatus] | None = Field(
         None, title="상태", description="Any of these values (repeat the parameter)."
     )
-    start_date_from: date | None = Field(
+    start_date_from: Annotated[date, queried_as("date")] | None = Field(
         None, title="시작일 이상", description="Inclusive lower bound."
     )
-    start_date_to: date | None = Field(
+    start_date_to: Annotated[date, queried_as("date")] | None = Field(
         None, title="시작일 이하", description="Inclusive upper bound."
     )
     amount_from: (
-        Annotated[Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)]
+        Annotated[
+            Annotated[
+                Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)
+            ],
+            queried_as("decimal:^\\d{1,16}(\\.\\d{1,2}0*)?$"),
+            WithJsonSchema(
+                {
+                    "anyOf": [
+                        {"type": "integer", "minimum": 0, "maximum": 9999999999999999},
+                        {"type": "string", "pattern": "^\\d{1,16}(\\.\\d{1,2}0*)?$"},
+                    ]
+                },
+                mode="validation",
+            ),
+        ]
         | None
     ) = Field(None, title="금액 이상", description="Inclusive lower bound.")
     amount_to: (
-        Annotated[Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)]
+        Annotated[
+            Annotated[
+                Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)
+            ],
+            queried_as("decimal:^\\d{1,16}(\\.\\d{1,2}0*)?$"),
+            WithJsonSchema(
+                {
+                    "anyOf": [
+                        {"type": "integer", "minimum": 0, "maximum": 9999999999999999},
+                        {"type": "string", "pattern": "^\\d{1,16}(\\.\\d{1,2}0*)?$"},
+                    ]
+                },
+                mode="validation",
+            ),
+        ]
         | None
     ) = Field(None, title="금액 이하", description="Inclusive upper bound.")
 
@@ -131,7 +273,7 @@ class ManagerSubscriptionListParams(ListParams):
 class ManagerSubscriptionStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
-    status: Literal["ACTIVE", "PAUSED", "CANCELED", "EXPIRED"]
+    status: ManagerSubscriptionStatus
 
 
 # The names the generated code imports; the API document names the classes by scope.

@@ -16,6 +16,7 @@ from runtime.deps import ManagerDb, manager_permission
 from runtime.reads import routed
 from runtime.reads.compose import statements
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
@@ -39,8 +40,10 @@ READS = statements("manager", "tnnt.tenants")  # runtime.reads: one plan, two wa
     "",
     response_model=Envelope[TenantListResponse],
     summary="테넌트 목록 조회",
+    description="A customer company; its business data lives in the tenant database.\n\nOne page of tenant rows. Sort by code, created_at, employee_count, end_date, name, start_date, status, updated_at (`-` for descending; default `-created_at`). Search in code, name, business_no, email. Filters: tenant_type, status, start_date. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="manager_tnnt_tenants_list",
 )
+@answers()
 async def list_tenants(
     params: Annotated[TenantListParams, Query()],
     db: ManagerDb,
@@ -54,7 +57,18 @@ async def list_tenants(
     response_model=Envelope[TenantResponse],
     status_code=status.HTTP_201_CREATED,
     summary="테넌트 생성",
+    description="A customer company; its business data lives in the tenant database.\n\nCreates a tenant. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="manager_tnnt_tenants_create",
+)
+@answers(
+    "etag",
+    "unique",
+    links={
+        "manager_tnnt_tenants_change_status": "tenant_id",
+        "manager_tnnt_tenants_delete": "tenant_id",
+        "manager_tnnt_tenants_get": "tenant_id",
+        "manager_tnnt_tenants_update": "tenant_id",
+    },
 )
 async def create_tenant(
     data: TenantCreate,
@@ -63,7 +77,12 @@ async def create_tenant(
 ) -> Response:
     row = await service.create_tenant(db, data, actor)
     return await routed.detail_response(
-        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+        db,
+        READS,
+        row.id,
+        actor,
+        status_code=status.HTTP_201_CREATED,
+        headers={"Location": f"/api/v1/manager/tenants/{row.id}"},
     )
 
 
@@ -71,8 +90,10 @@ async def create_tenant(
     "/{tenant_id}",
     response_model=Envelope[TenantResponse],
     summary="테넌트 상세 조회",
+    description="A customer company; its business data lives in the tenant database.\n\nOne tenant by its id, with its `ETag`.",
     operation_id="manager_tnnt_tenants_get",
 )
+@answers("etag")
 async def get_tenant(
     tenant_id: UUID,
     db: ManagerDb,
@@ -85,8 +106,10 @@ async def get_tenant(
     "/{tenant_id}",
     response_model=Envelope[TenantResponse],
     summary="테넌트 수정",
+    description="A customer company; its business data lives in the tenant database.\n\nChanges the fields sent and nothing else. With `If-Match` the change is made only if the row still has that ETag (else 412).",
     operation_id="manager_tnnt_tenants_update",
 )
+@answers("etag", "unique")
 async def update_tenant(
     tenant_id: UUID,
     data: TenantUpdate,
@@ -102,8 +125,10 @@ async def update_tenant(
     "/{tenant_id}/status",
     response_model=Envelope[TenantResponse],
     summary="테넌트 상태 변경",
+    description="A customer company; its business data lives in the tenant database.\n\nMoves `status` (PENDING → ACTIVE, TERMINATED; ACTIVE → SUSPENDED, TERMINATED; SUSPENDED → ACTIVE, TERMINATED). With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="manager_tnnt_tenants_change_status",
 )
+@answers("etag", "transitions")
 async def change_tenant_status(
     tenant_id: UUID,
     data: TenantStatusChange,
@@ -119,8 +144,10 @@ async def change_tenant_status(
     "/{tenant_id}",
     response_model=Envelope[Deleted],
     summary="테넌트 삭제",
+    description="A customer company; its business data lives in the tenant database.\n\nDeletes the row: hidden from every read and its unique values freed. References to it follow their `on_delete` rule. With `If-Match` only if the row still has that ETag (else 412). 409 `CONFLICT` while live rows still refer to it with `restrict`.",
     operation_id="manager_tnnt_tenants_delete",
 )
+@answers("restricted")
 async def delete_tenant(
     tenant_id: UUID,
     db: ManagerDb,

@@ -4,12 +4,38 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import EmailStr, Field
+from pydantic import EmailStr, Field, WithJsonSchema
+from typing_extensions import TypeAliasType
 
-from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+from runtime.web.schemas import (
+    SORT_WORDS,
+    EntityModel,
+    Input,
+    Page,
+    SearchableListParams,
+    UpdateModel,
+    absent,
+)
+from runtime.web.written import queried_as
+
+# each enum field's values and the list's sort terms, named (the API document and generated
+# clients share one type)
+ManagerTenantTenantType = TypeAliasType(
+    "ManagerTenantTenantType",
+    Annotated[
+        Literal["TRIAL", "STANDARD", "PREMIUM", "ENTERPRISE"],
+        Field(title="ManagerTenantTenantType"),
+    ],
+)
+ManagerTenantStatus = TypeAliasType(
+    "ManagerTenantStatus",
+    Annotated[
+        Literal["PENDING", "ACTIVE", "SUSPENDED", "TERMINATED"], Field(title="ManagerTenantStatus")
+    ],
+)
 
 
 class ManagerTenantBase(EntityModel):
@@ -31,9 +57,7 @@ class ManagerTenantBase(EntityModel):
     )
     address: str | None = Field(None, max_length=300, title="주소")
     employee_count: int | None = Field(None, ge=0, le=100000, title="직원 수")
-    tenant_type: Literal["TRIAL", "STANDARD", "PREMIUM", "ENTERPRISE"] = Field(
-        "TRIAL", title="테넌트 유형"
-    )
+    tenant_type: ManagerTenantTenantType = Field("TRIAL", title="테넌트 유형")
     start_date: date | None = Field(None, title="시작일")
     end_date: date | None = Field(None, title="종료일")
     timezone: str = Field("Asia/Seoul", max_length=50, title="시간대")
@@ -43,17 +67,29 @@ class ManagerTenantBase(EntityModel):
 class ManagerTenantCreate(Input, ManagerTenantBase):
     """Body of POST: a new tenant."""
 
+    written: ClassVar[dict[str, str]] = {
+        "employee_count": "integer",
+        "start_date": "date",
+        "end_date": "date",
+    }
     pass
 
 
 class ManagerTenantUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
+    written: ClassVar[dict[str, str]] = {
+        "employee_count": "integer",
+        "start_date": "date",
+        "end_date": "date",
+    }
     non_nullable: ClassVar[frozenset[str]] = frozenset(["code", "name", "tenant_type", "timezone"])
     status_field: ClassVar[str | None] = "status"
 
-    code: str | None = Field(None, max_length=30, pattern="^[A-Za-z0-9_-]+$", title="테넌트 코드")
-    name: str | None = Field(None, max_length=200, title="회사명")
+    code: str = Field(
+        default_factory=absent, max_length=30, pattern="^[A-Za-z0-9_-]+$", title="테넌트 코드"
+    )
+    name: str = Field(default_factory=absent, max_length=200, title="회사명")
     business_no: str | None = Field(
         None,
         examples=["123-45-67890"],
@@ -68,12 +104,10 @@ class ManagerTenantUpdate(UpdateModel):
     )
     address: str | None = Field(None, max_length=300, title="주소")
     employee_count: int | None = Field(None, ge=0, le=100000, title="직원 수")
-    tenant_type: Literal["TRIAL", "STANDARD", "PREMIUM", "ENTERPRISE"] | None = Field(
-        None, title="테넌트 유형"
-    )
+    tenant_type: ManagerTenantTenantType = Field(default_factory=absent, title="테넌트 유형")
     start_date: date | None = Field(None, title="시작일")
     end_date: date | None = Field(None, title="종료일")
-    timezone: str | None = Field(None, max_length=50, title="시간대")
+    timezone: str = Field(default_factory=absent, max_length=50, title="시간대")
     settings: dict[str, Any] | list[Any] | None = Field(None, title="설정")
 
 
@@ -81,7 +115,7 @@ class ManagerTenantResponse(ManagerTenantBase):
     """A tenant as returned by the API."""
 
     id: UUID
-    status: Literal["PENDING", "ACTIVE", "SUSPENDED", "TERMINATED"] = Field(title="상태")
+    status: ManagerTenantStatus = Field(title="상태")
     email: str | None = Field(None, title="대표 이메일", json_schema_extra={"format": "email"})
     created_at: datetime
     updated_at: datetime
@@ -96,7 +130,7 @@ class ManagerTenantListResponse(Page[ManagerTenantResponse]):
     """One page of tenant rows."""
 
 
-class ManagerTenantListParams(ListParams):
+class ManagerTenantListParams(SearchableListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
@@ -111,23 +145,60 @@ class ManagerTenantListParams(ListParams):
             "updated_at",
         ]
     )
-    searchable: ClassVar[bool] = True
     default_sort: ClassVar[str] = "-created_at"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(
         ["code", "created_at", "name", "status", "updated_at"]
     )
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "code",
+                            "-code",
+                            "created_at",
+                            "-created_at",
+                            "employee_count",
+                            "-employee_count",
+                            "end_date",
+                            "-end_date",
+                            "name",
+                            "-name",
+                            "start_date",
+                            "-start_date",
+                            "status",
+                            "-status",
+                            "updated_at",
+                            "-updated_at",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:code|created_at|employee_count|end_date|name|start_date|status|updated_at)(?:,-?(?:code|created_at|employee_count|end_date|name|start_date|status|updated_at))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
-    tenant_type: list[Literal["TRIAL", "STANDARD", "PREMIUM", "ENTERPRISE"]] | None = Field(
+    tenant_type: list[ManagerTenantTenantType] | None = Field(
         None, title="테넌트 유형", description="Any of these values (repeat the parameter)."
     )
-    status: list[Literal["PENDING", "ACTIVE", "SUSPENDED", "TERMINATED"]] | None = Field(
+    status: list[ManagerTenantStatus] | None = Field(
         None, title="상태", description="Any of these values (repeat the parameter)."
     )
-    start_date: date | None = Field(None, title="시작일", description="Exact match.")
-    start_date_from: date | None = Field(
+    start_date: Annotated[date, queried_as("date")] | None = Field(
+        None, title="시작일", description="Exact match."
+    )
+    start_date_from: Annotated[date, queried_as("date")] | None = Field(
         None, title="시작일 이상", description="Inclusive lower bound."
     )
-    start_date_to: date | None = Field(
+    start_date_to: Annotated[date, queried_as("date")] | None = Field(
         None, title="시작일 이하", description="Inclusive upper bound."
     )
 
@@ -135,7 +206,7 @@ class ManagerTenantListParams(ListParams):
 class ManagerTenantStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
-    status: Literal["PENDING", "ACTIVE", "SUSPENDED", "TERMINATED"]
+    status: ManagerTenantStatus
 
 
 # The names the generated code imports; the API document names the classes by scope.

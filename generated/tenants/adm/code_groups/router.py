@@ -16,6 +16,7 @@ from runtime.deps import TenantDb, tenant_permission
 from runtime.reads import routed
 from runtime.reads.compose import statements
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
@@ -38,8 +39,10 @@ READS = statements("tenants", "adm.code_groups")  # runtime.reads: one plan, two
     "",
     response_model=Envelope[CodeGroupListResponse],
     summary="코드 그룹 목록 조회",
+    description="One page of code group rows. Sort by code, created_at, name, updated_at (`-` for descending; default `-created_at`). Search in code, name. Filters: is_system. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="tenants_adm_code_groups_list",
 )
+@answers()
 async def list_code_groups(
     params: Annotated[CodeGroupListParams, Query()],
     db: TenantDb,
@@ -53,7 +56,19 @@ async def list_code_groups(
     response_model=Envelope[CodeGroupResponse],
     status_code=status.HTTP_201_CREATED,
     summary="코드 그룹 생성",
+    description="Creates a code group, with its codes in the same transaction. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="tenants_adm_code_groups_create",
+)
+@answers(
+    "etag",
+    "unique",
+    links={
+        "tenants_adm_code_groups_delete": "code_group_id",
+        "tenants_adm_code_groups_get": "code_group_id",
+        "tenants_adm_code_groups_update": "code_group_id",
+        "tenants_adm_codes_create_in_parent": "group_id",
+        "tenants_adm_codes_list_of_parent": "group_id",
+    },
 )
 async def create_code_group(
     data: CodeGroupCreate,
@@ -62,7 +77,12 @@ async def create_code_group(
 ) -> Response:
     row = await service.create_code_group(db, data, actor)
     return await routed.detail_response(
-        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+        db,
+        READS,
+        row.id,
+        actor,
+        status_code=status.HTTP_201_CREATED,
+        headers={"Location": f"/api/v1/tenants/adm/code-groups/{row.id}"},
     )
 
 
@@ -70,8 +90,10 @@ async def create_code_group(
     "/{code_group_id}",
     response_model=Envelope[CodeGroupResponse],
     summary="코드 그룹 상세 조회",
+    description="One code group by its id, with its `ETag` and its first 1,000 lines (`*_total` counts them all).",
     operation_id="tenants_adm_code_groups_get",
 )
+@answers("etag")
 async def get_code_group(
     code_group_id: UUID,
     db: TenantDb,
@@ -84,8 +106,10 @@ async def get_code_group(
     "/{code_group_id}",
     response_model=Envelope[CodeGroupResponse],
     summary="코드 그룹 수정",
+    description="Changes the fields sent and nothing else. With `If-Match` the change is made only if the row still has that ETag (else 412).",
     operation_id="tenants_adm_code_groups_update",
 )
+@answers("etag", "unique")
 async def update_code_group(
     code_group_id: UUID,
     data: CodeGroupUpdate,
@@ -101,8 +125,10 @@ async def update_code_group(
     "/{code_group_id}",
     response_model=Envelope[Deleted],
     summary="코드 그룹 삭제",
+    description="Deletes the row: hidden from every read and its unique values freed. References to it follow their `on_delete` rule. With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="tenants_adm_code_groups_delete",
 )
+@answers()
 async def delete_code_group(
     code_group_id: UUID,
     db: TenantDb,

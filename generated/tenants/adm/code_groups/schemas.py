@@ -4,13 +4,25 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import ClassVar
+from typing import Annotated, ClassVar
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
 
 from generated.tenants.adm.codes.schemas import CodeLineCreate, CodeResponse
-from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+from runtime.web.schemas import (
+    SORT_WORDS,
+    EntityModel,
+    Input,
+    Page,
+    SearchableListParams,
+    UpdateModel,
+    absent,
+)
+from runtime.web.written import queried_as
+
+# each enum field's values and the list's sort terms, named (the API document and generated
+# clients share one type)
 
 
 class TenantCodeGroupBase(EntityModel):
@@ -25,6 +37,7 @@ class TenantCodeGroupBase(EntityModel):
 class TenantCodeGroupCreate(Input, TenantCodeGroupBase):
     """Body of POST: a new code group, optionally with its lines."""
 
+    written: ClassVar[dict[str, str]] = {"is_system": "boolean"}
     codes: list[CodeLineCreate] = Field(
         default_factory=list,
         max_length=1000,
@@ -36,12 +49,15 @@ class TenantCodeGroupCreate(Input, TenantCodeGroupBase):
 class TenantCodeGroupUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
+    written: ClassVar[dict[str, str]] = {"is_system": "boolean"}
     non_nullable: ClassVar[frozenset[str]] = frozenset(["code", "name", "is_system"])
 
-    code: str | None = Field(None, max_length=50, pattern="^[A-Za-z0-9_]+$", title="그룹 코드")
-    name: str | None = Field(None, max_length=100, title="그룹명")
+    code: str = Field(
+        default_factory=absent, max_length=50, pattern="^[A-Za-z0-9_]+$", title="그룹 코드"
+    )
+    name: str = Field(default_factory=absent, max_length=100, title="그룹명")
     description: str | None = Field(None, title="설명")
-    is_system: bool | None = Field(None, title="시스템 코드")
+    is_system: bool = Field(default_factory=absent, title="시스템 코드")
 
 
 class TenantCodeGroupListItem(TenantCodeGroupBase):
@@ -73,17 +89,46 @@ class TenantCodeGroupListResponse(Page[TenantCodeGroupListItem]):
     """One page of code group rows."""
 
 
-class TenantCodeGroupListParams(ListParams):
+class TenantCodeGroupListParams(SearchableListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(["code", "created_at", "name", "updated_at"])
-    searchable: ClassVar[bool] = True
     default_sort: ClassVar[str] = "-created_at"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(
         ["code", "created_at", "name", "updated_at"]
     )
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "code",
+                            "-code",
+                            "created_at",
+                            "-created_at",
+                            "name",
+                            "-name",
+                            "updated_at",
+                            "-updated_at",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:code|created_at|name|updated_at)(?:,-?(?:code|created_at|name|updated_at))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
-    is_system: bool | None = Field(None, title="시스템 코드", description="Exact match.")
+    is_system: Annotated[bool, queried_as("boolean")] | None = Field(
+        None, title="시스템 코드", description="Exact match."
+    )
 
 
 # The names the generated code imports; the API document names the classes by scope.

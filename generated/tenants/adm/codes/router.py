@@ -18,6 +18,7 @@ from runtime.deps import TenantDb, tenant_permission
 from runtime.reads import routed
 from runtime.reads.compose import statements
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
@@ -42,8 +43,10 @@ READS = statements("tenants", "adm.codes")  # runtime.reads: one plan, two ways
     "",
     response_model=Envelope[CodeListResponse],
     summary="공통 코드 목록 조회",
+    description="One page of code rows. Sort by code, created_at, name, sort_order, updated_at (`-` for descending; default `sort_order`). Search in code, name. Filters: group_id, is_active. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="tenants_adm_codes_list",
 )
+@answers()
 async def list_codes(
     params: Annotated[CodeListParams, Query()],
     db: TenantDb,
@@ -57,7 +60,17 @@ async def list_codes(
     response_model=Envelope[CodeResponse],
     status_code=status.HTTP_201_CREATED,
     summary="공통 코드 생성",
+    description="Creates a code. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="tenants_adm_codes_create",
+)
+@answers(
+    "etag",
+    "unique",
+    links={
+        "tenants_adm_codes_delete": "code_id",
+        "tenants_adm_codes_get": "code_id",
+        "tenants_adm_codes_update": "code_id",
+    },
 )
 async def create_code(
     data: CodeCreate,
@@ -66,7 +79,12 @@ async def create_code(
 ) -> Response:
     row = await service.create_code(db, data, actor)
     return await routed.detail_response(
-        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+        db,
+        READS,
+        row.id,
+        actor,
+        status_code=status.HTTP_201_CREATED,
+        headers={"Location": f"/api/v1/tenants/adm/codes/{row.id}"},
     )
 
 
@@ -74,8 +92,10 @@ async def create_code(
     "/{code_id}",
     response_model=Envelope[CodeResponse],
     summary="공통 코드 상세 조회",
+    description="One code by its id, with its `ETag`.",
     operation_id="tenants_adm_codes_get",
 )
+@answers("etag")
 async def get_code(
     code_id: UUID,
     db: TenantDb,
@@ -88,8 +108,10 @@ async def get_code(
     "/{code_id}",
     response_model=Envelope[CodeResponse],
     summary="공통 코드 수정",
+    description="Changes the fields sent and nothing else. With `If-Match` the change is made only if the row still has that ETag (else 412).",
     operation_id="tenants_adm_codes_update",
 )
+@answers("etag", "unique")
 async def update_code(
     code_id: UUID,
     data: CodeUpdate,
@@ -105,8 +127,10 @@ async def update_code(
     "/{code_id}",
     response_model=Envelope[Deleted],
     summary="공통 코드 삭제",
+    description="Deletes the row: hidden from every read and its unique values freed. References to it follow their `on_delete` rule. With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="tenants_adm_codes_delete",
 )
+@answers()
 async def delete_code(
     code_id: UUID,
     db: TenantDb,
@@ -125,8 +149,10 @@ nested_router = audited_router(scope="tenants", entity="adm.codes")
     "/{group_id}/codes",
     response_model=Envelope[CodeListResponse],
     summary="공통 코드 목록 (상위 문서별)",
+    description="The code rows of one parent, in order (at most 1,000; the codes list filtered by the parent pages through all of them).",
     operation_id="tenants_adm_codes_list_of_parent",
 )
+@answers()
 async def list_codes_of_parent(
     group_id: UUID,
     params: Annotated[CodeLineListParams, Query()],
@@ -142,7 +168,17 @@ async def list_codes_of_parent(
     response_model=Envelope[CodeResponse],
     status_code=status.HTTP_201_CREATED,
     summary="공통 코드 추가 (상위 문서별)",
+    description="Adds a code to the parent named in the path. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="tenants_adm_codes_create_in_parent",
+)
+@answers(
+    "etag",
+    "unique",
+    links={
+        "tenants_adm_codes_delete": "code_id",
+        "tenants_adm_codes_get": "code_id",
+        "tenants_adm_codes_update": "code_id",
+    },
 )
 async def create_code_in_parent(
     group_id: UUID,
@@ -153,5 +189,10 @@ async def create_code_in_parent(
     await crud.get_live(db, CodeGroup, group_id, actor)
     row = await service.create_line(db, group_id, data, actor)
     return await routed.detail_response(
-        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+        db,
+        READS,
+        row.id,
+        actor,
+        status_code=status.HTTP_201_CREATED,
+        headers={"Location": f"/api/v1/tenants/adm/codes/{row.id}"},
     )

@@ -4,12 +4,24 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import ClassVar
+from typing import Annotated, ClassVar
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
 
-from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+from runtime.web.schemas import (
+    SORT_WORDS,
+    EntityModel,
+    Input,
+    Page,
+    SearchableListParams,
+    UpdateModel,
+    absent,
+)
+from runtime.web.written import queried_as
+
+# each enum field's values and the list's sort terms, named (the API document and generated
+# clients share one type)
 
 
 class TenantCodeBase(EntityModel):
@@ -25,12 +37,22 @@ class TenantCodeBase(EntityModel):
 class TenantCodeCreate(Input, TenantCodeBase):
     """Body of POST: a new code."""
 
+    written: ClassVar[dict[str, str]] = {
+        "group_id": "uuid",
+        "sort_order": "integer",
+        "is_active": "boolean",
+    }
     pass
 
 
 class TenantCodeLineCreate(Input, EntityModel):
     """A line given inside its header's POST body or at the header's sub-resource."""
 
+    written: ClassVar[dict[str, str]] = {
+        "group_id": "uuid",
+        "sort_order": "integer",
+        "is_active": "boolean",
+    }
     code: str = Field(..., max_length=50, title="코드")
     name: str = Field(..., max_length=100, title="코드명")
     sort_order: int = Field(0, ge=0, le=100000, title="정렬 순서")
@@ -40,15 +62,20 @@ class TenantCodeLineCreate(Input, EntityModel):
 class TenantCodeUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
+    written: ClassVar[dict[str, str]] = {
+        "group_id": "uuid",
+        "sort_order": "integer",
+        "is_active": "boolean",
+    }
     non_nullable: ClassVar[frozenset[str]] = frozenset(
         ["group_id", "code", "name", "sort_order", "is_active"]
     )
 
-    group_id: UUID | None = Field(None, title="코드 그룹")
-    code: str | None = Field(None, max_length=50, title="코드")
-    name: str | None = Field(None, max_length=100, title="코드명")
-    sort_order: int | None = Field(None, ge=0, le=100000, title="정렬 순서")
-    is_active: bool | None = Field(None, title="사용 여부")
+    group_id: UUID = Field(default_factory=absent, title="코드 그룹")
+    code: str = Field(default_factory=absent, max_length=50, title="코드")
+    name: str = Field(default_factory=absent, max_length=100, title="코드명")
+    sort_order: int = Field(default_factory=absent, ge=0, le=100000, title="정렬 순서")
+    is_active: bool = Field(default_factory=absent, title="사용 여부")
 
 
 class TenantCodeResponse(TenantCodeBase):
@@ -72,35 +99,99 @@ class TenantCodeListResponse(Page[TenantCodeResponse]):
     """One page of code rows."""
 
 
-class TenantCodeListParams(ListParams):
+class TenantCodeListParams(SearchableListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
         ["code", "created_at", "name", "sort_order", "updated_at"]
     )
-    searchable: ClassVar[bool] = True
     default_sort: ClassVar[str] = "sort_order"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(
         ["code", "created_at", "name", "sort_order", "updated_at"]
     )
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "code",
+                            "-code",
+                            "created_at",
+                            "-created_at",
+                            "name",
+                            "-name",
+                            "sort_order",
+                            "-sort_order",
+                            "updated_at",
+                            "-updated_at",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:code|created_at|name|sort_order|updated_at)(?:,-?(?:code|created_at|name|sort_order|updated_at))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
-    group_id: UUID | None = Field(None, title="코드 그룹", description="Exact match.")
-    is_active: bool | None = Field(None, title="사용 여부", description="Exact match.")
+    group_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="코드 그룹", description="Exact match."
+    )
+    is_active: Annotated[bool, queried_as("boolean")] | None = Field(
+        None, title="사용 여부", description="Exact match."
+    )
 
 
-class TenantCodeLineListParams(ListParams):
+class TenantCodeLineListParams(SearchableListParams):
     """Query parameters of the lines under their header: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
         ["code", "created_at", "name", "sort_order", "updated_at"]
     )
-    searchable: ClassVar[bool] = True
     default_sort: ClassVar[str] = "sort_order"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(
         ["code", "created_at", "name", "sort_order", "updated_at"]
     )
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "code",
+                            "-code",
+                            "created_at",
+                            "-created_at",
+                            "name",
+                            "-name",
+                            "sort_order",
+                            "-sort_order",
+                            "updated_at",
+                            "-updated_at",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:code|created_at|name|sort_order|updated_at)(?:,-?(?:code|created_at|name|sort_order|updated_at))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
-    is_active: bool | None = Field(None, title="사용 여부", description="Exact match.")
+    is_active: Annotated[bool, queried_as("boolean")] | None = Field(
+        None, title="사용 여부", description="Exact match."
+    )
 
 
 # The names the generated code imports; the API document names the classes by scope.

@@ -16,6 +16,7 @@ from runtime.deps import TenantDb, tenant_permission
 from runtime.reads import routed
 from runtime.reads.compose import statements
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope
 from runtime.web.router import audited_router
 
@@ -33,8 +34,10 @@ READS = statements("tenants", "adm.login_logs")  # runtime.reads: one plan, two 
     "",
     response_model=Envelope[LoginLogListResponse],
     summary="로그인 이력 목록 조회",
+    description="Every sign-in attempt of this tenant's users, successful or not.\n\nOne page of login log rows. Sort by created_at, updated_at, username (`-` for descending; default `-created_at`). Search in username, ip_address. Filters: user_id, attempt_type, success, failure_reason. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="tenants_adm_login_logs_list",
 )
+@answers()
 async def list_login_logs(
     params: Annotated[LoginLogListParams, Query()],
     db: TenantDb,
@@ -47,8 +50,10 @@ async def list_login_logs(
     "/{login_log_id}",
     response_model=Envelope[LoginLogResponse],
     summary="로그인 이력 상세 조회",
+    description="Every sign-in attempt of this tenant's users, successful or not.\n\nOne login log by its id, with its `ETag`.",
     operation_id="tenants_adm_login_logs_get",
 )
+@answers("etag")
 async def get_login_log(
     login_log_id: UUID,
     db: TenantDb,

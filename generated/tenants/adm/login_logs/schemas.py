@@ -4,12 +4,29 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
+from typing_extensions import TypeAliasType
 
-from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+from runtime.web.schemas import (
+    SORT_WORDS,
+    EntityModel,
+    Input,
+    Page,
+    SearchableListParams,
+    UpdateModel,
+    absent,
+)
+from runtime.web.written import queried_as
+
+# each enum field's values and the list's sort terms, named (the API document and generated
+# clients share one type)
+TenantLoginLogAttemptType = TypeAliasType(
+    "TenantLoginLogAttemptType",
+    Annotated[Literal["LOGIN", "LOGOUT", "REFRESH"], Field(title="TenantLoginLogAttemptType")],
+)
 
 
 class TenantLoginLogBase(EntityModel):
@@ -17,7 +34,7 @@ class TenantLoginLogBase(EntityModel):
 
     user_id: UUID | None = Field(None, title="사용자")
     username: str = Field(..., max_length=100, title="사용자명")
-    attempt_type: Literal["LOGIN", "LOGOUT", "REFRESH"] = Field("LOGIN", title="시도 유형")
+    attempt_type: TenantLoginLogAttemptType = Field("LOGIN", title="시도 유형")
     success: bool = Field(..., title="성공 여부")
     failure_reason: str | None = Field(None, max_length=100, title="실패 사유")
     ip_address: str | None = Field(None, max_length=45, title="IP 주소")
@@ -27,18 +44,20 @@ class TenantLoginLogBase(EntityModel):
 class TenantLoginLogCreate(Input, TenantLoginLogBase):
     """Body of POST: a new login log."""
 
+    written: ClassVar[dict[str, str]] = {"user_id": "uuid", "success": "boolean"}
     pass
 
 
 class TenantLoginLogUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
+    written: ClassVar[dict[str, str]] = {"user_id": "uuid", "success": "boolean"}
     non_nullable: ClassVar[frozenset[str]] = frozenset(["username", "attempt_type", "success"])
 
     user_id: UUID | None = Field(None, title="사용자")
-    username: str | None = Field(None, max_length=100, title="사용자명")
-    attempt_type: Literal["LOGIN", "LOGOUT", "REFRESH"] | None = Field(None, title="시도 유형")
-    success: bool | None = Field(None, title="성공 여부")
+    username: str = Field(default_factory=absent, max_length=100, title="사용자명")
+    attempt_type: TenantLoginLogAttemptType = Field(default_factory=absent, title="시도 유형")
+    success: bool = Field(default_factory=absent, title="성공 여부")
     failure_reason: str | None = Field(None, max_length=100, title="실패 사유")
     ip_address: str | None = Field(None, max_length=45, title="IP 주소")
     user_agent: str | None = Field(None, max_length=500, title="사용자 에이전트")
@@ -65,19 +84,48 @@ class TenantLoginLogListResponse(Page[TenantLoginLogResponse]):
     """One page of login log rows."""
 
 
-class TenantLoginLogListParams(ListParams):
+class TenantLoginLogListParams(SearchableListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "updated_at", "username"])
-    searchable: ClassVar[bool] = True
     default_sort: ClassVar[str] = "-created_at"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "updated_at", "username"])
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "created_at",
+                            "-created_at",
+                            "updated_at",
+                            "-updated_at",
+                            "username",
+                            "-username",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:created_at|updated_at|username)(?:,-?(?:created_at|updated_at|username))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
-    user_id: UUID | None = Field(None, title="사용자", description="Exact match.")
-    attempt_type: list[Literal["LOGIN", "LOGOUT", "REFRESH"]] | None = Field(
+    user_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="사용자", description="Exact match."
+    )
+    attempt_type: list[TenantLoginLogAttemptType] | None = Field(
         None, title="시도 유형", description="Any of these values (repeat the parameter)."
     )
-    success: bool | None = Field(None, title="성공 여부", description="Exact match.")
+    success: Annotated[bool, queried_as("boolean")] | None = Field(
+        None, title="성공 여부", description="Exact match."
+    )
     failure_reason: str | None = Field(None, title="실패 사유", description="Exact match.")
 
 

@@ -16,6 +16,7 @@ from runtime.deps import TenantDb, tenant_permission
 from runtime.reads import routed
 from runtime.reads.compose import statements
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
@@ -39,8 +40,10 @@ READS = statements("tenants", "adm.notices")  # runtime.reads: one plan, two way
     "",
     response_model=Envelope[NoticeListResponse],
     summary="공지사항 목록 조회",
+    description="One page of notice rows. Sort by created_at, published_at, title, updated_at (`-` for descending; default `-created_at`). Search in title. Filters: is_pinned, published_at, status. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="tenants_adm_notices_list",
 )
+@answers()
 async def list_notices(
     params: Annotated[NoticeListParams, Query()],
     db: TenantDb,
@@ -54,7 +57,17 @@ async def list_notices(
     response_model=Envelope[NoticeResponse],
     status_code=status.HTTP_201_CREATED,
     summary="공지사항 생성",
+    description="Creates a notice. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="tenants_adm_notices_create",
+)
+@answers(
+    "etag",
+    links={
+        "tenants_adm_notices_change_status": "notice_id",
+        "tenants_adm_notices_delete": "notice_id",
+        "tenants_adm_notices_get": "notice_id",
+        "tenants_adm_notices_update": "notice_id",
+    },
 )
 async def create_notice(
     data: NoticeCreate,
@@ -63,7 +76,12 @@ async def create_notice(
 ) -> Response:
     row = await service.create_notice(db, data, actor)
     return await routed.detail_response(
-        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+        db,
+        READS,
+        row.id,
+        actor,
+        status_code=status.HTTP_201_CREATED,
+        headers={"Location": f"/api/v1/tenants/adm/notices/{row.id}"},
     )
 
 
@@ -71,8 +89,10 @@ async def create_notice(
     "/{notice_id}",
     response_model=Envelope[NoticeResponse],
     summary="공지사항 상세 조회",
+    description="One notice by its id, with its `ETag`.",
     operation_id="tenants_adm_notices_get",
 )
+@answers("etag")
 async def get_notice(
     notice_id: UUID,
     db: TenantDb,
@@ -85,8 +105,10 @@ async def get_notice(
     "/{notice_id}",
     response_model=Envelope[NoticeResponse],
     summary="공지사항 수정",
+    description="Changes the fields sent and nothing else. With `If-Match` the change is made only if the row still has that ETag (else 412).",
     operation_id="tenants_adm_notices_update",
 )
+@answers("etag")
 async def update_notice(
     notice_id: UUID,
     data: NoticeUpdate,
@@ -102,8 +124,10 @@ async def update_notice(
     "/{notice_id}/status",
     response_model=Envelope[NoticeResponse],
     summary="공지사항 상태 변경",
+    description="Moves `status` (DRAFT → PUBLISHED, ARCHIVED; PUBLISHED → ARCHIVED). With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="tenants_adm_notices_change_status",
 )
+@answers("etag", "transitions")
 async def change_notice_status(
     notice_id: UUID,
     data: NoticeStatusChange,
@@ -119,8 +143,10 @@ async def change_notice_status(
     "/{notice_id}",
     response_model=Envelope[Deleted],
     summary="공지사항 삭제",
+    description="Deletes the row: hidden from every read and its unique values freed. References to it follow their `on_delete` rule. With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="tenants_adm_notices_delete",
 )
+@answers()
 async def delete_notice(
     notice_id: UUID,
     db: TenantDb,

@@ -4,12 +4,29 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
+from typing_extensions import TypeAliasType
 
-from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+from runtime.web.schemas import (
+    SORT_WORDS,
+    EntityModel,
+    Input,
+    Page,
+    SearchableListParams,
+    UpdateModel,
+    absent,
+)
+from runtime.web.written import queried_as
+
+# each enum field's values and the list's sort terms, named (the API document and generated
+# clients share one type)
+TenantNoticeStatus = TypeAliasType(
+    "TenantNoticeStatus",
+    Annotated[Literal["DRAFT", "PUBLISHED", "ARCHIVED"], Field(title="TenantNoticeStatus")],
+)
 
 
 class TenantNoticeBase(EntityModel):
@@ -24,18 +41,20 @@ class TenantNoticeBase(EntityModel):
 class TenantNoticeCreate(Input, TenantNoticeBase):
     """Body of POST: a new notice."""
 
+    written: ClassVar[dict[str, str]] = {"is_pinned": "boolean", "published_at": "datetime"}
     pass
 
 
 class TenantNoticeUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
+    written: ClassVar[dict[str, str]] = {"is_pinned": "boolean", "published_at": "datetime"}
     non_nullable: ClassVar[frozenset[str]] = frozenset(["title", "body", "is_pinned"])
     status_field: ClassVar[str | None] = "status"
 
-    title: str | None = Field(None, max_length=200, title="제목")
-    body: str | None = Field(None, title="내용")
-    is_pinned: bool | None = Field(None, title="상단 고정")
+    title: str = Field(default_factory=absent, max_length=200, title="제목")
+    body: str = Field(default_factory=absent, title="내용")
+    is_pinned: bool = Field(default_factory=absent, title="상단 고정")
     published_at: datetime | None = Field(None, title="게시 일시")
 
 
@@ -44,7 +63,7 @@ class TenantNoticeResponse(TenantNoticeBase):
 
     id: UUID
     tenant_id: UUID
-    status: Literal["DRAFT", "PUBLISHED", "ARCHIVED"] = Field(title="상태")
+    status: TenantNoticeStatus = Field(title="상태")
     created_at: datetime
     updated_at: datetime
     created_by: UUID | None = None
@@ -58,25 +77,56 @@ class TenantNoticeListResponse(Page[TenantNoticeResponse]):
     """One page of notice rows."""
 
 
-class TenantNoticeListParams(ListParams):
+class TenantNoticeListParams(SearchableListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
         ["created_at", "published_at", "title", "updated_at"]
     )
-    searchable: ClassVar[bool] = True
     default_sort: ClassVar[str] = "-created_at"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "title", "updated_at"])
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "created_at",
+                            "-created_at",
+                            "published_at",
+                            "-published_at",
+                            "title",
+                            "-title",
+                            "updated_at",
+                            "-updated_at",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:created_at|published_at|title|updated_at)(?:,-?(?:created_at|published_at|title|updated_at))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
-    is_pinned: bool | None = Field(None, title="상단 고정", description="Exact match.")
-    published_at: datetime | None = Field(None, title="게시 일시", description="Exact match.")
-    status: list[Literal["DRAFT", "PUBLISHED", "ARCHIVED"]] | None = Field(
+    is_pinned: Annotated[bool, queried_as("boolean")] | None = Field(
+        None, title="상단 고정", description="Exact match."
+    )
+    published_at: Annotated[datetime, queried_as("datetime")] | None = Field(
+        None, title="게시 일시", description="Exact match."
+    )
+    status: list[TenantNoticeStatus] | None = Field(
         None, title="상태", description="Any of these values (repeat the parameter)."
     )
-    published_at_from: datetime | None = Field(
+    published_at_from: Annotated[datetime, queried_as("datetime")] | None = Field(
         None, title="게시 일시 이상", description="Inclusive lower bound."
     )
-    published_at_to: datetime | None = Field(
+    published_at_to: Annotated[datetime, queried_as("datetime")] | None = Field(
         None, title="게시 일시 이하", description="Inclusive upper bound."
     )
 
@@ -84,7 +134,7 @@ class TenantNoticeListParams(ListParams):
 class TenantNoticeStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
-    status: Literal["DRAFT", "PUBLISHED", "ARCHIVED"]
+    status: TenantNoticeStatus
 
 
 # The names the generated code imports; the API document names the classes by scope.

@@ -16,6 +16,7 @@ from runtime.deps import TenantDb, tenant_permission
 from runtime.reads import routed
 from runtime.reads.compose import statements
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
@@ -39,8 +40,10 @@ READS = statements("tenants", "adm.roles")  # runtime.reads: one plan, two ways
     "",
     response_model=Envelope[RoleListResponse],
     summary="역할 목록 조회",
+    description="One page of role rows. Sort by code, created_at, name, updated_at (`-` for descending; default `-created_at`). Search in code, name. Filters: status. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="tenants_adm_roles_list",
 )
+@answers()
 async def list_roles(
     params: Annotated[RoleListParams, Query()],
     db: TenantDb,
@@ -54,7 +57,18 @@ async def list_roles(
     response_model=Envelope[RoleResponse],
     status_code=status.HTTP_201_CREATED,
     summary="역할 생성",
+    description="Creates a role. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="tenants_adm_roles_create",
+)
+@answers(
+    "etag",
+    "unique",
+    links={
+        "tenants_adm_roles_change_status": "role_id",
+        "tenants_adm_roles_delete": "role_id",
+        "tenants_adm_roles_get": "role_id",
+        "tenants_adm_roles_update": "role_id",
+    },
 )
 async def create_role(
     data: RoleCreate,
@@ -63,7 +77,12 @@ async def create_role(
 ) -> Response:
     row = await service.create_role(db, data, actor)
     return await routed.detail_response(
-        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+        db,
+        READS,
+        row.id,
+        actor,
+        status_code=status.HTTP_201_CREATED,
+        headers={"Location": f"/api/v1/tenants/adm/roles/{row.id}"},
     )
 
 
@@ -71,8 +90,10 @@ async def create_role(
     "/{role_id}",
     response_model=Envelope[RoleResponse],
     summary="역할 상세 조회",
+    description="One role by its id, with its `ETag`.",
     operation_id="tenants_adm_roles_get",
 )
+@answers("etag")
 async def get_role(
     role_id: UUID,
     db: TenantDb,
@@ -85,8 +106,10 @@ async def get_role(
     "/{role_id}",
     response_model=Envelope[RoleResponse],
     summary="역할 수정",
+    description="Changes the fields sent and nothing else. With `If-Match` the change is made only if the row still has that ETag (else 412).",
     operation_id="tenants_adm_roles_update",
 )
+@answers("etag", "unique")
 async def update_role(
     role_id: UUID,
     data: RoleUpdate,
@@ -102,8 +125,10 @@ async def update_role(
     "/{role_id}/status",
     response_model=Envelope[RoleResponse],
     summary="역할 상태 변경",
+    description="Moves `status` (ACTIVE → INACTIVE; INACTIVE → ACTIVE). With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="tenants_adm_roles_change_status",
 )
+@answers("etag", "transitions")
 async def change_role_status(
     role_id: UUID,
     data: RoleStatusChange,
@@ -119,8 +144,10 @@ async def change_role_status(
     "/{role_id}",
     response_model=Envelope[Deleted],
     summary="역할 삭제",
+    description="Deletes the row: hidden from every read and its unique values freed. References to it follow their `on_delete` rule. With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="tenants_adm_roles_delete",
 )
+@answers()
 async def delete_role(
     role_id: UUID,
     db: TenantDb,

@@ -4,12 +4,339 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
+from typing_extensions import TypeAliasType
 
-from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+from runtime.web.schemas import (
+    SORT_WORDS,
+    EntityModel,
+    Input,
+    Page,
+    SearchableListParams,
+    UpdateModel,
+    absent,
+)
+from runtime.web.written import listed_in
+
+# each enum field's values and the list's sort terms, named (the API document and generated
+# clients share one type)
+TenantRoleStatus = TypeAliasType(
+    "TenantRoleStatus", Annotated[Literal["ACTIVE", "INACTIVE"], Field(title="TenantRoleStatus")]
+)
+TenantPermissionCode = TypeAliasType(
+    "TenantPermissionCode",
+    Annotated[
+        Literal[
+            "adm.code_groups:create",
+            "adm.code_groups:delete",
+            "adm.code_groups:read",
+            "adm.code_groups:update",
+            "adm.codes:create",
+            "adm.codes:delete",
+            "adm.codes:read",
+            "adm.codes:update",
+            "adm.document_sequences:read",
+            "adm.login_logs:read",
+            "adm.notices:create",
+            "adm.notices:delete",
+            "adm.notices:read",
+            "adm.notices:status",
+            "adm.notices:update",
+            "adm.roles:create",
+            "adm.roles:delete",
+            "adm.roles:read",
+            "adm.roles:status",
+            "adm.roles:update",
+            "adm.sessions:read",
+            "adm.settings:create",
+            "adm.settings:delete",
+            "adm.settings:read",
+            "adm.settings:update",
+            "adm.user_roles:create",
+            "adm.user_roles:delete",
+            "adm.user_roles:read",
+            "adm.user_roles:update",
+            "adm.users:create",
+            "adm.users:delete",
+            "adm.users:read",
+            "adm.users:status",
+            "adm.users:update",
+            "apm.approval_line_steps:create",
+            "apm.approval_line_steps:delete",
+            "apm.approval_line_steps:read",
+            "apm.approval_line_steps:update",
+            "apm.approval_lines:create",
+            "apm.approval_lines:delete",
+            "apm.approval_lines:read",
+            "apm.approval_lines:status",
+            "apm.approval_lines:update",
+            "apm.approval_request_steps:read",
+            "apm.approval_requests:approve",
+            "apm.approval_requests:create",
+            "apm.approval_requests:read",
+            "apm.approval_requests:reject",
+            "apm.approval_requests:status",
+            "asm.service_requests:create",
+            "asm.service_requests:delete",
+            "asm.service_requests:read",
+            "asm.service_requests:status",
+            "asm.service_requests:update",
+            "asm.service_visits:create",
+            "asm.service_visits:delete",
+            "asm.service_visits:read",
+            "asm.service_visits:update",
+            "asm.warranties:create",
+            "asm.warranties:delete",
+            "asm.warranties:read",
+            "asm.warranties:update",
+            "audt.audit_logs:read",
+            "bim.dashboard_widgets:create",
+            "bim.dashboard_widgets:delete",
+            "bim.dashboard_widgets:read",
+            "bim.dashboard_widgets:update",
+            "bim.dashboards:create",
+            "bim.dashboards:delete",
+            "bim.dashboards:read",
+            "bim.dashboards:status",
+            "bim.dashboards:update",
+            "bim.reports:create",
+            "bim.reports:delete",
+            "bim.reports:read",
+            "bim.reports:status",
+            "bim.reports:update",
+            "crm.activities:create",
+            "crm.activities:delete",
+            "crm.activities:read",
+            "crm.activities:update",
+            "crm.contacts:create",
+            "crm.contacts:delete",
+            "crm.contacts:read",
+            "crm.contacts:update",
+            "crm.customers:create",
+            "crm.customers:delete",
+            "crm.customers:read",
+            "crm.customers:status",
+            "crm.customers:update",
+            "crm.leads:create",
+            "crm.leads:delete",
+            "crm.leads:read",
+            "crm.leads:status",
+            "crm.leads:update",
+            "crm.opportunities:create",
+            "crm.opportunities:delete",
+            "crm.opportunities:read",
+            "crm.opportunities:stage",
+            "crm.opportunities:update",
+            "fam.depreciations:create",
+            "fam.depreciations:delete",
+            "fam.depreciations:read",
+            "fam.depreciations:update",
+            "fam.fixed_assets:create",
+            "fam.fixed_assets:delete",
+            "fam.fixed_assets:read",
+            "fam.fixed_assets:status",
+            "fam.fixed_assets:update",
+            "fim.accounts:create",
+            "fim.accounts:delete",
+            "fim.accounts:read",
+            "fim.accounts:update",
+            "fim.budgets:create",
+            "fim.budgets:delete",
+            "fim.budgets:read",
+            "fim.budgets:update",
+            "fim.invoices:create",
+            "fim.invoices:delete",
+            "fim.invoices:read",
+            "fim.invoices:status",
+            "fim.invoices:update",
+            "fim.journal_entries:create",
+            "fim.journal_entries:delete",
+            "fim.journal_entries:read",
+            "fim.journal_entries:status",
+            "fim.journal_entries:update",
+            "fim.journal_lines:create",
+            "fim.journal_lines:delete",
+            "fim.journal_lines:read",
+            "fim.journal_lines:update",
+            "fim.payments:create",
+            "fim.payments:delete",
+            "fim.payments:read",
+            "fim.payments:update",
+            "hrm.attendances:create",
+            "hrm.attendances:delete",
+            "hrm.attendances:read",
+            "hrm.attendances:update",
+            "hrm.departments:create",
+            "hrm.departments:delete",
+            "hrm.departments:read",
+            "hrm.departments:update",
+            "hrm.employees:create",
+            "hrm.employees:delete",
+            "hrm.employees:read",
+            "hrm.employees:status",
+            "hrm.employees:update",
+            "hrm.leave_requests:create",
+            "hrm.leave_requests:delete",
+            "hrm.leave_requests:read",
+            "hrm.leave_requests:status",
+            "hrm.leave_requests:update",
+            "hrm.payrolls:create",
+            "hrm.payrolls:delete",
+            "hrm.payrolls:read",
+            "hrm.payrolls:status",
+            "hrm.payrolls:update",
+            "hrm.positions:create",
+            "hrm.positions:delete",
+            "hrm.positions:read",
+            "hrm.positions:update",
+            "hrm.trainings:create",
+            "hrm.trainings:delete",
+            "hrm.trainings:read",
+            "hrm.trainings:status",
+            "hrm.trainings:update",
+            "ivm.adjustments:create",
+            "ivm.adjustments:delete",
+            "ivm.adjustments:read",
+            "ivm.adjustments:status",
+            "ivm.adjustments:update",
+            "ivm.products:create",
+            "ivm.products:delete",
+            "ivm.products:read",
+            "ivm.products:status",
+            "ivm.products:update",
+            "ivm.stock_levels:create",
+            "ivm.stock_levels:delete",
+            "ivm.stock_levels:read",
+            "ivm.stock_levels:update",
+            "ivm.stock_movements:create",
+            "ivm.stock_movements:delete",
+            "ivm.stock_movements:read",
+            "ivm.stock_movements:update",
+            "ivm.units:create",
+            "ivm.units:delete",
+            "ivm.units:read",
+            "ivm.units:update",
+            "ivm.warehouses:create",
+            "ivm.warehouses:delete",
+            "ivm.warehouses:read",
+            "ivm.warehouses:update",
+            "lwm.approvals:create",
+            "lwm.approvals:delete",
+            "lwm.approvals:read",
+            "lwm.approvals:status",
+            "lwm.approvals:update",
+            "lwm.steps:create",
+            "lwm.steps:delete",
+            "lwm.steps:read",
+            "lwm.steps:update",
+            "lwm.tasks:create",
+            "lwm.tasks:delete",
+            "lwm.tasks:read",
+            "lwm.tasks:status",
+            "lwm.tasks:update",
+            "lwm.workflows:create",
+            "lwm.workflows:delete",
+            "lwm.workflows:read",
+            "lwm.workflows:status",
+            "lwm.workflows:update",
+            "pim.attributes:create",
+            "pim.attributes:delete",
+            "pim.attributes:read",
+            "pim.attributes:update",
+            "pim.brands:create",
+            "pim.brands:delete",
+            "pim.brands:read",
+            "pim.brands:update",
+            "pim.categories:create",
+            "pim.categories:delete",
+            "pim.categories:read",
+            "pim.categories:update",
+            "pim.price_lists:create",
+            "pim.price_lists:delete",
+            "pim.price_lists:read",
+            "pim.price_lists:status",
+            "pim.price_lists:update",
+            "pim.products:create",
+            "pim.products:delete",
+            "pim.products:read",
+            "pim.products:status",
+            "pim.products:update",
+            "pim.variants:create",
+            "pim.variants:delete",
+            "pim.variants:read",
+            "pim.variants:update",
+            "psm.purchase_order_items:create",
+            "psm.purchase_order_items:delete",
+            "psm.purchase_order_items:read",
+            "psm.purchase_order_items:update",
+            "psm.purchase_orders:create",
+            "psm.purchase_orders:delete",
+            "psm.purchase_orders:read",
+            "psm.purchase_orders:status",
+            "psm.purchase_orders:update",
+            "psm.receipts:create",
+            "psm.receipts:delete",
+            "psm.receipts:read",
+            "psm.receipts:status",
+            "psm.receipts:update",
+            "psm.requisitions:create",
+            "psm.requisitions:delete",
+            "psm.requisitions:read",
+            "psm.requisitions:status",
+            "psm.requisitions:update",
+            "psm.vendors:create",
+            "psm.vendors:delete",
+            "psm.vendors:read",
+            "psm.vendors:status",
+            "psm.vendors:update",
+            "srm.quote_items:create",
+            "srm.quote_items:delete",
+            "srm.quote_items:read",
+            "srm.quote_items:update",
+            "srm.quotes:create",
+            "srm.quotes:delete",
+            "srm.quotes:read",
+            "srm.quotes:status",
+            "srm.quotes:update",
+            "srm.sales_activities:create",
+            "srm.sales_activities:delete",
+            "srm.sales_activities:read",
+            "srm.sales_activities:update",
+            "srm.sales_order_items:create",
+            "srm.sales_order_items:delete",
+            "srm.sales_order_items:read",
+            "srm.sales_order_items:update",
+            "srm.sales_orders:create",
+            "srm.sales_orders:delete",
+            "srm.sales_orders:read",
+            "srm.sales_orders:status",
+            "srm.sales_orders:update",
+            "wms.inbounds:create",
+            "wms.inbounds:delete",
+            "wms.inbounds:read",
+            "wms.inbounds:status",
+            "wms.inbounds:update",
+            "wms.locations:create",
+            "wms.locations:delete",
+            "wms.locations:read",
+            "wms.locations:update",
+            "wms.outbounds:create",
+            "wms.outbounds:delete",
+            "wms.outbounds:read",
+            "wms.outbounds:status",
+            "wms.outbounds:update",
+            "wms.pickings:create",
+            "wms.pickings:delete",
+            "wms.pickings:read",
+            "wms.pickings:status",
+            "wms.pickings:update",
+        ],
+        Field(title="TenantPermissionCode"),
+    ],
+)
 
 
 class TenantRoleBase(EntityModel):
@@ -18,7 +345,12 @@ class TenantRoleBase(EntityModel):
     code: str = Field(..., max_length=50, pattern="^[A-Za-z0-9_]+$", title="역할 코드")
     name: str = Field(..., max_length=100, title="역할명")
     description: str | None = Field(None, title="설명")
-    permissions: dict[str, Any] | list[Any] = Field(
+    permissions: list[
+        Annotated[
+            TenantPermissionCode,
+            listed_in(TenantPermissionCode, "a permission code of this system"),
+        ]
+    ] = Field(
         [],
         examples=[["crm.customers:read"]],
         title="권한 코드",
@@ -29,21 +361,28 @@ class TenantRoleBase(EntityModel):
 class TenantRoleCreate(Input, TenantRoleBase):
     """Body of POST: a new role."""
 
+    written: ClassVar[dict[str, str]] = {}
     pass
 
 
 class TenantRoleUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
+    written: ClassVar[dict[str, str]] = {}
     non_nullable: ClassVar[frozenset[str]] = frozenset(["code", "name", "permissions"])
     status_field: ClassVar[str | None] = "status"
 
-    code: str | None = Field(None, max_length=50, pattern="^[A-Za-z0-9_]+$", title="역할 코드")
-    name: str | None = Field(None, max_length=100, title="역할명")
-    description: str | None = Field(None, title="설명")
-    permissions: dict[str, Any] | list[Any] | None = Field(
-        None, examples=[["crm.customers:read"]], title="권한 코드"
+    code: str = Field(
+        default_factory=absent, max_length=50, pattern="^[A-Za-z0-9_]+$", title="역할 코드"
     )
+    name: str = Field(default_factory=absent, max_length=100, title="역할명")
+    description: str | None = Field(None, title="설명")
+    permissions: list[
+        Annotated[
+            TenantPermissionCode,
+            listed_in(TenantPermissionCode, "a permission code of this system"),
+        ]
+    ] = Field(default_factory=absent, examples=[["crm.customers:read"]], title="권한 코드")
 
 
 class TenantRoleResponse(TenantRoleBase):
@@ -51,7 +390,8 @@ class TenantRoleResponse(TenantRoleBase):
 
     id: UUID
     tenant_id: UUID
-    status: Literal["ACTIVE", "INACTIVE"] = Field(title="상태")
+    status: TenantRoleStatus = Field(title="상태")
+    permissions: list[str] = Field(title="권한 코드")  # type: ignore[assignment]  # codes on the way in, any text out
     created_at: datetime
     updated_at: datetime
     created_by: UUID | None = None
@@ -65,17 +405,44 @@ class TenantRoleListResponse(Page[TenantRoleResponse]):
     """One page of role rows."""
 
 
-class TenantRoleListParams(ListParams):
+class TenantRoleListParams(SearchableListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(["code", "created_at", "name", "updated_at"])
-    searchable: ClassVar[bool] = True
     default_sort: ClassVar[str] = "-created_at"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(
         ["code", "created_at", "name", "updated_at"]
     )
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "code",
+                            "-code",
+                            "created_at",
+                            "-created_at",
+                            "name",
+                            "-name",
+                            "updated_at",
+                            "-updated_at",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:code|created_at|name|updated_at)(?:,-?(?:code|created_at|name|updated_at))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
-    status: list[Literal["ACTIVE", "INACTIVE"]] | None = Field(
+    status: list[TenantRoleStatus] | None = Field(
         None, title="상태", description="Any of these values (repeat the parameter)."
     )
 
@@ -83,7 +450,7 @@ class TenantRoleListParams(ListParams):
 class TenantRoleStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
-    status: Literal["ACTIVE", "INACTIVE"]
+    status: TenantRoleStatus
 
 
 # The names the generated code imports; the API document names the classes by scope.

@@ -16,6 +16,7 @@ from runtime.deps import TenantDb, tenant_permission
 from runtime.reads import routed
 from runtime.reads.compose import statements
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope
 from runtime.web.router import audited_router
 
@@ -33,8 +34,10 @@ READS = statements("tenants", "adm.sessions")  # runtime.reads: one plan, two wa
     "",
     response_model=Envelope[SessionListResponse],
     summary="세션 목록 조회",
+    description="One sign-in of a tenant user; its tokens stop working once it is revoked or expired.\n\nOne page of session rows. Sort by created_at, expires_at, last_activity_at, updated_at (`-` for descending; default `-created_at`). Filters: user_id, status. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="tenants_adm_sessions_list",
 )
+@answers()
 async def list_sessions(
     params: Annotated[SessionListParams, Query()],
     db: TenantDb,
@@ -47,8 +50,10 @@ async def list_sessions(
     "/{session_id}",
     response_model=Envelope[SessionResponse],
     summary="세션 상세 조회",
+    description="One sign-in of a tenant user; its tokens stop working once it is revoked or expired.\n\nOne session by its id, with its `ETag`.",
     operation_id="tenants_adm_sessions_get",
 )
+@answers("etag")
 async def get_session(
     session_id: UUID,
     db: TenantDb,

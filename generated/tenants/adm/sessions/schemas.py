@@ -4,19 +4,36 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
+from typing_extensions import TypeAliasType
 
-from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+from runtime.web.schemas import (
+    SORT_WORDS,
+    EntityModel,
+    Input,
+    ListParams,
+    Page,
+    UpdateModel,
+    absent,
+)
+from runtime.web.written import queried_as
+
+# each enum field's values and the list's sort terms, named (the API document and generated
+# clients share one type)
+TenantSessionStatus = TypeAliasType(
+    "TenantSessionStatus",
+    Annotated[Literal["ACTIVE", "REVOKED", "EXPIRED"], Field(title="TenantSessionStatus")],
+)
 
 
 class TenantSessionBase(EntityModel):
     """Fields that are both written and read."""
 
     user_id: UUID = Field(..., title="사용자")
-    status: Literal["ACTIVE", "REVOKED", "EXPIRED"] = Field("ACTIVE", title="상태")
+    status: TenantSessionStatus = Field("ACTIVE", title="상태")
     expires_at: datetime = Field(..., title="만료 일시")
     ip_address: str | None = Field(None, max_length=45, title="IP 주소")
     user_agent: str | None = Field(None, max_length=500, title="사용자 에이전트")
@@ -27,17 +44,29 @@ class TenantSessionBase(EntityModel):
 class TenantSessionCreate(Input, TenantSessionBase):
     """Body of POST: a new session."""
 
+    written: ClassVar[dict[str, str]] = {
+        "user_id": "uuid",
+        "expires_at": "datetime",
+        "last_activity_at": "datetime",
+        "revoked_at": "datetime",
+    }
     refresh_jti: str | None = Field(None, max_length=255, title="현재 갱신 토큰 ID")
 
 
 class TenantSessionUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
+    written: ClassVar[dict[str, str]] = {
+        "user_id": "uuid",
+        "expires_at": "datetime",
+        "last_activity_at": "datetime",
+        "revoked_at": "datetime",
+    }
     non_nullable: ClassVar[frozenset[str]] = frozenset(["user_id", "status", "expires_at"])
 
-    user_id: UUID | None = Field(None, title="사용자")
-    status: Literal["ACTIVE", "REVOKED", "EXPIRED"] | None = Field(None, title="상태")
-    expires_at: datetime | None = Field(None, title="만료 일시")
+    user_id: UUID = Field(default_factory=absent, title="사용자")
+    status: TenantSessionStatus = Field(default_factory=absent, title="상태")
+    expires_at: datetime = Field(default_factory=absent, title="만료 일시")
     ip_address: str | None = Field(None, max_length=45, title="IP 주소")
     user_agent: str | None = Field(None, max_length=500, title="사용자 에이전트")
     last_activity_at: datetime | None = Field(None, title="마지막 활동")
@@ -72,14 +101,43 @@ class TenantSessionListParams(ListParams):
     sortable: ClassVar[frozenset[str]] = frozenset(
         ["created_at", "expires_at", "last_activity_at", "updated_at"]
     )
-    searchable: ClassVar[bool] = False
     default_sort: ClassVar[str] = "-created_at"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(
         ["created_at", "expires_at", "updated_at"]
     )
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "created_at",
+                            "-created_at",
+                            "expires_at",
+                            "-expires_at",
+                            "last_activity_at",
+                            "-last_activity_at",
+                            "updated_at",
+                            "-updated_at",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:created_at|expires_at|last_activity_at|updated_at)(?:,-?(?:created_at|expires_at|last_activity_at|updated_at))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
-    user_id: UUID | None = Field(None, title="사용자", description="Exact match.")
-    status: list[Literal["ACTIVE", "REVOKED", "EXPIRED"]] | None = Field(
+    user_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="사용자", description="Exact match."
+    )
+    status: list[TenantSessionStatus] | None = Field(
         None, title="상태", description="Any of these values (repeat the parameter)."
     )
 

@@ -16,6 +16,7 @@ from runtime.deps import TenantDb, tenant_permission
 from runtime.reads import routed
 from runtime.reads.compose import statements
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
@@ -38,8 +39,10 @@ READS = statements("tenants", "adm.settings")  # runtime.reads: one plan, two wa
     "",
     response_model=Envelope[SettingListResponse],
     summary="환경 설정 목록 조회",
+    description="One page of setting rows. Sort by created_at, setting_key, updated_at (`-` for descending; default `-created_at`). Search in setting_key. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="tenants_adm_settings_list",
 )
+@answers()
 async def list_settings(
     params: Annotated[SettingListParams, Query()],
     db: TenantDb,
@@ -53,7 +56,17 @@ async def list_settings(
     response_model=Envelope[SettingResponse],
     status_code=status.HTTP_201_CREATED,
     summary="환경 설정 생성",
+    description="Creates a setting. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="tenants_adm_settings_create",
+)
+@answers(
+    "etag",
+    "unique",
+    links={
+        "tenants_adm_settings_delete": "setting_id",
+        "tenants_adm_settings_get": "setting_id",
+        "tenants_adm_settings_update": "setting_id",
+    },
 )
 async def create_setting(
     data: SettingCreate,
@@ -62,7 +75,12 @@ async def create_setting(
 ) -> Response:
     row = await service.create_setting(db, data, actor)
     return await routed.detail_response(
-        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+        db,
+        READS,
+        row.id,
+        actor,
+        status_code=status.HTTP_201_CREATED,
+        headers={"Location": f"/api/v1/tenants/adm/settings/{row.id}"},
     )
 
 
@@ -70,8 +88,10 @@ async def create_setting(
     "/{setting_id}",
     response_model=Envelope[SettingResponse],
     summary="환경 설정 상세 조회",
+    description="One setting by its id, with its `ETag`.",
     operation_id="tenants_adm_settings_get",
 )
+@answers("etag")
 async def get_setting(
     setting_id: UUID,
     db: TenantDb,
@@ -84,8 +104,10 @@ async def get_setting(
     "/{setting_id}",
     response_model=Envelope[SettingResponse],
     summary="환경 설정 수정",
+    description="Changes the fields sent and nothing else. With `If-Match` the change is made only if the row still has that ETag (else 412).",
     operation_id="tenants_adm_settings_update",
 )
+@answers("etag", "unique")
 async def update_setting(
     setting_id: UUID,
     data: SettingUpdate,
@@ -101,8 +123,10 @@ async def update_setting(
     "/{setting_id}",
     response_model=Envelope[Deleted],
     summary="환경 설정 삭제",
+    description="Deletes the row: hidden from every read and its unique values freed. References to it follow their `on_delete` rule. With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="tenants_adm_settings_delete",
 )
+@answers()
 async def delete_setting(
     setting_id: UUID,
     db: TenantDb,

@@ -4,12 +4,23 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import ClassVar
+from typing import Annotated, ClassVar
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
 
-from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+from runtime.web.schemas import (
+    SORT_WORDS,
+    EntityModel,
+    Input,
+    Page,
+    SearchableListParams,
+    UpdateModel,
+    absent,
+)
+
+# each enum field's values and the list's sort terms, named (the API document and generated
+# clients share one type)
 
 
 class TenantSettingBase(EntityModel):
@@ -23,18 +34,20 @@ class TenantSettingBase(EntityModel):
 class TenantSettingCreate(Input, TenantSettingBase):
     """Body of POST: a new setting."""
 
+    written: ClassVar[dict[str, str]] = {}
     pass
 
 
 class TenantSettingUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
+    written: ClassVar[dict[str, str]] = {}
     non_nullable: ClassVar[frozenset[str]] = frozenset(["setting_key", "setting_value"])
 
-    setting_key: str | None = Field(
-        None, max_length=100, pattern="^[A-Za-z0-9_.:-]+$", title="설정 키"
+    setting_key: str = Field(
+        default_factory=absent, max_length=100, pattern="^[A-Za-z0-9_.:-]+$", title="설정 키"
     )
-    setting_value: str | None = Field(None, title="설정 값")
+    setting_value: str = Field(default_factory=absent, title="설정 값")
     description: str | None = Field(None, title="설명")
 
 
@@ -56,15 +69,40 @@ class TenantSettingListResponse(Page[TenantSettingResponse]):
     """One page of setting rows."""
 
 
-class TenantSettingListParams(ListParams):
+class TenantSettingListParams(SearchableListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "setting_key", "updated_at"])
-    searchable: ClassVar[bool] = True
     default_sort: ClassVar[str] = "-created_at"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(
         ["created_at", "setting_key", "updated_at"]
     )
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "created_at",
+                            "-created_at",
+                            "setting_key",
+                            "-setting_key",
+                            "updated_at",
+                            "-updated_at",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:created_at|setting_key|updated_at)(?:,-?(?:created_at|setting_key|updated_at))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
 
 # The names the generated code imports; the API document names the classes by scope.

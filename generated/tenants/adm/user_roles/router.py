@@ -18,6 +18,7 @@ from runtime.deps import TenantDb, tenant_permission
 from runtime.reads import routed
 from runtime.reads.compose import statements
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
@@ -42,8 +43,10 @@ READS = statements("tenants", "adm.user_roles")  # runtime.reads: one plan, two 
     "",
     response_model=Envelope[UserRoleListResponse],
     summary="사용자 역할 목록 조회",
+    description="One page of user role rows. Sort by created_at, updated_at (`-` for descending; default `-created_at`). Filters: user_id, role_id. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="tenants_adm_user_roles_list",
 )
+@answers()
 async def list_user_roles(
     params: Annotated[UserRoleListParams, Query()],
     db: TenantDb,
@@ -57,7 +60,17 @@ async def list_user_roles(
     response_model=Envelope[UserRoleResponse],
     status_code=status.HTTP_201_CREATED,
     summary="사용자 역할 생성",
+    description="Creates a user role. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="tenants_adm_user_roles_create",
+)
+@answers(
+    "etag",
+    "unique",
+    links={
+        "tenants_adm_user_roles_delete": "user_role_id",
+        "tenants_adm_user_roles_get": "user_role_id",
+        "tenants_adm_user_roles_update": "user_role_id",
+    },
 )
 async def create_user_role(
     data: UserRoleCreate,
@@ -66,7 +79,12 @@ async def create_user_role(
 ) -> Response:
     row = await service.create_user_role(db, data, actor)
     return await routed.detail_response(
-        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+        db,
+        READS,
+        row.id,
+        actor,
+        status_code=status.HTTP_201_CREATED,
+        headers={"Location": f"/api/v1/tenants/adm/user-roles/{row.id}"},
     )
 
 
@@ -74,8 +92,10 @@ async def create_user_role(
     "/{user_role_id}",
     response_model=Envelope[UserRoleResponse],
     summary="사용자 역할 상세 조회",
+    description="One user role by its id, with its `ETag`.",
     operation_id="tenants_adm_user_roles_get",
 )
+@answers("etag")
 async def get_user_role(
     user_role_id: UUID,
     db: TenantDb,
@@ -88,8 +108,10 @@ async def get_user_role(
     "/{user_role_id}",
     response_model=Envelope[UserRoleResponse],
     summary="사용자 역할 수정",
+    description="Changes the fields sent and nothing else. With `If-Match` the change is made only if the row still has that ETag (else 412).",
     operation_id="tenants_adm_user_roles_update",
 )
+@answers("etag", "unique")
 async def update_user_role(
     user_role_id: UUID,
     data: UserRoleUpdate,
@@ -105,8 +127,10 @@ async def update_user_role(
     "/{user_role_id}",
     response_model=Envelope[Deleted],
     summary="사용자 역할 삭제",
+    description="Deletes the row for good. References to it follow their `on_delete` rule. With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="tenants_adm_user_roles_delete",
 )
+@answers()
 async def delete_user_role(
     user_role_id: UUID,
     db: TenantDb,
@@ -125,8 +149,10 @@ nested_router = audited_router(scope="tenants", entity="adm.user_roles")
     "/{user_id}/roles",
     response_model=Envelope[UserRoleListResponse],
     summary="사용자 역할 목록 (상위 문서별)",
+    description="The user role rows of one parent, in order (at most 1,000; the user_roles list filtered by the parent pages through all of them).",
     operation_id="tenants_adm_user_roles_list_of_parent",
 )
+@answers()
 async def list_user_roles_of_parent(
     user_id: UUID,
     params: Annotated[UserRoleLineListParams, Query()],
@@ -142,7 +168,17 @@ async def list_user_roles_of_parent(
     response_model=Envelope[UserRoleResponse],
     status_code=status.HTTP_201_CREATED,
     summary="사용자 역할 추가 (상위 문서별)",
+    description="Adds a user role to the parent named in the path. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="tenants_adm_user_roles_create_in_parent",
+)
+@answers(
+    "etag",
+    "unique",
+    links={
+        "tenants_adm_user_roles_delete": "user_role_id",
+        "tenants_adm_user_roles_get": "user_role_id",
+        "tenants_adm_user_roles_update": "user_role_id",
+    },
 )
 async def create_user_role_in_parent(
     user_id: UUID,
@@ -153,5 +189,10 @@ async def create_user_role_in_parent(
     await crud.get_live(db, User, user_id, actor)
     row = await service.create_line(db, user_id, data, actor)
     return await routed.detail_response(
-        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+        db,
+        READS,
+        row.id,
+        actor,
+        status_code=status.HTTP_201_CREATED,
+        headers={"Location": f"/api/v1/tenants/adm/user-roles/{row.id}"},
     )

@@ -4,12 +4,24 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import ClassVar
+from typing import Annotated, ClassVar
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
 
-from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+from runtime.web.schemas import (
+    SORT_WORDS,
+    EntityModel,
+    Input,
+    ListParams,
+    Page,
+    UpdateModel,
+    absent,
+)
+from runtime.web.written import queried_as
+
+# each enum field's values and the list's sort terms, named (the API document and generated
+# clients share one type)
 
 
 class TenantUserRoleBase(EntityModel):
@@ -22,22 +34,25 @@ class TenantUserRoleBase(EntityModel):
 class TenantUserRoleCreate(Input, TenantUserRoleBase):
     """Body of POST: a new user role."""
 
+    written: ClassVar[dict[str, str]] = {"user_id": "uuid", "role_id": "uuid"}
     pass
 
 
 class TenantUserRoleLineCreate(Input, EntityModel):
     """A line given inside its header's POST body or at the header's sub-resource."""
 
+    written: ClassVar[dict[str, str]] = {"user_id": "uuid", "role_id": "uuid"}
     role_id: UUID = Field(..., title="역할")
 
 
 class TenantUserRoleUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
+    written: ClassVar[dict[str, str]] = {"user_id": "uuid", "role_id": "uuid"}
     non_nullable: ClassVar[frozenset[str]] = frozenset(["user_id", "role_id"])
 
-    user_id: UUID | None = Field(None, title="사용자")
-    role_id: UUID | None = Field(None, title="역할")
+    user_id: UUID = Field(default_factory=absent, title="사용자")
+    role_id: UUID = Field(default_factory=absent, title="역할")
 
 
 class TenantUserRoleResponse(TenantUserRoleBase):
@@ -68,23 +83,65 @@ class TenantUserRoleListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "updated_at"])
-    searchable: ClassVar[bool] = False
     default_sort: ClassVar[str] = "-created_at"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "updated_at"])
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": ["created_at", "-created_at", "updated_at", "-updated_at"],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:created_at|updated_at)(?:,-?(?:created_at|updated_at))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
-    user_id: UUID | None = Field(None, title="사용자", description="Exact match.")
-    role_id: UUID | None = Field(None, title="역할", description="Exact match.")
+    user_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="사용자", description="Exact match."
+    )
+    role_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="역할", description="Exact match."
+    )
 
 
 class TenantUserRoleLineListParams(ListParams):
     """Query parameters of the lines under their header: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "updated_at"])
-    searchable: ClassVar[bool] = False
     default_sort: ClassVar[str] = "-created_at"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "updated_at"])
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": ["created_at", "-created_at", "updated_at", "-updated_at"],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:created_at|updated_at)(?:,-?(?:created_at|updated_at))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
-    role_id: UUID | None = Field(None, title="역할", description="Exact match.")
+    role_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="역할", description="Exact match."
+    )
 
 
 # The names the generated code imports; the API document names the classes by scope.

@@ -16,6 +16,7 @@ from runtime.deps import TenantDb, tenant_permission
 from runtime.reads import routed
 from runtime.reads.compose import statements
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
@@ -39,8 +40,10 @@ READS = statements("tenants", "adm.users")  # runtime.reads: one plan, two ways
     "",
     response_model=Envelope[UserListResponse],
     summary="사용자 목록 조회",
+    description="A person who signs in to this tenant's business system.\n\nOne page of user rows. Sort by created_at, email, full_name, last_login_at, updated_at, username (`-` for descending; default `-created_at`). Search in username, email, full_name. Filters: user_type, status. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="tenants_adm_users_list",
 )
+@answers()
 async def list_users(
     params: Annotated[UserListParams, Query()],
     db: TenantDb,
@@ -54,7 +57,20 @@ async def list_users(
     response_model=Envelope[UserResponse],
     status_code=status.HTTP_201_CREATED,
     summary="사용자 생성",
+    description="A person who signs in to this tenant's business system.\n\nCreates a user, with its roles in the same transaction. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="tenants_adm_users_create",
+)
+@answers(
+    "etag",
+    "unique",
+    links={
+        "tenants_adm_user_roles_create_in_parent": "user_id",
+        "tenants_adm_user_roles_list_of_parent": "user_id",
+        "tenants_adm_users_change_status": "user_id",
+        "tenants_adm_users_delete": "user_id",
+        "tenants_adm_users_get": "user_id",
+        "tenants_adm_users_update": "user_id",
+    },
 )
 async def create_user(
     data: UserCreate,
@@ -63,7 +79,12 @@ async def create_user(
 ) -> Response:
     row = await service.create_user(db, data, actor)
     return await routed.detail_response(
-        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+        db,
+        READS,
+        row.id,
+        actor,
+        status_code=status.HTTP_201_CREATED,
+        headers={"Location": f"/api/v1/tenants/adm/users/{row.id}"},
     )
 
 
@@ -71,8 +92,10 @@ async def create_user(
     "/{user_id}",
     response_model=Envelope[UserResponse],
     summary="사용자 상세 조회",
+    description="A person who signs in to this tenant's business system.\n\nOne user by its id, with its `ETag` and its first 1,000 lines (`*_total` counts them all).",
     operation_id="tenants_adm_users_get",
 )
+@answers("etag")
 async def get_user(
     user_id: UUID,
     db: TenantDb,
@@ -85,8 +108,10 @@ async def get_user(
     "/{user_id}",
     response_model=Envelope[UserResponse],
     summary="사용자 수정",
+    description="A person who signs in to this tenant's business system.\n\nChanges the fields sent and nothing else. With `If-Match` the change is made only if the row still has that ETag (else 412).",
     operation_id="tenants_adm_users_update",
 )
+@answers("etag", "unique")
 async def update_user(
     user_id: UUID,
     data: UserUpdate,
@@ -102,8 +127,10 @@ async def update_user(
     "/{user_id}/status",
     response_model=Envelope[UserResponse],
     summary="사용자 상태 변경",
+    description="A person who signs in to this tenant's business system.\n\nMoves `status` (ACTIVE → INACTIVE, LOCKED; INACTIVE → ACTIVE, LOCKED; LOCKED → ACTIVE, INACTIVE). With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="tenants_adm_users_change_status",
 )
+@answers("etag", "transitions")
 async def change_user_status(
     user_id: UUID,
     data: UserStatusChange,
@@ -119,8 +146,10 @@ async def change_user_status(
     "/{user_id}",
     response_model=Envelope[Deleted],
     summary="사용자 삭제",
+    description="A person who signs in to this tenant's business system.\n\nDeletes the row: hidden from every read and its unique values freed. References to it follow their `on_delete` rule. With `If-Match` only if the row still has that ETag (else 412). 409 `CONFLICT` while live rows still refer to it with `restrict`.",
     operation_id="tenants_adm_users_delete",
 )
+@answers("restricted")
 async def delete_user(
     user_id: UUID,
     db: TenantDb,

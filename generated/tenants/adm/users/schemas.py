@@ -4,14 +4,33 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import EmailStr, Field
+from pydantic import EmailStr, Field, WithJsonSchema
+from typing_extensions import TypeAliasType
 
 from generated.tenants.adm.user_roles.schemas import UserRoleLineCreate, UserRoleResponse
 from runtime.security.credentials import NewPassword
-from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+from runtime.web.schemas import (
+    SORT_WORDS,
+    EntityModel,
+    Input,
+    Page,
+    SearchableListParams,
+    UpdateModel,
+    absent,
+)
+
+# each enum field's values and the list's sort terms, named (the API document and generated
+# clients share one type)
+TenantUserUserType = TypeAliasType(
+    "TenantUserUserType", Annotated[Literal["ADMIN", "USER"], Field(title="TenantUserUserType")]
+)
+TenantUserStatus = TypeAliasType(
+    "TenantUserStatus",
+    Annotated[Literal["ACTIVE", "INACTIVE", "LOCKED"], Field(title="TenantUserStatus")],
+)
 
 
 class TenantUserBase(EntityModel):
@@ -25,12 +44,17 @@ class TenantUserBase(EntityModel):
     phone: str | None = Field(
         None, max_length=20, pattern="^\\+?[0-9][0-9 ()-]{5,18}[0-9]$", title="전화번호"
     )
-    user_type: Literal["ADMIN", "USER"] = Field("USER", title="사용자 유형")
+    user_type: TenantUserUserType = Field("USER", title="사용자 유형")
 
 
 class TenantUserCreate(Input, TenantUserBase):
     """Body of POST: a new user, optionally with its lines."""
 
+    written: ClassVar[dict[str, str]] = {
+        "last_login_at": "datetime",
+        "failed_login_attempts": "integer",
+        "locked_until": "datetime",
+    }
     password: NewPassword = Field(..., title="비밀번호")
     roles: list[UserRoleLineCreate] = Field(
         default_factory=list,
@@ -43,21 +67,30 @@ class TenantUserCreate(Input, TenantUserBase):
 class TenantUserUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
+    written: ClassVar[dict[str, str]] = {
+        "last_login_at": "datetime",
+        "failed_login_attempts": "integer",
+        "locked_until": "datetime",
+    }
     non_nullable: ClassVar[frozenset[str]] = frozenset(
         ["username", "email", "password", "full_name", "user_type"]
     )
     status_field: ClassVar[str | None] = "status"
 
-    username: str | None = Field(
-        None, min_length=3, max_length=100, pattern="^[A-Za-z0-9._-]+$", title="사용자명"
+    username: str = Field(
+        default_factory=absent,
+        min_length=3,
+        max_length=100,
+        pattern="^[A-Za-z0-9._-]+$",
+        title="사용자명",
     )
-    email: EmailStr | None = Field(None, max_length=255, title="이메일")
-    password: NewPassword | None = Field(None, title="비밀번호")
-    full_name: str | None = Field(None, max_length=100, title="이름")
+    email: EmailStr = Field(default_factory=absent, max_length=255, title="이메일")
+    password: NewPassword = Field(default_factory=absent, title="비밀번호")
+    full_name: str = Field(default_factory=absent, max_length=100, title="이름")
     phone: str | None = Field(
         None, max_length=20, pattern="^\\+?[0-9][0-9 ()-]{5,18}[0-9]$", title="전화번호"
     )
-    user_type: Literal["ADMIN", "USER"] | None = Field(None, title="사용자 유형")
+    user_type: TenantUserUserType = Field(default_factory=absent, title="사용자 유형")
 
 
 class TenantUserListItem(TenantUserBase):
@@ -65,7 +98,7 @@ class TenantUserListItem(TenantUserBase):
 
     id: UUID
     tenant_id: UUID
-    status: Literal["ACTIVE", "INACTIVE", "LOCKED"] = Field(title="상태")
+    status: TenantUserStatus = Field(title="상태")
     last_login_at: datetime | None = Field(None, title="마지막 로그인")
     failed_login_attempts: int = Field(title="로그인 실패 횟수")
     locked_until: datetime | None = Field(None, title="잠금 해제 시각")
@@ -94,22 +127,53 @@ class TenantUserListResponse(Page[TenantUserListItem]):
     """One page of user rows."""
 
 
-class TenantUserListParams(ListParams):
+class TenantUserListParams(SearchableListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
         ["created_at", "email", "full_name", "last_login_at", "updated_at", "username"]
     )
-    searchable: ClassVar[bool] = True
     default_sort: ClassVar[str] = "-created_at"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(
         ["created_at", "email", "full_name", "updated_at", "username"]
     )
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "created_at",
+                            "-created_at",
+                            "email",
+                            "-email",
+                            "full_name",
+                            "-full_name",
+                            "last_login_at",
+                            "-last_login_at",
+                            "updated_at",
+                            "-updated_at",
+                            "username",
+                            "-username",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:created_at|email|full_name|last_login_at|updated_at|username)(?:,-?(?:created_at|email|full_name|last_login_at|updated_at|username))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
-    user_type: list[Literal["ADMIN", "USER"]] | None = Field(
+    user_type: list[TenantUserUserType] | None = Field(
         None, title="사용자 유형", description="Any of these values (repeat the parameter)."
     )
-    status: list[Literal["ACTIVE", "INACTIVE", "LOCKED"]] | None = Field(
+    status: list[TenantUserStatus] | None = Field(
         None, title="상태", description="Any of these values (repeat the parameter)."
     )
 
@@ -117,7 +181,7 @@ class TenantUserListParams(ListParams):
 class TenantUserStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
-    status: Literal["ACTIVE", "INACTIVE", "LOCKED"]
+    status: TenantUserStatus
 
 
 # The names the generated code imports; the API document names the classes by scope.

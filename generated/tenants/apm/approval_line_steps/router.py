@@ -18,6 +18,7 @@ from runtime.deps import TenantDb, tenant_permission
 from runtime.reads import routed
 from runtime.reads.compose import statements
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
@@ -42,8 +43,10 @@ READS = statements("tenants", "apm.approval_line_steps")  # runtime.reads: one p
     "",
     response_model=Envelope[ApprovalLineStepListResponse],
     summary="결재선 단계 목록 조회",
+    description="One page of approval line step rows. Sort by created_at, step_no, updated_at (`-` for descending; default `step_no`). Filters: approval_line_id, approver_id. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="tenants_apm_approval_line_steps_list",
 )
+@answers()
 async def list_approval_line_steps(
     params: Annotated[ApprovalLineStepListParams, Query()],
     db: TenantDb,
@@ -57,7 +60,17 @@ async def list_approval_line_steps(
     response_model=Envelope[ApprovalLineStepResponse],
     status_code=status.HTTP_201_CREATED,
     summary="결재선 단계 생성",
+    description="Creates a approval line step. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="tenants_apm_approval_line_steps_create",
+)
+@answers(
+    "etag",
+    "unique",
+    links={
+        "tenants_apm_approval_line_steps_delete": "approval_line_step_id",
+        "tenants_apm_approval_line_steps_get": "approval_line_step_id",
+        "tenants_apm_approval_line_steps_update": "approval_line_step_id",
+    },
 )
 async def create_approval_line_step(
     data: ApprovalLineStepCreate,
@@ -66,7 +79,12 @@ async def create_approval_line_step(
 ) -> Response:
     row = await service.create_approval_line_step(db, data, actor)
     return await routed.detail_response(
-        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+        db,
+        READS,
+        row.id,
+        actor,
+        status_code=status.HTTP_201_CREATED,
+        headers={"Location": f"/api/v1/tenants/apm/approval-line-steps/{row.id}"},
     )
 
 
@@ -74,8 +92,10 @@ async def create_approval_line_step(
     "/{approval_line_step_id}",
     response_model=Envelope[ApprovalLineStepResponse],
     summary="결재선 단계 상세 조회",
+    description="One approval line step by its id, with its `ETag`.",
     operation_id="tenants_apm_approval_line_steps_get",
 )
+@answers("etag")
 async def get_approval_line_step(
     approval_line_step_id: UUID,
     db: TenantDb,
@@ -88,8 +108,10 @@ async def get_approval_line_step(
     "/{approval_line_step_id}",
     response_model=Envelope[ApprovalLineStepResponse],
     summary="결재선 단계 수정",
+    description="Changes the fields sent and nothing else. With `If-Match` the change is made only if the row still has that ETag (else 412).",
     operation_id="tenants_apm_approval_line_steps_update",
 )
+@answers("etag", "unique")
 async def update_approval_line_step(
     approval_line_step_id: UUID,
     data: ApprovalLineStepUpdate,
@@ -107,8 +129,10 @@ async def update_approval_line_step(
     "/{approval_line_step_id}",
     response_model=Envelope[Deleted],
     summary="결재선 단계 삭제",
+    description="Deletes the row for good. References to it follow their `on_delete` rule. With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="tenants_apm_approval_line_steps_delete",
 )
+@answers()
 async def delete_approval_line_step(
     approval_line_step_id: UUID,
     db: TenantDb,
@@ -127,8 +151,10 @@ nested_router = audited_router(scope="tenants", entity="apm.approval_line_steps"
     "/{approval_line_id}/steps",
     response_model=Envelope[ApprovalLineStepListResponse],
     summary="결재선 단계 목록 (상위 문서별)",
+    description="The approval line step rows of one parent, in order (at most 1,000; the approval_line_steps list filtered by the parent pages through all of them).",
     operation_id="tenants_apm_approval_line_steps_list_of_parent",
 )
+@answers()
 async def list_approval_line_steps_of_parent(
     approval_line_id: UUID,
     params: Annotated[ApprovalLineStepLineListParams, Query()],
@@ -146,7 +172,17 @@ async def list_approval_line_steps_of_parent(
     response_model=Envelope[ApprovalLineStepResponse],
     status_code=status.HTTP_201_CREATED,
     summary="결재선 단계 추가 (상위 문서별)",
+    description="Adds a approval line step to the parent named in the path. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="tenants_apm_approval_line_steps_create_in_parent",
+)
+@answers(
+    "etag",
+    "unique",
+    links={
+        "tenants_apm_approval_line_steps_delete": "approval_line_step_id",
+        "tenants_apm_approval_line_steps_get": "approval_line_step_id",
+        "tenants_apm_approval_line_steps_update": "approval_line_step_id",
+    },
 )
 async def create_approval_line_step_in_parent(
     approval_line_id: UUID,
@@ -157,5 +193,10 @@ async def create_approval_line_step_in_parent(
     await crud.get_live(db, ApprovalLine, approval_line_id, actor)
     row = await service.create_line(db, approval_line_id, data, actor)
     return await routed.detail_response(
-        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+        db,
+        READS,
+        row.id,
+        actor,
+        status_code=status.HTTP_201_CREATED,
+        headers={"Location": f"/api/v1/tenants/apm/approval-line-steps/{row.id}"},
     )

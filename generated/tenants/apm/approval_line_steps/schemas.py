@@ -4,12 +4,24 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import ClassVar
+from typing import Annotated, ClassVar
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
 
-from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+from runtime.web.schemas import (
+    SORT_WORDS,
+    EntityModel,
+    Input,
+    ListParams,
+    Page,
+    UpdateModel,
+    absent,
+)
+from runtime.web.written import queried_as
+
+# each enum field's values and the list's sort terms, named (the API document and generated
+# clients share one type)
 
 
 class TenantApprovalLineStepBase(EntityModel):
@@ -23,12 +35,22 @@ class TenantApprovalLineStepBase(EntityModel):
 class TenantApprovalLineStepCreate(Input, TenantApprovalLineStepBase):
     """Body of POST: a new approval line step."""
 
+    written: ClassVar[dict[str, str]] = {
+        "approval_line_id": "uuid",
+        "step_no": "integer",
+        "approver_id": "uuid",
+    }
     pass
 
 
 class TenantApprovalLineStepLineCreate(Input, EntityModel):
     """A line given inside its header's POST body or at the header's sub-resource."""
 
+    written: ClassVar[dict[str, str]] = {
+        "approval_line_id": "uuid",
+        "step_no": "integer",
+        "approver_id": "uuid",
+    }
     step_no: int = Field(..., ge=1, le=20, title="단계")
     approver_id: UUID = Field(..., title="결재자")
 
@@ -36,13 +58,18 @@ class TenantApprovalLineStepLineCreate(Input, EntityModel):
 class TenantApprovalLineStepUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
+    written: ClassVar[dict[str, str]] = {
+        "approval_line_id": "uuid",
+        "step_no": "integer",
+        "approver_id": "uuid",
+    }
     non_nullable: ClassVar[frozenset[str]] = frozenset(
         ["approval_line_id", "step_no", "approver_id"]
     )
 
-    approval_line_id: UUID | None = Field(None, title="결재선")
-    step_no: int | None = Field(None, ge=1, le=20, title="단계")
-    approver_id: UUID | None = Field(None, title="결재자")
+    approval_line_id: UUID = Field(default_factory=absent, title="결재선")
+    step_no: int = Field(default_factory=absent, ge=1, le=20, title="단계")
+    approver_id: UUID = Field(default_factory=absent, title="결재자")
 
 
 class TenantApprovalLineStepResponse(TenantApprovalLineStepBase):
@@ -73,23 +100,79 @@ class TenantApprovalLineStepListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "step_no", "updated_at"])
-    searchable: ClassVar[bool] = False
     default_sort: ClassVar[str] = "step_no"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "step_no", "updated_at"])
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "created_at",
+                            "-created_at",
+                            "step_no",
+                            "-step_no",
+                            "updated_at",
+                            "-updated_at",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:created_at|step_no|updated_at)(?:,-?(?:created_at|step_no|updated_at))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
-    approval_line_id: UUID | None = Field(None, title="결재선", description="Exact match.")
-    approver_id: UUID | None = Field(None, title="결재자", description="Exact match.")
+    approval_line_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="결재선", description="Exact match."
+    )
+    approver_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="결재자", description="Exact match."
+    )
 
 
 class TenantApprovalLineStepLineListParams(ListParams):
     """Query parameters of the lines under their header: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "step_no", "updated_at"])
-    searchable: ClassVar[bool] = False
     default_sort: ClassVar[str] = "step_no"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "step_no", "updated_at"])
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "created_at",
+                            "-created_at",
+                            "step_no",
+                            "-step_no",
+                            "updated_at",
+                            "-updated_at",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:created_at|step_no|updated_at)(?:,-?(?:created_at|step_no|updated_at))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
-    approver_id: UUID | None = Field(None, title="결재자", description="Exact match.")
+    approver_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="결재자", description="Exact match."
+    )
 
 
 # The names the generated code imports; the API document names the classes by scope.

@@ -16,6 +16,7 @@ from runtime.deps import TenantDb, tenant_permission
 from runtime.reads import routed
 from runtime.reads.compose import statements
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
@@ -39,8 +40,10 @@ READS = statements("tenants", "apm.approval_lines")  # runtime.reads: one plan, 
     "",
     response_model=Envelope[ApprovalLineListResponse],
     summary="결재선 목록 조회",
+    description="A template of ordered approvers for one kind of document.\n\nOne page of approval line rows. Sort by code, created_at, name, updated_at (`-` for descending; default `-created_at`). Search in code, name. Filters: document_type, status. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="tenants_apm_approval_lines_list",
 )
+@answers()
 async def list_approval_lines(
     params: Annotated[ApprovalLineListParams, Query()],
     db: TenantDb,
@@ -54,7 +57,20 @@ async def list_approval_lines(
     response_model=Envelope[ApprovalLineResponse],
     status_code=status.HTTP_201_CREATED,
     summary="결재선 생성",
+    description="A template of ordered approvers for one kind of document.\n\nCreates a approval line, with its steps in the same transaction. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="tenants_apm_approval_lines_create",
+)
+@answers(
+    "etag",
+    "unique",
+    links={
+        "tenants_apm_approval_line_steps_create_in_parent": "approval_line_id",
+        "tenants_apm_approval_line_steps_list_of_parent": "approval_line_id",
+        "tenants_apm_approval_lines_change_status": "approval_line_id",
+        "tenants_apm_approval_lines_delete": "approval_line_id",
+        "tenants_apm_approval_lines_get": "approval_line_id",
+        "tenants_apm_approval_lines_update": "approval_line_id",
+    },
 )
 async def create_approval_line(
     data: ApprovalLineCreate,
@@ -63,7 +79,12 @@ async def create_approval_line(
 ) -> Response:
     row = await service.create_approval_line(db, data, actor)
     return await routed.detail_response(
-        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+        db,
+        READS,
+        row.id,
+        actor,
+        status_code=status.HTTP_201_CREATED,
+        headers={"Location": f"/api/v1/tenants/apm/approval-lines/{row.id}"},
     )
 
 
@@ -71,8 +92,10 @@ async def create_approval_line(
     "/{approval_line_id}",
     response_model=Envelope[ApprovalLineResponse],
     summary="결재선 상세 조회",
+    description="A template of ordered approvers for one kind of document.\n\nOne approval line by its id, with its `ETag` and its first 1,000 lines (`*_total` counts them all).",
     operation_id="tenants_apm_approval_lines_get",
 )
+@answers("etag")
 async def get_approval_line(
     approval_line_id: UUID,
     db: TenantDb,
@@ -85,8 +108,10 @@ async def get_approval_line(
     "/{approval_line_id}",
     response_model=Envelope[ApprovalLineResponse],
     summary="결재선 수정",
+    description="A template of ordered approvers for one kind of document.\n\nChanges the fields sent and nothing else. With `If-Match` the change is made only if the row still has that ETag (else 412).",
     operation_id="tenants_apm_approval_lines_update",
 )
+@answers("etag", "unique")
 async def update_approval_line(
     approval_line_id: UUID,
     data: ApprovalLineUpdate,
@@ -102,8 +127,10 @@ async def update_approval_line(
     "/{approval_line_id}/status",
     response_model=Envelope[ApprovalLineResponse],
     summary="결재선 상태 변경",
+    description="A template of ordered approvers for one kind of document.\n\nMoves `status` (ACTIVE → INACTIVE; INACTIVE → ACTIVE). With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="tenants_apm_approval_lines_change_status",
 )
+@answers("etag", "transitions")
 async def change_approval_line_status(
     approval_line_id: UUID,
     data: ApprovalLineStatusChange,
@@ -121,8 +148,10 @@ async def change_approval_line_status(
     "/{approval_line_id}",
     response_model=Envelope[Deleted],
     summary="결재선 삭제",
+    description="A template of ordered approvers for one kind of document.\n\nDeletes the row: hidden from every read and its unique values freed. References to it follow their `on_delete` rule. With `If-Match` only if the row still has that ETag (else 412). 409 `CONFLICT` while live rows still refer to it with `restrict`.",
     operation_id="tenants_apm_approval_lines_delete",
 )
+@answers("restricted")
 async def delete_approval_line(
     approval_line_id: UUID,
     db: TenantDb,

@@ -4,16 +4,32 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
+from typing_extensions import TypeAliasType
 
 from generated.tenants.apm.approval_line_steps.schemas import (
     ApprovalLineStepLineCreate,
     ApprovalLineStepResponse,
 )
-from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+from runtime.web.schemas import (
+    SORT_WORDS,
+    EntityModel,
+    Input,
+    Page,
+    SearchableListParams,
+    UpdateModel,
+    absent,
+)
+
+# each enum field's values and the list's sort terms, named (the API document and generated
+# clients share one type)
+TenantApprovalLineStatus = TypeAliasType(
+    "TenantApprovalLineStatus",
+    Annotated[Literal["ACTIVE", "INACTIVE"], Field(title="TenantApprovalLineStatus")],
+)
 
 
 class TenantApprovalLineBase(EntityModel):
@@ -35,6 +51,7 @@ class TenantApprovalLineBase(EntityModel):
 class TenantApprovalLineCreate(Input, TenantApprovalLineBase):
     """Body of POST: a new approval line, optionally with its lines."""
 
+    written: ClassVar[dict[str, str]] = {}
     steps: list[ApprovalLineStepLineCreate] = Field(
         ...,
         min_length=1,
@@ -47,13 +64,14 @@ class TenantApprovalLineCreate(Input, TenantApprovalLineBase):
 class TenantApprovalLineUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
+    written: ClassVar[dict[str, str]] = {}
     non_nullable: ClassVar[frozenset[str]] = frozenset(["code", "name", "document_type"])
     status_field: ClassVar[str | None] = "status"
 
-    code: str | None = Field(None, max_length=50, title="결재선 코드")
-    name: str | None = Field(None, max_length=200, title="결재선명")
-    document_type: str | None = Field(
-        None,
+    code: str = Field(default_factory=absent, max_length=50, title="결재선 코드")
+    name: str = Field(default_factory=absent, max_length=200, title="결재선명")
+    document_type: str = Field(
+        default_factory=absent,
         examples=["hrm.leave_requests"],
         max_length=100,
         pattern="^[a-z][a-z0-9_]*\\.[a-z][a-z0-9_]*$",
@@ -67,7 +85,7 @@ class TenantApprovalLineListItem(TenantApprovalLineBase):
 
     id: UUID
     tenant_id: UUID
-    status: Literal["ACTIVE", "INACTIVE"] = Field(title="상태")
+    status: TenantApprovalLineStatus = Field(title="상태")
     created_at: datetime
     updated_at: datetime
     created_by: UUID | None = None
@@ -92,18 +110,45 @@ class TenantApprovalLineListResponse(Page[TenantApprovalLineListItem]):
     """One page of approval line rows."""
 
 
-class TenantApprovalLineListParams(ListParams):
+class TenantApprovalLineListParams(SearchableListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(["code", "created_at", "name", "updated_at"])
-    searchable: ClassVar[bool] = True
     default_sort: ClassVar[str] = "-created_at"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(
         ["code", "created_at", "name", "updated_at"]
     )
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "code",
+                            "-code",
+                            "created_at",
+                            "-created_at",
+                            "name",
+                            "-name",
+                            "updated_at",
+                            "-updated_at",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:code|created_at|name|updated_at)(?:,-?(?:code|created_at|name|updated_at))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
     document_type: str | None = Field(None, title="문서 유형", description="Exact match.")
-    status: list[Literal["ACTIVE", "INACTIVE"]] | None = Field(
+    status: list[TenantApprovalLineStatus] | None = Field(
         None, title="상태", description="Any of these values (repeat the parameter)."
     )
 
@@ -111,7 +156,7 @@ class TenantApprovalLineListParams(ListParams):
 class TenantApprovalLineStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
-    status: Literal["ACTIVE", "INACTIVE"]
+    status: TenantApprovalLineStatus
 
 
 # The names the generated code imports; the API document names the classes by scope.

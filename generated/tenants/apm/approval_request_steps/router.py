@@ -18,6 +18,7 @@ from runtime.deps import TenantDb, tenant_permission
 from runtime.reads import routed
 from runtime.reads.compose import statements
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope
 from runtime.web.router import audited_router
 
@@ -36,8 +37,10 @@ READS = statements("tenants", "apm.approval_request_steps")  # runtime.reads: on
     "",
     response_model=Envelope[ApprovalRequestStepListResponse],
     summary="결재 단계 목록 조회",
+    description="One approver's turn in an approval request, copied from the approval line when the request is made.\n\nOne page of approval step rows. Sort by created_at, decided_at, step_no, updated_at (`-` for descending; default `step_no`). Filters: approval_request_id, approver_id, decision. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="tenants_apm_approval_request_steps_list",
 )
+@answers()
 async def list_approval_request_steps(
     params: Annotated[ApprovalRequestStepListParams, Query()],
     db: TenantDb,
@@ -50,8 +53,10 @@ async def list_approval_request_steps(
     "/{approval_request_step_id}",
     response_model=Envelope[ApprovalRequestStepResponse],
     summary="결재 단계 상세 조회",
+    description="One approver's turn in an approval request, copied from the approval line when the request is made.\n\nOne approval step by its id, with its `ETag`.",
     operation_id="tenants_apm_approval_request_steps_get",
 )
+@answers("etag")
 async def get_approval_request_step(
     approval_request_step_id: UUID,
     db: TenantDb,
@@ -68,8 +73,10 @@ nested_router = audited_router(scope="tenants", entity="apm.approval_request_ste
     "/{approval_request_id}/steps",
     response_model=Envelope[ApprovalRequestStepListResponse],
     summary="결재 단계 목록 (상위 문서별)",
+    description="One approver's turn in an approval request, copied from the approval line when the request is made.\n\nThe approval step rows of one parent, in order (at most 1,000; the approval_request_steps list filtered by the parent pages through all of them).",
     operation_id="tenants_apm_approval_request_steps_list_of_parent",
 )
+@answers()
 async def list_approval_request_steps_of_parent(
     approval_request_id: UUID,
     params: Annotated[ApprovalRequestStepLineListParams, Query()],

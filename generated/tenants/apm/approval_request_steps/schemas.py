@@ -4,12 +4,32 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
+from typing_extensions import TypeAliasType
 
-from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+from runtime.web.schemas import (
+    SORT_WORDS,
+    EntityModel,
+    Input,
+    ListParams,
+    Page,
+    UpdateModel,
+    absent,
+)
+from runtime.web.written import queried_as
+
+# each enum field's values and the list's sort terms, named (the API document and generated
+# clients share one type)
+TenantApprovalRequestStepDecision = TypeAliasType(
+    "TenantApprovalRequestStepDecision",
+    Annotated[
+        Literal["PENDING", "APPROVED", "REJECTED", "SKIPPED"],
+        Field(title="TenantApprovalRequestStepDecision"),
+    ],
+)
 
 
 class TenantApprovalRequestStepBase(EntityModel):
@@ -18,7 +38,7 @@ class TenantApprovalRequestStepBase(EntityModel):
     approval_request_id: UUID = Field(..., title="결재 요청")
     step_no: int = Field(..., ge=1, le=20, title="단계")
     approver_id: UUID = Field(..., title="결재자")
-    decision: Literal["PENDING", "APPROVED", "REJECTED", "SKIPPED"] = Field("PENDING", title="결정")
+    decision: TenantApprovalRequestStepDecision = Field("PENDING", title="결정")
     comment: str | None = Field(None, max_length=2000, title="의견")
     decided_at: datetime | None = Field(None, title="결정 시각")
 
@@ -26,15 +46,27 @@ class TenantApprovalRequestStepBase(EntityModel):
 class TenantApprovalRequestStepCreate(Input, TenantApprovalRequestStepBase):
     """Body of POST: a new approval step."""
 
+    written: ClassVar[dict[str, str]] = {
+        "approval_request_id": "uuid",
+        "step_no": "integer",
+        "approver_id": "uuid",
+        "decided_at": "datetime",
+    }
     pass
 
 
 class TenantApprovalRequestStepLineCreate(Input, EntityModel):
     """A line given inside its header's POST body or at the header's sub-resource."""
 
+    written: ClassVar[dict[str, str]] = {
+        "approval_request_id": "uuid",
+        "step_no": "integer",
+        "approver_id": "uuid",
+        "decided_at": "datetime",
+    }
     step_no: int = Field(..., ge=1, le=20, title="단계")
     approver_id: UUID = Field(..., title="결재자")
-    decision: Literal["PENDING", "APPROVED", "REJECTED", "SKIPPED"] = Field("PENDING", title="결정")
+    decision: TenantApprovalRequestStepDecision = Field("PENDING", title="결정")
     comment: str | None = Field(None, max_length=2000, title="의견")
     decided_at: datetime | None = Field(None, title="결정 시각")
 
@@ -42,16 +74,20 @@ class TenantApprovalRequestStepLineCreate(Input, EntityModel):
 class TenantApprovalRequestStepUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
+    written: ClassVar[dict[str, str]] = {
+        "approval_request_id": "uuid",
+        "step_no": "integer",
+        "approver_id": "uuid",
+        "decided_at": "datetime",
+    }
     non_nullable: ClassVar[frozenset[str]] = frozenset(
         ["approval_request_id", "step_no", "approver_id", "decision"]
     )
 
-    approval_request_id: UUID | None = Field(None, title="결재 요청")
-    step_no: int | None = Field(None, ge=1, le=20, title="단계")
-    approver_id: UUID | None = Field(None, title="결재자")
-    decision: Literal["PENDING", "APPROVED", "REJECTED", "SKIPPED"] | None = Field(
-        None, title="결정"
-    )
+    approval_request_id: UUID = Field(default_factory=absent, title="결재 요청")
+    step_no: int = Field(default_factory=absent, ge=1, le=20, title="단계")
+    approver_id: UUID = Field(default_factory=absent, title="결재자")
+    decision: TenantApprovalRequestStepDecision = Field(default_factory=absent, title="결정")
     comment: str | None = Field(None, max_length=2000, title="의견")
     decided_at: datetime | None = Field(None, title="결정 시각")
 
@@ -86,13 +122,44 @@ class TenantApprovalRequestStepListParams(ListParams):
     sortable: ClassVar[frozenset[str]] = frozenset(
         ["created_at", "decided_at", "step_no", "updated_at"]
     )
-    searchable: ClassVar[bool] = False
     default_sort: ClassVar[str] = "step_no"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "step_no", "updated_at"])
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "created_at",
+                            "-created_at",
+                            "decided_at",
+                            "-decided_at",
+                            "step_no",
+                            "-step_no",
+                            "updated_at",
+                            "-updated_at",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:created_at|decided_at|step_no|updated_at)(?:,-?(?:created_at|decided_at|step_no|updated_at))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
-    approval_request_id: UUID | None = Field(None, title="결재 요청", description="Exact match.")
-    approver_id: UUID | None = Field(None, title="결재자", description="Exact match.")
-    decision: list[Literal["PENDING", "APPROVED", "REJECTED", "SKIPPED"]] | None = Field(
+    approval_request_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="결재 요청", description="Exact match."
+    )
+    approver_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="결재자", description="Exact match."
+    )
+    decision: list[TenantApprovalRequestStepDecision] | None = Field(
         None, title="결정", description="Any of these values (repeat the parameter)."
     )
 
@@ -103,12 +170,41 @@ class TenantApprovalRequestStepLineListParams(ListParams):
     sortable: ClassVar[frozenset[str]] = frozenset(
         ["created_at", "decided_at", "step_no", "updated_at"]
     )
-    searchable: ClassVar[bool] = False
     default_sort: ClassVar[str] = "step_no"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "step_no", "updated_at"])
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "created_at",
+                            "-created_at",
+                            "decided_at",
+                            "-decided_at",
+                            "step_no",
+                            "-step_no",
+                            "updated_at",
+                            "-updated_at",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:created_at|decided_at|step_no|updated_at)(?:,-?(?:created_at|decided_at|step_no|updated_at))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
-    approver_id: UUID | None = Field(None, title="결재자", description="Exact match.")
-    decision: list[Literal["PENDING", "APPROVED", "REJECTED", "SKIPPED"]] | None = Field(
+    approver_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="결재자", description="Exact match."
+    )
+    decision: list[TenantApprovalRequestStepDecision] | None = Field(
         None, title="결정", description="Any of these values (repeat the parameter)."
     )
 

@@ -16,6 +16,7 @@ from runtime.deps import TenantDb, tenant_permission
 from runtime.reads import routed
 from runtime.reads.compose import statements
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope
 from runtime.web.router import audited_router
 from runtime.web.versions import IfMatch
@@ -37,8 +38,10 @@ READS = statements("tenants", "apm.approval_requests")  # runtime.reads: one pla
     "",
     response_model=Envelope[ApprovalRequestListResponse],
     summary="결재 요청 목록 조회",
+    description="One document taken through an approval line. Creating it copies the line's approvers into its steps; each step is decided by its approver, in order (approve / reject). When the last step approves, the document takes its approved state; a rejection gives it its rejected state.\n\nOne page of approval request rows. Sort by created_at, decided_at, request_no, status, title, updated_at (`-` for descending; default `-created_at`). Search in request_no, title. Filters: approval_line_id, document_type, document_id, status. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="tenants_apm_approval_requests_list",
 )
+@answers()
 async def list_approval_requests(
     params: Annotated[ApprovalRequestListParams, Query()],
     db: TenantDb,
@@ -52,7 +55,17 @@ async def list_approval_requests(
     response_model=Envelope[ApprovalRequestResponse],
     status_code=status.HTTP_201_CREATED,
     summary="결재 요청 생성",
+    description="One document taken through an approval line. Creating it copies the line's approvers into its steps; each step is decided by its approver, in order (approve / reject). When the last step approves, the document takes its approved state; a rejection gives it its rejected state.\n\nCreates a approval request. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="tenants_apm_approval_requests_create",
+)
+@answers(
+    "etag",
+    "unique",
+    links={
+        "tenants_apm_approval_request_steps_list_of_parent": "approval_request_id",
+        "tenants_apm_approval_requests_change_status": "approval_request_id",
+        "tenants_apm_approval_requests_get": "approval_request_id",
+    },
 )
 async def create_approval_request(
     data: ApprovalRequestCreate,
@@ -61,7 +74,12 @@ async def create_approval_request(
 ) -> Response:
     row = await service.create_approval_request(db, data, actor)
     return await routed.detail_response(
-        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+        db,
+        READS,
+        row.id,
+        actor,
+        status_code=status.HTTP_201_CREATED,
+        headers={"Location": f"/api/v1/tenants/apm/approval-requests/{row.id}"},
     )
 
 
@@ -69,8 +87,10 @@ async def create_approval_request(
     "/{approval_request_id}",
     response_model=Envelope[ApprovalRequestResponse],
     summary="결재 요청 상세 조회",
+    description="One document taken through an approval line. Creating it copies the line's approvers into its steps; each step is decided by its approver, in order (approve / reject). When the last step approves, the document takes its approved state; a rejection gives it its rejected state.\n\nOne approval request by its id, with its `ETag` and its first 1,000 lines (`*_total` counts them all).",
     operation_id="tenants_apm_approval_requests_get",
 )
+@answers("etag")
 async def get_approval_request(
     approval_request_id: UUID,
     db: TenantDb,
@@ -83,8 +103,10 @@ async def get_approval_request(
     "/{approval_request_id}/status",
     response_model=Envelope[ApprovalRequestResponse],
     summary="결재 요청 상태 변경",
+    description="One document taken through an approval line. Creating it copies the line's approvers into its steps; each step is decided by its approver, in order (approve / reject). When the last step approves, the document takes its approved state; a rejection gives it its rejected state.\n\nMoves `status` (PENDING → CANCELED, APPROVED, REJECTED). With `If-Match` only if the row still has that ETag (else 412). APPROVED, REJECTED are reached only when an approval request ends (409 `APPROVAL_REQUIRED`).",
     operation_id="tenants_apm_approval_requests_change_status",
 )
+@answers("approval", "etag", "transitions")
 async def change_approval_request_status(
     approval_request_id: UUID,
     data: ApprovalRequestStatusChange,

@@ -4,13 +4,33 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
+from typing_extensions import TypeAliasType
 
 from generated.tenants.apm.approval_request_steps.schemas import ApprovalRequestStepResponse
-from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+from runtime.web.schemas import (
+    SORT_WORDS,
+    EntityModel,
+    Input,
+    Page,
+    SearchableListParams,
+    UpdateModel,
+    absent,
+)
+from runtime.web.written import queried_as
+
+# each enum field's values and the list's sort terms, named (the API document and generated
+# clients share one type)
+TenantApprovalRequestStatus = TypeAliasType(
+    "TenantApprovalRequestStatus",
+    Annotated[
+        Literal["PENDING", "APPROVED", "REJECTED", "CANCELED"],
+        Field(title="TenantApprovalRequestStatus"),
+    ],
+)
 
 
 class TenantApprovalRequestBase(EntityModel):
@@ -32,28 +52,40 @@ class TenantApprovalRequestBase(EntityModel):
 class TenantApprovalRequestCreate(Input, TenantApprovalRequestBase):
     """Body of POST: a new approval request, optionally with its lines."""
 
+    written: ClassVar[dict[str, str]] = {
+        "approval_line_id": "uuid",
+        "document_id": "uuid",
+        "current_step": "integer",
+        "decided_at": "datetime",
+    }
     pass
 
 
 class TenantApprovalRequestUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
+    written: ClassVar[dict[str, str]] = {
+        "approval_line_id": "uuid",
+        "document_id": "uuid",
+        "current_step": "integer",
+        "decided_at": "datetime",
+    }
     non_nullable: ClassVar[frozenset[str]] = frozenset(
         ["request_no", "approval_line_id", "document_type", "document_id", "title"]
     )
     status_field: ClassVar[str | None] = "status"
 
-    request_no: str | None = Field(None, max_length=30, title="결재 번호")
-    approval_line_id: UUID | None = Field(None, title="결재선")
-    document_type: str | None = Field(
-        None,
+    request_no: str = Field(default_factory=absent, max_length=30, title="결재 번호")
+    approval_line_id: UUID = Field(default_factory=absent, title="결재선")
+    document_type: str = Field(
+        default_factory=absent,
         examples=["hrm.leave_requests"],
         max_length=100,
         pattern="^[a-z][a-z0-9_]*\\.[a-z][a-z0-9_]*$",
         title="문서 유형",
     )
-    document_id: UUID | None = Field(None, title="문서")
-    title: str | None = Field(None, max_length=200, title="제목")
+    document_id: UUID = Field(default_factory=absent, title="문서")
+    title: str = Field(default_factory=absent, max_length=200, title="제목")
 
 
 class TenantApprovalRequestListItem(TenantApprovalRequestBase):
@@ -63,7 +95,7 @@ class TenantApprovalRequestListItem(TenantApprovalRequestBase):
     tenant_id: UUID
     current_step: int = Field(title="현재 단계")
     decided_at: datetime | None = Field(None, title="결재 완료 시각")
-    status: Literal["PENDING", "APPROVED", "REJECTED", "CANCELED"] = Field(title="상태")
+    status: TenantApprovalRequestStatus = Field(title="상태")
     approval_line_name: str | None = Field(
         None, title="결재선 이름", description="Display name of the referenced row."
     )
@@ -91,22 +123,57 @@ class TenantApprovalRequestListResponse(Page[TenantApprovalRequestListItem]):
     """One page of approval request rows."""
 
 
-class TenantApprovalRequestListParams(ListParams):
+class TenantApprovalRequestListParams(SearchableListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
         ["created_at", "decided_at", "request_no", "status", "title", "updated_at"]
     )
-    searchable: ClassVar[bool] = True
     default_sort: ClassVar[str] = "-created_at"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(
         ["created_at", "request_no", "status", "title", "updated_at"]
     )
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "created_at",
+                            "-created_at",
+                            "decided_at",
+                            "-decided_at",
+                            "request_no",
+                            "-request_no",
+                            "status",
+                            "-status",
+                            "title",
+                            "-title",
+                            "updated_at",
+                            "-updated_at",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:created_at|decided_at|request_no|status|title|updated_at)(?:,-?(?:created_at|decided_at|request_no|status|title|updated_at))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
-    approval_line_id: UUID | None = Field(None, title="결재선", description="Exact match.")
+    approval_line_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="결재선", description="Exact match."
+    )
     document_type: str | None = Field(None, title="문서 유형", description="Exact match.")
-    document_id: UUID | None = Field(None, title="문서", description="Exact match.")
-    status: list[Literal["PENDING", "APPROVED", "REJECTED", "CANCELED"]] | None = Field(
+    document_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="문서", description="Exact match."
+    )
+    status: list[TenantApprovalRequestStatus] | None = Field(
         None, title="상태", description="Any of these values (repeat the parameter)."
     )
 
@@ -114,7 +181,7 @@ class TenantApprovalRequestListParams(ListParams):
 class TenantApprovalRequestStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
-    status: Literal["PENDING", "APPROVED", "REJECTED", "CANCELED"]
+    status: TenantApprovalRequestStatus
 
 
 # The names the generated code imports; the API document names the classes by scope.

@@ -16,6 +16,7 @@ from runtime.deps import TenantDb, tenant_permission
 from runtime.reads import routed
 from runtime.reads.compose import statements
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
@@ -39,8 +40,10 @@ READS = statements("tenants", "asm.service_requests")  # runtime.reads: one plan
     "",
     response_model=Envelope[ServiceRequestListResponse],
     summary="서비스 요청 목록 조회",
+    description="One page of service request rows. Sort by created_at, request_no, requested_at, updated_at (`-` for descending; default `-created_at`). Search in request_no. Filters: customer_id, product_id, request_type, assignee_id, requested_at, status. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="tenants_asm_service_requests_list",
 )
+@answers()
 async def list_service_requests(
     params: Annotated[ServiceRequestListParams, Query()],
     db: TenantDb,
@@ -54,7 +57,20 @@ async def list_service_requests(
     response_model=Envelope[ServiceRequestResponse],
     status_code=status.HTTP_201_CREATED,
     summary="서비스 요청 생성",
+    description="Creates a service request. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="tenants_asm_service_requests_create",
+)
+@answers(
+    "etag",
+    "unique",
+    links={
+        "tenants_asm_service_requests_change_status": "service_request_id",
+        "tenants_asm_service_requests_delete": "service_request_id",
+        "tenants_asm_service_requests_get": "service_request_id",
+        "tenants_asm_service_requests_update": "service_request_id",
+        "tenants_asm_service_visits_create_in_parent": "service_request_id",
+        "tenants_asm_service_visits_list_of_parent": "service_request_id",
+    },
 )
 async def create_service_request(
     data: ServiceRequestCreate,
@@ -63,7 +79,12 @@ async def create_service_request(
 ) -> Response:
     row = await service.create_service_request(db, data, actor)
     return await routed.detail_response(
-        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+        db,
+        READS,
+        row.id,
+        actor,
+        status_code=status.HTTP_201_CREATED,
+        headers={"Location": f"/api/v1/tenants/asm/service-requests/{row.id}"},
     )
 
 
@@ -71,8 +92,10 @@ async def create_service_request(
     "/{service_request_id}",
     response_model=Envelope[ServiceRequestResponse],
     summary="서비스 요청 상세 조회",
+    description="One service request by its id, with its `ETag`.",
     operation_id="tenants_asm_service_requests_get",
 )
+@answers("etag")
 async def get_service_request(
     service_request_id: UUID,
     db: TenantDb,
@@ -85,8 +108,10 @@ async def get_service_request(
     "/{service_request_id}",
     response_model=Envelope[ServiceRequestResponse],
     summary="서비스 요청 수정",
+    description="Changes the fields sent and nothing else. With `If-Match` the change is made only if the row still has that ETag (else 412).",
     operation_id="tenants_asm_service_requests_update",
 )
+@answers("etag", "unique")
 async def update_service_request(
     service_request_id: UUID,
     data: ServiceRequestUpdate,
@@ -104,8 +129,10 @@ async def update_service_request(
     "/{service_request_id}/status",
     response_model=Envelope[ServiceRequestResponse],
     summary="서비스 요청 상태 변경",
+    description="Moves `status` (RECEIVED → ASSIGNED, CANCELED; ASSIGNED → IN_PROGRESS, RECEIVED, CANCELED; IN_PROGRESS → COMPLETED, CANCELED). With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="tenants_asm_service_requests_change_status",
 )
+@answers("etag", "transitions")
 async def change_service_request_status(
     service_request_id: UUID,
     data: ServiceRequestStatusChange,
@@ -123,8 +150,10 @@ async def change_service_request_status(
     "/{service_request_id}",
     response_model=Envelope[Deleted],
     summary="서비스 요청 삭제",
+    description="Deletes the row: hidden from every read and its unique values freed. References to it follow their `on_delete` rule. With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="tenants_asm_service_requests_delete",
 )
+@answers()
 async def delete_service_request(
     service_request_id: UUID,
     db: TenantDb,

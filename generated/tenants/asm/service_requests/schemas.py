@@ -4,12 +4,39 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
+from typing_extensions import TypeAliasType
 
-from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+from runtime.web.schemas import (
+    SORT_WORDS,
+    EntityModel,
+    Input,
+    Page,
+    SearchableListParams,
+    UpdateModel,
+    absent,
+)
+from runtime.web.written import queried_as
+
+# each enum field's values and the list's sort terms, named (the API document and generated
+# clients share one type)
+TenantServiceRequestRequestType = TypeAliasType(
+    "TenantServiceRequestRequestType",
+    Annotated[
+        Literal["REPAIR", "INSTALLATION", "INSPECTION", "RETURN", "INQUIRY"],
+        Field(title="TenantServiceRequestRequestType"),
+    ],
+)
+TenantServiceRequestStatus = TypeAliasType(
+    "TenantServiceRequestStatus",
+    Annotated[
+        Literal["RECEIVED", "ASSIGNED", "IN_PROGRESS", "COMPLETED", "CANCELED"],
+        Field(title="TenantServiceRequestStatus"),
+    ],
+)
 
 
 class TenantServiceRequestBase(EntityModel):
@@ -18,9 +45,7 @@ class TenantServiceRequestBase(EntityModel):
     request_no: str | None = Field(None, max_length=30, title="요청 번호")
     customer_id: UUID = Field(..., title="고객")
     product_id: UUID | None = Field(None, title="제품")
-    request_type: Literal["REPAIR", "INSTALLATION", "INSPECTION", "RETURN", "INQUIRY"] = Field(
-        "REPAIR", title="요청 유형"
-    )
+    request_type: TenantServiceRequestRequestType = Field("REPAIR", title="요청 유형")
     description: str = Field(..., title="내용")
     assignee_id: UUID | None = Field(None, title="담당자")
     requested_at: datetime = Field(..., title="요청 일시")
@@ -29,26 +54,36 @@ class TenantServiceRequestBase(EntityModel):
 class TenantServiceRequestCreate(Input, TenantServiceRequestBase):
     """Body of POST: a new service request."""
 
+    written: ClassVar[dict[str, str]] = {
+        "customer_id": "uuid",
+        "product_id": "uuid",
+        "assignee_id": "uuid",
+        "requested_at": "datetime",
+    }
     pass
 
 
 class TenantServiceRequestUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
+    written: ClassVar[dict[str, str]] = {
+        "customer_id": "uuid",
+        "product_id": "uuid",
+        "assignee_id": "uuid",
+        "requested_at": "datetime",
+    }
     non_nullable: ClassVar[frozenset[str]] = frozenset(
         ["request_no", "customer_id", "request_type", "description", "requested_at"]
     )
     status_field: ClassVar[str | None] = "status"
 
-    request_no: str | None = Field(None, max_length=30, title="요청 번호")
-    customer_id: UUID | None = Field(None, title="고객")
+    request_no: str = Field(default_factory=absent, max_length=30, title="요청 번호")
+    customer_id: UUID = Field(default_factory=absent, title="고객")
     product_id: UUID | None = Field(None, title="제품")
-    request_type: Literal["REPAIR", "INSTALLATION", "INSPECTION", "RETURN", "INQUIRY"] | None = (
-        Field(None, title="요청 유형")
-    )
-    description: str | None = Field(None, title="내용")
+    request_type: TenantServiceRequestRequestType = Field(default_factory=absent, title="요청 유형")
+    description: str = Field(default_factory=absent, title="내용")
     assignee_id: UUID | None = Field(None, title="담당자")
-    requested_at: datetime | None = Field(None, title="요청 일시")
+    requested_at: datetime = Field(default_factory=absent, title="요청 일시")
 
 
 class TenantServiceRequestResponse(TenantServiceRequestBase):
@@ -56,9 +91,7 @@ class TenantServiceRequestResponse(TenantServiceRequestBase):
 
     id: UUID
     tenant_id: UUID
-    status: Literal["RECEIVED", "ASSIGNED", "IN_PROGRESS", "COMPLETED", "CANCELED"] = Field(
-        title="상태"
-    )
+    status: TenantServiceRequestStatus = Field(title="상태")
     customer_name: str | None = Field(
         None, title="고객 이름", description="Display name of the referenced row."
     )
@@ -81,32 +114,67 @@ class TenantServiceRequestListResponse(Page[TenantServiceRequestResponse]):
     """One page of service request rows."""
 
 
-class TenantServiceRequestListParams(ListParams):
+class TenantServiceRequestListParams(SearchableListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
         ["created_at", "request_no", "requested_at", "updated_at"]
     )
-    searchable: ClassVar[bool] = True
     default_sort: ClassVar[str] = "-created_at"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(
         ["created_at", "request_no", "requested_at", "updated_at"]
     )
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "created_at",
+                            "-created_at",
+                            "request_no",
+                            "-request_no",
+                            "requested_at",
+                            "-requested_at",
+                            "updated_at",
+                            "-updated_at",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:created_at|request_no|requested_at|updated_at)(?:,-?(?:created_at|request_no|requested_at|updated_at))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
-    customer_id: UUID | None = Field(None, title="고객", description="Exact match.")
-    product_id: UUID | None = Field(None, title="제품", description="Exact match.")
-    request_type: (
-        list[Literal["REPAIR", "INSTALLATION", "INSPECTION", "RETURN", "INQUIRY"]] | None
-    ) = Field(None, title="요청 유형", description="Any of these values (repeat the parameter).")
-    assignee_id: UUID | None = Field(None, title="담당자", description="Exact match.")
-    requested_at: datetime | None = Field(None, title="요청 일시", description="Exact match.")
-    status: list[Literal["RECEIVED", "ASSIGNED", "IN_PROGRESS", "COMPLETED", "CANCELED"]] | None = (
-        Field(None, title="상태", description="Any of these values (repeat the parameter).")
+    customer_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="고객", description="Exact match."
     )
-    requested_at_from: datetime | None = Field(
+    product_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="제품", description="Exact match."
+    )
+    request_type: list[TenantServiceRequestRequestType] | None = Field(
+        None, title="요청 유형", description="Any of these values (repeat the parameter)."
+    )
+    assignee_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="담당자", description="Exact match."
+    )
+    requested_at: Annotated[datetime, queried_as("datetime")] | None = Field(
+        None, title="요청 일시", description="Exact match."
+    )
+    status: list[TenantServiceRequestStatus] | None = Field(
+        None, title="상태", description="Any of these values (repeat the parameter)."
+    )
+    requested_at_from: Annotated[datetime, queried_as("datetime")] | None = Field(
         None, title="요청 일시 이상", description="Inclusive lower bound."
     )
-    requested_at_to: datetime | None = Field(
+    requested_at_to: Annotated[datetime, queried_as("datetime")] | None = Field(
         None, title="요청 일시 이하", description="Inclusive upper bound."
     )
 
@@ -114,7 +182,7 @@ class TenantServiceRequestListParams(ListParams):
 class TenantServiceRequestStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
-    status: Literal["RECEIVED", "ASSIGNED", "IN_PROGRESS", "COMPLETED", "CANCELED"]
+    status: TenantServiceRequestStatus
 
 
 # The names the generated code imports; the API document names the classes by scope.

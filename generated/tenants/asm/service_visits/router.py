@@ -18,6 +18,7 @@ from runtime.deps import TenantDb, tenant_permission
 from runtime.reads import routed
 from runtime.reads.compose import statements
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
@@ -42,8 +43,10 @@ READS = statements("tenants", "asm.service_visits")  # runtime.reads: one plan, 
     "",
     response_model=Envelope[ServiceVisitListResponse],
     summary="방문 서비스 목록 조회",
+    description="One page of service visit rows. Sort by created_at, updated_at, visited_at (`-` for descending; default `-visited_at`). Filters: service_request_id, technician_id, visited_at. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="tenants_asm_service_visits_list",
 )
+@answers()
 async def list_service_visits(
     params: Annotated[ServiceVisitListParams, Query()],
     db: TenantDb,
@@ -57,7 +60,16 @@ async def list_service_visits(
     response_model=Envelope[ServiceVisitResponse],
     status_code=status.HTTP_201_CREATED,
     summary="방문 서비스 생성",
+    description="Creates a service visit. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="tenants_asm_service_visits_create",
+)
+@answers(
+    "etag",
+    links={
+        "tenants_asm_service_visits_delete": "service_visit_id",
+        "tenants_asm_service_visits_get": "service_visit_id",
+        "tenants_asm_service_visits_update": "service_visit_id",
+    },
 )
 async def create_service_visit(
     data: ServiceVisitCreate,
@@ -66,7 +78,12 @@ async def create_service_visit(
 ) -> Response:
     row = await service.create_service_visit(db, data, actor)
     return await routed.detail_response(
-        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+        db,
+        READS,
+        row.id,
+        actor,
+        status_code=status.HTTP_201_CREATED,
+        headers={"Location": f"/api/v1/tenants/asm/service-visits/{row.id}"},
     )
 
 
@@ -74,8 +91,10 @@ async def create_service_visit(
     "/{service_visit_id}",
     response_model=Envelope[ServiceVisitResponse],
     summary="방문 서비스 상세 조회",
+    description="One service visit by its id, with its `ETag`.",
     operation_id="tenants_asm_service_visits_get",
 )
+@answers("etag")
 async def get_service_visit(
     service_visit_id: UUID,
     db: TenantDb,
@@ -88,8 +107,10 @@ async def get_service_visit(
     "/{service_visit_id}",
     response_model=Envelope[ServiceVisitResponse],
     summary="방문 서비스 수정",
+    description="Changes the fields sent and nothing else. With `If-Match` the change is made only if the row still has that ETag (else 412).",
     operation_id="tenants_asm_service_visits_update",
 )
+@answers("etag")
 async def update_service_visit(
     service_visit_id: UUID,
     data: ServiceVisitUpdate,
@@ -105,8 +126,10 @@ async def update_service_visit(
     "/{service_visit_id}",
     response_model=Envelope[Deleted],
     summary="방문 서비스 삭제",
+    description="Deletes the row: hidden from every read and its unique values freed. References to it follow their `on_delete` rule. With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="tenants_asm_service_visits_delete",
 )
+@answers()
 async def delete_service_visit(
     service_visit_id: UUID,
     db: TenantDb,
@@ -125,8 +148,10 @@ nested_router = audited_router(scope="tenants", entity="asm.service_visits")
     "/{service_request_id}/service-visits",
     response_model=Envelope[ServiceVisitListResponse],
     summary="방문 서비스 목록 (상위 문서별)",
+    description="The service visit rows of one parent, in order (at most 1,000; the service_visits list filtered by the parent pages through all of them).",
     operation_id="tenants_asm_service_visits_list_of_parent",
 )
+@answers()
 async def list_service_visits_of_parent(
     service_request_id: UUID,
     params: Annotated[ServiceVisitLineListParams, Query()],
@@ -144,7 +169,16 @@ async def list_service_visits_of_parent(
     response_model=Envelope[ServiceVisitResponse],
     status_code=status.HTTP_201_CREATED,
     summary="방문 서비스 추가 (상위 문서별)",
+    description="Adds a service visit to the parent named in the path. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="tenants_asm_service_visits_create_in_parent",
+)
+@answers(
+    "etag",
+    links={
+        "tenants_asm_service_visits_delete": "service_visit_id",
+        "tenants_asm_service_visits_get": "service_visit_id",
+        "tenants_asm_service_visits_update": "service_visit_id",
+    },
 )
 async def create_service_visit_in_parent(
     service_request_id: UUID,
@@ -155,5 +189,10 @@ async def create_service_visit_in_parent(
     await crud.get_live(db, ServiceRequest, service_request_id, actor)
     row = await service.create_line(db, service_request_id, data, actor)
     return await routed.detail_response(
-        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+        db,
+        READS,
+        row.id,
+        actor,
+        status_code=status.HTTP_201_CREATED,
+        headers={"Location": f"/api/v1/tenants/asm/service-visits/{row.id}"},
     )

@@ -5,12 +5,24 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import ClassVar
+from typing import Annotated, ClassVar
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
 
-from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+from runtime.web.schemas import (
+    SORT_WORDS,
+    EntityModel,
+    Input,
+    ListParams,
+    Page,
+    UpdateModel,
+    absent,
+)
+from runtime.web.written import queried_as
+
+# each enum field's values and the list's sort terms, named (the API document and generated
+# clients share one type)
 
 
 class TenantServiceVisitBase(EntityModel):
@@ -20,41 +32,88 @@ class TenantServiceVisitBase(EntityModel):
     technician_id: UUID | None = Field(None, title="기사")
     visited_at: datetime = Field(..., title="방문 일시")
     work_done: str | None = Field(None, title="작업 내용")
-    charge: Decimal = Field(
-        Decimal("0"), ge=Decimal("0"), max_digits=18, decimal_places=2, title="청구 금액"
-    )
+    charge: Annotated[
+        Decimal,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": 0, "maximum": 9999999999999999},
+                    {"type": "string", "pattern": "^\\d{1,16}(\\.\\d{1,2}0*)?$"},
+                ]
+            },
+            mode="validation",
+        ),
+    ] = Field(Decimal("0"), ge=Decimal("0"), max_digits=18, decimal_places=2, title="청구 금액")
 
 
 class TenantServiceVisitCreate(Input, TenantServiceVisitBase):
     """Body of POST: a new service visit."""
 
+    written: ClassVar[dict[str, str]] = {
+        "service_request_id": "uuid",
+        "technician_id": "uuid",
+        "visited_at": "datetime",
+        "charge": "decimal:^\\d{1,16}(\\.\\d{1,2}0*)?$",
+    }
     pass
 
 
 class TenantServiceVisitLineCreate(Input, EntityModel):
     """A line given inside its header's POST body or at the header's sub-resource."""
 
+    written: ClassVar[dict[str, str]] = {
+        "service_request_id": "uuid",
+        "technician_id": "uuid",
+        "visited_at": "datetime",
+        "charge": "decimal:^\\d{1,16}(\\.\\d{1,2}0*)?$",
+    }
     technician_id: UUID | None = Field(None, title="기사")
     visited_at: datetime = Field(..., title="방문 일시")
     work_done: str | None = Field(None, title="작업 내용")
-    charge: Decimal = Field(
-        Decimal("0"), ge=Decimal("0"), max_digits=18, decimal_places=2, title="청구 금액"
-    )
+    charge: Annotated[
+        Decimal,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": 0, "maximum": 9999999999999999},
+                    {"type": "string", "pattern": "^\\d{1,16}(\\.\\d{1,2}0*)?$"},
+                ]
+            },
+            mode="validation",
+        ),
+    ] = Field(Decimal("0"), ge=Decimal("0"), max_digits=18, decimal_places=2, title="청구 금액")
 
 
 class TenantServiceVisitUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
+    written: ClassVar[dict[str, str]] = {
+        "service_request_id": "uuid",
+        "technician_id": "uuid",
+        "visited_at": "datetime",
+        "charge": "decimal:^\\d{1,16}(\\.\\d{1,2}0*)?$",
+    }
     non_nullable: ClassVar[frozenset[str]] = frozenset(
         ["service_request_id", "visited_at", "charge"]
     )
 
-    service_request_id: UUID | None = Field(None, title="서비스 요청")
+    service_request_id: UUID = Field(default_factory=absent, title="서비스 요청")
     technician_id: UUID | None = Field(None, title="기사")
-    visited_at: datetime | None = Field(None, title="방문 일시")
+    visited_at: datetime = Field(default_factory=absent, title="방문 일시")
     work_done: str | None = Field(None, title="작업 내용")
-    charge: Decimal | None = Field(
-        None, ge=Decimal("0"), max_digits=18, decimal_places=2, title="청구 금액"
+    charge: Annotated[
+        Decimal,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": 0, "maximum": 9999999999999999},
+                    {"type": "string", "pattern": "^\\d{1,16}(\\.\\d{1,2}0*)?$"},
+                ]
+            },
+            mode="validation",
+        ),
+    ] = Field(
+        default_factory=absent, ge=Decimal("0"), max_digits=18, decimal_places=2, title="청구 금액"
     )
 
 
@@ -83,19 +142,50 @@ class TenantServiceVisitListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "updated_at", "visited_at"])
-    searchable: ClassVar[bool] = False
     default_sort: ClassVar[str] = "-visited_at"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(
         ["created_at", "updated_at", "visited_at"]
     )
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "created_at",
+                            "-created_at",
+                            "updated_at",
+                            "-updated_at",
+                            "visited_at",
+                            "-visited_at",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:created_at|updated_at|visited_at)(?:,-?(?:created_at|updated_at|visited_at))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
-    service_request_id: UUID | None = Field(None, title="서비스 요청", description="Exact match.")
-    technician_id: UUID | None = Field(None, title="기사", description="Exact match.")
-    visited_at: datetime | None = Field(None, title="방문 일시", description="Exact match.")
-    visited_at_from: datetime | None = Field(
+    service_request_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="서비스 요청", description="Exact match."
+    )
+    technician_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="기사", description="Exact match."
+    )
+    visited_at: Annotated[datetime, queried_as("datetime")] | None = Field(
+        None, title="방문 일시", description="Exact match."
+    )
+    visited_at_from: Annotated[datetime, queried_as("datetime")] | None = Field(
         None, title="방문 일시 이상", description="Inclusive lower bound."
     )
-    visited_at_to: datetime | None = Field(
+    visited_at_to: Annotated[datetime, queried_as("datetime")] | None = Field(
         None, title="방문 일시 이하", description="Inclusive upper bound."
     )
 
@@ -104,18 +194,47 @@ class TenantServiceVisitLineListParams(ListParams):
     """Query parameters of the lines under their header: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "updated_at", "visited_at"])
-    searchable: ClassVar[bool] = False
     default_sort: ClassVar[str] = "-visited_at"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(
         ["created_at", "updated_at", "visited_at"]
     )
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "created_at",
+                            "-created_at",
+                            "updated_at",
+                            "-updated_at",
+                            "visited_at",
+                            "-visited_at",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:created_at|updated_at|visited_at)(?:,-?(?:created_at|updated_at|visited_at))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
-    technician_id: UUID | None = Field(None, title="기사", description="Exact match.")
-    visited_at: datetime | None = Field(None, title="방문 일시", description="Exact match.")
-    visited_at_from: datetime | None = Field(
+    technician_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="기사", description="Exact match."
+    )
+    visited_at: Annotated[datetime, queried_as("datetime")] | None = Field(
+        None, title="방문 일시", description="Exact match."
+    )
+    visited_at_from: Annotated[datetime, queried_as("datetime")] | None = Field(
         None, title="방문 일시 이상", description="Inclusive lower bound."
     )
-    visited_at_to: datetime | None = Field(
+    visited_at_to: Annotated[datetime, queried_as("datetime")] | None = Field(
         None, title="방문 일시 이하", description="Inclusive upper bound."
     )
 

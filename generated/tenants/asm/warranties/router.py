@@ -16,6 +16,7 @@ from runtime.deps import TenantDb, tenant_permission
 from runtime.reads import routed
 from runtime.reads.compose import statements
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
@@ -38,8 +39,10 @@ READS = statements("tenants", "asm.warranties")  # runtime.reads: one plan, two 
     "",
     response_model=Envelope[WarrantyListResponse],
     summary="보증 목록 조회",
+    description="One page of warranty rows. Sort by created_at, end_date, start_date, updated_at, warranty_no (`-` for descending; default `-created_at`). Search in warranty_no, serial_no. Filters: customer_id, product_id, start_date, end_date, coverage. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="tenants_asm_warranties_list",
 )
+@answers()
 async def list_warranties(
     params: Annotated[WarrantyListParams, Query()],
     db: TenantDb,
@@ -53,7 +56,17 @@ async def list_warranties(
     response_model=Envelope[WarrantyResponse],
     status_code=status.HTTP_201_CREATED,
     summary="보증 생성",
+    description="Creates a warranty. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="tenants_asm_warranties_create",
+)
+@answers(
+    "etag",
+    "unique",
+    links={
+        "tenants_asm_warranties_delete": "warranty_id",
+        "tenants_asm_warranties_get": "warranty_id",
+        "tenants_asm_warranties_update": "warranty_id",
+    },
 )
 async def create_warranty(
     data: WarrantyCreate,
@@ -62,7 +75,12 @@ async def create_warranty(
 ) -> Response:
     row = await service.create_warranty(db, data, actor)
     return await routed.detail_response(
-        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+        db,
+        READS,
+        row.id,
+        actor,
+        status_code=status.HTTP_201_CREATED,
+        headers={"Location": f"/api/v1/tenants/asm/warranties/{row.id}"},
     )
 
 
@@ -70,8 +88,10 @@ async def create_warranty(
     "/{warranty_id}",
     response_model=Envelope[WarrantyResponse],
     summary="보증 상세 조회",
+    description="One warranty by its id, with its `ETag`.",
     operation_id="tenants_asm_warranties_get",
 )
+@answers("etag")
 async def get_warranty(
     warranty_id: UUID,
     db: TenantDb,
@@ -84,8 +104,10 @@ async def get_warranty(
     "/{warranty_id}",
     response_model=Envelope[WarrantyResponse],
     summary="보증 수정",
+    description="Changes the fields sent and nothing else. With `If-Match` the change is made only if the row still has that ETag (else 412).",
     operation_id="tenants_asm_warranties_update",
 )
+@answers("etag", "unique")
 async def update_warranty(
     warranty_id: UUID,
     data: WarrantyUpdate,
@@ -101,8 +123,10 @@ async def update_warranty(
     "/{warranty_id}",
     response_model=Envelope[Deleted],
     summary="보증 삭제",
+    description="Deletes the row: hidden from every read and its unique values freed. References to it follow their `on_delete` rule. With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="tenants_asm_warranties_delete",
 )
+@answers()
 async def delete_warranty(
     warranty_id: UUID,
     db: TenantDb,

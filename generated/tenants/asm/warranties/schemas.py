@@ -4,12 +4,29 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
+from typing_extensions import TypeAliasType
 
-from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+from runtime.web.schemas import (
+    SORT_WORDS,
+    EntityModel,
+    Input,
+    Page,
+    SearchableListParams,
+    UpdateModel,
+    absent,
+)
+from runtime.web.written import queried_as
+
+# each enum field's values and the list's sort terms, named (the API document and generated
+# clients share one type)
+TenantWarrantyCoverage = TypeAliasType(
+    "TenantWarrantyCoverage",
+    Annotated[Literal["STANDARD", "EXTENDED", "PREMIUM"], Field(title="TenantWarrantyCoverage")],
+)
 
 
 class TenantWarrantyBase(EntityModel):
@@ -21,29 +38,41 @@ class TenantWarrantyBase(EntityModel):
     serial_no: str | None = Field(None, max_length=100, title="시리얼 번호")
     start_date: date = Field(..., title="시작일")
     end_date: date = Field(..., title="종료일")
-    coverage: Literal["STANDARD", "EXTENDED", "PREMIUM"] = Field("STANDARD", title="보증 범위")
+    coverage: TenantWarrantyCoverage = Field("STANDARD", title="보증 범위")
 
 
 class TenantWarrantyCreate(Input, TenantWarrantyBase):
     """Body of POST: a new warranty."""
 
+    written: ClassVar[dict[str, str]] = {
+        "customer_id": "uuid",
+        "product_id": "uuid",
+        "start_date": "date",
+        "end_date": "date",
+    }
     pass
 
 
 class TenantWarrantyUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
+    written: ClassVar[dict[str, str]] = {
+        "customer_id": "uuid",
+        "product_id": "uuid",
+        "start_date": "date",
+        "end_date": "date",
+    }
     non_nullable: ClassVar[frozenset[str]] = frozenset(
         ["warranty_no", "customer_id", "product_id", "start_date", "end_date", "coverage"]
     )
 
-    warranty_no: str | None = Field(None, max_length=30, title="보증 번호")
-    customer_id: UUID | None = Field(None, title="고객")
-    product_id: UUID | None = Field(None, title="제품")
+    warranty_no: str = Field(default_factory=absent, max_length=30, title="보증 번호")
+    customer_id: UUID = Field(default_factory=absent, title="고객")
+    product_id: UUID = Field(default_factory=absent, title="제품")
     serial_no: str | None = Field(None, max_length=100, title="시리얼 번호")
-    start_date: date | None = Field(None, title="시작일")
-    end_date: date | None = Field(None, title="종료일")
-    coverage: Literal["STANDARD", "EXTENDED", "PREMIUM"] | None = Field(None, title="보증 범위")
+    start_date: date = Field(default_factory=absent, title="시작일")
+    end_date: date = Field(default_factory=absent, title="종료일")
+    coverage: TenantWarrantyCoverage = Field(default_factory=absent, title="보증 범위")
 
 
 class TenantWarrantyResponse(TenantWarrantyBase):
@@ -70,35 +99,72 @@ class TenantWarrantyListResponse(Page[TenantWarrantyResponse]):
     """One page of warranty rows."""
 
 
-class TenantWarrantyListParams(ListParams):
+class TenantWarrantyListParams(SearchableListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
         ["created_at", "end_date", "start_date", "updated_at", "warranty_no"]
     )
-    searchable: ClassVar[bool] = True
     default_sort: ClassVar[str] = "-created_at"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(
         ["created_at", "end_date", "start_date", "updated_at", "warranty_no"]
     )
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "created_at",
+                            "-created_at",
+                            "end_date",
+                            "-end_date",
+                            "start_date",
+                            "-start_date",
+                            "updated_at",
+                            "-updated_at",
+                            "warranty_no",
+                            "-warranty_no",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:created_at|end_date|start_date|updated_at|warranty_no)(?:,-?(?:created_at|end_date|start_date|updated_at|warranty_no))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
-    customer_id: UUID | None = Field(None, title="고객", description="Exact match.")
-    product_id: UUID | None = Field(None, title="제품", description="Exact match.")
-    start_date: date | None = Field(None, title="시작일", description="Exact match.")
-    end_date: date | None = Field(None, title="종료일", description="Exact match.")
-    coverage: list[Literal["STANDARD", "EXTENDED", "PREMIUM"]] | None = Field(
+    customer_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="고객", description="Exact match."
+    )
+    product_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="제품", description="Exact match."
+    )
+    start_date: Annotated[date, queried_as("date")] | None = Field(
+        None, title="시작일", description="Exact match."
+    )
+    end_date: Annotated[date, queried_as("date")] | None = Field(
+        None, title="종료일", description="Exact match."
+    )
+    coverage: list[TenantWarrantyCoverage] | None = Field(
         None, title="보증 범위", description="Any of these values (repeat the parameter)."
     )
-    start_date_from: date | None = Field(
+    start_date_from: Annotated[date, queried_as("date")] | None = Field(
         None, title="시작일 이상", description="Inclusive lower bound."
     )
-    start_date_to: date | None = Field(
+    start_date_to: Annotated[date, queried_as("date")] | None = Field(
         None, title="시작일 이하", description="Inclusive upper bound."
     )
-    end_date_from: date | None = Field(
+    end_date_from: Annotated[date, queried_as("date")] | None = Field(
         None, title="종료일 이상", description="Inclusive lower bound."
     )
-    end_date_to: date | None = Field(
+    end_date_to: Annotated[date, queried_as("date")] | None = Field(
         None, title="종료일 이하", description="Inclusive upper bound."
     )
 

@@ -16,6 +16,7 @@ from runtime.deps import TenantDb, tenant_permission
 from runtime.reads import routed
 from runtime.reads.compose import statements
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope
 from runtime.web.router import audited_router
 
@@ -33,8 +34,10 @@ READS = statements("tenants", "audt.audit_logs")  # runtime.reads: one plan, two
     "",
     response_model=Envelope[AuditLogListResponse],
     summary="감사 로그 목록 조회",
+    description="One row per successful mutation in this tenant, written by the audited router.\n\nOne page of audit log rows. Sort by created_at, updated_at (`-` for descending; default `-created_at`). Search in username, entity. Filters: user_id, action, entity, entity_id, status_code, request_id, client_ip. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="tenants_audt_audit_logs_list",
 )
+@answers()
 async def list_audit_logs(
     params: Annotated[AuditLogListParams, Query()],
     db: TenantDb,
@@ -47,8 +50,10 @@ async def list_audit_logs(
     "/{audit_log_id}",
     response_model=Envelope[AuditLogResponse],
     summary="감사 로그 상세 조회",
+    description="One row per successful mutation in this tenant, written by the audited router.\n\nOne audit log by its id, with its `ETag`.",
     operation_id="tenants_audt_audit_logs_get",
 )
+@answers("etag")
 async def get_audit_log(
     audit_log_id: UUID,
     db: TenantDb,

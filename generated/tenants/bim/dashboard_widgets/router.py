@@ -18,6 +18,7 @@ from runtime.deps import TenantDb, tenant_permission
 from runtime.reads import routed
 from runtime.reads.compose import statements
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
@@ -42,8 +43,10 @@ READS = statements("tenants", "bim.dashboard_widgets")  # runtime.reads: one pla
     "",
     response_model=Envelope[DashboardWidgetListResponse],
     summary="대시보드 위젯 목록 조회",
+    description="One page of dashboard widget rows. Sort by created_at, position, updated_at (`-` for descending; default `position`). Filters: dashboard_id, report_id. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="tenants_bim_dashboard_widgets_list",
 )
+@answers()
 async def list_dashboard_widgets(
     params: Annotated[DashboardWidgetListParams, Query()],
     db: TenantDb,
@@ -57,7 +60,17 @@ async def list_dashboard_widgets(
     response_model=Envelope[DashboardWidgetResponse],
     status_code=status.HTTP_201_CREATED,
     summary="대시보드 위젯 생성",
+    description="Creates a dashboard widget. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="tenants_bim_dashboard_widgets_create",
+)
+@answers(
+    "etag",
+    "unique",
+    links={
+        "tenants_bim_dashboard_widgets_delete": "dashboard_widget_id",
+        "tenants_bim_dashboard_widgets_get": "dashboard_widget_id",
+        "tenants_bim_dashboard_widgets_update": "dashboard_widget_id",
+    },
 )
 async def create_dashboard_widget(
     data: DashboardWidgetCreate,
@@ -66,7 +79,12 @@ async def create_dashboard_widget(
 ) -> Response:
     row = await service.create_dashboard_widget(db, data, actor)
     return await routed.detail_response(
-        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+        db,
+        READS,
+        row.id,
+        actor,
+        status_code=status.HTTP_201_CREATED,
+        headers={"Location": f"/api/v1/tenants/bim/dashboard-widgets/{row.id}"},
     )
 
 
@@ -74,8 +92,10 @@ async def create_dashboard_widget(
     "/{dashboard_widget_id}",
     response_model=Envelope[DashboardWidgetResponse],
     summary="대시보드 위젯 상세 조회",
+    description="One dashboard widget by its id, with its `ETag`.",
     operation_id="tenants_bim_dashboard_widgets_get",
 )
+@answers("etag")
 async def get_dashboard_widget(
     dashboard_widget_id: UUID,
     db: TenantDb,
@@ -88,8 +108,10 @@ async def get_dashboard_widget(
     "/{dashboard_widget_id}",
     response_model=Envelope[DashboardWidgetResponse],
     summary="대시보드 위젯 수정",
+    description="Changes the fields sent and nothing else. With `If-Match` the change is made only if the row still has that ETag (else 412).",
     operation_id="tenants_bim_dashboard_widgets_update",
 )
+@answers("etag", "unique")
 async def update_dashboard_widget(
     dashboard_widget_id: UUID,
     data: DashboardWidgetUpdate,
@@ -107,8 +129,10 @@ async def update_dashboard_widget(
     "/{dashboard_widget_id}",
     response_model=Envelope[Deleted],
     summary="대시보드 위젯 삭제",
+    description="Deletes the row for good. References to it follow their `on_delete` rule. With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="tenants_bim_dashboard_widgets_delete",
 )
+@answers()
 async def delete_dashboard_widget(
     dashboard_widget_id: UUID,
     db: TenantDb,
@@ -127,8 +151,10 @@ nested_router = audited_router(scope="tenants", entity="bim.dashboard_widgets")
     "/{dashboard_id}/widgets",
     response_model=Envelope[DashboardWidgetListResponse],
     summary="대시보드 위젯 목록 (상위 문서별)",
+    description="The dashboard widget rows of one parent, in order (at most 1,000; the dashboard_widgets list filtered by the parent pages through all of them).",
     operation_id="tenants_bim_dashboard_widgets_list_of_parent",
 )
+@answers()
 async def list_dashboard_widgets_of_parent(
     dashboard_id: UUID,
     params: Annotated[DashboardWidgetLineListParams, Query()],
@@ -146,7 +172,17 @@ async def list_dashboard_widgets_of_parent(
     response_model=Envelope[DashboardWidgetResponse],
     status_code=status.HTTP_201_CREATED,
     summary="대시보드 위젯 추가 (상위 문서별)",
+    description="Adds a dashboard widget to the parent named in the path. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="tenants_bim_dashboard_widgets_create_in_parent",
+)
+@answers(
+    "etag",
+    "unique",
+    links={
+        "tenants_bim_dashboard_widgets_delete": "dashboard_widget_id",
+        "tenants_bim_dashboard_widgets_get": "dashboard_widget_id",
+        "tenants_bim_dashboard_widgets_update": "dashboard_widget_id",
+    },
 )
 async def create_dashboard_widget_in_parent(
     dashboard_id: UUID,
@@ -157,5 +193,10 @@ async def create_dashboard_widget_in_parent(
     await crud.get_live(db, Dashboard, dashboard_id, actor)
     row = await service.create_line(db, dashboard_id, data, actor)
     return await routed.detail_response(
-        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+        db,
+        READS,
+        row.id,
+        actor,
+        status_code=status.HTTP_201_CREATED,
+        headers={"Location": f"/api/v1/tenants/bim/dashboard-widgets/{row.id}"},
     )

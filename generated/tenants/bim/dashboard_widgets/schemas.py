@@ -4,12 +4,24 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import ClassVar
+from typing import Annotated, ClassVar
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
 
-from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+from runtime.web.schemas import (
+    SORT_WORDS,
+    EntityModel,
+    Input,
+    ListParams,
+    Page,
+    UpdateModel,
+    absent,
+)
+from runtime.web.written import queried_as
+
+# each enum field's values and the list's sort terms, named (the API document and generated
+# clients share one type)
 
 
 class TenantDashboardWidgetBase(EntityModel):
@@ -26,12 +38,26 @@ class TenantDashboardWidgetBase(EntityModel):
 class TenantDashboardWidgetCreate(Input, TenantDashboardWidgetBase):
     """Body of POST: a new dashboard widget."""
 
+    written: ClassVar[dict[str, str]] = {
+        "dashboard_id": "uuid",
+        "report_id": "uuid",
+        "position": "integer",
+        "width": "integer",
+        "height": "integer",
+    }
     pass
 
 
 class TenantDashboardWidgetLineCreate(Input, EntityModel):
     """A line given inside its header's POST body or at the header's sub-resource."""
 
+    written: ClassVar[dict[str, str]] = {
+        "dashboard_id": "uuid",
+        "report_id": "uuid",
+        "position": "integer",
+        "width": "integer",
+        "height": "integer",
+    }
     report_id: UUID = Field(..., title="보고서")
     position: int = Field(..., ge=1, le=100, title="위치")
     title: str | None = Field(None, max_length=200, title="제목")
@@ -42,16 +68,23 @@ class TenantDashboardWidgetLineCreate(Input, EntityModel):
 class TenantDashboardWidgetUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
+    written: ClassVar[dict[str, str]] = {
+        "dashboard_id": "uuid",
+        "report_id": "uuid",
+        "position": "integer",
+        "width": "integer",
+        "height": "integer",
+    }
     non_nullable: ClassVar[frozenset[str]] = frozenset(
         ["dashboard_id", "report_id", "position", "width", "height"]
     )
 
-    dashboard_id: UUID | None = Field(None, title="대시보드")
-    report_id: UUID | None = Field(None, title="보고서")
-    position: int | None = Field(None, ge=1, le=100, title="위치")
+    dashboard_id: UUID = Field(default_factory=absent, title="대시보드")
+    report_id: UUID = Field(default_factory=absent, title="보고서")
+    position: int = Field(default_factory=absent, ge=1, le=100, title="위치")
     title: str | None = Field(None, max_length=200, title="제목")
-    width: int | None = Field(None, ge=1, le=12, title="너비")
-    height: int | None = Field(None, ge=1, le=12, title="높이")
+    width: int = Field(default_factory=absent, ge=1, le=12, title="너비")
+    height: int = Field(default_factory=absent, ge=1, le=12, title="높이")
 
 
 class TenantDashboardWidgetResponse(TenantDashboardWidgetBase):
@@ -82,23 +115,79 @@ class TenantDashboardWidgetListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "position", "updated_at"])
-    searchable: ClassVar[bool] = False
     default_sort: ClassVar[str] = "position"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "position", "updated_at"])
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "created_at",
+                            "-created_at",
+                            "position",
+                            "-position",
+                            "updated_at",
+                            "-updated_at",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:created_at|position|updated_at)(?:,-?(?:created_at|position|updated_at))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
-    dashboard_id: UUID | None = Field(None, title="대시보드", description="Exact match.")
-    report_id: UUID | None = Field(None, title="보고서", description="Exact match.")
+    dashboard_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="대시보드", description="Exact match."
+    )
+    report_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="보고서", description="Exact match."
+    )
 
 
 class TenantDashboardWidgetLineListParams(ListParams):
     """Query parameters of the lines under their header: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "position", "updated_at"])
-    searchable: ClassVar[bool] = False
     default_sort: ClassVar[str] = "position"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "position", "updated_at"])
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "created_at",
+                            "-created_at",
+                            "position",
+                            "-position",
+                            "updated_at",
+                            "-updated_at",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:created_at|position|updated_at)(?:,-?(?:created_at|position|updated_at))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
-    report_id: UUID | None = Field(None, title="보고서", description="Exact match.")
+    report_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="보고서", description="Exact match."
+    )
 
 
 # The names the generated code imports; the API document names the classes by scope.

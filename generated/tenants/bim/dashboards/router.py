@@ -16,6 +16,7 @@ from runtime.deps import TenantDb, tenant_permission
 from runtime.reads import routed
 from runtime.reads.compose import statements
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
@@ -39,8 +40,10 @@ READS = statements("tenants", "bim.dashboards")  # runtime.reads: one plan, two 
     "",
     response_model=Envelope[DashboardListResponse],
     summary="대시보드 목록 조회",
+    description="A page of widgets, each showing one saved report.\n\nOne page of dashboard rows. Sort by code, created_at, name, updated_at (`-` for descending; default `-created_at`). Search in code, name. Filters: is_default, status. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="tenants_bim_dashboards_list",
 )
+@answers()
 async def list_dashboards(
     params: Annotated[DashboardListParams, Query()],
     db: TenantDb,
@@ -54,7 +57,20 @@ async def list_dashboards(
     response_model=Envelope[DashboardResponse],
     status_code=status.HTTP_201_CREATED,
     summary="대시보드 생성",
+    description="A page of widgets, each showing one saved report.\n\nCreates a dashboard, with its widgets in the same transaction. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="tenants_bim_dashboards_create",
+)
+@answers(
+    "etag",
+    "unique",
+    links={
+        "tenants_bim_dashboard_widgets_create_in_parent": "dashboard_id",
+        "tenants_bim_dashboard_widgets_list_of_parent": "dashboard_id",
+        "tenants_bim_dashboards_change_status": "dashboard_id",
+        "tenants_bim_dashboards_delete": "dashboard_id",
+        "tenants_bim_dashboards_get": "dashboard_id",
+        "tenants_bim_dashboards_update": "dashboard_id",
+    },
 )
 async def create_dashboard(
     data: DashboardCreate,
@@ -63,7 +79,12 @@ async def create_dashboard(
 ) -> Response:
     row = await service.create_dashboard(db, data, actor)
     return await routed.detail_response(
-        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+        db,
+        READS,
+        row.id,
+        actor,
+        status_code=status.HTTP_201_CREATED,
+        headers={"Location": f"/api/v1/tenants/bim/dashboards/{row.id}"},
     )
 
 
@@ -71,8 +92,10 @@ async def create_dashboard(
     "/{dashboard_id}",
     response_model=Envelope[DashboardResponse],
     summary="대시보드 상세 조회",
+    description="A page of widgets, each showing one saved report.\n\nOne dashboard by its id, with its `ETag` and its first 1,000 lines (`*_total` counts them all).",
     operation_id="tenants_bim_dashboards_get",
 )
+@answers("etag")
 async def get_dashboard(
     dashboard_id: UUID,
     db: TenantDb,
@@ -85,8 +108,10 @@ async def get_dashboard(
     "/{dashboard_id}",
     response_model=Envelope[DashboardResponse],
     summary="대시보드 수정",
+    description="A page of widgets, each showing one saved report.\n\nChanges the fields sent and nothing else. With `If-Match` the change is made only if the row still has that ETag (else 412).",
     operation_id="tenants_bim_dashboards_update",
 )
+@answers("etag", "unique")
 async def update_dashboard(
     dashboard_id: UUID,
     data: DashboardUpdate,
@@ -102,8 +127,10 @@ async def update_dashboard(
     "/{dashboard_id}/status",
     response_model=Envelope[DashboardResponse],
     summary="대시보드 상태 변경",
+    description="A page of widgets, each showing one saved report.\n\nMoves `status` (ACTIVE → ARCHIVED; ARCHIVED → ACTIVE). With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="tenants_bim_dashboards_change_status",
 )
+@answers("etag", "transitions")
 async def change_dashboard_status(
     dashboard_id: UUID,
     data: DashboardStatusChange,
@@ -121,8 +148,10 @@ async def change_dashboard_status(
     "/{dashboard_id}",
     response_model=Envelope[Deleted],
     summary="대시보드 삭제",
+    description="A page of widgets, each showing one saved report.\n\nDeletes the row: hidden from every read and its unique values freed. References to it follow their `on_delete` rule. With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="tenants_bim_dashboards_delete",
 )
+@answers()
 async def delete_dashboard(
     dashboard_id: UUID,
     db: TenantDb,

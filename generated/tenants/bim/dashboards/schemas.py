@@ -4,16 +4,33 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
+from typing_extensions import TypeAliasType
 
 from generated.tenants.bim.dashboard_widgets.schemas import (
     DashboardWidgetLineCreate,
     DashboardWidgetResponse,
 )
-from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+from runtime.web.schemas import (
+    SORT_WORDS,
+    EntityModel,
+    Input,
+    Page,
+    SearchableListParams,
+    UpdateModel,
+    absent,
+)
+from runtime.web.written import queried_as
+
+# each enum field's values and the list's sort terms, named (the API document and generated
+# clients share one type)
+TenantDashboardStatus = TypeAliasType(
+    "TenantDashboardStatus",
+    Annotated[Literal["ACTIVE", "ARCHIVED"], Field(title="TenantDashboardStatus")],
+)
 
 
 class TenantDashboardBase(EntityModel):
@@ -28,6 +45,7 @@ class TenantDashboardBase(EntityModel):
 class TenantDashboardCreate(Input, TenantDashboardBase):
     """Body of POST: a new dashboard, optionally with its lines."""
 
+    written: ClassVar[dict[str, str]] = {"is_default": "boolean"}
     widgets: list[DashboardWidgetLineCreate] = Field(
         default_factory=list,
         max_length=1000,
@@ -39,13 +57,14 @@ class TenantDashboardCreate(Input, TenantDashboardBase):
 class TenantDashboardUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
+    written: ClassVar[dict[str, str]] = {"is_default": "boolean"}
     non_nullable: ClassVar[frozenset[str]] = frozenset(["code", "name", "is_default"])
     status_field: ClassVar[str | None] = "status"
 
-    code: str | None = Field(None, max_length=50, title="대시보드 코드")
-    name: str | None = Field(None, max_length=200, title="대시보드명")
+    code: str = Field(default_factory=absent, max_length=50, title="대시보드 코드")
+    name: str = Field(default_factory=absent, max_length=200, title="대시보드명")
     description: str | None = Field(None, title="설명")
-    is_default: bool | None = Field(None, title="기본 대시보드")
+    is_default: bool = Field(default_factory=absent, title="기본 대시보드")
 
 
 class TenantDashboardListItem(TenantDashboardBase):
@@ -53,7 +72,7 @@ class TenantDashboardListItem(TenantDashboardBase):
 
     id: UUID
     tenant_id: UUID
-    status: Literal["ACTIVE", "ARCHIVED"] = Field(title="상태")
+    status: TenantDashboardStatus = Field(title="상태")
     created_at: datetime
     updated_at: datetime
     created_by: UUID | None = None
@@ -78,18 +97,47 @@ class TenantDashboardListResponse(Page[TenantDashboardListItem]):
     """One page of dashboard rows."""
 
 
-class TenantDashboardListParams(ListParams):
+class TenantDashboardListParams(SearchableListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(["code", "created_at", "name", "updated_at"])
-    searchable: ClassVar[bool] = True
     default_sort: ClassVar[str] = "-created_at"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(
         ["code", "created_at", "name", "updated_at"]
     )
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "code",
+                            "-code",
+                            "created_at",
+                            "-created_at",
+                            "name",
+                            "-name",
+                            "updated_at",
+                            "-updated_at",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:code|created_at|name|updated_at)(?:,-?(?:code|created_at|name|updated_at))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
-    is_default: bool | None = Field(None, title="기본 대시보드", description="Exact match.")
-    status: list[Literal["ACTIVE", "ARCHIVED"]] | None = Field(
+    is_default: Annotated[bool, queried_as("boolean")] | None = Field(
+        None, title="기본 대시보드", description="Exact match."
+    )
+    status: list[TenantDashboardStatus] | None = Field(
         None, title="상태", description="Any of these values (repeat the parameter)."
     )
 
@@ -97,7 +145,7 @@ class TenantDashboardListParams(ListParams):
 class TenantDashboardStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
-    status: Literal["ACTIVE", "ARCHIVED"]
+    status: TenantDashboardStatus
 
 
 # The names the generated code imports; the API document names the classes by scope.

@@ -16,6 +16,7 @@ from runtime.deps import TenantDb, tenant_permission
 from runtime.reads import routed
 from runtime.reads.compose import statements
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
@@ -39,8 +40,10 @@ READS = statements("tenants", "bim.reports")  # runtime.reads: one plan, two way
     "",
     response_model=Envelope[ReportListResponse],
     summary="보고서 목록 조회",
+    description="A saved view over one entity of the tenant system, run through that entity's list endpoint.\n\nOne page of report rows. Sort by code, created_at, name, updated_at (`-` for descending; default `-created_at`). Search in code, name. Filters: source, chart_type, is_shared, status. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="tenants_bim_reports_list",
 )
+@answers()
 async def list_reports(
     params: Annotated[ReportListParams, Query()],
     db: TenantDb,
@@ -54,7 +57,18 @@ async def list_reports(
     response_model=Envelope[ReportResponse],
     status_code=status.HTTP_201_CREATED,
     summary="보고서 생성",
+    description="A saved view over one entity of the tenant system, run through that entity's list endpoint.\n\nCreates a report. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="tenants_bim_reports_create",
+)
+@answers(
+    "etag",
+    "unique",
+    links={
+        "tenants_bim_reports_change_status": "report_id",
+        "tenants_bim_reports_delete": "report_id",
+        "tenants_bim_reports_get": "report_id",
+        "tenants_bim_reports_update": "report_id",
+    },
 )
 async def create_report(
     data: ReportCreate,
@@ -63,7 +77,12 @@ async def create_report(
 ) -> Response:
     row = await service.create_report(db, data, actor)
     return await routed.detail_response(
-        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+        db,
+        READS,
+        row.id,
+        actor,
+        status_code=status.HTTP_201_CREATED,
+        headers={"Location": f"/api/v1/tenants/bim/reports/{row.id}"},
     )
 
 
@@ -71,8 +90,10 @@ async def create_report(
     "/{report_id}",
     response_model=Envelope[ReportResponse],
     summary="보고서 상세 조회",
+    description="A saved view over one entity of the tenant system, run through that entity's list endpoint.\n\nOne report by its id, with its `ETag`.",
     operation_id="tenants_bim_reports_get",
 )
+@answers("etag")
 async def get_report(
     report_id: UUID,
     db: TenantDb,
@@ -85,8 +106,10 @@ async def get_report(
     "/{report_id}",
     response_model=Envelope[ReportResponse],
     summary="보고서 수정",
+    description="A saved view over one entity of the tenant system, run through that entity's list endpoint.\n\nChanges the fields sent and nothing else. With `If-Match` the change is made only if the row still has that ETag (else 412).",
     operation_id="tenants_bim_reports_update",
 )
+@answers("etag", "unique")
 async def update_report(
     report_id: UUID,
     data: ReportUpdate,
@@ -102,8 +125,10 @@ async def update_report(
     "/{report_id}/status",
     response_model=Envelope[ReportResponse],
     summary="보고서 상태 변경",
+    description="A saved view over one entity of the tenant system, run through that entity's list endpoint.\n\nMoves `status` (ACTIVE → ARCHIVED; ARCHIVED → ACTIVE). With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="tenants_bim_reports_change_status",
 )
+@answers("etag", "transitions")
 async def change_report_status(
     report_id: UUID,
     data: ReportStatusChange,
@@ -119,8 +144,10 @@ async def change_report_status(
     "/{report_id}",
     response_model=Envelope[Deleted],
     summary="보고서 삭제",
+    description="A saved view over one entity of the tenant system, run through that entity's list endpoint.\n\nDeletes the row: hidden from every read and its unique values freed. References to it follow their `on_delete` rule. With `If-Match` only if the row still has that ETag (else 412). 409 `CONFLICT` while live rows still refer to it with `restrict`.",
     operation_id="tenants_bim_reports_delete",
 )
+@answers("restricted")
 async def delete_report(
     report_id: UUID,
     db: TenantDb,

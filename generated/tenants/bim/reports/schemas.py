@@ -4,12 +4,35 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
+from typing_extensions import TypeAliasType
 
-from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+from runtime.web.schemas import (
+    SORT_WORDS,
+    EntityModel,
+    Input,
+    Page,
+    SearchableListParams,
+    UpdateModel,
+    absent,
+)
+from runtime.web.written import queried_as
+
+# each enum field's values and the list's sort terms, named (the API document and generated
+# clients share one type)
+TenantReportChartType = TypeAliasType(
+    "TenantReportChartType",
+    Annotated[
+        Literal["TABLE", "BAR", "LINE", "PIE", "NUMBER"], Field(title="TenantReportChartType")
+    ],
+)
+TenantReportStatus = TypeAliasType(
+    "TenantReportStatus",
+    Annotated[Literal["ACTIVE", "ARCHIVED"], Field(title="TenantReportStatus")],
+)
 
 
 class TenantReportBase(EntityModel):
@@ -37,29 +60,31 @@ class TenantReportBase(EntityModel):
     order_by: str | None = Field(
         None, max_length=200, title="정렬", description="The source list's sort, e.g. -order_date."
     )
-    chart_type: Literal["TABLE", "BAR", "LINE", "PIE", "NUMBER"] = Field("TABLE", title="차트 유형")
+    chart_type: TenantReportChartType = Field("TABLE", title="차트 유형")
     is_shared: bool = Field(False, title="공유 여부")
 
 
 class TenantReportCreate(Input, TenantReportBase):
     """Body of POST: a new report."""
 
+    written: ClassVar[dict[str, str]] = {"is_shared": "boolean"}
     pass
 
 
 class TenantReportUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
+    written: ClassVar[dict[str, str]] = {"is_shared": "boolean"}
     non_nullable: ClassVar[frozenset[str]] = frozenset(
         ["code", "name", "source", "chart_type", "is_shared"]
     )
     status_field: ClassVar[str | None] = "status"
 
-    code: str | None = Field(None, max_length=50, title="보고서 코드")
-    name: str | None = Field(None, max_length=200, title="보고서명")
+    code: str = Field(default_factory=absent, max_length=50, title="보고서 코드")
+    name: str = Field(default_factory=absent, max_length=200, title="보고서명")
     description: str | None = Field(None, title="설명")
-    source: str | None = Field(
-        None,
+    source: str = Field(
+        default_factory=absent,
         examples=["srm.sales_orders"],
         max_length=100,
         pattern="^[a-z][a-z0-9_]*\\.[a-z][a-z0-9_]*$",
@@ -68,10 +93,8 @@ class TenantReportUpdate(UpdateModel):
     columns: dict[str, Any] | list[Any] | None = Field(None, title="표시 열")
     filters: dict[str, Any] | list[Any] | None = Field(None, title="필터")
     order_by: str | None = Field(None, max_length=200, title="정렬")
-    chart_type: Literal["TABLE", "BAR", "LINE", "PIE", "NUMBER"] | None = Field(
-        None, title="차트 유형"
-    )
-    is_shared: bool | None = Field(None, title="공유 여부")
+    chart_type: TenantReportChartType = Field(default_factory=absent, title="차트 유형")
+    is_shared: bool = Field(default_factory=absent, title="공유 여부")
 
 
 class TenantReportResponse(TenantReportBase):
@@ -79,7 +102,7 @@ class TenantReportResponse(TenantReportBase):
 
     id: UUID
     tenant_id: UUID
-    status: Literal["ACTIVE", "ARCHIVED"] = Field(title="상태")
+    status: TenantReportStatus = Field(title="상태")
     created_at: datetime
     updated_at: datetime
     created_by: UUID | None = None
@@ -93,22 +116,51 @@ class TenantReportListResponse(Page[TenantReportResponse]):
     """One page of report rows."""
 
 
-class TenantReportListParams(ListParams):
+class TenantReportListParams(SearchableListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(["code", "created_at", "name", "updated_at"])
-    searchable: ClassVar[bool] = True
     default_sort: ClassVar[str] = "-created_at"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(
         ["code", "created_at", "name", "updated_at"]
     )
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "code",
+                            "-code",
+                            "created_at",
+                            "-created_at",
+                            "name",
+                            "-name",
+                            "updated_at",
+                            "-updated_at",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:code|created_at|name|updated_at)(?:,-?(?:code|created_at|name|updated_at))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
     source: str | None = Field(None, title="데이터 원본", description="Exact match.")
-    chart_type: list[Literal["TABLE", "BAR", "LINE", "PIE", "NUMBER"]] | None = Field(
+    chart_type: list[TenantReportChartType] | None = Field(
         None, title="차트 유형", description="Any of these values (repeat the parameter)."
     )
-    is_shared: bool | None = Field(None, title="공유 여부", description="Exact match.")
-    status: list[Literal["ACTIVE", "ARCHIVED"]] | None = Field(
+    is_shared: Annotated[bool, queried_as("boolean")] | None = Field(
+        None, title="공유 여부", description="Exact match."
+    )
+    status: list[TenantReportStatus] | None = Field(
         None, title="상태", description="Any of these values (repeat the parameter)."
     )
 
@@ -116,7 +168,7 @@ class TenantReportListParams(ListParams):
 class TenantReportStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
-    status: Literal["ACTIVE", "ARCHIVED"]
+    status: TenantReportStatus
 
 
 # The names the generated code imports; the API document names the classes by scope.

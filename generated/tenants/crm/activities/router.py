@@ -16,6 +16,7 @@ from runtime.deps import TenantDb, tenant_permission
 from runtime.reads import routed
 from runtime.reads.compose import statements
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
@@ -38,8 +39,10 @@ READS = statements("tenants", "crm.activities")  # runtime.reads: one plan, two 
     "",
     response_model=Envelope[ActivityListResponse],
     summary="활동 목록 조회",
+    description="One page of activity rows. Sort by activity_date, created_at, updated_at (`-` for descending; default `-activity_date`). Search in subject. Filters: customer_id, opportunity_id, activity_type, activity_date. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="tenants_crm_activities_list",
 )
+@answers()
 async def list_activities(
     params: Annotated[ActivityListParams, Query()],
     db: TenantDb,
@@ -53,7 +56,16 @@ async def list_activities(
     response_model=Envelope[ActivityResponse],
     status_code=status.HTTP_201_CREATED,
     summary="활동 생성",
+    description="Creates a activity. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="tenants_crm_activities_create",
+)
+@answers(
+    "etag",
+    links={
+        "tenants_crm_activities_delete": "activity_id",
+        "tenants_crm_activities_get": "activity_id",
+        "tenants_crm_activities_update": "activity_id",
+    },
 )
 async def create_activity(
     data: ActivityCreate,
@@ -62,7 +74,12 @@ async def create_activity(
 ) -> Response:
     row = await service.create_activity(db, data, actor)
     return await routed.detail_response(
-        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+        db,
+        READS,
+        row.id,
+        actor,
+        status_code=status.HTTP_201_CREATED,
+        headers={"Location": f"/api/v1/tenants/crm/activities/{row.id}"},
     )
 
 
@@ -70,8 +87,10 @@ async def create_activity(
     "/{activity_id}",
     response_model=Envelope[ActivityResponse],
     summary="활동 상세 조회",
+    description="One activity by its id, with its `ETag`.",
     operation_id="tenants_crm_activities_get",
 )
+@answers("etag")
 async def get_activity(
     activity_id: UUID,
     db: TenantDb,
@@ -84,8 +103,10 @@ async def get_activity(
     "/{activity_id}",
     response_model=Envelope[ActivityResponse],
     summary="활동 수정",
+    description="Changes the fields sent and nothing else. With `If-Match` the change is made only if the row still has that ETag (else 412).",
     operation_id="tenants_crm_activities_update",
 )
+@answers("etag")
 async def update_activity(
     activity_id: UUID,
     data: ActivityUpdate,
@@ -101,8 +122,10 @@ async def update_activity(
     "/{activity_id}",
     response_model=Envelope[Deleted],
     summary="활동 삭제",
+    description="Deletes the row: hidden from every read and its unique values freed. References to it follow their `on_delete` rule. With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="tenants_crm_activities_delete",
 )
+@answers()
 async def delete_activity(
     activity_id: UUID,
     db: TenantDb,

@@ -4,12 +4,32 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
+from typing_extensions import TypeAliasType
 
-from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+from runtime.web.schemas import (
+    SORT_WORDS,
+    EntityModel,
+    Input,
+    Page,
+    SearchableListParams,
+    UpdateModel,
+    absent,
+)
+from runtime.web.written import queried_as
+
+# each enum field's values and the list's sort terms, named (the API document and generated
+# clients share one type)
+TenantActivityActivityType = TypeAliasType(
+    "TenantActivityActivityType",
+    Annotated[
+        Literal["CALL", "MEETING", "EMAIL", "VISIT", "TASK"],
+        Field(title="TenantActivityActivityType"),
+    ],
+)
 
 
 class TenantActivityBase(EntityModel):
@@ -17,9 +37,7 @@ class TenantActivityBase(EntityModel):
 
     customer_id: UUID = Field(..., title="고객")
     opportunity_id: UUID | None = Field(None, title="영업기회")
-    activity_type: Literal["CALL", "MEETING", "EMAIL", "VISIT", "TASK"] = Field(
-        "CALL", title="활동 유형"
-    )
+    activity_type: TenantActivityActivityType = Field("CALL", title="활동 유형")
     subject: str = Field(..., max_length=200, title="제목")
     description: str | None = Field(None, title="내용")
     activity_date: datetime = Field(..., title="활동 일시")
@@ -28,24 +46,32 @@ class TenantActivityBase(EntityModel):
 class TenantActivityCreate(Input, TenantActivityBase):
     """Body of POST: a new activity."""
 
+    written: ClassVar[dict[str, str]] = {
+        "customer_id": "uuid",
+        "opportunity_id": "uuid",
+        "activity_date": "datetime",
+    }
     pass
 
 
 class TenantActivityUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
+    written: ClassVar[dict[str, str]] = {
+        "customer_id": "uuid",
+        "opportunity_id": "uuid",
+        "activity_date": "datetime",
+    }
     non_nullable: ClassVar[frozenset[str]] = frozenset(
         ["customer_id", "activity_type", "subject", "activity_date"]
     )
 
-    customer_id: UUID | None = Field(None, title="고객")
+    customer_id: UUID = Field(default_factory=absent, title="고객")
     opportunity_id: UUID | None = Field(None, title="영업기회")
-    activity_type: Literal["CALL", "MEETING", "EMAIL", "VISIT", "TASK"] | None = Field(
-        None, title="활동 유형"
-    )
-    subject: str | None = Field(None, max_length=200, title="제목")
+    activity_type: TenantActivityActivityType = Field(default_factory=absent, title="활동 유형")
+    subject: str = Field(default_factory=absent, max_length=200, title="제목")
     description: str | None = Field(None, title="내용")
-    activity_date: datetime | None = Field(None, title="활동 일시")
+    activity_date: datetime = Field(default_factory=absent, title="활동 일시")
 
 
 class TenantActivityResponse(TenantActivityBase):
@@ -72,26 +98,57 @@ class TenantActivityListResponse(Page[TenantActivityResponse]):
     """One page of activity rows."""
 
 
-class TenantActivityListParams(ListParams):
+class TenantActivityListParams(SearchableListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(["activity_date", "created_at", "updated_at"])
-    searchable: ClassVar[bool] = True
     default_sort: ClassVar[str] = "-activity_date"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(
         ["activity_date", "created_at", "updated_at"]
     )
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "activity_date",
+                            "-activity_date",
+                            "created_at",
+                            "-created_at",
+                            "updated_at",
+                            "-updated_at",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:activity_date|created_at|updated_at)(?:,-?(?:activity_date|created_at|updated_at))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
-    customer_id: UUID | None = Field(None, title="고객", description="Exact match.")
-    opportunity_id: UUID | None = Field(None, title="영업기회", description="Exact match.")
-    activity_type: list[Literal["CALL", "MEETING", "EMAIL", "VISIT", "TASK"]] | None = Field(
+    customer_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="고객", description="Exact match."
+    )
+    opportunity_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="영업기회", description="Exact match."
+    )
+    activity_type: list[TenantActivityActivityType] | None = Field(
         None, title="활동 유형", description="Any of these values (repeat the parameter)."
     )
-    activity_date: datetime | None = Field(None, title="활동 일시", description="Exact match.")
-    activity_date_from: datetime | None = Field(
+    activity_date: Annotated[datetime, queried_as("datetime")] | None = Field(
+        None, title="활동 일시", description="Exact match."
+    )
+    activity_date_from: Annotated[datetime, queried_as("datetime")] | None = Field(
         None, title="활동 일시 이상", description="Inclusive lower bound."
     )
-    activity_date_to: datetime | None = Field(
+    activity_date_to: Annotated[datetime, queried_as("datetime")] | None = Field(
         None, title="활동 일시 이하", description="Inclusive upper bound."
     )
 

@@ -18,6 +18,7 @@ from runtime.deps import TenantDb, tenant_permission
 from runtime.reads import routed
 from runtime.reads.compose import statements
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
@@ -42,8 +43,10 @@ READS = statements("tenants", "crm.contacts")  # runtime.reads: one plan, two wa
     "",
     response_model=Envelope[ContactListResponse],
     summary="연락처 목록 조회",
+    description="One page of contact rows. Sort by created_at, name, updated_at (`-` for descending; default `-created_at`). Search in name, email. Filters: customer_id, is_primary. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="tenants_crm_contacts_list",
 )
+@answers()
 async def list_contacts(
     params: Annotated[ContactListParams, Query()],
     db: TenantDb,
@@ -57,7 +60,16 @@ async def list_contacts(
     response_model=Envelope[ContactResponse],
     status_code=status.HTTP_201_CREATED,
     summary="연락처 생성",
+    description="Creates a contact. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="tenants_crm_contacts_create",
+)
+@answers(
+    "etag",
+    links={
+        "tenants_crm_contacts_delete": "contact_id",
+        "tenants_crm_contacts_get": "contact_id",
+        "tenants_crm_contacts_update": "contact_id",
+    },
 )
 async def create_contact(
     data: ContactCreate,
@@ -66,7 +78,12 @@ async def create_contact(
 ) -> Response:
     row = await service.create_contact(db, data, actor)
     return await routed.detail_response(
-        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+        db,
+        READS,
+        row.id,
+        actor,
+        status_code=status.HTTP_201_CREATED,
+        headers={"Location": f"/api/v1/tenants/crm/contacts/{row.id}"},
     )
 
 
@@ -74,8 +91,10 @@ async def create_contact(
     "/{contact_id}",
     response_model=Envelope[ContactResponse],
     summary="연락처 상세 조회",
+    description="One contact by its id, with its `ETag`.",
     operation_id="tenants_crm_contacts_get",
 )
+@answers("etag")
 async def get_contact(
     contact_id: UUID,
     db: TenantDb,
@@ -88,8 +107,10 @@ async def get_contact(
     "/{contact_id}",
     response_model=Envelope[ContactResponse],
     summary="연락처 수정",
+    description="Changes the fields sent and nothing else. With `If-Match` the change is made only if the row still has that ETag (else 412).",
     operation_id="tenants_crm_contacts_update",
 )
+@answers("etag")
 async def update_contact(
     contact_id: UUID,
     data: ContactUpdate,
@@ -105,8 +126,10 @@ async def update_contact(
     "/{contact_id}",
     response_model=Envelope[Deleted],
     summary="연락처 삭제",
+    description="Deletes the row: hidden from every read and its unique values freed. References to it follow their `on_delete` rule. With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="tenants_crm_contacts_delete",
 )
+@answers()
 async def delete_contact(
     contact_id: UUID,
     db: TenantDb,
@@ -125,8 +148,10 @@ nested_router = audited_router(scope="tenants", entity="crm.contacts")
     "/{customer_id}/contacts",
     response_model=Envelope[ContactListResponse],
     summary="연락처 목록 (상위 문서별)",
+    description="The contact rows of one parent, in order (at most 1,000; the contacts list filtered by the parent pages through all of them).",
     operation_id="tenants_crm_contacts_list_of_parent",
 )
+@answers()
 async def list_contacts_of_parent(
     customer_id: UUID,
     params: Annotated[ContactLineListParams, Query()],
@@ -142,7 +167,16 @@ async def list_contacts_of_parent(
     response_model=Envelope[ContactResponse],
     status_code=status.HTTP_201_CREATED,
     summary="연락처 추가 (상위 문서별)",
+    description="Adds a contact to the parent named in the path. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="tenants_crm_contacts_create_in_parent",
+)
+@answers(
+    "etag",
+    links={
+        "tenants_crm_contacts_delete": "contact_id",
+        "tenants_crm_contacts_get": "contact_id",
+        "tenants_crm_contacts_update": "contact_id",
+    },
 )
 async def create_contact_in_parent(
     customer_id: UUID,
@@ -153,5 +187,10 @@ async def create_contact_in_parent(
     await crud.get_live(db, Customer, customer_id, actor)
     row = await service.create_line(db, customer_id, data, actor)
     return await routed.detail_response(
-        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+        db,
+        READS,
+        row.id,
+        actor,
+        status_code=status.HTTP_201_CREATED,
+        headers={"Location": f"/api/v1/tenants/crm/contacts/{row.id}"},
     )

@@ -4,12 +4,24 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import ClassVar
+from typing import Annotated, ClassVar
 from uuid import UUID
 
-from pydantic import EmailStr, Field
+from pydantic import EmailStr, Field, WithJsonSchema
 
-from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+from runtime.web.schemas import (
+    SORT_WORDS,
+    EntityModel,
+    Input,
+    Page,
+    SearchableListParams,
+    UpdateModel,
+    absent,
+)
+from runtime.web.written import queried_as
+
+# each enum field's values and the list's sort terms, named (the API document and generated
+# clients share one type)
 
 
 class TenantContactBase(EntityModel):
@@ -28,12 +40,14 @@ class TenantContactBase(EntityModel):
 class TenantContactCreate(Input, TenantContactBase):
     """Body of POST: a new contact."""
 
+    written: ClassVar[dict[str, str]] = {"customer_id": "uuid", "is_primary": "boolean"}
     pass
 
 
 class TenantContactLineCreate(Input, EntityModel):
     """A line given inside its header's POST body or at the header's sub-resource."""
 
+    written: ClassVar[dict[str, str]] = {"customer_id": "uuid", "is_primary": "boolean"}
     name: str = Field(..., max_length=100, title="이름")
     email: EmailStr | None = Field(None, max_length=255, title="이메일")
     phone: str | None = Field(
@@ -46,16 +60,17 @@ class TenantContactLineCreate(Input, EntityModel):
 class TenantContactUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
+    written: ClassVar[dict[str, str]] = {"customer_id": "uuid", "is_primary": "boolean"}
     non_nullable: ClassVar[frozenset[str]] = frozenset(["customer_id", "name", "is_primary"])
 
-    customer_id: UUID | None = Field(None, title="고객")
-    name: str | None = Field(None, max_length=100, title="이름")
+    customer_id: UUID = Field(default_factory=absent, title="고객")
+    name: str = Field(default_factory=absent, max_length=100, title="이름")
     email: EmailStr | None = Field(None, max_length=255, title="이메일")
     phone: str | None = Field(
         None, max_length=20, pattern="^\\+?[0-9][0-9 ()-]{5,18}[0-9]$", title="전화번호"
     )
     position: str | None = Field(None, max_length=100, title="직책")
-    is_primary: bool | None = Field(None, title="주 담당자")
+    is_primary: bool = Field(default_factory=absent, title="주 담당자")
 
 
 class TenantContactResponse(TenantContactBase):
@@ -80,27 +95,83 @@ class TenantContactListResponse(Page[TenantContactResponse]):
     """One page of contact rows."""
 
 
-class TenantContactListParams(ListParams):
+class TenantContactListParams(SearchableListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "name", "updated_at"])
-    searchable: ClassVar[bool] = True
     default_sort: ClassVar[str] = "-created_at"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "name", "updated_at"])
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "created_at",
+                            "-created_at",
+                            "name",
+                            "-name",
+                            "updated_at",
+                            "-updated_at",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:created_at|name|updated_at)(?:,-?(?:created_at|name|updated_at))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
-    customer_id: UUID | None = Field(None, title="고객", description="Exact match.")
-    is_primary: bool | None = Field(None, title="주 담당자", description="Exact match.")
+    customer_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="고객", description="Exact match."
+    )
+    is_primary: Annotated[bool, queried_as("boolean")] | None = Field(
+        None, title="주 담당자", description="Exact match."
+    )
 
 
-class TenantContactLineListParams(ListParams):
+class TenantContactLineListParams(SearchableListParams):
     """Query parameters of the lines under their header: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "name", "updated_at"])
-    searchable: ClassVar[bool] = True
     default_sort: ClassVar[str] = "-created_at"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "name", "updated_at"])
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "created_at",
+                            "-created_at",
+                            "name",
+                            "-name",
+                            "updated_at",
+                            "-updated_at",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:created_at|name|updated_at)(?:,-?(?:created_at|name|updated_at))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
-    is_primary: bool | None = Field(None, title="주 담당자", description="Exact match.")
+    is_primary: Annotated[bool, queried_as("boolean")] | None = Field(
+        None, title="주 담당자", description="Exact match."
+    )
 
 
 # The names the generated code imports; the API document names the classes by scope.

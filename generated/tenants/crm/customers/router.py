@@ -16,6 +16,7 @@ from runtime.deps import TenantDb, tenant_permission
 from runtime.reads import routed
 from runtime.reads.compose import statements
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
@@ -39,8 +40,10 @@ READS = statements("tenants", "crm.customers")  # runtime.reads: one plan, two w
     "",
     response_model=Envelope[CustomerListResponse],
     summary="고객 목록 조회",
+    description="One page of customer rows. Sort by code, created_at, grade, name, updated_at (`-` for descending; default `-created_at`). Search in code, name, business_no, email. Filters: customer_type, grade, status. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="tenants_crm_customers_list",
 )
+@answers()
 async def list_customers(
     params: Annotated[CustomerListParams, Query()],
     db: TenantDb,
@@ -54,7 +57,20 @@ async def list_customers(
     response_model=Envelope[CustomerResponse],
     status_code=status.HTTP_201_CREATED,
     summary="고객 생성",
+    description="Creates a customer. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="tenants_crm_customers_create",
+)
+@answers(
+    "etag",
+    "unique",
+    links={
+        "tenants_crm_contacts_create_in_parent": "customer_id",
+        "tenants_crm_contacts_list_of_parent": "customer_id",
+        "tenants_crm_customers_change_status": "customer_id",
+        "tenants_crm_customers_delete": "customer_id",
+        "tenants_crm_customers_get": "customer_id",
+        "tenants_crm_customers_update": "customer_id",
+    },
 )
 async def create_customer(
     data: CustomerCreate,
@@ -63,7 +79,12 @@ async def create_customer(
 ) -> Response:
     row = await service.create_customer(db, data, actor)
     return await routed.detail_response(
-        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+        db,
+        READS,
+        row.id,
+        actor,
+        status_code=status.HTTP_201_CREATED,
+        headers={"Location": f"/api/v1/tenants/crm/customers/{row.id}"},
     )
 
 
@@ -71,8 +92,10 @@ async def create_customer(
     "/{customer_id}",
     response_model=Envelope[CustomerResponse],
     summary="고객 상세 조회",
+    description="One customer by its id, with its `ETag`.",
     operation_id="tenants_crm_customers_get",
 )
+@answers("etag")
 async def get_customer(
     customer_id: UUID,
     db: TenantDb,
@@ -85,8 +108,10 @@ async def get_customer(
     "/{customer_id}",
     response_model=Envelope[CustomerResponse],
     summary="고객 수정",
+    description="Changes the fields sent and nothing else. With `If-Match` the change is made only if the row still has that ETag (else 412).",
     operation_id="tenants_crm_customers_update",
 )
+@answers("etag", "unique")
 async def update_customer(
     customer_id: UUID,
     data: CustomerUpdate,
@@ -102,8 +127,10 @@ async def update_customer(
     "/{customer_id}/status",
     response_model=Envelope[CustomerResponse],
     summary="고객 상태 변경",
+    description="Moves `status` (ACTIVE → INACTIVE, BLOCKED; INACTIVE → ACTIVE, BLOCKED; BLOCKED → ACTIVE, INACTIVE). With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="tenants_crm_customers_change_status",
 )
+@answers("etag", "transitions")
 async def change_customer_status(
     customer_id: UUID,
     data: CustomerStatusChange,
@@ -121,8 +148,10 @@ async def change_customer_status(
     "/{customer_id}",
     response_model=Envelope[Deleted],
     summary="고객 삭제",
+    description="Deletes the row: hidden from every read and its unique values freed. References to it follow their `on_delete` rule. With `If-Match` only if the row still has that ETag (else 412). 409 `CONFLICT` while live rows still refer to it with `restrict`.",
     operation_id="tenants_crm_customers_delete",
 )
+@answers("restricted")
 async def delete_customer(
     customer_id: UUID,
     db: TenantDb,

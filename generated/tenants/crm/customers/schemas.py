@@ -4,12 +4,38 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import EmailStr, Field
+from pydantic import EmailStr, Field, WithJsonSchema
+from typing_extensions import TypeAliasType
 
-from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+from runtime.web.schemas import (
+    SORT_WORDS,
+    EntityModel,
+    Input,
+    Page,
+    SearchableListParams,
+    UpdateModel,
+    absent,
+)
+
+# each enum field's values and the list's sort terms, named (the API document and generated
+# clients share one type)
+TenantCustomerCustomerType = TypeAliasType(
+    "TenantCustomerCustomerType",
+    Annotated[
+        Literal["CORPORATE", "INDIVIDUAL", "PUBLIC"], Field(title="TenantCustomerCustomerType")
+    ],
+)
+TenantCustomerGrade = TypeAliasType(
+    "TenantCustomerGrade",
+    Annotated[Literal["VIP", "GOLD", "SILVER", "NORMAL"], Field(title="TenantCustomerGrade")],
+)
+TenantCustomerStatus = TypeAliasType(
+    "TenantCustomerStatus",
+    Annotated[Literal["ACTIVE", "INACTIVE", "BLOCKED"], Field(title="TenantCustomerStatus")],
+)
 
 
 class TenantCustomerBase(EntityModel):
@@ -17,9 +43,7 @@ class TenantCustomerBase(EntityModel):
 
     code: str = Field(..., max_length=30, title="고객 코드")
     name: str = Field(..., max_length=200, title="고객명")
-    customer_type: Literal["CORPORATE", "INDIVIDUAL", "PUBLIC"] = Field(
-        "CORPORATE", title="고객 유형"
-    )
+    customer_type: TenantCustomerCustomerType = Field("CORPORATE", title="고객 유형")
     business_no: str | None = Field(
         None,
         examples=["123-45-67890"],
@@ -32,26 +56,26 @@ class TenantCustomerBase(EntityModel):
         None, max_length=20, pattern="^\\+?[0-9][0-9 ()-]{5,18}[0-9]$", title="전화번호"
     )
     address: str | None = Field(None, max_length=300, title="주소")
-    grade: Literal["VIP", "GOLD", "SILVER", "NORMAL"] = Field("NORMAL", title="등급")
+    grade: TenantCustomerGrade = Field("NORMAL", title="등급")
 
 
 class TenantCustomerCreate(Input, TenantCustomerBase):
     """Body of POST: a new customer."""
 
+    written: ClassVar[dict[str, str]] = {}
     pass
 
 
 class TenantCustomerUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
+    written: ClassVar[dict[str, str]] = {}
     non_nullable: ClassVar[frozenset[str]] = frozenset(["code", "name", "customer_type", "grade"])
     status_field: ClassVar[str | None] = "status"
 
-    code: str | None = Field(None, max_length=30, title="고객 코드")
-    name: str | None = Field(None, max_length=200, title="고객명")
-    customer_type: Literal["CORPORATE", "INDIVIDUAL", "PUBLIC"] | None = Field(
-        None, title="고객 유형"
-    )
+    code: str = Field(default_factory=absent, max_length=30, title="고객 코드")
+    name: str = Field(default_factory=absent, max_length=200, title="고객명")
+    customer_type: TenantCustomerCustomerType = Field(default_factory=absent, title="고객 유형")
     business_no: str | None = Field(
         None,
         examples=["123-45-67890"],
@@ -64,7 +88,7 @@ class TenantCustomerUpdate(UpdateModel):
         None, max_length=20, pattern="^\\+?[0-9][0-9 ()-]{5,18}[0-9]$", title="전화번호"
     )
     address: str | None = Field(None, max_length=300, title="주소")
-    grade: Literal["VIP", "GOLD", "SILVER", "NORMAL"] | None = Field(None, title="등급")
+    grade: TenantCustomerGrade = Field(default_factory=absent, title="등급")
 
 
 class TenantCustomerResponse(TenantCustomerBase):
@@ -72,7 +96,7 @@ class TenantCustomerResponse(TenantCustomerBase):
 
     id: UUID
     tenant_id: UUID
-    status: Literal["ACTIVE", "INACTIVE", "BLOCKED"] = Field(title="상태")
+    status: TenantCustomerStatus = Field(title="상태")
     email: str | None = Field(None, title="이메일", json_schema_extra={"format": "email"})
     created_at: datetime
     updated_at: datetime
@@ -87,25 +111,54 @@ class TenantCustomerListResponse(Page[TenantCustomerResponse]):
     """One page of customer rows."""
 
 
-class TenantCustomerListParams(ListParams):
+class TenantCustomerListParams(SearchableListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
         ["code", "created_at", "grade", "name", "updated_at"]
     )
-    searchable: ClassVar[bool] = True
     default_sort: ClassVar[str] = "-created_at"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(
         ["code", "created_at", "grade", "name", "updated_at"]
     )
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "code",
+                            "-code",
+                            "created_at",
+                            "-created_at",
+                            "grade",
+                            "-grade",
+                            "name",
+                            "-name",
+                            "updated_at",
+                            "-updated_at",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:code|created_at|grade|name|updated_at)(?:,-?(?:code|created_at|grade|name|updated_at))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
-    customer_type: list[Literal["CORPORATE", "INDIVIDUAL", "PUBLIC"]] | None = Field(
+    customer_type: list[TenantCustomerCustomerType] | None = Field(
         None, title="고객 유형", description="Any of these values (repeat the parameter)."
     )
-    grade: list[Literal["VIP", "GOLD", "SILVER", "NORMAL"]] | None = Field(
+    grade: list[TenantCustomerGrade] | None = Field(
         None, title="등급", description="Any of these values (repeat the parameter)."
     )
-    status: list[Literal["ACTIVE", "INACTIVE", "BLOCKED"]] | None = Field(
+    status: list[TenantCustomerStatus] | None = Field(
         None, title="상태", description="Any of these values (repeat the parameter)."
     )
 
@@ -113,7 +166,7 @@ class TenantCustomerListParams(ListParams):
 class TenantCustomerStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
-    status: Literal["ACTIVE", "INACTIVE", "BLOCKED"]
+    status: TenantCustomerStatus
 
 
 # The names the generated code imports; the API document names the classes by scope.

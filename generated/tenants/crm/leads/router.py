@@ -16,6 +16,7 @@ from runtime.deps import TenantDb, tenant_permission
 from runtime.reads import routed
 from runtime.reads.compose import statements
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
@@ -39,8 +40,10 @@ READS = statements("tenants", "crm.leads")  # runtime.reads: one plan, two ways
     "",
     response_model=Envelope[LeadListResponse],
     summary="잠재고객 목록 조회",
+    description="One page of lead rows. Sort by created_at, name, updated_at (`-` for descending; default `-created_at`). Search in name, company, email. Filters: source, converted_customer_id, status. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="tenants_crm_leads_list",
 )
+@answers()
 async def list_leads(
     params: Annotated[LeadListParams, Query()],
     db: TenantDb,
@@ -54,7 +57,17 @@ async def list_leads(
     response_model=Envelope[LeadResponse],
     status_code=status.HTTP_201_CREATED,
     summary="잠재고객 생성",
+    description="Creates a lead. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="tenants_crm_leads_create",
+)
+@answers(
+    "etag",
+    links={
+        "tenants_crm_leads_change_status": "lead_id",
+        "tenants_crm_leads_delete": "lead_id",
+        "tenants_crm_leads_get": "lead_id",
+        "tenants_crm_leads_update": "lead_id",
+    },
 )
 async def create_lead(
     data: LeadCreate,
@@ -63,7 +76,12 @@ async def create_lead(
 ) -> Response:
     row = await service.create_lead(db, data, actor)
     return await routed.detail_response(
-        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+        db,
+        READS,
+        row.id,
+        actor,
+        status_code=status.HTTP_201_CREATED,
+        headers={"Location": f"/api/v1/tenants/crm/leads/{row.id}"},
     )
 
 
@@ -71,8 +89,10 @@ async def create_lead(
     "/{lead_id}",
     response_model=Envelope[LeadResponse],
     summary="잠재고객 상세 조회",
+    description="One lead by its id, with its `ETag`.",
     operation_id="tenants_crm_leads_get",
 )
+@answers("etag")
 async def get_lead(
     lead_id: UUID,
     db: TenantDb,
@@ -85,8 +105,10 @@ async def get_lead(
     "/{lead_id}",
     response_model=Envelope[LeadResponse],
     summary="잠재고객 수정",
+    description="Changes the fields sent and nothing else. With `If-Match` the change is made only if the row still has that ETag (else 412).",
     operation_id="tenants_crm_leads_update",
 )
+@answers("etag")
 async def update_lead(
     lead_id: UUID,
     data: LeadUpdate,
@@ -102,8 +124,10 @@ async def update_lead(
     "/{lead_id}/status",
     response_model=Envelope[LeadResponse],
     summary="잠재고객 상태 변경",
+    description="Moves `status` (NEW → CONTACTED, QUALIFIED, DISQUALIFIED; CONTACTED → QUALIFIED, DISQUALIFIED; QUALIFIED → CONVERTED, DISQUALIFIED; DISQUALIFIED → NEW). With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="tenants_crm_leads_change_status",
 )
+@answers("etag", "transitions")
 async def change_lead_status(
     lead_id: UUID,
     data: LeadStatusChange,
@@ -119,8 +143,10 @@ async def change_lead_status(
     "/{lead_id}",
     response_model=Envelope[Deleted],
     summary="잠재고객 삭제",
+    description="Deletes the row: hidden from every read and its unique values freed. References to it follow their `on_delete` rule. With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="tenants_crm_leads_delete",
 )
+@answers()
 async def delete_lead(
     lead_id: UUID,
     db: TenantDb,

@@ -4,12 +4,38 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import EmailStr, Field
+from pydantic import EmailStr, Field, WithJsonSchema
+from typing_extensions import TypeAliasType
 
-from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+from runtime.web.schemas import (
+    SORT_WORDS,
+    EntityModel,
+    Input,
+    Page,
+    SearchableListParams,
+    UpdateModel,
+    absent,
+)
+from runtime.web.written import queried_as
+
+# each enum field's values and the list's sort terms, named (the API document and generated
+# clients share one type)
+TenantLeadSource = TypeAliasType(
+    "TenantLeadSource",
+    Annotated[
+        Literal["WEB", "REFERRAL", "EVENT", "CALL", "OTHER"], Field(title="TenantLeadSource")
+    ],
+)
+TenantLeadStatus = TypeAliasType(
+    "TenantLeadStatus",
+    Annotated[
+        Literal["NEW", "CONTACTED", "QUALIFIED", "CONVERTED", "DISQUALIFIED"],
+        Field(title="TenantLeadStatus"),
+    ],
+)
 
 
 class TenantLeadBase(EntityModel):
@@ -21,31 +47,31 @@ class TenantLeadBase(EntityModel):
     phone: str | None = Field(
         None, max_length=20, pattern="^\\+?[0-9][0-9 ()-]{5,18}[0-9]$", title="전화번호"
     )
-    source: Literal["WEB", "REFERRAL", "EVENT", "CALL", "OTHER"] = Field("WEB", title="유입 경로")
+    source: TenantLeadSource = Field("WEB", title="유입 경로")
     converted_customer_id: UUID | None = Field(None, title="전환 고객")
 
 
 class TenantLeadCreate(Input, TenantLeadBase):
     """Body of POST: a new lead."""
 
+    written: ClassVar[dict[str, str]] = {"converted_customer_id": "uuid"}
     pass
 
 
 class TenantLeadUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
+    written: ClassVar[dict[str, str]] = {"converted_customer_id": "uuid"}
     non_nullable: ClassVar[frozenset[str]] = frozenset(["name", "source"])
     status_field: ClassVar[str | None] = "status"
 
-    name: str | None = Field(None, max_length=100, title="이름")
+    name: str = Field(default_factory=absent, max_length=100, title="이름")
     company: str | None = Field(None, max_length=200, title="회사명")
     email: EmailStr | None = Field(None, max_length=255, title="이메일")
     phone: str | None = Field(
         None, max_length=20, pattern="^\\+?[0-9][0-9 ()-]{5,18}[0-9]$", title="전화번호"
     )
-    source: Literal["WEB", "REFERRAL", "EVENT", "CALL", "OTHER"] | None = Field(
-        None, title="유입 경로"
-    )
+    source: TenantLeadSource = Field(default_factory=absent, title="유입 경로")
     converted_customer_id: UUID | None = Field(None, title="전환 고객")
 
 
@@ -54,9 +80,7 @@ class TenantLeadResponse(TenantLeadBase):
 
     id: UUID
     tenant_id: UUID
-    status: Literal["NEW", "CONTACTED", "QUALIFIED", "CONVERTED", "DISQUALIFIED"] = Field(
-        title="상태"
-    )
+    status: TenantLeadStatus = Field(title="상태")
     email: str | None = Field(None, title="이메일", json_schema_extra={"format": "email"})
     converted_customer_name: str | None = Field(
         None, title="전환 고객 이름", description="Display name of the referenced row."
@@ -74,27 +98,54 @@ class TenantLeadListResponse(Page[TenantLeadResponse]):
     """One page of lead rows."""
 
 
-class TenantLeadListParams(ListParams):
+class TenantLeadListParams(SearchableListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "name", "updated_at"])
-    searchable: ClassVar[bool] = True
     default_sort: ClassVar[str] = "-created_at"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "name", "updated_at"])
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "created_at",
+                            "-created_at",
+                            "name",
+                            "-name",
+                            "updated_at",
+                            "-updated_at",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:created_at|name|updated_at)(?:,-?(?:created_at|name|updated_at))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
-    source: list[Literal["WEB", "REFERRAL", "EVENT", "CALL", "OTHER"]] | None = Field(
+    source: list[TenantLeadSource] | None = Field(
         None, title="유입 경로", description="Any of these values (repeat the parameter)."
     )
-    converted_customer_id: UUID | None = Field(None, title="전환 고객", description="Exact match.")
-    status: list[Literal["NEW", "CONTACTED", "QUALIFIED", "CONVERTED", "DISQUALIFIED"]] | None = (
-        Field(None, title="상태", description="Any of these values (repeat the parameter).")
+    converted_customer_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="전환 고객", description="Exact match."
+    )
+    status: list[TenantLeadStatus] | None = Field(
+        None, title="상태", description="Any of these values (repeat the parameter)."
     )
 
 
 class TenantLeadStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
-    status: Literal["NEW", "CONTACTED", "QUALIFIED", "CONVERTED", "DISQUALIFIED"]
+    status: TenantLeadStatus
 
 
 # The names the generated code imports; the API document names the classes by scope.

@@ -16,6 +16,7 @@ from runtime.deps import TenantDb, tenant_permission
 from runtime.reads import routed
 from runtime.reads.compose import statements
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
@@ -39,8 +40,10 @@ READS = statements("tenants", "crm.opportunities")  # runtime.reads: one plan, t
     "",
     response_model=Envelope[OpportunityListResponse],
     summary="영업기회 목록 조회",
+    description="One page of opportunity rows. Sort by amount, created_at, expected_close_date, name, probability, stage, updated_at (`-` for descending; default `-created_at`). Search in name. Filters: customer_id, stage, amount, expected_close_date. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="tenants_crm_opportunities_list",
 )
+@answers()
 async def list_opportunities(
     params: Annotated[OpportunityListParams, Query()],
     db: TenantDb,
@@ -54,7 +57,17 @@ async def list_opportunities(
     response_model=Envelope[OpportunityResponse],
     status_code=status.HTTP_201_CREATED,
     summary="영업기회 생성",
+    description="Creates a opportunity. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="tenants_crm_opportunities_create",
+)
+@answers(
+    "etag",
+    links={
+        "tenants_crm_opportunities_change_stage": "opportunity_id",
+        "tenants_crm_opportunities_delete": "opportunity_id",
+        "tenants_crm_opportunities_get": "opportunity_id",
+        "tenants_crm_opportunities_update": "opportunity_id",
+    },
 )
 async def create_opportunity(
     data: OpportunityCreate,
@@ -63,7 +76,12 @@ async def create_opportunity(
 ) -> Response:
     row = await service.create_opportunity(db, data, actor)
     return await routed.detail_response(
-        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+        db,
+        READS,
+        row.id,
+        actor,
+        status_code=status.HTTP_201_CREATED,
+        headers={"Location": f"/api/v1/tenants/crm/opportunities/{row.id}"},
     )
 
 
@@ -71,8 +89,10 @@ async def create_opportunity(
     "/{opportunity_id}",
     response_model=Envelope[OpportunityResponse],
     summary="영업기회 상세 조회",
+    description="One opportunity by its id, with its `ETag`.",
     operation_id="tenants_crm_opportunities_get",
 )
+@answers("etag")
 async def get_opportunity(
     opportunity_id: UUID,
     db: TenantDb,
@@ -85,8 +105,10 @@ async def get_opportunity(
     "/{opportunity_id}",
     response_model=Envelope[OpportunityResponse],
     summary="영업기회 수정",
+    description="Changes the fields sent and nothing else. With `If-Match` the change is made only if the row still has that ETag (else 412).",
     operation_id="tenants_crm_opportunities_update",
 )
+@answers("etag")
 async def update_opportunity(
     opportunity_id: UUID,
     data: OpportunityUpdate,
@@ -102,8 +124,10 @@ async def update_opportunity(
     "/{opportunity_id}/stage",
     response_model=Envelope[OpportunityResponse],
     summary="영업기회 상태 변경",
+    description="Moves `stage` (LEAD → QUALIFIED, LOST; QUALIFIED → PROPOSAL, LOST; PROPOSAL → NEGOTIATION, WON, LOST; NEGOTIATION → WON, LOST). With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="tenants_crm_opportunities_change_stage",
 )
+@answers("etag", "transitions")
 async def change_opportunity_stage(
     opportunity_id: UUID,
     data: OpportunityStatusChange,
@@ -121,8 +145,10 @@ async def change_opportunity_stage(
     "/{opportunity_id}",
     response_model=Envelope[Deleted],
     summary="영업기회 삭제",
+    description="Deletes the row: hidden from every read and its unique values freed. References to it follow their `on_delete` rule. With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="tenants_crm_opportunities_delete",
 )
+@answers()
 async def delete_opportunity(
     opportunity_id: UUID,
     db: TenantDb,

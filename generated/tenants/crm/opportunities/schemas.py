@@ -8,9 +8,29 @@ from decimal import Decimal
 from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
+from typing_extensions import TypeAliasType
 
-from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+from runtime.web.schemas import (
+    SORT_WORDS,
+    EntityModel,
+    Input,
+    Page,
+    SearchableListParams,
+    UpdateModel,
+    absent,
+)
+from runtime.web.written import queried_as
+
+# each enum field's values and the list's sort terms, named (the API document and generated
+# clients share one type)
+TenantOpportunityStage = TypeAliasType(
+    "TenantOpportunityStage",
+    Annotated[
+        Literal["LEAD", "QUALIFIED", "PROPOSAL", "NEGOTIATION", "WON", "LOST"],
+        Field(title="TenantOpportunityStage"),
+    ],
+)
 
 
 class TenantOpportunityBase(EntityModel):
@@ -18,9 +38,18 @@ class TenantOpportunityBase(EntityModel):
 
     customer_id: UUID = Field(..., title="고객")
     name: str = Field(..., max_length=200, title="기회명")
-    amount: Decimal = Field(
-        Decimal("0"), ge=Decimal("0"), max_digits=18, decimal_places=2, title="예상 금액"
-    )
+    amount: Annotated[
+        Decimal,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": 0, "maximum": 9999999999999999},
+                    {"type": "string", "pattern": "^\\d{1,16}(\\.\\d{1,2}0*)?$"},
+                ]
+            },
+            mode="validation",
+        ),
+    ] = Field(Decimal("0"), ge=Decimal("0"), max_digits=18, decimal_places=2, title="예상 금액")
     currency: str = Field("KRW", pattern="^[A-Z]{3}$", title="통화")
     probability: int = Field(10, ge=0, le=100, title="성공 확률(%)")
     expected_close_date: date | None = Field(None, title="예상 종료일")
@@ -29,24 +58,47 @@ class TenantOpportunityBase(EntityModel):
 class TenantOpportunityCreate(Input, TenantOpportunityBase):
     """Body of POST: a new opportunity."""
 
+    written: ClassVar[dict[str, str]] = {
+        "customer_id": "uuid",
+        "amount": "decimal:^\\d{1,16}(\\.\\d{1,2}0*)?$",
+        "probability": "integer",
+        "expected_close_date": "date",
+    }
     pass
 
 
 class TenantOpportunityUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
+    written: ClassVar[dict[str, str]] = {
+        "customer_id": "uuid",
+        "amount": "decimal:^\\d{1,16}(\\.\\d{1,2}0*)?$",
+        "probability": "integer",
+        "expected_close_date": "date",
+    }
     non_nullable: ClassVar[frozenset[str]] = frozenset(
         ["customer_id", "name", "amount", "currency", "probability"]
     )
     status_field: ClassVar[str | None] = "stage"
 
-    customer_id: UUID | None = Field(None, title="고객")
-    name: str | None = Field(None, max_length=200, title="기회명")
-    amount: Decimal | None = Field(
-        None, ge=Decimal("0"), max_digits=18, decimal_places=2, title="예상 금액"
+    customer_id: UUID = Field(default_factory=absent, title="고객")
+    name: str = Field(default_factory=absent, max_length=200, title="기회명")
+    amount: Annotated[
+        Decimal,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": 0, "maximum": 9999999999999999},
+                    {"type": "string", "pattern": "^\\d{1,16}(\\.\\d{1,2}0*)?$"},
+                ]
+            },
+            mode="validation",
+        ),
+    ] = Field(
+        default_factory=absent, ge=Decimal("0"), max_digits=18, decimal_places=2, title="예상 금액"
     )
-    currency: str | None = Field(None, pattern="^[A-Z]{3}$", title="통화")
-    probability: int | None = Field(None, ge=0, le=100, title="성공 확률(%)")
+    currency: str = Field(default_factory=absent, pattern="^[A-Z]{3}$", title="통화")
+    probability: int = Field(default_factory=absent, ge=0, le=100, title="성공 확률(%)")
     expected_close_date: date | None = Field(None, title="예상 종료일")
 
 
@@ -55,9 +107,7 @@ class TenantOpportunityResponse(TenantOpportunityBase):
 
     id: UUID
     tenant_id: UUID
-    stage: Literal["LEAD", "QUALIFIED", "PROPOSAL", "NEGOTIATION", "WON", "LOST"] = Field(
-        title="단계"
-    )
+    stage: TenantOpportunityStage = Field(title="단계")
     customer_name: str | None = Field(
         None, title="고객 이름", description="Display name of the referenced row."
     )
@@ -74,7 +124,7 @@ class TenantOpportunityListResponse(Page[TenantOpportunityResponse]):
     """One page of opportunity rows."""
 
 
-class TenantOpportunityListParams(ListParams):
+class TenantOpportunityListParams(SearchableListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
@@ -88,33 +138,112 @@ class TenantOpportunityListParams(ListParams):
             "updated_at",
         ]
     )
-    searchable: ClassVar[bool] = True
     default_sort: ClassVar[str] = "-created_at"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(
         ["amount", "created_at", "name", "probability", "stage", "updated_at"]
     )
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "amount",
+                            "-amount",
+                            "created_at",
+                            "-created_at",
+                            "expected_close_date",
+                            "-expected_close_date",
+                            "name",
+                            "-name",
+                            "probability",
+                            "-probability",
+                            "stage",
+                            "-stage",
+                            "updated_at",
+                            "-updated_at",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:amount|created_at|expected_close_date|name|probability|stage|updated_at)(?:,-?(?:amount|created_at|expected_close_date|name|probability|stage|updated_at))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
-    customer_id: UUID | None = Field(None, title="고객", description="Exact match.")
-    stage: list[Literal["LEAD", "QUALIFIED", "PROPOSAL", "NEGOTIATION", "WON", "LOST"]] | None = (
-        Field(None, title="단계", description="Any of these values (repeat the parameter).")
+    customer_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="고객", description="Exact match."
+    )
+    stage: list[TenantOpportunityStage] | None = Field(
+        None, title="단계", description="Any of these values (repeat the parameter)."
     )
     amount: (
-        Annotated[Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)]
+        Annotated[
+            Annotated[
+                Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)
+            ],
+            queried_as("decimal:^\\d{1,16}(\\.\\d{1,2}0*)?$"),
+            WithJsonSchema(
+                {
+                    "anyOf": [
+                        {"type": "integer", "minimum": 0, "maximum": 9999999999999999},
+                        {"type": "string", "pattern": "^\\d{1,16}(\\.\\d{1,2}0*)?$"},
+                    ]
+                },
+                mode="validation",
+            ),
+        ]
         | None
     ) = Field(None, title="예상 금액", description="Exact match.")
-    expected_close_date: date | None = Field(None, title="예상 종료일", description="Exact match.")
+    expected_close_date: Annotated[date, queried_as("date")] | None = Field(
+        None, title="예상 종료일", description="Exact match."
+    )
     amount_from: (
-        Annotated[Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)]
+        Annotated[
+            Annotated[
+                Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)
+            ],
+            queried_as("decimal:^\\d{1,16}(\\.\\d{1,2}0*)?$"),
+            WithJsonSchema(
+                {
+                    "anyOf": [
+                        {"type": "integer", "minimum": 0, "maximum": 9999999999999999},
+                        {"type": "string", "pattern": "^\\d{1,16}(\\.\\d{1,2}0*)?$"},
+                    ]
+                },
+                mode="validation",
+            ),
+        ]
         | None
     ) = Field(None, title="예상 금액 이상", description="Inclusive lower bound.")
     amount_to: (
-        Annotated[Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)]
+        Annotated[
+            Annotated[
+                Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)
+            ],
+            queried_as("decimal:^\\d{1,16}(\\.\\d{1,2}0*)?$"),
+            WithJsonSchema(
+                {
+                    "anyOf": [
+                        {"type": "integer", "minimum": 0, "maximum": 9999999999999999},
+                        {"type": "string", "pattern": "^\\d{1,16}(\\.\\d{1,2}0*)?$"},
+                    ]
+                },
+                mode="validation",
+            ),
+        ]
         | None
     ) = Field(None, title="예상 금액 이하", description="Inclusive upper bound.")
-    expected_close_date_from: date | None = Field(
+    expected_close_date_from: Annotated[date, queried_as("date")] | None = Field(
         None, title="예상 종료일 이상", description="Inclusive lower bound."
     )
-    expected_close_date_to: date | None = Field(
+    expected_close_date_to: Annotated[date, queried_as("date")] | None = Field(
         None, title="예상 종료일 이하", description="Inclusive upper bound."
     )
 
@@ -122,7 +251,7 @@ class TenantOpportunityListParams(ListParams):
 class TenantOpportunityStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
-    stage: Literal["LEAD", "QUALIFIED", "PROPOSAL", "NEGOTIATION", "WON", "LOST"]
+    stage: TenantOpportunityStage
 
 
 # The names the generated code imports; the API document names the classes by scope.

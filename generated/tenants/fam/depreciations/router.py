@@ -18,6 +18,7 @@ from runtime.deps import TenantDb, tenant_permission
 from runtime.reads import routed
 from runtime.reads.compose import statements
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
@@ -42,8 +43,10 @@ READS = statements("tenants", "fam.depreciations")  # runtime.reads: one plan, t
     "",
     response_model=Envelope[DepreciationListResponse],
     summary="감가상각 목록 조회",
+    description="One page of depreciation rows. Sort by amount, created_at, period_end, updated_at (`-` for descending; default `-period_end`). Filters: fixed_asset_id, period_end. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="tenants_fam_depreciations_list",
 )
+@answers()
 async def list_depreciations(
     params: Annotated[DepreciationListParams, Query()],
     db: TenantDb,
@@ -57,7 +60,17 @@ async def list_depreciations(
     response_model=Envelope[DepreciationResponse],
     status_code=status.HTTP_201_CREATED,
     summary="감가상각 생성",
+    description="Creates a depreciation. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="tenants_fam_depreciations_create",
+)
+@answers(
+    "etag",
+    "unique",
+    links={
+        "tenants_fam_depreciations_delete": "depreciation_id",
+        "tenants_fam_depreciations_get": "depreciation_id",
+        "tenants_fam_depreciations_update": "depreciation_id",
+    },
 )
 async def create_depreciation(
     data: DepreciationCreate,
@@ -66,7 +79,12 @@ async def create_depreciation(
 ) -> Response:
     row = await service.create_depreciation(db, data, actor)
     return await routed.detail_response(
-        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+        db,
+        READS,
+        row.id,
+        actor,
+        status_code=status.HTTP_201_CREATED,
+        headers={"Location": f"/api/v1/tenants/fam/depreciations/{row.id}"},
     )
 
 
@@ -74,8 +92,10 @@ async def create_depreciation(
     "/{depreciation_id}",
     response_model=Envelope[DepreciationResponse],
     summary="감가상각 상세 조회",
+    description="One depreciation by its id, with its `ETag`.",
     operation_id="tenants_fam_depreciations_get",
 )
+@answers("etag")
 async def get_depreciation(
     depreciation_id: UUID,
     db: TenantDb,
@@ -88,8 +108,10 @@ async def get_depreciation(
     "/{depreciation_id}",
     response_model=Envelope[DepreciationResponse],
     summary="감가상각 수정",
+    description="Changes the fields sent and nothing else. With `If-Match` the change is made only if the row still has that ETag (else 412).",
     operation_id="tenants_fam_depreciations_update",
 )
+@answers("etag", "unique")
 async def update_depreciation(
     depreciation_id: UUID,
     data: DepreciationUpdate,
@@ -105,8 +127,10 @@ async def update_depreciation(
     "/{depreciation_id}",
     response_model=Envelope[Deleted],
     summary="감가상각 삭제",
+    description="Deletes the row for good. References to it follow their `on_delete` rule. With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="tenants_fam_depreciations_delete",
 )
+@answers()
 async def delete_depreciation(
     depreciation_id: UUID,
     db: TenantDb,
@@ -125,8 +149,10 @@ nested_router = audited_router(scope="tenants", entity="fam.depreciations")
     "/{fixed_asset_id}/depreciations",
     response_model=Envelope[DepreciationListResponse],
     summary="감가상각 목록 (상위 문서별)",
+    description="The depreciation rows of one parent, in order (at most 1,000; the depreciations list filtered by the parent pages through all of them).",
     operation_id="tenants_fam_depreciations_list_of_parent",
 )
+@answers()
 async def list_depreciations_of_parent(
     fixed_asset_id: UUID,
     params: Annotated[DepreciationLineListParams, Query()],
@@ -144,7 +170,17 @@ async def list_depreciations_of_parent(
     response_model=Envelope[DepreciationResponse],
     status_code=status.HTTP_201_CREATED,
     summary="감가상각 추가 (상위 문서별)",
+    description="Adds a depreciation to the parent named in the path. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="tenants_fam_depreciations_create_in_parent",
+)
+@answers(
+    "etag",
+    "unique",
+    links={
+        "tenants_fam_depreciations_delete": "depreciation_id",
+        "tenants_fam_depreciations_get": "depreciation_id",
+        "tenants_fam_depreciations_update": "depreciation_id",
+    },
 )
 async def create_depreciation_in_parent(
     fixed_asset_id: UUID,
@@ -155,5 +191,10 @@ async def create_depreciation_in_parent(
     await crud.get_live(db, FixedAsset, fixed_asset_id, actor)
     row = await service.create_line(db, fixed_asset_id, data, actor)
     return await routed.detail_response(
-        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+        db,
+        READS,
+        row.id,
+        actor,
+        status_code=status.HTTP_201_CREATED,
+        headers={"Location": f"/api/v1/tenants/fam/depreciations/{row.id}"},
     )

@@ -5,12 +5,24 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import ClassVar
+from typing import Annotated, ClassVar
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
 
-from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+from runtime.web.schemas import (
+    SORT_WORDS,
+    EntityModel,
+    Input,
+    ListParams,
+    Page,
+    UpdateModel,
+    absent,
+)
+from runtime.web.written import queried_as
+
+# each enum field's values and the list's sort terms, named (the API document and generated
+# clients share one type)
 
 
 class TenantDepreciationBase(EntityModel):
@@ -18,51 +30,163 @@ class TenantDepreciationBase(EntityModel):
 
     fixed_asset_id: UUID = Field(..., title="고정자산")
     period_end: date = Field(..., title="기간 종료일")
-    amount: Decimal = Field(..., ge=Decimal("0"), max_digits=18, decimal_places=2, title="상각액")
-    accumulated: Decimal = Field(
-        ..., ge=Decimal("0"), max_digits=18, decimal_places=2, title="누계액"
-    )
-    book_value: Decimal = Field(
-        ..., ge=Decimal("0"), max_digits=18, decimal_places=2, title="장부가액"
-    )
+    amount: Annotated[
+        Decimal,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": 0, "maximum": 9999999999999999},
+                    {"type": "string", "pattern": "^\\d{1,16}(\\.\\d{1,2}0*)?$"},
+                ]
+            },
+            mode="validation",
+        ),
+    ] = Field(..., ge=Decimal("0"), max_digits=18, decimal_places=2, title="상각액")
+    accumulated: Annotated[
+        Decimal,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": 0, "maximum": 9999999999999999},
+                    {"type": "string", "pattern": "^\\d{1,16}(\\.\\d{1,2}0*)?$"},
+                ]
+            },
+            mode="validation",
+        ),
+    ] = Field(..., ge=Decimal("0"), max_digits=18, decimal_places=2, title="누계액")
+    book_value: Annotated[
+        Decimal,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": 0, "maximum": 9999999999999999},
+                    {"type": "string", "pattern": "^\\d{1,16}(\\.\\d{1,2}0*)?$"},
+                ]
+            },
+            mode="validation",
+        ),
+    ] = Field(..., ge=Decimal("0"), max_digits=18, decimal_places=2, title="장부가액")
 
 
 class TenantDepreciationCreate(Input, TenantDepreciationBase):
     """Body of POST: a new depreciation."""
 
+    written: ClassVar[dict[str, str]] = {
+        "fixed_asset_id": "uuid",
+        "period_end": "date",
+        "amount": "decimal:^\\d{1,16}(\\.\\d{1,2}0*)?$",
+        "accumulated": "decimal:^\\d{1,16}(\\.\\d{1,2}0*)?$",
+        "book_value": "decimal:^\\d{1,16}(\\.\\d{1,2}0*)?$",
+    }
     pass
 
 
 class TenantDepreciationLineCreate(Input, EntityModel):
     """A line given inside its header's POST body or at the header's sub-resource."""
 
+    written: ClassVar[dict[str, str]] = {
+        "fixed_asset_id": "uuid",
+        "period_end": "date",
+        "amount": "decimal:^\\d{1,16}(\\.\\d{1,2}0*)?$",
+        "accumulated": "decimal:^\\d{1,16}(\\.\\d{1,2}0*)?$",
+        "book_value": "decimal:^\\d{1,16}(\\.\\d{1,2}0*)?$",
+    }
     period_end: date = Field(..., title="기간 종료일")
-    amount: Decimal = Field(..., ge=Decimal("0"), max_digits=18, decimal_places=2, title="상각액")
-    accumulated: Decimal = Field(
-        ..., ge=Decimal("0"), max_digits=18, decimal_places=2, title="누계액"
-    )
-    book_value: Decimal = Field(
-        ..., ge=Decimal("0"), max_digits=18, decimal_places=2, title="장부가액"
-    )
+    amount: Annotated[
+        Decimal,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": 0, "maximum": 9999999999999999},
+                    {"type": "string", "pattern": "^\\d{1,16}(\\.\\d{1,2}0*)?$"},
+                ]
+            },
+            mode="validation",
+        ),
+    ] = Field(..., ge=Decimal("0"), max_digits=18, decimal_places=2, title="상각액")
+    accumulated: Annotated[
+        Decimal,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": 0, "maximum": 9999999999999999},
+                    {"type": "string", "pattern": "^\\d{1,16}(\\.\\d{1,2}0*)?$"},
+                ]
+            },
+            mode="validation",
+        ),
+    ] = Field(..., ge=Decimal("0"), max_digits=18, decimal_places=2, title="누계액")
+    book_value: Annotated[
+        Decimal,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": 0, "maximum": 9999999999999999},
+                    {"type": "string", "pattern": "^\\d{1,16}(\\.\\d{1,2}0*)?$"},
+                ]
+            },
+            mode="validation",
+        ),
+    ] = Field(..., ge=Decimal("0"), max_digits=18, decimal_places=2, title="장부가액")
 
 
 class TenantDepreciationUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
+    written: ClassVar[dict[str, str]] = {
+        "fixed_asset_id": "uuid",
+        "period_end": "date",
+        "amount": "decimal:^\\d{1,16}(\\.\\d{1,2}0*)?$",
+        "accumulated": "decimal:^\\d{1,16}(\\.\\d{1,2}0*)?$",
+        "book_value": "decimal:^\\d{1,16}(\\.\\d{1,2}0*)?$",
+    }
     non_nullable: ClassVar[frozenset[str]] = frozenset(
         ["fixed_asset_id", "period_end", "amount", "accumulated", "book_value"]
     )
 
-    fixed_asset_id: UUID | None = Field(None, title="고정자산")
-    period_end: date | None = Field(None, title="기간 종료일")
-    amount: Decimal | None = Field(
-        None, ge=Decimal("0"), max_digits=18, decimal_places=2, title="상각액"
+    fixed_asset_id: UUID = Field(default_factory=absent, title="고정자산")
+    period_end: date = Field(default_factory=absent, title="기간 종료일")
+    amount: Annotated[
+        Decimal,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": 0, "maximum": 9999999999999999},
+                    {"type": "string", "pattern": "^\\d{1,16}(\\.\\d{1,2}0*)?$"},
+                ]
+            },
+            mode="validation",
+        ),
+    ] = Field(
+        default_factory=absent, ge=Decimal("0"), max_digits=18, decimal_places=2, title="상각액"
     )
-    accumulated: Decimal | None = Field(
-        None, ge=Decimal("0"), max_digits=18, decimal_places=2, title="누계액"
+    accumulated: Annotated[
+        Decimal,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": 0, "maximum": 9999999999999999},
+                    {"type": "string", "pattern": "^\\d{1,16}(\\.\\d{1,2}0*)?$"},
+                ]
+            },
+            mode="validation",
+        ),
+    ] = Field(
+        default_factory=absent, ge=Decimal("0"), max_digits=18, decimal_places=2, title="누계액"
     )
-    book_value: Decimal | None = Field(
-        None, ge=Decimal("0"), max_digits=18, decimal_places=2, title="장부가액"
+    book_value: Annotated[
+        Decimal,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": 0, "maximum": 9999999999999999},
+                    {"type": "string", "pattern": "^\\d{1,16}(\\.\\d{1,2}0*)?$"},
+                ]
+            },
+            mode="validation",
+        ),
+    ] = Field(
+        default_factory=absent, ge=Decimal("0"), max_digits=18, decimal_places=2, title="장부가액"
     )
 
 
@@ -93,18 +217,49 @@ class TenantDepreciationListParams(ListParams):
     sortable: ClassVar[frozenset[str]] = frozenset(
         ["amount", "created_at", "period_end", "updated_at"]
     )
-    searchable: ClassVar[bool] = False
     default_sort: ClassVar[str] = "-period_end"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(
         ["amount", "created_at", "period_end", "updated_at"]
     )
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "amount",
+                            "-amount",
+                            "created_at",
+                            "-created_at",
+                            "period_end",
+                            "-period_end",
+                            "updated_at",
+                            "-updated_at",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:amount|created_at|period_end|updated_at)(?:,-?(?:amount|created_at|period_end|updated_at))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
-    fixed_asset_id: UUID | None = Field(None, title="고정자산", description="Exact match.")
-    period_end: date | None = Field(None, title="기간 종료일", description="Exact match.")
-    period_end_from: date | None = Field(
+    fixed_asset_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="고정자산", description="Exact match."
+    )
+    period_end: Annotated[date, queried_as("date")] | None = Field(
+        None, title="기간 종료일", description="Exact match."
+    )
+    period_end_from: Annotated[date, queried_as("date")] | None = Field(
         None, title="기간 종료일 이상", description="Inclusive lower bound."
     )
-    period_end_to: date | None = Field(
+    period_end_to: Annotated[date, queried_as("date")] | None = Field(
         None, title="기간 종료일 이하", description="Inclusive upper bound."
     )
 
@@ -115,17 +270,46 @@ class TenantDepreciationLineListParams(ListParams):
     sortable: ClassVar[frozenset[str]] = frozenset(
         ["amount", "created_at", "period_end", "updated_at"]
     )
-    searchable: ClassVar[bool] = False
     default_sort: ClassVar[str] = "-period_end"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(
         ["amount", "created_at", "period_end", "updated_at"]
     )
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "amount",
+                            "-amount",
+                            "created_at",
+                            "-created_at",
+                            "period_end",
+                            "-period_end",
+                            "updated_at",
+                            "-updated_at",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:amount|created_at|period_end|updated_at)(?:,-?(?:amount|created_at|period_end|updated_at))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
-    period_end: date | None = Field(None, title="기간 종료일", description="Exact match.")
-    period_end_from: date | None = Field(
+    period_end: Annotated[date, queried_as("date")] | None = Field(
+        None, title="기간 종료일", description="Exact match."
+    )
+    period_end_from: Annotated[date, queried_as("date")] | None = Field(
         None, title="기간 종료일 이상", description="Inclusive lower bound."
     )
-    period_end_to: date | None = Field(
+    period_end_to: Annotated[date, queried_as("date")] | None = Field(
         None, title="기간 종료일 이하", description="Inclusive upper bound."
     )
 

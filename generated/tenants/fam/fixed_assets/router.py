@@ -16,6 +16,7 @@ from runtime.deps import TenantDb, tenant_permission
 from runtime.reads import routed
 from runtime.reads.compose import statements
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
@@ -39,8 +40,10 @@ READS = statements("tenants", "fam.fixed_assets")  # runtime.reads: one plan, tw
     "",
     response_model=Envelope[FixedAssetListResponse],
     summary="고정자산 목록 조회",
+    description="One page of fixed asset rows. Sort by acquired_on, acquisition_cost, asset_no, created_at, name, updated_at (`-` for descending; default `-created_at`). Search in asset_no, name. Filters: category, acquired_on, depreciation_method, department_id, status. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="tenants_fam_fixed_assets_list",
 )
+@answers()
 async def list_fixed_assets(
     params: Annotated[FixedAssetListParams, Query()],
     db: TenantDb,
@@ -54,7 +57,20 @@ async def list_fixed_assets(
     response_model=Envelope[FixedAssetResponse],
     status_code=status.HTTP_201_CREATED,
     summary="고정자산 생성",
+    description="Creates a fixed asset. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="tenants_fam_fixed_assets_create",
+)
+@answers(
+    "etag",
+    "unique",
+    links={
+        "tenants_fam_depreciations_create_in_parent": "fixed_asset_id",
+        "tenants_fam_depreciations_list_of_parent": "fixed_asset_id",
+        "tenants_fam_fixed_assets_change_status": "fixed_asset_id",
+        "tenants_fam_fixed_assets_delete": "fixed_asset_id",
+        "tenants_fam_fixed_assets_get": "fixed_asset_id",
+        "tenants_fam_fixed_assets_update": "fixed_asset_id",
+    },
 )
 async def create_fixed_asset(
     data: FixedAssetCreate,
@@ -63,7 +79,12 @@ async def create_fixed_asset(
 ) -> Response:
     row = await service.create_fixed_asset(db, data, actor)
     return await routed.detail_response(
-        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+        db,
+        READS,
+        row.id,
+        actor,
+        status_code=status.HTTP_201_CREATED,
+        headers={"Location": f"/api/v1/tenants/fam/fixed-assets/{row.id}"},
     )
 
 
@@ -71,8 +92,10 @@ async def create_fixed_asset(
     "/{fixed_asset_id}",
     response_model=Envelope[FixedAssetResponse],
     summary="고정자산 상세 조회",
+    description="One fixed asset by its id, with its `ETag`.",
     operation_id="tenants_fam_fixed_assets_get",
 )
+@answers("etag")
 async def get_fixed_asset(
     fixed_asset_id: UUID,
     db: TenantDb,
@@ -85,8 +108,10 @@ async def get_fixed_asset(
     "/{fixed_asset_id}",
     response_model=Envelope[FixedAssetResponse],
     summary="고정자산 수정",
+    description="Changes the fields sent and nothing else. With `If-Match` the change is made only if the row still has that ETag (else 412).",
     operation_id="tenants_fam_fixed_assets_update",
 )
+@answers("etag", "unique")
 async def update_fixed_asset(
     fixed_asset_id: UUID,
     data: FixedAssetUpdate,
@@ -102,8 +127,10 @@ async def update_fixed_asset(
     "/{fixed_asset_id}/status",
     response_model=Envelope[FixedAssetResponse],
     summary="고정자산 상태 변경",
+    description="Moves `status` (IN_USE → IDLE, DISPOSED; IDLE → IN_USE, DISPOSED). With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="tenants_fam_fixed_assets_change_status",
 )
+@answers("etag", "transitions")
 async def change_fixed_asset_status(
     fixed_asset_id: UUID,
     data: FixedAssetStatusChange,
@@ -121,8 +148,10 @@ async def change_fixed_asset_status(
     "/{fixed_asset_id}",
     response_model=Envelope[Deleted],
     summary="고정자산 삭제",
+    description="Deletes the row: hidden from every read and its unique values freed. References to it follow their `on_delete` rule. With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="tenants_fam_fixed_assets_delete",
 )
+@answers()
 async def delete_fixed_asset(
     fixed_asset_id: UUID,
     db: TenantDb,

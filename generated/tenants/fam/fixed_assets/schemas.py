@@ -5,12 +5,43 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
+from typing_extensions import TypeAliasType
 
-from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+from runtime.web.schemas import (
+    SORT_WORDS,
+    EntityModel,
+    Input,
+    Page,
+    SearchableListParams,
+    UpdateModel,
+    absent,
+)
+from runtime.web.written import queried_as
+
+# each enum field's values and the list's sort terms, named (the API document and generated
+# clients share one type)
+TenantFixedAssetCategory = TypeAliasType(
+    "TenantFixedAssetCategory",
+    Annotated[
+        Literal["BUILDING", "MACHINERY", "VEHICLE", "IT_EQUIPMENT", "FURNITURE", "SOFTWARE"],
+        Field(title="TenantFixedAssetCategory"),
+    ],
+)
+TenantFixedAssetDepreciationMethod = TypeAliasType(
+    "TenantFixedAssetDepreciationMethod",
+    Annotated[
+        Literal["STRAIGHT_LINE", "DECLINING_BALANCE"],
+        Field(title="TenantFixedAssetDepreciationMethod"),
+    ],
+)
+TenantFixedAssetStatus = TypeAliasType(
+    "TenantFixedAssetStatus",
+    Annotated[Literal["IN_USE", "IDLE", "DISPOSED"], Field(title="TenantFixedAssetStatus")],
+)
 
 
 class TenantFixedAssetBase(EntityModel):
@@ -18,15 +49,22 @@ class TenantFixedAssetBase(EntityModel):
 
     asset_no: str | None = Field(None, max_length=30, title="자산 번호")
     name: str = Field(..., max_length=200, title="자산명")
-    category: Literal[
-        "BUILDING", "MACHINERY", "VEHICLE", "IT_EQUIPMENT", "FURNITURE", "SOFTWARE"
-    ] = Field(..., title="자산 분류")
+    category: TenantFixedAssetCategory = Field(..., title="자산 분류")
     acquired_on: date = Field(..., title="취득일")
-    acquisition_cost: Decimal = Field(
-        ..., ge=Decimal("0"), max_digits=18, decimal_places=2, title="취득가액"
-    )
+    acquisition_cost: Annotated[
+        Decimal,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": 0, "maximum": 9999999999999999},
+                    {"type": "string", "pattern": "^\\d{1,16}(\\.\\d{1,2}0*)?$"},
+                ]
+            },
+            mode="validation",
+        ),
+    ] = Field(..., ge=Decimal("0"), max_digits=18, decimal_places=2, title="취득가액")
     useful_life_months: int = Field(60, ge=1, le=1200, title="내용연수(월)")
-    depreciation_method: Literal["STRAIGHT_LINE", "DECLINING_BALANCE"] = Field(
+    depreciation_method: TenantFixedAssetDepreciationMethod = Field(
         "STRAIGHT_LINE", title="상각 방법"
     )
     department_id: UUID | None = Field(None, title="관리 부서")
@@ -35,12 +73,24 @@ class TenantFixedAssetBase(EntityModel):
 class TenantFixedAssetCreate(Input, TenantFixedAssetBase):
     """Body of POST: a new fixed asset."""
 
+    written: ClassVar[dict[str, str]] = {
+        "acquired_on": "date",
+        "acquisition_cost": "decimal:^\\d{1,16}(\\.\\d{1,2}0*)?$",
+        "useful_life_months": "integer",
+        "department_id": "uuid",
+    }
     pass
 
 
 class TenantFixedAssetUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
+    written: ClassVar[dict[str, str]] = {
+        "acquired_on": "date",
+        "acquisition_cost": "decimal:^\\d{1,16}(\\.\\d{1,2}0*)?$",
+        "useful_life_months": "integer",
+        "department_id": "uuid",
+    }
     non_nullable: ClassVar[frozenset[str]] = frozenset(
         [
             "asset_no",
@@ -54,18 +104,27 @@ class TenantFixedAssetUpdate(UpdateModel):
     )
     status_field: ClassVar[str | None] = "status"
 
-    asset_no: str | None = Field(None, max_length=30, title="자산 번호")
-    name: str | None = Field(None, max_length=200, title="자산명")
-    category: (
-        Literal["BUILDING", "MACHINERY", "VEHICLE", "IT_EQUIPMENT", "FURNITURE", "SOFTWARE"] | None
-    ) = Field(None, title="자산 분류")
-    acquired_on: date | None = Field(None, title="취득일")
-    acquisition_cost: Decimal | None = Field(
-        None, ge=Decimal("0"), max_digits=18, decimal_places=2, title="취득가액"
+    asset_no: str = Field(default_factory=absent, max_length=30, title="자산 번호")
+    name: str = Field(default_factory=absent, max_length=200, title="자산명")
+    category: TenantFixedAssetCategory = Field(default_factory=absent, title="자산 분류")
+    acquired_on: date = Field(default_factory=absent, title="취득일")
+    acquisition_cost: Annotated[
+        Decimal,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": 0, "maximum": 9999999999999999},
+                    {"type": "string", "pattern": "^\\d{1,16}(\\.\\d{1,2}0*)?$"},
+                ]
+            },
+            mode="validation",
+        ),
+    ] = Field(
+        default_factory=absent, ge=Decimal("0"), max_digits=18, decimal_places=2, title="취득가액"
     )
-    useful_life_months: int | None = Field(None, ge=1, le=1200, title="내용연수(월)")
-    depreciation_method: Literal["STRAIGHT_LINE", "DECLINING_BALANCE"] | None = Field(
-        None, title="상각 방법"
+    useful_life_months: int = Field(default_factory=absent, ge=1, le=1200, title="내용연수(월)")
+    depreciation_method: TenantFixedAssetDepreciationMethod = Field(
+        default_factory=absent, title="상각 방법"
     )
     department_id: UUID | None = Field(None, title="관리 부서")
 
@@ -75,7 +134,7 @@ class TenantFixedAssetResponse(TenantFixedAssetBase):
 
     id: UUID
     tenant_id: UUID
-    status: Literal["IN_USE", "IDLE", "DISPOSED"] = Field(title="상태")
+    status: TenantFixedAssetStatus = Field(title="상태")
     department_name: str | None = Field(
         None, title="관리 부서 이름", description="Display name of the referenced row."
     )
@@ -92,34 +151,68 @@ class TenantFixedAssetListResponse(Page[TenantFixedAssetResponse]):
     """One page of fixed asset rows."""
 
 
-class TenantFixedAssetListParams(ListParams):
+class TenantFixedAssetListParams(SearchableListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
         ["acquired_on", "acquisition_cost", "asset_no", "created_at", "name", "updated_at"]
     )
-    searchable: ClassVar[bool] = True
     default_sort: ClassVar[str] = "-created_at"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(
         ["acquired_on", "acquisition_cost", "asset_no", "created_at", "name", "updated_at"]
     )
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "acquired_on",
+                            "-acquired_on",
+                            "acquisition_cost",
+                            "-acquisition_cost",
+                            "asset_no",
+                            "-asset_no",
+                            "created_at",
+                            "-created_at",
+                            "name",
+                            "-name",
+                            "updated_at",
+                            "-updated_at",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:acquired_on|acquisition_cost|asset_no|created_at|name|updated_at)(?:,-?(?:acquired_on|acquisition_cost|asset_no|created_at|name|updated_at))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
-    category: (
-        list[Literal["BUILDING", "MACHINERY", "VEHICLE", "IT_EQUIPMENT", "FURNITURE", "SOFTWARE"]]
-        | None
-    ) = Field(None, title="자산 분류", description="Any of these values (repeat the parameter).")
-    acquired_on: date | None = Field(None, title="취득일", description="Exact match.")
-    depreciation_method: list[Literal["STRAIGHT_LINE", "DECLINING_BALANCE"]] | None = Field(
+    category: list[TenantFixedAssetCategory] | None = Field(
+        None, title="자산 분류", description="Any of these values (repeat the parameter)."
+    )
+    acquired_on: Annotated[date, queried_as("date")] | None = Field(
+        None, title="취득일", description="Exact match."
+    )
+    depreciation_method: list[TenantFixedAssetDepreciationMethod] | None = Field(
         None, title="상각 방법", description="Any of these values (repeat the parameter)."
     )
-    department_id: UUID | None = Field(None, title="관리 부서", description="Exact match.")
-    status: list[Literal["IN_USE", "IDLE", "DISPOSED"]] | None = Field(
+    department_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="관리 부서", description="Exact match."
+    )
+    status: list[TenantFixedAssetStatus] | None = Field(
         None, title="상태", description="Any of these values (repeat the parameter)."
     )
-    acquired_on_from: date | None = Field(
+    acquired_on_from: Annotated[date, queried_as("date")] | None = Field(
         None, title="취득일 이상", description="Inclusive lower bound."
     )
-    acquired_on_to: date | None = Field(
+    acquired_on_to: Annotated[date, queried_as("date")] | None = Field(
         None, title="취득일 이하", description="Inclusive upper bound."
     )
 
@@ -127,7 +220,7 @@ class TenantFixedAssetListParams(ListParams):
 class TenantFixedAssetStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
-    status: Literal["IN_USE", "IDLE", "DISPOSED"]
+    status: TenantFixedAssetStatus
 
 
 # The names the generated code imports; the API document names the classes by scope.

@@ -4,12 +4,32 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
+from typing_extensions import TypeAliasType
 
-from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+from runtime.web.schemas import (
+    SORT_WORDS,
+    EntityModel,
+    Input,
+    Page,
+    SearchableListParams,
+    UpdateModel,
+    absent,
+)
+from runtime.web.written import queried_as
+
+# each enum field's values and the list's sort terms, named (the API document and generated
+# clients share one type)
+TenantAccountAccountType = TypeAliasType(
+    "TenantAccountAccountType",
+    Annotated[
+        Literal["ASSET", "LIABILITY", "EQUITY", "REVENUE", "EXPENSE"],
+        Field(title="TenantAccountAccountType"),
+    ],
+)
 
 
 class TenantAccountBase(EntityModel):
@@ -17,9 +37,7 @@ class TenantAccountBase(EntityModel):
 
     code: str = Field(..., max_length=20, title="계정 코드")
     name: str = Field(..., max_length=100, title="계정명")
-    account_type: Literal["ASSET", "LIABILITY", "EQUITY", "REVENUE", "EXPENSE"] = Field(
-        ..., title="계정 유형"
-    )
+    account_type: TenantAccountAccountType = Field(..., title="계정 유형")
     parent_id: UUID | None = Field(None, title="상위 계정")
     is_active: bool = Field(True, title="사용 여부")
 
@@ -27,23 +45,23 @@ class TenantAccountBase(EntityModel):
 class TenantAccountCreate(Input, TenantAccountBase):
     """Body of POST: a new account."""
 
+    written: ClassVar[dict[str, str]] = {"parent_id": "uuid", "is_active": "boolean"}
     pass
 
 
 class TenantAccountUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
+    written: ClassVar[dict[str, str]] = {"parent_id": "uuid", "is_active": "boolean"}
     non_nullable: ClassVar[frozenset[str]] = frozenset(
         ["code", "name", "account_type", "is_active"]
     )
 
-    code: str | None = Field(None, max_length=20, title="계정 코드")
-    name: str | None = Field(None, max_length=100, title="계정명")
-    account_type: Literal["ASSET", "LIABILITY", "EQUITY", "REVENUE", "EXPENSE"] | None = Field(
-        None, title="계정 유형"
-    )
+    code: str = Field(default_factory=absent, max_length=20, title="계정 코드")
+    name: str = Field(default_factory=absent, max_length=100, title="계정명")
+    account_type: TenantAccountAccountType = Field(default_factory=absent, title="계정 유형")
     parent_id: UUID | None = Field(None, title="상위 계정")
-    is_active: bool | None = Field(None, title="사용 여부")
+    is_active: bool = Field(default_factory=absent, title="사용 여부")
 
 
 class TenantAccountResponse(TenantAccountBase):
@@ -67,23 +85,56 @@ class TenantAccountListResponse(Page[TenantAccountResponse]):
     """One page of account rows."""
 
 
-class TenantAccountListParams(ListParams):
+class TenantAccountListParams(SearchableListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
         ["account_type", "code", "created_at", "name", "updated_at"]
     )
-    searchable: ClassVar[bool] = True
     default_sort: ClassVar[str] = "-created_at"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(
         ["account_type", "code", "created_at", "name", "updated_at"]
     )
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "account_type",
+                            "-account_type",
+                            "code",
+                            "-code",
+                            "created_at",
+                            "-created_at",
+                            "name",
+                            "-name",
+                            "updated_at",
+                            "-updated_at",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:account_type|code|created_at|name|updated_at)(?:,-?(?:account_type|code|created_at|name|updated_at))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
-    account_type: list[Literal["ASSET", "LIABILITY", "EQUITY", "REVENUE", "EXPENSE"]] | None = (
-        Field(None, title="계정 유형", description="Any of these values (repeat the parameter).")
+    account_type: list[TenantAccountAccountType] | None = Field(
+        None, title="계정 유형", description="Any of these values (repeat the parameter)."
     )
-    parent_id: UUID | None = Field(None, title="상위 계정", description="Exact match.")
-    is_active: bool | None = Field(None, title="사용 여부", description="Exact match.")
+    parent_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="상위 계정", description="Exact match."
+    )
+    is_active: Annotated[bool, queried_as("boolean")] | None = Field(
+        None, title="사용 여부", description="Exact match."
+    )
 
 
 # The names the generated code imports; the API document names the classes by scope.

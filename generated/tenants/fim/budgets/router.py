@@ -16,6 +16,7 @@ from runtime.deps import TenantDb, tenant_permission
 from runtime.reads import routed
 from runtime.reads.compose import statements
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
@@ -38,8 +39,10 @@ READS = statements("tenants", "fim.budgets")  # runtime.reads: one plan, two way
     "",
     response_model=Envelope[BudgetListResponse],
     summary="예산 목록 조회",
+    description="One page of budget rows. Sort by amount, created_at, fiscal_year, updated_at (`-` for descending; default `-created_at`). Filters: fiscal_year, account_id. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="tenants_fim_budgets_list",
 )
+@answers()
 async def list_budgets(
     params: Annotated[BudgetListParams, Query()],
     db: TenantDb,
@@ -53,7 +56,17 @@ async def list_budgets(
     response_model=Envelope[BudgetResponse],
     status_code=status.HTTP_201_CREATED,
     summary="예산 생성",
+    description="Creates a budget. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="tenants_fim_budgets_create",
+)
+@answers(
+    "etag",
+    "unique",
+    links={
+        "tenants_fim_budgets_delete": "budget_id",
+        "tenants_fim_budgets_get": "budget_id",
+        "tenants_fim_budgets_update": "budget_id",
+    },
 )
 async def create_budget(
     data: BudgetCreate,
@@ -62,7 +75,12 @@ async def create_budget(
 ) -> Response:
     row = await service.create_budget(db, data, actor)
     return await routed.detail_response(
-        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+        db,
+        READS,
+        row.id,
+        actor,
+        status_code=status.HTTP_201_CREATED,
+        headers={"Location": f"/api/v1/tenants/fim/budgets/{row.id}"},
     )
 
 
@@ -70,8 +88,10 @@ async def create_budget(
     "/{budget_id}",
     response_model=Envelope[BudgetResponse],
     summary="예산 상세 조회",
+    description="One budget by its id, with its `ETag`.",
     operation_id="tenants_fim_budgets_get",
 )
+@answers("etag")
 async def get_budget(
     budget_id: UUID,
     db: TenantDb,
@@ -84,8 +104,10 @@ async def get_budget(
     "/{budget_id}",
     response_model=Envelope[BudgetResponse],
     summary="예산 수정",
+    description="Changes the fields sent and nothing else. With `If-Match` the change is made only if the row still has that ETag (else 412).",
     operation_id="tenants_fim_budgets_update",
 )
+@answers("etag", "unique")
 async def update_budget(
     budget_id: UUID,
     data: BudgetUpdate,
@@ -101,8 +123,10 @@ async def update_budget(
     "/{budget_id}",
     response_model=Envelope[Deleted],
     summary="예산 삭제",
+    description="Deletes the row: hidden from every read and its unique values freed. References to it follow their `on_delete` rule. With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="tenants_fim_budgets_delete",
 )
+@answers()
 async def delete_budget(
     budget_id: UUID,
     db: TenantDb,

@@ -5,12 +5,25 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import ClassVar
+from typing import Annotated, ClassVar
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
 
-from runtime.web.schemas import EntityModel, Input, Int32, ListParams, Page, UpdateModel
+from runtime.web.schemas import (
+    SORT_WORDS,
+    EntityModel,
+    Input,
+    Int32,
+    ListParams,
+    Page,
+    UpdateModel,
+    absent,
+)
+from runtime.web.written import queried_as
+
+# each enum field's values and the list's sort terms, named (the API document and generated
+# clients share one type)
 
 
 class TenantBudgetBase(EntityModel):
@@ -18,25 +31,59 @@ class TenantBudgetBase(EntityModel):
 
     fiscal_year: int = Field(..., ge=2000, le=2100, title="회계연도")
     account_id: UUID = Field(..., title="계정")
-    amount: Decimal = Field(..., ge=Decimal("0"), max_digits=18, decimal_places=2, title="예산액")
+    amount: Annotated[
+        Decimal,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": 0, "maximum": 9999999999999999},
+                    {"type": "string", "pattern": "^\\d{1,16}(\\.\\d{1,2}0*)?$"},
+                ]
+            },
+            mode="validation",
+        ),
+    ] = Field(..., ge=Decimal("0"), max_digits=18, decimal_places=2, title="예산액")
     note: str | None = Field(None, title="비고")
 
 
 class TenantBudgetCreate(Input, TenantBudgetBase):
     """Body of POST: a new budget."""
 
+    written: ClassVar[dict[str, str]] = {
+        "fiscal_year": "integer",
+        "account_id": "uuid",
+        "amount": "decimal:^\\d{1,16}(\\.\\d{1,2}0*)?$",
+        "spent": "decimal:^\\d{1,16}(\\.\\d{1,2}0*)?$",
+    }
     pass
 
 
 class TenantBudgetUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
+    written: ClassVar[dict[str, str]] = {
+        "fiscal_year": "integer",
+        "account_id": "uuid",
+        "amount": "decimal:^\\d{1,16}(\\.\\d{1,2}0*)?$",
+        "spent": "decimal:^\\d{1,16}(\\.\\d{1,2}0*)?$",
+    }
     non_nullable: ClassVar[frozenset[str]] = frozenset(["fiscal_year", "account_id", "amount"])
 
-    fiscal_year: int | None = Field(None, ge=2000, le=2100, title="회계연도")
-    account_id: UUID | None = Field(None, title="계정")
-    amount: Decimal | None = Field(
-        None, ge=Decimal("0"), max_digits=18, decimal_places=2, title="예산액"
+    fiscal_year: int = Field(default_factory=absent, ge=2000, le=2100, title="회계연도")
+    account_id: UUID = Field(default_factory=absent, title="계정")
+    amount: Annotated[
+        Decimal,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": 0, "maximum": 9999999999999999},
+                    {"type": "string", "pattern": "^\\d{1,16}(\\.\\d{1,2}0*)?$"},
+                ]
+            },
+            mode="validation",
+        ),
+    ] = Field(
+        default_factory=absent, ge=Decimal("0"), max_digits=18, decimal_places=2, title="예산액"
     )
     note: str | None = Field(None, title="비고")
 
@@ -46,7 +93,18 @@ class TenantBudgetResponse(TenantBudgetBase):
 
     id: UUID
     tenant_id: UUID
-    spent: Decimal = Field(title="집행액")
+    spent: Annotated[
+        Decimal,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": 0, "maximum": 9999999999999999},
+                    {"type": "string", "pattern": "^\\d{1,16}(\\.\\d{1,2}0*)?$"},
+                ]
+            },
+            mode="validation",
+        ),
+    ] = Field(title="집행액")
     account_name: str | None = Field(
         None, title="계정 이름", description="Display name of the referenced row."
     )
@@ -69,18 +127,49 @@ class TenantBudgetListParams(ListParams):
     sortable: ClassVar[frozenset[str]] = frozenset(
         ["amount", "created_at", "fiscal_year", "updated_at"]
     )
-    searchable: ClassVar[bool] = False
     default_sort: ClassVar[str] = "-created_at"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(
         ["amount", "created_at", "fiscal_year", "updated_at"]
     )
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "amount",
+                            "-amount",
+                            "created_at",
+                            "-created_at",
+                            "fiscal_year",
+                            "-fiscal_year",
+                            "updated_at",
+                            "-updated_at",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:amount|created_at|fiscal_year|updated_at)(?:,-?(?:amount|created_at|fiscal_year|updated_at))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
-    fiscal_year: Int32 | None = Field(None, title="회계연도", description="Exact match.")
-    account_id: UUID | None = Field(None, title="계정", description="Exact match.")
-    fiscal_year_from: Int32 | None = Field(
+    fiscal_year: Annotated[Int32, queried_as("integer")] | None = Field(
+        None, title="회계연도", description="Exact match."
+    )
+    account_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="계정", description="Exact match."
+    )
+    fiscal_year_from: Annotated[Int32, queried_as("integer")] | None = Field(
         None, title="회계연도 이상", description="Inclusive lower bound."
     )
-    fiscal_year_to: Int32 | None = Field(
+    fiscal_year_to: Annotated[Int32, queried_as("integer")] | None = Field(
         None, title="회계연도 이하", description="Inclusive upper bound."
     )
 

@@ -16,6 +16,7 @@ from runtime.deps import TenantDb, tenant_permission
 from runtime.reads import routed
 from runtime.reads.compose import statements
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
@@ -39,8 +40,10 @@ READS = statements("tenants", "fim.invoices")  # runtime.reads: one plan, two wa
     "",
     response_model=Envelope[FinanceInvoiceListResponse],
     summary="송장 목록 조회",
+    description="One page of invoice rows. Sort by amount, created_at, due_date, invoice_no, issue_date, updated_at (`-` for descending; default `-created_at`). Search in invoice_no. Filters: direction, customer_id, vendor_id, issue_date, due_date, amount, status. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="tenants_fim_invoices_list",
 )
+@answers()
 async def list_invoices(
     params: Annotated[FinanceInvoiceListParams, Query()],
     db: TenantDb,
@@ -54,7 +57,18 @@ async def list_invoices(
     response_model=Envelope[FinanceInvoiceResponse],
     status_code=status.HTTP_201_CREATED,
     summary="송장 생성",
+    description="Creates a invoice. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="tenants_fim_invoices_create",
+)
+@answers(
+    "etag",
+    "unique",
+    links={
+        "tenants_fim_invoices_change_status": "finance_invoice_id",
+        "tenants_fim_invoices_delete": "finance_invoice_id",
+        "tenants_fim_invoices_get": "finance_invoice_id",
+        "tenants_fim_invoices_update": "finance_invoice_id",
+    },
 )
 async def create_finance_invoice(
     data: FinanceInvoiceCreate,
@@ -63,7 +77,12 @@ async def create_finance_invoice(
 ) -> Response:
     row = await service.create_finance_invoice(db, data, actor)
     return await routed.detail_response(
-        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+        db,
+        READS,
+        row.id,
+        actor,
+        status_code=status.HTTP_201_CREATED,
+        headers={"Location": f"/api/v1/tenants/fim/invoices/{row.id}"},
     )
 
 
@@ -71,8 +90,10 @@ async def create_finance_invoice(
     "/{finance_invoice_id}",
     response_model=Envelope[FinanceInvoiceResponse],
     summary="송장 상세 조회",
+    description="One invoice by its id, with its `ETag`.",
     operation_id="tenants_fim_invoices_get",
 )
+@answers("etag")
 async def get_finance_invoice(
     finance_invoice_id: UUID,
     db: TenantDb,
@@ -85,8 +106,10 @@ async def get_finance_invoice(
     "/{finance_invoice_id}",
     response_model=Envelope[FinanceInvoiceResponse],
     summary="송장 수정",
+    description="Changes the fields sent and nothing else. With `If-Match` the change is made only if the row still has that ETag (else 412). Only while the document is editable (409 `DOCUMENT_LOCKED` otherwise).",
     operation_id="tenants_fim_invoices_update",
 )
+@answers("editable", "etag", "unique")
 async def update_finance_invoice(
     finance_invoice_id: UUID,
     data: FinanceInvoiceUpdate,
@@ -104,8 +127,10 @@ async def update_finance_invoice(
     "/{finance_invoice_id}/status",
     response_model=Envelope[FinanceInvoiceResponse],
     summary="송장 상태 변경",
+    description="Moves `status` (DRAFT → ISSUED, CANCELED; ISSUED → PAID, OVERDUE, CANCELED; OVERDUE → PAID, CANCELED). With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="tenants_fim_invoices_change_status",
 )
+@answers("etag", "transitions")
 async def change_finance_invoice_status(
     finance_invoice_id: UUID,
     data: FinanceInvoiceStatusChange,
@@ -123,8 +148,10 @@ async def change_finance_invoice_status(
     "/{finance_invoice_id}",
     response_model=Envelope[Deleted],
     summary="송장 삭제",
+    description="Deletes the row: hidden from every read and its unique values freed. References to it follow their `on_delete` rule. With `If-Match` only if the row still has that ETag (else 412). 409 `CONFLICT` while live rows still refer to it with `restrict`.",
     operation_id="tenants_fim_invoices_delete",
 )
+@answers("restricted")
 async def delete_finance_invoice(
     finance_invoice_id: UUID,
     db: TenantDb,

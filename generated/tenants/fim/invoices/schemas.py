@@ -8,54 +8,136 @@ from decimal import Decimal
 from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
+from typing_extensions import TypeAliasType
 
-from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+from runtime.web.schemas import (
+    SORT_WORDS,
+    EntityModel,
+    Input,
+    Page,
+    SearchableListParams,
+    UpdateModel,
+    absent,
+)
+from runtime.web.written import queried_as
+
+# each enum field's values and the list's sort terms, named (the API document and generated
+# clients share one type)
+TenantFinanceInvoiceDirection = TypeAliasType(
+    "TenantFinanceInvoiceDirection",
+    Annotated[Literal["RECEIVABLE", "PAYABLE"], Field(title="TenantFinanceInvoiceDirection")],
+)
+TenantFinanceInvoiceStatus = TypeAliasType(
+    "TenantFinanceInvoiceStatus",
+    Annotated[
+        Literal["DRAFT", "ISSUED", "PAID", "OVERDUE", "CANCELED"],
+        Field(title="TenantFinanceInvoiceStatus"),
+    ],
+)
 
 
 class TenantFinanceInvoiceBase(EntityModel):
     """Fields that are both written and read."""
 
     invoice_no: str | None = Field(None, max_length=30, title="송장 번호")
-    direction: Literal["RECEIVABLE", "PAYABLE"] = Field(..., title="구분")
+    direction: TenantFinanceInvoiceDirection = Field(..., title="구분")
     customer_id: UUID | None = Field(None, title="고객")
     vendor_id: UUID | None = Field(None, title="공급업체")
     issue_date: date = Field(..., title="발행일")
     due_date: date | None = Field(None, title="만기일")
-    amount: Decimal = Field(..., ge=Decimal("0"), max_digits=18, decimal_places=2, title="금액")
-    tax_amount: Decimal = Field(
-        Decimal("0"), ge=Decimal("0"), max_digits=18, decimal_places=2, title="세액"
-    )
+    amount: Annotated[
+        Decimal,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": 0, "maximum": 9999999999999999},
+                    {"type": "string", "pattern": "^\\d{1,16}(\\.\\d{1,2}0*)?$"},
+                ]
+            },
+            mode="validation",
+        ),
+    ] = Field(..., ge=Decimal("0"), max_digits=18, decimal_places=2, title="금액")
+    tax_amount: Annotated[
+        Decimal,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": 0, "maximum": 9999999999999999},
+                    {"type": "string", "pattern": "^\\d{1,16}(\\.\\d{1,2}0*)?$"},
+                ]
+            },
+            mode="validation",
+        ),
+    ] = Field(Decimal("0"), ge=Decimal("0"), max_digits=18, decimal_places=2, title="세액")
     currency: str = Field("KRW", pattern="^[A-Z]{3}$", title="통화")
 
 
 class TenantFinanceInvoiceCreate(Input, TenantFinanceInvoiceBase):
     """Body of POST: a new invoice."""
 
+    written: ClassVar[dict[str, str]] = {
+        "customer_id": "uuid",
+        "vendor_id": "uuid",
+        "issue_date": "date",
+        "due_date": "date",
+        "amount": "decimal:^\\d{1,16}(\\.\\d{1,2}0*)?$",
+        "tax_amount": "decimal:^\\d{1,16}(\\.\\d{1,2}0*)?$",
+    }
     pass
 
 
 class TenantFinanceInvoiceUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
+    written: ClassVar[dict[str, str]] = {
+        "customer_id": "uuid",
+        "vendor_id": "uuid",
+        "issue_date": "date",
+        "due_date": "date",
+        "amount": "decimal:^\\d{1,16}(\\.\\d{1,2}0*)?$",
+        "tax_amount": "decimal:^\\d{1,16}(\\.\\d{1,2}0*)?$",
+    }
     non_nullable: ClassVar[frozenset[str]] = frozenset(
         ["invoice_no", "direction", "issue_date", "amount", "tax_amount", "currency"]
     )
     status_field: ClassVar[str | None] = "status"
 
-    invoice_no: str | None = Field(None, max_length=30, title="송장 번호")
-    direction: Literal["RECEIVABLE", "PAYABLE"] | None = Field(None, title="구분")
+    invoice_no: str = Field(default_factory=absent, max_length=30, title="송장 번호")
+    direction: TenantFinanceInvoiceDirection = Field(default_factory=absent, title="구분")
     customer_id: UUID | None = Field(None, title="고객")
     vendor_id: UUID | None = Field(None, title="공급업체")
-    issue_date: date | None = Field(None, title="발행일")
+    issue_date: date = Field(default_factory=absent, title="발행일")
     due_date: date | None = Field(None, title="만기일")
-    amount: Decimal | None = Field(
-        None, ge=Decimal("0"), max_digits=18, decimal_places=2, title="금액"
+    amount: Annotated[
+        Decimal,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": 0, "maximum": 9999999999999999},
+                    {"type": "string", "pattern": "^\\d{1,16}(\\.\\d{1,2}0*)?$"},
+                ]
+            },
+            mode="validation",
+        ),
+    ] = Field(
+        default_factory=absent, ge=Decimal("0"), max_digits=18, decimal_places=2, title="금액"
     )
-    tax_amount: Decimal | None = Field(
-        None, ge=Decimal("0"), max_digits=18, decimal_places=2, title="세액"
+    tax_amount: Annotated[
+        Decimal,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": 0, "maximum": 9999999999999999},
+                    {"type": "string", "pattern": "^\\d{1,16}(\\.\\d{1,2}0*)?$"},
+                ]
+            },
+            mode="validation",
+        ),
+    ] = Field(
+        default_factory=absent, ge=Decimal("0"), max_digits=18, decimal_places=2, title="세액"
     )
-    currency: str | None = Field(None, pattern="^[A-Z]{3}$", title="통화")
+    currency: str = Field(default_factory=absent, pattern="^[A-Z]{3}$", title="통화")
 
 
 class TenantFinanceInvoiceResponse(TenantFinanceInvoiceBase):
@@ -63,7 +145,7 @@ class TenantFinanceInvoiceResponse(TenantFinanceInvoiceBase):
 
     id: UUID
     tenant_id: UUID
-    status: Literal["DRAFT", "ISSUED", "PAID", "OVERDUE", "CANCELED"] = Field(title="상태")
+    status: TenantFinanceInvoiceStatus = Field(title="상태")
     customer_name: str | None = Field(
         None, title="고객 이름", description="Display name of the referenced row."
     )
@@ -83,50 +165,131 @@ class TenantFinanceInvoiceListResponse(Page[TenantFinanceInvoiceResponse]):
     """One page of invoice rows."""
 
 
-class TenantFinanceInvoiceListParams(ListParams):
+class TenantFinanceInvoiceListParams(SearchableListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
         ["amount", "created_at", "due_date", "invoice_no", "issue_date", "updated_at"]
     )
-    searchable: ClassVar[bool] = True
     default_sort: ClassVar[str] = "-created_at"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(
         ["amount", "created_at", "invoice_no", "issue_date", "updated_at"]
     )
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "amount",
+                            "-amount",
+                            "created_at",
+                            "-created_at",
+                            "due_date",
+                            "-due_date",
+                            "invoice_no",
+                            "-invoice_no",
+                            "issue_date",
+                            "-issue_date",
+                            "updated_at",
+                            "-updated_at",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:amount|created_at|due_date|invoice_no|issue_date|updated_at)(?:,-?(?:amount|created_at|due_date|invoice_no|issue_date|updated_at))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
-    direction: list[Literal["RECEIVABLE", "PAYABLE"]] | None = Field(
+    direction: list[TenantFinanceInvoiceDirection] | None = Field(
         None, title="구분", description="Any of these values (repeat the parameter)."
     )
-    customer_id: UUID | None = Field(None, title="고객", description="Exact match.")
-    vendor_id: UUID | None = Field(None, title="공급업체", description="Exact match.")
-    issue_date: date | None = Field(None, title="발행일", description="Exact match.")
-    due_date: date | None = Field(None, title="만기일", description="Exact match.")
+    customer_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="고객", description="Exact match."
+    )
+    vendor_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="공급업체", description="Exact match."
+    )
+    issue_date: Annotated[date, queried_as("date")] | None = Field(
+        None, title="발행일", description="Exact match."
+    )
+    due_date: Annotated[date, queried_as("date")] | None = Field(
+        None, title="만기일", description="Exact match."
+    )
     amount: (
-        Annotated[Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)]
+        Annotated[
+            Annotated[
+                Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)
+            ],
+            queried_as("decimal:^\\d{1,16}(\\.\\d{1,2}0*)?$"),
+            WithJsonSchema(
+                {
+                    "anyOf": [
+                        {"type": "integer", "minimum": 0, "maximum": 9999999999999999},
+                        {"type": "string", "pattern": "^\\d{1,16}(\\.\\d{1,2}0*)?$"},
+                    ]
+                },
+                mode="validation",
+            ),
+        ]
         | None
     ) = Field(None, title="금액", description="Exact match.")
-    status: list[Literal["DRAFT", "ISSUED", "PAID", "OVERDUE", "CANCELED"]] | None = Field(
+    status: list[TenantFinanceInvoiceStatus] | None = Field(
         None, title="상태", description="Any of these values (repeat the parameter)."
     )
-    issue_date_from: date | None = Field(
+    issue_date_from: Annotated[date, queried_as("date")] | None = Field(
         None, title="발행일 이상", description="Inclusive lower bound."
     )
-    issue_date_to: date | None = Field(
+    issue_date_to: Annotated[date, queried_as("date")] | None = Field(
         None, title="발행일 이하", description="Inclusive upper bound."
     )
-    due_date_from: date | None = Field(
+    due_date_from: Annotated[date, queried_as("date")] | None = Field(
         None, title="만기일 이상", description="Inclusive lower bound."
     )
-    due_date_to: date | None = Field(
+    due_date_to: Annotated[date, queried_as("date")] | None = Field(
         None, title="만기일 이하", description="Inclusive upper bound."
     )
     amount_from: (
-        Annotated[Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)]
+        Annotated[
+            Annotated[
+                Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)
+            ],
+            queried_as("decimal:^\\d{1,16}(\\.\\d{1,2}0*)?$"),
+            WithJsonSchema(
+                {
+                    "anyOf": [
+                        {"type": "integer", "minimum": 0, "maximum": 9999999999999999},
+                        {"type": "string", "pattern": "^\\d{1,16}(\\.\\d{1,2}0*)?$"},
+                    ]
+                },
+                mode="validation",
+            ),
+        ]
         | None
     ) = Field(None, title="금액 이상", description="Inclusive lower bound.")
     amount_to: (
-        Annotated[Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)]
+        Annotated[
+            Annotated[
+                Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)
+            ],
+            queried_as("decimal:^\\d{1,16}(\\.\\d{1,2}0*)?$"),
+            WithJsonSchema(
+                {
+                    "anyOf": [
+                        {"type": "integer", "minimum": 0, "maximum": 9999999999999999},
+                        {"type": "string", "pattern": "^\\d{1,16}(\\.\\d{1,2}0*)?$"},
+                    ]
+                },
+                mode="validation",
+            ),
+        ]
         | None
     ) = Field(None, title="금액 이하", description="Inclusive upper bound.")
 
@@ -134,7 +297,7 @@ class TenantFinanceInvoiceListParams(ListParams):
 class TenantFinanceInvoiceStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
-    status: Literal["DRAFT", "ISSUED", "PAID", "OVERDUE", "CANCELED"]
+    status: TenantFinanceInvoiceStatus
 
 
 # The names the generated code imports; the API document names the classes by scope.

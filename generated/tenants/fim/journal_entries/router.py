@@ -16,6 +16,7 @@ from runtime.deps import TenantDb, tenant_permission
 from runtime.reads import routed
 from runtime.reads.compose import statements
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
@@ -39,8 +40,10 @@ READS = statements("tenants", "fim.journal_entries")  # runtime.reads: one plan,
     "",
     response_model=Envelope[JournalEntryListResponse],
     summary="전표 목록 조회",
+    description="One page of journal entry rows. Sort by created_at, entry_date, entry_no, updated_at (`-` for descending; default `-created_at`). Search in entry_no, description. Filters: entry_date, status. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="tenants_fim_journal_entries_list",
 )
+@answers()
 async def list_journal_entries(
     params: Annotated[JournalEntryListParams, Query()],
     db: TenantDb,
@@ -54,7 +57,20 @@ async def list_journal_entries(
     response_model=Envelope[JournalEntryResponse],
     status_code=status.HTTP_201_CREATED,
     summary="전표 생성",
+    description="Creates a journal entry, with its journal_lines in the same transaction. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="tenants_fim_journal_entries_create",
+)
+@answers(
+    "etag",
+    "unique",
+    links={
+        "tenants_fim_journal_entries_change_status": "journal_entry_id",
+        "tenants_fim_journal_entries_delete": "journal_entry_id",
+        "tenants_fim_journal_entries_get": "journal_entry_id",
+        "tenants_fim_journal_entries_update": "journal_entry_id",
+        "tenants_fim_journal_lines_create_in_parent": "journal_entry_id",
+        "tenants_fim_journal_lines_list_of_parent": "journal_entry_id",
+    },
 )
 async def create_journal_entry(
     data: JournalEntryCreate,
@@ -63,7 +79,12 @@ async def create_journal_entry(
 ) -> Response:
     row = await service.create_journal_entry(db, data, actor)
     return await routed.detail_response(
-        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+        db,
+        READS,
+        row.id,
+        actor,
+        status_code=status.HTTP_201_CREATED,
+        headers={"Location": f"/api/v1/tenants/fim/journal-entries/{row.id}"},
     )
 
 
@@ -71,8 +92,10 @@ async def create_journal_entry(
     "/{journal_entry_id}",
     response_model=Envelope[JournalEntryResponse],
     summary="전표 상세 조회",
+    description="One journal entry by its id, with its `ETag` and its first 1,000 lines (`*_total` counts them all).",
     operation_id="tenants_fim_journal_entries_get",
 )
+@answers("etag")
 async def get_journal_entry(
     journal_entry_id: UUID,
     db: TenantDb,
@@ -85,8 +108,10 @@ async def get_journal_entry(
     "/{journal_entry_id}",
     response_model=Envelope[JournalEntryResponse],
     summary="전표 수정",
+    description="Changes the fields sent and nothing else. With `If-Match` the change is made only if the row still has that ETag (else 412). Only while the document is editable (409 `DOCUMENT_LOCKED` otherwise).",
     operation_id="tenants_fim_journal_entries_update",
 )
+@answers("editable", "etag", "unique")
 async def update_journal_entry(
     journal_entry_id: UUID,
     data: JournalEntryUpdate,
@@ -102,8 +127,10 @@ async def update_journal_entry(
     "/{journal_entry_id}/status",
     response_model=Envelope[JournalEntryResponse],
     summary="전표 상태 변경",
+    description="Moves `status` (DRAFT → POSTED; POSTED → REVERSED). With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="tenants_fim_journal_entries_change_status",
 )
+@answers("etag", "transitions")
 async def change_journal_entry_status(
     journal_entry_id: UUID,
     data: JournalEntryStatusChange,
@@ -121,8 +148,10 @@ async def change_journal_entry_status(
     "/{journal_entry_id}",
     response_model=Envelope[Deleted],
     summary="전표 삭제",
+    description="Deletes the row: hidden from every read and its unique values freed. References to it follow their `on_delete` rule. With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="tenants_fim_journal_entries_delete",
 )
+@answers()
 async def delete_journal_entry(
     journal_entry_id: UUID,
     db: TenantDb,

@@ -4,13 +4,30 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
+from typing_extensions import TypeAliasType
 
 from generated.tenants.fim.journal_lines.schemas import JournalLineLineCreate, JournalLineResponse
-from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+from runtime.web.schemas import (
+    SORT_WORDS,
+    EntityModel,
+    Input,
+    Page,
+    SearchableListParams,
+    UpdateModel,
+    absent,
+)
+from runtime.web.written import queried_as
+
+# each enum field's values and the list's sort terms, named (the API document and generated
+# clients share one type)
+TenantJournalEntryStatus = TypeAliasType(
+    "TenantJournalEntryStatus",
+    Annotated[Literal["DRAFT", "POSTED", "REVERSED"], Field(title="TenantJournalEntryStatus")],
+)
 
 
 class TenantJournalEntryBase(EntityModel):
@@ -24,6 +41,7 @@ class TenantJournalEntryBase(EntityModel):
 class TenantJournalEntryCreate(Input, TenantJournalEntryBase):
     """Body of POST: a new journal entry, optionally with its lines."""
 
+    written: ClassVar[dict[str, str]] = {"entry_date": "date"}
     journal_lines: list[JournalLineLineCreate] = Field(
         default_factory=list,
         max_length=1000,
@@ -35,11 +53,12 @@ class TenantJournalEntryCreate(Input, TenantJournalEntryBase):
 class TenantJournalEntryUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
+    written: ClassVar[dict[str, str]] = {"entry_date": "date"}
     non_nullable: ClassVar[frozenset[str]] = frozenset(["entry_no", "entry_date"])
     status_field: ClassVar[str | None] = "status"
 
-    entry_no: str | None = Field(None, max_length=30, title="전표 번호")
-    entry_date: date | None = Field(None, title="전표일")
+    entry_no: str = Field(default_factory=absent, max_length=30, title="전표 번호")
+    entry_date: date = Field(default_factory=absent, title="전표일")
     description: str | None = Field(None, max_length=300, title="적요")
 
 
@@ -48,7 +67,7 @@ class TenantJournalEntryListItem(TenantJournalEntryBase):
 
     id: UUID
     tenant_id: UUID
-    status: Literal["DRAFT", "POSTED", "REVERSED"] = Field(title="상태")
+    status: TenantJournalEntryStatus = Field(title="상태")
     created_at: datetime
     updated_at: datetime
     created_by: UUID | None = None
@@ -73,26 +92,55 @@ class TenantJournalEntryListResponse(Page[TenantJournalEntryListItem]):
     """One page of journal entry rows."""
 
 
-class TenantJournalEntryListParams(ListParams):
+class TenantJournalEntryListParams(SearchableListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
         ["created_at", "entry_date", "entry_no", "updated_at"]
     )
-    searchable: ClassVar[bool] = True
     default_sort: ClassVar[str] = "-created_at"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(
         ["created_at", "entry_date", "entry_no", "updated_at"]
     )
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "created_at",
+                            "-created_at",
+                            "entry_date",
+                            "-entry_date",
+                            "entry_no",
+                            "-entry_no",
+                            "updated_at",
+                            "-updated_at",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:created_at|entry_date|entry_no|updated_at)(?:,-?(?:created_at|entry_date|entry_no|updated_at))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
-    entry_date: date | None = Field(None, title="전표일", description="Exact match.")
-    status: list[Literal["DRAFT", "POSTED", "REVERSED"]] | None = Field(
+    entry_date: Annotated[date, queried_as("date")] | None = Field(
+        None, title="전표일", description="Exact match."
+    )
+    status: list[TenantJournalEntryStatus] | None = Field(
         None, title="상태", description="Any of these values (repeat the parameter)."
     )
-    entry_date_from: date | None = Field(
+    entry_date_from: Annotated[date, queried_as("date")] | None = Field(
         None, title="전표일 이상", description="Inclusive lower bound."
     )
-    entry_date_to: date | None = Field(
+    entry_date_to: Annotated[date, queried_as("date")] | None = Field(
         None, title="전표일 이하", description="Inclusive upper bound."
     )
 
@@ -100,7 +148,7 @@ class TenantJournalEntryListParams(ListParams):
 class TenantJournalEntryStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
-    status: Literal["DRAFT", "POSTED", "REVERSED"]
+    status: TenantJournalEntryStatus
 
 
 # The names the generated code imports; the API document names the classes by scope.

@@ -18,6 +18,7 @@ from runtime.deps import TenantDb, tenant_permission
 from runtime.reads import routed
 from runtime.reads.compose import statements
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
@@ -42,8 +43,10 @@ READS = statements("tenants", "fim.journal_lines")  # runtime.reads: one plan, t
     "",
     response_model=Envelope[JournalLineListResponse],
     summary="전표 분개 목록 조회",
+    description="One page of journal line rows. Sort by created_at, line_no, updated_at (`-` for descending; default `line_no`). Filters: journal_entry_id, account_id. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="tenants_fim_journal_lines_list",
 )
+@answers()
 async def list_journal_lines(
     params: Annotated[JournalLineListParams, Query()],
     db: TenantDb,
@@ -57,7 +60,18 @@ async def list_journal_lines(
     response_model=Envelope[JournalLineResponse],
     status_code=status.HTTP_201_CREATED,
     summary="전표 분개 생성",
+    description="Creates a journal line. Answers 201 with the row, its `ETag` and its `Location`. Only while its header is editable (409 `DOCUMENT_LOCKED` otherwise).",
     operation_id="tenants_fim_journal_lines_create",
+)
+@answers(
+    "editable",
+    "etag",
+    "unique",
+    links={
+        "tenants_fim_journal_lines_delete": "journal_line_id",
+        "tenants_fim_journal_lines_get": "journal_line_id",
+        "tenants_fim_journal_lines_update": "journal_line_id",
+    },
 )
 async def create_journal_line(
     data: JournalLineCreate,
@@ -66,7 +80,12 @@ async def create_journal_line(
 ) -> Response:
     row = await service.create_journal_line(db, data, actor)
     return await routed.detail_response(
-        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+        db,
+        READS,
+        row.id,
+        actor,
+        status_code=status.HTTP_201_CREATED,
+        headers={"Location": f"/api/v1/tenants/fim/journal-lines/{row.id}"},
     )
 
 
@@ -74,8 +93,10 @@ async def create_journal_line(
     "/{journal_line_id}",
     response_model=Envelope[JournalLineResponse],
     summary="전표 분개 상세 조회",
+    description="One journal line by its id, with its `ETag`.",
     operation_id="tenants_fim_journal_lines_get",
 )
+@answers("etag")
 async def get_journal_line(
     journal_line_id: UUID,
     db: TenantDb,
@@ -88,8 +109,10 @@ async def get_journal_line(
     "/{journal_line_id}",
     response_model=Envelope[JournalLineResponse],
     summary="전표 분개 수정",
+    description="Changes the fields sent and nothing else. With `If-Match` the change is made only if the row still has that ETag (else 412). Only while its header is editable (409 `DOCUMENT_LOCKED` otherwise).",
     operation_id="tenants_fim_journal_lines_update",
 )
+@answers("editable", "etag", "unique")
 async def update_journal_line(
     journal_line_id: UUID,
     data: JournalLineUpdate,
@@ -105,8 +128,10 @@ async def update_journal_line(
     "/{journal_line_id}",
     response_model=Envelope[Deleted],
     summary="전표 분개 삭제",
+    description="Deletes the row for good. References to it follow their `on_delete` rule. With `If-Match` only if the row still has that ETag (else 412). Only while its header is editable (409 `DOCUMENT_LOCKED` otherwise).",
     operation_id="tenants_fim_journal_lines_delete",
 )
+@answers("editable")
 async def delete_journal_line(
     journal_line_id: UUID,
     db: TenantDb,
@@ -125,8 +150,10 @@ nested_router = audited_router(scope="tenants", entity="fim.journal_lines")
     "/{journal_entry_id}/journal-lines",
     response_model=Envelope[JournalLineListResponse],
     summary="전표 분개 목록 (상위 문서별)",
+    description="The journal line rows of one parent, in order (at most 1,000; the journal_lines list filtered by the parent pages through all of them).",
     operation_id="tenants_fim_journal_lines_list_of_parent",
 )
+@answers()
 async def list_journal_lines_of_parent(
     journal_entry_id: UUID,
     params: Annotated[JournalLineLineListParams, Query()],
@@ -144,7 +171,18 @@ async def list_journal_lines_of_parent(
     response_model=Envelope[JournalLineResponse],
     status_code=status.HTTP_201_CREATED,
     summary="전표 분개 추가 (상위 문서별)",
+    description="Adds a journal line to the parent named in the path. Answers 201 with the row, its `ETag` and its `Location`. Only while its header is editable (409 `DOCUMENT_LOCKED` otherwise).",
     operation_id="tenants_fim_journal_lines_create_in_parent",
+)
+@answers(
+    "editable",
+    "etag",
+    "unique",
+    links={
+        "tenants_fim_journal_lines_delete": "journal_line_id",
+        "tenants_fim_journal_lines_get": "journal_line_id",
+        "tenants_fim_journal_lines_update": "journal_line_id",
+    },
 )
 async def create_journal_line_in_parent(
     journal_entry_id: UUID,
@@ -155,5 +193,10 @@ async def create_journal_line_in_parent(
     await crud.get_live(db, JournalEntry, journal_entry_id, actor)
     row = await service.create_line(db, journal_entry_id, data, actor)
     return await routed.detail_response(
-        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+        db,
+        READS,
+        row.id,
+        actor,
+        status_code=status.HTTP_201_CREATED,
+        headers={"Location": f"/api/v1/tenants/fim/journal-lines/{row.id}"},
     )

@@ -5,12 +5,24 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import ClassVar
+from typing import Annotated, ClassVar
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
 
-from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+from runtime.web.schemas import (
+    SORT_WORDS,
+    EntityModel,
+    Input,
+    ListParams,
+    Page,
+    UpdateModel,
+    absent,
+)
+from runtime.web.written import queried_as
+
+# each enum field's values and the list's sort terms, named (the API document and generated
+# clients share one type)
 
 
 class TenantJournalLineBase(EntityModel):
@@ -19,50 +31,129 @@ class TenantJournalLineBase(EntityModel):
     journal_entry_id: UUID = Field(..., title="전표")
     line_no: int = Field(..., ge=1, le=10000, title="줄 번호")
     account_id: UUID = Field(..., title="계정")
-    debit: Decimal = Field(
-        Decimal("0"), ge=Decimal("0"), max_digits=18, decimal_places=2, title="차변"
-    )
-    credit: Decimal = Field(
-        Decimal("0"), ge=Decimal("0"), max_digits=18, decimal_places=2, title="대변"
-    )
+    debit: Annotated[
+        Decimal,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": 0, "maximum": 9999999999999999},
+                    {"type": "string", "pattern": "^\\d{1,16}(\\.\\d{1,2}0*)?$"},
+                ]
+            },
+            mode="validation",
+        ),
+    ] = Field(Decimal("0"), ge=Decimal("0"), max_digits=18, decimal_places=2, title="차변")
+    credit: Annotated[
+        Decimal,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": 0, "maximum": 9999999999999999},
+                    {"type": "string", "pattern": "^\\d{1,16}(\\.\\d{1,2}0*)?$"},
+                ]
+            },
+            mode="validation",
+        ),
+    ] = Field(Decimal("0"), ge=Decimal("0"), max_digits=18, decimal_places=2, title="대변")
     memo: str | None = Field(None, max_length=200, title="메모")
 
 
 class TenantJournalLineCreate(Input, TenantJournalLineBase):
     """Body of POST: a new journal line."""
 
+    written: ClassVar[dict[str, str]] = {
+        "journal_entry_id": "uuid",
+        "line_no": "integer",
+        "account_id": "uuid",
+        "debit": "decimal:^\\d{1,16}(\\.\\d{1,2}0*)?$",
+        "credit": "decimal:^\\d{1,16}(\\.\\d{1,2}0*)?$",
+    }
     pass
 
 
 class TenantJournalLineLineCreate(Input, EntityModel):
     """A line given inside its header's POST body or at the header's sub-resource."""
 
+    written: ClassVar[dict[str, str]] = {
+        "journal_entry_id": "uuid",
+        "line_no": "integer",
+        "account_id": "uuid",
+        "debit": "decimal:^\\d{1,16}(\\.\\d{1,2}0*)?$",
+        "credit": "decimal:^\\d{1,16}(\\.\\d{1,2}0*)?$",
+    }
     line_no: int = Field(..., ge=1, le=10000, title="줄 번호")
     account_id: UUID = Field(..., title="계정")
-    debit: Decimal = Field(
-        Decimal("0"), ge=Decimal("0"), max_digits=18, decimal_places=2, title="차변"
-    )
-    credit: Decimal = Field(
-        Decimal("0"), ge=Decimal("0"), max_digits=18, decimal_places=2, title="대변"
-    )
+    debit: Annotated[
+        Decimal,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": 0, "maximum": 9999999999999999},
+                    {"type": "string", "pattern": "^\\d{1,16}(\\.\\d{1,2}0*)?$"},
+                ]
+            },
+            mode="validation",
+        ),
+    ] = Field(Decimal("0"), ge=Decimal("0"), max_digits=18, decimal_places=2, title="차변")
+    credit: Annotated[
+        Decimal,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": 0, "maximum": 9999999999999999},
+                    {"type": "string", "pattern": "^\\d{1,16}(\\.\\d{1,2}0*)?$"},
+                ]
+            },
+            mode="validation",
+        ),
+    ] = Field(Decimal("0"), ge=Decimal("0"), max_digits=18, decimal_places=2, title="대변")
     memo: str | None = Field(None, max_length=200, title="메모")
 
 
 class TenantJournalLineUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
+    written: ClassVar[dict[str, str]] = {
+        "journal_entry_id": "uuid",
+        "line_no": "integer",
+        "account_id": "uuid",
+        "debit": "decimal:^\\d{1,16}(\\.\\d{1,2}0*)?$",
+        "credit": "decimal:^\\d{1,16}(\\.\\d{1,2}0*)?$",
+    }
     non_nullable: ClassVar[frozenset[str]] = frozenset(
         ["journal_entry_id", "line_no", "account_id", "debit", "credit"]
     )
 
-    journal_entry_id: UUID | None = Field(None, title="전표")
-    line_no: int | None = Field(None, ge=1, le=10000, title="줄 번호")
-    account_id: UUID | None = Field(None, title="계정")
-    debit: Decimal | None = Field(
-        None, ge=Decimal("0"), max_digits=18, decimal_places=2, title="차변"
+    journal_entry_id: UUID = Field(default_factory=absent, title="전표")
+    line_no: int = Field(default_factory=absent, ge=1, le=10000, title="줄 번호")
+    account_id: UUID = Field(default_factory=absent, title="계정")
+    debit: Annotated[
+        Decimal,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": 0, "maximum": 9999999999999999},
+                    {"type": "string", "pattern": "^\\d{1,16}(\\.\\d{1,2}0*)?$"},
+                ]
+            },
+            mode="validation",
+        ),
+    ] = Field(
+        default_factory=absent, ge=Decimal("0"), max_digits=18, decimal_places=2, title="차변"
     )
-    credit: Decimal | None = Field(
-        None, ge=Decimal("0"), max_digits=18, decimal_places=2, title="대변"
+    credit: Annotated[
+        Decimal,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": 0, "maximum": 9999999999999999},
+                    {"type": "string", "pattern": "^\\d{1,16}(\\.\\d{1,2}0*)?$"},
+                ]
+            },
+            mode="validation",
+        ),
+    ] = Field(
+        default_factory=absent, ge=Decimal("0"), max_digits=18, decimal_places=2, title="대변"
     )
     memo: str | None = Field(None, max_length=200, title="메모")
 
@@ -95,23 +186,79 @@ class TenantJournalLineListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "line_no", "updated_at"])
-    searchable: ClassVar[bool] = False
     default_sort: ClassVar[str] = "line_no"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "line_no", "updated_at"])
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "created_at",
+                            "-created_at",
+                            "line_no",
+                            "-line_no",
+                            "updated_at",
+                            "-updated_at",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:created_at|line_no|updated_at)(?:,-?(?:created_at|line_no|updated_at))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
-    journal_entry_id: UUID | None = Field(None, title="전표", description="Exact match.")
-    account_id: UUID | None = Field(None, title="계정", description="Exact match.")
+    journal_entry_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="전표", description="Exact match."
+    )
+    account_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="계정", description="Exact match."
+    )
 
 
 class TenantJournalLineLineListParams(ListParams):
     """Query parameters of the lines under their header: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "line_no", "updated_at"])
-    searchable: ClassVar[bool] = False
     default_sort: ClassVar[str] = "line_no"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "line_no", "updated_at"])
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "created_at",
+                            "-created_at",
+                            "line_no",
+                            "-line_no",
+                            "updated_at",
+                            "-updated_at",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:created_at|line_no|updated_at)(?:,-?(?:created_at|line_no|updated_at))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
-    account_id: UUID | None = Field(None, title="계정", description="Exact match.")
+    account_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="계정", description="Exact match."
+    )
 
 
 # The names the generated code imports; the API document names the classes by scope.

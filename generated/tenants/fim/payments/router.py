@@ -16,6 +16,7 @@ from runtime.deps import TenantDb, tenant_permission
 from runtime.reads import routed
 from runtime.reads.compose import statements
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
@@ -38,8 +39,10 @@ READS = statements("tenants", "fim.payments")  # runtime.reads: one plan, two wa
     "",
     response_model=Envelope[PaymentListResponse],
     summary="결제 목록 조회",
+    description="One page of payment rows. Sort by amount, created_at, paid_on, updated_at (`-` for descending; default `-created_at`). Search in reference_no. Filters: invoice_id, paid_on, amount, method. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="tenants_fim_payments_list",
 )
+@answers()
 async def list_payments(
     params: Annotated[PaymentListParams, Query()],
     db: TenantDb,
@@ -53,7 +56,16 @@ async def list_payments(
     response_model=Envelope[PaymentResponse],
     status_code=status.HTTP_201_CREATED,
     summary="결제 생성",
+    description="Creates a payment. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="tenants_fim_payments_create",
+)
+@answers(
+    "etag",
+    links={
+        "tenants_fim_payments_delete": "payment_id",
+        "tenants_fim_payments_get": "payment_id",
+        "tenants_fim_payments_update": "payment_id",
+    },
 )
 async def create_payment(
     data: PaymentCreate,
@@ -62,7 +74,12 @@ async def create_payment(
 ) -> Response:
     row = await service.create_payment(db, data, actor)
     return await routed.detail_response(
-        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+        db,
+        READS,
+        row.id,
+        actor,
+        status_code=status.HTTP_201_CREATED,
+        headers={"Location": f"/api/v1/tenants/fim/payments/{row.id}"},
     )
 
 
@@ -70,8 +87,10 @@ async def create_payment(
     "/{payment_id}",
     response_model=Envelope[PaymentResponse],
     summary="결제 상세 조회",
+    description="One payment by its id, with its `ETag`.",
     operation_id="tenants_fim_payments_get",
 )
+@answers("etag")
 async def get_payment(
     payment_id: UUID,
     db: TenantDb,
@@ -84,8 +103,10 @@ async def get_payment(
     "/{payment_id}",
     response_model=Envelope[PaymentResponse],
     summary="결제 수정",
+    description="Changes the fields sent and nothing else. With `If-Match` the change is made only if the row still has that ETag (else 412).",
     operation_id="tenants_fim_payments_update",
 )
+@answers("etag")
 async def update_payment(
     payment_id: UUID,
     data: PaymentUpdate,
@@ -101,8 +122,10 @@ async def update_payment(
     "/{payment_id}",
     response_model=Envelope[Deleted],
     summary="결제 삭제",
+    description="Deletes the row: hidden from every read and its unique values freed. References to it follow their `on_delete` rule. With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="tenants_fim_payments_delete",
 )
+@answers()
 async def delete_payment(
     payment_id: UUID,
     db: TenantDb,

@@ -8,9 +8,28 @@ from decimal import Decimal
 from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
+from typing_extensions import TypeAliasType
 
-from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+from runtime.web.schemas import (
+    SORT_WORDS,
+    EntityModel,
+    Input,
+    Page,
+    SearchableListParams,
+    UpdateModel,
+    absent,
+)
+from runtime.web.written import queried_as
+
+# each enum field's values and the list's sort terms, named (the API document and generated
+# clients share one type)
+TenantPaymentMethod = TypeAliasType(
+    "TenantPaymentMethod",
+    Annotated[
+        Literal["BANK_TRANSFER", "CARD", "CASH", "OTHER"], Field(title="TenantPaymentMethod")
+    ],
+)
 
 
 class TenantPaymentBase(EntityModel):
@@ -18,36 +37,64 @@ class TenantPaymentBase(EntityModel):
 
     invoice_id: UUID = Field(..., title="송장")
     paid_on: date = Field(..., title="결제일")
-    amount: Decimal = Field(..., ge=Decimal("0"), max_digits=18, decimal_places=2, title="금액")
+    amount: Annotated[
+        Decimal,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": 0, "maximum": 9999999999999999},
+                    {"type": "string", "pattern": "^\\d{1,16}(\\.\\d{1,2}0*)?$"},
+                ]
+            },
+            mode="validation",
+        ),
+    ] = Field(..., ge=Decimal("0"), max_digits=18, decimal_places=2, title="금액")
     currency: str = Field("KRW", pattern="^[A-Z]{3}$", title="통화")
-    method: Literal["BANK_TRANSFER", "CARD", "CASH", "OTHER"] = Field(
-        "BANK_TRANSFER", title="결제 수단"
-    )
+    method: TenantPaymentMethod = Field("BANK_TRANSFER", title="결제 수단")
     reference_no: str | None = Field(None, max_length=100, title="참조 번호")
 
 
 class TenantPaymentCreate(Input, TenantPaymentBase):
     """Body of POST: a new payment."""
 
+    written: ClassVar[dict[str, str]] = {
+        "invoice_id": "uuid",
+        "paid_on": "date",
+        "amount": "decimal:^\\d{1,16}(\\.\\d{1,2}0*)?$",
+    }
     pass
 
 
 class TenantPaymentUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
+    written: ClassVar[dict[str, str]] = {
+        "invoice_id": "uuid",
+        "paid_on": "date",
+        "amount": "decimal:^\\d{1,16}(\\.\\d{1,2}0*)?$",
+    }
     non_nullable: ClassVar[frozenset[str]] = frozenset(
         ["invoice_id", "paid_on", "amount", "currency", "method"]
     )
 
-    invoice_id: UUID | None = Field(None, title="송장")
-    paid_on: date | None = Field(None, title="결제일")
-    amount: Decimal | None = Field(
-        None, ge=Decimal("0"), max_digits=18, decimal_places=2, title="금액"
+    invoice_id: UUID = Field(default_factory=absent, title="송장")
+    paid_on: date = Field(default_factory=absent, title="결제일")
+    amount: Annotated[
+        Decimal,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": 0, "maximum": 9999999999999999},
+                    {"type": "string", "pattern": "^\\d{1,16}(\\.\\d{1,2}0*)?$"},
+                ]
+            },
+            mode="validation",
+        ),
+    ] = Field(
+        default_factory=absent, ge=Decimal("0"), max_digits=18, decimal_places=2, title="금액"
     )
-    currency: str | None = Field(None, pattern="^[A-Z]{3}$", title="통화")
-    method: Literal["BANK_TRANSFER", "CARD", "CASH", "OTHER"] | None = Field(
-        None, title="결제 수단"
-    )
+    currency: str = Field(default_factory=absent, pattern="^[A-Z]{3}$", title="통화")
+    method: TenantPaymentMethod = Field(default_factory=absent, title="결제 수단")
     reference_no: str | None = Field(None, max_length=100, title="참조 번호")
 
 
@@ -72,37 +119,112 @@ class TenantPaymentListResponse(Page[TenantPaymentResponse]):
     """One page of payment rows."""
 
 
-class TenantPaymentListParams(ListParams):
+class TenantPaymentListParams(SearchableListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
         ["amount", "created_at", "paid_on", "updated_at"]
     )
-    searchable: ClassVar[bool] = True
     default_sort: ClassVar[str] = "-created_at"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(
         ["amount", "created_at", "paid_on", "updated_at"]
     )
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "amount",
+                            "-amount",
+                            "created_at",
+                            "-created_at",
+                            "paid_on",
+                            "-paid_on",
+                            "updated_at",
+                            "-updated_at",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:amount|created_at|paid_on|updated_at)(?:,-?(?:amount|created_at|paid_on|updated_at))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
-    invoice_id: UUID | None = Field(None, title="송장", description="Exact match.")
-    paid_on: date | None = Field(None, title="결제일", description="Exact match.")
+    invoice_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="송장", description="Exact match."
+    )
+    paid_on: Annotated[date, queried_as("date")] | None = Field(
+        None, title="결제일", description="Exact match."
+    )
     amount: (
-        Annotated[Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)]
+        Annotated[
+            Annotated[
+                Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)
+            ],
+            queried_as("decimal:^\\d{1,16}(\\.\\d{1,2}0*)?$"),
+            WithJsonSchema(
+                {
+                    "anyOf": [
+                        {"type": "integer", "minimum": 0, "maximum": 9999999999999999},
+                        {"type": "string", "pattern": "^\\d{1,16}(\\.\\d{1,2}0*)?$"},
+                    ]
+                },
+                mode="validation",
+            ),
+        ]
         | None
     ) = Field(None, title="금액", description="Exact match.")
-    method: list[Literal["BANK_TRANSFER", "CARD", "CASH", "OTHER"]] | None = Field(
+    method: list[TenantPaymentMethod] | None = Field(
         None, title="결제 수단", description="Any of these values (repeat the parameter)."
     )
-    paid_on_from: date | None = Field(
+    paid_on_from: Annotated[date, queried_as("date")] | None = Field(
         None, title="결제일 이상", description="Inclusive lower bound."
     )
-    paid_on_to: date | None = Field(None, title="결제일 이하", description="Inclusive upper bound.")
+    paid_on_to: Annotated[date, queried_as("date")] | None = Field(
+        None, title="결제일 이하", description="Inclusive upper bound."
+    )
     amount_from: (
-        Annotated[Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)]
+        Annotated[
+            Annotated[
+                Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)
+            ],
+            queried_as("decimal:^\\d{1,16}(\\.\\d{1,2}0*)?$"),
+            WithJsonSchema(
+                {
+                    "anyOf": [
+                        {"type": "integer", "minimum": 0, "maximum": 9999999999999999},
+                        {"type": "string", "pattern": "^\\d{1,16}(\\.\\d{1,2}0*)?$"},
+                    ]
+                },
+                mode="validation",
+            ),
+        ]
         | None
     ) = Field(None, title="금액 이상", description="Inclusive lower bound.")
     amount_to: (
-        Annotated[Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)]
+        Annotated[
+            Annotated[
+                Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)
+            ],
+            queried_as("decimal:^\\d{1,16}(\\.\\d{1,2}0*)?$"),
+            WithJsonSchema(
+                {
+                    "anyOf": [
+                        {"type": "integer", "minimum": 0, "maximum": 9999999999999999},
+                        {"type": "string", "pattern": "^\\d{1,16}(\\.\\d{1,2}0*)?$"},
+                    ]
+                },
+                mode="validation",
+            ),
+        ]
         | None
     ) = Field(None, title="금액 이하", description="Inclusive upper bound.")
 

@@ -16,6 +16,7 @@ from runtime.deps import TenantDb, tenant_permission
 from runtime.reads import routed
 from runtime.reads.compose import statements
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
@@ -38,8 +39,10 @@ READS = statements("tenants", "hrm.attendances")  # runtime.reads: one plan, two
     "",
     response_model=Envelope[AttendanceListResponse],
     summary="근태 목록 조회",
+    description="One page of attendance rows. Sort by check_in, check_out, created_at, updated_at, work_date (`-` for descending; default `-work_date`). Filters: employee_id, work_date, attendance_type. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="tenants_hrm_attendances_list",
 )
+@answers()
 async def list_attendances(
     params: Annotated[AttendanceListParams, Query()],
     db: TenantDb,
@@ -53,7 +56,17 @@ async def list_attendances(
     response_model=Envelope[AttendanceResponse],
     status_code=status.HTTP_201_CREATED,
     summary="근태 생성",
+    description="Creates a attendance. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="tenants_hrm_attendances_create",
+)
+@answers(
+    "etag",
+    "unique",
+    links={
+        "tenants_hrm_attendances_delete": "attendance_id",
+        "tenants_hrm_attendances_get": "attendance_id",
+        "tenants_hrm_attendances_update": "attendance_id",
+    },
 )
 async def create_attendance(
     data: AttendanceCreate,
@@ -62,7 +75,12 @@ async def create_attendance(
 ) -> Response:
     row = await service.create_attendance(db, data, actor)
     return await routed.detail_response(
-        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+        db,
+        READS,
+        row.id,
+        actor,
+        status_code=status.HTTP_201_CREATED,
+        headers={"Location": f"/api/v1/tenants/hrm/attendances/{row.id}"},
     )
 
 
@@ -70,8 +88,10 @@ async def create_attendance(
     "/{attendance_id}",
     response_model=Envelope[AttendanceResponse],
     summary="근태 상세 조회",
+    description="One attendance by its id, with its `ETag`.",
     operation_id="tenants_hrm_attendances_get",
 )
+@answers("etag")
 async def get_attendance(
     attendance_id: UUID,
     db: TenantDb,
@@ -84,8 +104,10 @@ async def get_attendance(
     "/{attendance_id}",
     response_model=Envelope[AttendanceResponse],
     summary="근태 수정",
+    description="Changes the fields sent and nothing else. With `If-Match` the change is made only if the row still has that ETag (else 412).",
     operation_id="tenants_hrm_attendances_update",
 )
+@answers("etag", "unique")
 async def update_attendance(
     attendance_id: UUID,
     data: AttendanceUpdate,
@@ -101,8 +123,10 @@ async def update_attendance(
     "/{attendance_id}",
     response_model=Envelope[Deleted],
     summary="근태 삭제",
+    description="Deletes the row for good. References to it follow their `on_delete` rule. With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="tenants_hrm_attendances_delete",
 )
+@answers()
 async def delete_attendance(
     attendance_id: UUID,
     db: TenantDb,

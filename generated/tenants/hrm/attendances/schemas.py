@@ -4,12 +4,32 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
+from typing_extensions import TypeAliasType
 
-from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+from runtime.web.schemas import (
+    SORT_WORDS,
+    EntityModel,
+    Input,
+    ListParams,
+    Page,
+    UpdateModel,
+    absent,
+)
+from runtime.web.written import queried_as
+
+# each enum field's values and the list's sort terms, named (the API document and generated
+# clients share one type)
+TenantAttendanceAttendanceType = TypeAliasType(
+    "TenantAttendanceAttendanceType",
+    Annotated[
+        Literal["NORMAL", "LATE", "ABSENT", "REMOTE", "BUSINESS_TRIP"],
+        Field(title="TenantAttendanceAttendanceType"),
+    ],
+)
 
 
 class TenantAttendanceBase(EntityModel):
@@ -19,30 +39,40 @@ class TenantAttendanceBase(EntityModel):
     work_date: date = Field(..., title="근무일")
     check_in: datetime | None = Field(None, title="출근")
     check_out: datetime | None = Field(None, title="퇴근")
-    attendance_type: Literal["NORMAL", "LATE", "ABSENT", "REMOTE", "BUSINESS_TRIP"] = Field(
-        "NORMAL", title="근태 유형"
-    )
+    attendance_type: TenantAttendanceAttendanceType = Field("NORMAL", title="근태 유형")
 
 
 class TenantAttendanceCreate(Input, TenantAttendanceBase):
     """Body of POST: a new attendance."""
 
+    written: ClassVar[dict[str, str]] = {
+        "employee_id": "uuid",
+        "work_date": "date",
+        "check_in": "datetime",
+        "check_out": "datetime",
+    }
     pass
 
 
 class TenantAttendanceUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
+    written: ClassVar[dict[str, str]] = {
+        "employee_id": "uuid",
+        "work_date": "date",
+        "check_in": "datetime",
+        "check_out": "datetime",
+    }
     non_nullable: ClassVar[frozenset[str]] = frozenset(
         ["employee_id", "work_date", "attendance_type"]
     )
 
-    employee_id: UUID | None = Field(None, title="직원")
-    work_date: date | None = Field(None, title="근무일")
+    employee_id: UUID = Field(default_factory=absent, title="직원")
+    work_date: date = Field(default_factory=absent, title="근무일")
     check_in: datetime | None = Field(None, title="출근")
     check_out: datetime | None = Field(None, title="퇴근")
-    attendance_type: Literal["NORMAL", "LATE", "ABSENT", "REMOTE", "BUSINESS_TRIP"] | None = Field(
-        None, title="근태 유형"
+    attendance_type: TenantAttendanceAttendanceType = Field(
+        default_factory=absent, title="근태 유형"
     )
 
 
@@ -73,19 +103,52 @@ class TenantAttendanceListParams(ListParams):
     sortable: ClassVar[frozenset[str]] = frozenset(
         ["check_in", "check_out", "created_at", "updated_at", "work_date"]
     )
-    searchable: ClassVar[bool] = False
     default_sort: ClassVar[str] = "-work_date"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "updated_at", "work_date"])
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "check_in",
+                            "-check_in",
+                            "check_out",
+                            "-check_out",
+                            "created_at",
+                            "-created_at",
+                            "updated_at",
+                            "-updated_at",
+                            "work_date",
+                            "-work_date",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:check_in|check_out|created_at|updated_at|work_date)(?:,-?(?:check_in|check_out|created_at|updated_at|work_date))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
-    employee_id: UUID | None = Field(None, title="직원", description="Exact match.")
-    work_date: date | None = Field(None, title="근무일", description="Exact match.")
-    attendance_type: list[Literal["NORMAL", "LATE", "ABSENT", "REMOTE", "BUSINESS_TRIP"]] | None = (
-        Field(None, title="근태 유형", description="Any of these values (repeat the parameter).")
+    employee_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="직원", description="Exact match."
     )
-    work_date_from: date | None = Field(
+    work_date: Annotated[date, queried_as("date")] | None = Field(
+        None, title="근무일", description="Exact match."
+    )
+    attendance_type: list[TenantAttendanceAttendanceType] | None = Field(
+        None, title="근태 유형", description="Any of these values (repeat the parameter)."
+    )
+    work_date_from: Annotated[date, queried_as("date")] | None = Field(
         None, title="근무일 이상", description="Inclusive lower bound."
     )
-    work_date_to: date | None = Field(
+    work_date_to: Annotated[date, queried_as("date")] | None = Field(
         None, title="근무일 이하", description="Inclusive upper bound."
     )
 

@@ -16,6 +16,7 @@ from runtime.deps import TenantDb, tenant_permission
 from runtime.reads import routed
 from runtime.reads.compose import statements
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
@@ -38,8 +39,10 @@ READS = statements("tenants", "hrm.departments")  # runtime.reads: one plan, two
     "",
     response_model=Envelope[DepartmentListResponse],
     summary="부서 목록 조회",
+    description="One page of department rows. Sort by code, created_at, name, updated_at (`-` for descending; default `-created_at`). Search in code, name. Filters: parent_id, is_active. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="tenants_hrm_departments_list",
 )
+@answers()
 async def list_departments(
     params: Annotated[DepartmentListParams, Query()],
     db: TenantDb,
@@ -53,7 +56,17 @@ async def list_departments(
     response_model=Envelope[DepartmentResponse],
     status_code=status.HTTP_201_CREATED,
     summary="부서 생성",
+    description="Creates a department. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="tenants_hrm_departments_create",
+)
+@answers(
+    "etag",
+    "unique",
+    links={
+        "tenants_hrm_departments_delete": "department_id",
+        "tenants_hrm_departments_get": "department_id",
+        "tenants_hrm_departments_update": "department_id",
+    },
 )
 async def create_department(
     data: DepartmentCreate,
@@ -62,7 +75,12 @@ async def create_department(
 ) -> Response:
     row = await service.create_department(db, data, actor)
     return await routed.detail_response(
-        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+        db,
+        READS,
+        row.id,
+        actor,
+        status_code=status.HTTP_201_CREATED,
+        headers={"Location": f"/api/v1/tenants/hrm/departments/{row.id}"},
     )
 
 
@@ -70,8 +88,10 @@ async def create_department(
     "/{department_id}",
     response_model=Envelope[DepartmentResponse],
     summary="부서 상세 조회",
+    description="One department by its id, with its `ETag`.",
     operation_id="tenants_hrm_departments_get",
 )
+@answers("etag")
 async def get_department(
     department_id: UUID,
     db: TenantDb,
@@ -84,8 +104,10 @@ async def get_department(
     "/{department_id}",
     response_model=Envelope[DepartmentResponse],
     summary="부서 수정",
+    description="Changes the fields sent and nothing else. With `If-Match` the change is made only if the row still has that ETag (else 412).",
     operation_id="tenants_hrm_departments_update",
 )
+@answers("etag", "unique")
 async def update_department(
     department_id: UUID,
     data: DepartmentUpdate,
@@ -101,8 +123,10 @@ async def update_department(
     "/{department_id}",
     response_model=Envelope[Deleted],
     summary="부서 삭제",
+    description="Deletes the row: hidden from every read and its unique values freed. References to it follow their `on_delete` rule. With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="tenants_hrm_departments_delete",
 )
+@answers()
 async def delete_department(
     department_id: UUID,
     db: TenantDb,

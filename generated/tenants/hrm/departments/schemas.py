@@ -4,12 +4,24 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import ClassVar
+from typing import Annotated, ClassVar
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
 
-from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+from runtime.web.schemas import (
+    SORT_WORDS,
+    EntityModel,
+    Input,
+    Page,
+    SearchableListParams,
+    UpdateModel,
+    absent,
+)
+from runtime.web.written import queried_as
+
+# each enum field's values and the list's sort terms, named (the API document and generated
+# clients share one type)
 
 
 class TenantDepartmentBase(EntityModel):
@@ -24,18 +36,20 @@ class TenantDepartmentBase(EntityModel):
 class TenantDepartmentCreate(Input, TenantDepartmentBase):
     """Body of POST: a new department."""
 
+    written: ClassVar[dict[str, str]] = {"parent_id": "uuid", "is_active": "boolean"}
     pass
 
 
 class TenantDepartmentUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
+    written: ClassVar[dict[str, str]] = {"parent_id": "uuid", "is_active": "boolean"}
     non_nullable: ClassVar[frozenset[str]] = frozenset(["code", "name", "is_active"])
 
-    code: str | None = Field(None, max_length=30, title="부서 코드")
-    name: str | None = Field(None, max_length=100, title="부서명")
+    code: str = Field(default_factory=absent, max_length=30, title="부서 코드")
+    name: str = Field(default_factory=absent, max_length=100, title="부서명")
     parent_id: UUID | None = Field(None, title="상위 부서")
-    is_active: bool | None = Field(None, title="사용 여부")
+    is_active: bool = Field(default_factory=absent, title="사용 여부")
 
 
 class TenantDepartmentResponse(TenantDepartmentBase):
@@ -59,18 +73,49 @@ class TenantDepartmentListResponse(Page[TenantDepartmentResponse]):
     """One page of department rows."""
 
 
-class TenantDepartmentListParams(ListParams):
+class TenantDepartmentListParams(SearchableListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(["code", "created_at", "name", "updated_at"])
-    searchable: ClassVar[bool] = True
     default_sort: ClassVar[str] = "-created_at"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(
         ["code", "created_at", "name", "updated_at"]
     )
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "code",
+                            "-code",
+                            "created_at",
+                            "-created_at",
+                            "name",
+                            "-name",
+                            "updated_at",
+                            "-updated_at",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:code|created_at|name|updated_at)(?:,-?(?:code|created_at|name|updated_at))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
-    parent_id: UUID | None = Field(None, title="상위 부서", description="Exact match.")
-    is_active: bool | None = Field(None, title="사용 여부", description="Exact match.")
+    parent_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="상위 부서", description="Exact match."
+    )
+    is_active: Annotated[bool, queried_as("boolean")] | None = Field(
+        None, title="사용 여부", description="Exact match."
+    )
 
 
 # The names the generated code imports; the API document names the classes by scope.

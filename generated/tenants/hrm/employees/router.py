@@ -16,6 +16,7 @@ from runtime.deps import TenantDb, tenant_permission
 from runtime.reads import routed
 from runtime.reads.compose import statements
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
@@ -39,8 +40,10 @@ READS = statements("tenants", "hrm.employees")  # runtime.reads: one plan, two w
     "",
     response_model=Envelope[EmployeeListResponse],
     summary="직원 목록 조회",
+    description="One page of employee rows. Sort by created_at, employee_no, hire_date, name, updated_at (`-` for descending; default `-created_at`). Search in employee_no, name, email. Filters: department_id, position_id, user_id, hire_date, employment_type, status. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="tenants_hrm_employees_list",
 )
+@answers()
 async def list_employees(
     params: Annotated[EmployeeListParams, Query()],
     db: TenantDb,
@@ -54,7 +57,18 @@ async def list_employees(
     response_model=Envelope[EmployeeResponse],
     status_code=status.HTTP_201_CREATED,
     summary="직원 생성",
+    description="Creates a employee. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="tenants_hrm_employees_create",
+)
+@answers(
+    "etag",
+    "unique",
+    links={
+        "tenants_hrm_employees_change_status": "employee_id",
+        "tenants_hrm_employees_delete": "employee_id",
+        "tenants_hrm_employees_get": "employee_id",
+        "tenants_hrm_employees_update": "employee_id",
+    },
 )
 async def create_employee(
     data: EmployeeCreate,
@@ -63,7 +77,12 @@ async def create_employee(
 ) -> Response:
     row = await service.create_employee(db, data, actor)
     return await routed.detail_response(
-        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+        db,
+        READS,
+        row.id,
+        actor,
+        status_code=status.HTTP_201_CREATED,
+        headers={"Location": f"/api/v1/tenants/hrm/employees/{row.id}"},
     )
 
 
@@ -71,8 +90,10 @@ async def create_employee(
     "/{employee_id}",
     response_model=Envelope[EmployeeResponse],
     summary="직원 상세 조회",
+    description="One employee by its id, with its `ETag`.",
     operation_id="tenants_hrm_employees_get",
 )
+@answers("etag")
 async def get_employee(
     employee_id: UUID,
     db: TenantDb,
@@ -85,8 +106,10 @@ async def get_employee(
     "/{employee_id}",
     response_model=Envelope[EmployeeResponse],
     summary="직원 수정",
+    description="Changes the fields sent and nothing else. With `If-Match` the change is made only if the row still has that ETag (else 412).",
     operation_id="tenants_hrm_employees_update",
 )
+@answers("etag", "unique")
 async def update_employee(
     employee_id: UUID,
     data: EmployeeUpdate,
@@ -102,8 +125,10 @@ async def update_employee(
     "/{employee_id}/status",
     response_model=Envelope[EmployeeResponse],
     summary="직원 상태 변경",
+    description="Moves `status` (ACTIVE → ON_LEAVE, RESIGNED; ON_LEAVE → ACTIVE, RESIGNED). With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="tenants_hrm_employees_change_status",
 )
+@answers("etag", "transitions")
 async def change_employee_status(
     employee_id: UUID,
     data: EmployeeStatusChange,
@@ -121,8 +146,10 @@ async def change_employee_status(
     "/{employee_id}",
     response_model=Envelope[Deleted],
     summary="직원 삭제",
+    description="Deletes the row: hidden from every read and its unique values freed. References to it follow their `on_delete` rule. With `If-Match` only if the row still has that ETag (else 412). 409 `CONFLICT` while live rows still refer to it with `restrict`.",
     operation_id="tenants_hrm_employees_delete",
 )
+@answers("restricted")
 async def delete_employee(
     employee_id: UUID,
     db: TenantDb,

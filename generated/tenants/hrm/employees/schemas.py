@@ -4,12 +4,36 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import EmailStr, Field
+from pydantic import EmailStr, Field, WithJsonSchema
+from typing_extensions import TypeAliasType
 
-from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+from runtime.web.schemas import (
+    SORT_WORDS,
+    EntityModel,
+    Input,
+    Page,
+    SearchableListParams,
+    UpdateModel,
+    absent,
+)
+from runtime.web.written import queried_as
+
+# each enum field's values and the list's sort terms, named (the API document and generated
+# clients share one type)
+TenantEmployeeEmploymentType = TypeAliasType(
+    "TenantEmployeeEmploymentType",
+    Annotated[
+        Literal["FULL_TIME", "PART_TIME", "CONTRACT", "INTERN"],
+        Field(title="TenantEmployeeEmploymentType"),
+    ],
+)
+TenantEmployeeStatus = TypeAliasType(
+    "TenantEmployeeStatus",
+    Annotated[Literal["ACTIVE", "ON_LEAVE", "RESIGNED"], Field(title="TenantEmployeeStatus")],
+)
 
 
 class TenantEmployeeBase(EntityModel):
@@ -25,27 +49,37 @@ class TenantEmployeeBase(EntityModel):
     position_id: UUID | None = Field(None, title="직위")
     user_id: UUID | None = Field(None, title="사용자 계정")
     hire_date: date = Field(..., title="입사일")
-    employment_type: Literal["FULL_TIME", "PART_TIME", "CONTRACT", "INTERN"] = Field(
-        "FULL_TIME", title="고용 형태"
-    )
+    employment_type: TenantEmployeeEmploymentType = Field("FULL_TIME", title="고용 형태")
 
 
 class TenantEmployeeCreate(Input, TenantEmployeeBase):
     """Body of POST: a new employee."""
 
+    written: ClassVar[dict[str, str]] = {
+        "department_id": "uuid",
+        "position_id": "uuid",
+        "user_id": "uuid",
+        "hire_date": "date",
+    }
     pass
 
 
 class TenantEmployeeUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
+    written: ClassVar[dict[str, str]] = {
+        "department_id": "uuid",
+        "position_id": "uuid",
+        "user_id": "uuid",
+        "hire_date": "date",
+    }
     non_nullable: ClassVar[frozenset[str]] = frozenset(
         ["employee_no", "name", "hire_date", "employment_type"]
     )
     status_field: ClassVar[str | None] = "status"
 
-    employee_no: str | None = Field(None, max_length=30, title="사번")
-    name: str | None = Field(None, max_length=100, title="이름")
+    employee_no: str = Field(default_factory=absent, max_length=30, title="사번")
+    name: str = Field(default_factory=absent, max_length=100, title="이름")
     email: EmailStr | None = Field(None, max_length=255, title="이메일")
     phone: str | None = Field(
         None, max_length=20, pattern="^\\+?[0-9][0-9 ()-]{5,18}[0-9]$", title="전화번호"
@@ -53,10 +87,8 @@ class TenantEmployeeUpdate(UpdateModel):
     department_id: UUID | None = Field(None, title="부서")
     position_id: UUID | None = Field(None, title="직위")
     user_id: UUID | None = Field(None, title="사용자 계정")
-    hire_date: date | None = Field(None, title="입사일")
-    employment_type: Literal["FULL_TIME", "PART_TIME", "CONTRACT", "INTERN"] | None = Field(
-        None, title="고용 형태"
-    )
+    hire_date: date = Field(default_factory=absent, title="입사일")
+    employment_type: TenantEmployeeEmploymentType = Field(default_factory=absent, title="고용 형태")
 
 
 class TenantEmployeeResponse(TenantEmployeeBase):
@@ -64,7 +96,7 @@ class TenantEmployeeResponse(TenantEmployeeBase):
 
     id: UUID
     tenant_id: UUID
-    status: Literal["ACTIVE", "ON_LEAVE", "RESIGNED"] = Field(title="상태")
+    status: TenantEmployeeStatus = Field(title="상태")
     email: str | None = Field(None, title="이메일", json_schema_extra={"format": "email"})
     department_name: str | None = Field(
         None, title="부서 이름", description="Display name of the referenced row."
@@ -88,32 +120,69 @@ class TenantEmployeeListResponse(Page[TenantEmployeeResponse]):
     """One page of employee rows."""
 
 
-class TenantEmployeeListParams(ListParams):
+class TenantEmployeeListParams(SearchableListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
         ["created_at", "employee_no", "hire_date", "name", "updated_at"]
     )
-    searchable: ClassVar[bool] = True
     default_sort: ClassVar[str] = "-created_at"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(
         ["created_at", "employee_no", "hire_date", "name", "updated_at"]
     )
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "created_at",
+                            "-created_at",
+                            "employee_no",
+                            "-employee_no",
+                            "hire_date",
+                            "-hire_date",
+                            "name",
+                            "-name",
+                            "updated_at",
+                            "-updated_at",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:created_at|employee_no|hire_date|name|updated_at)(?:,-?(?:created_at|employee_no|hire_date|name|updated_at))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
-    department_id: UUID | None = Field(None, title="부서", description="Exact match.")
-    position_id: UUID | None = Field(None, title="직위", description="Exact match.")
-    user_id: UUID | None = Field(None, title="사용자 계정", description="Exact match.")
-    hire_date: date | None = Field(None, title="입사일", description="Exact match.")
-    employment_type: list[Literal["FULL_TIME", "PART_TIME", "CONTRACT", "INTERN"]] | None = Field(
+    department_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="부서", description="Exact match."
+    )
+    position_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="직위", description="Exact match."
+    )
+    user_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="사용자 계정", description="Exact match."
+    )
+    hire_date: Annotated[date, queried_as("date")] | None = Field(
+        None, title="입사일", description="Exact match."
+    )
+    employment_type: list[TenantEmployeeEmploymentType] | None = Field(
         None, title="고용 형태", description="Any of these values (repeat the parameter)."
     )
-    status: list[Literal["ACTIVE", "ON_LEAVE", "RESIGNED"]] | None = Field(
+    status: list[TenantEmployeeStatus] | None = Field(
         None, title="상태", description="Any of these values (repeat the parameter)."
     )
-    hire_date_from: date | None = Field(
+    hire_date_from: Annotated[date, queried_as("date")] | None = Field(
         None, title="입사일 이상", description="Inclusive lower bound."
     )
-    hire_date_to: date | None = Field(
+    hire_date_to: Annotated[date, queried_as("date")] | None = Field(
         None, title="입사일 이하", description="Inclusive upper bound."
     )
 
@@ -121,7 +190,7 @@ class TenantEmployeeListParams(ListParams):
 class TenantEmployeeStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
-    status: Literal["ACTIVE", "ON_LEAVE", "RESIGNED"]
+    status: TenantEmployeeStatus
 
 
 # The names the generated code imports; the API document names the classes by scope.

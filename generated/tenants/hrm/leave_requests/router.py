@@ -16,6 +16,7 @@ from runtime.deps import TenantDb, tenant_permission
 from runtime.reads import routed
 from runtime.reads.compose import statements
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
@@ -39,8 +40,10 @@ READS = statements("tenants", "hrm.leave_requests")  # runtime.reads: one plan, 
     "",
     response_model=Envelope[LeaveRequestListResponse],
     summary="휴가 신청 목록 조회",
+    description="One page of leave request rows. Sort by created_at, end_date, start_date, updated_at (`-` for descending; default `-created_at`). Filters: employee_id, leave_type, start_date, end_date, status. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="tenants_hrm_leave_requests_list",
 )
+@answers()
 async def list_leave_requests(
     params: Annotated[LeaveRequestListParams, Query()],
     db: TenantDb,
@@ -54,7 +57,17 @@ async def list_leave_requests(
     response_model=Envelope[LeaveRequestResponse],
     status_code=status.HTTP_201_CREATED,
     summary="휴가 신청 생성",
+    description="Creates a leave request. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="tenants_hrm_leave_requests_create",
+)
+@answers(
+    "etag",
+    links={
+        "tenants_hrm_leave_requests_change_status": "leave_request_id",
+        "tenants_hrm_leave_requests_delete": "leave_request_id",
+        "tenants_hrm_leave_requests_get": "leave_request_id",
+        "tenants_hrm_leave_requests_update": "leave_request_id",
+    },
 )
 async def create_leave_request(
     data: LeaveRequestCreate,
@@ -63,7 +76,12 @@ async def create_leave_request(
 ) -> Response:
     row = await service.create_leave_request(db, data, actor)
     return await routed.detail_response(
-        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+        db,
+        READS,
+        row.id,
+        actor,
+        status_code=status.HTTP_201_CREATED,
+        headers={"Location": f"/api/v1/tenants/hrm/leave-requests/{row.id}"},
     )
 
 
@@ -71,8 +89,10 @@ async def create_leave_request(
     "/{leave_request_id}",
     response_model=Envelope[LeaveRequestResponse],
     summary="휴가 신청 상세 조회",
+    description="One leave request by its id, with its `ETag`.",
     operation_id="tenants_hrm_leave_requests_get",
 )
+@answers("etag")
 async def get_leave_request(
     leave_request_id: UUID,
     db: TenantDb,
@@ -85,8 +105,10 @@ async def get_leave_request(
     "/{leave_request_id}",
     response_model=Envelope[LeaveRequestResponse],
     summary="휴가 신청 수정",
+    description="Changes the fields sent and nothing else. With `If-Match` the change is made only if the row still has that ETag (else 412). Only while the document is editable (409 `DOCUMENT_LOCKED` otherwise).",
     operation_id="tenants_hrm_leave_requests_update",
 )
+@answers("editable", "etag")
 async def update_leave_request(
     leave_request_id: UUID,
     data: LeaveRequestUpdate,
@@ -102,8 +124,10 @@ async def update_leave_request(
     "/{leave_request_id}/status",
     response_model=Envelope[LeaveRequestResponse],
     summary="휴가 신청 상태 변경",
+    description="Moves `status` (REQUESTED → CANCELED, APPROVED, REJECTED; APPROVED → CANCELED). With `If-Match` only if the row still has that ETag (else 412). APPROVED, REJECTED are reached only when an approval request ends (409 `APPROVAL_REQUIRED`).",
     operation_id="tenants_hrm_leave_requests_change_status",
 )
+@answers("approval", "etag", "transitions")
 async def change_leave_request_status(
     leave_request_id: UUID,
     data: LeaveRequestStatusChange,
@@ -121,8 +145,10 @@ async def change_leave_request_status(
     "/{leave_request_id}",
     response_model=Envelope[Deleted],
     summary="휴가 신청 삭제",
+    description="Deletes the row: hidden from every read and its unique values freed. References to it follow their `on_delete` rule. With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="tenants_hrm_leave_requests_delete",
 )
+@answers()
 async def delete_leave_request(
     leave_request_id: UUID,
     db: TenantDb,

@@ -5,50 +5,105 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
+from typing_extensions import TypeAliasType
 
-from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+from runtime.web.schemas import (
+    SORT_WORDS,
+    EntityModel,
+    Input,
+    ListParams,
+    Page,
+    UpdateModel,
+    absent,
+)
+from runtime.web.written import queried_as
+
+# each enum field's values and the list's sort terms, named (the API document and generated
+# clients share one type)
+TenantLeaveRequestLeaveType = TypeAliasType(
+    "TenantLeaveRequestLeaveType",
+    Annotated[
+        Literal["ANNUAL", "SICK", "FAMILY", "UNPAID", "OTHER"],
+        Field(title="TenantLeaveRequestLeaveType"),
+    ],
+)
+TenantLeaveRequestStatus = TypeAliasType(
+    "TenantLeaveRequestStatus",
+    Annotated[
+        Literal["REQUESTED", "APPROVED", "REJECTED", "CANCELED"],
+        Field(title="TenantLeaveRequestStatus"),
+    ],
+)
 
 
 class TenantLeaveRequestBase(EntityModel):
     """Fields that are both written and read."""
 
     employee_id: UUID = Field(..., title="직원")
-    leave_type: Literal["ANNUAL", "SICK", "FAMILY", "UNPAID", "OTHER"] = Field(
-        "ANNUAL", title="휴가 유형"
-    )
+    leave_type: TenantLeaveRequestLeaveType = Field("ANNUAL", title="휴가 유형")
     start_date: date = Field(..., title="시작일")
     end_date: date = Field(..., title="종료일")
-    days: Decimal = Field(..., ge=Decimal("0"), max_digits=5, decimal_places=1, title="일수")
+    days: Annotated[
+        Decimal,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": 0, "maximum": 9999},
+                    {"type": "string", "pattern": "^\\d{1,4}(\\.\\d{1,1}0*)?$"},
+                ]
+            },
+            mode="validation",
+        ),
+    ] = Field(..., ge=Decimal("0"), max_digits=5, decimal_places=1, title="일수")
     reason: str | None = Field(None, title="사유")
 
 
 class TenantLeaveRequestCreate(Input, TenantLeaveRequestBase):
     """Body of POST: a new leave request."""
 
+    written: ClassVar[dict[str, str]] = {
+        "employee_id": "uuid",
+        "start_date": "date",
+        "end_date": "date",
+        "days": "decimal:^\\d{1,4}(\\.\\d{1,1}0*)?$",
+    }
     pass
 
 
 class TenantLeaveRequestUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
+    written: ClassVar[dict[str, str]] = {
+        "employee_id": "uuid",
+        "start_date": "date",
+        "end_date": "date",
+        "days": "decimal:^\\d{1,4}(\\.\\d{1,1}0*)?$",
+    }
     non_nullable: ClassVar[frozenset[str]] = frozenset(
         ["employee_id", "leave_type", "start_date", "end_date", "days"]
     )
     status_field: ClassVar[str | None] = "status"
 
-    employee_id: UUID | None = Field(None, title="직원")
-    leave_type: Literal["ANNUAL", "SICK", "FAMILY", "UNPAID", "OTHER"] | None = Field(
-        None, title="휴가 유형"
-    )
-    start_date: date | None = Field(None, title="시작일")
-    end_date: date | None = Field(None, title="종료일")
-    days: Decimal | None = Field(
-        None, ge=Decimal("0"), max_digits=5, decimal_places=1, title="일수"
-    )
+    employee_id: UUID = Field(default_factory=absent, title="직원")
+    leave_type: TenantLeaveRequestLeaveType = Field(default_factory=absent, title="휴가 유형")
+    start_date: date = Field(default_factory=absent, title="시작일")
+    end_date: date = Field(default_factory=absent, title="종료일")
+    days: Annotated[
+        Decimal,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": 0, "maximum": 9999},
+                    {"type": "string", "pattern": "^\\d{1,4}(\\.\\d{1,1}0*)?$"},
+                ]
+            },
+            mode="validation",
+        ),
+    ] = Field(default_factory=absent, ge=Decimal("0"), max_digits=5, decimal_places=1, title="일수")
     reason: str | None = Field(None, title="사유")
 
 
@@ -57,7 +112,7 @@ class TenantLeaveRequestResponse(TenantLeaveRequestBase):
 
     id: UUID
     tenant_id: UUID
-    status: Literal["REQUESTED", "APPROVED", "REJECTED", "CANCELED"] = Field(title="상태")
+    status: TenantLeaveRequestStatus = Field(title="상태")
     employee_name: str | None = Field(
         None, title="직원 이름", description="Display name of the referenced row."
     )
@@ -80,31 +135,64 @@ class TenantLeaveRequestListParams(ListParams):
     sortable: ClassVar[frozenset[str]] = frozenset(
         ["created_at", "end_date", "start_date", "updated_at"]
     )
-    searchable: ClassVar[bool] = False
     default_sort: ClassVar[str] = "-created_at"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(
         ["created_at", "end_date", "start_date", "updated_at"]
     )
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "created_at",
+                            "-created_at",
+                            "end_date",
+                            "-end_date",
+                            "start_date",
+                            "-start_date",
+                            "updated_at",
+                            "-updated_at",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:created_at|end_date|start_date|updated_at)(?:,-?(?:created_at|end_date|start_date|updated_at))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
-    employee_id: UUID | None = Field(None, title="직원", description="Exact match.")
-    leave_type: list[Literal["ANNUAL", "SICK", "FAMILY", "UNPAID", "OTHER"]] | None = Field(
+    employee_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="직원", description="Exact match."
+    )
+    leave_type: list[TenantLeaveRequestLeaveType] | None = Field(
         None, title="휴가 유형", description="Any of these values (repeat the parameter)."
     )
-    start_date: date | None = Field(None, title="시작일", description="Exact match.")
-    end_date: date | None = Field(None, title="종료일", description="Exact match.")
-    status: list[Literal["REQUESTED", "APPROVED", "REJECTED", "CANCELED"]] | None = Field(
+    start_date: Annotated[date, queried_as("date")] | None = Field(
+        None, title="시작일", description="Exact match."
+    )
+    end_date: Annotated[date, queried_as("date")] | None = Field(
+        None, title="종료일", description="Exact match."
+    )
+    status: list[TenantLeaveRequestStatus] | None = Field(
         None, title="상태", description="Any of these values (repeat the parameter)."
     )
-    start_date_from: date | None = Field(
+    start_date_from: Annotated[date, queried_as("date")] | None = Field(
         None, title="시작일 이상", description="Inclusive lower bound."
     )
-    start_date_to: date | None = Field(
+    start_date_to: Annotated[date, queried_as("date")] | None = Field(
         None, title="시작일 이하", description="Inclusive upper bound."
     )
-    end_date_from: date | None = Field(
+    end_date_from: Annotated[date, queried_as("date")] | None = Field(
         None, title="종료일 이상", description="Inclusive lower bound."
     )
-    end_date_to: date | None = Field(
+    end_date_to: Annotated[date, queried_as("date")] | None = Field(
         None, title="종료일 이하", description="Inclusive upper bound."
     )
 
@@ -112,7 +200,7 @@ class TenantLeaveRequestListParams(ListParams):
 class TenantLeaveRequestStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
-    status: Literal["REQUESTED", "APPROVED", "REJECTED", "CANCELED"]
+    status: TenantLeaveRequestStatus
 
 
 # The names the generated code imports; the API document names the classes by scope.

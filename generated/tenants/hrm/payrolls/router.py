@@ -16,6 +16,7 @@ from runtime.deps import TenantDb, tenant_permission
 from runtime.reads import routed
 from runtime.reads.compose import statements
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
@@ -39,8 +40,10 @@ READS = statements("tenants", "hrm.payrolls")  # runtime.reads: one plan, two wa
     "",
     response_model=Envelope[PayrollListResponse],
     summary="급여 목록 조회",
+    description="One page of payroll rows. Sort by created_at, net_pay, paid_on, pay_period, updated_at (`-` for descending; default `-created_at`). Filters: employee_id, pay_period, status. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="tenants_hrm_payrolls_list",
 )
+@answers()
 async def list_payrolls(
     params: Annotated[PayrollListParams, Query()],
     db: TenantDb,
@@ -54,7 +57,18 @@ async def list_payrolls(
     response_model=Envelope[PayrollResponse],
     status_code=status.HTTP_201_CREATED,
     summary="급여 생성",
+    description="Creates a payroll. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="tenants_hrm_payrolls_create",
+)
+@answers(
+    "etag",
+    "unique",
+    links={
+        "tenants_hrm_payrolls_change_status": "payroll_id",
+        "tenants_hrm_payrolls_delete": "payroll_id",
+        "tenants_hrm_payrolls_get": "payroll_id",
+        "tenants_hrm_payrolls_update": "payroll_id",
+    },
 )
 async def create_payroll(
     data: PayrollCreate,
@@ -63,7 +77,12 @@ async def create_payroll(
 ) -> Response:
     row = await service.create_payroll(db, data, actor)
     return await routed.detail_response(
-        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+        db,
+        READS,
+        row.id,
+        actor,
+        status_code=status.HTTP_201_CREATED,
+        headers={"Location": f"/api/v1/tenants/hrm/payrolls/{row.id}"},
     )
 
 
@@ -71,8 +90,10 @@ async def create_payroll(
     "/{payroll_id}",
     response_model=Envelope[PayrollResponse],
     summary="급여 상세 조회",
+    description="One payroll by its id, with its `ETag`.",
     operation_id="tenants_hrm_payrolls_get",
 )
+@answers("etag")
 async def get_payroll(
     payroll_id: UUID,
     db: TenantDb,
@@ -85,8 +106,10 @@ async def get_payroll(
     "/{payroll_id}",
     response_model=Envelope[PayrollResponse],
     summary="급여 수정",
+    description="Changes the fields sent and nothing else. With `If-Match` the change is made only if the row still has that ETag (else 412). Only while the document is editable (409 `DOCUMENT_LOCKED` otherwise).",
     operation_id="tenants_hrm_payrolls_update",
 )
+@answers("editable", "etag", "unique")
 async def update_payroll(
     payroll_id: UUID,
     data: PayrollUpdate,
@@ -102,8 +125,10 @@ async def update_payroll(
     "/{payroll_id}/status",
     response_model=Envelope[PayrollResponse],
     summary="급여 상태 변경",
+    description="Moves `status` (DRAFT → CONFIRMED; CONFIRMED → PAID). With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="tenants_hrm_payrolls_change_status",
 )
+@answers("etag", "transitions")
 async def change_payroll_status(
     payroll_id: UUID,
     data: PayrollStatusChange,
@@ -119,8 +144,10 @@ async def change_payroll_status(
     "/{payroll_id}",
     response_model=Envelope[Deleted],
     summary="급여 삭제",
+    description="Deletes the row: hidden from every read and its unique values freed. References to it follow their `on_delete` rule. With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="tenants_hrm_payrolls_delete",
 )
+@answers()
 async def delete_payroll(
     payroll_id: UUID,
     db: TenantDb,

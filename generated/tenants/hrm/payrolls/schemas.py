@@ -5,12 +5,29 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
+from typing_extensions import TypeAliasType
 
-from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+from runtime.web.schemas import (
+    SORT_WORDS,
+    EntityModel,
+    Input,
+    ListParams,
+    Page,
+    UpdateModel,
+    absent,
+)
+from runtime.web.written import queried_as
+
+# each enum field's values and the list's sort terms, named (the API document and generated
+# clients share one type)
+TenantPayrollStatus = TypeAliasType(
+    "TenantPayrollStatus",
+    Annotated[Literal["DRAFT", "CONFIRMED", "PAID"], Field(title="TenantPayrollStatus")],
+)
 
 
 class TenantPayrollBase(EntityModel):
@@ -20,48 +37,150 @@ class TenantPayrollBase(EntityModel):
     pay_period: str = Field(
         ..., examples=["2026-11"], max_length=7, pattern="^[0-9]{4}-[0-9]{2}$", title="급여 기간"
     )
-    base_pay: Decimal = Field(..., ge=Decimal("0"), max_digits=18, decimal_places=2, title="기본급")
-    allowances: Decimal = Field(
-        Decimal("0"), ge=Decimal("0"), max_digits=18, decimal_places=2, title="수당"
-    )
-    deductions: Decimal = Field(
-        Decimal("0"), ge=Decimal("0"), max_digits=18, decimal_places=2, title="공제"
-    )
-    net_pay: Decimal = Field(
-        ..., ge=Decimal("0"), max_digits=18, decimal_places=2, title="실지급액"
-    )
+    base_pay: Annotated[
+        Decimal,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": 0, "maximum": 9999999999999999},
+                    {"type": "string", "pattern": "^\\d{1,16}(\\.\\d{1,2}0*)?$"},
+                ]
+            },
+            mode="validation",
+        ),
+    ] = Field(..., ge=Decimal("0"), max_digits=18, decimal_places=2, title="기본급")
+    allowances: Annotated[
+        Decimal,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": 0, "maximum": 9999999999999999},
+                    {"type": "string", "pattern": "^\\d{1,16}(\\.\\d{1,2}0*)?$"},
+                ]
+            },
+            mode="validation",
+        ),
+    ] = Field(Decimal("0"), ge=Decimal("0"), max_digits=18, decimal_places=2, title="수당")
+    deductions: Annotated[
+        Decimal,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": 0, "maximum": 9999999999999999},
+                    {"type": "string", "pattern": "^\\d{1,16}(\\.\\d{1,2}0*)?$"},
+                ]
+            },
+            mode="validation",
+        ),
+    ] = Field(Decimal("0"), ge=Decimal("0"), max_digits=18, decimal_places=2, title="공제")
+    net_pay: Annotated[
+        Decimal,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": 0, "maximum": 9999999999999999},
+                    {"type": "string", "pattern": "^\\d{1,16}(\\.\\d{1,2}0*)?$"},
+                ]
+            },
+            mode="validation",
+        ),
+    ] = Field(..., ge=Decimal("0"), max_digits=18, decimal_places=2, title="실지급액")
     paid_on: date | None = Field(None, title="지급일")
 
 
 class TenantPayrollCreate(Input, TenantPayrollBase):
     """Body of POST: a new payroll."""
 
+    written: ClassVar[dict[str, str]] = {
+        "employee_id": "uuid",
+        "base_pay": "decimal:^\\d{1,16}(\\.\\d{1,2}0*)?$",
+        "allowances": "decimal:^\\d{1,16}(\\.\\d{1,2}0*)?$",
+        "deductions": "decimal:^\\d{1,16}(\\.\\d{1,2}0*)?$",
+        "net_pay": "decimal:^\\d{1,16}(\\.\\d{1,2}0*)?$",
+        "paid_on": "date",
+    }
     pass
 
 
 class TenantPayrollUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
+    written: ClassVar[dict[str, str]] = {
+        "employee_id": "uuid",
+        "base_pay": "decimal:^\\d{1,16}(\\.\\d{1,2}0*)?$",
+        "allowances": "decimal:^\\d{1,16}(\\.\\d{1,2}0*)?$",
+        "deductions": "decimal:^\\d{1,16}(\\.\\d{1,2}0*)?$",
+        "net_pay": "decimal:^\\d{1,16}(\\.\\d{1,2}0*)?$",
+        "paid_on": "date",
+    }
     non_nullable: ClassVar[frozenset[str]] = frozenset(
         ["employee_id", "pay_period", "base_pay", "allowances", "deductions", "net_pay"]
     )
     status_field: ClassVar[str | None] = "status"
 
-    employee_id: UUID | None = Field(None, title="직원")
-    pay_period: str | None = Field(
-        None, examples=["2026-11"], max_length=7, pattern="^[0-9]{4}-[0-9]{2}$", title="급여 기간"
+    employee_id: UUID = Field(default_factory=absent, title="직원")
+    pay_period: str = Field(
+        default_factory=absent,
+        examples=["2026-11"],
+        max_length=7,
+        pattern="^[0-9]{4}-[0-9]{2}$",
+        title="급여 기간",
     )
-    base_pay: Decimal | None = Field(
-        None, ge=Decimal("0"), max_digits=18, decimal_places=2, title="기본급"
+    base_pay: Annotated[
+        Decimal,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": 0, "maximum": 9999999999999999},
+                    {"type": "string", "pattern": "^\\d{1,16}(\\.\\d{1,2}0*)?$"},
+                ]
+            },
+            mode="validation",
+        ),
+    ] = Field(
+        default_factory=absent, ge=Decimal("0"), max_digits=18, decimal_places=2, title="기본급"
     )
-    allowances: Decimal | None = Field(
-        None, ge=Decimal("0"), max_digits=18, decimal_places=2, title="수당"
+    allowances: Annotated[
+        Decimal,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": 0, "maximum": 9999999999999999},
+                    {"type": "string", "pattern": "^\\d{1,16}(\\.\\d{1,2}0*)?$"},
+                ]
+            },
+            mode="validation",
+        ),
+    ] = Field(
+        default_factory=absent, ge=Decimal("0"), max_digits=18, decimal_places=2, title="수당"
     )
-    deductions: Decimal | None = Field(
-        None, ge=Decimal("0"), max_digits=18, decimal_places=2, title="공제"
+    deductions: Annotated[
+        Decimal,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": 0, "maximum": 9999999999999999},
+                    {"type": "string", "pattern": "^\\d{1,16}(\\.\\d{1,2}0*)?$"},
+                ]
+            },
+            mode="validation",
+        ),
+    ] = Field(
+        default_factory=absent, ge=Decimal("0"), max_digits=18, decimal_places=2, title="공제"
     )
-    net_pay: Decimal | None = Field(
-        None, ge=Decimal("0"), max_digits=18, decimal_places=2, title="실지급액"
+    net_pay: Annotated[
+        Decimal,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": 0, "maximum": 9999999999999999},
+                    {"type": "string", "pattern": "^\\d{1,16}(\\.\\d{1,2}0*)?$"},
+                ]
+            },
+            mode="validation",
+        ),
+    ] = Field(
+        default_factory=absent, ge=Decimal("0"), max_digits=18, decimal_places=2, title="실지급액"
     )
     paid_on: date | None = Field(None, title="지급일")
 
@@ -71,7 +190,7 @@ class TenantPayrollResponse(TenantPayrollBase):
 
     id: UUID
     tenant_id: UUID
-    status: Literal["DRAFT", "CONFIRMED", "PAID"] = Field(title="상태")
+    status: TenantPayrollStatus = Field(title="상태")
     employee_name: str | None = Field(
         None, title="직원 이름", description="Display name of the referenced row."
     )
@@ -94,15 +213,46 @@ class TenantPayrollListParams(ListParams):
     sortable: ClassVar[frozenset[str]] = frozenset(
         ["created_at", "net_pay", "paid_on", "pay_period", "updated_at"]
     )
-    searchable: ClassVar[bool] = False
     default_sort: ClassVar[str] = "-created_at"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(
         ["created_at", "net_pay", "pay_period", "updated_at"]
     )
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "created_at",
+                            "-created_at",
+                            "net_pay",
+                            "-net_pay",
+                            "paid_on",
+                            "-paid_on",
+                            "pay_period",
+                            "-pay_period",
+                            "updated_at",
+                            "-updated_at",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:created_at|net_pay|paid_on|pay_period|updated_at)(?:,-?(?:created_at|net_pay|paid_on|pay_period|updated_at))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
-    employee_id: UUID | None = Field(None, title="직원", description="Exact match.")
+    employee_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="직원", description="Exact match."
+    )
     pay_period: str | None = Field(None, title="급여 기간", description="Exact match.")
-    status: list[Literal["DRAFT", "CONFIRMED", "PAID"]] | None = Field(
+    status: list[TenantPayrollStatus] | None = Field(
         None, title="상태", description="Any of these values (repeat the parameter)."
     )
 
@@ -110,7 +260,7 @@ class TenantPayrollListParams(ListParams):
 class TenantPayrollStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
-    status: Literal["DRAFT", "CONFIRMED", "PAID"]
+    status: TenantPayrollStatus
 
 
 # The names the generated code imports; the API document names the classes by scope.

@@ -16,6 +16,7 @@ from runtime.deps import TenantDb, tenant_permission
 from runtime.reads import routed
 from runtime.reads.compose import statements
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
@@ -38,8 +39,10 @@ READS = statements("tenants", "hrm.positions")  # runtime.reads: one plan, two w
     "",
     response_model=Envelope[PositionListResponse],
     summary="직위 목록 조회",
+    description="One page of position rows. Sort by code, created_at, name, rank, updated_at (`-` for descending; default `-created_at`). Search in code, name. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="tenants_hrm_positions_list",
 )
+@answers()
 async def list_positions(
     params: Annotated[PositionListParams, Query()],
     db: TenantDb,
@@ -53,7 +56,17 @@ async def list_positions(
     response_model=Envelope[PositionResponse],
     status_code=status.HTTP_201_CREATED,
     summary="직위 생성",
+    description="Creates a position. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="tenants_hrm_positions_create",
+)
+@answers(
+    "etag",
+    "unique",
+    links={
+        "tenants_hrm_positions_delete": "position_id",
+        "tenants_hrm_positions_get": "position_id",
+        "tenants_hrm_positions_update": "position_id",
+    },
 )
 async def create_position(
     data: PositionCreate,
@@ -62,7 +75,12 @@ async def create_position(
 ) -> Response:
     row = await service.create_position(db, data, actor)
     return await routed.detail_response(
-        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+        db,
+        READS,
+        row.id,
+        actor,
+        status_code=status.HTTP_201_CREATED,
+        headers={"Location": f"/api/v1/tenants/hrm/positions/{row.id}"},
     )
 
 
@@ -70,8 +88,10 @@ async def create_position(
     "/{position_id}",
     response_model=Envelope[PositionResponse],
     summary="직위 상세 조회",
+    description="One position by its id, with its `ETag`.",
     operation_id="tenants_hrm_positions_get",
 )
+@answers("etag")
 async def get_position(
     position_id: UUID,
     db: TenantDb,
@@ -84,8 +104,10 @@ async def get_position(
     "/{position_id}",
     response_model=Envelope[PositionResponse],
     summary="직위 수정",
+    description="Changes the fields sent and nothing else. With `If-Match` the change is made only if the row still has that ETag (else 412).",
     operation_id="tenants_hrm_positions_update",
 )
+@answers("etag", "unique")
 async def update_position(
     position_id: UUID,
     data: PositionUpdate,
@@ -101,8 +123,10 @@ async def update_position(
     "/{position_id}",
     response_model=Envelope[Deleted],
     summary="직위 삭제",
+    description="Deletes the row: hidden from every read and its unique values freed. References to it follow their `on_delete` rule. With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="tenants_hrm_positions_delete",
 )
+@answers()
 async def delete_position(
     position_id: UUID,
     db: TenantDb,

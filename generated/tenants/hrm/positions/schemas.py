@@ -4,12 +4,23 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import ClassVar
+from typing import Annotated, ClassVar
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
 
-from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+from runtime.web.schemas import (
+    SORT_WORDS,
+    EntityModel,
+    Input,
+    Page,
+    SearchableListParams,
+    UpdateModel,
+    absent,
+)
+
+# each enum field's values and the list's sort terms, named (the API document and generated
+# clients share one type)
 
 
 class TenantPositionBase(EntityModel):
@@ -23,17 +34,19 @@ class TenantPositionBase(EntityModel):
 class TenantPositionCreate(Input, TenantPositionBase):
     """Body of POST: a new position."""
 
+    written: ClassVar[dict[str, str]] = {"rank": "integer"}
     pass
 
 
 class TenantPositionUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
+    written: ClassVar[dict[str, str]] = {"rank": "integer"}
     non_nullable: ClassVar[frozenset[str]] = frozenset(["code", "name", "rank"])
 
-    code: str | None = Field(None, max_length=30, title="직위 코드")
-    name: str | None = Field(None, max_length=100, title="직위명")
-    rank: int | None = Field(None, ge=0, le=10000, title="서열")
+    code: str = Field(default_factory=absent, max_length=30, title="직위 코드")
+    name: str = Field(default_factory=absent, max_length=100, title="직위명")
+    rank: int = Field(default_factory=absent, ge=0, le=10000, title="서열")
 
 
 class TenantPositionResponse(TenantPositionBase):
@@ -54,17 +67,46 @@ class TenantPositionListResponse(Page[TenantPositionResponse]):
     """One page of position rows."""
 
 
-class TenantPositionListParams(ListParams):
+class TenantPositionListParams(SearchableListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
         ["code", "created_at", "name", "rank", "updated_at"]
     )
-    searchable: ClassVar[bool] = True
     default_sort: ClassVar[str] = "-created_at"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(
         ["code", "created_at", "name", "rank", "updated_at"]
     )
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "code",
+                            "-code",
+                            "created_at",
+                            "-created_at",
+                            "name",
+                            "-name",
+                            "rank",
+                            "-rank",
+                            "updated_at",
+                            "-updated_at",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:code|created_at|name|rank|updated_at)(?:,-?(?:code|created_at|name|rank|updated_at))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
 
 # The names the generated code imports; the API document names the classes by scope.

@@ -16,6 +16,7 @@ from runtime.deps import TenantDb, tenant_permission
 from runtime.reads import routed
 from runtime.reads.compose import statements
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
@@ -39,8 +40,10 @@ READS = statements("tenants", "hrm.trainings")  # runtime.reads: one plan, two w
     "",
     response_model=Envelope[TrainingListResponse],
     summary="교육 목록 조회",
+    description="One page of training rows. Sort by created_at, start_date, title, updated_at (`-` for descending; default `-created_at`). Search in title, provider. Filters: employee_id, start_date, status. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="tenants_hrm_trainings_list",
 )
+@answers()
 async def list_trainings(
     params: Annotated[TrainingListParams, Query()],
     db: TenantDb,
@@ -54,7 +57,17 @@ async def list_trainings(
     response_model=Envelope[TrainingResponse],
     status_code=status.HTTP_201_CREATED,
     summary="교육 생성",
+    description="Creates a training. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="tenants_hrm_trainings_create",
+)
+@answers(
+    "etag",
+    links={
+        "tenants_hrm_trainings_change_status": "training_id",
+        "tenants_hrm_trainings_delete": "training_id",
+        "tenants_hrm_trainings_get": "training_id",
+        "tenants_hrm_trainings_update": "training_id",
+    },
 )
 async def create_training(
     data: TrainingCreate,
@@ -63,7 +76,12 @@ async def create_training(
 ) -> Response:
     row = await service.create_training(db, data, actor)
     return await routed.detail_response(
-        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+        db,
+        READS,
+        row.id,
+        actor,
+        status_code=status.HTTP_201_CREATED,
+        headers={"Location": f"/api/v1/tenants/hrm/trainings/{row.id}"},
     )
 
 
@@ -71,8 +89,10 @@ async def create_training(
     "/{training_id}",
     response_model=Envelope[TrainingResponse],
     summary="교육 상세 조회",
+    description="One training by its id, with its `ETag`.",
     operation_id="tenants_hrm_trainings_get",
 )
+@answers("etag")
 async def get_training(
     training_id: UUID,
     db: TenantDb,
@@ -85,8 +105,10 @@ async def get_training(
     "/{training_id}",
     response_model=Envelope[TrainingResponse],
     summary="교육 수정",
+    description="Changes the fields sent and nothing else. With `If-Match` the change is made only if the row still has that ETag (else 412).",
     operation_id="tenants_hrm_trainings_update",
 )
+@answers("etag")
 async def update_training(
     training_id: UUID,
     data: TrainingUpdate,
@@ -102,8 +124,10 @@ async def update_training(
     "/{training_id}/status",
     response_model=Envelope[TrainingResponse],
     summary="교육 상태 변경",
+    description="Moves `status` (PLANNED → ATTENDED, CANCELED; ATTENDED → COMPLETED). With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="tenants_hrm_trainings_change_status",
 )
+@answers("etag", "transitions")
 async def change_training_status(
     training_id: UUID,
     data: TrainingStatusChange,
@@ -121,8 +145,10 @@ async def change_training_status(
     "/{training_id}",
     response_model=Envelope[Deleted],
     summary="교육 삭제",
+    description="Deletes the row: hidden from every read and its unique values freed. References to it follow their `on_delete` rule. With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="tenants_hrm_trainings_delete",
 )
+@answers()
 async def delete_training(
     training_id: UUID,
     db: TenantDb,

@@ -5,12 +5,31 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
+from typing_extensions import TypeAliasType
 
-from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+from runtime.web.schemas import (
+    SORT_WORDS,
+    EntityModel,
+    Input,
+    Page,
+    SearchableListParams,
+    UpdateModel,
+    absent,
+)
+from runtime.web.written import queried_as
+
+# each enum field's values and the list's sort terms, named (the API document and generated
+# clients share one type)
+TenantTrainingStatus = TypeAliasType(
+    "TenantTrainingStatus",
+    Annotated[
+        Literal["PLANNED", "ATTENDED", "COMPLETED", "CANCELED"], Field(title="TenantTrainingStatus")
+    ],
+)
 
 
 class TenantTrainingBase(EntityModel):
@@ -20,31 +39,61 @@ class TenantTrainingBase(EntityModel):
     employee_id: UUID = Field(..., title="직원")
     provider: str | None = Field(None, max_length=100, title="교육 기관")
     start_date: date = Field(..., title="시작일")
-    hours: Decimal = Field(
-        Decimal("0"), ge=Decimal("0"), max_digits=6, decimal_places=1, title="교육 시간"
-    )
+    hours: Annotated[
+        Decimal,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": 0, "maximum": 99999},
+                    {"type": "string", "pattern": "^\\d{1,5}(\\.\\d{1,1}0*)?$"},
+                ]
+            },
+            mode="validation",
+        ),
+    ] = Field(Decimal("0"), ge=Decimal("0"), max_digits=6, decimal_places=1, title="교육 시간")
 
 
 class TenantTrainingCreate(Input, TenantTrainingBase):
     """Body of POST: a new training."""
 
+    written: ClassVar[dict[str, str]] = {
+        "employee_id": "uuid",
+        "start_date": "date",
+        "hours": "decimal:^\\d{1,5}(\\.\\d{1,1}0*)?$",
+    }
     pass
 
 
 class TenantTrainingUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
+    written: ClassVar[dict[str, str]] = {
+        "employee_id": "uuid",
+        "start_date": "date",
+        "hours": "decimal:^\\d{1,5}(\\.\\d{1,1}0*)?$",
+    }
     non_nullable: ClassVar[frozenset[str]] = frozenset(
         ["title", "employee_id", "start_date", "hours"]
     )
     status_field: ClassVar[str | None] = "status"
 
-    title: str | None = Field(None, max_length=200, title="교육명")
-    employee_id: UUID | None = Field(None, title="직원")
+    title: str = Field(default_factory=absent, max_length=200, title="교육명")
+    employee_id: UUID = Field(default_factory=absent, title="직원")
     provider: str | None = Field(None, max_length=100, title="교육 기관")
-    start_date: date | None = Field(None, title="시작일")
-    hours: Decimal | None = Field(
-        None, ge=Decimal("0"), max_digits=6, decimal_places=1, title="교육 시간"
+    start_date: date = Field(default_factory=absent, title="시작일")
+    hours: Annotated[
+        Decimal,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": 0, "maximum": 99999},
+                    {"type": "string", "pattern": "^\\d{1,5}(\\.\\d{1,1}0*)?$"},
+                ]
+            },
+            mode="validation",
+        ),
+    ] = Field(
+        default_factory=absent, ge=Decimal("0"), max_digits=6, decimal_places=1, title="교육 시간"
     )
 
 
@@ -53,7 +102,7 @@ class TenantTrainingResponse(TenantTrainingBase):
 
     id: UUID
     tenant_id: UUID
-    status: Literal["PLANNED", "ATTENDED", "COMPLETED", "CANCELED"] = Field(title="상태")
+    status: TenantTrainingStatus = Field(title="상태")
     employee_name: str | None = Field(
         None, title="직원 이름", description="Display name of the referenced row."
     )
@@ -70,27 +119,58 @@ class TenantTrainingListResponse(Page[TenantTrainingResponse]):
     """One page of training rows."""
 
 
-class TenantTrainingListParams(ListParams):
+class TenantTrainingListParams(SearchableListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
         ["created_at", "start_date", "title", "updated_at"]
     )
-    searchable: ClassVar[bool] = True
     default_sort: ClassVar[str] = "-created_at"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(
         ["created_at", "start_date", "title", "updated_at"]
     )
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "created_at",
+                            "-created_at",
+                            "start_date",
+                            "-start_date",
+                            "title",
+                            "-title",
+                            "updated_at",
+                            "-updated_at",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:created_at|start_date|title|updated_at)(?:,-?(?:created_at|start_date|title|updated_at))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
-    employee_id: UUID | None = Field(None, title="직원", description="Exact match.")
-    start_date: date | None = Field(None, title="시작일", description="Exact match.")
-    status: list[Literal["PLANNED", "ATTENDED", "COMPLETED", "CANCELED"]] | None = Field(
+    employee_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="직원", description="Exact match."
+    )
+    start_date: Annotated[date, queried_as("date")] | None = Field(
+        None, title="시작일", description="Exact match."
+    )
+    status: list[TenantTrainingStatus] | None = Field(
         None, title="상태", description="Any of these values (repeat the parameter)."
     )
-    start_date_from: date | None = Field(
+    start_date_from: Annotated[date, queried_as("date")] | None = Field(
         None, title="시작일 이상", description="Inclusive lower bound."
     )
-    start_date_to: date | None = Field(
+    start_date_to: Annotated[date, queried_as("date")] | None = Field(
         None, title="시작일 이하", description="Inclusive upper bound."
     )
 
@@ -98,7 +178,7 @@ class TenantTrainingListParams(ListParams):
 class TenantTrainingStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
-    status: Literal["PLANNED", "ATTENDED", "COMPLETED", "CANCELED"]
+    status: TenantTrainingStatus
 
 
 # The names the generated code imports; the API document names the classes by scope.

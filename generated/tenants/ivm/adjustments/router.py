@@ -16,6 +16,7 @@ from runtime.deps import TenantDb, tenant_permission
 from runtime.reads import routed
 from runtime.reads.compose import statements
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
@@ -39,8 +40,10 @@ READS = statements("tenants", "ivm.adjustments")  # runtime.reads: one plan, two
     "",
     response_model=Envelope[AdjustmentListResponse],
     summary="재고 조정 목록 조회",
+    description="One page of adjustment rows. Sort by adjusted_on, adjustment_no, created_at, updated_at (`-` for descending; default `-created_at`). Search in adjustment_no. Filters: product_id, warehouse_id, reason, adjusted_on, status. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="tenants_ivm_adjustments_list",
 )
+@answers()
 async def list_adjustments(
     params: Annotated[AdjustmentListParams, Query()],
     db: TenantDb,
@@ -54,7 +57,18 @@ async def list_adjustments(
     response_model=Envelope[AdjustmentResponse],
     status_code=status.HTTP_201_CREATED,
     summary="재고 조정 생성",
+    description="Creates a adjustment. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="tenants_ivm_adjustments_create",
+)
+@answers(
+    "etag",
+    "unique",
+    links={
+        "tenants_ivm_adjustments_change_status": "adjustment_id",
+        "tenants_ivm_adjustments_delete": "adjustment_id",
+        "tenants_ivm_adjustments_get": "adjustment_id",
+        "tenants_ivm_adjustments_update": "adjustment_id",
+    },
 )
 async def create_adjustment(
     data: AdjustmentCreate,
@@ -63,7 +77,12 @@ async def create_adjustment(
 ) -> Response:
     row = await service.create_adjustment(db, data, actor)
     return await routed.detail_response(
-        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+        db,
+        READS,
+        row.id,
+        actor,
+        status_code=status.HTTP_201_CREATED,
+        headers={"Location": f"/api/v1/tenants/ivm/adjustments/{row.id}"},
     )
 
 
@@ -71,8 +90,10 @@ async def create_adjustment(
     "/{adjustment_id}",
     response_model=Envelope[AdjustmentResponse],
     summary="재고 조정 상세 조회",
+    description="One adjustment by its id, with its `ETag`.",
     operation_id="tenants_ivm_adjustments_get",
 )
+@answers("etag")
 async def get_adjustment(
     adjustment_id: UUID,
     db: TenantDb,
@@ -85,8 +106,10 @@ async def get_adjustment(
     "/{adjustment_id}",
     response_model=Envelope[AdjustmentResponse],
     summary="재고 조정 수정",
+    description="Changes the fields sent and nothing else. With `If-Match` the change is made only if the row still has that ETag (else 412).",
     operation_id="tenants_ivm_adjustments_update",
 )
+@answers("etag", "unique")
 async def update_adjustment(
     adjustment_id: UUID,
     data: AdjustmentUpdate,
@@ -102,8 +125,10 @@ async def update_adjustment(
     "/{adjustment_id}/status",
     response_model=Envelope[AdjustmentResponse],
     summary="재고 조정 상태 변경",
+    description="Moves `status` (DRAFT → CONFIRMED, CANCELED). With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="tenants_ivm_adjustments_change_status",
 )
+@answers("etag", "transitions")
 async def change_adjustment_status(
     adjustment_id: UUID,
     data: AdjustmentStatusChange,
@@ -121,8 +146,10 @@ async def change_adjustment_status(
     "/{adjustment_id}",
     response_model=Envelope[Deleted],
     summary="재고 조정 삭제",
+    description="Deletes the row: hidden from every read and its unique values freed. References to it follow their `on_delete` rule. With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="tenants_ivm_adjustments_delete",
 )
+@answers()
 async def delete_adjustment(
     adjustment_id: UUID,
     db: TenantDb,

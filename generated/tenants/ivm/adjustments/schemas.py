@@ -5,12 +5,35 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
+from typing_extensions import TypeAliasType
 
-from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+from runtime.web.schemas import (
+    SORT_WORDS,
+    EntityModel,
+    Input,
+    Page,
+    SearchableListParams,
+    UpdateModel,
+    absent,
+)
+from runtime.web.written import queried_as
+
+# each enum field's values and the list's sort terms, named (the API document and generated
+# clients share one type)
+TenantAdjustmentReason = TypeAliasType(
+    "TenantAdjustmentReason",
+    Annotated[
+        Literal["COUNT", "DAMAGE", "LOSS", "RETURN", "OTHER"], Field(title="TenantAdjustmentReason")
+    ],
+)
+TenantAdjustmentStatus = TypeAliasType(
+    "TenantAdjustmentStatus",
+    Annotated[Literal["DRAFT", "CONFIRMED", "CANCELED"], Field(title="TenantAdjustmentStatus")],
+)
 
 
 class TenantAdjustmentBase(EntityModel):
@@ -19,31 +42,65 @@ class TenantAdjustmentBase(EntityModel):
     adjustment_no: str | None = Field(None, max_length=30, title="조정 번호")
     product_id: UUID = Field(..., title="제품")
     warehouse_id: UUID = Field(..., title="창고")
-    quantity_delta: Decimal = Field(..., max_digits=14, decimal_places=3, title="조정 수량")
-    reason: Literal["COUNT", "DAMAGE", "LOSS", "RETURN", "OTHER"] = Field("COUNT", title="사유")
+    quantity_delta: Annotated[
+        Decimal,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": -99999999999, "maximum": 99999999999},
+                    {"type": "string", "pattern": "^-?\\d{1,11}(\\.\\d{1,3}0*)?$"},
+                ]
+            },
+            mode="validation",
+        ),
+    ] = Field(..., max_digits=14, decimal_places=3, title="조정 수량")
+    reason: TenantAdjustmentReason = Field("COUNT", title="사유")
     adjusted_on: date = Field(..., title="조정일")
 
 
 class TenantAdjustmentCreate(Input, TenantAdjustmentBase):
     """Body of POST: a new adjustment."""
 
+    written: ClassVar[dict[str, str]] = {
+        "product_id": "uuid",
+        "warehouse_id": "uuid",
+        "quantity_delta": "decimal:^-?\\d{1,11}(\\.\\d{1,3}0*)?$",
+        "adjusted_on": "date",
+    }
     pass
 
 
 class TenantAdjustmentUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
+    written: ClassVar[dict[str, str]] = {
+        "product_id": "uuid",
+        "warehouse_id": "uuid",
+        "quantity_delta": "decimal:^-?\\d{1,11}(\\.\\d{1,3}0*)?$",
+        "adjusted_on": "date",
+    }
     non_nullable: ClassVar[frozenset[str]] = frozenset(
         ["adjustment_no", "product_id", "warehouse_id", "quantity_delta", "reason", "adjusted_on"]
     )
     status_field: ClassVar[str | None] = "status"
 
-    adjustment_no: str | None = Field(None, max_length=30, title="조정 번호")
-    product_id: UUID | None = Field(None, title="제품")
-    warehouse_id: UUID | None = Field(None, title="창고")
-    quantity_delta: Decimal | None = Field(None, max_digits=14, decimal_places=3, title="조정 수량")
-    reason: Literal["COUNT", "DAMAGE", "LOSS", "RETURN", "OTHER"] | None = Field(None, title="사유")
-    adjusted_on: date | None = Field(None, title="조정일")
+    adjustment_no: str = Field(default_factory=absent, max_length=30, title="조정 번호")
+    product_id: UUID = Field(default_factory=absent, title="제품")
+    warehouse_id: UUID = Field(default_factory=absent, title="창고")
+    quantity_delta: Annotated[
+        Decimal,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": -99999999999, "maximum": 99999999999},
+                    {"type": "string", "pattern": "^-?\\d{1,11}(\\.\\d{1,3}0*)?$"},
+                ]
+            },
+            mode="validation",
+        ),
+    ] = Field(default_factory=absent, max_digits=14, decimal_places=3, title="조정 수량")
+    reason: TenantAdjustmentReason = Field(default_factory=absent, title="사유")
+    adjusted_on: date = Field(default_factory=absent, title="조정일")
 
 
 class TenantAdjustmentResponse(TenantAdjustmentBase):
@@ -51,7 +108,7 @@ class TenantAdjustmentResponse(TenantAdjustmentBase):
 
     id: UUID
     tenant_id: UUID
-    status: Literal["DRAFT", "CONFIRMED", "CANCELED"] = Field(title="상태")
+    status: TenantAdjustmentStatus = Field(title="상태")
     product_name: str | None = Field(
         None, title="제품 이름", description="Display name of the referenced row."
     )
@@ -71,31 +128,64 @@ class TenantAdjustmentListResponse(Page[TenantAdjustmentResponse]):
     """One page of adjustment rows."""
 
 
-class TenantAdjustmentListParams(ListParams):
+class TenantAdjustmentListParams(SearchableListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
         ["adjusted_on", "adjustment_no", "created_at", "updated_at"]
     )
-    searchable: ClassVar[bool] = True
     default_sort: ClassVar[str] = "-created_at"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(
         ["adjusted_on", "adjustment_no", "created_at", "updated_at"]
     )
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "adjusted_on",
+                            "-adjusted_on",
+                            "adjustment_no",
+                            "-adjustment_no",
+                            "created_at",
+                            "-created_at",
+                            "updated_at",
+                            "-updated_at",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:adjusted_on|adjustment_no|created_at|updated_at)(?:,-?(?:adjusted_on|adjustment_no|created_at|updated_at))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
-    product_id: UUID | None = Field(None, title="제품", description="Exact match.")
-    warehouse_id: UUID | None = Field(None, title="창고", description="Exact match.")
-    reason: list[Literal["COUNT", "DAMAGE", "LOSS", "RETURN", "OTHER"]] | None = Field(
+    product_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="제품", description="Exact match."
+    )
+    warehouse_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="창고", description="Exact match."
+    )
+    reason: list[TenantAdjustmentReason] | None = Field(
         None, title="사유", description="Any of these values (repeat the parameter)."
     )
-    adjusted_on: date | None = Field(None, title="조정일", description="Exact match.")
-    status: list[Literal["DRAFT", "CONFIRMED", "CANCELED"]] | None = Field(
+    adjusted_on: Annotated[date, queried_as("date")] | None = Field(
+        None, title="조정일", description="Exact match."
+    )
+    status: list[TenantAdjustmentStatus] | None = Field(
         None, title="상태", description="Any of these values (repeat the parameter)."
     )
-    adjusted_on_from: date | None = Field(
+    adjusted_on_from: Annotated[date, queried_as("date")] | None = Field(
         None, title="조정일 이상", description="Inclusive lower bound."
     )
-    adjusted_on_to: date | None = Field(
+    adjusted_on_to: Annotated[date, queried_as("date")] | None = Field(
         None, title="조정일 이하", description="Inclusive upper bound."
     )
 
@@ -103,7 +193,7 @@ class TenantAdjustmentListParams(ListParams):
 class TenantAdjustmentStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
-    status: Literal["DRAFT", "CONFIRMED", "CANCELED"]
+    status: TenantAdjustmentStatus
 
 
 # The names the generated code imports; the API document names the classes by scope.

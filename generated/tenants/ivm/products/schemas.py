@@ -8,9 +8,26 @@ from decimal import Decimal
 from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
+from typing_extensions import TypeAliasType
 
-from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+from runtime.web.schemas import (
+    SORT_WORDS,
+    EntityModel,
+    Input,
+    Page,
+    SearchableListParams,
+    UpdateModel,
+    absent,
+)
+from runtime.web.written import queried_as
+
+# each enum field's values and the list's sort terms, named (the API document and generated
+# clients share one type)
+TenantProductStatus = TypeAliasType(
+    "TenantProductStatus",
+    Annotated[Literal["ACTIVE", "DISCONTINUED"], Field(title="TenantProductStatus")],
+)
 
 
 class TenantProductBase(EntityModel):
@@ -20,37 +37,89 @@ class TenantProductBase(EntityModel):
     name: str = Field(..., max_length=200, title="제품명")
     unit_id: UUID | None = Field(None, title="단위")
     category_id: UUID | None = Field(None, title="분류")
-    standard_price: Decimal = Field(
-        Decimal("0"), ge=Decimal("0"), max_digits=18, decimal_places=2, title="표준 단가"
-    )
-    safety_stock: Decimal = Field(
-        Decimal("0"), ge=Decimal("0"), max_digits=14, decimal_places=3, title="안전 재고"
-    )
+    standard_price: Annotated[
+        Decimal,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": 0, "maximum": 9999999999999999},
+                    {"type": "string", "pattern": "^\\d{1,16}(\\.\\d{1,2}0*)?$"},
+                ]
+            },
+            mode="validation",
+        ),
+    ] = Field(Decimal("0"), ge=Decimal("0"), max_digits=18, decimal_places=2, title="표준 단가")
+    safety_stock: Annotated[
+        Decimal,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": 0, "maximum": 99999999999},
+                    {"type": "string", "pattern": "^\\d{1,11}(\\.\\d{1,3}0*)?$"},
+                ]
+            },
+            mode="validation",
+        ),
+    ] = Field(Decimal("0"), ge=Decimal("0"), max_digits=14, decimal_places=3, title="안전 재고")
 
 
 class TenantProductCreate(Input, TenantProductBase):
     """Body of POST: a new product."""
 
+    written: ClassVar[dict[str, str]] = {
+        "unit_id": "uuid",
+        "category_id": "uuid",
+        "standard_price": "decimal:^\\d{1,16}(\\.\\d{1,2}0*)?$",
+        "safety_stock": "decimal:^\\d{1,11}(\\.\\d{1,3}0*)?$",
+    }
     pass
 
 
 class TenantProductUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
+    written: ClassVar[dict[str, str]] = {
+        "unit_id": "uuid",
+        "category_id": "uuid",
+        "standard_price": "decimal:^\\d{1,16}(\\.\\d{1,2}0*)?$",
+        "safety_stock": "decimal:^\\d{1,11}(\\.\\d{1,3}0*)?$",
+    }
     non_nullable: ClassVar[frozenset[str]] = frozenset(
         ["code", "name", "standard_price", "safety_stock"]
     )
     status_field: ClassVar[str | None] = "status"
 
-    code: str | None = Field(None, max_length=50, title="제품 코드")
-    name: str | None = Field(None, max_length=200, title="제품명")
+    code: str = Field(default_factory=absent, max_length=50, title="제품 코드")
+    name: str = Field(default_factory=absent, max_length=200, title="제품명")
     unit_id: UUID | None = Field(None, title="단위")
     category_id: UUID | None = Field(None, title="분류")
-    standard_price: Decimal | None = Field(
-        None, ge=Decimal("0"), max_digits=18, decimal_places=2, title="표준 단가"
+    standard_price: Annotated[
+        Decimal,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": 0, "maximum": 9999999999999999},
+                    {"type": "string", "pattern": "^\\d{1,16}(\\.\\d{1,2}0*)?$"},
+                ]
+            },
+            mode="validation",
+        ),
+    ] = Field(
+        default_factory=absent, ge=Decimal("0"), max_digits=18, decimal_places=2, title="표준 단가"
     )
-    safety_stock: Decimal | None = Field(
-        None, ge=Decimal("0"), max_digits=14, decimal_places=3, title="안전 재고"
+    safety_stock: Annotated[
+        Decimal,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": 0, "maximum": 99999999999},
+                    {"type": "string", "pattern": "^\\d{1,11}(\\.\\d{1,3}0*)?$"},
+                ]
+            },
+            mode="validation",
+        ),
+    ] = Field(
+        default_factory=absent, ge=Decimal("0"), max_digits=14, decimal_places=3, title="안전 재고"
     )
 
 
@@ -59,7 +128,7 @@ class TenantProductResponse(TenantProductBase):
 
     id: UUID
     tenant_id: UUID
-    status: Literal["ACTIVE", "DISCONTINUED"] = Field(title="상태")
+    status: TenantProductStatus = Field(title="상태")
     unit_name: str | None = Field(
         None, title="단위 이름", description="Display name of the referenced row."
     )
@@ -79,33 +148,108 @@ class TenantProductListResponse(Page[TenantProductResponse]):
     """One page of product rows."""
 
 
-class TenantProductListParams(ListParams):
+class TenantProductListParams(SearchableListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
         ["code", "created_at", "name", "standard_price", "updated_at"]
     )
-    searchable: ClassVar[bool] = True
     default_sort: ClassVar[str] = "-created_at"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(
         ["code", "created_at", "name", "standard_price", "updated_at"]
     )
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "code",
+                            "-code",
+                            "created_at",
+                            "-created_at",
+                            "name",
+                            "-name",
+                            "standard_price",
+                            "-standard_price",
+                            "updated_at",
+                            "-updated_at",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:code|created_at|name|standard_price|updated_at)(?:,-?(?:code|created_at|name|standard_price|updated_at))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
-    unit_id: UUID | None = Field(None, title="단위", description="Exact match.")
-    category_id: UUID | None = Field(None, title="분류", description="Exact match.")
+    unit_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="단위", description="Exact match."
+    )
+    category_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="분류", description="Exact match."
+    )
     standard_price: (
-        Annotated[Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)]
+        Annotated[
+            Annotated[
+                Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)
+            ],
+            queried_as("decimal:^\\d{1,16}(\\.\\d{1,2}0*)?$"),
+            WithJsonSchema(
+                {
+                    "anyOf": [
+                        {"type": "integer", "minimum": 0, "maximum": 9999999999999999},
+                        {"type": "string", "pattern": "^\\d{1,16}(\\.\\d{1,2}0*)?$"},
+                    ]
+                },
+                mode="validation",
+            ),
+        ]
         | None
     ) = Field(None, title="표준 단가", description="Exact match.")
-    status: list[Literal["ACTIVE", "DISCONTINUED"]] | None = Field(
+    status: list[TenantProductStatus] | None = Field(
         None, title="상태", description="Any of these values (repeat the parameter)."
     )
     standard_price_from: (
-        Annotated[Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)]
+        Annotated[
+            Annotated[
+                Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)
+            ],
+            queried_as("decimal:^\\d{1,16}(\\.\\d{1,2}0*)?$"),
+            WithJsonSchema(
+                {
+                    "anyOf": [
+                        {"type": "integer", "minimum": 0, "maximum": 9999999999999999},
+                        {"type": "string", "pattern": "^\\d{1,16}(\\.\\d{1,2}0*)?$"},
+                    ]
+                },
+                mode="validation",
+            ),
+        ]
         | None
     ) = Field(None, title="표준 단가 이상", description="Inclusive lower bound.")
     standard_price_to: (
-        Annotated[Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)]
+        Annotated[
+            Annotated[
+                Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)
+            ],
+            queried_as("decimal:^\\d{1,16}(\\.\\d{1,2}0*)?$"),
+            WithJsonSchema(
+                {
+                    "anyOf": [
+                        {"type": "integer", "minimum": 0, "maximum": 9999999999999999},
+                        {"type": "string", "pattern": "^\\d{1,16}(\\.\\d{1,2}0*)?$"},
+                    ]
+                },
+                mode="validation",
+            ),
+        ]
         | None
     ) = Field(None, title="표준 단가 이하", description="Inclusive upper bound.")
 
@@ -113,7 +257,7 @@ class TenantProductListParams(ListParams):
 class TenantProductStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
-    status: Literal["ACTIVE", "DISCONTINUED"]
+    status: TenantProductStatus
 
 
 # The names the generated code imports; the API document names the classes by scope.

@@ -16,6 +16,7 @@ from runtime.deps import TenantDb, tenant_permission
 from runtime.reads import routed
 from runtime.reads.compose import statements
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
@@ -38,8 +39,10 @@ READS = statements("tenants", "ivm.stock_levels")  # runtime.reads: one plan, tw
     "",
     response_model=Envelope[StockLevelListResponse],
     summary="재고 현황 목록 조회",
+    description="One page of stock level rows. Sort by created_at, quantity, updated_at (`-` for descending; default `-created_at`). Filters: product_id, warehouse_id, quantity. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="tenants_ivm_stock_levels_list",
 )
+@answers()
 async def list_stock_levels(
     params: Annotated[StockLevelListParams, Query()],
     db: TenantDb,
@@ -53,7 +56,17 @@ async def list_stock_levels(
     response_model=Envelope[StockLevelResponse],
     status_code=status.HTTP_201_CREATED,
     summary="재고 현황 생성",
+    description="Creates a stock level. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="tenants_ivm_stock_levels_create",
+)
+@answers(
+    "etag",
+    "unique",
+    links={
+        "tenants_ivm_stock_levels_delete": "stock_level_id",
+        "tenants_ivm_stock_levels_get": "stock_level_id",
+        "tenants_ivm_stock_levels_update": "stock_level_id",
+    },
 )
 async def create_stock_level(
     data: StockLevelCreate,
@@ -62,7 +75,12 @@ async def create_stock_level(
 ) -> Response:
     row = await service.create_stock_level(db, data, actor)
     return await routed.detail_response(
-        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+        db,
+        READS,
+        row.id,
+        actor,
+        status_code=status.HTTP_201_CREATED,
+        headers={"Location": f"/api/v1/tenants/ivm/stock-levels/{row.id}"},
     )
 
 
@@ -70,8 +88,10 @@ async def create_stock_level(
     "/{stock_level_id}",
     response_model=Envelope[StockLevelResponse],
     summary="재고 현황 상세 조회",
+    description="One stock level by its id, with its `ETag`.",
     operation_id="tenants_ivm_stock_levels_get",
 )
+@answers("etag")
 async def get_stock_level(
     stock_level_id: UUID,
     db: TenantDb,
@@ -84,8 +104,10 @@ async def get_stock_level(
     "/{stock_level_id}",
     response_model=Envelope[StockLevelResponse],
     summary="재고 현황 수정",
+    description="Changes the fields sent and nothing else. With `If-Match` the change is made only if the row still has that ETag (else 412).",
     operation_id="tenants_ivm_stock_levels_update",
 )
+@answers("etag", "unique")
 async def update_stock_level(
     stock_level_id: UUID,
     data: StockLevelUpdate,
@@ -101,8 +123,10 @@ async def update_stock_level(
     "/{stock_level_id}",
     response_model=Envelope[Deleted],
     summary="재고 현황 삭제",
+    description="Deletes the row for good. References to it follow their `on_delete` rule. With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="tenants_ivm_stock_levels_delete",
 )
+@answers()
 async def delete_stock_level(
     stock_level_id: UUID,
     db: TenantDb,

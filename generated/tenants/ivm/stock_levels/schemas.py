@@ -8,9 +8,21 @@ from decimal import Decimal
 from typing import Annotated, ClassVar
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
 
-from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+from runtime.web.schemas import (
+    SORT_WORDS,
+    EntityModel,
+    Input,
+    ListParams,
+    Page,
+    UpdateModel,
+    absent,
+)
+from runtime.web.written import queried_as
+
+# each enum field's values and the list's sort terms, named (the API document and generated
+# clients share one type)
 
 
 class TenantStockLevelBase(EntityModel):
@@ -18,30 +30,84 @@ class TenantStockLevelBase(EntityModel):
 
     product_id: UUID = Field(..., title="제품")
     warehouse_id: UUID = Field(..., title="창고")
-    quantity: Decimal = Field(Decimal("0"), max_digits=14, decimal_places=3, title="수량")
-    reserved_quantity: Decimal = Field(
-        Decimal("0"), ge=Decimal("0"), max_digits=14, decimal_places=3, title="예약 수량"
-    )
+    quantity: Annotated[
+        Decimal,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": -99999999999, "maximum": 99999999999},
+                    {"type": "string", "pattern": "^-?\\d{1,11}(\\.\\d{1,3}0*)?$"},
+                ]
+            },
+            mode="validation",
+        ),
+    ] = Field(Decimal("0"), max_digits=14, decimal_places=3, title="수량")
+    reserved_quantity: Annotated[
+        Decimal,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": 0, "maximum": 99999999999},
+                    {"type": "string", "pattern": "^\\d{1,11}(\\.\\d{1,3}0*)?$"},
+                ]
+            },
+            mode="validation",
+        ),
+    ] = Field(Decimal("0"), ge=Decimal("0"), max_digits=14, decimal_places=3, title="예약 수량")
 
 
 class TenantStockLevelCreate(Input, TenantStockLevelBase):
     """Body of POST: a new stock level."""
 
+    written: ClassVar[dict[str, str]] = {
+        "product_id": "uuid",
+        "warehouse_id": "uuid",
+        "quantity": "decimal:^-?\\d{1,11}(\\.\\d{1,3}0*)?$",
+        "reserved_quantity": "decimal:^\\d{1,11}(\\.\\d{1,3}0*)?$",
+    }
     pass
 
 
 class TenantStockLevelUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
+    written: ClassVar[dict[str, str]] = {
+        "product_id": "uuid",
+        "warehouse_id": "uuid",
+        "quantity": "decimal:^-?\\d{1,11}(\\.\\d{1,3}0*)?$",
+        "reserved_quantity": "decimal:^\\d{1,11}(\\.\\d{1,3}0*)?$",
+    }
     non_nullable: ClassVar[frozenset[str]] = frozenset(
         ["product_id", "warehouse_id", "quantity", "reserved_quantity"]
     )
 
-    product_id: UUID | None = Field(None, title="제품")
-    warehouse_id: UUID | None = Field(None, title="창고")
-    quantity: Decimal | None = Field(None, max_digits=14, decimal_places=3, title="수량")
-    reserved_quantity: Decimal | None = Field(
-        None, ge=Decimal("0"), max_digits=14, decimal_places=3, title="예약 수량"
+    product_id: UUID = Field(default_factory=absent, title="제품")
+    warehouse_id: UUID = Field(default_factory=absent, title="창고")
+    quantity: Annotated[
+        Decimal,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": -99999999999, "maximum": 99999999999},
+                    {"type": "string", "pattern": "^-?\\d{1,11}(\\.\\d{1,3}0*)?$"},
+                ]
+            },
+            mode="validation",
+        ),
+    ] = Field(default_factory=absent, max_digits=14, decimal_places=3, title="수량")
+    reserved_quantity: Annotated[
+        Decimal,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": 0, "maximum": 99999999999},
+                    {"type": "string", "pattern": "^\\d{1,11}(\\.\\d{1,3}0*)?$"},
+                ]
+            },
+            mode="validation",
+        ),
+    ] = Field(
+        default_factory=absent, ge=Decimal("0"), max_digits=14, decimal_places=3, title="예약 수량"
     )
 
 
@@ -73,20 +139,88 @@ class TenantStockLevelListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "quantity", "updated_at"])
-    searchable: ClassVar[bool] = False
     default_sort: ClassVar[str] = "-created_at"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "quantity", "updated_at"])
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "created_at",
+                            "-created_at",
+                            "quantity",
+                            "-quantity",
+                            "updated_at",
+                            "-updated_at",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:created_at|quantity|updated_at)(?:,-?(?:created_at|quantity|updated_at))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
-    product_id: UUID | None = Field(None, title="제품", description="Exact match.")
-    warehouse_id: UUID | None = Field(None, title="창고", description="Exact match.")
+    product_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="제품", description="Exact match."
+    )
+    warehouse_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="창고", description="Exact match."
+    )
     quantity: (
-        Annotated[Decimal, Field(gt=-100000000000, lt=100000000000, allow_inf_nan=False)] | None
+        Annotated[
+            Annotated[Decimal, Field(gt=-100000000000, lt=100000000000, allow_inf_nan=False)],
+            queried_as("decimal:^-?\\d{1,11}(\\.\\d{1,3}0*)?$"),
+            WithJsonSchema(
+                {
+                    "anyOf": [
+                        {"type": "integer", "minimum": -99999999999, "maximum": 99999999999},
+                        {"type": "string", "pattern": "^-?\\d{1,11}(\\.\\d{1,3}0*)?$"},
+                    ]
+                },
+                mode="validation",
+            ),
+        ]
+        | None
     ) = Field(None, title="수량", description="Exact match.")
     quantity_from: (
-        Annotated[Decimal, Field(gt=-100000000000, lt=100000000000, allow_inf_nan=False)] | None
+        Annotated[
+            Annotated[Decimal, Field(gt=-100000000000, lt=100000000000, allow_inf_nan=False)],
+            queried_as("decimal:^-?\\d{1,11}(\\.\\d{1,3}0*)?$"),
+            WithJsonSchema(
+                {
+                    "anyOf": [
+                        {"type": "integer", "minimum": -99999999999, "maximum": 99999999999},
+                        {"type": "string", "pattern": "^-?\\d{1,11}(\\.\\d{1,3}0*)?$"},
+                    ]
+                },
+                mode="validation",
+            ),
+        ]
+        | None
     ) = Field(None, title="수량 이상", description="Inclusive lower bound.")
     quantity_to: (
-        Annotated[Decimal, Field(gt=-100000000000, lt=100000000000, allow_inf_nan=False)] | None
+        Annotated[
+            Annotated[Decimal, Field(gt=-100000000000, lt=100000000000, allow_inf_nan=False)],
+            queried_as("decimal:^-?\\d{1,11}(\\.\\d{1,3}0*)?$"),
+            WithJsonSchema(
+                {
+                    "anyOf": [
+                        {"type": "integer", "minimum": -99999999999, "maximum": 99999999999},
+                        {"type": "string", "pattern": "^-?\\d{1,11}(\\.\\d{1,3}0*)?$"},
+                    ]
+                },
+                mode="validation",
+            ),
+        ]
+        | None
     ) = Field(None, title="수량 이하", description="Inclusive upper bound.")
 
 

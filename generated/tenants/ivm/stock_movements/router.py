@@ -16,6 +16,7 @@ from runtime.deps import TenantDb, tenant_permission
 from runtime.reads import routed
 from runtime.reads.compose import statements
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
@@ -38,8 +39,10 @@ READS = statements("tenants", "ivm.stock_movements")  # runtime.reads: one plan,
     "",
     response_model=Envelope[StockMovementListResponse],
     summary="재고 이동 목록 조회",
+    description="One page of stock movement rows. Sort by created_at, moved_at, quantity, updated_at (`-` for descending; default `-moved_at`). Search in reference_no. Filters: movement_type, product_id, warehouse_id, quantity, moved_at. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="tenants_ivm_stock_movements_list",
 )
+@answers()
 async def list_stock_movements(
     params: Annotated[StockMovementListParams, Query()],
     db: TenantDb,
@@ -53,7 +56,16 @@ async def list_stock_movements(
     response_model=Envelope[StockMovementResponse],
     status_code=status.HTTP_201_CREATED,
     summary="재고 이동 생성",
+    description="Creates a stock movement. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="tenants_ivm_stock_movements_create",
+)
+@answers(
+    "etag",
+    links={
+        "tenants_ivm_stock_movements_delete": "stock_movement_id",
+        "tenants_ivm_stock_movements_get": "stock_movement_id",
+        "tenants_ivm_stock_movements_update": "stock_movement_id",
+    },
 )
 async def create_stock_movement(
     data: StockMovementCreate,
@@ -62,7 +74,12 @@ async def create_stock_movement(
 ) -> Response:
     row = await service.create_stock_movement(db, data, actor)
     return await routed.detail_response(
-        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+        db,
+        READS,
+        row.id,
+        actor,
+        status_code=status.HTTP_201_CREATED,
+        headers={"Location": f"/api/v1/tenants/ivm/stock-movements/{row.id}"},
     )
 
 
@@ -70,8 +87,10 @@ async def create_stock_movement(
     "/{stock_movement_id}",
     response_model=Envelope[StockMovementResponse],
     summary="재고 이동 상세 조회",
+    description="One stock movement by its id, with its `ETag`.",
     operation_id="tenants_ivm_stock_movements_get",
 )
+@answers("etag")
 async def get_stock_movement(
     stock_movement_id: UUID,
     db: TenantDb,
@@ -84,8 +103,10 @@ async def get_stock_movement(
     "/{stock_movement_id}",
     response_model=Envelope[StockMovementResponse],
     summary="재고 이동 수정",
+    description="Changes the fields sent and nothing else. With `If-Match` the change is made only if the row still has that ETag (else 412).",
     operation_id="tenants_ivm_stock_movements_update",
 )
+@answers("etag")
 async def update_stock_movement(
     stock_movement_id: UUID,
     data: StockMovementUpdate,
@@ -101,8 +122,10 @@ async def update_stock_movement(
     "/{stock_movement_id}",
     response_model=Envelope[Deleted],
     summary="재고 이동 삭제",
+    description="Deletes the row for good. References to it follow their `on_delete` rule. With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="tenants_ivm_stock_movements_delete",
 )
+@answers()
 async def delete_stock_movement(
     stock_movement_id: UUID,
     db: TenantDb,

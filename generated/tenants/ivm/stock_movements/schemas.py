@@ -8,18 +8,49 @@ from decimal import Decimal
 from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
+from typing_extensions import TypeAliasType
 
-from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+from runtime.web.schemas import (
+    SORT_WORDS,
+    EntityModel,
+    Input,
+    Page,
+    SearchableListParams,
+    UpdateModel,
+    absent,
+)
+from runtime.web.written import queried_as
+
+# each enum field's values and the list's sort terms, named (the API document and generated
+# clients share one type)
+TenantStockMovementMovementType = TypeAliasType(
+    "TenantStockMovementMovementType",
+    Annotated[
+        Literal["IN", "OUT", "TRANSFER", "ADJUSTMENT"],
+        Field(title="TenantStockMovementMovementType"),
+    ],
+)
 
 
 class TenantStockMovementBase(EntityModel):
     """Fields that are both written and read."""
 
-    movement_type: Literal["IN", "OUT", "TRANSFER", "ADJUSTMENT"] = Field(..., title="이동 유형")
+    movement_type: TenantStockMovementMovementType = Field(..., title="이동 유형")
     product_id: UUID = Field(..., title="제품")
     warehouse_id: UUID = Field(..., title="창고")
-    quantity: Decimal = Field(..., max_digits=14, decimal_places=3, title="수량")
+    quantity: Annotated[
+        Decimal,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": -99999999999, "maximum": 99999999999},
+                    {"type": "string", "pattern": "^-?\\d{1,11}(\\.\\d{1,3}0*)?$"},
+                ]
+            },
+            mode="validation",
+        ),
+    ] = Field(..., max_digits=14, decimal_places=3, title="수량")
     moved_at: datetime = Field(..., title="이동 일시")
     reference_no: str | None = Field(None, max_length=50, title="참조 번호")
 
@@ -27,23 +58,46 @@ class TenantStockMovementBase(EntityModel):
 class TenantStockMovementCreate(Input, TenantStockMovementBase):
     """Body of POST: a new stock movement."""
 
+    written: ClassVar[dict[str, str]] = {
+        "product_id": "uuid",
+        "warehouse_id": "uuid",
+        "quantity": "decimal:^-?\\d{1,11}(\\.\\d{1,3}0*)?$",
+        "moved_at": "datetime",
+    }
     pass
 
 
 class TenantStockMovementUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
+    written: ClassVar[dict[str, str]] = {
+        "product_id": "uuid",
+        "warehouse_id": "uuid",
+        "quantity": "decimal:^-?\\d{1,11}(\\.\\d{1,3}0*)?$",
+        "moved_at": "datetime",
+    }
     non_nullable: ClassVar[frozenset[str]] = frozenset(
         ["movement_type", "product_id", "warehouse_id", "quantity", "moved_at"]
     )
 
-    movement_type: Literal["IN", "OUT", "TRANSFER", "ADJUSTMENT"] | None = Field(
-        None, title="이동 유형"
+    movement_type: TenantStockMovementMovementType = Field(
+        default_factory=absent, title="이동 유형"
     )
-    product_id: UUID | None = Field(None, title="제품")
-    warehouse_id: UUID | None = Field(None, title="창고")
-    quantity: Decimal | None = Field(None, max_digits=14, decimal_places=3, title="수량")
-    moved_at: datetime | None = Field(None, title="이동 일시")
+    product_id: UUID = Field(default_factory=absent, title="제품")
+    warehouse_id: UUID = Field(default_factory=absent, title="창고")
+    quantity: Annotated[
+        Decimal,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": -99999999999, "maximum": 99999999999},
+                    {"type": "string", "pattern": "^-?\\d{1,11}(\\.\\d{1,3}0*)?$"},
+                ]
+            },
+            mode="validation",
+        ),
+    ] = Field(default_factory=absent, max_digits=14, decimal_places=3, title="수량")
+    moved_at: datetime = Field(default_factory=absent, title="이동 일시")
     reference_no: str | None = Field(None, max_length=50, title="참조 번호")
 
 
@@ -71,37 +125,109 @@ class TenantStockMovementListResponse(Page[TenantStockMovementResponse]):
     """One page of stock movement rows."""
 
 
-class TenantStockMovementListParams(ListParams):
+class TenantStockMovementListParams(SearchableListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
         ["created_at", "moved_at", "quantity", "updated_at"]
     )
-    searchable: ClassVar[bool] = True
     default_sort: ClassVar[str] = "-moved_at"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(
         ["created_at", "moved_at", "quantity", "updated_at"]
     )
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "created_at",
+                            "-created_at",
+                            "moved_at",
+                            "-moved_at",
+                            "quantity",
+                            "-quantity",
+                            "updated_at",
+                            "-updated_at",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:created_at|moved_at|quantity|updated_at)(?:,-?(?:created_at|moved_at|quantity|updated_at))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
-    movement_type: list[Literal["IN", "OUT", "TRANSFER", "ADJUSTMENT"]] | None = Field(
+    movement_type: list[TenantStockMovementMovementType] | None = Field(
         None, title="이동 유형", description="Any of these values (repeat the parameter)."
     )
-    product_id: UUID | None = Field(None, title="제품", description="Exact match.")
-    warehouse_id: UUID | None = Field(None, title="창고", description="Exact match.")
+    product_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="제품", description="Exact match."
+    )
+    warehouse_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="창고", description="Exact match."
+    )
     quantity: (
-        Annotated[Decimal, Field(gt=-100000000000, lt=100000000000, allow_inf_nan=False)] | None
+        Annotated[
+            Annotated[Decimal, Field(gt=-100000000000, lt=100000000000, allow_inf_nan=False)],
+            queried_as("decimal:^-?\\d{1,11}(\\.\\d{1,3}0*)?$"),
+            WithJsonSchema(
+                {
+                    "anyOf": [
+                        {"type": "integer", "minimum": -99999999999, "maximum": 99999999999},
+                        {"type": "string", "pattern": "^-?\\d{1,11}(\\.\\d{1,3}0*)?$"},
+                    ]
+                },
+                mode="validation",
+            ),
+        ]
+        | None
     ) = Field(None, title="수량", description="Exact match.")
-    moved_at: datetime | None = Field(None, title="이동 일시", description="Exact match.")
+    moved_at: Annotated[datetime, queried_as("datetime")] | None = Field(
+        None, title="이동 일시", description="Exact match."
+    )
     quantity_from: (
-        Annotated[Decimal, Field(gt=-100000000000, lt=100000000000, allow_inf_nan=False)] | None
+        Annotated[
+            Annotated[Decimal, Field(gt=-100000000000, lt=100000000000, allow_inf_nan=False)],
+            queried_as("decimal:^-?\\d{1,11}(\\.\\d{1,3}0*)?$"),
+            WithJsonSchema(
+                {
+                    "anyOf": [
+                        {"type": "integer", "minimum": -99999999999, "maximum": 99999999999},
+                        {"type": "string", "pattern": "^-?\\d{1,11}(\\.\\d{1,3}0*)?$"},
+                    ]
+                },
+                mode="validation",
+            ),
+        ]
+        | None
     ) = Field(None, title="수량 이상", description="Inclusive lower bound.")
     quantity_to: (
-        Annotated[Decimal, Field(gt=-100000000000, lt=100000000000, allow_inf_nan=False)] | None
+        Annotated[
+            Annotated[Decimal, Field(gt=-100000000000, lt=100000000000, allow_inf_nan=False)],
+            queried_as("decimal:^-?\\d{1,11}(\\.\\d{1,3}0*)?$"),
+            WithJsonSchema(
+                {
+                    "anyOf": [
+                        {"type": "integer", "minimum": -99999999999, "maximum": 99999999999},
+                        {"type": "string", "pattern": "^-?\\d{1,11}(\\.\\d{1,3}0*)?$"},
+                    ]
+                },
+                mode="validation",
+            ),
+        ]
+        | None
     ) = Field(None, title="수량 이하", description="Inclusive upper bound.")
-    moved_at_from: datetime | None = Field(
+    moved_at_from: Annotated[datetime, queried_as("datetime")] | None = Field(
         None, title="이동 일시 이상", description="Inclusive lower bound."
     )
-    moved_at_to: datetime | None = Field(
+    moved_at_to: Annotated[datetime, queried_as("datetime")] | None = Field(
         None, title="이동 일시 이하", description="Inclusive upper bound."
     )
 

@@ -5,12 +5,23 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import ClassVar
+from typing import Annotated, ClassVar
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
 
-from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+from runtime.web.schemas import (
+    SORT_WORDS,
+    EntityModel,
+    Input,
+    Page,
+    SearchableListParams,
+    UpdateModel,
+    absent,
+)
+
+# each enum field's values and the list's sort terms, named (the API document and generated
+# clients share one type)
 
 
 class TenantUnitBase(EntityModel):
@@ -18,7 +29,18 @@ class TenantUnitBase(EntityModel):
 
     code: str = Field(..., max_length=20, title="단위 코드")
     name: str = Field(..., max_length=50, title="단위명")
-    ratio_to_base: Decimal = Field(
+    ratio_to_base: Annotated[
+        Decimal,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": 0, "maximum": 999999999999},
+                    {"type": "string", "pattern": "^\\d{1,12}(\\.\\d{1,6}0*)?$"},
+                ]
+            },
+            mode="validation",
+        ),
+    ] = Field(
         Decimal("1"), ge=Decimal("0"), max_digits=18, decimal_places=6, title="기준 단위 환산"
     )
 
@@ -26,18 +48,35 @@ class TenantUnitBase(EntityModel):
 class TenantUnitCreate(Input, TenantUnitBase):
     """Body of POST: a new unit of measure."""
 
+    written: ClassVar[dict[str, str]] = {"ratio_to_base": "decimal:^\\d{1,12}(\\.\\d{1,6}0*)?$"}
     pass
 
 
 class TenantUnitUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
+    written: ClassVar[dict[str, str]] = {"ratio_to_base": "decimal:^\\d{1,12}(\\.\\d{1,6}0*)?$"}
     non_nullable: ClassVar[frozenset[str]] = frozenset(["code", "name", "ratio_to_base"])
 
-    code: str | None = Field(None, max_length=20, title="단위 코드")
-    name: str | None = Field(None, max_length=50, title="단위명")
-    ratio_to_base: Decimal | None = Field(
-        None, ge=Decimal("0"), max_digits=18, decimal_places=6, title="기준 단위 환산"
+    code: str = Field(default_factory=absent, max_length=20, title="단위 코드")
+    name: str = Field(default_factory=absent, max_length=50, title="단위명")
+    ratio_to_base: Annotated[
+        Decimal,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": 0, "maximum": 999999999999},
+                    {"type": "string", "pattern": "^\\d{1,12}(\\.\\d{1,6}0*)?$"},
+                ]
+            },
+            mode="validation",
+        ),
+    ] = Field(
+        default_factory=absent,
+        ge=Decimal("0"),
+        max_digits=18,
+        decimal_places=6,
+        title="기준 단위 환산",
     )
 
 
@@ -59,15 +98,42 @@ class TenantUnitListResponse(Page[TenantUnitResponse]):
     """One page of unit of measure rows."""
 
 
-class TenantUnitListParams(ListParams):
+class TenantUnitListParams(SearchableListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(["code", "created_at", "name", "updated_at"])
-    searchable: ClassVar[bool] = True
     default_sort: ClassVar[str] = "-created_at"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(
         ["code", "created_at", "name", "updated_at"]
     )
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "code",
+                            "-code",
+                            "created_at",
+                            "-created_at",
+                            "name",
+                            "-name",
+                            "updated_at",
+                            "-updated_at",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:code|created_at|name|updated_at)(?:,-?(?:code|created_at|name|updated_at))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
 
 # The names the generated code imports; the API document names the classes by scope.

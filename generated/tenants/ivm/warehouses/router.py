@@ -16,6 +16,7 @@ from runtime.deps import TenantDb, tenant_permission
 from runtime.reads import routed
 from runtime.reads.compose import statements
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
@@ -38,8 +39,10 @@ READS = statements("tenants", "ivm.warehouses")  # runtime.reads: one plan, two 
     "",
     response_model=Envelope[WarehouseListResponse],
     summary="창고 목록 조회",
+    description="One page of warehouse rows. Sort by code, created_at, name, updated_at (`-` for descending; default `-created_at`). Search in code, name. Filters: warehouse_type, is_active. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="tenants_ivm_warehouses_list",
 )
+@answers()
 async def list_warehouses(
     params: Annotated[WarehouseListParams, Query()],
     db: TenantDb,
@@ -53,7 +56,17 @@ async def list_warehouses(
     response_model=Envelope[WarehouseResponse],
     status_code=status.HTTP_201_CREATED,
     summary="창고 생성",
+    description="Creates a warehouse. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="tenants_ivm_warehouses_create",
+)
+@answers(
+    "etag",
+    "unique",
+    links={
+        "tenants_ivm_warehouses_delete": "warehouse_id",
+        "tenants_ivm_warehouses_get": "warehouse_id",
+        "tenants_ivm_warehouses_update": "warehouse_id",
+    },
 )
 async def create_warehouse(
     data: WarehouseCreate,
@@ -62,7 +75,12 @@ async def create_warehouse(
 ) -> Response:
     row = await service.create_warehouse(db, data, actor)
     return await routed.detail_response(
-        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+        db,
+        READS,
+        row.id,
+        actor,
+        status_code=status.HTTP_201_CREATED,
+        headers={"Location": f"/api/v1/tenants/ivm/warehouses/{row.id}"},
     )
 
 
@@ -70,8 +88,10 @@ async def create_warehouse(
     "/{warehouse_id}",
     response_model=Envelope[WarehouseResponse],
     summary="창고 상세 조회",
+    description="One warehouse by its id, with its `ETag`.",
     operation_id="tenants_ivm_warehouses_get",
 )
+@answers("etag")
 async def get_warehouse(
     warehouse_id: UUID,
     db: TenantDb,
@@ -84,8 +104,10 @@ async def get_warehouse(
     "/{warehouse_id}",
     response_model=Envelope[WarehouseResponse],
     summary="창고 수정",
+    description="Changes the fields sent and nothing else. With `If-Match` the change is made only if the row still has that ETag (else 412).",
     operation_id="tenants_ivm_warehouses_update",
 )
+@answers("etag", "unique")
 async def update_warehouse(
     warehouse_id: UUID,
     data: WarehouseUpdate,
@@ -101,8 +123,10 @@ async def update_warehouse(
     "/{warehouse_id}",
     response_model=Envelope[Deleted],
     summary="창고 삭제",
+    description="Deletes the row: hidden from every read and its unique values freed. References to it follow their `on_delete` rule. With `If-Match` only if the row still has that ETag (else 412). 409 `CONFLICT` while live rows still refer to it with `restrict`.",
     operation_id="tenants_ivm_warehouses_delete",
 )
+@answers("restricted")
 async def delete_warehouse(
     warehouse_id: UUID,
     db: TenantDb,

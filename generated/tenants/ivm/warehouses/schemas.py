@@ -4,12 +4,29 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
+from typing_extensions import TypeAliasType
 
-from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+from runtime.web.schemas import (
+    SORT_WORDS,
+    EntityModel,
+    Input,
+    Page,
+    SearchableListParams,
+    UpdateModel,
+    absent,
+)
+from runtime.web.written import queried_as
+
+# each enum field's values and the list's sort terms, named (the API document and generated
+# clients share one type)
+TenantWarehouseWarehouseType = TypeAliasType(
+    "TenantWarehouseWarehouseType",
+    Annotated[Literal["MAIN", "BRANCH", "VIRTUAL"], Field(title="TenantWarehouseWarehouseType")],
+)
 
 
 class TenantWarehouseBase(EntityModel):
@@ -18,28 +35,30 @@ class TenantWarehouseBase(EntityModel):
     code: str = Field(..., max_length=30, title="창고 코드")
     name: str = Field(..., max_length=100, title="창고명")
     address: str | None = Field(None, max_length=300, title="주소")
-    warehouse_type: Literal["MAIN", "BRANCH", "VIRTUAL"] = Field("MAIN", title="창고 유형")
+    warehouse_type: TenantWarehouseWarehouseType = Field("MAIN", title="창고 유형")
     is_active: bool = Field(True, title="사용 여부")
 
 
 class TenantWarehouseCreate(Input, TenantWarehouseBase):
     """Body of POST: a new warehouse."""
 
+    written: ClassVar[dict[str, str]] = {"is_active": "boolean"}
     pass
 
 
 class TenantWarehouseUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
+    written: ClassVar[dict[str, str]] = {"is_active": "boolean"}
     non_nullable: ClassVar[frozenset[str]] = frozenset(
         ["code", "name", "warehouse_type", "is_active"]
     )
 
-    code: str | None = Field(None, max_length=30, title="창고 코드")
-    name: str | None = Field(None, max_length=100, title="창고명")
+    code: str = Field(default_factory=absent, max_length=30, title="창고 코드")
+    name: str = Field(default_factory=absent, max_length=100, title="창고명")
     address: str | None = Field(None, max_length=300, title="주소")
-    warehouse_type: Literal["MAIN", "BRANCH", "VIRTUAL"] | None = Field(None, title="창고 유형")
-    is_active: bool | None = Field(None, title="사용 여부")
+    warehouse_type: TenantWarehouseWarehouseType = Field(default_factory=absent, title="창고 유형")
+    is_active: bool = Field(default_factory=absent, title="사용 여부")
 
 
 class TenantWarehouseResponse(TenantWarehouseBase):
@@ -60,20 +79,49 @@ class TenantWarehouseListResponse(Page[TenantWarehouseResponse]):
     """One page of warehouse rows."""
 
 
-class TenantWarehouseListParams(ListParams):
+class TenantWarehouseListParams(SearchableListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(["code", "created_at", "name", "updated_at"])
-    searchable: ClassVar[bool] = True
     default_sort: ClassVar[str] = "-created_at"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(
         ["code", "created_at", "name", "updated_at"]
     )
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "code",
+                            "-code",
+                            "created_at",
+                            "-created_at",
+                            "name",
+                            "-name",
+                            "updated_at",
+                            "-updated_at",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:code|created_at|name|updated_at)(?:,-?(?:code|created_at|name|updated_at))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
-    warehouse_type: list[Literal["MAIN", "BRANCH", "VIRTUAL"]] | None = Field(
+    warehouse_type: list[TenantWarehouseWarehouseType] | None = Field(
         None, title="창고 유형", description="Any of these values (repeat the parameter)."
     )
-    is_active: bool | None = Field(None, title="사용 여부", description="Exact match.")
+    is_active: Annotated[bool, queried_as("boolean")] | None = Field(
+        None, title="사용 여부", description="Exact match."
+    )
 
 
 # The names the generated code imports; the API document names the classes by scope.

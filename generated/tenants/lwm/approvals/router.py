@@ -16,6 +16,7 @@ from runtime.deps import TenantDb, tenant_permission
 from runtime.reads import routed
 from runtime.reads.compose import statements
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
@@ -39,8 +40,10 @@ READS = statements("tenants", "lwm.approvals")  # runtime.reads: one plan, two w
     "",
     response_model=Envelope[ApprovalListResponse],
     summary="승인 목록 조회",
+    description="One page of approval rows. Sort by created_at, status, title, updated_at (`-` for descending; default `-created_at`). Search in title. Filters: workflow_id, document_type, document_id, requester_id, status. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="tenants_lwm_approvals_list",
 )
+@answers()
 async def list_approvals(
     params: Annotated[ApprovalListParams, Query()],
     db: TenantDb,
@@ -54,7 +57,17 @@ async def list_approvals(
     response_model=Envelope[ApprovalResponse],
     status_code=status.HTTP_201_CREATED,
     summary="승인 생성",
+    description="Creates a approval. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="tenants_lwm_approvals_create",
+)
+@answers(
+    "etag",
+    links={
+        "tenants_lwm_approvals_change_status": "approval_id",
+        "tenants_lwm_approvals_delete": "approval_id",
+        "tenants_lwm_approvals_get": "approval_id",
+        "tenants_lwm_approvals_update": "approval_id",
+    },
 )
 async def create_approval(
     data: ApprovalCreate,
@@ -63,7 +76,12 @@ async def create_approval(
 ) -> Response:
     row = await service.create_approval(db, data, actor)
     return await routed.detail_response(
-        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+        db,
+        READS,
+        row.id,
+        actor,
+        status_code=status.HTTP_201_CREATED,
+        headers={"Location": f"/api/v1/tenants/lwm/approvals/{row.id}"},
     )
 
 
@@ -71,8 +89,10 @@ async def create_approval(
     "/{approval_id}",
     response_model=Envelope[ApprovalResponse],
     summary="승인 상세 조회",
+    description="One approval by its id, with its `ETag`.",
     operation_id="tenants_lwm_approvals_get",
 )
+@answers("etag")
 async def get_approval(
     approval_id: UUID,
     db: TenantDb,
@@ -85,8 +105,10 @@ async def get_approval(
     "/{approval_id}",
     response_model=Envelope[ApprovalResponse],
     summary="승인 수정",
+    description="Changes the fields sent and nothing else. With `If-Match` the change is made only if the row still has that ETag (else 412).",
     operation_id="tenants_lwm_approvals_update",
 )
+@answers("etag")
 async def update_approval(
     approval_id: UUID,
     data: ApprovalUpdate,
@@ -102,8 +124,10 @@ async def update_approval(
     "/{approval_id}/status",
     response_model=Envelope[ApprovalResponse],
     summary="승인 상태 변경",
+    description="Moves `status` (PENDING → APPROVED, REJECTED, WITHDRAWN). With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="tenants_lwm_approvals_change_status",
 )
+@answers("etag", "transitions")
 async def change_approval_status(
     approval_id: UUID,
     data: ApprovalStatusChange,
@@ -121,8 +145,10 @@ async def change_approval_status(
     "/{approval_id}",
     response_model=Envelope[Deleted],
     summary="승인 삭제",
+    description="Deletes the row: hidden from every read and its unique values freed. References to it follow their `on_delete` rule. With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="tenants_lwm_approvals_delete",
 )
+@answers()
 async def delete_approval(
     approval_id: UUID,
     db: TenantDb,

@@ -4,12 +4,31 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
+from typing_extensions import TypeAliasType
 
-from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+from runtime.web.schemas import (
+    SORT_WORDS,
+    EntityModel,
+    Input,
+    Page,
+    SearchableListParams,
+    UpdateModel,
+    absent,
+)
+from runtime.web.written import queried_as
+
+# each enum field's values and the list's sort terms, named (the API document and generated
+# clients share one type)
+TenantApprovalStatus = TypeAliasType(
+    "TenantApprovalStatus",
+    Annotated[
+        Literal["PENDING", "APPROVED", "REJECTED", "WITHDRAWN"], Field(title="TenantApprovalStatus")
+    ],
+)
 
 
 class TenantApprovalBase(EntityModel):
@@ -26,23 +45,35 @@ class TenantApprovalBase(EntityModel):
 class TenantApprovalCreate(Input, TenantApprovalBase):
     """Body of POST: a new approval."""
 
+    written: ClassVar[dict[str, str]] = {
+        "workflow_id": "uuid",
+        "document_id": "uuid",
+        "requester_id": "uuid",
+        "current_step": "integer",
+    }
     pass
 
 
 class TenantApprovalUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
+    written: ClassVar[dict[str, str]] = {
+        "workflow_id": "uuid",
+        "document_id": "uuid",
+        "requester_id": "uuid",
+        "current_step": "integer",
+    }
     non_nullable: ClassVar[frozenset[str]] = frozenset(
         ["workflow_id", "document_type", "document_id", "title", "requester_id", "current_step"]
     )
     status_field: ClassVar[str | None] = "status"
 
-    workflow_id: UUID | None = Field(None, title="워크플로우")
-    document_type: str | None = Field(None, max_length=50, title="문서 유형")
-    document_id: UUID | None = Field(None, title="문서 ID")
-    title: str | None = Field(None, max_length=200, title="제목")
-    requester_id: UUID | None = Field(None, title="요청자")
-    current_step: int | None = Field(None, ge=1, le=100, title="현재 단계")
+    workflow_id: UUID = Field(default_factory=absent, title="워크플로우")
+    document_type: str = Field(default_factory=absent, max_length=50, title="문서 유형")
+    document_id: UUID = Field(default_factory=absent, title="문서 ID")
+    title: str = Field(default_factory=absent, max_length=200, title="제목")
+    requester_id: UUID = Field(default_factory=absent, title="요청자")
+    current_step: int = Field(default_factory=absent, ge=1, le=100, title="현재 단계")
 
 
 class TenantApprovalResponse(TenantApprovalBase):
@@ -50,7 +81,7 @@ class TenantApprovalResponse(TenantApprovalBase):
 
     id: UUID
     tenant_id: UUID
-    status: Literal["PENDING", "APPROVED", "REJECTED", "WITHDRAWN"] = Field(title="상태")
+    status: TenantApprovalStatus = Field(title="상태")
     workflow_name: str | None = Field(
         None, title="워크플로우 이름", description="Display name of the referenced row."
     )
@@ -70,21 +101,54 @@ class TenantApprovalListResponse(Page[TenantApprovalResponse]):
     """One page of approval rows."""
 
 
-class TenantApprovalListParams(ListParams):
+class TenantApprovalListParams(SearchableListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "status", "title", "updated_at"])
-    searchable: ClassVar[bool] = True
     default_sort: ClassVar[str] = "-created_at"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(
         ["created_at", "status", "title", "updated_at"]
     )
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "created_at",
+                            "-created_at",
+                            "status",
+                            "-status",
+                            "title",
+                            "-title",
+                            "updated_at",
+                            "-updated_at",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:created_at|status|title|updated_at)(?:,-?(?:created_at|status|title|updated_at))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
-    workflow_id: UUID | None = Field(None, title="워크플로우", description="Exact match.")
+    workflow_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="워크플로우", description="Exact match."
+    )
     document_type: str | None = Field(None, title="문서 유형", description="Exact match.")
-    document_id: UUID | None = Field(None, title="문서 ID", description="Exact match.")
-    requester_id: UUID | None = Field(None, title="요청자", description="Exact match.")
-    status: list[Literal["PENDING", "APPROVED", "REJECTED", "WITHDRAWN"]] | None = Field(
+    document_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="문서 ID", description="Exact match."
+    )
+    requester_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="요청자", description="Exact match."
+    )
+    status: list[TenantApprovalStatus] | None = Field(
         None, title="상태", description="Any of these values (repeat the parameter)."
     )
 
@@ -92,7 +156,7 @@ class TenantApprovalListParams(ListParams):
 class TenantApprovalStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
-    status: Literal["PENDING", "APPROVED", "REJECTED", "WITHDRAWN"]
+    status: TenantApprovalStatus
 
 
 # The names the generated code imports; the API document names the classes by scope.

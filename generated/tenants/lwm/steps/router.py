@@ -18,6 +18,7 @@ from runtime.deps import TenantDb, tenant_permission
 from runtime.reads import routed
 from runtime.reads.compose import statements
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
@@ -42,8 +43,10 @@ READS = statements("tenants", "lwm.steps")  # runtime.reads: one plan, two ways
     "",
     response_model=Envelope[StepListResponse],
     summary="단계 목록 조회",
+    description="One page of step rows. Sort by created_at, step_no, updated_at (`-` for descending; default `step_no`). Search in name. Filters: workflow_id, approver_role_id, approver_user_id. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="tenants_lwm_steps_list",
 )
+@answers()
 async def list_steps(
     params: Annotated[StepListParams, Query()],
     db: TenantDb,
@@ -57,7 +60,17 @@ async def list_steps(
     response_model=Envelope[StepResponse],
     status_code=status.HTTP_201_CREATED,
     summary="단계 생성",
+    description="Creates a step. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="tenants_lwm_steps_create",
+)
+@answers(
+    "etag",
+    "unique",
+    links={
+        "tenants_lwm_steps_delete": "step_id",
+        "tenants_lwm_steps_get": "step_id",
+        "tenants_lwm_steps_update": "step_id",
+    },
 )
 async def create_step(
     data: StepCreate,
@@ -66,7 +79,12 @@ async def create_step(
 ) -> Response:
     row = await service.create_step(db, data, actor)
     return await routed.detail_response(
-        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+        db,
+        READS,
+        row.id,
+        actor,
+        status_code=status.HTTP_201_CREATED,
+        headers={"Location": f"/api/v1/tenants/lwm/steps/{row.id}"},
     )
 
 
@@ -74,8 +92,10 @@ async def create_step(
     "/{step_id}",
     response_model=Envelope[StepResponse],
     summary="단계 상세 조회",
+    description="One step by its id, with its `ETag`.",
     operation_id="tenants_lwm_steps_get",
 )
+@answers("etag")
 async def get_step(
     step_id: UUID,
     db: TenantDb,
@@ -88,8 +108,10 @@ async def get_step(
     "/{step_id}",
     response_model=Envelope[StepResponse],
     summary="단계 수정",
+    description="Changes the fields sent and nothing else. With `If-Match` the change is made only if the row still has that ETag (else 412).",
     operation_id="tenants_lwm_steps_update",
 )
+@answers("etag", "unique")
 async def update_step(
     step_id: UUID,
     data: StepUpdate,
@@ -105,8 +127,10 @@ async def update_step(
     "/{step_id}",
     response_model=Envelope[Deleted],
     summary="단계 삭제",
+    description="Deletes the row: hidden from every read and its unique values freed. References to it follow their `on_delete` rule. With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="tenants_lwm_steps_delete",
 )
+@answers()
 async def delete_step(
     step_id: UUID,
     db: TenantDb,
@@ -125,8 +149,10 @@ nested_router = audited_router(scope="tenants", entity="lwm.steps")
     "/{workflow_id}/steps",
     response_model=Envelope[StepListResponse],
     summary="단계 목록 (상위 문서별)",
+    description="The step rows of one parent, in order (at most 1,000; the steps list filtered by the parent pages through all of them).",
     operation_id="tenants_lwm_steps_list_of_parent",
 )
+@answers()
 async def list_steps_of_parent(
     workflow_id: UUID,
     params: Annotated[StepLineListParams, Query()],
@@ -142,7 +168,17 @@ async def list_steps_of_parent(
     response_model=Envelope[StepResponse],
     status_code=status.HTTP_201_CREATED,
     summary="단계 추가 (상위 문서별)",
+    description="Adds a step to the parent named in the path. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="tenants_lwm_steps_create_in_parent",
+)
+@answers(
+    "etag",
+    "unique",
+    links={
+        "tenants_lwm_steps_delete": "step_id",
+        "tenants_lwm_steps_get": "step_id",
+        "tenants_lwm_steps_update": "step_id",
+    },
 )
 async def create_step_in_parent(
     workflow_id: UUID,
@@ -153,5 +189,10 @@ async def create_step_in_parent(
     await crud.get_live(db, Workflow, workflow_id, actor)
     row = await service.create_line(db, workflow_id, data, actor)
     return await routed.detail_response(
-        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+        db,
+        READS,
+        row.id,
+        actor,
+        status_code=status.HTTP_201_CREATED,
+        headers={"Location": f"/api/v1/tenants/lwm/steps/{row.id}"},
     )

@@ -4,12 +4,24 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import ClassVar
+from typing import Annotated, ClassVar
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
 
-from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+from runtime.web.schemas import (
+    SORT_WORDS,
+    EntityModel,
+    Input,
+    Page,
+    SearchableListParams,
+    UpdateModel,
+    absent,
+)
+from runtime.web.written import queried_as
+
+# each enum field's values and the list's sort terms, named (the API document and generated
+# clients share one type)
 
 
 class TenantStepBase(EntityModel):
@@ -26,12 +38,26 @@ class TenantStepBase(EntityModel):
 class TenantStepCreate(Input, TenantStepBase):
     """Body of POST: a new step."""
 
+    written: ClassVar[dict[str, str]] = {
+        "workflow_id": "uuid",
+        "step_no": "integer",
+        "approver_role_id": "uuid",
+        "approver_user_id": "uuid",
+        "is_parallel": "boolean",
+    }
     pass
 
 
 class TenantStepLineCreate(Input, EntityModel):
     """A line given inside its header's POST body or at the header's sub-resource."""
 
+    written: ClassVar[dict[str, str]] = {
+        "workflow_id": "uuid",
+        "step_no": "integer",
+        "approver_role_id": "uuid",
+        "approver_user_id": "uuid",
+        "is_parallel": "boolean",
+    }
     step_no: int = Field(..., ge=1, le=100, title="단계 번호")
     name: str = Field(..., max_length=100, title="단계명")
     approver_role_id: UUID | None = Field(None, title="결재 역할")
@@ -42,16 +68,23 @@ class TenantStepLineCreate(Input, EntityModel):
 class TenantStepUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
+    written: ClassVar[dict[str, str]] = {
+        "workflow_id": "uuid",
+        "step_no": "integer",
+        "approver_role_id": "uuid",
+        "approver_user_id": "uuid",
+        "is_parallel": "boolean",
+    }
     non_nullable: ClassVar[frozenset[str]] = frozenset(
         ["workflow_id", "step_no", "name", "is_parallel"]
     )
 
-    workflow_id: UUID | None = Field(None, title="워크플로우")
-    step_no: int | None = Field(None, ge=1, le=100, title="단계 번호")
-    name: str | None = Field(None, max_length=100, title="단계명")
+    workflow_id: UUID = Field(default_factory=absent, title="워크플로우")
+    step_no: int = Field(default_factory=absent, ge=1, le=100, title="단계 번호")
+    name: str = Field(default_factory=absent, max_length=100, title="단계명")
     approver_role_id: UUID | None = Field(None, title="결재 역할")
     approver_user_id: UUID | None = Field(None, title="결재자")
-    is_parallel: bool | None = Field(None, title="병렬 결재")
+    is_parallel: bool = Field(default_factory=absent, title="병렬 결재")
 
 
 class TenantStepResponse(TenantStepBase):
@@ -81,29 +114,89 @@ class TenantStepListResponse(Page[TenantStepResponse]):
     """One page of step rows."""
 
 
-class TenantStepListParams(ListParams):
+class TenantStepListParams(SearchableListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "step_no", "updated_at"])
-    searchable: ClassVar[bool] = True
     default_sort: ClassVar[str] = "step_no"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "step_no", "updated_at"])
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "created_at",
+                            "-created_at",
+                            "step_no",
+                            "-step_no",
+                            "updated_at",
+                            "-updated_at",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:created_at|step_no|updated_at)(?:,-?(?:created_at|step_no|updated_at))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
-    workflow_id: UUID | None = Field(None, title="워크플로우", description="Exact match.")
-    approver_role_id: UUID | None = Field(None, title="결재 역할", description="Exact match.")
-    approver_user_id: UUID | None = Field(None, title="결재자", description="Exact match.")
+    workflow_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="워크플로우", description="Exact match."
+    )
+    approver_role_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="결재 역할", description="Exact match."
+    )
+    approver_user_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="결재자", description="Exact match."
+    )
 
 
-class TenantStepLineListParams(ListParams):
+class TenantStepLineListParams(SearchableListParams):
     """Query parameters of the lines under their header: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "step_no", "updated_at"])
-    searchable: ClassVar[bool] = True
     default_sort: ClassVar[str] = "step_no"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "step_no", "updated_at"])
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "created_at",
+                            "-created_at",
+                            "step_no",
+                            "-step_no",
+                            "updated_at",
+                            "-updated_at",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:created_at|step_no|updated_at)(?:,-?(?:created_at|step_no|updated_at))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
-    approver_role_id: UUID | None = Field(None, title="결재 역할", description="Exact match.")
-    approver_user_id: UUID | None = Field(None, title="결재자", description="Exact match.")
+    approver_role_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="결재 역할", description="Exact match."
+    )
+    approver_user_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="결재자", description="Exact match."
+    )
 
 
 # The names the generated code imports; the API document names the classes by scope.

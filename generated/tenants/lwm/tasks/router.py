@@ -16,6 +16,7 @@ from runtime.deps import TenantDb, tenant_permission
 from runtime.reads import routed
 from runtime.reads.compose import statements
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
@@ -39,8 +40,10 @@ READS = statements("tenants", "lwm.tasks")  # runtime.reads: one plan, two ways
     "",
     response_model=Envelope[TaskListResponse],
     summary="작업 목록 조회",
+    description="One page of task rows. Sort by created_at, due_date, priority, title, updated_at (`-` for descending; default `-created_at`). Search in title. Filters: assignee_id, approval_id, due_date, priority, status. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="tenants_lwm_tasks_list",
 )
+@answers()
 async def list_tasks(
     params: Annotated[TaskListParams, Query()],
     db: TenantDb,
@@ -54,7 +57,17 @@ async def list_tasks(
     response_model=Envelope[TaskResponse],
     status_code=status.HTTP_201_CREATED,
     summary="작업 생성",
+    description="Creates a task. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="tenants_lwm_tasks_create",
+)
+@answers(
+    "etag",
+    links={
+        "tenants_lwm_tasks_change_status": "task_id",
+        "tenants_lwm_tasks_delete": "task_id",
+        "tenants_lwm_tasks_get": "task_id",
+        "tenants_lwm_tasks_update": "task_id",
+    },
 )
 async def create_task(
     data: TaskCreate,
@@ -63,7 +76,12 @@ async def create_task(
 ) -> Response:
     row = await service.create_task(db, data, actor)
     return await routed.detail_response(
-        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+        db,
+        READS,
+        row.id,
+        actor,
+        status_code=status.HTTP_201_CREATED,
+        headers={"Location": f"/api/v1/tenants/lwm/tasks/{row.id}"},
     )
 
 
@@ -71,8 +89,10 @@ async def create_task(
     "/{task_id}",
     response_model=Envelope[TaskResponse],
     summary="작업 상세 조회",
+    description="One task by its id, with its `ETag`.",
     operation_id="tenants_lwm_tasks_get",
 )
+@answers("etag")
 async def get_task(
     task_id: UUID,
     db: TenantDb,
@@ -85,8 +105,10 @@ async def get_task(
     "/{task_id}",
     response_model=Envelope[TaskResponse],
     summary="작업 수정",
+    description="Changes the fields sent and nothing else. With `If-Match` the change is made only if the row still has that ETag (else 412).",
     operation_id="tenants_lwm_tasks_update",
 )
+@answers("etag")
 async def update_task(
     task_id: UUID,
     data: TaskUpdate,
@@ -102,8 +124,10 @@ async def update_task(
     "/{task_id}/status",
     response_model=Envelope[TaskResponse],
     summary="작업 상태 변경",
+    description="Moves `status` (TODO → IN_PROGRESS, DONE, CANCELED; IN_PROGRESS → TODO, DONE, CANCELED; DONE → TODO). With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="tenants_lwm_tasks_change_status",
 )
+@answers("etag", "transitions")
 async def change_task_status(
     task_id: UUID,
     data: TaskStatusChange,
@@ -119,8 +143,10 @@ async def change_task_status(
     "/{task_id}",
     response_model=Envelope[Deleted],
     summary="작업 삭제",
+    description="Deletes the row: hidden from every read and its unique values freed. References to it follow their `on_delete` rule. With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="tenants_lwm_tasks_delete",
 )
+@answers()
 async def delete_task(
     task_id: UUID,
     db: TenantDb,

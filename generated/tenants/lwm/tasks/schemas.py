@@ -4,12 +4,33 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
+from typing_extensions import TypeAliasType
 
-from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+from runtime.web.schemas import (
+    SORT_WORDS,
+    EntityModel,
+    Input,
+    Page,
+    SearchableListParams,
+    UpdateModel,
+    absent,
+)
+from runtime.web.written import queried_as
+
+# each enum field's values and the list's sort terms, named (the API document and generated
+# clients share one type)
+TenantTaskPriority = TypeAliasType(
+    "TenantTaskPriority",
+    Annotated[Literal["LOW", "NORMAL", "HIGH", "URGENT"], Field(title="TenantTaskPriority")],
+)
+TenantTaskStatus = TypeAliasType(
+    "TenantTaskStatus",
+    Annotated[Literal["TODO", "IN_PROGRESS", "DONE", "CANCELED"], Field(title="TenantTaskStatus")],
+)
 
 
 class TenantTaskBase(EntityModel):
@@ -20,27 +41,37 @@ class TenantTaskBase(EntityModel):
     assignee_id: UUID | None = Field(None, title="담당자")
     approval_id: UUID | None = Field(None, title="승인")
     due_date: date | None = Field(None, title="기한")
-    priority: Literal["LOW", "NORMAL", "HIGH", "URGENT"] = Field("NORMAL", title="우선순위")
+    priority: TenantTaskPriority = Field("NORMAL", title="우선순위")
 
 
 class TenantTaskCreate(Input, TenantTaskBase):
     """Body of POST: a new task."""
 
+    written: ClassVar[dict[str, str]] = {
+        "assignee_id": "uuid",
+        "approval_id": "uuid",
+        "due_date": "date",
+    }
     pass
 
 
 class TenantTaskUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
+    written: ClassVar[dict[str, str]] = {
+        "assignee_id": "uuid",
+        "approval_id": "uuid",
+        "due_date": "date",
+    }
     non_nullable: ClassVar[frozenset[str]] = frozenset(["title", "priority"])
     status_field: ClassVar[str | None] = "status"
 
-    title: str | None = Field(None, max_length=200, title="제목")
+    title: str = Field(default_factory=absent, max_length=200, title="제목")
     description: str | None = Field(None, title="내용")
     assignee_id: UUID | None = Field(None, title="담당자")
     approval_id: UUID | None = Field(None, title="승인")
     due_date: date | None = Field(None, title="기한")
-    priority: Literal["LOW", "NORMAL", "HIGH", "URGENT"] | None = Field(None, title="우선순위")
+    priority: TenantTaskPriority = Field(default_factory=absent, title="우선순위")
 
 
 class TenantTaskResponse(TenantTaskBase):
@@ -48,7 +79,7 @@ class TenantTaskResponse(TenantTaskBase):
 
     id: UUID
     tenant_id: UUID
-    status: Literal["TODO", "IN_PROGRESS", "DONE", "CANCELED"] = Field(title="상태")
+    status: TenantTaskStatus = Field(title="상태")
     assignee_name: str | None = Field(
         None, title="담당자 이름", description="Display name of the referenced row."
     )
@@ -68,37 +99,74 @@ class TenantTaskListResponse(Page[TenantTaskResponse]):
     """One page of task rows."""
 
 
-class TenantTaskListParams(ListParams):
+class TenantTaskListParams(SearchableListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
         ["created_at", "due_date", "priority", "title", "updated_at"]
     )
-    searchable: ClassVar[bool] = True
     default_sort: ClassVar[str] = "-created_at"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(
         ["created_at", "priority", "title", "updated_at"]
     )
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "created_at",
+                            "-created_at",
+                            "due_date",
+                            "-due_date",
+                            "priority",
+                            "-priority",
+                            "title",
+                            "-title",
+                            "updated_at",
+                            "-updated_at",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:created_at|due_date|priority|title|updated_at)(?:,-?(?:created_at|due_date|priority|title|updated_at))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
-    assignee_id: UUID | None = Field(None, title="담당자", description="Exact match.")
-    approval_id: UUID | None = Field(None, title="승인", description="Exact match.")
-    due_date: date | None = Field(None, title="기한", description="Exact match.")
-    priority: list[Literal["LOW", "NORMAL", "HIGH", "URGENT"]] | None = Field(
+    assignee_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="담당자", description="Exact match."
+    )
+    approval_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="승인", description="Exact match."
+    )
+    due_date: Annotated[date, queried_as("date")] | None = Field(
+        None, title="기한", description="Exact match."
+    )
+    priority: list[TenantTaskPriority] | None = Field(
         None, title="우선순위", description="Any of these values (repeat the parameter)."
     )
-    status: list[Literal["TODO", "IN_PROGRESS", "DONE", "CANCELED"]] | None = Field(
+    status: list[TenantTaskStatus] | None = Field(
         None, title="상태", description="Any of these values (repeat the parameter)."
     )
-    due_date_from: date | None = Field(
+    due_date_from: Annotated[date, queried_as("date")] | None = Field(
         None, title="기한 이상", description="Inclusive lower bound."
     )
-    due_date_to: date | None = Field(None, title="기한 이하", description="Inclusive upper bound.")
+    due_date_to: Annotated[date, queried_as("date")] | None = Field(
+        None, title="기한 이하", description="Inclusive upper bound."
+    )
 
 
 class TenantTaskStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
-    status: Literal["TODO", "IN_PROGRESS", "DONE", "CANCELED"]
+    status: TenantTaskStatus
 
 
 # The names the generated code imports; the API document names the classes by scope.

@@ -16,6 +16,7 @@ from runtime.deps import TenantDb, tenant_permission
 from runtime.reads import routed
 from runtime.reads.compose import statements
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
@@ -39,8 +40,10 @@ READS = statements("tenants", "lwm.workflows")  # runtime.reads: one plan, two w
     "",
     response_model=Envelope[WorkflowListResponse],
     summary="워크플로우 목록 조회",
+    description="One page of workflow rows. Sort by code, created_at, name, updated_at (`-` for descending; default `-created_at`). Search in code, name. Filters: document_type, status. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="tenants_lwm_workflows_list",
 )
+@answers()
 async def list_workflows(
     params: Annotated[WorkflowListParams, Query()],
     db: TenantDb,
@@ -54,7 +57,20 @@ async def list_workflows(
     response_model=Envelope[WorkflowResponse],
     status_code=status.HTTP_201_CREATED,
     summary="워크플로우 생성",
+    description="Creates a workflow, with its steps in the same transaction. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="tenants_lwm_workflows_create",
+)
+@answers(
+    "etag",
+    "unique",
+    links={
+        "tenants_lwm_steps_create_in_parent": "workflow_id",
+        "tenants_lwm_steps_list_of_parent": "workflow_id",
+        "tenants_lwm_workflows_change_status": "workflow_id",
+        "tenants_lwm_workflows_delete": "workflow_id",
+        "tenants_lwm_workflows_get": "workflow_id",
+        "tenants_lwm_workflows_update": "workflow_id",
+    },
 )
 async def create_workflow(
     data: WorkflowCreate,
@@ -63,7 +79,12 @@ async def create_workflow(
 ) -> Response:
     row = await service.create_workflow(db, data, actor)
     return await routed.detail_response(
-        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+        db,
+        READS,
+        row.id,
+        actor,
+        status_code=status.HTTP_201_CREATED,
+        headers={"Location": f"/api/v1/tenants/lwm/workflows/{row.id}"},
     )
 
 
@@ -71,8 +92,10 @@ async def create_workflow(
     "/{workflow_id}",
     response_model=Envelope[WorkflowResponse],
     summary="워크플로우 상세 조회",
+    description="One workflow by its id, with its `ETag` and its first 1,000 lines (`*_total` counts them all).",
     operation_id="tenants_lwm_workflows_get",
 )
+@answers("etag")
 async def get_workflow(
     workflow_id: UUID,
     db: TenantDb,
@@ -85,8 +108,10 @@ async def get_workflow(
     "/{workflow_id}",
     response_model=Envelope[WorkflowResponse],
     summary="워크플로우 수정",
+    description="Changes the fields sent and nothing else. With `If-Match` the change is made only if the row still has that ETag (else 412).",
     operation_id="tenants_lwm_workflows_update",
 )
+@answers("etag", "unique")
 async def update_workflow(
     workflow_id: UUID,
     data: WorkflowUpdate,
@@ -102,8 +127,10 @@ async def update_workflow(
     "/{workflow_id}/status",
     response_model=Envelope[WorkflowResponse],
     summary="워크플로우 상태 변경",
+    description="Moves `status` (DRAFT → ACTIVE; ACTIVE → INACTIVE; INACTIVE → ACTIVE). With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="tenants_lwm_workflows_change_status",
 )
+@answers("etag", "transitions")
 async def change_workflow_status(
     workflow_id: UUID,
     data: WorkflowStatusChange,
@@ -121,8 +148,10 @@ async def change_workflow_status(
     "/{workflow_id}",
     response_model=Envelope[Deleted],
     summary="워크플로우 삭제",
+    description="Deletes the row: hidden from every read and its unique values freed. References to it follow their `on_delete` rule. With `If-Match` only if the row still has that ETag (else 412). 409 `CONFLICT` while live rows still refer to it with `restrict`.",
     operation_id="tenants_lwm_workflows_delete",
 )
+@answers("restricted")
 async def delete_workflow(
     workflow_id: UUID,
     db: TenantDb,

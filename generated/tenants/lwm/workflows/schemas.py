@@ -4,13 +4,29 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
+from typing_extensions import TypeAliasType
 
 from generated.tenants.lwm.steps.schemas import StepLineCreate, StepResponse
-from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+from runtime.web.schemas import (
+    SORT_WORDS,
+    EntityModel,
+    Input,
+    Page,
+    SearchableListParams,
+    UpdateModel,
+    absent,
+)
+
+# each enum field's values and the list's sort terms, named (the API document and generated
+# clients share one type)
+TenantWorkflowStatus = TypeAliasType(
+    "TenantWorkflowStatus",
+    Annotated[Literal["DRAFT", "ACTIVE", "INACTIVE"], Field(title="TenantWorkflowStatus")],
+)
 
 
 class TenantWorkflowBase(EntityModel):
@@ -25,6 +41,7 @@ class TenantWorkflowBase(EntityModel):
 class TenantWorkflowCreate(Input, TenantWorkflowBase):
     """Body of POST: a new workflow, optionally with its lines."""
 
+    written: ClassVar[dict[str, str]] = {}
     steps: list[StepLineCreate] = Field(
         default_factory=list,
         max_length=1000,
@@ -36,12 +53,13 @@ class TenantWorkflowCreate(Input, TenantWorkflowBase):
 class TenantWorkflowUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
+    written: ClassVar[dict[str, str]] = {}
     non_nullable: ClassVar[frozenset[str]] = frozenset(["code", "name", "document_type"])
     status_field: ClassVar[str | None] = "status"
 
-    code: str | None = Field(None, max_length=30, title="워크플로우 코드")
-    name: str | None = Field(None, max_length=100, title="이름")
-    document_type: str | None = Field(None, max_length=50, title="문서 유형")
+    code: str = Field(default_factory=absent, max_length=30, title="워크플로우 코드")
+    name: str = Field(default_factory=absent, max_length=100, title="이름")
+    document_type: str = Field(default_factory=absent, max_length=50, title="문서 유형")
     description: str | None = Field(None, title="설명")
 
 
@@ -50,7 +68,7 @@ class TenantWorkflowListItem(TenantWorkflowBase):
 
     id: UUID
     tenant_id: UUID
-    status: Literal["DRAFT", "ACTIVE", "INACTIVE"] = Field(title="상태")
+    status: TenantWorkflowStatus = Field(title="상태")
     created_at: datetime
     updated_at: datetime
     created_by: UUID | None = None
@@ -75,18 +93,45 @@ class TenantWorkflowListResponse(Page[TenantWorkflowListItem]):
     """One page of workflow rows."""
 
 
-class TenantWorkflowListParams(ListParams):
+class TenantWorkflowListParams(SearchableListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(["code", "created_at", "name", "updated_at"])
-    searchable: ClassVar[bool] = True
     default_sort: ClassVar[str] = "-created_at"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(
         ["code", "created_at", "name", "updated_at"]
     )
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "code",
+                            "-code",
+                            "created_at",
+                            "-created_at",
+                            "name",
+                            "-name",
+                            "updated_at",
+                            "-updated_at",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:code|created_at|name|updated_at)(?:,-?(?:code|created_at|name|updated_at))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
     document_type: str | None = Field(None, title="문서 유형", description="Exact match.")
-    status: list[Literal["DRAFT", "ACTIVE", "INACTIVE"]] | None = Field(
+    status: list[TenantWorkflowStatus] | None = Field(
         None, title="상태", description="Any of these values (repeat the parameter)."
     )
 
@@ -94,7 +139,7 @@ class TenantWorkflowListParams(ListParams):
 class TenantWorkflowStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
-    status: Literal["DRAFT", "ACTIVE", "INACTIVE"]
+    status: TenantWorkflowStatus
 
 
 # The names the generated code imports; the API document names the classes by scope.

@@ -16,6 +16,7 @@ from runtime.deps import TenantDb, tenant_permission
 from runtime.reads import routed
 from runtime.reads.compose import statements
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
@@ -38,8 +39,10 @@ READS = statements("tenants", "pim.attributes")  # runtime.reads: one plan, two 
     "",
     response_model=Envelope[ProductAttributeListResponse],
     summary="상품 속성 목록 조회",
+    description="One page of product attribute rows. Sort by code, created_at, name, updated_at (`-` for descending; default `-created_at`). Search in code, name. Filters: value_type, is_required. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="tenants_pim_attributes_list",
 )
+@answers()
 async def list_attributes(
     params: Annotated[ProductAttributeListParams, Query()],
     db: TenantDb,
@@ -53,7 +56,17 @@ async def list_attributes(
     response_model=Envelope[ProductAttributeResponse],
     status_code=status.HTTP_201_CREATED,
     summary="상품 속성 생성",
+    description="Creates a product attribute. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="tenants_pim_attributes_create",
+)
+@answers(
+    "etag",
+    "unique",
+    links={
+        "tenants_pim_attributes_delete": "product_attribute_id",
+        "tenants_pim_attributes_get": "product_attribute_id",
+        "tenants_pim_attributes_update": "product_attribute_id",
+    },
 )
 async def create_product_attribute(
     data: ProductAttributeCreate,
@@ -62,7 +75,12 @@ async def create_product_attribute(
 ) -> Response:
     row = await service.create_product_attribute(db, data, actor)
     return await routed.detail_response(
-        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+        db,
+        READS,
+        row.id,
+        actor,
+        status_code=status.HTTP_201_CREATED,
+        headers={"Location": f"/api/v1/tenants/pim/attributes/{row.id}"},
     )
 
 
@@ -70,8 +88,10 @@ async def create_product_attribute(
     "/{product_attribute_id}",
     response_model=Envelope[ProductAttributeResponse],
     summary="상품 속성 상세 조회",
+    description="One product attribute by its id, with its `ETag`.",
     operation_id="tenants_pim_attributes_get",
 )
+@answers("etag")
 async def get_product_attribute(
     product_attribute_id: UUID,
     db: TenantDb,
@@ -84,8 +104,10 @@ async def get_product_attribute(
     "/{product_attribute_id}",
     response_model=Envelope[ProductAttributeResponse],
     summary="상품 속성 수정",
+    description="Changes the fields sent and nothing else. With `If-Match` the change is made only if the row still has that ETag (else 412).",
     operation_id="tenants_pim_attributes_update",
 )
+@answers("etag", "unique")
 async def update_product_attribute(
     product_attribute_id: UUID,
     data: ProductAttributeUpdate,
@@ -103,8 +125,10 @@ async def update_product_attribute(
     "/{product_attribute_id}",
     response_model=Envelope[Deleted],
     summary="상품 속성 삭제",
+    description="Deletes the row: hidden from every read and its unique values freed. References to it follow their `on_delete` rule. With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="tenants_pim_attributes_delete",
 )
+@answers()
 async def delete_product_attribute(
     product_attribute_id: UUID,
     db: TenantDb,

@@ -4,12 +4,32 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
+from typing_extensions import TypeAliasType
 
-from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+from runtime.web.schemas import (
+    SORT_WORDS,
+    EntityModel,
+    Input,
+    Page,
+    SearchableListParams,
+    UpdateModel,
+    absent,
+)
+from runtime.web.written import queried_as
+
+# each enum field's values and the list's sort terms, named (the API document and generated
+# clients share one type)
+TenantProductAttributeValueType = TypeAliasType(
+    "TenantProductAttributeValueType",
+    Annotated[
+        Literal["TEXT", "NUMBER", "BOOLEAN", "OPTION"],
+        Field(title="TenantProductAttributeValueType"),
+    ],
+)
 
 
 class TenantProductAttributeBase(EntityModel):
@@ -17,7 +37,7 @@ class TenantProductAttributeBase(EntityModel):
 
     code: str = Field(..., max_length=50, title="속성 코드")
     name: str = Field(..., max_length=100, title="속성명")
-    value_type: Literal["TEXT", "NUMBER", "BOOLEAN", "OPTION"] = Field("TEXT", title="값 유형")
+    value_type: TenantProductAttributeValueType = Field("TEXT", title="값 유형")
     options: dict[str, Any] | list[Any] = Field([], title="선택지")
     is_required: bool = Field(False, title="필수 여부")
 
@@ -25,21 +45,23 @@ class TenantProductAttributeBase(EntityModel):
 class TenantProductAttributeCreate(Input, TenantProductAttributeBase):
     """Body of POST: a new product attribute."""
 
+    written: ClassVar[dict[str, str]] = {"is_required": "boolean"}
     pass
 
 
 class TenantProductAttributeUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
+    written: ClassVar[dict[str, str]] = {"is_required": "boolean"}
     non_nullable: ClassVar[frozenset[str]] = frozenset(
         ["code", "name", "value_type", "options", "is_required"]
     )
 
-    code: str | None = Field(None, max_length=50, title="속성 코드")
-    name: str | None = Field(None, max_length=100, title="속성명")
-    value_type: Literal["TEXT", "NUMBER", "BOOLEAN", "OPTION"] | None = Field(None, title="값 유형")
-    options: dict[str, Any] | list[Any] | None = Field(None, title="선택지")
-    is_required: bool | None = Field(None, title="필수 여부")
+    code: str = Field(default_factory=absent, max_length=50, title="속성 코드")
+    name: str = Field(default_factory=absent, max_length=100, title="속성명")
+    value_type: TenantProductAttributeValueType = Field(default_factory=absent, title="값 유형")
+    options: dict[str, Any] | list[Any] = Field(default_factory=absent, title="선택지")
+    is_required: bool = Field(default_factory=absent, title="필수 여부")
 
 
 class TenantProductAttributeResponse(TenantProductAttributeBase):
@@ -60,20 +82,49 @@ class TenantProductAttributeListResponse(Page[TenantProductAttributeResponse]):
     """One page of product attribute rows."""
 
 
-class TenantProductAttributeListParams(ListParams):
+class TenantProductAttributeListParams(SearchableListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(["code", "created_at", "name", "updated_at"])
-    searchable: ClassVar[bool] = True
     default_sort: ClassVar[str] = "-created_at"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(
         ["code", "created_at", "name", "updated_at"]
     )
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "code",
+                            "-code",
+                            "created_at",
+                            "-created_at",
+                            "name",
+                            "-name",
+                            "updated_at",
+                            "-updated_at",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:code|created_at|name|updated_at)(?:,-?(?:code|created_at|name|updated_at))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
-    value_type: list[Literal["TEXT", "NUMBER", "BOOLEAN", "OPTION"]] | None = Field(
+    value_type: list[TenantProductAttributeValueType] | None = Field(
         None, title="값 유형", description="Any of these values (repeat the parameter)."
     )
-    is_required: bool | None = Field(None, title="필수 여부", description="Exact match.")
+    is_required: Annotated[bool, queried_as("boolean")] | None = Field(
+        None, title="필수 여부", description="Exact match."
+    )
 
 
 # The names the generated code imports; the API document names the classes by scope.

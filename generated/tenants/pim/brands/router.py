@@ -16,6 +16,7 @@ from runtime.deps import TenantDb, tenant_permission
 from runtime.reads import routed
 from runtime.reads.compose import statements
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
@@ -38,8 +39,10 @@ READS = statements("tenants", "pim.brands")  # runtime.reads: one plan, two ways
     "",
     response_model=Envelope[BrandListResponse],
     summary="브랜드 목록 조회",
+    description="One page of brand rows. Sort by code, created_at, name, updated_at (`-` for descending; default `-created_at`). Search in code, name. Filters: is_active. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="tenants_pim_brands_list",
 )
+@answers()
 async def list_brands(
     params: Annotated[BrandListParams, Query()],
     db: TenantDb,
@@ -53,7 +56,17 @@ async def list_brands(
     response_model=Envelope[BrandResponse],
     status_code=status.HTTP_201_CREATED,
     summary="브랜드 생성",
+    description="Creates a brand. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="tenants_pim_brands_create",
+)
+@answers(
+    "etag",
+    "unique",
+    links={
+        "tenants_pim_brands_delete": "brand_id",
+        "tenants_pim_brands_get": "brand_id",
+        "tenants_pim_brands_update": "brand_id",
+    },
 )
 async def create_brand(
     data: BrandCreate,
@@ -62,7 +75,12 @@ async def create_brand(
 ) -> Response:
     row = await service.create_brand(db, data, actor)
     return await routed.detail_response(
-        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+        db,
+        READS,
+        row.id,
+        actor,
+        status_code=status.HTTP_201_CREATED,
+        headers={"Location": f"/api/v1/tenants/pim/brands/{row.id}"},
     )
 
 
@@ -70,8 +88,10 @@ async def create_brand(
     "/{brand_id}",
     response_model=Envelope[BrandResponse],
     summary="브랜드 상세 조회",
+    description="One brand by its id, with its `ETag`.",
     operation_id="tenants_pim_brands_get",
 )
+@answers("etag")
 async def get_brand(
     brand_id: UUID,
     db: TenantDb,
@@ -84,8 +104,10 @@ async def get_brand(
     "/{brand_id}",
     response_model=Envelope[BrandResponse],
     summary="브랜드 수정",
+    description="Changes the fields sent and nothing else. With `If-Match` the change is made only if the row still has that ETag (else 412).",
     operation_id="tenants_pim_brands_update",
 )
+@answers("etag", "unique")
 async def update_brand(
     brand_id: UUID,
     data: BrandUpdate,
@@ -101,8 +123,10 @@ async def update_brand(
     "/{brand_id}",
     response_model=Envelope[Deleted],
     summary="브랜드 삭제",
+    description="Deletes the row: hidden from every read and its unique values freed. References to it follow their `on_delete` rule. With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="tenants_pim_brands_delete",
 )
+@answers()
 async def delete_brand(
     brand_id: UUID,
     db: TenantDb,

@@ -4,12 +4,24 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import ClassVar
+from typing import Annotated, ClassVar
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
 
-from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+from runtime.web.schemas import (
+    SORT_WORDS,
+    EntityModel,
+    Input,
+    Page,
+    SearchableListParams,
+    UpdateModel,
+    absent,
+)
+from runtime.web.written import queried_as
+
+# each enum field's values and the list's sort terms, named (the API document and generated
+# clients share one type)
 
 
 class TenantCategoryBase(EntityModel):
@@ -24,18 +36,20 @@ class TenantCategoryBase(EntityModel):
 class TenantCategoryCreate(Input, TenantCategoryBase):
     """Body of POST: a new category."""
 
+    written: ClassVar[dict[str, str]] = {"parent_id": "uuid", "sort_order": "integer"}
     pass
 
 
 class TenantCategoryUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
+    written: ClassVar[dict[str, str]] = {"parent_id": "uuid", "sort_order": "integer"}
     non_nullable: ClassVar[frozenset[str]] = frozenset(["code", "name", "sort_order"])
 
-    code: str | None = Field(None, max_length=30, title="분류 코드")
-    name: str | None = Field(None, max_length=100, title="분류명")
+    code: str = Field(default_factory=absent, max_length=30, title="분류 코드")
+    name: str = Field(default_factory=absent, max_length=100, title="분류명")
     parent_id: UUID | None = Field(None, title="상위 분류")
-    sort_order: int | None = Field(None, ge=0, le=100000, title="정렬 순서")
+    sort_order: int = Field(default_factory=absent, ge=0, le=100000, title="정렬 순서")
 
 
 class TenantCategoryResponse(TenantCategoryBase):
@@ -59,19 +73,50 @@ class TenantCategoryListResponse(Page[TenantCategoryResponse]):
     """One page of category rows."""
 
 
-class TenantCategoryListParams(ListParams):
+class TenantCategoryListParams(SearchableListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
         ["code", "created_at", "name", "sort_order", "updated_at"]
     )
-    searchable: ClassVar[bool] = True
     default_sort: ClassVar[str] = "-created_at"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(
         ["code", "created_at", "name", "sort_order", "updated_at"]
     )
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "code",
+                            "-code",
+                            "created_at",
+                            "-created_at",
+                            "name",
+                            "-name",
+                            "sort_order",
+                            "-sort_order",
+                            "updated_at",
+                            "-updated_at",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:code|created_at|name|sort_order|updated_at)(?:,-?(?:code|created_at|name|sort_order|updated_at))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
-    parent_id: UUID | None = Field(None, title="상위 분류", description="Exact match.")
+    parent_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="상위 분류", description="Exact match."
+    )
 
 
 # The names the generated code imports; the API document names the classes by scope.

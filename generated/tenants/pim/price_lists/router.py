@@ -16,6 +16,7 @@ from runtime.deps import TenantDb, tenant_permission
 from runtime.reads import routed
 from runtime.reads.compose import statements
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
@@ -39,8 +40,10 @@ READS = statements("tenants", "pim.price_lists")  # runtime.reads: one plan, two
     "",
     response_model=Envelope[PriceListListResponse],
     summary="가격표 목록 조회",
+    description="One page of price list rows. Sort by code, created_at, name, updated_at, valid_from, valid_to (`-` for descending; default `-created_at`). Search in code, name. Filters: valid_from, status. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="tenants_pim_price_lists_list",
 )
+@answers()
 async def list_price_lists(
     params: Annotated[PriceListListParams, Query()],
     db: TenantDb,
@@ -54,7 +57,18 @@ async def list_price_lists(
     response_model=Envelope[PriceListResponse],
     status_code=status.HTTP_201_CREATED,
     summary="가격표 생성",
+    description="Creates a price list. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="tenants_pim_price_lists_create",
+)
+@answers(
+    "etag",
+    "unique",
+    links={
+        "tenants_pim_price_lists_change_status": "price_list_id",
+        "tenants_pim_price_lists_delete": "price_list_id",
+        "tenants_pim_price_lists_get": "price_list_id",
+        "tenants_pim_price_lists_update": "price_list_id",
+    },
 )
 async def create_price_list(
     data: PriceListCreate,
@@ -63,7 +77,12 @@ async def create_price_list(
 ) -> Response:
     row = await service.create_price_list(db, data, actor)
     return await routed.detail_response(
-        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+        db,
+        READS,
+        row.id,
+        actor,
+        status_code=status.HTTP_201_CREATED,
+        headers={"Location": f"/api/v1/tenants/pim/price-lists/{row.id}"},
     )
 
 
@@ -71,8 +90,10 @@ async def create_price_list(
     "/{price_list_id}",
     response_model=Envelope[PriceListResponse],
     summary="가격표 상세 조회",
+    description="One price list by its id, with its `ETag`.",
     operation_id="tenants_pim_price_lists_get",
 )
+@answers("etag")
 async def get_price_list(
     price_list_id: UUID,
     db: TenantDb,
@@ -85,8 +106,10 @@ async def get_price_list(
     "/{price_list_id}",
     response_model=Envelope[PriceListResponse],
     summary="가격표 수정",
+    description="Changes the fields sent and nothing else. With `If-Match` the change is made only if the row still has that ETag (else 412).",
     operation_id="tenants_pim_price_lists_update",
 )
+@answers("etag", "unique")
 async def update_price_list(
     price_list_id: UUID,
     data: PriceListUpdate,
@@ -102,8 +125,10 @@ async def update_price_list(
     "/{price_list_id}/status",
     response_model=Envelope[PriceListResponse],
     summary="가격표 상태 변경",
+    description="Moves `status` (DRAFT → ACTIVE; ACTIVE → EXPIRED). With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="tenants_pim_price_lists_change_status",
 )
+@answers("etag", "transitions")
 async def change_price_list_status(
     price_list_id: UUID,
     data: PriceListStatusChange,
@@ -121,8 +146,10 @@ async def change_price_list_status(
     "/{price_list_id}",
     response_model=Envelope[Deleted],
     summary="가격표 삭제",
+    description="Deletes the row: hidden from every read and its unique values freed. References to it follow their `on_delete` rule. With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="tenants_pim_price_lists_delete",
 )
+@answers()
 async def delete_price_list(
     price_list_id: UUID,
     db: TenantDb,

@@ -4,12 +4,29 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
+from typing_extensions import TypeAliasType
 
-from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+from runtime.web.schemas import (
+    SORT_WORDS,
+    EntityModel,
+    Input,
+    Page,
+    SearchableListParams,
+    UpdateModel,
+    absent,
+)
+from runtime.web.written import queried_as
+
+# each enum field's values and the list's sort terms, named (the API document and generated
+# clients share one type)
+TenantPriceListStatus = TypeAliasType(
+    "TenantPriceListStatus",
+    Annotated[Literal["DRAFT", "ACTIVE", "EXPIRED"], Field(title="TenantPriceListStatus")],
+)
 
 
 class TenantPriceListBase(EntityModel):
@@ -26,21 +43,23 @@ class TenantPriceListBase(EntityModel):
 class TenantPriceListCreate(Input, TenantPriceListBase):
     """Body of POST: a new price list."""
 
+    written: ClassVar[dict[str, str]] = {"valid_from": "date", "valid_to": "date"}
     pass
 
 
 class TenantPriceListUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
+    written: ClassVar[dict[str, str]] = {"valid_from": "date", "valid_to": "date"}
     non_nullable: ClassVar[frozenset[str]] = frozenset(["code", "name", "currency", "prices"])
     status_field: ClassVar[str | None] = "status"
 
-    code: str | None = Field(None, max_length=30, title="가격표 코드")
-    name: str | None = Field(None, max_length=100, title="가격표명")
-    currency: str | None = Field(None, pattern="^[A-Z]{3}$", title="통화")
+    code: str = Field(default_factory=absent, max_length=30, title="가격표 코드")
+    name: str = Field(default_factory=absent, max_length=100, title="가격표명")
+    currency: str = Field(default_factory=absent, pattern="^[A-Z]{3}$", title="통화")
     valid_from: date | None = Field(None, title="적용 시작일")
     valid_to: date | None = Field(None, title="적용 종료일")
-    prices: dict[str, Any] | list[Any] | None = Field(None, title="가격")
+    prices: dict[str, Any] | list[Any] = Field(default_factory=absent, title="가격")
 
 
 class TenantPriceListResponse(TenantPriceListBase):
@@ -48,7 +67,7 @@ class TenantPriceListResponse(TenantPriceListBase):
 
     id: UUID
     tenant_id: UUID
-    status: Literal["DRAFT", "ACTIVE", "EXPIRED"] = Field(title="상태")
+    status: TenantPriceListStatus = Field(title="상태")
     created_at: datetime
     updated_at: datetime
     created_by: UUID | None = None
@@ -62,26 +81,59 @@ class TenantPriceListListResponse(Page[TenantPriceListResponse]):
     """One page of price list rows."""
 
 
-class TenantPriceListListParams(ListParams):
+class TenantPriceListListParams(SearchableListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
         ["code", "created_at", "name", "updated_at", "valid_from", "valid_to"]
     )
-    searchable: ClassVar[bool] = True
     default_sort: ClassVar[str] = "-created_at"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(
         ["code", "created_at", "name", "updated_at"]
     )
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "code",
+                            "-code",
+                            "created_at",
+                            "-created_at",
+                            "name",
+                            "-name",
+                            "updated_at",
+                            "-updated_at",
+                            "valid_from",
+                            "-valid_from",
+                            "valid_to",
+                            "-valid_to",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:code|created_at|name|updated_at|valid_from|valid_to)(?:,-?(?:code|created_at|name|updated_at|valid_from|valid_to))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
-    valid_from: date | None = Field(None, title="적용 시작일", description="Exact match.")
-    status: list[Literal["DRAFT", "ACTIVE", "EXPIRED"]] | None = Field(
+    valid_from: Annotated[date, queried_as("date")] | None = Field(
+        None, title="적용 시작일", description="Exact match."
+    )
+    status: list[TenantPriceListStatus] | None = Field(
         None, title="상태", description="Any of these values (repeat the parameter)."
     )
-    valid_from_from: date | None = Field(
+    valid_from_from: Annotated[date, queried_as("date")] | None = Field(
         None, title="적용 시작일 이상", description="Inclusive lower bound."
     )
-    valid_from_to: date | None = Field(
+    valid_from_to: Annotated[date, queried_as("date")] | None = Field(
         None, title="적용 시작일 이하", description="Inclusive upper bound."
     )
 
@@ -89,7 +141,7 @@ class TenantPriceListListParams(ListParams):
 class TenantPriceListStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
-    status: Literal["DRAFT", "ACTIVE", "EXPIRED"]
+    status: TenantPriceListStatus
 
 
 # The names the generated code imports; the API document names the classes by scope.

@@ -16,6 +16,7 @@ from runtime.deps import TenantDb, tenant_permission
 from runtime.reads import routed
 from runtime.reads.compose import statements
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
@@ -39,8 +40,10 @@ READS = statements("tenants", "pim.products")  # runtime.reads: one plan, two wa
     "",
     response_model=Envelope[CatalogProductListResponse],
     summary="상품 목록 조회",
+    description="One page of catalog product rows. Sort by created_at, list_price, name, sku, updated_at (`-` for descending; default `-created_at`). Search in sku, name. Filters: category_id, brand_id, inventory_product_id, list_price, status. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="tenants_pim_products_list",
 )
+@answers()
 async def list_products(
     params: Annotated[CatalogProductListParams, Query()],
     db: TenantDb,
@@ -54,7 +57,20 @@ async def list_products(
     response_model=Envelope[CatalogProductResponse],
     status_code=status.HTTP_201_CREATED,
     summary="상품 생성",
+    description="Creates a catalog product. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="tenants_pim_products_create",
+)
+@answers(
+    "etag",
+    "unique",
+    links={
+        "tenants_pim_products_change_status": "catalog_product_id",
+        "tenants_pim_products_delete": "catalog_product_id",
+        "tenants_pim_products_get": "catalog_product_id",
+        "tenants_pim_products_update": "catalog_product_id",
+        "tenants_pim_variants_create_in_parent": "product_id",
+        "tenants_pim_variants_list_of_parent": "product_id",
+    },
 )
 async def create_catalog_product(
     data: CatalogProductCreate,
@@ -63,7 +79,12 @@ async def create_catalog_product(
 ) -> Response:
     row = await service.create_catalog_product(db, data, actor)
     return await routed.detail_response(
-        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+        db,
+        READS,
+        row.id,
+        actor,
+        status_code=status.HTTP_201_CREATED,
+        headers={"Location": f"/api/v1/tenants/pim/products/{row.id}"},
     )
 
 
@@ -71,8 +92,10 @@ async def create_catalog_product(
     "/{catalog_product_id}",
     response_model=Envelope[CatalogProductResponse],
     summary="상품 상세 조회",
+    description="One catalog product by its id, with its `ETag`.",
     operation_id="tenants_pim_products_get",
 )
+@answers("etag")
 async def get_catalog_product(
     catalog_product_id: UUID,
     db: TenantDb,
@@ -85,8 +108,10 @@ async def get_catalog_product(
     "/{catalog_product_id}",
     response_model=Envelope[CatalogProductResponse],
     summary="상품 수정",
+    description="Changes the fields sent and nothing else. With `If-Match` the change is made only if the row still has that ETag (else 412).",
     operation_id="tenants_pim_products_update",
 )
+@answers("etag", "unique")
 async def update_catalog_product(
     catalog_product_id: UUID,
     data: CatalogProductUpdate,
@@ -104,8 +129,10 @@ async def update_catalog_product(
     "/{catalog_product_id}/status",
     response_model=Envelope[CatalogProductResponse],
     summary="상품 상태 변경",
+    description="Moves `status` (DRAFT → PUBLISHED, RETIRED; PUBLISHED → RETIRED). With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="tenants_pim_products_change_status",
 )
+@answers("etag", "transitions")
 async def change_catalog_product_status(
     catalog_product_id: UUID,
     data: CatalogProductStatusChange,
@@ -123,8 +150,10 @@ async def change_catalog_product_status(
     "/{catalog_product_id}",
     response_model=Envelope[Deleted],
     summary="상품 삭제",
+    description="Deletes the row: hidden from every read and its unique values freed. References to it follow their `on_delete` rule. With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="tenants_pim_products_delete",
 )
+@answers()
 async def delete_catalog_product(
     catalog_product_id: UUID,
     db: TenantDb,

@@ -8,9 +8,26 @@ from decimal import Decimal
 from typing import Annotated, Any, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
+from typing_extensions import TypeAliasType
 
-from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+from runtime.web.schemas import (
+    SORT_WORDS,
+    EntityModel,
+    Input,
+    Page,
+    SearchableListParams,
+    UpdateModel,
+    absent,
+)
+from runtime.web.written import queried_as
+
+# each enum field's values and the list's sort terms, named (the API document and generated
+# clients share one type)
+TenantCatalogProductStatus = TypeAliasType(
+    "TenantCatalogProductStatus",
+    Annotated[Literal["DRAFT", "PUBLISHED", "RETIRED"], Field(title="TenantCatalogProductStatus")],
+)
 
 
 class TenantCatalogProductBase(EntityModel):
@@ -22,32 +39,64 @@ class TenantCatalogProductBase(EntityModel):
     brand_id: UUID | None = Field(None, title="브랜드")
     inventory_product_id: UUID | None = Field(None, title="재고 제품")
     description: str | None = Field(None, title="설명")
-    list_price: Decimal = Field(
-        Decimal("0"), ge=Decimal("0"), max_digits=18, decimal_places=2, title="정가"
-    )
+    list_price: Annotated[
+        Decimal,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": 0, "maximum": 9999999999999999},
+                    {"type": "string", "pattern": "^\\d{1,16}(\\.\\d{1,2}0*)?$"},
+                ]
+            },
+            mode="validation",
+        ),
+    ] = Field(Decimal("0"), ge=Decimal("0"), max_digits=18, decimal_places=2, title="정가")
     attributes: dict[str, Any] | list[Any] | None = Field(None, title="속성")
 
 
 class TenantCatalogProductCreate(Input, TenantCatalogProductBase):
     """Body of POST: a new catalog product."""
 
+    written: ClassVar[dict[str, str]] = {
+        "category_id": "uuid",
+        "brand_id": "uuid",
+        "inventory_product_id": "uuid",
+        "list_price": "decimal:^\\d{1,16}(\\.\\d{1,2}0*)?$",
+    }
     pass
 
 
 class TenantCatalogProductUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
+    written: ClassVar[dict[str, str]] = {
+        "category_id": "uuid",
+        "brand_id": "uuid",
+        "inventory_product_id": "uuid",
+        "list_price": "decimal:^\\d{1,16}(\\.\\d{1,2}0*)?$",
+    }
     non_nullable: ClassVar[frozenset[str]] = frozenset(["sku", "name", "list_price"])
     status_field: ClassVar[str | None] = "status"
 
-    sku: str | None = Field(None, max_length=50, title="상품 코드")
-    name: str | None = Field(None, max_length=200, title="상품명")
+    sku: str = Field(default_factory=absent, max_length=50, title="상품 코드")
+    name: str = Field(default_factory=absent, max_length=200, title="상품명")
     category_id: UUID | None = Field(None, title="분류")
     brand_id: UUID | None = Field(None, title="브랜드")
     inventory_product_id: UUID | None = Field(None, title="재고 제품")
     description: str | None = Field(None, title="설명")
-    list_price: Decimal | None = Field(
-        None, ge=Decimal("0"), max_digits=18, decimal_places=2, title="정가"
+    list_price: Annotated[
+        Decimal,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": 0, "maximum": 9999999999999999},
+                    {"type": "string", "pattern": "^\\d{1,16}(\\.\\d{1,2}0*)?$"},
+                ]
+            },
+            mode="validation",
+        ),
+    ] = Field(
+        default_factory=absent, ge=Decimal("0"), max_digits=18, decimal_places=2, title="정가"
     )
     attributes: dict[str, Any] | list[Any] | None = Field(None, title="속성")
 
@@ -57,7 +106,7 @@ class TenantCatalogProductResponse(TenantCatalogProductBase):
 
     id: UUID
     tenant_id: UUID
-    status: Literal["DRAFT", "PUBLISHED", "RETIRED"] = Field(title="상태")
+    status: TenantCatalogProductStatus = Field(title="상태")
     category_name: str | None = Field(
         None, title="분류 이름", description="Display name of the referenced row."
     )
@@ -80,34 +129,111 @@ class TenantCatalogProductListResponse(Page[TenantCatalogProductResponse]):
     """One page of catalog product rows."""
 
 
-class TenantCatalogProductListParams(ListParams):
+class TenantCatalogProductListParams(SearchableListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
         ["created_at", "list_price", "name", "sku", "updated_at"]
     )
-    searchable: ClassVar[bool] = True
     default_sort: ClassVar[str] = "-created_at"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(
         ["created_at", "list_price", "name", "sku", "updated_at"]
     )
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "created_at",
+                            "-created_at",
+                            "list_price",
+                            "-list_price",
+                            "name",
+                            "-name",
+                            "sku",
+                            "-sku",
+                            "updated_at",
+                            "-updated_at",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:created_at|list_price|name|sku|updated_at)(?:,-?(?:created_at|list_price|name|sku|updated_at))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
-    category_id: UUID | None = Field(None, title="분류", description="Exact match.")
-    brand_id: UUID | None = Field(None, title="브랜드", description="Exact match.")
-    inventory_product_id: UUID | None = Field(None, title="재고 제품", description="Exact match.")
+    category_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="분류", description="Exact match."
+    )
+    brand_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="브랜드", description="Exact match."
+    )
+    inventory_product_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="재고 제품", description="Exact match."
+    )
     list_price: (
-        Annotated[Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)]
+        Annotated[
+            Annotated[
+                Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)
+            ],
+            queried_as("decimal:^\\d{1,16}(\\.\\d{1,2}0*)?$"),
+            WithJsonSchema(
+                {
+                    "anyOf": [
+                        {"type": "integer", "minimum": 0, "maximum": 9999999999999999},
+                        {"type": "string", "pattern": "^\\d{1,16}(\\.\\d{1,2}0*)?$"},
+                    ]
+                },
+                mode="validation",
+            ),
+        ]
         | None
     ) = Field(None, title="정가", description="Exact match.")
-    status: list[Literal["DRAFT", "PUBLISHED", "RETIRED"]] | None = Field(
+    status: list[TenantCatalogProductStatus] | None = Field(
         None, title="상태", description="Any of these values (repeat the parameter)."
     )
     list_price_from: (
-        Annotated[Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)]
+        Annotated[
+            Annotated[
+                Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)
+            ],
+            queried_as("decimal:^\\d{1,16}(\\.\\d{1,2}0*)?$"),
+            WithJsonSchema(
+                {
+                    "anyOf": [
+                        {"type": "integer", "minimum": 0, "maximum": 9999999999999999},
+                        {"type": "string", "pattern": "^\\d{1,16}(\\.\\d{1,2}0*)?$"},
+                    ]
+                },
+                mode="validation",
+            ),
+        ]
         | None
     ) = Field(None, title="정가 이상", description="Inclusive lower bound.")
     list_price_to: (
-        Annotated[Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)]
+        Annotated[
+            Annotated[
+                Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)
+            ],
+            queried_as("decimal:^\\d{1,16}(\\.\\d{1,2}0*)?$"),
+            WithJsonSchema(
+                {
+                    "anyOf": [
+                        {"type": "integer", "minimum": 0, "maximum": 9999999999999999},
+                        {"type": "string", "pattern": "^\\d{1,16}(\\.\\d{1,2}0*)?$"},
+                    ]
+                },
+                mode="validation",
+            ),
+        ]
         | None
     ) = Field(None, title="정가 이하", description="Inclusive upper bound.")
 
@@ -115,7 +241,7 @@ class TenantCatalogProductListParams(ListParams):
 class TenantCatalogProductStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
-    status: Literal["DRAFT", "PUBLISHED", "RETIRED"]
+    status: TenantCatalogProductStatus
 
 
 # The names the generated code imports; the API document names the classes by scope.

@@ -18,6 +18,7 @@ from runtime.deps import TenantDb, tenant_permission
 from runtime.reads import routed
 from runtime.reads.compose import statements
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
@@ -42,8 +43,10 @@ READS = statements("tenants", "pim.variants")  # runtime.reads: one plan, two wa
     "",
     response_model=Envelope[VariantListResponse],
     summary="상품 옵션 목록 조회",
+    description="One page of variant rows. Sort by created_at, sku, updated_at (`-` for descending; default `-created_at`). Search in sku, name. Filters: product_id, is_active. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="tenants_pim_variants_list",
 )
+@answers()
 async def list_variants(
     params: Annotated[VariantListParams, Query()],
     db: TenantDb,
@@ -57,7 +60,17 @@ async def list_variants(
     response_model=Envelope[VariantResponse],
     status_code=status.HTTP_201_CREATED,
     summary="상품 옵션 생성",
+    description="Creates a variant. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="tenants_pim_variants_create",
+)
+@answers(
+    "etag",
+    "unique",
+    links={
+        "tenants_pim_variants_delete": "variant_id",
+        "tenants_pim_variants_get": "variant_id",
+        "tenants_pim_variants_update": "variant_id",
+    },
 )
 async def create_variant(
     data: VariantCreate,
@@ -66,7 +79,12 @@ async def create_variant(
 ) -> Response:
     row = await service.create_variant(db, data, actor)
     return await routed.detail_response(
-        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+        db,
+        READS,
+        row.id,
+        actor,
+        status_code=status.HTTP_201_CREATED,
+        headers={"Location": f"/api/v1/tenants/pim/variants/{row.id}"},
     )
 
 
@@ -74,8 +92,10 @@ async def create_variant(
     "/{variant_id}",
     response_model=Envelope[VariantResponse],
     summary="상품 옵션 상세 조회",
+    description="One variant by its id, with its `ETag`.",
     operation_id="tenants_pim_variants_get",
 )
+@answers("etag")
 async def get_variant(
     variant_id: UUID,
     db: TenantDb,
@@ -88,8 +108,10 @@ async def get_variant(
     "/{variant_id}",
     response_model=Envelope[VariantResponse],
     summary="상품 옵션 수정",
+    description="Changes the fields sent and nothing else. With `If-Match` the change is made only if the row still has that ETag (else 412).",
     operation_id="tenants_pim_variants_update",
 )
+@answers("etag", "unique")
 async def update_variant(
     variant_id: UUID,
     data: VariantUpdate,
@@ -105,8 +127,10 @@ async def update_variant(
     "/{variant_id}",
     response_model=Envelope[Deleted],
     summary="상품 옵션 삭제",
+    description="Deletes the row: hidden from every read and its unique values freed. References to it follow their `on_delete` rule. With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="tenants_pim_variants_delete",
 )
+@answers()
 async def delete_variant(
     variant_id: UUID,
     db: TenantDb,
@@ -125,8 +149,10 @@ nested_router = audited_router(scope="tenants", entity="pim.variants")
     "/{product_id}/variants",
     response_model=Envelope[VariantListResponse],
     summary="상품 옵션 목록 (상위 문서별)",
+    description="The variant rows of one parent, in order (at most 1,000; the variants list filtered by the parent pages through all of them).",
     operation_id="tenants_pim_variants_list_of_parent",
 )
+@answers()
 async def list_variants_of_parent(
     product_id: UUID,
     params: Annotated[VariantLineListParams, Query()],
@@ -142,7 +168,17 @@ async def list_variants_of_parent(
     response_model=Envelope[VariantResponse],
     status_code=status.HTTP_201_CREATED,
     summary="상품 옵션 추가 (상위 문서별)",
+    description="Adds a variant to the parent named in the path. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="tenants_pim_variants_create_in_parent",
+)
+@answers(
+    "etag",
+    "unique",
+    links={
+        "tenants_pim_variants_delete": "variant_id",
+        "tenants_pim_variants_get": "variant_id",
+        "tenants_pim_variants_update": "variant_id",
+    },
 )
 async def create_variant_in_parent(
     product_id: UUID,
@@ -153,5 +189,10 @@ async def create_variant_in_parent(
     await crud.get_live(db, CatalogProduct, product_id, actor)
     row = await service.create_line(db, product_id, data, actor)
     return await routed.detail_response(
-        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+        db,
+        READS,
+        row.id,
+        actor,
+        status_code=status.HTTP_201_CREATED,
+        headers={"Location": f"/api/v1/tenants/pim/variants/{row.id}"},
     )

@@ -5,12 +5,24 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
 
-from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+from runtime.web.schemas import (
+    SORT_WORDS,
+    EntityModel,
+    Input,
+    Page,
+    SearchableListParams,
+    UpdateModel,
+    absent,
+)
+from runtime.web.written import queried_as
+
+# each enum field's values and the list's sort terms, named (the API document and generated
+# clients share one type)
 
 
 class TenantVariantBase(EntityModel):
@@ -20,39 +32,87 @@ class TenantVariantBase(EntityModel):
     sku: str = Field(..., max_length=60, title="옵션 코드")
     name: str = Field(..., max_length=200, title="옵션명")
     options: dict[str, Any] | list[Any] = Field({}, title="옵션 값")
-    price_delta: Decimal = Field(Decimal("0"), max_digits=18, decimal_places=2, title="추가 금액")
+    price_delta: Annotated[
+        Decimal,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": -9999999999999999, "maximum": 9999999999999999},
+                    {"type": "string", "pattern": "^-?\\d{1,16}(\\.\\d{1,2}0*)?$"},
+                ]
+            },
+            mode="validation",
+        ),
+    ] = Field(Decimal("0"), max_digits=18, decimal_places=2, title="추가 금액")
     is_active: bool = Field(True, title="사용 여부")
 
 
 class TenantVariantCreate(Input, TenantVariantBase):
     """Body of POST: a new variant."""
 
+    written: ClassVar[dict[str, str]] = {
+        "product_id": "uuid",
+        "price_delta": "decimal:^-?\\d{1,16}(\\.\\d{1,2}0*)?$",
+        "is_active": "boolean",
+    }
     pass
 
 
 class TenantVariantLineCreate(Input, EntityModel):
     """A line given inside its header's POST body or at the header's sub-resource."""
 
+    written: ClassVar[dict[str, str]] = {
+        "product_id": "uuid",
+        "price_delta": "decimal:^-?\\d{1,16}(\\.\\d{1,2}0*)?$",
+        "is_active": "boolean",
+    }
     sku: str = Field(..., max_length=60, title="옵션 코드")
     name: str = Field(..., max_length=200, title="옵션명")
     options: dict[str, Any] | list[Any] = Field({}, title="옵션 값")
-    price_delta: Decimal = Field(Decimal("0"), max_digits=18, decimal_places=2, title="추가 금액")
+    price_delta: Annotated[
+        Decimal,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": -9999999999999999, "maximum": 9999999999999999},
+                    {"type": "string", "pattern": "^-?\\d{1,16}(\\.\\d{1,2}0*)?$"},
+                ]
+            },
+            mode="validation",
+        ),
+    ] = Field(Decimal("0"), max_digits=18, decimal_places=2, title="추가 금액")
     is_active: bool = Field(True, title="사용 여부")
 
 
 class TenantVariantUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
+    written: ClassVar[dict[str, str]] = {
+        "product_id": "uuid",
+        "price_delta": "decimal:^-?\\d{1,16}(\\.\\d{1,2}0*)?$",
+        "is_active": "boolean",
+    }
     non_nullable: ClassVar[frozenset[str]] = frozenset(
         ["product_id", "sku", "name", "options", "price_delta", "is_active"]
     )
 
-    product_id: UUID | None = Field(None, title="상품")
-    sku: str | None = Field(None, max_length=60, title="옵션 코드")
-    name: str | None = Field(None, max_length=200, title="옵션명")
-    options: dict[str, Any] | list[Any] | None = Field(None, title="옵션 값")
-    price_delta: Decimal | None = Field(None, max_digits=18, decimal_places=2, title="추가 금액")
-    is_active: bool | None = Field(None, title="사용 여부")
+    product_id: UUID = Field(default_factory=absent, title="상품")
+    sku: str = Field(default_factory=absent, max_length=60, title="옵션 코드")
+    name: str = Field(default_factory=absent, max_length=200, title="옵션명")
+    options: dict[str, Any] | list[Any] = Field(default_factory=absent, title="옵션 값")
+    price_delta: Annotated[
+        Decimal,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": -9999999999999999, "maximum": 9999999999999999},
+                    {"type": "string", "pattern": "^-?\\d{1,16}(\\.\\d{1,2}0*)?$"},
+                ]
+            },
+            mode="validation",
+        ),
+    ] = Field(default_factory=absent, max_digits=18, decimal_places=2, title="추가 금액")
+    is_active: bool = Field(default_factory=absent, title="사용 여부")
 
 
 class TenantVariantResponse(TenantVariantBase):
@@ -76,27 +136,83 @@ class TenantVariantListResponse(Page[TenantVariantResponse]):
     """One page of variant rows."""
 
 
-class TenantVariantListParams(ListParams):
+class TenantVariantListParams(SearchableListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "sku", "updated_at"])
-    searchable: ClassVar[bool] = True
     default_sort: ClassVar[str] = "-created_at"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "sku", "updated_at"])
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "created_at",
+                            "-created_at",
+                            "sku",
+                            "-sku",
+                            "updated_at",
+                            "-updated_at",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:created_at|sku|updated_at)(?:,-?(?:created_at|sku|updated_at))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
-    product_id: UUID | None = Field(None, title="상품", description="Exact match.")
-    is_active: bool | None = Field(None, title="사용 여부", description="Exact match.")
+    product_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="상품", description="Exact match."
+    )
+    is_active: Annotated[bool, queried_as("boolean")] | None = Field(
+        None, title="사용 여부", description="Exact match."
+    )
 
 
-class TenantVariantLineListParams(ListParams):
+class TenantVariantLineListParams(SearchableListParams):
     """Query parameters of the lines under their header: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "sku", "updated_at"])
-    searchable: ClassVar[bool] = True
     default_sort: ClassVar[str] = "-created_at"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "sku", "updated_at"])
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "created_at",
+                            "-created_at",
+                            "sku",
+                            "-sku",
+                            "updated_at",
+                            "-updated_at",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:created_at|sku|updated_at)(?:,-?(?:created_at|sku|updated_at))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
-    is_active: bool | None = Field(None, title="사용 여부", description="Exact match.")
+    is_active: Annotated[bool, queried_as("boolean")] | None = Field(
+        None, title="사용 여부", description="Exact match."
+    )
 
 
 # The names the generated code imports; the API document names the classes by scope.

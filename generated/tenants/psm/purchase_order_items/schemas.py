@@ -5,12 +5,24 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import ClassVar
+from typing import Annotated, ClassVar
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
 
-from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+from runtime.web.schemas import (
+    SORT_WORDS,
+    EntityModel,
+    Input,
+    ListParams,
+    Page,
+    UpdateModel,
+    absent,
+)
+from runtime.web.written import queried_as
+
+# each enum field's values and the list's sort terms, named (the API document and generated
+# clients share one type)
 
 
 class TenantPurchaseOrderItemBase(EntityModel):
@@ -19,40 +31,130 @@ class TenantPurchaseOrderItemBase(EntityModel):
     purchase_order_id: UUID = Field(..., title="구매주문")
     line_no: int = Field(..., ge=1, le=10000, title="줄 번호")
     product_id: UUID = Field(..., title="제품")
-    quantity: Decimal = Field(..., ge=Decimal("0"), max_digits=14, decimal_places=3, title="수량")
-    unit_price: Decimal = Field(..., ge=Decimal("0"), max_digits=18, decimal_places=2, title="단가")
+    quantity: Annotated[
+        Decimal,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": 0, "maximum": 99999999999},
+                    {"type": "string", "pattern": "^\\d{1,11}(\\.\\d{1,3}0*)?$"},
+                ]
+            },
+            mode="validation",
+        ),
+    ] = Field(..., ge=Decimal("0"), max_digits=14, decimal_places=3, title="수량")
+    unit_price: Annotated[
+        Decimal,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": 0, "maximum": 9999999999999999},
+                    {"type": "string", "pattern": "^\\d{1,16}(\\.\\d{1,2}0*)?$"},
+                ]
+            },
+            mode="validation",
+        ),
+    ] = Field(..., ge=Decimal("0"), max_digits=18, decimal_places=2, title="단가")
 
 
 class TenantPurchaseOrderItemCreate(Input, TenantPurchaseOrderItemBase):
     """Body of POST: a new purchase order item."""
 
+    written: ClassVar[dict[str, str]] = {
+        "purchase_order_id": "uuid",
+        "line_no": "integer",
+        "product_id": "uuid",
+        "quantity": "decimal:^\\d{1,11}(\\.\\d{1,3}0*)?$",
+        "unit_price": "decimal:^\\d{1,16}(\\.\\d{1,2}0*)?$",
+        "amount": "decimal:^\\d{1,16}(\\.\\d{1,2}0*)?$",
+    }
     pass
 
 
 class TenantPurchaseOrderItemLineCreate(Input, EntityModel):
     """A line given inside its header's POST body or at the header's sub-resource."""
 
+    written: ClassVar[dict[str, str]] = {
+        "purchase_order_id": "uuid",
+        "line_no": "integer",
+        "product_id": "uuid",
+        "quantity": "decimal:^\\d{1,11}(\\.\\d{1,3}0*)?$",
+        "unit_price": "decimal:^\\d{1,16}(\\.\\d{1,2}0*)?$",
+        "amount": "decimal:^\\d{1,16}(\\.\\d{1,2}0*)?$",
+    }
     line_no: int = Field(..., ge=1, le=10000, title="줄 번호")
     product_id: UUID = Field(..., title="제품")
-    quantity: Decimal = Field(..., ge=Decimal("0"), max_digits=14, decimal_places=3, title="수량")
-    unit_price: Decimal = Field(..., ge=Decimal("0"), max_digits=18, decimal_places=2, title="단가")
+    quantity: Annotated[
+        Decimal,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": 0, "maximum": 99999999999},
+                    {"type": "string", "pattern": "^\\d{1,11}(\\.\\d{1,3}0*)?$"},
+                ]
+            },
+            mode="validation",
+        ),
+    ] = Field(..., ge=Decimal("0"), max_digits=14, decimal_places=3, title="수량")
+    unit_price: Annotated[
+        Decimal,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": 0, "maximum": 9999999999999999},
+                    {"type": "string", "pattern": "^\\d{1,16}(\\.\\d{1,2}0*)?$"},
+                ]
+            },
+            mode="validation",
+        ),
+    ] = Field(..., ge=Decimal("0"), max_digits=18, decimal_places=2, title="단가")
 
 
 class TenantPurchaseOrderItemUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
+    written: ClassVar[dict[str, str]] = {
+        "purchase_order_id": "uuid",
+        "line_no": "integer",
+        "product_id": "uuid",
+        "quantity": "decimal:^\\d{1,11}(\\.\\d{1,3}0*)?$",
+        "unit_price": "decimal:^\\d{1,16}(\\.\\d{1,2}0*)?$",
+        "amount": "decimal:^\\d{1,16}(\\.\\d{1,2}0*)?$",
+    }
     non_nullable: ClassVar[frozenset[str]] = frozenset(
         ["purchase_order_id", "line_no", "product_id", "quantity", "unit_price"]
     )
 
-    purchase_order_id: UUID | None = Field(None, title="구매주문")
-    line_no: int | None = Field(None, ge=1, le=10000, title="줄 번호")
-    product_id: UUID | None = Field(None, title="제품")
-    quantity: Decimal | None = Field(
-        None, ge=Decimal("0"), max_digits=14, decimal_places=3, title="수량"
+    purchase_order_id: UUID = Field(default_factory=absent, title="구매주문")
+    line_no: int = Field(default_factory=absent, ge=1, le=10000, title="줄 번호")
+    product_id: UUID = Field(default_factory=absent, title="제품")
+    quantity: Annotated[
+        Decimal,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": 0, "maximum": 99999999999},
+                    {"type": "string", "pattern": "^\\d{1,11}(\\.\\d{1,3}0*)?$"},
+                ]
+            },
+            mode="validation",
+        ),
+    ] = Field(
+        default_factory=absent, ge=Decimal("0"), max_digits=14, decimal_places=3, title="수량"
     )
-    unit_price: Decimal | None = Field(
-        None, ge=Decimal("0"), max_digits=18, decimal_places=2, title="단가"
+    unit_price: Annotated[
+        Decimal,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": 0, "maximum": 9999999999999999},
+                    {"type": "string", "pattern": "^\\d{1,16}(\\.\\d{1,2}0*)?$"},
+                ]
+            },
+            mode="validation",
+        ),
+    ] = Field(
+        default_factory=absent, ge=Decimal("0"), max_digits=18, decimal_places=2, title="단가"
     )
 
 
@@ -61,7 +163,18 @@ class TenantPurchaseOrderItemResponse(TenantPurchaseOrderItemBase):
 
     id: UUID
     tenant_id: UUID
-    amount: Decimal = Field(title="금액")
+    amount: Annotated[
+        Decimal,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": 0, "maximum": 9999999999999999},
+                    {"type": "string", "pattern": "^\\d{1,16}(\\.\\d{1,2}0*)?$"},
+                ]
+            },
+            mode="validation",
+        ),
+    ] = Field(title="금액")
     purchase_order_name: str | None = Field(
         None, title="구매주문 이름", description="Display name of the referenced row."
     )
@@ -87,14 +200,45 @@ class TenantPurchaseOrderItemListParams(ListParams):
     sortable: ClassVar[frozenset[str]] = frozenset(
         ["amount", "created_at", "line_no", "updated_at"]
     )
-    searchable: ClassVar[bool] = False
     default_sort: ClassVar[str] = "line_no"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(
         ["amount", "created_at", "line_no", "updated_at"]
     )
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "amount",
+                            "-amount",
+                            "created_at",
+                            "-created_at",
+                            "line_no",
+                            "-line_no",
+                            "updated_at",
+                            "-updated_at",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:amount|created_at|line_no|updated_at)(?:,-?(?:amount|created_at|line_no|updated_at))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
-    purchase_order_id: UUID | None = Field(None, title="구매주문", description="Exact match.")
-    product_id: UUID | None = Field(None, title="제품", description="Exact match.")
+    purchase_order_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="구매주문", description="Exact match."
+    )
+    product_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="제품", description="Exact match."
+    )
 
 
 class TenantPurchaseOrderItemLineListParams(ListParams):
@@ -103,13 +247,42 @@ class TenantPurchaseOrderItemLineListParams(ListParams):
     sortable: ClassVar[frozenset[str]] = frozenset(
         ["amount", "created_at", "line_no", "updated_at"]
     )
-    searchable: ClassVar[bool] = False
     default_sort: ClassVar[str] = "line_no"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(
         ["amount", "created_at", "line_no", "updated_at"]
     )
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "amount",
+                            "-amount",
+                            "created_at",
+                            "-created_at",
+                            "line_no",
+                            "-line_no",
+                            "updated_at",
+                            "-updated_at",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:amount|created_at|line_no|updated_at)(?:,-?(?:amount|created_at|line_no|updated_at))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
-    product_id: UUID | None = Field(None, title="제품", description="Exact match.")
+    product_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="제품", description="Exact match."
+    )
 
 
 # The names the generated code imports; the API document names the classes by scope.

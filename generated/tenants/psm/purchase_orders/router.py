@@ -16,6 +16,7 @@ from runtime.deps import TenantDb, tenant_permission
 from runtime.reads import routed
 from runtime.reads.compose import statements
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
@@ -39,8 +40,10 @@ READS = statements("tenants", "psm.purchase_orders")  # runtime.reads: one plan,
     "",
     response_model=Envelope[PurchaseOrderListResponse],
     summary="구매주문 목록 조회",
+    description="One page of purchase order rows. Sort by created_at, expected_date, order_date, po_no, total_amount, updated_at (`-` for descending; default `-created_at`). Search in po_no. Filters: vendor_id, order_date, expected_date, total_amount, status. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="tenants_psm_purchase_orders_list",
 )
+@answers()
 async def list_purchase_orders(
     params: Annotated[PurchaseOrderListParams, Query()],
     db: TenantDb,
@@ -54,7 +57,20 @@ async def list_purchase_orders(
     response_model=Envelope[PurchaseOrderResponse],
     status_code=status.HTTP_201_CREATED,
     summary="구매주문 생성",
+    description="Creates a purchase order, with its items in the same transaction. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="tenants_psm_purchase_orders_create",
+)
+@answers(
+    "etag",
+    "unique",
+    links={
+        "tenants_psm_purchase_order_items_create_in_parent": "purchase_order_id",
+        "tenants_psm_purchase_order_items_list_of_parent": "purchase_order_id",
+        "tenants_psm_purchase_orders_change_status": "purchase_order_id",
+        "tenants_psm_purchase_orders_delete": "purchase_order_id",
+        "tenants_psm_purchase_orders_get": "purchase_order_id",
+        "tenants_psm_purchase_orders_update": "purchase_order_id",
+    },
 )
 async def create_purchase_order(
     data: PurchaseOrderCreate,
@@ -63,7 +79,12 @@ async def create_purchase_order(
 ) -> Response:
     row = await service.create_purchase_order(db, data, actor)
     return await routed.detail_response(
-        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+        db,
+        READS,
+        row.id,
+        actor,
+        status_code=status.HTTP_201_CREATED,
+        headers={"Location": f"/api/v1/tenants/psm/purchase-orders/{row.id}"},
     )
 
 
@@ -71,8 +92,10 @@ async def create_purchase_order(
     "/{purchase_order_id}",
     response_model=Envelope[PurchaseOrderResponse],
     summary="구매주문 상세 조회",
+    description="One purchase order by its id, with its `ETag` and its first 1,000 lines (`*_total` counts them all).",
     operation_id="tenants_psm_purchase_orders_get",
 )
+@answers("etag")
 async def get_purchase_order(
     purchase_order_id: UUID,
     db: TenantDb,
@@ -85,8 +108,10 @@ async def get_purchase_order(
     "/{purchase_order_id}",
     response_model=Envelope[PurchaseOrderResponse],
     summary="구매주문 수정",
+    description="Changes the fields sent and nothing else. With `If-Match` the change is made only if the row still has that ETag (else 412). Only while the document is editable (409 `DOCUMENT_LOCKED` otherwise).",
     operation_id="tenants_psm_purchase_orders_update",
 )
+@answers("editable", "etag", "unique")
 async def update_purchase_order(
     purchase_order_id: UUID,
     data: PurchaseOrderUpdate,
@@ -102,8 +127,10 @@ async def update_purchase_order(
     "/{purchase_order_id}/status",
     response_model=Envelope[PurchaseOrderResponse],
     summary="구매주문 상태 변경",
+    description="Moves `status` (DRAFT → ISSUED, CANCELED; ISSUED → PARTIALLY_RECEIVED, RECEIVED, CANCELED; PARTIALLY_RECEIVED → RECEIVED). With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="tenants_psm_purchase_orders_change_status",
 )
+@answers("etag", "transitions")
 async def change_purchase_order_status(
     purchase_order_id: UUID,
     data: PurchaseOrderStatusChange,
@@ -121,8 +148,10 @@ async def change_purchase_order_status(
     "/{purchase_order_id}",
     response_model=Envelope[Deleted],
     summary="구매주문 삭제",
+    description="Deletes the row: hidden from every read and its unique values freed. References to it follow their `on_delete` rule. With `If-Match` only if the row still has that ETag (else 412). 409 `CONFLICT` while live rows still refer to it with `restrict`.",
     operation_id="tenants_psm_purchase_orders_delete",
 )
+@answers("restricted")
 async def delete_purchase_order(
     purchase_order_id: UUID,
     db: TenantDb,

@@ -8,13 +8,33 @@ from decimal import Decimal
 from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
+from typing_extensions import TypeAliasType
 
 from generated.tenants.psm.purchase_order_items.schemas import (
     PurchaseOrderItemLineCreate,
     PurchaseOrderItemResponse,
 )
-from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+from runtime.web.schemas import (
+    SORT_WORDS,
+    EntityModel,
+    Input,
+    Page,
+    SearchableListParams,
+    UpdateModel,
+    absent,
+)
+from runtime.web.written import queried_as
+
+# each enum field's values and the list's sort terms, named (the API document and generated
+# clients share one type)
+TenantPurchaseOrderStatus = TypeAliasType(
+    "TenantPurchaseOrderStatus",
+    Annotated[
+        Literal["DRAFT", "ISSUED", "PARTIALLY_RECEIVED", "RECEIVED", "CANCELED"],
+        Field(title="TenantPurchaseOrderStatus"),
+    ],
+)
 
 
 class TenantPurchaseOrderBase(EntityModel):
@@ -30,6 +50,12 @@ class TenantPurchaseOrderBase(EntityModel):
 class TenantPurchaseOrderCreate(Input, TenantPurchaseOrderBase):
     """Body of POST: a new purchase order, optionally with its lines."""
 
+    written: ClassVar[dict[str, str]] = {
+        "vendor_id": "uuid",
+        "order_date": "date",
+        "expected_date": "date",
+        "total_amount": "decimal:^\\d{1,16}(\\.\\d{1,2}0*)?$",
+    }
     items: list[PurchaseOrderItemLineCreate] = Field(
         default_factory=list,
         max_length=1000,
@@ -41,16 +67,22 @@ class TenantPurchaseOrderCreate(Input, TenantPurchaseOrderBase):
 class TenantPurchaseOrderUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
+    written: ClassVar[dict[str, str]] = {
+        "vendor_id": "uuid",
+        "order_date": "date",
+        "expected_date": "date",
+        "total_amount": "decimal:^\\d{1,16}(\\.\\d{1,2}0*)?$",
+    }
     non_nullable: ClassVar[frozenset[str]] = frozenset(
         ["po_no", "vendor_id", "order_date", "currency"]
     )
     status_field: ClassVar[str | None] = "status"
 
-    po_no: str | None = Field(None, max_length=30, title="발주 번호")
-    vendor_id: UUID | None = Field(None, title="공급업체")
-    order_date: date | None = Field(None, title="발주일")
+    po_no: str = Field(default_factory=absent, max_length=30, title="발주 번호")
+    vendor_id: UUID = Field(default_factory=absent, title="공급업체")
+    order_date: date = Field(default_factory=absent, title="발주일")
     expected_date: date | None = Field(None, title="입고 예정일")
-    currency: str | None = Field(None, pattern="^[A-Z]{3}$", title="통화")
+    currency: str = Field(default_factory=absent, pattern="^[A-Z]{3}$", title="통화")
 
 
 class TenantPurchaseOrderListItem(TenantPurchaseOrderBase):
@@ -58,10 +90,19 @@ class TenantPurchaseOrderListItem(TenantPurchaseOrderBase):
 
     id: UUID
     tenant_id: UUID
-    total_amount: Decimal = Field(title="합계 금액")
-    status: Literal["DRAFT", "ISSUED", "PARTIALLY_RECEIVED", "RECEIVED", "CANCELED"] = Field(
-        title="상태"
-    )
+    total_amount: Annotated[
+        Decimal,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": 0, "maximum": 9999999999999999},
+                    {"type": "string", "pattern": "^\\d{1,16}(\\.\\d{1,2}0*)?$"},
+                ]
+            },
+            mode="validation",
+        ),
+    ] = Field(title="합계 금액")
+    status: TenantPurchaseOrderStatus = Field(title="상태")
     vendor_name: str | None = Field(
         None, title="공급업체 이름", description="Display name of the referenced row."
     )
@@ -89,46 +130,125 @@ class TenantPurchaseOrderListResponse(Page[TenantPurchaseOrderListItem]):
     """One page of purchase order rows."""
 
 
-class TenantPurchaseOrderListParams(ListParams):
+class TenantPurchaseOrderListParams(SearchableListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
         ["created_at", "expected_date", "order_date", "po_no", "total_amount", "updated_at"]
     )
-    searchable: ClassVar[bool] = True
     default_sort: ClassVar[str] = "-created_at"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(
         ["created_at", "order_date", "po_no", "total_amount", "updated_at"]
     )
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "created_at",
+                            "-created_at",
+                            "expected_date",
+                            "-expected_date",
+                            "order_date",
+                            "-order_date",
+                            "po_no",
+                            "-po_no",
+                            "total_amount",
+                            "-total_amount",
+                            "updated_at",
+                            "-updated_at",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:created_at|expected_date|order_date|po_no|total_amount|updated_at)(?:,-?(?:created_at|expected_date|order_date|po_no|total_amount|updated_at))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
-    vendor_id: UUID | None = Field(None, title="공급업체", description="Exact match.")
-    order_date: date | None = Field(None, title="발주일", description="Exact match.")
-    expected_date: date | None = Field(None, title="입고 예정일", description="Exact match.")
+    vendor_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="공급업체", description="Exact match."
+    )
+    order_date: Annotated[date, queried_as("date")] | None = Field(
+        None, title="발주일", description="Exact match."
+    )
+    expected_date: Annotated[date, queried_as("date")] | None = Field(
+        None, title="입고 예정일", description="Exact match."
+    )
     total_amount: (
-        Annotated[Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)]
+        Annotated[
+            Annotated[
+                Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)
+            ],
+            queried_as("decimal:^\\d{1,16}(\\.\\d{1,2}0*)?$"),
+            WithJsonSchema(
+                {
+                    "anyOf": [
+                        {"type": "integer", "minimum": 0, "maximum": 9999999999999999},
+                        {"type": "string", "pattern": "^\\d{1,16}(\\.\\d{1,2}0*)?$"},
+                    ]
+                },
+                mode="validation",
+            ),
+        ]
         | None
     ) = Field(None, title="합계 금액", description="Exact match.")
-    status: (
-        list[Literal["DRAFT", "ISSUED", "PARTIALLY_RECEIVED", "RECEIVED", "CANCELED"]] | None
-    ) = Field(None, title="상태", description="Any of these values (repeat the parameter).")
-    order_date_from: date | None = Field(
+    status: list[TenantPurchaseOrderStatus] | None = Field(
+        None, title="상태", description="Any of these values (repeat the parameter)."
+    )
+    order_date_from: Annotated[date, queried_as("date")] | None = Field(
         None, title="발주일 이상", description="Inclusive lower bound."
     )
-    order_date_to: date | None = Field(
+    order_date_to: Annotated[date, queried_as("date")] | None = Field(
         None, title="발주일 이하", description="Inclusive upper bound."
     )
-    expected_date_from: date | None = Field(
+    expected_date_from: Annotated[date, queried_as("date")] | None = Field(
         None, title="입고 예정일 이상", description="Inclusive lower bound."
     )
-    expected_date_to: date | None = Field(
+    expected_date_to: Annotated[date, queried_as("date")] | None = Field(
         None, title="입고 예정일 이하", description="Inclusive upper bound."
     )
     total_amount_from: (
-        Annotated[Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)]
+        Annotated[
+            Annotated[
+                Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)
+            ],
+            queried_as("decimal:^\\d{1,16}(\\.\\d{1,2}0*)?$"),
+            WithJsonSchema(
+                {
+                    "anyOf": [
+                        {"type": "integer", "minimum": 0, "maximum": 9999999999999999},
+                        {"type": "string", "pattern": "^\\d{1,16}(\\.\\d{1,2}0*)?$"},
+                    ]
+                },
+                mode="validation",
+            ),
+        ]
         | None
     ) = Field(None, title="합계 금액 이상", description="Inclusive lower bound.")
     total_amount_to: (
-        Annotated[Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)]
+        Annotated[
+            Annotated[
+                Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)
+            ],
+            queried_as("decimal:^\\d{1,16}(\\.\\d{1,2}0*)?$"),
+            WithJsonSchema(
+                {
+                    "anyOf": [
+                        {"type": "integer", "minimum": 0, "maximum": 9999999999999999},
+                        {"type": "string", "pattern": "^\\d{1,16}(\\.\\d{1,2}0*)?$"},
+                    ]
+                },
+                mode="validation",
+            ),
+        ]
         | None
     ) = Field(None, title="합계 금액 이하", description="Inclusive upper bound.")
 
@@ -136,7 +256,7 @@ class TenantPurchaseOrderListParams(ListParams):
 class TenantPurchaseOrderStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
-    status: Literal["DRAFT", "ISSUED", "PARTIALLY_RECEIVED", "RECEIVED", "CANCELED"]
+    status: TenantPurchaseOrderStatus
 
 
 # The names the generated code imports; the API document names the classes by scope.

@@ -16,6 +16,7 @@ from runtime.deps import TenantDb, tenant_permission
 from runtime.reads import routed
 from runtime.reads.compose import statements
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
@@ -39,8 +40,10 @@ READS = statements("tenants", "psm.receipts")  # runtime.reads: one plan, two wa
     "",
     response_model=Envelope[ReceiptListResponse],
     summary="입고 목록 조회",
+    description="One page of receipt rows. Sort by created_at, receipt_no, received_on, updated_at (`-` for descending; default `-created_at`). Search in receipt_no. Filters: purchase_order_id, warehouse_id, received_on, status. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="tenants_psm_receipts_list",
 )
+@answers()
 async def list_receipts(
     params: Annotated[ReceiptListParams, Query()],
     db: TenantDb,
@@ -54,7 +57,18 @@ async def list_receipts(
     response_model=Envelope[ReceiptResponse],
     status_code=status.HTTP_201_CREATED,
     summary="입고 생성",
+    description="Creates a receipt. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="tenants_psm_receipts_create",
+)
+@answers(
+    "etag",
+    "unique",
+    links={
+        "tenants_psm_receipts_change_status": "receipt_id",
+        "tenants_psm_receipts_delete": "receipt_id",
+        "tenants_psm_receipts_get": "receipt_id",
+        "tenants_psm_receipts_update": "receipt_id",
+    },
 )
 async def create_receipt(
     data: ReceiptCreate,
@@ -63,7 +77,12 @@ async def create_receipt(
 ) -> Response:
     row = await service.create_receipt(db, data, actor)
     return await routed.detail_response(
-        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+        db,
+        READS,
+        row.id,
+        actor,
+        status_code=status.HTTP_201_CREATED,
+        headers={"Location": f"/api/v1/tenants/psm/receipts/{row.id}"},
     )
 
 
@@ -71,8 +90,10 @@ async def create_receipt(
     "/{receipt_id}",
     response_model=Envelope[ReceiptResponse],
     summary="입고 상세 조회",
+    description="One receipt by its id, with its `ETag`.",
     operation_id="tenants_psm_receipts_get",
 )
+@answers("etag")
 async def get_receipt(
     receipt_id: UUID,
     db: TenantDb,
@@ -85,8 +106,10 @@ async def get_receipt(
     "/{receipt_id}",
     response_model=Envelope[ReceiptResponse],
     summary="입고 수정",
+    description="Changes the fields sent and nothing else. With `If-Match` the change is made only if the row still has that ETag (else 412).",
     operation_id="tenants_psm_receipts_update",
 )
+@answers("etag", "unique")
 async def update_receipt(
     receipt_id: UUID,
     data: ReceiptUpdate,
@@ -102,8 +125,10 @@ async def update_receipt(
     "/{receipt_id}/status",
     response_model=Envelope[ReceiptResponse],
     summary="입고 상태 변경",
+    description="Moves `status` (PENDING → INSPECTED, RETURNED; INSPECTED → COMPLETED, RETURNED). With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="tenants_psm_receipts_change_status",
 )
+@answers("etag", "transitions")
 async def change_receipt_status(
     receipt_id: UUID,
     data: ReceiptStatusChange,
@@ -119,8 +144,10 @@ async def change_receipt_status(
     "/{receipt_id}",
     response_model=Envelope[Deleted],
     summary="입고 삭제",
+    description="Deletes the row: hidden from every read and its unique values freed. References to it follow their `on_delete` rule. With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="tenants_psm_receipts_delete",
 )
+@answers()
 async def delete_receipt(
     receipt_id: UUID,
     db: TenantDb,

@@ -4,12 +4,31 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
+from typing_extensions import TypeAliasType
 
-from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+from runtime.web.schemas import (
+    SORT_WORDS,
+    EntityModel,
+    Input,
+    Page,
+    SearchableListParams,
+    UpdateModel,
+    absent,
+)
+from runtime.web.written import queried_as
+
+# each enum field's values and the list's sort terms, named (the API document and generated
+# clients share one type)
+TenantReceiptStatus = TypeAliasType(
+    "TenantReceiptStatus",
+    Annotated[
+        Literal["PENDING", "INSPECTED", "COMPLETED", "RETURNED"], Field(title="TenantReceiptStatus")
+    ],
+)
 
 
 class TenantReceiptBase(EntityModel):
@@ -25,21 +44,31 @@ class TenantReceiptBase(EntityModel):
 class TenantReceiptCreate(Input, TenantReceiptBase):
     """Body of POST: a new receipt."""
 
+    written: ClassVar[dict[str, str]] = {
+        "purchase_order_id": "uuid",
+        "warehouse_id": "uuid",
+        "received_on": "date",
+    }
     pass
 
 
 class TenantReceiptUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
+    written: ClassVar[dict[str, str]] = {
+        "purchase_order_id": "uuid",
+        "warehouse_id": "uuid",
+        "received_on": "date",
+    }
     non_nullable: ClassVar[frozenset[str]] = frozenset(
         ["receipt_no", "purchase_order_id", "warehouse_id", "received_on"]
     )
     status_field: ClassVar[str | None] = "status"
 
-    receipt_no: str | None = Field(None, max_length=30, title="입고 번호")
-    purchase_order_id: UUID | None = Field(None, title="구매주문")
-    warehouse_id: UUID | None = Field(None, title="창고")
-    received_on: date | None = Field(None, title="입고일")
+    receipt_no: str = Field(default_factory=absent, max_length=30, title="입고 번호")
+    purchase_order_id: UUID = Field(default_factory=absent, title="구매주문")
+    warehouse_id: UUID = Field(default_factory=absent, title="창고")
+    received_on: date = Field(default_factory=absent, title="입고일")
     note: str | None = Field(None, title="비고")
 
 
@@ -48,7 +77,7 @@ class TenantReceiptResponse(TenantReceiptBase):
 
     id: UUID
     tenant_id: UUID
-    status: Literal["PENDING", "INSPECTED", "COMPLETED", "RETURNED"] = Field(title="상태")
+    status: TenantReceiptStatus = Field(title="상태")
     purchase_order_name: str | None = Field(
         None, title="구매주문 이름", description="Display name of the referenced row."
     )
@@ -68,28 +97,61 @@ class TenantReceiptListResponse(Page[TenantReceiptResponse]):
     """One page of receipt rows."""
 
 
-class TenantReceiptListParams(ListParams):
+class TenantReceiptListParams(SearchableListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
         ["created_at", "receipt_no", "received_on", "updated_at"]
     )
-    searchable: ClassVar[bool] = True
     default_sort: ClassVar[str] = "-created_at"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(
         ["created_at", "receipt_no", "received_on", "updated_at"]
     )
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "created_at",
+                            "-created_at",
+                            "receipt_no",
+                            "-receipt_no",
+                            "received_on",
+                            "-received_on",
+                            "updated_at",
+                            "-updated_at",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:created_at|receipt_no|received_on|updated_at)(?:,-?(?:created_at|receipt_no|received_on|updated_at))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
-    purchase_order_id: UUID | None = Field(None, title="구매주문", description="Exact match.")
-    warehouse_id: UUID | None = Field(None, title="창고", description="Exact match.")
-    received_on: date | None = Field(None, title="입고일", description="Exact match.")
-    status: list[Literal["PENDING", "INSPECTED", "COMPLETED", "RETURNED"]] | None = Field(
+    purchase_order_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="구매주문", description="Exact match."
+    )
+    warehouse_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="창고", description="Exact match."
+    )
+    received_on: Annotated[date, queried_as("date")] | None = Field(
+        None, title="입고일", description="Exact match."
+    )
+    status: list[TenantReceiptStatus] | None = Field(
         None, title="상태", description="Any of these values (repeat the parameter)."
     )
-    received_on_from: date | None = Field(
+    received_on_from: Annotated[date, queried_as("date")] | None = Field(
         None, title="입고일 이상", description="Inclusive lower bound."
     )
-    received_on_to: date | None = Field(
+    received_on_to: Annotated[date, queried_as("date")] | None = Field(
         None, title="입고일 이하", description="Inclusive upper bound."
     )
 
@@ -97,7 +159,7 @@ class TenantReceiptListParams(ListParams):
 class TenantReceiptStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
-    status: Literal["PENDING", "INSPECTED", "COMPLETED", "RETURNED"]
+    status: TenantReceiptStatus
 
 
 # The names the generated code imports; the API document names the classes by scope.

@@ -16,6 +16,7 @@ from runtime.deps import TenantDb, tenant_permission
 from runtime.reads import routed
 from runtime.reads.compose import statements
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
@@ -39,8 +40,10 @@ READS = statements("tenants", "psm.requisitions")  # runtime.reads: one plan, tw
     "",
     response_model=Envelope[RequisitionListResponse],
     summary="구매요청 목록 조회",
+    description="One page of requisition rows. Sort by created_at, needed_by, requisition_no, updated_at (`-` for descending; default `-created_at`). Search in requisition_no. Filters: product_id, needed_by, status. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="tenants_psm_requisitions_list",
 )
+@answers()
 async def list_requisitions(
     params: Annotated[RequisitionListParams, Query()],
     db: TenantDb,
@@ -54,7 +57,18 @@ async def list_requisitions(
     response_model=Envelope[RequisitionResponse],
     status_code=status.HTTP_201_CREATED,
     summary="구매요청 생성",
+    description="Creates a requisition. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="tenants_psm_requisitions_create",
+)
+@answers(
+    "etag",
+    "unique",
+    links={
+        "tenants_psm_requisitions_change_status": "requisition_id",
+        "tenants_psm_requisitions_delete": "requisition_id",
+        "tenants_psm_requisitions_get": "requisition_id",
+        "tenants_psm_requisitions_update": "requisition_id",
+    },
 )
 async def create_requisition(
     data: RequisitionCreate,
@@ -63,7 +77,12 @@ async def create_requisition(
 ) -> Response:
     row = await service.create_requisition(db, data, actor)
     return await routed.detail_response(
-        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+        db,
+        READS,
+        row.id,
+        actor,
+        status_code=status.HTTP_201_CREATED,
+        headers={"Location": f"/api/v1/tenants/psm/requisitions/{row.id}"},
     )
 
 
@@ -71,8 +90,10 @@ async def create_requisition(
     "/{requisition_id}",
     response_model=Envelope[RequisitionResponse],
     summary="구매요청 상세 조회",
+    description="One requisition by its id, with its `ETag`.",
     operation_id="tenants_psm_requisitions_get",
 )
+@answers("etag")
 async def get_requisition(
     requisition_id: UUID,
     db: TenantDb,
@@ -85,8 +106,10 @@ async def get_requisition(
     "/{requisition_id}",
     response_model=Envelope[RequisitionResponse],
     summary="구매요청 수정",
+    description="Changes the fields sent and nothing else. With `If-Match` the change is made only if the row still has that ETag (else 412).",
     operation_id="tenants_psm_requisitions_update",
 )
+@answers("etag", "unique")
 async def update_requisition(
     requisition_id: UUID,
     data: RequisitionUpdate,
@@ -102,8 +125,10 @@ async def update_requisition(
     "/{requisition_id}/status",
     response_model=Envelope[RequisitionResponse],
     summary="구매요청 상태 변경",
+    description="Moves `status` (DRAFT → SUBMITTED; SUBMITTED → APPROVED, REJECTED, DRAFT; APPROVED → ORDERED; REJECTED → DRAFT). With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="tenants_psm_requisitions_change_status",
 )
+@answers("etag", "transitions")
 async def change_requisition_status(
     requisition_id: UUID,
     data: RequisitionStatusChange,
@@ -121,8 +146,10 @@ async def change_requisition_status(
     "/{requisition_id}",
     response_model=Envelope[Deleted],
     summary="구매요청 삭제",
+    description="Deletes the row: hidden from every read and its unique values freed. References to it follow their `on_delete` rule. With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="tenants_psm_requisitions_delete",
 )
+@answers()
 async def delete_requisition(
     requisition_id: UUID,
     db: TenantDb,

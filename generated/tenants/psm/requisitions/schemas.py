@@ -5,12 +5,32 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
+from typing_extensions import TypeAliasType
 
-from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+from runtime.web.schemas import (
+    SORT_WORDS,
+    EntityModel,
+    Input,
+    Page,
+    SearchableListParams,
+    UpdateModel,
+    absent,
+)
+from runtime.web.written import queried_as
+
+# each enum field's values and the list's sort terms, named (the API document and generated
+# clients share one type)
+TenantRequisitionStatus = TypeAliasType(
+    "TenantRequisitionStatus",
+    Annotated[
+        Literal["DRAFT", "SUBMITTED", "APPROVED", "REJECTED", "ORDERED"],
+        Field(title="TenantRequisitionStatus"),
+    ],
+)
 
 
 class TenantRequisitionBase(EntityModel):
@@ -18,7 +38,18 @@ class TenantRequisitionBase(EntityModel):
 
     requisition_no: str | None = Field(None, max_length=30, title="요청 번호")
     product_id: UUID = Field(..., title="제품")
-    quantity: Decimal = Field(..., ge=Decimal("0"), max_digits=14, decimal_places=3, title="수량")
+    quantity: Annotated[
+        Decimal,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": 0, "maximum": 99999999999},
+                    {"type": "string", "pattern": "^\\d{1,11}(\\.\\d{1,3}0*)?$"},
+                ]
+            },
+            mode="validation",
+        ),
+    ] = Field(..., ge=Decimal("0"), max_digits=14, decimal_places=3, title="수량")
     needed_by: date | None = Field(None, title="필요일")
     reason: str | None = Field(None, title="사유")
 
@@ -26,19 +57,40 @@ class TenantRequisitionBase(EntityModel):
 class TenantRequisitionCreate(Input, TenantRequisitionBase):
     """Body of POST: a new requisition."""
 
+    written: ClassVar[dict[str, str]] = {
+        "product_id": "uuid",
+        "quantity": "decimal:^\\d{1,11}(\\.\\d{1,3}0*)?$",
+        "needed_by": "date",
+    }
     pass
 
 
 class TenantRequisitionUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
+    written: ClassVar[dict[str, str]] = {
+        "product_id": "uuid",
+        "quantity": "decimal:^\\d{1,11}(\\.\\d{1,3}0*)?$",
+        "needed_by": "date",
+    }
     non_nullable: ClassVar[frozenset[str]] = frozenset(["requisition_no", "product_id", "quantity"])
     status_field: ClassVar[str | None] = "status"
 
-    requisition_no: str | None = Field(None, max_length=30, title="요청 번호")
-    product_id: UUID | None = Field(None, title="제품")
-    quantity: Decimal | None = Field(
-        None, ge=Decimal("0"), max_digits=14, decimal_places=3, title="수량"
+    requisition_no: str = Field(default_factory=absent, max_length=30, title="요청 번호")
+    product_id: UUID = Field(default_factory=absent, title="제품")
+    quantity: Annotated[
+        Decimal,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": 0, "maximum": 99999999999},
+                    {"type": "string", "pattern": "^\\d{1,11}(\\.\\d{1,3}0*)?$"},
+                ]
+            },
+            mode="validation",
+        ),
+    ] = Field(
+        default_factory=absent, ge=Decimal("0"), max_digits=14, decimal_places=3, title="수량"
     )
     needed_by: date | None = Field(None, title="필요일")
     reason: str | None = Field(None, title="사유")
@@ -49,7 +101,7 @@ class TenantRequisitionResponse(TenantRequisitionBase):
 
     id: UUID
     tenant_id: UUID
-    status: Literal["DRAFT", "SUBMITTED", "APPROVED", "REJECTED", "ORDERED"] = Field(title="상태")
+    status: TenantRequisitionStatus = Field(title="상태")
     product_name: str | None = Field(
         None, title="제품 이름", description="Display name of the referenced row."
     )
@@ -66,27 +118,58 @@ class TenantRequisitionListResponse(Page[TenantRequisitionResponse]):
     """One page of requisition rows."""
 
 
-class TenantRequisitionListParams(ListParams):
+class TenantRequisitionListParams(SearchableListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
         ["created_at", "needed_by", "requisition_no", "updated_at"]
     )
-    searchable: ClassVar[bool] = True
     default_sort: ClassVar[str] = "-created_at"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(
         ["created_at", "requisition_no", "updated_at"]
     )
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "created_at",
+                            "-created_at",
+                            "needed_by",
+                            "-needed_by",
+                            "requisition_no",
+                            "-requisition_no",
+                            "updated_at",
+                            "-updated_at",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:created_at|needed_by|requisition_no|updated_at)(?:,-?(?:created_at|needed_by|requisition_no|updated_at))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
-    product_id: UUID | None = Field(None, title="제품", description="Exact match.")
-    needed_by: date | None = Field(None, title="필요일", description="Exact match.")
-    status: list[Literal["DRAFT", "SUBMITTED", "APPROVED", "REJECTED", "ORDERED"]] | None = Field(
+    product_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="제품", description="Exact match."
+    )
+    needed_by: Annotated[date, queried_as("date")] | None = Field(
+        None, title="필요일", description="Exact match."
+    )
+    status: list[TenantRequisitionStatus] | None = Field(
         None, title="상태", description="Any of these values (repeat the parameter)."
     )
-    needed_by_from: date | None = Field(
+    needed_by_from: Annotated[date, queried_as("date")] | None = Field(
         None, title="필요일 이상", description="Inclusive lower bound."
     )
-    needed_by_to: date | None = Field(
+    needed_by_to: Annotated[date, queried_as("date")] | None = Field(
         None, title="필요일 이하", description="Inclusive upper bound."
     )
 
@@ -94,7 +177,7 @@ class TenantRequisitionListParams(ListParams):
 class TenantRequisitionStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
-    status: Literal["DRAFT", "SUBMITTED", "APPROVED", "REJECTED", "ORDERED"]
+    status: TenantRequisitionStatus
 
 
 # The names the generated code imports; the API document names the classes by scope.

@@ -16,6 +16,7 @@ from runtime.deps import TenantDb, tenant_permission
 from runtime.reads import routed
 from runtime.reads.compose import statements
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
@@ -39,8 +40,10 @@ READS = statements("tenants", "psm.vendors")  # runtime.reads: one plan, two way
     "",
     response_model=Envelope[VendorListResponse],
     summary="공급업체 목록 조회",
+    description="One page of vendor rows. Sort by code, created_at, name, updated_at (`-` for descending; default `-created_at`). Search in code, name, business_no, email. Filters: payment_terms, status. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="tenants_psm_vendors_list",
 )
+@answers()
 async def list_vendors(
     params: Annotated[VendorListParams, Query()],
     db: TenantDb,
@@ -54,7 +57,18 @@ async def list_vendors(
     response_model=Envelope[VendorResponse],
     status_code=status.HTTP_201_CREATED,
     summary="공급업체 생성",
+    description="Creates a vendor. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="tenants_psm_vendors_create",
+)
+@answers(
+    "etag",
+    "unique",
+    links={
+        "tenants_psm_vendors_change_status": "vendor_id",
+        "tenants_psm_vendors_delete": "vendor_id",
+        "tenants_psm_vendors_get": "vendor_id",
+        "tenants_psm_vendors_update": "vendor_id",
+    },
 )
 async def create_vendor(
     data: VendorCreate,
@@ -63,7 +77,12 @@ async def create_vendor(
 ) -> Response:
     row = await service.create_vendor(db, data, actor)
     return await routed.detail_response(
-        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+        db,
+        READS,
+        row.id,
+        actor,
+        status_code=status.HTTP_201_CREATED,
+        headers={"Location": f"/api/v1/tenants/psm/vendors/{row.id}"},
     )
 
 
@@ -71,8 +90,10 @@ async def create_vendor(
     "/{vendor_id}",
     response_model=Envelope[VendorResponse],
     summary="공급업체 상세 조회",
+    description="One vendor by its id, with its `ETag`.",
     operation_id="tenants_psm_vendors_get",
 )
+@answers("etag")
 async def get_vendor(
     vendor_id: UUID,
     db: TenantDb,
@@ -85,8 +106,10 @@ async def get_vendor(
     "/{vendor_id}",
     response_model=Envelope[VendorResponse],
     summary="공급업체 수정",
+    description="Changes the fields sent and nothing else. With `If-Match` the change is made only if the row still has that ETag (else 412).",
     operation_id="tenants_psm_vendors_update",
 )
+@answers("etag", "unique")
 async def update_vendor(
     vendor_id: UUID,
     data: VendorUpdate,
@@ -102,8 +125,10 @@ async def update_vendor(
     "/{vendor_id}/status",
     response_model=Envelope[VendorResponse],
     summary="공급업체 상태 변경",
+    description="Moves `status` (ACTIVE → INACTIVE, BLOCKED; INACTIVE → ACTIVE, BLOCKED; BLOCKED → ACTIVE, INACTIVE). With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="tenants_psm_vendors_change_status",
 )
+@answers("etag", "transitions")
 async def change_vendor_status(
     vendor_id: UUID,
     data: VendorStatusChange,
@@ -119,8 +144,10 @@ async def change_vendor_status(
     "/{vendor_id}",
     response_model=Envelope[Deleted],
     summary="공급업체 삭제",
+    description="Deletes the row: hidden from every read and its unique values freed. References to it follow their `on_delete` rule. With `If-Match` only if the row still has that ETag (else 412). 409 `CONFLICT` while live rows still refer to it with `restrict`.",
     operation_id="tenants_psm_vendors_delete",
 )
+@answers("restricted")
 async def delete_vendor(
     vendor_id: UUID,
     db: TenantDb,

@@ -4,12 +4,34 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import EmailStr, Field
+from pydantic import EmailStr, Field, WithJsonSchema
+from typing_extensions import TypeAliasType
 
-from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+from runtime.web.schemas import (
+    SORT_WORDS,
+    EntityModel,
+    Input,
+    Page,
+    SearchableListParams,
+    UpdateModel,
+    absent,
+)
+
+# each enum field's values and the list's sort terms, named (the API document and generated
+# clients share one type)
+TenantVendorPaymentTerms = TypeAliasType(
+    "TenantVendorPaymentTerms",
+    Annotated[
+        Literal["PREPAID", "NET30", "NET60", "NET90"], Field(title="TenantVendorPaymentTerms")
+    ],
+)
+TenantVendorStatus = TypeAliasType(
+    "TenantVendorStatus",
+    Annotated[Literal["ACTIVE", "INACTIVE", "BLOCKED"], Field(title="TenantVendorStatus")],
+)
 
 
 class TenantVendorBase(EntityModel):
@@ -29,23 +51,25 @@ class TenantVendorBase(EntityModel):
     phone: str | None = Field(
         None, max_length=20, pattern="^\\+?[0-9][0-9 ()-]{5,18}[0-9]$", title="전화번호"
     )
-    payment_terms: Literal["PREPAID", "NET30", "NET60", "NET90"] = Field("NET30", title="결제 조건")
+    payment_terms: TenantVendorPaymentTerms = Field("NET30", title="결제 조건")
 
 
 class TenantVendorCreate(Input, TenantVendorBase):
     """Body of POST: a new vendor."""
 
+    written: ClassVar[dict[str, str]] = {}
     pass
 
 
 class TenantVendorUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
+    written: ClassVar[dict[str, str]] = {}
     non_nullable: ClassVar[frozenset[str]] = frozenset(["code", "name", "payment_terms"])
     status_field: ClassVar[str | None] = "status"
 
-    code: str | None = Field(None, max_length=30, title="공급업체 코드")
-    name: str | None = Field(None, max_length=200, title="업체명")
+    code: str = Field(default_factory=absent, max_length=30, title="공급업체 코드")
+    name: str = Field(default_factory=absent, max_length=200, title="업체명")
     business_no: str | None = Field(
         None,
         examples=["123-45-67890"],
@@ -58,9 +82,7 @@ class TenantVendorUpdate(UpdateModel):
     phone: str | None = Field(
         None, max_length=20, pattern="^\\+?[0-9][0-9 ()-]{5,18}[0-9]$", title="전화번호"
     )
-    payment_terms: Literal["PREPAID", "NET30", "NET60", "NET90"] | None = Field(
-        None, title="결제 조건"
-    )
+    payment_terms: TenantVendorPaymentTerms = Field(default_factory=absent, title="결제 조건")
 
 
 class TenantVendorResponse(TenantVendorBase):
@@ -68,7 +90,7 @@ class TenantVendorResponse(TenantVendorBase):
 
     id: UUID
     tenant_id: UUID
-    status: Literal["ACTIVE", "INACTIVE", "BLOCKED"] = Field(title="상태")
+    status: TenantVendorStatus = Field(title="상태")
     email: str | None = Field(None, title="이메일", json_schema_extra={"format": "email"})
     created_at: datetime
     updated_at: datetime
@@ -83,20 +105,47 @@ class TenantVendorListResponse(Page[TenantVendorResponse]):
     """One page of vendor rows."""
 
 
-class TenantVendorListParams(ListParams):
+class TenantVendorListParams(SearchableListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(["code", "created_at", "name", "updated_at"])
-    searchable: ClassVar[bool] = True
     default_sort: ClassVar[str] = "-created_at"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(
         ["code", "created_at", "name", "updated_at"]
     )
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "code",
+                            "-code",
+                            "created_at",
+                            "-created_at",
+                            "name",
+                            "-name",
+                            "updated_at",
+                            "-updated_at",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:code|created_at|name|updated_at)(?:,-?(?:code|created_at|name|updated_at))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
-    payment_terms: list[Literal["PREPAID", "NET30", "NET60", "NET90"]] | None = Field(
+    payment_terms: list[TenantVendorPaymentTerms] | None = Field(
         None, title="결제 조건", description="Any of these values (repeat the parameter)."
     )
-    status: list[Literal["ACTIVE", "INACTIVE", "BLOCKED"]] | None = Field(
+    status: list[TenantVendorStatus] | None = Field(
         None, title="상태", description="Any of these values (repeat the parameter)."
     )
 
@@ -104,7 +153,7 @@ class TenantVendorListParams(ListParams):
 class TenantVendorStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
-    status: Literal["ACTIVE", "INACTIVE", "BLOCKED"]
+    status: TenantVendorStatus
 
 
 # The names the generated code imports; the API document names the classes by scope.

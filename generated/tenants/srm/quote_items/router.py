@@ -18,6 +18,7 @@ from runtime.deps import TenantDb, tenant_permission
 from runtime.reads import routed
 from runtime.reads.compose import statements
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
@@ -42,8 +43,10 @@ READS = statements("tenants", "srm.quote_items")  # runtime.reads: one plan, two
     "",
     response_model=Envelope[QuoteItemListResponse],
     summary="견적 품목 목록 조회",
+    description="One page of quote item rows. Sort by amount, created_at, line_no, updated_at (`-` for descending; default `line_no`). Filters: quote_id, product_id. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="tenants_srm_quote_items_list",
 )
+@answers()
 async def list_quote_items(
     params: Annotated[QuoteItemListParams, Query()],
     db: TenantDb,
@@ -57,7 +60,18 @@ async def list_quote_items(
     response_model=Envelope[QuoteItemResponse],
     status_code=status.HTTP_201_CREATED,
     summary="견적 품목 생성",
+    description="Creates a quote item. Answers 201 with the row, its `ETag` and its `Location`. Only while its header is editable (409 `DOCUMENT_LOCKED` otherwise).",
     operation_id="tenants_srm_quote_items_create",
+)
+@answers(
+    "editable",
+    "etag",
+    "unique",
+    links={
+        "tenants_srm_quote_items_delete": "quote_item_id",
+        "tenants_srm_quote_items_get": "quote_item_id",
+        "tenants_srm_quote_items_update": "quote_item_id",
+    },
 )
 async def create_quote_item(
     data: QuoteItemCreate,
@@ -66,7 +80,12 @@ async def create_quote_item(
 ) -> Response:
     row = await service.create_quote_item(db, data, actor)
     return await routed.detail_response(
-        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+        db,
+        READS,
+        row.id,
+        actor,
+        status_code=status.HTTP_201_CREATED,
+        headers={"Location": f"/api/v1/tenants/srm/quote-items/{row.id}"},
     )
 
 
@@ -74,8 +93,10 @@ async def create_quote_item(
     "/{quote_item_id}",
     response_model=Envelope[QuoteItemResponse],
     summary="견적 품목 상세 조회",
+    description="One quote item by its id, with its `ETag`.",
     operation_id="tenants_srm_quote_items_get",
 )
+@answers("etag")
 async def get_quote_item(
     quote_item_id: UUID,
     db: TenantDb,
@@ -88,8 +109,10 @@ async def get_quote_item(
     "/{quote_item_id}",
     response_model=Envelope[QuoteItemResponse],
     summary="견적 품목 수정",
+    description="Changes the fields sent and nothing else. With `If-Match` the change is made only if the row still has that ETag (else 412). Only while its header is editable (409 `DOCUMENT_LOCKED` otherwise).",
     operation_id="tenants_srm_quote_items_update",
 )
+@answers("editable", "etag", "unique")
 async def update_quote_item(
     quote_item_id: UUID,
     data: QuoteItemUpdate,
@@ -105,8 +128,10 @@ async def update_quote_item(
     "/{quote_item_id}",
     response_model=Envelope[Deleted],
     summary="견적 품목 삭제",
+    description="Deletes the row for good. References to it follow their `on_delete` rule. With `If-Match` only if the row still has that ETag (else 412). Only while its header is editable (409 `DOCUMENT_LOCKED` otherwise).",
     operation_id="tenants_srm_quote_items_delete",
 )
+@answers("editable")
 async def delete_quote_item(
     quote_item_id: UUID,
     db: TenantDb,
@@ -125,8 +150,10 @@ nested_router = audited_router(scope="tenants", entity="srm.quote_items")
     "/{quote_id}/items",
     response_model=Envelope[QuoteItemListResponse],
     summary="견적 품목 목록 (상위 문서별)",
+    description="The quote item rows of one parent, in order (at most 1,000; the quote_items list filtered by the parent pages through all of them).",
     operation_id="tenants_srm_quote_items_list_of_parent",
 )
+@answers()
 async def list_quote_items_of_parent(
     quote_id: UUID,
     params: Annotated[QuoteItemLineListParams, Query()],
@@ -142,7 +169,18 @@ async def list_quote_items_of_parent(
     response_model=Envelope[QuoteItemResponse],
     status_code=status.HTTP_201_CREATED,
     summary="견적 품목 추가 (상위 문서별)",
+    description="Adds a quote item to the parent named in the path. Answers 201 with the row, its `ETag` and its `Location`. Only while its header is editable (409 `DOCUMENT_LOCKED` otherwise).",
     operation_id="tenants_srm_quote_items_create_in_parent",
+)
+@answers(
+    "editable",
+    "etag",
+    "unique",
+    links={
+        "tenants_srm_quote_items_delete": "quote_item_id",
+        "tenants_srm_quote_items_get": "quote_item_id",
+        "tenants_srm_quote_items_update": "quote_item_id",
+    },
 )
 async def create_quote_item_in_parent(
     quote_id: UUID,
@@ -153,5 +191,10 @@ async def create_quote_item_in_parent(
     await crud.get_live(db, Quote, quote_id, actor)
     row = await service.create_line(db, quote_id, data, actor)
     return await routed.detail_response(
-        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+        db,
+        READS,
+        row.id,
+        actor,
+        status_code=status.HTTP_201_CREATED,
+        headers={"Location": f"/api/v1/tenants/srm/quote-items/{row.id}"},
     )

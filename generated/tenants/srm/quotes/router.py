@@ -16,6 +16,7 @@ from runtime.deps import TenantDb, tenant_permission
 from runtime.reads import routed
 from runtime.reads.compose import statements
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
@@ -39,8 +40,10 @@ READS = statements("tenants", "srm.quotes")  # runtime.reads: one plan, two ways
     "",
     response_model=Envelope[QuoteListResponse],
     summary="견적 목록 조회",
+    description="One page of quote rows. Sort by created_at, quote_date, quote_no, total_amount, updated_at, valid_until (`-` for descending; default `-created_at`). Search in quote_no. Filters: customer_id, quote_date, total_amount, status. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="tenants_srm_quotes_list",
 )
+@answers()
 async def list_quotes(
     params: Annotated[QuoteListParams, Query()],
     db: TenantDb,
@@ -54,7 +57,20 @@ async def list_quotes(
     response_model=Envelope[QuoteResponse],
     status_code=status.HTTP_201_CREATED,
     summary="견적 생성",
+    description="Creates a quote, with its items in the same transaction. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="tenants_srm_quotes_create",
+)
+@answers(
+    "etag",
+    "unique",
+    links={
+        "tenants_srm_quote_items_create_in_parent": "quote_id",
+        "tenants_srm_quote_items_list_of_parent": "quote_id",
+        "tenants_srm_quotes_change_status": "quote_id",
+        "tenants_srm_quotes_delete": "quote_id",
+        "tenants_srm_quotes_get": "quote_id",
+        "tenants_srm_quotes_update": "quote_id",
+    },
 )
 async def create_quote(
     data: QuoteCreate,
@@ -63,7 +79,12 @@ async def create_quote(
 ) -> Response:
     row = await service.create_quote(db, data, actor)
     return await routed.detail_response(
-        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+        db,
+        READS,
+        row.id,
+        actor,
+        status_code=status.HTTP_201_CREATED,
+        headers={"Location": f"/api/v1/tenants/srm/quotes/{row.id}"},
     )
 
 
@@ -71,8 +92,10 @@ async def create_quote(
     "/{quote_id}",
     response_model=Envelope[QuoteResponse],
     summary="견적 상세 조회",
+    description="One quote by its id, with its `ETag` and its first 1,000 lines (`*_total` counts them all).",
     operation_id="tenants_srm_quotes_get",
 )
+@answers("etag")
 async def get_quote(
     quote_id: UUID,
     db: TenantDb,
@@ -85,8 +108,10 @@ async def get_quote(
     "/{quote_id}",
     response_model=Envelope[QuoteResponse],
     summary="견적 수정",
+    description="Changes the fields sent and nothing else. With `If-Match` the change is made only if the row still has that ETag (else 412). Only while the document is editable (409 `DOCUMENT_LOCKED` otherwise).",
     operation_id="tenants_srm_quotes_update",
 )
+@answers("editable", "etag", "unique")
 async def update_quote(
     quote_id: UUID,
     data: QuoteUpdate,
@@ -102,8 +127,10 @@ async def update_quote(
     "/{quote_id}/status",
     response_model=Envelope[QuoteResponse],
     summary="견적 상태 변경",
+    description="Moves `status` (DRAFT → SENT; SENT → ACCEPTED, REJECTED, EXPIRED). With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="tenants_srm_quotes_change_status",
 )
+@answers("etag", "transitions")
 async def change_quote_status(
     quote_id: UUID,
     data: QuoteStatusChange,
@@ -119,8 +146,10 @@ async def change_quote_status(
     "/{quote_id}",
     response_model=Envelope[Deleted],
     summary="견적 삭제",
+    description="Deletes the row: hidden from every read and its unique values freed. References to it follow their `on_delete` rule. With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="tenants_srm_quotes_delete",
 )
+@answers()
 async def delete_quote(
     quote_id: UUID,
     db: TenantDb,

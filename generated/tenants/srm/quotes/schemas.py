@@ -8,10 +8,30 @@ from decimal import Decimal
 from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
+from typing_extensions import TypeAliasType
 
 from generated.tenants.srm.quote_items.schemas import QuoteItemLineCreate, QuoteItemResponse
-from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+from runtime.web.schemas import (
+    SORT_WORDS,
+    EntityModel,
+    Input,
+    Page,
+    SearchableListParams,
+    UpdateModel,
+    absent,
+)
+from runtime.web.written import queried_as
+
+# each enum field's values and the list's sort terms, named (the API document and generated
+# clients share one type)
+TenantQuoteStatus = TypeAliasType(
+    "TenantQuoteStatus",
+    Annotated[
+        Literal["DRAFT", "SENT", "ACCEPTED", "REJECTED", "EXPIRED"],
+        Field(title="TenantQuoteStatus"),
+    ],
+)
 
 
 class TenantQuoteBase(EntityModel):
@@ -27,6 +47,12 @@ class TenantQuoteBase(EntityModel):
 class TenantQuoteCreate(Input, TenantQuoteBase):
     """Body of POST: a new quote, optionally with its lines."""
 
+    written: ClassVar[dict[str, str]] = {
+        "customer_id": "uuid",
+        "quote_date": "date",
+        "valid_until": "date",
+        "total_amount": "decimal:^\\d{1,16}(\\.\\d{1,2}0*)?$",
+    }
     items: list[QuoteItemLineCreate] = Field(
         default_factory=list,
         max_length=1000,
@@ -38,16 +64,22 @@ class TenantQuoteCreate(Input, TenantQuoteBase):
 class TenantQuoteUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
+    written: ClassVar[dict[str, str]] = {
+        "customer_id": "uuid",
+        "quote_date": "date",
+        "valid_until": "date",
+        "total_amount": "decimal:^\\d{1,16}(\\.\\d{1,2}0*)?$",
+    }
     non_nullable: ClassVar[frozenset[str]] = frozenset(
         ["quote_no", "customer_id", "quote_date", "currency"]
     )
     status_field: ClassVar[str | None] = "status"
 
-    quote_no: str | None = Field(None, max_length=30, title="견적 번호")
-    customer_id: UUID | None = Field(None, title="고객")
-    quote_date: date | None = Field(None, title="견적일")
+    quote_no: str = Field(default_factory=absent, max_length=30, title="견적 번호")
+    customer_id: UUID = Field(default_factory=absent, title="고객")
+    quote_date: date = Field(default_factory=absent, title="견적일")
     valid_until: date | None = Field(None, title="유효기한")
-    currency: str | None = Field(None, pattern="^[A-Z]{3}$", title="통화")
+    currency: str = Field(default_factory=absent, pattern="^[A-Z]{3}$", title="통화")
 
 
 class TenantQuoteListItem(TenantQuoteBase):
@@ -55,8 +87,19 @@ class TenantQuoteListItem(TenantQuoteBase):
 
     id: UUID
     tenant_id: UUID
-    total_amount: Decimal = Field(title="합계 금액")
-    status: Literal["DRAFT", "SENT", "ACCEPTED", "REJECTED", "EXPIRED"] = Field(title="상태")
+    total_amount: Annotated[
+        Decimal,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": 0, "maximum": 9999999999999999},
+                    {"type": "string", "pattern": "^\\d{1,16}(\\.\\d{1,2}0*)?$"},
+                ]
+            },
+            mode="validation",
+        ),
+    ] = Field(title="합계 금액")
+    status: TenantQuoteStatus = Field(title="상태")
     customer_name: str | None = Field(
         None, title="고객 이름", description="Display name of the referenced row."
     )
@@ -84,39 +127,116 @@ class TenantQuoteListResponse(Page[TenantQuoteListItem]):
     """One page of quote rows."""
 
 
-class TenantQuoteListParams(ListParams):
+class TenantQuoteListParams(SearchableListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
         ["created_at", "quote_date", "quote_no", "total_amount", "updated_at", "valid_until"]
     )
-    searchable: ClassVar[bool] = True
     default_sort: ClassVar[str] = "-created_at"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(
         ["created_at", "quote_date", "quote_no", "total_amount", "updated_at"]
     )
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "created_at",
+                            "-created_at",
+                            "quote_date",
+                            "-quote_date",
+                            "quote_no",
+                            "-quote_no",
+                            "total_amount",
+                            "-total_amount",
+                            "updated_at",
+                            "-updated_at",
+                            "valid_until",
+                            "-valid_until",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:created_at|quote_date|quote_no|total_amount|updated_at|valid_until)(?:,-?(?:created_at|quote_date|quote_no|total_amount|updated_at|valid_until))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
-    customer_id: UUID | None = Field(None, title="고객", description="Exact match.")
-    quote_date: date | None = Field(None, title="견적일", description="Exact match.")
+    customer_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="고객", description="Exact match."
+    )
+    quote_date: Annotated[date, queried_as("date")] | None = Field(
+        None, title="견적일", description="Exact match."
+    )
     total_amount: (
-        Annotated[Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)]
+        Annotated[
+            Annotated[
+                Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)
+            ],
+            queried_as("decimal:^\\d{1,16}(\\.\\d{1,2}0*)?$"),
+            WithJsonSchema(
+                {
+                    "anyOf": [
+                        {"type": "integer", "minimum": 0, "maximum": 9999999999999999},
+                        {"type": "string", "pattern": "^\\d{1,16}(\\.\\d{1,2}0*)?$"},
+                    ]
+                },
+                mode="validation",
+            ),
+        ]
         | None
     ) = Field(None, title="합계 금액", description="Exact match.")
-    status: list[Literal["DRAFT", "SENT", "ACCEPTED", "REJECTED", "EXPIRED"]] | None = Field(
+    status: list[TenantQuoteStatus] | None = Field(
         None, title="상태", description="Any of these values (repeat the parameter)."
     )
-    quote_date_from: date | None = Field(
+    quote_date_from: Annotated[date, queried_as("date")] | None = Field(
         None, title="견적일 이상", description="Inclusive lower bound."
     )
-    quote_date_to: date | None = Field(
+    quote_date_to: Annotated[date, queried_as("date")] | None = Field(
         None, title="견적일 이하", description="Inclusive upper bound."
     )
     total_amount_from: (
-        Annotated[Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)]
+        Annotated[
+            Annotated[
+                Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)
+            ],
+            queried_as("decimal:^\\d{1,16}(\\.\\d{1,2}0*)?$"),
+            WithJsonSchema(
+                {
+                    "anyOf": [
+                        {"type": "integer", "minimum": 0, "maximum": 9999999999999999},
+                        {"type": "string", "pattern": "^\\d{1,16}(\\.\\d{1,2}0*)?$"},
+                    ]
+                },
+                mode="validation",
+            ),
+        ]
         | None
     ) = Field(None, title="합계 금액 이상", description="Inclusive lower bound.")
     total_amount_to: (
-        Annotated[Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)]
+        Annotated[
+            Annotated[
+                Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)
+            ],
+            queried_as("decimal:^\\d{1,16}(\\.\\d{1,2}0*)?$"),
+            WithJsonSchema(
+                {
+                    "anyOf": [
+                        {"type": "integer", "minimum": 0, "maximum": 9999999999999999},
+                        {"type": "string", "pattern": "^\\d{1,16}(\\.\\d{1,2}0*)?$"},
+                    ]
+                },
+                mode="validation",
+            ),
+        ]
         | None
     ) = Field(None, title="합계 금액 이하", description="Inclusive upper bound.")
 
@@ -124,7 +244,7 @@ class TenantQuoteListParams(ListParams):
 class TenantQuoteStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
-    status: Literal["DRAFT", "SENT", "ACCEPTED", "REJECTED", "EXPIRED"]
+    status: TenantQuoteStatus
 
 
 # The names the generated code imports; the API document names the classes by scope.

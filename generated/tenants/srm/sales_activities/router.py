@@ -16,6 +16,7 @@ from runtime.deps import TenantDb, tenant_permission
 from runtime.reads import routed
 from runtime.reads.compose import statements
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
@@ -38,8 +39,10 @@ READS = statements("tenants", "srm.sales_activities")  # runtime.reads: one plan
     "",
     response_model=Envelope[SalesActivityListResponse],
     summary="판매활동 목록 조회",
+    description="One page of sales activity rows. Sort by activity_date, created_at, updated_at (`-` for descending; default `-activity_date`). Search in subject. Filters: customer_id, sales_order_id, activity_type, activity_date. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="tenants_srm_sales_activities_list",
 )
+@answers()
 async def list_sales_activities(
     params: Annotated[SalesActivityListParams, Query()],
     db: TenantDb,
@@ -53,7 +56,16 @@ async def list_sales_activities(
     response_model=Envelope[SalesActivityResponse],
     status_code=status.HTTP_201_CREATED,
     summary="판매활동 생성",
+    description="Creates a sales activity. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="tenants_srm_sales_activities_create",
+)
+@answers(
+    "etag",
+    links={
+        "tenants_srm_sales_activities_delete": "sales_activity_id",
+        "tenants_srm_sales_activities_get": "sales_activity_id",
+        "tenants_srm_sales_activities_update": "sales_activity_id",
+    },
 )
 async def create_sales_activity(
     data: SalesActivityCreate,
@@ -62,7 +74,12 @@ async def create_sales_activity(
 ) -> Response:
     row = await service.create_sales_activity(db, data, actor)
     return await routed.detail_response(
-        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+        db,
+        READS,
+        row.id,
+        actor,
+        status_code=status.HTTP_201_CREATED,
+        headers={"Location": f"/api/v1/tenants/srm/sales-activities/{row.id}"},
     )
 
 
@@ -70,8 +87,10 @@ async def create_sales_activity(
     "/{sales_activity_id}",
     response_model=Envelope[SalesActivityResponse],
     summary="판매활동 상세 조회",
+    description="One sales activity by its id, with its `ETag`.",
     operation_id="tenants_srm_sales_activities_get",
 )
+@answers("etag")
 async def get_sales_activity(
     sales_activity_id: UUID,
     db: TenantDb,
@@ -84,8 +103,10 @@ async def get_sales_activity(
     "/{sales_activity_id}",
     response_model=Envelope[SalesActivityResponse],
     summary="판매활동 수정",
+    description="Changes the fields sent and nothing else. With `If-Match` the change is made only if the row still has that ETag (else 412).",
     operation_id="tenants_srm_sales_activities_update",
 )
+@answers("etag")
 async def update_sales_activity(
     sales_activity_id: UUID,
     data: SalesActivityUpdate,
@@ -101,8 +122,10 @@ async def update_sales_activity(
     "/{sales_activity_id}",
     response_model=Envelope[Deleted],
     summary="판매활동 삭제",
+    description="Deletes the row: hidden from every read and its unique values freed. References to it follow their `on_delete` rule. With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="tenants_srm_sales_activities_delete",
 )
+@answers()
 async def delete_sales_activity(
     sales_activity_id: UUID,
     db: TenantDb,

@@ -18,6 +18,7 @@ from runtime.deps import TenantDb, tenant_permission
 from runtime.reads import routed
 from runtime.reads.compose import statements
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
@@ -42,8 +43,10 @@ READS = statements("tenants", "srm.sales_order_items")  # runtime.reads: one pla
     "",
     response_model=Envelope[SalesOrderItemListResponse],
     summary="판매주문 품목 목록 조회",
+    description="One page of sales order item rows. Sort by amount, created_at, line_no, updated_at (`-` for descending; default `line_no`). Filters: sales_order_id, product_id. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="tenants_srm_sales_order_items_list",
 )
+@answers()
 async def list_sales_order_items(
     params: Annotated[SalesOrderItemListParams, Query()],
     db: TenantDb,
@@ -57,7 +60,18 @@ async def list_sales_order_items(
     response_model=Envelope[SalesOrderItemResponse],
     status_code=status.HTTP_201_CREATED,
     summary="판매주문 품목 생성",
+    description="Creates a sales order item. Answers 201 with the row, its `ETag` and its `Location`. Only while its header is editable (409 `DOCUMENT_LOCKED` otherwise).",
     operation_id="tenants_srm_sales_order_items_create",
+)
+@answers(
+    "editable",
+    "etag",
+    "unique",
+    links={
+        "tenants_srm_sales_order_items_delete": "sales_order_item_id",
+        "tenants_srm_sales_order_items_get": "sales_order_item_id",
+        "tenants_srm_sales_order_items_update": "sales_order_item_id",
+    },
 )
 async def create_sales_order_item(
     data: SalesOrderItemCreate,
@@ -66,7 +80,12 @@ async def create_sales_order_item(
 ) -> Response:
     row = await service.create_sales_order_item(db, data, actor)
     return await routed.detail_response(
-        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+        db,
+        READS,
+        row.id,
+        actor,
+        status_code=status.HTTP_201_CREATED,
+        headers={"Location": f"/api/v1/tenants/srm/sales-order-items/{row.id}"},
     )
 
 
@@ -74,8 +93,10 @@ async def create_sales_order_item(
     "/{sales_order_item_id}",
     response_model=Envelope[SalesOrderItemResponse],
     summary="판매주문 품목 상세 조회",
+    description="One sales order item by its id, with its `ETag`.",
     operation_id="tenants_srm_sales_order_items_get",
 )
+@answers("etag")
 async def get_sales_order_item(
     sales_order_item_id: UUID,
     db: TenantDb,
@@ -88,8 +109,10 @@ async def get_sales_order_item(
     "/{sales_order_item_id}",
     response_model=Envelope[SalesOrderItemResponse],
     summary="판매주문 품목 수정",
+    description="Changes the fields sent and nothing else. With `If-Match` the change is made only if the row still has that ETag (else 412). Only while its header is editable (409 `DOCUMENT_LOCKED` otherwise).",
     operation_id="tenants_srm_sales_order_items_update",
 )
+@answers("editable", "etag", "unique")
 async def update_sales_order_item(
     sales_order_item_id: UUID,
     data: SalesOrderItemUpdate,
@@ -107,8 +130,10 @@ async def update_sales_order_item(
     "/{sales_order_item_id}",
     response_model=Envelope[Deleted],
     summary="판매주문 품목 삭제",
+    description="Deletes the row for good. References to it follow their `on_delete` rule. With `If-Match` only if the row still has that ETag (else 412). Only while its header is editable (409 `DOCUMENT_LOCKED` otherwise).",
     operation_id="tenants_srm_sales_order_items_delete",
 )
+@answers("editable")
 async def delete_sales_order_item(
     sales_order_item_id: UUID,
     db: TenantDb,
@@ -127,8 +152,10 @@ nested_router = audited_router(scope="tenants", entity="srm.sales_order_items")
     "/{sales_order_id}/items",
     response_model=Envelope[SalesOrderItemListResponse],
     summary="판매주문 품목 목록 (상위 문서별)",
+    description="The sales order item rows of one parent, in order (at most 1,000; the sales_order_items list filtered by the parent pages through all of them).",
     operation_id="tenants_srm_sales_order_items_list_of_parent",
 )
+@answers()
 async def list_sales_order_items_of_parent(
     sales_order_id: UUID,
     params: Annotated[SalesOrderItemLineListParams, Query()],
@@ -146,7 +173,18 @@ async def list_sales_order_items_of_parent(
     response_model=Envelope[SalesOrderItemResponse],
     status_code=status.HTTP_201_CREATED,
     summary="판매주문 품목 추가 (상위 문서별)",
+    description="Adds a sales order item to the parent named in the path. Answers 201 with the row, its `ETag` and its `Location`. Only while its header is editable (409 `DOCUMENT_LOCKED` otherwise).",
     operation_id="tenants_srm_sales_order_items_create_in_parent",
+)
+@answers(
+    "editable",
+    "etag",
+    "unique",
+    links={
+        "tenants_srm_sales_order_items_delete": "sales_order_item_id",
+        "tenants_srm_sales_order_items_get": "sales_order_item_id",
+        "tenants_srm_sales_order_items_update": "sales_order_item_id",
+    },
 )
 async def create_sales_order_item_in_parent(
     sales_order_id: UUID,
@@ -157,5 +195,10 @@ async def create_sales_order_item_in_parent(
     await crud.get_live(db, SalesOrder, sales_order_id, actor)
     row = await service.create_line(db, sales_order_id, data, actor)
     return await routed.detail_response(
-        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+        db,
+        READS,
+        row.id,
+        actor,
+        status_code=status.HTTP_201_CREATED,
+        headers={"Location": f"/api/v1/tenants/srm/sales-order-items/{row.id}"},
     )

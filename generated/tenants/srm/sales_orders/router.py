@@ -16,6 +16,7 @@ from runtime.deps import TenantDb, tenant_permission
 from runtime.reads import routed
 from runtime.reads.compose import statements
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
@@ -39,8 +40,10 @@ READS = statements("tenants", "srm.sales_orders")  # runtime.reads: one plan, tw
     "",
     response_model=Envelope[SalesOrderListResponse],
     summary="판매주문 목록 조회",
+    description="One page of sales order rows. Sort by created_at, delivery_date, order_date, order_no, status, total_amount, updated_at (`-` for descending; default `-created_at`). Search in order_no. Filters: customer_id, quote_id, order_date, delivery_date, total_amount, status. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="tenants_srm_sales_orders_list",
 )
+@answers()
 async def list_sales_orders(
     params: Annotated[SalesOrderListParams, Query()],
     db: TenantDb,
@@ -54,7 +57,20 @@ async def list_sales_orders(
     response_model=Envelope[SalesOrderResponse],
     status_code=status.HTTP_201_CREATED,
     summary="판매주문 생성",
+    description="Creates a sales order, with its items in the same transaction. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="tenants_srm_sales_orders_create",
+)
+@answers(
+    "etag",
+    "unique",
+    links={
+        "tenants_srm_sales_order_items_create_in_parent": "sales_order_id",
+        "tenants_srm_sales_order_items_list_of_parent": "sales_order_id",
+        "tenants_srm_sales_orders_change_status": "sales_order_id",
+        "tenants_srm_sales_orders_delete": "sales_order_id",
+        "tenants_srm_sales_orders_get": "sales_order_id",
+        "tenants_srm_sales_orders_update": "sales_order_id",
+    },
 )
 async def create_sales_order(
     data: SalesOrderCreate,
@@ -63,7 +79,12 @@ async def create_sales_order(
 ) -> Response:
     row = await service.create_sales_order(db, data, actor)
     return await routed.detail_response(
-        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+        db,
+        READS,
+        row.id,
+        actor,
+        status_code=status.HTTP_201_CREATED,
+        headers={"Location": f"/api/v1/tenants/srm/sales-orders/{row.id}"},
     )
 
 
@@ -71,8 +92,10 @@ async def create_sales_order(
     "/{sales_order_id}",
     response_model=Envelope[SalesOrderResponse],
     summary="판매주문 상세 조회",
+    description="One sales order by its id, with its `ETag` and its first 1,000 lines (`*_total` counts them all).",
     operation_id="tenants_srm_sales_orders_get",
 )
+@answers("etag")
 async def get_sales_order(
     sales_order_id: UUID,
     db: TenantDb,
@@ -85,8 +108,10 @@ async def get_sales_order(
     "/{sales_order_id}",
     response_model=Envelope[SalesOrderResponse],
     summary="판매주문 수정",
+    description="Changes the fields sent and nothing else. With `If-Match` the change is made only if the row still has that ETag (else 412). Only while the document is editable (409 `DOCUMENT_LOCKED` otherwise).",
     operation_id="tenants_srm_sales_orders_update",
 )
+@answers("editable", "etag", "unique")
 async def update_sales_order(
     sales_order_id: UUID,
     data: SalesOrderUpdate,
@@ -102,8 +127,10 @@ async def update_sales_order(
     "/{sales_order_id}/status",
     response_model=Envelope[SalesOrderResponse],
     summary="판매주문 상태 변경",
+    description="Moves `status` (DRAFT → CONFIRMED, CANCELED; CONFIRMED → SHIPPED, CANCELED; SHIPPED → DELIVERED). With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="tenants_srm_sales_orders_change_status",
 )
+@answers("etag", "transitions")
 async def change_sales_order_status(
     sales_order_id: UUID,
     data: SalesOrderStatusChange,
@@ -121,8 +148,10 @@ async def change_sales_order_status(
     "/{sales_order_id}",
     response_model=Envelope[Deleted],
     summary="판매주문 삭제",
+    description="Deletes the row: hidden from every read and its unique values freed. References to it follow their `on_delete` rule. With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="tenants_srm_sales_orders_delete",
 )
+@answers()
 async def delete_sales_order(
     sales_order_id: UUID,
     db: TenantDb,

@@ -8,13 +8,33 @@ from decimal import Decimal
 from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
+from typing_extensions import TypeAliasType
 
 from generated.tenants.srm.sales_order_items.schemas import (
     SalesOrderItemLineCreate,
     SalesOrderItemResponse,
 )
-from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+from runtime.web.schemas import (
+    SORT_WORDS,
+    EntityModel,
+    Input,
+    Page,
+    SearchableListParams,
+    UpdateModel,
+    absent,
+)
+from runtime.web.written import queried_as
+
+# each enum field's values and the list's sort terms, named (the API document and generated
+# clients share one type)
+TenantSalesOrderStatus = TypeAliasType(
+    "TenantSalesOrderStatus",
+    Annotated[
+        Literal["DRAFT", "CONFIRMED", "SHIPPED", "DELIVERED", "CANCELED"],
+        Field(title="TenantSalesOrderStatus"),
+    ],
+)
 
 
 class TenantSalesOrderBase(EntityModel):
@@ -31,6 +51,13 @@ class TenantSalesOrderBase(EntityModel):
 class TenantSalesOrderCreate(Input, TenantSalesOrderBase):
     """Body of POST: a new sales order, optionally with its lines."""
 
+    written: ClassVar[dict[str, str]] = {
+        "customer_id": "uuid",
+        "quote_id": "uuid",
+        "order_date": "date",
+        "delivery_date": "date",
+        "total_amount": "decimal:^\\d{1,16}(\\.\\d{1,2}0*)?$",
+    }
     items: list[SalesOrderItemLineCreate] = Field(
         default_factory=list,
         max_length=1000,
@@ -42,17 +69,24 @@ class TenantSalesOrderCreate(Input, TenantSalesOrderBase):
 class TenantSalesOrderUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
+    written: ClassVar[dict[str, str]] = {
+        "customer_id": "uuid",
+        "quote_id": "uuid",
+        "order_date": "date",
+        "delivery_date": "date",
+        "total_amount": "decimal:^\\d{1,16}(\\.\\d{1,2}0*)?$",
+    }
     non_nullable: ClassVar[frozenset[str]] = frozenset(
         ["order_no", "customer_id", "order_date", "currency"]
     )
     status_field: ClassVar[str | None] = "status"
 
-    order_no: str | None = Field(None, max_length=30, title="주문 번호")
-    customer_id: UUID | None = Field(None, title="고객")
+    order_no: str = Field(default_factory=absent, max_length=30, title="주문 번호")
+    customer_id: UUID = Field(default_factory=absent, title="고객")
     quote_id: UUID | None = Field(None, title="견적")
-    order_date: date | None = Field(None, title="주문일")
+    order_date: date = Field(default_factory=absent, title="주문일")
     delivery_date: date | None = Field(None, title="납품일")
-    currency: str | None = Field(None, pattern="^[A-Z]{3}$", title="통화")
+    currency: str = Field(default_factory=absent, pattern="^[A-Z]{3}$", title="통화")
 
 
 class TenantSalesOrderListItem(TenantSalesOrderBase):
@@ -60,8 +94,19 @@ class TenantSalesOrderListItem(TenantSalesOrderBase):
 
     id: UUID
     tenant_id: UUID
-    total_amount: Decimal = Field(title="합계 금액")
-    status: Literal["DRAFT", "CONFIRMED", "SHIPPED", "DELIVERED", "CANCELED"] = Field(title="상태")
+    total_amount: Annotated[
+        Decimal,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": 0, "maximum": 9999999999999999},
+                    {"type": "string", "pattern": "^\\d{1,16}(\\.\\d{1,2}0*)?$"},
+                ]
+            },
+            mode="validation",
+        ),
+    ] = Field(title="합계 금액")
+    status: TenantSalesOrderStatus = Field(title="상태")
     customer_name: str | None = Field(
         None, title="고객 이름", description="Display name of the referenced row."
     )
@@ -92,7 +137,7 @@ class TenantSalesOrderListResponse(Page[TenantSalesOrderListItem]):
     """One page of sales order rows."""
 
 
-class TenantSalesOrderListParams(ListParams):
+class TenantSalesOrderListParams(SearchableListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
@@ -106,41 +151,124 @@ class TenantSalesOrderListParams(ListParams):
             "updated_at",
         ]
     )
-    searchable: ClassVar[bool] = True
     default_sort: ClassVar[str] = "-created_at"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(
         ["created_at", "order_date", "order_no", "status", "total_amount", "updated_at"]
     )
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "created_at",
+                            "-created_at",
+                            "delivery_date",
+                            "-delivery_date",
+                            "order_date",
+                            "-order_date",
+                            "order_no",
+                            "-order_no",
+                            "status",
+                            "-status",
+                            "total_amount",
+                            "-total_amount",
+                            "updated_at",
+                            "-updated_at",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:created_at|delivery_date|order_date|order_no|status|total_amount|updated_at)(?:,-?(?:created_at|delivery_date|order_date|order_no|status|total_amount|updated_at))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
-    customer_id: UUID | None = Field(None, title="고객", description="Exact match.")
-    quote_id: UUID | None = Field(None, title="견적", description="Exact match.")
-    order_date: date | None = Field(None, title="주문일", description="Exact match.")
-    delivery_date: date | None = Field(None, title="납품일", description="Exact match.")
+    customer_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="고객", description="Exact match."
+    )
+    quote_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="견적", description="Exact match."
+    )
+    order_date: Annotated[date, queried_as("date")] | None = Field(
+        None, title="주문일", description="Exact match."
+    )
+    delivery_date: Annotated[date, queried_as("date")] | None = Field(
+        None, title="납품일", description="Exact match."
+    )
     total_amount: (
-        Annotated[Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)]
+        Annotated[
+            Annotated[
+                Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)
+            ],
+            queried_as("decimal:^\\d{1,16}(\\.\\d{1,2}0*)?$"),
+            WithJsonSchema(
+                {
+                    "anyOf": [
+                        {"type": "integer", "minimum": 0, "maximum": 9999999999999999},
+                        {"type": "string", "pattern": "^\\d{1,16}(\\.\\d{1,2}0*)?$"},
+                    ]
+                },
+                mode="validation",
+            ),
+        ]
         | None
     ) = Field(None, title="합계 금액", description="Exact match.")
-    status: list[Literal["DRAFT", "CONFIRMED", "SHIPPED", "DELIVERED", "CANCELED"]] | None = Field(
+    status: list[TenantSalesOrderStatus] | None = Field(
         None, title="상태", description="Any of these values (repeat the parameter)."
     )
-    order_date_from: date | None = Field(
+    order_date_from: Annotated[date, queried_as("date")] | None = Field(
         None, title="주문일 이상", description="Inclusive lower bound."
     )
-    order_date_to: date | None = Field(
+    order_date_to: Annotated[date, queried_as("date")] | None = Field(
         None, title="주문일 이하", description="Inclusive upper bound."
     )
-    delivery_date_from: date | None = Field(
+    delivery_date_from: Annotated[date, queried_as("date")] | None = Field(
         None, title="납품일 이상", description="Inclusive lower bound."
     )
-    delivery_date_to: date | None = Field(
+    delivery_date_to: Annotated[date, queried_as("date")] | None = Field(
         None, title="납품일 이하", description="Inclusive upper bound."
     )
     total_amount_from: (
-        Annotated[Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)]
+        Annotated[
+            Annotated[
+                Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)
+            ],
+            queried_as("decimal:^\\d{1,16}(\\.\\d{1,2}0*)?$"),
+            WithJsonSchema(
+                {
+                    "anyOf": [
+                        {"type": "integer", "minimum": 0, "maximum": 9999999999999999},
+                        {"type": "string", "pattern": "^\\d{1,16}(\\.\\d{1,2}0*)?$"},
+                    ]
+                },
+                mode="validation",
+            ),
+        ]
         | None
     ) = Field(None, title="합계 금액 이상", description="Inclusive lower bound.")
     total_amount_to: (
-        Annotated[Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)]
+        Annotated[
+            Annotated[
+                Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)
+            ],
+            queried_as("decimal:^\\d{1,16}(\\.\\d{1,2}0*)?$"),
+            WithJsonSchema(
+                {
+                    "anyOf": [
+                        {"type": "integer", "minimum": 0, "maximum": 9999999999999999},
+                        {"type": "string", "pattern": "^\\d{1,16}(\\.\\d{1,2}0*)?$"},
+                    ]
+                },
+                mode="validation",
+            ),
+        ]
         | None
     ) = Field(None, title="합계 금액 이하", description="Inclusive upper bound.")
 
@@ -148,7 +276,7 @@ class TenantSalesOrderListParams(ListParams):
 class TenantSalesOrderStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
-    status: Literal["DRAFT", "CONFIRMED", "SHIPPED", "DELIVERED", "CANCELED"]
+    status: TenantSalesOrderStatus
 
 
 # The names the generated code imports; the API document names the classes by scope.

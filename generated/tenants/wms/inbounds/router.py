@@ -16,6 +16,7 @@ from runtime.deps import TenantDb, tenant_permission
 from runtime.reads import routed
 from runtime.reads.compose import statements
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
@@ -39,8 +40,10 @@ READS = statements("tenants", "wms.inbounds")  # runtime.reads: one plan, two wa
     "",
     response_model=Envelope[InboundListResponse],
     summary="입하 목록 조회",
+    description="One page of inbound rows. Sort by created_at, expected_at, inbound_no, updated_at (`-` for descending; default `-created_at`). Search in inbound_no. Filters: warehouse_id, receipt_id, expected_at, status. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="tenants_wms_inbounds_list",
 )
+@answers()
 async def list_inbounds(
     params: Annotated[InboundListParams, Query()],
     db: TenantDb,
@@ -54,7 +57,18 @@ async def list_inbounds(
     response_model=Envelope[InboundResponse],
     status_code=status.HTTP_201_CREATED,
     summary="입하 생성",
+    description="Creates a inbound. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="tenants_wms_inbounds_create",
+)
+@answers(
+    "etag",
+    "unique",
+    links={
+        "tenants_wms_inbounds_change_status": "inbound_id",
+        "tenants_wms_inbounds_delete": "inbound_id",
+        "tenants_wms_inbounds_get": "inbound_id",
+        "tenants_wms_inbounds_update": "inbound_id",
+    },
 )
 async def create_inbound(
     data: InboundCreate,
@@ -63,7 +77,12 @@ async def create_inbound(
 ) -> Response:
     row = await service.create_inbound(db, data, actor)
     return await routed.detail_response(
-        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+        db,
+        READS,
+        row.id,
+        actor,
+        status_code=status.HTTP_201_CREATED,
+        headers={"Location": f"/api/v1/tenants/wms/inbounds/{row.id}"},
     )
 
 
@@ -71,8 +90,10 @@ async def create_inbound(
     "/{inbound_id}",
     response_model=Envelope[InboundResponse],
     summary="입하 상세 조회",
+    description="One inbound by its id, with its `ETag`.",
     operation_id="tenants_wms_inbounds_get",
 )
+@answers("etag")
 async def get_inbound(
     inbound_id: UUID,
     db: TenantDb,
@@ -85,8 +106,10 @@ async def get_inbound(
     "/{inbound_id}",
     response_model=Envelope[InboundResponse],
     summary="입하 수정",
+    description="Changes the fields sent and nothing else. With `If-Match` the change is made only if the row still has that ETag (else 412).",
     operation_id="tenants_wms_inbounds_update",
 )
+@answers("etag", "unique")
 async def update_inbound(
     inbound_id: UUID,
     data: InboundUpdate,
@@ -102,8 +125,10 @@ async def update_inbound(
     "/{inbound_id}/status",
     response_model=Envelope[InboundResponse],
     summary="입하 상태 변경",
+    description="Moves `status` (PLANNED → ARRIVED, CANCELED; ARRIVED → PUTAWAY, CANCELED; PUTAWAY → COMPLETED). With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="tenants_wms_inbounds_change_status",
 )
+@answers("etag", "transitions")
 async def change_inbound_status(
     inbound_id: UUID,
     data: InboundStatusChange,
@@ -119,8 +144,10 @@ async def change_inbound_status(
     "/{inbound_id}",
     response_model=Envelope[Deleted],
     summary="입하 삭제",
+    description="Deletes the row: hidden from every read and its unique values freed. References to it follow their `on_delete` rule. With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="tenants_wms_inbounds_delete",
 )
+@answers()
 async def delete_inbound(
     inbound_id: UUID,
     db: TenantDb,

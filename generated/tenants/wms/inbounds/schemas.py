@@ -4,12 +4,32 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
+from typing_extensions import TypeAliasType
 
-from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+from runtime.web.schemas import (
+    SORT_WORDS,
+    EntityModel,
+    Input,
+    Page,
+    SearchableListParams,
+    UpdateModel,
+    absent,
+)
+from runtime.web.written import queried_as
+
+# each enum field's values and the list's sort terms, named (the API document and generated
+# clients share one type)
+TenantInboundStatus = TypeAliasType(
+    "TenantInboundStatus",
+    Annotated[
+        Literal["PLANNED", "ARRIVED", "PUTAWAY", "COMPLETED", "CANCELED"],
+        Field(title="TenantInboundStatus"),
+    ],
+)
 
 
 class TenantInboundBase(EntityModel):
@@ -24,17 +44,27 @@ class TenantInboundBase(EntityModel):
 class TenantInboundCreate(Input, TenantInboundBase):
     """Body of POST: a new inbound."""
 
+    written: ClassVar[dict[str, str]] = {
+        "warehouse_id": "uuid",
+        "receipt_id": "uuid",
+        "expected_at": "datetime",
+    }
     pass
 
 
 class TenantInboundUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
+    written: ClassVar[dict[str, str]] = {
+        "warehouse_id": "uuid",
+        "receipt_id": "uuid",
+        "expected_at": "datetime",
+    }
     non_nullable: ClassVar[frozenset[str]] = frozenset(["inbound_no", "warehouse_id"])
     status_field: ClassVar[str | None] = "status"
 
-    inbound_no: str | None = Field(None, max_length=30, title="입하 번호")
-    warehouse_id: UUID | None = Field(None, title="창고")
+    inbound_no: str = Field(default_factory=absent, max_length=30, title="입하 번호")
+    warehouse_id: UUID = Field(default_factory=absent, title="창고")
     receipt_id: UUID | None = Field(None, title="입고")
     expected_at: datetime | None = Field(None, title="도착 예정")
 
@@ -44,7 +74,7 @@ class TenantInboundResponse(TenantInboundBase):
 
     id: UUID
     tenant_id: UUID
-    status: Literal["PLANNED", "ARRIVED", "PUTAWAY", "COMPLETED", "CANCELED"] = Field(title="상태")
+    status: TenantInboundStatus = Field(title="상태")
     warehouse_name: str | None = Field(
         None, title="창고 이름", description="Display name of the referenced row."
     )
@@ -61,28 +91,61 @@ class TenantInboundListResponse(Page[TenantInboundResponse]):
     """One page of inbound rows."""
 
 
-class TenantInboundListParams(ListParams):
+class TenantInboundListParams(SearchableListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
         ["created_at", "expected_at", "inbound_no", "updated_at"]
     )
-    searchable: ClassVar[bool] = True
     default_sort: ClassVar[str] = "-created_at"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(
         ["created_at", "inbound_no", "updated_at"]
     )
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "created_at",
+                            "-created_at",
+                            "expected_at",
+                            "-expected_at",
+                            "inbound_no",
+                            "-inbound_no",
+                            "updated_at",
+                            "-updated_at",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:created_at|expected_at|inbound_no|updated_at)(?:,-?(?:created_at|expected_at|inbound_no|updated_at))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
-    warehouse_id: UUID | None = Field(None, title="창고", description="Exact match.")
-    receipt_id: UUID | None = Field(None, title="입고", description="Exact match.")
-    expected_at: datetime | None = Field(None, title="도착 예정", description="Exact match.")
-    status: list[Literal["PLANNED", "ARRIVED", "PUTAWAY", "COMPLETED", "CANCELED"]] | None = Field(
+    warehouse_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="창고", description="Exact match."
+    )
+    receipt_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="입고", description="Exact match."
+    )
+    expected_at: Annotated[datetime, queried_as("datetime")] | None = Field(
+        None, title="도착 예정", description="Exact match."
+    )
+    status: list[TenantInboundStatus] | None = Field(
         None, title="상태", description="Any of these values (repeat the parameter)."
     )
-    expected_at_from: datetime | None = Field(
+    expected_at_from: Annotated[datetime, queried_as("datetime")] | None = Field(
         None, title="도착 예정 이상", description="Inclusive lower bound."
     )
-    expected_at_to: datetime | None = Field(
+    expected_at_to: Annotated[datetime, queried_as("datetime")] | None = Field(
         None, title="도착 예정 이하", description="Inclusive upper bound."
     )
 
@@ -90,7 +153,7 @@ class TenantInboundListParams(ListParams):
 class TenantInboundStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
-    status: Literal["PLANNED", "ARRIVED", "PUTAWAY", "COMPLETED", "CANCELED"]
+    status: TenantInboundStatus
 
 
 # The names the generated code imports; the API document names the classes by scope.

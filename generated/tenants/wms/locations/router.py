@@ -16,6 +16,7 @@ from runtime.deps import TenantDb, tenant_permission
 from runtime.reads import routed
 from runtime.reads.compose import statements
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
@@ -38,8 +39,10 @@ READS = statements("tenants", "wms.locations")  # runtime.reads: one plan, two w
     "",
     response_model=Envelope[LocationListResponse],
     summary="로케이션 목록 조회",
+    description="One page of location rows. Sort by code, created_at, updated_at (`-` for descending; default `-created_at`). Search in code. Filters: warehouse_id, zone, location_type, is_active. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="tenants_wms_locations_list",
 )
+@answers()
 async def list_locations(
     params: Annotated[LocationListParams, Query()],
     db: TenantDb,
@@ -53,7 +56,17 @@ async def list_locations(
     response_model=Envelope[LocationResponse],
     status_code=status.HTTP_201_CREATED,
     summary="로케이션 생성",
+    description="Creates a location. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="tenants_wms_locations_create",
+)
+@answers(
+    "etag",
+    "unique",
+    links={
+        "tenants_wms_locations_delete": "location_id",
+        "tenants_wms_locations_get": "location_id",
+        "tenants_wms_locations_update": "location_id",
+    },
 )
 async def create_location(
     data: LocationCreate,
@@ -62,7 +75,12 @@ async def create_location(
 ) -> Response:
     row = await service.create_location(db, data, actor)
     return await routed.detail_response(
-        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+        db,
+        READS,
+        row.id,
+        actor,
+        status_code=status.HTTP_201_CREATED,
+        headers={"Location": f"/api/v1/tenants/wms/locations/{row.id}"},
     )
 
 
@@ -70,8 +88,10 @@ async def create_location(
     "/{location_id}",
     response_model=Envelope[LocationResponse],
     summary="로케이션 상세 조회",
+    description="One location by its id, with its `ETag`.",
     operation_id="tenants_wms_locations_get",
 )
+@answers("etag")
 async def get_location(
     location_id: UUID,
     db: TenantDb,
@@ -84,8 +104,10 @@ async def get_location(
     "/{location_id}",
     response_model=Envelope[LocationResponse],
     summary="로케이션 수정",
+    description="Changes the fields sent and nothing else. With `If-Match` the change is made only if the row still has that ETag (else 412).",
     operation_id="tenants_wms_locations_update",
 )
+@answers("etag", "unique")
 async def update_location(
     location_id: UUID,
     data: LocationUpdate,
@@ -101,8 +123,10 @@ async def update_location(
     "/{location_id}",
     response_model=Envelope[Deleted],
     summary="로케이션 삭제",
+    description="Deletes the row: hidden from every read and its unique values freed. References to it follow their `on_delete` rule. With `If-Match` only if the row still has that ETag (else 412). 409 `CONFLICT` while live rows still refer to it with `restrict`.",
     operation_id="tenants_wms_locations_delete",
 )
+@answers("restricted")
 async def delete_location(
     location_id: UUID,
     db: TenantDb,

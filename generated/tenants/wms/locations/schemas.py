@@ -5,12 +5,31 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
+from typing_extensions import TypeAliasType
 
-from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+from runtime.web.schemas import (
+    SORT_WORDS,
+    EntityModel,
+    Input,
+    Page,
+    SearchableListParams,
+    UpdateModel,
+    absent,
+)
+from runtime.web.written import queried_as
+
+# each enum field's values and the list's sort terms, named (the API document and generated
+# clients share one type)
+TenantLocationLocationType = TypeAliasType(
+    "TenantLocationLocationType",
+    Annotated[
+        Literal["SHELF", "FLOOR", "DOCK", "STAGING"], Field(title="TenantLocationLocationType")
+    ],
+)
 
 
 class TenantLocationBase(EntityModel):
@@ -19,34 +38,68 @@ class TenantLocationBase(EntityModel):
     warehouse_id: UUID = Field(..., title="창고")
     code: str = Field(..., max_length=30, title="로케이션 코드")
     zone: str | None = Field(None, max_length=30, title="구역")
-    location_type: Literal["SHELF", "FLOOR", "DOCK", "STAGING"] = Field("SHELF", title="유형")
-    capacity: Decimal | None = Field(
-        None, ge=Decimal("0"), max_digits=14, decimal_places=3, title="적재 용량"
-    )
+    location_type: TenantLocationLocationType = Field("SHELF", title="유형")
+    capacity: (
+        Annotated[
+            Decimal,
+            WithJsonSchema(
+                {
+                    "anyOf": [
+                        {"type": "integer", "minimum": 0, "maximum": 99999999999},
+                        {"type": "string", "pattern": "^\\d{1,11}(\\.\\d{1,3}0*)?$"},
+                    ]
+                },
+                mode="validation",
+            ),
+        ]
+        | None
+    ) = Field(None, ge=Decimal("0"), max_digits=14, decimal_places=3, title="적재 용량")
     is_active: bool = Field(True, title="사용 여부")
 
 
 class TenantLocationCreate(Input, TenantLocationBase):
     """Body of POST: a new location."""
 
+    written: ClassVar[dict[str, str]] = {
+        "warehouse_id": "uuid",
+        "capacity": "decimal:^\\d{1,11}(\\.\\d{1,3}0*)?$",
+        "is_active": "boolean",
+    }
     pass
 
 
 class TenantLocationUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
+    written: ClassVar[dict[str, str]] = {
+        "warehouse_id": "uuid",
+        "capacity": "decimal:^\\d{1,11}(\\.\\d{1,3}0*)?$",
+        "is_active": "boolean",
+    }
     non_nullable: ClassVar[frozenset[str]] = frozenset(
         ["warehouse_id", "code", "location_type", "is_active"]
     )
 
-    warehouse_id: UUID | None = Field(None, title="창고")
-    code: str | None = Field(None, max_length=30, title="로케이션 코드")
+    warehouse_id: UUID = Field(default_factory=absent, title="창고")
+    code: str = Field(default_factory=absent, max_length=30, title="로케이션 코드")
     zone: str | None = Field(None, max_length=30, title="구역")
-    location_type: Literal["SHELF", "FLOOR", "DOCK", "STAGING"] | None = Field(None, title="유형")
-    capacity: Decimal | None = Field(
-        None, ge=Decimal("0"), max_digits=14, decimal_places=3, title="적재 용량"
-    )
-    is_active: bool | None = Field(None, title="사용 여부")
+    location_type: TenantLocationLocationType = Field(default_factory=absent, title="유형")
+    capacity: (
+        Annotated[
+            Decimal,
+            WithJsonSchema(
+                {
+                    "anyOf": [
+                        {"type": "integer", "minimum": 0, "maximum": 99999999999},
+                        {"type": "string", "pattern": "^\\d{1,11}(\\.\\d{1,3}0*)?$"},
+                    ]
+                },
+                mode="validation",
+            ),
+        ]
+        | None
+    ) = Field(None, ge=Decimal("0"), max_digits=14, decimal_places=3, title="적재 용량")
+    is_active: bool = Field(default_factory=absent, title="사용 여부")
 
 
 class TenantLocationResponse(TenantLocationBase):
@@ -70,20 +123,49 @@ class TenantLocationListResponse(Page[TenantLocationResponse]):
     """One page of location rows."""
 
 
-class TenantLocationListParams(ListParams):
+class TenantLocationListParams(SearchableListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(["code", "created_at", "updated_at"])
-    searchable: ClassVar[bool] = True
     default_sort: ClassVar[str] = "-created_at"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(["code", "created_at", "updated_at"])
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "code",
+                            "-code",
+                            "created_at",
+                            "-created_at",
+                            "updated_at",
+                            "-updated_at",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:code|created_at|updated_at)(?:,-?(?:code|created_at|updated_at))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
-    warehouse_id: UUID | None = Field(None, title="창고", description="Exact match.")
+    warehouse_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="창고", description="Exact match."
+    )
     zone: str | None = Field(None, title="구역", description="Exact match.")
-    location_type: list[Literal["SHELF", "FLOOR", "DOCK", "STAGING"]] | None = Field(
+    location_type: list[TenantLocationLocationType] | None = Field(
         None, title="유형", description="Any of these values (repeat the parameter)."
     )
-    is_active: bool | None = Field(None, title="사용 여부", description="Exact match.")
+    is_active: Annotated[bool, queried_as("boolean")] | None = Field(
+        None, title="사용 여부", description="Exact match."
+    )
 
 
 # The names the generated code imports; the API document names the classes by scope.

@@ -16,6 +16,7 @@ from runtime.deps import TenantDb, tenant_permission
 from runtime.reads import routed
 from runtime.reads.compose import statements
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
@@ -39,8 +40,10 @@ READS = statements("tenants", "wms.outbounds")  # runtime.reads: one plan, two w
     "",
     response_model=Envelope[OutboundListResponse],
     summary="출하 목록 조회",
+    description="One page of outbound rows. Sort by created_at, outbound_no, ship_date, updated_at (`-` for descending; default `-created_at`). Search in outbound_no, tracking_no. Filters: warehouse_id, sales_order_id, ship_date, status. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="tenants_wms_outbounds_list",
 )
+@answers()
 async def list_outbounds(
     params: Annotated[OutboundListParams, Query()],
     db: TenantDb,
@@ -54,7 +57,20 @@ async def list_outbounds(
     response_model=Envelope[OutboundResponse],
     status_code=status.HTTP_201_CREATED,
     summary="출하 생성",
+    description="Creates a outbound, with its pickings in the same transaction. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="tenants_wms_outbounds_create",
+)
+@answers(
+    "etag",
+    "unique",
+    links={
+        "tenants_wms_outbounds_change_status": "outbound_id",
+        "tenants_wms_outbounds_delete": "outbound_id",
+        "tenants_wms_outbounds_get": "outbound_id",
+        "tenants_wms_outbounds_update": "outbound_id",
+        "tenants_wms_pickings_create_in_parent": "outbound_id",
+        "tenants_wms_pickings_list_of_parent": "outbound_id",
+    },
 )
 async def create_outbound(
     data: OutboundCreate,
@@ -63,7 +79,12 @@ async def create_outbound(
 ) -> Response:
     row = await service.create_outbound(db, data, actor)
     return await routed.detail_response(
-        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+        db,
+        READS,
+        row.id,
+        actor,
+        status_code=status.HTTP_201_CREATED,
+        headers={"Location": f"/api/v1/tenants/wms/outbounds/{row.id}"},
     )
 
 
@@ -71,8 +92,10 @@ async def create_outbound(
     "/{outbound_id}",
     response_model=Envelope[OutboundResponse],
     summary="출하 상세 조회",
+    description="One outbound by its id, with its `ETag` and its first 1,000 lines (`*_total` counts them all).",
     operation_id="tenants_wms_outbounds_get",
 )
+@answers("etag")
 async def get_outbound(
     outbound_id: UUID,
     db: TenantDb,
@@ -85,8 +108,10 @@ async def get_outbound(
     "/{outbound_id}",
     response_model=Envelope[OutboundResponse],
     summary="출하 수정",
+    description="Changes the fields sent and nothing else. With `If-Match` the change is made only if the row still has that ETag (else 412).",
     operation_id="tenants_wms_outbounds_update",
 )
+@answers("etag", "unique")
 async def update_outbound(
     outbound_id: UUID,
     data: OutboundUpdate,
@@ -102,8 +127,10 @@ async def update_outbound(
     "/{outbound_id}/status",
     response_model=Envelope[OutboundResponse],
     summary="출하 상태 변경",
+    description="Moves `status` (PLANNED → PICKING, CANCELED; PICKING → PACKED, CANCELED; PACKED → SHIPPED, CANCELED). With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="tenants_wms_outbounds_change_status",
 )
+@answers("etag", "transitions")
 async def change_outbound_status(
     outbound_id: UUID,
     data: OutboundStatusChange,
@@ -121,8 +148,10 @@ async def change_outbound_status(
     "/{outbound_id}",
     response_model=Envelope[Deleted],
     summary="출하 삭제",
+    description="Deletes the row: hidden from every read and its unique values freed. References to it follow their `on_delete` rule. With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="tenants_wms_outbounds_delete",
 )
+@answers()
 async def delete_outbound(
     outbound_id: UUID,
     db: TenantDb,

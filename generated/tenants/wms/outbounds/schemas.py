@@ -4,13 +4,33 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
+from typing_extensions import TypeAliasType
 
 from generated.tenants.wms.pickings.schemas import PickingLineCreate, PickingResponse
-from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+from runtime.web.schemas import (
+    SORT_WORDS,
+    EntityModel,
+    Input,
+    Page,
+    SearchableListParams,
+    UpdateModel,
+    absent,
+)
+from runtime.web.written import queried_as
+
+# each enum field's values and the list's sort terms, named (the API document and generated
+# clients share one type)
+TenantOutboundStatus = TypeAliasType(
+    "TenantOutboundStatus",
+    Annotated[
+        Literal["PLANNED", "PICKING", "PACKED", "SHIPPED", "CANCELED"],
+        Field(title="TenantOutboundStatus"),
+    ],
+)
 
 
 class TenantOutboundBase(EntityModel):
@@ -27,6 +47,11 @@ class TenantOutboundBase(EntityModel):
 class TenantOutboundCreate(Input, TenantOutboundBase):
     """Body of POST: a new outbound, optionally with its lines."""
 
+    written: ClassVar[dict[str, str]] = {
+        "warehouse_id": "uuid",
+        "sales_order_id": "uuid",
+        "ship_date": "date",
+    }
     pickings: list[PickingLineCreate] = Field(
         default_factory=list,
         max_length=1000,
@@ -38,11 +63,16 @@ class TenantOutboundCreate(Input, TenantOutboundBase):
 class TenantOutboundUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
+    written: ClassVar[dict[str, str]] = {
+        "warehouse_id": "uuid",
+        "sales_order_id": "uuid",
+        "ship_date": "date",
+    }
     non_nullable: ClassVar[frozenset[str]] = frozenset(["outbound_no", "warehouse_id"])
     status_field: ClassVar[str | None] = "status"
 
-    outbound_no: str | None = Field(None, max_length=30, title="출하 번호")
-    warehouse_id: UUID | None = Field(None, title="창고")
+    outbound_no: str = Field(default_factory=absent, max_length=30, title="출하 번호")
+    warehouse_id: UUID = Field(default_factory=absent, title="창고")
     sales_order_id: UUID | None = Field(None, title="판매주문")
     ship_date: date | None = Field(None, title="출하일")
     carrier: str | None = Field(None, max_length=100, title="운송사")
@@ -54,7 +84,7 @@ class TenantOutboundListItem(TenantOutboundBase):
 
     id: UUID
     tenant_id: UUID
-    status: Literal["PLANNED", "PICKING", "PACKED", "SHIPPED", "CANCELED"] = Field(title="상태")
+    status: TenantOutboundStatus = Field(title="상태")
     warehouse_name: str | None = Field(
         None, title="창고 이름", description="Display name of the referenced row."
     )
@@ -85,28 +115,61 @@ class TenantOutboundListResponse(Page[TenantOutboundListItem]):
     """One page of outbound rows."""
 
 
-class TenantOutboundListParams(ListParams):
+class TenantOutboundListParams(SearchableListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
         ["created_at", "outbound_no", "ship_date", "updated_at"]
     )
-    searchable: ClassVar[bool] = True
     default_sort: ClassVar[str] = "-created_at"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(
         ["created_at", "outbound_no", "updated_at"]
     )
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "created_at",
+                            "-created_at",
+                            "outbound_no",
+                            "-outbound_no",
+                            "ship_date",
+                            "-ship_date",
+                            "updated_at",
+                            "-updated_at",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:created_at|outbound_no|ship_date|updated_at)(?:,-?(?:created_at|outbound_no|ship_date|updated_at))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
-    warehouse_id: UUID | None = Field(None, title="창고", description="Exact match.")
-    sales_order_id: UUID | None = Field(None, title="판매주문", description="Exact match.")
-    ship_date: date | None = Field(None, title="출하일", description="Exact match.")
-    status: list[Literal["PLANNED", "PICKING", "PACKED", "SHIPPED", "CANCELED"]] | None = Field(
+    warehouse_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="창고", description="Exact match."
+    )
+    sales_order_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="판매주문", description="Exact match."
+    )
+    ship_date: Annotated[date, queried_as("date")] | None = Field(
+        None, title="출하일", description="Exact match."
+    )
+    status: list[TenantOutboundStatus] | None = Field(
         None, title="상태", description="Any of these values (repeat the parameter)."
     )
-    ship_date_from: date | None = Field(
+    ship_date_from: Annotated[date, queried_as("date")] | None = Field(
         None, title="출하일 이상", description="Inclusive lower bound."
     )
-    ship_date_to: date | None = Field(
+    ship_date_to: Annotated[date, queried_as("date")] | None = Field(
         None, title="출하일 이하", description="Inclusive upper bound."
     )
 
@@ -114,7 +177,7 @@ class TenantOutboundListParams(ListParams):
 class TenantOutboundStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
-    status: Literal["PLANNED", "PICKING", "PACKED", "SHIPPED", "CANCELED"]
+    status: TenantOutboundStatus
 
 
 # The names the generated code imports; the API document names the classes by scope.

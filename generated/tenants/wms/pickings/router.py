@@ -18,6 +18,7 @@ from runtime.deps import TenantDb, tenant_permission
 from runtime.reads import routed
 from runtime.reads.compose import statements
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
@@ -43,8 +44,10 @@ READS = statements("tenants", "wms.pickings")  # runtime.reads: one plan, two wa
     "",
     response_model=Envelope[PickingListResponse],
     summary="피킹 목록 조회",
+    description="One page of picking rows. Sort by created_at, picked_at, updated_at (`-` for descending; default `-created_at`). Filters: outbound_id, location_id, product_id, status. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="tenants_wms_pickings_list",
 )
+@answers()
 async def list_pickings(
     params: Annotated[PickingListParams, Query()],
     db: TenantDb,
@@ -58,7 +61,17 @@ async def list_pickings(
     response_model=Envelope[PickingResponse],
     status_code=status.HTTP_201_CREATED,
     summary="피킹 생성",
+    description="Creates a picking. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="tenants_wms_pickings_create",
+)
+@answers(
+    "etag",
+    links={
+        "tenants_wms_pickings_change_status": "picking_id",
+        "tenants_wms_pickings_delete": "picking_id",
+        "tenants_wms_pickings_get": "picking_id",
+        "tenants_wms_pickings_update": "picking_id",
+    },
 )
 async def create_picking(
     data: PickingCreate,
@@ -67,7 +80,12 @@ async def create_picking(
 ) -> Response:
     row = await service.create_picking(db, data, actor)
     return await routed.detail_response(
-        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+        db,
+        READS,
+        row.id,
+        actor,
+        status_code=status.HTTP_201_CREATED,
+        headers={"Location": f"/api/v1/tenants/wms/pickings/{row.id}"},
     )
 
 
@@ -75,8 +93,10 @@ async def create_picking(
     "/{picking_id}",
     response_model=Envelope[PickingResponse],
     summary="피킹 상세 조회",
+    description="One picking by its id, with its `ETag`.",
     operation_id="tenants_wms_pickings_get",
 )
+@answers("etag")
 async def get_picking(
     picking_id: UUID,
     db: TenantDb,
@@ -89,8 +109,10 @@ async def get_picking(
     "/{picking_id}",
     response_model=Envelope[PickingResponse],
     summary="피킹 수정",
+    description="Changes the fields sent and nothing else. With `If-Match` the change is made only if the row still has that ETag (else 412).",
     operation_id="tenants_wms_pickings_update",
 )
+@answers("etag")
 async def update_picking(
     picking_id: UUID,
     data: PickingUpdate,
@@ -106,8 +128,10 @@ async def update_picking(
     "/{picking_id}/status",
     response_model=Envelope[PickingResponse],
     summary="피킹 상태 변경",
+    description="Moves `status` (OPEN → PICKED, SHORT; SHORT → PICKED). With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="tenants_wms_pickings_change_status",
 )
+@answers("etag", "transitions")
 async def change_picking_status(
     picking_id: UUID,
     data: PickingStatusChange,
@@ -123,8 +147,10 @@ async def change_picking_status(
     "/{picking_id}",
     response_model=Envelope[Deleted],
     summary="피킹 삭제",
+    description="Deletes the row: hidden from every read and its unique values freed. References to it follow their `on_delete` rule. With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="tenants_wms_pickings_delete",
 )
+@answers()
 async def delete_picking(
     picking_id: UUID,
     db: TenantDb,
@@ -143,8 +169,10 @@ nested_router = audited_router(scope="tenants", entity="wms.pickings")
     "/{outbound_id}/pickings",
     response_model=Envelope[PickingListResponse],
     summary="피킹 목록 (상위 문서별)",
+    description="The picking rows of one parent, in order (at most 1,000; the pickings list filtered by the parent pages through all of them).",
     operation_id="tenants_wms_pickings_list_of_parent",
 )
+@answers()
 async def list_pickings_of_parent(
     outbound_id: UUID,
     params: Annotated[PickingLineListParams, Query()],
@@ -160,7 +188,17 @@ async def list_pickings_of_parent(
     response_model=Envelope[PickingResponse],
     status_code=status.HTTP_201_CREATED,
     summary="피킹 추가 (상위 문서별)",
+    description="Adds a picking to the parent named in the path. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="tenants_wms_pickings_create_in_parent",
+)
+@answers(
+    "etag",
+    links={
+        "tenants_wms_pickings_change_status": "picking_id",
+        "tenants_wms_pickings_delete": "picking_id",
+        "tenants_wms_pickings_get": "picking_id",
+        "tenants_wms_pickings_update": "picking_id",
+    },
 )
 async def create_picking_in_parent(
     outbound_id: UUID,
@@ -171,5 +209,10 @@ async def create_picking_in_parent(
     await crud.get_live(db, Outbound, outbound_id, actor)
     row = await service.create_line(db, outbound_id, data, actor)
     return await routed.detail_response(
-        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+        db,
+        READS,
+        row.id,
+        actor,
+        status_code=status.HTTP_201_CREATED,
+        headers={"Location": f"/api/v1/tenants/wms/pickings/{row.id}"},
     )

@@ -5,12 +5,29 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
+from typing_extensions import TypeAliasType
 
-from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+from runtime.web.schemas import (
+    SORT_WORDS,
+    EntityModel,
+    Input,
+    ListParams,
+    Page,
+    UpdateModel,
+    absent,
+)
+from runtime.web.written import queried_as
+
+# each enum field's values and the list's sort terms, named (the API document and generated
+# clients share one type)
+TenantPickingStatus = TypeAliasType(
+    "TenantPickingStatus",
+    Annotated[Literal["OPEN", "PICKED", "SHORT"], Field(title="TenantPickingStatus")],
+)
 
 
 class TenantPickingBase(EntityModel):
@@ -19,38 +36,92 @@ class TenantPickingBase(EntityModel):
     outbound_id: UUID = Field(..., title="출하")
     location_id: UUID = Field(..., title="로케이션")
     product_id: UUID = Field(..., title="제품")
-    quantity: Decimal = Field(..., ge=Decimal("0"), max_digits=14, decimal_places=3, title="수량")
+    quantity: Annotated[
+        Decimal,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": 0, "maximum": 99999999999},
+                    {"type": "string", "pattern": "^\\d{1,11}(\\.\\d{1,3}0*)?$"},
+                ]
+            },
+            mode="validation",
+        ),
+    ] = Field(..., ge=Decimal("0"), max_digits=14, decimal_places=3, title="수량")
     picked_at: datetime | None = Field(None, title="피킹 일시")
 
 
 class TenantPickingCreate(Input, TenantPickingBase):
     """Body of POST: a new picking."""
 
+    written: ClassVar[dict[str, str]] = {
+        "outbound_id": "uuid",
+        "location_id": "uuid",
+        "product_id": "uuid",
+        "quantity": "decimal:^\\d{1,11}(\\.\\d{1,3}0*)?$",
+        "picked_at": "datetime",
+    }
     pass
 
 
 class TenantPickingLineCreate(Input, EntityModel):
     """A line given inside its header's POST body or at the header's sub-resource."""
 
+    written: ClassVar[dict[str, str]] = {
+        "outbound_id": "uuid",
+        "location_id": "uuid",
+        "product_id": "uuid",
+        "quantity": "decimal:^\\d{1,11}(\\.\\d{1,3}0*)?$",
+        "picked_at": "datetime",
+    }
     location_id: UUID = Field(..., title="로케이션")
     product_id: UUID = Field(..., title="제품")
-    quantity: Decimal = Field(..., ge=Decimal("0"), max_digits=14, decimal_places=3, title="수량")
+    quantity: Annotated[
+        Decimal,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": 0, "maximum": 99999999999},
+                    {"type": "string", "pattern": "^\\d{1,11}(\\.\\d{1,3}0*)?$"},
+                ]
+            },
+            mode="validation",
+        ),
+    ] = Field(..., ge=Decimal("0"), max_digits=14, decimal_places=3, title="수량")
     picked_at: datetime | None = Field(None, title="피킹 일시")
 
 
 class TenantPickingUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
+    written: ClassVar[dict[str, str]] = {
+        "outbound_id": "uuid",
+        "location_id": "uuid",
+        "product_id": "uuid",
+        "quantity": "decimal:^\\d{1,11}(\\.\\d{1,3}0*)?$",
+        "picked_at": "datetime",
+    }
     non_nullable: ClassVar[frozenset[str]] = frozenset(
         ["outbound_id", "location_id", "product_id", "quantity"]
     )
     status_field: ClassVar[str | None] = "status"
 
-    outbound_id: UUID | None = Field(None, title="출하")
-    location_id: UUID | None = Field(None, title="로케이션")
-    product_id: UUID | None = Field(None, title="제품")
-    quantity: Decimal | None = Field(
-        None, ge=Decimal("0"), max_digits=14, decimal_places=3, title="수량"
+    outbound_id: UUID = Field(default_factory=absent, title="출하")
+    location_id: UUID = Field(default_factory=absent, title="로케이션")
+    product_id: UUID = Field(default_factory=absent, title="제품")
+    quantity: Annotated[
+        Decimal,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": 0, "maximum": 99999999999},
+                    {"type": "string", "pattern": "^\\d{1,11}(\\.\\d{1,3}0*)?$"},
+                ]
+            },
+            mode="validation",
+        ),
+    ] = Field(
+        default_factory=absent, ge=Decimal("0"), max_digits=14, decimal_places=3, title="수량"
     )
     picked_at: datetime | None = Field(None, title="피킹 일시")
 
@@ -60,7 +131,7 @@ class TenantPickingResponse(TenantPickingBase):
 
     id: UUID
     tenant_id: UUID
-    status: Literal["OPEN", "PICKED", "SHORT"] = Field(title="상태")
+    status: TenantPickingStatus = Field(title="상태")
     location_name: str | None = Field(
         None, title="로케이션 이름", description="Display name of the referenced row."
     )
@@ -84,14 +155,45 @@ class TenantPickingListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "picked_at", "updated_at"])
-    searchable: ClassVar[bool] = False
     default_sort: ClassVar[str] = "-created_at"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "updated_at"])
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "created_at",
+                            "-created_at",
+                            "picked_at",
+                            "-picked_at",
+                            "updated_at",
+                            "-updated_at",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:created_at|picked_at|updated_at)(?:,-?(?:created_at|picked_at|updated_at))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
-    outbound_id: UUID | None = Field(None, title="출하", description="Exact match.")
-    location_id: UUID | None = Field(None, title="로케이션", description="Exact match.")
-    product_id: UUID | None = Field(None, title="제품", description="Exact match.")
-    status: list[Literal["OPEN", "PICKED", "SHORT"]] | None = Field(
+    outbound_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="출하", description="Exact match."
+    )
+    location_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="로케이션", description="Exact match."
+    )
+    product_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="제품", description="Exact match."
+    )
+    status: list[TenantPickingStatus] | None = Field(
         None, title="상태", description="Any of these values (repeat the parameter)."
     )
 
@@ -100,13 +202,42 @@ class TenantPickingLineListParams(ListParams):
     """Query parameters of the lines under their header: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "picked_at", "updated_at"])
-    searchable: ClassVar[bool] = False
     default_sort: ClassVar[str] = "-created_at"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "updated_at"])
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "created_at",
+                            "-created_at",
+                            "picked_at",
+                            "-picked_at",
+                            "updated_at",
+                            "-updated_at",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:created_at|picked_at|updated_at)(?:,-?(?:created_at|picked_at|updated_at))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
-    location_id: UUID | None = Field(None, title="로케이션", description="Exact match.")
-    product_id: UUID | None = Field(None, title="제품", description="Exact match.")
-    status: list[Literal["OPEN", "PICKED", "SHORT"]] | None = Field(
+    location_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="로케이션", description="Exact match."
+    )
+    product_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="제품", description="Exact match."
+    )
+    status: list[TenantPickingStatus] | None = Field(
         None, title="상태", description="Any of these values (repeat the parameter)."
     )
 
@@ -114,7 +245,7 @@ class TenantPickingLineListParams(ListParams):
 class TenantPickingStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
-    status: Literal["OPEN", "PICKED", "SHORT"]
+    status: TenantPickingStatus
 
 
 # The names the generated code imports; the API document names the classes by scope.

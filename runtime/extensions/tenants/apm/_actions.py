@@ -31,6 +31,7 @@ from runtime.deps import TenantDb
 from runtime.logic import approvals, lifecycle
 from runtime.logic.actions import ActionActor, ActionRouter
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope, ok
 from runtime.web.errors import ConflictError, ForbiddenError
 
@@ -50,6 +51,7 @@ class Decision(BaseModel):
     "/approval-requests/{request_id}/approve",
     response_model=Envelope[ApprovalRequestResponse],
 )
+@answers(raises=[ConflictError])
 async def approve_approval_request(
     request_id: UUID, request: Request, db: TenantDb, actor: ActionActor, body: Decision
 ) -> Envelope[ApprovalRequestResponse]:
@@ -63,6 +65,7 @@ async def approve_approval_request(
     "/approval-requests/{request_id}/reject",
     response_model=Envelope[ApprovalRequestResponse],
 )
+@answers(raises=[ConflictError])
 async def reject_approval_request(
     request_id: UUID, request: Request, db: TenantDb, actor: ActionActor, body: Decision
 ) -> Envelope[ApprovalRequestResponse]:

@@ -16,6 +16,7 @@ from runtime.deps import ManagerDb, manager_permission
 from runtime.reads import routed
 from runtime.reads.compose import statements
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
@@ -38,8 +39,10 @@ READS = statements("manager", "shop.categories")  # runtime.reads: one plan, two
     "",
     response_model=Envelope[CategoryListResponse],
     summary="분류 목록 조회",
+    description="One page of category rows. Sort by code, created_at, name, updated_at (`-` for descending; default `-created_at`). Search in code, name. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="manager_shop_categories_list",
 )
+@answers()
 async def list_categories(
     params: Annotated[CategoryListParams, Query()],
     db: ManagerDb,
@@ -53,7 +56,17 @@ async def list_categories(
     response_model=Envelope[CategoryResponse],
     status_code=status.HTTP_201_CREATED,
     summary="분류 생성",
+    description="Creates a category. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="manager_shop_categories_create",
+)
+@answers(
+    "etag",
+    "unique",
+    links={
+        "manager_shop_categories_delete": "category_id",
+        "manager_shop_categories_get": "category_id",
+        "manager_shop_categories_update": "category_id",
+    },
 )
 async def create_category(
     data: CategoryCreate,
@@ -62,7 +75,12 @@ async def create_category(
 ) -> Response:
     row = await service.create_category(db, data, actor)
     return await routed.detail_response(
-        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+        db,
+        READS,
+        row.id,
+        actor,
+        status_code=status.HTTP_201_CREATED,
+        headers={"Location": f"/api/v1/manager/shop/categories/{row.id}"},
     )
 
 
@@ -70,8 +88,10 @@ async def create_category(
     "/{category_id}",
     response_model=Envelope[CategoryResponse],
     summary="분류 상세 조회",
+    description="One category by its id, with its `ETag`.",
     operation_id="manager_shop_categories_get",
 )
+@answers("etag")
 async def get_category(
     category_id: UUID,
     db: ManagerDb,
@@ -84,8 +104,10 @@ async def get_category(
     "/{category_id}",
     response_model=Envelope[CategoryResponse],
     summary="분류 수정",
+    description="Changes the fields sent and nothing else. With `If-Match` the change is made only if the row still has that ETag (else 412).",
     operation_id="manager_shop_categories_update",
 )
+@answers("etag", "unique")
 async def update_category(
     category_id: UUID,
     data: CategoryUpdate,
@@ -101,8 +123,10 @@ async def update_category(
     "/{category_id}",
     response_model=Envelope[Deleted],
     summary="분류 삭제",
+    description="Deletes the row: hidden from every read and its unique values freed. References to it follow their `on_delete` rule. With `If-Match` only if the row still has that ETag (else 412). 409 `CONFLICT` while live rows still refer to it with `restrict`.",
     operation_id="manager_shop_categories_delete",
 )
+@answers("restricted")
 async def delete_category(
     category_id: UUID,
     db: ManagerDb,

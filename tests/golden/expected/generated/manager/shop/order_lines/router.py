@@ -18,6 +18,7 @@ from runtime.deps import ManagerDb, manager_permission
 from runtime.reads import routed
 from runtime.reads.compose import statements
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
@@ -42,8 +43,10 @@ READS = statements("manager", "shop.order_lines")  # runtime.reads: one plan, tw
     "",
     response_model=Envelope[OrderLineListResponse],
     summary="주문 품목 목록 조회",
+    description="One page of order line rows. Sort by created_at, line_no, updated_at (`-` for descending; default `line_no`). Filters: order_id, product_id. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="manager_shop_order_lines_list",
 )
+@answers()
 async def list_order_lines(
     params: Annotated[OrderLineListParams, Query()],
     db: ManagerDb,
@@ -57,7 +60,17 @@ async def list_order_lines(
     response_model=Envelope[OrderLineResponse],
     status_code=status.HTTP_201_CREATED,
     summary="주문 품목 생성",
+    description="Creates a order line. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="manager_shop_order_lines_create",
+)
+@answers(
+    "etag",
+    "unique",
+    links={
+        "manager_shop_order_lines_delete": "order_line_id",
+        "manager_shop_order_lines_get": "order_line_id",
+        "manager_shop_order_lines_update": "order_line_id",
+    },
 )
 async def create_order_line(
     data: OrderLineCreate,
@@ -66,7 +79,12 @@ async def create_order_line(
 ) -> Response:
     row = await service.create_order_line(db, data, actor)
     return await routed.detail_response(
-        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+        db,
+        READS,
+        row.id,
+        actor,
+        status_code=status.HTTP_201_CREATED,
+        headers={"Location": f"/api/v1/manager/shop/order-lines/{row.id}"},
     )
 
 
@@ -74,8 +92,10 @@ async def create_order_line(
     "/{order_line_id}",
     response_model=Envelope[OrderLineResponse],
     summary="주문 품목 상세 조회",
+    description="One order line by its id, with its `ETag`.",
     operation_id="manager_shop_order_lines_get",
 )
+@answers("etag")
 async def get_order_line(
     order_line_id: UUID,
     db: ManagerDb,
@@ -88,8 +108,10 @@ async def get_order_line(
     "/{order_line_id}",
     response_model=Envelope[OrderLineResponse],
     summary="주문 품목 수정",
+    description="Changes the fields sent and nothing else. With `If-Match` the change is made only if the row still has that ETag (else 412).",
     operation_id="manager_shop_order_lines_update",
 )
+@answers("etag", "unique")
 async def update_order_line(
     order_line_id: UUID,
     data: OrderLineUpdate,
@@ -105,8 +127,10 @@ async def update_order_line(
     "/{order_line_id}",
     response_model=Envelope[Deleted],
     summary="주문 품목 삭제",
+    description="Deletes the row for good. References to it follow their `on_delete` rule. With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="manager_shop_order_lines_delete",
 )
+@answers()
 async def delete_order_line(
     order_line_id: UUID,
     db: ManagerDb,
@@ -125,8 +149,10 @@ nested_router = audited_router(scope="manager", entity="shop.order_lines")
     "/{order_id}/lines",
     response_model=Envelope[OrderLineListResponse],
     summary="주문 품목 목록 (상위 문서별)",
+    description="The order line rows of one parent, in order (at most 1,000; the order_lines list filtered by the parent pages through all of them).",
     operation_id="manager_shop_order_lines_list_of_parent",
 )
+@answers()
 async def list_order_lines_of_parent(
     order_id: UUID,
     params: Annotated[OrderLineLineListParams, Query()],
@@ -142,7 +168,17 @@ async def list_order_lines_of_parent(
     response_model=Envelope[OrderLineResponse],
     status_code=status.HTTP_201_CREATED,
     summary="주문 품목 추가 (상위 문서별)",
+    description="Adds a order line to the parent named in the path. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="manager_shop_order_lines_create_in_parent",
+)
+@answers(
+    "etag",
+    "unique",
+    links={
+        "manager_shop_order_lines_delete": "order_line_id",
+        "manager_shop_order_lines_get": "order_line_id",
+        "manager_shop_order_lines_update": "order_line_id",
+    },
 )
 async def create_order_line_in_parent(
     order_id: UUID,
@@ -153,5 +189,10 @@ async def create_order_line_in_parent(
     await crud.get_live(db, Order, order_id, actor)
     row = await service.create_line(db, order_id, data, actor)
     return await routed.detail_response(
-        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+        db,
+        READS,
+        row.id,
+        actor,
+        status_code=status.HTTP_201_CREATED,
+        headers={"Location": f"/api/v1/manager/shop/order-lines/{row.id}"},
     )

@@ -5,12 +5,24 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import ClassVar
+from typing import Annotated, ClassVar
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
 
-from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+from runtime.web.schemas import (
+    SORT_WORDS,
+    EntityModel,
+    Input,
+    ListParams,
+    Page,
+    UpdateModel,
+    absent,
+)
+from runtime.web.written import queried_as
+
+# each enum field's values and the list's sort terms, named (the API document and generated
+# clients share one type)
 
 
 class ManagerOrderLineBase(EntityModel):
@@ -19,39 +31,86 @@ class ManagerOrderLineBase(EntityModel):
     order_id: UUID = Field(..., title="order_id")
     line_no: int = Field(..., ge=1, le=2147483647, title="line_no")
     product_id: UUID = Field(..., title="product_id")
-    quantity: Decimal = Field(
-        ..., ge=Decimal("0"), max_digits=12, decimal_places=3, title="quantity"
-    )
+    quantity: Annotated[
+        Decimal,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": 0, "maximum": 999999999},
+                    {"type": "string", "pattern": "^\\d{1,9}(\\.\\d{1,3}0*)?$"},
+                ]
+            },
+            mode="validation",
+        ),
+    ] = Field(..., ge=Decimal("0"), max_digits=12, decimal_places=3, title="quantity")
 
 
 class ManagerOrderLineCreate(Input, ManagerOrderLineBase):
     """Body of POST: a new order line."""
 
+    written: ClassVar[dict[str, str]] = {
+        "order_id": "uuid",
+        "line_no": "integer",
+        "product_id": "uuid",
+        "quantity": "decimal:^\\d{1,9}(\\.\\d{1,3}0*)?$",
+    }
     pass
 
 
 class ManagerOrderLineLineCreate(Input, EntityModel):
     """A line given inside its header's POST body or at the header's sub-resource."""
 
+    written: ClassVar[dict[str, str]] = {
+        "order_id": "uuid",
+        "line_no": "integer",
+        "product_id": "uuid",
+        "quantity": "decimal:^\\d{1,9}(\\.\\d{1,3}0*)?$",
+    }
     line_no: int = Field(..., ge=1, le=2147483647, title="line_no")
     product_id: UUID = Field(..., title="product_id")
-    quantity: Decimal = Field(
-        ..., ge=Decimal("0"), max_digits=12, decimal_places=3, title="quantity"
-    )
+    quantity: Annotated[
+        Decimal,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": 0, "maximum": 999999999},
+                    {"type": "string", "pattern": "^\\d{1,9}(\\.\\d{1,3}0*)?$"},
+                ]
+            },
+            mode="validation",
+        ),
+    ] = Field(..., ge=Decimal("0"), max_digits=12, decimal_places=3, title="quantity")
 
 
 class ManagerOrderLineUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
+    written: ClassVar[dict[str, str]] = {
+        "order_id": "uuid",
+        "line_no": "integer",
+        "product_id": "uuid",
+        "quantity": "decimal:^\\d{1,9}(\\.\\d{1,3}0*)?$",
+    }
     non_nullable: ClassVar[frozenset[str]] = frozenset(
         ["order_id", "line_no", "product_id", "quantity"]
     )
 
-    order_id: UUID | None = Field(None, title="order_id")
-    line_no: int | None = Field(None, ge=1, le=2147483647, title="line_no")
-    product_id: UUID | None = Field(None, title="product_id")
-    quantity: Decimal | None = Field(
-        None, ge=Decimal("0"), max_digits=12, decimal_places=3, title="quantity"
+    order_id: UUID = Field(default_factory=absent, title="order_id")
+    line_no: int = Field(default_factory=absent, ge=1, le=2147483647, title="line_no")
+    product_id: UUID = Field(default_factory=absent, title="product_id")
+    quantity: Annotated[
+        Decimal,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": 0, "maximum": 999999999},
+                    {"type": "string", "pattern": "^\\d{1,9}(\\.\\d{1,3}0*)?$"},
+                ]
+            },
+            mode="validation",
+        ),
+    ] = Field(
+        default_factory=absent, ge=Decimal("0"), max_digits=12, decimal_places=3, title="quantity"
     )
 
 
@@ -79,23 +138,79 @@ class ManagerOrderLineListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "line_no", "updated_at"])
-    searchable: ClassVar[bool] = False
     default_sort: ClassVar[str] = "line_no"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "line_no", "updated_at"])
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "created_at",
+                            "-created_at",
+                            "line_no",
+                            "-line_no",
+                            "updated_at",
+                            "-updated_at",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:created_at|line_no|updated_at)(?:,-?(?:created_at|line_no|updated_at))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
-    order_id: UUID | None = Field(None, title="order_id", description="Exact match.")
-    product_id: UUID | None = Field(None, title="product_id", description="Exact match.")
+    order_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="order_id", description="Exact match."
+    )
+    product_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="product_id", description="Exact match."
+    )
 
 
 class ManagerOrderLineLineListParams(ListParams):
     """Query parameters of the lines under their header: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "line_no", "updated_at"])
-    searchable: ClassVar[bool] = False
     default_sort: ClassVar[str] = "line_no"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "line_no", "updated_at"])
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "created_at",
+                            "-created_at",
+                            "line_no",
+                            "-line_no",
+                            "updated_at",
+                            "-updated_at",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:created_at|line_no|updated_at)(?:,-?(?:created_at|line_no|updated_at))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
-    product_id: UUID | None = Field(None, title="product_id", description="Exact match.")
+    product_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="product_id", description="Exact match."
+    )
 
 
 # The names the generated code imports; the API document names the classes by scope.

@@ -16,6 +16,7 @@ from runtime.deps import ManagerDb, manager_permission
 from runtime.reads import routed
 from runtime.reads.compose import statements
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
@@ -38,8 +39,10 @@ READS = statements("manager", "shop.orders")  # runtime.reads: one plan, two way
     "",
     response_model=Envelope[OrderListResponse],
     summary="주문 목록 조회",
+    description="One page of order rows. Sort by created_at, order_no, ordered_on, updated_at (`-` for descending; default `-created_at`). Search in order_no. Filters: ordered_on. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="manager_shop_orders_list",
 )
+@answers()
 async def list_orders(
     params: Annotated[OrderListParams, Query()],
     db: ManagerDb,
@@ -53,7 +56,19 @@ async def list_orders(
     response_model=Envelope[OrderResponse],
     status_code=status.HTTP_201_CREATED,
     summary="주문 생성",
+    description="Creates a order, with its lines in the same transaction. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="manager_shop_orders_create",
+)
+@answers(
+    "etag",
+    "unique",
+    links={
+        "manager_shop_order_lines_create_in_parent": "order_id",
+        "manager_shop_order_lines_list_of_parent": "order_id",
+        "manager_shop_orders_delete": "order_id",
+        "manager_shop_orders_get": "order_id",
+        "manager_shop_orders_update": "order_id",
+    },
 )
 async def create_order(
     data: OrderCreate,
@@ -62,7 +77,12 @@ async def create_order(
 ) -> Response:
     row = await service.create_order(db, data, actor)
     return await routed.detail_response(
-        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+        db,
+        READS,
+        row.id,
+        actor,
+        status_code=status.HTTP_201_CREATED,
+        headers={"Location": f"/api/v1/manager/shop/orders/{row.id}"},
     )
 
 
@@ -70,8 +90,10 @@ async def create_order(
     "/{order_id}",
     response_model=Envelope[OrderResponse],
     summary="주문 상세 조회",
+    description="One order by its id, with its `ETag` and its first 1,000 lines (`*_total` counts them all).",
     operation_id="manager_shop_orders_get",
 )
+@answers("etag")
 async def get_order(
     order_id: UUID,
     db: ManagerDb,
@@ -84,8 +106,10 @@ async def get_order(
     "/{order_id}",
     response_model=Envelope[OrderResponse],
     summary="주문 수정",
+    description="Changes the fields sent and nothing else. With `If-Match` the change is made only if the row still has that ETag (else 412).",
     operation_id="manager_shop_orders_update",
 )
+@answers("etag", "unique")
 async def update_order(
     order_id: UUID,
     data: OrderUpdate,
@@ -101,8 +125,10 @@ async def update_order(
     "/{order_id}",
     response_model=Envelope[Deleted],
     summary="주문 삭제",
+    description="Deletes the row: hidden from every read and its unique values freed. References to it follow their `on_delete` rule. With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="manager_shop_orders_delete",
 )
+@answers()
 async def delete_order(
     order_id: UUID,
     db: ManagerDb,

@@ -5,13 +5,25 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import ClassVar
+from typing import Annotated, ClassVar
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
 
 from generated.manager.shop.order_lines.schemas import OrderLineLineCreate, OrderLineResponse
-from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+from runtime.web.schemas import (
+    SORT_WORDS,
+    EntityModel,
+    Input,
+    Page,
+    SearchableListParams,
+    UpdateModel,
+    absent,
+)
+from runtime.web.written import queried_as
+
+# each enum field's values and the list's sort terms, named (the API document and generated
+# clients share one type)
 
 
 class ManagerOrderBase(EntityModel):
@@ -19,12 +31,27 @@ class ManagerOrderBase(EntityModel):
 
     order_no: str = Field(..., max_length=30, title="order_no")
     ordered_on: date = Field(..., title="ordered_on")
-    total: Decimal = Field(Decimal("0"), max_digits=18, decimal_places=2, title="total")
+    total: Annotated[
+        Decimal,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": -9999999999999999, "maximum": 9999999999999999},
+                    {"type": "string", "pattern": "^-?\\d{1,16}(\\.\\d{1,2}0*)?$"},
+                ]
+            },
+            mode="validation",
+        ),
+    ] = Field(Decimal("0"), max_digits=18, decimal_places=2, title="total")
 
 
 class ManagerOrderCreate(Input, ManagerOrderBase):
     """Body of POST: a new order, optionally with its lines."""
 
+    written: ClassVar[dict[str, str]] = {
+        "ordered_on": "date",
+        "total": "decimal:^-?\\d{1,16}(\\.\\d{1,2}0*)?$",
+    }
     lines: list[OrderLineLineCreate] = Field(
         default_factory=list,
         max_length=1000,
@@ -36,11 +63,26 @@ class ManagerOrderCreate(Input, ManagerOrderBase):
 class ManagerOrderUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
+    written: ClassVar[dict[str, str]] = {
+        "ordered_on": "date",
+        "total": "decimal:^-?\\d{1,16}(\\.\\d{1,2}0*)?$",
+    }
     non_nullable: ClassVar[frozenset[str]] = frozenset(["order_no", "ordered_on", "total"])
 
-    order_no: str | None = Field(None, max_length=30, title="order_no")
-    ordered_on: date | None = Field(None, title="ordered_on")
-    total: Decimal | None = Field(None, max_digits=18, decimal_places=2, title="total")
+    order_no: str = Field(default_factory=absent, max_length=30, title="order_no")
+    ordered_on: date = Field(default_factory=absent, title="ordered_on")
+    total: Annotated[
+        Decimal,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": -9999999999999999, "maximum": 9999999999999999},
+                    {"type": "string", "pattern": "^-?\\d{1,16}(\\.\\d{1,2}0*)?$"},
+                ]
+            },
+            mode="validation",
+        ),
+    ] = Field(default_factory=absent, max_digits=18, decimal_places=2, title="total")
 
 
 class ManagerOrderListItem(ManagerOrderBase):
@@ -71,23 +113,52 @@ class ManagerOrderListResponse(Page[ManagerOrderListItem]):
     """One page of order rows."""
 
 
-class ManagerOrderListParams(ListParams):
+class ManagerOrderListParams(SearchableListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
         ["created_at", "order_no", "ordered_on", "updated_at"]
     )
-    searchable: ClassVar[bool] = True
     default_sort: ClassVar[str] = "-created_at"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(
         ["created_at", "order_no", "ordered_on", "updated_at"]
     )
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "created_at",
+                            "-created_at",
+                            "order_no",
+                            "-order_no",
+                            "ordered_on",
+                            "-ordered_on",
+                            "updated_at",
+                            "-updated_at",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:created_at|order_no|ordered_on|updated_at)(?:,-?(?:created_at|order_no|ordered_on|updated_at))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
-    ordered_on: date | None = Field(None, title="ordered_on", description="Exact match.")
-    ordered_on_from: date | None = Field(
+    ordered_on: Annotated[date, queried_as("date")] | None = Field(
+        None, title="ordered_on", description="Exact match."
+    )
+    ordered_on_from: Annotated[date, queried_as("date")] | None = Field(
         None, title="ordered_on 이상", description="Inclusive lower bound."
     )
-    ordered_on_to: date | None = Field(
+    ordered_on_to: Annotated[date, queried_as("date")] | None = Field(
         None, title="ordered_on 이하", description="Inclusive upper bound."
     )
 

@@ -16,6 +16,7 @@ from runtime.deps import ManagerDb, manager_permission
 from runtime.reads import routed
 from runtime.reads.compose import statements
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope
 from runtime.web.router import audited_router
 
@@ -33,8 +34,10 @@ READS = statements("manager", "shop.price_logs")  # runtime.reads: one plan, two
     "",
     response_model=Envelope[PriceLogListResponse],
     summary="가격 이력 목록 조회",
+    description="One page of price log rows. Sort by changed_at, created_at, updated_at (`-` for descending; default `-changed_at`). Filters: product_id. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="manager_shop_price_logs_list",
 )
+@answers()
 async def list_price_logs(
     params: Annotated[PriceLogListParams, Query()],
     db: ManagerDb,
@@ -47,8 +50,10 @@ async def list_price_logs(
     "/{price_log_id}",
     response_model=Envelope[PriceLogResponse],
     summary="가격 이력 상세 조회",
+    description="One price log by its id, with its `ETag`.",
     operation_id="manager_shop_price_logs_get",
 )
+@answers("etag")
 async def get_price_log(
     price_log_id: UUID,
     db: ManagerDb,

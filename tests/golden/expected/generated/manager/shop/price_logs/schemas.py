@@ -5,40 +5,108 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import ClassVar
+from typing import Annotated, ClassVar
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
 
-from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+from runtime.web.schemas import (
+    SORT_WORDS,
+    EntityModel,
+    Input,
+    ListParams,
+    Page,
+    UpdateModel,
+    absent,
+)
+from runtime.web.written import queried_as
+
+# each enum field's values and the list's sort terms, named (the API document and generated
+# clients share one type)
 
 
 class ManagerPriceLogBase(EntityModel):
     """Fields that are both written and read."""
 
     product_id: UUID = Field(..., title="product_id")
-    old_price: Decimal = Field(..., max_digits=18, decimal_places=2, title="old_price")
-    new_price: Decimal = Field(..., max_digits=18, decimal_places=2, title="new_price")
+    old_price: Annotated[
+        Decimal,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": -9999999999999999, "maximum": 9999999999999999},
+                    {"type": "string", "pattern": "^-?\\d{1,16}(\\.\\d{1,2}0*)?$"},
+                ]
+            },
+            mode="validation",
+        ),
+    ] = Field(..., max_digits=18, decimal_places=2, title="old_price")
+    new_price: Annotated[
+        Decimal,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": -9999999999999999, "maximum": 9999999999999999},
+                    {"type": "string", "pattern": "^-?\\d{1,16}(\\.\\d{1,2}0*)?$"},
+                ]
+            },
+            mode="validation",
+        ),
+    ] = Field(..., max_digits=18, decimal_places=2, title="new_price")
     changed_at: datetime = Field(..., title="changed_at")
 
 
 class ManagerPriceLogCreate(Input, ManagerPriceLogBase):
     """Body of POST: a new price log."""
 
+    written: ClassVar[dict[str, str]] = {
+        "product_id": "uuid",
+        "old_price": "decimal:^-?\\d{1,16}(\\.\\d{1,2}0*)?$",
+        "new_price": "decimal:^-?\\d{1,16}(\\.\\d{1,2}0*)?$",
+        "changed_at": "datetime",
+    }
     pass
 
 
 class ManagerPriceLogUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
+    written: ClassVar[dict[str, str]] = {
+        "product_id": "uuid",
+        "old_price": "decimal:^-?\\d{1,16}(\\.\\d{1,2}0*)?$",
+        "new_price": "decimal:^-?\\d{1,16}(\\.\\d{1,2}0*)?$",
+        "changed_at": "datetime",
+    }
     non_nullable: ClassVar[frozenset[str]] = frozenset(
         ["product_id", "old_price", "new_price", "changed_at"]
     )
 
-    product_id: UUID | None = Field(None, title="product_id")
-    old_price: Decimal | None = Field(None, max_digits=18, decimal_places=2, title="old_price")
-    new_price: Decimal | None = Field(None, max_digits=18, decimal_places=2, title="new_price")
-    changed_at: datetime | None = Field(None, title="changed_at")
+    product_id: UUID = Field(default_factory=absent, title="product_id")
+    old_price: Annotated[
+        Decimal,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": -9999999999999999, "maximum": 9999999999999999},
+                    {"type": "string", "pattern": "^-?\\d{1,16}(\\.\\d{1,2}0*)?$"},
+                ]
+            },
+            mode="validation",
+        ),
+    ] = Field(default_factory=absent, max_digits=18, decimal_places=2, title="old_price")
+    new_price: Annotated[
+        Decimal,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": -9999999999999999, "maximum": 9999999999999999},
+                    {"type": "string", "pattern": "^-?\\d{1,16}(\\.\\d{1,2}0*)?$"},
+                ]
+            },
+            mode="validation",
+        ),
+    ] = Field(default_factory=absent, max_digits=18, decimal_places=2, title="new_price")
+    changed_at: datetime = Field(default_factory=absent, title="changed_at")
 
 
 class ManagerPriceLogResponse(ManagerPriceLogBase):
@@ -65,13 +133,40 @@ class ManagerPriceLogListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(["changed_at", "created_at", "updated_at"])
-    searchable: ClassVar[bool] = False
     default_sort: ClassVar[str] = "-changed_at"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(
         ["changed_at", "created_at", "updated_at"]
     )
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "changed_at",
+                            "-changed_at",
+                            "created_at",
+                            "-created_at",
+                            "updated_at",
+                            "-updated_at",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:changed_at|created_at|updated_at)(?:,-?(?:changed_at|created_at|updated_at))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
-    product_id: UUID | None = Field(None, title="product_id", description="Exact match.")
+    product_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="product_id", description="Exact match."
+    )
 
 
 # The names the generated code imports; the API document names the classes by scope.

@@ -16,6 +16,7 @@ from runtime.deps import ManagerDb, manager_permission
 from runtime.reads import routed
 from runtime.reads.compose import statements
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
@@ -39,8 +40,10 @@ READS = statements("manager", "shop.products")  # runtime.reads: one plan, two w
     "",
     response_model=Envelope[ProductListResponse],
     summary="상품 목록 조회",
+    description="Everything the shop sells.\n\nOne page of product rows. Sort by created_at, launch_date, name, price, sku, updated_at (`-` for descending; default `-created_at`). Search in sku, name. Filters: quantity, price, active, status, category_id. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="manager_shop_products_list",
 )
+@answers()
 async def list_products(
     params: Annotated[ProductListParams, Query()],
     db: ManagerDb,
@@ -54,7 +57,18 @@ async def list_products(
     response_model=Envelope[ProductResponse],
     status_code=status.HTTP_201_CREATED,
     summary="상품 생성",
+    description="Everything the shop sells.\n\nCreates a product. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="manager_shop_products_create",
+)
+@answers(
+    "etag",
+    "unique",
+    links={
+        "manager_shop_products_change_status": "product_id",
+        "manager_shop_products_delete": "product_id",
+        "manager_shop_products_get": "product_id",
+        "manager_shop_products_update": "product_id",
+    },
 )
 async def create_product(
     data: ProductCreate,
@@ -63,7 +77,12 @@ async def create_product(
 ) -> Response:
     row = await service.create_product(db, data, actor)
     return await routed.detail_response(
-        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+        db,
+        READS,
+        row.id,
+        actor,
+        status_code=status.HTTP_201_CREATED,
+        headers={"Location": f"/api/v1/manager/shop/products/{row.id}"},
     )
 
 
@@ -71,8 +90,10 @@ async def create_product(
     "/{product_id}",
     response_model=Envelope[ProductResponse],
     summary="상품 상세 조회",
+    description="Everything the shop sells.\n\nOne product by its id, with its `ETag`.",
     operation_id="manager_shop_products_get",
 )
+@answers("etag")
 async def get_product(
     product_id: UUID,
     db: ManagerDb,
@@ -85,8 +106,10 @@ async def get_product(
     "/{product_id}",
     response_model=Envelope[ProductResponse],
     summary="상품 수정",
+    description="Everything the shop sells.\n\nChanges the fields sent and nothing else. With `If-Match` the change is made only if the row still has that ETag (else 412).",
     operation_id="manager_shop_products_update",
 )
+@answers("etag", "unique")
 async def update_product(
     product_id: UUID,
     data: ProductUpdate,
@@ -102,8 +125,10 @@ async def update_product(
     "/{product_id}/status",
     response_model=Envelope[ProductResponse],
     summary="상품 상태 변경",
+    description="Everything the shop sells.\n\nMoves `status` (any value to any other). With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="manager_shop_products_change_status",
 )
+@answers("etag")
 async def change_product_status(
     product_id: UUID,
     data: ProductStatusChange,
@@ -119,8 +144,10 @@ async def change_product_status(
     "/{product_id}",
     response_model=Envelope[Deleted],
     summary="상품 삭제",
+    description="Everything the shop sells.\n\nDeletes the row: hidden from every read and its unique values freed. References to it follow their `on_delete` rule. With `If-Match` only if the row still has that ETag (else 412). 409 `CONFLICT` while live rows still refer to it with `restrict`.",
     operation_id="manager_shop_products_delete",
 )
+@answers("restricted")
 async def delete_product(
     product_id: UUID,
     db: ManagerDb,

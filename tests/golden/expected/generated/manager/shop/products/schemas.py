@@ -8,10 +8,28 @@ from decimal import Decimal
 from typing import Annotated, Any, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import EmailStr, Field
+from pydantic import EmailStr, Field, WithJsonSchema
+from typing_extensions import TypeAliasType
 
 from runtime.security.credentials import NewPassword
-from runtime.web.schemas import EntityModel, Input, Int32, ListParams, Page, UpdateModel
+from runtime.web.schemas import (
+    SORT_WORDS,
+    EntityModel,
+    Input,
+    Int32,
+    Page,
+    SearchableListParams,
+    UpdateModel,
+    absent,
+)
+from runtime.web.written import queried_as
+
+# each enum field's values and the list's sort terms, named (the API document and generated
+# clients share one type)
+ManagerProductStatus = TypeAliasType(
+    "ManagerProductStatus",
+    Annotated[Literal["DRAFT", "ON_SALE", "RETIRED"], Field(title="ManagerProductStatus")],
+)
 
 
 class ManagerProductBase(EntityModel):
@@ -21,8 +39,33 @@ class ManagerProductBase(EntityModel):
     name: str = Field(..., max_length=200, title="name")
     description: str | None = Field(None, title="description")
     quantity: int = Field(0, ge=0, le=2147483647, title="quantity")
-    weight: Decimal | None = Field(None, max_digits=10, decimal_places=3, title="weight")
-    price: Decimal = Field(..., ge=Decimal("0"), max_digits=18, decimal_places=2, title="price")
+    weight: (
+        Annotated[
+            Decimal,
+            WithJsonSchema(
+                {
+                    "anyOf": [
+                        {"type": "integer", "minimum": -9999999, "maximum": 9999999},
+                        {"type": "string", "pattern": "^-?\\d{1,7}(\\.\\d{1,3}0*)?$"},
+                    ]
+                },
+                mode="validation",
+            ),
+        ]
+        | None
+    ) = Field(None, max_digits=10, decimal_places=3, title="weight")
+    price: Annotated[
+        Decimal,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": 0, "maximum": 9999999999999999},
+                    {"type": "string", "pattern": "^\\d{1,16}(\\.\\d{1,2}0*)?$"},
+                ]
+            },
+            mode="validation",
+        ),
+    ] = Field(..., ge=Decimal("0"), max_digits=18, decimal_places=2, title="price")
     currency: str = Field("KRW", pattern="^[A-Z]{3}$", title="currency")
     active: bool = Field(True, title="active")
     launch_date: date | None = Field(None, title="launch_date")
@@ -42,6 +85,17 @@ class ManagerProductBase(EntityModel):
 class ManagerProductCreate(Input, ManagerProductBase):
     """Body of POST: a new product."""
 
+    written: ClassVar[dict[str, str]] = {
+        "quantity": "integer",
+        "views": "integer",
+        "weight": "decimal:^-?\\d{1,7}(\\.\\d{1,3}0*)?$",
+        "price": "decimal:^\\d{1,16}(\\.\\d{1,2}0*)?$",
+        "active": "boolean",
+        "launch_date": "date",
+        "published_at": "datetime",
+        "external_id": "uuid",
+        "category_id": "uuid",
+    }
     admin_pin: NewPassword | None = Field(None, title="admin_pin")
     api_token: str | None = Field(None, max_length=255, title="api_token")
 
@@ -49,21 +103,57 @@ class ManagerProductCreate(Input, ManagerProductBase):
 class ManagerProductUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
+    written: ClassVar[dict[str, str]] = {
+        "quantity": "integer",
+        "views": "integer",
+        "weight": "decimal:^-?\\d{1,7}(\\.\\d{1,3}0*)?$",
+        "price": "decimal:^\\d{1,16}(\\.\\d{1,2}0*)?$",
+        "active": "boolean",
+        "launch_date": "date",
+        "published_at": "datetime",
+        "external_id": "uuid",
+        "category_id": "uuid",
+    }
     non_nullable: ClassVar[frozenset[str]] = frozenset(
         ["sku", "name", "quantity", "price", "currency", "active", "category_id"]
     )
     status_field: ClassVar[str | None] = "status"
 
-    sku: str | None = Field(None, min_length=3, max_length=40, title="sku")
-    name: str | None = Field(None, max_length=200, title="name")
+    sku: str = Field(default_factory=absent, min_length=3, max_length=40, title="sku")
+    name: str = Field(default_factory=absent, max_length=200, title="name")
     description: str | None = Field(None, title="description")
-    quantity: int | None = Field(None, ge=0, le=2147483647, title="quantity")
-    weight: Decimal | None = Field(None, max_digits=10, decimal_places=3, title="weight")
-    price: Decimal | None = Field(
-        None, ge=Decimal("0"), max_digits=18, decimal_places=2, title="price"
+    quantity: int = Field(default_factory=absent, ge=0, le=2147483647, title="quantity")
+    weight: (
+        Annotated[
+            Decimal,
+            WithJsonSchema(
+                {
+                    "anyOf": [
+                        {"type": "integer", "minimum": -9999999, "maximum": 9999999},
+                        {"type": "string", "pattern": "^-?\\d{1,7}(\\.\\d{1,3}0*)?$"},
+                    ]
+                },
+                mode="validation",
+            ),
+        ]
+        | None
+    ) = Field(None, max_digits=10, decimal_places=3, title="weight")
+    price: Annotated[
+        Decimal,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": 0, "maximum": 9999999999999999},
+                    {"type": "string", "pattern": "^\\d{1,16}(\\.\\d{1,2}0*)?$"},
+                ]
+            },
+            mode="validation",
+        ),
+    ] = Field(
+        default_factory=absent, ge=Decimal("0"), max_digits=18, decimal_places=2, title="price"
     )
-    currency: str | None = Field(None, pattern="^[A-Z]{3}$", title="currency")
-    active: bool | None = Field(None, title="active")
+    currency: str = Field(default_factory=absent, pattern="^[A-Z]{3}$", title="currency")
+    active: bool = Field(default_factory=absent, title="active")
     launch_date: date | None = Field(None, title="launch_date")
     published_at: datetime | None = Field(None, title="published_at")
     external_id: UUID | None = Field(None, title="external_id")
@@ -77,7 +167,7 @@ class ManagerProductUpdate(UpdateModel):
     attributes: dict[str, Any] | list[Any] | None = Field(None, title="attributes")
     admin_pin: NewPassword | None = Field(None, title="admin_pin")
     api_token: str | None = Field(None, max_length=255, title="api_token")
-    category_id: UUID | None = Field(None, title="category_id")
+    category_id: UUID = Field(default_factory=absent, title="category_id")
 
 
 class ManagerProductResponse(ManagerProductBase):
@@ -85,7 +175,7 @@ class ManagerProductResponse(ManagerProductBase):
 
     id: UUID
     views: int = Field(title="views")
-    status: Literal["DRAFT", "ON_SALE", "RETIRED"] = Field(title="status")
+    status: ManagerProductStatus = Field(title="status")
     contact_email: str | None = Field(
         None, title="contact_email", json_schema_extra={"format": "email"}
     )
@@ -105,40 +195,119 @@ class ManagerProductListResponse(Page[ManagerProductResponse]):
     """One page of product rows."""
 
 
-class ManagerProductListParams(ListParams):
+class ManagerProductListParams(SearchableListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
         ["created_at", "launch_date", "name", "price", "sku", "updated_at"]
     )
-    searchable: ClassVar[bool] = True
     default_sort: ClassVar[str] = "-created_at"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(
         ["created_at", "name", "price", "sku", "updated_at"]
     )
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "created_at",
+                            "-created_at",
+                            "launch_date",
+                            "-launch_date",
+                            "name",
+                            "-name",
+                            "price",
+                            "-price",
+                            "sku",
+                            "-sku",
+                            "updated_at",
+                            "-updated_at",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:created_at|launch_date|name|price|sku|updated_at)(?:,-?(?:created_at|launch_date|name|price|sku|updated_at))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
-    quantity: Int32 | None = Field(None, title="quantity", description="Exact match.")
+    quantity: Annotated[Int32, queried_as("integer")] | None = Field(
+        None, title="quantity", description="Exact match."
+    )
     price: (
-        Annotated[Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)]
+        Annotated[
+            Annotated[
+                Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)
+            ],
+            queried_as("decimal:^\\d{1,16}(\\.\\d{1,2}0*)?$"),
+            WithJsonSchema(
+                {
+                    "anyOf": [
+                        {"type": "integer", "minimum": 0, "maximum": 9999999999999999},
+                        {"type": "string", "pattern": "^\\d{1,16}(\\.\\d{1,2}0*)?$"},
+                    ]
+                },
+                mode="validation",
+            ),
+        ]
         | None
     ) = Field(None, title="price", description="Exact match.")
-    active: bool | None = Field(None, title="active", description="Exact match.")
-    status: list[Literal["DRAFT", "ON_SALE", "RETIRED"]] | None = Field(
+    active: Annotated[bool, queried_as("boolean")] | None = Field(
+        None, title="active", description="Exact match."
+    )
+    status: list[ManagerProductStatus] | None = Field(
         None, title="status", description="Any of these values (repeat the parameter)."
     )
-    category_id: UUID | None = Field(None, title="category_id", description="Exact match.")
-    quantity_from: Int32 | None = Field(
+    category_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="category_id", description="Exact match."
+    )
+    quantity_from: Annotated[Int32, queried_as("integer")] | None = Field(
         None, title="quantity 이상", description="Inclusive lower bound."
     )
-    quantity_to: Int32 | None = Field(
+    quantity_to: Annotated[Int32, queried_as("integer")] | None = Field(
         None, title="quantity 이하", description="Inclusive upper bound."
     )
     price_from: (
-        Annotated[Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)]
+        Annotated[
+            Annotated[
+                Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)
+            ],
+            queried_as("decimal:^\\d{1,16}(\\.\\d{1,2}0*)?$"),
+            WithJsonSchema(
+                {
+                    "anyOf": [
+                        {"type": "integer", "minimum": 0, "maximum": 9999999999999999},
+                        {"type": "string", "pattern": "^\\d{1,16}(\\.\\d{1,2}0*)?$"},
+                    ]
+                },
+                mode="validation",
+            ),
+        ]
         | None
     ) = Field(None, title="price 이상", description="Inclusive lower bound.")
     price_to: (
-        Annotated[Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)]
+        Annotated[
+            Annotated[
+                Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)
+            ],
+            queried_as("decimal:^\\d{1,16}(\\.\\d{1,2}0*)?$"),
+            WithJsonSchema(
+                {
+                    "anyOf": [
+                        {"type": "integer", "minimum": 0, "maximum": 9999999999999999},
+                        {"type": "string", "pattern": "^\\d{1,16}(\\.\\d{1,2}0*)?$"},
+                    ]
+                },
+                mode="validation",
+            ),
+        ]
         | None
     ) = Field(None, title="price 이하", description="Inclusive upper bound.")
 
@@ -146,7 +315,7 @@ class ManagerProductListParams(ListParams):
 class ManagerProductStatusChange(Input, EntityModel):
     """Body of PATCH /{id}/status."""
 
-    status: Literal["DRAFT", "ON_SALE", "RETIRED"]
+    status: ManagerProductStatus
 
 
 # The names the generated code imports; the API document names the classes by scope.

@@ -16,6 +16,7 @@ from runtime.deps import TenantDb, tenant_permission
 from runtime.reads import routed
 from runtime.reads.compose import statements
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
@@ -38,8 +39,10 @@ READS = statements("tenants", "crm.customers")  # runtime.reads: one plan, two w
     "",
     response_model=Envelope[CustomerListResponse],
     summary="고객 목록 조회",
+    description="One page of customer rows. Sort by code, created_at, updated_at (`-` for descending; default `-created_at`). Search in code, name. Filters: grade. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="tenants_crm_customers_list",
 )
+@answers()
 async def list_customers(
     params: Annotated[CustomerListParams, Query()],
     db: TenantDb,
@@ -53,7 +56,17 @@ async def list_customers(
     response_model=Envelope[CustomerResponse],
     status_code=status.HTTP_201_CREATED,
     summary="고객 생성",
+    description="Creates a customer. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="tenants_crm_customers_create",
+)
+@answers(
+    "etag",
+    "unique",
+    links={
+        "tenants_crm_customers_delete": "customer_id",
+        "tenants_crm_customers_get": "customer_id",
+        "tenants_crm_customers_update": "customer_id",
+    },
 )
 async def create_customer(
     data: CustomerCreate,
@@ -62,7 +75,12 @@ async def create_customer(
 ) -> Response:
     row = await service.create_customer(db, data, actor)
     return await routed.detail_response(
-        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+        db,
+        READS,
+        row.id,
+        actor,
+        status_code=status.HTTP_201_CREATED,
+        headers={"Location": f"/api/v1/tenants/crm/clients/{row.id}"},
     )
 
 
@@ -70,8 +88,10 @@ async def create_customer(
     "/{customer_id}",
     response_model=Envelope[CustomerResponse],
     summary="고객 상세 조회",
+    description="One customer by its id, with its `ETag`.",
     operation_id="tenants_crm_customers_get",
 )
+@answers("etag")
 async def get_customer(
     customer_id: UUID,
     db: TenantDb,
@@ -84,8 +104,10 @@ async def get_customer(
     "/{customer_id}",
     response_model=Envelope[CustomerResponse],
     summary="고객 수정",
+    description="Changes the fields sent and nothing else. With `If-Match` the change is made only if the row still has that ETag (else 412).",
     operation_id="tenants_crm_customers_update",
 )
+@answers("etag", "unique")
 async def update_customer(
     customer_id: UUID,
     data: CustomerUpdate,
@@ -101,8 +123,10 @@ async def update_customer(
     "/{customer_id}",
     response_model=Envelope[Deleted],
     summary="고객 삭제",
+    description="Deletes the row: hidden from every read and its unique values freed. References to it follow their `on_delete` rule. With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="tenants_crm_customers_delete",
 )
+@answers()
 async def delete_customer(
     customer_id: UUID,
     db: TenantDb,

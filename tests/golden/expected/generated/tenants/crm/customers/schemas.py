@@ -4,12 +4,27 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
+from typing_extensions import TypeAliasType
 
-from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+from runtime.web.schemas import (
+    SORT_WORDS,
+    EntityModel,
+    Input,
+    Page,
+    SearchableListParams,
+    UpdateModel,
+    absent,
+)
+
+# each enum field's values and the list's sort terms, named (the API document and generated
+# clients share one type)
+TenantCustomerGrade = TypeAliasType(
+    "TenantCustomerGrade", Annotated[Literal["A", "B", "C"], Field(title="TenantCustomerGrade")]
+)
 
 
 class TenantCustomerBase(EntityModel):
@@ -17,23 +32,25 @@ class TenantCustomerBase(EntityModel):
 
     code: str = Field(..., max_length=20, title="code")
     name: str = Field(..., max_length=100, title="name")
-    grade: Literal["A", "B", "C"] = Field("C", title="grade")
+    grade: TenantCustomerGrade = Field("C", title="grade")
 
 
 class TenantCustomerCreate(Input, TenantCustomerBase):
     """Body of POST: a new customer."""
 
+    written: ClassVar[dict[str, str]] = {}
     pass
 
 
 class TenantCustomerUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
+    written: ClassVar[dict[str, str]] = {}
     non_nullable: ClassVar[frozenset[str]] = frozenset(["code", "name", "grade"])
 
-    code: str | None = Field(None, max_length=20, title="code")
-    name: str | None = Field(None, max_length=100, title="name")
-    grade: Literal["A", "B", "C"] | None = Field(None, title="grade")
+    code: str = Field(default_factory=absent, max_length=20, title="code")
+    name: str = Field(default_factory=absent, max_length=100, title="name")
+    grade: TenantCustomerGrade = Field(default_factory=absent, title="grade")
 
 
 class TenantCustomerResponse(TenantCustomerBase):
@@ -54,15 +71,40 @@ class TenantCustomerListResponse(Page[TenantCustomerResponse]):
     """One page of customer rows."""
 
 
-class TenantCustomerListParams(ListParams):
+class TenantCustomerListParams(SearchableListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(["code", "created_at", "updated_at"])
-    searchable: ClassVar[bool] = True
     default_sort: ClassVar[str] = "-created_at"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(["code", "created_at", "updated_at"])
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "code",
+                            "-code",
+                            "created_at",
+                            "-created_at",
+                            "updated_at",
+                            "-updated_at",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:code|created_at|updated_at)(?:,-?(?:code|created_at|updated_at))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
-    grade: list[Literal["A", "B", "C"]] | None = Field(
+    grade: list[TenantCustomerGrade] | None = Field(
         None, title="grade", description="Any of these values (repeat the parameter)."
     )
 

@@ -16,6 +16,7 @@ from runtime.deps import TenantDb, tenant_permission
 from runtime.reads import routed
 from runtime.reads.compose import statements
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
@@ -38,8 +39,10 @@ READS = statements("tenants", "crm.accounts")  # runtime.reads: one plan, two wa
     "",
     response_model=Envelope[AccountListResponse],
     summary="거래처 목록 조회",
+    description="One page of account rows. Sort by code, created_at, updated_at (`-` for descending; default `-created_at`). Search in code, name. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="tenants_crm_accounts_list",
 )
+@answers()
 async def list_accounts(
     params: Annotated[AccountListParams, Query()],
     db: TenantDb,
@@ -53,7 +56,17 @@ async def list_accounts(
     response_model=Envelope[AccountResponse],
     status_code=status.HTTP_201_CREATED,
     summary="거래처 생성",
+    description="Creates a account. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="tenants_crm_accounts_create",
+)
+@answers(
+    "etag",
+    "unique",
+    links={
+        "tenants_crm_accounts_delete": "account_id",
+        "tenants_crm_accounts_get": "account_id",
+        "tenants_crm_accounts_update": "account_id",
+    },
 )
 async def create_account(
     data: AccountCreate,
@@ -62,7 +75,12 @@ async def create_account(
 ) -> Response:
     row = await service.create_account(db, data, actor)
     return await routed.detail_response(
-        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+        db,
+        READS,
+        row.id,
+        actor,
+        status_code=status.HTTP_201_CREATED,
+        headers={"Location": f"/api/v1/tenants/crm/accounts/{row.id}"},
     )
 
 
@@ -70,8 +88,10 @@ async def create_account(
     "/{account_id}",
     response_model=Envelope[AccountResponse],
     summary="거래처 상세 조회",
+    description="One account by its id, with its `ETag`.",
     operation_id="tenants_crm_accounts_get",
 )
+@answers("etag")
 async def get_account(
     account_id: UUID,
     db: TenantDb,
@@ -84,8 +104,10 @@ async def get_account(
     "/{account_id}",
     response_model=Envelope[AccountResponse],
     summary="거래처 수정",
+    description="Changes the fields sent and nothing else. With `If-Match` the change is made only if the row still has that ETag (else 412).",
     operation_id="tenants_crm_accounts_update",
 )
+@answers("etag", "unique")
 async def update_account(
     account_id: UUID,
     data: AccountUpdate,
@@ -101,8 +123,10 @@ async def update_account(
     "/{account_id}",
     response_model=Envelope[Deleted],
     summary="거래처 삭제",
+    description="Deletes the row: hidden from every read and its unique values freed. References to it follow their `on_delete` rule. With `If-Match` only if the row still has that ETag (else 412). 409 `CONFLICT` while live rows still refer to it with `restrict`.",
     operation_id="tenants_crm_accounts_delete",
 )
+@answers("restricted")
 async def delete_account(
     account_id: UUID,
     db: TenantDb,

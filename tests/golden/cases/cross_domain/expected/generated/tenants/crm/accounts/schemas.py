@@ -4,12 +4,23 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import ClassVar
+from typing import Annotated, ClassVar
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
 
-from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+from runtime.web.schemas import (
+    SORT_WORDS,
+    EntityModel,
+    Input,
+    Page,
+    SearchableListParams,
+    UpdateModel,
+    absent,
+)
+
+# each enum field's values and the list's sort terms, named (the API document and generated
+# clients share one type)
 
 
 class TenantAccountBase(EntityModel):
@@ -22,16 +33,18 @@ class TenantAccountBase(EntityModel):
 class TenantAccountCreate(Input, TenantAccountBase):
     """Body of POST: a new account."""
 
+    written: ClassVar[dict[str, str]] = {}
     pass
 
 
 class TenantAccountUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
+    written: ClassVar[dict[str, str]] = {}
     non_nullable: ClassVar[frozenset[str]] = frozenset(["code", "name"])
 
-    code: str | None = Field(None, max_length=20, title="code")
-    name: str | None = Field(None, max_length=100, title="name")
+    code: str = Field(default_factory=absent, max_length=20, title="code")
+    name: str = Field(default_factory=absent, max_length=100, title="name")
 
 
 class TenantAccountResponse(TenantAccountBase):
@@ -52,13 +65,38 @@ class TenantAccountListResponse(Page[TenantAccountResponse]):
     """One page of account rows."""
 
 
-class TenantAccountListParams(ListParams):
+class TenantAccountListParams(SearchableListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(["code", "created_at", "updated_at"])
-    searchable: ClassVar[bool] = True
     default_sort: ClassVar[str] = "-created_at"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(["code", "created_at", "updated_at"])
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "code",
+                            "-code",
+                            "created_at",
+                            "-created_at",
+                            "updated_at",
+                            "-updated_at",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:code|created_at|updated_at)(?:,-?(?:code|created_at|updated_at))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
 
 # The names the generated code imports; the API document names the classes by scope.

@@ -16,6 +16,7 @@ from runtime.deps import TenantDb, tenant_permission
 from runtime.reads import routed
 from runtime.reads.compose import statements
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
@@ -38,8 +39,10 @@ READS = statements("tenants", "srm.deals")  # runtime.reads: one plan, two ways
     "",
     response_model=Envelope[DealListResponse],
     summary="거래 목록 조회",
+    description="One page of deal rows. Sort by created_at, title, updated_at (`-` for descending; default `-created_at`). Search in title. Filters: account_id. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="tenants_srm_deals_list",
 )
+@answers()
 async def list_deals(
     params: Annotated[DealListParams, Query()],
     db: TenantDb,
@@ -53,7 +56,16 @@ async def list_deals(
     response_model=Envelope[DealResponse],
     status_code=status.HTTP_201_CREATED,
     summary="거래 생성",
+    description="Creates a deal. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="tenants_srm_deals_create",
+)
+@answers(
+    "etag",
+    links={
+        "tenants_srm_deals_delete": "deal_id",
+        "tenants_srm_deals_get": "deal_id",
+        "tenants_srm_deals_update": "deal_id",
+    },
 )
 async def create_deal(
     data: DealCreate,
@@ -62,7 +74,12 @@ async def create_deal(
 ) -> Response:
     row = await service.create_deal(db, data, actor)
     return await routed.detail_response(
-        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+        db,
+        READS,
+        row.id,
+        actor,
+        status_code=status.HTTP_201_CREATED,
+        headers={"Location": f"/api/v1/tenants/srm/deals/{row.id}"},
     )
 
 
@@ -70,8 +87,10 @@ async def create_deal(
     "/{deal_id}",
     response_model=Envelope[DealResponse],
     summary="거래 상세 조회",
+    description="One deal by its id, with its `ETag`.",
     operation_id="tenants_srm_deals_get",
 )
+@answers("etag")
 async def get_deal(
     deal_id: UUID,
     db: TenantDb,
@@ -84,8 +103,10 @@ async def get_deal(
     "/{deal_id}",
     response_model=Envelope[DealResponse],
     summary="거래 수정",
+    description="Changes the fields sent and nothing else. With `If-Match` the change is made only if the row still has that ETag (else 412).",
     operation_id="tenants_srm_deals_update",
 )
+@answers("etag")
 async def update_deal(
     deal_id: UUID,
     data: DealUpdate,
@@ -101,8 +122,10 @@ async def update_deal(
     "/{deal_id}",
     response_model=Envelope[Deleted],
     summary="거래 삭제",
+    description="Deletes the row: hidden from every read and its unique values freed. References to it follow their `on_delete` rule. With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="tenants_srm_deals_delete",
 )
+@answers()
 async def delete_deal(
     deal_id: UUID,
     db: TenantDb,

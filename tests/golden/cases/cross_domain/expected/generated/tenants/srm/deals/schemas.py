@@ -4,12 +4,24 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import ClassVar
+from typing import Annotated, ClassVar
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
 
-from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+from runtime.web.schemas import (
+    SORT_WORDS,
+    EntityModel,
+    Input,
+    Page,
+    SearchableListParams,
+    UpdateModel,
+    absent,
+)
+from runtime.web.written import queried_as
+
+# each enum field's values and the list's sort terms, named (the API document and generated
+# clients share one type)
 
 
 class TenantDealBase(EntityModel):
@@ -23,16 +35,18 @@ class TenantDealBase(EntityModel):
 class TenantDealCreate(Input, TenantDealBase):
     """Body of POST: a new deal."""
 
+    written: ClassVar[dict[str, str]] = {"account_id": "uuid", "backup_account_id": "uuid"}
     pass
 
 
 class TenantDealUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
+    written: ClassVar[dict[str, str]] = {"account_id": "uuid", "backup_account_id": "uuid"}
     non_nullable: ClassVar[frozenset[str]] = frozenset(["title", "account_id"])
 
-    title: str | None = Field(None, max_length=100, title="title")
-    account_id: UUID | None = Field(None, title="account_id")
+    title: str = Field(default_factory=absent, max_length=100, title="title")
+    account_id: UUID = Field(default_factory=absent, title="account_id")
     backup_account_id: UUID | None = Field(None, title="backup_account_id")
 
 
@@ -60,15 +74,42 @@ class TenantDealListResponse(Page[TenantDealResponse]):
     """One page of deal rows."""
 
 
-class TenantDealListParams(ListParams):
+class TenantDealListParams(SearchableListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "title", "updated_at"])
-    searchable: ClassVar[bool] = True
     default_sort: ClassVar[str] = "-created_at"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "title", "updated_at"])
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "created_at",
+                            "-created_at",
+                            "title",
+                            "-title",
+                            "updated_at",
+                            "-updated_at",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:created_at|title|updated_at)(?:,-?(?:created_at|title|updated_at))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
-    account_id: UUID | None = Field(None, title="account_id", description="Exact match.")
+    account_id: Annotated[UUID, queried_as("uuid")] | None = Field(
+        None, title="account_id", description="Exact match."
+    )
 
 
 # The names the generated code imports; the API document names the classes by scope.

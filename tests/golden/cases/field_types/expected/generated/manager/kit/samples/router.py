@@ -16,6 +16,7 @@ from runtime.deps import ManagerDb, manager_permission
 from runtime.reads import routed
 from runtime.reads.compose import statements
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
@@ -38,8 +39,10 @@ READS = statements("manager", "kit.samples")  # runtime.reads: one plan, two way
     "",
     response_model=Envelope[SampleListResponse],
     summary="견본 목록 조회",
+    description="One page of sample rows. Sort by created_at, made_on, name, quantity, updated_at (`-` for descending; default `-created_at`). Search in name. Filters: quantity, price, active, made_on, kind. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="manager_kit_samples_list",
 )
+@answers()
 async def list_samples(
     params: Annotated[SampleListParams, Query()],
     db: ManagerDb,
@@ -53,7 +56,16 @@ async def list_samples(
     response_model=Envelope[SampleResponse],
     status_code=status.HTTP_201_CREATED,
     summary="견본 생성",
+    description="Creates a sample. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="manager_kit_samples_create",
+)
+@answers(
+    "etag",
+    links={
+        "manager_kit_samples_delete": "sample_id",
+        "manager_kit_samples_get": "sample_id",
+        "manager_kit_samples_update": "sample_id",
+    },
 )
 async def create_sample(
     data: SampleCreate,
@@ -62,7 +74,12 @@ async def create_sample(
 ) -> Response:
     row = await service.create_sample(db, data, actor)
     return await routed.detail_response(
-        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+        db,
+        READS,
+        row.id,
+        actor,
+        status_code=status.HTTP_201_CREATED,
+        headers={"Location": f"/api/v1/manager/kit/samples/{row.id}"},
     )
 
 
@@ -70,8 +87,10 @@ async def create_sample(
     "/{sample_id}",
     response_model=Envelope[SampleResponse],
     summary="견본 상세 조회",
+    description="One sample by its id, with its `ETag`.",
     operation_id="manager_kit_samples_get",
 )
+@answers("etag")
 async def get_sample(
     sample_id: UUID,
     db: ManagerDb,
@@ -84,8 +103,10 @@ async def get_sample(
     "/{sample_id}",
     response_model=Envelope[SampleResponse],
     summary="견본 수정",
+    description="Changes the fields sent and nothing else. With `If-Match` the change is made only if the row still has that ETag (else 412).",
     operation_id="manager_kit_samples_update",
 )
+@answers("etag")
 async def update_sample(
     sample_id: UUID,
     data: SampleUpdate,
@@ -101,8 +122,10 @@ async def update_sample(
     "/{sample_id}",
     response_model=Envelope[Deleted],
     summary="견본 삭제",
+    description="Deletes the row: hidden from every read and its unique values freed. References to it follow their `on_delete` rule. With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="manager_kit_samples_delete",
 )
+@answers()
 async def delete_sample(
     sample_id: UUID,
     db: ManagerDb,

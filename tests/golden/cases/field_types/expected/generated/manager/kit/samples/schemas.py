@@ -8,10 +8,27 @@ from decimal import Decimal
 from typing import Annotated, Any, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import EmailStr, Field
+from pydantic import EmailStr, Field, WithJsonSchema
+from typing_extensions import TypeAliasType
 
 from runtime.security.credentials import NewPassword
-from runtime.web.schemas import EntityModel, Input, Int32, ListParams, Page, UpdateModel
+from runtime.web.schemas import (
+    SORT_WORDS,
+    EntityModel,
+    Input,
+    Int32,
+    Page,
+    SearchableListParams,
+    UpdateModel,
+    absent,
+)
+from runtime.web.written import queried_as
+
+# each enum field's values and the list's sort terms, named (the API document and generated
+# clients share one type)
+ManagerSampleKind = TypeAliasType(
+    "ManagerSampleKind", Annotated[Literal["SMALL", "LARGE"], Field(title="ManagerSampleKind")]
+)
 
 
 class ManagerSampleBase(EntityModel):
@@ -23,10 +40,33 @@ class ManagerSampleBase(EntityModel):
     serial: int | None = Field(
         None, ge=-9223372036854775808, le=9223372036854775807, title="serial"
     )
-    ratio: Decimal | None = Field(None, max_digits=8, decimal_places=3, title="ratio")
-    price: Decimal = Field(
-        Decimal("0"), ge=Decimal("0"), max_digits=18, decimal_places=2, title="price"
-    )
+    ratio: (
+        Annotated[
+            Decimal,
+            WithJsonSchema(
+                {
+                    "anyOf": [
+                        {"type": "integer", "minimum": -99999, "maximum": 99999},
+                        {"type": "string", "pattern": "^-?\\d{1,5}(\\.\\d{1,3}0*)?$"},
+                    ]
+                },
+                mode="validation",
+            ),
+        ]
+        | None
+    ) = Field(None, max_digits=8, decimal_places=3, title="ratio")
+    price: Annotated[
+        Decimal,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": 0, "maximum": 9999999999999999},
+                    {"type": "string", "pattern": "^\\d{1,16}(\\.\\d{1,2}0*)?$"},
+                ]
+            },
+            mode="validation",
+        ),
+    ] = Field(Decimal("0"), ge=Decimal("0"), max_digits=18, decimal_places=2, title="price")
     active: bool = Field(True, title="active")
     made_on: date | None = Field(None, title="made_on")
     checked_at: datetime | None = Field(None, title="checked_at")
@@ -38,7 +78,7 @@ class ManagerSampleBase(EntityModel):
     homepage: str | None = Field(
         None, max_length=2048, pattern="^https?://[^\\s/$.?#][^\\s]*$", title="homepage"
     )
-    kind: Literal["SMALL", "LARGE"] = Field("SMALL", title="kind")
+    kind: ManagerSampleKind = Field("SMALL", title="kind")
     extra: dict[str, Any] | list[Any] | None = Field(None, title="extra")
     currency: str = Field("KRW", pattern="^[A-Z]{3}$", title="currency")
     parent_id: UUID | None = Field(None, title="parent_id")
@@ -47,6 +87,17 @@ class ManagerSampleBase(EntityModel):
 class ManagerSampleCreate(Input, ManagerSampleBase):
     """Body of POST: a new sample."""
 
+    written: ClassVar[dict[str, str]] = {
+        "quantity": "integer",
+        "serial": "integer",
+        "ratio": "decimal:^-?\\d{1,5}(\\.\\d{1,3}0*)?$",
+        "price": "decimal:^\\d{1,16}(\\.\\d{1,2}0*)?$",
+        "active": "boolean",
+        "made_on": "date",
+        "checked_at": "datetime",
+        "external_id": "uuid",
+        "parent_id": "uuid",
+    }
     access_code: NewPassword | None = Field(None, title="access_code")
     api_token: str | None = Field(None, max_length=255, title="api_token")
 
@@ -54,23 +105,59 @@ class ManagerSampleCreate(Input, ManagerSampleBase):
 class ManagerSampleUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
+    written: ClassVar[dict[str, str]] = {
+        "quantity": "integer",
+        "serial": "integer",
+        "ratio": "decimal:^-?\\d{1,5}(\\.\\d{1,3}0*)?$",
+        "price": "decimal:^\\d{1,16}(\\.\\d{1,2}0*)?$",
+        "active": "boolean",
+        "made_on": "date",
+        "checked_at": "datetime",
+        "external_id": "uuid",
+        "parent_id": "uuid",
+    }
     non_nullable: ClassVar[frozenset[str]] = frozenset(
         ["name", "quantity", "price", "active", "kind", "currency"]
     )
 
-    name: str | None = Field(
-        None, min_length=2, max_length=80, pattern="^[A-Za-z ]+$", title="name"
+    name: str = Field(
+        default_factory=absent, min_length=2, max_length=80, pattern="^[A-Za-z ]+$", title="name"
     )
     notes: str | None = Field(None, title="notes")
-    quantity: int | None = Field(None, ge=0, le=1000, title="quantity")
+    quantity: int = Field(default_factory=absent, ge=0, le=1000, title="quantity")
     serial: int | None = Field(
         None, ge=-9223372036854775808, le=9223372036854775807, title="serial"
     )
-    ratio: Decimal | None = Field(None, max_digits=8, decimal_places=3, title="ratio")
-    price: Decimal | None = Field(
-        None, ge=Decimal("0"), max_digits=18, decimal_places=2, title="price"
+    ratio: (
+        Annotated[
+            Decimal,
+            WithJsonSchema(
+                {
+                    "anyOf": [
+                        {"type": "integer", "minimum": -99999, "maximum": 99999},
+                        {"type": "string", "pattern": "^-?\\d{1,5}(\\.\\d{1,3}0*)?$"},
+                    ]
+                },
+                mode="validation",
+            ),
+        ]
+        | None
+    ) = Field(None, max_digits=8, decimal_places=3, title="ratio")
+    price: Annotated[
+        Decimal,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": 0, "maximum": 9999999999999999},
+                    {"type": "string", "pattern": "^\\d{1,16}(\\.\\d{1,2}0*)?$"},
+                ]
+            },
+            mode="validation",
+        ),
+    ] = Field(
+        default_factory=absent, ge=Decimal("0"), max_digits=18, decimal_places=2, title="price"
     )
-    active: bool | None = Field(None, title="active")
+    active: bool = Field(default_factory=absent, title="active")
     made_on: date | None = Field(None, title="made_on")
     checked_at: datetime | None = Field(None, title="checked_at")
     external_id: UUID | None = Field(None, title="external_id")
@@ -81,9 +168,9 @@ class ManagerSampleUpdate(UpdateModel):
     homepage: str | None = Field(
         None, max_length=2048, pattern="^https?://[^\\s/$.?#][^\\s]*$", title="homepage"
     )
-    kind: Literal["SMALL", "LARGE"] | None = Field(None, title="kind")
+    kind: ManagerSampleKind = Field(default_factory=absent, title="kind")
     extra: dict[str, Any] | list[Any] | None = Field(None, title="extra")
-    currency: str | None = Field(None, pattern="^[A-Z]{3}$", title="currency")
+    currency: str = Field(default_factory=absent, pattern="^[A-Z]{3}$", title="currency")
     access_code: NewPassword | None = Field(None, title="access_code")
     api_token: str | None = Field(None, max_length=255, title="api_token")
     parent_id: UUID | None = Field(None, title="parent_id")
@@ -110,46 +197,123 @@ class ManagerSampleListResponse(Page[ManagerSampleResponse]):
     """One page of sample rows."""
 
 
-class ManagerSampleListParams(ListParams):
+class ManagerSampleListParams(SearchableListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(
         ["created_at", "made_on", "name", "quantity", "updated_at"]
     )
-    searchable: ClassVar[bool] = True
     default_sort: ClassVar[str] = "-created_at"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(
         ["created_at", "name", "quantity", "updated_at"]
     )
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "created_at",
+                            "-created_at",
+                            "made_on",
+                            "-made_on",
+                            "name",
+                            "-name",
+                            "quantity",
+                            "-quantity",
+                            "updated_at",
+                            "-updated_at",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:created_at|made_on|name|quantity|updated_at)(?:,-?(?:created_at|made_on|name|quantity|updated_at))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
-    quantity: Int32 | None = Field(None, title="quantity", description="Exact match.")
+    quantity: Annotated[Int32, queried_as("integer")] | None = Field(
+        None, title="quantity", description="Exact match."
+    )
     price: (
-        Annotated[Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)]
+        Annotated[
+            Annotated[
+                Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)
+            ],
+            queried_as("decimal:^\\d{1,16}(\\.\\d{1,2}0*)?$"),
+            WithJsonSchema(
+                {
+                    "anyOf": [
+                        {"type": "integer", "minimum": 0, "maximum": 9999999999999999},
+                        {"type": "string", "pattern": "^\\d{1,16}(\\.\\d{1,2}0*)?$"},
+                    ]
+                },
+                mode="validation",
+            ),
+        ]
         | None
     ) = Field(None, title="price", description="Exact match.")
-    active: bool | None = Field(None, title="active", description="Exact match.")
-    made_on: date | None = Field(None, title="made_on", description="Exact match.")
-    kind: list[Literal["SMALL", "LARGE"]] | None = Field(
+    active: Annotated[bool, queried_as("boolean")] | None = Field(
+        None, title="active", description="Exact match."
+    )
+    made_on: Annotated[date, queried_as("date")] | None = Field(
+        None, title="made_on", description="Exact match."
+    )
+    kind: list[ManagerSampleKind] | None = Field(
         None, title="kind", description="Any of these values (repeat the parameter)."
     )
-    quantity_from: Int32 | None = Field(
+    quantity_from: Annotated[Int32, queried_as("integer")] | None = Field(
         None, title="quantity 이상", description="Inclusive lower bound."
     )
-    quantity_to: Int32 | None = Field(
+    quantity_to: Annotated[Int32, queried_as("integer")] | None = Field(
         None, title="quantity 이하", description="Inclusive upper bound."
     )
     price_from: (
-        Annotated[Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)]
+        Annotated[
+            Annotated[
+                Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)
+            ],
+            queried_as("decimal:^\\d{1,16}(\\.\\d{1,2}0*)?$"),
+            WithJsonSchema(
+                {
+                    "anyOf": [
+                        {"type": "integer", "minimum": 0, "maximum": 9999999999999999},
+                        {"type": "string", "pattern": "^\\d{1,16}(\\.\\d{1,2}0*)?$"},
+                    ]
+                },
+                mode="validation",
+            ),
+        ]
         | None
     ) = Field(None, title="price 이상", description="Inclusive lower bound.")
     price_to: (
-        Annotated[Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)]
+        Annotated[
+            Annotated[
+                Decimal, Field(gt=-10000000000000000, lt=10000000000000000, allow_inf_nan=False)
+            ],
+            queried_as("decimal:^\\d{1,16}(\\.\\d{1,2}0*)?$"),
+            WithJsonSchema(
+                {
+                    "anyOf": [
+                        {"type": "integer", "minimum": 0, "maximum": 9999999999999999},
+                        {"type": "string", "pattern": "^\\d{1,16}(\\.\\d{1,2}0*)?$"},
+                    ]
+                },
+                mode="validation",
+            ),
+        ]
         | None
     ) = Field(None, title="price 이하", description="Inclusive upper bound.")
-    made_on_from: date | None = Field(
+    made_on_from: Annotated[date, queried_as("date")] | None = Field(
         None, title="made_on 이상", description="Inclusive lower bound."
     )
-    made_on_to: date | None = Field(
+    made_on_to: Annotated[date, queried_as("date")] | None = Field(
         None, title="made_on 이하", description="Inclusive upper bound."
     )
 

@@ -16,6 +16,7 @@ from runtime.deps import TenantDb, tenant_permission
 from runtime.reads import routed
 from runtime.reads.compose import statements
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope
 from runtime.web.router import audited_router
 
@@ -33,8 +34,10 @@ READS = statements("tenants", "adm.document_sequences")  # runtime.reads: one pl
     "",
     response_model=Envelope[DocumentSequenceListResponse],
     summary="문서 번호 채번 목록 조회",
+    description="The tenant's document number counters, one per numbered field and period (written by the services when a document is created without a number).\n\nOne page of document sequence rows. Sort by code, created_at, period, updated_at (`-` for descending; default `code`). Filters: code, period. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="tenants_adm_document_sequences_list",
 )
+@answers()
 async def list_document_sequences(
     params: Annotated[DocumentSequenceListParams, Query()],
     db: TenantDb,
@@ -47,8 +50,10 @@ async def list_document_sequences(
     "/{document_sequence_id}",
     response_model=Envelope[DocumentSequenceResponse],
     summary="문서 번호 채번 상세 조회",
+    description="The tenant's document number counters, one per numbered field and period (written by the services when a document is created without a number).\n\nOne document sequence by its id, with its `ETag`.",
     operation_id="tenants_adm_document_sequences_get",
 )
+@answers("etag")
 async def get_document_sequence(
     document_sequence_id: UUID,
     db: TenantDb,

@@ -4,12 +4,23 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import ClassVar
+from typing import Annotated, ClassVar
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
 
-from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+from runtime.web.schemas import (
+    SORT_WORDS,
+    EntityModel,
+    Input,
+    ListParams,
+    Page,
+    UpdateModel,
+    absent,
+)
+
+# each enum field's values and the list's sort terms, named (the API document and generated
+# clients share one type)
 
 
 class TenantDocumentSequenceBase(EntityModel):
@@ -23,17 +34,21 @@ class TenantDocumentSequenceBase(EntityModel):
 class TenantDocumentSequenceCreate(Input, TenantDocumentSequenceBase):
     """Body of POST: a new document sequence."""
 
+    written: ClassVar[dict[str, str]] = {"last_value": "integer"}
     pass
 
 
 class TenantDocumentSequenceUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
+    written: ClassVar[dict[str, str]] = {"last_value": "integer"}
     non_nullable: ClassVar[frozenset[str]] = frozenset(["code", "period", "last_value"])
 
-    code: str | None = Field(None, max_length=100, title="대상 필드")
-    period: str | None = Field(None, max_length=60, title="기간 키")
-    last_value: int | None = Field(None, ge=0, le=9223372036854775807, title="마지막 번호")
+    code: str = Field(default_factory=absent, max_length=100, title="대상 필드")
+    period: str = Field(default_factory=absent, max_length=60, title="기간 키")
+    last_value: int = Field(
+        default_factory=absent, ge=0, le=9223372036854775807, title="마지막 번호"
+    )
 
 
 class TenantDocumentSequenceResponse(TenantDocumentSequenceBase):
@@ -58,11 +73,38 @@ class TenantDocumentSequenceListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(["code", "created_at", "period", "updated_at"])
-    searchable: ClassVar[bool] = False
     default_sort: ClassVar[str] = "code"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(
         ["code", "created_at", "period", "updated_at"]
     )
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "code",
+                            "-code",
+                            "created_at",
+                            "-created_at",
+                            "period",
+                            "-period",
+                            "updated_at",
+                            "-updated_at",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:code|created_at|period|updated_at)(?:,-?(?:code|created_at|period|updated_at))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
     code: str | None = Field(None, title="대상 필드", description="Exact match.")
     period: str | None = Field(None, title="기간 키", description="Exact match.")

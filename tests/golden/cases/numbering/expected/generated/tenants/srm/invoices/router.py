@@ -16,6 +16,7 @@ from runtime.deps import TenantDb, tenant_permission
 from runtime.reads import routed
 from runtime.reads.compose import statements
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope, ok
 from runtime.web.router import audited_router
 from runtime.web.schemas import Deleted
@@ -38,8 +39,10 @@ READS = statements("tenants", "srm.invoices")  # runtime.reads: one plan, two wa
     "",
     response_model=Envelope[InvoiceListResponse],
     summary="송장 목록 조회",
+    description="One page of invoice rows. Sort by created_at, invoice_no, updated_at (`-` for descending; default `-created_at`). Search in invoice_no. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="tenants_srm_invoices_list",
 )
+@answers()
 async def list_invoices(
     params: Annotated[InvoiceListParams, Query()],
     db: TenantDb,
@@ -53,7 +56,17 @@ async def list_invoices(
     response_model=Envelope[InvoiceResponse],
     status_code=status.HTTP_201_CREATED,
     summary="송장 생성",
+    description="Creates a invoice. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="tenants_srm_invoices_create",
+)
+@answers(
+    "etag",
+    "unique",
+    links={
+        "tenants_srm_invoices_delete": "invoice_id",
+        "tenants_srm_invoices_get": "invoice_id",
+        "tenants_srm_invoices_update": "invoice_id",
+    },
 )
 async def create_invoice(
     data: InvoiceCreate,
@@ -62,7 +75,12 @@ async def create_invoice(
 ) -> Response:
     row = await service.create_invoice(db, data, actor)
     return await routed.detail_response(
-        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+        db,
+        READS,
+        row.id,
+        actor,
+        status_code=status.HTTP_201_CREATED,
+        headers={"Location": f"/api/v1/tenants/srm/invoices/{row.id}"},
     )
 
 
@@ -70,8 +88,10 @@ async def create_invoice(
     "/{invoice_id}",
     response_model=Envelope[InvoiceResponse],
     summary="송장 상세 조회",
+    description="One invoice by its id, with its `ETag`.",
     operation_id="tenants_srm_invoices_get",
 )
+@answers("etag")
 async def get_invoice(
     invoice_id: UUID,
     db: TenantDb,
@@ -84,8 +104,10 @@ async def get_invoice(
     "/{invoice_id}",
     response_model=Envelope[InvoiceResponse],
     summary="송장 수정",
+    description="Changes the fields sent and nothing else. With `If-Match` the change is made only if the row still has that ETag (else 412).",
     operation_id="tenants_srm_invoices_update",
 )
+@answers("etag", "unique")
 async def update_invoice(
     invoice_id: UUID,
     data: InvoiceUpdate,
@@ -101,8 +123,10 @@ async def update_invoice(
     "/{invoice_id}",
     response_model=Envelope[Deleted],
     summary="송장 삭제",
+    description="Deletes the row: hidden from every read and its unique values freed. References to it follow their `on_delete` rule. With `If-Match` only if the row still has that ETag (else 412).",
     operation_id="tenants_srm_invoices_delete",
 )
+@answers()
 async def delete_invoice(
     invoice_id: UUID,
     db: TenantDb,

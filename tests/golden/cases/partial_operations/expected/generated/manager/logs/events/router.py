@@ -16,6 +16,7 @@ from runtime.deps import ManagerDb, manager_permission
 from runtime.reads import routed
 from runtime.reads.compose import statements
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope
 from runtime.web.router import audited_router
 
@@ -33,8 +34,10 @@ READS = statements("manager", "logs.events")  # runtime.reads: one plan, two way
     "",
     response_model=Envelope[EventListResponse],
     summary="이벤트 목록 조회",
+    description="One page of event rows. Sort by created_at, occurred_at, updated_at (`-` for descending; default `-occurred_at`). Filters: kind, occurred_at. `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="manager_logs_events_list",
 )
+@answers()
 async def list_events(
     params: Annotated[EventListParams, Query()],
     db: ManagerDb,
@@ -47,8 +50,10 @@ async def list_events(
     "/{event_id}",
     response_model=Envelope[EventResponse],
     summary="이벤트 상세 조회",
+    description="One event by its id, with its `ETag`.",
     operation_id="manager_logs_events_get",
 )
+@answers("etag")
 async def get_event(
     event_id: UUID,
     db: ManagerDb,

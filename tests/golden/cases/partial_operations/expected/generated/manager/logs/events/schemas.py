@@ -4,18 +4,34 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
+from typing_extensions import TypeAliasType
 
-from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+from runtime.web.schemas import (
+    SORT_WORDS,
+    EntityModel,
+    Input,
+    ListParams,
+    Page,
+    UpdateModel,
+    absent,
+)
+from runtime.web.written import queried_as
+
+# each enum field's values and the list's sort terms, named (the API document and generated
+# clients share one type)
+ManagerEventKind = TypeAliasType(
+    "ManagerEventKind", Annotated[Literal["INFO", "WARN"], Field(title="ManagerEventKind")]
+)
 
 
 class ManagerEventBase(EntityModel):
     """Fields that are both written and read."""
 
-    kind: Literal["INFO", "WARN"] = Field("INFO", title="kind")
+    kind: ManagerEventKind = Field("INFO", title="kind")
     message: str = Field(..., title="message")
     occurred_at: datetime = Field(..., title="occurred_at")
 
@@ -23,17 +39,19 @@ class ManagerEventBase(EntityModel):
 class ManagerEventCreate(Input, ManagerEventBase):
     """Body of POST: a new event."""
 
+    written: ClassVar[dict[str, str]] = {"occurred_at": "datetime"}
     pass
 
 
 class ManagerEventUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
+    written: ClassVar[dict[str, str]] = {"occurred_at": "datetime"}
     non_nullable: ClassVar[frozenset[str]] = frozenset(["kind", "message", "occurred_at"])
 
-    kind: Literal["INFO", "WARN"] | None = Field(None, title="kind")
-    message: str | None = Field(None, title="message")
-    occurred_at: datetime | None = Field(None, title="occurred_at")
+    kind: ManagerEventKind = Field(default_factory=absent, title="kind")
+    message: str = Field(default_factory=absent, title="message")
+    occurred_at: datetime = Field(default_factory=absent, title="occurred_at")
 
 
 class ManagerEventResponse(ManagerEventBase):
@@ -57,20 +75,47 @@ class ManagerEventListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "occurred_at", "updated_at"])
-    searchable: ClassVar[bool] = False
     default_sort: ClassVar[str] = "-occurred_at"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(
         ["created_at", "occurred_at", "updated_at"]
     )
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "created_at",
+                            "-created_at",
+                            "occurred_at",
+                            "-occurred_at",
+                            "updated_at",
+                            "-updated_at",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:created_at|occurred_at|updated_at)(?:,-?(?:created_at|occurred_at|updated_at))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
-    kind: list[Literal["INFO", "WARN"]] | None = Field(
+    kind: list[ManagerEventKind] | None = Field(
         None, title="kind", description="Any of these values (repeat the parameter)."
     )
-    occurred_at: datetime | None = Field(None, title="occurred_at", description="Exact match.")
-    occurred_at_from: datetime | None = Field(
+    occurred_at: Annotated[datetime, queried_as("datetime")] | None = Field(
+        None, title="occurred_at", description="Exact match."
+    )
+    occurred_at_from: Annotated[datetime, queried_as("datetime")] | None = Field(
         None, title="occurred_at 이상", description="Inclusive lower bound."
     )
-    occurred_at_to: datetime | None = Field(
+    occurred_at_to: Annotated[datetime, queried_as("datetime")] | None = Field(
         None, title="occurred_at 이하", description="Inclusive upper bound."
     )
 

@@ -16,6 +16,7 @@ from runtime.deps import ManagerDb, manager_permission
 from runtime.reads import routed
 from runtime.reads.compose import statements
 from runtime.security.principal import Actor
+from runtime.web.contract import answers
 from runtime.web.envelope import Envelope
 from runtime.web.router import audited_router
 
@@ -35,8 +36,10 @@ READS = statements("manager", "logs.notes")  # runtime.reads: one plan, two ways
     "",
     response_model=Envelope[NoteListResponse],
     summary="메모 목록 조회",
+    description="One page of note rows. Sort by created_at, updated_at (`-` for descending; default `-created_at`). `cursor` continues a sort by keyset; `count` says how `total` is made.",
     operation_id="manager_logs_notes_list",
 )
+@answers()
 async def list_notes(
     params: Annotated[NoteListParams, Query()],
     db: ManagerDb,
@@ -50,8 +53,10 @@ async def list_notes(
     response_model=Envelope[NoteResponse],
     status_code=status.HTTP_201_CREATED,
     summary="메모 생성",
+    description="Creates a note. Answers 201 with the row, its `ETag` and its `Location`.",
     operation_id="manager_logs_notes_create",
 )
+@answers("etag", links={"manager_logs_notes_get": "note_id"})
 async def create_note(
     data: NoteCreate,
     db: ManagerDb,
@@ -59,7 +64,12 @@ async def create_note(
 ) -> Response:
     row = await service.create_note(db, data, actor)
     return await routed.detail_response(
-        db, READS, row.id, actor, status_code=status.HTTP_201_CREATED
+        db,
+        READS,
+        row.id,
+        actor,
+        status_code=status.HTTP_201_CREATED,
+        headers={"Location": f"/api/v1/manager/logs/notes/{row.id}"},
     )
 
 
@@ -67,8 +77,10 @@ async def create_note(
     "/{note_id}",
     response_model=Envelope[NoteResponse],
     summary="메모 상세 조회",
+    description="One note by its id, with its `ETag`.",
     operation_id="manager_logs_notes_get",
 )
+@answers("etag")
 async def get_note(
     note_id: UUID,
     db: ManagerDb,

@@ -4,12 +4,23 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import ClassVar
+from typing import Annotated, ClassVar
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
 
-from runtime.web.schemas import EntityModel, Input, ListParams, Page, UpdateModel
+from runtime.web.schemas import (
+    SORT_WORDS,
+    EntityModel,
+    Input,
+    ListParams,
+    Page,
+    UpdateModel,
+    absent,
+)
+
+# each enum field's values and the list's sort terms, named (the API document and generated
+# clients share one type)
 
 
 class ManagerNoteBase(EntityModel):
@@ -21,15 +32,17 @@ class ManagerNoteBase(EntityModel):
 class ManagerNoteCreate(Input, ManagerNoteBase):
     """Body of POST: a new note."""
 
+    written: ClassVar[dict[str, str]] = {}
     pass
 
 
 class ManagerNoteUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
+    written: ClassVar[dict[str, str]] = {}
     non_nullable: ClassVar[frozenset[str]] = frozenset(["body"])
 
-    body: str | None = Field(None, title="body")
+    body: str = Field(default_factory=absent, title="body")
 
 
 class ManagerNoteResponse(ManagerNoteBase):
@@ -53,9 +66,27 @@ class ManagerNoteListParams(ListParams):
     """Query parameters of the list: paging, search, sort and filters."""
 
     sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "updated_at"])
-    searchable: ClassVar[bool] = False
     default_sort: ClassVar[str] = "-created_at"
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "updated_at"])
+    sort: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": ["created_at", "-created_at", "updated_at", "-updated_at"],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^-?(?:created_at|updated_at)(?:,-?(?:created_at|updated_at))*$",
+                        "maxLength": 200,
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(None, max_length=200, description=SORT_WORDS)
 
 
 # The names the generated code imports; the API document names the classes by scope.
