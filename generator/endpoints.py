@@ -51,6 +51,7 @@ def endpoints_of(entity: Entity) -> list[Endpoint]:
             operation_id=f"{op}_{suffix}",
             summary=f"{label} {words}",
             kind="change_status" if suffix.startswith("change_") else suffix,
+            route=_under(path, entity.url_path, entity.parent_url_path, suffix),
         )
         for m, path, code, suffix, words in rows
     ]
@@ -66,3 +67,10 @@ def endpoints_of(entity: Entity) -> list[Endpoint]:
         for a in entity.actions
     ]
     return endpoints
+
+
+def _under(path: str, own: str, parent: str | None, suffix: str) -> str:
+    """``path`` under the prefix of the router that serves it: a line's own router is
+    mounted at its path, its nested router at its header's."""
+    prefix = parent if suffix.endswith("_parent") and parent else own
+    return path.removeprefix(prefix)

@@ -60,6 +60,11 @@ class Domain(Frozen):
         return f"{self.scope_name}-{self.code}"
 
     @property
+    def url_path(self) -> str:
+        """The domain's first path segment under its scope (its action router's prefix)."""
+        return f"/{self.code}"
+
+    @property
     def actions_module(self) -> str | None:
         """The hand-owned router of the domain's custom endpoints, when any is declared."""
         if any(e.actions for e in self.entities):
@@ -77,6 +82,11 @@ class Domain(Frozen):
                 if f.ref_entity and not f.ref_entity.startswith(self.code + ".")
             }
         )
+
+    @property
+    def foreign_diagram_ids(self) -> list[tuple[str, str]]:
+        """(diagram id, key) of each entity of another domain this domain references."""
+        return [(key.replace(".", "_"), key) for key in self.foreign_refs]
 
 
 class Scope(Frozen):
@@ -97,6 +107,11 @@ class Scope(Frozen):
     def permission_codes(self) -> list[str]:
         """The scope's permission catalog (generated/<scope>/permissions.py), sorted."""
         return sorted(code for e in self.entities for code, _ in e.permissions)
+
+    @property
+    def permission_literal(self) -> str:
+        """The catalog as the arguments of a ``Literal[...]``."""
+        return ", ".join(repr(code) for code in self.permission_codes)
 
     def operations_of(self, entity: Entity) -> dict[str, Operation]:
         """The contract of each generated operation of ``entity``, by kind (list, create...)."""

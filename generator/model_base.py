@@ -69,6 +69,7 @@ class Endpoint(Frozen):
     # list, create, get, update, change_status, delete, list_of_parent, create_in_parent or
     # action (a hand-owned custom endpoint)
     kind: str
+    route: str = ""  # the path under its router's prefix (the entity's, or its header's)
 
 
 class Action(Frozen):

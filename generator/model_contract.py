@@ -46,6 +46,14 @@ class Operation(Frozen):
     def link_map(self) -> dict[str, str]:
         return dict(self.links)
 
+    @property
+    def answers_args(self) -> str:
+        """The arguments of the route's ``@answers(...)`` (runtime.web.contract.answers)."""
+        args = [repr(fact) for fact in self.declared]
+        if self.links:
+            args.append(f"links={self.link_map!r}")
+        return ", ".join(args)
+
 
 def restricted(entities: list[Entity]) -> frozenset[str]:
     """Keys of the entities whose delete live references may refuse (409): a ``restrict``

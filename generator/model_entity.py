@@ -241,6 +241,27 @@ class Entity(ApiTypes, Frozen):
         return Operation(operation) in self.operations
 
     @property
+    def id_param(self) -> str:
+        """The path parameter that names one row (customer_id)."""
+        return f"{self.singular}_id"
+
+    @property
+    def model_module(self) -> str:
+        return f"{self.package}.model"
+
+    @property
+    def router_module(self) -> str:
+        return f"{self.package}.router"
+
+    @property
+    def tag_description(self) -> str:
+        return f"{self.label_en} ({self.key})"
+
+    def counter_key(self, field: Field) -> str:
+        """The name of a numbered field's counter per tenant (runtime.logic.numbering)."""
+        return f"{self.key}.{field.name}"
+
+    @property
     def read_permission(self) -> str:
         return f"{self.permission_prefix}:read"
 

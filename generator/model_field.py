@@ -139,6 +139,25 @@ class Field(Frozen):
         return self.default_repr if self.default_repr is not None else "None"
 
     @property
+    def display_title(self) -> str:
+        """The title of the referenced row's name shown next to this reference."""
+        return f"{self.label_ko} 이름"
+
+    @property
+    def from_title(self) -> str:
+        """The titles of a range filter's bounds (<name>_from, <name>_to)."""
+        return f"{self.label_ko} 이상"
+
+    @property
+    def to_title(self) -> str:
+        return f"{self.label_ko} 이하"
+
+    @property
+    def ref_diagram_id(self) -> str:
+        """The ER diagram's id of the entity this reference names."""
+        return (self.ref_entity or "").replace(".", "_")
+
+    @property
     def display_attr(self) -> str:
         """role_id → role_name: the referenced row's display name in responses."""
         return f"{self.name.removesuffix('_id')}_name"
