@@ -12,12 +12,12 @@ from __future__ import annotations
 from typing import Any
 
 from generator.apidoc_schemas import Schema, nullable, ref, title, value_schema
+from generator.fields import TYPES
 from generator.model import Endpoint, Entity, Field
 from generator.model_contract import Operation
 from generator.spec import FieldType
 
 API_PREFIX = "/api/v1"
-_INT_BOUNDS = {FieldType.integer: 2**31, FieldType.bigint: 2**63}
 
 
 def _filter_value(e: Entity, f: Field) -> Schema:
@@ -25,8 +25,8 @@ def _filter_value(e: Entity, f: Field) -> Schema:
     column, with no other constraint."""
     if f.kind is FieldType.enum:
         return {"type": "array", "items": ref(e.enum_type(f))}
-    if f.kind in _INT_BOUNDS:
-        limit = _INT_BOUNDS[f.kind]
+    limit = TYPES[f.kind].int_bound
+    if limit:
         return {"type": "integer", "maximum": limit - 1, "minimum": -limit}
     if f.kind in (FieldType.decimal, FieldType.money):
         return f.decimal_input

@@ -13,6 +13,7 @@ import json
 from decimal import Decimal
 from typing import Any
 
+from generator.fields import TYPES
 from generator.model import Entity, Field
 from generator.spec import FieldType
 
@@ -27,12 +28,6 @@ _JSON_KEYS = {
     "le": "maximum",
 }
 DECIMALS = (FieldType.decimal, FieldType.money)
-_FORMATS = {
-    FieldType.date: "date",
-    FieldType.datetime: "date-time",
-    FieldType.uuid: "uuid",
-    FieldType.ref: "uuid",
-}
 
 
 def ref(name: str) -> Schema:
@@ -76,8 +71,8 @@ def value_schema(e: Entity, f: Field, *, constrained: bool, output: bool) -> Sch
     if kind is FieldType.enum:
         return ref(e.enum_type(f))
     schema: Schema = {"type": "string", **limits}
-    if kind in _FORMATS:
-        schema["format"] = _FORMATS[kind]
+    if TYPES[kind].doc_format:
+        schema["format"] = TYPES[kind].doc_format
     elif kind is FieldType.email and not (output and f.output_type != f.api_type):
         schema["format"] = "email"
     return schema

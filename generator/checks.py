@@ -12,6 +12,7 @@ from collections.abc import Callable
 from functools import partial
 
 from generator import fields as F
+from generator.fields import TYPES
 from generator.model import CheckRule
 from generator.spec import CheckSpec, EntitySpec, FieldSpec, FieldType
 
@@ -20,20 +21,7 @@ NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
 TEXT = re.compile(r"^'((?:[^']|'')*)'$")
 IDENT = re.compile(r"^[a-z][a-z0-9_]*$")
 
-FAMILIES = {
-    "number": {FieldType.integer, FieldType.bigint, FieldType.decimal, FieldType.money},
-    "date": {FieldType.date},
-    "datetime": {FieldType.datetime},
-    "text": {
-        FieldType.string,
-        FieldType.text,
-        FieldType.email,
-        FieldType.phone,
-        FieldType.url,
-        FieldType.enum,
-        FieldType.currency,
-    },
-}
+COMPARABLE = ("number", "date", "datetime", "text")
 OP_NAME = {"<": "lt", "<=": "le", ">": "gt", ">=": "ge", "=": "eq", "!=": "ne"}
 OP_EN = {
     "<": "less than",
@@ -47,7 +35,8 @@ OP_KO = {"<": "미만이어야", "<=": "이하여야", ">": "초과여야", ">="
 
 
 def _family(kind: FieldType) -> str | None:
-    return next((name for name, kinds in FAMILIES.items() if kind in kinds), None)
+    family = TYPES[kind].family  # what may be compared with what (fields.TYPES)
+    return family if family in COMPARABLE else None
 
 
 def build_checks(

@@ -6,12 +6,13 @@ from __future__ import annotations
 import re
 from typing import TypedDict
 
+from generator.fields import TYPES
 from generator.model import (
     LineCollection,
 )
 from generator.naming import segment, table_of, url_path
 from generator.parsing import Index, Parsed
-from generator.spec import EntitySpec, FieldType, Operation
+from generator.spec import EntitySpec, Operation
 
 PRODUCT = re.compile(r"^\s*([a-z][a-z0-9_]*)\s*\*\s*([a-z][a-z0-9_]*)\s*$")
 
@@ -19,7 +20,7 @@ PRODUCT = re.compile(r"^\s*([a-z][a-z0-9_]*)\s*\*\s*([a-z][a-z0-9_]*)\s*$")
 SUM = re.compile(r"^\s*sum\(\s*([a-z][a-z0-9_]*)\.([a-z][a-z0-9_]*)\s*\)\s*$")
 
 
-NUMBERS = (FieldType.integer, FieldType.bigint, FieldType.decimal, FieldType.money)
+NUMBERS = tuple(kind for kind, info in TYPES.items() if info.numeric)
 
 
 class LineOf(TypedDict, total=False):

@@ -16,7 +16,6 @@ from generator.parsing import Index, Parsed
 from generator.spec import EntitySpec, FieldSpec, FieldType
 
 Bad = Callable[[str, str], None]  # bad(key, message): a problem with the field's key
-INT_BOUNDS = {FieldType.integer: 2**31, FieldType.bigint: 2**63}  # of the columns, as the API
 
 
 def check_transitions(fs: FieldSpec, bad: Bad) -> None:
@@ -87,39 +86,28 @@ def matches(pattern: str, value: str) -> bool:
 
 
 def check_default(fs: FieldSpec, default: Any, bad: Bad) -> None:
+    """A default the column can hold, by the type's family (fields.TYPES)."""
     kind = fs.type
+    info = F.TYPES[kind]
     if kind is FieldType.enum and fs.values and default not in fs.values:
         bad("default", f"default {default!r} is not one of the enum values: {', '.join(fs.values)}")
-    elif kind is FieldType.boolean and not isinstance(default, bool):
+    elif info.family == "boolean" and not isinstance(default, bool):
         bad("default", "default of a boolean field must be true or false")
-    elif kind in (FieldType.integer, FieldType.bigint) and (
-        isinstance(default, bool) or not isinstance(default, int)
-    ):
+    elif info.int_bound and (isinstance(default, bool) or not isinstance(default, int)):
         bad("default", "default of an integer field must be a whole number")
-    elif kind in (FieldType.integer, FieldType.bigint) and (
-        not -INT_BOUNDS[kind] <= default < INT_BOUNDS[kind]
-    ):
-        bound = INT_BOUNDS[kind]
+    elif info.int_bound and not -info.int_bound <= default < info.int_bound:
+        bound = info.int_bound
         bad(
             "default",
             f"default {default} is out of range: {kind.value} holds {-bound} to {bound - 1}",
         )
-    elif kind in (FieldType.decimal, FieldType.money) and (
-        problem := _decimal_default_problem(fs, default)
-    ):
+    elif info.numeric and not info.int_bound and (problem := _decimal_default_problem(fs, default)):
         bad("default", problem)
-    elif kind in (
-        FieldType.string,
-        FieldType.text,
-        FieldType.currency,
-        FieldType.email,
-        FieldType.phone,
-        FieldType.url,
-    ) and not isinstance(default, str):
+    elif info.family == "text" and kind is not FieldType.enum and not isinstance(default, str):
         bad("default", f"default of a {kind.value} field must be text")
-    elif kind in (FieldType.date, FieldType.datetime, FieldType.uuid, FieldType.ref):
+    elif info.family in ("date", "datetime", "uuid"):
         bad("default", f"{kind.value} fields cannot have a default")
-    elif kind is FieldType.json and not isinstance(default, dict | list):
+    elif info.family == "json" and not isinstance(default, dict | list):
         bad("default", "default of a json field must be a mapping or a list")
 
 

@@ -60,8 +60,11 @@ RULES: tuple[Rule, ...] = (
         lambda fs, t: fs.to is not None and fs.type is not FieldType.ref,
         "'to' is only for ref fields",
     ),
-    ("items", lambda fs, t: fs.items is not None and fs.type is not FieldType.json,
-     "'items' is only for json fields"),  # fmt: skip
+    (
+        "items",
+        lambda fs, t: fs.items is not None and fs.type is not FieldType.json,
+        "'items' is only for json fields",
+    ),  # fmt: skip
     (
         "on_delete",
         lambda fs, t: fs.on_delete is not None and fs.type is not FieldType.ref,
@@ -105,12 +108,12 @@ RULES: tuple[Rule, ...] = (
     ),
     (
         "min_length",
-        lambda fs, t: fs.min_length is not None and not (t.text or fs.type is FieldType.secret),
+        lambda fs, t: fs.min_length is not None and not (t.lengths or t.family == "secret"),
         "'min_length' is only for text fields",
     ),
     (
         "max_length",
-        lambda fs, t: fs.max_length is not None and not (t.text or fs.type is FieldType.secret),
+        lambda fs, t: fs.max_length is not None and not (t.lengths or t.family == "secret"),
         "'max_length' is only for text fields",
     ),
     ("min", lambda fs, t: fs.min is not None and not t.numeric, "'min' is only for number fields"),
@@ -127,7 +130,7 @@ RULES: tuple[Rule, ...] = (
     ),
     (
         "pattern",
-        lambda fs, t: fs.pattern is not None and not t.text,
+        lambda fs, t: fs.pattern is not None and not t.lengths,
         "'pattern' is only for text fields",
     ),
     (
@@ -150,7 +153,7 @@ RULES: tuple[Rule, ...] = (
         lambda fs, t: fs.read_only and fs.type is FieldType.password,
         "{kind} fields are write-only; they cannot be read_only",
     ),
-    ("search", lambda fs, t: fs.search and not t.text, "search is only for text fields"),
+    ("search", lambda fs, t: fs.search and not t.lengths, "search is only for text fields"),
     ("sort", lambda fs, t: fs.sort and not t.orderable, "{kind} fields cannot be sorted"),
     (
         "filter",
@@ -203,7 +206,7 @@ def build_field(
             bad("refers_by", f"{F.not_a_field(fs.refers_by)}; refers_by names a string field")
         elif other is None or other.type is not FieldType.string or fs.refers_by == name:
             bad("refers_by", f"'{fs.refers_by}' is not another string field of this entity")
-    if fs.pattern is not None and info.text:
+    if fs.pattern is not None and info.lengths:
         try:
             re.compile(fs.pattern)
         except re.error as exc:
@@ -211,7 +214,7 @@ def build_field(
     if (
         fs.example is not None
         and fs.pattern
-        and info.text
+        and info.lengths
         and (not isinstance(fs.example, str) or not matches(fs.pattern, fs.example))
     ):
         bad("example", f"example {fs.example!r} does not match the pattern")

@@ -87,72 +87,111 @@ def reserved_name(name: str) -> str | None:
 
 @dataclass(frozen=True)
 class TypeInfo:
+    """Everything the generator knows of one field type, in one row: a new type is a row of
+    TYPES (and its test)."""
+
     python_type: str
     api_type: str
-    numeric: bool = False
-    text: bool = False
-    orderable: bool = False
+    column: str  # the SQLAlchemy column type; {length}, {precision} and {scale} filled in
+    # what a check rule may compare it with, and what its default must be: text, number, date,
+    # datetime, boolean, uuid, json, secret (takes lengths, never shown) or password
+    family: str
+    default_length: int | None = None  # the column's length when the spec gives none
+    lengths: bool = False  # takes min_length / max_length, a pattern, search
+    orderable: bool = False  # may be sorted (and a keyset cursor continue from it)
+    pattern: str | None = None  # the form every value has, checked by the API
+    int_bound: int | None = None  # an integer column holds -bound .. bound - 1
+    json_form: str = "{c}"  # how an answer's JSON shows it, written by PostgreSQL
+    cursor_type: str = "str"  # its Python type in a keyset cursor (runtime.reads)
+    doc_format: str | None = None  # its JSON Schema format in the API document
+    # a valid value for the spec-driven tests; {tag} and {uuid} make each one new (None: text
+    # made to fit the field's length and pattern)
+    sample: Any = None
 
+    @property
+    def numeric(self) -> bool:
+        return self.family == "number"
+
+
+# times in UTC with Z and six digits of fraction unless whole, as the response models write
+# them; decimals as strings (exact)
+_TIME = (
+    "replace(to_char({c} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), '.000000Z', 'Z')"
+)
+_DECIMAL = "{c}::text"
 
 TYPES: dict[FieldType, TypeInfo] = {
-    FieldType.string: TypeInfo("str", "str", text=True, orderable=True),
-    FieldType.text: TypeInfo("str", "str", text=True),
-    FieldType.integer: TypeInfo("int", "int", numeric=True, orderable=True),
-    FieldType.bigint: TypeInfo("int", "int", numeric=True, orderable=True),
-    FieldType.decimal: TypeInfo("Decimal", "Decimal", numeric=True, orderable=True),
-    FieldType.money: TypeInfo("Decimal", "Decimal", numeric=True, orderable=True),
-    FieldType.boolean: TypeInfo("bool", "bool"),
-    FieldType.date: TypeInfo("date", "date", orderable=True),
-    FieldType.datetime: TypeInfo("datetime", "datetime", orderable=True),
-    FieldType.uuid: TypeInfo("uuid.UUID", "UUID"),
-    FieldType.email: TypeInfo("str", "EmailStr", text=True, orderable=True),
-    FieldType.phone: TypeInfo("str", "str", text=True, orderable=True),
-    FieldType.url: TypeInfo("str", "str", text=True),
-    FieldType.enum: TypeInfo("str", "str", orderable=True),
-    FieldType.json: TypeInfo("dict[str, Any] | list[Any]", "dict[str, Any] | list[Any]"),
-    FieldType.currency: TypeInfo("str", "str", orderable=True),
-    FieldType.password: TypeInfo("str", "NewPassword"),
-    FieldType.secret: TypeInfo("str", "str"),
-    FieldType.ref: TypeInfo("uuid.UUID", "UUID"),
-}
+    FieldType.string: TypeInfo(
+        "str", "str", "String({length})", "text", 255, lengths=True, orderable=True
+    ),
+    FieldType.text: TypeInfo("str", "str", "Text", "text", lengths=True),
+    FieldType.integer: TypeInfo(
+        "int", "int", "Integer", "number", orderable=True, int_bound=2**31, cursor_type="int",
+        sample=7,
+    ),
+    FieldType.bigint: TypeInfo(
+        "int", "int", "BigInteger", "number", orderable=True, int_bound=2**63, cursor_type="int",
+        sample=7,
+    ),
+    FieldType.decimal: TypeInfo(
+        "Decimal", "Decimal", "Numeric({precision}, {scale})", "number", orderable=True,
+        json_form=_DECIMAL, cursor_type="Decimal", sample="12.50",
+    ),
+    FieldType.money: TypeInfo(
+        "Decimal", "Decimal", "Numeric({precision}, {scale})", "number", orderable=True,
+        json_form=_DECIMAL, cursor_type="Decimal", sample="12.50",
+    ),
+    FieldType.boolean: TypeInfo("bool", "bool", "Boolean", "boolean", cursor_type="bool",
+                                sample=True),
+    FieldType.date: TypeInfo(
+        "date", "date", "Date", "date", orderable=True, cursor_type="date", doc_format="date",
+        sample="2026-01-15",
+    ),
+    FieldType.datetime: TypeInfo(
+        "datetime", "datetime", "DateTime(timezone=True)", "datetime", orderable=True,
+        json_form=_TIME, cursor_type="datetime", doc_format="date-time",
+        sample="2026-01-15T09:30:00Z",
+    ),
+    FieldType.uuid: TypeInfo(
+        "uuid.UUID", "UUID", "Uuid", "uuid", cursor_type="UUID", doc_format="uuid",
+        sample="{uuid}",
+    ),
+    FieldType.email: TypeInfo(
+        "str", "EmailStr", "String({length})", "text", 255, lengths=True, orderable=True,
+        sample="e{tag}@cxg.example",
+    ),
+    FieldType.phone: TypeInfo(
+        "str", "str", "String({length})", "text", 20, lengths=True, orderable=True,
+        pattern=PHONE_PATTERN, sample="010-1234-5678",
+    ),
+    FieldType.url: TypeInfo(
+        "str", "str", "String({length})", "text", 2048, lengths=True, pattern=URL_PATTERN,
+        sample="https://cxg.example/{tag}",
+    ),
+    FieldType.enum: TypeInfo("str", "str", "String({length})", "text", 20, orderable=True),
+    FieldType.json: TypeInfo(
+        "dict[str, Any] | list[Any]", "dict[str, Any] | list[Any]", "JSONB", "json",
+        sample={"sample": "{tag}"},
+    ),
+    FieldType.currency: TypeInfo(
+        "str", "str", "CHAR(3)", "text", orderable=True, pattern=CURRENCY_PATTERN, sample="KRW"
+    ),
+    FieldType.password: TypeInfo("str", "NewPassword", "String(255)", "password",
+                                 sample="Str0ng-Passw0rd"),
+    FieldType.secret: TypeInfo("str", "str", "String(255)", "secret", 255, sample="secret-{tag}"),
+    FieldType.ref: TypeInfo(
+        "uuid.UUID", "UUID", "Uuid", "uuid", cursor_type="UUID", doc_format="uuid"
+    ),
+}  # fmt: skip
 
 
 def column_type(spec: FieldSpec) -> str:
-    kind = spec.type
-    if kind is FieldType.string:
-        return f"String({spec.max_length or 255})"
-    if kind in (FieldType.text,):
-        return "Text"
-    if kind is FieldType.integer:
-        return "Integer"
-    if kind is FieldType.bigint:
-        return "BigInteger"
-    if kind in (FieldType.decimal, FieldType.money):
-        precision, scale = decimal_shape(spec)
-        return f"Numeric({precision}, {scale})"
-    if kind is FieldType.boolean:
-        return "Boolean"
-    if kind is FieldType.date:
-        return "Date"
-    if kind is FieldType.datetime:
-        return "DateTime(timezone=True)"
-    if kind in (FieldType.uuid, FieldType.ref):
-        return "Uuid"
-    if kind is FieldType.email:
-        return f"String({spec.max_length or 255})"
-    if kind is FieldType.phone:
-        return f"String({spec.max_length or 20})"
-    if kind is FieldType.url:
-        return f"String({spec.max_length or 2048})"
-    if kind is FieldType.enum:
-        return f"String({max(20, *(len(v) for v in spec.values or ['']))})"
-    if kind is FieldType.json:
-        return "JSONB"
-    if kind is FieldType.currency:
-        return "CHAR(3)"
-    if kind in (FieldType.password, FieldType.secret):
-        return "String(255)"
-    raise AssertionError(kind)
+    info = TYPES[spec.type]
+    length = spec.max_length or info.default_length
+    if spec.type is FieldType.enum:  # long enough for its longest value
+        length = max(info.default_length or 0, *(len(v) for v in spec.values or [""]))
+    precision, scale = decimal_shape(spec) if info.numeric else (0, 0)
+    return info.column.format(length=length, precision=precision, scale=scale)
 
 
 def decimal_shape(spec: FieldSpec) -> tuple[int, int]:
@@ -224,18 +263,15 @@ def constraint_values(spec: FieldSpec) -> tuple[tuple[str, Any], ...]:
     if spec.example is not None:
         kwargs.append(("examples", [spec.example]))
     kind = spec.type
-    if TYPES[kind].text or kind in (FieldType.secret,):
+    info = TYPES[kind]
+    if info.lengths or info.family == "secret":
         if spec.min_length is not None:
             kwargs.append(("min_length", spec.min_length))
-        max_length = spec.max_length or _default_max_length(kind)
+        max_length = spec.max_length or info.default_length
         if max_length:
             kwargs.append(("max_length", max_length))
-    if kind is FieldType.phone and not spec.pattern:
-        kwargs.append(("pattern", PHONE_PATTERN))
-    if kind is FieldType.url and not spec.pattern:
-        kwargs.append(("pattern", URL_PATTERN))
-    if kind is FieldType.currency:
-        kwargs.append(("pattern", CURRENCY_PATTERN))
+    if info.pattern and not (spec.pattern and info.lengths):  # a spec's pattern is the field's
+        kwargs.append(("pattern", info.pattern))
     if spec.pattern:
         kwargs.append(("pattern", spec.pattern))
     if TYPES[kind].numeric:
@@ -247,7 +283,7 @@ def constraint_values(spec: FieldSpec) -> tuple[tuple[str, Any], ...]:
             precision, scale = decimal_shape(spec)
             kwargs += [("max_digits", precision), ("decimal_places", scale)]
     # Out-of-range numbers are a 422 here, not a database error later.
-    bounds = {FieldType.integer: 2**31, FieldType.bigint: 2**63}.get(kind)
+    bounds = info.int_bound
     if bounds:
         if spec.min is None:
             kwargs.append(("ge", -bounds))
@@ -273,16 +309,6 @@ def _number_value(kind: FieldType, value: float) -> int | float | Decimal:
     if kind in (FieldType.decimal, FieldType.money):
         return Decimal(_number(value))
     return value
-
-
-def _default_max_length(kind: FieldType) -> int | None:
-    return {
-        FieldType.string: 255,
-        FieldType.email: 255,
-        FieldType.phone: 20,
-        FieldType.url: 2048,
-        FieldType.secret: 255,
-    }.get(kind)
 
 
 def enum_annotation(values: list[str]) -> str:

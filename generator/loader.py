@@ -232,7 +232,7 @@ def _check_field_lists(p: Parsed[EntitySpec], spec: EntitySpec, diags: Diagnosti
     if spec.display and spec.display not in spec.fields:
         reason = f"{F.not_a_field(spec.display)}; display names a text field of this entity"
         diags.add(p.path, *p.at(("display",)), f"display: {reason}")
-    elif spec.display and not F.TYPES[spec.fields[spec.display].type].text:
+    elif spec.display and not F.TYPES[spec.fields[spec.display].type].lengths:
         diags.add(
             p.path,
             *p.at(("display",)),

@@ -12,34 +12,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from generator.fields import TYPES
 from generator.model import Entity
 from generator.spec import FieldType
 
 ROW = "t"  # alias of the entity's table in every statement
-
-# A column's value as its JSON should show it, where PostgreSQL's own form is not the API's:
-# decimals are strings (exact), times are UTC with Z and six digits only when not whole, as
-# the response models write them.
-_TIME = (
-    "replace(to_char({c} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), '.000000Z', 'Z')"
-)
-JSON_FORM = {
-    FieldType.decimal: "{c}::text",
-    FieldType.money: "{c}::text",
-    FieldType.datetime: _TIME,
-}
-# the Python type of each kind of sortable column, for keyset cursors
-CURSOR_TYPES = {
-    FieldType.integer: "int",
-    FieldType.bigint: "int",
-    FieldType.decimal: "Decimal",
-    FieldType.money: "Decimal",
-    FieldType.date: "date",
-    FieldType.datetime: "datetime",
-    FieldType.uuid: "UUID",
-    FieldType.ref: "UUID",
-    FieldType.boolean: "bool",
-}
 
 
 @dataclass(frozen=True)
@@ -51,9 +28,9 @@ class ReadSql:
     cursor_types: dict[str, str]  # sortable column -> its Python type (keyset cursors)
 
 
-def _json(column: str, kind: FieldType | None) -> str:
-    form = JSON_FORM.get(kind) if kind is not None else None
-    return form.format(c=column) if form else column
+def _json(column: str, kind: FieldType) -> str:
+    """The column's value as the answer's JSON shows it (fields.TYPES: json_form)."""
+    return TYPES[kind].json_form.format(c=column)
 
 
 def read_sql(entity: Entity) -> ReadSql:
@@ -79,7 +56,7 @@ def read_sql(entity: Entity) -> ReadSql:
         columns.append((name, _json(f"{ROW}.{name}", FieldType.datetime)))
     columns += [(n, f"{ROW}.{n}") for n in ("created_by", "updated_by", "version")]
     types = {"created_at": "datetime", "updated_at": "datetime", "id": "UUID"}
-    types |= {f.name: CURSOR_TYPES.get(f.kind, "str") for f in entity.fields if f.sort}
+    types |= {f.name: TYPES[f.kind].cursor_type for f in entity.fields if f.sort}
     visible = f"NOT {ROW}.is_deleted" if entity.soft_delete else "TRUE"
     return ReadSql(
         table=f"{entity.domain}.{entity.table}",

@@ -13,6 +13,7 @@ from decimal import Decimal
 import jwt
 import pytest
 
+from generator.fields import TYPES
 from generator.model import Entity, Field
 from generator.spec import FieldType
 from tests.api.spec_driven import ENTITIES, PREFIX, PROJECT, ROOT, by_entity, ident, url
@@ -33,7 +34,8 @@ def _text_candidates(tag: str) -> list[str]:
 
 
 def sample(field: Field, tag: str) -> object:
-    """A valid value for ``field`` (within its declared limits)."""
+    """A valid value for ``field`` (within its declared limits): its example, else its type's
+    sample (generator.fields.TYPES), else text made to fit its length and pattern."""
     if field.example is not None:
         return field.example
     kind = field.kind
@@ -42,35 +44,22 @@ def sample(field: Field, tag: str) -> object:
     if kind in (FieldType.integer, FieldType.bigint):
         low, high = field.minimum, field.maximum
         return 7 if (low is None or low <= 7) and (high is None or 7 <= high) else int(low or 0)
-    if kind in (FieldType.decimal, FieldType.money):
-        return "12.50"
-    if kind is FieldType.boolean:
-        return True
-    if kind is FieldType.date:
-        return "2026-01-15"
-    if kind is FieldType.datetime:
-        return "2026-01-15T09:30:00Z"
-    if kind is FieldType.uuid:
-        return str(uuid.uuid4())
-    if kind is FieldType.email:
-        return f"e{tag}@cxg.example"
-    if kind is FieldType.phone:
-        return "010-1234-5678"
-    if kind is FieldType.url:
-        return f"https://cxg.example/{tag}"
-    if kind is FieldType.json:
-        return {"sample": tag}
-    if kind is FieldType.currency:
-        return "KRW"
-    if kind is FieldType.password:
-        return "Str0ng-Passw0rd"
-    if kind is FieldType.secret:
-        return f"secret-{tag}"
+    given = TYPES[kind].sample
+    if given is not None:
+        return _filled(given, tag)
     for candidate in _text_candidates(tag):
         candidate = candidate[: field.max_length] if field.max_length else candidate
         if not field.pattern or re.fullmatch(field.pattern, candidate):
             return candidate
     raise AssertionError(f"no sample value matches the pattern of {field.name}")
+
+
+def _filled(value: object, tag: str) -> object:
+    if isinstance(value, str):
+        return value.format(tag=tag, uuid=uuid.uuid4())
+    if isinstance(value, dict):
+        return {k: _filled(v, tag) for k, v in value.items()}
+    return value
 
 
 async def valid_body(
