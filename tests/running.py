@@ -28,11 +28,14 @@ from tests import database
 # files in collection order, and one long file started last would be the whole run's tail.
 SLOWEST_FIRST = (
     "tests/api/test_contract_fuzz.py",
+    "tests/cli/test_removed_table.py",
+    "tests/cli/test_scratch_domain.py",
     "tests/cli/test_processes.py",
     "tests/generator/test_precommit.py",
     "tests/generator/test_bad_specs.py",
     "tests/api/test_permission_matrix.py",
     "tests/api/test_docs_offline.py",
+    "tests/cli/test_hand_owned_build.py",
     "tests/api/test_isolation.py",
     "tests/api/test_tenant_keys.py",
     "tests/cli/test_scale_out.py",
@@ -93,10 +96,13 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     """`-n auto`: PYTEST_XDIST_AUTO_NUM_WORKERS when set, else one worker more than there are
     cores: the tests wait on the servers and commands they start (PostgreSQL, `cxg-gen`,
-    Chromium, pip), and a third worker on two cores keeps both busy meanwhile."""
+    Chromium, pip), and a third worker on two cores keeps both busy meanwhile. A pytest that a
+    test runs inside a worker (tests/cli/test_scratch_domain.py) runs in its one process."""
     wanted = os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS")
     if wanted:
         return int(wanted)
+    if os.environ.get("PYTEST_XDIST_WORKER"):  # a pytest a test started: the run has the cores
+        return 0
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     return (cores or 1) + 1
 
