@@ -1,4 +1,5 @@
-"""Shared fixtures: real PostgreSQL, the real app over HTTP, a MASTER administrator."""
+"""Shared fixtures: real PostgreSQL, the real app over HTTP, a MASTER administrator; and how the
+suite runs (tests/running.py: parallel workers, the order of the files, the smoke selection)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import httpx
 import pytest
 
 from tests.database import fresh_databases, run_sync, use_databases
+
+pytest_plugins = ["tests.running"]  # how the suite runs: workers, order, smoke, summary
 
 ADMIN_PASSWORD = "Admin-Passw0rd"
 

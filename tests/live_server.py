@@ -24,7 +24,22 @@ def free_port() -> int:
 
 def start(env: dict[str, str], *args: str, cwd: Path = ROOT) -> tuple[subprocess.Popen, str]:
     """Launch `cxg-gen serve <args>` in the project at ``cwd`` and wait until /health answers
-    200."""
+    200. A port taken between choosing it and binding it (by another worker or program) gets
+    another try on a new port."""
+    for attempt in range(3):
+        try:
+            return _start(env, args, cwd)
+        except PortTaken:
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+class PortTaken(AssertionError):
+    pass
+
+
+def _start(env: dict[str, str], args: tuple[str, ...], cwd: Path) -> tuple[subprocess.Popen, str]:
     port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "generator.cli", "serve", *args, "--port", str(port)],
@@ -37,14 +52,21 @@ def start(env: dict[str, str], *args: str, cwd: Path = ROOT) -> tuple[subprocess
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 180
     while True:
+        if server.poll() is not None:
+            err = server.stderr.read() if server.stderr else ""
+            if "address already in use" in err.lower():
+                raise PortTaken(err)
+            raise AssertionError(f"serve ended: {err}")
         try:
             if httpx.get(f"{base}/health", timeout=5).status_code == 200:
-                return server, base
+                if server.poll() is None:  # ours, not another program's on that port
+                    return server, base
         except httpx.TransportError:
             pass
-        if server.poll() is not None:
-            raise AssertionError(f"serve ended: {server.stderr.read()}")
-        assert time.monotonic() < deadline, "serve did not answer /health"
+        if time.monotonic() >= deadline:
+            server.kill()
+            server.wait()
+            raise AssertionError("serve did not answer /health")
         time.sleep(0.1)
 
 
@@ -56,4 +78,8 @@ def serving(env: dict[str, str], *args: str, cwd: Path = ROOT) -> Iterator[str]:
         yield base
     finally:
         server.terminate()
-        server.wait(30)
+        try:
+            server.wait(30)
+        except subprocess.TimeoutExpired:  # never left behind
+            server.kill()
+            server.wait()

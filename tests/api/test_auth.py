@@ -65,8 +65,18 @@ async def test_login_returns_tokens_and_me_hides_password(client, auth):
     assert "$2b$" not in me.text
 
 
-async def test_passwords_are_bcrypt_12_rounds(client, auth, database_urls):
-    user = await make_user(client, auth)
+async def test_passwords_are_bcrypt_12_rounds(client, auth, database_urls, monkeypatch):
+    # the suite hashes at bcrypt's cheapest cost (tests/database.py); this user is made at the
+    # cost a deployment gets when it sets nothing
+    from runtime.settings import get_settings
+
+    monkeypatch.delenv("CXG_BCRYPT_ROUNDS")
+    get_settings.cache_clear()
+    try:
+        user = await make_user(client, auth)
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()
     rows = await query_manager(
         database_urls, "idam.users", lambda t: [t.c.id == uuid.UUID(user["id"])]
     )

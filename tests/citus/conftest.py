@@ -6,7 +6,7 @@ and run ``pytest tests/citus`` on its own. Each session makes a fresh database o
 (every node, the workers added), upgrades it with ``cxg-gen db upgrade``, distributes it with
 ``cxg-gen db citus --apply`` and drops it at the end. Without the variable every test here is
 skipped with the reason, and the terminal summary says the suite did not run: it never passes
-silently.
+silently (tests/running.py prints that line, from the reports, with or without workers).
 """
 
 from __future__ import annotations
@@ -24,8 +24,6 @@ from tests.database import fresh_databases, use_databases
 
 CITUS_URL = os.environ.get("CXG_TEST_CITUS_URL", "")
 HERE = Path(__file__).parent
-NOT_RUN = pytest.StashKey[tuple[int, str]]()
-RAN = pytest.StashKey[int]()
 UNSET = (
     "CXG_TEST_CITUS_URL is not set: the Citus suite DID NOT RUN. Set it to a coordinator, "
     "e.g. postgresql://postgres@127.0.0.1:9700/postgres, and run pytest tests/citus"
@@ -34,7 +32,7 @@ MIXED = (
     "the Citus suite replaces the session's tenant database: it DID NOT RUN beside other "
     "tests; run pytest tests/citus on its own"
 )
-# what the session's set-up printed (db upgrade, db citus --apply), for the record
+# what the session's set-up printed (db upgrade, db citus --apply), for the summary
 SETUP_LOG: list[str] = []
 
 
@@ -50,21 +48,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if reason:
         for item in mine:
             item.add_marker(pytest.mark.skip(reason=reason))
-        config.stash[NOT_RUN] = (len(mine), reason)
-    else:
-        config.stash[RAN] = len(mine)
-
-
-def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
-    if NOT_RUN in config.stash:
-        count, reason = config.stash[NOT_RUN]
-        terminalreporter.section("Citus suite", sep="!", red=True, bold=True)
-        terminalreporter.line(f"{count} Citus tests SKIPPED. {reason}", red=True, bold=True)
-    elif RAN in config.stash:
-        terminalreporter.section("Citus suite")
-        terminalreporter.line(f"{config.stash[RAN]} tests ran on the cluster CXG_TEST_CITUS_URL names")
-        for line in SETUP_LOG:
-            terminalreporter.line(line)
 
 
 def _cli(*args: str) -> str:

@@ -76,9 +76,16 @@ def test_db_revision_without_changes_writes_nothing(tmp_path):
     assert _scratch_servers(tmp_path) == set()
 
 
+@pytest.fixture(scope="module")
+def serve_data(tmp_path_factory) -> Path:
+    """One data directory for both stops: the first `serve` makes its server there, the
+    second starts the one the first left (a restart, as in use), and neither leaves it up."""
+    return tmp_path_factory.mktemp("serve-data")
+
+
 @pytest.mark.parametrize("stop_with", [signal.SIGINT, signal.SIGTERM])
-def test_serve_stops_its_embedded_server(tmp_path_factory, stop_with):
-    data_dir = tmp_path_factory.mktemp("serve-data")
+def test_serve_stops_its_embedded_server(serve_data, stop_with):
+    data_dir = serve_data
     server, _ = live_server.start(_embedded_env(data_dir))  # migrates, then serves
     try:
         assert _postgres_of(str(data_dir)), "serve should run on its embedded server"
