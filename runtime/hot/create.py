@@ -96,8 +96,8 @@ class CreateStatement:
             f" SELECT {', '.join(values)} FROM actor WHERE {' AND '.join(checks)} RETURNING *),"
             f" audit AS (INSERT INTO {audit.fullname} ({', '.join(audit_columns)})"
             f" SELECT {', '.join(audit_values)} FROM row, actor)"
-            f" SELECT {ROW} AS _cxg_row, t.id AS _cxg_id, t.version AS _cxg_version"
-            f" FROM row t {plan.joins} CROSS JOIN LATERAL (SELECT {plan.row}) r"
+            f" SELECT {ROW} AS _cxg_row, r.id AS _cxg_id, r.version AS _cxg_version"
+            f" FROM (SELECT {plan.row} FROM row t {plan.joins}) r"
         )
 
     def eligible(self) -> bool:

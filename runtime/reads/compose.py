@@ -64,10 +64,17 @@ class Statements:
         self, plan: ReadPlan, tenant_scoped: bool, lines: list[tuple[str, Statements, str]]
     ):
         self.plan, self.tenant_scoped, self.lines = plan, tenant_scoped, lines
-        # what follows the rows to show (named t): the names of the rows they refer to, and
-        # their response columns (r), written as JSON only for the rows shown, not the skipped
-        self.shown = f"t {plan.joins} CROSS JOIN LATERAL (SELECT {plan.row}) r"
-        self.rows = f"{plan.table} {self.shown}"
+
+    def shown(self, where: str) -> str:
+        """The rows ``where`` keeps, as their response columns (a derived table, named r, for
+        row_to_json). Written as a plain subquery, not a lateral one over the table: Citus
+        13.2's planner crashes on a lateral subquery without FROM under row-level security."""
+        plan = self.plan
+        return f"(SELECT {plan.row} FROM {plan.table} t {plan.joins} WHERE {where}) r"
+
+    def _mine(self, tenant: str | None) -> str:
+        """Visible rows of the tenant whose id is the parameter ``tenant``."""
+        return self.plan.visible + (f" AND t.tenant_id = {tenant}" if tenant else "")
 
     # -- one row ----------------------------------------------------------------------------
 
@@ -75,16 +82,14 @@ class Statements:
         """The row (``$k``: its id; ``$k+1``: the tenant), its version and its lines' JSON and
         totals (_cxg_l<i>, _cxg_n<i>); k follows the head's parameters."""
         k = head.args + 1 if head else 1
-        tenant = f" AND t.tenant_id = ${k + 1}" if self.tenant_scoped else ""
-        select = [f"{ROW} AS _cxg_row", "t.version AS _cxg_version"]
+        tenant = f"${k + 1}" if self.tenant_scoped else None
+        select = [f"{ROW} AS _cxg_row", "r.version AS _cxg_version"]
         joins = []
         for i, (_, line, parent) in enumerate(self.lines):
             select += [f"l{i}.j AS _cxg_l{i}", f"l{i}.n AS _cxg_n{i}"]
             joins.append(f" LEFT JOIN LATERAL ({line.lines_of(parent, k)}) l{i} ON true")
-        data = (
-            f"SELECT {', '.join(select)} FROM {self.rows}{''.join(joins)}"
-            f" WHERE t.id = ${k} AND {self.plan.visible}{tenant}"
-        )
+        row = self.shown(f"t.id = ${k} AND {self._mine(tenant)}")
+        data = f"SELECT {', '.join(select)} FROM {row}{''.join(joins)}"
         if head is None:
             return data
         return (
@@ -95,28 +100,32 @@ class Statements:
     def lines_of(self, parent: str, k: int = 1) -> str:
         """The lines of the header whose id is $k (tenant: $k+1), in this entity's default
         order, at most LINES_LIMIT of them, as one JSON array's inside, and their count."""
-        tenant = f" AND t.tenant_id = ${k + 1}" if self.tenant_scoped else ""
+        tenant = f"${k + 1}" if self.tenant_scoped else None
         order = order_by(self.plan.default_sort)
+        mine = f"t.{parent} = ${k} AND {self._mine(tenant)}"
         return (
-            f"SELECT string_agg({ROW}, ',' ORDER BY t._cxg_i) AS j,"
-            " coalesce(max(t._cxg_n), 0) AS n FROM"
-            f" (SELECT t.*, row_number() OVER (ORDER BY {order}) AS _cxg_i,"
-            f" count(*) OVER () AS _cxg_n FROM {self.plan.table} t"
-            f" WHERE t.{parent} = ${k} AND {self.plan.visible}{tenant}"
-            f" ORDER BY {order} LIMIT {LINES_LIMIT}) {self.shown}"
+            f"SELECT string_agg({ROW}, ',' ORDER BY k._cxg_i) AS j,"
+            " coalesce(max(k._cxg_n), 0) AS n FROM"
+            f" (SELECT t.id AS _cxg_id, row_number() OVER (ORDER BY {order}) AS _cxg_i,"
+            f" count(*) OVER () AS _cxg_n FROM {self.plan.table} t WHERE {mine}"
+            f" ORDER BY {order} LIMIT {LINES_LIMIT}) k"
+            f" JOIN {self.shown(mine)} ON r.id = k._cxg_id"
         )
 
     # -- a page ----------------------------------------------------------------------------
 
     def where(
-        self, params: ListParams, tenant: Any, arg: Args, fixed: Mapping[str, Any] | None = None
+        self,
+        params: ListParams,
+        tenant: str | None,
+        arg: Args,
+        fixed: Mapping[str, Any] | None = None,
     ) -> str:
-        """The conditions of a list: visible rows of the tenant, ``fixed`` equalities the
-        caller decides (a header's lines: its reference, from the path), the parameters."""
+        """The conditions of a list: visible rows of the tenant (``tenant``: its parameter),
+        ``fixed`` equalities the caller decides (a header's lines: its reference, from the
+        path), the parameters."""
         plan = self.plan
-        conditions = [plan.visible]
-        if self.tenant_scoped:
-            conditions.append(f"t.tenant_id = {arg(tenant)}")
+        conditions = [self._mine(tenant)]
         conditions += [f"t.{name} = {arg(value)}" for name, value in (fixed or {}).items()]
         for name in plan.filters:
             value = getattr(params, name, None)
@@ -150,7 +159,8 @@ class Statements:
         the next cursor), in order. ``cursor``: the typed values a keyset page continues
         after (then the offset is 0)."""
         arg = Args(head.args + 1 if head else 1)
-        where = self.where(params, tenant, arg, fixed)
+        mine = arg(tenant) if self.tenant_scoped else None
+        where = self.where(params, mine, arg, fixed)
         mode, sort = params.count, params.order
         source = f"{self.plan.table} t WHERE {where}"
         if mode in ("none", "estimated"):
@@ -172,11 +182,12 @@ class Statements:
             offset = 0
         keys = ", ".join(f"t.{c} AS _cxg_k{i}" for i, (c, _) in enumerate(terms))
         outer = ", ".join(f"p._cxg_k{i} {'DESC' if d else 'ASC'}" for i, (_, d) in enumerate(terms))
+        # the page's ids and sort keys first, then the JSON of those rows only (joined by id)
         rows = (
-            f"SELECT {ROW} AS _cxg_row, {', '.join(f't._cxg_k{i}' for i in range(len(terms)))}"
-            f" FROM (SELECT t.*, {keys} FROM {self.plan.table} t WHERE {where}"
-            f" ORDER BY {order_by(sort)} LIMIT {int(params.page_size)} OFFSET {int(offset)})"
-            f" {self.shown}"
+            f"SELECT {ROW} AS _cxg_row, {', '.join(f'k._cxg_k{i}' for i in range(len(terms)))}"
+            f" FROM (SELECT t.id AS _cxg_id, {keys} FROM {self.plan.table} t WHERE {where}"
+            f" ORDER BY {order_by(sort)} LIMIT {int(params.page_size)} OFFSET {int(offset)}) k"
+            f" JOIN {self.shown(self._mine(mine))} ON r.id = k._cxg_id"
         )
         counted = f"{total} AS _cxg_total, {self._small()} AS _cxg_all"
         if head is None:
@@ -199,7 +210,7 @@ class Statements:
     ) -> tuple[str, list[Any]]:
         """The planner's estimate of the matching rows (EXPLAIN: nothing is read)."""
         arg = Args(1)
-        where = self.where(params, tenant, arg, fixed)
+        where = self.where(params, arg(tenant) if self.tenant_scoped else None, arg, fixed)
         return f"EXPLAIN (FORMAT JSON) SELECT 1 FROM {self.plan.table} t WHERE {where}", arg.values
 
 

@@ -51,7 +51,7 @@ def test_every_read_names_the_tenant(key):
         params = SimpleNamespace(search=None, **{f: None for f in plan.filters})
         params.__dict__.update({f"{r}_{end}": None for r in plan.ranges for end in ("from", "to")})
         arg = Args(4)
-        where = reads.where(params, "tenant", arg)
+        where = reads.where(params, arg("tenant"), arg)
         assert "t.tenant_id = $4" in where and arg.values[0] == "tenant"
 
 
