@@ -83,7 +83,7 @@ def produce(root: Path, project: Project) -> bytes:
     shared = probe["components"]["schemas"]
     schemas.update({name: s for name, s in shared.items() if PROBE not in name})
     paths: dict[str, dict[str, Any]] = document["paths"]
-    for entity in project.entities:
+    for entity in (e for e in project.entities if e.exposed):
         schemas.update(entity_schemas(entity, shared))
         for path, item in entity_paths(entity, probe).items():
             paths.setdefault(path, {}).update(item)

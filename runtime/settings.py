@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import os
 import secrets
 from functools import lru_cache
@@ -68,6 +69,16 @@ class Settings(BaseSettings):
     login_failures_per_account: int = Field(10, ge=1)
     login_throttle_window_seconds: int = Field(900, ge=1)
 
+    # Secrets kept at rest (MFA secrets, identity providers' client secrets) are encrypted with
+    # Fernet keys (runtime.security.secretbox): one or more, comma-separated; the first
+    # encrypts, every one decrypts (rotation). Unset: a key kept in data_dir (development only).
+    encryption_key: str | None = None
+    # TOTP (runtime.security.mfa): the issuer authenticator apps show, how long the challenge
+    # of a sign-in's second step lives, and whether every MASTER account must use it
+    mfa_issuer: str = Field("CXG", min_length=1, max_length=50, pattern=r"^[^:]+$")
+    mfa_challenge_minutes: int = Field(5, ge=1, le=30)
+    mfa_required_for_masters: bool = False
+
     # Requests per window (default: per hour) for a signed-in principal / a client address.
     rate_limit_authenticated: int = Field(1000, ge=1)
     rate_limit_anonymous: int = Field(100, ge=1)
@@ -105,6 +116,20 @@ class Settings(BaseSettings):
             path.chmod(0o600)
         self.jwt_secret = path.read_text().strip()
         return self.jwt_secret
+
+    def encryption_keys(self) -> list[str]:
+        """The Fernet keys, the encrypting one first (see ``encryption_key``)."""
+        if not self.encryption_key:
+            if self.environment == "production":
+                raise RuntimeError("CXG_ENCRYPTION_KEY must be set in production")
+            path = self.data_dir / "encryption-key"
+            if not path.exists():
+                path.parent.mkdir(parents=True, exist_ok=True)
+                # Fernet's key format: 32 random bytes, URL-safe base64
+                path.write_text(base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())
+                path.chmod(0o600)
+            self.encryption_key = path.read_text().strip()
+        return [k.strip() for k in self.encryption_key.split(",") if k.strip()]
 
 
 @lru_cache

@@ -7,6 +7,7 @@ at the end, so runs never see each other's rows.
 from __future__ import annotations
 
 import asyncio
+import base64
 import os
 import time
 import uuid
@@ -93,6 +94,7 @@ def use_databases(urls: dict[str, str]) -> None:
     os.environ["CXG_MANAGER_DATABASE_URL"] = urls["manager"]
     os.environ["CXG_TENANT_DATABASE_URL"] = urls["tenant"]
     os.environ.setdefault("CXG_JWT_SECRET", "test-secret-" + uuid.uuid4().hex)
+    os.environ.setdefault("CXG_ENCRYPTION_KEY", base64.urlsafe_b64encode(os.urandom(32)).decode())
     os.environ["CXG_ENVIRONMENT"] = "test"
     # the suite makes thousands of requests from one address; limits are tested on their own
     os.environ["CXG_RATE_LIMIT_ANONYMOUS"] = "1000000"

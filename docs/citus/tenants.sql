@@ -13,12 +13,13 @@ CREATE EXTENSION IF NOT EXISTS citus;
 -- a tenant. A table without tenant_id would be made a reference table here:
 --   SELECT create_reference_table('<schema>.<table>');
 
--- Tenant tables, each after the tables it references (71 tables).
+-- Tenant tables, each after the tables it references (72 tables).
 SELECT create_distributed_table('adm.code_groups', 'tenant_id', colocate_with => 'none');
 SELECT create_distributed_table('adm.codes', 'tenant_id', colocate_with => 'adm.code_groups');
 SELECT create_distributed_table('adm.document_sequences', 'tenant_id', colocate_with => 'adm.code_groups');
 SELECT create_distributed_table('adm.users', 'tenant_id', colocate_with => 'adm.code_groups');
 SELECT create_distributed_table('adm.login_logs', 'tenant_id', colocate_with => 'adm.code_groups');
+SELECT create_distributed_table('adm.mfa_backup_codes', 'tenant_id', colocate_with => 'adm.code_groups');
 SELECT create_distributed_table('adm.notices', 'tenant_id', colocate_with => 'adm.code_groups');
 SELECT create_distributed_table('adm.roles', 'tenant_id', colocate_with => 'adm.code_groups');
 SELECT create_distributed_table('adm.sessions', 'tenant_id', colocate_with => 'adm.code_groups');

@@ -20,6 +20,7 @@ from generated.manager.cnfg.service_quotas.model import ServiceQuota
 from generated.manager.cnfg.tenant_features.model import TenantFeature
 from generated.manager.idam.api_keys.model import ApiKey
 from generated.manager.idam.login_logs.model import LoginLog
+from generated.manager.idam.mfa_backup_codes.model import MfaBackupCode
 from generated.manager.idam.permissions.model import Permission
 from generated.manager.idam.role_permissions.model import RolePermission
 from generated.manager.idam.roles.model import Role
@@ -68,6 +69,7 @@ __all__ = [
     "Invoice",
     "InvoiceItem",
     "LoginLog",
+    "MfaBackupCode",
     "Notification",
     "NotificationTemplate",
     "Permission",

@@ -5,6 +5,7 @@ from generated.tenants.adm.code_groups.model import CodeGroup
 from generated.tenants.adm.codes.model import Code
 from generated.tenants.adm.document_sequences.model import DocumentSequence
 from generated.tenants.adm.login_logs.model import LoginLog
+from generated.tenants.adm.mfa_backup_codes.model import MfaBackupCode
 from generated.tenants.adm.notices.model import Notice
 from generated.tenants.adm.roles.model import Role
 from generated.tenants.adm.sessions.model import Session
@@ -111,6 +112,7 @@ __all__ = [
     "LeaveRequest",
     "Location",
     "LoginLog",
+    "MfaBackupCode",
     "Notice",
     "Opportunity",
     "Outbound",

@@ -24,6 +24,9 @@ USERS = {
     "failed_login_attempts",
     "locked_until",
     "is_deleted",
+    "mfa_enabled",
+    "mfa_secret",
+    "mfa_last_step",
 }
 SESSIONS = {
     "id",
@@ -46,6 +49,7 @@ LOGIN_LOGS = {
     "ip_address",
     "user_agent",
 }
+BACKUP_CODES = {"id", "user_id", "code_hash", "used_at"}
 AUDIT_LOGS = {
     "id",
     "user_id",
@@ -65,6 +69,7 @@ CONTRACT: dict[str, set[str]] = {
     "idam.users": USERS,
     "idam.sessions": SESSIONS,
     "idam.login_logs": LOGIN_LOGS,
+    "idam.mfa_backup_codes": BACKUP_CODES,
     "idam.api_keys": {
         "id",
         "user_id",
@@ -97,6 +102,8 @@ TENANT_CONTRACT: dict[str, set[str]] = {
     "adm.users": USERS,
     "adm.sessions": SESSIONS,
     "adm.login_logs": LOGIN_LOGS,
+    "adm.mfa_backup_codes": BACKUP_CODES,
+    "adm.settings": {"id", "setting_key", "setting_value", "is_deleted"},  # the MFA policy
     "adm.roles": {"id", "code", "permissions", "status", "is_deleted"},
     "adm.user_roles": {"id", "user_id", "role_id"},
     "audt.audit_logs": AUDIT_LOGS,
@@ -119,6 +126,7 @@ class ManagerTables:
     role_permissions: Table
     api_keys: Table
     tenants: Table
+    backup_codes: Table
 
 
 @dataclass(frozen=True)
@@ -129,6 +137,8 @@ class TenantTables:
     audit_logs: Table
     roles: Table
     user_roles: Table
+    backup_codes: Table
+    settings: Table
 
 
 def _check(metadata: MetaData, contract: dict[str, set[str]], scope: str) -> None:
@@ -159,6 +169,7 @@ def manager_tables(metadata: MetaData) -> ManagerTables:
         role_permissions=t["idam.role_permissions"],
         api_keys=t["idam.api_keys"],
         tenants=t["tnnt.tenants"],
+        backup_codes=t["idam.mfa_backup_codes"],
     )
 
 
@@ -172,6 +183,8 @@ def tenant_tables(metadata: MetaData) -> TenantTables:
         audit_logs=t["audt.audit_logs"],
         roles=t["adm.roles"],
         user_roles=t["adm.user_roles"],
+        backup_codes=t["adm.mfa_backup_codes"],
+        settings=t["adm.settings"],
     )
 
 

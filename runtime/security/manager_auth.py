@@ -16,11 +16,12 @@ from pydantic import BaseModel, Field
 from sqlalchemy import insert, select
 
 from runtime.data.tables import ManagerTables
-from runtime.deps import CurrentManagerUser, ManagerDb
-from runtime.security import signin, signin_models, signin_sessions
+from runtime.deps import CurrentManagerUser, EnrollingManagerUser, ManagerDb
+from runtime.security import accounts, signin, signin_models, signin_sessions
 from runtime.security.authz import load_permissions
 from runtime.security.credentials import api_key_digest, hash_password, new_api_key
 from runtime.security.principal import MANAGER
+from runtime.security.signin import SignedIn
 from runtime.security.signin_models import (
     ChangePasswordRequest,
     LoginRequest,
@@ -45,14 +46,15 @@ def _tables(request: Request) -> ManagerTables:
     return app_state(request).manager_tables
 
 
-def manager_accounts(request: Request) -> signin.Accounts:
+def manager_accounts(request: Request) -> accounts.Accounts:
     t = _tables(request)
-    return signin.Accounts(
+    return accounts.Accounts(
         system=MANAGER,
         users=t.users,
         sessions=t.sessions,
         login_logs=t.login_logs,
         audit_logs=t.audit_logs,
+        backup_codes=t.backup_codes,
     )
 
 
@@ -97,11 +99,16 @@ async def register(
             updated_by=user_id,
         )
     )
-    return ok(await signin.user_view(db, manager_accounts(request), user_id))
+    return ok(await accounts.user_view(db, manager_accounts(request), user_id))
 
 
-@router.post("/login", response_model=Envelope[TokenPair], summary="로그인")
-async def login(data: LoginRequest, request: Request, db: ManagerDb) -> Envelope[TokenPair]:
+@router.post(
+    "/login",
+    response_model=Envelope[SignedIn],
+    summary="로그인",
+    description=signin_models.LOGIN_ANSWERS,
+)
+async def login(data: LoginRequest, request: Request, db: ManagerDb) -> Envelope[SignedIn]:
     return ok(await signin.sign_in(db, request, manager_accounts(request), data))
 
 
@@ -115,7 +122,7 @@ async def refresh(data: RefreshRequest, request: Request, db: ManagerDb) -> Enve
 async def me(
     request: Request, actor: CurrentManagerUser, db: ManagerDb
 ) -> Envelope[dict[str, Any]]:
-    return ok(await signin.user_view(db, manager_accounts(request), actor.user_id))
+    return ok(await accounts.user_view(db, manager_accounts(request), actor.user_id))
 
 
 @router.post("/change-password", response_model=Envelope[Message], summary="비밀번호 변경")
@@ -128,7 +135,7 @@ async def change_password(
 
 
 @router.post("/logout", response_model=Envelope[Message], summary="로그아웃")
-async def logout(request: Request, actor: CurrentManagerUser, db: ManagerDb) -> Envelope[Message]:
+async def logout(request: Request, actor: EnrollingManagerUser, db: ManagerDb) -> Envelope[Message]:
     return ok(await signin_sessions.sign_out(db, request, manager_accounts(request), actor))
 
 

@@ -41,6 +41,12 @@ WRONG_PASSWORD = {
 }
 
 
+LOGIN_ANSWERS = (
+    "A token pair; or, for an account with multi-factor authentication, a challenge"
+    " (`mfa_required: true`) to answer with a code at POST .../auth/mfa/verify."
+)
+
+
 class LoginRequest(Input):
     username: str = Field(min_length=1, max_length=100)
     password: str = Field(min_length=1, max_length=200)

@@ -18,15 +18,19 @@ from runtime.data.db import TENANT
 from runtime.deps import (
     INACTIVE_TENANT,
     CurrentTenantUser,
+    EnrollingTenantUser,
     ManagerDb,
     TenantDb,
     enter_tenant,
     unit_of_work,
 )
+from runtime.security import accounts as accounts_
 from runtime.security import signin, signin_models, signin_sessions, throttle
+from runtime.security.accounts import Accounts
 from runtime.security.credentials import verify_against_dummy
 from runtime.security.principal import ACTING_MANAGER, Actor, tenant_of
 from runtime.security.principal import TENANT as TENANT_SYSTEM
+from runtime.security.signin import SignedIn
 from runtime.security.signin_models import (
     ChangePasswordRequest,
     LoginRequest,
@@ -54,15 +58,19 @@ class TenantLoginRequest(Input):
     password: str = Field(min_length=1, max_length=200)
 
 
-def tenant_accounts(request: Request, tenant_id: uuid.UUID) -> signin.Accounts:
+def tenant_accounts(
+    request: Request, tenant_id: uuid.UUID, tenant_code: str | None = None
+) -> Accounts:
     t = tenant_tables(request)
-    return signin.Accounts(
+    return Accounts(
         system=TENANT_SYSTEM,
         users=t.users,
         sessions=t.sessions,
         login_logs=t.login_logs,
         audit_logs=t.audit_logs,
+        backup_codes=t.backup_codes,
         tenant_id=tenant_id,
+        tenant_code=tenant_code,
     )
 
 
@@ -72,8 +80,13 @@ def _own_account(actor: Actor) -> Actor:
     return actor
 
 
-@router.post("/login", response_model=Envelope[TokenPair], summary="로그인")
-async def login(data: TenantLoginRequest, request: Request, mdb: ManagerDb) -> Envelope[TokenPair]:
+@router.post(
+    "/login",
+    response_model=Envelope[SignedIn],
+    summary="로그인",
+    description=signin_models.LOGIN_ANSWERS,
+)
+async def login(data: TenantLoginRequest, request: Request, mdb: ManagerDb) -> Envelope[SignedIn]:
     tenants = app_state(request).manager_tables.tenants
     tenant = (
         await mdb.execute(
@@ -93,7 +106,7 @@ async def login(data: TenantLoginRequest, request: Request, mdb: ManagerDb) -> E
     db = uow.session(TENANT)
     accounts = tenant_accounts(request, tenant.id)
     if tenant.status != "ACTIVE":
-        await signin.refuse(
+        await accounts_.refuse(
             db, request, accounts, data.username, None, f"TENANT_{tenant.status}", INACTIVE_TENANT
         )
     credentials = LoginRequest(username=data.username, password=data.password)
@@ -112,7 +125,9 @@ async def refresh(data: RefreshRequest, request: Request) -> Envelope[TokenPair]
 @router.get("/me", response_model=Envelope[dict[str, Any]], summary="현재 사용자 정보")
 async def me(request: Request, actor: CurrentTenantUser, db: TenantDb) -> Envelope[dict[str, Any]]:
     actor = _own_account(actor)
-    return ok(await signin.user_view(db, tenant_accounts(request, tenant_of(actor)), actor.user_id))
+    return ok(
+        await accounts_.user_view(db, tenant_accounts(request, tenant_of(actor)), actor.user_id)
+    )
 
 
 @router.post("/change-password", response_model=Envelope[Message], summary="비밀번호 변경")
@@ -125,7 +140,7 @@ async def change_password(
 
 
 @router.post("/logout", response_model=Envelope[Message], summary="로그아웃")
-async def logout(request: Request, actor: CurrentTenantUser, db: TenantDb) -> Envelope[Message]:
+async def logout(request: Request, actor: EnrollingTenantUser, db: TenantDb) -> Envelope[Message]:
     actor = _own_account(actor)
     return ok(
         await signin_sessions.sign_out(

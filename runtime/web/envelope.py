@@ -46,7 +46,8 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: _error("AUTHENTICATION_REQUIRED: no, a bad, an expired or a revoked credential"),
     403: _error(
         "PERMISSION_DENIED: the caller lacks the permission named in detail;"
-        " ROW_SECURITY_VIOLATION: the row belongs to another tenant (row-level security)"
+        " ROW_SECURITY_VIOLATION: the row belongs to another tenant (row-level security);"
+        " MFA_ENROLMENT_REQUIRED: the token can only set up MFA, which a policy requires"
     ),
     404: _error("RESOURCE_NOT_FOUND"),
     409: _error("RESOURCE_ALREADY_EXISTS, CONFLICT or INVALID_TRANSITION"),

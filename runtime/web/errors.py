@@ -101,10 +101,73 @@ class UnauthorizedError(CXGError):
         super().__init__(message, detail=detail, headers={"WWW-Authenticate": "Bearer"})
 
 
+class MfaCodeError(UnauthorizedError):
+    """A TOTP or backup code that is wrong, or a backup code already used. Counted like a
+    wrong password (lockout and throttling)."""
+
+    code = "MFA_CODE_INVALID"
+    messages = {
+        "ko": "인증 코드가 올바르지 않습니다.",
+        "en": "The authentication code is not valid.",
+    }
+
+
+class MfaCodeReusedError(UnauthorizedError):
+    """A TOTP code of a time step already used (or earlier): each code works once."""
+
+    code = "MFA_CODE_REUSED"
+    messages = {
+        "ko": "이미 사용한 인증 코드입니다. 다음 코드를 입력하세요.",
+        "en": "This code was already used; enter the next one.",
+    }
+
+
+class MfaChallengeError(UnauthorizedError):
+    """The second step of a sign-in named a challenge that is not one, is over or was used."""
+
+    code = "MFA_CHALLENGE_INVALID"
+    messages = {
+        "ko": "다중 인증 요청이 유효하지 않거나 만료되었습니다. 다시 로그인하세요.",
+        "en": "The MFA challenge is invalid, used or expired; sign in again.",
+    }
+
+
 class ForbiddenError(CXGError):
     status_code = 403
     code = "PERMISSION_DENIED"
     messages = {"ko": "권한이 없습니다.", "en": "You do not have permission for this."}
+
+
+class MfaEnrolmentRequiredError(ForbiddenError):
+    """A token of an account that must enrol in MFA first (a policy requires it): it reaches
+    the enrolment endpoints only."""
+
+    code = "MFA_ENROLMENT_REQUIRED"
+    messages = {
+        "ko": "다중 인증을 먼저 등록해야 합니다.",
+        "en": "Multi-factor authentication must be set up first.",
+    }
+
+
+class MfaRequiredByPolicyError(ForbiddenError):
+    """Turning MFA off for an account a policy requires it of."""
+
+    code = "MFA_REQUIRED_BY_POLICY"
+    messages = {
+        "ko": "정책상 이 계정은 다중 인증을 해제할 수 없습니다.",
+        "en": "A policy requires multi-factor authentication for this account.",
+    }
+
+
+class MfaStateError(CXGError):
+    """An MFA step that does not fit the account's state (``detail.mfa`` says which)."""
+
+    status_code = 409
+    code = "MFA_STATE_CONFLICT"
+    messages = {
+        "ko": "현재 다중 인증 상태에서는 할 수 없는 요청입니다.",
+        "en": "This request does not fit the account's MFA state.",
+    }
 
 
 class RowSecurityError(CXGError):

@@ -15,7 +15,7 @@ from generator.spec import FieldType
 from runtime.tenancy import context
 from tests.api.test_every_entity import ENTITIES, PREFIX, PROJECT, create_row, url, valid_body
 
-TENANT_ENTITIES = [e for e in PROJECT.entities if e.scope.name == "tenants"]
+TENANT_ENTITIES = [e for e in PROJECT.entities if e.scope.name == "tenants" and e.exposed]
 APP_ROLE = "cxg_app"
 
 

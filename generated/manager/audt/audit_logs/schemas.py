@@ -27,6 +27,10 @@ class ManagerAuditLogBase(EntityModel):
         "PASSWORD_CHANGE",
         "PROVISION",
         "ACT_FOR_TENANT",
+        "MFA_ENROL",
+        "MFA_ENABLE",
+        "MFA_DISABLE",
+        "MFA_BACKUP_CODES",
     ] = Field(..., title="작업")
     entity: str = Field(..., max_length=100, title="대상 엔터티")
     entity_id: UUID | None = Field(None, title="대상 ID")
@@ -64,6 +68,10 @@ class ManagerAuditLogUpdate(UpdateModel):
             "PASSWORD_CHANGE",
             "PROVISION",
             "ACT_FOR_TENANT",
+            "MFA_ENROL",
+            "MFA_ENABLE",
+            "MFA_DISABLE",
+            "MFA_BACKUP_CODES",
         ]
         | None
     ) = Field(None, title="작업")
@@ -115,6 +123,10 @@ class ManagerAuditLogListParams(ListParams):
                 "PASSWORD_CHANGE",
                 "PROVISION",
                 "ACT_FOR_TENANT",
+                "MFA_ENROL",
+                "MFA_ENABLE",
+                "MFA_DISABLE",
+                "MFA_BACKUP_CODES",
             ]
         ]
         | None

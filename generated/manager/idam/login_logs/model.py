@@ -24,7 +24,10 @@ class LoginLog(RecordMixin, ManagerBase):
 
     __tablename__ = "login_logs"
     __table_args__ = (
-        CheckConstraint("attempt_type IN ('LOGIN', 'LOGOUT', 'REFRESH')", name="attempt_type"),
+        CheckConstraint(
+            "attempt_type IN ('LOGIN', 'LOGOUT', 'REFRESH', 'MFA_CHALLENGE', 'MFA_VERIFY', 'MFA_ENROL', 'MFA_ENABLE', 'MFA_DISABLE', 'MFA_BACKUP_CODES')",
+            name="attempt_type",
+        ),
         Index(
             "ix_login_logs_created_at_id_order",
             "created_at",

@@ -17,7 +17,17 @@ class ManagerLoginLogBase(EntityModel):
 
     user_id: UUID | None = Field(None, title="사용자")
     username: str = Field(..., max_length=100, title="사용자명")
-    attempt_type: Literal["LOGIN", "LOGOUT", "REFRESH"] = Field("LOGIN", title="시도 유형")
+    attempt_type: Literal[
+        "LOGIN",
+        "LOGOUT",
+        "REFRESH",
+        "MFA_CHALLENGE",
+        "MFA_VERIFY",
+        "MFA_ENROL",
+        "MFA_ENABLE",
+        "MFA_DISABLE",
+        "MFA_BACKUP_CODES",
+    ] = Field("LOGIN", title="시도 유형")
     success: bool = Field(..., title="성공 여부")
     failure_reason: str | None = Field(None, max_length=100, title="실패 사유")
     ip_address: str | None = Field(None, max_length=45, title="IP 주소")
@@ -37,7 +47,20 @@ class ManagerLoginLogUpdate(UpdateModel):
 
     user_id: UUID | None = Field(None, title="사용자")
     username: str | None = Field(None, max_length=100, title="사용자명")
-    attempt_type: Literal["LOGIN", "LOGOUT", "REFRESH"] | None = Field(None, title="시도 유형")
+    attempt_type: (
+        Literal[
+            "LOGIN",
+            "LOGOUT",
+            "REFRESH",
+            "MFA_CHALLENGE",
+            "MFA_VERIFY",
+            "MFA_ENROL",
+            "MFA_ENABLE",
+            "MFA_DISABLE",
+            "MFA_BACKUP_CODES",
+        ]
+        | None
+    ) = Field(None, title="시도 유형")
     success: bool | None = Field(None, title="성공 여부")
     failure_reason: str | None = Field(None, max_length=100, title="실패 사유")
     ip_address: str | None = Field(None, max_length=45, title="IP 주소")
@@ -73,9 +96,22 @@ class ManagerLoginLogListParams(ListParams):
     keyset_sortable: ClassVar[frozenset[str]] = frozenset(["created_at", "updated_at", "username"])
 
     user_id: UUID | None = Field(None, title="사용자", description="Exact match.")
-    attempt_type: list[Literal["LOGIN", "LOGOUT", "REFRESH"]] | None = Field(
-        None, title="시도 유형", description="Any of these values (repeat the parameter)."
-    )
+    attempt_type: (
+        list[
+            Literal[
+                "LOGIN",
+                "LOGOUT",
+                "REFRESH",
+                "MFA_CHALLENGE",
+                "MFA_VERIFY",
+                "MFA_ENROL",
+                "MFA_ENABLE",
+                "MFA_DISABLE",
+                "MFA_BACKUP_CODES",
+            ]
+        ]
+        | None
+    ) = Field(None, title="시도 유형", description="Any of these values (repeat the parameter).")
     success: bool | None = Field(None, title="성공 여부", description="Exact match.")
     failure_reason: str | None = Field(None, title="실패 사유", description="Exact match.")
 

@@ -28,8 +28,6 @@ class ManagerUserBase(EntityModel):
     )
     department: str | None = Field(None, max_length=100, title="부서")
     position: str | None = Field(None, max_length=100, title="직위")
-    sso_provider: str | None = Field(None, max_length=50, title="SSO 제공자")
-    sso_subject: str | None = Field(None, max_length=255, title="SSO 식별자")
     status: Literal["ACTIVE", "INACTIVE", "LOCKED", "SUSPENDED"] = Field("ACTIVE", title="상태")
     timezone: str = Field("Asia/Seoul", max_length=50, title="시간대")
     locale: str = Field("ko-KR", max_length=10, title="언어")
@@ -67,8 +65,6 @@ class ManagerUserUpdate(UpdateModel):
     )
     department: str | None = Field(None, max_length=100, title="부서")
     position: str | None = Field(None, max_length=100, title="직위")
-    sso_provider: str | None = Field(None, max_length=50, title="SSO 제공자")
-    sso_subject: str | None = Field(None, max_length=255, title="SSO 식별자")
     timezone: str | None = Field(None, max_length=50, title="시간대")
     locale: str | None = Field(None, max_length=10, title="언어")
 
@@ -77,7 +73,10 @@ class ManagerUserResponse(ManagerUserBase):
     """A user as returned by the API."""
 
     id: UUID
+    sso_provider: str | None = Field(None, title="SSO 제공자")
+    sso_subject: str | None = Field(None, title="SSO 식별자")
     mfa_enabled: bool = Field(title="다중인증 사용")
+    mfa_last_step: int | None = Field(None, title="마지막 인증 코드 구간")
     email_verified: bool = Field(title="이메일 인증")
     phone_verified: bool = Field(title="전화 인증")
     last_login_at: datetime | None = Field(None, title="마지막 로그인")

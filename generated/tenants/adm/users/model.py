@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import (
+    BigInteger,
+    Boolean,
     CheckConstraint,
     DateTime,
     Index,
@@ -118,4 +120,22 @@ class User(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         DateTime(timezone=True),
         nullable=True,
         comment="잠금 해제 시각",
+    )
+    mfa_enabled: Mapped[bool] = mapped_column(
+        Boolean,
+        nullable=False,
+        default=False,
+        server_default=text("false"),
+        comment="다중인증 사용",
+    )
+    mfa_secret: Mapped[str | None] = mapped_column(
+        String(255),
+        nullable=True,
+        info={"write_only": True},
+        comment="다중인증 비밀키",
+    )
+    mfa_last_step: Mapped[int | None] = mapped_column(
+        BigInteger,
+        nullable=True,
+        comment="마지막 인증 코드 구간",
     )

@@ -69,6 +69,8 @@ class TenantUserResponse(TenantUserBase):
     last_login_at: datetime | None = Field(None, title="마지막 로그인")
     failed_login_attempts: int = Field(title="로그인 실패 횟수")
     locked_until: datetime | None = Field(None, title="잠금 해제 시각")
+    mfa_enabled: bool = Field(title="다중인증 사용")
+    mfa_last_step: int | None = Field(None, title="마지막 인증 코드 구간")
     email: str = Field(title="이메일", json_schema_extra={"format": "email"})
     created_at: datetime
     updated_at: datetime

@@ -27,6 +27,10 @@ class TenantAuditLogBase(EntityModel):
         "PASSWORD_CHANGE",
         "PROVISION",
         "ACT_FOR_TENANT",
+        "MFA_ENROL",
+        "MFA_ENABLE",
+        "MFA_DISABLE",
+        "MFA_BACKUP_CODES",
         "APPROVE",
         "REJECT",
     ] = Field(..., title="작업")
@@ -66,6 +70,10 @@ class TenantAuditLogUpdate(UpdateModel):
             "PASSWORD_CHANGE",
             "PROVISION",
             "ACT_FOR_TENANT",
+            "MFA_ENROL",
+            "MFA_ENABLE",
+            "MFA_DISABLE",
+            "MFA_BACKUP_CODES",
             "APPROVE",
             "REJECT",
         ]
@@ -120,6 +128,10 @@ class TenantAuditLogListParams(ListParams):
                 "PASSWORD_CHANGE",
                 "PROVISION",
                 "ACT_FOR_TENANT",
+                "MFA_ENROL",
+                "MFA_ENABLE",
+                "MFA_DISABLE",
+                "MFA_BACKUP_CODES",
                 "APPROVE",
                 "REJECT",
             ]
