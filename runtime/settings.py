@@ -79,6 +79,21 @@ class Settings(BaseSettings):
     mfa_challenge_minutes: int = Field(5, ge=1, le=30)
     mfa_required_for_masters: bool = False
 
+    # Mail (runtime.mail): without a host, mails are written to the log instead of sent
+    smtp_host: str | None = None
+    smtp_port: int = Field(587, ge=1, le=65535)
+    # starttls: upgrade a plain connection (port 587); tls: TLS from the start (465); none
+    smtp_tls: Literal["none", "starttls", "tls"] = "starttls"
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_timeout_seconds: float = Field(10, gt=0)
+    mail_from: str = "CXG <no-reply@cxg.invalid>"
+    # where the links in mails lead: the front end's /verify-email and /reset-password pages,
+    # which send the token on to the API (runtime.security.links)
+    mail_link_base: str = "http://127.0.0.1:8100"
+    email_verification_hours: int = Field(48, ge=1)
+    password_reset_minutes: int = Field(30, ge=5)
+
     # Requests per window (default: per hour) for a signed-in principal / a client address.
     rate_limit_authenticated: int = Field(1000, ge=1)
     rate_limit_anonymous: int = Field(100, ge=1)

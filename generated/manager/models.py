@@ -18,6 +18,7 @@ from generated.manager.cnfg.configurations.model import Configuration
 from generated.manager.cnfg.feature_flags.model import FeatureFlag
 from generated.manager.cnfg.service_quotas.model import ServiceQuota
 from generated.manager.cnfg.tenant_features.model import TenantFeature
+from generated.manager.idam.account_tokens.model import AccountToken
 from generated.manager.idam.api_keys.model import ApiKey
 from generated.manager.idam.login_logs.model import LoginLog
 from generated.manager.idam.mfa_backup_codes.model import MfaBackupCode
@@ -51,6 +52,7 @@ metadata = ManagerBase.metadata
 
 __all__ = [
     "metadata",
+    "AccountToken",
     "ApiKey",
     "AuditLog",
     "AuditPolicy",

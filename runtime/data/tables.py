@@ -27,6 +27,8 @@ USERS = {
     "mfa_enabled",
     "mfa_secret",
     "mfa_last_step",
+    "email_verified",
+    "locale",
 }
 SESSIONS = {
     "id",
@@ -50,6 +52,7 @@ LOGIN_LOGS = {
     "user_agent",
 }
 BACKUP_CODES = {"id", "user_id", "code_hash", "used_at"}
+ACCOUNT_TOKENS = {"id", "user_id", "purpose", "token_hash", "email", "expires_at", "used_at"}
 AUDIT_LOGS = {
     "id",
     "user_id",
@@ -70,6 +73,7 @@ CONTRACT: dict[str, set[str]] = {
     "idam.sessions": SESSIONS,
     "idam.login_logs": LOGIN_LOGS,
     "idam.mfa_backup_codes": BACKUP_CODES,
+    "idam.account_tokens": ACCOUNT_TOKENS,
     "idam.api_keys": {
         "id",
         "user_id",
@@ -103,6 +107,7 @@ TENANT_CONTRACT: dict[str, set[str]] = {
     "adm.sessions": SESSIONS,
     "adm.login_logs": LOGIN_LOGS,
     "adm.mfa_backup_codes": BACKUP_CODES,
+    "adm.account_tokens": ACCOUNT_TOKENS,
     "adm.settings": {"id", "setting_key", "setting_value", "is_deleted"},  # the MFA policy
     "adm.roles": {"id", "code", "permissions", "status", "is_deleted"},
     "adm.user_roles": {"id", "user_id", "role_id"},
@@ -127,6 +132,7 @@ class ManagerTables:
     api_keys: Table
     tenants: Table
     backup_codes: Table
+    account_tokens: Table
 
 
 @dataclass(frozen=True)
@@ -138,6 +144,7 @@ class TenantTables:
     roles: Table
     user_roles: Table
     backup_codes: Table
+    account_tokens: Table
     settings: Table
 
 
@@ -170,6 +177,7 @@ def manager_tables(metadata: MetaData) -> ManagerTables:
         api_keys=t["idam.api_keys"],
         tenants=t["tnnt.tenants"],
         backup_codes=t["idam.mfa_backup_codes"],
+        account_tokens=t["idam.account_tokens"],
     )
 
 
@@ -184,6 +192,7 @@ def tenant_tables(metadata: MetaData) -> TenantTables:
         roles=t["adm.roles"],
         user_roles=t["adm.user_roles"],
         backup_codes=t["adm.mfa_backup_codes"],
+        account_tokens=t["adm.account_tokens"],
         settings=t["adm.settings"],
     )
 

@@ -37,6 +37,7 @@ class Accounts:
     login_logs: Table
     audit_logs: Table
     backup_codes: Table
+    account_tokens: Table
     tenant_id: uuid.UUID | None = None
     tenant_code: str | None = None  # names the company in authenticator apps
 

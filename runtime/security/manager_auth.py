@@ -55,6 +55,7 @@ def manager_accounts(request: Request) -> accounts.Accounts:
         login_logs=t.login_logs,
         audit_logs=t.audit_logs,
         backup_codes=t.backup_codes,
+        account_tokens=t.account_tokens,
     )
 
 

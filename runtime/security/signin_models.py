@@ -79,3 +79,25 @@ class TokenPair(BaseModel):
 
 class Message(BaseModel):
     message: str
+
+
+class TokenRequest(Input):
+    token: str = Field(
+        min_length=1, max_length=200, description="The token the mail's link carries."
+    )
+
+
+class PasswordResetRequest(Input):
+    email: EmailStr
+
+
+class TenantPasswordResetRequest(Input):
+    tenant_code: str = Field(min_length=1, max_length=30, description="The company's tenant code.")
+    email: EmailStr
+
+
+class PasswordResetConfirm(Input):
+    token: str = Field(
+        min_length=1, max_length=200, description="The token the mail's link carries."
+    )
+    new_password: NewPassword

@@ -69,6 +69,7 @@ def tenant_accounts(
         login_logs=t.login_logs,
         audit_logs=t.audit_logs,
         backup_codes=t.backup_codes,
+        account_tokens=t.account_tokens,
         tenant_id=tenant_id,
         tenant_code=tenant_code,
     )

@@ -92,6 +92,18 @@ class ApprovalRequiredError(CXGError):
     }
 
 
+class LinkTokenError(CXGError):
+    """A token from a mail (e-mail verification, password reset) that is unknown, used,
+    expired, or for an address the account no longer has (``detail.reason``)."""
+
+    status_code = 400
+    code = "TOKEN_INVALID"
+    messages = {
+        "ko": "링크가 유효하지 않거나, 이미 사용되었거나, 만료되었습니다. 다시 요청하세요.",
+        "en": "The link is invalid, used or expired; ask for a new one.",
+    }
+
+
 class UnauthorizedError(CXGError):
     status_code = 401
     code = "AUTHENTICATION_REQUIRED"

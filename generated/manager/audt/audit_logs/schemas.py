@@ -31,6 +31,8 @@ class ManagerAuditLogBase(EntityModel):
         "MFA_ENABLE",
         "MFA_DISABLE",
         "MFA_BACKUP_CODES",
+        "EMAIL_VERIFICATION",
+        "PASSWORD_RESET",
     ] = Field(..., title="작업")
     entity: str = Field(..., max_length=100, title="대상 엔터티")
     entity_id: UUID | None = Field(None, title="대상 ID")
@@ -72,6 +74,8 @@ class ManagerAuditLogUpdate(UpdateModel):
             "MFA_ENABLE",
             "MFA_DISABLE",
             "MFA_BACKUP_CODES",
+            "EMAIL_VERIFICATION",
+            "PASSWORD_RESET",
         ]
         | None
     ) = Field(None, title="작업")
@@ -127,6 +131,8 @@ class ManagerAuditLogListParams(ListParams):
                 "MFA_ENABLE",
                 "MFA_DISABLE",
                 "MFA_BACKUP_CODES",
+                "EMAIL_VERIFICATION",
+                "PASSWORD_RESET",
             ]
         ]
         | None

@@ -27,6 +27,9 @@ class ManagerLoginLogBase(EntityModel):
         "MFA_ENABLE",
         "MFA_DISABLE",
         "MFA_BACKUP_CODES",
+        "EMAIL_VERIFICATION",
+        "PASSWORD_RESET_REQUEST",
+        "PASSWORD_RESET",
     ] = Field("LOGIN", title="시도 유형")
     success: bool = Field(..., title="성공 여부")
     failure_reason: str | None = Field(None, max_length=100, title="실패 사유")
@@ -58,6 +61,9 @@ class ManagerLoginLogUpdate(UpdateModel):
             "MFA_ENABLE",
             "MFA_DISABLE",
             "MFA_BACKUP_CODES",
+            "EMAIL_VERIFICATION",
+            "PASSWORD_RESET_REQUEST",
+            "PASSWORD_RESET",
         ]
         | None
     ) = Field(None, title="시도 유형")
@@ -108,6 +114,9 @@ class ManagerLoginLogListParams(ListParams):
                 "MFA_ENABLE",
                 "MFA_DISABLE",
                 "MFA_BACKUP_CODES",
+                "EMAIL_VERIFICATION",
+                "PASSWORD_RESET_REQUEST",
+                "PASSWORD_RESET",
             ]
         ]
         | None

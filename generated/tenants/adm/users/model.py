@@ -134,6 +134,20 @@ class User(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         info={"write_only": True},
         comment="다중인증 비밀키",
     )
+    email_verified: Mapped[bool] = mapped_column(
+        Boolean,
+        nullable=False,
+        default=False,
+        server_default=text("false"),
+        comment="이메일 인증",
+    )
+    locale: Mapped[str] = mapped_column(
+        String(10),
+        nullable=False,
+        default="ko-KR",
+        server_default=text("'ko-KR'"),
+        comment="언어",
+    )
     mfa_last_step: Mapped[int | None] = mapped_column(
         BigInteger,
         nullable=True,

@@ -27,6 +27,7 @@ class TenantUserBase(EntityModel):
     )
     user_type: Literal["ADMIN", "USER"] = Field("USER", title="사용자 유형")
     status: Literal["ACTIVE", "INACTIVE", "LOCKED"] = Field("ACTIVE", title="상태")
+    locale: str = Field("ko-KR", max_length=10, title="언어")
 
 
 class TenantUserCreate(Input, TenantUserBase):
@@ -45,7 +46,7 @@ class TenantUserUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(
-        ["username", "email", "password", "full_name", "user_type"]
+        ["username", "email", "password", "full_name", "user_type", "locale"]
     )
     status_field: ClassVar[str | None] = "status"
 
@@ -59,6 +60,7 @@ class TenantUserUpdate(UpdateModel):
         None, max_length=20, pattern="^\\+?[0-9][0-9 ()-]{5,18}[0-9]$", title="전화번호"
     )
     user_type: Literal["ADMIN", "USER"] | None = Field(None, title="사용자 유형")
+    locale: str | None = Field(None, max_length=10, title="언어")
 
 
 class TenantUserResponse(TenantUserBase):
@@ -70,6 +72,7 @@ class TenantUserResponse(TenantUserBase):
     failed_login_attempts: int = Field(title="로그인 실패 횟수")
     locked_until: datetime | None = Field(None, title="잠금 해제 시각")
     mfa_enabled: bool = Field(title="다중인증 사용")
+    email_verified: bool = Field(title="이메일 인증")
     mfa_last_step: int | None = Field(None, title="마지막 인증 코드 구간")
     email: str = Field(title="이메일", json_schema_extra={"format": "email"})
     created_at: datetime

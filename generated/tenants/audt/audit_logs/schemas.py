@@ -31,6 +31,8 @@ class TenantAuditLogBase(EntityModel):
         "MFA_ENABLE",
         "MFA_DISABLE",
         "MFA_BACKUP_CODES",
+        "EMAIL_VERIFICATION",
+        "PASSWORD_RESET",
         "APPROVE",
         "REJECT",
     ] = Field(..., title="작업")
@@ -74,6 +76,8 @@ class TenantAuditLogUpdate(UpdateModel):
             "MFA_ENABLE",
             "MFA_DISABLE",
             "MFA_BACKUP_CODES",
+            "EMAIL_VERIFICATION",
+            "PASSWORD_RESET",
             "APPROVE",
             "REJECT",
         ]
@@ -132,6 +136,8 @@ class TenantAuditLogListParams(ListParams):
                 "MFA_ENABLE",
                 "MFA_DISABLE",
                 "MFA_BACKUP_CODES",
+                "EMAIL_VERIFICATION",
+                "PASSWORD_RESET",
                 "APPROVE",
                 "REJECT",
             ]

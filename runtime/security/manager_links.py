@@ -1,0 +1,85 @@
+"""Manager e-mail verification and password reset under /api/v1/manager/auth (the rules are
+runtime.security.links, shared by both systems)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import BackgroundTasks, Request, status
+
+from runtime.deps import CurrentManagerUser, ManagerDb
+from runtime.security import links
+from runtime.security.manager_auth import manager_accounts
+from runtime.security.signin_models import (
+    Message,
+    PasswordResetConfirm,
+    PasswordResetRequest,
+    TokenRequest,
+)
+from runtime.web.envelope import Envelope, ErrorEnvelope, ok
+from runtime.web.router import audited_router
+
+router = audited_router(scope="manager", entity=None)
+
+TOKEN_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {
+        "model": ErrorEnvelope,
+        "description": "TOKEN_INVALID: unknown, used, expired, or for an address the account"
+        " no longer has (detail.reason)",
+    }
+}
+VERIFY_ERRORS: dict[int | str, dict[str, Any]] = {
+    409: {"model": ErrorEnvelope, "description": "CONFLICT: the address is verified already"}
+}
+
+
+@router.post(
+    "/verify-email",
+    response_model=Envelope[Message],
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=VERIFY_ERRORS,
+    summary="이메일 확인 메일 요청",
+)
+async def verify_email(
+    request: Request, background: BackgroundTasks, actor: CurrentManagerUser, db: ManagerDb
+) -> Envelope[Message]:
+    accounts = manager_accounts(request)
+    return ok(await links.request_verification(db, request, background, accounts, actor))
+
+
+@router.post(
+    "/verify-email/confirm",
+    response_model=Envelope[Message],
+    responses=TOKEN_ERRORS,
+    summary="이메일 확인",
+)
+async def confirm_email(data: TokenRequest, request: Request, db: ManagerDb) -> Envelope[Message]:
+    return ok(await links.confirm_verification(db, request, manager_accounts(request), data.token))
+
+
+@router.post(
+    "/password-reset",
+    response_model=Envelope[Message],
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="비밀번호 재설정 메일 요청",
+    description="The same answer whether or not an account has the address.",
+)
+async def password_reset(
+    data: PasswordResetRequest, request: Request, background: BackgroundTasks, db: ManagerDb
+) -> Envelope[Message]:
+    accounts = manager_accounts(request)
+    return ok(await links.request_reset(db, request, background, accounts, data.email))
+
+
+@router.post(
+    "/password-reset/confirm",
+    response_model=Envelope[Message],
+    responses=TOKEN_ERRORS,
+    summary="비밀번호 재설정",
+    description="Sets the new password and ends every session of the account.",
+)
+async def confirm_password_reset(
+    data: PasswordResetConfirm, request: Request, db: ManagerDb
+) -> Envelope[Message]:
+    accounts = manager_accounts(request)
+    return ok(await links.confirm_reset(db, request, accounts, data.token, data.new_password))
