@@ -37,6 +37,7 @@ from runtime.security.ratelimit import MemoryCounter, RateLimitMiddleware, Redis
 from runtime.security.tenant_auth import router as tenant_auth_router
 from runtime.security.tenant_links import router as tenant_links_router
 from runtime.security.tenant_mfa import router as tenant_mfa_router
+from runtime.security.tenant_sso import router as tenant_sso_router
 from runtime.settings import Settings, get_settings
 from runtime.tenancy.provisioning import router as tenancy_router
 from runtime.web import docs, handlers, openapi, querymodels, routes
@@ -243,7 +244,12 @@ def create_app(
     if tenant_v1 is not None:
         scopes.append((f"{API_PREFIX}/tenants", tenant_v1))
         app.include_router(tenancy_router, prefix=f"{API_PREFIX}/manager", tags=[TENANCY_TAG])
-        for auth_router in (tenant_auth_router, tenant_mfa_router, tenant_links_router):
+        for auth_router in (
+            tenant_auth_router,
+            tenant_mfa_router,
+            tenant_links_router,
+            tenant_sso_router,
+        ):
             app.include_router(
                 auth_router, prefix=f"{API_PREFIX}/tenants/auth", tags=[TENANT_AUTH_TAG]
             )

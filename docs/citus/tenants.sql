@@ -13,18 +13,20 @@ CREATE EXTENSION IF NOT EXISTS citus;
 -- a tenant. A table without tenant_id would be made a reference table here:
 --   SELECT create_reference_table('<schema>.<table>');
 
--- Tenant tables, each after the tables it references (73 tables).
+-- Tenant tables, each after the tables it references (75 tables).
 SELECT create_distributed_table('adm.users', 'tenant_id', colocate_with => 'none');
 SELECT create_distributed_table('adm.account_tokens', 'tenant_id', colocate_with => 'adm.users');
 SELECT create_distributed_table('adm.code_groups', 'tenant_id', colocate_with => 'adm.users');
 SELECT create_distributed_table('adm.codes', 'tenant_id', colocate_with => 'adm.users');
 SELECT create_distributed_table('adm.document_sequences', 'tenant_id', colocate_with => 'adm.users');
+SELECT create_distributed_table('adm.roles', 'tenant_id', colocate_with => 'adm.users');
+SELECT create_distributed_table('adm.identity_providers', 'tenant_id', colocate_with => 'adm.users');
 SELECT create_distributed_table('adm.login_logs', 'tenant_id', colocate_with => 'adm.users');
 SELECT create_distributed_table('adm.mfa_backup_codes', 'tenant_id', colocate_with => 'adm.users');
 SELECT create_distributed_table('adm.notices', 'tenant_id', colocate_with => 'adm.users');
-SELECT create_distributed_table('adm.roles', 'tenant_id', colocate_with => 'adm.users');
 SELECT create_distributed_table('adm.sessions', 'tenant_id', colocate_with => 'adm.users');
 SELECT create_distributed_table('adm.settings', 'tenant_id', colocate_with => 'adm.users');
+SELECT create_distributed_table('adm.sso_requests', 'tenant_id', colocate_with => 'adm.users');
 SELECT create_distributed_table('adm.user_roles', 'tenant_id', colocate_with => 'adm.users');
 SELECT create_distributed_table('apm.approval_lines', 'tenant_id', colocate_with => 'adm.users');
 SELECT create_distributed_table('apm.approval_line_steps', 'tenant_id', colocate_with => 'adm.users');

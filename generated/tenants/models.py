@@ -5,12 +5,14 @@ from generated.tenants.adm.account_tokens.model import AccountToken
 from generated.tenants.adm.code_groups.model import CodeGroup
 from generated.tenants.adm.codes.model import Code
 from generated.tenants.adm.document_sequences.model import DocumentSequence
+from generated.tenants.adm.identity_providers.model import IdentityProvider
 from generated.tenants.adm.login_logs.model import LoginLog
 from generated.tenants.adm.mfa_backup_codes.model import MfaBackupCode
 from generated.tenants.adm.notices.model import Notice
 from generated.tenants.adm.roles.model import Role
 from generated.tenants.adm.sessions.model import Session
 from generated.tenants.adm.settings.model import Setting
+from generated.tenants.adm.sso_requests.model import SsoRequest
 from generated.tenants.adm.user_roles.model import UserRole
 from generated.tenants.adm.users.model import User
 from generated.tenants.apm.approval_line_steps.model import ApprovalLineStep
@@ -107,6 +109,7 @@ __all__ = [
     "Employee",
     "FinanceInvoice",
     "FixedAsset",
+    "IdentityProvider",
     "Inbound",
     "JournalEntry",
     "JournalLine",
@@ -140,6 +143,7 @@ __all__ = [
     "ServiceVisit",
     "Session",
     "Setting",
+    "SsoRequest",
     "Step",
     "StockLevel",
     "StockMovement",

@@ -29,6 +29,8 @@ USERS = {
     "mfa_last_step",
     "email_verified",
     "locale",
+    "sso_provider",
+    "sso_subject",
 }
 SESSIONS = {
     "id",
@@ -109,6 +111,29 @@ TENANT_CONTRACT: dict[str, set[str]] = {
     "adm.mfa_backup_codes": BACKUP_CODES,
     "adm.account_tokens": ACCOUNT_TOKENS,
     "adm.settings": {"id", "setting_key", "setting_value", "is_deleted"},  # the MFA policy
+    "adm.identity_providers": {
+        "id",
+        "code",
+        "issuer",
+        "client_id",
+        "client_secret",
+        "redirect_uri",
+        "scopes",
+        "allowed_domains",
+        "create_users",
+        "default_role_id",
+        "status",
+        "is_deleted",
+    },
+    "adm.sso_requests": {
+        "id",
+        "provider_id",
+        "state_hash",
+        "nonce",
+        "code_verifier",
+        "expires_at",
+        "used_at",
+    },
     "adm.roles": {"id", "code", "permissions", "status", "is_deleted"},
     "adm.user_roles": {"id", "user_id", "role_id"},
     "audt.audit_logs": AUDIT_LOGS,
@@ -146,6 +171,8 @@ class TenantTables:
     backup_codes: Table
     account_tokens: Table
     settings: Table
+    identity_providers: Table
+    sso_requests: Table
 
 
 def _check(metadata: MetaData, contract: dict[str, set[str]], scope: str) -> None:
@@ -194,6 +221,8 @@ def tenant_tables(metadata: MetaData) -> TenantTables:
         backup_codes=t["adm.mfa_backup_codes"],
         account_tokens=t["adm.account_tokens"],
         settings=t["adm.settings"],
+        identity_providers=t["adm.identity_providers"],
+        sso_requests=t["adm.sso_requests"],
     )
 
 

@@ -207,3 +207,15 @@ def account_columns(users: Table) -> list[ColumnElement[Any]]:
         users.c.mfa_secret,
         users.c.mfa_last_step,
     ]
+
+
+def actor_of(accounts: Accounts, user: Any) -> Actor:
+    """The account as the principal of what it does without a session (an e-mail link, a
+    single sign-on): who the audit trail names."""
+    return Actor(
+        user_id=user.id,
+        username=user.username,
+        system=accounts.system,
+        user_type=user.user_type,
+        tenant_id=accounts.tenant_id,
+    )

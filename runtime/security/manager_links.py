@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import BackgroundTasks, Request, status
 
 from runtime.deps import CurrentManagerUser, ManagerDb
-from runtime.security import links
+from runtime.security import account_mail
 from runtime.security.manager_auth import manager_accounts
 from runtime.security.signin_models import (
     Message,
@@ -44,7 +44,7 @@ async def verify_email(
     request: Request, background: BackgroundTasks, actor: CurrentManagerUser, db: ManagerDb
 ) -> Envelope[Message]:
     accounts = manager_accounts(request)
-    return ok(await links.request_verification(db, request, background, accounts, actor))
+    return ok(await account_mail.request_verification(db, request, background, accounts, actor))
 
 
 @router.post(
@@ -54,7 +54,9 @@ async def verify_email(
     summary="이메일 확인",
 )
 async def confirm_email(data: TokenRequest, request: Request, db: ManagerDb) -> Envelope[Message]:
-    return ok(await links.confirm_verification(db, request, manager_accounts(request), data.token))
+    return ok(
+        await account_mail.confirm_verification(db, request, manager_accounts(request), data.token)
+    )
 
 
 @router.post(
@@ -68,7 +70,7 @@ async def password_reset(
     data: PasswordResetRequest, request: Request, background: BackgroundTasks, db: ManagerDb
 ) -> Envelope[Message]:
     accounts = manager_accounts(request)
-    return ok(await links.request_reset(db, request, background, accounts, data.email))
+    return ok(await account_mail.request_reset(db, request, background, accounts, data.email))
 
 
 @router.post(
@@ -82,4 +84,6 @@ async def confirm_password_reset(
     data: PasswordResetConfirm, request: Request, db: ManagerDb
 ) -> Envelope[Message]:
     accounts = manager_accounts(request)
-    return ok(await links.confirm_reset(db, request, accounts, data.token, data.new_password))
+    return ok(
+        await account_mail.confirm_reset(db, request, accounts, data.token, data.new_password)
+    )

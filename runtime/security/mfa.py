@@ -34,6 +34,8 @@ from runtime.security.accounts import (
 )
 from runtime.security.credentials import verify_password
 from runtime.security.mfa_models import (
+    OWN_ACCOUNT_ONLY,
+    STATE_MESSAGES,
     BackupCodes,
     ConfirmRequest,
     Enabled,
@@ -52,19 +54,6 @@ from runtime.web.errors import (
     MfaRequiredByPolicyError,
     MfaStateError,
 )
-
-OWN_ACCOUNT_ONLY = {
-    "ko": "본인 계정으로 로그인한 사용자만 다중 인증을 설정할 수 있습니다.",
-    "en": "Only a user signed in to their own account can set up MFA.",
-}
-STATE_MESSAGES = {
-    "enabled": {"ko": "다중 인증이 이미 켜져 있습니다.", "en": "MFA is already on."},
-    "not_enabled": {"ko": "다중 인증이 켜져 있지 않습니다.", "en": "MFA is not on."},
-    "not_enrolled": {
-        "ko": "확인할 다중 인증 등록이 없습니다. 먼저 등록하세요.",
-        "en": "There is no enrolment to confirm; enrol first.",
-    },
-}
 
 
 def _state(name: str) -> NoReturn:

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from runtime.data.db import TENANT
 from runtime.deps import CurrentTenantUser, ManagerDb, TenantDb, tenant_status, unit_of_work
-from runtime.security import links
+from runtime.security import account_mail, links
 from runtime.security.accounts import Accounts
 from runtime.security.manager_links import TOKEN_ERRORS, VERIFY_ERRORS
 from runtime.security.principal import tenant_of
@@ -49,7 +49,7 @@ async def verify_email(
     request: Request, background: BackgroundTasks, actor: CurrentTenantUser, db: TenantDb
 ) -> Envelope[Message]:
     accounts = tenant_accounts(request, tenant_of(actor))
-    return ok(await links.request_verification(db, request, background, accounts, actor))
+    return ok(await account_mail.request_verification(db, request, background, accounts, actor))
 
 
 @router.post(
@@ -61,7 +61,7 @@ async def verify_email(
 async def confirm_email(data: TokenRequest, request: Request) -> Envelope[Message]:
     accounts = await _token_tenant(request, data.token)
     db = unit_of_work(request).session(TENANT)
-    return ok(await links.confirm_verification(db, request, accounts, data.token))
+    return ok(await account_mail.confirm_verification(db, request, accounts, data.token))
 
 
 @router.post(
@@ -86,11 +86,11 @@ async def password_reset(
         )
     )
     if tenant_id is None:
-        return ok(await links.request_reset(mdb, request, background, None, data.email))
+        return ok(await account_mail.request_reset(mdb, request, background, None, data.email))
     unit_of_work(request).bind_tenant(tenant_id)
     db = unit_of_work(request).session(TENANT)
     accounts = tenant_accounts(request, tenant_id)
-    return ok(await links.request_reset(db, request, background, accounts, data.email))
+    return ok(await account_mail.request_reset(db, request, background, accounts, data.email))
 
 
 @router.post(
@@ -103,4 +103,6 @@ async def password_reset(
 async def confirm_password_reset(data: PasswordResetConfirm, request: Request) -> Envelope[Message]:
     accounts = await _token_tenant(request, data.token)
     db = unit_of_work(request).session(TENANT)
-    return ok(await links.confirm_reset(db, request, accounts, data.token, data.new_password))
+    return ok(
+        await account_mail.confirm_reset(db, request, accounts, data.token, data.new_password)
+    )

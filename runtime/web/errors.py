@@ -144,6 +144,57 @@ class MfaChallengeError(UnauthorizedError):
     }
 
 
+class SsoTokenError(UnauthorizedError):
+    """Single sign-on: the identity provider's ID token is not one to trust (malformed,
+    expired, a claim missing or wrong: ``detail``)."""
+
+    code = "SSO_TOKEN_INVALID"
+    messages = {
+        "ko": "SSO 인증 정보가 유효하지 않습니다.",
+        "en": "The identity provider's token is not valid.",
+    }
+
+
+class SsoSignatureError(SsoTokenError):
+    """The ID token's signature is not one of the provider's published keys."""
+
+    code = "SSO_SIGNATURE_INVALID"
+    messages = {
+        "ko": "SSO 토큰의 서명을 확인할 수 없습니다.",
+        "en": "The identity provider's token is not signed by the provider.",
+    }
+
+
+class SsoAudienceError(SsoTokenError):
+    """The ID token was issued to another client than the tenant's."""
+
+    code = "SSO_AUDIENCE_MISMATCH"
+    messages = {
+        "ko": "SSO 토큰이 이 서비스에 발급된 것이 아닙니다.",
+        "en": "The identity provider's token was issued to another client.",
+    }
+
+
+class SsoIssuerError(SsoTokenError):
+    """The ID token names another issuer than the configured provider."""
+
+    code = "SSO_ISSUER_MISMATCH"
+    messages = {
+        "ko": "SSO 토큰의 발급자가 설정된 제공자가 아닙니다.",
+        "en": "The identity provider's token names another issuer.",
+    }
+
+
+class SsoNonceError(SsoTokenError):
+    """The ID token's nonce is not the one of this sign-in (a replayed or injected token)."""
+
+    code = "SSO_NONCE_MISMATCH"
+    messages = {
+        "ko": "SSO 토큰이 이 로그인 요청의 것이 아닙니다.",
+        "en": "The identity provider's token belongs to another sign-in.",
+    }
+
+
 class ForbiddenError(CXGError):
     status_code = 403
     code = "PERMISSION_DENIED"
@@ -168,6 +219,50 @@ class MfaRequiredByPolicyError(ForbiddenError):
     messages = {
         "ko": "정책상 이 계정은 다중 인증을 해제할 수 없습니다.",
         "en": "A policy requires multi-factor authentication for this account.",
+    }
+
+
+class SsoDomainError(ForbiddenError):
+    """The provider vouched for an address outside the domains the tenant allows."""
+
+    code = "SSO_EMAIL_DOMAIN_REFUSED"
+    messages = {
+        "ko": "허용되지 않은 이메일 도메인입니다.",
+        "en": "The e-mail address is outside the domains this company allows.",
+    }
+
+
+class SsoAccountError(ForbiddenError):
+    """No account matches, and the provider does not create accounts (or could not vouch
+    for the address it would be matched by: ``detail.reason``)."""
+
+    code = "SSO_ACCOUNT_NOT_FOUND"
+    messages = {
+        "ko": "SSO로 로그인할 수 있는 계정이 없습니다. 관리자에게 문의하세요.",
+        "en": "No account may sign in with this identity; ask an administrator.",
+    }
+
+
+class SsoStateError(CXGError):
+    """The callback named a sign-in that is unknown, used or over (``detail.reason``)."""
+
+    status_code = 400
+    code = "SSO_STATE_INVALID"
+    messages = {
+        "ko": "SSO 로그인 요청이 유효하지 않거나 만료되었습니다. 다시 시도하세요.",
+        "en": "The single sign-on attempt is unknown, used or expired; start again.",
+    }
+
+
+class SsoProviderError(CXGError):
+    """The identity provider could not be reached, answered what OpenID Connect does not
+    allow, or refused the code (``detail``)."""
+
+    status_code = 502
+    code = "SSO_PROVIDER_ERROR"
+    messages = {
+        "ko": "SSO 제공자와의 통신에 실패했습니다.",
+        "en": "The identity provider could not complete the sign-in.",
     }
 
 

@@ -127,7 +127,7 @@ class System:
         else:
             from generated.tenants.models import metadata
         t = metadata.tables[f"{self.table_prefix}.{table}" if "." not in table else table]
-        column = t.c.id if t.name == "users" else t.c.user_id
+        column = t.c.user_id if "user_id" in t.c else t.c.id
         engine = create_async_engine(async_url(database_urls[self.database]))
         try:
             async with engine.begin() as conn:

@@ -25,7 +25,7 @@ class LoginLog(TenantMixin, RecordMixin, TenantBase):
     __tablename__ = "login_logs"
     __table_args__ = (
         CheckConstraint(
-            "attempt_type IN ('LOGIN', 'LOGOUT', 'REFRESH', 'MFA_CHALLENGE', 'MFA_VERIFY', 'MFA_ENROL', 'MFA_ENABLE', 'MFA_DISABLE', 'MFA_BACKUP_CODES', 'EMAIL_VERIFICATION', 'PASSWORD_RESET_REQUEST', 'PASSWORD_RESET')",
+            "attempt_type IN ('LOGIN', 'LOGOUT', 'REFRESH', 'MFA_CHALLENGE', 'MFA_VERIFY', 'MFA_ENROL', 'MFA_ENABLE', 'MFA_DISABLE', 'MFA_BACKUP_CODES', 'EMAIL_VERIFICATION', 'PASSWORD_RESET_REQUEST', 'PASSWORD_RESET', 'SSO_LOGIN')",
             name="attempt_type",
         ),
         Index(

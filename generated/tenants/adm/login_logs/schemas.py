@@ -30,6 +30,7 @@ class TenantLoginLogBase(EntityModel):
         "EMAIL_VERIFICATION",
         "PASSWORD_RESET_REQUEST",
         "PASSWORD_RESET",
+        "SSO_LOGIN",
     ] = Field("LOGIN", title="시도 유형")
     success: bool = Field(..., title="성공 여부")
     failure_reason: str | None = Field(None, max_length=100, title="실패 사유")
@@ -64,6 +65,7 @@ class TenantLoginLogUpdate(UpdateModel):
             "EMAIL_VERIFICATION",
             "PASSWORD_RESET_REQUEST",
             "PASSWORD_RESET",
+            "SSO_LOGIN",
         ]
         | None
     ) = Field(None, title="시도 유형")
@@ -118,6 +120,7 @@ class TenantLoginLogListParams(ListParams):
                 "EMAIL_VERIFICATION",
                 "PASSWORD_RESET_REQUEST",
                 "PASSWORD_RESET",
+                "SSO_LOGIN",
             ]
         ]
         | None

@@ -43,6 +43,14 @@ class User(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             postgresql_where=text("NOT is_deleted"),
         ),
         Index(
+            "uq_users_tenant_id_sso_provider_sso_subject",
+            "tenant_id",
+            "sso_provider",
+            "sso_subject",
+            unique=True,
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
             "ix_users_tenant_id_user_type",
             "tenant_id",
             "user_type",
@@ -74,9 +82,9 @@ class User(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         nullable=False,
         comment="이메일",
     )
-    password: Mapped[str] = mapped_column(
+    password: Mapped[str | None] = mapped_column(
         String(255),
-        nullable=False,
+        nullable=True,
         info={"write_only": True},
         comment="비밀번호",
     )
@@ -133,6 +141,16 @@ class User(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         nullable=True,
         info={"write_only": True},
         comment="다중인증 비밀키",
+    )
+    sso_provider: Mapped[str | None] = mapped_column(
+        String(50),
+        nullable=True,
+        comment="SSO 제공자",
+    )
+    sso_subject: Mapped[str | None] = mapped_column(
+        String(255),
+        nullable=True,
+        comment="SSO 식별자",
     )
     email_verified: Mapped[bool] = mapped_column(
         Boolean,

@@ -33,7 +33,7 @@ class TenantUserBase(EntityModel):
 class TenantUserCreate(Input, TenantUserBase):
     """Body of POST: a new user, optionally with its lines."""
 
-    password: NewPassword = Field(..., title="비밀번호")
+    password: NewPassword | None = Field(None, title="비밀번호")
     roles: list[UserRoleLineCreate] = Field(
         default_factory=list,
         max_length=1000,
@@ -46,7 +46,7 @@ class TenantUserUpdate(UpdateModel):
     """Body of PATCH: only the fields sent are changed."""
 
     non_nullable: ClassVar[frozenset[str]] = frozenset(
-        ["username", "email", "password", "full_name", "user_type", "locale"]
+        ["username", "email", "full_name", "user_type", "locale"]
     )
     status_field: ClassVar[str | None] = "status"
 
@@ -72,6 +72,8 @@ class TenantUserResponse(TenantUserBase):
     failed_login_attempts: int = Field(title="로그인 실패 횟수")
     locked_until: datetime | None = Field(None, title="잠금 해제 시각")
     mfa_enabled: bool = Field(title="다중인증 사용")
+    sso_provider: str | None = Field(None, title="SSO 제공자")
+    sso_subject: str | None = Field(None, title="SSO 식별자")
     email_verified: bool = Field(title="이메일 인증")
     mfa_last_step: int | None = Field(None, title="마지막 인증 코드 구간")
     email: str = Field(title="이메일", json_schema_extra={"format": "email"})

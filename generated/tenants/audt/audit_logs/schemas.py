@@ -33,6 +33,8 @@ class TenantAuditLogBase(EntityModel):
         "MFA_BACKUP_CODES",
         "EMAIL_VERIFICATION",
         "PASSWORD_RESET",
+        "SSO_LINK",
+        "SSO_SIGNUP",
         "APPROVE",
         "REJECT",
     ] = Field(..., title="작업")
@@ -78,6 +80,8 @@ class TenantAuditLogUpdate(UpdateModel):
             "MFA_BACKUP_CODES",
             "EMAIL_VERIFICATION",
             "PASSWORD_RESET",
+            "SSO_LINK",
+            "SSO_SIGNUP",
             "APPROVE",
             "REJECT",
         ]
@@ -138,6 +142,8 @@ class TenantAuditLogListParams(ListParams):
                 "MFA_BACKUP_CODES",
                 "EMAIL_VERIFICATION",
                 "PASSWORD_RESET",
+                "SSO_LINK",
+                "SSO_SIGNUP",
                 "APPROVE",
                 "REJECT",
             ]
