@@ -158,7 +158,9 @@ async def _count(db: AsyncSession, rows: Subquery) -> int:
 async def estimate(db: AsyncSession, query: Any) -> int:
     """The planner's estimate of the rows ``query`` returns (EXPLAIN, nothing is read)."""
     conn = await db.connection()
-    compiled = query.compile(dialect=conn.dialect)
+    # a filter of several values is an expanding IN: render its parameters one by one, as the
+    # ORM does when it executes (the raw EXPLAIN would otherwise see a placeholder name)
+    compiled = query.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
     driver = (await conn.get_raw_connection()).driver_connection
     assert driver is not None  # None only once the connection is invalidated
     args = [compiled.params[name] for name in compiled.positiontup or ()]
