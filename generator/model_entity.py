@@ -46,6 +46,13 @@ class Entity(ApiTypes, Frozen):
     actions: tuple[Action, ...] = ()
 
     @property
+    def exposed(self) -> bool:
+        """Whether the API serves the table. One with neither operations nor actions
+        (`operations: []`) is the runtime's own (backup codes, one-time tokens): the build
+        writes its model, for the metadata and the migrations, and nothing a client reaches."""
+        return bool(self.operations or self.actions)
+
+    @property
     def display_refs(self) -> list[Field]:
         return [f for f in self.fields if f.ref_display]
 

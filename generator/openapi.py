@@ -96,7 +96,7 @@ def produce(root: Path, project: Project) -> bytes:
     paths: dict[str, dict[str, Any]] = document["paths"]
     for scope in project.scopes:
         codes = scope.permission_codes
-        for entity in scope.entities:
+        for entity in (e for e in scope.entities if e.exposed):
             schemas.update(entity_schemas(entity, shared, codes))
             for path, item in entity_paths(entity, probe, answers, operations).items():
                 paths.setdefault(path, {}).update(item)

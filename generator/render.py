@@ -44,9 +44,9 @@ REGISTRY: tuple[Output, ...] = (
     Output("package.py.j2", "domain", "generated/{s.info.name}/{o.code}/__init__.py"),
     Output("package.py.j2", "entity", "{o.output_dir}/__init__.py"),
     Output("model.py.j2", "entity", "{o.output_dir}/model.py"),
-    Output("schemas.py.j2", "entity", "{o.output_dir}/schemas.py"),
-    Output("service.py.j2", "entity", "{o.output_dir}/service.py"),
-    Output("router.py.j2", "entity", "{o.output_dir}/router.py"),
+    Output("schemas.py.j2", "entity", "{o.output_dir}/schemas.py", lambda e: e.exposed),
+    Output("service.py.j2", "entity", "{o.output_dir}/service.py", lambda e: e.exposed),
+    Output("router.py.j2", "entity", "{o.output_dir}/router.py", lambda e: e.exposed),
     Output("er_index.md.j2", "project", "docs/er/README.md"),
     Output("er_domain.md.j2", "domain", "docs/er/{o.diagram_name}.md"),
     # the distribution DDL of a tenant-scoped database on Citus (docs/citus.md says how)

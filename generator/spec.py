@@ -236,7 +236,11 @@ class EntitySpec(Strict):
         ),
     )
     operations: list[Operation] = Field(
-        default_factory=lambda: list(Operation), description="Endpoints to generate."
+        default_factory=lambda: list(Operation),
+        description=(
+            "Endpoints to generate. [] (and no actions): a table only the runtime reads and"
+            " writes (one-time tokens, backup codes): its model and migration, no endpoint."
+        ),
     )
     fields: dict[Identifier, FieldSpec] = Field(min_length=1)
     unique_together: list[list[Identifier]] = Field(default_factory=list)

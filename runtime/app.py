@@ -28,11 +28,17 @@ from runtime.hot.warmup import Activity, warm_up
 from runtime.logic import extend, guards, rules
 from runtime.logic.masters import keep_a_master
 from runtime.logic.rules import known_codes
+from runtime.security import policy
 from runtime.security.authz import Cache, Listener, seed_catalog
 from runtime.security.manager_auth import router as manager_auth_router
+from runtime.security.manager_links import router as manager_links_router
+from runtime.security.manager_mfa import router as manager_mfa_router
 from runtime.security.permissions import MANAGER_RUNTIME_PERMISSIONS
 from runtime.security.ratelimit import MemoryCounter, RateLimitMiddleware, RedisCounter
 from runtime.security.tenant_auth import router as tenant_auth_router
+from runtime.security.tenant_links import router as tenant_links_router
+from runtime.security.tenant_mfa import router as tenant_mfa_router
+from runtime.security.tenant_sso import router as tenant_sso_router
 from runtime.settings import Settings, get_settings
 from runtime.tenancy.provisioning import router as tenancy_router
 from runtime.web import contract, docs, handlers, openapi, querymodels, routes
@@ -109,6 +115,9 @@ def create_app(
             "known_codes",
             known_codes("permissions", (d.code for d in permissions)),
         )
+        # the tenant's MFA policy is one of its settings: only values it knows
+        rules.register(tenant.settings.fullname, "mfa_policy", policy.setting_rule)
+        guards.register(tenant.settings.fullname, "mfa_policy", policy.setting_guard)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -232,13 +241,20 @@ def create_app(
     app.add_middleware(RequestContextMiddleware, activity=app.state.activity)
 
     scopes = [(f"{API_PREFIX}/manager", manager_v1)]
-    app.include_router(manager_auth_router, prefix=f"{API_PREFIX}/manager/auth", tags=[AUTH_TAG])
+    for auth_router in (manager_auth_router, manager_mfa_router, manager_links_router):
+        app.include_router(auth_router, prefix=f"{API_PREFIX}/manager/auth", tags=[AUTH_TAG])
     if tenant_v1 is not None:
         scopes.append((f"{API_PREFIX}/tenants", tenant_v1))
         app.include_router(tenancy_router, prefix=f"{API_PREFIX}/manager", tags=[TENANCY_TAG])
-        app.include_router(
-            tenant_auth_router, prefix=f"{API_PREFIX}/tenants/auth", tags=[TENANT_AUTH_TAG]
-        )
+        for auth_router in (
+            tenant_auth_router,
+            tenant_mfa_router,
+            tenant_links_router,
+            tenant_sso_router,
+        ):
+            app.include_router(
+                auth_router, prefix=f"{API_PREFIX}/tenants/auth", tags=[TENANT_AUTH_TAG]
+            )
     app.state.lazy_groups = lazy_groups = []
     for prefix, v1 in scopes:
         resources = v1.RESOURCES

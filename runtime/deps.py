@@ -5,6 +5,8 @@ principal: the one documented interface over runtime.data.sessions (database), r
     db: ManagerDb / TenantDb                       the request's session (tenant: under RLS)
     actor: Annotated[Actor, manager_permission(code)] / tenant_permission(code)
     actor: CurrentManagerUser / CurrentTenantUser  signed in, no code required
+    actor: EnrollingManagerUser / ...TenantUser    the same, or a token that can only enrol in
+                                                   MFA (the enrolment endpoints, logout)
 """
 
 from runtime.data.sessions import ManagerDb, TenantDb, unit_of_work
@@ -15,6 +17,8 @@ from runtime.security.authn import (
     Credentials,
     CurrentManagerUser,
     CurrentTenantUser,
+    EnrollingManagerUser,
+    EnrollingTenantUser,
     current_manager_actor,
     current_tenant_actor,
     enter_tenant,
@@ -29,6 +33,8 @@ __all__ = [
     "Credentials",
     "CurrentManagerUser",
     "CurrentTenantUser",
+    "EnrollingManagerUser",
+    "EnrollingTenantUser",
     "ManagerDb",
     "TenantDb",
     "current_manager_actor",

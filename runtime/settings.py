@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import os
 import secrets
 from functools import lru_cache
@@ -68,6 +69,31 @@ class Settings(BaseSettings):
     login_failures_per_account: int = Field(10, ge=1)
     login_throttle_window_seconds: int = Field(900, ge=1)
 
+    # Secrets kept at rest (MFA secrets, identity providers' client secrets) are encrypted with
+    # Fernet keys (runtime.security.secretbox): one or more, comma-separated; the first
+    # encrypts, every one decrypts (rotation). Unset: a key kept in data_dir (development only).
+    encryption_key: str | None = None
+    # TOTP (runtime.security.mfa): the issuer authenticator apps show, how long the challenge
+    # of a sign-in's second step lives, and whether every MASTER account must use it
+    mfa_issuer: str = Field("CXG", min_length=1, max_length=50, pattern=r"^[^:]+$")
+    mfa_challenge_minutes: int = Field(5, ge=1, le=30)
+    mfa_required_for_masters: bool = False
+
+    # Mail (runtime.mail): without a host, mails are written to the log instead of sent
+    smtp_host: str | None = None
+    smtp_port: int = Field(587, ge=1, le=65535)
+    # starttls: upgrade a plain connection (port 587); tls: TLS from the start (465); none
+    smtp_tls: Literal["none", "starttls", "tls"] = "starttls"
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_timeout_seconds: float = Field(10, gt=0)
+    mail_from: str = "CXG <no-reply@cxg.invalid>"
+    # where the links in mails lead: the front end's /verify-email and /reset-password pages,
+    # which send the token on to the API (runtime.security.links)
+    mail_link_base: str = "http://127.0.0.1:8100"
+    email_verification_hours: int = Field(48, ge=1)
+    password_reset_minutes: int = Field(30, ge=5)
+
     # Requests per window (default: per hour) for a signed-in principal / a client address.
     rate_limit_authenticated: int = Field(1000, ge=1)
     rate_limit_anonymous: int = Field(100, ge=1)
@@ -105,6 +131,20 @@ class Settings(BaseSettings):
             path.chmod(0o600)
         self.jwt_secret = path.read_text().strip()
         return self.jwt_secret
+
+    def encryption_keys(self) -> list[str]:
+        """The Fernet keys, the encrypting one first (see ``encryption_key``)."""
+        if not self.encryption_key:
+            if self.environment == "production":
+                raise RuntimeError("CXG_ENCRYPTION_KEY must be set in production")
+            path = self.data_dir / "encryption-key"
+            if not path.exists():
+                path.parent.mkdir(parents=True, exist_ok=True)
+                # Fernet's key format: 32 random bytes, URL-safe base64
+                path.write_text(base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())
+                path.chmod(0o600)
+            self.encryption_key = path.read_text().strip()
+        return [k.strip() for k in self.encryption_key.split(",") if k.strip()]
 
 
 @lru_cache

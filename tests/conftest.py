@@ -69,7 +69,18 @@ async def app(database_urls):
         yield application
 
 
-WRITE_ONLY_KEYS = {"password", "mfa_secret", "key_hash", "current_password", "new_password"}
+WRITE_ONLY_KEYS = {
+    "password",
+    "mfa_secret",
+    "key_hash",
+    "current_password",
+    "new_password",
+    "client_secret",
+    "code_hash",
+    "token_hash",
+    "state_hash",
+    "code_verifier",
+}
 
 
 def _write_only_leaks(value, path="$") -> list[str]:

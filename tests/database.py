@@ -12,6 +12,7 @@ happened to the workers. One ``initdb`` per run instead of one per process and p
 from __future__ import annotations
 
 import asyncio
+import base64
 import os
 import shutil
 import tempfile
@@ -48,6 +49,8 @@ def configure_process() -> None:
     for key, value in PROCESS_ENV.items():
         os.environ[key] = value
     os.environ.setdefault("CXG_JWT_SECRET", "test-secret-" + uuid.uuid4().hex)
+    # the key of the secrets kept at rest (MFA, identity providers), likewise never written
+    os.environ.setdefault("CXG_ENCRYPTION_KEY", base64.urlsafe_b64encode(os.urandom(32)).decode())
     from runtime.settings import get_settings
 
     get_settings.cache_clear()

@@ -18,8 +18,10 @@ from generated.manager.cnfg.configurations.model import Configuration
 from generated.manager.cnfg.feature_flags.model import FeatureFlag
 from generated.manager.cnfg.service_quotas.model import ServiceQuota
 from generated.manager.cnfg.tenant_features.model import TenantFeature
+from generated.manager.idam.account_tokens.model import AccountToken
 from generated.manager.idam.api_keys.model import ApiKey
 from generated.manager.idam.login_logs.model import LoginLog
+from generated.manager.idam.mfa_backup_codes.model import MfaBackupCode
 from generated.manager.idam.permissions.model import Permission
 from generated.manager.idam.role_permissions.model import RolePermission
 from generated.manager.idam.roles.model import Role
@@ -50,6 +52,7 @@ metadata = ManagerBase.metadata
 
 __all__ = [
     "metadata",
+    "AccountToken",
     "ApiKey",
     "AuditLog",
     "AuditPolicy",
@@ -68,6 +71,7 @@ __all__ = [
     "Invoice",
     "InvoiceItem",
     "LoginLog",
+    "MfaBackupCode",
     "Notification",
     "NotificationTemplate",
     "Permission",

@@ -7,14 +7,18 @@ refer to its row before it settles them (runtime.data.referrers).
 """
 
 MODELS: dict[str, str] = {
+    "adm.account_tokens": "generated.tenants.adm.account_tokens.model",
     "adm.code_groups": "generated.tenants.adm.code_groups.model",
     "adm.codes": "generated.tenants.adm.codes.model",
     "adm.document_sequences": "generated.tenants.adm.document_sequences.model",
+    "adm.identity_providers": "generated.tenants.adm.identity_providers.model",
     "adm.login_logs": "generated.tenants.adm.login_logs.model",
+    "adm.mfa_backup_codes": "generated.tenants.adm.mfa_backup_codes.model",
     "adm.notices": "generated.tenants.adm.notices.model",
     "adm.roles": "generated.tenants.adm.roles.model",
     "adm.sessions": "generated.tenants.adm.sessions.model",
     "adm.settings": "generated.tenants.adm.settings.model",
+    "adm.sso_requests": "generated.tenants.adm.sso_requests.model",
     "adm.user_roles": "generated.tenants.adm.user_roles.model",
     "adm.users": "generated.tenants.adm.users.model",
     "apm.approval_line_steps": "generated.tenants.apm.approval_line_steps.model",
@@ -82,12 +86,16 @@ MODELS: dict[str, str] = {
 
 REFERRERS: dict[str, tuple[str, ...]] = {
     "adm.code_groups": ("adm.codes",),
+    "adm.identity_providers": ("adm.sso_requests",),
     "adm.roles": (
+        "adm.identity_providers",
         "adm.user_roles",
         "lwm.steps",
     ),
     "adm.users": (
+        "adm.account_tokens",
         "adm.login_logs",
+        "adm.mfa_backup_codes",
         "adm.sessions",
         "adm.user_roles",
         "apm.approval_line_steps",

@@ -24,6 +24,12 @@ RESOURCES = (
         "테넌트 > 관리 > 문서 번호 채번",
     ),
     Resource(
+        "/adm/identity-providers",
+        "generated.tenants.adm.identity_providers.router",
+        "router",
+        "테넌트 > 관리 > SSO 제공자",
+    ),
+    Resource(
         "/adm/login-logs",
         "generated.tenants.adm.login_logs.router",
         "router",
@@ -496,6 +502,10 @@ TAGS = [
     {
         "name": "테넌트 > 관리 > 문서 번호 채번",
         "description": "Document sequence (adm.document_sequences)",
+    },
+    {
+        "name": "테넌트 > 관리 > SSO 제공자",
+        "description": "Identity provider (adm.identity_providers)",
     },
     {"name": "테넌트 > 관리 > 로그인 이력", "description": "Login log (adm.login_logs)"},
     {"name": "테넌트 > 관리 > 공지사항", "description": "Notice (adm.notices)"},

@@ -24,6 +24,13 @@ USERS = {
     "failed_login_attempts",
     "locked_until",
     "is_deleted",
+    "mfa_enabled",
+    "mfa_secret",
+    "mfa_last_step",
+    "email_verified",
+    "locale",
+    "sso_provider",
+    "sso_subject",
 }
 SESSIONS = {
     "id",
@@ -46,6 +53,8 @@ LOGIN_LOGS = {
     "ip_address",
     "user_agent",
 }
+BACKUP_CODES = {"id", "user_id", "code_hash", "used_at"}
+ACCOUNT_TOKENS = {"id", "user_id", "purpose", "token_hash", "email", "expires_at", "used_at"}
 AUDIT_LOGS = {
     "id",
     "user_id",
@@ -65,6 +74,8 @@ CONTRACT: dict[str, set[str]] = {
     "idam.users": USERS,
     "idam.sessions": SESSIONS,
     "idam.login_logs": LOGIN_LOGS,
+    "idam.mfa_backup_codes": BACKUP_CODES,
+    "idam.account_tokens": ACCOUNT_TOKENS,
     "idam.api_keys": {
         "id",
         "user_id",
@@ -97,6 +108,32 @@ TENANT_CONTRACT: dict[str, set[str]] = {
     "adm.users": USERS,
     "adm.sessions": SESSIONS,
     "adm.login_logs": LOGIN_LOGS,
+    "adm.mfa_backup_codes": BACKUP_CODES,
+    "adm.account_tokens": ACCOUNT_TOKENS,
+    "adm.settings": {"id", "setting_key", "setting_value", "is_deleted"},  # the MFA policy
+    "adm.identity_providers": {
+        "id",
+        "code",
+        "issuer",
+        "client_id",
+        "client_secret",
+        "redirect_uri",
+        "scopes",
+        "allowed_domains",
+        "create_users",
+        "default_role_id",
+        "status",
+        "is_deleted",
+    },
+    "adm.sso_requests": {
+        "id",
+        "provider_id",
+        "state_hash",
+        "nonce",
+        "code_verifier",
+        "expires_at",
+        "used_at",
+    },
     "adm.roles": {"id", "code", "permissions", "status", "is_deleted"},
     "adm.user_roles": {"id", "user_id", "role_id"},
     "audt.audit_logs": AUDIT_LOGS,
@@ -119,6 +156,8 @@ class ManagerTables:
     role_permissions: Table
     api_keys: Table
     tenants: Table
+    backup_codes: Table
+    account_tokens: Table
 
 
 @dataclass(frozen=True)
@@ -129,6 +168,11 @@ class TenantTables:
     audit_logs: Table
     roles: Table
     user_roles: Table
+    backup_codes: Table
+    account_tokens: Table
+    settings: Table
+    identity_providers: Table
+    sso_requests: Table
 
 
 def _check(metadata: MetaData, contract: dict[str, set[str]], scope: str) -> None:
@@ -159,6 +203,8 @@ def manager_tables(metadata: MetaData) -> ManagerTables:
         role_permissions=t["idam.role_permissions"],
         api_keys=t["idam.api_keys"],
         tenants=t["tnnt.tenants"],
+        backup_codes=t["idam.mfa_backup_codes"],
+        account_tokens=t["idam.account_tokens"],
     )
 
 
@@ -172,6 +218,11 @@ def tenant_tables(metadata: MetaData) -> TenantTables:
         audit_logs=t["audt.audit_logs"],
         roles=t["adm.roles"],
         user_roles=t["adm.user_roles"],
+        backup_codes=t["adm.mfa_backup_codes"],
+        account_tokens=t["adm.account_tokens"],
+        settings=t["adm.settings"],
+        identity_providers=t["adm.identity_providers"],
+        sso_requests=t["adm.sso_requests"],
     )
 
 

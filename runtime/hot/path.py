@@ -136,8 +136,10 @@ class HotPathMiddleware:
             claims = decode_token(token, expected_type=ACCESS)
         except TokenError:
             return None
-        if claims.get("sys") != system.name or claims.get("act"):
-            return None  # another system's token, or a manager acting for a tenant
+        if claims.get("sys") != system.name or claims.get("act") or claims.get("scope"):
+            # another system's token, a manager acting for a tenant, or a token that can
+            # only enrol in MFA (the routers refuse it: runtime.security.authn.token_claims)
+            return None
         state = app_state(scope)
         user = uuid.UUID(claims["sub"])
         cold: Caller = (system.database, user, claims.get("tid"))

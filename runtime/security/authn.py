@@ -18,11 +18,12 @@ from runtime.data.sessions import ManagerDb, unit_of_work
 from runtime.security.codes import manager_codes
 from runtime.security.credentials import ACCESS, TokenError, api_key_digest, decode_token
 from runtime.security.permissions import ACT_FOR_TENANT, holds
+from runtime.security.policy import ENROLMENT_SCOPE
 from runtime.security.principal import ACTING_MANAGER, Actor
 from runtime.security.principal import MANAGER as MANAGER_SYSTEM
 from runtime.security.principal import TENANT as TENANT_SYSTEM
 from runtime.state import app_state, tenant_tables
-from runtime.web.errors import ForbiddenError, UnauthorizedError
+from runtime.web.errors import ForbiddenError, MfaEnrolmentRequiredError, UnauthorizedError
 
 bearer = HTTPBearer(auto_error=False, description="Access token from POST .../auth/login")
 
@@ -45,7 +46,11 @@ INACTIVE_TENANT = {
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 
 
-def token_claims(credentials: HTTPAuthorizationCredentials | None, system: str) -> dict[str, Any]:
+def token_claims(
+    credentials: HTTPAuthorizationCredentials | None, system: str, *, enrolling: bool = False
+) -> dict[str, Any]:
+    """The claims of a valid access token of ``system``. A token that can only enrol in MFA
+    is 403 MFA_ENROLMENT_REQUIRED unless ``enrolling`` (the enrolment endpoints)."""
     if credentials is None or not credentials.credentials:
         raise UnauthorizedError(MISSING_TOKEN)
     try:
@@ -54,6 +59,8 @@ def token_claims(credentials: HTTPAuthorizationCredentials | None, system: str) 
         raise UnauthorizedError(INVALID_TOKEN) from None
     if claims.get("sys") != system:
         raise UnauthorizedError(INVALID_TOKEN, detail={"reason": "wrong system"})
+    if claims.get("scope") is not None and not (enrolling and claims["scope"] == ENROLMENT_SCOPE):
+        raise MfaEnrolmentRequiredError()
     return claims
 
 
@@ -154,7 +161,23 @@ async def _manager_user(request: Request, claims: dict[str, Any], db: AsyncSessi
         system=MANAGER_SYSTEM,
         user_type=row.user_type,
         session_id=uuid.UUID(claims["sid"]),
+        enrolling=claims.get("scope") == ENROLMENT_SCOPE,
     )
+
+
+async def _manager_actor(
+    request: Request,
+    credentials: HTTPAuthorizationCredentials | None,
+    api_key: str | None,
+    db: AsyncSession,
+    enrolling: bool,
+) -> Actor:
+    if credentials is None and api_key:
+        return await api_key_actor(request, api_key, db)
+    claims = token_claims(credentials, MANAGER_SYSTEM, enrolling=enrolling)
+    actor = await _manager_user(request, claims, db)
+    request.state.actor = actor
+    return actor
 
 
 async def current_manager_actor(
@@ -162,14 +185,18 @@ async def current_manager_actor(
 ) -> Actor:
     """A live manager user with a live session (the token alone is not enough: logout),
     or a machine client with a live API key."""
-    if credentials is None and api_key:
-        return await api_key_actor(request, api_key, db)
-    actor = await _manager_user(request, token_claims(credentials, MANAGER_SYSTEM), db)
-    request.state.actor = actor
-    return actor
+    return await _manager_actor(request, credentials, api_key, db, enrolling=False)
+
+
+async def enrolling_manager_actor(
+    request: Request, credentials: Credentials, api_key: ApiKeyValue, db: ManagerDb
+) -> Actor:
+    """The same, and also a token that can only enrol in MFA (the enrolment endpoints)."""
+    return await _manager_actor(request, credentials, api_key, db, enrolling=True)
 
 
 CurrentManagerUser = Annotated[Actor, Depends(current_manager_actor)]
+EnrollingManagerUser = Annotated[Actor, Depends(enrolling_manager_actor)]
 
 
 async def tenant_status(request: Request, tenant_id: uuid.UUID) -> str:
@@ -225,7 +252,18 @@ async def current_tenant_actor(request: Request, credentials: Credentials) -> Ac
     """A tenant principal. ``tenant_id`` comes only from the signed token; the tenant must be
     active and the session live. From here on the request's tenant transaction is bound to
     that tenant (row-level security)."""
-    claims = token_claims(credentials, TENANT_SYSTEM)
+    return await _tenant_actor(request, credentials, enrolling=False)
+
+
+async def enrolling_tenant_actor(request: Request, credentials: Credentials) -> Actor:
+    """The same, and also a token that can only enrol in MFA (the enrolment endpoints)."""
+    return await _tenant_actor(request, credentials, enrolling=True)
+
+
+async def _tenant_actor(
+    request: Request, credentials: HTTPAuthorizationCredentials | None, enrolling: bool
+) -> Actor:
+    claims = token_claims(credentials, TENANT_SYSTEM, enrolling=enrolling)
     tenant_id = await enter_tenant(request, claims, INVALID_TOKEN)
     uow = unit_of_work(request)
     if claims.get("act") == MANAGER_SYSTEM:
@@ -248,7 +286,9 @@ async def _tenant_user(
         user_type=row.user_type,
         session_id=uuid.UUID(claims["sid"]),
         tenant_id=tenant_id,
+        enrolling=claims.get("scope") == ENROLMENT_SCOPE,
     )
 
 
 CurrentTenantUser = Annotated[Actor, Depends(current_tenant_actor)]
+EnrollingTenantUser = Annotated[Actor, Depends(enrolling_tenant_actor)]

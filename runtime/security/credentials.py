@@ -27,6 +27,7 @@ PASSWORD_MIN_LENGTH = 8
 
 ACCESS = "access"
 REFRESH = "refresh"
+MFA_CHALLENGE = "mfa"  # the second step of a sign-in: names the account, grants nothing
 
 
 # -- password policy ------------------------------------------------------------------------
@@ -133,14 +134,16 @@ def create_token(
     extra: dict[str, Any] | None = None,
     now: datetime | None = None,
     token_id: str | None = None,
+    lifetime: timedelta | None = None,
 ) -> str:
     settings = get_settings()
     now = now or datetime.now(UTC)
-    lifetime = (
-        timedelta(minutes=settings.access_token_minutes)
-        if token_type == ACCESS
-        else timedelta(days=settings.refresh_token_days)
-    )
+    if lifetime is None:
+        lifetime = (
+            timedelta(minutes=settings.access_token_minutes)
+            if token_type == ACCESS
+            else timedelta(days=settings.refresh_token_days)
+        )
     claims = {
         "iss": settings.jwt_issuer,
         "sub": str(subject),

@@ -16,12 +16,13 @@ from pydantic import Field
 from sqlalchemy import insert, select
 
 from runtime.data.tables import ManagerTables
-from runtime.deps import CurrentManagerUser, ManagerDb
-from runtime.security import signin, signin_models, signin_sessions
+from runtime.deps import CurrentManagerUser, EnrollingManagerUser, ManagerDb
+from runtime.security import accounts, signin, signin_models, signin_sessions
 from runtime.security.authz import load_permissions
 from runtime.security.credentials import api_key_digest, hash_password, new_api_key
 from runtime.security.permissions import holds_every
 from runtime.security.principal import MANAGER
+from runtime.security.signin import SignedIn
 from runtime.security.signin_models import (
     ChangePasswordRequest,
     LoginRequest,
@@ -55,14 +56,16 @@ def _tables(request: Request) -> ManagerTables:
     return app_state(request).manager_tables
 
 
-def manager_accounts(request: Request) -> signin.Accounts:
+def manager_accounts(request: Request) -> accounts.Accounts:
     t = _tables(request)
-    return signin.Accounts(
+    return accounts.Accounts(
         system=MANAGER,
         users=t.users,
         sessions=t.sessions,
         login_logs=t.login_logs,
         audit_logs=t.audit_logs,
+        backup_codes=t.backup_codes,
+        account_tokens=t.account_tokens,
     )
 
 
@@ -111,14 +114,17 @@ async def register(
         )
     )
     response.headers["Location"] = f"{USERS_PATH}/{user_id}"
-    return ok(await signin.user_view(db, manager_accounts(request), user_id))
+    return ok(await accounts.user_view(db, manager_accounts(request), user_id))
 
 
-@router.post("/login", response_model=Envelope[TokenPair], summary="로그인")
+@router.post(
+    "/login",
+    response_model=Envelope[SignedIn],
+    summary="로그인",
+    description=signin_models.LOGIN_ANSWERS,
+)
 @answers(raises=[UnauthorizedError])
-async def login(data: LoginRequest, request: Request, db: ManagerDb) -> Envelope[TokenPair]:
-    """Sign in with username and password: an access token and a refresh token, bound to a
-    new session. Failures count towards the account's lockout and the sign-in throttles."""
+async def login(data: LoginRequest, request: Request, db: ManagerDb) -> Envelope[SignedIn]:
     return ok(await signin.sign_in(db, request, manager_accounts(request), data))
 
 
@@ -136,7 +142,7 @@ async def me(
     request: Request, actor: CurrentManagerUser, db: ManagerDb
 ) -> Envelope[dict[str, Any]]:
     """The signed-in user's account."""
-    return ok(await signin.user_view(db, manager_accounts(request), actor.user_id))
+    return ok(await accounts.user_view(db, manager_accounts(request), actor.user_id))
 
 
 @router.post("/change-password", response_model=Envelope[Message], summary="비밀번호 변경")
@@ -150,7 +156,7 @@ async def change_password(
 
 
 @router.post("/logout", response_model=Envelope[Message], summary="로그아웃")
-async def logout(request: Request, actor: CurrentManagerUser, db: ManagerDb) -> Envelope[Message]:
+async def logout(request: Request, actor: EnrollingManagerUser, db: ManagerDb) -> Envelope[Message]:
     """End the session: its access and refresh tokens stop working at once."""
     return ok(await signin_sessions.sign_out(db, request, manager_accounts(request), actor))
 

@@ -20,6 +20,9 @@ class Actor:
     session_id: uuid.UUID | None = None
     tenant_id: uuid.UUID | None = None  # set for tenant principals; confines every query
     scopes: frozenset[str] | None = None  # an API key's permission codes; None for users
+    # a token that can only enrol in MFA (runtime.security.policy): the enrolment endpoints
+    # take it, every other endpoint refuses it before this is made
+    enrolling: bool = False
 
 
 def tenant_of(actor: Actor) -> uuid.UUID:

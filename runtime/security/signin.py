@@ -1,78 +1,49 @@
-"""Sign-in mechanics both systems share: login with lockout, token pairs bound to a session,
-refresh rotation with reuse detection, password change, logout, login history.
+"""Sign-in with a password, the same for both systems: the password checked (the same answer,
+at the same cost, for an unknown user), failures counted, then the session and its token
+pair, or the second step for an account with MFA (runtime.security.mfa_signin).
 
-A system is described by its ``Accounts``: its user, session, login-log and audit tables, and
-for the tenant system the tenant every query is confined to. The manager and tenant auth
-routers are thin layers over these functions.
+The manager and tenant auth routers are thin layers over these functions and over
+runtime.security.accounts, which describes each system's account tables.
 """
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
-from typing import Any, NoReturn
+from typing import Any
 
 from fastapi import Request
-from sqlalchemy import ColumnElement, Table, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from runtime.data import audit
 from runtime.data.audit import client_ip
-from runtime.data.tables import readable_columns
-from runtime.security import throttle
+from runtime.security import policy, throttle
+from runtime.security.accounts import (
+    Accounts,
+    account_columns,
+    count_failure,
+    is_locked,
+    log_attempt,
+    realm,
+    refuse,
+    refuse_locked,
+    user_agent,
+)
 from runtime.security.credentials import (
     ACCESS,
+    MFA_CHALLENGE,
     REFRESH,
     create_token,
     verify_against_dummy,
     verify_password,
 )
-from runtime.security.principal import Actor
-from runtime.security.signin_models import (
-    BAD_LOGIN,
-    INACTIVE,
-    LOCKED,
-    LoginRequest,
-    TokenPair,
-)
+from runtime.security.mfa_models import MfaChallenge, MfaEnrolmentRequired
+from runtime.security.signin_models import BAD_LOGIN, INACTIVE, LoginRequest, TokenPair
 from runtime.settings import get_settings
-from runtime.web.errors import UnauthorizedError
 
-
-@dataclass(frozen=True)
-class Accounts:
-    """One system's account tables; ``tenant_id`` confines them to one tenant."""
-
-    system: str
-    users: Table
-    sessions: Table
-    login_logs: Table
-    audit_logs: Table
-    tenant_id: uuid.UUID | None = None
-
-    def mine(self, table: Table) -> list[ColumnElement[bool]]:
-        return [table.c.tenant_id == self.tenant_id] if self.tenant_id else []
-
-    def stamp(self, values: dict[str, Any]) -> dict[str, Any]:
-        return {**values, "tenant_id": self.tenant_id} if self.tenant_id else values
-
-    def claims(self) -> dict[str, str]:
-        return {"tid": str(self.tenant_id)} if self.tenant_id else {}
-
-
-# failed sign-ins that are guesses: counted by runtime.security.throttle
-GUESSES = frozenset({"UNKNOWN_USER", "BAD_PASSWORD"})
-
-
-def realm(accounts: Accounts) -> str:
-    """Whose accounts: the manager system's, or one tenant's."""
-    return f"{accounts.system}:{accounts.tenant_id or ''}"
-
-
-def _agent(request: Request) -> str | None:
-    return (request.headers.get("user-agent") or "")[:500] or None
+# what a first factor (a password, an identity provider) leads to
+SignedIn = TokenPair | MfaChallenge | MfaEnrolmentRequired
 
 
 async def issue(
@@ -101,120 +72,16 @@ async def issue(
     )
 
 
-async def log_attempt(
-    db: AsyncSession,
-    request: Request,
-    accounts: Accounts,
-    *,
-    username: str,
-    user_id: uuid.UUID | None,
-    success: bool,
-    reason: str | None,
-    attempt: str = "LOGIN",
-) -> None:
-    await db.execute(
-        insert(accounts.login_logs).values(
-            **accounts.stamp(
-                {
-                    "id": uuid.uuid4(),
-                    "user_id": user_id,
-                    "username": username[:100],
-                    "attempt_type": attempt,
-                    "success": success,
-                    "failure_reason": reason,
-                    "ip_address": client_ip(request),
-                    "user_agent": _agent(request),
-                }
-            )
-        )
-    )
-
-
-async def refuse(
-    db: AsyncSession,
-    request: Request,
-    accounts: Accounts,
-    username: str,
-    user_id: uuid.UUID | None,
-    reason: str,
-    message: dict[str, str],
-    detail: Any = None,
-) -> NoReturn:
-    """Record the failed attempt (committed even though the request fails), then refuse."""
-    if reason in GUESSES:
-        await throttle.failed(request, realm(accounts), username)
-    await log_attempt(
-        db, request, accounts, username=username, user_id=user_id, success=False, reason=reason
-    )
-    await request.state.uow.commit()
-    raise UnauthorizedError(message, detail=detail)
-
-
-async def record_audit(
-    db: AsyncSession,
-    request: Request,
-    accounts: Accounts,
-    actor: Actor,
-    action: str,
-    entity: str,
-    entity_id: uuid.UUID | None,
-) -> None:
-    """Auth events go to the same audit trail as every other change."""
-    await audit.record(
-        db,
-        accounts.audit_logs,
-        actor=actor,
-        action=action,
-        entity=entity,
-        entity_id=entity_id,
-        request=request,
-        status_code=200,
-    )
-
-
-async def _count_failure(db: AsyncSession, accounts: Accounts, user: Any) -> None:
-    """One more failure; at the threshold the account locks for a while and the count restarts."""
-    settings = get_settings()
-    users = accounts.users
-    attempts = (user.failed_login_attempts or 0) + 1
-    values: dict[str, Any] = {"failed_login_attempts": attempts}
-    if attempts >= settings.login_max_failures:
-        values = {
-            "failed_login_attempts": 0,
-            "locked_until": datetime.now(UTC) + timedelta(minutes=settings.login_lock_minutes),
-        }
-    await db.execute(
-        update(users)
-        .where(users.c.id == user.id, *accounts.mine(users))
-        .values(version=users.c.version + 1, **values)
-    )
-
-
-async def user_view(db: AsyncSession, accounts: Accounts, user_id: uuid.UUID) -> dict[str, Any]:
-    users = accounts.users
-    row = (
-        await db.execute(
-            select(*readable_columns(users)).where(users.c.id == user_id, *accounts.mine(users))
-        )
-    ).one()
-    return dict(row._mapping)
-
-
 async def sign_in(
     db: AsyncSession, request: Request, accounts: Accounts, data: LoginRequest
-) -> TokenPair:
-    """Check the password (same answer for an unknown user), count failures, open a session."""
+) -> SignedIn:
+    """Check the password (same answer for an unknown user) and count failures; then what
+    :func:`after_first_factor` answers."""
     await throttle.check(request, realm(accounts), data.username)
-    users, sessions = accounts.users, accounts.sessions
+    users = accounts.users
     user = (
         await db.execute(
-            select(
-                users.c.id,
-                users.c.password,
-                users.c.status,
-                users.c.failed_login_attempts,
-                users.c.locked_until,
-            )
+            select(*account_columns(users))
             .where(
                 users.c.username == data.username,
                 users.c.is_deleted.is_(False),
@@ -226,26 +93,30 @@ async def sign_in(
     if user is None:
         await verify_against_dummy(data.password)  # same cost as a wrong password
         await refuse(db, request, accounts, data.username, None, "UNKNOWN_USER", BAD_LOGIN)
-    if user.locked_until and user.locked_until > datetime.now(UTC):
-        await refuse(
-            db,
-            request,
-            accounts,
-            data.username,
-            user.id,
-            "LOCKED",
-            LOCKED,
-            detail={"locked_until": user.locked_until.isoformat()},
-        )
+    if is_locked(user):
+        await refuse_locked(db, request, accounts, user, "LOGIN")
     if not await verify_password(data.password, user.password):
-        await _count_failure(db, accounts, user)
+        await count_failure(db, accounts, user)
         await refuse(db, request, accounts, data.username, user.id, "BAD_PASSWORD", BAD_LOGIN)
     if user.status != "ACTIVE":
         await refuse(
             db, request, accounts, data.username, user.id, f"STATUS_{user.status}", INACTIVE
         )
+    return await after_first_factor(db, request, accounts, user)
+
+
+async def _start(
+    db: AsyncSession,
+    request: Request,
+    accounts: Accounts,
+    user: Any,
+    attempt: str,
+    session_id: uuid.UUID | None,
+) -> uuid.UUID:
+    """A new session of ``user``; the failure count back to zero; the login log says so."""
+    users, sessions = accounts.users, accounts.sessions
     now = datetime.now(UTC)
-    session_id = uuid.uuid4()
+    session_id = session_id or uuid.uuid4()
     await db.execute(
         insert(sessions).values(
             **accounts.stamp(
@@ -255,7 +126,7 @@ async def sign_in(
                     "status": "ACTIVE",
                     "expires_at": now + timedelta(days=get_settings().refresh_token_days),
                     "ip_address": client_ip(request),
-                    "user_agent": _agent(request),
+                    "user_agent": user_agent(request),
                     "last_activity_at": now,
                     "created_by": user.id,
                     "updated_by": user.id,
@@ -274,6 +145,83 @@ async def sign_in(
         )
     )
     await log_attempt(
-        db, request, accounts, username=data.username, user_id=user.id, success=True, reason=None
+        db,
+        request,
+        accounts,
+        username=user.username,
+        user_id=user.id,
+        success=True,
+        reason=None,
+        attempt=attempt,
     )
+    return session_id
+
+
+async def open_session(
+    db: AsyncSession,
+    request: Request,
+    accounts: Accounts,
+    user: Any,
+    *,
+    attempt: str = "LOGIN",
+    session_id: uuid.UUID | None = None,
+) -> TokenPair:
+    """The sign-in is complete: a session and its token pair."""
+    session_id = await _start(db, request, accounts, user, attempt, session_id)
     return await issue(db, accounts, user.id, session_id)
+
+
+async def enrolment_session(
+    db: AsyncSession, request: Request, accounts: Accounts, user: Any, attempt: str
+) -> MfaEnrolmentRequired:
+    """A session whose token can only enrol in MFA (runtime.security.policy): no refresh token;
+    confirming the enrolment gives the session its token pair."""
+    session_id = await _start(db, request, accounts, user, attempt, None)
+    token = create_token(
+        subject=user.id,
+        token_type=ACCESS,
+        session_id=session_id,
+        system=accounts.system,
+        extra={**accounts.claims(), "scope": policy.ENROLMENT_SCOPE},
+    )
+    return MfaEnrolmentRequired(
+        access_token=token, expires_in=get_settings().access_token_minutes * 60
+    )
+
+
+async def after_first_factor(
+    db: AsyncSession, request: Request, accounts: Accounts, user: Any, attempt: str = "LOGIN"
+) -> SignedIn:
+    """The password (or the identity provider) vouched for ``user``: a challenge when the
+    account has a second factor; a session that can only enrol when a policy requires one and
+    the account has none; else the session."""
+    if user.mfa_enabled:
+        return await challenge(db, request, accounts, user)
+    if await policy.requires_mfa(db, request, accounts, user.user_type):
+        return await enrolment_session(db, request, accounts, user, attempt)
+    return await open_session(db, request, accounts, user, attempt=attempt)
+
+
+async def challenge(
+    db: AsyncSession, request: Request, accounts: Accounts, user: Any
+) -> MfaChallenge:
+    minutes = get_settings().mfa_challenge_minutes
+    token = create_token(
+        subject=user.id,
+        token_type=MFA_CHALLENGE,
+        session_id=uuid.uuid4(),  # the session a correct code opens
+        system=accounts.system,
+        extra=accounts.claims(),
+        lifetime=timedelta(minutes=minutes),
+    )
+    await log_attempt(
+        db,
+        request,
+        accounts,
+        username=user.username,
+        user_id=user.id,
+        success=True,
+        reason=None,
+        attempt="MFA_CHALLENGE",
+    )
+    return MfaChallenge(mfa_token=token, expires_in=minutes * 60)

@@ -42,6 +42,12 @@ WRONG_PASSWORD = {
 }
 
 
+LOGIN_ANSWERS = (
+    "A token pair; or, for an account with multi-factor authentication, a challenge"
+    " (`mfa_required: true`) to answer with a code at POST .../auth/mfa/verify."
+)
+
+
 class LoginRequest(Input):
     username: str = Field(min_length=1, max_length=100)
     password: str = Field(min_length=1, max_length=200)
@@ -74,3 +80,25 @@ class TokenPair(Output):
 
 class Message(Output):
     message: str
+
+
+class TokenRequest(Input):
+    token: str = Field(
+        min_length=1, max_length=200, description="The token the mail's link carries."
+    )
+
+
+class PasswordResetRequest(Input):
+    email: EmailStr
+
+
+class TenantPasswordResetRequest(Input):
+    tenant_code: str = Field(min_length=1, max_length=30, description="The company's tenant code.")
+    email: EmailStr
+
+
+class PasswordResetConfirm(Input):
+    token: str = Field(
+        min_length=1, max_length=200, description="The token the mail's link carries."
+    )
+    new_password: NewPassword

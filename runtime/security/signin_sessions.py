@@ -11,6 +11,8 @@ from fastapi import Request
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from runtime.security import policy
+from runtime.security.accounts import Accounts, log_attempt, record_audit
 from runtime.security.credentials import (
     REFRESH,
     TokenError,
@@ -19,7 +21,7 @@ from runtime.security.credentials import (
     verify_password,
 )
 from runtime.security.principal import Actor
-from runtime.security.signin import Accounts, issue, log_attempt, record_audit
+from runtime.security.signin import issue
 from runtime.security.signin_models import (
     BAD_REFRESH,
     REUSED,
@@ -28,7 +30,12 @@ from runtime.security.signin_models import (
     Message,
     TokenPair,
 )
-from runtime.web.errors import UnauthorizedError
+from runtime.web.errors import MfaEnrolmentRequiredError, UnauthorizedError
+
+ENROL_TO_REFRESH = {
+    "ko": "다중 인증이 필요한 계정입니다. 다시 로그인하여 다중 인증을 등록하세요.",
+    "en": "This account must use MFA: sign in again and set it up.",
+}
 
 
 def refresh_claims(token: str, system: str) -> dict[str, Any]:
@@ -56,6 +63,8 @@ async def rotate(
                 sessions.c.expires_at,
                 users.c.status.label("user_status"),
                 users.c.is_deleted,
+                users.c.user_type,
+                users.c.mfa_enabled,
             )
             .join(users, users.c.id == sessions.c.user_id)
             .where(sessions.c.id == session_id, users.c.id == user_id, *accounts.mine(sessions))
@@ -78,6 +87,10 @@ async def rotate(
         )
         await request.state.uow.commit()
         raise UnauthorizedError(REUSED)
+    if not row.mfa_enabled and await policy.requires_mfa(db, request, accounts, row.user_type):
+        # a session from before the policy: its access token runs out, and a new sign-in
+        # leads to enrolment (runtime.security.policy)
+        raise MfaEnrolmentRequiredError(ENROL_TO_REFRESH)
     await db.execute(
         update(sessions)
         .where(sessions.c.id == session_id, *accounts.mine(sessions))

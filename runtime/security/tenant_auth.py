@@ -18,15 +18,19 @@ from runtime.data.db import TENANT
 from runtime.deps import (
     INACTIVE_TENANT,
     CurrentTenantUser,
+    EnrollingTenantUser,
     ManagerDb,
     TenantDb,
     enter_tenant,
     unit_of_work,
 )
+from runtime.security import accounts as accounts_
 from runtime.security import signin, signin_models, signin_sessions, throttle
+from runtime.security.accounts import Accounts
 from runtime.security.credentials import verify_against_dummy
 from runtime.security.principal import ACTING_MANAGER, Actor, tenant_of
 from runtime.security.principal import TENANT as TENANT_SYSTEM
+from runtime.security.signin import SignedIn
 from runtime.security.signin_models import (
     ChangePasswordRequest,
     LoginRequest,
@@ -55,15 +59,20 @@ class TenantLoginRequest(Input):
     password: str = Field(min_length=1, max_length=200)
 
 
-def tenant_accounts(request: Request, tenant_id: uuid.UUID) -> signin.Accounts:
+def tenant_accounts(
+    request: Request, tenant_id: uuid.UUID, tenant_code: str | None = None
+) -> Accounts:
     t = tenant_tables(request)
-    return signin.Accounts(
+    return Accounts(
         system=TENANT_SYSTEM,
         users=t.users,
         sessions=t.sessions,
         login_logs=t.login_logs,
         audit_logs=t.audit_logs,
+        backup_codes=t.backup_codes,
+        account_tokens=t.account_tokens,
         tenant_id=tenant_id,
+        tenant_code=tenant_code,
     )
 
 
@@ -73,11 +82,14 @@ def _own_account(actor: Actor) -> Actor:
     return actor
 
 
-@router.post("/login", response_model=Envelope[TokenPair], summary="로그인")
+@router.post(
+    "/login",
+    response_model=Envelope[SignedIn],
+    summary="로그인",
+    description=signin_models.LOGIN_ANSWERS,
+)
 @answers(raises=[UnauthorizedError])
-async def login(data: TenantLoginRequest, request: Request, mdb: ManagerDb) -> Envelope[TokenPair]:
-    """Sign in to a tenant with its code, a username and a password: an access token and a
-    refresh token bound to a new session. A tenant that is not ACTIVE refuses every sign-in."""
+async def login(data: TenantLoginRequest, request: Request, mdb: ManagerDb) -> Envelope[SignedIn]:
     tenants = app_state(request).manager_tables.tenants
     tenant = (
         await mdb.execute(
@@ -97,7 +109,7 @@ async def login(data: TenantLoginRequest, request: Request, mdb: ManagerDb) -> E
     db = uow.session(TENANT)
     accounts = tenant_accounts(request, tenant.id)
     if tenant.status != "ACTIVE":
-        await signin.refuse(
+        await accounts_.refuse(
             db, request, accounts, data.username, None, f"TENANT_{tenant.status}", INACTIVE_TENANT
         )
     credentials = LoginRequest(username=data.username, password=data.password)
@@ -120,7 +132,9 @@ async def refresh(data: RefreshRequest, request: Request) -> Envelope[TokenPair]
 async def me(request: Request, actor: CurrentTenantUser, db: TenantDb) -> Envelope[dict[str, Any]]:
     """The signed-in user's account (a manager acting for the tenant has none: 403)."""
     actor = _own_account(actor)
-    return ok(await signin.user_view(db, tenant_accounts(request, tenant_of(actor)), actor.user_id))
+    return ok(
+        await accounts_.user_view(db, tenant_accounts(request, tenant_of(actor)), actor.user_id)
+    )
 
 
 @router.post("/change-password", response_model=Envelope[Message], summary="비밀번호 변경")
@@ -134,7 +148,7 @@ async def change_password(
 
 
 @router.post("/logout", response_model=Envelope[Message], summary="로그아웃")
-async def logout(request: Request, actor: CurrentTenantUser, db: TenantDb) -> Envelope[Message]:
+async def logout(request: Request, actor: EnrollingTenantUser, db: TenantDb) -> Envelope[Message]:
     """End the session: its access and refresh tokens stop working at once."""
     actor = _own_account(actor)
     return ok(

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from runtime.data.db import TENANT
 from runtime.deps import ManagerDb, manager_permission, unit_of_work
-from runtime.security import signin, signin_models
+from runtime.security import accounts, signin_models
 from runtime.security.credentials import ACCESS, create_token, hash_password
 from runtime.security.permissions import ACT_FOR_TENANT, PROVISION_TENANT, TENANT_ADMIN_ROLE
 from runtime.security.principal import MANAGER, Actor
@@ -157,7 +157,7 @@ async def provision(
             )
         )
         tenant_status = "ACTIVE"
-    admin = await signin.user_view(tdb, tenant_accounts(request, tenant_id), user_id)
+    admin = await accounts.user_view(tdb, tenant_accounts(request, tenant_id), user_id)
     response.headers["Location"] = f"/api/v1/tenants/adm/users/{user_id}"  # the tenant's view
     return ok(
         Provisioned(

@@ -138,23 +138,205 @@ class ApprovalRequiredError(CXGError):
     example_detail = {"field": "status", "to": "APPROVED", "via": "apm.approval_requests"}
 
 
+class LinkTokenError(CXGError):
+    """A token from a mail (e-mail verification, password reset) that is unknown, used,
+    expired, or for an address the account no longer has (``detail.reason``)."""
+
+    status_code = 400
+    code = "TOKEN_INVALID"
+    messages = {
+        "ko": "링크가 유효하지 않거나, 이미 사용되었거나, 만료되었습니다. 다시 요청하세요.",
+        "en": "The link is invalid, used or expired; ask for a new one.",
+    }
+    when = None  # raised by the endpoints that declare it (runtime.web.contract.answers)
+
+
 class UnauthorizedError(CXGError):
     status_code = 401
     code = "AUTHENTICATION_REQUIRED"
     messages = {"ko": "인증이 필요합니다.", "en": "Authentication is required."}
-    when = frozenset({AUTHENTICATED})
+    when: ClassVar[frozenset[str] | None] = frozenset({AUTHENTICATED})
     documented_headers = {"WWW-Authenticate": ("The scheme to authenticate with: Bearer.", True)}
 
     def __init__(self, message: dict[str, str] | None = None, *, detail: Any = None):
         super().__init__(message, detail=detail, headers={"WWW-Authenticate": "Bearer"})
 
 
+class MfaCodeError(UnauthorizedError):
+    """A TOTP or backup code that is wrong, or a backup code already used. Counted like a
+    wrong password (lockout and throttling)."""
+
+    code = "MFA_CODE_INVALID"
+    messages = {
+        "ko": "인증 코드가 올바르지 않습니다.",
+        "en": "The authentication code is not valid.",
+    }
+    when = None  # raised by the endpoints that declare it (runtime.web.contract.answers)
+
+
+class MfaCodeReusedError(UnauthorizedError):
+    """A TOTP code of a time step already used (or earlier): each code works once."""
+
+    code = "MFA_CODE_REUSED"
+    messages = {
+        "ko": "이미 사용한 인증 코드입니다. 다음 코드를 입력하세요.",
+        "en": "This code was already used; enter the next one.",
+    }
+    when = None  # raised by the endpoints that declare it (runtime.web.contract.answers)
+
+
+class MfaChallengeError(UnauthorizedError):
+    """The second step of a sign-in named a challenge that is not one, is over or was used."""
+
+    code = "MFA_CHALLENGE_INVALID"
+    messages = {
+        "ko": "다중 인증 요청이 유효하지 않거나 만료되었습니다. 다시 로그인하세요.",
+        "en": "The MFA challenge is invalid, used or expired; sign in again.",
+    }
+    when = None  # raised by the endpoints that declare it (runtime.web.contract.answers)
+
+
+class SsoTokenError(UnauthorizedError):
+    """Single sign-on: the identity provider's ID token is not one to trust (malformed,
+    expired, a claim missing or wrong: ``detail``)."""
+
+    code = "SSO_TOKEN_INVALID"
+    messages = {
+        "ko": "SSO 인증 정보가 유효하지 않습니다.",
+        "en": "The identity provider's token is not valid.",
+    }
+    when = None  # raised by the endpoints that declare it (runtime.web.contract.answers)
+
+
+class SsoSignatureError(SsoTokenError):
+    """The ID token's signature is not one of the provider's published keys."""
+
+    code = "SSO_SIGNATURE_INVALID"
+    messages = {
+        "ko": "SSO 토큰의 서명을 확인할 수 없습니다.",
+        "en": "The identity provider's token is not signed by the provider.",
+    }
+
+
+class SsoAudienceError(SsoTokenError):
+    """The ID token was issued to another client than the tenant's."""
+
+    code = "SSO_AUDIENCE_MISMATCH"
+    messages = {
+        "ko": "SSO 토큰이 이 서비스에 발급된 것이 아닙니다.",
+        "en": "The identity provider's token was issued to another client.",
+    }
+
+
+class SsoIssuerError(SsoTokenError):
+    """The ID token names another issuer than the configured provider."""
+
+    code = "SSO_ISSUER_MISMATCH"
+    messages = {
+        "ko": "SSO 토큰의 발급자가 설정된 제공자가 아닙니다.",
+        "en": "The identity provider's token names another issuer.",
+    }
+
+
+class SsoNonceError(SsoTokenError):
+    """The ID token's nonce is not the one of this sign-in (a replayed or injected token)."""
+
+    code = "SSO_NONCE_MISMATCH"
+    messages = {
+        "ko": "SSO 토큰이 이 로그인 요청의 것이 아닙니다.",
+        "en": "The identity provider's token belongs to another sign-in.",
+    }
+
+
 class ForbiddenError(CXGError):
     status_code = 403
     code = "PERMISSION_DENIED"
     messages = {"ko": "권한이 없습니다.", "en": "You do not have permission for this."}
-    when = frozenset({PERMISSION})
+    when: ClassVar[frozenset[str] | None] = frozenset({PERMISSION})
     example_detail = {"permission": "crm.customers:create"}
+
+
+class MfaEnrolmentRequiredError(ForbiddenError):
+    """A token of an account that must enrol in MFA first (a policy requires it): it reaches
+    the enrolment endpoints only."""
+
+    code = "MFA_ENROLMENT_REQUIRED"
+    messages = {
+        "ko": "다중 인증을 먼저 등록해야 합니다.",
+        "en": "Multi-factor authentication must be set up first.",
+    }
+    when = frozenset({AUTHENTICATED})  # a token that may only enrol, anywhere else
+
+
+class MfaRequiredByPolicyError(ForbiddenError):
+    """Turning MFA off for an account a policy requires it of."""
+
+    code = "MFA_REQUIRED_BY_POLICY"
+    messages = {
+        "ko": "정책상 이 계정은 다중 인증을 해제할 수 없습니다.",
+        "en": "A policy requires multi-factor authentication for this account.",
+    }
+    when = None  # raised by the endpoints that declare it (runtime.web.contract.answers)
+
+
+class SsoDomainError(ForbiddenError):
+    """The provider vouched for an address outside the domains the tenant allows."""
+
+    code = "SSO_EMAIL_DOMAIN_REFUSED"
+    messages = {
+        "ko": "허용되지 않은 이메일 도메인입니다.",
+        "en": "The e-mail address is outside the domains this company allows.",
+    }
+    when = None  # raised by the endpoints that declare it (runtime.web.contract.answers)
+
+
+class SsoAccountError(ForbiddenError):
+    """No account matches, and the provider does not create accounts (or could not vouch
+    for the address it would be matched by: ``detail.reason``)."""
+
+    code = "SSO_ACCOUNT_NOT_FOUND"
+    messages = {
+        "ko": "SSO로 로그인할 수 있는 계정이 없습니다. 관리자에게 문의하세요.",
+        "en": "No account may sign in with this identity; ask an administrator.",
+    }
+    when = None  # raised by the endpoints that declare it (runtime.web.contract.answers)
+
+
+class SsoStateError(CXGError):
+    """The callback named a sign-in that is unknown, used or over (``detail.reason``)."""
+
+    status_code = 400
+    code = "SSO_STATE_INVALID"
+    messages = {
+        "ko": "SSO 로그인 요청이 유효하지 않거나 만료되었습니다. 다시 시도하세요.",
+        "en": "The single sign-on attempt is unknown, used or expired; start again.",
+    }
+    when = None  # raised by the endpoints that declare it (runtime.web.contract.answers)
+
+
+class SsoProviderError(CXGError):
+    """The identity provider could not be reached, answered what OpenID Connect does not
+    allow, or refused the code (``detail``)."""
+
+    status_code = 502
+    code = "SSO_PROVIDER_ERROR"
+    messages = {
+        "ko": "SSO 제공자와의 통신에 실패했습니다.",
+        "en": "The identity provider could not complete the sign-in.",
+    }
+    when = None  # raised by the endpoints that declare it (runtime.web.contract.answers)
+
+
+class MfaStateError(CXGError):
+    """An MFA step that does not fit the account's state (``detail.mfa`` says which)."""
+
+    status_code = 409
+    code = "MFA_STATE_CONFLICT"
+    messages = {
+        "ko": "현재 다중 인증 상태에서는 할 수 없는 요청입니다.",
+        "en": "This request does not fit the account's MFA state.",
+    }
+    when = None  # raised by the endpoints that declare it (runtime.web.contract.answers)
 
 
 class RowSecurityError(CXGError):

@@ -5,6 +5,7 @@ update it, change its status, delete it. A spec added later is covered with no t
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import uuid
 from datetime import datetime
@@ -19,8 +20,10 @@ from generator.spec import FieldType
 from tests.api.spec_driven import ENTITIES, PREFIX, PROJECT, ROOT, by_entity, ident, url
 
 __all__ = ["ENTITIES", "PREFIX", "PROJECT", "ROOT", "url"]  # what other suites import here
-CREATABLE = [e for e in PROJECT.entities if e.has("create")]
-READ_ONLY = [e for e in PROJECT.entities if not e.has("create")]
+SERVED = [e for e in PROJECT.entities if e.exposed]
+INTERNAL = [e for e in PROJECT.entities if not e.exposed]  # the runtime's own (operations: [])
+CREATABLE = [e for e in SERVED if e.has("create")]
+READ_ONLY = [e for e in SERVED if not e.has("create")]
 TAG_ROOT = {"manager": "관리자 > ", "tenants": "테넌트 > "}
 
 
@@ -334,7 +337,7 @@ def test_the_matrix_is_every_spec_file():
 
 async def test_openapi_lists_every_resource_under_its_korean_tag(client):
     spec = (await client.get("/openapi.json")).json()
-    for entity in PROJECT.entities:
+    for entity in SERVED:
         path = url(entity)
         assert path in spec["paths"], path
         operations = spec["paths"][path]
@@ -342,3 +345,21 @@ async def test_openapi_lists_every_resource_under_its_korean_tag(client):
             assert operation["tags"] == [entity.tag], path
         assert entity.tag.count(" > ") == 2
         assert entity.tag.startswith(TAG_ROOT[entity.scope.name])
+
+
+@pytest.mark.parametrize("entity", INTERNAL, ids=ident)
+async def test_the_runtimes_own_tables_have_no_endpoint(client, headers_of, entity: Entity):
+    """A table with `operations: []` (backup codes, one-time tokens) is never served: no
+    route, no schema or tag in the document, no permission code; only its model exists."""
+    auth = headers_of[entity.scope.name]
+    for method in ("GET", "POST"):
+        answer = await client.request(method, url(entity), json={}, headers=auth)
+        assert answer.status_code in (404, 405), f"{method} {url(entity)}: {answer.text}"
+    assert (await client.get(f"{url(entity)}/{uuid.uuid4()}", headers=auth)).status_code == 404
+    spec = (await client.get("/openapi.json")).json()
+    assert not [p for p in spec["paths"] if p.startswith(url(entity))]
+    assert entity.tag not in {t["name"] for t in spec["tags"]}
+    assert not [name for name in spec["components"]["schemas"] if entity.schema_name in name]
+    assert entity.permissions == []
+    assert importlib.util.find_spec(f"{entity.package}.model") is not None
+    assert importlib.util.find_spec(f"{entity.package}.router") is None

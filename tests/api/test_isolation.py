@@ -16,7 +16,7 @@ from runtime.tenancy import context
 from tests.api.spec_driven import by_entity, mark
 from tests.api.test_every_entity import ENTITIES, PREFIX, PROJECT, create_row, url, valid_body
 
-TENANT_ENTITIES = [e for e in PROJECT.entities if e.scope.name == "tenants"]
+TENANT_ENTITIES = [e for e in PROJECT.entities if e.scope.name == "tenants" and e.exposed]
 APP_ROLE = "cxg_app"
 
 

@@ -51,7 +51,7 @@ from tests.api.test_soft_delete_references import (  # noqa: F401
     test_set_null_clears_the_reference,
 )
 
-TENANT = [e for e in every.PROJECT.entities if e.scope.name == "tenants"]
+TENANT = [e for e in every.SERVED if e.scope.name == "tenants"]
 CREATABLE = [e for e in TENANT if e.has("create")]
 READ_ONLY = [e for e in TENANT if not e.has("create")]
 READABLE = [e for e in TENANT if e.has("list")]

@@ -205,3 +205,29 @@ def test_build_watch_stops_on_ctrl_c(tmp_path):
         err = _stop(watcher, signal.SIGINT)
     assert watcher.returncode == 0, err
     assert "Traceback" not in err
+
+
+def test_a_table_without_operations_gets_its_model_and_nothing_a_client_reaches(tmp_path):
+    root = make_project(tmp_path)
+    spec = root / "specs/tenants/fleet/one_time_codes.yaml"
+    assert cxg(root, "new", "tenants.fleet.one_time_codes").returncode == 0
+    spec.write_text(
+        "entity: OneTimeCode\nlabel: {ko: 코드, en: Code}\nsoft_delete: false\n"
+        "operations: []\nfields:\n  code_hash: {type: secret}\n"
+    )
+    built = cxg(root, "build")
+    assert built.returncode == 0, built.stderr
+    made = root / "generated/tenants/fleet/one_time_codes"
+    assert sorted(p.name for p in made.iterdir() if p.suffix == ".py") == [
+        "__init__.py",
+        "model.py",
+    ]
+    assert "class OneTimeCode(" in (made / "model.py").read_text()
+    assert "OneTimeCode" in (root / "generated/tenants/models.py").read_text()
+    for scope_file in ("v1.py", "permissions.py", "reads.py"):
+        assert "one_time_codes" not in (root / "generated/tenants" / scope_file).read_text()
+    # the same table with endpoints again: the files come back
+    spec.write_text(spec.read_text().replace("operations: []\n", ""))
+    assert cxg(root, "build").returncode == 0
+    assert (made / "router.py").is_file() and (made / "schemas.py").is_file()
+    assert "one_time_codes" in (root / "generated/tenants/v1.py").read_text()

@@ -25,7 +25,10 @@ class LoginLog(RecordMixin, ManagerBase):
 
     __tablename__ = "login_logs"
     __table_args__ = (
-        CheckConstraint("attempt_type IN ('LOGIN', 'LOGOUT', 'REFRESH')", name="attempt_type"),
+        CheckConstraint(
+            "attempt_type IN ('LOGIN', 'LOGOUT', 'REFRESH', 'MFA_CHALLENGE', 'MFA_VERIFY', 'MFA_ENROL', 'MFA_ENABLE', 'MFA_DISABLE', 'MFA_BACKUP_CODES', 'EMAIL_VERIFICATION', 'PASSWORD_RESET_REQUEST', 'PASSWORD_RESET')",
+            name="attempt_type",
+        ),
         Index(
             "ix_login_logs_created_at_id_order",
             "created_at",
@@ -47,7 +50,7 @@ class LoginLog(RecordMixin, ManagerBase):
         comment="사용자명",
     )
     attempt_type: Mapped[str] = mapped_column(
-        String(20),
+        String(22),
         nullable=False,
         default="LOGIN",
         server_default=text("'LOGIN'"),

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     CheckConstraint,
     DateTime,
@@ -130,6 +131,11 @@ class User(SoftDeleteMixin, RecordMixin, ManagerBase):
         nullable=True,
         info={"write_only": True},
         comment="다중인증 비밀키",
+    )
+    mfa_last_step: Mapped[int | None] = mapped_column(
+        BigInteger,
+        nullable=True,
+        comment="마지막 인증 코드 구간",
     )
     status: Mapped[str] = mapped_column(
         String(20),

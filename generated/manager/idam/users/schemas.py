@@ -50,8 +50,6 @@ class ManagerUserBase(EntityModel):
     )
     department: str | None = Field(None, max_length=100, title="부서")
     position: str | None = Field(None, max_length=100, title="직위")
-    sso_provider: str | None = Field(None, max_length=50, title="SSO 제공자")
-    sso_subject: str | None = Field(None, max_length=255, title="SSO 식별자")
     timezone: str = Field("Asia/Seoul", max_length=50, title="시간대")
     locale: str = Field("ko-KR", max_length=10, title="언어")
 
@@ -61,6 +59,7 @@ class ManagerUserCreate(Input, ManagerUserBase):
 
     written: ClassVar[dict[str, str]] = {
         "mfa_enabled": "boolean",
+        "mfa_last_step": "integer",
         "email_verified": "boolean",
         "phone_verified": "boolean",
         "last_login_at": "datetime",
@@ -81,6 +80,7 @@ class ManagerUserUpdate(UpdateModel):
 
     written: ClassVar[dict[str, str]] = {
         "mfa_enabled": "boolean",
+        "mfa_last_step": "integer",
         "email_verified": "boolean",
         "phone_verified": "boolean",
         "last_login_at": "datetime",
@@ -108,8 +108,6 @@ class ManagerUserUpdate(UpdateModel):
     )
     department: str | None = Field(None, max_length=100, title="부서")
     position: str | None = Field(None, max_length=100, title="직위")
-    sso_provider: str | None = Field(None, max_length=50, title="SSO 제공자")
-    sso_subject: str | None = Field(None, max_length=255, title="SSO 식별자")
     timezone: str = Field(default_factory=absent, max_length=50, title="시간대")
     locale: str = Field(default_factory=absent, max_length=10, title="언어")
 
@@ -118,7 +116,10 @@ class ManagerUserListItem(ManagerUserBase):
     """A user as lists show it (its detail adds its lines)."""
 
     id: UUID
+    sso_provider: str | None = Field(None, title="SSO 제공자")
+    sso_subject: str | None = Field(None, title="SSO 식별자")
     mfa_enabled: bool = Field(title="다중인증 사용")
+    mfa_last_step: int | None = Field(None, title="마지막 인증 코드 구간")
     status: ManagerUserStatus = Field(title="상태")
     email_verified: bool = Field(title="이메일 인증")
     phone_verified: bool = Field(title="전화 인증")

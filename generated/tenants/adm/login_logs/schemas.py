@@ -25,7 +25,24 @@ from runtime.web.written import queried_as
 # clients share one type)
 TenantLoginLogAttemptType = TypeAliasType(
     "TenantLoginLogAttemptType",
-    Annotated[Literal["LOGIN", "LOGOUT", "REFRESH"], Field(title="TenantLoginLogAttemptType")],
+    Annotated[
+        Literal[
+            "LOGIN",
+            "LOGOUT",
+            "REFRESH",
+            "MFA_CHALLENGE",
+            "MFA_VERIFY",
+            "MFA_ENROL",
+            "MFA_ENABLE",
+            "MFA_DISABLE",
+            "MFA_BACKUP_CODES",
+            "EMAIL_VERIFICATION",
+            "PASSWORD_RESET_REQUEST",
+            "PASSWORD_RESET",
+            "SSO_LOGIN",
+        ],
+        Field(title="TenantLoginLogAttemptType"),
+    ],
 )
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import (
+    BigInteger,
+    Boolean,
     CheckConstraint,
     DateTime,
     Index,
@@ -38,6 +40,14 @@ class User(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
             "uq_users_tenant_id_email",
             "tenant_id",
             "email",
+            unique=True,
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index(
+            "uq_users_tenant_id_sso_provider_sso_subject",
+            "tenant_id",
+            "sso_provider",
+            "sso_subject",
             unique=True,
             postgresql_where=text("NOT is_deleted"),
         ),
@@ -82,9 +92,9 @@ class User(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         nullable=False,
         comment="이메일",
     )
-    password: Mapped[str] = mapped_column(
+    password: Mapped[str | None] = mapped_column(
         String(255),
-        nullable=False,
+        nullable=True,
         info={"write_only": True},
         comment="비밀번호",
     )
@@ -128,4 +138,46 @@ class User(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):
         DateTime(timezone=True),
         nullable=True,
         comment="잠금 해제 시각",
+    )
+    mfa_enabled: Mapped[bool] = mapped_column(
+        Boolean,
+        nullable=False,
+        default=False,
+        server_default=text("false"),
+        comment="다중인증 사용",
+    )
+    mfa_secret: Mapped[str | None] = mapped_column(
+        String(255),
+        nullable=True,
+        info={"write_only": True},
+        comment="다중인증 비밀키",
+    )
+    sso_provider: Mapped[str | None] = mapped_column(
+        String(50),
+        nullable=True,
+        comment="SSO 제공자",
+    )
+    sso_subject: Mapped[str | None] = mapped_column(
+        String(255),
+        nullable=True,
+        comment="SSO 식별자",
+    )
+    email_verified: Mapped[bool] = mapped_column(
+        Boolean,
+        nullable=False,
+        default=False,
+        server_default=text("false"),
+        comment="이메일 인증",
+    )
+    locale: Mapped[str] = mapped_column(
+        String(10),
+        nullable=False,
+        default="ko-KR",
+        server_default=text("'ko-KR'"),
+        comment="언어",
+    )
+    mfa_last_step: Mapped[int | None] = mapped_column(
+        BigInteger,
+        nullable=True,
+        comment="마지막 인증 코드 구간",
     )

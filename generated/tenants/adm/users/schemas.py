@@ -45,6 +45,7 @@ class TenantUserBase(EntityModel):
         None, max_length=20, pattern="^\\+?[0-9][0-9 ()-]{5,18}[0-9]$", title="전화번호"
     )
     user_type: TenantUserUserType = Field("USER", title="사용자 유형")
+    locale: str = Field("ko-KR", max_length=10, title="언어")
 
 
 class TenantUserCreate(Input, TenantUserBase):
@@ -54,8 +55,11 @@ class TenantUserCreate(Input, TenantUserBase):
         "last_login_at": "datetime",
         "failed_login_attempts": "integer",
         "locked_until": "datetime",
+        "mfa_enabled": "boolean",
+        "email_verified": "boolean",
+        "mfa_last_step": "integer",
     }
-    password: NewPassword = Field(..., title="비밀번호")
+    password: NewPassword | None = Field(None, title="비밀번호")
     roles: list[UserRoleLineCreate] = Field(
         default_factory=list,
         max_length=1000,
@@ -71,9 +75,12 @@ class TenantUserUpdate(UpdateModel):
         "last_login_at": "datetime",
         "failed_login_attempts": "integer",
         "locked_until": "datetime",
+        "mfa_enabled": "boolean",
+        "email_verified": "boolean",
+        "mfa_last_step": "integer",
     }
     non_nullable: ClassVar[frozenset[str]] = frozenset(
-        ["username", "email", "password", "full_name", "user_type"]
+        ["username", "email", "full_name", "user_type", "locale"]
     )
     status_field: ClassVar[str | None] = "status"
 
@@ -85,12 +92,13 @@ class TenantUserUpdate(UpdateModel):
         title="사용자명",
     )
     email: EmailStr = Field(default_factory=absent, max_length=255, title="이메일")
-    password: NewPassword = Field(default_factory=absent, title="비밀번호")
+    password: NewPassword | None = Field(None, title="비밀번호")
     full_name: str = Field(default_factory=absent, max_length=100, title="이름")
     phone: str | None = Field(
         None, max_length=20, pattern="^\\+?[0-9][0-9 ()-]{5,18}[0-9]$", title="전화번호"
     )
     user_type: TenantUserUserType = Field(default_factory=absent, title="사용자 유형")
+    locale: str = Field(default_factory=absent, max_length=10, title="언어")
 
 
 class TenantUserListItem(TenantUserBase):
@@ -102,6 +110,11 @@ class TenantUserListItem(TenantUserBase):
     last_login_at: datetime | None = Field(None, title="마지막 로그인")
     failed_login_attempts: int = Field(title="로그인 실패 횟수")
     locked_until: datetime | None = Field(None, title="잠금 해제 시각")
+    mfa_enabled: bool = Field(title="다중인증 사용")
+    sso_provider: str | None = Field(None, title="SSO 제공자")
+    sso_subject: str | None = Field(None, title="SSO 식별자")
+    email_verified: bool = Field(title="이메일 인증")
+    mfa_last_step: int | None = Field(None, title="마지막 인증 코드 구간")
     email: str = Field(title="이메일", json_schema_extra={"format": "email"})
     created_at: datetime
     updated_at: datetime

@@ -32,7 +32,8 @@ async def create_user(db: AsyncSession, data: UserCreate, actor: Actor) -> User:
             "roles",
         }
     )
-    values["password"] = await hash_password(values["password"])
+    if values.get("password") is not None:
+        values["password"] = await hash_password(values["password"])
     row = await crud.create(db, User, values, actor, references=REFERENCES)
     for position, line in enumerate(data.roles):
         with crud.line_errors("roles", position):

@@ -23,7 +23,7 @@ class AuditLog(TenantMixin, RecordMixin, TenantBase):
     __tablename__ = "audit_logs"
     __table_args__ = (
         CheckConstraint(
-            "action IN ('CREATE', 'UPDATE', 'DELETE', 'STATUS_CHANGE', 'LOGIN', 'LOGOUT', 'PASSWORD_CHANGE', 'PROVISION', 'ACT_FOR_TENANT', 'APPROVE', 'REJECT')",
+            "action IN ('CREATE', 'UPDATE', 'DELETE', 'STATUS_CHANGE', 'LOGIN', 'LOGOUT', 'PASSWORD_CHANGE', 'PROVISION', 'ACT_FOR_TENANT', 'MFA_ENROL', 'MFA_ENABLE', 'MFA_DISABLE', 'MFA_BACKUP_CODES', 'EMAIL_VERIFICATION', 'PASSWORD_RESET', 'SSO_LINK', 'SSO_SIGNUP', 'APPROVE', 'REJECT')",
             name="action",
         ),
         Index(

@@ -1,0 +1,1 @@
+"""Extension modules under runtime/extensions/manager/idam."""
