@@ -16,7 +16,8 @@ from generator.model_base import Endpoint, Frozen
 from generator.model_entity import Entity
 
 # the names runtime.web.errors and runtime.web.contract give the facts
-AUTHENTICATED, PERMISSION, INPUT = "authenticated", "permission", "input"
+AUTHENTICATED, FULL_CREDENTIAL = "authenticated", "full_credential"
+PERMISSION, INPUT = "permission", "input"
 DATABASE, RATE_LIMITED, TENANT_WRITE = "database", "rate_limited", "tenant_write"
 ROW, IF_MATCH, CREATED, HAND_RULES = "row", "if_match", "created", "hand_rules"
 UNIQUE, RESTRICTED, TRANSITIONS = "unique", "restricted", "transitions"
@@ -97,7 +98,7 @@ def _editable(e: Entity, kind: str) -> bool:
 
 
 def facts(e: Entity, kind: str, by_key: dict[str, Entity], refused: frozenset[str]) -> set[str]:
-    found = {AUTHENTICATED, PERMISSION, INPUT, DATABASE, RATE_LIMITED}
+    found = {AUTHENTICATED, FULL_CREDENTIAL, PERMISSION, INPUT, DATABASE, RATE_LIMITED}
     if kind in _ONE_ROW:
         found.add(ROW)
     if kind in ("update", "change_status", "delete"):

@@ -196,6 +196,7 @@ async def enrolling_manager_actor(
 
 
 CurrentManagerUser = Annotated[Actor, Depends(current_manager_actor)]
+enrolling_manager_actor.accepts_enrolment = True  # type: ignore[attr-defined]
 EnrollingManagerUser = Annotated[Actor, Depends(enrolling_manager_actor)]
 
 
@@ -291,4 +292,5 @@ async def _tenant_user(
 
 
 CurrentTenantUser = Annotated[Actor, Depends(current_tenant_actor)]
+enrolling_tenant_actor.accepts_enrolment = True  # type: ignore[attr-defined]
 EnrollingTenantUser = Annotated[Actor, Depends(enrolling_tenant_actor)]

@@ -9,6 +9,7 @@ from runtime.deps import CurrentManagerUser, EnrollingManagerUser, ManagerDb
 from runtime.security import mfa, mfa_signin
 from runtime.security.manager_auth import manager_accounts
 from runtime.security.mfa_models import (
+    ABOUT,
     CONFIRM_RAISES,
     ENROL_RAISES,
     REAUTH_RAISES,
@@ -35,6 +36,7 @@ router = audited_router(scope="manager", entity=None)
     "/mfa/verify",
     response_model=Envelope[TokenPair],
     summary="다중 인증 코드 확인 (로그인 2단계)",
+    description=ABOUT["verify"],
 )
 @answers(raises=VERIFY_RAISES)
 async def verify(data: MfaVerifyRequest, request: Request, db: ManagerDb) -> Envelope[TokenPair]:
@@ -42,7 +44,12 @@ async def verify(data: MfaVerifyRequest, request: Request, db: ManagerDb) -> Env
     return ok(await mfa_signin.verify(db, request, manager_accounts(request), claims, data))
 
 
-@router.get("/mfa", response_model=Envelope[MfaStatus], summary="다중 인증 상태")
+@router.get(
+    "/mfa",
+    response_model=Envelope[MfaStatus],
+    summary="다중 인증 상태",
+    description=ABOUT["status"],
+)
 async def mfa_status(
     request: Request, actor: EnrollingManagerUser, db: ManagerDb
 ) -> Envelope[MfaStatus]:
@@ -53,6 +60,7 @@ async def mfa_status(
     "/mfa/enrol",
     response_model=Envelope[Enrolment],
     summary="다중 인증 등록 시작",
+    description=ABOUT["enrol"],
 )
 @answers(raises=ENROL_RAISES)
 async def enrol(
@@ -65,6 +73,7 @@ async def enrol(
     "/mfa/confirm",
     response_model=Envelope[Enabled],
     summary="다중 인증 등록 확인",
+    description=ABOUT["confirm"],
 )
 @answers(raises=CONFIRM_RAISES)
 async def confirm(
@@ -77,6 +86,7 @@ async def confirm(
     "/mfa/disable",
     response_model=Envelope[MfaStatus],
     summary="다중 인증 해제",
+    description=ABOUT["disable"],
 )
 @answers(raises=REAUTH_RAISES)
 async def disable(
@@ -89,6 +99,7 @@ async def disable(
     "/mfa/backup-codes",
     response_model=Envelope[BackupCodes],
     summary="백업 코드 재발급",
+    description=ABOUT["backup_codes"],
 )
 @answers(raises=REAUTH_RAISES)
 async def backup_codes(

@@ -3,9 +3,9 @@ documented (the API document lists each code under its status)."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from runtime.security.signin_models import TokenPair
 from runtime.web.errors import (
@@ -16,7 +16,7 @@ from runtime.web.errors import (
     MfaStateError,
     UnauthorizedError,
 )
-from runtime.web.schemas import Input
+from runtime.web.schemas import Input, absent
 
 OWN_ACCOUNT_ONLY = {
     "ko": "본인 계정으로 로그인한 사용자만 다중 인증을 설정할 수 있습니다.",
@@ -33,14 +33,14 @@ STATE_MESSAGES = {
 
 
 CODE = Field(
-    None,
+    default_factory=absent,
     min_length=6,
     max_length=6,
     pattern=r"^\d{6}$",
     description="The six digits the authenticator app shows now.",
 )
 BACKUP_CODE = Field(
-    None,
+    default_factory=absent,
     min_length=10,
     max_length=20,
     description="One of the backup codes (XXXXX-XXXXX; case and dashes do not matter).",
@@ -48,14 +48,20 @@ BACKUP_CODE = Field(
 
 
 class SecondFactor(Input):
-    """A code from the authenticator app, or one of the backup codes: exactly one."""
+    """A code from the authenticator app, or one of the backup codes: exactly one (the
+    document says so with ``oneOf``; neither may be null)."""
 
-    code: str | None = CODE
-    backup_code: str | None = BACKUP_CODE
+    model_config = ConfigDict(
+        json_schema_extra={"oneOf": [{"required": ["code"]}, {"required": ["backup_code"]}]}
+    )
+    non_nullable: ClassVar[frozenset[str]] = frozenset({"code", "backup_code"})
+
+    code: str = CODE
+    backup_code: str = BACKUP_CODE
 
     @model_validator(mode="after")
     def _one(self) -> SecondFactor:
-        if (self.code is None) == (self.backup_code is None):
+        if len({"code", "backup_code"} & self.model_fields_set) != 1:
             raise ValueError("send either code or backup_code")
         return self
 
@@ -140,6 +146,23 @@ class MfaStatus(BaseModel):
     required: bool = Field(description="A policy requires MFA of this account.")
     backup_codes_left: int
 
+
+# what each MFA endpoint does, for the API document (the same in both systems)
+ABOUT = {
+    "verify": "The second step of a sign-in: the `mfa_token` the password step answered and a"
+    " current code (or a backup code) give the token pair. Each code works once; a wrong one"
+    " counts towards the account's lockout like a wrong password.",
+    "status": "Whether MFA is on for the signed-in account, whether an enrolment waits for its"
+    " first code, whether a policy requires it, and how many backup codes are left.",
+    "enrol": "Starts an enrolment: a new secret and its otpauth:// URI, shown this once. MFA"
+    " is on only after POST .../mfa/confirm with the first code.",
+    "confirm": "Confirms the enrolment with the first code the app shows: MFA is on, and the"
+    " answer carries ten backup codes, shown this once.",
+    "disable": "Turns MFA off, with the password (unless the account has none) and a current"
+    " code or backup code. Refused while a policy requires MFA of the account.",
+    "backup_codes": "Replaces the backup codes with ten new ones (shown this once), with the"
+    " password and a current code; the old ones stop working.",
+}
 
 # the errors each MFA endpoint raises itself (runtime.web.contract.answers documents them)
 VERIFY_RAISES = (MfaCodeError, MfaCodeReusedError, MfaChallengeError, UnauthorizedError)

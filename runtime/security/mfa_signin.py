@@ -55,7 +55,7 @@ async def check_factor(
 ) -> Refusal | None:
     """None when the code is good, and then it is spent: its time step (and every earlier
     one) or the backup code cannot be used again. Otherwise what to refuse with."""
-    if factor.code is not None:
+    if "code" in factor.model_fields_set:  # else backup_code: SecondFactor holds exactly one
         if not user.mfa_secret:
             return "BAD_MFA_CODE", MfaCodeError
         step = totp.matching_step(secretbox.decrypt(user.mfa_secret), factor.code)
@@ -71,7 +71,6 @@ async def check_factor(
         )
         return None
     codes = accounts.backup_codes
-    assert factor.backup_code is not None  # SecondFactor holds exactly one
     candidates = secretbox.digests(totp.normal_backup_code(factor.backup_code))
     found = (
         await db.execute(

@@ -16,6 +16,7 @@ from typing import Any
 from fastapi import Request
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from typing_extensions import TypeAliasType
 
 from runtime.data.audit import client_ip
 from runtime.security import policy, throttle
@@ -42,8 +43,10 @@ from runtime.security.mfa_models import MfaChallenge, MfaEnrolmentRequired
 from runtime.security.signin_models import BAD_LOGIN, INACTIVE, LoginRequest, TokenPair
 from runtime.settings import get_settings
 
-# what a first factor (a password, an identity provider) leads to
-SignedIn = TokenPair | MfaChallenge | MfaEnrolmentRequired
+# What a first factor (a password, an identity provider) leads to. A named alias, so the
+# document's component is Envelope_SignedIn_ (a client's EnvelopeSignedIn), not a name
+# spelled from the three members.
+SignedIn = TypeAliasType("SignedIn", TokenPair | MfaChallenge | MfaEnrolmentRequired)
 
 
 async def issue(

@@ -44,6 +44,8 @@ async def _token_tenant(request: Request, token: str) -> Accounts:
     response_model=Envelope[Message],
     status_code=status.HTTP_202_ACCEPTED,
     summary="이메일 확인 메일 요청",
+    description="Mails the signed-in account a link that confirms its e-mail address (valid"
+    " for a limited time, used once).",
 )
 @answers(raises=VERIFY_RAISES)
 async def verify_email(
@@ -57,6 +59,8 @@ async def verify_email(
     "/verify-email/confirm",
     response_model=Envelope[Message],
     summary="이메일 확인",
+    description="Confirms the e-mail address with the token of the mailed link: the account's"
+    " address is verified from then on.",
 )
 @answers(raises=TOKEN_RAISES)
 async def confirm_email(data: TokenRequest, request: Request) -> Envelope[Message]:

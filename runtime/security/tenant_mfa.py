@@ -18,6 +18,7 @@ from runtime.deps import (
 from runtime.security import mfa, mfa_signin
 from runtime.security.accounts import Accounts
 from runtime.security.mfa_models import (
+    ABOUT,
     CONFIRM_RAISES,
     ENROL_RAISES,
     REAUTH_RAISES,
@@ -52,6 +53,7 @@ def _accounts(request: Request, actor: Actor) -> Accounts:
     "/mfa/verify",
     response_model=Envelope[TokenPair],
     summary="다중 인증 코드 확인 (로그인 2단계)",
+    description=ABOUT["verify"],
 )
 @answers(raises=VERIFY_RAISES)
 async def verify(data: MfaVerifyRequest, request: Request) -> Envelope[TokenPair]:
@@ -63,7 +65,12 @@ async def verify(data: MfaVerifyRequest, request: Request) -> Envelope[TokenPair
     )
 
 
-@router.get("/mfa", response_model=Envelope[MfaStatus], summary="다중 인증 상태")
+@router.get(
+    "/mfa",
+    response_model=Envelope[MfaStatus],
+    summary="다중 인증 상태",
+    description=ABOUT["status"],
+)
 async def mfa_status(
     request: Request, actor: EnrollingTenantUser, db: TenantDb
 ) -> Envelope[MfaStatus]:
@@ -74,6 +81,7 @@ async def mfa_status(
     "/mfa/enrol",
     response_model=Envelope[Enrolment],
     summary="다중 인증 등록 시작",
+    description=ABOUT["enrol"],
 )
 @answers(raises=ENROL_RAISES)
 async def enrol(
@@ -89,6 +97,7 @@ async def enrol(
     "/mfa/confirm",
     response_model=Envelope[Enabled],
     summary="다중 인증 등록 확인",
+    description=ABOUT["confirm"],
 )
 @answers(raises=CONFIRM_RAISES)
 async def confirm(
@@ -101,6 +110,7 @@ async def confirm(
     "/mfa/disable",
     response_model=Envelope[MfaStatus],
     summary="다중 인증 해제",
+    description=ABOUT["disable"],
 )
 @answers(raises=REAUTH_RAISES)
 async def disable(
@@ -113,6 +123,7 @@ async def disable(
     "/mfa/backup-codes",
     response_model=Envelope[BackupCodes],
     summary="백업 코드 재발급",
+    description=ABOUT["backup_codes"],
 )
 @answers(raises=REAUTH_RAISES)
 async def backup_codes(

@@ -66,6 +66,9 @@ class SsoCallbackRequest(Input):
     "/sso/authorize",
     response_model=Envelope[sso.SsoStart],
     summary="SSO 로그인 시작",
+    description="Starts a single sign-on with the company's OpenID provider: the URL to send"
+    " the browser to (authorization code with PKCE), and the state to give back to"
+    " POST .../sso/callback.",
 )
 @answers(raises=START_RAISES)
 async def authorize(

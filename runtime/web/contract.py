@@ -61,14 +61,14 @@ ROOT_SECURITY: list[dict[str, list[str]]] = [{"HTTPBearer": []}]
 
 
 def error_classes() -> list[type[errors.CXGError]]:
-    """Every error class that can be an operation's answer, by status then code (the first
-    class of each code: a subclass that only repeats its code adds nothing)."""
+    """Every error class, by status then code (the first class of each code: a subclass that
+    only repeats its code adds nothing). Those whose ``when`` is None are answers only of the
+    endpoints that declare raising them."""
     found: dict[str, type[errors.CXGError]] = {}
     todo: list[type[errors.CXGError]] = [errors.CXGError]
     while todo:
         cls = todo.pop(0)
-        if cls.when is not None:
-            found.setdefault(cls.code, cls)
+        found.setdefault(cls.code, cls)
         todo.extend(cls.__subclasses__())
     return sorted(found.values(), key=lambda c: (c.status_code, c.code))
 

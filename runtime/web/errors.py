@@ -10,9 +10,10 @@ from typing import Any, ClassVar
 
 # What an operation is or does (runtime.web.contract works them out), and so which errors it
 # can answer: each class below names the facts under which it can happen (``when``, any one of
-# them; empty: always; None: never an operation's own answer). The API document lists exactly
+# them; empty: always; None: only where an endpoint declares raising it). The API document lists exactly
 # those errors per operation, so a new class with its ``when`` is documented where it applies.
 AUTHENTICATED = "authenticated"  # a credential is required
+FULL_CREDENTIAL = "full_credential"  # refuses a token that may only enrol in MFA
 PERMISSION = "permission"  # a permission code is checked
 TENANT_WRITE = "tenant_write"  # writes rows of the tenant database (row-level security)
 ROW = "row"  # the path names a row that may not exist
@@ -265,7 +266,7 @@ class MfaEnrolmentRequiredError(ForbiddenError):
         "ko": "다중 인증을 먼저 등록해야 합니다.",
         "en": "Multi-factor authentication must be set up first.",
     }
-    when = frozenset({AUTHENTICATED})  # a token that may only enrol, anywhere else
+    when = frozenset({FULL_CREDENTIAL})
 
 
 class MfaRequiredByPolicyError(ForbiddenError):
@@ -368,13 +369,6 @@ class RateLimitedError(CXGError):
         "X-RateLimit-Remaining": ("Requests left in the window: 0 (the rate limits).", False),
     }
     example_detail = {"limit": 1000, "window_seconds": 3600}
-
-
-class DatabaseError(CXGError):
-    status_code = 503
-    code = "DATABASE_ERROR"
-    messages = {"ko": "데이터베이스 오류가 발생했습니다.", "en": "A database error occurred."}
-    when = None
 
 
 class DatabaseUnavailableError(CXGError):

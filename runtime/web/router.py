@@ -68,6 +68,8 @@ class UnitOfWorkRoute(APIRoute):
         params = _params(self.dependant)
         if _authenticated(self.dependant):
             facts.add(errors.AUTHENTICATED)
+            if not _accepts_enrolment(self.dependant):
+                facts.add(errors.FULL_CREDENTIAL)
             # a tenant token may be a manager's acting for the tenant: its permission is checked
             if self.scope_name == "tenants":
                 facts.add(errors.PERMISSION)
@@ -190,6 +192,12 @@ def _refuse_repeated(request: Request, single: frozenset[str]) -> None:
 def _authenticated(dependant: Dependant) -> bool:
     """A credential is required: a security scheme is among the dependencies."""
     return any(isinstance(d.call, SecurityBase) for d in _walk(dependant))
+
+
+def _accepts_enrolment(dependant: Dependant) -> bool:
+    """A dependency takes a token that may only enrol in MFA (runtime.security.authn marks
+    those with ``accepts_enrolment``): the route cannot answer MFA_ENROLMENT_REQUIRED."""
+    return any(getattr(d.call, "accepts_enrolment", False) for d in _walk(dependant))
 
 
 def required_permission(dependant: Dependant) -> str | None:

@@ -70,7 +70,7 @@ def test_typescript_types_compile_strictly(tmp_path):
         'import type { components, operations } from "./api";\n'
         'type Order = components["schemas"]["TenantSalesOrderResponse"];\n'
         'type Create = operations["tenants_srm_sales_orders_create"]["requestBody"];\n'
-        'export const total = (o: Order): string => o.total_amount;\n'
+        "export const total = (o: Order): string => o.total_amount;\n"
         "export type Body = NonNullable<Create>;\n"
     )
     (tmp_path / "tsconfig.json").write_text(
@@ -116,7 +116,9 @@ def test_the_first_steps_through_the_typed_python_client(python_client, tmp_path
             signed = api["manager_auth_login"].sync(
                 client=anonymous, body=m.LoginRequest(username="admin", password=ADMIN_PASSWORD)
             )
-            assert isinstance(signed, m.EnvelopeTokenPair), signed
+            # a sign-in answers one of three shapes; without MFA, the token pair
+            assert isinstance(signed, m.EnvelopeSignedIn), signed
+            assert isinstance(signed.data, m.TokenPair), signed.data
             manager = api.client.AuthenticatedClient(
                 base_url=base, token=signed.data.access_token, raise_on_unexpected_status=True
             )
@@ -146,7 +148,9 @@ def test_the_first_steps_through_the_typed_python_client(python_client, tmp_path
                     tenant_code="acme", username="acme.admin", password=TENANT_PASSWORD
                 ),
             )
-            assert isinstance(signed, m.EnvelopeTokenPair), signed
+            # a sign-in answers one of three shapes; without MFA, the token pair
+            assert isinstance(signed, m.EnvelopeSignedIn), signed
+            assert isinstance(signed.data, m.TokenPair), signed.data
             acme = api.client.AuthenticatedClient(
                 base_url=base, token=signed.data.access_token, raise_on_unexpected_status=True
             )
@@ -185,12 +189,18 @@ def test_the_first_steps_through_the_typed_python_client(python_client, tmp_path
             tag = get.headers["etag"]
             assert tag == f'"{get.parsed.data.version}"'
             changed = api["tenants_srm_sales_orders_update"].sync_detailed(
-                created.id, client=acme, body=m.TenantSalesOrderUpdate(delivery_date=date(2026, 12, 4)), if_match=tag
+                created.id,
+                client=acme,
+                body=m.TenantSalesOrderUpdate(delivery_date=date(2026, 12, 4)),
+                if_match=tag,
             )
             assert changed.status_code == 200
             assert changed.headers["etag"] == f'"{get.parsed.data.version + 1}"'
             stale = api["tenants_srm_sales_orders_update"].sync_detailed(
-                created.id, client=acme, body=m.TenantSalesOrderUpdate(delivery_date=date(2026, 12, 5)), if_match=tag
+                created.id,
+                client=acme,
+                body=m.TenantSalesOrderUpdate(delivery_date=date(2026, 12, 5)),
+                if_match=tag,
             )
             assert stale.status_code == 412
             assert isinstance(stale.parsed, m.ErrorEnvelope)
