@@ -23,7 +23,6 @@ from runtime.data.models import ManagerBase, TenantBase
 from runtime.data.tables import CONTRACT, TENANT_CONTRACT, manager_tables, tenant_tables
 from runtime.hot.driverpool import DriverPool, Hot
 from runtime.hot.path import HotPathMiddleware, routes_of
-from runtime.hot.plan import MANAGER_SYSTEM, TENANT_SYSTEM
 from runtime.hot.warmup import Activity, warm_up
 from runtime.logic import extend, guards, rules
 from runtime.logic.masters import keep_a_master
@@ -35,6 +34,7 @@ from runtime.security.manager_links import router as manager_links_router
 from runtime.security.manager_mfa import router as manager_mfa_router
 from runtime.security.permissions import MANAGER_RUNTIME_PERMISSIONS
 from runtime.security.ratelimit import MemoryCounter, RateLimitMiddleware, RedisCounter
+from runtime.security.systems import MANAGER_SYSTEM, TENANT_SYSTEM
 from runtime.security.tenant_auth import router as tenant_auth_router
 from runtime.security.tenant_links import router as tenant_links_router
 from runtime.security.tenant_mfa import router as tenant_mfa_router

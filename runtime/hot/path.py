@@ -33,12 +33,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from runtime.data import catalog
 from runtime.hot.create import is_json
 from runtime.hot.driverpool import Hot
-from runtime.hot.plan import System
 from runtime.hot.read import Route
 from runtime.reads.compose import statements
 from runtime.reads.plan import plans
 from runtime.security.credentials import ACCESS, TokenError, decode_token
 from runtime.security.permissions import holds
+from runtime.security.systems import System
 from runtime.state import app_state
 from runtime.web.envelope import envelope_bytes
 from runtime.web.versions import etag

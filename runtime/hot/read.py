@@ -17,11 +17,11 @@ from sqlalchemy import Table
 
 from runtime.hot.create import CreateStatement
 from runtime.hot.driverpool import Connection, Hot
-from runtime.hot.plan import System
 from runtime.reads import answer
 from runtime.reads.compose import Head, Statements
 from runtime.reads.plan import ReadPlan
 from runtime.security.permissions import holds_as
+from runtime.security.systems import System
 from runtime.web.envelope import envelope_bytes
 from runtime.web.schemas import ListParams
 

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from runtime.data.db import MANAGER, TENANT
@@ -22,7 +22,10 @@ from runtime.security.policy import ENROLMENT_SCOPE
 from runtime.security.principal import ACTING_MANAGER, Actor
 from runtime.security.principal import MANAGER as MANAGER_SYSTEM
 from runtime.security.principal import TENANT as TENANT_SYSTEM
-from runtime.state import app_state, tenant_tables
+from runtime.security.systems import MANAGER_SYSTEM as MANAGER_LIVE
+from runtime.security.systems import TENANT_SYSTEM as TENANT_LIVE
+from runtime.security.systems import System
+from runtime.state import app_state
 from runtime.web.errors import ForbiddenError, MfaEnrolmentRequiredError, UnauthorizedError
 
 bearer = HTTPBearer(auto_error=False, description="Access token from POST .../auth/login")
@@ -120,41 +123,25 @@ async def api_key_actor(request: Request, key: str, db: AsyncSession) -> Actor:
     return actor
 
 
-async def _live_user(db: AsyncSession, tables: Any, claims: dict[str, Any], *where: Any) -> Any:
-    """The user a token names, provided the user and the token's session are both live."""
-    users, sessions = tables.users, tables.sessions
-    row = (
-        await db.execute(
-            select(
-                users.c.username,
-                users.c.user_type,
-                users.c.status,
-                users.c.is_deleted,
-                sessions.c.status.label("session_status"),
-                sessions.c.expires_at,
-            )
-            .join(sessions, sessions.c.user_id == users.c.id)
-            .where(
-                users.c.id == uuid.UUID(claims["sub"]),
-                sessions.c.id == uuid.UUID(claims["sid"]),
-                *where,
-            )
-        )
-    ).one_or_none()
-    if (
-        row is None
-        or row.is_deleted
-        or row.status != "ACTIVE"
-        or row.session_status != "ACTIVE"
-        or row.expires_at <= datetime.now(UTC)
-    ):
+async def _live_user(
+    db: AsyncSession, system: System, claims: dict[str, Any], tenant_id: uuid.UUID | None = None
+) -> Any:
+    """The user a token names, provided the user and the token's session are both live (the
+    same condition the hot path's statements carry: System.live_with)."""
+    live_from, live_where = system.live_with(":user", ":session", ":tenant")
+    params: dict[str, Any] = {"user": uuid.UUID(claims["sub"]), "session": uuid.UUID(claims["sid"])}
+    if system.tenant_scoped:
+        params["tenant"] = tenant_id
+    statement = text(f"SELECT u.username, u.user_type FROM {live_from} WHERE {live_where}")
+    row = (await db.execute(statement, params)).one_or_none()
+    if row is None:
         raise UnauthorizedError(INVALID_TOKEN)
     return row
 
 
 async def _manager_user(request: Request, claims: dict[str, Any], db: AsyncSession) -> Actor:
     """The manager user and live session a token names, or 401."""
-    row = await _live_user(db, app_state(request).manager_tables, claims)
+    row = await _live_user(db, MANAGER_LIVE, claims)
     return Actor(
         user_id=uuid.UUID(claims["sub"]),
         username=row.username,
@@ -278,8 +265,7 @@ async def _tenant_actor(
 async def _tenant_user(
     request: Request, claims: dict[str, Any], tenant_id: uuid.UUID, db: AsyncSession
 ) -> Actor:
-    tables = tenant_tables(request)
-    row = await _live_user(db, tables, claims, tables.users.c.tenant_id == tenant_id)
+    row = await _live_user(db, TENANT_LIVE, claims, tenant_id)
     return Actor(
         user_id=uuid.UUID(claims["sub"]),
         username=row.username,
