@@ -13,7 +13,7 @@ import json
 from decimal import Decimal
 from typing import Any
 
-from generator.fields import TYPES
+from generator.fields import EMAIL_DOMAIN_LENGTH, EMAIL_DOMAIN_PATTERN, TYPES
 from generator.model import Entity, Field
 from generator.spec import FieldType
 
@@ -52,6 +52,13 @@ def value_schema(e: Entity, f: Field, *, constrained: bool, output: bool) -> Sch
         return (
             f.decimal_input if constrained else {"anyOf": [{"type": "number"}, {"type": "string"}]}
         )
+    if kind is FieldType.json and f.items == "email_domain":
+        domain = {
+            "type": "string",
+            "maxLength": EMAIL_DOMAIN_LENGTH,
+            "pattern": EMAIL_DOMAIN_PATTERN,
+        }
+        return {"type": "array", "items": {"type": "string"} if output else domain}
     if kind is FieldType.json and f.items == "permission_code":
         return {
             "type": "array",

@@ -10,6 +10,9 @@ from typing import Any
 from generator.spec import FieldSpec, FieldType, OnDelete
 
 PHONE_PATTERN = r"^\+?[0-9][0-9 ()-]{5,18}[0-9]$"
+# an e-mail domain as the server keeps it (json items: email_domain), and its longest form
+EMAIL_DOMAIN_PATTERN = r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$"
+EMAIL_DOMAIN_LENGTH = 253
 URL_PATTERN = r"^https?://[^\s/$.?#][^\s]*$"
 CURRENCY_PATTERN = r"^[A-Z]{3}$"
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from generator.fields import EMAIL_DOMAIN_LENGTH, EMAIL_DOMAIN_PATTERN
 from generator.model_field import Field
 from generator.spec import FieldType
 
@@ -47,6 +48,9 @@ class ApiTypes:
             code = self.permission_code_type
             check = f"listed_in({code}, 'a permission code of this system')"
             return annotation.replace(f.api_type, f"list[Annotated[{code}, {check}]]")
+        if f.items == "email_domain":
+            domain = f"StringConstraints(max_length={EMAIL_DOMAIN_LENGTH}, pattern={EMAIL_DOMAIN_PATTERN!r})"
+            return annotation.replace(f.api_type, f"list[Annotated[str, {domain}]]")
         if f.kind in (FieldType.decimal, FieldType.money):
             schema = f"WithJsonSchema({f.decimal_input!r}, mode='validation')"
             return annotation.replace(f.api_type, f"Annotated[{f.api_type}, {schema}]")

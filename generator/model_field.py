@@ -59,12 +59,18 @@ class Field(Frozen):
     transitions: tuple[tuple[str, tuple[str, ...]], ...] = ()  # state machine: (from, (to, ...))
     editable: tuple[str, ...] = ()  # states in which the row and its lines may change
     refers_by: str | None = None  # uuid naming a row of the entity this other field names
-    items: str | None = None  # json: a list of these (permission_code)
+    items: str | None = None  # json: a list of these (permission_code, email_domain)
     approval: tuple[str, str | None] | None = None  # (approved, rejected) states
     query_type: str = ""  # a filter value's type, bounded like the column (fields.query_type)
     # computed by the server: ("product", a, b) of two fields of the row, or
     # ("sum", line entity key, line field) over the lines of a header
     derived: tuple[str, str, str] | None = None
+
+    @property
+    def output_overrides_type(self) -> bool:
+        """The answer's type is not the body's (permission codes: Literal values in, any text
+        out, so a row written before a code left the catalog still reads): mypy is told."""
+        return self.items == "permission_code"
 
     @property
     def written_kind(self) -> str | None:

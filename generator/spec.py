@@ -140,11 +140,12 @@ class FieldSpec(Strict):
     status_endpoint: bool = Field(
         default=False, description="Enum only: adds PATCH /{id}/status to change this field."
     )
-    items: Literal["permission_code"] | None = Field(
+    items: Literal["permission_code", "email_domain"] | None = Field(
         default=None,
         description=(
             "json only: the value is a list of these, which the API document states and the"
-            " server checks: permission_code, the codes of the scope's permission catalog."
+            " server checks: permission_code, the codes of the scope's permission catalog;"
+            " email_domain, e-mail domains in lower case without '@' (acme.example)."
         ),
     )
     transitions: dict[str, list[str]] | None = Field(

@@ -74,6 +74,13 @@ CANNOT_SAY = {
     "scope": "an API key scope the caller does not hold",
     "past": "an expiry in the past",
 }
+# Values only the server issues, refused as unknown (400): like an id naming no row, a
+# schema cannot say which exist. Only the "unknown" reason: a spent or expired one the fuzz
+# never holds.
+UNKNOWN_ISSUED = {
+    "TOKEN_INVALID": "a mailed link's one-time token (e-mail verification, password reset)",
+    "SSO_STATE_INVALID": "the state of a single sign-on the server started",
+}
 
 
 class Tokens:
@@ -178,8 +185,12 @@ RESERVED_DOMAIN = "special-use or reserved name"
 
 def schema_cannot_say(response) -> bool:
     """The narrow hook: a 422 whose every problem is one a schema cannot state (CANNOT_SAY,
-    or a password's strength), or a 412 for a version the row does not have."""
+    or a password's strength), a 412 for a version the row does not have, or a 400 for a
+    value only the server issues that it does not know (UNKNOWN_ISSUED)."""
     error = response.json().get("error") or {}
+    if response.status_code == 400:
+        reason = (error.get("detail") or {}).get("reason")
+        return error.get("code") in UNKNOWN_ISSUED and reason == "unknown"
     if response.status_code == 412:
         return error.get("code") == "STALE_VERSION"
     if response.status_code != 422:

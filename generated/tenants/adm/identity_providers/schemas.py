@@ -4,10 +4,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import Field, WithJsonSchema
+from pydantic import Field, StringConstraints, WithJsonSchema
 from typing_extensions import TypeAliasType
 
 from runtime.web.schemas import (
@@ -36,15 +36,28 @@ class TenantIdentityProviderBase(EntityModel):
     )
     name: str = Field(..., min_length=1, max_length=100, title="이름")
     issuer: str = Field(
-        ..., max_length=500, pattern="^https?://[^\\s/$.?#][^\\s]*$", title="발급자"
+        ...,
+        examples=["https://idp.example"],
+        max_length=500,
+        pattern="^(https://[^\\s/$.?#:@][^\\s]*|http://(127\\.0\\.0\\.1|localhost|\\[::1\\])(:[0-9]+)?([/?#][^\\s]*)?)$",
+        title="발급자",
     )
     client_id: str = Field(..., min_length=1, max_length=255, title="클라이언트 ID")
     redirect_uri: str = Field(
-        ..., max_length=500, pattern="^https?://[^\\s/$.?#][^\\s]*$", title="리디렉션 URI"
+        ...,
+        examples=["https://app.example/sso/callback"],
+        max_length=500,
+        pattern="^(https://[^\\s/$.?#:@][^\\s]*|http://(127\\.0\\.0\\.1|localhost|\\[::1\\])(:[0-9]+)?([/?#][^\\s]*)?)$",
+        title="리디렉션 URI",
     )
-    allowed_domains: dict[str, Any] | list[Any] = Field(
-        [], examples=[["acme.example"]], title="허용 이메일 도메인"
-    )
+    allowed_domains: list[
+        Annotated[
+            str,
+            StringConstraints(
+                max_length=253, pattern="^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z]{2,63}$"
+            ),
+        ]
+    ] = Field([], examples=[["acme.example"]], title="허용 이메일 도메인")
     create_users: bool = Field(False, title="첫 로그인 시 사용자 생성")
     default_role_id: UUID | None = Field(None, title="생성 사용자 역할")
     scopes: str = Field(
@@ -92,8 +105,9 @@ class TenantIdentityProviderUpdate(UpdateModel):
     name: str = Field(default_factory=absent, min_length=1, max_length=100, title="이름")
     issuer: str = Field(
         default_factory=absent,
+        examples=["https://idp.example"],
         max_length=500,
-        pattern="^https?://[^\\s/$.?#][^\\s]*$",
+        pattern="^(https://[^\\s/$.?#:@][^\\s]*|http://(127\\.0\\.0\\.1|localhost|\\[::1\\])(:[0-9]+)?([/?#][^\\s]*)?)$",
         title="발급자",
     )
     client_id: str = Field(
@@ -104,13 +118,19 @@ class TenantIdentityProviderUpdate(UpdateModel):
     )
     redirect_uri: str = Field(
         default_factory=absent,
+        examples=["https://app.example/sso/callback"],
         max_length=500,
-        pattern="^https?://[^\\s/$.?#][^\\s]*$",
+        pattern="^(https://[^\\s/$.?#:@][^\\s]*|http://(127\\.0\\.0\\.1|localhost|\\[::1\\])(:[0-9]+)?([/?#][^\\s]*)?)$",
         title="리디렉션 URI",
     )
-    allowed_domains: dict[str, Any] | list[Any] = Field(
-        default_factory=absent, examples=[["acme.example"]], title="허용 이메일 도메인"
-    )
+    allowed_domains: list[
+        Annotated[
+            str,
+            StringConstraints(
+                max_length=253, pattern="^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z]{2,63}$"
+            ),
+        ]
+    ] = Field(default_factory=absent, examples=[["acme.example"]], title="허용 이메일 도메인")
     create_users: bool = Field(default_factory=absent, title="첫 로그인 시 사용자 생성")
     default_role_id: UUID | None = Field(None, title="생성 사용자 역할")
     scopes: str = Field(
@@ -128,6 +148,7 @@ class TenantIdentityProviderResponse(TenantIdentityProviderBase):
     id: UUID
     tenant_id: UUID
     status: TenantIdentityProviderStatus = Field(title="상태")
+    allowed_domains: list[str] = Field(title="허용 이메일 도메인")
     default_role_name: str | None = Field(
         None, title="생성 사용자 역할 이름", description="Display name of the referenced row."
     )
