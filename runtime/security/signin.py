@@ -11,9 +11,10 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 from functools import partial
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import Request
+from pydantic import Field
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from typing_extensions import TypeAliasType
@@ -46,7 +47,11 @@ from runtime.settings import get_settings
 # What a first factor (a password, an identity provider) leads to. A named alias, so the
 # document's component is Envelope_SignedIn_ (a client's EnvelopeSignedIn), not a name
 # spelled from the three members.
-SignedIn = TypeAliasType("SignedIn", TokenPair | MfaChallenge | MfaEnrolmentRequired)
+# Every component of the document has a title of its own (client generators name models by it).
+SignedIn = TypeAliasType(
+    "SignedIn",
+    Annotated[TokenPair | MfaChallenge | MfaEnrolmentRequired, Field(title="SignedIn")],
+)
 
 
 async def issue(
