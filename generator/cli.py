@@ -12,17 +12,19 @@ from typing import Annotated
 
 import typer
 
-from generator import extensions, manifest, openapi, report, runtime_commands, writer
-from generator.building import (
+from generator.commands import extensions, report, runtime_commands
+from generator.commands.building import (
     build_once,
     err,
     generate_or_exit,
     keep,
     keep_document,
     out,
+    project_root,
     refuse_hand_owned,
     unchanged,
 )
+from generator.render import manifest, openapi, writer
 
 app = typer.Typer(
     name="cxg-gen",
@@ -40,12 +42,6 @@ app.add_typer(db_app, name="db")
 RootOption = Annotated[
     Path | None, typer.Option("--root", help="Project root (default: nearest with specs/).")
 ]
-
-
-def _root(root: Path | None) -> Path:
-    from generator.pipeline import find_root  # here: `serve` need not load the generator
-
-    return (root or find_root(Path.cwd())).resolve()
 
 
 FormatOption = Annotated[
@@ -66,11 +62,11 @@ def build(
     fmt: FormatOption = "text",
 ) -> None:
     """Render generated/ from specs/ and templates/, writing only files that changed."""
-    root = _root(root)
+    root = project_root(root)
     if not watch:
         build_once(root, fmt)
         return
-    from generator.watch import watch as watching
+    from generator.commands.watch import watch as watching
 
     watching(root, lambda: build_once(root, fmt), out)
 
@@ -78,7 +74,7 @@ def build(
 @app.command()
 def graph(root: RootOption = None) -> None:
     """Write only the ER diagrams (Mermaid, one per domain) into docs/er/."""
-    root = _root(root)
+    root = project_root(root)
     _, files = generate_or_exit(root)
     diagrams = {p: t for p, t in files.items() if p.startswith("docs/er/")}
     plan = writer.plan(root, diagrams, managed_dirs=("docs/er",))
@@ -99,7 +95,7 @@ def check(
     ] = False,
 ) -> None:
     """Exit 1 when generated/ is not what the specs say (no database needed)."""
-    root = _root(root)
+    root = project_root(root)
     recorded = None if full else unchanged(root)[1]
     if recorded is not None:  # inputs and outputs are those of the last build
         said = recorded.get("warnings", [])
@@ -143,9 +139,9 @@ def new(
     root: RootOption = None,
 ) -> None:
     """Write a spec skeleton (and the domain's _domain.yaml when it is new), never overwriting."""
-    from generator import scaffold
+    from generator.commands import scaffold
 
-    root = _root(root)
+    root = project_root(root)
     try:
         written = scaffold.write(root, target)
     except ValueError as exc:
@@ -167,9 +163,9 @@ def show(
 ) -> None:
     """Print an entity as resolved: table, columns, indexes, endpoints, permission codes,
     references in and out."""
-    from generator import inspect
+    from generator.commands import inspect
 
-    root = _root(root)
+    root = project_root(root)
     project, _ = generate_or_exit(root, remember=False, fmt=fmt)
     try:
         found = inspect.find(project, entity)
@@ -197,7 +193,7 @@ def extend(
 ) -> None:
     """Write a hand-owned module, once (runtime/extensions/...): an entity's hooks, or a
     domain's custom endpoints."""
-    root = _root(root)
+    root = project_root(root)
     project, _ = generate_or_exit(root)
     try:
         if "." in entity:
@@ -220,7 +216,7 @@ def schema(
     root: RootOption = None,  # accepted for symmetry; the schema does not depend on it
 ) -> None:
     """Print the JSON Schema of the spec format (also written to specs/*.schema.json)."""
-    from generator.render import spec_schemas
+    from generator.render.templates import spec_schemas
 
     schemas = spec_schemas()
     key = f"specs/{kind}.schema.json"
@@ -230,7 +226,7 @@ def schema(
     sys.stdout.write(schemas[key])
 
 
-# the commands that hand over to the runtime (generator/runtime_commands.py)
+# the commands that hand over to the runtime (generator/commands/runtime_commands.py)
 app.command()(runtime_commands.serve)
 app.command("create-admin")(runtime_commands.create_admin)
 db_app.command("upgrade")(runtime_commands.db_upgrade)

@@ -22,7 +22,7 @@ from runtime.data.models import RecordMixin, SoftDeleteMixin, TenantMixin
 from runtime.data.reading import get_live, visible
 from runtime.data.references import AnyReference, Reference, check_references
 from runtime.data.violations import translate, unique_columns
-from runtime.logic import checks, derived, extend, guards, lifecycle, numbering, rules
+from runtime.logic import derived, extend, guards, lifecycle, numbering, row_rules, rules
 from runtime.security.principal import Actor
 from runtime.web import versions
 from runtime.web.errors import (
@@ -68,7 +68,7 @@ async def create(
 ) -> M:
     check_rules(model, values)
     values = {**values, **derived.products(model, values.get)}
-    checks.enforce(model, values.get)
+    row_rules.enforce(model, values.get)
     await check_references(db, model, references, values, actor)
     await lifecycle.refuse_if_header_locked(db, model, values, actor)
     await extend.run("before_create", model, db, actor, values)
@@ -138,7 +138,7 @@ async def update(
     as_it_will_be = lambda name: values[name] if name in values else getattr(row, name)  # noqa: E731
     await check_references(db, model, references, values, actor, as_it_will_be)
     values = {**values, **derived.products(model, as_it_will_be)}
-    checks.enforce(model, as_it_will_be)
+    row_rules.enforce(model, as_it_will_be)
     await extend.run("before_update", model, db, actor, row, values)
     before = _parents(model, row)
     for name, value in values.items():

@@ -16,7 +16,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from runtime.logic import checks
+from runtime.logic import row_rules
 from runtime.web.errors import (
     AlreadyExistsError,
     ConflictError,
@@ -130,7 +130,7 @@ def translate(
                 }
             ]
         )
-    if sqlstate == "23514" and (check := checks.by_constraint(model, constraint)):
+    if sqlstate == "23514" and (check := row_rules.by_constraint(model, constraint)):
         return ValidationError(detail=check.detail())
     if sqlstate in ("23514", "23502"):
         return ValidationError(

@@ -21,7 +21,7 @@ from sqlalchemy.pool import NullPool
 
 from runtime.data.db import async_url
 from runtime.data.models import ManagerBase, TenantBase
-from runtime.migrations import checks as _checks  # noqa: F401 - registers the comparator
+from runtime.migrations import compare as _compare  # noqa: F401 - registers the comparator
 from runtime.migrations import guards as _guards  # noqa: F401 - registers its renderer
 
 HERE = Path(__file__).resolve().parent

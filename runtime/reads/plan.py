@@ -30,7 +30,7 @@ PYTHON_TYPES: dict[str, type] = {
 
 @dataclass(frozen=True)
 class ReadPlan:
-    """One entity's reads as the generator wrote them (see generator/readsql.py)."""
+    """One entity's reads as the generator wrote them (see generator/model/reads.py)."""
 
     key: str  # domain.table
     path: str  # relative to the scope: /crm/customers

@@ -6,7 +6,7 @@ under which facts it can happen (``when``), each operation which facts are its o
 route class (runtime.web.router) works out a route's facts from what it depends on (a
 credential, a permission check, a body, If-Match, a path id...) and adds the ones its endpoint
 declares with :func:`answers` (a unique field, a state machine, an editable document...); the
-generator writes the same facts for the generated entities (generator/model_contract.py) and
+generator writes the same facts for the generated entities (generator/model/contract.py) and
 asks this module for their answers (``python -m runtime.web.openapi``), so both documents
 agree (tests/generator/test_apidoc.py) and a new error class needs no second list.
 """

@@ -1,4 +1,4 @@
-"""The API's OpenAPI document: made by `cxg-gen build` (see generator/openapi.py), served as
+"""The API's OpenAPI document: made by `cxg-gen build` (see generator/render/openapi.py), served as
 bytes while its stamp matches the code this process runs.
 
     python -m runtime.web.openapi            # what build needs, on standard output (JSON):

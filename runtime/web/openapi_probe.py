@@ -1,7 +1,7 @@
 """The parts every generated operation shares, as FastAPI documents them: a probe app.
 
 `cxg-gen build` writes the operations of the generated entities itself, from the typed model
-(generator/apidoc_*.py): FastAPI takes about 30 ms per route to document one, a minute and
+(generator/render/apidoc_*.py): FastAPI takes about 30 ms per route to document one, a minute and
 more for a project of a thousand tables. What those operations share comes from here, made by
 FastAPI from the runtime's own classes, so it has one definition: the list parameters
 (ListParams), the If-Match header, the envelope and page around a row (Envelope, Page), the

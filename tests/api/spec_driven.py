@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from generator.loader import load_project
+from generator.load.loader import load_project
 from generator.model import Entity
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -60,7 +60,7 @@ STATEFUL_SCENARIOS, STATEFUL_STEPS, STATEFUL_SUITES = 40, 8, 10
 ENDS_SESSION = ("/logout", "/change-password")
 PASSWORD = "Fuzz-Adm1n-Passw0rd"
 # The reasons a request the schema admits may still be refused: each is the `type` of a 422
-# problem (runtime.data.references, runtime.data.reading, runtime.logic.checks, the hooks).
+# problem (runtime.data.references, runtime.data.reading, runtime.logic.row_rules, the hooks).
 CANNOT_SAY = {
     "reference_not_found": "an id of the right form naming no live row of the caller's",
     "unknown_entity": "a document type naming no entity (document_type + document_id)",

@@ -10,8 +10,8 @@ import uuid
 
 import pytest
 
+from generator.load.spec import FieldType
 from generator.model import Entity, LineCollection
-from generator.spec import FieldType
 from tests.api.spec_driven import ENTITIES, PROJECT, by_entity, url
 from tests.api.test_every_entity import _apart, valid_body
 

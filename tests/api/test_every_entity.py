@@ -14,9 +14,9 @@ from decimal import Decimal
 import jwt
 import pytest
 
-from generator.fields import TYPES
+from generator.load.spec import FieldType
 from generator.model import Entity, Field
-from generator.spec import FieldType
+from generator.model.types import TYPES
 from tests.api.spec_driven import ENTITIES, PREFIX, PROJECT, ROOT, by_entity, ident, url
 
 __all__ = ["ENTITIES", "PREFIX", "PROJECT", "ROOT", "url"]  # what other suites import here
@@ -38,7 +38,7 @@ def _text_candidates(tag: str) -> list[str]:
 
 def sample(field: Field, tag: str) -> object:
     """A valid value for ``field`` (within its declared limits): its example, else its type's
-    sample (generator.fields.TYPES), else text made to fit its length and pattern."""
+    sample (generator.model.types.TYPES), else text made to fit its length and pattern."""
     if field.example is not None:
         return field.example
     kind = field.kind

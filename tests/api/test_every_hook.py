@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 from pydantic_core import to_jsonable_python
 
+from generator.load.spec import FieldType
 from generator.model import Entity
-from generator.spec import FieldType
 from runtime.logic.extend import HOOKS
 from tests.api.spec_driven import PROJECT, by_entity, hook_module, url
 from tests.api.test_every_entity import changed, same, status_target, valid_body

@@ -11,8 +11,8 @@ from collections import deque
 
 import pytest
 
+from generator.load.spec import FieldType
 from generator.model import Entity, Field
-from generator.spec import FieldType
 from tests.api.spec_driven import PROJECT, by_entity, url
 from tests.api.test_every_entity import changed, valid_body
 

@@ -10,8 +10,8 @@ import uuid
 
 import pytest
 
+from generator.load.spec import FieldType
 from generator.model import Entity
-from generator.spec import FieldType
 from runtime.tenancy import context
 from tests.api.spec_driven import by_entity, mark
 from tests.api.test_every_entity import ENTITIES, PREFIX, PROJECT, create_row, url, valid_body

@@ -40,7 +40,7 @@ def test_a_changed_check_constraint_is_a_difference(database_urls):
 
 
 def test_a_changed_primary_key_is_a_difference(database_urls):
-    """Alembic does not compare primary keys; runtime.migrations.checks does: a tenant table
+    """Alembic does not compare primary keys; runtime.migrations.compare does: a tenant table
     keyed by id alone again (as before 0012) is reported."""
     url = database_urls["tenant"]
     cfg = migrations.config("tenant", url)

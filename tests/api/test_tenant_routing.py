@@ -11,7 +11,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from generator.loader import load_project
+from generator.load.loader import load_project
 from runtime.reads.compose import Args, Statements, statements
 from runtime.reads.plan import plans
 from tests.api.spec_driven import by_entity

@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from generator.loader import load_project
+from generator.load.loader import load_project
 from tests.generator.helpers import REPO
 
 DDL = REPO / "docs" / "citus" / "tenants.sql"

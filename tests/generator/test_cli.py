@@ -199,7 +199,7 @@ def test_check_needs_no_database(built, monkeypatch):
         [
             sys.executable,
             "-c",
-            "import sys, generator.cli, generator.pipeline; "
+            "import sys, generator.cli, generator.render.pipeline; "
             "print(sorted(m for m in sys.modules if m.split('.')[0] in "
             "('fastapi', 'sqlalchemy', 'asyncpg', 'runtime')))",
         ],

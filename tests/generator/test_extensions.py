@@ -91,7 +91,7 @@ def test_hooks_that_the_app_would_refuse_are_found_before_writing(tmp_path):
 
 
 def test_the_generator_knows_the_runtime_s_hooks():
-    from generator.handowned import HOOKS
+    from generator.load.handowned import HOOKS
     from runtime.logic.extend import HOOKS as RUNTIME_HOOKS
 
     assert HOOKS == RUNTIME_HOOKS

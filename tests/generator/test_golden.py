@@ -14,7 +14,7 @@ import sys
 
 import pytest
 
-from generator.pipeline import generate
+from generator.render.pipeline import generate
 from tests.generator.helpers import GOLDEN, make_project
 
 EXPECTED = GOLDEN / "expected"

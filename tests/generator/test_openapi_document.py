@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from generator import openapi
+from generator.render import openapi
 
 
 def project(tmp_path: Path) -> Path:

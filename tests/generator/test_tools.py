@@ -66,7 +66,7 @@ def test_show_prints_the_resolved_entity(tmp_path):
 def test_the_models_endpoints_are_the_api_documents():
     """What `show` lists is what the served API documents: every generated operation of every
     entity, with its path, method and permission code (the repository's own document)."""
-    from generator.loader import load_project
+    from generator.load.loader import load_project
 
     document = json.loads((REPO / "generated/openapi.json").read_text())
     served = {

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 import generated.manager.auto.workflows.model  # noqa: F401  (a table this one's keys point at)
 from runtime.data.models import ManagerBase, RecordMixin
-from runtime.logic.checks import Check
+from runtime.logic.row_rules import Check
 
 
 class WorkflowExecution(RecordMixin, ManagerBase):

@@ -25,8 +25,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 import generated.manager.tnnt.subscriptions.model  # noqa: F401  (a table this one's keys point at)
 import generated.manager.tnnt.tenants.model  # noqa: F401  (a table this one's keys point at)
 from runtime.data.models import ManagerBase, RecordMixin, SoftDeleteMixin
-from runtime.logic.checks import Check
 from runtime.logic.lifecycle import Lifecycle
+from runtime.logic.row_rules import Check
 
 
 class Invoice(SoftDeleteMixin, RecordMixin, ManagerBase):

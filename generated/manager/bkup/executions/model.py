@@ -21,7 +21,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 import generated.manager.bkup.schedules.model  # noqa: F401  (a table this one's keys point at)
 from runtime.data.models import ManagerBase, RecordMixin
-from runtime.logic.checks import Check
+from runtime.logic.row_rules import Check
 
 
 class BackupExecution(RecordMixin, ManagerBase):

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 import generated.manager.idam.roles.model  # noqa: F401  (a table this one's keys point at)
 import generated.manager.idam.users.model  # noqa: F401  (a table this one's keys point at)
 from runtime.data.models import ManagerBase, RecordMixin
-from runtime.logic.checks import Check
+from runtime.logic.row_rules import Check
 
 
 class UserRole(RecordMixin, ManagerBase):

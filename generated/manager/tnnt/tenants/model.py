@@ -18,8 +18,8 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from runtime.data.models import ManagerBase, RecordMixin, SoftDeleteMixin
-from runtime.logic.checks import Check
 from runtime.logic.lifecycle import Lifecycle
+from runtime.logic.row_rules import Check
 
 
 class Tenant(SoftDeleteMixin, RecordMixin, ManagerBase):

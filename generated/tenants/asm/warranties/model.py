@@ -20,7 +20,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 import generated.tenants.crm.customers.model  # noqa: F401  (a table this one's keys point at)
 import generated.tenants.ivm.products.model  # noqa: F401  (a table this one's keys point at)
 from runtime.data.models import RecordMixin, SoftDeleteMixin, TenantBase, TenantMixin
-from runtime.logic.checks import Check
+from runtime.logic.row_rules import Check
 
 
 class Warranty(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):

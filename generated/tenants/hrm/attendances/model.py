@@ -20,7 +20,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 import generated.tenants.hrm.employees.model  # noqa: F401  (a table this one's keys point at)
 from runtime.data.models import RecordMixin, TenantBase, TenantMixin
-from runtime.logic.checks import Check
+from runtime.logic.row_rules import Check
 
 
 class Attendance(TenantMixin, RecordMixin, TenantBase):

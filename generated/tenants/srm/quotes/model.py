@@ -22,8 +22,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 import generated.tenants.crm.customers.model  # noqa: F401  (a table this one's keys point at)
 from runtime.data.models import RecordMixin, SoftDeleteMixin, TenantBase, TenantMixin
-from runtime.logic.checks import Check
 from runtime.logic.lifecycle import Lifecycle
+from runtime.logic.row_rules import Check
 
 
 class Quote(SoftDeleteMixin, TenantMixin, RecordMixin, TenantBase):

@@ -19,8 +19,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 import generated.tenants.ivm.products.model  # noqa: F401  (a table this one's keys point at)
 import generated.tenants.srm.sales_orders.model  # noqa: F401  (a table this one's keys point at)
 from runtime.data.models import RecordMixin, TenantBase, TenantMixin
-from runtime.logic.checks import Check
 from runtime.logic.derived import Rollup
+from runtime.logic.row_rules import Check
 
 
 class SalesOrderItem(TenantMixin, RecordMixin, TenantBase):
