@@ -202,7 +202,7 @@ def response_schema(e: Entity, kind: str = "Response") -> Schema:
             value = {"type": "string"}
             props[f.name] = {**(nullable(value) if f.nullable else value), "title": f.label_ko,
                              "format": "email"}  # fmt: skip
-        elif f in e.code_lists:  # any string on the way out (runtime.web: Entity.code_lists)
+        elif f.items:  # typed on the way in only, plain out (Entity.plain_output_fields)
             props[f.name] = property_schema(
                 e, f, optional=f.nullable, default=False, constrained=False, output=True
             )
