@@ -76,6 +76,7 @@ def db_upgrade(revision: str = "head", *, allow_data_loss: bool = False) -> None
 
 def db_citus_apply(ddl: str) -> int:
     """Distribute the tenant database (the coordinator) by ``ddl`` (runtime.tenancy.citus)."""
+    import asyncpg
     from sqlalchemy.engine import make_url
 
     from runtime.tenancy import citus
@@ -86,7 +87,14 @@ def db_citus_apply(ddl: str) -> int:
         return 2
     dsn = make_url(resolve_urls(settings)[TENANT]).set(drivername="postgresql")
     url = dsn.render_as_string(hide_password=False)
-    for line in asyncio.run(citus.apply(url, ddl, settings.tenant_app_role)):
+    try:
+        report = asyncio.run(citus.apply(url, ddl, settings.tenant_app_role))
+    except (asyncpg.PostgresError, RuntimeError) as exc:
+        # nothing was applied (one transaction): the database's own words, not a traceback
+        detail = getattr(exc, "detail", None)
+        _say(f"db citus: {exc}" + (f" ({detail})" if detail else "") + "; nothing was applied")
+        return 1
+    for line in report:
         _say(line)
     return 0
 

@@ -21,7 +21,7 @@ import re
 import asyncpg
 from sqlalchemy import Connection, text
 
-from runtime.tenancy.context import ROLE_NAME
+from runtime.tenancy.context import ROLE_NAME, tenant_condition
 
 PRESENT = "SELECT EXISTS (SELECT FROM pg_extension WHERE extname = 'citus')"
 WORKERS = (
@@ -74,6 +74,23 @@ def statements(ddl: str) -> list[str]:
     return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
 
 
+def bare_policies() -> str:
+    """The tenant policies in the form Citus takes, for a database whose policies were made
+    before it had the extension (with a subquery: runtime.tenancy.context.tenant_condition)."""
+    condition = tenant_condition(True).replace("'", "''")
+    return (
+        "DO $$ DECLARE p record; BEGIN FOR p IN SELECT n.nspname, c.relname FROM pg_policy pol"
+        " JOIN pg_class c ON c.oid = pol.polrelid JOIN pg_namespace n ON n.oid = c.relnamespace"
+        " WHERE pol.polname = 'tenant_isolation'"
+        " AND pg_get_expr(pol.polqual, pol.polrelid) ILIKE '%select%' LOOP"
+        " EXECUTE format('ALTER POLICY tenant_isolation ON %I.%I USING ("
+        + condition
+        + ") WITH CHECK ("
+        + condition
+        + ")', p.nspname, p.relname); END LOOP; END $$"
+    )
+
+
 async def apply(dsn: str, ddl: str, role: str) -> list[str]:
     """Distribute the tenant database at ``dsn`` (the coordinator) by ``ddl``; what was done."""
     conn = await asyncpg.connect(dsn)
@@ -84,6 +101,7 @@ async def apply(dsn: str, ddl: str, role: str) -> list[str]:
         done: list[str] = []
         distributed: set[str] | None = None  # read once the extension exists
         async with conn.transaction():
+            await conn.execute(bare_policies())
             for statement in todo:
                 match = _CALL.search(statement)
                 if match:

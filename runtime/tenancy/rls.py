@@ -24,9 +24,9 @@ from __future__ import annotations
 from sqlalchemy import Connection, text
 
 from runtime.tenancy import citus
+from runtime.tenancy.context import tenant_condition
 
 POLICY = "tenant_isolation"
-TENANT_OF_TRANSACTION = "NULLIF(current_setting('cxg.tenant_id', true), '')::uuid"
 
 
 def tenant_tables(connection: Connection) -> list[tuple[str, str]]:
@@ -78,6 +78,7 @@ def secure(connection: Connection, role: str) -> list[str]:
         ensure_role(connection, role)
     secured = []
     schemas = set()
+    condition = tenant_condition(citus.present(connection))
     for schema, table in tenant_tables(connection):
         name = f'"{schema}"."{table}"'
         schemas.add(schema)
@@ -86,9 +87,7 @@ def secure(connection: Connection, role: str) -> list[str]:
         connection.execute(text(f"DROP POLICY IF EXISTS {POLICY} ON {name}"))
         connection.execute(
             text(
-                f"CREATE POLICY {POLICY} ON {name} "
-                f"USING (tenant_id = {TENANT_OF_TRANSACTION}) "
-                f"WITH CHECK (tenant_id = {TENANT_OF_TRANSACTION})"
+                f"CREATE POLICY {POLICY} ON {name} " f"USING ({condition}) WITH CHECK ({condition})"
             )
         )
         if role:

@@ -81,3 +81,33 @@ async def test_the_app_role_sees_and_writes_only_its_tenant(client, owner, tenan
                     "'NORMAL', 'ACTIVE')",
                     uuid.UUID(tenant_b["id"]),
                 )
+
+
+
+class RolledBack(Exception):
+    """Raised to end a transaction whose changes a test only looks at."""
+
+
+async def test_the_policy_reads_the_tenant_once_per_statement_and_citus_gets_it_bare(owner):
+    """On plain PostgreSQL the policy's setting is a scalar subquery: an InitPlan computed
+    once, not a call per row. `db citus --apply` first rewrites such policies in the bare form
+    Citus takes on distributed tables (it refuses subqueries there); seen here inside a
+    transaction that is then rolled back."""
+    from runtime.tenancy.citus import bare_policies
+
+    expression = "SELECT pg_get_expr(polqual, polrelid) FROM pg_policy WHERE polrelid = $1::regclass"
+    assert "SELECT" in await owner.fetchval(expression, "crm.customers")
+    async with owner.transaction():
+        await owner.execute(f'{context.PROPAGATE}; SET LOCAL ROLE "{APP_ROLE}"')
+        await owner.execute(context.tenant_settings(uuid.UUID(int=1), ""))
+        plan = await owner.fetchval("EXPLAIN (FORMAT JSON) SELECT count(*) FROM crm.customers")
+        assert "InitPlan" in plan
+    with pytest.raises(RolledBack):
+        async with owner.transaction():
+            await owner.execute(bare_policies())
+            for table in ("crm.customers", "srm.sales_orders"):
+                bare = await owner.fetchval(expression, table)
+                assert "current_setting('cxg.tenant_id'" in bare, bare
+                assert "select" not in bare.lower(), bare
+            raise RolledBack
+    assert "SELECT" in await owner.fetchval(expression, "crm.customers")
