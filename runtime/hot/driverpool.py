@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TypeVar
@@ -48,6 +49,9 @@ class DriverPool:
 
     asyncpg's own pool runs a reset round trip on every release; these connections hold
     only what this module sets (the role once, the tenant when it changes), so they need none.
+    A released connection goes straight to the longest waiting request: with a queue, a
+    request arriving just then could take it first and send the woken one to the back of the
+    line again, which under load made a few requests wait many turns (the tail latency).
     """
 
     def __init__(
@@ -57,7 +61,8 @@ class DriverPool:
         # behind a transaction pooler: no session state, no prepared statement kept
         self.pooled = pooled
         self.citus: bool | None = None  # the database has the Citus extension (first connect)
-        self._idle: asyncio.LifoQueue[Connection] = asyncio.LifoQueue()
+        self._idle: list[Connection] = []  # the last released is used first (warm)
+        self._waiters: deque[asyncio.Future[Connection | None]] = deque()
         self._opened = 0
         self._all: set[Connection] = set()
 
@@ -84,26 +89,59 @@ class DriverPool:
         return conn
 
     async def acquire(self) -> Connection:
-        if self._idle.empty() and self._opened < self.size:
-            self._opened += 1
-            try:
-                return await self._connect()
-            except BaseException:
-                self._opened -= 1
-                raise
-        conn = await self._idle.get()
-        if conn.is_closed():
-            self._discard(conn)
-            return await self.acquire()
-        return conn
+        while True:
+            conn: Connection | None
+            if self._idle:
+                conn = self._idle.pop()
+            elif self._opened < self.size:
+                self._opened += 1
+                try:
+                    return await self._connect()
+                except BaseException:
+                    self._opened -= 1
+                    self._hand(None)
+                    raise
+            else:
+                waiter = asyncio.get_running_loop().create_future()
+                self._waiters.append(waiter)
+                try:
+                    conn = await waiter
+                except asyncio.CancelledError:
+                    if waiter.done() and not waiter.cancelled():  # handed over as it was cancelled
+                        handed = waiter.result()
+                        if handed is None:
+                            self._hand(None)
+                        else:
+                            self.release(handed)
+                    elif waiter in self._waiters:
+                        self._waiters.remove(waiter)
+                    raise
+                if conn is None:  # a connection was dropped: there is room to open one
+                    continue
+            if conn.is_closed():
+                self._discard(conn)
+                continue
+            return conn
 
     def release(self, conn: Connection, *, broken: bool = False) -> None:
         if broken or conn.is_closed():
             self._discard(conn)
             if not conn.is_closed():
                 conn.terminate()
+            self._hand(None)
             return
-        self._idle.put_nowait(conn)
+        if not self._hand(conn):
+            self._idle.append(conn)
+
+    def _hand(self, conn: Connection | None) -> bool:
+        """Give ``conn`` to the longest waiting request, if one waits (None: there is room
+        for it to open a connection itself)."""
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(conn)
+                return True
+        return False
 
     def _discard(self, conn: Connection) -> None:
         if conn in self._all:
@@ -121,7 +159,7 @@ class DriverPool:
             if isinstance(result, BaseException):
                 self._opened -= 1  # opened later, when a request needs it
             else:
-                self._idle.put_nowait(result)
+                self.release(result)
 
     async def close(self) -> None:
         for conn in list(self._all):

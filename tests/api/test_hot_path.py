@@ -8,6 +8,7 @@ the other on the very next request, and a dropped connection costs a retried rea
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import uuid
 
@@ -228,3 +229,34 @@ async def test_a_refused_hot_create_writes_nothing(client, tenant_a, tenant_b):
     assert again.status_code == 409, again.text
     listed = await client.get(customers, params={"search": body["code"]}, headers=headers)
     assert data_of(listed)["total"] == 1
+
+
+async def test_a_released_connection_goes_to_the_longest_waiting_request(database_urls):
+    """The hot pool is first come, first served: a request that arrives as a connection is
+    released does not take it from one already waiting (which would send that one to the back
+    of the line again: the long tail under load). A dropped connection lets the next waiting
+    request open one."""
+    from runtime.hot.driverpool import DriverPool
+
+    dsn = database_urls["manager"]
+    pool = DriverPool(dsn, 1, tenant=False)
+    try:
+        first = await pool.acquire()
+        waiting = asyncio.ensure_future(pool.acquire())
+        await asyncio.sleep(0)  # it waits now
+        pool.release(first)
+        late = asyncio.ensure_future(pool.acquire())  # arrives just as it was released
+        assert await asyncio.wait_for(waiting, 5) is first
+        await asyncio.sleep(0.05)
+        assert not late.done()  # it waits its turn
+        pool.release(first, broken=True)  # dropped: the waiting one opens a new connection
+        replacement = await asyncio.wait_for(late, 10)
+        assert replacement is not first and not replacement.is_closed()
+        cancelled = asyncio.ensure_future(pool.acquire())
+        await asyncio.sleep(0)
+        cancelled.cancel()
+        pool.release(replacement)  # the cancelled waiter is skipped: the connection stays idle
+        assert await asyncio.wait_for(pool.acquire(), 5) is replacement
+        pool.release(replacement)
+    finally:
+        await pool.close()
