@@ -65,9 +65,8 @@ async def page(
     head_args: tuple[Any, ...] = (),
     fixed: Mapping[str, Any] | None = None,
 ) -> list[Record]:
-    """The page's records: none when the head found nothing; else the first carries the
-    total (and the head's columns) and each one row's JSON and sort keys (a lone record
-    with a null row when the page is empty)."""
+    """The page's record in a list: none when the head found nothing; else one, with the
+    total (and the head's columns), the rows' JSON and the last row's sort keys."""
     sql, args = reads.page(params, tenant, cursor, head, fixed)
     records: list[Record] = await conn.fetch(sql, *head_args, *args)
     return records
@@ -93,15 +92,16 @@ async def page_json(
         plan = await conn.fetchval(sql, *args)
         plan = json.loads(plan) if isinstance(plan, str) else plan
         total, counted = max(int(plan[0]["Plan"]["Plan Rows"]), total or 0), "estimated"
-    rows = [r for r in records if r["_cxg_row"] is not None]
+    found = records[0]
     size = params.page_size
-    last = rows[-1] if rows else None
-    terms = paging.sort_terms(params.order)
     cursor = None
-    if last is not None and len(rows) == size:
-        cursor = paging.encode_cursor(params.order, [last[f"_cxg_k{i}"] for i in range(len(terms))])
+    if found["_cxg_n"] == size:
+        terms = paging.sort_terms(params.order)
+        cursor = paging.encode_cursor(
+            params.order, [found[f"_cxg_k{i}"] for i in range(len(terms))]
+        )
     return (
-        f'{{"items":[{",".join(r["_cxg_row"] for r in rows)}],"total":{_number(total)}'
+        f'{{"items":[{found["_cxg_items"] or ""}],"total":{_number(total)}'
         f',"page":{params.page},"page_size":{size},"total_pages":{_number(pages(total, size))}'
         f',"count":"{counted}","next_cursor":{json.dumps(cursor)}}}'
     )

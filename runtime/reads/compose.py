@@ -154,9 +154,10 @@ class Statements:
         head: Head | None = None,
         fixed: Mapping[str, Any] | None = None,
     ) -> tuple[str, list[Any]]:
-        """One statement: the total as the count mode asks (a head row even when no row
-        matches) and the page's rows, each with its JSON and its sort keys (_cxg_k<i>, for
-        the next cursor), in order. ``cursor``: the typed values a keyset page continues
+        """One statement, one row (none when the head finds nothing): the total as the count
+        mode asks, the page's rows' JSON joined in order (_cxg_items, null when no row
+        matches), their number (_cxg_n) and the last one's sort keys (_cxg_k<i>, for the next
+        cursor). ``cursor``: the typed values a keyset page continues
         after (then the offset is 0)."""
         arg = Args(head.args + 1 if head else 1)
         mine = arg(tenant) if self.tenant_scoped else None
@@ -181,7 +182,6 @@ class Statements:
             where += " AND " + _after(terms, cursor, arg)
             offset = 0
         keys = ", ".join(f"t.{c} AS _cxg_k{i}" for i, (c, _) in enumerate(terms))
-        outer = ", ".join(f"p._cxg_k{i} {'DESC' if d else 'ASC'}" for i, (_, d) in enumerate(terms))
         # the page's ids and sort keys first, then the JSON of those rows only (joined by id)
         rows = (
             f"SELECT {ROW} AS _cxg_row, {', '.join(f'k._cxg_k{i}' for i in range(len(terms)))}"
@@ -189,13 +189,29 @@ class Statements:
             f" ORDER BY {order_by(sort)} LIMIT {int(params.page_size)} OFFSET {int(offset)}) k"
             f" JOIN {self.shown(self._mine(mine))} ON r.id = k._cxg_id"
         )
+        # one row back, as PostgreSQL can give it: the rows' JSON joined in the page's order,
+        # how many, and the last row's sort keys (the next cursor); decoding twenty records
+        # of sort keys cost the driver more than the rest of the answer
+        ordered = ", ".join(
+            f"q._cxg_k{i} {'DESC' if d else 'ASC'}" for i, (_, d) in enumerate(terms)
+        )
+        reverse = ", ".join(
+            f"q._cxg_k{i} {'ASC' if d else 'DESC'}" for i, (_, d) in enumerate(terms)
+        )
+        last = ", ".join(
+            f"(array_agg(q._cxg_k{i} ORDER BY {reverse}))[1] AS _cxg_k{i}"
+            for i in range(len(terms))
+        )
+        gathered = (
+            f"SELECT string_agg(q._cxg_row, ',' ORDER BY {ordered}) AS _cxg_items,"
+            f" count(*) AS _cxg_n, {last} FROM ({rows}) q"
+        )
         counted = f"{total} AS _cxg_total, {self._small()} AS _cxg_all"
         if head is None:
             counted = f"SELECT {counted}"
         else:
             counted = f"SELECT {head.select}, {counted} FROM {head.source} WHERE {head.where}"
-        sql = f"SELECT h.*, p.* FROM ({counted}) h LEFT JOIN LATERAL ({rows}) p ON true"
-        return f"{sql} ORDER BY {outer}", arg.values
+        return f"SELECT h.*, p.* FROM ({counted}) h CROSS JOIN LATERAL ({gathered}) p", arg.values
 
     def _small(self) -> str:
         """Whether the planner holds the whole table small enough to count it all (0 or -1: it
