@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from runtime.data.db import MANAGER, TENANT
 from runtime.data.sessions import ManagerDb, unit_of_work
+from runtime.security import systems
 from runtime.security.codes import manager_codes
 from runtime.security.credentials import ACCESS, TokenError, api_key_digest, decode_token
 from runtime.security.permissions import ACT_FOR_TENANT, holds
@@ -22,9 +23,6 @@ from runtime.security.policy import ENROLMENT_SCOPE
 from runtime.security.principal import ACTING_MANAGER, Actor
 from runtime.security.principal import MANAGER as MANAGER_SYSTEM
 from runtime.security.principal import TENANT as TENANT_SYSTEM
-from runtime.security.systems import MANAGER_SYSTEM as MANAGER_LIVE
-from runtime.security.systems import TENANT_SYSTEM as TENANT_LIVE
-from runtime.security.systems import System
 from runtime.state import app_state
 from runtime.web.errors import ForbiddenError, MfaEnrolmentRequiredError, UnauthorizedError
 
@@ -124,7 +122,10 @@ async def api_key_actor(request: Request, key: str, db: AsyncSession) -> Actor:
 
 
 async def _live_user(
-    db: AsyncSession, system: System, claims: dict[str, Any], tenant_id: uuid.UUID | None = None
+    db: AsyncSession,
+    system: systems.System,
+    claims: dict[str, Any],
+    tenant_id: uuid.UUID | None = None,
 ) -> Any:
     """The user a token names, provided the user and the token's session are both live (the
     same condition the hot path's statements carry: System.live_with)."""
@@ -141,7 +142,7 @@ async def _live_user(
 
 async def _manager_user(request: Request, claims: dict[str, Any], db: AsyncSession) -> Actor:
     """The manager user and live session a token names, or 401."""
-    row = await _live_user(db, MANAGER_LIVE, claims)
+    row = await _live_user(db, systems.MANAGER_SYSTEM, claims)
     return Actor(
         user_id=uuid.UUID(claims["sub"]),
         username=row.username,
@@ -265,7 +266,7 @@ async def _tenant_actor(
 async def _tenant_user(
     request: Request, claims: dict[str, Any], tenant_id: uuid.UUID, db: AsyncSession
 ) -> Actor:
-    row = await _live_user(db, TENANT_LIVE, claims, tenant_id)
+    row = await _live_user(db, systems.TENANT_SYSTEM, claims, tenant_id)
     return Actor(
         user_id=uuid.UUID(claims["sub"]),
         username=row.username,

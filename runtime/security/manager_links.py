@@ -24,6 +24,13 @@ router = audited_router(scope="manager", entity=None)
 # the errors these endpoints raise themselves (runtime.web.contract.answers documents them)
 TOKEN_RAISES = (LinkTokenError,)
 VERIFY_RAISES = (ConflictError,)
+# what the e-mail verification endpoints do, for the API document (the same in both systems)
+ABOUT = {
+    "verify_email": "Mails the signed-in account a link that confirms its e-mail address"
+    " (valid for a limited time, used once).",
+    "confirm_email": "Confirms the e-mail address with the token of the mailed link: the"
+    " account's address is verified from then on.",
+}
 
 
 @router.post(
@@ -31,8 +38,7 @@ VERIFY_RAISES = (ConflictError,)
     response_model=Envelope[Message],
     status_code=status.HTTP_202_ACCEPTED,
     summary="이메일 확인 메일 요청",
-    description="Mails the signed-in account a link that confirms its e-mail address (valid"
-    " for a limited time, used once).",
+    description=ABOUT["verify_email"],
 )
 @answers(raises=VERIFY_RAISES)
 async def verify_email(
@@ -46,8 +52,7 @@ async def verify_email(
     "/verify-email/confirm",
     response_model=Envelope[Message],
     summary="이메일 확인",
-    description="Confirms the e-mail address with the token of the mailed link: the account's"
-    " address is verified from then on.",
+    description=ABOUT["confirm_email"],
 )
 @answers(raises=TOKEN_RAISES)
 async def confirm_email(data: TokenRequest, request: Request, db: ManagerDb) -> Envelope[Message]:

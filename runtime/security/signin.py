@@ -44,10 +44,9 @@ from runtime.security.mfa_models import MfaChallenge, MfaEnrolmentRequired
 from runtime.security.signin_models import BAD_LOGIN, INACTIVE, LoginRequest, TokenPair
 from runtime.settings import get_settings
 
-# What a first factor (a password, an identity provider) leads to. A named alias, so the
-# document's component is Envelope_SignedIn_ (a client's EnvelopeSignedIn), not a name
-# spelled from the three members.
-# Every component of the document has a title of its own (client generators name models by it).
+# What a first factor (a password, an identity provider) leads to: a named, titled alias, so
+# the document's component is Envelope_SignedIn_ (a client's EnvelopeSignedIn), not a name
+# spelled from the three members, and it has a title of its own as every component does.
 SignedIn = TypeAliasType(
     "SignedIn",
     Annotated[TokenPair | MfaChallenge | MfaEnrolmentRequired, Field(title="SignedIn")],

@@ -11,7 +11,7 @@ from runtime.data.db import TENANT
 from runtime.deps import CurrentTenantUser, ManagerDb, TenantDb, tenant_status, unit_of_work
 from runtime.security import account_mail, links
 from runtime.security.accounts import Accounts
-from runtime.security.manager_links import TOKEN_RAISES, VERIFY_RAISES
+from runtime.security.manager_links import ABOUT, TOKEN_RAISES, VERIFY_RAISES
 from runtime.security.principal import tenant_of
 from runtime.security.signin_models import (
     Message,
@@ -44,8 +44,7 @@ async def _token_tenant(request: Request, token: str) -> Accounts:
     response_model=Envelope[Message],
     status_code=status.HTTP_202_ACCEPTED,
     summary="이메일 확인 메일 요청",
-    description="Mails the signed-in account a link that confirms its e-mail address (valid"
-    " for a limited time, used once).",
+    description=ABOUT["verify_email"],
 )
 @answers(raises=VERIFY_RAISES)
 async def verify_email(
@@ -59,8 +58,7 @@ async def verify_email(
     "/verify-email/confirm",
     response_model=Envelope[Message],
     summary="이메일 확인",
-    description="Confirms the e-mail address with the token of the mailed link: the account's"
-    " address is verified from then on.",
+    description=ABOUT["confirm_email"],
 )
 @answers(raises=TOKEN_RAISES)
 async def confirm_email(data: TokenRequest, request: Request) -> Envelope[Message]:

@@ -87,7 +87,7 @@ def secure(connection: Connection, role: str) -> list[str]:
         connection.execute(text(f"DROP POLICY IF EXISTS {POLICY} ON {name}"))
         connection.execute(
             text(
-                f"CREATE POLICY {POLICY} ON {name} " f"USING ({condition}) WITH CHECK ({condition})"
+                f"CREATE POLICY {POLICY} ON {name} USING ({condition}) WITH CHECK ({condition})"
             )
         )
         if role:

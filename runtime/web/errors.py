@@ -10,8 +10,8 @@ from typing import Any, ClassVar
 
 # What an operation is or does (runtime.web.contract works them out), and so which errors it
 # can answer: each class below names the facts under which it can happen (``when``, any one of
-# them; empty: always; None: only where an endpoint declares raising it). The API document lists exactly
-# those errors per operation, so a new class with its ``when`` is documented where it applies.
+# them; empty: always; None: only where an endpoint declares raising it). The API document
+# lists exactly those errors per operation, so a new class is documented where it applies.
 AUTHENTICATED = "authenticated"  # a credential is required
 FULL_CREDENTIAL = "full_credential"  # refuses a token that may only enrol in MFA
 PERMISSION = "permission"  # a permission code is checked
