@@ -48,6 +48,7 @@ from runtime.web.envelope import Envelope, error_payload, ok
 from runtime.web.errors import DATABASE, DatabaseUnavailableError
 from runtime.web.middleware import RequestContextMiddleware
 from runtime.web.readretry import ReadRetryMiddleware
+from runtime.web.stack import Api
 
 API_PREFIX = "/api/v1"
 AUTH_TAG = "관리자 > 인증 > 인증"
@@ -186,7 +187,7 @@ def create_app(
     for v1 in (manager_v1, tenant_v1):
         tags += getattr(v1, "TAGS", [])
     document = None if eager else openapi.prebuilt(settings.data_dir / "openapi.verified")
-    app = FastAPI(
+    app = Api(
         title="CXG Platform API",
         version="1.0.0",
         description="CXG 멀티테넌트 SaaS 플랫폼 API (manager and tenant systems).",

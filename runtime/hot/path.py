@@ -36,7 +36,7 @@ from runtime.hot.driverpool import Hot
 from runtime.hot.read import Route
 from runtime.reads.compose import statements
 from runtime.reads.plan import plans
-from runtime.security.credentials import ACCESS, TokenError, decode_token
+from runtime.security.credentials import ACCESS, TokenError, TokenIds, decode_with_ids
 from runtime.security.permissions import holds
 from runtime.security.systems import System
 from runtime.state import app_state
@@ -46,7 +46,7 @@ from runtime.web.versions import etag
 Answer = tuple[bytes, int | None]  # the body, and the row's version when it is one row
 Handler = Callable[[Scope, Hot], Awaitable[Answer | None]]
 COLD = "cxg.cold"  # in the scope: (database, user, tenant) whose caches are not filled yet
-Caller = tuple[str, uuid.UUID, object]  # what COLD holds; the tenant as the token's tid claim
+Caller = tuple[str, uuid.UUID, uuid.UUID | None]  # what COLD holds: database, user, tenant
 WARM_WAIT = 5.0  # seconds a request waits for another to fill its caller's caches
 CREATED = "cxg.created"  # in the scope: the path of the row a hot create made (Location)
 
@@ -125,15 +125,15 @@ class HotPathMiddleware:
             hot.served += 1
         return answer
 
-    def _claims(
+    def _caller(
         self, scope: Scope, system: System
-    ) -> tuple[dict[str, Any], frozenset[str] | None] | None:
-        """The verified claims of the request's token and the caller's cached codes."""
+    ) -> tuple[TokenIds, frozenset[str] | None] | None:
+        """The ids of the request's verified token and the caller's cached codes."""
         token = _bearer(scope)
         if not token:
             return None
         try:
-            claims = decode_token(token, expected_type=ACCESS)
+            claims, ids = decode_with_ids(token, expected_type=ACCESS)
         except TokenError:
             return None
         if claims.get("sys") != system.name or claims.get("act") or claims.get("scope"):
@@ -141,18 +141,19 @@ class HotPathMiddleware:
             # only enrol in MFA (the routers refuse it: runtime.security.authn.token_claims)
             return None
         state = app_state(scope)
-        user = uuid.UUID(claims["sub"])
-        cold: Caller = (system.database, user, claims.get("tid"))
+        cold: Caller = (system.database, ids.user, ids.tenant)
         if system.tenant_scoped:
-            status = state.tenant_status_cache.get(uuid.UUID(str(claims.get("tid"))))
+            if ids.tenant is None:
+                return None
+            status = state.tenant_status_cache.get(ids.tenant)
             if status is None:
                 scope[COLD] = cold
             if status != "ACTIVE":
                 return None
-        codes = state.permission_caches[system.database].get(user)
+        codes = state.permission_caches[system.database].get(ids.user)
         if codes is None:
             scope[COLD] = cold
-        return claims, codes
+        return ids, codes
 
     async def _read(self, scope: Scope, hot: Hot) -> Answer | None:
         path: str = scope["path"]
@@ -168,13 +169,13 @@ class HotPathMiddleware:
                 return None
         elif not route.plan.list:
             return None
-        known = self._claims(scope, route.system)
+        known = self._caller(scope, route.system)
         if known is None:
             return None
-        claims, codes = known
+        ids, codes = known
         if row_id is not None:
-            return await route.get(hot, claims, row_id, codes)
-        body = await route.list(hot, claims, scope.get("query_string", b""), codes)
+            return await route.get(hot, ids, row_id, codes)
+        body = await route.list(hot, ids, scope.get("query_string", b""), codes)
         return None if body is None else (body, None)
 
     async def _create(self, scope: Scope, hot: Hot, request: bytes) -> Answer | None:
@@ -186,14 +187,14 @@ class HotPathMiddleware:
             # on Citus (or not known yet) the one-statement create goes the long way: Citus
             # runs its INSERT ... SELECT through COPY, which row-level security refuses
             return None
-        known = self._claims(scope, route.system)
+        known = self._caller(scope, route.system)
         if known is None:
             return None
-        claims, codes = known
+        ids, codes = known
         values = statement.values(request)
         if values is None:
             return None  # the long way names what is wrong with the body
-        auth = route._auth_args(claims)
+        auth = route._auth_args(ids)
         allowed = holds(codes, f"{route.plan.key}:create")
         if route.system.tenant_scoped and not allowed:
             return None

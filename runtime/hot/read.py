@@ -8,7 +8,7 @@ import builtins
 import uuid
 from collections.abc import Callable
 from functools import cached_property
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import parse_qsl
 
 from pydantic import ValidationError as PydanticValidationError
@@ -20,10 +20,24 @@ from runtime.hot.driverpool import Connection, Hot
 from runtime.reads import answer
 from runtime.reads.compose import Head, Statements
 from runtime.reads.plan import ReadPlan
+from runtime.security.credentials import TokenIds
 from runtime.security.permissions import holds_as
 from runtime.security.systems import System
 from runtime.web.envelope import envelope_bytes
 from runtime.web.schemas import ListParams
+
+LISTINGS_KEPT = 256  # query strings whose page statement a route remembers (emptied when full)
+TENANT = object()  # in a remembered statement's parameters: the caller's tenant goes here
+_UNKNOWN = object()
+
+
+class Listing(NamedTuple):
+    """A list's parameters and its page statement, with TENANT where the tenant goes (the
+    head's parameters come first)."""
+
+    params: ListParams
+    sql: str
+    args: tuple[Any, ...]
 
 
 class Route:
@@ -38,6 +52,7 @@ class Route:
     ):
         self.reads, self.plan, self.system = reads, reads.plan, system
         self.table, self.audit = table, audit  # a table by name, its model imported if need be
+        self._listings: dict[bytes, Listing | None] = {}
         live_from, live_where = system.live(1)
         self.head = Head(
             "u.user_type AS _cxg_user_type", live_from, live_where, 3 if system.tenant_scoped else 2
@@ -69,10 +84,10 @@ class Route:
     # -- get ------------------------------------------------------------------------------
 
     async def get(
-        self, hot: Hot, claims: dict[str, Any], row_id: uuid.UUID, codes: frozenset[str] | None
+        self, hot: Hot, ids: TokenIds, row_id: uuid.UUID, codes: frozenset[str] | None
     ) -> tuple[bytes, int] | None:
         """The detail's body and the row's version (its ETag), or None: the long way."""
-        auth = self._auth_args(claims)
+        auth = self._auth_args(ids)
         tenant = auth[2] if self.system.tenant_scoped else None
 
         async def work(conn: Connection) -> Any:
@@ -105,9 +120,22 @@ class Route:
         except PydanticValidationError:
             return None
 
-    async def list(
-        self, hot: Hot, claims: dict[str, Any], query: bytes, codes: frozenset[str] | None
-    ) -> bytes | None:
+    def _listing(self, query: bytes) -> Listing | None:
+        """The page statement of a query string, composed once: a screen asks for the same
+        few pages again and again (None: the long way answers it)."""
+        known = self._listings.get(query, _UNKNOWN)
+        if known is _UNKNOWN:
+            known = self._compose(query)
+            if len(self._listings) >= LISTINGS_KEPT:
+                self._listings.clear()
+            self._listings[query] = known
+        return known  # type: ignore[return-value]  # not _UNKNOWN any more
+
+    def forget(self) -> None:
+        """Compose every statement anew (their bounds changed: tests of runtime.data.paging)."""
+        self._listings.clear()
+
+    def _compose(self, query: bytes) -> Listing | None:
         params = self._params(query)
         if params is None:
             return None
@@ -115,13 +143,22 @@ class Route:
             cursor = answer.cursor_values(self.reads, params)
         except ValueError:
             return None  # the long way names what is wrong with the cursor
-        auth = self._auth_args(claims)
+        sql, args = self.reads.page(params, TENANT, cursor, self.head)
+        return Listing(params, sql, tuple(args))
+
+    async def list(
+        self, hot: Hot, ids: TokenIds, query: bytes, codes: frozenset[str] | None
+    ) -> bytes | None:
+        listing = self._listing(query)
+        if listing is None:
+            return None
+        auth = self._auth_args(ids)
         tenant = auth[2] if self.system.tenant_scoped else None
+        args = [*auth, *(tenant if a is TENANT else a for a in listing.args)]
+        params = listing.params
 
         async def work(conn: Connection) -> str | None:
-            records = await answer.page(
-                conn, self.reads, params, tenant, cursor, self.head, tuple(auth)
-            )
+            records = await conn.fetch(listing.sql, *args)
             if not records or not self._allowed(records[0]["_cxg_user_type"], codes):
                 return None
             return await answer.page_json(conn, self.reads, params, tenant, records)
@@ -132,11 +169,10 @@ class Route:
     # -- shared ---------------------------------------------------------------------------
 
     # builtins.list: in this class, list is the method above
-    def _auth_args(self, claims: dict[str, Any]) -> builtins.list[Any]:
-        args: list[Any] = [uuid.UUID(claims["sub"]), uuid.UUID(claims["sid"])]
+    def _auth_args(self, ids: TokenIds) -> builtins.list[Any]:
         if self.system.tenant_scoped:
-            args.append(uuid.UUID(str(claims["tid"])))
-        return args
+            return [ids.user, ids.session, ids.tenant]
+        return [ids.user, ids.session]
 
     def _allowed(self, user_type: str, codes: frozenset[str] | None) -> bool:
         return holds_as(self.system.name, user_type, codes, self.plan.permission)

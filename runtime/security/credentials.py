@@ -12,6 +12,7 @@ import hashlib
 import secrets
 import time
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
@@ -162,19 +163,39 @@ def create_token(
 # signature (and PyJWT's parsing around it) is most of what authenticating a request costs;
 # a client sends the same token for its whole lifetime, so each is verified once per process.
 # The text includes the signature, so a hit is a token already proven genuine; expiry and
-# type are still checked on every use. Bounded: emptied when full.
-_VERIFIED: dict[str, tuple[str, dict[str, Any]]] = {}
+# type are still checked on every use. Bounded: emptied when full. Beside the claims, the ids
+# they name, parsed once too (None when the subject or session is not a UUID).
+_VERIFIED: dict[str, tuple[str, dict[str, Any], TokenIds | None]] = {}
 _VERIFIED_MAX = 10_000
 
 
-def verified_claims(token: str) -> dict[str, Any]:
-    """The claims of a token whose signature, issuer and required claims check out (expiry
-    is the caller's to check). Callers must not change the dict."""
+@dataclass(frozen=True, slots=True)
+class TokenIds:
+    """The user, session and (tenant systems) tenant a verified token names."""
+
+    user: uuid.UUID
+    session: uuid.UUID
+    tenant: uuid.UUID | None  # None: no tid claim, or one that is not a UUID
+
+
+def _ids(claims: dict[str, Any]) -> TokenIds | None:
+    try:
+        user, session = uuid.UUID(claims["sub"]), uuid.UUID(claims["sid"])
+    except (ValueError, TypeError, AttributeError):
+        return None
+    try:
+        tenant = uuid.UUID(str(claims["tid"])) if "tid" in claims else None
+    except ValueError:
+        tenant = None
+    return TokenIds(user, session, tenant)
+
+
+def _verified(token: str) -> tuple[dict[str, Any], TokenIds | None]:
     settings = get_settings()
     secret = settings.secret_key()
     hit = _VERIFIED.get(token)
     if hit is not None and hit[0] == secret:
-        return hit[1]
+        return hit[1], hit[2]
     try:
         claims = jwt.decode(
             token,
@@ -187,20 +208,29 @@ def verified_claims(token: str) -> dict[str, Any]:
         raise TokenError("invalid") from exc
     if len(_VERIFIED) >= _VERIFIED_MAX:
         _VERIFIED.clear()
-    _VERIFIED[token] = (secret, claims)
-    return claims
+    ids = _ids(claims)
+    _VERIFIED[token] = (secret, claims, ids)
+    return claims, ids
+
+
+def verified_claims(token: str) -> dict[str, Any]:
+    """The claims of a token whose signature, issuer and required claims check out (expiry
+    is the caller's to check). Callers must not change the dict."""
+    return _verified(token)[0]
 
 
 def decode_token(token: str, *, expected_type: str) -> dict[str, Any]:
-    claims = verified_claims(token)
+    return decode_with_ids(token, expected_type=expected_type)[0]
+
+
+def decode_with_ids(token: str, *, expected_type: str) -> tuple[dict[str, Any], TokenIds]:
+    """The claims of a live token of the expected type, and the ids they name."""
+    claims, ids = _verified(token)
     exp = claims.get("exp")
     if not isinstance(exp, int | float) or isinstance(exp, bool) or exp <= time.time():
         raise TokenError("expired")
     if claims.get("typ") != expected_type:
         raise TokenError("wrong token type")
-    try:
-        uuid.UUID(claims["sub"])
-        uuid.UUID(claims["sid"])
-    except (ValueError, TypeError) as exc:
-        raise TokenError("invalid") from exc
-    return claims
+    if ids is None:
+        raise TokenError("invalid")
+    return claims, ids

@@ -231,6 +231,35 @@ async def test_a_refused_hot_create_writes_nothing(client, tenant_a, tenant_b):
     assert data_of(listed)["total"] == 1
 
 
+async def test_one_remembered_page_statement_serves_each_tenant_its_own_rows(
+    client, tenant_a, tenant_b
+):
+    """The hot path composes a query string's page statement once; each caller's tenant is
+    put into it on every request."""
+    customers = "/api/v1/tenants/crm/customers"
+    mark = "HPT" + uuid.uuid4().hex[:6]
+    mine = {}
+    for tenant in (tenant_a, tenant_b):
+        created = await client.post(
+            customers,
+            json={"code": f"{mark}{tenant['id'][:4]}", "name": mark},
+            headers=tenant["headers"],
+        )
+        assert created.status_code == 201, created.text
+        mine[tenant["id"]] = created.json()["data"]["id"]
+    route = client._transport.app.state.hot_routes[customers]
+    query = {"search": mark, "page_size": 5}
+    for tenant in (tenant_a, tenant_b, tenant_a):
+        await client.get(customers, params=query, headers=tenant["headers"])  # warm caches
+        before = hot(client).served
+        page = data_of(await client.get(customers, params=query, headers=tenant["headers"]))
+        assert hot(client).served == before + 1, "the list did not take the hot path"
+        assert [row["id"] for row in page["items"]] == [mine[tenant["id"]]]
+        assert page["total"] == 1
+    remembered = [key for key in route._listings if mark.encode() in key]
+    assert len(remembered) == 1, remembered
+
+
 async def test_a_released_connection_goes_to_the_longest_waiting_request(database_urls):
     """The hot pool is first come, first served: a request that arrives as a connection is
     released does not take it from one already waiting (which would send that one to the back

@@ -3,6 +3,7 @@ in PostgreSQL as the application role."""
 
 from __future__ import annotations
 
+import json
 import uuid
 
 import asyncpg
@@ -102,6 +103,16 @@ async def test_the_policy_reads_the_tenant_once_per_statement_and_citus_gets_it_
         await owner.execute(context.tenant_settings(uuid.UUID(int=1), ""))
         plan = await owner.fetchval("EXPLAIN (FORMAT JSON) SELECT count(*) FROM crm.customers")
         assert "InitPlan" in plan
+        # beside a statement's own tenant condition, as every generated read has one: both are
+        # conditions of the index scan, with no gating node for each row to pass through
+        mine = "SELECT count(*) FROM crm.customers t WHERE NOT t.is_deleted AND t.tenant_id = $1"
+        await owner.execute("SET LOCAL enable_seqscan = off")  # an empty table: as when full
+        plan = json.loads(await owner.fetchval(f"EXPLAIN (FORMAT JSON) {mine}", uuid.UUID(int=1)))
+        scan = plan[0]["Plan"]["Plans"][-1]
+        assert scan["Node Type"].startswith("Index"), scan
+        assert "One-Time Filter" not in str(plan), plan
+        condition = scan["Index Cond"]
+        assert "ANY" in condition and str(uuid.UUID(int=1)) in condition, condition
     with pytest.raises(RolledBack):
         async with owner.transaction():
             await owner.execute(bare_policies())
