@@ -7,6 +7,7 @@
   end.
 - The longest files first (SLOWEST_FIRST), in that order: a worker that picked up the contract
   fuzz last would finish minutes after the others.
+- The run keeps the bytecode of what it imports, whatever PYTHONDONTWRITEBYTECODE says.
 - The smoke selection (`-m smoke`, SMOKE): a few tests that cover the generator, one round trip
   in each system, the hot path and one CLI command.
 - The Citus suite's line in the summary, counted from the reports (with workers, only the top
@@ -81,6 +82,12 @@ def pytest_configure(config: pytest.Config) -> None:
         # one cluster database for the session: the Citus suite runs in one process
         config.option.numprocesses, config.option.dist, config.option.tx = 0, "no", []
     if _top(config):
+        # This machine sets PYTHONDONTWRITEBYTECODE=1, and then every process of the run (the
+        # workers, and the servers and commands they start) compiled the project's modules
+        # anew, some 600 generated ones among them. The run keeps their bytecode; the workers
+        # and their children inherit this environment.
+        os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+        sys.dont_write_bytecode = False
         config.stash[_LOAD_AT_START] = _load()
         directory = database.share_server()
         if directory is not None:
