@@ -199,7 +199,7 @@ class HotPathMiddleware:
         if route.system.tenant_scoped and not allowed:
             return None
         args = [*auth, allowed, *values, *statement.request_args(scope)]
-        tenant = auth[2] if route.system.tenant_scoped else None
+        tenant = ids.tenant if route.system.tenant_scoped else None
         record = await hot.run(
             route.system.database, tenant, lambda conn: conn.fetchrow(statement.sql, *args)
         )

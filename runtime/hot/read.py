@@ -88,10 +88,10 @@ class Route:
     ) -> tuple[bytes, int] | None:
         """The detail's body and the row's version (its ETag), or None: the long way."""
         auth = self._auth_args(ids)
-        tenant = auth[2] if self.system.tenant_scoped else None
+        tenant = ids.tenant if self.system.tenant_scoped else None
 
         async def work(conn: Connection) -> Any:
-            return await conn.fetchrow(self.reads.detail(self.head), *auth, row_id, *auth[2:])
+            return await answer.detail(conn, self.reads, row_id, tenant, self.head, tuple(auth))
 
         record = await hot.run(self.system.database, tenant, work)
         # a dead session (401), no such row (404) or no permission (403): the long way
@@ -152,9 +152,8 @@ class Route:
         listing = self._listing(query)
         if listing is None:
             return None
-        auth = self._auth_args(ids)
-        tenant = auth[2] if self.system.tenant_scoped else None
-        args = [*auth, *(tenant if a is TENANT else a for a in listing.args)]
+        tenant = ids.tenant if self.system.tenant_scoped else None
+        args = [*self._auth_args(ids), *(tenant if a is TENANT else a for a in listing.args)]
         params = listing.params
 
         async def work(conn: Connection) -> str | None:

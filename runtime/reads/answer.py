@@ -61,14 +61,13 @@ async def page(
     params: ListParams,
     tenant: uuid.UUID | None,
     cursor: list[Any] | None,
-    head: Head | None = None,
-    head_args: tuple[Any, ...] = (),
     fixed: Mapping[str, Any] | None = None,
 ) -> list[Record]:
-    """The page's record in a list: none when the head found nothing; else one, with the
-    total (and the head's columns), the rows' JSON and the last row's sort keys."""
-    sql, args = reads.page(params, tenant, cursor, head, fixed)
-    records: list[Record] = await conn.fetch(sql, *head_args, *args)
+    """The page's record in a list: one, with the total, the rows' JSON and the last row's
+    sort keys. (The hot path composes its page statements once, with its head, and runs them
+    itself: runtime.hot.read.)"""
+    sql, args = reads.page(params, tenant, cursor, None, fixed)
+    records: list[Record] = await conn.fetch(sql, *args)
     return records
 
 
