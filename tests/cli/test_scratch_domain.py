@@ -150,6 +150,8 @@ def test_a_new_domain_is_covered_by_the_spec_driven_suites(tmp_path, database_ur
         f"--basetemp={tmp_path / 'inner'}",
         f"--junitxml={report}",
         "-q",
+        "-n",  # in one process: the selection is a few dozen tests, and each worker would
+        "0",  # import the suite and migrate its own databases for a share of them
         "tests/api",
         "--domain",
         "tenants.mfg",

@@ -6,7 +6,7 @@ import textwrap
 
 import pytest
 
-from tests.generator.helpers import cxg, make_project, snapshot
+from tests.generator.helpers import copy_of, cxg, make_project, snapshot
 
 GOOD_ORDER = """\
 entity: Order
@@ -285,13 +285,18 @@ def test_a_derived_sum_over_a_built_in_column_of_the_lines_is_refused(project):
     assert refused(project, expected, before) == [expected]
 
 
-@pytest.fixture
-def project(tmp_path):
-    root = make_project(tmp_path)
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    root = make_project(tmp_path_factory.mktemp("built"))
     (root / "specs/manager/shop/orders.yaml").write_text(GOOD_ORDER)
     result = cxg(root, "build")
     assert result.returncode == 0, result.stderr
     return root
+
+
+@pytest.fixture
+def project(built, tmp_path):
+    return copy_of(built, tmp_path)
 
 
 @pytest.mark.parametrize("case", list(CASES), ids=lambda c: c.replace(" ", "-"))

@@ -7,15 +7,20 @@ import shutil
 
 import pytest
 
-from tests.generator.helpers import cxg, make_project, snapshot
+from tests.generator.helpers import copy_of, cxg, make_project, snapshot
 
 
-@pytest.fixture
-def built(tmp_path):
-    root = make_project(tmp_path)
+@pytest.fixture(scope="module")
+def built_once(tmp_path_factory):
+    root = make_project(tmp_path_factory.mktemp("built"))
     result = cxg(root, "build")
     assert result.returncode == 0, result.stderr
     return root
+
+
+@pytest.fixture
+def built(built_once, tmp_path):
+    return copy_of(built_once, tmp_path)
 
 
 def test_build_is_deterministic_across_hash_seeds(tmp_path):

@@ -1,8 +1,9 @@
 """The hook this repository offers (.pre-commit-hooks.yaml), as another project uses it:
 `pre-commit try-repo <this repository> cxg-gen-check` from a scratch git repository that
 keeps specs and their generated code. pre-commit installs the hook's own environment from
-this repository (a real `pip install` of the package), so the test also shows that the
-package installs and runs as the hook declares it.
+this repository (a real install of the package and its dependencies: uv's, as pre-commit-uv
+from the dev dependencies has pre-commit do it, pip's without it), so the test also shows that
+the package installs and runs as the hook declares it.
 """
 
 from __future__ import annotations
