@@ -182,28 +182,28 @@ class Statements:
             where += " AND " + _after(terms, cursor, arg)
             offset = 0
         keys = ", ".join(f"t.{c} AS _cxg_k{i}" for i, (c, _) in enumerate(terms))
-        # the page's ids and sort keys first, then the JSON of those rows only (joined by id)
+        # the page's ids and sort keys first, then the JSON of those rows only (joined by id),
+        # put back in the page's order once
+        keys_out = ", ".join(f"k._cxg_k{i}" for i in range(len(terms)))
+        ordered = ", ".join(
+            f"k._cxg_k{i} {'DESC' if d else 'ASC'}" for i, (_, d) in enumerate(terms)
+        )
         rows = (
-            f"SELECT {ROW} AS _cxg_row, {', '.join(f'k._cxg_k{i}' for i in range(len(terms)))}"
+            f"SELECT {ROW} AS _cxg_row, {keys_out}"
             f" FROM (SELECT t.id AS _cxg_id, {keys} FROM {self.plan.table} t WHERE {where}"
             f" ORDER BY {order_by(sort)} LIMIT {int(params.page_size)} OFFSET {int(offset)}) k"
-            f" JOIN {self.shown(self._mine(mine))} ON r.id = k._cxg_id"
+            f" JOIN {self.shown(self._mine(mine))} ON r.id = k._cxg_id ORDER BY {ordered}"
         )
         # one row back, as PostgreSQL can give it: the rows' JSON joined in the page's order,
-        # how many, and the last row's sort keys (the next cursor); decoding twenty records
-        # of sort keys cost the driver more than the rest of the answer
-        ordered = ", ".join(
-            f"q._cxg_k{i} {'DESC' if d else 'ASC'}" for i, (_, d) in enumerate(terms)
-        )
-        reverse = ", ".join(
-            f"q._cxg_k{i} {'ASC' if d else 'DESC'}" for i, (_, d) in enumerate(terms)
-        )
+        # how many, and the last row's sort keys (the next cursor). The aggregates read the
+        # ordered subquery's rows in its order (as PostgreSQL documents for a sorted
+        # subquery), so no aggregate sorts again; decoding twenty records of sort keys cost
+        # the driver more than the rest of the answer
         last = ", ".join(
-            f"(array_agg(q._cxg_k{i} ORDER BY {reverse}))[1] AS _cxg_k{i}"
-            for i in range(len(terms))
+            f"(array_agg(q._cxg_k{i}))[count(*)] AS _cxg_k{i}" for i in range(len(terms))
         )
         gathered = (
-            f"SELECT string_agg(q._cxg_row, ',' ORDER BY {ordered}) AS _cxg_items,"
+            f"SELECT string_agg(q._cxg_row, ',') AS _cxg_items,"
             f" count(*) AS _cxg_n, {last} FROM ({rows}) q"
         )
         counted = f"{total} AS _cxg_total, {self._small()} AS _cxg_all"
