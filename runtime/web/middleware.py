@@ -39,7 +39,7 @@ class RequestContextMiddleware:
         scope.setdefault("state", {})["request_id"] = request_id
 
         started = False
-        self.activity.in_flight += 1
+        self.activity.begin()
 
         async def send_with_id(message: Message) -> None:
             nonlocal started
@@ -60,6 +60,6 @@ class RequestContextMiddleware:
             body = error_payload(InternalError.code, InternalError().message(language_var.get()))
             await JSONResponse(body, status_code=500)(scope, receive, send_with_id)
         finally:
-            self.activity.in_flight -= 1
+            self.activity.end()
             request_id_var.reset(rid_token)
             language_var.reset(lang_token)

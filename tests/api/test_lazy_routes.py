@@ -8,7 +8,7 @@ import asyncio
 import httpx
 import pytest
 
-from runtime.hot.warmup import warm_up
+from runtime.hot.warmup import QUIET_S, warm_up
 from runtime.web.routes import LazyGroup
 from tests.conftest import login
 
@@ -66,14 +66,23 @@ async def test_warm_up_waits_for_requests_then_builds_everything(fresh):
     app, _ = fresh
     groups, hot = list(_groups(app).values()), list(app.state.hot_routes.values())
     activity = app.state.activity
-    activity.in_flight += 1  # as if a request were being answered
+    activity.begin()  # as if a request were being answered
     try:
         warming = asyncio.create_task(warm_up(activity, hot, groups))
         await asyncio.sleep(0.1)
         assert not any(g.built for g in groups)
         assert not any("create" in route.__dict__ for route in hot)  # nothing prepared
     finally:
-        activity.in_flight -= 1
+        activity.end()
+    # a steady load: short requests one after another, none in flight most of the time, but
+    # never a pause as long as QUIET_S (for four times that)
+    assert QUIET_S >= 0.05
+    for _ in range(20):
+        activity.begin()
+        activity.end()
+        await asyncio.sleep(0.02)
+    assert not any(g.built for g in groups)
+    assert not any("create" in route.__dict__ for route in hot)
     await asyncio.wait_for(warming, timeout=120)
     assert all(g.built for g in groups)
     for route in hot:
