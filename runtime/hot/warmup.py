@@ -8,8 +8,7 @@ for QUIET_S, so it never stands between a client and its answer for longer than 
 Under load the pieces wait, and each is built by the first request that needs it. "No request
 in flight" alone was not enough: under a steady load a process's count of requests in flight
 touches zero between one answer and the next request many times a second, and a piece started
-there (up to 37 ms) held up the requests that came next; with two workers sharing 32
-connections that put the get's 99th percentile at twice the floor's.
+there (up to 37 ms) held up the requests that came next.
 
 What a piece builds lives as long as the process, so it is frozen at once (``gc.freeze``), out
 of the collector's full passes. Left to age, the pieces' objects made the collector's own full
