@@ -37,7 +37,7 @@ log = logging.getLogger("cxg.warmup")
 
 
 class Activity:
-    """Requests in flight and when the last one began or ended, kept by
+    """Requests in flight and when the last one ended, kept by
     runtime.web.middleware.RequestContextMiddleware."""
 
     def __init__(self) -> None:
@@ -45,8 +45,7 @@ class Activity:
         self.last = time.monotonic()
 
     def begin(self) -> None:
-        self.in_flight += 1
-        self.last = time.monotonic()
+        self.in_flight += 1  # idle() waits while any is in flight: the end sets the time
 
     def end(self) -> None:
         self.in_flight -= 1
