@@ -8,7 +8,7 @@ import uuid
 import httpx
 import pytest
 
-from tests.database import fresh_databases, run_sync, use_databases
+from tests.database import databases_at_head, run_sync, use_databases
 
 pytest_plugins = ["tests.running"]  # how the suite runs: workers, order, smoke, summary
 
@@ -51,12 +51,8 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture(scope="session")
 def database_urls(tmp_path_factory) -> dict[str, str]:
-    with fresh_databases(tmp_path_factory.mktemp("pg")) as urls:
+    with databases_at_head(tmp_path_factory.mktemp("pg")) as urls:
         use_databases(urls)
-        from runtime.cli import upgrade
-        from runtime.data.db import async_url
-
-        upgrade({k: async_url(v) for k, v in urls.items()})
         yield urls
 
 

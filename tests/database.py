@@ -7,12 +7,20 @@ xdist controller, or the only process) names its data directory in ``SERVER_DIR_
 any worker starts; the first process that needs it starts it (the library's inter-process lock
 makes that happen once) and the top process stops and deletes it when the run ends, whatever
 happened to the workers. One ``initdb`` per run instead of one per process and per fixture.
+
+Databases at the migrations' head (``databases_at_head``: every process's session pair, the
+live servers' pairs) are copies of the run's two template databases, which the first process
+that asks migrates and the others wait for (a lock file in the run's directory): a copy is a
+file copy on the server, where each pair migrated anew cost some 3,000 statements.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import fcntl
+import functools
+import hashlib
 import os
 import shutil
 import tempfile
@@ -21,7 +29,7 @@ import uuid
 import warnings
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 import asyncpg
@@ -102,14 +110,14 @@ def _drop(server_url: str, drops: list[str]) -> None:
     warnings.warn(f"test databases not dropped: {problem!r}", stacklevel=1)
 
 
-def share_server() -> Path | None:
-    """In the run's top process: name the directory of the run's embedded server, for this
-    process and the workers it starts. None when CXG_TEST_DATABASE_URL names a server."""
-    if os.environ.get("CXG_TEST_DATABASE_URL"):
-        return None
+def share_server() -> Path:
+    """In the run's top process: name the run's directory, for this process and the workers
+    it starts. It holds the run's embedded server (unless CXG_TEST_DATABASE_URL names a
+    server) and the lock of its template databases."""
     directory = Path(tempfile.mkdtemp(prefix="cxg-test-pg-"))
     os.environ[SERVER_DIR_ENV] = str(directory)
-    _ensure_server_user()
+    if not os.environ.get("CXG_TEST_DATABASE_URL"):
+        _ensure_server_user()
     return directory
 
 
@@ -126,8 +134,14 @@ def _ensure_server_user() -> None:
 
 def stop_shared_server(directory: Path) -> None:
     """In the run's top process, after every worker ended: stop the run's server if one was
-    started, and delete its data."""
+    started, and delete its data; on CXG_TEST_DATABASE_URL's server, drop the run's
+    templates."""
     os.environ.pop(SERVER_DIR_ENV, None)
+    external = os.environ.get("CXG_TEST_DATABASE_URL")
+    if external:
+        query = "SELECT datname FROM pg_database WHERE starts_with(datname, $1)"
+        names = run_sync(_values(external, query, _template_prefix(directory)))
+        _drop(external, [f'DROP DATABASE IF EXISTS "{n}" WITH (FORCE)' for n in names])
     if (directory / "pgdata" / "postmaster.pid").exists():
         _get_server(directory / "pgdata").stop()
     shutil.rmtree(directory, ignore_errors=True)
@@ -189,12 +203,10 @@ def _ensure_app_role(server_url: str) -> None:
     _roles_ready.add(server_url)
 
 
-@contextmanager
-def fresh_databases(workdir: Path) -> Iterator[dict[str, str]]:
-    """Yield {'manager': url, 'tenant': url} of two new, empty databases: on
-    CXG_TEST_DATABASE_URL, else on the run's shared embedded server, else (outside a pytest
-    run) on a temporary embedded server under ``workdir``."""
-    server = None
+def _server_url(workdir: Path) -> tuple[str, bool]:
+    """The server new databases go on: CXG_TEST_DATABASE_URL, else the run's shared embedded
+    server, else (outside a pytest run) a temporary embedded server under ``workdir``.
+    Returns its URL and whether it is the run's own (deleted whole at the end)."""
     server_url = os.environ.get("CXG_TEST_DATABASE_URL") or _shared_server_url()
     shared = bool(server_url) and not os.environ.get("CXG_TEST_DATABASE_URL")
     if not server_url:
@@ -203,18 +215,124 @@ def fresh_databases(workdir: Path) -> Iterator[dict[str, str]]:
         server = embedded.start(workdir / "pgdata", temporary=True)
         server_url = embedded.server_url(server, "postgres")
     _ensure_app_role(server_url)
+    return server_url, shared
+
+
+def create_databases(server_url: str, names: dict[str, str], *, at_head: bool) -> dict[str, str]:
+    """Create the databases ``names`` ({'manager': name, 'tenant': name}) on the server;
+    ``at_head``: migrated to the head revision (copies of the run's templates within a
+    pytest run). Returns their URLs."""
+    templates = _templates(server_url) if at_head else None
+    run_sync(
+        _admin(
+            server_url,
+            [
+                f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{templates[d]}"' if templates else "")
+                for d, name in names.items()
+            ],
+        )
+    )
+    base = make_url(_plain(server_url))
+    urls = {d: base.set(database=n).render_as_string(hide_password=False) for d, n in names.items()}
+    if at_head and templates is None:
+        _migrate(urls)
+    return urls
+
+
+def _migrate(urls: dict[str, str]) -> None:
+    from runtime.cli import upgrade
+    from runtime.data.db import async_url
+
+    upgrade({k: async_url(v) for k, v in urls.items()})
+
+
+_templates_ready: set[tuple[str, str]] = set()  # (server, template) this process saw made
+
+
+def _template_prefix(directory: Path) -> str:
+    return f"cxg_template_{directory.name.rsplit('-', 1)[-1].lower()}_"
+
+
+def _template_names(directory: Path) -> dict[str, str]:
+    """The run's templates of this project's migrations: a test may migrate a changed copy
+    of the project (tests/cli/test_scratch_domain.py), whose databases differ."""
+    key = _migrated_from()
+    return {d: f"{_template_prefix(directory)}{key}_{d}" for d in ("manager", "tenant")}
+
+
+@functools.cache
+def _migrated_from() -> str:
+    """A digest of what a migrated database depends on: the revisions and their environment,
+    the models (their domains are the schemas), the row-level security the tenant migration
+    ends with, and the application role it is granted to."""
+    import runtime
+    from runtime.settings import get_settings
+
+    root = Path(runtime.__file__).resolve().parents[1]
+    files = [
+        *root.glob("runtime/migrations/**/*.py"),
+        *root.glob("runtime/tenancy/*.py"),
+        *root.glob("generated/**/model.py"),
+    ]
+    digest = hashlib.sha256(str(get_settings().tenant_app_role).encode())
+    for path in sorted(files):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def _templates(server_url: str) -> dict[str, str] | None:
+    """The run's two template databases at head, on ``server_url``: the first process that
+    asks migrates them (under new names, renamed when done: a process that died half-way
+    leaves no template that looks whole) while the others wait on the run's lock file.
+    None outside a pytest run, where nothing would drop them."""
+    directory = os.environ.get(SERVER_DIR_ENV)
+    if not directory:
+        return None
+    names = _template_names(Path(directory))
+    if (server_url, names["tenant"]) in _templates_ready:
+        return names
+    with open(Path(directory) / "templates.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        query = "SELECT datname FROM pg_database WHERE datname = ANY($1::text[])"
+        if len(run_sync(_values(server_url, query, list(names.values())))) < len(names):
+            building = {d: f"{n}_new" for d, n in names.items()}
+            drops = [f'DROP DATABASE IF EXISTS "{n}" WITH (FORCE)' for n in building.values()]
+            run_sync(_admin(server_url, drops))
+            _migrate(create_databases(server_url, building, at_head=False))
+            renames = [f'ALTER DATABASE "{building[d]}" RENAME TO "{names[d]}"' for d in names]
+            run_sync(_admin(server_url, renames))
+    _templates_ready.add((server_url, names["tenant"]))
+    return names
+
+
+async def _values(server_url: str, query: str, *args: object) -> list[object]:
+    """The first column of the query's rows."""
+    conn = await asyncpg.connect(**_asyncpg_args(server_url))
+    try:
+        return [row[0] for row in await conn.fetch(query, *args)]
+    finally:
+        await conn.close()
+
+
+@contextmanager
+def fresh_databases(workdir: Path, *, at_head: bool = False) -> Iterator[dict[str, str]]:
+    """Yield {'manager': url, 'tenant': url} of two new databases (``_server_url`` says on
+    which server): empty, or ``at_head``, migrated to the head revision."""
+    server_url, shared = _server_url(workdir)
     suffix = uuid.uuid4().hex[:10]
     names = {"manager": f"cxg_test_mgmt_{suffix}", "tenant": f"cxg_test_tnnt_{suffix}"}
-    run_sync(_admin(server_url, [f'CREATE DATABASE "{n}"' for n in names.values()]))
-    base = make_url(_plain(server_url))
+    urls = create_databases(server_url, names, at_head=at_head)
     try:
-        yield {
-            k: base.set(database=v).render_as_string(hide_password=False) for k, v in names.items()
-        }
+        yield urls
     finally:
         if not shared:  # the run's own server is deleted whole when the run ends
             drops = [f'DROP DATABASE IF EXISTS "{n}" WITH (FORCE)' for n in names.values()]
             _drop(server_url, drops)
+
+
+def databases_at_head(workdir: Path) -> AbstractContextManager[dict[str, str]]:
+    """``fresh_databases`` migrated to the head revision."""
+    return fresh_databases(workdir, at_head=True)
 
 
 def use_databases(urls: dict[str, str]) -> None:

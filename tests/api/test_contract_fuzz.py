@@ -53,7 +53,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from tests import live_server
-from tests.database import fresh_databases, run_sync
+from tests.database import databases_at_head, run_sync
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED = int(os.environ.get("CXG_FUZZ_SEED", "20261207"))
@@ -130,11 +130,10 @@ class Tokens:
 
 @pytest.fixture(scope="module")
 def fuzz_server(tmp_path_factory):
-    from runtime.cli import _insert_admin, upgrade
+    from runtime.cli import _insert_admin
     from runtime.data.db import async_url
 
-    with fresh_databases(tmp_path_factory.mktemp("fuzz-pg")) as urls:
-        upgrade({k: async_url(v) for k, v in urls.items()})
+    with databases_at_head(tmp_path_factory.mktemp("fuzz-pg")) as urls:
         admin = "fuzz_" + uuid.uuid4().hex[:8]
         made = _insert_admin(
             async_url(urls["manager"]), admin, f"{admin}@cxg.example", "Fuzz", PASSWORD

@@ -8,22 +8,20 @@ import pytest
 
 from tests.api.test_auth import new_user
 from tests.conftest import login
-from tests.database import fresh_databases, run_sync
+from tests.database import databases_at_head, run_sync
 
 USERS = "/api/v1/manager/idam/users"
 
 
 @pytest.fixture(scope="module")
 def own_urls(tmp_path_factory, database_urls):
-    from runtime.cli import _insert_admin, upgrade
+    from runtime.cli import _insert_admin
     from runtime.data.db import async_url
 
-    with fresh_databases(tmp_path_factory.mktemp("masters")) as urls:
-        async_urls = {k: async_url(v) for k, v in urls.items()}
-        upgrade(async_urls)
+    with databases_at_head(tmp_path_factory.mktemp("masters")) as urls:
         run_sync(
             _insert_admin(
-                async_urls["manager"], "root", "root@cxg.example", "Root", "Root-Passw0rd"
+                async_url(urls["manager"]), "root", "root@cxg.example", "Root", "Root-Passw0rd"
             )
         )
         yield urls

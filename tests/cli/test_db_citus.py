@@ -8,16 +8,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.database import fresh_databases
+from tests.database import databases_at_head
 
 
 def test_a_refused_distribution_is_a_clear_error_and_applies_nothing(tmp_path_factory):
-    from runtime.cli import upgrade
-    from runtime.data.db import async_url
-
     cli = Path(sys.executable).with_name("cxg-gen")
-    with fresh_databases(tmp_path_factory.mktemp("citus-refused-pg")) as urls:
-        upgrade({k: async_url(v) for k, v in urls.items()})
+    with databases_at_head(tmp_path_factory.mktemp("citus-refused-pg")) as urls:
         env = {
             **os.environ,
             "CXG_MANAGER_DATABASE_URL": urls["manager"],

@@ -11,7 +11,7 @@ import subprocess
 from datetime import UTC, datetime
 
 from tests import live_server
-from tests.database import fresh_databases
+from tests.database import databases_at_head
 
 README = live_server.ROOT / "README.md"
 
@@ -26,12 +26,8 @@ def blocks() -> tuple[str, str]:
 
 def test_the_first_steps_and_the_mfa_sign_in_print_what_the_readme_says(tmp_path_factory):
     assert shutil.which("bash") and shutil.which("curl"), "bash and curl are needed"
-    from runtime.cli import upgrade
-    from runtime.data.db import async_url
-
     first, mfa = blocks()
-    with fresh_databases(tmp_path_factory.mktemp("readme-pg")) as urls:
-        upgrade({k: async_url(v) for k, v in urls.items()})
+    with databases_at_head(tmp_path_factory.mktemp("readme-pg")) as urls:
         env = {
             **os.environ,
             "CXG_MANAGER_DATABASE_URL": urls["manager"],

@@ -11,12 +11,11 @@ import subprocess
 import sys
 import uuid
 
-from alembic import command
 from sqlalchemy.engine import make_url
 
 from runtime import migrations
 from tests.api.test_migrations import _execute, _fetch
-from tests.database import run_sync
+from tests.database import create_databases, run_sync
 from tests.generator.helpers import copy_repository, cxg
 
 LEADS = ("__init__.py", "model.py", "router.py", "schemas.py", "service.py")
@@ -97,7 +96,7 @@ class Databases:
         server = make_url(any_url).set(database="postgres")
         self.admin = server.render_as_string(hide_password=False)
         names = {d: f"cxg_test_drop_{d}_{uuid.uuid4().hex[:8]}" for d in migrations.DATABASES}
-        self.names = list(names.values())
+        self.named, self.names = names, list(names.values())
         self.urls = {
             d: server.set(database=n).render_as_string(hide_password=False)
             for d, n in names.items()
@@ -135,10 +134,7 @@ class Databases:
 
 def databases_at_head(any_url: str) -> Databases:
     found = Databases(any_url)
-    for name in found.names:
-        run_sync(_execute(found.admin, f'CREATE DATABASE "{name}"'))
-    for database in migrations.DATABASES:
-        command.upgrade(migrations.config(database, found.urls[database]), "head")
+    create_databases(found.admin, found.named, at_head=True)
     return found
 
 

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from tests import live_server
-from tests.database import fresh_databases
+from tests.database import databases_at_head
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
@@ -49,11 +49,7 @@ def run(command: list[str | Path], cwd: Path) -> subprocess.CompletedProcess[str
 def served(workdir: Path, **env: str) -> Iterator[tuple[str, dict[str, str]]]:
     """`cxg-gen serve` on two new databases (migrated, no users): its base URL and the
     environment that points a command at the same databases."""
-    from runtime.cli import upgrade
-    from runtime.data.db import async_url
-
-    with fresh_databases(workdir) as urls:
-        upgrade({k: async_url(v) for k, v in urls.items()})
+    with databases_at_head(workdir) as urls:
         environment = {
             **os.environ,
             "CXG_MANAGER_DATABASE_URL": urls["manager"],
