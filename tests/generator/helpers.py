@@ -1,4 +1,4 @@
-"""Helpers for generator tests: throw-away project roots and the CLI as a subprocess."""
+"""Helpers for generator tests: throw-away project roots and the CLI."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+import traceback
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
@@ -36,7 +37,17 @@ def copy_repository(tmp: Path) -> Path:
     return root
 
 
+# commands that hand over to the runtime (a server, the databases): always their own process
+RUNTIME_COMMANDS = ("serve", "db", "create-admin")
+
+
 def cxg(root: Path, *args: str, seed: str | None = None) -> subprocess.CompletedProcess:
+    """`cxg-gen <args> --root <root>`: its exit code, standard output and error. A generator
+    command runs in this process, as the console script calls it: a new Python for each call
+    was most of the generator tests' time, and the generator keeps nothing between calls but
+    the formatter's version. A hash seed, a runtime command or `--watch` gets a new process."""
+    if seed is None and args[0] not in RUNTIME_COMMANDS and "--watch" not in args:
+        return _in_process(root, args)
     env = dict(os.environ)
     if seed is not None:
         env["PYTHONHASHSEED"] = seed
@@ -47,6 +58,21 @@ def cxg(root: Path, *args: str, seed: str | None = None) -> subprocess.Completed
         env=env,
         cwd=REPO,
     )
+
+
+def _in_process(root: Path, args: tuple[str, ...]) -> subprocess.CompletedProcess:
+    from typer.testing import CliRunner
+
+    from generator.cli import main
+
+    argv = [*args, "--root", str(root)]
+    result = CliRunner().invoke(main, argv)
+    stderr = result.stderr
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        # what the interpreter would have printed, where a test looks for it
+        stderr += "".join(traceback.format_exception(*result.exc_info))  # type: ignore[misc]
+        return subprocess.CompletedProcess(argv, 1, result.stdout, stderr)
+    return subprocess.CompletedProcess(argv, result.exit_code, result.stdout, stderr)
 
 
 def snapshot(root: Path) -> dict[str, tuple[bytes, int]]:
