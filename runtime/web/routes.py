@@ -107,6 +107,7 @@ class LazyGroup(BaseRoute):
                 prefix=self.prefix.rsplit("/", 1)[0] + resource.path,
                 tags=resource.tags,
             )
+            _realize(self._building.routes[-1])
         if not self._left:
             self._router = self._building
         return self._router is not None
@@ -133,6 +134,18 @@ class LazyGroup(BaseRoute):
         if self._router is None:
             raise NoMatchFound(name, path_params)
         return self._router.url_path_for(name, **path_params)
+
+
+def _realize(route: BaseRoute) -> None:
+    """Build an included router's routes as they will be matched. FastAPI builds each included
+    route again (its dependencies, parameters, response model) the first time a request is
+    matched against it: left to that request, the first request into a group built by
+    ``warm_up`` still stopped its process for some 50 ms, and the requests behind it waited."""
+    candidates = getattr(route, "effective_candidates", None)
+    if callable(candidates):
+        for child in candidates():
+            _realize(child)
+        route.effective_low_priority_routes()  # type: ignore[attr-defined]
 
 
 def mount_lazily(app: FastAPI, prefix: str, resources: Iterable[Resource]) -> list[LazyGroup]:

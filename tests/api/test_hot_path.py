@@ -113,6 +113,25 @@ async def test_logout_on_one_app_is_refused_by_the_other_at_once(client, long_wa
     assert_401(await client.get(USERS, headers=headers))
 
 
+@pytest.mark.parametrize("database", ["manager", "tenant"])
+async def test_a_statement_runs_its_generic_plan_from_its_first_use(client, database):
+    """PostgreSQL plans a prepared statement's first five runs for their values unless told
+    otherwise; on the hot path's connections even the first run uses the generic plan."""
+    pool = hot(client).pools[database]
+    conn = await pool.acquire()
+    try:
+        probe = f"SELECT $1::int + {uuid.uuid4().int % 1000} AS probe"  # new to this connection
+        assert await conn.fetchval(probe, 1) >= 1
+        plans = await conn.fetchrow(
+            "SELECT generic_plans, custom_plans FROM pg_prepared_statements"
+            " WHERE statement = $1",
+            probe,
+        )
+    finally:
+        pool.release(conn)
+    assert (plans["generic_plans"], plans["custom_plans"]) == (1, 0)
+
+
 async def test_a_dropped_connection_costs_one_retried_read(client, database_urls, tenant_a):
     headers = tenant_a["headers"]
     base = "/api/v1/tenants/crm/customers"
