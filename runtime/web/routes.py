@@ -141,11 +141,8 @@ def _realize(route: BaseRoute) -> None:
     route again (its dependencies, parameters, response model) the first time a request is
     matched against it: left to that request, the first request into a group built by
     ``warm_up`` still stopped its process for some 50 ms, and the requests behind it waited."""
-    candidates = getattr(route, "effective_candidates", None)
-    if callable(candidates):
-        for child in candidates():
-            _realize(child)
-        route.effective_low_priority_routes()  # type: ignore[attr-defined]
+    for _ in _routes((route,)):  # walking the included routes is what builds them
+        pass
 
 
 def mount_lazily(app: FastAPI, prefix: str, resources: Iterable[Resource]) -> list[LazyGroup]:

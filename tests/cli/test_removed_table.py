@@ -56,7 +56,7 @@ def test_a_removed_table_is_named_and_its_dropping_revision_refuses_live_rows(
         'op.drop_table("leads", schema="crm")'
     )
 
-    env = databases_at_head(database_urls["tenant"])
+    env = Databases(database_urls["tenant"])
     try:
         tenant = env.insert_leads(live=2, deleted=1)
         refused = _run(root, "db", "upgrade", env=env.variables)
@@ -79,7 +79,7 @@ def test_a_removed_table_is_named_and_its_dropping_revision_refuses_live_rows(
         env.drop()
 
     # rows that are all soft-deleted are not live: an ordinary upgrade drops the table
-    env = databases_at_head(database_urls["tenant"])
+    env = Databases(database_urls["tenant"])
     try:
         env.insert_leads(live=0, deleted=2)
         dropped = _run(root, "db", "upgrade", env=env.variables)
@@ -90,17 +90,14 @@ def test_a_removed_table_is_named_and_its_dropping_revision_refuses_live_rows(
 
 
 class Databases:
-    """A manager and a tenant database at the repository's head (where crm.leads exists)."""
+    """A new manager and tenant database at the repository's head (where crm.leads exists)."""
 
     def __init__(self, any_url: str) -> None:
         server = make_url(any_url).set(database="postgres")
         self.admin = server.render_as_string(hide_password=False)
         names = {d: f"cxg_test_drop_{d}_{uuid.uuid4().hex[:8]}" for d in migrations.DATABASES}
-        self.named, self.names = names, list(names.values())
-        self.urls = {
-            d: server.set(database=n).render_as_string(hide_password=False)
-            for d, n in names.items()
-        }
+        self.names = list(names.values())
+        self.urls = create_databases(self.admin, names, at_head=True)
         self.variables = {
             "CXG_MANAGER_DATABASE_URL": self.urls["manager"],
             "CXG_TENANT_DATABASE_URL": self.urls["tenant"],
@@ -130,12 +127,6 @@ class Databases:
     def drop(self) -> None:
         for name in self.names:
             run_sync(_execute(self.admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-
-def databases_at_head(any_url: str) -> Databases:
-    found = Databases(any_url)
-    create_databases(found.admin, found.named, at_head=True)
-    return found
 
 
 def test_a_removed_domain_gets_its_dropping_revision(tmp_path):
