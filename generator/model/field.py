@@ -8,6 +8,7 @@ from typing import Any
 from generator.load import numbering
 from generator.load.spec import FieldType
 from generator.model.base import Frozen
+from generator.model.types import TYPES
 
 
 class Field(Frozen):
@@ -189,9 +190,20 @@ class Field(Frozen):
 
     @property
     def output_type(self) -> str:
-        """The type a response declares: an e-mail address was checked when it was written,
-        and checking it again on every read costs more than the rest of the row."""
-        return "str" if self.kind is FieldType.email else self.api_type
+        """The type a response declares (``TypeInfo.answer_type``)."""
+        return TYPES[self.kind].answer_type or self.api_type
+
+    @property
+    def output_format(self) -> str | None:
+        """The JSON Schema format of a response's plainer type (``TypeInfo.answer_format``)."""
+        return TYPES[self.kind].answer_format if self.output_type != self.api_type else None
+
+    @property
+    def filter_description(self) -> str:
+        """An equality filter's words: an enum's takes several values."""
+        if self.kind is FieldType.enum:
+            return "Any of these values (repeat the parameter)."
+        return "Exact match."
 
     @property
     def output_annotation(self) -> str:

@@ -107,6 +107,11 @@ class TypeInfo:
     json_form: str = "{c}"  # how an answer's JSON shows it, written by PostgreSQL
     cursor_type: str = "str"  # its Python type in a keyset cursor (runtime.reads)
     doc_format: str | None = None  # its JSON Schema format in the API document
+    # what a response declares when plainer than the input (an e-mail address was checked when
+    # it was written, and checking it again on every read costs more than the rest of the row),
+    # and the JSON Schema format the document still gives it there
+    answer_type: str | None = None
+    answer_format: str | None = None
     # a valid value for the spec-driven tests; {tag} and {uuid} make each one new (None: text
     # made to fit the field's length and pattern)
     sample: Any = None
@@ -161,7 +166,7 @@ TYPES: dict[FieldType, TypeInfo] = {
     ),
     FieldType.email: TypeInfo(
         "str", "EmailStr", "String({length})", "text", 255, lengths=True, orderable=True,
-        sample="e{tag}@cxg.example",
+        answer_type="str", answer_format="email", sample="e{tag}@cxg.example",
     ),
     FieldType.phone: TypeInfo(
         "str", "str", "String({length})", "text", 20, lengths=True, orderable=True,

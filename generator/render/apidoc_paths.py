@@ -45,12 +45,7 @@ def filter_parameters(e: Entity, *, lines: bool = False) -> list[Schema]:
     """The list's filters; under a header (``lines``) without the header's own reference."""
     params = []
     for f in e.line_filter_fields if lines else e.filter_fields:
-        words = (
-            "Any of these values (repeat the parameter)."
-            if f.kind is FieldType.enum
-            else "Exact match."
-        )
-        params.append(_query(f.name, _filter_value(e, f), f.label_ko, words))
+        params.append(_query(f.name, _filter_value(e, f), f.label_ko, f.filter_description))
     for f in e.line_range_fields if lines else e.range_fields:
         value = _filter_value(e, f)
         params.append(

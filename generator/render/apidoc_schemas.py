@@ -200,8 +200,9 @@ def response_schema(e: Entity, kind: str = "Response") -> Schema:
     for f in e.fields:  # what the server writes rather than the client
         if f.in_response and f.in_create and f.output_type != f.api_type:
             value = {"type": "string"}
-            props[f.name] = {**(nullable(value) if f.nullable else value), "title": f.label_ko,
-                             "format": "email"}  # fmt: skip
+            props[f.name] = {**(nullable(value) if f.nullable else value), "title": f.label_ko}
+            if f.output_format:
+                props[f.name]["format"] = f.output_format
         elif f.items:  # typed on the way in only, plain out (Entity.plain_output_fields)
             props[f.name] = property_schema(
                 e, f, optional=f.nullable, default=False, constrained=False, output=True
