@@ -45,7 +45,7 @@ def describe(project: Project, entity: Entity) -> dict[str, Any]:
         "class": entity.class_name,
         "label": {"ko": entity.label_ko, "en": entity.label_en},
         "spec": entity.spec_path,
-        "table": f"{entity.domain}.{entity.table}",
+        "table": entity.key,
         "database": entity.scope.database,
         "soft_delete": entity.soft_delete,
         "columns": [

@@ -45,7 +45,7 @@ def problems(root: Path, project: Project) -> list[Diagnostic]:
     found = _missing_routers(root, project)
     known = {(e.scope.name, e.key) for e in project.entities}
     declared = {
-        (e.scope.name, e.domain, f"{e.key}:{a.name}") for e in project.entities for a in e.actions
+        (e.scope.name, e.domain, e.permission(a.name)) for e in project.entities for a in e.actions
     }
     acting = {(scope, domain) for scope, domain, _ in declared}
     for path in sorted((root / DIRECTORY).glob("*/*/*.py")):

@@ -97,6 +97,24 @@ class LineCollection(Frozen):
     def attribute(self) -> str:
         return self.segment.replace("-", "_")
 
+    @property
+    def total_attribute(self) -> str:
+        """The header's count of all its lines (its detail shows the first 1000)."""
+        return f"{self.attribute}_total"
+
+    @property
+    def service_alias(self) -> str:
+        """The name the header's service imports the lines' service by."""
+        return f"{self.attribute}_service"
+
+    @property
+    def schemas_module(self) -> str:
+        return f"{self.package}.schemas"
+
+    def schema_class(self, kind: str) -> str:
+        """The name the header's schemas import one of the line's schemas by."""
+        return f"{self.class_name}{kind}"
+
 
 class ForeignKeyRule(Frozen):
     """One foreign key of a table. In the tenant scope it carries tenant_id on both sides

@@ -129,7 +129,7 @@ def _links(e: Entity, kind: str, entities: list[Entity]) -> tuple[tuple[str, str
     and sub-resources) that take it as their parent."""
     if kind not in ("create", "create_in_parent"):
         return ()
-    param = f"{e.singular}_id"
+    param = e.id_param
     own = ("get", "update", "change_status", "delete")
     found = [(p.operation_id, param) for p in e.endpoints if p.kind in own]
     for child in entities:

@@ -16,32 +16,38 @@ def endpoints_of(entity: Entity) -> list[Endpoint]:
     op, label, read = (
         f"{entity.scope.name}_{entity.domain}_{entity.plural}",
         entity.label_ko,
-        f"{entity.key}:read",
+        entity.read_permission,
     )
-    one = f"{entity.url_path}/{{{entity.singular}_id}}"
+    one = f"{entity.url_path}/{{{entity.id_param}}}"
     rows = []
     if entity.has("list"):
         rows.append(("GET", entity.url_path, read, "list", "목록 조회"))
     if entity.has("create"):
-        rows.append(("POST", entity.url_path, f"{entity.key}:create", "create", "생성"))
+        rows.append(("POST", entity.url_path, entity.permission("create"), "create", "생성"))
     if entity.has("get"):
         rows.append(("GET", one, read, "get", "상세 조회"))
     if entity.has("update"):
-        rows.append(("PATCH", one, f"{entity.key}:update", "update", "수정"))
+        rows.append(("PATCH", one, entity.permission("update"), "update", "수정"))
     if entity.status_field:
         name = entity.status_field.name
         rows.append(
-            ("PATCH", f"{one}/{name}", f"{entity.key}:{name}", f"change_{name}", "상태 변경")
+            ("PATCH", f"{one}/{name}", entity.permission(name), f"change_{name}", "상태 변경")
         )
     if entity.has("delete"):
-        rows.append(("DELETE", one, f"{entity.key}:delete", "delete", "삭제"))
+        rows.append(("DELETE", one, entity.permission("delete"), "delete", "삭제"))
     parent = entity.parent_field
     if parent is not None and entity.parent_url_path and entity.line_segment:
         lines = f"{entity.parent_url_path}/{{{parent.name}}}/{entity.line_segment}"
         rows.append(("GET", lines, read, "list_of_parent", "목록 (상위 문서별)"))
         if entity.has("create"):
             rows.append(
-                ("POST", lines, f"{entity.key}:create", "create_in_parent", "추가 (상위 문서별)")
+                (
+                    "POST",
+                    lines,
+                    entity.permission("create"),
+                    "create_in_parent",
+                    "추가 (상위 문서별)",
+                )
             )
     endpoints = [
         Endpoint(
@@ -59,7 +65,7 @@ def endpoints_of(entity: Entity) -> list[Endpoint]:
         Endpoint(
             method="POST",
             path=f"{one}/{a.name.replace('_', '-')}",
-            permission=f"{entity.key}:{a.name}",
+            permission=entity.permission(a.name),
             operation_id=f"{op}_{a.name}",
             summary=f"{label} {a.label_ko}",
             kind="action",

@@ -76,6 +76,40 @@ class Entity(ApiTypes, Frozen):
         return f"{self.scope.schema_prefix}{self.class_name}"
 
     @property
+    def scoped_path(self) -> str:
+        """The entity's path under the API's version prefix (tenants/crm/customers)."""
+        return self.scoped(self.url_path)
+
+    def scoped(self, path: str) -> str:
+        """A path of the entity's scope as its docstrings name it."""
+        return f"{self.scope.name}{path}"
+
+    def document_schema(self, kind: str) -> str:
+        """The class the API document knows one of its schemas by (``schema_kinds``)."""
+        return f"{self.schema_name}{kind}"
+
+    @property
+    def list_item_schema(self) -> str:
+        return self.document_schema(self.list_item_kind)
+
+    def function(self, kind: str) -> str:
+        """The Python name of an operation's router function and of the service function
+        behind it (list, create, get, update, change_status, delete, list_of_parent,
+        create_in_parent)."""
+        s, p = self.singular, self.plural
+        status = self.status_field.name if self.status_field else ""
+        return {
+            "list": f"list_{p}",
+            "create": f"create_{s}",
+            "get": f"get_{s}",
+            "update": f"update_{s}",
+            "change_status": f"change_{s}_{status}",
+            "delete": f"delete_{s}",
+            "list_of_parent": f"list_{p}_of_parent",
+            "create_in_parent": f"create_{s}_in_parent",
+        }[kind]
+
+    @property
     def schema_kinds(self) -> list[str]:
         """The suffixes of the schema classes the entity's schemas module defines."""
         kinds = ["Base", "Create", "Update", "Response", "ListResponse", "ListParams"]
@@ -159,7 +193,7 @@ class Entity(ApiTypes, Frozen):
         if self.status_field:
             actions.append((self.status_field.name, "상태 변경"))
         actions += [(a.name, a.label_ko) for a in self.actions]
-        return [(f"{self.key}:{action}", f"{self.label_ko} {label}") for action, label in actions]
+        return [(self.permission(action), f"{self.label_ko} {label}") for action, label in actions]
 
     @property
     def create_fields(self) -> list[Field]:
@@ -270,7 +304,11 @@ class Entity(ApiTypes, Frozen):
 
     @property
     def read_permission(self) -> str:
-        return f"{self.permission_prefix}:read"
+        return self.permission("read")
+
+    def permission(self, what: str) -> str:
+        """The permission code of an operation or a custom action (crm.customers:create)."""
+        return f"{self.permission_prefix}:{what}"
 
     @property
     def schemas_module(self) -> str:

@@ -122,6 +122,15 @@ class Field(Frozen):
         return {state: list(declared.get(state, ())) for state in self.enum_values}
 
     @property
+    def moves_in_words(self) -> dict[str, str]:
+        """Each state's moves as the ER documents list them."""
+        return {state: ", ".join(to) if to else "(final)" for state, to in self.moves.items()}
+
+    @property
+    def editable_in_words(self) -> str:
+        return ", ".join(self.editable)
+
+    @property
     def numbering_template(self) -> str:
         """The format compiled for runtime.logic.numbering: strftime with a {seq} marker."""
         return numbering.template(self.numbering or "")
@@ -149,6 +158,24 @@ class Field(Frozen):
     def display_title(self) -> str:
         """The title of the referenced row's name shown next to this reference."""
         return f"{self.label_ko} 이름"
+
+    @property
+    def range_from(self) -> str:
+        """A range filter's query parameters: its inclusive bounds."""
+        return f"{self.name}_from"
+
+    @property
+    def range_to(self) -> str:
+        return f"{self.name}_to"
+
+    @property
+    def derived_formula(self) -> str:
+        """How the server computes a derived field, in the words of the ER documents."""
+        assert self.derived is not None
+        how, left, right = self.derived
+        if how == "product":
+            return f"`{left} * {right}`"
+        return f"sum of `{left}.{right}` over its live lines"
 
     @property
     def from_title(self) -> str:

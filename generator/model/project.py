@@ -29,6 +29,11 @@ class Domain(Frozen):
         return f"{self.scope_name}-{self.code}"
 
     @property
+    def diagram_file(self) -> str:
+        """The domain's ER document in docs/er/ (the index links to it)."""
+        return f"{self.diagram_name}.md"
+
+    @property
     def url_path(self) -> str:
         """The domain's first path segment under its scope (its action router's prefix)."""
         return f"/{self.code}"
@@ -108,7 +113,7 @@ class Scope(Frozen):
         """Every entity after the ones it references (then by key): the order in which Citus
         can distribute the tables, since a foreign key needs its target distributed first.
         References that close a cycle are left out of the ordering, not the output."""
-        by_table = {f"{e.domain}.{e.table}": e for e in self.entities}
+        by_table = {e.key: e for e in self.entities}
         placed: dict[str, Entity] = {}
 
         def place(entity: Entity, path: tuple[str, ...]) -> None:

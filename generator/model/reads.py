@@ -62,7 +62,7 @@ def read_sql(entity: Entity) -> ReadSql:
     types |= {f.name: TYPES[f.kind].cursor_type for f in entity.fields if f.sort}
     visible = f"NOT {ROW}.is_deleted" if entity.soft_delete else "TRUE"
     return ReadSql(
-        table=f"{entity.domain}.{entity.table}",
+        table=entity.key,
         row=", ".join(f'{expr} AS "{name}"' for name, expr in columns),
         joins=" ".join(joins),
         visible=visible,

@@ -48,10 +48,8 @@ def filter_parameters(e: Entity, *, lines: bool = False) -> list[Schema]:
         params.append(_query(f.name, _filter_value(e, f), f.label_ko, f.filter_description))
     for f in e.line_range_fields if lines else e.range_fields:
         value = _filter_value(e, f)
-        params.append(
-            _query(f"{f.name}_from", value, f"{f.label_ko} 이상", "Inclusive lower bound.")
-        )
-        params.append(_query(f"{f.name}_to", value, f"{f.label_ko} 이하", "Inclusive upper bound."))
+        params.append(_query(f.range_from, value, f"{f.label_ko} 이상", "Inclusive lower bound."))
+        params.append(_query(f.range_to, value, f"{f.label_ko} 이하", "Inclusive upper bound."))
     return params
 
 

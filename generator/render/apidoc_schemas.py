@@ -155,7 +155,7 @@ def create_schema(e: Entity) -> Schema:
             required += [f.name] if f.create_required else []
     for c in e.create_lines:
         props[c.attribute] = {
-            "items": ref(f"{e.scope.schema_prefix}{c.class_name}LineCreate"),
+            "items": ref(e.scope.schema_prefix + c.schema_class("LineCreate")),
             "type": "array",
             **({"minItems": c.min_lines} if c.min_lines else {}),
             "maxItems": 1000,
@@ -163,14 +163,14 @@ def create_schema(e: Entity) -> Schema:
             "description": "Lines created with the header, in one transaction.",
         }
         required += [c.attribute] if c.min_lines else []
-    name = f"{e.schema_name}Create"
+    name = e.document_schema("Create")
     return _object(name, e.schema_docs["Create"], props, required, closed=True)
 
 
 def line_create_schema(e: Entity) -> Schema:
     props = {f.name: _create_property(e, f, described=False) for f in e.line_fields}
     required = [f.name for f in e.line_fields if f.create_required]
-    name = f"{e.schema_name}LineCreate"
+    name = e.document_schema("LineCreate")
     return _object(name, e.schema_docs["LineCreate"], props, required, closed=True)
 
 
@@ -179,7 +179,7 @@ def update_schema(e: Entity) -> Schema:
     props = {
         f.name: property_schema(e, f, optional=f.nullable, default=False) for f in e.update_fields
     }
-    name = f"{e.schema_name}Update"
+    name = e.document_schema("Update")
     return _object(name, e.schema_docs["Update"], props, [], closed=True)
 
 
@@ -231,23 +231,23 @@ def response_schema(e: Entity, kind: str = "Response") -> Schema:
     for c in e.lines if kind == "Response" else ():
         props[c.attribute] = {
             "anyOf": [
-                {"items": ref(f"{e.scope.schema_prefix}{c.class_name}Response"), "type": "array"},
+                {"items": ref(e.scope.schema_prefix + c.schema_class("Response")), "type": "array"},
                 {"type": "null"},
             ],
             "title": c.label_ko,
             "description": "The lines, on the header's create and detail.",
         }
-        props[f"{c.attribute}_total"] = _plain("integer", f"{c.attribute}_total", optional=True) | {
+        props[c.total_attribute] = _plain("integer", c.total_attribute, optional=True) | {
             "description": "How many lines the header has in all; its detail shows the first 1000."
         }
-    name = f"{e.schema_name}{kind}"
+    name = e.document_schema(kind)
     # an answer carries every property, null when empty (runtime.web.envelope.Output)
     return _object(name, e.schema_docs[kind], props, list(props), closed=False)
 
 
 def status_change_schema(e: Entity, status: Field) -> Schema:
     props = {status.name: ref(e.enum_type(status))}
-    name = f"{e.schema_name}StatusChange"
+    name = e.document_schema("StatusChange")
     return _object(name, e.schema_docs["StatusChange"], props, [status.name], closed=True)
 
 

@@ -48,7 +48,7 @@ REGISTRY: tuple[Output, ...] = (
     Output("service.py.j2", "entity", "{o.output_dir}/service.py", lambda e: e.exposed),
     Output("router.py.j2", "entity", "{o.output_dir}/router.py", lambda e: e.exposed),
     Output("er_index.md.j2", "project", "docs/er/README.md"),
-    Output("er_domain.md.j2", "domain", "docs/er/{o.diagram_name}.md"),
+    Output("er_domain.md.j2", "domain", "docs/er/{o.diagram_file}"),
     # the distribution DDL of a tenant-scoped database on Citus (docs/citus.md says how)
     Output("citus.sql.j2", "scope", "docs/citus/{o.info.name}.sql", lambda s: s.info.tenant_scoped),
 )
