@@ -46,11 +46,14 @@ def _use_urls(urls: dict[str, str]) -> None:
 
 
 def upgrade(urls: dict[str, str], revision: str = "head", *, allow_data_loss: bool = False) -> None:
-    """Both databases to ``revision``. A migration that would drop tables still holding live
-    rows stops the command with what to do (runtime.migrations.guards), unless allowed."""
+    """Both databases to ``revision``. A migration that would drop data still held by live
+    rows stops the command with what to do (runtime.migrations.guards), unless allowed; so
+    does a statement PostgreSQL refuses (runtime.migrations.refusals)."""
     from alembic import command
+    from sqlalchemy.exc import DBAPIError
 
     from runtime import migrations
+    from runtime.migrations import refusals
     from runtime.migrations.guards import ARGUMENT, DataLossRefused
 
     for database in migrations.DATABASES:
@@ -60,6 +63,9 @@ def upgrade(urls: dict[str, str], revision: str = "head", *, allow_data_loss: bo
             command.upgrade(cfg, revision)
         except DataLossRefused as exc:
             _say(f"{database} database: {exc}; nothing of it was applied")
+            raise SystemExit(2) from None
+        except DBAPIError as exc:
+            _say(f"{database} database: {refusals.describe(exc)}; nothing of it was applied")
             raise SystemExit(2) from None
 
 
@@ -183,7 +189,7 @@ def _directives(
 ) -> None:
     """Alembic's hook: write no file for a database whose models did not change; a revision
     that drops tables checks first that they hold no live rows (runtime.migrations.guards)."""
-    from runtime.migrations.guards import guard_drops, order_drops
+    from runtime.migrations.guards import guard_drops, order_drops, unfilled_columns
 
     script = directives[0]
     ops = script.upgrade_ops
@@ -193,6 +199,13 @@ def _directives(
     if order_drops(ops):  # the downgrade makes them again, each after what it points at
         script.downgrade_ops = ops.reverse()
     guard_drops(ops)
+    for column in unfilled_columns(ops):
+        table = column.rsplit(".", 1)[0]
+        _say(
+            f"note: {column} is required and has no default: upgrading a database where"
+            f" {table} holds rows will stop there. Give the field a `default:` in its spec"
+            " (then `cxg-gen build`, delete this revision and write it again)"
+        )
 
 
 def _format(path: Path) -> None:

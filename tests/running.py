@@ -32,6 +32,7 @@ SLOWEST_FIRST = (
     "tests/cli/test_removed_table.py",
     "tests/cli/test_scratch_domain.py",
     "tests/cli/test_processes.py",
+    "tests/cli/test_changed_fields.py",
     "tests/generator/test_precommit.py",
     "tests/generator/test_bad_specs.py",
     "tests/api/test_permission_matrix.py",

@@ -1,4 +1,4 @@
-"""A migration that drops a table refuses while the table still holds live rows.
+"""A migration that drops a table, or a column, refuses while live rows would lose data.
 
 Removing a spec removes the entity's code at the next `cxg-gen build`; its table stays in the
 database until a migration drops it, and `cxg-gen db revision` writes that migration from the
@@ -7,6 +7,10 @@ for good. So every revision `db revision` writes starts its upgrade with a check
 it drops (:func:`refuse_data_loss`, rendered by autogenerate through :class:`RefuseDataLossOp`):
 live rows (not soft-deleted ones) in any of them stop the upgrade before anything is dropped,
 naming each table and its count, and the whole migration rolls back.
+
+A field removed from a spec is a dropped column: the revision checks it the same way, and
+refuses while a live row holds a value in it (a renamed field looks the same to autogenerate,
+a column dropped and another added; the refusal says how to write the rename instead).
 
 Told to, it lets them go: ``cxg-gen db upgrade --allow-data-loss``, ``-x allow_data_loss=true``
 on Alembic's own command line, or ``CXG_ALLOW_DATA_LOSS=true`` in the environment.
@@ -34,10 +38,12 @@ class DataLossRefused(Exception):
 
 
 class RefuseDataLossOp(ops.MigrateOperation):
-    """Autogenerate's mark: check these tables ("schema.table") before the drops run."""
+    """Autogenerate's mark: check these tables ("schema.table") and columns
+    ("schema.table.column") before the drops run."""
 
-    def __init__(self, tables: Iterable[str]) -> None:
+    def __init__(self, tables: Iterable[str], columns: Iterable[str] = ()) -> None:
         self.tables = tuple(sorted(tables))
+        self.columns = tuple(sorted(columns))
 
     def reverse(self) -> ops.MigrateOperation:  # a downgrade recreates, it drops nothing
         return ops.ExecuteSQLOp("SELECT 1")
@@ -46,7 +52,10 @@ class RefuseDataLossOp(ops.MigrateOperation):
 @renderers.dispatch_for(RefuseDataLossOp)
 def _render(autogen_context: AutogenContext, mark: RefuseDataLossOp) -> str:
     autogen_context.imports.add("from runtime.migrations.guards import refuse_data_loss")
-    return f"refuse_data_loss({', '.join(repr(t) for t in mark.tables)})"
+    arguments = [repr(t) for t in mark.tables]
+    if mark.columns:
+        arguments.append(f"columns={mark.columns!r}")
+    return f"refuse_data_loss({', '.join(arguments)})"
 
 
 def order_drops(upgrade: ops.UpgradeOps) -> bool:
@@ -95,14 +104,32 @@ def _name(schema: str | None, table: str) -> str:
 
 
 def guard_drops(upgrade: ops.UpgradeOps) -> None:
-    """Put the check of every table the upgrade drops before its first operation."""
-    dropped = [
-        f"{o.schema}.{o.table_name}" if o.schema else o.table_name
+    """Put the check of every table and every column the upgrade drops before its first
+    operation (a dropped table's columns go with it, checked as the table)."""
+    dropped = [_name(o.schema, o.table_name) for o in upgrade.ops if isinstance(o, ops.DropTableOp)]
+    columns = [
+        f"{_name(o.schema, o.table_name)}.{column.column_name}"
         for o in upgrade.ops
-        if isinstance(o, ops.DropTableOp)
+        if isinstance(o, ops.ModifyTableOps) and _name(o.schema, o.table_name) not in dropped
+        for column in o.ops
+        if isinstance(column, ops.DropColumnOp)
     ]
-    if dropped:
-        upgrade.ops.insert(0, RefuseDataLossOp(dropped))
+    if dropped or columns:
+        upgrade.ops.insert(0, RefuseDataLossOp(dropped, columns))
+
+
+def unfilled_columns(upgrade: ops.UpgradeOps) -> list[str]:
+    """The required columns ("schema.table.column") the upgrade adds to existing tables with
+    no server default: PostgreSQL refuses them on a table that holds rows."""
+    return [
+        f"{_name(o.schema, o.table_name)}.{added.column.name}"
+        for o in upgrade.ops
+        if isinstance(o, ops.ModifyTableOps)
+        for added in o.ops
+        if isinstance(added, ops.AddColumnOp)
+        and not added.column.nullable
+        and added.column.server_default is None
+    ]
 
 
 def allowed() -> bool:
@@ -114,31 +141,70 @@ def allowed() -> bool:
     return bool(context.config.attributes.get(ARGUMENT))
 
 
-def refuse_data_loss(*tables: str) -> None:
-    """Raise DataLossRefused when any of ``tables`` ("schema.table") holds live rows, unless
-    this run allows it. Called first in an upgrade, so nothing is dropped before."""
+def refuse_data_loss(*tables: str, columns: Iterable[str] = ()) -> None:
+    """Raise DataLossRefused when any of ``tables`` ("schema.table") holds live rows, or a
+    live row holds a value in any of ``columns`` ("schema.table.column"), unless this run
+    allows it. Called first in an upgrade, so nothing is dropped before."""
     if allowed():
         return
     bind = op.get_bind()
     inspector = sa.inspect(bind)
     holding = []
     for name in tables:
-        schema, _, table = name.rpartition(".")
-        if not inspector.has_table(table, schema=schema or None):
-            continue
-        quoted = f'"{schema}"."{table}"' if schema else f'"{table}"'
-        columns = {c["name"] for c in inspector.get_columns(table, schema=schema or None)}
-        # forced row-level security hides every tenant's rows from an owner that is not a
-        # superuser; the count must see them all (rolled back with the refusal, dropped else)
-        bind.execute(sa.text(f"ALTER TABLE {quoted} NO FORCE ROW LEVEL SECURITY"))
-        live = " WHERE NOT is_deleted" if "is_deleted" in columns else ""
-        count: Any = bind.scalar(sa.text(f"SELECT count(*) FROM {quoted}{live}"))
+        count = _live(bind, inspector, name, None)
         if count:
             holding.append(f"{name} ({count} live row{'s' if count != 1 else ''})")
+    valued = []
+    for name in columns:
+        table, _, column = name.rpartition(".")
+        count = _live(bind, inspector, table, column)
+        if count:
+            rows = "1 live row holds" if count == 1 else f"{count} live rows hold"
+            valued.append(f"{name} ({rows} a value)")
+    refusals = []
     if holding:
-        raise DataLossRefused(
+        refusals.append(
             f"this migration drops {', '.join(holding)}: their data would be lost. Move or"
-            " export the rows first (or delete them), or drop them knowingly:"
-            " `cxg-gen db upgrade --allow-data-loss` (Alembic: -x allow_data_loss=true;"
-            f" or {ENVIRONMENT}=true)"
+            " export the rows first (or delete them), or drop them knowingly"
         )
+    if valued:
+        refusals.append(
+            f"this migration drops the column{'s' if len(valued) > 1 else ''}"
+            f" {', '.join(valued)}: the values would be lost. A renamed field is a rename,"
+            " not a drop: write `op.alter_column(..., new_column_name=...)` into the revision"
+            " instead. Otherwise move or export the values first, or drop them knowingly"
+        )
+    if refusals:
+        raise DataLossRefused(
+            "; ".join(refusals) + ": `cxg-gen db upgrade --allow-data-loss` (Alembic:"
+            f" -x allow_data_loss=true; or {ENVIRONMENT}=true)"
+        )
+
+
+def _live(bind: sa.Connection, inspector: Any, name: str, column: str | None) -> int:
+    """Live rows of ``name`` ("schema.table"), those with a value in ``column`` if given; 0
+    when the table (or the column) is not there."""
+    schema, _, table = name.rpartition(".")
+    if not inspector.has_table(table, schema=schema or None):
+        return 0
+    present = {c["name"] for c in inspector.get_columns(table, schema=schema or None)}
+    if column is not None and column not in present:
+        return 0
+    quoted = f'"{schema}"."{table}"' if schema else f'"{table}"'
+    conditions = ["NOT is_deleted"] if "is_deleted" in present else []
+    if column is not None:
+        conditions.append(f'"{column}" IS NOT NULL')
+    where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
+    # forced row-level security hides every tenant's rows from an owner that is not a
+    # superuser; the count must see them all, and a kept table is forced again at once
+    forced = bool(
+        bind.scalar(
+            sa.text(f"SELECT relforcerowsecurity FROM pg_class WHERE oid = '{quoted}'::regclass")
+        )
+    )
+    if forced:
+        bind.execute(sa.text(f"ALTER TABLE {quoted} NO FORCE ROW LEVEL SECURITY"))
+    count: Any = bind.scalar(sa.text(f"SELECT count(*) FROM {quoted}{where}"))
+    if forced:
+        bind.execute(sa.text(f"ALTER TABLE {quoted} FORCE ROW LEVEL SECURITY"))
+    return int(count)

@@ -1,0 +1,36 @@
+"""What `cxg-gen db upgrade` (and `serve`, which migrates) says when PostgreSQL refuses a
+statement of a migration: the database's own words, the statement, and what the usual cause
+is, instead of a traceback. The upgrade of one database runs in one transaction, so nothing of
+it is applied (runtime.migrations.run_env)."""
+
+from __future__ import annotations
+
+from sqlalchemy.exc import DBAPIError
+
+# SQLSTATE -> the usual cause, when a migration meets rows written under the old models
+CAUSES = {
+    "23502": "a required field added to a table that holds rows needs a `default:` in its spec"
+    " (then `cxg-gen build`, delete the revision that failed and write it again with"
+    " `cxg-gen db revision`); or add it with `required: false`, fill it in, and make it"
+    " required in a later revision",
+    "23505": "rows already break the new unique rule: make them unique first",
+    "23514": "rows already break the new check: correct them first",
+    "23503": "rows refer to rows that are not there: correct or remove them first",
+    "22001": "values are longer than the new length: shorten them first",
+    "22003": "values are out of the new type's range: correct them first",
+    "22P02": "values cannot be read as the new type: convert them in the revision"
+    " (`postgresql_using=`) or correct them first",
+}
+
+
+def describe(exc: DBAPIError) -> str:
+    """One paragraph: PostgreSQL's message, the statement it refused, the usual cause."""
+    orig = exc.orig
+    message = str(orig).strip() if orig is not None else str(exc)
+    state = getattr(orig, "sqlstate", None) or ""
+    statement = " ".join((exc.statement or "").split())
+    words = f"PostgreSQL refused a migration's statement: {message}"
+    if statement:
+        words += f" [{statement}]"
+    cause = CAUSES.get(state)
+    return f"{words}. {cause[0].upper()}{cause[1:]}" if cause else words
