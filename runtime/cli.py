@@ -199,13 +199,20 @@ def _directives(
     if order_drops(ops):  # the downgrade makes them again, each after what it points at
         script.downgrade_ops = ops.reverse()
     guard_drops(ops)
-    for column in unfilled_columns(ops):
+    for column, added in unfilled_columns(ops):
         table = column.rsplit(".", 1)[0]
-        _say(
-            f"note: {column} is required and has no default: upgrading a database where"
-            f" {table} holds rows will stop there. Give the field a `default:` in its spec"
-            " (then `cxg-gen build`, delete this revision and write it again)"
-        )
+        if added:
+            _say(
+                f"note: {column} is required and has no default: upgrading a database where"
+                f" {table} holds rows will stop there. Give the field a `default:` in its spec"
+                " (then `cxg-gen build`, delete this revision and write it again)"
+            )
+        else:
+            _say(
+                f"note: {column} is now required: upgrading a database where a row of {table}"
+                " has no value in it will stop there. Fill those rows in this revision first"
+                ' (`op.execute("UPDATE ...")` before the change)'
+            )
 
 
 def _format(path: Path) -> None:

@@ -118,18 +118,24 @@ def guard_drops(upgrade: ops.UpgradeOps) -> None:
         upgrade.ops.insert(0, RefuseDataLossOp(dropped, columns))
 
 
-def unfilled_columns(upgrade: ops.UpgradeOps) -> list[str]:
-    """The required columns ("schema.table.column") the upgrade adds to existing tables with
-    no server default: PostgreSQL refuses them on a table that holds rows."""
-    return [
-        f"{_name(o.schema, o.table_name)}.{added.column.name}"
-        for o in upgrade.ops
-        if isinstance(o, ops.ModifyTableOps)
-        for added in o.ops
-        if isinstance(added, ops.AddColumnOp)
-        and not added.column.nullable
-        and added.column.server_default is None
-    ]
+def unfilled_columns(upgrade: ops.UpgradeOps) -> list[tuple[str, bool]]:
+    """The columns ("schema.table.column") of existing tables that the upgrade makes required
+    where old rows may have no value: added with no server default (True), or made NOT NULL
+    (False). PostgreSQL refuses either on a table holding such rows."""
+    found = []
+    for o in upgrade.ops:
+        if not isinstance(o, ops.ModifyTableOps):
+            continue
+        for change in o.ops:
+            if (
+                isinstance(change, ops.AddColumnOp)
+                and not change.column.nullable
+                and change.column.server_default is None
+            ):
+                found.append((f"{_name(o.schema, o.table_name)}.{change.column.name}", True))
+            elif isinstance(change, ops.AlterColumnOp) and change.modify_nullable is False:
+                found.append((f"{_name(o.schema, o.table_name)}.{change.column_name}", False))
+    return found
 
 
 def allowed() -> bool:

@@ -22,6 +22,12 @@ CAUSES = {
     " (`postgresql_using=`) or correct them first",
 }
 
+# 23502 on a column that was there: a field made required while old rows have no value in it
+MADE_REQUIRED = (
+    "a field made required while rows have no value in it: fill them in the revision first"
+    ' (`op.execute("UPDATE ...")` before the change)'
+)
+
 
 def describe(exc: DBAPIError) -> str:
     """One paragraph: PostgreSQL's message, the statement it refused, the usual cause."""
@@ -33,4 +39,6 @@ def describe(exc: DBAPIError) -> str:
     if statement:
         words += f" [{statement}]"
     cause = CAUSES.get(state)
+    if state == "23502" and "ADD COLUMN" not in statement.upper():
+        cause = MADE_REQUIRED
     return f"{words}. {cause[0].upper()}{cause[1:]}" if cause else words

@@ -15,11 +15,14 @@ from runtime.migrations.refusals import describe
 ROWS = (
     "CREATE TEMP TABLE t (a integer, b varchar(9));"
     " CREATE TEMP TABLE u (id integer PRIMARY KEY);"
-    " INSERT INTO t VALUES (1, 'x'), (1, '70000'), (70000, 'yy')"
+    " INSERT INTO t VALUES (1, 'x'), (1, '70000'), (70000, 'yy'), (NULL, 'z')"
 )
 CASES = [
     ("ALTER TABLE t ADD COLUMN c integer NOT NULL", 'column "c" of relation "t" contains null'
      " values", "A required field added to a table that holds rows needs a `default:`"),
+    ("ALTER TABLE t ALTER COLUMN a SET NOT NULL", 'column "a" of relation "t" contains null'
+     " values", "A field made required while rows have no value in it: fill them in the"
+     " revision first"),
     ("CREATE UNIQUE INDEX t_a ON t (a)", 'could not create unique index "t_a"',
      "Rows already break the new unique rule"),
     ("ALTER TABLE t ADD CONSTRAINT ck_t_a CHECK (a > 5)", 'check constraint "ck_t_a" of'

@@ -1,5 +1,5 @@
 """Changing a table's fields, in a copy of this project, as a developer does it: a field
-removed and a required field added without a default. `db revision` writes the revision
+removed, a required field added without a default, an optional one made required. `db revision` writes the revision
 (checking the dropped column first, and saying that the new column needs a default); `db
 upgrade` on a database whose live rows would lose values, or cannot take the new column,
 stops with what to do (exit 2, no traceback) and applies nothing: the version, the rows and
@@ -16,6 +16,7 @@ from tests.database import run_sync
 from tests.generator.helpers import copy_repository, cxg
 
 SPEC = "specs/tenants/crm/customers.yaml"
+PHONE = "  phone: {type: phone, required: false, label: {ko: 전화번호, en: Phone}}\n"
 ADDRESS = (
     "  address: {type: string, max_length: 300, required: false, label: {ko: 주소, en: Address}}\n"
 )
@@ -26,7 +27,8 @@ VERSIONS = "runtime/migrations/tenant/versions"
 def _with_fields(root, default: str = "") -> None:
     spec = root / SPEC
     text = spec.read_text()
-    text = text.replace(ADDRESS, "") if ADDRESS in text else text
+    required = PHONE.replace("required: false", "required: true")
+    text = text.replace(ADDRESS, "").replace(PHONE, required)
     if "  region:" in text:
         text = "".join(line for line in text.splitlines(True) if not line.startswith("  region:"))
     spec.write_text(text.replace("  grade:", REGION.format(default=default) + "  grade:"))
@@ -63,6 +65,10 @@ def test_a_removed_field_and_a_required_one_stop_the_upgrade_with_what_to_do(
         "note: crm.customers.region is required and has no default: upgrading a database where"
         " crm.customers holds rows will stop there. Give the field a `default:` in its spec"
     ) in revised.stderr
+    assert (
+        "note: crm.customers.phone is now required: upgrading a database where a row of"
+        " crm.customers has no value in it will stop there."
+    ) in revised.stderr
     upgrade = written.read_text().split("def upgrade()", 1)[1].split("def downgrade()")[0]
     assert upgrade.index('refuse_data_loss(columns=("crm.customers.address",))') < upgrade.index(
         'op.drop_column("customers", "address", schema="crm")'
@@ -75,9 +81,10 @@ def test_a_removed_field_and_a_required_one_stop_the_upgrade_with_what_to_do(
         run_sync(
             _execute(
                 env.urls["tenant"],
-                "INSERT INTO crm.customers (tenant_id, code, name, address, is_deleted) VALUES"
-                f" ('{tenant}', 'C1', 'One', 'Seoul', false), ('{tenant}', 'C2', 'Two', NULL, false),"
-                f" ('{tenant}', 'C3', 'Three', 'Busan', true)",
+                "INSERT INTO crm.customers (tenant_id, code, name, address, is_deleted, phone)"
+                f" VALUES ('{tenant}', 'C1', 'One', 'Seoul', false, '010-1111-2222'),"
+                f" ('{tenant}', 'C2', 'Two', NULL, false, '010-3333-4444'),"
+                f" ('{tenant}', 'C3', 'Three', 'Busan', true, '010-5555-6666')",
             )
         )
         rows = _customers(env)
@@ -109,7 +116,7 @@ def test_a_removed_field_and_a_required_one_stop_the_upgrade_with_what_to_do(
         # what the messages say to do: a default, the revision again, the live value moved
         _with_fields(root, default=", default: SEOUL")
         again, written = _revision(root)
-        assert "note:" not in again.stderr
+        assert "is required and has no default" not in again.stderr
         run_sync(
             _execute(
                 env.urls["tenant"], "UPDATE crm.customers SET address = NULL WHERE code = 'C1'"
