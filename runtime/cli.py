@@ -190,13 +190,18 @@ def _directives(
     """Alembic's hook: write no file for a database whose models did not change; a revision
     that drops tables checks first that they hold no live rows (runtime.migrations.guards)."""
     from runtime.migrations.guards import guard_drops, order_drops, unfilled_columns
+    from runtime.migrations.renames import apply_renames
 
     script = directives[0]
     ops = script.upgrade_ops
     if ops is None or ops.is_empty():
         directives[:] = []
         return
-    if order_drops(ops):  # the downgrade makes them again, each after what it points at
+    renamed = apply_renames(ops)
+    for each in renamed:
+        _say(f"renamed {each} (renamed_from in its spec): its values are kept")
+    # the downgrade makes dropped tables again, each after what it points at; renames back
+    if order_drops(ops) or renamed:
         script.downgrade_ops = ops.reverse()
     guard_drops(ops)
     for column, added in unfilled_columns(ops):

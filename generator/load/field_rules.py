@@ -206,6 +206,15 @@ def build_field(
             bad("refers_by", f"{F.not_a_field(fs.refers_by)}; refers_by names a string field")
         elif other is None or other.type is not FieldType.string or fs.refers_by == name:
             bad("refers_by", f"'{fs.refers_by}' is not another string field of this entity")
+    if fs.renamed_from is not None:
+        old = fs.renamed_from
+        if old in p.spec.fields:
+            bad("renamed_from", f"'{old}' is a field of this entity; renamed_from names the"
+                " field's name before the rename")  # fmt: skip
+        elif old in F.MIXIN_COLUMNS:
+            bad("renamed_from", f"{F.not_a_field(old)}; no field was ever called that")
+        elif [f.renamed_from for f in p.spec.fields.values()].count(old) > 1:
+            bad("renamed_from", f"another field is renamed from '{old}' too")
     if fs.pattern is not None and info.lengths:
         try:
             re.compile(fs.pattern)
@@ -294,6 +303,7 @@ def build_field(
         and not fs.derived
         and fs.numbering is None,
         derived=derived,
+        renamed_from=fs.renamed_from,
         hashed=kind is FieldType.password,
         write_only=write_only,
         search=fs.search,

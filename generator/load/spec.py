@@ -165,6 +165,15 @@ class FieldSpec(Strict):
             " Status moves and deletes are not affected."
         ),
     )
+    renamed_from: str | None = Field(
+        default=None,
+        pattern=r"^[a-z][a-z0-9_]*$",
+        description=(
+            "The field's name before it was renamed: `cxg-gen db revision` then renames the"
+            " column, keeping its values, where it would drop one column and add another."
+            " Harmless once every database has that revision; remove it then."
+        ),
+    )
     approval: ApprovalSpec | None = Field(
         default=None,
         description=(

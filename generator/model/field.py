@@ -66,6 +66,7 @@ class Field(Frozen):
     # computed by the server: ("product", a, b) of two fields of the row, or
     # ("sum", line entity key, line field) over the lines of a header
     derived: tuple[str, str, str] | None = None
+    renamed_from: str | None = None  # the column's name before a rename (db revision)
 
     @property
     def output_overrides_type(self) -> bool:
@@ -120,6 +121,16 @@ class Field(Frozen):
         """The allowed moves by state; every state is a key (terminal ones move nowhere)."""
         declared = dict(self.transitions)
         return {state: list(declared.get(state, ())) for state in self.enum_values}
+
+    @property
+    def column_info(self) -> dict[str, Any]:
+        """The column's ``info``: what the runtime and the migrations read off the model."""
+        info: dict[str, Any] = {}
+        if self.write_only:
+            info["write_only"] = True  # never in a response (runtime.data.tables)
+        if self.renamed_from:
+            info["renamed_from"] = self.renamed_from  # runtime.migrations.renames
+        return info
 
     @property
     def moves_in_words(self) -> dict[str, str]:

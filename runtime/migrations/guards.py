@@ -177,8 +177,9 @@ def refuse_data_loss(*tables: str, columns: Iterable[str] = ()) -> None:
         refusals.append(
             f"this migration drops the column{'s' if len(valued) > 1 else ''}"
             f" {', '.join(valued)}: the values would be lost. A renamed field is a rename,"
-            " not a drop: write `op.alter_column(..., new_column_name=...)` into the revision"
-            " instead. Otherwise move or export the values first, or drop them knowingly"
+            " not a drop: say `renamed_from: <old name>` on it in its spec, `cxg-gen build`,"
+            " delete this revision and write it again. Otherwise move or export the values"
+            " first, or drop them knowingly"
         )
     if refusals:
         raise DataLossRefused(

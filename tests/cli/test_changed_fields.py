@@ -8,6 +8,7 @@ the table's row-level security stay as they were. With a default, and the values
 
 from __future__ import annotations
 
+import re
 import uuid
 
 from tests.api.test_migrations import _execute, _fetch
@@ -96,7 +97,8 @@ def test_a_removed_field_and_a_required_one_stop_the_upgrade_with_what_to_do(
         assert (
             "tenant database: this migration drops the column crm.customers.address (1 live row"
             " holds a value): the values would be lost. A renamed field is a rename, not a drop:"
-            " write `op.alter_column(..., new_column_name=...)` into the revision instead."
+            " say `renamed_from: <old name>` on it in its spec, `cxg-gen build`, delete this"
+            " revision and write it again."
         ) in refused.stderr
         assert "; nothing of it was applied" in refused.stderr
         assert (env.version(), _customers(env), _forced(env)) == (before, rows, True)
@@ -134,3 +136,53 @@ def test_a_removed_field_and_a_required_one_stop_the_upgrade_with_what_to_do(
         assert _forced(env)
     finally:
         env.drop()
+
+
+def test_a_renamed_field_keeps_its_values(tmp_path, database_urls):
+    """`renamed_from:` turns the drop and the add into one rename, both ways, with what else
+    changed (here the length); the old rows keep their values and `db check` agrees."""
+    root = copy_repository(tmp_path)
+    spec = root / SPEC
+    street = ADDRESS.replace("address:", "street:").replace("max_length: 300", "max_length: 400")
+    spec.write_text(
+        spec.read_text().replace(ADDRESS, street.replace("required: false", "required: false,"
+                                                          " renamed_from: address"))
+    )  # fmt: skip
+    built = cxg(root, "build")
+    assert built.returncode == 0, built.stderr
+    revised = _run(root, "db", "revision", "-m", "customers street", "--database", "tenant")
+    assert revised.returncode == 0, revised.stderr
+    assert "renamed crm.customers.address -> street (renamed_from in its spec)" in revised.stderr
+    (written,) = (root / VERSIONS).glob("*_customers_street.py")
+    upgrade, downgrade = written.read_text().split("def upgrade()", 1)[1].split("def downgrade()")
+    assert "drop_column" not in upgrade and "add_column" not in upgrade
+    assert "refuse_data_loss" not in upgrade
+    for part, old, new, length in (
+        (upgrade, "address", "street", 400),
+        (downgrade, "street", "address", 300),
+    ):
+        call = part[part.index("op.alter_column(") :]
+        assert call.startswith(f'op.alter_column(\n        "customers",\n        "{old}",'), call
+        assert f'new_column_name="{new}"' in call
+        assert re.search(rf"\btype_=sa\.\w+\(length={length}\)", call), call
+
+    env = Databases(database_urls["tenant"])
+    try:
+        tenant = uuid.uuid4()
+        run_sync(
+            _execute(
+                env.urls["tenant"],
+                "INSERT INTO crm.customers (tenant_id, code, name, address) VALUES"
+                f" ('{tenant}', 'C1', 'One', 'Seoul'), ('{tenant}', 'C2', 'Two', NULL)",
+            )
+        )
+        applied = _run(root, "db", "upgrade", env=env.variables)
+        assert applied.returncode == 0, applied.stderr
+        query = "SELECT code, street FROM crm.customers ORDER BY code"
+        assert run_sync(_fetch(env.urls["tenant"], query)) == [("C1", "Seoul"), ("C2", None)]
+        assert _forced(env)
+    finally:
+        env.drop()
+    checked = _run(root, "db", "check")
+    assert checked.returncode == 0, checked.stderr
+    assert "tenant: migrations match the models" in checked.stderr

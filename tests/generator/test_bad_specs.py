@@ -267,8 +267,25 @@ NAME_CASES = {
         "specs/manager/shop/orders.yaml:7:40: fields.document_id.refers_by: 'updated_by' is who"
         f" last changed the row, {BUILT_IN}; refers_by names a string field",
     ),
+    "renamed_from naming a built-in column": (
+        GOOD_ORDER + "  note: {type: text, required: false, renamed_from: deleted_at}\n",
+        "specs/manager/shop/orders.yaml:7:53: fields.note.renamed_from: 'deleted_at' is when the"
+        f" row was deleted, {BUILT_IN}; no field was ever called that",
+    ),
 }
 CASES.update(NAME_CASES)
+CASES["renamed_from naming a field of the entity"] = (
+    GOOD_ORDER + "  note: {type: text, required: false, renamed_from: order_no}\n",
+    "specs/manager/shop/orders.yaml:7:53: fields.note.renamed_from: 'order_no' is a field of"
+    " this entity; renamed_from names the field's name before the rename",
+)
+CASES["two fields renamed from one"] = (
+    GOOD_ORDER
+    + "  note: {type: text, required: false, renamed_from: remark}\n"
+    + "  memo: {type: text, required: false, renamed_from: remark}\n",
+    "specs/manager/shop/orders.yaml:7:53: fields.note.renamed_from: another field is renamed"
+    " from 'remark' too",
+)
 
 
 def test_a_derived_sum_over_a_built_in_column_of_the_lines_is_refused(project):
