@@ -20,6 +20,8 @@ CAUSES = {
     "22003": "values are out of the new type's range: correct them first",
     "22P02": "values cannot be read as the new type: convert them in the revision"
     " (`postgresql_using=`) or correct them first",
+    "42804": "a field's type changed to one its values do not turn into by themselves: say how"
+    ' in the revision (`postgresql_using="<column>::<new type>"` on its `alter_column`)',
 }
 
 # 23502 on a column that was there: a field made required while old rows have no value in it
@@ -30,12 +32,16 @@ MADE_REQUIRED = (
 
 
 def describe(exc: DBAPIError) -> str:
-    """One paragraph: PostgreSQL's message, the statement it refused, the usual cause."""
+    """One paragraph: PostgreSQL's message and detail (which rows), the statement it refused,
+    the usual cause."""
     orig = exc.orig
     message = str(orig).strip() if orig is not None else str(exc)
     state = getattr(orig, "sqlstate", None) or ""
     statement = " ".join((exc.statement or "").split())
     words = f"PostgreSQL refused a migration's statement: {message}"
+    detail = getattr(getattr(orig, "__cause__", None), "detail", None)  # the rows it met
+    if detail:
+        words += f" ({str(detail).rstrip('.')})"
     if statement:
         words += f" [{statement}]"
     cause = CAUSES.get(state)

@@ -23,7 +23,8 @@ CASES = [
     ("ALTER TABLE t ALTER COLUMN a SET NOT NULL", 'column "a" of relation "t" contains null'
      " values", "A field made required while rows have no value in it: fill them in the"
      " revision first"),
-    ("CREATE UNIQUE INDEX t_a ON t (a)", 'could not create unique index "t_a"',
+    ("CREATE UNIQUE INDEX t_a ON t (a)", 'could not create unique index "t_a" (Key (a)=(1) is'
+     " duplicated)",
      "Rows already break the new unique rule"),
     ("ALTER TABLE t ADD CONSTRAINT ck_t_a CHECK (a > 5)", 'check constraint "ck_t_a" of'
      ' relation "t" is violated by some row', "Rows already break the new check"),
@@ -33,6 +34,8 @@ CASES = [
      " varying(1)", "Values are longer than the new length"),
     ("ALTER TABLE t ALTER COLUMN a TYPE smallint", "smallint out of range",
      "Values are out of the new type's range"),
+    ("ALTER TABLE t ALTER COLUMN b TYPE integer", 'column "b" cannot be cast automatically to'
+     " type integer", "A field's type changed to one its values do not turn into by themselves"),
     ("ALTER TABLE t ALTER COLUMN b TYPE integer USING b::integer", "invalid input syntax for"
      ' type integer: "x"', "Values cannot be read as the new type"),
 ]  # fmt: skip
