@@ -1,5 +1,5 @@
 """What a build's writing means beyond generated/: the files it removed, by name, and the
-tables that now need a migration.
+tables that now need a migration (or may: a model written anew).
 
 An entity is its model module (``generated/<scope>/<domain>/<table>/model.py``). When a build
 removes one, the entity left the specs, but its table and rows stay in the database until a
@@ -26,12 +26,14 @@ class TableChanges:
     removed_files: list[str] = field(default_factory=list)
     removed: list[tuple[str, str]] = field(default_factory=list)  # (database, domain.table)
     added: list[tuple[str, str]] = field(default_factory=list)
+    changed: list[tuple[str, str]] = field(default_factory=list)  # models written anew
 
     def as_data(self) -> dict[str, Any]:
         return {
             "removed_files": self.removed_files,
             "tables_removed": [{"database": d, "table": t} for d, t in self.removed],
             "tables_added": [{"database": d, "table": t} for d, t in self.added],
+            "models_changed": [{"database": d, "table": t} for d, t in self.changed],
         }
 
 
@@ -50,6 +52,7 @@ def of(plan: Plan) -> TableChanges:
         removed_files=sorted(plan.extra),
         removed=_entities(plan.extra),
         added=_entities(plan.missing),
+        changed=_entities(plan.changed),
     )
 
 
@@ -65,9 +68,10 @@ def lines(changes: TableChanges) -> list[str]:
         else:
             out.append(f"removed {path}")
     out = [f"removed {f}/ ({', '.join(names)})" for f, names in sorted(folders.items())] + out
-    for database in sorted({d for d, _ in changes.removed + changes.added}):
+    for database in sorted({d for d, _ in changes.removed + changes.added + changes.changed}):
         gone = [t for d, t in changes.removed if d == database]
         new = [t for d, t in changes.added if d == database]
+        changed = [t for d, t in changes.changed if d == database]
         if gone:
             out.append(
                 f"{database} database: the table{'s' if len(gone) > 1 else ''} of"
@@ -81,5 +85,13 @@ def lines(changes: TableChanges) -> list[str]:
                 f"{database} database: {', '.join(new)} {'are' if len(new) > 1 else 'is'} new:"
                 f' `cxg-gen db revision -m "add {new[0]}"` writes the migration that creates'
                 f" {'them' if len(new) > 1 else 'it'}"
+            )
+        if changed:
+            # a model rewritten may change its table (a field, a rule) or only its words
+            out.append(
+                f"{database} database: the model{'s' if len(changed) > 1 else ''} of"
+                f" {', '.join(changed)} changed: `cxg-gen db check` says whether the"
+                f" table{'s' if len(changed) > 1 else ''} need{'' if len(changed) > 1 else 's'}"
+                f' a migration, and `cxg-gen db revision -m "change {changed[0]}"` writes it'
             )
     return out

@@ -40,6 +40,11 @@ def _revision(root):
         old.unlink()
     built = cxg(root, "build")
     assert built.returncode == 0, built.stderr
+    assert (
+        "tenant database: the model of crm.customers changed: `cxg-gen db check` says whether"
+        ' the table needs a migration, and `cxg-gen db revision -m "change crm.customers"`'
+        " writes it"
+    ) in built.stdout.splitlines()
     revised = _run(root, "db", "revision", "-m", "customers region", "--database", "tenant")
     assert revised.returncode == 0, revised.stderr
     (written,) = (root / VERSIONS).glob("*_customers_region.py")
