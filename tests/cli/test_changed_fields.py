@@ -51,6 +51,14 @@ def _revision(root):
     return revised, written
 
 
+def _insert(env, columns: str, rows: str) -> None:
+    """Rows of crm.customers, of one new tenant: ``rows`` without the tenant column."""
+    tenant = f"'{uuid.uuid4()}', "
+    values = rows.replace("('", f"({tenant}'")
+    statement = f"INSERT INTO crm.customers (tenant_id, {columns}) VALUES {values}"
+    run_sync(_execute(env.urls["tenant"], statement))
+
+
 def _customers(env) -> list[tuple]:
     query = "SELECT code, address, is_deleted FROM crm.customers ORDER BY code"
     return run_sync(_fetch(env.urls["tenant"], query))
@@ -83,15 +91,12 @@ def test_a_removed_field_and_a_required_one_stop_the_upgrade_with_what_to_do(
 
     env = Databases(database_urls["tenant"])
     try:
-        tenant = uuid.uuid4()
-        run_sync(
-            _execute(
-                env.urls["tenant"],
-                "INSERT INTO crm.customers (tenant_id, code, name, address, is_deleted, phone)"
-                f" VALUES ('{tenant}', 'C1', 'One', 'Seoul', false, '010-1111-2222'),"
-                f" ('{tenant}', 'C2', 'Two', NULL, false, '010-3333-4444'),"
-                f" ('{tenant}', 'C3', 'Three', 'Busan', true, '010-5555-6666')",
-            )
+        _insert(
+            env,
+            "code, name, address, is_deleted, phone",
+            "('C1', 'One', 'Seoul', false, '010-1111-2222'),"
+            " ('C2', 'Two', NULL, false, '010-3333-4444'),"
+            " ('C3', 'Three', 'Busan', true, '010-5555-6666')",
         )
         rows = _customers(env)
         assert rows == [("C1", "Seoul", False), ("C2", None, False), ("C3", "Busan", True)]
@@ -173,14 +178,7 @@ def test_a_renamed_field_keeps_its_values(tmp_path, database_urls):
 
     env = Databases(database_urls["tenant"])
     try:
-        tenant = uuid.uuid4()
-        run_sync(
-            _execute(
-                env.urls["tenant"],
-                "INSERT INTO crm.customers (tenant_id, code, name, address) VALUES"
-                f" ('{tenant}', 'C1', 'One', 'Seoul'), ('{tenant}', 'C2', 'Two', NULL)",
-            )
-        )
+        _insert(env, "code, name, address", "('C1', 'One', 'Seoul'), ('C2', 'Two', NULL)")
         applied = _run(root, "db", "upgrade", env=env.variables)
         assert applied.returncode == 0, applied.stderr
         query = "SELECT code, street FROM crm.customers ORDER BY code"
