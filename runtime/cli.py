@@ -187,8 +187,11 @@ def _directives(
     revision: str | Iterable[str | None],
     directives: list[MigrationScript],
 ) -> None:
-    """Alembic's hook: write no file for a database whose models did not change; a revision
-    that drops tables checks first that they hold no live rows (runtime.migrations.guards)."""
+    """Alembic's hook: write no file for a database whose models did not change; a field's
+    drop and add that its `renamed_from:` explains become a rename (runtime.migrations.renames);
+    a revision that drops tables or columns checks first that no live row would lose data
+    (runtime.migrations.guards); a column made required that old rows may leave empty is
+    noted."""
     from runtime.migrations.guards import guard_drops, order_drops, unfilled_columns
     from runtime.migrations.renames import apply_renames
 

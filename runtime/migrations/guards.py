@@ -10,7 +10,8 @@ naming each table and its count, and the whole migration rolls back.
 
 A field removed from a spec is a dropped column: the revision checks it the same way, and
 refuses while a live row holds a value in it (a renamed field looks the same to autogenerate,
-a column dropped and another added; the refusal says how to write the rename instead).
+a column dropped and another added, unless its spec says `renamed_from:`; the refusal says so:
+runtime.migrations.renames).
 
 Told to, it lets them go: ``cxg-gen db upgrade --allow-data-loss``, ``-x allow_data_loss=true``
 on Alembic's own command line, or ``CXG_ALLOW_DATA_LOSS=true`` in the environment.
