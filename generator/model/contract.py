@@ -214,7 +214,7 @@ def operations(e: Entity, entities: list[Entity], refused: frozenset[str]) -> li
                 description=describe(e, endpoint.kind, have),
                 links=_links(e, endpoint.kind, entities),
                 location=(
-                    f"{API_PREFIX}/{e.scope.name}{e.url_path}"
+                    f"{API_PREFIX}/{e.scoped_path}"
                     if endpoint.kind in ("create", "create_in_parent")
                     else None
                 ),

@@ -81,7 +81,7 @@ class Entity(ApiTypes, Frozen):
         return self.scoped(self.url_path)
 
     def scoped(self, path: str) -> str:
-        """A path of the entity's scope as its docstrings name it."""
+        """A path under the API's version prefix, in the entity's scope."""
         return f"{self.scope.name}{path}"
 
     def document_schema(self, kind: str) -> str:

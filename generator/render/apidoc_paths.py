@@ -94,7 +94,7 @@ def operation(
 ) -> Schema:
     kind = endpoint.kind
     at, method = _PROBE_OPERATION[kind]
-    shape = probe["paths"][f"/{e.scope.name}{at}"][method]
+    shape = probe["paths"][f"/{e.scoped(at)}"][method]
     name = e.schema_name
     params: list[Schema] = []
     ids = [p[1:-1] for p in endpoint.path.split("/") if p.startswith("{")]

@@ -16,6 +16,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from runtime.data.pgerror import driver_error, sqlstate
 from runtime.logic import row_rules
 from runtime.web.errors import (
     AlreadyExistsError,
@@ -57,9 +58,8 @@ _KNOWN: dict[tuple[str, str], list[str]] = {}  # (table, constraint) -> columns,
 
 
 def _parts(exc: IntegrityError) -> tuple[Any, str | None, str | None]:
-    cause = exc.orig.__cause__ if exc.orig is not None else None
-    sqlstate = getattr(exc.orig, "sqlstate", None) or getattr(cause, "sqlstate", None)
-    return cause, sqlstate, getattr(cause, "constraint_name", None)
+    cause = driver_error(exc)
+    return cause, sqlstate(exc), getattr(cause, "constraint_name", None)
 
 
 async def unique_columns(db: AsyncSession, exc: IntegrityError, model: type[Any]) -> list[str]:
@@ -67,8 +67,8 @@ async def unique_columns(db: AsyncSession, exc: IntegrityError, model: type[Any]
     PostgreSQL's DETAIL (which it leaves out for tables under row-level security), the
     model, else the catalog, read on a connection of its own (the request's transaction
     is aborted) and remembered. Empty for other violations and for expression keys."""
-    cause, sqlstate, constraint = _parts(exc)
-    if sqlstate != "23505" or constraint is None:
+    cause, code, constraint = _parts(exc)
+    if code != "23505" or constraint is None:
         return []
     found = _key_columns(cause) or _columns_of(model, constraint)
     table = model.__table__.fullname
@@ -93,9 +93,9 @@ def translate(
     """Map a PostgreSQL constraint violation to the API error a client can act on;
     ``columns`` are the violated unique rule's fields when the caller looked them up
     (:func:`unique_columns`)."""
-    cause, sqlstate, constraint = _parts(exc)
+    cause, code, constraint = _parts(exc)
     column = getattr(cause, "column_name", None)
-    if sqlstate == "23505":
+    if code == "23505":
         known = columns if columns else _key_columns(cause) or _columns_of(model, constraint)
         fields: list[str | None] = [*known]
         return AlreadyExistsError(
@@ -110,7 +110,7 @@ def translate(
                 for f in fields or [None]
             ]
         )
-    if sqlstate == "23503":
+    if code == "23503":
         if deleting:
             return ConflictError(
                 {
@@ -130,9 +130,9 @@ def translate(
                 }
             ]
         )
-    if sqlstate == "23514" and (check := row_rules.by_constraint(model, constraint)):
+    if code == "23514" and (check := row_rules.by_constraint(model, constraint)):
         return ValidationError(detail=check.detail())
-    if sqlstate in ("23514", "23502"):
+    if code in ("23514", "23502"):
         return ValidationError(
             detail=[
                 {

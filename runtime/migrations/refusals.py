@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from sqlalchemy.exc import DBAPIError
 
+from runtime.data.pgerror import driver_error, sqlstate
+
 # SQLSTATE -> the usual cause, when a migration meets rows written under the old models
 CAUSES = {
     "23502": "a required field added to a table that holds rows needs a `default:` in its spec"
@@ -36,10 +38,10 @@ def describe(exc: DBAPIError) -> str:
     the usual cause."""
     orig = exc.orig
     message = str(orig).strip() if orig is not None else str(exc)
-    state = getattr(orig, "sqlstate", None) or ""
+    state = sqlstate(exc) or ""
     statement = " ".join((exc.statement or "").split())
     words = f"PostgreSQL refused a migration's statement: {message}"
-    detail = getattr(getattr(orig, "__cause__", None), "detail", None)  # the rows it met
+    detail = getattr(driver_error(exc), "detail", None)  # the rows it met
     if detail:
         words += f" ({str(detail).rstrip('.')})"
     if statement:

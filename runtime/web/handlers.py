@@ -13,6 +13,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from runtime.data.pgerror import sqlstate
 from runtime.web import routes
 from runtime.web.context import language_var
 from runtime.web.envelope import error_payload
@@ -128,16 +129,6 @@ DATA_EXCEPTION_CLASS = "22"  # a value the column cannot hold: the client's mist
 # grant, which stays a 500 (the server's configuration, not the caller's doing)
 INSUFFICIENT_PRIVILEGE = "42501"
 ROW_SECURITY_MESSAGE = "row-level security"
-
-
-def sqlstate(exc: BaseException) -> str | None:
-    for candidate in (getattr(exc, "orig", None), exc.__cause__, exc):
-        code = getattr(candidate, "sqlstate", None)
-        if code is None and candidate is not None:
-            code = getattr(getattr(candidate, "__cause__", None), "sqlstate", None)
-        if code:
-            return str(code)
-    return None
 
 
 def _row_security(exc: BaseException, code: str | None) -> bool:
